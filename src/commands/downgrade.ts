@@ -1,0 +1,23 @@
+import { versionArg } from '../args.js';
+import { BaseCommand } from '../base-command.js';
+import { downgradeError } from '../engine/sync.js';
+
+export default class Downgrade extends BaseCommand {
+  static aliases = ['db:downgrade'];
+  static description = 'Never changes anything: downgrades are not supported. Prints how to restore the backup taken before the upgrade, and exits 6.';
+  static examples = ['glance-db downgrade', 'glance-db db downgrade 45'];
+  static args = { version: versionArg('VERSION', 'The version you wanted to go back to.') };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Downgrade);
+    // No connection at all: the refusal cannot depend on, or touch, the database.
+    const ctx = this.context(flags);
+    const err = downgradeError(ctx, 0, undefined);
+    if (!this.jsonMode) {
+      const asked = args.version === undefined ? '' : ` (to version ${args.version})`;
+      process.stderr.write(`Downgrade${asked} refused.\n`);
+      err.restoreSteps.forEach((s, i) => process.stdout.write(`${i + 1}. ${s}\n`));
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,98 @@
+// The contract between the engine and one dialect. The engine decides what to
+// run; a driver only knows how to talk to its database. Drivers never read
+// flags or the environment: they get a resolved DriverConfig.
+import type { Query } from '../introspect/model.js';
+import type { Statement } from '../sql/split.js';
+import type { DatabaseTarget, Dialect } from '../url.js';
+
+export type RowKind = 'applied' | 'baseline' | 'adopted';
+export type RowStatus = 'complete' | 'failed';
+
+/** One row of the version table. */
+export interface VersionRow {
+  version: number;
+  name: string;
+  dialect: Dialect;
+  checksum: string;
+  kind: RowKind;
+  status: RowStatus;
+  /** Statements of the file applied so far (= total when complete). */
+  statementsApplied: number;
+  statementsTotal: number;
+  /** Hashes of applied statements, for resumable MySQL versions; null elsewhere. */
+  statementHashes: string[] | null;
+  error: string | null;
+  /** ISO 8601, UTC. */
+  appliedAt: string;
+  executionMs: number;
+  toolVersion: string;
+}
+
+export interface DriverConfig {
+  target: DatabaseTarget;
+  versionTable: string;
+  /** How long lock() waits for another glance-db run, in milliseconds. */
+  lockWaitMs: number;
+  connectTimeoutMs: number;
+  /** Server limit on one statement; 0 means none (migrations on big tables take long). */
+  statementTimeoutMs: number;
+  /** Server limit on waiting for a table lock held by Glance itself; 0 means none. */
+  lockTimeoutMs: number;
+  /** sync may create the database (SQLite: the file); version and upgrade may not. */
+  create: boolean;
+}
+
+/** What applyVersion did: ran it, or found it already recorded by a concurrent run. */
+export type ApplyOutcome = 'applied' | 'already-applied';
+
+export interface PendingVersion {
+  version: number;
+  name: string;
+  /** Path shown in messages, relative to the manifest. */
+  file: string;
+  statements: Statement[];
+  /** The row to record; executionMs is filled in by the driver. */
+  row: VersionRow;
+  /**
+   * Index of the first statement to run: 0, or (MySQL) where a failed or
+   * interrupted run of this version stopped. The engine has checked that the
+   * statements before it are unchanged.
+   */
+  resumeFrom: number;
+  /** Bookkeeping run after the file, in the same transaction (Glance's alembic_version). Idempotent. */
+  after: string[];
+}
+
+export interface Driver {
+  readonly dialect: Dialect;
+  /**
+   * Opens the connection (SQLite: reads the file). With config.create false a
+   * database that does not exist is reported by exists() returning false,
+   * not by an error.
+   */
+  open(): Promise<void>;
+  exists(): boolean;
+  /**
+   * Takes the migration lock for this process, waiting up to lockWaitMs; a
+   * lock left by a dead process is taken over. Throws LockedError.
+   */
+  lock(): Promise<void>;
+  unlock(): Promise<void>;
+  /** Names of the user tables in the database (the version table included). */
+  listTables(): Promise<string[]>;
+  /** Creates the version table if it is missing. Called under the lock. */
+  ensureVersionTable(): Promise<void>;
+  /** Every row of the version table ordered by version; [] when the table is missing. */
+  readHistory(): Promise<VersionRow[]>;
+  /** Records rows without running anything (baseline, adopted). One transaction. */
+  recordRows(rows: VersionRow[]): Promise<void>;
+  /**
+   * Runs the statements and records the row, in one transaction where the
+   * database allows it. Returns 'already-applied' if the row appeared in the
+   * meantime (a concurrent run). Throws MigrationFailedError.
+   */
+  applyVersion(p: PendingVersion): Promise<ApplyOutcome>;
+  /** A read-only query, for introspection. */
+  query: Query;
+  close(): Promise<void>;
+}

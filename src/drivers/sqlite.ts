@@ -1,0 +1,166 @@
+// SQLite through sql.js (WebAssembly: no server, no native build). The file
+// is read into memory under the lock, each version runs in a transaction, and
+// after every commit the whole image is written back atomically.
+import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
+import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import { ConfigError, ConflictError } from '../errors.js';
+import type { SqliteTarget } from '../url.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { acquireFileLock } from '../util/file-lock.js';
+import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, VersionRow } from './driver.js';
+import { statementFailed } from './failure.js';
+import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+
+let sqlJs: Promise<SqlJsStatic> | null = null;
+
+interface FileIdentity {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+const identity = (s: Stats): FileIdentity => ({ size: s.size, mtimeMs: s.mtimeMs, ino: s.ino });
+const sameFile = (a: FileIdentity | null, b: FileIdentity | null) =>
+  a === b || (!!a && !!b && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino);
+
+export class SqliteDriver implements Driver {
+  readonly dialect = 'sqlite' as const;
+  private readonly target: SqliteTarget;
+  private db: Database | null = null;
+  /** What the file looked like when read or last written: a different file on disk means another writer. */
+  private seen: FileIdentity | null = null;
+  private releaseLock: (() => void) | null = null;
+
+  constructor(private readonly config: DriverConfig) {
+    this.target = config.target as SqliteTarget;
+  }
+
+  async open(): Promise<void> {
+    const dir = this.target.path.replace(/\/[^/]*$/, '') || '/';
+    if (!existsSync(dir)) {
+      throw new ConfigError(`The folder of the SQLite database ${this.target.path} does not exist.`);
+    }
+    sqlJs ??= initSqlJs();
+  }
+
+  exists(): boolean {
+    return existsSync(this.target.path);
+  }
+
+  async lock(): Promise<void> {
+    this.releaseLock = await acquireFileLock(`${this.target.path}.lock`, this.config.lockWaitMs, `The SQLite database ${this.target.path}`);
+    // Whatever was read before the lock may be stale: read again under it.
+    this.db?.close();
+    this.db = null;
+  }
+
+  async unlock(): Promise<void> {
+    this.releaseLock?.();
+    this.releaseLock = null;
+  }
+
+  private async load(): Promise<Database> {
+    if (this.db) return this.db;
+    const SQL = await sqlJs!;
+    if (this.exists()) {
+      const bytes = readFileSync(this.target.path);
+      this.seen = identity(statSync(this.target.path));
+      if (bytes.length > 0 && bytes.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') {
+        throw new ConfigError(`${this.target.path} is not a SQLite database file.`);
+      }
+      this.db = new SQL.Database(bytes);
+    } else {
+      this.seen = null;
+      this.db = new SQL.Database();
+    }
+    return this.db;
+  }
+
+  query = async (sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
+    const db = await this.load();
+    const stmt = db.prepare(sql, params as never);
+    const rows: Record<string, unknown>[] = [];
+    try {
+      while (stmt.step()) rows.push(stmt.getAsObject());
+    } finally {
+      stmt.free();
+    }
+    return rows;
+  };
+
+  async listTables(): Promise<string[]> {
+    const rows = await this.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+    return rows.map((r) => String(r.name));
+  }
+
+  async ensureVersionTable(): Promise<void> {
+    const tables = await this.listTables();
+    if (tables.includes(this.config.versionTable)) return;
+    (await this.load()).exec(createVersionTableSql(this.config.versionTable, 'sqlite'));
+    this.persist();
+  }
+
+  async readHistory(): Promise<VersionRow[]> {
+    if (!(await this.listTables()).includes(this.config.versionTable)) return [];
+    return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
+  }
+
+  async recordRows(rows: VersionRow[]): Promise<void> {
+    const db = await this.load();
+    db.exec('BEGIN');
+    try {
+      for (const r of rows) db.run(insertSql(this.config.versionTable, () => '?'), rowValues(r));
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+    this.persist();
+  }
+
+  async applyVersion(p: PendingVersion): Promise<ApplyOutcome> {
+    const db = await this.load();
+    const found = await this.query(`SELECT 1 AS x FROM ${this.config.versionTable} WHERE version = ?`, [p.version]);
+    if (found.length > 0) return 'already-applied';
+    const started = performance.now();
+    db.exec('BEGIN');
+    for (const s of p.statements) {
+      try {
+        db.exec(s.text);
+      } catch (err) {
+        db.exec('ROLLBACK');
+        throw statementFailed(p, s, err, `Rolled back: the database is still at the version before ${p.version}.`);
+      }
+    }
+    const row = { ...p.row, executionMs: Math.round(performance.now() - started) };
+    try {
+      for (const a of p.after) db.exec(a);
+      db.run(insertSql(this.config.versionTable, () => '?'), rowValues(row));
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+    db.exec('COMMIT');
+    this.persist();
+    return 'applied';
+  }
+
+  /** Writes the in-memory image back, refusing if someone else changed the file since we read it. */
+  private persist(): void {
+    const now = this.exists() ? identity(statSync(this.target.path)) : null;
+    if (!sameFile(now, this.seen)) {
+      throw new ConflictError(
+        `${this.target.path} was changed on disk by another program after glance-db read it; glance-db did not overwrite it.`,
+        'Stop whatever else writes the database (glance-api, glance-manage) and run glance-db again.',
+      );
+    }
+    writeFileAtomic(this.target.path, this.db!.export());
+    this.seen = identity(statSync(this.target.path));
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = null;
+    await this.unlock();
+  }
+}

@@ -1,0 +1,79 @@
+// Turns raw command input (flags, environment, manifest) into one resolved,
+// checked RunContext, in one place (slonik's createClientConfiguration).
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.js';
+import { loadManifest } from '../manifest/load.js';
+import type { Manifest } from '../manifest/types.js';
+import { parseDatabaseUrl, type DatabaseTarget } from '../url.js';
+import type { DriverConfig } from '../drivers/driver.js';
+
+export interface RawOptions {
+  /** --config; absent means ./glance-db.yaml, else the manifest shipped with glance-db. */
+  config?: string;
+  url?: string;
+  /** GLANCE_DB_URL, passed in by the command layer. */
+  envUrl?: string;
+  lockWait: number;
+  connectTimeout: number;
+  statementTimeout: number;
+  lockTimeout: number;
+}
+
+export interface RunContext {
+  manifest: Manifest;
+  target: DatabaseTarget;
+  /** Where the URL came from, for messages: --url, GLANCE_DB_URL or the manifest. */
+  urlSource: string;
+  toolVersion: string;
+  driverConfig(create: boolean): DriverConfig;
+}
+
+let toolVersionCache: string | null = null;
+
+export function toolVersion(): string {
+  if (!toolVersionCache) {
+    const pkg = fileURLToPath(new URL('../../../package.json', import.meta.url));
+    toolVersionCache = String(JSON.parse(readFileSync(pkg, 'utf8')).version);
+  }
+  return toolVersionCache;
+}
+
+/** The manifest installed with glance-db, used when there is none in the working directory. */
+export const BUNDLED_MANIFEST = fileURLToPath(new URL('../../../glance-db.yaml', import.meta.url));
+
+function manifestPath(config: string | undefined): { path: string; bundled: boolean } {
+  if (config) return { path: config, bundled: false };
+  if (existsSync('glance-db.yaml')) return { path: 'glance-db.yaml', bundled: false };
+  return { path: BUNDLED_MANIFEST, bundled: true };
+}
+
+export function resolveContext(raw: RawOptions): RunContext {
+  const where = manifestPath(raw.config);
+  const manifest = loadManifest(where.path);
+  // The bundled manifest's relative SQLite path means "here", not "inside the installed package".
+  const [url, urlSource, baseDir] = raw.url
+    ? [raw.url, '--url', process.cwd()]
+    : raw.envUrl
+      ? [raw.envUrl, 'GLANCE_DB_URL', process.cwd()]
+      : [manifest.databaseUrl, where.bundled ? 'the manifest shipped with glance-db' : manifest.path, where.bundled ? process.cwd() : manifest.dir];
+  const target = parseDatabaseUrl(url, baseDir);
+  if (!manifest.dialects.includes(target.dialect)) {
+    throw new ConfigError(`The database URL (from ${urlSource}) is ${target.dialect}, but ${manifest.path} declares no ${target.dialect} files.`);
+  }
+  return {
+    manifest,
+    target,
+    urlSource,
+    toolVersion: toolVersion(),
+    driverConfig: (create) => ({
+      target,
+      versionTable: manifest.versionTable,
+      lockWaitMs: raw.lockWait * 1000,
+      connectTimeoutMs: raw.connectTimeout * 1000,
+      statementTimeoutMs: raw.statementTimeout * 1000,
+      lockTimeoutMs: raw.lockTimeout * 1000,
+      create,
+    }),
+  };
+}

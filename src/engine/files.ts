@@ -1,0 +1,35 @@
+// Reading a version's SQL file: one normalisation for checksum and execution.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { checksumOf, normalizeSql } from '../checksum.js';
+import { ConfigError } from '../errors.js';
+import type { Manifest, Migration } from '../manifest/types.js';
+import { splitStatements, type Statement } from '../sql/split.js';
+import type { Dialect } from '../url.js';
+
+export interface LoadedFile {
+  file: string;
+  checksum: string;
+  text: string;
+}
+
+export function readMigrationFile(manifest: Manifest, mig: Migration, dialect: Dialect): LoadedFile {
+  const file = mig.files[dialect];
+  if (!file) throw new ConfigError(`Version ${mig.version} has no ${dialect} file in ${manifest.path}.`);
+  let raw: Buffer;
+  try {
+    raw = readFileSync(resolve(manifest.dir, file));
+  } catch (err) {
+    throw new ConfigError(`Cannot read ${file} (version ${mig.version}): ${(err as NodeJS.ErrnoException).code ?? err}.`);
+  }
+  if (raw.includes(0)) throw new ConfigError(`${file} (version ${mig.version}) is a binary file, not SQL.`);
+  return { file, checksum: checksumOf(raw), text: normalizeSql(raw) };
+}
+
+export function statementsOf(loaded: LoadedFile, dialect: Dialect, version: number): Statement[] {
+  try {
+    return splitStatements(loaded.text, dialect);
+  } catch (err) {
+    throw new ConfigError(`${loaded.file} (version ${version}): ${(err as Error).message}.`);
+  }
+}

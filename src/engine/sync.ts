@@ -1,0 +1,208 @@
+// The orchestrator: compare the version table with the manifest, then apply
+// what is missing, one version per transaction, under the migration lock.
+import { DowngradeRefusedError, NotUnderVersionControlError, UsageError } from '../errors.js';
+import type { Driver, PendingVersion, VersionRow } from '../drivers/driver.js';
+import { createDriver } from '../drivers/index.js';
+import type { Migration } from '../manifest/types.js';
+import { readMigrationFile, statementsOf } from './files.js';
+import { summarize, verifyHistory } from './history.js';
+import type { RunContext } from './context.js';
+import { restoreSteps } from './restore.js';
+import { adoptionPlan, schemaDifferences, SchemaDriftError } from './adopt.js';
+import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glance/detect.js';
+import { bookkeepingStatements } from '../glance/bookkeeping.js';
+import { resumePoint } from './resume.js';
+
+export interface SyncRequest {
+  /** Target version; the newest in the manifest when absent. */
+  version?: number;
+  /** Record the database as already at this version (baseline) before upgrading. */
+  currentVersion?: number;
+  /** upgrade: refuse a database that is not under version control. */
+  requireVersionControl: boolean;
+}
+
+export type ProgressEvent =
+  | { type: 'baseline'; versions: number[] }
+  | { type: 'adopted'; versions: number[]; source: string }
+  | { type: 'applied'; version: number; name: string; ms: number }
+  | { type: 'skipped'; version: number; name: string };
+
+export interface SyncResult {
+  from: number | null;
+  to: number;
+  applied: { version: number; name: string; ms: number }[];
+  baselined: number[];
+  /** Versions recorded from Glance's own bookkeeping in this run. */
+  adopted: number[];
+  upToDate: boolean;
+}
+
+export function findMigration(ctx: RunContext, version: number, what: string): Migration {
+  const mig = ctx.manifest.migrations.find((m) => m.version === version);
+  if (!mig) {
+    const known = ctx.manifest.migrations.map((m) => m.version);
+    throw new UsageError(`${what} ${version} is not a version glance-db knows; known versions are ${known[0]} to ${known[known.length - 1]}.`);
+  }
+  return mig;
+}
+
+function checkRequest(ctx: RunContext, req: SyncRequest): number {
+  const all = ctx.manifest.migrations;
+  const target = req.version ?? all[all.length - 1].version;
+  findMigration(ctx, target, 'VERSION');
+  if (req.currentVersion !== undefined) {
+    findMigration(ctx, req.currentVersion, 'CURRENT_VERSION');
+    if (req.currentVersion > target) {
+      throw new UsageError(`CURRENT_VERSION ${req.currentVersion} is above VERSION ${target}: that would be a downgrade, which glance-db does not do.`);
+    }
+  }
+  return target;
+}
+
+export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: ProgressEvent) => void = () => {}): Promise<SyncResult> {
+  const target = checkRequest(ctx, req);
+  const driver = await createDriver(ctx.driverConfig(!req.requireVersionControl));
+  try {
+    await driver.open();
+    if (req.requireVersionControl && !driver.exists()) throw notUnder(ctx, 'upgrade');
+    await driver.lock();
+    return await syncLocked(ctx, driver, req, target, onProgress);
+  } finally {
+    await driver.close();
+  }
+}
+
+async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, target: number, onProgress: (e: ProgressEvent) => void): Promise<SyncResult> {
+  let rows = await driver.readHistory();
+  const fresh = rows.length === 0;
+  if (fresh) {
+    await placeUnderVersionControl(ctx, driver, req, onProgress);
+    rows = await driver.readHistory();
+  } else {
+    verifyHistory(ctx.manifest, rows, driver.dialect);
+    checkCurrentVersionAgrees(summarize(rows).current, req.currentVersion);
+  }
+  const from = summarize(rows).current;
+  if (from !== null && target < from) throw downgradeError(ctx, from, target);
+  const recorded = (kind: VersionRow['kind']) => (fresh ? rows.filter((r) => r.kind === kind).map((r) => r.version) : []);
+  const done = new Set(rows.filter((r) => r.status === 'complete').map((r) => r.version));
+  const pending = ctx.manifest.migrations.filter((m) => m.version <= target && !done.has(m.version));
+  const applied: SyncResult['applied'] = [];
+  const hasMigrateVersion = pending.length > 0 && (await driver.listTables()).includes('migrate_version');
+  for (const mig of pending) {
+    const p = pendingVersion(ctx, driver, mig, rows.find((r) => r.version === mig.version), hasMigrateVersion);
+    const outcome = await driver.applyVersion(p);
+    if (outcome === 'applied') {
+      const ms = (await driver.readHistory()).find((r) => r.version === mig.version)?.executionMs ?? 0;
+      applied.push({ version: mig.version, name: mig.name, ms });
+      onProgress({ type: 'applied', version: mig.version, name: mig.name, ms });
+    } else onProgress({ type: 'skipped', version: mig.version, name: mig.name });
+  }
+  return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 };
+}
+
+function checkCurrentVersionAgrees(current: number | null, claimed: number | undefined): void {
+  if (claimed === undefined || current === claimed) return;
+  throw new UsageError(
+    `CURRENT_VERSION ${claimed} contradicts the version table, which records version ${current}.`,
+    'CURRENT_VERSION is only for a database that is not yet under version control; drop it.',
+  );
+}
+
+async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<void> {
+  const tables = (await driver.listTables()).filter((t) => t !== ctx.manifest.versionTable);
+  const glance = await detectGlanceManaged(driver, tables);
+  if (glance) return adopt(ctx, driver, glance, req, onProgress);
+  if (req.requireVersionControl) throw notUnder(ctx, 'upgrade');
+  if (tables.length > 0 && req.currentVersion === undefined) throw await unplacedError(ctx, driver, tables);
+  if (req.currentVersion !== undefined && tables.length > 0) {
+    const diff = await schemaDifferences(ctx, driver, req.currentVersion);
+    if (diff.length > 0) {
+      throw new SchemaDriftError(`The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION). Nothing was changed.`, diff,
+        'Check CURRENT_VERSION: glance-db sync without it names the version the schema matches, if any.');
+    }
+  }
+  await driver.ensureVersionTable();
+  if (req.currentVersion === undefined) return;
+  const rows = recordedRows(ctx, driver, ctx.manifest.migrations.filter((m) => m.version <= req.currentVersion!).map((m) => m.version), 'baseline');
+  await driver.recordRows(rows);
+  onProgress({ type: 'baseline', versions: rows.map((r) => r.version) });
+}
+
+async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<void> {
+  if (req.currentVersion !== undefined && req.currentVersion !== (glance.expandedTo ?? glance.version)) {
+    throw new UsageError(`CURRENT_VERSION ${req.currentVersion} contradicts Glance's own bookkeeping (${glance.source}, version ${glance.version}).`, 'Drop CURRENT_VERSION: glance-db reads the version from Glance\'s tables.');
+  }
+  const plan = await adoptionPlan(ctx, driver, glance);
+  await driver.ensureVersionTable();
+  await driver.recordRows(recordedRows(ctx, driver, plan.adopted, 'adopted'));
+  onProgress({ type: 'adopted', versions: plan.adopted, source: glance.source });
+}
+
+/** A database with tables but no bookkeeping: name the version its schema matches, if any. */
+async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]): Promise<NotUnderVersionControlError> {
+  const isGlance = GLANCE_TABLES.every((t) => tables.includes(t));
+  let matches: number | null = null;
+  if (isGlance) {
+    for (const m of [...ctx.manifest.migrations].reverse()) {
+      if ((await schemaDifferences(ctx, driver, m.version)).length === 0) {
+        matches = m.version;
+        break;
+      }
+    }
+  }
+  const what = isGlance
+    ? matches !== null ? ` It holds Glance tables without any version table; their schema is exactly that of version ${matches}.` : ' It holds Glance tables without any version table, and their schema matches no version exactly.'
+    : ` It already holds ${tables.length} table(s) (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''}) that are not Glance's.`;
+  const hint = matches !== null
+    ? `If that is right, run: glance-db sync ${ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version} ${matches} (records 42-${matches} as applied, runs nothing up to it).`
+    : 'glance-db will not guess. If this is a Glance database, say its version: glance-db sync VERSION CURRENT_VERSION; otherwise point --url at an empty database.';
+  return new NotUnderVersionControlError(ctx.target.display, hint, what);
+}
+
+function recordedRows(ctx: RunContext, driver: Driver, versions: number[], kind: VersionRow['kind']): VersionRow[] {
+  return ctx.manifest.migrations
+    .filter((m) => versions.includes(m.version))
+    .map((m) => {
+      const loaded = readMigrationFile(ctx.manifest, m, driver.dialect);
+      return versionRow(ctx, driver, m, loaded.checksum, kind, 0, statementsOf(loaded, driver.dialect, m.version).length);
+    });
+}
+
+function pendingVersion(ctx: RunContext, driver: Driver, mig: Migration, partial: VersionRow | undefined, hasMigrateVersion: boolean): PendingVersion {
+  const loaded = readMigrationFile(ctx.manifest, mig, driver.dialect);
+  const statements = statementsOf(loaded, driver.dialect, mig.version);
+  const row = versionRow(ctx, driver, mig, loaded.checksum, 'applied', statements.length, statements.length);
+  const resumeFrom = partial ? resumePoint(partial, statements, loaded.file) : 0;
+  const after = bookkeepingStatements(mig.version, driver.dialect, hasMigrateVersion);
+  return { version: mig.version, name: mig.name, file: loaded.file, statements, row, resumeFrom, after };
+}
+
+function versionRow(ctx: RunContext, driver: Driver, mig: Migration, checksum: string, kind: VersionRow['kind'], applied: number, total: number): VersionRow {
+  return {
+    version: mig.version,
+    name: mig.name,
+    dialect: driver.dialect,
+    checksum,
+    kind,
+    status: 'complete',
+    statementsApplied: applied,
+    statementsTotal: total,
+    statementHashes: null,
+    error: null,
+    appliedAt: new Date().toISOString(),
+    executionMs: 0,
+    toolVersion: ctx.toolVersion,
+  };
+}
+
+export function notUnder(ctx: RunContext, command: string): NotUnderVersionControlError {
+  return new NotUnderVersionControlError(ctx.target.display, `Run glance-db sync first to put it under version control (${command} only works on a database glance-db manages).`);
+}
+
+export function downgradeError(ctx: RunContext, from: number, to: number | undefined): DowngradeRefusedError {
+  const steps = restoreSteps(ctx.target, ctx.manifest.path);
+  const what = to === undefined ? 'Downgrades are not supported' : `Version ${to} is below the database's version ${from}: downgrades are not supported`;
+  return new DowngradeRefusedError(`${what}, and nothing was changed. The only way back is to restore the backup taken before the upgrade.`, steps);
+}

@@ -1,0 +1,130 @@
+// One base error with a stable exit code and a machine-readable code, and a
+// subclass per failure an operator can act on. Messages are one paragraph and
+// never carry a password: URLs reach them only through redactUrl().
+
+/** Exit codes are part of the interface (README "Exit codes"): never renumber. */
+export const ExitCode = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  CONFIG: 3,
+  CHECKSUM_MISMATCH: 4,
+  NOT_UNDER_VERSION_CONTROL: 5,
+  DOWNGRADE_REFUSED: 6,
+  MIGRATION_FAILED: 7,
+  LOCKED: 8,
+  CONNECTION: 9,
+  CONFLICT: 10,
+  UNKNOWN_VERSION: 11,
+  SCHEMA_DRIFT: 12,
+} as const;
+
+export type ExitCodeName = keyof typeof ExitCode;
+
+export class GlanceDbError extends Error {
+  readonly code: ExitCodeName;
+  /** Extra structured fields for --json output. */
+  readonly details: Record<string, unknown>;
+  /** Advice printed after the message. */
+  readonly hint?: string;
+
+  constructor(code: ExitCodeName, message: string, opts: { cause?: unknown; details?: Record<string, unknown>; hint?: string } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = opts.details ?? {};
+    this.hint = opts.hint;
+  }
+
+  get exitCode(): number {
+    return ExitCode[this.code];
+  }
+}
+
+export class UsageError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('USAGE', message, { hint });
+  }
+}
+
+export class ConfigError extends GlanceDbError {
+  constructor(message: string, opts: { details?: Record<string, unknown>; hint?: string; cause?: unknown } = {}) {
+    super('CONFIG', message, opts);
+  }
+}
+
+export class ChecksumMismatchError extends GlanceDbError {
+  constructor(readonly version: number, readonly file: string, readonly expected: string, readonly actual: string) {
+    super(
+      'CHECKSUM_MISMATCH',
+      `Checksum mismatch for version ${version}: ${file} was applied with checksum ${expected}, but the file on disk now has ${actual}. ` +
+        'Nothing was changed.',
+      {
+        details: { version, file, expected, actual },
+        hint:
+          'A released migration must never be edited: restore the file to the content that was applied (git checkout/log on that file), ' +
+          'and put any new change in a new version.',
+      },
+    );
+  }
+}
+
+export class NotUnderVersionControlError extends GlanceDbError {
+  constructor(database: string, hint: string, extra = '') {
+    super('NOT_UNDER_VERSION_CONTROL', `The database ${database} is not under glance-db version control.${extra}`, {
+      details: { database },
+      hint,
+    });
+  }
+}
+
+export class DowngradeRefusedError extends GlanceDbError {
+  constructor(message: string, readonly restoreSteps: string[]) {
+    super('DOWNGRADE_REFUSED', message, { details: { restoreSteps } });
+  }
+}
+
+export interface SqlErrorLocation {
+  version: number;
+  file: string;
+  line: number;
+  column: number;
+  statementIndex: number;
+  statement: string;
+}
+
+export class MigrationFailedError extends GlanceDbError {
+  constructor(readonly location: SqlErrorLocation, dbMessage: string, outcome: string, cause?: unknown) {
+    const shown = location.statement.length > 400 ? `${location.statement.slice(0, 400)} ...` : location.statement;
+    super(
+      'MIGRATION_FAILED',
+      `Version ${location.version} failed at ${location.file}:${location.line}:${location.column} ` +
+        `(statement ${location.statementIndex + 1}): ${dbMessage}. Statement: ${shown}. ${outcome}`,
+      { cause, details: { ...location, databaseMessage: dbMessage } },
+    );
+  }
+}
+
+export class LockedError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('LOCKED', message, { hint });
+  }
+}
+
+export class ConnectionError extends GlanceDbError {
+  constructor(message: string, opts: { cause?: unknown; hint?: string } = {}) {
+    super('CONNECTION', message, opts);
+  }
+}
+
+export class ConflictError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('CONFLICT', message, { hint });
+  }
+}
+
+export class UnknownVersionError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('UNKNOWN_VERSION', message, { hint });
+  }
+}

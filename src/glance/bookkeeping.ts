@@ -1,0 +1,21 @@
+// After every version glance-db applies, Glance's own bookkeeping is set to
+// the same level, in the same transaction: alembic_version (created if
+// absent) to the revision that version equals, and migrate_version too if
+// the database still has it. So `glance-manage db version` and `db check`
+// agree with glance-db, and glance-manage could take the database back.
+import type { Dialect } from '../url.js';
+import { REVISION_FOR_VERSION } from './revisions.js';
+
+export function bookkeepingStatements(version: number, dialect: Dialect, hasMigrateVersion: boolean): string[] {
+  const revision = REVISION_FOR_VERSION[version];
+  if (!revision) return [];
+  const engine = dialect === 'mysql' ? ' ENGINE=InnoDB' : '';
+  const out = [
+    `CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))${engine}`,
+    'DELETE FROM alembic_version',
+    `INSERT INTO alembic_version (version_num) VALUES ('${revision}')`,
+  ];
+  // The legacy numbering stopped where Glance moved to Alembic; past 45 it keeps its last value's meaning.
+  if (hasMigrateVersion) out.push(`UPDATE migrate_version SET version = ${Math.min(version, 45)}`);
+  return out;
+}

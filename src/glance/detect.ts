@@ -1,0 +1,70 @@
+// Recognises a database that Glance's own tool (glance-manage) built, from
+// alembic_version or the legacy migrate_version, and says which glance-db
+// version it is at. ../shared/docs/glance-versions.md has the rules.
+import { GlanceDbError } from '../errors.js';
+import type { Driver } from '../drivers/driver.js';
+import { ALIASES, CONTRACT_CHAIN, EXPAND_CHAIN } from './revisions.js';
+
+export interface GlanceManaged {
+  /** Where the level came from, for messages: `alembic_version: wallaby_contract01`. */
+  source: string;
+  /** The version the contract branch (or legacy number) says. */
+  version: number;
+  /** Highest version whose expand steps are applied, when a rolling upgrade stopped half way. */
+  expandedTo: number | null;
+  /** The raw revisions or legacy number. */
+  revisions: string[];
+}
+
+const contract = new Map(CONTRACT_CHAIN);
+const expand = new Map(EXPAND_CHAIN);
+
+/** Tables every Glance database has since Liberty; enough to tell Glance's from someone else's. */
+export const GLANCE_TABLES = ['images', 'image_properties', 'image_locations', 'image_members', 'image_tags'];
+
+function unknownRevision(rev: string): GlanceDbError {
+  return new GlanceDbError('UNKNOWN_VERSION',
+    `alembic_version holds revision "${rev}", which glance-db does not know: it is newer than 2024_1_contract01, or not a Glance revision. Nothing was changed.`,
+    { hint: 'If a newer Glance upgraded this database, use a glance-db release that knows that revision.' });
+}
+
+/** Maps alembic_version rows (one or two heads) to a version. */
+export function fromAlembic(rows: string[]): GlanceManaged {
+  const revs = rows.map((r) => ALIASES[r] ?? r);
+  let version: number | null = null;
+  let expandedTo: number | null = null;
+  for (const rev of revs) {
+    if (contract.has(rev)) version = Math.max(version ?? 0, contract.get(rev)!);
+    else if (expand.has(rev)) expandedTo = Math.max(expandedTo ?? 0, expand.get(rev)!);
+    else throw unknownRevision(rev);
+  }
+  // A lone expand head: the contract branch is still at the branch point (mitaka02).
+  version ??= 44;
+  return { source: `alembic_version: ${rows.join(', ')}`, version, expandedTo: expandedTo !== null && expandedTo > version ? expandedTo : null, revisions: rows };
+}
+
+/** Maps the legacy sqlalchemy-migrate number; 42 to 45 are glance-db's numbers too. */
+export function fromMigrateVersion(n: number): GlanceManaged {
+  if (n < 42) {
+    throw new GlanceDbError('UNKNOWN_VERSION',
+      `migrate_version says ${n}, which predates glance-db's baseline (42, Glance Liberty). Nothing was changed.`,
+      { hint: 'First bring the database to Liberty with that release\'s tooling: glance-manage db sync from Glance 11.0 (Liberty), then run glance-db sync.' });
+  }
+  if (n > 45) {
+    throw new GlanceDbError('UNKNOWN_VERSION', `migrate_version says ${n}; the legacy numbering never went past 45, so glance-db does not know what this database is. Nothing was changed.`);
+  }
+  return { source: `migrate_version: ${n}`, version: n, expandedTo: null, revisions: [String(n)] };
+}
+
+/** Reads Glance's own bookkeeping; null when there is none. alembic_version wins over migrate_version. */
+export async function detectGlanceManaged(driver: Driver, tables: string[]): Promise<GlanceManaged | null> {
+  if (tables.includes('alembic_version')) {
+    const rows = await driver.query('SELECT version_num FROM alembic_version');
+    if (rows.length > 0) return fromAlembic(rows.map((r) => String(r.version_num)));
+  }
+  if (tables.includes('migrate_version')) {
+    const rows = await driver.query('SELECT version FROM migrate_version');
+    if (rows.length > 0) return fromMigrateVersion(Number(rows[0].version));
+  }
+  return null;
+}

@@ -1,0 +1,87 @@
+// JSON Schema validation of the manifest, with every error pointing at the
+// YAML source: `glance-db.yaml:14: migrations[3].files.mysql: must be string`.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv';
+import { isMap, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+
+const schemaPath = fileURLToPath(new URL('../../../schema/glance-db.schema.json', import.meta.url));
+
+function compile() {
+  const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
+  return new Ajv2020({ allErrors: true, strict: true, useDefaults: false }).compile(schema);
+}
+
+/** "/migrations/3/files/mysql" -> "migrations[3].files.mysql" */
+export function displayPath(segments: (string | number)[]): string {
+  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('') || '(top level)';
+}
+
+function segmentsOf(instancePath: string): (string | number)[] {
+  if (!instancePath) return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/** The YAML node at a path, or the deepest ancestor that exists. */
+export function nodeAt(doc: Document, segments: (string | number)[]): Node | null {
+  let node: unknown = doc.contents;
+  for (const seg of segments) {
+    if (isMap(node)) node = node.get(seg, true) ?? node;
+    else if (isSeq(node)) node = node.get(seg as number, true) ?? node;
+    else break;
+  }
+  return (node as Node) ?? null;
+}
+
+function keyNode(doc: Document, segments: (string | number)[], key: string): Node | null {
+  const parent = nodeAt(doc, segments);
+  if (!isMap(parent)) return parent;
+  const pair = parent.items.find((p) => (p.key as { value?: unknown })?.value === key);
+  return (pair?.key as Node) ?? parent;
+}
+
+export function lineOf(node: Node | null, lc: LineCounter): number {
+  return node?.range ? lc.linePos(node.range[0]).line : 1;
+}
+
+function describe(e: ErrorObject): { message: string; extraKey?: string } {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return { message: `unknown key "${p.additionalProperty}"`, extraKey: String(p.additionalProperty) };
+    case 'required':
+      return { message: `missing required key "${p.missingProperty}"` };
+    case 'enum':
+      return { message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'pattern':
+      return { message: `${e.message}` };
+    default:
+      return { message: e.message ?? e.keyword };
+  }
+}
+
+let validator: ReturnType<typeof compile> | null = null;
+
+/** Returns one line per schema violation, in source order; empty when valid. */
+export function schemaErrors(data: unknown, doc: Document, lc: LineCounter, fileLabel: string): string[] {
+  validator ??= compile();
+  if (validator(data)) return [];
+  const seen = new Set<string>();
+  const lines: { line: number; text: string }[] = [];
+  for (const e of validator.errors ?? []) {
+    const segs = segmentsOf(e.instancePath);
+    const { message, extraKey } = describe(e);
+    const node = extraKey ? keyNode(doc, segs, extraKey) : nodeAt(doc, segs);
+    const path = displayPath(extraKey ? [...segs, extraKey] : segs);
+    const line = lineOf(node, lc);
+    const text = `${fileLabel}:${line}: ${path}: ${message}`;
+    if (!seen.has(text)) lines.push({ line, text });
+    seen.add(text);
+  }
+  return lines.sort((a, b) => a.line - b.line).map((l) => l.text);
+}

@@ -1,0 +1,213 @@
+// Splits a migration file into statements, dialect-aware: a `;` inside a
+// string, a quoted identifier, a comment, a PostgreSQL dollar quote or the
+// BEGIN ... END body of a trigger/routine does not end a statement. Used by
+// every driver: slonik takes one statement per query, MySQL progress is
+// recorded per statement, and every error is reported as file:line:column.
+// One left-to-right pass: linear in the size of the file.
+
+export type Dialect = 'sqlite' | 'postgresql' | 'mysql';
+
+export interface Statement {
+  /** 0-based position in the file. */
+  index: number;
+  /** From the statement's first token (leading comments dropped) up to, not including, its `;`, trimmed. */
+  text: string;
+  /** 1-based line and column of the first token. */
+  line: number;
+  column: number;
+  /** 0-based character offset of the first token. */
+  offset: number;
+}
+
+const ROUTINE = /^create\s+(?:or\s+replace\s+)?(?:definer\s*=\s*\S+\s+)?(?:temp\w*\s+)?(?:constraint\s+)?(?:trigger|function|procedure|event)\b/i;
+/** MySQL ends these blocks with END IF / END LOOP ...: they were never counted as openings. */
+const UNCOUNTED_ENDS = new Set(['if', 'loop', 'while', 'repeat']);
+
+/** 1-based line/column of a 0-based offset. */
+export function lineColumnAt(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+function isWordChar(c: string | undefined): boolean {
+  return c !== undefined && /[A-Za-z0-9_$]/.test(c);
+}
+
+class Scanner {
+  private i = 0;
+  private start = -1;
+  private depth = 0;
+  private readonly spans: [number, number][] = [];
+
+  constructor(private readonly sql: string, private readonly dialect: Dialect) {}
+
+  run(): [number, number][] {
+    const s = this.sql;
+    while (this.i < s.length) {
+      const c = s[this.i];
+      if (c === ';' && this.depth === 0) {
+        this.end(this.i);
+        this.i++;
+      } else if (/\s/.test(c)) this.i++;
+      else if (this.comment()) continue;
+      else {
+        if (this.start < 0) this.start = this.i;
+        this.token();
+      }
+    }
+    this.end(s.length);
+    return this.spans;
+  }
+
+  private end(at: number): void {
+    if (this.start >= 0) this.spans.push([this.start, at]);
+    this.start = -1;
+    this.depth = 0;
+  }
+
+  private fail(what: string, from: number): never {
+    const { line, column } = lineColumnAt(this.sql, from);
+    throw new Error(`unterminated ${what} starting at line ${line}, column ${column}`);
+  }
+
+  /** Skips a comment at the cursor; false when there is none. */
+  private comment(): boolean {
+    const s = this.sql;
+    const two = s.slice(this.i, this.i + 2);
+    if (two === '--' && (this.dialect !== 'mysql' || /[\s]/.test(s[this.i + 2] ?? ' '))) return this.lineComment();
+    if (s[this.i] === '#' && this.dialect === 'mysql') return this.lineComment();
+    if (two === '/*' && !(this.dialect === 'mysql' && s[this.i + 2] === '!')) {
+      this.blockComment();
+      return true;
+    }
+    return false;
+  }
+
+  private lineComment(): true {
+    const nl = this.sql.indexOf('\n', this.i);
+    this.i = nl < 0 ? this.sql.length : nl + 1;
+    return true;
+  }
+
+  private blockComment(): void {
+    const from = this.i;
+    let nest = 0;
+    const nested = this.dialect === 'postgresql';
+    while (this.i < this.sql.length) {
+      const two = this.sql.slice(this.i, this.i + 2);
+      if (two === '/*') {
+        nest++;
+        this.i += 2;
+      } else if (two === '*/') {
+        nest--;
+        this.i += 2;
+        if (nest === 0 || !nested) return;
+      } else this.i++;
+    }
+    this.fail('comment', from);
+  }
+
+  /** One token of a statement: a quoted thing, a word, or a single character. */
+  private token(): void {
+    const s = this.sql;
+    const c = s[this.i];
+    if (c === "'") return this.quoted("'", this.dialect === 'mysql' || this.isEString(), 'string');
+    if (c === '"') return this.quoted('"', this.dialect === 'mysql', this.dialect === 'mysql' ? 'string' : 'quoted identifier');
+    if (c === '`' && this.dialect !== 'postgresql') return this.quoted('`', false, 'quoted identifier');
+    if (c === '[' && this.dialect === 'sqlite') return this.bracket();
+    if (c === '$' && this.dialect === 'postgresql' && !isWordChar(s[this.i - 1]) && this.dollar()) return;
+    if (c === '/' && s[this.i + 1] === '*') return this.mysqlExecutableComment();
+    if (/[A-Za-z_]/.test(c)) return this.word();
+    this.i++;
+  }
+
+  private isEString(): boolean {
+    const p = this.sql[this.i - 1];
+    return this.dialect === 'postgresql' && (p === 'E' || p === 'e') && !isWordChar(this.sql[this.i - 2]);
+  }
+
+  private quoted(q: string, backslash: boolean, what: string): void {
+    const from = this.i;
+    const s = this.sql;
+    this.i++;
+    while (this.i < s.length) {
+      const c = s[this.i];
+      if (backslash && c === '\\') this.i += 2;
+      else if (c === q && s[this.i + 1] === q) this.i += 2;
+      else if (c === q) {
+        this.i++;
+        return;
+      } else this.i++;
+    }
+    this.fail(what, from);
+  }
+
+  private bracket(): void {
+    const close = this.sql.indexOf(']', this.i);
+    if (close < 0) this.fail('quoted identifier', this.i);
+    this.i = close + 1;
+  }
+
+  /** $tag$ ... $tag$; false when the `$` does not open one ($1 parameters). */
+  private dollar(): boolean {
+    const m = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(this.sql.slice(this.i, this.i + 64));
+    if (!m) return false;
+    const close = this.sql.indexOf(m[0], this.i + m[0].length);
+    if (close < 0) this.fail('dollar-quoted string', this.i);
+    this.i = close + m[0].length;
+    return true;
+  }
+
+  private mysqlExecutableComment(): void {
+    const close = this.sql.indexOf('*/', this.i + 2);
+    if (close < 0) this.fail('comment', this.i);
+    this.i = close + 2;
+  }
+
+  /** Words matter only for BEGIN ... END bodies of routines and triggers. */
+  private word(): void {
+    const from = this.i;
+    while (isWordChar(this.sql[this.i])) this.i++;
+    const w = this.sql.slice(from, this.i).toLowerCase();
+    if (w === 'begin') this.begin();
+    else if (w === 'case' && this.depth > 0) this.depth++;
+    else if (w === 'end' && this.depth > 0 && !UNCOUNTED_ENDS.has(this.nextWord())) this.depth--;
+  }
+
+  private begin(): void {
+    if (this.depth > 0) this.depth++;
+    else if (ROUTINE.test(this.sql.slice(this.start, this.i))) this.depth = 1;
+  }
+
+  private nextWord(): string {
+    const m = /^\s*([A-Za-z_]+)/.exec(this.sql.slice(this.i, this.i + 40));
+    return m ? m[1].toLowerCase() : '';
+  }
+}
+
+export function splitStatements(sql: string, dialect: Dialect): Statement[] {
+  const spans = new Scanner(sql, dialect).run();
+  const out: Statement[] = [];
+  // Line/column by one forward walk over the starts, not one scan per statement.
+  let line = 1;
+  let lineStart = 0;
+  let pos = 0;
+  for (const [from, to] of spans) {
+    for (; pos < from; pos++) {
+      if (sql.charCodeAt(pos) === 10) {
+        line++;
+        lineStart = pos + 1;
+      }
+    }
+    const text = sql.slice(from, to).trim();
+    if (text) out.push({ index: out.length, text, line, column: from - lineStart + 1, offset: from });
+  }
+  return out;
+}

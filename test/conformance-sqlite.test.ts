@@ -1,0 +1,4 @@
+import { conformance } from './conformance.js';
+import { sqliteEnv } from './dialects.js';
+
+conformance(sqliteEnv);

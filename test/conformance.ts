@@ -1,0 +1,167 @@
+// The suite every driver must pass (golang-migrate's database/testing): the
+// reference schema at every version, the data steps, baseline, checksum
+// drift, the lock under concurrent runs, and a failure inside a version.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { diffSchemas } from '../src/introspect/diff.js';
+import { loadSnapshot } from '../src/introspect/snapshot.js';
+import type { DialectEnv, TestDb } from './dialects.js';
+import { cli, cliAsync, makeProject, extraVersion, removeProject, VERSIONS } from './helpers.js';
+
+const IGNORE = { ignoreTables: ['alembic_version', 'glance_db_version', 'glance_db_version_lock'] };
+
+async function withDb<T>(env: DialectEnv, fn: (db: TestDb) => Promise<T>): Promise<T> {
+  const db = await env.create();
+  try {
+    return await fn(db);
+  } finally {
+    await db.drop();
+  }
+}
+
+const ts = "'2020-01-01 00:00:00'";
+const image = (id: string, isPublic: string, deleted: string) =>
+  `INSERT INTO images (id, name, status, is_public, created_at, deleted, min_disk, min_ram, protected) VALUES ('${id}', '${id}', 'active', '${isPublic}', ${ts}, '${deleted}', 0, 0, '0');`;
+const member = (imageId: string, who: string, deleted: string) =>
+  `INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status, deleted_at) VALUES ('${imageId}', '${who}', '0', ${ts}, '${deleted}', 'accepted', ${deleted === '1' ? ts : 'NULL'});`;
+const location = (imageId: string, meta: string | null) =>
+  `INSERT INTO image_locations (image_id, value, created_at, deleted, meta_data, status) VALUES ('${imageId}', 'file:///${imageId}', ${ts}, '0', ${meta === null ? 'NULL' : `'${meta}'`}, 'active');`;
+
+export const POPULATE_V44 = [
+  image('public', '1', '0'),
+  image('private', '0', '0'),
+  image('shared', '0', '0'),
+  member('shared', 'tenant-a', '0'),
+  member('shared', 'tenant-b', '1'),
+  image('private-deleted-members', '0', '0'),
+  member('private-deleted-members', 'tenant-a', '1'),
+  image('deleted-public', '1', '1'),
+  image('deleted-shared', '0', '1'),
+  member('deleted-shared', 'tenant-c', '0'),
+  image('public-with-member', '1', '0'),
+  member('public-with-member', 'tenant-d', '0'),
+  location('public', '{"backend": "fast"}'),
+  location('private', '{"store": "slow"}'),
+  location('shared', null),
+  `INSERT INTO image_properties (image_id, name, value, created_at, deleted) VALUES ('public', 'os_distro', 'debian', ${ts}, '0');`,
+  `INSERT INTO image_tags (image_id, value, created_at, deleted) VALUES ('private', 'gold', ${ts}, '0');`,
+].join('\n');
+
+export const EXPECTED_VISIBILITY = {
+  public: 'public',
+  private: 'private',
+  shared: 'shared',
+  'private-deleted-members': 'private',
+  'deleted-public': 'public',
+  'deleted-shared': 'shared',
+  'public-with-member': 'public',
+};
+
+const brokenSql = '-- fails on purpose\nCREATE TABLE ok_table (id INTEGER);\n\n  INSERT INTO no_such_table VALUES (1);\n';
+
+export function conformance(env: DialectEnv): void {
+  const s = suite(`conformance: ${env.dialect}`);
+  if (!env.available()) {
+    s.run();
+    return;
+  }
+  const sync = (db: TestDb, args: string[], dir?: string) => cli(['sync', ...args, '--url', db.url], dir ? { cwd: dir } : {});
+
+  for (const v of VERSIONS) {
+    s(`schema at version ${v} equals reference v${v}/${env.dialect}.sql`, () =>
+      withDb(env, async (db) => {
+        const r = sync(db, [String(v)]);
+        assert.is(r.code, 0, r.stderr);
+        const built = await db.model();
+        const expected = await withDb(env, async (ref) => (await ref.loadReference(v), ref.model()));
+        assert.equal(diffSchemas(expected, built, IGNORE), []);
+      }));
+  }
+
+  s('the committed expected-schema snapshots equal the reference at every version', () =>
+    withDb(env, async (ref) => {
+      for (const v of VERSIONS) {
+        await ref.drop();
+        Object.assign(ref, await env.create());
+        await ref.loadReference(v);
+        assert.equal(diffSchemas(await ref.model(), loadSnapshot(env.dialect, v), IGNORE), [], `v${v}`);
+      }
+    }));
+
+  s('data steps: visibility rule, store key, resource type rename; no row lost', () =>
+    withDb(env, async (db) => {
+      assert.is(sync(db, ['43']).code, 0);
+      await db.exec(`INSERT INTO metadef_resource_types (name, protected, created_at) VALUES ('OS::Nova::Instance', '1', ${ts}); INSERT INTO metadef_resource_types (name, protected, created_at) VALUES ('OS::Glance::Image', '1', ${ts});`);
+      assert.is(sync(db, ['44']).code, 0);
+      await db.exec(POPULATE_V44);
+      const tables = ['images', 'image_members', 'image_locations', 'image_properties', 'image_tags', 'metadef_resource_types'];
+      const counts = () => Promise.all(tables.map(async (t) => Number((await db.rows(`SELECT count(*) AS n FROM ${t}`))[0].n)));
+      const before = await counts();
+      const r = sync(db, []);
+      assert.is(r.code, 0, r.stderr);
+      assert.equal(await counts(), before);
+      const vis = Object.fromEntries((await db.rows('SELECT id, visibility FROM images')).map((x) => [x.id, String(x.visibility)]));
+      assert.equal(vis, EXPECTED_VISIBILITY);
+      const meta = (await db.rows('SELECT image_id, meta_data FROM image_locations ORDER BY image_id')).map((x) => x.meta_data);
+      assert.equal(meta, ['{"store": "slow"}', '{"store": "fast"}', null]);
+      const names = (await db.rows('SELECT name FROM metadef_resource_types ORDER BY name')).map((x) => x.name);
+      assert.equal(names, ['OS::Glance::Image', 'OS::Nova::Server']);
+    }));
+
+  s('sync VERSION CURRENT_VERSION on a database Glance built at 44: baseline 42-44, then 45-51, reference schema', () =>
+    withDb(env, async (db) => {
+      await db.loadReference(44);
+      const refused = sync(db, []);
+      assert.is(refused.code, 5, refused.stderr);
+      const r = sync(db, ['51', '44']);
+      assert.is(r.code, 0, r.stderr);
+      const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map((x) => `${x.version}:${x.kind}`);
+      assert.equal(kinds.slice(0, 4), ['42:baseline', '43:baseline', '44:baseline', '45:applied']);
+      const expected = await withDb(env, async (ref) => (await ref.loadReference(51), ref.model()));
+      assert.equal(diffSchemas(expected, await db.model(), IGNORE), []);
+    }));
+
+  s('checksum drift stops everything and changes nothing', () =>
+    withDb(env, async (db) => {
+      const dir = makeProject({ [`sql/${env.dialect}/046_drop_artifacts_tables.sql`]: null });
+      try {
+        const file = `sql/${env.dialect}/046_drop_artifacts_tables.sql`;
+        const { readFileSync, writeFileSync } = await import('node:fs');
+        writeFileSync(`${dir}/${file}`, readFileSync(new URL(`../../${file}`, import.meta.url)));
+        assert.is(sync(db, ['47'], dir).code, 0);
+        writeFileSync(`${dir}/${file}`, `${readFileSync(`${dir}/${file}`, 'utf8')}\n-- edited\n`);
+        const r = sync(db, [], dir);
+        assert.is(r.code, 4, r.stderr);
+        assert.match(r.stderr, `Checksum mismatch for version 46: ${file}`);
+        assert.is(cli(['version', '--url', db.url], { cwd: dir }).stdout, '47\n');
+      } finally {
+        removeProject(dir);
+      }
+    }));
+
+  s('eight syncs at once: all succeed, each version applied exactly once', () =>
+    withDb(env, async (db) => {
+      const runs = await Promise.all(Array.from({ length: 8 }, () => cliAsync(['sync', '--url', db.url, '--lock-wait', '120'])));
+      for (const r of runs) assert.is(r.code, 0, r.stderr);
+      const applied = runs.flatMap((r) => r.stdout.match(/applied \d+ /g) ?? []);
+      assert.is(applied.length, 10, runs.map((r) => r.stdout).join('\n'));
+      assert.is(Number((await db.rows('SELECT count(*) AS n FROM glance_db_version'))[0].n), 10);
+    }));
+
+  s('a failure inside a version names file:line:column and leaves the database usable', () =>
+    withDb(env, async (db) => {
+      const dir = makeProject(extraVersion(52, 'broken', brokenSql));
+      try {
+        assert.is(sync(db, ['51'], dir).code, 0);
+        const r = sync(db, [], dir);
+        assert.is(r.code, 7, r.stderr);
+        assert.match(r.stderr, /Version 52 failed at sql\/\w+\/52_broken\.sql:4:\d+ \(statement 2\)/);
+        assert.match(r.stderr, 'no_such_table');
+        assert.is(cli(['version', '--url', db.url], { cwd: dir }).stdout, '51\n');
+      } finally {
+        removeProject(dir);
+      }
+    }));
+
+  s.run();
+}

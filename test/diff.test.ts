@@ -1,0 +1,61 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { diffSchemas } from '../src/introspect/diff.js';
+import type { SchemaModel, TableModel } from '../src/introspect/model.js';
+import { positionInFile } from '../src/drivers/failure.js';
+
+const table = (over: Partial<TableModel> = {}): TableModel => ({
+  name: 'images',
+  columns: {
+    id: { name: 'id', type: 'varchar(36)', nullable: false, default: null },
+    status: { name: 'status', type: 'varchar(30)', nullable: false, default: "'active'" },
+  },
+  primaryKey: ['id'],
+  uniques: [],
+  indexes: [{ name: 'ix_images_status', columns: ['status'], unique: false }],
+  foreignKeys: [],
+  checks: [],
+  options: {},
+  ...over,
+});
+const schema = (t: TableModel, extra: Partial<SchemaModel> = {}): SchemaModel => ({ dialect: 'sqlite', tables: { [t.name]: t }, enums: {}, ...extra });
+
+test('identical models have no difference', () => {
+  assert.equal(diffSchemas(schema(table()), schema(table())), []);
+});
+
+test('every kind of difference is named', () => {
+  const actual = table({
+    columns: {
+      id: { name: 'id', type: 'varchar(40)', nullable: true, default: null },
+      extra: { name: 'extra', type: 'integer', nullable: true, default: null },
+    },
+    indexes: [],
+    checks: ['deleted in (0, 1)'],
+    options: { engine: 'MyISAM' },
+  });
+  assert.equal(diffSchemas(schema(table({ options: { engine: 'InnoDB' } })), schema(actual)), [
+    'images.id: type is varchar(40), expected varchar(36)',
+    'images.id: is NULL, expected NOT NULL',
+    'images: missing column status varchar(30)',
+    'images: unexpected column extra integer',
+    'images: missing index ix_images_status(status)',
+    'images: unexpected check constraint CHECK (deleted in (0, 1))',
+    'images: engine is MyISAM, expected InnoDB',
+  ]);
+});
+
+test('missing and unexpected tables, ignored tables, enums', () => {
+  const e = schema(table(), { enums: { image_visibility: ['private', 'public'] } });
+  const a: SchemaModel = { dialect: 'sqlite', tables: { other: table({ name: 'other' }), glance_db_version: table({ name: 'glance_db_version' }) }, enums: {} };
+  assert.equal(diffSchemas(e, a, { ignoreTables: ['glance_db_version'] }), ['missing table images', 'unexpected table other', 'missing enum type image_visibility']);
+});
+
+test('a server error position inside a statement becomes file line:column', () => {
+  const s = { index: 1, text: 'INSERT INTO x\n  VALUES (oops)', line: 4, column: 3, offset: 40 };
+  assert.equal(positionInFile(s), { line: 4, column: 3 });
+  assert.equal(positionInFile(s, 8), { line: 4, column: 10 });
+  assert.equal(positionInFile(s, 25), { line: 5, column: 11 });
+});
+
+test.run();

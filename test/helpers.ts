@@ -1,0 +1,112 @@
+// Shared test plumbing: temporary projects, the built CLI spawned as a user
+// runs it, and sql.js databases loaded from files or reference dumps.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'run.js');
+export const SHARED = join(ROOT, '..', 'shared');
+export const VERSIONS = [42, 43, 44, 45, 46, 47, 48, 49, 50, 51];
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const cleanEnv = () => {
+  const env = { ...process.env };
+  delete env.GLANCE_DB_URL;
+  delete env.GLANCE_DB_DEBUG;
+  return env;
+};
+
+/** Runs the built CLI synchronously, as a user would. */
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
+  const res = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...cleanEnv(), ...opts.env }, encoding: 'utf8', timeout: 120_000 });
+  return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** Runs the built CLI without blocking, for concurrency tests. */
+export function cliAsync(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...cleanEnv(), ...opts.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A throwaway copy of the project's manifest and SQL; overrides replace or add files (null deletes). */
+export function makeProject(overrides: Record<string, string | null> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-test-'));
+  cpSync(join(ROOT, 'glance-db.yaml'), join(dir, 'glance-db.yaml'));
+  cpSync(join(ROOT, 'sql'), join(dir, 'sql'), { recursive: true });
+  for (const [rel, content] of Object.entries(overrides)) {
+    const p = join(dir, rel);
+    if (content === null) rmSync(p, { force: true, recursive: true });
+    else {
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, content);
+    }
+  }
+  return dir;
+}
+
+export function removeProject(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+let sqlJs: Promise<SqlJsStatic> | null = null;
+
+export async function openSqlite(path?: string): Promise<Database> {
+  sqlJs ??= initSqlJs();
+  const SQL = await sqlJs;
+  return path && existsSync(path) ? new SQL.Database(readFileSync(path)) : new SQL.Database();
+}
+
+/** A Query function over a sql.js database, for the introspection modules. */
+export function sqliteQuery(db: Database) {
+  return async (sql: string, params: unknown[] = []) => {
+    const stmt = db.prepare(sql, params as never);
+    const rows: Record<string, unknown>[] = [];
+    while (stmt.step()) rows.push(stmt.getAsObject());
+    stmt.free();
+    return rows;
+  };
+}
+
+export function referenceSql(version: number, dialect: 'sqlite' | 'postgresql' | 'mysql'): string {
+  return readFileSync(join(SHARED, 'reference', `v${version}`, `${dialect}.sql`), 'utf8');
+}
+
+/** Rows of a query on a SQLite file, as objects. */
+export async function sqliteRows(path: string, sql: string): Promise<Record<string, unknown>[]> {
+  const db = await openSqlite(path);
+  try {
+    return await sqliteQuery(db)(sql);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Project overrides that append one version to the shipped manifest, with
+ * the same SQL for every dialect the manifest declares (the SQL is given per
+ * dialect where it must differ).
+ */
+export function extraVersion(version: number, name: string, sql: string | Record<string, string>): Record<string, string> {
+  const manifest = readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8');
+  const dialects = /^dialects: \[(.*)\]$/m.exec(manifest)![1].split(',').map((d) => d.trim());
+  const file = (d: string) => `sql/${d}/${version}_${name}.sql`;
+  const entry = `\n  - version: ${version}\n    name: ${name}\n    description: A version added by a test.\n    files:\n${dialects.map((d) => `      ${d}: ${file(d)}\n`).join('')}`;
+  const out: Record<string, string> = { 'glance-db.yaml': manifest + entry };
+  for (const d of dialects) out[file(d)] = typeof sql === 'string' ? sql : sql[d];
+  return out;
+}

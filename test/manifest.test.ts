@@ -1,0 +1,84 @@
+// One test per kind of bad manifest: each is refused with exit code 3, a
+// message naming the file (and line where there is one), no stack trace, and
+// no database file created.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, makeProject, removeProject } from './helpers.js';
+
+const ORIGINAL = readFileSync(new URL('../../glance-db.yaml', import.meta.url), 'utf8');
+
+interface Case {
+  name: string;
+  manifest?: string;
+  files?: Record<string, string | null>;
+  setup?: (dir: string) => void;
+  expect: RegExp;
+}
+
+const swap = (from: string | RegExp, to: string) => ORIGINAL.replace(from, to);
+/** 1-based line of the first occurrence of text in the shipped manifest. */
+const lineOf = (text: string) => ORIGINAL.slice(0, ORIGINAL.indexOf(text)).split('\n').length;
+
+const cases: Case[] = [
+  { name: 'invalid YAML', manifest: 'database:\n  url: [unclosed\n', expect: /glance-db\.yaml:\d+: invalid YAML/ },
+  { name: 'empty file', manifest: '', expect: /glance-db\.yaml: the manifest is empty/ },
+  { name: 'comments only', manifest: '# nothing\n', expect: /the manifest is empty/ },
+  { name: 'not a mapping', manifest: '- a\n- b\n', expect: /glance-db\.yaml:1: \(top level\): must be object/ },
+  { name: 'wrong type names file, line and path', manifest: swap('sqlite: sql/sqlite/045_add_visibility.sql', 'sqlite: 45'), expect: new RegExp(`glance-db\\.yaml:${lineOf('sqlite: sql/sqlite/045')}: migrations\\[3\\]\\.files\\.sqlite: must be string`) },
+  { name: 'unknown key', manifest: swap('  versionTable: glance_db_version', '  versionTable: glance_db_version\n  colour: blue'), expect: new RegExp(`glance-db\\.yaml:${lineOf('versionTable') + 1}: database\\.colour: unknown key "colour"`) },
+  { name: 'missing key', manifest: swap('    name: add_os_hidden\n', ''), expect: /migrations\[5\]: missing required key "name"/ },
+  { name: 'unknown dialect', manifest: swap(/^dialects: \[.*\]$/m, 'dialects: [sqlite, oracle]'), expect: new RegExp(`glance-db\\.yaml:${lineOf('dialects:')}: dialects\\[1\\]: must be one of "sqlite", "postgresql", "mysql"`) },
+  { name: 'version not an integer', manifest: swap('version: 47', 'version: forty-seven'), expect: /migrations\[5\]\.version: must be integer/ },
+  { name: 'duplicate key', manifest: swap('  url: sqlite:glance.sqlite', '  url: sqlite:glance.sqlite\n  url: sqlite:other.sqlite'), expect: /glance-db\.yaml:\d+: invalid YAML: Map keys must be unique/ },
+  { name: 'duplicate version', manifest: swap('version: 47', 'version: 46'), expect: new RegExp(`glance-db\\.yaml:${lineOf('version: 47')}: migrations\\[5\\]\\.version: version 46 appears twice`) },
+  { name: 'unordered versions', manifest: swap('version: 47', 'version: 40'), expect: /migrations\[5\]\.version: version 40 comes after 46: versions must increase/ },
+  { name: 'path escape with ..', manifest: swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: sql/../../etc/passwd.sql'), files: { 'sql/sqlite/047_add_os_hidden.sql': null }, expect: /migrations\[5\]\.files\.sqlite: "sql\/\.\.\/\.\.\/etc\/passwd\.sql" lies outside sql\// },
+  { name: 'path outside sql/ by pattern', manifest: swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: /etc/passwd'), expect: /migrations\[5\]\.files\.sqlite: must match pattern/ },
+  {
+    name: 'symlink leading out of sql/',
+    files: { 'sql/sqlite/047_add_os_hidden.sql': null, 'outside.sql': 'SELECT 1;' },
+    setup: (dir) => symlinkSync(join(dir, 'outside.sql'), join(dir, 'sql/sqlite/047_add_os_hidden.sql')),
+    expect: /migrations\[5\]\.files\.sqlite: "sql\/sqlite\/047_add_os_hidden\.sql" is a symbolic link that leads outside sql\//,
+  },
+  { name: 'missing file', files: { 'sql/sqlite/048_add_os_hash.sql': null }, expect: /migrations\[6\]\.files\.sqlite: "sql\/sqlite\/048_add_os_hash\.sql" does not exist/ },
+  { name: 'unreferenced file', files: { 'sql/sqlite/052_extra.sql': 'SELECT 1;' }, expect: /sql\/sqlite\/052_extra\.sql is not referenced by any version/ },
+  {
+    name: 'dialect without a file',
+    manifest: 'database:\n  url: sqlite:g.sqlite\ndialects: [sqlite, mysql]\nmigrations:\n  - version: 1\n    name: one\n    description: d\n    files:\n      sqlite: sql/one.sql\n',
+    files: { sql: null, 'sql/one.sql': 'SELECT 1;' },
+    expect: /glance-db\.yaml:9: migrations\[0\]\.files: no file for dialect "mysql" \(declared in dialects\)/,
+  },
+  { name: 'binary manifest', setup: (dir) => writeFileSync(join(dir, 'glance-db.yaml'), Buffer.from([0x00, 0x01, 0xff, 0x00])), expect: /binary file, not a YAML manifest/ },
+  { name: 'bad version table name', manifest: swap('versionTable: glance_db_version', 'versionTable: "x; DROP TABLE images"'), expect: /database\.versionTable: must match pattern/ },
+];
+
+for (const c of cases) {
+  test(`bad manifest: ${c.name}`, () => {
+    const dir = makeProject({ ...(c.manifest !== undefined ? { 'glance-db.yaml': c.manifest } : {}), ...c.files });
+    try {
+      c.setup?.(dir);
+      const r = cli(['sync'], { cwd: dir });
+      assert.is(r.code, 3, `exit code (stderr: ${r.stderr})`);
+      assert.match(r.stderr, c.expect);
+      assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.not.ok(existsSync(join(dir, 'glance.sqlite')), 'no database created');
+    } finally {
+      removeProject(dir);
+    }
+  });
+}
+
+test('missing manifest names the path and the --config flag', () => {
+  const r = cli(['version', '--config', '/nonexistent/glance-db.yaml']);
+  assert.is(r.code, 3);
+  assert.match(r.stderr, '/nonexistent/glance-db.yaml does not exist');
+  assert.match(r.stderr, '--config');
+});
+
+test('the shipped manifest is valid and names its JSON Schema for editors', () => {
+  assert.match(ORIGINAL.split('\n')[0], /^# yaml-language-server: \$schema=\.\/schema\/glance-db\.schema\.json$/);
+});
+
+test.run();

@@ -1,0 +1,251 @@
+// The built CLI end to end on the embedded SQLite default.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { restoreSteps } from '../src/engine/restore.js';
+import { parseDatabaseUrl } from '../src/url.js';
+import { cli, cliAsync, makeProject, extraVersion, openSqlite, referenceSql, removeProject, sqliteRows, ROOT } from './helpers.js';
+
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const noStack = (r: { stderr: string }) => assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+
+function withProject(name: string, overrides: Record<string, string | null>, fn: (dir: string, db: string) => Promise<void> | void) {
+  test(name, async () => {
+    const dir = makeProject(overrides);
+    try {
+      await fn(dir, join(dir, 'glance.sqlite'));
+    } finally {
+      removeProject(dir);
+    }
+  });
+}
+
+withProject('sync creates the file and reaches 51; version prints only the integer; sync again says so', {}, async (dir, db) => {
+  const r = cli(['sync'], { cwd: dir });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /applied 42 liberty_baseline \(\d+ ms\)/);
+  assert.match(r.stdout, /applied 51 add_cache_tables/);
+  assert.match(r.stdout, 'database is at version 51');
+  const v = cli(['version'], { cwd: dir });
+  assert.is(v.code, 0);
+  assert.is(v.stdout, '51\n');
+  const again = cli(['sync'], { cwd: dir });
+  assert.is(again.code, 0);
+  assert.match(again.stdout, 'already at version 51; nothing to do');
+  const rows = await sqliteRows(db, 'SELECT version, name, dialect, checksum, kind, status, applied_at, execution_ms, tool_version FROM glance_db_version ORDER BY version');
+  assert.equal(rows.map((r) => r.version), [42, 43, 44, 45, 46, 47, 48, 49, 50, 51]);
+  for (const row of rows) {
+    assert.is(row.kind, 'applied');
+    assert.is(row.status, 'complete');
+    assert.is(row.dialect, 'sqlite');
+    assert.match(String(row.checksum), /^sha256-lf:[0-9a-f]{64}$/);
+    assert.match(String(row.applied_at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.is(row.tool_version, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  }
+  assert.not.ok(existsSync(`${db}.lock`), 'lock released');
+});
+
+withProject('the same commands work under "db", with VERSION', {}, (dir) => {
+  assert.is(cli(['db', 'sync', '45'], { cwd: dir }).code, 0);
+  assert.is(cli(['db', 'version'], { cwd: dir }).stdout, '45\n');
+  const up = cli(['db', 'upgrade', '48'], { cwd: dir });
+  assert.is(up.code, 0, up.stderr);
+  assert.match(up.stdout, /applied 46 .*\n.*applied 47 .*\n.*applied 48/);
+  assert.is(cli(['db', 'version'], { cwd: dir }).stdout, '48\n');
+});
+
+withProject('the result opens in the sqlite3 CLI and in Python', {}, (dir, db) => {
+  assert.is(cli(['sync'], { cwd: dir }).code, 0);
+  const s = spawnSync('sqlite3', [db, 'PRAGMA integrity_check; SELECT max(version) FROM glance_db_version;'], { encoding: 'utf8' });
+  assert.is(s.stdout, 'ok\n51\n', s.stderr);
+  const py = spawnSync('python3', ['-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select count(*) from images").fetchone()[0], c.execute("pragma integrity_check").fetchone()[0])', db], { encoding: 'utf8' });
+  assert.is(py.stdout, '0 ok\n', py.stderr);
+});
+
+withProject('version and upgrade on a missing database: exit 5, no file created', {}, (dir, db) => {
+  const v = cli(['version'], { cwd: dir });
+  assert.is(v.code, 5);
+  assert.match(v.stderr, 'is not under glance-db version control');
+  assert.match(v.stderr, 'glance-db sync');
+  noStack(v);
+  const u = cli(['upgrade', '51'], { cwd: dir });
+  assert.is(u.code, 5);
+  assert.not.ok(existsSync(db));
+});
+
+withProject('a database with tables but no version table is not guessed at: exit 5 and unchanged', {}, async (dir, db) => {
+  const ref = await openSqlite();
+  ref.exec(referenceSql(44, 'sqlite'));
+  writeFileSync(db, ref.export());
+  const before = sha(db);
+  const r = cli(['sync'], { cwd: dir });
+  assert.is(r.code, 5, r.stderr);
+  assert.match(r.stderr, 'their schema is exactly that of version 44');
+  assert.match(r.stderr, 'glance-db sync 51 44');
+  assert.is(sha(db), before);
+  assert.is(cli(['version'], { cwd: dir }).code, 5);
+});
+
+withProject('sync VERSION CURRENT_VERSION records a baseline and upgrades from there', {}, async (dir, db) => {
+  const ref = await openSqlite();
+  ref.exec(referenceSql(44, 'sqlite'));
+  writeFileSync(db, ref.export());
+  const r = cli(['sync', '51', '44'], { cwd: dir });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'baseline: recorded versions 42-44 as already applied (nothing run)');
+  assert.not.match(r.stdout, 'applied 44');
+  assert.match(r.stdout, 'applied 45 add_visibility');
+  const rows = await sqliteRows(db, 'SELECT version, kind FROM glance_db_version ORDER BY version');
+  assert.equal(rows.map((x) => `${x.version}:${x.kind}`), ['42:baseline', '43:baseline', '44:baseline', '45:applied', '46:applied', '47:applied', '48:applied', '49:applied', '50:applied', '51:applied']);
+  const wrong = cli(['sync', '51', '43'], { cwd: dir });
+  assert.is(wrong.code, 2);
+  assert.match(wrong.stderr, 'CURRENT_VERSION 43 contradicts the version table, which records version 51');
+});
+
+withProject('bad arguments: not an integer, unknown version, CURRENT_VERSION above VERSION', {}, (dir, db) => {
+  for (const [args, msg] of [
+    [['sync', 'abc'], 'VERSION must be a whole number'],
+    [['sync', '45.5'], 'VERSION must be a whole number'],
+    [['sync', '99'], 'VERSION 99 is not a version glance-db knows; known versions are 42 to 51'],
+    [['sync', '45', '47'], 'CURRENT_VERSION 47 is above VERSION 45'],
+    [['upgrade'], 'Missing 1 required arg'],
+    [['sync', '--lock-wait', 'soon'], 'Expected an integer'],
+  ] as [string[], string][]) {
+    const r = cli(args, { cwd: dir });
+    assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    noStack(r);
+  }
+  assert.not.ok(existsSync(db));
+});
+
+withProject('downgrade changes nothing, exits 6 and prints restore steps', {}, (dir, db) => {
+  assert.is(cli(['sync'], { cwd: dir }).code, 0);
+  const before = sha(db);
+  for (const args of [['downgrade'], ['downgrade', '45'], ['db', 'downgrade', '44']]) {
+    const r = cli(args, { cwd: dir });
+    assert.is(r.code, 6, r.stderr);
+    assert.match(r.stderr, /downgrades are not supported/i);
+    assert.match(r.stdout, `cp /path/to/backup-taken-before-the-upgrade.sqlite ${db}`);
+  }
+  const below = cli(['sync', '45'], { cwd: dir });
+  assert.is(below.code, 6);
+  assert.match(below.stderr, "Version 45 is below the database's version 51");
+  assert.is(sha(db), before);
+});
+
+test('downgrade restore steps for servers name host, user and database, never the password', () => {
+  const pg = restoreSteps(parseDatabaseUrl('postgresql://glance:TopS3cret@db1:5433/glance', '/'), '/etc/glance-db.yaml').join('\n');
+  assert.match(pg, 'pg_restore -h db1 -p 5433 -U glance -d glance');
+  const my = restoreSteps(parseDatabaseUrl('mysql+pymysql://glance:TopS3cret@db2/glance?charset=utf8', '/'), '/etc/glance-db.yaml').join('\n');
+  assert.match(my, 'mysql -h db2 -P 3306 -u glance -p glance < BACKUP.sql');
+  for (const text of [pg, my]) assert.not.match(text, 'TopS3cret');
+});
+
+withProject('checksum mismatch stops everything and names version, file and both checksums', {}, (dir, db) => {
+  assert.is(cli(['sync', '45'], { cwd: dir }).code, 0);
+  const before = sha(db);
+  appendFileSync(join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'), '\n-- edited after release\n');
+  const r = cli(['sync'], { cwd: dir });
+  assert.is(r.code, 4, r.stderr);
+  assert.match(r.stderr, /Checksum mismatch for version 43: sql\/sqlite\/043_add_image_created_updated_idx\.sql was applied with checksum sha256-lf:[0-9a-f]{64}, but the file on disk now has sha256-lf:[0-9a-f]{64}/);
+  assert.match(r.stderr, 'hint: A released migration must never be edited');
+  assert.is(sha(db), before);
+  const j = JSON.parse(cli(['sync', '--json'], { cwd: dir }).stdout);
+  assert.equal([j.ok, j.error.code, j.error.exitCode, j.error.version], [false, 'CHECKSUM_MISMATCH', 4, 43]);
+});
+
+withProject('a CRLF checkout of the same files is not a checksum mismatch', {}, (dir) => {
+  assert.is(cli(['sync', '45'], { cwd: dir }).code, 0);
+  const f = join(dir, 'sql/sqlite/044_update_metadef_os_nova_server.sql');
+  writeFileSync(f, `\uFEFF${readFileSync(f, 'utf8').replace(/\n/g, '\r\n')}`);
+  const r = cli(['sync'], { cwd: dir });
+  assert.is(r.code, 0, r.stderr);
+});
+
+const brokenSql = '-- fails on purpose\nCREATE TABLE ok_table (id INTEGER);\n\n  INSERT INTO no_such_table VALUES (1);\n';
+withProject('a failing statement names file:line:column and leaves the database at the previous version', extraVersion(52, 'broken', brokenSql), async (dir, db) => {
+  assert.is(cli(['sync', '51'], { cwd: dir }).code, 0);
+  const before = sha(db);
+  const r = cli(['sync'], { cwd: dir });
+  assert.is(r.code, 7, r.stderr);
+  assert.match(r.stderr, 'Version 52 failed at sql/sqlite/52_broken.sql:4:3 (statement 2): no such table: no_such_table');
+  assert.match(r.stderr, 'Statement: INSERT INTO no_such_table VALUES (1)');
+  noStack(r);
+  assert.is(sha(db), before);
+  assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
+  assert.equal(await sqliteRows(db, "SELECT name FROM sqlite_master WHERE name = 'ok_table'"), []);
+});
+
+withProject('--url and GLANCE_DB_URL override the manifest; relative paths are relative to the working directory', {}, (dir) => {
+  const other = mkdtempSync(join(tmpdir(), 'glance-db-url-'));
+  try {
+    assert.is(cli(['sync', '43', '--config', join(dir, 'glance-db.yaml'), '--url', 'sqlite:a.sqlite'], { cwd: other }).code, 0);
+    assert.ok(existsSync(join(other, 'a.sqlite')));
+    assert.is(cli(['sync', '44', '--config', join(dir, 'glance-db.yaml')], { cwd: other, env: { GLANCE_DB_URL: `sqlite:///b.sqlite` } }).code, 0);
+    assert.is(cli(['version', '--config', join(dir, 'glance-db.yaml'), '--url', `sqlite:${join(other, 'b.sqlite')}`], { cwd: other }).stdout, '44\n');
+    assert.not.ok(existsSync(join(dir, 'glance.sqlite')));
+  } finally {
+    removeProject(other);
+  }
+});
+
+withProject('--json gives one object on stdout for sync and version', {}, (dir, db) => {
+  const s = JSON.parse(cli(['sync', '43', '--json'], { cwd: dir }).stdout);
+  assert.equal({ ...s, applied: s.applied.map((a: { version: number }) => a.version) }, { command: 'sync', ok: true, dialect: 'sqlite', database: `sqlite:${db}`, from: null, to: 43, applied: [42, 43], baselined: [], adopted: [], upToDate: false });
+  const v = JSON.parse(cli(['version', '--json'], { cwd: dir }).stdout);
+  assert.equal(v, { command: 'version', ok: true, version: 43, managedBy: 'glance-db', source: 'glance_db_version', dialect: 'sqlite', database: `sqlite:${db}` });
+  const e = JSON.parse(cli(['version', '--json', '--url', 'sqlite:/nonexistent-dir/x.sqlite'], { cwd: dir }).stdout);
+  assert.is(e.ok, false);
+});
+
+withProject('a second process is kept out by a live lock and takes over a dead one', {}, (dir, db) => {
+  writeFileSync(`${db}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() }));
+  const r = cli(['sync', '--lock-wait', '1'], { cwd: dir });
+  assert.is(r.code, 8, r.stderr);
+  assert.match(r.stderr, `is locked by glance-db process ${process.pid}`);
+  assert.not.ok(existsSync(db));
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  writeFileSync(`${db}.lock`, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), startedAt: 'earlier' }));
+  const ok = cli(['sync', '--lock-wait', '1'], { cwd: dir });
+  assert.is(ok.code, 0, ok.stderr);
+  assert.not.ok(existsSync(`${db}.lock`));
+});
+
+withProject('two syncs at once: both succeed and every version is applied exactly once', {}, async (dir, db) => {
+  const [a, b] = await Promise.all([cliAsync(['sync'], { cwd: dir }), cliAsync(['sync'], { cwd: dir })]);
+  assert.is(a.code, 0, a.stderr);
+  assert.is(b.code, 0, b.stderr);
+  const applied = (a.stdout + b.stdout).match(/applied \d+ /g) ?? [];
+  assert.is(applied.length, 10, a.stdout + b.stdout);
+  const rows = await sqliteRows(db, 'SELECT count(*) AS n FROM glance_db_version');
+  assert.is(rows[0].n, 10);
+});
+
+withProject('on SQLite, neither slonik nor mysql2 is ever loaded', {}, (dir) => {
+  assert.is(cli(['sync'], { cwd: dir }).code, 0);
+  const log = join(dir, 'imports.log');
+  for (const args of [['version'], ['sync']]) {
+    const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/fixtures/record-imports.mjs'), join(ROOT, 'bin/run.js'), ...args], { cwd: dir, env: { ...process.env, GLANCE_DB_IMPORT_LOG: log }, encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+  }
+  const loaded = readFileSync(log, 'utf8');
+  assert.match(loaded, '/dist/src/drivers/sqlite.js');
+  assert.not.match(loaded, /node_modules\/(slonik|mysql2|@slonik)\//);
+  assert.not.match(loaded, /drivers\/(postgresql|mysql)\.js/);
+});
+
+test('unknown command and --help', () => {
+  const help = cli(['--help']);
+  assert.is(help.code, 0);
+  for (const c of ['sync', 'version', 'upgrade', 'downgrade']) assert.match(help.stdout, c);
+  const bad = cli(['frobnicate']);
+  assert.is.not(bad.code, 0);
+  noStack(bad);
+});
+
+test.run();

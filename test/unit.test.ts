@@ -1,0 +1,98 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { checksumOf, normalizeSql } from '../src/checksum.js';
+import { parseDatabaseUrl, redactUrl } from '../src/url.js';
+import { writeFileAtomic } from '../src/util/atomic-write.js';
+import { acquireFileLock } from '../src/util/file-lock.js';
+import { GlanceDbError } from '../src/errors.js';
+
+test('checksum: CRLF and LF hash alike, a BOM is ignored, content changes the hash', () => {
+  const lf = 'CREATE TABLE a (id INT);\nSELECT 1;\n';
+  assert.is(checksumOf(lf.replace(/\n/g, '\r\n')), checksumOf(lf));
+  assert.is(checksumOf(`\uFEFF${lf}`), checksumOf(lf));
+  assert.is(checksumOf(Buffer.from(lf)), checksumOf(lf));
+  assert.is.not(checksumOf(`${lf} `), checksumOf(lf));
+  assert.match(checksumOf(lf), /^sha256-lf:[0-9a-f]{64}$/);
+  assert.is(normalizeSql('a\r\nb'), 'a\nb');
+});
+
+test('url: sqlite forms resolve against the base folder', () => {
+  assert.equal(parseDatabaseUrl('sqlite:glance.sqlite', '/etc/glance'), { dialect: 'sqlite', path: '/etc/glance/glance.sqlite', display: 'sqlite:/etc/glance/glance.sqlite' });
+  assert.is((parseDatabaseUrl('sqlite:///rel/g.db', '/x') as { path: string }).path, '/x/rel/g.db');
+  assert.is((parseDatabaseUrl('sqlite:////var/lib/glance/g.db', '/x') as { path: string }).path, '/var/lib/glance/g.db');
+  assert.is((parseDatabaseUrl('sqlite:/abs/g.db', '/x') as { path: string }).path, '/abs/g.db');
+});
+
+test('url: server forms, oslo.db forms, socket, defaults', () => {
+  const pg = parseDatabaseUrl('postgresql+psycopg2://glance:s%40cr%3At@db.example:6432/glance', '/');
+  assert.equal({ ...pg, display: undefined, params: undefined }, { dialect: 'postgresql', host: 'db.example', port: 6432, user: 'glance', password: 's@cr:t', database: 'glance', socketPath: undefined, params: undefined, display: undefined });
+  assert.is(pg.display, 'postgresql://glance@db.example:6432/glance');
+  const my = parseDatabaseUrl('mysql+pymysql://glance:pw@localhost/glance?charset=utf8&unix_socket=/run/mysqld/mysqld.sock', '/');
+  assert.is(my.dialect, 'mysql');
+  assert.is((my as { socketPath?: string }).socketPath, '/run/mysqld/mysqld.sock');
+  assert.is((my as { port: number }).port, 3306);
+  assert.is(parseDatabaseUrl('postgres://u@h/d', '/').dialect, 'postgresql');
+  assert.is(parseDatabaseUrl('mariadb://u@h/d', '/').dialect, 'mysql');
+});
+
+test('url: unsupported and malformed URLs are config errors that never show the password', () => {
+  for (const bad of ['oracle://u:SECRETPW@h/d', 'postgresql://u:SECRETPW@h', 'nonsense', 'mysql://u:SECRETPW@[::1/d', 'sqlite:']) {
+    try {
+      parseDatabaseUrl(bad, '/');
+      assert.unreachable(`accepted ${bad}`);
+    } catch (err) {
+      assert.instance(err, GlanceDbError);
+      assert.is((err as GlanceDbError).exitCode, 3);
+      assert.not.match((err as Error).message, 'SECRETPW');
+    }
+  }
+});
+
+test('redactUrl hides the password of every URL in a text', () => {
+  assert.is(redactUrl('x mysql+pymysql://glance:p%40ss@h/g and postgresql://a:b@c/d'), 'x mysql+pymysql://glance:***@h/g and postgresql://a:***@c/d');
+  assert.is(redactUrl('sqlite:/a/b'), 'sqlite:/a/b');
+});
+
+test('atomic write: a failure between the temp write and the rename leaves the old file intact and no temp file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-aw-'));
+  const path = join(dir, 'db.sqlite');
+  writeFileSync(path, 'old content');
+  assert.throws(() =>
+    writeFileAtomic(path, Buffer.from('new content'), {
+      rename: () => {
+        throw new Error('simulated crash before rename');
+      },
+    }),
+  );
+  assert.is(readFileSync(path, 'utf8'), 'old content');
+  assert.equal(readdirSync(dir), ['db.sqlite']);
+  writeFileAtomic(path, Buffer.from('new content'));
+  assert.is(readFileSync(path, 'utf8'), 'new content');
+  assert.equal(readdirSync(dir), ['db.sqlite']);
+});
+
+test('file lock: held lock times out naming the owner; stale lock of a dead process is taken over', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-lock-'));
+  const lock = join(dir, 'db.lock');
+  const release = await acquireFileLock(lock, 0, 'db');
+  try {
+    await acquireFileLock(lock, 200, 'db');
+    assert.unreachable('second acquire succeeded');
+  } catch (err) {
+    assert.is((err as GlanceDbError).exitCode, 8);
+    assert.match((err as Error).message, String(process.pid));
+  }
+  release();
+  assert.not.ok(existsSync(lock));
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  writeFileSync(lock, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), startedAt: 'then' }));
+  const again = await acquireFileLock(lock, 0, 'db');
+  assert.is(JSON.parse(readFileSync(lock, 'utf8')).pid, process.pid);
+  again();
+});
+
+test.run();
