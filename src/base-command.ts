@@ -50,7 +50,7 @@ export abstract class BaseCommand extends Command {
     const e = toGlanceDbError(err);
     process.exitCode = e.exitCode;
     if (this.jsonMode) {
-      const error = { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...e.details };
+      const error = { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...e.fields };
       this.emitJson({ ok: false, error });
       return;
     }

@@ -24,15 +24,15 @@ export type ExitCodeName = keyof typeof ExitCode;
 export class GlanceDbError extends Error {
   readonly code: ExitCodeName;
   /** Extra structured fields for --json output. */
-  readonly details: Record<string, unknown>;
+  readonly fields: Record<string, unknown>;
   /** Advice printed after the message. */
   readonly hint?: string;
 
-  constructor(code: ExitCodeName, message: string, opts: { cause?: unknown; details?: Record<string, unknown>; hint?: string } = {}) {
+  constructor(code: ExitCodeName, message: string, opts: { cause?: unknown; fields?: Record<string, unknown>; hint?: string } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
-    this.details = opts.details ?? {};
+    this.fields = opts.fields ?? {};
     this.hint = opts.hint;
   }
 
@@ -48,7 +48,7 @@ export class UsageError extends GlanceDbError {
 }
 
 export class ConfigError extends GlanceDbError {
-  constructor(message: string, opts: { details?: Record<string, unknown>; hint?: string; cause?: unknown } = {}) {
+  constructor(message: string, opts: { fields?: Record<string, unknown>; hint?: string; cause?: unknown } = {}) {
     super('CONFIG', message, opts);
   }
 }
@@ -60,7 +60,7 @@ export class ChecksumMismatchError extends GlanceDbError {
       `Checksum mismatch for version ${version}: ${file} was applied with checksum ${expected}, but the file on disk now has ${actual}. ` +
         'Nothing was changed.',
       {
-        details: { version, file, expected, actual },
+        fields: { version, file, expected, actual },
         hint:
           'A released migration must never be edited: restore the file to the content that was applied (git checkout/log on that file), ' +
           'and put any new change in a new version.',
@@ -72,7 +72,7 @@ export class ChecksumMismatchError extends GlanceDbError {
 export class NotUnderVersionControlError extends GlanceDbError {
   constructor(database: string, hint: string, extra = '') {
     super('NOT_UNDER_VERSION_CONTROL', `The database ${database} is not under glance-db version control.${extra}`, {
-      details: { database },
+      fields: { database },
       hint,
     });
   }
@@ -80,7 +80,7 @@ export class NotUnderVersionControlError extends GlanceDbError {
 
 export class DowngradeRefusedError extends GlanceDbError {
   constructor(message: string, readonly restoreSteps: string[]) {
-    super('DOWNGRADE_REFUSED', message, { details: { restoreSteps } });
+    super('DOWNGRADE_REFUSED', message, { fields: { restoreSteps } });
   }
 }
 
@@ -100,7 +100,7 @@ export class MigrationFailedError extends GlanceDbError {
       'MIGRATION_FAILED',
       `Version ${location.version} failed at ${location.file}:${location.line}:${location.column} ` +
         `(statement ${location.statementIndex + 1}): ${dbMessage}. Statement: ${shown}. ${outcome}`,
-      { cause, details: { ...location, databaseMessage: dbMessage } },
+      { cause, fields: { ...location, databaseMessage: dbMessage } },
     );
   }
 }

@@ -13,7 +13,7 @@ import type { RunContext } from './context.js';
 
 export class SchemaDriftError extends GlanceDbError {
   constructor(message: string, readonly differences: string[], hint: string) {
-    super('SCHEMA_DRIFT', `${message} Differences: ${differences.slice(0, 20).join('; ')}${differences.length > 20 ? `; and ${differences.length - 20} more` : ''}.`, { details: { differences }, hint });
+    super('SCHEMA_DRIFT', `${message} Differences: ${differences.slice(0, 20).join('; ')}${differences.length > 20 ? `; and ${differences.length - 20} more` : ''}.`, { fields: { differences }, hint });
   }
 }
 

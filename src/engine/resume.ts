@@ -16,7 +16,7 @@ export function resumePoint(row: VersionRow, statements: Statement[], file: stri
       throw new GlanceDbError('CHECKSUM_MISMATCH',
         `Version ${row.version} was partly applied (${applied} of ${row.statementsTotal} statements), and statement ${i + 1} of ${file} has changed since it ran ` +
           `(hash ${hashes[i]} then, ${now} now). glance-db will not resume over changed statements. Nothing was changed.`,
-        { details: { version: row.version, file, statementIndex: i, expected: hashes[i], actual: now },
+        { fields: { version: row.version, file, statementIndex: i, expected: hashes[i], actual: now },
           hint: `Restore statements 1 to ${applied} of ${file} to what ran; only the failed statement and those after it may be fixed.` });
     }
   }

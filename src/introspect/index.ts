@@ -11,11 +11,11 @@ const loaders: Record<Driver['dialect'], () => Promise<Introspector>> = {
     return (q) => m.introspectSqlite(q);
   },
   postgresql: async () => {
-    const m = (await import(`./${'postgresql'}.js`)) as { introspectPostgres(q: Query): Promise<SchemaModel> };
+    const m = await import('./postgresql.js');
     return (q) => m.introspectPostgres(q);
   },
   mysql: async () => {
-    const m = (await import(`./${'mysql'}.js`)) as { introspectMysql(q: Query, db: string): Promise<SchemaModel> };
+    const m = await import('./mysql.js');
     return async (q) => m.introspectMysql(q, String((await q('SELECT DATABASE() AS db'))[0].db));
   },
 };

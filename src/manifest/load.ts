@@ -33,7 +33,7 @@ export function loadManifest(configPath: string): Manifest {
     throw new ConfigError(`${label}: the manifest is empty; see the README for its format.`);
   }
   const errors = schemaErrors(data, doc, lc, label);
-  if (errors.length > 0) throw new ConfigError(errors.join('\n'), { details: { errors } });
+  if (errors.length > 0) throw new ConfigError(errors.join('\n'), { fields: { errors } });
   const raw = data as RawManifest;
   const manifest: Manifest = {
     path,

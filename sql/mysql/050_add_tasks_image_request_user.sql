@@ -1,0 +1,10 @@
+-- Version 50: add_tasks_image_request_user (MySQL/MariaDB)
+-- tasks.image_id, request_id and user_id, so a task can be traced to its
+-- image, request and user. Equals Glance's wallaby_expand01
+-- (wallaby_contract01 and xena..2023_1 are empty).
+
+ALTER TABLE tasks
+  ADD COLUMN image_id varchar(36) DEFAULT NULL,
+  ADD COLUMN request_id varchar(64) DEFAULT NULL,
+  ADD COLUMN user_id varchar(64) DEFAULT NULL,
+  ADD INDEX ix_tasks_image_id (image_id);

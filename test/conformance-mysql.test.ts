@@ -1,0 +1,4 @@
+import { conformance } from './conformance.js';
+import { mysqlEnv } from './dialects.js';
+
+conformance(mysqlEnv);

@@ -1,0 +1,4 @@
+import { conformance } from './conformance.js';
+import { postgresEnv } from './dialects.js';
+
+conformance(postgresEnv);

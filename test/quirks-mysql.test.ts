@@ -1,0 +1,130 @@
+// MySQL/MariaDB-only behaviour: per-statement progress and resume, the lock
+// row, oslo.db URLs with a unix socket, and connection errors.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { diffSchemas } from '../src/introspect/diff.js';
+import { mysqlEnv, type TestDb } from './dialects.js';
+import { cli, makeProject, removeProject } from './helpers.js';
+import { adminSql } from './servers.js';
+
+const s = suite('quirks: mysql');
+const IGNORE = { ignoreTables: ['alembic_version', 'glance_db_version', 'glance_db_version_lock'] };
+
+async function withDb(fn: (db: TestDb, name: string) => Promise<void>) {
+  const db = await mysqlEnv.create();
+  try {
+    await fn(db, new URL(db.url.replace(/^mysql:/, 'http:')).pathname.slice(1));
+  } finally {
+    await db.drop();
+  }
+}
+
+if (mysqlEnv.available()) {
+  s('a statement failing mid-file is recorded; after the fix, sync resumes there and ends at the reference schema', () =>
+    withDb(async (db) => {
+      assert.is(cli(['sync', '50', '--url', db.url]).code, 0);
+      // 051 creates node_reference, then cached_images: a conflicting cached_images makes statement 2 fail.
+      await db.exec('CREATE TABLE cached_images (x INT)');
+      const r = cli(['sync', '--url', db.url]);
+      assert.is(r.code, 7, r.stderr);
+      assert.match(r.stderr, /Version 51 failed at sql\/mysql\/051_add_cache_tables\.sql:\d+:\d+ \(statement 2\)/);
+      assert.match(r.stderr, 'it resumes at statement 2');
+      const [row] = await db.rows('SELECT status, statements_applied, error FROM glance_db_version WHERE version = 51');
+      assert.equal([row.status, Number(row.statements_applied)], ['failed', 1]);
+      assert.match(String(row.error), 'cached_images');
+      assert.is(cli(['version', '--url', db.url]).stdout, '50\n');
+      await db.exec('DROP TABLE cached_images');
+      const resumed = cli(['sync', '--url', db.url]);
+      assert.is(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stdout, 'applied 51 add_cache_tables');
+      const [done] = await db.rows('SELECT status, statements_applied, statements_total FROM glance_db_version WHERE version = 51');
+      assert.is(done.status, 'complete');
+      assert.is(Number(done.statements_applied), Number(done.statements_total));
+      const expected = await mysqlEnv.create();
+      try {
+        await expected.loadReference(51);
+        assert.equal(diffSchemas(await expected.model(), await db.model(), IGNORE), []);
+      } finally {
+        await expected.drop();
+      }
+    }));
+
+  s('resume is refused when a statement that already ran has changed', () =>
+    withDb(async (db) => {
+      const dir = makeProject();
+      try {
+        assert.is(cli(['sync', '50', '--url', db.url], { cwd: dir }).code, 0);
+        await db.exec('CREATE TABLE cached_images (x INT)');
+        assert.is(cli(['sync', '--url', db.url], { cwd: dir }).code, 7);
+        const f = join(dir, 'sql/mysql/051_add_cache_tables.sql');
+        writeFileSync(f, readFileSync(f, 'utf8').replace(/node_reference_url/, 'node_reference_uri'));
+        const r = cli(['sync', '--url', db.url], { cwd: dir });
+        assert.is(r.code, 4, r.stderr);
+        assert.match(r.stderr, 'statement 1 of sql/mysql/051_add_cache_tables.sql has changed since it ran');
+      } finally {
+        removeProject(dir);
+      }
+    }));
+
+  s('lock row: a live holder makes the run wait and name it; a dead holder is taken over at once', () =>
+    withDb(async (db, name) => {
+      assert.is(cli(['sync', '43', '--url', db.url]).code, 0);
+      const live = `INSERT INTO glance_db_version_lock VALUES (1, 'test holder', CONCAT(@@hostname, ':', @@port), CURRENT_USER(), CONNECTION_ID(), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)); SELECT SLEEP(4); DELETE FROM glance_db_version_lock;`;
+      const { spawn } = await import('node:child_process');
+      const holder = spawn('mariadb', ['--protocol=tcp', '-h', '127.0.0.1', '-u', 'root', name, '-e', live]);
+      await new Promise((r) => setTimeout(r, 800));
+      const r = cli(['sync', '--url', db.url, '--lock-wait', '1']);
+      assert.is(r.code, 8, r.stderr);
+      assert.match(r.stderr, /held by test holder \(server .*, connection \d+/);
+      holder.kill('SIGKILL');
+      await new Promise((res) => holder.on('close', res));
+      adminSql('mysql', `DELETE FROM glance_db_version_lock; INSERT INTO glance_db_version_lock VALUES (1, 'dead holder', CONCAT(@@hostname, ':', @@port), CURRENT_USER(), 987654321, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3));`, name);
+      const ok = cli(['sync', '--url', db.url, '--lock-wait', '2']);
+      assert.is(ok.code, 0, ok.stderr);
+      assert.equal(await db.rows('SELECT * FROM glance_db_version_lock'), []);
+    }));
+
+  s('a holder on another Galera node is trusted until its heartbeat is older than the lease', () =>
+    withDb(async (db, name) => {
+      assert.is(cli(['sync', '43', '--url', db.url]).code, 0);
+      adminSql('mysql', `INSERT INTO glance_db_version_lock VALUES (1, 'other node', 'node2:3306', 'glance@%', 5, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3));`, name);
+      assert.is(cli(['sync', '--url', db.url, '--lock-wait', '1']).code, 8);
+      adminSql('mysql', `UPDATE glance_db_version_lock SET heartbeat_at = UTC_TIMESTAMP(3) - INTERVAL 5 MINUTE;`, name);
+      const ok = cli(['sync', '--url', db.url, '--lock-wait', '1']);
+      assert.is(ok.code, 0, ok.stderr);
+    }));
+
+  s('oslo.db URL with charset and unix_socket', () =>
+    withDb(async (db, name) => {
+      const socket = adminSql('mysql', 'SELECT @@socket').split('\n')[1].trim();
+      const url = `mysql+pymysql://root@localhost/${name}?charset=utf8&unix_socket=${socket}`;
+      const r = cli(['sync', '45', '--url', url]);
+      assert.is(r.code, 0, r.stderr);
+      assert.is(cli(['version', '--url', url]).stdout, '45\n');
+    }));
+}
+
+s('connection errors: refused port, wrong password, missing database, a server that is not MySQL; password never shown', () => {
+  const cases: [string, RegExp][] = [
+    ['mysql://glance:Pw%40Marker2@127.0.0.1:1/glance', /Cannot use MySQL database "glance" at 127\.0\.0\.1:1 as user "glance"/],
+    ...(mysqlEnv.available()
+      ? ([
+          ['mysql://nosuchuser:Pw%40Marker2@127.0.0.1:3306/test', /Access denied/],
+          ['mysql://root@127.0.0.1:3306/glancedb_missing_db', /Unknown database 'glancedb_missing_db'/],
+          ['mysql://glance:Pw%40Marker2@127.0.0.1:5432/glance', /Cannot use MySQL database "glance" at 127\.0\.0\.1:5432/],
+        ] as [string, RegExp][])
+      : []),
+  ];
+  for (const [url, msg] of cases) {
+    const started = Date.now();
+    const r = cli(['version', '--url', url, '--connect-timeout', '3']);
+    assert.is(r.code, 9, `${url}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    assert.ok(Date.now() - started < 15_000, 'bounded by --connect-timeout');
+    assert.not.match(r.stdout + r.stderr, /Pw@Marker2|Pw%40Marker2/);
+  }
+});
+
+s.run();

@@ -1,0 +1,87 @@
+// PostgreSQL-only behaviour: slonik's defaults turned off, the advisory
+// lock, oslo.db URLs and connection errors.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { lockKeys } from '../src/drivers/postgresql.js';
+import { postgresEnv, type TestDb } from './dialects.js';
+import { cli, makeProject, extraVersion, removeProject } from './helpers.js';
+
+const s = suite('quirks: postgresql');
+
+async function withDb(fn: (db: TestDb) => Promise<void>) {
+  const db = await postgresEnv.create();
+  try {
+    await fn(db);
+  } finally {
+    await db.drop();
+  }
+}
+
+const settingsSql = "CREATE TABLE settings AS SELECT current_setting('statement_timeout') AS st, current_setting('idle_in_transaction_session_timeout') AS it, current_setting('lock_timeout') AS lt;\n";
+
+if (postgresEnv.available()) {
+  s('no statement or idle-in-transaction timeout unless asked; the flags set them', () =>
+    withDb(async (db) => {
+      const dir = makeProject(extraVersion(52, 'record_settings', { sqlite: 'SELECT 1;', postgresql: settingsSql, mysql: 'SELECT 1;' }));
+      try {
+        const r = cli(['sync', '--url', db.url], { cwd: dir });
+        assert.is(r.code, 0, r.stderr);
+        assert.equal(await db.rows('SELECT st, it, lt FROM settings'), [{ st: '0', it: '0', lt: '0' }]);
+      } finally {
+        removeProject(dir);
+      }
+    }));
+
+  s('--statement-timeout and --lock-timeout reach the migration transaction', () =>
+    withDb(async (db) => {
+      const dir = makeProject(extraVersion(52, 'record_settings', { sqlite: 'SELECT 1;', postgresql: settingsSql, mysql: 'SELECT 1;' }));
+      try {
+        const r = cli(['sync', '--url', db.url, '--statement-timeout', '300', '--lock-timeout', '7'], { cwd: dir });
+        assert.is(r.code, 0, r.stderr);
+        assert.equal(await db.rows('SELECT st, lt FROM settings'), [{ st: '5min', lt: '7s' }]);
+      } finally {
+        removeProject(dir);
+      }
+    }));
+
+  s('a held migration lock makes a second run wait, then name the holder', () =>
+    withDb(async (db) => {
+      const [a, b] = lockKeys('glance_db_version');
+      const dbName = new URL(db.url.replace(/^postgresql:/, 'http:')).pathname.slice(1);
+      const holder = spawn('psql', ['-X', '-h', '127.0.0.1', '-U', 'postgres', '-d', dbName, '-c', `BEGIN; SET application_name = 'lock-holder-test'; SELECT pg_advisory_xact_lock(${a}, ${b}); SELECT pg_sleep(4); COMMIT;`]);
+      await new Promise((r) => setTimeout(r, 800));
+      const r = cli(['sync', '--url', db.url, '--lock-wait', '1']);
+      assert.is(r.code, 8, r.stderr);
+      assert.match(r.stderr, /held by server process \d+ \(lock-holder-test/);
+      await new Promise((res) => holder.on('close', res));
+      const ok = cli(['sync', '--url', db.url, '--lock-wait', '10']);
+      assert.is(ok.code, 0, ok.stderr);
+    }));
+
+  s('oslo.db URL form from glance-api.conf', () =>
+    withDb(async (db) => {
+      const url = db.url.replace(/^postgresql:/, 'postgresql+psycopg2:');
+      assert.is(cli(['sync', '44', '--url', url]).code, 0);
+      assert.is(cli(['version', '--url', url]).stdout, '44\n');
+    }));
+}
+
+s('connection errors: refused port, missing database, a server that is not PostgreSQL; bounded, password never shown', () => {
+  const cases: [string, RegExp][] = [
+    ['postgresql://glance:Pw%40Marker1@127.0.0.1:1/glance', /Cannot use PostgreSQL database "glance" at 127\.0\.0\.1:1 as user "glance"/],
+    ...(postgresEnv.available() ? ([['postgresql://postgres:Pw%40Marker1@127.0.0.1:5432/glancedb_missing_db', /database "glancedb_missing_db" does not exist/]] as [string, RegExp][]) : []),
+    ['postgresql://glance:Pw%40Marker1@127.0.0.1:3306/glance', /Cannot use PostgreSQL database "glance" at 127\.0\.0\.1:3306/],
+  ];
+  for (const [url, msg] of cases) {
+    const started = Date.now();
+    const r = cli(['version', '--url', url, '--connect-timeout', '3']);
+    assert.is(r.code, 9, `${url}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    assert.ok(Date.now() - started < 15_000, 'bounded by --connect-timeout');
+    assert.not.match(r.stdout + r.stderr, /Pw@Marker1|Pw%40Marker1/);
+    assert.not.match(r.stderr, /\n\s+at /);
+  }
+});
+
+s.run();
