@@ -178,7 +178,19 @@ class Scanner {
     const w = this.sql.slice(from, this.i).toLowerCase();
     if (w === 'begin') this.begin();
     else if (w === 'case' && this.depth > 0) this.depth++;
-    else if (w === 'end' && this.depth > 0 && !UNCOUNTED_ENDS.has(this.nextWord())) this.depth--;
+    else if (w === 'end' && this.depth > 0) this.end_();
+  }
+
+  /** END closes a BEGIN or CASE; END IF / LOOP / WHILE / REPEAT close nothing counted. END CASE closes a CASE. */
+  private end_(): void {
+    const next = this.nextWord();
+    if (UNCOUNTED_ENDS.has(next) || next === 'case') this.skipWord();
+    if (!UNCOUNTED_ENDS.has(next)) this.depth--;
+  }
+
+  private skipWord(): void {
+    while (/\s/.test(this.sql[this.i] ?? '')) this.i++;
+    while (isWordChar(this.sql[this.i])) this.i++;
   }
 
   private begin(): void {

@@ -1,0 +1,3 @@
+CREATE TABLE `x;y` (a INT);
+/*!40101 SET NAMES utf8 */;
+SELECT 1;

@@ -1,0 +1,2 @@
+PREPARE q AS SELECT $1 + $2;
+EXECUTE q(1, 2);

@@ -1,0 +1,6 @@
+CREATE FUNCTION f() RETURNS trigger AS $$
+BEGIN
+  NEW.x := 1; RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+SELECT 1;

@@ -1,0 +1,2 @@
+SELECT $body$ a; $inner$ b; $inner$ $body$;
+SELECT 2;

@@ -1,0 +1,2 @@
+CREATE TABLE "we;ird" ([a;b] INT, `c;d` INT);
+SELECT 1;

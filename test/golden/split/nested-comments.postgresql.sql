@@ -1,0 +1,2 @@
+/* outer /* inner; */ still comment; */ SELECT 1;
+SELECT 2;

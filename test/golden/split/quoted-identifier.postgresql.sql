@@ -1,0 +1,2 @@
+CREATE TABLE "a;b" (x int);
+SELECT 1;

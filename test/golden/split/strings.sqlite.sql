@@ -1,0 +1,2 @@
+SELECT 'a;b';
+SELECT 'it''s; fine';

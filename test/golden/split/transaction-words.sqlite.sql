@@ -1,0 +1,3 @@
+BEGIN;
+CREATE TABLE a (x INT);
+COMMIT;
