@@ -59,7 +59,7 @@ export function fromMigrateVersion(n: number): GlanceManaged {
 /** Reads Glance's own bookkeeping; null when there is none. alembic_version wins over migrate_version. */
 export async function detectGlanceManaged(driver: Driver, tables: string[]): Promise<GlanceManaged | null> {
   if (tables.includes('alembic_version')) {
-    const rows = await driver.query('SELECT version_num FROM alembic_version');
+    const rows = await driver.query('SELECT version_num FROM alembic_version ORDER BY version_num');
     if (rows.length > 0) return fromAlembic(rows.map((r) => String(r.version_num)));
   }
   if (tables.includes('migrate_version')) {

@@ -1,0 +1,4 @@
+import { mysqlEnv } from './dialects.js';
+import { takeover } from './takeover.js';
+
+takeover(mysqlEnv);

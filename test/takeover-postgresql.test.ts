@@ -1,0 +1,4 @@
+import { postgresEnv } from './dialects.js';
+import { takeover } from './takeover.js';
+
+takeover(postgresEnv);

@@ -1,0 +1,4 @@
+import { sqliteEnv } from './dialects.js';
+import { takeover } from './takeover.js';
+
+takeover(sqliteEnv);

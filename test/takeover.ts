@@ -1,0 +1,129 @@
+// Taking over databases that glance-manage built (issue: alembic_version,
+// migrate_version, half-finished rolling upgrades, hand-edited schemas),
+// the same on every dialect.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { diffSchemas } from '../src/introspect/diff.js';
+import { REVISION_FOR_VERSION } from '../src/glance/revisions.js';
+import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
+import type { DialectEnv, TestDb } from './dialects.js';
+import { cli } from './helpers.js';
+
+const IGNORE = { ignoreTables: ['alembic_version', 'migrate_version', 'glance_db_version', 'glance_db_version_lock'] };
+const ts = "'2020-01-01 00:00:00'";
+
+async function withDb<T>(env: DialectEnv, fn: (db: TestDb) => Promise<T>): Promise<T> {
+  const db = await env.create();
+  try {
+    return await fn(db);
+  } finally {
+    await db.drop();
+  }
+}
+
+/** What glance-manage leaves: the reference schema and its bookkeeping rows. */
+async function glanceBuilt(db: TestDb, version: number, revisions: string[], legacy?: number): Promise<void> {
+  await db.loadReference(version);
+  for (const r of revisions) await db.exec(`INSERT INTO alembic_version (version_num) VALUES ('${r}')`);
+  if (legacy !== undefined) {
+    await db.exec(`CREATE TABLE migrate_version (repository_id VARCHAR(250) NOT NULL PRIMARY KEY, repository_path TEXT, version INTEGER)`);
+    await db.exec(`INSERT INTO migrate_version VALUES ('Glance Migrations', '/usr/lib/python3/dist-packages/glance/db/sqlalchemy/migrate_repo', ${legacy})`);
+  }
+}
+
+const laterImages = [
+  `INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility) VALUES ('kept-shared', 'a', 'active', ${ts}, '0', 0, 0, '0', 'shared')`,
+  `INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility) VALUES ('kept-community', 'b', 'active', ${ts}, '1', 0, 0, '0', 'community')`,
+];
+
+export function takeover(env: DialectEnv): void {
+  const s = suite(`take-over: ${env.dialect}`);
+  if (!env.available()) {
+    s.run();
+    return;
+  }
+  const sync = (db: TestDb, args: string[] = []) => cli(['sync', ...args, '--url', db.url]);
+  const alembic = async (db: TestDb) => (await db.rows('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num));
+
+  for (const v of [42, 43, 44, 45, 46, 47, 48, 49, 50]) {
+    const variants: [string, string[], number | undefined][] = [[`alembic_version ${REVISION_FOR_VERSION[v]}`, [REVISION_FOR_VERSION[v]], undefined]];
+    if (v <= 45) variants.push([`migrate_version ${v}`, [], v]);
+    for (const [label, revisions, legacy] of variants) {
+      s(`adopt a Glance ${v} database (${label}) with rows, upgrade to 51`, () =>
+        withDb(env, async (db) => {
+          await glanceBuilt(db, v, revisions, legacy);
+          await db.exec(v < 45 ? POPULATE_V44 : laterImages.join(';\n'));
+          const version = cli(['version', '--url', db.url]);
+          assert.is(version.stdout, `${v} (${label.replace(' ', ': ')})\n`, version.stderr);
+          const r = sync(db);
+          assert.is(r.code, 0, r.stderr);
+          assert.match(r.stdout, `adopted: took over from glance-manage (${label.replace(' ', ': ')}); recorded versions 42-${v}`);
+          const expected = await withDb(env, async (ref) => (await ref.loadReference(51), ref.model()));
+          assert.equal(diffSchemas(expected, await db.model(), IGNORE), []);
+          const vis = Object.fromEntries((await db.rows('SELECT id, visibility FROM images')).map((x) => [x.id, String(x.visibility)]));
+          assert.equal(vis, v < 45 ? EXPECTED_VISIBILITY : { 'kept-shared': 'shared', 'kept-community': 'community' });
+          assert.equal(await alembic(db), ['2024_1_contract01']);
+          if (legacy !== undefined) assert.is(Number((await db.rows('SELECT version FROM migrate_version'))[0].version), 45);
+          const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map((x) => String(x.kind));
+          assert.equal(kinds, [...Array(v - 41).fill('adopted'), ...Array(51 - v).fill('applied')]);
+          assert.is(cli(['version', '--url', db.url]).stdout, '51\n');
+        }));
+    }
+  }
+
+  s('a fresh glance-db database gets alembic_version too, so glance-manage agrees', () =>
+    withDb(env, async (db) => {
+      assert.is(sync(db, ['48']).code, 0);
+      assert.equal(await alembic(db), ['rocky_contract02']);
+      assert.is(sync(db).code, 0);
+      assert.equal(await alembic(db), ['2024_1_contract01']);
+    }));
+
+  s('a hand-edited database is refused with its differences, and left unchanged', () =>
+    withDb(env, async (db) => {
+      await glanceBuilt(db, 47, ['rocky_contract01']);
+      await db.exec('CREATE INDEX handmade_idx ON images (name)');
+      const r = sync(db);
+      assert.is(r.code, 12, r.stderr);
+      assert.match(r.stderr, 'alembic_version: rocky_contract01 says version 47, but the schema is not that version');
+      assert.match(r.stderr, 'images: unexpected index handmade_idx(name)');
+      assert.not.ok((await db.rows('SELECT 1 AS x FROM alembic_version')).length !== 1);
+      assert.equal(await alembic(db), ['rocky_contract01']);
+      const tables = (await db.model()).tables;
+      assert.not.ok('glance_db_version' in tables);
+    }));
+
+  s('a rolling upgrade stopped half way with empty contracts ahead is finished (rocky_expand02 + pike_contract01)', () =>
+    withDb(env, async (db) => {
+      await glanceBuilt(db, 48, ['rocky_expand02', 'pike_contract01']);
+      assert.is(cli(['version', '--url', db.url]).stdout, '46 (alembic_version: pike_contract01, rocky_expand02)\n');
+      const r = sync(db);
+      assert.is(r.code, 0, r.stderr);
+      assert.match(r.stdout, 'recorded versions 42-48');
+      assert.equal(await alembic(db), ['2024_1_contract01']);
+    }));
+
+  s('a rolling upgrade stopped inside Ocata (ocata_expand01 + mitaka02) is refused with the steps to finish it', () =>
+    withDb(env, async (db) => {
+      await glanceBuilt(db, 44, ['ocata_expand01', 'mitaka02']);
+      const r = sync(db);
+      assert.is(r.code, 12, r.stderr);
+      assert.match(r.stderr, 'glance-manage db migrate, then glance-manage db contract');
+      assert.equal((await alembic(db)).sort(), ['mitaka02', 'ocata_expand01']);
+    }));
+
+  s('a legacy version below 42 and an unknown Alembic revision are refused, naming what to do', () =>
+    withDb(env, async (db) => {
+      await glanceBuilt(db, 42, [], 38);
+      const old = sync(db);
+      assert.is(old.code, 11, old.stderr);
+      assert.match(old.stderr, 'predates glance-db\'s baseline (42, Glance Liberty)');
+      assert.match(old.stderr, 'glance-manage db sync from Glance 11.0 (Liberty)');
+      await db.exec("INSERT INTO alembic_version (version_num) VALUES ('2025_2_contract01')");
+      const unknown = sync(db);
+      assert.is(unknown.code, 11, unknown.stderr);
+      assert.match(unknown.stderr, 'revision "2025_2_contract01", which glance-db does not know');
+    }));
+
+  s.run();
+}
