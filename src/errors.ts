@@ -17,6 +17,9 @@ export const ExitCode = {
   CONFLICT: 10,
   UNKNOWN_VERSION: 11,
   SCHEMA_DRIFT: 12,
+  UPGRADE_PENDING: 13,
+  PARTLY_APPLIED: 14,
+  BACKUP_FAILED: 15,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;

@@ -1,7 +1,7 @@
 // Shared test plumbing: temporary projects, the built CLI spawned as a user
 // runs it, and sql.js databases loaded from files or reference dumps.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,4 +109,18 @@ export function extraVersion(version: number, name: string, sql: string | Record
   const out: Record<string, string> = { 'glance-db.yaml': manifest + entry };
   for (const d of dialects) out[file(d)] = typeof sql === 'string' ? sql : sql[d];
   return out;
+}
+
+/** A stand-in dump tool on PATH that records its argv and password variable, and writes the file it was asked for. */
+export function fakeDumpTool(name: string, passwordVar: string): { bin: string; calls: () => string; cleanup: () => void } {
+  const bin = mkdtempSync(join(tmpdir(), 'glance-db-fakebin-'));
+  const script = `#!/bin/sh
+echo "ARGS $*" > "${bin}/called"
+echo "ENV $${passwordVar}" >> "${bin}/called"
+for a in "$@"; do case "$a" in --result-file=*) echo dump > "\${a#--result-file=}";; esac; done
+while [ $# -gt 0 ]; do if [ "$1" = "-f" ]; then echo dump > "$2"; fi; shift; done
+`;
+  writeFileSync(join(bin, name), script);
+  chmodSync(join(bin, name), 0o755);
+  return { bin, calls: () => readFileSync(join(bin, 'called'), 'utf8'), cleanup: () => rmSync(bin, { recursive: true, force: true }) };
 }

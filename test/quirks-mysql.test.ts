@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { diffSchemas } from '../src/introspect/diff.js';
 import { mysqlEnv, type TestDb } from './dialects.js';
 import { cli, makeProject, removeProject } from './helpers.js';
+import { fakeDumpTool } from './helpers.js';
 import { adminSql } from './servers.js';
 
 const s = suite('quirks: mysql');
@@ -103,6 +104,26 @@ if (mysqlEnv.available()) {
       const r = cli(['sync', '45', '--url', url]);
       assert.is(r.code, 0, r.stderr);
       assert.is(cli(['version', '--url', url]).stdout, '45\n');
+    }));
+
+  s('--backup runs mariadb-dump with the password in MYSQL_PWD, never on its command line', () =>
+    withDb(async (db, name) => {
+      const user = `gdb_${name.slice(-8)}`;
+      adminSql('mysql', `CREATE USER '${user}'@'%' IDENTIFIED BY 'Pw@Backup9'; CREATE USER '${user}'@'localhost' IDENTIFIED BY 'Pw@Backup9'; GRANT ALL ON ${name}.* TO '${user}'@'%'; GRANT ALL ON ${name}.* TO '${user}'@'localhost';`);
+      const url = db.url.replace('://root@', `://${user}:Pw%40Backup9@`);
+      const fake = fakeDumpTool('mariadb-dump', 'MYSQL_PWD');
+      try {
+        assert.is(cli(['sync', '45', '--url', url]).code, 0);
+        const r = cli(['sync', '--backup', '--backup-dir', fake.bin, '--url', url], { env: { PATH: `${fake.bin}:${process.env.PATH}` } });
+        assert.is(r.code, 0, r.stderr);
+        const calls = fake.calls();
+        assert.match(calls, /^ENV Pw@Backup9$/m);
+        assert.not.match(calls.split('\n')[0], /Pw@Backup9|Pw%40Backup9/);
+        assert.not.match(r.stdout + r.stderr, /Pw@Backup9|Pw%40Backup9/);
+      } finally {
+        fake.cleanup();
+        adminSql('mysql', `DROP USER '${user}'@'%'; DROP USER '${user}'@'localhost';`);
+      }
     }));
 }
 

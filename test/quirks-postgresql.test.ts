@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { lockKeys } from '../src/drivers/postgresql.js';
 import { postgresEnv, type TestDb } from './dialects.js';
 import { cli, makeProject, extraVersion, removeProject } from './helpers.js';
+import { fakeDumpTool } from './helpers.js';
 
 const s = suite('quirks: postgresql');
 
@@ -64,6 +65,23 @@ if (postgresEnv.available()) {
       const url = db.url.replace(/^postgresql:/, 'postgresql+psycopg2:');
       assert.is(cli(['sync', '44', '--url', url]).code, 0);
       assert.is(cli(['version', '--url', url]).stdout, '44\n');
+    }));
+
+  s('--backup runs pg_dump with the password in PGPASSWORD, never on its command line', () =>
+    withDb(async (db) => {
+      const url = db.url.replace('://postgres@', '://postgres:Pw%40Backup9@');
+      assert.is(cli(['sync', '45', '--url', url]).code, 0);
+      const fake = fakeDumpTool('pg_dump', 'PGPASSWORD');
+      try {
+        const r = cli(['sync', '--backup', '--backup-dir', fake.bin, '--url', url], { env: { PATH: `${fake.bin}:${process.env.PATH}` } });
+        assert.is(r.code, 0, r.stderr);
+        const calls = fake.calls();
+        assert.match(calls, /^ENV Pw@Backup9$/m);
+        assert.not.match(calls.split('\n')[0], /Pw@Backup9|Pw%40Backup9/);
+        assert.not.match(r.stdout + r.stderr, /Pw@Backup9|Pw%40Backup9/);
+      } finally {
+        fake.cleanup();
+      }
     }));
 }
 

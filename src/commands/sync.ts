@@ -2,6 +2,7 @@ import { versionArg } from '../args.js';
 import { MigrateCommand } from '../migrate-command.js';
 
 export default class Sync extends MigrateCommand {
+  static flags = MigrateCommand.flags;
   static aliases = ['db:sync'];
   static description =
     'Put the database under version control (creating a SQLite file if missing) and upgrade it to VERSION (default: the newest). ' +
@@ -14,6 +15,6 @@ export default class Sync extends MigrateCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Sync);
-    await this.migrate(this.context(flags), args.version, args.current_version, false);
+    await this.migrate(this.context(flags), args.version, args.current_version, false, flags);
   }
 }

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
+import { connectionFromGlanceConfig } from '../glance/config.js';
 import { loadManifest } from '../manifest/load.js';
 import type { Manifest } from '../manifest/types.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../url.js';
@@ -14,6 +15,8 @@ export interface RawOptions {
   url?: string;
   /** GLANCE_DB_URL, passed in by the command layer. */
   envUrl?: string;
+  /** --glance-config: Glance's own config file, whose [database] connection is the URL. */
+  glanceConfig?: string;
   lockWait: number;
   connectTimeout: number;
   statementTimeout: number;
@@ -42,7 +45,7 @@ export function toolVersion(): string {
 /** The manifest installed with glance-db, used when there is none in the working directory. */
 export const BUNDLED_MANIFEST = fileURLToPath(new URL('../../../glance-db.yaml', import.meta.url));
 
-function manifestPath(config: string | undefined): { path: string; bundled: boolean } {
+export function manifestPath(config: string | undefined): { path: string; bundled: boolean } {
   if (config) return { path: config, bundled: false };
   if (existsSync('glance-db.yaml')) return { path: 'glance-db.yaml', bundled: false };
   return { path: BUNDLED_MANIFEST, bundled: true };
@@ -54,7 +57,9 @@ export function resolveContext(raw: RawOptions): RunContext {
   // The bundled manifest's relative SQLite path means "here", not "inside the installed package".
   const [url, urlSource, baseDir] = raw.url
     ? [raw.url, '--url', process.cwd()]
-    : raw.envUrl
+    : raw.glanceConfig
+      ? [connectionFromGlanceConfig(raw.glanceConfig), raw.glanceConfig, process.cwd()]
+      : raw.envUrl
       ? [raw.envUrl, 'GLANCE_DB_URL', process.cwd()]
       : [manifest.databaseUrl, where.bundled ? 'the manifest shipped with glance-db' : manifest.path, where.bundled ? process.cwd() : manifest.dir];
   const target = parseDatabaseUrl(url, baseDir);

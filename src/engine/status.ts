@@ -1,5 +1,6 @@
-// Read-only look at a database: its level and where that comes from,
-// without taking the lock.
+// Read-only looks at a database (version, check, verify, plan): no lock,
+// nothing created, nothing written.
+import type { Driver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
 import { detectGlanceManaged } from '../glance/detect.js';
 import type { RunContext } from './context.js';
@@ -14,17 +15,29 @@ export interface Status {
   revisions?: string[];
 }
 
-export async function readStatus(ctx: RunContext): Promise<Status> {
+/** Opens the configured database without creating it; fn sees null when it does not exist (a missing SQLite file). */
+export async function withExistingDatabase<T>(ctx: RunContext, fn: (driver: Driver | null) => Promise<T>): Promise<T> {
   const driver = await createDriver(ctx.driverConfig(false));
   try {
     await driver.open();
-    if (!driver.exists()) throw notUnder(ctx, 'version');
-    const history = summarize(await driver.readHistory());
-    if (history.current !== null) return { version: history.current, source: ctx.manifest.versionTable, managedBy: 'glance-db' };
-    const glance = await detectGlanceManaged(driver, await driver.listTables());
-    if (glance) return { version: glance.version, source: glance.source, managedBy: 'glance-manage', revisions: glance.revisions };
-    throw notUnder(ctx, 'version');
+    return await fn(driver.exists() ? driver : null);
   } finally {
     await driver.close();
   }
+}
+
+export async function statusOf(ctx: RunContext, driver: Driver): Promise<Status | null> {
+  const history = summarize(await driver.readHistory());
+  if (history.current !== null) return { version: history.current, source: ctx.manifest.versionTable, managedBy: 'glance-db' };
+  const glance = await detectGlanceManaged(driver, await driver.listTables());
+  if (glance) return { version: glance.version, source: glance.source, managedBy: 'glance-manage', revisions: glance.revisions };
+  return null;
+}
+
+export async function readStatus(ctx: RunContext): Promise<Status> {
+  return withExistingDatabase(ctx, async (driver) => {
+    const status = driver && (await statusOf(ctx, driver));
+    if (!status) throw notUnder(ctx, 'version');
+    return status;
+  });
 }

@@ -8,6 +8,7 @@ import { readMigrationFile, statementsOf } from './files.js';
 import { summarize, verifyHistory } from './history.js';
 import type { RunContext } from './context.js';
 import { restoreSteps } from './restore.js';
+import { backupTool, takeBackup } from './backup.js';
 import { adoptionPlan, schemaDifferences, SchemaDriftError } from './adopt.js';
 import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glance/detect.js';
 import { bookkeepingStatements } from '../glance/bookkeeping.js';
@@ -20,11 +21,16 @@ export interface SyncRequest {
   currentVersion?: number;
   /** upgrade: refuse a database that is not under version control. */
   requireVersionControl: boolean;
+  /** --backup: where to put a backup taken before anything changes. */
+  backupDir?: string;
 }
 
 export type ProgressEvent =
+  | { type: 'backup'; path: string }
+  | { type: 'backup-skipped'; reason: string }
   | { type: 'baseline'; versions: number[] }
   | { type: 'adopted'; versions: number[]; source: string }
+  | { type: 'start'; version: number; name: string }
   | { type: 'applied'; version: number; name: string; ms: number }
   | { type: 'skipped'; version: number; name: string };
 
@@ -62,11 +68,14 @@ function checkRequest(ctx: RunContext, req: SyncRequest): number {
 
 export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: ProgressEvent) => void = () => {}): Promise<SyncResult> {
   const target = checkRequest(ctx, req);
+  // A missing dump tool is reported before anything is touched.
+  const tool = req.backupDir ? backupTool(ctx.target) : null;
   const driver = await createDriver(ctx.driverConfig(!req.requireVersionControl));
   try {
     await driver.open();
     if (req.requireVersionControl && !driver.exists()) throw notUnder(ctx, 'upgrade');
     await driver.lock();
+    if (req.backupDir) await backupFirst(ctx, driver, target, req.backupDir, tool, onProgress);
     return await syncLocked(ctx, driver, req, target, onProgress);
   } finally {
     await driver.close();
@@ -92,6 +101,7 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const hasMigrateVersion = pending.length > 0 && (await driver.listTables()).includes('migrate_version');
   for (const mig of pending) {
     const p = pendingVersion(ctx, driver, mig, rows.find((r) => r.version === mig.version), hasMigrateVersion);
+    onProgress({ type: 'start', version: mig.version, name: mig.name });
     const outcome = await driver.applyVersion(p);
     if (outcome === 'applied') {
       const ms = (await driver.readHistory()).find((r) => r.version === mig.version)?.executionMs ?? 0;
@@ -100,6 +110,15 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     } else onProgress({ type: 'skipped', version: mig.version, name: mig.name });
   }
   return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 };
+}
+
+async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir: string, tool: string | null, onProgress: (e: ProgressEvent) => void): Promise<void> {
+  const tables = driver.exists() ? await driver.listTables() : [];
+  if (tables.length === 0) return onProgress({ type: 'backup-skipped', reason: 'the database is empty, there is nothing to back up' });
+  const history = summarize(await driver.readHistory());
+  const partial = (await driver.readHistory()).some((r) => r.status !== 'complete');
+  if (history.current !== null && history.current >= target && !partial) return onProgress({ type: 'backup-skipped', reason: `already at version ${history.current}, nothing will change` });
+  onProgress({ type: 'backup', path: await takeBackup(ctx.target, dir, history.current, tool) });
 }
 
 function checkCurrentVersionAgrees(current: number | null, claimed: number | undefined): void {
@@ -201,8 +220,8 @@ export function notUnder(ctx: RunContext, command: string): NotUnderVersionContr
   return new NotUnderVersionControlError(ctx.target.display, `Run glance-db sync first to put it under version control (${command} only works on a database glance-db manages).`);
 }
 
-export function downgradeError(ctx: RunContext, from: number, to: number | undefined): DowngradeRefusedError {
-  const steps = restoreSteps(ctx.target, ctx.manifest.path);
+export function downgradeError(ctx: RunContext, from: number, to: number | undefined, backup?: string | null): DowngradeRefusedError {
+  const steps = restoreSteps(ctx.target, ctx.manifest.path, backup ?? undefined);
   const what = to === undefined ? 'Downgrades are not supported' : `Version ${to} is below the database's version ${from}: downgrades are not supported`;
   return new DowngradeRefusedError(`${what}, and nothing was changed. The only way back is to restore the backup taken before the upgrade.`, steps);
 }

@@ -1,0 +1,28 @@
+import { writeFileSync } from 'node:fs';
+import { Flags } from '@oclif/core';
+import { versionArg } from '../args.js';
+import { BaseCommand } from '../base-command.js';
+import { plan, planScript, planText } from '../engine/plan.js';
+
+export default class Plan extends BaseCommand {
+  static description =
+    'Print exactly the SQL sync would run, version by version, with file names and checksums: from the database\'s current level, or, ' +
+    'with --dialect or --from, offline from an empty database (or --from N). --output writes one script a DBA can run by hand that also records the version rows.';
+  static examples = ['glance-db plan', 'glance-db plan 51 --dialect mysql --from 44', 'glance-db plan --dialect postgresql --output upgrade.sql'];
+  static args = { version: versionArg('VERSION', 'Version to plan up to (default: the newest).') };
+  static flags = {
+    dialect: Flags.string({ description: 'Plan offline for this dialect.', options: ['sqlite', 'postgresql', 'mysql'] }),
+    from: Flags.integer({ description: 'Plan offline from this version instead of from empty.' }),
+    output: Flags.string({ char: 'o', description: 'Write a runnable script to this file instead of the listing on stdout.' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Plan);
+    const ctx = this.context(flags);
+    const p = await plan(ctx, { version: args.version, dialect: flags.dialect as never, from: flags.from });
+    if (flags.output) writeFileSync(flags.output, planScript(ctx, p, new Date().toISOString()));
+    if (this.jsonMode) this.emitJson({ ok: true, ...p, ...(flags.output ? { output: flags.output } : {}) });
+    else if (flags.output) this.out(`wrote ${flags.output}: ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}, ${p.dialect}`);
+    else process.stdout.write(planText(p));
+  }
+}

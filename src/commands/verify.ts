@@ -1,0 +1,22 @@
+import { BaseCommand } from '../base-command.js';
+import { schemaDifferences } from '../engine/adopt.js';
+import { readStatus, withExistingDatabase } from '../engine/status.js';
+import { ExitCode } from '../errors.js';
+
+export default class Verify extends BaseCommand {
+  static description =
+    'Compare the live schema with the expected schema of the recorded version and print each difference (missing index, extra column, ' +
+    'changed type or default). Exit 0 when they match, 12 on drift.';
+  static examples = ['glance-db verify', 'glance-db verify --url postgresql://glance@db/glance --json'];
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Verify);
+    const ctx = this.context(flags);
+    const { version } = await readStatus(ctx);
+    const differences = await withExistingDatabase(ctx, (driver) => schemaDifferences(ctx, driver!, version));
+    process.exitCode = differences.length ? ExitCode.SCHEMA_DRIFT : 0;
+    if (this.jsonMode) this.emitJson({ ok: differences.length === 0, version, differences });
+    else if (differences.length === 0) this.out(`schema matches version ${version}`);
+    else this.out(`schema drift at version ${version}: ${differences.length} difference(s)\n${differences.map((d) => `  ${d}`).join('\n')}`);
+  }
+}

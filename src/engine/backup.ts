@@ -1,0 +1,83 @@
+// --backup: a copy of the database before glance-db changes anything.
+// SQLite: the file, copied under the migration lock. PostgreSQL: pg_dump
+// (custom format). MySQL: mariadb-dump or mysqldump. The tools run from an
+// argument array (no shell) and get the password from the environment
+// (PGPASSWORD, MYSQL_PWD), never on the command line.
+import { spawn } from 'node:child_process';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { basename, delimiter, dirname, join } from 'node:path';
+import { GlanceDbError } from '../errors.js';
+import type { DatabaseTarget, ServerTarget } from '../url.js';
+import { redactSecret } from '../drivers/secret.js';
+
+export function defaultBackupDir(target: DatabaseTarget): string {
+  return target.dialect === 'sqlite' ? join(dirname(target.path), 'glance-db-backups') : join(process.cwd(), 'glance-db-backups');
+}
+
+function which(tool: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    try {
+      accessSync(join(dir, tool), constants.X_OK);
+      return join(dir, tool);
+    } catch {
+      // Not in this folder.
+    }
+  }
+  return null;
+}
+
+/** The dump tool for a server, checked before anything is changed. Null for SQLite. */
+export function backupTool(target: DatabaseTarget): string | null {
+  if (target.dialect === 'sqlite') return null;
+  const candidates = target.dialect === 'postgresql' ? ['pg_dump'] : ['mariadb-dump', 'mysqldump'];
+  const found = candidates.map(which).find((p) => p !== null);
+  if (!found) {
+    throw new GlanceDbError('BACKUP_FAILED', `--backup needs ${candidates.join(' or ')} on PATH, and none was found. Nothing was changed.`,
+      { hint: `Install the ${target.dialect === 'postgresql' ? 'postgresql-client' : 'mariadb-client'} package, or take the backup yourself and run without --backup.` });
+  }
+  return found;
+}
+
+function dbName(target: DatabaseTarget): string {
+  return target.dialect === 'sqlite' ? basename(target.path).replace(/\.[^.]*$/, '') : target.database;
+}
+
+function run(tool: string, args: string[], env: Record<string, string>, password: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tool, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', (e) => reject(new GlanceDbError('BACKUP_FAILED', `${basename(tool)} could not start: ${e.message}. Nothing was changed.`)));
+    child.on('close', (code) => (code === 0 ? resolve()
+      : reject(new GlanceDbError('BACKUP_FAILED', `${basename(tool)} failed (exit ${code}): ${redactSecret(err.trim().split('\n').slice(-3).join(' '), password)}. Nothing was changed.`))));
+  });
+}
+
+function serverArgs(t: ServerTarget, file: string): string[] {
+  if (t.dialect === 'postgresql') return ['-Fc', '-h', t.socketPath ?? t.host, '-p', String(t.port), '-U', t.user, '-d', t.database, '-f', file];
+  const where = t.socketPath ? ['-S', t.socketPath] : ['-h', t.host, '-P', String(t.port)];
+  return ['--single-transaction', '--routines', '--triggers', ...where, '-u', t.user, `--result-file=${file}`, t.database];
+}
+
+/** Takes the backup and returns its path. Call under the migration lock. */
+export async function takeBackup(target: DatabaseTarget, dir: string, level: number | null, tool: string | null): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const ext = target.dialect === 'sqlite' ? 'sqlite' : target.dialect === 'postgresql' ? 'dump' : 'sql';
+  const file = join(dir, `${dbName(target)}-v${level ?? 'none'}-${stamp}.${ext}`);
+  if (target.dialect === 'sqlite') {
+    copyFileSync(target.path, file, constants.COPYFILE_EXCL);
+    return file;
+  }
+  const env: Record<string, string> = target.dialect === 'postgresql' ? { PGPASSWORD: target.password } : { MYSQL_PWD: target.password };
+  await run(tool!, serverArgs(target, file), env, target.password);
+  return file;
+}
+
+/** The newest backup of this database in dir, for the restore steps. */
+export function latestBackup(target: DatabaseTarget, dir: string): string | null {
+  if (!existsSync(dir)) return null;
+  const prefix = `${dbName(target)}-v`;
+  const files = readdirSync(dir).filter((f) => f.startsWith(prefix)).map((f) => join(dir, f));
+  return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0] ?? null;
+}

@@ -1,0 +1,45 @@
+// `check`, for orchestration: one state, one line, one exit code. Worst
+// first: a database that is not what it claims matters more than one that
+// is merely behind.
+import { GlanceDbError } from '../errors.js';
+import { schemaDifferences } from './adopt.js';
+import type { RunContext } from './context.js';
+import { summarize, verifyHistory } from './history.js';
+import { statusOf, withExistingDatabase } from './status.js';
+
+export interface CheckResult {
+  state: 'current' | 'upgrade-pending' | 'checksum-drift' | 'not-under-version-control' | 'partly-applied' | 'schema-drift' | 'unknown-version';
+  code: GlanceDbError['code'] | 'OK';
+  line: string;
+  current: number | null;
+  latest: number;
+  differences?: string[];
+}
+
+export async function check(ctx: RunContext): Promise<CheckResult> {
+  const latest = ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
+  const out = (state: CheckResult['state'], code: CheckResult['code'], line: string, current: number | null, extra: Partial<CheckResult> = {}): CheckResult => ({ state, code, line, current, latest, ...extra });
+  return withExistingDatabase(ctx, async (driver) => {
+    if (!driver) return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${ctx.target.display} does not exist`, null);
+    const rows = await driver.readHistory();
+    if (rows.length === 0) {
+      const s = await statusOf(ctx, driver);
+      const why = s ? `managed by glance-manage at ${s.version} (${s.source}); glance-db sync takes it over` : 'no version table';
+      return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${why}`, s?.version ?? null);
+    }
+    const current = summarize(rows).current;
+    try {
+      verifyHistory(ctx.manifest, rows, driver.dialect);
+    } catch (err) {
+      if (!(err instanceof GlanceDbError)) throw err;
+      const state = err.code === 'CHECKSUM_MISMATCH' ? 'checksum-drift' : 'unknown-version';
+      return out(state, err.code, `${state}: ${err.message}`, current);
+    }
+    const partial = rows.find((r) => r.status !== 'complete');
+    if (partial) return out('partly-applied', 'PARTLY_APPLIED', `partly applied: version ${partial.version} stopped after ${partial.statementsApplied} of ${partial.statementsTotal} statements; fix the cause and run glance-db sync`, current);
+    const differences = current === null ? [] : await schemaDifferences(ctx, driver, current);
+    if (differences.length > 0) return out('schema-drift', 'SCHEMA_DRIFT', `schema drift at version ${current}: ${differences.length} difference(s); glance-db verify lists them`, current, { differences });
+    if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${latest} is available`, current);
+    return out('current', 'OK', `current: at version ${current}`, current);
+  });
+}

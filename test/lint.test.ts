@@ -1,0 +1,74 @@
+// lint (offline, for pull requests) and --glance-config errors.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, extraVersion, makeProject, removeProject } from './helpers.js';
+
+function withProject(name: string, overrides: Record<string, string | null>, fn: (dir: string) => void) {
+  test(name, () => {
+    const dir = makeProject(overrides);
+    try {
+      fn(dir);
+    } finally {
+      removeProject(dir);
+    }
+  });
+}
+
+withProject('lint passes on the shipped manifest, SQL and lock', {}, (dir) => {
+  const r = cli(['lint'], { cwd: dir });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'lint: 10 versions, 30 files OK');
+});
+
+withProject('editing a released migration fails lint, and --update does not paper over it', {}, (dir) => {
+  const f = join(dir, 'sql/mysql/047_add_os_hidden.sql');
+  writeFileSync(f, readFileSync(f, 'utf8').replace('DEFAULT 0', 'DEFAULT 1'));
+  for (const args of [['lint'], ['lint', '--update']]) {
+    const r = cli(args, { cwd: dir });
+    assert.is(r.code, 4, r.stderr);
+    assert.match(r.stderr, /Released migration file\(s\) changed: sql\/mysql\/047_add_os_hidden\.sql \(version 47: locked sha256-lf:[0-9a-f]{64}, now sha256-lf:[0-9a-f]{64}\)/);
+  }
+});
+
+withProject('a new version fails lint until lint --update records it in the lock', extraVersion(52, 'add_thing', 'CREATE TABLE thing (id INTEGER);\n'), (dir) => {
+  const before = cli(['lint'], { cwd: dir });
+  assert.is(before.code, 3);
+  assert.match(before.stderr, 'New version file(s) not yet in sql/checksums.lock: 52 sqlite, 52 postgresql, 52 mysql');
+  assert.match(before.stderr, 'glance-db lint --update');
+  assert.is(cli(['lint', '--update'], { cwd: dir }).code, 0);
+  assert.match(readFileSync(join(dir, 'sql/checksums.lock'), 'utf8'), /^052 sqlite sql\/sqlite\/52_add_thing\.sql sha256-lf:/m);
+  assert.is(cli(['lint'], { cwd: dir }).code, 0);
+});
+
+withProject('a file that does not split (unterminated string) fails lint with its line', extraVersion(52, 'bad', "INSERT INTO x VALUES ('oops);\n"), (dir) => {
+  const r = cli(['lint', '--update'], { cwd: dir });
+  assert.is(r.code, 3);
+  assert.match(r.stderr, 'sql/sqlite/52_bad.sql (version 52): unterminated string starting at line 1, column 23');
+});
+
+withProject('removing a released version fails lint', {}, (dir) => {
+  const m = readFileSync(join(dir, 'glance-db.yaml'), 'utf8');
+  writeFileSync(join(dir, 'glance-db.yaml'), m.slice(0, m.indexOf('  - version: 51')));
+  for (const d of ['sqlite', 'postgresql', 'mysql']) rmSync(join(dir, `sql/${d}/051_add_cache_tables.sql`));
+  const r = cli(['lint'], { cwd: dir });
+  assert.is(r.code, 4, r.stderr);
+  assert.match(r.stderr, 'Released version(s) removed from the manifest: 51 (sqlite), 51 (postgresql), 51 (mysql)');
+});
+
+test('--glance-config without a [database] connection is a config error', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-conf-'));
+  try {
+    writeFileSync(join(dir, 'glance-api.conf'), '[DEFAULT]\ndebug = true\n[database]\n#connection = mysql://x\n');
+    const r = cli(['version', '--glance-config', join(dir, 'glance-api.conf')]);
+    assert.is(r.code, 3);
+    assert.match(r.stderr, 'glance-api.conf has no [database] connection setting');
+    assert.is(cli(['version', '--glance-config', join(dir, 'missing.conf')]).code, 3);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();

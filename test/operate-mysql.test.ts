@@ -1,0 +1,4 @@
+import { mysqlEnv } from './dialects.js';
+import { operate } from './operate.js';
+
+operate(mysqlEnv);

@@ -1,0 +1,4 @@
+import { postgresEnv } from './dialects.js';
+import { operate } from './operate.js';
+
+operate(postgresEnv);

@@ -1,0 +1,4 @@
+import { sqliteEnv } from './dialects.js';
+import { operate } from './operate.js';
+
+operate(sqliteEnv);
