@@ -4,22 +4,36 @@
 // WebAssembly and every runtime dependency (bundleDependencies), so that
 // `npm install -g ./glance-db-X.tgz --offline` fetches nothing.
 // Prints the tarball's path, size and SHA-256.
+//   node scripts/package.mjs [--out DIR]
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const outIndex = process.argv.indexOf('--out');
+const outDir = outIndex > 0 ? resolve(process.argv[outIndex + 1]) : root;
+const pkgPath = join(root, 'package.json');
+const original = readFileSync(pkgPath, 'utf8');
+const pkg = JSON.parse(original);
 const missing = Object.keys(pkg.dependencies).filter((d) => !(pkg.bundleDependencies ?? []).includes(d));
 if (missing.length) {
   console.error(`package.json: bundleDependencies lacks ${missing.join(', ')}; the tarball would need a registry.`);
   process.exit(1);
 }
-execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-const out = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', root], { cwd: root, encoding: 'utf8' }));
-const file = join(root, out[0].filename);
+execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+// The installed package is already built: ship it without the developer's
+// lifecycle scripts, which would only ask an offline host to run tsc.
+const shipped = { ...pkg, scripts: {}, devDependencies: undefined };
+let out;
+try {
+  writeFileSync(pkgPath, `${JSON.stringify(shipped, null, 2)}\n`);
+  out = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', outDir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+} finally {
+  writeFileSync(pkgPath, original);
+}
+const file = join(outDir, out[0].filename);
 const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
 const mib = (statSync(file).size / 1024 / 1024).toFixed(1);
 console.log(`tarball: ${file}`);
