@@ -95,4 +95,32 @@ test('file lock: held lock times out naming the owner; stale lock of a dead proc
   again();
 });
 
+test('SQLite: a file changed on disk by another program after it was read is not overwritten', async () => {
+  const { SqliteDriver } = await import('../src/drivers/sqlite.js');
+  const { parseDatabaseUrl: parse } = await import('../src/url.js');
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-conflict-'));
+  const file = join(dir, 'g.sqlite');
+  const config = { target: parse(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: true };
+  const first = new SqliteDriver(config);
+  await first.open();
+  await first.lock();
+  await first.ensureVersionTable();
+  await first.readHistory();
+  // Another program rewrites the file while glance-db holds its image in memory.
+  const other = readFileSync(file);
+  writeFileSync(file, Buffer.concat([other, Buffer.alloc(4096)]));
+  const before = readFileSync(file);
+  const row = { version: 1, name: 'x', dialect: 'sqlite' as const, checksum: 'sha256-lf:0', kind: 'applied' as const, status: 'complete' as const, statementsApplied: 1, statementsTotal: 1, statementHashes: null, error: null, appliedAt: new Date().toISOString(), executionMs: 0, toolVersion: '0' };
+  try {
+    await first.applyVersion({ version: 1, name: 'x', file: 'x.sql', statements: [{ index: 0, text: 'CREATE TABLE t (id INTEGER)', line: 1, column: 1, offset: 0 }], row, resumeFrom: 0, after: [] });
+    assert.unreachable('overwrote a file another program changed');
+  } catch (err) {
+    assert.is((err as GlanceDbError).exitCode, 10);
+    assert.match((err as Error).message, 'was changed on disk by another program');
+  } finally {
+    await first.close();
+  }
+  assert.ok(readFileSync(file).equals(before), 'file left as the other program wrote it');
+});
+
 test.run();
