@@ -33,8 +33,13 @@ export class MysqlLock {
     this.table = `${config.versionTable}_lock`;
   }
 
+  /** Whether this run created the lock table, so a run that changed nothing can leave no trace. */
+  private created = false;
+
   async acquire(): Promise<void> {
     this.conn = await connectMysql(this.config);
+    const [existing] = await this.conn.query<RowDataPacket[]>('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [this.table]);
+    this.created = existing.length === 0;
     await this.conn.query(`CREATE TABLE IF NOT EXISTS ${this.table} (
       id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(255) NOT NULL, server VARCHAR(255) NOT NULL, db_user VARCHAR(255) NOT NULL,
       connection_id BIGINT NOT NULL, acquired_at DATETIME(3) NOT NULL, heartbeat_at DATETIME(3) NOT NULL) ENGINE=InnoDB`);
@@ -87,10 +92,17 @@ export class MysqlLock {
       `Wait for that run to finish, or raise --lock-wait. A holder that died is taken over as soon as its connection is gone, or after ${LEASE_SECONDS} s without a heartbeat.`);
   }
 
+  /** A run refused before creating the version table leaves the database as it found it. */
+  private async dropIfUnused(): Promise<void> {
+    const [rows] = await this.conn!.query<RowDataPacket[]>('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [this.config.versionTable]);
+    if (rows.length === 0) await this.conn!.query(`DROP TABLE IF EXISTS ${this.table}`);
+  }
+
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.conn?.query(`DELETE FROM ${this.table} WHERE id = 1 AND connection_id = CONNECTION_ID()`).catch(() => {});
+    if (this.created) await this.dropIfUnused().catch(() => {});
     await this.conn?.end().catch(() => {});
     this.conn = null;
   }

@@ -28,7 +28,13 @@ export function loadManifest(configPath: string): Manifest {
     const line = e.linePos?.[0]?.line ?? 1;
     throw new ConfigError(`${label}:${line}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An alias bomb ("billion laughs") or a similar structural problem.
+    throw new ConfigError(`${label}: invalid YAML: ${(err as Error).message}`);
+  }
   if (data === null || data === undefined) {
     throw new ConfigError(`${label}: the manifest is empty; see the README for its format.`);
   }
