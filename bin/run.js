@@ -5,7 +5,7 @@ import { execute } from '@oclif/core';
 // one line, no stack trace (GLANCE_DB_DEBUG=1 shows it) and no password.
 const last = (err) => {
   const text = process.env.GLANCE_DB_DEBUG ? String(err?.stack ?? err) : String(err?.message ?? err).split('\n')[0];
-  process.stderr.write(`error: unexpected: ${text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)@/gi, '$1***@')}\n`);
+  process.stderr.write(`error: unexpected: ${text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@')}\n`);
   process.exit(1);
 };
 process.on('uncaughtException', last);

@@ -47,7 +47,9 @@ const SCHEMES: Record<string, Dialect> = {
 
 /** Replaces the password of any `scheme://user:password@` in text with `***`. */
 export function redactUrl(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)@/gi, '$1***@');
+  // Greedy up to the last '@' of the token: an unencoded '@' in a password
+  // (p@ss) must not leave the rest of the password behind.
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@');
 }
 
 export function schemeOf(url: string): string | null {

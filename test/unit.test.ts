@@ -55,6 +55,7 @@ test('url: unsupported and malformed URLs are config errors that never show the 
 test('redactUrl hides the password of every URL in a text', () => {
   assert.is(redactUrl('x mysql+pymysql://glance:p%40ss@h/g and postgresql://a:b@c/d'), 'x mysql+pymysql://glance:***@h/g and postgresql://a:***@c/d');
   assert.is(redactUrl('sqlite:/a/b'), 'sqlite:/a/b');
+  assert.is(redactUrl('"postgresql://u:p@ss:w/rd%x@h:1/d": expected'), '"postgresql://u:***@h:1/d": expected');
 });
 
 test('atomic write: a failure between the temp write and the rename leaves the old file intact and no temp file', () => {
