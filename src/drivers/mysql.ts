@@ -16,6 +16,16 @@ export function createServerDriver(config: DriverConfig): Driver {
   return new MysqlDriver(config);
 }
 
+/**
+ * Errors that mean a DDL statement's effect is already in place: table
+ * exists, unknown table, duplicate column or key, cannot drop a missing
+ * column or key, duplicate foreign key. Accepted only for a statement that
+ * a killed run had started.
+ */
+const ALREADY_THERE = new Set([1050, 1051, 1060, 1061, 1091, 1826]);
+
+const startedMarker = (index: number) => `interrupted: statement ${index + 1} had started`;
+
 /** Statements that InnoDB can commit atomically with their progress update. */
 const TRANSACTIONAL = /^(insert|update|delete|replace)\b/i;
 
@@ -90,17 +100,21 @@ class MysqlDriver implements Driver {
 
   async applyVersion(p: PendingVersion): Promise<ApplyOutcome> {
     const table = this.config.versionTable;
-    const existing = (await this.query(`SELECT status FROM ${table} WHERE version = ?`, [p.version]))[0];
+    const existing = (await this.query(`SELECT status, error FROM ${table} WHERE version = ?`, [p.version]))[0];
     if (existing?.status === 'complete') return 'already-applied';
     const hashes = p.statements.slice(0, p.resumeFrom).map((s) => statementHash(s.text));
     if (!existing) {
       const row: VersionRow = { ...p.row, status: 'failed', error: 'in progress (interrupted if this stays)', statementsApplied: 0, statementHashes: [] };
       await this.conn!.execute(insertSql(table, () => '?'), rowValues(row));
     }
+    // A run killed between a DDL statement's own commit and its progress
+    // record left "started" behind: that statement may or may not have run.
+    let uncertain = String(existing?.error ?? '') === startedMarker(p.resumeFrom);
     const started = performance.now();
     for (const s of p.statements.slice(p.resumeFrom)) {
       hashes.push(statementHash(s.text));
-      await this.runStatement(p, s, hashes);
+      await this.runStatement(p, s, hashes, uncertain);
+      uncertain = false;
     }
     for (const a of p.after) await this.conn!.query(a);
     const ms = Math.round(performance.now() - started);
@@ -111,14 +125,22 @@ class MysqlDriver implements Driver {
     return 'applied';
   }
 
-  /** One statement, then its progress; together in one transaction where InnoDB allows it. */
-  private async runStatement(p: PendingVersion, s: PendingVersion['statements'][number], hashes: string[]): Promise<void> {
+  /**
+   * One statement, then its progress: in one transaction where InnoDB allows
+   * it (DML). DDL commits on its own, so it is marked started first; if the
+   * run is killed before the progress record, the next run knows that
+   * statement is uncertain and accepts "already there" errors from it.
+   */
+  private async runStatement(p: PendingVersion, s: PendingVersion['statements'][number], hashes: string[], uncertain: boolean): Promise<void> {
     const c = this.conn!;
-    const progress = `UPDATE ${this.config.versionTable} SET statements_applied = ?, statements_total = ?, statement_hashes = ? WHERE version = ?`;
+    const progress = `UPDATE ${this.config.versionTable} SET statements_applied = ?, statements_total = ?, statement_hashes = ?, error = NULL WHERE version = ?`;
     const atomic = TRANSACTIONAL.test(s.text);
     try {
       if (atomic) await c.beginTransaction();
-      await c.query(s.text);
+      else await c.execute(`UPDATE ${this.config.versionTable} SET error = ? WHERE version = ?`, [startedMarker(s.index), p.version]);
+      await c.query(s.text).catch((err) => {
+        if (!(uncertain && ALREADY_THERE.has((err as { errno?: number }).errno ?? 0))) throw err;
+      });
       await c.execute(progress, [s.index + 1, p.statements.length, JSON.stringify(hashes), p.version]);
       if (atomic) await c.commit();
     } catch (err) {

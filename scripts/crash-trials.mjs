@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// Crash trials: kill -9 `glance-db sync` at a random moment while it
+// upgrades a populated v44 database, run sync again, and compare with an
+// uninterrupted run: same schema, same rows (a checksum of every table),
+// SQLite passing integrity_check, PostgreSQL never half-applied (verify
+// passes right after the kill), MySQL resuming where it stopped.
+//   npm run build && node scripts/crash-trials.mjs [sqlite|postgresql|mysql ...] [--trials 50] [--images 3000] [--seed 1]
+// Needs the servers for their dialects (see README). Prints one line per
+// trial and a summary; exits 1 if any trial failed.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'run.js');
+const { createDriver } = await import(join(root, 'dist/src/drivers/index.js'));
+const { introspect } = await import(join(root, 'dist/src/introspect/index.js'));
+const { parseDatabaseUrl } = await import(join(root, 'dist/src/url.js'));
+
+/** A small deterministic PRNG, so a failing seed can be replayed. */
+function prng(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+const cliRun = (args) => spawnSync(process.execPath, [bin, ...args, '--config', join(root, 'glance-db.yaml')], { encoding: 'utf8' });
+
+function populateSql(images, bool) {
+  const rows = [];
+  for (let i = 0; i < images; i++) {
+    const id = `img-${String(i).padStart(6, '0')}`;
+    rows.push(`INSERT INTO images (id, name, status, is_public, created_at, deleted, min_disk, min_ram, protected) VALUES ('${id}', 'n${i}', 'active', ${bool(i % 3 === 0)}, '2020-01-01 00:00:00', ${bool(i % 17 === 0)}, 0, 0, ${bool(false)});`);
+    if (i % 5 === 1) rows.push(`INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES ('${id}', 't${i}', ${bool(false)}, '2020-01-01 00:00:00', ${bool(i % 10 === 1)}, 'accepted');`);
+    rows.push(`INSERT INTO image_locations (image_id, value, created_at, deleted, meta_data, status) VALUES ('${id}', 'file:///${id}', '2020-01-01 00:00:00', ${bool(false)}, '{"backend": "b${i % 4}"}', 'active');`);
+    rows.push(`INSERT INTO image_properties (image_id, name, value, created_at, deleted) VALUES ('${id}', 'p', 'v${i}', '2020-01-01 00:00:00', ${bool(false)});`);
+  }
+  return rows.join('\n');
+}
+
+function adminSql(dialect, sql, db) {
+  const r = dialect === 'postgresql'
+    ? spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-U', 'postgres', '-d', db ?? 'postgres', '-f', '-'], { input: sql, encoding: 'utf8' })
+    : spawnSync('mariadb', ['--protocol=tcp', '-h', '127.0.0.1', '-u', 'root', ...(db ? [db] : [])], { input: sql, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+}
+
+function createDb(dialect, name, dir) {
+  if (dialect === 'sqlite') return { url: `sqlite:${join(dir, `${name}.sqlite`)}`, drop: () => {} };
+  adminSql(dialect, `DROP DATABASE IF EXISTS ${name}; CREATE DATABASE ${name}${dialect === 'mysql' ? ' CHARACTER SET utf8' : ''};`);
+  const url = dialect === 'postgresql' ? `postgresql://postgres@127.0.0.1:5432/${name}` : `mysql://root@127.0.0.1:3306/${name}`;
+  return { url, drop: () => adminSql(dialect, `DROP DATABASE IF EXISTS ${name}${dialect === 'postgresql' ? ' WITH (FORCE)' : ''};`) };
+}
+
+async function withDriver(url, fn) {
+  const driver = await createDriver({ target: parseDatabaseUrl(url, root), versionTable: 'glance_db_version', lockWaitMs: 60000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: false });
+  await driver.open();
+  try {
+    return await fn(driver);
+  } finally {
+    await driver.close();
+  }
+}
+
+/** Schema model and a checksum of every Glance table's rows, sorted. */
+async function fingerprint(url) {
+  return withDriver(url, async (d) => {
+    const model = await introspect(d);
+    const sums = {};
+    for (const t of Object.keys(model.tables).sort()) {
+      if (t === 'glance_db_version_lock') continue;
+      const cols = t === 'glance_db_version' ? 'version, name, kind, status, statements_applied, statements_total' : '*';
+      const rows = await d.query(`SELECT ${cols} FROM ${t}`);
+      const lines = rows.map((r) => JSON.stringify(Object.keys(r).sort().map((k) => [k, r[k] === null ? null : String(r[k])]))).sort();
+      sums[t] = `${rows.length}:${createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16)}`;
+    }
+    delete model.tables.glance_db_version_lock;
+    return { schema: JSON.stringify(model), rows: sums };
+  });
+}
+
+async function prepare(dialect, name, dir, images) {
+  const db = createDb(dialect, name, dir);
+  if (cliRun(['sync', '44', '--url', db.url]).status !== 0) throw new Error('sync 44 failed');
+  const bool = dialect === 'postgresql' ? (b) => (b ? 'true' : 'false') : (b) => (b ? 1 : 0);
+  const sql = populateSql(images, bool);
+  if (dialect === 'sqlite') {
+    const initSqlJs = (await import('sql.js')).default;
+    const SQL = await initSqlJs();
+    const { readFileSync } = await import('node:fs');
+    const file = db.url.slice('sqlite:'.length);
+    const mem = new SQL.Database(readFileSync(file));
+    mem.exec(`BEGIN;\n${sql}\nCOMMIT;`);
+    writeFileSync(file, mem.export());
+  } else adminSql(dialect, dialect === 'mysql' ? `START TRANSACTION;\n${sql}\nCOMMIT;` : `BEGIN;\n${sql}\nCOMMIT;`, name);
+  return db;
+}
+
+function killedSync(url, delayMs) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, 'sync', '--url', url, '--config', join(root, 'glance-db.yaml')], { stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve(signal === 'SIGKILL' ? 'killed' : `finished (${code})`);
+    });
+  });
+}
+
+export async function runTrials(dialect, { trials = 50, images = 3000, seed = 1, log = console.log } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-crash-'));
+  const random = prng(seed);
+  const results = { dialect, trials: 0, killed: 0, failures: [] };
+  try {
+    const ref = await prepare(dialect, `gdb_crash_ref_${process.pid}`, dir, images);
+    const started = Date.now();
+    if (cliRun(['sync', '--url', ref.url]).status !== 0) throw new Error('reference sync failed');
+    const duration = Date.now() - started;
+    const expected = await fingerprint(ref.url);
+    ref.drop();
+    for (let i = 0; i < trials; i++) {
+      const delay = Math.round(random() * duration * 1.1);
+      const db = await prepare(dialect, `gdb_crash_${process.pid}_${i}`, dir, images);
+      try {
+        const outcome = await killedSync(db.url, delay);
+        results.trials++;
+        if (outcome === 'killed') results.killed++;
+        const problems = [];
+        if (dialect === 'postgresql' && cliRun(['verify', '--url', db.url]).status !== 0 && cliRun(['version', '--url', db.url]).status === 0) problems.push('half-applied after the kill');
+        const again = cliRun(['sync', '--url', db.url]);
+        if (again.status !== 0) problems.push(`sync after the kill failed: ${again.stderr.trim().split('\n')[0]}`);
+        const got = await fingerprint(db.url);
+        if (got.schema !== expected.schema) problems.push('schema differs from the uninterrupted run');
+        for (const t of Object.keys(expected.rows)) if (got.rows[t] !== expected.rows[t]) problems.push(`rows of ${t} differ (${got.rows[t]} vs ${expected.rows[t]})`);
+        if (dialect === 'sqlite') {
+          const ic = spawnSync('sqlite3', [db.url.slice('sqlite:'.length), 'PRAGMA integrity_check'], { encoding: 'utf8' });
+          if (ic.stdout.trim() !== 'ok') problems.push(`integrity_check: ${ic.stdout.trim()}`);
+        }
+        log(`${dialect} trial ${i + 1}: kill after ${delay} ms (${outcome}): ${problems.length ? problems.join('; ') : 'ok'}`);
+        if (problems.length) results.failures.push({ trial: i + 1, delay, problems });
+      } finally {
+        db.drop();
+      }
+    }
+    results.rowsCompared = Object.values(expected.rows).reduce((n, v) => n + Number(v.split(':')[0]), 0) * results.trials;
+    return results;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
+  const dialects = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
+  let failed = 0;
+  for (const d of dialects.length ? dialects : ['sqlite', 'postgresql', 'mysql']) {
+    const r = await runTrials(d, { trials: opt('--trials', 50), images: opt('--images', 3000), seed: opt('--seed', 1) });
+    console.log(`SUMMARY ${d}: ${r.trials} trials, ${r.killed} killed mid-run, ${r.rowsCompared} rows compared, ${r.failures.length} failures`);
+    failed += r.failures.length;
+  }
+  process.exit(failed ? 1 : 0);
+}
