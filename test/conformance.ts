@@ -5,19 +5,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { diffSchemas } from '../src/introspect/diff.js';
 import { loadSnapshot } from '../src/introspect/snapshot.js';
-import type { DialectEnv, TestDb } from './dialects.js';
+import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, cliAsync, makeProject, extraVersion, removeProject, VERSIONS } from './helpers.js';
 
 const IGNORE = { ignoreTables: ['alembic_version', 'glance_db_version', 'glance_db_version_lock'] };
-
-async function withDb<T>(env: DialectEnv, fn: (db: TestDb) => Promise<T>): Promise<T> {
-  const db = await env.create();
-  try {
-    return await fn(db);
-  } finally {
-    await db.drop();
-  }
-}
 
 const ts = "'2020-01-01 00:00:00'";
 const image = (id: string, isPublic: string, deleted: string) =>

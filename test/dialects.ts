@@ -85,3 +85,13 @@ function serverEnv(dialect: 'postgresql' | 'mysql'): DialectEnv {
 
 export const postgresEnv = serverEnv('postgresql');
 export const mysqlEnv = serverEnv('mysql');
+
+/** A fresh database for the length of fn, dropped afterwards. */
+export async function withDb<T>(env: DialectEnv, fn: (db: TestDb) => Promise<T>): Promise<T> {
+  const db = await env.create();
+  try {
+    return await fn(db);
+  } finally {
+    await db.drop();
+  }
+}

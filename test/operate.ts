@@ -5,17 +5,8 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DialectEnv, TestDb } from './dialects.js';
+import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, makeProject, removeProject } from './helpers.js';
-
-async function withDb<T>(env: DialectEnv, fn: (db: TestDb) => Promise<T>): Promise<T> {
-  const db = await env.create();
-  try {
-    return await fn(db);
-  } finally {
-    await db.drop();
-  }
-}
 
 export function operate(env: DialectEnv): void {
   const s = suite(`plan, check, verify, backup: ${env.dialect}`);
