@@ -6,20 +6,11 @@ import * as assert from 'uvu/assert';
 import { diffSchemas } from '../src/introspect/diff.js';
 import { REVISION_FOR_VERSION } from '../src/glance/revisions.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
-import type { DialectEnv, TestDb } from './dialects.js';
-import { cli } from './helpers.js';
+import { withDb, type DialectEnv, type TestDb } from './dialects.js';
+import { cli, cliAsync } from './helpers.js';
 
 const IGNORE = { ignoreTables: ['alembic_version', 'migrate_version', 'glance_db_version', 'glance_db_version_lock'] };
 const ts = "'2020-01-01 00:00:00'";
-
-async function withDb<T>(env: DialectEnv, fn: (db: TestDb) => Promise<T>): Promise<T> {
-  const db = await env.create();
-  try {
-    return await fn(db);
-  } finally {
-    await db.drop();
-  }
-}
 
 /** What glance-manage leaves: the reference schema and its bookkeeping rows. */
 async function glanceBuilt(db: TestDb, version: number, revisions: string[], legacy?: number): Promise<void> {
@@ -70,6 +61,20 @@ export function takeover(env: DialectEnv): void {
         }));
     }
   }
+
+  s('eight syncs at once on a glance-manage database: one takes it over, none fails, each version recorded once', () =>
+    withDb(env, async (db) => {
+      await glanceBuilt(db, 44, [REVISION_FOR_VERSION[44]]);
+      await db.exec(POPULATE_V44);
+      const runs = await Promise.all(Array.from({ length: 8 }, () => cliAsync(['sync', '--url', db.url, '--lock-wait', '120'])));
+      for (const r of runs) assert.is(r.code, 0, r.stderr);
+      assert.is(runs.filter((r) => r.stdout.includes('adopted: took over from glance-manage')).length, 1, runs.map((r) => r.stdout).join('\n'));
+      assert.is(runs.flatMap((r) => r.stdout.match(/applied \d+ /g) ?? []).length, 7);
+      const rows = await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version');
+      assert.equal(rows.map((x) => `${x.version}:${x.kind}`), [42, 43, 44, 45, 46, 47, 48, 49, 50, 51].map((v) => `${v}:${v <= 44 ? 'adopted' : 'applied'}`));
+      const vis = Object.fromEntries((await db.rows('SELECT id, visibility FROM images')).map((x) => [x.id, String(x.visibility)]));
+      assert.equal(vis, EXPECTED_VISIBILITY);
+    }));
 
   s('a fresh glance-db database gets alembic_version too, so glance-manage agrees', () =>
     withDb(env, async (db) => {

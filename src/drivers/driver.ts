@@ -84,8 +84,12 @@ export interface Driver {
   ensureVersionTable(): Promise<void>;
   /** Every row of the version table ordered by version; [] when the table is missing. */
   readHistory(): Promise<VersionRow[]>;
-  /** Records rows without running anything (baseline, adopted). One transaction. */
-  recordRows(rows: VersionRow[]): Promise<void>;
+  /**
+   * Records rows without running anything (baseline, adopted), in one
+   * transaction under the lock, but only into an empty version table: returns
+   * false, recording nothing, when a concurrent run placed the database first.
+   */
+  recordRows(rows: VersionRow[]): Promise<boolean>;
   /**
    * Runs the statements and records the row, in one transaction where the
    * database allows it. Returns 'already-applied' if the row appeared in the

@@ -87,11 +87,14 @@ class MysqlDriver implements Driver {
     return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
   }
 
-  async recordRows(rows: VersionRow[]): Promise<void> {
+  async recordRows(rows: VersionRow[]): Promise<boolean> {
+    // The session lock is held for the whole run; checked anyway, as on PostgreSQL.
+    if ((await this.query(`SELECT version FROM ${this.config.versionTable} LIMIT 1`)).length > 0) return false;
     await this.conn!.beginTransaction();
     try {
       for (const r of rows) await this.conn!.execute(insertSql(this.config.versionTable, () => '?'), rowValues(r));
       await this.conn!.commit();
+      return true;
     } catch (err) {
       await this.conn!.rollback();
       throw err;

@@ -166,9 +166,12 @@ class PostgresDriver implements Driver {
     return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
   }
 
-  async recordRows(rows: VersionRow[]): Promise<void> {
-    await this.locked(async (tx) => {
+  async recordRows(rows: VersionRow[]): Promise<boolean> {
+    return this.locked(async (tx) => {
+      // The lock is per transaction here: another run may have placed the database since we looked.
+      if ((await tx.maybeOneFirst(raw(`SELECT version FROM ${this.config.versionTable} LIMIT 1`))) !== null) return false;
       for (const r of rows) await tx.query(raw(insertSql(this.config.versionTable, (i) => `$${i}`), rowValues(r)));
+      return true;
     });
   }
 

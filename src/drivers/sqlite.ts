@@ -105,8 +105,10 @@ export class SqliteDriver implements Driver {
     return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
   }
 
-  async recordRows(rows: VersionRow[]): Promise<void> {
+  async recordRows(rows: VersionRow[]): Promise<boolean> {
     const db = await this.load();
+    // The lock file is held for the whole run; checked anyway, as on PostgreSQL.
+    if ((await this.query(`SELECT version FROM ${this.config.versionTable} LIMIT 1`)).length > 0) return false;
     db.exec('BEGIN');
     try {
       for (const r of rows) db.run(insertSql(this.config.versionTable, () => '?'), rowValues(r));
@@ -116,6 +118,7 @@ export class SqliteDriver implements Driver {
       throw err;
     }
     this.persist();
+    return true;
   }
 
   async applyVersion(p: PendingVersion): Promise<ApplyOutcome> {

@@ -84,11 +84,12 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
 
 async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, target: number, onProgress: (e: ProgressEvent) => void): Promise<SyncResult> {
   let rows = await driver.readHistory();
-  const fresh = rows.length === 0;
-  if (fresh) {
-    await placeUnderVersionControl(ctx, driver, req, onProgress);
-    rows = await driver.readHistory();
-  } else {
+  // On PostgreSQL the lock is per transaction, so a concurrent run may place
+  // the database between our reads: then its rows are read and checked as
+  // any other history.
+  const fresh = rows.length === 0 && (await placeUnderVersionControl(ctx, driver, req, onProgress)) === 'placed';
+  if (rows.length === 0) rows = await driver.readHistory();
+  if (!fresh) {
     verifyHistory(ctx.manifest, rows, driver.dialect);
     checkCurrentVersionAgrees(summarize(rows).current, req.currentVersion);
   }
@@ -129,8 +130,12 @@ function checkCurrentVersionAgrees(current: number | null, claimed: number | und
   );
 }
 
-async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<void> {
+async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced'> {
   const tables = (await driver.listTables()).filter((t) => t !== ctx.manifest.versionTable);
+  // Tables are listed before the history is read again: a concurrent run's
+  // tables and its version row commit together, so seeing the first means
+  // seeing the second.
+  if (tables.length > 0 && (await driver.readHistory()).length > 0) return 'raced';
   const glance = await detectGlanceManaged(driver, tables);
   if (glance) return adopt(ctx, driver, glance, req, onProgress);
   if (req.requireVersionControl) throw notUnder(ctx, 'upgrade');
@@ -143,20 +148,22 @@ async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: Sy
     }
   }
   await driver.ensureVersionTable();
-  if (req.currentVersion === undefined) return;
+  if (req.currentVersion === undefined) return 'placed';
   const rows = recordedRows(ctx, driver, ctx.manifest.migrations.filter((m) => m.version <= req.currentVersion!).map((m) => m.version), 'baseline');
-  await driver.recordRows(rows);
+  if (!(await driver.recordRows(rows))) return 'raced';
   onProgress({ type: 'baseline', versions: rows.map((r) => r.version) });
+  return 'placed';
 }
 
-async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<void> {
+async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced'> {
   if (req.currentVersion !== undefined && req.currentVersion !== (glance.expandedTo ?? glance.version)) {
     throw new UsageError(`CURRENT_VERSION ${req.currentVersion} contradicts Glance's own bookkeeping (${glance.source}, version ${glance.version}).`, 'Drop CURRENT_VERSION: glance-db reads the version from Glance\'s tables.');
   }
   const plan = await adoptionPlan(ctx, driver, glance);
   await driver.ensureVersionTable();
-  await driver.recordRows(recordedRows(ctx, driver, plan.adopted, 'adopted'));
+  if (!(await driver.recordRows(recordedRows(ctx, driver, plan.adopted, 'adopted')))) return 'raced';
   onProgress({ type: 'adopted', versions: plan.adopted, source: glance.source });
+  return 'placed';
 }
 
 /** A database with tables but no bookkeeping: name the version its schema matches, if any. */
