@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdtempSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -249,3 +249,20 @@ test('unknown command and --help', () => {
 });
 
 test.run();
+
+withProject('a SQLite file too large to hold in memory is refused clearly and left as it was', {}, (dir, db) => {
+  // A sparse file: the header of a SQLite file, then nothing up to one byte past what a Buffer can hold.
+  writeFileSync(db, 'SQLite format 3\0');
+  const size = Number(spawnSync('node', ['-p', "require('buffer').constants.MAX_LENGTH"], { encoding: 'utf8' }).stdout) + 1;
+  spawnSync('truncate', ['-s', String(size), db]);
+  const before = statSync(db);
+  for (const args of [['version'], ['sync']]) {
+    const r = cli(args, { cwd: dir });
+    assert.is(r.code, 3, r.stderr);
+    assert.match(r.stderr, /is 4\.00 GiB: the embedded SQLite engine \(sql\.js\) holds the whole file in memory/);
+    assert.match(r.stderr, 'Nothing was changed.');
+    noStack(r);
+  }
+  const after = statSync(db);
+  assert.equal([after.size, after.mtimeMs], [before.size, before.mtimeMs]);
+});

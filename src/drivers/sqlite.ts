@@ -1,12 +1,13 @@
 // SQLite through sql.js (WebAssembly: no server, no native build). The file
 // is read into memory under the lock, each version runs in a transaction, and
 // after every commit the whole image is written back atomically.
-import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { existsSync, statSync, type Stats } from 'node:fs';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import { ConfigError, ConflictError } from '../errors.js';
 import type { SqliteTarget } from '../url.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { acquireFileLock } from '../util/file-lock.js';
+import { FileTooLargeError, MAX_WHOLE_FILE, readWholeFile } from '../util/read-whole.js';
 import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, VersionRow } from './driver.js';
 import { statementFailed } from './failure.js';
 import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
@@ -63,7 +64,7 @@ export class SqliteDriver implements Driver {
     if (this.db) return this.db;
     const SQL = await sqlJs!;
     if (this.exists()) {
-      const bytes = readFileSync(this.target.path);
+      const bytes = readSqliteFile(this.target.path);
       this.seen = identity(statSync(this.target.path));
       if (bytes.length > 0 && bytes.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') {
         throw new ConfigError(`${this.target.path} is not a SQLite database file.`);
@@ -165,5 +166,20 @@ export class SqliteDriver implements Driver {
     this.db?.close();
     this.db = null;
     await this.unlock();
+  }
+}
+
+const GiB = 1024 ** 3;
+
+/** The whole file, or a clear error when it cannot be held in memory (sql.js works on an in-memory image). */
+function readSqliteFile(path: string): Buffer {
+  try {
+    return readWholeFile(path);
+  } catch (err) {
+    if (!(err instanceof FileTooLargeError)) throw err;
+    throw new ConfigError(
+      `${path} is ${(err.size / GiB).toFixed(2)} GiB: the embedded SQLite engine (sql.js) holds the whole file in memory, and one buffer holds at most ${(MAX_WHOLE_FILE / GiB).toFixed(0)} GiB. Nothing was changed.`,
+      { hint: 'Upgrade a database this large on PostgreSQL or MySQL, or apply the reviewed SQL files (glance-db plan) with the sqlite3 command-line tool.' },
+    );
   }
 }
