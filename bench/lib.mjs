@@ -1,0 +1,117 @@
+// Shared pieces of the benchmark: timing a command, the three dialects'
+// databases and raw clients, and glance-manage. Comparisons are always
+// interleaved (A B A B ...) and reported as medians.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'run.js');
+export const GLANCE_MANAGE = '/usr/bin/glance-manage';
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Runs a command to completion; returns wall-clock ms. Throws with its stderr if it fails. */
+export function timed(cmd, args, opts = {}) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, ...opts });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr || r.stdout || '').slice(-800)}`);
+  return { ms, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Peak RSS (KiB) and wall time of a command, through GNU time. */
+export function timedRss(cmd, args, opts = {}) {
+  const r = timed('/usr/bin/time', ['-f', 'GDB_MAXRSS=%M', cmd, ...args], opts);
+  const kib = Number(/GDB_MAXRSS=(\d+)/.exec(r.stderr)?.[1]);
+  return { ...r, rssKiB: kib };
+}
+
+export const sh = (cmd, args, opts = {}) => timed(cmd, args, opts).stdout;
+
+/** The concatenated SQL of versions from..to for a dialect, as the raw client runs it. */
+export function combinedSql(dialect, from, to, dir) {
+  const files = readdirSync(join(ROOT, 'sql', dialect)).filter((f) => /^\d{3}_.*\.sql$/.test(f)).sort()
+    .filter((f) => Number(f.slice(0, 3)) >= from && Number(f.slice(0, 3)) <= to);
+  const body = files.map((f) => readFileSync(join(ROOT, 'sql', dialect, f), 'utf8')).join('\n');
+  // One transaction, as glance-db runs each version (MySQL commits DDL anyway).
+  const text = dialect === 'postgresql' ? body : dialect === 'mysql' ? `START TRANSACTION;\n${body}\nCOMMIT;\n` : `BEGIN;\n${body}\nCOMMIT;\n`;
+  const path = join(dir, `raw-${dialect}-${from}-${to}.sql`);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** One database of a dialect: its URL for glance-db and glance-manage, its raw client, and how to reset it. */
+export function database(dialect, name, dir) {
+  if (dialect === 'sqlite') {
+    const file = join(dir, `${name}.sqlite`);
+    return {
+      dialect, name, url: `sqlite:${file}`, file, glanceUrl: `sqlite:///${file}`,
+      drop() { rmSync(file, { force: true }); rmSync(`${file}.lock`, { force: true }); },
+      create() { this.drop(); },
+      raw: (sqlFile) => ['sqlite3', [file, `.read ${sqlFile}`]],
+      query: (sql) => sh('sqlite3', [file, sql]).trim(),
+      copyFrom(other) { this.drop(); copyFileSync(other.file, file); },
+      size: () => Number(sh('stat', ['-c', '%s', file]).trim()),
+    };
+  }
+  if (dialect === 'postgresql') {
+    const psql = (db, sql) => sh('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-c', sql]).trim();
+    return {
+      dialect, name, url: `postgresql://postgres@127.0.0.1:5432/${name}`, glanceUrl: `postgresql+psycopg2://postgres@127.0.0.1:5432/${name}`,
+      drop() { psql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); },
+      create() { this.drop(); psql('postgres', `CREATE DATABASE ${name}`); },
+      raw: (sqlFile) => ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-1', '-f', sqlFile, '-h', '127.0.0.1', '-U', 'postgres', '-d', name]],
+      query: (sql) => psql(name, sql),
+      copyFrom(other) { this.drop(); psql('postgres', `CREATE DATABASE ${name} TEMPLATE ${other.name}`); },
+      size: () => Number(psql(name, 'SELECT pg_database_size(current_database())')),
+    };
+  }
+  const mariadb = (db, sql) => sh('mariadb', ['-N', '-B', '-h', '127.0.0.1', '-u', 'root', ...(db ? [db] : []), '-e', sql]).trim();
+  return {
+    dialect, name, url: `mysql://root@127.0.0.1:3306/${name}`, glanceUrl: `mysql+pymysql://root@127.0.0.1:3306/${name}?charset=utf8`,
+    drop() { mariadb(null, `DROP DATABASE IF EXISTS ${name}`); },
+    create() { this.drop(); mariadb(null, `CREATE DATABASE ${name} CHARACTER SET utf8mb4`); },
+    raw: (sqlFile) => ['mariadb', ['-h', '127.0.0.1', '-u', 'root', name, '-e', `source ${sqlFile}`]],
+    query: (sql) => mariadb(name, sql),
+    copyFrom: null,
+    size: () => Number(mariadb(name, 'SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = DATABASE()')),
+  };
+}
+
+export function glanceDb(args, db) {
+  return [process.execPath, [BIN, ...args, '--url', db.url]];
+}
+
+/** glance-manage with a config file naming the database, or null when Debian's glance-common is not installed. */
+export function glanceManage(args, db, dir) {
+  if (!existsSync(GLANCE_MANAGE)) return null;
+  const conf = join(dir, `glance-${db.name}.conf`);
+  writeFileSync(conf, `[DEFAULT]\nlog_file = ${join(dir, 'glance-manage.log')}\n[database]\nconnection = ${db.glanceUrl}\n`);
+  return [GLANCE_MANAGE, ['--config-file', conf, ...args]];
+}
+
+export function workDir() {
+  const dir = process.env.GLANCE_DB_BENCH_DIR || join(ROOT, 'bench', 'out');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function versions() {
+  const v = (cmd, args, re = /(\d+\.\d+(\.\d+)?)/) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    return r.status === 0 ? (re.exec(r.stdout + r.stderr)?.[1] ?? '?') : 'not installed';
+  };
+  return {
+    node: process.version,
+    sqlite3: v('sqlite3', ['--version']),
+    postgresql: v('psql', ['-X', '-t', '-A', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-c', 'SHOW server_version']),
+    mariadb: v('mariadb', ['-N', '-h', '127.0.0.1', '-u', 'root', '-e', 'SELECT VERSION()'], /(\d+\.\d+\.\d+)/),
+    glanceManage: v('dpkg-query', ['-W', '-f', '${Version}', 'python3-glance'], /(\S+)/),
+    glanceDb: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
+  };
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// npm run bench: glance-db against the physical limit (the database's own
+// client running the same SQL) and against glance-manage, per dialect.
+// Every comparison is interleaved (A B A B ...), reported as medians and
+// ratios, and written to docs/performance.md with a chart.
+//   node bench/run.mjs [--dialects sqlite,postgresql,mysql] [--runs 10]
+//                      [--images 1000000] [--populated-runs 3] [--seed 1] [--skip populated]
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { populateSql } from './populate.mjs';
+import { combinedSql, database, glanceDb, glanceManage, median, ROOT, timed, timedRss, versions, workDir } from './lib.mjs';
+import { report } from './report.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const dialects = opt('--dialects', 'sqlite,postgresql,mysql').split(',');
+const runs = Number(opt('--runs', 10));
+const images = Number(opt('--images', 1_000_000));
+const populatedRuns = Number(opt('--populated-runs', 3));
+const seed = Number(opt('--seed', 1));
+const skip = new Set(opt('--skip', '').split(',').filter(Boolean));
+const dir = workDir();
+const log = (s) => process.stderr.write(`${s}\n`);
+const run = ([cmd, a], o) => timed(cmd, a, o).ms;
+const NODE_FLOOR = [process.execPath, ['-e', '0']];
+
+/** Interleaves the cases `n` times (each case's setup untimed) and returns the median ms of each. */
+function interleave(n, cases) {
+  const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (let i = 0; i < n; i++) {
+    for (const [k, c] of Object.entries(cases)) {
+      if (!c) continue;
+      c.setup?.();
+      times[k].push(run(c.cmd));
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.length ? median(v) : null]));
+}
+
+function startup(dialect) {
+  const db = database(dialect, 'gdb_bench_startup', dir);
+  db.create();
+  run(glanceDb(['sync'], db));
+  const gm = database(dialect, 'gdb_bench_gm', dir);
+  gm.create();
+  const gmVersion = glanceManage(['db', 'version'], gm, dir);
+  if (gmVersion) run(glanceManage(['db', 'sync'], gm, dir));
+  const m = interleave(runs, {
+    node: { cmd: NODE_FLOOR },
+    glanceDb: { cmd: glanceDb(['version'], db) },
+    glanceManage: gmVersion && { cmd: gmVersion },
+  });
+  db.drop();
+  gm.drop();
+  return m;
+}
+
+function freshSync(dialect) {
+  const db = database(dialect, 'gdb_bench_fresh', dir);
+  const raw = combinedSql(dialect, 42, 51, dir);
+  const m = interleave(runs, {
+    node: { cmd: NODE_FLOOR },
+    glanceDb: { setup: () => db.create(), cmd: glanceDb(['sync'], db) },
+    raw: { setup: () => db.create(), cmd: db.raw(raw) },
+    // glance-manage from Debian 12 (Zed) stops at wallaby_contract01, our version 50.
+    glanceDb50: { setup: () => db.create(), cmd: glanceDb(['sync', '50'], db) },
+    glanceManage: existsManage() && { setup: () => db.create(), cmd: glanceManage(['db', 'sync'], db, dir) },
+  });
+  db.drop();
+  return m;
+}
+
+const existsManage = () => glanceManage(['db', 'version'], database('sqlite', 'probe', dir), dir) !== null;
+
+/** A v44 database with `images` images, built once per dialect. */
+function populatedBase(dialect) {
+  const base = database(dialect, 'gdb_bench_v44', dir);
+  base.create();
+  run(glanceDb(['sync', '44'], base));
+  const file = join(dir, `populate-${dialect}.sql`);
+  writeFileSync(file, populateSql(dialect, images, seed));
+  const ms = run(base.raw(file));
+  log(`  ${dialect}: populated v44 with ${images} images in ${Math.round(ms / 1000)} s`);
+  if (dialect === 'postgresql') base.query('VACUUM ANALYZE');
+  return { base, file };
+}
+
+function populated(dialect) {
+  const { base, file } = populatedBase(dialect);
+  const work = database(dialect, 'gdb_bench_work', dir);
+  const restore = () => {
+    if (work.copyFrom) return work.copyFrom(base);
+    // MariaDB has no template databases: build the same data again (seeded, so identical).
+    work.create();
+    run(glanceDb(['sync', '44'], work));
+    run(work.raw(file));
+  };
+  const raw = combinedSql(dialect, 45, 51, dir);
+  const g = [];
+  const r = [];
+  const rss = [];
+  const visibility = [];
+  const size = work.copyFrom ? (restore(), work.size()) : base.size();
+  for (let i = 0; i < populatedRuns; i++) {
+    restore();
+    const [cmd, a] = glanceDb(['sync'], work);
+    const t = timedRss(cmd, a);
+    g.push(t.ms);
+    rss.push(t.rssKiB);
+    visibility.push(Number(work.query('SELECT execution_ms FROM glance_db_version WHERE version = 45')));
+    restore();
+    r.push(run(work.raw(raw)));
+    log(`  ${dialect} populated run ${i + 1}: glance-db ${Math.round(t.ms)} ms (peak RSS ${Math.round(t.rssKiB / 1024)} MiB), raw ${Math.round(r.at(-1))} ms`);
+  }
+  work.drop();
+  base.drop();
+  const visMs = median(visibility);
+  return { glanceDb: median(g), raw: median(r), peakRssKiB: Math.max(...rss), sizeBytes: size, visibilityMs: visMs, visibilityRowsPerS: images / (visMs / 1000) };
+}
+
+const results = { when: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) }, versions: versions(), runs, images, populatedRuns, seed, dialects: {} };
+for (const d of dialects) {
+  log(`${d}: start-up`);
+  const r = { startup: startup(d) };
+  log(`${d}: fresh sync`);
+  r.fresh = freshSync(d);
+  if (!skip.has('populated')) {
+    log(`${d}: populated upgrade (${images} images)`);
+    r.populated = populated(d);
+  }
+  results.dialects[d] = r;
+  log(JSON.stringify(r));
+}
+writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+const out = opt('--out', join(ROOT, 'docs', 'performance.md'));
+writeFileSync(out, report(results));
+log(`wrote ${out} and ${join(dir, 'results.json')}`);
