@@ -65,7 +65,7 @@ export function database(dialect, name, dir) {
       dialect, name, url: `postgresql://postgres@127.0.0.1:5432/${name}`, glanceUrl: `postgresql+psycopg2://postgres@127.0.0.1:5432/${name}`,
       drop() { psql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); },
       create() { this.drop(); psql('postgres', `CREATE DATABASE ${name}`); },
-      raw: (sqlFile) => ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-1', '-f', sqlFile, '-h', '127.0.0.1', '-U', 'postgres', '-d', name]],
+      raw: (sqlFile, oneTransaction = true) => ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(oneTransaction ? ['-1'] : []), '-f', sqlFile, '-h', '127.0.0.1', '-U', 'postgres', '-d', name]],
       query: (sql) => psql(name, sql),
       copyFrom(other) { this.drop(); psql('postgres', `CREATE DATABASE ${name} TEMPLATE ${other.name}`); },
       size: () => Number(psql(name, 'SELECT pg_database_size(current_database())')),

@@ -11,7 +11,7 @@ const CHUNK = 100_000;
 function dialectParts(dialect) {
   if (dialect === 'postgresql') {
     return {
-      seq: (lo, hi) => `generate_series(${lo}, ${hi}) AS s(i)`,
+      seq: (lo, hi) => `generate_series(${lo}::bigint, ${hi}::bigint) AS s(i)`,
       cat: (...p) => p.join(' || '),
       pad: (e) => `lpad((${e})::text, 12, '0')`,
       text: (e) => `(${e})::text`,

@@ -60,7 +60,7 @@ export function report(results) {
     `Written by \`npm run bench\` on ${results.when.slice(0, 10)}. Machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memGiB} GiB. ` +
       `Node ${v.node}, glance-db ${v.glanceDb}, sqlite3 ${v.sqlite3}, PostgreSQL ${v.postgresql}, MariaDB ${v.mariadb}, glance-manage (Debian python3-glance) ${v.glanceManage}.`,
     '',
-    `Every comparison ran interleaved (A B A B ...): ${results.runs} runs for start-up and fresh sync, ${results.populatedRuns} for the populated upgrade; the figures are medians.`,
+    `Every comparison ran interleaved (A B A B ...): ${results.runs} runs for start-up and fresh sync, ${Object.entries(results.dialects).filter(([, r]) => r.populated).map(([d, r]) => `${r.populated.runs ?? results.populatedRuns} (${d})`).join(', ') || 'none'} for the populated upgrade; the figures are medians.`,
     '',
     '![glance-db time divided by its baseline, per dialect and case, with the goals](performance.svg)',
     '',

@@ -4,8 +4,8 @@
 // Every comparison is interleaved (A B A B ...), reported as medians and
 // ratios, and written to docs/performance.md with a chart.
 //   node bench/run.mjs [--dialects sqlite,postgresql,mysql] [--runs 10]
-//                      [--images 1000000] [--populated-runs 3] [--seed 1] [--skip populated]
-import { writeFileSync } from 'node:fs';
+//                      [--images 1000000] [--populated-runs 3] [--seed 1] [--skip populated] [--merge]
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { populateSql } from './populate.mjs';
@@ -83,7 +83,7 @@ function populatedBase(dialect) {
   run(glanceDb(['sync', '44'], base));
   const file = join(dir, `populate-${dialect}.sql`);
   writeFileSync(file, populateSql(dialect, images, seed));
-  const ms = run(base.raw(file));
+  const ms = run(base.raw(file, false));
   log(`  ${dialect}: populated v44 with ${images} images in ${Math.round(ms / 1000)} s`);
   if (dialect === 'postgresql') base.query('VACUUM ANALYZE');
   return { base, file };
@@ -97,7 +97,7 @@ function populated(dialect) {
     // MariaDB has no template databases: build the same data again (seeded, so identical).
     work.create();
     run(glanceDb(['sync', '44'], work));
-    run(work.raw(file));
+    run(work.raw(file, false));
   };
   const raw = combinedSql(dialect, 45, 51, dir);
   const g = [];
@@ -119,10 +119,13 @@ function populated(dialect) {
   work.drop();
   base.drop();
   const visMs = median(visibility);
-  return { glanceDb: median(g), raw: median(r), peakRssKiB: Math.max(...rss), sizeBytes: size, visibilityMs: visMs, visibilityRowsPerS: images / (visMs / 1000) };
+  return { runs: populatedRuns, glanceDb: median(g), raw: median(r), peakRssKiB: Math.max(...rss), sizeBytes: size, visibilityMs: visMs, visibilityRowsPerS: images / (visMs / 1000) };
 }
 
-const results = { when: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) }, versions: versions(), runs, images, populatedRuns, seed, dialects: {} };
+const resultsFile = join(dir, 'results.json');
+// --merge keeps the other dialects of the last run (rerun one dialect without the others).
+const previous = args.includes('--merge') && existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).dialects : {};
+const results = { when: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) }, versions: versions(), runs, images, populatedRuns, seed, dialects: { ...previous } };
 for (const d of dialects) {
   log(`${d}: start-up`);
   const r = { startup: startup(d) };
@@ -133,9 +136,10 @@ for (const d of dialects) {
     r.populated = populated(d);
   }
   results.dialects[d] = r;
+  // Saved after every dialect: a failure later loses nothing measured so far.
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   log(JSON.stringify(r));
 }
-writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 const out = opt('--out', join(ROOT, 'docs', 'performance.md'));
 writeFileSync(out, report(results));
 log(`wrote ${out} and ${join(dir, 'results.json')}`);
