@@ -1,17 +1,10 @@
 // JSON Schema validation of the manifest, with every error pointing at the
 // YAML source: `glance-db.yaml:14: migrations[3].files.mysql: must be string`.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+// The schema is compiled at build time (scripts/build-validator.mjs), not at
+// every start-up.
 import type { ErrorObject } from 'ajv';
 import { isMap, isSeq, type Document, type LineCounter, type Node } from 'yaml';
-
-const schemaPath = fileURLToPath(new URL('../../../schema/glance-db.schema.json', import.meta.url));
-
-function compile() {
-  const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
-  return new Ajv2020({ allErrors: true, strict: true, useDefaults: false }).compile(schema);
-}
+import validator from './schema-validator.js';
 
 /** "/migrations/3/files/mysql" -> "migrations[3].files.mysql" */
 export function displayPath(segments: (string | number)[]): string {
@@ -65,11 +58,8 @@ function describe(e: ErrorObject): { message: string; extraKey?: string } {
   }
 }
 
-let validator: ReturnType<typeof compile> | null = null;
-
 /** Returns one line per schema violation, in source order; empty when valid. */
 export function schemaErrors(data: unknown, doc: Document, lc: LineCounter, fileLabel: string): string[] {
-  validator ??= compile();
   if (validator(data)) return [];
   const seen = new Set<string>();
   const lines: { line: number; text: string }[] = [];
