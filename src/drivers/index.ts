@@ -19,9 +19,9 @@ export async function createDriver(config: DriverConfig): Promise<Driver> {
 }
 
 async function loadServerDriver(config: DriverConfig): Promise<Driver> {
-  const modules: Record<string, string> = { postgresql: './postgresql.js', mysql: './mysql.js' };
   try {
-    const mod = (await import(modules[config.target.dialect])) as { createServerDriver(c: DriverConfig): Driver };
+    // Literal specifiers, so that the bundler gives each driver its own chunk.
+    const mod = (config.target.dialect === 'postgresql' ? await import('./postgresql.js') : await import('./mysql.js')) as { createServerDriver(c: DriverConfig): Driver };
     return mod.createServerDriver(config);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {

@@ -1,10 +1,11 @@
 // Turns raw command input (flags, environment, manifest) into one resolved,
 // checked RunContext, in one place (slonik's createClientConfiguration).
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { connectionFromGlanceConfig } from '../glance/config.js';
 import { loadManifest } from '../manifest/load.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import type { Manifest } from '../manifest/types.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../url.js';
 import type { DriverConfig } from '../drivers/driver.js';
@@ -36,14 +37,14 @@ let toolVersionCache: string | null = null;
 
 export function toolVersion(): string {
   if (!toolVersionCache) {
-    const pkg = fileURLToPath(new URL('../../../package.json', import.meta.url));
+    const pkg = join(PACKAGE_ROOT, 'package.json');
     toolVersionCache = String(JSON.parse(readFileSync(pkg, 'utf8')).version);
   }
   return toolVersionCache;
 }
 
 /** The manifest installed with glance-db, used when there is none in the working directory. */
-export const BUNDLED_MANIFEST = fileURLToPath(new URL('../../../glance-db.yaml', import.meta.url));
+export const BUNDLED_MANIFEST = join(PACKAGE_ROOT, 'glance-db.yaml');
 
 export function manifestPath(config: string | undefined): { path: string; bundled: boolean } {
   if (config) return { path: config, bundled: false };

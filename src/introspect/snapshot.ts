@@ -3,12 +3,13 @@
 // from glance-db's own SQL and checked against Glance's reference dumps by
 // the tests). Take-over and verify compare a live database with them.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import type { Dialect } from '../url.js';
 import type { SchemaModel } from './model.js';
 
-export const SNAPSHOT_DIR = fileURLToPath(new URL('../../../schema/expected/', import.meta.url));
+export const SNAPSHOT_DIR = join(PACKAGE_ROOT, 'schema', 'expected');
 
 /** Tables that are bookkeeping, not Glance's schema. */
 export function bookkeepingTables(versionTable: string): string[] {
@@ -16,7 +17,7 @@ export function bookkeepingTables(versionTable: string): string[] {
 }
 
 export function snapshotPath(dialect: Dialect, version: number): string {
-  return `${SNAPSHOT_DIR}${dialect}/v${version}.json`;
+  return join(SNAPSHOT_DIR, dialect, `v${version}.json`);
 }
 
 export function loadSnapshot(dialect: Dialect, version: number): SchemaModel {
