@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { setFlagsFromString } from 'node:v8';
-import { execute } from '@oclif/core';
 
 // sql.js (the embedded SQLite) is WebAssembly. V8 recompiles hot functions
 // with its optimizing compiler on background threads, and the process cannot
 // exit until those jobs finish: for SQLite's bytecode interpreter that is
-// about 80 ms at the end of even \`glance-db version\`. A higher budget keeps
+// about 80 ms at the end of even `glance-db version`. A higher budget keeps
 // short runs on the baseline compiler; long upgrades still tier up.
 setFlagsFromString('--wasm-tiering-budget=1000000000');
 
@@ -19,4 +18,6 @@ const last = (err) => {
 process.on('uncaughtException', last);
 process.on('unhandledRejection', last);
 
-await execute({ dir: import.meta.url });
+// The bundle npm run build makes from dist/src (scripts/bundle.mjs).
+const { main } = await import('../dist/bundle/cli.js');
+await main();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the one file an air-gapped site copies: an npm tarball holding the
-// compiled JS, the SQL, the manifest, the JSON Schema, the sql.js
-// WebAssembly and every runtime dependency (bundleDependencies), so that
+// bundle (dist/bundle: glance-db and every library it runs with, compiled
+// into a few files by scripts/bundle.mjs, and the sql.js WebAssembly), the
+// SQL, the manifest and the JSON Schema, so that
 // `npm install -g ./glance-db-X.tgz --offline` fetches nothing.
 // Prints the tarball's path, size and SHA-256.
 //   node scripts/package.mjs [--out DIR]
@@ -17,9 +18,9 @@ const outDir = outIndex > 0 ? resolve(process.argv[outIndex + 1]) : root;
 const pkgPath = join(root, 'package.json');
 const original = readFileSync(pkgPath, 'utf8');
 const pkg = JSON.parse(original);
-const missing = Object.keys(pkg.dependencies).filter((d) => !(pkg.bundleDependencies ?? []).includes(d));
-if (missing.length) {
-  console.error(`package.json: bundleDependencies lacks ${missing.join(', ')}; the tarball would need a registry.`);
+const runtime = Object.keys(pkg.dependencies ?? {});
+if (runtime.length) {
+  console.error(`package.json: ${runtime.join(', ')} in "dependencies" would need a registry at install time; libraries belong in devDependencies, bundled by scripts/bundle.mjs.`);
   process.exit(1);
 }
 execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
