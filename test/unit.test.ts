@@ -76,6 +76,15 @@ test('atomic write: a failure between the temp write and the rename leaves the o
   assert.equal(readdirSync(dir), ['db.sqlite']);
 });
 
+test('atomic write: content larger than one write call is written whole, in pieces (SQLite files over 2 GiB)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-aw-'));
+  const path = join(dir, 'db.sqlite');
+  const data = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+  writeFileAtomic(path, data, { maxWrite: 7 });
+  assert.ok(readFileSync(path).equals(data));
+  assert.equal(readdirSync(dir), ['db.sqlite']);
+});
+
 test('file lock: held lock times out naming the owner; stale lock of a dead process is taken over', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-lock-'));
   const lock = join(dir, 'db.lock');

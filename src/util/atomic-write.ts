@@ -4,9 +4,14 @@
 import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+/** Bytes per write call: below Node's limit of 2 GiB - 1 for one call. */
+export const MAX_WRITE = 1024 ** 3;
+
 export interface AtomicWriteHooks {
   /** Replaced in tests to fail between the temp write and the rename. */
   rename?: (from: string, to: string) => void;
+  /** Bytes per write call; lowered in tests to write a small file in pieces. */
+  maxWrite?: number;
 }
 
 export function tempPathFor(path: string): string {
@@ -23,8 +28,9 @@ export function writeFileAtomic(path: string, data: Uint8Array, hooks: AtomicWri
   }
   const fd = openSync(tmp, 'w', mode);
   try {
+    // One write call takes at most 2 GiB - 1 bytes; a SQLite file may be bigger.
     let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    while (off < data.length) off += writeSync(fd, data, off, Math.min(data.length - off, hooks.maxWrite ?? MAX_WRITE));
     fsyncSync(fd);
   } finally {
     closeSync(fd);
