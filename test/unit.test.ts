@@ -133,4 +133,36 @@ test('SQLite: a file changed on disk by another program after it was read is not
   assert.ok(readFileSync(file).equals(before), 'file left as the other program wrote it');
 });
 
+test('SQLite: a database that outgrows one buffer during the upgrade gets a clear error and the file keeps its last written version', async () => {
+  const { SqliteDriver } = await import('../src/drivers/sqlite.js');
+  const { parseDatabaseUrl: parse } = await import('../src/url.js');
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-outgrown-'));
+  const file = join(dir, 'g.sqlite');
+  const config = { target: parse(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: true };
+  const driver = new SqliteDriver(config);
+  await driver.open();
+  await driver.lock();
+  await driver.ensureVersionTable();
+  const before = readFileSync(file);
+  // What sql.js throws when the export buffer cannot be allocated (a file past 4 GiB here).
+  const db = (driver as unknown as { db: { export(): Uint8Array } }).db;
+  db.export = () => {
+    throw new RangeError('Array buffer allocation failed');
+  };
+  const row = { version: 1, name: 'x', dialect: 'sqlite' as const, checksum: 'sha256-lf:0', kind: 'applied' as const, status: 'complete' as const, statementsApplied: 1, statementsTotal: 1, statementHashes: null, error: null, appliedAt: new Date().toISOString(), executionMs: 0, toolVersion: '0' };
+  try {
+    await driver.applyVersion({ version: 1, name: 'x', file: 'x.sql', statements: [{ index: 0, text: 'CREATE TABLE t (id INTEGER)', line: 1, column: 1, offset: 0 }], row, resumeFrom: 0, after: [] });
+    assert.unreachable('wrote a database it could not export');
+  } catch (err) {
+    assert.is((err as GlanceDbError).exitCode, 3);
+    assert.match((err as Error).message, /has grown to \d+\.\d\d GiB during the upgrade/);
+    assert.match((err as Error).message, 'left as it was after the last version written');
+    assert.not.match((err as Error).message, '\n');
+  } finally {
+    await driver.close();
+  }
+  assert.ok(readFileSync(file).equals(before), 'file left at its last written version');
+  assert.equal(readdirSync(dir), ['g.sqlite']);
+});
+
 test.run();

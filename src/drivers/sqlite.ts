@@ -182,8 +182,22 @@ export class SqliteDriver implements Driver {
         'Stop whatever else writes the database (glance-api, glance-manage) and run glance-db again.',
       );
     }
-    writeFileAtomic(this.target.path, this.db!.export());
+    writeFileAtomic(this.target.path, this.exportImage());
     this.seen = identity(statSync(this.target.path));
+  }
+
+  /** The whole database as bytes; a clear error when it has outgrown what one buffer holds. */
+  private exportImage(): Uint8Array {
+    try {
+      return this.db!.export();
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      const [count, size] = ['page_count', 'page_size'].map((p) => Number(this.db!.exec(`PRAGMA ${p}`)[0]?.values[0]?.[0] ?? 0));
+      throw new ConfigError(
+        `${this.target.path} has grown to ${((count * size) / GiB).toFixed(2)} GiB during the upgrade, more than the embedded SQLite engine (sql.js) can hand back in one buffer (${err.message}). The file on disk was left as it was after the last version written; \`glance-db version\` shows which.`,
+        { cause: err, hint: 'Upgrade a database this large on PostgreSQL or MySQL, or apply the reviewed SQL files (glance-db plan) with the sqlite3 command-line tool.' },
+      );
+    }
   }
 
   async close(): Promise<void> {
