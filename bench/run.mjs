@@ -134,6 +134,9 @@ for (const d of dialects) {
   if (!skip.has('populated')) {
     log(`${d}: populated upgrade (${images} images)`);
     r.populated = populated(d);
+  } else if (previous[d]?.populated) {
+    // --merge --skip populated: keep the populated figures measured before.
+    r.populated = previous[d].populated;
   }
   results.dialects[d] = r;
   // Saved after every dialect: a failure later loses nothing measured so far.
