@@ -105,24 +105,33 @@ test('file lock: held lock times out naming the owner; stale lock of a dead proc
   again();
 });
 
-test('SQLite: a file changed on disk by another program after it was read is not overwritten', async () => {
+/** A SQLite driver on a new file in a new folder, holding the lock, with its version table written. */
+async function lockedSqliteDriver(prefix: string) {
   const { SqliteDriver } = await import('../src/drivers/sqlite.js');
-  const { parseDatabaseUrl: parse } = await import('../src/url.js');
-  const dir = mkdtempSync(join(tmpdir(), 'glance-db-conflict-'));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const file = join(dir, 'g.sqlite');
-  const config = { target: parse(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: true };
-  const first = new SqliteDriver(config);
-  await first.open();
-  await first.lock();
-  await first.ensureVersionTable();
+  const driver = new SqliteDriver({ target: parseDatabaseUrl(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: true });
+  await driver.open();
+  await driver.lock();
+  await driver.ensureVersionTable();
+  return { dir, file, driver };
+}
+
+/** Version 1: one CREATE TABLE. */
+function versionOne() {
+  const row = { version: 1, name: 'x', dialect: 'sqlite' as const, checksum: 'sha256-lf:0', kind: 'applied' as const, status: 'complete' as const, statementsApplied: 1, statementsTotal: 1, statementHashes: null, error: null, appliedAt: new Date().toISOString(), executionMs: 0, toolVersion: '0' };
+  return { version: 1, name: 'x', file: 'x.sql', statements: [{ index: 0, text: 'CREATE TABLE t (id INTEGER)', line: 1, column: 1, offset: 0 }], row, resumeFrom: 0, after: [] };
+}
+
+test('SQLite: a file changed on disk by another program after it was read is not overwritten', async () => {
+  const { dir, file, driver: first } = await lockedSqliteDriver('glance-db-conflict-');
   await first.readHistory();
   // Another program rewrites the file while glance-db holds its image in memory.
   const other = readFileSync(file);
   writeFileSync(file, Buffer.concat([other, Buffer.alloc(4096)]));
   const before = readFileSync(file);
-  const row = { version: 1, name: 'x', dialect: 'sqlite' as const, checksum: 'sha256-lf:0', kind: 'applied' as const, status: 'complete' as const, statementsApplied: 1, statementsTotal: 1, statementHashes: null, error: null, appliedAt: new Date().toISOString(), executionMs: 0, toolVersion: '0' };
   try {
-    await first.applyVersion({ version: 1, name: 'x', file: 'x.sql', statements: [{ index: 0, text: 'CREATE TABLE t (id INTEGER)', line: 1, column: 1, offset: 0 }], row, resumeFrom: 0, after: [] });
+    await first.applyVersion(versionOne());
     assert.unreachable('overwrote a file another program changed');
   } catch (err) {
     assert.is((err as GlanceDbError).exitCode, 10);
@@ -134,24 +143,15 @@ test('SQLite: a file changed on disk by another program after it was read is not
 });
 
 test('SQLite: a database that outgrows one buffer during the upgrade gets a clear error and the file keeps its last written version', async () => {
-  const { SqliteDriver } = await import('../src/drivers/sqlite.js');
-  const { parseDatabaseUrl: parse } = await import('../src/url.js');
-  const dir = mkdtempSync(join(tmpdir(), 'glance-db-outgrown-'));
-  const file = join(dir, 'g.sqlite');
-  const config = { target: parse(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: true };
-  const driver = new SqliteDriver(config);
-  await driver.open();
-  await driver.lock();
-  await driver.ensureVersionTable();
+  const { dir, file, driver } = await lockedSqliteDriver('glance-db-outgrown-');
   const before = readFileSync(file);
   // What sql.js throws when the export buffer cannot be allocated (a file past 4 GiB here).
   const db = (driver as unknown as { db: { export(): Uint8Array } }).db;
   db.export = () => {
     throw new RangeError('Array buffer allocation failed');
   };
-  const row = { version: 1, name: 'x', dialect: 'sqlite' as const, checksum: 'sha256-lf:0', kind: 'applied' as const, status: 'complete' as const, statementsApplied: 1, statementsTotal: 1, statementHashes: null, error: null, appliedAt: new Date().toISOString(), executionMs: 0, toolVersion: '0' };
   try {
-    await driver.applyVersion({ version: 1, name: 'x', file: 'x.sql', statements: [{ index: 0, text: 'CREATE TABLE t (id INTEGER)', line: 1, column: 1, offset: 0 }], row, resumeFrom: 0, after: [] });
+    await driver.applyVersion(versionOne());
     assert.unreachable('wrote a database it could not export');
   } catch (err) {
     assert.is((err as GlanceDbError).exitCode, 3);
