@@ -16,7 +16,7 @@ import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from 
 let sqlJs: Promise<SqlJsStatic> | null = null;
 
 /** Below this size a run is short, and optimizing sql.js costs more than it saves. */
-export const BASELINE_COMPILER_BELOW = 64 * 1024 * 1024;
+const BASELINE_COMPILER_BELOW = 64 * 1024 * 1024;
 
 /**
  * sql.js is WebAssembly. V8 starts it on its baseline compiler and recompiles
@@ -195,7 +195,7 @@ export class SqliteDriver implements Driver {
       const [count, size] = ['page_count', 'page_size'].map((p) => Number(this.db!.exec(`PRAGMA ${p}`)[0]?.values[0]?.[0] ?? 0));
       throw new ConfigError(
         `${this.target.path} has grown to ${((count * size) / GiB).toFixed(2)} GiB during the upgrade, more than the embedded SQLite engine (sql.js) can hand back in one buffer (${err.message}). The file on disk was left as it was after the last version written; \`glance-db version\` shows which.`,
-        { cause: err, hint: 'Upgrade a database this large on PostgreSQL or MySQL, or apply the reviewed SQL files (glance-db plan) with the sqlite3 command-line tool.' },
+        { cause: err, hint: TOO_LARGE_HINT },
       );
     }
   }
@@ -208,6 +208,7 @@ export class SqliteDriver implements Driver {
 }
 
 const GiB = 1024 ** 3;
+const TOO_LARGE_HINT = 'Upgrade a database this large on PostgreSQL or MySQL, or apply the reviewed SQL files (glance-db plan) with the sqlite3 command-line tool.';
 
 /** The whole file, or a clear error when it cannot be held in memory (sql.js works on an in-memory image). */
 function readSqliteFile(path: string): Buffer {
@@ -217,7 +218,7 @@ function readSqliteFile(path: string): Buffer {
     if (!(err instanceof FileTooLargeError)) throw err;
     throw new ConfigError(
       `${path} is ${(err.size / GiB).toFixed(2)} GiB: the embedded SQLite engine (sql.js) holds the whole file in memory, and one buffer holds at most ${(MAX_WHOLE_FILE / GiB).toFixed(0)} GiB. Nothing was changed.`,
-      { hint: 'Upgrade a database this large on PostgreSQL or MySQL, or apply the reviewed SQL files (glance-db plan) with the sqlite3 command-line tool.' },
+      { hint: TOO_LARGE_HINT },
     );
   }
 }

@@ -3,9 +3,7 @@
 // system, so rename is atomic), fsync, rename, fsync the folder.
 import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-
-/** Bytes per write call: below Node's limit of 2 GiB - 1 for one call. */
-export const MAX_WRITE = 1024 ** 3;
+import { IO_CHUNK } from './read-whole.js';
 
 export interface AtomicWriteHooks {
   /** Replaced in tests to fail between the temp write and the rename. */
@@ -30,7 +28,7 @@ export function writeFileAtomic(path: string, data: Uint8Array, hooks: AtomicWri
   try {
     // One write call takes at most 2 GiB - 1 bytes; a SQLite file may be bigger.
     let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, Math.min(data.length - off, hooks.maxWrite ?? MAX_WRITE));
+    while (off < data.length) off += writeSync(fd, data, off, Math.min(data.length - off, hooks.maxWrite ?? IO_CHUNK));
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -5,6 +5,9 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { constants } from 'node:buffer';
 
+/** Bytes per read or write call: one fs call moves at most 2 GiB - 1. */
+export const IO_CHUNK = 1024 ** 3;
+
 /** The largest file this process can hold as one Buffer. */
 export const MAX_WHOLE_FILE = constants.MAX_LENGTH;
 
@@ -22,7 +25,7 @@ export function readWholeFile(path: string): Buffer {
     const buf = Buffer.allocUnsafe(size);
     let off = 0;
     while (off < size) {
-      const n = readSync(fd, buf, off, Math.min(size - off, 1 << 30), off);
+      const n = readSync(fd, buf, off, Math.min(size - off, IO_CHUNK), off);
       if (n === 0) break;
       off += n;
     }
