@@ -8,7 +8,7 @@ import type { Driver } from '../src/drivers/driver.js';
 import type { SchemaModel } from '../src/introspect/model.js';
 import { introspect } from '../src/introspect/index.js';
 import { parseDatabaseUrl, type Dialect } from '../src/url.js';
-import { openSqlite, referenceSql, SHARED } from './helpers.js';
+import { openSqlite, referencePath, referenceSql } from './helpers.js';
 import { adminSql, createDatabase, dropDatabase, loadSqlFile, serverAvailable } from './servers.js';
 
 export interface TestDb {
@@ -76,7 +76,7 @@ function serverEnv(dialect: 'postgresql' | 'mysql'): DialectEnv {
         url,
         exec: async (sql) => void adminSql(dialect, sql, name),
         ...viaDriver(url),
-        loadReference: async (v) => loadSqlFile(dialect, name, join(SHARED, 'reference', `v${v}`, `${dialect}.sql`)),
+        loadReference: async (v) => loadSqlFile(dialect, name, referencePath(v, dialect)),
         drop: async () => dropDatabase(dialect, name),
       };
     },

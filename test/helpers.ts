@@ -9,8 +9,20 @@ import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'run.js');
-export const SHARED = join(ROOT, '..', 'shared');
-export const VERSIONS = [42, 43, 44, 45, 46, 47, 48, 49, 50, 51];
+/** Glance's own schema at each version, per dialect (test/fixtures/reference/README.md). */
+export const REFERENCE_DIR = join(ROOT, 'test', 'fixtures', 'reference');
+/** The versions the shipped manifest lists, in order: tests never spell them out. */
+export const VERSIONS: number[] = [...readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8').matchAll(/^  - version: (\d+)$/gm)].map((m) => Number(m[1]));
+export const FIRST = VERSIONS[0];
+export const LATEST = VERSIONS[VERSIONS.length - 1];
+/** "42-44": the range label glance-db prints. */
+export const span = (from: number, to: number) => (from === to ? `${from}` : `${from}-${to}`);
+/** The versions from..to inclusive. */
+export const range = (from: number, to: number) => VERSIONS.filter((v) => v >= from && v <= to);
+
+export function referencePath(version: number, dialect: 'sqlite' | 'postgresql' | 'mysql'): string {
+  return join(REFERENCE_DIR, `v${version}`, `${dialect}.sql`);
+}
 
 export interface CliResult {
   code: number;
@@ -83,7 +95,7 @@ export function sqliteQuery(db: Database) {
 }
 
 export function referenceSql(version: number, dialect: 'sqlite' | 'postgresql' | 'mysql'): string {
-  return readFileSync(join(SHARED, 'reference', `v${version}`, `${dialect}.sql`), 'utf8');
+  return readFileSync(referencePath(version, dialect), 'utf8');
 }
 
 /** Rows of a query on a SQLite file, as objects. */

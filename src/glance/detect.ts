@@ -1,6 +1,6 @@
 // Recognises a database that Glance's own tool (glance-manage) built, from
 // alembic_version or the legacy migrate_version, and says which glance-db
-// version it is at. ../shared/docs/glance-versions.md has the rules.
+// version it is at. docs/glance-versions.md has the rules.
 import { GlanceDbError } from '../errors.js';
 import type { Driver } from '../drivers/driver.js';
 import { ALIASES, CONTRACT_CHAIN, EXPAND_CHAIN } from './revisions.js';

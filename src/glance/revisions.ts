@@ -1,5 +1,5 @@
 // Glance's own version bookkeeping, mapped onto glance-db's version line
-// (../shared/docs/glance-versions.md). glance-manage keeps the Alembic
+// (docs/glance-versions.md). glance-manage keeps the Alembic
 // revision in alembic_version (one row, or two during a rolling upgrade:
 // the expand head and the contract head); before Ocata it kept the legacy
 // sqlalchemy-migrate number in migrate_version.
