@@ -9,6 +9,12 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'run.js');
 export const GLANCE_MANAGE = '/usr/bin/glance-manage';
+// Where the servers are: the same helper as the tests (GLANCE_DB_TEST_PG_URL, GLANCE_DB_TEST_MYSQL_URL).
+const servers = await import(join(ROOT, 'dist', 'test', 'servers.js'));
+const pgArgs = () => servers.clientArgs('postgresql');
+const myArgs = () => servers.clientArgs('mysql');
+/** glance-manage wants SQLAlchemy's driver names. */
+const glanceManageUrl = (dialect, name) => servers.serverUrl(dialect, name).replace(/^postgresql:/, 'postgresql+psycopg2:').replace(/^mysql:\/\/([^?]*)$/, 'mysql+pymysql://$1?charset=utf8');
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -60,23 +66,23 @@ export function database(dialect, name, dir) {
     };
   }
   if (dialect === 'postgresql') {
-    const psql = (db, sql) => sh('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-c', sql]).trim();
+    const psql = (db, sql) => sh('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', ...pgArgs(), '-d', db, '-c', sql], { env: servers.clientEnv('postgresql') }).trim();
     return {
-      dialect, name, url: `postgresql://postgres@127.0.0.1:5432/${name}`, glanceUrl: `postgresql+psycopg2://postgres@127.0.0.1:5432/${name}`,
+      dialect, name, url: servers.serverUrl('postgresql', name), glanceUrl: glanceManageUrl('postgresql', name),
       drop() { psql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); },
       create() { this.drop(); psql('postgres', `CREATE DATABASE ${name}`); },
-      raw: (sqlFile, oneTransaction = true) => ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(oneTransaction ? ['-1'] : []), '-f', sqlFile, '-h', '127.0.0.1', '-U', 'postgres', '-d', name]],
+      raw: (sqlFile, oneTransaction = true) => ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(oneTransaction ? ['-1'] : []), '-f', sqlFile, ...pgArgs(), '-d', name]],
       query: (sql) => psql(name, sql),
       copyFrom(other) { this.drop(); psql('postgres', `CREATE DATABASE ${name} TEMPLATE ${other.name}`); },
       size: () => Number(psql(name, 'SELECT pg_database_size(current_database())')),
     };
   }
-  const mariadb = (db, sql) => sh('mariadb', ['-N', '-B', '-h', '127.0.0.1', '-u', 'root', ...(db ? [db] : []), '-e', sql]).trim();
+  const mariadb = (db, sql) => sh('mariadb', ['-N', '-B', ...myArgs(), ...(db ? [db] : []), '-e', sql], { env: servers.clientEnv('mysql') }).trim();
   return {
-    dialect, name, url: `mysql://root@127.0.0.1:3306/${name}`, glanceUrl: `mysql+pymysql://root@127.0.0.1:3306/${name}?charset=utf8`,
+    dialect, name, url: servers.serverUrl('mysql', name), glanceUrl: glanceManageUrl('mysql', name),
     drop() { mariadb(null, `DROP DATABASE IF EXISTS ${name}`); },
     create() { this.drop(); mariadb(null, `CREATE DATABASE ${name} CHARACTER SET utf8mb4`); },
-    raw: (sqlFile) => ['mariadb', ['-h', '127.0.0.1', '-u', 'root', name, '-e', `source ${sqlFile}`]],
+    raw: (sqlFile) => ['mariadb', [...myArgs(), name, '-e', `source ${sqlFile}`]],
     query: (sql) => mariadb(name, sql),
     copyFrom: null,
     size: () => Number(mariadb(name, 'SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = DATABASE()')),
@@ -109,8 +115,8 @@ export function versions() {
   return {
     node: process.version,
     sqlite3: v('sqlite3', ['--version']),
-    postgresql: v('psql', ['-X', '-t', '-A', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-c', 'SHOW server_version']),
-    mariadb: v('mariadb', ['-N', '-h', '127.0.0.1', '-u', 'root', '-e', 'SELECT VERSION()'], /(\d+\.\d+\.\d+)/),
+    postgresql: v('psql', ['-X', '-t', '-A', ...pgArgs(), '-d', 'postgres', '-c', 'SHOW server_version']),
+    mariadb: v('mariadb', ['-N', ...myArgs(), '-e', 'SELECT VERSION()'], /(\d+\.\d+\.\d+)/),
     glanceManage: v('dpkg-query', ['-W', '-f', '${Version}', 'python3-glance'], /(\S+)/),
     glanceDb: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
   };

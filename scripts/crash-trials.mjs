@@ -19,6 +19,7 @@ const bin = join(root, 'bin', 'run.js');
 const { createDriver } = await import(join(root, 'dist/src/drivers/index.js'));
 const { introspect } = await import(join(root, 'dist/src/introspect/index.js'));
 const { parseDatabaseUrl } = await import(join(root, 'dist/src/url.js'));
+const servers = await import(join(root, 'dist/test/servers.js'));
 
 /** A small deterministic PRNG, so a failing seed can be replayed. */
 function prng(seed) {
@@ -40,17 +41,12 @@ function populateSql(images, bool) {
   return rows.join('\n');
 }
 
-function adminSql(dialect, sql, db) {
-  const r = dialect === 'postgresql'
-    ? spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-U', 'postgres', '-d', db ?? 'postgres', '-f', '-'], { input: sql, encoding: 'utf8' })
-    : spawnSync('mariadb', ['--protocol=tcp', '-h', '127.0.0.1', '-u', 'root', ...(db ? [db] : [])], { input: sql, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-}
+const adminSql = (dialect, sql, db) => servers.adminSql(dialect, sql, db ?? (dialect === 'postgresql' ? 'postgres' : undefined));
 
 function createDb(dialect, name, dir) {
   if (dialect === 'sqlite') return { url: `sqlite:${join(dir, `${name}.sqlite`)}`, drop: () => {} };
   adminSql(dialect, `DROP DATABASE IF EXISTS ${name}; CREATE DATABASE ${name}${dialect === 'mysql' ? ' CHARACTER SET utf8' : ''};`);
-  const url = dialect === 'postgresql' ? `postgresql://postgres@127.0.0.1:5432/${name}` : `mysql://root@127.0.0.1:3306/${name}`;
+  const url = servers.serverUrl(dialect, name);
   return { url, drop: () => adminSql(dialect, `DROP DATABASE IF EXISTS ${name}${dialect === 'postgresql' ? ' WITH (FORCE)' : ''};`) };
 }
 
@@ -98,13 +94,29 @@ async function prepare(dialect, name, dir, images) {
   return db;
 }
 
-function killedSync(url, delayMs) {
+/**
+ * Runs sync and, once its first version is applied (the upgrade is under
+ * way, start-up is over), kills it with SIGKILL after `delayMs`; without a
+ * delay it runs to the end. Resolves with 'killed' only when the kill landed
+ * before the run finished, and with the time from the first applied version
+ * to the end.
+ */
+function observedSync(url, delayMs = null) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, 'sync', '--url', url, '--config', join(root, 'glance-db.yaml')], { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    const child = spawn(process.execPath, [bin, 'sync', '--url', url, '--config', join(root, 'glance-db.yaml')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let firstApplied = null;
+    let timer = null;
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (firstApplied === null && /^applied \d+/m.test(out)) {
+        firstApplied = Date.now();
+        if (delayMs !== null) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+      }
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve(signal === 'SIGKILL' ? 'killed' : `finished (${code})`);
+      resolve({ outcome: signal === 'SIGKILL' ? 'killed' : `finished (${code})`, code, afterFirstMs: firstApplied === null ? 0 : Date.now() - firstApplied });
     });
   });
 }
@@ -115,16 +127,17 @@ export async function runTrials(dialect, { trials = 50, images = 3000, seed = 1,
   const results = { dialect, trials: 0, killed: 0, failures: [] };
   try {
     const ref = await prepare(dialect, `gdb_crash_ref_${process.pid}`, dir, images);
-    const started = Date.now();
-    if (cliRun(['sync', '--url', ref.url]).status !== 0) throw new Error('reference sync failed');
-    const duration = Date.now() - started;
+    const reference = await observedSync(ref.url);
+    if (reference.code !== 0) throw new Error('reference sync failed');
+    // Kills land between the first applied version and the end of the run.
+    const duration = reference.afterFirstMs;
     const expected = await fingerprint(ref.url);
     ref.drop();
     for (let i = 0; i < trials; i++) {
-      const delay = Math.round(random() * duration * 1.1);
+      const delay = Math.round(random() * duration * 0.8);
       const db = await prepare(dialect, `gdb_crash_${process.pid}_${i}`, dir, images);
       try {
-        const outcome = await killedSync(db.url, delay);
+        const { outcome } = await observedSync(db.url, delay);
         results.trials++;
         if (outcome === 'killed') results.killed++;
         const problems = [];
@@ -138,7 +151,7 @@ export async function runTrials(dialect, { trials = 50, images = 3000, seed = 1,
           const ic = spawnSync('sqlite3', [db.url.slice('sqlite:'.length), 'PRAGMA integrity_check'], { encoding: 'utf8' });
           if (ic.stdout.trim() !== 'ok') problems.push(`integrity_check: ${ic.stdout.trim()}`);
         }
-        log(`${dialect} trial ${i + 1}: kill after ${delay} ms (${outcome}): ${problems.length ? problems.join('; ') : 'ok'}`);
+        log(`${dialect} trial ${i + 1}: kill ${delay} ms after the first applied version (${outcome}): ${problems.length ? problems.join('; ') : 'ok'}`);
         if (problems.length) results.failures.push({ trial: i + 1, delay, problems });
       } finally {
         db.drop();

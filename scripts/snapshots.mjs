@@ -4,7 +4,7 @@
 // a version (needs PostgreSQL and MariaDB for their dialects, see README):
 //   npm run build && node scripts/snapshots.mjs [sqlite|postgresql|mysql ...]
 // The tests check every snapshot against Glance's reference dumps.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,10 +19,7 @@ const { bookkeepingTables } = await import(join(root, 'dist/src/introspect/snaps
 
 const manifest = loadManifest(join(root, 'glance-db.yaml'));
 const dialects = process.argv.slice(2).length ? process.argv.slice(2) : manifest.dialects;
-const servers = {
-  postgresql: process.env.GLANCE_DB_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test',
-  mysql: process.env.GLANCE_DB_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
-};
+const servers = await import(join(root, 'dist/test/servers.js'));
 
 function scratch(dialect) {
   const name = `glancedb_snap_${process.pid}`;
@@ -30,12 +27,10 @@ function scratch(dialect) {
     const dir = mkdtempSync(join(tmpdir(), 'glance-db-snap-'));
     return { url: `sqlite:${join(dir, 'g.sqlite')}`, drop: () => rmSync(dir, { recursive: true, force: true }) };
   }
-  const admin = (sql) => (dialect === 'postgresql'
-    ? execFileSync('psql', ['-X', '-q', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-c', sql])
-    : execFileSync('mariadb', ['--protocol=tcp', '-h', '127.0.0.1', '-u', 'root', '-e', sql]));
+  const admin = (sql) => servers.adminSql(dialect, sql, dialect === 'postgresql' ? 'postgres' : undefined);
   admin(`DROP DATABASE IF EXISTS ${name}`);
   admin(dialect === 'postgresql' ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} CHARACTER SET utf8`);
-  return { url: servers[dialect].replace(/\/[^/?]*(?=\?|$)/, `/${name}`), drop: () => admin(`DROP DATABASE IF EXISTS ${name}`) };
+  return { url: servers.serverUrl(dialect, name), drop: () => admin(`DROP DATABASE IF EXISTS ${name}`) };
 }
 
 async function model(url) {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { BAD_INPUTS, type BadInput } from './fixtures/bad-input.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, makeProject, removeProject, ROOT } from './helpers.js';
+import { dumpDatabase, type ServerDialect } from './servers.js';
 
 const envs: Record<string, DialectEnv> = { sqlite: sqliteEnv, postgresql: postgresEnv, mysql: mysqlEnv };
 
@@ -21,12 +22,7 @@ export function dumpOf(db: TestDb, dialect: string): string {
     const file = db.url.slice('sqlite:'.length);
     return existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : 'absent';
   }
-  const r = dialect === 'postgresql'
-    ? spawnSync('pg_dump', ['-h', '127.0.0.1', '-U', 'postgres', '--no-owner', name], { encoding: 'utf8' })
-    : spawnSync('mariadb-dump', ['--protocol=tcp', '-h', '127.0.0.1', '-u', 'root', '--skip-dump-date', '--skip-comments', name], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  // pg_dump 15.14+ brackets its output with a random \restrict key.
-  return r.stdout.replace(/^\\(un)?restrict .*$/gm, '');
+  return dumpDatabase(dialect as ServerDialect, name);
 }
 
 async function runCase(c: BadInput): Promise<void> {

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, extraVersion, makeProject, removeProject } from './helpers.js';
+import { cli, extraVersion, makeProject, removeProject, LATEST, VERSIONS } from './helpers.js';
 
 function withProject(name: string, overrides: Record<string, string | null>, fn: (dir: string) => void) {
   test(name, () => {
@@ -20,7 +20,7 @@ function withProject(name: string, overrides: Record<string, string | null>, fn:
 withProject('lint passes on the shipped manifest, SQL and lock', {}, (dir) => {
   const r = cli(['lint'], { cwd: dir });
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, 'lint: 10 versions, 30 files OK');
+  assert.match(r.stdout, `lint: ${VERSIONS.length} versions, ${VERSIONS.length * 3} files OK`);
 });
 
 withProject('editing a released migration fails lint, and --update does not paper over it', {}, (dir) => {
@@ -33,13 +33,14 @@ withProject('editing a released migration fails lint, and --update does not pape
   }
 });
 
-withProject('a new version fails lint until lint --update records it in the lock', extraVersion(52, 'add_thing', 'CREATE TABLE thing (id INTEGER);\n'), (dir) => {
+const NEXT = LATEST + 1;
+withProject('a new version fails lint until lint --update records it in the lock', extraVersion(NEXT, 'add_thing', 'CREATE TABLE thing (id INTEGER);\n'), (dir) => {
   const before = cli(['lint'], { cwd: dir });
   assert.is(before.code, 3);
-  assert.match(before.stderr, 'New version file(s) not yet in sql/checksums.lock: 52 sqlite, 52 postgresql, 52 mysql');
+  assert.match(before.stderr, `New version file(s) not yet in sql/checksums.lock: ${NEXT} sqlite, ${NEXT} postgresql, ${NEXT} mysql`);
   assert.match(before.stderr, 'glance-db lint --update');
   assert.is(cli(['lint', '--update'], { cwd: dir }).code, 0);
-  assert.match(readFileSync(join(dir, 'sql/checksums.lock'), 'utf8'), /^052 sqlite sql\/sqlite\/52_add_thing\.sql sha256-lf:/m);
+  assert.match(readFileSync(join(dir, 'sql/checksums.lock'), 'utf8'), new RegExp(`^${String(NEXT).padStart(3, '0')} sqlite sql/sqlite/${NEXT}_add_thing\\.sql sha256-lf:`, 'm'));
   assert.is(cli(['lint'], { cwd: dir }).code, 0);
 });
 
@@ -51,11 +52,11 @@ withProject('a file that does not split (unterminated string) fails lint with it
 
 withProject('removing a released version fails lint', {}, (dir) => {
   const m = readFileSync(join(dir, 'glance-db.yaml'), 'utf8');
-  writeFileSync(join(dir, 'glance-db.yaml'), m.slice(0, m.indexOf('  - version: 51')));
+  writeFileSync(join(dir, 'glance-db.yaml'), m.slice(0, m.indexOf(`  - version: ${LATEST}`)));
   for (const d of ['sqlite', 'postgresql', 'mysql']) rmSync(join(dir, `sql/${d}/051_add_cache_tables.sql`));
   const r = cli(['lint'], { cwd: dir });
   assert.is(r.code, 4, r.stderr);
-  assert.match(r.stderr, 'Released version(s) removed from the manifest: 51 (sqlite), 51 (postgresql), 51 (mysql)');
+  assert.match(r.stderr, `Released version(s) removed from the manifest: ${LATEST} (sqlite), ${LATEST} (postgresql), ${LATEST} (mysql)`);
 });
 
 test('--glance-config without a [database] connection is a config error', () => {

@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, makeProject, removeProject } from './helpers.js';
+import { loadManifest } from '../src/manifest/load.js';
+import { cli, makeProject, removeProject, ROOT, VERSIONS } from './helpers.js';
 
 const ORIGINAL = readFileSync(new URL('../../glance-db.yaml', import.meta.url), 'utf8');
 
@@ -79,6 +80,17 @@ test('missing manifest names the path and the --config flag', () => {
 
 test('the shipped manifest is valid and names its JSON Schema for editors', () => {
   assert.match(ORIGINAL.split('\n')[0], /^# yaml-language-server: \$schema=\.\/schema\/glance-db\.schema\.json$/);
+  // The loader runs the JSON Schema validator and every on-disk check; it throws on any problem.
+  const m = loadManifest(join(ROOT, 'glance-db.yaml'));
+  assert.equal(m.migrations.map((v) => v.version), VERSIONS);
+  for (const v of m.migrations) assert.equal(Object.keys(v.files).sort(), [...m.dialects].sort(), `version ${v.version} has a file per dialect`);
+  // And the same file with one version broken is refused, so this check can fail.
+  const dir = makeProject({ 'glance-db.yaml': ORIGINAL.replace('version: 47', 'version: "47"') });
+  try {
+    assert.throws(() => loadManifest(join(dir, 'glance-db.yaml')), /migrations\[5\]\.version: must be integer/);
+  } finally {
+    removeProject(dir);
+  }
 });
 
 test.run();

@@ -5,22 +5,16 @@ import * as assert from 'uvu/assert';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffSchemas } from '../src/introspect/diff.js';
-import { mysqlEnv, type TestDb } from './dialects.js';
+import { mysqlEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
 import { cli, makeProject, removeProject } from './helpers.js';
 import { fakeDumpTool } from './helpers.js';
-import { adminSql } from './servers.js';
+import { adminSql, clientArgs, clientEnv } from './servers.js';
 
 const s = suite('quirks: mysql');
 const IGNORE = { ignoreTables: ['alembic_version', 'glance_db_version', 'glance_db_version_lock'] };
 
-async function withDb(fn: (db: TestDb, name: string) => Promise<void>) {
-  const db = await mysqlEnv.create();
-  try {
-    await fn(db, new URL(db.url.replace(/^mysql:/, 'http:')).pathname.slice(1));
-  } finally {
-    await db.drop();
-  }
-}
+const withDb = (fn: (db: TestDb, name: string) => Promise<void>) =>
+  withEnvDb(mysqlEnv, (db) => fn(db, new URL(db.url.replace(/^mysql:/, 'http:')).pathname.slice(1)));
 
 if (mysqlEnv.available()) {
   s('a statement failing mid-file is recorded; after the fix, sync resumes there and ends at the reference schema', () =>
@@ -74,7 +68,7 @@ if (mysqlEnv.available()) {
       assert.is(cli(['sync', '43', '--url', db.url]).code, 0);
       const live = `INSERT INTO glance_db_version_lock VALUES (1, 'test holder', CONCAT(@@hostname, ':', @@port), CURRENT_USER(), CONNECTION_ID(), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)); SELECT SLEEP(4); DELETE FROM glance_db_version_lock;`;
       const { spawn } = await import('node:child_process');
-      const holder = spawn('mariadb', ['--protocol=tcp', '-h', '127.0.0.1', '-u', 'root', name, '-e', live]);
+      const holder = spawn('mariadb', [...clientArgs('mysql'), name, '-e', live], { env: clientEnv('mysql') });
       await new Promise((r) => setTimeout(r, 800));
       const r = cli(['sync', '--url', db.url, '--lock-wait', '1']);
       assert.is(r.code, 8, r.stderr);

@@ -4,20 +4,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { lockKeys } from '../src/drivers/postgresql.js';
-import { postgresEnv, type TestDb } from './dialects.js';
+import { postgresEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
+import { clientArgs, clientEnv } from './servers.js';
 import { cli, makeProject, extraVersion, removeProject } from './helpers.js';
 import { fakeDumpTool } from './helpers.js';
 
 const s = suite('quirks: postgresql');
 
-async function withDb(fn: (db: TestDb) => Promise<void>) {
-  const db = await postgresEnv.create();
-  try {
-    await fn(db);
-  } finally {
-    await db.drop();
-  }
-}
+const withDb = (fn: (db: TestDb) => Promise<void>) => withEnvDb(postgresEnv, fn);
 
 const settingsSql = "CREATE TABLE settings AS SELECT current_setting('statement_timeout') AS st, current_setting('idle_in_transaction_session_timeout') AS it, current_setting('lock_timeout') AS lt;\n";
 
@@ -50,7 +44,7 @@ if (postgresEnv.available()) {
     withDb(async (db) => {
       const [a, b] = lockKeys('glance_db_version');
       const dbName = new URL(db.url.replace(/^postgresql:/, 'http:')).pathname.slice(1);
-      const holder = spawn('psql', ['-X', '-h', '127.0.0.1', '-U', 'postgres', '-d', dbName, '-c', `BEGIN; SET application_name = 'lock-holder-test'; SELECT pg_advisory_xact_lock(${a}, ${b}); SELECT pg_sleep(4); COMMIT;`]);
+      const holder = spawn('psql', ['-X', ...clientArgs('postgresql'), '-d', dbName, '-c', `BEGIN; SET application_name = 'lock-holder-test'; SELECT pg_advisory_xact_lock(${a}, ${b}); SELECT pg_sleep(4); COMMIT;`], { env: clientEnv('postgresql') });
       await new Promise((r) => setTimeout(r, 800));
       const r = cli(['sync', '--url', db.url, '--lock-wait', '1']);
       assert.is(r.code, 8, r.stderr);

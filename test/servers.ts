@@ -1,60 +1,100 @@
-// Real PostgreSQL and MariaDB for the server suites: a fresh database per
-// test, dropped afterwards. Without a reachable server the suites skip
-// loudly; with GLANCE_DB_REQUIRE_SERVERS=1 (CI) that is a failure instead.
-import { spawnSync } from 'node:child_process';
+// Real PostgreSQL and MariaDB for the server suites, the scripts and the
+// benchmark: the one place that knows where the servers are and how to reach
+// them with their own clients. GLANCE_DB_TEST_PG_URL / GLANCE_DB_TEST_MYSQL_URL
+// override the defaults everywhere. A fresh database per test, dropped
+// afterwards. Without a reachable server the suites skip loudly; with
+// GLANCE_DB_REQUIRE_SERVERS=1 (CI) that is a failure instead.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 export type ServerDialect = 'postgresql' | 'mysql';
 
 export const SERVER_URLS: Record<ServerDialect, string> = {
-  postgresql: process.env.GLANCE_DB_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test',
-  mysql: process.env.GLANCE_DB_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+  postgresql: process.env.GLANCE_DB_TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/test',
+  mysql: process.env.GLANCE_DB_TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306/test',
 };
 
 const required = () => process.env.GLANCE_DB_REQUIRE_SERVERS === '1';
 
-function adminArgs(dialect: ServerDialect, sql: string, db?: string): [string, string[]] {
+/** Host, port, user and password of a test server, from its URL. */
+export function serverParts(dialect: ServerDialect) {
   const u = new URL(SERVER_URLS[dialect].replace(/^[a-z+]+:/, 'http:'));
-  if (dialect === 'postgresql') {
-    return ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-d', db ?? (u.pathname.slice(1) || 'postgres'), '-c', sql]];
-  }
-  return ['mariadb', ['--protocol=tcp', '-h', u.hostname, '-P', u.port || '3306', '-u', u.username || 'root', ...(db ? [db] : []), '-e', sql]];
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: u.port || (dialect === 'postgresql' ? '5432' : '3306'),
+    user: decodeURIComponent(u.username) || (dialect === 'postgresql' ? 'postgres' : 'root'),
+    password: decodeURIComponent(u.password),
+    database: u.pathname.slice(1),
+  };
+}
+
+/** The URL glance-db takes for database `name` on the test server. */
+export function serverUrl(dialect: ServerDialect, name: string): string {
+  return SERVER_URLS[dialect].replace(/\/[^/?]*(?=\?|$)/, `/${name}`);
+}
+
+/** The connection arguments of the server's own client tool (psql, mariadb, pg_dump, mariadb-dump). */
+export function clientArgs(dialect: ServerDialect): string[] {
+  const p = serverParts(dialect);
+  return dialect === 'postgresql' ? ['-h', p.host, '-p', p.port, '-U', p.user] : ['--protocol=tcp', '-h', p.host, '-P', p.port, '-u', p.user];
+}
+
+/** Environment for the client tools: the password in a variable, never on the command line. */
+export function clientEnv(dialect: ServerDialect): NodeJS.ProcessEnv {
+  const { password } = serverParts(dialect);
+  return { ...process.env, ...(password ? (dialect === 'postgresql' ? { PGPASSWORD: password } : { MYSQL_PWD: password }) : {}) };
+}
+
+/** Runs the server's own client (psql or mariadb) with `args` after the connection arguments. */
+export function client(dialect: ServerDialect, args: string[], opts: SpawnSyncOptions = {}) {
+  const cmd = dialect === 'postgresql' ? 'psql' : 'mariadb';
+  const base = dialect === 'postgresql' ? ['-X', '-q', '-v', 'ON_ERROR_STOP=1'] : [];
+  return spawnSync(cmd, [...base, ...clientArgs(dialect), ...args], { encoding: 'utf8', env: clientEnv(dialect), timeout: 120_000, ...opts });
 }
 
 /** Runs SQL with the server's own client; throws with its stderr on failure. */
 export function adminSql(dialect: ServerDialect, sql: string, db?: string): string {
-  const [cmd, args] = adminArgs(dialect, sql, db);
-  const env = { ...process.env, PGPASSWORD: decodeURIComponent(new URL(SERVER_URLS[dialect].replace(/^[a-z+]+:/, 'http:')).password) };
-  const res = spawnSync(cmd, args, { encoding: 'utf8', env, timeout: 60_000 });
-  if (res.status !== 0) throw new Error(`${cmd} failed: ${res.stderr || res.error}`);
-  return res.stdout;
+  const dbArgs = dialect === 'postgresql' ? ['-d', db ?? (serverParts(dialect).database || 'postgres')] : db ? [db] : [];
+  const res = client(dialect, [...dbArgs], { input: sql });
+  if (res.status !== 0) throw new Error(`${dialect} client failed: ${res.stderr || res.error}`);
+  return String(res.stdout);
 }
 
 /** Loads a SQL file into a database with the server's own client. */
 export function loadSqlFile(dialect: ServerDialect, db: string, path: string): void {
-  const u = new URL(SERVER_URLS[dialect].replace(/^[a-z+]+:/, 'http:'));
   const res = dialect === 'postgresql'
-    ? spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-d', db, '-f', path], { encoding: 'utf8' })
-    : spawnSync('sh', ['-c', `mariadb --protocol=tcp -h ${u.hostname} -P ${u.port || '3306'} -u ${u.username || 'root'} ${db} < "${path}"`], { encoding: 'utf8' });
+    ? client(dialect, ['-d', db, '-f', path])
+    : client(dialect, [db, '-e', `source ${path}`]);
   if (res.status !== 0) throw new Error(`loading ${path} failed: ${res.stderr}`);
 }
+
+/** A text dump of a database's schema and rows, for "nothing changed" checks. */
+export function dumpDatabase(dialect: ServerDialect, name: string): string {
+  const res = dialect === 'postgresql'
+    ? spawnSync('pg_dump', [...clientArgs(dialect), '--no-owner', name], { encoding: 'utf8', env: clientEnv(dialect) })
+    : spawnSync('mariadb-dump', [...clientArgs(dialect), '--skip-dump-date', '--skip-comments', name], { encoding: 'utf8', env: clientEnv(dialect) });
+  if (res.status !== 0) throw new Error(res.stderr);
+  // pg_dump 15.14+ brackets its output with a random \restrict key.
+  return res.stdout.replace(/^\\(un)?restrict .*$/gm, '');
+}
+
+const shown = (dialect: ServerDialect) => SERVER_URLS[dialect].replace(/:[^:@/]*@/, ':***@');
 
 export function serverAvailable(dialect: ServerDialect): boolean {
   try {
     adminSql(dialect, 'SELECT 1');
     return true;
   } catch (err) {
-    if (required()) throw new Error(`${dialect} server at ${SERVER_URLS[dialect].replace(/:[^:@/]*@/, ':***@')} is required (GLANCE_DB_REQUIRE_SERVERS=1) but unreachable: ${(err as Error).message}`);
-    console.log(`\n*** SKIP: ${dialect} server tests: no server at ${SERVER_URLS[dialect].replace(/:[^:@/]*@/, ':***@')} (set GLANCE_DB_REQUIRE_SERVERS=1 to make this a failure) ***\n`);
+    if (required()) throw new Error(`${dialect} server at ${shown(dialect)} is required (GLANCE_DB_REQUIRE_SERVERS=1) but unreachable: ${(err as Error).message}`);
+    console.log(`\n*** SKIP: ${dialect} server tests: no server at ${shown(dialect)} (set GLANCE_DB_REQUIRE_SERVERS=1 to make this a failure) ***\n`);
     return false;
   }
 }
 
-/** Creates a fresh database and returns its name and glance-db URL. */
-export function createDatabase(dialect: ServerDialect): { name: string; url: string } {
-  const name = `glancedb_t_${randomBytes(5).toString('hex')}`;
+/** Creates a fresh database (random name, or `name`) and returns its name and glance-db URL. */
+export function createDatabase(dialect: ServerDialect, name = `glancedb_t_${randomBytes(5).toString('hex')}`): { name: string; url: string } {
   adminSql(dialect, dialect === 'postgresql' ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} CHARACTER SET utf8`);
-  return { name, url: SERVER_URLS[dialect].replace(/\/[^/?]*(?=\?|$)/, `/${name}`) };
+  return { name, url: serverUrl(dialect, name) };
 }
 
 export function dropDatabase(dialect: ServerDialect, name: string): void {
