@@ -51,12 +51,42 @@ export function combinedSql(dialect, from, to, dir) {
   return path;
 }
 
+/**
+ * dbmate (the npm package's Go binary), the closest peer: plain SQL files and
+ * a version table, nothing more. Its migrations are glance-db's own files,
+ * each wrapped as `-- migrate:up` (dbmate runs each in a transaction, as
+ * glance-db does), written once per dialect under the bench folder.
+ */
+export const DBMATE = join(ROOT, 'node_modules', '.bin', 'dbmate');
+
+export function dbmateMigrations(dialect, dir) {
+  const out = join(dir, 'dbmate', dialect);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  for (const f of readdirSync(join(ROOT, 'sql', dialect)).filter((n) => /^\d{3}_.*\.sql$/.test(n))) {
+    writeFileSync(join(out, f), `-- migrate:up\n${readFileSync(join(ROOT, 'sql', dialect, f), 'utf8')}\n-- migrate:down\n`);
+  }
+  return out;
+}
+
+/** dbmate's own bookkeeping for a database that is already at `version` (the populated case starts at 44). */
+export function dbmateBaselineSql(dialect, upTo) {
+  const table = dialect === 'postgresql' ? 'public.schema_migrations (version character varying(128) NOT NULL PRIMARY KEY)' : 'schema_migrations (version varchar(128) NOT NULL PRIMARY KEY)';
+  const files = readdirSync(join(ROOT, 'sql', dialect)).filter((n) => /^\d{3}_.*\.sql$/.test(n) && Number(n.slice(0, 3)) <= upTo);
+  return `CREATE TABLE IF NOT EXISTS ${table};\n${files.map((f) => `INSERT INTO schema_migrations (version) VALUES ('${f.slice(0, 3)}');`).join('\n')}\n`;
+}
+
+export function dbmate(args, db, dir) {
+  if (!existsSync(DBMATE)) return null;
+  return [DBMATE, ['--url', db.dbmateUrl, '--migrations-dir', join(dir, 'dbmate', db.dialect), '--no-dump-schema', ...args]];
+}
+
 /** One database of a dialect: its URL for glance-db and glance-manage, its raw client, and how to reset it. */
 export function database(dialect, name, dir) {
   if (dialect === 'sqlite') {
     const file = join(dir, `${name}.sqlite`);
     return {
-      dialect, name, url: `sqlite:${file}`, file, glanceUrl: `sqlite:///${file}`,
+      dialect, name, url: `sqlite:${file}`, file, glanceUrl: `sqlite:///${file}`, dbmateUrl: `sqlite:${file}`,
       drop() { rmSync(file, { force: true }); rmSync(`${file}.lock`, { force: true }); },
       create() { this.drop(); },
       raw: (sqlFile) => ['sqlite3', [file, `.read ${sqlFile}`]],
@@ -68,7 +98,7 @@ export function database(dialect, name, dir) {
   if (dialect === 'postgresql') {
     const psql = (db, sql) => sh('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', ...pgArgs(), '-d', db, '-c', sql], { env: servers.clientEnv('postgresql') }).trim();
     return {
-      dialect, name, url: servers.serverUrl('postgresql', name), glanceUrl: glanceManageUrl('postgresql', name),
+      dialect, name, url: servers.serverUrl('postgresql', name), glanceUrl: glanceManageUrl('postgresql', name), dbmateUrl: `${servers.serverUrl('postgresql', name).replace(/^postgresql:/, 'postgres:')}?sslmode=disable`,
       drop() { psql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); },
       create() { this.drop(); psql('postgres', `CREATE DATABASE ${name}`); },
       raw: (sqlFile, oneTransaction = true) => ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(oneTransaction ? ['-1'] : []), '-f', sqlFile, ...pgArgs(), '-d', name]],
@@ -79,7 +109,7 @@ export function database(dialect, name, dir) {
   }
   const mariadb = (db, sql) => sh('mariadb', ['-N', '-B', ...myArgs(), ...(db ? [db] : []), '-e', sql], { env: servers.clientEnv('mysql') }).trim();
   return {
-    dialect, name, url: servers.serverUrl('mysql', name), glanceUrl: glanceManageUrl('mysql', name),
+    dialect, name, url: servers.serverUrl('mysql', name), glanceUrl: glanceManageUrl('mysql', name), dbmateUrl: servers.serverUrl('mysql', name),
     drop() { mariadb(null, `DROP DATABASE IF EXISTS ${name}`); },
     create() { this.drop(); mariadb(null, `CREATE DATABASE ${name} CHARACTER SET utf8mb4`); },
     raw: (sqlFile) => ['mariadb', [...myArgs(), name, '-e', `source ${sqlFile}`]],
@@ -119,5 +149,6 @@ export function versions() {
     mariadb: v('mariadb', ['-N', ...myArgs(), '-e', 'SELECT VERSION()'], /(\d+\.\d+\.\d+)/),
     glanceManage: v('dpkg-query', ['-W', '-f', '${Version}', 'python3-glance'], /(\S+)/),
     glanceDb: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
+    dbmate: existsSync(DBMATE) ? v(DBMATE, ['--version']) : 'not installed',
   };
 }

@@ -1,6 +1,6 @@
 // Turns bench results into docs/performance.md and docs/performance.svg.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from './lib.mjs';
 
 export const GOALS = { startup: 2, fresh: 1.3, populated: 1.1 };
@@ -18,6 +18,10 @@ export function ratios(r) {
     populated: r.populated ? r.populated.glanceDb / r.populated.raw : null,
     manageStartup: r.startup.glanceManage ? r.startup.glanceManage / r.startup.glanceDb : null,
     manageFresh: r.fresh.glanceManage ? r.fresh.glanceManage / r.fresh.glanceDb50 : null,
+    // dbmate / glance-db: above 1 means glance-db is ahead.
+    dbmateStartup: r.startup.dbmate ? r.startup.dbmate / r.startup.glanceDb : null,
+    dbmateFresh: r.fresh.dbmate ? r.fresh.dbmate / r.fresh.glanceDb : null,
+    dbmatePopulated: r.populated?.dbmate ? r.populated.dbmate / r.populated.glanceDb : null,
   };
 }
 
@@ -51,14 +55,15 @@ function chart(results) {
   return `${parts.join('\n')}\n`;
 }
 
-export function report(results) {
-  writeFileSync(join(ROOT, 'docs', 'performance.svg'), chart(results));
+/** The report's Markdown; its chart is written as performance.svg beside `out`. */
+export function report(results, out = join(ROOT, 'docs', 'performance.md')) {
+  writeFileSync(join(dirname(out), 'performance.svg'), chart(results));
   const v = results.versions;
   const lines = [
     '# Performance',
     '',
     `Written by \`npm run bench\` on ${results.when.slice(0, 10)}. Machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memGiB} GiB. ` +
-      `Node ${v.node}, glance-db ${v.glanceDb}, sqlite3 ${v.sqlite3}, PostgreSQL ${v.postgresql}, MariaDB ${v.mariadb}, glance-manage (Debian python3-glance) ${v.glanceManage}.`,
+      `Node ${v.node}, glance-db ${v.glanceDb}, dbmate ${v.dbmate ?? 'not measured'}, sqlite3 ${v.sqlite3}, PostgreSQL ${v.postgresql}, MariaDB ${v.mariadb}, glance-manage (Debian python3-glance) ${v.glanceManage}.`,
     '',
     `Every comparison ran interleaved (A B A B ...): ${results.runs} runs for start-up and fresh sync, ${Object.entries(results.dialects).filter(([, r]) => r.populated).map(([d, r]) => `${r.populated.runs ?? results.populatedRuns} (${d})`).join(', ') || 'none'} for the populated upgrade; the figures are medians.`,
     '',
@@ -74,13 +79,14 @@ export function report(results) {
     const q = ratios(r);
     lines.push(`| ${d} | ${mark(q.startup, GOALS.startup)} | ${mark(q.fresh, GOALS.fresh)} | ${mark(q.populated, GOALS.populated)} |`);
   }
-  lines.push('', '## Medians', '', '| dialect | case | node -e 0 | glance-db | raw client | glance-manage | glance-manage / glance-db |', '|---|---|---|---|---|---|---|');
+  lines.push('', '## Medians', '', 'dbmate runs the same SQL files as its own migrations (`status` for start-up, `up` for the syncs), without checksums or Glance\'s bookkeeping; "dbmate / glance-db" above 1 means glance-db is faster.', '',
+    '| dialect | case | node -e 0 | glance-db | raw client | dbmate | dbmate / glance-db | glance-manage | glance-manage / glance-db |', '|---|---|---|---|---|---|---|---|---|');
   for (const [d, r] of Object.entries(results.dialects)) {
     const q = ratios(r);
-    lines.push(`| ${d} | start-up (\`version\`) | ${ms(r.startup.node)} | ${ms(r.startup.glanceDb)} | | ${ms(r.startup.glanceManage)} | ${ratio(q.manageStartup)} |`);
-    lines.push(`| ${d} | fresh sync to 51 | ${ms(r.fresh.node)} | ${ms(r.fresh.glanceDb)} | ${ms(r.fresh.raw)} | | |`);
-    lines.push(`| ${d} | fresh sync to 50 (glance-manage's head) | | ${ms(r.fresh.glanceDb50)} | | ${ms(r.fresh.glanceManage)} | ${ratio(q.manageFresh)} |`);
-    if (r.populated) lines.push(`| ${d} | populated upgrade 44 to 51 | | ${ms(r.populated.glanceDb)} | ${ms(r.populated.raw)} | | |`);
+    lines.push(`| ${d} | start-up (\`version\`) | ${ms(r.startup.node)} | ${ms(r.startup.glanceDb)} | | ${ms(r.startup.dbmate)} | ${ratio(q.dbmateStartup)} | ${ms(r.startup.glanceManage)} | ${ratio(q.manageStartup)} |`);
+    lines.push(`| ${d} | fresh sync to 51 | ${ms(r.fresh.node)} | ${ms(r.fresh.glanceDb)} | ${ms(r.fresh.raw)} | ${ms(r.fresh.dbmate)} | ${ratio(q.dbmateFresh)} | | |`);
+    lines.push(`| ${d} | fresh sync to 50 (glance-manage's head) | | ${ms(r.fresh.glanceDb50)} | | | | ${ms(r.fresh.glanceManage)} | ${ratio(q.manageFresh)} |`);
+    if (r.populated) lines.push(`| ${d} | populated upgrade 44 to 51 | | ${ms(r.populated.glanceDb)} | ${ms(r.populated.raw)} | ${ms(r.populated.dbmate)} | ${ratio(q.dbmatePopulated)} | | |`);
   }
   const pop = Object.entries(results.dialects).filter(([, r]) => r.populated);
   if (pop.length) {

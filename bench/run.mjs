@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { populateSql } from './populate.mjs';
-import { combinedSql, database, glanceDb, glanceManage, median, ROOT, timed, timedRss, versions, workDir } from './lib.mjs';
+import { combinedSql, database, dbmate, dbmateBaselineSql, dbmateMigrations, glanceDb, glanceManage, median, ROOT, timed, timedRss, versions, workDir } from './lib.mjs';
 import { report } from './report.mjs';
 
 const args = process.argv.slice(2);
@@ -49,11 +49,17 @@ function startup(dialect) {
   gm.create();
   const gmVersion = glanceManage(['db', 'version'], gm, dir);
   if (gmVersion) run(glanceManage(['db', 'sync'], gm, dir));
+  const dm = database(dialect, 'gdb_bench_dbmate', dir);
+  dm.create();
+  const dmStatus = dbmate(['status'], dm, dir);
+  if (dmStatus) run(dbmate(['up'], dm, dir));
   const m = interleave(runs, {
     node: { cmd: NODE_FLOOR },
     glanceDb: { cmd: glanceDb(['version'], db) },
     glanceManage: gmVersion && { cmd: gmVersion },
+    dbmate: dmStatus && { cmd: dmStatus },
   });
+  dm.drop();
   db.drop();
   gm.drop();
   return m;
@@ -69,6 +75,7 @@ function freshSync(dialect) {
     // glance-manage from Debian 12 (Zed) stops at wallaby_contract01, our version 50.
     glanceDb50: { setup: () => db.create(), cmd: glanceDb(['sync', '50'], db) },
     glanceManage: existsManage() && { setup: () => db.create(), cmd: glanceManage(['db', 'sync'], db, dir) },
+    dbmate: dbmate(['up'], db, dir) && { setup: () => db.create(), cmd: dbmate(['up'], db, dir) },
   });
   db.drop();
   return m;
@@ -100,8 +107,12 @@ function populated(dialect) {
     run(work.raw(file, false));
   };
   const raw = combinedSql(dialect, 45, 51, dir);
+  const baselineFile = join(dir, `dbmate-baseline-${dialect}.sql`);
+  writeFileSync(baselineFile, dbmateBaselineSql(dialect, 44));
+  const dmUp = dbmate(['up'], work, dir);
   const g = [];
   const r = [];
+  const dm = [];
   const rss = [];
   const visibility = [];
   const size = work.copyFrom ? (restore(), work.size()) : base.size();
@@ -114,12 +125,17 @@ function populated(dialect) {
     visibility.push(Number(work.query('SELECT execution_ms FROM glance_db_version WHERE version = 45')));
     restore();
     r.push(run(work.raw(raw)));
-    log(`  ${dialect} populated run ${i + 1}: glance-db ${Math.round(t.ms)} ms (peak RSS ${Math.round(t.rssKiB / 1024)} MiB), raw ${Math.round(r.at(-1))} ms`);
+    if (dmUp) {
+      restore();
+      run(work.raw(baselineFile, false));
+      dm.push(run(dmUp));
+    }
+    log(`  ${dialect} populated run ${i + 1}: glance-db ${Math.round(t.ms)} ms (peak RSS ${Math.round(t.rssKiB / 1024)} MiB), raw ${Math.round(r.at(-1))} ms${dmUp ? `, dbmate ${Math.round(dm.at(-1))} ms` : ''}`);
   }
   work.drop();
   base.drop();
   const visMs = median(visibility);
-  return { runs: populatedRuns, glanceDb: median(g), raw: median(r), peakRssKiB: Math.max(...rss), sizeBytes: size, visibilityMs: visMs, visibilityRowsPerS: images / (visMs / 1000) };
+  return { runs: populatedRuns, glanceDb: median(g), raw: median(r), dbmate: dm.length ? median(dm) : null, peakRssKiB: Math.max(...rss), sizeBytes: size, visibilityMs: visMs, visibilityRowsPerS: images / (visMs / 1000) };
 }
 
 const resultsFile = join(dir, 'results.json');
@@ -127,6 +143,7 @@ const resultsFile = join(dir, 'results.json');
 const previous = args.includes('--merge') && existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).dialects : {};
 const results = { when: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) }, versions: versions(), runs, images, populatedRuns, seed, dialects: { ...previous } };
 for (const d of dialects) {
+  dbmateMigrations(d, dir);
   log(`${d}: start-up`);
   const r = { startup: startup(d) };
   log(`${d}: fresh sync`);
@@ -144,5 +161,5 @@ for (const d of dialects) {
   log(JSON.stringify(r));
 }
 const out = opt('--out', join(ROOT, 'docs', 'performance.md'));
-writeFileSync(out, report(results));
+writeFileSync(out, report(results, out));
 log(`wrote ${out} and ${join(dir, 'results.json')}`);
