@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { lockKeys } from '../src/drivers/postgresql.js';
 import { postgresEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
-import { clientArgs, clientEnv } from './servers.js';
+import { adminSql, clientArgs, clientEnv } from './servers.js';
 import { cli, makeProject, extraVersion, removeProject } from './helpers.js';
 import { fakeDumpTool } from './helpers.js';
 
@@ -44,11 +44,15 @@ if (postgresEnv.available()) {
     withDb(async (db) => {
       const [a, b] = lockKeys('glance_db_version');
       const dbName = new URL(db.url.replace(/^postgresql:/, 'http:')).pathname.slice(1);
-      const holder = spawn('psql', ['-X', ...clientArgs('postgresql'), '-d', dbName, '-c', `BEGIN; SET application_name = 'lock-holder-test'; SELECT pg_advisory_xact_lock(${a}, ${b}); SELECT pg_sleep(4); COMMIT;`], { env: clientEnv('postgresql') });
-      await new Promise((r) => setTimeout(r, 800));
+      const holder = spawn('psql', ['-X', ...clientArgs('postgresql'), '-d', dbName, '-c', `BEGIN; SET application_name = 'lock-holder-test'; SELECT pg_advisory_xact_lock(${a}, ${b}); SELECT pg_sleep(30); COMMIT;`], { env: clientEnv('postgresql') });
+      // Wait until the holder really holds the lock (a loaded machine can take seconds to start psql).
+      const held = () => adminSql('postgresql', `SELECT CASE WHEN count(*) > 0 THEN 'HELD' ELSE 'FREE' END AS state FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'lock-holder-test'`, dbName).includes('HELD');
+      for (let i = 0; i < 300 && !held(); i++) await new Promise((res) => setTimeout(res, 100));
+      assert.ok(held(), 'the test holder took the lock');
       const r = cli(['sync', '--url', db.url, '--lock-wait', '1']);
       assert.is(r.code, 8, r.stderr);
-      assert.match(r.stderr, /held by server process \d+ \(lock-holder-test/);
+      assert.match(r.stderr, /held by server process \d+ \(lock-holder-test/, r.stderr);
+      adminSql('postgresql', `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'lock-holder-test'`, dbName);
       await new Promise((res) => holder.on('close', res));
       const ok = cli(['sync', '--url', db.url, '--lock-wait', '10']);
       assert.is(ok.code, 0, ok.stderr);
