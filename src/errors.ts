@@ -131,3 +131,10 @@ export class UnknownVersionError extends GlanceDbError {
     super('UNKNOWN_VERSION', message, { hint });
   }
 }
+
+/** sql/checksums.lock is malformed or was edited by hand: lint cannot trust it (exit 4, as for a changed released file). */
+export class LockFileError extends GlanceDbError {
+  constructor(message: string) {
+    super('CHECKSUM_MISMATCH', message, { hint: 'Restore sql/checksums.lock from version control (git checkout sql/checksums.lock); only glance-db lint --update writes it.' });
+  }
+}

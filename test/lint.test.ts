@@ -59,6 +59,38 @@ withProject('removing a released version fails lint', {}, (dir) => {
   assert.match(r.stderr, `Released version(s) removed from the manifest: ${LATEST} (sqlite), ${LATEST} (postgresql), ${LATEST} (mysql)`);
 });
 
+const LOCK = 'sql/checksums.lock';
+const lockLines = (dir: string) => readFileSync(join(dir, LOCK), 'utf8').split('\n');
+const editLock = (dir: string, fn: (lines: string[]) => string[]) => writeFileSync(join(dir, LOCK), fn(lockLines(dir)).join('\n'));
+const entryIndex = (lines: string[], prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
+
+withProject('checksums.lock: a malformed line fails lint and --update, naming the line (it was skipped before)', {}, (dir) => {
+  // Breaking the 047 sqlite line used to make version 47 "new", and --update re-recorded it.
+  editLock(dir, (lines) => lines.map((l) => (l.startsWith('047 sqlite ') ? l.replace(' sha256-lf:', ' sha256:') : l)));
+  const broken = entryIndex(lockLines(dir), '047 sqlite ') + 1;
+  for (const args of [['lint'], ['lint', '--update']]) {
+    const r = cli(args, { cwd: dir });
+    assert.is(r.code, 4, r.stderr);
+    assert.match(r.stderr, `sql/checksums.lock:${broken}: not an entry`);
+  }
+});
+
+withProject('checksums.lock: an entry changed by hand, or the sum line removed, fails lint', {}, (dir) => {
+  const original = lockLines(dir);
+  // A released checksum re-pointed at an edited file: caught by the sum over the entries.
+  const i = entryIndex(original, '048 mysql ');
+  editLock(dir, (lines) => lines.map((l, j) => (j === i ? l.replace(/[0-9a-f]{64}$/, '0'.repeat(64)) : l)));
+  let r = cli(['lint', '--update'], { cwd: dir });
+  assert.is(r.code, 4, r.stderr);
+  assert.match(r.stderr, 'sql/checksums.lock was edited by hand');
+  editLock(dir, () => original.filter((l) => !l.startsWith('sum ')));
+  r = cli(['lint'], { cwd: dir });
+  assert.is(r.code, 4, r.stderr);
+  assert.match(r.stderr, 'sql/checksums.lock has no sum line');
+  editLock(dir, () => original);
+  assert.is(cli(['lint'], { cwd: dir }).code, 0);
+});
+
 test('--glance-config without a [database] connection is a config error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-conf-'));
   try {

@@ -5,7 +5,8 @@
 // lock change shows in the pull request.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GlanceDbError } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { GlanceDbError, LockFileError } from '../errors.js';
 import type { Manifest } from '../manifest/types.js';
 import { readMigrationFile, statementsOf } from './files.js';
 
@@ -30,22 +31,50 @@ export function currentEntries(m: Manifest): LockEntry[] {
 
 const key = (e: Pick<LockEntry, 'version' | 'dialect'>) => `${e.version} ${e.dialect}`;
 
+const ENTRY = /^(\d{3,}) ([a-z][a-z0-9]*) (\S+) (sha256-lf:[0-9a-f]{64})$/;
+const SUM = /^sum (sha256:[0-9a-f]{64})$/;
+
+/** The sum line's value: SHA-256 over the entry lines, in file order (Atlas's atlas.sum does the same). */
+const sumOf = (lines: string[]) => `sha256:${createHash('sha256').update(lines.map((l) => `${l}\n`).join('')).digest('hex')}`;
+
+/**
+ * Reads sql/checksums.lock. Every line is a comment, the sum line, or an
+ * entry; anything else, a missing sum or a sum that does not match the
+ * entries (a hand edit) is refused rather than skipped, so a released
+ * version can never quietly turn "new" and be re-recorded by --update.
+ */
 export function readLock(m: Manifest): Map<string, LockEntry> {
   const map = new Map<string, LockEntry>();
-  if (!existsSync(lockPath(m))) return map;
-  for (const line of readFileSync(lockPath(m), 'utf8').split('\n')) {
-    const parts = line.trim().split(/\s+/);
-    if (!line.trim() || line.startsWith('#') || parts.length !== 4) continue;
-    const e = { version: Number(parts[0]), dialect: parts[1], file: parts[2], checksum: parts[3] };
-    map.set(key(e), e);
-  }
+  const path = lockPath(m);
+  if (!existsSync(path)) return map;
+  const label = 'sql/checksums.lock';
+  const entryLines: string[] = [];
+  let sum: string | null = null;
+  readFileSync(path, 'utf8').replace(/\r\n/g, '\n').split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const s = SUM.exec(line);
+    if (s) {
+      if (sum !== null) throw new LockFileError(`${label}:${i + 1}: a second sum line.`);
+      sum = s[1];
+      return;
+    }
+    const e = ENTRY.exec(line);
+    if (!e) throw new LockFileError(`${label}:${i + 1}: not an entry ("VERSION DIALECT FILE sha256-lf:HEX") nor the sum line: ${JSON.stringify(line.slice(0, 120))}.`);
+    const entry = { version: Number(e[1]), dialect: e[2], file: e[3], checksum: e[4] };
+    if (map.has(key(entry))) throw new LockFileError(`${label}:${i + 1}: version ${entry.version} (${entry.dialect}) is listed twice.`);
+    map.set(key(entry), entry);
+    entryLines.push(line);
+  });
+  if (sum === null) throw new LockFileError(`${label} has no sum line, so a hand edit could not be told from a release.`);
+  if (sum !== sumOf(entryLines)) throw new LockFileError(`${label} was edited by hand: its entries do not match its sum line.`);
   return map;
 }
 
 export function writeLock(m: Manifest, entries: LockEntry[]): void {
-  const header = '# glance-db checksums.lock: the checksum of every released migration file.\n# A released file must never change. Regenerate only to add versions: glance-db lint --update\n';
+  const header = '# glance-db checksums.lock: the checksum of every released migration file.\n# A released file must never change. Regenerate only to add versions: glance-db lint --update\n# The sum line covers every entry line below it; a hand edit fails lint.\n';
   const lines = entries.map((e) => `${String(e.version).padStart(3, '0')} ${e.dialect} ${e.file} ${e.checksum}`);
-  writeFileSync(lockPath(m), `${header}${lines.join('\n')}\n`);
+  writeFileSync(lockPath(m), `${header}sum ${sumOf(lines)}\n${lines.join('\n')}\n`);
 }
 
 export interface LintResult {
