@@ -3,7 +3,7 @@
 // version it is at. docs/glance-versions.md has the rules.
 import { GlanceDbError } from '../errors.js';
 import type { Driver } from '../drivers/driver.js';
-import { ALIASES, CONTRACT_CHAIN, EXPAND_CHAIN } from './revisions.js';
+import { ALIASES, CONTRACT_CHAIN, EXPAND_CHAIN, NEWEST_REVISION } from './revisions.js';
 
 export interface GlanceManaged {
   /** Where the level came from, for messages: `alembic_version: wallaby_contract01`. */
@@ -24,7 +24,7 @@ export const GLANCE_TABLES = ['images', 'image_properties', 'image_locations', '
 
 function unknownRevision(rev: string): GlanceDbError {
   return new GlanceDbError('UNKNOWN_VERSION',
-    `alembic_version holds revision "${rev}", which glance-db does not know: it is newer than 2024_1_contract01, or not a Glance revision. Nothing was changed.`,
+    `alembic_version holds revision "${rev}", which glance-db does not know: it is newer than ${NEWEST_REVISION}, or not a Glance revision. Nothing was changed.`,
     { hint: 'If a newer Glance upgraded this database, use a glance-db release that knows that revision.' });
 }
 

@@ -44,19 +44,17 @@ export const EXPAND_CHAIN: [revision: string, version: number][] = [
 /** Old single-branch names that Glance still accepts. */
 export const ALIASES: Record<string, string> = { ocata01: 'ocata_contract01', pike01: 'pike_contract01' };
 
-/** The Alembic revision that a glance-db version equals, for writing alembic_version back. */
-export const REVISION_FOR_VERSION: Record<number, string> = {
-  42: 'liberty',
-  43: 'mitaka01',
-  44: 'mitaka02',
-  45: 'ocata_contract01',
-  46: 'pike_contract01',
-  47: 'rocky_contract01',
-  48: 'rocky_contract02',
-  49: 'train_contract01',
-  50: 'wallaby_contract01',
-  51: '2024_1_contract01',
-};
+/**
+ * The Alembic revision that a glance-db version equals, for writing
+ * alembic_version back: the first contract revision that completes it
+ * (later ones of the same version are empty steps).
+ */
+export const REVISION_FOR_VERSION: Record<number, string> = Object.fromEntries(
+  [...CONTRACT_CHAIN].reverse().map(([revision, version]) => [version, revision]),
+);
+
+/** The newest Alembic revision glance-db knows. */
+export const NEWEST_REVISION = CONTRACT_CHAIN[CONTRACT_CHAIN.length - 1][0];
 
 /** Versions that only change data (no schema): safe to run again, and not covered by an expand step. */
 export const DATA_ONLY_VERSIONS = [44, 49];

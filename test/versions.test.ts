@@ -1,0 +1,44 @@
+// Keeps README's "Adding a version" checklist honest: every version of the
+// shipped manifest has each of the six things the checklist names.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadManifest } from '../src/manifest/load.js';
+import { readLock } from '../src/engine/lint.js';
+import { CONTRACT_CHAIN, REVISION_FOR_VERSION } from '../src/glance/revisions.js';
+import { ROOT, VERSIONS } from './helpers.js';
+
+const manifest = loadManifest(join(ROOT, 'glance-db.yaml'));
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const versionLine = readFileSync(join(ROOT, 'docs', 'glance-versions.md'), 'utf8');
+
+test('README lists the checklist this test enforces', () => {
+  assert.match(readme, '## Adding a version');
+  for (const step of ['lint --update', 'CONTRACT_CHAIN', 'test/fixtures/reference/vN', 'npm run snapshots', 'docs/glance-versions.md']) assert.match(readme, step);
+});
+
+for (const mig of manifest.migrations) {
+  const v = mig.version;
+  test(`version ${v} (${mig.name}) has every piece the checklist names`, () => {
+    const lock = readLock(manifest);
+    for (const d of manifest.dialects) {
+      const file = mig.files[d]!;
+      assert.ok(existsSync(join(ROOT, file)), `1. ${file}`);
+      assert.match(file, new RegExp(`^sql/${d}/${String(v).padStart(3, '0')}_${mig.name}\\.sql$`), '1. file name NNN_name.sql');
+      assert.is(lock.get(`${v} ${d}`)?.file, file, `3. sql/checksums.lock records ${v} ${d}`);
+      assert.ok(existsSync(join(ROOT, 'test', 'fixtures', 'reference', `v${v}`, `${d}.sql`)), `5. reference v${v}/${d}.sql`);
+      assert.ok(existsSync(join(ROOT, 'schema', 'expected', d, `v${v}.json`)), `5. schema/expected/${d}/v${v}.json`);
+    }
+    assert.ok(CONTRACT_CHAIN.some(([, n]) => n === v), `4. a Glance revision for ${v} in CONTRACT_CHAIN`);
+    assert.ok(REVISION_FOR_VERSION[v], `4. REVISION_FOR_VERSION[${v}]`);
+    assert.match(versionLine, new RegExp(`^\\| ${v} \\| ${mig.name} \\|`, 'm'), `6. docs/glance-versions.md row for ${v}`);
+    assert.match(readme, new RegExp(`^\\| ${v} \\| ${mig.name} \\| .*\`${REVISION_FOR_VERSION[v]}\``, 'm'), `6. README version line row for ${v}`);
+  });
+}
+
+test('the manifest and the tests agree on the versions', () => {
+  assert.equal(manifest.migrations.map((m) => m.version), VERSIONS);
+});
+
+test.run();
