@@ -6,7 +6,7 @@
 import { createPool, sql, stringifyDsn, type DatabasePool, type DatabaseTransactionConnection, type QuerySqlToken } from 'slonik';
 import { ConnectionError, LockedError } from '../errors.js';
 import { displayServer, type ServerTarget } from '../url.js';
-import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, VersionRow } from './driver.js';
+import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow } from './driver.js';
 import { statementFailed } from './failure.js';
 import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 import { redactSecret } from './secret.js';
@@ -195,6 +195,15 @@ class PostgresDriver implements Driver {
       return 'applied' as const;
     });
   }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.locked((c) => fn({
+      query: async (text, params = []) => [...(await c.any(raw(text, params)))] as Record<string, unknown>[],
+      run: async (text, params = []) => (await c.query(raw(text, params))).rowCount,
+    }));
+  }
+
+  async flush(): Promise<void> {}
 
   async close(): Promise<void> {
     await this.pool?.end();

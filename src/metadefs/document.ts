@@ -1,0 +1,172 @@
+// Reads a folder (or one file) of metadata definitions documents: every file
+// is read, parsed and validated against schema/glance-metadefs.schema.json
+// before anything touches the database, and every problem names the file,
+// the line and the JSON path: `compute-quota.json:12: objects[0].name: must be string`.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { MetadefsInvalidError } from '../errors.js';
+import { displayPath, lineOf, nodeAt, schemaErrors } from '../manifest/validate.js';
+import { DEFAULT_OWNER, type Namespace, type NamespaceFile } from './model.js';
+import validator from './schema-validator.js';
+
+/** Where Glance installs its definitions, and glance-manage's default. */
+export const DEFAULT_METADEFS_PATH = '/etc/glance/metadefs';
+
+/** At most this many problems are listed in one error. */
+const MAX_LISTED = 50;
+
+interface RawDoc {
+  namespace: string;
+  display_name?: string | null;
+  description?: string | null;
+  visibility?: string | null;
+  protected?: boolean | null;
+  owner?: string;
+  resource_type_associations?: { name: string; prefix?: string | null; properties_target?: string | null }[];
+  properties?: Record<string, unknown>;
+  objects?: { name: string; description?: string | null; required?: string[]; properties?: Record<string, unknown> }[];
+  tags?: { name: string }[];
+}
+
+const hint = 'Fix or remove the file named above; nothing was loaded. The format is described by schema/glance-metadefs.schema.json.';
+
+/** The .json files a load reads from PATH: PATH itself when it is a file, else the .json files directly in it, by name. */
+export function listDocuments(path: string): string[] {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new MetadefsInvalidError(code === 'ENOENT' ? `The metadefs path ${path} does not exist.` : `The metadefs path ${path} cannot be read (${code}).`, {
+      fields: { file: path },
+      hint: `Pass the folder that holds Glance's metadefs JSON files (default ${DEFAULT_METADEFS_PATH}), or one file.`,
+    });
+  }
+  if (st.isFile()) return [path];
+  let names: string[];
+  try {
+    names = readdirSync(path).filter((n) => n.endsWith('.json')).sort();
+  } catch (err) {
+    throw new MetadefsInvalidError(`The metadefs folder ${path} cannot be read (${(err as NodeJS.ErrnoException).code}).`, { fields: { file: path }, hint });
+  }
+  const files = names.map((n) => join(path, n)).filter((f) => {
+    try {
+      return statSync(f).isFile();
+    } catch {
+      return true; // A dangling link: reported as unreadable below.
+    }
+  });
+  if (files.length === 0) {
+    throw new MetadefsInvalidError(`The metadefs folder ${path} holds no .json files.`, {
+      fields: { file: path },
+      hint: `Pass the folder that holds Glance's metadefs JSON files (default ${DEFAULT_METADEFS_PATH}); glance-manage reported this only in its log and exited 0.`,
+    });
+  }
+  return files;
+}
+
+/** Reads and validates every document under path; throws one error listing every problem, before any write. */
+export function readDocuments(path: string): NamespaceFile[] {
+  const errors: string[] = [];
+  const out: NamespaceFile[] = [];
+  for (const file of listDocuments(path)) {
+    const r = readDocument(file);
+    if ('errors' in r) errors.push(...r.errors);
+    else out.push(r);
+  }
+  const seen = new Map<string, string>();
+  for (const d of out) {
+    const other = seen.get(d.ns.namespace);
+    if (other) errors.push(`${d.file}: namespace "${d.ns.namespace}" is also defined by ${other}`);
+    else seen.set(d.ns.namespace, d.file);
+  }
+  if (errors.length > 0) {
+    const listed = errors.length > MAX_LISTED ? [...errors.slice(0, MAX_LISTED), `... and ${errors.length - MAX_LISTED} more`] : errors;
+    throw new MetadefsInvalidError(`Invalid metadata definitions; nothing was loaded:\n${listed.join('\n')}`, { fields: { errors }, hint });
+  }
+  return out;
+}
+
+function readDocument(file: string): NamespaceFile | { errors: string[] } {
+  let text: string;
+  try {
+    const buf = readFileSync(file);
+    if (buf.includes(0)) return { errors: [`${file}: a binary file, not a JSON document`] };
+    text = buf.toString('utf8').replace(/^\uFEFF/, '');
+  } catch (err) {
+    return { errors: [`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`] };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    const msg = (err as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : text.split('\n').length;
+    return { errors: [`${file}:${line}: invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`] };
+  }
+  // Line numbers: JSON is YAML, so the manifest's machinery finds each node.
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false, prettyErrors: false });
+  const errors = schemaErrors(data, doc, lc, file, validator);
+  if (errors.length > 0) return { errors };
+  const raw = data as RawDoc;
+  const dupes = [
+    ...duplicates(file, doc, lc, raw.resource_type_associations ?? [], 'resource_type_associations', 'resource type'),
+    ...duplicates(file, doc, lc, raw.objects ?? [], 'objects', 'object'),
+    ...duplicates(file, doc, lc, raw.tags ?? [], 'tags', 'tag'),
+  ];
+  if (dupes.length > 0) return { errors: dupes };
+  return { file, ns: toNamespace(raw) };
+}
+
+function duplicates(file: string, doc: Document, lc: LineCounter, items: { name: string }[], key: string, what: string): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  items.forEach((item, i) => {
+    const segs = [key, i, 'name'];
+    if (seen.has(item.name)) out.push(`${file}:${lineOf(nodeAt(doc, segs), lc)}: ${displayPath(segs)}: ${what} "${item.name}" appears twice`);
+    seen.add(item.name);
+  });
+  return out;
+}
+
+function toNamespace(raw: RawDoc): Namespace {
+  return {
+    namespace: raw.namespace,
+    displayName: raw.display_name ?? null,
+    description: raw.description ?? null,
+    visibility: raw.visibility ?? null,
+    protected: raw.protected ?? null,
+    owner: raw.owner ?? DEFAULT_OWNER,
+    associations: (raw.resource_type_associations ?? []).map((a) => ({ name: a.name, prefix: a.prefix ?? null, propertiesTarget: a.properties_target ?? null })),
+    properties: Object.entries(raw.properties ?? {}).map(([name, schema]) => ({ name, schema })),
+    objects: (raw.objects ?? []).map((o) => ({ name: o.name, description: o.description ?? null, required: o.required ?? [], properties: o.properties ?? {} })),
+    tags: (raw.tags ?? []).map((t) => t.name),
+  };
+}
+
+/** The document export writes for a namespace: what load reads back into the same rows. Nulls are left out. */
+export function toDocument(ns: Namespace): Record<string, unknown> {
+  const doc: Record<string, unknown> = { namespace: ns.namespace };
+  if (ns.displayName !== null) doc.display_name = ns.displayName;
+  if (ns.description !== null) doc.description = ns.description;
+  if (ns.visibility !== null) doc.visibility = ns.visibility;
+  if (ns.protected !== null) doc.protected = ns.protected;
+  doc.owner = ns.owner;
+  doc.resource_type_associations = ns.associations.map((a) => ({
+    name: a.name,
+    ...(a.prefix !== null ? { prefix: a.prefix } : {}),
+    ...(a.propertiesTarget !== null ? { properties_target: a.propertiesTarget } : {}),
+  }));
+  doc.properties = Object.fromEntries(ns.properties.map((p) => [p.name, p.schema]));
+  doc.objects = ns.objects.map((o) => ({
+    name: o.name,
+    ...(o.description !== null ? { description: o.description } : {}),
+    ...(o.required.length > 0 ? { required: o.required } : {}),
+    properties: o.properties,
+  }));
+  doc.tags = ns.tags.map((name) => ({ name }));
+  return doc;
+}
