@@ -29,7 +29,7 @@ interface RawDoc {
   tags?: { name: string }[];
 }
 
-const hint = 'Fix or remove the file named above; nothing was loaded. The format is described by schema/glance-metadefs.schema.json.';
+const hint = 'Fix or remove the file(s) named above and run the load again. The format is described by schema/glance-metadefs.schema.json.';
 
 /** The .json files a load reads from PATH: PATH itself when it is a file, else the .json files directly in it, by name. */
 export function listDocuments(path: string): string[] {
@@ -101,10 +101,7 @@ function readDocument(file: string): NamespaceFile | { errors: string[] } {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : text.split('\n').length;
-    return { errors: [`${file}:${line}: invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`] };
+    return { errors: [`${file}:${syntaxErrorLine(text, (err as Error).message)}: invalid JSON: ${syntaxMessage((err as Error).message)}`] };
   }
   // Line numbers: JSON is YAML, so the manifest's machinery finds each node.
   const lc = new LineCounter();
@@ -169,4 +166,89 @@ export function toDocument(ns: Namespace): Record<string, unknown> {
   }));
   doc.tags = ns.tags.map((name) => ({ name }));
   return doc;
+}
+
+/** The line of a JSON syntax error: from the message where Node gives a position, else from our own scan of the text. */
+function syntaxErrorLine(text: string, message: string): number {
+  const pos = /position (\d+)/.exec(message);
+  const at = pos ? Number(pos[1]) : syntaxErrorOffset(text);
+  return text.slice(0, at).split('\n').length;
+}
+
+/** Where a JSON text stops being JSON (Node 20's messages carry no position): a small recursive-descent scan. */
+export function syntaxErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const str = () => {
+    if (text[i] !== '"') fail();
+    for (i++; i < text.length; i++) {
+      const c = text[i];
+      if (c === '"') return void i++;
+      if (c < ' ') fail();
+      if (c === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      }
+    }
+    fail();
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        str();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return str();
+    const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+    if (!m) fail();
+    i += m![0].length;
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+  } catch (at) {
+    return Math.min(at as number, text.length);
+  }
+  return text.length;
+}
+
+/** Node's message on one line, without the quoted piece of the file. */
+function syntaxMessage(message: string): string {
+  const m = /^(Unexpected token '?.'?|Unexpected end of JSON input|Unexpected non-whitespace character after JSON|Expected [^,]+(?:, [^,]+)*? after [a-z ]+|Bad control character in string literal|Bad escaped character|Unterminated string)/.exec(message);
+  return (m ? m[1] : message).replace(/ in JSON at position \d+.*$/s, '').replace(/\s+/g, ' ').trim();
 }
