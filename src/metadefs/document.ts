@@ -104,17 +104,25 @@ function readDocument(file: string): NamespaceFile | { errors: string[] } {
     return { errors: [`${file}:${syntaxErrorLine(text, (err as Error).message)}: invalid JSON: ${syntaxMessage((err as Error).message)}`] };
   }
   // Line numbers: JSON is YAML, so the manifest's machinery finds each node.
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false, prettyErrors: false });
-  const errors = schemaErrors(data, doc, lc, file, validator);
-  if (errors.length > 0) return { errors };
+  // Only wanted for an error: reading positions costs more than the load itself.
+  const located = () => {
+    const lc = new LineCounter();
+    return { lc, doc: parseDocument(text, { lineCounter: lc, uniqueKeys: false, prettyErrors: false }) };
+  };
+  if (!validator(data)) {
+    const { doc, lc } = located();
+    return { errors: schemaErrors(data, doc, lc, file, validator) };
+  }
   const raw = data as RawDoc;
-  const dupes = [
-    ...duplicates(file, doc, lc, raw.resource_type_associations ?? [], 'resource_type_associations', 'resource type'),
-    ...duplicates(file, doc, lc, raw.objects ?? [], 'objects', 'object'),
-    ...duplicates(file, doc, lc, raw.tags ?? [], 'tags', 'tag'),
+  const lists: [{ name: string }[], string, string][] = [
+    [raw.resource_type_associations ?? [], 'resource_type_associations', 'resource type'],
+    [raw.objects ?? [], 'objects', 'object'],
+    [raw.tags ?? [], 'tags', 'tag'],
   ];
-  if (dupes.length > 0) return { errors: dupes };
+  if (lists.some(([items]) => new Set(items.map((x) => x.name)).size !== items.length)) {
+    const { doc, lc } = located();
+    return { errors: lists.flatMap(([items, key, what]) => duplicates(file, doc, lc, items, key, what)) };
+  }
   return { file, ns: toNamespace(raw) };
 }
 

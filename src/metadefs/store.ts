@@ -49,6 +49,13 @@ export function sqlFor(dialect: Dialect, text: string): string {
 }
 
 export class MetadefsSql {
+  /**
+   * Resource type ids seen in this run, across its namespace transactions
+   * (a load fails as a whole when one transaction does, so an id from a
+   * rolled-back transaction is never used again).
+   */
+  readonly resourceTypes = new Map<string, number>();
+
   constructor(readonly dialect: Dialect) {}
 
   q(text: string): string {
@@ -182,7 +189,7 @@ async function insertRows(s: MetadefsSql, tx: Tx, table: string, columns: string
 }
 
 /** The id of a resource type, created (protected, as glance-manage creates them) when missing. */
-async function resourceTypeId(s: MetadefsSql, tx: Tx, name: string, now: string, cache: Map<string, number>): Promise<number> {
+async function resourceTypeId(s: MetadefsSql, tx: Tx, name: string, now: string, cache = s.resourceTypes): Promise<number> {
   const cached = cache.get(name);
   if (cached !== undefined) return cached;
   const find = async () => (await tx.query(s.q('SELECT id FROM metadef_resource_types WHERE name = ?'), [name]))[0];
@@ -199,10 +206,9 @@ const objectRow = (o: ObjectDef) => [o.name, o.description, o.required.length > 
 
 async function insertItems(s: MetadefsSql, tx: Tx, nsId: number, doc: Namespace, names: { assoc: Set<string>; prop: Set<string>; obj: Set<string>; tag: Set<string> } | null, now: string): Promise<void> {
   const pick = <T>(items: T[], set: Set<string> | undefined, name: (x: T) => string) => (set ? items.filter((x) => set.has(name(x))) : items);
-  const rt = new Map<string, number>();
   const assoc = pick(doc.associations, names?.assoc, (a) => a.name);
   const assocRows: unknown[][] = [];
-  for (const a of assoc) assocRows.push([await resourceTypeId(s, tx, a.name, now, rt), nsId, a.propertiesTarget, a.prefix, now]);
+  for (const a of assoc) assocRows.push([await resourceTypeId(s, tx, a.name, now), nsId, a.propertiesTarget, a.prefix, now]);
   await insertRows(s, tx, 'metadef_namespace_resource_types', ['resource_type_id', 'namespace_id', 'properties_target', 'prefix', 'created_at'], assocRows);
   await insertRows(s, tx, 'metadef_properties', ['namespace_id', 'name', 'json_schema', 'created_at'],
     pick(doc.properties, names?.prop, (p) => p.name).map((p) => [nsId, p.name, JSON.stringify(p.schema), now]));
@@ -220,8 +226,11 @@ async function deleteNamespace(s: MetadefsSql, tx: Tx, id: number): Promise<void
 }
 
 async function insertNamespace(s: MetadefsSql, tx: Tx, doc: Namespace, now: string): Promise<number> {
-  await tx.run(s.q('INSERT INTO metadef_namespaces (namespace, display_name, description, visibility, protected, owner, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    [doc.namespace, doc.displayName, doc.description, doc.visibility, s.bool(doc.protected), doc.owner, now]);
+  const insert = 'INSERT INTO metadef_namespaces (namespace, display_name, description, visibility, protected, owner, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)';
+  const values = [doc.namespace, doc.displayName, doc.description, doc.visibility, s.bool(doc.protected), doc.owner, now];
+  // One round trip where the database can return the new id (MySQL cannot).
+  if (s.dialect !== 'mysql') return Number((await tx.query(s.q(`${insert} RETURNING id`), values))[0].id);
+  await tx.run(insert, values);
   return Number((await tx.query(s.q('SELECT id FROM metadef_namespaces WHERE namespace = ?'), [doc.namespace]))[0].id);
 }
 
@@ -243,10 +252,9 @@ export async function loadNamespace(s: MetadefsSql, tx: Tx, file: string, doc: N
     await tx.run(s.q('UPDATE metadef_namespaces SET display_name = ?, description = ?, visibility = ?, protected = ?, owner = ?, updated_at = ? WHERE id = ?'),
       [doc.displayName, doc.description, doc.visibility, s.bool(doc.protected), doc.owner, now, stored.id]);
   }
-  const rt = new Map<string, number>();
   for (const a of doc.associations.filter((x) => of('resource_type_association', 'update').has(x.name))) {
     await tx.run(s.q('UPDATE metadef_namespace_resource_types SET prefix = ?, properties_target = ?, updated_at = ? WHERE namespace_id = ? AND resource_type_id = ?'),
-      [a.prefix, a.propertiesTarget, now, stored.id, await resourceTypeId(s, tx, a.name, now, rt)]);
+      [a.prefix, a.propertiesTarget, now, stored.id, await resourceTypeId(s, tx, a.name, now)]);
   }
   for (const p of doc.properties.filter((x) => of('property', 'update').has(x.name))) {
     await tx.run(s.q('UPDATE metadef_properties SET json_schema = ?, updated_at = ? WHERE namespace_id = ? AND name = ?'), [JSON.stringify(p.schema), now, stored.id, p.name]);

@@ -40,11 +40,12 @@ export default class MetadefsLoad extends BaseCommand {
     const path = pathOf(args.path, flags.path);
     const ctx = this.context(flags);
     const mode = { merge: flags.merge, preferNew: flags['prefer-new'], overwrite: flags.overwrite };
+    const started = performance.now();
     const plans = await loadMetadefs(ctx, path, mode, (p) => {
       for (const l of planLines(p, (s) => s)) this.out(l);
     });
     const sum = summary(plans);
-    if (this.jsonMode) this.emitJson({ ok: true, dialect: ctx.target.dialect, database: ctx.target.display, path, ...mode, summary: sum, namespaces: plans });
+    if (this.jsonMode) this.emitJson({ ok: true, dialect: ctx.target.dialect, database: ctx.target.display, path, ...mode, ms: Math.round(performance.now() - started), summary: sum, namespaces: plans });
     else this.out(`metadefs: ${sum.added} added, ${sum.updated} updated, ${sum.unchanged} unchanged, ${sum.skipped} skipped`);
   }
 }
