@@ -211,6 +211,25 @@ export function metadefsSuite(env: DialectEnv): void {
       }
     }));
 
+  s('a database error in one namespace: exit 29 naming the file; that namespace rolled back whole, the ones before it loaded, none after it', () =>
+    withDb(env, async (db) => {
+      await synced(db);
+      // A trigger refuses one tag of ACME::Image, after its namespace row, properties and objects were inserted.
+      await db.exec({
+        sqlite: "CREATE TRIGGER boom BEFORE INSERT ON metadef_tags WHEN NEW.name = 'certified' BEGIN SELECT RAISE(ABORT, 'tag refused by test trigger'); END;",
+        postgresql: "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.name = 'certified' THEN RAISE EXCEPTION 'tag refused by test trigger'; END IF; RETURN NEW; END $$; CREATE TRIGGER boom BEFORE INSERT ON metadef_tags FOR EACH ROW EXECUTE FUNCTION boom();",
+        mysql: "DELIMITER //\nCREATE TRIGGER boom BEFORE INSERT ON metadef_tags FOR EACH ROW BEGIN IF NEW.name = 'certified' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'tag refused by test trigger'; END IF; END//\nDELIMITER ;",
+      }[env.dialect]);
+      const r = run(db, ['metadefs', 'load', FIXTURES]);
+      assert.is(r.code, 29, r.stderr);
+      assert.match(r.stderr, `error: Loading namespace ACME::Image from ${join(FIXTURES, 'acme-image.json')} failed`);
+      assert.match(r.stderr, 'tag refused by test trigger');
+      assert.match(r.stderr, 'the 1 namespace(s) before it are loaded, the 1 after it were not tried');
+      assert.equal((await db.rows('SELECT namespace FROM metadef_namespaces')).map((x) => x.namespace), ['ACME::Flavor']);
+      const rows = await metadefRows(db);
+      assert.equal(rows, expectedRows(readDocs(FIXTURES).filter((d) => d.namespace === 'ACME::Flavor')));
+    }));
+
   s('usage: --prefer-new needs --merge, unload needs --yes (exit 2, nothing changed); a database below the newest version is refused (13), a missing one too (5)', () =>
     withDb(env, async (db) => {
       assert.is(run(db, ['metadefs', 'load', FIXTURES]).code, 5);
