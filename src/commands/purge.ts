@@ -10,7 +10,7 @@ const MAX_INT = 2 ** 31 - 1;
 export const ageFlag = (dflt: number) =>
   Flags.custom<number>({
     aliases: ['age_in_days'],
-    description: `Purge rows soft-deleted more than this many days ago [default: ${dflt}].`,
+    description: 'Purge rows soft-deleted more than this many days ago.',
     async parse(input: string) {
       const days = Math.floor(Date.now() / 86_400_000);
       if (!/^\d{1,9}$/.test(input.trim())) throw new UsageError(`--age-in-days must be a whole number of days, 0 or more, not "${input}".`);
@@ -23,7 +23,7 @@ export const ageFlag = (dflt: number) =>
 /** --max-rows: rows per batch, 1 to 2^31-1; -1 (glance-manage's "no limit") deletes each table in one transaction. */
 export const maxRowsFlag = Flags.custom<number>({
   aliases: ['max_rows'],
-  description: 'Rows per batch (one transaction each); -1 deletes each table in one transaction [default: 100].',
+  description: 'Rows per batch (one transaction each); -1 deletes each table in one transaction.',
   async parse(input: string) {
     const t = input.trim();
     if (t === '-1') return -1;
