@@ -210,7 +210,7 @@ export function purgeSuite(env: DialectEnv): void {
       for (const args of [['--age-in-days', '-1'], ['--age-in-days', 'abc'], ['--age-in-days', '99999'], ['--max-rows', '0'], ['--max-rows', '2147483648'], ['--max-rows', '1.5']]) {
         const r = run(db, ['purge', ...args]);
         assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-        assert.match(r.stderr, /^error: /);
+        assert.match(r.stderr, /^error: --(age-in-days|max-rows) [^\n]+\n(hint: [^\n]+\n)?$/, 'one error paragraph, not oclif\'s wrapping');
         assert.not.match(r.stderr, '    at ');
       }
       assert.equal(await tableCounts(db), before);

@@ -13,6 +13,6 @@ export default class PurgeImages extends PurgeCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(PurgeImages);
-    await this.purgeRun(this.context(flags), true, flags);
+    await this.purgeRun(() => this.context(flags), true, flags);
   }
 }

@@ -6,37 +6,41 @@ import { UsageError } from '../errors.js';
 
 const MAX_INT = 2 ** 31 - 1;
 
-/** --age-in-days: a whole number of days, 0 up to the days since 1970 (as glance-manage checks). */
+/**
+ * The flags are read as text and checked in run(): an error thrown while
+ * oclif parses a flag reaches the user wrapped in oclif's own lines.
+ */
 export const ageFlag = (dflt: number) =>
-  Flags.custom<number>({
-    aliases: ['age_in_days'],
-    description: 'Purge rows soft-deleted more than this many days ago.',
-    async parse(input: string) {
-      const days = Math.floor(Date.now() / 86_400_000);
-      if (!/^\d{1,9}$/.test(input.trim())) throw new UsageError(`--age-in-days must be a whole number of days, 0 or more, not "${input}".`);
-      const n = Number(input.trim());
-      if (n >= days) throw new UsageError(`--age-in-days ${n} reaches back before 1970; at most ${days - 1}.`);
-      return n;
-    },
-  })({ default: dflt });
+  Flags.string({ aliases: ['age_in_days'], description: 'Purge rows soft-deleted more than this many days ago.', default: String(dflt) });
+
+export const maxRowsFlag = Flags.string({ aliases: ['max_rows'], description: 'Rows per batch (one transaction each); -1 deletes each table in one transaction.', default: '100' });
+
+/** --age-in-days: a whole number of days, 0 up to the days since 1970 (as glance-manage checks). */
+export function parseAge(input: string): number {
+  const days = Math.floor(Date.now() / 86_400_000);
+  if (!/^\d{1,9}$/.test(input.trim())) throw new UsageError(`--age-in-days must be a whole number of days, 0 or more, not "${input}".`, 'For example --age-in-days 30.');
+  const n = Number(input.trim());
+  if (n >= days) throw new UsageError(`--age-in-days ${n} reaches back before 1970; at most ${days - 1}.`);
+  return n;
+}
 
 /** --max-rows: rows per batch, 1 to 2^31-1; -1 (glance-manage's "no limit") deletes each table in one transaction. */
-export const maxRowsFlag = Flags.custom<number>({
-  aliases: ['max_rows'],
-  description: 'Rows per batch (one transaction each); -1 deletes each table in one transaction.',
-  async parse(input: string) {
-    const t = input.trim();
-    if (t === '-1') return -1;
-    if (!/^\d{1,10}$/.test(t) || Number(t) < 1 || Number(t) > MAX_INT) throw new UsageError(`--max-rows must be a whole number from 1 to ${MAX_INT} (or -1 for no batches), not "${input}".`);
-    return Number(t);
-  },
-})({ default: 100 });
+export function parseMaxRows(input: string): number {
+  const t = input.trim();
+  if (t === '-1') return -1;
+  if (!/^\d{1,10}$/.test(t) || Number(t) < 1 || Number(t) > MAX_INT) throw new UsageError(`--max-rows must be a whole number from 1 to ${MAX_INT} (or -1 for no batches), not "${input}".`, 'For example --max-rows 1000.');
+  return Number(t);
+}
 
 export const dryRunFlag = Flags.boolean({ description: 'Count the rows a run would delete, and change nothing.', default: false });
 
 export abstract class PurgeCommand extends BaseCommand {
-  protected async purgeRun(ctx: RunContext, images: boolean, flags: { 'age-in-days': number; 'max-rows': number; 'dry-run': boolean }): Promise<void> {
-    const opts = { ageInDays: flags['age-in-days'], maxRows: flags['max-rows'], dryRun: flags['dry-run'], images };
+  protected async purgeRun(ctx: () => RunContext, images: boolean, flags: { 'age-in-days': string; 'max-rows': string; 'dry-run': boolean }): Promise<void> {
+    const opts = { ageInDays: parseAge(flags['age-in-days']), maxRows: parseMaxRows(flags['max-rows']), dryRun: flags['dry-run'], images };
+    return this.purgeWith(ctx(), opts);
+  }
+
+  private async purgeWith(ctx: RunContext, opts: { ageInDays: number; maxRows: number; dryRun: boolean; images: boolean }): Promise<void> {
     const r = await purge(ctx, opts, (p) => {
       if (!this.jsonMode) process.stderr.write(`${p.table}: batch ${p.batch}, ${p.rows} row(s) deleted (${p.total} so far)\n`);
     });
@@ -69,6 +73,6 @@ export default class Purge extends PurgeCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Purge);
-    await this.purgeRun(this.context(flags), false, flags);
+    await this.purgeRun(() => this.context(flags), false, flags);
   }
 }
