@@ -80,7 +80,11 @@ export function cutoffFor(ageInDays: number, now = Date.now()): string {
   return new Date(now - ageInDays * 86_400_000).toISOString().replace('T', ' ').replace('Z', '000');
 }
 
-/** SQLite keeps the database in memory: write the file back at most this often while purging, and at the end. */
+/**
+ * SQLite keeps the database in memory: the file is written back at the end,
+ * and meanwhile every 2 s, or less often when one write-back takes long (a
+ * big file): at most a fifth of the run goes to writing.
+ */
 const SQLITE_WRITE_BACK_MS = 2000;
 
 export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: PurgeProgress) => void): Promise<PurgeResult> {
@@ -98,6 +102,7 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
       return { cutoff, dryRun: true, tables: results };
     }
     let written = Date.now();
+    let interval = SQLITE_WRITE_BACK_MS;
     try {
       for (const t of tables) {
         let total = 0;
@@ -119,9 +124,11 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
           batch++;
           total += n;
           progress({ table: t.table, batch, rows: n, total });
-          if (driver.dialect === 'sqlite' && Date.now() - written >= SQLITE_WRITE_BACK_MS) {
+          if (driver.dialect === 'sqlite' && Date.now() - written >= interval) {
+            const started = Date.now();
             await driver.flush();
             written = Date.now();
+            interval = Math.max(SQLITE_WRITE_BACK_MS, 4 * (written - started));
           }
         }
         results.push({ table: t.table, rows: total, batches: batch, ...(t.heldCond ? { held: await countIn(driver, t.table, t.heldCond, cutoff) } : {}) });
