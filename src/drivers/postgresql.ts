@@ -207,7 +207,11 @@ class PostgresDriver implements Driver {
       return await this.pool!.connect(async (c) => {
         await c.query(raw('BEGIN'));
         try {
-          await this.takeLock(c as unknown as DatabaseTransactionConnection);
+          // Uncontended, the lock and the statement limits take one round trip; else wait as a version does.
+          const [a, b] = this.keys;
+          const got = await c.oneFirst(raw(`SELECT pg_try_advisory_xact_lock($1, $2) AND set_config('lock_timeout', $3, true) IS NOT NULL AND set_config('statement_timeout', $4, true) IS NOT NULL`,
+            [a, b, String(this.config.lockTimeoutMs), String(this.config.statementTimeoutMs)]));
+          if (!got) await this.takeLock(c as unknown as DatabaseTransactionConnection);
           const result = await fn({
             query: async (text, params = []) => [...(await c.any(raw(text, params)))] as Record<string, unknown>[],
             run: async (text, params = []) => (await c.query(raw(text, params))).rowCount,
