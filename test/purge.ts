@@ -201,6 +201,34 @@ export function purgeSuite(env: DialectEnv): void {
       assert.equal(await orphans(db), NO_ORPHANS);
     }));
 
+  s('a batch the database refuses: exit 29 naming table and batch; that batch rolled back, the tables before it stay purged; the next run continues', () =>
+    withDb(env, async (db) => {
+      assert.is(run(db, ['sync']).code, 0);
+      const { sql, purged } = population();
+      await db.exec(sql);
+      const before = await tableCounts(db);
+      await db.exec({
+        sqlite: "CREATE TRIGGER boom BEFORE DELETE ON image_tags BEGIN SELECT RAISE(ABORT, 'delete refused by test trigger'); END;",
+        postgresql: "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'delete refused by test trigger'; END $$; CREATE TRIGGER boom BEFORE DELETE ON image_tags FOR EACH ROW EXECUTE FUNCTION boom();",
+        mysql: "DELIMITER //\nCREATE TRIGGER boom BEFORE DELETE ON image_tags FOR EACH ROW BEGIN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'delete refused by test trigger'; END//\nDELIMITER ;",
+      }[env.dialect]);
+      const r = run(db, ['purge', '--max-rows', '5']);
+      assert.is(r.code, 29, r.stderr);
+      assert.match(r.stderr, /error: Purging image_tags failed in batch 1 \([a-z]+\): .*delete refused by test trigger/);
+      assert.match(r.stderr, 'hint: Fix the cause and run the same command again');
+      const mid = await tableCounts(db);
+      assert.is(mid.task_info, before.task_info - purged.task_info);
+      assert.is(mid.image_properties, before.image_properties - purged.image_properties);
+      assert.is(mid.image_tags, before.image_tags, 'the refused batch rolled back');
+      assert.is(mid.tasks, before.tasks, 'tables after the failure not touched');
+      assert.equal(await orphans(db), NO_ORPHANS);
+      await db.exec(env.dialect === 'postgresql' ? 'DROP TRIGGER boom ON image_tags;' : 'DROP TRIGGER boom;');
+      const again = run(db, ['purge', '--max-rows', '5', '--json']);
+      assert.is(again.code, 0, again.stderr);
+      const rows = Object.fromEntries(JSON.parse(again.stdout).tables.map((t: { table: string; rows: number }) => [t.table, t.rows]));
+      assert.equal(rows, { ...purged, task_info: 0, image_properties: 0 });
+    }));
+
   s('bad --age-in-days or --max-rows: exit 2 and nothing changed; --max-rows -1 (glance-manage\'s no limit) works', () =>
     withDb(env, async (db) => {
       assert.is(run(db, ['sync']).code, 0);
