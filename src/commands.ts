@@ -3,7 +3,13 @@
 import Check from './commands/check.js';
 import Downgrade from './commands/downgrade.js';
 import Lint from './commands/lint.js';
+import MetadefsDiff from './commands/metadefs/diff.js';
+import MetadefsExport from './commands/metadefs/export.js';
+import MetadefsLoad from './commands/metadefs/load.js';
+import MetadefsUnload from './commands/metadefs/unload.js';
 import Plan from './commands/plan.js';
+import PurgeImages from './commands/purge-images.js';
+import Purge from './commands/purge.js';
 import Sync from './commands/sync.js';
 import Upgrade from './commands/upgrade.js';
 import Verify from './commands/verify.js';
@@ -18,4 +24,10 @@ export const COMMANDS = {
   check: Check,
   verify: Verify,
   lint: Lint,
+  'metadefs:load': MetadefsLoad,
+  'metadefs:diff': MetadefsDiff,
+  'metadefs:export': MetadefsExport,
+  'metadefs:unload': MetadefsUnload,
+  purge: Purge,
+  'purge-images': PurgeImages,
 };

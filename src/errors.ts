@@ -20,6 +20,8 @@ export const ExitCode = {
   UPGRADE_PENDING: 13,
   PARTLY_APPLIED: 14,
   BACKUP_FAILED: 15,
+  METADEFS_INVALID: 28,
+  DATA_FAILED: 29,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
@@ -136,5 +138,19 @@ export class UnknownVersionError extends GlanceDbError {
 export class LockFileError extends GlanceDbError {
   constructor(message: string) {
     super('CHECKSUM_MISMATCH', message, { hint: 'Restore sql/checksums.lock from version control (git checkout sql/checksums.lock); only glance-db lint --update writes it.' });
+  }
+}
+
+/** A metadata definitions document is missing, unreadable or not a valid namespace document (exit 28). */
+export class MetadefsInvalidError extends GlanceDbError {
+  constructor(message: string, opts: { fields?: Record<string, unknown>; hint?: string } = {}) {
+    super('METADEFS_INVALID', message, opts);
+  }
+}
+
+/** A metadefs or purge statement failed in the database; its transaction rolled back (exit 29). */
+export class DataFailedError extends GlanceDbError {
+  constructor(message: string, opts: { cause?: unknown; fields?: Record<string, unknown>; hint?: string } = {}) {
+    super('DATA_FAILED', message, opts);
   }
 }

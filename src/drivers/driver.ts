@@ -63,6 +63,12 @@ export interface PendingVersion {
   after: string[];
 }
 
+/** What a transaction body can do: read rows, and change rows (returning how many changed). */
+export interface Tx {
+  query: Query;
+  run(sql: string, params?: unknown[]): Promise<number>;
+}
+
 export interface Driver {
   readonly dialect: Dialect;
   /**
@@ -98,5 +104,15 @@ export interface Driver {
   applyVersion(p: PendingVersion): Promise<ApplyOutcome>;
   /** A read-only query, for introspection. */
   query: Query;
+  /**
+   * Runs fn in one transaction (PostgreSQL: under the migration lock, like a
+   * version; SQLite and MySQL: call lock() first) and commits, or rolls back
+   * if fn throws. SQLite writes the file back after the commit unless
+   * deferWriteBack is set; flush() then writes it. Placeholders are the
+   * dialect's own ($1 on PostgreSQL, ? elsewhere).
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: { deferWriteBack?: boolean }): Promise<T>;
+  /** SQLite: writes back commits made with deferWriteBack. Elsewhere nothing. */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -3,11 +3,11 @@
 // statement (count and hash) and a later run resumes where a failed one
 // stopped. The migration lock is a row in a table, which Galera replicates
 // (GET_LOCK is node-local there: Flyway issue 4271).
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { statementHash } from '../checksum.js';
 import type { ServerTarget } from '../url.js';
 import { connectMysql, connectionError } from './mysql-connect.js';
-import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, VersionRow } from './driver.js';
+import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow } from './driver.js';
 import { statementFailed } from './failure.js';
 import { MysqlLock } from './mysql-lock.js';
 import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
@@ -155,6 +155,24 @@ class MysqlDriver implements Driver {
       throw failed;
     }
   }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const c = this.conn!;
+    await c.beginTransaction();
+    try {
+      const result = await fn({
+        query: this.query,
+        run: async (text, params = []) => (await c.query<ResultSetHeader>(text, params))[0].affectedRows,
+      });
+      await c.commit();
+      return result;
+    } catch (err) {
+      await c.rollback().catch(() => {});
+      throw err;
+    }
+  }
+
+  async flush(): Promise<void> {}
 
   async close(): Promise<void> {
     await this.unlock().catch(() => {});

@@ -9,7 +9,7 @@ import type { SqliteTarget } from '../url.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { acquireFileLock } from '../util/file-lock.js';
 import { FileTooLargeError, MAX_WHOLE_FILE, readWholeFile } from '../util/read-whole.js';
-import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, VersionRow } from './driver.js';
+import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow } from './driver.js';
 import { statementFailed } from './failure.js';
 import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 
@@ -171,6 +171,38 @@ export class SqliteDriver implements Driver {
     db.exec('COMMIT');
     this.persist();
     return 'applied';
+  }
+
+  /** Commits made with deferWriteBack that are not on disk yet. */
+  private unwritten = false;
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>, opts: { deferWriteBack?: boolean } = {}): Promise<T> {
+    const db = await this.load();
+    const tx: Tx = {
+      query: this.query,
+      run: async (sql, params = []) => {
+        db.run(sql, params as never);
+        return db.getRowsModified();
+      },
+    };
+    db.exec('BEGIN');
+    let result: T;
+    try {
+      result = await fn(tx);
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+    db.exec('COMMIT');
+    this.unwritten = true;
+    if (!opts.deferWriteBack) await this.flush();
+    return result;
+  }
+
+  async flush(): Promise<void> {
+    if (!this.unwritten) return;
+    this.persist();
+    this.unwritten = false;
   }
 
   /** Writes the in-memory image back, refusing if someone else changed the file since we read it. */

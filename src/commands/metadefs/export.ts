@@ -1,0 +1,26 @@
+import { BaseCommand } from '../../base-command.js';
+import { exportMetadefs } from '../../metadefs/engine.js';
+import { pathArg, pathFlag, pathOf } from './load.js';
+
+export default class MetadefsExport extends BaseCommand {
+  static aliases = ['db:metadefs:export', 'db:export_metadefs'];
+  static description =
+    'Write every namespace in the database as one JSON file into PATH (created if missing; existing files of the same name are replaced), ' +
+    "named like glance-manage names them (the display name's letters and digits). `metadefs load` reads the files back into the same rows.";
+  static examples = ['glance-db metadefs export ./metadefs-backup', 'glance-db db export_metadefs --path /etc/glance/metadefs'];
+  static args = { path: pathArg('The folder to write into') };
+  static flags = { path: pathFlag };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(MetadefsExport);
+    const path = pathOf(args.path, flags.path);
+    const ctx = this.context(flags);
+    const files = await exportMetadefs(ctx, path);
+    if (this.jsonMode) {
+      this.emitJson({ ok: true, dialect: ctx.target.dialect, database: ctx.target.display, path, files });
+      return;
+    }
+    for (const f of files) this.out(`${f.overwrote ? 'replaced' : 'wrote'} ${f.file} (${f.namespace})`);
+    this.out(`metadefs export: ${files.length} namespace(s) written to ${path}`);
+  }
+}

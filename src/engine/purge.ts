@@ -1,0 +1,177 @@
+// purge and purge-images: delete soft-deleted rows (deleted = true and
+// deleted_at older than N days) in batches of M rows, one transaction per
+// batch, children before parents, so that an interrupted run leaves a
+// consistent database and the next run simply continues. Glance's own
+// purge_deleted_rows runs one batch per table and stops; the tables and
+// their order are Glance's: task_info of purged tasks first, then the image
+// child tables, then tasks. images only with purge-images (OSSN-0075: a
+// purged image row lets its ID be used again).
+import type { Driver, Tx } from '../drivers/driver.js';
+import { DataFailedError } from '../errors.js';
+import { sqlFor } from '../metadefs/store.js';
+import type { Dialect } from '../url.js';
+import type { RunContext } from './context.js';
+import { withLatestDatabase } from './require-latest.js';
+
+export interface PurgeOptions {
+  ageInDays: number;
+  /** Rows per batch; -1 (glance-manage's "no limit") deletes each table in one transaction. */
+  maxRows: number;
+  dryRun: boolean;
+  /** purge-images: the images table only. */
+  images: boolean;
+}
+
+export interface TableResult {
+  table: string;
+  /** Rows deleted, or with --dry-run the rows a run would delete. */
+  rows: number;
+  batches: number;
+  /** images only: soft-deleted rows old enough but still referenced by child rows (purge removes those first). */
+  held?: number;
+}
+
+export interface PurgeResult {
+  cutoff: string;
+  dryRun: boolean;
+  tables: TableResult[];
+}
+
+export type PurgeProgress = { table: string; batch: number; rows: number; total: number };
+
+interface PurgeTable {
+  table: string;
+  /** The primary key: batches walk it in order, so a whole run reads each table once. */
+  key: string;
+  /** Which rows go, on the bare table name; one placeholder, the cutoff. */
+  cond: string;
+  /** For --dry-run, when a condition of cond only holds after an earlier table is purged. */
+  countCond?: string;
+  /** images: the same rows without the "no child rows left" condition. */
+  heldCond?: string;
+}
+
+const old = (t: string) => `${t}.deleted = TRUE AND ${t}.deleted_at < ?`;
+const IMAGE_CHILDREN = ['image_properties', 'image_tags', 'image_locations', 'image_members'];
+
+/** Children before parents. */
+export const PURGE_TABLES: PurgeTable[] = [
+  // task_info has no deleted column: its rows go with their soft-deleted task.
+  { table: 'task_info', key: 'task_id', cond: `task_info.task_id IN (SELECT t.id FROM tasks t WHERE ${old('t')})` },
+  ...IMAGE_CHILDREN.map((table) => ({ table, key: 'id', cond: old(table) })),
+  {
+    table: 'tasks',
+    key: 'id',
+    cond: `${old('tasks')} AND NOT EXISTS (SELECT 1 FROM task_info ti WHERE ti.task_id = tasks.id)`,
+    // task_info of those tasks goes first, in the same run.
+    countCond: old('tasks'),
+  },
+];
+
+export const PURGE_IMAGES: PurgeTable = {
+  table: 'images',
+  key: 'id',
+  cond: `${old('images')}${IMAGE_CHILDREN.map((c) => ` AND NOT EXISTS (SELECT 1 FROM ${c} c WHERE c.image_id = images.id)`).join('')}`,
+  heldCond: old('images'),
+};
+
+/** The cutoff in the form every dialect compares with Glance's naive UTC timestamps (SQLite: as text). */
+export function cutoffFor(ageInDays: number, now = Date.now()): string {
+  return new Date(now - ageInDays * 86_400_000).toISOString().replace('T', ' ').replace('Z', '000');
+}
+
+/**
+ * SQLite keeps the database in memory: the file is written back at the end,
+ * and meanwhile every 2 s, or less often when one write-back takes long (a
+ * big file): at most a fifth of the run goes to writing.
+ */
+const SQLITE_WRITE_BACK_MS = 2000;
+
+export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: PurgeProgress) => void): Promise<PurgeResult> {
+  const command = opts.images ? 'purge-images' : 'purge';
+  const cutoff = cutoffFor(opts.ageInDays);
+  const tables = opts.images ? [PURGE_IMAGES] : PURGE_TABLES;
+  return withLatestDatabase(ctx, command, !opts.dryRun, async (driver) => {
+    const q = (text: string) => sqlFor(driver.dialect, text);
+    const results: TableResult[] = [];
+    if (opts.dryRun) {
+      for (const t of tables) {
+        const n = await countIn(driver, t.table, t.countCond ?? t.cond, cutoff);
+        results.push({ table: t.table, rows: n, batches: 0, ...(t.heldCond ? { held: (await countIn(driver, t.table, t.heldCond, cutoff)) - n } : {}) });
+      }
+      return { cutoff, dryRun: true, tables: results };
+    }
+    let written = Date.now();
+    let interval = SQLITE_WRITE_BACK_MS;
+    try {
+      for (const t of tables) {
+        let total = 0;
+        let batch = 0;
+        let last: unknown = null;
+        let done = false;
+        while (!done) {
+          let n: number;
+          try {
+            n = await driver.transaction(async (tx) => {
+              if (opts.maxRows !== -1) return runBatch(driver.dialect, tx, t, cutoff, opts.maxRows, last, (k) => ((last = k), (done = k === DONE)));
+              done = true;
+              return tx.run(q(`DELETE FROM ${t.table} WHERE ${t.cond}`), [cutoff]);
+            }, { deferWriteBack: true });
+          } catch (err) {
+            throw failed(driver.dialect, t.table, batch + 1, total, err);
+          }
+          if (n === 0) continue;
+          batch++;
+          total += n;
+          progress({ table: t.table, batch, rows: n, total });
+          if (driver.dialect === 'sqlite' && Date.now() - written >= interval) {
+            const started = Date.now();
+            await driver.flush();
+            written = Date.now();
+            interval = Math.max(SQLITE_WRITE_BACK_MS, 4 * (written - started));
+          }
+        }
+        results.push({ table: t.table, rows: total, batches: batch, ...(t.heldCond ? { held: await countIn(driver, t.table, t.heldCond, cutoff) } : {}) });
+      }
+    } finally {
+      await driver.flush();
+    }
+    return { cutoff, dryRun: false, tables: results };
+  });
+}
+
+const DONE = Symbol('done');
+
+async function countIn(driver: Driver, table: string, cond: string, cutoff: string): Promise<number> {
+  return Number((await driver.query(sqlFor(driver.dialect, `SELECT COUNT(*) AS n FROM ${table} WHERE ${cond}`), [cutoff]))[0].n);
+}
+
+/**
+ * One batch: the next maxRows purgeable keys after the last batch's (by
+ * primary key, so the run reads each table once), then one ranged DELETE of
+ * exactly those rows. Sets the last key, or DONE when fewer than maxRows
+ * were left.
+ */
+async function runBatch(dialect: Dialect, tx: Tx, t: PurgeTable, cutoff: string, maxRows: number, last: unknown, setLast: (k: unknown) => void): Promise<number> {
+  const q = (text: string) => sqlFor(dialect, text);
+  const after = last === null ? '' : `${t.table}.${t.key} > ? AND `;
+  const args = last === null ? [cutoff] : [last, cutoff];
+  const found = (await tx.query(q(`SELECT MAX(k) AS last_key, COUNT(*) AS n FROM (SELECT ${t.table}.${t.key} AS k FROM ${t.table} WHERE ${after}${t.cond} ORDER BY ${t.table}.${t.key} LIMIT ${maxRows}) b`), args))[0];
+  const n = Number(found.n);
+  if (n === 0) {
+    setLast(DONE);
+    return 0;
+  }
+  const deleted = await tx.run(q(`DELETE FROM ${t.table} WHERE ${after}${t.table}.${t.key} <= ? AND ${t.cond}`), last === null ? [found.last_key, cutoff] : [last, found.last_key, cutoff]);
+  setLast(n < maxRows ? DONE : found.last_key);
+  return deleted;
+}
+
+function failed(dialect: Dialect, table: string, batch: number, before: number, err: unknown): DataFailedError {
+  if ((err as { exitCode?: number }).exitCode !== undefined) return err as DataFailedError;
+  return new DataFailedError(`Purging ${table} failed in batch ${batch} (${dialect}): ${(err as Error).message}. That batch was rolled back; the ${before} row(s) of ${table} deleted before it, and the tables before it, stay purged.`, {
+    cause: err,
+    fields: { table, batch },
+    hint: 'Fix the cause and run the same command again: it continues where this run stopped.',
+  });
+}

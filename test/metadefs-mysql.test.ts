@@ -1,0 +1,4 @@
+import { mysqlEnv } from './dialects.js';
+import { metadefsSuite } from './metadefs.js';
+
+metadefsSuite(mysqlEnv);

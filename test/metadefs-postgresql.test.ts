@@ -1,0 +1,4 @@
+import { postgresEnv } from './dialects.js';
+import { metadefsSuite } from './metadefs.js';
+
+metadefsSuite(postgresEnv);

@@ -1,0 +1,4 @@
+import { sqliteEnv } from './dialects.js';
+import { metadefsSuite } from './metadefs.js';
+
+metadefsSuite(sqliteEnv);

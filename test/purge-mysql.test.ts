@@ -1,0 +1,4 @@
+import { mysqlEnv } from './dialects.js';
+import { purgeSuite } from './purge.js';
+
+purgeSuite(mysqlEnv);

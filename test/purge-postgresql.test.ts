@@ -1,0 +1,4 @@
+import { postgresEnv } from './dialects.js';
+import { purgeSuite } from './purge.js';
+
+purgeSuite(postgresEnv);

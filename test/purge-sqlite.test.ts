@@ -1,0 +1,4 @@
+import { sqliteEnv } from './dialects.js';
+import { purgeSuite } from './purge.js';
+
+purgeSuite(sqliteEnv);

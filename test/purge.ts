@@ -1,0 +1,251 @@
+// purge and purge-images on a populated database, the same on every dialect:
+// counts per table, foreign keys intact, nothing younger than N days or not
+// flagged deleted touched, and a run killed half way finished by the next.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { withDb, type DialectEnv, type TestDb } from './dialects.js';
+import { BIN, cli } from './helpers.js';
+
+const DAY = 86_400_000;
+const ts = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString().slice(0, 19).replace('T', ' ');
+const lit = (v: string | number | boolean | null) => (v === null ? 'NULL' : typeof v === 'boolean' ? (v ? 'TRUE' : 'FALSE') : typeof v === 'number' ? String(v) : `'${v}'`);
+
+/** Builds INSERTs; `deleted` null means a live row. */
+export class Population {
+  private rows = new Map<string, string[]>();
+  private nextId = 1;
+  private cols: Record<string, string> = {
+    images: 'id, name, status, created_at, deleted, deleted_at, min_disk, min_ram, protected, visibility, os_hidden',
+    image_properties: 'id, image_id, name, value, created_at, deleted, deleted_at',
+    image_tags: 'id, image_id, value, created_at, deleted, deleted_at',
+    image_locations: 'id, image_id, value, created_at, deleted, deleted_at, status',
+    image_members: 'id, image_id, member, can_share, created_at, deleted, deleted_at, status',
+    tasks: 'id, type, status, owner, created_at, deleted, deleted_at',
+    task_info: 'task_id, input, result, message',
+  };
+
+  private add(table: string, values: (string | number | boolean | null)[]): void {
+    if (!this.rows.has(table)) this.rows.set(table, []);
+    this.rows.get(table)!.push(`(${values.map(lit).join(', ')})`);
+  }
+
+  private del(daysAgo: number | null, flag = daysAgo !== null): [boolean, string | null] {
+    return [flag, daysAgo === null ? null : ts(daysAgo)];
+  }
+
+  image(id: string, deletedDaysAgo: number | null): void {
+    this.add('images', [id, id, deletedDaysAgo === null ? 'active' : 'deleted', ts(400), ...this.del(deletedDaysAgo), 0, 0, false, 'shared', false]);
+  }
+
+  child(table: 'image_properties' | 'image_tags' | 'image_locations' | 'image_members', imageId: string, deletedDaysAgo: number | null, flag?: boolean): void {
+    const id = this.nextId++;
+    const d = this.del(deletedDaysAgo, flag);
+    if (table === 'image_properties') this.add(table, [id, imageId, `p${id}`, 'v', ts(400), ...d]);
+    else if (table === 'image_tags') this.add(table, [id, imageId, `t${id}`, ts(400), ...d]);
+    else if (table === 'image_locations') this.add(table, [id, imageId, `file:///l${id}`, ts(400), ...d, 'active']);
+    else this.add(table, [id, imageId, `m${id}`, false, ts(400), ...d, 'accepted']);
+  }
+
+  task(id: string, deletedDaysAgo: number | null, withInfo: boolean): void {
+    this.add('tasks', [id, 'import', 'success', 'owner', ts(400), ...this.del(deletedDaysAgo)]);
+    if (withInfo) this.add('task_info', [id, '{}', '{}', '']);
+  }
+
+  sql(): string {
+    const order = ['images', 'image_properties', 'image_tags', 'image_locations', 'image_members', 'tasks', 'task_info'];
+    const out: string[] = [];
+    for (const t of order) {
+      const rows = this.rows.get(t) ?? [];
+      for (let i = 0; i < rows.length; i += 500) out.push(`INSERT INTO ${t} (${this.cols[t]}) VALUES ${rows.slice(i, i + 500).join(', ')};`);
+    }
+    return out.join('\n');
+  }
+}
+
+const CHILDREN = ['image_properties', 'image_tags', 'image_locations', 'image_members'] as const;
+
+/** The classes of rows the suite checks; the counts purge --age-in-days 30 must report. */
+function population(): { sql: string; purged: Record<string, number> } {
+  const p = new Population();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  // A: deleted 40 days ago with every child: all purged; the images by purge-images.
+  for (let i = 1; i <= 12; i++) {
+    p.image(`a-${pad(i)}`, 40);
+    p.child('image_properties', `a-${pad(i)}`, 40);
+    p.child('image_properties', `a-${pad(i)}`, 40);
+    for (const c of CHILDREN.slice(1)) p.child(c, `a-${pad(i)}`, 40);
+  }
+  // B: deleted 10 days ago: younger than 30 days, kept.
+  for (let i = 1; i <= 5; i++) {
+    p.image(`b-${pad(i)}`, 10);
+    p.child('image_properties', `b-${pad(i)}`, 10);
+  }
+  // C: live images, one live property, one deleted 40 days ago (purged), one with a deleted_at but not flagged deleted (kept).
+  for (let i = 1; i <= 5; i++) {
+    p.image(`c-${pad(i)}`, null);
+    p.child('image_properties', `c-${pad(i)}`, null);
+    p.child('image_properties', `c-${pad(i)}`, 40);
+    p.child('image_tags', `c-${pad(i)}`, 40, false);
+  }
+  // D: deleted 40 days ago, but a member deleted only 5 days ago still refers to it: purge-images keeps it.
+  for (let i = 1; i <= 3; i++) {
+    p.image(`d-${pad(i)}`, 40);
+    p.child('image_members', `d-${pad(i)}`, 5);
+  }
+  for (let i = 1; i <= 8; i++) p.task(`t1-${pad(i)}`, 40, true); // purged with their task_info
+  for (let i = 1; i <= 3; i++) p.task(`t2-${pad(i)}`, 5, true); // too young
+  for (let i = 1; i <= 3; i++) p.task(`t3-${pad(i)}`, null, true); // live
+  for (let i = 1; i <= 2; i++) p.task(`t4-${pad(i)}`, 40, false); // purged, no task_info
+  return { sql: p.sql(), purged: { task_info: 8, image_properties: 29, image_tags: 12, image_locations: 12, image_members: 12, tasks: 10 } };
+}
+
+const count = async (db: TestDb, sql: string) => Number((await db.rows(sql))[0].n);
+
+/** Rows whose parent is gone: must stay 0 whatever purge did. */
+async function orphans(db: TestDb): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const c of CHILDREN) out[c] = await count(db, `SELECT COUNT(*) AS n FROM ${c} x LEFT JOIN images i ON i.id = x.image_id WHERE i.id IS NULL`);
+  out.task_info = await count(db, 'SELECT COUNT(*) AS n FROM task_info x LEFT JOIN tasks t ON t.id = x.task_id WHERE t.id IS NULL');
+  return out;
+}
+
+const NO_ORPHANS = { image_properties: 0, image_tags: 0, image_locations: 0, image_members: 0, task_info: 0 };
+
+async function tableCounts(db: TestDb): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of ['images', ...CHILDREN, 'tasks', 'task_info']) out[t] = await count(db, `SELECT COUNT(*) AS n FROM ${t}`);
+  return out;
+}
+
+export function purgeSuite(env: DialectEnv): void {
+  const s = suite(`purge: ${env.dialect}`);
+  if (!env.available()) {
+    s.run();
+    return;
+  }
+  const run = (db: TestDb, args: string[]) => cli([...args, '--url', db.url]);
+
+  s('purge deletes old soft-deleted rows in batches, children first, never images; purge-images then the images nothing refers to', () =>
+    withDb(env, async (db) => {
+      assert.is(run(db, ['sync']).code, 0);
+      const { sql, purged } = population();
+      await db.exec(sql);
+      const before = await tableCounts(db);
+
+      const dry = run(db, ['purge', '--dry-run', '--json']);
+      assert.is(dry.code, 0, dry.stderr);
+      const dj = JSON.parse(dry.stdout);
+      assert.equal(Object.fromEntries(dj.tables.map((t: { table: string; rows: number }) => [t.table, t.rows])), purged);
+      assert.equal(await tableCounts(db), before, '--dry-run changes nothing');
+
+      const r = run(db, ['purge', '--age-in-days', '30', '--max-rows', '5']);
+      assert.is(r.code, 0, r.stderr);
+      assert.equal(dj.tables.map((t: { table: string }) => t.table), ['task_info', 'image_properties', 'image_tags', 'image_locations', 'image_members', 'tasks'], 'children before parents');
+      assert.match(r.stderr, 'image_properties: batch 6, 4 row(s) deleted (29 so far)');
+      for (const [t, n] of Object.entries(purged)) assert.match(r.stdout, `${t}: ${n} row(s) deleted in ${Math.ceil(n / 5)} batch(es)`);
+      const after = await tableCounts(db);
+      for (const t of Object.keys(purged)) assert.is(after[t], before[t] - purged[t], t);
+      assert.is(after.images, before.images, 'purge never touches images');
+      assert.equal(await orphans(db), NO_ORPHANS);
+      // Younger than 30 days, live, or not flagged deleted: all still there.
+      assert.is(await count(db, "SELECT COUNT(*) AS n FROM image_properties WHERE image_id LIKE 'b-%'"), 5);
+      assert.is(await count(db, "SELECT COUNT(*) AS n FROM image_properties WHERE image_id LIKE 'c-%'"), 5);
+      assert.is(await count(db, "SELECT COUNT(*) AS n FROM image_tags WHERE image_id LIKE 'c-%'"), 5);
+      assert.is(await count(db, "SELECT COUNT(*) AS n FROM image_members WHERE image_id LIKE 'd-%'"), 3);
+      assert.is(await count(db, "SELECT COUNT(*) AS n FROM tasks WHERE id LIKE 't2-%' OR id LIKE 't3-%'"), 6);
+      assert.is(await count(db, 'SELECT COUNT(*) AS n FROM task_info'), 6);
+
+      const again = run(db, ['db', 'purge', '--age_in_days', '30', '--max_rows', '5', '--json']);
+      assert.is(again.code, 0, again.stderr);
+      assert.is(JSON.parse(again.stdout).total, 0, 'a second run finds nothing');
+
+      const imgDry = JSON.parse(run(db, ['purge-images', '--age-in-days', '30', '--dry-run', '--json']).stdout);
+      assert.equal(imgDry.tables, [{ table: 'images', rows: 12, batches: 0, held: 3 }]);
+      const img = run(db, ['db', 'purge_images_table', '--age_in_days', '30', '--max_rows', '5']);
+      assert.is(img.code, 0, img.stderr);
+      assert.match(img.stdout, 'images: 12 row(s) deleted in 3 batch(es); 3 more kept');
+      assert.is(await count(db, "SELECT COUNT(*) AS n FROM images WHERE id LIKE 'a-%'"), 0);
+      assert.is(await count(db, 'SELECT COUNT(*) AS n FROM images'), before.images - 12);
+      assert.equal(await orphans(db), NO_ORPHANS);
+      // The default age of purge-images is 180 days: nothing that old here.
+      assert.is(JSON.parse(run(db, ['purge-images', '--json']).stdout).total, 0);
+    }));
+
+  s('a purge killed half way leaves a consistent database, and the next run finishes the job', () =>
+    withDb(env, async (db) => {
+      assert.is(run(db, ['sync']).code, 0);
+      const p = new Population();
+      for (let i = 0; i < 40; i++) {
+        const id = `k-${String(i).padStart(3, '0')}`;
+        p.image(id, 60);
+        for (let j = 0; j < 10; j++) p.child('image_properties', id, 60);
+        p.child('image_properties', id, 1);
+      }
+      await db.exec(p.sql());
+      const killed = await new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'purge', '--max-rows', '1', '--url', db.url], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d) => {
+          err += d;
+          if (/batch 3,/.test(err)) child.kill('SIGKILL');
+        });
+        child.on('close', (code, signal) => resolve({ code, signal }));
+      });
+      assert.ok(killed.signal === 'SIGKILL' || killed.code === 0, JSON.stringify(killed));
+      assert.equal(await orphans(db), NO_ORPHANS);
+      assert.is(await count(db, 'SELECT COUNT(*) AS n FROM image_properties WHERE deleted_at IS NOT NULL AND image_id IN (SELECT id FROM images)') >= 40, true);
+      const r = run(db, ['purge', '--max-rows', '50']);
+      assert.is(r.code, 0, r.stderr);
+      assert.is(await count(db, 'SELECT COUNT(*) AS n FROM image_properties'), 40, 'only the rows deleted a day ago are left');
+      assert.equal(await orphans(db), NO_ORPHANS);
+    }));
+
+  s('a batch the database refuses: exit 29 naming table and batch; that batch rolled back, the tables before it stay purged; the next run continues', () =>
+    withDb(env, async (db) => {
+      assert.is(run(db, ['sync']).code, 0);
+      const { sql, purged } = population();
+      await db.exec(sql);
+      const before = await tableCounts(db);
+      await db.exec({
+        sqlite: "CREATE TRIGGER boom BEFORE DELETE ON image_tags BEGIN SELECT RAISE(ABORT, 'delete refused by test trigger'); END;",
+        postgresql: "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'delete refused by test trigger'; END $$; CREATE TRIGGER boom BEFORE DELETE ON image_tags FOR EACH ROW EXECUTE FUNCTION boom();",
+        mysql: "DELIMITER //\nCREATE TRIGGER boom BEFORE DELETE ON image_tags FOR EACH ROW BEGIN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'delete refused by test trigger'; END//\nDELIMITER ;",
+      }[env.dialect]);
+      const r = run(db, ['purge', '--max-rows', '5']);
+      assert.is(r.code, 29, r.stderr);
+      assert.match(r.stderr, /error: Purging image_tags failed in batch 1 \([a-z]+\): .*delete refused by test trigger/);
+      assert.match(r.stderr, 'hint: Fix the cause and run the same command again');
+      const mid = await tableCounts(db);
+      assert.is(mid.task_info, before.task_info - purged.task_info);
+      assert.is(mid.image_properties, before.image_properties - purged.image_properties);
+      assert.is(mid.image_tags, before.image_tags, 'the refused batch rolled back');
+      assert.is(mid.tasks, before.tasks, 'tables after the failure not touched');
+      assert.equal(await orphans(db), NO_ORPHANS);
+      await db.exec(env.dialect === 'postgresql' ? 'DROP TRIGGER boom ON image_tags;' : 'DROP TRIGGER boom;');
+      const again = run(db, ['purge', '--max-rows', '5', '--json']);
+      assert.is(again.code, 0, again.stderr);
+      const rows = Object.fromEntries(JSON.parse(again.stdout).tables.map((t: { table: string; rows: number }) => [t.table, t.rows]));
+      assert.equal(rows, { ...purged, task_info: 0, image_properties: 0 });
+    }));
+
+  s('bad --age-in-days or --max-rows: exit 2 and nothing changed; --max-rows -1 (glance-manage\'s no limit) works', () =>
+    withDb(env, async (db) => {
+      assert.is(run(db, ['sync']).code, 0);
+      const { sql } = population();
+      await db.exec(sql);
+      const before = await tableCounts(db);
+      for (const args of [['--age-in-days', '-1'], ['--age-in-days', 'abc'], ['--age-in-days', '99999'], ['--max-rows', '0'], ['--max-rows', '2147483648'], ['--max-rows', '1.5']]) {
+        const r = run(db, ['purge', ...args]);
+        assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /^error: --(age-in-days|max-rows) [^\n]+\n(hint: [^\n]+\n)?$/, 'one error paragraph, not oclif\'s wrapping');
+        assert.not.match(r.stderr, '    at ');
+      }
+      assert.equal(await tableCounts(db), before);
+      const r = run(db, ['purge', '--max-rows', '-1', '--json']);
+      assert.is(r.code, 0, r.stderr);
+      assert.is(JSON.parse(r.stdout).total, 83);
+    }));
+
+  s.run();
+}
