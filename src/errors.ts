@@ -20,6 +20,8 @@ export const ExitCode = {
   UPGRADE_PENDING: 13,
   PARTLY_APPLIED: 14,
   BACKUP_FAILED: 15,
+  /** A pre-flight check refused the server (Galera node not ready, RSU, a setting a pending version needs). */
+  PREFLIGHT: 32,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
