@@ -198,7 +198,7 @@ class MysqlDriver implements Driver {
       const done = s.index === 0 ? 'no statement of this version is applied' : `statements 1 to ${s.index} of this version are applied and recorded`;
       const failed = statementFailed(p, s, err, connectionLost(err)
         ? `The connection to the server was lost during this statement (the server, or this Galera node, went away): ${done}` +
-          `${atomic ? '; this statement was rolled back' : `; statement ${s.index + 1} may or may not have run`}. Run glance-db sync again once a server is up ` +
+          `${atomic ? '; this statement commits together with its progress record, so the next run knows whether it ran' : `; statement ${s.index + 1} may or may not have run`}. Run glance-db sync again once a server is up ` +
           `(on Galera: against any other Synced node): it resumes at statement ${s.index + 1}${atomic ? '' : ', accepting what that statement already did'}.`
         : `MySQL commits DDL as it goes: ${done}. Fix the cause and run glance-db sync again: it resumes at statement ${s.index + 1}.`);
       await c.execute(`UPDATE ${this.config.versionTable} SET status = 'failed', error = ? WHERE version = ?`, [failed.message.slice(0, 60000), p.version]).catch(() => {});
