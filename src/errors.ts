@@ -22,6 +22,8 @@ export const ExitCode = {
   BACKUP_FAILED: 15,
   METADEFS_INVALID: 28,
   DATA_FAILED: 29,
+  /** A pre-flight check refused the server (Galera node not ready, RSU, a setting a pending version needs). */
+  PREFLIGHT: 32,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;

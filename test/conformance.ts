@@ -51,7 +51,7 @@ export const EXPECTED_VISIBILITY = {
 const brokenSql = '-- fails on purpose\nCREATE TABLE ok_table (id INTEGER);\n\n  INSERT INTO no_such_table VALUES (1);\n';
 
 export function conformance(env: DialectEnv): void {
-  const s = suite(`conformance: ${env.dialect}`);
+  const s = suite(`conformance: ${env.label ?? env.dialect}`);
   if (!env.available()) {
     s.run();
     return;

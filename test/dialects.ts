@@ -24,6 +24,8 @@ export interface TestDb {
 
 export interface DialectEnv {
   dialect: Dialect;
+  /** Shown in the suite name when the environment is more than its dialect (a cluster, a pooler). */
+  label?: string;
   available(): boolean;
   create(): Promise<TestDb>;
 }

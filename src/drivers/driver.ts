@@ -102,6 +102,13 @@ export interface Driver {
    * meantime (a concurrent run). Throws MigrationFailedError.
    */
   applyVersion(p: PendingVersion): Promise<ApplyOutcome>;
+  /**
+   * Checks, before anything changes (before the lock), that the server is
+   * in a state to be changed and can take the statements of the versions
+   * that may run (read only if needed, after the server's own state);
+   * throws PreflightError (exit 32) otherwise. Only MySQL/MariaDB has one.
+   */
+  preflight?(pendingStatements: () => Promise<string[]>): Promise<void>;
   /** A read-only query, for introspection. */
   query: Query;
   /**

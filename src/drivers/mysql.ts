@@ -5,10 +5,12 @@
 // (GET_LOCK is node-local there: Flyway issue 4271).
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { statementHash } from '../checksum.js';
+import { GlanceDbError } from '../errors.js';
 import type { ServerTarget } from '../url.js';
 import { connectMysql, connectionError } from './mysql-connect.js';
 import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow } from './driver.js';
 import { statementFailed } from './failure.js';
+import { checkNodeReady, preflight, PreflightError, readSettings, retryCertification } from './galera.js';
 import { MysqlLock } from './mysql-lock.js';
 import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 
@@ -29,6 +31,25 @@ const startedMarker = (index: number) => `interrupted: statement ${index + 1} ha
 /** Statements that InnoDB can commit atomically with their progress update. */
 const TRANSACTIONAL = /^(insert|update|delete|replace)\b/i;
 
+/**
+ * A Galera node that stops answering reads while it leaves the Primary
+ * component or falls far behind: "not prepared" (1047), or a causal read
+ * that timed out (1205).
+ */
+function notAnswering(err: unknown): unknown {
+  const errno = (err as { errno?: number }).errno;
+  if (errno !== 1047 && errno !== 1205) return err;
+  return new PreflightError(`The server did not answer the pre-flight checks: ${(err as Error).message.split('\n')[0]} (error ${errno}). On Galera this is a node leaving the Primary component, or too far behind the cluster for a causal read.`,
+    'Check SHOW STATUS LIKE \'wsrep_%\' on that node (wsrep_cluster_status Primary, wsrep_local_state_comment Synced), or point glance-db at another node.',
+    { check: 'answer', errno });
+}
+
+/** The server went away mid-statement: killed, shut down, or the network dropped. */
+function connectionLost(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number; fatal?: boolean };
+  return e.fatal === true || ['ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN'].includes(e.code ?? '') || [1053, 2006, 2013].includes(e.errno ?? 0);
+}
+
 class MysqlDriver implements Driver {
   readonly dialect = 'mysql' as const;
   private conn: Connection | null = null;
@@ -40,9 +61,16 @@ class MysqlDriver implements Driver {
     this.conn = await connectMysql(this.config);
     const t = this.config.target as ServerTarget;
     try {
+      // First, as a node outside the Primary component refuses even SELECT.
+      const galera = await checkNodeReady(this.query);
       await this.conn.query(`SET SESSION lock_wait_timeout = ${this.config.lockTimeoutMs ? Math.ceil(this.config.lockTimeoutMs / 1000) : 31536000}`);
       if (this.config.statementTimeoutMs) await this.setStatementTimeout();
+      // Reads wait until this node has applied everything the cluster
+      // committed before them, so a run on one node sees what a run on
+      // another node just wrote.
+      if (galera) await this.conn.query('SET SESSION wsrep_sync_wait = 1');
     } catch (err) {
+      if (err instanceof GlanceDbError) throw err;
       throw connectionError(t, err);
     }
   }
@@ -52,6 +80,14 @@ class MysqlDriver implements Driver {
     const [rows] = await this.conn!.query<RowDataPacket[]>('SELECT VERSION() AS v');
     const mariadb = /mariadb/i.test(String(rows[0].v));
     await this.conn!.query(mariadb ? `SET SESSION max_statement_time = ${this.config.statementTimeoutMs / 1000}` : `SET SESSION max_execution_time = ${this.config.statementTimeoutMs}`);
+  }
+
+  async preflight(pendingStatements: () => Promise<string[]>): Promise<void> {
+    const settings = await readSettings(this.query).catch((err) => {
+      throw notAnswering(err);
+    });
+    preflight(settings, []);
+    preflight(settings, await pendingStatements());
   }
 
   exists(): boolean {
@@ -138,19 +174,33 @@ class MysqlDriver implements Driver {
     const c = this.conn!;
     const progress = `UPDATE ${this.config.versionTable} SET statements_applied = ?, statements_total = ?, statement_hashes = ?, error = NULL WHERE version = ?`;
     const atomic = TRANSACTIONAL.test(s.text);
-    try {
-      if (atomic) await c.beginTransaction();
-      else await c.execute(`UPDATE ${this.config.versionTable} SET error = ? WHERE version = ?`, [startedMarker(s.index), p.version]);
+    const run = async () => {
       await c.query(s.text).catch((err) => {
         if (!(uncertain && ALREADY_THERE.has((err as { errno?: number }).errno ?? 0))) throw err;
       });
       await c.execute(progress, [s.index + 1, p.statements.length, JSON.stringify(hashes), p.version]);
-      if (atomic) await c.commit();
+    };
+    try {
+      if (atomic) {
+        // A data statement and its progress commit together, so losing Galera
+        // certification (error 1213) rolls both back: it is retried, bounded.
+        await retryCertification(async () => {
+          await c.beginTransaction();
+          await run();
+          await c.commit();
+        }, () => c.rollback());
+      } else {
+        await c.execute(`UPDATE ${this.config.versionTable} SET error = ? WHERE version = ?`, [startedMarker(s.index), p.version]);
+        await run();
+      }
     } catch (err) {
       if (atomic) await c.rollback().catch(() => {});
       const done = s.index === 0 ? 'no statement of this version is applied' : `statements 1 to ${s.index} of this version are applied and recorded`;
-      const failed = statementFailed(p, s, err,
-        `MySQL commits DDL as it goes: ${done}. Fix the cause and run glance-db sync again: it resumes at statement ${s.index + 1}.`);
+      const failed = statementFailed(p, s, err, connectionLost(err)
+        ? `The connection to the server was lost during this statement (the server, or this Galera node, went away): ${done}` +
+          `${atomic ? '; this statement commits together with its progress record, so the next run knows whether it ran' : `; statement ${s.index + 1} may or may not have run`}. Run glance-db sync again once a server is up ` +
+          `(on Galera: against any other Synced node): it resumes at statement ${s.index + 1}${atomic ? '' : ', accepting what that statement already did'}.`
+        : `MySQL commits DDL as it goes: ${done}. Fix the cause and run glance-db sync again: it resumes at statement ${s.index + 1}.`);
       await c.execute(`UPDATE ${this.config.versionTable} SET status = 'failed', error = ? WHERE version = ?`, [failed.message.slice(0, 60000), p.version]).catch(() => {});
       throw failed;
     }

@@ -13,6 +13,7 @@ import { adoptionPlan, schemaDifferences, SchemaDriftError } from './adopt.js';
 import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glance/detect.js';
 import { bookkeepingStatements } from '../glance/bookkeeping.js';
 import { resumePoint } from './resume.js';
+import { preflightChecks } from './preflight.js';
 
 export interface SyncRequest {
   /** Target version; the newest in the manifest when absent. */
@@ -74,6 +75,7 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
   try {
     await driver.open();
     if (req.requireVersionControl && !driver.exists()) throw notUnder(ctx, 'upgrade');
+    await preflightChecks(ctx, driver, target, req.currentVersion);
     await driver.lock();
     if (req.backupDir) await backupFirst(ctx, driver, target, req.backupDir, tool, onProgress);
     return await syncLocked(ctx, driver, req, target, onProgress);

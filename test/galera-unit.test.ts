@@ -1,0 +1,144 @@
+// The Galera pre-flight rules and the certification retry, without a
+// cluster: each rule on its own settings, and the retry with a stand-in
+// transaction that loses certification a given number of times.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServerDriver } from '../src/drivers/mysql.js';
+import type { PendingVersion } from '../src/drivers/driver.js';
+import { MigrationFailedError } from '../src/errors.js';
+import { parseDatabaseUrl } from '../src/url.js';
+import { CertificationFailed, createsRoutine, preflight, PreflightError, retryCertification, type ServerSettings } from '../src/drivers/galera.js';
+
+const s = suite('galera pre-flight and certification retry (unit)');
+
+const synced: ServerSettings = {
+  galera: true, provider: true, wsrepOn: true, osuMethod: 'TOI', desync: false, localState: 'Synced', clusterStatus: 'Primary',
+  logBin: false, trustFunctionCreators: false, superUser: false, node: 'node1',
+};
+const refusal = (settings: Partial<ServerSettings>, statements: string[] = []) => {
+  try {
+    preflight({ ...synced, ...settings }, statements);
+    return null;
+  } catch (err) {
+    assert.instance(err, PreflightError);
+    assert.is((err as PreflightError).exitCode, 32);
+    return err as PreflightError;
+  }
+};
+
+s('a Synced, Primary, TOI node passes; so does a server without Galera', () => {
+  assert.is(refusal({}), null);
+  assert.is(refusal({ galera: false, provider: false, wsrepOn: false, localState: '', clusterStatus: '', osuMethod: 'RSU' }), null);
+});
+
+s('each unsafe node state is refused with its own check named', () => {
+  assert.match(refusal({ localState: 'Joined' })!.message, /is not Synced \(wsrep_local_state_comment = Joined\)/);
+  assert.match(refusal({ localState: 'Donor/Desynced' })!.message, /not Synced/);
+  assert.is(refusal({ clusterStatus: 'non-Primary', localState: 'Initialized' })!.fields.check, 'wsrep_cluster_status');
+  assert.is(refusal({ osuMethod: 'RSU' })!.fields.check, 'wsrep_OSU_method');
+  assert.is(refusal({ desync: true, localState: 'Donor/Desynced' })!.fields.check, 'wsrep_desync');
+  assert.is(refusal({ galera: false, wsrepOn: false })!.fields.check, 'wsrep_on');
+});
+
+s('a pending trigger or function needs log_bin_trust_function_creators or SUPER (Galera, or the binary log on)', () => {
+  const trig = ['ALTER TABLE images ADD COLUMN x INT', '-- note\nCREATE DEFINER = CURRENT_USER TRIGGER t BEFORE UPDATE ON images FOR EACH ROW SET NEW.x = 1'];
+  assert.match(refusal({}, trig)!.message, /creates a trigger/);
+  assert.match(refusal({}, trig)!.hint!, /SET GLOBAL log_bin_trust_function_creators = ON/);
+  assert.match(refusal({ galera: false, provider: false, wsrepOn: false, logBin: true }, ['CREATE OR REPLACE FUNCTION f() RETURNS INT RETURN 1'])!.message, /stored function/);
+  assert.is(refusal({ trustFunctionCreators: true }, trig), null);
+  assert.is(refusal({ superUser: true }, trig), null);
+  assert.is(refusal({ galera: false, provider: false, wsrepOn: false, logBin: false }, trig), null);
+  assert.ok(!createsRoutine("INSERT INTO t VALUES ('CREATE TRIGGER')"));
+  assert.ok(!createsRoutine('CREATE TABLE triggers (id INT)'));
+});
+
+const conflict = () => Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { errno: 1213 });
+
+s('a data transaction that loses certification is rolled back and retried with growing pauses, then succeeds', async () => {
+  let calls = 0;
+  let rollbacks = 0;
+  const pauses: number[] = [];
+  const out = await retryCertification(async () => {
+    calls++;
+    if (calls < 3) throw conflict();
+    return 'done';
+  }, async () => void rollbacks++, { attempts: 5, baseDelayMs: 100, sleep: async (ms) => void pauses.push(ms) });
+  assert.equal([out, calls, rollbacks, pauses], ['done', 3, 2, [100, 200]]);
+});
+
+s('certification lost every time: bounded attempts, then reported with the count', async () => {
+  let calls = 0;
+  try {
+    await retryCertification(async () => {
+      calls++;
+      throw conflict();
+    }, async () => {}, { attempts: 4, baseDelayMs: 1, sleep: async () => {} });
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, CertificationFailed);
+    assert.is(calls, 4);
+    assert.match((err as Error).message, /Deadlock found .*error 1213, a Galera certification failure .* tried 4 times/);
+  }
+});
+
+s('any other error is not retried', async () => {
+  let calls = 0;
+  try {
+    await retryCertification(async () => {
+      calls++;
+      throw Object.assign(new Error('Duplicate entry'), { errno: 1062 });
+    }, async () => {}, { attempts: 5, baseDelayMs: 1, sleep: async () => {} });
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { errno: number }).errno, 1062);
+    assert.is(calls, 1);
+  }
+});
+
+/** The MySQL driver over a stand-in connection whose data statement loses certification `losses` times. */
+function driverLosing(losses: number) {
+  const log: string[] = [];
+  let left = losses;
+  const conn = {
+    query: async (sql: string) => {
+      log.push(sql.split(' ')[0]);
+      if (/^UPDATE images/.test(sql) && left-- > 0) throw conflict();
+      return [/^SELECT/.test(sql) ? [] : { affectedRows: 1 }];
+    },
+    execute: async (sql: string) => (log.push(sql.split(' ')[0]), [{ affectedRows: 1 }]),
+    beginTransaction: async () => void log.push('BEGIN'),
+    commit: async () => void log.push('COMMIT'),
+    rollback: async () => void log.push('ROLLBACK'),
+    end: async () => {},
+  };
+  const driver = createServerDriver({ target: parseDatabaseUrl('mysql://root@127.0.0.1:1/none', process.cwd()), versionTable: 'glance_db_version', lockWaitMs: 0, connectTimeoutMs: 0, statementTimeoutMs: 0, lockTimeoutMs: 0, create: false });
+  (driver as unknown as { conn: unknown }).conn = conn;
+  const text = "UPDATE images SET visibility = 'public' WHERE is_public = 1";
+  const p: PendingVersion = {
+    version: 45, name: 'add_visibility', file: 'sql/mysql/045_add_visibility.sql', resumeFrom: 0, after: [],
+    statements: [{ index: 0, text, line: 1, column: 1, offset: 0 } as PendingVersion['statements'][number]],
+    row: { version: 45, name: 'add_visibility', dialect: 'mysql', checksum: 'x', kind: 'applied', status: 'complete', statementsApplied: 1, statementsTotal: 1, statementHashes: null, error: null, appliedAt: '', executionMs: 0, toolVersion: 't' },
+  };
+  return { driver, log, p };
+}
+
+s('MySQL driver: a data statement that loses certification twice is retried in a new transaction and the version completes', async () => {
+  const { driver, log, p } = driverLosing(2);
+  assert.is(await driver.applyVersion(p), 'applied');
+  const txns = log.join(' ').match(/BEGIN [^B]*?(COMMIT|ROLLBACK)/g);
+  assert.equal(txns, ['BEGIN UPDATE ROLLBACK', 'BEGIN UPDATE ROLLBACK', 'BEGIN UPDATE UPDATE COMMIT']);
+});
+
+s('MySQL driver: certification lost on every attempt ends as a migration failure naming error 1213 and the attempts', async () => {
+  const { driver, log, p } = driverLosing(1000);
+  try {
+    await driver.applyVersion(p);
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, MigrationFailedError);
+    assert.match((err as Error).message, /error 1213, a Galera certification failure or deadlock.*tried 5 times/);
+    assert.is(log.filter((l) => l === 'BEGIN').length, 5);
+  }
+});
+
+s.run();
