@@ -262,8 +262,10 @@ export function metadefsSuite(env: DialectEnv): void {
         await synced(db);
         const [a, b] = lockKeys('glance_db_version');
         const dbName = new URL(db.url.replace(/^postgresql:/, 'http:')).pathname.slice(1);
-        const holder = spawn('psql', ['-X', '-h', '127.0.0.1', '-U', 'postgres', '-d', dbName, '-c', `BEGIN; SET application_name = 'metadefs-lock-test'; SELECT pg_advisory_xact_lock(${a}, ${b}); SELECT pg_sleep(4); COMMIT;`]);
-        await new Promise((r) => setTimeout(r, 800));
+        const holder = spawn('psql', ['-X', '-h', '127.0.0.1', '-U', 'postgres', '-d', dbName, '-c', `BEGIN; SET application_name = 'metadefs-lock-test'; SELECT pg_advisory_xact_lock(${a}, ${b}); SELECT pg_sleep(8); COMMIT;`]);
+        // Wait until the holder has the lock (not a fixed sleep: the machine may be slow).
+        const held = `SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = ${a} AND objid = ${b} AND granted`;
+        while (Number((await db.rows(held))[0].n) === 0) await new Promise((r) => setTimeout(r, 50));
         const r = run(db, ['metadefs', 'load', FIXTURES, '--lock-wait', '1']);
         assert.is(r.code, 8, r.stderr);
         assert.match(r.stderr, /held by server process \d+ \(metadefs-lock-test/);
