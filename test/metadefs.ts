@@ -5,11 +5,13 @@
 // glance/db/__init__.py MetadefObjectRepo for objects' required lists).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, ROOT } from './helpers.js';
+import { lockKeys } from '../src/drivers/postgresql.js';
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'metadefs');
 
@@ -253,6 +255,26 @@ export function metadefsSuite(env: DialectEnv): void {
         assert.is(Number((await db.rows(`SELECT COUNT(*) AS n FROM ${t}`))[0].n), 0, t);
       }
     }));
+
+  if (env.dialect === 'postgresql') {
+    s('PostgreSQL: a held migration lock makes load wait up to --lock-wait, then exit 8 naming the holder; nothing loaded', () =>
+      withDb(env, async (db) => {
+        await synced(db);
+        const [a, b] = lockKeys('glance_db_version');
+        const dbName = new URL(db.url.replace(/^postgresql:/, 'http:')).pathname.slice(1);
+        const holder = spawn('psql', ['-X', '-h', '127.0.0.1', '-U', 'postgres', '-d', dbName, '-c', `BEGIN; SET application_name = 'metadefs-lock-test'; SELECT pg_advisory_xact_lock(${a}, ${b}); SELECT pg_sleep(8); COMMIT;`]);
+        // Wait until the holder has the lock (not a fixed sleep: the machine may be slow).
+        const held = `SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = ${a} AND objid = ${b} AND granted`;
+        while (Number((await db.rows(held))[0].n) === 0) await new Promise((r) => setTimeout(r, 50));
+        const r = run(db, ['metadefs', 'load', FIXTURES, '--lock-wait', '1']);
+        assert.is(r.code, 8, r.stderr);
+        assert.match(r.stderr, /held by server process \d+ \(metadefs-lock-test/);
+        assert.is(Number((await db.rows('SELECT COUNT(*) AS n FROM metadef_namespaces'))[0].n), 0);
+        await new Promise((res) => holder.on('close', res));
+        const ok = run(db, ['metadefs', 'load', FIXTURES, '--lock-wait', '10']);
+        assert.is(ok.code, 0, ok.stderr);
+      }));
+  }
 
   s.run();
 }
