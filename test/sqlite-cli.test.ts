@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdtempSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restoreSteps } from '../src/engine/restore.js';
@@ -203,12 +203,19 @@ withProject('--json gives one object on stdout for sync and version', {}, (dir, 
   assert.is(e.ok, false);
 });
 
-withProject('a second process is kept out by a live lock and takes over a dead one', {}, (dir, db) => {
+withProject('a second process is kept out by a live lock and a lock file left by a dead one is no obstacle', {}, async (dir, db) => {
+  // The lock is an OS lock (flock) on FILE.lock, as another glance-db run holds it.
+  const holder = spawn('flock', ['--close', `${db}.lock`, 'sh', '-c', 'echo held; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve) => holder.stdout!.once('data', resolve));
   writeFileSync(`${db}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() }));
-  const r = cli(['sync', '--lock-wait', '1'], { cwd: dir });
-  assert.is(r.code, 8, r.stderr);
-  assert.match(r.stderr, `is locked by glance-db process ${process.pid}`);
-  assert.not.ok(existsSync(db));
+  try {
+    const r = cli(['sync', '--lock-wait', '1'], { cwd: dir });
+    assert.is(r.code, 8, r.stderr);
+    assert.match(r.stderr, `is locked by glance-db process ${process.pid}`);
+    assert.not.ok(existsSync(db));
+  } finally {
+    holder.kill();
+  }
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
   writeFileSync(`${db}.lock`, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), startedAt: 'earlier' }));
   const ok = cli(['sync', '--lock-wait', '1'], { cwd: dir });
