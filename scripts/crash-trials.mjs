@@ -2,14 +2,16 @@
 // Crash trials: kill -9 `glance-db sync` at a random moment while it
 // upgrades a populated v44 database, run sync again, and compare with an
 // uninterrupted run: same schema, same rows (a checksum of every table),
-// SQLite passing integrity_check, PostgreSQL never half-applied (verify
-// passes right after the kill), MySQL resuming where it stopped.
+// SQLite passing integrity_check and, right after the kill, byte for byte the
+// file it was before the run (or the finished file: the run writes back once),
+// PostgreSQL never half-applied (verify passes right after the kill), MySQL
+// resuming where it stopped.
 //   npm run build && node scripts/crash-trials.mjs [sqlite|postgresql|mysql ...] [--trials 50] [--images 3000] [--seed 1]
 // Needs the servers for their dialects (see README). Prints one line per
 // trial and a summary; exits 1 if any trial failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,15 +121,20 @@ export async function runTrials(dialect, { trials = 50, images = 3000, seed = 1,
     if (cliRun(['sync', '--url', ref.url]).status !== 0) throw new Error('reference sync failed');
     const duration = Date.now() - started;
     const expected = await fingerprint(ref.url);
+    const latest = Number(cliRun(['version', '--url', ref.url]).stdout.trim());
     ref.drop();
     for (let i = 0; i < trials; i++) {
       const delay = Math.round(random() * duration * 1.1);
       const db = await prepare(dialect, `gdb_crash_${process.pid}_${i}`, dir, images);
       try {
+        const file = dialect === 'sqlite' ? db.url.slice('sqlite:'.length) : null;
+        const sha = () => createHash('sha256').update(readFileSync(file)).digest('hex');
+        const before = file && sha();
         const outcome = await killedSync(db.url, delay);
         results.trials++;
         if (outcome === 'killed') results.killed++;
         const problems = [];
+        if (file && sha() !== before && cliRun(['version', '--url', db.url]).stdout.trim() !== String(latest)) problems.push('the kill left the file between the version it had and the version the run reached');
         if (dialect === 'postgresql' && cliRun(['verify', '--url', db.url]).status !== 0 && cliRun(['version', '--url', db.url]).status === 0) problems.push('half-applied after the kill');
         const again = cliRun(['sync', '--url', db.url]);
         if (again.status !== 0) problems.push(`sync after the kill failed: ${again.stderr.trim().split('\n')[0]}`);
@@ -137,6 +144,8 @@ export async function runTrials(dialect, { trials = 50, images = 3000, seed = 1,
         if (dialect === 'sqlite') {
           const ic = spawnSync('sqlite3', [db.url.slice('sqlite:'.length), 'PRAGMA integrity_check'], { encoding: 'utf8' });
           if (ic.stdout.trim() !== 'ok') problems.push(`integrity_check: ${ic.stdout.trim()}`);
+          const left = readdirSync(dir).filter((f) => f.endsWith('.tmp'));
+          if (left.length) problems.push(`temporary files left after the rerun: ${left.join(' ')}`);
         }
         log(`${dialect} trial ${i + 1}: kill after ${delay} ms (${outcome}): ${problems.length ? problems.join('; ') : 'ok'}`);
         if (problems.length) results.failures.push({ trial: i + 1, delay, problems });

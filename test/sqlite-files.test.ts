@@ -99,9 +99,10 @@ test('WAL: a -wal that another program starts filling during the run stops the w
   try {
     await driver.readHistory();
     const before = sha(file);
+    await driver.applyVersion(versionOne());
     writeFileSync(`${file}-wal`, Buffer.alloc(4096, 1));
     try {
-      await driver.applyVersion(versionOne());
+      await driver.close();
       assert.unreachable('wrote the file under a live WAL');
     } catch (err) {
       assert.is((err as { exitCode: number }).exitCode, 10);
@@ -416,16 +417,21 @@ test('atomic write: a symbolic link planted at a temporary name is never followe
   }
 });
 
-/** A SQLite driver on a new file in a new folder, holding the lock, with its version table written. */
+/** A SQLite driver on a file whose version table an earlier run wrote, holding the lock. */
 async function lockedSqliteDriver() {
   const { SqliteDriver } = await import('../src/drivers/sqlite.js');
   const { parseDatabaseUrl } = await import('../src/url.js');
   const dir = makeProject();
   const file = join(dir, 'g.sqlite');
-  const driver = new SqliteDriver({ target: parseDatabaseUrl(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: true });
+  const make = () => new SqliteDriver({ target: parseDatabaseUrl(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: true });
+  const earlier = make();
+  await earlier.open();
+  await earlier.lock();
+  await earlier.ensureVersionTable();
+  await earlier.close();
+  const driver = make();
   await driver.open();
   await driver.lock();
-  await driver.ensureVersionTable();
   return { dir, file, driver };
 }
 

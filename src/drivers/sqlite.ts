@@ -1,6 +1,10 @@
 // SQLite through sql.js (WebAssembly: no server, no native build). The file
-// is read into memory under the lock, each version runs in a transaction, and
-// after every commit the whole image is written back atomically.
+// is read into memory under the lock, each version runs in a transaction in
+// memory, and the whole image is written back once, atomically, when the run
+// ends: the file moves from the version it had to the version the run
+// reached. A failed version is rolled back in memory and the versions
+// committed before it are written back before the error is reported; a run
+// killed before its write-back leaves the file exactly as it was.
 //
 // sql.js sees only the main file, so glance-db works on the real file behind
 // any symbolic link, refuses what a real SQLite must settle first (a WAL with
@@ -195,6 +199,10 @@ export class SqliteDriver implements Driver {
   /** What the file looked like when read or last written: a different file on disk means another writer. */
   private seen: FileIdentity | null = null;
   private releaseLock: (() => void) | null = null;
+  /** The image holds committed changes not yet on disk: close() writes them back. */
+  private dirty = false;
+  /** SQLite reported the image damaged: nothing of it is written back. */
+  private damagedImage = false;
 
   constructor(private readonly config: DriverConfig) {
     this.target = config.target as SqliteTarget;
@@ -247,8 +255,9 @@ export class SqliteDriver implements Driver {
    * SIGINT/SIGTERM while the lock is held: Node runs this handler only between
    * synchronous stretches, and the temporary file of a write-back exists only
    * inside one (writeFileAtomic), so the handler never sees one; it releases
-   * the lock and ends the process by the same signal. persist() yields before
-   * each write so that a signal stops the run there.
+   * the lock and ends the process by the same signal, before the write-back,
+   * so the file stays as it was before the run. applyVersion() and persist()
+   * yield first so that a signal is handled between versions.
    */
   private readonly onSignal = (sig: NodeJS.Signals) => {
     this.unwatchSignals();
@@ -305,7 +314,10 @@ export class SqliteDriver implements Driver {
         stmt.free();
       }
     } catch (err) {
-      if (CORRUPT.test((err as Error).message)) throw damaged(this.name, this.file, `SQLite says "${(err as Error).message}"`);
+      if (CORRUPT.test((err as Error).message)) {
+        this.damagedImage = true;
+        throw damaged(this.name, this.file, `SQLite says "${(err as Error).message}"`);
+      }
       throw err;
     }
     return rows;
@@ -320,7 +332,7 @@ export class SqliteDriver implements Driver {
     const tables = await this.listTables();
     if (tables.includes(this.config.versionTable)) return;
     (await this.load()).exec(createVersionTableSql(this.config.versionTable, 'sqlite'));
-    await this.persist();
+    this.dirty = true;
   }
 
   async readHistory(): Promise<VersionRow[]> {
@@ -340,11 +352,13 @@ export class SqliteDriver implements Driver {
       db.exec('ROLLBACK');
       throw err;
     }
-    await this.persist();
+    this.dirty = true;
     return true;
   }
 
   async applyVersion(p: PendingVersion): Promise<ApplyOutcome> {
+    // A pending SIGINT/SIGTERM ends the run here, between versions.
+    await new Promise((r) => setImmediate(r));
     const db = await this.load();
     const found = await this.query(`SELECT 1 AS x FROM ${this.config.versionTable} WHERE version = ?`, [p.version]);
     if (found.length > 0) return 'already-applied';
@@ -367,7 +381,7 @@ export class SqliteDriver implements Driver {
       throw err;
     }
     db.exec('COMMIT');
-    await this.persist();
+    this.dirty = true;
     return 'applied';
   }
 
@@ -422,11 +436,12 @@ export class SqliteDriver implements Driver {
 
   /** Writes the in-memory image back, refusing if someone else changed the file since we read it. */
   private async persist(): Promise<void> {
-    // A pending SIGINT/SIGTERM is handled here, between versions, never during a write.
+    // A pending SIGINT/SIGTERM is handled here, before the write, never during it.
     await new Promise((r) => setImmediate(r));
     this.checkBeforeWrite();
     writeFileAtomic(this.file, this.exportImage());
     this.seen = identity(statSync(this.file));
+    this.dirty = false;
   }
 
   /** The whole database as bytes; a clear error when it has outgrown what one buffer holds. */
@@ -437,16 +452,25 @@ export class SqliteDriver implements Driver {
       if (!(err instanceof RangeError)) throw err;
       const [count, size] = ['page_count', 'page_size'].map((p) => Number(this.db!.exec(`PRAGMA ${p}`)[0]?.values[0]?.[0] ?? 0));
       throw new ConfigError(
-        `${this.name} has grown to ${((count * size) / GiB).toFixed(2)} GiB during the upgrade, more than the embedded SQLite engine (sql.js) can hand back in one buffer (${err.message}). The file on disk was left as it was after the last version written; \`glance-db version\` shows which.`,
+        `${this.name} has grown to ${((count * size) / GiB).toFixed(2)} GiB during the upgrade, more than the embedded SQLite engine (sql.js) can hand back in one buffer (${err.message}). The file on disk was left as it was before this run; \`glance-db version\` shows its version.`,
         { cause: err, hint: TOO_LARGE_HINT },
       );
     }
   }
 
+  /**
+   * Ends the run: the one write-back of what was committed (also when a
+   * version failed: the versions before it were committed), then the lock.
+   */
   async close(): Promise<void> {
-    this.db?.close();
-    this.db = null;
-    await this.unlock();
+    try {
+      if (this.db && this.dirty && !this.damagedImage) await this.persist();
+    } finally {
+      this.dirty = false;
+      this.db?.close();
+      this.db = null;
+      await this.unlock();
+    }
   }
 }
 
