@@ -239,6 +239,50 @@ withProject("owner, group and mode: the rewritten file keeps the original's; a r
   assert.is(cli(['sync', '46'], { cwd: dir }).code, 0, 'nothing to write: a read-only file at its version is fine');
 });
 
+withProject('as an unprivileged user: an unwritable lock file is still locked; a folder it cannot write and a file it does not own are refused (exit 20)', (dir) => {
+  if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) {
+    console.error('SKIP: needs root and setpriv to run glance-db as another user');
+    return;
+  }
+  chmodSync(dir, 0o755);
+  const asNobody = (args: string[]) => {
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], { cwd: dir, encoding: 'utf8' });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+  const mine = join(dir, 'mine');
+  mkdirSync(mine);
+  chownSync(mine, 65534, 65534);
+  const db = join(mine, 'g.sqlite');
+  assert.is(cli(['sync', '44', '--url', `sqlite:${db}`], { cwd: dir }).code, 0);
+  chownSync(db, 65534, 65534);
+  // A lock file left by root, which this user cannot write: flock needs only read access.
+  writeFileSync(`${db}.lock`, '');
+  chmodSync(`${db}.lock`, 0o644);
+  const r = asNobody(['sync', '45', '--url', `sqlite:${db}`]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(statSync(db).uid, 65534);
+  // A file owned by root in a folder this user may write: the rewrite would change its owner.
+  chownSync(db, 0, 0);
+  chmodSync(db, 0o666);
+  const before = sha(db);
+  const owned = asNobody(['sync', '46', '--url', `sqlite:${db}`]);
+  assert.is(owned.code, 20, owned.stderr);
+  assert.match(owned.stderr, 'belongs to user 0, and glance-db runs as user 65534');
+  noStack(owned);
+  assert.is(sha(db), before);
+  // A folder this user cannot write.
+  const theirs = join(dir, 'theirs');
+  mkdirSync(theirs);
+  const db2 = join(theirs, 'g.sqlite');
+  assert.is(cli(['sync', '44', '--url', `sqlite:${db2}`], { cwd: dir }).code, 0);
+  chownSync(db2, 65534, 65534);
+  const ro = asNobody(['sync', '--url', `sqlite:${db2}`]);
+  assert.is(ro.code, 20, ro.stderr);
+  assert.match(ro.stderr, 'cannot be written (permission denied)');
+  noStack(ro);
+  assert.is(asNobody(['version', '--url', `sqlite:${db2}`]).stdout, '44\n');
+});
+
 withProject('--backup of a SQLite file: the copy is 0600 in a 0700 folder', (dir, db) => {
   assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
   const r = cli(['sync', '--backup', '--json'], { cwd: dir });

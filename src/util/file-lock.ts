@@ -107,11 +107,11 @@ function flockOn(bin: string, fd: number, waitMs: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     // No pipes: waiting for them to close costs more than the child itself.
     const child = spawn(bin, ['--exclusive', ...wait, '--conflict-exit-code', String(TIMED_OUT), '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
-    child.on('error', reject);
+    child.on('error', (err) => reject(new LockedError(`The lock could not be taken: flock(1) did not start (${err.message}).`, 'Check that util-linux is installed.')));
     child.on('exit', (code, signal) => {
       if (code === 0) resolve(true);
       else if (code === TIMED_OUT) resolve(false);
-      else reject(new Error(`flock(1) failed on the lock file (exit ${code ?? signal})`));
+      else reject(new LockedError(`The lock could not be taken: flock(1) on the lock file ended with ${code ?? signal}.`, 'Run glance-db again; if this repeats, check that the lock file is on a local or NFS file system that supports flock.'));
     });
   });
 }
