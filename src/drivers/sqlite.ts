@@ -10,7 +10,7 @@
 // any symbolic link, refuses what a real SQLite must settle first (a WAL with
 // committed transactions, a hot rollback journal), and writes back only over
 // a regular file with one name that it may write, keeping owner and mode.
-import { accessSync, constants, existsSync, lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
@@ -144,10 +144,16 @@ function pendingSidecar(file: string): { wal: number } | { journal: true } | nul
     // No WAL.
   }
   try {
-    const head = readWholeFile(`${file}-journal`).subarray(0, 8);
-    if (head.equals(JOURNAL_MAGIC)) return { journal: true };
+    // The journal's first 8 bytes only: it may be as large as the database.
+    const fd = openSync(`${file}-journal`, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const head = Buffer.alloc(8);
+      if (fstatSync(fd).isFile() && readSync(fd, head, 0, 8, 0) === 8 && head.equals(JOURNAL_MAGIC)) return { journal: true };
+    } finally {
+      closeSync(fd);
+    }
   } catch {
-    // No journal, or not a file SQLite would replay.
+    // No journal.
   }
   return null;
 }
