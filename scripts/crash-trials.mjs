@@ -2,14 +2,16 @@
 // Crash trials: kill -9 `glance-db sync` at a random moment while it
 // upgrades a populated v44 database, run sync again, and compare with an
 // uninterrupted run: same schema, same rows (a checksum of every table),
-// SQLite passing integrity_check, PostgreSQL never half-applied (verify
-// passes right after the kill), MySQL resuming where it stopped.
+// SQLite passing integrity_check and, right after the kill, byte for byte the
+// file it was before the run (or the finished file: the run writes back once),
+// PostgreSQL never half-applied (verify passes right after the kill), MySQL
+// resuming where it stopped.
 //   npm run build && node scripts/crash-trials.mjs [sqlite|postgresql|mysql ...] [--trials 50] [--images 3000] [--seed 1]
 // Needs the servers for their dialects (see README). Prints one line per
 // trial and a summary; exits 1 if any trial failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,16 +137,21 @@ export async function runTrials(dialect, { trials = 50, images = 3000, seed = 1,
     // Kills land between the first applied version and the end of the run.
     const duration = reference.afterFirstMs;
     const expected = await fingerprint(ref.url);
+    const latest = Number(cliRun(['version', '--url', ref.url]).stdout.trim());
     ref.drop();
     for (let i = 0; i < trials; i++) {
       const delay = Math.round(random() * duration * 0.8);
       const db = await prepare(dialect, `gdb_crash_${process.pid}_${i}`, dir, images);
       try {
+        const file = dialect === 'sqlite' ? db.url.slice('sqlite:'.length) : null;
+        const sha = () => createHash('sha256').update(readFileSync(file)).digest('hex');
+        let before;
         // A kill that came after the run finished proves nothing: on a loaded
         // machine the run can be faster than measured, so such a trial starts
         // again from the same v44 database with half the delay.
         let outcome;
         for (let d = delay, attempt = 0; ; d = Math.floor(d / 2), attempt++) {
+          before = file && sha();
           ({ outcome } = await observedSync(db.url, d));
           if (outcome === 'killed' || attempt === 4) break;
           db.drop();
@@ -153,6 +160,7 @@ export async function runTrials(dialect, { trials = 50, images = 3000, seed = 1,
         results.trials++;
         if (outcome === 'killed') results.killed++;
         const problems = [];
+        if (file && sha() !== before && cliRun(['version', '--url', db.url]).stdout.trim() !== String(latest)) problems.push('the kill left the file between the version it had and the version the run reached');
         if (dialect === 'postgresql' && cliRun(['verify', '--url', db.url]).status !== 0 && cliRun(['version', '--url', db.url]).status === 0) problems.push('half-applied after the kill');
         const again = cliRun(['sync', '--url', db.url]);
         if (again.status !== 0) problems.push(`sync after the kill failed: ${again.stderr.trim().split('\n')[0]}`);
@@ -162,6 +170,8 @@ export async function runTrials(dialect, { trials = 50, images = 3000, seed = 1,
         if (dialect === 'sqlite') {
           const ic = spawnSync('sqlite3', [db.url.slice('sqlite:'.length), 'PRAGMA integrity_check'], { encoding: 'utf8' });
           if (ic.stdout.trim() !== 'ok') problems.push(`integrity_check: ${ic.stdout.trim()}`);
+          const left = readdirSync(dir).filter((f) => f.endsWith('.tmp'));
+          if (left.length) problems.push(`temporary files left after the rerun: ${left.join(' ')}`);
         }
         log(`${dialect} trial ${i + 1}: kill ${delay} ms after the first applied version (${outcome}): ${problems.length ? problems.join('; ') : 'ok'}`);
         if (problems.length) results.failures.push({ trial: i + 1, delay, problems });

@@ -20,6 +20,12 @@ export const ExitCode = {
   UPGRADE_PENDING: 13,
   PARTLY_APPLIED: 14,
   BACKUP_FAILED: 15,
+  /** Not enough free space on the SQLite file's volume for the write-back; nothing changed. */
+  NO_SPACE: 17,
+  /** The SQLite file or its folder is refused for safety or type (not a regular file, hard link, read-only, unsafe folder, planted link). */
+  FILE_REFUSED: 20,
+  /** The SQLite file needs a real SQLite first (WAL or hot journal beside it) or is not a usable SQLite database (corrupt, truncated). */
+  SQLITE_UNUSABLE: 21,
   METADEFS_INVALID: 28,
   DATA_FAILED: 29,
   /** A pre-flight check refused the server (Galera node not ready, RSU, a setting a pending version needs). */
@@ -154,5 +160,23 @@ export class MetadefsInvalidError extends GlanceDbError {
 export class DataFailedError extends GlanceDbError {
   constructor(message: string, opts: { cause?: unknown; fields?: Record<string, unknown>; hint?: string } = {}) {
     super('DATA_FAILED', message, opts);
+  }
+}
+
+export class NoSpaceError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('NO_SPACE', message, { hint });
+  }
+}
+
+export class FileRefusedError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('FILE_REFUSED', message, { hint });
+  }
+}
+
+export class SqliteUnusableError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('SQLITE_UNUSABLE', message, { hint });
   }
 }

@@ -2,8 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdtempSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync, appendFileSync, mkdtempSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restoreSteps } from '../src/engine/restore.js';
@@ -181,6 +181,50 @@ withProject('a failing statement names file:line:column and leaves the database 
   assert.equal(await sqliteRows(db, "SELECT name FROM sqlite_master WHERE name = 'ok_table'"), []);
 });
 
+withProject('a failing version: the versions committed before it are written back, the failing one is not', extraVersion(52, 'broken', brokenSql), async (dir, db) => {
+  assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+  const r = cli(['sync'], { cwd: dir });
+  assert.is(r.code, 7, r.stderr);
+  assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
+  assert.equal(await sqliteRows(db, "SELECT name FROM sqlite_master WHERE name = 'ok_table'"), []);
+  assert.is(spawnSync('sqlite3', [db, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).stdout, 'ok\n');
+});
+
+withProject('a run moves the file once, from the version it had to the version reached; kill -9 at the write-back leaves it as it was', {}, async (dir, db) => {
+  assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+  // About 20 MB, so that the run lasts long enough to be watched.
+  const ballast = spawnSync('sqlite3', [db, 'CREATE TABLE ballast (x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) INSERT INTO ballast SELECT randomblob(1000) FROM n;']);
+  assert.is(ballast.status, 0);
+  const base = readFileSync(db);
+  const watch = async (onTemp: (child: ReturnType<typeof spawn>) => void) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'sync'], { cwd: dir, stdio: 'ignore' });
+    const inodes = new Set([statSync(db).ino]);
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    while (!exited) {
+      try {
+        inodes.add(statSync(db).ino);
+      } catch {
+        // Between unlink and rename nothing is missing: rename is atomic. Never reached.
+      }
+      if (readdirSync(dir).some((f) => f.endsWith('.tmp'))) onTemp(child);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    inodes.add(statSync(db).ino);
+    return inodes.size;
+  };
+  assert.is(await watch(() => {}), 2, 'the file was replaced once');
+  assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
+  writeFileSync(db, base);
+  await watch((child) => child.kill('SIGKILL'));
+  // Killed while writing its temporary file: as before the run (or, had the rename won the race, whole at 51).
+  const after = readFileSync(db);
+  assert.ok(after.equals(base) || cli(['version'], { cwd: dir }).stdout === '51\n', 'the file is as before the run or as after it, never between');
+  const again = cli(['sync'], { cwd: dir });
+  assert.is(again.code, 0, again.stderr);
+  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'the temporary file of the killed run was removed');
+});
+
 withProject('--url and GLANCE_DB_URL override the manifest; relative paths are relative to the working directory', {}, (dir) => {
   const other = mkdtempSync(join(tmpdir(), 'glance-db-url-'));
   try {
@@ -203,12 +247,19 @@ withProject('--json gives one object on stdout for sync and version', {}, (dir, 
   assert.is(e.ok, false);
 });
 
-withProject('a second process is kept out by a live lock and takes over a dead one', {}, (dir, db) => {
+withProject('a second process is kept out by a live lock and a lock file left by a dead one is no obstacle', {}, async (dir, db) => {
+  // The lock is an OS lock (flock) on FILE.lock, as another glance-db run holds it.
+  const holder = spawn('flock', ['--close', `${db}.lock`, 'sh', '-c', 'echo held; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve) => holder.stdout!.once('data', resolve));
   writeFileSync(`${db}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() }));
-  const r = cli(['sync', '--lock-wait', '1'], { cwd: dir });
-  assert.is(r.code, 8, r.stderr);
-  assert.match(r.stderr, `is locked by glance-db process ${process.pid}`);
-  assert.not.ok(existsSync(db));
+  try {
+    const r = cli(['sync', '--lock-wait', '1'], { cwd: dir });
+    assert.is(r.code, 8, r.stderr);
+    assert.match(r.stderr, `is locked by glance-db process ${process.pid}`);
+    assert.not.ok(existsSync(db));
+  } finally {
+    holder.kill();
+  }
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
   writeFileSync(`${db}.lock`, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), startedAt: 'earlier' }));
   const ok = cli(['sync', '--lock-wait', '1'], { cwd: dir });

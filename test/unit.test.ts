@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -105,15 +105,20 @@ test('file lock: held lock times out naming the owner; stale lock of a dead proc
   again();
 });
 
-/** A SQLite driver on a new file in a new folder, holding the lock, with its version table written. */
+/** A SQLite driver on a file in a new folder whose version table was written by an earlier run, holding the lock. */
 async function lockedSqliteDriver(prefix: string) {
   const { SqliteDriver } = await import('../src/drivers/sqlite.js');
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const file = join(dir, 'g.sqlite');
-  const driver = new SqliteDriver({ target: parseDatabaseUrl(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: true });
+  const make = () => new SqliteDriver({ target: parseDatabaseUrl(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: true });
+  const earlier = make();
+  await earlier.open();
+  await earlier.lock();
+  await earlier.ensureVersionTable();
+  await earlier.close();
+  const driver = make();
   await driver.open();
   await driver.lock();
-  await driver.ensureVersionTable();
   return { dir, file, driver };
 }
 
@@ -130,39 +135,54 @@ test('SQLite: a file changed on disk by another program after it was read is not
   const other = readFileSync(file);
   writeFileSync(file, Buffer.concat([other, Buffer.alloc(4096)]));
   const before = readFileSync(file);
+  await first.applyVersion(versionOne());
   try {
-    await first.applyVersion(versionOne());
+    // The one write-back of the run.
+    await first.close();
     assert.unreachable('overwrote a file another program changed');
   } catch (err) {
     assert.is((err as GlanceDbError).exitCode, 10);
     assert.match((err as Error).message, 'was changed on disk by another program');
-  } finally {
-    await first.close();
   }
   assert.ok(readFileSync(file).equals(before), 'file left as the other program wrote it');
 });
 
-test('SQLite: a database that outgrows one buffer during the upgrade gets a clear error and the file keeps its last written version', async () => {
+test('SQLite: a database that outgrows one buffer during the upgrade gets a clear error and the file stays as it was before the run', async () => {
   const { dir, file, driver } = await lockedSqliteDriver('glance-db-outgrown-');
   const before = readFileSync(file);
+  await driver.readHistory();
   // What sql.js throws when the export buffer cannot be allocated (a file past 4 GiB here).
   const db = (driver as unknown as { db: { export(): Uint8Array } }).db;
   db.export = () => {
     throw new RangeError('Array buffer allocation failed');
   };
+  await driver.applyVersion(versionOne());
   try {
-    await driver.applyVersion(versionOne());
+    await driver.close();
     assert.unreachable('wrote a database it could not export');
   } catch (err) {
     assert.is((err as GlanceDbError).exitCode, 3);
     assert.match((err as Error).message, /has grown to \d+\.\d\d GiB during the upgrade/);
-    assert.match((err as Error).message, 'left as it was after the last version written');
+    assert.match((err as Error).message, 'left as it was before this run');
     assert.not.match((err as Error).message, '\n');
-  } finally {
-    await driver.close();
   }
-  assert.ok(readFileSync(file).equals(before), 'file left at its last written version');
+  assert.ok(readFileSync(file).equals(before), 'file left as it was before the run');
   assert.equal(readdirSync(dir), ['g.sqlite']);
+});
+
+test('SQLite: versions applied in a run reach the file together, at the end of the run, in one write', async () => {
+  const { file, driver } = await lockedSqliteDriver('glance-db-once-');
+  const before = readFileSync(file);
+  const inode = statSync(file).ino;
+  for (const v of [1, 2, 3]) {
+    const p = versionOne();
+    await driver.applyVersion({ ...p, version: v, row: { ...p.row, version: v }, statements: [{ ...p.statements[0], text: `CREATE TABLE t${v} (id INTEGER)` }] });
+    assert.ok(readFileSync(file).equals(before), `version ${v}: not written yet`);
+    assert.is(statSync(file).ino, inode);
+  }
+  await driver.close();
+  const { sqliteRows } = await import('./helpers.js');
+  assert.equal((await sqliteRows(file, 'SELECT version FROM glance_db_version ORDER BY version')).map((r) => r.version), [1, 2, 3]);
 });
 
 test.run();

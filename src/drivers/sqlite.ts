@@ -1,14 +1,24 @@
 // SQLite through sql.js (WebAssembly: no server, no native build). The file
-// is read into memory under the lock, each version runs in a transaction, and
-// after every commit the whole image is written back atomically.
-import { existsSync, statSync, type Stats } from 'node:fs';
+// is read into memory under the lock, each version runs in a transaction in
+// memory, and the whole image is written back once, atomically, when the run
+// ends: the file moves from the version it had to the version the run
+// reached. A failed version is rolled back in memory and the versions
+// committed before it are written back before the error is reported; a run
+// killed before its write-back leaves the file exactly as it was.
+//
+// sql.js sees only the main file, so glance-db works on the real file behind
+// any symbolic link, refuses what a real SQLite must settle first (a WAL with
+// committed transactions, a hot rollback journal), and writes back only over
+// a regular file with one name that it may write, keeping owner and mode.
+import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
-import { ConfigError, ConflictError } from '../errors.js';
+import { ConfigError, ConflictError, FileRefusedError, SqliteUnusableError } from '../errors.js';
 import type { SqliteTarget } from '../url.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { removeStaleTemps, writeFileAtomic } from '../util/atomic-write.js';
 import { acquireFileLock } from '../util/file-lock.js';
-import { FileTooLargeError, MAX_WHOLE_FILE, readWholeFile } from '../util/read-whole.js';
+import { FileTooLargeError, MAX_WHOLE_FILE, NotRegularFileError, readWholeFile } from '../util/read-whole.js';
 import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow } from './driver.js';
 import { statementFailed } from './failure.js';
 import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
@@ -48,16 +58,166 @@ const identity = (s: Stats): FileIdentity => ({ size: s.size, mtimeMs: s.mtimeMs
 const sameFile = (a: FileIdentity | null, b: FileIdentity | null) =>
   a === b || (!!a && !!b && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino);
 
+/** A path as a shell word, for the commands a hint asks the operator to run. */
+const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * The file a SQLite URL names, with every symbolic link resolved: glance-db
+ * reads, locks and writes beside the real file, so a link stays a link and
+ * a run through the link and one through the real path share one lock.
+ */
+export function realDatabasePath(path: string): string {
+  let link = false;
+  try {
+    link = lstatSync(path).isSymbolicLink();
+  } catch {
+    // No file yet.
+  }
+  if (link) {
+    try {
+      return realpathSync(path);
+    } catch (err) {
+      throw new FileRefusedError(
+        `${path} is a symbolic link that leads to no file (${(err as NodeJS.ErrnoException).code}); glance-db does not create a database through a dangling link. Nothing was changed.`,
+        'Point the URL at the real file, or fix the link.',
+      );
+    }
+  }
+  let dir = dirname(path);
+  try {
+    dir = realpathSync(dir);
+  } catch {
+    // A missing folder is reported by open().
+  }
+  return join(dir, basename(path));
+}
+
+function kindOf(s: Stats): string {
+  return s.isDirectory() ? 'a folder' : s.isCharacterDevice() ? 'a character device' : s.isBlockDevice() ? 'a block device'
+    : s.isFIFO() ? 'a named pipe' : s.isSocket() ? 'a socket' : 'not a regular file';
+}
+
+function notRegular(name: string, s: Stats | null): FileRefusedError {
+  return new FileRefusedError(
+    `${name} is ${s ? kindOf(s) : 'not a regular file'}, not a SQLite database file; glance-db reads and writes back only regular files. Nothing was changed.`,
+    'Check the database URL: it must name a SQLite file (or a file to create).',
+  );
+}
+
+/** The folder glance-db writes the new file into (and the lock file): refused if anyone could plant or swap files there. */
+function checkFolderForWriting(dir: string, name: string): void {
+  const st = statSync(dir);
+  const euid = process.geteuid?.() ?? -1;
+  if (st.mode & 0o002) {
+    if (!(st.mode & 0o1000)) {
+      throw new FileRefusedError(
+        `The folder ${dir} of ${name} is writable by every user and not sticky: anyone could replace the database or plant files beside it, and glance-db does not write there. Nothing was changed.`,
+        `Make the folder writable by its owner only (chmod o-w ${shellWord(dir)}), or move the database to such a folder.`,
+      );
+    }
+    if (st.uid !== 0 && st.uid !== euid) {
+      throw new FileRefusedError(
+        `The folder ${dir} of ${name} is writable by every user and belongs to user ${st.uid}, neither root nor the user glance-db runs as, so its sticky bit protects nothing from that user; glance-db does not write there. Nothing was changed.`,
+        'Move the database to a folder owned by root or by the database\'s user, writable by its owner only.',
+      );
+    }
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FileRefusedError(
+      `The folder ${dir} of ${name} cannot be written (${code === 'EROFS' ? 'the file system is read-only' : 'permission denied'}): glance-db writes the new file beside the old one, renames it over it, and keeps its lock file there. Nothing was changed.`,
+      code === 'EROFS' ? 'Remount the file system read-write, or copy the database to a writable place.' : 'Run glance-db as a user who can write that folder (usually the database file\'s owner, or root).',
+    );
+  }
+}
+
+const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);
+
+/** What a real SQLite left beside the file that sql.js would not see: a WAL with frames, or a hot rollback journal. */
+function pendingSidecar(file: string): { wal: number } | { journal: true } | null {
+  try {
+    const wal = statSync(`${file}-wal`);
+    if (wal.size > 0) return { wal: wal.size };
+  } catch {
+    // No WAL.
+  }
+  try {
+    // The journal's first 8 bytes only: it may be as large as the database.
+    const fd = openSync(`${file}-journal`, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const head = Buffer.alloc(8);
+      if (fstatSync(fd).isFile() && readSync(fd, head, 0, 8, 0) === 8 && head.equals(JOURNAL_MAGIC)) return { journal: true };
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // No journal.
+  }
+  return null;
+}
+
+function sidecarError(file: string, name: string, found: { wal: number } | { journal: true }): SqliteUnusableError {
+  const f = shellWord(file);
+  if ('wal' in found) {
+    return new SqliteUnusableError(
+      `${name} has a write-ahead log (${file}-wal, ${found.wal} bytes) holding transactions that are not in the main file yet. glance-db's embedded SQLite (sql.js) reads only the main file: writing it back would lose those transactions and corrupt the file when SQLite next replays the log. Nothing was changed.`,
+      `Stop glance-api and anything else using the file, let SQLite fold the log into the file and leave WAL mode: sqlite3 ${f} 'PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;' then run glance-db again.`,
+    );
+  }
+  return new SqliteUnusableError(
+    `${name} has a hot rollback journal (${file}-journal): a transaction was interrupted, and SQLite must roll it back before the main file is consistent. glance-db's embedded SQLite (sql.js) reads only the main file. Nothing was changed.`,
+    `Stop anything using the file, let SQLite roll the journal back by opening it once: sqlite3 ${f} 'PRAGMA integrity_check;' then run glance-db again.`,
+  );
+}
+
+function damaged(name: string, file: string, why: string): SqliteUnusableError {
+  return new SqliteUnusableError(
+    `${name} is a damaged SQLite file: ${why}. Nothing was changed.`,
+    `Restore it from a backup; sqlite3 ${shellWord(file)} 'PRAGMA integrity_check;' shows the damage. glance-db changes only a sound file.`,
+  );
+}
+
+/** SQLite's messages for a file it cannot use. */
+const CORRUPT = /malformed|not a database|file is encrypted|disk image|SQLITE_CORRUPT|SQLITE_NOTADB/i;
+
+/** The header's page size and page count against the file's length: a truncated file is caught before sql.js reads it. */
+function checkImage(bytes: Buffer, name: string, file: string): void {
+  if (bytes.length < 100) throw damaged(name, file, `it is ${bytes.length} bytes long, shorter than a SQLite header`);
+  const raw = bytes.readUInt16BE(16);
+  const pageSize = raw === 1 ? 65536 : raw;
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) throw damaged(name, file, `its header names no valid page size (${raw})`);
+  if (bytes.length % pageSize !== 0) throw damaged(name, file, `its length, ${bytes.length} bytes, is not a whole number of ${pageSize}-byte pages (truncated or damaged)`);
+  const pages = bytes.readUInt32BE(28);
+  const headerSizeValid = bytes.readUInt32BE(24) === bytes.readUInt32BE(92);
+  if (headerSizeValid && pages > 0 && pages * pageSize > bytes.length) {
+    throw damaged(name, file, `its header counts ${pages} pages and the file holds ${bytes.length / pageSize} (truncated)`);
+  }
+}
+
 export class SqliteDriver implements Driver {
   readonly dialect = 'sqlite' as const;
   private readonly target: SqliteTarget;
+  /** The real file behind the URL's path (links resolved): what is read, locked and written. */
+  private file: string;
   private db: Database | null = null;
   /** What the file looked like when read or last written: a different file on disk means another writer. */
   private seen: FileIdentity | null = null;
   private releaseLock: (() => void) | null = null;
+  /** The image holds committed changes not yet on disk: close() writes them back. */
+  private dirty = false;
+  /** SQLite reported the image damaged: nothing of it is written back. */
+  private damagedImage = false;
 
   constructor(private readonly config: DriverConfig) {
     this.target = config.target as SqliteTarget;
+    this.file = this.target.path;
+  }
+
+  /** The file as messages name it: the URL's path, and the real file when a link leads there. */
+  private get name(): string {
+    return this.file === this.target.path ? this.file : `${this.target.path} (the real file ${this.file})`;
   }
 
   async open(): Promise<void> {
@@ -65,35 +225,83 @@ export class SqliteDriver implements Driver {
     if (!existsSync(dir)) {
       throw new ConfigError(`The folder of the SQLite database ${this.target.path} does not exist.`);
     }
-    sqlJs ??= startSqlJs(this.target.path);
+    this.file = realDatabasePath(this.target.path);
+    let st: Stats | null = null;
+    try {
+      st = lstatSync(this.file);
+    } catch {
+      // A new database.
+    }
+    if (st && !st.isFile()) throw notRegular(this.name, st);
+    sqlJs ??= startSqlJs(this.file);
   }
 
   exists(): boolean {
-    return existsSync(this.target.path);
+    return existsSync(this.file);
   }
 
   async lock(): Promise<void> {
-    this.releaseLock = await acquireFileLock(`${this.target.path}.lock`, this.config.lockWaitMs, `The SQLite database ${this.target.path}`);
+    checkFolderForWriting(dirname(this.file), this.name);
+    this.releaseLock = await acquireFileLock(`${this.file}.lock`, this.config.lockWaitMs, `The SQLite database ${this.name}`);
+    this.watchSignals();
+    // Under the lock, no other glance-db writes here: what a killed run left is garbage.
+    removeStaleTemps(this.file);
     // Whatever was read before the lock may be stale: read again under it.
     this.db?.close();
     this.db = null;
   }
 
   async unlock(): Promise<void> {
+    this.unwatchSignals();
     this.releaseLock?.();
     this.releaseLock = null;
+  }
+
+  /**
+   * SIGINT/SIGTERM while the lock is held: Node runs this handler only between
+   * synchronous stretches, and the temporary file of a write-back exists only
+   * inside one (writeFileAtomic), so the handler never sees one; it releases
+   * the lock and ends the process by the same signal, before the write-back,
+   * so the file stays as it was before the run. applyVersion() and persist()
+   * yield first so that a signal is handled between versions.
+   */
+  private readonly onSignal = (sig: NodeJS.Signals) => {
+    this.unwatchSignals();
+    this.releaseLock?.();
+    this.releaseLock = null;
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+
+  private watchSignals(): void {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  private unwatchSignals(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
   }
 
   private async load(): Promise<Database> {
     if (this.db) return this.db;
     const SQL = await sqlJs!;
     if (this.exists()) {
-      const bytes = readSqliteFile(this.target.path);
-      this.seen = identity(statSync(this.target.path));
+      const found = pendingSidecar(this.file);
+      if (found) throw sidecarError(this.file, this.name, found);
+      const bytes = readSqliteFile(this.file, this.name);
+      this.seen = identity(statSync(this.file));
       if (bytes.length > 0 && bytes.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') {
-        throw new ConfigError(`${this.target.path} is not a SQLite database file.`);
+        throw new ConfigError(`${this.name} is not a SQLite database file.`);
       }
-      this.db = new SQL.Database(bytes);
+      if (bytes.length > 0) checkImage(bytes, this.name, this.file);
+      const db = new SQL.Database(bytes);
+      try {
+        db.exec('SELECT count(*) FROM sqlite_master');
+      } catch (err) {
+        db.close();
+        throw CORRUPT.test((err as Error).message) ? damaged(this.name, this.file, `SQLite says "${(err as Error).message}"`) : err;
+      }
+      this.db = db;
     } else {
       this.seen = null;
       this.db = new SQL.Database();
@@ -103,12 +311,20 @@ export class SqliteDriver implements Driver {
 
   query = async (sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
     const db = await this.load();
-    const stmt = db.prepare(sql, params as never);
     const rows: Record<string, unknown>[] = [];
     try {
-      while (stmt.step()) rows.push(stmt.getAsObject());
-    } finally {
-      stmt.free();
+      const stmt = db.prepare(sql, params as never);
+      try {
+        while (stmt.step()) rows.push(stmt.getAsObject());
+      } finally {
+        stmt.free();
+      }
+    } catch (err) {
+      if (CORRUPT.test((err as Error).message)) {
+        this.damagedImage = true;
+        throw damaged(this.name, this.file, `SQLite says "${(err as Error).message}"`);
+      }
+      throw err;
     }
     return rows;
   };
@@ -122,7 +338,7 @@ export class SqliteDriver implements Driver {
     const tables = await this.listTables();
     if (tables.includes(this.config.versionTable)) return;
     (await this.load()).exec(createVersionTableSql(this.config.versionTable, 'sqlite'));
-    this.persist();
+    this.dirty = true;
   }
 
   async readHistory(): Promise<VersionRow[]> {
@@ -142,11 +358,13 @@ export class SqliteDriver implements Driver {
       db.exec('ROLLBACK');
       throw err;
     }
-    this.persist();
+    this.dirty = true;
     return true;
   }
 
   async applyVersion(p: PendingVersion): Promise<ApplyOutcome> {
+    // A pending SIGINT/SIGTERM ends the run here, between versions.
+    await new Promise((r) => setImmediate(r));
     const db = await this.load();
     const found = await this.query(`SELECT 1 AS x FROM ${this.config.versionTable} WHERE version = ?`, [p.version]);
     if (found.length > 0) return 'already-applied';
@@ -169,13 +387,15 @@ export class SqliteDriver implements Driver {
       throw err;
     }
     db.exec('COMMIT');
-    this.persist();
+    this.dirty = true;
     return 'applied';
   }
 
-  /** Commits made with deferWriteBack that are not on disk yet. */
-  private unwritten = false;
-
+  /**
+   * A data transaction (metadefs, purge) in memory; committed work is
+   * written back at once, or with deferWriteBack at the next flush() (at the
+   * latest when the driver closes).
+   */
   async transaction<T>(fn: (tx: Tx) => Promise<T>, opts: { deferWriteBack?: boolean } = {}): Promise<T> {
     const db = await this.load();
     const tx: Tx = {
@@ -194,28 +414,72 @@ export class SqliteDriver implements Driver {
       throw err;
     }
     db.exec('COMMIT');
-    this.unwritten = true;
+    this.dirty = true;
     if (!opts.deferWriteBack) await this.flush();
     return result;
   }
 
   async flush(): Promise<void> {
-    if (!this.unwritten) return;
-    this.persist();
-    this.unwritten = false;
+    if (this.dirty) await this.persist();
   }
 
-  /** Writes the in-memory image back, refusing if someone else changed the file since we read it. */
-  private persist(): void {
-    const now = this.exists() ? identity(statSync(this.target.path)) : null;
-    if (!sameFile(now, this.seen)) {
+  /** A write-back may replace the file only if it is still the file read, alone, and ours to write. */
+  private checkBeforeWrite(): void {
+    let st: Stats | null = null;
+    try {
+      st = lstatSync(this.file);
+    } catch {
+      // Still no file: a new database.
+    }
+    if (!sameFile(st?.isFile() ? identity(st) : st ? { size: -1, mtimeMs: -1, ino: -1 } : null, this.seen)) {
       throw new ConflictError(
-        `${this.target.path} was changed on disk by another program after glance-db read it; glance-db did not overwrite it.`,
+        `${this.name} was changed on disk by another program after glance-db read it; glance-db did not overwrite it.`,
         'Stop whatever else writes the database (glance-api, glance-manage) and run glance-db again.',
       );
     }
-    writeFileAtomic(this.target.path, this.exportImage());
-    this.seen = identity(statSync(this.target.path));
+    const found = st ? pendingSidecar(this.file) : null;
+    if (found) {
+      throw new ConflictError(
+        `Another program started writing ${this.name} through SQLite (${'wal' in found ? 'its write-ahead log now holds transactions' : 'it left a hot rollback journal'}) after glance-db read it; glance-db did not overwrite it.`,
+        `Stop whatever else writes the database (glance-api, glance-manage), then: ${sidecarError(this.file, this.name, found).hint}`,
+      );
+    }
+    if (!st) return;
+    if (st.nlink > 1) {
+      throw new FileRefusedError(
+        `${this.name} has ${st.nlink} names (hard links): writing it back would replace the file under this name only, and the other names would keep the old database, so glance-db does not. Nothing was changed.`,
+        `Find the other names (find / -xdev -samefile ${shellWord(this.file)}), make them symbolic links to this one, and run glance-db again.`,
+      );
+    }
+    let writable = (st.mode & 0o222) !== 0;
+    try {
+      accessSync(this.file, constants.W_OK);
+    } catch {
+      writable = false;
+    }
+    if (!writable) {
+      throw new FileRefusedError(
+        `${this.name} is read-only (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}, owner ${st.uid}); glance-db does not replace a file that may not be written. Nothing was changed.`,
+        `If it is meant to be upgraded, make it writable for its owner (chmod u+w ${shellWord(this.file)}) and run glance-db again.`,
+      );
+    }
+    const euid = process.geteuid?.() ?? 0;
+    if (euid !== 0 && st.uid !== euid) {
+      throw new FileRefusedError(
+        `${this.name} belongs to user ${st.uid}, and glance-db runs as user ${euid}: the rewritten file would belong to user ${euid}, and its owner might no longer open it. Nothing was changed.`,
+        'Run glance-db as the user that owns the database file (or as root), so that owner, group and mode are kept.',
+      );
+    }
+  }
+
+  /** Writes the in-memory image back, refusing if someone else changed the file since we read it. */
+  private async persist(): Promise<void> {
+    // A pending SIGINT/SIGTERM is handled here, before the write, never during it.
+    await new Promise((r) => setImmediate(r));
+    this.checkBeforeWrite();
+    writeFileAtomic(this.file, this.exportImage());
+    this.seen = identity(statSync(this.file));
+    this.dirty = false;
   }
 
   /** The whole database as bytes; a clear error when it has outgrown what one buffer holds. */
@@ -226,16 +490,25 @@ export class SqliteDriver implements Driver {
       if (!(err instanceof RangeError)) throw err;
       const [count, size] = ['page_count', 'page_size'].map((p) => Number(this.db!.exec(`PRAGMA ${p}`)[0]?.values[0]?.[0] ?? 0));
       throw new ConfigError(
-        `${this.target.path} has grown to ${((count * size) / GiB).toFixed(2)} GiB during the upgrade, more than the embedded SQLite engine (sql.js) can hand back in one buffer (${err.message}). The file on disk was left as it was after the last version written; \`glance-db version\` shows which.`,
+        `${this.name} has grown to ${((count * size) / GiB).toFixed(2)} GiB during the upgrade, more than the embedded SQLite engine (sql.js) can hand back in one buffer (${err.message}). The file on disk was left as it was before this run; \`glance-db version\` shows its version.`,
         { cause: err, hint: TOO_LARGE_HINT },
       );
     }
   }
 
+  /**
+   * Ends the run: the one write-back of what was committed (also when a
+   * version failed: the versions before it were committed), then the lock.
+   */
   async close(): Promise<void> {
-    this.db?.close();
-    this.db = null;
-    await this.unlock();
+    try {
+      if (this.db && this.dirty && !this.damagedImage) await this.persist();
+    } finally {
+      this.dirty = false;
+      this.db?.close();
+      this.db = null;
+      await this.unlock();
+    }
   }
 }
 
@@ -243,13 +516,14 @@ const GiB = 1024 ** 3;
 const TOO_LARGE_HINT = 'Upgrade a database this large on PostgreSQL or MySQL, or apply the reviewed SQL files (glance-db plan) with the sqlite3 command-line tool.';
 
 /** The whole file, or a clear error when it cannot be held in memory (sql.js works on an in-memory image). */
-function readSqliteFile(path: string): Buffer {
+function readSqliteFile(path: string, name: string): Buffer {
   try {
     return readWholeFile(path);
   } catch (err) {
+    if (err instanceof NotRegularFileError) throw notRegular(name, null);
     if (!(err instanceof FileTooLargeError)) throw err;
     throw new ConfigError(
-      `${path} is ${(err.size / GiB).toFixed(2)} GiB: the embedded SQLite engine (sql.js) holds the whole file in memory, and one buffer holds at most ${(MAX_WHOLE_FILE / GiB).toFixed(0)} GiB. Nothing was changed.`,
+      `${name} is ${(err.size / GiB).toFixed(2)} GiB: the embedded SQLite engine (sql.js) holds the whole file in memory, and one buffer holds at most ${(MAX_WHOLE_FILE / GiB).toFixed(0)} GiB. Nothing was changed.`,
       { hint: TOO_LARGE_HINT },
     );
   }

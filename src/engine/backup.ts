@@ -4,7 +4,7 @@
 // argument array (no shell) and get the password from the environment
 // (PGPASSWORD, MYSQL_PWD), never on the command line.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { GlanceDbError } from '../errors.js';
 import type { DatabaseTarget, ServerTarget } from '../url.js';
@@ -61,17 +61,69 @@ function serverArgs(t: ServerTarget, file: string): string[] {
 
 /** Takes the backup and returns its path. Call under the migration lock. */
 export async function takeBackup(target: DatabaseTarget, dir: string, level: number | null, tool: string | null): Promise<string> {
+  // SQLite: the folder made private (0700) when glance-db creates it; servers: see below.
+  if (target.dialect === 'sqlite') {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw sqliteBackupFailed(dir, err);
+    }
+  }
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const ext = target.dialect === 'sqlite' ? 'sqlite' : target.dialect === 'postgresql' ? 'dump' : 'sql';
   const file = join(dir, `${dbName(target)}-v${level ?? 'none'}-${stamp}.${ext}`);
   if (target.dialect === 'sqlite') {
-    copyFileSync(target.path, file, constants.COPYFILE_EXCL);
+    try {
+      copyPrivate(target.path, file);
+    } catch (err) {
+      throw sqliteBackupFailed(file, err);
+    }
     return file;
   }
   const env: Record<string, string> = target.dialect === 'postgresql' ? { PGPASSWORD: target.password } : { MYSQL_PWD: target.password };
   await run(tool!, serverArgs(target, file), env, target.password);
   return file;
+}
+
+function sqliteBackupFailed(where: string, err: unknown): GlanceDbError {
+  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : code === 'EEXIST' || code === 'ENOTDIR' ? 'something that is not a folder is in the way'
+    : code === 'ELOOP' ? 'a symbolic link is in the way (glance-db never follows one for a file it creates)' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission denied or read-only' : code;
+  return new GlanceDbError('BACKUP_FAILED', `--backup could not write ${where}: ${why}. Nothing was changed.`,
+    { hint: 'Choose another folder with --backup-dir, or free space there, and run glance-db again.' });
+}
+
+/**
+ * Copies the SQLite file into a new file readable by its owner only (0600: it
+ * holds every image's metadata), created with O_EXCL|O_NOFOLLOW so that
+ * nothing planted under that name (a symbolic link above all) is followed.
+ */
+function copyPrivate(from: string, to: string): void {
+  const out = openSync(to, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    const inp = openSync(from, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+      for (;;) {
+        const n = readSync(inp, buf, 0, buf.length, null);
+        if (n === 0) break;
+        for (let off = 0; off < n;) off += writeSync(out, buf, off, n - off);
+      }
+      fsyncSync(out);
+    } finally {
+      closeSync(inp);
+    }
+  } catch (err) {
+    closeSync(out);
+    try {
+      unlinkSync(to);
+    } catch {
+      // Nothing to clean.
+    }
+    throw err;
+  }
+  closeSync(out);
 }
 
 /** The newest backup of this database in dir, for the restore steps. */

@@ -2,7 +2,7 @@
 // (ERR_FS_FILE_TOO_LARGE); a Buffer holds up to buffer.constants.MAX_LENGTH
 // (4 GiB on 64-bit Node 20), and a Glance catalogue of a million images is
 // about 2.2 GiB as SQLite, so the file is read in chunks instead.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, openSync, readSync } from 'node:fs';
 import { constants } from 'node:buffer';
 
 /** Bytes per read or write call: one fs call moves at most 2 GiB - 1. */
@@ -17,10 +17,19 @@ export class FileTooLargeError extends Error {
   }
 }
 
+export class NotRegularFileError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} is not a regular file`);
+  }
+}
+
+/** The whole of a regular file (a device, FIFO or folder is refused: it is never opened for blocking I/O). */
 export function readWholeFile(path: string): Buffer {
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new NotRegularFileError(path);
+    const size = st.size;
     if (size > MAX_WHOLE_FILE) throw new FileTooLargeError(size);
     const buf = Buffer.allocUnsafe(size);
     let off = 0;
