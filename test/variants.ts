@@ -209,8 +209,9 @@ export function variants(env: DialectEnv): void {
       assert.match(refused.stderr, 'images: unexpected index handmade_idx(name)');
       assert.match(refused.stderr, 'glance-db sync --accept-drift');
       assert.is(cli(['version', '--url', db.url]).stdout, '48\n');
-      const r = sync(db, ['--accept-drift']);
+      const r = sync(db, ['--accept-drift', '--json']);
       assert.is(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).acceptedDrift, ['images: unexpected index handmade_idx(name)']);
       assert.is(cli(['version', '--url', db.url]).stdout, '51\n');
       const note = JSON.parse(String((await db.rows('SELECT note FROM glance_db_version WHERE version = 48'))[0].note));
       assert.equal(note.acceptedDrift, ['images: unexpected index handmade_idx(name)']);

@@ -112,7 +112,9 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const applied: SyncResult['applied'] = [];
   const hasMigrateVersion = pending.length > 0 && (await driver.listTables()).includes('migrate_version');
   for (const mig of pending) {
-    const p = pendingVersion(ctx, driver, mig, rows.find((r) => r.version === mig.version), hasMigrateVersion);
+    // A finishing step stopped half way (MySQL) is computed again from the live schema and run from its start: its statements are written to be rerun.
+    const partial = finishing && mig.version === 45 ? undefined : rows.find((r) => r.version === mig.version);
+    const p = pendingVersion(ctx, driver, mig, partial, hasMigrateVersion);
     if (finishing) finishInPlace(p, finishing);
     onProgress({ type: 'start', version: mig.version, name: mig.name });
     const outcome = await driver.applyVersion(p);
@@ -198,7 +200,8 @@ function finishInPlace(p: PendingVersion, f: Finishing): void {
 /** A rolling upgrade that an earlier run began to finish and did not (alembic_version still has its expand head): go on finishing it. */
 async function rollingUpgradeLeft(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<Finishing | null> {
   const current = summarize(rows).current;
-  if (current === null || rows.some((r) => r.status !== 'complete')) return null;
+  const finishingLeft = (r: VersionRow) => r.status === 'complete' || (r.version === 45 && parseNote(r.note).finished !== undefined);
+  if (current === null || !rows.every(finishingLeft)) return null;
   const glance = await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
   if (!glance || glance.expandedTo === null || glance.version !== current) return null;
   return (await adoptionPlan(ctx, driver, glance)).finish;
