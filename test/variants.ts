@@ -12,7 +12,7 @@ import { diffSchemas } from '../src/introspect/diff.js';
 import { REVISION_FOR_VERSION } from '../src/glance/revisions.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { cli, referenceSql, ROOT } from './helpers.js';
+import { cli, extraVersion, makeProject, referenceSql, removeProject, ROOT } from './helpers.js';
 
 const IGNORE = { ignoreTables: ['alembic_version', 'migrate_version', 'glance_db_version', 'glance_db_version_lock'] };
 const ts = "'2020-01-01 00:00:00'";
@@ -218,6 +218,20 @@ export function variants(env: DialectEnv): void {
       assert.match(note.acceptedAt, 'sync --accept-drift');
       assert.is(cli(['check', '--url', db.url]).code, 0);
       assert.is(sync(db).code, 0);
+    }));
+
+  s('a version a site added (52, no expected schema shipped) does not stop sync: the drift check needs an expected schema', () =>
+    withDb(env, async (db) => {
+      const dir = makeProject(extraVersion(52, 'add_thing', 'CREATE TABLE thing (id INTEGER);\n'));
+      try {
+        const first = cli(['sync', '--url', db.url], { cwd: dir });
+        assert.is(first.code, 0, first.stderr);
+        const again = cli(['sync', '--url', db.url], { cwd: dir });
+        assert.is(again.code, 0, again.stderr);
+        assert.match(again.stdout, 'already at version 52');
+      } finally {
+        removeProject(dir);
+      }
     }));
 
   s('a version table made by the first release (no note column) still reads, and sync adds the column', () =>
