@@ -103,6 +103,9 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     verifyHistory(ctx.manifest, rows, driver.dialect);
     checkCurrentVersionAgrees(summarize(rows).current, req.currentVersion);
     await driver.ensureVersionTable();
+    const at = summarize(rows).current;
+    // A downgrade is refused as such, drift or not.
+    if (at !== null && target < at) throw downgradeError(ctx, at, target);
     finishing = await rollingUpgradeLeft(ctx, driver, rows);
     if (!finishing) rows = await refuseDrift(ctx, driver, rows, req, onProgress);
   }
