@@ -40,7 +40,7 @@ async function mysqlDropChecks(db: TestDb, where: string): Promise<void> {
 }
 
 /** A Glance database at `version` in the form the variant names, with Glance's own bookkeeping. */
-async function buildVariant(db: TestDb, dialect: DialectEnv['dialect'], id: VariantId, version: number): Promise<void> {
+async function buildVariant(db: TestDb, dialect: DialectEnv['dialect'], id: VariantId, version: number, bookkeeping = true): Promise<void> {
   if (id === 'sqlite-bigint-size') {
     // Glance 12.0-27.x: add_images_tables.py declared BigInteger for size and virtual_size on every dialect.
     const sql = referenceSql(version, 'sqlite').replace(/CREATE TABLE (?:IF NOT EXISTS )?"?images"? \([\s\S]*?\n\);/, (t) => t.replace(/\bsize INTEGER\b/, 'size BIGINT').replace(/\bvirtual_size INTEGER\b/, 'virtual_size BIGINT'));
@@ -58,6 +58,7 @@ async function buildVariant(db: TestDb, dialect: DialectEnv['dialect'], id: Vari
     if (id === 'legacy-born-mysql') await mysqlDropChecks(db, "AND TABLE_NAME = 'images' AND CHECK_CLAUSE LIKE '%protected%'");
     if (id === 'mysql-without-checks') await mysqlDropChecks(db, '');
   }
+  if (!bookkeeping) return;
   await db.exec(`INSERT INTO alembic_version (version_num) VALUES ('${REVISION_FOR_VERSION[version]}')`);
   if (id.startsWith('legacy-born')) {
     // Born under sqlalchemy-migrate: its table stays, at the last legacy number.
@@ -165,6 +166,17 @@ export function variants(env: DialectEnv): void {
         }));
     }
   }
+
+  s('sync VERSION CURRENT_VERSION on a known variant without bookkeeping records it as that variant', () =>
+    withDb(env, async (db) => {
+      const id = VARIANTS[env.dialect][0];
+      await buildVariant(db, env.dialect, id, 47, false);
+      const r = sync(db, ['51', '47']);
+      assert.is(r.code, 0, r.stderr);
+      assert.match(r.stdout, 'baseline: recorded versions 42-47');
+      if (id !== 'legacy-born-postgresql') assert.equal(await notes(db), [`47:${JSON.stringify({ variant: id })}`]);
+      assert.is(cli(['check', '--url', db.url]).code, 0);
+    }));
 
   s('a known variant with a hand-made change too is still refused, listing every difference', () =>
     withDb(env, async (db) => {
