@@ -312,6 +312,29 @@ export function variants(env: DialectEnv): void {
       }));
   }
 
+  s('a rolling upgrade finished in two runs (sync 45, then sync) keeps its expand head until the end and ends at 51', () =>
+    withDb(env, async (db) => {
+      await db.loadReference(44);
+      await db.exec(POPULATE_V44);
+      await db.exec(ocataExpand(env.dialect));
+      await db.exec(laterExpands(env.dialect));
+      await db.exec("INSERT INTO alembic_version (version_num) VALUES ('2024_1_expand01'), ('mitaka02')");
+      const first = sync(db, ['45']);
+      assert.is(first.code, 0, first.stderr);
+      assert.equal((await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)).sort(), ['2024_1_expand01', 'ocata_contract01']);
+      const check = cli(['check', '--url', db.url]);
+      assert.is(check.code, 13, check.stdout);
+      assert.match(check.stdout, 'glance-db sync finishes it');
+      const second = sync(db);
+      assert.is(second.code, 0, second.stderr);
+      assert.equal(diffSchemas(await reference51(), await db.model(), IGNORE), []);
+      assert.equal(await visibility(db), EXPECTED_VISIBILITY);
+      const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map((x) => `${x.version}:${x.kind}`);
+      assert.equal(kinds, [42, 43, 44, 45, 46, 47, 48, 49, 50, 51].map((v) => `${v}:${v <= 44 || [47, 48, 50, 51].includes(v) ? 'adopted' : 'applied'}`));
+      assert.equal((await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)), ['2024_1_contract01']);
+      assert.is(cli(['check', '--url', db.url]).code, 0);
+    }));
+
   s('a half-way Ocata state with a hand-made change is refused with the differences of the live schema, not a fixed text', () =>
     withDb(env, async (db) => {
       await db.loadReference(44);

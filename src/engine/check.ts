@@ -3,6 +3,7 @@
 // is merely behind.
 import { GlanceDbError } from '../errors.js';
 import { driftOf } from './drift.js';
+import { detectGlanceManaged } from '../glance/detect.js';
 import type { RunContext } from './context.js';
 import { summarize, verifyHistory } from './history.js';
 import { statusOf, withExistingDatabase } from './status.js';
@@ -37,6 +38,11 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     }
     const partial = rows.find((r) => r.status !== 'complete');
     if (partial) return out('partly-applied', 'PARTLY_APPLIED', `partly applied: version ${partial.version} stopped after ${partial.statementsApplied} of ${partial.statementsTotal} statements; fix the cause and run glance-db sync`, current);
+    // A rolling upgrade that sync began to finish and was stopped (or told to stop) on the way: its expand head is still recorded.
+    const glance = current === null ? null : await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
+    if (glance && glance.expandedTo !== null && glance.version === current) {
+      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, a rolling upgrade's expand steps reach ${glance.expandedTo} (${glance.source}); glance-db sync finishes it`, current);
+    }
     // A form Glance itself produced, or differences accepted with sync --accept-drift, is not drift.
     const differences = current === null ? [] : (await driftOf(ctx, driver, current, rows)).unexplained;
     if (differences.length > 0) return out('schema-drift', 'SCHEMA_DRIFT', `schema drift at version ${current}: ${differences.length} difference(s); glance-db verify lists them`, current, { differences });
