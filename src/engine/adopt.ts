@@ -1,7 +1,8 @@
 // Taking over a database that glance-manage built: check that its schema
-// really is the one its version claims, then record the versions up to it
-// as `adopted` (nothing run). A half-finished rolling upgrade whose expand
-// steps already built later versions is finished from where it stands.
+// really is the one its version claims, or a form Glance itself produced (a
+// known variant, schema/variants.json), then record the versions up to it
+// as `adopted` (nothing run). A half-finished rolling upgrade, Ocata's
+// included, is finished from where it stands.
 import { GlanceDbError } from '../errors.js';
 import type { Driver, VersionRow } from '../drivers/driver.js';
 import { DATA_ONLY_VERSIONS, EXPAND_CHAIN } from '../glance/revisions.js';
@@ -48,7 +49,7 @@ const DRIFT_HINT = 'Bring the schema back to what Glance built (the differences 
 export async function adoptionPlan(ctx: RunContext, driver: Driver, g: GlanceManaged, acceptDrift = false): Promise<AdoptionPlan> {
   const upTo = (v: number) => ctx.manifest.migrations.map((m) => m.version).filter((x) => x <= v);
   if (g.expandedTo === null) {
-    const note = await takeoverNote(ctx, driver, g.version, acceptDrift, (diff) =>
+    const note = await takeoverNote(ctx, driver, g.version, acceptDrift, () =>
       `${g.source} says version ${g.version}, but the schema is not that version's, nor a form Glance is known to have produced (docs/variants.md): the database was changed by hand, so glance-db will not take it over. Nothing was changed.`);
     return { at: g.version, adopted: upTo(g.version), note, finish: null };
   }
@@ -60,12 +61,12 @@ export async function adoptionPlan(ctx: RunContext, driver: Driver, g: GlanceMan
  * variant (returned as the note), drift accepted with --accept-drift (the
  * note lists it), or a refusal listing every difference.
  */
-export async function takeoverNote(ctx: RunContext, driver: Driver, version: number, acceptDrift: boolean, message: (diff: string[]) => string, hint = DRIFT_HINT): Promise<string | null> {
+export async function takeoverNote(ctx: RunContext, driver: Driver, version: number, acceptDrift: boolean, message: () => string, hint = DRIFT_HINT): Promise<string | null> {
   const diff = await schemaDifferences(ctx, driver, version);
   if (diff.length === 0) return null;
   const variant = matchVariant(driver.dialect, diff);
   if (variant) return noteText({ variant: variant.id });
-  if (!acceptDrift) throw new SchemaDriftError(message(diff), diff, hint);
+  if (!acceptDrift) throw new SchemaDriftError(message(), diff, hint);
   return noteText({ acceptedDrift: diff, acceptedAt: `${new Date().toISOString()} (sync --accept-drift, at take-over)` });
 }
 
