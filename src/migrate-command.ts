@@ -7,18 +7,21 @@ import { sync, type ProgressEvent, type SyncResult } from './engine/sync.js';
 
 export abstract class MigrateCommand extends BaseCommand {
   private backupPath: string | null = null;
+  private variant: string | null = null;
+  private acceptedDrift: string[] | null = null;
 
   static flags = {
     backup: Flags.boolean({ description: 'Back up the database before changing anything (SQLite: a copy of the file; PostgreSQL: pg_dump; MySQL: mariadb-dump/mysqldump).', default: false }),
+    'accept-drift': Flags.boolean({ description: 'Proceed although the schema differs from what its version says (a hand-made change glance-db lists), and record the differences in the version table; check then stays quiet about exactly those.', default: false }),
     'backup-dir': Flags.string({ description: 'Where --backup writes [default: glance-db-backups next to the SQLite file, or in the working directory].' }),
   };
 
-  protected async migrate(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean, flags: { backup: boolean; 'backup-dir'?: string }): Promise<void> {
+  protected async migrate(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean, flags: { backup: boolean; 'backup-dir'?: string; 'accept-drift'?: boolean }): Promise<void> {
     this.out(`database: ${ctx.target.display} (from ${ctx.urlSource})`);
     const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target)) : undefined;
     let result;
     try {
-      result = await sync(ctx, { version, currentVersion, requireVersionControl, backupDir }, (e) => this.progress(e));
+      result = await sync(ctx, { version, currentVersion, requireVersionControl, backupDir, acceptDrift: flags['accept-drift'] }, (e) => this.progress(e));
     } finally {
       this.stopIndicator();
     }
@@ -55,13 +58,20 @@ export abstract class MigrateCommand extends BaseCommand {
     else if (e.type === 'backup-skipped') this.out(`backup: skipped, ${e.reason}`);
     else if (e.type === 'baseline') this.out(`baseline: recorded versions ${e.versions[0]}-${e.versions[e.versions.length - 1]} as already applied (nothing run)`);
     else if (e.type === 'adopted') this.out(`adopted: took over from glance-manage (${e.source}); recorded versions ${e.versions[0]}-${e.versions[e.versions.length - 1]} (nothing run)`);
+    else if (e.type === 'variant') {
+      this.variant = e.id;
+      this.out(`variant: the schema is a form Glance itself produced: ${e.description}; recorded in the version table`);
+    } else if (e.type === 'drift-accepted') {
+      this.acceptedDrift = e.differences;
+      this.out(`drift accepted (--accept-drift), recorded in the version table: ${e.differences.length} difference(s)\n${e.differences.map((d) => `  ${d}`).join('\n')}`);
+    }
     else if (e.type === 'applied') this.out(`applied ${e.version} ${e.name} (${e.ms} ms)`);
     else this.out(`skipped ${e.version} ${e.name}: applied meanwhile by another glance-db run`);
   }
 
   private report(ctx: RunContext, r: SyncResult): void {
     if (this.jsonMode) {
-      this.emitJson({ ok: true, ...(this.backupPath ? { backup: this.backupPath } : {}), dialect: ctx.target.dialect, database: ctx.target.display, from: r.from, to: r.to, applied: r.applied, baselined: r.baselined, adopted: r.adopted, upToDate: r.upToDate });
+      this.emitJson({ ok: true, ...(this.backupPath ? { backup: this.backupPath } : {}), dialect: ctx.target.dialect, database: ctx.target.display, from: r.from, to: r.to, applied: r.applied, baselined: r.baselined, adopted: r.adopted, upToDate: r.upToDate, ...(this.variant ? { variant: this.variant } : {}), ...(this.acceptedDrift ? { acceptedDrift: this.acceptedDrift } : {}) });
       return;
     }
     this.out(r.upToDate ? `already at version ${r.to}; nothing to do` : `database is at version ${r.to}`);

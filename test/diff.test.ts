@@ -59,3 +59,20 @@ test('a server error position inside a statement becomes file line:column', () =
 });
 
 test.run();
+
+test('a MySQL text column in another collation than its table is named; a table-wide change is named once', () => {
+  const mysql = (collation: string, col?: string) => table({ options: { engine: 'InnoDB', collation }, columns: { ...table().columns, status: { ...table().columns.status, ...(col ? { collation: col } : {}) } } });
+  assert.equal(diffSchemas(schema(mysql('utf8mb3_general_ci')), schema(mysql('utf8mb3_general_ci', 'utf8mb4_bin'))), ['images.status: character set/collation is utf8mb4_bin, expected utf8mb3_general_ci']);
+  assert.equal(diffSchemas(schema(mysql('utf8mb3_general_ci')), schema(mysql('utf8mb4_general_ci', 'utf8mb3_general_ci'))), ['images: collation is utf8mb4_general_ci, expected utf8mb3_general_ci']);
+});
+
+test('variants: a catalogue entry explains differences only if it allows every one; the most specific wins', async () => {
+  const { matchVariant, allows } = await import('../src/glance/variants.js');
+  assert.ok(allows('*: missing check constraint CHECK (*)', 'tasks: missing check constraint CHECK (deleted in (0,1))'));
+  assert.not.ok(allows('images.size: type is bigint, expected integer', 'images.size: type is bigint, expected integerx'));
+  assert.is(matchVariant('mysql', ['images: missing check constraint CHECK (protected in (0,1))'])?.id, 'legacy-born-mysql');
+  assert.is(matchVariant('mysql', ['images: missing check constraint CHECK (protected in (0,1))', 'tasks: missing check constraint CHECK (deleted in (0,1))'])?.id, 'mysql-without-checks');
+  assert.is(matchVariant('mysql', ['images: missing check constraint CHECK (protected in (0,1))', 'images: unexpected index handmade_idx(name)']), null);
+  assert.is(matchVariant('postgresql', ['images: missing check constraint CHECK (protected in (0,1))']), null);
+  assert.is(matchVariant('sqlite', []), null);
+});

@@ -104,16 +104,19 @@ export function takeover(env: DialectEnv): void {
       assert.is(cli(['version', '--url', db.url]).stdout, '46 (alembic_version: pike_contract01, rocky_expand02)\n');
       const r = sync(db);
       assert.is(r.code, 0, r.stderr);
-      assert.match(r.stdout, 'recorded versions 42-48');
+      // Up to the contract head adopted at once; the versions the expand steps built are recorded in order as they come.
+      assert.match(r.stdout, 'recorded versions 42-46');
+      const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map((x) => `${x.version}:${x.kind}`);
+      assert.equal(kinds, VERSIONS.map((v) => `${v}:${v <= 48 ? 'adopted' : 'applied'}`));
       assert.equal(await alembic(db), [REVISION_FOR_VERSION[LATEST]]);
     }));
 
-  s('a rolling upgrade stopped inside Ocata (ocata_expand01 + mitaka02) is refused with the steps to finish it', () =>
+  s('bookkeeping that says Ocata\'s expand ran on a schema without visibility is refused, with the differences of the live schema', () =>
     withDb(env, async (db) => {
       await glanceBuilt(db, 44, ['ocata_expand01', 'mitaka02']);
       const r = sync(db);
       assert.is(r.code, 12, r.stderr);
-      assert.match(r.stderr, 'glance-manage db migrate, then glance-manage db contract');
+      assert.match(r.stderr, 'images: missing column visibility');
       assert.equal((await alembic(db)).sort(), ['mitaka02', 'ocata_expand01']);
     }));
 

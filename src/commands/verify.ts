@@ -1,22 +1,34 @@
 import { BaseCommand } from '../base-command.js';
-import { schemaDifferences } from '../engine/adopt.js';
-import { readStatus, withExistingDatabase } from '../engine/status.js';
+import { driftOf } from '../engine/drift.js';
+import { statusOf, withExistingDatabase } from '../engine/status.js';
+import { notUnder } from '../engine/sync.js';
 import { ExitCode } from '../errors.js';
 
 export default class Verify extends BaseCommand {
   static description =
     'Compare the live schema with the expected schema of the recorded version and print each difference (missing index, extra column, ' +
-    'changed type or default). Exit 0 when they match, 12 on drift.';
+    'changed type, default or MySQL character set). A form Glance itself produced (a known variant, docs/variants.md) is reported in one line. ' +
+    'Exit 0 when they match, 12 on drift.';
   static examples = ['glance-db verify', 'glance-db verify --url postgresql://glance@db/glance --json'];
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Verify);
     const ctx = this.context(flags);
-    const { version } = await readStatus(ctx);
-    const differences = await withExistingDatabase(ctx, (driver) => schemaDifferences(ctx, driver!, version));
+    const { version, drift } = await withExistingDatabase(ctx, async (driver) => {
+      const status = driver && (await statusOf(ctx, driver));
+      if (!driver || !status) throw notUnder(ctx, 'verify');
+      return { version: status.version, drift: await driftOf(ctx, driver, status.version, await driver.readHistory()) };
+    });
+    const differences = drift.unexplained;
     process.exitCode = differences.length ? ExitCode.SCHEMA_DRIFT : 0;
-    if (this.jsonMode) this.emitJson({ ok: differences.length === 0, version, differences });
-    else if (differences.length === 0) this.out(`schema matches version ${version}`);
-    else this.out(`schema drift at version ${version}: ${differences.length} difference(s)\n${differences.map((d) => `  ${d}`).join('\n')}`);
+    const variant = drift.variant ? { id: drift.variant.id, producedBy: drift.variant.producedBy } : null;
+    if (this.jsonMode) {
+      this.emitJson({ ok: differences.length === 0, version, differences, variant, accepted: drift.accepted });
+      return;
+    }
+    const accepted = drift.accepted.length ? `\n${drift.accepted.length} difference(s) accepted with sync --accept-drift:\n${drift.accepted.map((d) => `  ${d}`).join('\n')}` : '';
+    if (differences.length > 0) this.out(`schema drift at version ${version}: ${differences.length} difference(s)\n${differences.map((d) => `  ${d}`).join('\n')}${accepted}`);
+    else if (variant) this.out(`schema matches version ${version} as known Glance variant ${variant.id}: ${variant.producedBy}${accepted}`);
+    else this.out(`schema matches version ${version}${accepted}`);
   }
 }

@@ -26,6 +26,8 @@ export interface VersionRow {
   appliedAt: string;
   executionMs: number;
   toolVersion: string;
+  /** JSON text: the Glance variant recognised at take-over, or drift accepted with --accept-drift (engine/notes.ts). */
+  note?: string | null;
 }
 
 export interface DriverConfig {
@@ -86,8 +88,10 @@ export interface Driver {
   unlock(): Promise<void>;
   /** Names of the user tables in the database (the version table included). */
   listTables(): Promise<string[]>;
-  /** Creates the version table if it is missing. Called under the lock. */
+  /** Creates the version table if it is missing, and adds the columns a table made by an older glance-db lacks. Called under the lock. */
   ensureVersionTable(): Promise<void>;
+  /** Sets the note of one recorded version (under the lock). */
+  setNote(version: number, note: string): Promise<void>;
   /** Every row of the version table ordered by version; [] when the table is missing. */
   readHistory(): Promise<VersionRow[]>;
   /**

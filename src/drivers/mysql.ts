@@ -12,7 +12,7 @@ import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow
 import { statementFailed } from './failure.js';
 import { checkNodeReady, preflight, PreflightError, readSettings, retryCertification } from './galera.js';
 import { MysqlLock } from './mysql-lock.js';
-import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 
 export function createServerDriver(config: DriverConfig): Driver {
   return new MysqlDriver(config);
@@ -115,7 +115,14 @@ class MysqlDriver implements Driver {
   }
 
   async ensureVersionTable(): Promise<void> {
-    await this.conn!.query(createVersionTableSql(this.config.versionTable, 'mysql'));
+    const table = this.config.versionTable;
+    await this.conn!.query(createVersionTableSql(table, 'mysql'));
+    const present = (await this.query(columnNamesSql(table, 'mysql'))).map((r) => String(r.name));
+    for (const sql of addMissingColumnsSql(table, 'mysql', present)) await this.conn!.query(sql);
+  }
+
+  async setNote(version: number, note: string): Promise<void> {
+    await this.conn!.execute(`UPDATE ${this.config.versionTable} SET note = ? WHERE version = ?`, [note, version]);
   }
 
   async readHistory(): Promise<VersionRow[]> {

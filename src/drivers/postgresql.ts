@@ -8,7 +8,7 @@ import { ConnectionError, LockedError } from '../errors.js';
 import { displayServer, type ServerTarget } from '../url.js';
 import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow } from './driver.js';
 import { statementFailed } from './failure.js';
-import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 import { redactSecret } from './secret.js';
 
 type Conn = DatabasePool | DatabaseTransactionConnection;
@@ -158,7 +158,16 @@ class PostgresDriver implements Driver {
   }
 
   async ensureVersionTable(): Promise<void> {
-    await this.locked((tx) => tx.query(raw(createVersionTableSql(this.config.versionTable, 'postgresql'))));
+    const table = this.config.versionTable;
+    await this.locked(async (tx) => {
+      await tx.query(raw(createVersionTableSql(table, 'postgresql')));
+      const present = (await tx.any(raw(columnNamesSql(table, 'postgresql')))).map((r) => String((r as { name: unknown }).name));
+      for (const sql of addMissingColumnsSql(table, 'postgresql', present)) await tx.query(raw(sql));
+    });
+  }
+
+  async setNote(version: number, note: string): Promise<void> {
+    await this.locked((tx) => tx.query(raw(`UPDATE ${this.config.versionTable} SET note = $1 WHERE version = $2`, [note, version])));
   }
 
   async readHistory(): Promise<VersionRow[]> {

@@ -21,7 +21,7 @@ import { acquireFileLock } from '../util/file-lock.js';
 import { FileTooLargeError, MAX_WHOLE_FILE, NotRegularFileError, readWholeFile } from '../util/read-whole.js';
 import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow } from './driver.js';
 import { statementFailed } from './failure.js';
-import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 
 let sqlJs: Promise<SqlJsStatic> | null = null;
 
@@ -335,9 +335,19 @@ export class SqliteDriver implements Driver {
   }
 
   async ensureVersionTable(): Promise<void> {
-    const tables = await this.listTables();
-    if (tables.includes(this.config.versionTable)) return;
-    (await this.load()).exec(createVersionTableSql(this.config.versionTable, 'sqlite'));
+    const table = this.config.versionTable;
+    if (!(await this.listTables()).includes(table)) {
+      (await this.load()).exec(createVersionTableSql(table, 'sqlite'));
+      this.dirty = true;
+    }
+    const missing = addMissingColumnsSql(table, 'sqlite', (await this.query(columnNamesSql(table, 'sqlite'))).map((r) => String(r.name)));
+    if (missing.length === 0) return;
+    for (const sql of missing) (await this.load()).exec(sql);
+    this.dirty = true;
+  }
+
+  async setNote(version: number, note: string): Promise<void> {
+    (await this.load()).run(`UPDATE ${this.config.versionTable} SET note = ? WHERE version = ?`, [note, version]);
     this.dirty = true;
   }
 

@@ -9,6 +9,32 @@ export const VERSION_COLUMNS = [
   'statement_hashes', 'error', 'applied_at', 'execution_ms', 'tool_version',
 ] as const;
 
+/**
+ * Columns added after the first release. A version table made by an older
+ * glance-db lacks them: ensureVersionTable adds each one that is missing
+ * (ALTER TABLE ... ADD COLUMN, nullable, so old rows read as null).
+ */
+export const ADDED_COLUMNS: { name: string; ddl: Record<Dialect, string> }[] = [
+  // JSON text: the Glance variant recognised at take-over, drift accepted with sync --accept-drift.
+  { name: 'note', ddl: { sqlite: 'TEXT', postgresql: 'TEXT', mysql: 'LONGTEXT' } },
+];
+
+/** Every column glance-db writes, in insert order. */
+export const WRITTEN_COLUMNS = [...VERSION_COLUMNS, ...ADDED_COLUMNS.map((c) => c.name)];
+
+/** ALTER TABLE statements for the added columns that `present` (column names, any case) lacks. */
+export function addMissingColumnsSql(table: string, dialect: Dialect, present: string[]): string[] {
+  const have = new Set(present.map((c) => c.toLowerCase()));
+  return ADDED_COLUMNS.filter((c) => !have.has(c.name)).map((c) => `ALTER TABLE ${table} ADD COLUMN ${c.name} ${c.ddl[dialect]}`);
+}
+
+/** Column names of the version table, per dialect (for addMissingColumnsSql). */
+export function columnNamesSql(table: string, dialect: Dialect): string {
+  if (dialect === 'sqlite') return `SELECT name FROM pragma_table_info('${table}')`;
+  if (dialect === 'postgresql') return `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${table}'`;
+  return `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${table}'`;
+}
+
 export function createVersionTableSql(table: string, dialect: Dialect): string {
   const text = dialect === 'mysql' ? 'LONGTEXT' : 'TEXT';
   const tail = dialect === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4' : '';
@@ -25,7 +51,7 @@ export function createVersionTableSql(table: string, dialect: Dialect): string {
   error ${text},
   applied_at VARCHAR(32) NOT NULL,
   execution_ms INTEGER NOT NULL,
-  tool_version VARCHAR(32) NOT NULL
+  tool_version VARCHAR(32) NOT NULL${ADDED_COLUMNS.map((c) => `,\n  ${c.name} ${c.ddl[dialect]}`).join('')}
 )${tail}`;
 }
 
@@ -34,16 +60,18 @@ export function rowValues(r: VersionRow): (string | number | null)[] {
   return [
     r.version, r.name, r.dialect, r.checksum, r.kind, r.status, r.statementsApplied, r.statementsTotal,
     r.statementHashes ? JSON.stringify(r.statementHashes) : null, r.error, r.appliedAt, r.executionMs, r.toolVersion,
+    r.note ?? null,
   ];
 }
 
 export function insertSql(table: string, placeholder: (i: number) => string): string {
-  const marks = VERSION_COLUMNS.map((_, i) => placeholder(i + 1)).join(', ');
-  return `INSERT INTO ${table} (${VERSION_COLUMNS.join(', ')}) VALUES (${marks})`;
+  const marks = WRITTEN_COLUMNS.map((_, i) => placeholder(i + 1)).join(', ');
+  return `INSERT INTO ${table} (${WRITTEN_COLUMNS.join(', ')}) VALUES (${marks})`;
 }
 
+/** SELECT *: a table made by an older glance-db, without the added columns, still reads (as null). */
 export function selectSql(table: string): string {
-  return `SELECT ${VERSION_COLUMNS.join(', ')} FROM ${table} ORDER BY version`;
+  return `SELECT * FROM ${table} ORDER BY version`;
 }
 
 export function rowFrom(r: Record<string, unknown>): VersionRow {
@@ -61,5 +89,6 @@ export function rowFrom(r: Record<string, unknown>): VersionRow {
     appliedAt: String(r.applied_at),
     executionMs: Number(r.execution_ms),
     toolVersion: String(r.tool_version),
+    note: r.note == null ? null : String(r.note),
   };
 }

@@ -1,14 +1,18 @@
 // Taking over a database that glance-manage built: check that its schema
-// really is the one its version claims, then record the versions up to it
-// as `adopted` (nothing run). A half-finished rolling upgrade whose expand
-// steps already built later versions is finished from where it stands.
+// really is the one its version claims, or a form Glance itself produced (a
+// known variant, schema/variants.json), then record the versions up to it
+// as `adopted` (nothing run). A half-finished rolling upgrade, Ocata's
+// included, is finished from where it stands.
 import { GlanceDbError } from '../errors.js';
 import type { Driver, VersionRow } from '../drivers/driver.js';
-import { DATA_ONLY_VERSIONS } from '../glance/revisions.js';
+import { DATA_ONLY_VERSIONS, EXPAND_CHAIN } from '../glance/revisions.js';
 import type { GlanceManaged } from '../glance/detect.js';
 import { diffSchemas } from '../introspect/diff.js';
 import { introspect } from '../introspect/index.js';
 import { bookkeepingTables, loadSnapshot } from '../introspect/snapshot.js';
+import { allowedBy, matchVariant, state } from '../glance/variants.js';
+import { finishOcata, type OcataFinish } from '../glance/ocata.js';
+import { noteText } from './drift.js';
 import type { RunContext } from './context.js';
 
 export class SchemaDriftError extends GlanceDbError {
@@ -23,29 +27,97 @@ export async function schemaDifferences(ctx: RunContext, driver: Driver, version
   return diffSchemas(loadSnapshot(driver.dialect, version), live, { ignoreTables: bookkeepingTables(ctx.manifest.versionTable) });
 }
 
+export interface AdoptionPlan {
+  at: number;
+  /** Versions recorded as adopted up front (nothing run). */
+  adopted: number[];
+  /** The note of the highest adopted row: the variant recognised, or the drift accepted. */
+  note: string | null;
+  /**
+   * A rolling upgrade stopped half way: inside Ocata's visibility change,
+   * version 45 is finished with statements45 (computed from the live schema)
+   * instead of its file; later versions whose expand steps already ran are
+   * recorded as adopted as they come (adoptInPlace).
+   */
+  finish: { statements45: string[] | null; note: string; adoptInPlace: number[]; expandHead: string; expandedTo: number } | null;
+}
+
+const DRIFT_HINT = 'Bring the schema back to what Glance built (the differences name each change), or restore a backup, then run glance-db sync again. ' +
+  'If these changes are meant to stay, glance-db sync --accept-drift takes the database over anyway and records them.';
+
 /** The version the database is really at, and the versions to record as adopted. */
-export async function adoptionPlan(ctx: RunContext, driver: Driver, g: GlanceManaged): Promise<{ at: number; adopted: number[] }> {
+export async function adoptionPlan(ctx: RunContext, driver: Driver, g: GlanceManaged, acceptDrift = false): Promise<AdoptionPlan> {
   const upTo = (v: number) => ctx.manifest.migrations.map((m) => m.version).filter((x) => x <= v);
   if (g.expandedTo === null) {
-    const diff = await schemaDifferences(ctx, driver, g.version);
-    if (diff.length > 0) {
-      throw new SchemaDriftError(`${g.source} says version ${g.version}, but the schema is not that version's: the database was changed by hand, so glance-db will not take it over. Nothing was changed.`, diff,
-        'Bring the schema back to what Glance built (the differences name each change), or restore a backup, then run glance-db sync again.');
+    const note = await takeoverNote(ctx, driver, g.version, acceptDrift, () =>
+      `${g.source} says version ${g.version}, but the schema is not that version's, nor a form Glance is known to have produced (docs/variants.md): the database was changed by hand, so glance-db will not take it over. Nothing was changed.`);
+    return { at: g.version, adopted: upTo(g.version), note, finish: null };
+  }
+  return expandedPlan(ctx, driver, g, upTo);
+}
+
+/**
+ * Checks the live schema against a version for a take-over: equal, a known
+ * variant (returned as the note), drift accepted with --accept-drift (the
+ * note lists it), or a refusal listing every difference.
+ */
+export async function takeoverNote(ctx: RunContext, driver: Driver, version: number, acceptDrift: boolean, message: () => string, hint = DRIFT_HINT): Promise<string | null> {
+  const diff = await schemaDifferences(ctx, driver, version);
+  if (diff.length === 0) return null;
+  const variant = matchVariant(driver.dialect, diff);
+  if (variant) return noteText({ variant: variant.id });
+  if (!acceptDrift) throw new SchemaDriftError(message(), diff, hint);
+  return noteText({ acceptedDrift: diff, acceptedAt: `${new Date().toISOString()} (sync --accept-drift, at take-over)` });
+}
+
+/** Versions whose only change is in Glance's contract step (pike_contract01 drops the artifact tables). */
+const CONTRACT_ONLY_VERSIONS = [46];
+
+/**
+ * A rolling upgrade stopped half way (whoever left it): expand steps ran up
+ * to g.expandedTo, the contract branch is at g.version. The schema is
+ * compared with the expanded version's, allowing only what the missing
+ * contract steps explain (and a known variant). Versions up to the contract
+ * head are adopted; later ones run in order: 45 (if Ocata's is among them)
+ * with statements computed from the live schema, 46 and the data-only steps
+ * from their files, and those whose schema the expand steps already built
+ * are recorded as adopted as they come.
+ */
+async function expandedPlan(ctx: RunContext, driver: Driver, g: GlanceManaged, upTo: (v: number) => number[]): Promise<AdoptionPlan> {
+  const expandedTo = g.expandedTo!;
+  const live = await introspect(driver);
+  const target = loadSnapshot(driver.dialect, expandedTo);
+  const diff = diffSchemas(target, live, { ignoreTables: bookkeepingTables(ctx.manifest.versionTable) });
+  const explains = [...(g.version < 45 ? [state('ocata-expanded')] : []), ...(g.version < 46 ? [state('artifacts-not-dropped')] : [])];
+  const rest = diff.filter((d) => !explains.some((st) => allowedBy(st, d)));
+  const variant = matchVariant(driver.dialect, rest);
+  const what = g.version < 45 ? "through Ocata's visibility change (ocata_expand01 ran; ocata_migrate01 and the contract did not)" : `(expand steps up to version ${expandedTo}, contract at ${g.version})`;
+  if (rest.length > 0 && !variant) {
+    throw new SchemaDriftError(`${g.source}: a rolling upgrade stopped half way ${what}, and besides what that explains, the schema differs from version ${expandedTo}'s. Nothing was changed.`, rest,
+      'Bring those differences back to what Glance built (or restore a backup), then run glance-db sync again: it finishes the rolling upgrade itself.');
+  }
+  const variantNote = variant ? { variant: variant.id } : {};
+  let finish: OcataFinish | null = null;
+  if (g.version < 45) {
+    if (!('visibility' in (live.tables.images?.columns ?? {}))) {
+      throw new SchemaDriftError(`${g.source} says Ocata's expand step ran, but images has no visibility column. Nothing was changed.`, diff,
+        'The bookkeeping does not match the schema: check alembic_version, or restore a backup.');
     }
-    return { at: g.version, adopted: upTo(g.version) };
+    finish = finishOcata(driver.dialect, live, target);
   }
-  if (g.version < 45 && g.expandedTo >= 45) {
-    throw new SchemaDriftError(`${g.source}: a rolling upgrade stopped half way through Ocata's visibility change (the expand step ran, the data migration and contract did not). Nothing was changed.`, ['images.visibility added by ocata_expand01 while is_public is still present'],
-      'Finish it with the Glance release that started it: glance-manage db migrate, then glance-manage db contract; then run glance-db sync.');
-  }
-  // Expand steps after Ocata add columns and tables whose contract steps are empty: the schema is the expanded version's.
-  const diff = await schemaDifferences(ctx, driver, g.expandedTo);
-  if (diff.length > 0) {
-    throw new SchemaDriftError(`${g.source}: a rolling upgrade stopped half way, and the schema matches neither side. Nothing was changed.`, diff,
-      'Finish the rolling upgrade with glance-manage (db migrate, db contract), then run glance-db sync.');
-  }
-  // Data-only steps between the two heads may not have run (glance-manage db migrate): leave them pending, they are idempotent.
-  return { at: g.expandedTo, adopted: upTo(g.expandedTo).filter((v) => v <= g.version || !DATA_ONLY_VERSIONS.includes(v)) };
+  const inPlace = upTo(expandedTo).filter((v) => v > Math.max(45, g.version) && !DATA_ONLY_VERSIONS.includes(v) && !CONTRACT_ONLY_VERSIONS.includes(v));
+  return {
+    at: g.version,
+    adopted: upTo(g.version),
+    note: variant ? noteText(variantNote) : null,
+    finish: {
+      statements45: finish?.statements ?? null,
+      adoptInPlace: inPlace,
+      expandHead: g.revisions.find((r) => EXPAND_CHAIN.some(([rev]) => rev === r))!,
+      expandedTo,
+      note: noteText({ finished: `rolling upgrade ${g.revisions.join(' + ')}`, ...(finish && !finish.fromIsPublic ? { isPublicWasGone: true } : {}), ...variantNote }),
+    },
+  };
 }
 
 export function adoptedRows(rows: VersionRow[]): VersionRow[] {

@@ -2,7 +2,8 @@
 // first: a database that is not what it claims matters more than one that
 // is merely behind.
 import { GlanceDbError } from '../errors.js';
-import { schemaDifferences } from './adopt.js';
+import { driftOf } from './drift.js';
+import { detectGlanceManaged } from '../glance/detect.js';
 import type { RunContext } from './context.js';
 import { summarize, verifyHistory } from './history.js';
 import { statusOf, withExistingDatabase } from './status.js';
@@ -37,7 +38,13 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     }
     const partial = rows.find((r) => r.status !== 'complete');
     if (partial) return out('partly-applied', 'PARTLY_APPLIED', `partly applied: version ${partial.version} stopped after ${partial.statementsApplied} of ${partial.statementsTotal} statements; fix the cause and run glance-db sync`, current);
-    const differences = current === null ? [] : await schemaDifferences(ctx, driver, current);
+    // A rolling upgrade that sync began to finish and was stopped (or told to stop) on the way: its expand head is still recorded.
+    const glance = current === null ? null : await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
+    if (glance && glance.expandedTo !== null && glance.version === current) {
+      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, a rolling upgrade's expand steps reach ${glance.expandedTo} (${glance.source}); glance-db sync finishes it`, current);
+    }
+    // A form Glance itself produced, or differences accepted with sync --accept-drift, is not drift.
+    const differences = current === null ? [] : (await driftOf(ctx, driver, current, rows)).unexplained;
     if (differences.length > 0) return out('schema-drift', 'SCHEMA_DRIFT', `schema drift at version ${current}: ${differences.length} difference(s); glance-db verify lists them`, current, { differences });
     if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${latest} is available`, current);
     return out('current', 'OK', `current: at version ${current}`, current);

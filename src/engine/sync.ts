@@ -9,7 +9,11 @@ import { summarize, verifyHistory } from './history.js';
 import type { RunContext } from './context.js';
 import { restoreSteps } from './restore.js';
 import { backupTool, takeBackup } from './backup.js';
-import { adoptionPlan, schemaDifferences, SchemaDriftError } from './adopt.js';
+import { adoptionPlan, schemaDifferences, SchemaDriftError, takeoverNote, type AdoptionPlan } from './adopt.js';
+import { driftOf, noteText, parseNote, withAccepted } from './drift.js';
+import { describe, variantById } from '../glance/variants.js';
+import { snapshotPath } from '../introspect/snapshot.js';
+import { existsSync } from 'node:fs';
 import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glance/detect.js';
 import { bookkeepingStatements } from '../glance/bookkeeping.js';
 import { resumePoint } from './resume.js';
@@ -24,6 +28,8 @@ export interface SyncRequest {
   requireVersionControl: boolean;
   /** --backup: where to put a backup taken before anything changes. */
   backupDir?: string;
+  /** --accept-drift: proceed despite schema differences, and record them in the version table's note. */
+  acceptDrift?: boolean;
 }
 
 export type ProgressEvent =
@@ -31,6 +37,8 @@ export type ProgressEvent =
   | { type: 'backup-skipped'; reason: string }
   | { type: 'baseline'; versions: number[] }
   | { type: 'adopted'; versions: number[]; source: string }
+  | { type: 'variant'; id: string; description: string }
+  | { type: 'drift-accepted'; differences: string[] }
   | { type: 'start'; version: number; name: string }
   | { type: 'applied'; version: number; name: string; ms: number }
   | { type: 'skipped'; version: number; name: string };
@@ -89,11 +97,19 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   // On PostgreSQL the lock is per transaction, so a concurrent run may place
   // the database between our reads: then its rows are read and checked as
   // any other history.
-  const fresh = rows.length === 0 && (await placeUnderVersionControl(ctx, driver, req, onProgress)) === 'placed';
+  const placed = rows.length === 0 ? await placeUnderVersionControl(ctx, driver, req, onProgress) : null;
+  const fresh = placed !== null && placed !== 'raced';
+  let finishing = placed !== null && placed !== 'raced' && placed !== 'placed' ? placed : null;
   if (rows.length === 0) rows = await driver.readHistory();
   if (!fresh) {
     verifyHistory(ctx.manifest, rows, driver.dialect);
     checkCurrentVersionAgrees(summarize(rows).current, req.currentVersion);
+    await driver.ensureVersionTable();
+    const at = summarize(rows).current;
+    // A downgrade is refused as such, drift or not.
+    if (at !== null && target < at) throw downgradeError(ctx, at, target);
+    finishing = await rollingUpgradeLeft(ctx, driver, rows);
+    if (!finishing) rows = await refuseDrift(ctx, driver, rows, req, onProgress);
   }
   const from = summarize(rows).current;
   if (from !== null && target < from) throw downgradeError(ctx, from, target);
@@ -103,7 +119,10 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const applied: SyncResult['applied'] = [];
   const hasMigrateVersion = pending.length > 0 && (await driver.listTables()).includes('migrate_version');
   for (const mig of pending) {
-    const p = pendingVersion(ctx, driver, mig, rows.find((r) => r.version === mig.version), hasMigrateVersion);
+    // A finishing step stopped half way (MySQL) is computed again from the live schema and run from its start: its statements are written to be rerun.
+    const partial = finishing && mig.version === 45 ? undefined : rows.find((r) => r.version === mig.version);
+    const p = pendingVersion(ctx, driver, mig, partial, hasMigrateVersion);
+    if (finishing) finishInPlace(p, finishing);
     onProgress({ type: 'start', version: mig.version, name: mig.name });
     const outcome = await driver.applyVersion(p);
     if (outcome === 'applied') {
@@ -132,7 +151,7 @@ function checkCurrentVersionAgrees(current: number | null, claimed: number | und
   );
 }
 
-async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced'> {
+async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced' | Finishing> {
   const tables = (await driver.listTables()).filter((t) => t !== ctx.manifest.versionTable);
   // Tables are listed before the history is read again: a concurrent run's
   // tables and its version row commit together, so seeing the first means
@@ -142,30 +161,96 @@ async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: Sy
   if (glance) return adopt(ctx, driver, glance, req, onProgress);
   if (req.requireVersionControl) throw notUnder(ctx, 'upgrade');
   if (tables.length > 0 && req.currentVersion === undefined) throw await unplacedError(ctx, driver, tables);
+  let note: string | null = null;
   if (req.currentVersion !== undefined && tables.length > 0) {
-    const diff = await schemaDifferences(ctx, driver, req.currentVersion);
-    if (diff.length > 0) {
-      throw new SchemaDriftError(`The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION). Nothing was changed.`, diff,
-        'Check CURRENT_VERSION: glance-db sync without it names the version the schema matches, if any.');
-    }
+    note = await takeoverNote(ctx, driver, req.currentVersion, !!req.acceptDrift, () => `The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION), nor a form Glance is known to have produced. Nothing was changed.`,
+      'Check CURRENT_VERSION: glance-db sync without it names the version the schema matches, if any. If the differences are meant to stay, add --accept-drift.');
   }
   await driver.ensureVersionTable();
   if (req.currentVersion === undefined) return 'placed';
-  const rows = recordedRows(ctx, driver, ctx.manifest.migrations.filter((m) => m.version <= req.currentVersion!).map((m) => m.version), 'baseline');
+  const rows = recordedRows(ctx, driver, ctx.manifest.migrations.filter((m) => m.version <= req.currentVersion!).map((m) => m.version), 'baseline', note);
   if (!(await driver.recordRows(rows))) return 'raced';
   onProgress({ type: 'baseline', versions: rows.map((r) => r.version) });
+  reportNote(note, onProgress);
   return 'placed';
 }
 
-async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced'> {
+async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced' | Finishing> {
   if (req.currentVersion !== undefined && req.currentVersion !== (glance.expandedTo ?? glance.version)) {
     throw new UsageError(`CURRENT_VERSION ${req.currentVersion} contradicts Glance's own bookkeeping (${glance.source}, version ${glance.version}).`, 'Drop CURRENT_VERSION: glance-db reads the version from Glance\'s tables.');
   }
-  const plan = await adoptionPlan(ctx, driver, glance);
+  const plan = await adoptionPlan(ctx, driver, glance, !!req.acceptDrift);
   await driver.ensureVersionTable();
-  if (!(await driver.recordRows(recordedRows(ctx, driver, plan.adopted, 'adopted')))) return 'raced';
+  if (!(await driver.recordRows(recordedRows(ctx, driver, plan.adopted, 'adopted', plan.note)))) return 'raced';
   onProgress({ type: 'adopted', versions: plan.adopted, source: glance.source });
-  return 'placed';
+  reportNote(plan.note, onProgress);
+  return plan.finish ?? 'placed';
+}
+
+type Finishing = NonNullable<AdoptionPlan['finish']>;
+
+/** A rolling upgrade stopped half way: 45 runs the statements that finish Ocata's change; versions whose expand ran are recorded as they come. */
+function finishInPlace(p: PendingVersion, f: Finishing): void {
+  // Until the last expanded version is recorded, alembic_version keeps the expand head too: a run stopped on the way is found and finished again.
+  if (p.version < f.expandedTo && p.after.length > 0) p.after = [...p.after, `INSERT INTO alembic_version (version_num) VALUES ('${f.expandHead}')`];
+  const stmt = (text: string, index: number) => ({ index, text, line: 1, column: 1, offset: 0 });
+  if (p.version === 45 && f.statements45) {
+    p.statements = f.statements45.map(stmt);
+    p.row = { ...p.row, statementsApplied: p.statements.length, statementsTotal: p.statements.length, note: f.note };
+  } else if (f.adoptInPlace.includes(p.version)) {
+    // Built by the expand step already: recorded (and alembic_version moved on) without running anything.
+    p.statements = [];
+    p.row = { ...p.row, kind: 'adopted', statementsApplied: 0, note: f.note };
+  }
+}
+
+/** A rolling upgrade that an earlier run began to finish and did not (alembic_version still has its expand head): go on finishing it. */
+async function rollingUpgradeLeft(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<Finishing | null> {
+  const current = summarize(rows).current;
+  const finishingLeft = (r: VersionRow) => r.status === 'complete' || (r.version === 45 && parseNote(r.note).finished !== undefined);
+  if (current === null || !rows.every(finishingLeft)) return null;
+  const glance = await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
+  if (!glance || glance.expandedTo === null || glance.version !== current) return null;
+  return (await adoptionPlan(ctx, driver, glance)).finish;
+}
+
+function reportNote(note: string | null, onProgress: (e: ProgressEvent) => void): void {
+  const n = parseNote(note);
+  const v = n.variant ? variantById(n.variant) : undefined;
+  if (v) onProgress({ type: 'variant', id: v.id, description: describe(v) });
+  if (n.acceptedDrift) onProgress({ type: 'drift-accepted', differences: n.acceptedDrift });
+}
+
+/**
+ * A database glance-db manages must have the schema its version says
+ * (issue 14): a known Glance variant or differences accepted earlier pass;
+ * anything else refuses, unless --accept-drift, which records it.
+ */
+async function refuseDrift(ctx: RunContext, driver: Driver, rows: VersionRow[], req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<VersionRow[]> {
+  // A partly applied version (MySQL) is between two schemas: resuming it is the way on.
+  if (rows.some((r) => r.status !== 'complete')) return rows;
+  // On PostgreSQL the lock is per transaction: a concurrent run may commit a
+  // version between our reads, so the history is read again around the look.
+  for (let attempt = 0; ; attempt++) {
+    const current = summarize(rows).current;
+    // A version a site added has no expected schema here: nothing to compare with (verify says so).
+    if (current === null || !existsSync(snapshotPath(driver.dialect, current))) return rows;
+    const drift = await driftOf(ctx, driver, current, rows);
+    const again = await driver.readHistory();
+    if (summarize(again).current !== current && attempt < 20) {
+      rows = again;
+      continue;
+    }
+    if (drift.unexplained.length === 0) return rows;
+    if (!req.acceptDrift) {
+      throw new SchemaDriftError(`The database is recorded at version ${current}, but its schema is not that version's: it was changed by hand. Nothing was changed.`, drift.unexplained,
+        'Undo the changes (the differences name each one) or restore a backup, then run glance-db sync again; if they are meant to stay, run glance-db sync --accept-drift, which records them in the version table.');
+    }
+    const row = again.find((r) => r.version === current)!;
+    await driver.setNote(current, withAccepted(row.note, drift.unexplained, 'sync --accept-drift'));
+    onProgress({ type: 'drift-accepted', differences: drift.unexplained });
+    return driver.readHistory();
+  }
 }
 
 /** A database with tables but no bookkeeping: name the version its schema matches, if any. */
@@ -189,12 +274,14 @@ async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]):
   return new NotUnderVersionControlError(ctx.target.display, hint, what);
 }
 
-function recordedRows(ctx: RunContext, driver: Driver, versions: number[], kind: VersionRow['kind']): VersionRow[] {
+function recordedRows(ctx: RunContext, driver: Driver, versions: number[], kind: VersionRow['kind'], note: string | null = null): VersionRow[] {
+  const top = Math.max(...versions);
   return ctx.manifest.migrations
     .filter((m) => versions.includes(m.version))
     .map((m) => {
       const loaded = readMigrationFile(ctx.manifest, m, driver.dialect);
-      return versionRow(ctx, driver, m, loaded.checksum, kind, 0, statementsOf(loaded, driver.dialect, m.version).length);
+      const row = versionRow(ctx, driver, m, loaded.checksum, kind, 0, statementsOf(loaded, driver.dialect, m.version).length);
+      return m.version === top && note ? { ...row, note } : row;
     });
 }
 

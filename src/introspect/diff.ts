@@ -30,6 +30,9 @@ function diffColumns(e: TableModel, a: TableModel): string[] {
     if (ec.type !== ac.type) out.push(`${e.name}.${name}: type is ${ac.type}, expected ${ec.type}`);
     if (ec.nullable !== ac.nullable) out.push(`${e.name}.${name}: is ${ac.nullable ? 'NULL' : 'NOT NULL'}, expected ${ec.nullable ? 'NULL' : 'NOT NULL'}`);
     if (ec.default !== ac.default) out.push(`${e.name}.${name}: default is ${ac.default ?? 'none'}, expected ${ec.default ?? 'none'}`);
+    // MySQL: a column's own character set/collation, where it is not its table's.
+    const [ecol, acol] = [ec.collation ?? e.options.collation, ac.collation ?? a.options.collation];
+    if (ecol !== acol && /char|text|enum|set/.test(ac.type)) out.push(`${e.name}.${name}: character set/collation is ${acol}, expected ${ecol}`);
   }
   for (const [name, ac] of Object.entries(a.columns)) if (!e.columns[name]) out.push(`${e.name}: unexpected column ${name} ${ac.type}`);
   return out;

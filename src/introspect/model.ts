@@ -11,6 +11,8 @@ export interface ColumnModel {
   nullable: boolean;
   /** Normalized default expression, or null when the column has none. */
   default: string | null;
+  /** MySQL: the column's collation (and so character set), only when it is not its table's. */
+  collation?: string;
 }
 
 export interface IndexModel {

@@ -73,12 +73,15 @@ export async function introspectMysql(query: Query, database: string): Promise<S
   const tables: Record<string, TableModel> = {};
   const trows = await query("SELECT TABLE_NAME AS t, ENGINE AS e, TABLE_COLLATION AS c FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [database]);
   for (const r of trows) tables[String(r.t)] = emptyTable(String(r.t), String(r.e), String(r.c));
-  const cols = await query(`SELECT TABLE_NAME AS t, COLUMN_NAME AS c, COLUMN_TYPE AS ty, IS_NULLABLE AS n, COLUMN_DEFAULT AS d, EXTRA AS x
+  const cols = await query(`SELECT TABLE_NAME AS t, COLUMN_NAME AS c, COLUMN_TYPE AS ty, IS_NULLABLE AS n, COLUMN_DEFAULT AS d, EXTRA AS x, COLLATION_NAME AS co
     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`, [database]);
   for (const r of cols) {
     const type = String(r.ty).toLowerCase().replace(/\s+/g, '');
     const t = tables[String(r.t)];
-    if (t) t.columns[String(r.c)] = { name: String(r.c), type, nullable: r.n === 'YES', default: normalizeMysqlDefault(r.d, r.x, type) };
+    if (!t) continue;
+    t.columns[String(r.c)] = { name: String(r.c), type, nullable: r.n === 'YES', default: normalizeMysqlDefault(r.d, r.x, type) };
+    // A text column in another character set or collation than its table's (ALTER ... MODIFY ... CHARACTER SET).
+    if (r.co != null && String(r.co) !== t.options.collation) t.columns[String(r.c)].collation = String(r.co);
   }
   await addIndexes(query, database, tables);
   await addForeignKeys(query, database, tables);

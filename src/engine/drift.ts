@@ -1,0 +1,79 @@
+// Differences between the live schema and the expected one, sorted into
+// what Glance itself produced (a known variant), what the operator accepted
+// earlier (sync --accept-drift, kept in the version table's `note`), and
+// drift: everything else.
+import type { Driver, VersionRow } from '../drivers/driver.js';
+import { allowedBy, matchVariant, variantById, type Variant } from '../glance/variants.js';
+import { schemaDifferences } from './adopt.js';
+import type { RunContext } from './context.js';
+
+/** What the `note` column holds (JSON text). */
+export interface Note {
+  /** The known variant recognised at take-over (schema/variants.json). */
+  variant?: string;
+  /** Differences the operator accepted with sync --accept-drift, as verify prints them. */
+  acceptedDrift?: string[];
+  /** When and by which command the differences were accepted. */
+  acceptedAt?: string;
+  /** A rolling upgrade that glance-db finished (for example ocata-expanded). */
+  finished?: string;
+}
+
+export function parseNote(text: string | null | undefined): Note {
+  if (!text) return {};
+  try {
+    const n = JSON.parse(text) as unknown;
+    return n && typeof n === 'object' ? (n as Note) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function noteText(n: Note): string {
+  return JSON.stringify(n);
+}
+
+export interface Drift {
+  /** Every difference from the expected model. */
+  all: string[];
+  /** The known variant that explains the differences left after the accepted ones, if any. */
+  variant: Variant | null;
+  /** Differences accepted earlier with sync --accept-drift. */
+  accepted: string[];
+  /** Drift: differences neither a known variant nor accepted. */
+  unexplained: string[];
+}
+
+/** Sorts differences using what the version table's notes say. */
+export function classify(dialect: Driver['dialect'], all: string[], rows: VersionRow[]): Drift {
+  const notes = rows.map((r) => parseNote(r.note));
+  const acceptedSet = new Set(notes.flatMap((n) => n.acceptedDrift ?? []));
+  const accepted = all.filter((d) => acceptedSet.has(d));
+  let rest = all.filter((d) => !acceptedSet.has(d));
+  // The recorded variant first: its differences are expected from this database.
+  const recorded = notes.map((n) => (n.variant ? variantById(n.variant) : undefined)).filter((v): v is Variant => !!v);
+  let variant: Variant | null = null;
+  for (const v of recorded) {
+    if (rest.some((d) => allowedBy(v, d))) variant = v;
+    rest = rest.filter((d) => !allowedBy(v, d));
+  }
+  if (rest.length > 0) {
+    const known = matchVariant(dialect, rest);
+    if (known) {
+      variant = known;
+      rest = [];
+    }
+  }
+  return { all, variant, accepted, unexplained: rest };
+}
+
+export async function driftOf(ctx: RunContext, driver: Driver, version: number, rows: VersionRow[]): Promise<Drift> {
+  return classify(driver.dialect, await schemaDifferences(ctx, driver, version), rows);
+}
+
+/** The note recording differences accepted now, merged into the note a row already has. */
+export function withAccepted(existing: string | null | undefined, differences: string[], command: string): string {
+  const n = parseNote(existing);
+  const accepted = [...new Set([...(n.acceptedDrift ?? []), ...differences])];
+  return noteText({ ...n, acceptedDrift: accepted, acceptedAt: `${new Date().toISOString()} (${command})` });
+}

@@ -1,0 +1,75 @@
+// Finishing Ocata's visibility change when a rolling upgrade stopped half
+// way: ocata_expand01 added images.visibility (nullable, no default; on
+// MySQL with two triggers), but ocata_migrate01 and ocata_contract01 did not
+// run, or a newer Glance's contract dropped is_public and then failed.
+// The statements are computed from the live schema: glance-db's 045 file
+// assumes the version-44 images table, which this state no longer has.
+//
+// Visibility, by Glance's rule (docs/glance-versions.md) from the data as it
+// stands: a row whose visibility is still NULL gets `public` if is_public is
+// true, else `private` (also when is_public is gone: Glance's failed contract
+// lost the flag); a row the new code already gave a visibility keeps it;
+// then every `private` image with an image_members row not deleted becomes
+// `shared`.
+import type { SchemaModel, TableModel } from '../introspect/model.js';
+import type { Dialect } from '../url.js';
+
+export interface OcataFinish {
+  statements: string[];
+  /** is_public was still there, so public images were told from private ones. */
+  fromIsPublic: boolean;
+}
+
+const ENUM = "enum('private','public','shared','community')";
+
+export function finishOcata(dialect: Dialect, live: SchemaModel, target: SchemaModel): OcataFinish {
+  const images = live.tables.images;
+  const hasIsPublic = 'is_public' in images.columns;
+  const isTrue = (col: string) => (dialect === 'postgresql' ? col : `${col} = 1`);
+  const memberLive = dialect === 'postgresql' ? 'NOT m.deleted' : 'm.deleted = 0';
+  const cast = (v: string) => (dialect === 'postgresql' ? `'${v}'::image_visibility` : `'${v}'`);
+  const fill = hasIsPublic ? `CASE WHEN ${isTrue('i.is_public')} THEN ${cast('public')} ELSE ${cast('private')} END` : cast('private');
+  const shared = `SELECT m.image_id FROM image_members m WHERE ${memberLive}`;
+  if (dialect === 'sqlite') return { statements: sqliteRebuild(images, target.tables.images, fill, shared), fromIsPublic: hasIsPublic };
+  const out: string[] = [];
+  if (dialect === 'mysql') {
+    // The triggers refer to is_public: gone first, before any row changes.
+    out.push('DROP TRIGGER IF EXISTS insert_visibility', 'DROP TRIGGER IF EXISTS update_visibility');
+  }
+  out.push(`UPDATE images i SET visibility = ${fill} WHERE i.visibility IS NULL`);
+  // MySQL cannot read the updated table in a subquery; the members table is another table.
+  out.push(`UPDATE images SET visibility = ${cast('shared')} WHERE visibility = ${cast('private')} AND id IN (${shared})`);
+  if (dialect === 'postgresql') {
+    out.push("ALTER TABLE images ALTER COLUMN visibility SET DEFAULT 'shared'", 'ALTER TABLE images ALTER COLUMN visibility SET NOT NULL');
+    if (hasIsPublic) out.push('ALTER TABLE images DROP COLUMN is_public');
+  } else {
+    const parts = [`MODIFY visibility ${ENUM} NOT NULL DEFAULT 'shared'`];
+    if (images.indexes.some((i) => i.name === 'ix_images_is_public')) parts.push('DROP INDEX ix_images_is_public');
+    if (hasIsPublic) parts.push('DROP COLUMN is_public');
+    out.push(`ALTER TABLE images ${parts.join(', ')}`);
+  }
+  return { statements: out, fromIsPublic: hasIsPublic };
+}
+
+/** SQLite cannot drop a column with an index or change nullability: rebuild images in the target version's form. */
+function sqliteRebuild(live: TableModel, target: TableModel, fill: string, shared: string): string[] {
+  const cols = Object.values(target.columns);
+  const defs = cols.map((c) => `\t${c.name} ${c.type.toUpperCase()}${c.default !== null ? ` DEFAULT ${c.default}` : ''}${c.nullable ? '' : ' NOT NULL'}`);
+  const body = [...defs, `\tPRIMARY KEY (${target.primaryKey.join(', ')})`];
+  for (const u of target.uniques) body.push(`\t${u.name ? `CONSTRAINT ${u.name} ` : ''}UNIQUE (${u.columns.join(', ')})`);
+  for (const f of target.foreignKeys) body.push(`\tFOREIGN KEY (${f.columns.join(', ')}) REFERENCES ${f.refTable} (${f.refColumns.join(', ')})`);
+  for (const c of target.checks) body.push(`\tCHECK (${c})`);
+  const copied = cols.filter((c) => c.name in live.columns);
+  const value = (name: string) => {
+    if (name !== 'visibility') return `i.${name}`;
+    const v = `COALESCE(i.visibility, ${fill})`;
+    return `CASE WHEN ${v} = 'private' AND i.id IN (${shared}) THEN 'shared' ELSE ${v} END`;
+  };
+  return [
+    `CREATE TABLE images_v45 (\n${body.join(',\n')}\n)`,
+    `INSERT INTO images_v45 (${copied.map((c) => c.name).join(', ')})\nSELECT ${copied.map((c) => value(c.name)).join(', ')}\n  FROM images i`,
+    'DROP TABLE images',
+    'ALTER TABLE images_v45 RENAME TO images',
+    ...target.indexes.map((i) => `CREATE ${i.unique ? 'UNIQUE ' : ''}INDEX ${i.name} ON images (${i.columns.join(', ')})`),
+  ];
+}

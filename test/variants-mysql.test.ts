@@ -1,0 +1,4 @@
+import { mysqlEnv } from './dialects.js';
+import { variants } from './variants.js';
+
+variants(mysqlEnv);

@@ -1,0 +1,4 @@
+import { postgresEnv } from './dialects.js';
+import { variants } from './variants.js';
+
+variants(postgresEnv);

@@ -1,0 +1,4 @@
+import { sqliteEnv } from './dialects.js';
+import { variants } from './variants.js';
+
+variants(sqliteEnv);
