@@ -20,6 +20,7 @@ export const ExitCode = {
   UPGRADE_PENDING: 13,
   PARTLY_APPLIED: 14,
   BACKUP_FAILED: 15,
+  OUTPUT_NOT_WRITABLE: 34,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
@@ -129,5 +130,12 @@ export class ConflictError extends GlanceDbError {
 export class UnknownVersionError extends GlanceDbError {
   constructor(message: string, hint?: string) {
     super('UNKNOWN_VERSION', message, { hint });
+  }
+}
+
+/** A file glance-db was asked to write (plan --output, lint --update, a --backup-dir) cannot be written; nothing was changed. */
+export class OutputError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('OUTPUT_NOT_WRITABLE', message, { hint });
   }
 }

@@ -3,9 +3,10 @@
 // changed against sql/checksums.lock. Editing a released migration fails;
 // a new version fails until `glance-db lint --update` records it, so the
 // lock change shows in the pull request.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { GlanceDbError } from '../errors.js';
+import { GlanceDbError, OutputError } from '../errors.js';
+import { reasonOf, writeOutputFile } from '../util/output.js';
 import type { Manifest } from '../manifest/types.js';
 import { readMigrationFile, statementsOf } from './files.js';
 
@@ -33,7 +34,13 @@ const key = (e: Pick<LockEntry, 'version' | 'dialect'>) => `${e.version} ${e.dia
 export function readLock(m: Manifest): Map<string, LockEntry> {
   const map = new Map<string, LockEntry>();
   if (!existsSync(lockPath(m))) return map;
-  for (const line of readFileSync(lockPath(m), 'utf8').split('\n')) {
+  let text: string;
+  try {
+    text = readFileSync(lockPath(m), 'utf8');
+  } catch (err) {
+    throw new GlanceDbError('CONFIG', `Cannot read ${lockPath(m)}: ${reasonOf(err)}.`);
+  }
+  for (const line of text.split('\n')) {
     const parts = line.trim().split(/\s+/);
     if (!line.trim() || line.startsWith('#') || parts.length !== 4) continue;
     const e = { version: Number(parts[0]), dialect: parts[1], file: parts[2], checksum: parts[3] };
@@ -45,7 +52,14 @@ export function readLock(m: Manifest): Map<string, LockEntry> {
 export function writeLock(m: Manifest, entries: LockEntry[]): void {
   const header = '# glance-db checksums.lock: the checksum of every released migration file.\n# A released file must never change. Regenerate only to add versions: glance-db lint --update\n';
   const lines = entries.map((e) => `${String(e.version).padStart(3, '0')} ${e.dialect} ${e.file} ${e.checksum}`);
-  writeFileSync(lockPath(m), `${header}${lines.join('\n')}\n`);
+  const path = lockPath(m);
+  // Root may write any file: a lock file without write permission is read-only on purpose, so it is refused, not replaced.
+  try {
+    if ((statSync(path).mode & 0o222) === 0) throw new OutputError(`Cannot update ${path}: it is read-only. Nothing was written.`, 'Make it writable (chmod u+w) if the new versions are meant to be recorded.');
+  } catch (err) {
+    if (err instanceof OutputError) throw err;
+  }
+  writeOutputFile(path, `${header}${lines.join('\n')}\n`, 'the checksum lock', 'Check the permissions of sql/ and sql/checksums.lock.');
 }
 
 export interface LintResult {
