@@ -18,7 +18,10 @@
 //   registers no state_path, for instance, so it could not resolve one either).
 // Nothing from the file is quoted in a message except option names, and not
 // even those when they may be part of a password.
-import { readFileSync } from 'node:fs';
+import { readBounded, TooLargeError } from '../util/read-bounded.js';
+
+/** Glance's sample glance-api.conf, every option commented, is about 250 KB. */
+const MAX_GLANCE_CONFIG_BYTES = 16 * 1024 * 1024;
 import { ConfigError } from '../errors.js';
 import { passwordCandidates, registerSecretsOf } from '../url.js';
 
@@ -112,8 +115,9 @@ export function substitute(sections: Sections, group: string, raw: string, path:
 export function connectionFromGlanceConfig(path: string): string {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBounded(path, MAX_GLANCE_CONFIG_BYTES).toString('utf8');
   } catch (err) {
+    if (err instanceof TooLargeError) throw new ConfigError(`The Glance config ${path} is larger than ${MAX_GLANCE_CONFIG_BYTES} bytes (16 MiB); it cannot be a glance-api.conf.`);
     throw new ConfigError(`Cannot read the Glance config ${path}: ${(err as NodeJS.ErrnoException).code ?? err}.`);
   }
   const sections = parseOsloIni(text, path);

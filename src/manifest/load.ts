@@ -1,7 +1,8 @@
 // Loads glance-db.yaml: YAML syntax, the JSON Schema, then the checks a schema
 // cannot express (order, files on disk, nothing unreferenced). Every problem
 // is a ConfigError naming the file and line.
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { readBounded, TooLargeError } from '../util/read-bounded.js';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError } from '../errors.js';
@@ -70,10 +71,14 @@ const MAX_NAMED_FILES = 20;
 function readManifestFile(path: string): string {
   try {
     const size = statSync(path).size;
-    if (size > MAX_MANIFEST_BYTES) {
-      throw new ConfigError(`${basename(path)} is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} bytes (1 MiB) a manifest may have; it cannot be a glance-db manifest.`);
+    const tooLarge = () => new ConfigError(`${basename(path)} is ${size > MAX_MANIFEST_BYTES ? `${size} bytes, ` : ''}more than the ${MAX_MANIFEST_BYTES} bytes (1 MiB) a manifest may have; it cannot be a glance-db manifest.`);
+    if (size > MAX_MANIFEST_BYTES) throw tooLarge();
+    let buf: Buffer;
+    try {
+      buf = readBounded(path, MAX_MANIFEST_BYTES);
+    } catch (err) {
+      throw err instanceof TooLargeError ? tooLarge() : err;
     }
-    const buf = readFileSync(path);
     if (buf.includes(0)) throw new ConfigError(`${basename(path)}: this is a binary file, not a YAML manifest.`);
     return buf.toString('utf8');
   } catch (err) {
