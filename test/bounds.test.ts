@@ -4,6 +4,9 @@
 // themselves are in the bad-input corpus.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { mysqlEnv, postgresEnv, sqliteEnv } from './dialects.js';
 import { cli } from './helpers.js';
 import { MAX_SECONDS } from '../src/flags.js';
@@ -32,5 +35,19 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv]) {
     }
   });
 }
+
+test('an empty GLANCE_DB_URL counts as unset (as libpq treats PG* variables); --url "" is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-bounds-'));
+  try {
+    const r = cli(['version'], { cwd: dir, env: { GLANCE_DB_URL: '' } });
+    assert.is(r.code, 5, r.stderr);
+    assert.match(r.stderr, `sqlite:${join(dir, 'glance.sqlite')}`);
+    const u = cli(['version', '--url', ''], { cwd: dir, env: { GLANCE_DB_URL: 'sqlite:other.sqlite' } });
+    assert.is(u.code, 2, u.stderr);
+    assert.match(u.stderr, '--url is empty');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test.run();
