@@ -1,11 +1,14 @@
 // Shared flags and the one place errors become output: a one-paragraph
 // message (and a hint) on stderr, or a JSON object on stdout with --json,
 // and a documented exit code. No stack trace unless GLANCE_DB_DEBUG is set,
-// and every line passes through redactUrl() on its way out.
+// and every line passes through scrubSecrets() on its way out (the
+// passwords of every URL in the arguments and GLANCE_DB_URL, registered in
+// init() before anything can fail).
 import { Command, Flags } from '@oclif/core';
 import { ExitCode, GlanceDbError, UsageError } from './errors.js';
 import { resolveContext, type RunContext } from './engine/context.js';
-import { redactUrl } from './url.js';
+import { secondsFlag } from './flags.js';
+import { registerSecretsOf, scrubSecrets, scrubValue } from './url.js';
 
 export abstract class BaseCommand extends Command {
   static baseFlags = {
@@ -13,10 +16,10 @@ export abstract class BaseCommand extends Command {
     url: Flags.string({ description: 'Database URL; overrides GLANCE_DB_URL and the manifest (sqlite:PATH, postgresql://..., mysql://...).', helpGroup: 'GLOBAL' }),
     'glance-config': Flags.string({ description: "Read the database URL from Glance's own config file ([database] connection), e.g. /etc/glance/glance-api.conf.", helpGroup: 'GLOBAL' }),
     json: Flags.boolean({ description: 'Print one JSON object on stdout (shape in README).', default: false, helpGroup: 'GLOBAL' }),
-    'lock-wait': Flags.integer({ description: 'Seconds to wait for another glance-db run to finish.', default: 60, min: 0, helpGroup: 'GLOBAL' }),
-    'connect-timeout': Flags.integer({ description: 'Seconds to wait for a database server to answer.', default: 10, min: 1, helpGroup: 'GLOBAL' }),
-    'statement-timeout': Flags.integer({ description: 'PostgreSQL/MySQL: seconds one statement may run; 0 = no limit.', default: 0, min: 0, helpGroup: 'GLOBAL' }),
-    'lock-timeout': Flags.integer({ description: 'PostgreSQL/MySQL: seconds a statement may wait for a table lock; 0 = no limit.', default: 0, min: 0, helpGroup: 'GLOBAL' }),
+    'lock-wait': secondsFlag({ name: 'lock-wait', description: 'Seconds to wait for another glance-db run to finish.', default: 60, min: 0, helpGroup: 'GLOBAL' }),
+    'connect-timeout': secondsFlag({ name: 'connect-timeout', description: 'Seconds to wait for a database server to answer.', default: 10, min: 1, helpGroup: 'GLOBAL' }),
+    'statement-timeout': secondsFlag({ name: 'statement-timeout', description: 'PostgreSQL/MySQL: seconds one statement may run; 0 = no limit.', default: 0, min: 0, helpGroup: 'GLOBAL' }),
+    'lock-timeout': secondsFlag({ name: 'lock-timeout', description: 'PostgreSQL/MySQL: seconds a statement may wait for a table lock; 0 = no limit.', default: 0, min: 0, helpGroup: 'GLOBAL' }),
   };
 
   protected jsonMode = false;
@@ -36,15 +39,17 @@ export abstract class BaseCommand extends Command {
   }
 
   protected out(text: string): void {
-    if (!this.jsonMode) process.stdout.write(`${redactUrl(text)}\n`);
+    if (!this.jsonMode) process.stdout.write(`${scrubSecrets(text)}\n`);
   }
 
   protected emitJson(value: Record<string, unknown>): void {
-    process.stdout.write(`${redactUrl(JSON.stringify({ command: this.id?.replace(/^db:/, ''), ...value }, null, 2))}\n`);
+    process.stdout.write(`${JSON.stringify(scrubValue({ command: this.id?.replace(/^db:/, ''), ...value }), null, 2)}\n`);
   }
 
   async init(): Promise<void> {
     await super.init();
+    for (const arg of this.argv) registerSecretsOf(arg);
+    registerSecretsOf(process.env.GLANCE_DB_URL);
     this.jsonMode = this.argv.includes('--json');
   }
 
@@ -59,12 +64,16 @@ export abstract class BaseCommand extends Command {
     let text = `error: ${e.message}`;
     if (e.hint) text += `\nhint: ${e.hint}`;
     if (process.env.GLANCE_DB_DEBUG && err.stack) text += `\n${err.stack}`;
-    process.stderr.write(`${redactUrl(text)}\n`);
+    process.stderr.write(`${scrubSecrets(text)}\n`);
   }
 }
 
 function toGlanceDbError(err: Error & { oclif?: { exit?: number } }): GlanceDbError {
-  if (err instanceof GlanceDbError) return err;
+  if (err instanceof GlanceDbError) {
+    // oclif wraps a flag's own parse error in "Parsing --x \n\t...\nSee more help with --help".
+    err.message = err.message.replace(/^Parsing --\S+\s*\n\t/, '').replace(/\nSee more help with --help$/, '');
+    return err;
+  }
   // oclif's argument and flag parsing errors.
   if (err.oclif?.exit === 2 || /Parse|Flag|Arg/.test(err.constructor?.name ?? '')) {
     return new UsageError(err.message.split('\n').filter((l) => !/^\s*See more help/.test(l)).join(' ').replace(/\s+/g, ' ').trim(), 'Run glance-db COMMAND --help for usage.');

@@ -30,6 +30,7 @@ export const ExitCode = {
   DATA_FAILED: 29,
   /** A pre-flight check refused the server (Galera node not ready, RSU, a setting a pending version needs). */
   PREFLIGHT: 32,
+  OUTPUT_NOT_WRITABLE: 34,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
@@ -178,5 +179,12 @@ export class FileRefusedError extends GlanceDbError {
 export class SqliteUnusableError extends GlanceDbError {
   constructor(message: string, hint?: string) {
     super('SQLITE_UNUSABLE', message, { hint });
+  }
+}
+
+/** A file glance-db was asked to write (plan --output, lint --update, a --backup-dir) cannot be written; nothing was changed. */
+export class OutputError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('OUTPUT_NOT_WRITABLE', message, { hint });
   }
 }

@@ -4,6 +4,8 @@ import { BaseCommand } from './base-command.js';
 import { defaultBackupDir } from './engine/backup.js';
 import type { RunContext } from './engine/context.js';
 import { sync, type ProgressEvent, type SyncResult } from './engine/sync.js';
+import { UsageError } from './errors.js';
+import { checkBackupDir } from './util/output.js';
 
 export abstract class MigrateCommand extends BaseCommand {
   private backupPath: string | null = null;
@@ -17,8 +19,11 @@ export abstract class MigrateCommand extends BaseCommand {
   };
 
   protected async migrate(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean, flags: { backup: boolean; 'backup-dir'?: string; 'accept-drift'?: boolean }): Promise<void> {
-    this.out(`database: ${ctx.target.display} (from ${ctx.urlSource})`);
+    if (flags['backup-dir'] !== undefined && !flags['backup-dir'].trim()) throw new UsageError('--backup-dir is empty.', 'Give a folder, or leave --backup-dir out for the default.');
     const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target)) : undefined;
+    // Before the database is opened: a bad folder must change nothing.
+    if (backupDir) checkBackupDir(backupDir);
+    this.out(`database: ${ctx.target.display} (from ${ctx.urlSource})`);
     let result;
     try {
       result = await sync(ctx, { version, currentVersion, requireVersionControl, backupDir, acceptDrift: flags['accept-drift'] }, (e) => this.progress(e));

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BAD_INPUTS, type BadInput } from './fixtures/bad-input.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, type DialectEnv, type TestDb } from './dialects.js';
@@ -36,6 +36,8 @@ async function runCase(c: BadInput): Promise<void> {
       writeFileSync(join(dir, rel), content);
     }
   }
+  c.prepare?.(dir);
+  const lockBefore = statSync(join(dir, 'sql', 'checksums.lock'), { throwIfNoEntry: false })?.isFile() ? readFileSync(join(dir, 'sql', 'checksums.lock'), 'utf8') : null;
   const db = c.db ? await envs[c.db].create() : null;
   try {
     if (db && c.at) assert.is(cli(['sync', String(c.at), '--url', db.url]).code, 0);
@@ -45,7 +47,10 @@ async function runCase(c: BadInput): Promise<void> {
     assert.is(r.code, c.code, `exit code; stderr: ${r.stderr}`);
     assert.match(r.stderr, c.message);
     assert.not.match(r.stderr + r.stdout, /\n\s+at |node:internal/, 'no stack trace');
-    assert.is(r.stderr.trim().split('\n').filter((l) => !/^(error|hint): /.test(l) && !/^\S+:\d+: /.test(l) && l.trim()).length, 0, `one paragraph: ${r.stderr}`);
+    assert.is(r.stderr.trim().split('\n').filter((l) => !/^(error|hint): /.test(l) && !/^\S+:\d+: /.test(l) && !/^\.\.\. and \d+ more$/.test(l) && l.trim()).length, 0, `one paragraph: ${r.stderr}`);
+    // Bounded output: a capped list, never one line per problem of a huge input.
+    assert.ok(r.stderr.split('\n').length <= 30, `at most 30 lines: ${r.stderr.split('\n').length}`);
+    if (c.args[0] === 'lint' && lockBefore !== null) assert.is(readFileSync(join(dir, 'sql', 'checksums.lock'), 'utf8'), lockBefore, 'checksums.lock unchanged');
     if (db) assert.is(dumpOf(db, c.db!), before, 'database unchanged');
     else assert.not.ok(existsSync(join(dir, 'glance.sqlite')), 'no database created');
   } finally {

@@ -43,6 +43,24 @@ const cases: Case[] = [
     setup: (dir) => symlinkSync(join(dir, 'outside.sql'), join(dir, 'sql/sqlite/047_add_os_hidden.sql')),
     expect: /migrations\[5\]\.files\.sqlite: "sql\/sqlite\/047_add_os_hidden\.sql" is a symbolic link that leads outside sql\//,
   },
+  {
+    // Issue 16: only the last component used to be checked, so a linked folder let any file in.
+    name: 'a folder under sql/ that is a symlink leading out',
+    manifest: swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: sql/evil/047_add_os_hidden.sql'),
+    files: { 'sql/sqlite/047_add_os_hidden.sql': null, 'elsewhere/047_add_os_hidden.sql': 'DROP TABLE images;' },
+    setup: (dir) => symlinkSync(join(dir, 'elsewhere'), join(dir, 'sql/evil')),
+    expect: /migrations\[5\]\.files\.sqlite: "sql\/evil\/047_add_os_hidden\.sql" lies in a folder that is a symbolic link leading outside sql\//,
+  },
+  {
+    name: 'a linked folder inside a linked folder leading out',
+    manifest: swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: sql/a/b/047_add_os_hidden.sql'),
+    files: { 'sql/sqlite/047_add_os_hidden.sql': null, 'elsewhere/047_add_os_hidden.sql': 'DROP TABLE images;' },
+    setup: (dir) => {
+      symlinkSync(join(dir, 'sql/sqlite'), join(dir, 'sql/a'));
+      symlinkSync(join(dir, 'elsewhere'), join(dir, 'sql/sqlite/b'));
+    },
+    expect: /"sql\/a\/b\/047_add_os_hidden\.sql" lies in a folder that is a symbolic link leading outside sql\//,
+  },
   { name: 'missing file', files: { 'sql/sqlite/048_add_os_hash.sql': null }, expect: /migrations\[6\]\.files\.sqlite: "sql\/sqlite\/048_add_os_hash\.sql" does not exist/ },
   { name: 'unreferenced file', files: { 'sql/sqlite/052_extra.sql': 'SELECT 1;' }, expect: /sql\/sqlite\/052_extra\.sql is not referenced by any version/ },
   {
@@ -70,6 +88,17 @@ for (const c of cases) {
     }
   });
 }
+
+test('a folder linked inside sql/ is fine', () => {
+  const dir = makeProject({ 'glance-db.yaml': swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: sql/linked/047_add_os_hidden.sql') });
+  try {
+    symlinkSync(join(dir, 'sql/sqlite'), join(dir, 'sql/linked'));
+    const r = cli(['sync', '47'], { cwd: dir });
+    assert.is(r.code, 0, r.stderr);
+  } finally {
+    removeProject(dir);
+  }
+});
 
 test('missing manifest names the path and the --config flag', () => {
   const r = cli(['version', '--config', '/nonexistent/glance-db.yaml']);

@@ -113,7 +113,7 @@ withProject('bad arguments: not an integer, unknown version, CURRENT_VERSION abo
     [['sync', '99'], 'VERSION 99 is not a version glance-db knows; known versions are 42 to 51'],
     [['sync', '45', '47'], 'CURRENT_VERSION 47 is above VERSION 45'],
     [['upgrade'], 'Missing 1 required arg'],
-    [['sync', '--lock-wait', 'soon'], 'Expected an integer'],
+    [['sync', '--lock-wait', 'soon'], '--lock-wait must be a whole number of seconds from 0 to 2147483, not "soon"'],
   ] as [string[], string][]) {
     const r = cli(args, { cwd: dir });
     assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

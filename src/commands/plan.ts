@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { versionArg } from '../args.js';
 import { BaseCommand } from '../base-command.js';
 import { plan, planScript, planText } from '../engine/plan.js';
+import { UsageError } from '../errors.js';
+import { writeOutputFile } from '../util/output.js';
 
 export default class Plan extends BaseCommand {
   static description =
@@ -18,9 +19,10 @@ export default class Plan extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Plan);
+    if (flags.output !== undefined && !flags.output.trim()) throw new UsageError('--output is empty.', 'Give a file name, or leave --output out to print the plan.');
     const ctx = this.context(flags);
     const p = await plan(ctx, { version: args.version, dialect: flags.dialect as never, from: flags.from });
-    if (flags.output) writeFileSync(flags.output, planScript(ctx, p, new Date().toISOString()));
+    if (flags.output) writeOutputFile(flags.output, planScript(ctx, p, new Date().toISOString()), 'the plan to', 'Give --output a path in an existing folder you can write to.');
     if (this.jsonMode) this.emitJson({ ok: true, ...p, ...(flags.output ? { output: flags.output } : {}) });
     else if (flags.output) this.out(`wrote ${flags.output}: ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}, ${p.dialect}`);
     else process.stdout.write(planText(p));

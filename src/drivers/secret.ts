@@ -1,9 +1,9 @@
 // Defence in depth: a driver error may quote its connection settings; the
 // password never leaves the process in any message.
-import { redactUrl } from '../url.js';
+import { scrubSecrets } from '../url.js';
 
 export function redactSecret(text: string, password: string): string {
-  let out = redactUrl(text);
+  let out = scrubSecrets(text);
   if (password) {
     for (const form of new Set([password, encodeURIComponent(password)])) out = out.split(form).join('***');
   }

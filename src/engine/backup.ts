@@ -130,6 +130,20 @@ function copyPrivate(from: string, to: string): void {
 export function latestBackup(target: DatabaseTarget, dir: string): string | null {
   if (!existsSync(dir)) return null;
   const prefix = `${dbName(target)}-v`;
-  const files = readdirSync(dir).filter((f) => f.startsWith(prefix)).map((f) => join(dir, f));
-  return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0] ?? null;
+  // Only a hint in the restore steps: a --backup-dir that is a file or cannot be read names no backup.
+  const mtime = (f: string) => {
+    try {
+      return statSync(f).mtimeMs;
+    } catch {
+      return -1;
+    }
+  };
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return null;
+  }
+  const files = names.filter((f) => f.startsWith(prefix)).map((f) => join(dir, f)).filter((f) => mtime(f) >= 0);
+  return files.sort((a, b) => mtime(b) - mtime(a))[0] ?? null;
 }

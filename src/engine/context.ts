@@ -2,19 +2,19 @@
 // checked RunContext, in one place (slonik's createClientConfiguration).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { connectionFromGlanceConfig } from '../glance/config.js';
 import { loadManifest } from '../manifest/load.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { Manifest } from '../manifest/types.js';
-import { parseDatabaseUrl, type DatabaseTarget } from '../url.js';
+import { parseDatabaseUrl, registerSecretsOf, type DatabaseTarget } from '../url.js';
 import type { DriverConfig } from '../drivers/driver.js';
 
 export interface RawOptions {
   /** --config; absent means ./glance-db.yaml, else the manifest shipped with glance-db. */
   config?: string;
   url?: string;
-  /** GLANCE_DB_URL, passed in by the command layer. */
+  /** GLANCE_DB_URL, passed in by the command layer (unset and empty are both undefined). */
   envUrl?: string;
   /** --glance-config: Glance's own config file, whose [database] connection is the URL. */
   glanceConfig?: string;
@@ -52,21 +52,31 @@ export function manifestPath(config: string | undefined): { path: string; bundle
   return { path: BUNDLED_MANIFEST, bundled: true };
 }
 
+/** A path or URL flag given as '' (or blanks) is a mistake, not "use the default": refuse it rather than fall back. */
+function requireNonEmpty(flag: string, value: string | undefined, instead: string): void {
+  if (value !== undefined && !value.trim()) {
+    throw new UsageError(`${flag} is empty.`, `Give a value, or leave ${flag} out to use ${instead}.`);
+  }
+}
+
 export function resolveContext(raw: RawOptions): RunContext {
+  requireNonEmpty('--config', raw.config, './glance-db.yaml');
+  requireNonEmpty('--url', raw.url, "--glance-config, GLANCE_DB_URL or the manifest's database.url");
+  requireNonEmpty('--glance-config', raw.glanceConfig, "GLANCE_DB_URL or the manifest's database.url");
+  registerSecretsOf(raw.url);
+  registerSecretsOf(raw.envUrl);
   const where = manifestPath(raw.config);
   const manifest = loadManifest(where.path);
   // The bundled manifest's relative SQLite path means "here", not "inside the installed package".
-  const [url, urlSource, baseDir] = raw.url
-    ? [raw.url, '--url', process.cwd()]
-    : raw.glanceConfig
-      ? [connectionFromGlanceConfig(raw.glanceConfig), raw.glanceConfig, process.cwd()]
-      : raw.envUrl
-      ? [raw.envUrl, 'GLANCE_DB_URL', process.cwd()]
-      : [manifest.databaseUrl, where.bundled ? 'the manifest shipped with glance-db' : manifest.path, where.bundled ? process.cwd() : manifest.dir];
-  const target = parseDatabaseUrl(url, baseDir);
-  if (!manifest.dialects.includes(target.dialect)) {
-    throw new ConfigError(`The database URL (from ${urlSource}) is ${target.dialect}, but ${manifest.path} declares no ${target.dialect} files.`);
-  }
+  const fromManifest = where.bundled ? 'the manifest shipped with glance-db' : manifest.path;
+  const [url, urlSource, baseDir, described] = raw.url !== undefined
+    ? [raw.url, '--url', process.cwd(), 'the URL given with --url']
+    : raw.glanceConfig !== undefined
+      ? [connectionFromGlanceConfig(raw.glanceConfig), raw.glanceConfig, process.cwd(), `[database] connection in ${raw.glanceConfig}`]
+      : raw.envUrl !== undefined
+      ? [raw.envUrl, 'GLANCE_DB_URL', process.cwd(), 'the URL in GLANCE_DB_URL']
+      : [manifest.databaseUrl, fromManifest, where.bundled ? process.cwd() : manifest.dir, `database.url in ${fromManifest}`];
+  const target = parseDatabaseUrl(url, baseDir, described);
   return {
     manifest,
     target,

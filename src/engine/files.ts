@@ -1,8 +1,8 @@
 // Reading a version's SQL file: one normalisation for checksum and execution.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { checksumOf, normalizeSql } from '../checksum.js';
 import { ConfigError } from '../errors.js';
+import { resolveSqlFile } from '../manifest/load.js';
 import type { Manifest, Migration } from '../manifest/types.js';
 import { splitStatements, type Statement } from '../sql/split.js';
 import type { Dialect } from '../url.js';
@@ -16,9 +16,12 @@ export interface LoadedFile {
 export function readMigrationFile(manifest: Manifest, mig: Migration, dialect: Dialect): LoadedFile {
   const file = mig.files[dialect];
   if (!file) throw new ConfigError(`Version ${mig.version} has no ${dialect} file in ${manifest.path}.`);
+  // Resolved again at read time: the folders may have changed since the manifest was loaded.
+  const where = resolveSqlFile(manifest.dir, file);
+  if ('problem' in where) throw new ConfigError(`${file} (version ${mig.version}) ${where.problem}.`);
   let raw: Buffer;
   try {
-    raw = readFileSync(resolve(manifest.dir, file));
+    raw = readFileSync(where.real);
   } catch (err) {
     throw new ConfigError(`Cannot read ${file} (version ${mig.version}): ${(err as NodeJS.ErrnoException).code ?? err}.`);
   }

@@ -3,10 +3,11 @@
 // changed against sql/checksums.lock. Editing a released migration fails;
 // a new version fails until `glance-db lint --update` records it, so the
 // lock change shows in the pull request.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { GlanceDbError, LockFileError } from '../errors.js';
+import { GlanceDbError, LockFileError, OutputError } from '../errors.js';
+import { reasonOf, writeOutputFile } from '../util/output.js';
 import type { Manifest } from '../manifest/types.js';
 import { readMigrationFile, statementsOf } from './files.js';
 
@@ -50,7 +51,13 @@ export function readLock(m: Manifest): Map<string, LockEntry> {
   const label = 'sql/checksums.lock';
   const entryLines: string[] = [];
   let sum: string | null = null;
-  readFileSync(path, 'utf8').replace(/\r\n/g, '\n').split('\n').forEach((raw, i) => {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new GlanceDbError('CONFIG', `Cannot read ${path}: ${reasonOf(err)}.`);
+  }
+  text.replace(/\r\n/g, '\n').split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
     const s = SUM.exec(line);
@@ -74,7 +81,14 @@ export function readLock(m: Manifest): Map<string, LockEntry> {
 export function writeLock(m: Manifest, entries: LockEntry[]): void {
   const header = '# glance-db checksums.lock: the checksum of every released migration file.\n# A released file must never change. Regenerate only to add versions: glance-db lint --update\n# The sum line covers every entry line below it; a hand edit fails lint.\n';
   const lines = entries.map((e) => `${String(e.version).padStart(3, '0')} ${e.dialect} ${e.file} ${e.checksum}`);
-  writeFileSync(lockPath(m), `${header}sum ${sumOf(lines)}\n${lines.join('\n')}\n`);
+  const path = lockPath(m);
+  // Root may write any file: a lock file without write permission is read-only on purpose, so it is refused, not replaced.
+  try {
+    if ((statSync(path).mode & 0o222) === 0) throw new OutputError(`Cannot update ${path}: it is read-only. Nothing was written.`, 'Make it writable (chmod u+w) if the new versions are meant to be recorded.');
+  } catch (err) {
+    if (err instanceof OutputError) throw err;
+  }
+  writeOutputFile(path, `${header}sum ${sumOf(lines)}\n${lines.join('\n')}\n`, 'the checksum lock', 'Check the permissions of sql/ and sql/checksums.lock.');
 }
 
 export interface LintResult {

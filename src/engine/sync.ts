@@ -1,6 +1,6 @@
 // The orchestrator: compare the version table with the manifest, then apply
 // what is missing, one version per transaction, under the migration lock.
-import { DowngradeRefusedError, NotUnderVersionControlError, UsageError } from '../errors.js';
+import { DowngradeRefusedError, GlanceDbError, NotUnderVersionControlError, OutputError, UsageError } from '../errors.js';
 import type { Driver, PendingVersion, VersionRow } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
 import type { Migration } from '../manifest/types.js';
@@ -18,6 +18,7 @@ import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glanc
 import { bookkeepingStatements } from '../glance/bookkeeping.js';
 import { resumePoint } from './resume.js';
 import { preflightChecks } from './preflight.js';
+import { reasonOf } from '../util/output.js';
 
 export interface SyncRequest {
   /** Target version; the newest in the manifest when absent. */
@@ -140,7 +141,14 @@ async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir:
   const history = summarize(await driver.readHistory());
   const partial = (await driver.readHistory()).some((r) => r.status !== 'complete');
   if (history.current !== null && history.current >= target && !partial) return onProgress({ type: 'backup-skipped', reason: `already at version ${history.current}, nothing will change` });
-  onProgress({ type: 'backup', path: await takeBackup(ctx.target, dir, history.current, tool) });
+  let path: string;
+  try {
+    path = await takeBackup(ctx.target, dir, history.current, tool);
+  } catch (err) {
+    if (err instanceof GlanceDbError || !(err as NodeJS.ErrnoException)?.code) throw err;
+    throw new OutputError(`Cannot write the backup in ${dir}: ${reasonOf(err)}. Nothing was changed.`, 'Pass --backup-dir with a folder glance-db can create or write in.');
+  }
+  onProgress({ type: 'backup', path });
 }
 
 function checkCurrentVersionAgrees(current: number | null, claimed: number | undefined): void {

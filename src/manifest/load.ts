@@ -1,7 +1,8 @@
 // Loads glance-db.yaml: YAML syntax, the JSON Schema, then the checks a schema
 // cannot express (order, files on disk, nothing unreferenced). Every problem
 // is a ConfigError naming the file and line.
-import { lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { readBounded, TooLargeError } from '../util/read-bounded.js';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError } from '../errors.js';
@@ -38,6 +39,10 @@ export function loadManifest(configPath: string): Manifest {
   if (data === null || data === undefined) {
     throw new ConfigError(`${label}: the manifest is empty; see the README for its format.`);
   }
+  const count = (data as { migrations?: unknown })?.migrations;
+  if (Array.isArray(count) && count.length > MAX_VERSIONS) {
+    throw new ConfigError(`${label}: migrations has ${count.length} entries, more than the ${MAX_VERSIONS} glance-db accepts; nothing else was checked.`);
+  }
   const errors = schemaErrors(data, doc, lc, label);
   if (errors.length > 0) throw new ConfigError(errors.join('\n'), { fields: { errors } });
   const raw = data as RawManifest;
@@ -53,9 +58,27 @@ export function loadManifest(configPath: string): Manifest {
   return manifest;
 }
 
+/**
+ * Bounds on the work a manifest can cause: glance-db.yaml for Glance is a few
+ * KB with ten versions; parsing and validating 100,000 versions took 42 s and
+ * 2 GB. These are far beyond any real manifest.
+ */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+export const MAX_VERSIONS = 10_000;
+/** At most this many unreferenced files are named in a message. */
+const MAX_NAMED_FILES = 20;
+
 function readManifestFile(path: string): string {
   try {
-    const buf = readFileSync(path);
+    const size = statSync(path).size;
+    const tooLarge = () => new ConfigError(`${basename(path)} is ${size > MAX_MANIFEST_BYTES ? `${size} bytes, ` : ''}more than the ${MAX_MANIFEST_BYTES} bytes (1 MiB) a manifest may have; it cannot be a glance-db manifest.`);
+    if (size > MAX_MANIFEST_BYTES) throw tooLarge();
+    let buf: Buffer;
+    try {
+      buf = readBounded(path, MAX_MANIFEST_BYTES);
+    } catch (err) {
+      throw err instanceof TooLargeError ? tooLarge() : err;
+    }
     if (buf.includes(0)) throw new ConfigError(`${basename(path)}: this is a binary file, not a YAML manifest.`);
     return buf.toString('utf8');
   } catch (err) {
@@ -88,20 +111,41 @@ function checkSemantics(m: Manifest, doc: Document, lc: LineCounter, label: stri
 }
 
 function checkFile(m: Manifest, file: string, where: () => ConfigError): void {
-  const sqlRoot = join(m.dir, 'sql');
-  const full = resolve(m.dir, file);
-  const fail = (why: string) => new ConfigError(`${where().message}${why}`);
-  if (!full.startsWith(sqlRoot + sep)) throw fail(`"${file}" lies outside sql/`);
+  const r = resolveSqlFile(m.dir, file);
+  if ('problem' in r) throw new ConfigError(`${where().message}"${file}" ${r.problem}`);
+}
+
+/**
+ * The real path of a migration file, required to lie under the real sql/
+ * folder: every component is resolved, not just the last, so neither
+ * sql/evil -> /somewhere (a linked folder) nor a linked file can lead out.
+ * A link that stays inside sql/ is fine. Used when the manifest is loaded and
+ * again when the file is read.
+ */
+export function resolveSqlFile(manifestDir: string, file: string): { real: string } | { problem: string } {
+  const sqlRoot = join(manifestDir, 'sql');
+  const full = resolve(manifestDir, file);
+  if (!full.startsWith(sqlRoot + sep)) return { problem: 'lies outside sql/' };
   let st;
   try {
     st = lstatSync(full);
   } catch {
-    throw fail(`"${file}" does not exist`);
+    return { problem: 'does not exist' };
   }
-  if (st.isSymbolicLink()) {
-    const real = realpathSafe(full);
-    if (!real || !real.startsWith(realpathSync(sqlRoot) + sep)) throw fail(`"${file}" is a symbolic link that leads outside sql/`);
-  } else if (!st.isFile()) throw fail(`"${file}" is not a regular file`);
+  const real = realpathSafe(full);
+  const realRoot = realpathSafe(sqlRoot);
+  if (!real || !realRoot) return { problem: 'is a symbolic link that leads nowhere' };
+  if (!real.startsWith(realRoot + sep)) {
+    return { problem: st.isSymbolicLink() ? 'is a symbolic link that leads outside sql/' : 'lies in a folder that is a symbolic link leading outside sql/' };
+  }
+  let target;
+  try {
+    target = statSync(real);
+  } catch {
+    return { problem: 'does not exist' };
+  }
+  if (!target.isFile()) return { problem: 'is not a regular file' };
+  return { real };
 }
 
 function realpathSafe(p: string): string | null {
@@ -115,10 +159,13 @@ function realpathSafe(p: string): string | null {
 /** Every .sql file under sql/ must be named by the manifest: a forgotten file is a forgotten migration. */
 function checkAllReferenced(m: Manifest, label: string): void {
   const sqlRoot = join(m.dir, 'sql');
-  const referenced = new Set(m.migrations.flatMap((mig) => Object.values(mig.files).map((f) => resolve(m.dir, f!))));
-  const orphans = listSqlFiles(sqlRoot).filter((f) => !referenced.has(f));
+  // Compared by real path: a file may be named through a folder linked inside sql/.
+  const real = (p: string) => realpathSafe(p) ?? p;
+  const referenced = new Set(m.migrations.flatMap((mig) => Object.values(mig.files).map((f) => real(resolve(m.dir, f!)))));
+  const orphans = listSqlFiles(sqlRoot).filter((f) => !referenced.has(real(f)));
   if (orphans.length > 0) {
-    const names = orphans.map((f) => relative(m.dir, f)).join(', ');
+    const shown = orphans.slice(0, MAX_NAMED_FILES).map((f) => relative(m.dir, f));
+    const names = orphans.length > MAX_NAMED_FILES ? `${shown.join(', ')} and ${orphans.length - MAX_NAMED_FILES} more` : shown.join(', ');
     throw new ConfigError(`${label}: ${names} ${orphans.length === 1 ? 'is' : 'are'} not referenced by any version.`, {
       hint: 'Add the file to a version in the manifest, or delete it.',
     });

@@ -64,12 +64,23 @@ export interface Validator {
   errors?: ErrorObject[] | null;
 }
 
-/** Returns one line per schema violation, in source order; empty when valid. The manifest's validator unless another is given. */
+/** At most this many schema errors are located and shown; the rest are counted ("... and N more"). */
+export const MAX_SHOWN_ERRORS = 20;
+/** Locating an error in the YAML costs a walk; past this many, errors are only counted. */
+const MAX_LOCATED_ERRORS = 200;
+
+/**
+ * Returns one line per schema violation, in source order, empty when valid:
+ * at most MAX_SHOWN_ERRORS of them, then "... and N more" (a manifest with
+ * 100,000 bad versions once printed 100,000 lines after 42 s and 2 GB).
+ * The manifest's validator unless another is given.
+ */
 export function schemaErrors(data: unknown, doc: Document, lc: LineCounter, fileLabel: string, validate: Validator = validator): string[] {
   if (validate(data)) return [];
+  const all = validate.errors ?? [];
   const seen = new Set<string>();
   const lines: { line: number; text: string }[] = [];
-  for (const e of validate.errors ?? []) {
+  for (const e of all.slice(0, MAX_LOCATED_ERRORS)) {
     const segs = segmentsOf(e.instancePath);
     const { message, extraKey } = describe(e);
     const node = extraKey ? keyNode(doc, segs, extraKey) : nodeAt(doc, segs);
@@ -79,5 +90,7 @@ export function schemaErrors(data: unknown, doc: Document, lc: LineCounter, file
     if (!seen.has(text)) lines.push({ line, text });
     seen.add(text);
   }
-  return lines.sort((a, b) => a.line - b.line).map((l) => l.text);
+  const sorted = lines.sort((a, b) => a.line - b.line).map((l) => l.text);
+  const more = sorted.length - MAX_SHOWN_ERRORS + Math.max(0, all.length - MAX_LOCATED_ERRORS);
+  return more > 0 ? [...sorted.slice(0, MAX_SHOWN_ERRORS), `... and ${more} more`] : sorted;
 }
