@@ -38,8 +38,8 @@ const cleanEnv = () => {
 };
 
 /** Runs the built CLI synchronously, as a user would. */
-export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
-  const res = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...cleanEnv(), ...opts.env }, encoding: 'utf8', timeout: 120_000 });
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult {
+  const res = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...cleanEnv(), ...opts.env }, encoding: 'utf8', timeout: 120_000, input: opts.input });
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }
 
