@@ -11,7 +11,7 @@ export abstract class BaseCommand extends Command {
   static baseFlags = {
     config: Flags.string({ char: 'c', description: 'Path of the manifest [default: ./glance-db.yaml if present, else the one shipped with glance-db].', helpGroup: 'GLOBAL' }),
     url: Flags.string({ description: 'Database URL; overrides GLANCE_DB_URL and the manifest (sqlite:PATH, postgresql://..., mysql://...).', helpGroup: 'GLOBAL' }),
-    'glance-config': Flags.string({ description: "Read the database URL from Glance's own config file ([database] connection), e.g. /etc/glance/glance-api.conf.", helpGroup: 'GLOBAL' }),
+    'glance-config': Flags.string({ multiple: true, multipleNonGreedy: true, description: "Read the database URL from Glance's own config ([database] connection, or the deprecated [DEFAULT] sql_connection), e.g. /etc/glance/glance-api.conf; repeat for several files or folders (*.conf), later ones winning, as oslo.config's --config-file/--config-dir.", helpGroup: 'GLOBAL' }),
     json: Flags.boolean({ description: 'Print one JSON object on stdout (shape in README).', default: false, helpGroup: 'GLOBAL' }),
     'lock-wait': Flags.integer({ description: 'Seconds to wait for another glance-db run to finish.', default: 60, min: 0, helpGroup: 'GLOBAL' }),
     'connect-timeout': Flags.integer({ description: 'Seconds to wait for a database server to answer.', default: 10, min: 1, helpGroup: 'GLOBAL' }),
@@ -22,12 +22,13 @@ export abstract class BaseCommand extends Command {
   protected jsonMode = false;
 
   /** Builds the resolved context from the global flags. */
-  protected context(flags: { config?: string; url?: string; 'glance-config'?: string; 'lock-wait': number; 'connect-timeout': number; 'statement-timeout': number; 'lock-timeout': number }): RunContext {
+  protected context(flags: { config?: string; url?: string; 'glance-config'?: string[]; 'lock-wait': number; 'connect-timeout': number; 'statement-timeout': number; 'lock-timeout': number }, offline = false): RunContext {
     return resolveContext({
       config: flags.config,
       url: flags.url,
       envUrl: process.env.GLANCE_DB_URL || undefined,
       glanceConfig: flags['glance-config'],
+      offline,
       lockWait: flags['lock-wait'],
       connectTimeout: flags['connect-timeout'],
       statementTimeout: flags['statement-timeout'],

@@ -34,6 +34,8 @@ const cleanEnv = () => {
   const env = { ...process.env };
   delete env.GLANCE_DB_URL;
   delete env.GLANCE_DB_DEBUG;
+  // Glance's default config folders (~/.glance, ~, /etc/glance, /etc): none, so no test depends on the machine's.
+  env.GLANCE_DB_GLANCE_CONFIG_DIRS = '';
   return env;
 };
 

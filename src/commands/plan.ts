@@ -18,7 +18,7 @@ export default class Plan extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Plan);
-    const ctx = this.context(flags);
+    const ctx = this.context(flags, flags.dialect !== undefined);
     const p = await plan(ctx, { version: args.version, dialect: flags.dialect as never, from: flags.from });
     if (flags.output) writeFileSync(flags.output, planScript(ctx, p, new Date().toISOString()));
     if (this.jsonMode) this.emitJson({ ok: true, ...p, ...(flags.output ? { output: flags.output } : {}) });

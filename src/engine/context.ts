@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { connectionFromGlanceConfig } from '../glance/config.js';
+import { connectionFromGlanceConfigFiles, defaultGlanceConfigPaths, expandGlanceConfigPaths, glanceConfigSearchDirs } from '../glance/config.js';
 import { loadManifest } from '../manifest/load.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { Manifest } from '../manifest/types.js';
@@ -16,8 +16,10 @@ export interface RawOptions {
   url?: string;
   /** GLANCE_DB_URL, passed in by the command layer. */
   envUrl?: string;
-  /** --glance-config: Glance's own config file, whose [database] connection is the URL. */
-  glanceConfig?: string;
+  /** --glance-config: Glance's own config files and folders (oslo.config order), whose [database] connection is the URL. */
+  glanceConfig?: string[];
+  /** The command does not open the database (plan --dialect): no database needs naming. */
+  offline?: boolean;
   lockWait: number;
   connectTimeout: number;
   statementTimeout: number;
@@ -58,11 +60,13 @@ export function resolveContext(raw: RawOptions): RunContext {
   // The bundled manifest's relative SQLite path means "here", not "inside the installed package".
   const [url, urlSource, baseDir] = raw.url
     ? [raw.url, '--url', process.cwd()]
-    : raw.glanceConfig
-      ? [connectionFromGlanceConfig(raw.glanceConfig), raw.glanceConfig, process.cwd()]
+    : raw.glanceConfig?.length
+      ? fromGlanceConfig(raw.glanceConfig)
       : raw.envUrl
       ? [raw.envUrl, 'GLANCE_DB_URL', process.cwd()]
-      : [manifest.databaseUrl, where.bundled ? 'the manifest shipped with glance-db' : manifest.path, where.bundled ? process.cwd() : manifest.dir];
+      : !where.bundled || raw.offline
+      ? [manifest.databaseUrl, where.bundled ? 'the manifest shipped with glance-db' : manifest.path, where.bundled ? process.cwd() : manifest.dir]
+      : fromDefaultGlanceConfig();
   const target = parseDatabaseUrl(url, baseDir);
   if (!manifest.dialects.includes(target.dialect)) {
     throw new ConfigError(`The database URL (from ${urlSource}) is ${target.dialect}, but ${manifest.path} declares no ${target.dialect} files.`);
@@ -82,4 +86,41 @@ export function resolveContext(raw: RawOptions): RunContext {
       create,
     }),
   };
+}
+
+/** --glance-config FILE|DIR ...: the connection from those files, later ones winning. */
+function fromGlanceConfig(paths: string[]): [string, string, string] {
+  const files = expandGlanceConfigPaths(paths);
+  const found = connectionFromGlanceConfigFiles(files);
+  if (!found) {
+    const what = files.length ? files.join(', ') : `${paths.join(', ')} (no *.conf file there)`;
+    throw new ConfigError(`${what} has no [database] connection setting (nor the deprecated [DEFAULT] sql_connection).`, {
+      hint: 'Set [database] connection in the Glance config, or pass the database URL with --url.',
+    });
+  }
+  return [found.url, sourceName(found), process.cwd()];
+}
+
+const sourceName = (found: { file: string; name: string }) => (found.name === '[database] connection' ? found.file : `${found.file} ${found.name}`);
+
+/**
+ * No --url, GLANCE_DB_URL, --glance-config or manifest in the working
+ * directory: what glance-manage would use, from Glance's default config files;
+ * never a new database made up in the working directory.
+ */
+function fromDefaultGlanceConfig(): [string, string, string] {
+  const files = expandGlanceConfigPaths(defaultGlanceConfigPaths());
+  const found = connectionFromGlanceConfigFiles(files);
+  if (found) return [found.url, sourceName(found), process.cwd()];
+  const searched = glanceConfigSearchDirs().map((d) => join(d, '{glance-api,glance-manage,glance}.conf')).join(', ');
+  throw new ConfigError(
+    files.length
+      ? `No database named: Glance's config (${files.join(', ')}) sets no [database] connection, and there is no --url, GLANCE_DB_URL, --glance-config or glance-db.yaml here.`
+      : `No database named: no --url, GLANCE_DB_URL, --glance-config or glance-db.yaml in the working directory, and no Glance config found (looked for ${searched}).`,
+    {
+      hint:
+        'Name the database: --url sqlite:/var/lib/glance/glance.sqlite (or postgresql://..., mysql://...), GLANCE_DB_URL=..., ' +
+        '--glance-config /etc/glance/glance-api.conf, or run in a folder whose glance-db.yaml names it (--config FILE).',
+    },
+  );
 }
