@@ -3,7 +3,8 @@
 // and a documented exit code. No stack trace unless GLANCE_DB_DEBUG is set,
 // and every line passes through redactUrl() on its way out.
 import { Command, Flags } from '@oclif/core';
-import { ExitCode, GlanceDbError, UsageError } from './errors.js';
+import { ExitCode, GlanceDbError } from './errors.js';
+import { parseErrorToUsage } from './usage.js';
 import { resolveContext, type RunContext } from './engine/context.js';
 import { redactUrl } from './url.js';
 
@@ -50,7 +51,7 @@ export abstract class BaseCommand extends Command {
   }
 
   async catch(err: Error & { oclif?: { exit?: number } }): Promise<void> {
-    const e = toGlanceDbError(err);
+    const e = toGlanceDbError(err, this.id);
     process.exitCode = e.exitCode;
     if (this.jsonMode) {
       const error = { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...e.fields };
@@ -64,12 +65,10 @@ export abstract class BaseCommand extends Command {
   }
 }
 
-function toGlanceDbError(err: Error & { oclif?: { exit?: number } }): GlanceDbError {
+function toGlanceDbError(err: Error & { oclif?: { exit?: number } }, commandId?: string): GlanceDbError {
   if (err instanceof GlanceDbError) return err;
   // oclif's argument and flag parsing errors.
-  if (err.oclif?.exit === 2 || /Parse|Flag|Arg/.test(err.constructor?.name ?? '')) {
-    return new UsageError(err.message.split('\n').filter((l) => !/^\s*See more help/.test(l)).join(' ').replace(/\s+/g, ' ').trim(), 'Run glance-db COMMAND --help for usage.');
-  }
+  if (err.oclif?.exit === 2 || /Parse|Flag|Arg/.test(err.constructor?.name ?? '')) return parseErrorToUsage(err, commandId);
   if (typeof err.oclif?.exit === 'number' && err.oclif.exit === 0) return new GlanceDbError('USAGE', err.message);
   return new GlanceDbError('INTERNAL', `Unexpected internal error: ${err.message}`, {
     cause: err,

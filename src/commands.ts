@@ -2,6 +2,7 @@
 // globbing the commands folder (faster start-up, works from a bundle).
 import Check from './commands/check.js';
 import Downgrade from './commands/downgrade.js';
+import Help from './commands/help.js';
 import Lint from './commands/lint.js';
 import Plan from './commands/plan.js';
 import Sync from './commands/sync.js';
@@ -18,4 +19,5 @@ export const COMMANDS = {
   check: Check,
   verify: Verify,
   lint: Lint,
+  help: Help,
 };

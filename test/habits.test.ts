@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ExitCode } from '../src/errors.js';
 import { cli, makeProject, removeProject, sqliteRows, LATEST } from './helpers.js';
 
 function withProject(name: string, fn: (dir: string, db: string) => Promise<void> | void) {
@@ -136,6 +137,83 @@ withBareDir('--glance-config takes several files and folders in oslo.config orde
   const nothing = cli(['version', '--glance-config', none], { cwd: dir });
   assert.is(nothing.code, 3);
   assert.match(nothing.stderr, 'has no [database] connection setting (nor the deprecated [DEFAULT] sql_connection)');
+});
+
+
+// ---- help, unknown commands, parse errors (issue 21 item 3)
+
+const oneParagraph = (r: { stderr: string; stdout: string }) => {
+  assert.match(r.stderr, /^error: [^\n]+\nhint: [^\n]+\n$/, r.stderr);
+  assert.not.match(r.stderr, /›|COMMAND --help|\n\s+at |See more help|allows multiple values/);
+  assert.is(r.stdout, '');
+};
+
+test('glance-db help, help sync and help db sync show help (exit 0); top help names the db topic; every help lists the exit codes', () => {
+  const top = cli(['help']);
+  assert.is(top.code, 0, top.stderr);
+  assert.match(top.stdout, /TOPICS\n\s+db\s+The same commands under the name glance-manage users know/);
+  for (const r of [top, cli(['help', 'sync']), cli(['help', 'db', 'sync']), cli(['sync', '--help']), cli(['--help'])]) {
+    assert.is(r.code, 0, r.stderr);
+    for (const [name, code] of Object.entries(ExitCode)) assert.match(r.stdout, new RegExp(`\\n  ${code} +\\S`), `exit code ${code} (${name}) listed`);
+  }
+  assert.match(cli(['help', 'sync']).stdout, '$ glance-db sync [VERSION] [CURRENT_VERSION]');
+  assert.match(cli(['help', 'db', 'upgrade']).stdout, '$ glance-db db upgrade VERSION');
+  const unknown = cli(['help', 'synx']);
+  assert.is(unknown.code, 2);
+  oneParagraph(unknown);
+  assert.match(unknown.stderr, 'Did you mean glance-db sync?');
+});
+
+test('a mistyped command gets a suggestion, one error/hint paragraph, exit 2, and JSON under --json', () => {
+  for (const [args, suggestion] of [[['synx'], 'glance-db sync'], [['verison'], 'glance-db version'], [['db', 'upgarde'], 'glance-db db upgrade'], [['chek'], 'glance-db check']] as const) {
+    const r = cli([...args]);
+    assert.is(r.code, 2, args.join(' '));
+    oneParagraph(r);
+    assert.match(r.stderr, `Did you mean ${suggestion}?`);
+    const j = cli([...args, '--json']);
+    assert.is(j.code, 2);
+    const o = JSON.parse(j.stdout);
+    assert.is(o.ok, false);
+    assert.is(o.error.code, 'USAGE');
+    assert.is(o.error.exitCode, 2);
+    assert.match(o.error.hint, `Did you mean ${suggestion}?`);
+    assert.is(j.stderr, '');
+  }
+  // What cannot be a command name is never echoed (a pasted URL with its password).
+  const pasted = cli(['postgresql://glance:Pa55word@db/glance']);
+  assert.is(pasted.code, 2);
+  oneParagraph(pasted);
+  assert.not.match(pasted.stderr, 'Pa55word');
+});
+
+test('extra words, missing and unexpected arguments, unknown flags: a sentence naming the command, exit 2, JSON under --json', () => {
+  const extra = cli(['version', 'extra', 'args']);
+  assert.is(extra.code, 2);
+  oneParagraph(extra);
+  assert.match(extra.stderr, 'error: glance-db version takes no arguments: "extra args".');
+  const missing = cli(['db', 'upgrade']);
+  assert.is(missing.code, 2);
+  oneParagraph(missing);
+  assert.match(missing.stderr, 'glance-db upgrade needs VERSION');
+  assert.match(missing.stderr, 'glance-db help upgrade');
+  const many = cli(['upgrade', '48', '49']);
+  assert.is(many.code, 2);
+  oneParagraph(many);
+  const flag = cli(['sync', '--bogus']);
+  assert.is(flag.code, 2);
+  oneParagraph(flag);
+  assert.match(flag.stderr, 'glance-db sync has no flag --bogus');
+  const badInt = cli(['sync', '--lock-wait', 'abc']);
+  assert.is(badInt.code, 2);
+  oneParagraph(badInt);
+  for (const args of [['version', 'extra', 'args'], ['db', 'upgrade'], ['sync', '--bogus'], ['upgrade', '48', '49']]) {
+    const j = cli([...args, '--json']);
+    assert.is(j.code, 2, args.join(' '));
+    assert.is(JSON.parse(j.stdout).error.code, 'USAGE');
+  }
+  const noCommand = cli(['--json']);
+  assert.is(noCommand.code, 2);
+  assert.match(JSON.parse(noCommand.stdout).error.message, 'No command given');
 });
 
 test.run();
