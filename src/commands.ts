@@ -1,6 +1,7 @@
 // Explicit command discovery: oclif imports this one module instead of
 // globbing the commands folder (faster start-up, works from a bundle).
 import Check from './commands/check.js';
+import Completion from './commands/completion.js';
 import Downgrade from './commands/downgrade.js';
 import Help from './commands/help.js';
 import Lint from './commands/lint.js';
@@ -20,4 +21,5 @@ export const COMMANDS = {
   verify: Verify,
   lint: Lint,
   help: Help,
+  completion: Completion,
 };

@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ExitCode } from '../src/errors.js';
 import { cli, makeProject, removeProject, sqliteRows, LATEST } from './helpers.js';
@@ -214,6 +215,33 @@ test('extra words, missing and unexpected arguments, unknown flags: a sentence n
   const noCommand = cli(['--json']);
   assert.is(noCommand.code, 2);
   assert.match(JSON.parse(noCommand.stdout).error.message, 'No command given');
+});
+
+
+test('glance-db completion bash: a script that completes commands, the db topic, flags and flag options', () => {
+  const r = cli(['completion', 'bash']);
+  assert.is(r.code, 0, r.stderr);
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-completion-'));
+  try {
+    writeFileSync(join(dir, 'c.bash'), r.stdout);
+    const complete = (...words: string[]) => {
+      const script = `source ${join(dir, 'c.bash')}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _glance_db; echo "\${COMPREPLY[*]}"`;
+      const res = spawnSync('bash', ['-c', script], { encoding: 'utf8', cwd: dir });
+      assert.is(res.stderr, '');
+      return res.stdout.trim();
+    };
+    assert.is(complete('glance-db', 'sy'), 'sync');
+    assert.is(complete('glance-db', 'd'), 'db downgrade');
+    assert.is(complete('glance-db', 'db', 'up'), 'upgrade');
+    assert.is(complete('glance-db', 'plan', '--dia'), '--dialect');
+    assert.is(complete('glance-db', 'plan', '--dialect', 'p'), 'postgresql');
+    assert.is(complete('glance-db', 'db', 'sync', '--back'), '--backup --backup-dir');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const bad = cli(['completion', 'fish']);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /^error: No completion for the shell "fish"/);
 });
 
 test.run();
