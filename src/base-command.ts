@@ -5,7 +5,7 @@
 import { Command, Flags } from '@oclif/core';
 import { ExitCode, GlanceDbError } from './errors.js';
 import { parseErrorToUsage } from './usage.js';
-import { resolveContext, type RunContext } from './engine/context.js';
+import { resolveContext, toolVersion, type RunContext } from './engine/context.js';
 import { redactUrl } from './url.js';
 
 export abstract class BaseCommand extends Command {
@@ -42,7 +42,8 @@ export abstract class BaseCommand extends Command {
   }
 
   protected emitJson(value: Record<string, unknown>): void {
-    process.stdout.write(`${redactUrl(JSON.stringify({ command: this.id?.replace(/^db:/, ''), ...value }, null, 2))}\n`);
+    // Shape: schema/output.schema.json; glanceDbVersion in every object.
+    process.stdout.write(`${redactUrl(JSON.stringify({ command: this.id?.replace(/^db:/, ''), glanceDbVersion: toolVersion(), ...value }, null, 2))}\n`);
   }
 
   async init(): Promise<void> {

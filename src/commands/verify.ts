@@ -15,8 +15,8 @@ export default class Verify extends BaseCommand {
     const { version } = await readStatus(ctx);
     const differences = await withExistingDatabase(ctx, (driver) => schemaDifferences(ctx, driver!, version));
     process.exitCode = differences.length ? ExitCode.SCHEMA_DRIFT : 0;
-    if (this.jsonMode) this.emitJson({ ok: differences.length === 0, version, differences });
+    if (this.jsonMode) this.emitJson({ ok: differences.length === 0, version, dialect: ctx.target.dialect, database: ctx.target.display, differences });
     else if (differences.length === 0) this.out(`schema matches version ${version}`);
-    else this.out(`schema drift at version ${version}: ${differences.length} difference(s)\n${differences.map((d) => `  ${d}`).join('\n')}`);
+    else this.out(`schema drift at version ${version}: ${differences.length} difference(s)\n${differences.map((d) => `  ${d.text}`).join('\n')}`);
   }
 }

@@ -6,21 +6,22 @@ import { GlanceDbError } from '../errors.js';
 import type { Driver, VersionRow } from '../drivers/driver.js';
 import { DATA_ONLY_VERSIONS } from '../glance/revisions.js';
 import type { GlanceManaged } from '../glance/detect.js';
-import { diffSchemas } from '../introspect/diff.js';
+import { schemaDiff, type Difference } from '../introspect/diff.js';
 import { introspect } from '../introspect/index.js';
 import { bookkeepingTables, loadSnapshot } from '../introspect/snapshot.js';
 import type { RunContext } from './context.js';
 
 export class SchemaDriftError extends GlanceDbError {
-  constructor(message: string, readonly differences: string[], hint: string) {
-    super('SCHEMA_DRIFT', `${message} Differences: ${differences.slice(0, 20).join('; ')}${differences.length > 20 ? `; and ${differences.length - 20} more` : ''}.`, { fields: { differences }, hint });
+  constructor(message: string, readonly differences: Difference[], hint: string) {
+    const texts = differences.map((x) => x.text);
+    super('SCHEMA_DRIFT', `${message} Differences: ${texts.slice(0, 20).join('; ')}${texts.length > 20 ? `; and ${texts.length - 20} more` : ''}.`, { fields: { differences }, hint });
   }
 }
 
 /** Differences between the live schema and the expected schema of a version. */
-export async function schemaDifferences(ctx: RunContext, driver: Driver, version: number): Promise<string[]> {
+export async function schemaDifferences(ctx: RunContext, driver: Driver, version: number): Promise<Difference[]> {
   const live = await introspect(driver);
-  return diffSchemas(loadSnapshot(driver.dialect, version), live, { ignoreTables: bookkeepingTables(ctx.manifest.versionTable) });
+  return schemaDiff(loadSnapshot(driver.dialect, version), live, { ignoreTables: bookkeepingTables(ctx.manifest.versionTable) });
 }
 
 /** The version the database is really at, and the versions to record as adopted. */
@@ -35,7 +36,7 @@ export async function adoptionPlan(ctx: RunContext, driver: Driver, g: GlanceMan
     return { at: g.version, adopted: upTo(g.version) };
   }
   if (g.version < 45 && g.expandedTo >= 45) {
-    throw new SchemaDriftError(`${g.source}: a rolling upgrade stopped half way through Ocata's visibility change (the expand step ran, the data migration and contract did not). Nothing was changed.`, ['images.visibility added by ocata_expand01 while is_public is still present'],
+    throw new SchemaDriftError(`${g.source}: a rolling upgrade stopped half way through Ocata's visibility change (the expand step ran, the data migration and contract did not). Nothing was changed.`, [{ kind: 'rolling-upgrade', table: 'images', object: 'visibility', expected: null, actual: 'visibility added by ocata_expand01 while is_public is still present', text: 'images.visibility added by ocata_expand01 while is_public is still present' }],
       'Finish it with the Glance release that started it: glance-manage db migrate, then glance-manage db contract; then run glance-db sync.');
   }
   // Expand steps after Ocata add columns and tables whose contract steps are empty: the schema is the expanded version's.

@@ -4,6 +4,7 @@
 import { GlanceDbError } from '../errors.js';
 import { schemaDifferences } from './adopt.js';
 import type { RunContext } from './context.js';
+import type { Difference } from '../introspect/diff.js';
 import { summarize, verifyHistory } from './history.js';
 import { statusOf, withExistingDatabase } from './status.js';
 
@@ -13,7 +14,7 @@ export interface CheckResult {
   line: string;
   current: number | null;
   latest: number;
-  differences?: string[];
+  differences?: Difference[];
 }
 
 export async function check(ctx: RunContext): Promise<CheckResult> {
