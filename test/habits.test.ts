@@ -2,12 +2,15 @@
 // the default database, help and errors, JSON shapes, targets by release.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { ProgressReporter } from '../src/progress.js';
+import { mysqlEnv, postgresEnv, sqliteEnv, withDb } from './dialects.js';
+import { loadSqlFile } from './servers.js';
 import { join } from 'node:path';
 import { ExitCode } from '../src/errors.js';
-import { cli, makeProject, removeProject, sqliteRows, LATEST } from './helpers.js';
+import { assertJsonOutput, cli, cliAsync, makeProject, openSqlite, removeProject, sqliteRows, LATEST, ROOT, VERSIONS } from './helpers.js';
 
 function withProject(name: string, fn: (dir: string, db: string) => Promise<void> | void) {
   test(name, async () => {
@@ -158,7 +161,7 @@ test('glance-db help, help sync and help db sync show help (exit 0); top help na
     for (const [name, code] of Object.entries(ExitCode)) assert.match(r.stdout, new RegExp(`\\n  ${code} +\\S`), `exit code ${code} (${name}) listed`);
   }
   assert.match(cli(['help', 'sync']).stdout, '$ glance-db sync [VERSION] [CURRENT_VERSION]');
-  assert.match(cli(['help', 'db', 'upgrade']).stdout, '$ glance-db db upgrade VERSION');
+  assert.match(cli(['help', 'db', 'upgrade']).stdout, '$ glance-db db upgrade [VERSION]');
   const unknown = cli(['help', 'synx']);
   assert.is(unknown.code, 2);
   oneParagraph(unknown);
@@ -242,6 +245,252 @@ test('glance-db completion bash: a script that completes commands, the db topic,
   const bad = cli(['completion', 'fish']);
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /^error: No completion for the shell "fish"/);
+});
+
+
+// ---- JSON scripts can rely on (issue 21 item 5)
+
+withProject('check --json names the database and dialect; verify and check give differences as {kind, table, object, expected, actual, text}; every object carries glanceDbVersion', async (dir, db) => {
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+  assert.is(cli(['sync', '45'], { cwd: dir }).code, 0);
+  const check = cli(['check', '--json'], { cwd: dir });
+  const c = JSON.parse(check.stdout);
+  assert.is(c.dialect, 'sqlite');
+  assert.is(c.database, `sqlite:${db}`);
+  assert.is(c.glanceDbVersion, version);
+  const sqlite = await openSqlite(db);
+  sqlite.run('CREATE INDEX handmade_idx ON images (owner, status); ALTER TABLE images ADD COLUMN extra_col TEXT');
+  writeFileSync(db, sqlite.export());
+  const verify = cli(['verify', '--json'], { cwd: dir });
+  assert.is(verify.code, 12);
+  const v = JSON.parse(verify.stdout);
+  assert.is(v.glanceDbVersion, version);
+  assert.equal(v.differences, [
+    { kind: 'unexpected-column', table: 'images', object: 'extra_col', expected: null, actual: 'text', text: 'images: unexpected column extra_col text' },
+    { kind: 'unexpected-index', table: 'images', object: 'handmade_idx', expected: null, actual: 'handmade_idx(owner, status)', text: 'images: unexpected index handmade_idx(owner, status)' },
+  ]);
+  const human = cli(['verify'], { cwd: dir });
+  assert.match(human.stdout, '  images: unexpected index handmade_idx(owner, status)');
+  assert.equal(JSON.parse(cli(['check', '--json'], { cwd: dir }).stdout).differences, v.differences);
+  for (const args of [['version', '--json'], ['lint', '--json'], ['plan', '--json'], ['downgrade', '--json'], ['synx', '--json'], ['upgrade', '--json']]) {
+    assert.is(JSON.parse(cli(args, { cwd: dir }).stdout).glanceDbVersion, version, args.join(' '));
+  }
+});
+
+test('the output schema rejects what it must (so validating every --json output in the suite means something)', () => {
+  const good = { command: 'lint', glanceDbVersion: '0.1.0', ok: true, versions: 10, files: 30, added: [] };
+  assertJsonOutput(['lint', '--json'], JSON.stringify(good));
+  const { glanceDbVersion: _, ...noVersion } = good;
+  assert.throws(() => assertJsonOutput(['lint', '--json'], JSON.stringify(noVersion)), /does not match/);
+  assert.throws(() => assertJsonOutput(['verify', '--json'], JSON.stringify({ command: 'verify', glanceDbVersion: '0.1.0', ok: false, version: 45, dialect: 'sqlite', database: 'sqlite:x', differences: ['images: unexpected index x(owner)'] })), /does not match/);
+  assert.throws(() => assertJsonOutput(['check', '--json'], JSON.stringify({ command: 'check', glanceDbVersion: '0.1.0', ok: false, state: 'current', exitCode: 0, current: 51, latest: 51, message: 'x' })), /does not match/);
+  assert.throws(() => assertJsonOutput(['sync', '--json'], 'applied 42\n{}'), /not one JSON object/);
+});
+
+
+// ---- targets by release (issue 21 item 2)
+
+withProject('a Glance release names a target: sync zed stops at 50 (alembic wallaby_contract01), 2023.2 and 28.0 and --release work, nonsense is exit 2', async (dir, db) => {
+  const zed = cli(['sync', 'zed'], { cwd: dir });
+  assert.is(zed.code, 0, zed.stderr);
+  assert.is(await maxVersion(db), 50);
+  assert.equal(await sqliteRows(db, 'SELECT version_num FROM alembic_version'), [{ version_num: 'wallaby_contract01' }]);
+  assert.match(cli(['sync', '2023.2'], { cwd: dir }).stdout, 'already at version 50');
+  assert.match(cli(['db', 'sync', 'Bobcat'], { cwd: dir }).stdout, 'already at version 50');
+  const disagree = cli(['sync', '45', '--release', 'zed'], { cwd: dir });
+  assert.is(disagree.code, 2);
+  assert.match(disagree.stderr, 'VERSION 45 and --release zed (version 50) disagree');
+  const up = cli(['upgrade', '--release', '2024.1', '--json'], { cwd: dir });
+  assert.is(up.code, 0, up.stderr);
+  assert.is(JSON.parse(up.stdout).to, 51);
+  assert.match(cli(['sync', '28.0.0'], { cwd: dir }).stdout, 'already at version 51');
+  for (const bad of ['zedd', '2023.3', '99.0', '10.0']) {
+    const r = cli(['sync', bad], { cwd: dir });
+    assert.is(r.code, 2, bad);
+    assert.match(r.stderr, 'VERSION must be a whole number such as 51, or a Glance release');
+  }
+  assert.is(await maxVersion(db), 51);
+});
+
+test('glance-db versions lists every version with its Glance releases and Alembic revision', () => {
+  const r = cli(['versions']);
+  assert.is(r.code, 0, r.stderr);
+  for (const v of VERSIONS) assert.match(r.stdout, new RegExp(`^${v} `, 'm'));
+  assert.match(r.stdout, /^50 +add_tasks_image_request_user +wallaby_contract01 +wallaby 22, xena 23, yoga 24, zed 25, 2023\.1 \(antelope\) 26, 2023\.2 \(bobcat\) 27$/m);
+  assert.match(r.stdout, /^51 +add_cache_tables +2024_1_contract01 +2024\.1 \(caracal\) 28, /m);
+  assert.match(r.stdout, /^42 +liberty_baseline +liberty +liberty 11$/m);
+  const j = JSON.parse(cli(['versions', '--json']).stdout);
+  assert.equal(j.versions.map((v: { version: number }) => v.version), VERSIONS);
+  const names = j.versions.flatMap((v: { releases: { name: string }[] }) => v.releases.map((x) => x.name));
+  assert.is(new Set(names).size, names.length, 'each release at one version');
+  for (const n of ['liberty', 'mitaka', 'newton', 'ocata', 'pike', 'queens', 'rocky', 'stein', 'train', 'ussuri', 'victoria', 'wallaby', 'xena', 'yoga', 'zed', 'antelope', 'bobcat', 'caracal']) assert.ok(names.includes(n), n);
+});
+
+withProject('going past the installed Glance release is warned about on stderr first (and in JSON); not when staying within it', async (dir, db) => {
+  const site = join(dir, 'site-packages');
+  mkdirSync(join(site, 'glance-25.0.0.dist-info'), { recursive: true });
+  writeFileSync(join(site, 'glance-25.0.0.dist-info', 'METADATA'), 'Metadata-Version: 2.1\nName: glance\nVersion: 25.0.1\n');
+  const env = { GLANCE_DB_GLANCE_SITE_PACKAGES: `${join(dir, 'none')}:${site}` };
+  const within = cli(['sync', 'zed'], { cwd: dir, env });
+  assert.is(within.code, 0, within.stderr);
+  assert.not.match(within.stderr, 'warning');
+  const past = cli(['sync'], { cwd: dir, env });
+  assert.is(past.code, 0, past.stderr);
+  assert.match(past.stderr, /^warning: the installed Glance is 25\.0\.1 \(zed\), whose schema is version 50; going to 51 \(Alembic 2024_1_contract01\)/);
+  assert.match(past.stderr, 'glance-db sync zed');
+  assert.not.match(past.stdout, 'warning');
+  assert.is(await maxVersion(db), 51);
+  const json = cli(['sync', '--json'], { cwd: dir, env });
+  assert.match(JSON.parse(json.stdout).warnings[0], 'the installed Glance is 25.0.1 (zed)');
+  assert.not.match(json.stderr, 'warning:');
+  assert.match(cli(['versions'], { cwd: dir, env }).stdout, /Installed Glance: 25\.0\.1 \(zed: version 50\)/);
+});
+
+
+// ---- progress where logs are read (issue 21 item 4)
+
+test('progress: a line when a phase worth one starts, one every few seconds while it lasts, a live line on a terminal', () => {
+  const out: string[] = [];
+  let now = 1_000;
+  let tick: (() => void) | null = null;
+  const timers = { setInterval: (fn: () => void) => ((tick = fn), 1), clearInterval: () => (tick = null), now: () => now };
+  const logs = new ProgressReporter({ tty: false, everySeconds: 5, write: (t) => out.push(t), ...timers });
+  logs.phase('applying 45 add_visibility', true);
+  assert.equal(out, ['progress: applying 45 add_visibility\n']);
+  now += 5_000;
+  tick!();
+  now += 5_000;
+  tick!();
+  assert.equal(out.slice(1), ['progress: applying 45 add_visibility: still running, 5 s\n', 'progress: applying 45 add_visibility: still running, 10 s\n']);
+  logs.phase('waiting for the migration lock', false);
+  assert.is(out.length, 3, 'a quiet phase prints nothing at once');
+  now += 5_000;
+  tick!();
+  assert.is(out[3], 'progress: waiting for the migration lock: still running, 5 s\n');
+  logs.stop();
+  assert.is(tick, null, 'stopped');
+  const tty: string[] = [];
+  const live = new ProgressReporter({ tty: true, everySeconds: 5, write: (t) => tty.push(t), ...timers });
+  live.phase('applying 46 drop_artifacts_tables', true);
+  now += 1_500;
+  tick!();
+  assert.match(tty[0], /^\r. applying 46 drop_artifacts_tables \(1\.5 s\)\x1b\[K$/);
+  live.stop();
+  assert.is(tty[1], '\r\x1b[K');
+});
+
+withProject('piped, sync prints a progress line on stderr as each version starts; stdout keeps the results', (dir) => {
+  const r = cli(['sync', '45'], { cwd: dir });
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(r.stderr.split('\n').filter(Boolean), ['progress: applying 42 liberty_baseline', 'progress: applying 43 add_image_created_updated_idx', 'progress: applying 44 update_metadef_os_nova_server', 'progress: applying 45 add_visibility']);
+  assert.not.match(r.stdout, 'progress:');
+  assert.match(r.stdout, 'applied 45 add_visibility');
+  const backup = cli(['sync', '46', '--backup'], { cwd: dir });
+  assert.is(backup.code, 0, backup.stderr);
+  assert.match(backup.stderr, /^progress: backing up sqlite:.*glance\.sqlite\nprogress: applying 46 drop_artifacts_tables\n$/);
+});
+
+withProject('waiting for another run\'s lock prints a line every few seconds (GLANCE_DB_PROGRESS_SECONDS) until --lock-wait runs out', async (dir, db) => {
+  assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+  const lockModule = join(ROOT, 'dist', 'src', 'util', 'file-lock.js');
+  const holder = spawn(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(lockModule)}); await m.acquireFileLock(${JSON.stringify(`${db}.lock`)}, 0, 'test'); console.log('held'); setTimeout(() => {}, 60000);`]);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.on('data', (d) => String(d).includes('held') && resolve());
+      holder.on('exit', () => reject(new Error('the lock holder exited')));
+    });
+    const r = await cliAsync(['sync', '--lock-wait', '3'], { cwd: dir, env: { GLANCE_DB_PROGRESS_SECONDS: '1' } });
+    assert.is(r.code, 8, r.stderr);
+    assert.match(r.stderr, /^progress: waiting for the migration lock \(another glance-db run holds it\): still running, \d+ s$/m);
+    assert.match(r.stderr, /^error: /m);
+  } finally {
+    holder.kill();
+  }
+  assert.is(await maxVersion(db), 44);
+});
+
+
+// ---- plan --output: applied_at from the server's clock when the script runs (issue 21 item 8)
+
+for (const env of [sqliteEnv, postgresEnv, mysqlEnv]) {
+  test(`plan --output (${env.dialect}): the script stamps applied_at with the server's clock when it runs, not when it was made`, async () => {
+    if (!env.available()) return console.log(`  SKIP ${env.dialect}: server not reachable`);
+    await withDb(env, async (db) => {
+      assert.is(cli(['sync', '50', '--url', db.url]).code, 0);
+      const dir = mkdtempSync(join(tmpdir(), 'glance-db-plan-'));
+      try {
+        const file = join(dir, 'upgrade.sql');
+        const made = cli(['plan', '51', '--url', db.url, '--output', file]);
+        assert.is(made.code, 0, made.stderr);
+        const generatedAt = /^-- Generated by glance-db \S+ at (\S+) /m.exec(readFileSync(file, 'utf8'))![1];
+        assert.not.match(readFileSync(file, 'utf8'), `'${generatedAt}'`, 'no literal time in the rows');
+        // A later run of the script: what it records is when it ran.
+        while (new Date().toISOString().slice(0, 19) <= generatedAt.slice(0, 19)) await new Promise((r) => setTimeout(r, 20));
+        const before = new Date().toISOString();
+        if (env.dialect === 'sqlite') {
+          const res = spawnSync('sqlite3', [db.url.slice('sqlite:'.length)], { input: readFileSync(file), encoding: 'utf8' });
+          assert.is(res.status, 0, res.stderr);
+        } else loadSqlFile(env.dialect as 'postgresql' | 'mysql', new URL(db.url.replace(/^[a-z+]+:/, 'http:')).pathname.slice(1), file);
+        const [row] = await db.rows("SELECT applied_at FROM glance_db_version WHERE version = 51");
+        const at = String(row.applied_at);
+        assert.match(at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        assert.ok(at >= before.slice(0, 19), `${at} is not before the run (${before}); generated at ${generatedAt}`);
+        assert.is(cli(['check', '--url', db.url]).code, 0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+
+withProject('sync/upgrade --dry-run print the plan and change nothing; what sync refuses, a dry run refuses the same way', async (dir, db) => {
+  const none = cli(['sync', '--dry-run'], { cwd: dir });
+  assert.is(none.code, 0, none.stderr);
+  assert.match(none.stdout, `dry run: nothing changed; sync would run ${VERSIONS.length} version(s), empty -> ${LATEST}:`);
+  assert.match(none.stdout, '-- Version 42 liberty_baseline: sql/sqlite/042_liberty_baseline.sql sha256-lf:');
+  assert.not.ok(existsSync(db), 'no file created');
+  const up = cli(['upgrade', '45', '--dry-run'], { cwd: dir });
+  assert.is(up.code, 5, up.stderr);
+  assert.is(cli(['sync', '45'], { cwd: dir }).code, 0);
+  const bytes = readFileSync(db);
+  const dry = cli(['upgrade', 'zed', '--dry-run', '--json'], { cwd: dir });
+  assert.is(dry.code, 0, dry.stderr);
+  const j = JSON.parse(dry.stdout);
+  assert.is(j.dryRun, true);
+  assert.is(j.from, 45);
+  assert.is(j.to, 50);
+  assert.equal(j.versions.map((v: { version: number }) => v.version), [46, 47, 48, 49, 50]);
+  assert.ok(readFileSync(db).equals(bytes), 'the database file is unchanged');
+  const down = cli(['sync', '44', '--dry-run'], { cwd: dir });
+  assert.is(down.code, 6);
+  const sqlite = await openSqlite(db);
+  sqlite.run('CREATE INDEX handmade_idx ON images (owner)');
+  writeFileSync(db, sqlite.export());
+  const drift = cli(['sync', '--dry-run'], { cwd: dir });
+  assert.is(drift.code, 0, drift.stderr);
+  assert.match(drift.stderr, /^warning: schema drift at version 45: 1 difference/);
+  writeFileSync(join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'), '-- edited\n' + readFileSync(join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'), 'utf8'));
+  const sum = cli(['sync', '--dry-run'], { cwd: dir });
+  assert.is(sum.code, 4, sum.stderr);
+  assert.match(sum.stderr, 'Nothing was changed (dry run)');
+  assert.is(await maxVersion(db), 45);
+});
+
+
+// ---- editors (issue 21 item 6)
+
+test("the manifest schema has a stable $id, and the manifest's yaml-language-server line (documented in README) finds it", () => {
+  const schema = JSON.parse(readFileSync(join(ROOT, 'schema', 'glance-db.schema.json'), 'utf8'));
+  assert.is(schema.$id, 'urn:glance-db:schema:manifest:1');
+  const first = readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8').split('\n')[0];
+  const m = /^# yaml-language-server: \$schema=(\S+)$/.exec(first);
+  assert.ok(m, first);
+  assert.is(JSON.parse(readFileSync(join(ROOT, m![1]), 'utf8')).$id, schema.$id);
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  assert.match(readme, first);
+  assert.match(readme, schema.$id);
+  assert.is(JSON.parse(readFileSync(join(ROOT, 'schema', 'output.schema.json'), 'utf8')).$id, 'urn:glance-db:schema:output:1');
 });
 
 test.run();
