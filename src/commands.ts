@@ -1,9 +1,7 @@
 // Explicit command discovery: oclif imports this one module instead of
 // globbing the commands folder (faster start-up, works from a bundle).
 import Check from './commands/check.js';
-import Completion from './commands/completion.js';
 import Downgrade from './commands/downgrade.js';
-import Help from './commands/help.js';
 import Lint from './commands/lint.js';
 import Plan from './commands/plan.js';
 import Sync from './commands/sync.js';
@@ -22,6 +20,4 @@ export const COMMANDS = {
   check: Check,
   verify: Verify,
   lint: Lint,
-  help: Help,
-  completion: Completion,
 };

@@ -13,7 +13,8 @@ export default class GlanceDbHelp extends Help {
     await super.showRootHelp();
     const db = this.config.topics.find((t) => t.name === 'db');
     if (db) this.log(`${this.section('TOPICS', [['db', db.description ?? '']])}\n`);
-    this.log(`${this.section('MORE HELP', 'glance-db help COMMAND (or glance-db COMMAND --help); README.md of the package for every detail.')}\n`);
+    this.log(`${this.section('MORE', [['help [COMMAND]', 'this help, or one command\'s (glance-db help db sync; glance-db COMMAND --help)'], ['completion bash|zsh', 'a shell completion script (eval "$(glance-db completion zsh)")']])}\n`);
+    this.log(`${this.section('README', 'README.md of the package has every detail.')}\n`);
     this.log(`${this.exitCodes()}\n`);
   }
 

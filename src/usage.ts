@@ -20,7 +20,7 @@ function distance(a: string, b: string): number {
 
 /** The commands closest to what was typed (at most two edits, or a prefix). */
 export function suggest(config: Interfaces.Config, id: string): string[] {
-  const ids = [...config.commandIDs].filter((c) => !config.findCommand(c)?.hidden);
+  const ids = [...[...config.commandIDs].filter((c) => !config.findCommand(c)?.hidden), 'help', 'completion'];
   const scored = ids.map((c) => ({ c, d: c.startsWith(id) ? 0 : distance(id, c) })).filter((s) => s.d <= Math.max(2, Math.floor(id.length / 3)));
   return scored.sort((a, b) => a.d - b.d || a.c.localeCompare(b.c)).slice(0, 3).map((s) => words(s.c));
 }

@@ -1,25 +1,14 @@
-import { Args } from '@oclif/core';
-import { BaseCommand } from '../base-command.js';
-import { UsageError } from '../errors.js';
+import type { Interfaces } from '@oclif/core';
+import { UsageError } from './errors.js';
 
 /**
- * Shell completion, generated from the commands and flags themselves (the part
+ * `glance-db completion bash|zsh`: shell completion, generated from the commands and flags themselves (the part
  * of oclif's plugin-autocomplete glance-db needs, without its dependencies).
  */
-export default class Completion extends BaseCommand {
-  static description =
-    'Print a shell completion script for commands, the db topic, flags and their options. ' +
-    'bash: glance-db completion bash > /etc/bash_completion.d/glance-db; zsh: eval "$(glance-db completion zsh)" in ~/.zshrc.';
-  static examples = ['glance-db completion bash > /etc/bash_completion.d/glance-db', 'eval "$(glance-db completion zsh)"'];
-  static args = { shell: Args.string({ description: 'bash or zsh.', default: 'bash', ignoreStdin: true }) };
-  // No database flags: printing a script opens nothing.
-  static baseFlags = {} as typeof BaseCommand.baseFlags;
-
-  async run(): Promise<void> {
-    const { args } = await this.parse(Completion);
-    if (args.shell !== 'bash' && args.shell !== 'zsh') throw new UsageError(`No completion for the shell "${args.shell === undefined ? '' : String(args.shell).slice(0, 20).replace(/[^\w-]/g, '?')}": bash and zsh are supported.`, 'Run glance-db completion bash, or glance-db completion zsh.');
-    const visible = this.config.commands.filter((c) => !c.hidden);
-    const top = [...new Set(visible.map((c) => c.id.split(':')[0]))].sort();
+export function completionScript(config: Interfaces.Config, shell = 'bash'): string {
+    if (shell !== 'bash' && shell !== 'zsh') throw new UsageError(`No completion for the shell "${shell.slice(0, 20).replace(/[^\w-]/g, '?')}": bash and zsh are supported.`, 'Run glance-db completion bash, or glance-db completion zsh.');
+    const visible = config.commands.filter((c) => !c.hidden);
+    const top = [...new Set([...visible.map((c) => c.id.split(':')[0]), 'help', 'completion'])].sort();
     const db = visible.filter((c) => c.id.startsWith('db:')).map((c) => c.id.slice(3)).sort();
     const cases = visible
       .filter((c) => !c.id.includes(':'))
@@ -32,7 +21,7 @@ export default class Completion extends BaseCommand {
       });
     const script = [
       '# glance-db shell completion (glance-db completion bash|zsh)',
-      ...(args.shell === 'zsh' ? ['autoload -U +X bashcompinit && bashcompinit'] : []),
+      ...(shell === 'zsh' ? ['autoload -U +X bashcompinit && bashcompinit'] : []),
       '_glance_db() {',
       '  local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" cmd="${COMP_WORDS[1]}" flags=""',
       `  if [ "$COMP_CWORD" -eq 1 ]; then COMPREPLY=($(compgen -W "${top.join(' ')}" -- "$cur")); return; fi`,
@@ -48,6 +37,5 @@ export default class Completion extends BaseCommand {
       'complete -o filenames -F _glance_db glance-db',
       '',
     ].join('\n');
-    process.stdout.write(script);
-  }
+    return script;
 }
