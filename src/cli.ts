@@ -33,7 +33,10 @@ export async function main(): Promise<void> {
       argv = [...words, '--help'];
     }
     await run(argv, import.meta.url);
-    await flush();
+    // As oclif's execute(): not awaited. Its wait for 'drain' never ends when
+    // the reader has gone (glance-db help | head), which left the process
+    // exiting 13 with its top-level await unsettled.
+    flush().catch(() => {});
   } catch (err) {
     const e = err as Error & { oclif?: { exit?: number }; exitCode?: number; hint?: string };
     if (typeof e.exitCode === 'number' && 'code' in e && 'fields' in e) return report(e as unknown as GlanceDbError, json);

@@ -10,7 +10,7 @@ import { mysqlEnv, postgresEnv, sqliteEnv, withDb } from './dialects.js';
 import { loadSqlFile } from './servers.js';
 import { join } from 'node:path';
 import { ExitCode } from '../src/errors.js';
-import { assertJsonOutput, cli, cliAsync, makeProject, openSqlite, removeProject, sqliteRows, LATEST, ROOT, VERSIONS } from './helpers.js';
+import { assertJsonOutput, cli, cliAsync, makeProject, openSqlite, removeProject, sqliteRows, BIN, LATEST, ROOT, VERSIONS } from './helpers.js';
 
 function withProject(name: string, fn: (dir: string, db: string) => Promise<void> | void) {
   test(name, async () => {
@@ -491,6 +491,16 @@ test("the manifest schema has a stable $id, and the manifest's yaml-language-ser
   assert.match(readme, first);
   assert.match(readme, schema.$id);
   assert.is(JSON.parse(readFileSync(join(ROOT, 'schema', 'output.schema.json'), 'utf8')).$id, 'urn:glance-db:schema:output:1');
+});
+
+
+test('help into a reader that stops early (glance-db help | head -2) still exits 0', async () => {
+  for (const args of [['help'], ['sync', '--help']]) {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, GLANCE_DB_GLANCE_CONFIG_DIRS: '' } });
+    child.stdout.destroy(); // the reader is gone before glance-db writes a line
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.is(code, 0, args.join(' '));
+  }
 });
 
 test.run();
