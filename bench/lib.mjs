@@ -57,7 +57,22 @@ export function combinedSql(dialect, from, to, dir) {
  * each wrapped as `-- migrate:up` (dbmate runs each in a transaction, as
  * glance-db does), written once per dialect under the bench folder.
  */
-export const DBMATE = join(ROOT, 'node_modules', '.bin', 'dbmate');
+const DBMATE_VERSION = '2.36.0';
+const DBMATE_DIR = join(ROOT, 'bench', 'out', 'tools');
+export const DBMATE = join(DBMATE_DIR, 'node_modules', '.bin', 'dbmate');
+
+/**
+ * dbmate is installed for the benchmark only, into bench/out/tools, not as a
+ * devDependency: the registry serves its binary for this platform alone, and
+ * a lock file naming the others' optional packages would break npm ci.
+ */
+export function ensureDbmate() {
+  if (existsSync(DBMATE)) return true;
+  mkdirSync(DBMATE_DIR, { recursive: true });
+  const r = spawnSync('npm', ['install', '--prefix', DBMATE_DIR, '--no-save', '--no-audit', '--no-fund', `dbmate@${DBMATE_VERSION}`], { encoding: 'utf8' });
+  if (r.status !== 0) process.stderr.write(`dbmate not installed, its columns stay empty: ${(r.stderr || '').trim().split('\n').pop()}\n`);
+  return existsSync(DBMATE);
+}
 
 export function dbmateMigrations(dialect, dir) {
   const out = join(dir, 'dbmate', dialect);

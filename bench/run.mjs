@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { populateSql } from './populate.mjs';
-import { combinedSql, database, dbmate, dbmateBaselineSql, dbmateMigrations, glanceDb, glanceManage, median, ROOT, timed, timedRss, versions, workDir } from './lib.mjs';
+import { combinedSql, database, dbmate, dbmateBaselineSql, dbmateMigrations, ensureDbmate, glanceDb, glanceManage, median, ROOT, timed, timedRss, versions, workDir } from './lib.mjs';
 import { report } from './report.mjs';
 
 const args = process.argv.slice(2);
@@ -142,6 +142,7 @@ const resultsFile = join(dir, 'results.json');
 // --merge keeps the other dialects of the last run (rerun one dialect without the others).
 const previous = args.includes('--merge') && existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).dialects : {};
 const results = { when: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) }, versions: versions(), runs, images, populatedRuns, seed, dialects: { ...previous } };
+ensureDbmate();
 for (const d of dialects) {
   dbmateMigrations(d, dir);
   log(`${d}: start-up`);

@@ -15,7 +15,7 @@ const outdir = `${root}dist/bundle`;
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'dist/src/cli.js', commands: 'dist/src/commands.js' },
+  entryPoints: { cli: 'dist/src/cli.js', commands: 'dist/src/commands.js', help: 'dist/src/help.js' },
   outdir,
   bundle: true,
   splitting: true,

@@ -6,7 +6,8 @@
 // init() before anything can fail).
 import { Command, Flags } from '@oclif/core';
 import { ExitCode, GlanceDbError, UsageError } from './errors.js';
-import { resolveContext, type RunContext } from './engine/context.js';
+import { parseErrorToUsage } from './usage.js';
+import { resolveContext, toolVersion, type RunContext } from './engine/context.js';
 import { secondsFlag } from './flags.js';
 import { registerSecretsOf, scrubSecrets, scrubValue } from './url.js';
 
@@ -14,7 +15,7 @@ export abstract class BaseCommand extends Command {
   static baseFlags = {
     config: Flags.string({ char: 'c', description: 'Path of the manifest [default: ./glance-db.yaml if present, else the one shipped with glance-db].', helpGroup: 'GLOBAL' }),
     url: Flags.string({ description: 'Database URL; overrides GLANCE_DB_URL and the manifest (sqlite:PATH, postgresql://..., mysql://...).', helpGroup: 'GLOBAL' }),
-    'glance-config': Flags.string({ description: "Read the database URL from Glance's own config file ([database] connection), e.g. /etc/glance/glance-api.conf.", helpGroup: 'GLOBAL' }),
+    'glance-config': Flags.string({ multiple: true, multipleNonGreedy: true, description: "Read the database URL from Glance's own config ([database] connection, or the deprecated [DEFAULT] sql_connection), e.g. /etc/glance/glance-api.conf; repeat for several files or folders (*.conf), later ones winning, as oslo.config's --config-file/--config-dir.", helpGroup: 'GLOBAL' }),
     json: Flags.boolean({ description: 'Print one JSON object on stdout (shape in README).', default: false, helpGroup: 'GLOBAL' }),
     'lock-wait': secondsFlag({ name: 'lock-wait', description: 'Seconds to wait for another glance-db run to finish.', default: 60, min: 0, helpGroup: 'GLOBAL' }),
     'connect-timeout': secondsFlag({ name: 'connect-timeout', description: 'Seconds to wait for a database server to answer.', default: 10, min: 1, helpGroup: 'GLOBAL' }),
@@ -25,12 +26,13 @@ export abstract class BaseCommand extends Command {
   protected jsonMode = false;
 
   /** Builds the resolved context from the global flags. */
-  protected context(flags: { config?: string; url?: string; 'glance-config'?: string; 'lock-wait': number; 'connect-timeout': number; 'statement-timeout': number; 'lock-timeout': number }): RunContext {
+  protected context(flags: { config?: string; url?: string; 'glance-config'?: string[]; 'lock-wait': number; 'connect-timeout': number; 'statement-timeout': number; 'lock-timeout': number }, offline = false): RunContext {
     return resolveContext({
       config: flags.config,
       url: flags.url,
       envUrl: process.env.GLANCE_DB_URL || undefined,
       glanceConfig: flags['glance-config'],
+      offline,
       lockWait: flags['lock-wait'],
       connectTimeout: flags['connect-timeout'],
       statementTimeout: flags['statement-timeout'],
@@ -43,7 +45,8 @@ export abstract class BaseCommand extends Command {
   }
 
   protected emitJson(value: Record<string, unknown>): void {
-    process.stdout.write(`${JSON.stringify(scrubValue({ command: this.id?.replace(/^db:/, ''), ...value }), null, 2)}\n`);
+    // Shape: schema/output.schema.json; glanceDbVersion in every object.
+    process.stdout.write(`${JSON.stringify(scrubValue({ command: this.id?.replace(/^db:/, ''), glanceDbVersion: toolVersion(), ...value }), null, 2)}\n`);
   }
 
   async init(): Promise<void> {
@@ -54,7 +57,7 @@ export abstract class BaseCommand extends Command {
   }
 
   async catch(err: Error & { oclif?: { exit?: number } }): Promise<void> {
-    const e = toGlanceDbError(err);
+    const e = toGlanceDbError(err, this.id);
     process.exitCode = e.exitCode;
     if (this.jsonMode) {
       const error = { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...e.fields };
@@ -68,16 +71,14 @@ export abstract class BaseCommand extends Command {
   }
 }
 
-function toGlanceDbError(err: Error & { oclif?: { exit?: number } }): GlanceDbError {
+function toGlanceDbError(err: Error & { oclif?: { exit?: number } }, commandId?: string): GlanceDbError {
   if (err instanceof GlanceDbError) {
     // oclif wraps a flag's own parse error in "Parsing --x \n\t...\nSee more help with --help".
     err.message = err.message.replace(/^Parsing --\S+\s*\n\t/, '').replace(/\nSee more help with --help$/, '');
     return err;
   }
   // oclif's argument and flag parsing errors.
-  if (err.oclif?.exit === 2 || /Parse|Flag|Arg/.test(err.constructor?.name ?? '')) {
-    return new UsageError(err.message.split('\n').filter((l) => !/^\s*See more help/.test(l)).join(' ').replace(/\s+/g, ' ').trim(), 'Run glance-db COMMAND --help for usage.');
-  }
+  if (err.oclif?.exit === 2 || /Parse|Flag|Arg/.test(err.constructor?.name ?? '')) return parseErrorToUsage(err, commandId);
   if (typeof err.oclif?.exit === 'number' && err.oclif.exit === 0) return new GlanceDbError('USAGE', err.message);
   return new GlanceDbError('INTERNAL', `Unexpected internal error: ${err.message}`, {
     cause: err,

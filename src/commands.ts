@@ -14,10 +14,12 @@ import Sync from './commands/sync.js';
 import Upgrade from './commands/upgrade.js';
 import Verify from './commands/verify.js';
 import Version from './commands/version.js';
+import Versions from './commands/versions.js';
 
 export const COMMANDS = {
   sync: Sync,
   version: Version,
+  versions: Versions,
   upgrade: Upgrade,
   downgrade: Downgrade,
   plan: Plan,

@@ -24,8 +24,9 @@ export function secondsFlag(opts: { name: string; description: string; default: 
 export function parseWhole(name: string, input: string, min: number, max: number, unit = ''): number {
   const shown = /^[\w.+-]{1,24}$/.test(input) ? `, not "${input}"` : '';
   const what = `${name} must be a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max}${shown}.`;
-  if (!/^\d+$/.test(input)) throw new UsageError(what);
+  const hint = `glance-db help lists every flag with its default; ${name} ${min === 0 ? '0' : String(min)} is the smallest value.`;
+  if (!/^\d+$/.test(input)) throw new UsageError(what, hint);
   const n = Number(input);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(what);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(what, hint);
   return n;
 }

@@ -3,8 +3,14 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from './base-command.js';
 import { defaultBackupDir } from './engine/backup.js';
 import type { RunContext } from './engine/context.js';
-import { sync, type ProgressEvent, type SyncResult } from './engine/sync.js';
-import { UsageError } from './errors.js';
+import { downgradeError, sync, type ProgressEvent, type SyncResult } from './engine/sync.js';
+import { parseVersionOrRelease } from './args.js';
+import { installedGlance, releaseLabel, revisionAt } from './glance/releases.js';
+import { ProgressReporter, progressSeconds } from './progress.js';
+import { check } from './engine/check.js';
+import { plan, planText } from './engine/plan.js';
+import { GlanceDbError, UsageError, type ExitCodeName } from './errors.js';
+import { redactUrl } from './url.js';
 import { checkBackupDir } from './util/output.js';
 
 export abstract class MigrateCommand extends BaseCommand {
@@ -15,15 +21,27 @@ export abstract class MigrateCommand extends BaseCommand {
   static flags = {
     backup: Flags.boolean({ description: 'Back up the database before changing anything (SQLite: a copy of the file; PostgreSQL: pg_dump; MySQL: mariadb-dump/mysqldump).', default: false }),
     'accept-drift': Flags.boolean({ description: 'Proceed although the schema differs from what its version says (a hand-made change glance-db lists), and record the differences in the version table; check then stays quiet about exactly those.', default: false }),
+    'dry-run': Flags.boolean({ description: 'Change nothing: make the checks sync makes (checksums, schema drift, downgrade) and print the SQL it would run, as plan does.', default: false }),
+    release: Flags.string({ description: "Upgrade to the version this Glance release's glance-manage db sync reaches (zed, 2023.2, 28.0); the same as giving it as VERSION. glance-db versions lists them." }),
     'backup-dir': Flags.string({ description: 'Where --backup writes [default: glance-db-backups next to the SQLite file, or in the working directory].' }),
   };
 
-  protected async migrate(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean, flags: { backup: boolean; 'backup-dir'?: string; 'accept-drift'?: boolean }): Promise<void> {
+  private warnings: string[] = [];
+
+  protected async migrate(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean, flags: { backup: boolean; 'backup-dir'?: string; 'accept-drift'?: boolean; release?: string; 'dry-run'?: boolean }): Promise<void> {
     if (flags['backup-dir'] !== undefined && !flags['backup-dir'].trim()) throw new UsageError('--backup-dir is empty.', 'Give a folder, or leave --backup-dir out for the default.');
+    if (flags.release !== undefined) {
+      const byRelease = parseVersionOrRelease('--release', flags.release);
+      if (version !== undefined && version !== byRelease) throw new UsageError(`VERSION ${version} and --release ${flags.release} (version ${byRelease}) disagree.`, 'Give one of them.');
+      version = byRelease;
+    }
+    this.out(`database: ${ctx.target.display} (from ${ctx.urlSource})`);
+    this.target = ctx.target.display;
+    this.warnPastInstalledGlance(version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version);
+    if (flags['dry-run']) return this.dryRun(ctx, version, currentVersion, requireVersionControl);
     const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target)) : undefined;
     // Before the database is opened: a bad folder must change nothing.
     if (backupDir) checkBackupDir(backupDir);
-    this.out(`database: ${ctx.target.display} (from ${ctx.urlSource})`);
     let result;
     try {
       result = await sync(ctx, { version, currentVersion, requireVersionControl, backupDir, acceptDrift: flags['accept-drift'] }, (e) => this.progress(e));
@@ -33,29 +51,70 @@ export abstract class MigrateCommand extends BaseCommand {
     this.report(ctx, result);
   }
 
-  private indicator: NodeJS.Timeout | null = null;
+  /** --dry-run: what sync would refuse is refused the same way; otherwise its plan. Opens nothing for writing, takes no lock. */
+  private async dryRun(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean): Promise<void> {
+    const target = version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
+    const c = await check(ctx);
+    if (c.state === 'checksum-drift' || c.state === 'unknown-version') {
+      throw new GlanceDbError(c.code as ExitCodeName, `${c.line}. Nothing was changed (dry run).`, { hint: 'sync would refuse the same way: glance-db check says more.' });
+    }
+    if (c.state === 'schema-drift') {
+      // sync upgrades a database it manages without comparing schemas; say so, as check would.
+      const text = `${c.line}; sync would still run the plan below`;
+      this.warnings.push(text);
+      if (!this.jsonMode) process.stderr.write(`warning: ${text}\n`);
+    }
+    const underControl = c.state !== 'not-under-version-control';
+    if (!underControl && requireVersionControl) {
+      throw new GlanceDbError('NOT_UNDER_VERSION_CONTROL', `The database ${ctx.target.display} is not under glance-db version control (${c.line}). Nothing was changed (dry run).`, { hint: 'Run glance-db sync to place it under version control.' });
+    }
+    const from = underControl ? c.current : (currentVersion ?? c.current);
+    if (from !== null && target < from) throw downgradeError(ctx, from, target);
+    const p = await plan(ctx, from === null ? { version: target } : { version: target, from, dialect: ctx.target.dialect });
+    if (this.jsonMode) {
+      this.emitJson({ ok: true, dryRun: true, dialect: ctx.target.dialect, database: ctx.target.display, from: p.from, to: p.to, versions: p.versions, ...(this.warnings.length ? { warnings: this.warnings } : {}) });
+      return;
+    }
+    this.out(`dry run: nothing changed; ${p.versions.length ? `sync would run ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}:` : `already at version ${p.to}; nothing to do`}`);
+    if (p.versions.length) process.stdout.write(planText(p));
+  }
 
-  /** On a terminal, a live line while a version runs (data steps on big tables take minutes); plain output otherwise. */
-  private startIndicator(version: number, name: string): void {
-    if (this.jsonMode || !process.stderr.isTTY) return;
-    const started = Date.now();
-    const frames = '|/-\\';
-    let i = 0;
-    this.indicator = setInterval(() => {
-      process.stderr.write(`\r${frames[i++ % 4]} applying ${version} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)\x1b[K`);
-    }, 200);
+  /**
+   * Going past the schema of the Glance installed here leaves its
+   * glance-manage unable to read the database ("Can't locate revision
+   * 2024_1_contract01"): say so before starting, on stderr.
+   */
+  private warnPastInstalledGlance(target: number): void {
+    const installed = installedGlance();
+    if (!installed?.release || target <= installed.release.version) return;
+    const r = installed.release;
+    const text =
+      `the installed Glance is ${installed.version} (${releaseLabel(r)}), whose schema is version ${r.version}; going to ${target} ` +
+      `(Alembic ${revisionAt(target) ?? '?'}) leaves a database its glance-manage cannot read. To stop at its schema: glance-db sync ${r.series ?? r.name}.`;
+    this.warnings.push(text);
+    if (!this.jsonMode) process.stderr.write(`warning: ${text}\n`);
+  }
+
+  private reporter: ProgressReporter | null = null;
+
+  /** Live line on a terminal; progress: lines on stderr otherwise (src/progress.ts). */
+  private phase(label: string, announce: boolean): void {
+    this.reporter ??= new ProgressReporter({ tty: Boolean(process.stderr.isTTY) && !this.jsonMode, everySeconds: progressSeconds(), write: (t) => process.stderr.write(redactUrl(t)) });
+    this.reporter.phase(label, announce);
   }
 
   private stopIndicator(): void {
-    if (!this.indicator) return;
-    clearInterval(this.indicator);
-    this.indicator = null;
-    process.stderr.write('\r\x1b[K');
+    this.reporter?.stop();
   }
+
+  private target = '';
 
   private progress(e: ProgressEvent): void {
     this.stopIndicator();
-    if (e.type === 'start') return this.startIndicator(e.version, e.name);
+    if (e.type === 'opening') return this.phase(`opening ${this.target}`, false);
+    if (e.type === 'locking') return this.phase('waiting for the migration lock (another glance-db run holds it)', false);
+    if (e.type === 'backup-start') return this.phase(`backing up ${this.target}`, true);
+    if (e.type === 'start') return this.phase(`applying ${e.version} ${e.name}`, true);
     if (e.type === 'backup') {
       this.backupPath = e.path;
       this.out(`backup: ${e.path}`);
@@ -76,7 +135,7 @@ export abstract class MigrateCommand extends BaseCommand {
 
   private report(ctx: RunContext, r: SyncResult): void {
     if (this.jsonMode) {
-      this.emitJson({ ok: true, ...(this.backupPath ? { backup: this.backupPath } : {}), dialect: ctx.target.dialect, database: ctx.target.display, from: r.from, to: r.to, applied: r.applied, baselined: r.baselined, adopted: r.adopted, upToDate: r.upToDate, ...(this.variant ? { variant: this.variant } : {}), ...(this.acceptedDrift ? { acceptedDrift: this.acceptedDrift } : {}) });
+      this.emitJson({ ok: true, ...(this.backupPath ? { backup: this.backupPath } : {}), dialect: ctx.target.dialect, database: ctx.target.display, from: r.from, to: r.to, applied: r.applied, baselined: r.baselined, adopted: r.adopted, upToDate: r.upToDate, ...(this.variant ? { variant: this.variant } : {}), ...(this.acceptedDrift ? { acceptedDrift: this.acceptedDrift } : {}), ...(this.warnings.length ? { warnings: this.warnings } : {}) });
       return;
     }
     this.out(r.upToDate ? `already at version ${r.to}; nothing to do` : `database is at version ${r.to}`);

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
@@ -27,10 +27,17 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     assert.is(install.status, 0, install.stderr);
     const bin = join(work, 'prefix', 'bin', 'glance-db');
     const site = join(work, 'site');
-    const sync = sh(bin, ['sync'], site);
+    // No manifest here and no database named: refused, nothing created (Glance's default config folders emptied).
+    const none = { GLANCE_DB_GLANCE_CONFIG_DIRS: '' };
+    const refused = sh(bin, ['sync'], site, none);
+    assert.is(refused.status, 3, refused.stderr);
+    assert.match(refused.stderr, 'No database named');
+    assert.not.ok(existsSync(join(site, 'glance.sqlite')));
+    const sync = sh(bin, ['sync', '--url', 'sqlite:glance.sqlite'], site, none);
     assert.is(sync.status, 0, sync.stderr);
     assert.match(sync.stdout, 'database is at version 51');
-    assert.is(sh(bin, ['version'], site).stdout, '51\n');
+    assert.ok(existsSync(join(site, 'glance.sqlite')));
+    assert.is(sh(bin, ['version'], site, { GLANCE_DB_URL: 'sqlite:glance.sqlite' }).stdout, '51\n');
     assert.is(sh(bin, ['lint'], site).status, 0);
     assert.match(sh(bin, ['plan', '--dialect', 'mysql', '--from', '50'], site).stdout, '-- Version 51 add_cache_tables');
     for (const env of [postgresEnv, mysqlEnv]) {

@@ -39,9 +39,11 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv]) {
 test('an empty GLANCE_DB_URL counts as unset (as libpq treats PG* variables); --url "" is refused', () => {
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-bounds-'));
   try {
+    // Unset, not "empty": the next source is asked, and here there is none (no glance-db.yaml, no Glance config).
     const r = cli(['version'], { cwd: dir, env: { GLANCE_DB_URL: '' } });
-    assert.is(r.code, 5, r.stderr);
-    assert.match(r.stderr, `sqlite:${join(dir, 'glance.sqlite')}`);
+    assert.is(r.code, 3, r.stderr);
+    assert.match(r.stderr, 'No database named');
+    assert.not.match(r.stderr, 'GLANCE_DB_URL is empty');
     const u = cli(['version', '--url', ''], { cwd: dir, env: { GLANCE_DB_URL: 'sqlite:other.sqlite' } });
     assert.is(u.code, 2, u.stderr);
     assert.match(u.stderr, '--url is empty');

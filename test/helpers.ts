@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'run.js');
@@ -34,12 +35,40 @@ const cleanEnv = () => {
   const env = { ...process.env };
   delete env.GLANCE_DB_URL;
   delete env.GLANCE_DB_DEBUG;
+  // Glance's default config folders (~/.glance, ~, /etc/glance, /etc): none, so no test depends on the machine's.
+  env.GLANCE_DB_GLANCE_CONFIG_DIRS = '';
+  // Nor on a Glance installed on the machine (its release is read from Python package metadata).
+  env.GLANCE_DB_GLANCE_SITE_PACKAGES = '';
   return env;
 };
 
+let outputValidator: ValidateFunction | null = null;
+
+/**
+ * Every --json output of every test is checked against the documented shape,
+ * schema/output.schema.json: exactly one JSON object on stdout, valid.
+ */
+export function assertJsonOutput(args: string[], stdout: string): void {
+  if (!args.includes('--json') || args.includes('--help') || args[0] === 'help' || args[0] === 'completion') return;
+  if (!outputValidator) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
+    outputValidator = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schema', 'output.schema.json'), 'utf8')));
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(stdout);
+  } catch {
+    throw new Error(`glance-db ${args.join(' ')} --json: stdout is not one JSON object: ${stdout.slice(0, 300)}`);
+  }
+  if (!outputValidator(value)) {
+    throw new Error(`glance-db ${args.join(' ')}: --json output does not match schema/output.schema.json: ${JSON.stringify(outputValidator.errors)}\n${stdout.slice(0, 2000)}`);
+  }
+}
+
 /** Runs the built CLI synchronously, as a user would. */
-export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
-  const res = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...cleanEnv(), ...opts.env }, encoding: 'utf8', timeout: 120_000 });
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult {
+  const res = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...cleanEnv(), ...opts.env }, encoding: 'utf8', timeout: 120_000, input: opts.input });
+  if (res.status !== null) assertJsonOutput(args, res.stdout);
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }
 
@@ -51,7 +80,10 @@ export function cliAsync(args: string[], opts: { cwd?: string; env?: Record<stri
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.on('close', (code) => {
+      if (code !== null) assertJsonOutput(args, stdout);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 

@@ -10,6 +10,7 @@ import { restoreSteps } from '../src/engine/restore.js';
 import { parseDatabaseUrl } from '../src/url.js';
 import { cli, cliAsync, makeProject, extraVersion, openSqlite, referenceSql, removeProject, sqliteRows, ROOT, VERSIONS } from './helpers.js';
 
+const TOOL_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 const noStack = (r: { stderr: string }) => assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
 
@@ -112,7 +113,7 @@ withProject('bad arguments: not an integer, unknown version, CURRENT_VERSION abo
     [['sync', '45.5'], 'VERSION must be a whole number'],
     [['sync', '99'], 'VERSION 99 is not a version glance-db knows; known versions are 42 to 51'],
     [['sync', '45', '47'], 'CURRENT_VERSION 47 is above VERSION 45'],
-    [['upgrade'], 'Missing 1 required arg'],
+    [['upgrade'], 'glance-db upgrade needs VERSION'],
     [['sync', '--lock-wait', 'soon'], '--lock-wait must be a whole number of seconds from 0 to 2147483, not "soon"'],
   ] as [string[], string][]) {
     const r = cli(args, { cwd: dir });
@@ -241,9 +242,9 @@ withProject('--url and GLANCE_DB_URL override the manifest; relative paths are r
 
 withProject('--json gives one object on stdout for sync and version', {}, (dir, db) => {
   const s = JSON.parse(cli(['sync', '43', '--json'], { cwd: dir }).stdout);
-  assert.equal({ ...s, applied: s.applied.map((a: { version: number }) => a.version) }, { command: 'sync', ok: true, dialect: 'sqlite', database: `sqlite:${db}`, from: null, to: 43, applied: [42, 43], baselined: [], adopted: [], upToDate: false });
+  assert.equal({ ...s, applied: s.applied.map((a: { version: number }) => a.version) }, { command: 'sync', glanceDbVersion: TOOL_VERSION, ok: true, dialect: 'sqlite', database: `sqlite:${db}`, from: null, to: 43, applied: [42, 43], baselined: [], adopted: [], upToDate: false });
   const v = JSON.parse(cli(['version', '--json'], { cwd: dir }).stdout);
-  assert.equal(v, { command: 'version', ok: true, version: 43, managedBy: 'glance-db', source: 'glance_db_version', dialect: 'sqlite', database: `sqlite:${db}` });
+  assert.equal(v, { command: 'version', glanceDbVersion: TOOL_VERSION, ok: true, version: 43, managedBy: 'glance-db', source: 'glance_db_version', dialect: 'sqlite', database: `sqlite:${db}` });
   const e = JSON.parse(cli(['version', '--json', '--url', 'sqlite:/nonexistent-dir/x.sqlite'], { cwd: dir }).stdout);
   assert.is(e.ok, false);
 });

@@ -13,7 +13,7 @@ export default class Check extends BaseCommand {
     const ctx = this.context(flags);
     const r = await check(ctx);
     process.exitCode = r.code === 'OK' ? 0 : ExitCode[r.code];
-    if (this.jsonMode) this.emitJson({ ok: r.code === 'OK', state: r.state, exitCode: process.exitCode, current: r.current, latest: r.latest, message: r.line, ...(r.differences ? { differences: r.differences } : {}) });
+    if (this.jsonMode) this.emitJson({ ok: r.code === 'OK', state: r.state, exitCode: process.exitCode, current: r.current, latest: r.latest, message: r.line, dialect: ctx.target.dialect, database: ctx.target.display, ...(r.differences ? { differences: r.differences } : {}) });
     else this.out(r.line);
   }
 }

@@ -20,7 +20,7 @@ export default class Plan extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Plan);
     if (flags.output !== undefined && !flags.output.trim()) throw new UsageError('--output is empty.', 'Give a file name, or leave --output out to print the plan.');
-    const ctx = this.context(flags);
+    const ctx = this.context(flags, flags.dialect !== undefined);
     const p = await plan(ctx, { version: args.version, dialect: flags.dialect as never, from: flags.from });
     if (flags.output) writeOutputFile(flags.output, planScript(ctx, p, new Date().toISOString()), 'the plan to', 'Give --output a path in an existing folder you can write to.');
     if (this.jsonMode) this.emitJson({ ok: true, ...p, ...(flags.output ? { output: flags.output } : {}) });

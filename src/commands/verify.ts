@@ -1,3 +1,4 @@
+import { differenceOf } from '../introspect/diff.js';
 import { BaseCommand } from '../base-command.js';
 import { driftOf } from '../engine/drift.js';
 import { statusOf, withExistingDatabase } from '../engine/status.js';
@@ -23,7 +24,7 @@ export default class Verify extends BaseCommand {
     process.exitCode = differences.length ? ExitCode.SCHEMA_DRIFT : 0;
     const variant = drift.variant ? { id: drift.variant.id, producedBy: drift.variant.producedBy } : null;
     if (this.jsonMode) {
-      this.emitJson({ ok: differences.length === 0, version, differences, variant, accepted: drift.accepted });
+      this.emitJson({ ok: differences.length === 0, version, dialect: ctx.target.dialect, database: ctx.target.display, differences: differences.map(differenceOf), variant, accepted: drift.accepted });
       return;
     }
     const accepted = drift.accepted.length ? `\n${drift.accepted.length} difference(s) accepted with sync --accept-drift:\n${drift.accepted.map((d) => `  ${d}`).join('\n')}` : '';

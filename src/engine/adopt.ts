@@ -7,7 +7,7 @@ import { GlanceDbError } from '../errors.js';
 import type { Driver, VersionRow } from '../drivers/driver.js';
 import { DATA_ONLY_VERSIONS, EXPAND_CHAIN } from '../glance/revisions.js';
 import type { GlanceManaged } from '../glance/detect.js';
-import { diffSchemas } from '../introspect/diff.js';
+import { diffSchemas, differenceOf, type Difference } from '../introspect/diff.js';
 import { introspect } from '../introspect/index.js';
 import { bookkeepingTables, loadSnapshot } from '../introspect/snapshot.js';
 import { allowedBy, matchVariant, state } from '../glance/variants.js';
@@ -16,8 +16,13 @@ import { noteText } from './drift.js';
 import type { RunContext } from './context.js';
 
 export class SchemaDriftError extends GlanceDbError {
-  constructor(message: string, readonly differences: string[], hint: string) {
-    super('SCHEMA_DRIFT', `${message} Differences: ${differences.slice(0, 20).join('; ')}${differences.length > 20 ? `; and ${differences.length - 20} more` : ''}.`, { fields: { differences }, hint });
+  readonly differences: Difference[];
+
+  constructor(message: string, differences: (string | Difference)[], hint: string) {
+    const objects = differences.map(differenceOf);
+    const texts = objects.map((x) => x.text);
+    super('SCHEMA_DRIFT', `${message} Differences: ${texts.slice(0, 20).join('; ')}${texts.length > 20 ? `; and ${texts.length - 20} more` : ''}.`, { fields: { differences: objects }, hint });
+    this.differences = objects;
   }
 }
 

@@ -1,10 +1,12 @@
 // `check`, for orchestration: one state, one line, one exit code. Worst
 // first: a database that is not what it claims matters more than one that
 // is merely behind.
+import { differenceOf } from '../introspect/diff.js';
 import { GlanceDbError } from '../errors.js';
 import { driftOf } from './drift.js';
 import { detectGlanceManaged } from '../glance/detect.js';
 import type { RunContext } from './context.js';
+import type { Difference } from '../introspect/diff.js';
 import { summarize, verifyHistory } from './history.js';
 import { statusOf, withExistingDatabase } from './status.js';
 
@@ -14,7 +16,7 @@ export interface CheckResult {
   line: string;
   current: number | null;
   latest: number;
-  differences?: string[];
+  differences?: Difference[];
 }
 
 export async function check(ctx: RunContext): Promise<CheckResult> {
@@ -45,7 +47,7 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     }
     // A form Glance itself produced, or differences accepted with sync --accept-drift, is not drift.
     const differences = current === null ? [] : (await driftOf(ctx, driver, current, rows)).unexplained;
-    if (differences.length > 0) return out('schema-drift', 'SCHEMA_DRIFT', `schema drift at version ${current}: ${differences.length} difference(s); glance-db verify lists them`, current, { differences });
+    if (differences.length > 0) return out('schema-drift', 'SCHEMA_DRIFT', `schema drift at version ${current}: ${differences.length} difference(s); glance-db verify lists them`, current, { differences: differences.map(differenceOf) });
     if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${latest} is available`, current);
     return out('current', 'OK', `current: at version ${current}`, current);
   });

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
-import { connectionFromGlanceConfig } from '../glance/config.js';
+import { connectionFromGlanceConfigFiles, defaultGlanceConfigPaths, expandGlanceConfigPaths, glanceConfigSearchDirs } from '../glance/config.js';
 import { loadManifest } from '../manifest/load.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { Manifest } from '../manifest/types.js';
@@ -16,8 +16,10 @@ export interface RawOptions {
   url?: string;
   /** GLANCE_DB_URL, passed in by the command layer (unset and empty are both undefined). */
   envUrl?: string;
-  /** --glance-config: Glance's own config file, whose [database] connection is the URL. */
-  glanceConfig?: string;
+  /** --glance-config: Glance's own config files and folders (oslo.config order), whose [database] connection is the URL. */
+  glanceConfig?: string[];
+  /** The command does not open the database (plan --dialect): no database needs naming. */
+  offline?: boolean;
   lockWait: number;
   connectTimeout: number;
   statementTimeout: number;
@@ -62,21 +64,27 @@ function requireNonEmpty(flag: string, value: string | undefined, instead: strin
 export function resolveContext(raw: RawOptions): RunContext {
   requireNonEmpty('--config', raw.config, './glance-db.yaml');
   requireNonEmpty('--url', raw.url, "--glance-config, GLANCE_DB_URL or the manifest's database.url");
-  requireNonEmpty('--glance-config', raw.glanceConfig, "GLANCE_DB_URL or the manifest's database.url");
+  for (const g of raw.glanceConfig ?? []) requireNonEmpty('--glance-config', g, "GLANCE_DB_URL or the manifest's database.url");
   registerSecretsOf(raw.url);
   registerSecretsOf(raw.envUrl);
   const where = manifestPath(raw.config);
   const manifest = loadManifest(where.path);
   // The bundled manifest's relative SQLite path means "here", not "inside the installed package".
   const fromManifest = where.bundled ? 'the manifest shipped with glance-db' : manifest.path;
+  const fromConfig = ([u, source, dir]: [string, string, string]): [string, string, string, string] => [u, source, dir, `the database URL in ${source}`];
   const [url, urlSource, baseDir, described] = raw.url !== undefined
     ? [raw.url, '--url', process.cwd(), 'the URL given with --url']
-    : raw.glanceConfig !== undefined
-      ? [connectionFromGlanceConfig(raw.glanceConfig), raw.glanceConfig, process.cwd(), `[database] connection in ${raw.glanceConfig}`]
+    : raw.glanceConfig?.length
+      ? fromConfig(fromGlanceConfig(raw.glanceConfig))
       : raw.envUrl !== undefined
       ? [raw.envUrl, 'GLANCE_DB_URL', process.cwd(), 'the URL in GLANCE_DB_URL']
-      : [manifest.databaseUrl, fromManifest, where.bundled ? process.cwd() : manifest.dir, `database.url in ${fromManifest}`];
+      : !where.bundled || raw.offline
+      ? [manifest.databaseUrl, fromManifest, where.bundled ? process.cwd() : manifest.dir, `database.url in ${fromManifest}`]
+      : fromConfig(fromDefaultGlanceConfig());
   const target = parseDatabaseUrl(url, baseDir, described);
+  if (!manifest.dialects.includes(target.dialect)) {
+    throw new ConfigError(`The database URL (from ${urlSource}) is ${target.dialect}, but ${manifest.path} declares no ${target.dialect} files.`);
+  }
   return {
     manifest,
     target,
@@ -92,4 +100,41 @@ export function resolveContext(raw: RawOptions): RunContext {
       create,
     }),
   };
+}
+
+/** --glance-config FILE|DIR ...: the connection from those files, later ones winning. */
+function fromGlanceConfig(paths: string[]): [string, string, string] {
+  const files = expandGlanceConfigPaths(paths);
+  const found = connectionFromGlanceConfigFiles(files);
+  if (!found) {
+    const what = files.length ? files.join(', ') : `${paths.join(', ')} (no *.conf file there)`;
+    throw new ConfigError(`${what} has no [database] connection setting (nor the deprecated [DEFAULT] sql_connection).`, {
+      hint: 'Set [database] connection in the Glance config, or pass the database URL with --url.',
+    });
+  }
+  return [found.url, sourceName(found), process.cwd()];
+}
+
+const sourceName = (found: { file: string; name: string }) => (found.name === '[database] connection' ? found.file : `${found.file} ${found.name}`);
+
+/**
+ * No --url, GLANCE_DB_URL, --glance-config or manifest in the working
+ * directory: what glance-manage would use, from Glance's default config files;
+ * never a new database made up in the working directory.
+ */
+function fromDefaultGlanceConfig(): [string, string, string] {
+  const files = expandGlanceConfigPaths(defaultGlanceConfigPaths());
+  const found = connectionFromGlanceConfigFiles(files);
+  if (found) return [found.url, sourceName(found), process.cwd()];
+  const searched = glanceConfigSearchDirs().map((d) => join(d, '{glance-api,glance-manage,glance}.conf')).join(', ');
+  throw new ConfigError(
+    files.length
+      ? `No database named: Glance's config (${files.join(', ')}) sets no [database] connection, and there is no --url, GLANCE_DB_URL, --glance-config or glance-db.yaml here.`
+      : `No database named: no --url, GLANCE_DB_URL, --glance-config or glance-db.yaml in the working directory, and no Glance config found (looked for ${searched}).`,
+    {
+      hint:
+        'Name the database: --url sqlite:/var/lib/glance/glance.sqlite (or postgresql://..., mysql://...), GLANCE_DB_URL=..., ' +
+        '--glance-config /etc/glance/glance-api.conf, or run in a folder whose glance-db.yaml names it (--config FILE).',
+    },
+  );
 }

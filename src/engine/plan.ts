@@ -72,6 +72,15 @@ export function planText(p: Plan): string {
   return `${head}${body.join('\n')}\n`;
 }
 
+const APPLIED_AT_NOW = '\u0000applied-at-now';
+
+/** The server's current time as ISO 8601 UTC with milliseconds, the form glance-db writes (2026-11-25T10:15:00.123Z). */
+export function serverNowSql(dialect: Dialect): string {
+  if (dialect === 'sqlite') return "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+  if (dialect === 'postgresql') return `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  return "CONCAT(SUBSTRING(DATE_FORMAT(UTC_TIMESTAMP(3), '%Y-%m-%dT%H:%i:%s.%f'), 1, 23), 'Z')";
+}
+
 /** A script a DBA can run by hand; each version with its version-table row, in a transaction where the dialect allows DDL in one. */
 export function planScript(ctx: RunContext, p: Plan, generatedAt: string): string {
   const tx = p.dialect !== 'mysql';
@@ -83,8 +92,9 @@ export function planScript(ctx: RunContext, p: Plan, generatedAt: string): strin
     `${createVersionTableSql(table, p.dialect)};`,
   ];
   for (const v of p.versions) {
-    const row: VersionRow = { version: v.version, name: v.name, dialect: p.dialect, checksum: v.checksum, kind: 'applied', status: 'complete', statementsApplied: v.statements.length, statementsTotal: v.statements.length, statementHashes: null, error: null, appliedAt: generatedAt, executionMs: 0, toolVersion: ctx.toolVersion };
-    const insert = insertSql(table, () => '?').replace(/\(\?(, \?)*\)$/, `(${rowValues(row).map(literal).join(', ')})`);
+    const row: VersionRow = { version: v.version, name: v.name, dialect: p.dialect, checksum: v.checksum, kind: 'applied', status: 'complete', statementsApplied: v.statements.length, statementsTotal: v.statements.length, statementHashes: null, error: null, appliedAt: APPLIED_AT_NOW, executionMs: 0, toolVersion: ctx.toolVersion };
+    // applied_at: when the DBA runs it, by the server's clock (not when the script was made).
+    const insert = insertSql(table, () => '?').replace(/\(\?(, \?)*\)$/, `(${rowValues(row).map((x) => (x === APPLIED_AT_NOW ? serverNowSql(p.dialect) : literal(x))).join(', ')})`);
     out.push('', `-- Version ${v.version} ${v.name}: ${v.file} ${v.checksum}`, ...(tx ? ['BEGIN;'] : []), ...v.statements.map((s) => `${s};`), ...v.bookkeeping.map((s) => `${s};`), `${insert};`, ...(tx ? ['COMMIT;'] : []));
   }
   return `${out.join('\n')}\n`;

@@ -34,6 +34,9 @@ export interface SyncRequest {
 }
 
 export type ProgressEvent =
+  | { type: 'opening' }
+  | { type: 'locking' }
+  | { type: 'backup-start' }
   | { type: 'backup'; path: string }
   | { type: 'backup-skipped'; reason: string }
   | { type: 'baseline'; versions: number[] }
@@ -82,9 +85,11 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
   const tool = req.backupDir ? backupTool(ctx.target) : null;
   const driver = await createDriver(ctx.driverConfig(!req.requireVersionControl));
   try {
+    onProgress({ type: 'opening' });
     await driver.open();
     if (req.requireVersionControl && !driver.exists()) throw notUnder(ctx, 'upgrade');
     await preflightChecks(ctx, driver, target, req.currentVersion);
+    onProgress({ type: 'locking' });
     await driver.lock();
     if (req.backupDir) await backupFirst(ctx, driver, target, req.backupDir, tool, onProgress);
     return await syncLocked(ctx, driver, req, target, onProgress);
@@ -141,6 +146,7 @@ async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir:
   const history = summarize(await driver.readHistory());
   const partial = (await driver.readHistory()).some((r) => r.status !== 'complete');
   if (history.current !== null && history.current >= target && !partial) return onProgress({ type: 'backup-skipped', reason: `already at version ${history.current}, nothing will change` });
+  onProgress({ type: 'backup-start' });
   let path: string;
   try {
     path = await takeBackup(ctx.target, dir, history.current, tool);

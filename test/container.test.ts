@@ -1,0 +1,129 @@
+// The Dockerfile and README's init-container example (issue 21 item 7).
+// Where a container runtime works, the image is built and its sync run
+// against PostgreSQL. Where none does (this machine: no Docker daemon), the
+// Dockerfile is checked line by line and the same steps run from the
+// tarball, as the image's unprivileged user; the test says which it did.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './helpers.js';
+import { postgresEnv } from './dialects.js';
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+/** Dockerfile instructions: comments dropped, backslash continuations joined. */
+export function parseDockerfile(text: string): Instruction[] {
+  const out: Instruction[] = [];
+  let pending = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!pending && (line === '' || line.startsWith('#'))) continue;
+    if (line.startsWith('#')) continue;
+    pending += `${line.replace(/\\$/, '').trim()} `;
+    if (line.endsWith('\\')) continue;
+    const m = /^(\w+)\s+(.*)$/.exec(pending.trim());
+    if (m) out.push({ op: m[1].toUpperCase(), args: m[2].trim() });
+    pending = '';
+  }
+  return out;
+}
+
+const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+const dockerfile = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+const dockerUsable = spawnSync('docker', ['info'], { encoding: 'utf8', timeout: 20_000 }).status === 0;
+
+test('the Dockerfile: small pinned Node base, the packed tarball installed offline, a non-root user, nothing fetched, exec-form entry point', () => {
+  const from = dockerfile.filter((i) => i.op === 'FROM');
+  assert.is(from.length, 1, 'one stage');
+  const m = /^node:(\d+)-(alpine|slim)$/.exec(from[0].args);
+  assert.ok(m, `base image ${from[0].args}: node:<major>-alpine or -slim`);
+  assert.ok(Number(m![1]) >= 20, 'Node 20 or newer (package.json engines)');
+  const arg = dockerfile.find((i) => i.op === 'ARG' && i.args.startsWith('TARBALL='));
+  assert.is(arg?.args, `TARBALL=glance-db-${version}.tgz`, 'the tarball npm run package makes for this version');
+  assert.ok(!dockerfile.some((i) => i.op === 'ADD'), 'COPY only (ADD can fetch URLs)');
+  const runs = dockerfile.filter((i) => i.op === 'RUN');
+  for (const r of runs) {
+    assert.not.match(r.args, /\b(curl|wget|apk|apt-get|git|pip)\b/, `RUN fetches nothing: ${r.args}`);
+    for (const npm of r.args.split('&&').filter((c) => /\bnpm install\b/.test(c))) assert.match(npm, /--offline/, `npm install offline: ${npm}`);
+  }
+  const userIndex = dockerfile.findIndex((i) => i.op === 'USER');
+  assert.ok(userIndex > dockerfile.findIndex((i) => i.op === 'RUN'), 'USER after the install');
+  assert.not.match(dockerfile[userIndex].args, /^(root|0)(:|$)/, 'not root');
+  assert.ok(!dockerfile.some((i) => i.op === 'EXPOSE'), 'listens on nothing');
+  assert.is(dockerfile.find((i) => i.op === 'ENTRYPOINT')?.args, '["glance-db"]');
+  assert.ok(dockerfile.slice(userIndex).every((i) => i.op !== 'RUN'), 'nothing runs as root after USER');
+});
+
+test(`the image's steps and README's init-container command, ${dockerUsable ? 'in Docker' : 'from the tarball (no container runtime here)'}, against PostgreSQL`, async () => {
+  if (!postgresEnv.available()) {
+    if (process.env.GLANCE_DB_REQUIRE_SERVERS) assert.unreachable('PostgreSQL required');
+    return console.log('  SKIP: PostgreSQL not reachable');
+  }
+  if (!dockerUsable) console.log('  docker not usable here: running the Dockerfile steps from the tarball as an unprivileged user instead');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const example = /^ {6}- (glance-db check --glance-config \S+ \|\| glance-db sync --glance-config \S+)$/m.exec(readme)?.[1];
+  assert.ok(example, "README's init-container command");
+  const work = mkdtempSync(join(tmpdir(), 'glance-db-container-'));
+  chmodSync(work, 0o755);
+  const db = await postgresEnv.create();
+  try {
+    const pack = spawnSync(process.execPath, [join(ROOT, 'scripts/package.mjs'), '--out', work], { cwd: ROOT, encoding: 'utf8' });
+    assert.is(pack.status, 0, pack.stderr);
+    const tarball = /^tarball: (.*)$/m.exec(pack.stdout)![1];
+    assert.is(tarball, join(work, `glance-db-${version}.tgz`), 'the name the Dockerfile copies');
+    const etc = join(work, 'etc-glance');
+    mkdirSync(etc);
+    writeFileSync(join(etc, 'glance-api.conf'), `[DEFAULT]\ndebug = false\n[database]\nconnection = ${db.url.replace(/^postgresql:/, 'postgresql+psycopg2:')}\n`);
+    chmodSync(join(etc, 'glance-api.conf'), 0o644);
+    const command = example!.replaceAll('/etc/glance/glance-api.conf', join(etc, 'glance-api.conf'));
+    let run: (args: string[]) => { status: number | null; stdout: string; stderr: string };
+    if (dockerUsable) {
+      const build = spawnSync('docker', ['build', '-t', `glance-db-test:${version}`, '-f', join(ROOT, 'Dockerfile'), work], { encoding: 'utf8' });
+      assert.is(build.status, 0, build.stderr);
+      run = (args) => spawnSync('docker', ['run', '--rm', '--network', 'host', '-v', `${etc}:${etc}:ro`, ...args], { encoding: 'utf8' });
+      const sh = run(['--entrypoint', '/bin/sh', `glance-db-test:${version}`, '-c', command]);
+      assert.is(sh.status, 0, sh.stderr);
+    } else {
+      // The RUN step, with the Dockerfile's own flags, into a prefix; the registry a dead port.
+      const install = dockerfile.find((i) => i.op === 'RUN')!.args.split('&&')[0].trim().split(/\s+/).map((w) => (w === '/tmp/glance-db.tgz' ? tarball : w));
+      assert.equal(install.slice(0, 4), ['npm', 'install', '-g', '--offline']);
+      const prefix = join(work, 'prefix');
+      const res = spawnSync(install[0], [...install.slice(1), '--prefix', prefix, '--cache', join(work, 'cache'), '--registry', 'http://127.0.0.1:9/'], { encoding: 'utf8' });
+      assert.is(res.status, 0, res.stderr);
+      const home = join(work, 'home');
+      mkdirSync(home);
+      // USER: an unprivileged uid when the tests run as root; WORKDIR: an empty folder.
+      const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
+      chmodSync(home, 0o777);
+      const env = { PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, HOME: home, GLANCE_DB_GLANCE_CONFIG_DIRS: '' };
+      run = (args) => {
+        const [cmd, ...rest] = [...asUser, ...args];
+        return spawnSync(cmd, rest, { cwd: home, env, encoding: 'utf8' });
+      };
+      // CMD ["check"] with nothing mounted: the database is not named.
+      const bare = run(['glance-db', 'check']);
+      assert.is(bare.status, 3, bare.stderr);
+      const first = run(['/bin/sh', '-c', command]);
+      assert.is(first.status, 0, first.stderr);
+      assert.match(first.stdout, /not under version control/);
+      assert.match(first.stdout, 'database is at version 51');
+      assert.match(first.stderr, 'progress: applying 51 add_cache_tables');
+      const again = run(['/bin/sh', '-c', command]);
+      assert.is(again.status, 0, again.stderr);
+      assert.match(again.stdout, /^current: at version 51$/m);
+      assert.not.match(again.stdout, 'applied');
+    }
+    assert.equal(await db.rows('SELECT max(version) AS v FROM glance_db_version'), [{ v: 51 }]);
+  } finally {
+    await db.drop();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test.run();
