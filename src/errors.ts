@@ -20,6 +20,9 @@ export const ExitCode = {
   UPGRADE_PENDING: 13,
   PARTLY_APPLIED: 14,
   BACKUP_FAILED: 15,
+  CONNECTION_LOST: 18,
+  LOCK_LOST: 19,
+  INTERRUPTED: 22,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
@@ -129,5 +132,26 @@ export class ConflictError extends GlanceDbError {
 export class UnknownVersionError extends GlanceDbError {
   constructor(message: string, hint?: string) {
     super('UNKNOWN_VERSION', message, { hint });
+  }
+}
+
+/** The connection broke or went silent mid-run (reset, server gone, network partition): the run stopped. */
+export class ConnectionLostError extends GlanceDbError {
+  constructor(message: string, opts: { cause?: unknown; hint?: string } = {}) {
+    super('CONNECTION_LOST', message, opts);
+  }
+}
+
+/** Another run took over the migration lock while this one was paused: this run stopped, changing nothing more. */
+export class LockLostError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('LOCK_LOST', message, { hint });
+  }
+}
+
+/** SIGINT/SIGTERM: the statement running on the server was cancelled and the connection closed. */
+export class InterruptedError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('INTERRUPTED', message, { hint });
   }
 }
