@@ -104,8 +104,14 @@ export class MysqlLock {
    * Failures are not reported from here: the lock is ours exactly as long as
    * the row holds our token, which assertHeld() checks before every change.
    */
+  private beating = false;
+
   private async heartbeat(): Promise<void> {
-    await this.conn?.query(`UPDATE ${this.table} SET heartbeat_at = UTC_TIMESTAMP(3) WHERE id = 1 AND token = ?`, [this.token]).catch(() => {});
+    // One at a time: a connection that stalls must not pile up heartbeats.
+    if (this.beating || !this.conn) return;
+    this.beating = true;
+    await this.conn.query(`UPDATE ${this.table} SET heartbeat_at = UTC_TIMESTAMP(3) WHERE id = 1 AND token = ?`, [this.token]).catch(() => {});
+    this.beating = false;
   }
 
   /**
@@ -135,12 +141,14 @@ export class MysqlLock {
     if (rows.length === 0) await conn.query(`DROP TABLE IF EXISTS ${this.table}`);
   }
 
-  async release(): Promise<void> {
+  /** With abandon (the connection went silent), the socket is closed without a goodbye; the lease ends the lock. */
+  async release(abandon = false): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const conn = this.conn;
     this.conn = null;
     if (!conn) return;
+    if (abandon) return hardClose(conn);
     const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 5000).unref())]).catch(() => {});
     await bounded(conn.query(`DELETE FROM ${this.table} WHERE id = 1 AND token = ?`, [this.token]));
     if (this.created) await bounded(this.dropIfUnused(conn));

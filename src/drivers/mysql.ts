@@ -220,12 +220,18 @@ class MysqlDriver implements Driver {
   }
 
   async close(): Promise<void> {
-    if (this.trips.silence) this.trips.killAll();
-    await this.unlock().catch(() => {});
+    // A connection went silent: no goodbyes that would each wait for the deadline again.
+    const abandon = this.trips.silence !== null;
+    if (abandon) {
+      this.trips.killAll();
+      this.trips.exitSoonIfHeld();
+    }
+    await this.lockHandle?.release(abandon).catch(() => {});
+    this.lockHandle = null;
     const conn = this.conn;
     this.conn = null;
     if (conn) {
-      await within(conn.end(), 5000, 'closing').catch(() => {});
+      if (!abandon) await within(conn.end(), 5000, 'closing').catch(() => {});
       hardClose(conn);
     }
     this.stopWatchingSignals?.();

@@ -159,6 +159,8 @@ class PostgresDriver implements Driver {
         connectionRetryLimit: 0,
         maximumPoolSize: 2,
         captureStackTrace: false,
+        // How long closing waits for a query on a connection that broke (default 5 s, which delays the exit).
+        gracefulTerminationTimeout: 1000,
       });
       const version = String(await this.pool.oneFirst(raw('SELECT version()')));
       if (!version.startsWith('PostgreSQL')) throw new Error(`the server is not PostgreSQL (${version.slice(0, 40)})`);
@@ -304,7 +306,10 @@ class PostgresDriver implements Driver {
 
   async close(): Promise<void> {
     // A connection that went silent or a signal: do not wait for goodbyes the server may never answer.
-    if (this.trips.silence) this.trips.killAll();
+    if (this.trips.silence) {
+      this.trips.killAll();
+      this.trips.exitSoonIfHeld();
+    }
     const pool = this.pool;
     this.pool = null;
     if (pool) await within(pool.end(), Math.min(this.ioTimeoutMs, 5000), 'closing').catch(() => this.trips.killAll());

@@ -130,6 +130,15 @@ export class RoundTrips {
     }
   }
 
+  /**
+   * After a silent connection: a second connection still trying to reach the
+   * server must not hold the process for the rest of its deadline once the
+   * run has reported (exit 18). Unref'd: fires only if something still holds it.
+   */
+  exitSoonIfHeld(): void {
+    setTimeout(() => process.exit(process.exitCode ?? 18), 200).unref();
+  }
+
   killAll(): void {
     for (const s of this.sessions) {
       this.dead.add(s);
