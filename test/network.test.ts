@@ -109,6 +109,14 @@ function tests(env: DialectEnv): void {
     assert.not.match(stderr, /internal error|This is a bug|\n\s+at /);
   };
 
+  s('a statement longer than --io-timeout on a live connection is not cut: the server says it is still running it', () =>
+    withProject(async (db, dir) => {
+      await setSleep(db, 5);
+      const r = cli(['sync', '--url', db.url, '--io-timeout', '2'], { cwd: dir, env: lease });
+      assert.is(r.code, 0, r.stderr);
+      assert.match(r.stdout, `applied ${NEXT} net_probe`);
+    }));
+
   s('a connection black-holed mid-version ends the run with exit 18 within --io-timeout; the next run proceeds', () =>
     withProject(async (db, dir) => {
       await setSleep(db, 3);

@@ -66,6 +66,7 @@ type PgClientClass = new (config: Record<string, unknown>) => PgClient;
 // ask for TCP keepalives or to see each round trip: so pg.Client is replaced,
 // once, by a subclass that does both while a driver is open.
 const BaseClient = pg.Client as PgClientClass;
+const PID_COLUMN = 'glance_db_backend_pid';
 let watching: { trips: RoundTrips; keepIdleMs: number } | null = null;
 const sessions = new WeakMap<object, Session>();
 
@@ -74,18 +75,28 @@ class WatchedClient extends (BaseClient as new (config: Record<string, unknown>)
     const w = watching;
     super(w ? { ...config, keepAlive: true, keepAliveInitialDelayMillis: w.keepIdleMs } : config);
     if (w) {
-      const s: Session = { id: () => this.processID ?? undefined, kill: () => this.connection?.stream?.destroy() };
+      const s: Session = { id: () => this.serverPid ?? this.processID ?? undefined, kill: () => this.connection?.stream?.destroy() };
       sessions.set(this, s);
       w.trips.add(s);
       this.once('end', () => w.trips.delete(s));
     }
   }
 
+  /**
+   * The server's own pid for this connection's transaction, as the server
+   * reports it (behind PgBouncer, processID is the pooler's, not a backend's).
+   */
+  serverPid: number | undefined;
+
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
     // eslint-disable-next-line prefer-rest-params
     const r = (super.query as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]) as Promise<{ rows: Record<string, unknown>[] }>;
     const s = sessions.get(this);
-    return s && watching && r && typeof r.then === 'function' ? watching.trips.track(s, r) : r;
+    if (!(s && watching && r && typeof r.then === 'function')) return r;
+    if (typeof text === 'string' && text.includes(PID_COLUMN)) {
+      void r.then((res) => (this.serverPid = Number(res.rows[0]?.[PID_COLUMN]) || undefined), () => {});
+    }
+    return watching.trips.track(s, r);
   }
 }
 (pg as { Client: unknown }).Client = WatchedClient;
@@ -204,7 +215,7 @@ class PostgresDriver implements Driver {
     const io = Math.max(1, Math.round(this.ioTimeoutMs / 1000));
     const keepIdle = Math.max(1, Math.floor(io / 3));
     const keepInterval = Math.max(1, Math.floor(io / 9));
-    await tx.query(raw(`SELECT set_config('idle_in_transaction_session_timeout', $1, true), set_config('tcp_keepalives_idle', $2, true),
+    await tx.query(raw(`SELECT pg_backend_pid() AS ${PID_COLUMN}, set_config('idle_in_transaction_session_timeout', $1, true), set_config('tcp_keepalives_idle', $2, true),
       set_config('tcp_keepalives_interval', $3, true), set_config('tcp_keepalives_count', '3', true)${this.checksClient ? ", set_config('client_connection_check_interval', $2, true)" : ''}`,
       [`${io}s`, String(keepIdle), String(keepInterval)]));
     if (this.config.lockWaitMs === 0) {
