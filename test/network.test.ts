@@ -96,7 +96,7 @@ function tests(env: DialectEnv): void {
   /** The next run, with no sleep left, proceeds and completes the version once. */
   async function nextRunProceeds(db: TestDb, dir: string): Promise<void> {
     await setSleep(db, 0);
-    const r = cli(['sync', '--url', db.url, '--lock-wait', '120'], { cwd: dir, env: lease });
+    const r = cli(['sync', '--url', db.url, '--lock-wait', '100'], { cwd: dir, env: lease });
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, `database is at version ${NEXT}`);
     const [row] = await db.rows(`SELECT status FROM glance_db_version WHERE version = ${NEXT}`);
@@ -181,6 +181,19 @@ function tests(env: DialectEnv): void {
         assert.match(r.stderr, `Interrupted by ${signal}: the statement running on the server was cancelled`);
         // Cancelled before the process exited: nothing of it runs on the server any more.
         assert.is(await sleeping(db, dialect), 0);
+        await nextRunProceeds(db, dir);
+      }));
+  }
+
+  if (dialect === 'postgresql') {
+    s('kill -9 mid-statement: the server notices the closed socket and ends the session, so the next run gets the lock', () =>
+      withProject(async (db, dir) => {
+        await setSleep(db, 600);
+        const run = start(['sync', '--url', db.url, '--io-timeout', '3'], dir);
+        await untilSleeping(db, dialect, run);
+        run.child.kill('SIGKILL');
+        await run.done;
+        // Without client_connection_check_interval the 600 s sleep would hold the lock past this --lock-wait.
         await nextRunProceeds(db, dir);
       }));
   }
