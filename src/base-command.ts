@@ -21,12 +21,13 @@ export abstract class BaseCommand extends Command {
     'connect-timeout': secondsFlag({ name: 'connect-timeout', description: 'Seconds to wait for a database server to answer.', default: 10, min: 1, helpGroup: 'GLOBAL' }),
     'statement-timeout': secondsFlag({ name: 'statement-timeout', description: 'PostgreSQL/MySQL: seconds one statement may run; 0 = no limit.', default: 0, min: 0, helpGroup: 'GLOBAL' }),
     'lock-timeout': secondsFlag({ name: 'lock-timeout', description: 'PostgreSQL/MySQL: seconds a statement may wait for a table lock; 0 = no limit.', default: 0, min: 0, helpGroup: 'GLOBAL' }),
+    'io-timeout': secondsFlag({ name: 'io-timeout', description: 'PostgreSQL/MySQL: seconds a connection may stay silent (the server unreachable or no longer running the statement) before the run stops (exit 18); long statements are not limited by it.', default: 60, min: 1, max: 86400, helpGroup: 'GLOBAL' }),
   };
 
   protected jsonMode = false;
 
   /** Builds the resolved context from the global flags. */
-  protected context(flags: { config?: string; url?: string; 'glance-config'?: string[]; 'lock-wait': number; 'connect-timeout': number; 'statement-timeout': number; 'lock-timeout': number }, offline = false): RunContext {
+  protected context(flags: { config?: string; url?: string; 'glance-config'?: string[]; 'lock-wait': number; 'connect-timeout': number; 'statement-timeout': number; 'lock-timeout': number; 'io-timeout'?: number }, offline = false): RunContext {
     return resolveContext({
       config: flags.config,
       url: flags.url,
@@ -37,6 +38,7 @@ export abstract class BaseCommand extends Command {
       connectTimeout: flags['connect-timeout'],
       statementTimeout: flags['statement-timeout'],
       lockTimeout: flags['lock-timeout'],
+      ioTimeout: flags['io-timeout'],
     });
   }
 

@@ -22,10 +22,13 @@ export const ExitCode = {
   BACKUP_FAILED: 15,
   /** Not enough free space on the SQLite file's volume for the write-back; nothing changed. */
   NO_SPACE: 17,
+  CONNECTION_LOST: 18,
+  LOCK_LOST: 19,
   /** The SQLite file or its folder is refused for safety or type (not a regular file, hard link, read-only, unsafe folder, planted link). */
   FILE_REFUSED: 20,
   /** The SQLite file needs a real SQLite first (WAL or hot journal beside it) or is not a usable SQLite database (corrupt, truncated). */
   SQLITE_UNUSABLE: 21,
+  INTERRUPTED: 22,
   METADEFS_INVALID: 28,
   DATA_FAILED: 29,
   /** A pre-flight check refused the server (Galera node not ready, RSU, a setting a pending version needs). */
@@ -186,5 +189,26 @@ export class SqliteUnusableError extends GlanceDbError {
 export class OutputError extends GlanceDbError {
   constructor(message: string, hint?: string) {
     super('OUTPUT_NOT_WRITABLE', message, { hint });
+  }
+}
+
+/** The connection broke or went silent mid-run (reset, server gone, network partition): the run stopped. */
+export class ConnectionLostError extends GlanceDbError {
+  constructor(message: string, opts: { cause?: unknown; hint?: string } = {}) {
+    super('CONNECTION_LOST', message, opts);
+  }
+}
+
+/** Another run took over the migration lock while this one was paused: this run stopped, changing nothing more. */
+export class LockLostError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('LOCK_LOST', message, { hint });
+  }
+}
+
+/** SIGINT/SIGTERM: the statement running on the server was cancelled and the connection closed. */
+export class InterruptedError extends GlanceDbError {
+  constructor(message: string, hint?: string) {
+    super('INTERRUPTED', message, { hint });
   }
 }

@@ -2,7 +2,8 @@
 // row, oslo.db URLs with a unix socket, and connection errors.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diffSchemas } from '../src/introspect/diff.js';
 import { mysqlEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
@@ -68,7 +69,7 @@ if (mysqlEnv.available()) {
   s('lock row: a live holder makes the run wait and name it; a dead holder is taken over at once', () =>
     withDb(async (db, name) => {
       assert.is(cli(['sync', '43', '--url', db.url]).code, 0);
-      const live = `INSERT INTO glance_db_version_lock VALUES (1, 'test holder', CONCAT(@@hostname, ':', @@port), CURRENT_USER(), CONNECTION_ID(), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)); SELECT SLEEP(4); DELETE FROM glance_db_version_lock;`;
+      const live = `INSERT INTO glance_db_version_lock (id, owner, server, db_user, connection_id, acquired_at, heartbeat_at) VALUES (1, 'test holder', CONCAT(@@hostname, ':', @@port), CURRENT_USER(), CONNECTION_ID(), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)); SELECT SLEEP(4); DELETE FROM glance_db_version_lock;`;
       const { spawn } = await import('node:child_process');
       const holder = spawn('mariadb', [...clientArgs('mysql'), name, '-e', live], { env: clientEnv('mysql') });
       await new Promise((r) => setTimeout(r, 800));
@@ -77,7 +78,7 @@ if (mysqlEnv.available()) {
       assert.match(r.stderr, /held by test holder \(server .*, connection \d+/);
       holder.kill('SIGKILL');
       await new Promise((res) => holder.on('close', res));
-      adminSql('mysql', `DELETE FROM glance_db_version_lock; INSERT INTO glance_db_version_lock VALUES (1, 'dead holder', CONCAT(@@hostname, ':', @@port), CURRENT_USER(), 987654321, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3));`, name);
+      adminSql('mysql', `DELETE FROM glance_db_version_lock; INSERT INTO glance_db_version_lock (id, owner, server, db_user, connection_id, acquired_at, heartbeat_at) VALUES (1, 'dead holder', CONCAT(@@hostname, ':', @@port), CURRENT_USER(), 987654321, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3));`, name);
       const ok = cli(['sync', '--url', db.url, '--lock-wait', '2']);
       assert.is(ok.code, 0, ok.stderr);
       assert.equal(await db.rows('SELECT * FROM glance_db_version_lock'), []);
@@ -86,7 +87,7 @@ if (mysqlEnv.available()) {
   s('a holder on another Galera node is trusted until its heartbeat is older than the lease', () =>
     withDb(async (db, name) => {
       assert.is(cli(['sync', '43', '--url', db.url]).code, 0);
-      adminSql('mysql', `INSERT INTO glance_db_version_lock VALUES (1, 'other node', 'node2:3306', 'glance@%', 5, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3));`, name);
+      adminSql('mysql', `INSERT INTO glance_db_version_lock (id, owner, server, db_user, connection_id, acquired_at, heartbeat_at) VALUES (1, 'other node', 'node2:3306', 'glance@%', 5, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3));`, name);
       assert.is(cli(['sync', '--url', db.url, '--lock-wait', '1']).code, 8);
       adminSql('mysql', `UPDATE glance_db_version_lock SET heartbeat_at = UTC_TIMESTAMP(3) - INTERVAL 5 MINUTE;`, name);
       const ok = cli(['sync', '--url', db.url, '--lock-wait', '1']);
@@ -100,6 +101,35 @@ if (mysqlEnv.available()) {
       const r = cli(['sync', '45', '--url', url]);
       assert.is(r.code, 0, r.stderr);
       assert.is(cli(['version', '--url', url]).stdout, '45\n');
+    }));
+
+  s('--backup with the real mariadb-dump: the dump is 0600 in a new 0700 folder, whatever the umask', () =>
+    withDb(async (db) => {
+      const parent = mkdtempSync(join(tmpdir(), 'glance-db-backup-'));
+      try {
+        assert.is(cli(['sync', '45', '--url', db.url]).code, 0);
+        const dir = join(parent, 'nested', 'backups');
+        const r = cli(['sync', '--backup', '--backup-dir', dir, '--url', db.url]);
+        assert.is(r.code, 0, r.stderr);
+        const [file] = readdirSync(dir);
+        assert.match(readFileSync(join(dir, file), 'utf8'), 'CREATE TABLE `images`');
+        assert.is(statSync(dir).mode & 0o777, 0o700);
+        assert.is(statSync(join(dir, file)).mode & 0o777, 0o600);
+      } finally {
+        rmSync(parent, { recursive: true, force: true });
+      }
+    }));
+
+  s('a lock holder from an older glance-db (lock table without a token column) is still seen and waited for', () =>
+    withDb(async (db, name) => {
+      assert.is(cli(['sync', '43', '--url', db.url]).code, 0);
+      adminSql('mysql', `DROP TABLE glance_db_version_lock; CREATE TABLE glance_db_version_lock (id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(255) NOT NULL, server VARCHAR(255) NOT NULL, db_user VARCHAR(255) NOT NULL, connection_id BIGINT NOT NULL, acquired_at DATETIME(3) NOT NULL, heartbeat_at DATETIME(3) NOT NULL) ENGINE=InnoDB; INSERT INTO glance_db_version_lock VALUES (1, 'old glance-db', 'node2:3306', 'glance@%', 5, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3));`, name);
+      const r = cli(['sync', '--url', db.url, '--lock-wait', '1']);
+      assert.is(r.code, 8, r.stderr);
+      assert.match(r.stderr, 'held by old glance-db');
+      adminSql('mysql', 'DELETE FROM glance_db_version_lock', name);
+      const ok = cli(['sync', '--url', db.url]);
+      assert.is(ok.code, 0, ok.stderr);
     }));
 
   s('--backup runs mariadb-dump with the password in MYSQL_PWD, never on its command line', () =>

@@ -3,6 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { lockKeys } from '../src/drivers/postgresql.js';
 import { postgresEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
 import { adminSql, clientArgs, clientEnv } from './servers.js';
@@ -16,13 +19,17 @@ const withDb = (fn: (db: TestDb) => Promise<void>) => withEnvDb(postgresEnv, fn)
 const settingsSql = "CREATE TABLE settings AS SELECT current_setting('statement_timeout') AS st, current_setting('idle_in_transaction_session_timeout') AS it, current_setting('lock_timeout') AS lt;\n";
 
 if (postgresEnv.available()) {
-  s('no statement or idle-in-transaction timeout unless asked; the flags set them', () =>
+  s('no statement or lock timeout unless asked; the server ends a silent session after --io-timeout (default 60 s)', () =>
     withDb(async (db) => {
       const dir = makeProject(extraVersion(52, 'record_settings', { sqlite: 'SELECT 1;', postgresql: settingsSql, mysql: 'SELECT 1;' }));
       try {
         const r = cli(['sync', '--url', db.url], { cwd: dir });
         assert.is(r.code, 0, r.stderr);
-        assert.equal(await db.rows('SELECT st, it, lt FROM settings'), [{ st: '0', it: '0', lt: '0' }]);
+        assert.equal(await db.rows('SELECT st, it, lt FROM settings'), [{ st: '0', it: '1min', lt: '0' }]);
+        await db.exec('DROP TABLE settings; DELETE FROM glance_db_version WHERE version = 52');
+        const r2 = cli(['sync', '--url', db.url, '--io-timeout', '300'], { cwd: dir });
+        assert.is(r2.code, 0, r2.stderr);
+        assert.equal(await db.rows('SELECT it FROM settings'), [{ it: '5min' }]);
       } finally {
         removeProject(dir);
       }
@@ -63,6 +70,23 @@ if (postgresEnv.available()) {
       const url = db.url.replace(/^postgresql:/, 'postgresql+psycopg2:');
       assert.is(cli(['sync', '44', '--url', url]).code, 0);
       assert.is(cli(['version', '--url', url]).stdout, '44\n');
+    }));
+
+  s('--backup with the real pg_dump: the dump is 0600 in a new 0700 folder, whatever the umask', () =>
+    withDb(async (db) => {
+      const parent = mkdtempSync(join(tmpdir(), 'glance-db-backup-'));
+      try {
+        assert.is(cli(['sync', '45', '--url', db.url]).code, 0);
+        const dir = join(parent, 'nested', 'backups');
+        const r = cli(['sync', '--backup', '--backup-dir', dir, '--url', db.url]);
+        assert.is(r.code, 0, r.stderr);
+        const [file] = readdirSync(dir);
+        assert.is(readFileSync(join(dir, file)).subarray(0, 5).toString(), 'PGDMP');
+        assert.is(statSync(dir).mode & 0o777, 0o700);
+        assert.is(statSync(join(dir, file)).mode & 0o777, 0o600);
+      } finally {
+        rmSync(parent, { recursive: true, force: true });
+      }
     }));
 
   s('--backup runs pg_dump with the password in PGPASSWORD, never on its command line', () =>

@@ -42,6 +42,14 @@ export interface DriverConfig {
   lockTimeoutMs: number;
   /** sync may create the database (SQLite: the file); version and upgrade may not. */
   create: boolean;
+  /**
+   * Servers: how long a connection may stay silent (no answer, and a second
+   * connection cannot confirm the statement still runs) before the run stops
+   * with exit 18; also the server-side idle-in-transaction limit. Default 60 s.
+   */
+  ioTimeoutMs?: number;
+  /** MySQL: a lock holder whose heartbeat is older than this is taken over. Default 60 s. */
+  lockLeaseMs?: number;
 }
 
 /** What applyVersion did: ran it, or found it already recorded by a concurrent run. */

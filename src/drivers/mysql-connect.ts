@@ -1,22 +1,73 @@
 // Opening a MySQL/MariaDB connection, and the error an operator sees when
 // that fails: host, port, database and user named, the password never.
-import mysql, { type Connection } from 'mysql2/promise';
+// Connections of a run have TCP keepalives and, with a RoundTrips watchdog,
+// a deadline on every round trip (watchdog.ts).
+import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { ConnectionError } from '../errors.js';
 import type { ServerTarget } from '../url.js';
 import type { DriverConfig } from './driver.js';
 import { redactSecret } from './secret.js';
+import { within, type Probe, type RoundTrips, type Session, type SessionState } from './watchdog.js';
 
-export async function connectMysql(config: DriverConfig): Promise<Connection> {
+export async function connectMysql(config: DriverConfig, trips?: RoundTrips): Promise<Connection> {
   const t = config.target as ServerTarget;
+  let conn: Connection;
   try {
-    return await mysql.createConnection({
+    conn = await mysql.createConnection({
       host: t.host, port: t.port, user: t.user, password: t.password, database: t.database, socketPath: t.socketPath,
       connectTimeout: config.connectTimeoutMs, charset: t.params.charset === 'utf8' ? 'UTF8_GENERAL_CI' : 'UTF8MB4_GENERAL_CI',
       multipleStatements: false, dateStrings: true, supportBigNumbers: true, bigNumberStrings: false,
+      enableKeepAlive: true, keepAliveInitialDelay: Math.max(1000, Math.floor((config.ioTimeoutMs ?? 60_000) / 2)),
     });
   } catch (err) {
     throw connectionError(t, err);
   }
+  if (trips) watch(conn, trips);
+  return conn;
+}
+
+/** Closes the socket at once: mysql2's destroy() only half-closes it, which a silent peer never completes. */
+export function hardClose(conn: Connection): void {
+  conn.destroy();
+  (conn as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/** Every round trip of conn goes through the watchdog; the connection can be ended at once. */
+function watch(conn: Connection, trips: RoundTrips): void {
+  const s: Session = { id: () => conn.threadId ?? undefined, kill: () => hardClose(conn) };
+  trips.add(s);
+  const c = conn as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  for (const m of ['query', 'execute', 'beginTransaction', 'commit', 'rollback']) {
+    const original = c[m].bind(conn);
+    c[m] = (...args: unknown[]) => trips.track(s, original(...args));
+  }
+  const end = c.end.bind(conn);
+  c.end = async () => {
+    trips.delete(s);
+    await end();
+  };
+}
+
+/** Asks about, or cancels, the run's sessions over a short-lived second connection. */
+export function mysqlProbe(config: DriverConfig): Probe {
+  const side = async <T>(ms: number, fn: (c: Connection) => Promise<T>): Promise<T> => {
+    const c = await within(connectMysql({ ...config, connectTimeoutMs: ms }), ms, 'second connection');
+    try {
+      return await within(fn(c), ms, 'second connection');
+    } finally {
+      await within(c.end(), 1000, 'closing').catch(() => hardClose(c));
+    }
+  };
+  return {
+    state: (id, ms) => side<SessionState>(ms, async (c) => {
+      const [rows] = await c.query<RowDataPacket[]>('SELECT COMMAND AS command FROM information_schema.PROCESSLIST WHERE ID = ?', [id]);
+      if (rows.length === 0 || rows[0].command === 'Killed') return 'gone';
+      return rows[0].command === 'Sleep' ? 'idle' : 'active';
+    }),
+    cancel: (ids, ms) => side(ms, async (c) => {
+      for (const id of ids) await c.query(`KILL QUERY ${Number(id)}`).catch(() => {});
+    }),
+  };
 }
 
 export function connectionError(t: ServerTarget, err: unknown): ConnectionError {
@@ -28,4 +79,3 @@ export function connectionError(t: ServerTarget, err: unknown): ConnectionError 
         : `Check that MySQL/MariaDB listens on ${t.socketPath ?? `${t.host}:${t.port}`}; --connect-timeout bounds the wait.`;
   return new ConnectionError(`Cannot use MySQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} as user "${t.user}": ${reason}.`, { cause: err, hint });
 }
-

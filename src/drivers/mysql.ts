@@ -5,17 +5,24 @@
 // (GET_LOCK is node-local there: Flyway issue 4271).
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { statementHash } from '../checksum.js';
-import { GlanceDbError } from '../errors.js';
+import { ConnectionLostError, GlanceDbError, LockLostError } from '../errors.js';
 import type { ServerTarget } from '../url.js';
-import { connectMysql, connectionError } from './mysql-connect.js';
+import { connectMysql, connectionError, hardClose, mysqlProbe } from './mysql-connect.js';
 import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow } from './driver.js';
-import { statementFailed } from './failure.js';
+import { connectionLoss, rootMessage, statementFailed } from './failure.js';
 import { checkNodeReady, preflight, PreflightError, readSettings, retryCertification } from './galera.js';
+import { guard } from './guard.js';
+import { interruptedBy, interruptedError, onInterrupt } from './interrupt.js';
 import { MysqlLock } from './mysql-lock.js';
+import { redactSecret } from './secret.js';
+import { RoundTrips, within } from './watchdog.js';
 import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 
+const RESUMES = 'The version in progress stays recorded as partly applied, and glance-db sync resumes it (re-checking a statement that had started).';
+
 export function createServerDriver(config: DriverConfig): Driver {
-  return new MysqlDriver(config);
+  const d = new MysqlDriver(config);
+  return guard(d, { interrupted: () => interruptedError(RESUMES), lost: (err) => d.lostError(err) });
 }
 
 /**
@@ -44,21 +51,30 @@ function notAnswering(err: unknown): unknown {
     { check: 'answer', errno });
 }
 
-/** The server went away mid-statement: killed, shut down, or the network dropped. */
-function connectionLost(err: unknown): boolean {
-  const e = err as { code?: string; errno?: number; fatal?: boolean };
-  return e.fatal === true || ['ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN'].includes(e.code ?? '') || [1053, 2006, 2013].includes(e.errno ?? 0);
-}
-
 class MysqlDriver implements Driver {
   readonly dialect = 'mysql' as const;
   private conn: Connection | null = null;
   private lockHandle: MysqlLock | null = null;
+  private readonly trips: RoundTrips;
+  private stopWatchingSignals: (() => void) | null = null;
 
-  constructor(private readonly config: DriverConfig) {}
+  constructor(private readonly config: DriverConfig) {
+    this.trips = new RoundTrips(config.ioTimeoutMs ?? 60_000, mysqlProbe(config));
+  }
+
+  /** The connection broke or went silent: exit 18. */
+  lostError(err: unknown): ConnectionLostError {
+    const t = this.config.target as ServerTarget;
+    const reason = this.trips.silence ?? redactSecret(rootMessage(err), t.password);
+    return new ConnectionLostError(
+      `The connection to MySQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} was lost mid-run: ${reason}. The run stopped. ${RESUMES}`,
+      { cause: err, hint: `Check the server and the network, then run glance-db sync again (on Galera: against any other Synced node). Its migration lock is taken over once its heartbeat is older than ${Math.round((this.config.lockLeaseMs ?? 60_000) / 1000)} s.` },
+    );
+  }
 
   async open(): Promise<void> {
-    this.conn = await connectMysql(this.config);
+    this.stopWatchingSignals = onInterrupt(async () => void (await this.trips.cancelRunning(5000)));
+    this.conn = await connectMysql(this.config, this.trips);
     const t = this.config.target as ServerTarget;
     try {
       // First, as a node outside the Primary component refuses even SELECT.
@@ -95,7 +111,7 @@ class MysqlDriver implements Driver {
   }
 
   async lock(): Promise<void> {
-    this.lockHandle = new MysqlLock(this.config);
+    this.lockHandle = new MysqlLock(this.config, this.trips);
     await this.lockHandle.acquire();
   }
 
@@ -114,15 +130,42 @@ class MysqlDriver implements Driver {
     return rows.map((r) => String(r.t)).filter((t) => t !== `${this.config.versionTable}_lock`);
   }
 
+  /** Fails with LockLostError, inside the caller's transaction if any, unless the lock is still ours. */
+  private async fence(): Promise<void> {
+    if (this.lockHandle) await this.lockHandle.assertHeld(this.conn!);
+  }
+
+  /** Writes in one transaction that commits only if, at commit time, the lock is still ours. */
+  private async fenced(fn: () => Promise<unknown>): Promise<void> {
+    const c = this.conn!;
+    await c.beginTransaction();
+    try {
+      await fn();
+      await this.fence();
+      await c.commit();
+    } catch (err) {
+      await c.rollback().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Before DDL, which commits on its own and cannot be conditional: the lock is checked just before. */
+  private async fencedDdl(text: string): Promise<void> {
+    await this.fenced(async () => {});
+    if (interruptedBy()) throw interruptedError(RESUMES);
+    await this.conn!.query(text);
+  }
+
   async ensureVersionTable(): Promise<void> {
     const table = this.config.versionTable;
+    await this.fenced(async () => {});
     await this.conn!.query(createVersionTableSql(table, 'mysql'));
     const present = (await this.query(columnNamesSql(table, 'mysql'))).map((r) => String(r.name));
     for (const sql of addMissingColumnsSql(table, 'mysql', present)) await this.conn!.query(sql);
   }
 
   async setNote(version: number, note: string): Promise<void> {
-    await this.conn!.execute(`UPDATE ${this.config.versionTable} SET note = ? WHERE version = ?`, [note, version]);
+    await this.fenced(() => this.conn!.execute(`UPDATE ${this.config.versionTable} SET note = ? WHERE version = ?`, [note, version]));
   }
 
   async readHistory(): Promise<VersionRow[]> {
@@ -133,15 +176,10 @@ class MysqlDriver implements Driver {
   async recordRows(rows: VersionRow[]): Promise<boolean> {
     // The session lock is held for the whole run; checked anyway, as on PostgreSQL.
     if ((await this.query(`SELECT version FROM ${this.config.versionTable} LIMIT 1`)).length > 0) return false;
-    await this.conn!.beginTransaction();
-    try {
+    await this.fenced(async () => {
       for (const r of rows) await this.conn!.execute(insertSql(this.config.versionTable, () => '?'), rowValues(r));
-      await this.conn!.commit();
-      return true;
-    } catch (err) {
-      await this.conn!.rollback();
-      throw err;
-    }
+    });
+    return true;
   }
 
   async applyVersion(p: PendingVersion): Promise<ApplyOutcome> {
@@ -151,7 +189,7 @@ class MysqlDriver implements Driver {
     const hashes = p.statements.slice(0, p.resumeFrom).map((s) => statementHash(s.text));
     if (!existing) {
       const row: VersionRow = { ...p.row, status: 'failed', error: 'in progress (interrupted if this stays)', statementsApplied: 0, statementHashes: [] };
-      await this.conn!.execute(insertSql(table, () => '?'), rowValues(row));
+      await this.fenced(() => this.conn!.execute(insertSql(table, () => '?'), rowValues(row)));
     }
     // A run killed between a DDL statement's own commit and its progress
     // record left "started" behind: that statement may or may not have run.
@@ -162,12 +200,16 @@ class MysqlDriver implements Driver {
       await this.runStatement(p, s, hashes, uncertain);
       uncertain = false;
     }
-    for (const a of p.after) await this.conn!.query(a);
+    // Glance's bookkeeping and the version row commit together, and only while the lock is ours.
+    for (const a of p.after.filter((a) => !TRANSACTIONAL.test(a))) await this.fencedDdl(a);
     const ms = Math.round(performance.now() - started);
-    await this.conn!.execute(
-      `UPDATE ${table} SET status = 'complete', error = NULL, checksum = ?, statements_total = ?, applied_at = ?, execution_ms = ?, tool_version = ? WHERE version = ?`,
-      [p.row.checksum, p.statements.length, new Date().toISOString(), ms, p.row.toolVersion, p.version],
-    );
+    await this.fenced(async () => {
+      for (const a of p.after.filter((a) => TRANSACTIONAL.test(a))) await this.conn!.query(a);
+      await this.conn!.execute(
+        `UPDATE ${table} SET status = 'complete', error = NULL, checksum = ?, statements_total = ?, applied_at = ?, execution_ms = ?, tool_version = ? WHERE version = ?`,
+        [p.row.checksum, p.statements.length, new Date().toISOString(), ms, p.row.toolVersion, p.version],
+      );
+    });
     return 'applied';
   }
 
@@ -181,34 +223,36 @@ class MysqlDriver implements Driver {
     const c = this.conn!;
     const progress = `UPDATE ${this.config.versionTable} SET statements_applied = ?, statements_total = ?, statement_hashes = ?, error = NULL WHERE version = ?`;
     const atomic = TRANSACTIONAL.test(s.text);
-    const run = async () => {
-      await c.query(s.text).catch((err) => {
-        if (!(uncertain && ALREADY_THERE.has((err as { errno?: number }).errno ?? 0))) throw err;
-      });
-      await c.execute(progress, [s.index + 1, p.statements.length, JSON.stringify(hashes), p.version]);
-    };
+    const run = () => c.query(s.text).catch((err) => {
+      if (!(uncertain && ALREADY_THERE.has((err as { errno?: number }).errno ?? 0))) throw err;
+    });
+    const record = () => c.execute(progress, [s.index + 1, p.statements.length, JSON.stringify(hashes), p.version]);
+    if (interruptedBy()) throw interruptedError(RESUMES);
     try {
       if (atomic) {
-        // A data statement and its progress commit together, so losing Galera
-        // certification (error 1213) rolls both back: it is retried, bounded.
-        await retryCertification(async () => {
-          await c.beginTransaction();
+        // The statement, its progress and the lock check commit together; losing
+        // Galera certification (error 1213) rolls all three back, and it is
+        // retried, bounded (fenced() has already rolled back).
+        await retryCertification(() => this.fenced(async () => {
           await run();
-          await c.commit();
-        }, () => c.rollback());
+          if (interruptedBy()) throw interruptedError(RESUMES);
+          await record();
+        }), async () => {});
       } else {
-        await c.execute(`UPDATE ${this.config.versionTable} SET error = ? WHERE version = ?`, [startedMarker(s.index), p.version]);
+        await this.fenced(() => c.execute(`UPDATE ${this.config.versionTable} SET error = ? WHERE version = ?`, [startedMarker(s.index), p.version]));
         await run();
+        // Interrupted or lock lost now: the "started" marker stays, and the next run re-checks this statement.
+        if (interruptedBy()) throw interruptedError(RESUMES);
+        await this.fenced(record);
       }
     } catch (err) {
-      if (atomic) await c.rollback().catch(() => {});
+      if (err instanceof LockLostError || interruptedBy() || this.trips.silence || connectionLoss(err)) throw err;
       const done = s.index === 0 ? 'no statement of this version is applied' : `statements 1 to ${s.index} of this version are applied and recorded`;
-      const failed = statementFailed(p, s, err, connectionLost(err)
-        ? `The connection to the server was lost during this statement (the server, or this Galera node, went away): ${done}` +
-          `${atomic ? '; this statement commits together with its progress record, so the next run knows whether it ran' : `; statement ${s.index + 1} may or may not have run`}. Run glance-db sync again once a server is up ` +
-          `(on Galera: against any other Synced node): it resumes at statement ${s.index + 1}${atomic ? '' : ', accepting what that statement already did'}.`
-        : `MySQL commits DDL as it goes: ${done}. Fix the cause and run glance-db sync again: it resumes at statement ${s.index + 1}.`);
-      await c.execute(`UPDATE ${this.config.versionTable} SET status = 'failed', error = ? WHERE version = ?`, [failed.message.slice(0, 60000), p.version]).catch(() => {});
+      const failed = statementFailed(p, s, err,
+        `MySQL commits DDL as it goes: ${done}. Fix the cause and run glance-db sync again: it resumes at statement ${s.index + 1}.`);
+      await this.fenced(() => c.execute(`UPDATE ${this.config.versionTable} SET status = 'failed', error = ? WHERE version = ?`, [failed.message.slice(0, 60000), p.version])).catch((e) => {
+        if (e instanceof LockLostError) throw e;
+      });
       throw failed;
     }
   }
@@ -232,9 +276,22 @@ class MysqlDriver implements Driver {
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {
-    await this.unlock().catch(() => {});
-    await this.conn?.end().catch(() => {});
+    // A connection went silent: no goodbyes that would each wait for the deadline again.
+    const abandon = this.trips.silence !== null;
+    if (abandon) {
+      this.trips.killAll();
+      this.trips.exitSoonIfHeld();
+    }
+    await this.lockHandle?.release(abandon).catch(() => {});
+    this.lockHandle = null;
+    const conn = this.conn;
     this.conn = null;
+    if (conn) {
+      if (!abandon) await within(conn.end(), 5000, 'closing').catch(() => {});
+      hardClose(conn);
+    }
+    this.stopWatchingSignals?.();
+    this.stopWatchingSignals = null;
   }
 }
 

@@ -3,11 +3,21 @@
 // transaction-scoped advisory lock taken at the start of every transaction:
 // it works behind PgBouncer in transaction mode, where session locks do not
 // (golang-migrate PR 992), and it dies with its connection.
+//
+// A paused or cut-off run cannot lose the lock without knowing, unlike on
+// MySQL: the lock, the version's statements and its bookkeeping are one
+// transaction, so a session the server ends (idle-in-transaction timeout
+// after --io-timeout, dead TCP keepalives) rolls everything back with it,
+// and the run, when it wakes, finds its connection gone (exit 18).
+import pg from 'pg';
 import { createPool, sql, stringifyDsn, type DatabasePool, type DatabaseTransactionConnection, type QuerySqlToken } from 'slonik';
-import { ConnectionError, LockedError } from '../errors.js';
+import { ConnectionError, ConnectionLostError, LockedError } from '../errors.js';
 import { displayServer, type ServerTarget } from '../url.js';
 import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow } from './driver.js';
-import { statementFailed } from './failure.js';
+import { connectionLoss, rootMessage, statementFailed } from './failure.js';
+import { guard } from './guard.js';
+import { interruptedBy, interruptedError, onInterrupt } from './interrupt.js';
+import { RoundTrips, within, type Probe, type Session, type SessionState } from './watchdog.js';
 import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 import { redactSecret } from './secret.js';
 
@@ -38,22 +48,115 @@ export function lockKeys(table: string): [number, number] {
 class LockWaitExpired extends Error {}
 
 export function createServerDriver(config: DriverConfig): Driver {
-  return new PostgresDriver(config);
+  const d = new PostgresDriver(config);
+  return guard(d, { interrupted: () => interruptedError('The version in progress was rolled back with its transaction.'), lost: (err) => d.lostError(err) });
 }
+
+interface PgClient {
+  processID: number | null;
+  connection?: { stream?: { destroy(): void } };
+  connect(): Promise<void>;
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  end(): Promise<void>;
+  once(event: string, fn: () => void): void;
+}
+type PgClientClass = new (config: Record<string, unknown>) => PgClient;
+
+// slonik builds its pg.Client from a configuration of its own, with no way to
+// ask for TCP keepalives or to see each round trip: so pg.Client is replaced,
+// once, by a subclass that does both while a driver is open.
+const BaseClient = pg.Client as PgClientClass;
+const PID_COLUMN = 'glance_db_backend_pid';
+let watching: { trips: RoundTrips; keepIdleMs: number } | null = null;
+const sessions = new WeakMap<object, Session>();
+
+class WatchedClient extends (BaseClient as new (config: Record<string, unknown>) => PgClient) {
+  constructor(config: Record<string, unknown>) {
+    const w = watching;
+    super(w ? { ...config, keepAlive: true, keepAliveInitialDelayMillis: w.keepIdleMs } : config);
+    if (w) {
+      const s: Session = { id: () => this.serverPid ?? this.processID ?? undefined, kill: () => this.connection?.stream?.destroy() };
+      sessions.set(this, s);
+      w.trips.add(s);
+      this.once('end', () => w.trips.delete(s));
+    }
+  }
+
+  /**
+   * The server's own pid for this connection's transaction, as the server
+   * reports it (behind PgBouncer, processID is the pooler's, not a backend's).
+   */
+  serverPid: number | undefined;
+
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
+    // eslint-disable-next-line prefer-rest-params
+    const r = (super.query as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]) as Promise<{ rows: Record<string, unknown>[] }>;
+    const s = sessions.get(this);
+    if (!(s && watching && r && typeof r.then === 'function')) return r;
+    if (typeof text === 'string' && text.includes(PID_COLUMN)) {
+      void r.then((res) => (this.serverPid = Number(res.rows[0]?.[PID_COLUMN]) || undefined), () => {});
+    }
+    return watching.trips.track(s, r);
+  }
+}
+(pg as { Client: unknown }).Client = WatchedClient;
 
 class PostgresDriver implements Driver {
   readonly dialect = 'postgresql' as const;
   private pool: DatabasePool | null = null;
   private readonly target: ServerTarget;
   private readonly keys: [number, number];
+  private readonly ioTimeoutMs: number;
+  private readonly trips: RoundTrips;
+  private stopWatchingSignals: (() => void) | null = null;
+  /** client_connection_check_interval exists (PostgreSQL 14 and later). */
+  private checksClient = false;
 
   constructor(private readonly config: DriverConfig) {
     this.target = config.target as ServerTarget;
     this.keys = lockKeys(config.versionTable);
+    this.ioTimeoutMs = config.ioTimeoutMs ?? 60_000;
+    this.trips = new RoundTrips(this.ioTimeoutMs, this.probe());
+  }
+
+  /** A short-lived second connection, to ask about or cancel the migration session. */
+  private async withSideClient<T>(timeoutMs: number, fn: (c: PgClient) => Promise<T>): Promise<T> {
+    const t = this.target;
+    const c = new BaseClient({ host: t.socketPath ?? t.host, port: t.port, user: t.user, password: t.password || undefined, database: t.database,
+      application_name: 'glance-db (watchdog)', connectionTimeoutMillis: timeoutMs, keepAlive: true });
+    try {
+      return await within((async () => (await c.connect(), fn(c)))(), timeoutMs, 'second connection');
+    } finally {
+      await within(c.end(), 1000, 'closing').catch(() => c.connection?.stream?.destroy());
+    }
+  }
+
+  private probe(): Probe {
+    return {
+      state: (id, ms) => this.withSideClient<SessionState>(ms, async (c) => {
+        const rows = (await c.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [id])).rows;
+        if (rows.length === 0) return 'gone';
+        return String(rows[0].state ?? '').startsWith('idle') ? 'idle' : 'active';
+      }),
+      cancel: (ids, ms) => this.withSideClient(ms, async (c) => void (await c.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [ids]))),
+    };
+  }
+
+  /** The connection broke or went silent: exit 18, with what the server or the watchdog said. */
+  lostError(err: unknown): ConnectionLostError {
+    const t = this.target;
+    const reason = this.trips.silence ?? redactSecret(rootMessage(err), t.password);
+    return new ConnectionLostError(
+      `The connection to PostgreSQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} was lost mid-run: ${reason}. ` +
+        'The run stopped; the version in progress was rolled back with its transaction, and versions reported applied before it stay applied.',
+      { cause: err, hint: `Check the server and the network, then run glance-db sync again: it continues from the last applied version. A server session left behind is ended by the server within --io-timeout (${Math.round(this.ioTimeoutMs / 1000)} s) of its last statement, which releases the migration lock.` },
+    );
   }
 
   async open(): Promise<void> {
     const t = this.target;
+    watching = { trips: this.trips, keepIdleMs: Math.max(1000, Math.floor(this.ioTimeoutMs / 2)) };
+    this.stopWatchingSignals = onInterrupt(async () => void (await this.trips.cancelRunning(5000)));
     const uri = stringifyDsn({ host: t.socketPath ?? t.host, port: t.port, username: t.user, password: t.password || undefined, databaseName: t.database, applicationName: 'glance-db' });
     try {
       this.pool = await createPool(uri, {
@@ -67,9 +170,12 @@ class PostgresDriver implements Driver {
         connectionRetryLimit: 0,
         maximumPoolSize: 2,
         captureStackTrace: false,
+        // How long closing waits for a query on a connection that broke (default 5 s, which delays the exit).
+        gracefulTerminationTimeout: 1000,
       });
       const version = String(await this.pool.oneFirst(raw('SELECT version()')));
       if (!version.startsWith('PostgreSQL')) throw new Error(`the server is not PostgreSQL (${version.slice(0, 40)})`);
+      this.checksClient = Number(await this.pool.oneFirst(raw("SELECT current_setting('server_version_num')::int"))) >= 140000;
     } catch (err) {
       await this.pool?.end().catch(() => {});
       this.pool = null;
@@ -101,6 +207,17 @@ class PostgresDriver implements Driver {
   /** Waits for the advisory lock inside the transaction, bounded by --lock-wait, then sets the statement limits. */
   private async takeLock(tx: DatabaseTransactionConnection): Promise<void> {
     const [a, b] = this.keys;
+    // Before the lock is granted, so that a run cut off while waiting cannot
+    // hold it forever: the server ends this session once the client has been
+    // silent for --io-timeout inside the transaction, when its TCP keepalives
+    // go unanswered, and (14+) when the client's socket is gone even while a
+    // statement runs. None of these fire during a long statement of a live run.
+    const io = Math.max(1, Math.round(this.ioTimeoutMs / 1000));
+    const keepIdle = Math.max(1, Math.floor(io / 3));
+    const keepInterval = Math.max(1, Math.floor(io / 9));
+    await tx.query(raw(`SELECT pg_backend_pid() AS ${PID_COLUMN}, set_config('idle_in_transaction_session_timeout', $1, true), set_config('tcp_keepalives_idle', $2, true),
+      set_config('tcp_keepalives_interval', $3, true), set_config('tcp_keepalives_count', '3', true)${this.checksClient ? ", set_config('client_connection_check_interval', $2, true)" : ''}`,
+      [`${io}s`, String(keepIdle), String(keepInterval)]));
     if (this.config.lockWaitMs === 0) {
       if (!(await tx.oneFirst(raw('SELECT pg_try_advisory_xact_lock($1, $2)', [a, b])))) throw new LockWaitExpired();
     } else {
@@ -141,7 +258,7 @@ class PostgresDriver implements Driver {
         WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = $2 AND l.granted LIMIT 1`, [a, b])).catch(() => null);
     const who = holder ? `server process ${holder.pid} (${holder.application_name || 'no application name'}, user ${holder.usename}, from ${holder.client}, since ${holder.since})` : 'another session';
     return new LockedError(`The migration lock of ${displayServer(this.target)} is held by ${who}; gave up after ${Math.round(this.config.lockWaitMs / 1000)} s.`,
-      'Another glance-db run is migrating this database: wait for it, or raise --lock-wait. The lock ends with that transaction, so a killed run never leaves it behind.');
+      `Another glance-db run is migrating this database: wait for it, or raise --lock-wait. The lock ends with that transaction: a run stopped by Ctrl-C or SIGTERM cancels its statement and ends it at once; a run killed with kill -9 or cut off from the server is ended by the server within --io-timeout (${Math.round(this.ioTimeoutMs / 1000)} s) of its last statement${this.checksClient ? ' (kill -9: as soon as the server notices the closed socket, even mid-statement)' : ''}.`);
   }
 
   query = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
@@ -191,9 +308,11 @@ class PostgresDriver implements Driver {
       if (done !== null) return 'already-applied' as const;
       const started = performance.now();
       for (const s of p.statements) {
+        if (interruptedBy()) throw interruptedError('The version in progress was rolled back with its transaction.');
         try {
           await tx.query(raw(s.text));
         } catch (err) {
+          if (interruptedBy() || this.trips.silence || connectionLoss(err)) throw err;
           const pos = Number(pgField(err, 'position')) || undefined;
           throw statementFailed(p, s, err, `Rolled back: the database is still at the version before ${p.version}.`, pos);
         }
@@ -241,7 +360,16 @@ class PostgresDriver implements Driver {
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {
-    await this.pool?.end();
+    // A connection that went silent or a signal: do not wait for goodbyes the server may never answer.
+    if (this.trips.silence) {
+      this.trips.killAll();
+      this.trips.exitSoonIfHeld();
+    }
+    const pool = this.pool;
     this.pool = null;
+    if (pool) await within(pool.end(), Math.min(this.ioTimeoutMs, 5000), 'closing').catch(() => this.trips.killAll());
+    this.stopWatchingSignals?.();
+    this.stopWatchingSignals = null;
+    if (watching?.trips === this.trips) watching = null;
   }
 }

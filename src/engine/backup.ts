@@ -4,7 +4,7 @@
 // argument array (no shell) and get the password from the environment
 // (PGPASSWORD, MYSQL_PWD), never on the command line.
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { GlanceDbError } from '../errors.js';
 import type { DatabaseTarget, ServerTarget } from '../url.js';
@@ -69,7 +69,8 @@ export async function takeBackup(target: DatabaseTarget, dir: string, level: num
       throw sqliteBackupFailed(dir, err);
     }
   }
-  mkdirSync(dir, { recursive: true });
+  // A backup holds every image's metadata: a folder glance-db creates is the owner's alone.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const ext = target.dialect === 'sqlite' ? 'sqlite' : target.dialect === 'postgresql' ? 'dump' : 'sql';
   const file = join(dir, `${dbName(target)}-v${level ?? 'none'}-${stamp}.${ext}`);
@@ -82,7 +83,16 @@ export async function takeBackup(target: DatabaseTarget, dir: string, level: num
     return file;
   }
   const env: Record<string, string> = target.dialect === 'postgresql' ? { PGPASSWORD: target.password } : { MYSQL_PWD: target.password };
-  await run(tool!, serverArgs(target, file), env, target.password);
+  // Created here, new (never through an existing name or link) and 0600, before the tool writes into it;
+  // pg_dump and mariadb-dump truncate an existing file and keep its mode.
+  closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+  try {
+    await run(tool!, serverArgs(target, file), env, target.password);
+  } catch (err) {
+    rmSync(file, { force: true });
+    throw err;
+  }
+  chmodSync(file, 0o600);
   return file;
 }
 

@@ -24,6 +24,8 @@ export interface RawOptions {
   connectTimeout: number;
   statementTimeout: number;
   lockTimeout: number;
+  /** --io-timeout, seconds (servers); default 60. */
+  ioTimeout?: number;
 }
 
 export interface RunContext {
@@ -98,6 +100,8 @@ export function resolveContext(raw: RawOptions): RunContext {
       statementTimeoutMs: raw.statementTimeout * 1000,
       lockTimeoutMs: raw.lockTimeout * 1000,
       create,
+      ioTimeoutMs: (raw.ioTimeout ?? 60) * 1000,
+      lockLeaseMs: lockLeaseSeconds() * 1000,
     }),
   };
 }
@@ -137,4 +141,12 @@ function fromDefaultGlanceConfig(): [string, string, string] {
         '--glance-config /etc/glance/glance-api.conf, or run in a folder whose glance-db.yaml names it (--config FILE).',
     },
   );
+}
+
+/** GLANCE_DB_LOCK_LEASE: seconds after which a silent MySQL lock holder is taken over (default 60; tests make it short). */
+function lockLeaseSeconds(): number {
+  const v = process.env.GLANCE_DB_LOCK_LEASE;
+  if (v === undefined || v === '') return 60;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 86400) throw new ConfigError(`GLANCE_DB_LOCK_LEASE must be a whole number of seconds from 1 to 86400, not "${v.slice(0, 20)}".`);
+  return Number(v);
 }
