@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
@@ -69,6 +69,19 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     assert.is(readdirSync(join(home, '.cache')).length, 1);
     assert.is(run(['lint']).status, 0);
     assert.is(run(['verify']).status, 0);
+    // A folder of that name that others can write to is not trusted: the next place is used, the folder left alone.
+    const home2 = join(work, 'home2');
+    const planted = join(home2, '.cache', unpacked[0]);
+    mkdirSync(join(planted, 'sql'), { recursive: true });
+    writeFileSync(join(planted, '.complete'), '');
+    chmodSync(planted, 0o777);
+    const tmp2 = join(work, 'tmp2');
+    mkdirSync(tmp2);
+    const other = spawnSync(exe, ['version'], { cwd: join(work, 'site2'), encoding: 'utf8', env: { PATH: '/nonexistent', HOME: home2, TMPDIR: tmp2 }, timeout: 120_000 });
+    assert.is(other.stdout, '51\n', other.stderr);
+    assert.equal(readdirSync(planted).sort(), ['.complete', 'sql']);
+    assert.equal(readdirSync(tmp2), [unpacked[0]]);
+    assert.is(statSync(join(tmp2, unpacked[0])).mode & 0o777, 0o700);
     assert.match(run(['plan', '--dialect', 'postgresql', '--from', '50']).stdout, '-- Version 51 add_cache_tables');
     assert.match(run(['--version']).stdout, /^glance-db\/\d+\.\d+\.\d+ /);
     const bad = run(['version', '--url', 'sqlite:/nonexistent/dir/x.sqlite']);
