@@ -4,7 +4,9 @@
 // into a few files by scripts/bundle.mjs, and the sql.js WebAssembly), the
 // SQL, the manifest and the JSON Schema, so that
 // `npm install -g ./glance-db-X.tgz --offline` fetches nothing.
-// Prints the tarball's path, size and SHA-256.
+// Beside it, the single executable glance-db-<platform>-<arch> (scripts/sea.mjs):
+// the same glance-db with Node.js itself inside, for a host without Node.
+// Prints the path, size and SHA-256 of both.
 //   node scripts/package.mjs [--out DIR]
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -41,3 +43,9 @@ console.log(`tarball: ${file}`);
 console.log(`size:    ${mib} MiB (${out[0].entryCount} files)`);
 console.log(`sha256:  ${sha}`);
 console.log(`verify:  sha256sum ${out[0].filename}   # must print ${sha}`);
+const seaOut = execFileSync(process.execPath, [join(root, 'scripts', 'sea.mjs'), '--out', outDir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const exe = /^executable: (.*)$/m.exec(seaOut)[1];
+const exeSha = createHash('sha256').update(readFileSync(exe)).digest('hex');
+console.log(`executable: ${exe}`);
+console.log(`size:       ${(statSync(exe).size / 1024 / 1024).toFixed(1)} MiB (Node.js ${process.version} inside)`);
+console.log(`sha256:     ${exeSha}`);

@@ -1,11 +1,13 @@
 // The air-gapped install: the tarball from `npm run package` installs into
 // a fresh prefix with an empty npm cache and the registry pointed at a dead
 // loopback port, and the installed glance-db works on SQLite and, where the
-// servers run, on PostgreSQL and MySQL.
+// servers run, on PostgreSQL and MySQL. The single executable built beside
+// it works alone: copied into an empty folder, run with no PATH (no node,
+// no npm) and a fresh HOME, on the same databases.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
@@ -47,6 +49,58 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
         const r = sh(bin, ['sync', '--url', db.url], site);
         assert.is(r.status, 0, r.stderr);
         assert.is(sh(bin, ['version', '--url', db.url], site).stdout, '51\n');
+      } finally {
+        await db.drop();
+      }
+    }
+
+    const built = /^executable: (.*)$/m.exec(pack.stdout)![1];
+    assert.match(built, /glance-db-linux-x64$|glance-db-[a-z0-9]+-[a-z0-9]+$/);
+    for (const d of ['alone', 'home', 'site2']) mkdirSync(join(work, d));
+    const exe = join(work, 'alone', 'glance-db');
+    copyFileSync(built, exe);
+    const home = join(work, 'home');
+    const bare = { PATH: '/nonexistent', HOME: home, XDG_CACHE_HOME: '' };
+    const run = (args: string[]) => spawnSync(exe, args, { cwd: join(work, 'site2'), encoding: 'utf8', env: bare, timeout: 120_000 });
+    const first = run(['sync']);
+    assert.is(first.status, 0, first.stderr);
+    assert.is(first.stderr, '');
+    assert.match(first.stdout, '(from the manifest shipped with glance-db)');
+    assert.match(first.stdout, 'database is at version 51');
+    // The first run unpacked the SQL, the manifest and the schemas into one private folder under ~/.cache.
+    const unpacked = readdirSync(join(home, '.cache'));
+    assert.is(unpacked.length, 1, unpacked.join(' '));
+    assert.match(unpacked[0], /^glance-db-0\.\d+\.\d+-[0-9a-f]{12}$/);
+    assert.is(statSync(join(home, '.cache', unpacked[0])).mode & 0o777, 0o700);
+    assert.is(run(['version']).stdout, '51\n');
+    assert.is(readdirSync(join(home, '.cache')).length, 1);
+    assert.is(run(['lint']).status, 0);
+    assert.is(run(['verify']).status, 0);
+    // A folder of that name that others can write to is not trusted: the next place is used, the folder left alone.
+    const home2 = join(work, 'home2');
+    const planted = join(home2, '.cache', unpacked[0]);
+    mkdirSync(join(planted, 'sql'), { recursive: true });
+    writeFileSync(join(planted, '.complete'), '');
+    chmodSync(planted, 0o777);
+    const tmp2 = join(work, 'tmp2');
+    mkdirSync(tmp2);
+    const other = spawnSync(exe, ['version'], { cwd: join(work, 'site2'), encoding: 'utf8', env: { PATH: '/nonexistent', HOME: home2, TMPDIR: tmp2 }, timeout: 120_000 });
+    assert.is(other.stdout, '51\n', other.stderr);
+    assert.equal(readdirSync(planted).sort(), ['.complete', 'sql']);
+    assert.equal(readdirSync(tmp2), [unpacked[0]]);
+    assert.is(statSync(join(tmp2, unpacked[0])).mode & 0o777, 0o700);
+    assert.match(run(['plan', '--dialect', 'postgresql', '--from', '50']).stdout, '-- Version 51 add_cache_tables');
+    assert.match(run(['--version']).stdout, /^glance-db\/\d+\.\d+\.\d+ /);
+    const bad = run(['version', '--url', 'sqlite:/nonexistent/dir/x.sqlite']);
+    assert.is(bad.status, 3, bad.stderr);
+    assert.match(bad.stderr, /^error: /);
+    for (const env of [postgresEnv, mysqlEnv]) {
+      if (!env.available()) continue;
+      const db = await env.create();
+      try {
+        const r = run(['sync', '--url', db.url]);
+        assert.is(r.status, 0, r.stderr);
+        assert.is(run(['version', '--url', db.url]).stdout, '51\n');
       } finally {
         await db.drop();
       }

@@ -16,6 +16,7 @@ import { setFlagsFromString } from 'node:v8';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import { ConfigError, ConflictError, FileRefusedError, SqliteUnusableError } from '../errors.js';
 import type { SqliteTarget } from '../url.js';
+import { SQL_WASM } from '../paths.js';
 import { removeStaleTemps, writeFileAtomic } from '../util/atomic-write.js';
 import { acquireFileLock } from '../util/file-lock.js';
 import { FileTooLargeError, MAX_WHOLE_FILE, NotRegularFileError, readWholeFile } from '../util/read-whole.js';
@@ -45,7 +46,7 @@ function startSqlJs(path: string): Promise<SqlJsStatic> {
     // No file yet: a new database, as small as they come.
   }
   if (size < BASELINE_COMPILER_BELOW) setFlagsFromString('--liftoff-only');
-  return initSqlJs();
+  return initSqlJs(SQL_WASM ? { locateFile: () => SQL_WASM! } : undefined);
 }
 
 interface FileIdentity {

@@ -48,12 +48,12 @@ export function toolVersion(): string {
 }
 
 /** The manifest installed with glance-db, used when there is none in the working directory. */
-export const BUNDLED_MANIFEST = join(PACKAGE_ROOT, 'glance-db.yaml');
+export const bundledManifest = () => join(PACKAGE_ROOT, 'glance-db.yaml');
 
 export function manifestPath(config: string | undefined): { path: string; bundled: boolean } {
   if (config) return { path: config, bundled: false };
   if (existsSync('glance-db.yaml')) return { path: 'glance-db.yaml', bundled: false };
-  return { path: BUNDLED_MANIFEST, bundled: true };
+  return { path: bundledManifest(), bundled: true };
 }
 
 /** A path or URL flag given as '' (or blanks) is a mistake, not "use the default": refuse it rather than fall back. */

@@ -9,7 +9,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import type { Dialect } from '../url.js';
 import type { SchemaModel } from './model.js';
 
-export const SNAPSHOT_DIR = join(PACKAGE_ROOT, 'schema', 'expected');
+export const snapshotDir = () => join(PACKAGE_ROOT, 'schema', 'expected');
 
 /** Tables that are bookkeeping, not Glance's schema. */
 export function bookkeepingTables(versionTable: string): string[] {
@@ -17,7 +17,7 @@ export function bookkeepingTables(versionTable: string): string[] {
 }
 
 export function snapshotPath(dialect: Dialect, version: number): string {
-  return join(SNAPSHOT_DIR, dialect, `v${version}.json`);
+  return join(snapshotDir(), dialect, `v${version}.json`);
 }
 
 export function loadSnapshot(dialect: Dialect, version: number): SchemaModel {
