@@ -60,12 +60,15 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     const exe = join(work, 'alone', 'glance-db');
     copyFileSync(built, exe);
     const home = join(work, 'home');
-    const bare = { PATH: '/nonexistent', HOME: home, XDG_CACHE_HOME: '' };
+    // No manifest in the folder and no Glance config: the database is named by GLANCE_DB_URL, as an operator would.
+    const bare = { PATH: '/nonexistent', HOME: home, XDG_CACHE_HOME: '', GLANCE_DB_GLANCE_CONFIG_DIRS: '', GLANCE_DB_URL: 'sqlite:glance.sqlite' };
     const run = (args: string[]) => spawnSync(exe, args, { cwd: join(work, 'site2'), encoding: 'utf8', env: bare, timeout: 120_000 });
+    const unnamed = spawnSync(exe, ['sync'], { cwd: join(work, 'site2'), encoding: 'utf8', env: { ...bare, GLANCE_DB_URL: '' }, timeout: 120_000 });
+    assert.is(unnamed.status, 3, unnamed.stderr);
+    assert.match(unnamed.stderr, 'No database named');
     const first = run(['sync']);
     assert.is(first.status, 0, first.stderr);
-    assert.is(first.stderr, '');
-    assert.match(first.stdout, '(from the manifest shipped with glance-db)');
+    assert.match(first.stdout, '(from GLANCE_DB_URL)');
     assert.match(first.stdout, 'database is at version 51');
     // The first run unpacked the SQL, the manifest and the schemas into one private folder under ~/.cache.
     const unpacked = readdirSync(join(home, '.cache'));
@@ -84,7 +87,7 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     chmodSync(planted, 0o777);
     const tmp2 = join(work, 'tmp2');
     mkdirSync(tmp2);
-    const other = spawnSync(exe, ['version'], { cwd: join(work, 'site2'), encoding: 'utf8', env: { PATH: '/nonexistent', HOME: home2, TMPDIR: tmp2 }, timeout: 120_000 });
+    const other = spawnSync(exe, ['version'], { cwd: join(work, 'site2'), encoding: 'utf8', env: { PATH: '/nonexistent', HOME: home2, TMPDIR: tmp2, GLANCE_DB_GLANCE_CONFIG_DIRS: '', GLANCE_DB_URL: 'sqlite:glance.sqlite' }, timeout: 120_000 });
     assert.is(other.stdout, '51\n', other.stderr);
     assert.equal(readdirSync(planted).sort(), ['.complete', 'sql']);
     assert.equal(readdirSync(tmp2), [unpacked[0]]);
