@@ -9,7 +9,7 @@ import { diffSchemas } from '../src/introspect/diff.js';
 import { mysqlEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
 import { cli, makeProject, removeProject } from './helpers.js';
 import { fakeDumpTool } from './helpers.js';
-import { adminSql, clientArgs, clientEnv } from './servers.js';
+import { adminSql, clientArgs, clientEnv, serverParts } from './servers.js';
 
 const s = suite('quirks: mysql');
 const IGNORE = { ignoreTables: ['alembic_version', 'glance_db_version', 'glance_db_version_lock'] };
@@ -97,7 +97,7 @@ if (mysqlEnv.available()) {
   s('oslo.db URL with charset and unix_socket', () =>
     withDb(async (db, name) => {
       const socket = adminSql('mysql', 'SELECT @@socket').split('\n')[1].trim();
-      const url = `mysql+pymysql://root@localhost/${name}?charset=utf8&unix_socket=${socket}`;
+      const url = `mysql+pymysql://${serverParts('mysql').user}@localhost/${name}?charset=utf8&unix_socket=${socket}`;
       const r = cli(['sync', '45', '--url', url]);
       assert.is(r.code, 0, r.stderr);
       assert.is(cli(['version', '--url', url]).stdout, '45\n');
