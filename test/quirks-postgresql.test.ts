@@ -51,7 +51,15 @@ if (postgresEnv.available()) {
     withDb(async (db) => {
       const [a, b] = lockKeys('glance_db_version');
       const dbName = new URL(db.url.replace(/^postgresql:/, 'http:')).pathname.slice(1);
+      // The same lock in ANOTHER database of the server (advisory locks are per database): held first, never to be named.
+      const other = await postgresEnv.create();
+      const otherName = new URL(other.url.replace(/^postgresql:/, 'http:')).pathname.slice(1);
+      const elsewhere = spawn('psql', ['-X', ...clientArgs('postgresql'), '-d', otherName, '-c', `BEGIN; SET application_name = 'other-db-holder'; SELECT pg_advisory_xact_lock(${a}, ${b}); SELECT pg_sleep(30); COMMIT;`], { env: clientEnv('postgresql') });
+      const elsewhereClosed = new Promise((res) => elsewhere.on('close', res));
+      const heldElsewhere = () => adminSql('postgresql', `SELECT CASE WHEN count(*) > 0 THEN 'HELD' ELSE 'FREE' END AS state FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'other-db-holder'`, otherName).includes('HELD');
+      for (let i = 0; i < 300 && !heldElsewhere(); i++) await new Promise((res) => setTimeout(res, 100));
       const holder = spawn('psql', ['-X', ...clientArgs('postgresql'), '-d', dbName, '-c', `BEGIN; SET application_name = 'lock-holder-test'; SELECT pg_advisory_xact_lock(${a}, ${b}); SELECT pg_sleep(30); COMMIT;`], { env: clientEnv('postgresql') });
+      const holderClosed = new Promise((res) => holder.on('close', res));
       // Wait until the holder really holds the lock (a loaded machine can take seconds to start psql).
       const held = () => adminSql('postgresql', `SELECT CASE WHEN count(*) > 0 THEN 'HELD' ELSE 'FREE' END AS state FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'lock-holder-test'`, dbName).includes('HELD');
       for (let i = 0; i < 300 && !held(); i++) await new Promise((res) => setTimeout(res, 100));
@@ -59,8 +67,10 @@ if (postgresEnv.available()) {
       const r = cli(['sync', '--url', db.url, '--lock-wait', '1']);
       assert.is(r.code, 8, r.stderr);
       assert.match(r.stderr, /held by server process \d+ \(lock-holder-test/, r.stderr);
-      adminSql('postgresql', `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'lock-holder-test'`, dbName);
-      await new Promise((res) => holder.on('close', res));
+      adminSql('postgresql', `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name IN ('lock-holder-test', 'other-db-holder')`, dbName);
+      await elsewhereClosed;
+      await other.drop();
+      await holderClosed;
       const ok = cli(['sync', '--url', db.url, '--lock-wait', '10']);
       assert.is(ok.code, 0, ok.stderr);
     }));

@@ -24,6 +24,7 @@ const ELSEWHERE: Record<string, string> = {
   'npm test': 'the suite itself',
   'npm ci && npm run package     # prints the tarball, its size and its SHA-256': 'test/airgap (npm run package)',
   'npm install -g ./glance-db-X.tgz --offline': 'test/airgap (installs the tarball offline into a fresh prefix)',
+  'install -m 755 glance-db-linux-x64 /usr/local/bin/glance-db': 'test/airgap (the single executable copied into an empty folder and run with no PATH and a fresh HOME)',
   'npm ci && npm run package && docker build -t glance-db:0.1.0 .': 'test/container (the Dockerfile, built where Docker runs, else checked and its steps run from the tarball)',
   'glance-db metadefs load                                               # after sync: Glance\'s definitions from /etc/glance/metadefs': 'test/metadefs (load from a folder of fixture namespaces, on every dialect)',
   'glance-db metadefs diff /usr/share/glance/metadefs --prefer-new       # before an upgrade: what would change': 'test/metadefs (diff with --prefer-new against loaded rows)',

@@ -272,7 +272,7 @@ export function variants(env: DialectEnv): void {
         await db.exec('ALTER TABLE image_tags DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_general_ci');
         const table = cli(['check', '--url', db.url, '--json']);
         assert.is(table.code, 12, table.stdout);
-        assert.equal(JSON.parse(table.stdout).differences, ['image_tags: collation is utf8mb4_general_ci, expected utf8mb3_general_ci']);
+        assert.equal(JSON.parse(table.stdout).differences.map((d: { text: string }) => d.text), ['image_tags: collation is utf8mb4_general_ci, expected utf8mb3_general_ci']);
       }));
   }
 

@@ -255,7 +255,8 @@ class PostgresDriver implements Driver {
     const holder = await this.pool!.maybeOne(raw(
       `SELECT a.pid, a.usename, a.application_name, coalesce(a.client_addr::text, 'local') AS client, a.xact_start::text AS since
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = $2 AND l.granted LIMIT 1`, [a, b])).catch(() => null);
+        WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.classid = $1 AND l.objid = $2 AND l.granted LIMIT 1`, [a, b])).catch(() => null);
     const who = holder ? `server process ${holder.pid} (${holder.application_name || 'no application name'}, user ${holder.usename}, from ${holder.client}, since ${holder.since})` : 'another session';
     return new LockedError(`The migration lock of ${displayServer(this.target)} is held by ${who}; gave up after ${Math.round(this.config.lockWaitMs / 1000)} s.`,
       `Another glance-db run is migrating this database: wait for it, or raise --lock-wait. The lock ends with that transaction: a run stopped by Ctrl-C or SIGTERM cancels its statement and ends it at once; a run killed with kill -9 or cut off from the server is ended by the server within --io-timeout (${Math.round(this.ioTimeoutMs / 1000)} s) of its last statement${this.checksClient ? ' (kill -9: as soon as the server notices the closed socket, even mid-statement)' : ''}.`);
