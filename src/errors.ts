@@ -20,6 +20,7 @@ export const ExitCode = {
   UPGRADE_PENDING: 13,
   PARTLY_APPLIED: 14,
   BACKUP_FAILED: 15,
+  HISTORY_GAP: 16,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
@@ -129,5 +130,16 @@ export class ConflictError extends GlanceDbError {
 export class UnknownVersionError extends GlanceDbError {
   constructor(message: string, hint?: string) {
     super('UNKNOWN_VERSION', message, { hint });
+  }
+}
+
+/** The version table lacks a version below its recorded level (a row deleted or edited by hand). */
+export class HistoryGapError extends GlanceDbError {
+  constructor(database: string, readonly gaps: number[], current: number, repair = 'glance-db repair') {
+    super('HISTORY_GAP',
+      `The version table of ${database} has no complete row for version${gaps.length > 1 ? 's' : ''} ${gaps.join(', ')}, below its recorded level ${current}: ` +
+        'rows were deleted or changed by hand. glance-db will not run old SQL to fill the gap. Nothing was changed.',
+      { fields: { gaps, current },
+        hint: `${repair} compares the live schema with each version and re-records the missing rows when the schema shows they ran (add --dry-run to see what it would do first).` });
   }
 }

@@ -2,13 +2,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restoreSteps } from '../src/engine/restore.js';
 import { parseDatabaseUrl } from '../src/url.js';
-import { cli, cliAsync, makeProject, extraVersion, openSqlite, referenceSql, removeProject, sqliteRows, ROOT } from './helpers.js';
+import { cli, cliAsync, makeProject, extraVersion, openSqlite, referenceSql, removeProject, sqliteRows, BIN, ROOT } from './helpers.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 const noStack = (r: { stderr: string }) => assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
@@ -84,10 +84,32 @@ withProject('a database with tables but no version table is not guessed at: exit
   const before = sha(db);
   const r = cli(['sync'], { cwd: dir });
   assert.is(r.code, 5, r.stderr);
-  assert.match(r.stderr, 'their schema is exactly that of version 44');
-  assert.match(r.stderr, 'glance-db sync 51 44');
+  // 44 only changes data: its schema is 43's, and the hint names 43 so that 44's data step runs.
+  assert.match(r.stderr, 'their schema is exactly that of version 43');
+  assert.match(r.stderr, 'glance-db sync 51 43 (records 42-43');
   assert.is(sha(db), before);
   assert.is(cli(['version'], { cwd: dir }).code, 5);
+});
+
+withProject('the hint for a database without bookkeeping names the lowest version with its schema, and carries --url shell-quoted', {}, async (dir) => {
+  const other = mkdtempSync(join(tmpdir(), "glance-db-it's-"));
+  try {
+    const file = join(other, "it's glance.sqlite");
+    const ref = await openSqlite();
+    ref.exec(referenceSql(48, 'sqlite'));
+    writeFileSync(file, ref.export());
+    const r = cli(['sync', '--url', `sqlite:${file}`], { cwd: dir });
+    assert.is(r.code, 5, r.stderr);
+    const hint = /run: (glance-db sync .*) \(records/.exec(r.stderr)?.[1];
+    assert.is(hint, `glance-db sync 51 48 --url 'sqlite:${other.replace(/'/g, "'\\''")}/it'\\''s glance.sqlite'`);
+    // Pasted as it is, it places that database (not ./glance.sqlite) and runs 49's data step.
+    const pasted = spawnSync('sh', ['-c', hint!.replace(/^glance-db/, `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`)], { cwd: dir, encoding: 'utf8' });
+    assert.is(pasted.status, 0, pasted.stderr);
+    assert.match(pasted.stdout, 'applied 49 location_backend_to_store');
+    assert.not.ok(existsSync(join(dir, 'glance.sqlite')));
+  } finally {
+    rmSync(other, { recursive: true, force: true });
+  }
 });
 
 withProject('sync VERSION CURRENT_VERSION records a baseline and upgrades from there', {}, async (dir, db) => {

@@ -12,7 +12,7 @@ export default class Verify extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Verify);
     const ctx = this.context(flags);
-    const { version } = await readStatus(ctx);
+    const { version } = await readStatus(ctx, 'verify');
     const differences = await withExistingDatabase(ctx, (driver) => schemaDifferences(ctx, driver!, version));
     process.exitCode = differences.length ? ExitCode.SCHEMA_DRIFT : 0;
     if (this.jsonMode) this.emitJson({ ok: differences.length === 0, version, differences });

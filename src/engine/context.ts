@@ -31,6 +31,23 @@ export interface RunContext {
   urlSource: string;
   toolVersion: string;
   driverConfig(create: boolean): DriverConfig;
+  /** The flags that selected the manifest and the database, shell-quoted, password left out: suggested commands repeat them. */
+  selection: string[];
+}
+
+/** Quotes a word for a POSIX shell when it needs it. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A glance-db command line to suggest, carrying the --config/--url/--glance-config the user gave. */
+export function suggest(ctx: Pick<RunContext, 'selection'>, args: string): string {
+  return ['glance-db', args, ...ctx.selection].filter(Boolean).join(' ');
+}
+
+/** The URL without its password (a suggested command must never carry it). */
+function withoutPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):\S*@/i, '$1@');
 }
 
 let toolVersionCache: string | null = null;
@@ -67,9 +84,14 @@ export function resolveContext(raw: RawOptions): RunContext {
   if (!manifest.dialects.includes(target.dialect)) {
     throw new ConfigError(`The database URL (from ${urlSource}) is ${target.dialect}, but ${manifest.path} declares no ${target.dialect} files.`);
   }
+  const selection = [
+    ...(raw.config ? ['--config', shellQuote(raw.config)] : []),
+    ...(raw.url ? ['--url', shellQuote(withoutPassword(raw.url))] : raw.glanceConfig ? ['--glance-config', shellQuote(raw.glanceConfig)] : []),
+  ];
   return {
     manifest,
     target,
+    selection,
     urlSource,
     toolVersion: toolVersion(),
     driverConfig: (create) => ({

@@ -4,9 +4,9 @@ import { DowngradeRefusedError, NotUnderVersionControlError, UsageError } from '
 import type { Driver, PendingVersion, VersionRow } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
 import type { Migration } from '../manifest/types.js';
-import { readMigrationFile, statementsOf } from './files.js';
-import { summarize, verifyHistory } from './history.js';
-import type { RunContext } from './context.js';
+import { readVersions, type ReadVersion } from './files.js';
+import { checkNoGaps, summarize, verifyHistory } from './history.js';
+import { suggest, type RunContext } from './context.js';
 import { restoreSteps } from './restore.js';
 import { backupTool, takeBackup } from './backup.js';
 import { adoptionPlan, schemaDifferences, SchemaDriftError } from './adopt.js';
@@ -70,27 +70,30 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
   const target = checkRequest(ctx, req);
   // A missing dump tool is reported before anything is touched.
   const tool = req.backupDir ? backupTool(ctx.target) : null;
+  // Every file up to the target is read, checked and split before the database is touched.
+  const files = readVersions(ctx.manifest, ctx.target.dialect, target);
   const driver = await createDriver(ctx.driverConfig(!req.requireVersionControl));
   try {
     await driver.open();
     if (req.requireVersionControl && !driver.exists()) throw notUnder(ctx, 'upgrade');
     await driver.lock();
     if (req.backupDir) await backupFirst(ctx, driver, target, req.backupDir, tool, onProgress);
-    return await syncLocked(ctx, driver, req, target, onProgress);
+    return await syncLocked(ctx, driver, req, target, files, onProgress);
   } finally {
     await driver.close();
   }
 }
 
-async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, target: number, onProgress: (e: ProgressEvent) => void): Promise<SyncResult> {
+async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, target: number, files: Map<number, ReadVersion>, onProgress: (e: ProgressEvent) => void): Promise<SyncResult> {
   let rows = await driver.readHistory();
   // On PostgreSQL the lock is per transaction, so a concurrent run may place
   // the database between our reads: then its rows are read and checked as
   // any other history.
-  const fresh = rows.length === 0 && (await placeUnderVersionControl(ctx, driver, req, onProgress)) === 'placed';
+  const fresh = rows.length === 0 && (await placeUnderVersionControl(ctx, driver, req, files, onProgress)) === 'placed';
   if (rows.length === 0) rows = await driver.readHistory();
   if (!fresh) {
-    verifyHistory(ctx.manifest, rows, driver.dialect);
+    verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
+    await checkNoGaps(ctx.manifest, driver, rows, ctx.target.display, suggest(ctx, 'repair'));
     checkCurrentVersionAgrees(summarize(rows).current, req.currentVersion);
   }
   const from = summarize(rows).current;
@@ -100,15 +103,15 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const pending = ctx.manifest.migrations.filter((m) => m.version <= target && !done.has(m.version));
   const applied: SyncResult['applied'] = [];
   const hasMigrateVersion = pending.length > 0 && (await driver.listTables()).includes('migrate_version');
-  for (const mig of pending) {
-    const p = pendingVersion(ctx, driver, mig, rows.find((r) => r.version === mig.version), hasMigrateVersion);
-    onProgress({ type: 'start', version: mig.version, name: mig.name });
+  const ready = pending.map((mig) => pendingVersion(ctx, driver, mig, files.get(mig.version)!, rows.find((r) => r.version === mig.version), hasMigrateVersion));
+  for (const p of ready) {
+    onProgress({ type: 'start', version: p.version, name: p.name });
     const outcome = await driver.applyVersion(p);
     if (outcome === 'applied') {
-      const ms = (await driver.readHistory()).find((r) => r.version === mig.version)?.executionMs ?? 0;
-      applied.push({ version: mig.version, name: mig.name, ms });
-      onProgress({ type: 'applied', version: mig.version, name: mig.name, ms });
-    } else onProgress({ type: 'skipped', version: mig.version, name: mig.name });
+      const ms = (await driver.readHistory()).find((r) => r.version === p.version)?.executionMs ?? 0;
+      applied.push({ version: p.version, name: p.name, ms });
+      onProgress({ type: 'applied', version: p.version, name: p.name, ms });
+    } else onProgress({ type: 'skipped', version: p.version, name: p.name });
   }
   return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 };
 }
@@ -119,7 +122,9 @@ async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir:
   const history = summarize(await driver.readHistory());
   const partial = (await driver.readHistory()).some((r) => r.status !== 'complete');
   if (history.current !== null && history.current >= target && !partial) return onProgress({ type: 'backup-skipped', reason: `already at version ${history.current}, nothing will change` });
-  onProgress({ type: 'backup', path: await takeBackup(ctx.target, dir, history.current, tool) });
+  // A database glance-manage built has no version rows yet: its backup is named after Glance's own level.
+  const level = history.current ?? (await detectGlanceManaged(driver, tables).catch(() => null))?.version ?? null;
+  onProgress({ type: 'backup', path: await takeBackup(ctx.target, dir, level, tool) });
 }
 
 function checkCurrentVersionAgrees(current: number | null, claimed: number | undefined): void {
@@ -130,38 +135,47 @@ function checkCurrentVersionAgrees(current: number | null, claimed: number | und
   );
 }
 
-async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced'> {
+async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: SyncRequest, files: Map<number, ReadVersion>, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced'> {
   const tables = (await driver.listTables()).filter((t) => t !== ctx.manifest.versionTable);
   // Tables are listed before the history is read again: a concurrent run's
   // tables and its version row commit together, so seeing the first means
   // seeing the second.
   if (tables.length > 0 && (await driver.readHistory()).length > 0) return 'raced';
   const glance = await detectGlanceManaged(driver, tables);
-  if (glance) return adopt(ctx, driver, glance, req, onProgress);
+  if (glance) return adopt(ctx, driver, glance, req, files, onProgress);
   if (req.requireVersionControl) throw notUnder(ctx, 'upgrade');
   if (tables.length > 0 && req.currentVersion === undefined) throw await unplacedError(ctx, driver, tables);
-  if (req.currentVersion !== undefined && tables.length > 0) {
+  // CURRENT_VERSION says what is already there: an empty database, or any
+  // schema other than that version's, is refused before anything is recorded.
+  if (req.currentVersion !== undefined) {
     const diff = await schemaDifferences(ctx, driver, req.currentVersion);
     if (diff.length > 0) {
-      throw new SchemaDriftError(`The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION). Nothing was changed.`, diff,
-        'Check CURRENT_VERSION: glance-db sync without it names the version the schema matches, if any.');
+      throw new SchemaDriftError(
+        tables.length === 0
+          ? `The database is empty, so it is not at version ${req.currentVersion} (CURRENT_VERSION). Nothing was changed.`
+          : `The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION). Nothing was changed.`,
+        diff,
+        tables.length === 0
+          ? 'CURRENT_VERSION is only for a database already built at that version; to build an empty database, drop it: glance-db sync VERSION.'
+          : 'Check CURRENT_VERSION: glance-db sync without it names the version the schema matches, if any.',
+      );
     }
   }
   await driver.ensureVersionTable();
   if (req.currentVersion === undefined) return 'placed';
-  const rows = recordedRows(ctx, driver, ctx.manifest.migrations.filter((m) => m.version <= req.currentVersion!).map((m) => m.version), 'baseline');
+  const rows = recordedRows(ctx, driver, files, ctx.manifest.migrations.filter((m) => m.version <= req.currentVersion!).map((m) => m.version), 'baseline');
   if (!(await driver.recordRows(rows))) return 'raced';
   onProgress({ type: 'baseline', versions: rows.map((r) => r.version) });
   return 'placed';
 }
 
-async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced'> {
+async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req: SyncRequest, files: Map<number, ReadVersion>, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced'> {
   if (req.currentVersion !== undefined && req.currentVersion !== (glance.expandedTo ?? glance.version)) {
     throw new UsageError(`CURRENT_VERSION ${req.currentVersion} contradicts Glance's own bookkeeping (${glance.source}, version ${glance.version}).`, 'Drop CURRENT_VERSION: glance-db reads the version from Glance\'s tables.');
   }
   const plan = await adoptionPlan(ctx, driver, glance);
   await driver.ensureVersionTable();
-  if (!(await driver.recordRows(recordedRows(ctx, driver, plan.adopted, 'adopted')))) return 'raced';
+  if (!(await driver.recordRows(recordedRows(ctx, driver, files, plan.adopted, 'adopted')))) return 'raced';
   onProgress({ type: 'adopted', versions: plan.adopted, source: glance.source });
   return 'placed';
 }
@@ -171,7 +185,8 @@ async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]):
   const isGlance = GLANCE_TABLES.every((t) => tables.includes(t));
   let matches: number | null = null;
   if (isGlance) {
-    for (const m of [...ctx.manifest.migrations].reverse()) {
+    // The lowest version with this schema: data-only versions share their predecessor's schema, and their data step must not be skipped.
+    for (const m of ctx.manifest.migrations) {
       if ((await schemaDifferences(ctx, driver, m.version)).length === 0) {
         matches = m.version;
         break;
@@ -182,23 +197,23 @@ async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]):
     ? matches !== null ? ` It holds Glance tables without any version table; their schema is exactly that of version ${matches}.` : ' It holds Glance tables without any version table, and their schema matches no version exactly.'
     : ` It already holds ${tables.length} table(s) (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''}) that are not Glance's.`;
   const hint = matches !== null
-    ? `If that is right, run: glance-db sync ${ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version} ${matches} (records 42-${matches} as applied, runs nothing up to it).`
-    : 'glance-db will not guess. If this is a Glance database, say its version: glance-db sync VERSION CURRENT_VERSION; otherwise point --url at an empty database.';
+    ? `If that is right, run: ${suggest(ctx, `sync ${ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version} ${matches}`)} (records ${span(ctx, matches)} as applied, runs nothing up to it).`
+    : `glance-db will not guess. If this is a Glance database, say its version: ${suggest(ctx, 'sync VERSION CURRENT_VERSION')}; otherwise point --url at an empty database.`;
   return new NotUnderVersionControlError(ctx.target.display, hint, what);
 }
 
-function recordedRows(ctx: RunContext, driver: Driver, versions: number[], kind: VersionRow['kind']): VersionRow[] {
+function recordedRows(ctx: RunContext, driver: Driver, files: Map<number, ReadVersion>, versions: number[], kind: VersionRow['kind']): VersionRow[] {
   return ctx.manifest.migrations
     .filter((m) => versions.includes(m.version))
     .map((m) => {
-      const loaded = readMigrationFile(ctx.manifest, m, driver.dialect);
-      return versionRow(ctx, driver, m, loaded.checksum, kind, 0, statementsOf(loaded, driver.dialect, m.version).length);
+      // Adopting a database above the target (refused as a downgrade right after) reads those files here.
+      const { loaded, statements } = files.get(m.version) ?? readVersions({ ...ctx.manifest, migrations: [m] }, driver.dialect, m.version).get(m.version)!;
+      return versionRow(ctx, driver, m, loaded.checksum, kind, 0, statements.length);
     });
 }
 
-function pendingVersion(ctx: RunContext, driver: Driver, mig: Migration, partial: VersionRow | undefined, hasMigrateVersion: boolean): PendingVersion {
-  const loaded = readMigrationFile(ctx.manifest, mig, driver.dialect);
-  const statements = statementsOf(loaded, driver.dialect, mig.version);
+function pendingVersion(ctx: RunContext, driver: Driver, mig: Migration, read: ReadVersion, partial: VersionRow | undefined, hasMigrateVersion: boolean): PendingVersion {
+  const { loaded, statements } = read;
   const row = versionRow(ctx, driver, mig, loaded.checksum, 'applied', statements.length, statements.length);
   const resumeFrom = partial ? resumePoint(partial, statements, loaded.file) : 0;
   const after = bookkeepingStatements(mig.version, driver.dialect, hasMigrateVersion);
@@ -224,11 +239,17 @@ function versionRow(ctx: RunContext, driver: Driver, mig: Migration, checksum: s
 }
 
 export function notUnder(ctx: RunContext, command: string): NotUnderVersionControlError {
-  return new NotUnderVersionControlError(ctx.target.display, `Run glance-db sync first to put it under version control (${command} only works on a database glance-db manages).`);
+  return new NotUnderVersionControlError(ctx.target.display, `Run ${suggest(ctx, 'sync')} first to put it under version control (${command} only works on a database glance-db manages).`);
 }
 
 export function downgradeError(ctx: RunContext, from: number, to: number | undefined, backup?: string | null): DowngradeRefusedError {
-  const steps = restoreSteps(ctx.target, ctx.manifest.path, backup ?? undefined);
+  const steps = restoreSteps(ctx.target, suggest(ctx, 'version'), backup ?? undefined);
   const what = to === undefined ? 'Downgrades are not supported' : `Version ${to} is below the database's version ${from}: downgrades are not supported`;
   return new DowngradeRefusedError(`${what}, and nothing was changed. The only way back is to restore the backup taken before the upgrade.`, steps);
+}
+
+/** "42-44": the range of versions from the first up to `to`. */
+function span(ctx: RunContext, to: number): string {
+  const first = ctx.manifest.migrations[0].version;
+  return first === to ? `${to}` : `${first}-${to}`;
 }
