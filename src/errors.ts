@@ -21,6 +21,7 @@ export const ExitCode = {
   PARTLY_APPLIED: 14,
   BACKUP_FAILED: 15,
   HISTORY_GAP: 16,
+  REPAIR_REFUSED: 24,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;

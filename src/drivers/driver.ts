@@ -26,6 +26,8 @@ export interface VersionRow {
   appliedAt: string;
   executionMs: number;
   toolVersion: string;
+  /** Values of the columns added after the first release (version-table.ts ADDED_COLUMNS), by name; a column the table lacks is absent. */
+  added?: Record<string, string | null>;
 }
 
 export interface DriverConfig {
@@ -96,6 +98,11 @@ export interface Driver {
    * meantime (a concurrent run). Throws MigrationFailedError.
    */
   applyVersion(p: PendingVersion): Promise<ApplyOutcome>;
+  /**
+   * Changes rows of the version table (repair), the statements in one
+   * transaction under the lock. Nothing else in the database is touched.
+   */
+  editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void>;
   /** A read-only query, for introspection. */
   query: Query;
   close(): Promise<void>;

@@ -10,7 +10,7 @@ import { connectMysql, connectionError } from './mysql-connect.js';
 import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, VersionRow } from './driver.js';
 import { statementFailed } from './failure.js';
 import { MysqlLock } from './mysql-lock.js';
-import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import { columnsQuery, createVersionTableSql, ensureColumnsSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 
 export function createServerDriver(config: DriverConfig): Driver {
   return new MysqlDriver(config);
@@ -79,12 +79,30 @@ class MysqlDriver implements Driver {
   }
 
   async ensureVersionTable(): Promise<void> {
-    await this.conn!.query(createVersionTableSql(this.config.versionTable, 'mysql'));
+    const table = this.config.versionTable;
+    await this.conn!.query(createVersionTableSql(table, 'mysql'));
+    // A table made by an earlier release gets the columns added since.
+    for (const a of ensureColumnsSql(table, 'mysql', await this.columns())) await this.conn!.query(a);
+  }
+
+  private async columns(): Promise<string[]> {
+    return (await this.query(columnsQuery(this.config.versionTable, 'mysql'))).map((r) => String(r.name));
   }
 
   async readHistory(): Promise<VersionRow[]> {
     if (!(await this.listTables()).includes(this.config.versionTable)) return [];
-    return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
+    return (await this.query(selectSql(this.config.versionTable, await this.columns()))).map(rowFrom);
+  }
+
+  async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {
+    await this.conn!.beginTransaction();
+    try {
+      for (const s of statements) await this.conn!.execute(s.sql, s.params as never);
+      await this.conn!.commit();
+    } catch (err) {
+      await this.conn!.rollback();
+      throw err;
+    }
   }
 
   async recordRows(rows: VersionRow[]): Promise<boolean> {

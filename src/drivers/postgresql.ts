@@ -8,7 +8,7 @@ import { ConnectionError, LockedError } from '../errors.js';
 import { displayServer, type ServerTarget } from '../url.js';
 import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, VersionRow } from './driver.js';
 import { statementFailed } from './failure.js';
-import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import { columnsQuery, createVersionTableSql, ensureColumnsSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 import { redactSecret } from './secret.js';
 
 type Conn = DatabasePool | DatabaseTransactionConnection;
@@ -158,12 +158,28 @@ class PostgresDriver implements Driver {
   }
 
   async ensureVersionTable(): Promise<void> {
-    await this.locked((tx) => tx.query(raw(createVersionTableSql(this.config.versionTable, 'postgresql'))));
+    const table = this.config.versionTable;
+    await this.locked(async (tx) => {
+      await tx.query(raw(createVersionTableSql(table, 'postgresql')));
+      // A table made by an earlier release gets the columns added since.
+      const columns = (await tx.any(raw(columnsQuery(table, 'postgresql')))).map((r) => String(r.name));
+      for (const a of ensureColumnsSql(table, 'postgresql', columns)) await tx.query(raw(a));
+    });
   }
 
   async readHistory(): Promise<VersionRow[]> {
     if (!(await this.hasVersionTable(this.pool!))) return [];
-    return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
+    const columns = (await this.query(columnsQuery(this.config.versionTable, 'postgresql'))).map((r) => String(r.name));
+    return (await this.query(selectSql(this.config.versionTable, columns))).map(rowFrom);
+  }
+
+  async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {
+    await this.locked(async (tx) => {
+      for (const s of statements) {
+        let i = 0;
+        await tx.query(raw(s.sql.replace(/\?/g, () => `$${++i}`), s.params));
+      }
+    });
   }
 
   async recordRows(rows: VersionRow[]): Promise<boolean> {

@@ -11,7 +11,7 @@ import { acquireFileLock } from '../util/file-lock.js';
 import { FileTooLargeError, MAX_WHOLE_FILE, readWholeFile } from '../util/read-whole.js';
 import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, VersionRow } from './driver.js';
 import { statementFailed } from './failure.js';
-import { createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import { columnsQuery, createVersionTableSql, ensureColumnsSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 
 let sqlJs: Promise<SqlJsStatic> | null = null;
 
@@ -120,14 +120,35 @@ export class SqliteDriver implements Driver {
 
   async ensureVersionTable(): Promise<void> {
     const tables = await this.listTables();
-    if (tables.includes(this.config.versionTable)) return;
-    (await this.load()).exec(createVersionTableSql(this.config.versionTable, 'sqlite'));
+    const table = this.config.versionTable;
+    // A table made by an earlier release gets the columns added since.
+    const alters = tables.includes(table) ? ensureColumnsSql(table, 'sqlite', await this.columns()) : [createVersionTableSql(table, 'sqlite')];
+    if (alters.length === 0) return;
+    const db = await this.load();
+    for (const a of alters) db.exec(a);
     this.persist();
+  }
+
+  private async columns(): Promise<string[]> {
+    return (await this.query(columnsQuery(this.config.versionTable, 'sqlite'))).map((r) => String(r.name));
   }
 
   async readHistory(): Promise<VersionRow[]> {
     if (!(await this.listTables()).includes(this.config.versionTable)) return [];
-    return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
+    return (await this.query(selectSql(this.config.versionTable, await this.columns()))).map(rowFrom);
+  }
+
+  async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {
+    const db = await this.load();
+    db.exec('BEGIN');
+    try {
+      for (const s of statements) db.run(s.sql, s.params as never);
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+    this.persist();
   }
 
   async recordRows(rows: VersionRow[]): Promise<boolean> {

@@ -8,7 +8,7 @@ import { DATA_ONLY_VERSIONS } from '../glance/revisions.js';
 import type { GlanceManaged } from '../glance/detect.js';
 import { diffSchemas } from '../introspect/diff.js';
 import { introspect } from '../introspect/index.js';
-import { bookkeepingTables, loadSnapshot } from '../introspect/snapshot.js';
+import { bookkeepingTables, expectedSchema, NoExpectedSchemaError } from '../introspect/snapshot.js';
 import type { RunContext } from './context.js';
 
 export class SchemaDriftError extends GlanceDbError {
@@ -19,8 +19,10 @@ export class SchemaDriftError extends GlanceDbError {
 
 /** Differences between the live schema and the expected schema of a version. */
 export async function schemaDifferences(ctx: RunContext, driver: Driver, version: number): Promise<string[]> {
+  const expected = expectedSchema(ctx.manifest, driver.dialect, version);
+  if (!expected) throw new NoExpectedSchemaError(version, driver.dialect, ctx.manifest);
   const live = await introspect(driver);
-  return diffSchemas(loadSnapshot(driver.dialect, version), live, { ignoreTables: bookkeepingTables(ctx.manifest.versionTable) });
+  return diffSchemas(expected, live, { ignoreTables: bookkeepingTables(ctx.manifest.versionTable) });
 }
 
 /** The version the database is really at, and the versions to record as adopted. */

@@ -1,6 +1,7 @@
 // Turns raw command input (flags, environment, manifest) into one resolved,
 // checked RunContext, in one place (slonik's createClientConfiguration).
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { connectionFromGlanceConfig } from '../glance/config.js';
@@ -104,4 +105,15 @@ export function resolveContext(raw: RawOptions): RunContext {
       create,
     }),
   };
+}
+
+/** user@host of whoever runs glance-db, recorded in the version table's run_by. */
+export function runBy(): string {
+  let user = process.env.USER ?? process.env.LOGNAME ?? '';
+  try {
+    user = userInfo().username || user;
+  } catch {
+    // No passwd entry (a container running as an arbitrary uid): the environment's name, if any.
+  }
+  return `${user || `uid ${process.getuid?.() ?? '?'}`}@${hostname()}`;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { GlanceDbError } from '../errors.js';
 import type { Manifest } from '../manifest/types.js';
 import { readMigrationFile, statementsOf } from './files.js';
+import { expectedSchema } from '../introspect/snapshot.js';
 
 export interface LockEntry {
   version: number;
@@ -52,6 +53,8 @@ export interface LintResult {
   files: number;
   versions: number;
   added: string[];
+  /** "52 sqlite": versions with no expected schema, next to the manifest or installed (glance-db snapshot makes them). */
+  noExpectedSchema: string[];
 }
 
 /** Throws on the first class of problem found; returns what was checked. */
@@ -74,5 +77,6 @@ export function lint(m: Manifest, update: boolean): LintResult {
     throw new GlanceDbError('CONFIG', `New version file(s) not yet in sql/checksums.lock: ${added.join(', ')}.`, { hint: 'Run glance-db lint --update and commit sql/checksums.lock with them.' });
   }
   if (update && added.length > 0) writeLock(m, entries);
-  return { files: entries.length, versions: m.migrations.length, added: update ? added : [] };
+  const noExpectedSchema = m.migrations.flatMap((mig) => m.dialects.filter((d) => !expectedSchema(m, d, mig.version)).map((d) => `${mig.version} ${d}`));
+  return { files: entries.length, versions: m.migrations.length, added: update ? added : [], noExpectedSchema };
 }

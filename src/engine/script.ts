@@ -23,7 +23,7 @@
 // the first error unless --force).
 import { statementHash } from '../checksum.js';
 import type { VersionRow } from '../drivers/driver.js';
-import { createVersionTableSql, insertSql, rowValues } from '../drivers/version-table.js';
+import { createVersionTableSql, rowValues, VERSION_COLUMNS } from '../drivers/version-table.js';
 import { ALIASES, CONTRACT_CHAIN } from '../glance/revisions.js';
 import type { RunContext } from './context.js';
 import { readMigrationFile, statementsOf } from './files.js';
@@ -70,9 +70,11 @@ export function planScript(ctx: RunContext, p: Plan, generatedAt: string): strin
     const loaded = readMigrationFile(ctx.manifest, m, p.dialect);
     return row(ctx, p, m.version, m.name, loaded.checksum, 'adopted', 0, statementsOf(loaded, p.dialect, m.version).length, generatedAt);
   });
-  const columns = insertSql(table, () => '?').replace(/ VALUES .*$/, '');
-  const insertIf = (r: VersionRow, cond: string) => `${columns} SELECT ${rowValues(r).map(literal).join(', ')}${p.dialect === 'mysql' ? ' FROM DUAL' : ''} WHERE ${cond}`;
-  const insertRow = (r: VersionRow) => `${columns} VALUES (${rowValues(r).map(literal).join(', ')})`;
+  // The first release's columns only, so the script also runs on a version table made by that release (run_by stays empty: a script does not know who runs it).
+  const columns = `INSERT INTO ${table} (${VERSION_COLUMNS.join(', ')})`;
+  const values = (r: VersionRow) => rowValues(r).slice(0, VERSION_COLUMNS.length).map(literal).join(', ');
+  const insertIf = (r: VersionRow, cond: string) => `${columns} SELECT ${values(r)}${p.dialect === 'mysql' ? ' FROM DUAL' : ''} WHERE ${cond}`;
+  const insertRow = (r: VersionRow) => `${columns} VALUES (${values(r)})`;
 
   const run = p.dialect === 'sqlite' ? 'sqlite3 glance.sqlite < this-file' : p.dialect === 'postgresql' ? 'psql -v ON_ERROR_STOP=1 -d glance -f this-file' : 'mariadb glance < this-file';
   const out = [

@@ -13,6 +13,8 @@ import { adoptionPlan, schemaDifferences, SchemaDriftError } from './adopt.js';
 import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glance/detect.js';
 import { bookkeepingStatements } from '../glance/bookkeeping.js';
 import { resumePoint } from './resume.js';
+import { NoExpectedSchemaError } from '../introspect/snapshot.js';
+import { runBy } from './context.js';
 
 export interface SyncRequest {
   /** Target version; the newest in the manifest when absent. */
@@ -91,6 +93,8 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   // any other history.
   const fresh = rows.length === 0 && (await placeUnderVersionControl(ctx, driver, req, files, onProgress)) === 'placed';
   if (rows.length === 0) rows = await driver.readHistory();
+  // A version table made by an earlier release gets the columns added since (ALTER TABLE ADD COLUMN), before any row is written.
+  else await driver.ensureVersionTable();
   if (!fresh) {
     verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
     await checkNoGaps(ctx.manifest, driver, rows, ctx.target.display, suggest(ctx, 'repair'));
@@ -106,7 +110,8 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const ready = pending.map((mig) => pendingVersion(ctx, driver, mig, files.get(mig.version)!, rows.find((r) => r.version === mig.version), hasMigrateVersion));
   for (const p of ready) {
     onProgress({ type: 'start', version: p.version, name: p.name });
-    const outcome = await driver.applyVersion(p);
+    // Prepared before the first version ran: the time is when this one starts.
+    const outcome = await driver.applyVersion({ ...p, row: { ...p.row, appliedAt: new Date().toISOString() } });
     if (outcome === 'applied') {
       const ms = (await driver.readHistory()).find((r) => r.version === p.version)?.executionMs ?? 0;
       applied.push({ version: p.version, name: p.name, ms });
@@ -187,7 +192,11 @@ async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]):
   if (isGlance) {
     // The lowest version with this schema: data-only versions share their predecessor's schema, and their data step must not be skipped.
     for (const m of ctx.manifest.migrations) {
-      if ((await schemaDifferences(ctx, driver, m.version)).length === 0) {
+      const diff = await schemaDifferences(ctx, driver, m.version).catch((err) => {
+        if (err instanceof NoExpectedSchemaError) return null;
+        throw err;
+      });
+      if (diff?.length === 0) {
         matches = m.version;
         break;
       }
@@ -235,6 +244,7 @@ function versionRow(ctx: RunContext, driver: Driver, mig: Migration, checksum: s
     appliedAt: new Date().toISOString(),
     executionMs: 0,
     toolVersion: ctx.toolVersion,
+    added: { run_by: runBy() },
   };
 }
 
