@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restoreSteps } from '../src/engine/restore.js';
+import { resolveContext, suggest } from '../src/engine/context.js';
 import { parseDatabaseUrl } from '../src/url.js';
 import { cli, cliAsync, makeProject, extraVersion, openSqlite, referenceSql, removeProject, sqliteRows, BIN, ROOT } from './helpers.js';
 
@@ -110,6 +111,23 @@ withProject('the hint for a database without bookkeeping names the lowest versio
   } finally {
     rmSync(other, { recursive: true, force: true });
   }
+});
+
+withProject('suggested commands carry the --config/--url/--glance-config that selected the database, never a password', {}, (dir) => {
+  const other = join(dir, 'elsewhere.sqlite');
+  assert.is(cli(['sync', '45', '--url', `sqlite:${other}`], { cwd: dir }).code, 0);
+  const d = cli(['downgrade', '--url', `sqlite:${other}`], { cwd: dir });
+  assert.is(d.code, 6);
+  assert.match(d.stdout, `Check the level: glance-db version --url sqlite:${other}`);
+  const base = { lockWait: 1, connectTimeout: 1, statementTimeout: 0, lockTimeout: 0 };
+  const manifest = join(dir, 'glance-db.yaml');
+  assert.equal(resolveContext({ ...base, config: manifest, url: 'mysql+pymysql://glance:Top@S3cret@db/glance?charset=utf8' }).selection,
+    ['--config', manifest, '--url', "'mysql+pymysql://glance@db/glance?charset=utf8'"]);
+  const conf = join(dir, 'glance api.conf');
+  writeFileSync(conf, '[database]\nconnection = postgresql://glance:TopS3cret@db/glance\n');
+  const ctx = resolveContext({ ...base, config: manifest, glanceConfig: conf });
+  assert.equal(ctx.selection, ['--config', manifest, '--glance-config', `'${conf}'`]);
+  assert.not.match(suggest(ctx, 'version'), 'TopS3cret');
 });
 
 withProject('sync VERSION CURRENT_VERSION records a baseline and upgrades from there', {}, async (dir, db) => {
