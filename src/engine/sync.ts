@@ -161,8 +161,8 @@ async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: Sy
           : `The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION). Nothing was changed.`,
         diff,
         tables.length === 0
-          ? 'CURRENT_VERSION is only for a database already built at that version; to build an empty database, drop it: glance-db sync VERSION.'
-          : 'Check CURRENT_VERSION: glance-db sync without it names the version the schema matches, if any.',
+          ? `CURRENT_VERSION is only for a database already built at that version; to build an empty database, drop it: ${suggest(ctx, `sync ${req.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version}`)}.`
+          : `Check CURRENT_VERSION: ${suggest(ctx, 'sync')} without it names the version the schema matches, if any.`,
       );
     }
   }
