@@ -48,6 +48,22 @@ export function stuck(env: DialectEnv): void {
       assert.equal(j.versions.map((v: { version: number; kind: string; runBy: string }) => [v.version, v.kind, v.runBy]), range(42, 47).map((v) => [v, 'applied', me]));
     }));
 
+  s('history shows each row\'s note (here drift accepted with sync --accept-drift), in the listing and in --json', () =>
+    withDb(env, async (db) => {
+      assert.is(run(db, ['sync']).code, 0);
+      await db.exec('CREATE INDEX handmade_idx ON images (owner, status)');
+      const a = run(db, ['sync', '--accept-drift']);
+      assert.is(a.code, 0, a.stderr);
+      const h = run(db, ['history']);
+      assert.is(h.code, 0, h.stderr);
+      assert.match(h.stdout, new RegExp(`\\nversion ${LATEST} note: \\{"acceptedDrift":\\[[^\\n]*handmade_idx`));
+      assert.is((h.stdout.match(/ note: /g) ?? []).length, 1);
+      const j = JSON.parse(run(db, ['history', '--json']).stdout);
+      const notes = j.versions.map((v: { version: number; note: string | null }) => [v.version, v.note === null ? null : JSON.parse(v.note).acceptedDrift.join(';')]);
+      assert.equal(notes.slice(0, -1), range(42, LATEST - 1).map((v) => [v, null]));
+      assert.match(notes[notes.length - 1][1], 'handmade_idx');
+    }));
+
   s('a version table made by the first release (no run_by) keeps working: read as it is, and sync adds the column', () =>
     withDb(env, async (db) => {
       assert.is(run(db, ['sync', '45']).code, 0);
