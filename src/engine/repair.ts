@@ -3,7 +3,8 @@
 // golang-migrate's force are the anchors; this is stricter than both):
 //   - a gap below the recorded level: the missing rows are re-recorded
 //     (kind baseline, nothing run) only when the schema is exactly that of
-//     the recorded level;
+//     the recorded level (a known Glance variant of it, or differences
+//     accepted with --accept-drift, count as that level, as in check);
 //   - a failed or partly applied row (MySQL): removed only when the schema
 //     is exactly that of the level below it and nothing of it with a schema
 //     effect ran (no statement, or a data-only version), so sync runs it
@@ -24,6 +25,7 @@ import { introspect } from '../introspect/index.js';
 import { bookkeepingTables, expectedSchema } from '../introspect/snapshot.js';
 import { runBy, suggest, type RunContext } from './context.js';
 import { readVersions } from './files.js';
+import { classify } from './drift.js';
 import { historyGaps, summarize } from './history.js';
 import { notUnder } from './sync.js';
 
@@ -80,7 +82,12 @@ async function repairLocked(ctx: RunContext, driver: Driver, opts: { dryRun: boo
     const expected = expectedSchema(ctx.manifest, driver.dialect, v);
     return expected ? diffSchemas(expected, live, ignore) : null;
   };
-  const schemaMatches = ctx.manifest.migrations.map((m) => m.version).filter((v) => diffAt(v)?.length === 0);
+  // A version matches when the only differences are a known Glance variant or ones accepted with --accept-drift (as check and verify judge).
+  const matchesAt = (v: number): boolean => {
+    const diff = diffAt(v);
+    return diff !== null && (diff.length === 0 || classify(driver.dialect, diff, rows).unexplained.length === 0);
+  };
+  const schemaMatches = ctx.manifest.migrations.map((m) => m.version).filter(matchesAt);
   const { current } = summarize(rows);
   const atCurrent = current !== null && schemaMatches.includes(current);
   const where = schemaMatches.length ? `the live schema is exactly that of version ${schemaMatches.join(' and ')}` : 'the live schema matches no known version';
