@@ -126,7 +126,8 @@ s('MySQL driver: a data statement that loses certification twice is retried in a
   const { driver, log, p } = driverLosing(2);
   assert.is(await driver.applyVersion(p), 'applied');
   const txns = log.join(' ').match(/BEGIN [^B]*?(COMMIT|ROLLBACK)/g);
-  assert.equal(txns, ['BEGIN UPDATE ROLLBACK', 'BEGIN UPDATE ROLLBACK', 'BEGIN UPDATE UPDATE COMMIT']);
+  // The version's row recorded as in progress (fenced, its own transaction), the statement's attempts, then the row marked complete.
+  assert.equal(txns, ['BEGIN INSERT COMMIT', 'BEGIN UPDATE ROLLBACK', 'BEGIN UPDATE ROLLBACK', 'BEGIN UPDATE UPDATE COMMIT', 'BEGIN UPDATE COMMIT']);
 });
 
 s('MySQL driver: certification lost on every attempt ends as a migration failure naming error 1213 and the attempts', async () => {
@@ -137,7 +138,11 @@ s('MySQL driver: certification lost on every attempt ends as a migration failure
   } catch (err) {
     assert.instance(err, MigrationFailedError);
     assert.match((err as Error).message, /error 1213, a Galera certification failure or deadlock.*tried 5 times/);
-    assert.is(log.filter((l) => l === 'BEGIN').length, 5);
+    // The in-progress row, five attempts of the statement, then the failure recorded on the row.
+    const txns = log.join(' ').match(/BEGIN [^B]*?(COMMIT|ROLLBACK)/g) ?? [];
+    assert.is(txns.filter((t) => t === 'BEGIN UPDATE ROLLBACK').length, 5);
+    assert.equal([txns[0], txns[txns.length - 1]], ['BEGIN INSERT COMMIT', 'BEGIN UPDATE COMMIT']);
+    assert.is(txns.length, 7);
   }
 });
 
