@@ -2,6 +2,7 @@
 // globbing the commands folder (faster start-up, works from a bundle).
 import Check from './commands/check.js';
 import Downgrade from './commands/downgrade.js';
+import History from './commands/history.js';
 import Lint from './commands/lint.js';
 import MetadefsDiff from './commands/metadefs/diff.js';
 import MetadefsExport from './commands/metadefs/export.js';
@@ -10,6 +11,8 @@ import MetadefsUnload from './commands/metadefs/unload.js';
 import Plan from './commands/plan.js';
 import PurgeImages from './commands/purge-images.js';
 import Purge from './commands/purge.js';
+import Repair from './commands/repair.js';
+import Snapshot from './commands/snapshot.js';
 import Sync from './commands/sync.js';
 import Upgrade from './commands/upgrade.js';
 import Verify from './commands/verify.js';
@@ -32,4 +35,7 @@ export const COMMANDS = {
   'metadefs:unload': MetadefsUnload,
   purge: Purge,
   'purge-images': PurgeImages,
+  history: History,
+  repair: Repair,
+  snapshot: Snapshot,
 };

@@ -20,6 +20,7 @@ export const ExitCode = {
   UPGRADE_PENDING: 13,
   PARTLY_APPLIED: 14,
   BACKUP_FAILED: 15,
+  HISTORY_GAP: 16,
   /** Not enough free space on the SQLite file's volume for the write-back; nothing changed. */
   NO_SPACE: 17,
   CONNECTION_LOST: 18,
@@ -29,6 +30,7 @@ export const ExitCode = {
   /** The SQLite file needs a real SQLite first (WAL or hot journal beside it) or is not a usable SQLite database (corrupt, truncated). */
   SQLITE_UNUSABLE: 21,
   INTERRUPTED: 22,
+  REPAIR_REFUSED: 24,
   METADEFS_INVALID: 28,
   DATA_FAILED: 29,
   /** A pre-flight check refused the server (Galera node not ready, RSU, a setting a pending version needs). */
@@ -210,5 +212,16 @@ export class LockLostError extends GlanceDbError {
 export class InterruptedError extends GlanceDbError {
   constructor(message: string, hint?: string) {
     super('INTERRUPTED', message, { hint });
+  }
+}
+
+/** The version table lacks a version below its recorded level (a row deleted or edited by hand). */
+export class HistoryGapError extends GlanceDbError {
+  constructor(database: string, readonly gaps: number[], current: number, repair = 'glance-db repair') {
+    super('HISTORY_GAP',
+      `The version table of ${database} has no complete row for version${gaps.length > 1 ? 's' : ''} ${gaps.join(', ')}, below its recorded level ${current}: ` +
+        'rows were deleted or changed by hand. glance-db will not run old SQL to fill the gap. Nothing was changed.',
+      { fields: { gaps, current },
+        hint: `${repair} compares the live schema with each version and re-records the missing rows when the schema shows they ran (add --dry-run to see what it would do first).` });
   }
 }

@@ -120,8 +120,8 @@ export abstract class MigrateCommand extends BaseCommand {
       this.out(`backup: ${e.path}`);
     }
     else if (e.type === 'backup-skipped') this.out(`backup: skipped, ${e.reason}`);
-    else if (e.type === 'baseline') this.out(`baseline: recorded versions ${e.versions[0]}-${e.versions[e.versions.length - 1]} as already applied (nothing run)`);
-    else if (e.type === 'adopted') this.out(`adopted: took over from glance-manage (${e.source}); recorded versions ${e.versions[0]}-${e.versions[e.versions.length - 1]} (nothing run)`);
+    else if (e.type === 'baseline') this.out(`baseline: recorded versions ${ranges(e.versions)} as already applied (nothing run)`);
+    else if (e.type === 'adopted') this.out(`adopted: took over from glance-manage (${e.source}); recorded versions ${ranges(e.versions)} (nothing run)`);
     else if (e.type === 'variant') {
       this.variant = e.id;
       this.out(`variant: the schema is a form Glance itself produced: ${e.description}; recorded in the version table`);
@@ -140,4 +140,16 @@ export abstract class MigrateCommand extends BaseCommand {
     }
     this.out(r.upToDate ? `already at version ${r.to}; nothing to do` : `database is at version ${r.to}`);
   }
+}
+
+/** "42-48, 50": consecutive versions as ranges, so a version left pending is not listed. */
+export function ranges(versions: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < versions.length; ) {
+    let j = i;
+    while (j + 1 < versions.length && versions[j + 1] === versions[j] + 1) j++;
+    out.push(i === j ? `${versions[i]}` : `${versions[i]}-${versions[j]}`);
+    i = j + 1;
+  }
+  return out.join(', ');
 }

@@ -5,6 +5,7 @@
 // GLANCE_DB_REQUIRE_CLUSTER=1 (.ci/run and npm run test:cluster set it) a
 // missing or unreachable cluster fails the run instead.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createDriver } from '../src/drivers/index.js';
 import type { Driver } from '../src/drivers/driver.js';
@@ -134,6 +135,12 @@ export function galeraEnv(target: number): DialectEnv & { label: string } {
         rows: (sql) => withDriver(url, (d) => d.query(sql)),
         model: () => withDriver(url, (d) => introspect(d)),
         loadReference: async (v) => void nodeSql(0, '', name, (await import('node:fs')).readFileSync(referencePath(v, 'mysql'), 'utf8')),
+        runScript: (path) => {
+          // The documented way (mariadb db < FILE), on the node glance-db uses.
+          const u = parts(GALERA_URLS[target]);
+          const r = spawnSync('mariadb', ['--protocol=tcp', '-h', u.hostname, '-P', u.port || '3306', '-u', u.username || 'root', name], { encoding: 'utf8', input: readFileSync(path, 'utf8'), timeout: 120_000 });
+          return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+        },
         drop: async () => {
           const differ = await nodesDiffer(name);
           dropGaleraDatabase(name);
@@ -164,6 +171,12 @@ export function pgbouncerEnv(): DialectEnv & { label: string } {
         exec: async (sql) => void adminSql('postgresql', sql, name),
         rows: (sql) => withDriver(url, (d) => d.query(sql)),
         model: () => withDriver(url, (d) => introspect(d)),
+        runScript: (path) => {
+          // psql -v ON_ERROR_STOP=1 -f FILE through PgBouncer, as glance-db connects.
+          const u = parts(url);
+          const r = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-d', name, '-f', path], { encoding: 'utf8', timeout: 120_000 });
+          return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+        },
         loadReference: async (v) => {
           const u = parts(direct);
           const res = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-d', name, '-f', referencePath(v, 'postgresql')], { encoding: 'utf8' });

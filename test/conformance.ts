@@ -6,7 +6,10 @@ import * as assert from 'uvu/assert';
 import { diffSchemas } from '../src/introspect/diff.js';
 import { loadSnapshot } from '../src/introspect/snapshot.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { cli, cliAsync, makeProject, extraVersion, removeProject, span, FIRST, LATEST, VERSIONS } from './helpers.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, cliAsync, makeProject, extraVersion, removeProject, span, FIRST, LATEST, range, VERSIONS } from './helpers.js';
 
 const IGNORE = { ignoreTables: ['alembic_version', 'glance_db_version', 'glance_db_version_lock'] };
 
@@ -154,5 +157,117 @@ export function conformance(env: DialectEnv): void {
       }
     }));
 
+  s('sync VERSION CURRENT_VERSION on an empty database, or on a schema not that version\'s, is refused before anything is recorded', () =>
+    withDb(env, async (db) => {
+      const empty = sync(db, [String(LATEST), '44']);
+      assert.is(empty.code, 12, empty.stderr);
+      assert.match(empty.stderr, 'The database is empty, so it is not at version 44 (CURRENT_VERSION). Nothing was changed.');
+      assert.match(empty.stderr, 'missing table images');
+      assert.is(cli(['check', '--url', db.url]).code, 5);
+      await db.loadReference(47);
+      const other = sync(db, [String(LATEST), '44']);
+      assert.is(other.code, 12, other.stderr);
+      assert.match(other.stderr, "The database's schema is not that of version 44");
+      assert.is(await db.rows('SELECT count(*) AS n FROM glance_db_version').then(() => 'present', () => 'absent'), 'absent');
+      const right = sync(db, [String(LATEST), '47']);
+      assert.is(right.code, 0, right.stderr);
+    }));
+
+  for (const [hole, at] of [[49, LATEST], [43, LATEST], [45, 47]] as const) {
+    s(`a hole in the version table (row ${hole} deleted at ${at}) is reported by check, version and sync alike (exit 16), never filled`, () =>
+      withDb(env, async (db) => {
+        assert.is(sync(db, [String(at)]).code, 0);
+        await db.exec(`DELETE FROM glance_db_version WHERE version = ${hole}`);
+        const alembicBefore = await db.rows('SELECT version_num FROM alembic_version');
+        const c = cli(['check', '--url', db.url]);
+        assert.equal([c.code, c.stdout], [16, `history gap: no row for version ${hole} below the recorded level ${at}; glance-db repair --dry-run --url ${db.url} shows the way out\n`]);
+        const v = cli(['version', '--url', db.url]);
+        assert.is(v.code, 16, v.stdout + v.stderr);
+        assert.is(v.stdout, '');
+        for (const args of [[], [String(LATEST)]]) {
+          const r = sync(db, args);
+          assert.is(r.code, 16, r.stdout + r.stderr);
+          assert.match(r.stderr, `has no complete row for version ${hole}, below its recorded level ${at}`);
+          assert.not.match(r.stdout, 'applied');
+        }
+        assert.equal(await db.rows('SELECT version_num FROM alembic_version'), alembicBefore);
+        assert.is(Number((await db.rows('SELECT count(*) AS n FROM glance_db_version'))[0].n), range(FIRST, at).length - 1);
+      }));
+  }
+
+  s('a binary file in the last pending version stops sync before the first statement runs', () =>
+    withDb(env, async (db) => {
+      const file = `sql/${env.dialect}/051_add_cache_tables.sql`;
+      const dir = makeProject({ [file]: 'CREATE TABLE x (id INTEGER);\0\0\0' });
+      try {
+        assert.is(sync(db, ['44'], dir).code, 0);
+        const r = sync(db, [], dir);
+        assert.is(r.code, 3, r.stdout + r.stderr);
+        assert.match(r.stderr, `${file} (version 51) is a binary file, not SQL.`);
+        assert.not.match(r.stdout, 'applied');
+        assert.is(cli(['version', '--url', db.url], { cwd: dir }).stdout, '44\n');
+        assert.is(Number((await db.rows('SELECT count(*) AS n FROM glance_db_version'))[0].n), 3);
+      } finally {
+        removeProject(dir);
+      }
+    }));
+
+  s('re-run every plan script: it runs once from the state it was planned for; again, or on another database, it refuses and changes nothing', () =>
+    withTmp(async (dir) => {
+      for (const from of [null, ...VERSIONS]) {
+        await withDb(env, async (db) => {
+          const label = `from ${from ?? 'empty'}`;
+          if (from !== null) assert.is(sync(db, [String(from)]).code, 0, label);
+          if (from === 44) await db.exec(POPULATE_V44);
+          const out = join(dir, `plan-${from}.sql`);
+          const p = cli(['plan', '--dialect', env.dialect, ...(from === null ? [] : ['--from', String(from)]), '--output', out]);
+          assert.is(p.code, 0, p.stderr);
+          const first = db.runScript(out);
+          assert.is(first.code, 0, `${label}: ${first.stderr}`);
+          assert.match(sync(db, []).stdout, `already at version ${LATEST}; nothing to do`, label);
+          assert.is(cli(['check', '--url', db.url]).code, 0, label);
+          const state = async () => [await db.rows('SELECT version, kind, status, checksum FROM glance_db_version ORDER BY version'), await db.rows('SELECT id FROM images ORDER BY id')];
+          const before = await state();
+          if (from === 44) assert.is(before[1].length, Object.keys(EXPECTED_VISIBILITY).length);
+          const again = db.runScript(out);
+          if (from !== LATEST) {
+            assert.is.not(again.code, 0, `${label}: a second run must fail`);
+            assert.match(again.stderr, 'this script already ran', label);
+          }
+          assert.equal(await state(), before, label);
+        });
+      }
+      await withDb(env, async (db) => {
+        assert.is(sync(db, ['47']).code, 0);
+        await db.exec(`INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility, os_hidden) VALUES ('kept', 'kept', 'active', ${ts}, '0', 0, 0, '0', 'public', '0')`);
+        const out = join(dir, 'plan-44-on-47.sql');
+        assert.is(cli(['plan', '--dialect', env.dialect, '--from', '44', '--output', out]).code, 0);
+        const before = [await db.rows('SELECT version FROM glance_db_version ORDER BY version'), await db.rows('SELECT id FROM images ORDER BY id')];
+        const wrong = db.runScript(out);
+        assert.is.not(wrong.code, 0);
+        assert.match(wrong.stderr, 'not at the state this script starts from');
+        assert.equal([await db.rows('SELECT version FROM glance_db_version ORDER BY version'), await db.rows('SELECT id FROM images ORDER BY id')], before);
+        assert.is(cli(['check', '--url', db.url]).code, 13);
+      });
+      await withDb(env, async (db) => {
+        await db.loadReference(44);
+        const out = join(dir, 'plan-empty-on-44.sql');
+        assert.is(cli(['plan', '--dialect', env.dialect, '--output', out]).code, 0);
+        const wrong = db.runScript(out);
+        assert.is.not(wrong.code, 0);
+        assert.match(wrong.stderr, 'not at the state this script starts from');
+        assert.is(await db.rows('SELECT count(*) AS n FROM glance_db_version').then(() => 'present', () => 'absent'), 'absent');
+      });
+    }));
+
   s.run();
+}
+
+async function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-script-'));
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

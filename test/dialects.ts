@@ -1,6 +1,7 @@
 // One interface over the three databases for the conformance suite: a fresh
 // database, a way to run SQL on it, to read rows and to introspect it.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDriver } from '../src/drivers/index.js';
@@ -9,7 +10,12 @@ import type { SchemaModel } from '../src/introspect/model.js';
 import { introspect } from '../src/introspect/index.js';
 import { parseDatabaseUrl, type Dialect } from '../src/url.js';
 import { openSqlite, referencePath, referenceSql } from './helpers.js';
-import { adminSql, createDatabase, dropDatabase, loadSqlFile, serverAvailable } from './servers.js';
+import { adminSql, createDatabase, dropDatabase, loadSqlFile, serverAvailable, SERVER_URLS } from './servers.js';
+
+const client = (cmd: string, args: string[], input?: string) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+};
 
 export interface TestDb {
   url: string;
@@ -19,6 +25,8 @@ export interface TestDb {
   model(): Promise<SchemaModel>;
   /** Loads a reference dump (Glance's own schema at that version). */
   loadReference(version: number): Promise<void>;
+  /** Runs a script the documented way, with the dialect's own client (sqlite3 db < FILE, psql -v ON_ERROR_STOP=1 -f FILE, mariadb db < FILE). */
+  runScript(path: string): { code: number; stdout: string; stderr: string };
   drop(): Promise<void>;
 }
 
@@ -62,6 +70,7 @@ export const sqliteEnv: DialectEnv = {
       exec,
       ...viaDriver(`sqlite:${file}`),
       loadReference: (v) => exec(referenceSql(v, 'sqlite')),
+      runScript: (path) => client('sqlite3', [file], readFileSync(path, 'utf8')),
       drop: async () => rmSync(dir, { recursive: true, force: true }),
     };
   },
@@ -79,6 +88,12 @@ function serverEnv(dialect: 'postgresql' | 'mysql'): DialectEnv {
         exec: async (sql) => void adminSql(dialect, sql, name),
         ...viaDriver(url),
         loadReference: async (v) => loadSqlFile(dialect, name, referencePath(v, dialect)),
+        runScript: (path) => {
+          const u = new URL(SERVER_URLS[dialect].replace(/^[a-z+]+:/, 'http:'));
+          return dialect === 'postgresql'
+            ? client('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-d', name, '-f', path])
+            : client('mariadb', ['--protocol=tcp', '-h', u.hostname, '-P', u.port || '3306', '-u', u.username || 'root', name], readFileSync(path, 'utf8'));
+        },
         drop: async () => dropDatabase(dialect, name),
       };
     },

@@ -2,13 +2,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync, appendFileSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, appendFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restoreSteps } from '../src/engine/restore.js';
+import { resolveContext, suggest } from '../src/engine/context.js';
 import { parseDatabaseUrl } from '../src/url.js';
-import { cli, cliAsync, makeProject, extraVersion, openSqlite, referenceSql, removeProject, sqliteRows, ROOT, VERSIONS } from './helpers.js';
+import { cli, cliAsync, makeProject, extraVersion, openSqlite, referenceSql, removeProject, sqliteRows, BIN, ROOT, VERSIONS } from './helpers.js';
 
 const TOOL_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -85,10 +86,49 @@ withProject('a database with tables but no version table is not guessed at: exit
   const before = sha(db);
   const r = cli(['sync'], { cwd: dir });
   assert.is(r.code, 5, r.stderr);
-  assert.match(r.stderr, 'their schema is exactly that of version 44');
-  assert.match(r.stderr, 'glance-db sync 51 44');
+  // 44 only changes data: its schema is 43's, and the hint names 43 so that 44's data step runs.
+  assert.match(r.stderr, 'their schema is exactly that of version 43');
+  assert.match(r.stderr, 'glance-db sync 51 43 (records 42-43');
   assert.is(sha(db), before);
   assert.is(cli(['version'], { cwd: dir }).code, 5);
+});
+
+withProject('the hint for a database without bookkeeping names the lowest version with its schema, and carries --url shell-quoted', {}, async (dir) => {
+  const other = mkdtempSync(join(tmpdir(), "glance-db-it's-"));
+  try {
+    const file = join(other, "it's glance.sqlite");
+    const ref = await openSqlite();
+    ref.exec(referenceSql(48, 'sqlite'));
+    writeFileSync(file, ref.export());
+    const r = cli(['sync', '--url', `sqlite:${file}`], { cwd: dir });
+    assert.is(r.code, 5, r.stderr);
+    const hint = /run: (glance-db sync .*) \(records/.exec(r.stderr)?.[1];
+    assert.is(hint, `glance-db sync 51 48 --url 'sqlite:${other.replace(/'/g, "'\\''")}/it'\\''s glance.sqlite'`);
+    // Pasted as it is, it places that database (not ./glance.sqlite) and runs 49's data step.
+    const pasted = spawnSync('sh', ['-c', hint!.replace(/^glance-db/, `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`)], { cwd: dir, encoding: 'utf8' });
+    assert.is(pasted.status, 0, pasted.stderr);
+    assert.match(pasted.stdout, 'applied 49 location_backend_to_store');
+    assert.not.ok(existsSync(join(dir, 'glance.sqlite')));
+  } finally {
+    rmSync(other, { recursive: true, force: true });
+  }
+});
+
+withProject('suggested commands carry the --config/--url/--glance-config that selected the database, never a password', {}, (dir) => {
+  const other = join(dir, 'elsewhere.sqlite');
+  assert.is(cli(['sync', '45', '--url', `sqlite:${other}`], { cwd: dir }).code, 0);
+  const d = cli(['downgrade', '--url', `sqlite:${other}`], { cwd: dir });
+  assert.is(d.code, 6);
+  assert.match(d.stdout, `Check the level: glance-db version --url sqlite:${other}`);
+  const base = { lockWait: 1, connectTimeout: 1, statementTimeout: 0, lockTimeout: 0 };
+  const manifest = join(dir, 'glance-db.yaml');
+  assert.equal(resolveContext({ ...base, config: manifest, url: 'mysql+pymysql://glance:Top@S3cret@db/glance?charset=utf8' }).selection,
+    ['--config', manifest, '--url', "'mysql+pymysql://glance@db/glance?charset=utf8'"]);
+  const conf = join(dir, 'glance api.conf');
+  writeFileSync(conf, '[database]\nconnection = postgresql://glance:TopS3cret@db/glance\n');
+  const ctx = resolveContext({ ...base, config: manifest, glanceConfig: [conf] });
+  assert.equal(ctx.selection, ['--config', manifest, '--glance-config', `'${conf}'`]);
+  assert.not.match(suggest(ctx, 'version'), 'TopS3cret');
 });
 
 withProject('sync VERSION CURRENT_VERSION records a baseline and upgrades from there', {}, async (dir, db) => {

@@ -8,6 +8,9 @@ import { REVISION_FOR_VERSION } from '../src/glance/revisions.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, cliAsync, range, span, FIRST, LATEST, VERSIONS } from './helpers.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const IGNORE = { ignoreTables: ['alembic_version', 'migrate_version', 'glance_db_version', 'glance_db_version_lock'] };
 const ts = "'2020-01-01 00:00:00'";
@@ -45,10 +48,12 @@ export function takeover(env: DialectEnv): void {
           await glanceBuilt(db, v, revisions, legacy);
           await db.exec(v < 45 ? POPULATE_V44 : laterImages.join(';\n'));
           const version = cli(['version', '--url', db.url]);
-          assert.is(version.stdout, `${v} (${label.replace(' ', ': ')})\n`, version.stderr);
+          assert.is(version.stdout, `${v}\n`, version.stderr);
+          assert.is(version.stderr, `managed by glance-manage (${label.replace(' ', ': ')})\n`);
+          assert.equal(JSON.parse(cli(['version', '--url', db.url, '--json']).stdout).source, label.replace(' ', ': '));
           const r = sync(db);
           assert.is(r.code, 0, r.stderr);
-          assert.match(r.stdout, `adopted: took over from glance-manage (${label.replace(' ', ': ')}); recorded versions ${span(FIRST, v)}`);
+          assert.match(r.stdout, `adopted: took over from glance-manage (${label.replace(' ', ': ')}); recorded versions ${span(FIRST, v)} (nothing run)`);
           const expected = await withDb(env, async (ref) => (await ref.loadReference(LATEST), ref.model()));
           assert.equal(diffSchemas(expected, await db.model(), IGNORE), []);
           const vis = Object.fromEntries((await db.rows('SELECT id, visibility FROM images')).map((x) => [x.id, String(x.visibility)]));
@@ -76,6 +81,34 @@ export function takeover(env: DialectEnv): void {
       assert.equal(vis, EXPECTED_VISIBILITY);
     }));
 
+  s('a plan script for a database glance-manage built (offline --from 44, and online) records 42-44 as adopted, as sync does; sync after it is a no-op', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'glance-db-plan-'));
+      try {
+        for (const online of [false, true]) {
+          await withDb(env, async (db) => {
+            await glanceBuilt(db, 44, ['mitaka02']);
+            await db.exec(POPULATE_V44);
+            const out = join(dir, `upgrade-${online}.sql`);
+            const p = cli(['plan', ...(online ? ['--url', db.url] : ['--dialect', env.dialect, '--from', '44']), '--output', out]);
+            assert.is(p.code, 0, p.stderr);
+            const r = db.runScript(out);
+            assert.is(r.code, 0, r.stderr);
+            const kinds = (await db.rows('SELECT version, kind, status FROM glance_db_version ORDER BY version')).map((x) => `${x.version}:${x.kind}:${x.status}`);
+            assert.equal(kinds, [42, 43, 44].map((v) => `${v}:adopted:complete`).concat([45, 46, 47, 48, 49, 50, 51].map((v) => `${v}:applied:complete`)));
+            assert.equal(await alembic(db), ['2024_1_contract01']);
+            const again = sync(db);
+            assert.is(again.code, 0, again.stderr);
+            assert.match(again.stdout, 'already at version 51; nothing to do');
+            assert.is(cli(['check', '--url', db.url]).code, 0);
+            const vis = Object.fromEntries((await db.rows('SELECT id, visibility FROM images')).map((x) => [x.id, String(x.visibility)]));
+            assert.equal(vis, EXPECTED_VISIBILITY);
+          });
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
   s('a fresh glance-db database gets alembic_version too, so glance-manage agrees', () =>
     withDb(env, async (db) => {
       assert.is(sync(db, ['48']).code, 0);
@@ -101,7 +134,8 @@ export function takeover(env: DialectEnv): void {
   s('a rolling upgrade stopped half way with empty contracts ahead is finished (rocky_expand02 + pike_contract01)', () =>
     withDb(env, async (db) => {
       await glanceBuilt(db, 48, ['rocky_expand02', 'pike_contract01']);
-      assert.is(cli(['version', '--url', db.url]).stdout, '46 (alembic_version: pike_contract01, rocky_expand02)\n');
+      const version = cli(['version', '--url', db.url]);
+      assert.equal([version.stdout, version.stderr], ['46\n', 'managed by glance-manage (alembic_version: pike_contract01, rocky_expand02)\n']);
       const r = sync(db);
       assert.is(r.code, 0, r.stderr);
       // Up to the contract head adopted at once; the versions the expand steps built are recorded in order as they come.
@@ -109,6 +143,32 @@ export function takeover(env: DialectEnv): void {
       const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map((x) => `${x.version}:${x.kind}`);
       assert.equal(kinds, VERSIONS.map((v) => `${v}:${v <= 48 ? 'adopted' : 'applied'}`));
       assert.equal(await alembic(db), [REVISION_FOR_VERSION[LATEST]]);
+    }));
+
+  s('a rolling upgrade whose data-only step did not run (wallaby_expand01 + rocky_contract02): the message lists what was recorded, 49 runs, no history gap', () =>
+    withDb(env, async (db) => {
+      await glanceBuilt(db, 50, ['wallaby_expand01', 'rocky_contract02']);
+      const r = sync(db, ['50']);
+      assert.is(r.code, 0, r.stderr);
+      // Up to the contract head adopted at once; 49 runs; 50, which the expand step built, is recorded as it comes.
+      assert.match(r.stdout, 'recorded versions 42-48 (nothing run)');
+      assert.match(r.stdout, 'applied 49 location_backend_to_store');
+      const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map((x) => `${x.version}:${x.kind}`);
+      assert.equal(kinds, range(42, 50).map((v) => `${v}:${v === 49 ? 'applied' : 'adopted'}`));
+      assert.is(cli(['check', '--url', db.url]).code, 13);
+    }));
+
+  s('a backup of a database glance-manage built is named after its level', () =>
+    withDb(env, async (db) => {
+      await glanceBuilt(db, 44, ['mitaka02']);
+      const dir = mkdtempSync(join(tmpdir(), 'glance-db-backup-'));
+      try {
+        const r = sync(db, ['--backup', '--backup-dir', dir, '--json']);
+        assert.is(r.code, 0, r.stderr);
+        assert.match(JSON.parse(r.stdout).backup, /-v44-\d{8}T\d{6}Z\.(sqlite|dump|sql)$/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }));
 
   s('bookkeeping that says Ocata\'s expand ran on a schema without visibility is refused, with the differences of the live schema', () =>

@@ -15,7 +15,14 @@ export default class Lint extends BaseCommand {
     const { flags } = await this.parse(Lint);
     const manifest = loadManifest(manifestPath(flags.config).path);
     const r = lint(manifest, flags.update);
-    if (this.jsonMode) this.emitJson({ ok: true, versions: r.versions, files: r.files, added: r.added });
-    else this.out(`lint: ${r.versions} versions, ${r.files} files OK${r.added.length ? `; recorded ${r.added.join(', ')} in sql/checksums.lock` : ''}`);
+    if (this.jsonMode) this.emitJson({ ok: true, versions: r.versions, files: r.files, added: r.added, noExpectedSchema: r.noExpectedSchema });
+    else {
+      this.out(`lint: ${r.versions} versions, ${r.files} files OK${r.added.length ? `; recorded ${r.added.join(', ')} in sql/checksums.lock` : ''}`);
+      // Reported, not failed: verify and check then say they cannot compare those versions.
+      const versions = [...new Set(r.noExpectedSchema.map((x) => x.split(' ')[0]))];
+      for (const v of versions) {
+        this.out(`lint: no expected schema for version ${v} (${r.noExpectedSchema.filter((x) => x.startsWith(`${v} `)).map((x) => x.split(' ')[1]).join(', ')}): make it with glance-db snapshot ${v} (--url an empty scratch database for PostgreSQL and MySQL)`);
+      }
+    }
   }
 }

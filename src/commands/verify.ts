@@ -1,9 +1,10 @@
 import { differenceOf } from '../introspect/diff.js';
 import { BaseCommand } from '../base-command.js';
-import { driftOf } from '../engine/drift.js';
+import { driftOf, type Drift } from '../engine/drift.js';
 import { statusOf, withExistingDatabase } from '../engine/status.js';
 import { notUnder } from '../engine/sync.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UnknownVersionError } from '../errors.js';
+import { NoExpectedSchemaError } from '../introspect/snapshot.js';
 
 export default class Verify extends BaseCommand {
   static description =
@@ -15,11 +16,27 @@ export default class Verify extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Verify);
     const ctx = this.context(flags);
-    const { version, drift } = await withExistingDatabase(ctx, async (driver) => {
+    const { version, drift, missing } = await withExistingDatabase(ctx, async (driver) => {
       const status = driver && (await statusOf(ctx, driver));
       if (!driver || !status) throw notUnder(ctx, 'verify');
-      return { version: status.version, drift: await driftOf(ctx, driver, status.version, await driver.readHistory()) };
+      if (!ctx.manifest.migrations.some((m) => m.version === status.version)) {
+        throw new UnknownVersionError(`The database records version ${status.version}, which ${ctx.manifest.path} does not list, so there is no schema to compare it with. Nothing was changed.`,
+          'Pass the manifest that lists it with --config, or use the glance-db release that recorded it.');
+      }
+      try {
+        return { version: status.version, drift: await driftOf(ctx, driver, status.version, await driver.readHistory()), missing: null };
+      } catch (err) {
+        if (!(err instanceof NoExpectedSchemaError)) throw err;
+        return { version: status.version, drift: null as Drift | null, missing: err };
+      }
     });
+    if (!drift) {
+      // Nothing to compare with (a version a site added, without glance-db snapshot): said in one line, not an error.
+      const message = missing!.message;
+      if (this.jsonMode) this.emitJson({ ok: true, version, dialect: ctx.target.dialect, database: ctx.target.display, compared: false, message, differences: [], variant: null, accepted: [] });
+      else this.out(`not compared: ${message}`);
+      return;
+    }
     const differences = drift.unexplained;
     process.exitCode = differences.length ? ExitCode.SCHEMA_DRIFT : 0;
     const variant = drift.variant ? { id: drift.variant.id, producedBy: drift.variant.producedBy } : null;

@@ -26,8 +26,10 @@ export interface VersionRow {
   appliedAt: string;
   executionMs: number;
   toolVersion: string;
-  /** JSON text: the Glance variant recognised at take-over, or drift accepted with --accept-drift (engine/notes.ts). */
+  /** JSON text: the Glance variant recognised at take-over, or drift accepted with --accept-drift (engine/drift.ts). */
   note?: string | null;
+  /** Values of the columns added after the first release (version-table.ts ADDED_COLUMNS, note included), by name; a column the table lacks is absent. */
+  added?: Record<string, string | null>;
 }
 
 export interface DriverConfig {
@@ -121,6 +123,11 @@ export interface Driver {
    * throws PreflightError (exit 32) otherwise. Only MySQL/MariaDB has one.
    */
   preflight?(pendingStatements: () => Promise<string[]>): Promise<void>;
+  /**
+   * Changes rows of the version table (repair), the statements in one
+   * transaction under the lock. Nothing else in the database is touched.
+   */
+  editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void>;
   /** A read-only query, for introspection. */
   query: Query;
   /**

@@ -173,6 +173,13 @@ class MysqlDriver implements Driver {
     return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
   }
 
+  async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {
+    // Row edits only (DML): one fenced transaction, retried as a whole if Galera certification fails.
+    await retryCertification(() => this.fenced(async () => {
+      for (const s of statements) await this.conn!.execute(s.sql, s.params as never);
+    }), async () => {});
+  }
+
   async recordRows(rows: VersionRow[]): Promise<boolean> {
     // The session lock is held for the whole run; checked anyway, as on PostgreSQL.
     if ((await this.query(`SELECT version FROM ${this.config.versionTable} LIMIT 1`)).length > 0) return false;

@@ -293,6 +293,15 @@ class PostgresDriver implements Driver {
     return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
   }
 
+  async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {
+    await this.locked(async (tx) => {
+      for (const s of statements) {
+        let i = 0;
+        await tx.query(raw(s.sql.replace(/\?/g, () => `$${++i}`), s.params));
+      }
+    });
+  }
+
   async recordRows(rows: VersionRow[]): Promise<boolean> {
     return this.locked(async (tx) => {
       // The lock is per transaction here: another run may have placed the database since we looked.

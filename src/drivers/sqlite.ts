@@ -357,6 +357,20 @@ export class SqliteDriver implements Driver {
     return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
   }
 
+  async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {
+    const db = await this.load();
+    db.exec('BEGIN');
+    try {
+      for (const s of statements) db.run(s.sql, s.params as never);
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+    // Written back once, when the run ends (close()), like every other change.
+    this.dirty = true;
+  }
+
   async recordRows(rows: VersionRow[]): Promise<boolean> {
     const db = await this.load();
     // The lock file is held for the whole run; checked anyway, as on PostgreSQL.

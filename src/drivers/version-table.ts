@@ -10,17 +10,37 @@ export const VERSION_COLUMNS = [
 ] as const;
 
 /**
- * Columns added after the first release. A version table made by an older
- * glance-db lacks them: ensureVersionTable adds each one that is missing
- * (ALTER TABLE ... ADD COLUMN, nullable, so old rows read as null).
+/**
+ * Columns added after the first release, in the order they were added. New
+ * tables get them from createVersionTableSql; a table made by an earlier
+ * release gets each missing one by ALTER TABLE ... ADD COLUMN (nullable, so
+ * old rows read as null) when sync or repair writes to it
+ * (addMissingColumnsSql), and reads take whatever columns the table has
+ * (selectSql), so read-only commands work on old tables unchanged. `ddl` is
+ * the column's type clause. Values travel in VersionRow.added, keyed by
+ * column name; a column with `field` is also VersionRow[field] (the value
+ * written is taken from there).
  */
-export const ADDED_COLUMNS: { name: string; ddl: Record<Dialect, string> }[] = [
+export interface AddedColumn {
+  name: string;
+  ddl: Record<Dialect, string>;
+  field?: 'note';
+}
+
+export const ADDED_COLUMNS: AddedColumn[] = [
   // JSON text: the Glance variant recognised at take-over, drift accepted with sync --accept-drift.
-  { name: 'note', ddl: { sqlite: 'TEXT', postgresql: 'TEXT', mysql: 'LONGTEXT' } },
+  { name: 'note', ddl: { sqlite: 'TEXT', postgresql: 'TEXT', mysql: 'LONGTEXT' }, field: 'note' },
+  // user@host of whoever ran the version (null: recorded by a script or an earlier release).
+  { name: 'run_by', ddl: { sqlite: 'VARCHAR(255)', postgresql: 'VARCHAR(255)', mysql: 'VARCHAR(255)' } },
 ];
 
-/** Every column glance-db writes, in insert order. */
+/** Every column glance-db writes, in insert order: the first release's, then ADDED_COLUMNS. */
 export const WRITTEN_COLUMNS = [...VERSION_COLUMNS, ...ADDED_COLUMNS.map((c) => c.name)];
+
+/** The value of an added column in a row (null when unset or when the table lacks the column). */
+export function addedValue(r: VersionRow, c: AddedColumn): string | null {
+  return (c.field ? r[c.field] : r.added?.[c.name]) ?? null;
+}
 
 /** ALTER TABLE statements for the added columns that `present` (column names, any case) lacks. */
 export function addMissingColumnsSql(table: string, dialect: Dialect, present: string[]): string[] {
@@ -28,7 +48,7 @@ export function addMissingColumnsSql(table: string, dialect: Dialect, present: s
   return ADDED_COLUMNS.filter((c) => !have.has(c.name)).map((c) => `ALTER TABLE ${table} ADD COLUMN ${c.name} ${c.ddl[dialect]}`);
 }
 
-/** Column names of the version table, per dialect (for addMissingColumnsSql). */
+/** Column names of the version table (as `name`), per dialect (for addMissingColumnsSql). */
 export function columnNamesSql(table: string, dialect: Dialect): string {
   if (dialect === 'sqlite') return `SELECT name FROM pragma_table_info('${table}')`;
   if (dialect === 'postgresql') return `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${table}'`;
@@ -55,12 +75,12 @@ export function createVersionTableSql(table: string, dialect: Dialect): string {
 )${tail}`;
 }
 
-/** Positional values in VERSION_COLUMNS order. */
+/** Positional values in WRITTEN_COLUMNS order. */
 export function rowValues(r: VersionRow): (string | number | null)[] {
   return [
     r.version, r.name, r.dialect, r.checksum, r.kind, r.status, r.statementsApplied, r.statementsTotal,
     r.statementHashes ? JSON.stringify(r.statementHashes) : null, r.error, r.appliedAt, r.executionMs, r.toolVersion,
-    r.note ?? null,
+    ...ADDED_COLUMNS.map((c) => addedValue(r, c)),
   ];
 }
 
@@ -90,5 +110,6 @@ export function rowFrom(r: Record<string, unknown>): VersionRow {
     executionMs: Number(r.execution_ms),
     toolVersion: String(r.tool_version),
     note: r.note == null ? null : String(r.note),
+    added: Object.fromEntries(ADDED_COLUMNS.filter((c) => c.name in r).map((c) => [c.name, r[c.name] == null ? null : String(r[c.name])])),
   };
 }

@@ -9,7 +9,7 @@ import { DATA_ONLY_VERSIONS, EXPAND_CHAIN } from '../glance/revisions.js';
 import type { GlanceManaged } from '../glance/detect.js';
 import { diffSchemas, differenceOf, type Difference } from '../introspect/diff.js';
 import { introspect } from '../introspect/index.js';
-import { bookkeepingTables, loadSnapshot } from '../introspect/snapshot.js';
+import { bookkeepingTables, expectedSchema, loadSnapshot, NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { allowedBy, matchVariant, state } from '../glance/variants.js';
 import { finishOcata, type OcataFinish } from '../glance/ocata.js';
 import { noteText } from './drift.js';
@@ -28,8 +28,10 @@ export class SchemaDriftError extends GlanceDbError {
 
 /** Differences between the live schema and the expected schema of a version. */
 export async function schemaDifferences(ctx: RunContext, driver: Driver, version: number): Promise<string[]> {
+  const expected = expectedSchema(ctx.manifest, driver.dialect, version);
+  if (!expected) throw new NoExpectedSchemaError(version, driver.dialect, ctx.manifest);
   const live = await introspect(driver);
-  return diffSchemas(loadSnapshot(driver.dialect, version), live, { ignoreTables: bookkeepingTables(ctx.manifest.versionTable) });
+  return diffSchemas(expected, live, { ignoreTables: bookkeepingTables(ctx.manifest.versionTable) });
 }
 
 export interface AdoptionPlan {

@@ -5,18 +5,20 @@ import { differenceOf } from '../introspect/diff.js';
 import { GlanceDbError } from '../errors.js';
 import { driftOf } from './drift.js';
 import { detectGlanceManaged } from '../glance/detect.js';
-import type { RunContext } from './context.js';
+import { NoExpectedSchemaError } from '../introspect/snapshot.js';
+import { suggest, type RunContext } from './context.js';
 import type { Difference } from '../introspect/diff.js';
-import { summarize, verifyHistory } from './history.js';
+import { historyGaps, summarize, verifyHistory } from './history.js';
 import { statusOf, withExistingDatabase } from './status.js';
 
 export interface CheckResult {
-  state: 'current' | 'upgrade-pending' | 'checksum-drift' | 'not-under-version-control' | 'partly-applied' | 'schema-drift' | 'unknown-version';
+  state: 'current' | 'upgrade-pending' | 'checksum-drift' | 'not-under-version-control' | 'partly-applied' | 'schema-drift' | 'unknown-version' | 'history-gap';
   code: GlanceDbError['code'] | 'OK';
   line: string;
   current: number | null;
   latest: number;
   differences?: Difference[];
+  gaps?: number[];
 }
 
 export async function check(ctx: RunContext): Promise<CheckResult> {
@@ -27,28 +29,36 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     const rows = await driver.readHistory();
     if (rows.length === 0) {
       const s = await statusOf(ctx, driver);
-      const why = s ? `managed by glance-manage at ${s.version} (${s.source}); glance-db sync takes it over` : 'no version table';
+      const why = s ? `managed by glance-manage at ${s.version} (${s.source}); ${suggest(ctx, 'sync')} takes it over` : 'no version table';
       return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${why}`, s?.version ?? null);
     }
     const current = summarize(rows).current;
     try {
-      verifyHistory(ctx.manifest, rows, driver.dialect);
+      verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
     } catch (err) {
       if (!(err instanceof GlanceDbError)) throw err;
       const state = err.code === 'CHECKSUM_MISMATCH' ? 'checksum-drift' : 'unknown-version';
       return out(state, err.code, `${state}: ${err.message}`, current);
     }
+    const gaps = await historyGaps(ctx.manifest, driver, rows);
+    if (gaps.length > 0) return out('history-gap', 'HISTORY_GAP', `history gap: no row for version${gaps.length > 1 ? 's' : ''} ${gaps.join(', ')} below the recorded level ${current}; ${suggest(ctx, 'repair --dry-run')} shows the way out`, current, { gaps });
     const partial = rows.find((r) => r.status !== 'complete');
-    if (partial) return out('partly-applied', 'PARTLY_APPLIED', `partly applied: version ${partial.version} stopped after ${partial.statementsApplied} of ${partial.statementsTotal} statements; fix the cause and run glance-db sync`, current);
+    if (partial) return out('partly-applied', 'PARTLY_APPLIED', `partly applied: version ${partial.version} stopped after ${partial.statementsApplied} of ${partial.statementsTotal} statements; fix the cause and run ${suggest(ctx, 'sync')}`, current);
     // A rolling upgrade that sync began to finish and was stopped (or told to stop) on the way: its expand head is still recorded.
     const glance = current === null ? null : await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
     if (glance && glance.expandedTo !== null && glance.version === current) {
-      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, a rolling upgrade's expand steps reach ${glance.expandedTo} (${glance.source}); glance-db sync finishes it`, current);
+      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, a rolling upgrade's expand steps reach ${glance.expandedTo} (${glance.source}); ${suggest(ctx, 'sync')} finishes it`, current);
     }
     // A form Glance itself produced, or differences accepted with sync --accept-drift, is not drift.
-    const differences = current === null ? [] : (await driftOf(ctx, driver, current, rows)).unexplained;
-    if (differences.length > 0) return out('schema-drift', 'SCHEMA_DRIFT', `schema drift at version ${current}: ${differences.length} difference(s); glance-db verify lists them`, current, { differences: differences.map(differenceOf) });
-    if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${latest} is available`, current);
-    return out('current', 'OK', `current: at version ${current}`, current);
+    // A version the site added without an expected schema (glance-db snapshot makes one) is not compared.
+    let unchecked = '';
+    const differences = current === null ? [] : (await driftOf(ctx, driver, current, rows).catch((err) => {
+      if (!(err instanceof NoExpectedSchemaError)) throw err;
+      unchecked = ` (schema not compared: no expected schema for version ${current})`;
+      return { unexplained: [] as string[] };
+    })).unexplained;
+    if (differences.length > 0) return out('schema-drift', 'SCHEMA_DRIFT', `schema drift at version ${current}: ${differences.length} difference(s); ${suggest(ctx, 'verify')} lists them`, current, { differences: differences.map(differenceOf) });
+    if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${latest} is available${unchecked}`, current);
+    return out('current', 'OK', `current: at version ${current}${unchecked}`, current);
   });
 }

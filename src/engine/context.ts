@@ -1,6 +1,7 @@
 // Turns raw command input (flags, environment, manifest) into one resolved,
 // checked RunContext, in one place (slonik's createClientConfiguration).
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import { connectionFromGlanceConfigFiles, defaultGlanceConfigPaths, expandGlanceConfigPaths, glanceConfigSearchDirs } from '../glance/config.js';
@@ -35,6 +36,23 @@ export interface RunContext {
   urlSource: string;
   toolVersion: string;
   driverConfig(create: boolean): DriverConfig;
+  /** The flags that selected the manifest and the database, shell-quoted, password left out: suggested commands repeat them. */
+  selection: string[];
+}
+
+/** Quotes a word for a POSIX shell when it needs it. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A glance-db command line to suggest, carrying the --config/--url/--glance-config the user gave. */
+export function suggest(ctx: Pick<RunContext, 'selection'>, args: string): string {
+  return ['glance-db', args, ...ctx.selection].filter(Boolean).join(' ');
+}
+
+/** The URL without its password (a suggested command must never carry it). */
+function withoutPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):\S*@/i, '$1@');
 }
 
 let toolVersionCache: string | null = null;
@@ -87,9 +105,14 @@ export function resolveContext(raw: RawOptions): RunContext {
   if (!manifest.dialects.includes(target.dialect)) {
     throw new ConfigError(`The database URL (from ${urlSource}) is ${target.dialect}, but ${manifest.path} declares no ${target.dialect} files.`);
   }
+  const selection = [
+    ...(raw.config ? ['--config', shellQuote(raw.config)] : []),
+    ...(raw.url ? ['--url', shellQuote(withoutPassword(raw.url))] : (raw.glanceConfig ?? []).flatMap((g) => ['--glance-config', shellQuote(g)])),
+  ];
   return {
     manifest,
     target,
+    selection,
     urlSource,
     toolVersion: toolVersion(),
     driverConfig: (create) => ({
@@ -149,4 +172,15 @@ function lockLeaseSeconds(): number {
   if (v === undefined || v === '') return 60;
   if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 86400) throw new ConfigError(`GLANCE_DB_LOCK_LEASE must be a whole number of seconds from 1 to 86400, not "${v.slice(0, 20)}".`);
   return Number(v);
+}
+
+/** user@host of whoever runs glance-db, recorded in the version table's run_by. */
+export function runBy(): string {
+  let user = process.env.USER ?? process.env.LOGNAME ?? '';
+  try {
+    user = userInfo().username || user;
+  } catch {
+    // No passwd entry (a container running as an arbitrary uid): the environment's name, if any.
+  }
+  return `${user || `uid ${process.getuid?.() ?? '?'}`}@${hostname()}`;
 }

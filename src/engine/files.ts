@@ -36,3 +36,22 @@ export function statementsOf(loaded: LoadedFile, dialect: Dialect, version: numb
     throw new ConfigError(`${loaded.file} (version ${version}): ${(err as Error).message}.`);
   }
 }
+
+export interface ReadVersion {
+  loaded: LoadedFile;
+  statements: Statement[];
+}
+
+/**
+ * Reads, checks and splits the files of every version up to `upTo`, before
+ * anything runs: a missing, binary or unsplittable file late in the line must
+ * stop the run before its first statement, not after half the upgrade.
+ */
+export function readVersions(manifest: Manifest, dialect: Dialect, upTo: number): Map<number, ReadVersion> {
+  const out = new Map<number, ReadVersion>();
+  for (const mig of manifest.migrations.filter((m) => m.version <= upTo)) {
+    const loaded = readMigrationFile(manifest, mig, dialect);
+    out.set(mig.version, { loaded, statements: statementsOf(loaded, dialect, mig.version) });
+  }
+  return out;
+}

@@ -1,6 +1,9 @@
 // What the version table says, checked against the manifest and the files on
 // disk before anything runs.
-import { ChecksumMismatchError, UnknownVersionError } from '../errors.js';
+import { ChecksumMismatchError, HistoryGapError, UnknownVersionError } from '../errors.js';
+import type { Driver } from '../drivers/driver.js';
+import { detectGlanceManaged } from '../glance/detect.js';
+import { DATA_ONLY_VERSIONS } from '../glance/revisions.js';
 import type { VersionRow } from '../drivers/driver.js';
 import type { Manifest } from '../manifest/types.js';
 import type { Dialect } from '../url.js';
@@ -22,7 +25,7 @@ export function summarize(rows: VersionRow[]): History {
  * have the checksum it was applied with. The first problem throws; nothing
  * has been changed at that point.
  */
-export function verifyHistory(manifest: Manifest, rows: VersionRow[], dialect: Dialect): void {
+export function verifyHistory(manifest: Manifest, rows: VersionRow[], dialect: Dialect, toolVersion?: string): void {
   const known = new Map(manifest.migrations.map((m) => [m.version, m]));
   for (const row of rows) {
     const mig = known.get(row.version);
@@ -30,7 +33,9 @@ export function verifyHistory(manifest: Manifest, rows: VersionRow[], dialect: D
       const newest = manifest.migrations[manifest.migrations.length - 1].version;
       throw new UnknownVersionError(
         `The database records version ${row.version} (${row.name}), which ${manifest.path} does not list; the newest version it knows is ${newest}.`,
-        `The database was upgraded by a newer glance-db (${row.toolVersion}): use that release or a newer one. Nothing was changed.`,
+        row.toolVersion === toolVersion
+          ? `It was recorded by this glance-db release (${row.toolVersion}) with another manifest that lists it (a version your site added?): pass that manifest with --config. Nothing was changed.`
+          : `The database was upgraded by another glance-db release (${row.toolVersion}; this one is ${toolVersion ?? 'unknown'}) or with another manifest: use that release or manifest. Nothing was changed.`,
       );
     }
     // A partly applied version (MySQL) is checked statement by statement when it resumes.
@@ -40,4 +45,26 @@ export function verifyHistory(manifest: Manifest, rows: VersionRow[], dialect: D
       throw new ChecksumMismatchError(row.version, file.file, row.checksum, file.checksum);
     }
   }
+}
+
+/**
+ * Versions below the recorded level without a complete row: a hole left by
+ * hand. The one hole glance-db leaves itself is a data-only version that an
+ * adopted rolling upgrade skipped (every row above it adopted, and Glance's
+ * own contract level still below it): that one sync runs.
+ */
+export async function historyGaps(manifest: Manifest, driver: Driver, rows: VersionRow[]): Promise<number[]> {
+  const { current } = summarize(rows);
+  if (current === null) return [];
+  const complete = new Set(rows.filter((r) => r.status === 'complete').map((r) => r.version));
+  const missing = manifest.migrations.map((m) => m.version).filter((v) => v < current && !complete.has(v));
+  const maybeSkipped = missing.filter((v) => DATA_ONLY_VERSIONS.includes(v) && rows.filter((r) => r.version > v).every((r) => r.kind === 'adopted'));
+  if (maybeSkipped.length === 0) return missing;
+  const glance = await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
+  return missing.filter((v) => !(maybeSkipped.includes(v) && glance !== null && glance.version < v));
+}
+
+export async function checkNoGaps(manifest: Manifest, driver: Driver, rows: VersionRow[], database: string, repair?: string): Promise<void> {
+  const gaps = await historyGaps(manifest, driver, rows);
+  if (gaps.length > 0) throw new HistoryGapError(database, gaps, summarize(rows).current!, repair);
 }

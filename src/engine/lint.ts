@@ -10,6 +10,7 @@ import { GlanceDbError, LockFileError, OutputError } from '../errors.js';
 import { reasonOf, writeOutputFile } from '../util/output.js';
 import type { Manifest } from '../manifest/types.js';
 import { readMigrationFile, statementsOf } from './files.js';
+import { expectedSchema } from '../introspect/snapshot.js';
 
 export interface LockEntry {
   version: number;
@@ -95,6 +96,8 @@ export interface LintResult {
   files: number;
   versions: number;
   added: string[];
+  /** "52 sqlite": versions with no expected schema, next to the manifest or installed (glance-db snapshot makes them). */
+  noExpectedSchema: string[];
 }
 
 /** Throws on the first class of problem found; returns what was checked. */
@@ -117,5 +120,6 @@ export function lint(m: Manifest, update: boolean): LintResult {
     throw new GlanceDbError('CONFIG', `New version file(s) not yet in sql/checksums.lock: ${added.join(', ')}.`, { hint: 'Run glance-db lint --update and commit sql/checksums.lock with them.' });
   }
   if (update && added.length > 0) writeLock(m, entries);
-  return { files: entries.length, versions: m.migrations.length, added: update ? added : [] };
+  const noExpectedSchema = m.migrations.flatMap((mig) => m.dialects.filter((d) => !expectedSchema(m, d, mig.version)).map((d) => `${mig.version} ${d}`));
+  return { files: entries.length, versions: m.migrations.length, added: update ? added : [], noExpectedSchema };
 }

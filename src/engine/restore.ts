@@ -3,8 +3,7 @@
 // steps for the configured database, with no password in them.
 import type { DatabaseTarget } from '../url.js';
 
-export function restoreSteps(target: DatabaseTarget, configPath: string, backup?: string): string[] {
-  const check = `glance-db version --config ${configPath}`;
+export function restoreSteps(target: DatabaseTarget, check: string, backup?: string): string[] {
   const stop = 'Stop every Glance service that uses this database (glance-api and any glance-manage job).';
   if (target.dialect === 'sqlite') {
     const file = backup ?? '/path/to/backup-taken-before-the-upgrade.sqlite';

@@ -3,8 +3,8 @@
 import type { Driver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
 import { detectGlanceManaged } from '../glance/detect.js';
-import type { RunContext } from './context.js';
-import { summarize } from './history.js';
+import { suggest, type RunContext } from './context.js';
+import { checkNoGaps, summarize } from './history.js';
 import { notUnder } from './sync.js';
 
 export interface Status {
@@ -27,17 +27,19 @@ export async function withExistingDatabase<T>(ctx: RunContext, fn: (driver: Driv
 }
 
 export async function statusOf(ctx: RunContext, driver: Driver): Promise<Status | null> {
-  const history = summarize(await driver.readHistory());
+  const rows = await driver.readHistory();
+  const history = summarize(rows);
+  if (history.current !== null) await checkNoGaps(ctx.manifest, driver, rows, ctx.target.display, suggest(ctx, 'repair'));
   if (history.current !== null) return { version: history.current, source: ctx.manifest.versionTable, managedBy: 'glance-db' };
   const glance = await detectGlanceManaged(driver, await driver.listTables());
   if (glance) return { version: glance.version, source: glance.source, managedBy: 'glance-manage', revisions: glance.revisions };
   return null;
 }
 
-export async function readStatus(ctx: RunContext): Promise<Status> {
+export async function readStatus(ctx: RunContext, command = 'version'): Promise<Status> {
   return withExistingDatabase(ctx, async (driver) => {
     const status = driver && (await statusOf(ctx, driver));
-    if (!status) throw notUnder(ctx, 'version');
+    if (!status) throw notUnder(ctx, command);
     return status;
   });
 }

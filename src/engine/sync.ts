@@ -4,16 +4,15 @@ import { DowngradeRefusedError, GlanceDbError, NotUnderVersionControlError, Outp
 import type { Driver, PendingVersion, VersionRow } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
 import type { Migration } from '../manifest/types.js';
-import { readMigrationFile, statementsOf } from './files.js';
-import { summarize, verifyHistory } from './history.js';
-import type { RunContext } from './context.js';
+import { readVersions, type ReadVersion } from './files.js';
+import { checkNoGaps, summarize, verifyHistory } from './history.js';
+import { runBy, suggest, type RunContext } from './context.js';
 import { restoreSteps } from './restore.js';
 import { backupTool, takeBackup } from './backup.js';
 import { adoptionPlan, schemaDifferences, SchemaDriftError, takeoverNote, type AdoptionPlan } from './adopt.js';
 import { driftOf, noteText, parseNote, withAccepted } from './drift.js';
 import { describe, variantById } from '../glance/variants.js';
-import { snapshotPath } from '../introspect/snapshot.js';
-import { existsSync } from 'node:fs';
+import { expectedSchema, NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glance/detect.js';
 import { bookkeepingStatements } from '../glance/bookkeeping.js';
 import { resumePoint } from './resume.js';
@@ -83,6 +82,8 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
   const target = checkRequest(ctx, req);
   // A missing dump tool is reported before anything is touched.
   const tool = req.backupDir ? backupTool(ctx.target) : null;
+  // Every file up to the target is read, checked and split before the database is touched.
+  const files = readVersions(ctx.manifest, ctx.target.dialect, target);
   const driver = await createDriver(ctx.driverConfig(!req.requireVersionControl));
   try {
     onProgress({ type: 'opening' });
@@ -92,24 +93,27 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
     onProgress({ type: 'locking' });
     await driver.lock();
     if (req.backupDir) await backupFirst(ctx, driver, target, req.backupDir, tool, onProgress);
-    return await syncLocked(ctx, driver, req, target, onProgress);
+    return await syncLocked(ctx, driver, req, target, files, onProgress);
   } finally {
     await driver.close();
   }
 }
 
-async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, target: number, onProgress: (e: ProgressEvent) => void): Promise<SyncResult> {
+async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, target: number, files: Map<number, ReadVersion>, onProgress: (e: ProgressEvent) => void): Promise<SyncResult> {
   let rows = await driver.readHistory();
   // On PostgreSQL the lock is per transaction, so a concurrent run may place
   // the database between our reads: then its rows are read and checked as
   // any other history.
-  const placed = rows.length === 0 ? await placeUnderVersionControl(ctx, driver, req, onProgress) : null;
+  const placed = rows.length === 0 ? await placeUnderVersionControl(ctx, driver, req, files, onProgress) : null;
   const fresh = placed !== null && placed !== 'raced';
   let finishing = placed !== null && placed !== 'raced' && placed !== 'placed' ? placed : null;
   if (rows.length === 0) rows = await driver.readHistory();
   if (!fresh) {
-    verifyHistory(ctx.manifest, rows, driver.dialect);
+    verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
+    // A gap below the recorded level is reported, never filled by running old SQL.
+    await checkNoGaps(ctx.manifest, driver, rows, ctx.target.display, suggest(ctx, 'repair'));
     checkCurrentVersionAgrees(summarize(rows).current, req.currentVersion);
+    // A version table made by an earlier release gets the columns added since (ALTER TABLE ADD COLUMN), before any row is written.
     await driver.ensureVersionTable();
     const at = summarize(rows).current;
     // A downgrade is refused as such, drift or not.
@@ -124,18 +128,23 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const pending = ctx.manifest.migrations.filter((m) => m.version <= target && !done.has(m.version));
   const applied: SyncResult['applied'] = [];
   const hasMigrateVersion = pending.length > 0 && (await driver.listTables()).includes('migrate_version');
-  for (const mig of pending) {
+  // Every pending version is prepared (statements, resume point) before the first one runs.
+  const ready = pending.map((mig) => {
     // A finishing step stopped half way (MySQL) is computed again from the live schema and run from its start: its statements are written to be rerun.
     const partial = finishing && mig.version === 45 ? undefined : rows.find((r) => r.version === mig.version);
-    const p = pendingVersion(ctx, driver, mig, partial, hasMigrateVersion);
+    const p = pendingVersion(ctx, driver, mig, files.get(mig.version)!, partial, hasMigrateVersion);
     if (finishing) finishInPlace(p, finishing);
-    onProgress({ type: 'start', version: mig.version, name: mig.name });
-    const outcome = await driver.applyVersion(p);
+    return p;
+  });
+  for (const p of ready) {
+    onProgress({ type: 'start', version: p.version, name: p.name });
+    // Prepared before the first version ran: the time is when this one starts.
+    const outcome = await driver.applyVersion({ ...p, row: { ...p.row, appliedAt: new Date().toISOString() } });
     if (outcome === 'applied') {
-      const ms = (await driver.readHistory()).find((r) => r.version === mig.version)?.executionMs ?? 0;
-      applied.push({ version: mig.version, name: mig.name, ms });
-      onProgress({ type: 'applied', version: mig.version, name: mig.name, ms });
-    } else onProgress({ type: 'skipped', version: mig.version, name: mig.name });
+      const ms = (await driver.readHistory()).find((r) => r.version === p.version)?.executionMs ?? 0;
+      applied.push({ version: p.version, name: p.name, ms });
+      onProgress({ type: 'applied', version: p.version, name: p.name, ms });
+    } else onProgress({ type: 'skipped', version: p.version, name: p.name });
   }
   return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 };
 }
@@ -147,9 +156,11 @@ async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir:
   const partial = (await driver.readHistory()).some((r) => r.status !== 'complete');
   if (history.current !== null && history.current >= target && !partial) return onProgress({ type: 'backup-skipped', reason: `already at version ${history.current}, nothing will change` });
   onProgress({ type: 'backup-start' });
+  // A database glance-manage built has no version rows yet: its backup is named after Glance's own level.
+  const level = history.current ?? (await detectGlanceManaged(driver, tables).catch(() => null))?.version ?? null;
   let path: string;
   try {
-    path = await takeBackup(ctx.target, dir, history.current, tool);
+    path = await takeBackup(ctx.target, dir, level, tool);
   } catch (err) {
     if (err instanceof GlanceDbError || !(err as NodeJS.ErrnoException)?.code) throw err;
     throw new OutputError(`Cannot write the backup in ${dir}: ${reasonOf(err)}. Nothing was changed.`, 'Pass --backup-dir with a folder glance-db can create or write in.');
@@ -165,37 +176,47 @@ function checkCurrentVersionAgrees(current: number | null, claimed: number | und
   );
 }
 
-async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced' | Finishing> {
+async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: SyncRequest, files: Map<number, ReadVersion>, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced' | Finishing> {
   const tables = (await driver.listTables()).filter((t) => t !== ctx.manifest.versionTable);
   // Tables are listed before the history is read again: a concurrent run's
   // tables and its version row commit together, so seeing the first means
   // seeing the second.
   if (tables.length > 0 && (await driver.readHistory()).length > 0) return 'raced';
   const glance = await detectGlanceManaged(driver, tables);
-  if (glance) return adopt(ctx, driver, glance, req, onProgress);
+  if (glance) return adopt(ctx, driver, glance, req, files, onProgress);
   if (req.requireVersionControl) throw notUnder(ctx, 'upgrade');
   if (tables.length > 0 && req.currentVersion === undefined) throw await unplacedError(ctx, driver, tables);
+  // CURRENT_VERSION says what is already there: an empty database, or any
+  // schema other than that version's (nor a known Glance variant), is
+  // refused before anything is recorded.
   let note: string | null = null;
-  if (req.currentVersion !== undefined && tables.length > 0) {
+  if (req.currentVersion !== undefined && tables.length === 0) {
+    // Nothing to accept with --accept-drift: a baseline over an empty database would fail at the next version, forever.
+    const diff = await schemaDifferences(ctx, driver, req.currentVersion);
+    if (diff.length > 0) {
+      throw new SchemaDriftError(`The database is empty, so it is not at version ${req.currentVersion} (CURRENT_VERSION). Nothing was changed.`, diff,
+        `CURRENT_VERSION is only for a database already built at that version; to build an empty database, drop it: ${suggest(ctx, `sync ${req.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version}`)}.`);
+    }
+  } else if (req.currentVersion !== undefined) {
     note = await takeoverNote(ctx, driver, req.currentVersion, !!req.acceptDrift, () => `The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION), nor a form Glance is known to have produced. Nothing was changed.`,
-      'Check CURRENT_VERSION: glance-db sync without it names the version the schema matches, if any. If the differences are meant to stay, add --accept-drift.');
+      `Check CURRENT_VERSION: ${suggest(ctx, 'sync')} without it names the version the schema matches, if any. If the differences are meant to stay, add --accept-drift.`);
   }
   await driver.ensureVersionTable();
   if (req.currentVersion === undefined) return 'placed';
-  const rows = recordedRows(ctx, driver, ctx.manifest.migrations.filter((m) => m.version <= req.currentVersion!).map((m) => m.version), 'baseline', note);
+  const rows = recordedRows(ctx, driver, files, ctx.manifest.migrations.filter((m) => m.version <= req.currentVersion!).map((m) => m.version), 'baseline', note);
   if (!(await driver.recordRows(rows))) return 'raced';
   onProgress({ type: 'baseline', versions: rows.map((r) => r.version) });
   reportNote(note, onProgress);
   return 'placed';
 }
 
-async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced' | Finishing> {
+async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req: SyncRequest, files: Map<number, ReadVersion>, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced' | Finishing> {
   if (req.currentVersion !== undefined && req.currentVersion !== (glance.expandedTo ?? glance.version)) {
     throw new UsageError(`CURRENT_VERSION ${req.currentVersion} contradicts Glance's own bookkeeping (${glance.source}, version ${glance.version}).`, 'Drop CURRENT_VERSION: glance-db reads the version from Glance\'s tables.');
   }
   const plan = await adoptionPlan(ctx, driver, glance, !!req.acceptDrift);
   await driver.ensureVersionTable();
-  if (!(await driver.recordRows(recordedRows(ctx, driver, plan.adopted, 'adopted', plan.note)))) return 'raced';
+  if (!(await driver.recordRows(recordedRows(ctx, driver, files, plan.adopted, 'adopted', plan.note)))) return 'raced';
   onProgress({ type: 'adopted', versions: plan.adopted, source: glance.source });
   reportNote(plan.note, onProgress);
   return plan.finish ?? 'placed';
@@ -248,7 +269,7 @@ async function refuseDrift(ctx: RunContext, driver: Driver, rows: VersionRow[], 
   for (let attempt = 0; ; attempt++) {
     const current = summarize(rows).current;
     // A version a site added has no expected schema here: nothing to compare with (verify says so).
-    if (current === null || !existsSync(snapshotPath(driver.dialect, current))) return rows;
+    if (current === null || !expectedSchema(ctx.manifest, driver.dialect, current)) return rows;
     const drift = await driftOf(ctx, driver, current, rows);
     const again = await driver.readHistory();
     if (summarize(again).current !== current && attempt < 20) {
@@ -258,7 +279,7 @@ async function refuseDrift(ctx: RunContext, driver: Driver, rows: VersionRow[], 
     if (drift.unexplained.length === 0) return rows;
     if (!req.acceptDrift) {
       throw new SchemaDriftError(`The database is recorded at version ${current}, but its schema is not that version's: it was changed by hand. Nothing was changed.`, drift.unexplained,
-        'Undo the changes (the differences name each one) or restore a backup, then run glance-db sync again; if they are meant to stay, run glance-db sync --accept-drift, which records them in the version table.');
+        `Undo the changes (the differences name each one) or restore a backup, then run ${suggest(ctx, 'sync')} again; if they are meant to stay, run ${suggest(ctx, 'sync --accept-drift')}, which records them in the version table.`);
     }
     const row = again.find((r) => r.version === current)!;
     await driver.setNote(current, withAccepted(row.note, drift.unexplained, 'sync --accept-drift'));
@@ -272,8 +293,13 @@ async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]):
   const isGlance = GLANCE_TABLES.every((t) => tables.includes(t));
   let matches: number | null = null;
   if (isGlance) {
-    for (const m of [...ctx.manifest.migrations].reverse()) {
-      if ((await schemaDifferences(ctx, driver, m.version)).length === 0) {
+    // The lowest version with this schema: data-only versions share their predecessor's schema, and their data step must not be skipped.
+    for (const m of ctx.manifest.migrations) {
+      const diff = await schemaDifferences(ctx, driver, m.version).catch((err) => {
+        if (err instanceof NoExpectedSchemaError) return null;
+        throw err;
+      });
+      if (diff?.length === 0) {
         matches = m.version;
         break;
       }
@@ -283,25 +309,25 @@ async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]):
     ? matches !== null ? ` It holds Glance tables without any version table; their schema is exactly that of version ${matches}.` : ' It holds Glance tables without any version table, and their schema matches no version exactly.'
     : ` It already holds ${tables.length} table(s) (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''}) that are not Glance's.`;
   const hint = matches !== null
-    ? `If that is right, run: glance-db sync ${ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version} ${matches} (records 42-${matches} as applied, runs nothing up to it).`
-    : 'glance-db will not guess. If this is a Glance database, say its version: glance-db sync VERSION CURRENT_VERSION; otherwise point --url at an empty database.';
+    ? `If that is right, run: ${suggest(ctx, `sync ${ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version} ${matches}`)} (records ${span(ctx, matches)} as applied, runs nothing up to it).`
+    : `glance-db will not guess. If this is a Glance database, say its version: ${suggest(ctx, 'sync VERSION CURRENT_VERSION')}; otherwise point --url at an empty database.`;
   return new NotUnderVersionControlError(ctx.target.display, hint, what);
 }
 
-function recordedRows(ctx: RunContext, driver: Driver, versions: number[], kind: VersionRow['kind'], note: string | null = null): VersionRow[] {
+function recordedRows(ctx: RunContext, driver: Driver, files: Map<number, ReadVersion>, versions: number[], kind: VersionRow['kind'], note: string | null = null): VersionRow[] {
   const top = Math.max(...versions);
   return ctx.manifest.migrations
     .filter((m) => versions.includes(m.version))
     .map((m) => {
-      const loaded = readMigrationFile(ctx.manifest, m, driver.dialect);
-      const row = versionRow(ctx, driver, m, loaded.checksum, kind, 0, statementsOf(loaded, driver.dialect, m.version).length);
+      // Adopting a database above the target (refused as a downgrade right after) reads those files here.
+      const { loaded, statements } = files.get(m.version) ?? readVersions({ ...ctx.manifest, migrations: [m] }, driver.dialect, m.version).get(m.version)!;
+      const row = versionRow(ctx, driver, m, loaded.checksum, kind, 0, statements.length);
       return m.version === top && note ? { ...row, note } : row;
     });
 }
 
-function pendingVersion(ctx: RunContext, driver: Driver, mig: Migration, partial: VersionRow | undefined, hasMigrateVersion: boolean): PendingVersion {
-  const loaded = readMigrationFile(ctx.manifest, mig, driver.dialect);
-  const statements = statementsOf(loaded, driver.dialect, mig.version);
+function pendingVersion(ctx: RunContext, driver: Driver, mig: Migration, read: ReadVersion, partial: VersionRow | undefined, hasMigrateVersion: boolean): PendingVersion {
+  const { loaded, statements } = read;
   const row = versionRow(ctx, driver, mig, loaded.checksum, 'applied', statements.length, statements.length);
   const resumeFrom = partial ? resumePoint(partial, statements, loaded.file) : 0;
   const after = bookkeepingStatements(mig.version, driver.dialect, hasMigrateVersion);
@@ -323,15 +349,22 @@ function versionRow(ctx: RunContext, driver: Driver, mig: Migration, checksum: s
     appliedAt: new Date().toISOString(),
     executionMs: 0,
     toolVersion: ctx.toolVersion,
+    added: { run_by: runBy() },
   };
 }
 
 export function notUnder(ctx: RunContext, command: string): NotUnderVersionControlError {
-  return new NotUnderVersionControlError(ctx.target.display, `Run glance-db sync first to put it under version control (${command} only works on a database glance-db manages).`);
+  return new NotUnderVersionControlError(ctx.target.display, `Run ${suggest(ctx, 'sync')} first to put it under version control (${command} only works on a database glance-db manages).`);
 }
 
 export function downgradeError(ctx: RunContext, from: number, to: number | undefined, backup?: string | null): DowngradeRefusedError {
-  const steps = restoreSteps(ctx.target, ctx.manifest.path, backup ?? undefined);
+  const steps = restoreSteps(ctx.target, suggest(ctx, 'version'), backup ?? undefined);
   const what = to === undefined ? 'Downgrades are not supported' : `Version ${to} is below the database's version ${from}: downgrades are not supported`;
   return new DowngradeRefusedError(`${what}, and nothing was changed. The only way back is to restore the backup taken before the upgrade.`, steps);
+}
+
+/** "42-44": the range of versions from the first up to `to`. */
+function span(ctx: RunContext, to: number): string {
+  const first = ctx.manifest.migrations[0].version;
+  return first === to ? `${to}` : `${first}-${to}`;
 }

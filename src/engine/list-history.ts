@@ -1,0 +1,88 @@
+// `history`: every row of the version table as an operator reads it, with
+// its kind, when and by whom it ran, and whether its file still has the
+// checksum it was recorded with. Read-only, and it works on any state the
+// version table can be in (gaps, drift, failed rows): it is what you look at
+// before `repair`.
+import { ADDED_COLUMNS } from '../drivers/version-table.js';
+import type { VersionRow } from '../drivers/driver.js';
+import type { RunContext } from './context.js';
+import { readMigrationFile } from './files.js';
+import { withExistingDatabase } from './status.js';
+import { notUnder } from './sync.js';
+
+export interface HistoryEntry {
+  version: number;
+  name: string;
+  /** applied, baseline or adopted when complete; failed or partly applied (MySQL) otherwise. */
+  kind: VersionRow['kind'] | 'failed' | 'partly applied';
+  status: VersionRow['status'];
+  appliedAt: string;
+  checksum: string;
+  /** The file on disk against the recorded checksum. */
+  file: 'unchanged' | 'changed' | 'not in the manifest' | 'unreadable';
+  executionMs: number;
+  statementsApplied: number;
+  statementsTotal: number;
+  toolVersion: string;
+  error: string | null;
+  /** Columns added after the first release (note, runBy, ...), when the table has them. */
+  [column: string]: unknown;
+}
+
+export interface HistoryListing {
+  entries: HistoryEntry[];
+  /** Manifest versions with no row. */
+  pending: number[];
+  /** The added columns this table has, in ADDED_COLUMNS order. */
+  columns: string[];
+}
+
+export async function listHistory(ctx: RunContext): Promise<HistoryListing> {
+  const rows = await withExistingDatabase(ctx, async (driver) => (driver ? driver.readHistory() : []));
+  if (rows.length === 0) throw notUnder(ctx, 'history');
+  const columns = ADDED_COLUMNS.map((c) => c.name).filter((c) => rows.some((r) => r.added && c in r.added));
+  const entries = rows.map((r): HistoryEntry => {
+    const mig = ctx.manifest.migrations.find((m) => m.version === r.version);
+    let file: HistoryEntry['file'] = 'not in the manifest';
+    if (mig) {
+      try {
+        file = readMigrationFile(ctx.manifest, mig, ctx.target.dialect).checksum === r.checksum ? 'unchanged' : 'changed';
+      } catch {
+        file = 'unreadable';
+      }
+    }
+    const kind = r.status === 'complete' ? r.kind : r.statementsApplied > 0 ? 'partly applied' : 'failed';
+    const extra = Object.fromEntries(columns.map((c) => [camel(c), r.added?.[c] ?? null]));
+    return { version: r.version, name: r.name, kind, status: r.status, appliedAt: r.appliedAt, checksum: r.checksum, file, executionMs: r.executionMs,
+      statementsApplied: r.statementsApplied, statementsTotal: r.statementsTotal, toolVersion: r.toolVersion, error: r.error, ...extra };
+  });
+  const recorded = new Set(rows.map((r) => r.version));
+  return { entries, pending: ctx.manifest.migrations.map((m) => m.version).filter((v) => !recorded.has(v)), columns };
+}
+
+/** run_by -> runBy, for JSON keys. */
+export function camel(column: string): string {
+  return column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Added columns whose values are free text (JSON): printed on a line of their own under the table, like errors. */
+const LONG_COLUMNS = new Set(['note']);
+
+/** A plain table, one row per version. */
+export function historyText(h: HistoryListing): string {
+  const columns = h.columns.filter((c) => !LONG_COLUMNS.has(c));
+  const head = ['version', 'name', 'kind', 'applied_at', 'ms', 'statements', 'checksum', 'file', 'tool', ...columns];
+  const lines = h.entries.map((e) => [
+    String(e.version), e.name, e.kind, e.appliedAt, String(e.executionMs), `${e.statementsApplied}/${e.statementsTotal}`,
+    e.checksum.replace(/^(sha256-lf:[0-9a-f]{12}).*$/, '$1...'), e.file, e.toolVersion, ...columns.map((c) => String(e[camel(c)] ?? '-')),
+  ]);
+  const widths = head.map((_, i) => Math.max(head[i].length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  const out = [fmt(head), ...lines.map(fmt)];
+  for (const e of h.entries) {
+    if (e.error) out.push(`version ${e.version} error: ${e.error}`);
+    for (const c of h.columns.filter((x) => LONG_COLUMNS.has(x))) if (e[camel(c)] != null) out.push(`version ${e.version} ${c}: ${String(e[camel(c)])}`);
+  }
+  if (h.pending.length) out.push(`pending: ${h.pending.join(', ')}`);
+  return `${out.join('\n')}\n`;
+}

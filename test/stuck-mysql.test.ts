@@ -1,0 +1,4 @@
+import { stuck } from './stuck.js';
+import { mysqlEnv } from './dialects.js';
+
+stuck(mysqlEnv);

@@ -1,0 +1,4 @@
+import { stuck } from './stuck.js';
+import { postgresEnv } from './dialects.js';
+
+stuck(postgresEnv);

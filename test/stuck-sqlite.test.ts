@@ -1,0 +1,4 @@
+import { stuck } from './stuck.js';
+import { sqliteEnv } from './dialects.js';
+
+stuck(sqliteEnv);
