@@ -5,7 +5,7 @@
 // passwords of every URL in the arguments and GLANCE_DB_URL, registered in
 // init() before anything can fail).
 import { Command, Flags } from '@oclif/core';
-import { ExitCode, GlanceDbError, UsageError } from './errors.js';
+import { ExitCode, GlanceDbError, InternalError, UsageError } from './errors.js';
 import { parseErrorToUsage } from './usage.js';
 import { resolveContext, toolVersion, type RunContext } from './engine/context.js';
 import { secondsFlag } from './flags.js';
@@ -81,11 +81,8 @@ function toGlanceDbError(err: Error & { oclif?: { exit?: number } }, commandId?:
   }
   // oclif's argument and flag parsing errors.
   if (err.oclif?.exit === 2 || /Parse|Flag|Arg/.test(err.constructor?.name ?? '')) return parseErrorToUsage(err, commandId);
-  if (typeof err.oclif?.exit === 'number' && err.oclif.exit === 0) return new GlanceDbError('USAGE', err.message);
-  return new GlanceDbError('INTERNAL', `Unexpected internal error: ${err.message}`, {
-    cause: err,
-    hint: 'This is a bug in glance-db; rerun with GLANCE_DB_DEBUG=1 for the stack trace and report it.',
-  });
+  if (typeof err.oclif?.exit === 'number' && err.oclif.exit === 0) return new UsageError(err.message);
+  return new InternalError(err);
 }
 
 export { ExitCode };

@@ -1,6 +1,10 @@
 // One base error with a stable exit code and a machine-readable code, and a
 // subclass per failure an operator can act on. Messages are one paragraph and
 // never carry a password: URLs reach them only through redactUrl().
+// A condition gets its own class, with the facts it carries as typed fields
+// (also in --json's error object), so callers tell conditions apart by class
+// and never by parsing a message.
+import { differenceOf, type Difference } from './introspect/diff.js';
 
 /** Exit codes are part of the interface (README "Exit codes"): never renumber. */
 export const ExitCode = {
@@ -143,8 +147,44 @@ export class ConflictError extends GlanceDbError {
 }
 
 export class UnknownVersionError extends GlanceDbError {
-  constructor(message: string, hint?: string) {
-    super('UNKNOWN_VERSION', message, { hint });
+  constructor(message: string, hint?: string, fields?: Record<string, unknown>) {
+    super('UNKNOWN_VERSION', message, { hint, fields });
+  }
+}
+
+/** alembic_version holds a revision glance-db does not know: newer than it, or not Glance's (exit 11). */
+export class UnknownRevisionError extends UnknownVersionError {
+  constructor(readonly revision: string, readonly newestKnown: string) {
+    super(`alembic_version holds revision "${revision}", which glance-db does not know: it is newer than ${newestKnown}, or not a Glance revision. Nothing was changed.`,
+      'If a newer Glance upgraded this database, use a glance-db release that knows that revision.',
+      { revision, newestKnown });
+  }
+}
+
+/** migrate_version holds a number below glance-db's baseline: the database predates Liberty (exit 11). */
+export class BeforeBaselineError extends UnknownVersionError {
+  constructor(readonly legacyVersion: number, readonly baseline: number) {
+    super(`migrate_version says ${legacyVersion}, which predates glance-db's baseline (${baseline}, Glance Liberty). Nothing was changed.`,
+      'First bring the database to Liberty with that release\'s tooling: glance-manage db sync from Glance 11.0 (Liberty), then run glance-db sync.',
+      { legacyVersion, baseline });
+  }
+}
+
+/** migrate_version holds a number the legacy numbering never reached (exit 11). */
+export class UnknownLegacyVersionError extends UnknownVersionError {
+  constructor(readonly legacyVersion: number, readonly lastLegacy: number) {
+    super(`migrate_version says ${legacyVersion}; the legacy numbering never went past ${lastLegacy}, so glance-db does not know what this database is. Nothing was changed.`,
+      undefined, { legacyVersion, lastLegacy });
+  }
+}
+
+/**
+ * A version's SQL file for this dialect cannot be used: the manifest names
+ * none, it is missing or outside the project, unreadable, or binary (exit 3).
+ */
+export class MigrationFileError extends ConfigError {
+  constructor(message: string, readonly version: number, readonly file: string | null) {
+    super(message, { fields: { version, file } });
   }
 }
 
@@ -152,6 +192,139 @@ export class UnknownVersionError extends GlanceDbError {
 export class LockFileError extends GlanceDbError {
   constructor(message: string) {
     super('CHECKSUM_MISMATCH', message, { hint: 'Restore sql/checksums.lock from version control (git checkout sql/checksums.lock); only glance-db lint --update writes it.' });
+  }
+}
+
+/** sql/checksums.lock exists but cannot be read (exit 3). */
+export class LockFileUnreadableError extends ConfigError {
+  constructor(readonly path: string, readonly reason: string) {
+    super(`Cannot read ${path}: ${reason}.`, { fields: { path } });
+  }
+}
+
+/** A released file's checksum differs from the one in sql/checksums.lock (exit 4). */
+export class ReleasedFileChangedError extends GlanceDbError {
+  constructor(readonly changed: { version: number; dialect: string; file: string; checksum: string; locked: string }[]) {
+    super('CHECKSUM_MISMATCH',
+      `Released migration file(s) changed: ${changed.map((e) => `${e.file} (version ${e.version}: locked ${e.locked}, now ${e.checksum})`).join('; ')}.`,
+      { fields: { changed }, hint: 'Restore the released file(s) and put the change in a new version; --update never rewrites a released checksum.' });
+  }
+}
+
+/** sql/checksums.lock lists versions the manifest no longer has (exit 4). */
+export class ReleasedVersionRemovedError extends GlanceDbError {
+  constructor(readonly removed: { version: number; dialect: string }[]) {
+    super('CHECKSUM_MISMATCH', `Released version(s) removed from the manifest: ${removed.map((e) => `${e.version} (${e.dialect})`).join(', ')}.`,
+      { fields: { removed: removed.map((e) => ({ version: e.version, dialect: e.dialect })) }, hint: 'Released versions stay: databases in the field record them.' });
+  }
+}
+
+/** Version files that sql/checksums.lock does not record yet, without lint --update (exit 3). */
+export class VersionsNotLockedError extends ConfigError {
+  /** "52 sqlite" for each. */
+  constructor(readonly added: string[]) {
+    super(`New version file(s) not yet in sql/checksums.lock: ${added.join(', ')}.`, { fields: { added }, hint: 'Run glance-db lint --update and commit sql/checksums.lock with them.' });
+  }
+}
+
+/** A partly applied version (MySQL) cannot resume: a statement that already ran has changed in the file (exit 4). */
+export class ResumeStatementChangedError extends GlanceDbError {
+  constructor(readonly version: number, readonly file: string, readonly statementIndex: number, readonly applied: number, total: number, readonly expected: string, readonly actual: string) {
+    super('CHECKSUM_MISMATCH',
+      `Version ${version} was partly applied (${applied} of ${total} statements), and statement ${statementIndex + 1} of ${file} has changed since it ran ` +
+        `(hash ${expected} then, ${actual} now). glance-db will not resume over changed statements. Nothing was changed.`,
+      { fields: { version, file, statementIndex, expected, actual },
+        hint: `Restore statements 1 to ${applied} of ${file} to what ran; only the failed statement and those after it may be fixed.` });
+  }
+}
+
+/** The schema is not the one its version (or Glance's own bookkeeping) claims, and drift was not accepted (exit 12). */
+export class SchemaDriftError extends GlanceDbError {
+  readonly differences: Difference[];
+
+  constructor(message: string, differences: (string | Difference)[], hint: string) {
+    const objects = differences.map(differenceOf);
+    const texts = objects.map((x) => x.text);
+    super('SCHEMA_DRIFT', `${message} Differences: ${texts.slice(0, 20).join('; ')}${texts.length > 20 ? `; and ${texts.length - 20} more` : ''}.`, { fields: { differences: objects }, hint });
+    this.differences = objects;
+  }
+}
+
+/** --backup was asked for and could not be taken; nothing was changed (exit 15). */
+export class BackupFailedError extends GlanceDbError {
+  constructor(message: string, opts: { fields?: Record<string, unknown>; hint?: string; cause?: unknown } = {}) {
+    super('BACKUP_FAILED', message, opts);
+  }
+}
+
+/** None of the dump tools a server's backup needs is on PATH. */
+export class BackupToolMissingError extends BackupFailedError {
+  constructor(readonly tools: string[], readonly clientPackage: string) {
+    super(`--backup needs ${tools.join(' or ')} on PATH, and none was found. Nothing was changed.`,
+      { fields: { tools }, hint: `Install the ${clientPackage} package, or take the backup yourself and run without --backup.` });
+  }
+}
+
+/** The dump tool was found but could not be started. */
+export class BackupToolStartError extends BackupFailedError {
+  constructor(readonly tool: string, readonly reason: string) {
+    super(`${tool} could not start: ${reason}. Nothing was changed.`, { fields: { tool } });
+  }
+}
+
+/** The dump tool ran and failed; detail is the end of its stderr, password removed by the caller. */
+export class BackupToolFailedError extends BackupFailedError {
+  constructor(readonly tool: string, readonly toolExit: number | null, detail: string) {
+    super(`${tool} failed (exit ${toolExit}): ${detail}. Nothing was changed.`, { fields: { tool, toolExit } });
+  }
+}
+
+/** The backup file or its folder could not be written (SQLite copy). */
+export class BackupWriteError extends BackupFailedError {
+  constructor(readonly path: string, readonly reason: string) {
+    super(`--backup could not write ${path}: ${reason}. Nothing was changed.`,
+      { fields: { path }, hint: 'Choose another folder with --backup-dir, or free space there, and run glance-db again.' });
+  }
+}
+
+/** A command that needs a glance-db database found one glance-manage still keeps (exit 5). */
+export class ManagedByGlanceManageError extends GlanceDbError {
+  constructor(database: string, readonly source: string, readonly version: number, hint: string) {
+    super('NOT_UNDER_VERSION_CONTROL', `The database ${database} is managed by glance-manage (${source} at ${version}), not by glance-db.`,
+      { fields: { database }, hint });
+  }
+}
+
+/** A command that needs the newest version found a partly applied one (exit 14). */
+export class PartlyAppliedError extends GlanceDbError {
+  constructor(readonly version: number, readonly statementsApplied: number, readonly statementsTotal: number, command: string, latest: number) {
+    super('PARTLY_APPLIED', `Version ${version} is partly applied (${statementsApplied} of ${statementsTotal} statements); ${command} needs a database at version ${latest}. Nothing was changed.`,
+      { hint: 'Fix the cause of the failed version and run glance-db sync; it resumes where it stopped.' });
+  }
+}
+
+/** A command that needs the newest version found an older one (exit 13). */
+export class UpgradePendingError extends GlanceDbError {
+  constructor(readonly current: number | null, readonly latest: number, command: string) {
+    super('UPGRADE_PENDING', `The database is at version ${current}; ${command} needs the newest version, ${latest}. Nothing was changed.`,
+      { fields: { current, latest }, hint: 'Run glance-db sync first.' });
+  }
+}
+
+/** sync --dry-run refuses what sync would refuse, with the exit code check gives for it. */
+export class DryRunRefusedError extends GlanceDbError {
+  constructor(code: ExitCodeName, line: string) {
+    super(code, `${line}. Nothing was changed (dry run).`, { hint: 'sync would refuse the same way: glance-db check says more.' });
+  }
+}
+
+/** Anything that is not a GlanceDbError reaching the top: a bug (exit 1). */
+export class InternalError extends GlanceDbError {
+  constructor(cause: Error) {
+    super('INTERNAL', `Unexpected internal error: ${cause.message}`, {
+      cause,
+      hint: 'This is a bug in glance-db; rerun with GLANCE_DB_DEBUG=1 for the stack trace and report it.',
+    });
   }
 }
 

@@ -9,7 +9,7 @@ import { installedGlance, releaseLabel, revisionAt } from './glance/releases.js'
 import { ProgressReporter, progressSeconds } from './progress.js';
 import { check } from './engine/check.js';
 import { plan, planText } from './engine/plan.js';
-import { GlanceDbError, UsageError, type ExitCodeName } from './errors.js';
+import { DryRunRefusedError, NotUnderVersionControlError, UsageError, type ExitCodeName } from './errors.js';
 import { redactUrl } from './url.js';
 import { checkBackupDir } from './util/output.js';
 
@@ -55,8 +55,8 @@ export abstract class MigrateCommand extends BaseCommand {
   private async dryRun(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean): Promise<void> {
     const target = version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
     const c = await check(ctx);
-    if (c.state === 'checksum-drift' || c.state === 'unknown-version') {
-      throw new GlanceDbError(c.code as ExitCodeName, `${c.line}. Nothing was changed (dry run).`, { hint: 'sync would refuse the same way: glance-db check says more.' });
+    if (c.state === 'checksum-drift' || c.state === 'unknown-version' || c.state === 'migration-file-unusable') {
+      throw new DryRunRefusedError(c.code as ExitCodeName, c.line);
     }
     if (c.state === 'schema-drift') {
       // sync upgrades a database it manages without comparing schemas; say so, as check would.
@@ -66,7 +66,7 @@ export abstract class MigrateCommand extends BaseCommand {
     }
     const underControl = c.state !== 'not-under-version-control';
     if (!underControl && requireVersionControl) {
-      throw new GlanceDbError('NOT_UNDER_VERSION_CONTROL', `The database ${ctx.target.display} is not under glance-db version control (${c.line}). Nothing was changed (dry run).`, { hint: 'Run glance-db sync to place it under version control.' });
+      throw new NotUnderVersionControlError(ctx.target.display, 'Run glance-db sync to place it under version control.', ` Found: ${c.line.replace(/^not under version control: /, '')}. Nothing was changed (dry run).`);
     }
     const from = underControl ? c.current : (currentVersion ?? c.current);
     if (from !== null && target < from) throw downgradeError(ctx, from, target);

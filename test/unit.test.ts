@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -8,7 +9,13 @@ import { checksumOf, normalizeSql } from '../src/checksum.js';
 import { parseDatabaseUrl, redactUrl } from '../src/url.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { acquireFileLock } from '../src/util/file-lock.js';
-import { GlanceDbError } from '../src/errors.js';
+import {
+  BackupFailedError, BackupToolFailedError, BackupToolMissingError, BackupToolStartError, BackupWriteError, BeforeBaselineError, ConfigError, GlanceDbError,
+  LockFileUnreadableError, ManagedByGlanceManageError, MigrationFileError, PartlyAppliedError, ReleasedFileChangedError, ReleasedVersionRemovedError,
+  ResumeStatementChangedError, SchemaDriftError, UnknownLegacyVersionError, UnknownRevisionError, UnknownVersionError, UpgradePendingError, VersionsNotLockedError,
+} from '../src/errors.js';
+
+const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
 
 test('checksum: CRLF and LF hash alike, a BOM is ignored, content changes the hash', () => {
   const lf = 'CREATE TABLE a (id INT);\nSELECT 1;\n';
@@ -184,5 +191,174 @@ test('SQLite: versions applied in a run reach the file together, at the end of t
   const { sqliteRows } = await import('./helpers.js');
   assert.equal((await sqliteRows(file, 'SELECT version FROM glance_db_version ORDER BY version')).map((r) => r.version), [1, 2, 3]);
 });
+
+// ---- one error class per condition (issue 17): the facts travel as typed fields, the exit codes stay
+
+test('errors: Glance bookkeeping glance-db does not know raises UnknownRevisionError, BeforeBaselineError, UnknownLegacyVersionError (exit 11)', async () => {
+  const { fromAlembic, fromMigrateVersion } = await import('../src/glance/detect.js');
+  const { NEWEST_REVISION, CONTRACT_CHAIN } = await import('../src/glance/revisions.js');
+  const rev = catchError(() => fromAlembic(['2099_1_contract01']));
+  assert.instance(rev, UnknownRevisionError);
+  assert.instance(rev, UnknownVersionError);
+  assert.is(rev.revision, '2099_1_contract01');
+  assert.is(rev.newestKnown, NEWEST_REVISION);
+  assert.equal(rev.fields, { revision: '2099_1_contract01', newestKnown: NEWEST_REVISION });
+  assert.is(rev.exitCode, 11);
+  const baseline = CONTRACT_CHAIN[0][1];
+  const old = catchError(() => fromMigrateVersion(baseline - 1));
+  assert.instance(old, BeforeBaselineError);
+  assert.equal([old.legacyVersion, old.baseline, old.exitCode], [baseline - 1, baseline, 11]);
+  const past = catchError(() => fromMigrateVersion(46));
+  assert.instance(past, UnknownLegacyVersionError);
+  assert.equal([past.legacyVersion, past.lastLegacy, past.exitCode], [46, 45, 11]);
+  assert.is(fromMigrateVersion(baseline).version, baseline);
+  assert.is(fromMigrateVersion(45).version, 45);
+});
+
+test('errors: a partly applied version whose applied statement changed raises ResumeStatementChangedError (exit 4)', async () => {
+  const { resumePoint } = await import('../src/engine/resume.js');
+  const { statementHash } = await import('../src/checksum.js');
+  const row = { ...versionOne().row, status: 'failed' as const, statementsApplied: 2, statementsTotal: 3, statementHashes: [statementHash('A'), statementHash('B')] };
+  const stmt = (index: number, text: string) => ({ index, text, line: index + 1, column: 1, offset: 0 });
+  assert.is(resumePoint(row, [stmt(0, 'A'), stmt(1, 'B'), stmt(2, 'C')], 'x.sql'), 2);
+  const e = catchError(() => resumePoint(row, [stmt(0, 'A'), stmt(1, 'B2'), stmt(2, 'C')], 'x.sql'));
+  assert.instance(e, ResumeStatementChangedError);
+  assert.equal([e.version, e.file, e.statementIndex, e.applied, e.expected, e.actual, e.exitCode], [1, 'x.sql', 1, 2, statementHash('B'), statementHash('B2'), 4]);
+});
+
+test('errors: --backup failures raise BackupToolMissingError, BackupToolStartError, BackupToolFailedError, BackupWriteError (all exit 15)', async () => {
+  const { backupTool, takeBackup } = await import('../src/engine/backup.js');
+  const pg = parseDatabaseUrl('postgresql://glance:pw@127.0.0.1/glance', '/');
+  const path = process.env.PATH;
+  process.env.PATH = '';
+  let missing: unknown;
+  try {
+    missing = catchError(() => backupTool(pg));
+  } finally {
+    process.env.PATH = path;
+  }
+  assert.instance(missing, BackupToolMissingError);
+  assert.equal([(missing as BackupToolMissingError).tools, (missing as BackupToolMissingError).clientPackage], [['pg_dump'], 'postgresql-client']);
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-backup-errors-'));
+  const start = await catchAsync(() => takeBackup(pg, dir, 45, join(dir, 'no-such-pg_dump')));
+  assert.instance(start, BackupToolStartError);
+  assert.is((start as BackupToolStartError).tool, 'no-such-pg_dump');
+  const failed = await catchAsync(() => takeBackup(pg, dir, 45, '/bin/false'));
+  assert.instance(failed, BackupToolFailedError);
+  assert.equal([(failed as BackupToolFailedError).tool, (failed as BackupToolFailedError).toolExit, (failed as BackupToolFailedError).exitCode], ['false', 1, 15]);
+  writeFileSync(join(dir, 'a-file'), '');
+  const sqlite = parseDatabaseUrl(`sqlite:${join(dir, 'g.sqlite')}`, dir);
+  const write = await catchAsync(() => takeBackup(sqlite, join(dir, 'a-file', 'backups'), 45, null));
+  assert.instance(write, BackupWriteError);
+  assert.is((write as BackupWriteError).path, join(dir, 'a-file', 'backups'));
+  assert.is((write as BackupWriteError).reason, 'something that is not a folder is in the way');
+  for (const e of [start, failed, write]) assert.instance(e, BackupFailedError);
+});
+
+test('errors: lint raises ReleasedFileChangedError, ReleasedVersionRemovedError (exit 4), VersionsNotLockedError, LockFileUnreadableError (exit 3)', async () => {
+  const { makeProject, removeProject } = await import('./helpers.js');
+  const { loadManifest } = await import('../src/manifest/load.js');
+  const { currentEntries, lint, lockPath, writeLock } = await import('../src/engine/lint.js');
+  const dir = makeProject();
+  try {
+    const m = loadManifest(join(dir, 'glance-db.yaml'));
+    const entries = currentEntries(m);
+    writeLock(m, entries.slice(0, -1));
+    const added = catchError(() => lint(m, false));
+    assert.instance(added, VersionsNotLockedError);
+    assert.equal([added.added, added.exitCode], [[`${entries[entries.length - 1].version} ${entries[entries.length - 1].dialect}`], 3]);
+    writeLock(m, [...entries, { ...entries[0], version: 999, file: 'sql/sqlite/999_gone.sql' }]);
+    const removed = catchError(() => lint(m, false));
+    assert.instance(removed, ReleasedVersionRemovedError);
+    assert.equal([removed.removed.map((e: { version: number; dialect: string }) => `${e.version} ${e.dialect}`), removed.fields.removed, removed.exitCode], [[`999 ${entries[0].dialect}`], [{ version: 999, dialect: entries[0].dialect }], 4]);
+    writeLock(m, entries);
+    const first = join(dir, entries[0].file);
+    writeFileSync(first, `-- edited\n${readFileSync(first, 'utf8')}`);
+    const changed = catchError(() => lint(m, false));
+    assert.instance(changed, ReleasedFileChangedError);
+    assert.is(changed.changed.length, 1);
+    assert.equal([changed.changed[0].version, changed.changed[0].locked, changed.exitCode], [entries[0].version, entries[0].checksum, 4]);
+    assert.is.not(changed.changed[0].checksum, entries[0].checksum);
+    rmSync(lockPath(m));
+    mkdirSync(lockPath(m));
+    const unreadable = catchError(() => lint(m, false));
+    assert.instance(unreadable, LockFileUnreadableError);
+    assert.equal([unreadable.path, unreadable.exitCode], [lockPath(m), 3]);
+  } finally {
+    removeProject(dir);
+  }
+});
+
+test('errors: a data command on a database not at the newest version raises PartlyAppliedError (14), UpgradePendingError (13), ManagedByGlanceManageError (5)', async () => {
+  const { loadManifest } = await import('../src/manifest/load.js');
+  const { readMigrationFile } = await import('../src/engine/files.js');
+  const { requireLatest } = await import('../src/engine/require-latest.js');
+  const manifest = loadManifest(join(ROOT_DIR, 'glance-db.yaml'));
+  const ctx = { manifest, target: { display: 'sqlite:/x.sqlite' }, selection: [] } as never;
+  const rowOf = (version: number, status: 'complete' | 'failed' = 'complete') => {
+    const mig = manifest.migrations.find((m) => m.version === version)!;
+    return { ...versionOne().row, version, name: mig.name, checksum: readMigrationFile(manifest, mig, 'sqlite').checksum, status, statementsApplied: status === 'complete' ? 1 : 0 };
+  };
+  const fake = (rows: unknown[], tables: string[] = [], alembic: string[] = []) => ({
+    dialect: 'sqlite', readHistory: async () => rows, listTables: async () => tables, query: async () => alembic.map((v) => ({ version_num: v })),
+  }) as never;
+  const [first, second] = manifest.migrations.map((m) => m.version);
+  const latest = manifest.migrations[manifest.migrations.length - 1].version;
+  const pending = await catchAsync(() => requireLatest(ctx, fake([rowOf(first)]), 'purge'));
+  assert.instance(pending, UpgradePendingError);
+  assert.equal([(pending as UpgradePendingError).current, (pending as UpgradePendingError).latest, (pending as UpgradePendingError).exitCode], [first, latest, 13]);
+  const partly = await catchAsync(() => requireLatest(ctx, fake([rowOf(first), rowOf(second, 'failed')]), 'purge'));
+  assert.instance(partly, PartlyAppliedError);
+  assert.equal([(partly as PartlyAppliedError).version, (partly as PartlyAppliedError).exitCode], [second, 14]);
+  const manage = await catchAsync(() => requireLatest(ctx, fake([], ['alembic_version'], ['mitaka02']), 'purge'));
+  assert.instance(manage, ManagedByGlanceManageError);
+  assert.equal([(manage as ManagedByGlanceManageError).source, (manage as ManagedByGlanceManageError).version, (manage as ManagedByGlanceManageError).exitCode], ['alembic_version: mitaka02', 44, 5]);
+});
+
+test('errors: SchemaDriftError lives in src/errors.ts (adopt.ts re-exports the same class), with the differences as objects (exit 12)', async () => {
+  const adopt = await import('../src/engine/adopt.js');
+  assert.is(adopt.SchemaDriftError, SchemaDriftError);
+  const e = new SchemaDriftError('Not that version.', ['images: unexpected index x(owner)'], 'undo it');
+  assert.is(e.exitCode, 12);
+  assert.is(e.differences[0].table, 'images');
+  assert.match(e.message, 'Not that version. Differences: images: unexpected index x(owner).');
+});
+
+test('errors: a recorded version whose file cannot be used raises MigrationFileError (a ConfigError, exit 3) with the version and file', async () => {
+  const { makeProject, removeProject } = await import('./helpers.js');
+  const { loadManifest } = await import('../src/manifest/load.js');
+  const { readMigrationFile } = await import('../src/engine/files.js');
+  const dir = makeProject();
+  try {
+    const m = loadManifest(join(dir, 'glance-db.yaml'));
+    const mig = m.migrations[1];
+    writeFileSync(join(dir, mig.files.sqlite!), Buffer.from('SELECT 1;\0'));
+    const e = catchError(() => readMigrationFile(m, mig, 'sqlite'));
+    assert.instance(e, MigrationFileError);
+    assert.instance(e, ConfigError);
+    assert.equal([e.version, e.file, e.exitCode], [mig.version, mig.files.sqlite, 3]);
+  } finally {
+    removeProject(dir);
+  }
+});
+
+/** The error fn throws, typed as what the test expects (checked with assert.instance). */
+function catchError<T = any>(fn: () => unknown): T {
+  try {
+    fn();
+  } catch (err) {
+    return err as T;
+  }
+  throw new Error('expected an error');
+}
+
+async function catchAsync(fn: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected an error');
+}
 
 test.run();

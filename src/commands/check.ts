@@ -5,7 +5,7 @@ import { ExitCode } from '../errors.js';
 export default class Check extends BaseCommand {
   static description =
     'For orchestration (init containers, Ansible): one line on stdout saying whether the database is current, and an exit code: ' +
-    '0 current, 13 upgrade pending, 4 checksum drift, 5 not under version control, 14 a partly applied version (MySQL), 12 schema drift, 11 unknown version, 16 a gap in the version table.';
+    '0 current, 13 upgrade pending, 4 checksum drift, 5 not under version control, 14 a partly applied version (MySQL), 12 schema drift, 11 unknown version, 16 a gap in the version table, 3 the SQL file of an applied version missing or unreadable.';
   static examples = ['glance-db check', 'glance-db check --json'];
 
   async run(): Promise<void> {

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, chmodSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
-import { GlanceDbError } from '../errors.js';
+import { BackupToolFailedError, BackupToolMissingError, BackupToolStartError, BackupWriteError } from '../errors.js';
 import type { DatabaseTarget, ServerTarget } from '../url.js';
 import { redactSecret } from '../drivers/secret.js';
 
@@ -32,8 +32,7 @@ export function backupTool(target: DatabaseTarget): string | null {
   const candidates = target.dialect === 'postgresql' ? ['pg_dump'] : ['mariadb-dump', 'mysqldump'];
   const found = candidates.map(which).find((p) => p !== null);
   if (!found) {
-    throw new GlanceDbError('BACKUP_FAILED', `--backup needs ${candidates.join(' or ')} on PATH, and none was found. Nothing was changed.`,
-      { hint: `Install the ${target.dialect === 'postgresql' ? 'postgresql-client' : 'mariadb-client'} package, or take the backup yourself and run without --backup.` });
+    throw new BackupToolMissingError(candidates, target.dialect === 'postgresql' ? 'postgresql-client' : 'mariadb-client');
   }
   return found;
 }
@@ -47,9 +46,9 @@ function run(tool: string, args: string[], env: Record<string, string>, password
     const child = spawn(tool, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
-    child.on('error', (e) => reject(new GlanceDbError('BACKUP_FAILED', `${basename(tool)} could not start: ${e.message}. Nothing was changed.`)));
+    child.on('error', (e) => reject(new BackupToolStartError(basename(tool), e.message)));
     child.on('close', (code) => (code === 0 ? resolve()
-      : reject(new GlanceDbError('BACKUP_FAILED', `${basename(tool)} failed (exit ${code}): ${redactSecret(err.trim().split('\n').slice(-3).join(' '), password)}. Nothing was changed.`))));
+      : reject(new BackupToolFailedError(basename(tool), code, redactSecret(err.trim().split('\n').slice(-3).join(' '), password)))));
   });
 }
 
@@ -96,12 +95,11 @@ export async function takeBackup(target: DatabaseTarget, dir: string, level: num
   return file;
 }
 
-function sqliteBackupFailed(where: string, err: unknown): GlanceDbError {
+function sqliteBackupFailed(where: string, err: unknown): BackupWriteError {
   const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
   const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : code === 'EEXIST' || code === 'ENOTDIR' ? 'something that is not a folder is in the way'
     : code === 'ELOOP' ? 'a symbolic link is in the way (glance-db never follows one for a file it creates)' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission denied or read-only' : code;
-  return new GlanceDbError('BACKUP_FAILED', `--backup could not write ${where}: ${why}. Nothing was changed.`,
-    { hint: 'Choose another folder with --backup-dir, or free space there, and run glance-db again.' });
+  return new BackupWriteError(where, why);
 }
 
 /**

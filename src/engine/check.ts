@@ -2,7 +2,7 @@
 // first: a database that is not what it claims matters more than one that
 // is merely behind.
 import { differenceOf } from '../introspect/diff.js';
-import { GlanceDbError } from '../errors.js';
+import { ChecksumMismatchError, MigrationFileError, UnknownVersionError, type GlanceDbError } from '../errors.js';
 import { driftOf } from './drift.js';
 import { detectGlanceManaged } from '../glance/detect.js';
 import { NoExpectedSchemaError } from '../introspect/snapshot.js';
@@ -12,13 +12,27 @@ import { historyGaps, summarize, verifyHistory } from './history.js';
 import { statusOf, withExistingDatabase } from './status.js';
 
 export interface CheckResult {
-  state: 'current' | 'upgrade-pending' | 'checksum-drift' | 'not-under-version-control' | 'partly-applied' | 'schema-drift' | 'unknown-version' | 'history-gap';
+  state: 'current' | 'upgrade-pending' | 'checksum-drift' | 'not-under-version-control' | 'partly-applied' | 'schema-drift' | 'unknown-version' | 'history-gap'
+    | 'migration-file-unusable';
   code: GlanceDbError['code'] | 'OK';
   line: string;
   current: number | null;
   latest: number;
   differences?: Difference[];
   gaps?: number[];
+}
+
+/**
+ * The state for each refusal verifyHistory raises, by class: a recorded
+ * version the manifest does not list, a file changed since it ran, a file
+ * that cannot be read. Anything else is not a state of the database and is
+ * thrown as the error it is.
+ */
+function historyState(err: unknown): CheckResult['state'] | null {
+  if (err instanceof ChecksumMismatchError) return 'checksum-drift';
+  if (err instanceof UnknownVersionError) return 'unknown-version';
+  if (err instanceof MigrationFileError) return 'migration-file-unusable';
+  return null;
 }
 
 export async function check(ctx: RunContext): Promise<CheckResult> {
@@ -36,9 +50,9 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     try {
       verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
     } catch (err) {
-      if (!(err instanceof GlanceDbError)) throw err;
-      const state = err.code === 'CHECKSUM_MISMATCH' ? 'checksum-drift' : 'unknown-version';
-      return out(state, err.code, `${state}: ${err.message}`, current);
+      const state = historyState(err);
+      if (state === null) throw err;
+      return out(state, (err as GlanceDbError).code, `${state}: ${(err as GlanceDbError).message}`, current);
     }
     const gaps = await historyGaps(ctx.manifest, driver, rows);
     if (gaps.length > 0) return out('history-gap', 'HISTORY_GAP', `history gap: no row for version${gaps.length > 1 ? 's' : ''} ${gaps.join(', ')} below the recorded level ${current}; ${suggest(ctx, 'repair --dry-run')} shows the way out`, current, { gaps });

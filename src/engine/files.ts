@@ -1,7 +1,7 @@
 // Reading a version's SQL file: one normalisation for checksum and execution.
 import { readFileSync } from 'node:fs';
 import { checksumOf, normalizeSql } from '../checksum.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, MigrationFileError } from '../errors.js';
 import { resolveSqlFile } from '../manifest/load.js';
 import type { Manifest, Migration } from '../manifest/types.js';
 import { splitStatements, type Statement } from '../sql/split.js';
@@ -15,17 +15,17 @@ export interface LoadedFile {
 
 export function readMigrationFile(manifest: Manifest, mig: Migration, dialect: Dialect): LoadedFile {
   const file = mig.files[dialect];
-  if (!file) throw new ConfigError(`Version ${mig.version} has no ${dialect} file in ${manifest.path}.`);
+  if (!file) throw new MigrationFileError(`Version ${mig.version} has no ${dialect} file in ${manifest.path}.`, mig.version, null);
   // Resolved again at read time: the folders may have changed since the manifest was loaded.
   const where = resolveSqlFile(manifest.dir, file);
-  if ('problem' in where) throw new ConfigError(`${file} (version ${mig.version}) ${where.problem}.`);
+  if ('problem' in where) throw new MigrationFileError(`${file} (version ${mig.version}) ${where.problem}.`, mig.version, file);
   let raw: Buffer;
   try {
     raw = readFileSync(where.real);
   } catch (err) {
-    throw new ConfigError(`Cannot read ${file} (version ${mig.version}): ${(err as NodeJS.ErrnoException).code ?? err}.`);
+    throw new MigrationFileError(`Cannot read ${file} (version ${mig.version}): ${(err as NodeJS.ErrnoException).code ?? err}.`, mig.version, file);
   }
-  if (raw.includes(0)) throw new ConfigError(`${file} (version ${mig.version}) is a binary file, not SQL.`);
+  if (raw.includes(0)) throw new MigrationFileError(`${file} (version ${mig.version}) is a binary file, not SQL.`, mig.version, file);
   return { file, checksum: checksumOf(raw), text: normalizeSql(raw) };
 }
 

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { GlanceDbError, LockFileError, OutputError } from '../errors.js';
+import { LockFileError, LockFileUnreadableError, OutputError, ReleasedFileChangedError, ReleasedVersionRemovedError, VersionsNotLockedError } from '../errors.js';
 import { reasonOf, writeOutputFile } from '../util/output.js';
 import type { Manifest } from '../manifest/types.js';
 import { readMigrationFile, statementsOf } from './files.js';
@@ -56,7 +56,7 @@ export function readLock(m: Manifest): Map<string, LockEntry> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new GlanceDbError('CONFIG', `Cannot read ${path}: ${reasonOf(err)}.`);
+    throw new LockFileUnreadableError(path, reasonOf(err));
   }
   text.replace(/\r\n/g, '\n').split('\n').forEach((raw, i) => {
     const line = raw.trim();
@@ -105,20 +105,11 @@ export function lint(m: Manifest, update: boolean): LintResult {
   const entries = currentEntries(m);
   const lock = readLock(m);
   const changed = entries.filter((e) => lock.has(key(e)) && lock.get(key(e))!.checksum !== e.checksum);
-  if (changed.length > 0) {
-    throw new GlanceDbError('CHECKSUM_MISMATCH',
-      `Released migration file(s) changed: ${changed.map((e) => `${e.file} (version ${e.version}: locked ${lock.get(key(e))!.checksum}, now ${e.checksum})`).join('; ')}.`,
-      { fields: { changed }, hint: 'Restore the released file(s) and put the change in a new version; --update never rewrites a released checksum.' });
-  }
+  if (changed.length > 0) throw new ReleasedFileChangedError(changed.map((e) => ({ ...e, locked: lock.get(key(e))!.checksum })));
   const removed = [...lock.values()].filter((l) => !entries.some((e) => key(e) === key(l)));
-  if (removed.length > 0) {
-    throw new GlanceDbError('CHECKSUM_MISMATCH', `Released version(s) removed from the manifest: ${removed.map((e) => `${e.version} (${e.dialect})`).join(', ')}.`,
-      { hint: 'Released versions stay: databases in the field record them.' });
-  }
+  if (removed.length > 0) throw new ReleasedVersionRemovedError(removed);
   const added = entries.filter((e) => !lock.has(key(e))).map((e) => `${e.version} ${e.dialect}`);
-  if (added.length > 0 && !update) {
-    throw new GlanceDbError('CONFIG', `New version file(s) not yet in sql/checksums.lock: ${added.join(', ')}.`, { hint: 'Run glance-db lint --update and commit sql/checksums.lock with them.' });
-  }
+  if (added.length > 0 && !update) throw new VersionsNotLockedError(added);
   if (update && added.length > 0) writeLock(m, entries);
   const noExpectedSchema = m.migrations.flatMap((mig) => m.dialects.filter((d) => !expectedSchema(m, d, mig.version)).map((d) => `${mig.version} ${d}`));
   return { files: entries.length, versions: m.migrations.length, added: update ? added : [], noExpectedSchema };

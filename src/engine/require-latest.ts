@@ -4,7 +4,7 @@
 // the exit code `check` would give (5, 13, 14, 4, 11).
 import type { Driver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
-import { GlanceDbError } from '../errors.js';
+import { ManagedByGlanceManageError, PartlyAppliedError, UpgradePendingError } from '../errors.js';
 import type { RunContext } from './context.js';
 import { summarize, verifyHistory } from './history.js';
 import { statusOf } from './status.js';
@@ -34,25 +34,14 @@ export async function requireLatest(ctx: RunContext, driver: Driver, command: st
   if (rows.length === 0) {
     const s = await statusOf(ctx, driver);
     if (s) {
-      throw new GlanceDbError('NOT_UNDER_VERSION_CONTROL', `The database ${ctx.target.display} is managed by glance-manage (${s.source} at ${s.version}), not by glance-db.`, {
-        fields: { database: ctx.target.display },
-        hint: `Run glance-db sync first: it takes the database over and upgrades it to ${latest}; then run ${command} again.`,
-      });
+      throw new ManagedByGlanceManageError(ctx.target.display, s.source, s.version,
+        `Run glance-db sync first: it takes the database over and upgrades it to ${latest}; then run ${command} again.`);
     }
     throw notUnder(ctx, command);
   }
   verifyHistory(ctx.manifest, rows, driver.dialect);
   const partial = rows.find((r) => r.status !== 'complete');
-  if (partial) {
-    throw new GlanceDbError('PARTLY_APPLIED', `Version ${partial.version} is partly applied (${partial.statementsApplied} of ${partial.statementsTotal} statements); ${command} needs a database at version ${latest}. Nothing was changed.`, {
-      hint: 'Fix the cause of the failed version and run glance-db sync; it resumes where it stopped.',
-    });
-  }
+  if (partial) throw new PartlyAppliedError(partial.version, partial.statementsApplied, partial.statementsTotal, command, latest);
   const current = summarize(rows).current;
-  if (current !== latest) {
-    throw new GlanceDbError('UPGRADE_PENDING', `The database is at version ${current}; ${command} needs the newest version, ${latest}. Nothing was changed.`, {
-      fields: { current, latest },
-      hint: 'Run glance-db sync first.',
-    });
-  }
+  if (current !== latest) throw new UpgradePendingError(current, latest, command);
 }

@@ -1,7 +1,7 @@
 // Recognises a database that Glance's own tool (glance-manage) built, from
 // alembic_version or the legacy migrate_version, and says which glance-db
 // version it is at. docs/glance-versions.md has the rules.
-import { GlanceDbError } from '../errors.js';
+import { BeforeBaselineError, UnknownLegacyVersionError, UnknownRevisionError } from '../errors.js';
 import type { Driver } from '../drivers/driver.js';
 import { ALIASES, CONTRACT_CHAIN, EXPAND_CHAIN, NEWEST_REVISION } from './revisions.js';
 
@@ -17,16 +17,14 @@ export interface GlanceManaged {
 }
 
 const contract = new Map(CONTRACT_CHAIN);
+/** glance-db's first version (Liberty's migrate_version), from the contract chain. */
+const BASELINE = CONTRACT_CHAIN[0][1];
+/** The last number sqlalchemy-migrate wrote: Ocata moved Glance to Alembic, at ocata_contract01's version. */
+const LAST_LEGACY = contract.get('ocata_contract01')!;
 const expand = new Map(EXPAND_CHAIN);
 
 /** Tables every Glance database has since Liberty; enough to tell Glance's from someone else's. */
 export const GLANCE_TABLES = ['images', 'image_properties', 'image_locations', 'image_members', 'image_tags'];
-
-function unknownRevision(rev: string): GlanceDbError {
-  return new GlanceDbError('UNKNOWN_VERSION',
-    `alembic_version holds revision "${rev}", which glance-db does not know: it is newer than ${NEWEST_REVISION}, or not a Glance revision. Nothing was changed.`,
-    { hint: 'If a newer Glance upgraded this database, use a glance-db release that knows that revision.' });
-}
 
 /** Maps alembic_version rows (one or two heads) to a version. */
 export function fromAlembic(rows: string[]): GlanceManaged {
@@ -36,7 +34,7 @@ export function fromAlembic(rows: string[]): GlanceManaged {
   for (const rev of revs) {
     if (contract.has(rev)) version = Math.max(version ?? 0, contract.get(rev)!);
     else if (expand.has(rev)) expandedTo = Math.max(expandedTo ?? 0, expand.get(rev)!);
-    else throw unknownRevision(rev);
+    else throw new UnknownRevisionError(rev, NEWEST_REVISION);
   }
   // A lone expand head: the contract branch is still at the branch point (mitaka02).
   version ??= 44;
@@ -45,14 +43,8 @@ export function fromAlembic(rows: string[]): GlanceManaged {
 
 /** Maps the legacy sqlalchemy-migrate number; 42 to 45 are glance-db's numbers too. */
 export function fromMigrateVersion(n: number): GlanceManaged {
-  if (n < 42) {
-    throw new GlanceDbError('UNKNOWN_VERSION',
-      `migrate_version says ${n}, which predates glance-db's baseline (42, Glance Liberty). Nothing was changed.`,
-      { hint: 'First bring the database to Liberty with that release\'s tooling: glance-manage db sync from Glance 11.0 (Liberty), then run glance-db sync.' });
-  }
-  if (n > 45) {
-    throw new GlanceDbError('UNKNOWN_VERSION', `migrate_version says ${n}; the legacy numbering never went past 45, so glance-db does not know what this database is. Nothing was changed.`);
-  }
+  if (n < BASELINE) throw new BeforeBaselineError(n, BASELINE);
+  if (n > LAST_LEGACY) throw new UnknownLegacyVersionError(n, LAST_LEGACY);
   return { source: `migrate_version: ${n}`, version: n, expandedTo: null, revisions: [String(n)] };
 }
 
