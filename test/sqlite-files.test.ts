@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cli, makeProject, removeProject, LATEST } from './helpers.js';
+import { BIN, cli, lockedSqliteDriver, makeProject, removeProject, versionOne, LATEST } from './helpers.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 const noStack = (r: { stderr: string }) => assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
@@ -464,28 +464,5 @@ test('atomic write: a symbolic link planted at a temporary name is never followe
     removeProject(dir);
   }
 });
-
-/** A SQLite driver on a file whose version table an earlier run wrote, holding the lock. */
-async function lockedSqliteDriver() {
-  const { SqliteDriver } = await import('../src/drivers/sqlite.js');
-  const { parseDatabaseUrl } = await import('../src/url.js');
-  const dir = makeProject();
-  const file = join(dir, 'g.sqlite');
-  const make = () => new SqliteDriver({ target: parseDatabaseUrl(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: true });
-  const earlier = make();
-  await earlier.open();
-  await earlier.lock();
-  await earlier.ensureVersionTable();
-  await earlier.close();
-  const driver = make();
-  await driver.open();
-  await driver.lock();
-  return { dir, file, driver };
-}
-
-function versionOne() {
-  const row = { version: 1, name: 'x', dialect: 'sqlite' as const, checksum: 'sha256-lf:0', kind: 'applied' as const, status: 'complete' as const, statementsApplied: 1, statementsTotal: 1, statementHashes: null, error: null, appliedAt: new Date().toISOString(), executionMs: 0, toolVersion: '0' };
-  return { version: 1, name: 'x', file: 'x.sql', statements: [{ index: 0, text: 'CREATE TABLE t (id INTEGER)', line: 1, column: 1, offset: 0 }], row, resumeFrom: 0, after: [] };
-}
 
 test.run();

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { checksumOf, normalizeSql } from '../src/checksum.js';
 import { parseDatabaseUrl, redactUrl } from '../src/url.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
+import { lockedSqliteDriver, makeProject, removeProject, sqliteRows, versionOne } from './helpers.js';
 import { acquireFileLock } from '../src/util/file-lock.js';
 import {
   BackupFailedError, BackupToolFailedError, BackupToolMissingError, BackupToolStartError, BackupWriteError, BeforeBaselineError, ConfigError, GlanceDbError,
@@ -112,29 +113,6 @@ test('file lock: held lock times out naming the owner; stale lock of a dead proc
   again();
 });
 
-/** A SQLite driver on a file in a new folder whose version table was written by an earlier run, holding the lock. */
-async function lockedSqliteDriver(prefix: string) {
-  const { SqliteDriver } = await import('../src/drivers/sqlite.js');
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  const file = join(dir, 'g.sqlite');
-  const make = () => new SqliteDriver({ target: parseDatabaseUrl(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: true });
-  const earlier = make();
-  await earlier.open();
-  await earlier.lock();
-  await earlier.ensureVersionTable();
-  await earlier.close();
-  const driver = make();
-  await driver.open();
-  await driver.lock();
-  return { dir, file, driver };
-}
-
-/** Version 1: one CREATE TABLE. */
-function versionOne() {
-  const row = { version: 1, name: 'x', dialect: 'sqlite' as const, checksum: 'sha256-lf:0', kind: 'applied' as const, status: 'complete' as const, statementsApplied: 1, statementsTotal: 1, statementHashes: null, error: null, appliedAt: new Date().toISOString(), executionMs: 0, toolVersion: '0' };
-  return { version: 1, name: 'x', file: 'x.sql', statements: [{ index: 0, text: 'CREATE TABLE t (id INTEGER)', line: 1, column: 1, offset: 0 }], row, resumeFrom: 0, after: [] };
-}
-
 test('SQLite: a file changed on disk by another program after it was read is not overwritten', async () => {
   const { dir, file, driver: first } = await lockedSqliteDriver('glance-db-conflict-');
   await first.readHistory();
@@ -188,7 +166,6 @@ test('SQLite: versions applied in a run reach the file together, at the end of t
     assert.is(statSync(file).ino, inode);
   }
   await driver.close();
-  const { sqliteRows } = await import('./helpers.js');
   assert.equal((await sqliteRows(file, 'SELECT version FROM glance_db_version ORDER BY version')).map((r) => r.version), [1, 2, 3]);
 });
 
@@ -256,7 +233,6 @@ test('errors: --backup failures raise BackupToolMissingError, BackupToolStartErr
 });
 
 test('errors: lint raises ReleasedFileChangedError, ReleasedVersionRemovedError (exit 4), VersionsNotLockedError, LockFileUnreadableError (exit 3)', async () => {
-  const { makeProject, removeProject } = await import('./helpers.js');
   const { loadManifest } = await import('../src/manifest/load.js');
   const { currentEntries, lint, lockPath, writeLock } = await import('../src/engine/lint.js');
   const dir = makeProject();
@@ -325,7 +301,6 @@ test('errors: SchemaDriftError lives in src/errors.ts (adopt.ts re-exports the s
 });
 
 test('errors: a recorded version whose file cannot be used raises MigrationFileError (a ConfigError, exit 3) with the version and file', async () => {
-  const { makeProject, removeProject } = await import('./helpers.js');
   const { loadManifest } = await import('../src/manifest/load.js');
   const { readMigrationFile } = await import('../src/engine/files.js');
   const dir = makeProject();
