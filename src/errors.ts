@@ -129,8 +129,8 @@ export class MigrationFailedError extends GlanceDbError {
 }
 
 export class LockedError extends GlanceDbError {
-  constructor(message: string, hint?: string) {
-    super('LOCKED', message, { hint });
+  constructor(message: string, hint?: string, fields?: Record<string, unknown>) {
+    super('LOCKED', message, { hint, fields });
   }
 }
 
@@ -371,6 +371,26 @@ export class OutputError extends GlanceDbError {
 export class ConnectionLostError extends GlanceDbError {
   constructor(message: string, opts: { cause?: unknown; hint?: string } = {}) {
     super('CONNECTION_LOST', message, opts);
+  }
+}
+
+const TRANSIENT_MEANING: Record<number, string> = {
+  1213: 'a deadlock, or a lost Galera certification',
+  1205: 'lock wait timeout',
+  1047: 'the Galera node is not ready',
+};
+
+/**
+ * The migration lock's own statements kept failing with a transient error
+ * (deadlock, lost Galera certification, lock wait timeout, node not ready)
+ * after every retry: the lock was not taken or not kept (exit 8, as for a lock held too long).
+ */
+export class LockBookkeepingError extends LockedError {
+  constructor(readonly table: string, readonly step: string, readonly errno: number, readonly attempts: number, serverMessage: string) {
+    super(`The migration lock's own statements (table ${table}) kept failing: "${step}" got error ${errno} (${TRANSIENT_MEANING[errno] ?? 'transient'}) ${attempts} times in a row: ${serverMessage.split('\n')[0]}. ` +
+        'Nothing was changed by this run.',
+      'Many runs started at once against a busy server or cluster: run glance-db again (one run is enough; the others find the database current). On Galera, check that every node is Synced.',
+      { step, errno, attempts });
   }
 }
 

@@ -11,7 +11,7 @@ export const EXIT_CODE_MEANINGS: Record<ExitCodeName, string> = {
   NOT_UNDER_VERSION_CONTROL: 'the database is not under glance-db version control',
   DOWNGRADE_REFUSED: 'downgrade refused',
   MIGRATION_FAILED: 'a migration failed',
-  LOCKED: 'another glance-db run holds the lock (--lock-wait ran out)',
+  LOCKED: 'another glance-db run holds the lock (--lock-wait ran out), or the lock\'s own statements kept failing (deadlock, Galera) past their retries',
   CONNECTION: 'cannot connect to the database server',
   CONFLICT: 'the SQLite file was changed by another program; not overwritten',
   UNKNOWN_VERSION: 'the database records a version or revision this glance-db does not know',

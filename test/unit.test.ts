@@ -12,7 +12,7 @@ import { lockedSqliteDriver, makeProject, removeProject, sqliteRows, versionOne 
 import { acquireFileLock } from '../src/util/file-lock.js';
 import {
   BackupFailedError, BackupToolFailedError, BackupToolMissingError, BackupToolStartError, BackupWriteError, BeforeBaselineError, ConfigError, GlanceDbError,
-  LockFileUnreadableError, ManagedByGlanceManageError, MigrationFileError, PartlyAppliedError, ReleasedFileChangedError, ReleasedVersionRemovedError,
+  LockBookkeepingError, LockFileUnreadableError, ManagedByGlanceManageError, MigrationFileError, PartlyAppliedError, ReleasedFileChangedError, ReleasedVersionRemovedError,
   ResumeStatementChangedError, SchemaDriftError, UnknownLegacyVersionError, UnknownRevisionError, UnknownVersionError, UpgradePendingError, VersionsNotLockedError,
 } from '../src/errors.js';
 
@@ -167,6 +167,65 @@ test('SQLite: versions applied in a run reach the file together, at the end of t
   }
   await driver.close();
   assert.equal((await sqliteRows(file, 'SELECT version FROM glance_db_version ORDER BY version')).map((r) => r.version), [1, 2, 3]);
+});
+
+// ---- the MySQL lock's own statements under contention (eight syncs at once once ended in exit 1 on a 1213)
+
+/** A MysqlLock over a stand-in connection whose INSERT of the lock row fails with `errno` `failures` times, then succeeds. */
+async function lockOverFake(errno: number, failures: number) {
+  const { MysqlLock } = await import('../src/drivers/mysql-lock.js');
+  const log = { inserts: 0, pauses: [] as number[] };
+  let left = failures;
+  const conn = {
+    query: async (sql: string) => {
+      if (/^\s*INSERT IGNORE/.test(sql)) {
+        log.inserts++;
+        if (left-- > 0) throw Object.assign(new Error(`server error ${errno}\nsecond line`), { errno });
+        return [{ affectedRows: 1 }];
+      }
+      if (/information_schema\.(TABLES|COLUMNS)/.test(sql)) return [[{ 1: 1 }]];
+      return [{ affectedRows: 1 }];
+    },
+    end: async () => {},
+    destroy: () => {},
+  };
+  class StandInLock extends MysqlLock {
+    protected override connect() {
+      return Promise.resolve(conn as never);
+    }
+  }
+  const config = { versionTable: 'glance_db_version', lockWaitMs: 1000, lockLeaseMs: 60_000 } as never;
+  const lock = new StandInLock(config, undefined, { attempts: 4, baseDelayMs: 100, sleep: async (ms) => void log.pauses.push(ms) });
+  return { lock, log };
+}
+
+test('MySQL lock: its own statements are retried on 1213, 1205 and 1047 with a jittered growing pause, and the lock is taken', async () => {
+  for (const errno of [1213, 1205, 1047]) {
+    const { lock, log } = await lockOverFake(errno, 2);
+    await lock.acquire();
+    await lock.release();
+    assert.is(log.inserts, 3, `errno ${errno}`);
+    assert.is(log.pauses.length, 2);
+    // base 100 ms doubled each time, each pause 50% to 150% of it.
+    assert.ok(log.pauses[0] >= 50 && log.pauses[0] <= 150, String(log.pauses));
+    assert.ok(log.pauses[1] >= 100 && log.pauses[1] <= 300, String(log.pauses));
+  }
+});
+
+test('MySQL lock: when retries run out it stops with LockBookkeepingError (exit 8) naming the step, the error and the attempts; other errors are not retried', async () => {
+  const { lock, log } = await lockOverFake(1213, 100);
+  const e = await catchAsync(() => lock.acquire());
+  await lock.release();
+  assert.instance(e, LockBookkeepingError);
+  const err = e as LockBookkeepingError;
+  assert.equal([err.errno, err.attempts, err.step, err.exitCode, log.inserts], [1213, 4, 'insert the lock row', 8, 4]);
+  assert.match(err.message, 'got error 1213 (a deadlock, or a lost Galera certification) 4 times in a row: server error 1213. Nothing was changed by this run.');
+  assert.equal(err.fields, { step: 'insert the lock row', errno: 1213, attempts: 4 });
+  const other = await lockOverFake(1062, 1);
+  const dup = await catchAsync(() => other.lock.acquire());
+  await other.lock.release();
+  assert.is((dup as { errno: number }).errno, 1062);
+  assert.is(other.log.inserts, 1);
 });
 
 // ---- one error class per condition (issue 17): the facts travel as typed fields, the exit codes stay

@@ -13,16 +13,49 @@
 // SELECT ... FOR UPDATE of the row in the same transaction, so that no one
 // can take the row between the check and the commit). A holder that finds
 // another token stops, changing nothing more (LockLostError, exit 19).
+//
+// The lock's own statements run on its own connection, each in its own
+// (autocommit) transaction, so eight runs starting at once contend for the
+// one row: InnoDB may pick one as a deadlock victim (1213), a Galera node may
+// lose certification (1213) or not be ready (1047), a row lock may time out
+// (1205). Each is transient, and the statement alone is retried, a bounded
+// number of times with a short jittered pause; when retries run out the run
+// stops with LockBookkeepingError (exit 8), as for a lock it could not take.
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { LockedError, LockLostError } from '../errors.js';
+import { LockBookkeepingError, LockedError, LockLostError } from '../errors.js';
 import type { DriverConfig } from './driver.js';
+import { CERTIFICATION_RETRY, type RetryOptions } from './galera.js';
 import { connectMysql, hardClose } from './mysql-connect.js';
 import { interruptedBy, interruptedError } from './interrupt.js';
 import type { RoundTrips } from './watchdog.js';
 
 const POLL_MS = 200;
+
+/** Deadlock or lost certification (1213), lock wait timeout (1205), Galera node not ready (1047, WSREP has not yet prepared node). */
+export const TRANSIENT_LOCK_ERRNOS = new Set([1213, 1205, 1047]);
+
+/**
+ * Runs one of the lock's own statements; a transient failure runs it again
+ * after a pause of base * 2^(n-1), jittered to 50-150% so that runs which
+ * collided do not collide again in step. Attempts as for a Galera
+ * certification retry (galera.ts CERTIFICATION_RETRY).
+ */
+export async function retryTransient<T>(what: string, table: string, run: () => Promise<T>, opts: RetryOptions = CERTIFICATION_RETRY): Promise<T> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      const errno = (err as { errno?: number }).errno;
+      if (errno === undefined || !TRANSIENT_LOCK_ERRNOS.has(errno)) throw err;
+      if (attempt >= opts.attempts) throw new LockBookkeepingError(table, what, errno, attempt, (err as Error).message);
+      opts.onRetry?.(attempt, err);
+      await sleep(Math.round(opts.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random())));
+    }
+  }
+}
 
 interface Holder extends RowDataPacket {
   owner: string;
@@ -41,7 +74,8 @@ export class MysqlLock {
   private readonly token = randomBytes(16).toString('hex');
   private readonly leaseSeconds: number;
 
-  constructor(private readonly config: DriverConfig, private readonly trips?: RoundTrips) {
+  /** retry: the transient-error retry of the lock's own statements (tests pass a sleep that does not wait). */
+  constructor(private readonly config: DriverConfig, private readonly trips?: RoundTrips, private readonly retry: RetryOptions = CERTIFICATION_RETRY) {
     this.table = `${config.versionTable}_lock`;
     this.leaseSeconds = Math.max(1, Math.round((config.lockLeaseMs ?? 60_000) / 1000));
   }
@@ -49,24 +83,34 @@ export class MysqlLock {
   /** Whether this run created the lock table, so a run that changed nothing can leave no trace. */
   private created = false;
 
+  /** The lock's own connection; a test replaces it with a stand-in. */
+  protected connect(): Promise<Connection> {
+    return connectMysql(this.config, this.trips);
+  }
+
+  /** One of the lock's own statements on its connection, retried on a transient error. */
+  private q<T extends RowDataPacket[] | ResultSetHeader>(what: string, sql: string, params?: unknown[]): Promise<T> {
+    return retryTransient(what, this.table, async () => (await this.conn!.query<T>(sql, params))[0], this.retry);
+  }
+
   async acquire(): Promise<void> {
-    this.conn = await connectMysql(this.config, this.trips);
-    const [existing] = await this.conn.query<RowDataPacket[]>('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [this.table]);
+    this.conn = await this.connect();
+    const existing = await this.q<RowDataPacket[]>('look for the lock table', 'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [this.table]);
     this.created = existing.length === 0;
-    await this.conn.query(`CREATE TABLE IF NOT EXISTS ${this.table} (
+    await this.q('create the lock table', `CREATE TABLE IF NOT EXISTS ${this.table} (
       id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(255) NOT NULL, server VARCHAR(255) NOT NULL, db_user VARCHAR(255) NOT NULL,
       connection_id BIGINT NOT NULL, acquired_at DATETIME(3) NOT NULL, heartbeat_at DATETIME(3) NOT NULL,
       token VARCHAR(64) NOT NULL DEFAULT '') ENGINE=InnoDB`);
     // A lock table made by an older glance-db has no token column.
-    const [tokenColumn] = await this.conn.query<RowDataPacket[]>("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'token'", [this.table]);
-    if (tokenColumn.length === 0) await this.conn.query(`ALTER TABLE ${this.table} ADD COLUMN token VARCHAR(64) NOT NULL DEFAULT ''`);
+    const tokenColumn = await this.q<RowDataPacket[]>('look for the token column', "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'token'", [this.table]);
+    if (tokenColumn.length === 0) await this.q('add the token column', `ALTER TABLE ${this.table} ADD COLUMN token VARCHAR(64) NOT NULL DEFAULT ''`);
     const deadline = Date.now() + this.config.lockWaitMs;
     for (;;) {
       if (interruptedBy()) throw interruptedError('Nothing was changed.');
       if (await this.tryInsert()) break;
       const holder = await this.holder();
       if (holder && (await this.isDead(holder))) {
-        await this.conn.execute(`DELETE FROM ${this.table} WHERE id = 1 AND server = ? AND connection_id = ?`, [holder.server, holder.connection_id]);
+        await this.q('remove a dead holder', `DELETE FROM ${this.table} WHERE id = 1 AND server = ? AND connection_id = ?`, [holder.server, holder.connection_id]);
         continue;
       }
       if (Date.now() >= deadline) throw this.lockedError(holder);
@@ -78,14 +122,14 @@ export class MysqlLock {
 
   private async tryInsert(): Promise<boolean> {
     const owner = `glance-db pid ${process.pid} on ${hostname()}`;
-    const [res] = await this.conn!.query<ResultSetHeader>(
+    const res = await this.q<ResultSetHeader>('insert the lock row',
       `INSERT IGNORE INTO ${this.table} (id, owner, server, db_user, connection_id, acquired_at, heartbeat_at, token)
        VALUES (1, ?, CONCAT(@@hostname, ':', @@port), CURRENT_USER(), CONNECTION_ID(), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?)`, [owner, this.token]);
     return res.affectedRows === 1;
   }
 
   private async holder(): Promise<Holder | null> {
-    const [rows] = await this.conn!.query<Holder[]>(
+    const rows = await this.q<Holder[]>('read the lock row',
       `SELECT owner, server, db_user, connection_id, DATE_FORMAT(acquired_at, '%Y-%m-%dT%H:%i:%sZ') AS acquired_at,
               TIMESTAMPDIFF(SECOND, heartbeat_at, UTC_TIMESTAMP(3)) AS age FROM ${this.table} WHERE id = 1`);
     return rows[0] ?? null;
@@ -94,9 +138,9 @@ export class MysqlLock {
   /** Dead: lease expired, or (same server, same user, so the process list shows it) its connection is gone. */
   private async isDead(h: Holder): Promise<boolean> {
     if (Number(h.age) > this.leaseSeconds) return true;
-    const [[me]] = await this.conn!.query<RowDataPacket[]>(`SELECT CONCAT(@@hostname, ':', @@port) AS server, CURRENT_USER() AS u`);
+    const [me] = await this.q<RowDataPacket[]>('read this server and user', `SELECT CONCAT(@@hostname, ':', @@port) AS server, CURRENT_USER() AS u`);
     if (me.server !== h.server || me.u !== h.db_user) return false;
-    const [alive] = await this.conn!.query<RowDataPacket[]>('SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ?', [h.connection_id]);
+    const alive = await this.q<RowDataPacket[]>('look for the holder\'s connection', 'SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ?', [h.connection_id]);
     return alive.length === 0;
   }
 
@@ -110,7 +154,7 @@ export class MysqlLock {
     // One at a time: a connection that stalls must not pile up heartbeats.
     if (this.beating || !this.conn) return;
     this.beating = true;
-    await this.conn.query(`UPDATE ${this.table} SET heartbeat_at = UTC_TIMESTAMP(3) WHERE id = 1 AND token = ?`, [this.token]).catch(() => {});
+    await this.q('refresh the heartbeat', `UPDATE ${this.table} SET heartbeat_at = UTC_TIMESTAMP(3) WHERE id = 1 AND token = ?`, [this.token]).catch(() => {});
     this.beating = false;
   }
 
@@ -150,7 +194,7 @@ export class MysqlLock {
     if (!conn) return;
     if (abandon) return hardClose(conn);
     const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 5000).unref())]).catch(() => {});
-    await bounded(conn.query(`DELETE FROM ${this.table} WHERE id = 1 AND token = ?`, [this.token]));
+    await bounded(retryTransient('release the lock row', this.table, () => conn.query(`DELETE FROM ${this.table} WHERE id = 1 AND token = ?`, [this.token]), this.retry));
     if (this.created) await bounded(this.dropIfUnused(conn));
     await bounded(conn.end());
     hardClose(conn);
