@@ -285,6 +285,20 @@ test('the output schema rejects what it must (so validating every --json output 
   assert.throws(() => assertJsonOutput(['verify', '--json'], JSON.stringify({ command: 'verify', glanceDbVersion: '0.1.0', ok: false, version: 45, dialect: 'sqlite', database: 'sqlite:x', differences: ['images: unexpected index x(owner)'] })), /does not match/);
   assert.throws(() => assertJsonOutput(['check', '--json'], JSON.stringify({ command: 'check', glanceDbVersion: '0.1.0', ok: false, state: 'current', exitCode: 0, current: 51, latest: 51, message: 'x' })), /does not match/);
   assert.throws(() => assertJsonOutput(['sync', '--json'], 'applied 42\n{}'), /not one JSON object/);
+  // history, repair and snapshot have their own entries: a wrong shape is caught, the right one passes.
+  const base = { glanceDbVersion: '0.1.0', ok: true, dialect: 'sqlite', database: 'sqlite:/x.sqlite' };
+  const row = { version: 42, name: 'liberty_baseline', kind: 'applied', status: 'complete', appliedAt: '2026-01-01T00:00:00.000Z', checksum: 'sha256-lf:0', file: 'unchanged',
+    executionMs: 3, statementsApplied: 1, statementsTotal: 1, toolVersion: '0.1.0', error: null, runBy: 'root@h', note: null };
+  assertJsonOutput(['history', '--json'], JSON.stringify({ command: 'history', ...base, versions: [row], pending: [43] }));
+  assert.throws(() => assertJsonOutput(['history', '--json'], JSON.stringify({ command: 'history', ...base, versions: [{ ...row, kind: 'done' }], pending: [43] })), /does not match/);
+  assert.throws(() => assertJsonOutput(['history', '--json'], JSON.stringify({ command: 'history', ...base, versions: [row] })), /does not match/);
+  const repair = { command: 'repair', ...base, dryRun: true, recorded: 51, schemaMatches: [51], findings: ['x'], actions: [{ version: 49, action: 'record version 49 as baseline' }] };
+  assertJsonOutput(['repair', '--json'], JSON.stringify(repair));
+  assert.throws(() => assertJsonOutput(['repair', '--json'], JSON.stringify({ ...repair, actions: [{ version: 49, text: 'x' }] })), /does not match/);
+  assert.throws(() => assertJsonOutput(['repair', '--json'], JSON.stringify({ ...repair, recorded: 'fifty-one' })), /does not match/);
+  const snapshot = { command: 'snapshot', glanceDbVersion: '0.1.0', ok: true, version: 52, dialect: 'sqlite', path: '/p/schema/expected/sqlite/v52.json', tables: 31 };
+  assertJsonOutput(['snapshot', '52', '--json'], JSON.stringify(snapshot));
+  assert.throws(() => assertJsonOutput(['snapshot', '52', '--json'], JSON.stringify({ ...snapshot, path: undefined })), /does not match/);
 });
 
 

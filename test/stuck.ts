@@ -91,6 +91,9 @@ export function stuck(env: DialectEnv): void {
       assert.is(dry.code, 0, dry.stderr);
       assert.match(dry.stdout, `recorded level: ${LATEST}; the live schema is exactly that of version`);
       assert.match(dry.stdout, 'would record version 49 as baseline');
+      // --json: validated against schema/output.schema.json's repair entry by cli().
+      const dj = JSON.parse(run(db, ['repair', '--dry-run', '--json']).stdout);
+      assert.equal([dj.command, dj.dryRun, dj.recorded, dj.actions.map((a: { version: number }) => a.version)], ['repair', true, LATEST, [49]]);
       assert.is(run(db, ['check']).code, 16);
       const r = run(db, ['repair']);
       assert.is(r.code, 0, r.stderr);
@@ -98,6 +101,8 @@ export function stuck(env: DialectEnv): void {
       assert.is(run(db, ['check']).code, 0);
       assert.equal((await db.rows('SELECT kind FROM glance_db_version WHERE version = 49')).map((x) => x.kind), ['baseline']);
       assert.match(run(db, ['repair']).stdout, 'nothing to repair');
+      const none = JSON.parse(run(db, ['repair', '--json']).stdout);
+      assert.equal([none.dryRun, none.actions], [false, []]);
     }));
 
   s('repair refuses, changing nothing, when the schema matches no known state (exit 24)', () =>
@@ -171,9 +176,11 @@ export function stuck(env: DialectEnv): void {
         assert.match(v.stdout, /^not compared: There is no expected \w+ schema for version 52 \(looked for .*v52\.json\): make it with glance-db snapshot 52/);
         assert.equal([run(db, ['check'], dir).code, run(db, ['check'], dir).stdout], [0, 'current: at version 52 (schema not compared: no expected schema for version 52)\n']);
         await withDb(env, async (scratch) => {
-          const snap = cli(['snapshot', '52', ...(env.dialect === 'sqlite' ? [] : ['--url', scratch.url])], { cwd: dir });
+          const snap = cli(['snapshot', '52', '--json', ...(env.dialect === 'sqlite' ? [] : ['--url', scratch.url])], { cwd: dir });
           assert.is(snap.code, 0, snap.stderr);
-          assert.ok(existsSync(join(dir, 'schema', 'expected', env.dialect, 'v52.json')));
+          const sj = JSON.parse(snap.stdout);
+          assert.equal([sj.command, sj.version, sj.dialect, sj.path], ['snapshot', 52, env.dialect, join(dir, 'schema', 'expected', env.dialect, 'v52.json')]);
+          assert.ok(existsSync(sj.path));
         });
         assert.equal([run(db, ['verify'], dir).code, run(db, ['verify'], dir).stdout], [0, 'schema matches version 52\n']);
         assert.is(run(db, ['check'], dir).stdout, 'current: at version 52\n');
