@@ -6,7 +6,6 @@
 import { mysql } from './mysql.js';
 import { postgresql } from './postgresql.js';
 import { sqlite } from './sqlite.js';
-import type { DialectDescription } from './types.js';
 
 export const DIALECTS = { sqlite, postgresql, mysql };
 
@@ -21,11 +20,6 @@ export const DIALECT_NAMES = Object.keys(DIALECTS) as Dialect[];
 
 export function isDialect(name: string): name is Dialect {
   return Object.hasOwn(DIALECTS, name);
-}
-
-/** The description of a dialect. */
-export function dialectOf(name: Dialect): DialectDescription {
-  return DIALECTS[name];
 }
 
 export type { DialectDescription, ScriptGuardParts, SplitRules } from './types.js';

@@ -4,7 +4,6 @@
 import { serverTarget, type DialectDescription } from './types.js';
 
 export const mysql: DialectDescription<'server'> = {
-  title: 'MySQL/MariaDB',
   kind: 'server',
   url: {
     schemes: ['mysql', 'mariadb', 'mysql+pymysql', 'mysql+mysqldb', 'mysql+mysqlconnector', 'mariadb+pymysql'],

@@ -8,7 +8,6 @@ const connection = (target: Parameters<typeof serverTarget>[0]) => {
 };
 
 export const postgresql: DialectDescription<'server'> = {
-  title: 'PostgreSQL',
   kind: 'server',
   url: {
     schemes: ['postgresql', 'postgres', 'postgresql+psycopg2', 'postgresql+psycopg', 'postgresql+pg8000'],

@@ -3,7 +3,6 @@
 import { fileTarget, type DialectDescription } from './types.js';
 
 export const sqlite: DialectDescription<'file'> = {
-  title: 'SQLite',
   kind: 'file',
   url: { schemes: ['sqlite'], form: 'sqlite:PATH', spoken: 'sqlite:PATH' },
   server: null,

@@ -3,8 +3,9 @@
 // the Glance bookkeeping read these fields instead of testing a dialect's
 // name, so a fourth dialect is one more description (plus its driver, its
 // introspector and its SQL files), not a dozen edited switches.
-// Types only here, and no value imports in the descriptions but their lazy
-// loaders: url.ts and split.ts read DIALECTS while the CLI starts.
+// A description imports nothing outside src/dialects but types and, lazily,
+// its driver and introspector: url.ts and split.ts read DIALECTS while the
+// CLI starts, and a SQLite run must never load slonik or mysql2.
 import type { Driver, DriverConfig } from '../drivers/driver.js';
 import type { Introspector } from '../introspect/model.js';
 import type { DatabaseTarget, ServerTarget, SqliteTarget } from '../url.js';
@@ -69,8 +70,6 @@ export interface ScriptGuardParts {
 }
 
 export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'server'> {
-  /** What the dialect is called in words ("MySQL/MariaDB"). */
-  title: string;
   /** A database in a file next to glance-db (the URL names a path), or on a server (host, port, user, password). */
   kind: K;
   url: {
