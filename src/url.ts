@@ -135,7 +135,7 @@ function parseSqlite(rest: string, dialect: FileDialect, baseDir: string, fail: 
 }
 
 function parseServer(rest: string, dialect: ServerDialect, fail: (why: string, hint?: string) => never): ServerTarget {
-  const example = `${dialect}://USER:PASSWORD@HOST:PORT/DATABASE`;
+  const example = DIALECTS[dialect].url.form;
   if (!rest.startsWith('//')) fail(`there is no // after the scheme (expected ${example})`);
   const afterSlashes = rest.slice(2);
   // The user information ends at the LAST '@': an unencoded '@', '/', '?' or
