@@ -10,20 +10,21 @@
 // of every URL the command was given is registered and scrubbed from all
 // output (scrubSecrets), whatever code path printed it.
 import { isAbsolute, resolve } from 'node:path';
+import { DIALECTS, DIALECT_NAMES, type Dialect, type FileDialect, type ServerDialect } from './dialects/index.js';
 import { ConfigError } from './errors.js';
 
-export type Dialect = 'sqlite' | 'postgresql' | 'mysql';
-
+/** A database in a file (SQLite). */
 export interface SqliteTarget {
-  dialect: 'sqlite';
+  dialect: FileDialect;
   /** Absolute path of the database file. */
   path: string;
   /** The URL with nothing secret in it, for messages. */
   display: string;
 }
 
+/** A database on a server. */
 export interface ServerTarget {
-  dialect: 'postgresql' | 'mysql';
+  dialect: ServerDialect;
   host: string;
   port: number;
   user: string;
@@ -37,20 +38,18 @@ export interface ServerTarget {
 
 export type DatabaseTarget = SqliteTarget | ServerTarget;
 
-const SCHEMES: Record<string, Dialect> = {
-  sqlite: 'sqlite',
-  postgresql: 'postgresql',
-  postgres: 'postgresql',
-  'postgresql+psycopg2': 'postgresql',
-  'postgresql+psycopg': 'postgresql',
-  'postgresql+pg8000': 'postgresql',
-  mysql: 'mysql',
-  mariadb: 'mysql',
-  'mysql+pymysql': 'mysql',
-  'mysql+mysqldb': 'mysql',
-  'mysql+mysqlconnector': 'mysql',
-  'mariadb+pymysql': 'mysql',
-};
+/** A file target (its dialect's description says `kind: 'file'`). */
+export function isFileTarget(t: DatabaseTarget): t is SqliteTarget {
+  return DIALECTS[t.dialect].kind === 'file';
+}
+
+/** Every scheme of every dialect (oslo.db/SQLAlchemy forms included) -> its dialect. */
+const SCHEMES: Record<string, Dialect> = Object.fromEntries(DIALECT_NAMES.flatMap((d) => DIALECTS[d].url.schemes.map((s) => [s, d])));
+
+/** "a, b or c" */
+function inWords(items: string[], last: string): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} ${last} ${items[items.length - 1]}`;
+}
 
 /** Where a URL came from, in words that never quote it. */
 export const DEFAULT_URL_SOURCE = 'the database URL';
@@ -103,7 +102,7 @@ export function parseDatabaseUrl(url: string, baseDir: string, source = DEFAULT_
   const text = url.trim();
   const fail = (why: string, hint?: string): never => {
     throw new ConfigError(`${capital(source)} is not a database URL glance-db can use: ${why}.`, {
-      hint: hint ?? 'Use sqlite:PATH, postgresql://USER:PASSWORD@HOST:PORT/DATABASE or mysql://USER:PASSWORD@HOST:PORT/DATABASE; percent-encode special characters in the password (%40 for @).',
+      hint: hint ?? `Use ${inWords(DIALECT_NAMES.map((d) => DIALECTS[d].url.form), 'or')}; percent-encode special characters in the password (%40 for @).`,
     });
   };
   if (!text) fail('it is empty');
@@ -112,13 +111,13 @@ export function parseDatabaseUrl(url: string, baseDir: string, source = DEFAULT_
   const dialect = scheme ? SCHEMES[scheme] : undefined;
   if (!scheme) fail('it does not start with a scheme such as sqlite:, postgresql:// or mysql://');
   if (!dialect) {
-    fail(`glance-db does not speak the scheme "${scheme}"`, 'glance-db speaks sqlite:PATH, postgresql:// (also postgres://, postgresql+psycopg2://) and mysql:// (also mariadb://, mysql+pymysql://).');
+    fail(`glance-db does not speak the scheme "${scheme}"`, `glance-db speaks ${inWords(DIALECT_NAMES.map((d) => DIALECTS[d].url.spoken), 'and')}.`);
   }
   const rest = text.slice(scheme!.length + 1);
-  return dialect === 'sqlite' ? parseSqlite(rest, baseDir, fail) : parseServer(rest, dialect!, fail);
+  return DIALECTS[dialect!].kind === 'file' ? parseSqlite(rest, dialect as FileDialect, baseDir, fail) : parseServer(rest, dialect as ServerDialect, fail);
 }
 
-function parseSqlite(rest: string, baseDir: string, fail: (why: string, hint?: string) => never): SqliteTarget {
+function parseSqlite(rest: string, dialect: FileDialect, baseDir: string, fail: (why: string, hint?: string) => never): SqliteTarget {
   // sqlite:PATH is glance-db's form; sqlite:///rel and sqlite:////abs are SQLAlchemy's.
   let path = rest;
   if (path.startsWith('///')) path = path.slice(3);
@@ -132,11 +131,11 @@ function parseSqlite(rest: string, baseDir: string, fail: (why: string, hint?: s
   path = path.split('?')[0];
   if (!path || path === ':memory:') fail('it has no file path (use for example sqlite:glance.sqlite)');
   const full = isAbsolute(path) ? path : resolve(baseDir, path);
-  return { dialect: 'sqlite', path: full, display: `sqlite:${full}` };
+  return { dialect, path: full, display: `${dialect}:${full}` };
 }
 
-function parseServer(rest: string, dialect: 'postgresql' | 'mysql', fail: (why: string, hint?: string) => never): ServerTarget {
-  const example = `${dialect}://USER:PASSWORD@HOST:PORT/DATABASE`;
+function parseServer(rest: string, dialect: ServerDialect, fail: (why: string, hint?: string) => never): ServerTarget {
+  const example = DIALECTS[dialect].url.form;
   if (!rest.startsWith('//')) fail(`there is no // after the scheme (expected ${example})`);
   const afterSlashes = rest.slice(2);
   // The user information ends at the LAST '@': an unencoded '@', '/', '?' or
@@ -187,11 +186,12 @@ function parseServer(rest: string, dialect: 'postgresql' | 'mysql', fail: (why: 
   }
   const database = unquote(dbPart, 'database name', fail);
   if (/[\0-\x1f\x7f]/.test(database)) fail('the database name contains control characters');
+  const defaults = DIALECTS[dialect].server;
   const target: ServerTarget = {
     dialect,
     host: unquote(host, 'host name', fail) || (params.host ?? 'localhost'),
-    port: portText ? Number(portText) : dialect === 'postgresql' ? 5432 : 3306,
-    user: unquote(user, 'user name', fail) || (params.user ?? (dialect === 'postgresql' ? 'postgres' : 'root')),
+    port: portText ? Number(portText) : defaults.defaultPort,
+    user: unquote(user, 'user name', fail) || (params.user ?? defaults.defaultUser),
     password: unquote(password, 'password', fail),
     database,
     socketPath: params.unix_socket ?? params.socket,

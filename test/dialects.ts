@@ -8,7 +8,8 @@ import { createDriver } from '../src/drivers/index.js';
 import type { Driver } from '../src/drivers/driver.js';
 import type { SchemaModel } from '../src/introspect/model.js';
 import { introspect } from '../src/introspect/index.js';
-import { parseDatabaseUrl, type Dialect } from '../src/url.js';
+import type { Dialect } from '../src/dialects/index.js';
+import { parseDatabaseUrl } from '../src/url.js';
 import { openSqlite, referencePath, referenceSql } from './helpers.js';
 import { adminSql, createDatabase, dropDatabase, loadSqlFile, serverAvailable, SERVER_URLS } from './servers.js';
 

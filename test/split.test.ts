@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lineColumnAt, splitStatements, type Dialect } from '../src/sql/split.js';
+import type { Dialect } from '../src/dialects/index.js';
+import { lineColumnAt, splitStatements } from '../src/sql/split.js';
 
 const dir = fileURLToPath(new URL('../../test/golden/split/', import.meta.url));
 

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { versionArg } from '../args.js';
 import { BaseCommand } from '../base-command.js';
+import { DIALECT_NAMES, type Dialect } from '../dialects/index.js';
 import { plan, planScript, planText } from '../engine/plan.js';
 import { UsageError } from '../errors.js';
 import { writeOutputFile } from '../util/output.js';
@@ -12,7 +13,7 @@ export default class Plan extends BaseCommand {
   static examples = ['glance-db plan', 'glance-db plan 51 --dialect mysql --from 44', 'glance-db plan --dialect postgresql --output upgrade.sql'];
   static args = { version: versionArg('VERSION', 'Version to plan up to (default: the newest).') };
   static flags = {
-    dialect: Flags.string({ description: 'Plan offline for this dialect.', options: ['sqlite', 'postgresql', 'mysql'] }),
+    dialect: Flags.string({ description: 'Plan offline for this dialect.', options: DIALECT_NAMES }),
     from: Flags.integer({ description: 'Plan offline from this version instead of from empty.' }),
     output: Flags.string({ char: 'o', description: 'Write a runnable script to this file instead of the listing on stdout.' }),
   };
@@ -21,7 +22,7 @@ export default class Plan extends BaseCommand {
     const { args, flags } = await this.parse(Plan);
     if (flags.output !== undefined && !flags.output.trim()) throw new UsageError('--output is empty.', 'Give a file name, or leave --output out to print the plan.');
     const ctx = this.context(flags, flags.dialect !== undefined);
-    const p = await plan(ctx, { version: args.version, dialect: flags.dialect as never, from: flags.from });
+    const p = await plan(ctx, { version: args.version, dialect: flags.dialect as Dialect | undefined, from: flags.from });
     if (flags.output) writeOutputFile(flags.output, planScript(ctx, p, new Date().toISOString()), 'the plan to', 'Give --output a path in an existing folder you can write to.');
     if (this.jsonMode) this.emitJson({ ok: true, ...p, ...(flags.output ? { output: flags.output } : {}) });
     else if (flags.output) this.out(`wrote ${flags.output}: ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}, ${p.dialect}`);

@@ -3,7 +3,8 @@
 // flags or the environment: they get a resolved DriverConfig.
 import type { Query } from '../introspect/model.js';
 import type { Statement } from '../sql/split.js';
-import type { DatabaseTarget, Dialect } from '../url.js';
+import type { Dialect } from '../dialects/index.js';
+import type { DatabaseTarget } from '../url.js';
 
 export type RowKind = 'applied' | 'baseline' | 'adopted';
 export type RowStatus = 'complete' | 'failed';

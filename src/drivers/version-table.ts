@@ -1,7 +1,9 @@
 // The version table: one row per version, the same columns in every dialect.
 // Types are kept portable (text timestamps in ISO 8601 UTC) so that a dump of
-// the table reads the same everywhere.
-import type { Dialect } from '../url.js';
+// the table reads the same everywhere. What differs per dialect (the long
+// text type, table options, how to list columns) is its description's
+// versionTable (src/dialects/<name>.ts).
+import { DIALECTS, type Dialect, type DialectDescription } from '../dialects/index.js';
 import type { VersionRow } from './driver.js';
 
 export const VERSION_COLUMNS = [
@@ -10,28 +12,27 @@ export const VERSION_COLUMNS = [
 ] as const;
 
 /**
-/**
  * Columns added after the first release, in the order they were added. New
  * tables get them from createVersionTableSql; a table made by an earlier
  * release gets each missing one by ALTER TABLE ... ADD COLUMN (nullable, so
  * old rows read as null) when sync or repair writes to it
  * (addMissingColumnsSql), and reads take whatever columns the table has
  * (selectSql), so read-only commands work on old tables unchanged. `ddl` is
- * the column's type clause. Values travel in VersionRow.added, keyed by
+ * the column's type clause in a dialect. Values travel in VersionRow.added, keyed by
  * column name; a column with `field` is also VersionRow[field] (the value
  * written is taken from there).
  */
 export interface AddedColumn {
   name: string;
-  ddl: Record<Dialect, string>;
+  ddl(d: DialectDescription): string;
   field?: 'note';
 }
 
 export const ADDED_COLUMNS: AddedColumn[] = [
   // JSON text: the Glance variant recognised at take-over, drift accepted with sync --accept-drift.
-  { name: 'note', ddl: { sqlite: 'TEXT', postgresql: 'TEXT', mysql: 'LONGTEXT' }, field: 'note' },
+  { name: 'note', ddl: (d) => d.versionTable.longText, field: 'note' },
   // user@host of whoever ran the version (null: recorded by a script or an earlier release).
-  { name: 'run_by', ddl: { sqlite: 'VARCHAR(255)', postgresql: 'VARCHAR(255)', mysql: 'VARCHAR(255)' } },
+  { name: 'run_by', ddl: () => 'VARCHAR(255)' },
 ];
 
 /** Every column glance-db writes, in insert order: the first release's, then ADDED_COLUMNS. */
@@ -45,19 +46,18 @@ export function addedValue(r: VersionRow, c: AddedColumn): string | null {
 /** ALTER TABLE statements for the added columns that `present` (column names, any case) lacks. */
 export function addMissingColumnsSql(table: string, dialect: Dialect, present: string[]): string[] {
   const have = new Set(present.map((c) => c.toLowerCase()));
-  return ADDED_COLUMNS.filter((c) => !have.has(c.name)).map((c) => `ALTER TABLE ${table} ADD COLUMN ${c.name} ${c.ddl[dialect]}`);
+  return ADDED_COLUMNS.filter((c) => !have.has(c.name)).map((c) => `ALTER TABLE ${table} ADD COLUMN ${c.name} ${c.ddl(DIALECTS[dialect])}`);
 }
 
 /** Column names of the version table (as `name`), per dialect (for addMissingColumnsSql). */
 export function columnNamesSql(table: string, dialect: Dialect): string {
-  if (dialect === 'sqlite') return `SELECT name FROM pragma_table_info('${table}')`;
-  if (dialect === 'postgresql') return `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${table}'`;
-  return `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${table}'`;
+  return DIALECTS[dialect].versionTable.columnNamesSql(table);
 }
 
 export function createVersionTableSql(table: string, dialect: Dialect): string {
-  const text = dialect === 'mysql' ? 'LONGTEXT' : 'TEXT';
-  const tail = dialect === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4' : '';
+  const d = DIALECTS[dialect];
+  const text = d.versionTable.longText;
+  const tail = d.versionTable.tableOptions;
   return `CREATE TABLE IF NOT EXISTS ${table} (
   version INTEGER NOT NULL PRIMARY KEY,
   name VARCHAR(255) NOT NULL,
@@ -71,7 +71,7 @@ export function createVersionTableSql(table: string, dialect: Dialect): string {
   error ${text},
   applied_at VARCHAR(32) NOT NULL,
   execution_ms INTEGER NOT NULL,
-  tool_version VARCHAR(32) NOT NULL${ADDED_COLUMNS.map((c) => `,\n  ${c.name} ${c.ddl[dialect]}`).join('')}
+  tool_version VARCHAR(32) NOT NULL${ADDED_COLUMNS.map((c) => `,\n  ${c.name} ${c.ddl(d)}`).join('')}
 )${tail}`;
 }
 

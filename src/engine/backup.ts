@@ -1,17 +1,19 @@
 // --backup: a copy of the database before glance-db changes anything.
-// SQLite: the file, copied under the migration lock. PostgreSQL: pg_dump
-// (custom format). MySQL: mariadb-dump or mysqldump. The tools run from an
-// argument array (no shell) and get the password from the environment
-// (PGPASSWORD, MYSQL_PWD), never on the command line.
+// A file (SQLite): copied under the migration lock. A server: its dialect's
+// dump tool (src/dialects/<name>.ts backup.dump: pg_dump in custom format,
+// mariadb-dump or mysqldump). The tools run from an argument array (no
+// shell) and get the password from the environment (PGPASSWORD, MYSQL_PWD),
+// never on the command line.
 import { spawn } from 'node:child_process';
 import { accessSync, chmodSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
+import { DIALECTS } from '../dialects/index.js';
 import { BackupToolFailedError, BackupToolMissingError, BackupToolStartError, BackupWriteError } from '../errors.js';
-import type { DatabaseTarget, ServerTarget } from '../url.js';
+import { isFileTarget, type DatabaseTarget } from '../url.js';
 import { redactSecret } from '../drivers/secret.js';
 
 export function defaultBackupDir(target: DatabaseTarget): string {
-  return target.dialect === 'sqlite' ? join(dirname(target.path), 'glance-db-backups') : join(process.cwd(), 'glance-db-backups');
+  return isFileTarget(target) ? join(dirname(target.path), 'glance-db-backups') : join(process.cwd(), 'glance-db-backups');
 }
 
 function which(tool: string): string | null {
@@ -26,19 +28,20 @@ function which(tool: string): string | null {
   return null;
 }
 
-/** The dump tool for a server, checked before anything is changed. Null for SQLite. */
+/** The dump tool for a server, checked before anything is changed. Null for a file (SQLite). */
 export function backupTool(target: DatabaseTarget): string | null {
-  if (target.dialect === 'sqlite') return null;
-  const candidates = target.dialect === 'postgresql' ? ['pg_dump'] : ['mariadb-dump', 'mysqldump'];
+  const { dump } = DIALECTS[target.dialect].backup;
+  if (!dump) return null;
+  const candidates = dump.tools;
   const found = candidates.map(which).find((p) => p !== null);
   if (!found) {
-    throw new BackupToolMissingError(candidates, target.dialect === 'postgresql' ? 'postgresql-client' : 'mariadb-client');
+    throw new BackupToolMissingError(candidates, dump.clientPackage);
   }
   return found;
 }
 
 function dbName(target: DatabaseTarget): string {
-  return target.dialect === 'sqlite' ? basename(target.path).replace(/\.[^.]*$/, '') : target.database;
+  return isFileTarget(target) ? basename(target.path).replace(/\.[^.]*$/, '') : target.database;
 }
 
 function run(tool: string, args: string[], env: Record<string, string>, password: string): Promise<void> {
@@ -52,16 +55,10 @@ function run(tool: string, args: string[], env: Record<string, string>, password
   });
 }
 
-function serverArgs(t: ServerTarget, file: string): string[] {
-  if (t.dialect === 'postgresql') return ['-Fc', '-h', t.socketPath ?? t.host, '-p', String(t.port), '-U', t.user, '-d', t.database, '-f', file];
-  const where = t.socketPath ? ['-S', t.socketPath] : ['-h', t.host, '-P', String(t.port)];
-  return ['--single-transaction', '--routines', '--triggers', ...where, '-u', t.user, `--result-file=${file}`, t.database];
-}
-
 /** Takes the backup and returns its path. Call under the migration lock. */
 export async function takeBackup(target: DatabaseTarget, dir: string, level: number | null, tool: string | null): Promise<string> {
-  // SQLite: the folder made private (0700) when glance-db creates it; servers: see below.
-  if (target.dialect === 'sqlite') {
+  // A file: the folder made private (0700) when glance-db creates it; servers: see below.
+  if (isFileTarget(target)) {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (err) {
@@ -71,9 +68,8 @@ export async function takeBackup(target: DatabaseTarget, dir: string, level: num
   // A backup holds every image's metadata: a folder glance-db creates is the owner's alone.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const ext = target.dialect === 'sqlite' ? 'sqlite' : target.dialect === 'postgresql' ? 'dump' : 'sql';
-  const file = join(dir, `${dbName(target)}-v${level ?? 'none'}-${stamp}.${ext}`);
-  if (target.dialect === 'sqlite') {
+  const file = join(dir, `${dbName(target)}-v${level ?? 'none'}-${stamp}.${DIALECTS[target.dialect].backup.extension}`);
+  if (isFileTarget(target)) {
     try {
       copyPrivate(target.path, file);
     } catch (err) {
@@ -81,12 +77,13 @@ export async function takeBackup(target: DatabaseTarget, dir: string, level: num
     }
     return file;
   }
-  const env: Record<string, string> = target.dialect === 'postgresql' ? { PGPASSWORD: target.password } : { MYSQL_PWD: target.password };
+  const { dump } = DIALECTS[target.dialect].backup;
+  const env: Record<string, string> = { [dump.passwordVariable]: target.password };
   // Created here, new (never through an existing name or link) and 0600, before the tool writes into it;
   // pg_dump and mariadb-dump truncate an existing file and keep its mode.
   closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
   try {
-    await run(tool!, serverArgs(target, file), env, target.password);
+    await run(tool!, dump.args(target, file), env, target.password);
   } catch (err) {
     rmSync(file, { force: true });
     throw err;

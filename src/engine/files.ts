@@ -5,7 +5,7 @@ import { ConfigError, MigrationFileError } from '../errors.js';
 import { resolveSqlFile } from '../manifest/load.js';
 import type { Manifest, Migration } from '../manifest/types.js';
 import { splitStatements, type Statement } from '../sql/split.js';
-import type { Dialect } from '../url.js';
+import type { Dialect } from '../dialects/index.js';
 
 export interface LoadedFile {
   file: string;

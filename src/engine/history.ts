@@ -6,7 +6,7 @@ import { detectGlanceManaged } from '../glance/detect.js';
 import { DATA_ONLY_VERSIONS } from '../glance/revisions.js';
 import type { VersionRow } from '../drivers/driver.js';
 import type { Manifest } from '../manifest/types.js';
-import type { Dialect } from '../url.js';
+import type { Dialect } from '../dialects/index.js';
 import { readMigrationFile } from './files.js';
 
 export interface History {

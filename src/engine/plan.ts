@@ -3,7 +3,7 @@
 // rows and Glance's alembic_version, so glance-db sees the result as applied.
 import { UsageError } from '../errors.js';
 import { bookkeepingStatements } from '../glance/bookkeeping.js';
-import type { Dialect } from '../url.js';
+import type { Dialect } from '../dialects/index.js';
 import type { RunContext } from './context.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import { statusOf, withExistingDatabase } from './status.js';

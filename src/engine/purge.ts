@@ -6,10 +6,10 @@
 // their order are Glance's: task_info of purged tasks first, then the image
 // child tables, then tasks. images only with purge-images (OSSN-0075: a
 // purged image row lets its ID be used again).
+import { DIALECTS, type Dialect } from '../dialects/index.js';
 import type { Driver, Tx } from '../drivers/driver.js';
 import { DataFailedError } from '../errors.js';
 import { sqlFor } from '../metadefs/store.js';
-import type { Dialect } from '../url.js';
 import type { RunContext } from './context.js';
 import { withLatestDatabase } from './require-latest.js';
 
@@ -124,7 +124,7 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
           batch++;
           total += n;
           progress({ table: t.table, batch, rows: n, total });
-          if (driver.dialect === 'sqlite' && Date.now() - written >= interval) {
+          if (DIALECTS[driver.dialect].writesBack && Date.now() - written >= interval) {
             const started = Date.now();
             await driver.flush();
             written = Date.now();

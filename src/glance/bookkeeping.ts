@@ -3,15 +3,19 @@
 // absent) to the revision that version equals, and migrate_version too if
 // the database still has it. So `glance-manage db version` and `db check`
 // agree with glance-db, and glance-manage could take the database back.
-import type { Dialect } from '../url.js';
+import { DIALECTS, type Dialect } from '../dialects/index.js';
 import { REVISION_FOR_VERSION } from './revisions.js';
+
+/** alembic_version as Alembic creates it in that dialect. */
+export function createAlembicVersionSql(dialect: Dialect): string {
+  return `CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))${DIALECTS[dialect].glance.alembicTableOptions}`;
+}
 
 export function bookkeepingStatements(version: number, dialect: Dialect, hasMigrateVersion: boolean): string[] {
   const revision = REVISION_FOR_VERSION[version];
   if (!revision) return [];
-  const engine = dialect === 'mysql' ? ' ENGINE=InnoDB' : '';
   const out = [
-    `CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))${engine}`,
+    createAlembicVersionSql(dialect),
     'DELETE FROM alembic_version',
     `INSERT INTO alembic_version (version_num) VALUES ('${revision}')`,
   ];

@@ -11,8 +11,8 @@
 // lost the flag); a row the new code already gave a visibility keeps it;
 // then every `private` image with an image_members row not deleted becomes
 // `shared`.
+import { DIALECTS, type Dialect } from '../dialects/index.js';
 import type { SchemaModel, TableModel } from '../introspect/model.js';
-import type { Dialect } from '../url.js';
 
 export interface OcataFinish {
   statements: string[];
@@ -25,24 +25,24 @@ const ENUM = "enum('private','public','shared','community')";
 export function finishOcata(dialect: Dialect, live: SchemaModel, target: SchemaModel): OcataFinish {
   const images = live.tables.images;
   const hasIsPublic = 'is_public' in images.columns;
-  const isTrue = (col: string) => (dialect === 'postgresql' ? col : `${col} = 1`);
-  const memberLive = dialect === 'postgresql' ? 'NOT m.deleted' : 'm.deleted = 0';
-  const cast = (v: string) => (dialect === 'postgresql' ? `'${v}'::image_visibility` : `'${v}'`);
+  const d = DIALECTS[dialect];
+  const isTrue = (col: string) => (d.nativeBooleans ? col : `${col} = 1`);
+  const memberLive = d.nativeBooleans ? 'NOT m.deleted' : 'm.deleted = 0';
+  const cast = (v: string) => (d.namedEnumTypes ? `'${v}'::image_visibility` : `'${v}'`);
   const fill = hasIsPublic ? `CASE WHEN ${isTrue('i.is_public')} THEN ${cast('public')} ELSE ${cast('private')} END` : cast('private');
   const shared = `SELECT m.image_id FROM image_members m WHERE ${memberLive}`;
-  if (dialect === 'sqlite') return { statements: sqliteRebuild(images, target.tables.images, fill, shared), fromIsPublic: hasIsPublic };
-  const out: string[] = [];
-  if (dialect === 'mysql') {
-    // The triggers refer to is_public: gone first, before any row changes.
-    out.push('DROP TRIGGER IF EXISTS insert_visibility', 'DROP TRIGGER IF EXISTS update_visibility');
-  }
+  if (d.columnChanges === 'rebuild-table') return { statements: rebuildImages(images, target.tables.images, fill, shared), fromIsPublic: hasIsPublic };
+  // The triggers (MySQL's) refer to is_public: gone first, before any row changes.
+  const out = d.glance.ocataTriggers.map((t) => `DROP TRIGGER IF EXISTS ${t}`);
   out.push(`UPDATE images i SET visibility = ${fill} WHERE i.visibility IS NULL`);
   // MySQL cannot read the updated table in a subquery; the members table is another table.
   out.push(`UPDATE images SET visibility = ${cast('shared')} WHERE visibility = ${cast('private')} AND id IN (${shared})`);
-  if (dialect === 'postgresql') {
+  if (d.columnChanges === 'alter-column') {
+    // Dropping the column drops its index with it.
     out.push("ALTER TABLE images ALTER COLUMN visibility SET DEFAULT 'shared'", 'ALTER TABLE images ALTER COLUMN visibility SET NOT NULL');
     if (hasIsPublic) out.push('ALTER TABLE images DROP COLUMN is_public');
   } else {
+    // MODIFY restates the whole column (MySQL's enum visibility).
     const parts = [`MODIFY visibility ${ENUM} NOT NULL DEFAULT 'shared'`];
     if (images.indexes.some((i) => i.name === 'ix_images_is_public')) parts.push('DROP INDEX ix_images_is_public');
     if (hasIsPublic) parts.push('DROP COLUMN is_public');
@@ -51,8 +51,8 @@ export function finishOcata(dialect: Dialect, live: SchemaModel, target: SchemaM
   return { statements: out, fromIsPublic: hasIsPublic };
 }
 
-/** SQLite cannot drop a column with an index or change nullability: rebuild images in the target version's form. */
-function sqliteRebuild(live: TableModel, target: TableModel, fill: string, shared: string): string[] {
+/** Where a column with an index cannot be dropped nor its nullability changed (SQLite): rebuild images in the target version's form. */
+function rebuildImages(live: TableModel, target: TableModel, fill: string, shared: string): string[] {
   const cols = Object.values(target.columns);
   const defs = cols.map((c) => `\t${c.name} ${c.type.toUpperCase()}${c.default !== null ? ` DEFAULT ${c.default}` : ''}${c.nullable ? '' : ' NOT NULL'}`);
   const body = [...defs, `\tPRIMARY KEY (${target.primaryKey.join(', ')})`];

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import type { Dialect } from '../url.js';
+import type { Dialect } from '../dialects/index.js';
 
 export interface Variant {
   id: string;

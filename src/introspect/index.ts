@@ -1,25 +1,10 @@
 // Introspection of whatever database a driver is connected to; each
-// dialect's module is imported only when that dialect is in use.
+// dialect's module is imported only when that dialect is in use (its
+// description's loadIntrospector, src/dialects/<name>.ts).
+import { DIALECTS } from '../dialects/index.js';
 import type { Driver } from '../drivers/driver.js';
-import type { Query, SchemaModel } from './model.js';
-
-type Introspector = (query: Query, driver: Driver) => Promise<SchemaModel>;
-
-const loaders: Record<Driver['dialect'], () => Promise<Introspector>> = {
-  sqlite: async () => {
-    const m = await import('./sqlite.js');
-    return (q) => m.introspectSqlite(q);
-  },
-  postgresql: async () => {
-    const m = await import('./postgresql.js');
-    return (q) => m.introspectPostgres(q);
-  },
-  mysql: async () => {
-    const m = await import('./mysql.js');
-    return async (q) => m.introspectMysql(q, String((await q('SELECT DATABASE() AS db'))[0].db));
-  },
-};
+import type { SchemaModel } from './model.js';
 
 export async function introspect(driver: Driver): Promise<SchemaModel> {
-  return (await loaders[driver.dialect]())(driver.query, driver);
+  return (await DIALECTS[driver.dialect].loadIntrospector())(driver.query, driver);
 }

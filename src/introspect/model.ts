@@ -3,6 +3,8 @@
 // after normalization; see diff.ts. Text dumps differ for harmless reasons
 // (column order in a rebuilt SQLite table, generated constraint names), so
 // nothing here depends on order or on generated names.
+import type { Driver } from '../drivers/driver.js';
+import type { Dialect } from '../dialects/index.js';
 
 export interface ColumnModel {
   name: string;
@@ -47,7 +49,7 @@ export interface TableModel {
 }
 
 export interface SchemaModel {
-  dialect: 'sqlite' | 'postgresql' | 'mysql';
+  dialect: Dialect;
   tables: Record<string, TableModel>;
   /** PostgreSQL enum types: name -> labels in order. Empty elsewhere. */
   enums: Record<string, string[]>;
@@ -55,3 +57,6 @@ export interface SchemaModel {
 
 /** Runs one read-only query and returns plain row objects. Introspection needs nothing more from a driver. */
 export type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** One dialect's introspection (src/introspect/<name>.ts), loaded by its description's loadIntrospector. */
+export type Introspector = (query: Query, driver: Driver) => Promise<SchemaModel>;

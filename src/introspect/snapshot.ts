@@ -4,10 +4,10 @@
 // the tests). Take-over and verify compare a live database with them.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DIALECTS, type Dialect } from '../dialects/index.js';
 import { ConfigError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { Manifest } from '../manifest/types.js';
-import type { Dialect } from '../url.js';
 import type { SchemaModel } from './model.js';
 
 export const snapshotDir = () => join(PACKAGE_ROOT, 'schema', 'expected');
@@ -54,7 +54,7 @@ export function expectedSchema(manifest: Pick<Manifest, 'dir'>, dialect: Dialect
 /** No expected schema for a version: said in one line, with the command that makes one. */
 export class NoExpectedSchemaError extends ConfigError {
   constructor(readonly version: number, dialect: Dialect, manifest: Pick<Manifest, 'dir'>) {
-    super(`There is no expected ${dialect} schema for version ${version} (looked for ${siteSnapshotPath(manifest, dialect, version)}): make it with glance-db snapshot ${version}${dialect === 'sqlite' ? '' : ' --url EMPTY_SCRATCH_DATABASE'}.`,
+    super(`There is no expected ${dialect} schema for version ${version} (looked for ${siteSnapshotPath(manifest, dialect, version)}): make it with glance-db snapshot ${version}${DIALECTS[dialect].snapshotArgs}.`,
       { fields: { version, dialect } });
   }
 }

@@ -6,7 +6,7 @@ import { readBounded, TooLargeError } from '../util/read-bounded.js';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError } from '../errors.js';
-import type { Dialect } from '../url.js';
+import type { Dialect } from '../dialects/index.js';
 import type { Manifest, Migration } from './types.js';
 import { displayPath, lineOf, nodeAt, schemaErrors } from './validate.js';
 

@@ -1,4 +1,4 @@
-import type { Dialect } from '../url.js';
+import type { Dialect } from '../dialects/index.js';
 
 export interface Migration {
   version: number;

@@ -1,9 +1,9 @@
 // The six metadef_* tables: reading one namespace back into the model,
 // planning what a load changes (glance-manage's --merge, --prefer-new and
 // --overwrite), and applying that plan inside one transaction.
+import { DIALECTS, type Dialect } from '../dialects/index.js';
 import type { Tx } from '../drivers/driver.js';
 import type { Query } from '../introspect/model.js';
-import type { Dialect } from '../url.js';
 import { jsonEqual, type Association, type Namespace, type ObjectDef, type PropertyDef } from './model.js';
 
 export interface LoadMode {
@@ -41,9 +41,9 @@ export interface Stored extends Namespace {
   id: number;
 }
 
-/** Placeholders: the statements here are written with ?, PostgreSQL wants $1, $2, ... */
+/** Placeholders: the statements here are written with ?, PostgreSQL wants $1, $2, ... (its description's placeholders). */
 export function sqlFor(dialect: Dialect, text: string): string {
-  if (dialect !== 'postgresql') return text;
+  if (DIALECTS[dialect].placeholders === '?') return text;
   let i = 0;
   return text.replace(/\?/g, () => `$${++i}`);
 }
@@ -65,7 +65,7 @@ export class MetadefsSql {
   /** How a boolean column is bound: PostgreSQL has booleans, SQLite and MySQL store 1/0. */
   bool(v: boolean | null): boolean | number | null {
     if (v === null) return null;
-    return this.dialect === 'postgresql' ? v : v ? 1 : 0;
+    return DIALECTS[this.dialect].nativeBooleans ? v : v ? 1 : 0;
   }
 
   /** Glance's timestamps are UTC without a zone; SQLAlchemy writes them with microseconds on SQLite. */
@@ -229,7 +229,7 @@ async function insertNamespace(s: MetadefsSql, tx: Tx, doc: Namespace, now: stri
   const insert = 'INSERT INTO metadef_namespaces (namespace, display_name, description, visibility, protected, owner, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)';
   const values = [doc.namespace, doc.displayName, doc.description, doc.visibility, s.bool(doc.protected), doc.owner, now];
   // One round trip where the database can return the new id (MySQL cannot).
-  if (s.dialect !== 'mysql') return Number((await tx.query(s.q(`${insert} RETURNING id`), values))[0].id);
+  if (DIALECTS[s.dialect].returning) return Number((await tx.query(s.q(`${insert} RETURNING id`), values))[0].id);
   await tx.run(insert, values);
   return Number((await tx.query(s.q('SELECT id FROM metadef_namespaces WHERE namespace = ?'), [doc.namespace]))[0].id);
 }

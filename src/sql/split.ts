@@ -3,9 +3,9 @@
 // BEGIN ... END body of a trigger/routine does not end a statement. Used by
 // every driver: slonik takes one statement per query, MySQL progress is
 // recorded per statement, and every error is reported as file:line:column.
-// One left-to-right pass: linear in the size of the file.
-
-export type Dialect = 'sqlite' | 'postgresql' | 'mysql';
+// One left-to-right pass: linear in the size of the file. What counts as a
+// comment or a quote is each dialect's SplitRules (src/dialects/<name>.ts).
+import { DIALECTS, type Dialect, type SplitRules } from '../dialects/index.js';
 
 export interface Statement {
   /** 0-based position in the file. */
@@ -46,7 +46,7 @@ class Scanner {
   private depth = 0;
   private readonly spans: [number, number][] = [];
 
-  constructor(private readonly sql: string, private readonly dialect: Dialect) {}
+  constructor(private readonly sql: string, private readonly rules: SplitRules) {}
 
   run(): [number, number][] {
     const s = this.sql;
@@ -81,9 +81,9 @@ class Scanner {
   private comment(): boolean {
     const s = this.sql;
     const two = s.slice(this.i, this.i + 2);
-    if (two === '--' && (this.dialect !== 'mysql' || /[\s]/.test(s[this.i + 2] ?? ' '))) return this.lineComment();
-    if (s[this.i] === '#' && this.dialect === 'mysql') return this.lineComment();
-    if (two === '/*' && !(this.dialect === 'mysql' && s[this.i + 2] === '!')) {
+    if (two === '--' && (!this.rules.lineCommentNeedsSpace || /[\s]/.test(s[this.i + 2] ?? ' '))) return this.lineComment();
+    if (s[this.i] === '#' && this.rules.hashComments) return this.lineComment();
+    if (two === '/*' && !(this.rules.executableComments && s[this.i + 2] === '!')) {
       this.blockComment();
       return true;
     }
@@ -99,7 +99,7 @@ class Scanner {
   private blockComment(): void {
     const from = this.i;
     let nest = 0;
-    const nested = this.dialect === 'postgresql';
+    const nested = this.rules.nestedBlockComments;
     while (this.i < this.sql.length) {
       const two = this.sql.slice(this.i, this.i + 2);
       if (two === '/*') {
@@ -118,19 +118,21 @@ class Scanner {
   private token(): void {
     const s = this.sql;
     const c = s[this.i];
-    if (c === "'") return this.quoted("'", this.dialect === 'mysql' || this.isEString(), 'string');
-    if (c === '"') return this.quoted('"', this.dialect === 'mysql', this.dialect === 'mysql' ? 'string' : 'quoted identifier');
-    if (c === '`' && this.dialect !== 'postgresql') return this.quoted('`', false, 'quoted identifier');
-    if (c === '[' && this.dialect === 'sqlite') return this.bracket();
-    if (c === '$' && this.dialect === 'postgresql' && !isWordChar(s[this.i - 1]) && this.dollar()) return;
-    if (c === '/' && s[this.i + 1] === '*') return this.mysqlExecutableComment();
+    const r = this.rules;
+    if (c === "'") return this.quoted("'", r.backslashEscapes || this.isEString(), 'string');
+    if (c === '"') return this.quoted('"', r.doubleQuotedStrings && r.backslashEscapes, r.doubleQuotedStrings ? 'string' : 'quoted identifier');
+    if (c === '`' && r.backtickIdentifiers) return this.quoted('`', false, 'quoted identifier');
+    if (c === '[' && r.bracketIdentifiers) return this.bracket();
+    if (c === '$' && r.dollarQuotes && !isWordChar(s[this.i - 1]) && this.dollar()) return;
+    // Only an executable comment (/*! ... */) gets here: comment() skipped every other.
+    if (c === '/' && s[this.i + 1] === '*') return this.executableComment();
     if (/[A-Za-z_]/.test(c)) return this.word();
     this.i++;
   }
 
   private isEString(): boolean {
     const p = this.sql[this.i - 1];
-    return this.dialect === 'postgresql' && (p === 'E' || p === 'e') && !isWordChar(this.sql[this.i - 2]);
+    return this.rules.eStrings && (p === 'E' || p === 'e') && !isWordChar(this.sql[this.i - 2]);
   }
 
   private quoted(q: string, backslash: boolean, what: string): void {
@@ -165,7 +167,7 @@ class Scanner {
     return true;
   }
 
-  private mysqlExecutableComment(): void {
+  private executableComment(): void {
     const close = this.sql.indexOf('*/', this.i + 2);
     if (close < 0) this.fail('comment', this.i);
     this.i = close + 2;
@@ -205,7 +207,7 @@ class Scanner {
 }
 
 export function splitStatements(sql: string, dialect: Dialect): Statement[] {
-  const spans = new Scanner(sql, dialect).run();
+  const spans = new Scanner(sql, DIALECTS[dialect].split).run();
   const out: Statement[] = [];
   // Line/column by one forward walk over the starts, not one scan per statement.
   let line = 1;

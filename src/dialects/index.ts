@@ -1,0 +1,25 @@
+// Every dialect glance-db speaks, one description each (src/dialects/<name>.ts).
+// The Dialect type, the schemes a URL may use, `plan --dialect`'s choices and
+// what the engine does differently per dialect all come from this record;
+// the manifest's JSON Schema lists the same names (checked when it is built,
+// by scripts/build-validator.mjs, and by test/dialects-layout.test.ts).
+import { mysql } from './mysql.js';
+import { postgresql } from './postgresql.js';
+import { sqlite } from './sqlite.js';
+
+export const DIALECTS = { sqlite, postgresql, mysql };
+
+export type Dialect = keyof typeof DIALECTS;
+/** The dialects whose database is on a server (host, port, user, password). */
+export type ServerDialect = { [D in Dialect]: (typeof DIALECTS)[D]['kind'] extends 'server' ? D : never }[Dialect];
+/** The dialects whose database is a file. */
+export type FileDialect = Exclude<Dialect, ServerDialect>;
+
+/** The names, in DIALECTS' order (sqlite, postgresql, mysql). */
+export const DIALECT_NAMES = Object.keys(DIALECTS) as Dialect[];
+
+export function isDialect(name: string): name is Dialect {
+  return Object.hasOwn(DIALECTS, name);
+}
+
+export type { DialectDescription, ScriptGuardParts, SplitRules } from './types.js';
