@@ -10,7 +10,8 @@
 // after --io-timeout, dead TCP keepalives) rolls everything back with it,
 // and the run, when it wakes, finds its connection gone (exit 18).
 import pg from 'pg';
-import { createPool, sql, stringifyDsn, type DatabasePool, type DatabaseTransactionConnection, type QuerySqlToken } from 'slonik';
+import { createPool, stringifyDsn, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
+import { raw } from './pg-sql.js';
 import { ConnectionError, ConnectionLostError, LockedError } from '../errors.js';
 import { displayServer, type ServerTarget } from '../url.js';
 import type { Driver, DriverConfig, RecordedState, Tx, VersionRow, VersionTx } from './driver.js';
@@ -22,11 +23,6 @@ import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql,
 import { redactSecret } from './secret.js';
 
 type Conn = DatabasePool | DatabaseTransactionConnection;
-
-/** A slonik query token from plain SQL text: migration files are the source of truth, not template literals. */
-function raw(text: string, values: unknown[] = []): QuerySqlToken {
-  return Object.freeze({ ...sql.unsafe``, sql: text, values: values as never });
-}
 
 /** A PostgreSQL error field (code, position) from slonik's error or its cause chain. */
 function pgField(err: unknown, field: 'code' | 'position'): string | undefined {
