@@ -56,7 +56,7 @@ function createDb(dialect, name, dir) {
 }
 
 async function withDriver(url, fn) {
-  const driver = await createDriver({ target: parseDatabaseUrl(url, root), versionTable: 'glance_db_version', lockWaitMs: 60000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: false });
+  const driver = await createDriver({ target: parseDatabaseUrl(url, root), versionTable: 'glance_db_version', lockWaitMs: 60000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0 });
   await driver.open();
   try {
     return await fn(driver);

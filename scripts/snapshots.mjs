@@ -34,7 +34,7 @@ function scratch(dialect) {
 }
 
 async function model(url) {
-  const driver = await createDriver({ target: parseDatabaseUrl(url, root), versionTable: manifest.versionTable, lockWaitMs: 5000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: false });
+  const driver = await createDriver({ target: parseDatabaseUrl(url, root), versionTable: manifest.versionTable, lockWaitMs: 5000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0 });
   await driver.open();
   try {
     const m = await introspect(driver);

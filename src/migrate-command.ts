@@ -6,7 +6,7 @@ import type { RunContext } from './engine/context.js';
 import { downgradeError, sync, type ProgressEvent, type SyncResult } from './engine/sync.js';
 import { parseVersionOrRelease } from './args.js';
 import { installedGlance, releaseLabel, revisionAt } from './glance/releases.js';
-import { ProgressReporter, progressSeconds } from './progress.js';
+import { ProgressReporter, progressSeconds, statementLabel } from './progress.js';
 import { check } from './engine/check.js';
 import { plan, planText } from './engine/plan.js';
 import { DryRunRefusedError, NotUnderVersionControlError, UsageError, type ExitCodeName } from './errors.js';
@@ -110,6 +110,8 @@ export abstract class MigrateCommand extends BaseCommand {
   private target = '';
 
   private progress(e: ProgressEvent): void {
+    // Inside the version's phase, which goes on.
+    if (e.type === 'statement') return this.reporter?.detail(statementLabel(e.index, e.total, e.text));
     this.stopIndicator();
     if (e.type === 'opening') return this.phase(`opening ${this.target}`, false);
     if (e.type === 'locking') return this.phase('waiting for the migration lock (another glance-db run holds it)', false);

@@ -66,7 +66,7 @@ export function pgbouncerAvailable(): boolean {
 export const dbUrl = (base: string, name: string) => base.replace(/\/[^/?]*(?=\?|$)/, `/${name}`);
 
 export async function withDriver<T>(url: string, fn: (d: Driver) => Promise<T>): Promise<T> {
-  const driver = await createDriver({ target: parseDatabaseUrl(url, ROOT), versionTable: 'glance_db_version', lockWaitMs: 5000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: false });
+  const driver = await createDriver({ target: parseDatabaseUrl(url, ROOT), versionTable: 'glance_db_version', lockWaitMs: 5000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0 });
   await driver.open();
   try {
     return await fn(driver);

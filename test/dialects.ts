@@ -40,7 +40,7 @@ export interface DialectEnv {
 }
 
 async function withDriver<T>(url: string, fn: (d: Driver) => Promise<T>): Promise<T> {
-  const driver = await createDriver({ target: parseDatabaseUrl(url, process.cwd()), versionTable: 'glance_db_version', lockWaitMs: 5000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: false });
+  const driver = await createDriver({ target: parseDatabaseUrl(url, process.cwd()), versionTable: 'glance_db_version', lockWaitMs: 5000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0 });
   await driver.open();
   try {
     return await fn(driver);

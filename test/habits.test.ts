@@ -10,7 +10,7 @@ import { mysqlEnv, postgresEnv, sqliteEnv, withDb } from './dialects.js';
 import { loadSqlFile } from './servers.js';
 import { join } from 'node:path';
 import { ExitCode } from '../src/errors.js';
-import { assertJsonOutput, cli, cliAsync, makeProject, openSqlite, removeProject, sqliteRows, BIN, LATEST, ROOT, VERSIONS } from './helpers.js';
+import { assertJsonOutput, cli, cliAsync, extraVersion, makeProject, openSqlite, removeProject, sqliteRows, BIN, LATEST, ROOT, VERSIONS } from './helpers.js';
 
 function withProject(name: string, fn: (dir: string, db: string) => Promise<void> | void) {
   test(name, async () => {
@@ -421,6 +421,27 @@ withProject('waiting for another run\'s lock prints a line every few seconds (GL
     holder.kill();
   }
   assert.is(await maxVersion(db), 44);
+});
+
+
+test('a long statement inside a version is named in the progress lines (PostgreSQL); with --json stdout keeps the one object', async () => {
+  assert.ok(postgresEnv.available(), 'the postgresql server is required');
+  const dir = makeProject(extraVersion(LATEST + 1, 'progress_probe', {
+    sqlite: 'SELECT 1;\n',
+    postgresql: 'CREATE TABLE progress_mark (x INT);\nSELECT pg_sleep(2.5);\nINSERT INTO progress_mark VALUES (1);\n',
+    mysql: 'SELECT 1;\n',
+  }));
+  try {
+    await withDb(postgresEnv, async (db) => {
+      assert.is(cli(['sync', String(LATEST), '--url', db.url], { cwd: dir }).code, 0);
+      const r = await cliAsync(['sync', '--json', '--url', db.url], { cwd: dir, env: { GLANCE_DB_PROGRESS_SECONDS: '1' } });
+      assert.is(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`^progress: applying ${LATEST + 1} progress_probe: statement 2/3 \\(SELECT pg_sleep\\(2\\.5\\)\\): still running, \\d+ s$`, 'm'));
+      assert.is(JSON.parse(r.stdout).applied[0].version, LATEST + 1);
+    });
+  } finally {
+    removeProject(dir);
+  }
 });
 
 

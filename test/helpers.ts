@@ -178,7 +178,7 @@ export async function lockedSqliteDriver(prefix = 'glance-db-locked-') {
   const { parseDatabaseUrl } = await import('../src/url.js');
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const file = join(dir, 'g.sqlite');
-  const make = () => new SqliteDriver({ target: parseDatabaseUrl(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0, create: true });
+  const make = () => new SqliteDriver({ target: parseDatabaseUrl(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0 });
   const earlier = make();
   await earlier.open();
   await earlier.lock();
@@ -190,7 +190,7 @@ export async function lockedSqliteDriver(prefix = 'glance-db-locked-') {
   return { dir, file, driver };
 }
 
-/** Version 1 for a driver's applyVersion: one CREATE TABLE. */
+/** Version 1 for the engine's applyVersion (src/engine/apply.ts): one CREATE TABLE. */
 export function versionOne() {
   const row = { version: 1, name: 'x', dialect: 'sqlite' as const, checksum: 'sha256-lf:0', kind: 'applied' as const, status: 'complete' as const, statementsApplied: 1, statementsTotal: 1, statementHashes: null, error: null, appliedAt: new Date().toISOString(), executionMs: 0, toolVersion: '0' };
   return { version: 1, name: 'x', file: 'x.sql', statements: [{ index: 0, text: 'CREATE TABLE t (id INTEGER)', line: 1, column: 1, offset: 0 }], row, resumeFrom: 0, after: [] };

@@ -10,6 +10,7 @@ import { parseDatabaseUrl, redactUrl } from '../src/url.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { lockedSqliteDriver, makeProject, removeProject, sqliteRows, versionOne } from './helpers.js';
 import { acquireFileLock } from '../src/util/file-lock.js';
+import { applyVersion } from '../src/engine/apply.js';
 import {
   BackupFailedError, BackupToolFailedError, BackupToolMissingError, BackupToolStartError, BackupWriteError, BeforeBaselineError, ConfigError, GlanceDbError,
   LockBookkeepingError, LockFileUnreadableError, ManagedByGlanceManageError, MigrationFileError, PartlyAppliedError, ReleasedFileChangedError, ReleasedVersionRemovedError,
@@ -120,7 +121,7 @@ test('SQLite: a file changed on disk by another program after it was read is not
   const other = readFileSync(file);
   writeFileSync(file, Buffer.concat([other, Buffer.alloc(4096)]));
   const before = readFileSync(file);
-  await first.applyVersion(versionOne());
+  await applyVersion(first, versionOne());
   try {
     // The one write-back of the run.
     await first.close();
@@ -141,7 +142,7 @@ test('SQLite: a database that outgrows one buffer during the upgrade gets a clea
   db.export = () => {
     throw new RangeError('Array buffer allocation failed');
   };
-  await driver.applyVersion(versionOne());
+  await applyVersion(driver, versionOne());
   try {
     await driver.close();
     assert.unreachable('wrote a database it could not export');
@@ -161,7 +162,7 @@ test('SQLite: versions applied in a run reach the file together, at the end of t
   const inode = statSync(file).ino;
   for (const v of [1, 2, 3]) {
     const p = versionOne();
-    await driver.applyVersion({ ...p, version: v, row: { ...p.row, version: v }, statements: [{ ...p.statements[0], text: `CREATE TABLE t${v} (id INTEGER)` }] });
+    await applyVersion(driver, { ...p, version: v, row: { ...p.row, version: v }, statements: [{ ...p.statements[0], text: `CREATE TABLE t${v} (id INTEGER)` }] });
     assert.ok(readFileSync(file).equals(before), `version ${v}: not written yet`);
     assert.is(statSync(file).ino, inode);
   }

@@ -1,8 +1,26 @@
 // The contract between the engine and one dialect. The engine decides what to
-// run; a driver only knows how to talk to its database. Drivers never read
-// flags or the environment: they get a resolved DriverConfig.
+// run and owns the transaction of a version (src/engine/apply.ts, after
+// dbmate's doTransaction); a driver only knows how to talk to its database,
+// through the small primitives below (golang-migrate's driver contract is the
+// model). Drivers never read flags or the environment: they get a resolved
+// DriverConfig.
+//
+// To add a dialect:
+//   1. Write src/drivers/<name>.ts: a class implementing Driver. Take the
+//      migration lock in lock() (or, like PostgreSQL, at the start of every
+//      transaction), keep the version table with version-table.ts, and give
+//      versionTransaction() and the statement primitives; set transactionalDdl
+//      to whether DDL commits with its transaction.
+//   2. Wrap it in guard() (src/drivers/guard.ts) if it talks to a server, so
+//      that signals and lost connections end as their documented exit codes.
+//   3. Describe the dialect in src/dialects/<name>.ts (URL schemes, splitter
+//      rules, version-table DDL, backup and restore, plan script) and load
+//      the driver lazily from its loadDriver (README: "Adding a dialect").
+//   4. Add its introspector (src/introspect) and its SQL files and expected
+//      schemas (sql/<name>, schema/expected/<name>).
+//   5. Add it to test/driver-contract.test.ts, which calls this contract
+//      directly, and to the conformance suites (test/conformance-*.test.ts).
 import type { Query } from '../introspect/model.js';
-import type { Statement } from '../sql/split.js';
 import type { Dialect } from '../dialects/index.js';
 import type { DatabaseTarget } from '../url.js';
 
@@ -43,8 +61,6 @@ export interface DriverConfig {
   statementTimeoutMs: number;
   /** Server limit on waiting for a table lock held by Glance itself; 0 means none. */
   lockTimeoutMs: number;
-  /** sync may create the database (SQLite: the file); version and upgrade may not. */
-  create: boolean;
   /**
    * Servers: how long a connection may stay silent (no answer, and a second
    * connection cannot confirm the statement still runs) before the run stops
@@ -55,25 +71,27 @@ export interface DriverConfig {
   lockLeaseMs?: number;
 }
 
-/** What applyVersion did: ran it, or found it already recorded by a concurrent run. */
-export type ApplyOutcome = 'applied' | 'already-applied';
+/** The state of one version's row, as the engine reads it before running the version. */
+export interface RecordedState {
+  status: RowStatus;
+  error: string | null;
+}
 
-export interface PendingVersion {
-  version: number;
-  name: string;
-  /** Path shown in messages, relative to the manifest. */
-  file: string;
-  statements: Statement[];
-  /** The row to record; executionMs is filled in by the driver. */
-  row: VersionRow;
-  /**
-   * Index of the first statement to run: 0, or (MySQL) where a failed or
-   * interrupted run of this version stopped. The engine has checked that the
-   * statements before it are unchanged.
-   */
-  resumeFrom: number;
-  /** Bookkeeping run after the file, in the same transaction (Glance's alembic_version). Idempotent. */
-  after: string[];
+/** Columns of the version table that the engine changes while a version runs (resumable dialects). */
+export type RowUpdate = Partial<Record<'status' | 'error' | 'checksum' | 'statements_applied' | 'statements_total' | 'statement_hashes' | 'applied_at' | 'execution_ms' | 'tool_version', string | number | null>>;
+
+/**
+ * What the engine can do inside the transaction of a version
+ * (Driver.versionTransaction): run a statement, and read and write the
+ * version's row. Nothing is committed until the transaction is.
+ */
+export interface VersionTx {
+  /** Runs one statement as written (a migration file's, or Glance's bookkeeping); no parameters. */
+  execute(sql: string): Promise<void>;
+  /** The version's row, or null when it has none. */
+  recorded(version: number): Promise<RecordedState | null>;
+  insertRow(row: VersionRow): Promise<void>;
+  updateRow(version: number, set: RowUpdate): Promise<void>;
 }
 
 /** What a transaction body can do: read rows, and change rows (returning how many changed). */
@@ -85,18 +103,28 @@ export interface Tx {
 export interface Driver {
   readonly dialect: Dialect;
   /**
-   * Opens the connection (SQLite: reads the file). With config.create false a
-   * database that does not exist is reported by exists() returning false,
-   * not by an error.
+   * Whether DDL commits with its transaction (SQLite, PostgreSQL): then a
+   * version, its bookkeeping and its row are one transaction. Where it does
+   * not (MySQL), the engine records progress after every statement and
+   * resumes a version that stopped part way (src/engine/apply.ts).
+   */
+  readonly transactionalDdl: boolean;
+  /**
+   * Opens the connection (SQLite: reads the file). A SQLite file that does
+   * not exist yet is reported by exists() returning false, not by an error.
    */
   open(): Promise<void>;
   exists(): boolean;
   /**
    * Takes the migration lock for this process, waiting up to lockWaitMs; a
-   * lock left by a dead process is taken over. Throws LockedError.
+   * lock left by a dead process is taken over. Throws LockedError. It is
+   * released by close(). PostgreSQL's lock is per transaction instead: an
+   * advisory lock taken at the start of every transaction the driver opens
+   * (versionTransaction, transaction, recordRows, ...), so lock() does
+   * nothing there and another run may commit between two transactions of
+   * this one; the engine re-reads the history where that matters.
    */
   lock(): Promise<void>;
-  unlock(): Promise<void>;
   /** Names of the user tables in the database (the version table included). */
   listTables(): Promise<string[]>;
   /** Creates the version table if it is missing, and adds the columns a table made by an older glance-db lacks. Called under the lock. */
@@ -112,11 +140,39 @@ export interface Driver {
    */
   recordRows(rows: VersionRow[]): Promise<boolean>;
   /**
-   * Runs the statements and records the row, in one transaction where the
-   * database allows it. Returns 'already-applied' if the row appeared in the
-   * meantime (a concurrent run). Throws MigrationFailedError.
+   * The transaction a version's work runs in (src/engine/apply.ts): commits
+   * when fn returns, rolls back if it throws. PostgreSQL takes the migration
+   * lock first; MySQL commits only if the lock is still this run's at commit
+   * time (fencing); SQLite commits in memory, written back at close().
    */
-  applyVersion(p: PendingVersion): Promise<ApplyOutcome>;
+  versionTransaction<T>(fn: (tx: VersionTx) => Promise<T>): Promise<T>;
+  /**
+   * Where DDL is not transactional: runs one statement on its own (it
+   * commits by itself). The engine checks the lock just before, with an
+   * empty versionTransaction().
+   */
+  executeAlone?(sql: string): Promise<void>;
+  /**
+   * Whether an error from a version's statement means the run must stop as
+   * is (connection lost or silent, a signal, the lock lost), rather than that
+   * the statement failed (reported with its file position). Synchronous.
+   */
+  stopsRun(err: unknown): boolean;
+  /** The 1-based character position of the error inside the statement, if the server reports one (PostgreSQL). Synchronous. */
+  errorPosition?(err: unknown): number | undefined;
+  /** What a signal leaves behind, for the "Interrupted by ..." message (PostgreSQL: rolled back; MySQL: resumable). */
+  readonly interruptedOutcome: string;
+  /**
+   * Where DDL is not transactional: whether the error of a DDL statement
+   * that a killed run had started means its effect is already in place
+   * (table exists, duplicate column...). Synchronous.
+   */
+  alreadyThere?(err: unknown): boolean;
+  /**
+   * Runs a data transaction again, bounded, when the server asks for it
+   * (Galera certification failure, error 1213). Absent elsewhere.
+   */
+  retryCertification?<T>(fn: () => Promise<T>): Promise<T>;
   /**
    * Checks, before anything changes (before the lock), that the server is
    * in a state to be changed and can take the statements of the versions
@@ -132,14 +188,15 @@ export interface Driver {
   /** A read-only query, for introspection. */
   query: Query;
   /**
-   * Runs fn in one transaction (PostgreSQL: under the migration lock, like a
-   * version; SQLite and MySQL: call lock() first) and commits, or rolls back
-   * if fn throws. SQLite writes the file back after the commit unless
-   * deferWriteBack is set; flush() then writes it. Placeholders are the
-   * dialect's own ($1 on PostgreSQL, ? elsewhere).
+   * Runs fn in one data transaction (metadefs, purge; PostgreSQL: under the
+   * migration lock, like a version; SQLite and MySQL: call lock() first) and
+   * commits, or rolls back if fn throws. SQLite writes the file back after
+   * the commit unless deferWriteBack is set; flush() then writes it.
+   * Placeholders are the dialect's own ($1 on PostgreSQL, ? elsewhere).
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: { deferWriteBack?: boolean }): Promise<T>;
   /** SQLite: writes back commits made with deferWriteBack. Elsewhere nothing. */
   flush(): Promise<void>;
+  /** Releases the lock and the connection; SQLite writes the file back first (and reports a write-back it refused). */
   close(): Promise<void>;
 }

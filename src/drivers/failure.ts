@@ -3,7 +3,6 @@
 // statement (PostgreSQL) get the exact spot; others get the statement start.
 import { MigrationFailedError } from '../errors.js';
 import type { Statement } from '../sql/split.js';
-import type { PendingVersion } from './driver.js';
 
 /** 1-based line/column in the file of a 1-based character position inside the statement. */
 export function positionInFile(s: Statement, position?: number): { line: number; column: number } {
@@ -14,7 +13,7 @@ export function positionInFile(s: Statement, position?: number): { line: number;
   return { line: s.line + lines.length - 1, column: lines[lines.length - 1].length + 1 };
 }
 
-export function statementFailed(p: PendingVersion, s: Statement, err: unknown, outcome: string, position?: number): MigrationFailedError {
+export function statementFailed(p: { version: number; file: string }, s: Statement, err: unknown, outcome: string, position?: number): MigrationFailedError {
   const { line, column } = positionInFile(s, position);
   const message = ((err as Error)?.message ?? String(err)).split('\n')[0];
   return new MigrationFailedError(

@@ -7,7 +7,8 @@ import type { Driver } from './driver.js';
 import { connectionLoss } from './failure.js';
 import { interruptedBy } from './interrupt.js';
 
-const UNGUARDED = new Set(['close', 'unlock', 'exists']);
+// Synchronous questions, and close(), which must run whatever happened.
+const UNGUARDED = new Set(['close', 'exists', 'stopsRun', 'errorPosition', 'alreadyThere']);
 
 export interface Classifier {
   /** The error to report for err after a signal. */

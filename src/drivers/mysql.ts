@@ -1,15 +1,15 @@
 // MySQL and MariaDB through mysql2. DDL commits implicitly here, so instead of
-// one transaction per version the driver records progress after every
-// statement (count and hash) and a later run resumes where a failed one
-// stopped. The migration lock is a row in a table, which Galera replicates
-// (GET_LOCK is node-local there: Flyway issue 4271).
+// one transaction per version the engine records progress after every
+// statement (count and hash; src/engine/apply.ts) and a later run resumes
+// where a failed one stopped. The migration lock is a row in a table, which
+// Galera replicates (GET_LOCK is node-local there: Flyway issue 4271); every
+// write of a version commits only while that row is still this run's.
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { statementHash } from '../checksum.js';
 import { ConnectionLostError, GlanceDbError, LockLostError } from '../errors.js';
 import type { ServerTarget } from '../url.js';
 import { connectMysql, connectionError, hardClose, mysqlProbe } from './mysql-connect.js';
-import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow } from './driver.js';
-import { connectionLoss, rootMessage, statementFailed } from './failure.js';
+import type { Driver, DriverConfig, RecordedState, Tx, VersionRow, VersionTx } from './driver.js';
+import { connectionLoss, rootMessage } from './failure.js';
 import { checkNodeReady, preflight, PreflightError, readSettings, retryCertification } from './galera.js';
 import { guard } from './guard.js';
 import { interruptedBy, interruptedError, onInterrupt } from './interrupt.js';
@@ -33,11 +33,6 @@ export function createServerDriver(config: DriverConfig): Driver {
  */
 const ALREADY_THERE = new Set([1050, 1051, 1060, 1061, 1091, 1826]);
 
-const startedMarker = (index: number) => `interrupted: statement ${index + 1} had started`;
-
-/** Statements that InnoDB can commit atomically with their progress update. */
-const TRANSACTIONAL = /^(insert|update|delete|replace)\b/i;
-
 /**
  * A Galera node that stops answering reads while it leaves the Primary
  * component or falls far behind: "not prepared" (1047), or a causal read
@@ -53,6 +48,8 @@ function notAnswering(err: unknown): unknown {
 
 class MysqlDriver implements Driver {
   readonly dialect = 'mysql' as const;
+  readonly transactionalDdl = false;
+  readonly interruptedOutcome = RESUMES;
   private conn: Connection | null = null;
   private lockHandle: MysqlLock | null = null;
   private readonly trips: RoundTrips;
@@ -115,11 +112,6 @@ class MysqlDriver implements Driver {
     await this.lockHandle.acquire();
   }
 
-  async unlock(): Promise<void> {
-    await this.lockHandle?.release();
-    this.lockHandle = null;
-  }
-
   query = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
     const [rows] = await this.conn!.query<RowDataPacket[]>(text, params);
     return rows as Record<string, unknown>[];
@@ -147,13 +139,6 @@ class MysqlDriver implements Driver {
       await c.rollback().catch(() => {});
       throw err;
     }
-  }
-
-  /** Before DDL, which commits on its own and cannot be conditional: the lock is checked just before. */
-  private async fencedDdl(text: string): Promise<void> {
-    await this.fenced(async () => {});
-    if (interruptedBy()) throw interruptedError(RESUMES);
-    await this.conn!.query(text);
   }
 
   async ensureVersionTable(): Promise<void> {
@@ -189,79 +174,41 @@ class MysqlDriver implements Driver {
     return true;
   }
 
-  async applyVersion(p: PendingVersion): Promise<ApplyOutcome> {
+  /** A version's writes: one transaction that commits only while the lock is ours (fenced). */
+  async versionTransaction<T>(fn: (tx: VersionTx) => Promise<T>): Promise<T> {
+    const c = this.conn!;
     const table = this.config.versionTable;
-    const existing = (await this.query(`SELECT status, error FROM ${table} WHERE version = ?`, [p.version]))[0];
-    if (existing?.status === 'complete') return 'already-applied';
-    const hashes = p.statements.slice(0, p.resumeFrom).map((s) => statementHash(s.text));
-    if (!existing) {
-      const row: VersionRow = { ...p.row, status: 'failed', error: 'in progress (interrupted if this stays)', statementsApplied: 0, statementHashes: [] };
-      await this.fenced(() => this.conn!.execute(insertSql(table, () => '?'), rowValues(row)));
-    }
-    // A run killed between a DDL statement's own commit and its progress
-    // record left "started" behind: that statement may or may not have run.
-    let uncertain = String(existing?.error ?? '') === startedMarker(p.resumeFrom);
-    const started = performance.now();
-    for (const s of p.statements.slice(p.resumeFrom)) {
-      hashes.push(statementHash(s.text));
-      await this.runStatement(p, s, hashes, uncertain);
-      uncertain = false;
-    }
-    // Glance's bookkeeping and the version row commit together, and only while the lock is ours.
-    for (const a of p.after.filter((a) => !TRANSACTIONAL.test(a))) await this.fencedDdl(a);
-    const ms = Math.round(performance.now() - started);
+    let result: T;
     await this.fenced(async () => {
-      for (const a of p.after.filter((a) => TRANSACTIONAL.test(a))) await this.conn!.query(a);
-      await this.conn!.execute(
-        `UPDATE ${table} SET status = 'complete', error = NULL, checksum = ?, statements_total = ?, applied_at = ?, execution_ms = ?, tool_version = ? WHERE version = ?`,
-        [p.row.checksum, p.statements.length, new Date().toISOString(), ms, p.row.toolVersion, p.version],
-      );
+      result = await fn({
+        execute: async (text) => void (await c.query(text)),
+        recorded: async (version) => {
+          const r = (await this.query(`SELECT status, error FROM ${table} WHERE version = ?`, [version]))[0];
+          return r ? ({ status: String(r.status), error: r.error == null ? null : String(r.error) } as RecordedState) : null;
+        },
+        insertRow: async (row) => void (await c.execute(insertSql(table, () => '?'), rowValues(row))),
+        updateRow: async (version, set) => void (await c.execute(`UPDATE ${table} SET ${Object.keys(set).map((k) => `${k} = ?`).join(', ')} WHERE version = ?`, [...Object.values(set), version])),
+      });
     });
-    return 'applied';
+    return result!;
   }
 
-  /**
-   * One statement, then its progress: in one transaction where InnoDB allows
-   * it (DML). DDL commits on its own, so it is marked started first; if the
-   * run is killed before the progress record, the next run knows that
-   * statement is uncertain and accepts "already there" errors from it.
-   */
-  private async runStatement(p: PendingVersion, s: PendingVersion['statements'][number], hashes: string[], uncertain: boolean): Promise<void> {
-    const c = this.conn!;
-    const progress = `UPDATE ${this.config.versionTable} SET statements_applied = ?, statements_total = ?, statement_hashes = ?, error = NULL WHERE version = ?`;
-    const atomic = TRANSACTIONAL.test(s.text);
-    const run = () => c.query(s.text).catch((err) => {
-      if (!(uncertain && ALREADY_THERE.has((err as { errno?: number }).errno ?? 0))) throw err;
-    });
-    const record = () => c.execute(progress, [s.index + 1, p.statements.length, JSON.stringify(hashes), p.version]);
-    if (interruptedBy()) throw interruptedError(RESUMES);
-    try {
-      if (atomic) {
-        // The statement, its progress and the lock check commit together; losing
-        // Galera certification (error 1213) rolls all three back, and it is
-        // retried, bounded (fenced() has already rolled back).
-        await retryCertification(() => this.fenced(async () => {
-          await run();
-          if (interruptedBy()) throw interruptedError(RESUMES);
-          await record();
-        }), async () => {});
-      } else {
-        await this.fenced(() => c.execute(`UPDATE ${this.config.versionTable} SET error = ? WHERE version = ?`, [startedMarker(s.index), p.version]));
-        await run();
-        // Interrupted or lock lost now: the "started" marker stays, and the next run re-checks this statement.
-        if (interruptedBy()) throw interruptedError(RESUMES);
-        await this.fenced(record);
-      }
-    } catch (err) {
-      if (err instanceof LockLostError || interruptedBy() || this.trips.silence || connectionLoss(err)) throw err;
-      const done = s.index === 0 ? 'no statement of this version is applied' : `statements 1 to ${s.index} of this version are applied and recorded`;
-      const failed = statementFailed(p, s, err,
-        `MySQL commits DDL as it goes: ${done}. Fix the cause and run glance-db sync again: it resumes at statement ${s.index + 1}.`);
-      await this.fenced(() => c.execute(`UPDATE ${this.config.versionTable} SET status = 'failed', error = ? WHERE version = ?`, [failed.message.slice(0, 60000), p.version])).catch((e) => {
-        if (e instanceof LockLostError) throw e;
-      });
-      throw failed;
-    }
+  /** DDL, which commits on its own: the engine has checked the lock just before. */
+  async executeAlone(text: string): Promise<void> {
+    await this.conn!.query(text);
+  }
+
+  stopsRun(err: unknown): boolean {
+    return err instanceof LockLostError || Boolean(interruptedBy() || this.trips.silence) || connectionLoss(err);
+  }
+
+  alreadyThere(err: unknown): boolean {
+    return ALREADY_THERE.has((err as { errno?: number }).errno ?? 0);
+  }
+
+  retryCertification<T>(fn: () => Promise<T>): Promise<T> {
+    // The transaction has rolled back already (fenced()).
+    return retryCertification(fn, async () => {});
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

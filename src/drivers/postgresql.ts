@@ -10,11 +10,12 @@
 // after --io-timeout, dead TCP keepalives) rolls everything back with it,
 // and the run, when it wakes, finds its connection gone (exit 18).
 import pg from 'pg';
-import { createPool, sql, stringifyDsn, type DatabasePool, type DatabaseTransactionConnection, type QuerySqlToken } from 'slonik';
+import { createPool, stringifyDsn, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
+import { raw } from './pg-sql.js';
 import { ConnectionError, ConnectionLostError, LockedError } from '../errors.js';
 import { displayServer, type ServerTarget } from '../url.js';
-import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow } from './driver.js';
-import { connectionLoss, rootMessage, statementFailed } from './failure.js';
+import type { Driver, DriverConfig, RecordedState, Tx, VersionRow, VersionTx } from './driver.js';
+import { connectionLoss, rootMessage } from './failure.js';
 import { guard } from './guard.js';
 import { interruptedBy, interruptedError, onInterrupt } from './interrupt.js';
 import { RoundTrips, within, type Probe, type Session, type SessionState } from './watchdog.js';
@@ -22,11 +23,6 @@ import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql,
 import { redactSecret } from './secret.js';
 
 type Conn = DatabasePool | DatabaseTransactionConnection;
-
-/** A slonik query token from plain SQL text: migration files are the source of truth, not template literals. */
-function raw(text: string, values: unknown[] = []): QuerySqlToken {
-  return Object.freeze({ ...sql.unsafe``, sql: text, values: values as never });
-}
 
 /** A PostgreSQL error field (code, position) from slonik's error or its cause chain. */
 function pgField(err: unknown, field: 'code' | 'position'): string | undefined {
@@ -47,9 +43,11 @@ export function lockKeys(table: string): [number, number] {
 /** The advisory lock was not granted within --lock-wait. */
 class LockWaitExpired extends Error {}
 
+const ROLLED_BACK = 'The version in progress was rolled back with its transaction.';
+
 export function createServerDriver(config: DriverConfig): Driver {
   const d = new PostgresDriver(config);
-  return guard(d, { interrupted: () => interruptedError('The version in progress was rolled back with its transaction.'), lost: (err) => d.lostError(err) });
+  return guard(d, { interrupted: () => interruptedError(ROLLED_BACK), lost: (err) => d.lostError(err) });
 }
 
 interface PgClient {
@@ -103,6 +101,8 @@ class WatchedClient extends (BaseClient as new (config: Record<string, unknown>)
 
 class PostgresDriver implements Driver {
   readonly dialect = 'postgresql' as const;
+  readonly transactionalDdl = true;
+  readonly interruptedOutcome = ROLLED_BACK;
   private pool: DatabasePool | null = null;
   private readonly target: ServerTarget;
   private readonly keys: [number, number];
@@ -201,8 +201,6 @@ class PostgresDriver implements Driver {
   async lock(): Promise<void> {
     // Per transaction: see takeLock().
   }
-
-  async unlock(): Promise<void> {}
 
   /** Waits for the advisory lock inside the transaction, bounded by --lock-wait, then sets the statement limits. */
   private async takeLock(tx: DatabaseTransactionConnection): Promise<void> {
@@ -311,27 +309,30 @@ class PostgresDriver implements Driver {
     });
   }
 
-  async applyVersion(p: PendingVersion): Promise<ApplyOutcome> {
-    return this.locked(async (tx) => {
-      // Under the lock: a concurrent run may have applied it while we waited.
-      const done = await tx.maybeOneFirst(raw(`SELECT version FROM ${this.config.versionTable} WHERE version = $1`, [p.version]));
-      if (done !== null) return 'already-applied' as const;
-      const started = performance.now();
-      for (const s of p.statements) {
-        if (interruptedBy()) throw interruptedError('The version in progress was rolled back with its transaction.');
-        try {
-          await tx.query(raw(s.text));
-        } catch (err) {
-          if (interruptedBy() || this.trips.silence || connectionLoss(err)) throw err;
-          const pos = Number(pgField(err, 'position')) || undefined;
-          throw statementFailed(p, s, err, `Rolled back: the database is still at the version before ${p.version}.`, pos);
-        }
-      }
-      const row = { ...p.row, executionMs: Math.round(performance.now() - started) };
-      for (const a of p.after) await tx.query(raw(a));
-      await tx.query(raw(insertSql(this.config.versionTable, (i) => `$${i}`), rowValues(row)));
-      return 'applied' as const;
-    });
+  /** A version's transaction: the migration lock first, then whatever the engine runs (src/engine/apply.ts). */
+  async versionTransaction<T>(fn: (tx: VersionTx) => Promise<T>): Promise<T> {
+    const table = this.config.versionTable;
+    return this.locked((tx) => fn({
+      execute: async (text) => void (await tx.query(raw(text))),
+      recorded: async (version) => {
+        const r = await tx.maybeOne(raw(`SELECT status, error FROM ${table} WHERE version = $1`, [version]));
+        return r ? ({ status: String(r.status), error: r.error == null ? null : String(r.error) } as RecordedState) : null;
+      },
+      insertRow: async (row) => void (await tx.query(raw(insertSql(table, (i) => `$${i}`), rowValues(row)))),
+      updateRow: async (version, set) => {
+        const cols = Object.keys(set);
+        await tx.query(raw(`UPDATE ${table} SET ${cols.map((c, i) => `${c} = $${i + 1}`).join(', ')} WHERE version = $${cols.length + 1}`, [...Object.values(set), version]));
+      },
+    }));
+  }
+
+  /** Past a signal, a silent connection or a lost one, the error is the run's, not the statement's. */
+  stopsRun(err: unknown): boolean {
+    return Boolean(interruptedBy() || this.trips.silence || connectionLoss(err));
+  }
+
+  errorPosition(err: unknown): number | undefined {
+    return Number(pgField(err, 'position')) || undefined;
   }
 
   /**

@@ -20,8 +20,7 @@ import { SQL_WASM } from '../paths.js';
 import { removeStaleTemps, writeFileAtomic } from '../util/atomic-write.js';
 import { acquireFileLock } from '../util/file-lock.js';
 import { FileTooLargeError, MAX_WHOLE_FILE, NotRegularFileError, readWholeFile } from '../util/read-whole.js';
-import type { ApplyOutcome, Driver, DriverConfig, PendingVersion, Tx, VersionRow } from './driver.js';
-import { statementFailed } from './failure.js';
+import type { Driver, DriverConfig, RecordedState, RowUpdate, Tx, VersionRow, VersionTx } from './driver.js';
 import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 
 let sqlJs: Promise<SqlJsStatic> | null = null;
@@ -199,6 +198,9 @@ function checkImage(bytes: Buffer, name: string, file: string): void {
 
 export class SqliteDriver implements Driver {
   readonly dialect = 'sqlite' as const;
+  readonly transactionalDdl = true;
+  /** No signal reaches a version half way: the handler runs between versions (onSignal). */
+  readonly interruptedOutcome = 'The version in progress was rolled back.';
   private readonly target: SqliteTarget;
   /** The real file behind the URL's path (links resolved): what is read, locked and written. */
   private file: string;
@@ -252,7 +254,7 @@ export class SqliteDriver implements Driver {
     this.db = null;
   }
 
-  async unlock(): Promise<void> {
+  private async unlock(): Promise<void> {
     this.unwatchSignals();
     this.releaseLock?.();
     this.releaseLock = null;
@@ -263,7 +265,7 @@ export class SqliteDriver implements Driver {
    * synchronous stretches, and the temporary file of a write-back exists only
    * inside one (writeFileAtomic), so the handler never sees one; it releases
    * the lock and ends the process by the same signal, before the write-back,
-   * so the file stays as it was before the run. applyVersion() and persist()
+   * so the file stays as it was before the run. versionTransaction() and persist()
    * yield first so that a signal is handled between versions.
    */
   private readonly onSignal = (sig: NodeJS.Signals) => {
@@ -387,33 +389,47 @@ export class SqliteDriver implements Driver {
     return true;
   }
 
-  async applyVersion(p: PendingVersion): Promise<ApplyOutcome> {
+  /** A version's transaction, in memory: written back once, when the run ends (close()). */
+  async versionTransaction<T>(fn: (tx: VersionTx) => Promise<T>): Promise<T> {
     // A pending SIGINT/SIGTERM ends the run here, between versions.
     await new Promise((r) => setImmediate(r));
     const db = await this.load();
-    const found = await this.query(`SELECT 1 AS x FROM ${this.config.versionTable} WHERE version = ?`, [p.version]);
-    if (found.length > 0) return 'already-applied';
-    const started = performance.now();
+    const table = this.config.versionTable;
+    let wrote = false;
+    const tx: VersionTx = {
+      execute: async (sql) => {
+        wrote = true;
+        db.exec(sql);
+      },
+      recorded: async (version) => {
+        const rows = await this.query(`SELECT status, error FROM ${table} WHERE version = ?`, [version]);
+        return rows.length ? ({ status: String(rows[0].status), error: rows[0].error == null ? null : String(rows[0].error) } as RecordedState) : null;
+      },
+      insertRow: async (row) => {
+        wrote = true;
+        db.run(insertSql(table, () => '?'), rowValues(row));
+      },
+      updateRow: async (version, set: RowUpdate) => {
+        wrote = true;
+        db.run(`UPDATE ${table} SET ${Object.keys(set).map((c) => `${c} = ?`).join(', ')} WHERE version = ?`, [...Object.values(set), version] as never);
+      },
+    };
     db.exec('BEGIN');
-    for (const s of p.statements) {
-      try {
-        db.exec(s.text);
-      } catch (err) {
-        db.exec('ROLLBACK');
-        throw statementFailed(p, s, err, `Rolled back: the database is still at the version before ${p.version}.`);
-      }
-    }
-    const row = { ...p.row, executionMs: Math.round(performance.now() - started) };
+    let result: T;
     try {
-      for (const a of p.after) db.exec(a);
-      db.run(insertSql(this.config.versionTable, () => '?'), rowValues(row));
+      result = await fn(tx);
     } catch (err) {
       db.exec('ROLLBACK');
       throw err;
     }
     db.exec('COMMIT');
-    this.dirty = true;
-    return 'applied';
+    if (wrote) this.dirty = true;
+    return result;
+  }
+
+  stopsRun(): boolean {
+    // In memory: a statement's error is always the statement's.
+    return false;
   }
 
   /**

@@ -9,7 +9,7 @@ import { loadManifest } from '../manifest/load.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { Manifest } from '../manifest/types.js';
 import { parseDatabaseUrl, registerSecretsOf, type DatabaseTarget } from '../url.js';
-import type { DriverConfig } from '../drivers/driver.js';
+import type { Driver, DriverConfig } from '../drivers/driver.js';
 
 export interface RawOptions {
   /** --config; absent means ./glance-db.yaml, else the manifest shipped with glance-db. */
@@ -35,7 +35,9 @@ export interface RunContext {
   /** Where the URL came from, for messages: --url, GLANCE_DB_URL or the manifest. */
   urlSource: string;
   toolVersion: string;
-  driverConfig(create: boolean): DriverConfig;
+  driverConfig(): DriverConfig;
+  /** Makes the driver for driverConfig(): src/drivers/index.ts's createDriver unless set (the engine's unit tests give a fake). */
+  createDriver?: (config: DriverConfig) => Promise<Driver>;
   /** The flags that selected the manifest and the database, shell-quoted, password left out: suggested commands repeat them. */
   selection: string[];
 }
@@ -115,14 +117,13 @@ export function resolveContext(raw: RawOptions): RunContext {
     selection,
     urlSource,
     toolVersion: toolVersion(),
-    driverConfig: (create) => ({
+    driverConfig: () => ({
       target,
       versionTable: manifest.versionTable,
       lockWaitMs: raw.lockWait * 1000,
       connectTimeoutMs: raw.connectTimeout * 1000,
       statementTimeoutMs: raw.statementTimeout * 1000,
       lockTimeoutMs: raw.lockTimeout * 1000,
-      create,
       ioTimeoutMs: (raw.ioTimeout ?? 60) * 1000,
       lockLeaseMs: lockLeaseSeconds() * 1000,
     }),

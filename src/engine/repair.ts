@@ -54,7 +54,7 @@ export class RepairRefusedError extends GlanceDbError {
 }
 
 export async function repair(ctx: RunContext, opts: { dryRun: boolean; acceptChecksum?: number }): Promise<RepairResult> {
-  const driver = await createDriver(ctx.driverConfig(false));
+  const driver = await createDriver(ctx.driverConfig());
   try {
     await driver.open();
     if (!driver.exists()) throw notUnder(ctx, 'repair');

@@ -16,7 +16,7 @@ import { notUnder } from './sync.js';
  * is closed (and the lock released) afterwards.
  */
 export async function withLatestDatabase<T>(ctx: RunContext, command: string, writes: boolean, fn: (driver: Driver) => Promise<T>): Promise<T> {
-  const driver = await createDriver(ctx.driverConfig(false));
+  const driver = await createDriver(ctx.driverConfig());
   try {
     await driver.open();
     if (!driver.exists()) throw notUnder(ctx, command);

@@ -17,7 +17,7 @@ import { findMigration, sync } from './sync.js';
 export async function snapshot(ctx: RunContext, version: number): Promise<{ path: string; tables: number }> {
   findMigration(ctx, version, 'VERSION');
   const tables = await (async () => {
-    const driver = await createDriver(ctx.driverConfig(false));
+    const driver = await createDriver(ctx.driverConfig());
     try {
       await driver.open();
       return driver.exists() ? await driver.listTables() : [];
@@ -30,7 +30,7 @@ export async function snapshot(ctx: RunContext, version: number): Promise<{ path
       'Point --url at a new, empty database (it is left at that version afterwards; drop it when done).');
   }
   await sync(ctx, { version, requireVersionControl: false });
-  const driver = await createDriver(ctx.driverConfig(false));
+  const driver = await createDriver(ctx.driverConfig());
   try {
     await driver.open();
     const model = await introspect(driver);

@@ -17,7 +17,7 @@ export interface Status {
 
 /** Opens the configured database without creating it; fn sees null when it does not exist (a missing SQLite file). */
 export async function withExistingDatabase<T>(ctx: RunContext, fn: (driver: Driver | null) => Promise<T>): Promise<T> {
-  const driver = await createDriver(ctx.driverConfig(false));
+  const driver = await createDriver(ctx.driverConfig());
   try {
     await driver.open();
     return await fn(driver.exists() ? driver : null);

@@ -1,8 +1,9 @@
 // The orchestrator: compare the version table with the manifest, then apply
 // what is missing, one version per transaction, under the migration lock.
 import { DowngradeRefusedError, GlanceDbError, NotUnderVersionControlError, OutputError, UsageError } from '../errors.js';
-import type { Driver, PendingVersion, VersionRow } from '../drivers/driver.js';
+import type { Driver, VersionRow } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
+import { applyVersion, type PendingVersion } from './apply.js';
 import type { Migration } from '../manifest/types.js';
 import { readVersions, type ReadVersion } from './files.js';
 import { checkNoGaps, summarize, verifyHistory } from './history.js';
@@ -43,6 +44,8 @@ export type ProgressEvent =
   | { type: 'variant'; id: string; description: string }
   | { type: 'drift-accepted'; differences: string[] }
   | { type: 'start'; version: number; name: string }
+  /** Before each statement of a version that has more than one (index is 0-based; total counts the whole file). */
+  | { type: 'statement'; version: number; name: string; index: number; total: number; text: string }
   | { type: 'applied'; version: number; name: string; ms: number }
   | { type: 'skipped'; version: number; name: string };
 
@@ -84,7 +87,7 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
   const tool = req.backupDir ? backupTool(ctx.target) : null;
   // Every file up to the target is read, checked and split before the database is touched.
   const files = readVersions(ctx.manifest, ctx.target.dialect, target);
-  const driver = await createDriver(ctx.driverConfig(!req.requireVersionControl));
+  const driver = await (ctx.createDriver ?? createDriver)(ctx.driverConfig());
   try {
     onProgress({ type: 'opening' });
     await driver.open();
@@ -138,12 +141,14 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   });
   for (const p of ready) {
     onProgress({ type: 'start', version: p.version, name: p.name });
+    const statement = (s: { index: number; text: string }, total: number) => {
+      if (total > 1) onProgress({ type: 'statement', version: p.version, name: p.name, index: s.index, total, text: s.text });
+    };
     // Prepared before the first version ran: the time is when this one starts.
-    const outcome = await driver.applyVersion({ ...p, row: { ...p.row, appliedAt: new Date().toISOString() } });
-    if (outcome === 'applied') {
-      const ms = (await driver.readHistory()).find((r) => r.version === p.version)?.executionMs ?? 0;
-      applied.push({ version: p.version, name: p.name, ms });
-      onProgress({ type: 'applied', version: p.version, name: p.name, ms });
+    const result = await applyVersion(driver, { ...p, row: { ...p.row, appliedAt: new Date().toISOString() } }, statement);
+    if (result.outcome === 'applied') {
+      applied.push({ version: p.version, name: p.name, ms: result.ms });
+      onProgress({ type: 'applied', version: p.version, name: p.name, ms: result.ms });
     } else onProgress({ type: 'skipped', version: p.version, name: p.name });
   }
   return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 };

@@ -1,0 +1,156 @@
+// The one place a version runs (dbmate's doTransaction is the anchor): begin,
+// run each statement, record the version row in the same transaction, commit.
+// Drivers give the primitives (src/drivers/driver.ts); what differs between
+// dialects is only whether DDL is transactional.
+//
+// Where it is not (MySQL), a failed version can be left partly applied, so
+// the row records progress after every statement (count and hash of each):
+// data statements commit atomically with their progress; DDL, which commits
+// on its own, is marked "started" first, so that a run killed between the
+// statement and its progress record knows the next run must re-check it. A
+// later run resumes after the statements recorded (src/engine/resume.ts).
+import { statementHash } from '../checksum.js';
+import { LockLostError } from '../errors.js';
+import type { Driver, VersionRow } from '../drivers/driver.js';
+import { statementFailed } from '../drivers/failure.js';
+import { interruptedBy, interruptedError } from '../drivers/interrupt.js';
+import type { Statement } from '../sql/split.js';
+
+export interface PendingVersion {
+  version: number;
+  name: string;
+  /** Path shown in messages, relative to the manifest. */
+  file: string;
+  statements: Statement[];
+  /** The row to record; executionMs is filled in when the version has run. */
+  row: VersionRow;
+  /**
+   * Index of the first statement to run: 0, or (MySQL) where a failed or
+   * interrupted run of this version stopped. The engine has checked that the
+   * statements before it are unchanged.
+   */
+  resumeFrom: number;
+  /** Bookkeeping run after the file, in the same transaction (Glance's alembic_version). Idempotent. */
+  after: string[];
+}
+
+/** What applyVersion did: ran it (in ms, as recorded), or found it already recorded by a concurrent run. */
+export type ApplyResult = { outcome: 'applied'; ms: number } | { outcome: 'already-applied' };
+
+/** Called before each statement runs; `total` counts every statement of the file, resumed ones included. */
+export type StatementHook = (s: Statement, total: number) => void;
+
+/** The marker left in `error` while a DDL statement runs (non-transactional DDL). */
+export const startedMarker = (index: number) => `interrupted: statement ${index + 1} had started`;
+
+/** Statements that can commit atomically with their progress record (DML). */
+const TRANSACTIONAL = /^(insert|update|delete|replace)\b/i;
+
+function checkInterrupted(driver: Driver): void {
+  if (interruptedBy()) throw interruptedError(driver.interruptedOutcome);
+}
+
+export async function applyVersion(driver: Driver, p: PendingVersion, onStatement: StatementHook = () => {}): Promise<ApplyResult> {
+  return driver.transactionalDdl ? inOneTransaction(driver, p, onStatement) : resumable(driver, p, onStatement);
+}
+
+/** SQLite, PostgreSQL: the statements, the bookkeeping and the row commit together, or nothing does. */
+async function inOneTransaction(driver: Driver, p: PendingVersion, onStatement: StatementHook): Promise<ApplyResult> {
+  return driver.versionTransaction(async (tx): Promise<ApplyResult> => {
+    // Under the lock: a concurrent run may have applied it while we waited.
+    if ((await tx.recorded(p.version)) !== null) return { outcome: 'already-applied' };
+    const started = performance.now();
+    for (const s of p.statements) {
+      checkInterrupted(driver);
+      onStatement(s, p.statements.length);
+      try {
+        await tx.execute(s.text);
+      } catch (err) {
+        if (driver.stopsRun(err)) throw err;
+        throw statementFailed(p, s, err, `Rolled back: the database is still at the version before ${p.version}.`, driver.errorPosition?.(err));
+      }
+    }
+    const ms = Math.round(performance.now() - started);
+    for (const a of p.after) await tx.execute(a);
+    await tx.insertRow({ ...p.row, executionMs: ms });
+    return { outcome: 'applied', ms };
+  });
+}
+
+/** MySQL: DDL commits as it goes, so progress is recorded statement by statement and a stopped version resumes. */
+async function resumable(driver: Driver, p: PendingVersion, onStatement: StatementHook): Promise<ApplyResult> {
+  const existing = await driver.versionTransaction(async (tx) => {
+    const state = await tx.recorded(p.version);
+    if (!state) await tx.insertRow({ ...p.row, status: 'failed', error: 'in progress (interrupted if this stays)', statementsApplied: 0, statementHashes: [] });
+    return state;
+  });
+  if (existing?.status === 'complete') return { outcome: 'already-applied' };
+  const hashes = p.statements.slice(0, p.resumeFrom).map((s) => statementHash(s.text));
+  // A run killed between a DDL statement's own commit and its progress
+  // record left "started" behind: that statement may or may not have run.
+  let uncertain = String(existing?.error ?? '') === startedMarker(p.resumeFrom);
+  const started = performance.now();
+  for (const s of p.statements.slice(p.resumeFrom)) {
+    hashes.push(statementHash(s.text));
+    onStatement(s, p.statements.length);
+    await runStatement(driver, p, s, hashes, uncertain);
+    uncertain = false;
+  }
+  // Glance's bookkeeping and the version row commit together, and only while the lock is ours.
+  for (const a of p.after.filter((a) => !TRANSACTIONAL.test(a))) {
+    await driver.versionTransaction(async () => {});
+    checkInterrupted(driver);
+    await driver.executeAlone!(a);
+  }
+  const ms = Math.round(performance.now() - started);
+  await driver.versionTransaction(async (tx) => {
+    for (const a of p.after.filter((a) => TRANSACTIONAL.test(a))) await tx.execute(a);
+    await tx.updateRow(p.version, {
+      status: 'complete', error: null, checksum: p.row.checksum, statements_total: p.statements.length,
+      applied_at: new Date().toISOString(), execution_ms: ms, tool_version: p.row.toolVersion,
+    });
+  });
+  return { outcome: 'applied', ms };
+}
+
+/**
+ * One statement, then its progress: in one transaction where InnoDB allows
+ * it (DML). DDL commits on its own, so it is marked started first; if the
+ * run is killed before the progress record, the next run knows that
+ * statement is uncertain and accepts "already there" errors from it.
+ */
+async function runStatement(driver: Driver, p: PendingVersion, s: Statement, hashes: string[], uncertain: boolean): Promise<void> {
+  const accept = (err: unknown) => {
+    if (!(uncertain && driver.alreadyThere?.(err))) throw err;
+  };
+  const progress = { statements_applied: s.index + 1, statements_total: p.statements.length, statement_hashes: JSON.stringify(hashes), error: null };
+  checkInterrupted(driver);
+  try {
+    if (TRANSACTIONAL.test(s.text)) {
+      // The statement, its progress and the lock check commit together; losing
+      // Galera certification (error 1213) rolls all three back, and it is
+      // retried, bounded (the transaction has already rolled back).
+      const once = () => driver.versionTransaction(async (tx) => {
+        await tx.execute(s.text).catch(accept);
+        checkInterrupted(driver);
+        await tx.updateRow(p.version, progress);
+      });
+      await (driver.retryCertification ? driver.retryCertification(once) : once());
+    } else {
+      await driver.versionTransaction((tx) => tx.updateRow(p.version, { error: startedMarker(s.index) }));
+      await driver.executeAlone!(s.text).catch(accept);
+      // Interrupted or lock lost now: the "started" marker stays, and the next run re-checks this statement.
+      checkInterrupted(driver);
+      await driver.versionTransaction((tx) => tx.updateRow(p.version, progress));
+    }
+  } catch (err) {
+    if (driver.stopsRun(err)) throw err;
+    const done = s.index === 0 ? 'no statement of this version is applied' : `statements 1 to ${s.index} of this version are applied and recorded`;
+    const failed = statementFailed(p, s, err,
+      `MySQL commits DDL as it goes: ${done}. Fix the cause and run glance-db sync again: it resumes at statement ${s.index + 1}.`);
+    await driver.versionTransaction((tx) => tx.updateRow(p.version, { status: 'failed', error: failed.message.slice(0, 60000) })).catch((e) => {
+      if (e instanceof LockLostError) throw e;
+    });
+    throw failed;
+  }
+}
