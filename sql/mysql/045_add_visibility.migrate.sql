@@ -11,10 +11,11 @@
 --   otherwise                                        -> private
 -- FORCE INDEX keeps the batch on visibility_image_idx: while most rows are
 -- NULL the optimizer would otherwise walk the primary key, stepping over
--- (and locking) every row already done. In that index the NULL entries are
--- ordered by id, so ORDER BY id costs no sort and makes the batch the same
--- on a replica. update_visibility fires for each row and sets is_public to
--- the value it already has.
+-- (and locking) every row already done. No ORDER BY: MariaDB sorts every
+-- NULL row for it (filesort) on each batch; which rows a batch takes does
+-- not matter, each gets the same value on a replica (row-based binary log,
+-- as Galera requires, logs the rows). update_visibility fires for each row
+-- and sets is_public to the value it already has.
 
 UPDATE images FORCE INDEX (visibility_image_idx)
    SET visibility = CASE
@@ -23,5 +24,4 @@ UPDATE images FORCE INDEX (visibility_image_idx)
          ELSE 'private'
        END
  WHERE visibility IS NULL
- ORDER BY id
  LIMIT 2000;
