@@ -13,7 +13,7 @@ import { GlanceDbError, UsageError, type ExitCodeName } from './errors.js';
 import { redactUrl } from './url.js';
 import { checkBackupDir } from './util/output.js';
 import type { Phase } from './manifest/types.js';
-import { describeRolling, rollingState, type RollingState } from './engine/phases.js';
+import { describeRolling, nextCommand, rollingJson, rollingState } from './engine/phases.js';
 import { checkOrder, plannedSteps } from './engine/rolling.js';
 import { suggest } from './engine/context.js';
 import { withExistingDatabase } from './engine/status.js';
@@ -22,15 +22,6 @@ import { verifyHistory } from './engine/history.js';
 /** What the progress lines say as a phase starts, and when it is done. */
 const PHASE_VERB: Record<Phase, [string, string]> = { expand: ['expanding', 'expanded'], migrate: ['migrating', 'migrated'], contract: ['contracting', 'contracted'] };
 
-/** The command to run next in a rolling upgrade, as the operator would paste it. */
-export function nextCommand(ctx: RunContext, s: RollingState): string {
-  return s.next ? `${suggest(ctx, s.next)}${s.next === 'contract' ? ' (once every glance-api node runs the new release)' : ''}` : suggest(ctx, 'sync');
-}
-
-/** The rolling state as --json shows it (version, check, history, the phase commands). */
-export function rollingJson(s: RollingState): Record<string, unknown> {
-  return { underWay: s.underWay, to: s.top, next: s.next, pending: s.pending, expanded: s.expanded, migrated: s.migrated };
-}
 
 export abstract class MigrateCommand extends BaseCommand {
   private backupPath: string | null = null;
@@ -140,6 +131,7 @@ export abstract class MigrateCommand extends BaseCommand {
       this.batchLine = 0;
       return this.indicate(`${PHASE_VERB[e.phase][0]} ${e.version} ${e.name}`, true);
     }
+    if (e.type === 'phase-done' && e.nothingToRun) return this.out(`recorded ${e.version} ${e.name} as ${PHASE_VERB[e.phase][1]}: nothing to run in its ${e.phase} phase`);
     if (e.type === 'phase-done') return this.out(`${PHASE_VERB[e.phase][1]} ${e.version} ${e.name}${e.rows !== undefined ? `: ${e.rows} row(s) in ${(e.ms / 1000).toFixed(1)} s${e.ms > 0 ? `, ${Math.round((e.rows * 1000) / e.ms)} rows/s` : ''}` : ` (${e.ms} ms)`}`);
     if (e.type === 'phase-skipped') return this.out(`skipped ${e.phase} of ${e.version} ${e.name}: done meanwhile by another glance-db run`);
     if (e.type === 'opening') return this.indicate(`opening ${this.target}`, false);

@@ -18,6 +18,7 @@ import type { Statement } from '../sql/split.js';
 import type { Dialect } from '../url.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import { summarize } from './history.js';
+import { suggest, type RunContext } from './context.js';
 
 /** Phase -> checksum of the file run in it (null: nothing to run in that phase). */
 export type PhaseRecord = Partial<Record<Phase, string | null>>;
@@ -110,6 +111,16 @@ export function describeRolling(s: RollingState): string {
   const states = [...s.expanded.map((v) => `${v} expanded`), ...s.migrated.map((v) => `${v} migrated`)];
   const todo = PHASES.filter((p) => s.pending[p].length > 0).map((p) => `${p} pending (${s.pending[p].join(', ')})`);
   return `rolling upgrade to ${s.top} under way: ${states.length ? states.join(', ') : 'nothing expanded yet'}; ${todo.length ? todo.join(', ') : 'nothing left to run'}`;
+}
+
+/** The command to run next in a rolling upgrade, as the operator would paste it. */
+export function nextCommand(ctx: RunContext, s: RollingState): string {
+  return s.next ? `${suggest(ctx, s.next)}${s.next === 'contract' ? ' (once every glance-api node runs the new release)' : ''}` : suggest(ctx, 'sync');
+}
+
+/** The rolling state as --json shows it (version, check, history, the phase commands). */
+export function rollingJson(s: RollingState): Record<string, unknown> {
+  return { underWay: s.underWay, to: s.top, next: s.next, pending: s.pending, expanded: s.expanded, migrated: s.migrated };
 }
 
 /** One thing a phase command runs: one version's file for that phase (none for a version with no work in it). */

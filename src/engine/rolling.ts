@@ -155,7 +155,7 @@ export async function runSteps(ctx: RunContext, driver: Driver, steps: Step[], o
     }
     const ms = Math.round(performance.now() - started);
     out.push({ version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}) });
-    onProgress({ type: 'phase-done', version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}) });
+    onProgress({ type: 'phase-done', version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}), ...(step.file === null ? { nothingToRun: true } : {}) });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { BaseCommand } from '../../base-command.js';
 import { DB_CHECK_CODES, dbCheck } from '../../engine/db-check.js';
 import { ExitCode, GlanceDbError } from '../../errors.js';
-import { rollingJson } from '../../migrate-command.js';
+import { rollingJson } from '../../engine/phases.js';
 
 export default class DbCheck extends BaseCommand {
   static description =
