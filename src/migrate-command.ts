@@ -172,9 +172,10 @@ export abstract class MigrateCommand extends BaseCommand {
     const now = Date.now();
     if (this.batchLine !== 0 && now - this.batchLine < progressSeconds() * 1000 && e.rows !== 0) return;
     this.batchLine = now;
-    const of = e.total !== null ? `/${e.total}${e.total > 0 ? ` (${Math.min(100, Math.floor((e.done * 100) / e.total))}%)` : ''}` : '';
+    const of = e.total !== null ? `/${e.total}` : '';
+    const pct = e.total ? ` (${Math.min(100, Math.floor((e.done * 100) / e.total))}%)` : '';
     const rate = e.ms > 0 ? `, ${Math.round((e.done * 1000) / e.ms)} rows/s` : '';
-    const text = `migrate ${e.version} ${e.name}: ${e.done}${of} rows${rate} (statement ${e.statement}/${e.statements}, batch ${e.batch})`;
+    const text = `migrate ${e.version} ${e.name}: ${e.done}${of} rows${pct}${rate} (statement ${e.statement}/${e.statements}, batch ${e.batch})`;
     if (!this.jsonMode && !process.stderr.isTTY) process.stderr.write(`progress: ${text}\n`);
     else if (!this.jsonMode) this.indicate(text, false);
   }

@@ -12,6 +12,6 @@ export default class Contract extends MigrateCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Contract);
-    await this.migrate(this.context(flags), undefined, undefined, true, flags);
+    await this.migrate(this.context(flags), undefined, undefined, false, flags);
   }
 }

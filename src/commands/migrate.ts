@@ -13,6 +13,6 @@ export default class Migrate extends MigrateCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Migrate);
-    await this.migrate(this.context(flags), undefined, undefined, true, flags);
+    await this.migrate(this.context(flags), undefined, undefined, false, flags);
   }
 }

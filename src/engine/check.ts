@@ -33,7 +33,7 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
   const latest = ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
   const out = (state: CheckResult['state'], code: CheckResult['code'], line: string, current: number | null, extra: Partial<CheckResult> = {}): CheckResult => ({ state, code, line, current, latest, ...extra });
   return withExistingDatabase(ctx, async (driver) => {
-    if (!driver) return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${ctx.target.display} does not exist`, null);
+    if (!driver) return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${ctx.target.display} does not exist`, null, { empty: true });
     const rows = await driver.readHistory();
     if (rows.length === 0) {
       const s = await statusOf(ctx, driver);
