@@ -140,6 +140,23 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
       assert.equal(wrong, []);
     }));
 
+  s('sync by phases, as on a Galera node (GLANCE_DB_SYNC_BY_PHASES=1): 45 and 49 through their phases, the data in batches; every version reported applied, reference schema, Glance\'s data rules', () =>
+    withDb(env, async (db) => {
+      assert.is(run(db, ['sync', '44']).code, 0);
+      const w = new World();
+      for (const stmt of w.populate(300)) await db.exec(stmt);
+      const r = cli(['sync', '--url', db.url], { env: { GLANCE_DB_SYNC_BY_PHASES: '1' } });
+      assert.is(r.code, 0, r.stderr);
+      assert.match(r.stdout, /expanded 45 add_visibility[^]*migrated 45 add_visibility: 300 row\(s\)[^]*contracted 45 add_visibility[^]*applied 45 add_visibility[^]*applied 46 [^]*migrated 49 location_backend_to_store: 150 row\(s\)[^]*applied 49 /);
+      assert.equal((r.stdout.match(/^applied \d+/gm) ?? []).length, LATEST - 44);
+      assert.equal(await alembic(db), ['2024_1_contract01']);
+      assert.equal(Object.values(await status(db)).filter((x) => x !== 'complete'), []);
+      assert.equal(diffSchemas(await reference(LATEST), await db.model(), IGNORE), []);
+      const wrong = (await db.rows('SELECT id, visibility FROM images')).filter((x) => x.visibility !== finalVis(w.imgs.get(String(x.id))!));
+      assert.equal(wrong, []);
+      assert.is(Number((await db.rows(`SELECT count(*) AS n FROM image_locations WHERE meta_data LIKE '%"backend":%'`))[0].n), 0);
+    }));
+
   s('migrate killed with SIGKILL mid-batch: the data is left as it was committed, the next migrate continues; then contract, reference schema', () =>
     withDb(env, async (db) => {
       assert.is(run(db, ['sync', '44']).code, 0);

@@ -38,13 +38,21 @@ export interface StepResult {
   ms: number;
   /** migrate phase files: rows the batches changed. */
   rows?: number;
+  /** The version is complete after this step (its last phase). */
+  complete: boolean;
 }
 
 /** SQLite: committed batches are written back at most this often (at most a fifth of the time goes to writing), as purge does. */
 const SQLITE_WRITE_BACK_MS = 2000;
 
-/** A MySQL node with Galera replication on: sync runs phased versions through their phases there (issue 18). */
-export async function isGaleraNode(driver: Driver): Promise<boolean> {
+/**
+ * Whether sync runs phased versions through their phases: on a MySQL node
+ * with Galera replication on (issue 18: each data batch its own writeset,
+ * far below wsrep_max_ws_size), or anywhere with GLANCE_DB_SYNC_BY_PHASES=1
+ * (for the tests, and to try the Galera behaviour on a single server).
+ */
+export async function syncsByPhases(driver: Driver): Promise<boolean> {
+  if (process.env.GLANCE_DB_SYNC_BY_PHASES === '1') return true;
   if (driver.dialect !== 'mysql') return false;
   const vars = Object.fromEntries((await driver.query("SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_provider')")).map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')]));
   return /^(on|1)$/i.test(vars.wsrep_on ?? '') && !!vars.wsrep_provider && vars.wsrep_provider.toLowerCase() !== 'none';
@@ -154,7 +162,7 @@ export async function runSteps(ctx: RunContext, driver: Driver, steps: Step[], o
       }
     }
     const ms = Math.round(performance.now() - started);
-    out.push({ version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}) });
+    out.push({ version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}), complete: row.status === 'complete' });
     onProgress({ type: 'phase-done', version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}), ...(step.file === null ? { nothingToRun: true } : {}) });
   }
   return out;

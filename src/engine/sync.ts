@@ -19,7 +19,7 @@ import { resumePoint } from './resume.js';
 import { preflightChecks } from './preflight.js';
 import type { Phase } from '../manifest/types.js';
 import { rollingState, type RollingState } from './phases.js';
-import { belowRollingTop, checkOrder, isGaleraNode, plannedSteps, RollingOrderError, runSteps, versionSteps, type StepResult } from './rolling.js';
+import { belowRollingTop, checkOrder, syncsByPhases, plannedSteps, RollingOrderError, runSteps, versionSteps, type StepResult } from './rolling.js';
 import { reasonOf } from '../util/output.js';
 
 export interface SyncRequest {
@@ -103,7 +103,7 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
     onProgress({ type: 'opening' });
     await driver.open();
     if (req.requireVersionControl && !driver.exists()) throw notUnder(ctx, 'upgrade');
-    await preflightChecks(ctx, driver, target, req.currentVersion, req.phase ?? ((await isGaleraNode(driver)) ? 'phases' : undefined));
+    await preflightChecks(ctx, driver, target, req.currentVersion, req.phase ?? ((await syncsByPhases(driver)) ? 'phases' : undefined));
     onProgress({ type: 'locking' });
     await driver.lock();
     if (req.backupDir) await backupFirst(ctx, driver, target, req.backupDir, tool, onProgress);
@@ -147,9 +147,18 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const rolled = await rollingFirst(ctx, driver, req, target, rows, finishing, onProgress);
   if (req.phase) return { from, to: target, applied: [], baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: rolled.length === 0, ...(await after(rolled)) };
   if (rolled.length) rows = await driver.readHistory();
+  const applied: SyncResult['applied'] = [];
+  // For sync the unit is the version: one that its last phase completed is reported applied, as a whole version would be.
+  const completed = (results: StepResult[]) => {
+    for (const r of results.filter((x) => x.complete)) {
+      const ms = results.filter((x) => x.version === r.version).reduce((t, x) => t + x.ms, 0);
+      applied.push({ version: r.version, name: r.name, ms });
+      onProgress({ type: 'applied', version: r.version, name: r.name, ms });
+    }
+  };
+  completed(rolled);
   const done = new Set(rows.filter((r) => r.status === 'complete').map((r) => r.version));
   const pending = ctx.manifest.migrations.filter((m) => m.version <= target && !done.has(m.version));
-  const applied: SyncResult['applied'] = [];
   const hasMigrateVersion = pending.length > 0 && (await driver.listTables()).includes('migrate_version');
   // Every pending version is prepared (statements, resume point) before the first one runs.
   const ready = pending.map((mig) => {
@@ -160,11 +169,13 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     return p;
   });
   // On a Galera node a version with phases runs through them: its data step in batches (issue 18).
-  const byPhases = !finishing && (await isGaleraNode(driver));
+  const byPhases = !finishing && (await syncsByPhases(driver));
   for (const p of ready) {
     const steps = byPhases ? versionSteps(ctx, driver.dialect, p.version, await driver.readHistory()) : [];
     if (steps.length) {
-      rolled.push(...(await runSteps(ctx, driver, steps, onProgress)));
+      const results = await runSteps(ctx, driver, steps, onProgress);
+      rolled.push(...results);
+      completed(results);
       continue;
     }
     onProgress({ type: 'start', version: p.version, name: p.name });
