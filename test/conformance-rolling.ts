@@ -74,6 +74,8 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
         assert.match(v.stderr, /rolling upgrade to 51 under way: .*45 expanded.*; migrate pending \((44, )?45, 49\), contract pending \(45, 46\)/);
         expectCode(db, ['check'], 13, /upgrade pending: at version 4[34]; rolling upgrade to 51 under way: .*next: glance-db migrate/);
         expectCode(db, ['db', 'check'], 4, 'Your next step is to run glance-db migrate');
+        const dj = JSON.parse(expectCode(db, ['db', 'check', '--json'], 4).stdout) as { step: string; exitCode: number; rolling: { next: string; pending: { contract: number[] } } };
+        assert.equal([dj.step, dj.exitCode, dj.rolling.next, dj.rolling.pending.contract], ['migrate', 4, 'migrate', [45, 46]]);
         const h = expectCode(db, ['history', '--json'], 0);
         const hist = JSON.parse(h.stdout) as { versions: { version: number; kind: string }[]; rolling: { next: string; to: number } };
         assert.is(hist.versions.find((x) => x.version === 45)!.kind, 'expanded');
@@ -121,6 +123,8 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
           assert.equal(wrong, [], "every image has the visibility Glance's rules give");
         }
         for (const phase of ['expand', 'migrate', 'contract']) expectCode(db, [phase], 0, `nothing to ${phase}`);
+        const again = JSON.parse(expectCode(db, ['expand', '--json'], 0).stdout) as { phases: unknown[]; current: number; rolling: { underWay: boolean } };
+        assert.equal([again.phases, again.current, again.rolling.underWay], [[], LATEST, false]);
         expectCode(db, ['sync'], 0, `already at version ${LATEST}`);
       }));
   }
