@@ -13,6 +13,7 @@ import { loadManifest } from '../src/manifest/load.js';
 import type { RunContext } from '../src/engine/context.js';
 import { plannedSteps, runSteps, syncsByPhases } from '../src/engine/rolling.js';
 import { ROOT } from './helpers.js';
+import { preflightChecks } from '../src/engine/preflight.js';
 import { CertificationFailed, createsRoutine, preflight, PreflightError, retryCertification, type ServerSettings } from '../src/drivers/galera.js';
 
 const s = suite('galera pre-flight and certification retry (unit)');
@@ -190,6 +191,25 @@ s('migrate phase: a batch that loses certification is retried (bounded), the bat
   assert.equal(calls, ['BATCH', 'BATCH', 'BATCH', 'BATCH', 'BATCH', 'BATCH', 'UPDATE', 'DELETE', 'INSERT', 'INSERT']);
   assert.equal(events, ['2000/4500', '4000/4500', '4500/4500', '4500/4500']);
   assert.equal(done.map((d) => [d.version, d.phase, d.rows]), [[45, 'migrate', 4500]]);
+});
+
+s('pre-flight before expand: its statements are the phase files (the triggers of 45), not the whole files sync runs', async () => {
+  const manifest = loadManifest(join(ROOT, 'glance-db.yaml'));
+  const ctx = { manifest, toolVersion: 't', selection: [], target: { dialect: 'mysql', display: 'mysql://x/db' } } as unknown as RunContext;
+  const rows = [42, 43, 44].map((version) => ({ version, name: 'v', dialect: 'mysql', checksum: 'x', kind: 'applied', status: 'complete', statementsApplied: 0, statementsTotal: 0, statementHashes: null, error: null, appliedAt: '', executionMs: 0, toolVersion: 't' }));
+  const checked = async (mode?: 'expand' | 'migrate' | 'phases') => {
+    let seen: string[] = [];
+    const driver = { dialect: 'mysql', exists: () => true, readHistory: async () => rows, preflight: async (pending: () => Promise<string[]>) => void (seen = await pending()) } as unknown as Driver;
+    await preflightChecks(ctx, driver, 51, undefined, mode);
+    return seen;
+  };
+  const triggers = (xs: string[]) => xs.filter(createsRoutine).map((x) => /TRIGGER (\w+)/.exec(x)![1]);
+  assert.equal(triggers(await checked('expand')), ['insert_visibility', 'update_visibility']);
+  assert.equal(triggers(await checked()), [], 'sync runs the whole files, which create no trigger');
+  assert.equal(triggers(await checked('phases')), ['insert_visibility', 'update_visibility'], 'sync by phases (Galera) runs the expand file of 45');
+  assert.equal(triggers(await checked('migrate')), []);
+  // And the rule: such statements on a Galera node without the setting or SUPER are refused (exit 32) before expand starts.
+  assert.match(refusal({}, await checked('expand'))!.message, /creates a trigger/);
 });
 
 s.run();
