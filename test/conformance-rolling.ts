@@ -82,6 +82,7 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
         assert.equal([hist.rolling.next, hist.rolling.to], ['migrate', 51]);
         expectCode(db, ['plan'], 0, /a rolling upgrade to 51 is under way \(next: migrate\); sync first finishes it with these phases:\n\n-- migrate/);
 
+        expectCode(db, ['repair', '--dry-run'], 24, 'A rolling upgrade is under way');
         // contract before migrate: refused, nothing changed.
         const statesBefore = await status(db);
         expectCode(db, ['contract'], 35, /The data migration of the rolling upgrade to 51 is not done \(versions? (44, )?45, 49 still to migrate\)/);

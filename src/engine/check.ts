@@ -59,7 +59,7 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     // A rolling upgrade that sync began to finish and was stopped (or told to stop) on the way: its expand head is still recorded.
     const glance = current === null ? null : await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
     if (glance && glance.expandedTo !== null && glance.version === current) {
-      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, a rolling upgrade's expand steps reach ${glance.expandedTo} (${glance.source}); ${suggest(ctx, 'sync')} finishes it`, current);
+      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, a rolling upgrade's expand steps reach ${glance.expandedTo} (${glance.source}); ${suggest(ctx, 'sync')} finishes it`, current, { glance });
     }
     // A form Glance itself produced, or differences accepted with sync --accept-drift, is not drift.
     // A version the site added without an expected schema (glance-db snapshot makes one) is not compared.

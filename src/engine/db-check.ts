@@ -32,7 +32,7 @@ async function stepOf(ctx: RunContext, r: CheckResult): Promise<GlanceStep> {
   if (r.state === 'upgrade-pending') {
     if (r.rolling?.underWay) return r.rolling.next ?? 'contract';
     // Glance's own rolling upgrade that sync began to finish: only sync goes on with it.
-    if (r.current !== null && r.glance === undefined && /expand steps reach/.test(r.line)) return 'other';
+    if (r.glance?.expandedTo) return 'other';
     return 'expand';
   }
   if (r.state !== 'not-under-version-control') return 'other';

@@ -229,6 +229,29 @@ async function recordPhase(driver: Driver, table: string, before: VersionRow, ro
   return done;
 }
 
+export function glanceRollingError(ctx: RunContext): RollingOrderError {
+  return new RollingOrderError(`${ctx.target.display} holds a rolling upgrade that Glance's own tool began (alembic_version has an expand head), which glance-db finishes in one go rather than by phases.`,
+    `Run ${suggest(ctx, 'sync')}: it finishes that rolling upgrade (after it, expand, migrate and contract work as usual).`);
+}
+
+/**
+ * A phase command runs its phase; sync on a database where a rolling
+ * upgrade is under way first finishes it through its phases (whole versions
+ * above it then run as usual). A rolling upgrade glance-manage left half way
+ * is finished by sync alone (adopt.ts, `finishing`), not by a phase command.
+ */
+export async function rollingFirst(ctx: RunContext, driver: Driver, phase: Phase | undefined, target: number, rows: VersionRow[], finishing: boolean, onProgress: (e: ProgressEvent) => void): Promise<StepResult[]> {
+  const state = rollingState(ctx.manifest, rows);
+  if (finishing && phase) throw glanceRollingError(ctx);
+  if (phase) {
+    checkOrder(ctx, phase, state, rows);
+    return runSteps(ctx, driver, plannedSteps(ctx, driver.dialect, rows, phase, target), onProgress);
+  }
+  if (!state.underWay || finishing) return [];
+  if (target < state.top!) throw belowRollingTop(ctx, target, state);
+  return runSteps(ctx, driver, plannedSteps(ctx, driver.dialect, rows, 'finish', target), onProgress);
+}
+
 /** sync VERSION below the version a rolling upgrade under way goes to: it cannot stop inside it. */
 export function belowRollingTop(ctx: RunContext, target: number, state: RollingState): UsageError {
   return new UsageError(`A rolling upgrade to version ${state.top} is under way (${state.next} is next), so sync cannot stop at ${target}, below it. Nothing was changed.`,

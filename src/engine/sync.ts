@@ -19,7 +19,7 @@ import { resumePoint } from './resume.js';
 import { preflightChecks } from './preflight.js';
 import type { Phase } from '../manifest/types.js';
 import { rollingState, type RollingState } from './phases.js';
-import { belowRollingTop, checkOrder, syncsByPhases, plannedSteps, RollingOrderError, runSteps, versionSteps, type StepResult } from './rolling.js';
+import { checkOrder, glanceRollingError, rollingFirst, runSteps, syncsByPhases, versionSteps, type StepResult } from './rolling.js';
 import { reasonOf } from '../util/output.js';
 
 export interface SyncRequest {
@@ -115,8 +115,13 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
 
 async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, target: number, files: Map<number, ReadVersion>, onProgress: (e: ProgressEvent) => void): Promise<SyncResult> {
   let rows = await driver.readHistory();
-  // migrate and contract never place a database under version control: they continue a rolling upgrade.
-  if ((req.phase === 'migrate' || req.phase === 'contract') && rows.length === 0) checkOrder(ctx, req.phase, rollingState(ctx.manifest, rows), rows);
+  // migrate and contract never place a database under version control: they continue a rolling upgrade
+  // (one Glance's own tool began is finished by sync).
+  if ((req.phase === 'migrate' || req.phase === 'contract') && rows.length === 0) {
+    const glance = await detectGlanceManaged(driver, await driver.listTables());
+    if (glance?.expandedTo) throw glanceRollingError(ctx);
+    checkOrder(ctx, req.phase, rollingState(ctx.manifest, rows), rows);
+  }
   // On PostgreSQL the lock is per transaction, so a concurrent run may place
   // the database between our reads: then its rows are read and checked as
   // any other history.
@@ -144,7 +149,7 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     const now = await driver.readHistory();
     return { phases, rolling: rollingState(ctx.manifest, now), current: summarize(now).current };
   };
-  const rolled = await rollingFirst(ctx, driver, req, target, rows, finishing, onProgress);
+  const rolled = await rollingFirst(ctx, driver, req.phase, target, rows, finishing !== null, onProgress);
   if (req.phase) return { from, to: target, applied: [], baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: rolled.length === 0, ...(await after(rolled)) };
   if (rolled.length) rows = await driver.readHistory();
   const applied: SyncResult['applied'] = [];
@@ -188,27 +193,6 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     } else onProgress({ type: 'skipped', version: p.version, name: p.name });
   }
   return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 && rolled.length === 0, ...(await after(rolled)) };
-}
-
-/**
- * A phase command runs its phase; sync on a database where a rolling
- * upgrade is under way first finishes it through its phases (whole versions
- * above it then run as usual). A rolling upgrade glance-manage left half way
- * is finished by sync alone (adopt.ts), not by a phase command.
- */
-async function rollingFirst(ctx: RunContext, driver: Driver, req: SyncRequest, target: number, rows: VersionRow[], finishing: Finishing | null, onProgress: (e: ProgressEvent) => void): Promise<StepResult[]> {
-  const state = rollingState(ctx.manifest, rows);
-  if (finishing && req.phase) {
-    throw new RollingOrderError(`${ctx.target.display} holds a rolling upgrade that Glance's own tool began (alembic_version has an expand head), which glance-db finishes in one go rather than by phases.`,
-      `Run ${suggest(ctx, 'sync')}: it finishes that rolling upgrade (after it, expand, migrate and contract work as usual).`);
-  }
-  if (req.phase) {
-    checkOrder(ctx, req.phase, state, rows);
-    return runSteps(ctx, driver, plannedSteps(ctx, driver.dialect, rows, req.phase, target), onProgress);
-  }
-  if (!state.underWay || finishing) return [];
-  if (target < state.top!) throw belowRollingTop(ctx, target, state);
-  return runSteps(ctx, driver, plannedSteps(ctx, driver.dialect, rows, 'finish', target), onProgress);
 }
 
 async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir: string, tool: string | null, onProgress: (e: ProgressEvent) => void): Promise<void> {
