@@ -83,13 +83,15 @@ export abstract class MigrateCommand extends BaseCommand {
     }
     const from = underControl ? c.current : (currentVersion ?? c.current);
     if (from !== null && target < from) throw downgradeError(ctx, from, target);
-    const p = await plan(ctx, from === null ? { version: target } : { version: target, from, dialect: ctx.target.dialect });
+    // A rolling upgrade under way: planned against the database, which lists the phases that finish it first.
+    const p = await plan(ctx, from === null || c.rolling?.underWay ? { version: target } : { version: target, from, dialect: ctx.target.dialect });
     if (this.jsonMode) {
-      this.emitJson({ ok: true, dryRun: true, dialect: ctx.target.dialect, database: ctx.target.display, from: p.from, to: p.to, versions: p.versions, ...(this.warnings.length ? { warnings: this.warnings } : {}) });
+      this.emitJson({ ok: true, dryRun: true, dialect: ctx.target.dialect, database: ctx.target.display, from: p.from, to: p.to, versions: p.versions, ...(p.rolling ? { rolling: p.rolling } : {}), ...(this.warnings.length ? { warnings: this.warnings } : {}) });
       return;
     }
-    this.out(`dry run: nothing changed; ${p.versions.length ? `sync would run ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}:` : `already at version ${p.to}; nothing to do`}`);
-    if (p.versions.length) process.stdout.write(planText(p));
+    const work = p.versions.length > 0 || p.rolling !== undefined;
+    this.out(`dry run: nothing changed; ${work ? `sync would ${p.rolling ? `finish the rolling upgrade to ${p.rolling.state.to}, then ` : ''}run ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}:` : `already at version ${p.to}; nothing to do`}`);
+    if (work) process.stdout.write(planText(p));
   }
 
   /**

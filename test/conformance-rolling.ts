@@ -83,6 +83,7 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
         expectCode(db, ['plan'], 0, /a rolling upgrade to 51 is under way \(next: migrate\); sync first finishes it with these phases:\n\n-- migrate/);
 
         expectCode(db, ['repair', '--dry-run'], 24, 'A rolling upgrade is under way');
+        expectCode(db, ['sync', '--dry-run'], 0, /dry run: nothing changed; sync would finish the rolling upgrade to 51, then run 0 version\(s\)[^]*-- migrate 45 add_visibility/);
         // contract before migrate: refused, nothing changed.
         const statesBefore = await status(db);
         expectCode(db, ['contract'], 35, /The data migration of the rolling upgrade to 51 is not done \(versions? (44, )?45, 49 still to migrate\)/);
