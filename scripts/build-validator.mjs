@@ -37,7 +37,7 @@ function compile(schemaFile, outFile) {
 // way round, stops the build rather than make manifests that cannot load.
 const { DIALECT_NAMES } = await import(`${root}dist/src/dialects/index.js`);
 const manifestSchema = JSON.parse(readFileSync(`${root}schema/glance-db.schema.json`, 'utf8'));
-for (const [where, names] of [['properties.dialects.items.enum', manifestSchema.properties.dialects.items.enum], ['$defs.migration.properties.files.properties', Object.keys(manifestSchema.$defs.migration.properties.files.properties)]]) {
+for (const [where, names] of [['properties.dialects.items.enum', manifestSchema.properties.dialects.items.enum], ['$defs.files.properties', Object.keys(manifestSchema.$defs.files.properties)]]) {
   if (names.join() !== DIALECT_NAMES.join()) {
     throw new Error(`build-validator: schema/glance-db.schema.json ${where} lists ${names.join(', ')}; src/dialects/index.ts has ${DIALECT_NAMES.join(', ')}`);
   }

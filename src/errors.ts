@@ -40,6 +40,10 @@ export const ExitCode = {
   /** A pre-flight check refused the server (Galera node not ready, RSU, a setting a pending version needs). */
   PREFLIGHT: 32,
   OUTPUT_NOT_WRITABLE: 34,
+  /** A rolling-upgrade phase asked for out of order (migrate or contract before expand, contract before migrate); nothing changed. */
+  ROLLING_ORDER: 35,
+  /** `db check`: a state glance-manage's exit codes (0, 3, 4, 5) cannot express; glance-db check names it. */
+  DB_CHECK_OTHER: 36,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
@@ -213,15 +217,15 @@ export class ReleasedFileChangedError extends GlanceDbError {
 
 /** sql/checksums.lock lists versions the manifest no longer has (exit 4). */
 export class ReleasedVersionRemovedError extends GlanceDbError {
-  constructor(readonly removed: { version: number; dialect: string }[]) {
-    super('CHECKSUM_MISMATCH', `Released version(s) removed from the manifest: ${removed.map((e) => `${e.version} (${e.dialect})`).join(', ')}.`,
-      { fields: { removed: removed.map((e) => ({ version: e.version, dialect: e.dialect })) }, hint: 'Released versions stay: databases in the field record them.' });
+  constructor(readonly removed: { version: number; dialect: string; phase?: string }[]) {
+    super('CHECKSUM_MISMATCH', `Released version(s) removed from the manifest: ${removed.map((e) => `${e.version} (${e.dialect}${e.phase ? ` ${e.phase}` : ''})`).join(', ')}.`,
+      { fields: { removed: removed.map((e) => ({ version: e.version, dialect: e.dialect, ...(e.phase ? { phase: e.phase } : {}) })) }, hint: 'Released versions stay: databases in the field record them.' });
   }
 }
 
 /** Version files that sql/checksums.lock does not record yet, without lint --update (exit 3). */
 export class VersionsNotLockedError extends ConfigError {
-  /** "52 sqlite" for each. */
+  /** "52 sqlite" (or "45 sqlite expand") for each. */
   constructor(readonly added: string[]) {
     super(`New version file(s) not yet in sql/checksums.lock: ${added.join(', ')}.`, { fields: { added }, hint: 'Run glance-db lint --update and commit sql/checksums.lock with them.' });
   }

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, cliAsync, makeProject, extraVersion, removeProject, span, FIRST, LATEST, range, VERSIONS } from './helpers.js';
+import { rollingConformance } from './conformance-rolling.js';
 
 const IGNORE = { ignoreTables: ['alembic_version', 'glance_db_version', 'glance_db_version_lock'] };
 
@@ -260,6 +261,7 @@ export function conformance(env: DialectEnv): void {
       });
     }));
 
+  rollingConformance(s, env);
   s.run();
 }
 

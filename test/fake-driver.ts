@@ -184,6 +184,11 @@ export class FakeDriver implements Driver {
         rows().push({ ...row });
         this.log.push(`INSERT ${row.version}`);
       },
+      deleteRow: async (version) => {
+        const all = rows();
+        all.splice(all.findIndex((x) => x.version === version), 1);
+        this.log.push(`DELETE ${version}`);
+      },
       updateRow: async (version, set) => {
         const r = rows().find((x) => x.version === version)!;
         for (const [col, value] of Object.entries(set) as [keyof RowUpdate, unknown][]) {

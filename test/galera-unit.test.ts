@@ -7,6 +7,13 @@ import { createServerDriver } from '../src/drivers/mysql.js';
 import { applyVersion, type PendingVersion } from '../src/engine/apply.js';
 import { MigrationFailedError } from '../src/errors.js';
 import { parseDatabaseUrl } from '../src/url.js';
+import { join } from 'node:path';
+import type { Driver } from '../src/drivers/driver.js';
+import { loadManifest } from '../src/manifest/load.js';
+import type { RunContext } from '../src/engine/context.js';
+import { plannedSteps, runSteps, syncsByPhases } from '../src/engine/rolling.js';
+import { ROOT } from './helpers.js';
+import { preflightChecks } from '../src/engine/preflight.js';
 import { CertificationFailed, createsRoutine, preflight, PreflightError, retryCertification, type ServerSettings } from '../src/drivers/galera.js';
 
 const s = suite('galera pre-flight and certification retry (unit)');
@@ -141,6 +148,68 @@ s('MySQL driver: certification lost on every attempt ends as a migration failure
     assert.match((err as Error).message, /error 1213, a Galera certification failure or deadlock.*tried 5 times/);
     assert.is((log.join(' ').match(/BEGIN [^B]*?(COMMIT|ROLLBACK)/g) ?? []).filter((t) => t.includes('DATA')).length, 5);
   }
+});
+
+/** A stand-in MySQL driver for the migrate phase of 45: its batch loses certification `losses` times, then fills `rows` rows once. */
+function batchDriver(losses: number, rows: number, wsrep: boolean) {
+  let left = losses;
+  let todo = rows;
+  const calls: string[] = [];
+  const row = { version: 45, name: 'add_visibility', dialect: 'mysql', checksum: 'x', kind: 'applied', status: 'expanded', statementsApplied: 0, statementsTotal: 0, statementHashes: null, error: null, appliedAt: '', executionMs: 0, toolVersion: 't', added: { phases: '{"expand":"x"}' } };
+  const driver = {
+    dialect: 'mysql',
+    listTables: async () => ['images', 'glance_db_version'],
+    readHistory: async () => [...[42, 43, 44].map((v) => ({ ...row, version: v, status: 'complete', added: {} })), row],
+    query: async (sql: string) => (/wsrep/.test(sql) ? (wsrep ? [{ Variable_name: 'wsrep_on', Value: 'ON' }, { Variable_name: 'wsrep_provider', Value: '/usr/lib/galera/libgalera_smm.so' }] : []) : [{ n: todo }]),
+    flush: async () => {},
+    transaction: async (fn: (tx: unknown) => Promise<unknown>) => fn({
+      query: async () => [{ status: row.status }],
+      run: async (sql: string) => {
+        if (!/^UPDATE images/.test(sql)) return calls.push(sql.split(' ')[0]), 1;
+        calls.push('BATCH');
+        if (left-- > 0) throw conflict();
+        const n = Math.min(todo, 2000);
+        todo -= n;
+        return n;
+      },
+    }),
+  };
+  return { driver: driver as unknown as Driver, calls };
+}
+
+s('migrate phase: a batch that loses certification is retried (bounded), the batches go on until one changes no row, then the phase is recorded', async () => {
+  const manifest = loadManifest(join(ROOT, 'glance-db.yaml'));
+  const ctx = { manifest, toolVersion: 't', selection: [], target: { dialect: 'mysql', display: 'mysql://x/db' } } as unknown as RunContext;
+  const { driver, calls } = batchDriver(2, 4500, true);
+  assert.ok(await syncsByPhases(driver), 'a node with wsrep_on and a provider is a Galera node');
+  assert.not.ok(await syncsByPhases(batchDriver(0, 0, false).driver), 'a plain MySQL server is not');
+  const steps = plannedSteps(ctx, 'mysql', await driver.readHistory(), 'migrate', 51).filter((x) => x.mig.version === 45);
+  const events: string[] = [];
+  const done = await runSteps(ctx, driver, steps, (e) => void (e.type === 'batch' && events.push(`${e.done}/${e.total}`)));
+  // Two lost certifications, then batches of 2000, 2000 and 500 rows, then one that changes none; then the row
+  // moves to migrated and alembic_version is written again (its two heads), in one transaction.
+  assert.equal(calls, ['BATCH', 'BATCH', 'BATCH', 'BATCH', 'BATCH', 'BATCH', 'UPDATE', 'DELETE', 'INSERT', 'INSERT']);
+  assert.equal(events, ['2000/4500', '4000/4500', '4500/4500', '4500/4500']);
+  assert.equal(done.map((d) => [d.version, d.phase, d.rows]), [[45, 'migrate', 4500]]);
+});
+
+s('pre-flight before expand: its statements are the phase files (the triggers of 45), not the whole files sync runs', async () => {
+  const manifest = loadManifest(join(ROOT, 'glance-db.yaml'));
+  const ctx = { manifest, toolVersion: 't', selection: [], target: { dialect: 'mysql', display: 'mysql://x/db' } } as unknown as RunContext;
+  const rows = [42, 43, 44].map((version) => ({ version, name: 'v', dialect: 'mysql', checksum: 'x', kind: 'applied', status: 'complete', statementsApplied: 0, statementsTotal: 0, statementHashes: null, error: null, appliedAt: '', executionMs: 0, toolVersion: 't' }));
+  const checked = async (mode?: 'expand' | 'migrate' | 'phases') => {
+    let seen: string[] = [];
+    const driver = { dialect: 'mysql', exists: () => true, readHistory: async () => rows, preflight: async (pending: () => Promise<string[]>) => void (seen = await pending()) } as unknown as Driver;
+    await preflightChecks(ctx, driver, 51, undefined, mode);
+    return seen;
+  };
+  const triggers = (xs: string[]) => xs.filter(createsRoutine).map((x) => /TRIGGER (\w+)/.exec(x)![1]);
+  assert.equal(triggers(await checked('expand')), ['insert_visibility', 'update_visibility']);
+  assert.equal(triggers(await checked()), [], 'sync runs the whole files, which create no trigger');
+  assert.equal(triggers(await checked('phases')), ['insert_visibility', 'update_visibility'], 'sync by phases (Galera) runs the expand file of 45');
+  assert.equal(triggers(await checked('migrate')), []);
+  // And the rule: such statements on a Galera node without the setting or SUPER are refused (exit 32) before expand starts.
+  assert.match(refusal({}, await checked('expand'))!.message, /creates a trigger/);
 });
 
 s.run();

@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { cli, extraVersion, makeProject, removeProject, LATEST, VERSIONS } from './helpers.js';
 
@@ -17,10 +18,44 @@ function withProject(name: string, overrides: Record<string, string | null>, fn:
   });
 }
 
+/** Phase files of the rolling upgrade (issue 19), per dialect, as the shipped manifest lists them. */
+const PHASE_FILES = [...readFileSync(new URL('../../glance-db.yaml', import.meta.url), 'utf8').matchAll(/^ {8}(?:sqlite|postgresql|mysql): (sql\/\S+\.(?:expand|migrate|contract)\.sql)$/gm)].map((m) => m[1]);
+
 withProject('lint passes on the shipped manifest, SQL and lock', {}, (dir) => {
   const r = cli(['lint'], { cwd: dir });
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, `lint: ${VERSIONS.length} versions, ${VERSIONS.length * 3} files OK`);
+  assert.ok(PHASE_FILES.length >= 12, 'the phase files of 45 and 49');
+  assert.match(r.stdout, `lint: ${VERSIONS.length} versions, ${VERSIONS.length * 3 + PHASE_FILES.length} files OK`);
+});
+
+withProject('every phase file has its own line in the lock; editing one fails lint like any released file', {}, (dir) => {
+  const lock = readFileSync(join(dir, 'sql/checksums.lock'), 'utf8');
+  for (const f of PHASE_FILES) {
+    const [, dialect, num, phase] = /^sql\/(\w+)\/(\d+)_\w+\.(\w+)\.sql$/.exec(f)!;
+    assert.match(lock, new RegExp(`^${num} ${dialect} ${phase} ${f.replace(/\./g, '\\.')} sha256-lf:[0-9a-f]{64}$`, 'm'), f);
+  }
+  const f = join(dir, 'sql/postgresql/045_add_visibility.migrate.sql');
+  writeFileSync(f, readFileSync(f, 'utf8').replace('LIMIT 2000', 'LIMIT 5000'));
+  for (const args of [['lint'], ['lint', '--update']]) {
+    const r = cli(args, { cwd: dir });
+    assert.is(r.code, 4, r.stderr);
+    assert.match(r.stderr, /Released migration file\(s\) changed: sql\/postgresql\/045_add_visibility\.migrate\.sql \(version 45: locked sha256-lf:[0-9a-f]{64}, now/);
+  }
+});
+
+withProject('a phase file not yet in the lock fails lint until --update records it with its phase', {}, (dir) => {
+  const lockFile = join(dir, 'sql/checksums.lock');
+  const lines = readFileSync(lockFile, 'utf8').split('\n').filter((l) => !/^049 \w+ migrate /.test(l) && !l.startsWith('sum '));
+  // Without 49's migrate lines the sum no longer matches: write it as --update would, from the rest.
+  const entries = lines.filter((l) => /^\d{3} /.test(l));
+  const sum = `sum sha256:${createHash('sha256').update(entries.map((l) => `${l}\n`).join('')).digest('hex')}`;
+  writeFileSync(lockFile, [...lines.filter((l) => l.startsWith('#')), sum, ...entries, ''].join('\n'));
+  const before = cli(['lint'], { cwd: dir });
+  assert.is(before.code, 3, before.stderr);
+  assert.match(before.stderr, 'New version file(s) not yet in sql/checksums.lock: 49 sqlite migrate, 49 postgresql migrate, 49 mysql migrate');
+  assert.is(cli(['lint', '--update'], { cwd: dir }).code, 0);
+  assert.match(readFileSync(lockFile, 'utf8'), /^049 mysql migrate sql\/mysql\/049_location_backend_to_store\.migrate\.sql sha256-lf:/m);
+  assert.is(cli(['lint'], { cwd: dir }).code, 0);
 });
 
 withProject('editing a released migration fails lint, and --update does not paper over it', {}, (dir) => {

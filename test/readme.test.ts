@@ -37,6 +37,17 @@ const ELSEWHERE: Record<string, string> = {
   'mariadb -h db -u glance -p glance < upgrade.sql': 'test/conformance (re-run every plan script: mariadb db < FILE, once and again)',
 };
 
+/** The database the examples' Glance config names (project() points /var/lib/glance into the project). */
+const GLANCE_CONF_DB = 'sqlite:/var/lib/glance/glance.sqlite';
+
+/** A database at 44 taken through the given rolling-upgrade phases. */
+function rollTo(p: Project, phases: string[]): void {
+  for (const cmd of ['sync 44', ...phases]) {
+    const r = p.run(`glance-db ${cmd} --url ${GLANCE_CONF_DB}`);
+    assert.is(r.code, 0, r.stderr);
+  }
+}
+
 type Setup = (p: Project, servers: { pg?: TestDb; mysql?: TestDb }) => Promise<void> | void;
 interface Example {
   setup?: Setup;
@@ -79,6 +90,11 @@ const EXAMPLES: Record<string, Example> = {
   'glance-db lint                                                         # CI on pull requests': {},
   'glance-db sync --url postgresql://glance@db.example/glance --json': { server: 'pg', check: (_, o) => assert.is(JSON.parse(o.stdout).to, 51) },
   'glance-db downgrade': { code: 6 },
+  // Rolling upgrade, in kolla-ansible's order: each step from the state the one before it leaves.
+  'glance-db db check --glance-config /etc/glance/glance-api.conf; echo "exit $?"': { setup: atVersion(44, GLANCE_CONF_DB), check: (_, o) => assert.match(o.stdout, /Your first step is to run glance-db expand[^]*\nexit 3\n$/) },
+  'glance-db expand --glance-config /etc/glance/glance-api.conf': { setup: atVersion(44, GLANCE_CONF_DB), check: (_, o) => assert.match(o.stdout, 'next: glance-db migrate --glance-config') },
+  'glance-db migrate --glance-config /etc/glance/glance-api.conf': { setup: (p) => rollTo(p, ['expand']), check: (_, o) => assert.match(o.stdout, 'migrated 45 add_visibility') },
+  'glance-db contract --glance-config /etc/glance/glance-api.conf': { setup: (p) => rollTo(p, ['expand', 'migrate']), check: (_, o) => assert.match(o.stdout, 'database is at version 51') },
 };
 
 /** A fresh project; `glance-db` on PATH is the built CLI; outside names point into the project. */

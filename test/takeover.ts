@@ -180,6 +180,19 @@ export function takeover(env: DialectEnv): void {
       assert.equal((await alembic(db)).sort(), ['mitaka02', 'ocata_expand01']);
     }));
 
+  s('migrate and contract on a rolling upgrade Glance\'s own tool began: refused (exit 35), sync is the way on; nothing recorded', () =>
+    withDb(env, async (db) => {
+      await glanceBuilt(db, 44, ['ocata_expand01', 'mitaka02']);
+      for (const phase of ['migrate', 'contract']) {
+        const r = cli([phase, '--url', db.url]);
+        assert.is(r.code, 35, r.stderr);
+        assert.match(r.stderr, "holds a rolling upgrade that Glance's own tool began");
+        assert.match(r.stderr, `hint: Run glance-db sync --url ${db.url}: it finishes that rolling upgrade`);
+      }
+      assert.is(await db.rows('SELECT count(*) AS n FROM glance_db_version').then(() => 'present', () => 'absent'), 'absent');
+      assert.equal((await alembic(db)).sort(), ['mitaka02', 'ocata_expand01']);
+    }));
+
   s('a legacy version below 42 and an unknown Alembic revision are refused, naming what to do', () =>
     withDb(env, async (db) => {
       await glanceBuilt(db, 42, [], 38);

@@ -25,7 +25,8 @@ import type { Dialect } from '../dialects/index.js';
 import type { DatabaseTarget } from '../url.js';
 
 export type RowKind = 'applied' | 'baseline' | 'adopted';
-export type RowStatus = 'complete' | 'failed';
+/** expanded / migrated: a rolling upgrade has run the version's expand (and migrate) phase, not yet the rest (engine/phases.ts). */
+export type RowStatus = 'complete' | 'failed' | 'expanded' | 'migrated';
 
 /** One row of the version table. */
 export interface VersionRow {
@@ -92,6 +93,8 @@ export interface VersionTx {
   recorded(version: number): Promise<RecordedState | null>;
   insertRow(row: VersionRow): Promise<void>;
   updateRow(version: number, set: RowUpdate): Promise<void>;
+  /** Removes the version's row: a rolling upgrade's next phase replaces the row of the phase before. */
+  deleteRow(version: number): Promise<void>;
 }
 
 /** What a transaction body can do: read rows, and change rows (returning how many changed). */
@@ -180,6 +183,12 @@ export interface Driver {
    * throws PreflightError (exit 32) otherwise. Only MySQL/MariaDB has one.
    */
   preflight?(pendingStatements: () => Promise<string[]>): Promise<void>;
+  /**
+   * A replicated node whose writesets must stay small (Galera): sync then runs
+   * phased versions through their phases, each data batch its own
+   * transaction. Absent means no.
+   */
+  replicatesWritesets?(): Promise<boolean>;
   /**
    * Changes rows of the version table (repair), the statements in one
    * transaction under the lock. Nothing else in the database is touched.

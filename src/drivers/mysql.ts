@@ -95,6 +95,10 @@ class MysqlDriver implements Driver {
     await this.conn!.query(mariadb ? `SET SESSION max_statement_time = ${this.config.statementTimeoutMs / 1000}` : `SET SESSION max_execution_time = ${this.config.statementTimeoutMs}`);
   }
 
+  async replicatesWritesets(): Promise<boolean> {
+    return (await readSettings(this.query)).galera;
+  }
+
   async preflight(pendingStatements: () => Promise<string[]>): Promise<void> {
     const settings = await readSettings(this.query).catch((err) => {
       throw notAnswering(err);
@@ -187,6 +191,7 @@ class MysqlDriver implements Driver {
           return r ? ({ status: String(r.status), error: r.error == null ? null : String(r.error) } as RecordedState) : null;
         },
         insertRow: async (row) => void (await c.execute(insertSql(table, () => '?'), rowValues(row))),
+        deleteRow: async (version) => void (await c.execute(`DELETE FROM ${table} WHERE version = ?`, [version])),
         updateRow: async (version, set) => void (await c.execute(`UPDATE ${table} SET ${Object.keys(set).map((k) => `${k} = ?`).join(', ')} WHERE version = ?`, [...Object.values(set), version])),
       });
     });

@@ -319,6 +319,7 @@ class PostgresDriver implements Driver {
         return r ? ({ status: String(r.status), error: r.error == null ? null : String(r.error) } as RecordedState) : null;
       },
       insertRow: async (row) => void (await tx.query(raw(insertSql(table, (i) => `$${i}`), rowValues(row)))),
+      deleteRow: async (version) => void (await tx.query(raw(`DELETE FROM ${table} WHERE version = $1`, [version]))),
       updateRow: async (version, set) => {
         const cols = Object.keys(set);
         await tx.query(raw(`UPDATE ${table} SET ${cols.map((c, i) => `${c} = $${i + 1}`).join(', ')} WHERE version = $${cols.length + 1}`, [...Object.values(set), version]));

@@ -409,6 +409,10 @@ export class SqliteDriver implements Driver {
         wrote = true;
         db.run(insertSql(table, () => '?'), rowValues(row));
       },
+      deleteRow: async (version) => {
+        wrote = true;
+        db.run(`DELETE FROM ${table} WHERE version = ?`, [version]);
+      },
       updateRow: async (version, set: RowUpdate) => {
         wrote = true;
         db.run(`UPDATE ${table} SET ${Object.keys(set).map((c) => `${c} = ?`).join(', ')} WHERE version = ?`, [...Object.values(set), version] as never);

@@ -33,6 +33,8 @@ export const ADDED_COLUMNS: AddedColumn[] = [
   { name: 'note', ddl: (d) => d.versionTable.longText, field: 'note' },
   // user@host of whoever ran the version (null: recorded by a script or an earlier release).
   { name: 'run_by', ddl: () => 'VARCHAR(255)' },
+  // JSON text, rolling upgrades (engine/phases.ts): the phases done, each with the checksum of the file that ran in it.
+  { name: 'phases', ddl: (d) => d.versionTable.longText },
 ];
 
 /** Every column glance-db writes, in insert order: the first release's, then ADDED_COLUMNS. */

@@ -11,7 +11,7 @@
 // later run resumes after the statements recorded (src/engine/resume.ts).
 import { statementHash } from '../checksum.js';
 import { LockLostError } from '../errors.js';
-import type { Driver, VersionRow } from '../drivers/driver.js';
+import type { Driver, RowStatus, VersionRow } from '../drivers/driver.js';
 import { statementFailed } from '../drivers/failure.js';
 import { interruptedBy, interruptedError } from '../drivers/interrupt.js';
 import type { Statement } from '../sql/split.js';
@@ -32,6 +32,12 @@ export interface PendingVersion {
   resumeFrom: number;
   /** Bookkeeping run after the file, in the same transaction (Glance's alembic_version). Idempotent. */
   after: string[];
+  /**
+   * A rolling upgrade's next phase: the version's row has this status
+   * (expanded, migrated), and is replaced by `row` with the statements,
+   * instead of counting as already applied.
+   */
+  replaces?: RowStatus;
 }
 
 /** What applyVersion did: ran it (in ms, as recorded), or found it already recorded by a concurrent run. */
@@ -58,7 +64,8 @@ export async function applyVersion(driver: Driver, p: PendingVersion, onStatemen
 async function inOneTransaction(driver: Driver, p: PendingVersion, onStatement: StatementHook): Promise<ApplyResult> {
   return driver.versionTransaction(async (tx): Promise<ApplyResult> => {
     // Under the lock: a concurrent run may have applied it while we waited.
-    if ((await tx.recorded(p.version)) !== null) return { outcome: 'already-applied' };
+    const found = await tx.recorded(p.version);
+    if (found !== null && found.status !== p.replaces) return { outcome: 'already-applied' };
     const started = performance.now();
     for (const s of p.statements) {
       checkInterrupted(driver);
@@ -72,6 +79,8 @@ async function inOneTransaction(driver: Driver, p: PendingVersion, onStatement: 
     }
     const ms = Math.round(performance.now() - started);
     for (const a of p.after) await tx.execute(a);
+    // A rolling upgrade's next phase replaces the row of the phase before.
+    if (found !== null) await tx.deleteRow(p.version);
     await tx.insertRow({ ...p.row, executionMs: ms });
     return { outcome: 'applied', ms };
   });
@@ -80,11 +89,14 @@ async function inOneTransaction(driver: Driver, p: PendingVersion, onStatement: 
 /** MySQL: DDL commits as it goes, so progress is recorded statement by statement and a stopped version resumes. */
 async function resumable(driver: Driver, p: PendingVersion, onStatement: StatementHook): Promise<ApplyResult> {
   const existing = await driver.versionTransaction(async (tx) => {
-    const state = await tx.recorded(p.version);
+    const found = await tx.recorded(p.version);
+    // A rolling upgrade's next phase starts over the row of the phase before, as a new version would.
+    const state = found !== null && found.status === p.replaces ? null : found;
+    if (found !== null && state === null) await tx.deleteRow(p.version);
     if (!state) await tx.insertRow({ ...p.row, status: 'failed', error: 'in progress (interrupted if this stays)', statementsApplied: 0, statementHashes: [] });
     return state;
   });
-  if (existing?.status === 'complete') return { outcome: 'already-applied' };
+  if (existing && existing.status !== 'failed') return { outcome: 'already-applied' };
   const hashes = p.statements.slice(0, p.resumeFrom).map((s) => statementHash(s.text));
   // A run killed between a DDL statement's own commit and its progress
   // record left "started" behind: that statement may or may not have run.
@@ -106,7 +118,7 @@ async function resumable(driver: Driver, p: PendingVersion, onStatement: Stateme
   await driver.versionTransaction(async (tx) => {
     for (const a of p.after.filter((a) => TRANSACTIONAL.test(a))) await tx.execute(a);
     await tx.updateRow(p.version, {
-      status: 'complete', error: null, checksum: p.row.checksum, statements_total: p.statements.length,
+      status: p.row.status, error: null, checksum: p.row.checksum, statements_total: p.statements.length,
       applied_at: new Date().toISOString(), execution_ms: ms, tool_version: p.row.toolVersion,
     });
   });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { checksumOf, normalizeSql } from '../checksum.js';
 import { ConfigError, MigrationFileError } from '../errors.js';
 import { resolveSqlFile } from '../manifest/load.js';
-import type { Manifest, Migration } from '../manifest/types.js';
+import type { Manifest, Migration, Phase } from '../manifest/types.js';
 import { splitStatements, type Statement } from '../sql/split.js';
 import type { Dialect } from '../dialects/index.js';
 
@@ -13,9 +13,10 @@ export interface LoadedFile {
   text: string;
 }
 
-export function readMigrationFile(manifest: Manifest, mig: Migration, dialect: Dialect): LoadedFile {
-  const file = mig.files[dialect];
-  if (!file) throw new MigrationFileError(`Version ${mig.version} has no ${dialect} file in ${manifest.path}.`, mig.version, null);
+/** The whole file of a version, or with `phase` its file for that phase of a rolling upgrade. */
+export function readMigrationFile(manifest: Manifest, mig: Migration, dialect: Dialect, phase?: Phase): LoadedFile {
+  const file = phase ? mig.phases?.[phase]?.[dialect] : mig.files[dialect];
+  if (!file) throw new MigrationFileError(`Version ${mig.version} has no ${dialect} ${phase ? `${phase} ` : ''}file in ${manifest.path}.`, mig.version, null);
   // Resolved again at read time: the folders may have changed since the manifest was loaded.
   const where = resolveSqlFile(manifest.dir, file);
   if ('problem' in where) throw new MigrationFileError(`${file} (version ${mig.version}) ${where.problem}.`, mig.version, file);

@@ -15,6 +15,7 @@
 // Anything else, and a schema that matches no known version, is refused
 // with nothing changed. --dry-run prints the same plan and changes nothing.
 import { ChecksumMismatchError, GlanceDbError, UnknownVersionError, UsageError } from '../errors.js';
+import { describeRolling, nextCommand, rollingState } from './phases.js';
 import { statementHash } from '../checksum.js';
 import type { Driver, VersionRow } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
@@ -74,6 +75,12 @@ async function repairLocked(ctx: RunContext, driver: Driver, opts: { dryRun: boo
   if (unknown.length > 0) {
     throw new UnknownVersionError(`The version table records version(s) ${unknown.map((r) => r.version).join(', ')}, which ${ctx.manifest.path} does not list: repair cannot judge them. Nothing was changed.`,
       'Pass the manifest that lists them with --config (a version your site added?), or use the glance-db release that recorded them.');
+  }
+  // Between two schemas by design: nothing here to judge against one version's.
+  const rolling = rollingState(ctx.manifest, rows);
+  if (rolling.underWay) {
+    throw new RepairRefusedError(`A rolling upgrade is under way (${describeRolling(rolling)}): the schema is between versions by design, so repair cannot judge it against one.`,
+      `Finish the rolling upgrade first: ${nextCommand(ctx, rolling)}, or ${suggest(ctx, 'sync')}, which runs the phases left; glance-db history shows each version's phase.`);
   }
   const files = readVersions(ctx.manifest, driver.dialect, Math.max(...rows.map((r) => r.version)));
   const live = await introspect(driver);

@@ -18,6 +18,9 @@ import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glanc
 import { bookkeepingStatements } from '../glance/bookkeeping.js';
 import { resumePoint } from './resume.js';
 import { preflightChecks } from './preflight.js';
+import type { Phase } from '../manifest/types.js';
+import { rollingState, type RollingState } from './phases.js';
+import { checkOrder, glanceRollingError, rollingFirst, runSteps, syncsByPhases, versionSteps, type StepResult } from './rolling.js';
 import { reasonOf } from '../util/output.js';
 
 export interface SyncRequest {
@@ -31,6 +34,8 @@ export interface SyncRequest {
   backupDir?: string;
   /** --accept-drift: proceed despite schema differences, and record them in the version table's note. */
   acceptDrift?: boolean;
+  /** expand, migrate or contract: only that phase of a rolling upgrade (engine/rolling.ts), instead of whole versions. */
+  phase?: Phase;
 }
 
 export type ProgressEvent =
@@ -47,7 +52,10 @@ export type ProgressEvent =
   /** Before each statement of a version that has more than one (index is 0-based; total counts the whole file). */
   | { type: 'statement'; version: number; name: string; index: number; total: number; text: string }
   | { type: 'applied'; version: number; name: string; ms: number }
-  | { type: 'skipped'; version: number; name: string };
+  | { type: 'skipped'; version: number; name: string }
+  | { type: 'phase-start' | 'phase-skipped'; version: number; name: string; phase: Phase }
+  | { type: 'phase-done'; version: number; name: string; phase: Phase; ms: number; rows?: number; nothingToRun?: boolean }
+  | { type: 'batch'; version: number; name: string; statement: number; statements: number; batch: number; rows: number; done: number; total: number | null; ms: number };
 
 export interface SyncResult {
   from: number | null;
@@ -57,6 +65,12 @@ export interface SyncResult {
   /** Versions recorded from Glance's own bookkeeping in this run. */
   adopted: number[];
   upToDate: boolean;
+  /** Rolling-upgrade phases run (phase commands, sync finishing a rolling upgrade, sync on Galera). */
+  phases: StepResult[];
+  /** Where the rolling upgrade stands after this run. */
+  rolling: RollingState;
+  /** The database's version after this run. */
+  current: number | null;
 }
 
 export function findMigration(ctx: RunContext, version: number, what: string): Migration {
@@ -92,7 +106,7 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
     onProgress({ type: 'opening' });
     await driver.open();
     if (req.requireVersionControl && !driver.exists()) throw notUnder(ctx, 'upgrade');
-    await preflightChecks(ctx, driver, target, req.currentVersion);
+    await preflightChecks(ctx, driver, target, req.currentVersion, req.phase ?? ((await syncsByPhases(driver)) ? 'phases' : undefined));
     onProgress({ type: 'locking' });
     await driver.lock();
     if (req.backupDir) await backupFirst(ctx, driver, target, req.backupDir, tool, onProgress);
@@ -104,6 +118,13 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
 
 async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, target: number, files: Map<number, ReadVersion>, onProgress: (e: ProgressEvent) => void): Promise<SyncResult> {
   let rows = await driver.readHistory();
+  // migrate and contract never place a database under version control: they continue a rolling upgrade
+  // (one Glance's own tool began is finished by sync).
+  if ((req.phase === 'migrate' || req.phase === 'contract') && rows.length === 0) {
+    const glance = await detectGlanceManaged(driver, await driver.listTables());
+    if (glance?.expandedTo) throw glanceRollingError(ctx);
+    checkOrder(ctx, req.phase, rollingState(ctx.manifest, rows), rows);
+  }
   // On PostgreSQL the lock is per transaction, so a concurrent run may place
   // the database between our reads: then its rows are read and checked as
   // any other history.
@@ -127,9 +148,25 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const from = summarize(rows).current;
   if (from !== null && target < from) throw downgradeError(ctx, from, target);
   const recorded = (kind: VersionRow['kind']) => (fresh ? rows.filter((r) => r.kind === kind).map((r) => r.version) : []);
+  const after = async (phases: StepResult[]) => {
+    const now = await driver.readHistory();
+    return { phases, rolling: rollingState(ctx.manifest, now), current: summarize(now).current };
+  };
+  const rolled = await rollingFirst(ctx, driver, req.phase, target, rows, finishing !== null, onProgress);
+  if (req.phase) return { from, to: target, applied: [], baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: rolled.length === 0, ...(await after(rolled)) };
+  if (rolled.length) rows = await driver.readHistory();
+  const applied: SyncResult['applied'] = [];
+  // For sync the unit is the version: one that its last phase completed is reported applied, as a whole version would be.
+  const completed = (results: StepResult[]) => {
+    for (const r of results.filter((x) => x.complete)) {
+      const ms = results.filter((x) => x.version === r.version).reduce((t, x) => t + x.ms, 0);
+      applied.push({ version: r.version, name: r.name, ms });
+      onProgress({ type: 'applied', version: r.version, name: r.name, ms });
+    }
+  };
+  completed(rolled);
   const done = new Set(rows.filter((r) => r.status === 'complete').map((r) => r.version));
   const pending = ctx.manifest.migrations.filter((m) => m.version <= target && !done.has(m.version));
-  const applied: SyncResult['applied'] = [];
   const hasMigrateVersion = pending.length > 0 && (await driver.listTables()).includes('migrate_version');
   // Every pending version is prepared (statements, resume point) before the first one runs.
   const ready = pending.map((mig) => {
@@ -139,7 +176,16 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     if (finishing) finishInPlace(p, finishing);
     return p;
   });
+  // On a Galera node a version with phases runs through them: its data step in batches (issue 18).
+  const byPhases = !finishing && (await syncsByPhases(driver));
   for (const p of ready) {
+    const steps = byPhases ? versionSteps(ctx, driver.dialect, p.version, await driver.readHistory()) : [];
+    if (steps.length) {
+      const results = await runSteps(ctx, driver, steps, onProgress);
+      rolled.push(...results);
+      completed(results);
+      continue;
+    }
     onProgress({ type: 'start', version: p.version, name: p.name });
     const statement = (s: { index: number; text: string }, total: number) => {
       if (total > 1) onProgress({ type: 'statement', version: p.version, name: p.name, index: s.index, total, text: s.text });
@@ -151,7 +197,7 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
       onProgress({ type: 'applied', version: p.version, name: p.name, ms: result.ms });
     } else onProgress({ type: 'skipped', version: p.version, name: p.name });
   }
-  return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 };
+  return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 && rolled.length === 0, ...(await after(rolled)) };
 }
 
 async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir: string, tool: string | null, onProgress: (e: ProgressEvent) => void): Promise<void> {
