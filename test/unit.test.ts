@@ -397,3 +397,16 @@ async function catchAsync(fn: () => Promise<unknown>): Promise<unknown> {
 }
 
 test.run();
+
+test("rolling hand-back: alembic_version keeps the expand head alone below 45 (mitaka02 is its ancestor), and both heads from 45 on", async () => {
+  const { glanceHeads } = await import('../src/engine/phases.js');
+  const row = (version: number, status: 'complete' | 'expanded') => ({ version, status }) as unknown as import('../src/drivers/driver.js').VersionRow;
+  const upTo = (complete: number, expandedTo: number) => [42, 43, 44, 45, 46, 47, 48, 49, 50, 51].filter((v) => v <= expandedTo).map((v) => row(v, v <= complete ? 'complete' : 'expanded'));
+  // Two rows such as (2024_1_expand01, mitaka02) make glance-manage's next `alembic upgrade` fail: "overlaps with other requested revisions".
+  assert.equal(glanceHeads(upTo(44, 51)), ['2024_1_expand01']);
+  assert.equal(glanceHeads(upTo(43, 51)), ['2024_1_expand01']);
+  assert.equal(glanceHeads(upTo(44, 45)), ['ocata_expand01']);
+  assert.equal(glanceHeads(upTo(45, 51)), ['2024_1_expand01', 'ocata_contract01']);
+  assert.equal(glanceHeads(upTo(48, 51)), ['2024_1_expand01', 'rocky_contract02']);
+  assert.equal(glanceHeads(upTo(51, 51)), ['2024_1_contract01']);
+});
