@@ -16,7 +16,8 @@ const fmt = (ms) => (ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`);
 export function rollingChart(results) {
   const servers = Object.keys(results.servers ?? {});
   const paths = ['sync', 'rolling'];
-  const W = 920, panelW = 420, panelH = 190, left = 60, gapX = 20, top = 50, rowH = panelH + 70;
+  const panelW = 420, panelH = 190, left = 60, gapX = 70, top = 50, rowH = panelH + 80;
+  const W = left + 2 * panelW + gapX + 20;
   const H = top + Math.max(1, servers.length) * rowH + 20;
   let maxLat = 1000;
   for (const s of servers) for (const p of paths) for (const b of results.servers[s][p]?.series ?? []) maxLat = Math.max(maxLat, b.max);
@@ -31,7 +32,7 @@ export function rollingChart(results) {
   if (!servers.length) out.push(`<text x="${left}" y="${top + 20}">no runs</text>`);
   servers.forEach((server, row) => {
     paths.forEach((path, col) => {
-      const x0 = left + col * (panelW + gapX + 20);
+      const x0 = left + col * (panelW + gapX);
       const y0 = top + row * rowH + 18;
       out.push(...panel(results.servers[server][path], `${server}: ${path === 'sync' ? 'sync (stop-the-world)' : 'expand, migrate, contract'}`, x0, y0, panelW, panelH, yMin, yMax));
     });
@@ -50,14 +51,16 @@ function panel(run, title, x0, y0, w, h, yMin, yMax) {
   const dur = Math.max(1, run.durationMs ?? Math.max(...run.series.map((b) => b.t), 1));
   const x = (t) => x0 + (Math.min(Math.max(t, 0), dur) / dur) * w;
   const y = (ms) => y0 + h - ((Math.log10(Math.max(ms, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * h;
-  for (const p of run.phases ?? []) {
+  // Labels on alternate lines, so that a short phase's name does not run into the next one's.
+  (run.phases ?? []).forEach((p, k) => {
     out.push(`<rect x="${x(p.start).toFixed(1)}" y="${y0}" width="${Math.max(1, x(p.end) - x(p.start)).toFixed(1)}" height="${h}" fill="${PHASE_FILL[p.name] ?? '#eee'}"/>`);
-    out.push(`<text x="${(x(p.start) + 2).toFixed(1)}" y="${y0 + h + 24}" fill="#333">${esc(p.name)}</text>`);
-  }
-  for (const e of run.events ?? []) {
-    out.push(`<line x1="${x(e.t).toFixed(1)}" x2="${x(e.t).toFixed(1)}" y1="${y0}" y2="${y0 + h + 30}" stroke="#777" stroke-dasharray="2,3"/>`);
-    out.push(`<text x="${(x(e.t) + 2).toFixed(1)}" y="${y0 + h + 38}" font-size="9" fill="#555">${esc(e.name)}</text>`);
-  }
+    out.push(`<text x="${(x(p.start) + 2).toFixed(1)}" y="${y0 + h + 24 + (k % 2) * 11}" fill="#333">${esc(p.name)}</text>`);
+  });
+  (run.events ?? []).forEach((e, k) => {
+    const ly = y0 + h + 46 + (k % 2) * 10;
+    out.push(`<line x1="${x(e.t).toFixed(1)}" x2="${x(e.t).toFixed(1)}" y1="${y0}" y2="${ly - 8}" stroke="#777" stroke-dasharray="2,3"/>`);
+    out.push(`<text x="${(x(e.t) + 2).toFixed(1)}" y="${ly}" font-size="9" fill="#555">${esc(e.name)}</text>`);
+  });
   // Decades on the y axis, seconds on the x axis.
   for (let d = yMin; d <= yMax * 1.001; d *= 10) {
     const v = Number(d.toPrecision(1));

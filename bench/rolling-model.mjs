@@ -14,6 +14,10 @@
 // client's write (is_public set false on an image without live members, or
 // its members deleted by an image delete), both values are right, and the
 // check accepts either; everything else has exactly one right value.
+// The new writer gives members only to shared images (Glance since Ocata)
+// and never sets 'private' on an update, so the rule "private with a live
+// member becomes shared" (migrate, and a contract's last check) never
+// rewrites what it wrote.
 // A write whose outcome is unknown (it failed, perhaps at COMMIT) keeps both
 // the state before and after it as possible.
 
@@ -42,7 +46,7 @@ export function baseVisibility(i, seed = 1) {
 /** Transitions of a state by one successful operation. */
 export const apply = {
   oldCreate: (_s, isPublic) => ({ src: 'old', isPublic, member: 'alive', touchedPublic: true }),
-  newCreate: (_s, vis) => ({ src: 'new', vis, member: 'alive' }),
+  newCreate: (_s, vis) => ({ src: 'new', vis, member: vis === 'shared' ? 'alive' : 'none' }),
   oldUpdate: (s, isPublic) => (s.src === 'new' ? s : { ...s, isPublic, touchedPublic: true }),
   newUpdate: (s, vis) => ({ ...s, src: 'new', vis }),
   // Glance's image_destroy soft-deletes the image's members with it.

@@ -81,7 +81,7 @@ function stallText(s) {
 }
 
 function dataText(run) {
-  const v = run.verify?.ok ? `verify: ${run.verify.version}` : `verify: **${clean(run.verify?.text ?? 'not run')}**`;
+  const v = run.verify?.ok ? `verify: ${run.verify.text}` : `verify: **${clean(run.verify?.text ?? 'not run')}**`;
   if (!run.check) return `not checked; ${v}`;
   return `${run.check.ok ? 'yes' : `**no: ${run.check.mismatches} wrong**`} (${run.check.touched} written, ${run.check.ambiguous} either way); ${v}`;
 }
