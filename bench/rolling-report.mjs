@@ -49,7 +49,7 @@ export function rollingSection(r) {
     for (const path of ['sync', 'rolling']) {
       const run = s[path];
       if (!run || run.skipped) continue;
-      const phases = (run.phases ?? []).map((p) => `\`${p.name}\` ${ms(p.end - p.start)}${p.exit !== 0 ? ` (exit ${p.exit})` : ''}`).join(', ');
+      const phases = (run.phases ?? []).map((p) => `\`${p.name}\` ${ms(p.end - p.start)}${p.exit !== 0 ? ` (exit ${p.exit}${whyFailed(p)})` : ''}`).join(', ');
       const errs = Object.entries(run.ops).filter(([k]) => k !== 'all').flatMap(([op, x]) => ['old', 'new'].filter((c) => x[c]?.errors).map((c) => `${c} ${op}: ${x[c].errors[0]}`));
       lines.push(`- ${server}, ${path}: ${phases}.${run.check?.mismatches ? ` Data: ${run.check.mismatches} image(s) with a wrong visibility, e.g. ${clean(run.check.examples.slice(0, 2).join('; '))}.` : ''}${errs.length ? ` First errors: ${clean(errs.slice(0, 4).join('; '))}.` : ''}`);
     }
@@ -65,6 +65,12 @@ export function rollingSection(r) {
     '"Data right" means every image has the visibility Glance\'s rules give (docs/glance-versions.md for untouched images, the compatibility triggers\' rules for those written during the window; where the two legitimately differ by timing, either is accepted) and `glance-db verify` matches version 51.', '');
   lines.push('Rerun (alone, on a quiet machine; results in `bench/out/rolling.json`):', '', '```sh', `node bench/rolling.mjs --images ${r.images} --rate ${r.rate}`, '```', '', END);
   return lines.join('\n');
+}
+
+/** A failed phase's error line from glance-db's output, shortened. */
+function whyFailed(p) {
+  const line = p.error ?? (p.out ?? []).find((l) => /^error:/.test(l.trim()));
+  return line ? `: ${clean(line.trim().slice(0, 200))}` : '';
 }
 
 function upgradeTook(run) {

@@ -133,7 +133,9 @@ function phase(name, cmdArgs, db, clock) {
     child.stderr.on('data', (d) => (out += d));
     child.on('close', (code, signal) => {
       cleanup.delete(stop);
-      const r = { name, start: Math.round(start), end: Math.round(clock()), exit: code ?? signal, out: out.trim().split('\n').slice(-12) };
+      const lines = out.trim().split('\n');
+      const error = lines.find((l) => l.startsWith('error:'));
+      const r = { name, start: Math.round(start), end: Math.round(clock()), exit: code ?? signal, ...(error ? { error } : {}), out: lines.slice(-12) };
       log(`    ${name}: exit ${r.exit} after ${Math.round(r.end - r.start)} ms${r.exit !== 0 ? `\n      ${r.out.join('\n      ')}` : ''}`);
       resolve(r);
     });
