@@ -1,13 +1,17 @@
 // Explicit command discovery: oclif imports this one module instead of
 // globbing the commands folder (faster start-up, works from a bundle).
 import Check from './commands/check.js';
+import Contract from './commands/contract.js';
+import DbCheck from './commands/db/check.js';
 import Downgrade from './commands/downgrade.js';
+import Expand from './commands/expand.js';
 import History from './commands/history.js';
 import Lint from './commands/lint.js';
 import MetadefsDiff from './commands/metadefs/diff.js';
 import MetadefsExport from './commands/metadefs/export.js';
 import MetadefsLoad from './commands/metadefs/load.js';
 import MetadefsUnload from './commands/metadefs/unload.js';
+import Migrate from './commands/migrate.js';
 import Plan from './commands/plan.js';
 import PurgeImages from './commands/purge-images.js';
 import Purge from './commands/purge.js';
@@ -27,6 +31,10 @@ export const COMMANDS = {
   downgrade: Downgrade,
   plan: Plan,
   check: Check,
+  'db:check': DbCheck,
+  expand: Expand,
+  migrate: Migrate,
+  contract: Contract,
   verify: Verify,
   lint: Lint,
   'metadefs:load': MetadefsLoad,

@@ -12,6 +12,16 @@ import { plan, planText } from './engine/plan.js';
 import { GlanceDbError, UsageError, type ExitCodeName } from './errors.js';
 import { redactUrl } from './url.js';
 import { checkBackupDir } from './util/output.js';
+import type { Phase } from './manifest/types.js';
+import { describeRolling, nextCommand, rollingJson, rollingState } from './engine/phases.js';
+import { checkOrder, plannedSteps } from './engine/rolling.js';
+import { suggest } from './engine/context.js';
+import { withExistingDatabase } from './engine/status.js';
+import { verifyHistory } from './engine/history.js';
+
+/** What the progress lines say as a phase starts, and when it is done. */
+const PHASE_VERB: Record<Phase, [string, string]> = { expand: ['expanding', 'expanded'], migrate: ['migrating', 'migrated'], contract: ['contracting', 'contracted'] };
+
 
 export abstract class MigrateCommand extends BaseCommand {
   private backupPath: string | null = null;
@@ -28,6 +38,9 @@ export abstract class MigrateCommand extends BaseCommand {
 
   private warnings: string[] = [];
 
+  /** expand, migrate, contract: the phase of a rolling upgrade this command runs (commands/expand.ts ...); sync and upgrade: none. */
+  protected phase?: Phase;
+
   protected async migrate(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean, flags: { backup: boolean; 'backup-dir'?: string; 'accept-drift'?: boolean; release?: string; 'dry-run'?: boolean }): Promise<void> {
     if (flags['backup-dir'] !== undefined && !flags['backup-dir'].trim()) throw new UsageError('--backup-dir is empty.', 'Give a folder, or leave --backup-dir out for the default.');
     if (flags.release !== undefined) {
@@ -38,13 +51,13 @@ export abstract class MigrateCommand extends BaseCommand {
     this.out(`database: ${ctx.target.display} (from ${ctx.urlSource})`);
     this.target = ctx.target.display;
     this.warnPastInstalledGlance(version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version);
-    if (flags['dry-run']) return this.dryRun(ctx, version, currentVersion, requireVersionControl);
+    if (flags['dry-run']) return this.phase ? this.dryRunPhase(ctx, this.phase, version) : this.dryRun(ctx, version, currentVersion, requireVersionControl);
     const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target)) : undefined;
     // Before the database is opened: a bad folder must change nothing.
     if (backupDir) checkBackupDir(backupDir);
     let result;
     try {
-      result = await sync(ctx, { version, currentVersion, requireVersionControl, backupDir, acceptDrift: flags['accept-drift'] }, (e) => this.progress(e));
+      result = await sync(ctx, { version, currentVersion, requireVersionControl, backupDir, acceptDrift: flags['accept-drift'], ...(this.phase ? { phase: this.phase } : {}) }, (e) => this.progress(e));
     } finally {
       this.stopIndicator();
     }
@@ -98,7 +111,7 @@ export abstract class MigrateCommand extends BaseCommand {
   private reporter: ProgressReporter | null = null;
 
   /** Live line on a terminal; progress: lines on stderr otherwise (src/progress.ts). */
-  private phase(label: string, announce: boolean): void {
+  private indicate(label: string, announce: boolean): void {
     this.reporter ??= new ProgressReporter({ tty: Boolean(process.stderr.isTTY) && !this.jsonMode, everySeconds: progressSeconds(), write: (t) => process.stderr.write(redactUrl(t)) });
     this.reporter.phase(label, announce);
   }
@@ -109,12 +122,22 @@ export abstract class MigrateCommand extends BaseCommand {
 
   private target = '';
 
+  private batchLine = 0;
+
   private progress(e: ProgressEvent): void {
+    if (e.type === 'batch') return this.batchProgress(e);
     this.stopIndicator();
-    if (e.type === 'opening') return this.phase(`opening ${this.target}`, false);
-    if (e.type === 'locking') return this.phase('waiting for the migration lock (another glance-db run holds it)', false);
-    if (e.type === 'backup-start') return this.phase(`backing up ${this.target}`, true);
-    if (e.type === 'start') return this.phase(`applying ${e.version} ${e.name}`, true);
+    if (e.type === 'phase-start') {
+      this.batchLine = 0;
+      return this.indicate(`${PHASE_VERB[e.phase][0]} ${e.version} ${e.name}`, true);
+    }
+    if (e.type === 'phase-done' && e.nothingToRun) return this.out(`recorded ${e.version} ${e.name} as ${PHASE_VERB[e.phase][1]}: nothing to run in its ${e.phase} phase`);
+    if (e.type === 'phase-done') return this.out(`${PHASE_VERB[e.phase][1]} ${e.version} ${e.name}${e.rows !== undefined ? `: ${e.rows} row(s) in ${(e.ms / 1000).toFixed(1)} s${e.ms > 0 ? `, ${Math.round((e.rows * 1000) / e.ms)} rows/s` : ''}` : ` (${e.ms} ms)`}`);
+    if (e.type === 'phase-skipped') return this.out(`skipped ${e.phase} of ${e.version} ${e.name}: done meanwhile by another glance-db run`);
+    if (e.type === 'opening') return this.indicate(`opening ${this.target}`, false);
+    if (e.type === 'locking') return this.indicate('waiting for the migration lock (another glance-db run holds it)', false);
+    if (e.type === 'backup-start') return this.indicate(`backing up ${this.target}`, true);
+    if (e.type === 'start') return this.indicate(`applying ${e.version} ${e.name}`, true);
     if (e.type === 'backup') {
       this.backupPath = e.path;
       this.out(`backup: ${e.path}`);
@@ -135,10 +158,46 @@ export abstract class MigrateCommand extends BaseCommand {
 
   private report(ctx: RunContext, r: SyncResult): void {
     if (this.jsonMode) {
-      this.emitJson({ ok: true, ...(this.backupPath ? { backup: this.backupPath } : {}), dialect: ctx.target.dialect, database: ctx.target.display, from: r.from, to: r.to, applied: r.applied, baselined: r.baselined, adopted: r.adopted, upToDate: r.upToDate, ...(this.variant ? { variant: this.variant } : {}), ...(this.acceptedDrift ? { acceptedDrift: this.acceptedDrift } : {}), ...(this.warnings.length ? { warnings: this.warnings } : {}) });
+      this.emitJson({ ok: true, ...(this.backupPath ? { backup: this.backupPath } : {}), dialect: ctx.target.dialect, database: ctx.target.display, from: r.from, to: r.to, applied: r.applied, baselined: r.baselined, adopted: r.adopted, upToDate: r.upToDate, ...(this.variant ? { variant: this.variant } : {}), ...(this.acceptedDrift ? { acceptedDrift: this.acceptedDrift } : {}), ...(this.warnings.length ? { warnings: this.warnings } : {}),
+        ...(this.phase || r.phases.length ? { phases: r.phases, current: r.current, rolling: rollingJson(r.rolling) } : {}) });
       return;
     }
-    this.out(r.upToDate ? `already at version ${r.to}; nothing to do` : `database is at version ${r.to}`);
+    if (!this.phase) return this.out(r.upToDate ? `already at version ${r.to}; nothing to do` : `database is at version ${r.to}`);
+    const nothing = r.upToDate ? `nothing to ${this.phase}; ` : '';
+    this.out(r.rolling.underWay ? `${nothing}database is at version ${r.current}; ${describeRolling(r.rolling)}; next: ${nextCommand(ctx, r.rolling)}` : `${nothing}database is at version ${r.current}${r.current !== null && r.current < r.to ? ` (${r.to} is available: ${suggest(ctx, 'expand')} starts a rolling upgrade)` : ''}`);
+  }
+
+  /** Rows done / total and the rate, at most every GLANCE_DB_PROGRESS_SECONDS (and after the first batch, so a watcher sees it begin). */
+  private batchProgress(e: Extract<ProgressEvent, { type: 'batch' }>): void {
+    const now = Date.now();
+    if (this.batchLine !== 0 && now - this.batchLine < progressSeconds() * 1000 && e.rows !== 0) return;
+    this.batchLine = now;
+    const of = e.total !== null ? `/${e.total}${e.total > 0 ? ` (${Math.min(100, Math.floor((e.done * 100) / e.total))}%)` : ''}` : '';
+    const rate = e.ms > 0 ? `, ${Math.round((e.done * 1000) / e.ms)} rows/s` : '';
+    const text = `migrate ${e.version} ${e.name}: ${e.done}${of} rows${rate} (statement ${e.statement}/${e.statements}, batch ${e.batch})`;
+    if (!this.jsonMode && !process.stderr.isTTY) process.stderr.write(`progress: ${text}\n`);
+    else if (!this.jsonMode) this.indicate(text, false);
+  }
+
+  /** --dry-run of a phase command: the steps it would run, from the database as it is; nothing changed, no lock. */
+  private async dryRunPhase(ctx: RunContext, phase: Phase, version: number | undefined): Promise<void> {
+    const target = version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
+    const steps = await withExistingDatabase(ctx, async (driver) => {
+      const rows = driver ? await driver.readHistory() : [];
+      if (driver && rows.length) verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
+      checkOrder(ctx, phase, rollingState(ctx.manifest, rows), rows);
+      return plannedSteps(ctx, ctx.target.dialect, rows, phase, target);
+    });
+    const listed = steps.map((s) => ({ version: s.mig.version, name: s.mig.name, phase: s.phase, file: s.file, checksum: s.checksum, batched: s.batched, statements: s.statements.map((x) => x.text) }));
+    if (this.jsonMode) {
+      this.emitJson({ ok: true, dryRun: true, dialect: ctx.target.dialect, database: ctx.target.display, phase, steps: listed });
+      return;
+    }
+    this.out(`dry run: nothing changed; ${phase} would run ${steps.length} step(s)${steps.length ? ':' : ''}`);
+    for (const s of listed) {
+      this.out(`\n-- ${s.phase} ${s.version} ${s.name}: ${s.file ? `${s.file} ${s.checksum}${s.batched ? ' (each statement again, in batches, until it changes no row)' : ''}` : 'nothing to run, recorded only'}`);
+      for (const t of s.statements) this.out(`${t};`);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { BaseCommand } from '../base-command.js';
 import { historyText, listHistory } from '../engine/list-history.js';
+import { rollingJson } from '../engine/phases.js';
 
 export default class History extends BaseCommand {
   static aliases = ['db:history'];
@@ -12,7 +13,7 @@ export default class History extends BaseCommand {
     const { flags } = await this.parse(History);
     const ctx = this.context(flags);
     const h = await listHistory(ctx);
-    if (this.jsonMode) this.emitJson({ ok: true, dialect: ctx.target.dialect, database: ctx.target.display, versions: h.entries, pending: h.pending });
+    if (this.jsonMode) this.emitJson({ ok: true, dialect: ctx.target.dialect, database: ctx.target.display, versions: h.entries, pending: h.pending, ...(h.rolling.underWay ? { rolling: rollingJson(h.rolling) } : {}) });
     else process.stdout.write(historyText(h));
   }
 }

@@ -22,6 +22,10 @@ export default class Plan extends BaseCommand {
     if (flags.output !== undefined && !flags.output.trim()) throw new UsageError('--output is empty.', 'Give a file name, or leave --output out to print the plan.');
     const ctx = this.context(flags, flags.dialect !== undefined);
     const p = await plan(ctx, { version: args.version, dialect: flags.dialect as never, from: flags.from });
+    if (flags.output && p.rolling) {
+      throw new UsageError(`A rolling upgrade to ${p.rolling.state.to} is under way on ${ctx.target.display}: a plan script cannot run its phases (the migrate phase runs in batches). Nothing was written.`,
+        `Finish it with glance-db ${p.rolling.state.next ?? 'sync'} (and the phases after it), or glance-db sync; plan without --output lists what they run.`);
+    }
     if (flags.output) writeOutputFile(flags.output, planScript(ctx, p, new Date().toISOString()), 'the plan to', 'Give --output a path in an existing folder you can write to.');
     if (this.jsonMode) this.emitJson({ ok: true, ...p, ...(flags.output ? { output: flags.output } : {}) });
     else if (flags.output) this.out(`wrote ${flags.output}: ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}, ${p.dialect}`);

@@ -1,5 +1,6 @@
 import { BaseCommand } from '../base-command.js';
 import { readStatus } from '../engine/status.js';
+import { describeRolling, nextCommand, rollingJson } from '../engine/phases.js';
 
 export default class Version extends BaseCommand {
   static aliases = ['db:version'];
@@ -12,11 +13,12 @@ export default class Version extends BaseCommand {
     const { flags } = await this.parse(Version);
     const ctx = this.context(flags);
     const s = await readStatus(ctx);
-    if (this.jsonMode) this.emitJson({ ok: true, version: s.version, managedBy: s.managedBy, source: s.source, ...(s.revisions ? { revisions: s.revisions } : {}), dialect: ctx.target.dialect, database: ctx.target.display });
+    if (this.jsonMode) this.emitJson({ ok: true, version: s.version, managedBy: s.managedBy, source: s.source, ...(s.revisions ? { revisions: s.revisions } : {}), ...(s.rolling ? { rolling: rollingJson(s.rolling) } : {}), dialect: ctx.target.dialect, database: ctx.target.display });
     else {
       // stdout is the integer and nothing else (scripts read it); where the level came from goes to stderr.
       process.stdout.write(`${s.version}\n`);
       if (s.managedBy === 'glance-manage') process.stderr.write(`managed by glance-manage (${s.source})\n`);
+      if (s.rolling) process.stderr.write(`${describeRolling(s.rolling)}; next: ${nextCommand(ctx, s.rolling)}\n`);
     }
   }
 }

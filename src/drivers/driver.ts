@@ -6,7 +6,8 @@ import type { Statement } from '../sql/split.js';
 import type { DatabaseTarget, Dialect } from '../url.js';
 
 export type RowKind = 'applied' | 'baseline' | 'adopted';
-export type RowStatus = 'complete' | 'failed';
+/** expanded / migrated: a rolling upgrade has run the version's expand (and migrate) phase, not yet the rest (engine/phases.ts). */
+export type RowStatus = 'complete' | 'failed' | 'expanded' | 'migrated';
 
 /** One row of the version table. */
 export interface VersionRow {
@@ -73,6 +74,12 @@ export interface PendingVersion {
   resumeFrom: number;
   /** Bookkeeping run after the file, in the same transaction (Glance's alembic_version). Idempotent. */
   after: string[];
+  /**
+   * A rolling upgrade's next phase: the version's row has this status
+   * (expanded, migrated), and is replaced by `row` with the statements,
+   * instead of counting as already applied.
+   */
+  replaces?: RowStatus;
 }
 
 /** What a transaction body can do: read rows, and change rows (returning how many changed). */

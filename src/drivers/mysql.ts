@@ -191,12 +191,17 @@ class MysqlDriver implements Driver {
 
   async applyVersion(p: PendingVersion): Promise<ApplyOutcome> {
     const table = this.config.versionTable;
-    const existing = (await this.query(`SELECT status, error FROM ${table} WHERE version = ?`, [p.version]))[0];
-    if (existing?.status === 'complete') return 'already-applied';
+    const found = (await this.query(`SELECT status, error FROM ${table} WHERE version = ?`, [p.version]))[0];
+    // A rolling upgrade's next phase starts over the row of the phase before, as a new version would.
+    const existing = found?.status === p.replaces ? undefined : found;
+    if (existing && existing.status !== 'failed') return 'already-applied';
     const hashes = p.statements.slice(0, p.resumeFrom).map((s) => statementHash(s.text));
     if (!existing) {
       const row: VersionRow = { ...p.row, status: 'failed', error: 'in progress (interrupted if this stays)', statementsApplied: 0, statementHashes: [] };
-      await this.fenced(() => this.conn!.execute(insertSql(table, () => '?'), rowValues(row)));
+      await this.fenced(async () => {
+        if (found) await this.conn!.execute(`DELETE FROM ${table} WHERE version = ?`, [p.version]);
+        await this.conn!.execute(insertSql(table, () => '?'), rowValues(row));
+      });
     }
     // A run killed between a DDL statement's own commit and its progress
     // record left "started" behind: that statement may or may not have run.
@@ -213,8 +218,8 @@ class MysqlDriver implements Driver {
     await this.fenced(async () => {
       for (const a of p.after.filter((a) => TRANSACTIONAL.test(a))) await this.conn!.query(a);
       await this.conn!.execute(
-        `UPDATE ${table} SET status = 'complete', error = NULL, checksum = ?, statements_total = ?, applied_at = ?, execution_ms = ?, tool_version = ? WHERE version = ?`,
-        [p.row.checksum, p.statements.length, new Date().toISOString(), ms, p.row.toolVersion, p.version],
+        `UPDATE ${table} SET status = ?, error = NULL, checksum = ?, statements_total = ?, applied_at = ?, execution_ms = ?, tool_version = ? WHERE version = ?`,
+        [p.row.status, p.row.checksum, p.statements.length, new Date().toISOString(), ms, p.row.toolVersion, p.version],
       );
     });
     return 'applied';

@@ -314,8 +314,8 @@ class PostgresDriver implements Driver {
   async applyVersion(p: PendingVersion): Promise<ApplyOutcome> {
     return this.locked(async (tx) => {
       // Under the lock: a concurrent run may have applied it while we waited.
-      const done = await tx.maybeOneFirst(raw(`SELECT version FROM ${this.config.versionTable} WHERE version = $1`, [p.version]));
-      if (done !== null) return 'already-applied' as const;
+      const done = await tx.maybeOneFirst(raw(`SELECT status FROM ${this.config.versionTable} WHERE version = $1`, [p.version]));
+      if (done !== null && done !== p.replaces) return 'already-applied' as const;
       const started = performance.now();
       for (const s of p.statements) {
         if (interruptedBy()) throw interruptedError('The version in progress was rolled back with its transaction.');
@@ -329,6 +329,8 @@ class PostgresDriver implements Driver {
       }
       const row = { ...p.row, executionMs: Math.round(performance.now() - started) };
       for (const a of p.after) await tx.query(raw(a));
+      // A rolling upgrade's next phase replaces the row of the phase before.
+      if (done !== null) await tx.query(raw(`DELETE FROM ${this.config.versionTable} WHERE version = $1`, [p.version]));
       await tx.query(raw(insertSql(this.config.versionTable, (i) => `$${i}`), rowValues(row)));
       return 'applied' as const;
     });

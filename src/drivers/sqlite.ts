@@ -391,8 +391,8 @@ export class SqliteDriver implements Driver {
     // A pending SIGINT/SIGTERM ends the run here, between versions.
     await new Promise((r) => setImmediate(r));
     const db = await this.load();
-    const found = await this.query(`SELECT 1 AS x FROM ${this.config.versionTable} WHERE version = ?`, [p.version]);
-    if (found.length > 0) return 'already-applied';
+    const found = await this.query(`SELECT status FROM ${this.config.versionTable} WHERE version = ?`, [p.version]);
+    if (found.length > 0 && found[0].status !== p.replaces) return 'already-applied';
     const started = performance.now();
     db.exec('BEGIN');
     for (const s of p.statements) {
@@ -406,6 +406,8 @@ export class SqliteDriver implements Driver {
     const row = { ...p.row, executionMs: Math.round(performance.now() - started) };
     try {
       for (const a of p.after) db.exec(a);
+      // A rolling upgrade's next phase replaces the row of the phase before.
+      if (found.length > 0) db.run(`DELETE FROM ${this.config.versionTable} WHERE version = ?`, [p.version]);
       db.run(insertSql(this.config.versionTable, () => '?'), rowValues(row));
     } catch (err) {
       db.exec('ROLLBACK');

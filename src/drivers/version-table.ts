@@ -32,6 +32,8 @@ export const ADDED_COLUMNS: AddedColumn[] = [
   { name: 'note', ddl: { sqlite: 'TEXT', postgresql: 'TEXT', mysql: 'LONGTEXT' }, field: 'note' },
   // user@host of whoever ran the version (null: recorded by a script or an earlier release).
   { name: 'run_by', ddl: { sqlite: 'VARCHAR(255)', postgresql: 'VARCHAR(255)', mysql: 'VARCHAR(255)' } },
+  // JSON text, rolling upgrades (engine/phases.ts): the phases done, each with the checksum of the file that ran in it.
+  { name: 'phases', ddl: { sqlite: 'TEXT', postgresql: 'TEXT', mysql: 'LONGTEXT' } },
 ];
 
 /** Every column glance-db writes, in insert order: the first release's, then ADDED_COLUMNS. */

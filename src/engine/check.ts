@@ -10,6 +10,8 @@ import { suggest, type RunContext } from './context.js';
 import type { Difference } from '../introspect/diff.js';
 import { historyGaps, summarize, verifyHistory } from './history.js';
 import { statusOf, withExistingDatabase } from './status.js';
+import { describeRolling, rollingState, type RollingState } from './phases.js';
+import type { GlanceManaged } from '../glance/detect.js';
 
 export interface CheckResult {
   state: 'current' | 'upgrade-pending' | 'checksum-drift' | 'not-under-version-control' | 'partly-applied' | 'schema-drift' | 'unknown-version' | 'history-gap';
@@ -19,6 +21,12 @@ export interface CheckResult {
   latest: number;
   differences?: Difference[];
   gaps?: number[];
+  /** Where a rolling upgrade stands (underWay false when none is). */
+  rolling?: RollingState;
+  /** Glance's own bookkeeping, for a database glance-manage still manages. */
+  glance?: GlanceManaged | null;
+  /** Not under version control: the database holds no table at all. */
+  empty?: boolean;
 }
 
 export async function check(ctx: RunContext): Promise<CheckResult> {
@@ -30,7 +38,8 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     if (rows.length === 0) {
       const s = await statusOf(ctx, driver);
       const why = s ? `managed by glance-manage at ${s.version} (${s.source}); ${suggest(ctx, 'sync')} takes it over` : 'no version table';
-      return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${why}`, s?.version ?? null);
+      const tables = await driver.listTables();
+      return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${why}`, s?.version ?? null, { glance: s ? await detectGlanceManaged(driver, tables) : null, ...(tables.length === 0 ? { empty: true } : {}) });
     }
     const current = summarize(rows).current;
     try {
@@ -42,8 +51,11 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     }
     const gaps = await historyGaps(ctx.manifest, driver, rows);
     if (gaps.length > 0) return out('history-gap', 'HISTORY_GAP', `history gap: no row for version${gaps.length > 1 ? 's' : ''} ${gaps.join(', ')} below the recorded level ${current}; ${suggest(ctx, 'repair --dry-run')} shows the way out`, current, { gaps });
-    const partial = rows.find((r) => r.status !== 'complete');
+    const rolling = rollingState(ctx.manifest, rows);
+    const partial = rows.find((r) => r.status === 'failed');
     if (partial) return out('partly-applied', 'PARTLY_APPLIED', `partly applied: version ${partial.version} stopped after ${partial.statementsApplied} of ${partial.statementsTotal} statements; fix the cause and run ${suggest(ctx, 'sync')}`, current);
+    // A rolling upgrade (expand, migrate, contract) under way: behind, by design, until contract.
+    if (rolling.underWay) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}; ${describeRolling(rolling)}; next: ${rolling.next ? suggest(ctx, rolling.next) : suggest(ctx, 'sync')}`, current, { rolling });
     // A rolling upgrade that sync began to finish and was stopped (or told to stop) on the way: its expand head is still recorded.
     const glance = current === null ? null : await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
     if (glance && glance.expandedTo !== null && glance.version === current) {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { checksumOf, normalizeSql } from '../checksum.js';
 import { ConfigError } from '../errors.js';
 import { resolveSqlFile } from '../manifest/load.js';
-import type { Manifest, Migration } from '../manifest/types.js';
+import type { Manifest, Migration, Phase } from '../manifest/types.js';
 import { splitStatements, type Statement } from '../sql/split.js';
 import type { Dialect } from '../url.js';
 
@@ -13,9 +13,10 @@ export interface LoadedFile {
   text: string;
 }
 
-export function readMigrationFile(manifest: Manifest, mig: Migration, dialect: Dialect): LoadedFile {
-  const file = mig.files[dialect];
-  if (!file) throw new ConfigError(`Version ${mig.version} has no ${dialect} file in ${manifest.path}.`);
+/** The whole file of a version, or with `phase` its file for that phase of a rolling upgrade. */
+export function readMigrationFile(manifest: Manifest, mig: Migration, dialect: Dialect, phase?: Phase): LoadedFile {
+  const file = phase ? mig.phases?.[phase]?.[dialect] : mig.files[dialect];
+  if (!file) throw new ConfigError(`Version ${mig.version} has no ${dialect} ${phase ? `${phase} ` : ''}file in ${manifest.path}.`);
   // Resolved again at read time: the folders may have changed since the manifest was loaded.
   const where = resolveSqlFile(manifest.dir, file);
   if ('problem' in where) throw new ConfigError(`${file} (version ${mig.version}) ${where.problem}.`);

@@ -5,7 +5,8 @@ import type { Driver } from '../drivers/driver.js';
 import { detectGlanceManaged } from '../glance/detect.js';
 import { DATA_ONLY_VERSIONS } from '../glance/revisions.js';
 import type { VersionRow } from '../drivers/driver.js';
-import type { Manifest } from '../manifest/types.js';
+import { PHASES, type Manifest, type Migration } from '../manifest/types.js';
+import { phaseRecord } from './phases.js';
 import type { Dialect } from '../url.js';
 import { readMigrationFile } from './files.js';
 
@@ -16,7 +17,11 @@ export interface History {
 }
 
 export function summarize(rows: VersionRow[]): History {
-  const complete = rows.filter((r) => r.status === 'complete');
+  // A version not complete (failed, or expanded/migrated by a rolling upgrade) holds the level below
+  // it, however many later versions a rolling upgrade's expand phase already completed.
+  const open = rows.filter((r) => r.status !== 'complete').map((r) => r.version);
+  const below = open.length ? Math.min(...open) : Infinity;
+  const complete = rows.filter((r) => r.status === 'complete' && r.version < below);
   return { rows, current: complete.length ? Math.max(...complete.map((r) => r.version)) : null };
 }
 
@@ -38,12 +43,26 @@ export function verifyHistory(manifest: Manifest, rows: VersionRow[], dialect: D
           : `The database was upgraded by another glance-db release (${row.toolVersion}; this one is ${toolVersion ?? 'unknown'}) or with another manifest: use that release or manifest. Nothing was changed.`,
       );
     }
+    verifyPhases(manifest, mig, row, dialect);
     // A partly applied version (MySQL) is checked statement by statement when it resumes.
     if (row.status !== 'complete') continue;
     const file = readMigrationFile(manifest, mig, dialect);
     if (file.checksum !== row.checksum) {
       throw new ChecksumMismatchError(row.version, file.file, row.checksum, file.checksum);
     }
+  }
+}
+
+/** The files a rolling upgrade ran for each phase of a version must still have the checksums recorded (the running one is checked per statement). */
+function verifyPhases(manifest: Manifest, mig: Migration, row: VersionRow, dialect: Dialect): void {
+  const record = phaseRecord(row);
+  if (!record) return;
+  const listed = PHASES.filter((p) => p in record);
+  for (const phase of listed) {
+    const recorded = record[phase];
+    if (!recorded || (row.status === 'failed' && phase === listed[listed.length - 1])) continue;
+    const file = readMigrationFile(manifest, mig, dialect, mig.rolling === 'phased' ? phase : undefined);
+    if (file.checksum !== recorded) throw new ChecksumMismatchError(row.version, file.file, recorded, file.checksum);
   }
 }
 

@@ -8,32 +8,38 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { GlanceDbError, LockFileError, OutputError } from '../errors.js';
 import { reasonOf, writeOutputFile } from '../util/output.js';
-import type { Manifest } from '../manifest/types.js';
+import { PHASES, type Manifest, type Phase } from '../manifest/types.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import { expectedSchema } from '../introspect/snapshot.js';
 
 export interface LockEntry {
   version: number;
   dialect: string;
+  /** A rolling upgrade's phase file; absent for the whole file. */
+  phase?: Phase;
   file: string;
   checksum: string;
 }
 
 export const lockPath = (m: Manifest) => join(m.dir, 'sql', 'checksums.lock');
 
+/** Every file of every version: the whole file per dialect, then each phase file (rolling: phased). */
 export function currentEntries(m: Manifest): LockEntry[] {
   return m.migrations.flatMap((mig) =>
-    m.dialects.map((d) => {
-      const loaded = readMigrationFile(m, mig, d);
-      statementsOf(loaded, d, mig.version);
-      return { version: mig.version, dialect: d, file: loaded.file, checksum: loaded.checksum };
-    }),
+    [undefined, ...PHASES.filter((p) => mig.phases?.[p])].flatMap((phase) =>
+      m.dialects.map((d) => {
+        const loaded = readMigrationFile(m, mig, d, phase);
+        statementsOf(loaded, d, mig.version);
+        return { version: mig.version, dialect: d, ...(phase ? { phase } : {}), file: loaded.file, checksum: loaded.checksum };
+      })),
   );
 }
 
-const key = (e: Pick<LockEntry, 'version' | 'dialect'>) => `${e.version} ${e.dialect}`;
+/** "45 mysql", or for a phase file "45 mysql expand": also how messages name an entry. */
+const key = (e: Pick<LockEntry, 'version' | 'dialect' | 'phase'>) => `${e.version} ${e.dialect}${e.phase ? ` ${e.phase}` : ''}`;
 
-const ENTRY = /^(\d{3,}) ([a-z][a-z0-9]*) (\S+) (sha256-lf:[0-9a-f]{64})$/;
+/** VERSION DIALECT [PHASE] FILE CHECKSUM: the phase word only on a phase file's line, so older locks read unchanged. */
+const ENTRY = /^(\d{3,}) ([a-z][a-z0-9]*)(?: (expand|migrate|contract))? (\S+) (sha256-lf:[0-9a-f]{64})$/;
 const SUM = /^sum (sha256:[0-9a-f]{64})$/;
 
 /** The sum line's value: SHA-256 over the entry lines, in file order (Atlas's atlas.sum does the same). */
@@ -68,9 +74,9 @@ export function readLock(m: Manifest): Map<string, LockEntry> {
       return;
     }
     const e = ENTRY.exec(line);
-    if (!e) throw new LockFileError(`${label}:${i + 1}: not an entry ("VERSION DIALECT FILE sha256-lf:HEX") nor the sum line: ${JSON.stringify(line.slice(0, 120))}.`);
-    const entry = { version: Number(e[1]), dialect: e[2], file: e[3], checksum: e[4] };
-    if (map.has(key(entry))) throw new LockFileError(`${label}:${i + 1}: version ${entry.version} (${entry.dialect}) is listed twice.`);
+    if (!e) throw new LockFileError(`${label}:${i + 1}: not an entry ("VERSION DIALECT [PHASE] FILE sha256-lf:HEX") nor the sum line: ${JSON.stringify(line.slice(0, 120))}.`);
+    const entry: LockEntry = { version: Number(e[1]), dialect: e[2], ...(e[3] ? { phase: e[3] as Phase } : {}), file: e[4], checksum: e[5] };
+    if (map.has(key(entry))) throw new LockFileError(`${label}:${i + 1}: version ${entry.version} (${entry.dialect}${entry.phase ? ` ${entry.phase}` : ''}) is listed twice.`);
     map.set(key(entry), entry);
     entryLines.push(line);
   });
@@ -81,7 +87,7 @@ export function readLock(m: Manifest): Map<string, LockEntry> {
 
 export function writeLock(m: Manifest, entries: LockEntry[]): void {
   const header = '# glance-db checksums.lock: the checksum of every released migration file.\n# A released file must never change. Regenerate only to add versions: glance-db lint --update\n# The sum line covers every entry line below it; a hand edit fails lint.\n';
-  const lines = entries.map((e) => `${String(e.version).padStart(3, '0')} ${e.dialect} ${e.file} ${e.checksum}`);
+  const lines = entries.map((e) => `${String(e.version).padStart(3, '0')} ${e.dialect}${e.phase ? ` ${e.phase}` : ''} ${e.file} ${e.checksum}`);
   const path = lockPath(m);
   // Root may write any file: a lock file without write permission is read-only on purpose, so it is refused, not replaced.
   try {
@@ -112,10 +118,10 @@ export function lint(m: Manifest, update: boolean): LintResult {
   }
   const removed = [...lock.values()].filter((l) => !entries.some((e) => key(e) === key(l)));
   if (removed.length > 0) {
-    throw new GlanceDbError('CHECKSUM_MISMATCH', `Released version(s) removed from the manifest: ${removed.map((e) => `${e.version} (${e.dialect})`).join(', ')}.`,
+    throw new GlanceDbError('CHECKSUM_MISMATCH', `Released version(s) removed from the manifest: ${removed.map((e) => `${e.version} (${e.dialect}${e.phase ? ` ${e.phase}` : ''})`).join(', ')}.`,
       { hint: 'Released versions stay: databases in the field record them.' });
   }
-  const added = entries.filter((e) => !lock.has(key(e))).map((e) => `${e.version} ${e.dialect}`);
+  const added = entries.filter((e) => !lock.has(key(e))).map(key);
   if (added.length > 0 && !update) {
     throw new GlanceDbError('CONFIG', `New version file(s) not yet in sql/checksums.lock: ${added.join(', ')}.`, { hint: 'Run glance-db lint --update and commit sql/checksums.lock with them.' });
   }

@@ -9,12 +9,13 @@ import type { RunContext } from './context.js';
 import { readMigrationFile } from './files.js';
 import { withExistingDatabase } from './status.js';
 import { notUnder } from './sync.js';
+import { describeRolling, rollingState, type RollingState } from './phases.js';
 
 export interface HistoryEntry {
   version: number;
   name: string;
-  /** applied, baseline or adopted when complete; failed or partly applied (MySQL) otherwise. */
-  kind: VersionRow['kind'] | 'failed' | 'partly applied';
+  /** applied, baseline or adopted when complete; expanded or migrated (a rolling upgrade); failed or partly applied (MySQL) otherwise. */
+  kind: VersionRow['kind'] | 'failed' | 'partly applied' | 'expanded' | 'migrated';
   status: VersionRow['status'];
   appliedAt: string;
   checksum: string;
@@ -35,6 +36,8 @@ export interface HistoryListing {
   pending: number[];
   /** The added columns this table has, in ADDED_COLUMNS order. */
   columns: string[];
+  /** Where a rolling upgrade stands. */
+  rolling: RollingState;
 }
 
 export async function listHistory(ctx: RunContext): Promise<HistoryListing> {
@@ -51,13 +54,13 @@ export async function listHistory(ctx: RunContext): Promise<HistoryListing> {
         file = 'unreadable';
       }
     }
-    const kind = r.status === 'complete' ? r.kind : r.statementsApplied > 0 ? 'partly applied' : 'failed';
+    const kind = r.status === 'complete' || r.status === 'failed' ? (r.status === 'complete' ? r.kind : r.statementsApplied > 0 ? 'partly applied' : 'failed') : r.status;
     const extra = Object.fromEntries(columns.map((c) => [camel(c), r.added?.[c] ?? null]));
     return { version: r.version, name: r.name, kind, status: r.status, appliedAt: r.appliedAt, checksum: r.checksum, file, executionMs: r.executionMs,
       statementsApplied: r.statementsApplied, statementsTotal: r.statementsTotal, toolVersion: r.toolVersion, error: r.error, ...extra };
   });
   const recorded = new Set(rows.map((r) => r.version));
-  return { entries, pending: ctx.manifest.migrations.map((m) => m.version).filter((v) => !recorded.has(v)), columns };
+  return { entries, pending: ctx.manifest.migrations.map((m) => m.version).filter((v) => !recorded.has(v)), columns, rolling: rollingState(ctx.manifest, rows) };
 }
 
 /** run_by -> runBy, for JSON keys. */
@@ -66,7 +69,7 @@ export function camel(column: string): string {
 }
 
 /** Added columns whose values are free text (JSON): printed on a line of their own under the table, like errors. */
-const LONG_COLUMNS = new Set(['note']);
+const LONG_COLUMNS = new Set(['note', 'phases']);
 
 /** A plain table, one row per version. */
 export function historyText(h: HistoryListing): string {
@@ -84,5 +87,6 @@ export function historyText(h: HistoryListing): string {
     for (const c of h.columns.filter((x) => LONG_COLUMNS.has(x))) if (e[camel(c)] != null) out.push(`version ${e.version} ${c}: ${String(e[camel(c)])}`);
   }
   if (h.pending.length) out.push(`pending: ${h.pending.join(', ')}`);
+  if (h.rolling.underWay) out.push(describeRolling(h.rolling));
   return `${out.join('\n')}\n`;
 }

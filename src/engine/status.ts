@@ -6,6 +6,7 @@ import { detectGlanceManaged } from '../glance/detect.js';
 import { suggest, type RunContext } from './context.js';
 import { checkNoGaps, summarize } from './history.js';
 import { notUnder } from './sync.js';
+import { rollingState, type RollingState } from './phases.js';
 
 export interface Status {
   version: number;
@@ -13,6 +14,8 @@ export interface Status {
   source: string;
   managedBy: 'glance-db' | 'glance-manage';
   revisions?: string[];
+  /** A rolling upgrade under way: where it stands (version stays the highest version with every one below it complete). */
+  rolling?: RollingState;
 }
 
 /** Opens the configured database without creating it; fn sees null when it does not exist (a missing SQLite file). */
@@ -30,7 +33,8 @@ export async function statusOf(ctx: RunContext, driver: Driver): Promise<Status 
   const rows = await driver.readHistory();
   const history = summarize(rows);
   if (history.current !== null) await checkNoGaps(ctx.manifest, driver, rows, ctx.target.display, suggest(ctx, 'repair'));
-  if (history.current !== null) return { version: history.current, source: ctx.manifest.versionTable, managedBy: 'glance-db' };
+  const rolling = rollingState(ctx.manifest, rows);
+  if (history.current !== null) return { version: history.current, source: ctx.manifest.versionTable, managedBy: 'glance-db', ...(rolling.underWay ? { rolling } : {}) };
   const glance = await detectGlanceManaged(driver, await driver.listTables());
   if (glance) return { version: glance.version, source: glance.source, managedBy: 'glance-manage', revisions: glance.revisions };
   return null;

@@ -17,6 +17,9 @@ import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glanc
 import { bookkeepingStatements } from '../glance/bookkeeping.js';
 import { resumePoint } from './resume.js';
 import { preflightChecks } from './preflight.js';
+import type { Phase } from '../manifest/types.js';
+import { rollingState, type RollingState } from './phases.js';
+import { belowRollingTop, checkOrder, isGaleraNode, plannedSteps, RollingOrderError, runSteps, versionSteps, type StepResult } from './rolling.js';
 import { reasonOf } from '../util/output.js';
 
 export interface SyncRequest {
@@ -30,6 +33,8 @@ export interface SyncRequest {
   backupDir?: string;
   /** --accept-drift: proceed despite schema differences, and record them in the version table's note. */
   acceptDrift?: boolean;
+  /** expand, migrate or contract: only that phase of a rolling upgrade (engine/rolling.ts), instead of whole versions. */
+  phase?: Phase;
 }
 
 export type ProgressEvent =
@@ -44,7 +49,10 @@ export type ProgressEvent =
   | { type: 'drift-accepted'; differences: string[] }
   | { type: 'start'; version: number; name: string }
   | { type: 'applied'; version: number; name: string; ms: number }
-  | { type: 'skipped'; version: number; name: string };
+  | { type: 'skipped'; version: number; name: string }
+  | { type: 'phase-start' | 'phase-skipped'; version: number; name: string; phase: Phase }
+  | { type: 'phase-done'; version: number; name: string; phase: Phase; ms: number; rows?: number; nothingToRun?: boolean }
+  | { type: 'batch'; version: number; name: string; statement: number; statements: number; batch: number; rows: number; done: number; total: number | null; ms: number };
 
 export interface SyncResult {
   from: number | null;
@@ -54,6 +62,12 @@ export interface SyncResult {
   /** Versions recorded from Glance's own bookkeeping in this run. */
   adopted: number[];
   upToDate: boolean;
+  /** Rolling-upgrade phases run (phase commands, sync finishing a rolling upgrade, sync on Galera). */
+  phases: StepResult[];
+  /** Where the rolling upgrade stands after this run. */
+  rolling: RollingState;
+  /** The database's version after this run. */
+  current: number | null;
 }
 
 export function findMigration(ctx: RunContext, version: number, what: string): Migration {
@@ -89,7 +103,7 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
     onProgress({ type: 'opening' });
     await driver.open();
     if (req.requireVersionControl && !driver.exists()) throw notUnder(ctx, 'upgrade');
-    await preflightChecks(ctx, driver, target, req.currentVersion);
+    await preflightChecks(ctx, driver, target, req.currentVersion, req.phase ?? ((await isGaleraNode(driver)) ? 'phases' : undefined));
     onProgress({ type: 'locking' });
     await driver.lock();
     if (req.backupDir) await backupFirst(ctx, driver, target, req.backupDir, tool, onProgress);
@@ -101,6 +115,8 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
 
 async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, target: number, files: Map<number, ReadVersion>, onProgress: (e: ProgressEvent) => void): Promise<SyncResult> {
   let rows = await driver.readHistory();
+  // migrate and contract never place a database under version control: they continue a rolling upgrade.
+  if ((req.phase === 'migrate' || req.phase === 'contract') && rows.length === 0) checkOrder(ctx, req.phase, rollingState(ctx.manifest, rows), rows);
   // On PostgreSQL the lock is per transaction, so a concurrent run may place
   // the database between our reads: then its rows are read and checked as
   // any other history.
@@ -124,6 +140,13 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const from = summarize(rows).current;
   if (from !== null && target < from) throw downgradeError(ctx, from, target);
   const recorded = (kind: VersionRow['kind']) => (fresh ? rows.filter((r) => r.kind === kind).map((r) => r.version) : []);
+  const after = async (phases: StepResult[]) => {
+    const now = await driver.readHistory();
+    return { phases, rolling: rollingState(ctx.manifest, now), current: summarize(now).current };
+  };
+  const rolled = await rollingFirst(ctx, driver, req, target, rows, finishing, onProgress);
+  if (req.phase) return { from, to: target, applied: [], baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: rolled.length === 0, ...(await after(rolled)) };
+  if (rolled.length) rows = await driver.readHistory();
   const done = new Set(rows.filter((r) => r.status === 'complete').map((r) => r.version));
   const pending = ctx.manifest.migrations.filter((m) => m.version <= target && !done.has(m.version));
   const applied: SyncResult['applied'] = [];
@@ -136,7 +159,14 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     if (finishing) finishInPlace(p, finishing);
     return p;
   });
+  // On a Galera node a version with phases runs through them: its data step in batches (issue 18).
+  const byPhases = !finishing && (await isGaleraNode(driver));
   for (const p of ready) {
+    const steps = byPhases ? versionSteps(ctx, driver.dialect, p.version, await driver.readHistory()) : [];
+    if (steps.length) {
+      rolled.push(...(await runSteps(ctx, driver, steps, onProgress)));
+      continue;
+    }
     onProgress({ type: 'start', version: p.version, name: p.name });
     // Prepared before the first version ran: the time is when this one starts.
     const outcome = await driver.applyVersion({ ...p, row: { ...p.row, appliedAt: new Date().toISOString() } });
@@ -146,7 +176,28 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
       onProgress({ type: 'applied', version: p.version, name: p.name, ms });
     } else onProgress({ type: 'skipped', version: p.version, name: p.name });
   }
-  return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 };
+  return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 && rolled.length === 0, ...(await after(rolled)) };
+}
+
+/**
+ * A phase command runs its phase; sync on a database where a rolling
+ * upgrade is under way first finishes it through its phases (whole versions
+ * above it then run as usual). A rolling upgrade glance-manage left half way
+ * is finished by sync alone (adopt.ts), not by a phase command.
+ */
+async function rollingFirst(ctx: RunContext, driver: Driver, req: SyncRequest, target: number, rows: VersionRow[], finishing: Finishing | null, onProgress: (e: ProgressEvent) => void): Promise<StepResult[]> {
+  const state = rollingState(ctx.manifest, rows);
+  if (finishing && req.phase) {
+    throw new RollingOrderError(`${ctx.target.display} holds a rolling upgrade that Glance's own tool began (alembic_version has an expand head), which glance-db finishes in one go rather than by phases.`,
+      `Run ${suggest(ctx, 'sync')}: it finishes that rolling upgrade (after it, expand, migrate and contract work as usual).`);
+  }
+  if (req.phase) {
+    checkOrder(ctx, req.phase, state, rows);
+    return runSteps(ctx, driver, plannedSteps(ctx, driver.dialect, rows, req.phase, target), onProgress);
+  }
+  if (!state.underWay || finishing) return [];
+  if (target < state.top!) throw belowRollingTop(ctx, target, state);
+  return runSteps(ctx, driver, plannedSteps(ctx, driver.dialect, rows, 'finish', target), onProgress);
 }
 
 async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir: string, tool: string | null, onProgress: (e: ProgressEvent) => void): Promise<void> {

@@ -7,7 +7,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { Dialect } from '../url.js';
-import type { Manifest, Migration } from './types.js';
+import { PHASES, type Manifest, type Migration } from './types.js';
 import { displayPath, lineOf, nodeAt, schemaErrors } from './validate.js';
 
 export const DEFAULT_VERSION_TABLE = 'glance_db_version';
@@ -106,8 +106,40 @@ function checkSemantics(m: Manifest, doc: Document, lc: LineCounter, label: stri
       if (!m.dialects.includes(d)) throw at(['migrations', i, 'files', d], `dialect "${d}" is not listed in dialects`);
       checkFile(m, mig.files[d]!, () => at(['migrations', i, 'files', d], ''));
     }
+    checkPhases(m, mig, (segs, msg) => at(['migrations', i, ...segs], msg));
   });
   checkAllReferenced(m, label);
+}
+
+/**
+ * rolling: phased goes with phases (and phases with it); each phase has a
+ * file for every dialect, inside sql/, named NNN_name.<phase>.sql after its
+ * version, so that a phase file is never mistaken for another version's.
+ */
+function checkPhases(m: Manifest, mig: Migration, at: (segs: (string | number)[], msg: string) => ConfigError): void {
+  if (mig.rolling === 'phased' && !mig.phases) throw at(['rolling'], 'rolling: phased needs phases (a file per dialect for expand, migrate and/or contract)');
+  if (!mig.phases) return;
+  if (mig.rolling !== 'phased') throw at(['phases'], `phases is only for rolling: phased (this version says rolling: ${mig.rolling ?? '(none)'})`);
+  for (const phase of PHASES) {
+    const files = mig.phases[phase];
+    if (!files) continue;
+    for (const d of m.dialects) {
+      if (!files[d]) throw at(['phases', phase], `no ${phase} file for dialect "${d}" (declared in dialects)`);
+    }
+    for (const d of Object.keys(files) as Dialect[]) {
+      if (!m.dialects.includes(d)) throw at(['phases', phase, d], `dialect "${d}" is not listed in dialects`);
+      const name = /^(\d+)_[a-z0-9_]+\.([a-z]+)\.sql$/.exec(basename(files[d]!));
+      if (!name || Number(name[1]) !== mig.version || name[2] !== phase) {
+        throw at(['phases', phase, d], `"${files[d]}" must be named ${String(mig.version).padStart(3, '0')}_NAME.${phase}.sql (its version, then the phase)`);
+      }
+      checkFile(m, files[d]!, () => at(['phases', phase, d], ''));
+    }
+  }
+}
+
+/** Every file a version names: the whole file per dialect, then its phase files. */
+export function filesOf(mig: Migration): string[] {
+  return [...Object.values(mig.files), ...PHASES.flatMap((p) => Object.values(mig.phases?.[p] ?? {}))].filter((f): f is string => !!f);
 }
 
 function checkFile(m: Manifest, file: string, where: () => ConfigError): void {
@@ -161,7 +193,7 @@ function checkAllReferenced(m: Manifest, label: string): void {
   const sqlRoot = join(m.dir, 'sql');
   // Compared by real path: a file may be named through a folder linked inside sql/.
   const real = (p: string) => realpathSafe(p) ?? p;
-  const referenced = new Set(m.migrations.flatMap((mig) => Object.values(mig.files).map((f) => real(resolve(m.dir, f!)))));
+  const referenced = new Set(m.migrations.flatMap((mig) => filesOf(mig).map((f) => real(resolve(m.dir, f)))));
   const orphans = listSqlFiles(sqlRoot).filter((f) => !referenced.has(real(f)));
   if (orphans.length > 0) {
     const shown = orphans.slice(0, MAX_NAMED_FILES).map((f) => relative(m.dir, f));

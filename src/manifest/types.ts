@@ -1,11 +1,24 @@
 import type { Dialect } from '../url.js';
 
+/** The three steps of a rolling upgrade, in the order they run (README "Rolling upgrade"). */
+export type Phase = 'expand' | 'migrate' | 'contract';
+export const PHASES: Phase[] = ['expand', 'migrate', 'contract'];
+
+/** How a version runs in a rolling upgrade: its whole file in one phase, or a file per phase. */
+export type Rolling = Phase | 'phased';
+
+export type SqlFiles = Partial<Record<Dialect, string>>;
+
 export interface Migration {
   version: number;
   name: string;
   description: string;
-  /** Dialect -> path relative to the manifest's folder (always inside sql/). */
-  files: Partial<Record<Dialect, string>>;
+  /** Dialect -> path relative to the manifest's folder (always inside sql/). The whole version, as sync runs it. */
+  files: SqlFiles;
+  /** Absent: the version runs only with sync (a version a site added without saying). */
+  rolling?: Rolling;
+  /** rolling: phased only: the file per dialect of each phase it has work in. */
+  phases?: Partial<Record<Phase, SqlFiles>>;
 }
 
 /** The manifest as loaded and checked: every field defaulted, every file known to exist. */

@@ -1,0 +1,60 @@
+// `db check`: glance-manage's answer and exit codes, so that deployment
+// scripts written for it (kolla-ansible's rolling upgrade) keep working:
+// 0 up to date, 3 expand needed, 4 migrate needed, 5 contract needed. Any
+// other state (drift, a gap, a partly applied version...) has no code there:
+// exit 36, with glance-db check's line saying which.
+import type { Phase } from '../manifest/types.js';
+import { check, type CheckResult } from './check.js';
+import { suggest, type RunContext } from './context.js';
+import { withExistingDatabase } from './status.js';
+
+export type GlanceStep = 'up-to-date' | Phase | 'other';
+
+export const DB_CHECK_CODES: Record<Exclude<GlanceStep, 'other'>, number> = { 'up-to-date': 0, expand: 3, migrate: 4, contract: 5 };
+
+export interface DbCheckResult {
+  check: CheckResult;
+  step: GlanceStep;
+  line: string;
+}
+
+export async function dbCheck(ctx: RunContext): Promise<DbCheckResult> {
+  const r = await check(ctx);
+  const step = await stepOf(ctx, r);
+  const what = step === 'up-to-date' ? 'Database is up to date. No upgrades needed.'
+    : step === 'other' ? 'The database is in a state glance-manage\'s check has no code for.'
+      : `Your database is not up to date. Your ${step === 'expand' ? 'first' : 'next'} step is to run ${suggest(ctx, step)}.`;
+  return { check: r, step, line: `${what} (${r.line})` };
+}
+
+async function stepOf(ctx: RunContext, r: CheckResult): Promise<GlanceStep> {
+  if (r.state === 'current') return 'up-to-date';
+  if (r.state === 'upgrade-pending') {
+    if (r.rolling?.underWay) return r.rolling.next ?? 'contract';
+    // Glance's own rolling upgrade that sync began to finish: only sync goes on with it.
+    if (r.current !== null && r.glance === undefined && /expand steps reach/.test(r.line)) return 'other';
+    return 'expand';
+  }
+  if (r.state !== 'not-under-version-control') return 'other';
+  // A new, empty database: expand builds it (glance-manage says the same with no alembic_version).
+  if (r.empty) return 'expand';
+  const g = r.glance;
+  if (!g) return 'other';
+  // What glance-manage's own check would answer from its bookkeeping.
+  if (g.expandedTo === null) return g.version >= r.latest ? 'up-to-date' : 'expand';
+  if (g.expandedTo < r.latest) return 'expand';
+  return (await dataPending(ctx, g.version)) ? 'migrate' : 'contract';
+}
+
+/** Glance's data migrations still to do after its expand (ocata_migrate01's and train_migrate01's has_migrations). */
+async function dataPending(ctx: RunContext, contractAt: number): Promise<boolean> {
+  return withExistingDatabase(ctx, async (driver) => {
+    if (!driver) return false;
+    const any = async (sql: string) => (await driver.query(sql).catch(() => [])).length > 0;
+    const members = driver.dialect === 'postgresql' ? 'NOT m.deleted' : 'm.deleted = 0';
+    if (contractAt < 45 && (await any('SELECT id FROM images WHERE visibility IS NULL LIMIT 1'))) return true;
+    if (contractAt < 45 && (await any(`SELECT i.id FROM images i WHERE i.visibility = 'private' AND i.id IN (SELECT m.image_id FROM image_members m WHERE ${members}) LIMIT 1`))) return true;
+    const has = driver.dialect === 'postgresql' ? "strpos(meta_data, '\"backend\":') > 0" : "instr(meta_data, '\"backend\":') > 0";
+    return contractAt < 49 && any(`SELECT id FROM image_locations WHERE ${has} LIMIT 1`);
+  });
+}

@@ -1,0 +1,228 @@
+// Running a rolling upgrade's phases (engine/phases.ts plans them), under
+// the migration lock that sync takes: `expand`, `migrate` and `contract`,
+// sync finishing a rolling upgrade that is under way, and sync on a Galera
+// node, which runs the versions that have phases through them so that the
+// big data steps go in batches.
+//
+// An expand or contract step is one version's file for that phase, run as
+// sync runs a version (one transaction where the database allows it,
+// MySQL resumable statement by statement), its row moving on from the
+// phase before. A migrate phase file is run in batches: each statement
+// again and again, each run its own short transaction, until it changes no
+// row; nothing but the data records how far it got, so a run killed at any
+// point is continued by the next.
+import type { Driver, PendingVersion, VersionRow } from '../drivers/driver.js';
+import { retryCertification } from '../drivers/galera.js';
+import { statementFailed } from '../drivers/failure.js';
+import { GlanceDbError, UsageError } from '../errors.js';
+import type { Phase } from '../manifest/types.js';
+import type { Dialect } from '../url.js';
+import { runBy, suggest, type RunContext } from './context.js';
+import { readMigrationFile } from './files.js';
+import { summarize } from './history.js';
+import { glanceBookkeeping, nextPhase, rollingState, rowAfter, stepsOf, stepsOfVersion, type RollingState, type Step } from './phases.js';
+import { resumePoint } from './resume.js';
+import type { ProgressEvent } from './sync.js';
+
+/** Exit 35: a phase asked for out of order (migrate or contract before expand, contract before migrate); nothing changed. */
+export class RollingOrderError extends GlanceDbError {
+  constructor(message: string, hint: string, fields: Record<string, unknown> = {}) {
+    super('ROLLING_ORDER', `${message} Nothing was changed.`, { hint, fields });
+  }
+}
+
+export interface StepResult {
+  version: number;
+  name: string;
+  phase: Phase;
+  ms: number;
+  /** migrate phase files: rows the batches changed. */
+  rows?: number;
+}
+
+/** SQLite: committed batches are written back at most this often (at most a fifth of the time goes to writing), as purge does. */
+const SQLITE_WRITE_BACK_MS = 2000;
+
+/** A MySQL node with Galera replication on: sync runs phased versions through their phases there (issue 18). */
+export async function isGaleraNode(driver: Driver): Promise<boolean> {
+  if (driver.dialect !== 'mysql') return false;
+  const vars = Object.fromEntries((await driver.query("SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_provider')")).map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')]));
+  return /^(on|1)$/i.test(vars.wsrep_on ?? '') && !!vars.wsrep_provider && vars.wsrep_provider.toLowerCase() !== 'none';
+}
+
+/**
+ * Refuses a phase command asked out of order, before anything changes:
+ * migrate and contract need the expand phase done up to the version the
+ * rolling upgrade goes to; contract also needs every migrate done.
+ */
+export function checkOrder(ctx: RunContext, phase: Phase, state: RollingState, rows: VersionRow[]): void {
+  if (phase === 'expand') return;
+  const newest = ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
+  if (!state.underWay) {
+    const current = summarize(rows).current;
+    if (current !== null && current >= newest) return;
+    throw new RollingOrderError(`No rolling upgrade is under way on ${ctx.target.display} (${current === null ? 'nothing recorded' : `at version ${current}`}, ${newest} is available), so there is nothing to ${phase}: a rolling upgrade starts with its expand phase.`,
+      `Run ${suggest(ctx, 'expand')} first (on the first node, while the old glance-api keeps serving), then ${suggest(ctx, 'migrate')}, then ${suggest(ctx, 'contract')} once every glance-api runs the new release.`, { phase, next: 'expand' });
+  }
+  if (state.pending.expand.length > 0) {
+    throw new RollingOrderError(`The expand phase of the rolling upgrade to ${state.top} is not finished (version${state.pending.expand.length > 1 ? 's' : ''} ${state.pending.expand.join(', ')} still to expand), so ${phase} cannot run yet.`,
+      `Run ${suggest(ctx, 'expand')} again: it finishes the expand phase (on MySQL it resumes where it stopped).`, { phase, next: 'expand', versions: state.pending.expand });
+  }
+  if (phase === 'contract' && state.pending.migrate.length > 0) {
+    throw new RollingOrderError(`The data migration of the rolling upgrade to ${state.top} is not done (version${state.pending.migrate.length > 1 ? 's' : ''} ${state.pending.migrate.join(', ')} still to migrate); contract would drop what it still reads, so it does not run before migrate.`,
+      `Run ${suggest(ctx, 'migrate')} first; contract after it, once every glance-api node runs the new release.`, { phase, next: 'migrate', versions: state.pending.migrate });
+  }
+}
+
+/**
+ * The steps `mode` runs: one phase over every version that needs it
+ * (expand: up to target; migrate, contract: up to the version the rolling
+ * upgrade goes to), or 'finish', what sync runs to finish a rolling upgrade
+ * under way: its expand, migrate and contract in turn.
+ */
+export function plannedSteps(ctx: RunContext, dialect: Dialect, rows: VersionRow[], mode: Phase | 'finish', target: number): Step[] {
+  const state = rollingState(ctx.manifest, rows);
+  const top = state.top ?? target;
+  if (mode !== 'finish') return stepsOf(ctx.manifest, dialect, rows, mode, mode === 'expand' ? target : top);
+  // Each phase's steps are planned from the rows as the phase before leaves them.
+  const out: Step[] = [];
+  let after = rows;
+  for (const phase of ['expand', 'migrate', 'contract'] as Phase[]) {
+    const steps = stepsOf(ctx.manifest, dialect, after, phase, top);
+    out.push(...steps);
+    after = steps.reduce((rs, s) => withRow(rs, rowAfter(s, rs.find((r) => r.version === s.mig.version), placeholderRow(ctx, dialect, s))), after);
+  }
+  return out;
+}
+
+/** Sync on a Galera node: a phased version's phases in turn (the others run whole, as everywhere). */
+export function versionSteps(ctx: RunContext, dialect: Dialect, version: number, rows: VersionRow[]): Step[] {
+  const mig = ctx.manifest.migrations.find((m) => m.version === version)!;
+  return mig.rolling === 'phased' ? stepsOfVersion(ctx.manifest, dialect, mig, rows.find((r) => r.version === version)) : [];
+}
+
+function withRow(rows: VersionRow[], row: VersionRow): VersionRow[] {
+  return [...rows.filter((r) => r.version !== row.version), row].sort((a, b) => a.version - b.version);
+}
+
+/** The row a step writes, before its phase fields: the version's whole-file checksum identifies it, as for sync. */
+function placeholderRow(ctx: RunContext, dialect: Dialect, s: Step, before?: VersionRow): VersionRow {
+  const whole = readMigrationFile(ctx.manifest, s.mig, dialect);
+  return {
+    version: s.mig.version, name: s.mig.name, dialect, checksum: whole.checksum, kind: before?.kind ?? 'applied', status: 'complete',
+    statementsApplied: 0, statementsTotal: 0, statementHashes: null, error: null, appliedAt: new Date().toISOString(), executionMs: 0,
+    toolVersion: ctx.toolVersion, note: before?.note ?? null, added: { run_by: runBy() },
+  };
+}
+
+/**
+ * Runs the steps in order. Each step first reads the version table again:
+ * a step another run did meanwhile is skipped. Returns what ran.
+ */
+export async function runSteps(ctx: RunContext, driver: Driver, steps: Step[], onProgress: (e: ProgressEvent) => void): Promise<StepResult[]> {
+  const out: StepResult[] = [];
+  const hasMigrateVersion = steps.length > 0 && (await driver.listTables()).includes('migrate_version');
+  for (const step of steps) {
+    const rows = await driver.readHistory();
+    const before = rows.find((r) => r.version === step.mig.version);
+    const { version, name } = step.mig;
+    if (nextPhase(step.mig, before) !== step.phase) {
+      onProgress({ type: 'phase-skipped', version, name, phase: step.phase });
+      continue;
+    }
+    onProgress({ type: 'phase-start', version, name, phase: step.phase });
+    const row = rowAfter(step, before, placeholderRow(ctx, driver.dialect, step, before));
+    const started = performance.now();
+    let moved: number | undefined;
+    if (step.batched) {
+      moved = await runBatches(ctx, driver, step, onProgress);
+      const done = await recordPhase(driver, ctx.manifest.versionTable, before!, { ...row, executionMs: Math.round(performance.now() - started) }, glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion, false));
+      if (!done) {
+        onProgress({ type: 'phase-skipped', version, name, phase: step.phase });
+        continue;
+      }
+    } else {
+      const p: PendingVersion = {
+        version, name, file: step.file ?? step.mig.files[driver.dialect]!, statements: step.statements, row,
+        resumeFrom: before?.status === 'failed' ? resumePoint(before, step.statements, step.file ?? '') : 0,
+        after: glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion),
+        ...(before && before.status !== 'failed' ? { replaces: before.status } : {}),
+      };
+      if ((await driver.applyVersion(p)) === 'already-applied') {
+        onProgress({ type: 'phase-skipped', version, name, phase: step.phase });
+        continue;
+      }
+    }
+    const ms = Math.round(performance.now() - started);
+    out.push({ version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}) });
+    onProgress({ type: 'phase-done', version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}), ...(step.file === null ? { nothingToRun: true } : {}) });
+  }
+  return out;
+}
+
+/**
+ * A migrate phase file: every statement run again until it changes no row,
+ * each run one short transaction (on Galera its own writeset, retried a
+ * bounded number of times when it loses certification). Returns the rows
+ * changed.
+ */
+async function runBatches(ctx: RunContext, driver: Driver, step: Step, onProgress: (e: ProgressEvent) => void): Promise<number> {
+  const { version, name } = step.mig;
+  const remaining = async () => (step.remaining ? Number(Object.values((await driver.query(step.remaining))[0] ?? {})[0] ?? 0) : null);
+  const total = await remaining();
+  const started = Date.now();
+  let done = 0;
+  let written = Date.now();
+  let interval = SQLITE_WRITE_BACK_MS;
+  const p = { version, name, file: step.file!, statements: step.statements } as PendingVersion;
+  try {
+    for (const s of step.statements) {
+      for (let batch = 1; ; batch++) {
+        let n: number;
+        try {
+          n = await retryCertification(() => driver.transaction((tx) => tx.run(s.text), { deferWriteBack: true }), async () => {});
+        } catch (err) {
+          if (err instanceof GlanceDbError && !(err as { location?: unknown }).location) throw err;
+          throw statementFailed(p, s, err, `That batch was rolled back; the batches before it stay committed, and ${suggest(ctx, 'migrate')} continues from there once the cause is fixed.`);
+        }
+        done += n;
+        onProgress({ type: 'batch', version, name, statement: s.index + 1, statements: step.statements.length, batch, rows: n, done, total, ms: Date.now() - started });
+        if (driver.dialect === 'sqlite' && Date.now() - written >= interval) {
+          const t = Date.now();
+          await driver.flush();
+          written = Date.now();
+          interval = Math.max(SQLITE_WRITE_BACK_MS, 4 * (written - t));
+        }
+        if (n === 0) break;
+      }
+    }
+  } finally {
+    await driver.flush();
+  }
+  return done;
+}
+
+/**
+ * A migrate phase's row and Glance's bookkeeping, in one transaction, only
+ * if the row still says what it said before the batches (on PostgreSQL the
+ * lock is per transaction: another run may have recorded it, or gone on).
+ */
+async function recordPhase(driver: Driver, table: string, before: VersionRow, row: VersionRow, bookkeeping: string[]): Promise<boolean> {
+  const mark = (i: number) => (driver.dialect === 'postgresql' ? `$${i}` : '?');
+  const done = await driver.transaction(async (tx) => {
+    const now = await tx.query(`SELECT status FROM ${table} WHERE version = ${mark(1)}`, [row.version]);
+    if (String(now[0]?.status) !== before.status) return false;
+    await tx.run(`UPDATE ${table} SET status = ${mark(1)}, statements_applied = ${mark(2)}, statements_total = ${mark(3)}, applied_at = ${mark(4)}, execution_ms = ${mark(5)}, tool_version = ${mark(6)}, phases = ${mark(7)}, run_by = ${mark(8)} WHERE version = ${mark(9)}`,
+      [row.status, row.statementsApplied, row.statementsTotal, row.appliedAt, row.executionMs, row.toolVersion, row.added?.phases ?? null, row.added?.run_by ?? null, row.version]);
+    for (const b of bookkeeping) await tx.run(b);
+    return true;
+  });
+  await driver.flush();
+  return done;
+}
+
+/** sync VERSION below the version a rolling upgrade under way goes to: it cannot stop inside it. */
+export function belowRollingTop(ctx: RunContext, target: number, state: RollingState): UsageError {
+  return new UsageError(`A rolling upgrade to version ${state.top} is under way (${state.next} is next), so sync cannot stop at ${target}, below it. Nothing was changed.`,
+    `Finish it: ${suggest(ctx, 'sync')} (or ${suggest(ctx, state.next ?? 'contract')} and the phases after it).`);
+}

@@ -1,0 +1,3 @@
+import { rollingWindow } from './rolling-window.js';
+
+rollingWindow('mysql');
