@@ -8,7 +8,7 @@ export const END = '<!-- rolling:end -->';
 const OPS = ['get', 'list', 'create', 'update', 'delete'];
 
 const ms = (x) => (x == null || !Number.isFinite(x) ? 'n/a' : x >= 10000 ? `${(x / 1000).toFixed(1)} s` : x >= 100 ? `${Math.round(x)} ms` : `${x.toFixed(1)} ms`);
-const failed = (s) => (s ? `${s.failed} of ${s.count}${s.failed && s.old && s.new ? ` (old ${s.old.failed}, new ${s.new.failed})` : ''}` : 'n/a');
+const failed = (s) => (s ? `${s.failed} of ${s.count}${s.failed && s.old && s.new ? ` (old ${s.old.failed}, new ${s.new.failed})` : ''}${s.deadlockRetried ? `; ${s.deadlockRetried} retried after a deadlock` : ''}` : 'n/a');
 const clean = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The section's Markdown, markers included. */
@@ -61,7 +61,7 @@ export function rollingSection(r) {
     'The **old** client is a pre-Ocata glance-api (reads and writes `is_public`, never `visibility`); the **new** one a 2024.1 glance-api (`visibility`, `os_hidden`, never `is_public`). ' +
     'Rolling path, as kolla-ansible does it: old client alone, `expand` (old client running), new client starts, `migrate` (both), old client retired (its nodes upgraded), `contract` (new client only). ' +
     '`sync` path: old client alone, `sync` with the old client still running, then old client stopped and new one started; in a real stop-the-world upgrade the API would be down for the whole `sync` instead. ' +
-    'A failed operation is one the database refused (a vanished column, a timeout); the longest stall is the longer of the longest time in which no operation of any client succeeded and the longest single operation. ' +
+    'A failed operation is one the database refused (a vanished column, a timeout); a write that meets a deadlock is retried after 500 ms as Glance does (counted as retried, its wait in its latency); the longest stall is the longer of the longest time in which no operation of any client succeeded and the longest single operation. ' +
     '"Data right" means every image has the visibility Glance\'s rules give (docs/glance-versions.md for untouched images, the compatibility triggers\' rules for those written during the window; where the two legitimately differ by timing, either is accepted) and `glance-db verify` matches version 51.', '');
   lines.push('Rerun (alone, on a quiet machine; results in `bench/out/rolling.json`):', '', '```sh', `node bench/rolling.mjs --images ${r.images} --rate ${r.rate}`, '```', '', END);
   return lines.join('\n');

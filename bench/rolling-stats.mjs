@@ -22,9 +22,12 @@ export function summarize(records) {
   const failed = records.filter((r) => !r.ok);
   // The first distinct error messages, enough to see what went wrong.
   const errors = [...new Set(failed.map((r) => r.err))].slice(0, 3);
+  const retried = records.filter((r) => r.retries);
   return {
     count: records.length,
     failed: failed.length,
+    // Operations that met a deadlock and succeeded (or not) on a later attempt, as Glance retries them.
+    ...(retried.length ? { deadlockRetried: retried.length } : {}),
     p50: round(percentile(lat, 50)),
     p99: round(percentile(lat, 99)),
     max: lat.length ? round(lat.reduce((a, b) => Math.max(a, b))) : NaN,

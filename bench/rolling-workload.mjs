@@ -87,19 +87,36 @@ export async function openPool(dialect, url, size, opTimeoutS) {
   };
 }
 
-/** Runs fn in a transaction on one pooled connection. */
-async function tx(pool, fn) {
-  return pool.withConn(async (c) => {
-    await c.begin();
+/** A deadlock (or, on Galera, a certification conflict, reported as one): the transaction was rolled back whole. */
+const isDeadlock = (err) => err?.code === '40P01' || err?.errno === 1213;
+
+/**
+ * Runs fn in a transaction on one pooled connection. On a deadlock it waits
+ * 500 ms and runs it again, up to 50 times, as Glance's image_create,
+ * image_update and image_destroy do (@retry(retry_on_exception=
+ * _retry_on_deadlock, wait_fixed=500, stop_max_attempt_number=50)); the
+ * retries are counted in meta.retries and their time is in the latency.
+ */
+async function tx(pool, fn, meta = {}) {
+  for (let attempt = 1; ; attempt++) {
     try {
-      const r = await fn(c);
-      await c.commit();
-      return r;
+      return await pool.withConn(async (c) => {
+        await c.begin();
+        try {
+          const r = await fn(c);
+          await c.commit();
+          return r;
+        } catch (err) {
+          await c.rollback();
+          throw err;
+        }
+      });
     } catch (err) {
-      await c.rollback();
-      throw err;
+      if (!isDeadlock(err) || attempt >= 50) throw err;
+      meta.retries = (meta.retries ?? 0) + 1;
+      await new Promise((r) => setTimeout(r, 500));
     }
-  });
+  }
 }
 
 const pick = (rnd, xs) => xs[Math.floor(rnd() * xs.length)];
@@ -158,7 +175,7 @@ export function operations(release, pool, { images, rnd, ledger }) {
       });
     },
 
-    async create() {
+    async create(meta) {
       const id = randomUUID();
       const own = owner();
       const value = isOld ? rnd() < 0.3 : pick(rnd, VISIBILITIES);
@@ -173,7 +190,7 @@ export function operations(release, pool, { images, rnd, ledger }) {
             [id, `file:///var/lib/glance/images/${id}`, isOld ? '{}' : '{"store": "fast"}']);
           // Since Ocata only a shared image has members; before it any image could.
           if (isOld || value === 'shared') await c.q(`INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES (?, ?, false, CURRENT_TIMESTAMP, false, 'pending')`, [id, `${own}-peer`]);
-        });
+        }, meta);
       } catch (err) {
         ledger.uncertainCreate(id, kind, value);
         throw err;
@@ -182,7 +199,7 @@ export function operations(release, pool, { images, rnd, ledger }) {
       created.push(id);
     },
 
-    async update() {
+    async update(meta) {
       const id = target();
       if (!id) return;
       // The new client never makes an image private: one with members would become shared again by
@@ -197,7 +214,7 @@ export function operations(release, pool, { images, rnd, ledger }) {
               [`bench-${release}-updated`, Math.floor(rnd() * 100), value, id]);
             if (r.affected > 0) await c.q(`UPDATE image_properties SET value = ?, updated_at = CURRENT_TIMESTAMP WHERE image_id = ? AND name = 'prop_1' AND deleted = false`, ['changed', id]);
             return r.affected > 0;
-          });
+          }, meta);
         } catch (err) {
           ledger.record(id, kind, value, { ok: false });
           throw err;
@@ -206,7 +223,7 @@ export function operations(release, pool, { images, rnd, ledger }) {
       });
     },
 
-    async delete() {
+    async delete(meta) {
       const id = target();
       if (!id) return;
       await exclusive(id, async () => {
@@ -220,7 +237,7 @@ export function operations(release, pool, { images, rnd, ledger }) {
             await c.q('UPDATE image_members SET deleted = true, deleted_at = CURRENT_TIMESTAMP WHERE image_id = ? AND deleted = false', [id]);
             await c.q('UPDATE image_tags SET deleted = true, deleted_at = CURRENT_TIMESTAMP WHERE image_id = ? AND deleted = false', [id]);
             return true;
-          });
+          }, meta);
         } catch (err) {
           ledger.record(id, 'delete', null, { ok: false });
           throw err;
@@ -281,10 +298,9 @@ export class Client {
   launch(due) {
     let x = this.rnd() * 100;
     const [op] = MIX.find(([, w]) => (x -= w) < 0) ?? MIX[0];
-    const p = this.ops[op]().then(
-      () => this.records.push({ c: this.release, op, s: due, e: this.clock(), ok: true }),
-      (err) => this.records.push({ c: this.release, op, s: due, e: this.clock(), ok: false, err: oneLine(err) }),
-    ).finally(() => this.inflight.delete(p));
+    const meta = {};
+    const done = (ok, err) => this.records.push({ c: this.release, op, s: due, e: this.clock(), ok, ...(err ? { err: oneLine(err) } : {}), ...(meta.retries ? { retries: meta.retries } : {}) });
+    const p = this.ops[op](meta).then(() => done(true), (err) => done(false, err)).finally(() => this.inflight.delete(p));
     this.inflight.add(p);
   }
 

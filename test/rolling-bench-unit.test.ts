@@ -40,6 +40,9 @@ test('summarize: counts, failures with their distinct first messages, latency fr
   assert.is(s.max, 100);
   assert.is(s.p50, 2);
   assert.equal(s.errors, ['column "is_public" does not exist']);
+  assert.is(s.deadlockRetried, undefined);
+  // Writes that met a deadlock and were retried (as Glance retries them) are counted, failed or not.
+  assert.is(stats.summarize([{ ...rec(0, 600), retries: 1 }, { ...rec(0, 2000, false), retries: 3 }, rec(0, 1)]).deadlockRetried, 2);
   const by = stats.summarizeByOp([rec(0, 1, true, 'get', 'old'), rec(0, 3, false, 'list', 'new', 'x')]);
   assert.is(by.all.count, 2);
   assert.is(by.list.new.failed, 1);
@@ -197,6 +200,7 @@ test('report: the section states the goal and verdicts, says "skipped" rather th
   assert.match(section, /zero failed operations, p99 under 100 ms, longest stall under 1 s/);
   assert.match(section, /\| postgresql \| `expand`, `migrate`, `contract` \| 7000 ms \| 0 of 10 \| 5\.0 ms \| 9\.0 ms \| .* \| met \|/);
   assert.match(section, /\| postgresql \| `sync` \| .* \| 12 of 100 \(old 12, new 0\) \| 900 ms \| 21\.0 s \|/);
+  assert.match(report.rollingSection({ ...results, servers: { mysql: { rolling: run({ ops: { ...run().ops, all: { count: 10, failed: 0, deadlockRetried: 2, p99: 5, max: 9 } } }) } } }), /\| 0 of 10; 2 retried after a deadlock \|/);
   assert.match(section, /\| mysql \| rolling \| skipped: expand\/migrate\/contract not available in this build \|/);
   const bad = report.rollingSection({ ...results, servers: { postgresql: { rolling: run({ stall: { ms: 1500, gap: { ms: 1500, at: 3 }, longestOp: { ms: 9, at: 0, op: 'old get' } } }) } } });
   assert.match(bad, /\*\*not met\*\* \(stall\)/);
