@@ -21,19 +21,19 @@ export function rollingSection(r) {
   lines.push(`**Goal for the rolling path: zero failed operations, p99 under ${GOAL.p99Ms} ms, longest stall under ${GOAL.stallMs / 1000} s, data right afterwards.** ` +
     '`sync` (stop-the-world) is measured beside it with the same workload left running, to show what an API that is not stopped sees.', '');
   lines.push('![latency over time during sync and during expand, migrate, contract](rolling.svg)', '');
-  lines.push('| server | path | upgrade took | failed operations | p99 | max | longest stall | data right afterwards | goal |', '|---|---|---|---|---|---|---|---|---|');
+  lines.push('| server | path | upgrade took | failed operations | p99 | max | longest stall | data right afterwards | goal | p99 before the upgrade |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const [server, s] of Object.entries(r.servers ?? {})) {
     for (const path of ['sync', 'rolling']) {
       const run = s[path];
       if (!run || run.skipped) {
-        lines.push(`| ${server} | ${path} | skipped: ${clean(run?.skipped ?? 'not run')} | | | | | | |`);
+        lines.push(`| ${server} | ${path} | skipped: ${clean(run?.skipped ?? 'not run')} | | | | | | | |`);
         continue;
       }
       const g = goalMet(run);
       const verdict = path === 'rolling'
         ? (Object.values(g).every(Boolean) ? 'met' : `**not met** (${Object.entries(g).filter(([, v]) => !v).map(([k]) => k).join(', ')})`)
         : '(reference)';
-      lines.push(`| ${server} | ${path === 'sync' ? '`sync`' : '`expand`, `migrate`, `contract`'} | ${upgradeTook(run)} | ${failed(run.ops.all)} | ${ms(run.ops.all.p99)} | ${ms(run.ops.all.max)} | ${stallText(run.stall)} | ${dataText(run)} | ${verdict} |`);
+      lines.push(`| ${server} | ${path === 'sync' ? '`sync`' : '`expand`, `migrate`, `contract`'} | ${upgradeTook(run)} | ${failed(run.ops.all)} | ${ms(run.ops.all.p99)} | ${ms(run.ops.all.max)} | ${stallText(run.stall)} | ${dataText(run)} | ${verdict} | ${ms(run.before?.p99)} |`);
     }
   }
   lines.push('', '### Per operation', '', '| server | operation | sync: failed | sync: p99 | sync: max | rolling: failed | rolling: p99 | rolling: max |', '|---|---|---|---|---|---|---|---|');
@@ -57,7 +57,7 @@ export function rollingSection(r) {
   lines.push('', '### How it runs', '',
     'Per server, a version-44 database is populated, then each path starts from the same data. ' +
     'Two clients run a Glance-like mix (get 40 %, list 20 %, create 15 %, update 15 %, delete 10 %) at a fixed rate, each operation started when due whatever the others are doing, ' +
-    'so latency counts from when it was due (time spent queued behind a blocked connection included). ' +
+    'so latency counts from when it was due (time spent queued behind a blocked connection included); "p99 before the upgrade" is the same workload in the seconds before the first phase, what the machine gives without an upgrade. ' +
     'The **old** client is a pre-Ocata glance-api (reads and writes `is_public`, never `visibility`); the **new** one a 2024.1 glance-api (`visibility`, `os_hidden`, never `is_public`). ' +
     'Rolling path, as kolla-ansible does it: old client alone, `expand` (old client running), new client starts, `migrate` (both), old client retired (its nodes upgraded), `contract` (new client only). ' +
     '`sync` path: old client alone, `sync` with the old client still running, then old client stopped and new one started; in a real stop-the-world upgrade the API would be down for the whole `sync` instead. ' +

@@ -196,6 +196,8 @@ async function runPath(path, db, dialect) {
   const run = {
     path, durationMs: Math.round(end), phases, events,
     ops: summarizeByOp(records),
+    // The same workload before anything ran: what this machine gives without an upgrade.
+    before: summarizeByOp(records.filter((r) => r.e < (phases[0]?.start ?? end))).all,
     stall: stall(records, 0, end),
     series: timeSeries(records, 100),
   };
