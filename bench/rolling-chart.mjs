@@ -54,7 +54,7 @@ function panel(run, title, x0, y0, w, h, yMin, yMax) {
   // Labels on alternate lines, so that a short phase's name does not run into the next one's.
   (run.phases ?? []).forEach((p, k) => {
     out.push(`<rect x="${x(p.start).toFixed(1)}" y="${y0}" width="${Math.max(1, x(p.end) - x(p.start)).toFixed(1)}" height="${h}" fill="${PHASE_FILL[p.name] ?? '#eee'}"/>`);
-    out.push(`<text x="${(x(p.start) + 2).toFixed(1)}" y="${y0 + h + 24 + (k % 2) * 11}" fill="#333">${esc(p.name)}</text>`);
+    out.push(`<text x="${(x(p.start) + 2).toFixed(1)}" y="${y0 + h + 24 + (k % 2) * 11}" fill="${p.exit && p.exit !== 0 ? '#c0392b' : '#333'}">${esc(p.exit && p.exit !== 0 ? `${p.name} (failed, exit ${p.exit})` : p.name)}</text>`);
   });
   (run.events ?? []).forEach((e, k) => {
     const ly = y0 + h + 46 + (k % 2) * 10;

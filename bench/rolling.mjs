@@ -11,9 +11,11 @@
 // contract, the rolling path is reported as skipped, never estimated.
 //   node bench/rolling.mjs [--images 1000000] [--dialects postgresql,mysql] [--paths sync,rolling]
 //     [--rate 50] [--pool 4] [--warm 5] [--tail 5] [--op-timeout 60] [--seed 1] [--no-docs] [--out docs/performance.md]
+//     [--merge]        keep the other servers' results of the last run (rerun one server alone)
+//     [--report-only]  rewrite docs/rolling.svg and the section from bench/out/rolling.json, run nothing
 // Databases are named gdb_rollbench_* and dropped at the end, also on failure or Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -270,14 +272,23 @@ async function checkData(dialect, url, ledger, records) {
   }
 }
 
+function writeDocs(results) {
+  const out = opt('--out', join(ROOT, 'docs', 'performance.md'));
+  writeFileSync(join(dirname(out), 'rolling.svg'), rollingChart(results));
+  writeFileSync(out, spliceSection(readFileSync(out, 'utf8'), rollingSection(results)));
+  log(`wrote ${out} and ${join(dirname(out), 'rolling.svg')}`);
+}
+
 async function main() {
+  const resultsFile = join(dir, 'rolling.json');
+  if (args.includes('--report-only')) return writeDocs(JSON.parse(readFileSync(resultsFile, 'utf8')));
+  const previous = args.includes('--merge') && existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).servers : {};
   const results = {
     bench: 'rolling', when: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) },
-    versions: versions(), ...cfg, latest: LATEST, rollingAvailable, servers: {},
+    versions: versions(), ...cfg, latest: LATEST, rollingAvailable, servers: { ...previous },
   };
   if (!rollingAvailable) log(`rolling path: skipped: ${SKIPPED}`);
-  const resultsFile = join(dir, 'rolling.json');
   for (const t of targets()) {
     const s = (results.servers[t.server] = {});
     let base = null;
@@ -325,12 +336,8 @@ async function main() {
   }
   await cleanUp();
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 1)}\n`);
-  if (!args.includes('--no-docs')) {
-    const out = opt('--out', join(ROOT, 'docs', 'performance.md'));
-    writeFileSync(join(dirname(out), 'rolling.svg'), rollingChart(results));
-    writeFileSync(out, spliceSection(readFileSync(out, 'utf8'), rollingSection(results)));
-    log(`wrote ${out}, ${join(dirname(out), 'rolling.svg')} and ${resultsFile}`);
-  } else log(`wrote ${resultsFile}`);
+  log(`wrote ${resultsFile}`);
+  if (!args.includes('--no-docs')) writeDocs(results);
 }
 
 main().catch(async (err) => {

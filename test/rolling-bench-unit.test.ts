@@ -186,6 +186,8 @@ test('chart: well-formed SVG for runs, a skipped path, hostile labels and no run
   for (const p of ['expand', 'migrate', 'contract', 'old client retired']) assert.ok(svg.includes(`>${p}<`), p);
   // 42 s on the log scale: the axis reaches 100 s.
   assert.match(svg, />100 s</);
+  // A phase that failed says so on the chart.
+  assert.match(chart.rollingChart({ servers: { mysql: { sync: run({ phases: [{ name: 'sync', start: 1000, end: 2000, exit: 7 }] }) } } }), />sync \(failed, exit 7\)</);
   assertWellFormedSvg(chart.rollingChart({ servers: {} }));
   assertWellFormedSvg(chart.rollingChart({ servers: { postgresql: { sync: run({ series: [] }) } } }));
 });
