@@ -10,7 +10,7 @@
 // its section of docs/performance.md. When this build has no expand/migrate/
 // contract, the rolling path is reported as skipped, never estimated.
 //   node bench/rolling.mjs [--images 1000000] [--dialects postgresql,mysql] [--paths sync,rolling]
-//     [--rate 50] [--pool 4] [--warm 5] [--tail 5] [--op-timeout 60] [--seed 1] [--no-docs] [--out docs/performance.md]
+//     [--rate 50] [--pool 10] [--warm 5] [--tail 5] [--op-timeout 60] [--seed 1] [--no-docs] [--out docs/performance.md]
 //     [--merge]        keep the other servers' results of the last run (rerun one server alone)
 //     [--report-only]  rewrite docs/rolling.svg and the section from bench/out/rolling.json, run nothing
 // Databases are named gdb_rollbench_* and dropped at the end, also on failure or Ctrl-C.
@@ -37,7 +37,8 @@ const cfg = {
   images: Number(opt('--images', 1_000_000)),
   seed: Number(opt('--seed', 1)),
   rate: Number(opt('--rate', 50)),
-  poolSize: Number(opt('--pool', 4)),
+  // oslo.db's max_pool_size is 5 per glance-api worker: two workers' worth.
+  poolSize: Number(opt('--pool', 10)),
   warmS: Number(opt('--warm', 5)),
   tailS: Number(opt('--tail', 5)),
   opTimeoutS: Number(opt('--op-timeout', 60)),
