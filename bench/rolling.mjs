@@ -67,7 +67,7 @@ function targets() {
   if (dialects.includes('postgresql')) t.push({ server: 'postgresql', dialect: 'postgresql', db: (n) => database('postgresql', n, dir) });
   if (dialects.includes('mysql')) t.push({ server: 'mysql', dialect: 'mysql', db: (n) => database('mysql', n, dir) });
   const galera = (process.env.GLANCE_DB_TEST_GALERA_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
-  if (galera.length) t.push({ server: 'galera', dialect: 'mysql', db: (n) => galeraDatabase(galera[0], n) });
+  if (galera.length) t.push({ server: 'galera', dialect: 'mysql', db: (n) => galeraDatabase(galera[0], n), settle: () => galeraSettle(galera) });
   return t;
 }
 
@@ -87,6 +87,23 @@ function galeraDatabase(base, name) {
     copyFrom: null,
     size: () => Number(mariadb(name, 'SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = DATABASE()')),
   };
+}
+
+/**
+ * Waits until every Galera node has applied what it received: populating
+ * replicates a writeset per 100,000 images, and while the other nodes apply
+ * them flow control pauses node 1, which would be measured as the upgrade's.
+ */
+async function galeraSettle(urls) {
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    const queues = urls.map((url) => {
+      const db = galeraDatabase(url, 'mysql');
+      return Number(db.query("SHOW GLOBAL STATUS LIKE 'wsrep_local_recv_queue'").split('\t')[1]);
+    });
+    if (queues.every((q) => q === 0) || Date.now() > deadline) return;
+    await sleep(1000);
+  }
 }
 
 // Everything to undo on the way out, whatever the way out is.
@@ -322,6 +339,7 @@ async function main() {
       }
       log(`${t.server}: ${path} (${cfg.images} images, ${cfg.rate} ops/s per client)`);
       const db = fresh(`gdb_rollbench_${path}`);
+      await t.settle?.();
       try {
         s[path] = await runPath(path, db, t.dialect);
       } catch (err) {
