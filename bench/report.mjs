@@ -1,7 +1,8 @@
 // Turns bench results into docs/performance.md and docs/performance.svg.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ROOT } from './lib.mjs';
+import { ROOT, workDir } from './lib.mjs';
+import { rollingSection } from './rolling-report.mjs';
 
 export const GOALS = { startup: 2, fresh: 1.3, populated: 1.1 };
 
@@ -98,6 +99,9 @@ export function report(results, out = join(ROOT, 'docs', 'performance.md')) {
       lines.push(`| ${d} | ${gb(p.sizeBytes)} | ${ms(p.visibilityMs)} | ${Math.round(p.visibilityRowsPerS).toLocaleString('en')} | ${mib(p.peakRssKiB)}${d === 'sqlite' ? ` (${(p.peakRssKiB * 1024 / p.sizeBytes).toFixed(1)}x the file)` : ''} |`);
     }
   }
+  // The rolling-upgrade case (bench/rolling.mjs) keeps its section when this report is rewritten.
+  const rolling = join(workDir(), 'rolling.json');
+  if (existsSync(rolling)) lines.push('', rollingSection(JSON.parse(readFileSync(rolling, 'utf8'))));
   lines.push('', '## Rerun', '', '```sh', 'npm ci', `npm run bench -- --runs ${results.runs} --images ${results.images} --populated-runs ${results.populatedRuns}`, '```', '',
     'Needs the servers of README.md\'s test section, the sqlite3, psql and mariadb clients, GNU time, and (optional) Debian\'s `glance-common python3-glance python3-psycopg2 python3-pymysql` for the glance-manage columns. Raw results go to bench/out/results.json.', '');
   return lines.join('\n');
