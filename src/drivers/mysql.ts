@@ -17,6 +17,7 @@ import { MysqlLock } from './mysql-lock.js';
 import { redactSecret } from './secret.js';
 import { RoundTrips, within } from './watchdog.js';
 import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import { DIALECTS } from '../dialects/index.js';
 
 const RESUMES = 'The version in progress stays recorded as partly applied, and glance-db sync resumes it (re-checking a statement that had started).';
 
@@ -48,7 +49,8 @@ function notAnswering(err: unknown): unknown {
 
 class MysqlDriver implements Driver {
   readonly dialect = 'mysql' as const;
-  readonly transactionalDdl = false;
+  /** From the dialect's description: the engine runs a version in one transaction, or resumably (src/engine/apply.ts). */
+  readonly transactionalDdl = DIALECTS.mysql.transactionalDdl;
   readonly interruptedOutcome = RESUMES;
   private conn: Connection | null = null;
   private lockHandle: MysqlLock | null = null;

@@ -21,6 +21,7 @@ import { interruptedBy, interruptedError, onInterrupt } from './interrupt.js';
 import { RoundTrips, within, type Probe, type Session, type SessionState } from './watchdog.js';
 import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 import { redactSecret } from './secret.js';
+import { DIALECTS } from '../dialects/index.js';
 
 type Conn = DatabasePool | DatabaseTransactionConnection;
 
@@ -101,7 +102,8 @@ class WatchedClient extends (BaseClient as new (config: Record<string, unknown>)
 
 class PostgresDriver implements Driver {
   readonly dialect = 'postgresql' as const;
-  readonly transactionalDdl = true;
+  /** From the dialect's description: the engine runs a version in one transaction, or resumably (src/engine/apply.ts). */
+  readonly transactionalDdl = DIALECTS.postgresql.transactionalDdl;
   readonly interruptedOutcome = ROLLED_BACK;
   private pool: DatabasePool | null = null;
   private readonly target: ServerTarget;

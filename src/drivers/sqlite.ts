@@ -22,6 +22,7 @@ import { acquireFileLock } from '../util/file-lock.js';
 import { FileTooLargeError, MAX_WHOLE_FILE, NotRegularFileError, readWholeFile } from '../util/read-whole.js';
 import type { Driver, DriverConfig, RecordedState, RowUpdate, Tx, VersionRow, VersionTx } from './driver.js';
 import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import { DIALECTS } from '../dialects/index.js';
 
 let sqlJs: Promise<SqlJsStatic> | null = null;
 
@@ -198,7 +199,8 @@ function checkImage(bytes: Buffer, name: string, file: string): void {
 
 export class SqliteDriver implements Driver {
   readonly dialect = 'sqlite' as const;
-  readonly transactionalDdl = true;
+  /** From the dialect's description: the engine runs a version in one transaction, or resumably (src/engine/apply.ts). */
+  readonly transactionalDdl = DIALECTS.sqlite.transactionalDdl;
   /** No signal reaches a version half way: the handler runs between versions (onSignal). */
   readonly interruptedOutcome = 'The version in progress was rolled back.';
   private readonly target: SqliteTarget;
