@@ -351,9 +351,9 @@ test('errors: a data command on a database not at the newest version raises Part
   assert.equal([(manage as ManagedByGlanceManageError).source, (manage as ManagedByGlanceManageError).version, (manage as ManagedByGlanceManageError).exitCode], ['alembic_version: mitaka02', 44, 5]);
 });
 
-test('errors: SchemaDriftError lives in src/errors.ts (adopt.ts re-exports the same class), with the differences as objects (exit 12)', async () => {
+test('errors: SchemaDriftError lives in src/errors.ts (and only there), with the differences as objects (exit 12)', async () => {
   const adopt = await import('../src/engine/adopt.js');
-  assert.is(adopt.SchemaDriftError, SchemaDriftError);
+  assert.is((adopt as Record<string, unknown>).SchemaDriftError, undefined);
   const e = new SchemaDriftError('Not that version.', ['images: unexpected index x(owner)'], 'undo it');
   assert.is(e.exitCode, 12);
   assert.is(e.differences[0].table, 'images');

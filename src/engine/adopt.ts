@@ -16,7 +16,6 @@ import { noteText } from './drift.js';
 import type { RunContext } from './context.js';
 
 // Still exported from here for the importers not yet moved to ../errors.js (src/engine/sync.ts).
-export { SchemaDriftError };
 
 /** Differences between the live schema and the expected schema of a version. */
 export async function schemaDifferences(ctx: RunContext, driver: Driver, version: number): Promise<string[]> {

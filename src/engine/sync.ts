@@ -1,6 +1,6 @@
 // The orchestrator: compare the version table with the manifest, then apply
 // what is missing, one version per transaction, under the migration lock.
-import { DowngradeRefusedError, GlanceDbError, NotUnderVersionControlError, OutputError, UsageError } from '../errors.js';
+import { SchemaDriftError, DowngradeRefusedError, GlanceDbError, NotUnderVersionControlError, OutputError, UsageError } from '../errors.js';
 import type { Driver, VersionRow } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
 import { applyVersion, type PendingVersion } from './apply.js';
@@ -10,7 +10,7 @@ import { checkNoGaps, summarize, verifyHistory } from './history.js';
 import { runBy, suggest, type RunContext } from './context.js';
 import { restoreSteps } from './restore.js';
 import { backupTool, takeBackup } from './backup.js';
-import { adoptionPlan, schemaDifferences, SchemaDriftError, takeoverNote, type AdoptionPlan } from './adopt.js';
+import { adoptionPlan, schemaDifferences, takeoverNote, type AdoptionPlan } from './adopt.js';
 import { driftOf, noteText, parseNote, withAccepted } from './drift.js';
 import { describe, variantById } from '../glance/variants.js';
 import { expectedSchema, NoExpectedSchemaError } from '../introspect/snapshot.js';
