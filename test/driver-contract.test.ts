@@ -8,7 +8,7 @@ import { isSqlToken } from 'slonik';
 import { statementHash } from '../src/checksum.js';
 import type { Driver, VersionRow } from '../src/drivers/driver.js';
 import { createDriver } from '../src/drivers/index.js';
-import { applyVersion, type PendingVersion } from '../src/engine/apply.js';
+import { applyVersion, startedMarker, type PendingVersion } from '../src/engine/apply.js';
 import { MigrationFailedError } from '../src/errors.js';
 import { parseDatabaseUrl } from '../src/url.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, withDb, type DialectEnv } from './dialects.js';
@@ -127,6 +127,37 @@ test('PostgreSQL: SQL text goes through slonik\'s public sql tag, parameters inc
       assert.equal(r, { sum: 5, again: '2', body: 'a;?', absent: true });
       // Without parameters the text is passed as written, $1 in a dollar quote included.
       assert.equal(await d.query('SELECT $q$x$1$q$ AS t'), [{ t: 'x$1' }]);
+    } finally {
+      await d.close();
+    }
+  });
+});
+
+
+test('driver contract (mysql): a DDL statement that had started is accepted on resume when its object is there, triggers included (a node killed after CREATE TRIGGER replicated, before its progress was recorded)', async () => {
+  assert.ok(mysqlEnv.available(), 'the mysql server is required');
+  await withDb(mysqlEnv, async (db) => {
+    const d = await open(db.url);
+    try {
+      await d.lock();
+      await d.ensureVersionTable();
+      const texts = [
+        'CREATE TABLE trg_t (id INTEGER, a INTEGER)',
+        'CREATE TRIGGER trg_a BEFORE INSERT ON trg_t FOR EACH ROW SET NEW.a = 7',
+        'INSERT INTO trg_t (id) VALUES (1)',
+      ];
+      // What the killed run left: statement 1 applied and recorded, statement 2 started (and done on the server).
+      await d.executeAlone!(texts[0]);
+      await d.executeAlone!(texts[1]);
+      assert.equal((await d.query("SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()")).map((r) => r.n), ['trg_a']);
+      const v = pending(d, 3, texts);
+      const left: VersionRow = { ...v.row, status: 'failed', statementsApplied: 1, statementHashes: [statementHash(texts[0])], error: startedMarker(1) };
+      await d.versionTransaction((tx) => tx.insertRow(left));
+      const r = await applyVersion(d, { ...v, resumeFrom: 1 });
+      assert.is(r.outcome, 'applied');
+      const h = (await d.readHistory()).find((x) => x.version === 3)!;
+      assert.equal([h.status, h.statementsApplied, h.error], ['complete', 3, null]);
+      assert.equal(Number((await d.query('SELECT a FROM trg_t WHERE id = 1'))[0].a), 7);
     } finally {
       await d.close();
     }

@@ -396,7 +396,6 @@ async function catchAsync(fn: () => Promise<unknown>): Promise<unknown> {
   throw new Error('expected an error');
 }
 
-test.run();
 
 test("rolling hand-back: alembic_version keeps the expand head alone below 45 (mitaka02 is its ancestor), and both heads from 45 on", async () => {
   const { glanceHeads } = await import('../src/engine/phases.js');
@@ -410,3 +409,5 @@ test("rolling hand-back: alembic_version keeps the expand head alone below 45 (m
   assert.equal(glanceHeads(upTo(48, 51)), ['2024_1_expand01', 'rocky_contract02']);
   assert.equal(glanceHeads(upTo(51, 51)), ['2024_1_contract01']);
 });
+
+test.run();

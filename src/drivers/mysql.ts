@@ -29,10 +29,12 @@ export function createServerDriver(config: DriverConfig): Driver {
 /**
  * Errors that mean a DDL statement's effect is already in place: table
  * exists, unknown table, duplicate column or key, cannot drop a missing
- * column or key, duplicate foreign key. Accepted only for a statement that
- * a killed run had started.
+ * column or key, duplicate foreign key; trigger or routine exists or is
+ * missing (1359, 1360, 1304, 1305: the rolling upgrade's expand and contract
+ * create and drop triggers). Accepted only for a statement that a killed run
+ * had started.
  */
-const ALREADY_THERE = new Set([1050, 1051, 1060, 1061, 1091, 1826]);
+const ALREADY_THERE = new Set([1050, 1051, 1060, 1061, 1091, 1826, 1304, 1305, 1359, 1360]);
 
 /**
  * A Galera node that stops answering reads while it leaves the Primary
