@@ -58,7 +58,6 @@ test('a server error position inside a statement becomes file line:column', () =
   assert.equal(positionInFile(s, 25), { line: 5, column: 11 });
 });
 
-test.run();
 
 test('a MySQL text column in another collation than its table is named; a table-wide change is named once', () => {
   const mysql = (collation: string, col?: string) => table({ options: { engine: 'InnoDB', collation }, columns: { ...table().columns, status: { ...table().columns.status, ...(col ? { collation: col } : {}) } } });
@@ -76,3 +75,5 @@ test('variants: a catalogue entry explains differences only if it allows every o
   assert.is(matchVariant('postgresql', ['images: missing check constraint CHECK (protected in (0,1))']), null);
   assert.is(matchVariant('sqlite', []), null);
 });
+
+test.run();

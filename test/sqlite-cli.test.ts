@@ -343,7 +343,6 @@ test('unknown command and --help', () => {
   noStack(bad);
 });
 
-test.run();
 
 withProject('a SQLite file too large to hold in memory is refused clearly and left as it was', {}, (dir, db) => {
   // A sparse file: the header of a SQLite file, then nothing up to one byte past what a Buffer can hold.
@@ -361,3 +360,5 @@ withProject('a SQLite file too large to hold in memory is refused clearly and le
   const after = statSync(db);
   assert.equal([after.size, after.mtimeMs], [before.size, before.mtimeMs]);
 });
+
+test.run();

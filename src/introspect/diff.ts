@@ -51,7 +51,9 @@ function diffColumns(e: TableModel, a: TableModel): Difference[] {
     if (ec.default !== ac.default) out.push(d('column-default', t, name, ec.default, ac.default, `${t}.${name}: default is ${ac.default ?? 'none'}, expected ${ec.default ?? 'none'}`));
     // MySQL: a column's own character set/collation, where it is not its table's.
     const [ecol, acol] = [ec.collation ?? e.options.collation, ac.collation ?? a.options.collation];
-    if (ecol !== acol && /char|text|enum|set/.test(ac.type)) out.push(d('column-collation', t, name, ecol ?? null, acol ?? null, `${t}.${name}: character set/collation is ${acol}, expected ${ecol}`));
+    // A column that follows its table's collation on both sides changes with the table: the table-option line names it once.
+    const followsTable = ec.collation === undefined && ac.collation === undefined;
+    if (ecol !== acol && !followsTable && /char|text|enum|set/.test(ac.type)) out.push(d('column-collation', t, name, ecol ?? null, acol ?? null, `${t}.${name}: character set/collation is ${acol}, expected ${ecol}`));
   }
   for (const [name, ac] of Object.entries(a.columns)) if (!e.columns[name]) out.push(d('unexpected-column', t, name, null, ac.type, `${t}: unexpected column ${name} ${ac.type}`));
   return out;
