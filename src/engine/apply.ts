@@ -15,6 +15,7 @@ import type { Driver, RowStatus, VersionRow } from '../drivers/driver.js';
 import { statementFailed } from '../drivers/failure.js';
 import { interruptedBy, interruptedError } from '../drivers/interrupt.js';
 import type { Statement } from '../sql/split.js';
+import type { ProgressEvent } from './sync.js';
 
 export interface PendingVersion {
   version: number;
@@ -45,6 +46,13 @@ export type ApplyResult = { outcome: 'applied'; ms: number } | { outcome: 'alrea
 
 /** Called before each statement runs; `total` counts every statement of the file, resumed ones included. */
 export type StatementHook = (s: Statement, total: number) => void;
+
+/** The hook that reports each statement of a version with more than one as a progress event (sync, and rolling phases). */
+export function statementEvents(version: number, name: string, onProgress: (e: Extract<ProgressEvent, { type: 'statement' }>) => void): StatementHook {
+  return (s, total) => {
+    if (total > 1) onProgress({ type: 'statement', version, name, index: s.index, total, text: s.text });
+  };
+}
 
 /** The marker left in `error` while a DDL statement runs (non-transactional DDL). */
 export const startedMarker = (index: number) => `interrupted: statement ${index + 1} had started`;

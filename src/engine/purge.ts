@@ -6,7 +6,8 @@
 // their order are Glance's: task_info of purged tasks first, then the image
 // child tables, then tasks. images only with purge-images (OSSN-0075: a
 // purged image row lets its ID be used again).
-import { DIALECTS, type Dialect } from '../dialects/index.js';
+import { periodicWriteBack } from './write-back.js';
+import type { Dialect } from '../dialects/index.js';
 import type { Driver, Tx } from '../drivers/driver.js';
 import { DataFailedError } from '../errors.js';
 import { sqlFor } from '../metadefs/store.js';
@@ -80,13 +81,6 @@ export function cutoffFor(ageInDays: number, now = Date.now()): string {
   return new Date(now - ageInDays * 86_400_000).toISOString().replace('T', ' ').replace('Z', '000');
 }
 
-/**
- * SQLite keeps the database in memory: the file is written back at the end,
- * and meanwhile every 2 s, or less often when one write-back takes long (a
- * big file): at most a fifth of the run goes to writing.
- */
-const SQLITE_WRITE_BACK_MS = 2000;
-
 export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: PurgeProgress) => void): Promise<PurgeResult> {
   const command = opts.images ? 'purge-images' : 'purge';
   const cutoff = cutoffFor(opts.ageInDays);
@@ -101,8 +95,8 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
       }
       return { cutoff, dryRun: true, tables: results };
     }
-    let written = Date.now();
-    let interval = SQLITE_WRITE_BACK_MS;
+    // SQLite: the file is written back at the end, and every few seconds meanwhile.
+    const writeBack = periodicWriteBack(driver);
     try {
       for (const t of tables) {
         let total = 0;
@@ -124,12 +118,7 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
           batch++;
           total += n;
           progress({ table: t.table, batch, rows: n, total });
-          if (DIALECTS[driver.dialect].writesBack && Date.now() - written >= interval) {
-            const started = Date.now();
-            await driver.flush();
-            written = Date.now();
-            interval = Math.max(SQLITE_WRITE_BACK_MS, 4 * (written - started));
-          }
+          await writeBack();
         }
         results.push({ table: t.table, rows: total, batches: batch, ...(t.heldCond ? { held: await countIn(driver, t.table, t.heldCond, cutoff) } : {}) });
       }

@@ -12,7 +12,8 @@
 // row; nothing but the data records how far it got, so a run killed at any
 // point is continued by the next.
 import type { Driver, VersionRow } from '../drivers/driver.js';
-import { applyVersion, type PendingVersion } from './apply.js';
+import { applyVersion, statementEvents, type PendingVersion } from './apply.js';
+import { periodicWriteBack } from './write-back.js';
 import { retryCertification } from '../drivers/galera.js';
 import { statementFailed } from '../drivers/failure.js';
 import { GlanceDbError, UsageError } from '../errors.js';
@@ -42,9 +43,6 @@ export interface StepResult {
   /** The version is complete after this step (its last phase). */
   complete: boolean;
 }
-
-/** SQLite: committed batches are written back at most this often (at most a fifth of the time goes to writing), as purge does. */
-const SQLITE_WRITE_BACK_MS = 2000;
 
 /**
  * Whether sync runs phased versions through their phases: on a MySQL node
@@ -155,10 +153,7 @@ export async function runSteps(ctx: RunContext, driver: Driver, steps: Step[], o
         after: glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion),
         ...(before && before.status !== 'failed' ? { replaces: before.status } : {}),
       };
-      const statement = (s: { index: number; text: string }, total: number) => {
-        if (total > 1) onProgress({ type: 'statement', version, name, index: s.index, total, text: s.text });
-      };
-      if ((await applyVersion(driver, p, statement)).outcome === 'already-applied') {
+      if ((await applyVersion(driver, p, statementEvents(version, name, onProgress))).outcome === 'already-applied') {
         onProgress({ type: 'phase-skipped', version, name, phase: step.phase });
         continue;
       }
@@ -182,8 +177,7 @@ async function runBatches(ctx: RunContext, driver: Driver, step: Step, onProgres
   const total = await remaining();
   const started = Date.now();
   let done = 0;
-  let written = Date.now();
-  let interval = SQLITE_WRITE_BACK_MS;
+  const writeBack = periodicWriteBack(driver);
   const p = { version, name, file: step.file!, statements: step.statements } as PendingVersion;
   try {
     for (const s of step.statements) {
@@ -197,12 +191,7 @@ async function runBatches(ctx: RunContext, driver: Driver, step: Step, onProgres
         }
         done += n;
         onProgress({ type: 'batch', version, name, statement: s.index + 1, statements: step.statements.length, batch, rows: n, done, total, ms: Date.now() - started });
-        if (DIALECTS[driver.dialect].writesBack && Date.now() - written >= interval) {
-          const t = Date.now();
-          await driver.flush();
-          written = Date.now();
-          interval = Math.max(SQLITE_WRITE_BACK_MS, 4 * (written - t));
-        }
+        await writeBack();
         if (n === 0) break;
       }
     }

@@ -3,7 +3,7 @@
 import { SchemaDriftError, DowngradeRefusedError, GlanceDbError, NotUnderVersionControlError, OutputError, UsageError } from '../errors.js';
 import type { Driver, VersionRow } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
-import { applyVersion, type PendingVersion } from './apply.js';
+import { applyVersion, statementEvents, type PendingVersion } from './apply.js';
 import type { Migration } from '../manifest/types.js';
 import { readVersions, type ReadVersion } from './files.js';
 import { checkNoGaps, summarize, verifyHistory } from './history.js';
@@ -187,11 +187,8 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
       continue;
     }
     onProgress({ type: 'start', version: p.version, name: p.name });
-    const statement = (s: { index: number; text: string }, total: number) => {
-      if (total > 1) onProgress({ type: 'statement', version: p.version, name: p.name, index: s.index, total, text: s.text });
-    };
     // Prepared before the first version ran: the time is when this one starts.
-    const result = await applyVersion(driver, { ...p, row: { ...p.row, appliedAt: new Date().toISOString() } }, statement);
+    const result = await applyVersion(driver, { ...p, row: { ...p.row, appliedAt: new Date().toISOString() } }, statementEvents(p.version, p.name, onProgress));
     if (result.outcome === 'applied') {
       applied.push({ version: p.version, name: p.name, ms: result.ms });
       onProgress({ type: 'applied', version: p.version, name: p.name, ms: result.ms });
