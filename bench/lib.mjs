@@ -2,9 +2,10 @@
 // databases and raw clients, and glance-manage. Comparisons are always
 // interleaved (A B A B ...) and reported as medians.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'run.js');
@@ -39,11 +40,20 @@ export function timedRss(cmd, args, opts = {}) {
 
 export const sh = (cmd, args, opts = {}) => timed(cmd, args, opts).stdout;
 
+/**
+ * The whole file of each version for a dialect, in order, as the manifest
+ * names it (what `sync` runs): sql/<dialect>/ also holds the rolling
+ * upgrade's phase files (NNN_name.expand.sql ...), which are not part of it.
+ */
+export function versionFiles(dialect) {
+  const manifest = parseYaml(readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8'));
+  return manifest.migrations.map((m) => ({ version: Number(m.version), file: m.files[dialect], name: m.files[dialect].split('/').pop() }));
+}
+
 /** The concatenated SQL of versions from..to for a dialect, as the raw client runs it. */
 export function combinedSql(dialect, from, to, dir) {
-  const files = readdirSync(join(ROOT, 'sql', dialect)).filter((f) => /^\d{3}_.*\.sql$/.test(f)).sort()
-    .filter((f) => Number(f.slice(0, 3)) >= from && Number(f.slice(0, 3)) <= to);
-  const body = files.map((f) => readFileSync(join(ROOT, 'sql', dialect, f), 'utf8')).join('\n');
+  const files = versionFiles(dialect).filter((f) => f.version >= from && f.version <= to);
+  const body = files.map((f) => readFileSync(join(ROOT, f.file), 'utf8')).join('\n');
   // One transaction, as glance-db runs each version (MySQL commits DDL anyway).
   const text = dialect === 'postgresql' ? body : dialect === 'mysql' ? `START TRANSACTION;\n${body}\nCOMMIT;\n` : `BEGIN;\n${body}\nCOMMIT;\n`;
   const path = join(dir, `raw-${dialect}-${from}-${to}.sql`);
@@ -78,8 +88,8 @@ export function dbmateMigrations(dialect, dir) {
   const out = join(dir, 'dbmate', dialect);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  for (const f of readdirSync(join(ROOT, 'sql', dialect)).filter((n) => /^\d{3}_.*\.sql$/.test(n))) {
-    writeFileSync(join(out, f), `-- migrate:up\n${readFileSync(join(ROOT, 'sql', dialect, f), 'utf8')}\n-- migrate:down\n`);
+  for (const f of versionFiles(dialect)) {
+    writeFileSync(join(out, f.name), `-- migrate:up\n${readFileSync(join(ROOT, f.file), 'utf8')}\n-- migrate:down\n`);
   }
   return out;
 }
@@ -87,8 +97,8 @@ export function dbmateMigrations(dialect, dir) {
 /** dbmate's own bookkeeping for a database that is already at `version` (the populated case starts at 44). */
 export function dbmateBaselineSql(dialect, upTo) {
   const table = dialect === 'postgresql' ? 'public.schema_migrations (version character varying(128) NOT NULL PRIMARY KEY)' : 'schema_migrations (version varchar(128) NOT NULL PRIMARY KEY)';
-  const files = readdirSync(join(ROOT, 'sql', dialect)).filter((n) => /^\d{3}_.*\.sql$/.test(n) && Number(n.slice(0, 3)) <= upTo);
-  return `CREATE TABLE IF NOT EXISTS ${table};\n${files.map((f) => `INSERT INTO schema_migrations (version) VALUES ('${f.slice(0, 3)}');`).join('\n')}\n`;
+  const files = versionFiles(dialect).filter((f) => f.version <= upTo);
+  return `CREATE TABLE IF NOT EXISTS ${table};\n${files.map((f) => `INSERT INTO schema_migrations (version) VALUES ('${f.name.slice(0, 3)}');`).join('\n')}\n`;
 }
 
 export function dbmate(args, db, dir) {
@@ -136,6 +146,29 @@ export function database(dialect, name, dir) {
 
 export function glanceDb(args, db) {
   return [process.execPath, [BIN, ...args, '--url', db.url]];
+}
+
+/**
+ * The single executable (scripts/sea.mjs, as `npm run package` builds it),
+ * built into dir/sea once per run; null (its columns stay empty) when this
+ * Node cannot build one.
+ */
+export function ensureExecutable(dir) {
+  const out = join(dir, 'sea');
+  const exe = join(out, `glance-db-${process.platform}-${process.arch}`);
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'sea.mjs'), '--out', out], { encoding: 'utf8' });
+  if (r.status !== 0 || !existsSync(exe)) {
+    process.stderr.write(`single executable not built, its columns stay empty: ${(r.stderr || '').trim().split('\n').pop()}\n`);
+    return null;
+  }
+  // Its first run unpacks the SQL and schemas; every timed run is a later one.
+  spawnSync(exe, ['--version']);
+  return exe;
+}
+
+/** The single executable with the same arguments as glanceDb(). */
+export function glanceDbExe(exe, args, db) {
+  return [exe, [...args, '--url', db.url]];
 }
 
 /** glance-manage with a config file naming the database, or null when Debian's glance-common is not installed. */

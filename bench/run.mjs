@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { populateSql } from './populate.mjs';
-import { combinedSql, database, dbmate, dbmateBaselineSql, dbmateMigrations, ensureDbmate, glanceDb, glanceManage, median, ROOT, timed, timedRss, versions, workDir } from './lib.mjs';
+import { combinedSql, database, dbmate, sh, dbmateBaselineSql, dbmateMigrations, ensureDbmate, ensureExecutable, glanceDb, glanceDbExe, glanceManage, median, ROOT, timed, timedRss, versions, workDir } from './lib.mjs';
 import { report } from './report.mjs';
 
 const args = process.argv.slice(2);
@@ -56,6 +56,7 @@ function startup(dialect) {
   const m = interleave(runs, {
     node: { cmd: NODE_FLOOR },
     glanceDb: { cmd: glanceDb(['version'], db) },
+    executable: exe && { cmd: glanceDbExe(exe, ['version'], db) },
     glanceManage: gmVersion && { cmd: gmVersion },
     dbmate: dmStatus && { cmd: dmStatus },
   });
@@ -71,6 +72,7 @@ function freshSync(dialect) {
   const m = interleave(runs, {
     node: { cmd: NODE_FLOOR },
     glanceDb: { setup: () => db.create(), cmd: glanceDb(['sync'], db) },
+    executable: exe && { setup: () => db.create(), cmd: glanceDbExe(exe, ['sync'], db) },
     raw: { setup: () => db.create(), cmd: db.raw(raw) },
     // glance-manage from Debian 12 (Zed) stops at wallaby_contract01, our version 50.
     glanceDb50: { setup: () => db.create(), cmd: glanceDb(['sync', '50'], db) },
@@ -100,7 +102,8 @@ function populated(dialect) {
   const { base, file } = populatedBase(dialect);
   const work = database(dialect, 'gdb_bench_work', dir);
   const restore = () => {
-    if (work.copyFrom) return work.copyFrom(base);
+    // The copy's writes reach the disk before the timed run starts, not during it.
+    if (work.copyFrom) return (work.copyFrom(base), sh('sync', []));
     // MariaDB has no template databases: build the same data again (seeded, so identical).
     work.create();
     run(glanceDb(['sync', '44'], work));
@@ -143,6 +146,7 @@ const resultsFile = join(dir, 'results.json');
 const previous = args.includes('--merge') && existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).dialects : {};
 const results = { when: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) }, versions: versions(), runs, images, populatedRuns, seed, dialects: { ...previous } };
 ensureDbmate();
+const exe = skip.has('executable') ? null : ensureExecutable(dir);
 for (const d of dialects) {
   dbmateMigrations(d, dir);
   log(`${d}: start-up`);

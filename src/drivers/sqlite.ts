@@ -13,7 +13,8 @@
 import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import type { Database } from 'sql.js';
+import initSqlJs, { type GlanceDbFile, type VendoredSqlJs as SqlJsStatic } from '#sql.js';
 import { ConfigError, ConflictError, FileRefusedError, SqliteUnusableError } from '../errors.js';
 import type { SqliteTarget } from '../url.js';
 import { SQL_WASM } from '../paths.js';
@@ -214,6 +215,8 @@ export class SqliteDriver implements Driver {
   private dirty = false;
   /** SQLite reported the image damaged: nothing of it is written back. */
   private damagedImage = false;
+  /** The database file as sql.js holds it in memory: what a write-back writes. */
+  private image: GlanceDbFile | null = null;
 
   constructor(private readonly config: DriverConfig) {
     this.target = config.target as SqliteTarget;
@@ -254,6 +257,7 @@ export class SqliteDriver implements Driver {
     // Whatever was read before the lock may be stale: read again under it.
     this.db?.close();
     this.db = null;
+    this.image = null;
   }
 
   private async unlock(): Promise<void> {
@@ -299,17 +303,31 @@ export class SqliteDriver implements Driver {
         throw new ConfigError(`${this.name} is not a SQLite database file.`);
       }
       if (bytes.length > 0) checkImage(bytes, this.name, this.file);
+      // sql.js keeps a Buffer it is given (its first write to a new file takes
+      // buffer.slice(), a view for a Buffer): the file is in memory once.
       const db = new SQL.Database(bytes);
+      const image = imageOf(SQL, db);
+      // ...and with the room read-whole left behind it, the upgrade's growth
+      // stays in place instead of sql.js copying the whole file into a bigger buffer.
+      if (image && image.bytes.buffer === bytes.buffer && image.bytes.byteOffset === 0 && image.length === bytes.length) {
+        image.bytes = new Uint8Array(bytes.buffer);
+      }
       try {
         db.exec('SELECT count(*) FROM sqlite_master');
+        // A file left in WAL mode (no -wal, or an empty one: see pendingSidecar) is
+        // run in rollback-journal mode, so that every commit lands in the image
+        // that is written back; it is written back in that mode, as before.
+        if (bytes.length >= 20 && (bytes[18] === 2 || bytes[19] === 2)) db.exec('PRAGMA journal_mode=DELETE');
       } catch (err) {
         db.close();
         throw CORRUPT.test((err as Error).message) ? damaged(this.name, this.file, `SQLite says "${(err as Error).message}"`) : err;
       }
       this.db = db;
+      this.image = image;
     } else {
       this.seen = null;
       this.db = new SQL.Database();
+      this.image = imageOf(SQL, this.db);
     }
     return this.db;
   }
@@ -401,7 +419,7 @@ export class SqliteDriver implements Driver {
     const tx: VersionTx = {
       execute: async (sql) => {
         wrote = true;
-        db.exec(sql);
+        this.inMemory(() => db.exec(sql));
       },
       recorded: async (version) => {
         const rows = await this.query(`SELECT status, error FROM ${table} WHERE version = ?`, [version]);
@@ -425,17 +443,42 @@ export class SqliteDriver implements Driver {
     try {
       result = await fn(tx);
     } catch (err) {
-      db.exec('ROLLBACK');
+      this.rollback(db);
       throw err;
     }
-    db.exec('COMMIT');
+    this.inMemory(() => db.exec('COMMIT'));
     if (wrote) this.dirty = true;
     return result;
   }
 
-  stopsRun(): boolean {
-    // In memory: a statement's error is always the statement's.
-    return false;
+  /** A statement's error is the statement's, unless the in-memory file could not grow (outgrown()). */
+  stopsRun(err: unknown): boolean {
+    return err instanceof ConfigError && this.damagedImage;
+  }
+
+  /**
+   * Runs sql.js; when its in-memory file cannot grow any more (a RangeError
+   * from the allocation, thrown through SQLite's own code), the image is not
+   * trusted again: nothing of it is written back, and the run stops with a
+   * clear error (exit 3), the file on disk as it was before the run.
+   */
+  private inMemory<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      this.damagedImage = true;
+      throw outgrown(this.name, this.image?.length ?? 0, err);
+    }
+  }
+
+  private rollback(db: Database): void {
+    try {
+      db.exec('ROLLBACK');
+    } catch (err) {
+      // After an allocation failure inside SQLite, its state is not trusted anyway (damagedImage).
+      if (!this.damagedImage) throw err;
+    }
   }
 
   /**
@@ -448,7 +491,7 @@ export class SqliteDriver implements Driver {
     const tx: Tx = {
       query: this.query,
       run: async (sql, params = []) => {
-        db.run(sql, params as never);
+        this.inMemory(() => db.run(sql, params as never));
         return db.getRowsModified();
       },
     };
@@ -457,10 +500,10 @@ export class SqliteDriver implements Driver {
     try {
       result = await fn(tx);
     } catch (err) {
-      db.exec('ROLLBACK');
+      this.rollback(db);
       throw err;
     }
-    db.exec('COMMIT');
+    this.inMemory(() => db.exec('COMMIT'));
     this.dirty = true;
     if (!opts.deferWriteBack) await this.flush();
     return result;
@@ -529,17 +572,25 @@ export class SqliteDriver implements Driver {
     this.dirty = false;
   }
 
-  /** The whole database as bytes; a clear error when it has outgrown what one buffer holds. */
+  /**
+   * The whole database as bytes: the file sql.js keeps in memory, as it is,
+   * when it is whole (no transaction open, every committed page in it, no
+   * WAL); otherwise, which nothing here leads to, sql.js's export() (a copy
+   * through SQLite's backup API). A clear error when the database has outgrown
+   * what one buffer holds.
+   */
   private exportImage(): Uint8Array {
+    const db = this.db!;
+    const pragma = (p: string) => db.exec(`PRAGMA ${p}`)[0]?.values[0]?.[0];
+    const expected = Number(pragma('page_count')) * Number(pragma('page_size'));
+    if (this.image && this.image.length === expected && pragma('journal_mode') !== 'wal' && !inTransaction(db)) {
+      return this.image.bytes.subarray(0, this.image.length);
+    }
     try {
-      return this.db!.export();
+      return db.export();
     } catch (err) {
       if (!(err instanceof RangeError)) throw err;
-      const [count, size] = ['page_count', 'page_size'].map((p) => Number(this.db!.exec(`PRAGMA ${p}`)[0]?.values[0]?.[0] ?? 0));
-      throw new ConfigError(
-        `${this.name} has grown to ${((count * size) / GiB).toFixed(2)} GiB during the upgrade, more than the embedded SQLite engine (sql.js) can hand back in one buffer (${err.message}). The file on disk was left as it was before this run; \`glance-db version\` shows its version.`,
-        { cause: err, hint: TOO_LARGE_HINT },
-      );
+      throw outgrown(this.name, expected, err);
     }
   }
 
@@ -554,18 +605,54 @@ export class SqliteDriver implements Driver {
       this.dirty = false;
       this.db?.close();
       this.db = null;
+      this.image = null;
       await this.unlock();
     }
   }
 }
 
 const GiB = 1024 ** 3;
+
+/** The in-memory file behind db (null if sql.js ever keeps it elsewhere: then write-backs export a copy). */
+function imageOf(SQL: SqlJsStatic, db: Database): GlanceDbFile | null {
+  try {
+    return SQL.glanceDbFile(`/${(db as Database & { filename: string }).filename}`);
+  } catch {
+    return null;
+  }
+}
+
+/** The database outgrew what sql.js holds in one buffer: exit 3, nothing written back. */
+function outgrown(name: string, bytes: number, err: RangeError): ConfigError {
+  return new ConfigError(
+    `${name} has grown${bytes ? ` past ${(bytes / GiB).toFixed(2)} GiB` : ''} during the upgrade, more than the embedded SQLite engine (sql.js) can hold in one buffer (${err.message}). The file on disk was left as it was before this run; \`glance-db version\` shows its version.`,
+    { cause: err, hint: TOO_LARGE_HINT },
+  );
+}
+
+/** Whether a transaction is open on db (sql.js has no sqlite3_get_autocommit): BEGIN fails inside one. */
+function inTransaction(db: Database): boolean {
+  try {
+    db.exec('BEGIN');
+  } catch {
+    return true;
+  }
+  db.exec('ROLLBACK');
+  return false;
+}
+
+/**
+ * Room for the database to grow in place in memory: an upgrade from 44 to 51
+ * grows a catalogue by about a tenth. Memory never written is not taken.
+ */
+const ROOM_TO_GROW = (size: number) => Math.ceil(size / 4 / 65536) * 65536;
+
 const TOO_LARGE_HINT = 'Upgrade a database this large on PostgreSQL or MySQL, or apply the reviewed SQL files (glance-db plan) with the sqlite3 command-line tool.';
 
 /** The whole file, or a clear error when it cannot be held in memory (sql.js works on an in-memory image). */
 function readSqliteFile(path: string, name: string): Buffer {
   try {
-    return readWholeFile(path);
+    return readWholeFile(path, ROOM_TO_GROW);
   } catch (err) {
     if (err instanceof NotRegularFileError) throw notRegular(name, null);
     if (!(err instanceof FileTooLargeError)) throw err;

@@ -23,15 +23,22 @@ export class NotRegularFileError extends Error {
   }
 }
 
-/** The whole of a regular file (a device, FIFO or folder is refused: it is never opened for blocking I/O). */
-export function readWholeFile(path: string): Buffer {
+/**
+ * The whole of a regular file (a device, FIFO or folder is refused: it is
+ * never opened for blocking I/O). With `room`, the Buffer's memory has that
+ * many bytes more behind it (up to MAX_WHOLE_FILE in all), so the content
+ * can grow in place (see the SQLite driver); memory not written is not
+ * taken from the system.
+ */
+export function readWholeFile(path: string, room: (size: number) => number = () => 0): Buffer {
   const fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new NotRegularFileError(path);
     const size = st.size;
     if (size > MAX_WHOLE_FILE) throw new FileTooLargeError(size);
-    const buf = Buffer.allocUnsafe(size);
+    const extra = Math.max(0, Math.min(room(size), MAX_WHOLE_FILE - size));
+    const buf = extra > 0 ? Buffer.from(new ArrayBuffer(size + extra), 0, size) : Buffer.allocUnsafe(size);
     let off = 0;
     while (off < size) {
       const n = readSync(fd, buf, off, Math.min(size - off, IO_CHUNK), off);
