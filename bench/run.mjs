@@ -4,7 +4,9 @@
 // Every comparison is interleaved (A B A B ...), reported as medians and
 // ratios, and written to docs/performance.md with a chart.
 //   node bench/run.mjs [--dialects sqlite,postgresql,mysql] [--runs 10]
-//                      [--images 1000000] [--populated-runs 3] [--seed 1] [--skip populated] [--merge]
+//                      [--images 1000000] [--populated-runs 3] [--seed 1] [--skip populated,executable] [--merge]
+// The single executable (scripts/sea.mjs) is built into bench/out/sea and measured beside the CLI
+// for start-up and fresh sync; dbmate is installed into bench/out/tools.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -144,8 +146,8 @@ function populated(dialect) {
 const resultsFile = join(dir, 'results.json');
 // --merge keeps the other dialects of the last run (rerun one dialect without the others).
 const previous = args.includes('--merge') && existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).dialects : {};
-const results = { when: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) }, versions: versions(), runs, images, populatedRuns, seed, dialects: { ...previous } };
 ensureDbmate();
+const results = { when: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) }, versions: versions(), runs, images, populatedRuns, seed, dialects: { ...previous } };
 const exe = skip.has('executable') ? null : ensureExecutable(dir);
 for (const d of dialects) {
   dbmateMigrations(d, dir);
