@@ -10,7 +10,7 @@ import { mysqlEnv, postgresEnv, sqliteEnv, withDb } from './dialects.js';
 import { loadSqlFile } from './servers.js';
 import { join } from 'node:path';
 import { ExitCode } from '../src/errors.js';
-import { assertJsonOutput, cli, cliAsync, extraVersion, makeProject, openSqlite, removeProject, sqliteRows, BIN, LATEST, ROOT, VERSIONS } from './helpers.js';
+import { assertJsonOutput, cleanEnv, cli, cliAsync, extraVersion, makeProject, openSqlite, removeProject, sqliteRows, BIN, LATEST, ROOT, VERSIONS } from './helpers.js';
 
 function withProject(name: string, fn: (dir: string, db: string) => Promise<void> | void) {
   test(name, async () => {
@@ -531,7 +531,7 @@ test("the manifest schema has a stable $id, and the manifest's yaml-language-ser
 
 test('help into a reader that stops early (glance-db help | head -2) still exits 0', async () => {
   for (const args of [['help'], ['sync', '--help']]) {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, GLANCE_DB_GLANCE_CONFIG_DIRS: '' } });
+    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv() });
     child.stdout.destroy(); // the reader is gone before glance-db writes a line
     const code = await new Promise((resolve) => child.on('close', resolve));
     assert.is(code, 0, args.join(' '));

@@ -31,7 +31,7 @@ export interface CliResult {
   stderr: string;
 }
 
-const cleanEnv = () => {
+export const cleanEnv = () => {
   const env = { ...process.env };
   delete env.GLANCE_DB_URL;
   delete env.GLANCE_DB_DEBUG;

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mysqlEnv, postgresEnv, type DialectEnv, type TestDb } from './dialects.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, LATEST, ROOT, cli, extraVersion, makeProject, removeProject, type CliResult } from './helpers.js';
+import { BIN, LATEST, ROOT, cleanEnv, cli, extraVersion, makeProject, removeProject, type CliResult } from './helpers.js';
 import { startProxy } from './proxy.js';
 import { SERVER_URLS } from './servers.js';
 
@@ -28,9 +28,8 @@ interface Running {
 
 /** The built CLI in the background, killed after 3 minutes so that a hang fails the test instead of stalling the suite. */
 function start(args: string[], cwd: string, env: Record<string, string> = {}): Running {
-  const base = { ...process.env };
-  delete base.GLANCE_DB_URL;
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...base, ...env } });
+  // As cli() runs it: nothing from the machine (GLANCE_DB_URL, an installed Glance, Glance's config folders).
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...cleanEnv(), ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
