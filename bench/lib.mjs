@@ -5,13 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'run.js');
 export const GLANCE_MANAGE = '/usr/bin/glance-manage';
 // Where the servers are: the same helper as the tests (GLANCE_DB_TEST_PG_URL, GLANCE_DB_TEST_MYSQL_URL).
 const servers = await import(join(ROOT, 'dist', 'test', 'servers.js'));
+// The shipped manifest, loaded and checked as glance-db loads it.
+const manifest = (await import(join(ROOT, 'dist', 'src', 'manifest', 'load.js'))).loadManifest(join(ROOT, 'glance-db.yaml'));
 const pgArgs = () => servers.clientArgs('postgresql');
 const myArgs = () => servers.clientArgs('mysql');
 /** glance-manage wants SQLAlchemy's driver names. */
@@ -46,8 +47,7 @@ export const sh = (cmd, args, opts = {}) => timed(cmd, args, opts).stdout;
  * upgrade's phase files (NNN_name.expand.sql ...), which are not part of it.
  */
 export function versionFiles(dialect) {
-  const manifest = parseYaml(readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8'));
-  return manifest.migrations.map((m) => ({ version: Number(m.version), file: m.files[dialect], name: m.files[dialect].split('/').pop() }));
+  return manifest.migrations.map((m) => ({ version: m.version, file: m.files[dialect], name: m.files[dialect].split('/').pop() }));
 }
 
 /** The concatenated SQL of versions from..to for a dialect, as the raw client runs it. */

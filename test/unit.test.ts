@@ -133,6 +133,14 @@ test('SQLite: a file changed on disk by another program after it was read is not
   assert.ok(readFileSync(file).equals(before), 'file left as the other program wrote it');
 });
 
+/** The one-paragraph exit-3 error of a database that outgrew what sql.js holds in one buffer. */
+function assertOutgrown(err: unknown): void {
+    assert.is((err as GlanceDbError).exitCode, 3);
+    assert.match((err as Error).message, /has grown past \d+\.\d\d GiB during the upgrade/);
+    assert.match((err as Error).message, 'left as it was before this run');
+    assert.not.match((err as Error).message, '\n');
+}
+
 test('SQLite: a database whose in-memory file cannot grow during a version: exit 3, one paragraph, nothing written back', async () => {
   const { dir, file, driver } = await lockedSqliteDriver('glance-db-outgrown-');
   const before = readFileSync(file);
@@ -149,10 +157,7 @@ test('SQLite: a database whose in-memory file cannot grow during a version: exit
     await applyVersion(driver, versionOne());
     assert.unreachable('the version went on');
   } catch (err) {
-    assert.is((err as GlanceDbError).exitCode, 3);
-    assert.match((err as Error).message, /has grown past \d+\.\d\d GiB during the upgrade/);
-    assert.match((err as Error).message, 'left as it was before this run');
-    assert.not.match((err as Error).message, '\n');
+    assertOutgrown(err);
   }
   await driver.close();
   assert.ok(readFileSync(file).equals(before), 'file left as it was before the run: an image SQLite was interrupted in is never written');
@@ -175,10 +180,7 @@ test('SQLite: a database that outgrows one buffer in the export (the write-back 
     await driver.close();
     assert.unreachable('wrote a database it could not export');
   } catch (err) {
-    assert.is((err as GlanceDbError).exitCode, 3);
-    assert.match((err as Error).message, /has grown past \d+\.\d\d GiB during the upgrade/);
-    assert.match((err as Error).message, 'left as it was before this run');
-    assert.not.match((err as Error).message, '\n');
+    assertOutgrown(err);
   }
   assert.ok(readFileSync(file).equals(before), 'file left as it was before the run');
   assert.equal(readdirSync(dir), ['g.sqlite']);

@@ -15,8 +15,6 @@ import { finishOcata, type OcataFinish } from '../glance/ocata.js';
 import { noteText } from './drift.js';
 import type { RunContext } from './context.js';
 
-// Still exported from here for the importers not yet moved to ../errors.js (src/engine/sync.ts).
-
 /** Differences between the live schema and the expected schema of a version. */
 export async function schemaDifferences(ctx: RunContext, driver: Driver, version: number): Promise<string[]> {
   const expected = expectedSchema(ctx.manifest, driver.dialect, version);
