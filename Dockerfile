@@ -1,5 +1,8 @@
-# glance-db in a container: a small Node base image, the packed tarball
-# (nothing fetched from a registry, at build or at run time), a non-root user.
+# glance-db in a container: a small, supported Node base image (Node.js 24
+# LTS), the database servers' dump tools for --backup (pg_dump from Alpine's
+# postgresql-client, mariadb-dump from mariadb-client), the packed tarball
+# (nothing fetched from the npm registry, at build or at run time), a
+# non-root user.
 #
 #   npm ci && npm run package          # makes glance-db-0.1.0.tgz here
 #   docker build -t glance-db:0.1.0 .
@@ -7,7 +10,10 @@
 #     glance-db:0.1.0 sync --glance-config /etc/glance/glance-api.conf
 #
 # README "Containers and Kubernetes" has an init-container / Job example.
-FROM node:20-alpine
+FROM node:24-alpine
+
+# --backup runs pg_dump or mariadb-dump; without them it exits 15.
+RUN apk add --no-cache postgresql-client mariadb-client
 
 ARG TARBALL=glance-db-0.1.0.tgz
 COPY ${TARBALL} /tmp/glance-db.tgz

@@ -9,11 +9,17 @@ const last = (err) => {
 process.on('uncaughtException', last);
 process.on('unhandledRejection', last);
 
-// Node 22.1+ keeps the compiled bundle in its compile cache between runs
-// (NODE_COMPILE_CACHE to move it, NODE_DISABLE_COMPILE_CACHE=1 to turn it
-// off); on Node 20 there is no such cache and this does nothing.
+// engines says >=22.13 (node:sqlite without a flag); an older Node is told so, not met with a crash later.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  process.stderr.write(`error: glance-db needs Node.js 22.13 or newer (24 LTS recommended); this is ${process.version}.\nhint: install Node.js 24, or use the single executable (glance-db-linux-x64), which brings its own.\n`);
+  process.exit(3);
+}
+
+// Node keeps the compiled bundle in its compile cache between runs
+// (NODE_COMPILE_CACHE to move it, NODE_DISABLE_COMPILE_CACHE=1 to turn it off).
 const { default: nodeModule } = await import('node:module');
-nodeModule.enableCompileCache?.();
+nodeModule.enableCompileCache();
 
 // The bundle npm run build makes from dist/src (scripts/bundle.mjs).
 const { main } = await import('../dist/bundle/cli.js');

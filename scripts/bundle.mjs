@@ -21,7 +21,7 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   // The CommonJS dependencies use require() and __dirname; give every chunk of the ES module bundle both.
   banner: {
     js: [

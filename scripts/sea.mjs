@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Builds the single executable: glance-db-<platform>-<arch>, a copy of the
 // running node binary with glance-db injected (Node's single executable
-// applications: https://nodejs.org/docs/latest-v20.x/api/single-executable-applications.html).
+// applications: https://nodejs.org/docs/latest-v24.x/api/single-executable-applications.html).
 // 1. esbuild bundles dist/src/sea.js (src/sea.ts) and everything it imports,
-//    drivers included, into one CommonJS script: what a Node 20 single
+//    drivers included, into one CommonJS script: what a Node single
 //    executable runs (it cannot import() files, and require() gives only
 //    Node's built-in modules);
 // 2. node --experimental-sea-config runs that script once to take a V8
@@ -53,7 +53,7 @@ await build({
   bundle: true,
   format: 'cjs',
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   // A CommonJS script has no import.meta; the modules that use it only need a file URL to start from.
   // Without a snapshot, oclif's check of its own package.json (a require() from disk) would warn at every run.
   banner: { js: `var glanceDbImportMetaUrl = require("node:url").pathToFileURL(__filename).href;${snapshot ? '' : ' process.env.OCLIF_DISABLE_ENGINE_WARNING ??= "1";'}` },

@@ -4,7 +4,7 @@
 // never loads it.
 //
 // scripts/sea.mjs bundles this file and everything it imports into one
-// CommonJS script (what a Node 20 single executable runs) and Node takes a V8
+// CommonJS script (what a Node single executable runs) and Node takes a V8
 // start-up snapshot of it: every module below is already loaded and
 // initialised when the executable starts, and main() runs at once.
 // Two things cannot be decided at build time and happen in main():
