@@ -28,6 +28,46 @@ function withDir(name: string, fn: (dir: string) => Promise<void> | void) {
   });
 }
 
+withDir('control characters from the version table: history shows them escaped, one line per row; --json keeps the exact value', (dir) => {
+  const db = join(dir, 'g.sqlite');
+  assert.is(cli(['sync', '45', '--url', `sqlite:${db}`]).code, 0);
+  // A carriage return that would overwrite the row, a title-setting escape, a C1 CSI, and a line break that would fake a row.
+  sqlite3(db, "UPDATE glance_db_version SET name = name || char(13) || 'XX', run_by = 'a' || char(27) || ']0;pwned' || char(7), note = 'n' || char(155) || '2J' || char(10) || '46 fake_row' WHERE version = 43");
+  const h = cli(['history', '--url', `sqlite:${db}`]);
+  assert.is(h.code, 0, h.stderr);
+  assert.not.match(h.stdout, RAW_CONTROL, 'no raw control character on stdout');
+  assert.match(h.stdout, 'add_image_created_updated_idx\\rXX');
+  assert.match(h.stdout, 'a\\e]0;pwned\\x07');
+  assert.match(h.stdout, 'version 43 note: n\\u009b2J\\n46 fake_row');
+  assert.is(h.stdout.split('\n').filter((l) => /^4\d /.test(l)).length, 4, `one line per row (42-45), the note's line break shown, not obeyed:\n${h.stdout}`);
+  const j = cli(['history', '--url', `sqlite:${db}`, '--json']);
+  const row = (JSON.parse(j.stdout).versions as { version: number; name: string; runBy: string; note: string }[]).find((v) => v.version === 43)!;
+  assert.equal([row.name, row.runBy, row.note], ['add_image_created_updated_idx\rXX', 'a\u001b]0;pwned\u0007', 'n\u009b2J\n46 fake_row']);
+  assert.not.match(j.stdout, RAW_CONTROL, 'the JSON text itself carries no raw control character (C1 written as \\u009b)');
+});
+
+withDir('control characters in the live schema and in Glance\'s bookkeeping: verify, check and the error paragraph show them escaped', (dir) => {
+  const db = join(dir, 'g.sqlite');
+  assert.is(cli(['sync', '45', '--url', `sqlite:${db}`]).code, 0);
+  sqlite3(db, 'CREATE TABLE "x\ry\u001b[2J" (id INTEGER)');
+  const v = cli(['verify', '--url', `sqlite:${db}`]);
+  assert.is(v.code, 12, v.stderr);
+  assert.match(v.stdout, 'unexpected table x\\ry\\e[2J');
+  assert.not.match(v.stdout + v.stderr, RAW_CONTROL);
+  // A database glance-manage built whose alembic_version holds a revision with control characters: the error quotes it.
+  const gm = join(dir, 'gm.sqlite');
+  assert.is(cli(['sync', '44', '--url', `sqlite:${gm}`]).code, 0);
+  sqlite3(gm, "DROP TABLE glance_db_version; UPDATE alembic_version SET version_num = 'zed' || char(13) || char(27) || '[2Jx'");
+  for (const cmd of ['version', 'check']) {
+    const r = cli([cmd, '--url', `sqlite:${gm}`]);
+    assert.is(r.code, 11, r.stderr);
+    assert.match(r.stderr, 'alembic_version holds revision "zed\\r\\e[2Jx"');
+    assert.not.match(r.stdout + r.stderr, RAW_CONTROL, `${cmd}: no raw control character`);
+  }
+  const j = cli(['check', '--url', `sqlite:${gm}`, '--json']);
+  assert.is(JSON.parse(j.stdout).error.revision, 'zed\r\u001b[2Jx');
+});
+
 withDir("no database named, and Glance's config sets no connection: the hint names what works, not that file again", (dir) => {
   const etc = join(dir, 'etc-glance');
   spawnSync('mkdir', ['-p', etc]);
