@@ -11,9 +11,11 @@ import { Config, flush, run } from '@oclif/core';
 import type { GlanceDbError } from './errors.js';
 import { unknownCommandError } from './usage.js';
 import { toolVersion } from './engine/context.js';
+import { outliveClosedOutput } from './util/output.js';
 import { terminalText } from './util/terminal.js';
 
 export async function main(): Promise<void> {
+  outliveClosedOutput();
   let argv = process.argv.slice(2);
   const json = argv.includes('--json');
   try {

@@ -26,6 +26,7 @@ import { execute, Plugin, type Interfaces } from '@oclif/core';
 import { COMMANDS } from './commands.js';
 import { ExitCode } from './errors.js';
 import { setPackageRoot } from './paths.js';
+import { outliveClosedOutput } from './util/output.js';
 import { terminalText } from './util/terminal.js';
 
 /** Filled in by scripts/sea.mjs (esbuild define). */
@@ -87,6 +88,7 @@ function unpack(): string {
 async function main(): Promise<void> {
   process.on('uncaughtException', last);
   process.on('unhandledRejection', last);
+  outliveClosedOutput();
   const root = unpack();
   setPackageRoot(root, join(root, 'sql-wasm.wasm'));
   const pjson = GLANCE_DB_SEA.pjson;

@@ -68,6 +68,45 @@ withDir('control characters in the live schema and in Glance\'s bookkeeping: ver
   assert.is(JSON.parse(j.stdout).error.revision, 'zed\r\u001b[2Jx');
 });
 
+/** Runs the CLI with stdout and stderr on pipes whose reader goes away after `keep` bytes (0: before anything is written). */
+function readerGone(args: string[], keep: number): Promise<{ code: number | null; signal: string | null; got: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let got = '';
+    const close = () => {
+      child.stdout.destroy();
+      child.stderr.destroy();
+    };
+    if (keep === 0) close();
+    else {
+      child.stdout.on('data', (d) => {
+        got += d;
+        if (got.length >= keep) close();
+      });
+      child.stderr.on('data', (d) => (got += d));
+    }
+    child.on('exit', (code, signal) => resolve({ code, signal, got }));
+  });
+}
+
+withDir('a reader that goes away ends nothing: a sync whose stdout and stderr are closed pipes finishes, exit 0, no lock file left', async (dir) => {
+  const db = join(dir, 'g.sqlite');
+  const r = await readerGone(['sync', '--url', `sqlite:${db}`], 0);
+  assert.equal([r.code, r.signal], [0, null]);
+  assert.is(cli(['version', '--url', `sqlite:${db}`]).stdout, `${LATEST}\n`);
+  assert.equal(readdirSync(dir), ['g.sqlite'], 'no lock or temporary file left');
+});
+
+test('| head on a command that prints a lot: exit 0, nothing on stderr (a real shell pipeline, and a reader closing after the first chunk)', async () => {
+  for (const cmd of ['plan --dialect mysql', 'versions', 'history --help']) {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" ${cmd} | head -1 >/dev/null; echo "exit \${PIPESTATUS[0]}" >&2`], { env: cleanEnv(), encoding: 'utf8' });
+    assert.is(r.stderr, 'exit 0\n', cmd);
+  }
+  const big = await readerGone(['plan', '--dialect', 'mysql'], 1);
+  assert.equal([big.code, big.signal], [0, null]);
+  assert.not.match(big.got, /error|EPIPE/);
+});
+
 withDir("no database named, and Glance's config sets no connection: the hint names what works, not that file again", (dir) => {
   const etc = join(dir, 'etc-glance');
   spawnSync('mkdir', ['-p', etc]);

@@ -387,3 +387,18 @@ export function checkBackupDir(dir: string): void {
     'Pass --backup-dir with a folder glance-db can create or write in.'));
 }
 
+/**
+ * A reader that goes away (`glance-db history | head`, `grep -q`, a closed
+ * terminal) ends nothing: what is still to be printed on that stream is
+ * dropped, the command finishes its work (a sync is never cut off half-way
+ * because nobody reads its progress) and exits with its own code. Set at run
+ * time by each entry point (an event listener set while the single
+ * executable's start-up snapshot is built does not survive into the run).
+ */
+export function outliveClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
+}
