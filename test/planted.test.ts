@@ -74,6 +74,7 @@ withDir('plan --output: a link at the name is refused (exit 34), its target unto
   const r = plan(out);
   assert.is(r.code, 34, r.stderr);
   assert.match(r.stderr, `Cannot write the plan to ${out}: it is a symbolic link, and glance-db neither writes through a link nor replaces one. Nothing was written.`);
+  assert.match(r.stderr, '\nhint: Give the path of the file the link points to (readlink -f), or remove the link.');
   noStack(r);
   v.unchanged();
   assert.ok(lstatSync(out).isSymbolicLink());

@@ -56,7 +56,12 @@ export function reasonOf(err: unknown): string {
 }
 
 /** Why a place was refused, in words; turned into the caller's error. */
-class Refused extends Error {}
+class Refused extends Error {
+  /** What to do instead, when it is not the caller's general hint. */
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
+}
 
 /** Where glance-db never writes: the kernel's own trees. */
 const SYSTEM_TREES = ['/proc', '/sys', '/dev'];
@@ -93,9 +98,9 @@ function installedPackage(): string | null {
 /** Refuses a real (link-free) folder where files have no place. */
 function checkPlace(real: string): void {
   const tree = SYSTEM_TREES.find((t) => within(real, t));
-  if (tree) throw new Refused(`${real} belongs to the kernel (${tree}), no place for glance-db's files`);
+  if (tree) throw new Refused(`${real} belongs to the kernel (${tree}), no place for glance-db's files`, 'Write to a file in an ordinary folder (to print a plan, leave --output out).');
   const pkg = installedPackage();
-  if (pkg && within(real, pkg)) throw new Refused(`${real} is inside glance-db's installed package (${pkg}), which glance-db never writes into`);
+  if (pkg && within(real, pkg)) throw new Refused(`${real} is inside glance-db's installed package (${pkg}), which glance-db never writes into`, 'Write outside the installed package: a manifest of your own (--config) keeps its files beside it.');
   let type: number;
   try {
     type = statfsSync(real).type;
@@ -145,7 +150,8 @@ function walkFolder(dir: string, createMode: number | null | 'check', named = fa
     }
     if (st.isSymbolicLink()) {
       if (st.uid !== uid() && st.uid !== 0) {
-        throw new Refused(`${p} is a symbolic link owned by user ${st.uid}; glance-db follows a link among the folders of a path it writes only when the link belongs to the user running it (${uid()}) or to root`);
+        throw new Refused(`${p} is a symbolic link owned by user ${st.uid}; glance-db follows a link among the folders of a path it writes only when the link belongs to the user running it (${uid()}) or to root`,
+          `Give the real path of the folder, after checking who made the link ${p} and why.`);
       }
       if (++links > 40) throw new Refused(`${p}: ${REASONS.ELOOP}`);
       const target = readlinkSync(p);
@@ -202,8 +208,8 @@ function checkName(folder: Folder, name: string, replace: boolean): void {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw new Refused(reasonOf(err));
   }
-  if (st.isSymbolicLink()) throw new Refused('it is a symbolic link, and glance-db neither writes through a link nor replaces one');
-  if (!st.isFile()) throw new Refused(`it is ${kindOf(st)}, not a regular file`);
+  if (st.isSymbolicLink()) throw new Refused('it is a symbolic link, and glance-db neither writes through a link nor replaces one', 'Give the path of the file the link points to (readlink -f), or remove the link.');
+  if (!st.isFile()) throw new Refused(`it is ${kindOf(st)}, not a regular file`, 'Give the path of a regular file (or of one to be created).');
   if (!replace) throw new Refused('a file of that name exists already, and glance-db never replaces one here');
 }
 
@@ -230,7 +236,7 @@ export interface OutputOptions {
 const TEMP_INFIX = '.glance-db-';
 
 function failWith(path: string, what: string, hint: string | undefined, opts: OutputOptions) {
-  return (why: string) => opts.fail?.(why) ?? new OutputError(`Cannot write ${what} ${path}: ${why}. Nothing was written.`, hint);
+  return (why: string, instead?: string) => opts.fail?.(why) ?? new OutputError(`Cannot write ${what} ${path}: ${why}. Nothing was written.`, instead ?? hint);
 }
 
 /** Opens a new temporary file in the folder; returns its descriptor and name. */
@@ -262,7 +268,7 @@ interface Pending {
   temp: string | null;
   fd: number | null;
   opts: OutputOptions;
-  fail: (why: string) => GlanceDbError;
+  fail: (why: string, instead?: string) => GlanceDbError;
 }
 
 function begin(path: string, what: string, hint: string | undefined, opts: OutputOptions): Pending {
@@ -273,7 +279,7 @@ function begin(path: string, what: string, hint: string | undefined, opts: Outpu
   try {
     folder = openFolder(dirname(resolve(path)), opts.createFolders ?? null);
   } catch (err) {
-    throw fail(err instanceof Refused ? err.message : reasonOf(err));
+    throw err instanceof Refused ? fail(err.message, err.hint) : fail(reasonOf(err));
   }
   const p: Pending = { folder, name, temp: null, fd: null, opts, fail };
   try {
@@ -312,7 +318,7 @@ function abort(p: Pending, err: unknown): never {
     }
   }
   if (p.folder.open) closeSync(p.folder.fd);
-  if (err instanceof Refused) throw p.fail(err.message);
+  if (err instanceof Refused) throw p.fail(err.message, err.hint);
   if (err instanceof Error && 'exitCode' in err) throw err;
   throw p.fail(reasonOf(err));
 }
