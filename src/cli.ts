@@ -11,8 +11,11 @@ import { Config, flush, run } from '@oclif/core';
 import type { GlanceDbError } from './errors.js';
 import { unknownCommandError } from './usage.js';
 import { toolVersion } from './engine/context.js';
+import { outliveClosedOutput } from './util/output.js';
+import { terminalText } from './util/terminal.js';
 
 export async function main(): Promise<void> {
+  outliveClosedOutput();
   let argv = process.argv.slice(2);
   const json = argv.includes('--json');
   try {
@@ -52,5 +55,5 @@ function report(e: GlanceDbError, json: boolean): void {
   if (json) {
     const error = { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
     process.stdout.write(`${JSON.stringify({ command: null, glanceDbVersion: toolVersion(), ok: false, error }, null, 2)}\n`);
-  } else process.stderr.write(`error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}\n`);
+  } else process.stderr.write(terminalText(`error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}\n`));
 }

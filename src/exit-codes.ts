@@ -30,7 +30,7 @@ export const EXIT_CODE_MEANINGS: Record<ExitCodeName, string> = {
   METADEFS_INVALID: 'metadefs: a namespace document is invalid or unreadable; nothing loaded',
   DATA_FAILED: 'metadefs load or purge: a statement failed; that namespace or batch rolled back',
   PREFLIGHT: 'a pre-flight check refused the server (Galera node not ready, RSU, a needed setting)',
-  OUTPUT_NOT_WRITABLE: 'an output file or folder cannot be written (plan --output, lint --update, --backup-dir)',
+  OUTPUT_NOT_WRITABLE: 'an output file or folder cannot be written or is refused (plan --output, snapshot, lint --update, --backup-dir: a link, pipe or device at the name, /proc, /sys, /dev, the installed package)',
   ROLLING_ORDER: 'a rolling-upgrade phase out of order (migrate or contract before expand, contract before migrate); nothing changed',
   DB_CHECK_OTHER: "db check: a state glance-manage's codes 0/3/4/5 cannot express (drift, gap, partly applied...); glance-db check names it",
 };

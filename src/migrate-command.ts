@@ -12,6 +12,7 @@ import { plan, planText } from './engine/plan.js';
 import { DryRunRefusedError, NotUnderVersionControlError, UsageError, type ExitCodeName } from './errors.js';
 import { redactUrl } from './url.js';
 import { checkBackupDir } from './util/output.js';
+import { terminalText } from './util/terminal.js';
 import type { Phase } from './manifest/types.js';
 import { describeRolling, nextCommand, rollingJson, rollingState } from './engine/phases.js';
 import { checkOrder, plannedSteps } from './engine/rolling.js';
@@ -75,7 +76,7 @@ export abstract class MigrateCommand extends BaseCommand {
       // sync upgrades a database it manages without comparing schemas; say so, as check would.
       const text = `${c.line}; sync would still run the plan below`;
       this.warnings.push(text);
-      if (!this.jsonMode) process.stderr.write(`warning: ${text}\n`);
+      if (!this.jsonMode) process.stderr.write(terminalText(`warning: ${text}\n`));
     }
     const underControl = c.state !== 'not-under-version-control';
     if (!underControl && requireVersionControl) {
@@ -91,7 +92,7 @@ export abstract class MigrateCommand extends BaseCommand {
     }
     const work = p.versions.length > 0 || p.rolling !== undefined;
     this.out(`dry run: nothing changed; ${work ? `sync would ${p.rolling ? `finish the rolling upgrade to ${p.rolling.state.to}, then ` : ''}run ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}:` : `already at version ${p.to}; nothing to do`}`);
-    if (work) process.stdout.write(planText(p));
+    if (work) process.stdout.write(terminalText(planText(p)));
   }
 
   /**
@@ -107,7 +108,7 @@ export abstract class MigrateCommand extends BaseCommand {
       `the installed Glance is ${installed.version} (${releaseLabel(r)}), whose schema is version ${r.version}; going to ${target} ` +
       `(Alembic ${revisionAt(target) ?? '?'}) leaves a database its glance-manage cannot read. To stop at its schema: glance-db sync ${r.series ?? r.name}.`;
     this.warnings.push(text);
-    if (!this.jsonMode) process.stderr.write(`warning: ${text}\n`);
+    if (!this.jsonMode) process.stderr.write(terminalText(`warning: ${text}\n`));
   }
 
   private reporter: ProgressReporter | null = null;

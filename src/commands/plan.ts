@@ -5,6 +5,7 @@ import { DIALECT_NAMES, type Dialect } from '../dialects/index.js';
 import { plan, planScript, planText } from '../engine/plan.js';
 import { UsageError } from '../errors.js';
 import { writeOutputFile } from '../util/output.js';
+import { terminalText } from '../util/terminal.js';
 
 export default class Plan extends BaseCommand {
   static description =
@@ -30,6 +31,6 @@ export default class Plan extends BaseCommand {
     if (flags.output) writeOutputFile(flags.output, planScript(ctx, p, new Date().toISOString()), 'the plan to', 'Give --output a path in an existing folder you can write to.');
     if (this.jsonMode) this.emitJson({ ok: true, ...p, ...(flags.output ? { output: flags.output } : {}) });
     else if (flags.output) this.out(`wrote ${flags.output}: ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}, ${p.dialect}`);
-    else process.stdout.write(planText(p));
+    else process.stdout.write(terminalText(planText(p)));
   }
 }

@@ -42,9 +42,9 @@ export const mysql: DialectDescription<'server'> = {
       tools: ['mariadb-dump', 'mysqldump'],
       clientPackage: 'mariadb-client',
       passwordVariable: 'MYSQL_PWD',
-      args: (t, file) => {
+      args: (t) => {
         const where = t.socketPath ? ['-S', t.socketPath] : ['-h', t.host, '-P', String(t.port)];
-        return ['--single-transaction', '--routines', '--triggers', ...where, '-u', t.user, `--result-file=${file}`, t.database];
+        return ['--single-transaction', '--routines', '--triggers', ...where, '-u', t.user, t.database];
       },
     },
   },

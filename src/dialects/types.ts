@@ -173,8 +173,8 @@ export interface DumpTool {
   clientPackage: string;
   /** The environment variable the tool reads the password from (never on its command line). */
   passwordVariable: string;
-  /** The tool's arguments to write a backup of t into file. */
-  args(t: ServerTarget, file: string): string[];
+  /** The tool's arguments to write a backup of t to its standard output (glance-db's new backup file, src/engine/backup.ts). */
+  args(t: ServerTarget): string[];
 }
 
 /** The target of a server dialect's description (a file dialect's functions get a SqliteTarget). */

@@ -10,6 +10,7 @@ import { readMigrationFile } from './files.js';
 import { withExistingDatabase } from './status.js';
 import { notUnder } from './sync.js';
 import { describeRolling, rollingState, type RollingState } from './phases.js';
+import { shown } from '../util/terminal.js';
 
 export interface HistoryEntry {
   version: number;
@@ -75,16 +76,17 @@ const LONG_COLUMNS = new Set(['note', 'phases']);
 export function historyText(h: HistoryListing): string {
   const columns = h.columns.filter((c) => !LONG_COLUMNS.has(c));
   const head = ['version', 'name', 'kind', 'applied_at', 'ms', 'statements', 'checksum', 'file', 'tool', ...columns];
+  // Every cell is the version table's own text: control characters and line breaks escaped, so no value can redraw or fake a row.
   const lines = h.entries.map((e) => [
     String(e.version), e.name, e.kind, e.appliedAt, String(e.executionMs), `${e.statementsApplied}/${e.statementsTotal}`,
     e.checksum.replace(/^(sha256-lf:[0-9a-f]{12}).*$/, '$1...'), e.file, e.toolVersion, ...columns.map((c) => String(e[camel(c)] ?? '-')),
-  ]);
+  ].map((cell) => shown(String(cell))));
   const widths = head.map((_, i) => Math.max(head[i].length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
   const out = [fmt(head), ...lines.map(fmt)];
   for (const e of h.entries) {
-    if (e.error) out.push(`version ${e.version} error: ${e.error}`);
-    for (const c of h.columns.filter((x) => LONG_COLUMNS.has(x))) if (e[camel(c)] != null) out.push(`version ${e.version} ${c}: ${String(e[camel(c)])}`);
+    if (e.error) out.push(`version ${e.version} error: ${shown(e.error)}`);
+    for (const c of h.columns.filter((x) => LONG_COLUMNS.has(x))) if (e[camel(c)] != null) out.push(`version ${e.version} ${c}: ${shown(String(e[camel(c)]))}`);
   }
   if (h.pending.length) out.push(`pending: ${h.pending.join(', ')}`);
   if (h.rolling.underWay) out.push(describeRolling(h.rolling));

@@ -1,13 +1,13 @@
 // metadefs load, diff, export and unload against a database at the newest
 // version. load reads and validates every document first; then each
 // namespace is read, planned and written in one transaction of its own.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Driver } from '../drivers/driver.js';
-import { DataFailedError, GlanceDbError, MetadefsInvalidError } from '../errors.js';
+import { DataFailedError, GlanceDbError, MetadefsInvalidError, OutputError } from '../errors.js';
 import type { RunContext } from '../engine/context.js';
 import { withLatestDatabase } from '../engine/require-latest.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { makeOutputFolder, writeOutputFile } from '../util/output.js';
 import { readDocuments, toDocument } from './document.js';
 import type { NamespaceFile } from './model.js';
 import { loadNamespace, METADEF_TABLES, MetadefsSql, namespaceNames, planNamespace, readNamespace, type LoadMode, type NamespacePlan } from './store.js';
@@ -87,10 +87,10 @@ export async function exportMetadefs(ctx: RunContext, path: string): Promise<Exp
     }
     // Everything read first; then the files.
     try {
-      mkdirSync(path, { recursive: true });
+      makeOutputFolder(path, 0o755, (why) => new OutputError(why));
       docs.forEach((d, i) => {
         out[i].overwrote = existsSync(out[i].file);
-        writeFileAtomic(out[i].file, Buffer.from(d.text));
+        writeOutputFile(out[i].file, d.text, 'the namespace file', undefined, { fail: (why) => new OutputError(`${d.name}: ${why}`) });
       });
     } catch (err) {
       throw new MetadefsInvalidError(`Cannot write the metadefs files into ${path}: ${(err as Error).message}.`, { fields: { file: path } });
