@@ -118,9 +118,9 @@ export function stringify(value: unknown, opts: StringifyOptions = {}): string {
   const str = (s: string) => {
     const t = JSON.stringify(s);
     if (max >= 0x10ffff) return t;
-    return t.replace(/[^\0-\x7f]/gu, (c) => (c.codePointAt(0)! <= max ? c : [...c].length === 1 && c.length === 2
-      ? `\\u${c.charCodeAt(0).toString(16)}\\u${c.charCodeAt(1).toString(16)}`
-      : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    // One code point per match; one beyond U+FFFF is written as its surrogate pair.
+    const hex = (unit: number) => `\\u${unit.toString(16).padStart(4, '0')}`;
+    return t.replace(/[^\0-\x7f]/gu, (c) => (c.codePointAt(0)! <= max ? c : c.length === 2 ? hex(c.charCodeAt(0)) + hex(c.charCodeAt(1)) : hex(c.charCodeAt(0))));
   };
   const scalar = (v: unknown): string | null => {
     if (v === null || v === undefined) return 'null';
