@@ -332,14 +332,14 @@ export class InternalError extends GlanceDbError {
   }
 }
 
-/** A metadata definitions document is missing, unreadable or not a valid namespace document (exit 28). */
+/** A metadata definitions document is missing, unreadable, not a valid namespace document, or holds a value the database cannot store as written (exit 28). */
 export class MetadefsInvalidError extends GlanceDbError {
   constructor(message: string, opts: { fields?: Record<string, unknown>; hint?: string } = {}) {
     super('METADEFS_INVALID', message, opts);
   }
 }
 
-/** A metadefs or purge statement failed in the database; its transaction rolled back (exit 29). */
+/** A metadefs or purge statement failed in the database; its transaction rolled back (the whole load; one purge batch) (exit 29). */
 export class DataFailedError extends GlanceDbError {
   constructor(message: string, opts: { cause?: unknown; fields?: Record<string, unknown>; hint?: string } = {}) {
     super('DATA_FAILED', message, opts);

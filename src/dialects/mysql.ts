@@ -28,6 +28,7 @@ export const mysql: DialectDescription<'server'> = {
   nativeBooleans: false,
   returning: false,
   namedEnumTypes: false,
+  text: { nul: true, typeBytes: { tinytext: 255, text: 65_535, mediumtext: 16_777_215, longtext: 4_294_967_295 } },
   columnChanges: 'modify-column',
   writesBack: false,
   versionTable: {

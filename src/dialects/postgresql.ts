@@ -32,6 +32,7 @@ export const postgresql: DialectDescription<'server'> = {
   nativeBooleans: true,
   returning: true,
   namedEnumTypes: true,
+  text: { nul: false, typeBytes: {} },
   columnChanges: 'alter-column',
   writesBack: false,
   versionTable: {

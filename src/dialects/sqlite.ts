@@ -23,6 +23,7 @@ export const sqlite: DialectDescription<'file'> = {
   nativeBooleans: false,
   returning: true,
   namedEnumTypes: false,
+  text: { nul: true, typeBytes: {} },
   columnChanges: 'rebuild-table',
   writesBack: true,
   versionTable: {

@@ -98,6 +98,17 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
   /** Enums are named types, and a literal needs a cast (`'x'::image_visibility`). */
   namedEnumTypes: boolean;
   /**
+   * What a text value can hold here, besides the lengths and character sets
+   * the columns declare (metadefs load checks every value against both
+   * before it writes, src/metadefs/limits.ts).
+   */
+  text: {
+    /** U+0000 can be stored (PostgreSQL's text cannot hold it). */
+    nul: boolean;
+    /** Bytes the text types that have a limit hold, by their introspected name (MySQL's text: 65,535). */
+    typeBytes: Record<string, number>;
+  };
+  /**
    * How an existing column's default or nullability changes: SQL's ALTER
    * COLUMN, MySQL's MODIFY with the whole definition, or (SQLite) not at all,
    * so the table is rebuilt in its new form.
