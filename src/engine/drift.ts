@@ -3,9 +3,12 @@
 // earlier (sync --accept-drift, kept in the version table's `note`), and
 // drift: everything else.
 import type { Driver, VersionRow } from '../drivers/driver.js';
-import { allowedBy, matchVariant, variantById, type Variant } from '../glance/variants.js';
+import { allowedBy, contractState, matchVariant, variantById, type Variant } from '../glance/variants.js';
+import { notComparedIn } from '../introspect/diff.js';
+import { expectedSchema } from '../introspect/snapshot.js';
 import { schemaDifferences } from './adopt.js';
 import type { RunContext } from './context.js';
+import { rollingState } from './phases.js';
 
 /** What the `note` column holds (JSON text). */
 export interface Note {
@@ -42,6 +45,12 @@ export interface Drift {
   accepted: string[];
   /** Drift: differences neither a known variant nor accepted. */
   unexplained: string[];
+  /** Nothing was compared, and why (a rolling state nothing describes). */
+  notCompared?: string;
+  /** What was not compared, in one sentence (an expected schema older than the modelling of triggers, views...). */
+  partly?: string;
+  /** A rolling upgrade under way: the version it goes to, compared with, and the versions whose contract phase is pending (what they still remove is allowed). */
+  rolling?: { to: number; contractPending: number[]; states: string[] };
 }
 
 /** Sorts differences using what the version table's notes say. */
@@ -68,7 +77,37 @@ export function classify(dialect: Driver['dialect'], all: string[], rows: Versio
 }
 
 export async function driftOf(ctx: RunContext, driver: Driver, version: number, rows: VersionRow[]): Promise<Drift> {
-  return classify(driver.dialect, await schemaDifferences(ctx, driver, version), rows);
+  const drift = classify(driver.dialect, await schemaDifferences(ctx, driver, version), rows);
+  const expected = expectedSchema(ctx.manifest, driver.dialect, version);
+  const partly = expected ? notComparedIn(expected, version) : null;
+  return partly ? { ...drift, partly } : drift;
+}
+
+/**
+ * A rolling upgrade under way (expand ran, contract not yet): the schema is
+ * compared with that of the version the upgrade goes to, allowing what each
+ * pending contract phase still has to remove (the catalogue's states with
+ * `contractOf`: 45's is_public, its index and its triggers; 46's artifact
+ * tables), and nothing else. Null when no rolling upgrade is under way. A
+ * pending contract phase the catalogue does not describe (a version a site
+ * added) leaves the schema not compared, and says so.
+ */
+export async function rollingDriftOf(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<Drift | null> {
+  const s = rollingState(ctx.manifest, rows);
+  if (!s.underWay || s.top === null) return null;
+  const contractPending = s.pending.contract;
+  const undescribed = contractPending.filter((v) => !contractState(v));
+  const states = contractPending.map(contractState).filter((v): v is Variant => !!v);
+  const rolling = { to: s.top, contractPending, states: states.map((v) => v.id) };
+  if (undescribed.length > 0) {
+    return { all: [], variant: null, accepted: [], unexplained: [], rolling,
+      notCompared: `the contract phase of version${undescribed.length > 1 ? 's' : ''} ${undescribed.join(', ')} is pending and nothing describes what ${undescribed.length > 1 ? 'they leave' : 'it leaves'} meanwhile (schema/variants.json states)` };
+  }
+  const all = await schemaDifferences(ctx, driver, s.top);
+  const drift = classify(driver.dialect, all.filter((d) => !states.some((st) => allowedBy(st, d))), rows);
+  const expected = expectedSchema(ctx.manifest, driver.dialect, s.top);
+  const partly = expected ? notComparedIn(expected, s.top) : null;
+  return { ...drift, all, rolling, ...(partly ? { partly } : {}) };
 }
 
 /** The note recording differences accepted now, merged into the note a row already has. */
@@ -77,3 +116,4 @@ export function withAccepted(existing: string | null | undefined, differences: s
   const accepted = [...new Set([...(n.acceptedDrift ?? []), ...differences])];
   return noteText({ ...n, acceptedDrift: accepted, acceptedAt: `${new Date().toISOString()} (${command})` });
 }
+
