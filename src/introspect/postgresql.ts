@@ -68,12 +68,14 @@ const TRIGGERS = `
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = current_schema() AND NOT t.tgisinternal`;
 
-// Functions, procedures and aggregates of the schema, except those an extension brought.
+// Functions, procedures and aggregates of the schema, except those an extension brought. The
+// definition is built from the catalog's parts (the body as written, language, result, options)
+// rather than pg_get_functiondef, whose layout may change from one PostgreSQL release to the next.
 const ROUTINES = `
   SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name, p.prokind AS kind,
-         CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_get_functiondef(p.oid)
-              ELSE 'aggregate ' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') returns ' || format_type(p.prorettype, NULL) END AS def
-    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         pg_get_function_result(p.oid) AS result, l.lanname AS language, p.prosrc AS body, p.prosecdef AS definer,
+         p.provolatile AS volatility, p.proisstrict AS strict, array_to_string(p.proconfig, ',') AS config
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
    WHERE n.nspname = current_schema()
      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')`;
 
@@ -113,7 +115,12 @@ async function objectsOf(query: Query, schema: string): Promise<ObjectModel[]> {
     objects.push({ type: 'trigger', name: String(r.name), table: String(r.table_name), summary: `${pgTriggerSummary(Number(r.type))}${state}`, definition: `${norm(r.def)}${state.toLowerCase()}` });
   }
   const kinds: Record<string, string> = { f: 'function', p: 'procedure', a: 'aggregate', w: 'function' };
-  for (const r of await query(ROUTINES)) objects.push({ type: kinds[String(r.kind)] ?? 'function', name: String(r.name), table: null, summary: '', definition: norm(r.def) });
+  for (const r of await query(ROUTINES)) {
+    const type = kinds[String(r.kind)] ?? 'function';
+    const options = [r.result ? `returns ${norm(r.result)}` : '', `language ${r.language}`, r.definer === true ? 'security definer' : '', r.strict === true ? 'strict' : '',
+      ({ i: 'immutable', s: 'stable' } as Record<string, string>)[String(r.volatility)] ?? '', r.config ? `set ${norm(r.config)}` : ''].filter(Boolean).join(' ');
+    objects.push({ type, name: String(r.name), table: null, summary: '', definition: `${type} ${String(r.name).toLowerCase()} ${options} as $$ ${norm(r.body)} $$` });
+  }
   for (const r of await query(VIEWS)) {
     objects.push({ type: r.kind === 'm' ? 'materialized view' : 'view', name: String(r.name), table: null, summary: '', definition: `${norm(r.def)}${r.options ? ` with ( ${norm(r.options)} )` : ''}` });
   }
