@@ -110,4 +110,18 @@ test('triggers, views, routines: missing, unexpected, changed; foreign-key actio
   assert.is(n("SET x = 'it''s'"), "set x = 'it''s'");
 });
 
+test('trigger summaries and SQLite index parts are read from the definitions', async () => {
+  const { sqliteTriggerSummary, indexParts } = await import('../src/introspect/sqlite.js');
+  const { pgTriggerSummary } = await import('../src/introspect/postgresql.js');
+  assert.is(sqliteTriggerSummary('CREATE TRIGGER t BEFORE INSERT ON images BEGIN SELECT 1; END'), 'BEFORE INSERT');
+  assert.is(sqliteTriggerSummary('CREATE TRIGGER IF NOT EXISTS main.t AFTER UPDATE OF a, b ON images BEGIN SELECT 1; END'), 'AFTER UPDATE OF a, b');
+  assert.is(sqliteTriggerSummary('create trigger "t" instead of delete on v begin select 1; end'), 'INSTEAD OF DELETE');
+  assert.is(sqliteTriggerSummary('CREATE TRIGGER t DELETE ON images BEGIN SELECT 1; END'), 'BEFORE DELETE');
+  // tgtype bits: 1 row, 2 before, 4 insert, 8 delete, 16 update, 32 truncate, 64 instead.
+  assert.is(pgTriggerSummary(1 | 2 | 4 | 16), 'BEFORE INSERT OR UPDATE');
+  assert.is(pgTriggerSummary(32), 'AFTER TRUNCATE FOR EACH STATEMENT');
+  assert.equal(indexParts('CREATE INDEX x ON "images" (lower(name), owner DESC) WHERE deleted = 0 AND (a, b) IS NOT NULL'), { keys: ['lower(name)', 'owner DESC'], where: 'deleted = 0 and(a, b) is not null' });
+  assert.equal(indexParts('CREATE UNIQUE INDEX x ON t (a)'), { keys: ['a'], where: null });
+});
+
 test.run();

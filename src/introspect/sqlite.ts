@@ -99,7 +99,7 @@ export function indexParts(sql: string): { keys: string[]; where: string | null 
   return { keys, where: rest ? normalizeSql(rest[1]) : null };
 }
 
-/** An expression key without its ordering and collation words: `lower(name) DESC` -> `lower ( name )`. */
+/** An expression key without its ordering and collation words: `LOWER(name) DESC` -> `lower(name)`. */
 function expressionKey(part: string): string {
   return normalizeSql(part).replace(/( collate [^ ]+)?( asc| desc)?$/, '');
 }
@@ -145,7 +145,7 @@ export function sqliteTriggerSummary(sql: string): string {
   let i = t.indexOf('trigger') + 1;
   if (t[i] === 'if' && t[i + 1] === 'not' && t[i + 2] === 'exists') i += 3;
   i++; // the name
-  if (t[i + 1] === '.') i += 2; // schema.name
+  if (t[i] === '.') i += 2; // schema.name: the name after the dot
   let timing = 'BEFORE';
   if (t[i] === 'before' || t[i] === 'after') timing = t[i++].toUpperCase();
   else if (t[i] === 'instead' && t[i + 1] === 'of') {
