@@ -88,8 +88,7 @@ ALTER TABLE images ALTER COLUMN is_public DROP NOT NULL;`;
   }
   if (dialect === 'mysql') {
     return `ALTER TABLE images ADD COLUMN visibility enum('private','public','shared','community') NULL, ADD INDEX visibility_image_idx (visibility), MODIFY is_public tinyint(1) NULL;
-CREATE TRIGGER insert_visibility BEFORE INSERT ON images FOR EACH ROW SET NEW.is_public = IF(NEW.visibility = 'public', 1, 0);
-CREATE TRIGGER update_visibility BEFORE UPDATE ON images FOR EACH ROW SET NEW.is_public = IF(NEW.visibility = 'public', 1, 0);`;
+${glanceTriggers()}`;
   }
   // Glance's batch_alter_table copies images into a new table, which drops its CHECKs.
   return `CREATE TABLE images_expand (
@@ -111,6 +110,18 @@ CREATE INDEX ix_images_is_public ON images (is_public);
 CREATE INDEX owner_image_idx ON images (owner);
 CREATE INDEX updated_at_image_idx ON images (updated_at);
 CREATE INDEX visibility_image_idx ON images (visibility);`;
+}
+
+/**
+ * ocata_expand01's two MySQL triggers, Glance's text (MYSQL_INSERT_TRIGGER,
+ * MYSQL_UPDATE_TRIGGER), as 045's expand file holds it unchanged; wrapped
+ * for the mariadb client, which needs another delimiter for BEGIN ... END.
+ */
+function glanceTriggers(): string {
+  const file = readFileSync(join(ROOT, 'sql/mysql/045_add_visibility.expand.sql'), 'utf8');
+  const triggers = [...file.matchAll(/^CREATE TRIGGER [\s\S]*?^END;/gm)].map((m) => m[0].replace(/;$/, ''));
+  assert.is(triggers.length, 2);
+  return `DELIMITER //\n${triggers.join('//\n')}//\nDELIMITER ;`;
 }
 
 /** A newer Glance's contract that failed half way (MySQL): is_public and its index gone, then the triggers. */
