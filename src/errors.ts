@@ -192,6 +192,23 @@ export class MigrationFileError extends ConfigError {
   }
 }
 
+/**
+ * A version file holds transaction control (BEGIN, COMMIT, ROLLBACK,
+ * SAVEPOINT, SET autocommit, ...; MySQL's LOCK TABLES): glance-db runs each
+ * version in a transaction of its own, which such a statement would end part
+ * way (exit 3; lint, sync, plan, before anything runs).
+ */
+export class TransactionControlError extends ConfigError {
+  constructor(readonly version: number, readonly file: string, readonly line: number, readonly statement: string, what: string) {
+    const shown = statement.length > 200 ? `${statement.slice(0, 200)} ...` : statement;
+    super(`${file}:${line} (version ${version}) holds ${what}, which a version file may not hold: glance-db runs each version in a transaction of its own ` +
+      `(on MySQL with its progress recorded after every statement), and a statement that begins, ends or changes transactions, or locks tables for the session, ` +
+      `would commit part of the version behind glance-db's back. Statement: ${shown}. Nothing was changed.`,
+    { fields: { version, file, line, statement },
+      hint: `Remove it (and the statement that pairs with it): the file holds plain statements only. If version ${version} already ran on a database, glance-db repair --accept-checksum ${version} records the edited file there.` });
+  }
+}
+
 /** sql/checksums.lock is malformed or was edited by hand: lint cannot trust it (exit 4, as for a changed released file). */
 export class LockFileError extends GlanceDbError {
   constructor(message: string) {
