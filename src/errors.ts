@@ -223,12 +223,23 @@ export class LockFileUnreadableError extends ConfigError {
   }
 }
 
-/** A released file's checksum differs from the one in sql/checksums.lock (exit 4). */
+/** A released file's checksum differs from the one in sql/checksums.lock, or in REF's with lint --base (exit 4). */
 export class ReleasedFileChangedError extends GlanceDbError {
-  constructor(readonly changed: { version: number; dialect: string; file: string; checksum: string; locked: string }[]) {
+  constructor(readonly changed: { version: number; dialect: string; file: string; checksum: string; locked: string }[], base?: string) {
     super('CHECKSUM_MISMATCH',
-      `Released migration file(s) changed: ${changed.map((e) => `${e.file} (version ${e.version}: locked ${e.locked}, now ${e.checksum})`).join('; ')}.`,
-      { fields: { changed }, hint: 'Restore the released file(s) and put the change in a new version; --update never rewrites a released checksum.' });
+      `Released migration file(s) changed: ${changed.map((e) => `${e.file} (version ${e.version}: locked ${e.locked}${base ? ` at ${base}` : ''}, now ${e.checksum})`).join('; ')}.`,
+      { fields: { changed, ...(base ? { base } : {}) },
+        hint: 'Restore the released file(s) and put the change in a new version; --update never rewrites a released checksum. ' +
+          'Only a security fix that must change what databases still to be upgraded run may change a released file: glance-db lint --update --supersede VERSION records it (README "Lint and the checksum lock").' });
+  }
+}
+
+/** lint --base REF: files of versions REF has not released (drafts) changed since the lock recorded them (exit 3, as for a new file). */
+export class DraftsNotRecordedError extends ConfigError {
+  /** "52 sqlite" (or "52 sqlite (removed)") for each. */
+  constructor(readonly drafts: string[], readonly base?: string) {
+    super(`Draft version file(s) changed since sql/checksums.lock recorded them: ${drafts.join(', ')}${base ? ` (not released at ${base})` : ''}.`,
+      { fields: { drafts, ...(base ? { base } : {}) }, hint: `Run glance-db lint --update${base ? ` --base ${base}` : ''} and commit sql/checksums.lock with them.` });
   }
 }
 
