@@ -40,7 +40,7 @@ export const ExitCode = {
   /** A pre-flight check refused the server (Galera node not ready, RSU, a setting a pending version needs). */
   PREFLIGHT: 32,
   OUTPUT_NOT_WRITABLE: 34,
-  /** A rolling-upgrade phase asked for out of order (migrate or contract before expand, contract before migrate); nothing changed. */
+  /** A rolling-upgrade phase asked for out of order (migrate or contract before expand, contract before migrate or while rows still need it); nothing changed. */
   ROLLING_ORDER: 35,
   /** `db check`: a state glance-manage's exit codes (0, 3, 4, 5) cannot express; glance-db check names it. */
   DB_CHECK_OTHER: 36,

@@ -210,7 +210,7 @@ class Scanner {
  * A statement's words as the server reads them, for recognising what it is:
  * comments dropped (a MySQL executable comment's code kept), every quoted
  * string or identifier reduced to '', lower case, single spaces. Reads at most
- * the first 64 KiB: what is recognised is at the start, or in a SET list.
+ * the first 64 KiB: what is recognised is at the start, or in a SET or FLUSH list.
  */
 function wordsOf(text: string, rules: SplitRules): string {
   const s = text.slice(0, 65536);
@@ -276,6 +276,8 @@ const TRANSACTION_CONTROL: [RegExp, string][] = [
   // SET autocommit = 0, SET @@session.autocommit := 1, SET LOCAL autocommit TO off, or anywhere in a SET list.
   [/^set\b.*[ ,@.]autocommit ?(?:=|:=|to\b)/, 'SET autocommit'],
 ];
+/** The words any of those can start with (a statement that starts with another word, or not with a word, is read further only if it is a MySQL /*! comment). */
+const FIRST_WORDS = new Set(['begin', 'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release', 'prepare', 'xa', 'set', 'lock', 'unlock', 'flush']);
 const SESSION_TABLE_LOCKS: [RegExp, string][] = [
   [/^lock tables?\b/, 'LOCK TABLES'],
   [/^unlock tables?\b/, 'UNLOCK TABLES'],
@@ -291,7 +293,12 @@ const SESSION_TABLE_LOCKS: [RegExp, string][] = [
  */
 export function transactionControl(statement: string, dialect: Dialect): string | null {
   const rules = DIALECTS[dialect].split;
-  const words = wordsOf(statement, rules);
+  // A statement's text starts at its first token: most are told apart by their first word alone.
+  const first = /^[A-Za-z_]+/.exec(statement)?.[0].toLowerCase();
+  if (first !== undefined && !FIRST_WORDS.has(first)) return null;
+  // The first words decide, but for a SET list or a FLUSH's table list: read those whole.
+  const head = wordsOf(statement.slice(0, 512), rules);
+  const words = /^(set|flush)\b/.test(head) ? wordsOf(statement, rules) : head;
   for (const [re, name] of TRANSACTION_CONTROL) if (re.test(words)) return `transaction control (${name})`;
   if (rules.sessionTableLocks) for (const [re, name] of SESSION_TABLE_LOCKS) if (re.test(words)) return `a session table lock (${name})`;
   return null;
