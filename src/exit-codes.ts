@@ -6,7 +6,7 @@ export const EXIT_CODE_MEANINGS: Record<ExitCodeName, string> = {
   OK: 'success, including "already at that version"',
   INTERNAL: 'internal error (a bug: rerun with GLANCE_DB_DEBUG=1)',
   USAGE: 'usage error: bad arguments or flags',
-  CONFIG: 'configuration error: manifest, Glance config or URL; no database named',
+  CONFIG: 'configuration error: manifest, Glance config or URL; no database named; a version file holding transaction control',
   CHECKSUM_MISMATCH: 'an applied SQL file changed on disk',
   NOT_UNDER_VERSION_CONTROL: 'the database is not under glance-db version control',
   DOWNGRADE_REFUSED: 'downgrade refused',
@@ -31,7 +31,7 @@ export const EXIT_CODE_MEANINGS: Record<ExitCodeName, string> = {
   DATA_FAILED: 'metadefs load: a statement failed, the whole load rolled back; purge: a statement failed, that batch rolled back',
   PREFLIGHT: 'a pre-flight check refused the server (Galera node not ready, RSU, a needed setting)',
   OUTPUT_NOT_WRITABLE: 'an output file or folder cannot be written or is refused (plan --output, snapshot, lint --update, --backup-dir: a link, pipe or device at the name, /proc, /sys, /dev, the installed package)',
-  ROLLING_ORDER: 'a rolling-upgrade phase out of order (migrate or contract before expand, contract before migrate); nothing changed',
+  ROLLING_ORDER: 'a rolling-upgrade phase out of order (migrate or contract before expand, contract before migrate or while rows still need it); nothing changed',
   DB_CHECK_OTHER: "db check: a state glance-manage's codes 0/3/4/5 cannot express (drift, gap, partly applied...); glance-db check names it",
 };
 

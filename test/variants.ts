@@ -317,8 +317,9 @@ export function variants(env: DialectEnv): void {
         await db.loadReference(44);
         await db.exec(POPULATE_V44);
         await db.exec(ocataExpand(env.dialect));
-        // The new release wrote visibility itself while the old one still ran.
-        await db.exec(`INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility) VALUES ('new-community', 'n', 'active', ${ts}, '0', 0, 0, '0', 'community')`);
+        // The new release wrote visibility itself while the old one still ran; a private image with a live member stays private (issue 32).
+        await db.exec(`INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility) VALUES ('new-community', 'n', 'active', ${ts}, '0', 0, 0, '0', 'community'), ('new-private', 'p', 'active', ${ts}, '0', 0, 0, '0', 'private')`);
+        await db.exec(`INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES ('new-private', 'tenant-x', '0', ${ts}, '0', 'accepted')`);
         const more = after(env.dialect);
         if (more) await db.exec(more);
         for (const r of revisions) await db.exec(`INSERT INTO alembic_version (version_num) VALUES ('${r}')`);
@@ -327,7 +328,7 @@ export function variants(env: DialectEnv): void {
         assert.match(r.stdout, 'recorded versions 42-44');
         assert.match(r.stdout, 'applied 45 add_visibility');
         assert.equal(diffSchemas(await reference51(), await db.model(), IGNORE), []);
-        assert.equal(await visibility(db), { ...EXPECTED_VISIBILITY, 'new-community': 'community', ...lost });
+        assert.equal(await visibility(db), { ...EXPECTED_VISIBILITY, 'new-community': 'community', 'new-private': 'private', ...lost });
         assert.equal((await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)), ['2024_1_contract01']);
         const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map((x) => `${x.version}:${x.kind}`);
         const inPlace = revisions[0] === '2024_1_expand01' ? [47, 48, 50, 51] : [];

@@ -23,6 +23,7 @@ export const mysql: DialectDescription<'server'> = {
     backtickIdentifiers: true,
     bracketIdentifiers: false,
     dollarQuotes: false,
+    sessionTableLocks: true,
   },
   placeholders: '?',
   nativeBooleans: false,

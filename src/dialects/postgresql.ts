@@ -27,6 +27,7 @@ export const postgresql: DialectDescription<'server'> = {
     backtickIdentifiers: false,
     bracketIdentifiers: false,
     dollarQuotes: true,
+    sessionTableLocks: false,
   },
   placeholders: '$n',
   nativeBooleans: true,

@@ -18,6 +18,7 @@ export const sqlite: DialectDescription<'file'> = {
     backtickIdentifiers: true,
     bracketIdentifiers: true,
     dollarQuotes: false,
+    sessionTableLocks: false,
   },
   placeholders: '?',
   nativeBooleans: false,

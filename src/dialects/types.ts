@@ -32,6 +32,14 @@ export interface SplitRules {
   bracketIdentifiers: boolean;
   /** $tag$ ... $tag$ quotes a string. */
   dollarQuotes: boolean;
+  /**
+   * LOCK TABLES / UNLOCK TABLES (and FLUSH TABLES ... WITH READ LOCK) lock
+   * tables for the session and end its transaction (MySQL): refused in a
+   * version file like transaction control (src/sql/split.ts). Elsewhere
+   * (PostgreSQL's LOCK TABLE) a lock lasts until the version's transaction ends,
+   * which is fine.
+   */
+  sessionTableLocks: boolean;
 }
 
 /** What a plan script's opening needs from src/engine/script.ts to check the starting state. */

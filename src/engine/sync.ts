@@ -55,7 +55,7 @@ export type ProgressEvent =
   | { type: 'applied'; version: number; name: string; ms: number }
   | { type: 'skipped'; version: number; name: string }
   | { type: 'phase-start' | 'phase-skipped'; version: number; name: string; phase: Phase }
-  | { type: 'phase-done'; version: number; name: string; phase: Phase; ms: number; rows?: number; nothingToRun?: boolean }
+  | { type: 'phase-done'; version: number; name: string; phase: Phase; ms: number; rows?: number; nothingToRun?: boolean; reports?: { name: string; label: string; value: number | null }[] }
   | { type: 'batch'; version: number; name: string; statement: number; statements: number; batch: number; rows: number; done: number; total: number | null; ms: number };
 
 export interface SyncResult {
