@@ -212,7 +212,7 @@ function walk(dir) {
   });
 }
 
-const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const secs = (ms) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
 
 /** Runs one file in its own process; its output comes back whole, stdout and stderr in the order written. */
 function runFile(file, children) {
@@ -307,7 +307,7 @@ async function main() {
     console.log('\nfailed files:');
     for (const { e, r, o } of failedFiles) console.log(`  ${e.rel}: ${o.crashed ? `exited with ${r.status} outside any test` : `${o.failed} failed`}`);
   }
-  console.log(`\n${results.length} files in ${secs(wall)} wall time; the files' own times add up to ${secs(sum)} (--jobs ${opts.jobs}, --per-server ${opts.perServer})`);
+  console.log(`\n${results.length} file${results.length === 1 ? '' : 's'} in ${secs(wall)} wall time; the files' own times add up to ${secs(sum)} (--jobs ${opts.jobs}, --per-server ${opts.perServer})`);
   const { line, code } = finalLine(totals);
   console.log(line);
   process.exit(code);
