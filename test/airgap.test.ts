@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
 import { mysqlEnv, postgresEnv } from './dialects.js';
+import { closedPort } from './servers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'glance-db-airgap-'));
 const sh = (cmd: string, args: string[], cwd = work, env: Record<string, string> = {}) =>
@@ -25,7 +26,7 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     assert.match(pack.stdout, /^sha256: {2}[0-9a-f]{64}$/m);
     console.log(`  ${pack.stdout.split('\n')[1]}`);
     for (const d of ['prefix', 'cache', 'site']) mkdirSync(join(work, d));
-    const install = sh('npm', ['install', '-g', tarball, '--offline', '--prefix', join(work, 'prefix'), '--cache', join(work, 'cache'), '--registry', 'http://127.0.0.1:9/', '--no-audit', '--no-fund']);
+    const install = sh('npm', ['install', '-g', tarball, '--offline', '--prefix', join(work, 'prefix'), '--cache', join(work, 'cache'), '--registry', `http://127.0.0.1:${await closedPort()}/`, '--no-audit', '--no-fund']);
     assert.is(install.status, 0, install.stderr);
     const bin = join(work, 'prefix', 'bin', 'glance-db');
     const site = join(work, 'site');

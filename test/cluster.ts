@@ -15,10 +15,9 @@ import { diffSchemas } from '../src/introspect/diff.js';
 import { parseDatabaseUrl } from '../src/url.js';
 import type { DialectEnv, TestDb } from './dialects.js';
 import { ROOT, referencePath } from './helpers.js';
-import { adminSql, SERVER_URLS } from './servers.js';
+import { adminSql, GALERA_URLS, PGBOUNCER_URL, SERVER_URLS } from './servers.js';
 
-export const GALERA_URLS = (process.env.GLANCE_DB_TEST_GALERA_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
-export const PGBOUNCER_URL = process.env.GLANCE_DB_TEST_PGBOUNCER_URL ?? '';
+export { GALERA_URLS, PGBOUNCER_URL };
 const required = () => process.env.GLANCE_DB_REQUIRE_CLUSTER === '1';
 
 function unavailable(what: string, why: string): false {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ROOT } from './helpers.js';
 import { postgresEnv } from './dialects.js';
+import { closedPort } from './servers.js';
 
 interface Instruction {
   op: string;
@@ -97,7 +98,7 @@ test(`the image's steps and README's init-container command, ${dockerUsable ? 'i
       const install = dockerfile.find((i) => i.op === 'RUN' && /\bnpm install\b/.test(i.args))!.args.split('&&')[0].trim().split(/\s+/).map((w) => (w === '/tmp/glance-db.tgz' ? tarball : w));
       assert.equal(install.slice(0, 4), ['npm', 'install', '-g', '--offline']);
       const prefix = join(work, 'prefix');
-      const res = spawnSync(install[0], [...install.slice(1), '--prefix', prefix, '--cache', join(work, 'cache'), '--registry', 'http://127.0.0.1:9/'], { encoding: 'utf8' });
+      const res = spawnSync(install[0], [...install.slice(1), '--prefix', prefix, '--cache', join(work, 'cache'), '--registry', `http://127.0.0.1:${await closedPort()}/`], { encoding: 'utf8' });
       assert.is(res.status, 0, res.stderr);
       const home = join(work, 'home');
       mkdirSync(home);

@@ -11,10 +11,10 @@ import { introspect } from '../src/introspect/index.js';
 import type { Dialect } from '../src/dialects/index.js';
 import { parseDatabaseUrl } from '../src/url.js';
 import { openSqlite, referencePath, referenceSql } from './helpers.js';
-import { adminSql, createDatabase, dropDatabase, loadSqlFile, serverAvailable, SERVER_URLS } from './servers.js';
+import { adminSql, clientArgs, clientEnv, createDatabase, dropDatabase, loadSqlFile, serverAvailable } from './servers.js';
 
-const client = (cmd: string, args: string[], input?: string) => {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 120_000 });
+const client = (cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, env, timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 };
 
@@ -89,12 +89,10 @@ function serverEnv(dialect: 'postgresql' | 'mysql'): DialectEnv {
         exec: async (sql) => void adminSql(dialect, sql, name),
         ...viaDriver(url),
         loadReference: async (v) => loadSqlFile(dialect, name, referencePath(v, dialect)),
-        runScript: (path) => {
-          const u = new URL(SERVER_URLS[dialect].replace(/^[a-z+]+:/, 'http:'));
-          return dialect === 'postgresql'
-            ? client('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-d', name, '-f', path])
-            : client('mariadb', ['--protocol=tcp', '-h', u.hostname, '-P', u.port || '3306', '-u', u.username || 'root', name], readFileSync(path, 'utf8'));
-        },
+        runScript: (path) =>
+          dialect === 'postgresql'
+            ? client('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...clientArgs(dialect), '-d', name, '-f', path], undefined, clientEnv(dialect))
+            : client('mariadb', [...clientArgs(dialect), name], readFileSync(path, 'utf8'), clientEnv(dialect)),
         drop: async () => dropDatabase(dialect, name),
       };
     },

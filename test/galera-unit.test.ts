@@ -13,6 +13,7 @@ import { loadManifest } from '../src/manifest/load.js';
 import type { RunContext } from '../src/engine/context.js';
 import { plannedSteps, runSteps, syncsByPhases } from '../src/engine/rolling.js';
 import { ROOT } from './helpers.js';
+import { closedPort } from './servers.js';
 import { preflightChecks } from '../src/engine/preflight.js';
 import { CertificationFailed, createsRoutine, preflight, PreflightError, retryCertification, type ServerSettings } from '../src/drivers/galera.js';
 
@@ -103,6 +104,9 @@ s('any other error is not retried', async () => {
 });
 
 /** The MySQL driver over a stand-in connection whose data statement loses certification `losses` times. */
+// Never dialled (the connection is the stand-in), and if it were: a port where nothing listens.
+const NO_SERVER = `mysql://root@127.0.0.1:${await closedPort()}/none`;
+
 function driverLosing(losses: number) {
   const log: string[] = [];
   let left = losses;
@@ -119,7 +123,7 @@ function driverLosing(losses: number) {
     rollback: async () => void log.push('ROLLBACK'),
     end: async () => {},
   };
-  const driver = createServerDriver({ target: parseDatabaseUrl('mysql://root@127.0.0.1:1/none', process.cwd()), versionTable: 'glance_db_version', lockWaitMs: 0, connectTimeoutMs: 0, statementTimeoutMs: 0, lockTimeoutMs: 0 });
+  const driver = createServerDriver({ target: parseDatabaseUrl(NO_SERVER, process.cwd()), versionTable: 'glance_db_version', lockWaitMs: 0, connectTimeoutMs: 0, statementTimeoutMs: 0, lockTimeoutMs: 0 });
   (driver as unknown as { conn: unknown }).conn = conn;
   const text = "UPDATE images SET visibility = 'public' WHERE is_public = 1";
   const p: PendingVersion = {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, cliAsync, ROOT } from './helpers.js';
+import { clientArgs, clientEnv } from './servers.js';
 import { lockKeys } from '../src/drivers/postgresql.js';
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'metadefs');
@@ -486,7 +487,7 @@ export function metadefsSuite(env: DialectEnv): void {
         await synced(db);
         const [a, b] = lockKeys('glance_db_version');
         const dbName = new URL(db.url.replace(/^postgresql:/, 'http:')).pathname.slice(1);
-        const holder = spawn('psql', ['-X', '-h', '127.0.0.1', '-U', 'postgres', '-d', dbName, '-c', `BEGIN; SET application_name = 'metadefs-lock-test'; SELECT pg_advisory_xact_lock(${a}, ${b}); SELECT pg_sleep(8); COMMIT;`]);
+        const holder = spawn('psql', ['-X', ...clientArgs('postgresql'), '-d', dbName, '-c', `BEGIN; SET application_name = 'metadefs-lock-test'; SELECT pg_advisory_xact_lock(${a}, ${b}); SELECT pg_sleep(8); COMMIT;`], { env: clientEnv('postgresql') });
         // Wait until the holder has the lock (not a fixed sleep: the machine may be slow).
         const held = `SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = ${a} AND objid = ${b} AND granted`;
         while (Number((await db.rows(held))[0].n) === 0) await new Promise((r) => setTimeout(r, 50));

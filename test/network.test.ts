@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, LATEST, ROOT, cleanEnv, cli, extraVersion, makeProject, removeProject, type CliResult } from './helpers.js';
 import { startProxy } from './proxy.js';
-import { SERVER_URLS } from './servers.js';
+import { serverParts } from './servers.js';
 
 const NEXT = LATEST + 1;
 // The middle statement sleeps as long as the test table net_sleep says: long for the run under test, 0 for the next run.
@@ -123,7 +123,8 @@ function tests(env: DialectEnv): void {
   s('a connection black-holed mid-version ends the run with exit 18 within --io-timeout; the next run proceeds', () =>
     withProject(async (db, dir) => {
       await setSleep(db, 3);
-      const proxy = await startProxy('127.0.0.1', Number(new URL(SERVER_URLS[dialect as "postgresql" | "mysql"].replace(/^[a-z]+:/, 'http:')).port));
+      const { host, port } = serverParts(dialect as 'postgresql' | 'mysql');
+      const proxy = await startProxy(host, Number(port));
       try {
         const run = start(['sync', '--url', proxy.url(db.url), '--io-timeout', '2'], dir, lease);
         await untilSleeping(db, dialect, run);
@@ -141,7 +142,8 @@ function tests(env: DialectEnv): void {
   s('a connection reset mid-version ends the run with exit 18 and a clear message; the next run proceeds', () =>
     withProject(async (db, dir) => {
       await setSleep(db, 3);
-      const proxy = await startProxy('127.0.0.1', Number(new URL(SERVER_URLS[dialect as "postgresql" | "mysql"].replace(/^[a-z]+:/, 'http:')).port));
+      const { host, port } = serverParts(dialect as 'postgresql' | 'mysql');
+      const proxy = await startProxy(host, Number(port));
       try {
         const run = start(['sync', '--url', proxy.url(db.url)], dir, lease);
         await untilSleeping(db, dialect, run);

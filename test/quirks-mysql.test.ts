@@ -9,7 +9,7 @@ import { diffSchemas } from '../src/introspect/diff.js';
 import { mysqlEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
 import { cli, extraVersion, makeProject, removeProject } from './helpers.js';
 import { fakeDumpTool } from './helpers.js';
-import { adminSql, clientArgs, clientEnv, serverParts } from './servers.js';
+import { adminSql, clientArgs, clientEnv, closedPort, serverAddress, serverParts, serverUrl } from './servers.js';
 
 const s = suite('quirks: mysql');
 const IGNORE = { ignoreTables: ['alembic_version', 'glance_db_version', 'glance_db_version_lock'] };
@@ -161,14 +161,17 @@ if (mysqlEnv.available()) {
     }));
 }
 
-s('connection errors: refused port, wrong password, missing database, a server that is not MySQL; password never shown', () => {
+s('connection errors: refused port, wrong password, missing database, a server that is not MySQL; password never shown', async () => {
+  const closed = `127.0.0.1:${await closedPort()}`;
+  const pg = serverAddress('postgresql');
+  const quoted = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const cases: [string, RegExp][] = [
-    ['mysql://glance:Pw%40Marker2@127.0.0.1:1/glance', /Cannot use MySQL database "glance" at 127\.0\.0\.1:1 as user "glance"/],
+    [`mysql://glance:Pw%40Marker2@${closed}/glance`, new RegExp(`Cannot use MySQL database "glance" at ${quoted(closed)} as user "glance"`)],
     ...(mysqlEnv.available()
       ? ([
-          ['mysql://nosuchuser:Pw%40Marker2@127.0.0.1:3306/test', /Access denied/],
-          ['mysql://root@127.0.0.1:3306/glancedb_missing_db', /Unknown database 'glancedb_missing_db'/],
-          ['mysql://glance:Pw%40Marker2@127.0.0.1:5432/glance', /Cannot use MySQL database "glance" at 127\.0\.0\.1:5432/],
+          [`mysql://nosuchuser:Pw%40Marker2@${serverAddress('mysql')}/test`, /Access denied/],
+          [serverUrl('mysql', 'glancedb_missing_db'), /Unknown database 'glancedb_missing_db'/],
+          [`mysql://glance:Pw%40Marker2@${pg}/glance`, new RegExp(`Cannot use MySQL database "glance" at ${quoted(pg)}`)],
         ] as [string, RegExp][])
       : []),
   ];

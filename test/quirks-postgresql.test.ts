@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockKeys } from '../src/drivers/postgresql.js';
 import { postgresEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
-import { adminSql, clientArgs, clientEnv } from './servers.js';
+import { adminSql, clientArgs, clientEnv, closedPort, serverAddress, serverParts } from './servers.js';
 import { cli, makeProject, extraVersion, removeProject } from './helpers.js';
 import { fakeDumpTool } from './helpers.js';
 
@@ -117,11 +117,15 @@ if (postgresEnv.available()) {
     }));
 }
 
-s('connection errors: refused port, missing database, a server that is not PostgreSQL; bounded, password never shown', () => {
+s('connection errors: refused port, missing database, a server that is not PostgreSQL; bounded, password never shown', async () => {
+  const closed = `127.0.0.1:${await closedPort()}`;
+  const pg = `${serverParts('postgresql').user}:Pw%40Marker1@${serverAddress('postgresql')}`;
+  const my = serverAddress('mysql');
+  const quoted = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const cases: [string, RegExp][] = [
-    ['postgresql://glance:Pw%40Marker1@127.0.0.1:1/glance', /Cannot use PostgreSQL database "glance" at 127\.0\.0\.1:1 as user "glance"/],
-    ...(postgresEnv.available() ? ([['postgresql://postgres:Pw%40Marker1@127.0.0.1:5432/glancedb_missing_db', /database "glancedb_missing_db" does not exist/]] as [string, RegExp][]) : []),
-    ['postgresql://glance:Pw%40Marker1@127.0.0.1:3306/glance', /Cannot use PostgreSQL database "glance" at 127\.0\.0\.1:3306/],
+    [`postgresql://glance:Pw%40Marker1@${closed}/glance`, new RegExp(`Cannot use PostgreSQL database "glance" at ${quoted(closed)} as user "glance"`)],
+    ...(postgresEnv.available() ? ([[`postgresql://${pg}/glancedb_missing_db`, /database "glancedb_missing_db" does not exist/]] as [string, RegExp][]) : []),
+    [`postgresql://glance:Pw%40Marker1@${my}/glance`, new RegExp(`Cannot use PostgreSQL database "glance" at ${quoted(my)}`)],
   ];
   for (const [url, msg] of cases) {
     const started = Date.now();

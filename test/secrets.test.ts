@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mysqlEnv, postgresEnv } from './dialects.js';
 import { cli } from './helpers.js';
+import { closedPort, serverAddress, serverParts } from './servers.js';
 import { GlanceDbError } from '../src/errors.js';
 import { parseDatabaseUrl, registerSecret, scrubSecrets } from '../src/url.js';
 import { redactSecret } from '../src/drivers/secret.js';
@@ -20,18 +21,23 @@ function assertClean(what: string, ...texts: string[]): void {
   for (const t of texts) assert.not.match(t, MARK, `${what} leaked the password`);
 }
 
+// The test servers (GLANCE_DB_TEST_PG_URL, GLANCE_DB_TEST_MYSQL_URL), each also asked in the other's protocol, and a port where nothing listens.
+const PG = serverAddress('postgresql');
+const MY = serverAddress('mysql');
+const CLOSED_PORT = await closedPort();
+const CLOSED = `127.0.0.1:${CLOSED_PORT}`;
 const urls = [
-  `postgresql://glance:${ENCODED}@127.0.0.1:1/glance`,
-  `postgresql+psycopg2://glance:${ENCODED}@127.0.0.1:3306/glance`,
-  `postgresql://postgres:${ENCODED}@127.0.0.1:5432/glancedb_no_such_db`,
-  `mysql://glance:${ENCODED}@127.0.0.1:1/glance`,
-  `mysql+pymysql://root:${ENCODED}@127.0.0.1:3306/test?charset=utf8`,
-  `mysql://glance:${ENCODED}@127.0.0.1:5432/glance`,
-  `mysql://root:${ENCODED}@127.0.0.1:3306/glancedb_no_such_db`,
+  `postgresql://glance:${ENCODED}@${CLOSED}/glance`,
+  `postgresql+psycopg2://glance:${ENCODED}@${MY}/glance`,
+  `postgresql://${serverParts('postgresql').user}:${ENCODED}@${PG}/glancedb_no_such_db`,
+  `mysql://glance:${ENCODED}@${CLOSED}/glance`,
+  `mysql+pymysql://${serverParts('mysql').user}:${ENCODED}@${MY}/test?charset=utf8`,
+  `mysql://glance:${ENCODED}@${PG}/glance`,
+  `mysql://${serverParts('mysql').user}:${ENCODED}@${MY}/glancedb_no_such_db`,
   `postgresql://glance:${ENCODED}@[bad-host/glance`,
   `mysql://glance:${ENCODED}@127.0.0.1:notaport/glance`,
   `oracle://glance:${ENCODED}@127.0.0.1/glance`,
-  `postgresql://glance:p@ss:w/rd%${MARK}@127.0.0.1:1/glance`,
+  `postgresql://glance:p@ss:w/rd%${MARK}@${CLOSED}/glance`,
 ];
 
 // ---- A password that is also part of other names (issue 32): starred where it stands whole, never inside a longer name.
@@ -58,12 +64,13 @@ test('a password made of letters and digits is starred where it stands whole, an
 });
 
 test('through the CLI: the database and user names that hold the password are shown whole, the password never', () => {
-  const r = cli(['version', '--url', 'postgresql://wrong_user:wrong@127.0.0.1:1/eco_wrong', '--connect-timeout', '2']);
+  const closed = CLOSED;
+  const r = cli(['version', '--url', `postgresql://wrong_user:wrong@${closed}/eco_wrong`, '--connect-timeout', '2']);
   assert.is(r.code, 9, r.stderr);
-  assert.match(r.stderr, 'Cannot use PostgreSQL database "eco_wrong" at 127.0.0.1:1 as user "wrong_user"');
-  const j = cli(['version', '--url', `mysql://${MARK}_user:${MARK}@127.0.0.1:1/eco_${MARK}`, '--connect-timeout', '2', '--json']);
+  assert.match(r.stderr, `Cannot use PostgreSQL database "eco_wrong" at ${closed} as user "wrong_user"`);
+  const j = cli(['version', '--url', `mysql://${MARK}_user:${MARK}@${closed}/eco_${MARK}`, '--connect-timeout', '2', '--json']);
   const error = JSON.parse(j.stdout).error as { message: string };
-  assert.match(error.message, `database "eco_${MARK}" at 127.0.0.1:1 as user "${MARK}_user"`);
+  assert.match(error.message, `database "eco_${MARK}" at ${closed} as user "${MARK}_user"`);
   assert.not.match(error.message.replace(`eco_${MARK}`, '').replace(`${MARK}_user`, ''), MARK, 'the password itself is not shown');
 });
 
@@ -127,17 +134,17 @@ const shapes = [
   `sqlite:u:${PW}@h/x.sqlite`,
   `sqlite:u:ab/${MARK}@h/x.sqlite`,
   `sqlite://u:${PW}@h/x`,
-  `postgresql://u:${PW}@127.0.0.1:1/%zz`,
-  `postgresql://u:p%ff${MARK}@127.0.0.1:1/db`,
+  `postgresql://u:${PW}@${CLOSED}/%zz`,
+  `postgresql://u:p%ff${MARK}@${CLOSED}/db`,
   `mysql://u:${PW}@127.0.0.1:99999999/db`,
   `postgresql://u:${PW}@[::1/db`,
-  `postgresql://u:${PW}@127.0.0.1:1/db?x=a@b`,
-  `postgresql://u@127.0.0.1:1/db?password=${PW}`,
-  `mysql://u:1/${MARK}@127.0.0.1/db`,
-  `mysql://u:12#${MARK}@127.0.0.1:1/db`,
-  `postgresql://u:${PW}\n@127.0.0.1:1/db`,
-  `Postgresql://u:${PW}@127.0.0.1:1/db`,
-  ` postgresql://u:${PW}@127.0.0.1:1/db `,
+  `postgresql://u:${PW}@${CLOSED}/db?x=a@b`,
+  `postgresql://u@${CLOSED}/db?password=${PW}`,
+  `mysql://u:1/${MARK}@${MY}/db`,
+  `mysql://u:12#${MARK}@${CLOSED}/db`,
+  `postgresql://u:${PW}\n@${CLOSED}/db`,
+  `Postgresql://u:${PW}@${CLOSED}/db`,
+  ` postgresql://u:${PW}@${CLOSED}/db `,
   `oracle:u:${PW}@h/db`,
 ];
 
@@ -205,7 +212,12 @@ interface Shape {
   canonical: boolean;
 }
 
-function randomShape(r: () => number): Shape {
+/**
+ * A random URL; `ports` are the well-formed ports to pick from. The parser sees
+ * URLs without a port too; a URL given to the CLI always has the closed port,
+ * so that it never knocks on a server that happens to listen on a default port.
+ */
+function randomShape(r: () => number, ports: readonly string[] = ['', `:${CLOSED_PORT}`]): Shape {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   /** Mostly a well-formed part, sometimes a broken one, so that both parsing and refusing get exercised. */
   const part = <T>(good: readonly T[], bad: readonly T[], pBad = 0.2): T => (r() < pBad ? pick(bad) : pick(good));
@@ -217,13 +229,13 @@ function randomShape(r: () => number): Shape {
   const encoding = pick(['raw', 'encoded', 'encoded', 'partial'] as const);
   const pw = encoding === 'raw' ? password : encoding === 'encoded' ? encodeURIComponent(password) : [...password].map((c) => (r() < 0.5 ? encodeURIComponent(c) : c)).join('');
   const host = part(['127.0.0.1', 'localhost', '[::1]', ''], ['[::1', 'h h', '127.0.0.1]']);
-  const port = part(['', ':1'], [':0', ':65536', ':bad', ':', ':99999999999']);
+  const port = part(ports, [':0', ':65536', ':bad', ':', ':99999999999']);
   const path = part(['/db', '/a/b', '/g.sqlite'], ['', '/', '/%zz', '/d%ffb', '/db@x']);
   const query = part(['', '?charset=utf8', `?password=${encodeURIComponent(password)}`], ['?x=a@b', '?%zz=1']);
   const frag = part([''], ['#f', '#@x']);
   const pad = part([''], [' ']);
   const url = `${pad}${scheme}${sep}${user}:${pw}@${host}${port}${path}${query}${frag}${pad}`;
-  const canonical = /^(postgres|mysql|mariadb)/.test(scheme) && sep === '://' && encoding === 'encoded' && !/[\s[\]]/.test(host) && ['', ':1'].includes(port)
+  const canonical = /^(postgres|mysql|mariadb)/.test(scheme) && sep === '://' && encoding === 'encoded' && !/[\s[\]]/.test(host) && ports.includes(port)
     && ['/db', '/a/b', '/g.sqlite'].includes(path) && !query.includes('@') && !query.includes('%zz') && !frag && !user.includes('%');
   return { url, password, canonical };
 }
@@ -258,7 +270,7 @@ test(`random URL shapes (seed ${SEED}) through the CLI: every command, every sou
   const r = rng(SEED + 1);
   const sources: Source[] = ['url', 'env', 'conf'];
   for (let i = 0; i < 24; i++) {
-    const s = randomShape(r);
+    const s = randomShape(r, [`:${CLOSED_PORT}`]);
     runShape(s.url, COMMANDS[i % COMMANDS.length], sources[i % 3], Math.floor(i / 3) % 2 === 0);
   }
 });

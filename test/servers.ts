@@ -1,11 +1,15 @@
 // Real PostgreSQL and MariaDB for the server suites, the scripts and the
 // benchmark: the one place that knows where the servers are and how to reach
 // them with their own clients. GLANCE_DB_TEST_PG_URL / GLANCE_DB_TEST_MYSQL_URL
-// override the defaults everywhere. A fresh database per test, dropped
-// afterwards. Without a reachable server the suites skip loudly; with
-// GLANCE_DB_REQUIRE_SERVERS=1 (CI) that is a failure instead.
+// override the defaults everywhere (and GLANCE_DB_TEST_GALERA_URLS /
+// GLANCE_DB_TEST_PGBOUNCER_URL name the clusters): a test builds every server
+// URL or address from here, never from a literal host or port, and a test that
+// needs a port where nothing listens asks closedPort(). A fresh database per
+// test, dropped afterwards. Without a reachable server the suites skip loudly;
+// with GLANCE_DB_REQUIRE_SERVERS=1 (CI) that is a failure instead.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 
 export type ServerDialect = 'postgresql' | 'mysql';
 
@@ -13,6 +17,10 @@ export const SERVER_URLS: Record<ServerDialect, string> = {
   postgresql: process.env.GLANCE_DB_TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/test',
   mysql: process.env.GLANCE_DB_TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306/test',
 };
+
+/** The three Galera nodes' URLs and PgBouncer's, for the cluster suites (test/cluster.ts); empty when not set. */
+export const GALERA_URLS = (process.env.GLANCE_DB_TEST_GALERA_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+export const PGBOUNCER_URL = process.env.GLANCE_DB_TEST_PGBOUNCER_URL ?? '';
 
 const required = () => process.env.GLANCE_DB_REQUIRE_SERVERS === '1';
 
@@ -26,6 +34,32 @@ export function serverParts(dialect: ServerDialect) {
     password: decodeURIComponent(u.password),
     database: u.pathname.slice(1),
   };
+}
+
+/** host:port of a test server, as it goes in a URL (an IPv6 address keeps its brackets). */
+export function serverAddress(dialect: ServerDialect): string {
+  const { host, port } = serverParts(dialect);
+  return `${host}:${port}`;
+}
+
+/**
+ * A TCP port on 127.0.0.1 where nothing listens, for the tests of a refused
+ * connection: the kernel hands out a free port, and it is closed at once.
+ * The race: until the test has used it, another program may be given the
+ * same port and listen on it; the test would then talk to that program. On
+ * Linux a listening socket gets a random port out of ~14,000 (the odd ones
+ * of ip_local_port_range) and outgoing connections take even ones, so a
+ * connection cannot be made from the port to itself and a clash needs another
+ * listener in that window to draw the same number. Take one per test file at
+ * its start, not a fixed port: 127.0.0.1:1 or :9 is "closed" only on a
+ * machine that does not run anything there.
+ */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** The URL glance-db takes for database `name` on the test server. */
