@@ -70,7 +70,7 @@ export const TABLE = [
   { name: /^container$/, tiers: ['system'], uses: ['postgresql'], alone: PACKAGE },
   { name: /^airgap$/, tiers: ['system'], uses: ALL, alone: PACKAGE },
   { name: /^(bad-input|bounds|driver-contract|habits|readme|secrets|rolling-contract|transaction-control)$/, tiers: ['postgresql', 'mysql'], uses: ALL },
-  { name: /^lint-base$/, tiers: ['sqlite', 'mysql'], uses: ['mysql'] },
+  { name: /^lint-base$/, tiers: ['mysql'], uses: ['mysql'] },
   { name: /-postgresql$/, tiers: ['postgresql'], uses: ['postgresql'] },
   { name: /-mysql$/, tiers: ['mysql'], uses: ['mysql'] },
   { name: /^conformance-sqlite$/, tiers: ['sqlite', 'fast'], uses: [] },
