@@ -250,8 +250,10 @@ async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: Sy
         `CURRENT_VERSION is only for a database already built at that version; to build an empty database, drop it: ${suggest(ctx, `sync ${req.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version}`)}.`);
     }
   } else if (req.currentVersion !== undefined) {
-    note = await takeoverNote(ctx, driver, req.currentVersion, req.acceptDrift ? targetOf(ctx, req) : false, () => `The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION), nor a form Glance is known to have produced. Nothing was changed.`,
-      `Check CURRENT_VERSION: ${suggest(ctx, 'sync')} without it names the version the schema matches, if any. If the differences are meant to stay, add --accept-drift.`);
+    const taken = await unlessRaced(driver, () => takeoverNote(ctx, driver, req.currentVersion!, req.acceptDrift ? targetOf(ctx, req) : false, () => `The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION), nor a form Glance is known to have produced. Nothing was changed.`,
+      `Check CURRENT_VERSION: ${suggest(ctx, 'sync')} without it names the version the schema matches, if any. If the differences are meant to stay, add --accept-drift.`));
+    if (taken === 'raced') return 'raced';
+    note = taken;
   }
   await driver.ensureVersionTable();
   if (req.currentVersion === undefined) return 'placed';
@@ -266,7 +268,8 @@ async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req
   if (req.currentVersion !== undefined && req.currentVersion !== (glance.expandedTo ?? glance.version)) {
     throw new UsageError(`CURRENT_VERSION ${req.currentVersion} contradicts Glance's own bookkeeping (${glance.source}, version ${glance.version}).`, 'Drop CURRENT_VERSION: glance-db reads the version from Glance\'s tables.');
   }
-  const plan = await adoptionPlan(ctx, driver, glance, req.acceptDrift ? targetOf(ctx, req) : false);
+  const plan = await unlessRaced(driver, () => adoptionPlan(ctx, driver, glance, req.acceptDrift ? targetOf(ctx, req) : false));
+  if (plan === 'raced') return 'raced';
   await driver.ensureVersionTable();
   if (!(await driver.recordRows(recordedRows(ctx, driver, files, plan.adopted, 'adopted', plan.note)))) return 'raced';
   onProgress({ type: 'adopted', versions: plan.adopted, source: glance.source });
@@ -275,6 +278,23 @@ async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req
 }
 
 type Finishing = NonNullable<AdoptionPlan['finish']>;
+
+/**
+ * The schema is compared outside the migration lock (PostgreSQL's lock is per
+ * transaction): a concurrent run may record the database and apply versions
+ * between our empty history and the comparison, which then sees its work as
+ * drift ("unexpected enum type image_visibility"). A run records its rows
+ * before it changes the schema, so a failed comparison with rows now in the
+ * history means another run placed the database: go on as raced.
+ */
+async function unlessRaced<T>(driver: Driver, compare: () => Promise<T>): Promise<T | 'raced'> {
+  try {
+    return await compare();
+  } catch (err) {
+    if (err instanceof GlanceDbError && (await driver.readHistory().catch(() => [])).length > 0) return 'raced';
+    throw err;
+  }
+}
 
 /** A rolling upgrade stopped half way: 45 runs the statements that finish Ocata's change; versions whose expand ran are recorded as they come. */
 function finishInPlace(p: PendingVersion, f: Finishing): void {
