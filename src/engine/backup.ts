@@ -11,6 +11,7 @@ import { DIALECTS } from '../dialects/index.js';
 import { BackupToolFailedError, BackupToolMissingError, BackupToolStartError, BackupWriteError } from '../errors.js';
 import { isFileTarget, type DatabaseTarget } from '../url.js';
 import { redactSecret } from '../drivers/secret.js';
+import { heldDescriptor } from '../util/sqlite-lock.js';
 
 export function defaultBackupDir(target: DatabaseTarget): string {
   return isFileTarget(target) ? join(dirname(target.path), 'glance-db-backups') : join(process.cwd(), 'glance-db-backups');
@@ -107,17 +108,20 @@ function sqliteBackupFailed(where: string, err: unknown): BackupWriteError {
 function copyPrivate(from: string, to: string): void {
   const out = openSync(to, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    const inp = openSync(from, constants.O_RDONLY | constants.O_NONBLOCK);
+    // Under SQLite's lock, through the lock's own descriptor: closing another one would drop the lock.
+    const held = heldDescriptor(from);
+    const inp = held ?? openSync(from, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
-      for (;;) {
-        const n = readSync(inp, buf, 0, buf.length, null);
+      for (let pos = 0; ;) {
+        const n = readSync(inp, buf, 0, buf.length, pos);
         if (n === 0) break;
+        pos += n;
         for (let off = 0; off < n;) off += writeSync(out, buf, off, n - off);
       }
       fsyncSync(out);
     } finally {
-      closeSync(inp);
+      if (held === null) closeSync(inp);
     }
   } catch (err) {
     closeSync(out);
