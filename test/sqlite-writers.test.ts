@@ -55,6 +55,7 @@ function writeBackUnderWay(dir: string, done: () => boolean): Promise<boolean> {
 // started beforehand, it writes when told on stdin.
 const PY_INSERT = `
 import sqlite3, sys
+print('ready', flush=True)
 sys.stdin.readline()
 try:
     c = sqlite3.connect(sys.argv[1], timeout=float(sys.argv[3]))
@@ -67,11 +68,12 @@ except sqlite3.Error as e:
 `;
 
 /**
- * A writer of each kind, Python's sqlite3 or the sqlite3 shell, started and
- * ready: go() makes it insert `who` and read it back, and resolves to what
- * it believes happened ("ok", or its error).
+ * A writer of each kind, Python's sqlite3 or the sqlite3 shell, started:
+ * once ready, it has not touched the file yet; go() makes it insert `who`
+ * and read it back, and resolves to what it believes happened ("ok", or
+ * its error).
  */
-function writer(kind: 'python' | 'shell', db: string, who: string, timeoutS: number): () => Promise<string> {
+async function writer(kind: 'python' | 'shell', db: string, who: string, timeoutS: number): Promise<() => Promise<string>> {
   const child = kind === 'python'
     ? spawn('python3', ['-c', PY_INSERT, db, who, String(timeoutS)], { stdio: ['pipe', 'pipe', 'pipe'] })
     : spawn('sqlite3', ['-cmd', `.timeout ${timeoutS * 1000}`, db], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -79,15 +81,17 @@ function writer(kind: 'python' | 'shell', db: string, who: string, timeoutS: num
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (kind === 'shell') child.stdin!.write('.print ready\n');
+  while (!out.startsWith('ready\n')) await new Promise((r) => setTimeout(r, 2));
   return async () => {
     child.stdin!.end(kind === 'python' ? '\n' : `INSERT INTO writes VALUES ('${who}'); SELECT 'ok' FROM writes WHERE who = '${who}';\n`);
     const code = await closed;
-    const said = out.trim();
+    const said = out.slice('ready\n'.length).trim();
     return kind === 'shell' && (code !== 0 || said !== 'ok') ? `error ${said}` : said;
   };
 }
 
-const write = (kind: 'python' | 'shell', db: string, who: string, timeoutS: number) => writer(kind, db, who, timeoutS)();
+const write = async (kind: 'python' | 'shell', db: string, who: string, timeoutS: number) => (await writer(kind, db, who, timeoutS))();
 
 withProject('a row another program commits while glance-db replaces the file is never lost: Python sqlite3 and the sqlite3 shell wait or get an error', async (dir, db) => {
   bigAt44(dir, db);
@@ -96,14 +100,14 @@ withProject('a row another program commits while glance-db replaces the file is 
     for (const timeoutS of [0, 5]) {
       writeFileSync(db, base);
       const before = rows(db);
+      const who = `${kind}-${timeoutS}`;
+      const go = await writer(kind, db, who, timeoutS);
       let finished = false;
       // writes is a hand-made table: sync refuses drift unless told.
       const run = cliAsync(['sync', '--accept-drift'], { cwd: dir }).then((r) => {
         finished = true;
         return r;
       });
-      const who = `${kind}-${timeoutS}`;
-      const go = writer(kind, db, who, timeoutS);
       const seen = await writeBackUnderWay(dir, () => finished);
       const said = seen ? await go() : (await go(), 'not tried');
       const r = await run;
@@ -276,9 +280,12 @@ withProject('WAL mode: with another program holding the file open glance-db wait
   assert.is(sqlite3(db, 'PRAGMA journal_mode; PRAGMA integrity_check; SELECT who FROM writes;').stdout, 'delete\nok\nwal-committed\n');
 });
 
-// Python inserting a row every few milliseconds, without waiting (timeout 0), until its stdin closes.
+// Python inserting a row every few milliseconds, without waiting (timeout 0), from a first line on
+// its stdin until its stdin closes.
 const PY_LOOP = `
 import sqlite3, sys, threading, time
+print('ready', flush=True)
+sys.stdin.readline()
 stop = threading.Event()
 threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
 i = 0
@@ -295,8 +302,42 @@ while not stop.is_set():
     time.sleep(0.005)
 `;
 
+withProject('WAL mode: a writer that opened the file before the rename and reaches it after gets an error, and writes no log beside the new file', async (dir, db) => {
+  bigAt44(dir, db);
+  assert.is(sqlite3(db, 'PRAGMA journal_mode=WAL;').stdout, 'wal\n');
+  const go = await writer('python', db, 'late', 30);
+  let finished = false;
+  const run = cliAsync(['sync', '--accept-drift'], { cwd: dir }).then((r) => {
+    finished = true;
+    return r;
+  });
+  // Connects while glance-db holds the file, long before the rename: its first statement waits
+  // (busy timeout) for the lock on the old file. glance-db's own connection makes FILE-wal once it
+  // holds SQLite's exclusive lock.
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (existsSync(`${db}-wal`) || finished) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 1);
+  });
+  assert.not.ok(finished, 'the run was not seen');
+  const said = go();
+  const r = await run;
+  assert.is(r.code, 0, r.stderr);
+  const result = await said;
+  assert.match(result, /readonly database|SQLITE_READONLY_DBMOVED/, result);
+  assert.not.ok(existsSync(`${db}-wal`), 'no log beside the new file');
+  assert.is(sqlite3(db, 'PRAGMA journal_mode; PRAGMA integrity_check; SELECT count(*) FROM writes;').stdout, 'delete\nok\n0\n');
+});
+
 withProject('--backup copies the file through the lock: writers stay held off after the copy, and the run ends 0', async (dir, db) => {
   bigAt44(dir, db);
+  const loop = spawn('python3', ['-c', PY_LOOP, db, 'during'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  loop.stdout!.on('data', (d) => (out += d));
+  while (!out.startsWith('ready\n')) await new Promise((r) => setTimeout(r, 2));
   let finished = false;
   const run = cliAsync(['sync', '--accept-drift', '--backup'], { cwd: dir }).then((r) => {
     finished = true;
@@ -314,16 +355,14 @@ withProject('--backup copies the file through the lock: writers stay held off af
     }, 1);
   });
   assert.not.ok(finished, 'the backup was not seen');
-  const loop = spawn('python3', ['-c', PY_LOOP, db, 'during'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  loop.stdout!.on('data', (d) => (out += d));
+  loop.stdin!.write('go\n');
   const r = await run;
   await new Promise((resolve) => {
     loop.once('close', resolve);
     loop.stdin!.end();
   });
   assert.is(r.code, 0, r.stderr);
-  assert.match(out, /error during-\d+ database is locked/);
+  assert.match(out, /error during-\d+ database is locked/, `the writer was never held off:\n${out.slice(0, 2000)}`);
   const committed = [...out.matchAll(/^ok (\S+)$/gm)].map((m) => m[1]);
   assert.equal(committed.filter((w) => !rows(db).includes(w)), [], 'committed, then lost');
 });

@@ -753,7 +753,7 @@ export class SqliteDriver implements Driver {
       }
       // A signal handled while waiting above ended the process; nothing below yields.
       this.checkBeforeWrite();
-      if (this.guard && !this.guard.removeOwnWal(this.file)) throw changedOnDisk(this.name);
+      if (this.guard && !this.guard.beforeRename(this.file)) throw changedOnDisk(this.name);
       moveIntoPlace(pending.tmp, this.file, data.length, { noReplace: !existed });
     } catch (err) {
       if (pending.hold) releaseHold(pending.hold);

@@ -36,8 +36,10 @@
 // file; one left open across a rename would append its transactions to a log
 // beside the new file. So glance-db holds EXCLUSIVE for the whole run, which
 // it gets only when no other program has the file open, in exclusive locking
-// mode (no FILE-shm is made), and removes the empty FILE-wal its connection
-// made before it renames the new file (rollback-journal mode) into place.
+// mode (no FILE-shm is made), removes the empty FILE-wal its connection made
+// before it renames the new file (rollback-journal mode) into place, and
+// marks the replaced file as rollback-journal mode for a program that opened
+// it before the rename but reads it only after (retire()).
 //
 // POSIX locks belong to a process and an inode, and closing ANY descriptor of
 // the file drops them all. So the file is opened once here, after the lock is
@@ -46,7 +48,7 @@
 // connection. The EXCLUSIVE step above is the safety net should a stray
 // close() drop the locks anyway: the write-back then refuses (exit 10)
 // rather than overwrite what another writer committed meanwhile.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { readWholeDescriptor } from './read-whole.js';
 
@@ -249,6 +251,8 @@ export const walHeader = (head: Uint8Array) => head.length >= 20 && (head[18] ==
 export class SqliteFileLock {
   /** The connection holds EXCLUSIVE (WAL mode: from the start; otherwise from a write-back's check to its rename). */
   private exclusive: boolean;
+  /** WAL mode: the file opened for writing just before the rename (retire()), closed after the connection. */
+  private oldFd: number | null = null;
 
   private constructor(private hold: Hold, private wal: boolean) {
     this.exclusive = wal;
@@ -358,35 +362,66 @@ export class SqliteFileLock {
   }
 
   /**
-   * WAL mode, just before the rename: removes the FILE-wal this connection
+   * Just before the rename. WAL mode: removes the FILE-wal this connection
    * made (empty: no other program could open it), so that the new file, in
-   * rollback-journal mode, is not opened in WAL mode by the next program.
-   * Returns false if FILE-wal holds anything (not this lock's).
+   * rollback-journal mode, is not opened in WAL mode by the next program, and
+   * opens the old file for writing, for retire(). Returns false if FILE-wal
+   * holds anything (not this lock's) or the path no longer names this file.
    */
-  removeOwnWal(path: string): boolean {
+  beforeRename(path: string): boolean {
     if (!this.wal) return true;
-    let size: number;
+    let size: number | null = null;
     try {
       size = lstatSync(`${path}-wal`).size;
     } catch {
-      return true;
+      // None.
     }
-    if (size > 0) return false;
-    unlinkSync(`${path}-wal`);
+    if (size !== null && size > 0) return false;
+    if (this.oldFd === null) {
+      const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+      // Kept open until the connection is closed, like every descriptor of a locked file.
+      this.oldFd = fd;
+      if (fstatSync(fd).ino !== this.hold.ino) return false;
+    }
+    if (size !== null) unlinkSync(`${path}-wal`);
     return true;
+  }
+
+  /**
+   * After the rename, WAL mode: the replaced file, which a program that
+   * opened it before the rename may still read, is marked as being in
+   * rollback-journal mode (header bytes 18 and 19). Such a program would
+   * otherwise, as soon as this lock is gone, open FILE-wal beside the NEW
+   * file and write the OLD file's pages into it, which the next program to
+   * open the new file would take for its own (lost rows, a malformed file);
+   * in rollback-journal mode its SQLite checks that the file still has its
+   * name before it writes, and fails (SQLITE_READONLY_DBMOVED). Nothing
+   * reaches the replaced file's content otherwise: only such programs see it.
+   */
+  private retire(): void {
+    if (this.oldFd === null) return;
+    writeSync(this.oldFd, Buffer.from([1, 1]), 0, 2, 18);
   }
 
   /** After the rename: the replaced file's lock goes, the replacement's is this lock from now on. */
   adopt(next: Hold): void {
+    this.retire();
     const old = this.hold;
+    const oldFd = this.oldFd;
     this.hold = next;
+    this.oldFd = null;
     this.wal = false;
     this.exclusive = false;
     releaseHold(old);
+    if (oldFd !== null) closeSync(oldFd);
   }
 
   release(): void {
     releaseHold(this.hold);
+    if (this.oldFd !== null) {
+      closeSync(this.oldFd);
+      this.oldFd = null;
+    }
   }
 }
 
