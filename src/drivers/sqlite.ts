@@ -330,7 +330,6 @@ export class SqliteDriver implements Driver {
     const head = readHead(this.file);
     // Not a SQLite file: load() refuses it, with its reason.
     if (head.length > 0 && head.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') return null;
-    if (head.length > 0) checkImage(head, st.size, this.name, this.file);
     // A WAL with frames is refused before SQLite opens it (its connection would fold them in when closed).
     const found = pendingSidecar(this.file, false);
     if (found) throw sidecarError(this.file, this.name, found);
@@ -338,6 +337,9 @@ export class SqliteDriver implements Driver {
     try {
       return await SqliteFileLock.acquire(this.file, deadline, wal);
     } catch (err) {
+      // A damaged file: the header and length say how, if they can (read again: a writer may
+      // have been growing the file a moment ago, which is why they are not judged before the lock).
+      if (err instanceof SqliteOpenError && err.damaged) checkImage(readHead(this.file), statSync(this.file).size, this.name, this.file);
       throw this.lockError(err, wal ? 'wal' : 'start');
     }
   }
