@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Errors are reported by the commands; anything that escapes them still gets
 // one line, no stack trace (GLANCE_DB_DEBUG=1 shows it) and no password.
+// A reader that goes away (| head) is no error: src/util/output.ts, outliveClosedOutput().
 const last = (err) => {
   const text = process.env.GLANCE_DB_DEBUG ? String(err?.stack ?? err) : String(err?.message ?? err).split('\n')[0];
-  process.stderr.write(`error: unexpected: ${text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@')}\n`);
+  // The password of a URL starred; control characters shown escaped (src/util/terminal.ts).
+  const safe = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  process.stderr.write(`error: unexpected: ${safe}\n`);
   process.exit(1);
 };
 process.on('uncaughtException', last);

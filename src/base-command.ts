@@ -3,13 +3,15 @@
 // and a documented exit code. No stack trace unless GLANCE_DB_DEBUG is set,
 // and every line passes through scrubSecrets() on its way out (the
 // passwords of every URL in the arguments and GLANCE_DB_URL, registered in
-// init() before anything can fail).
+// init() before anything can fail), and terminalText() (control characters
+// from the database escaped, src/util/terminal.ts).
 import { Command, Flags } from '@oclif/core';
 import { ExitCode, GlanceDbError, InternalError, UsageError } from './errors.js';
 import { parseErrorToUsage } from './usage.js';
 import { resolveContext, toolVersion, type RunContext } from './engine/context.js';
 import { secondsFlag } from './flags.js';
 import { registerSecretsOf, scrubSecrets, scrubValue } from './url.js';
+import { jsonText, terminalText } from './util/terminal.js';
 
 export abstract class BaseCommand extends Command {
   static baseFlags = {
@@ -43,12 +45,12 @@ export abstract class BaseCommand extends Command {
   }
 
   protected out(text: string): void {
-    if (!this.jsonMode) process.stdout.write(`${scrubSecrets(text)}\n`);
+    if (!this.jsonMode) process.stdout.write(`${terminalText(scrubSecrets(text))}\n`);
   }
 
   protected emitJson(value: Record<string, unknown>): void {
     // Shape: schema/output.schema.json; glanceDbVersion in every object.
-    process.stdout.write(`${JSON.stringify(scrubValue({ command: this.id?.replace(/^db:/, ''), glanceDbVersion: toolVersion(), ...value }), null, 2)}\n`);
+    process.stdout.write(`${jsonText(JSON.stringify(scrubValue({ command: this.id?.replace(/^db:/, ''), glanceDbVersion: toolVersion(), ...value }), null, 2))}\n`);
   }
 
   async init(): Promise<void> {
@@ -69,7 +71,7 @@ export abstract class BaseCommand extends Command {
     let text = `error: ${e.message}`;
     if (e.hint) text += `\nhint: ${e.hint}`;
     if (process.env.GLANCE_DB_DEBUG && err.stack) text += `\n${err.stack}`;
-    process.stderr.write(`${scrubSecrets(text)}\n`);
+    process.stderr.write(`${terminalText(scrubSecrets(text))}\n`);
   }
 }
 

@@ -7,12 +7,15 @@
 // `glance-db version`, hyperfine -N -r 30, user time), and they are rarely run.
 // oclif's own error printing is replaced for what escapes the commands (an
 // unknown command): one error:/hint: paragraph, or a JSON object with --json.
-import { Config, flush, run } from '@oclif/core';
+import { Config, flush, run, type Interfaces } from '@oclif/core';
 import type { GlanceDbError } from './errors.js';
 import { unknownCommandError } from './usage.js';
 import { toolVersion } from './engine/context.js';
+import { outliveClosedOutput } from './util/output.js';
+import { terminalText } from './util/terminal.js';
 
 export async function main(): Promise<void> {
+  outliveClosedOutput();
   let argv = process.argv.slice(2);
   const json = argv.includes('--json');
   try {
@@ -32,7 +35,14 @@ export async function main(): Promise<void> {
       }
       argv = [...words, '--help'];
     }
-    await run(argv, import.meta.url);
+    // A colon among the command's words (`db metadefs:export PATH`, as completion offers it): oclif counted the
+    // id's colons, not the words it had used, and dropped as many words after the command (PATH, --yes, --help).
+    // Such a command line is handed over with the id as one word, which oclif takes as it is.
+    const lead = argv.findIndex((a) => a.startsWith('-'));
+    if (argv.slice(0, lead === -1 ? argv.length : lead).some((w) => w.includes(':'))) {
+      const config = await Config.load(import.meta.url);
+      await run(commandIdFirst(config, argv), config);
+    } else await run(argv, import.meta.url);
     // As oclif's execute(): not awaited. Its wait for 'drain' never ends when
     // the reader has gone (glance-db help | head), which left the process
     // exiting 13 with its top-level await unsettled.
@@ -47,10 +57,33 @@ export async function main(): Promise<void> {
   }
 }
 
+/**
+ * The argv with the command's words, spaced or colon-joined in any mix (`db metadefs:load`, `db:metadefs load`,
+ * `db:metadefs:load`), made one colon-joined id: the longest run of leading words that names a command or topic.
+ * Everything after it is left as typed, a positional argument holding a colon included.
+ */
+export function commandIdFirst(config: Interfaces.Config, argv: string[]): string[] {
+  const known = new Set<string>();
+  for (const id of config.commandIDs) {
+    const parts = id.split(':');
+    for (let n = 1; n <= parts.length; n++) known.add(parts.slice(0, n).join(':'));
+  }
+  const parts: string[] = [];
+  let used = 0;
+  for (const word of argv) {
+    if (word.startsWith('-') || word === '') break;
+    const next = [...parts, ...word.split(':')];
+    if (!known.has(next.join(':'))) break;
+    parts.push(...word.split(':'));
+    used++;
+  }
+  return used === 0 ? argv : [parts.join(':'), ...argv.slice(used)];
+}
+
 function report(e: GlanceDbError, json: boolean): void {
   process.exitCode = e.exitCode;
   if (json) {
     const error = { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
     process.stdout.write(`${JSON.stringify({ command: null, glanceDbVersion: toolVersion(), ok: false, error }, null, 2)}\n`);
-  } else process.stderr.write(`error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}\n`);
+  } else process.stderr.write(terminalText(`error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}\n`));
 }

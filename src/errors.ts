@@ -40,7 +40,7 @@ export const ExitCode = {
   /** A pre-flight check refused the server (Galera node not ready, RSU, a setting a pending version needs). */
   PREFLIGHT: 32,
   OUTPUT_NOT_WRITABLE: 34,
-  /** A rolling-upgrade phase asked for out of order (migrate or contract before expand, contract before migrate); nothing changed. */
+  /** A rolling-upgrade phase asked for out of order (migrate or contract before expand, contract before migrate or while rows still need it); nothing changed. */
   ROLLING_ORDER: 35,
   /** `db check`: a state glance-manage's exit codes (0, 3, 4, 5) cannot express; glance-db check names it. */
   DB_CHECK_OTHER: 36,
@@ -192,6 +192,23 @@ export class MigrationFileError extends ConfigError {
   }
 }
 
+/**
+ * A version file holds transaction control (BEGIN, COMMIT, ROLLBACK,
+ * SAVEPOINT, SET autocommit, ...; MySQL's LOCK TABLES): glance-db runs each
+ * version in a transaction of its own, which such a statement would end part
+ * way (exit 3; lint, sync, plan, before anything runs).
+ */
+export class TransactionControlError extends ConfigError {
+  constructor(readonly version: number, readonly file: string, readonly line: number, readonly statement: string, what: string) {
+    const shown = statement.length > 200 ? `${statement.slice(0, 200)} ...` : statement;
+    super(`${file}:${line} (version ${version}) holds ${what}, which a version file may not hold: glance-db runs each version in a transaction of its own ` +
+      `(on MySQL with its progress recorded after every statement), and a statement that begins, ends or changes transactions, or locks tables for the session, ` +
+      `would commit part of the version behind glance-db's back. Statement: ${shown}. Nothing was changed.`,
+    { fields: { version, file, line, statement },
+      hint: `Remove it (and the statement that pairs with it): the file holds plain statements only. If version ${version} already ran on a database, glance-db repair --accept-checksum ${version} records the edited file there.` });
+  }
+}
+
 /** sql/checksums.lock is malformed or was edited by hand: lint cannot trust it (exit 4, as for a changed released file). */
 export class LockFileError extends GlanceDbError {
   constructor(message: string) {
@@ -206,12 +223,23 @@ export class LockFileUnreadableError extends ConfigError {
   }
 }
 
-/** A released file's checksum differs from the one in sql/checksums.lock (exit 4). */
+/** A released file's checksum differs from the one in sql/checksums.lock, or in REF's with lint --base (exit 4). */
 export class ReleasedFileChangedError extends GlanceDbError {
-  constructor(readonly changed: { version: number; dialect: string; file: string; checksum: string; locked: string }[]) {
+  constructor(readonly changed: { version: number; dialect: string; file: string; checksum: string; locked: string }[], base?: string) {
     super('CHECKSUM_MISMATCH',
-      `Released migration file(s) changed: ${changed.map((e) => `${e.file} (version ${e.version}: locked ${e.locked}, now ${e.checksum})`).join('; ')}.`,
-      { fields: { changed }, hint: 'Restore the released file(s) and put the change in a new version; --update never rewrites a released checksum.' });
+      `Released migration file(s) changed: ${changed.map((e) => `${e.file} (version ${e.version}: locked ${e.locked}${base ? ` at ${base}` : ''}, now ${e.checksum})`).join('; ')}.`,
+      { fields: { changed, ...(base ? { base } : {}) },
+        hint: 'Restore the released file(s) and put the change in a new version; --update never rewrites a released checksum. ' +
+          'Only a security fix that must change what databases still to be upgraded run may change a released file: glance-db lint --update --supersede VERSION records it (README "Lint and the checksum lock").' });
+  }
+}
+
+/** lint --base REF: files of versions REF has not released (drafts) changed since the lock recorded them (exit 3, as for a new file). */
+export class DraftsNotRecordedError extends ConfigError {
+  /** "52 sqlite" (or "52 sqlite (removed)") for each. */
+  constructor(readonly drafts: string[], readonly base?: string) {
+    super(`Draft version file(s) changed since sql/checksums.lock recorded them: ${drafts.join(', ')}${base ? ` (not released at ${base})` : ''}.`,
+      { fields: { drafts, ...(base ? { base } : {}) }, hint: `Run glance-db lint --update${base ? ` --base ${base}` : ''} and commit sql/checksums.lock with them.` });
   }
 }
 
@@ -332,14 +360,14 @@ export class InternalError extends GlanceDbError {
   }
 }
 
-/** A metadata definitions document is missing, unreadable or not a valid namespace document (exit 28). */
+/** A metadata definitions document is missing, unreadable, not a valid namespace document, or holds a value the database cannot store as written (exit 28). */
 export class MetadefsInvalidError extends GlanceDbError {
   constructor(message: string, opts: { fields?: Record<string, unknown>; hint?: string } = {}) {
     super('METADEFS_INVALID', message, opts);
   }
 }
 
-/** A metadefs or purge statement failed in the database; its transaction rolled back (exit 29). */
+/** A metadefs or purge statement failed in the database; its transaction rolled back (the whole load; one purge batch) (exit 29). */
 export class DataFailedError extends GlanceDbError {
   constructor(message: string, opts: { cause?: unknown; fields?: Record<string, unknown>; hint?: string } = {}) {
     super('DATA_FAILED', message, opts);

@@ -12,9 +12,10 @@ import { plan, planText } from './engine/plan.js';
 import { DryRunRefusedError, NotUnderVersionControlError, UsageError, type ExitCodeName } from './errors.js';
 import { redactUrl } from './url.js';
 import { checkBackupDir } from './util/output.js';
+import { terminalText } from './util/terminal.js';
 import type { Phase } from './manifest/types.js';
 import { describeRolling, nextCommand, rollingJson, rollingState } from './engine/phases.js';
-import { checkOrder, plannedSteps } from './engine/rolling.js';
+import { checkOrder, plannedSteps, refuseUnmigrated, withRowsLeft } from './engine/rolling.js';
 import { suggest } from './engine/context.js';
 import { withExistingDatabase } from './engine/status.js';
 import { verifyHistory } from './engine/history.js';
@@ -75,7 +76,7 @@ export abstract class MigrateCommand extends BaseCommand {
       // sync upgrades a database it manages without comparing schemas; say so, as check would.
       const text = `${c.line}; sync would still run the plan below`;
       this.warnings.push(text);
-      if (!this.jsonMode) process.stderr.write(`warning: ${text}\n`);
+      if (!this.jsonMode) process.stderr.write(terminalText(`warning: ${text}\n`));
     }
     const underControl = c.state !== 'not-under-version-control';
     if (!underControl && requireVersionControl) {
@@ -91,7 +92,7 @@ export abstract class MigrateCommand extends BaseCommand {
     }
     const work = p.versions.length > 0 || p.rolling !== undefined;
     this.out(`dry run: nothing changed; ${work ? `sync would ${p.rolling ? `finish the rolling upgrade to ${p.rolling.state.to}, then ` : ''}run ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}:` : `already at version ${p.to}; nothing to do`}`);
-    if (work) process.stdout.write(planText(p));
+    if (work) process.stdout.write(terminalText(planText(p)));
   }
 
   /**
@@ -107,7 +108,7 @@ export abstract class MigrateCommand extends BaseCommand {
       `the installed Glance is ${installed.version} (${releaseLabel(r)}), whose schema is version ${r.version}; going to ${target} ` +
       `(Alembic ${revisionAt(target) ?? '?'}) leaves a database its glance-manage cannot read. To stop at its schema: glance-db sync ${r.series ?? r.name}.`;
     this.warnings.push(text);
-    if (!this.jsonMode) process.stderr.write(`warning: ${text}\n`);
+    if (!this.jsonMode) process.stderr.write(terminalText(`warning: ${text}\n`));
   }
 
   private reporter: ProgressReporter | null = null;
@@ -136,7 +137,12 @@ export abstract class MigrateCommand extends BaseCommand {
       return this.indicate(`${PHASE_VERB[e.phase][0]} ${e.version} ${e.name}`, true);
     }
     if (e.type === 'phase-done' && e.nothingToRun) return this.out(`recorded ${e.version} ${e.name} as ${PHASE_VERB[e.phase][1]}: nothing to run in its ${e.phase} phase`);
-    if (e.type === 'phase-done') return this.out(`${PHASE_VERB[e.phase][1]} ${e.version} ${e.name}${e.rows !== undefined ? `: ${e.rows} row(s) in ${(e.ms / 1000).toFixed(1)} s${e.ms > 0 ? `, ${Math.round((e.rows * 1000) / e.ms)} rows/s` : ''}` : ` (${e.ms} ms)`}`);
+    if (e.type === 'phase-done') {
+      this.out(`${PHASE_VERB[e.phase][1]} ${e.version} ${e.name}${e.rows !== undefined ? `: ${e.rows} row(s) in ${(e.ms / 1000).toFixed(1)} s${e.ms > 0 ? `, ${Math.round((e.rows * 1000) / e.ms)} rows/s` : ''}` : ` (${e.ms} ms)`}`);
+      // The file's glance-db:report counts, for information.
+      for (const r of e.reports ?? []) this.out(`  ${e.version} ${e.name}: ${r.value === null ? `could not count the ${r.label}` : `${r.value} ${r.label}`}`);
+      return;
+    }
     if (e.type === 'phase-skipped') return this.out(`skipped ${e.phase} of ${e.version} ${e.name}: done meanwhile by another glance-db run`);
     if (e.type === 'opening') return this.indicate(`opening ${this.target}`, false);
     if (e.type === 'locking') return this.indicate('waiting for the migration lock (another glance-db run holds it)', false);
@@ -191,7 +197,9 @@ export abstract class MigrateCommand extends BaseCommand {
       const rows = driver ? await driver.readHistory() : [];
       if (driver && rows.length) verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
       checkOrder(ctx, phase, rollingState(ctx.manifest, rows), rows);
-      return plannedSteps(ctx, ctx.target.dialect, rows, phase, target);
+      if (driver && phase === 'contract') await refuseUnmigrated(ctx, driver, rows);
+      const planned = plannedSteps(ctx, ctx.target.dialect, rows, phase, target);
+      return driver ? withRowsLeft(driver, planned) : planned;
     });
     const listed = steps.map((s) => ({ version: s.mig.version, name: s.mig.name, phase: s.phase, file: s.file, checksum: s.checksum, batched: s.batched, statements: s.statements.map((x) => x.text) }));
     if (this.jsonMode) {

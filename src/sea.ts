@@ -26,6 +26,8 @@ import { execute, Plugin, type Interfaces } from '@oclif/core';
 import { COMMANDS } from './commands.js';
 import { ExitCode } from './errors.js';
 import { setPackageRoot } from './paths.js';
+import { outliveClosedOutput } from './util/output.js';
+import { terminalText } from './util/terminal.js';
 
 /** Filled in by scripts/sea.mjs (esbuild define). */
 declare const GLANCE_DB_SEA: { pjson: Interfaces.PJSON; assets: string[]; id: string };
@@ -34,7 +36,7 @@ declare const GLANCE_DB_SEA: { pjson: Interfaces.PJSON; assets: string[]; id: st
 function last(err: unknown): never {
   const e = err as { stack?: string; message?: string } | undefined;
   const text = process.env.GLANCE_DB_DEBUG ? String(e?.stack ?? err) : String(e?.message ?? err).split('\n')[0];
-  process.stderr.write(`error: unexpected: ${text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@')}\n`);
+  process.stderr.write(terminalText(`error: unexpected: ${text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@')}\n`));
   process.exit(1);
 }
 
@@ -86,6 +88,7 @@ function unpack(): string {
 async function main(): Promise<void> {
   process.on('uncaughtException', last);
   process.on('unhandledRejection', last);
+  outliveClosedOutput();
   const root = unpack();
   setPackageRoot(root, join(root, 'sql-wasm.wasm'));
   const pjson = GLANCE_DB_SEA.pjson;

@@ -265,11 +265,39 @@ export function passwordCandidates(text: string | undefined): string[] {
   return found;
 }
 
-/** Replaces every registered password (in each of its forms) with ***; then the URL pattern, for URLs never registered. */
+/** A letter, digit or underscore: what continues a name (eco_wrong, wrong2, wrongful). */
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
+const NAME_LIKE = /^[\p{L}\p{N}_]+$/u;
+
+/**
+ * Replaces secret with ***. A secret that could be part of a name (only
+ * letters, digits and `_`: `wrong`, `glance`, `S3cret_2`) is replaced where
+ * it stands whole, not where a letter, digit or `_` continues it: the
+ * password `wrong` is starred in `password wrong.` and `u:wrong@h` and
+ * leaves the database name `eco_wrong` alone (part of a longer name, it says
+ * nothing of itself, and the name was going to be shown anyway). Any other
+ * secret (`p@ss!`, `a b`, a percent-encoded form) is replaced wherever it appears.
+ */
+export function starSecret(text: string, secret: string): string {
+  if (!secret) return text;
+  if (!NAME_LIKE.test(secret)) return text.split(secret).join('***');
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(secret); at >= 0; at = text.indexOf(secret, at + 1)) {
+    if (at < from) continue;
+    const glued = (at > 0 && WORD_CHAR.test(text[at - 1])) || (at + secret.length < text.length && WORD_CHAR.test(text[at + secret.length]));
+    if (glued) continue;
+    out += `${text.slice(from, at)}***`;
+    from = at + secret.length;
+  }
+  return out + text.slice(from);
+}
+
+/** Replaces every registered password (in each of its forms) with *** where it stands whole (starSecret); then the URL pattern, for URLs never registered. */
 export function scrubSecrets(text: string): string {
   let out = text;
   // Longest first, so a password that contains another is replaced whole.
-  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join('***');
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = starSecret(out, s);
   return redactUrl(out);
 }
 

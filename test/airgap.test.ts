@@ -6,7 +6,7 @@
 // no npm) and a fresh HOME, on the same databases.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +94,16 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     assert.is(statSync(join(tmp2, unpacked[0])).mode & 0o777, 0o700);
     assert.match(run(['plan', '--dialect', 'postgresql', '--from', '50']).stdout, '-- Version 51 add_cache_tables');
     assert.match(run(['--version']).stdout, /^glance-db\/\d+\.\d+\.\d+ /);
+    // A reader that went away before anything was written (| head, grep -q): exit 0, nothing on stderr
+    // (before: "error: unexpected: write EPIPE", exit 1; oclif's EPIPE listener did not survive the start-up snapshot).
+    const gone = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(exe, ['versions'], { cwd: join(work, 'site2'), env: bare, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    assert.equal([gone.code, gone.stderr], [0, '']);
     const bad = run(['version', '--url', 'sqlite:/nonexistent/dir/x.sqlite']);
     assert.is(bad.status, 3, bad.stderr);
     assert.match(bad.stderr, /^error: /);

@@ -121,7 +121,7 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
         assert.equal(Object.values(await status(db)).filter((x) => x !== 'complete'), []);
         assert.equal(diffSchemas(await reference(LATEST), await db.model(), IGNORE), []);
         if (from !== null) {
-          const wrong = (await db.rows('SELECT id, visibility FROM images')).filter((r) => r.visibility !== finalVis(w.imgs.get(String(r.id))!));
+          const wrong = (await db.rows('SELECT id, visibility FROM images')).filter((r) => !finalVis(w.imgs.get(String(r.id))!).includes(String(r.visibility) as never));
           assert.equal(wrong, [], "every image has the visibility Glance's rules give");
         }
         for (const phase of ['expand', 'migrate', 'contract']) expectCode(db, [phase], 0, `nothing to ${phase}`);
@@ -142,7 +142,7 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
       assert.match(r.stdout, /migrated 45 add_visibility[^]*contracted 45 add_visibility[^]*contracted 46 drop_artifacts_tables/);
       assert.equal(await alembic(db), ['2024_1_contract01']);
       assert.equal(diffSchemas(await reference(LATEST), await db.model(), IGNORE), []);
-      const wrong = (await db.rows('SELECT id, visibility FROM images')).filter((x) => x.visibility !== finalVis(w.imgs.get(String(x.id))!));
+      const wrong = (await db.rows('SELECT id, visibility FROM images')).filter((x) => !finalVis(w.imgs.get(String(x.id))!).includes(String(x.visibility) as never));
       assert.equal(wrong, []);
     }));
 
@@ -158,7 +158,7 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
       assert.equal(await alembic(db), ['2024_1_contract01']);
       assert.equal(Object.values(await status(db)).filter((x) => x !== 'complete'), []);
       assert.equal(diffSchemas(await reference(LATEST), await db.model(), IGNORE), []);
-      const wrong = (await db.rows('SELECT id, visibility FROM images')).filter((x) => x.visibility !== finalVis(w.imgs.get(String(x.id))!));
+      const wrong = (await db.rows('SELECT id, visibility FROM images')).filter((x) => !finalVis(w.imgs.get(String(x.id))!).includes(String(x.visibility) as never));
       assert.equal(wrong, []);
       assert.is(Number((await db.rows(`SELECT count(*) AS n FROM image_locations WHERE meta_data LIKE '%"backend":%'`))[0].n), 0);
     }));
@@ -193,7 +193,7 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
       assert.is(await remaining(), 0);
       expectCode(db, ['contract'], 0);
       assert.equal(diffSchemas(await reference(LATEST), await db.model(), IGNORE), []);
-      const wrong = (await db.rows('SELECT id, visibility FROM images')).filter((x) => x.visibility !== finalVis(w.imgs.get(String(x.id))!));
+      const wrong = (await db.rows('SELECT id, visibility FROM images')).filter((x) => !finalVis(w.imgs.get(String(x.id))!).includes(String(x.visibility) as never));
       assert.equal(wrong.length, 0);
     }));
 }

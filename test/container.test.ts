@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from './helpers.js';
 import { postgresEnv } from './dialects.js';
 
@@ -104,7 +104,8 @@ test(`the image's steps and README's init-container command, ${dockerUsable ? 'i
       // USER: an unprivileged uid when the tests run as root; WORKDIR: an empty folder.
       const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
       chmodSync(home, 0o777);
-      const env = { PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, HOME: home, GLANCE_DB_GLANCE_CONFIG_DIRS: '' };
+      // The Node running the tests first: the image's node, as far as the unprivileged user can see (not the machine's own, which may be older).
+      const env = { PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}:${process.env.PATH}`, HOME: home, GLANCE_DB_GLANCE_CONFIG_DIRS: '' };
       run = (args) => {
         const [cmd, ...rest] = [...asUser, ...args];
         return spawnSync(cmd, rest, { cwd: home, env, encoding: 'utf8' });

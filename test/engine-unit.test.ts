@@ -106,9 +106,9 @@ test('fresh database: every version applied, each in one transaction with its bo
   assert.equal(versionsOf(rows), ['42:applied:complete', '43:applied:complete', '44:applied:complete']);
   // The time reported is the one recorded, without reading the history again.
   assert.equal(result.applied.map((a) => a.ms), rows.map((r) => r.executionMs));
-  // One transaction: the file's statements, Glance's bookkeeping, the row.
+  // One transaction: the row marked in progress, the file's statements, Glance's bookkeeping, the row completed.
   const first = fake.log.slice(0, fake.log.indexOf('COMMIT') + 1).map((l) => (/alembic_version/.test(l) ? 'EXEC (bookkeeping)' : l));
-  assert.equal([...new Set(first)], ['BEGIN', ...statementsOf(42).map((s) => `EXEC ${s}`), 'EXEC (bookkeeping)', 'INSERT 42', 'COMMIT']);
+  assert.equal([...new Set(first)], ['BEGIN', 'INSERT 42', ...statementsOf(42).map((s) => `EXEC ${s}`), 'EXEC (bookkeeping)', 'UPDATE 42 status,error,statements_applied,execution_ms', 'COMMIT']);
   assert.equal(fake.state.alembic, ['mitaka02']);
   assert.ok(fake.closed, 'the driver is closed');
 });

@@ -230,7 +230,7 @@ export class FakeDriver implements Driver {
   /** The SQLite introspection queries (src/introspect/sqlite.ts) and Glance's alembic_version. */
   query = async (sql: string): Promise<Record<string, unknown>[]> => {
     let m: RegExpExecArray | null;
-    if (/FROM sqlite_master/.test(sql)) return [...this.state.tables].sort(([a], [b]) => a.localeCompare(b)).map(([name, t]) => ({ name, sql: t.sql }));
+    if (/FROM sqlite_master/.test(sql)) return [...this.state.tables].sort(([a], [b]) => a.localeCompare(b)).map(([name, t]) => ({ type: 'table', name, tbl_name: name, sql: t.sql }));
     if ((m = /^PRAGMA table_info\("(\w+)"\)$/.exec(sql))) {
       return (this.state.tables.get(m[1])?.columns ?? []).map((c) => ({ name: c.name, type: c.type, notnull: c.notnull ? 1 : 0, pk: c.pk ? 1 : 0, dflt_value: null }));
     }

@@ -10,7 +10,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { cli, ROOT } from './helpers.js';
+import { cli, cliAsync, ROOT } from './helpers.js';
 import { lockKeys } from '../src/drivers/postgresql.js';
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'metadefs');
@@ -55,6 +55,8 @@ export function expectedRows(docs: Doc[]) {
 }
 
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), `glance-db-${prefix}-`));
+/** {"a": {"a": ... 1 ...}}, n objects deep. */
+const deepJson = (n: number) => `${'{"a": '.repeat(n)}1${'}'.repeat(n)}`;
 
 /** The fixtures, changed the way a newer Glance release changes its definitions. */
 function version2(dir: string): void {
@@ -213,23 +215,245 @@ export function metadefsSuite(env: DialectEnv): void {
       }
     }));
 
-  s('a database error in one namespace: exit 29 naming the file; that namespace rolled back whole, the ones before it loaded, none after it', () =>
+  s('a database error in the 3rd namespace: exit 29 naming it; the load is one transaction, so nothing at all is written', () =>
     withDb(env, async (db) => {
       await synced(db);
-      // A trigger refuses one tag of ACME::Image, after its namespace row, properties and objects were inserted.
+      // A trigger refuses the third namespace's row, after the first two namespaces were written in full.
       await db.exec({
-        sqlite: "CREATE TRIGGER boom BEFORE INSERT ON metadef_tags WHEN NEW.name = 'certified' BEGIN SELECT RAISE(ABORT, 'tag refused by test trigger'); END;",
-        postgresql: "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.name = 'certified' THEN RAISE EXCEPTION 'tag refused by test trigger'; END IF; RETURN NEW; END $$; CREATE TRIGGER boom BEFORE INSERT ON metadef_tags FOR EACH ROW EXECUTE FUNCTION boom();",
-        mysql: "DELIMITER //\nCREATE TRIGGER boom BEFORE INSERT ON metadef_tags FOR EACH ROW BEGIN IF NEW.name = 'certified' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'tag refused by test trigger'; END IF; END//\nDELIMITER ;",
+        sqlite: "CREATE TRIGGER boom BEFORE INSERT ON metadef_namespaces WHEN NEW.namespace = 'ACME::Minimal' BEGIN SELECT RAISE(ABORT, 'namespace refused by test trigger'); END;",
+        postgresql: "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.namespace = 'ACME::Minimal' THEN RAISE EXCEPTION 'namespace refused by test trigger'; END IF; RETURN NEW; END $$; CREATE TRIGGER boom BEFORE INSERT ON metadef_namespaces FOR EACH ROW EXECUTE FUNCTION boom();",
+        mysql: "DELIMITER //\nCREATE TRIGGER boom BEFORE INSERT ON metadef_namespaces FOR EACH ROW BEGIN IF NEW.namespace = 'ACME::Minimal' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'namespace refused by test trigger'; END IF; END//\nDELIMITER ;",
       }[env.dialect]);
       const r = run(db, ['metadefs', 'load', FIXTURES]);
       assert.is(r.code, 29, r.stderr);
-      assert.match(r.stderr, `error: Loading namespace ACME::Image from ${join(FIXTURES, 'acme-image.json')} failed`);
-      assert.match(r.stderr, 'tag refused by test trigger');
-      assert.match(r.stderr, 'the 1 namespace(s) before it are loaded, the 1 after it were not tried');
-      assert.equal((await db.rows('SELECT namespace FROM metadef_namespaces')).map((x) => x.namespace), ['ACME::Flavor']);
-      const rows = await metadefRows(db);
-      assert.equal(rows, expectedRows(readDocs(FIXTURES).filter((d) => d.namespace === 'ACME::Flavor')));
+      assert.match(r.stderr, `error: metadefs load failed at namespace ACME::Minimal from ${join(FIXTURES, 'acme-minimal.json')}`);
+      assert.match(r.stderr, 'namespace refused by test trigger');
+      assert.match(r.stderr, 'nothing was written');
+      assert.not.match(r.stdout, 'added', 'no namespace is reported loaded');
+      for (const t of ['metadef_namespaces', 'metadef_properties', 'metadef_objects', 'metadef_tags', 'metadef_namespace_resource_types', 'metadef_resource_types']) {
+        assert.is(Number((await db.rows(`SELECT COUNT(*) AS n FROM ${t}`))[0].n), 0, t);
+      }
+    }));
+
+  s('values the database cannot hold as written are refused before any write: exit 28, each with file, line and path; nothing written', () =>
+    withDb(env, async (db) => {
+      await synced(db);
+      const dir = tmp('metadefs-limits');
+      try {
+        cpSync(FIXTURES, dir, { recursive: true });
+        // Sorted after the fixtures: a load that wrote as it went would have written those first.
+        const bad: Doc = {
+          namespace: 'Bad::Values',
+          // An escape JSON allows but no text column holds: every dialect stored U+FFFD.
+          display_name: 'lone \ud800 surrogate',
+          description: { sqlite: 'fine', postgresql: 'a NUL \u0000 here', mysql: 'an emoji \u{1F600} here' }[env.dialect],
+          objects: [{ name: 'O', required: ['a,b'], properties: { a: { title: 'A', type: 'string' } } }],
+          tags: [{ name: env.dialect === 'mysql' ? 'tag \u{1F680}' : 'fine' }],
+          ...(env.dialect === 'mysql' ? { properties: { big: { title: 'Big', type: 'string', description: 'é'.repeat(33_000) } } } : {}),
+        };
+        writeFileSync(join(dir, 'zz-bad.json'), JSON.stringify(bad, null, 2));
+        const r = run(db, ['metadefs', 'load', dir, '--json']);
+        assert.is(r.code, 28, r.stdout);
+        const errors: string[] = JSON.parse(r.stdout).error.errors;
+        const f = join(dir, 'zz-bad.json');
+        const expected = [
+          `${f}:3: display_name: an unpaired surrogate (\\ud800) at character 6 is not a character: every database would store U+FFFD in its place`,
+          ...(env.dialect === 'postgresql' ? [`${f}:4: description: U+0000 (\\u0000) at character 7 cannot be stored in a postgresql text column`] : []),
+          ...(env.dialect === 'mysql' ? [`${f}:4: description: the character U+1F600 ("\u{1F600}") at character 10 is not in the character set of column metadef_namespaces.description (utf8mb3: no character beyond U+FFFF, such as an emoji)`] : []),
+          ...(env.dialect === 'mysql' ? [`${f}:25: properties.big: 66048 bytes of JSON, more than column metadef_properties.json_schema holds (mysql text: 65535 bytes)`] : []),
+          `${f}:9: objects[0].required[0]: "a,b" holds a comma: Glance stores the required list comma-joined and would read it back as two names`,
+          ...(env.dialect === 'mysql' ? [`${f}:21: tags[0].name: the character U+1F680 ("\u{1F680}") at character 5 is not in the character set of column metadef_tags.name (utf8mb3: no character beyond U+FFFF, such as an emoji)`] : []),
+        ];
+        assert.equal(errors, expected);
+        assert.is(Number((await db.rows('SELECT COUNT(*) AS n FROM metadef_namespaces'))[0].n), 0, 'not even the valid fixtures');
+        // diff says the same, and changes nothing.
+        assert.is(run(db, ['metadefs', 'diff', dir]).code, 28);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }));
+
+  if (env.dialect !== 'sqlite') {
+    s('a column an older release made narrower is read from the database: a value longer than it is refused, not cut or failed half way', () =>
+      withDb(env, async (db) => {
+        await synced(db);
+        await db.exec(env.dialect === 'postgresql' ? 'ALTER TABLE metadef_namespaces ALTER COLUMN display_name TYPE varchar(20)' : 'ALTER TABLE metadef_namespaces MODIFY display_name varchar(20)');
+        const r = run(db, ['metadefs', 'load', FIXTURES]);
+        assert.is(r.code, 28, r.stderr);
+        assert.match(r.stderr, /acme-image\.json:3: display_name: \d+ characters, more than column metadef_namespaces.display_name holds \((character )?varying\(20\)|varchar\(20\): 20\)/);
+        assert.is(Number((await db.rows('SELECT COUNT(*) AS n FROM metadef_namespaces'))[0].n), 0);
+      }));
+  }
+
+  s('numbers are stored as the file wrote them: 2^53+1, 30 digits, 0.1 written long (JSON.parse changed each)', () =>
+    withDb(env, async (db) => {
+      await synced(db);
+      const dir = tmp('metadefs-numbers');
+      try {
+        const schema = '{"title": "N", "type": "integer", "maximum": 9007199254740993, "minimum": -123456789012345678901234567890, "default": 0.10000000000000000555, "enum": [1.0, 1e2, -0]}';
+        writeFileSync(join(dir, 'n.json'), `{"namespace": "Num::Exact", "properties": {"n": ${schema}}, "objects": [{"name": "O", "properties": {"m": {"title": "M", "type": "number", "maximum": 1234567890123456789012345678.5}}}]}`);
+        const r = run(db, ['metadefs', 'load', dir]);
+        assert.is(r.code, 0, r.stderr);
+        const stored = String((await db.rows("SELECT json_schema FROM metadef_properties WHERE name = 'n'"))[0].json_schema);
+        assert.is(stored, schema.replace(/": /g, '":').replace(/, /g, ','), 'every number as the file wrote it');
+        assert.match(String((await db.rows("SELECT json_schema FROM metadef_objects WHERE name = 'O'"))[0].json_schema), '"maximum":1234567890123456789012345678.5');
+        // Loaded again: the same values, so nothing to do.
+        assert.equal(JSON.parse(run(db, ['metadefs', 'diff', dir, '--prefer-new', '--json']).stdout).summary, { added: 0, updated: 0, unchanged: 1, skipped: 0 });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }));
+
+  s('a number a double cannot hold at all (-1e999 was stored as null, 1e-400 as 0) is exit 28 with file, line and path; nothing written', () =>
+    withDb(env, async (db) => {
+      await synced(db);
+      const dir = tmp('metadefs-range');
+      try {
+        writeFileSync(join(dir, 'n.json'), '{\n  "namespace": "Num::Range",\n  "properties": {\n    "p": {"title": "P", "type": "number",\n      "minimum": -1e999, "maximum": 1e-400}\n  }\n}\n');
+        const range = run(db, ['metadefs', 'load', dir]);
+        assert.is(range.code, 28, range.stderr);
+        assert.match(range.stderr, `${join(dir, 'n.json')}:5: properties.p.minimum: the number -1e999 is out of range`);
+        assert.match(range.stderr, `${join(dir, 'n.json')}:5: properties.p.maximum: the number 1e-400 is out of range`);
+        assert.is(Number((await db.rows('SELECT COUNT(*) AS n FROM metadef_namespaces'))[0].n), 0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }));
+
+  s('a file that is not UTF-8 is exit 28 naming the byte (it was stored with U+FFFD in place of the byte); nothing written', () =>
+    withDb(env, async (db) => {
+      await synced(db);
+      const dir = tmp('metadefs-utf8');
+      try {
+        writeFileSync(join(dir, 'n.json'), Buffer.concat([Buffer.from('{\n  "namespace": "Bad::Bytes",\n  "description": "caf'), Buffer.from([0xe9]), Buffer.from('"\n}\n')]));
+        const utf = run(db, ['metadefs', 'load', dir]);
+        assert.is(utf.code, 28, utf.stderr);
+        assert.match(utf.stderr, `${join(dir, 'n.json')}:3: not UTF-8: byte 52 (0xe9)`);
+        assert.is(Number((await db.rows('SELECT COUNT(*) AS n FROM metadef_namespaces'))[0].n), 0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }));
+
+  s('5,000 levels deep is exit 28 naming the path (no stack overflow), for load and diff; nothing written', () =>
+    withDb(env, async (db) => {
+      await synced(db);
+      const dir = tmp('metadefs-deep');
+      try {
+        writeFileSync(join(dir, 'deep.json'), `{"namespace": "Deep::One", "properties": {"p": {"title": "P", "type": "object", "default": ${deepJson(5000)}}}}`);
+        for (const cmd of ['load', 'diff']) {
+          const r = run(db, ['metadefs', cmd, dir]);
+          assert.is(r.code, 28, `${cmd}: ${r.stderr}`);
+          assert.match(r.stderr, `${join(dir, 'deep.json')}:1: properties.p.default.a.a.a ... a.a.a (100 levels): nested more than 100 levels deep`);
+          assert.not.match(r.stderr, /internal|stack/i);
+        }
+        assert.is(Number((await db.rows('SELECT COUNT(*) AS n FROM metadef_namespaces'))[0].n), 0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }));
+
+  s('a property 3,000 levels deep that an older release stored: diff and export work (diff was an internal error), export warns that it will not load back', () =>
+    withDb(env, async (db) => {
+      await synced(db);
+      const out = tmp('metadefs-deep-out');
+      try {
+        assert.is(run(db, ['metadefs', 'load', FIXTURES]).code, 0);
+        const stored = `{"title":"Cores","type":"integer","default":${deepJson(3000).replace(/ /g, '')}}`;
+        await db.exec(`UPDATE metadef_properties SET json_schema = '${stored}' WHERE name = 'cores'`);
+        const d = run(db, ['metadefs', 'diff', FIXTURES, '--json']);
+        assert.is(d.code, 0, d.stderr);
+        const img = JSON.parse(d.stdout).namespaces.find((n: Doc) => n.namespace === 'ACME::Image');
+        assert.equal(img.changes, [{ action: 'keep', kind: 'property', name: 'cores', fields: ['json_schema'] }]);
+        const e = run(db, ['metadefs', 'export', out]);
+        assert.is(e.code, 0, e.stderr);
+        assert.match(e.stderr, `warning: ${join(out, 'ACMEImageProperties.json')} (namespace ACME::Image) nests 3003 levels deep, more than the 100 metadefs load reads`);
+        const exported = JSON.parse(readFileSync(join(out, 'ACMEImageProperties.json'), 'utf8'));
+        assert.is(JSON.stringify(exported.properties.cores), stored, 'the export holds what the database holds');
+        const back = run(db, ['metadefs', 'load', out, '--merge', '--overwrite']);
+        assert.is(back.code, 28, back.stderr);
+        // The file the warning names is the only one refused; the database is as it was.
+        assert.match(back.stderr, 'ACMEImageProperties.json:');
+        assert.not.match(back.stderr, 'ACMEFlavorLimits.json:');
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    }));
+
+  s('round trip: export of deep (up to the limit), big-number and any-character values loads back into the same rows, byte for byte', () =>
+    withDb(env, async (db) => {
+      await synced(db);
+      const dir = tmp('metadefs-rt');
+      const out1 = tmp('metadefs-rt-out');
+      const out2 = tmp('metadefs-rt-out');
+      try {
+        // The document's own braces: 1 (document) + 1 (properties) + 1 (p) + 97 = 100.
+        const deep = `${'['.repeat(96)}{"x": 12345678901234567890123}${']'.repeat(96)}`;
+        const text = `{"namespace": "RT::One", "display_name": "Round trip", "description": "é ß ✓", "properties": {"p": {"title": "P \u{1F600} \\u0000 \\ud800", "type": "array", "maximum": 9007199254740993, "default": ${deep}}}}`;
+        writeFileSync(join(dir, 'rt.json'), text);
+        const r = run(db, ['metadefs', 'load', dir]);
+        assert.is(r.code, 0, r.stderr);
+        const rows = await metadefRows(db);
+        const raw = async () => (await db.rows("SELECT json_schema FROM metadef_properties WHERE name = 'p'"))[0].json_schema;
+        const first = await raw();
+        assert.is(run(db, ['metadefs', 'export', out1]).code, 0);
+        const exported = readFileSync(join(out1, 'Roundtrip.json'), 'utf8');
+        assert.match(exported, '"maximum": 9007199254740993');
+        assert.match(exported, '12345678901234567890123');
+        assert.is(run(db, ['metadefs', 'unload', '--yes']).code, 0);
+        const back = run(db, ['metadefs', 'load', out1]);
+        assert.is(back.code, 0, back.stderr);
+        assert.equal(await metadefRows(db), rows);
+        assert.is(await raw(), first);
+        assert.is(run(db, ['metadefs', 'export', out2]).code, 0);
+        assert.is(readFileSync(join(out2, 'Roundtrip.json'), 'utf8'), exported);
+      } finally {
+        for (const d of [dir, out1, out2]) rmSync(d, { recursive: true, force: true });
+      }
+    }));
+
+  s('load and unload run at the same time, again and again: the end state is one of the two serial orders, and each summary is what its transaction did', () =>
+    withDb(env, async (db) => {
+      await synced(db);
+      const dir = tmp('metadefs-race');
+      try {
+        const n = 25;
+        for (let i = 0; i < n; i++) {
+          writeFileSync(join(dir, `ns${String(i).padStart(2, '0')}.json`), JSON.stringify({
+            namespace: `Race::${i}`,
+            resource_type_associations: [{ name: 'OS::Glance::Image' }, { name: `OS::Race::${i}` }],
+            properties: Object.fromEntries(Array.from({ length: 5 }, (_, k) => [`p${k}`, { title: `P${k}`, type: 'string' }])),
+            tags: [{ name: 't' }],
+          }));
+        }
+        const count = async (t: string) => Number((await db.rows(`SELECT COUNT(*) AS c FROM ${t}`))[0].c);
+        for (let round = 0; round < 6; round++) {
+          const load = cliAsync(['metadefs', 'load', dir, '--json', '--url', db.url]);
+          await new Promise((res) => setTimeout(res, round * 60));
+          const unload = cliAsync(['metadefs', 'unload', '--yes', '--json', '--url', db.url]);
+          const [l, u] = await Promise.all([load, unload]);
+          assert.is(l.code, 0, `round ${round}: load: ${l.stdout}${l.stderr}`);
+          assert.is(u.code, 0, `round ${round}: unload: ${u.stdout}${u.stderr}`);
+          const lj = JSON.parse(l.stdout);
+          const deleted = Object.fromEntries(JSON.parse(u.stdout).tables.map((t: Doc) => [t.table, t.rows]));
+          assert.equal(lj.summary, { added: n, updated: 0, unchanged: 0, skipped: 0 }, `round ${round}`);
+          const left = await count('metadef_namespaces');
+          if (left === 0) {
+            // Load, then unload: the unload removed exactly what the load added.
+            assert.equal(deleted, { metadef_properties: 5 * n, metadef_objects: 0, metadef_tags: n, metadef_namespace_resource_types: 2 * n, metadef_namespaces: n, metadef_resource_types: n + 1 }, `round ${round}`);
+            for (const t of ['metadef_properties', 'metadef_tags', 'metadef_namespace_resource_types', 'metadef_resource_types']) assert.is(await count(t), 0, `round ${round}: ${t}`);
+          } else {
+            // Unload, then load: nothing to remove, then everything loaded.
+            assert.is(left, n, `round ${round}: ${left} namespaces left`);
+            assert.equal(Object.values(deleted), [0, 0, 0, 0, 0, 0], `round ${round}`);
+            assert.is(await count('metadef_properties'), 5 * n);
+            assert.is(await count('metadef_namespace_resource_types'), 2 * n);
+            assert.is(run(db, ['metadefs', 'unload', '--yes']).code, 0);
+          }
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }));
 
   s('usage: --prefer-new needs --merge, unload needs --yes (exit 2, nothing changed); a database below the newest version is refused (13), a missing one too (5)', () =>

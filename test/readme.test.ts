@@ -35,6 +35,7 @@ const ELSEWHERE: Record<string, string> = {
   'sqlite3 /var/lib/glance/glance.sqlite < upgrade.sql': 'test/conformance (re-run every plan script: sqlite3 db < FILE, once and again)',
   'psql -v ON_ERROR_STOP=1 -h db -U glance -d glance -f upgrade.sql': 'test/conformance (re-run every plan script: psql -v ON_ERROR_STOP=1 -f FILE, once and again)',
   'mariadb -h db -u glance -p glance < upgrade.sql': 'test/conformance (re-run every plan script: mariadb db < FILE, once and again)',
+  'glance-db lint --base origin/main                                      # CI: and nothing released on main changed': 'test/lint-base (lint --base main in a git repository whose main branch holds the released lock)',
 };
 
 /** The database the examples' Glance config names (project() points /var/lib/glance into the project). */

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { mysqlEnv, postgresEnv } from './dialects.js';
 import { cli } from './helpers.js';
 import { GlanceDbError } from '../src/errors.js';
-import { parseDatabaseUrl } from '../src/url.js';
+import { parseDatabaseUrl, registerSecret, scrubSecrets } from '../src/url.js';
+import { redactSecret } from '../src/drivers/secret.js';
 
 const MARK = 'S3CRETmk';
 const ENCODED = encodeURIComponent(`p@ss:w/rd%${MARK}`);
@@ -32,6 +33,39 @@ const urls = [
   `oracle://glance:${ENCODED}@127.0.0.1/glance`,
   `postgresql://glance:p@ss:w/rd%${MARK}@127.0.0.1:1/glance`,
 ];
+
+// ---- A password that is also part of other names (issue 32): starred where it stands whole, never inside a longer name.
+// First in the file: the secrets registered by the tests below (random shapes among them) stay out of these texts. ----
+
+test('a password made of letters and digits is starred where it stands whole, and leaves longer names that hold it alone', () => {
+  registerSecret('wrong');
+  const cases: [string, string][] = [
+    ['database "eco_wrong" does not exist', 'database "eco_wrong" does not exist'],
+    ['user wrong_user, host wronghost.example, wrong2', 'user wrong_user, host wronghost.example, wrong2'],
+    ['password wrong.', 'password ***.'],
+    ['postgresql://u:wrong@h/db', 'postgresql://u:***@h/db'],
+    ['password=wrong&x=1 "wrong" (wrong) wrong', 'password=***&x=1 "***" (***) ***'],
+    ['wrong-db.example', '***-db.example'],
+    ['wrongwrong wrong_wrong', 'wrongwrong wrong_wrong'],
+  ];
+  for (const [text, want] of cases) assert.is(scrubSecrets(text), want, text);
+  // The same rule where a driver scrubs its own error text.
+  assert.is(redactSecret('FATAL: database "eco_wrong" does not exist; password wrong', 'wrong'), 'FATAL: database "eco_wrong" does not exist; password ***');
+  // A password that cannot be part of a name (a space, @, %) is starred wherever it appears, glued or not, in each of its forms.
+  registerSecret('p@ss w0rd');
+  assert.is(scrubSecrets('xp@ss w0rdy p%40ss%20w0rd "p@ss w0rd"'), 'x***y *** "***"');
+  assert.is(redactSecret('xp@ss w0rdy p%40ss%20w0rdz', 'p@ss w0rd'), 'x***y ***z');
+});
+
+test('through the CLI: the database and user names that hold the password are shown whole, the password never', () => {
+  const r = cli(['version', '--url', 'postgresql://wrong_user:wrong@127.0.0.1:1/eco_wrong', '--connect-timeout', '2']);
+  assert.is(r.code, 9, r.stderr);
+  assert.match(r.stderr, 'Cannot use PostgreSQL database "eco_wrong" at 127.0.0.1:1 as user "wrong_user"');
+  const j = cli(['version', '--url', `mysql://${MARK}_user:${MARK}@127.0.0.1:1/eco_${MARK}`, '--connect-timeout', '2', '--json']);
+  const error = JSON.parse(j.stdout).error as { message: string };
+  assert.match(error.message, `database "eco_${MARK}" at 127.0.0.1:1 as user "${MARK}_user"`);
+  assert.not.match(error.message.replace(`eco_${MARK}`, '').replace(`${MARK}_user`, ''), MARK, 'the password itself is not shown');
+});
 
 test('every error path, human and JSON, through --url and GLANCE_DB_URL', () => {
   for (const url of urls) {

@@ -88,8 +88,7 @@ ALTER TABLE images ALTER COLUMN is_public DROP NOT NULL;`;
   }
   if (dialect === 'mysql') {
     return `ALTER TABLE images ADD COLUMN visibility enum('private','public','shared','community') NULL, ADD INDEX visibility_image_idx (visibility), MODIFY is_public tinyint(1) NULL;
-CREATE TRIGGER insert_visibility BEFORE INSERT ON images FOR EACH ROW SET NEW.is_public = IF(NEW.visibility = 'public', 1, 0);
-CREATE TRIGGER update_visibility BEFORE UPDATE ON images FOR EACH ROW SET NEW.is_public = IF(NEW.visibility = 'public', 1, 0);`;
+${glanceTriggers()}`;
   }
   // Glance's batch_alter_table copies images into a new table, which drops its CHECKs.
   return `CREATE TABLE images_expand (
@@ -111,6 +110,18 @@ CREATE INDEX ix_images_is_public ON images (is_public);
 CREATE INDEX owner_image_idx ON images (owner);
 CREATE INDEX updated_at_image_idx ON images (updated_at);
 CREATE INDEX visibility_image_idx ON images (visibility);`;
+}
+
+/**
+ * ocata_expand01's two MySQL triggers, Glance's text (MYSQL_INSERT_TRIGGER,
+ * MYSQL_UPDATE_TRIGGER), as 045's expand file holds it unchanged; wrapped
+ * for the mariadb client, which needs another delimiter for BEGIN ... END.
+ */
+function glanceTriggers(): string {
+  const file = readFileSync(join(ROOT, 'sql/mysql/045_add_visibility.expand.sql'), 'utf8');
+  const triggers = [...file.matchAll(/^CREATE TRIGGER [\s\S]*?^END;/gm)].map((m) => m[0].replace(/;$/, ''));
+  assert.is(triggers.length, 2);
+  return `DELIMITER //\n${triggers.join('//\n')}//\nDELIMITER ;`;
 }
 
 /** A newer Glance's contract that failed half way (MySQL): is_public and its index gone, then the triggers. */
@@ -306,8 +317,9 @@ export function variants(env: DialectEnv): void {
         await db.loadReference(44);
         await db.exec(POPULATE_V44);
         await db.exec(ocataExpand(env.dialect));
-        // The new release wrote visibility itself while the old one still ran.
-        await db.exec(`INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility) VALUES ('new-community', 'n', 'active', ${ts}, '0', 0, 0, '0', 'community')`);
+        // The new release wrote visibility itself while the old one still ran; a private image with a live member stays private (issue 32).
+        await db.exec(`INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility) VALUES ('new-community', 'n', 'active', ${ts}, '0', 0, 0, '0', 'community'), ('new-private', 'p', 'active', ${ts}, '0', 0, 0, '0', 'private')`);
+        await db.exec(`INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES ('new-private', 'tenant-x', '0', ${ts}, '0', 'accepted')`);
         const more = after(env.dialect);
         if (more) await db.exec(more);
         for (const r of revisions) await db.exec(`INSERT INTO alembic_version (version_num) VALUES ('${r}')`);
@@ -316,7 +328,7 @@ export function variants(env: DialectEnv): void {
         assert.match(r.stdout, 'recorded versions 42-44');
         assert.match(r.stdout, 'applied 45 add_visibility');
         assert.equal(diffSchemas(await reference51(), await db.model(), IGNORE), []);
-        assert.equal(await visibility(db), { ...EXPECTED_VISIBILITY, 'new-community': 'community', ...lost });
+        assert.equal(await visibility(db), { ...EXPECTED_VISIBILITY, 'new-community': 'community', 'new-private': 'private', ...lost });
         assert.equal((await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)), ['2024_1_contract01']);
         const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map((x) => `${x.version}:${x.kind}`);
         const inPlace = revisions[0] === '2024_1_expand01' ? [47, 48, 50, 51] : [];

@@ -1,17 +1,20 @@
+-- glance-db:report privateImagesWithMembers "private image(s) with live members, left private (their members see them once the owner shares them)" SELECT count(*) FROM images i WHERE i.visibility = 'private' AND NOT i.deleted AND EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND NOT m.deleted)
 -- Version 45, contract phase (PostgreSQL): Glance's ocata_contract01. Runs
 -- only when no old glance-api is left and the migrate phase is complete.
 --
--- First the check Glance's contract makes (has_migrations: a `private`
--- image with an image_members row not deleted is still to migrate) done
--- instead of refused: an old glance-api may have shared such an image after
--- its row was migrated. Then the triggers and their functions go,
--- visibility becomes NOT NULL DEFAULT 'shared' (a NULL left behind fails
--- here and the transaction changes nothing), and is_public goes, its index
--- ix_images_is_public with it.
-
-UPDATE images SET visibility = 'shared'
- WHERE visibility = 'private'
-   AND id IN (SELECT image_id FROM image_members WHERE NOT deleted);
+-- glance-db runs it only once no row still needs the migrate phase
+-- (visibility NULL): until then contract refuses, with the count and the
+-- command that finishes them, as Glance's contract refuses while
+-- has_migrations. Unlike Glance (whose has_migrations, and migrate after
+-- it, also turn every `private` image with a member row not deleted into
+-- `shared`), it never rewrites a visibility: by now the new release writes
+-- `private` on purpose, and making such an image `shared` would give its
+-- members access again (issue 32; README "Rolling upgrade"). Such images are
+-- only counted, for the operator (the report line above).
+--
+-- The triggers and their functions go, visibility becomes NOT NULL DEFAULT
+-- 'shared' (a NULL left behind fails here and the transaction changes
+-- nothing), and is_public goes, its index ix_images_is_public with it.
 
 DROP TRIGGER insert_visibility ON images;
 DROP TRIGGER update_visibility ON images;

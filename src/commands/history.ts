@@ -1,6 +1,8 @@
 import { BaseCommand } from '../base-command.js';
 import { historyText, listHistory } from '../engine/list-history.js';
 import { rollingJson } from '../engine/phases.js';
+import { scrubSecrets } from '../url.js';
+import { terminalText } from '../util/terminal.js';
 
 export default class History extends BaseCommand {
   static aliases = ['db:history'];
@@ -14,6 +16,6 @@ export default class History extends BaseCommand {
     const ctx = this.context(flags);
     const h = await listHistory(ctx);
     if (this.jsonMode) this.emitJson({ ok: true, dialect: ctx.target.dialect, database: ctx.target.display, versions: h.entries, pending: h.pending, ...(h.rolling.underWay ? { rolling: rollingJson(h.rolling) } : {}) });
-    else process.stdout.write(historyText(h));
+    else process.stdout.write(terminalText(scrubSecrets(historyText(h))));
   }
 }

@@ -7,7 +7,8 @@ export default class Migrate extends MigrateCommand {
   static aliases = ['db:migrate'];
   static description =
     'Rolling upgrade, step 2 (after expand, while old and new glance-api nodes serve): the data migrations of the expanded versions, in batches: ' +
-    'each statement again and again, each run its own short transaction, until it changes no row, with progress (rows done / total, rate). A run stopped at any point is continued by the next. ' +
+    'each statement again and again, each run its own short transaction, until it changes no row, with progress (rows done / total, rate). A run stopped at any point is continued by the next; ' +
+    'run again after migrate, it finishes rows written since that still need it (what contract refuses over), leaving every set value. ' +
     'Refused before expand (exit 35). Then, once every glance-api node runs the new release: contract.';
   static examples = ['glance-db migrate', 'glance-db db migrate --glance-config /etc/glance/glance-api.conf'];
 

@@ -4,7 +4,9 @@ import { BaseCommand } from '../base-command.js';
 import { DIALECT_NAMES, type Dialect } from '../dialects/index.js';
 import { plan, planScript, planText } from '../engine/plan.js';
 import { UsageError } from '../errors.js';
+import { suggest } from '../engine/context.js';
 import { writeOutputFile } from '../util/output.js';
+import { terminalText } from '../util/terminal.js';
 
 export default class Plan extends BaseCommand {
   static description =
@@ -25,11 +27,11 @@ export default class Plan extends BaseCommand {
     const p = await plan(ctx, { version: args.version, dialect: flags.dialect as Dialect | undefined, from: flags.from });
     if (flags.output && p.rolling) {
       throw new UsageError(`A rolling upgrade to ${p.rolling.state.to} is under way on ${ctx.target.display}: a plan script cannot run its phases (the migrate phase runs in batches). Nothing was written.`,
-        `Finish it with glance-db ${p.rolling.state.next ?? 'sync'} (and the phases after it), or glance-db sync; plan without --output lists what they run.`);
+        `Finish it with ${suggest(ctx, String(p.rolling.state.next ?? 'sync'))} (and the phases after it), or ${suggest(ctx, 'sync')}; plan without --output lists what they run.`);
     }
     if (flags.output) writeOutputFile(flags.output, planScript(ctx, p, new Date().toISOString()), 'the plan to', 'Give --output a path in an existing folder you can write to.');
     if (this.jsonMode) this.emitJson({ ok: true, ...p, ...(flags.output ? { output: flags.output } : {}) });
     else if (flags.output) this.out(`wrote ${flags.output}: ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}, ${p.dialect}`);
-    else process.stdout.write(planText(p));
+    else process.stdout.write(terminalText(planText(p)));
   }
 }

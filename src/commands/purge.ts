@@ -55,11 +55,19 @@ export abstract class PurgeCommand extends BaseCommand {
     }
     const verb = r.dryRun ? 'would be deleted' : 'deleted';
     for (const t of r.tables) {
-      const held = t.held ? `; ${t.held} more kept: rows in image_properties, image_tags, image_locations or image_members still refer to them (glance-db purge removes those first)` : '';
+      const held = t.held ? `; ${t.held} more kept: rows in image_properties, image_tags, image_locations or image_members still refer to them${heldWhy(t.held, t.heldForPurge ?? 0, opts.ageInDays)}` : '';
       this.out(`${t.table}: ${t.rows} row(s) ${verb}${r.dryRun ? '' : ` in ${t.batches} batch(es)`}${held}`);
     }
     this.out(`${r.dryRun ? 'dry run: ' : ''}${total} row(s) ${verb}, soft-deleted before ${r.cutoff.slice(0, 19)} UTC`);
   }
+}
+
+/** What keeps the held images, truthfully: child rows purge removes (same age), or rows that are live or deleted since, which are not purge's. */
+function heldWhy(held: number, forPurge: number, age: number): string {
+  const parts: string[] = [];
+  if (forPurge > 0) parts.push(`${forPurge} only by rows soft-deleted more than ${age} days ago, which glance-db purge --age-in-days ${age} removes first`);
+  if (held > forPurge) parts.push(`${held - forPurge} by rows that are live or were deleted less than ${age} days ago: not purge's to remove, those images stay until Glance deletes the rows and they are old enough`);
+  return ` (${parts.join('; ')})`;
 }
 
 export default class Purge extends PurgeCommand {

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { versionArg } from '../args.js';
 import { BaseCommand } from '../base-command.js';
+import { manifestPath } from '../engine/context.js';
 import { snapshot } from '../engine/snapshot.js';
+import { OutputError } from '../errors.js';
 
 export default class Snapshot extends BaseCommand {
   static description =
@@ -15,6 +17,12 @@ export default class Snapshot extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Snapshot);
+    // Without a manifest of the site's own, the file would land inside glance-db's installed package.
+    const where = manifestPath(flags.config);
+    if (where.bundled) {
+      throw new OutputError(`glance-db snapshot writes the expected schema next to the manifest, and there is no glance-db.yaml here: the manifest in use is the one installed with glance-db (${where.path}), whose versions all have their expected schema installed already, and glance-db never writes into its installed package. Nothing was changed.`,
+        "Run it for a version your site added, with your site's manifest: --config /path/to/glance-db.yaml, or from the folder that holds it; the file goes to schema/expected/<dialect>/ beside it.");
+    }
     // Without --url, never the configured database: a scratch SQLite file.
     const scratch = flags.url ? null : mkdtempSync(join(tmpdir(), 'glance-db-snapshot-'));
     try {

@@ -1,16 +1,20 @@
 import { differenceOf } from '../introspect/diff.js';
 import { BaseCommand } from '../base-command.js';
-import { driftOf, type Drift } from '../engine/drift.js';
+import { driftOf, rollingDriftOf, type Drift } from '../engine/drift.js';
 import { statusOf, withExistingDatabase } from '../engine/status.js';
 import { notUnder } from '../engine/sync.js';
 import { ExitCode, UnknownVersionError } from '../errors.js';
 import { NoExpectedSchemaError } from '../introspect/snapshot.js';
 
+/** During a rolling upgrade, verify --json says what the schema was compared with. */
+const comparedWith = (r: NonNullable<Drift['rolling']>) => ({ version: r.to, rollingUpgrade: true, contractPending: r.contractPending, allowedStates: r.states });
+
 export default class Verify extends BaseCommand {
   static description =
     'Compare the live schema with the expected schema of the recorded version and print each difference (missing index, extra column, ' +
-    'changed type, default or MySQL character set). A form Glance itself produced (a known variant, docs/variants.md) is reported in one line. ' +
-    'Exit 0 when they match, 12 on drift.';
+    'changed type, default or MySQL character set, a trigger, function, view or foreign-key action, a partial index predicate). ' +
+    'A form Glance itself produced (a known variant, docs/variants.md) is reported in one line; during a rolling upgrade the schema is compared ' +
+    'with the version it goes to, allowing what the pending contract phases still remove. Exit 0 when they match, 12 on drift.';
   static examples = ['glance-db verify', 'glance-db verify --url postgresql://glance@db/glance --json'];
 
   async run(): Promise<void> {
@@ -24,7 +28,10 @@ export default class Verify extends BaseCommand {
           'Pass the manifest that lists it with --config, or use the glance-db release that recorded it.');
       }
       try {
-        return { version: status.version, drift: await driftOf(ctx, driver, status.version, await driver.readHistory()), missing: null };
+        const rows = await driver.readHistory();
+        // A rolling upgrade under way is between two versions by design: compared with the one it goes to.
+        const drift = (await rollingDriftOf(ctx, driver, rows)) ?? (await driftOf(ctx, driver, status.version, rows));
+        return { version: status.version, drift, missing: null };
       } catch (err) {
         if (!(err instanceof NoExpectedSchemaError)) throw err;
         return { version: status.version, drift: null as Drift | null, missing: err };
@@ -38,15 +45,28 @@ export default class Verify extends BaseCommand {
       return;
     }
     const differences = drift.unexplained;
+    const r = drift.rolling;
+    if (r && drift.notCompared) {
+      // A rolling state nothing describes: not compared, said in one line, as for a version without an expected schema.
+      const message = `rolling upgrade to ${r.to} under way: ${drift.notCompared}`;
+      if (this.jsonMode) this.emitJson({ ok: true, version, dialect: ctx.target.dialect, database: ctx.target.display, compared: false, message, differences: [], variant: null, accepted: [], comparedWith: comparedWith(r) });
+      else this.out(`not compared: ${message}`);
+      return;
+    }
     process.exitCode = differences.length ? ExitCode.SCHEMA_DRIFT : 0;
     const variant = drift.variant ? { id: drift.variant.id, producedBy: drift.variant.producedBy } : null;
     if (this.jsonMode) {
-      this.emitJson({ ok: differences.length === 0, version, dialect: ctx.target.dialect, database: ctx.target.display, differences: differences.map(differenceOf), variant, accepted: drift.accepted });
+      this.emitJson({ ok: differences.length === 0, version, dialect: ctx.target.dialect, database: ctx.target.display, differences: differences.map(differenceOf), variant, accepted: drift.accepted,
+        ...(drift.partly ? { notCompared: drift.partly } : {}), ...(r ? { comparedWith: comparedWith(r) } : {}) });
       return;
     }
     const accepted = drift.accepted.length ? `\n${drift.accepted.length} difference(s) accepted with sync --accept-drift:\n${drift.accepted.map((d) => `  ${d}`).join('\n')}` : '';
-    if (differences.length > 0) this.out(`schema drift at version ${version}: ${differences.length} difference(s)\n${differences.map((d) => `  ${d}`).join('\n')}${accepted}`);
-    else if (variant) this.out(`schema matches version ${version} as known Glance variant ${variant.id}: ${variant.producedBy}${accepted}`);
-    else this.out(`schema matches version ${version}${accepted}`);
+    const partly = drift.partly ? `\n(${drift.partly})` : '';
+    // During a rolling upgrade: "version 51 as a rolling upgrade leaves it before the contract of 45, 46".
+    const what = r ? `version ${r.to} as the rolling upgrade under way leaves it until the contract phase of ${r.contractPending.join(', ')}` : `version ${version}`;
+    const at = r && r.contractPending.length === 0 ? `version ${r.to} (rolling upgrade under way)` : what;
+    if (differences.length > 0) this.out(`schema drift ${r ? `during the rolling upgrade to ${r.to}` : `at version ${version}`}: ${differences.length} difference(s)\n${differences.map((d) => `  ${d}`).join('\n')}${accepted}${partly}`);
+    else if (variant) this.out(`schema matches ${at} as known Glance variant ${variant.id}: ${variant.producedBy}${accepted}${partly}`);
+    else this.out(`schema matches ${at}${accepted}${partly}`);
   }
 }

@@ -1,6 +1,7 @@
 import { BaseCommand } from '../base-command.js';
 import { readStatus } from '../engine/status.js';
 import { describeRolling, nextCommand, rollingJson } from '../engine/phases.js';
+import { terminalText } from '../util/terminal.js';
 
 export default class Version extends BaseCommand {
   static aliases = ['db:version'];
@@ -17,8 +18,8 @@ export default class Version extends BaseCommand {
     else {
       // stdout is the integer and nothing else (scripts read it); where the level came from goes to stderr.
       process.stdout.write(`${s.version}\n`);
-      if (s.managedBy === 'glance-manage') process.stderr.write(`managed by glance-manage (${s.source})\n`);
-      if (s.rolling) process.stderr.write(`${describeRolling(s.rolling)}; next: ${nextCommand(ctx, s.rolling)}\n`);
+      if (s.managedBy === 'glance-manage') process.stderr.write(terminalText(`managed by glance-manage (${s.source})\n`));
+      if (s.rolling) process.stderr.write(terminalText(`${describeRolling(s.rolling)}; next: ${nextCommand(ctx, s.rolling)}\n`));
     }
   }
 }

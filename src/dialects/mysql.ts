@@ -23,11 +23,13 @@ export const mysql: DialectDescription<'server'> = {
     backtickIdentifiers: true,
     bracketIdentifiers: false,
     dollarQuotes: false,
+    sessionTableLocks: true,
   },
   placeholders: '?',
   nativeBooleans: false,
   returning: false,
   namedEnumTypes: false,
+  text: { nul: true, typeBytes: { tinytext: 255, text: 65_535, mediumtext: 16_777_215, longtext: 4_294_967_295 } },
   columnChanges: 'modify-column',
   writesBack: false,
   versionTable: {
@@ -42,9 +44,9 @@ export const mysql: DialectDescription<'server'> = {
       tools: ['mariadb-dump', 'mysqldump'],
       clientPackage: 'mariadb-client',
       passwordVariable: 'MYSQL_PWD',
-      args: (t, file) => {
+      args: (t) => {
         const where = t.socketPath ? ['-S', t.socketPath] : ['-h', t.host, '-P', String(t.port)];
-        return ['--single-transaction', '--routines', '--triggers', ...where, '-u', t.user, `--result-file=${file}`, t.database];
+        return ['--single-transaction', '--routines', '--triggers', ...where, '-u', t.user, t.database];
       },
     },
   },

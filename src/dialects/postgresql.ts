@@ -27,11 +27,13 @@ export const postgresql: DialectDescription<'server'> = {
     backtickIdentifiers: false,
     bracketIdentifiers: false,
     dollarQuotes: true,
+    sessionTableLocks: false,
   },
   placeholders: '$n',
   nativeBooleans: true,
   returning: true,
   namedEnumTypes: true,
+  text: { nul: false, typeBytes: {} },
   columnChanges: 'alter-column',
   writesBack: false,
   versionTable: {
@@ -47,7 +49,7 @@ export const postgresql: DialectDescription<'server'> = {
       clientPackage: 'postgresql-client',
       passwordVariable: 'PGPASSWORD',
       // Custom format: pg_restore can restore it whole or in part.
-      args: (t, file) => ['-Fc', '-h', t.socketPath ?? t.host, '-p', String(t.port), '-U', t.user, '-d', t.database, '-f', file],
+      args: (t) => ['-Fc', '-h', t.socketPath ?? t.host, '-p', String(t.port), '-U', t.user, '-d', t.database],
     },
   },
   restore: {

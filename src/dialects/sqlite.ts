@@ -18,11 +18,13 @@ export const sqlite: DialectDescription<'file'> = {
     backtickIdentifiers: true,
     bracketIdentifiers: true,
     dollarQuotes: false,
+    sessionTableLocks: false,
   },
   placeholders: '?',
   nativeBooleans: false,
   returning: true,
   namedEnumTypes: false,
+  text: { nul: true, typeBytes: {} },
   columnChanges: 'rebuild-table',
   writesBack: true,
   versionTable: {

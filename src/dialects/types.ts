@@ -32,6 +32,14 @@ export interface SplitRules {
   bracketIdentifiers: boolean;
   /** $tag$ ... $tag$ quotes a string. */
   dollarQuotes: boolean;
+  /**
+   * LOCK TABLES / UNLOCK TABLES (and FLUSH TABLES ... WITH READ LOCK) lock
+   * tables for the session and end its transaction (MySQL): refused in a
+   * version file like transaction control (src/sql/split.ts). Elsewhere
+   * (PostgreSQL's LOCK TABLE) a lock lasts until the version's transaction ends,
+   * which is fine.
+   */
+  sessionTableLocks: boolean;
 }
 
 /** What a plan script's opening needs from src/engine/script.ts to check the starting state. */
@@ -97,6 +105,17 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
   returning: boolean;
   /** Enums are named types, and a literal needs a cast (`'x'::image_visibility`). */
   namedEnumTypes: boolean;
+  /**
+   * What a text value can hold here, besides the lengths and character sets
+   * the columns declare (metadefs load checks every value against both
+   * before it writes, src/metadefs/limits.ts).
+   */
+  text: {
+    /** U+0000 can be stored (PostgreSQL's text cannot hold it). */
+    nul: boolean;
+    /** Bytes the text types that have a limit hold, by their introspected name (MySQL's text: 65,535). */
+    typeBytes: Record<string, number>;
+  };
   /**
    * How an existing column's default or nullability changes: SQL's ALTER
    * COLUMN, MySQL's MODIFY with the whole definition, or (SQLite) not at all,
@@ -173,8 +192,8 @@ export interface DumpTool {
   clientPackage: string;
   /** The environment variable the tool reads the password from (never on its command line). */
   passwordVariable: string;
-  /** The tool's arguments to write a backup of t into file. */
-  args(t: ServerTarget, file: string): string[];
+  /** The tool's arguments to write a backup of t to its standard output (glance-db's new backup file, src/engine/backup.ts). */
+  args(t: ServerTarget): string[];
 }
 
 /** The target of a server dialect's description (a file dialect's functions get a SqliteTarget). */

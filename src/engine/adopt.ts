@@ -12,8 +12,8 @@ import { introspect } from '../introspect/index.js';
 import { bookkeepingTables, expectedSchema, loadSnapshot, NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { allowedBy, matchVariant, state } from '../glance/variants.js';
 import { finishOcata, type OcataFinish } from '../glance/ocata.js';
-import { noteText } from './drift.js';
-import type { RunContext } from './context.js';
+import { noteText, refuseDependentDrift } from './drift.js';
+import { suggest, type RunContext } from './context.js';
 
 /** Differences between the live schema and the expected schema of a version. */
 export async function schemaDifferences(ctx: RunContext, driver: Driver, version: number): Promise<string[]> {
@@ -42,7 +42,8 @@ const DRIFT_HINT = 'Bring the schema back to what Glance built (the differences 
   'If these changes are meant to stay, glance-db sync --accept-drift takes the database over anyway and records them.';
 
 /** The version the database is really at, and the versions to record as adopted. */
-export async function adoptionPlan(ctx: RunContext, driver: Driver, g: GlanceManaged, acceptDrift = false): Promise<AdoptionPlan> {
+/** acceptDrift: false, or the version the run goes to (--accept-drift refuses what a version up to it depends on). */
+export async function adoptionPlan(ctx: RunContext, driver: Driver, g: GlanceManaged, acceptDrift: number | false = false): Promise<AdoptionPlan> {
   const upTo = (v: number) => ctx.manifest.migrations.map((m) => m.version).filter((x) => x <= v);
   if (g.expandedTo === null) {
     const note = await takeoverNote(ctx, driver, g.version, acceptDrift, () =>
@@ -57,12 +58,14 @@ export async function adoptionPlan(ctx: RunContext, driver: Driver, g: GlanceMan
  * variant (returned as the note), drift accepted with --accept-drift (the
  * note lists it), or a refusal listing every difference.
  */
-export async function takeoverNote(ctx: RunContext, driver: Driver, version: number, acceptDrift: boolean, message: () => string, hint = DRIFT_HINT): Promise<string | null> {
+export async function takeoverNote(ctx: RunContext, driver: Driver, version: number, acceptDrift: number | false, message: () => string, hint = DRIFT_HINT): Promise<string | null> {
   const diff = await schemaDifferences(ctx, driver, version);
   if (diff.length === 0) return null;
   const variant = matchVariant(driver.dialect, diff);
   if (variant) return noteText({ variant: variant.id });
-  if (!acceptDrift) throw new SchemaDriftError(message(), diff, hint);
+  if (acceptDrift === false) throw new SchemaDriftError(message(), diff, hint);
+  // Nothing a version still to run (up to acceptDrift, the target) depends on.
+  refuseDependentDrift(ctx, driver.dialect, version, acceptDrift, diff, await introspect(driver), suggest(ctx, 'sync --accept-drift'));
   return noteText({ acceptedDrift: diff, acceptedAt: `${new Date().toISOString()} (sync --accept-drift, at take-over)` });
 }
 

@@ -10,7 +10,7 @@
 // statement and its progress record knows the next run must re-check it. A
 // later run resumes after the statements recorded (src/engine/resume.ts).
 import { statementHash } from '../checksum.js';
-import { LockLostError } from '../errors.js';
+import { LockLostError, type GlanceDbError } from '../errors.js';
 import type { Driver, RowStatus, VersionRow } from '../drivers/driver.js';
 import { statementFailed } from '../drivers/failure.js';
 import { interruptedBy, interruptedError } from '../drivers/interrupt.js';
@@ -68,30 +68,81 @@ export async function applyVersion(driver: Driver, p: PendingVersion, onStatemen
   return driver.transactionalDdl ? inOneTransaction(driver, p, onStatement) : resumable(driver, p, onStatement);
 }
 
-/** SQLite, PostgreSQL: the statements, the bookkeeping and the row commit together, or nothing does. */
+/** The marker a version's row carries while its transaction runs (transactional DDL); a row that keeps it was committed part way. */
+export const IN_PROGRESS = 'in progress (interrupted if this stays)';
+
+/**
+ * SQLite, PostgreSQL: the statements, the bookkeeping and the row commit
+ * together, or nothing does. The row is written first, marked in progress,
+ * and completed last: if anything ended the transaction before the version
+ * did (a statement that commits, which version files may not hold), the
+ * marked row stays behind, and the failure says so instead of "rolled back".
+ */
 async function inOneTransaction(driver: Driver, p: PendingVersion, onStatement: StatementHook): Promise<ApplyResult> {
-  return driver.versionTransaction(async (tx): Promise<ApplyResult> => {
-    // Under the lock: a concurrent run may have applied it while we waited.
-    const found = await tx.recorded(p.version);
-    if (found !== null && found.status !== p.replaces) return { outcome: 'already-applied' };
-    const started = performance.now();
-    for (const s of p.statements) {
-      checkInterrupted(driver);
-      onStatement(s, p.statements.length);
-      try {
-        await tx.execute(s.text);
-      } catch (err) {
-        if (driver.stopsRun(err)) throw err;
-        throw statementFailed(p, s, err, `Rolled back: the database is still at the version before ${p.version}.`, driver.errorPosition?.(err));
+  let failed: { s: Statement; err: unknown; vanished: boolean } | null = null;
+  try {
+    return await driver.versionTransaction(async (tx): Promise<ApplyResult> => {
+      // Under the lock: a concurrent run may have applied it while we waited.
+      // A row left in progress by a version whose transaction ended part way is run again from its start.
+      const found = await tx.recorded(p.version);
+      if (found !== null && found.status !== p.replaces && found.status !== 'failed') return { outcome: 'already-applied' };
+      // A rolling upgrade's next phase replaces the row of the phase before.
+      if (found !== null) await tx.deleteRow(p.version);
+      await tx.insertRow({ ...p.row, status: 'failed', error: IN_PROGRESS, statementsApplied: 0 });
+      const started = performance.now();
+      for (const s of p.statements) {
+        checkInterrupted(driver);
+        onStatement(s, p.statements.length);
+        try {
+          await tx.execute(s.text);
+        } catch (err) {
+          if (driver.stopsRun(err)) throw err;
+          // Still inside the transaction: the row written first must still be there. On PostgreSQL the
+          // failed statement aborted the transaction and this read fails, which shows it was open.
+          const vanished = (await tx.recorded(p.version).catch(() => true)) === null;
+          failed = { s, err, vanished };
+          throw err;
+        }
       }
-    }
-    const ms = Math.round(performance.now() - started);
-    for (const a of p.after) await tx.execute(a);
-    // A rolling upgrade's next phase replaces the row of the phase before.
-    if (found !== null) await tx.deleteRow(p.version);
-    await tx.insertRow({ ...p.row, executionMs: ms });
-    return { outcome: 'applied', ms };
-  });
+      const ms = Math.round(performance.now() - started);
+      for (const a of p.after) await tx.execute(a);
+      await tx.updateRow(p.version, { status: p.row.status, error: null, statements_applied: p.row.statementsApplied, execution_ms: ms });
+      return { outcome: 'applied', ms };
+    });
+  } catch (thrown) {
+    if (failed === null) throw thrown;
+    throw await failureOutcome(driver, p, failed, thrown);
+  }
+}
+
+/**
+ * A statement of a transactional version failed and the driver ended the
+ * transaction: says "rolled back" only when the database shows it (the
+ * row written at the start is gone again, the driver's rollback succeeded,
+ * and the row was still there when the statement failed); otherwise what is known.
+ */
+async function failureOutcome(driver: Driver, p: PendingVersion, f: { s: Statement; err: unknown; vanished: boolean }, thrown: unknown): Promise<GlanceDbError> {
+  const position = driver.errorPosition?.(f.err);
+  let row: VersionRow | undefined;
+  try {
+    row = (await driver.readHistory()).find((r) => r.version === p.version);
+  } catch (err) {
+    if (driver.stopsRun(err)) throw err;
+    return statementFailed(p, f.s, f.err, `Whether it was rolled back is not known: the version table could not be read afterwards (${(err as Error).message?.split('\n')[0]}); glance-db history and glance-db verify show what is there.`, position);
+  }
+  const undone = row === undefined || (p.replaces !== undefined && row.status === p.replaces);
+  if (undone && thrown === f.err && !f.vanished) return statementFailed(p, f.s, f.err, `Rolled back: the database is still at the version before ${p.version}.`, position);
+  const before = f.s.index === 0 ? 'no statement before it ran' : `what statements 1 to ${f.s.index} did may be committed`;
+  const failure = statementFailed(p, f.s, f.err,
+    `Not rolled back: glance-db's transaction for version ${p.version} had already ended before this statement (something in the file ended it), so ${before}. ` +
+      `${row ? `The version's row stays, marked failed. ` : ''}Check with glance-db verify and restore the backup taken before the upgrade, or undo what it lists by hand, then glance-db repair.`,
+    position);
+  if (row?.status === 'failed') {
+    await driver.versionTransaction((tx) => tx.updateRow(p.version, { error: failure.message.slice(0, 60000), statements_applied: f.s.index })).catch((e) => {
+      if (driver.stopsRun(e)) throw e;
+    });
+  }
+  return failure;
 }
 
 /** MySQL: DDL commits as it goes, so progress is recorded statement by statement and a stopped version resumes. */

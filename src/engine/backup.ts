@@ -4,13 +4,20 @@
 // mariadb-dump or mysqldump). The tools run from an argument array (no
 // shell) and get the password from the environment (PGPASSWORD, MYSQL_PWD),
 // never on the command line.
+// The backup file is written like every file glance-db writes
+// (src/util/output.ts): a new file under a random name, created without
+// following anything planted, 0600 (it holds every image's metadata), renamed
+// into place only when whole; a missing folder is made 0700. The dump tools
+// write to their standard output, which is that new file's descriptor: they
+// never open a path, so nothing can be swapped under them.
 import { spawn } from 'node:child_process';
-import { accessSync, chmodSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { DIALECTS } from '../dialects/index.js';
 import { BackupToolFailedError, BackupToolMissingError, BackupToolStartError, BackupWriteError } from '../errors.js';
 import { isFileTarget, type DatabaseTarget } from '../url.js';
 import { redactSecret } from '../drivers/secret.js';
+import { makeOutputFolder, writeOutputFileWith } from '../util/output.js';
 import { heldDescriptor } from '../util/sqlite-lock.js';
 
 export function defaultBackupDir(target: DatabaseTarget): string {
@@ -45,11 +52,11 @@ function dbName(target: DatabaseTarget): string {
   return isFileTarget(target) ? basename(target.path).replace(/\.[^.]*$/, '') : target.database;
 }
 
-function run(tool: string, args: string[], env: Record<string, string>, password: string): Promise<void> {
+function run(tool: string, args: string[], env: Record<string, string>, password: string, out: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(tool, args, { env: { ...process.env, ...env }, stdio: ['ignore', out, 'pipe'] });
     let err = '';
-    child.stderr.on('data', (d) => (err += d));
+    child.stderr!.on('data', (d) => (err += d));
     child.on('error', (e) => reject(new BackupToolStartError(basename(tool), e.message)));
     child.on('close', (code) => (code === 0 ? resolve()
       : reject(new BackupToolFailedError(basename(tool), code, redactSecret(err.trim().split('\n').slice(-3).join(' '), password)))));
@@ -58,81 +65,37 @@ function run(tool: string, args: string[], env: Record<string, string>, password
 
 /** Takes the backup and returns its path. Call under the migration lock. */
 export async function takeBackup(target: DatabaseTarget, dir: string, level: number | null, tool: string | null): Promise<string> {
-  // A file: the folder made private (0700) when glance-db creates it; servers: see below.
-  if (isFileTarget(target)) {
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-    } catch (err) {
-      throw sqliteBackupFailed(dir, err);
-    }
-  }
-  // A backup holds every image's metadata: a folder glance-db creates is the owner's alone.
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const file = join(dir, `${dbName(target)}-v${level ?? 'none'}-${stamp}.${DIALECTS[target.dialect].backup.extension}`);
+  // A folder glance-db creates for backups is the owner's alone, and a backup never replaces a file.
+  makeOutputFolder(dir, 0o700, (why) => new BackupWriteError(dir, why));
+  const opts = { mode: 0o600, replace: false, fail: (why: string) => new BackupWriteError(file, why) };
   if (isFileTarget(target)) {
-    try {
-      copyPrivate(target.path, file);
-    } catch (err) {
-      throw sqliteBackupFailed(file, err);
-    }
+    await writeOutputFileWith(file, async (out) => copyInto(target.path, out), 'the backup', undefined, opts);
     return file;
   }
   const { dump } = DIALECTS[target.dialect].backup;
   const env: Record<string, string> = { [dump.passwordVariable]: target.password };
-  // Created here, new (never through an existing name or link) and 0600, before the tool writes into it;
-  // pg_dump and mariadb-dump truncate an existing file and keep its mode.
-  closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
-  try {
-    await run(tool!, dump.args(target, file), env, target.password);
-  } catch (err) {
-    rmSync(file, { force: true });
-    throw err;
-  }
-  chmodSync(file, 0o600);
+  await writeOutputFileWith(file, (out) => run(tool!, dump.args(target), env, target.password, out), 'the backup', undefined, opts);
   return file;
 }
 
-function sqliteBackupFailed(where: string, err: unknown): BackupWriteError {
-  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-  const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : code === 'EEXIST' || code === 'ENOTDIR' ? 'something that is not a folder is in the way'
-    : code === 'ELOOP' ? 'a symbolic link is in the way (glance-db never follows one for a file it creates)' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission denied or read-only' : code;
-  return new BackupWriteError(where, why);
-}
-
-/**
- * Copies the SQLite file into a new file readable by its owner only (0600: it
- * holds every image's metadata), created with O_EXCL|O_NOFOLLOW so that
- * nothing planted under that name (a symbolic link above all) is followed.
- */
-function copyPrivate(from: string, to: string): void {
-  const out = openSync(to, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+/** Copies the SQLite file into the open backup file (taken under the migration lock, so nothing writes it meanwhile). */
+function copyInto(from: string, out: number): void {
+  // Under SQLite's lock, through the lock's own descriptor: closing another one would drop the lock.
+  const held = heldDescriptor(from);
+  const inp = held ?? openSync(from, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    // Under SQLite's lock, through the lock's own descriptor: closing another one would drop the lock.
-    const held = heldDescriptor(from);
-    const inp = held ?? openSync(from, constants.O_RDONLY | constants.O_NONBLOCK);
-    try {
-      const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
-      for (let pos = 0; ;) {
-        const n = readSync(inp, buf, 0, buf.length, pos);
-        if (n === 0) break;
-        pos += n;
-        for (let off = 0; off < n;) off += writeSync(out, buf, off, n - off);
-      }
-      fsyncSync(out);
-    } finally {
-      if (held === null) closeSync(inp);
+    const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+    for (let pos = 0; ;) {
+      const n = readSync(inp, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      pos += n;
+      for (let off = 0; off < n;) off += writeSync(out, buf, off, n - off);
     }
-  } catch (err) {
-    closeSync(out);
-    try {
-      unlinkSync(to);
-    } catch {
-      // Nothing to clean.
-    }
-    throw err;
+  } finally {
+    if (held === null) closeSync(inp);
   }
-  closeSync(out);
 }
 
 /** The newest backup of this database in dir, for the restore steps. */

@@ -3,7 +3,7 @@
 // is merely behind.
 import { differenceOf } from '../introspect/diff.js';
 import { ChecksumMismatchError, MigrationFileError, UnknownVersionError, type GlanceDbError } from '../errors.js';
-import { driftOf } from './drift.js';
+import { driftOf, rollingDriftOf } from './drift.js';
 import { detectGlanceManaged } from '../glance/detect.js';
 import { NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { suggest, type RunContext } from './context.js';
@@ -68,8 +68,22 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     const rolling = rollingState(ctx.manifest, rows);
     const partial = rows.find((r) => r.status === 'failed');
     if (partial) return out('partly-applied', 'PARTLY_APPLIED', `partly applied: version ${partial.version} stopped after ${partial.statementsApplied} of ${partial.statementsTotal} statements; fix the cause and run ${suggest(ctx, 'sync')}`, current);
-    // A rolling upgrade (expand, migrate, contract) under way: behind, by design, until contract.
-    if (rolling.underWay) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}; ${describeRolling(rolling)}; next: ${rolling.next ? suggest(ctx, rolling.next) : suggest(ctx, 'sync')}`, current, { rolling });
+    // A rolling upgrade (expand, migrate, contract) under way: behind, by design, until contract; its
+    // schema is that of the version it goes to, with what the pending contract phases still remove.
+    if (rolling.underWay) {
+      let unchecked = '';
+      const drift = await rollingDriftOf(ctx, driver, rows).catch((err) => {
+        if (!(err instanceof NoExpectedSchemaError)) throw err;
+        unchecked = ` (schema not compared: no expected schema for version ${rolling.top})`;
+        return null;
+      });
+      if (drift?.notCompared) unchecked = ` (schema not compared: ${drift.notCompared})`;
+      else if (drift?.partly) unchecked = ` (${drift.partly})`;
+      if (drift && drift.unexplained.length > 0) {
+        return out('schema-drift', 'SCHEMA_DRIFT', `schema drift during the rolling upgrade to ${rolling.top}: ${drift.unexplained.length} difference(s); ${suggest(ctx, 'verify')} lists them`, current, { differences: drift.unexplained.map(differenceOf), rolling });
+      }
+      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}; ${describeRolling(rolling)}; next: ${rolling.next ? suggest(ctx, rolling.next) : suggest(ctx, 'sync')}${unchecked}`, current, { rolling });
+    }
     // A rolling upgrade that sync began to finish and was stopped (or told to stop) on the way: its expand head is still recorded.
     const glance = current === null ? null : await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
     if (glance && glance.expandedTo !== null && glance.version === current) {
@@ -78,11 +92,13 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     // A form Glance itself produced, or differences accepted with sync --accept-drift, is not drift.
     // A version the site added without an expected schema (glance-db snapshot makes one) is not compared.
     let unchecked = '';
-    const differences = current === null ? [] : (await driftOf(ctx, driver, current, rows).catch((err) => {
+    const drift = current === null ? null : await driftOf(ctx, driver, current, rows).catch((err) => {
       if (!(err instanceof NoExpectedSchemaError)) throw err;
       unchecked = ` (schema not compared: no expected schema for version ${current})`;
-      return { unexplained: [] as string[] };
-    })).unexplained;
+      return null;
+    });
+    if (drift?.partly) unchecked = ` (${drift.partly})`;
+    const differences = drift?.unexplained ?? [];
     if (differences.length > 0) return out('schema-drift', 'SCHEMA_DRIFT', `schema drift at version ${current}: ${differences.length} difference(s); ${suggest(ctx, 'verify')} lists them`, current, { differences: differences.map(differenceOf) });
     if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${latest} is available${unchecked}`, current);
     return out('current', 'OK', `current: at version ${current}${unchecked}`, current);

@@ -2,7 +2,7 @@
 // checked RunContext, in one place (slonik's createClientConfiguration).
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import { connectionFromGlanceConfigFiles, defaultGlanceConfigPaths, expandGlanceConfigPaths, glanceConfigSearchDirs } from '../glance/config.js';
 import { loadManifest } from '../manifest/load.js';
@@ -160,9 +160,12 @@ function fromDefaultGlanceConfig(): [string, string, string] {
       ? `No database named: Glance's config (${files.join(', ')}) sets no [database] connection, and there is no --url, GLANCE_DB_URL, --glance-config or glance-db.yaml here.`
       : `No database named: no --url, GLANCE_DB_URL, --glance-config or glance-db.yaml in the working directory, and no Glance config found (looked for ${searched}).`,
     {
-      hint:
-        'Name the database: --url sqlite:/var/lib/glance/glance.sqlite (or postgresql://..., mysql://...), GLANCE_DB_URL=..., ' +
-        '--glance-config /etc/glance/glance-api.conf, or run in a folder whose glance-db.yaml names it (--config FILE).',
+      // Never the file just found wanting: suggesting --glance-config with it would fail the same way.
+      hint: files.length
+        ? `Set [database] connection in ${files.find((f) => basename(f) === 'glance-api.conf') ?? files[0]} (glance-db then finds it there, as glance-manage does), ` +
+          'or name the database: --url sqlite:/var/lib/glance/glance.sqlite (or postgresql://..., mysql://...), GLANCE_DB_URL=..., or --config FILE whose database.url names it.'
+        : 'Name the database: --url sqlite:/var/lib/glance/glance.sqlite (or postgresql://..., mysql://...), GLANCE_DB_URL=..., ' +
+          '--glance-config with the path of the Glance config that sets [database] connection, or --config FILE whose database.url names it.',
     },
   );
 }

@@ -8,6 +8,8 @@ import type { Phase } from '../manifest/types.js';
 import { check, type CheckResult } from './check.js';
 import { suggest, type RunContext } from './context.js';
 import { withExistingDatabase } from './status.js';
+import { migrateAgain } from './phases.js';
+import { remainingRows } from './rolling.js';
 
 export type GlanceStep = 'up-to-date' | Phase | 'other';
 
@@ -31,7 +33,8 @@ export async function dbCheck(ctx: RunContext): Promise<DbCheckResult> {
 async function stepOf(ctx: RunContext, r: CheckResult): Promise<GlanceStep> {
   if (r.state === 'current') return 'up-to-date';
   if (r.state === 'upgrade-pending') {
-    if (r.rolling?.underWay) return r.rolling.next ?? 'contract';
+    // Rows left for a migrate phase that already ran: contract would refuse, so migrate is next (Glance's has_migrations).
+    if (r.rolling?.underWay) return r.rolling.next === 'contract' && (await rowsLeft(ctx)) ? 'migrate' : (r.rolling.next ?? 'contract');
     // Glance's own rolling upgrade that sync began to finish: only sync goes on with it.
     if (r.glance?.expandedTo) return 'other';
     return 'expand';
@@ -45,6 +48,16 @@ async function stepOf(ctx: RunContext, r: CheckResult): Promise<GlanceStep> {
   if (g.expandedTo === null) return g.version >= r.latest ? 'up-to-date' : 'expand';
   if (g.expandedTo < r.latest) return 'expand';
   return (await dataPending(ctx, g.version)) ? 'migrate' : 'contract';
+}
+
+/** A glance-db rolling upgrade with rows its migrate phase still has to do (engine/rolling.ts refuseUnmigrated). */
+async function rowsLeft(ctx: RunContext): Promise<boolean> {
+  return withExistingDatabase(ctx, async (driver) => {
+    if (!driver) return false;
+    const rows = await driver.readHistory();
+    for (const step of migrateAgain(ctx.manifest, driver.dialect, rows, Math.max(...rows.map((r) => r.version)))) if ((await remainingRows(driver, step)) > 0) return true;
+    return false;
+  });
 }
 
 /** Glance's data migrations still to do after its expand (ocata_migrate01's and train_migrate01's has_migrations). */

@@ -1,10 +1,10 @@
 // Reading a version's SQL file: one normalisation for checksum and execution.
 import { readFileSync } from 'node:fs';
 import { checksumOf, normalizeSql } from '../checksum.js';
-import { ConfigError, MigrationFileError } from '../errors.js';
+import { ConfigError, MigrationFileError, TransactionControlError } from '../errors.js';
 import { resolveSqlFile } from '../manifest/load.js';
 import type { Manifest, Migration, Phase } from '../manifest/types.js';
-import { splitStatements, type Statement } from '../sql/split.js';
+import { splitStatements, transactionControl, type Statement } from '../sql/split.js';
 import type { Dialect } from '../dialects/index.js';
 
 export interface LoadedFile {
@@ -30,12 +30,19 @@ export function readMigrationFile(manifest: Manifest, mig: Migration, dialect: D
   return { file, checksum: checksumOf(raw), text: normalizeSql(raw) };
 }
 
+/** The file's statements, split; a file that does not split, or holds transaction control, is refused (exit 3). */
 export function statementsOf(loaded: LoadedFile, dialect: Dialect, version: number): Statement[] {
+  let statements: Statement[];
   try {
-    return splitStatements(loaded.text, dialect);
+    statements = splitStatements(loaded.text, dialect);
   } catch (err) {
     throw new ConfigError(`${loaded.file} (version ${version}): ${(err as Error).message}.`);
   }
+  for (const s of statements) {
+    const what = transactionControl(s.text, dialect);
+    if (what) throw new TransactionControlError(version, loaded.file, s.line, s.text, what);
+  }
+  return statements;
 }
 
 export interface ReadVersion {

@@ -9,6 +9,7 @@ import { PHASES, type Manifest, type Migration } from '../manifest/types.js';
 import { phaseRecord } from './phases.js';
 import type { Dialect } from '../dialects/index.js';
 import { readMigrationFile } from './files.js';
+import { isSuperseded } from './superseded.js';
 
 export interface History {
   rows: VersionRow[];
@@ -47,7 +48,8 @@ export function verifyHistory(manifest: Manifest, rows: VersionRow[], dialect: D
     // A partly applied version (MySQL) is checked statement by statement when it resumes.
     if (row.status !== 'complete') continue;
     const file = readMigrationFile(manifest, mig, dialect);
-    if (file.checksum !== row.checksum) {
+    // A file a security fix superseded (sql/checksums.lock) still counts as the one that ran.
+    if (file.checksum !== row.checksum && !isSuperseded(manifest, { version: row.version, dialect }, row.checksum, file.checksum)) {
       throw new ChecksumMismatchError(row.version, file.file, row.checksum, file.checksum);
     }
   }
@@ -61,8 +63,11 @@ function verifyPhases(manifest: Manifest, mig: Migration, row: VersionRow, diale
   for (const phase of listed) {
     const recorded = record[phase];
     if (!recorded || (row.status === 'failed' && phase === listed[listed.length - 1])) continue;
-    const file = readMigrationFile(manifest, mig, dialect, mig.rolling === 'phased' ? phase : undefined);
-    if (file.checksum !== recorded) throw new ChecksumMismatchError(row.version, file.file, recorded, file.checksum);
+    const ofPhase = mig.rolling === 'phased' ? phase : undefined;
+    const file = readMigrationFile(manifest, mig, dialect, ofPhase);
+    if (file.checksum !== recorded && !isSuperseded(manifest, { version: row.version, dialect, ...(ofPhase ? { phase: ofPhase } : {}) }, recorded, file.checksum)) {
+      throw new ChecksumMismatchError(row.version, file.file, recorded, file.checksum);
+    }
   }
 }
 

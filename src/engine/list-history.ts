@@ -9,7 +9,11 @@ import type { RunContext } from './context.js';
 import { readMigrationFile } from './files.js';
 import { withExistingDatabase } from './status.js';
 import { notUnder } from './sync.js';
-import { describeRolling, rollingState, type RollingState } from './phases.js';
+import { describeRolling, phaseRecord, rollingState, type RollingState } from './phases.js';
+import { shown } from '../util/terminal.js';
+import { isSuperseded } from './superseded.js';
+import { PHASES, type Manifest, type Migration, type Phase } from '../manifest/types.js';
+import type { Dialect } from '../dialects/index.js';
 
 export interface HistoryEntry {
   version: number;
@@ -19,8 +23,10 @@ export interface HistoryEntry {
   status: VersionRow['status'];
   appliedAt: string;
   checksum: string;
-  /** The file on disk against the recorded checksum. */
-  file: 'unchanged' | 'changed' | 'not in the manifest' | 'unreadable';
+  /** The file on disk against the recorded checksum (superseded: a fix sql/checksums.lock records replaced the file that ran, here or in a phase). */
+  file: 'unchanged' | 'changed' | 'superseded' | 'not in the manifest' | 'unreadable';
+  /** Files this row ran that a fix has superseded since: the phase (null for the whole file), the file, the checksum that ran and the file's now. */
+  superseded?: { phase: Phase | null; file: string; ran: string; now: string }[];
   executionMs: number;
   statementsApplied: number;
   statementsTotal: number;
@@ -47,9 +53,12 @@ export async function listHistory(ctx: RunContext): Promise<HistoryListing> {
   const entries = rows.map((r): HistoryEntry => {
     const mig = ctx.manifest.migrations.find((m) => m.version === r.version);
     let file: HistoryEntry['file'] = 'not in the manifest';
+    let superseded: NonNullable<HistoryEntry['superseded']> = [];
     if (mig) {
       try {
-        file = readMigrationFile(ctx.manifest, mig, ctx.target.dialect).checksum === r.checksum ? 'unchanged' : 'changed';
+        const now = readMigrationFile(ctx.manifest, mig, ctx.target.dialect).checksum;
+        superseded = supersededFiles(ctx.manifest, mig, ctx.target.dialect, r);
+        file = now !== r.checksum && !superseded.some((x) => x.phase === null) ? 'changed' : superseded.length ? 'superseded' : 'unchanged';
       } catch {
         file = 'unreadable';
       }
@@ -57,10 +66,25 @@ export async function listHistory(ctx: RunContext): Promise<HistoryListing> {
     const kind = r.status === 'complete' || r.status === 'failed' ? (r.status === 'complete' ? r.kind : r.statementsApplied > 0 ? 'partly applied' : 'failed') : r.status;
     const extra = Object.fromEntries(columns.map((c) => [camel(c), r.added?.[c] ?? null]));
     return { version: r.version, name: r.name, kind, status: r.status, appliedAt: r.appliedAt, checksum: r.checksum, file, executionMs: r.executionMs,
-      statementsApplied: r.statementsApplied, statementsTotal: r.statementsTotal, toolVersion: r.toolVersion, error: r.error, ...extra };
+      statementsApplied: r.statementsApplied, statementsTotal: r.statementsTotal, toolVersion: r.toolVersion, error: r.error, ...(superseded.length ? { superseded } : {}), ...extra };
   });
   const recorded = new Set(rows.map((r) => r.version));
   return { entries, pending: ctx.manifest.migrations.map((m) => m.version).filter((v) => !recorded.has(v)), columns, rolling: rollingState(ctx.manifest, rows) };
+}
+
+/** The files of a row (its whole file, and each phase file in `phases`) that ran with a checksum a fix has superseded since (sql/checksums.lock). */
+function supersededFiles(m: Manifest, mig: Migration, dialect: Dialect, r: VersionRow): NonNullable<HistoryEntry['superseded']> {
+  const out: NonNullable<HistoryEntry['superseded']> = [];
+  const one = (phase: Phase | null, ran: string | null | undefined) => {
+    if (!ran) return;
+    const ofPhase = phase !== null && mig.rolling === 'phased' ? phase : undefined;
+    const now = readMigrationFile(m, mig, dialect, ofPhase);
+    if (isSuperseded(m, { version: mig.version, dialect, ...(ofPhase ? { phase: ofPhase } : {}) }, ran, now.checksum)) out.push({ phase, file: now.file, ran, now: now.checksum });
+  };
+  one(null, r.checksum);
+  const record = phaseRecord(r) ?? {};
+  for (const p of PHASES.filter((x) => x in record)) if (mig.rolling === 'phased') one(p, record[p]);
+  return out;
 }
 
 /** run_by -> runBy, for JSON keys. */
@@ -75,16 +99,18 @@ const LONG_COLUMNS = new Set(['note', 'phases']);
 export function historyText(h: HistoryListing): string {
   const columns = h.columns.filter((c) => !LONG_COLUMNS.has(c));
   const head = ['version', 'name', 'kind', 'applied_at', 'ms', 'statements', 'checksum', 'file', 'tool', ...columns];
+  // Every cell is the version table's own text: control characters and line breaks escaped, so no value can redraw or fake a row.
   const lines = h.entries.map((e) => [
     String(e.version), e.name, e.kind, e.appliedAt, String(e.executionMs), `${e.statementsApplied}/${e.statementsTotal}`,
     e.checksum.replace(/^(sha256-lf:[0-9a-f]{12}).*$/, '$1...'), e.file, e.toolVersion, ...columns.map((c) => String(e[camel(c)] ?? '-')),
-  ]);
+  ].map((cell) => shown(String(cell))));
   const widths = head.map((_, i) => Math.max(head[i].length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
   const out = [fmt(head), ...lines.map(fmt)];
   for (const e of h.entries) {
-    if (e.error) out.push(`version ${e.version} error: ${e.error}`);
-    for (const c of h.columns.filter((x) => LONG_COLUMNS.has(x))) if (e[camel(c)] != null) out.push(`version ${e.version} ${c}: ${String(e[camel(c)])}`);
+    if (e.error) out.push(`version ${e.version} error: ${shown(e.error)}`);
+    for (const x of e.superseded ?? []) out.push(`version ${e.version} superseded: ${x.phase ? `its ${x.phase} phase ran` : 'it ran'} ${x.file} as ${x.ran}, since superseded by a fix (${x.now}, recorded in sql/checksums.lock)`);
+    for (const c of h.columns.filter((x) => LONG_COLUMNS.has(x))) if (e[camel(c)] != null) out.push(`version ${e.version} ${c}: ${shown(String(e[camel(c)]))}`);
   }
   if (h.pending.length) out.push(`pending: ${h.pending.join(', ')}`);
   if (h.rolling.underWay) out.push(describeRolling(h.rolling));

@@ -134,21 +134,58 @@ export interface Step {
   statements: Statement[];
   /** A migrate phase file: each statement is run again, one short transaction per batch, until it changes no row. */
   batched: boolean;
-  /** `-- glance-db:remaining SELECT ...`: the rows still to do, for progress. */
+  /** `-- glance-db:remaining SELECT ...`: the rows still to do, for progress (and, once migrate ran, what contract waits for). */
   remaining: string | null;
+  /** `-- glance-db:report NAME "LABEL" SELECT ...`: counts shown, for information, when the step runs. */
+  reports: StepReport[];
+  /**
+   * A migrate file run again for rows left after its migrate phase ran (rows
+   * written since without the value migrate gives them): run only while its
+   * remaining query counts some; the row is left as it is.
+   */
+  topUp?: boolean;
+}
+
+export interface StepReport {
+  name: string;
+  label: string;
+  sql: string;
 }
 
 const REMAINING = /^[ \t]*--[ \t]*glance-db:remaining[ \t]+(.+?)[ \t]*;?[ \t]*$/m;
+const REPORT = /^[ \t]*--[ \t]*glance-db:report[ \t]+([A-Za-z][A-Za-z0-9]*)[ \t]+"([^"\n]+)"[ \t]+(.+?)[ \t]*;?[ \t]*$/gm;
 
 /** The file a version runs in a phase (its phase file, or its whole file when the whole version belongs to that phase), read and split. */
 export function stepFor(manifest: Manifest, dialect: Dialect, mig: Migration, phase: Phase): Step {
-  const base = { mig, phase, file: null, checksum: null, statements: [], batched: false, remaining: null };
+  const base = { mig, phase, file: null, checksum: null, statements: [], batched: false, remaining: null, reports: [] };
   if (!workIn(mig).includes(phase)) return base;
   const ofPhase = mig.rolling === 'phased';
   const loaded = readMigrationFile(manifest, mig, dialect, ofPhase ? phase : undefined);
   const statements = statementsOf(loaded, dialect, mig.version);
   const batched = ofPhase && phase === 'migrate';
-  return { ...base, file: loaded.file, checksum: loaded.checksum, statements, batched, remaining: batched ? (REMAINING.exec(loaded.text)?.[1] ?? null) : null };
+  const reports = [...loaded.text.matchAll(REPORT)].map((r) => ({ name: r[1], label: r[2], sql: r[3] }));
+  return { ...base, file: loaded.file, checksum: loaded.checksum, statements, batched, remaining: batched ? (REMAINING.exec(loaded.text)?.[1] ?? null) : null, reports };
+}
+
+/**
+ * The migrate files to run again: versions of the rolling upgrade under
+ * way (above the current level, up to `upTo`) whose migrate phase already
+ * ran (status migrated, or complete with migrate in `phases`) and whose
+ * migrate file is batched with a remaining query. Rows written since that
+ * phase ran may still need it (an old glance-api's write that bypassed the
+ * compatibility triggers, a row restored by hand): contract waits for them,
+ * and migrate finishes them.
+ */
+export function migrateAgain(manifest: Manifest, dialect: Dialect, rows: VersionRow[], upTo: number): Step[] {
+  const current = summarize(rows).current ?? -Infinity;
+  return manifest.migrations
+    .filter((m) => m.version > current && m.version <= upTo && m.rolling === 'phased' && m.phases?.migrate)
+    .filter((m) => {
+      const row = rows.find((r) => r.version === m.version);
+      return row !== undefined && (row.status === 'migrated' || row.status === 'complete') && Boolean(phaseRecord(row)?.migrate);
+    })
+    .map((m) => ({ ...stepFor(manifest, dialect, m, 'migrate'), topUp: true }))
+    .filter((s) => s.batched && s.remaining !== null);
 }
 
 /**

@@ -9,7 +9,7 @@ import { readMigrationFile, statementsOf } from './files.js';
 import { statusOf, withExistingDatabase } from './status.js';
 import type { Phase } from '../manifest/types.js';
 import { rollingJson } from './phases.js';
-import { plannedSteps } from './rolling.js';
+import { plannedSteps, withRowsLeft } from './rolling.js';
 
 export interface PlannedVersion {
   version: number;
@@ -58,7 +58,7 @@ async function startingPoint(ctx: RunContext, req: PlanRequest): Promise<{ from:
     const migrateVersion = (await driver.listTables()).includes('migrate_version');
     if (!s?.rolling) return { from: s?.version ?? null, migrateVersion };
     // The rolling upgrade is finished first (sync does the same); whole versions follow from where it goes.
-    const steps = plannedSteps(ctx, driver.dialect, await driver.readHistory(), 'finish', s.rolling.top!).map((x) => ({
+    const steps = (await withRowsLeft(driver, plannedSteps(ctx, driver.dialect, await driver.readHistory(), 'finish', s.rolling.top!))).map((x) => ({
       version: x.mig.version, name: x.mig.name, phase: x.phase, file: x.file, checksum: x.checksum, batched: x.batched, statements: x.statements.map((t) => t.text) }));
     return { from: s.rolling.top, migrateVersion, rolling: { state: rollingJson(s.rolling), steps } };
   });

@@ -28,8 +28,15 @@ export interface TableResult {
   /** Rows deleted, or with --dry-run the rows a run would delete. */
   rows: number;
   batches: number;
-  /** images only: soft-deleted rows old enough but still referenced by child rows (purge removes those first). */
+  /** images only: soft-deleted rows old enough but still referenced by child rows. */
   held?: number;
+  /**
+   * images only: of held, those whose child rows are all soft-deleted before
+   * the cutoff, so that `purge` with the same age removes them and frees the
+   * image; the others have a live (or more recently deleted) child row, which
+   * is not purge's to remove.
+   */
+  heldForPurge?: number;
 }
 
 export interface PurgeResult {
@@ -50,6 +57,8 @@ interface PurgeTable {
   countCond?: string;
   /** images: the same rows without the "no child rows left" condition. */
   heldCond?: string;
+  /** images: the held rows whose child rows purge would all remove (every child row old and soft-deleted). */
+  heldForPurgeCond?: string;
 }
 
 const old = (t: string) => `${t}.deleted = TRUE AND ${t}.deleted_at < ?`;
@@ -74,6 +83,9 @@ export const PURGE_IMAGES: PurgeTable = {
   key: 'id',
   cond: `${old('images')}${IMAGE_CHILDREN.map((c) => ` AND NOT EXISTS (SELECT 1 FROM ${c} c WHERE c.image_id = images.id)`).join('')}`,
   heldCond: old('images'),
+  // Counts, not NOT EXISTS: a child row with a NULL deleted or deleted_at is not purge's either.
+  heldForPurgeCond: `${old('images')} AND (${IMAGE_CHILDREN.map((c) => `EXISTS (SELECT 1 FROM ${c} c WHERE c.image_id = images.id)`).join(' OR ')})` +
+    IMAGE_CHILDREN.map((c) => ` AND (SELECT COUNT(*) FROM ${c} c WHERE c.image_id = images.id) = (SELECT COUNT(*) FROM ${c} c WHERE c.image_id = images.id AND ${old('c')})`).join(''),
 };
 
 /** The cutoff in the form every dialect compares with Glance's naive UTC timestamps (SQLite: as text). */
@@ -91,7 +103,7 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
     if (opts.dryRun) {
       for (const t of tables) {
         const n = await countIn(driver, t.table, t.countCond ?? t.cond, cutoff);
-        results.push({ table: t.table, rows: n, batches: 0, ...(t.heldCond ? { held: (await countIn(driver, t.table, t.heldCond, cutoff)) - n } : {}) });
+        results.push({ table: t.table, rows: n, batches: 0, ...(t.heldCond ? await heldOf(driver, t, cutoff, n) : {}) });
       }
       return { cutoff, dryRun: true, tables: results };
     }
@@ -120,7 +132,7 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
           progress({ table: t.table, batch, rows: n, total });
           await writeBack();
         }
-        results.push({ table: t.table, rows: total, batches: batch, ...(t.heldCond ? { held: await countIn(driver, t.table, t.heldCond, cutoff) } : {}) });
+        results.push({ table: t.table, rows: total, batches: batch, ...(t.heldCond ? await heldOf(driver, t, cutoff, 0) : {}) });
       }
     } finally {
       await driver.flush();
@@ -132,7 +144,15 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
 const DONE = Symbol('done');
 
 async function countIn(driver: Driver, table: string, cond: string, cutoff: string): Promise<number> {
-  return Number((await driver.query(sqlFor(driver.dialect, `SELECT COUNT(*) AS n FROM ${table} WHERE ${cond}`), [cutoff]))[0].n);
+  // Every placeholder of a condition is the cutoff.
+  const params = Array<string>(cond.split('?').length - 1).fill(cutoff);
+  return Number((await driver.query(sqlFor(driver.dialect, `SELECT COUNT(*) AS n FROM ${table} WHERE ${cond}`), params))[0].n);
+}
+
+/** The old rows kept because child rows refer to them (less the purgeable ones counted as going), and how many of those purge would free. */
+async function heldOf(driver: Driver, t: PurgeTable, cutoff: string, going: number): Promise<{ held: number; heldForPurge: number }> {
+  const held = (await countIn(driver, t.table, t.heldCond!, cutoff)) - going;
+  return { held, heldForPurge: held > 0 ? await countIn(driver, t.table, t.heldForPurgeCond!, cutoff) : 0 };
 }
 
 /**

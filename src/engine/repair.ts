@@ -26,6 +26,7 @@ import { introspect } from '../introspect/index.js';
 import { bookkeepingTables, expectedSchema } from '../introspect/snapshot.js';
 import { runBy, suggest, type RunContext } from './context.js';
 import { readVersions } from './files.js';
+import { isSuperseded } from './superseded.js';
 import { classify } from './drift.js';
 import { historyGaps, summarize } from './history.js';
 import { notUnder } from './sync.js';
@@ -109,7 +110,7 @@ async function repairLocked(ctx: RunContext, driver: Driver, opts: { dryRun: boo
   // Changed checksums.
   for (const r of rows.filter((x) => x.status === 'complete')) {
     const now = files.get(r.version)!;
-    if (now.loaded.checksum === r.checksum) continue;
+    if (now.loaded.checksum === r.checksum || isSuperseded(ctx.manifest, { version: r.version, dialect: driver.dialect }, r.checksum, now.loaded.checksum)) continue;
     findings.push(`version ${r.version}: ${now.loaded.file} was recorded with ${r.checksum}, the file now has ${now.loaded.checksum}`);
     if (r.statementHashes) {
       const changed = r.statementHashes.map((h, i) => (now.statements[i] && statementHash(now.statements[i].text) === h ? null : i + 1)).filter((x) => x !== null);

@@ -16,13 +16,13 @@ import { applyVersion, statementEvents, type PendingVersion } from './apply.js';
 import { periodicWriteBack } from './write-back.js';
 import { retryCertification } from '../drivers/galera.js';
 import { statementFailed } from '../drivers/failure.js';
-import { GlanceDbError, UsageError } from '../errors.js';
+import { ConfigError, GlanceDbError, UsageError } from '../errors.js';
 import type { Phase } from '../manifest/types.js';
 import { DIALECTS, type Dialect } from '../dialects/index.js';
 import { runBy, suggest, type RunContext } from './context.js';
 import { readMigrationFile } from './files.js';
 import { summarize } from './history.js';
-import { glanceBookkeeping, nextPhase, rollingState, rowAfter, stepsOf, stepsOfVersion, type RollingState, type Step } from './phases.js';
+import { glanceBookkeeping, migrateAgain, nextPhase, rollingState, rowAfter, stepsOf, stepsOfVersion, type RollingState, type Step } from './phases.js';
 import { resumePoint } from './resume.js';
 import type { ProgressEvent } from './sync.js';
 
@@ -42,6 +42,8 @@ export interface StepResult {
   rows?: number;
   /** The version is complete after this step (its last phase). */
   complete: boolean;
+  /** The step's `glance-db:report` counts, by name (null: the count failed), for information. */
+  reports?: Record<string, number | null>;
 }
 
 /**
@@ -88,14 +90,17 @@ export function checkOrder(ctx: RunContext, phase: Phase, state: RollingState, r
 export function plannedSteps(ctx: RunContext, dialect: Dialect, rows: VersionRow[], mode: Phase | 'finish', target: number): Step[] {
   const state = rollingState(ctx.manifest, rows);
   const top = state.top ?? target;
-  if (mode !== 'finish') return stepsOf(ctx.manifest, dialect, rows, mode, mode === 'expand' ? target : top);
+  // migrate also runs again the migrate files of versions it already migrated, for rows left since (runSteps skips those with none).
+  const withAgain = (phase: Phase, steps: Step[], from: VersionRow[]) =>
+    phase === 'migrate' ? [...steps, ...migrateAgain(ctx.manifest, dialect, from, top)].sort((a, b) => a.mig.version - b.mig.version) : steps;
+  if (mode !== 'finish') return withAgain(mode, stepsOf(ctx.manifest, dialect, rows, mode, mode === 'expand' ? target : top), rows);
   // Each phase's steps are planned from the rows as the phase before leaves them.
   const out: Step[] = [];
   let after = rows;
   for (const phase of ['expand', 'migrate', 'contract'] as Phase[]) {
-    const steps = stepsOf(ctx.manifest, dialect, after, phase, top);
+    const steps = withAgain(phase, stepsOf(ctx.manifest, dialect, after, phase, top), after);
     out.push(...steps);
-    after = steps.reduce((rs, s) => withRow(rs, rowAfter(s, rs.find((r) => r.version === s.mig.version), placeholderRow(ctx, dialect, s))), after);
+    after = steps.filter((s) => !s.topUp).reduce((rs, s) => withRow(rs, rowAfter(s, rs.find((r) => r.version === s.mig.version), placeholderRow(ctx, dialect, s))), after);
   }
   return out;
 }
@@ -127,14 +132,26 @@ function placeholderRow(ctx: RunContext, dialect: Dialect, s: Step, before?: Ver
 export async function runSteps(ctx: RunContext, driver: Driver, steps: Step[], onProgress: (e: ProgressEvent) => void): Promise<StepResult[]> {
   const out: StepResult[] = [];
   const hasMigrateVersion = steps.length > 0 && (await driver.listTables()).includes('migrate_version');
+  let contractChecked = false;
   for (const step of steps) {
     const rows = await driver.readHistory();
     const before = rows.find((r) => r.version === step.mig.version);
     const { version, name } = step.mig;
+    if (step.topUp) {
+      const result = await migrateLeft(ctx, driver, step, onProgress);
+      if (result) out.push(result);
+      continue;
+    }
+    // Before the first contract step changes anything: no row may still need a migrate phase that already ran.
+    if (step.phase === 'contract' && !contractChecked) {
+      contractChecked = true;
+      await refuseUnmigrated(ctx, driver, rows);
+    }
     if (nextPhase(step.mig, before) !== step.phase) {
       onProgress({ type: 'phase-skipped', version, name, phase: step.phase });
       continue;
     }
+    const reports = await countReports(driver, step);
     onProgress({ type: 'phase-start', version, name, phase: step.phase });
     const row = rowAfter(step, before, placeholderRow(ctx, driver.dialect, step, before));
     const started = performance.now();
@@ -159,10 +176,76 @@ export async function runSteps(ctx: RunContext, driver: Driver, steps: Step[], o
       }
     }
     const ms = Math.round(performance.now() - started);
-    out.push({ version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}), complete: row.status === 'complete' });
-    onProgress({ type: 'phase-done', version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}), ...(step.file === null ? { nothingToRun: true } : {}) });
+    const counted = reports ? { reports: Object.fromEntries(reports.map((r) => [r.name, r.value])) } : {};
+    out.push({ version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}), complete: row.status === 'complete', ...counted });
+    onProgress({ type: 'phase-done', version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}), ...(step.file === null ? { nothingToRun: true } : {}), ...(reports ? { reports } : {}) });
   }
   return out;
+}
+
+/** A step's `glance-db:report` counts (information only: a count that fails is null, and nothing stops). */
+async function countReports(driver: Driver, step: Step): Promise<{ name: string; label: string; value: number | null }[] | null> {
+  if (step.reports.length === 0) return null;
+  const out = [];
+  for (const r of step.reports) {
+    const value = await driver.query(r.sql).then((rows) => Number(Object.values(rows[0] ?? {})[0] ?? 0), (err) => {
+      if (driver.stopsRun(err)) throw err;
+      return null;
+    });
+    out.push({ name: r.name, label: r.label, value });
+  }
+  return out;
+}
+
+/** Rows a migrate file's remaining query counts (the file's `glance-db:remaining` line). */
+export async function remainingRows(driver: Driver, step: Step): Promise<number> {
+  try {
+    return Number(Object.values((await driver.query(step.remaining!))[0] ?? {})[0] ?? 0);
+  } catch (err) {
+    if (driver.stopsRun(err) || err instanceof GlanceDbError) throw err;
+    throw new ConfigError(`The glance-db:remaining query of ${step.file} (version ${step.mig.version}) failed: ${(err as Error).message?.split('\n')[0]}. Nothing was changed.`,
+      { hint: `Fix the query on the file's -- glance-db:remaining line (it counts the rows the migrate phase still has to change).` });
+  }
+}
+
+/** The migrate-again steps that still have rows to do (none is run or listed otherwise). */
+export async function withRowsLeft(driver: Driver, steps: Step[]): Promise<Step[]> {
+  const out: Step[] = [];
+  for (const s of steps) if (!s.topUp || (await remainingRows(driver, s)) > 0) out.push(s);
+  return out;
+}
+
+/**
+ * Contract follows Glance's: while any row still needs a migrate phase
+ * that already ran (its remaining query counts it), contract refuses,
+ * with the counts and the command that finishes them, and changes nothing.
+ * It never converts those rows itself.
+ */
+export async function refuseUnmigrated(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<void> {
+  const left: { version: number; name: string; rows: number }[] = [];
+  for (const step of migrateAgain(ctx.manifest, driver.dialect, rows, Math.max(...rows.map((r) => r.version)))) {
+    const n = await remainingRows(driver, step);
+    if (n > 0) left.push({ version: step.mig.version, name: step.mig.name, rows: n });
+  }
+  if (left.length === 0) return;
+  const total = left.reduce((t, x) => t + x.rows, 0);
+  throw new RollingOrderError(
+    `${total} row(s) still need the migrate phase (${left.map((x) => `version ${x.version} ${x.name}: ${x.rows}`).join('; ')}), written or left since migrate ran, so contract does not run: ` +
+      'it would have to give those rows values, and it never rewrites a value (README "Contract and visibility").',
+    `Run ${suggest(ctx, 'migrate')}: it finishes those rows by the migrate rules and leaves every value already set; then ${suggest(ctx, 'contract')} again.`,
+    { phase: 'contract', next: 'migrate', versions: left.map((x) => x.version), remaining: left });
+}
+
+/** A migrate-again step: its batches, if rows are left (the version's row stays as it is). */
+async function migrateLeft(ctx: RunContext, driver: Driver, step: Step, onProgress: (e: ProgressEvent) => void): Promise<StepResult | null> {
+  if ((await remainingRows(driver, step)) === 0) return null;
+  const { version, name } = step.mig;
+  onProgress({ type: 'phase-start', version, name, phase: 'migrate' });
+  const started = performance.now();
+  const rows = await runBatches(ctx, driver, step, onProgress);
+  const ms = Math.round(performance.now() - started);
+  onProgress({ type: 'phase-done', version, name, phase: 'migrate', ms, rows });
+  return { version, name, phase: 'migrate', ms, rows, complete: false };
 }
 
 /**

@@ -4,18 +4,21 @@
 // schema back, and write the model next to the manifest
 // (schema/expected/<dialect>/vNN.json), where verify, check and take-over
 // look first.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { OutputError, UsageError } from '../errors.js';
-import { reasonOf, writeOutputFile } from '../util/output.js';
+import { checkOutputPath, writeOutputFile } from '../util/output.js';
 import { createDriver } from '../drivers/index.js';
 import { introspect } from '../introspect/index.js';
 import { bookkeepingTables, siteSnapshotPath } from '../introspect/snapshot.js';
 import type { RunContext } from './context.js';
 import { findMigration, sync } from './sync.js';
 
+const HINT = 'Run glance-db snapshot with your manifest (--config FILE, or in the folder that holds glance-db.yaml), in a folder you can write to.';
+
 export async function snapshot(ctx: RunContext, version: number): Promise<{ path: string; tables: number }> {
   findMigration(ctx, version, 'VERSION');
+  // Refused before the scratch database is built: a place glance-db never writes (its installed package above all).
+  const where = siteSnapshotPath(ctx.manifest, ctx.target.dialect, version);
+  checkOutputPath(where, (why) => new OutputError(`Cannot write the expected schema to ${where}: ${why}. Nothing was written.`, HINT));
   const tables = await (async () => {
     const driver = await createDriver(ctx.driverConfig());
     try {
@@ -36,13 +39,7 @@ export async function snapshot(ctx: RunContext, version: number): Promise<{ path
     const model = await introspect(driver);
     for (const t of bookkeepingTables(ctx.manifest.versionTable)) delete model.tables[t];
     const path = siteSnapshotPath(ctx.manifest, driver.dialect, version);
-    const hint = 'Run glance-db snapshot with a manifest (--config) in a folder you can write to.';
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-    } catch (err) {
-      throw new OutputError(`Cannot create ${dirname(path)} for the expected schema: ${reasonOf(err)}. Nothing was written.`, hint);
-    }
-    writeOutputFile(path, `${JSON.stringify(model, null, 1)}\n`, 'the expected schema to', hint);
+    writeOutputFile(path, `${JSON.stringify(model, null, 1)}\n`, 'the expected schema to', HINT, { createFolders: 0o755 });
     return { path, tables: Object.keys(model.tables).length };
   } finally {
     await driver.close();

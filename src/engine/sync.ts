@@ -11,7 +11,8 @@ import { runBy, suggest, type RunContext } from './context.js';
 import { restoreSteps } from './restore.js';
 import { backupTool, takeBackup } from './backup.js';
 import { adoptionPlan, schemaDifferences, takeoverNote, type AdoptionPlan } from './adopt.js';
-import { driftOf, noteText, parseNote, withAccepted } from './drift.js';
+import { driftOf, noteText, parseNote, refuseDependentDrift, withAccepted } from './drift.js';
+import { introspect } from '../introspect/index.js';
 import { describe, variantById } from '../glance/variants.js';
 import { expectedSchema, NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glance/detect.js';
@@ -54,7 +55,7 @@ export type ProgressEvent =
   | { type: 'applied'; version: number; name: string; ms: number }
   | { type: 'skipped'; version: number; name: string }
   | { type: 'phase-start' | 'phase-skipped'; version: number; name: string; phase: Phase }
-  | { type: 'phase-done'; version: number; name: string; phase: Phase; ms: number; rows?: number; nothingToRun?: boolean }
+  | { type: 'phase-done'; version: number; name: string; phase: Phase; ms: number; rows?: number; nothingToRun?: boolean; reports?: { name: string; label: string; value: number | null }[] }
   | { type: 'batch'; version: number; name: string; statement: number; statements: number; batch: number; rows: number; done: number; total: number | null; ms: number };
 
 export interface SyncResult {
@@ -81,6 +82,9 @@ export function findMigration(ctx: RunContext, version: number, what: string): M
   }
   return mig;
 }
+
+/** The version a request goes to: VERSION, else the newest. */
+const targetOf = (ctx: RunContext, req: SyncRequest) => req.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
 
 function checkRequest(ctx: RunContext, req: SyncRequest): number {
   const all = ctx.manifest.migrations;
@@ -143,7 +147,7 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     // A downgrade is refused as such, drift or not.
     if (at !== null && target < at) throw downgradeError(ctx, at, target);
     finishing = await rollingUpgradeLeft(ctx, driver, rows);
-    if (!finishing) rows = await refuseDrift(ctx, driver, rows, req, onProgress);
+    if (!finishing) rows = await refuseDrift(ctx, driver, rows, req, target, onProgress);
   }
   const from = summarize(rows).current;
   if (from !== null && target < from) throw downgradeError(ctx, from, target);
@@ -246,7 +250,7 @@ async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: Sy
         `CURRENT_VERSION is only for a database already built at that version; to build an empty database, drop it: ${suggest(ctx, `sync ${req.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version}`)}.`);
     }
   } else if (req.currentVersion !== undefined) {
-    note = await takeoverNote(ctx, driver, req.currentVersion, !!req.acceptDrift, () => `The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION), nor a form Glance is known to have produced. Nothing was changed.`,
+    note = await takeoverNote(ctx, driver, req.currentVersion, req.acceptDrift ? targetOf(ctx, req) : false, () => `The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION), nor a form Glance is known to have produced. Nothing was changed.`,
       `Check CURRENT_VERSION: ${suggest(ctx, 'sync')} without it names the version the schema matches, if any. If the differences are meant to stay, add --accept-drift.`);
   }
   await driver.ensureVersionTable();
@@ -262,7 +266,7 @@ async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req
   if (req.currentVersion !== undefined && req.currentVersion !== (glance.expandedTo ?? glance.version)) {
     throw new UsageError(`CURRENT_VERSION ${req.currentVersion} contradicts Glance's own bookkeeping (${glance.source}, version ${glance.version}).`, 'Drop CURRENT_VERSION: glance-db reads the version from Glance\'s tables.');
   }
-  const plan = await adoptionPlan(ctx, driver, glance, !!req.acceptDrift);
+  const plan = await adoptionPlan(ctx, driver, glance, req.acceptDrift ? targetOf(ctx, req) : false);
   await driver.ensureVersionTable();
   if (!(await driver.recordRows(recordedRows(ctx, driver, files, plan.adopted, 'adopted', plan.note)))) return 'raced';
   onProgress({ type: 'adopted', versions: plan.adopted, source: glance.source });
@@ -309,7 +313,7 @@ function reportNote(note: string | null, onProgress: (e: ProgressEvent) => void)
  * (issue 14): a known Glance variant or differences accepted earlier pass;
  * anything else refuses, unless --accept-drift, which records it.
  */
-async function refuseDrift(ctx: RunContext, driver: Driver, rows: VersionRow[], req: SyncRequest, onProgress: (e: ProgressEvent) => void): Promise<VersionRow[]> {
+async function refuseDrift(ctx: RunContext, driver: Driver, rows: VersionRow[], req: SyncRequest, target: number, onProgress: (e: ProgressEvent) => void): Promise<VersionRow[]> {
   // A partly applied version (MySQL) is between two schemas: resuming it is the way on.
   if (rows.some((r) => r.status !== 'complete')) return rows;
   // On PostgreSQL the lock is per transaction: a concurrent run may commit a
@@ -329,6 +333,8 @@ async function refuseDrift(ctx: RunContext, driver: Driver, rows: VersionRow[], 
       throw new SchemaDriftError(`The database is recorded at version ${current}, but its schema is not that version's: it was changed by hand. Nothing was changed.`, drift.unexplained,
         `Undo the changes (the differences name each one) or restore a backup, then run ${suggest(ctx, 'sync')} again; if they are meant to stay, run ${suggest(ctx, 'sync --accept-drift')}, which records them in the version table.`);
     }
+    // Nothing a version still to run depends on (issue 32.10): accepting it would leave that version failing half way.
+    refuseDependentDrift(ctx, driver.dialect, current, target, drift.unexplained, await introspect(driver), suggest(ctx, 'sync --accept-drift'));
     const row = again.find((r) => r.version === current)!;
     await driver.setNote(current, withAccepted(row.note, drift.unexplained, 'sync --accept-drift'));
     onProgress({ type: 'drift-accepted', differences: drift.unexplained });

@@ -6,11 +6,13 @@
 // assumes the version-44 images table, which this state no longer has.
 //
 // Visibility, by Glance's rule (docs/glance-versions.md) from the data as it
-// stands: a row whose visibility is still NULL gets `public` if is_public is
-// true, else `private` (also when is_public is gone: Glance's failed contract
-// lost the flag); a row the new code already gave a visibility keeps it;
-// then every `private` image with an image_members row not deleted becomes
-// `shared`.
+// stands, for the rows whose visibility is still NULL: `public` if is_public
+// is true, else `shared` with an image_members row not deleted, else
+// `private` (without is_public, gone with Glance's failed contract, the
+// public flag is lost: `shared` or `private`). A row the new code already
+// gave a visibility keeps it: a `private` image with members is not made
+// `shared` (issue 32: the new release writes `private` on purpose, and
+// re-sharing would give its members access again).
 import { DIALECTS, type Dialect } from '../dialects/index.js';
 import type { SchemaModel, TableModel } from '../introspect/model.js';
 
@@ -29,14 +31,13 @@ export function finishOcata(dialect: Dialect, live: SchemaModel, target: SchemaM
   const isTrue = (col: string) => (d.nativeBooleans ? col : `${col} = 1`);
   const memberLive = d.nativeBooleans ? 'NOT m.deleted' : 'm.deleted = 0';
   const cast = (v: string) => (d.namedEnumTypes ? `'${v}'::image_visibility` : `'${v}'`);
-  const fill = hasIsPublic ? `CASE WHEN ${isTrue('i.is_public')} THEN ${cast('public')} ELSE ${cast('private')} END` : cast('private');
-  const shared = `SELECT m.image_id FROM image_members m WHERE ${memberLive}`;
-  if (d.columnChanges === 'rebuild-table') return { statements: rebuildImages(images, target.tables.images, fill, shared), fromIsPublic: hasIsPublic };
+  const member = `EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND ${memberLive})`;
+  const fill = `CASE${hasIsPublic ? ` WHEN ${isTrue('i.is_public')} THEN ${cast('public')}` : ''} WHEN ${member} THEN ${cast('shared')} ELSE ${cast('private')} END`;
+  if (d.columnChanges === 'rebuild-table') return { statements: rebuildImages(images, target.tables.images, fill), fromIsPublic: hasIsPublic };
   // The triggers (MySQL's) refer to is_public: gone first, before any row changes.
   const out = d.glance.ocataTriggers.map((t) => `DROP TRIGGER IF EXISTS ${t}`);
-  out.push(`UPDATE images i SET visibility = ${fill} WHERE i.visibility IS NULL`);
   // MySQL cannot read the updated table in a subquery; the members table is another table.
-  out.push(`UPDATE images SET visibility = ${cast('shared')} WHERE visibility = ${cast('private')} AND id IN (${shared})`);
+  out.push(`UPDATE images i SET visibility = ${fill} WHERE i.visibility IS NULL`);
   if (d.columnChanges === 'alter-column') {
     // Dropping the column drops its index with it.
     out.push("ALTER TABLE images ALTER COLUMN visibility SET DEFAULT 'shared'", 'ALTER TABLE images ALTER COLUMN visibility SET NOT NULL');
@@ -52,7 +53,7 @@ export function finishOcata(dialect: Dialect, live: SchemaModel, target: SchemaM
 }
 
 /** Where a column with an index cannot be dropped nor its nullability changed (SQLite): rebuild images in the target version's form. */
-function rebuildImages(live: TableModel, target: TableModel, fill: string, shared: string): string[] {
+function rebuildImages(live: TableModel, target: TableModel, fill: string): string[] {
   const cols = Object.values(target.columns);
   const defs = cols.map((c) => `\t${c.name} ${c.type.toUpperCase()}${c.default !== null ? ` DEFAULT ${c.default}` : ''}${c.nullable ? '' : ' NOT NULL'}`);
   const body = [...defs, `\tPRIMARY KEY (${target.primaryKey.join(', ')})`];
@@ -61,9 +62,7 @@ function rebuildImages(live: TableModel, target: TableModel, fill: string, share
   for (const c of target.checks) body.push(`\tCHECK (${c})`);
   const copied = cols.filter((c) => c.name in live.columns);
   const value = (name: string) => {
-    if (name !== 'visibility') return `i.${name}`;
-    const v = `COALESCE(i.visibility, ${fill})`;
-    return `CASE WHEN ${v} = 'private' AND i.id IN (${shared}) THEN 'shared' ELSE ${v} END`;
+    return name === 'visibility' ? `COALESCE(i.visibility, ${fill})` : `i.${name}`;
   };
   return [
     `CREATE TABLE images_v45 (\n${body.join(',\n')}\n)`,

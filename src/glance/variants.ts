@@ -16,6 +16,8 @@ export interface Variant {
   producedBy: string;
   /** Differences as diffSchemas prints them; `*` matches any text. */
   allow: string[];
+  /** A state: the version whose contract phase removes what it allows (a rolling upgrade with that contract pending leaves it). */
+  contractOf?: number;
 }
 
 interface Catalogue {
@@ -73,6 +75,11 @@ export function state(id: string): Variant {
   const s = catalogue().states.find((x) => x.id === id);
   if (!s) throw new ConfigError(`${VARIANTS_PATH} has no state "${id}".`);
   return s;
+}
+
+/** The state a rolling upgrade leaves while `version`'s contract phase is pending, if the catalogue describes it. */
+export function contractState(version: number): Variant | undefined {
+  return catalogue().states.find((x) => x.contractOf === version);
 }
 
 /** One line for messages: `legacy-born-mysql (a MySQL/MariaDB database born before Liberty: ...)`. */

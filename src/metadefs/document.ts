@@ -2,16 +2,27 @@
 // is read, parsed and validated against schema/glance-metadefs.schema.json
 // before anything touches the database, and every problem names the file,
 // the line and the JSON path: `compute-quota.json:12: objects[0].name: must be string`.
+// Bytes that are not UTF-8 are refused (with their offset), not replaced by
+// U+FFFD; numbers keep the text they were written with (json.ts).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { MetadefsInvalidError } from '../errors.js';
-import { displayPath, lineOf, nodeAt, schemaErrors } from '../manifest/validate.js';
+import { displayPath, schemaErrors } from '../manifest/validate.js';
+import { invalidUtf8At, JsonSyntaxError, parseJson, type Parsed, toPlain } from './json.js';
 import { DEFAULT_OWNER, type Namespace, type NamespaceFile } from './model.js';
 import validator from './schema-validator.js';
 
 /** Where Glance installs its definitions, and glance-manage's default. */
 export const DEFAULT_METADEFS_PATH = '/etc/glance/metadefs';
+
+/**
+ * How deep a document may nest (the document's own braces count): Glance's
+ * files nest under 10 levels. Glance reads json_schema with Python's json,
+ * which gives up near 1,000 levels less its own call stack, so a property
+ * much deeper loads here and then breaks Glance's metadefs API.
+ */
+export const MAX_DEPTH = 100;
 
 /** At most this many problems are listed in one error. */
 const MAX_LISTED = 50;
@@ -81,57 +92,79 @@ export function readDocuments(path: string): NamespaceFile[] {
     if (other) errors.push(`${d.file}: namespace "${d.ns.namespace}" is also defined by ${other}`);
     else seen.set(d.ns.namespace, d.file);
   }
-  if (errors.length > 0) {
-    const listed = errors.length > MAX_LISTED ? [...errors.slice(0, MAX_LISTED), `... and ${errors.length - MAX_LISTED} more`] : errors;
-    throw new MetadefsInvalidError(`Invalid metadata definitions; nothing was loaded:\n${listed.join('\n')}`, { fields: { errors }, hint });
-  }
+  if (errors.length > 0) throw invalidDefinitions('Invalid metadata definitions; nothing was loaded', errors);
   return out;
 }
 
+/** Exit 28 with every problem listed (at most MAX_LISTED shown in the message, all in the JSON's errors). */
+export function invalidDefinitions(headline: string, errors: string[], why = hint): MetadefsInvalidError {
+  const listed = errors.length > MAX_LISTED ? [...errors.slice(0, MAX_LISTED), `... and ${errors.length - MAX_LISTED} more`] : errors;
+  return new MetadefsInvalidError(`${headline}:\n${listed.join('\n')}`, { fields: { errors }, hint: why });
+}
+
+/** A JSON path for a message: a deep one with its middle left out (`properties.p.default.a ... .a`, 100 levels). */
+export function shortPath(path: (string | number)[]): string {
+  if (path.length <= 12) return displayPath(path);
+  const tail = displayPath(['', ...path.slice(-3)]).replace(/^\./, '');
+  return `${displayPath(path.slice(0, 6))} ... ${tail} (${path.length} levels)`;
+}
+
 function readDocument(file: string): NamespaceFile | { errors: string[] } {
-  let text: string;
+  let buf: Buffer;
   try {
-    const buf = readFileSync(file);
-    if (buf.includes(0)) return { errors: [`${file}: a binary file, not a JSON document`] };
-    text = buf.toString('utf8').replace(/^\uFEFF/, '');
+    buf = readFileSync(file);
   } catch (err) {
     return { errors: [`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`] };
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    return { errors: [`${file}:${syntaxErrorLine(text, (err as Error).message)}: invalid JSON: ${syntaxMessage((err as Error).message)}`] };
+  if (buf.includes(0)) return { errors: [`${file}: a binary file, not a JSON document`] };
+  // Node would put U+FFFD in place of every byte that is not UTF-8, and that is what would be stored.
+  const bad = invalidUtf8At(buf);
+  if (bad >= 0) {
+    const line = buf.subarray(0, bad).filter((b) => b === 0x0a).length + 1;
+    return { errors: [`${file}:${line}: not UTF-8: byte ${bad} (0x${buf[bad].toString(16).padStart(2, '0')}) does not start or continue a UTF-8 character; save the file as UTF-8`] };
   }
-  // Line numbers: JSON is YAML, so the manifest's machinery finds each node.
-  // Only wanted for an error: reading positions costs more than the load itself.
-  const located = () => {
-    const lc = new LineCounter();
-    return { lc, doc: parseDocument(text, { lineCounter: lc, uniqueKeys: false, prettyErrors: false }) };
+  const text = buf.toString('utf8').replace(/^\uFEFF/, '');
+  const lineAt = (offset: number) => {
+    let n = 1;
+    for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) n++;
+    return n;
   };
-  if (!validator(data)) {
-    const { doc, lc } = located();
-    return { errors: schemaErrors(data, doc, lc, file, validator) };
+  let parsed: Parsed;
+  try {
+    parsed = parseJson(text, { maxDepth: MAX_DEPTH, positions: true, checkRange: true });
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    return { errors: [`${file}:${lineAt(err.offset)}: invalid JSON: ${err.message}`] };
   }
-  const raw = data as RawDoc;
+  const line = (path: (string | number)[]) => lineAt(parsed.locate(path));
+  if (parsed.problems.length > 0) return { errors: parsed.problems.map((p) => `${file}:${lineAt(p.offset)}: ${shortPath(p.path)}: ${p.message}`) };
+  // The validator reads plain numbers; the document keeps them as written (JsonNumber).
+  const plain = toPlain(parsed.value);
+  if (!validator(plain)) {
+    // Line numbers of schema errors: JSON is YAML, so the manifest's machinery finds each node
+    // (only on error: reading positions this way costs more than the load itself).
+    const lc = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false, prettyErrors: false });
+    return { errors: schemaErrors(plain, doc, lc, file, validator) };
+  }
+  const raw = parsed.value as RawDoc;
   const lists: [{ name: string }[], string, string][] = [
     [raw.resource_type_associations ?? [], 'resource_type_associations', 'resource type'],
     [raw.objects ?? [], 'objects', 'object'],
     [raw.tags ?? [], 'tags', 'tag'],
   ];
   if (lists.some(([items]) => new Set(items.map((x) => x.name)).size !== items.length)) {
-    const { doc, lc } = located();
-    return { errors: lists.flatMap(([items, key, what]) => duplicates(file, doc, lc, items, key, what)) };
+    return { errors: lists.flatMap(([items, key, what]) => duplicates(file, line, items, key, what)) };
   }
-  return { file, ns: toNamespace(raw) };
+  return { file, ns: toNamespace(raw), line };
 }
 
-function duplicates(file: string, doc: Document, lc: LineCounter, items: { name: string }[], key: string, what: string): string[] {
+function duplicates(file: string, line: (path: (string | number)[]) => number, items: { name: string }[], key: string, what: string): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   items.forEach((item, i) => {
     const segs = [key, i, 'name'];
-    if (seen.has(item.name)) out.push(`${file}:${lineOf(nodeAt(doc, segs), lc)}: ${displayPath(segs)}: ${what} "${item.name}" appears twice`);
+    if (seen.has(item.name)) out.push(`${file}:${line(segs)}: ${displayPath(segs)}: ${what} "${item.name}" appears twice`);
     seen.add(item.name);
   });
   return out;
@@ -174,89 +207,4 @@ export function toDocument(ns: Namespace): Record<string, unknown> {
   }));
   doc.tags = ns.tags.map((name) => ({ name }));
   return doc;
-}
-
-/** The line of a JSON syntax error: from the message where Node gives a position, else from our own scan of the text. */
-function syntaxErrorLine(text: string, message: string): number {
-  const pos = /position (\d+)/.exec(message);
-  const at = pos ? Number(pos[1]) : syntaxErrorOffset(text);
-  return text.slice(0, at).split('\n').length;
-}
-
-/** Where a JSON text stops being JSON (Node 20's messages carry no position): a small recursive-descent scan. */
-export function syntaxErrorOffset(text: string): number {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
-  };
-  const fail = (): never => {
-    throw i;
-  };
-  const str = () => {
-    if (text[i] !== '"') fail();
-    for (i++; i < text.length; i++) {
-      const c = text[i];
-      if (c === '"') return void i++;
-      if (c < ' ') fail();
-      if (c === '\\') {
-        i++;
-        if (text[i] === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
-          i += 4;
-        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
-      }
-    }
-    fail();
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        str();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail();
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail();
-      }
-    }
-    if (c === '"') return str();
-    const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
-    if (!m) fail();
-    i += m![0].length;
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail();
-  } catch (at) {
-    return Math.min(at as number, text.length);
-  }
-  return text.length;
-}
-
-/** Node's message on one line, without the quoted piece of the file. */
-function syntaxMessage(message: string): string {
-  const m = /^(Unexpected token '?.'?|Unexpected end of JSON input|Unexpected non-whitespace character after JSON|Expected [^,]+(?:, [^,]+)*? after [a-z ]+|Bad control character in string literal|Bad escaped character|Unterminated string)/.exec(message);
-  return (m ? m[1] : message).replace(/ in JSON at position \d+.*$/s, '').replace(/\s+/g, ' ').trim();
 }

@@ -1,55 +1,74 @@
 // metadefs load, diff, export and unload against a database at the newest
-// version. load reads and validates every document first; then each
-// namespace is read, planned and written in one transaction of its own.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+// version. load reads and validates every document first; then, in one
+// transaction for the whole load, checks every value against the live
+// columns and reads, plans and writes each namespace: all or nothing.
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Driver } from '../drivers/driver.js';
-import { DataFailedError, GlanceDbError, MetadefsInvalidError } from '../errors.js';
+import { DataFailedError, GlanceDbError, MetadefsInvalidError, OutputError } from '../errors.js';
 import type { RunContext } from '../engine/context.js';
-import { withLatestDatabase } from '../engine/require-latest.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { readDocuments, toDocument } from './document.js';
+import { requireLatest, withLatestDatabase } from '../engine/require-latest.js';
+import { makeOutputFolder, writeOutputFile } from '../util/output.js';
+import { invalidDefinitions, MAX_DEPTH, readDocuments, toDocument } from './document.js';
+import { depthOf, stringify } from './json.js';
+import { namespaceProblems, readLimits } from './limits.js';
 import type { NamespaceFile } from './model.js';
 import { loadNamespace, METADEF_TABLES, MetadefsSql, namespaceNames, planNamespace, readNamespace, type LoadMode, type NamespacePlan } from './store.js';
 
-export async function loadMetadefs(ctx: RunContext, path: string, mode: LoadMode, progress: (p: NamespacePlan) => void): Promise<NamespacePlan[]> {
+export async function loadMetadefs(ctx: RunContext, path: string, mode: LoadMode): Promise<NamespacePlan[]> {
   const docs = readDocuments(path);
   return withLatestDatabase(ctx, 'metadefs load', true, async (driver) => {
     const s = new MetadefsSql(driver.dialect);
-    const plans: NamespacePlan[] = [];
+    let at: NamespaceFile | null = null;
     try {
-      for (const d of docs) {
-        let plan: NamespacePlan;
-        try {
-          // SQLite: committed in memory, written back once at the end (or when a later namespace fails).
-          plan = await driver.transaction((tx) => loadNamespace(s, tx, d.file, d.ns, mode), { deferWriteBack: true });
-        } catch (err) {
-          throw writeFailed(driver, d, plans.length, docs.length, err);
+      // One transaction for the whole load: all of it is committed, or nothing.
+      // PostgreSQL takes the migration lock as it begins and holds it to the end.
+      return await driver.transaction(async (tx) => {
+        await checkUnderLock(ctx, driver, s, 'metadefs load', docs);
+        const plans: NamespacePlan[] = [];
+        for (const d of docs) {
+          at = d;
+          plans.push(await loadNamespace(s, tx, d.file, d.ns, mode));
         }
-        plans.push(plan);
-        progress(plan);
-      }
-    } finally {
-      await driver.flush();
+        return plans;
+      });
+    } catch (err) {
+      throw writeFailed(driver, at, err);
     }
-    return plans;
   });
 }
 
-function writeFailed(driver: Driver, d: NamespaceFile, done: number, total: number, err: unknown): GlanceDbError {
+/**
+ * Inside the transaction, before its first write: the version again (on
+ * PostgreSQL the lock was only just taken, and a sync may have run since the
+ * first check), then every value of every file against the live columns.
+ */
+async function checkUnderLock(ctx: RunContext, driver: Driver, s: MetadefsSql, command: string, docs: NamespaceFile[]): Promise<void> {
+  await requireLatest(ctx, driver, command);
+  s.limits = await readLimits(driver);
+  const problems = docs.flatMap((d) => namespaceProblems(d, s.limits!));
+  if (problems.length > 0) throw invalidDefinitions(`Values the ${driver.dialect} database cannot hold as written; nothing was loaded`, problems, LIMITS_HINT);
+}
+
+const LIMITS_HINT = 'Change the values named above (or widen the column the message names) and run the load again; nothing is stored changed, nothing was written.';
+
+function writeFailed(driver: Driver, d: NamespaceFile | null, err: unknown): GlanceDbError {
   if (err instanceof GlanceDbError) return err;
+  const where = d ? ` at namespace ${d.ns.namespace} from ${d.file}` : '';
   return new DataFailedError(
-    `Loading namespace ${d.ns.namespace} from ${d.file} failed (${driver.dialect}): ${(err as Error).message}. That namespace was rolled back; ` +
-      `the ${done} namespace(s) before it are loaded, the ${total - done - 1} after it were not tried.`,
-    { cause: err, fields: { file: d.file, namespace: d.ns.namespace }, hint: 'Fix the file (or the database) and run the load again: namespaces already loaded are skipped or merged as usual.' },
+    `metadefs load failed${where} (${driver.dialect}): ${(err as Error).message}. The load was one transaction and is rolled back: nothing was written.`,
+    { cause: err, fields: d ? { file: d.file, namespace: d.ns.namespace } : {}, hint: 'Fix the file (or the database) and run the load again.' },
   );
 }
 
-/** What `load --merge` (with --prefer-new / --overwrite if given) would do; reads only. */
+/** What `load --merge` (with --prefer-new / --overwrite if given) would do; reads only. Values the database cannot hold are exit 28, as the load. */
 export async function diffMetadefs(ctx: RunContext, path: string, mode: Omit<LoadMode, 'merge'>): Promise<NamespacePlan[]> {
   const docs = readDocuments(path);
   return withLatestDatabase(ctx, 'metadefs diff', false, async (driver) => {
     const s = new MetadefsSql(driver.dialect);
+    s.limits = await readLimits(driver);
+    const problems = docs.flatMap((d) => namespaceProblems(d, s.limits!));
+    if (problems.length > 0) throw invalidDefinitions(`Values the ${driver.dialect} database cannot hold as written; a load would write nothing`, problems, LIMITS_HINT);
     const plans: NamespacePlan[] = [];
     for (const d of docs) plans.push(planNamespace(d.file, d.ns, await readNamespace(s, driver.query, d.ns.namespace), { merge: true, ...mode }));
     return plans;
@@ -67,7 +86,7 @@ export interface ExportedFile {
  * name without anything but letters and digits), made unique with -2, -3
  * where two namespaces would share a name (glance-manage overwrote one).
  */
-export async function exportMetadefs(ctx: RunContext, path: string): Promise<ExportedFile[]> {
+export async function exportMetadefs(ctx: RunContext, path: string, warn: (text: string) => void): Promise<ExportedFile[]> {
   if (existsSync(path) && !statSync(path).isDirectory()) {
     throw new MetadefsInvalidError(`${path} is not a folder; metadefs export writes one file per namespace into a folder.`, { fields: { file: path } });
   }
@@ -82,15 +101,18 @@ export async function exportMetadefs(ctx: RunContext, path: string): Promise<Exp
       let file = `${base}.json`;
       for (let i = 2; used.has(file.toLowerCase()); i++) file = `${base}-${i}.json`;
       used.add(file.toLowerCase());
-      docs.push({ name: file, text: `${JSON.stringify(toDocument(ns), null, 4)}\n` });
+      const doc = toDocument(ns);
+      const depth = depthOf(doc);
+      if (depth > MAX_DEPTH) warn(`${join(path, file)} (namespace ${ns.namespace}) nests ${depth} levels deep, more than the ${MAX_DEPTH} metadefs load reads (and past what Glance's own JSON reader handles): it will not load back as it is.`);
+      docs.push({ name: file, text: `${stringify(doc, { indent: 4 })}\n` });
       out.push({ namespace: ns.namespace, file: join(path, file), overwrote: false });
     }
     // Everything read first; then the files.
     try {
-      mkdirSync(path, { recursive: true });
+      makeOutputFolder(path, 0o755, (why) => new OutputError(why));
       docs.forEach((d, i) => {
         out[i].overwrote = existsSync(out[i].file);
-        writeFileAtomic(out[i].file, Buffer.from(d.text));
+        writeOutputFile(out[i].file, d.text, 'the namespace file', undefined, { fail: (why) => new OutputError(`${d.name}: ${why}`) });
       });
     } catch (err) {
       throw new MetadefsInvalidError(`Cannot write the metadefs files into ${path}: ${(err as Error).message}.`, { fields: { file: path } });
@@ -104,10 +126,11 @@ export function fileBase(displayName: string): string {
   return displayName.replace(/[^\p{L}\p{N}]+/gu, '');
 }
 
-/** Empties the six metadef tables in one transaction; returns the rows deleted per table. */
+/** Empties the six metadef tables in one transaction (under the migration lock); returns the rows deleted per table. */
 export async function unloadMetadefs(ctx: RunContext): Promise<{ table: string; rows: number }[]> {
   return withLatestDatabase(ctx, 'metadefs unload', true, (driver) =>
     driver.transaction(async (tx) => {
+      await requireLatest(ctx, driver, 'metadefs unload');
       const counts: { table: string; rows: number }[] = [];
       for (const table of METADEF_TABLES) counts.push({ table, rows: await tx.run(`DELETE FROM ${table}`) });
       return counts;

@@ -9,7 +9,7 @@ export interface Association {
 
 export interface PropertyDef {
   name: string;
-  /** The property's JSON schema, stored as JSON text in metadef_properties.json_schema. */
+  /** The property's JSON schema, stored as JSON text in metadef_properties.json_schema; numbers are JsonNumbers, kept as written (json.ts). */
   schema: unknown;
 }
 
@@ -39,21 +39,12 @@ export interface NamespaceFile {
   /** The file as the user named it (the folder joined with the file name). */
   file: string;
   ns: Namespace;
+  /** The line of the file where the value at a JSON path starts (the deepest part of the path the file has). */
+  line(path: (string | number)[]): number;
 }
 
 /** Glance's loader gives a namespace without an owner to "admin". */
 export const DEFAULT_OWNER = 'admin';
 
-/** Deep equality of parsed JSON values; key order does not matter, array order does. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((v, i) => jsonEqual(v, bb[i]));
-  }
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
+/** Deep equality of JSON values, without recursion, numbers by exact value (json.ts). */
+export { jsonEqual } from './json.js';

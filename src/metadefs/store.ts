@@ -4,6 +4,9 @@
 import { DIALECTS, type Dialect } from '../dialects/index.js';
 import type { Tx } from '../drivers/driver.js';
 import type { Query } from '../introspect/model.js';
+import { DataFailedError } from '../errors.js';
+import { JsonSyntaxError, parseJson, stringify } from './json.js';
+import { jsonMaxCodePoint, type Limits } from './limits.js';
 import { jsonEqual, type Association, type Namespace, type ObjectDef, type PropertyDef } from './model.js';
 
 export interface LoadMode {
@@ -49,14 +52,18 @@ export function sqlFor(dialect: Dialect, text: string): string {
 }
 
 export class MetadefsSql {
-  /**
-   * Resource type ids seen in this run, across its namespace transactions
-   * (a load fails as a whole when one transaction does, so an id from a
-   * rolled-back transaction is never used again).
-   */
+  /** Resource type ids seen in this run's one transaction (rolled back with it as a whole). */
   readonly resourceTypes = new Map<string, number>();
 
+  /** The target's column limits, once read (a load reads them before it writes): which characters JSON text must escape. */
+  limits: Limits | null = null;
+
   constructor(readonly dialect: Dialect) {}
+
+  /** The JSON text stored for a schema: numbers as the file wrote them, characters the column cannot hold as \u escapes. */
+  json(column: 'metadef_properties.json_schema' | 'metadef_objects.json_schema', value: unknown): string {
+    return stringify(value, { maxCodePoint: this.limits ? jsonMaxCodePoint(this.limits, column) : 0x10ffff });
+  }
 
   q(text: string): string {
     return sqlFor(this.dialect, text);
@@ -76,7 +83,17 @@ export class MetadefsSql {
 
 const boolOf = (v: unknown): boolean | null => (v === null || v === undefined ? null : v === true || v === 1 || v === '1' || v === 't' || v === 'true');
 const strOf = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-const parse = (v: unknown): unknown => JSON.parse(String(v));
+/** A json_schema column's value, numbers as stored, however deep; text that is not JSON is an error naming the row. */
+function parse(v: unknown, where: string): unknown {
+  try {
+    return parseJson(String(v)).value;
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    throw new DataFailedError(`The json_schema of ${where} in the database is not JSON (${err.message} at character ${err.offset + 1}).`, {
+      hint: 'Fix that row (or remove the namespace with metadefs load --merge --overwrite from a good file) and run the command again.',
+    });
+  }
+}
 
 /** Every namespace name in the database, in id order. */
 export async function namespaceNames(query: Query): Promise<string[]> {
@@ -102,9 +119,9 @@ export async function readNamespace(s: MetadefsSql, query: Query, name: string):
     protected: boolOf(row.protected),
     owner: String(row.owner),
     associations: assoc.map((r) => ({ name: String(r.name), prefix: strOf(r.prefix), propertiesTarget: strOf(r.properties_target) })),
-    properties: props.map((r) => ({ name: String(r.name), schema: parse(r.json_schema) })),
+    properties: props.map((r) => ({ name: String(r.name), schema: parse(r.json_schema, `property ${String(r.name)} of namespace ${name}`) })),
     objects: objs.map((r) => {
-      const schema = parse(r.json_schema);
+      const schema = parse(r.json_schema, `object ${String(r.name)} of namespace ${name}`);
       const required = strOf(r.required);
       return {
         name: String(r.name),
@@ -202,7 +219,7 @@ async function resourceTypeId(s: MetadefsSql, tx: Tx, name: string, now: string,
   return Number(row.id);
 }
 
-const objectRow = (o: ObjectDef) => [o.name, o.description, o.required.length > 0 ? o.required.join(',') : null, JSON.stringify(o.properties)];
+const objectRow = (s: MetadefsSql, o: ObjectDef) => [o.name, o.description, o.required.length > 0 ? o.required.join(',') : null, s.json('metadef_objects.json_schema', o.properties)];
 
 async function insertItems(s: MetadefsSql, tx: Tx, nsId: number, doc: Namespace, names: { assoc: Set<string>; prop: Set<string>; obj: Set<string>; tag: Set<string> } | null, now: string): Promise<void> {
   const pick = <T>(items: T[], set: Set<string> | undefined, name: (x: T) => string) => (set ? items.filter((x) => set.has(name(x))) : items);
@@ -211,9 +228,9 @@ async function insertItems(s: MetadefsSql, tx: Tx, nsId: number, doc: Namespace,
   for (const a of assoc) assocRows.push([await resourceTypeId(s, tx, a.name, now), nsId, a.propertiesTarget, a.prefix, now]);
   await insertRows(s, tx, 'metadef_namespace_resource_types', ['resource_type_id', 'namespace_id', 'properties_target', 'prefix', 'created_at'], assocRows);
   await insertRows(s, tx, 'metadef_properties', ['namespace_id', 'name', 'json_schema', 'created_at'],
-    pick(doc.properties, names?.prop, (p) => p.name).map((p) => [nsId, p.name, JSON.stringify(p.schema), now]));
+    pick(doc.properties, names?.prop, (p) => p.name).map((p) => [nsId, p.name, s.json('metadef_properties.json_schema', p.schema), now]));
   await insertRows(s, tx, 'metadef_objects', ['namespace_id', 'name', 'description', 'required', 'json_schema', 'created_at'],
-    pick(doc.objects, names?.obj, (o) => o.name).map((o) => [nsId, ...objectRow(o), now]));
+    pick(doc.objects, names?.obj, (o) => o.name).map((o) => [nsId, ...objectRow(s, o), now]));
   await insertRows(s, tx, 'metadef_tags', ['namespace_id', 'name', 'created_at'], pick(doc.tags, names?.tag, (t) => t).map((t) => [nsId, t, now]));
 }
 
@@ -257,10 +274,10 @@ export async function loadNamespace(s: MetadefsSql, tx: Tx, file: string, doc: N
       [a.prefix, a.propertiesTarget, now, stored.id, await resourceTypeId(s, tx, a.name, now)]);
   }
   for (const p of doc.properties.filter((x) => of('property', 'update').has(x.name))) {
-    await tx.run(s.q('UPDATE metadef_properties SET json_schema = ?, updated_at = ? WHERE namespace_id = ? AND name = ?'), [JSON.stringify(p.schema), now, stored.id, p.name]);
+    await tx.run(s.q('UPDATE metadef_properties SET json_schema = ?, updated_at = ? WHERE namespace_id = ? AND name = ?'), [s.json('metadef_properties.json_schema', p.schema), now, stored.id, p.name]);
   }
   for (const o of doc.objects.filter((x) => of('object', 'update').has(x.name))) {
-    const [, description, required, schema] = objectRow(o);
+    const [, description, required, schema] = objectRow(s, o);
     await tx.run(s.q('UPDATE metadef_objects SET description = ?, required = ?, json_schema = ?, updated_at = ? WHERE namespace_id = ? AND name = ?'), [description, required, schema, now, stored.id, o.name]);
   }
   return plan;

@@ -206,6 +206,104 @@ class Scanner {
   }
 }
 
+/**
+ * A statement's words as the server reads them, for recognising what it is:
+ * comments dropped (a MySQL executable comment's code kept), every quoted
+ * string or identifier reduced to '', lower case, single spaces. Reads at most
+ * the first 64 KiB: what is recognised is at the start, or in a SET or FLUSH list.
+ */
+function wordsOf(text: string, rules: SplitRules): string {
+  const s = text.slice(0, 65536);
+  let out = '';
+  let i = 0;
+  const skipTo = (close: string, from: number) => {
+    const at = s.indexOf(close, from);
+    return at < 0 ? s.length : at + close.length;
+  };
+  while (i < s.length) {
+    const c = s[i];
+    const two = s.slice(i, i + 2);
+    if ((two === '--' && (!rules.lineCommentNeedsSpace || /\s/.test(s[i + 2] ?? ' '))) || (c === '#' && rules.hashComments)) {
+      i = skipTo('\n', i);
+      out += ' ';
+    } else if (two === '/*' && rules.executableComments && s[i + 2] === '!') {
+      // /*!40101 SET autocommit=0 */ is code for MySQL: keep it, without the marker and the version number.
+      const end = s.indexOf('*/', i);
+      out += ` ${wordsOf(s.slice(i + 3, end < 0 ? s.length : end).replace(/^\d+/, ''), rules)} `;
+      i = end < 0 ? s.length : end + 2;
+    } else if (two === '/*') {
+      let depth = 0;
+      for (; i < s.length; i++) {
+        if (s.startsWith('/*', i)) depth++;
+        else if (s.startsWith('*/', i) && (--depth === 0 || !rules.nestedBlockComments)) break;
+      }
+      i += 2;
+      out += ' ';
+    } else if (c === "'" || c === '"' || (c === '`' && rules.backtickIdentifiers)) {
+      for (i++; i < s.length && s[i] !== c; i++) if (s[i] === '\\' && rules.backslashEscapes && c !== '`') i++;
+      i++;
+      out += "''";
+    } else if (c === '$' && rules.dollarQuotes && /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.test(s.slice(i, i + 64)) && !isWordChar(s[i - 1])) {
+      const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(s.slice(i, i + 64))![0];
+      i = skipTo(tag, i + tag.length);
+      out += "''";
+    } else {
+      out += /\s/.test(c) ? ' ' : c.toLowerCase();
+      i++;
+    }
+  }
+  return out.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Statements that begin, end or change the transaction glance-db runs a
+ * version in, at the top level of a file (a BEGIN ... END inside a trigger,
+ * a routine or a PostgreSQL DO body is part of its CREATE or DO statement,
+ * never a statement of its own). Each gives the name it is refused under.
+ */
+const TRANSACTION_CONTROL: [RegExp, string][] = [
+  // MariaDB's BEGIN NOT ATOMIC ... END is a compound statement, not a transaction.
+  [/^begin\b(?! not atomic\b)/, 'BEGIN'],
+  [/^start transaction\b/, 'START TRANSACTION'],
+  [/^commit\b/, 'COMMIT'],
+  [/^end\b/, 'END'],
+  [/^rollback\b/, 'ROLLBACK'],
+  [/^abort\b/, 'ABORT'],
+  [/^savepoint\b/, 'SAVEPOINT'],
+  [/^release\b/, 'RELEASE SAVEPOINT'],
+  [/^prepare transaction\b/, 'PREPARE TRANSACTION'],
+  [/^xa\b/, 'XA'],
+  // SET autocommit = 0, SET @@session.autocommit := 1, SET LOCAL autocommit TO off, or anywhere in a SET list.
+  [/^set\b.*[ ,@.]autocommit ?(?:=|:=|to\b)/, 'SET autocommit'],
+];
+/** The words any of those can start with (a statement that starts with another word, or not with a word, is read further only if it is a MySQL /*! comment). */
+const FIRST_WORDS = new Set(['begin', 'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release', 'prepare', 'xa', 'set', 'lock', 'unlock', 'flush']);
+const SESSION_TABLE_LOCKS: [RegExp, string][] = [
+  [/^lock tables?\b/, 'LOCK TABLES'],
+  [/^unlock tables?\b/, 'UNLOCK TABLES'],
+  [/^flush tables?\b.* with read lock\b/, 'FLUSH TABLES WITH READ LOCK'],
+];
+
+/**
+ * What a version file may not hold (README "The manifest"): glance-db runs
+ * each version in its own transaction, so a statement that begins, ends or
+ * changes transactions (or, on MySQL, locks tables for the session) would
+ * commit part of a version behind its back. What it is, in words
+ * ("transaction control (COMMIT)"), or null for an ordinary statement.
+ */
+export function transactionControl(statement: string, dialect: Dialect): string | null {
+  const rules = DIALECTS[dialect].split;
+  // A statement's text starts at its first token: most are told apart by their first word alone.
+  const first = /^[A-Za-z_]+/.exec(statement)?.[0].toLowerCase();
+  if (first !== undefined && !FIRST_WORDS.has(first)) return null;
+  // The first words decide, but for a SET list or a FLUSH's table list: read those whole.
+  const head = wordsOf(statement.slice(0, 512), rules);
+  const words = /^(set|flush)\b/.test(head) ? wordsOf(statement, rules) : head;
+  for (const [re, name] of TRANSACTION_CONTROL) if (re.test(words)) return `transaction control (${name})`;
+  if (rules.sessionTableLocks) for (const [re, name] of SESSION_TABLE_LOCKS) if (re.test(words)) return `a session table lock (${name})`;
+  return null;
+}
+
 export function splitStatements(sql: string, dialect: Dialect): Statement[] {
   const spans = new Scanner(sql, DIALECTS[dialect].split).run();
   const out: Statement[] = [];

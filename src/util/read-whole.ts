@@ -1,6 +1,5 @@
 // Reads a whole file into one Buffer. fs.readFileSync stops at 2 GiB
-// (ERR_FS_FILE_TOO_LARGE); a Buffer holds up to buffer.constants.MAX_LENGTH
-// (4 GiB on 64-bit Node 20), and a Glance catalogue of a million images is
+// (ERR_FS_FILE_TOO_LARGE), and a Glance catalogue of a million images is
 // about 2.2 GiB as SQLite, so the file is read in chunks instead.
 import { closeSync, constants as fsc, fstatSync, openSync, readSync } from 'node:fs';
 import { constants } from 'node:buffer';
@@ -8,8 +7,13 @@ import { constants } from 'node:buffer';
 /** Bytes per read or write call: one fs call moves at most 2 GiB - 1. */
 export const IO_CHUNK = 1024 ** 3;
 
-/** The largest file this process can hold as one Buffer. */
-export const MAX_WHOLE_FILE = constants.MAX_LENGTH;
+/**
+ * The largest file glance-db holds as one Buffer: 4 GiB. Node 22 and later
+ * allow larger Buffers (2^53 - 1), but sql.js is 32-bit WebAssembly whose
+ * file offsets and heap stop at 4 GiB, and nothing larger was ever tested;
+ * so the limit stays what README documents, whatever Node allows.
+ */
+export const MAX_WHOLE_FILE = Math.min(constants.MAX_LENGTH, 4 * 1024 ** 3);
 
 export class FileTooLargeError extends Error {
   constructor(readonly size: number) {

@@ -15,11 +15,13 @@ export default class MetadefsExport extends BaseCommand {
     const { args, flags } = await this.parse(MetadefsExport);
     const path = pathOf(args.path, flags.path);
     const ctx = this.context(flags);
-    const files = await exportMetadefs(ctx, path);
+    const warnings: string[] = [];
+    const files = await exportMetadefs(ctx, path, (text) => warnings.push(text));
     if (this.jsonMode) {
-      this.emitJson({ ok: true, dialect: ctx.target.dialect, database: ctx.target.display, path, files });
+      this.emitJson({ ok: true, dialect: ctx.target.dialect, database: ctx.target.display, path, files, ...(warnings.length ? { warnings } : {}) });
       return;
     }
+    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
     for (const f of files) this.out(`${f.overwrote ? 'replaced' : 'wrote'} ${f.file} (${f.namespace})`);
     this.out(`metadefs export: ${files.length} namespace(s) written to ${path}`);
   }

@@ -16,8 +16,8 @@ export function pathOf(arg: string | undefined, flag: string | undefined): strin
 export default class MetadefsLoad extends BaseCommand {
   static aliases = ['db:metadefs:load', 'db:load_metadefs'];
   static description =
-    "Load Glance's metadata definitions (the namespace JSON files Glance installs in /etc/glance/metadefs) into the metadef tables, one transaction per namespace. " +
-    'Every file is read and validated first: a missing folder or an invalid file is an error (exit 28) and nothing is loaded. ' +
+    "Load Glance's metadata definitions (the namespace JSON files Glance installs in /etc/glance/metadefs) into the metadef tables, in one transaction: all of it or nothing. " +
+    'Every file is read and validated first, and every value checked against what the database columns hold: a missing folder, an invalid file or a value the database cannot store as written is an error (exit 28) and nothing is loaded. ' +
     'A namespace already in the database is skipped unless --merge: then what is new in the file is added, --prefer-new also updates what differs, ' +
     '--overwrite replaces the namespace with the file. Shows per namespace whether it was added, updated, unchanged or skipped.';
   static examples = [
@@ -41,11 +41,13 @@ export default class MetadefsLoad extends BaseCommand {
     const ctx = this.context(flags);
     const mode = { merge: flags.merge, preferNew: flags['prefer-new'], overwrite: flags.overwrite };
     const started = performance.now();
-    const plans = await loadMetadefs(ctx, path, mode, (p) => {
-      for (const l of planLines(p, (s) => s)) this.out(l);
-    });
+    // Shown once the one transaction has committed: what it did, nothing it only tried.
+    const plans = await loadMetadefs(ctx, path, mode);
     const sum = summary(plans);
     if (this.jsonMode) this.emitJson({ ok: true, dialect: ctx.target.dialect, database: ctx.target.display, path, ...mode, ms: Math.round(performance.now() - started), summary: sum, namespaces: plans });
-    else this.out(`metadefs: ${sum.added} added, ${sum.updated} updated, ${sum.unchanged} unchanged, ${sum.skipped} skipped`);
+    else {
+      for (const p of plans) for (const l of planLines(p, (s) => s)) this.out(l);
+      this.out(`metadefs: ${sum.added} added, ${sum.updated} updated, ${sum.unchanged} unchanged, ${sum.skipped} skipped`);
+    }
   }
 }

@@ -1,0 +1,430 @@
+// JSON for metadata definitions, without recursion and without losing a
+// value: the files' property schemas go into text columns (json_schema) as
+// they were written, however deep (up to the limit load sets) and whatever
+// their numbers. JSON.parse turned 9007199254740993 into ...992, a 30-digit
+// number into a float and -1e999 into -Infinity (stored as null), and its
+// recursive siblings (JSON.stringify, a deep compare) overflowed the stack
+// on a property a few thousand levels deep. Here every number keeps its
+// source text (JsonNumber), and parse, compare, serialize and depth walk an
+// explicit stack.
+
+/** A JSON number as it was written: its text is what gets stored. */
+export class JsonNumber {
+  constructor(readonly text: string) {}
+  /** For code that does arithmetic or JSON.stringify: the nearest double. */
+  valueOf(): number {
+    return Number(this.text);
+  }
+  toJSON(): number {
+    return Number(this.text);
+  }
+}
+
+const isNumber = (v: unknown): v is number | JsonNumber => typeof v === 'number' || v instanceof JsonNumber;
+const numberText = (v: number | JsonNumber) => (typeof v === 'number' ? String(v) : v.text);
+
+/**
+ * The exact decimal value of a number's text, in one canonical form
+ * (`-`, the significant digits, `e`, the exponent of the last digit), so that
+ * 1.0, 1 and 10e-1 compare equal and 9007199254740993 does not equal ...992.
+ */
+export function canonicalNumber(text: string): string {
+  const m = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) return text;
+  let digits = `${m[2]}${m[3] ?? ''}`.replace(/^0+/, '');
+  if (digits === '') return '0';
+  let exp = BigInt(m[4] ?? '0') - BigInt((m[3] ?? '').length);
+  const trailing = digits.length - digits.replace(/0+$/, '').length;
+  digits = digits.slice(0, digits.length - trailing);
+  exp += BigInt(trailing);
+  return `${m[1]}${digits}e${exp}`;
+}
+
+/** Deep equality of JSON values; key order does not matter, array order does; numbers by exact value. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  const stack: [unknown, unknown][] = [[a, b]];
+  while (stack.length > 0) {
+    const [x, y] = stack.pop()!;
+    if (x === y) continue;
+    if (isNumber(x) || isNumber(y)) {
+      if (!isNumber(x) || !isNumber(y) || canonicalNumber(numberText(x)) !== canonicalNumber(numberText(y))) return false;
+      continue;
+    }
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+    if (Array.isArray(x) !== Array.isArray(y)) return false;
+    if (Array.isArray(x)) {
+      const yy = y as unknown[];
+      if (x.length !== yy.length) return false;
+      for (let i = 0; i < x.length; i++) stack.push([x[i], yy[i]]);
+      continue;
+    }
+    const kx = Object.keys(x);
+    if (kx.length !== Object.keys(y).length) return false;
+    for (const k of kx) {
+      if (!Object.prototype.hasOwnProperty.call(y, k)) return false;
+      stack.push([(x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]]);
+    }
+  }
+  return true;
+}
+
+/** How many containers deep a value nests: a scalar 0, `{}` 1, `{"a": []}` 2. */
+export function depthOf(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null || v instanceof JsonNumber) continue;
+    max = Math.max(max, d + 1);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+/** A copy with every JsonNumber a plain number: what the JSON Schema validator reads. */
+export function toPlain(value: unknown): unknown {
+  const conv = (v: unknown): unknown => (v instanceof JsonNumber ? Number(v.text) : Array.isArray(v) ? new Array(v.length) : typeof v === 'object' && v !== null ? {} : v);
+  const root = conv(value);
+  const stack: [unknown, unknown][] = [[value, root]];
+  while (stack.length > 0) {
+    const [from, to] = stack.pop()!;
+    if (typeof from !== 'object' || from === null || from instanceof JsonNumber) continue;
+    for (const [k, v] of Object.entries(from)) {
+      const c = conv(v);
+      setMember(to as Record<string, unknown>, k, c);
+      if (c !== v) stack.push([v, c]);
+    }
+  }
+  return root;
+}
+
+/** obj[key] = value, as JSON.parse does it: "__proto__" becomes an own key, not the prototype. */
+function setMember(obj: Record<string, unknown> | unknown[], key: string | number, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else (obj as Record<string, unknown>)[key] = value;
+}
+
+export interface StringifyOptions {
+  /** Spaces per level, as JSON.stringify's third argument; 0 for the compact form. */
+  indent?: number;
+  /** Characters above this code point are written as \u escapes (a column that cannot hold them); default none. */
+  maxCodePoint?: number;
+}
+
+/** JSON text of a value: JSON.stringify's layout, numbers as written, no recursion. */
+export function stringify(value: unknown, opts: StringifyOptions = {}): string {
+  const indent = opts.indent ?? 0;
+  const max = opts.maxCodePoint ?? 0x10ffff;
+  const str = (s: string) => {
+    const t = JSON.stringify(s);
+    if (max >= 0x10ffff) return t;
+    // One code point per match; one beyond U+FFFF is written as its surrogate pair.
+    const hex = (unit: number) => `\\u${unit.toString(16).padStart(4, '0')}`;
+    return t.replace(/[^\0-\x7f]/gu, (c) => (c.codePointAt(0)! <= max ? c : c.length === 2 ? hex(c.charCodeAt(0)) + hex(c.charCodeAt(1)) : hex(c.charCodeAt(0))));
+  };
+  const scalar = (v: unknown): string | null => {
+    if (v === null || v === undefined) return 'null';
+    if (v instanceof JsonNumber) return v.text;
+    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+    if (typeof v === 'boolean') return v ? 'true' : 'false';
+    if (typeof v === 'string') return str(v);
+    return null;
+  };
+  const out: string[] = [];
+  const nl = (depth: number) => (indent > 0 ? `\n${' '.repeat(indent * depth)}` : '');
+  const colon = indent > 0 ? ': ' : ':';
+  // Work items: a value to write (with its depth), or a literal piece of text.
+  type Item = { v: unknown; d: number } | string;
+  const stack: Item[] = [{ v: value, d: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    const s = scalar(item.v);
+    if (s !== null) {
+      out.push(s);
+      continue;
+    }
+    const { v, d } = item;
+    const arr = Array.isArray(v);
+    const entries: [string | null, unknown][] = arr ? (v as unknown[]).map((x) => [null, x]) : Object.entries(v as object).filter(([, x]) => x !== undefined);
+    if (entries.length === 0) {
+      out.push(arr ? '[]' : '{}');
+      continue;
+    }
+    out.push(arr ? '[' : '{');
+    // Pushed in reverse: the stack pops them in order.
+    stack.push(`${nl(d)}${arr ? ']' : '}'}`);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, x] = entries[i];
+      stack.push({ v: x, d: d + 1 });
+      stack.push(`${i > 0 ? ',' : ''}${nl(d + 1)}${k === null ? '' : `${str(k)}${colon}`}`);
+    }
+  }
+  return out.join('');
+}
+
+/** Where a problem is: its character offset in the text, and the JSON path to the value. */
+export interface JsonProblem {
+  offset: number;
+  path: (string | number)[];
+  message: string;
+}
+
+export class JsonSyntaxError extends Error {
+  constructor(readonly offset: number, message: string) {
+    super(message);
+  }
+}
+
+export interface ParseOptions {
+  /** Containers nested deeper than this are a problem (reported, the value not read further). */
+  maxDepth?: number;
+  /** Record where every member starts, for locate(). */
+  positions?: boolean;
+  /** Numbers a double cannot hold at all (overflow to infinity, underflow of a non-zero to 0) are problems. */
+  checkRange?: boolean;
+}
+
+export interface Parsed {
+  value: unknown;
+  /** Depth and number-range problems; the value is complete only when there are none. */
+  problems: JsonProblem[];
+  /** The offset where the value at a path starts (the deepest part of the path that exists). */
+  locate(path: (string | number)[]): number;
+}
+
+const WS = /[ \t\n\r]*/y;
+const NUM = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const PLAIN = /[^"\\\0-\x1f]*/y;
+const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/** Parses one JSON text; throws JsonSyntaxError at the first offset that is not JSON (where JSON.parse would stop). */
+export function parseJson(text: string, opts: ParseOptions = {}): Parsed {
+  const maxDepth = opts.maxDepth ?? Infinity;
+  const where = opts.positions ? new WeakMap<object, Map<string | number, number>>() : null;
+  const problems: JsonProblem[] = [];
+  let i = 0;
+  const fail = (message: string, at = i): never => {
+    throw new JsonSyntaxError(at, at >= text.length ? 'unexpected end of the file' : message);
+  };
+  const ws = () => {
+    WS.lastIndex = i;
+    WS.test(text);
+    i = WS.lastIndex;
+  };
+  const unexpected = () => fail(`unexpected ${JSON.stringify(text[i])}`);
+  const readString = (): string => {
+    // At the opening quote.
+    i++;
+    let s = '';
+    for (;;) {
+      PLAIN.lastIndex = i;
+      PLAIN.test(text);
+      s += text.slice(i, PLAIN.lastIndex);
+      i = PLAIN.lastIndex;
+      const c = text[i];
+      if (c === '"') {
+        i++;
+        return s;
+      }
+      if (c === undefined) fail('unterminated string');
+      if (c !== '\\') fail('a control character in a string (write it as an escape such as \\n)');
+      const e = text[i + 1];
+      if (e === 'u') {
+        const hex = text.slice(i + 2, i + 6);
+        if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape', i);
+        s += String.fromCharCode(parseInt(hex, 16));
+        i += 6;
+      } else if (e !== undefined && ESCAPES[e] !== undefined) {
+        s += ESCAPES[e];
+        i += 2;
+      } else fail('bad escape', i);
+    }
+  };
+
+  interface Frame {
+    container: Record<string, unknown> | unknown[];
+    key: string | number;
+    positions: Map<string | number, number> | null;
+  }
+  const stack: Frame[] = [];
+  let root: unknown;
+  const path = () => stack.map((f) => f.key);
+  /** Puts a value into the open container (or makes it the root). */
+  const put = (v: unknown, at: number) => {
+    const top = stack[stack.length - 1];
+    if (!top) return void (root = v);
+    setMember(top.container, top.key, v);
+    top.positions?.set(top.key, at);
+  };
+
+  ws();
+  // state: 'value' expects a value; 'after' has just finished one.
+  let state: 'value' | 'after' = 'value';
+  for (;;) {
+    if (state === 'value') {
+      const at = i;
+      const c = text[i];
+      if (c === '{' || c === '[') {
+        const container: Record<string, unknown> | unknown[] = c === '{' ? {} : [];
+        put(container, at);
+        i++;
+        ws();
+        if (stack.length + 1 > maxDepth) {
+          problems.push({ offset: at, path: path(), message: `nested more than ${maxDepth} levels deep` });
+          // The rest of this value is skipped, still checked for syntax, without building it.
+          skipNested(c);
+          state = 'after';
+          continue;
+        }
+        const positions = where ? new Map<string | number, number>() : null;
+        if (positions) where!.set(container, positions);
+        if (c === '[') {
+          if (text[i] === ']') {
+            i++;
+            state = 'after';
+          } else stack.push({ container, key: 0, positions });
+        } else if (text[i] === '}') {
+          i++;
+          state = 'after';
+        } else {
+          if (text[i] !== '"') unexpected();
+          const k = readString();
+          ws();
+          if (text[i] !== ':') fail(`expected ":" after the key ${JSON.stringify(k)}`);
+          i++;
+          stack.push({ container, key: k, positions });
+        }
+      } else if (c === '"') {
+        put(readString(), at);
+        state = 'after';
+      } else if (c === 't' && text.startsWith('true', i)) {
+        put(true, at);
+        i += 4;
+        state = 'after';
+      } else if (c === 'f' && text.startsWith('false', i)) {
+        put(false, at);
+        i += 5;
+        state = 'after';
+      } else if (c === 'n' && text.startsWith('null', i)) {
+        put(null, at);
+        i += 4;
+        state = 'after';
+      } else {
+        NUM.lastIndex = i;
+        const m = NUM.exec(text);
+        if (!m) unexpected();
+        const t = m![0];
+        i += t.length;
+        if (opts.checkRange) {
+          const n = Number(t);
+          if (!Number.isFinite(n)) problems.push({ offset: at, path: path(), message: `the number ${short(t)} is out of range: beyond ±1.8e308, Glance (Python) would read it as infinity` });
+          else if (n === 0 && /[1-9]/.test(t.replace(/[eE].*$/, ''))) problems.push({ offset: at, path: path(), message: `the number ${short(t)} is out of range: too close to 0, Glance (Python) would read it as 0` });
+        }
+        put(new JsonNumber(t), at);
+        state = 'after';
+      }
+      if (state === 'value') ws();
+      continue;
+    }
+    // After a value.
+    ws();
+    const top = stack[stack.length - 1];
+    if (!top) break;
+    const c = text[i];
+    if (Array.isArray(top.container)) {
+      if (c === ',') {
+        i++;
+        ws();
+        top.key = (top.key as number) + 1;
+        state = 'value';
+      } else if (c === ']') {
+        i++;
+        stack.pop();
+      } else fail(`expected "," or "]" after an array item`);
+    } else if (c === ',') {
+      i++;
+      ws();
+      if (text[i] !== '"') unexpected();
+      top.key = readString();
+      ws();
+      if (text[i] !== ':') fail(`expected ":" after the key ${JSON.stringify(top.key)}`);
+      i++;
+      ws();
+      state = 'value';
+    } else if (c === '}') {
+      i++;
+      stack.pop();
+    } else fail(`expected "," or "}" after a member`);
+  }
+  if (i < text.length) fail(`unexpected ${JSON.stringify(text[i])} after the end of the document`);
+  return {
+    value: root,
+    problems,
+    locate(p) {
+      let node: unknown = root;
+      let at = 0;
+      for (const seg of p) {
+        const m = where && typeof node === 'object' && node !== null ? where.get(node) : undefined;
+        if (!m?.has(seg)) break;
+        at = m.get(seg)!;
+        node = (node as Record<string | number, unknown>)[seg];
+      }
+      return at;
+    },
+  };
+
+  /** Past an opening bracket too deep to keep: walks to its matching close, checking the syntax loosely. */
+  function skipNested(open: string): void {
+    let depth = 1;
+    const closes: string[] = [open === '{' ? '}' : ']'];
+    while (depth > 0) {
+      const c = text[i];
+      if (c === undefined) fail('unexpected end of the file');
+      if (c === '"') {
+        readString();
+        continue;
+      }
+      if (c === '{' || c === '[') {
+        depth++;
+        closes.push(c === '{' ? '}' : ']');
+      } else if (c === '}' || c === ']') {
+        if (closes.pop() !== c) unexpected();
+        depth--;
+      }
+      i++;
+    }
+  }
+}
+
+const short = (t: string) => (t.length > 40 ? `${t.slice(0, 37)}...` : t);
+
+/** The byte offset of the first byte that is not UTF-8 (overlong forms, surrogates and code points past U+10FFFF included), or -1. */
+export function invalidUtf8At(buf: Uint8Array): number {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let n: number;
+    let min: number;
+    let cp: number;
+    if (b >= 0xc2 && b <= 0xdf) [n, min, cp] = [1, 0x80, b & 0x1f];
+    else if (b >= 0xe0 && b <= 0xef) [n, min, cp] = [2, 0x800, b & 0x0f];
+    else if (b >= 0xf0 && b <= 0xf4) [n, min, cp] = [3, 0x10000, b & 0x07];
+    else return i;
+    for (let k = 1; k <= n; k++) {
+      const c = buf[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return -1;
+}

@@ -1,0 +1,20 @@
+START TRANSACTION WITH CONSISTENT SNAPSHOT;
+BEGIN WORK;
+COMMIT AND NO CHAIN NO RELEASE;
+ROLLBACK WORK;
+SAVEPOINT s1;
+ROLLBACK TO SAVEPOINT s1;
+RELEASE SAVEPOINT s1;
+XA START 'x';
+XA END 'x';
+SET autocommit = 0;
+SET @@session.autocommit := 1;
+SET SESSION autocommit=1;
+SET NAMES utf8, autocommit = 0;
+/*!40101 SET autocommit=0 */;
+# a hash comment first
+commit;
+LOCK TABLES images WRITE, image_members READ;
+lock table images write;
+UNLOCK TABLES;
+FLUSH TABLES images WITH READ LOCK;

@@ -1,0 +1,4 @@
+import { mysqlEnv } from './dialects.js';
+import { planted } from './planted.js';
+
+planted(mysqlEnv);

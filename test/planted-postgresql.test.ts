@@ -1,0 +1,4 @@
+import { postgresEnv } from './dialects.js';
+import { planted } from './planted.js';
+
+planted(postgresEnv);

@@ -1,0 +1,4 @@
+import { sqliteEnv } from './dialects.js';
+import { planted } from './planted.js';
+
+planted(sqliteEnv);
