@@ -327,8 +327,9 @@ export class SqliteDriver implements Driver {
     } catch {
       return null;
     }
+    // Too large to hold, or not a SQLite file: load() refuses it, with its reason.
+    if (st.size > MAX_WHOLE_FILE) return null;
     const head = readHead(this.file);
-    // Not a SQLite file: load() refuses it, with its reason.
     if (head.length > 0 && head.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') return null;
     // A WAL with frames is refused before SQLite opens it (its connection would fold them in when closed).
     const found = pendingSidecar(this.file, false);
