@@ -10,17 +10,26 @@
 // any symbolic link, refuses what a real SQLite must settle first (a WAL with
 // committed transactions, a hot rollback journal), and writes back only over
 // a regular file with one name that it may write, keeping owner and mode.
+//
+// Other programs that write the file (glance-api, glance-manage, sqlite3)
+// know only SQLite's own locks: a writing run holds them from before it reads
+// the file until after the last rename (src/util/sqlite-lock.ts), so their
+// writes wait or fail with "database is locked" instead of landing in a file
+// about to be replaced; a read-only run reads under SQLite's shared lock.
 import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Database } from 'sql.js';
 import initSqlJs, { type GlanceDbFile, type VendoredSqlJs as SqlJsStatic } from '#sql.js';
-import { ConfigError, ConflictError, FileRefusedError, SqliteUnusableError } from '../errors.js';
+import { ConfigError, ConflictError, FileRefusedError, LockedError, SqliteUnusableError } from '../errors.js';
 import type { SqliteTarget } from '../url.js';
 import { SQL_WASM } from '../paths.js';
-import { removeStaleTemps, writeFileAtomic } from '../util/atomic-write.js';
+import { moveIntoPlace, NameTakenError, removeStaleTemps, removeTemp, writeTempFile } from '../util/atomic-write.js';
 import { acquireFileLock } from '../util/file-lock.js';
-import { FileTooLargeError, MAX_WHOLE_FILE, NotRegularFileError, readWholeFile } from '../util/read-whole.js';
+import { FileTooLargeError, MAX_WHOLE_FILE, NotRegularFileError, readWholeDescriptor, readWholeFile } from '../util/read-whole.js';
+import {
+  HotJournalError, readShared, releaseHold, SqliteFileLock, SqliteLockTimeout, SqliteOpenError, walHeader, type SqliteLockHold,
+} from '../util/sqlite-lock.js';
 import type { Driver, DriverConfig, RecordedState, RowUpdate, Tx, VersionRow, VersionTx } from './driver.js';
 import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 import { DIALECTS } from '../dialects/index.js';
@@ -137,14 +146,20 @@ function checkFolderForWriting(dir: string, name: string): void {
 
 const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);
 
-/** What a real SQLite left beside the file that sql.js would not see: a WAL with frames, or a hot rollback journal. */
-function pendingSidecar(file: string): { wal: number } | { journal: true } | null {
+/**
+ * What a real SQLite left beside the file that sql.js would not see: a WAL
+ * with frames, or (unless journal is false: SQLite's own test tells a hot
+ * journal from a writer's live one, src/util/sqlite-lock.ts) a rollback
+ * journal with a header.
+ */
+function pendingSidecar(file: string, journal = true): { wal: number } | { journal: true } | null {
   try {
     const wal = statSync(`${file}-wal`);
     if (wal.size > 0) return { wal: wal.size };
   } catch {
     // No WAL.
   }
+  if (!journal) return null;
   try {
     // The journal's first 8 bytes only: it may be as large as the database.
     const fd = openSync(`${file}-journal`, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -174,6 +189,13 @@ function sidecarError(file: string, name: string, found: { wal: number } | { jou
   );
 }
 
+function changedOnDisk(name: string): ConflictError {
+  return new ConflictError(
+    `${name} was changed on disk by another program after glance-db read it; glance-db did not overwrite it.`,
+    'A program that ignores SQLite\'s locks replaced or rewrote the file (a copy or restore over it, a file synchronizer); stop it, and whatever else writes the database, and run glance-db again.',
+  );
+}
+
 function damaged(name: string, file: string, why: string): SqliteUnusableError {
   return new SqliteUnusableError(
     `${name} is a damaged SQLite file: ${why}. Nothing was changed.`,
@@ -185,18 +207,33 @@ function damaged(name: string, file: string, why: string): SqliteUnusableError {
 const CORRUPT = /malformed|not a database|file is encrypted|disk image|SQLITE_CORRUPT|SQLITE_NOTADB/i;
 
 /** The header's page size and page count against the file's length: a truncated file is caught before sql.js reads it. */
-function checkImage(bytes: Buffer, name: string, file: string): void {
-  if (bytes.length < 100) throw damaged(name, file, `it is ${bytes.length} bytes long, shorter than a SQLite header`);
+function checkImage(bytes: Buffer, length: number, name: string, file: string): void {
+  if (length < 100 || bytes.length < 100) throw damaged(name, file, `it is ${length} bytes long, shorter than a SQLite header`);
   const raw = bytes.readUInt16BE(16);
   const pageSize = raw === 1 ? 65536 : raw;
   if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) throw damaged(name, file, `its header names no valid page size (${raw})`);
-  if (bytes.length % pageSize !== 0) throw damaged(name, file, `its length, ${bytes.length} bytes, is not a whole number of ${pageSize}-byte pages (truncated or damaged)`);
+  if (length % pageSize !== 0) throw damaged(name, file, `its length, ${length} bytes, is not a whole number of ${pageSize}-byte pages (truncated or damaged)`);
   const pages = bytes.readUInt32BE(28);
   const headerSizeValid = bytes.readUInt32BE(24) === bytes.readUInt32BE(92);
-  if (headerSizeValid && pages > 0 && pages * pageSize > bytes.length) {
-    throw damaged(name, file, `its header counts ${pages} pages and the file holds ${bytes.length / pageSize} (truncated)`);
+  if (headerSizeValid && pages > 0 && pages * pageSize > length) {
+    throw damaged(name, file, `its header counts ${pages} pages and the file holds ${length / pageSize} (truncated)`);
   }
 }
+
+/** The first bytes of a file (its SQLite header), read before any SQLite lock is held. */
+function readHead(file: string): Buffer {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) return Buffer.alloc(0);
+    const head = Buffer.alloc(100);
+    return head.subarray(0, readSync(fd, head, 0, 100, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The file change counter in a SQLite header (null for a file too short to have one). */
+const counterOf = (bytes: Uint8Array): number | null => (bytes.length >= 28 ? Buffer.from(bytes.buffer, bytes.byteOffset, 28).readUInt32BE(24) : null);
 
 export class SqliteDriver implements Driver {
   readonly dialect = 'sqlite' as const;
@@ -210,7 +247,15 @@ export class SqliteDriver implements Driver {
   private db: Database | null = null;
   /** What the file looked like when read or last written: a different file on disk means another writer. */
   private seen: FileIdentity | null = null;
+  /** The file's change counter (header bytes 24-27) when read or last written: SQLite adds one at every commit. */
+  private seenCounter: number | null = null;
   private releaseLock: (() => void) | null = null;
+  /** SQLite's own lock on the file, held from lock() to close() (none for a file not there yet, or one glance-db may not write). */
+  private guard: SqliteFileLock | null = null;
+  /** A write-back under way: its temporary file, and the lock on it, until it is renamed into place. */
+  private pending: { tmp: string; hold: SqliteLockHold | null } | null = null;
+  /** A write-back has replaced the file during this run. */
+  private wroteBack = false;
   /** The image holds committed changes not yet on disk: close() writes them back. */
   private dirty = false;
   /** SQLite reported the image damaged: nothing of it is written back. */
@@ -250,6 +295,7 @@ export class SqliteDriver implements Driver {
 
   async lock(): Promise<void> {
     checkFolderForWriting(dirname(this.file), this.name);
+    const deadline = Date.now() + this.config.lockWaitMs;
     this.releaseLock = await acquireFileLock(`${this.file}.lock`, this.config.lockWaitMs, `The SQLite database ${this.name}`);
     this.watchSignals();
     // Under the lock, no other glance-db writes here: what a killed run left is garbage.
@@ -258,10 +304,87 @@ export class SqliteDriver implements Driver {
     this.db?.close();
     this.db = null;
     this.image = null;
+    this.guard = await this.takeSqliteLock(deadline);
+  }
+
+  /**
+   * SQLite's own lock, for the other programs writing the file, within the
+   * same --lock-wait as the flock: none for a file that is not there yet (its
+   * first write-back takes the name only if it is still free), that glance-db
+   * may not write (never written back: checkBeforeWrite), or that is no SQLite
+   * file (load() refuses it).
+   */
+  private async takeSqliteLock(deadline: number): Promise<SqliteFileLock | null> {
+    let st: Stats;
+    try {
+      st = lstatSync(this.file);
+    } catch {
+      return null;
+    }
+    if (!st.isFile()) throw notRegular(this.name, st);
+    try {
+      accessSync(this.file, constants.R_OK | constants.W_OK);
+    } catch {
+      return null;
+    }
+    // Too large to hold, or not a SQLite file: load() refuses it, with its reason.
+    if (st.size > MAX_WHOLE_FILE) return null;
+    const head = readHead(this.file);
+    if (head.length > 0 && head.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') return null;
+    // A WAL with frames is refused before SQLite opens it (its connection would fold them in when closed).
+    const found = pendingSidecar(this.file, false);
+    if (found) throw sidecarError(this.file, this.name, found);
+    const wal = walHeader(head) || existsSync(`${this.file}-wal`);
+    try {
+      return await SqliteFileLock.acquire(this.file, deadline, wal);
+    } catch (err) {
+      // A damaged file: the header and length say how, if they can (read again: a writer may
+      // have been growing the file a moment ago, which is why they are not judged before the lock).
+      if (err instanceof SqliteOpenError && err.damaged) checkImage(readHead(this.file), statSync(this.file).size, this.name, this.file);
+      throw this.lockError(err, wal ? 'wal' : 'start');
+    }
+  }
+
+  /** What the SQLite lock's failures mean here. */
+  private lockError(err: unknown, when: 'start' | 'wal' | 'write-back' | 'read'): unknown {
+    const waited = `${Math.round(this.config.lockWaitMs / 1000)} s (--lock-wait)`;
+    if (err instanceof HotJournalError) return sidecarError(this.file, this.name, { journal: true });
+    if (err instanceof SqliteOpenError) {
+      if (err.damaged) return damaged(this.name, this.file, `SQLite says "${err.message}"`);
+      return new FileRefusedError(
+        `${this.name} cannot be opened by SQLite to take its lock (SQLite says "${err.message}"). Nothing was changed.`,
+        'Check that the file is a SQLite database that the user glance-db runs as may read and write.',
+      );
+    }
+    if (!(err instanceof SqliteLockTimeout)) return err;
+    if (when === 'start') {
+      return new LockedError(
+        `${this.name} is being written by another program, which holds SQLite's write lock on it (glance-api, glance-manage, a sqlite3 session); glance-db waited ${waited} for it and gave up. Nothing was changed.`,
+        'glance-db keeps other SQLite writers out from before it reads the file until it has replaced it, so it starts between their transactions: stop glance-api (and anything else writing the file) for commands that change the database, or raise --lock-wait.',
+      );
+    }
+    if (when === 'wal') {
+      return new LockedError(
+        `${this.name} is in WAL mode and another program has it open (glance-api?): a program that keeps a WAL-mode file open would go on writing into a log beside the file glance-db puts in its place, so glance-db replaces such a file only when no other program has it open. It waited ${waited} and gave up. Nothing was changed.`,
+        `Stop glance-api and anything else using the file, and run glance-db again. To let glance-db hold off glance-api's writes instead, switch the file to rollback-journal mode once, with glance-api stopped: sqlite3 ${shellWord(this.file)} 'PRAGMA journal_mode=DELETE;'`,
+      );
+    }
+    if (when === 'read') {
+      return new LockedError(
+        `${this.name} stayed locked by another program writing it (SQLite's lock) for ${waited}; glance-db reads the file only between that program's commits. Nothing was changed.`,
+        'Find the program that keeps its transaction open (glance-api, glance-manage, a sqlite3 session), or raise --lock-wait.',
+      );
+    }
+    return new LockedError(
+      `Other programs kept reading ${this.name} through SQLite for ${waited} while glance-db waited to replace it; glance-db did not write it back: ${this.wroteBack ? 'the file holds what this run wrote back until then' : 'the file is as it was before this run'}.`,
+      'A program with a read transaction left open (glance-api in the middle of a request, a sqlite3 session) holds the file; stop it, or raise --lock-wait, and run glance-db again.',
+    );
   }
 
   private async unlock(): Promise<void> {
     this.unwatchSignals();
+    this.guard?.release();
+    this.guard = null;
     this.releaseLock?.();
     this.releaseLock = null;
   }
@@ -276,6 +399,14 @@ export class SqliteDriver implements Driver {
    */
   private readonly onSignal = (sig: NodeJS.Signals) => {
     this.unwatchSignals();
+    // A write-back waiting for readers (exclusiveLock) leaves nothing behind either.
+    if (this.pending) {
+      if (this.pending.hold) releaseHold(this.pending.hold);
+      removeTemp(this.pending.tmp);
+      this.pending = null;
+    }
+    this.guard?.release();
+    this.guard = null;
     this.releaseLock?.();
     this.releaseLock = null;
     if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
@@ -295,14 +426,12 @@ export class SqliteDriver implements Driver {
     if (this.db) return this.db;
     const SQL = await sqlJs!;
     if (this.exists()) {
-      const found = pendingSidecar(this.file);
-      if (found) throw sidecarError(this.file, this.name, found);
-      const bytes = readSqliteFile(this.file, this.name);
-      this.seen = identity(statSync(this.file));
+      const bytes = await this.readFile();
+      this.seenCounter = counterOf(bytes);
       if (bytes.length > 0 && bytes.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') {
         throw new ConfigError(`${this.name} is not a SQLite database file.`);
       }
-      if (bytes.length > 0) checkImage(bytes, this.name, this.file);
+      if (bytes.length > 0) checkImage(bytes, bytes.length, this.name, this.file);
       // sql.js keeps a Buffer it is given (its first write to a new file takes
       // buffer.slice(), a view for a Buffer): the file is in memory once.
       const db = new SQL.Database(bytes);
@@ -326,10 +455,48 @@ export class SqliteDriver implements Driver {
       this.image = image;
     } else {
       this.seen = null;
+      this.seenCounter = null;
       this.db = new SQL.Database();
       this.image = imageOf(SQL, this.db);
     }
     return this.db;
+  }
+
+  /**
+   * The whole file, and what it looked like (seen): through SQLite's lock's
+   * descriptor when glance-db holds it, otherwise under SQLite's shared lock
+   * for the length of the read (a file in rollback-journal mode: a hot
+   * journal is told from a writer's live one by SQLite itself), otherwise
+   * (WAL mode, no SQLite file) as it is.
+   */
+  private async readFile(): Promise<Buffer> {
+    if (this.guard) {
+      const found = pendingSidecar(this.file);
+      if (found) throw sidecarError(this.file, this.name, found);
+      const guard = this.guard;
+      const bytes = readSqliteFile(this.file, this.name, () => guard.read(this.file, ROOM_TO_GROW));
+      this.seen = identity(guard.stat());
+      return bytes;
+    }
+    const head = readHead(this.file);
+    const shared = head.length >= 100 && head.subarray(0, 16).toString('latin1') === 'SQLite format 3\0' && !walHeader(head) && !existsSync(`${this.file}-wal`);
+    const found = pendingSidecar(this.file, !shared);
+    if (found) throw sidecarError(this.file, this.name, found);
+    if (shared) {
+      try {
+        return await readShared(this.file, Date.now() + this.config.lockWaitMs, (fd) => {
+          const bytes = readSqliteFile(this.file, this.name, () => readWholeDescriptor(fd, this.file, ROOM_TO_GROW));
+          this.seen = identity(fstatSync(fd));
+          return bytes;
+        });
+      } catch (err) {
+        // A file SQLite will not open (damaged, unreadable): the checks below say what is wrong with it.
+        if (!(err instanceof SqliteOpenError)) throw this.lockError(err, 'read');
+      }
+    }
+    const bytes = readSqliteFile(this.file, this.name);
+    this.seen = identity(statSync(this.file));
+    return bytes;
   }
 
   query = async (sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
@@ -521,11 +688,11 @@ export class SqliteDriver implements Driver {
     } catch {
       // Still no file: a new database.
     }
-    if (!sameFile(st?.isFile() ? identity(st) : st ? { size: -1, mtimeMs: -1, ino: -1 } : null, this.seen)) {
-      throw new ConflictError(
-        `${this.name} was changed on disk by another program after glance-db read it; glance-db did not overwrite it.`,
-        'Stop whatever else writes the database (glance-api, glance-manage) and run glance-db again.',
-      );
+    // Under SQLite's lock no SQLite writer gets here: this catches a program that ignores
+    // SQLite's locks (a copy over the file, a restore) or a lock this process lost.
+    if (!sameFile(st?.isFile() ? identity(st) : st ? { size: -1, mtimeMs: -1, ino: -1 } : null, this.seen)
+      || (st && this.guard && counterOf(this.guard.header(28)) !== this.seenCounter)) {
+      throw changedOnDisk(this.name);
     }
     const found = st ? pendingSidecar(this.file) : null;
     if (found) {
@@ -562,13 +729,47 @@ export class SqliteDriver implements Driver {
     }
   }
 
-  /** Writes the in-memory image back, refusing if someone else changed the file since we read it. */
+  /**
+   * Writes the in-memory image back, refusing if someone else changed the file
+   * since we read it: the new file is written beside the old one and locked
+   * (SQLite's lock) under its temporary name; then, once the reads in flight
+   * on the old file are done (EXCLUSIVE), the file is checked once more and
+   * the new one renamed over it. A new database takes the name only if no
+   * file has it yet.
+   */
   private async persist(): Promise<void> {
     // A pending SIGINT/SIGTERM is handled here, before the write, never during it.
     await new Promise((r) => setImmediate(r));
     this.checkBeforeWrite();
-    writeFileAtomic(this.file, this.exportImage());
-    this.seen = identity(statSync(this.file));
+    const existed = this.seen !== null;
+    // Never without SQLite's lock on a file that is there (lock() takes it; a file it is not taken on is refused above or in load()).
+    if (existed && !this.guard) throw new Error(`write-back of ${this.file} without SQLite's lock`);
+    const data = this.exportImage();
+    const pending: { tmp: string; hold: SqliteLockHold | null } = { tmp: writeTempFile(this.file, data), hold: null };
+    this.pending = pending;
+    try {
+      pending.hold = SqliteFileLock.lockReplacement(pending.tmp);
+      try {
+        await this.guard?.exclusiveLock(Date.now() + this.config.lockWaitMs);
+      } catch (err) {
+        throw this.lockError(err, 'write-back');
+      }
+      // A signal handled while waiting above ended the process; nothing below yields.
+      this.checkBeforeWrite();
+      if (this.guard && !this.guard.beforeRename(this.file)) throw changedOnDisk(this.name);
+      moveIntoPlace(pending.tmp, this.file, data.length, { noReplace: !existed });
+    } catch (err) {
+      if (pending.hold) releaseHold(pending.hold);
+      removeTemp(pending.tmp);
+      throw err instanceof NameTakenError ? changedOnDisk(this.name) : err;
+    } finally {
+      this.pending = null;
+    }
+    if (this.guard) this.guard.adopt(pending.hold);
+    else this.guard = SqliteFileLock.of(pending.hold);
+    this.seen = identity(this.guard.stat());
+    this.seenCounter = counterOf(data);
+    this.wroteBack = true;
     this.dirty = false;
   }
 
@@ -650,9 +851,9 @@ const ROOM_TO_GROW = (size: number) => Math.ceil(size / 4 / 65536) * 65536;
 const TOO_LARGE_HINT = 'Upgrade a database this large on PostgreSQL or MySQL, or apply the reviewed SQL files (glance-db plan) with the sqlite3 command-line tool.';
 
 /** The whole file, or a clear error when it cannot be held in memory (sql.js works on an in-memory image). */
-function readSqliteFile(path: string, name: string): Buffer {
+function readSqliteFile(path: string, name: string, read = () => readWholeFile(path, ROOM_TO_GROW)): Buffer {
   try {
-    return readWholeFile(path, ROOM_TO_GROW);
+    return read();
   } catch (err) {
     if (err instanceof NotRegularFileError) throw notRegular(name, null);
     if (!(err instanceof FileTooLargeError)) throw err;

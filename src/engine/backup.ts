@@ -18,6 +18,7 @@ import { BackupToolFailedError, BackupToolMissingError, BackupToolStartError, Ba
 import { isFileTarget, type DatabaseTarget } from '../url.js';
 import { redactSecret } from '../drivers/secret.js';
 import { makeOutputFolder, writeOutputFileWith } from '../util/output.js';
+import { heldDescriptor } from '../util/sqlite-lock.js';
 
 export function defaultBackupDir(target: DatabaseTarget): string {
   return isFileTarget(target) ? join(dirname(target.path), 'glance-db-backups') : join(process.cwd(), 'glance-db-backups');
@@ -81,16 +82,19 @@ export async function takeBackup(target: DatabaseTarget, dir: string, level: num
 
 /** Copies the SQLite file into the open backup file (taken under the migration lock, so nothing writes it meanwhile). */
 function copyInto(from: string, out: number): void {
-  const inp = openSync(from, constants.O_RDONLY | constants.O_NONBLOCK);
+  // Under SQLite's lock, through the lock's own descriptor: closing another one would drop the lock.
+  const held = heldDescriptor(from);
+  const inp = held ?? openSync(from, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
-    for (;;) {
-      const n = readSync(inp, buf, 0, buf.length, null);
+    for (let pos = 0; ;) {
+      const n = readSync(inp, buf, 0, buf.length, pos);
       if (n === 0) break;
+      pos += n;
       for (let off = 0; off < n;) off += writeSync(out, buf, off, n - off);
     }
   } finally {
-    closeSync(inp);
+    if (held === null) closeSync(inp);
   }
 }
 

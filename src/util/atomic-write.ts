@@ -10,7 +10,7 @@
 // temporary file is removed on every failure (disk full included).
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync, statfsSync, unlinkSync, writeSync, type Stats,
+  closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, renameSync, statfsSync, unlinkSync, writeSync, type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FileRefusedError, NoSpaceError } from '../errors.js';
@@ -61,6 +61,16 @@ function noSpace(path: string, need: number, free: number | null): NoSpaceError 
  * are kept (a new file gets 0644 less the umask).
  */
 export function writeFileAtomic(path: string, data: Uint8Array, hooks: AtomicWriteHooks = {}): void {
+  const tmp = writeTempFile(path, data, hooks);
+  moveIntoPlace(tmp, path, data.length, hooks);
+}
+
+/**
+ * The first half of writeFileAtomic: the whole content on disk (fsynced)
+ * under a new temporary name beside path, with path's owner, group and mode.
+ * Nothing is left behind if it fails.
+ */
+export function writeTempFile(path: string, data: Uint8Array, hooks: AtomicWriteHooks = {}): string {
   const dir = dirname(path);
   let old: Stats | null = null;
   try {
@@ -94,17 +104,64 @@ export function writeFileAtomic(path: string, data: Uint8Array, hooks: AtomicWri
     } finally {
       closeSync(fd);
     }
-    (hooks.rename ?? renameSync)(tmp, path);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Already gone: nothing to clean.
-    }
+    removeTemp(tmp);
     if (isNoSpace(err)) throw noSpace(path, need, null);
     throw err;
   }
-  fsyncDir(dir);
+  return tmp;
+}
+
+/** A file already has the name a new file was to take (moveIntoPlace with noReplace). */
+export class NameTakenError extends Error {}
+
+/**
+ * The second half: tmp takes path's name (renamed over the file there; with
+ * noReplace, only if no file has that name: linked, then the temporary name
+ * removed), and the folder is fsynced. tmp is removed if it fails.
+ */
+export function moveIntoPlace(tmp: string, path: string, size: number, hooks: AtomicWriteHooks & { noReplace?: boolean } = {}): void {
+  try {
+    if (hooks.noReplace) {
+      try {
+        linkSync(tmp, path);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') throw new NameTakenError(path);
+        // A file system without hard links: rename, if the name is still free.
+        if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'].includes(code ?? '')) throw err;
+        if (existsNoFollow(path)) throw new NameTakenError(path);
+        (hooks.rename ?? renameSync)(tmp, path);
+      }
+    } else {
+      (hooks.rename ?? renameSync)(tmp, path);
+    }
+  } catch (err) {
+    removeTemp(tmp);
+    if (isNoSpace(err)) throw noSpace(path, size + SPACE_MARGIN, null);
+    throw err;
+  }
+  // Linked: the temporary name goes (a crash before leaves it to removeStaleTemps).
+  if (hooks.noReplace) removeTemp(tmp);
+  fsyncDir(dirname(path));
+}
+
+/** Removes a temporary file (already gone: nothing to do). */
+export function removeTemp(tmp: string): void {
+  try {
+    unlinkSync(tmp);
+  } catch {
+    // Already gone: nothing to clean.
+  }
+}
+
+function existsNoFollow(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -37,20 +37,30 @@ export class NotRegularFileError extends Error {
 export function readWholeFile(path: string, room: (size: number) => number = () => 0): Buffer {
   const fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new NotRegularFileError(path);
-    const size = st.size;
-    if (size > MAX_WHOLE_FILE) throw new FileTooLargeError(size);
-    const extra = Math.max(0, Math.min(room(size), MAX_WHOLE_FILE - size));
-    const buf = extra > 0 ? Buffer.from(new ArrayBuffer(size + extra), 0, size) : Buffer.allocUnsafe(size);
-    let off = 0;
-    while (off < size) {
-      const n = readSync(fd, buf, off, Math.min(size - off, IO_CHUNK), off);
-      if (n === 0) break;
-      off += n;
-    }
-    return off === size ? buf : buf.subarray(0, off);
+    return readWholeDescriptor(fd, path, room);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The same through a descriptor the caller keeps open: a file under
+ * SQLite's lock is read through the lock's own descriptor, because closing
+ * any descriptor of a file drops every POSIX lock the process holds on it
+ * (src/util/sqlite-lock.ts).
+ */
+export function readWholeDescriptor(fd: number, path: string, room: (size: number) => number = () => 0): Buffer {
+  const st = fstatSync(fd);
+  if (!st.isFile()) throw new NotRegularFileError(path);
+  const size = st.size;
+  if (size > MAX_WHOLE_FILE) throw new FileTooLargeError(size);
+  const extra = Math.max(0, Math.min(room(size), MAX_WHOLE_FILE - size));
+  const buf = extra > 0 ? Buffer.from(new ArrayBuffer(size + extra), 0, size) : Buffer.allocUnsafe(size);
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, buf, off, Math.min(size - off, IO_CHUNK), off);
+    if (n === 0) break;
+    off += n;
+  }
+  return off === size ? buf : buf.subarray(0, off);
 }
