@@ -1,6 +1,6 @@
 // Every shell example in README.md and docs/**/*.md runs here, as written
 // except for the names of outside things (Glance's config and data folders,
-// database servers), each in a fresh project with what it
+// database servers, log folders), each in a fresh project with what it
 // presupposes. An example this file does not know fails the test: the pages
 // and the tool stay in step. And every relative link and #anchor in those
 // pages resolves.
@@ -77,6 +77,8 @@ const lines = [...WHERE.keys()];
 interface Project {
   dir: string;
   run(line: string): { code: number | null; stdout: string; stderr: string };
+  /** As on a Glance host: see Example.host. */
+  runOnHost(line: string): { code: number | null; stdout: string; stderr: string };
 }
 
 /** Examples that run elsewhere in the suite, and where. */
@@ -154,6 +156,12 @@ interface Example {
   code?: number;
   /** Needs this server; skipped loudly without it (failed with GLANCE_DB_REQUIRE_SERVERS). */
   server?: 'pg' | 'mysql';
+  /**
+   * Run as on a Glance host: in an empty working folder (no glance-db.yaml:
+   * the installed manifest), with Glance's default config folders pointing
+   * at the project's /etc/glance.
+   */
+  host?: boolean;
   check?: (p: Project, out: { stdout: string; stderr: string }) => Promise<void> | void;
 }
 
@@ -161,6 +169,9 @@ const atVersion = (v: number, url = '') => (p: Project) => {
   const r = p.run(`glance-db sync ${v}${url ? ` --url ${url}` : ''}`);
   assert.is(r.code, 0, r.stderr);
 };
+/** Glance's metadefs (the test fixtures) in the folder an example reads them from. */
+const metadefsIn = (folder: string) => (p: Project) => cpSync(join(ROOT, 'test', 'fixtures', 'metadefs'), join(p.dir, folder), { recursive: true });
+const versionOf = (p: Project, url = GLANCE_CONF_DB) => p.run(`glance-db version --url ${url}`).stdout;
 
 const EXAMPLES: Record<string, Example> = {
   'npm ci && npx glance-db sync': {
@@ -195,6 +206,45 @@ const EXAMPLES: Record<string, Example> = {
   'glance-db expand --glance-config /etc/glance/glance-api.conf': { setup: atVersion(44, GLANCE_CONF_DB), check: (_, o) => assert.match(o.stdout, 'next: glance-db migrate --glance-config') },
   'glance-db migrate --glance-config /etc/glance/glance-api.conf': { setup: (p) => rollTo(p, ['expand']), check: (_, o) => assert.match(o.stdout, 'migrated 45 add_visibility') },
   'glance-db contract --glance-config /etc/glance/glance-api.conf': { setup: (p) => rollTo(p, ['expand', 'migrate']), check: (_, o) => assert.match(o.stdout, 'database is at version 51') },
+  // Deployment tools (docs/guide/deploy): glance-db where they run glance-manage, with no flags as they do.
+  'glance-db db sync': {
+    host: true,
+    // The hardest place the tools put the connection: openstack-helm's mariadb-operator mode, where
+    // only a glance.conf.d snippet names the database; a connection in glance-api.conf is overridden by it.
+    setup: (p) => {
+      writeFileSync(join(p.dir, 'etc-glance', 'glance-api.conf'), `[database]\nconnection = sqlite:///${join(p.dir, 'var-lib-glance', 'not-this.sqlite')}\n`);
+      mkdirSync(join(p.dir, 'etc-glance', 'glance.conf.d'));
+      writeFileSync(join(p.dir, 'etc-glance', 'glance.conf.d', 'database.conf'), `[database]\nconnection = sqlite:///${join(p.dir, 'var-lib-glance', 'glance.sqlite')}\n`);
+    },
+    check: (p) => {
+      assert.is(versionOf(p), '51\n');
+      assert.not.ok(existsSync(join(p.dir, 'var-lib-glance', 'not-this.sqlite')), 'the glance.conf.d snippet wins');
+    },
+  },
+  'glance-db db load_metadefs /etc/glance/metadefs': { host: true, setup: (p) => (atVersion(51, GLANCE_CONF_DB)(p), metadefsIn('etc-glance/metadefs')(p)), check: (_, o) => assert.match(o.stdout, /added/) },
+  'glance-db db expand': { host: true, setup: atVersion(44, GLANCE_CONF_DB), check: (_, o) => assert.match(o.stdout, 'next: glance-db migrate') },
+  'glance-db db migrate': { host: true, setup: (p) => rollTo(p, ['expand']), check: (_, o) => assert.match(o.stdout, 'migrated 45 add_visibility') },
+  'glance-db db contract': { host: true, setup: (p) => rollTo(p, ['expand', 'migrate']), check: (p, o) => (assert.match(o.stdout, 'database is at version 51'), assert.is(versionOf(p), '51\n')) },
+  'glance-db db load_metadefs --glance-config /etc/glance/glance-api.conf --glance-config /etc/glance/glance.conf.d /var/lib/openstack/etc/glance/metadefs': {
+    setup: (p) => {
+      atVersion(51, GLANCE_CONF_DB)(p);
+      mkdirSync(join(p.dir, 'etc-glance', 'glance.conf.d'));
+      metadefsIn('var-lib-openstack/etc/glance/metadefs')(p);
+    },
+    check: (_, o) => assert.match(o.stdout, /added/),
+  },
+  'glance-db db purge --age_in_days 30 --max_rows 100 >>/var/log/glance/glance-rowsflush.log 2>&1': {
+    host: true,
+    setup: atVersion(51, GLANCE_CONF_DB),
+    check: (p) => assert.match(readFileSync(join(p.dir, 'var-log-glance', 'glance-rowsflush.log'), 'utf8'), /^tasks: 0 row\(s\) deleted/m),
+  },
+  'glance-db db purge_images_table --age_in_days 30 --max_rows 100 >>/var/log/glance/glance-images-rowsflush.log 2>&1': {
+    host: true,
+    setup: atVersion(51, GLANCE_CONF_DB),
+    check: (p) => assert.match(readFileSync(join(p.dir, 'var-log-glance', 'glance-images-rowsflush.log'), 'utf8'), /^images: 0 row\(s\) deleted/m),
+  },
+  'glance-db db sync --glance-config /etc/glance/glance-api.conf': { check: (p) => assert.is(versionOf(p), '51\n') },
+  'glance-db db load_metadefs --glance-config /etc/glance/glance-api.conf /etc/glance/metadefs': { setup: (p) => (atVersion(51, GLANCE_CONF_DB)(p), metadefsIn('etc-glance/metadefs')(p)), check: (_, o) => assert.match(o.stdout, /added/) },
 };
 
 /** A fresh project; `glance-db` on PATH is the built CLI; outside names point into the project. */
@@ -207,24 +257,26 @@ function project(servers: { pg?: TestDb; mysql?: TestDb }): Project {
   mkdirSync(shim);
   writeFileSync(join(shim, 'glance-db'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
   chmodSync(join(shim, 'glance-db'), 0o755);
-  for (const d of ['etc-glance', 'var-lib-glance']) mkdirSync(join(dir, d));
+  for (const d of ['etc-glance', 'var-lib-glance', 'var-lib-openstack', 'var-log-glance', 'host']) mkdirSync(join(dir, d));
   writeFileSync(join(dir, 'etc-glance', 'glance-api.conf'), `[database]\nconnection = sqlite:///${join(dir, 'var-lib-glance', 'glance.sqlite')}\n`);
   const rewrite = (line: string) => {
     // `npm ci` is the install this suite already runs in (it would reinstall the shared node_modules).
     let out = line.replace(/^npm ci && (?=npx glance-db )/, '');
-    const inside: Record<string, string> = { '/etc/glance/': 'etc-glance', '/var/lib/glance/': 'var-lib-glance' };
-    out = out.replace(/\/var\/lib\/glance\/|\/etc\/glance\//g, (outside) => `${join(dir, inside[outside])}/`);
+    // One pass, so that /var/lib/openstack/etc/glance/ is not also taken for /etc/glance/.
+    const inside: Record<string, string> = { '/etc/glance/': 'etc-glance', '/var/lib/glance/': 'var-lib-glance', '/var/lib/openstack/': 'var-lib-openstack', '/var/log/glance/': 'var-log-glance' };
+    out = out.replace(/\/var\/lib\/openstack\/|\/var\/lib\/glance\/|\/var\/log\/glance\/|\/etc\/glance\//g, (outside) => `${join(dir, inside[outside])}/`);
     if (servers.pg) out = out.replace('postgresql://glance@db.example/glance', servers.pg.url);
     if (servers.mysql) out = out.replace('mysql+pymysql://glance:secret@db/glance?charset=utf8', `${servers.mysql.url.replace(/^mysql:/, 'mysql+pymysql:')}?charset=utf8`);
     return out;
   };
   const env: Record<string, string> = { ...(process.env as Record<string, string>), PATH: `${shim}:${process.env.PATH}`, GLANCE_DB_GLANCE_CONFIG_DIRS: '', GLANCE_DB_GLANCE_SITE_PACKAGES: '' };
   delete env.GLANCE_DB_URL;
+  const hostEnv = { ...env, GLANCE_DB_GLANCE_CONFIG_DIRS: join(dir, 'etc-glance') };
   const sh = (line: string, cwd: string, e: Record<string, string>) => {
     const r = spawnSync('sh', ['-c', rewrite(line)], { cwd, env: e, encoding: 'utf8', timeout: 120_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  return { dir, run: (line) => sh(line, dir, env) };
+  return { dir, run: (line) => sh(line, dir, env), runOnHost: (line) => sh(line, join(dir, 'host'), hostEnv) };
 }
 
 test('every shell example in README.md and docs/ is known here (run below, run by the test named, or a measurement)', () => {
@@ -263,7 +315,7 @@ for (const line of lines.filter((l) => l in EXAMPLES)) {
     const p = project(servers);
     try {
       await ex.setup?.(p, servers);
-      const r = p.run(line);
+      const r = ex.host ? p.runOnHost(line) : p.run(line);
       assert.is(r.code, ex.code ?? 0, `${line}\n${r.stdout}\n${r.stderr}`);
       await ex.check?.(p, r);
     } finally {
@@ -377,6 +429,13 @@ test('every relative link and #anchor in README.md and docs/ resolves', () => {
   }
   assert.equal(broken, []);
   assert.ok(count > 30, `only ${count} links found: the link scanner is broken`);
+});
+
+test('each page of docs/guide, docs/dialects and docs/reference opens with who it is for and what it answers', () => {
+  for (const page of PAGES.filter((p) => /^docs\/(guide|dialects|reference)\//.test(p))) {
+    const opening = text(page).split('\n\n').slice(1, 2).join('');
+    assert.match(opening, /\*\*For\*\*[^]*\*\*Answers:\*\*/, `${page}: the paragraph after the title says **For** whom and what it **Answers:**`);
+  }
 });
 
 test.run();
