@@ -91,7 +91,7 @@ export function report(results, out = join(ROOT, 'docs', 'performance.md')) {
     '',
     '## Goals',
     '',
-    'Each goal, per dialect, with what this run measured. Ratios are of medians; "executable" is the single executable (`npm run package`, README "Single executable"), "glance-db" the npm-installed CLI (`node bin/run.js`).',
+    'Each goal, per dialect, with what this run measured. Ratios are of medians; "executable" is the single executable (`npm run package`, docs/guide/install.md "Single executable"), "glance-db" the npm-installed CLI (`node bin/run.js`).',
     '',
     '| dialect | goal | measured | verdict |',
     '|---|---|---|---|',

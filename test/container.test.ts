@@ -1,4 +1,4 @@
-// The Dockerfile and README's init-container example (issue 21 item 7).
+// The Dockerfile and the init-container example of docs/guide/containers.md (issue 21 item 7).
 // Where a container runtime works, the image is built and its sync run
 // against PostgreSQL. Where none does (this machine: no Docker daemon), the
 // Dockerfile is checked line by line and the same steps run from the
@@ -64,15 +64,15 @@ test('the Dockerfile: Node 24 base, the dump tools from the distribution, the pa
   assert.ok(dockerfile.slice(userIndex).every((i) => i.op !== 'RUN'), 'nothing runs as root after USER');
 });
 
-test(`the image's steps and README's init-container command, ${dockerUsable ? 'in Docker' : 'from the tarball (no container runtime here)'}, against PostgreSQL`, async () => {
+test(`the image's steps and docs/guide/containers.md's init-container command, ${dockerUsable ? 'in Docker' : 'from the tarball (no container runtime here)'}, against PostgreSQL`, async () => {
   if (!postgresEnv.available()) {
     if (process.env.GLANCE_DB_REQUIRE_SERVERS) assert.unreachable('PostgreSQL required');
     return console.log('  SKIP: PostgreSQL not reachable');
   }
   if (!dockerUsable) console.log('  docker not usable here: running the Dockerfile steps from the tarball as an unprivileged user instead');
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const example = /^ {6}- (glance-db check --glance-config \S+ \|\| glance-db sync --glance-config \S+)$/m.exec(readme)?.[1];
-  assert.ok(example, "README's init-container command");
+  const page = readFileSync(join(ROOT, 'docs', 'guide', 'containers.md'), 'utf8');
+  const example = /^ {6}- (glance-db check --glance-config \S+ \|\| glance-db sync --glance-config \S+)$/m.exec(page)?.[1];
+  assert.ok(example, "docs/guide/containers.md's init-container command");
   const work = mkdtempSync(join(tmpdir(), 'glance-db-container-'));
   chmodSync(work, 0o755);
   const db = await postgresEnv.create();

@@ -515,16 +515,16 @@ withProject('sync/upgrade --dry-run print the plan and change nothing; what sync
 
 // ---- editors (issue 21 item 6)
 
-test("the manifest schema has a stable $id, and the manifest's yaml-language-server line (documented in README) finds it", () => {
+test("the manifest schema has a stable $id, and the manifest's yaml-language-server line (documented in docs/reference/manifest.md) finds it", () => {
   const schema = JSON.parse(readFileSync(join(ROOT, 'schema', 'glance-db.schema.json'), 'utf8'));
   assert.is(schema.$id, 'urn:glance-db:schema:manifest:1');
   const first = readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8').split('\n')[0];
   const m = /^# yaml-language-server: \$schema=(\S+)$/.exec(first);
   assert.ok(m, first);
   assert.is(JSON.parse(readFileSync(join(ROOT, m![1]), 'utf8')).$id, schema.$id);
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  assert.match(readme, first);
-  assert.match(readme, schema.$id);
+  const page = readFileSync(join(ROOT, 'docs', 'reference', 'manifest.md'), 'utf8');
+  assert.match(page, first);
+  assert.match(page, schema.$id);
   assert.is(JSON.parse(readFileSync(join(ROOT, 'schema', 'output.schema.json'), 'utf8')).$id, 'urn:glance-db:schema:output:1');
 });
 
