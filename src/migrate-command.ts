@@ -52,7 +52,7 @@ export abstract class MigrateCommand extends BaseCommand {
     this.out(`database: ${ctx.target.display} (from ${ctx.urlSource})`);
     this.target = ctx.target.display;
     this.warnPastInstalledGlance(version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version);
-    if (flags['dry-run']) return this.phase ? this.dryRunPhase(ctx, this.phase, version) : this.dryRun(ctx, version, currentVersion, requireVersionControl);
+    if (flags['dry-run']) return this.phase ? this.dryRunPhase(ctx, this.phase, version) : this.dryRun(ctx, version, currentVersion, requireVersionControl, Boolean(flags['accept-drift']));
     const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target)) : undefined;
     // Before the database is opened: a bad folder must change nothing.
     if (backupDir) checkBackupDir(backupDir);
@@ -66,15 +66,16 @@ export abstract class MigrateCommand extends BaseCommand {
   }
 
   /** --dry-run: what sync would refuse is refused the same way; otherwise its plan. Opens nothing for writing, takes no lock. */
-  private async dryRun(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean): Promise<void> {
+  private async dryRun(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean, acceptDrift: boolean): Promise<void> {
     const target = version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
     const c = await check(ctx);
     if (c.state === 'checksum-drift' || c.state === 'unknown-version' || c.state === 'migration-file-unusable') {
       throw new DryRunRefusedError(c.code as ExitCodeName, c.line);
     }
+    // sync refuses a database whose schema is not its recorded version's (exit 12), unless --accept-drift records the differences.
+    if (c.state === 'schema-drift' && !acceptDrift) throw new DryRunRefusedError(c.code as ExitCodeName, c.line);
     if (c.state === 'schema-drift') {
-      // sync upgrades a database it manages without comparing schemas; say so, as check would.
-      const text = `${c.line}; sync would still run the plan below`;
+      const text = `${c.line}; sync --accept-drift would record the differences, then run the plan below`;
       this.warnings.push(text);
       if (!this.jsonMode) process.stderr.write(terminalText(`warning: ${text}\n`));
     }

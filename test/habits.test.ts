@@ -502,9 +502,16 @@ withProject('sync/upgrade --dry-run print the plan and change nothing; what sync
   const sqlite = await openSqlite(db);
   sqlite.run('CREATE INDEX handmade_idx ON images (owner)');
   writeFileSync(db, sqlite.export());
+  const drifted = readFileSync(db);
+  // As sync itself: schema drift is refused (exit 12), unless --accept-drift.
   const drift = cli(['sync', '--dry-run'], { cwd: dir });
-  assert.is(drift.code, 0, drift.stderr);
-  assert.match(drift.stderr, /^warning: schema drift at version 45: 1 difference/);
+  assert.is(drift.code, 12, drift.stderr);
+  assert.match(drift.stderr, /^error: schema drift at version 45: 1 difference.*Nothing was changed \(dry run\)/s);
+  assert.is(cli(['sync'], { cwd: dir }).code, 12, 'sync refuses the same database');
+  const accepted = cli(['sync', '--dry-run', '--accept-drift'], { cwd: dir });
+  assert.is(accepted.code, 0, accepted.stderr);
+  assert.match(accepted.stderr, /^warning: schema drift at version 45: 1 difference.*--accept-drift would record/);
+  assert.ok(readFileSync(db).equals(drifted), 'the dry runs and the refused sync changed nothing');
   writeFileSync(join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'), '-- edited\n' + readFileSync(join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'), 'utf8'));
   const sum = cli(['sync', '--dry-run'], { cwd: dir });
   assert.is(sum.code, 4, sum.stderr);
