@@ -363,3 +363,18 @@ withProject('a SQLite file too large to hold in memory is refused clearly and le
 });
 
 test.run();
+
+withProject('a table or index named with a double quote is read, not an internal error: verify and check name it as drift', {}, async (dir, db) => {
+  assert.is(cli(['sync'], { cwd: dir }).code, 0);
+  const sqlite = await openSqlite(db);
+  sqlite.run('CREATE TABLE "we""ird" (id INTEGER PRIMARY KEY, "na""me" TEXT)');
+  sqlite.run('CREATE INDEX "ix""q" ON "we""ird" ("na""me")');
+  writeFileSync(db, sqlite.export());
+  for (const args of [['verify'], ['check']]) {
+    const r = cli(args, { cwd: dir });
+    assert.not.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+    noStack(r);
+    assert.match(r.stdout + r.stderr, 'we"ird');
+  }
+  assert.is(cli(['check'], { cwd: dir }).code, 12);
+});

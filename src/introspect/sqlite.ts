@@ -8,6 +8,11 @@ const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 const norm = (s: string) => squash(s).toLowerCase().replace(/\s*([(),])\s*/g, '$1').replace(/,/g, ', ');
 
 /** `(0)`, `0`, `'active'`: one spelling per default. */
+/** An identifier as SQLite reads it inside double quotes: a table or index a user named `a"b` must not break the query. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
 export function normalizeDefault(d: unknown): string | null {
   if (d === null || d === undefined) return null;
   let s = String(d).trim();
@@ -67,7 +72,7 @@ function constraintsOf(sql: string): { checks: string[]; uniques: UniqueModel[] 
 }
 
 async function columnsOf(q: Query, table: string): Promise<{ columns: Record<string, ColumnModel>; primaryKey: string[] }> {
-  const rows = await q(`PRAGMA table_info("${table}")`);
+  const rows = await q(`PRAGMA table_info(${quoteIdent(table)})`);
   const columns: Record<string, ColumnModel> = {};
   for (const r of rows) {
     const name = String(r.name);
@@ -107,8 +112,8 @@ function expressionKey(part: string): string {
 async function indexesOf(q: Query, table: string, sqlOf: Map<string, string>): Promise<{ indexes: IndexModel[]; autoUniques: string[][] }> {
   const indexes: IndexModel[] = [];
   const autoUniques: string[][] = [];
-  for (const ix of await q(`PRAGMA index_list("${table}")`)) {
-    const info = (await q(`PRAGMA index_info("${String(ix.name)}")`)).sort((a, b) => Number(a.seqno) - Number(b.seqno));
+  for (const ix of await q(`PRAGMA index_list(${quoteIdent(table)})`)) {
+    const info = (await q(`PRAGMA index_info(${quoteIdent(String(ix.name))})`)).sort((a, b) => Number(a.seqno) - Number(b.seqno));
     const parts = ix.origin === 'c' ? indexParts(sqlOf.get(String(ix.name)) ?? '') : { keys: [], where: null };
     // An expression key has no column name: its text, from the CREATE INDEX statement.
     const cols = info.map((c, i) => (c.name === null || c.name === undefined ? expressionKey(parts.keys[i] ?? '?') : String(c.name)));
@@ -120,7 +125,7 @@ async function indexesOf(q: Query, table: string, sqlOf: Map<string, string>): P
 
 async function foreignKeysOf(q: Query, table: string): Promise<ForeignKeyModel[]> {
   const byId = new Map<number, ForeignKeyModel>();
-  for (const r of await q(`PRAGMA foreign_key_list("${table}")`)) {
+  for (const r of await q(`PRAGMA foreign_key_list(${quoteIdent(table)})`)) {
     const fk = byId.get(Number(r.id)) ?? { columns: [], refTable: String(r.table), refColumns: [], onDelete: String(r.on_delete).toUpperCase(), onUpdate: String(r.on_update).toUpperCase() };
     fk.columns.push(String(r.from));
     fk.refColumns.push(String(r.to));
