@@ -69,6 +69,7 @@ export const TABLE = [
   { name: /^network$/, tiers: ['system'], uses: ALL, alone: 'black-holed connections and lock leases against second-long timeouts' },
   { name: /^container$/, tiers: ['system'], uses: ['postgresql'], alone: PACKAGE },
   { name: /^airgap$/, tiers: ['system'], uses: ALL, alone: PACKAGE },
+  { name: /^runtimes$/, tiers: ['system'], uses: [] }, // Node 22 and Node 20 binaries CI installs
   { name: /^(bad-input|bounds|driver-contract|habits|readme|secrets|rolling-contract|transaction-control)$/, tiers: ['postgresql', 'mysql'], uses: ALL },
   { name: /^lint-base$/, tiers: ['mysql'], uses: ['mysql'] },
   { name: /-postgresql$/, tiers: ['postgresql'], uses: ['postgresql'] },
