@@ -96,7 +96,7 @@ function flagForms(f: FlagMeta): string[] {
 
 function flagNotes(f: FlagMeta): string[] {
   const notes: string[] = [];
-  if (f.multiple) notes.push('repeatable');
+  if (f.multiple && !/\brepeat/i.test(f.description ?? '')) notes.push('repeatable');
   if (f.default !== undefined && f.default !== false && !(Array.isArray(f.default) && f.default.length === 0)) notes.push(`default: ${String(f.default)}`);
   return notes;
 }

@@ -86,6 +86,11 @@ test('docs/reference/commands.md has every command, alias, argument and flag ocl
   for (const b of ['help', 'completion']) assert.match(page, `\n## ${b}\n`);
 });
 
+test('README\'s command table has a row for every command oclif knows', () => {
+  const table = read('README.md')!.split('\n## Commands\n')[1].split('\n## ')[0];
+  for (const c of canonicalCommands(input)) assert.match(table, `\n| \`${spaced(c.id)}`, `README: a row for ${spaced(c.id)}`);
+});
+
 test('README: at most 250 lines, both quick-start commands as they were, and the exit-code table with every code', () => {
   const readme = read('README.md')!;
   assert.ok(readme.split('\n').length <= 250, `README.md has ${readme.split('\n').length} lines`);
