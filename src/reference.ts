@@ -207,9 +207,9 @@ export function readmeExitCodes(): string {
     README_EXIT_CODES.begin,
     `<!-- ${GENERATED_NOTE} from src/exit-codes.ts. -->`,
     '',
-    '| code | meaning |',
-    '|---|---|',
-    ...sortedCodes().map((e) => `| ${e.code} | ${md(e.meaning)} |`),
+    '| code | name | meaning |',
+    '|---|---|---|',
+    ...sortedCodes().map((e) => `| ${e.code} | \`${e.name}\` | ${md(e.meaning)} |`),
     '',
     'When each one happens, in full: [Exit codes](docs/reference/exit-codes.md).',
     README_EXIT_CODES.end,
@@ -252,6 +252,9 @@ export function manPage(input: ReferenceInput): string {
   const out: string[] = [
     `.\\" ${GENERATED_NOTE} from the oclif command metadata and src/exit-codes.ts: edit those, not this file.`,
     `.TH ${bin.toUpperCase()} 1 "" ${arg(`${bin} ${input.version}`)} "User Commands"`,
+    // No hyphenation, ragged right: flags, URLs and paths stay whole and copyable.
+    '.nh',
+    '.ad l',
     '.SH NAME',
     `${roff(bin)} \\- ${roff(input.summary.replace(/^./, (c) => c.toLowerCase()).replace(/\.$/, ''))}`,
     '.SH SYNOPSIS',

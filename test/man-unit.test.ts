@@ -63,7 +63,7 @@ test('every command, alias, argument and flag oclif knows is in the man page, an
 });
 
 test('the man page is well-formed roff: only man(7) requests, no Markdown left, no line a formatter would take as a request by mistake', () => {
-  const known = new Set(['TH', 'SH', 'SS', 'PP', 'TP', 'B', 'I', 'BR', 'RI', 'RS', 'RE', 'nf', 'fi', 'br']);
+  const known = new Set(['TH', 'SH', 'SS', 'PP', 'TP', 'B', 'I', 'BR', 'RI', 'RS', 'RE', 'nf', 'fi', 'br', 'nh', 'ad']);
   page.split('\n').forEach((line, i) => {
     if (line.startsWith('.\\"')) return;
     const m = /^[.'](\S*)/.exec(line);
