@@ -144,7 +144,7 @@ export function report(results, out = join(ROOT, 'docs', 'performance.md')) {
   if (existsSync(rolling)) lines.push('', rollingSection(JSON.parse(readFileSync(rolling, 'utf8'))));
   else if (kept) lines.push('', kept);
   lines.push('', '## Rerun', '', '```sh', 'npm ci', `npm run bench -- --runs ${results.runs} --images ${results.images} --populated-runs ${results.populatedRuns}`, '```', '',
-    'Needs the servers of README.md\'s test section, the sqlite3, psql and mariadb clients, GNU time, and (optional) Debian\'s `glance-common python3-glance python3-psycopg2 python3-pymysql` for the glance-manage columns. dbmate is installed into bench/out/tools and the single executable built into bench/out/sea on the first run. Raw results go to bench/out/results.json.', '');
+    'Needs the servers of docs/contributing/tests.md, the sqlite3, psql and mariadb clients, GNU time, and (optional) Debian\'s `glance-common python3-glance python3-psycopg2 python3-pymysql` for the glance-manage columns. dbmate is installed into bench/out/tools and the single executable built into bench/out/sea on the first run. Raw results go to bench/out/results.json.', '');
   const hand = previous.indexOf(HAND_WRITTEN);
   lines.push(HAND_WRITTEN, hand >= 0 ? previous.slice(hand + HAND_WRITTEN.length).replace(/^\n*/, '\n') : '');
   return lines.join('\n').replace(/\n*$/, '\n');

@@ -196,7 +196,7 @@ async function runPath(path, db, dialect) {
       events.push({ name: 'old client stopped', t: Math.round(clock()) });
       if (phases[0].exit === 0) await startClient(neu, 'new client starts');
     } else {
-      // kolla-ansible's order (README, "Rolling upgrade"): expand and migrate while every glance-api
+      // kolla-ansible's order (docs/guide/rolling-upgrade.md): expand and migrate while every glance-api
       // is still the old release; then the nodes are upgraded one by one (old and new side by side,
       // the triggers keeping is_public and visibility in agreement); contract once no old node is left.
       // A new node before migrate ends would not list the public images whose visibility is still NULL.

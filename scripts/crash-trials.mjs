@@ -7,7 +7,7 @@
 // PostgreSQL never half-applied (verify passes right after the kill), MySQL
 // resuming where it stopped.
 //   npm run build && node scripts/crash-trials.mjs [sqlite|postgresql|mysql ...] [--trials 50] [--images 3000] [--seed 1]
-// Needs the servers for their dialects (see README). Prints one line per
+// Needs the servers for their dialects (see docs/contributing/tests.md). Prints one line per
 // trial and a summary; exits 1 if any trial failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -6,9 +6,11 @@
 // `npm install -g ./glance-db-X.tgz --offline` fetches nothing.
 // Beside it, the single executable glance-db-<platform>-<arch> (scripts/sea.mjs):
 // the same glance-db with Node.js itself inside, for a host without Node.
+// The man page (man/glance-db.1, package.json "man") goes in the tarball too,
+// and npm links it into PREFIX/share/man/man1 at install.
 // Prints the path, size and SHA-256 of both.
 //   node scripts/package.mjs [--out DIR]
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -26,6 +28,13 @@ if (runtime.length) {
   process.exit(1);
 }
 execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+// The tarball ships the man page and docs/reference/: never stale ones.
+const docs = spawnSync(process.execPath, [join(root, 'scripts', 'gen-docs.mjs'), '--check'], { cwd: root, encoding: 'utf8' });
+if (docs.status !== 0) {
+  console.error(`${docs.stdout}${docs.stderr}`.trim());
+  console.error('The package ships man/glance-db.1 and the generated pages of docs/: run npm run docs, commit, then package.');
+  process.exit(1);
+}
 // The installed package is already built: ship it without the developer's
 // lifecycle scripts, which would only ask an offline host to run tsc.
 const shipped = { ...pkg, scripts: {}, devDependencies: undefined };

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Regenerates schema/expected/<dialect>/vNN.json: the normalized model of
 // the schema glance-db's own SQL builds at every version. Run after adding
-// a version (needs PostgreSQL and MariaDB for their dialects, see README):
+// a version (needs PostgreSQL and MariaDB for their dialects, see docs/contributing/tests.md):
 //   npm run build && node scripts/snapshots.mjs [sqlite|postgresql|mysql ...]
 // The tests check every snapshot against Glance's reference dumps.
 import { spawnSync } from 'node:child_process';

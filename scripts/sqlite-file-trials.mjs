@@ -371,7 +371,7 @@ async function concurrentWriters() {
   for (const [k, v] of Object.entries(byCommand).sort()) console.log(`  ${k}: ${v.trials} trials, exit codes ${JSON.stringify(v.exits)}`);
   console.log(`  writers: ${totals.committed} commits reported, ${totals.readBack} read back; ${totals.locked} refused "database is locked", ${totals.moved} refused "attempt to write a readonly database" (file replaced), ${totals.otherErrors} other errors`);
   // "disk I/O error" and "unable to open database file": a connection still on the replaced file took
-  // the journal of a commit into the new file for a hot one and removed it (README: restart glance-api).
+  // the journal of a commit into the new file for a hot one and removed it (docs/dialects/sqlite.md: restart glance-api).
   for (const [k, v] of others) console.log(`    other: ${v} x ${k}`);
   console.log(`  rows in the file although their writer saw an error: ${totals.despite}`);
   console.log(`  lost (committed and read back, not in the final file): ${totals.lost}; silent (commit returned, not in the file): ${totals.silent}; integrity_check failures: ${totals.integrity}`);

@@ -18,7 +18,7 @@ export abstract class BaseCommand extends Command {
     config: Flags.string({ char: 'c', description: 'Path of the manifest [default: ./glance-db.yaml if present, else the one shipped with glance-db].', helpGroup: 'GLOBAL' }),
     url: Flags.string({ description: 'Database URL; overrides GLANCE_DB_URL and the manifest (sqlite:PATH, postgresql://..., mysql://...).', helpGroup: 'GLOBAL' }),
     'glance-config': Flags.string({ multiple: true, multipleNonGreedy: true, description: "Read the database URL from Glance's own config ([database] connection, or the deprecated [DEFAULT] sql_connection), e.g. /etc/glance/glance-api.conf; repeat for several files or folders (*.conf), later ones winning, as oslo.config's --config-file/--config-dir.", helpGroup: 'GLOBAL' }),
-    json: Flags.boolean({ description: 'Print one JSON object on stdout (shape in README).', default: false, helpGroup: 'GLOBAL' }),
+    json: Flags.boolean({ description: 'Print one JSON object on stdout (shape: schema/output.schema.json, docs/reference/json-output.md).', default: false, helpGroup: 'GLOBAL' }),
     'lock-wait': secondsFlag({ name: 'lock-wait', description: 'Seconds to wait for another glance-db run to finish (SQLite: also for another program\'s SQLite lock on the file).', default: 60, min: 0, helpGroup: 'GLOBAL' }),
     'connect-timeout': secondsFlag({ name: 'connect-timeout', description: 'Seconds to wait for a database server to answer.', default: 10, min: 1, helpGroup: 'GLOBAL' }),
     'statement-timeout': secondsFlag({ name: 'statement-timeout', description: 'PostgreSQL/MySQL: seconds one statement may run; 0 = no limit.', default: 0, min: 0, helpGroup: 'GLOBAL' }),

@@ -6,47 +6,9 @@
 // and never by parsing a message.
 import { differenceOf, type Difference } from './introspect/diff.js';
 
-/** Exit codes are part of the interface (README "Exit codes"): never renumber. */
-export const ExitCode = {
-  OK: 0,
-  INTERNAL: 1,
-  USAGE: 2,
-  CONFIG: 3,
-  CHECKSUM_MISMATCH: 4,
-  NOT_UNDER_VERSION_CONTROL: 5,
-  DOWNGRADE_REFUSED: 6,
-  MIGRATION_FAILED: 7,
-  LOCKED: 8,
-  CONNECTION: 9,
-  CONFLICT: 10,
-  UNKNOWN_VERSION: 11,
-  SCHEMA_DRIFT: 12,
-  UPGRADE_PENDING: 13,
-  PARTLY_APPLIED: 14,
-  BACKUP_FAILED: 15,
-  HISTORY_GAP: 16,
-  /** Not enough free space on the SQLite file's volume for the write-back; nothing changed. */
-  NO_SPACE: 17,
-  CONNECTION_LOST: 18,
-  LOCK_LOST: 19,
-  /** The SQLite file or its folder is refused for safety or type (not a regular file, hard link, read-only, unsafe folder, planted link). */
-  FILE_REFUSED: 20,
-  /** The SQLite file needs a real SQLite first (WAL or hot journal beside it) or is not a usable SQLite database (corrupt, truncated). */
-  SQLITE_UNUSABLE: 21,
-  INTERRUPTED: 22,
-  REPAIR_REFUSED: 24,
-  METADEFS_INVALID: 28,
-  DATA_FAILED: 29,
-  /** A pre-flight check refused the server (Galera node not ready, RSU, a setting a pending version needs). */
-  PREFLIGHT: 32,
-  OUTPUT_NOT_WRITABLE: 34,
-  /** A rolling-upgrade phase asked for out of order (migrate or contract before expand, contract before migrate or while rows still need it); nothing changed. */
-  ROLLING_ORDER: 35,
-  /** `db check`: a state glance-manage's exit codes (0, 3, 4, 5) cannot express; glance-db check names it. */
-  DB_CHECK_OTHER: 36,
-} as const;
-
-export type ExitCodeName = keyof typeof ExitCode;
+// The numbers, names and meanings are one table, src/exit-codes.ts (never renumber).
+import { ExitCode, type ExitCodeName } from './exit-codes.js';
+export { ExitCode, type ExitCodeName };
 
 export class GlanceDbError extends Error {
   readonly code: ExitCodeName;
@@ -230,7 +192,7 @@ export class ReleasedFileChangedError extends GlanceDbError {
       `Released migration file(s) changed: ${changed.map((e) => `${e.file} (version ${e.version}: locked ${e.locked}${base ? ` at ${base}` : ''}, now ${e.checksum})`).join('; ')}.`,
       { fields: { changed, ...(base ? { base } : {}) },
         hint: 'Restore the released file(s) and put the change in a new version; --update never rewrites a released checksum. ' +
-          'Only a security fix that must change what databases still to be upgraded run may change a released file: glance-db lint --update --supersede VERSION records it (README "Lint and the checksum lock").' });
+          'Only a security fix that must change what databases still to be upgraded run may change a released file: glance-db lint --update --supersede VERSION records it (docs/guide/lint-and-checksums.md).' });
   }
 }
 

@@ -29,6 +29,12 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     const install = sh('npm', ['install', '-g', tarball, '--offline', '--prefix', join(work, 'prefix'), '--cache', join(work, 'cache'), '--registry', `http://127.0.0.1:${await closedPort()}/`, '--no-audit', '--no-fund']);
     assert.is(install.status, 0, install.stderr);
     const bin = join(work, 'prefix', 'bin', 'glance-db');
+    // The man page came with it: npm linked it where man looks for PREFIX/bin's pages.
+    assert.ok(existsSync(join(work, 'prefix', 'share', 'man', 'man1', 'glance-db.1')), 'man page linked into PREFIX/share/man/man1');
+    if (sh('sh', ['-c', 'command -v man']).status === 0) {
+      const man = sh('man', ['-w', 'glance-db'], work, { MANPATH: join(work, 'prefix', 'share', 'man') });
+      assert.is(man.status, 0, man.stderr);
+    }
     const site = join(work, 'site');
     // No manifest here and no database named: refused, nothing created (Glance's default config folders emptied).
     const none = { GLANCE_DB_GLANCE_CONFIG_DIRS: '' };

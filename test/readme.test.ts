@@ -431,8 +431,8 @@ test('every relative link and #anchor in README.md and docs/ resolves', () => {
   assert.ok(count > 30, `only ${count} links found: the link scanner is broken`);
 });
 
-test('each page of docs/guide, docs/dialects and docs/reference opens with who it is for and what it answers', () => {
-  for (const page of PAGES.filter((p) => /^docs\/(guide|dialects|reference)\//.test(p))) {
+test('each page of docs/guide, docs/dialects, docs/reference and docs/contributing opens with who it is for and what it answers', () => {
+  for (const page of PAGES.filter((p) => /^docs\/(guide|dialects|reference|contributing)\//.test(p))) {
     const opening = text(page).split('\n\n').slice(1, 2).join('');
     assert.match(opening, /\*\*For\*\*[^]*\*\*Answers:\*\*/, `${page}: the paragraph after the title says **For** whom and what it **Answers:**`);
   }

@@ -1,4 +1,4 @@
-// Keeps README's "Adding a version" checklist honest: every version of the
+// Keeps the "Adding a version" checklist (docs/contributing/adding-a-version.md) honest: every version of the
 // shipped manifest has each of the six things the checklist names, down to
 // its row in docs/reference/version-line.md.
 import { test } from 'uvu';
@@ -11,13 +11,13 @@ import { CONTRACT_CHAIN, REVISION_FOR_VERSION } from '../src/glance/revisions.js
 import { ROOT, VERSIONS } from './helpers.js';
 
 const manifest = loadManifest(join(ROOT, 'glance-db.yaml'));
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const checklist = readFileSync(join(ROOT, 'docs', 'contributing', 'adding-a-version.md'), 'utf8');
 const versionLine = readFileSync(join(ROOT, 'docs', 'glance-versions.md'), 'utf8');
 const versionLinePage = readFileSync(join(ROOT, 'docs', 'reference', 'version-line.md'), 'utf8');
 
-test('README lists the checklist this test enforces', () => {
-  assert.match(readme, '## Adding a version');
-  for (const step of ['lint --update', 'CONTRACT_CHAIN', 'test/fixtures/reference/vN', 'npm run snapshots', 'docs/glance-versions.md', 'docs/reference/version-line.md']) assert.match(readme, step);
+test('docs/contributing/adding-a-version.md lists the checklist this test enforces', () => {
+  assert.match(checklist, '# Adding a version');
+  for (const step of ['lint --update', 'CONTRACT_CHAIN', 'test/fixtures/reference/vN', 'npm run snapshots', 'docs/glance-versions.md', 'docs/reference/version-line.md']) assert.match(checklist, step);
 });
 
 for (const mig of manifest.migrations) {

@@ -15,7 +15,7 @@
 //      that signals and lost connections end as their documented exit codes.
 //   3. Describe the dialect in src/dialects/<name>.ts (URL schemes, splitter
 //      rules, version-table DDL, backup and restore, plan script) and load
-//      the driver lazily from its loadDriver (README: "Adding a dialect").
+//      the driver lazily from its loadDriver (docs/contributing/adding-a-dialect.md).
 //   4. Add its introspector (src/introspect) and its SQL files and expected
 //      schemas (sql/<name>, schema/expected/<name>).
 //   5. Add it to test/driver-contract.test.ts, which calls this contract

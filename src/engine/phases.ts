@@ -1,4 +1,4 @@
-// Rolling upgrades (README "Rolling upgrade"): where each version stands in
+// Rolling upgrades (docs/guide/rolling-upgrade.md): where each version stands in
 // its expand, migrate and contract phases, what a phase command has to run,
 // and what Glance's own bookkeeping must say meanwhile. No database access
 // here: engine/rolling.ts runs what this plans.

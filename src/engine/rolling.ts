@@ -231,7 +231,7 @@ export async function refuseUnmigrated(ctx: RunContext, driver: Driver, rows: Ve
   const total = left.reduce((t, x) => t + x.rows, 0);
   throw new RollingOrderError(
     `${total} row(s) still need the migrate phase (${left.map((x) => `version ${x.version} ${x.name}: ${x.rows}`).join('; ')}), written or left since migrate ran, so contract does not run: ` +
-      'it would have to give those rows values, and it never rewrites a value (README "Contract and visibility").',
+      'it would have to give those rows values, and it never rewrites a value (docs/guide/rolling-upgrade.md, "Contract and visibility").',
     `Run ${suggest(ctx, 'migrate')}: it finishes those rows by the migrate rules and leaves every value already set; then ${suggest(ctx, 'contract')} again.`,
     { phase: 'contract', next: 'migrate', versions: left.map((x) => x.version), remaining: left });
 }

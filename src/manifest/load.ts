@@ -37,7 +37,7 @@ export function loadManifest(configPath: string): Manifest {
     throw new ConfigError(`${label}: invalid YAML: ${(err as Error).message}`);
   }
   if (data === null || data === undefined) {
-    throw new ConfigError(`${label}: the manifest is empty; see the README for its format.`);
+    throw new ConfigError(`${label}: the manifest is empty; see docs/reference/manifest.md for its format.`);
   }
   const count = (data as { migrations?: unknown })?.migrations;
   if (Array.isArray(count) && count.length > MAX_VERSIONS) {

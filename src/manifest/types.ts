@@ -1,6 +1,6 @@
 import type { Dialect } from '../dialects/index.js';
 
-/** The three steps of a rolling upgrade, in the order they run (README "Rolling upgrade"). */
+/** The three steps of a rolling upgrade, in the order they run (docs/guide/rolling-upgrade.md). */
 export type Phase = 'expand' | 'migrate' | 'contract';
 export const PHASES: Phase[] = ['expand', 'migrate', 'contract'];
 

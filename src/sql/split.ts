@@ -285,7 +285,7 @@ const SESSION_TABLE_LOCKS: [RegExp, string][] = [
 ];
 
 /**
- * What a version file may not hold (README "The manifest"): glance-db runs
+ * What a version file may not hold (docs/reference/manifest.md, "What a SQL file may hold"): glance-db runs
  * each version in its own transaction, so a statement that begins, ends or
  * changes transactions (or, on MySQL, locks tables for the session) would
  * commit part of a version behind its back. What it is, in words

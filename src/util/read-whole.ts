@@ -11,7 +11,7 @@ export const IO_CHUNK = 1024 ** 3;
  * The largest file glance-db holds as one Buffer: 4 GiB. Node 22 and later
  * allow larger Buffers (2^53 - 1), but sql.js is 32-bit WebAssembly whose
  * file offsets and heap stop at 4 GiB, and nothing larger was ever tested;
- * so the limit stays what README documents, whatever Node allows.
+ * so the limit stays what docs/dialects/sqlite.md documents, whatever Node allows.
  */
 export const MAX_WHOLE_FILE = Math.min(constants.MAX_LENGTH, 4 * 1024 ** 3);
 
