@@ -1,7 +1,15 @@
 // MySQL and MariaDB, through mysql2. DDL commits implicitly, statement by
 // statement: a version's row records progress after every statement, and a
 // version that failed half way resumes where it stopped.
+import { spawnSync } from 'node:child_process';
 import { serverTarget, type DialectDescription } from './types.js';
+import { mysqlDumpTlsArgs } from '../tls.js';
+
+/** Whether a dump tool is MariaDB's (mysqldump is often a link to mariadb-dump): their TLS options differ. */
+function isMariadbTool(tool: string): boolean {
+  if (/mariadb/.test(tool)) return true;
+  return /MariaDB/i.test(spawnSync(tool, ['--version'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '');
+}
 
 export const mysql: DialectDescription<'server'> = {
   kind: 'server',
@@ -44,9 +52,9 @@ export const mysql: DialectDescription<'server'> = {
       tools: ['mariadb-dump', 'mysqldump'],
       clientPackage: 'mariadb-client',
       passwordVariable: 'MYSQL_PWD',
-      args: (t) => {
+      args: (t, tool) => {
         const where = t.socketPath ? ['-S', t.socketPath] : ['-h', t.host, '-P', String(t.port)];
-        return ['--single-transaction', '--routines', '--triggers', ...where, '-u', t.user, t.database];
+        return ['--single-transaction', '--routines', '--triggers', ...mysqlDumpTlsArgs(t.tls, isMariadbTool(tool)), ...where, '-u', t.user, t.database];
       },
     },
   },

@@ -1,6 +1,7 @@
 // PostgreSQL, through slonik: DDL is transactional, so a version and its
 // row commit together or not at all.
 import { serverTarget, type DialectDescription } from './types.js';
+import { overSocket, pgDumpEnv } from '../tls.js';
 
 const connection = (target: Parameters<typeof serverTarget>[0]) => {
   const t = serverTarget(target);
@@ -50,6 +51,8 @@ export const postgresql: DialectDescription<'server'> = {
       passwordVariable: 'PGPASSWORD',
       // Custom format: pg_restore can restore it whole or in part.
       args: (t) => ['-Fc', '-h', t.socketPath ?? t.host, '-p', String(t.port), '-U', t.user, '-d', t.database],
+      // The run's TLS settings, in libpq's variables (libpq itself ignores them over a Unix socket).
+      env: (t) => (overSocket(t.host, t.socketPath) ? {} : pgDumpEnv(t.tls)),
     },
   },
   restore: {

@@ -104,6 +104,8 @@ export function resolveContext(raw: RawOptions): RunContext {
       ? [manifest.databaseUrl, fromManifest, where.bundled ? process.cwd() : manifest.dir, `database.url in ${fromManifest}`]
       : fromConfig(fromDefaultGlanceConfig());
   const target = parseDatabaseUrl(url, baseDir, described);
+  // Query parameters glance-db does not know: said once, never an error (src/tls.ts).
+  for (const w of 'warnings' in target ? target.warnings : []) process.stderr.write(`warning: ${w}\n`);
   if (!manifest.dialects.includes(target.dialect)) {
     throw new ConfigError(`The database URL (from ${urlSource}) is ${target.dialect}, but ${manifest.path} declares no ${target.dialect} files.`);
   }
