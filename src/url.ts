@@ -274,7 +274,14 @@ export function passwordCandidates(text: string | undefined): string[] {
       // Not decodable: the raw form is enough.
     }
   }
-  for (const m of s.matchAll(/[?&](?:password|passwd)=([^&#]*)/gi)) found.push(m[1]);
+  for (const m of s.matchAll(/[?&](?:password|passwd|sslpassword|ssl_key_password)=([^&#]*)/gi)) {
+    found.push(m[1]);
+    try {
+      found.push(decodeURIComponent(m[1].replace(/\+/g, ' ')));
+    } catch {
+      // Not decodable: the raw form is enough.
+    }
+  }
   return found;
 }
 

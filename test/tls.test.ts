@@ -87,10 +87,10 @@ function suite(): void {
     return r;
   }
 
-  /** The PostgreSQL log's "connection authorized" lines for a database: each says whether TLS was used. */
-  function pgConnections(db: string): string[] {
+  /** The PostgreSQL log's "connection authorized" lines for a database (and user): each says whether TLS was used. */
+  function pgConnections(db: string, user?: string): string[] {
     const log = readFileSync(join(T('DIR'), 'pg', 'postgres.log'), 'utf8');
-    return log.split('\n').filter((l) => l.includes('connection authorized:') && l.includes(` database=${db} `));
+    return log.split('\n').filter((l) => l.includes('connection authorized:') && l.includes(` database=${db} `) && (!user || l.includes(` user=${user} `)));
   }
 
   function myCounters(): { connections: number; tls: number } {
@@ -120,7 +120,7 @@ function suite(): void {
     out(pgAdmin('GRANT SELECT ON ALL TABLES IN SCHEMA public TO glance_tls', pgDb), 'grant');
     run(['check', '--url', pgUrl(pgDb, FULL, 'glance_any', '127.0.0.1')], 0, 'verify-full to the IP address the certificate names');
     // glance_any may connect without TLS too: the server's log says what each connection used.
-    const lines = pgConnections(pgDb);
+    const lines = pgConnections(pgDb, 'glance_any');
     assert.ok(lines.length >= 3, `the runs' connections are in the log:\n${lines.join('\n')}`);
     for (const l of lines) assert.match(l, /SSL enabled \(protocol=TLSv1\.[23]/, `a connection without TLS: ${l}`);
   });

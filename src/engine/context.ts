@@ -54,7 +54,8 @@ export function suggest(ctx: Pick<RunContext, 'selection'>, args: string): strin
 
 /** The URL without its password (a suggested command must never carry it). */
 function withoutPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):\S*@/i, '$1@');
+  // The query's secrets too (a password, a client key's password): starred, as the hint cannot hold them.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):\S*@/i, '$1@').replace(/([?&](?:password|passwd|sslpassword|ssl_key_password)=)[^&#\s]*/gi, '$1***');
 }
 
 let toolVersionCache: string | null = null;
