@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ExitCode, GlanceDbError } from '../src/errors.js';
 import { parseDatabaseUrl, scrubSecrets, type ServerTarget } from '../src/url.js';
 import { dumpRefusal, mysqlDumpTlsArgs, pgDumpEnv, type TlsSettings } from '../src/tls.js';
+import { restoreSteps } from '../src/engine/restore.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'glance-db-tls-unit-'));
 const home = join(dir, 'home');
@@ -221,6 +222,15 @@ test('the dump tools get the same TLS settings', () => {
   assert.match(String(dumpRefusal(pg(`sslmode=require&sslcert=${CERT}&sslkey=${KEY}&sslpassword=${PW}`).tls, 'postgresql')), 'sslpassword');
   assert.not.match(String(dumpRefusal(pg(`sslmode=require&sslcert=${CERT}&sslkey=${KEY}&sslpassword=${PW}`).tls, 'postgresql')), PW);
   assert.is(dumpRefusal(full, 'postgresql'), null);
+});
+
+test('the restore steps a refused downgrade prints connect with the same TLS settings', () => {
+  const pgSteps = restoreSteps(pg(`sslmode=verify-full&sslrootcert=${CA}`), 'glance-db version').join('\n');
+  assert.match(pgSteps, `export PGSSLMODE=verify-full PGSSLROOTCERT=${CA}`);
+  assert.not.match(restoreSteps(pg(''), 'glance-db version').join('\n'), 'PGSSL', "libpq's defaults need no word");
+  const mySteps = restoreSteps(my(`ssl_ca=${CA}&ssl_verify_identity=true`), 'glance-db version').join('\n');
+  assert.match(mySteps, `mysql --ssl --ssl-verify-server-cert --ssl-ca=${CA} -h db.example -P 3306 -u glance -p glance < BACKUP.sql`);
+  assert.not.match(restoreSteps(my(''), 'glance-db version').join('\n'), 'ssl');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
