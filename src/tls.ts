@@ -11,6 +11,7 @@
 // (exit 3, naming the parameter; a password is never shown). So is a file a
 // parameter names that cannot be read. Any other query parameter is either
 // known (honoured, or ignored as docs/dialects/*.md say) or a warning.
+import { createPrivateKey } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -212,7 +213,7 @@ function systemCertificates(): string[] {
 }
 
 /** Reads the files the settings name; a file that cannot be read, or a key others can read, is refused. */
-function load(s: TlsSettings, names: { ca: string; cert: string; key: string; crl: string; capath?: string }, fail: Fail): TlsSettings {
+function load(s: TlsSettings, names: { ca: string; cert: string; key: string; crl: string; passphrase: string; capath?: string }, fail: Fail): TlsSettings {
   if (s.use === 'disable') return s;
   if (s.caFile) s.ca = pemCertificates(names.ca, s.caFile, fail);
   if (s.caPath) s.ca = [...(s.ca ?? []), ...folderCertificates(names.capath ?? 'ssl_capath', s.caPath, fail)];
@@ -221,6 +222,17 @@ function load(s: TlsSettings, names: { ca: string; cert: string; key: string; cr
   if (s.keyFile) {
     checkKeyMode(names.key, s.keyFile, fail);
     s.key = readable(names.key, s.keyFile, fail);
+    // Opened now, so that a wrong or missing key password is said before connecting, and not as a TLS failure.
+    try {
+      createPrivateKey({ key: s.key, ...(s.passphrase !== undefined ? { passphrase: s.passphrase } : {}) });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      // An encrypted key without a password: OpenSSL's prompt is "interrupted", as nothing may prompt here.
+      const why = s.passphrase === undefined && /PASSPHRASE|INTERRUPTED|CANCELLED/.test(code) ? `is encrypted, and the URL gives no ${names.passphrase} for it`
+        : s.passphrase !== undefined && /decrypt/i.test((err as Error).message) ? `cannot be decrypted with the ${names.passphrase} given`
+          : 'holds no private key glance-db can read (PEM or DER)';
+      fail(`the private key file ${names.key} names, ${s.keyFile}, ${why}`, `Check ${names.key} and ${names.passphrase} in the URL.`);
+    }
   }
   if (s.cert && !s.key) fail(`${names.cert} is given without its key (${names.key})`);
   if (s.key && !s.cert) fail(`${names.key} is given without its certificate (${names.cert})`);
@@ -305,7 +317,7 @@ function postgresTls(params: Record<string, string>, understood: Set<string>, fa
   const max = get('ssl_max_protocol_version', 'PGSSLMAXPROTOCOLVERSION');
   s.minVersion = min ? tlsVersion('ssl_min_protocol_version', min, fail) : 'TLSv1.2';
   if (max) s.maxVersion = tlsVersion('ssl_max_protocol_version', max, fail);
-  return load(s, { ca: 'sslrootcert', cert: 'sslcert', key: 'sslkey', crl: 'sslcrl' }, fail);
+  return load(s, { ca: 'sslrootcert', cert: 'sslcert', key: 'sslkey', crl: 'sslcrl', passphrase: 'sslpassword' }, fail);
 }
 
 // ---------------------------------------------------------------- MySQL (PyMySQL, mysqlclient, the MySQL client)
@@ -373,7 +385,7 @@ function mysqlTls(params: Record<string, string>, understood: Set<string>, fail:
     s.minVersion = versions[0];
     s.maxVersion = versions[versions.length - 1];
   }
-  return load(s, { ca: 'ssl_ca', cert: 'ssl_cert', key: 'ssl_key', crl: 'ssl_crl', capath: 'ssl_capath' }, fail);
+  return load(s, { ca: 'ssl_ca', cert: 'ssl_cert', key: 'ssl_key', crl: 'ssl_crl', passphrase: 'ssl_key_password', capath: 'ssl_capath' }, fail);
 }
 
 /**

@@ -6,7 +6,8 @@
 // test/tls.test.ts does the same against real TLS servers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, GlanceDbError } from '../src/errors.js';
@@ -29,8 +30,15 @@ const OPEN_KEY = join(dir, 'open.key');
 const CRL = join(dir, 'root.crl');
 writeFileSync(CA, PEM);
 writeFileSync(CERT, PEM);
-writeFileSync(KEY, 'key', { mode: 0o600 });
-writeFileSync(OPEN_KEY, 'key');
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const KEY_PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+writeFileSync(KEY, KEY_PEM, { mode: 0o600 });
+writeFileSync(OPEN_KEY, KEY_PEM);
+const KEY_PW = 'K3yPassw0rd';
+const ENC_KEY = join(dir, 'enc.key');
+writeFileSync(ENC_KEY, privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PW }) as string, { mode: 0o600 });
+const BAD_KEY = join(dir, 'bad.key');
+writeFileSync(BAD_KEY, 'not a key', { mode: 0o600 });
 chmodSync(OPEN_KEY, 0o644);
 writeFileSync(CRL, 'crl');
 const CAPATH = join(dir, 'cas');
@@ -99,14 +107,20 @@ test('PostgreSQL: sslrootcert=system means the system CAs and verify-full', () =
 });
 
 test('PostgreSQL: client certificate, key, CRL, key password and TLS versions are read', () => {
-  const t = pg(`sslmode=verify-full&sslrootcert=${CA}&sslcert=${CERT}&sslkey=${KEY}&sslcrl=${CRL}&sslpassword=${PW}&ssl_min_protocol_version=TLSv1.3`);
+  const t = pg(`sslmode=verify-full&sslrootcert=${CA}&sslcert=${CERT}&sslkey=${ENC_KEY}&sslcrl=${CRL}&sslpassword=${KEY_PW}&ssl_min_protocol_version=TLSv1.3`);
   assert.is(String(t.tls.cert), PEM);
-  assert.is(String(t.tls.key), 'key');
+  assert.is(String(t.tls.key), readFileSync(ENC_KEY, 'utf8'));
   assert.is(String(t.tls.crl), 'crl');
-  assert.is(t.tls.passphrase, PW);
+  assert.is(t.tls.passphrase, KEY_PW);
   assert.is(t.tls.minVersion, 'TLSv1.3');
   // sslpassword is a secret like the password: scrubbed from anything printed.
-  assert.not.match(scrubSecrets(`key password ${PW}.`), PW);
+  assert.not.match(scrubSecrets(`key password ${KEY_PW}.`), KEY_PW);
+  // The key is opened when the URL is read: a wrong or missing password, or no key at all, is said before connecting.
+  const wrong = refused(() => pg(`sslmode=require&sslcert=${CERT}&sslkey=${ENC_KEY}&sslpassword=wrong${KEY_PW}`), 'sslkey', 'cannot be decrypted', 'sslpassword');
+  assert.not.match(wrong, KEY_PW);
+  refused(() => pg(`sslmode=require&sslcert=${CERT}&sslkey=${ENC_KEY}`), 'sslkey', 'encrypted', 'sslpassword');
+  refused(() => pg(`sslmode=require&sslcert=${CERT}&sslkey=${BAD_KEY}`), 'sslkey', 'no private key');
+  refused(() => my(`ssl_cert=${CERT}&ssl_key=${ENC_KEY}&ssl_key_password=nope${KEY_PW}`), 'ssl_key', 'ssl_key_password');
   refused(() => pg(`sslmode=require&sslcert=${CERT}&sslkey=${OPEN_KEY}`), 'sslkey', 'read by others');
   refused(() => pg(`sslmode=require&sslcert=${CERT}&sslkey=${join(dir, 'nokey')}`), 'sslkey', 'does not exist');
   refused(() => pg(`sslmode=require&sslcrl=${CRL}`), 'sslcrl');
@@ -150,12 +164,12 @@ test('MySQL: the ssl_* parameters as PyMySQL and mysqlclient name them', () => {
   assert.ok(my('ssl_verify_cert=true').tls.systemCa, "verifying without ssl_ca: the system's CAs");
   const capath = my(`ssl_capath=${CAPATH}&ssl_verify_cert=true`);
   assert.is(capath.tls.ca?.length, 2, 'every certificate of the folder, nothing else');
-  const t = my(`ssl_ca=${CA}&ssl_cipher=ECDHE-RSA-AES256-GCM-SHA384&tls_version=TLSv1.3,TLSv1.2&ssl_key_password=${PW}&ssl_cert=${CERT}&ssl_key=${KEY}`);
+  const t = my(`ssl_ca=${CA}&ssl_cipher=ECDHE-RSA-AES256-GCM-SHA384&tls_version=TLSv1.3,TLSv1.2&ssl_key_password=${KEY_PW}&ssl_cert=${CERT}&ssl_key=${ENC_KEY}`);
   assert.is(t.tls.ciphers, 'ECDHE-RSA-AES256-GCM-SHA384');
   assert.is(t.tls.minVersion, 'TLSv1.2');
   assert.is(t.tls.maxVersion, 'TLSv1.3');
-  assert.is(t.tls.passphrase, PW);
-  assert.not.match(scrubSecrets(`x ${PW} y`), PW);
+  assert.is(t.tls.passphrase, KEY_PW);
+  assert.not.match(scrubSecrets(`x ${KEY_PW} y`), KEY_PW);
 });
 
 test('MySQL: ssl_mode, the MySQL client\'s five values', () => {
@@ -219,8 +233,9 @@ test('the dump tools get the same TLS settings', () => {
   assert.equal(mysqlDumpTlsArgs(my(`ssl_cert=${CERT}&ssl_key=${KEY}&tls_version=TLSv1.2`).tls, false),
     ['--ssl-mode=REQUIRED', `--ssl-cert=${CERT}`, `--ssl-key=${KEY}`, '--tls-version=TLSv1.2']);
   // A key password has no safe way to the tools: --backup is refused, naming it, and never showing it.
-  assert.match(String(dumpRefusal(pg(`sslmode=require&sslcert=${CERT}&sslkey=${KEY}&sslpassword=${PW}`).tls, 'postgresql')), 'sslpassword');
-  assert.not.match(String(dumpRefusal(pg(`sslmode=require&sslcert=${CERT}&sslkey=${KEY}&sslpassword=${PW}`).tls, 'postgresql')), PW);
+  const withPw = pg(`sslmode=require&sslcert=${CERT}&sslkey=${ENC_KEY}&sslpassword=${KEY_PW}`).tls;
+  assert.match(String(dumpRefusal(withPw, 'postgresql')), 'sslpassword');
+  assert.not.match(String(dumpRefusal(withPw, 'postgresql')), KEY_PW);
   assert.is(dumpRefusal(full, 'postgresql'), null);
 });
 

@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, cliAsync, VERSIONS, type CliResult } from './helpers.js';
@@ -77,12 +77,18 @@ function suite(): void {
   const pgUrl = (db: string, q: string, user = 'glance_tls', host = HOST) => `postgresql://${user}${user === 'glance_cert' ? '' : `:${PW}`}@${host}:${PG_PORT}/${db}?${q}`;
   const myUrl = (db: string, q: string, user = 'glance_tls', host = HOST) => `mysql+pymysql://${user}${user === 'glance_cert' ? '' : `:${PW}`}@${host}:${MY_PORT}/${db}?${q}`;
   const FULL = `sslmode=verify-full&sslrootcert=${CA}`;
+  // The client key again, encrypted with a password (sslpassword, ssl_key_password).
+  const KEY_PW = 'K3yPassw0rdMark';
+  const ENC_KEY = join(tmp, 'client-enc.key');
+  out(spawnSync('openssl', ['pkey', '-in', KEY, '-aes256', '-passout', `pass:${KEY_PW}`, '-out', ENC_KEY], { encoding: 'utf8' }), 'openssl pkey');
+  chmodSync(ENC_KEY, 0o600);
   const IDENTITY = `ssl_ca=${CA}&ssl_verify_identity=true`;
 
   /** The run's result, with the password checked absent from everything it printed. */
   function run(args: string[], expected: number, what: string): CliResult {
     const r = cli(args);
     assert.not.match(r.stdout + r.stderr, PW, `${what}: the password was printed`);
+    assert.not.match(r.stdout + r.stderr, KEY_PW, `${what}: the key's password was printed`);
     assert.is(r.code, expected, `${what}: exit ${r.code}, expected ${expected}\n${r.stdout}\n${r.stderr}`);
     return r;
   }
@@ -184,6 +190,10 @@ function suite(): void {
     assert.ok(pgConnections(db).some((l) => / user=glance_cert .*application_name=pg_dump SSL enabled/.test(l)), 'pg_dump connected with TLS and the certificate');
     const r = run(['check', '--url', pgUrl(db, FULL, 'glance_cert')], 9, 'no client certificate');
     assert.match(r.stderr, /certificate/i);
+    run(['check', '--url', pgUrl(db, `${FULL}&sslcert=${CERT}&sslkey=${ENC_KEY}&sslpassword=${KEY_PW}`, 'glance_cert')], 0, 'an encrypted key and its sslpassword');
+    assert.match(run(['check', '--url', pgUrl(db, `${FULL}&sslcert=${CERT}&sslkey=${ENC_KEY}&sslpassword=wrong${KEY_PW}`, 'glance_cert')], 3, 'a wrong sslpassword').stderr, 'cannot be decrypted with the sslpassword given');
+    const b = run(['sync', '--backup', '--url', pgUrl(db, `${FULL}&sslcert=${CERT}&sslkey=${ENC_KEY}&sslpassword=${KEY_PW}`, 'glance_cert')], 3, '--backup with sslpassword');
+    assert.match(b.stderr, 'sslpassword');
   });
 
   test('PostgreSQL: a parameter glance-db cannot honour is refused before connecting; an unknown one is a warning', () => {
@@ -266,6 +276,8 @@ function suite(): void {
     run(['sync', '--backup', '--backup-dir', dir, '--url', myUrl(db, q, 'glance_cert')], 0, 'sync --backup with a client certificate');
     assert.is(readdirSync(dir).filter((f) => f.endsWith('.sql')).length, 1, 'one backup');
     run(['check', '--url', myUrl(db, IDENTITY, 'glance_cert')], 9, 'no client certificate');
+    run(['check', '--url', myUrl(db, `${IDENTITY}&ssl_cert=${CERT}&ssl_key=${ENC_KEY}&ssl_key_password=${KEY_PW}`, 'glance_cert')], 0, 'an encrypted key and its ssl_key_password');
+    assert.match(run(['check', '--url', myUrl(db, `${IDENTITY}&ssl_cert=${CERT}&ssl_key=${ENC_KEY}&ssl_key_password=wrong${KEY_PW}`, 'glance_cert')], 3, 'a wrong ssl_key_password').stderr, 'ssl_key_password');
   });
 
   test('MySQL: a parameter glance-db cannot honour is refused before connecting; an unknown one is a warning', () => {
