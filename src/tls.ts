@@ -208,8 +208,10 @@ function folderCertificates(name: string, path: string, fail: Fail): string[] {
   return certs;
 }
 
+/** The system's trusted CAs (Node 22.15 and later); before that, Node's own bundle, the nearest there is. */
 function systemCertificates(): string[] {
-  return tls.getCACertificates('system');
+  const get = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
+  return typeof get === 'function' ? get('system') : [...tls.rootCertificates];
 }
 
 /** Reads the files the settings name; a file that cannot be read, or a key others can read, is refused. */
