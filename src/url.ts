@@ -12,6 +12,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { DIALECTS, DIALECT_NAMES, type Dialect, type FileDialect, type ServerDialect } from './dialects/index.js';
 import { ConfigError } from './errors.js';
+import { checkOptionFile, readQuery, type TlsSettings } from './tls.js';
 
 /** A database in a file (SQLite). */
 export interface SqliteTarget {
@@ -30,9 +31,13 @@ export interface ServerTarget {
   user: string;
   password: string;
   database: string;
-  /** MySQL unix socket from `?unix_socket=` or `?socket=`. */
+  /** A Unix socket from `?unix_socket=` or `?socket=` (MySQL's; glance-db takes them for PostgreSQL too). */
   socketPath?: string;
   params: Record<string, string>;
+  /** TLS as the URL (and, for PostgreSQL, libpq's PGSSL* variables and ~/.postgresql) asks for it: src/tls.ts. */
+  tls: TlsSettings;
+  /** Query parameters glance-db does not know: printed as warnings, never an error. */
+  warnings: string[];
   display: string;
 }
 
@@ -184,6 +189,8 @@ function parseServer(rest: string, dialect: ServerDialect, fail: (why: string, h
     const k = unquote((eq >= 0 ? pair.slice(0, eq) : pair).replace(/\+/g, ' '), 'query', fail);
     params[k] = unquote((eq >= 0 ? pair.slice(eq + 1) : '').replace(/\+/g, ' '), 'query', fail);
   }
+  // Secrets in the query first: a message about the query must not show them.
+  for (const k of ['password', 'passwd', 'sslpassword', 'ssl_key_password']) if (params[k]) registerSecret(params[k]);
   const database = unquote(dbPart, 'database name', fail);
   if (/[\0-\x1f\x7f]/.test(database)) fail('the database name contains control characters');
   const defaults = DIALECTS[dialect].server;
@@ -192,15 +199,21 @@ function parseServer(rest: string, dialect: ServerDialect, fail: (why: string, h
     host: unquote(host, 'host name', fail) || (params.host ?? 'localhost'),
     port: portText ? Number(portText) : defaults.defaultPort,
     user: unquote(user, 'user name', fail) || (params.user ?? defaults.defaultUser),
-    password: unquote(password, 'password', fail),
+    password: unquote(password, 'password', fail) || (params.password ?? (dialect === 'mysql' ? params.passwd : undefined) ?? ''),
     database,
     socketPath: params.unix_socket ?? params.socket,
     params,
+    tls: { use: 'disable', verifyChain: false, verifyHost: false, asked: '' },
+    warnings: [],
     display: '',
   };
   registerSecret(target.password);
-  for (const k of ['password', 'passwd']) if (params[k]) registerSecret(params[k]);
   if (!database) fail(`it names no database (add /DATABASE after the host: ${example})`);
+  // TLS and the other query parameters: refused here, before any connection, when they cannot be honoured.
+  const reading = readQuery(dialect, params, fail);
+  if (dialect === 'mysql') checkOptionFile(params, fail);
+  target.tls = reading.tls;
+  target.warnings = reading.warnings;
   target.display = displayServer(target);
   return target;
 }
@@ -261,7 +274,14 @@ export function passwordCandidates(text: string | undefined): string[] {
       // Not decodable: the raw form is enough.
     }
   }
-  for (const m of s.matchAll(/[?&](?:password|passwd)=([^&#]*)/gi)) found.push(m[1]);
+  for (const m of s.matchAll(/[?&](?:password|passwd|sslpassword|ssl_key_password)=([^&#]*)/gi)) {
+    found.push(m[1]);
+    try {
+      found.push(decodeURIComponent(m[1].replace(/\+/g, ' ')));
+    } catch {
+      // Not decodable: the raw form is enough.
+    }
+  }
   return found;
 }
 

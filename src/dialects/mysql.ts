@@ -1,7 +1,18 @@
 // MySQL and MariaDB, through mysql2. DDL commits implicitly, statement by
 // statement: a version's row records progress after every statement, and a
 // version that failed half way resumes where it stopped.
+import { spawnSync } from 'node:child_process';
 import { serverTarget, type DialectDescription } from './types.js';
+import { mysqlDumpTlsArgs } from '../tls.js';
+
+/** A word for a shell command line (a TLS file path with spaces). */
+const quoted = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`);
+
+/** Whether a dump tool is MariaDB's (mysqldump is often a link to mariadb-dump): their TLS options differ. */
+function isMariadbTool(tool: string): boolean {
+  if (/mariadb/.test(tool)) return true;
+  return /MariaDB/i.test(spawnSync(tool, ['--version'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '');
+}
 
 export const mysql: DialectDescription<'server'> = {
   kind: 'server',
@@ -44,9 +55,9 @@ export const mysql: DialectDescription<'server'> = {
       tools: ['mariadb-dump', 'mysqldump'],
       clientPackage: 'mariadb-client',
       passwordVariable: 'MYSQL_PWD',
-      args: (t) => {
+      args: (t, tool) => {
         const where = t.socketPath ? ['-S', t.socketPath] : ['-h', t.host, '-P', String(t.port)];
-        return ['--single-transaction', '--routines', '--triggers', ...where, '-u', t.user, t.database];
+        return ['--single-transaction', '--routines', '--triggers', ...mysqlDumpTlsArgs(t.tls, isMariadbTool(tool)), ...where, '-u', t.user, t.database];
       },
     },
   },
@@ -54,7 +65,9 @@ export const mysql: DialectDescription<'server'> = {
     placeholder: 'BACKUP.sql',
     steps: (target, file) => {
       const t = serverTarget(target);
-      const conn = t.socketPath ? `-S ${t.socketPath} -u ${t.user} -p` : `-h ${t.host} -P ${t.port} -u ${t.user} -p`;
+      // The URL's TLS settings, as the dump tool got them (MariaDB's client's options).
+      const tls = t.tls.use === 'disable' ? '' : `${mysqlDumpTlsArgs(t.tls, true).map(quoted).join(' ')} `;
+      const conn = t.socketPath ? `${tls}-S ${t.socketPath} -u ${t.user} -p` : `${tls}-h ${t.host} -P ${t.port} -u ${t.user} -p`;
       return [
         `Recreate the database empty: mysql ${conn} -e 'DROP DATABASE \`${t.database}\`; CREATE DATABASE \`${t.database}\` CHARACTER SET utf8'`,
         `Restore the backup: mysql ${conn} ${t.database} < ${file}`,

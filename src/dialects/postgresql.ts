@@ -1,6 +1,10 @@
 // PostgreSQL, through slonik: DDL is transactional, so a version and its
 // row commit together or not at all.
 import { serverTarget, type DialectDescription } from './types.js';
+import { overSocket, pgDumpEnv } from '../tls.js';
+
+/** A word for a shell command line (a TLS file path with spaces). */
+const quoted = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`);
 
 const connection = (target: Parameters<typeof serverTarget>[0]) => {
   const t = serverTarget(target);
@@ -50,13 +54,19 @@ export const postgresql: DialectDescription<'server'> = {
       passwordVariable: 'PGPASSWORD',
       // Custom format: pg_restore can restore it whole or in part.
       args: (t) => ['-Fc', '-h', t.socketPath ?? t.host, '-p', String(t.port), '-U', t.user, '-d', t.database],
+      // The run's TLS settings, in libpq's variables (libpq itself ignores them over a Unix socket).
+      env: (t) => (overSocket(t.host, t.socketPath) ? {} : pgDumpEnv(t.tls)),
     },
   },
   restore: {
     placeholder: 'BACKUP.dump',
     steps: (target, file) => {
       const { t, conn } = connection(target);
+      // The URL's TLS settings, as pg_dump got them, where they are not libpq's defaults.
+      const tls = overSocket(t.host, t.socketPath) || (t.tls.use === 'prefer' && !t.tls.verifyChain && !t.tls.certFile) ? []
+        : [`Give the tools below the URL's TLS settings: export ${Object.entries(pgDumpEnv(t.tls)).filter(([, v]) => v !== undefined && !v.startsWith('/dev/null/')).map(([k, v]) => `${k}=${quoted(v!)}`).join(' ')}`];
       return [
+        ...tls,
         `Recreate the database empty: dropdb ${conn} ${t.database} && createdb ${conn} ${t.database}`,
         `Restore the backup: pg_restore ${conn} -d ${t.database} --no-owner ${file}   (for a plain-SQL dump: psql ${conn} -d ${t.database} -1 -v ON_ERROR_STOP=1 -f BACKUP.sql)`,
       ];

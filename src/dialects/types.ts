@@ -192,8 +192,10 @@ export interface DumpTool {
   clientPackage: string;
   /** The environment variable the tool reads the password from (never on its command line). */
   passwordVariable: string;
-  /** The tool's arguments to write a backup of t to its standard output (glance-db's new backup file, src/engine/backup.ts). */
-  args(t: ServerTarget): string[];
+  /** The tool's arguments to write a backup of t to its standard output (glance-db's new backup file, src/engine/backup.ts); tool is its path. TLS as the run's own connections (src/tls.ts). */
+  args(t: ServerTarget, tool: string): string[];
+  /** Variables for the tool's environment besides the password (TLS, for libpq's pg_dump); undefined removes one inherited. */
+  env?(t: ServerTarget): Record<string, string | undefined>;
 }
 
 /** The target of a server dialect's description (a file dialect's functions get a SqliteTarget). */

@@ -22,6 +22,11 @@ import { RoundTrips, within, type Probe, type Session, type SessionState } from 
 import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 import { redactSecret } from './secret.js';
 import { DIALECTS } from '../dialects/index.js';
+import { nodeTlsOptions, overSocket, tlsHint } from '../tls.js';
+import type { ConnectionOptions } from 'node:tls';
+
+/** pg's `ssl`: false for plain text, else Node's TLS options. */
+type PgSsl = false | ConnectionOptions;
 
 type Conn = DatabasePool | DatabaseTransactionConnection;
 
@@ -66,13 +71,14 @@ type PgClientClass = new (config: Record<string, unknown>) => PgClient;
 // once, by a subclass that does both while a driver is open.
 const BaseClient = pg.Client as PgClientClass;
 const PID_COLUMN = 'glance_db_backend_pid';
-let watching: { trips: RoundTrips; keepIdleMs: number } | null = null;
+let watching: { trips: RoundTrips; keepIdleMs: number; ssl: PgSsl } | null = null;
 const sessions = new WeakMap<object, Session>();
 
 class WatchedClient extends (BaseClient as new (config: Record<string, unknown>) => PgClient) {
   constructor(config: Record<string, unknown>) {
     const w = watching;
-    super(w ? { ...config, keepAlive: true, keepAliveInitialDelayMillis: w.keepIdleMs } : config);
+    // TLS as the URL asks (src/tls.ts), whatever slonik's own DSN handling would have chosen.
+    super(w ? { ...config, ssl: w.ssl, keepAlive: true, keepAliveInitialDelayMillis: w.keepIdleMs } : config);
     if (w) {
       const s: Session = { id: () => this.serverPid ?? this.processID ?? undefined, kill: () => this.connection?.stream?.destroy() };
       sessions.set(this, s);
@@ -113,19 +119,40 @@ class PostgresDriver implements Driver {
   private stopWatchingSignals: (() => void) | null = null;
   /** client_connection_check_interval exists (PostgreSQL 14 and later). */
   private checksClient = false;
+  /**
+   * TLS for every connection of the run (the pool's and the side clients'):
+   * libpq's sslmode, with allow and prefer settled once, at open, by the
+   * first connection. Never over a Unix socket (libpq ignores sslmode there).
+   */
+  private ssl: PgSsl;
 
   constructor(private readonly config: DriverConfig) {
     this.target = config.target as ServerTarget;
     this.keys = lockKeys(config.versionTable);
     this.ioTimeoutMs = config.ioTimeoutMs ?? 60_000;
     this.trips = new RoundTrips(this.ioTimeoutMs, this.probe());
+    const tls = this.target.tls;
+    this.ssl = overSocket(this.target.host, this.target.socketPath) || tls.use === 'disable' || tls.use === 'allow' ? false : nodeTlsOptions(tls, this.target.host);
+  }
+
+  /**
+   * libpq's second try: prefer falls back to plain text when the server
+   * offers no TLS; allow tries TLS when the server refused the plain-text
+   * connection. Null: no second try (require and stronger never fall back).
+   */
+  private secondTry(err: unknown): PgSsl | null {
+    const t = this.target;
+    if (overSocket(t.host, t.socketPath)) return null;
+    if (t.tls.use === 'prefer' && this.ssl !== false && /does not support SSL/i.test(rootMessage(err))) return false;
+    if (t.tls.use === 'allow' && this.ssl === false && /^28/.test(pgField(err, 'code') ?? '')) return nodeTlsOptions(t.tls, t.host);
+    return null;
   }
 
   /** A short-lived second connection, to ask about or cancel the migration session. */
   private async withSideClient<T>(timeoutMs: number, fn: (c: PgClient) => Promise<T>): Promise<T> {
     const t = this.target;
     const c = new BaseClient({ host: t.socketPath ?? t.host, port: t.port, user: t.user, password: t.password || undefined, database: t.database,
-      application_name: 'glance-db (watchdog)', connectionTimeoutMillis: timeoutMs, keepAlive: true });
+      application_name: 'glance-db (watchdog)', connectionTimeoutMillis: timeoutMs, keepAlive: true, ssl: this.ssl });
     try {
       return await within((async () => (await c.connect(), fn(c)))(), timeoutMs, 'second connection');
     } finally {
@@ -157,10 +184,10 @@ class PostgresDriver implements Driver {
 
   async open(): Promise<void> {
     const t = this.target;
-    watching = { trips: this.trips, keepIdleMs: Math.max(1000, Math.floor(this.ioTimeoutMs / 2)) };
+    watching = { trips: this.trips, keepIdleMs: Math.max(1000, Math.floor(this.ioTimeoutMs / 2)), ssl: this.ssl };
     this.stopWatchingSignals = onInterrupt(async () => void (await this.trips.cancelRunning(5000)));
     const uri = stringifyDsn({ host: t.socketPath ?? t.host, port: t.port, username: t.user, password: t.password || undefined, databaseName: t.database, applicationName: 'glance-db' });
-    try {
+    const connect = async () => {
       this.pool = await createPool(uri, {
         connectionTimeout: this.config.connectTimeoutMs,
         // slonik's 60 s defaults and retries are wrong for migrations: a long
@@ -178,6 +205,18 @@ class PostgresDriver implements Driver {
       const version = String(await this.pool.oneFirst(raw('SELECT version()')));
       if (!version.startsWith('PostgreSQL')) throw new Error(`the server is not PostgreSQL (${version.slice(0, 40)})`);
       this.checksClient = Number(await this.pool.oneFirst(raw("SELECT current_setting('server_version_num')::int"))) >= 140000;
+    };
+    try {
+      try {
+        await connect();
+      } catch (err) {
+        const second = this.secondTry(err);
+        if (second === null) throw err;
+        await this.pool?.end().catch(() => {});
+        this.ssl = second;
+        if (watching) watching.ssl = second;
+        await connect();
+      }
     } catch (err) {
       await this.pool?.end().catch(() => {});
       this.pool = null;
@@ -189,10 +228,11 @@ class PostgresDriver implements Driver {
     const t = this.target;
     const code = pgField(err, 'code');
     const reason = redactSecret(String((err as Error)?.cause ? ((err as Error).cause as Error).message : (err as Error)?.message), t.password);
-    const hint =
-      code === '3D000' ? `Create the database first (createdb ${t.database}), as for glance-manage.`
+    // A TLS failure is the client's (no SQLSTATE); a server's refusal has one.
+    const hint = (code ? undefined : tlsHint(t.tls, reason, 'postgresql')) ??
+      (code === '3D000' ? `Create the database first (createdb ${t.database}), as for glance-manage.`
         : code === '28P01' || code === '28000' ? 'Check the user and password in the URL (the password is not shown).'
-          : `Check that PostgreSQL listens on ${t.host}:${t.port}; --connect-timeout bounds the wait.`;
+          : `Check that PostgreSQL listens on ${t.host}:${t.port}; --connect-timeout bounds the wait.`);
     return new ConnectionError(`Cannot use PostgreSQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} as user "${t.user}": ${reason}.`, { cause: err, hint });
   }
 

@@ -14,6 +14,8 @@ import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { DIALECTS } from '../dialects/index.js';
+import { ConfigError } from '../errors.js';
+import { dumpRefusal } from '../tls.js';
 import { BackupToolFailedError, BackupToolMissingError, BackupToolStartError, BackupWriteError } from '../errors.js';
 import { isFileTarget, type DatabaseTarget } from '../url.js';
 import { redactSecret } from '../drivers/secret.js';
@@ -40,6 +42,9 @@ function which(tool: string): string | null {
 export function backupTool(target: DatabaseTarget): string | null {
   const { dump } = DIALECTS[target.dialect].backup;
   if (!dump) return null;
+  // TLS settings the tool cannot be given: refused now, before anything changed.
+  const refusal = isFileTarget(target) ? null : dumpRefusal(target.tls, target.dialect);
+  if (refusal) throw new ConfigError(`${refusal}.`, { hint: 'Take the backup yourself before the run (and leave --backup out), or use a client key without a password.' });
   const candidates = dump.tools;
   const found = candidates.map(which).find((p) => p !== null);
   if (!found) {
@@ -52,7 +57,7 @@ function dbName(target: DatabaseTarget): string {
   return isFileTarget(target) ? basename(target.path).replace(/\.[^.]*$/, '') : target.database;
 }
 
-function run(tool: string, args: string[], env: Record<string, string>, password: string, out: number): Promise<void> {
+function run(tool: string, args: string[], env: Record<string, string | undefined>, password: string, out: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(tool, args, { env: { ...process.env, ...env }, stdio: ['ignore', out, 'pipe'] });
     let err = '';
@@ -75,8 +80,9 @@ export async function takeBackup(target: DatabaseTarget, dir: string, level: num
     return file;
   }
   const { dump } = DIALECTS[target.dialect].backup;
-  const env: Record<string, string> = { [dump.passwordVariable]: target.password };
-  await writeOutputFileWith(file, (out) => run(tool!, dump.args(target), env, target.password, out), 'the backup', undefined, opts);
+  // The password and the TLS settings in the environment, never on the command line.
+  const env: Record<string, string | undefined> = { ...(dump.env?.(target) ?? {}), [dump.passwordVariable]: target.password };
+  await writeOutputFileWith(file, (out) => run(tool!, dump.args(target, tool!), env, target.password, out), 'the backup', undefined, opts);
   return file;
 }
 

@@ -54,7 +54,8 @@ export function suggest(ctx: Pick<RunContext, 'selection'>, args: string): strin
 
 /** The URL without its password (a suggested command must never carry it). */
 function withoutPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):\S*@/i, '$1@');
+  // The query's secrets too (a password, a client key's password): starred, as the hint cannot hold them.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):\S*@/i, '$1@').replace(/([?&](?:password|passwd|sslpassword|ssl_key_password)=)[^&#\s]*/gi, '$1***');
 }
 
 let toolVersionCache: string | null = null;
@@ -104,6 +105,8 @@ export function resolveContext(raw: RawOptions): RunContext {
       ? [manifest.databaseUrl, fromManifest, where.bundled ? process.cwd() : manifest.dir, `database.url in ${fromManifest}`]
       : fromConfig(fromDefaultGlanceConfig());
   const target = parseDatabaseUrl(url, baseDir, described);
+  // Query parameters glance-db does not know: said once, never an error (src/tls.ts).
+  for (const w of 'warnings' in target ? target.warnings : []) process.stderr.write(`warning: ${w}\n`);
   if (!manifest.dialects.includes(target.dialect)) {
     throw new ConfigError(`The database URL (from ${urlSource}) is ${target.dialect}, but ${manifest.path} declares no ${target.dialect} files.`);
   }
