@@ -152,8 +152,9 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const from = summarize(rows).current;
   if (from !== null && target < from) throw downgradeError(ctx, from, target);
   const recorded = (kind: VersionRow['kind']) => (fresh ? rows.filter((r) => r.kind === kind).map((r) => r.version) : []);
-  const after = async (phases: StepResult[]) => {
-    const now = await driver.readHistory();
+  const after = async (phases: StepResult[], changed = true) => {
+    // Nothing ran (the deploy's no-op sync): the history read above is the answer, without reading it again.
+    const now = changed ? await driver.readHistory() : rows;
     return { phases, rolling: rollingState(ctx.manifest, now), current: summarize(now).current };
   };
   const rolled = await rollingFirst(ctx, driver, req.phase, target, rows, finishing !== null, onProgress);
@@ -181,7 +182,7 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     return p;
   });
   // On a Galera node a version with phases runs through them: its data step in batches (issue 18).
-  const byPhases = !finishing && (await syncsByPhases(driver));
+  const byPhases = !finishing && ready.length > 0 && (await syncsByPhases(driver));
   for (const p of ready) {
     const steps = byPhases ? versionSteps(ctx, driver.dialect, p.version, await driver.readHistory()) : [];
     if (steps.length) {
@@ -198,7 +199,7 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
       onProgress({ type: 'applied', version: p.version, name: p.name, ms: result.ms });
     } else onProgress({ type: 'skipped', version: p.version, name: p.name });
   }
-  return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 && rolled.length === 0, ...(await after(rolled)) };
+  return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 && rolled.length === 0, ...(await after(rolled, ready.length > 0 || rolled.length > 0)) };
 }
 
 async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir: string, tool: string | null, onProgress: (e: ProgressEvent) => void): Promise<void> {
