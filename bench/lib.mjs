@@ -106,8 +106,20 @@ export function dbmate(args, db, dir) {
   return [DBMATE, ['--url', db.dbmateUrl, '--migrations-dir', join(dir, 'dbmate', db.dialect), '--no-dump-schema', ...args]];
 }
 
-/** One database of a dialect: its URL for glance-db and glance-manage, its raw client, and how to reset it. */
-export function database(dialect, name, dir) {
+/**
+ * The prefix of every database (and SQLite file) the bench makes, in place of
+ * "gdb": GLANCE_DB_BENCH_DB_PREFIX (or run.mjs --db-prefix), so that two runs
+ * on one server, or a run beside another helper's, never share a database.
+ */
+export function dbPrefix() {
+  const p = process.env.GLANCE_DB_BENCH_DB_PREFIX || 'gdb';
+  if (!/^[a-z][a-z0-9_]{0,39}$/.test(p)) throw new Error(`GLANCE_DB_BENCH_DB_PREFIX must be lower-case letters, digits and _ (a database name's start), not ${JSON.stringify(p)}`);
+  return p;
+}
+
+/** One database of a dialect: its URL for glance-db and glance-manage, its raw client, and how to reset it. Names start gdb_, which dbPrefix() replaces. */
+export function database(dialect, baseName, dir) {
+  const name = baseName.replace(/^gdb_/, `${dbPrefix()}_`);
   if (dialect === 'sqlite') {
     const file = join(dir, `${name}.sqlite`);
     return {
@@ -146,6 +158,20 @@ export function database(dialect, name, dir) {
 
 export function glanceDb(args, db) {
   return [process.execPath, [BIN, ...args, '--url', db.url]];
+}
+
+/**
+ * The round trips one glance-db command makes to its server, as the client
+ * counts them (GLANCE_DB_ROUND_TRIPS, src/drivers/round-trips.ts): { count, statements }.
+ */
+export function roundTrips(args, db, dir) {
+  const file = join(dir, `round-trips-${process.pid}.jsonl`);
+  rmSync(file, { force: true });
+  const [cmd, a] = glanceDb(args, db);
+  timed(cmd, a, { env: { ...process.env, GLANCE_DB_ROUND_TRIPS: file } });
+  const line = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').pop());
+  rmSync(file, { force: true });
+  return { count: line.roundTrips, statements: line.statements };
 }
 
 /**

@@ -4,14 +4,15 @@
 // Every comparison is interleaved (A B A B ...), reported as medians and
 // ratios, and written to docs/performance.md with a chart.
 //   node bench/run.mjs [--dialects sqlite,postgresql,mysql] [--runs 10]
-//                      [--images 1000000] [--populated-runs 3] [--seed 1] [--skip populated,executable] [--merge]
+//                      [--images 1000000] [--populated-runs 3] [--seed 1] [--skip populated,executable,glance-manage] [--merge]
+//                      [--db-prefix gdb]   (databases are named PREFIX_bench_...; GLANCE_DB_BENCH_DB_PREFIX too)
 // The single executable (scripts/sea.mjs) is built into bench/out/sea and measured beside the CLI
 // for start-up and fresh sync; dbmate is installed into bench/out/tools.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { populateSql } from './populate.mjs';
-import { combinedSql, database, dbmate, sh, dbmateBaselineSql, dbmateMigrations, ensureDbmate, ensureExecutable, glanceDb, glanceDbExe, glanceManage, median, ROOT, timed, timedRss, versions, workDir } from './lib.mjs';
+import { combinedSql, database, dbmate, roundTrips, sh, dbmateBaselineSql, dbmateMigrations, ensureDbmate, ensureExecutable, glanceDb, glanceDbExe, glanceManage, median, ROOT, timed, timedRss, versions, workDir } from './lib.mjs';
 import { report } from './report.mjs';
 
 const args = process.argv.slice(2);
@@ -25,6 +26,7 @@ const images = Number(opt('--images', 1_000_000));
 const populatedRuns = Number(opt('--populated-runs', 3));
 const seed = Number(opt('--seed', 1));
 const skip = new Set(opt('--skip', '').split(',').filter(Boolean));
+if (opt('--db-prefix')) process.env.GLANCE_DB_BENCH_DB_PREFIX = opt('--db-prefix');
 const dir = workDir();
 const log = (s) => process.stderr.write(`${s}\n`);
 const run = ([cmd, a], o) => timed(cmd, a, o).ms;
@@ -49,7 +51,7 @@ function startup(dialect) {
   run(glanceDb(['sync'], db));
   const gm = database(dialect, 'gdb_bench_gm', dir);
   gm.create();
-  const gmVersion = glanceManage(['db', 'version'], gm, dir);
+  const gmVersion = !skip.has('glance-manage') && glanceManage(['db', 'version'], gm, dir);
   if (gmVersion) run(glanceManage(['db', 'sync'], gm, dir));
   const dm = database(dialect, 'gdb_bench_dbmate', dir);
   dm.create();
@@ -85,7 +87,46 @@ function freshSync(dialect) {
   return m;
 }
 
-const existsManage = () => glanceManage(['db', 'version'], database('sqlite', 'probe', dir), dir) !== null;
+/**
+ * The deploy's case: every kolla, openstack-ansible, helm and puppet run syncs
+ * a database that is already current. Beside it dbmate's `up` with nothing to
+ * do, and the least a client can do: read the version table.
+ */
+function noopSync(dialect) {
+  const db = database(dialect, 'gdb_bench_noop', dir);
+  db.create();
+  run(glanceDb(['sync'], db));
+  const dm = database(dialect, 'gdb_bench_noop_dbmate', dir);
+  dm.create();
+  const dmUp = dbmate(['up'], dm, dir);
+  if (dmUp) run(dmUp);
+  const rawFile = join(dir, `noop-${dialect}.sql`);
+  writeFileSync(rawFile, 'SELECT MAX(version) FROM glance_db_version;\n');
+  const m = interleave(runs, {
+    node: { cmd: NODE_FLOOR },
+    glanceDb: { cmd: glanceDb(['sync'], db) },
+    executable: exe && { cmd: glanceDbExe(exe, ['sync'], db) },
+    raw: { cmd: db.raw(rawFile, false) },
+    dbmate: dmUp && { cmd: dmUp },
+  });
+  dm.drop();
+  db.drop();
+  return m;
+}
+
+/** Round trips per command, counted by the client (servers only; SQLite has none): the no-op sync, the fresh sync, `version`. */
+function roundTripCounts(dialect) {
+  if (dialect === 'sqlite') return null;
+  const db = database(dialect, 'gdb_bench_trips', dir);
+  db.create();
+  const fresh = roundTrips(['sync'], db, dir);
+  const noop = roundTrips(['sync'], db, dir);
+  const version = roundTrips(['version'], db, dir);
+  db.drop();
+  return { fresh, noop, version };
+}
+
+const existsManage = () => !skip.has('glance-manage') && glanceManage(['db', 'version'], database('sqlite', 'probe', dir), dir) !== null;
 
 /** A v44 database with `images` images, built once per dialect. */
 function populatedBase(dialect) {
@@ -155,6 +196,9 @@ for (const d of dialects) {
   const r = { startup: startup(d) };
   log(`${d}: fresh sync`);
   r.fresh = freshSync(d);
+  log(`${d}: no-op sync`);
+  r.noop = noopSync(d);
+  r.roundTrips = roundTripCounts(d);
   if (!skip.has('populated')) {
     log(`${d}: populated upgrade (${images} images)`);
     r.populated = populated(d);
@@ -165,7 +209,7 @@ for (const d of dialects) {
   results.dialects[d] = r;
   // Saved after every dialect: a failure later loses nothing measured so far.
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-  log(JSON.stringify(r));
+  log(JSON.stringify(r, (k, v) => (k === 'statements' ? undefined : v)));
 }
 const out = opt('--out', join(ROOT, 'docs', 'performance.md'));
 writeFileSync(out, report(results, out));

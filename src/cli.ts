@@ -7,15 +7,18 @@
 // `glance-db version`, hyperfine -N -r 30, user time), and they are rarely run.
 // oclif's own error printing is replaced for what escapes the commands (an
 // unknown command): one error:/hint: paragraph, or a JSON object with --json.
+import { appendFileSync } from 'node:fs';
 import { Config, flush, run, type Interfaces } from '@oclif/core';
 import type { GlanceDbError } from './errors.js';
 import { unknownCommandError } from './usage.js';
 import { toolVersion } from './engine/context.js';
 import { outliveClosedOutput } from './util/output.js';
 import { terminalText } from './util/terminal.js';
+import { recordRoundTrips, roundTrips } from './drivers/round-trips.js';
 
 export async function main(): Promise<void> {
   outliveClosedOutput();
+  traceRoundTrips(process.env.GLANCE_DB_ROUND_TRIPS);
   let argv = process.argv.slice(2);
   const json = argv.includes('--json');
   try {
@@ -86,4 +89,18 @@ function report(e: GlanceDbError, json: boolean): void {
     const error = { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
     process.stdout.write(`${JSON.stringify({ command: null, glanceDbVersion: toolVersion(), ok: false, error }, null, 2)}\n`);
   } else process.stderr.write(terminalText(`error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}\n`));
+}
+
+/**
+ * GLANCE_DB_ROUND_TRIPS=FILE: at exit, one JSON line appended to FILE with the
+ * command line, the round trips to the server and their statements
+ * (src/drivers/round-trips.ts); for the bench and docs/performance.md.
+ */
+function traceRoundTrips(file: string | undefined): void {
+  if (!file) return;
+  recordRoundTrips();
+  process.on('exit', () => {
+    const args = process.argv.slice(2).map((a) => a.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@'));
+    appendFileSync(file, `${JSON.stringify({ args, roundTrips: roundTrips.count, statements: roundTrips.statements })}\n`);
+  });
 }

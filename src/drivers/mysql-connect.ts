@@ -10,6 +10,7 @@ import { ConnectionError } from '../errors.js';
 import type { ServerTarget } from '../url.js';
 import type { DriverConfig } from './driver.js';
 import { redactSecret } from './secret.js';
+import { countRoundTrip } from './round-trips.js';
 import { within, type Probe, type RoundTrips, type Session, type SessionState } from './watchdog.js';
 
 /**
@@ -105,9 +106,26 @@ function watch(conn: Connection, trips: RoundTrips): void {
   const s: Session = { id: () => conn.threadId ?? undefined, kill: () => hardClose(conn) };
   trips.add(s);
   const c = conn as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  for (const m of ['query', 'execute', 'beginTransaction', 'commit', 'rollback']) {
+  // mysql2 prepares a statement on its first execute() on a connection (one more round trip), then reuses it.
+  const prepared = new Set<string>();
+  const what: Record<string, (a: unknown[]) => [unknown, number]> = {
+    query: (a) => [a[0], 1],
+    execute: (a) => {
+      const sql = typeof a[0] === 'string' ? a[0] : String((a[0] as { sql?: unknown })?.sql);
+      const first = !prepared.has(sql);
+      prepared.add(sql);
+      return [sql, first ? 2 : 1];
+    },
+    beginTransaction: () => ['START TRANSACTION', 1],
+    commit: () => ['COMMIT', 1],
+    rollback: () => ['ROLLBACK', 1],
+  };
+  for (const m of Object.keys(what)) {
     const original = c[m].bind(conn);
-    c[m] = (...args: unknown[]) => trips.track(s, original(...args));
+    c[m] = (...args: unknown[]) => {
+      countRoundTrip(...what[m](args));
+      return trips.track(s, original(...args));
+    };
   }
   const end = c.end.bind(conn);
   c.end = async () => {

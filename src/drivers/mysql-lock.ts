@@ -95,6 +95,37 @@ export class MysqlLock {
 
   async acquire(): Promise<void> {
     this.conn = await this.connect();
+    if (interruptedBy()) throw interruptedError('Nothing was changed.');
+    // Where the lock table is there already and free (every run but the first), one round trip takes the lock.
+    let got = await this.tryInsert().catch((err) => {
+      const errno = (err as { errno?: number }).errno;
+      // No such table (1146), or a table made by an older glance-db without the token column (1054): set it up first.
+      if (errno === 1146 || errno === 1054) return null;
+      throw err;
+    });
+    if (got === null) {
+      await this.setUp();
+      if (interruptedBy()) throw interruptedError('Nothing was changed.');
+      got = await this.tryInsert();
+    }
+    const deadline = Date.now() + this.config.lockWaitMs;
+    while (!got) {
+      const holder = await this.holder();
+      if (holder && (await this.isDead(holder))) {
+        await this.q('remove a dead holder', `DELETE FROM ${this.table} WHERE id = 1 AND server = ? AND connection_id = ?`, [holder.server, holder.connection_id]);
+      } else {
+        if (Date.now() >= deadline) throw this.lockedError(holder);
+        await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+      if (interruptedBy()) throw interruptedError('Nothing was changed.');
+      got = await this.tryInsert();
+    }
+    this.timer = setInterval(() => void this.heartbeat(), Math.max(100, Math.floor((this.leaseSeconds * 1000) / 6)));
+    this.timer.unref();
+  }
+
+  /** The lock table, created if missing (noting that this run created it), with the token column. */
+  private async setUp(): Promise<void> {
     const existing = await this.q<RowDataPacket[]>('look for the lock table', 'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [this.table]);
     this.created = existing.length === 0;
     await this.q('create the lock table', `CREATE TABLE IF NOT EXISTS ${this.table} (
@@ -104,20 +135,6 @@ export class MysqlLock {
     // A lock table made by an older glance-db has no token column.
     const tokenColumn = await this.q<RowDataPacket[]>('look for the token column', "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'token'", [this.table]);
     if (tokenColumn.length === 0) await this.q('add the token column', `ALTER TABLE ${this.table} ADD COLUMN token VARCHAR(64) NOT NULL DEFAULT ''`);
-    const deadline = Date.now() + this.config.lockWaitMs;
-    for (;;) {
-      if (interruptedBy()) throw interruptedError('Nothing was changed.');
-      if (await this.tryInsert()) break;
-      const holder = await this.holder();
-      if (holder && (await this.isDead(holder))) {
-        await this.q('remove a dead holder', `DELETE FROM ${this.table} WHERE id = 1 AND server = ? AND connection_id = ?`, [holder.server, holder.connection_id]);
-        continue;
-      }
-      if (Date.now() >= deadline) throw this.lockedError(holder);
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
-    this.timer = setInterval(() => void this.heartbeat(), Math.max(100, Math.floor((this.leaseSeconds * 1000) / 6)));
-    this.timer.unref();
   }
 
   private async tryInsert(): Promise<boolean> {

@@ -16,7 +16,7 @@ import { interruptedBy, interruptedError, onInterrupt } from './interrupt.js';
 import { MysqlLock } from './mysql-lock.js';
 import { redactSecret } from './secret.js';
 import { RoundTrips, within } from './watchdog.js';
-import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, hasAddedColumns, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 import { DIALECTS } from '../dialects/index.js';
 
 const RESUMES = 'The version in progress stays recorded as partly applied, and glance-db sync resumes it (re-checking a statement that had started).';
@@ -58,6 +58,10 @@ class MysqlDriver implements Driver {
   private lockHandle: MysqlLock | null = null;
   private readonly trips: RoundTrips;
   private stopWatchingSignals: (() => void) | null = null;
+  /** A Galera node (wsrep provider loaded and wsrep_on), as open() found. */
+  private galera: boolean | null = null;
+  /** What this run knows of the version table, to spare round trips: it exists; it has every column. Tables and columns are never dropped. */
+  private versionTable = { seen: false, complete: false };
 
   constructor(private readonly config: DriverConfig) {
     this.trips = new RoundTrips(config.ioTimeoutMs ?? 60_000, mysqlProbe(config));
@@ -80,6 +84,7 @@ class MysqlDriver implements Driver {
     try {
       // First, as a node outside the Primary component refuses even SELECT.
       const galera = await checkNodeReady(this.query);
+      this.galera = galera;
       await this.conn.query(`SET SESSION lock_wait_timeout = ${this.config.lockTimeoutMs ? Math.ceil(this.config.lockTimeoutMs / 1000) : 31536000}`);
       if (this.config.statementTimeoutMs) await this.setStatementTimeout();
       // Reads wait until this node has applied everything the cluster
@@ -99,8 +104,9 @@ class MysqlDriver implements Driver {
     await this.conn!.query(mariadb ? `SET SESSION max_statement_time = ${this.config.statementTimeoutMs / 1000}` : `SET SESSION max_execution_time = ${this.config.statementTimeoutMs}`);
   }
 
+  /** Known from open() (checkNodeReady reads the same wsrep_on and wsrep_provider), so asked without a round trip. */
   async replicatesWritesets(): Promise<boolean> {
-    return (await readSettings(this.query)).galera;
+    return this.galera ?? (await readSettings(this.query)).galera;
   }
 
   async preflight(pendingStatements: () => Promise<string[]>): Promise<void> {
@@ -150,11 +156,14 @@ class MysqlDriver implements Driver {
   }
 
   async ensureVersionTable(): Promise<void> {
+    // Nothing to create or add where the history just read has every column (columns are never dropped).
+    if (this.versionTable.complete) return;
     const table = this.config.versionTable;
     await this.fenced(async () => {});
     await this.conn!.query(createVersionTableSql(table, 'mysql'));
     const present = (await this.query(columnNamesSql(table, 'mysql'))).map((r) => String(r.name));
     for (const sql of addMissingColumnsSql(table, 'mysql', present)) await this.conn!.query(sql);
+    this.versionTable = { seen: true, complete: true };
   }
 
   async setNote(version: number, note: string): Promise<void> {
@@ -162,8 +171,11 @@ class MysqlDriver implements Driver {
   }
 
   async readHistory(): Promise<VersionRow[]> {
-    if (!(await this.listTables()).includes(this.config.versionTable)) return [];
-    return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
+    if (!this.versionTable.seen && !(await this.listTables()).includes(this.config.versionTable)) return [];
+    const rows = await this.query(selectSql(this.config.versionTable));
+    this.versionTable.seen = true;
+    if (rows.length > 0) this.versionTable.complete ||= hasAddedColumns(rows[0]);
+    return rows.map(rowFrom);
   }
 
   async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {

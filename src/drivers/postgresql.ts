@@ -19,8 +19,9 @@ import { connectionLoss, rootMessage } from './failure.js';
 import { guard } from './guard.js';
 import { interruptedBy, interruptedError, onInterrupt } from './interrupt.js';
 import { RoundTrips, within, type Probe, type Session, type SessionState } from './watchdog.js';
-import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, hasAddedColumns, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
 import { redactSecret } from './secret.js';
+import { countRoundTrip } from './round-trips.js';
 import { DIALECTS } from '../dialects/index.js';
 import { nodeTlsOptions, overSocket, tlsHint } from '../tls.js';
 import type { ConnectionOptions } from 'node:tls';
@@ -98,6 +99,7 @@ class WatchedClient extends (BaseClient as new (config: Record<string, unknown>)
     const r = (super.query as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]) as Promise<{ rows: Record<string, unknown>[] }>;
     const s = sessions.get(this);
     if (!(s && watching && r && typeof r.then === 'function')) return r;
+    countRoundTrip(text);
     if (typeof text === 'string' && text.includes(PID_COLUMN)) {
       void r.then((res) => (this.serverPid = Number(res.rows[0]?.[PID_COLUMN]) || undefined), () => {});
     }
@@ -125,6 +127,8 @@ class PostgresDriver implements Driver {
    * first connection. Never over a Unix socket (libpq ignores sslmode there).
    */
   private ssl: PgSsl;
+  /** What this run knows of the version table, to spare round trips: it exists; it has every column. Tables and columns are never dropped. */
+  private versionTable = { seen: false, complete: false };
 
   constructor(private readonly config: DriverConfig) {
     this.target = config.target as ServerTarget;
@@ -201,10 +205,16 @@ class PostgresDriver implements Driver {
         captureStackTrace: false,
         // How long closing waits for a query on a connection that broke (default 5 s, which delays the exit).
         gracefulTerminationTimeout: 1000,
+        // slonik's default sends DISCARD ALL each time a connection goes back to the pool: a round trip
+        // after every query, half of a no-op sync's. glance-db leaves no session state to discard (its
+        // settings are SET LOCAL / set_config(..., true), its lock transaction-scoped, no temporary tables).
+        resetConnection: async () => {},
       });
-      const version = String(await this.pool.oneFirst(raw('SELECT version()')));
+      // One round trip; server_version_num is read only from a server that says it is PostgreSQL.
+      const server = await this.pool.one(raw("SELECT version() AS v, CASE WHEN version() LIKE 'PostgreSQL%' THEN current_setting('server_version_num')::int END AS n"));
+      const version = String(server.v);
       if (!version.startsWith('PostgreSQL')) throw new Error(`the server is not PostgreSQL (${version.slice(0, 40)})`);
-      this.checksClient = Number(await this.pool.oneFirst(raw("SELECT current_setting('server_version_num')::int"))) >= 140000;
+      this.checksClient = Number(server.n) >= 140000;
     };
     try {
       try {
@@ -255,19 +265,20 @@ class PostgresDriver implements Driver {
     const io = Math.max(1, Math.round(this.ioTimeoutMs / 1000));
     const keepIdle = Math.max(1, Math.floor(io / 3));
     const keepInterval = Math.max(1, Math.floor(io / 9));
-    await tx.query(raw(`SELECT pg_backend_pid() AS ${PID_COLUMN}, set_config('idle_in_transaction_session_timeout', $1, true), set_config('tcp_keepalives_idle', $2, true),
+    // Uncontended, this one round trip also takes the lock and sets the statement limits (the CASE
+    // evaluates its branch only once the lock is granted); a run that has to wait waits below.
+    const { got } = await tx.one(raw(`SELECT CASE WHEN pg_try_advisory_xact_lock($4, $5) THEN set_config('lock_timeout', $6, true) IS NOT NULL AND set_config('statement_timeout', $7, true) IS NOT NULL ELSE false END AS got,
+      pg_backend_pid() AS ${PID_COLUMN}, set_config('idle_in_transaction_session_timeout', $1, true), set_config('tcp_keepalives_idle', $2, true),
       set_config('tcp_keepalives_interval', $3, true), set_config('tcp_keepalives_count', '3', true)${this.checksClient ? ", set_config('client_connection_check_interval', $2, true)" : ''}`,
-      [`${io}s`, String(keepIdle), String(keepInterval)]));
-    if (this.config.lockWaitMs === 0) {
-      if (!(await tx.oneFirst(raw('SELECT pg_try_advisory_xact_lock($1, $2)', [a, b])))) throw new LockWaitExpired();
-    } else {
-      await tx.query(raw(`SET LOCAL lock_timeout = ${Math.max(1, this.config.lockWaitMs)}`));
-      try {
-        await tx.query(raw('SELECT pg_advisory_xact_lock($1, $2)', [a, b]));
-      } catch (err) {
-        if (pgField(err, 'code') === '55P03') throw new LockWaitExpired();
-        throw err;
-      }
+      [`${io}s`, String(keepIdle), String(keepInterval), a, b, String(this.config.lockTimeoutMs), String(this.config.statementTimeoutMs)]));
+    if (got === true) return;
+    if (this.config.lockWaitMs === 0) throw new LockWaitExpired();
+    await tx.query(raw(`SET LOCAL lock_timeout = ${Math.max(1, this.config.lockWaitMs)}`));
+    try {
+      await tx.query(raw('SELECT pg_advisory_xact_lock($1, $2)', [a, b]));
+    } catch (err) {
+      if (pgField(err, 'code') === '55P03') throw new LockWaitExpired();
+      throw err;
     }
     await tx.query(raw(`SET LOCAL lock_timeout = ${this.config.lockTimeoutMs}`));
     await tx.query(raw(`SET LOCAL statement_timeout = ${this.config.statementTimeoutMs}`));
@@ -316,12 +327,15 @@ class PostgresDriver implements Driver {
   }
 
   async ensureVersionTable(): Promise<void> {
+    // Nothing to create or add where the history just read has every column (columns are never dropped).
+    if (this.versionTable.complete) return;
     const table = this.config.versionTable;
     await this.locked(async (tx) => {
       await tx.query(raw(createVersionTableSql(table, 'postgresql')));
       const present = (await tx.any(raw(columnNamesSql(table, 'postgresql')))).map((r) => String((r as { name: unknown }).name));
       for (const sql of addMissingColumnsSql(table, 'postgresql', present)) await tx.query(raw(sql));
     });
+    this.versionTable = { seen: true, complete: true };
   }
 
   async setNote(version: number, note: string): Promise<void> {
@@ -329,8 +343,11 @@ class PostgresDriver implements Driver {
   }
 
   async readHistory(): Promise<VersionRow[]> {
-    if (!(await this.hasVersionTable(this.pool!))) return [];
-    return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
+    if (!this.versionTable.seen && !(await this.hasVersionTable(this.pool!))) return [];
+    const rows = await this.query(selectSql(this.config.versionTable));
+    this.versionTable.seen = true;
+    if (rows.length > 0) this.versionTable.complete ||= hasAddedColumns(rows[0]);
+    return rows.map(rowFrom);
   }
 
   async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {

@@ -91,6 +91,11 @@ export function insertSql(table: string, placeholder: (i: number) => string): st
   return `INSERT INTO ${table} (${WRITTEN_COLUMNS.join(', ')}) VALUES (${marks})`;
 }
 
+/** Whether a row read with selectSql (SELECT *) has every added column: then the table needs no ALTER. */
+export function hasAddedColumns(r: Record<string, unknown>): boolean {
+  return ADDED_COLUMNS.every((c) => c.name in r);
+}
+
 /** SELECT *: a table made by an older glance-db, without the added columns, still reads (as null). */
 export function selectSql(table: string): string {
   return `SELECT * FROM ${table} ORDER BY version`;

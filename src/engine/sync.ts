@@ -16,7 +16,7 @@ import { introspect } from '../introspect/index.js';
 import { describe, variantById } from '../glance/variants.js';
 import { expectedSchema, NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glance/detect.js';
-import { bookkeepingStatements } from '../glance/bookkeeping.js';
+import { bookkeepingStatements, createAlembicVersionSql } from '../glance/bookkeeping.js';
 import { resumePoint } from './resume.js';
 import { preflightChecks } from './preflight.js';
 import type { Phase } from '../manifest/types.js';
@@ -152,8 +152,9 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const from = summarize(rows).current;
   if (from !== null && target < from) throw downgradeError(ctx, from, target);
   const recorded = (kind: VersionRow['kind']) => (fresh ? rows.filter((r) => r.kind === kind).map((r) => r.version) : []);
-  const after = async (phases: StepResult[]) => {
-    const now = await driver.readHistory();
+  const after = async (phases: StepResult[], changed = true) => {
+    // Nothing ran (the deploy's no-op sync): the history read above is the answer, without reading it again.
+    const now = changed ? await driver.readHistory() : rows;
     return { phases, rolling: rollingState(ctx.manifest, now), current: summarize(now).current };
   };
   const rolled = await rollingFirst(ctx, driver, req.phase, target, rows, finishing !== null, onProgress);
@@ -181,7 +182,11 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     return p;
   });
   // On a Galera node a version with phases runs through them: its data step in batches (issue 18).
-  const byPhases = !finishing && (await syncsByPhases(driver));
+  const byPhases = !finishing && ready.length > 0 && (await syncsByPhases(driver));
+  // alembic_version is created (IF NOT EXISTS) by every version's bookkeeping; once a version of this run has
+  // committed its bookkeeping the table is there, and the later versions skip that statement (a round trip each).
+  const createAlembic = createAlembicVersionSql(driver.dialect);
+  let alembicThere = false;
   for (const p of ready) {
     const steps = byPhases ? versionSteps(ctx, driver.dialect, p.version, await driver.readHistory()) : [];
     if (steps.length) {
@@ -191,14 +196,18 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
       continue;
     }
     onProgress({ type: 'start', version: p.version, name: p.name });
+    const creates = p.after.includes(createAlembic);
+    if (alembicThere) p.after = p.after.filter((a) => a !== createAlembic);
     // Prepared before the first version ran: the time is when this one starts.
     const result = await applyVersion(driver, { ...p, row: { ...p.row, appliedAt: new Date().toISOString() } }, statementEvents(p.version, p.name, onProgress));
+    // Applied, or found applied by a concurrent run: either way its bookkeeping committed.
+    alembicThere ||= creates;
     if (result.outcome === 'applied') {
       applied.push({ version: p.version, name: p.name, ms: result.ms });
       onProgress({ type: 'applied', version: p.version, name: p.name, ms: result.ms });
     } else onProgress({ type: 'skipped', version: p.version, name: p.name });
   }
-  return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 && rolled.length === 0, ...(await after(rolled)) };
+  return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 && rolled.length === 0, ...(await after(rolled, ready.length > 0 || rolled.length > 0)) };
 }
 
 async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir: string, tool: string | null, onProgress: (e: ProgressEvent) => void): Promise<void> {
