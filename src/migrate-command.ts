@@ -5,7 +5,9 @@ import { defaultBackupDir } from './engine/backup.js';
 import type { RunContext } from './engine/context.js';
 import { downgradeError, sync, type ProgressEvent, type SyncResult } from './engine/sync.js';
 import { parseVersionOrRelease } from './args.js';
-import { installedGlance, releaseLabel, revisionAt } from './glance/releases.js';
+import { revisionAt } from './glance/releases.js';
+import { installedGlance } from './glance/installed.js';
+import { installedText, resolveGoal } from './engine/goal.js';
 import { ProgressReporter, progressSeconds, statementLabel } from './progress.js';
 import { check } from './engine/check.js';
 import { plan, planText } from './engine/plan.js';
@@ -49,9 +51,14 @@ export abstract class MigrateCommand extends BaseCommand {
       if (version !== undefined && version !== byRelease) throw new UsageError(`VERSION ${version} and --release ${flags.release} (version ${byRelease}) disagree.`, 'Give one of them.');
       version = byRelease;
     }
+    // The target: the one given, else the installed Glance's schema, else the newest (engine/goal.ts). migrate and contract
+    // take none: they finish the rolling upgrade under way, wherever its expand went.
+    ctx.goal = resolveGoal(ctx.manifest, version !== undefined ? { version, word: flags.release?.trim().toLowerCase() ?? String(version) } : undefined);
+    if (version === undefined && this.phase !== 'migrate' && this.phase !== 'contract') version = ctx.goal.version;
     this.out(`database: ${ctx.target.display} (from ${ctx.urlSource})`);
     this.target = ctx.target.display;
-    this.warnPastInstalledGlance(version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version);
+    if (ctx.goal.source === 'installed' && version === ctx.goal.version && !this.jsonMode) process.stderr.write(terminalText(`target: version ${ctx.goal.version}, the schema of the installed Glance ${installedText(ctx.goal.installed!)} (${ctx.goal.installed!.where})\n`));
+    if (version !== undefined) this.warnPastInstalledGlance(version);
     if (flags['dry-run']) return this.phase ? this.dryRunPhase(ctx, this.phase, version) : this.dryRun(ctx, version, currentVersion, requireVersionControl, Boolean(flags['accept-drift']));
     const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target)) : undefined;
     // Before the database is opened: a bad folder must change nothing.
@@ -103,11 +110,12 @@ export abstract class MigrateCommand extends BaseCommand {
    */
   private warnPastInstalledGlance(target: number): void {
     const installed = installedGlance();
-    if (!installed?.release || target <= installed.release.version) return;
+    const at = installed?.schemaVersion;
+    if (!installed || at === null || at === undefined || target <= at) return;
     const r = installed.release;
     const text =
-      `the installed Glance is ${installed.version} (${releaseLabel(r)}), whose schema is version ${r.version}; going to ${target} ` +
-      `(Alembic ${revisionAt(target) ?? '?'}) leaves a database its glance-manage cannot read. To stop at its schema: glance-db sync ${r.series ?? r.name}.`;
+      `the installed Glance is ${installedText(installed)}, whose schema is version ${at}; going to ${target} ` +
+      `(Alembic ${revisionAt(target) ?? '?'}) leaves a database its glance-manage cannot read. To stop at its schema: glance-db sync ${r && r.version === at ? (r.series ?? r.name) : at}.`;
     this.warnings.push(text);
     if (!this.jsonMode) process.stderr.write(terminalText(`warning: ${text}\n`));
   }
@@ -175,7 +183,7 @@ export abstract class MigrateCommand extends BaseCommand {
     }
     if (!this.phase) return this.out(r.upToDate ? `already at version ${r.to}; nothing to do` : `database is at version ${r.to}`);
     const nothing = r.upToDate ? `nothing to ${this.phase}; ` : '';
-    this.out(r.rolling.underWay ? `${nothing}database is at version ${r.current}; ${describeRolling(r.rolling)}; next: ${nextCommand(ctx, r.rolling)}` : `${nothing}database is at version ${r.current}${r.current !== null && r.current < r.to ? ` (${r.to} is available: ${suggest(ctx, 'expand')} starts a rolling upgrade)` : ''}`);
+    this.out(r.rolling.underWay ? `${nothing}database is at version ${r.current}; ${describeRolling(r.rolling)}; next: ${nextCommand(ctx, r.rolling)}` : `${nothing}database is at version ${r.current}${r.current !== null && r.current < Math.min(r.to, ctx.goal?.version ?? r.to) ? ` (${Math.min(r.to, ctx.goal?.version ?? r.to)} is available: ${suggest(ctx, 'expand')} starts a rolling upgrade)` : ''}`);
   }
 
   /** Rows done / total and the rate, at most every GLANCE_DB_PROGRESS_SECONDS (and after the first batch, so a watcher sees it begin). */
