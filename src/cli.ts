@@ -13,9 +13,12 @@ import { unknownCommandError } from './usage.js';
 import { toolVersion } from './engine/context.js';
 import { outliveClosedOutput } from './util/output.js';
 import { terminalText } from './util/terminal.js';
+import { setInvokedAs } from './glance/manage-mode.js';
 
 export async function main(): Promise<void> {
   outliveClosedOutput();
+  // Started as glance-manage (a link to bin/run.js): src/glance/manage-mode.ts.
+  setInvokedAs(process.argv[1]);
   let argv = process.argv.slice(2);
   const json = argv.includes('--json');
   try {
