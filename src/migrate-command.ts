@@ -5,7 +5,7 @@ import { defaultBackupDir } from './engine/backup.js';
 import type { RunContext } from './engine/context.js';
 import { downgradeError, sync, type ProgressEvent, type SyncResult } from './engine/sync.js';
 import { parseVersionOrRelease } from './args.js';
-import { revisionAt } from './glance/releases.js';
+import { findRelease, revisionAt } from './glance/releases.js';
 import { installedGlance } from './glance/installed.js';
 import { installedText, resolveGoal } from './engine/goal.js';
 import { ProgressReporter, progressSeconds, statementLabel } from './progress.js';
@@ -53,7 +53,7 @@ export abstract class MigrateCommand extends BaseCommand {
     }
     // The target: the one given, else the installed Glance's schema, else the newest (engine/goal.ts). migrate and contract
     // take none: they finish the rolling upgrade under way, wherever its expand went.
-    ctx.goal = resolveGoal(ctx.manifest, version !== undefined ? { version, word: flags.release?.trim().toLowerCase() ?? String(version) } : undefined);
+    ctx.goal = resolveGoal(ctx.manifest, version !== undefined ? { version, word: flags.release?.trim().toLowerCase() ?? this.releaseWord(version) } : undefined);
     if (version === undefined && this.phase !== 'migrate' && this.phase !== 'contract') version = ctx.goal.version;
     this.out(`database: ${ctx.target.display} (from ${ctx.urlSource})`);
     this.target = ctx.target.display;
@@ -118,6 +118,12 @@ export abstract class MigrateCommand extends BaseCommand {
       `(Alembic ${revisionAt(target) ?? '?'}) leaves a database its glance-manage cannot read. To stop at its schema: glance-db sync ${r && r.version === at ? (r.series ?? r.name) : at}.`;
     this.warnings.push(text);
     if (!this.jsonMode) process.stderr.write(terminalText(`warning: ${text}\n`));
+  }
+
+  /** The word VERSION was given as (`zed` for `sync zed`), for suggested commands to repeat; else the number. */
+  private releaseWord(version: number): string {
+    const word = this.argv.find((a) => !a.startsWith('-') && findRelease(a)?.version === version);
+    return word ? word.trim().toLowerCase() : String(version);
   }
 
   private reporter: ProgressReporter | null = null;

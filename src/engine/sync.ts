@@ -383,7 +383,7 @@ async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]):
     ? matches !== null ? ` It holds Glance tables without any version table; their schema is exactly that of version ${matches}.` : ' It holds Glance tables without any version table, and their schema matches no version exactly.'
     : ` It already holds ${tables.length} table(s) (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''}) that are not Glance's.`;
   const hint = matches !== null
-    ? `If that is right, run: ${suggest(ctx, `sync ${ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version} ${matches}`)} (records ${span(ctx, matches)} as applied, runs nothing up to it).`
+    ? `If that is right, run: ${suggest(ctx, `sync ${ctx.goal?.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version} ${matches}`)} (records ${span(ctx, matches)} as applied, runs nothing up to it).`
     : `glance-db will not guess. If this is a Glance database, say its version: ${suggest(ctx, 'sync VERSION CURRENT_VERSION')}; otherwise point --url at an empty database.`;
   return new NotUnderVersionControlError(ctx.target.display, hint, what);
 }
