@@ -59,7 +59,16 @@ test('on a zed host, sync with no target stops at zed\'s schema (50, wallaby_con
   assert.is(past.code, 0, past.stderr);
   assert.match(past.stderr, /^warning: the installed Glance is 25\.1\.0, zed, whose schema is version 50; going to 51/m);
   assert.is(await level(file), LATEST);
-  // A database past the installed Glance: current (sync would not go back), and said.
+  // A database past the installed Glance: sync with no target (run on every deploy) has nothing to do, rather than
+  // refusing a downgrade; asked for by name, a lower target still is one.
+  const noop = run(['sync', '--url', url], ZED, dir);
+  assert.is(noop.code, 0, noop.stderr);
+  assert.match(noop.stdout, /^already at version 51 \(past the installed Glance 25\.1\.0, zed, whose schema is version 50\); nothing to do$/m);
+  const dry = run(['sync', '--dry-run', '--url', url], ZED, dir);
+  assert.is(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, 'already at version 51; nothing to do');
+  assert.is(run(['sync', 'zed', '--url', url], ZED, dir).code, 6);
+  assert.is(await level(file), LATEST);
   const over = run(['check', '--url', url], ZED, dir);
   assert.is(over.code, 0);
   assert.match(over.stdout, /^current: at version 51 \(past the installed Glance 25\.1\.0, zed, whose schema is version 50: its glance-manage cannot read this database\)$/m);

@@ -37,6 +37,11 @@ export interface SyncRequest {
   acceptDrift?: boolean;
   /** expand, migrate or contract: only that phase of a rolling upgrade (engine/rolling.ts), instead of whole versions. */
   phase?: Phase;
+  /**
+   * The version is the default target (the installed Glance's schema, engine/goal.ts), not one asked for: a database
+   * already past it is left as it is (nothing to do) instead of being refused as a downgrade.
+   */
+  defaultTarget?: boolean;
 }
 
 export type ProgressEvent =
@@ -144,7 +149,10 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     // A version table made by an earlier release gets the columns added since (ALTER TABLE ADD COLUMN), before any row is written.
     await driver.ensureVersionTable();
     const at = summarize(rows).current;
-    // A downgrade is refused as such, drift or not.
+    // A downgrade is refused as such, drift or not; past a default target there is simply nothing to do.
+    if (at !== null && target < at && req.defaultTarget && !req.phase) {
+      return { from: at, to: at, applied: [], baselined: [], adopted: [], upToDate: true, phases: [], rolling: rollingState(ctx.manifest, rows), current: at };
+    }
     if (at !== null && target < at) throw downgradeError(ctx, at, target);
     finishing = await rollingUpgradeLeft(ctx, driver, rows);
     if (!finishing) rows = await refuseDrift(ctx, driver, rows, req, target, onProgress);
