@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { restoreSteps } from '../src/engine/restore.js';
 import { resolveContext, suggest } from '../src/engine/context.js';
 import { parseDatabaseUrl } from '../src/url.js';
-import { cli, cliAsync, makeProject, extraVersion, openSqlite, referenceSql, removeProject, sqliteRows, BIN, ROOT, VERSIONS } from './helpers.js';
+import { cleanEnv, cli, cliAsync, makeProject, extraVersion, openSqlite, referenceSql, removeProject, sqliteRows, BIN, ROOT, VERSIONS } from './helpers.js';
 
 const TOOL_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -239,7 +239,7 @@ withProject('a run moves the file once, from the version it had to the version r
   assert.is(ballast.status, 0);
   const base = readFileSync(db);
   const watch = async (onTemp: (child: ReturnType<typeof spawn>) => void) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'sync'], { cwd: dir, stdio: 'ignore' });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'sync'], { cwd: dir, stdio: 'ignore', env: cleanEnv() });
     const inodes = new Set([statSync(db).ino]);
     let exited = false;
     child.once('exit', () => (exited = true));
