@@ -323,7 +323,7 @@ withProject('on SQLite, neither slonik nor mysql2 is ever loaded', {}, (dir) => 
   assert.is(cli(['sync'], { cwd: dir }).code, 0);
   const log = join(dir, 'imports.log');
   for (const args of [['version'], ['sync']]) {
-    const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/fixtures/record-imports.mjs'), join(ROOT, 'bin/run.js'), ...args], { cwd: dir, env: { ...process.env, GLANCE_DB_IMPORT_LOG: log }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/fixtures/record-imports.mjs'), join(ROOT, 'bin/run.js'), ...args], { cwd: dir, env: { ...cleanEnv(), GLANCE_DB_IMPORT_LOG: log }, encoding: 'utf8' });
     assert.is(r.status, 0, r.stderr);
   }
   const loaded = readFileSync(log, 'utf8');
