@@ -27,3 +27,37 @@ export const versionArg = (name: string, description: string, required = false) 
       return parseVersionOrRelease(name, input);
     },
   })();
+
+/** A target as given: its version, and the word written (zed, 2023.1, 50), which suggested commands repeat. */
+export interface GivenTarget {
+  version: number;
+  word: string;
+}
+
+function parseTarget(name: string, input: string): GivenTarget {
+  const version = parseVersionOrRelease(name, input);
+  const t = input.trim().toLowerCase();
+  return { version, word: /^\d+$/.test(t) ? String(version) : t };
+}
+
+/** A positional target that keeps the word written: check zed, db check 2023.1, verify 50. */
+export const targetArg = (name: string, description: string) =>
+  Args.custom<GivenTarget>({
+    description,
+    required: false,
+    ignoreStdin: true,
+    async parse(input: string) {
+      return parseTarget(name, input);
+    },
+  })();
+
+/** The target from a positional TARGET and --release: either, or both when they agree. */
+export function givenTarget(arg: GivenTarget | number | undefined, release: string | undefined, argName = 'VERSION'): GivenTarget | undefined {
+  const positional = typeof arg === 'number' ? { version: arg, word: String(arg) } : arg;
+  if (release === undefined) return positional;
+  const byRelease = parseTarget('--release', release);
+  if (positional && positional.version !== byRelease.version) {
+    throw new UsageError(`${argName} ${positional.word} (version ${positional.version}) and --release ${release} (version ${byRelease.version}) disagree.`, 'Give one of them.');
+  }
+  return positional && /^\d+$/.test(byRelease.word) ? positional : byRelease;
+}

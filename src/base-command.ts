@@ -29,7 +29,7 @@ export abstract class BaseCommand extends Command {
   protected jsonMode = false;
 
   /** Builds the resolved context from the global flags. */
-  protected context(flags: { config?: string; url?: string; 'glance-config'?: string[]; 'lock-wait': number; 'connect-timeout': number; 'statement-timeout': number; 'lock-timeout': number; 'io-timeout'?: number }, offline = false): RunContext {
+  protected context(flags: { config?: string; url?: string; 'glance-config'?: string[]; 'lock-wait': number; 'connect-timeout': number; 'statement-timeout': number; 'lock-timeout': number; 'io-timeout'?: number }, offline = false, goal?: { version: number; word?: string }): RunContext {
     return resolveContext({
       config: flags.config,
       url: flags.url,
@@ -41,6 +41,7 @@ export abstract class BaseCommand extends Command {
       statementTimeout: flags['statement-timeout'],
       lockTimeout: flags['lock-timeout'],
       ioTimeout: flags['io-timeout'],
+      goal,
     });
   }
 

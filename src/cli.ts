@@ -15,10 +15,13 @@ import { toolVersion } from './engine/context.js';
 import { outliveClosedOutput } from './util/output.js';
 import { terminalText } from './util/terminal.js';
 import { recordRoundTrips, roundTrips } from './drivers/round-trips.js';
+import { setInvokedAs } from './glance/manage-mode.js';
 
 export async function main(): Promise<void> {
   outliveClosedOutput();
   traceRoundTrips(process.env.GLANCE_DB_ROUND_TRIPS);
+  // Started as glance-manage (a link to bin/run.js): src/glance/manage-mode.ts.
+  setInvokedAs(process.argv[1]);
   let argv = process.argv.slice(2);
   const json = argv.includes('--json');
   try {

@@ -30,3 +30,6 @@ export function parseWhole(name: string, input: string, min: number, max: number
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(what, hint);
   return n;
 }
+
+/** --release: the target as a Glance release (or a version), for the commands that take one (check, db check, verify, sync...). */
+export const releaseFlag = (what: string) => Flags.string({ description: `${what} (zed, 2023.2, 28.0, or a version such as 50); the same as giving it as TARGET. glance-db versions lists them.` });

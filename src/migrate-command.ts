@@ -5,7 +5,9 @@ import { defaultBackupDir } from './engine/backup.js';
 import type { RunContext } from './engine/context.js';
 import { downgradeError, sync, type ProgressEvent, type SyncResult } from './engine/sync.js';
 import { parseVersionOrRelease } from './args.js';
-import { installedGlance, releaseLabel, revisionAt } from './glance/releases.js';
+import { findRelease, revisionAt } from './glance/releases.js';
+import { installedGlance } from './glance/installed.js';
+import { installedText, resolveGoal } from './engine/goal.js';
 import { ProgressReporter, progressSeconds, statementLabel } from './progress.js';
 import { check } from './engine/check.js';
 import { plan, planText } from './engine/plan.js';
@@ -49,16 +51,22 @@ export abstract class MigrateCommand extends BaseCommand {
       if (version !== undefined && version !== byRelease) throw new UsageError(`VERSION ${version} and --release ${flags.release} (version ${byRelease}) disagree.`, 'Give one of them.');
       version = byRelease;
     }
+    // The target: the one given, else the installed Glance's schema, else the newest (engine/goal.ts). migrate and contract
+    // take none: they finish the rolling upgrade under way, wherever its expand went.
+    ctx.goal = resolveGoal(ctx.manifest, version !== undefined ? { version, word: flags.release?.trim().toLowerCase() ?? this.releaseWord(version) } : undefined);
+    const defaultTarget = version === undefined && ctx.goal.source === 'installed';
+    if (version === undefined && this.phase !== 'migrate' && this.phase !== 'contract') version = ctx.goal.version;
     this.out(`database: ${ctx.target.display} (from ${ctx.urlSource})`);
     this.target = ctx.target.display;
-    this.warnPastInstalledGlance(version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version);
-    if (flags['dry-run']) return this.phase ? this.dryRunPhase(ctx, this.phase, version) : this.dryRun(ctx, version, currentVersion, requireVersionControl, Boolean(flags['accept-drift']));
+    if (ctx.goal.source === 'installed' && version === ctx.goal.version && !this.jsonMode) process.stderr.write(terminalText(`target: version ${ctx.goal.version}, the schema of the installed Glance ${installedText(ctx.goal.installed!)} (${ctx.goal.installed!.where})\n`));
+    if (version !== undefined) this.warnPastInstalledGlance(version);
+    if (flags['dry-run']) return this.phase ? this.dryRunPhase(ctx, this.phase, version) : this.dryRun(ctx, version, currentVersion, requireVersionControl, Boolean(flags['accept-drift']), defaultTarget);
     const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target)) : undefined;
     // Before the database is opened: a bad folder must change nothing.
     if (backupDir) checkBackupDir(backupDir);
     let result;
     try {
-      result = await sync(ctx, { version, currentVersion, requireVersionControl, backupDir, acceptDrift: flags['accept-drift'], ...(this.phase ? { phase: this.phase } : {}) }, (e) => this.progress(e));
+      result = await sync(ctx, { version, currentVersion, requireVersionControl, backupDir, acceptDrift: flags['accept-drift'], ...(this.phase ? { phase: this.phase } : {}), ...(defaultTarget ? { defaultTarget } : {}) }, (e) => this.progress(e));
     } finally {
       this.stopIndicator();
     }
@@ -66,7 +74,7 @@ export abstract class MigrateCommand extends BaseCommand {
   }
 
   /** --dry-run: what sync would refuse is refused the same way; otherwise its plan. Opens nothing for writing, takes no lock. */
-  private async dryRun(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean, acceptDrift: boolean): Promise<void> {
+  private async dryRun(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean, acceptDrift: boolean, defaultTarget = false): Promise<void> {
     const target = version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
     const c = await check(ctx);
     if (c.state === 'checksum-drift' || c.state === 'unknown-version' || c.state === 'migration-file-unusable') {
@@ -84,6 +92,11 @@ export abstract class MigrateCommand extends BaseCommand {
       throw new NotUnderVersionControlError(ctx.target.display, 'Run glance-db sync to place it under version control.', ` Found: ${c.line.replace(/^not under version control: /, '')}. Nothing was changed (dry run).`);
     }
     const from = underControl ? c.current : (currentVersion ?? c.current);
+    if (from !== null && target < from && defaultTarget && underControl) {
+      if (this.jsonMode) this.emitJson({ ok: true, dryRun: true, dialect: ctx.target.dialect, database: ctx.target.display, from, to: from, versions: [] });
+      else this.out(`dry run: nothing changed; already at version ${from}; nothing to do`);
+      return;
+    }
     if (from !== null && target < from) throw downgradeError(ctx, from, target);
     // A rolling upgrade under way: planned against the database, which lists the phases that finish it first.
     const p = await plan(ctx, from === null || c.rolling?.underWay ? { version: target } : { version: target, from, dialect: ctx.target.dialect });
@@ -103,13 +116,20 @@ export abstract class MigrateCommand extends BaseCommand {
    */
   private warnPastInstalledGlance(target: number): void {
     const installed = installedGlance();
-    if (!installed?.release || target <= installed.release.version) return;
+    const at = installed?.schemaVersion;
+    if (!installed || at === null || at === undefined || target <= at) return;
     const r = installed.release;
     const text =
-      `the installed Glance is ${installed.version} (${releaseLabel(r)}), whose schema is version ${r.version}; going to ${target} ` +
-      `(Alembic ${revisionAt(target) ?? '?'}) leaves a database its glance-manage cannot read. To stop at its schema: glance-db sync ${r.series ?? r.name}.`;
+      `the installed Glance is ${installedText(installed)}, whose schema is version ${at}; going to ${target} ` +
+      `(Alembic ${revisionAt(target) ?? '?'}) leaves a database its glance-manage cannot read. To stop at its schema: glance-db sync ${r && r.version === at ? (r.series ?? r.name) : at}.`;
     this.warnings.push(text);
     if (!this.jsonMode) process.stderr.write(terminalText(`warning: ${text}\n`));
+  }
+
+  /** The word VERSION was given as (`zed` for `sync zed`), for suggested commands to repeat; else the number. */
+  private releaseWord(version: number): string {
+    const word = this.argv.find((a) => !a.startsWith('-') && findRelease(a)?.version === version);
+    return word ? word.trim().toLowerCase() : String(version);
   }
 
   private reporter: ProgressReporter | null = null;
@@ -173,9 +193,10 @@ export abstract class MigrateCommand extends BaseCommand {
         ...(this.phase || r.phases.length ? { phases: r.phases, current: r.current, rolling: rollingJson(r.rolling) } : {}) });
       return;
     }
-    if (!this.phase) return this.out(r.upToDate ? `already at version ${r.to}; nothing to do` : `database is at version ${r.to}`);
+    const past = ctx.goal?.source === 'installed' && r.to > ctx.goal.version ? ` (past the installed Glance ${installedText(ctx.goal.installed!)}, whose schema is version ${ctx.goal.version})` : '';
+    if (!this.phase) return this.out(r.upToDate ? `already at version ${r.to}${past}; nothing to do` : `database is at version ${r.to}`);
     const nothing = r.upToDate ? `nothing to ${this.phase}; ` : '';
-    this.out(r.rolling.underWay ? `${nothing}database is at version ${r.current}; ${describeRolling(r.rolling)}; next: ${nextCommand(ctx, r.rolling)}` : `${nothing}database is at version ${r.current}${r.current !== null && r.current < r.to ? ` (${r.to} is available: ${suggest(ctx, 'expand')} starts a rolling upgrade)` : ''}`);
+    this.out(r.rolling.underWay ? `${nothing}database is at version ${r.current}; ${describeRolling(r.rolling)}; next: ${nextCommand(ctx, r.rolling)}` : `${nothing}database is at version ${r.current}${r.current !== null && r.current < Math.min(r.to, ctx.goal?.version ?? r.to) ? ` (${Math.min(r.to, ctx.goal?.version ?? r.to)} is available: ${suggest(ctx, 'expand')} starts a rolling upgrade)` : ''}`);
   }
 
   /** Rows done / total and the rate, at most every GLANCE_DB_PROGRESS_SECONDS (and after the first batch, so a watcher sees it begin). */

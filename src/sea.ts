@@ -28,6 +28,7 @@ import { ExitCode } from './errors.js';
 import { setPackageRoot } from './paths.js';
 import { outliveClosedOutput } from './util/output.js';
 import { terminalText } from './util/terminal.js';
+import { setInvokedAs } from './glance/manage-mode.js';
 
 /** Filled in by scripts/sea.mjs (esbuild define). */
 declare const GLANCE_DB_SEA: { pjson: Interfaces.PJSON; assets: string[]; id: string };
@@ -89,6 +90,8 @@ async function main(): Promise<void> {
   process.on('uncaughtException', last);
   process.on('unhandledRejection', last);
   outliveClosedOutput();
+  // Copied or linked as glance-manage: src/glance/manage-mode.ts.
+  setInvokedAs(process.argv0, process.argv[1], process.execPath);
   const root = unpack();
   setPackageRoot(root, join(root, 'sql-wasm.wasm'));
   const pjson = GLANCE_DB_SEA.pjson;

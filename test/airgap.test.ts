@@ -16,7 +16,8 @@ import { closedPort } from './servers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'glance-db-airgap-'));
 const sh = (cmd: string, args: string[], cwd = work, env: Record<string, string> = {}) =>
-  spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
+  // The machine's Glance, if any, is not the installed one here (sync goes to the newest): GLANCE_DB_GLANCE_SITE_PACKAGES empty.
+  spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, GLANCE_DB_GLANCE_SITE_PACKAGES: '', ...env }, timeout: 300_000 });
 
 test('npm run package makes one tarball that installs offline and runs sync, version, plan and lint', async () => {
   try {
@@ -68,7 +69,7 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     copyFileSync(built, exe);
     const home = join(work, 'home');
     // No manifest in the folder and no Glance config: the database is named by GLANCE_DB_URL, as an operator would.
-    const bare = { PATH: '/nonexistent', HOME: home, XDG_CACHE_HOME: '', GLANCE_DB_GLANCE_CONFIG_DIRS: '', GLANCE_DB_URL: 'sqlite:glance.sqlite' };
+    const bare = { PATH: '/nonexistent', HOME: home, XDG_CACHE_HOME: '', GLANCE_DB_GLANCE_CONFIG_DIRS: '', GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_URL: 'sqlite:glance.sqlite' };
     const run = (args: string[]) => spawnSync(exe, args, { cwd: join(work, 'site2'), encoding: 'utf8', env: bare, timeout: 120_000 });
     const unnamed = spawnSync(exe, ['sync'], { cwd: join(work, 'site2'), encoding: 'utf8', env: { ...bare, GLANCE_DB_URL: '' }, timeout: 120_000 });
     assert.is(unnamed.status, 3, unnamed.stderr);
@@ -83,6 +84,14 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     assert.match(unpacked[0], /^glance-db-0\.\d+\.\d+-[0-9a-f]{12}$/);
     assert.is(statSync(join(home, '.cache', unpacked[0])).mode & 0o777, 0o700);
     assert.is(run(['version']).stdout, '51\n');
+    // The single executable copied under the name glance-manage answers as glance-manage (issue 27 item 2).
+    const manage = join(work, 'alone', 'glance-manage');
+    copyFileSync(exe, manage);
+    chmodSync(manage, 0o755);
+    const asManage = spawnSync(manage, ['db', 'version'], { cwd: join(work, 'site2'), encoding: 'utf8', env: bare, timeout: 120_000 });
+    assert.is(asManage.stdout, '2024_1_contract01\n', asManage.stderr);
+    const manageCheck = spawnSync(manage, ['db', 'check'], { cwd: join(work, 'site2'), encoding: 'utf8', env: bare, timeout: 120_000 });
+    assert.equal([manageCheck.status, manageCheck.stdout], [0, 'Database is up to date. No upgrades needed.\n'], manageCheck.stderr);
     assert.is(readdirSync(join(home, '.cache')).length, 1);
     assert.is(run(['lint']).status, 0);
     assert.is(run(['verify']).status, 0);

@@ -71,8 +71,13 @@ test(`the image's steps and docs/guide/containers.md's init-container command, $
   }
   if (!dockerUsable) console.log('  docker not usable here: running the Dockerfile steps from the tarball as an unprivileged user instead');
   const page = readFileSync(join(ROOT, 'docs', 'guide', 'containers.md'), 'utf8');
-  const example = /^ {6}- (glance-db check --glance-config \S+ \|\| glance-db sync --glance-config \S+)$/m.exec(page)?.[1];
-  assert.ok(example, "docs/guide/containers.md's init-container command");
+  // The release of the Glance the pod runs, in both commands (issue 28 item 2): a newer glance-db image must not go past it.
+  const m = /^ {6}- (glance-db check (\S+) --glance-config \S+ \|\| glance-db sync (\S+) --glance-config \S+)$/m.exec(page);
+  assert.ok(m, "docs/guide/containers.md's init-container command");
+  assert.is(m![3], m![2], 'check and sync name the same release');
+  const example = m![1];
+  const at = m![2] === 'zed' ? 50 : Number.NaN;
+  assert.is(at, 50, 'the example names zed');
   const work = mkdtempSync(join(tmpdir(), 'glance-db-container-'));
   chmodSync(work, 0o755);
   const db = await postgresEnv.create();
@@ -85,7 +90,7 @@ test(`the image's steps and docs/guide/containers.md's init-container command, $
     mkdirSync(etc);
     writeFileSync(join(etc, 'glance-api.conf'), `[DEFAULT]\ndebug = false\n[database]\nconnection = ${db.url.replace(/^postgresql:/, 'postgresql+psycopg2:')}\n`);
     chmodSync(join(etc, 'glance-api.conf'), 0o644);
-    const command = example!.replaceAll('/etc/glance/glance-api.conf', join(etc, 'glance-api.conf'));
+    const command = example.replaceAll('/etc/glance/glance-api.conf', join(etc, 'glance-api.conf'));
     let run: (args: string[]) => { status: number | null; stdout: string; stderr: string };
     if (dockerUsable) {
       const build = spawnSync('docker', ['build', '-t', `glance-db-test:${version}`, '-f', join(ROOT, 'Dockerfile'), work], { encoding: 'utf8' });
@@ -106,7 +111,8 @@ test(`the image's steps and docs/guide/containers.md's init-container command, $
       const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
       chmodSync(home, 0o777);
       // The Node running the tests first: the image's node, as far as the unprivileged user can see (not the machine's own, which may be older).
-      const env = { PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}:${process.env.PATH}`, HOME: home, GLANCE_DB_GLANCE_CONFIG_DIRS: '' };
+      // No Glance beside it, as in the image (the machine's own, if any, is not looked at).
+      const env = { PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}:${process.env.PATH}`, HOME: home, GLANCE_DB_GLANCE_CONFIG_DIRS: '', GLANCE_DB_GLANCE_SITE_PACKAGES: '' };
       run = (args) => {
         const [cmd, ...rest] = [...asUser, ...args];
         return spawnSync(cmd, rest, { cwd: home, env, encoding: 'utf8' });
@@ -117,14 +123,15 @@ test(`the image's steps and docs/guide/containers.md's init-container command, $
       const first = run(['/bin/sh', '-c', command]);
       assert.is(first.status, 0, first.stderr);
       assert.match(first.stdout, /not under version control/);
-      assert.match(first.stdout, 'database is at version 51');
-      assert.match(first.stderr, 'progress: applying 51 add_cache_tables');
+      assert.match(first.stdout, `database is at version ${at}`);
+      assert.match(first.stderr, `progress: applying ${at} add_tasks_image_request_user`);
+      assert.not.match(first.stderr, 'applying 51');
       const again = run(['/bin/sh', '-c', command]);
       assert.is(again.status, 0, again.stderr);
-      assert.match(again.stdout, /^current: at version 51$/m);
+      assert.match(again.stdout, new RegExp(`^current: at version ${at}$`, 'm'));
       assert.not.match(again.stdout, 'applied');
     }
-    assert.equal(await db.rows('SELECT max(version) AS v FROM glance_db_version'), [{ v: 51 }]);
+    assert.equal(await db.rows('SELECT max(version) AS v FROM glance_db_version'), [{ v: at }]);
   } finally {
     await db.drop();
     rmSync(work, { recursive: true, force: true });

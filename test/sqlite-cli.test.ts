@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { restoreSteps } from '../src/engine/restore.js';
 import { resolveContext, suggest } from '../src/engine/context.js';
 import { parseDatabaseUrl } from '../src/url.js';
-import { cli, cliAsync, makeProject, extraVersion, openSqlite, referenceSql, removeProject, sqliteRows, BIN, ROOT, VERSIONS } from './helpers.js';
+import { cleanEnv, cli, cliAsync, makeProject, extraVersion, openSqlite, referenceSql, removeProject, sqliteRows, BIN, ROOT, VERSIONS } from './helpers.js';
 
 const TOOL_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -239,7 +239,7 @@ withProject('a run moves the file once, from the version it had to the version r
   assert.is(ballast.status, 0);
   const base = readFileSync(db);
   const watch = async (onTemp: (child: ReturnType<typeof spawn>) => void) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'sync'], { cwd: dir, stdio: 'ignore' });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'sync'], { cwd: dir, stdio: 'ignore', env: cleanEnv() });
     const inodes = new Set([statSync(db).ino]);
     let exited = false;
     child.once('exit', () => (exited = true));
@@ -323,7 +323,7 @@ withProject('on SQLite, neither slonik nor mysql2 is ever loaded', {}, (dir) => 
   assert.is(cli(['sync'], { cwd: dir }).code, 0);
   const log = join(dir, 'imports.log');
   for (const args of [['version'], ['sync']]) {
-    const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/fixtures/record-imports.mjs'), join(ROOT, 'bin/run.js'), ...args], { cwd: dir, env: { ...process.env, GLANCE_DB_IMPORT_LOG: log }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/fixtures/record-imports.mjs'), join(ROOT, 'bin/run.js'), ...args], { cwd: dir, env: { ...cleanEnv(), GLANCE_DB_IMPORT_LOG: log }, encoding: 'utf8' });
     assert.is(r.status, 0, r.stderr);
   }
   const loaded = readFileSync(log, 'utf8');

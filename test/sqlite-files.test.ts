@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cli, lockedSqliteDriver, makeProject, removeProject, versionOne, LATEST } from './helpers.js';
+import { BIN, cleanEnv, cli, lockedSqliteDriver, makeProject, removeProject, versionOne, LATEST } from './helpers.js';
 import { applyVersion } from '../src/engine/apply.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -249,7 +249,7 @@ withProject('as an unprivileged user: an unwritable lock file is still locked; a
   }
   chmodSync(dir, 0o755);
   const asNobody = (args: string[]) => {
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], { cwd: dir, encoding: 'utf8', env: cleanEnv() });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
   const mine = join(dir, 'mine');
@@ -424,7 +424,7 @@ withProject('SIGINT and SIGTERM during a write-back never leave a temporary file
   for (const [i, sig] of (['SIGINT', 'SIGTERM', 'SIGINT', 'SIGTERM', 'SIGINT', 'SIGTERM'] as const).entries()) {
     writeFileSync(db, base);
     // ballast is a hand-made table: sync refuses drift unless told.
-    const child = spawn(process.execPath, [BIN, 'sync', '--accept-drift'], { cwd: dir, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'sync', '--accept-drift'], { cwd: dir, stdio: 'ignore', env: cleanEnv() });
     const closed = new Promise((r) => child.once('close', r));
     // Signal once the first temporary file appears (a write-back under way), or after the i-th version.
     await new Promise<void>((resolve) => {

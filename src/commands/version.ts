@@ -2,6 +2,7 @@ import { BaseCommand } from '../base-command.js';
 import { readStatus } from '../engine/status.js';
 import { describeRolling, nextCommand, rollingJson } from '../engine/phases.js';
 import { terminalText } from '../util/terminal.js';
+import { asGlanceManage, glanceManageVersion } from '../glance/manage-mode.js';
 
 export default class Version extends BaseCommand {
   static aliases = ['db:version'];
@@ -13,6 +14,11 @@ export default class Version extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Version);
     const ctx = this.context(flags);
+    // Started as glance-manage: its answer, the Alembic revision(s) (src/glance/manage-mode.ts).
+    if (asGlanceManage() && !this.jsonMode) {
+      for (const line of await glanceManageVersion(ctx)) this.out(line);
+      return;
+    }
     const s = await readStatus(ctx);
     if (this.jsonMode) this.emitJson({ ok: true, version: s.version, managedBy: s.managedBy, source: s.source, ...(s.revisions ? { revisions: s.revisions } : {}), ...(s.rolling ? { rolling: rollingJson(s.rolling) } : {}), dialect: ctx.target.dialect, database: ctx.target.display });
     else {

@@ -1,6 +1,7 @@
 import { BaseCommand } from '../base-command.js';
 import { manifestPath } from '../engine/context.js';
-import { GLANCE_RELEASES, installedGlance, releaseLabel, releasesAt, revisionAt } from '../glance/releases.js';
+import { GLANCE_RELEASES, releaseLabel, releasesAt, revisionAt } from '../glance/releases.js';
+import { installedGlance } from '../glance/installed.js';
 import { loadManifest } from '../manifest/load.js';
 
 export default class Versions extends BaseCommand {
@@ -20,7 +21,7 @@ export default class Versions extends BaseCommand {
     }));
     const installed = installedGlance();
     if (this.jsonMode) {
-      this.emitJson({ ok: true, versions: rows, ...(installed ? { installedGlance: { version: installed.version, release: installed.release?.name ?? null, schemaVersion: installed.release?.version ?? null } } : {}) });
+      this.emitJson({ ok: true, versions: rows, ...(installed ? { installedGlance: { version: installed.version, release: installed.release?.name ?? null, schemaVersion: installed.schemaVersion } } : {}) });
       return;
     }
     const w = Math.max(...rows.map((r) => r.name.length));
@@ -31,6 +32,6 @@ export default class Versions extends BaseCommand {
     }
     const newest = GLANCE_RELEASES[GLANCE_RELEASES.length - 1];
     this.out(`Releases after ${releaseLabel(newest)} are not listed yet; Glance has added no schema change after 2024.1.`);
-    if (installed) this.out(`Installed Glance: ${installed.version}${installed.release ? ` (${releaseLabel(installed.release)}: version ${installed.release.version})` : ''}, ${installed.where}`);
+    if (installed) this.out(`Installed Glance: ${installed.version}${installed.release ? ` (${releaseLabel(installed.release)}: version ${installed.schemaVersion ?? installed.release.version})` : installed.schemaVersion ? ` (version ${installed.schemaVersion})` : ' (newer than glance-db knows)'}, ${installed.where}`);
   }
 }

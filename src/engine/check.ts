@@ -12,6 +12,7 @@ import { historyGaps, summarize, verifyHistory } from './history.js';
 import { statusOf, withExistingDatabase } from './status.js';
 import { describeRolling, rollingState, type RollingState } from './phases.js';
 import type { GlanceManaged } from '../glance/detect.js';
+import { goalText, installedText, resolveGoal } from './goal.js';
 
 export interface CheckResult {
   state: 'current' | 'upgrade-pending' | 'checksum-drift' | 'not-under-version-control' | 'partly-applied' | 'schema-drift' | 'unknown-version' | 'history-gap'
@@ -19,6 +20,7 @@ export interface CheckResult {
   code: GlanceDbError['code'] | 'OK';
   line: string;
   current: number | null;
+  /** The version check measures against: the target (engine/goal.ts), by default the installed Glance's, else the newest. */
   latest: number;
   differences?: Difference[];
   gaps?: number[];
@@ -44,7 +46,8 @@ function historyState(err: unknown): CheckResult['state'] | null {
 }
 
 export async function check(ctx: RunContext): Promise<CheckResult> {
-  const latest = ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
+  const goal = ctx.goal ?? resolveGoal(ctx.manifest);
+  const latest = goal.version;
   const out = (state: CheckResult['state'], code: CheckResult['code'], line: string, current: number | null, extra: Partial<CheckResult> = {}): CheckResult => ({ state, code, line, current, latest, ...extra });
   return withExistingDatabase(ctx, async (driver) => {
     if (!driver) return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${ctx.target.display} does not exist`, null, { empty: true });
@@ -100,7 +103,9 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     if (drift?.partly) unchecked = ` (${drift.partly})`;
     const differences = drift?.unexplained ?? [];
     if (differences.length > 0) return out('schema-drift', 'SCHEMA_DRIFT', `schema drift at version ${current}: ${differences.length} difference(s); ${suggest(ctx, 'verify')} lists them`, current, { differences: differences.map(differenceOf) });
-    if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${latest} is available${unchecked}`, current);
-    return out('current', 'OK', `current: at version ${current}${unchecked}`, current);
+    if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${goalText(goal)} is available${unchecked}`, current);
+    // Past the installed Glance (upgraded by hand, or Glance downgraded): its glance-manage cannot read the database; said, not an upgrade.
+    const past = current !== null && goal.source === 'installed' && current > latest ? ` (past the installed Glance ${installedText(goal.installed!)}, whose schema is version ${latest}: its glance-manage cannot read this database)` : '';
+    return out('current', 'OK', `current: at version ${current}${past}${unchecked}`, current);
   });
 }

@@ -10,6 +10,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import type { Manifest } from '../manifest/types.js';
 import { parseDatabaseUrl, registerSecretsOf, type DatabaseTarget } from '../url.js';
 import type { Driver, DriverConfig } from '../drivers/driver.js';
+import { resolveGoal, type Goal } from './goal.js';
 
 export interface RawOptions {
   /** --config; absent means ./glance-db.yaml, else the manifest shipped with glance-db. */
@@ -27,6 +28,8 @@ export interface RawOptions {
   lockTimeout: number;
   /** --io-timeout, seconds (servers); default 60. */
   ioTimeout?: number;
+  /** The target given on the command line (VERSION, --release), with the word written; else the installed Glance's or the newest (engine/goal.ts). */
+  goal?: { version: number; word?: string };
 }
 
 export interface RunContext {
@@ -40,6 +43,8 @@ export interface RunContext {
   createDriver?: (config: DriverConfig) => Promise<Driver>;
   /** The flags that selected the manifest and the database, shell-quoted, password left out: suggested commands repeat them. */
   selection: string[];
+  /** The version this run aims at: given, the installed Glance's, or the newest (engine/goal.ts). Suggested commands carry it. */
+  goal?: Goal;
 }
 
 /** Quotes a word for a POSIX shell when it needs it. */
@@ -47,9 +52,16 @@ export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A glance-db command line to suggest, carrying the --config/--url/--glance-config the user gave. */
-export function suggest(ctx: Pick<RunContext, 'selection'>, args: string): string {
-  return ['glance-db', args, ...ctx.selection].filter(Boolean).join(' ');
+/** The commands whose suggestion carries the target (`glance-db sync zed`): without it they would aim at another version. */
+const CARRIES_GOAL = /^(db )?(sync|expand|upgrade|check)$/;
+
+/**
+ * A glance-db command line to suggest, carrying the --config/--url/--glance-config the user gave,
+ * and the target (engine/goal.ts) where the command takes one: never a version past the one this run aims at.
+ */
+export function suggest(ctx: Pick<RunContext, 'selection'> & { goal?: Goal }, args: string): string {
+  const word = ctx.goal?.word && CARRIES_GOAL.test(args) ? ctx.goal.word : '';
+  return ['glance-db', args, word, ...ctx.selection].filter(Boolean).join(' ');
 }
 
 /** The URL without its password (a suggested command must never carry it). */
@@ -118,6 +130,7 @@ export function resolveContext(raw: RawOptions): RunContext {
     manifest,
     target,
     selection,
+    goal: resolveGoal(manifest, raw.goal),
     urlSource,
     toolVersion: toolVersion(),
     driverConfig: () => ({

@@ -69,7 +69,7 @@ export async function listHistory(ctx: RunContext): Promise<HistoryListing> {
       statementsApplied: r.statementsApplied, statementsTotal: r.statementsTotal, toolVersion: r.toolVersion, error: r.error, ...(superseded.length ? { superseded } : {}), ...extra };
   });
   const recorded = new Set(rows.map((r) => r.version));
-  return { entries, pending: ctx.manifest.migrations.map((m) => m.version).filter((v) => !recorded.has(v)), columns, rolling: rollingState(ctx.manifest, rows) };
+  return { entries, pending: ctx.manifest.migrations.map((m) => m.version).filter((v) => !recorded.has(v) && v <= (ctx.goal?.version ?? v)), columns, rolling: rollingState(ctx.manifest, rows) };
 }
 
 /** The files of a row (its whole file, and each phase file in `phases`) that ran with a checksum a fix has superseded since (sql/checksums.lock). */

@@ -64,7 +64,8 @@ export async function syncsByPhases(driver: Driver): Promise<boolean> {
  */
 export function checkOrder(ctx: RunContext, phase: Phase, state: RollingState, rows: VersionRow[]): void {
   if (phase === 'expand') return;
-  const newest = ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
+  // Measured against the target (engine/goal.ts): a zed host at 50 is not told about 51.
+  const newest = ctx.goal?.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
   if (!state.underWay) {
     const current = summarize(rows).current;
     if (current !== null && current >= newest) return;

@@ -37,6 +37,11 @@ export interface SyncRequest {
   acceptDrift?: boolean;
   /** expand, migrate or contract: only that phase of a rolling upgrade (engine/rolling.ts), instead of whole versions. */
   phase?: Phase;
+  /**
+   * The version is the default target (the installed Glance's schema, engine/goal.ts), not one asked for: a database
+   * already past it is left as it is (nothing to do) instead of being refused as a downgrade.
+   */
+  defaultTarget?: boolean;
 }
 
 export type ProgressEvent =
@@ -144,7 +149,10 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     // A version table made by an earlier release gets the columns added since (ALTER TABLE ADD COLUMN), before any row is written.
     await driver.ensureVersionTable();
     const at = summarize(rows).current;
-    // A downgrade is refused as such, drift or not.
+    // A downgrade is refused as such, drift or not; past a default target there is simply nothing to do.
+    if (at !== null && target < at && req.defaultTarget && !req.phase) {
+      return { from: at, to: at, applied: [], baselined: [], adopted: [], upToDate: true, phases: [], rolling: rollingState(ctx.manifest, rows), current: at };
+    }
     if (at !== null && target < at) throw downgradeError(ctx, at, target);
     finishing = await rollingUpgradeLeft(ctx, driver, rows);
     if (!finishing) rows = await refuseDrift(ctx, driver, rows, req, target, onProgress);
@@ -392,7 +400,7 @@ async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]):
     ? matches !== null ? ` It holds Glance tables without any version table; their schema is exactly that of version ${matches}.` : ' It holds Glance tables without any version table, and their schema matches no version exactly.'
     : ` It already holds ${tables.length} table(s) (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''}) that are not Glance's.`;
   const hint = matches !== null
-    ? `If that is right, run: ${suggest(ctx, `sync ${ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version} ${matches}`)} (records ${span(ctx, matches)} as applied, runs nothing up to it).`
+    ? `If that is right, run: ${suggest(ctx, `sync ${ctx.goal?.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version} ${matches}`)} (records ${span(ctx, matches)} as applied, runs nothing up to it).`
     : `glance-db will not guess. If this is a Glance database, say its version: ${suggest(ctx, 'sync VERSION CURRENT_VERSION')}; otherwise point --url at an empty database.`;
   return new NotUnderVersionControlError(ctx.target.display, hint, what);
 }

@@ -3,8 +3,6 @@
 // release (`glance-db sync zed`, `sync 2023.2`, `--release 25.0`), and what
 // `glance-db versions` lists. Release numbers: openstack/releases
 // deliverables/<series>/glance.yaml.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { REVISION_FOR_VERSION } from './revisions.js';
 
 export interface GlanceRelease {
@@ -63,46 +61,3 @@ export function findRelease(text: string): GlanceRelease | null {
 export const releasesAt = (version: number) => GLANCE_RELEASES.filter((r) => r.version === version);
 
 export const revisionAt = (version: number): string | null => REVISION_FOR_VERSION[version] ?? null;
-
-/**
- * The Glance installed on this host, from its Python package metadata
- * (glance-X.dist-info/METADATA or glance-X.egg-info/PKG-INFO) in the usual
- * site-packages folders, Kolla's venv included. GLANCE_DB_GLANCE_SITE_PACKAGES
- * (colon-separated folders) replaces the search; it exists for tests.
- */
-export function installedGlance(env: NodeJS.ProcessEnv = process.env): { version: string; release: GlanceRelease | null; where: string } | null {
-  const dirs = env.GLANCE_DB_GLANCE_SITE_PACKAGES !== undefined ? env.GLANCE_DB_GLANCE_SITE_PACKAGES.split(':').filter(Boolean) : sitePackages();
-  for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      const m = /^glance-(\d[^-]*?)\.(dist-info|egg-info)$/.exec(n);
-      if (!m) continue;
-      let version = m[1];
-      try {
-        const meta = readFileSync(join(dir, n, m[2] === 'dist-info' ? 'METADATA' : 'PKG-INFO'), 'utf8');
-        version = /^Version:\s*(\S+)/m.exec(meta)?.[1] ?? version;
-      } catch {
-        // the folder name carries the version too
-      }
-      return { version, release: findRelease(version), where: join(dir, n) };
-    }
-  }
-  return null;
-}
-
-function sitePackages(): string[] {
-  const roots = ['/usr/lib/python3/dist-packages', '/usr/local/lib/python3/dist-packages'];
-  for (const base of ['/usr/lib', '/usr/local/lib', '/var/lib/kolla/venv/lib', '/opt/stack/venv/lib']) {
-    try {
-      for (const d of readdirSync(base)) if (/^python3(\.\d+)?$/.test(d)) roots.push(join(base, d, 'site-packages'), join(base, d, 'dist-packages'));
-    } catch {
-      // not there
-    }
-  }
-  return roots;
-}
