@@ -15,8 +15,15 @@ import { createPrivateKey } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import tls from 'node:tls';
+import type tlsModule from 'node:tls';
+import type { ConnectionOptions, SecureVersion } from 'node:tls';
 import type { ServerDialect } from './dialects/index.js';
+
+// node:tls is loaded when a connection needs it, not with this module: the
+// single executable's start-up snapshot (scripts/sea.mjs) cannot hold it
+// ("Unknown external reference"), and url.ts, which every command loads, imports this file.
+type Tls = typeof tlsModule;
+const nodeTls = (): Tls => process.getBuiltinModule('node:tls') as Tls;
 
 /**
  * When TLS is used: never; plain text first and TLS if the server refuses
@@ -43,8 +50,8 @@ export interface TlsSettings {
   /** The client key's password (sslpassword, ssl_key_password): a secret. */
   passphrase?: string;
   ciphers?: string;
-  minVersion?: tls.SecureVersion;
-  maxVersion?: tls.SecureVersion;
+  minVersion?: SecureVersion;
+  maxVersion?: SecureVersion;
   /** The contents of the files, read when the URL is parsed. */
   ca?: string[];
   cert?: Buffer;
@@ -118,10 +125,10 @@ function shown(v: string): string {
   return /^[\w.-]{0,40}$/.test(v) ? v : '(a value glance-db does not understand)';
 }
 
-const TLS_VERSIONS: Record<string, tls.SecureVersion> = { tlsv1: 'TLSv1', 'tlsv1.1': 'TLSv1.1', 'tlsv1.2': 'TLSv1.2', 'tlsv1.3': 'TLSv1.3' };
-const VERSION_ORDER: tls.SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+const TLS_VERSIONS: Record<string, SecureVersion> = { tlsv1: 'TLSv1', 'tlsv1.1': 'TLSv1.1', 'tlsv1.2': 'TLSv1.2', 'tlsv1.3': 'TLSv1.3' };
+const VERSION_ORDER: SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
-function tlsVersion(name: string, v: string, fail: Fail): tls.SecureVersion {
+function tlsVersion(name: string, v: string, fail: Fail): SecureVersion {
   const got = TLS_VERSIONS[v.toLowerCase()];
   return got ?? fail(`${name}=${shown(v)} is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3`);
 }
@@ -210,8 +217,8 @@ function folderCertificates(name: string, path: string, fail: Fail): string[] {
 
 /** The system's trusted CAs (Node 22.15 and later); before that, Node's own bundle, the nearest there is. */
 function systemCertificates(): string[] {
-  const get = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
-  return typeof get === 'function' ? get('system') : [...tls.rootCertificates];
+  const get = (nodeTls() as { getCACertificates?: (type: string) => string[] }).getCACertificates;
+  return typeof get === 'function' ? get('system') : [...nodeTls().rootCertificates];
 }
 
 /** Reads the files the settings name; a file that cannot be read, or a key others can read, is refused. */
@@ -415,7 +422,7 @@ export function checkOptionFile(params: Record<string, string>, fail: Fail): voi
 // ---------------------------------------------------------------- for the drivers
 
 /** Node's TLS options for a connection to host with these settings (pg's `ssl`, and the base of mysql2's). */
-export function nodeTlsOptions(s: TlsSettings, host: string): tls.ConnectionOptions {
+export function nodeTlsOptions(s: TlsSettings, host: string): ConnectionOptions {
   return {
     ...(s.ca ? { ca: s.ca } : {}),
     ...(s.cert ? { cert: s.cert } : {}),
@@ -427,7 +434,7 @@ export function nodeTlsOptions(s: TlsSettings, host: string): tls.ConnectionOpti
     ...(s.maxVersion ? { maxVersion: s.maxVersion } : {}),
     rejectUnauthorized: s.verifyChain,
     // The host name is checked against the URL's host, also when it is an IP address.
-    checkServerIdentity: s.verifyHost ? (_name, cert) => tls.checkServerIdentity(host.replace(/^\[|\]$/g, ''), cert) : () => undefined,
+    checkServerIdentity: s.verifyHost ? (_name, cert) => nodeTls().checkServerIdentity(host.replace(/^\[|\]$/g, ''), cert) : () => undefined,
   };
 }
 

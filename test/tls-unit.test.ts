@@ -248,5 +248,12 @@ test('the restore steps a refused downgrade prints connect with the same TLS set
   assert.not.match(restoreSteps(my(''), 'glance-db version').join('\n'), 'ssl');
 });
 
+test('node:tls is not loaded with src/tls.ts (every command loads it; the single executable start-up snapshot cannot hold node:tls)', () => {
+  const source = readFileSync(join(process.cwd(), 'src', 'tls.ts'), 'utf8');
+  assert.not.match(source, /^import (?!type )[^;]*from 'node:tls'/m, 'a value import of node:tls: the SEA build fails with "Unknown external reference"');
+  // Parsing URLs with TLS asked for loads nothing either (only a connection does).
+  parseDatabaseUrl('postgresql://u@h/d?sslmode=verify-full&sslrootcert=system', '/');
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();
