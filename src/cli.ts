@@ -13,12 +13,17 @@ import { unknownCommandError } from './usage.js';
 import { toolVersion } from './engine/context.js';
 import { outliveClosedOutput } from './util/output.js';
 import { terminalText } from './util/terminal.js';
+import { rewriteOsloArgv } from './oslo-argv.js';
 
 export async function main(): Promise<void> {
   outliveClosedOutput();
   let argv = process.argv.slice(2);
   const json = argv.includes('--json');
   try {
+    // glance-manage's grammar and oslo's global options, anywhere on the line (src/oslo-argv.ts).
+    const oslo = rewriteOsloArgv(argv);
+    argv = oslo.argv;
+    if (oslo.debug && !process.env.GLANCE_DB_DEBUG) process.env.GLANCE_DB_DEBUG = '1';
     if (argv[0] === 'completion') {
       const config = await Config.load(import.meta.url);
       const { completionScript } = await import('./completion.js');
