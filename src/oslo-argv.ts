@@ -43,7 +43,7 @@ const OSLO_SWITCHES = new Set([
 ]);
 
 /** glance-db's own global flags that take a value: the word after them is a value, never an oslo option. */
-const GLANCE_DB_VALUE_FLAGS = new Set([
+export const GLANCE_DB_VALUE_FLAGS = new Set([
   '--url', '--config', '-c', '--glance-config', '--lock-wait', '--connect-timeout', '--statement-timeout', '--lock-timeout', '--io-timeout',
   '--backup-dir', '--release', '--path', '--output', '-o', '--dialect', '--from', '--age-in-days', '--age_in_days', '--max-rows', '--max_rows',
   '--base', '--supersede', '--accept-checksum',
@@ -181,6 +181,12 @@ function commandWords(argv: string[]): { argv: string[]; rewritten: boolean } {
     if (!a.startsWith('-') || a === '-') words.push(i);
   }
   if (!words.length) return { argv, rewritten: false };
+  // `help db_sync`: the help of the command it is.
+  if (argv[words[0]] === 'help' && words.length > 1 && LEGACY[argv[words[1]]]) {
+    const out = [...argv];
+    out.splice(words[1], 1, 'db', LEGACY[argv[words[1]]] === 'version_control' ? 'sync' : LEGACY[argv[words[1]]]);
+    return { argv: out, rewritten: true };
+  }
   const first = argv[words[0]];
   let action: string;
   let legacy = false;

@@ -6,7 +6,9 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rewriteOsloArgv } from '../src/oslo-argv.js';
+import { Config } from '@oclif/core';
+import { GLANCE_DB_VALUE_FLAGS, rewriteOsloArgv } from '../src/oslo-argv.js';
+import { ROOT } from './helpers.js';
 import { defaultGlanceConfigDirs, defaultGlanceConfigFiles } from '../src/glance/config.js';
 import { parseVersionOrRelease } from '../src/args.js';
 import { GlanceDbError } from '../src/errors.js';
@@ -42,6 +44,8 @@ test('every legacy db_* command becomes db ACTION', () => {
   assert.is(rw('db_version_control'), 'db sync 42 42');
   assert.is(rw('db_version_control 45'), 'db sync 45 45');
   assert.is(rw('db_version_control wallaby_contract01'), 'db sync 50 50');
+  assert.is(rw('help db_load_metadefs'), 'help db load_metadefs');
+  assert.is(rw('db_sync --help'), 'db sync --help');
 });
 
 test('db_load_metadefs PATH MERGE PREFER_NEW OVERWRITE: a word is yes (as Python reads it), a no-looking word is refused', () => {
@@ -166,6 +170,22 @@ test('VERSION arguments take Alembic revision names: a contract revision is its 
   usage(() => parseVersionOrRelease('VERSION', 'zed_expand01'), /expand revision/);
   usage(() => parseVersionOrRelease('VERSION', 'heads'), /leave VERSION out/);
   usage(() => parseVersionOrRelease('VERSION', 'nope'), /Alembic revision such as wallaby_contract01/);
+});
+
+test("every glance-db flag that takes a value is known to the rewriting, so its value is never read as an oslo option", async () => {
+  const config = await Config.load(ROOT);
+  const valued = new Set<string>();
+  for (const cmd of config.commands) {
+    for (const [name, flag] of Object.entries(cmd.flags)) {
+      if (flag.type !== 'option') continue;
+      valued.add(`--${name}`);
+      if (flag.char) valued.add(`-${flag.char}`);
+      for (const a of flag.aliases ?? []) valued.add(`--${a}`);
+    }
+  }
+  assert.equal([...valued].filter((f) => !GLANCE_DB_VALUE_FLAGS.has(f)), []);
+  // And none of them is an oslo option's spelling.
+  assert.equal([...valued].filter((f) => /^--(config-file|config-dir|debug|log-file|log-dir)$/.test(f)), []);
 });
 
 test.after(() => rmSync(EMPTY, { recursive: true, force: true }));
