@@ -7,6 +7,7 @@
 import { Args } from '@oclif/core';
 import { UsageError } from './errors.js';
 import { findRelease } from './glance/releases.js';
+import { revisionTarget } from './glance/revisions.js';
 
 /** A version number, or the version of a named Glance release. */
 export function parseVersionOrRelease(name: string, input: string): number {
@@ -14,8 +15,13 @@ export function parseVersionOrRelease(name: string, input: string): number {
   if (/^\d{1,9}$/.test(t)) return Number(t);
   const r = findRelease(t);
   if (r) return r.version;
+  // glance-manage's targets: an Alembic revision of the contract branch is the version it completes.
+  const rev = revisionTarget(t);
+  if (rev?.branch === 'contract') return rev.version;
+  if (rev) throw new UsageError(`${name} ${t} is an expand revision: it stands for half of version ${rev.version} (the schema additions), not a version.`, `glance-db expand ${rev.version} runs that half; glance-db sync ${rev.version} the whole version.`);
+  if (t === 'heads' || t === 'head') throw new UsageError(`${name} "${t}" is Alembic's word for the newest revision; glance-db's is to leave ${name} out.`, 'glance-db db sync heads (glance-manage\'s spelling) works as well.');
   const shown = /^[\w.-]{1,40}$/.test(t) ? `"${t}"` : 'what was given';
-  throw new UsageError(`${name} must be a whole number such as 51, or a Glance release such as zed, 2023.2 or 28.0, not ${shown}.`, 'glance-db versions lists every version with its Glance releases.');
+  throw new UsageError(`${name} must be a whole number such as 51, a Glance release such as zed, 2023.2 or 28.0, or an Alembic revision such as wallaby_contract01, not ${shown}.`, 'glance-db versions lists every version with its Glance releases.');
 }
 
 export const versionArg = (name: string, description: string, required = false) =>

@@ -30,11 +30,12 @@ export abstract class BaseCommand extends Command {
 
   /** Builds the resolved context from the global flags. */
   protected context(flags: { config?: string; url?: string; 'glance-config'?: string[]; 'lock-wait': number; 'connect-timeout': number; 'statement-timeout': number; 'lock-timeout': number; 'io-timeout'?: number }, offline = false, goal?: { version: number; word?: string }): RunContext {
-    return resolveContext({
+    const ctx = resolveContext({
       config: flags.config,
       url: flags.url,
       envUrl: process.env.GLANCE_DB_URL || undefined,
       glanceConfig: flags['glance-config'],
+      osloEnv: process.env,
       offline,
       lockWait: flags['lock-wait'],
       connectTimeout: flags['connect-timeout'],
@@ -43,6 +44,9 @@ export abstract class BaseCommand extends Command {
       ioTimeout: flags['io-timeout'],
       goal,
     });
+    // Two sources naming different databases: which one won, and why (src/engine/context.ts sourceNotices).
+    for (const n of ctx.notices ?? []) process.stderr.write(`${terminalText(scrubSecrets(`notice: ${n}`))}\n`);
+    return ctx;
   }
 
   protected out(text: string): void {
@@ -58,6 +62,7 @@ export abstract class BaseCommand extends Command {
     await super.init();
     for (const arg of this.argv) registerSecretsOf(arg);
     registerSecretsOf(process.env.GLANCE_DB_URL);
+    registerSecretsOf(process.env.OS_DATABASE__CONNECTION);
     this.jsonMode = this.argv.includes('--json');
   }
 

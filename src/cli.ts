@@ -16,6 +16,7 @@ import { outliveClosedOutput } from './util/output.js';
 import { terminalText } from './util/terminal.js';
 import { recordRoundTrips, roundTrips } from './drivers/round-trips.js';
 import { setInvokedAs } from './glance/manage-mode.js';
+import { rewriteOsloArgv } from './oslo-argv.js';
 
 export async function main(): Promise<void> {
   outliveClosedOutput();
@@ -25,6 +26,10 @@ export async function main(): Promise<void> {
   let argv = process.argv.slice(2);
   const json = argv.includes('--json');
   try {
+    // glance-manage's grammar and oslo's global options, anywhere on the line (src/oslo-argv.ts).
+    const oslo = rewriteOsloArgv(argv);
+    argv = oslo.argv;
+    if (oslo.debug && !process.env.GLANCE_DB_DEBUG) process.env.GLANCE_DB_DEBUG = '1';
     if (argv[0] === 'completion') {
       const config = await Config.load(import.meta.url);
       const { completionScript } = await import('./completion.js');

@@ -130,8 +130,13 @@ withBareDir('--glance-config takes several files and folders in oslo.config orde
   assert.match(r.stdout, 'sql_connection (deprecated)');
   assert.ok(existsSync(db('old')));
   rmSync(db('a'));
-  run(a, old); // the current name anywhere wins over the deprecated one
+  run(old, a); // the later file's current name: every Glance release takes it
   assert.ok(existsSync(db('a')));
+  // A later file's deprecated name against an earlier [database] connection: Glance 2023.x (oslo.db before 15)
+  // takes the later file's, 2024.1 on the current name; with no Glance installed to decide, refused (test/oslo-sqlite).
+  const split = cli(['sync', '43', '--glance-config', a, '--glance-config', old], { cwd: dir });
+  assert.is(split.code, 3, split.stderr);
+  assert.match(split.stderr, 'Glance releases disagree');
   // VERSION after a --glance-config is VERSION, not another file.
   const v = cli(['sync', '--glance-config', a, '45'], { cwd: dir });
   assert.is(v.code, 0, v.stderr);
@@ -195,7 +200,8 @@ test('extra words, missing and unexpected arguments, unknown flags: a sentence n
   assert.is(extra.code, 2);
   oneParagraph(extra);
   assert.match(extra.stderr, 'error: glance-db version takes no arguments: "extra args".');
-  const missing = cli(['db', 'upgrade']);
+  // (glance-manage's `db upgrade` with no VERSION is its alembic upgrade heads: glance-db's sync, test/oslo-argv-unit.)
+  const missing = cli(['upgrade']);
   assert.is(missing.code, 2);
   oneParagraph(missing);
   assert.match(missing.stderr, 'glance-db upgrade needs VERSION');
@@ -210,7 +216,7 @@ test('extra words, missing and unexpected arguments, unknown flags: a sentence n
   const badInt = cli(['sync', '--lock-wait', 'abc']);
   assert.is(badInt.code, 2);
   oneParagraph(badInt);
-  for (const args of [['version', 'extra', 'args'], ['db', 'upgrade'], ['sync', '--bogus'], ['upgrade', '48', '49']]) {
+  for (const args of [['version', 'extra', 'args'], ['upgrade'], ['sync', '--bogus'], ['upgrade', '48', '49']]) {
     const j = cli([...args, '--json']);
     assert.is(j.code, 2, args.join(' '));
     assert.is(JSON.parse(j.stdout).error.code, 'USAGE');
@@ -321,7 +327,7 @@ withProject('a Glance release names a target: sync zed stops at 50 (alembic wall
   for (const bad of ['zedd', '2023.3', '99.0', '10.0']) {
     const r = cli(['sync', bad], { cwd: dir });
     assert.is(r.code, 2, bad);
-    assert.match(r.stderr, 'VERSION must be a whole number such as 51, or a Glance release');
+    assert.match(r.stderr, 'VERSION must be a whole number such as 51, a Glance release');
   }
   assert.is(await maxVersion(db), 51);
 });

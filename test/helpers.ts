@@ -35,6 +35,8 @@ export const cleanEnv = () => {
   const env = { ...process.env };
   delete env.GLANCE_DB_URL;
   delete env.GLANCE_DB_DEBUG;
+  // oslo.config's environment source (src/engine/context.ts): only a test that sets it.
+  for (const name of ['OS_DATABASE__CONNECTION', 'OS_DEFAULT__SQL_CONNECTION', 'OS_DATABASE__SQL_CONNECTION', 'OS_SQL__CONNECTION']) delete env[name];
   // Glance's default config folders (~/.glance, ~, /etc/glance, /etc): none, so no test depends on the machine's.
   env.GLANCE_DB_GLANCE_CONFIG_DIRS = '';
   // Nor on a Glance installed on the machine (its release is read from Python package metadata).

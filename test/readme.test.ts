@@ -221,6 +221,16 @@ const EXAMPLES: Record<string, Example> = {
       assert.not.ok(existsSync(join(p.dir, 'var-lib-glance', 'not-this.sqlite')), 'the glance.conf.d snippet wins');
     },
   },
+  // glance-manage's lines as written (docs/guide/command-line.md): the default files; oslo's options before the command.
+  'glance-db db_sync': { host: true, check: (p, o) => (assert.is(versionOf(p), '51\n'), assert.match(o.stdout, /\(from .*glance-api\.conf\)/)) },
+  'glance-db --config-file /etc/glance/glance-api.conf --config-dir /etc/glance/glance.conf.d db_load_metadefs /etc/glance/metadefs': {
+    setup: (p) => {
+      atVersion(51, GLANCE_CONF_DB)(p);
+      mkdirSync(join(p.dir, 'etc-glance', 'glance.conf.d'));
+      metadefsIn('etc-glance/metadefs')(p);
+    },
+    check: (_, o) => assert.match(o.stdout, /added/),
+  },
   'glance-db db load_metadefs /etc/glance/metadefs': { host: true, setup: (p) => (atVersion(51, GLANCE_CONF_DB)(p), metadefsIn('etc-glance/metadefs')(p)), check: (_, o) => assert.match(o.stdout, /added/) },
   'glance-db db expand': { host: true, setup: atVersion(44, GLANCE_CONF_DB), check: (_, o) => assert.match(o.stdout, 'next: glance-db migrate') },
   'glance-db db migrate': { host: true, setup: (p) => rollTo(p, ['expand']), check: (_, o) => assert.match(o.stdout, 'migrated 45 add_visibility') },

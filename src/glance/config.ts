@@ -27,6 +27,8 @@ import { readBounded, TooLargeError } from '../util/read-bounded.js';
 const MAX_GLANCE_CONFIG_BYTES = 16 * 1024 * 1024;
 import { ConfigError } from '../errors.js';
 import { passwordCandidates, registerSecretsOf } from '../url.js';
+import { releaseLabel } from './releases.js';
+import { installedGlance } from './installed.js';
 
 type Sections = Map<string, Map<string, { value: string; line: number; lines: number }>>;
 
@@ -145,16 +147,22 @@ export function connectionFromGlanceConfig(path: string): string {
 // glance-manage reads by default. Kept apart from the parsing above.
 
 /**
- * The folders oslo.config's find_config_files() searches, in its order:
- * ~/.glance, ~, /etc/glance, /etc. GLANCE_DB_GLANCE_CONFIG_DIRS (a
- * colon-separated list) replaces them; it exists for tests, so that they never
- * depend on the machine's real /etc/glance.
+ * The folders oslo.config's find_config_files() and find_config_dirs()
+ * search, in its order (_get_config_dirs): ~/.glance, ~, /etc/glance, /etc,
+ * then $SNAP_COMMON/etc/glance and $SNAP/etc/glance when Glance runs from a
+ * snap. GLANCE_DB_GLANCE_CONFIG_DIRS (a colon-separated list) replaces them;
+ * it exists for tests, so that they never depend on the machine's real
+ * /etc/glance.
  */
 export function glanceConfigSearchDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   const override = env.GLANCE_DB_GLANCE_CONFIG_DIRS;
   if (override !== undefined) return override.split(':').filter(Boolean);
   const home = env.HOME || homedir();
-  return [join(home, '.glance'), home, '/etc/glance', '/etc'];
+  return [
+    join(home, '.glance'), home, '/etc/glance', '/etc',
+    ...(env.SNAP_COMMON ? [join(env.SNAP_COMMON, 'etc', 'glance')] : []),
+    ...(env.SNAP ? [join(env.SNAP, 'etc', 'glance')] : []),
+  ];
 }
 
 const firstIn = (dirs: string[], name: string, wantDir: boolean): string | null => {
@@ -169,23 +177,42 @@ const firstIn = (dirs: string[], name: string, wantDir: boolean): string | null 
   return null;
 };
 
+/** A list read in order where later entries win, each path kept at its last place (reading a file again moves it there). */
+const keepLast = (paths: string[]) => paths.filter((p, i) => paths.lastIndexOf(p) === i);
+
 /**
- * What glance-manage reads when given no --config-file (glance/cmd/manage.py:
- * find_config_files(project='glance', prog='glance-api') then prog='glance-manage';
- * each finds glance.conf and PROG.conf in the first folder that has it), then
- * the --config-dir folders oslo.config adds by default (glance.conf.d,
- * glance-manage.conf.d). Later entries override earlier ones.
+ * The files glance-manage reads when given no --config-file
+ * (glance/cmd/manage.py main(): find_config_files(project='glance',
+ * prog='glance-api') + find_config_files(project='glance',
+ * prog='glance-manage'), each giving glance.conf and PROG.conf from the first
+ * folder that has it): glance.conf, glance-api.conf, glance.conf again,
+ * glance-manage.conf. Read in that order, later ones winning, glance.conf
+ * wins over glance-api.conf and glance-manage.conf over both.
  */
-export function defaultGlanceConfigPaths(env: NodeJS.ProcessEnv = process.env): string[] {
+export function defaultGlanceConfigFiles(env: NodeJS.ProcessEnv = process.env): string[] {
   const dirs = glanceConfigSearchDirs(env);
-  const found = [
-    firstIn(dirs, 'glance.conf', false),
-    firstIn(dirs, 'glance-api.conf', false),
-    firstIn(dirs, 'glance-manage.conf', false),
-    firstIn(dirs, 'glance.conf.d', true),
-    firstIn(dirs, 'glance-manage.conf.d', true),
-  ].filter((p): p is string => p !== null);
-  return [...new Set(found)];
+  const glance = firstIn(dirs, 'glance.conf', false);
+  return keepLast([glance, firstIn(dirs, 'glance-api.conf', false), glance, firstIn(dirs, 'glance-manage.conf', false)].filter((p): p is string => p !== null));
+}
+
+/**
+ * The folders glance-manage reads when given no --config-dir, read after the
+ * default files: find_config_dirs() for glance-api and for glance-manage
+ * (glance.conf.d, glance-api.conf.d, glance.conf.d, glance-manage.conf.d; the
+ * first folder of the search that has each). Releases before 2026.2 left
+ * default_config_dirs to oslo.config, which looked for glance.conf.d and
+ * glance-manage.conf.d only: a glance-api.conf.d is read by their glance-api,
+ * not by their glance-manage. glance-db reads it, as glance-api does.
+ */
+export function defaultGlanceConfigDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const dirs = glanceConfigSearchDirs(env);
+  const glance = firstIn(dirs, 'glance.conf.d', true);
+  return keepLast([glance, firstIn(dirs, 'glance-api.conf.d', true), glance, firstIn(dirs, 'glance-manage.conf.d', true)].filter((p): p is string => p !== null));
+}
+
+/** Everything glance-manage reads by default, in its order: the default files, then the default folders. */
+export function defaultGlanceConfigPaths(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [...defaultGlanceConfigFiles(env), ...defaultGlanceConfigDirs(env)];
 }
 
 /**
@@ -210,7 +237,7 @@ export function expandGlanceConfigPaths(paths: string[]): string[] {
       } catch (err) {
         throw new ConfigError(`Cannot read the Glance config folder ${p}: ${(err as NodeJS.ErrnoException).code ?? err}.`);
       }
-      files.push(...names.filter((n) => n.endsWith('.conf')).sort().map((n) => join(p, n)).filter((f) => !statSync(f).isDirectory()));
+      files.push(...names.filter((n) => n.endsWith('.conf') && !n.startsWith('.')).sort().map((n) => join(p, n)).filter((f) => !statSync(f).isDirectory()));
     }
   }
   return files;
@@ -233,32 +260,76 @@ function settingIn(path: string, section: string, key: string): string | undefin
   return url;
 }
 
-/**
- * oslo.db's `[database] connection` across several files, later files
- * winning; only where no file sets it, its deprecated names
- * `[DEFAULT] sql_connection` and `[sql] connection` (oslo.config looks up the
- * current name first, then each deprecated one). Null when none is set.
- */
-export function connectionFromGlanceConfigFiles(files: string[]): { url: string; file: string; name: string } | null {
-  const names: Array<[string, string, string]> = [
-    ['database', 'connection', '[database] connection'],
-    ['DEFAULT', 'sql_connection', '[DEFAULT] sql_connection (deprecated)'],
-    ['sql', 'connection', '[sql] connection (deprecated)'],
-  ];
-  for (const [section, key, name] of names) {
-    for (const file of [...files].reverse()) {
-      if (section === 'database') {
-        // The current name goes through the main parser (and whatever it resolves).
-        try {
-          return { url: connectionFromGlanceConfig(file), file, name };
-        } catch (err) {
-          if (!(err instanceof ConfigError) || !/has no \[database\] connection/.test(err.message)) throw err;
-          continue;
-        }
-      }
-      const url = settingIn(file, section, key);
-      if (url) return { url, file, name };
+/** oslo.db's connection option and, before oslo.db 15, its deprecated names, in the order oslo.config looks them up within a file. */
+const CONNECTION_NAMES: Array<[section: string, key: string, name: string]> = [
+  ['database', 'connection', '[database] connection'],
+  ['DEFAULT', 'sql_connection', '[DEFAULT] sql_connection (deprecated)'],
+  ['database', 'sql_connection', '[database] sql_connection (deprecated)'],
+  ['sql', 'connection', '[sql] connection (deprecated)'],
+];
+
+type Found = { url: string; file: string; name: string };
+
+function lookUp(file: string, section: string, key: string, name: string): Found | null {
+  if (section === 'database' && key === 'connection') {
+    // The current name goes through the main parser (and whatever it resolves).
+    try {
+      return { url: connectionFromGlanceConfig(file), file, name };
+    } catch (err) {
+      if (!(err instanceof ConfigError) || !/has no \[database\] connection/.test(err.message)) throw err;
+      return null;
     }
   }
-  return null;
+  const url = settingIn(file, section, key);
+  return url ? { url, file, name } : null;
+}
+
+/** oslo.db 15 (Glance 2024.1, caracal) removed the deprecated names; Glance 2023.1 and 2023.2 still read them. */
+const FIRST_MAJOR_WITHOUT_DEPRECATED_NAMES = 28;
+
+/**
+ * oslo.db's `[database] connection` across several files, later files
+ * winning, as the Glance in use reads it:
+ * - oslo.db 15 and later (Glance 2024.1 on) know the current name only;
+ * - before (Glance 2023.1, 2023.2), oslo.config looks at the files newest
+ *   first and, in each, at the current name and then the deprecated ones
+ *   (`[DEFAULT] sql_connection`, `[DATABASE] sql_connection`, `[sql]
+ *   connection`): a later file's deprecated name beats an earlier file's
+ *   current one (cfg.py _Namespace._get_file_value; checked with Debian's zed
+ *   glance-manage).
+ * Where the two readings name different databases, the Glance installed on this
+ * host decides, with a notice; with none installed, glance-db refuses rather
+ * than guess. Where no file sets the current name, the deprecated one is used
+ * (a newer Glance would have no database at all). Null when none is set.
+ */
+export function connectionFromGlanceConfigFiles(files: string[], env: NodeJS.ProcessEnv = process.env): (Found & { notice?: string }) | null {
+  const newestFirst = [...files].reverse();
+  let current: Found | null = null;
+  let older: Found | null = null;
+  for (const file of newestFirst) {
+    for (const [section, key, name] of CONNECTION_NAMES) {
+      const found = lookUp(file, section, key, name);
+      if (!found) continue;
+      older ??= found;
+      if (name === '[database] connection') current ??= found;
+      if (current) break;
+    }
+    if (current) break;
+  }
+  if (!current || !older || (older.file === current.file && older.name === current.name) || older.url === current.url) return current ?? older;
+  const where = (f: Found) => `${f.name.replace(/ \(deprecated\)$/, '')} in ${f.file}`;
+  const installed = installedGlance(env);
+  if (installed?.release) {
+    const newer = installed.release.glanceMajor >= FIRST_MAJOR_WITHOUT_DEPRECATED_NAMES;
+    const chosen = newer ? current : older;
+    return {
+      ...chosen,
+      notice: `${where(current)} and the deprecated ${where(older)} (a later file) name different databases; using ${where(chosen)}, as the installed Glance ${installed.version} (${releaseLabel(installed.release)}) does: ` +
+        (newer ? 'its oslo.db no longer reads the deprecated name.' : 'its oslo.config takes the later file, whichever name it uses.'),
+    };
+  }
+  throw new ConfigError(
+    `${where(current)} and the deprecated ${where(older)} name different databases, and Glance releases disagree on which is used: 2023.1 and 2023.2 take the later file's (oslo.config reads the deprecated name there), 2024.1 and later only know [database] connection. glance-db does not guess.`,
+    { hint: 'Remove the deprecated setting (or make both name the same database), or pass the database URL with --url.' },
+  );
 }

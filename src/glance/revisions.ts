@@ -58,3 +58,13 @@ export const NEWEST_REVISION = CONTRACT_CHAIN[CONTRACT_CHAIN.length - 1][0];
 
 /** Versions that only change data (no schema): safe to run again, and not covered by an expand step. */
 export const DATA_ONLY_VERSIONS = [44, 49];
+
+/** An Alembic revision name (or old alias): the glance-db version it stands for, and its branch; null if none. */
+export function revisionTarget(word: string): { version: number; branch: 'contract' | 'expand' } | null {
+  const name = ALIASES[word] ?? word;
+  const c = CONTRACT_CHAIN.find(([r]) => r === name);
+  if (c) return { version: c[1], branch: 'contract' };
+  const e = EXPAND_CHAIN.find(([r]) => r === name);
+  if (e) return { version: e[1], branch: 'expand' };
+  return null;
+}

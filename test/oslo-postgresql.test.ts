@@ -1,0 +1,4 @@
+import { postgresEnv } from './dialects.js';
+import { osloCommandLines } from './oslo.js';
+
+osloCommandLines(postgresEnv).run();
