@@ -113,7 +113,7 @@ test('check, db check take TARGET and --release; every line and hint carries the
   assert.match(disagree.stderr, 'TARGET zed (version 50) and --release 51 (version 51) disagree');
   const wrong = run(['check', 'zork', '--url', url], NONE, dir);
   assert.is(wrong.code, 2);
-  assert.match(wrong.stderr, 'TARGET must be a whole number such as 51, or a Glance release');
+  assert.match(wrong.stderr, 'TARGET must be a whole number such as 51, a Glance release such as zed');
   // sync 50 reached, the same check is 0; db check up to date.
   assert.is(run(['sync', 'zed', '--url', url], NONE, dir).code, 0);
   assert.is(run(['check', 'zed', '--url', url], NONE, dir).code, 0);
