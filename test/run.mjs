@@ -72,7 +72,7 @@ export const TABLE = [
   { name: /^runtimes$/, tiers: ['system'], uses: [] }, // Node 22 and Node 20 binaries CI installs
   // Its own TLS servers (scripts/tls-servers.sh), and the machine's plain ones as the servers without TLS.
   { name: /^tls$/, tiers: ['system'], uses: ALL },
-  { name: /^(bad-input|bounds|driver-contract|habits|readme|round-trips|secrets|rolling-contract|transaction-control)$/, tiers: ['postgresql', 'mysql'], uses: ALL },
+  { name: /^(bad-input|bounds|corpus|driver-contract|habits|readme|round-trips|secrets|rolling-contract|transaction-control)$/, tiers: ['postgresql', 'mysql'], uses: ALL },
   { name: /^release-glance$/, tiers: ['postgresql', 'mysql'], uses: ALL }, // the real glance-manage beside glance-db on both servers
   { name: /^lint-base$/, tiers: ['mysql'], uses: ['mysql'] },
   { name: /-postgresql$/, tiers: ['postgresql'], uses: ['postgresql'] },
