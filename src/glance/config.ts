@@ -333,3 +333,38 @@ export function connectionFromGlanceConfigFiles(files: string[], env: NodeJS.Pro
     { hint: 'Remove the deprecated setting (or make both name the same database), or pass the database URL with --url.' },
   );
 }
+
+/**
+ * glance-manage's default metadefs folder, where db_load_metadefs (and
+ * db_export_metadefs) look when given no PATH: CONF.metadata_source_path
+ * (glance/db/sqlalchemy/metadata.py), a [DEFAULT] option, so oslo.config's
+ * environment source (OS_DEFAULT__METADATA_SOURCE_PATH) first, then the last
+ * of Glance's config files that sets it: those named with --glance-config
+ * (--config-file, --config-dir), or else Glance's default files. Null when
+ * nothing sets it (Glance's default, /etc/glance/metadefs/, applies). A
+ * default file that cannot be read is passed over here: it is read, and its
+ * error reported, where it names the database.
+ */
+export function metadataSourcePath(glanceConfig: string[] | undefined, env: NodeJS.ProcessEnv = process.env): { path: string; from: string } | null {
+  const fromEnv = env.OS_DEFAULT__METADATA_SOURCE_PATH;
+  if (fromEnv !== undefined && fromEnv.trim()) return { path: fromEnv, from: 'OS_DEFAULT__METADATA_SOURCE_PATH' };
+  const named = (glanceConfig?.length ?? 0) > 0;
+  let files: string[];
+  try {
+    files = expandGlanceConfigPaths(named ? glanceConfig! : defaultGlanceConfigPaths(env));
+  } catch (err) {
+    if (named) throw err;
+    return null;
+  }
+  for (const file of [...files].reverse()) {
+    let value: string | undefined;
+    try {
+      value = settingIn(file, 'DEFAULT', 'metadata_source_path');
+    } catch (err) {
+      if (named) throw err;
+      continue;
+    }
+    if (value?.trim()) return { path: value.trim(), from: `[DEFAULT] metadata_source_path in ${file}` };
+  }
+  return null;
+}

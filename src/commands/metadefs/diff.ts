@@ -23,7 +23,7 @@ export default class MetadefsDiff extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(MetadefsDiff);
     if (flags['prefer-new'] && flags.overwrite) throw new UsageError('Give at most one of --prefer-new and --overwrite.');
-    const path = pathOf(args.path, flags.path);
+    const path = pathOf(args.path, flags.path, flags['glance-config']);
     const ctx = this.context(flags);
     const plans = await diffMetadefs(ctx, path, { preferNew: flags['prefer-new'], overwrite: flags.overwrite });
     const sum = summary(plans);

@@ -13,7 +13,7 @@ export default class MetadefsExport extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(MetadefsExport);
-    const path = pathOf(args.path, flags.path);
+    const path = pathOf(args.path, flags.path, flags['glance-config']);
     const ctx = this.context(flags);
     const warnings: string[] = [];
     const files = await exportMetadefs(ctx, path, (text) => warnings.push(text));

@@ -1,16 +1,21 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { UsageError } from '../../errors.js';
+import { metadataSourcePath } from '../../glance/config.js';
 import { DEFAULT_METADEFS_PATH } from '../../metadefs/document.js';
 import { loadMetadefs } from '../../metadefs/engine.js';
 import { planLines, summary } from '../../metadefs/report.js';
 
-export const pathArg = (what: string) => Args.string({ description: `${what} [default: ${DEFAULT_METADEFS_PATH}].` });
+export const pathArg = (what: string) => Args.string({ description: `${what} [default: Glance's [DEFAULT] metadata_source_path, else ${DEFAULT_METADEFS_PATH}].` });
 export const pathFlag = Flags.string({ description: "glance-manage's spelling of the PATH argument.", helpGroup: 'GLANCE-MANAGE' });
 
-export function pathOf(arg: string | undefined, flag: string | undefined): string {
+/**
+ * The metadefs folder: PATH (or --path); with neither, as glance-manage, Glance's
+ * [DEFAULT] metadata_source_path (src/glance/config.ts), else /etc/glance/metadefs.
+ */
+export function pathOf(arg: string | undefined, flag: string | undefined, glanceConfig?: string[]): string {
   if (arg && flag && arg !== flag) throw new UsageError(`Two paths given: ${arg} and --path ${flag}.`, 'Give the folder once, as PATH or as --path.');
-  return arg ?? flag ?? DEFAULT_METADEFS_PATH;
+  return arg ?? flag ?? metadataSourcePath(glanceConfig)?.path ?? DEFAULT_METADEFS_PATH;
 }
 
 export default class MetadefsLoad extends BaseCommand {
@@ -37,7 +42,7 @@ export default class MetadefsLoad extends BaseCommand {
     const { args, flags } = await this.parse(MetadefsLoad);
     if (!flags.merge && (flags['prefer-new'] || flags.overwrite)) throw new UsageError('--prefer-new and --overwrite only work together with --merge.', 'Add --merge (as glance-manage requires).');
     if (flags['prefer-new'] && flags.overwrite) throw new UsageError('Give at most one of --prefer-new and --overwrite.');
-    const path = pathOf(args.path, flags.path);
+    const path = pathOf(args.path, flags.path, flags['glance-config']);
     const ctx = this.context(flags);
     const mode = { merge: flags.merge, preferNew: flags['prefer-new'], overwrite: flags.overwrite };
     const started = performance.now();
