@@ -12,7 +12,7 @@ import type { Driver, Tx } from '../drivers/driver.js';
 import { DataFailedError } from '../errors.js';
 import { sqlFor } from '../metadefs/store.js';
 import type { RunContext } from './context.js';
-import { withLatestDatabase } from './require-latest.js';
+import { withDataDatabase } from './require-latest.js';
 
 export interface PurgeOptions {
   ageInDays: number;
@@ -97,7 +97,7 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
   const command = opts.images ? 'purge-images' : 'purge';
   const cutoff = cutoffFor(opts.ageInDays);
   const tables = opts.images ? [PURGE_IMAGES] : PURGE_TABLES;
-  return withLatestDatabase(ctx, command, !opts.dryRun, async (driver) => {
+  return withDataDatabase(ctx, command, 'purge', !opts.dryRun, async (driver) => {
     const q = (text: string) => sqlFor(driver.dialect, text);
     const results: TableResult[] = [];
     if (opts.dryRun) {

@@ -1,5 +1,5 @@
-// metadefs load, diff, export and unload against a database at the newest
-// version. load reads and validates every document first; then, in one
+// metadefs load, diff, export and unload, on a database at any version from
+// 42 on that glance-db or glance-manage manages (engine/require-latest.ts). load reads and validates every document first; then, in one
 // transaction for the whole load, checks every value against the live
 // columns and reads, plans and writes each namespace: all or nothing.
 import { existsSync, statSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Driver } from '../drivers/driver.js';
 import { DataFailedError, GlanceDbError, MetadefsInvalidError, OutputError } from '../errors.js';
 import type { RunContext } from '../engine/context.js';
-import { requireLatest, withLatestDatabase } from '../engine/require-latest.js';
+import { requireDataReady, withDataDatabase } from '../engine/require-latest.js';
 import { makeOutputFolder, writeOutputFile } from '../util/output.js';
 import { invalidDefinitions, MAX_DEPTH, readDocuments, toDocument } from './document.js';
 import { depthOf, stringify } from './json.js';
@@ -17,7 +17,7 @@ import { loadNamespace, METADEF_TABLES, MetadefsSql, namespaceNames, planNamespa
 
 export async function loadMetadefs(ctx: RunContext, path: string, mode: LoadMode): Promise<NamespacePlan[]> {
   const docs = readDocuments(path);
-  return withLatestDatabase(ctx, 'metadefs load', true, async (driver) => {
+  return withDataDatabase(ctx, 'metadefs load', 'metadefs', true, async (driver) => {
     const s = new MetadefsSql(driver.dialect);
     let at: NamespaceFile | null = null;
     try {
@@ -44,7 +44,7 @@ export async function loadMetadefs(ctx: RunContext, path: string, mode: LoadMode
  * first check), then every value of every file against the live columns.
  */
 async function checkUnderLock(ctx: RunContext, driver: Driver, s: MetadefsSql, command: string, docs: NamespaceFile[]): Promise<void> {
-  await requireLatest(ctx, driver, command);
+  await requireDataReady(ctx, driver, command, 'metadefs');
   s.limits = await readLimits(driver);
   const problems = docs.flatMap((d) => namespaceProblems(d, s.limits!));
   if (problems.length > 0) throw invalidDefinitions(`Values the ${driver.dialect} database cannot hold as written; nothing was loaded`, problems, LIMITS_HINT);
@@ -64,7 +64,7 @@ function writeFailed(driver: Driver, d: NamespaceFile | null, err: unknown): Gla
 /** What `load --merge` (with --prefer-new / --overwrite if given) would do; reads only. Values the database cannot hold are exit 28, as the load. */
 export async function diffMetadefs(ctx: RunContext, path: string, mode: Omit<LoadMode, 'merge'>): Promise<NamespacePlan[]> {
   const docs = readDocuments(path);
-  return withLatestDatabase(ctx, 'metadefs diff', false, async (driver) => {
+  return withDataDatabase(ctx, 'metadefs diff', 'metadefs', false, async (driver) => {
     const s = new MetadefsSql(driver.dialect);
     s.limits = await readLimits(driver);
     const problems = docs.flatMap((d) => namespaceProblems(d, s.limits!));
@@ -90,7 +90,7 @@ export async function exportMetadefs(ctx: RunContext, path: string, warn: (text:
   if (existsSync(path) && !statSync(path).isDirectory()) {
     throw new MetadefsInvalidError(`${path} is not a folder; metadefs export writes one file per namespace into a folder.`, { fields: { file: path } });
   }
-  return withLatestDatabase(ctx, 'metadefs export', false, async (driver) => {
+  return withDataDatabase(ctx, 'metadefs export', 'metadefs', false, async (driver) => {
     const s = new MetadefsSql(driver.dialect);
     const out: ExportedFile[] = [];
     const used = new Set<string>();
@@ -128,9 +128,9 @@ export function fileBase(displayName: string): string {
 
 /** Empties the six metadef tables in one transaction (under the migration lock); returns the rows deleted per table. */
 export async function unloadMetadefs(ctx: RunContext): Promise<{ table: string; rows: number }[]> {
-  return withLatestDatabase(ctx, 'metadefs unload', true, (driver) =>
+  return withDataDatabase(ctx, 'metadefs unload', 'metadefs', true, (driver) =>
     driver.transaction(async (tx) => {
-      await requireLatest(ctx, driver, 'metadefs unload');
+      await requireDataReady(ctx, driver, 'metadefs unload', 'metadefs');
       const counts: { table: string; rows: number }[] = [];
       for (const table of METADEF_TABLES) counts.push({ table, rows: await tx.run(`DELETE FROM ${table}`) });
       return counts;
