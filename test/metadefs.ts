@@ -554,7 +554,12 @@ export function metadefsSuite(env: DialectEnv): void {
         const out = join(dir, 'out');
         const e = run(db, ['metadefs', 'export', '--format', 'glance-manage', out]);
         assert.is(e.code, 0, e.stderr);
-        assert.equal(files(out), { 'TestA.json': a, 'TestB.json': b });
+        // The one difference: an object's null properties are stored as none ({}), and glance-manage's export writes what is stored.
+        assert.equal(files(out), { 'TestA.json': a.replace('"properties": null', '"properties": {}'), 'TestB.json': b });
+        const again = join(dir, 'again');
+        assert.is(run(db, ['metadefs', 'load', out, '--merge', '--overwrite']).code, 0);
+        assert.is(run(db, ['metadefs', 'export', '--format', 'glance-manage', again]).code, 0);
+        assert.equal(files(again), files(out), 'round trip: the same bytes');
         // The MySQL form loads on every dialect, and anything else than 1 or 0 is still refused.
         writeFileSync(join(dir, 'TestB.json'), b.replace(`"protected": ${t[1]}`, '"protected": 0'));
         assert.is(run(db, ['metadefs', 'load', dir, '--merge', '--prefer-new']).code, 0);
