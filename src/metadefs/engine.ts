@@ -4,6 +4,7 @@
 // columns and reads, plans and writes each namespace: all or nothing.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { DIALECTS } from '../dialects/index.js';
 import type { Driver } from '../drivers/driver.js';
 import { DataFailedError, GlanceDbError, MetadefsInvalidError, OutputError } from '../errors.js';
 import type { RunContext } from '../engine/context.js';
@@ -151,9 +152,7 @@ export async function exportMetadefs(ctx: RunContext, path: string, warn: (text:
  */
 async function glanceManageDocuments(driver: Driver): Promise<{ namespace: string; displayName: string | null; text: string }[]> {
   const s = new MetadefsSql(driver.dialect);
-  const tableOrder = (alias: string) => (driver.dialect === 'postgresql' ? `${alias}.ctid` : driver.dialect === 'sqlite' ? `${alias}.rowid` : '');
-  const assocOrder = driver.dialect === 'mysql' ? 'a.resource_type_id' : tableOrder('a');
-  const itemOrder = (alias: string) => (driver.dialect === 'postgresql' ? tableOrder(alias) : `${alias}.name`);
+  const gm = DIALECTS[driver.dialect].glanceManageExport;
   const json = (v: unknown, where: string) => {
     try {
       return parseJson(String(v)).value;
@@ -168,13 +167,13 @@ async function glanceManageDocuments(driver: Driver): Promise<{ namespace: strin
   for (const ns of await driver.query('SELECT id, namespace, display_name, description, visibility, protected FROM metadef_namespaces ORDER BY id')) {
     const id = Number(ns.id);
     const name = String(ns.namespace);
-    const assoc = await driver.query(s.q(`SELECT rt.name, a.prefix, a.properties_target FROM metadef_namespace_resource_types a JOIN metadef_resource_types rt ON rt.id = a.resource_type_id WHERE a.namespace_id = ? ORDER BY ${assocOrder}`), [id]);
-    const props = await driver.query(s.q(`SELECT p.name, p.json_schema FROM metadef_properties p WHERE p.namespace_id = ? ORDER BY ${itemOrder('p')}`), [id]);
-    const objs = await driver.query(s.q(`SELECT o.name, o.description, o.json_schema FROM metadef_objects o WHERE o.namespace_id = ? ORDER BY ${itemOrder('o')}`), [id]);
-    const tags = await driver.query(s.q(`SELECT t.name FROM metadef_tags t WHERE t.namespace_id = ? ORDER BY ${itemOrder('t')}`), [id]);
+    const assoc = await driver.query(s.q(`SELECT rt.name, a.prefix, a.properties_target FROM metadef_namespace_resource_types a JOIN metadef_resource_types rt ON rt.id = a.resource_type_id WHERE a.namespace_id = ? ORDER BY ${gm.associationOrder('a')}`), [id]);
+    const props = await driver.query(s.q(`SELECT p.name, p.json_schema FROM metadef_properties p WHERE p.namespace_id = ? ORDER BY ${gm.itemOrder('p')}`), [id]);
+    const objs = await driver.query(s.q(`SELECT o.name, o.description, o.json_schema FROM metadef_objects o WHERE o.namespace_id = ? ORDER BY ${gm.itemOrder('o')}`), [id]);
+    const tags = await driver.query(s.q(`SELECT t.name FROM metadef_tags t WHERE t.namespace_id = ? ORDER BY ${gm.itemOrder('t')}`), [id]);
     const properties: Record<string, unknown> = {};
     for (const p of props) properties[String(p.name)] = json(p.json_schema, `property ${String(p.name)} of namespace ${name}`);
-    const protectedValue = ns.protected === null || ns.protected === undefined ? null : driver.dialect === 'mysql' ? Number(ns.protected) : ns.protected === true || Number(ns.protected) === 1;
+    const protectedValue = ns.protected === null || ns.protected === undefined ? null : gm.intBooleans ? Number(ns.protected) : ns.protected === true || Number(ns.protected) === 1;
     const values = {
       namespace: name,
       display_name: ns.display_name ?? null,
