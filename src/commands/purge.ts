@@ -14,7 +14,7 @@ export const ageFlag = (dflt: number, manage = false) =>
   Flags.string({ aliases: [manage ? 'age-in-days' : 'age_in_days'], description: 'Purge rows soft-deleted more than this many days ago.', default: String(dflt) });
 
 /** Rows per transaction; glance-db purge's --max-rows was this flag's name before 0.2 and still is. */
-export const batchSizeFlag = Flags.string({ description: 'Rows per batch (one transaction each); -1 deletes each table in one transaction. A run still deletes every row old enough (unless --table-limit).', default: '100' });
+export const batchSizeFlag = Flags.string({ description: 'Rows per batch (one transaction each); -1 deletes each table in one transaction. Batches go on until every row old enough is deleted, or the per-table limit is reached.', default: '100' });
 
 /** glance-db purge: the old name of --batch-size, kept working (with a note). */
 export const oldMaxRowsFlag = Flags.string({ description: 'Old name of --batch-size (rows per transaction), kept working. For glance-manage\'s --max_rows (at most N rows per table per run) use --table-limit, or --max_rows as glance-manage spells it.' });
