@@ -78,7 +78,7 @@ function purgeTimed(db) {
     let last = started;
     let maxGap = 0;
     let batches = 0;
-    const child = spawn(process.execPath, [BIN, 'purge', '--age-in-days', '30', '--max-rows', String(batch), '--url', db.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'purge', '--age-in-days', '30', '--batch-size', String(batch), '--url', db.url], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => {

@@ -290,7 +290,7 @@ async function concurrentWriters() {
     const commands = [
       ['sync', at44, ['sync']],
       ['migrate', expanded, ['migrate']],
-      ['purge', at51, ['purge', '--age-in-days', '1', '--max-rows', '200']],
+      ['purge', at51, ['purge', '--age-in-days', '1', '--batch-size', '200']],
       ['metadefs load', at51, ['metadefs', 'load', metadefs]],
     ];
     const db = join(dir, 'glance.sqlite');

@@ -3,6 +3,8 @@
 import Check from './commands/check.js';
 import Contract from './commands/contract.js';
 import DbCheck from './commands/db/check.js';
+import DbPurgeImagesTable from './commands/db/purge-images-table.js';
+import DbPurge from './commands/db/purge.js';
 import Downgrade from './commands/downgrade.js';
 import Expand from './commands/expand.js';
 import History from './commands/history.js';
@@ -43,6 +45,8 @@ export const COMMANDS = {
   'metadefs:unload': MetadefsUnload,
   purge: Purge,
   'purge-images': PurgeImages,
+  'db:purge': DbPurge,
+  'db:purge_images_table': DbPurgeImagesTable,
   history: History,
   repair: Repair,
   snapshot: Snapshot,

@@ -281,27 +281,31 @@ export class BackupWriteError extends BackupFailedError {
   }
 }
 
-/** A command that needs a glance-db database found one glance-manage still keeps (exit 5). */
-export class ManagedByGlanceManageError extends GlanceDbError {
-  constructor(database: string, readonly source: string, readonly version: number, hint: string) {
-    super('NOT_UNDER_VERSION_CONTROL', `The database ${database} is managed by glance-manage (${source} at ${version}), not by glance-db.`,
-      { fields: { database }, hint });
-  }
-}
-
-/** A command that needs the newest version found a partly applied one (exit 14). */
+/** A data command (metadefs, purge) found a partly applied version (MySQL: a version stopped part way): the tables may be half changed (exit 14). */
 export class PartlyAppliedError extends GlanceDbError {
-  constructor(readonly version: number, readonly statementsApplied: number, readonly statementsTotal: number, command: string, latest: number) {
-    super('PARTLY_APPLIED', `Version ${version} is partly applied (${statementsApplied} of ${statementsTotal} statements); ${command} needs a database at version ${latest}. Nothing was changed.`,
-      { hint: 'Fix the cause of the failed version and run glance-db sync; it resumes where it stopped.' });
+  constructor(readonly version: number, readonly statementsApplied: number, readonly statementsTotal: number, command: string) {
+    super('PARTLY_APPLIED', `Version ${version} is partly applied (${statementsApplied} of ${statementsTotal} statements), so the tables ${command} works on may be half changed; ${command} refuses it. Nothing was changed.`,
+      { fields: { version }, hint: 'Fix the cause of the failed version and run glance-db sync (or glance-db repair): it resumes where it stopped; then run the command again.' });
   }
 }
 
-/** A command that needs the newest version found an older one (exit 13). */
-export class UpgradePendingError extends GlanceDbError {
-  constructor(readonly current: number | null, readonly latest: number, command: string) {
-    super('UPGRADE_PENDING', `The database is at version ${current}; ${command} needs the newest version, ${latest}. Nothing was changed.`,
-      { fields: { current, latest }, hint: 'Run glance-db sync first.' });
+/**
+ * A data command refused while a rolling upgrade is open where it could race
+ * the data migration (purge), or where a pending data step rewrites the rows
+ * it works on (metadefs before 44's migrate) (exit 13, as check says for an
+ * open rolling upgrade).
+ */
+export class RollingWindowError extends GlanceDbError {
+  constructor(message: string, hint: string, fields: Record<string, unknown> = {}) {
+    super('UPGRADE_PENDING', `${message} Nothing was changed.`, { fields, hint });
+  }
+}
+
+/** A data command found Glance's tables it works on missing (exit 12). */
+export class DataTablesMissingError extends GlanceDbError {
+  constructor(readonly missing: string[], command: string, database: string) {
+    super('SCHEMA_DRIFT', `${command} works on ${missing.length === 1 ? 'table' : 'tables'} ${missing.join(', ')}, which ${database} does not have: its schema is not the one its version claims. Nothing was changed.`,
+      { fields: { missing }, hint: 'glance-db verify (or glance-db check) shows how the schema differs from its version.' });
   }
 }
 

@@ -96,17 +96,18 @@ export const EXIT_CODES = [
     code: 12, name: 'SCHEMA_DRIFT',
     meaning: 'schema drift: the live schema is not the one its version claims',
     when: 'schema drift: the live schema is not the one its version claims nor a known Glance variant (a hand-edited database; `sync` and `upgrade` too, ' +
-      'unless `--accept-drift`); nothing changed, the differences are listed ([Schema drift](guide/schema-drift.md))',
+      'unless `--accept-drift`); nothing changed, the differences are listed ([Schema drift](guide/schema-drift.md)). `metadefs`, `purge`: a table they work on is missing',
   },
   {
     code: 13, name: 'UPGRADE_PENDING',
-    meaning: 'check: an upgrade is pending',
-    when: '`check`: an upgrade is pending',
+    meaning: 'check: an upgrade is pending; purge: a rolling upgrade is open (a migrate could race it)',
+    when: '`check`: an upgrade is pending. `purge`, `purge-images`: a rolling upgrade is open (expanded, not yet contracted), where a migrate could race the purge; ' +
+      '`metadefs`: version 44\'s data step is still to migrate ([Metadata definitions and purge](guide/metadefs-and-purge.md))',
   },
   {
     code: 14, name: 'PARTLY_APPLIED',
-    meaning: 'check: a version is partly applied (MySQL)',
-    when: '`check`: a version is partly applied (MySQL: fix the cause, then sync resumes)',
+    meaning: 'check, metadefs, purge: a version is partly applied (MySQL)',
+    when: '`check`, `metadefs`, `purge`: a version is partly applied (MySQL: fix the cause, then sync resumes)',
   },
   {
     code: 15, name: 'BACKUP_FAILED',

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalNumber, depthOf, invalidUtf8At, jsonEqual, JsonNumber, JsonSyntaxError, parseJson, stringify, toPlain } from '../src/metadefs/json.js';
+import { canonicalNumber, depthOf, invalidUtf8At, jsonEqual, JsonNumber, JsonSyntaxError, parseJson, pythonDumps, pythonNumber, stringify, toPlain } from '../src/metadefs/json.js';
 import { FIXTURES } from './metadefs.js';
 import { fileBase } from '../src/metadefs/engine.js';
 import type { Namespace } from '../src/metadefs/model.js';
@@ -94,6 +94,16 @@ test('deep values: parse, compare, serialize, measure and copy without recursion
   assert.is(limited.problems[0].path.length, 100);
   assert.is((limited.value as Record<string, JsonNumber>).q.text, '1', 'the rest of the document is still read');
   assert.throws(() => parseJson(`{"p": ${text.slice(0, -1)}}`, { maxDepth: 100 }), (e: unknown) => e instanceof JsonSyntaxError);
+});
+
+test("glance-manage's export format: numbers, strings and layout as Python's json.loads then json.dumps writes them (expected values from CPython 3)", () => {
+  const numbers: [string, string][] = [['1', '1'], ['-0', '0'], ['12345678901234567890', '12345678901234567890'], ['1.0', '1.0'], ['-0.0', '-0.0'], ['0.5', '0.5'], ['100.0', '100.0'],
+    ['1e-05', '1e-05'], ['0.0001', '0.0001'], ['1e+16', '1e+16'], ['1E2', '100.0'], ['1.5e300', '1.5e+300'], ['1e400', 'Infinity'], ['-1e400', '-Infinity'],
+    ['123456789012345678.0', '1.2345678901234568e+17'], ['0.1', '0.1'], ['2.5e-7', '2.5e-07'], ['9007199254740993.0', '9007199254740992.0'], ['1e15', '1000000000000000.0'], ['1e16', '1e+16'], ['-3.25', '-3.25']];
+  for (const [text, python] of numbers) assert.is(pythonNumber(text), python, text);
+  const value = parseJson('{"a": "\\u00e9\\u2028\\ud83d\\ude00\\u007f\\"\\\\\\n\\t\\u0001", "b": [1, null, true, {}], "c": {}}').value;
+  assert.is(pythonDumps(value), '{"a": "\\u00e9\\u2028\\ud83d\\ude00\\u007f\\"\\\\\\n\\t\\u0001", "b": [1, null, true, {}], "c": {}}');
+  assert.is(pythonDumps({ protected: 1, x: [], y: 'é', n: parseJson('[1.50, 7]').value }), '{"protected": 1, "x": [], "y": "\\u00e9", "n": [1.5, 7]}');
 });
 
 test('invalidUtf8At finds the first byte TextDecoder refuses, and nothing in valid UTF-8', () => {

@@ -13,6 +13,7 @@ import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, cliAsync, ROOT } from './helpers.js';
 import { clientArgs, clientEnv } from './servers.js';
 import { lockKeys } from '../src/drivers/postgresql.js';
+import { glanceBuilt } from './takeover.js';
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'metadefs');
 
@@ -457,14 +458,10 @@ export function metadefsSuite(env: DialectEnv): void {
       }
     }));
 
-  s('usage: --prefer-new needs --merge, unload needs --yes (exit 2, nothing changed); a database below the newest version is refused (13), a missing one too (5)', () =>
+  s('usage: --prefer-new needs --merge, unload needs --yes (exit 2, nothing changed); a database nothing manages is refused (5)', () =>
     withDb(env, async (db) => {
-      assert.is(run(db, ['metadefs', 'load', FIXTURES]).code, 5);
-      assert.is(run(db, ['sync', '50']).code, 0);
-      const old = run(db, ['metadefs', 'load', FIXTURES]);
-      assert.is(old.code, 13, old.stderr);
-      assert.match(old.stderr, 'needs the newest version');
-      assert.is(run(db, ['purge']).code, 13);
+      const none = run(db, ['metadefs', 'load', FIXTURES]);
+      assert.is(none.code, 5, none.stderr);
       await synced(db);
       assert.is(run(db, ['metadefs', 'load', FIXTURES, '--prefer-new']).code, 2);
       assert.is(run(db, ['metadefs', 'load', FIXTURES, '--merge', '--prefer-new', '--overwrite']).code, 2);
@@ -478,6 +475,100 @@ export function metadefsSuite(env: DialectEnv): void {
       assert.equal(JSON.parse(y.stdout).tables.map((t: Doc) => t.rows), [4, 3, 4, 5, 3, 4]);
       for (const t of ['metadef_properties', 'metadef_objects', 'metadef_tags', 'metadef_namespace_resource_types', 'metadef_namespaces', 'metadef_resource_types']) {
         assert.is(Number((await db.rows(`SELECT COUNT(*) AS n FROM ${t}`))[0].n), 0, t);
+      }
+    }));
+
+  /** What a data command must leave alone: every table's name, glance-db's version rows, alembic_version, the version. */
+  const bookkeeping = async (db: TestDb) => {
+    const tables = Object.keys((await db.model()).tables).sort();
+    const alembic = tables.includes('alembic_version') ? (await db.rows('SELECT version_num FROM alembic_version ORDER BY version_num')).map((r) => String(r.version_num)) : null;
+    const versions = tables.includes('glance_db_version') ? (await db.rows('SELECT version, status FROM glance_db_version ORDER BY version')).map((r) => `${r.version}:${r.status}`) : null;
+    return { tables, alembic, versions, version: run(db, ['version']).stdout };
+  };
+  const files = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+
+  for (const kind of ['sync 50 (zed)', 'glance-manage (zed_contract01)'] as const) {
+    s(`issue 28: on a database at ${kind}, metadefs load, diff, export (both formats), unload and a load of glance-manage's export work without changing its version or bookkeeping`, () =>
+      withDb(env, async (db) => {
+        if (kind.startsWith('sync')) assert.is(run(db, ['sync', '50']).code, 0);
+        else await glanceBuilt(db, 50, ['zed_contract01']);
+        const before = await bookkeeping(db);
+        assert.is(before.version, '50\n');
+        assert.is(before.tables.includes('glance_db_version'), kind.startsWith('sync'));
+        const dir = tmp('metadefs-pinned');
+        try {
+          const l = run(db, ['metadefs', 'load', FIXTURES]);
+          assert.is(l.code, 0, l.stderr);
+          assert.equal(await metadefRows(db), expectedRows(readDocs(FIXTURES)));
+          const d = run(db, ['metadefs', 'diff', FIXTURES, '--json']);
+          assert.is(d.code, 0, d.stderr);
+          assert.equal(JSON.parse(d.stdout).summary, { added: 0, updated: 0, unchanged: 3, skipped: 0 });
+          assert.is(run(db, ['metadefs', 'export', join(dir, 'glance-db')]).code, 0);
+          const e = run(db, ['metadefs', 'export', '--format', 'glance-manage', join(dir, 'glance-manage'), '--json']);
+          assert.is(e.code, 0, e.stderr);
+          assert.is(JSON.parse(e.stdout).format, 'glance-manage');
+          // glance-manage's form: one line, every key, protected as the database returns it, no owner, no object's required.
+          const gm = files(join(dir, 'glance-manage'));
+          const flavor = JSON.parse(gm['ACMEflavorextraspecs.json'] ?? Object.values(gm).find((t) => t.includes('ACME::Flavor'))!);
+          assert.equal(Object.keys(flavor), ['namespace', 'display_name', 'description', 'visibility', 'protected', 'resource_type_associations', 'properties', 'objects', 'tags']);
+          assert.is(flavor.protected, env.dialect === 'mysql' ? 0 : false);
+          for (const text of Object.values(gm)) assert.not.match(text, '\n');
+          const u = run(db, ['metadefs', 'unload', '--yes']);
+          assert.is(u.code, 0, u.stderr);
+          assert.is(Number((await db.rows('SELECT COUNT(*) AS n FROM metadef_namespaces'))[0].n), 0);
+          // glance-manage's export loads (protected 1/0 on MySQL, nulls) into what glance-manage's own load gives: owner admin, no required.
+          const back = run(db, ['metadefs', 'load', join(dir, 'glance-manage')]);
+          assert.is(back.code, 0, back.stderr);
+          const lossy = readDocs(FIXTURES).map((doc) => ({ ...doc, owner: undefined, objects: (doc.objects ?? []).map((o: Doc) => ({ ...o, required: undefined })) }));
+          assert.equal(await metadefRows(db), expectedRows(lossy));
+          // Round trip: the same bytes again.
+          assert.is(run(db, ['metadefs', 'export', '--format', 'glance-manage', join(dir, 'again')]).code, 0);
+          assert.equal(files(join(dir, 'again')), gm);
+          // glance-db's own format gives back everything.
+          assert.is(run(db, ['metadefs', 'load', join(dir, 'glance-db'), '--merge', '--overwrite']).code, 0);
+          assert.equal(await metadefRows(db), expectedRows(readDocs(FIXTURES)));
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+        assert.equal(await bookkeeping(db), before, 'nothing but metadef rows changed: same tables, same version rows, same alembic_version');
+      }));
+  }
+
+  s("issue 28: glance-manage's export as it writes it (MariaDB: protected 1 and 0; nulls everywhere; its key order; one line) loads, and export --format glance-manage gives the same bytes back", () =>
+    withDb(env, async (db) => {
+      await synced(db);
+      const dir = tmp('metadefs-gm');
+      try {
+        const t = env.dialect === 'mysql' ? ['1', '0'] : ['true', 'false'];
+        // Items by name (MySQL and SQLite return them by their unique index), as glance-manage's export lists them there.
+        const a = `{"namespace": "OS::Test::A", "display_name": "Test A", "description": null, "visibility": "public", "protected": ${t[0]}, "resource_type_associations": [{"name": "OS::Glance::Image", "prefix": null, "properties_target": null}, {"name": "OS::Cinder::Volume", "prefix": "t_", "properties_target": "image"}], ` +
+          '"properties": {"a_float": {"title": "F", "type": "number", "minimum": 1e-05, "maximum": 1e+16, "default": 100.0}, "b_text": {"title": "Caf\\u00e9 \\ud83d\\ude00", "type": "string", "description": "a \\"quoted\\" line\\nand a tab\\t", "enum": ["x", "y"]}}, ' +
+          '"objects": [{"name": "Empty", "description": null, "properties": null}, {"name": "Full", "description": "d", "properties": {"big": {"title": "B", "type": "integer", "maximum": 12345678901234567890}}}], "tags": [{"name": "alpha"}, {"name": "beta"}]}';
+        const b = `{"namespace": "OS::Test::B", "display_name": "Test B", "description": "b", "visibility": "private", "protected": ${t[1]}, "resource_type_associations": [], "properties": {}, "objects": [], "tags": []}`;
+        writeFileSync(join(dir, 'TestA.json'), a);
+        writeFileSync(join(dir, 'TestB.json'), b);
+        const l = run(db, ['metadefs', 'load', dir]);
+        assert.is(l.code, 0, l.stderr);
+        const ns = await db.rows('SELECT namespace, protected FROM metadef_namespaces ORDER BY namespace');
+        assert.equal(ns.map((r) => [r.namespace, bool(r.protected)]), [['OS::Test::A', true], ['OS::Test::B', false]]);
+        const out = join(dir, 'out');
+        const e = run(db, ['metadefs', 'export', '--format', 'glance-manage', out]);
+        assert.is(e.code, 0, e.stderr);
+        // The one difference: an object's null properties are stored as none ({}), and glance-manage's export writes what is stored.
+        assert.equal(files(out), { 'TestA.json': a.replace('"properties": null', '"properties": {}'), 'TestB.json': b });
+        const again = join(dir, 'again');
+        assert.is(run(db, ['metadefs', 'load', out, '--merge', '--overwrite']).code, 0);
+        assert.is(run(db, ['metadefs', 'export', '--format', 'glance-manage', again]).code, 0);
+        assert.equal(files(again), files(out), 'round trip: the same bytes');
+        // The MySQL form loads on every dialect, and anything else than 1 or 0 is still refused.
+        writeFileSync(join(dir, 'TestB.json'), b.replace(`"protected": ${t[1]}`, '"protected": 0'));
+        assert.is(run(db, ['metadefs', 'load', dir, '--merge', '--prefer-new']).code, 0);
+        writeFileSync(join(dir, 'TestB.json'), b.replace(`"protected": ${t[1]}`, '"protected": 2'));
+        const bad = run(db, ['metadefs', 'load', dir, '--merge', '--prefer-new']);
+        assert.is(bad.code, 28, bad.stderr);
+        assert.match(bad.stderr, 'TestB.json:1: protected');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     }));
 

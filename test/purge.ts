@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { BIN, cli } from './helpers.js';
+import { glanceBuilt } from './takeover.js';
 
 const DAY = 86_400_000;
 const ts = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString().slice(0, 19).replace('T', ' ');
@@ -139,7 +140,7 @@ export function purgeSuite(env: DialectEnv): void {
       assert.equal(Object.fromEntries(dj.tables.map((t: { table: string; rows: number }) => [t.table, t.rows])), purged);
       assert.equal(await tableCounts(db), before, '--dry-run changes nothing');
 
-      const r = run(db, ['purge', '--age-in-days', '30', '--max-rows', '5']);
+      const r = run(db, ['purge', '--age-in-days', '30', '--batch-size', '5']);
       assert.is(r.code, 0, r.stderr);
       assert.equal(dj.tables.map((t: { table: string }) => t.table), ['task_info', 'image_properties', 'image_tags', 'image_locations', 'image_members', 'tasks'], 'children before parents');
       assert.match(r.stderr, 'image_properties: batch 6, 4 row(s) deleted (29 so far)');
@@ -156,13 +157,13 @@ export function purgeSuite(env: DialectEnv): void {
       assert.is(await count(db, "SELECT COUNT(*) AS n FROM tasks WHERE id LIKE 't2-%' OR id LIKE 't3-%'"), 6);
       assert.is(await count(db, 'SELECT COUNT(*) AS n FROM task_info'), 6);
 
-      const again = run(db, ['db', 'purge', '--age_in_days', '30', '--max_rows', '5', '--json']);
+      const again = run(db, ['db', 'purge', '--age_in_days', '30', '--max_rows', '-1', '--batch-size', '5', '--json']);
       assert.is(again.code, 0, again.stderr);
       assert.is(JSON.parse(again.stdout).total, 0, 'a second run finds nothing');
 
       const imgDry = JSON.parse(run(db, ['purge-images', '--age-in-days', '30', '--dry-run', '--json']).stdout);
       assert.equal(imgDry.tables, [{ table: 'images', rows: 12, batches: 0, held: 3, heldForPurge: 0 }]);
-      const img = run(db, ['db', 'purge_images_table', '--age_in_days', '30', '--max_rows', '5']);
+      const img = run(db, ['db', 'purge_images_table', '--age_in_days', '30', '--max_rows', '-1', '--batch-size', '5']);
       assert.is(img.code, 0, img.stderr);
       assert.match(img.stdout, 'images: 12 row(s) deleted in 3 batch(es); 3 more kept');
       assert.is(await count(db, "SELECT COUNT(*) AS n FROM images WHERE id LIKE 'a-%'"), 0);
@@ -220,7 +221,7 @@ export function purgeSuite(env: DialectEnv): void {
       }
       await db.exec(p.sql());
       const killed = await new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((resolve) => {
-        const child = spawn(process.execPath, [BIN, 'purge', '--max-rows', '1', '--url', db.url], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn(process.execPath, [BIN, 'purge', '--batch-size', '1', '--url', db.url], { stdio: ['ignore', 'ignore', 'pipe'] });
         let err = '';
         child.stderr.on('data', (d) => {
           err += d;
@@ -231,7 +232,7 @@ export function purgeSuite(env: DialectEnv): void {
       assert.ok(killed.signal === 'SIGKILL' || killed.code === 0, JSON.stringify(killed));
       assert.equal(await orphans(db), NO_ORPHANS);
       assert.is(await count(db, 'SELECT COUNT(*) AS n FROM image_properties WHERE deleted_at IS NOT NULL AND image_id IN (SELECT id FROM images)') >= 40, true);
-      const r = run(db, ['purge', '--max-rows', '50']);
+      const r = run(db, ['purge', '--batch-size', '50']);
       assert.is(r.code, 0, r.stderr);
       assert.is(await count(db, 'SELECT COUNT(*) AS n FROM image_properties'), 40, 'only the rows deleted a day ago are left');
       assert.equal(await orphans(db), NO_ORPHANS);
@@ -248,7 +249,7 @@ export function purgeSuite(env: DialectEnv): void {
         postgresql: "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'delete refused by test trigger'; END $$; CREATE TRIGGER boom BEFORE DELETE ON image_tags FOR EACH ROW EXECUTE FUNCTION boom();",
         mysql: "DELIMITER //\nCREATE TRIGGER boom BEFORE DELETE ON image_tags FOR EACH ROW BEGIN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'delete refused by test trigger'; END//\nDELIMITER ;",
       }[env.dialect]);
-      const r = run(db, ['purge', '--max-rows', '5']);
+      const r = run(db, ['purge', '--batch-size', '5']);
       assert.is(r.code, 29, r.stderr);
       assert.match(r.stderr, /error: Purging image_tags failed in batch 1 \([a-z]+\): .*delete refused by test trigger/);
       assert.match(r.stderr, 'hint: Fix the cause and run the same command again');
@@ -259,28 +260,99 @@ export function purgeSuite(env: DialectEnv): void {
       assert.is(mid.tasks, before.tasks, 'tables after the failure not touched');
       assert.equal(await orphans(db), NO_ORPHANS);
       await db.exec(env.dialect === 'postgresql' ? 'DROP TRIGGER boom ON image_tags;' : 'DROP TRIGGER boom;');
-      const again = run(db, ['purge', '--max-rows', '5', '--json']);
+      const again = run(db, ['purge', '--batch-size', '5', '--json']);
       assert.is(again.code, 0, again.stderr);
       const rows = Object.fromEntries(JSON.parse(again.stdout).tables.map((t: { table: string; rows: number }) => [t.table, t.rows]));
       assert.equal(rows, { ...purged, task_info: 0, image_properties: 0 });
     }));
 
-  s('bad --age-in-days or --max-rows: exit 2 and nothing changed; --max-rows -1 (glance-manage\'s no limit) works', () =>
+  s('bad --age-in-days or --batch-size: exit 2 and nothing changed; --batch-size -1 (one transaction per table) works', () =>
     withDb(env, async (db) => {
       assert.is(run(db, ['sync']).code, 0);
       const { sql } = population();
       await db.exec(sql);
       const before = await tableCounts(db);
-      for (const args of [['--age-in-days', '-1'], ['--age-in-days', 'abc'], ['--age-in-days', '99999'], ['--max-rows', '0'], ['--max-rows', '2147483648'], ['--max-rows', '1.5']]) {
+      for (const args of [['--age-in-days', '-1'], ['--age-in-days', 'abc'], ['--age-in-days', '99999'], ['--batch-size', '0'], ['--batch-size', '2147483648'], ['--batch-size', '1.5'], ['--table-limit', '-5']]) {
         const r = run(db, ['purge', ...args]);
         assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-        assert.match(r.stderr, /^error: --(age-in-days|max-rows) [^\n]+\n(hint: [^\n]+\n)?$/, 'one error paragraph, not oclif\'s wrapping');
+        assert.match(r.stderr, /^error: --(age-in-days|batch-size|table-limit) [^\n]+\n(hint: [^\n]+\n)?$/, 'one error paragraph, not oclif\'s wrapping');
         assert.not.match(r.stderr, '    at ');
       }
       assert.equal(await tableCounts(db), before);
-      const r = run(db, ['purge', '--max-rows', '-1', '--json']);
+      const r = run(db, ['purge', '--batch-size', '-1', '--json']);
       assert.is(r.code, 0, r.stderr);
       assert.is(JSON.parse(r.stdout).total, 83);
+    }));
+
+  /** The tables and bookkeeping a data command must leave alone: every table's name, glance-db's version rows, alembic_version. */
+  const bookkeeping = async (db: TestDb) => {
+    const tables = Object.keys((await db.model()).tables).sort();
+    const alembic = tables.includes('alembic_version') ? (await db.rows('SELECT version_num FROM alembic_version ORDER BY version_num')).map((r) => String(r.version_num)) : null;
+    const versions = tables.includes('glance_db_version') ? (await db.rows('SELECT version, status FROM glance_db_version ORDER BY version')).map((r) => `${r.version}:${r.status}`) : null;
+    return { tables, alembic, versions, version: run(db, ['version']).stdout };
+  };
+
+  for (const kind of ['sync 50 (zed)', 'glance-manage (zed_contract01)'] as const) {
+    s(`issue 28: on a database at ${kind}, purge, purge-images and the glance-manage forms run without changing its version or bookkeeping; db purge --max_rows 2 deletes at most 2 rows per table per run, the oldest first`, () =>
+      withDb(env, async (db) => {
+        if (kind.startsWith('sync')) assert.is(run(db, ['sync', '50']).code, 0);
+        else await glanceBuilt(db, 50, ['zed_contract01']);
+        const { sql, purged } = population();
+        await db.exec(sql);
+        const before = await bookkeeping(db);
+        assert.is(before.version, '50\n');
+        assert.is(before.tables.includes('glance_db_version'), kind.startsWith('sync'));
+        const counts = await tableCounts(db);
+        // The oldest first: of the 8 + 2 old tasks, two deleted 41 days ago go before the rest.
+        await db.exec("UPDATE tasks SET deleted_at = '2000-01-01 00:00:00' WHERE id IN ('t1-07', 't4-02')");
+        const dry = run(db, ['db', 'purge', '--max_rows', '2', '--dry-run', '--json']);
+        assert.is(dry.code, 0, dry.stderr);
+        assert.equal(Object.fromEntries(JSON.parse(dry.stdout).tables.map((t: { table: string; rows: number }) => [t.table, t.rows])), Object.fromEntries(Object.keys(purged).map((t) => [t, 2])));
+        const r = run(db, ['db', 'purge', '--age_in_days', '30', '--max_rows', '2', '--json']);
+        assert.is(r.code, 0, r.stderr);
+        const j = JSON.parse(r.stdout);
+        assert.equal([j.tableLimit, j.batchSize], [2, 100]);
+        for (const t of j.tables) assert.equal([t.table, t.rows, t.limitReached], [t.table, 2, true]);
+        let now = await tableCounts(db);
+        for (const t of Object.keys(purged)) assert.is(now[t], counts[t] - 2, t);
+        // task_info of the oldest task (t1-07) went first; t4-02 has none, so tasks took t1-07 and t4-02.
+        assert.is(await count(db, "SELECT COUNT(*) AS n FROM tasks WHERE id IN ('t1-07', 't4-02')"), 0);
+        assert.equal(await orphans(db), NO_ORPHANS);
+        // A second run takes the next 2 of each; -1 (no limit) the rest.
+        assert.is(run(db, ['db', 'purge', '--max_rows', '2']).code, 0);
+        now = await tableCounts(db);
+        for (const t of Object.keys(purged)) assert.is(now[t], counts[t] - 4, t);
+        assert.is(run(db, ['db', 'purge', '--max_rows', '-1']).code, 0);
+        now = await tableCounts(db);
+        for (const t of Object.keys(purged)) assert.is(now[t], counts[t] - purged[t], t);
+        assert.match(run(db, ['db', 'purge', '--max_rows', '2']).stdout, '0 row(s) deleted');
+        // --max_rows 0 deletes nothing; -1 no limit; images: at most 5 in this run.
+        const img = run(db, ['db', 'purge_images_table', '--age_in_days', '30', '--max_rows', '5', '--json']);
+        assert.is(img.code, 0, img.stderr);
+        assert.equal(JSON.parse(img.stdout).tables[0].rows, 5);
+        assert.is(JSON.parse(run(db, ['db', 'purge-images', '--age_in_days', '30', '--max_rows', '0', '--json']).stdout).total, 0);
+        assert.is(JSON.parse(run(db, ['purge-images', '--age-in-days', '30', '--json']).stdout).total, 12 - 5);
+        assert.equal(await bookkeeping(db), before, 'nothing but rows changed: same tables, same version rows, same alembic_version');
+      }));
+  }
+
+  s('--max_rows as glance-manage checks it (exit 2, nothing changed): below -1, past 2^31-1, not a number; purge --max-rows is the batch size still, with a note', () =>
+    withDb(env, async (db) => {
+      assert.is(run(db, ['sync', '50']).code, 0);
+      const { sql, purged } = population();
+      await db.exec(sql);
+      const before = await tableCounts(db);
+      for (const [args, text] of [[['--max_rows', '-2'], 'the smallest limit is -1'], [['--max_rows', '2147483648'], 'must not exceed 2147483647'], [['--max_rows', 'x'], 'must be a whole number'], [['--age_in_days', '-1'], '--age_in_days must be']] as const) {
+        const r = run(db, ['db', 'purge', ...args]);
+        assert.is(r.code, 2, r.stderr);
+        assert.match(r.stderr, text);
+      }
+      assert.equal(await tableCounts(db), before);
+      const old = run(db, ['purge', '--max-rows', '5', '--json']);
+      assert.is(old.code, 0, old.stderr);
+      assert.match(old.stderr, 'note: purge --max-rows is the old name of --batch-size');
+      const j = JSON.parse(old.stdout);
+      assert.equal([j.batchSize, j.tableLimit, j.total], [5, null, Object.values(purged).reduce((a, b) => a + b, 0)]);
     }));
 
   s.run();

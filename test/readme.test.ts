@@ -95,7 +95,7 @@ const ELSEWHERE: Record<string, string> = {
   'glance-db metadefs diff /usr/share/glance/metadefs --prefer-new       # before an upgrade: what would change': 'test/metadefs (diff with --prefer-new against loaded rows)',
   'glance-db metadefs load --merge --prefer-new                          # bring updated definitions into a running cloud': 'test/metadefs (load --merge --prefer-new)',
   'glance-db metadefs export ./metadefs-backup && glance-db metadefs unload --yes': 'test/metadefs (export, unload --yes, reload: the round trip)',
-  'glance-db purge --age-in-days 30 --max-rows 1000                      # a CronJob; safe to interrupt and rerun': 'test/purge (batches, counts per table, a killed run finished by the next)',
+  'glance-db purge --age-in-days 30 --batch-size 1000                    # a CronJob; safe to interrupt and rerun': 'test/purge (batches, counts per table, a killed run finished by the next)',
   'glance-db purge-images --age-in-days 365 --dry-run': 'test/purge (purge-images, --dry-run counts)',
   'sqlite3 /var/lib/glance/glance.sqlite < upgrade.sql': 'test/conformance (re-run every plan script: sqlite3 db < FILE, once and again)',
   'psql -v ON_ERROR_STOP=1 -h db -U glance -d glance -f upgrade.sql': 'test/conformance (re-run every plan script: psql -v ON_ERROR_STOP=1 -f FILE, once and again)',

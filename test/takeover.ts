@@ -16,7 +16,7 @@ const IGNORE = { ignoreTables: ['alembic_version', 'migrate_version', 'glance_db
 const ts = "'2020-01-01 00:00:00'";
 
 /** What glance-manage leaves: the reference schema and its bookkeeping rows. */
-async function glanceBuilt(db: TestDb, version: number, revisions: string[], legacy?: number): Promise<void> {
+export async function glanceBuilt(db: TestDb, version: number, revisions: string[], legacy?: number): Promise<void> {
   await db.loadReference(version);
   for (const r of revisions) await db.exec(`INSERT INTO alembic_version (version_num) VALUES ('${r}')`);
   if (legacy !== undefined) {

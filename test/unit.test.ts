@@ -13,8 +13,8 @@ import { acquireFileLock } from '../src/util/file-lock.js';
 import { applyVersion } from '../src/engine/apply.js';
 import {
   BackupFailedError, BackupToolFailedError, BackupToolMissingError, BackupToolStartError, BackupWriteError, BeforeBaselineError, ConfigError, GlanceDbError,
-  LockBookkeepingError, LockFileUnreadableError, ManagedByGlanceManageError, MigrationFileError, PartlyAppliedError, ReleasedFileChangedError, ReleasedVersionRemovedError,
-  ResumeStatementChangedError, SchemaDriftError, UnknownLegacyVersionError, UnknownRevisionError, UnknownVersionError, UpgradePendingError, VersionsNotLockedError,
+  LockBookkeepingError, LockFileUnreadableError, MigrationFileError, PartlyAppliedError, ReleasedFileChangedError, ReleasedVersionRemovedError,
+  ResumeStatementChangedError, SchemaDriftError, UnknownLegacyVersionError, UnknownRevisionError, UnknownVersionError, VersionsNotLockedError,
 } from '../src/errors.js';
 
 const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -357,30 +357,47 @@ test('errors: lint raises ReleasedFileChangedError, ReleasedVersionRemovedError 
   }
 });
 
-test('errors: a data command on a database not at the newest version raises PartlyAppliedError (14), UpgradePendingError (13), ManagedByGlanceManageError (5)', async () => {
+test('data commands (metadefs, purge) run at any version from 42, glance-db or glance-manage managed, and refuse only a partly applied version (14), an open rolling window (13), no bookkeeping (5), a missing table (12), a version before the baseline (11)', async () => {
   const { loadManifest } = await import('../src/manifest/load.js');
   const { readMigrationFile } = await import('../src/engine/files.js');
-  const { requireLatest } = await import('../src/engine/require-latest.js');
+  const { requireDataReady, METADEF_TABLE_NAMES } = await import('../src/engine/require-latest.js');
   const manifest = loadManifest(join(ROOT_DIR, 'glance-db.yaml'));
-  const ctx = { manifest, target: { display: 'sqlite:/x.sqlite' }, selection: [] } as never;
-  const rowOf = (version: number, status: 'complete' | 'failed' = 'complete') => {
+  const ctx = { manifest, target: { display: 'sqlite:/x.sqlite', dialect: 'sqlite' }, selection: [] } as never;
+  const rowOf = (version: number, status: 'complete' | 'failed' | 'expanded' = 'complete') => {
     const mig = manifest.migrations.find((m) => m.version === version)!;
     return { ...versionOne().row, version, name: mig.name, checksum: readMigrationFile(manifest, mig, 'sqlite').checksum, status, statementsApplied: status === 'complete' ? 1 : 0 };
   };
-  const fake = (rows: unknown[], tables: string[] = [], alembic: string[] = []) => ({
-    dialect: 'sqlite', readHistory: async () => rows, listTables: async () => tables, query: async () => alembic.map((v) => ({ version_num: v })),
+  const ALL = ['images', 'image_properties', 'image_locations', 'image_members', 'image_tags', 'tasks', 'task_info', ...METADEF_TABLE_NAMES];
+  const fake = (rows: unknown[], tables: string[] = ALL, alembic: string[] = [], legacy?: number) => ({
+    dialect: 'sqlite', readHistory: async () => rows, listTables: async () => tables,
+    query: async (sql: string) => (sql.includes('migrate_version') ? [{ version: legacy }] : alembic.map((v) => ({ version_num: v }))),
   }) as never;
-  const [first, second] = manifest.migrations.map((m) => m.version);
-  const latest = manifest.migrations[manifest.migrations.length - 1].version;
-  const pending = await catchAsync(() => requireLatest(ctx, fake([rowOf(first)]), 'purge'));
-  assert.instance(pending, UpgradePendingError);
-  assert.equal([(pending as UpgradePendingError).current, (pending as UpgradePendingError).latest, (pending as UpgradePendingError).exitCode], [first, latest, 13]);
-  const partly = await catchAsync(() => requireLatest(ctx, fake([rowOf(first), rowOf(second, 'failed')]), 'purge'));
+  const upTo = (v: number) => manifest.migrations.filter((m) => m.version <= v).map((m) => rowOf(m.version));
+  const code = async (p: Promise<unknown>) => ((await catchAsync(() => p)) as { exitCode?: number }).exitCode;
+  // glance-db at the baseline and at 50 (sync zed): both uses run, nothing asked of the version.
+  assert.equal(await requireDataReady(ctx, fake(upTo(42)), 'purge', 'purge'), { version: 42, managedBy: 'glance-db', source: 'glance_db_version' });
+  assert.equal((await requireDataReady(ctx, fake(upTo(50)), 'metadefs load', 'metadefs')).version, 50);
+  // glance-manage at zed, and at mitaka02 (44).
+  assert.equal(await requireDataReady(ctx, fake([], [...ALL, 'alembic_version'], ['zed_contract01']), 'purge', 'purge'), { version: 50, managedBy: 'glance-manage', source: 'alembic_version: zed_contract01' });
+  assert.equal((await requireDataReady(ctx, fake([], [...ALL, 'alembic_version'], ['mitaka02']), 'metadefs export', 'metadefs')).version, 44);
+  assert.equal((await requireDataReady(ctx, fake([], [...ALL, 'migrate_version'], [], 43), 'purge', 'purge')).version, 43);
+  // Refused: a partly applied version (14), purge in an open rolling window (13) but metadefs not, 44's data step pending for metadefs (13).
+  const partly = await catchAsync(() => requireDataReady(ctx, fake([...upTo(44), rowOf(45, 'failed')]), 'purge', 'purge'));
   assert.instance(partly, PartlyAppliedError);
-  assert.equal([(partly as PartlyAppliedError).version, (partly as PartlyAppliedError).exitCode], [second, 14]);
-  const manage = await catchAsync(() => requireLatest(ctx, fake([], ['alembic_version'], ['mitaka02']), 'purge'));
-  assert.instance(manage, ManagedByGlanceManageError);
-  assert.equal([(manage as ManagedByGlanceManageError).source, (manage as ManagedByGlanceManageError).version, (manage as ManagedByGlanceManageError).exitCode], ['alembic_version: mitaka02', 44, 5]);
+  assert.equal([(partly as PartlyAppliedError).version, (partly as PartlyAppliedError).exitCode], [45, 14]);
+  const rolling = [...upTo(46), rowOf(47, 'expanded')];
+  assert.is(await code(requireDataReady(ctx, fake(rolling), 'purge', 'purge')), 13);
+  assert.match(String(await catchAsync(() => requireDataReady(ctx, fake(rolling), 'purge', 'purge'))), 'rolling upgrade is open');
+  assert.is((await requireDataReady(ctx, fake(rolling), 'metadefs load', 'metadefs')).version, 46);
+  assert.is(await code(requireDataReady(ctx, fake([...upTo(43), rowOf(45, 'expanded')]), 'metadefs load', 'metadefs')), 13);
+  const twoHeads = fake([], [...ALL, 'alembic_version'], ['rocky_expand02', 'pike_contract01']);
+  assert.is(await code(requireDataReady(ctx, twoHeads, 'purge-images', 'purge')), 13);
+  assert.is((await requireDataReady(ctx, twoHeads, 'metadefs diff', 'metadefs')).version, 46);
+  // Nothing manages it (5), a table missing (12), before the baseline (11).
+  assert.is(await code(requireDataReady(ctx, fake([], ALL), 'purge', 'purge')), 5);
+  assert.is(await code(requireDataReady(ctx, fake(upTo(50), ALL.filter((t) => t !== 'metadef_tags')), 'metadefs load', 'metadefs')), 12);
+  assert.is((await requireDataReady(ctx, fake(upTo(50), ALL.filter((t) => t !== 'metadef_tags')), 'purge', 'purge')).version, 50);
+  assert.is(await code(requireDataReady(ctx, fake([], [...ALL, 'migrate_version'], [], 30), 'purge', 'purge')), 11);
 });
 
 test('errors: SchemaDriftError lives in src/errors.ts (and only there), with the differences as objects (exit 12)', async () => {

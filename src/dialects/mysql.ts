@@ -38,6 +38,8 @@ export const mysql: DialectDescription<'server'> = {
   },
   placeholders: '?',
   nativeBooleans: false,
+  // InnoDB: by the index on namespace_id (then the key), and by the unique index on (namespace_id, name).
+  glanceManageExport: { intBooleans: true, associationOrder: (a) => `${a}.resource_type_id`, itemOrder: (a) => `${a}.name` },
   returning: false,
   namedEnumTypes: false,
   text: { nul: true, typeBytes: { tinytext: 255, text: 65_535, mediumtext: 16_777_215, longtext: 4_294_967_295 } },

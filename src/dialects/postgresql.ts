@@ -35,6 +35,8 @@ export const postgresql: DialectDescription<'server'> = {
   },
   placeholders: '$n',
   nativeBooleans: true,
+  // A sequential scan: the table's physical order.
+  glanceManageExport: { intBooleans: false, associationOrder: (a) => `${a}.ctid`, itemOrder: (a) => `${a}.ctid` },
   returning: true,
   namedEnumTypes: true,
   text: { nul: false, typeBytes: {} },

@@ -22,6 +22,8 @@ export const sqlite: DialectDescription<'file'> = {
   },
   placeholders: '?',
   nativeBooleans: false,
+  // The index on namespace_id (then rowid), and the unique index on (namespace_id, name).
+  glanceManageExport: { intBooleans: false, associationOrder: (a) => `${a}.rowid`, itemOrder: (a) => `${a}.name` },
   returning: true,
   namedEnumTypes: false,
   text: { nul: true, typeBytes: {} },

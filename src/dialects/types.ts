@@ -103,6 +103,15 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
   nativeBooleans: boolean;
   /** INSERT ... RETURNING gives back the new id in the same round trip. */
   returning: boolean;
+  /**
+   * How glance-manage db export_metadefs sees this dialect (metadefs export
+   * --format glance-manage): whether Python gets a boolean column as an
+   * integer (MySQL's tinyint(1): 1/0), and the ORDER BY that gives the rows
+   * of its unordered SELECTs in the order the database returns them (for a
+   * table alias: a namespace's resource type associations; its properties,
+   * objects and tags).
+   */
+  glanceManageExport: { intBooleans: boolean; associationOrder: (alias: string) => string; itemOrder: (alias: string) => string };
   /** Enums are named types, and a literal needs a cast (`'x'::image_visibility`). */
   namedEnumTypes: boolean;
   /**

@@ -2,7 +2,10 @@
 // deleted_at older than N days) in batches of M rows, one transaction per
 // batch, children before parents, so that an interrupted run leaves a
 // consistent database and the next run simply continues. Glance's own
-// purge_deleted_rows runs one batch per table and stops; the tables and
+// purge_deleted_rows deletes at most --max_rows rows per table (the oldest
+// deleted_at first) and stops; with a table limit (the glance-manage forms'
+// --max_rows, glance-db purge --table-limit) a run does the same, in
+// batches; the tables and
 // their order are Glance's: task_info of purged tasks first, then the image
 // child tables, then tasks. images only with purge-images (OSSN-0075: a
 // purged image row lets its ID be used again).
@@ -12,12 +15,18 @@ import type { Driver, Tx } from '../drivers/driver.js';
 import { DataFailedError } from '../errors.js';
 import { sqlFor } from '../metadefs/store.js';
 import type { RunContext } from './context.js';
-import { withLatestDatabase } from './require-latest.js';
+import { withDataDatabase } from './require-latest.js';
 
 export interface PurgeOptions {
   ageInDays: number;
-  /** Rows per batch; -1 (glance-manage's "no limit") deletes each table in one transaction. */
-  maxRows: number;
+  /** Rows per batch (one transaction each); -1 deletes each table in one transaction. */
+  batchSize: number;
+  /**
+   * glance-manage's --max_rows: at most this many rows per table in this
+   * run, the oldest deleted_at first (0: none); null (or glance-manage's -1):
+   * every row old enough.
+   */
+  tableLimit: number | null;
   dryRun: boolean;
   /** purge-images: the images table only. */
   images: boolean;
@@ -28,6 +37,8 @@ export interface TableResult {
   /** Rows deleted, or with --dry-run the rows a run would delete. */
   rows: number;
   batches: number;
+  /** The run stopped at the table limit (--max_rows) for this table: rows old enough may be left for the next run. */
+  limitReached?: boolean;
   /** images only: soft-deleted rows old enough but still referenced by child rows. */
   held?: number;
   /**
@@ -97,13 +108,14 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
   const command = opts.images ? 'purge-images' : 'purge';
   const cutoff = cutoffFor(opts.ageInDays);
   const tables = opts.images ? [PURGE_IMAGES] : PURGE_TABLES;
-  return withLatestDatabase(ctx, command, !opts.dryRun, async (driver) => {
+  return withDataDatabase(ctx, command, 'purge', !opts.dryRun, async (driver) => {
     const q = (text: string) => sqlFor(driver.dialect, text);
     const results: TableResult[] = [];
     if (opts.dryRun) {
       for (const t of tables) {
-        const n = await countIn(driver, t.table, t.countCond ?? t.cond, cutoff);
-        results.push({ table: t.table, rows: n, batches: 0, ...(t.heldCond ? await heldOf(driver, t, cutoff, n) : {}) });
+        const all = await countIn(driver, t.table, t.countCond ?? t.cond, cutoff);
+        const n = opts.tableLimit === null ? all : Math.min(all, opts.tableLimit);
+        results.push({ table: t.table, rows: n, batches: 0, ...(opts.tableLimit !== null && all > n ? { limitReached: true } : {}), ...(t.heldCond ? await heldOf(driver, t, cutoff, n) : {}) });
       }
       return { cutoff, dryRun: true, tables: results };
     }
@@ -114,12 +126,20 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
         let total = 0;
         let batch = 0;
         let last: unknown = null;
-        let done = false;
+        let done = opts.tableLimit === 0;
         while (!done) {
           let n: number;
           try {
             n = await driver.transaction(async (tx) => {
-              if (opts.maxRows !== -1) return runBatch(driver.dialect, tx, t, cutoff, opts.maxRows, last, (k) => ((last = k), (done = k === DONE)));
+              if (opts.tableLimit !== null) {
+                // glance-manage's --max_rows: the oldest first, at most the limit in this run.
+                const left = opts.tableLimit - total;
+                const size = opts.batchSize === -1 ? left : Math.min(opts.batchSize, left);
+                const r = await runOldestBatch(driver.dialect, tx, t, cutoff, size);
+                done = r.found < size || total + r.deleted >= opts.tableLimit;
+                return r.deleted;
+              }
+              if (opts.batchSize !== -1) return runBatch(driver.dialect, tx, t, cutoff, opts.batchSize, last, (k) => ((last = k), (done = k === DONE)));
               done = true;
               return tx.run(q(`DELETE FROM ${t.table} WHERE ${t.cond}`), [cutoff]);
             }, { deferWriteBack: true });
@@ -132,7 +152,8 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
           progress({ table: t.table, batch, rows: n, total });
           await writeBack();
         }
-        results.push({ table: t.table, rows: total, batches: batch, ...(t.heldCond ? await heldOf(driver, t, cutoff, 0) : {}) });
+        const limitReached = opts.tableLimit !== null && total >= opts.tableLimit && (await countIn(driver, t.table, t.cond, cutoff)) > 0;
+        results.push({ table: t.table, rows: total, batches: batch, ...(limitReached ? { limitReached } : {}), ...(t.heldCond ? await heldOf(driver, t, cutoff, 0) : {}) });
       }
     } finally {
       await driver.flush();
@@ -174,6 +195,29 @@ async function runBatch(dialect: Dialect, tx: Tx, t: PurgeTable, cutoff: string,
   const deleted = await tx.run(q(`DELETE FROM ${t.table} WHERE ${after}${t.table}.${t.key} <= ? AND ${t.cond}`), last === null ? [found.last_key, cutoff] : [last, found.last_key, cutoff]);
   setLast(n < maxRows ? DONE : found.last_key);
   return deleted;
+}
+
+/** Each table's rows in the order glance-manage purges them: the oldest deleted_at first (task_info: its task's). */
+const OLDEST: Record<string, string> = { task_info: '(SELECT t.deleted_at FROM tasks t WHERE t.id = task_info.task_id)' };
+
+/** Keys per DELETE ... IN (...) statement. */
+const IN_CHUNK = 500;
+
+/**
+ * One batch of a run with a table limit: the `size` oldest purgeable rows
+ * (by deleted_at, then key), deleted by key in one transaction. Returns how
+ * many were found and deleted.
+ */
+async function runOldestBatch(dialect: Dialect, tx: Tx, t: PurgeTable, cutoff: string, size: number): Promise<{ found: number; deleted: number }> {
+  const q = (text: string) => sqlFor(dialect, text);
+  const order = OLDEST[t.table] ?? `${t.table}.deleted_at`;
+  const keys = (await tx.query(q(`SELECT ${t.table}.${t.key} AS k FROM ${t.table} WHERE ${t.cond} ORDER BY ${order}, ${t.table}.${t.key} LIMIT ${size}`), [cutoff])).map((r) => r.k);
+  let deleted = 0;
+  for (let i = 0; i < keys.length; i += IN_CHUNK) {
+    const part = keys.slice(i, i + IN_CHUNK);
+    deleted += await tx.run(q(`DELETE FROM ${t.table} WHERE ${t.table}.${t.key} IN (${part.map(() => '?').join(', ')}) AND ${t.cond}`), [...part, cutoff]);
+  }
+  return { found: keys.length, deleted };
 }
 
 function failed(dialect: Dialect, table: string, batch: number, before: number, err: unknown): DataFailedError {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { MetadefsInvalidError } from '../errors.js';
 import { displayPath, schemaErrors } from '../manifest/validate.js';
-import { invalidUtf8At, JsonSyntaxError, parseJson, type Parsed, toPlain } from './json.js';
+import { invalidUtf8At, JsonNumber, JsonSyntaxError, parseJson, type Parsed, toPlain } from './json.js';
 import { DEFAULT_OWNER, type Namespace, type NamespaceFile } from './model.js';
 import validator from './schema-validator.js';
 
@@ -32,7 +32,8 @@ interface RawDoc {
   display_name?: string | null;
   description?: string | null;
   visibility?: string | null;
-  protected?: boolean | null;
+  /** 1 and 0: glance-manage's export from MySQL (the schema allows only these numbers). */
+  protected?: boolean | null | JsonNumber;
   owner?: string;
   resource_type_associations?: { name: string; prefix?: string | null; properties_target?: string | null }[];
   properties?: Record<string, unknown>;
@@ -138,6 +139,9 @@ function readDocument(file: string): NamespaceFile | { errors: string[] } {
   }
   const line = (path: (string | number)[]) => lineAt(parsed.locate(path));
   if (parsed.problems.length > 0) return { errors: parsed.problems.map((p) => `${file}:${lineAt(p.offset)}: ${shortPath(p.path)}: ${p.message}`) };
+  // glance-manage's export writes "properties": null for an object that it loaded without properties (it stored json.dumps(None)): none.
+  const objects = (parsed.value as { objects?: unknown } | null)?.objects;
+  if (Array.isArray(objects)) for (const o of objects) if (o && typeof o === 'object' && (o as Record<string, unknown>).properties === null) delete (o as Record<string, unknown>).properties;
   // The validator reads plain numbers; the document keeps them as written (JsonNumber).
   const plain = toPlain(parsed.value);
   if (!validator(plain)) {
@@ -176,7 +180,7 @@ function toNamespace(raw: RawDoc): Namespace {
     displayName: raw.display_name ?? null,
     description: raw.description ?? null,
     visibility: raw.visibility ?? null,
-    protected: raw.protected ?? null,
+    protected: raw.protected instanceof JsonNumber ? Number(raw.protected.text) === 1 : raw.protected ?? null,
     owner: raw.owner ?? DEFAULT_OWNER,
     associations: (raw.resource_type_associations ?? []).map((a) => ({ name: a.name, prefix: a.prefix ?? null, propertiesTarget: a.properties_target ?? null })),
     properties: Object.entries(raw.properties ?? {}).map(([name, schema]) => ({ name, schema })),

@@ -1,23 +1,24 @@
-// metadefs load, diff, export and unload against a database at the newest
-// version. load reads and validates every document first; then, in one
+// metadefs load, diff, export and unload, on a database at any version from
+// 42 on that glance-db or glance-manage manages (engine/require-latest.ts). load reads and validates every document first; then, in one
 // transaction for the whole load, checks every value against the live
 // columns and reads, plans and writes each namespace: all or nothing.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { DIALECTS } from '../dialects/index.js';
 import type { Driver } from '../drivers/driver.js';
 import { DataFailedError, GlanceDbError, MetadefsInvalidError, OutputError } from '../errors.js';
 import type { RunContext } from '../engine/context.js';
-import { requireLatest, withLatestDatabase } from '../engine/require-latest.js';
+import { requireDataReady, withDataDatabase } from '../engine/require-latest.js';
 import { makeOutputFolder, writeOutputFile } from '../util/output.js';
 import { invalidDefinitions, MAX_DEPTH, readDocuments, toDocument } from './document.js';
-import { depthOf, stringify } from './json.js';
+import { depthOf, JsonSyntaxError, parseJson, pythonDumps, stringify } from './json.js';
 import { namespaceProblems, readLimits } from './limits.js';
 import type { NamespaceFile } from './model.js';
 import { loadNamespace, METADEF_TABLES, MetadefsSql, namespaceNames, planNamespace, readNamespace, type LoadMode, type NamespacePlan } from './store.js';
 
 export async function loadMetadefs(ctx: RunContext, path: string, mode: LoadMode): Promise<NamespacePlan[]> {
   const docs = readDocuments(path);
-  return withLatestDatabase(ctx, 'metadefs load', true, async (driver) => {
+  return withDataDatabase(ctx, 'metadefs load', 'metadefs', true, async (driver) => {
     const s = new MetadefsSql(driver.dialect);
     let at: NamespaceFile | null = null;
     try {
@@ -44,7 +45,7 @@ export async function loadMetadefs(ctx: RunContext, path: string, mode: LoadMode
  * first check), then every value of every file against the live columns.
  */
 async function checkUnderLock(ctx: RunContext, driver: Driver, s: MetadefsSql, command: string, docs: NamespaceFile[]): Promise<void> {
-  await requireLatest(ctx, driver, command);
+  await requireDataReady(ctx, driver, command, 'metadefs');
   s.limits = await readLimits(driver);
   const problems = docs.flatMap((d) => namespaceProblems(d, s.limits!));
   if (problems.length > 0) throw invalidDefinitions(`Values the ${driver.dialect} database cannot hold as written; nothing was loaded`, problems, LIMITS_HINT);
@@ -64,7 +65,7 @@ function writeFailed(driver: Driver, d: NamespaceFile | null, err: unknown): Gla
 /** What `load --merge` (with --prefer-new / --overwrite if given) would do; reads only. Values the database cannot hold are exit 28, as the load. */
 export async function diffMetadefs(ctx: RunContext, path: string, mode: Omit<LoadMode, 'merge'>): Promise<NamespacePlan[]> {
   const docs = readDocuments(path);
-  return withLatestDatabase(ctx, 'metadefs diff', false, async (driver) => {
+  return withDataDatabase(ctx, 'metadefs diff', 'metadefs', false, async (driver) => {
     const s = new MetadefsSql(driver.dialect);
     s.limits = await readLimits(driver);
     const problems = docs.flatMap((d) => namespaceProblems(d, s.limits!));
@@ -86,16 +87,28 @@ export interface ExportedFile {
  * name without anything but letters and digits), made unique with -2, -3
  * where two namespaces would share a name (glance-manage overwrote one).
  */
-export async function exportMetadefs(ctx: RunContext, path: string, warn: (text: string) => void): Promise<ExportedFile[]> {
+export type ExportFormat = 'glance-db' | 'glance-manage';
+
+export async function exportMetadefs(ctx: RunContext, path: string, warn: (text: string) => void, format: ExportFormat = 'glance-db'): Promise<ExportedFile[]> {
   if (existsSync(path) && !statSync(path).isDirectory()) {
     throw new MetadefsInvalidError(`${path} is not a folder; metadefs export writes one file per namespace into a folder.`, { fields: { file: path } });
   }
-  return withLatestDatabase(ctx, 'metadefs export', false, async (driver) => {
+  return withDataDatabase(ctx, 'metadefs export', 'metadefs', false, async (driver) => {
     const s = new MetadefsSql(driver.dialect);
     const out: ExportedFile[] = [];
     const used = new Set<string>();
     const docs: { name: string; text: string }[] = [];
-    for (const name of await namespaceNames(driver.query)) {
+    if (format === 'glance-manage') {
+      for (const d of await glanceManageDocuments(driver)) {
+        const base = fileBase(d.displayName ?? d.namespace) || 'namespace';
+        let file = `${base}.json`;
+        for (let i = 2; used.has(file.toLowerCase()); i++) file = `${base}-${i}.json`;
+        used.add(file.toLowerCase());
+        docs.push({ name: file, text: d.text });
+        out.push({ namespace: d.namespace, file: join(path, file), overwrote: false });
+      }
+    }
+    for (const name of format === 'glance-manage' ? [] : await namespaceNames(driver.query)) {
       const ns = (await readNamespace(s, driver.query, name))!;
       const base = fileBase(ns.displayName ?? ns.namespace) || 'namespace';
       let file = `${base}.json`;
@@ -121,6 +134,62 @@ export async function exportMetadefs(ctx: RunContext, path: string, warn: (text:
   });
 }
 
+/**
+ * The files glance-manage db export_metadefs writes
+ * (glance/db/sqlalchemy/metadata.py _export_data_to_file): per namespace
+ * json.dumps of namespace, display_name, description, visibility, protected
+ * (as the driver hands the column to Python: 1/0 on MySQL, true/false
+ * elsewhere), resource_type_associations (name, prefix, properties_target),
+ * properties, objects (name, description, properties: json_schema as
+ * stored, so an object glance-manage loaded without properties has null),
+ * tags; every null written, no owner and no object's required (glance-manage
+ * exports neither), one line, no newline at the end. Its SELECTs have no
+ * ORDER BY; the rows come in the order the database returns them for its
+ * plan: the namespaces by id; an association's by resource type id on
+ * MySQL (its index), in table order elsewhere; properties, objects and tags
+ * by name on MySQL and SQLite (their unique index on namespace and name),
+ * in table order on PostgreSQL.
+ */
+async function glanceManageDocuments(driver: Driver): Promise<{ namespace: string; displayName: string | null; text: string }[]> {
+  const s = new MetadefsSql(driver.dialect);
+  const gm = DIALECTS[driver.dialect].glanceManageExport;
+  const json = (v: unknown, where: string) => {
+    try {
+      return parseJson(String(v)).value;
+    } catch (err) {
+      if (!(err instanceof JsonSyntaxError)) throw err;
+      throw new DataFailedError(`The json_schema of ${where} in the database is not JSON (${err.message} at character ${err.offset + 1}); glance-manage's export would stop there too.`, {
+        hint: 'Fix that row (or remove the namespace with metadefs load --merge --overwrite from a good file) and run the command again.',
+      });
+    }
+  };
+  const out: { namespace: string; displayName: string | null; text: string }[] = [];
+  for (const ns of await driver.query('SELECT id, namespace, display_name, description, visibility, protected FROM metadef_namespaces ORDER BY id')) {
+    const id = Number(ns.id);
+    const name = String(ns.namespace);
+    const assoc = await driver.query(s.q(`SELECT rt.name, a.prefix, a.properties_target FROM metadef_namespace_resource_types a JOIN metadef_resource_types rt ON rt.id = a.resource_type_id WHERE a.namespace_id = ? ORDER BY ${gm.associationOrder('a')}`), [id]);
+    const props = await driver.query(s.q(`SELECT p.name, p.json_schema FROM metadef_properties p WHERE p.namespace_id = ? ORDER BY ${gm.itemOrder('p')}`), [id]);
+    const objs = await driver.query(s.q(`SELECT o.name, o.description, o.json_schema FROM metadef_objects o WHERE o.namespace_id = ? ORDER BY ${gm.itemOrder('o')}`), [id]);
+    const tags = await driver.query(s.q(`SELECT t.name FROM metadef_tags t WHERE t.namespace_id = ? ORDER BY ${gm.itemOrder('t')}`), [id]);
+    const properties: Record<string, unknown> = {};
+    for (const p of props) properties[String(p.name)] = json(p.json_schema, `property ${String(p.name)} of namespace ${name}`);
+    const protectedValue = ns.protected === null || ns.protected === undefined ? null : gm.intBooleans ? Number(ns.protected) : ns.protected === true || Number(ns.protected) === 1;
+    const values = {
+      namespace: name,
+      display_name: ns.display_name ?? null,
+      description: ns.description ?? null,
+      visibility: ns.visibility ?? null,
+      protected: protectedValue,
+      resource_type_associations: assoc.map((a) => ({ name: a.name, prefix: a.prefix ?? null, properties_target: a.properties_target ?? null })),
+      properties,
+      objects: objs.map((o) => ({ name: o.name, description: o.description ?? null, properties: json(o.json_schema, `object ${String(o.name)} of namespace ${name}`) })),
+      tags: tags.map((t) => ({ name: t.name })),
+    };
+    out.push({ namespace: name, displayName: ns.display_name === null || ns.display_name === undefined ? null : String(ns.display_name), text: pythonDumps(values) });
+  }
+  return out;
+}
+
 /** glance-manage's file name: the display name with every run of non-word characters and underscores removed. */
 export function fileBase(displayName: string): string {
   return displayName.replace(/[^\p{L}\p{N}]+/gu, '');
@@ -128,9 +197,9 @@ export function fileBase(displayName: string): string {
 
 /** Empties the six metadef tables in one transaction (under the migration lock); returns the rows deleted per table. */
 export async function unloadMetadefs(ctx: RunContext): Promise<{ table: string; rows: number }[]> {
-  return withLatestDatabase(ctx, 'metadefs unload', true, (driver) =>
+  return withDataDatabase(ctx, 'metadefs unload', 'metadefs', true, (driver) =>
     driver.transaction(async (tx) => {
-      await requireLatest(ctx, driver, 'metadefs unload');
+      await requireDataReady(ctx, driver, 'metadefs unload', 'metadefs');
       const counts: { table: string; rows: number }[] = [];
       for (const table of METADEF_TABLES) counts.push({ table, rows: await tx.run(`DELETE FROM ${table}`) });
       return counts;

@@ -166,6 +166,80 @@ export function stringify(value: unknown, opts: StringifyOptions = {}): string {
   return out.join('');
 }
 
+/**
+ * A number as Python's json module writes it after reading `text`
+ * (json.loads, then json.dumps): an integer exactly (-0 is 0); anything with
+ * a fraction or an exponent as a Python float, in repr's form (1.0, 1e+16,
+ * 1e-05, Infinity).
+ */
+export function pythonNumber(text: string): string {
+  if (/^-?\d+$/.test(text)) return BigInt(text).toString();
+  const x = Number(text);
+  if (x === Infinity) return 'Infinity';
+  if (x === -Infinity) return '-Infinity';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  // JavaScript's shortest round-trip digits are Python's repr digits; only the layout differs.
+  const [m, e] = Math.abs(x).toExponential().split('e');
+  const digits = m.replace('.', '');
+  const exp = Number(e);
+  const sign = x < 0 ? '-' : '';
+  if (exp >= -4 && exp < 16) {
+    if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+    const whole = digits.padEnd(exp + 1, '0');
+    return `${sign}${whole.slice(0, exp + 1)}.${whole.slice(exp + 1) || '0'}`;
+  }
+  return `${sign}${digits[0]}${digits.length > 1 ? `.${digits.slice(1)}` : ''}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+}
+
+/** A string as Python's json.dumps writes it (ensure_ascii): everything outside space to tilde escaped, UTF-16 units as lowercase \u escapes. */
+export function pythonString(s: string): string {
+  const short: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    const u = s.charCodeAt(i);
+    out += short[c] ?? (u < 0x20 || u > 0x7e ? `\\u${u.toString(16).padStart(4, '0')}` : c);
+  }
+  return `${out}"`;
+}
+
+/**
+ * JSON text as Python's json.dumps(value) writes it with its defaults, the
+ * form glance-manage db export_metadefs writes: one line, ", " and ": "
+ * between items, ASCII only, numbers as Python reads and writes them back.
+ * No recursion.
+ */
+export function pythonDumps(value: unknown): string {
+  const out: string[] = [];
+  type Item = { v: unknown } | string;
+  const stack: Item[] = [{ v: value }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    const v = item.v;
+    if (v === null || v === undefined) out.push('null');
+    else if (v instanceof JsonNumber) out.push(pythonNumber(v.text));
+    else if (typeof v === 'number') out.push(Number.isInteger(v) ? String(v) : pythonNumber(String(v)));
+    else if (typeof v === 'boolean') out.push(v ? 'true' : 'false');
+    else if (typeof v === 'string') out.push(pythonString(v));
+    else {
+      const arr = Array.isArray(v);
+      const entries: [string | null, unknown][] = arr ? (v as unknown[]).map((x) => [null, x]) : Object.entries(v as object);
+      out.push(arr ? '[' : '{');
+      stack.push(arr ? ']' : '}');
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, x] = entries[i];
+        stack.push({ v: x });
+        stack.push(`${i > 0 ? ', ' : ''}${k === null ? '' : `${pythonString(k)}: `}`);
+      }
+    }
+  }
+  return out.join('');
+}
+
 /** Where a problem is: its character offset in the text, and the JSON path to the value. */
 export interface JsonProblem {
   offset: number;
