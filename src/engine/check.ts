@@ -5,6 +5,7 @@ import { differenceOf } from '../introspect/diff.js';
 import { ChecksumMismatchError, MigrationFileError, UnknownVersionError, type GlanceDbError } from '../errors.js';
 import { driftOf, rollingDriftOf } from './drift.js';
 import { detectGlanceManaged } from '../glance/detect.js';
+import { handbackPlan, withHandback } from './handback.js';
 import { NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { suggest, type RunContext } from './context.js';
 import type { Difference } from '../introspect/diff.js';
@@ -48,13 +49,17 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
   const out = (state: CheckResult['state'], code: CheckResult['code'], line: string, current: number | null, extra: Partial<CheckResult> = {}): CheckResult => ({ state, code, line, current, latest, ...extra });
   return withExistingDatabase(ctx, async (driver) => {
     if (!driver) return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${ctx.target.display} does not exist`, null, { empty: true });
-    const rows = await driver.readHistory();
+    let rows = await driver.readHistory();
     if (rows.length === 0) {
       const s = await statusOf(ctx, driver);
       const why = s ? `managed by glance-manage at ${s.version} (${s.source}); ${suggest(ctx, 'sync')} takes it over` : 'no version table';
       const tables = await driver.listTables();
       return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${why}`, s?.version ?? null, { glance: s ? await detectGlanceManaged(driver, tables) : null, ...(tables.length === 0 ? { empty: true } : {}) });
     }
+    // What glance-manage did since glance-db's last write (its contract, its sync) counts as done; the next write records it.
+    const handback = await handbackPlan(ctx, driver, rows);
+    if (handback) rows = withHandback(rows, handback);
+    const told = handback ? `; ${handback.what}: ${suggest(ctx, 'repair')} records versions ${handback.span} (nothing to run)` : '';
     const current = summarize(rows).current;
     try {
       verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
@@ -100,7 +105,7 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     if (drift?.partly) unchecked = ` (${drift.partly})`;
     const differences = drift?.unexplained ?? [];
     if (differences.length > 0) return out('schema-drift', 'SCHEMA_DRIFT', `schema drift at version ${current}: ${differences.length} difference(s); ${suggest(ctx, 'verify')} lists them`, current, { differences: differences.map(differenceOf) });
-    if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${latest} is available${unchecked}`, current);
-    return out('current', 'OK', `current: at version ${current}${unchecked}`, current);
+    if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${latest} is available${unchecked}${told}`, current);
+    return out('current', 'OK', `current: at version ${current}${unchecked}${told}`, current);
   });
 }

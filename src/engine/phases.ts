@@ -232,12 +232,19 @@ function expandRevisionUpTo(v: number): string | null {
  * null when a version has no Glance revision (a version a site added):
  * alembic_version is then left as it is.
  */
-export function glanceHeads(rows: VersionRow[]): string[] | null {
+export function glanceHeads(rows: VersionRow[], manifest?: Manifest): string[] | null {
   const { current } = summarize(rows);
   if (current === null) return null;
   const contract = REVISION_FOR_VERSION[current];
   if (!contract) return null;
   if (!rows.some((r) => r.status !== 'complete')) return [contract];
+  // Until glance-db's migrate phase has run, the expand head is held back
+  // (issue 28 item 4): with it, glance-manage's check would offer its
+  // contract (it knows only its own release's data migrations) and its
+  // contract would drop images.is_public while older images still have no
+  // visibility. Without it, glance-manage's contract and migrate refuse
+  // ("cannot be run before database expansion").
+  if (manifest && migrateHeldBack(manifest, rows)) return [contract];
   const top = Math.max(...rows.map((r) => r.version));
   const expand = expandRevisionUpTo(top);
   if (!expand || EXPAND_CHAIN.find(([rev]) => rev === expand)![1] <= current) return [contract];
@@ -248,9 +255,14 @@ export function glanceHeads(rows: VersionRow[]): string[] | null {
   return current < EXPAND_CHAIN[0][1] ? [expand] : [expand, contract];
 }
 
+/** A rolling upgrade whose migrate phase has not run for every version that has one: Glance's contract must not be offered. */
+export function migrateHeldBack(manifest: Manifest, rows: VersionRow[]): boolean {
+  return rollingState(manifest, rows).pending.migrate.length > 0;
+}
+
 /** Statements that set alembic_version (and the legacy migrate_version) to glanceHeads(rows). */
-export function glanceBookkeeping(rows: VersionRow[], dialect: Dialect, hasMigrateVersion: boolean, withCreate = true): string[] {
-  const heads = glanceHeads(rows);
+export function glanceBookkeeping(rows: VersionRow[], dialect: Dialect, hasMigrateVersion: boolean, withCreate = true, manifest?: Manifest): string[] {
+  const heads = glanceHeads(rows, manifest);
   if (!heads) return [];
   const out = [
     ...(withCreate ? [createAlembicVersionSql(dialect)] : []),

@@ -17,6 +17,7 @@ import { describe, variantById } from '../glance/variants.js';
 import { expectedSchema, NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glance/detect.js';
 import { bookkeepingStatements } from '../glance/bookkeeping.js';
+import { ensureGlanceBookkeeping, handbackPlan, recordHandback } from './handback.js';
 import { resumePoint } from './resume.js';
 import { preflightChecks } from './preflight.js';
 import type { Phase } from '../manifest/types.js';
@@ -47,6 +48,8 @@ export type ProgressEvent =
   | { type: 'backup-skipped'; reason: string }
   | { type: 'baseline'; versions: number[] }
   | { type: 'adopted'; versions: number[]; source: string }
+  /** What glance-manage did on a database glance-db manages, recorded without running anything (engine/handback.ts). */
+  | { type: 'recorded'; versions: number[]; line: string }
   | { type: 'variant'; id: string; description: string }
   | { type: 'drift-accepted'; differences: string[] }
   | { type: 'start'; version: number; name: string }
@@ -136,6 +139,13 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const fresh = placed !== null && placed !== 'raced';
   let finishing = placed !== null && placed !== 'raced' && placed !== 'placed' ? placed : null;
   if (rows.length === 0) rows = await driver.readHistory();
+  // What glance-manage did since glance-db's last run (its contract, its sync) is recorded, not replayed.
+  const handback = fresh ? null : await handbackPlan(ctx, driver, rows);
+  if (handback) {
+    await recordHandback(ctx, driver, handback);
+    onProgress({ type: 'recorded', versions: handback.rows.map((r) => r.version), line: `${handback.what}; versions ${handback.span} recorded as adopted (nothing run)` });
+    rows = await driver.readHistory();
+  }
   if (!fresh) {
     verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
     // A gap below the recorded level is reported, never filled by running old SQL.
@@ -156,8 +166,15 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     const now = await driver.readHistory();
     return { phases, rolling: rollingState(ctx.manifest, now), current: summarize(now).current };
   };
+  // migrate or contract that glance-manage already ran: recorded above, nothing left for the phase.
+  if (handback && (req.phase === 'migrate' || req.phase === 'contract') && !rollingState(ctx.manifest, rows).underWay) {
+    return { from, to: target, applied: [], baselined: [], adopted: [], upToDate: true, ...(await after([])) };
+  }
   const rolled = await rollingFirst(ctx, driver, req.phase, target, rows, finishing !== null, onProgress);
-  if (req.phase) return { from, to: target, applied: [], baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: rolled.length === 0, ...(await after(rolled)) };
+  if (req.phase) {
+    await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory());
+    return { from, to: target, applied: [], baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: rolled.length === 0, ...(await after(rolled)) };
+  }
   if (rolled.length) rows = await driver.readHistory();
   const applied: SyncResult['applied'] = [];
   // For sync the unit is the version: one that its last phase completed is reported applied, as a whole version would be.
@@ -198,6 +215,8 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
       onProgress({ type: 'applied', version: p.version, name: p.name, ms: result.ms });
     } else onProgress({ type: 'skipped', version: p.version, name: p.name });
   }
+  // A baseline, a take-over or a run with nothing to run leaves Glance's bookkeeping where glance-manage expects it too.
+  await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory());
   return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 && rolled.length === 0, ...(await after(rolled)) };
 }
 
