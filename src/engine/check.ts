@@ -11,6 +11,7 @@ import { suggest, type RunContext } from './context.js';
 import type { Difference } from '../introspect/diff.js';
 import { historyGaps, summarize, verifyHistory } from './history.js';
 import { statusOf, withExistingDatabase } from './status.js';
+import { unplacedError } from './sync.js';
 import { describeRolling, rollingState, type RollingState } from './phases.js';
 import type { GlanceManaged } from '../glance/detect.js';
 
@@ -52,8 +53,11 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     let rows = await driver.readHistory();
     if (rows.length === 0) {
       const s = await statusOf(ctx, driver);
-      const why = s ? `managed by glance-manage at ${s.version} (${s.source}); ${suggest(ctx, 'sync')} takes it over` : 'no version table';
       const tables = await driver.listTables();
+      // Tables without any bookkeeping: the same words as sync's refusal (the version the schema matches, the command that records it).
+      const unplaced = !s && tables.length > 0 ? await unplacedError(ctx, driver, tables) : null;
+      const why = s ? `managed by glance-manage at ${s.version} (${s.source}); ${suggest(ctx, 'sync')} takes it over`
+        : unplaced ? `no version table.${unplaced.message.split('version control.')[1] ?? ''} ${unplaced.hint ?? ''}`.trim() : 'no version table';
       return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${why}`, s?.version ?? null, { glance: s ? await detectGlanceManaged(driver, tables) : null, ...(tables.length === 0 ? { empty: true } : {}) });
     }
     // What glance-manage did since glance-db's last write (its contract, its sync) counts as done; the next write records it.

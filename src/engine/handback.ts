@@ -111,7 +111,7 @@ export async function recordHandback(ctx: RunContext, driver: Driver, plan: Hand
  * table's (that is for handbackPlan, or a refusal). Returns whether it wrote.
  */
 export async function ensureGlanceBookkeeping(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<boolean> {
-  const heads = glanceHeads(rows, ctx.manifest);
+  const heads = glanceHeads(rows, ctx.manifest, driver.dialect);
   if (!heads) return false;
   const tables = await driver.listTables();
   const now = tables.includes('alembic_version') ? (await driver.query('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort() : [];

@@ -382,7 +382,7 @@ async function refuseDrift(ctx: RunContext, driver: Driver, rows: VersionRow[], 
 }
 
 /** A database with tables but no bookkeeping: name the version its schema matches, if any. */
-async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]): Promise<NotUnderVersionControlError> {
+export async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]): Promise<NotUnderVersionControlError> {
   const isGlance = GLANCE_TABLES.every((t) => tables.includes(t));
   let matches: number | null = null;
   if (isGlance) {
