@@ -12,7 +12,7 @@ import type { Difference } from '../introspect/diff.js';
 import { historyGaps, summarize, verifyHistory } from './history.js';
 import { statusOf, withExistingDatabase } from './status.js';
 import { unplacedError } from './sync.js';
-import { describeRolling, rollingState, type RollingState } from './phases.js';
+import { describeRolling, migrateHeldBack, rollingState, type RollingState } from './phases.js';
 import type { GlanceManaged } from '../glance/detect.js';
 
 export interface CheckResult {
@@ -91,7 +91,11 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
       if (drift && drift.unexplained.length > 0) {
         return out('schema-drift', 'SCHEMA_DRIFT', `schema drift during the rolling upgrade to ${rolling.top}: ${drift.unexplained.length} difference(s); ${suggest(ctx, 'verify')} lists them`, current, { differences: drift.unexplained.map(differenceOf), rolling });
       }
-      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}; ${describeRolling(rolling)}; next: ${rolling.next ? suggest(ctx, rolling.next) : suggest(ctx, 'sync')}${unchecked}`, current, { rolling });
+      // Glance's contract is held back (engine/phases.ts migrateHeldBack): said, so that nobody hands the database to glance-manage here.
+      const held = migrateHeldBack(ctx.manifest, rows, driver.dialect)
+        ? `; alembic_version keeps glance-manage from contracting until glance-db ${rolling.pending.migrate.length ? 'migrate' : 'contract'} has run (its contract would ${rolling.pending.migrate.length ? 'drop images.is_public under images with no visibility yet' : "leave glance-db's visibility triggers on a dropped is_public"})`
+        : '';
+      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}; ${describeRolling(rolling)}; next: ${rolling.next ? suggest(ctx, rolling.next) : suggest(ctx, 'sync')}${unchecked}${held}`, current, { rolling });
     }
     // A rolling upgrade that sync began to finish and was stopped (or told to stop) on the way: its expand head is still recorded.
     const glance = current === null ? null : await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
