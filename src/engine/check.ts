@@ -56,9 +56,10 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
       const tables = await driver.listTables();
       // Tables without any bookkeeping: the same words as sync's refusal (the version the schema matches, the command that records it).
       const unplaced = !s && tables.length > 0 ? await unplacedError(ctx, driver, tables) : null;
-      const why = s ? `managed by glance-manage at ${s.version} (${s.source}); ${suggest(ctx, 'sync')} takes it over`
+      const g = s ? await detectGlanceManaged(driver, tables) : null;
+      const why = s ? `managed by glance-manage at ${s.version} (${s.source})${g?.expandedTo ? `, its own rolling upgrade expanded to ${g.expandedTo}` : ''}; ${suggest(ctx, 'sync')} takes it over${g?.expandedTo ? ' and finishes it' : ''}`
         : unplaced ? `no version table.${unplaced.message.split('version control.')[1] ?? ''} ${unplaced.hint ?? ''}`.trim() : 'no version table';
-      return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${why}`, s?.version ?? null, { glance: s ? await detectGlanceManaged(driver, tables) : null, ...(tables.length === 0 ? { empty: true } : {}) });
+      return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${why}`, s?.version ?? null, { glance: g, ...(tables.length === 0 ? { empty: true } : {}) });
     }
     // What glance-manage did since glance-db's last write (its contract, its sync) counts as done; the next write records it.
     const handback = await handbackPlan(ctx, driver, rows);

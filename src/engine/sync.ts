@@ -127,10 +127,12 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   let rows = await driver.readHistory();
   // migrate and contract never place a database under version control: they continue a rolling upgrade
   // (one Glance's own tool began is finished by sync).
-  if ((req.phase === 'migrate' || req.phase === 'contract') && rows.length === 0) {
-    const glance = await detectGlanceManaged(driver, await driver.listTables());
+  if (req.phase && rows.length === 0) {
+    // A rolling upgrade Glance's own tool began is finished by sync alone: refused before anything is recorded
+    // (expand used to record the take-over first and then say "Nothing was changed").
+    const glance = await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
     if (glance?.expandedTo) throw glanceRollingError(ctx);
-    checkOrder(ctx, req.phase, rollingState(ctx.manifest, rows), rows);
+    if (req.phase !== 'expand') checkOrder(ctx, req.phase, rollingState(ctx.manifest, rows), rows);
   }
   // On PostgreSQL the lock is per transaction, so a concurrent run may place
   // the database between our reads: then its rows are read and checked as
