@@ -30,7 +30,7 @@ import { isSuperseded } from './superseded.js';
 import { classify } from './drift.js';
 import { historyGaps, summarize } from './history.js';
 import { notUnder } from './sync.js';
-import { ensureGlanceBookkeeping, handbackPlan, handbackStatements, recordHandback, withHandback } from './handback.js';
+import { ensureGlanceBookkeeping, handbackPlan, handbackStatements, recordHandback } from './handback.js';
 
 export interface RepairAction {
   version: number;
@@ -69,7 +69,7 @@ export async function repair(ctx: RunContext, opts: { dryRun: boolean; acceptChe
 }
 
 async function repairLocked(ctx: RunContext, driver: Driver, opts: { dryRun: boolean; acceptChecksum?: number }): Promise<RepairResult> {
-  let rows = await driver.readHistory();
+  const rows = await driver.readHistory();
   if (rows.length === 0) throw notUnder(ctx, 'repair');
   // glance-manage went on from where glance-db stopped (its contract, its sync; a glance-db phase
   // that then failed on what it had already done): the schema and Alembic's heads say where the
@@ -83,9 +83,7 @@ async function repairLocked(ctx: RunContext, driver: Driver, opts: { dryRun: boo
       await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory());
     }
     const findings = [`recorded level: ${summarize(rows).current ?? 'none'}; ${handback.what}`];
-    if (!opts.dryRun) return { dryRun: false, schemaMatches: [handback.version], recorded: summarize(rows).current, actions, findings };
-    rows = withHandback(rows, handback);
-    return { dryRun: true, schemaMatches: [handback.version], recorded: summarize(await driver.readHistory()).current, actions, findings };
+    return { dryRun: opts.dryRun, schemaMatches: [handback.version], recorded: summarize(rows).current, actions, findings };
   }
   const table = ctx.manifest.versionTable;
   const known = new Map(ctx.manifest.migrations.map((m) => [m.version, m]));
@@ -173,6 +171,8 @@ async function repairLocked(ctx: RunContext, driver: Driver, opts: { dryRun: boo
     await driver.ensureVersionTable();
     await driver.editHistory(actions.map((a) => ({ sql: a.sql, params: a.params })));
   }
+  // Glance's bookkeeping as glance-manage expects it for what the version table now records (lost, or never written by an older glance-db).
+  if (!opts.dryRun && (await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory()))) findings.push('alembic_version set to what glance-manage expects at the recorded level');
   return { dryRun: opts.dryRun, schemaMatches, recorded: current, actions, findings };
 }
 
