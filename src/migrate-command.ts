@@ -176,6 +176,7 @@ export abstract class MigrateCommand extends BaseCommand {
     else if (e.type === 'backup-skipped') this.out(`backup: skipped, ${e.reason}`);
     else if (e.type === 'baseline') this.out(`baseline: recorded versions ${ranges(e.versions)} as already applied (nothing run)`);
     else if (e.type === 'adopted') this.out(`adopted: took over from glance-manage (${e.source}); recorded versions ${ranges(e.versions)} (nothing run)`);
+    else if (e.type === 'recorded') this.out(`recorded: ${e.line}`);
     else if (e.type === 'variant') {
       this.variant = e.id;
       this.out(`variant: the schema is a form Glance itself produced: ${e.description}; recorded in the version table`);

@@ -62,13 +62,15 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
         expectCode(db, ['db', 'check'], 3, 'Your first step is to run glance-db expand');
         assert.equal(await alembic(db), before ? [before] : []);
 
-        // expand: versions up to 51 expanded; below 45 the contract head (mitaka01/02) is an ancestor of
-        // every expand revision, so alembic holds the expand head alone, as Glance's tool leaves it.
+        // expand: versions up to 51 expanded; until migrate has run alembic holds the contract head alone
+        // (mitaka01/02), so that glance-manage refuses its contract (issue 28 item 4: it would drop is_public
+        // under images with no visibility yet).
+        const heldBack = [from === null ? 'mitaka01' : 'mitaka02'];
         const ex = expectCode(db, ['expand'], 0);
         assert.match(ex.stdout, 'expanded 45 add_visibility');
         assert.match(ex.stdout, 'recorded 46 drop_artifacts_tables as expanded: nothing to run in its expand phase');
         assert.match(ex.stdout, 'next: glance-db migrate');
-        assert.equal(await alembic(db), ['2024_1_expand01']);
+        assert.equal(await alembic(db), heldBack);
         const v = expectCode(db, ['version'], 0);
         assert.is(v.stdout, `${from === null ? 43 : 44}\n`);
         assert.match(v.stderr, /rolling upgrade to 51 under way: .*45 expanded.*; migrate pending \((44, )?45, 49\), contract pending \(45, 46\)/);
@@ -88,7 +90,7 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
         const statesBefore = await status(db);
         expectCode(db, ['contract'], 35, /The data migration of the rolling upgrade to 51 is not done \(versions? (44, )?45, 49 still to migrate\)/);
         assert.equal(await status(db), statesBefore);
-        assert.equal(await alembic(db), ['2024_1_expand01']);
+        assert.equal(await alembic(db), heldBack);
 
         // Old (is_public) and new (visibility) Glance writers while 45 is expanded; then migrate, beside them on a server.
         const o = new OldWriter(sessionOf(db), w);
@@ -101,7 +103,9 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
         assert.is(mg.code, 0, mg.stderr);
         assert.match(mg.stdout, /migrated 45 add_visibility: \d+ row\(s\)/);
         assert.match(mg.stderr, /progress: migrate 45 add_visibility: \d+\/\d+ rows/);
-        assert.equal(await alembic(db), ['2024_1_expand01']);
+        // Below 45 the contract head (mitaka02) is an ancestor of every expand revision: the expand head alone, as Glance's tool
+        // leaves it. On PostgreSQL held back until 45's contract (glance-db's triggers there are its own).
+        assert.equal(await alembic(db), env.dialect === 'postgresql' ? ['mitaka02'] : ['2024_1_expand01']);
         expectCode(db, ['version'], 0, /^44\n/);
         expectCode(db, ['db', 'check'], 5, 'Your next step is to run glance-db contract');
         expectCode(db, ['migrate'], 0, 'nothing to migrate');

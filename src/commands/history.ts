@@ -15,7 +15,7 @@ export default class History extends BaseCommand {
     const { flags } = await this.parse(History);
     const ctx = this.context(flags);
     const h = await listHistory(ctx);
-    if (this.jsonMode) this.emitJson({ ok: true, dialect: ctx.target.dialect, database: ctx.target.display, versions: h.entries, pending: h.pending, ...(h.rolling.underWay ? { rolling: rollingJson(h.rolling) } : {}) });
+    if (this.jsonMode) this.emitJson({ ok: true, dialect: ctx.target.dialect, database: ctx.target.display, versions: h.entries, pending: h.pending, ...(h.rolling.underWay ? { rolling: rollingJson(h.rolling) } : {}), ...(h.glance ? { glance: h.glance } : {}), ...(h.handback ? { handback: h.handback } : {}) });
     else process.stdout.write(terminalText(scrubSecrets(historyText(h))));
   }
 }

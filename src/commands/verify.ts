@@ -1,4 +1,5 @@
 import { differenceOf } from '../introspect/diff.js';
+import { handbackPlan, withHandback } from '../engine/handback.js';
 import { BaseCommand } from '../base-command.js';
 import { driftOf, rollingDriftOf, type Drift } from '../engine/drift.js';
 import { statusOf, withExistingDatabase } from '../engine/status.js';
@@ -47,7 +48,8 @@ export default class Verify extends BaseCommand {
           'Pass the manifest that lists it with --config, or use the glance-db release that recorded it.');
       }
       try {
-        const rows = await driver.readHistory();
+        // What glance-manage did since glance-db's last write counts as done (as for check and version).
+        const rows = withHandback(await driver.readHistory(), await handbackPlan(ctx, driver, await driver.readHistory()));
         // A rolling upgrade under way is between two versions by design: compared with the one it goes to.
         const drift = (await rollingDriftOf(ctx, driver, rows)) ?? (await driftOf(ctx, driver, status.version, rows));
         return { version: status.version, drift, missing: null };

@@ -5,12 +5,14 @@ import { differenceOf } from '../introspect/diff.js';
 import { ChecksumMismatchError, MigrationFileError, UnknownVersionError, type GlanceDbError } from '../errors.js';
 import { driftOf, rollingDriftOf } from './drift.js';
 import { detectGlanceManaged } from '../glance/detect.js';
+import { handbackPlan, withHandback } from './handback.js';
 import { NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { suggest, type RunContext } from './context.js';
 import type { Difference } from '../introspect/diff.js';
 import { historyGaps, summarize, verifyHistory } from './history.js';
 import { statusOf, withExistingDatabase } from './status.js';
-import { describeRolling, rollingState, type RollingState } from './phases.js';
+import { unplacedError } from './sync.js';
+import { describeRolling, migrateHeldBack, rollingState, type RollingState } from './phases.js';
 import type { GlanceManaged } from '../glance/detect.js';
 import { goalText, installedText, resolveGoal } from './goal.js';
 
@@ -51,13 +53,21 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
   const out = (state: CheckResult['state'], code: CheckResult['code'], line: string, current: number | null, extra: Partial<CheckResult> = {}): CheckResult => ({ state, code, line, current, latest, ...extra });
   return withExistingDatabase(ctx, async (driver) => {
     if (!driver) return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${ctx.target.display} does not exist`, null, { empty: true });
-    const rows = await driver.readHistory();
+    let rows = await driver.readHistory();
     if (rows.length === 0) {
       const s = await statusOf(ctx, driver);
-      const why = s ? `managed by glance-manage at ${s.version} (${s.source}); ${suggest(ctx, 'sync')} takes it over` : 'no version table';
       const tables = await driver.listTables();
-      return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${why}`, s?.version ?? null, { glance: s ? await detectGlanceManaged(driver, tables) : null, ...(tables.length === 0 ? { empty: true } : {}) });
+      // Tables without any bookkeeping: the same words as sync's refusal (the version the schema matches, the command that records it).
+      const unplaced = !s && tables.length > 0 ? await unplacedError(ctx, driver, tables) : null;
+      const g = s ? await detectGlanceManaged(driver, tables) : null;
+      const why = s ? `managed by glance-manage at ${s.version} (${s.source})${g?.expandedTo ? `, its own rolling upgrade expanded to ${g.expandedTo}` : ''}; ${suggest(ctx, 'sync')} takes it over${g?.expandedTo ? ' and finishes it' : ''}`
+        : unplaced ? `no version table.${unplaced.message.split('version control.')[1] ?? ''} ${unplaced.hint ?? ''}`.trim() : 'no version table';
+      return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${why}`, s?.version ?? null, { glance: g, ...(tables.length === 0 ? { empty: true } : {}) });
     }
+    // What glance-manage did since glance-db's last write (its contract, its sync) counts as done; the next write records it.
+    const handback = await handbackPlan(ctx, driver, rows);
+    if (handback) rows = withHandback(rows, handback);
+    const told = handback ? `; ${handback.what}: ${suggest(ctx, 'repair')} records versions ${handback.span} (nothing to run)` : '';
     const current = summarize(rows).current;
     try {
       verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
@@ -85,7 +95,11 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
       if (drift && drift.unexplained.length > 0) {
         return out('schema-drift', 'SCHEMA_DRIFT', `schema drift during the rolling upgrade to ${rolling.top}: ${drift.unexplained.length} difference(s); ${suggest(ctx, 'verify')} lists them`, current, { differences: drift.unexplained.map(differenceOf), rolling });
       }
-      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}; ${describeRolling(rolling)}; next: ${rolling.next ? suggest(ctx, rolling.next) : suggest(ctx, 'sync')}${unchecked}`, current, { rolling });
+      // Glance's contract is held back (engine/phases.ts migrateHeldBack): said, so that nobody hands the database to glance-manage here.
+      const held = migrateHeldBack(ctx.manifest, rows, driver.dialect)
+        ? `; alembic_version keeps glance-manage from contracting until glance-db ${rolling.pending.migrate.length ? 'migrate' : 'contract'} has run (its contract would ${rolling.pending.migrate.length ? 'drop images.is_public under images with no visibility yet' : "leave glance-db's visibility triggers on a dropped is_public"})`
+        : '';
+      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}; ${describeRolling(rolling)}; next: ${rolling.next ? suggest(ctx, rolling.next) : suggest(ctx, 'sync')}${unchecked}${held}`, current, { rolling });
     }
     // A rolling upgrade that sync began to finish and was stopped (or told to stop) on the way: its expand head is still recorded.
     const glance = current === null ? null : await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
@@ -103,9 +117,9 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
     if (drift?.partly) unchecked = ` (${drift.partly})`;
     const differences = drift?.unexplained ?? [];
     if (differences.length > 0) return out('schema-drift', 'SCHEMA_DRIFT', `schema drift at version ${current}: ${differences.length} difference(s); ${suggest(ctx, 'verify')} lists them`, current, { differences: differences.map(differenceOf) });
-    if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${goalText(goal)} is available${unchecked}`, current);
+    if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${goalText(goal)} is available${unchecked}${told}`, current);
     // Past the installed Glance (upgraded by hand, or Glance downgraded): its glance-manage cannot read the database; said, not an upgrade.
     const past = current !== null && goal.source === 'installed' && current > latest ? ` (past the installed Glance ${installedText(goal.installed!)}, whose schema is version ${latest}: its glance-manage cannot read this database)` : '';
-    return out('current', 'OK', `current: at version ${current}${past}${unchecked}`, current);
+    return out('current', 'OK', `current: at version ${current}${past}${unchecked}${told}`, current);
   });
 }

@@ -3,7 +3,6 @@
 // 0 up to date, 3 expand needed, 4 migrate needed, 5 contract needed. Any
 // other state (drift, a gap, a partly applied version...) has no code there:
 // exit 36, with glance-db check's line saying which.
-import { DIALECTS } from '../dialects/index.js';
 import type { Phase } from '../manifest/types.js';
 import { check, type CheckResult } from './check.js';
 import { suggest, type RunContext } from './context.js';
@@ -46,8 +45,9 @@ async function stepOf(ctx: RunContext, r: CheckResult): Promise<GlanceStep> {
   if (!g) return 'other';
   // What glance-manage's own check would answer from its bookkeeping.
   if (g.expandedTo === null) return g.version >= r.latest ? 'up-to-date' : 'expand';
-  if (g.expandedTo < r.latest) return 'expand';
-  return (await dataPending(ctx, g.version)) ? 'migrate' : 'contract';
+  // Its own rolling upgrade under way: glance-db's expand, migrate and contract refuse it (only sync finishes
+  // it, with Ocata's visibility rules), as on a database glance-db already manages (stepOf's upgrade-pending).
+  return 'other';
 }
 
 /** A glance-db rolling upgrade with rows its migrate phase still has to do (engine/rolling.ts refuseUnmigrated). */
@@ -57,17 +57,5 @@ async function rowsLeft(ctx: RunContext): Promise<boolean> {
     const rows = await driver.readHistory();
     for (const step of migrateAgain(ctx.manifest, driver.dialect, rows, Math.max(...rows.map((r) => r.version)))) if ((await remainingRows(driver, step)) > 0) return true;
     return false;
-  });
-}
-
-/** Glance's data migrations still to do after its expand (ocata_migrate01's and train_migrate01's has_migrations). */
-async function dataPending(ctx: RunContext, contractAt: number): Promise<boolean> {
-  return withExistingDatabase(ctx, async (driver) => {
-    if (!driver) return false;
-    const any = async (sql: string) => (await driver.query(sql).catch(() => [])).length > 0;
-    const members = DIALECTS[driver.dialect].nativeBooleans ? 'NOT m.deleted' : 'm.deleted = 0';
-    if (contractAt < 45 && (await any('SELECT id FROM images WHERE visibility IS NULL LIMIT 1'))) return true;
-    if (contractAt < 45 && (await any(`SELECT i.id FROM images i WHERE i.visibility = 'private' AND i.id IN (SELECT m.image_id FROM image_members m WHERE ${members}) LIMIT 1`))) return true;
-    return contractAt < 49 && any(`SELECT id FROM image_locations WHERE meta_data LIKE '%"backend":%' LIMIT 1`);
   });
 }

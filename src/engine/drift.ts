@@ -25,6 +25,8 @@ export interface Note {
   acceptedAt?: string;
   /** A rolling upgrade that glance-db finished (for example ocata-expanded). */
   finished?: string;
+  /** What another tool (glance-manage) did that glance-db recorded instead of running it (engine/handback.ts). */
+  recorded?: string;
 }
 
 export function parseNote(text: string | null | undefined): Note {

@@ -7,7 +7,8 @@ import { ADDED_COLUMNS } from '../drivers/version-table.js';
 import type { VersionRow } from '../drivers/driver.js';
 import type { RunContext } from './context.js';
 import { readMigrationFile } from './files.js';
-import { withExistingDatabase } from './status.js';
+import { statusOf, withExistingDatabase } from './status.js';
+import { handbackPlan } from './handback.js';
 import { notUnder } from './sync.js';
 import { describeRolling, phaseRecord, rollingState, type RollingState } from './phases.js';
 import { shown } from '../util/terminal.js';
@@ -44,10 +45,23 @@ export interface HistoryListing {
   columns: string[];
   /** Where a rolling upgrade stands. */
   rolling: RollingState;
+  /** A database glance-manage manages (no glance-db row yet): its own bookkeeping, as check and verify read it. */
+  glance?: { version: number; source: string; revisions: string[] };
+  /** What glance-manage did beyond the version table, which the next glance-db write records (engine/handback.ts). */
+  handback?: string;
 }
 
 export async function listHistory(ctx: RunContext): Promise<HistoryListing> {
-  const rows = await withExistingDatabase(ctx, async (driver) => (driver ? driver.readHistory() : []));
+  const { rows, glance, handback } = await withExistingDatabase(ctx, async (driver) => {
+    if (!driver) return { rows: [] as VersionRow[], glance: null, handback: null };
+    const rows = await driver.readHistory();
+    if (rows.length > 0) return { rows, glance: null, handback: await handbackPlan(ctx, driver, rows) };
+    return { rows, glance: await statusOf(ctx, driver), handback: null };
+  });
+  if (rows.length === 0 && glance?.managedBy === 'glance-manage') {
+    return { entries: [], pending: ctx.manifest.migrations.map((m) => m.version), columns: [], rolling: rollingState(ctx.manifest, []),
+      glance: { version: glance.version, source: glance.source, revisions: glance.revisions ?? [] } };
+  }
   if (rows.length === 0) throw notUnder(ctx, 'history');
   const columns = ADDED_COLUMNS.map((c) => c.name).filter((c) => rows.some((r) => r.added && c in r.added));
   const entries = rows.map((r): HistoryEntry => {
@@ -69,7 +83,8 @@ export async function listHistory(ctx: RunContext): Promise<HistoryListing> {
       statementsApplied: r.statementsApplied, statementsTotal: r.statementsTotal, toolVersion: r.toolVersion, error: r.error, ...(superseded.length ? { superseded } : {}), ...extra };
   });
   const recorded = new Set(rows.map((r) => r.version));
-  return { entries, pending: ctx.manifest.migrations.map((m) => m.version).filter((v) => !recorded.has(v) && v <= (ctx.goal?.version ?? v)), columns, rolling: rollingState(ctx.manifest, rows) };
+  return { entries, pending: ctx.manifest.migrations.map((m) => m.version).filter((v) => !recorded.has(v) && v <= (ctx.goal?.version ?? v)), columns, rolling: rollingState(ctx.manifest, rows),
+    ...(handback ? { handback: `${handback.what}: glance-db repair (or its next sync) records versions ${handback.span} as adopted, nothing run` } : {}) };
 }
 
 /** The files of a row (its whole file, and each phase file in `phases`) that ran with a checksum a fix has superseded since (sql/checksums.lock). */
@@ -97,6 +112,7 @@ const LONG_COLUMNS = new Set(['note', 'phases']);
 
 /** A plain table, one row per version. */
 export function historyText(h: HistoryListing): string {
+  if (h.glance) return `no glance-db version table: the database is managed by glance-manage at version ${h.glance.version} (${h.glance.source}); glance-db sync takes it over (nothing run up to ${h.glance.version})\n`;
   const columns = h.columns.filter((c) => !LONG_COLUMNS.has(c));
   const head = ['version', 'name', 'kind', 'applied_at', 'ms', 'statements', 'checksum', 'file', 'tool', ...columns];
   // Every cell is the version table's own text: control characters and line breaks escaped, so no value can redraw or fake a row.
@@ -114,5 +130,6 @@ export function historyText(h: HistoryListing): string {
   }
   if (h.pending.length) out.push(`pending: ${h.pending.join(', ')}`);
   if (h.rolling.underWay) out.push(describeRolling(h.rolling));
+  if (h.handback) out.push(`glance-manage: ${h.handback}`);
   return `${out.join('\n')}\n`;
 }

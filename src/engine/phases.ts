@@ -232,12 +232,19 @@ function expandRevisionUpTo(v: number): string | null {
  * null when a version has no Glance revision (a version a site added):
  * alembic_version is then left as it is.
  */
-export function glanceHeads(rows: VersionRow[]): string[] | null {
+export function glanceHeads(rows: VersionRow[], manifest?: Manifest, dialect?: Dialect): string[] | null {
   const { current } = summarize(rows);
   if (current === null) return null;
   const contract = REVISION_FOR_VERSION[current];
   if (!contract) return null;
   if (!rows.some((r) => r.status !== 'complete')) return [contract];
+  // Until glance-db's migrate phase has run, the expand head is held back
+  // (issue 28 item 4): with it, glance-manage's check would offer its
+  // contract (it knows only its own release's data migrations) and its
+  // contract would drop images.is_public while older images still have no
+  // visibility. Without it, glance-manage's contract and migrate refuse
+  // ("cannot be run before database expansion").
+  if (manifest && migrateHeldBack(manifest, rows, dialect)) return [contract];
   const top = Math.max(...rows.map((r) => r.version));
   const expand = expandRevisionUpTo(top);
   if (!expand || EXPAND_CHAIN.find(([rev]) => rev === expand)![1] <= current) return [contract];
@@ -248,9 +255,24 @@ export function glanceHeads(rows: VersionRow[]): string[] | null {
   return current < EXPAND_CHAIN[0][1] ? [expand] : [expand, contract];
 }
 
+/**
+ * Where Glance's contract must not be offered: a rolling upgrade whose
+ * migrate phase has not run for every version that has one; and, on
+ * PostgreSQL, one whose Ocata contract (45) is pending: glance-db's expand
+ * added compatibility triggers there that Glance's ocata_contract01 does
+ * not know (Glance has triggers on MySQL only, and drops them by name, as
+ * SQLite's table rebuild drops glance-db's), so after glance-manage's
+ * `db sync` every INSERT into images would fail on the is_public its
+ * contract dropped.
+ */
+export function migrateHeldBack(manifest: Manifest, rows: VersionRow[], dialect?: Dialect): boolean {
+  const s = rollingState(manifest, rows);
+  return s.pending.migrate.length > 0 || (dialect === 'postgresql' && s.pending.contract.includes(45));
+}
+
 /** Statements that set alembic_version (and the legacy migrate_version) to glanceHeads(rows). */
-export function glanceBookkeeping(rows: VersionRow[], dialect: Dialect, hasMigrateVersion: boolean, withCreate = true): string[] {
-  const heads = glanceHeads(rows);
+export function glanceBookkeeping(rows: VersionRow[], dialect: Dialect, hasMigrateVersion: boolean, withCreate = true, manifest?: Manifest): string[] {
+  const heads = glanceHeads(rows, manifest, dialect);
   if (!heads) return [];
   const out = [
     ...(withCreate ? [createAlembicVersionSql(dialect)] : []),

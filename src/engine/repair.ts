@@ -30,6 +30,7 @@ import { isSuperseded } from './superseded.js';
 import { classify } from './drift.js';
 import { historyGaps, summarize } from './history.js';
 import { notUnder } from './sync.js';
+import { ensureGlanceBookkeeping, handbackPlan, handbackStatements, recordHandback } from './handback.js';
 
 export interface RepairAction {
   version: number;
@@ -70,6 +71,20 @@ export async function repair(ctx: RunContext, opts: { dryRun: boolean; acceptChe
 async function repairLocked(ctx: RunContext, driver: Driver, opts: { dryRun: boolean; acceptChecksum?: number }): Promise<RepairResult> {
   const rows = await driver.readHistory();
   if (rows.length === 0) throw notUnder(ctx, 'repair');
+  // glance-manage went on from where glance-db stopped (its contract, its sync; a glance-db phase
+  // that then failed on what it had already done): the schema and Alembic's heads say where the
+  // database is, and that is recorded, whatever the version table says of the versions up to it.
+  const handback = await handbackPlan(ctx, driver, rows);
+  if (handback) {
+    const statements = handbackStatements(ctx, handback);
+    const actions: RepairAction[] = handback.rows.map((r, i) => ({ version: r.version, text: `record version ${r.version} as adopted (glance-manage ran it; nothing is run)`, sql: statements[2 * i + 1].sql, params: statements[2 * i + 1].params }));
+    if (!opts.dryRun) {
+      await recordHandback(ctx, driver, handback);
+      await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory());
+    }
+    const findings = [`recorded level: ${summarize(rows).current ?? 'none'}; ${handback.what}`];
+    return { dryRun: opts.dryRun, schemaMatches: [handback.version], recorded: summarize(rows).current, actions, findings };
+  }
   const table = ctx.manifest.versionTable;
   const known = new Map(ctx.manifest.migrations.map((m) => [m.version, m]));
   const unknown = rows.filter((r) => !known.has(r.version));
@@ -156,6 +171,8 @@ async function repairLocked(ctx: RunContext, driver: Driver, opts: { dryRun: boo
     await driver.ensureVersionTable();
     await driver.editHistory(actions.map((a) => ({ sql: a.sql, params: a.params })));
   }
+  // Glance's bookkeeping as glance-manage expects it for what the version table now records (lost, or never written by an older glance-db).
+  if (!opts.dryRun && (await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory()))) findings.push('alembic_version set to what glance-manage expects at the recorded level');
   return { dryRun: opts.dryRun, schemaMatches, recorded: current, actions, findings };
 }
 

@@ -159,7 +159,7 @@ export async function runSteps(ctx: RunContext, driver: Driver, steps: Step[], o
     let moved: number | undefined;
     if (step.batched) {
       moved = await runBatches(ctx, driver, step, onProgress);
-      const done = await recordPhase(driver, ctx.manifest.versionTable, before!, { ...row, executionMs: Math.round(performance.now() - started) }, glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion, false));
+      const done = await recordPhase(driver, ctx.manifest.versionTable, before!, { ...row, executionMs: Math.round(performance.now() - started) }, glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion, false, ctx.manifest));
       if (!done) {
         onProgress({ type: 'phase-skipped', version, name, phase: step.phase });
         continue;
@@ -168,7 +168,7 @@ export async function runSteps(ctx: RunContext, driver: Driver, steps: Step[], o
       const p: PendingVersion = {
         version, name, file: step.file ?? step.mig.files[driver.dialect]!, statements: step.statements, row,
         resumeFrom: before?.status === 'failed' ? resumePoint(before, step.statements, step.file ?? '') : 0,
-        after: glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion),
+        after: glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion, true, ctx.manifest),
         ...(before && before.status !== 'failed' ? { replaces: before.status } : {}),
       };
       if ((await applyVersion(driver, p, statementEvents(version, name, onProgress))).outcome === 'already-applied') {

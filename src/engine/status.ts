@@ -3,6 +3,7 @@
 import type { Driver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
 import { detectGlanceManaged } from '../glance/detect.js';
+import { handbackPlan, withHandback } from './handback.js';
 import { suggest, type RunContext } from './context.js';
 import { checkNoGaps, summarize } from './history.js';
 import { notUnder } from './sync.js';
@@ -30,7 +31,8 @@ export async function withExistingDatabase<T>(ctx: RunContext, fn: (driver: Driv
 }
 
 export async function statusOf(ctx: RunContext, driver: Driver): Promise<Status | null> {
-  const rows = await driver.readHistory();
+  // What glance-manage did since glance-db's last write counts as done (engine/handback.ts).
+  const rows = withHandback(await driver.readHistory(), await handbackPlan(ctx, driver, await driver.readHistory()));
   const history = summarize(rows);
   if (history.current !== null) await checkNoGaps(ctx.manifest, driver, rows, ctx.target.display, suggest(ctx, 'repair'));
   const rolling = rollingState(ctx.manifest, rows);

@@ -17,6 +17,7 @@ import { describe, variantById } from '../glance/variants.js';
 import { expectedSchema, NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glance/detect.js';
 import { bookkeepingStatements, createAlembicVersionSql } from '../glance/bookkeeping.js';
+import { ensureGlanceBookkeeping, handbackPlan, recordHandback } from './handback.js';
 import { resumePoint } from './resume.js';
 import { preflightChecks } from './preflight.js';
 import type { Phase } from '../manifest/types.js';
@@ -52,6 +53,8 @@ export type ProgressEvent =
   | { type: 'backup-skipped'; reason: string }
   | { type: 'baseline'; versions: number[] }
   | { type: 'adopted'; versions: number[]; source: string }
+  /** What glance-manage did on a database glance-db manages, recorded without running anything (engine/handback.ts). */
+  | { type: 'recorded'; versions: number[]; line: string }
   | { type: 'variant'; id: string; description: string }
   | { type: 'drift-accepted'; differences: string[] }
   | { type: 'start'; version: number; name: string }
@@ -129,10 +132,12 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   let rows = await driver.readHistory();
   // migrate and contract never place a database under version control: they continue a rolling upgrade
   // (one Glance's own tool began is finished by sync).
-  if ((req.phase === 'migrate' || req.phase === 'contract') && rows.length === 0) {
-    const glance = await detectGlanceManaged(driver, await driver.listTables());
+  if (req.phase && rows.length === 0) {
+    // A rolling upgrade Glance's own tool began is finished by sync alone: refused before anything is recorded
+    // (expand used to record the take-over first and then say "Nothing was changed").
+    const glance = await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
     if (glance?.expandedTo) throw glanceRollingError(ctx);
-    checkOrder(ctx, req.phase, rollingState(ctx.manifest, rows), rows);
+    if (req.phase !== 'expand') checkOrder(ctx, req.phase, rollingState(ctx.manifest, rows), rows);
   }
   // On PostgreSQL the lock is per transaction, so a concurrent run may place
   // the database between our reads: then its rows are read and checked as
@@ -141,6 +146,13 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const fresh = placed !== null && placed !== 'raced';
   let finishing = placed !== null && placed !== 'raced' && placed !== 'placed' ? placed : null;
   if (rows.length === 0) rows = await driver.readHistory();
+  // What glance-manage did since glance-db's last run (its contract, its sync) is recorded, not replayed.
+  const handback = fresh ? null : await handbackPlan(ctx, driver, rows);
+  if (handback) {
+    await recordHandback(ctx, driver, handback);
+    onProgress({ type: 'recorded', versions: handback.rows.map((r) => r.version), line: `${handback.what}; versions ${handback.span} recorded as adopted (nothing run)` });
+    rows = await driver.readHistory();
+  }
   if (!fresh) {
     verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
     // A gap below the recorded level is reported, never filled by running old SQL.
@@ -165,8 +177,15 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     const now = changed ? await driver.readHistory() : rows;
     return { phases, rolling: rollingState(ctx.manifest, now), current: summarize(now).current };
   };
+  // migrate or contract that glance-manage already ran: recorded above, nothing left for the phase.
+  if (handback && (req.phase === 'migrate' || req.phase === 'contract') && !rollingState(ctx.manifest, rows).underWay) {
+    return { from, to: target, applied: [], baselined: [], adopted: [], upToDate: true, ...(await after([])) };
+  }
   const rolled = await rollingFirst(ctx, driver, req.phase, target, rows, finishing !== null, onProgress);
-  if (req.phase) return { from, to: target, applied: [], baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: rolled.length === 0, ...(await after(rolled)) };
+  if (req.phase) {
+    await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory());
+    return { from, to: target, applied: [], baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: rolled.length === 0, ...(await after(rolled)) };
+  }
   if (rolled.length) rows = await driver.readHistory();
   const applied: SyncResult['applied'] = [];
   // For sync the unit is the version: one that its last phase completed is reported applied, as a whole version would be.
@@ -215,7 +234,10 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
       onProgress({ type: 'applied', version: p.version, name: p.name, ms: result.ms });
     } else onProgress({ type: 'skipped', version: p.version, name: p.name });
   }
-  return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 && rolled.length === 0, ...(await after(rolled, ready.length > 0 || rolled.length > 0)) };
+  const changed = ready.length > 0 || rolled.length > 0;
+  // A baseline, a take-over or a run with nothing to run leaves Glance's bookkeeping where glance-manage expects it too.
+  await ensureGlanceBookkeeping(ctx, driver, changed ? await driver.readHistory() : rows);
+  return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 && rolled.length === 0, ...(await after(rolled, changed)) };
 }
 
 async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir: string, tool: string | null, onProgress: (e: ProgressEvent) => void): Promise<void> {
@@ -380,7 +402,7 @@ async function refuseDrift(ctx: RunContext, driver: Driver, rows: VersionRow[], 
 }
 
 /** A database with tables but no bookkeeping: name the version its schema matches, if any. */
-async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]): Promise<NotUnderVersionControlError> {
+export async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]): Promise<NotUnderVersionControlError> {
   const isGlance = GLANCE_TABLES.every((t) => tables.includes(t));
   let matches: number | null = null;
   if (isGlance) {

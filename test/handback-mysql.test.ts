@@ -1,0 +1,4 @@
+import { handback } from './handback.js';
+import { mysqlEnv } from './dialects.js';
+
+handback(mysqlEnv);

@@ -1,0 +1,4 @@
+import { handback } from './handback.js';
+import { postgresEnv } from './dialects.js';
+
+handback(postgresEnv);

@@ -1,0 +1,4 @@
+import { handback } from './handback.js';
+import { sqliteEnv } from './dialects.js';
+
+handback(sqliteEnv);
