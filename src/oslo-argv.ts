@@ -46,7 +46,7 @@ const OSLO_SWITCHES = new Set([
 export const GLANCE_DB_VALUE_FLAGS = new Set([
   '--url', '--config', '-c', '--glance-config', '--lock-wait', '--connect-timeout', '--statement-timeout', '--lock-timeout', '--io-timeout',
   '--backup-dir', '--release', '--path', '--output', '-o', '--dialect', '--from', '--age-in-days', '--age_in_days', '--max-rows', '--max_rows',
-  '--base', '--supersede', '--accept-checksum',
+  '--base', '--supersede', '--accept-checksum', '--batch-size', '--table-limit', '--format',
 ]);
 
 /** glance-manage's underscore commands and the `db ACTION` they are. */

@@ -12,7 +12,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { DIALECTS, DIALECT_NAMES, type Dialect, type FileDialect, type ServerDialect } from './dialects/index.js';
 import { ConfigError } from './errors.js';
-import { checkOptionFile, readQuery, type TlsSettings } from './tls.js';
+import { checkOptionFile, queryPassword, readQuery, type TlsSettings } from './drivers/tls.js';
 
 /** A database in a file (SQLite). */
 export interface SqliteTarget {
@@ -34,7 +34,7 @@ export interface ServerTarget {
   /** A Unix socket from `?unix_socket=` or `?socket=` (MySQL's; glance-db takes them for PostgreSQL too). */
   socketPath?: string;
   params: Record<string, string>;
-  /** TLS as the URL (and, for PostgreSQL, libpq's PGSSL* variables and ~/.postgresql) asks for it: src/tls.ts. */
+  /** TLS as the URL (and, for PostgreSQL, libpq's PGSSL* variables and ~/.postgresql) asks for it: src/drivers/tls.ts. */
   tls: TlsSettings;
   /** Query parameters glance-db does not know: printed as warnings, never an error. */
   warnings: string[];
@@ -199,7 +199,7 @@ function parseServer(rest: string, dialect: ServerDialect, fail: (why: string, h
     host: unquote(host, 'host name', fail) || (params.host ?? 'localhost'),
     port: portText ? Number(portText) : defaults.defaultPort,
     user: unquote(user, 'user name', fail) || (params.user ?? defaults.defaultUser),
-    password: unquote(password, 'password', fail) || (params.password ?? (dialect === 'mysql' ? params.passwd : undefined) ?? ''),
+    password: unquote(password, 'password', fail) || queryPassword(dialect, params),
     database,
     socketPath: params.unix_socket ?? params.socket,
     params,
@@ -211,7 +211,7 @@ function parseServer(rest: string, dialect: ServerDialect, fail: (why: string, h
   if (!database) fail(`it names no database (add /DATABASE after the host: ${example})`);
   // TLS and the other query parameters: refused here, before any connection, when they cannot be honoured.
   const reading = readQuery(dialect, params, fail);
-  if (dialect === 'mysql') checkOptionFile(params, fail);
+  checkOptionFile(dialect, params, fail);
   target.tls = reading.tls;
   target.warnings = reading.warnings;
   target.display = displayServer(target);

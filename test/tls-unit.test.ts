@@ -1,4 +1,4 @@
-// How the TLS parameters of a database URL are read (src/tls.ts), without a
+// How the TLS parameters of a database URL are read (src/drivers/tls.ts), without a
 // server: libpq's meaning of sslmode and the ssl* files for PostgreSQL,
 // PyMySQL's, mysqlclient's and the MySQL client's for MySQL; what cannot be
 // honoured is refused (exit 3) naming the parameter and never a password;
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, GlanceDbError } from '../src/errors.js';
 import { parseDatabaseUrl, scrubSecrets, type ServerTarget } from '../src/url.js';
-import { dumpRefusal, mysqlDumpTlsArgs, pgDumpEnv, type TlsSettings } from '../src/tls.js';
+import { dumpRefusal, mysqlDumpTlsArgs, pgDumpEnv, type TlsSettings } from '../src/drivers/tls.js';
 import { restoreSteps } from '../src/engine/restore.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'glance-db-tls-unit-'));
@@ -248,8 +248,8 @@ test('the restore steps a refused downgrade prints connect with the same TLS set
   assert.not.match(restoreSteps(my(''), 'glance-db version').join('\n'), 'ssl');
 });
 
-test('node:tls is not loaded with src/tls.ts (every command loads it; the single executable start-up snapshot cannot hold node:tls)', () => {
-  const source = readFileSync(join(process.cwd(), 'src', 'tls.ts'), 'utf8');
+test('node:tls is not loaded with src/drivers/tls.ts (every command loads it; the single executable start-up snapshot cannot hold node:tls)', () => {
+  const source = readFileSync(join(process.cwd(), 'src', 'drivers', 'tls.ts'), 'utf8');
   assert.not.match(source, /^import (?!type )[^;]*from 'node:tls'/m, 'a value import of node:tls: the SEA build fails with "Unknown external reference"');
   // Parsing URLs with TLS asked for loads nothing either (only a connection does).
   parseDatabaseUrl('postgresql://u@h/d?sslmode=verify-full&sslrootcert=system', '/');

@@ -39,7 +39,7 @@ test('url: sqlite forms resolve against the base folder', () => {
 test('url: server forms, oslo.db forms, socket, defaults', () => {
   const pg = parseDatabaseUrl('postgresql+psycopg2://glance:s%40cr%3At@db.example:6432/glance', '/');
   assert.equal({ ...pg, display: undefined, params: undefined, tls: undefined, warnings: undefined }, { dialect: 'postgresql', host: 'db.example', port: 6432, user: 'glance', password: 's@cr:t', database: 'glance', socketPath: undefined, params: undefined, display: undefined, tls: undefined, warnings: undefined });
-  // No sslmode: libpq's default, prefer (src/tls.ts; test/tls-unit.test.ts has the rest).
+  // No sslmode: libpq's default, prefer (src/drivers/tls.ts; test/tls-unit.test.ts has the rest).
   assert.is((pg as { tls?: { use: string } }).tls?.use, 'prefer');
   assert.is(pg.display, 'postgresql://glance@db.example:6432/glance');
   const my = parseDatabaseUrl('mysql+pymysql://glance:pw@localhost/glance?charset=utf8&unix_socket=/run/mysqld/mysqld.sock', '/');

@@ -3,7 +3,7 @@
 // version that failed half way resumes where it stopped.
 import { spawnSync } from 'node:child_process';
 import { serverTarget, type DialectDescription } from './types.js';
-import { mysqlDumpTlsArgs } from '../tls.js';
+import { mysqlDumpTlsArgs } from '../drivers/tls.js';
 
 /** A word for a shell command line (a TLS file path with spaces). */
 const quoted = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`);
@@ -23,6 +23,7 @@ export const mysql: DialectDescription<'server'> = {
   },
   server: { defaultPort: 3306, defaultUser: 'root' },
   transactionalDdl: false,
+  triggersOutliveGlanceContract: false,
   split: {
     lineCommentNeedsSpace: true,
     hashComments: true,

@@ -1,7 +1,7 @@
 // PostgreSQL, through slonik: DDL is transactional, so a version and its
 // row commit together or not at all.
 import { serverTarget, type DialectDescription } from './types.js';
-import { overSocket, pgDumpEnv } from '../tls.js';
+import { overSocket, pgDumpEnv } from '../drivers/tls.js';
 
 /** A word for a shell command line (a TLS file path with spaces). */
 const quoted = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`);
@@ -20,6 +20,7 @@ export const postgresql: DialectDescription<'server'> = {
   },
   server: { defaultPort: 5432, defaultUser: 'postgres' },
   transactionalDdl: true,
+  triggersOutliveGlanceContract: true,
   split: {
     lineCommentNeedsSpace: false,
     hashComments: false,

@@ -7,6 +7,7 @@ export const sqlite: DialectDescription<'file'> = {
   url: { schemes: ['sqlite'], form: 'sqlite:PATH', spoken: 'sqlite:PATH' },
   server: null,
   transactionalDdl: true,
+  triggersOutliveGlanceContract: false,
   split: {
     lineCommentNeedsSpace: false,
     hashComments: false,

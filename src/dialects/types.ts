@@ -96,6 +96,14 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
    * records progress after each statement, and a failed version resumes.
    */
   transactionalDdl: boolean;
+  /**
+   * glance-db's expand leaves compatibility triggers that Glance's own
+   * contract (ocata_contract01) does not drop on this dialect (PostgreSQL:
+   * Glance has triggers on MySQL only, and SQLite's table rebuild drops
+   * them), so Alembic's expand head is held back until glance-db's contract
+   * of that version ran (src/engine/phases.ts migrateHeldBack).
+   */
+  triggersOutliveGlanceContract: boolean;
   split: SplitRules;
   /** Placeholders in parameterised SQL: `?` or PostgreSQL's `$1, $2, ...`. */
   placeholders: '?' | '$n';
@@ -201,7 +209,7 @@ export interface DumpTool {
   clientPackage: string;
   /** The environment variable the tool reads the password from (never on its command line). */
   passwordVariable: string;
-  /** The tool's arguments to write a backup of t to its standard output (glance-db's new backup file, src/engine/backup.ts); tool is its path. TLS as the run's own connections (src/tls.ts). */
+  /** The tool's arguments to write a backup of t to its standard output (glance-db's new backup file, src/engine/backup.ts); tool is its path. TLS as the run's own connections (src/drivers/tls.ts). */
   args(t: ServerTarget, tool: string): string[];
   /** Variables for the tool's environment besides the password (TLS, for libpq's pg_dump); undefined removes one inherited. */
   env?(t: ServerTarget): Record<string, string | undefined>;

@@ -5,7 +5,7 @@
 import tls from 'node:tls';
 import mysqlCore from 'mysql2';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { nodeTlsOptions, tlsHint, type TlsSettings } from '../tls.js';
+import { nodeTlsOptions, tlsHint, type TlsSettings } from './tls.js';
 import { ConnectionError } from '../errors.js';
 import type { ServerTarget } from '../url.js';
 import type { DriverConfig } from './driver.js';
@@ -42,7 +42,7 @@ export async function connectMysql(config: DriverConfig, trips?: RoundTrips): Pr
   return conn;
 }
 
-/** One connection, with TLS as the URL asks (src/tls.ts) or without. */
+/** One connection, with TLS as the URL asks (src/drivers/tls.ts) or without. */
 function open(config: DriverConfig, withTls: boolean): Promise<Connection> {
   const t = config.target as ServerTarget;
   const options = nodeTlsOptions(t.tls, t.host);

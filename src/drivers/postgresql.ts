@@ -23,7 +23,7 @@ import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, hasAddedCo
 import { redactSecret } from './secret.js';
 import { countRoundTrip } from './round-trips.js';
 import { DIALECTS } from '../dialects/index.js';
-import { nodeTlsOptions, overSocket, tlsHint } from '../tls.js';
+import { nodeTlsOptions, overSocket, tlsHint } from './tls.js';
 import type { ConnectionOptions } from 'node:tls';
 
 /** pg's `ssl`: false for plain text, else Node's TLS options. */
@@ -78,7 +78,7 @@ const sessions = new WeakMap<object, Session>();
 class WatchedClient extends (BaseClient as new (config: Record<string, unknown>) => PgClient) {
   constructor(config: Record<string, unknown>) {
     const w = watching;
-    // TLS as the URL asks (src/tls.ts), whatever slonik's own DSN handling would have chosen.
+    // TLS as the URL asks (src/drivers/tls.ts), whatever slonik's own DSN handling would have chosen.
     super(w ? { ...config, ssl: w.ssl, keepAlive: true, keepAliveInitialDelayMillis: w.keepIdleMs } : config);
     if (w) {
       const s: Session = { id: () => this.serverPid ?? this.processID ?? undefined, kill: () => this.connection?.stream?.destroy() };

@@ -15,7 +15,7 @@ import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, re
 import { basename, delimiter, dirname, join } from 'node:path';
 import { DIALECTS } from '../dialects/index.js';
 import { ConfigError } from '../errors.js';
-import { dumpRefusal } from '../tls.js';
+import { dumpRefusal } from '../drivers/tls.js';
 import { BackupToolFailedError, BackupToolMissingError, BackupToolStartError, BackupWriteError } from '../errors.js';
 import { isFileTarget, type DatabaseTarget } from '../url.js';
 import { redactSecret } from '../drivers/secret.js';

@@ -143,7 +143,7 @@ export function resolveContext(raw: RawOptions): RunContext {
       : fromConfig(fromDefaultGlanceConfig(configNotices));
   const notices = [...configNotices, ...sourceNotices(raw, { url, urlSource, baseDir }, osUrl, () => (!where.bundled ? { url: manifest.databaseUrl, baseDir: manifest.dir, name: `database.url in ${fromManifest}` } : null))];
   const target = parseDatabaseUrl(url, baseDir, described);
-  // Query parameters glance-db does not know: said once, never an error (src/tls.ts).
+  // Query parameters glance-db does not know: said once, never an error (src/drivers/tls.ts).
   for (const w of 'warnings' in target ? target.warnings : []) process.stderr.write(`warning: ${w}\n`);
   if (!manifest.dialects.includes(target.dialect)) {
     throw new ConfigError(`The database URL (from ${urlSource}) is ${target.dialect}, but ${manifest.path} declares no ${target.dialect} files.`);

@@ -16,7 +16,7 @@ import { createAlembicVersionSql } from '../glance/bookkeeping.js';
 import { EXPAND_CHAIN, REVISION_FOR_VERSION } from '../glance/revisions.js';
 import { PHASES, type Manifest, type Migration, type Phase } from '../manifest/types.js';
 import type { Statement } from '../sql/split.js';
-import type { Dialect } from '../dialects/index.js';
+import { DIALECTS, type Dialect } from '../dialects/index.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import { summarize } from './history.js';
 import { suggest, type RunContext } from './context.js';
@@ -267,7 +267,7 @@ export function glanceHeads(rows: VersionRow[], manifest?: Manifest, dialect?: D
  */
 export function migrateHeldBack(manifest: Manifest, rows: VersionRow[], dialect?: Dialect): boolean {
   const s = rollingState(manifest, rows);
-  return s.pending.migrate.length > 0 || (dialect === 'postgresql' && s.pending.contract.includes(45));
+  return s.pending.migrate.length > 0 || (dialect !== undefined && DIALECTS[dialect].triggersOutliveGlanceContract && s.pending.contract.includes(45));
 }
 
 /** Statements that set alembic_version (and the legacy migrate_version) to glanceHeads(rows). */

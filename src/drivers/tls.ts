@@ -17,7 +17,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type tlsModule from 'node:tls';
 import type { ConnectionOptions, SecureVersion } from 'node:tls';
-import type { ServerDialect } from './dialects/index.js';
+import type { ServerDialect } from '../dialects/index.js';
 
 // node:tls is loaded when a connection needs it, not with this module: the
 // single executable's start-up snapshot (scripts/sea.mjs) cannot hold it
@@ -403,8 +403,14 @@ function mysqlTls(params: Record<string, string>, understood: Set<string>, fail:
  * that TLS asked for there is not silently dropped; a file without them is
  * ignored (documented).
  */
-export function checkOptionFile(params: Record<string, string>, fail: Fail): void {
-  const file = params.read_default_file;
+/** The password a URL carries in its query, where it has none before the host: `password`, and for MySQL also PyMySQL's `passwd`. */
+export function queryPassword(dialect: ServerDialect, params: Record<string, string>): string {
+  return params.password ?? (dialect === 'mysql' ? params.passwd : undefined) ?? '';
+}
+
+export function checkOptionFile(dialect: ServerDialect, params: Record<string, string>, fail: Fail): void {
+  // MySQL's read_default_file only (mysqlclient reads it; PostgreSQL URLs have no such parameter).
+  const file = dialect === 'mysql' ? params.read_default_file : undefined;
   if (!file) return;
   let text: string;
   try {
