@@ -98,7 +98,7 @@ const versionsOf = (rows: VersionRow[]) => rows.map((r) => `${r.version}:${r.kin
 
 test('fresh database: every version applied, each in one transaction with its bookkeeping and its row; times come from the run', async () => {
   const fake = new FakeDriver();
-  const { result, events } = await run(fake);
+  const { result } = await run(fake);
   assert.equal(result.applied.map((a) => a.version), [42, 43, 44]);
   assert.is(result.from, null);
   assert.is(result.to, 44);

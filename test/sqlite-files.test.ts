@@ -286,7 +286,7 @@ withProject('as an unprivileged user: an unwritable lock file is still locked; a
   assert.is(asNobody(['version', '--url', `sqlite:${db2}`]).stdout, '44\n');
 });
 
-withProject('--backup of a SQLite file: the copy is 0600 in a 0700 folder', (dir, db) => {
+withProject('--backup of a SQLite file: the copy is 0600 in a 0700 folder', (dir) => {
   assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
   const r = cli(['sync', '--backup', '--json'], { cwd: dir });
   assert.is(r.code, 0, r.stderr);

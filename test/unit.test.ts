@@ -117,7 +117,7 @@ test('file lock: held lock times out naming the owner; stale lock of a dead proc
 });
 
 test('SQLite: a file changed on disk by another program after it was read is not overwritten', async () => {
-  const { dir, file, driver: first } = await lockedSqliteDriver('glance-db-conflict-');
+  const { file, driver: first } = await lockedSqliteDriver('glance-db-conflict-');
   await first.readHistory();
   // Another program rewrites the file while glance-db holds its image in memory.
   const other = readFileSync(file);

@@ -94,7 +94,7 @@ class WatchedClient extends (BaseClient as new (config: Record<string, unknown>)
    */
   serverPid: number | undefined;
 
-  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
+  query(text: string, _values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
     // eslint-disable-next-line prefer-rest-params
     const r = (super.query as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]) as Promise<{ rows: Record<string, unknown>[] }>;
     const s = sessions.get(this);

@@ -7,7 +7,7 @@ import { SchemaDriftError } from '../errors.js';
 import type { Driver, VersionRow } from '../drivers/driver.js';
 import { DATA_ONLY_VERSIONS, EXPAND_CHAIN } from '../glance/revisions.js';
 import type { GlanceManaged } from '../glance/detect.js';
-import { diffSchemas, differenceOf, type Difference } from '../introspect/diff.js';
+import { diffSchemas } from '../introspect/diff.js';
 import { introspect } from '../introspect/index.js';
 import { bookkeepingTables, expectedSchema, loadSnapshot, NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { allowedBy, matchVariant, state } from '../glance/variants.js';

@@ -11,7 +11,7 @@ import { runBy, suggest, type RunContext } from './context.js';
 import { restoreSteps } from './restore.js';
 import { backupTool, takeBackup } from './backup.js';
 import { adoptionPlan, schemaDifferences, takeoverNote, type AdoptionPlan } from './adopt.js';
-import { driftOf, noteText, parseNote, refuseDependentDrift, withAccepted } from './drift.js';
+import { driftOf, parseNote, refuseDependentDrift, withAccepted } from './drift.js';
 import { introspect } from '../introspect/index.js';
 import { describe, variantById } from '../glance/variants.js';
 import { expectedSchema, NoExpectedSchemaError } from '../introspect/snapshot.js';
