@@ -12,11 +12,17 @@ export const GLANCE_MANAGE = '/usr/bin/glance-manage';
 // Where the servers are: the same helper as the tests (GLANCE_DB_TEST_PG_URL, GLANCE_DB_TEST_MYSQL_URL).
 const servers = await import(join(ROOT, 'dist', 'test', 'servers.js'));
 // The shipped manifest, loaded and checked as glance-db loads it.
-const manifest = (await import(join(ROOT, 'dist', 'src', 'manifest', 'load.js'))).loadManifest(join(ROOT, 'glance-db.yaml'));
+const manifest = (await import(join(ROOT, 'dist', 'src', 'manifest', 'load.js'))).loadManifest(
+  join(ROOT, 'glance-db.yaml'),
+);
 const pgArgs = () => servers.clientArgs('postgresql');
 const myArgs = () => servers.clientArgs('mysql');
 /** glance-manage wants SQLAlchemy's driver names. */
-const glanceManageUrl = (dialect, name) => servers.serverUrl(dialect, name).replace(/^postgresql:/, 'postgresql+psycopg2:').replace(/^mysql:\/\/([^?]*)$/, 'mysql+pymysql://$1?charset=utf8');
+const glanceManageUrl = (dialect, name) =>
+  servers
+    .serverUrl(dialect, name)
+    .replace(/^postgresql:/, 'postgresql+psycopg2:')
+    .replace(/^mysql:\/\/([^?]*)$/, 'mysql+pymysql://$1?charset=utf8');
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -28,7 +34,10 @@ export function timed(cmd, args, opts = {}) {
   const start = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, ...opts });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr || r.stdout || '').slice(-800)}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr || r.stdout || '').slice(-800)}`,
+    );
   return { ms, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -47,7 +56,11 @@ export const sh = (cmd, args, opts = {}) => timed(cmd, args, opts).stdout;
  * upgrade's phase files (NNN_name.expand.sql ...), which are not part of it.
  */
 export function versionFiles(dialect) {
-  return manifest.migrations.map((m) => ({ version: m.version, file: m.files[dialect], name: m.files[dialect].split('/').pop() }));
+  return manifest.migrations.map((m) => ({
+    version: m.version,
+    file: m.files[dialect],
+    name: m.files[dialect].split('/').pop(),
+  }));
 }
 
 /** The concatenated SQL of versions from..to for a dialect, as the raw client runs it. */
@@ -55,7 +68,12 @@ export function combinedSql(dialect, from, to, dir) {
   const files = versionFiles(dialect).filter((f) => f.version >= from && f.version <= to);
   const body = files.map((f) => readFileSync(join(ROOT, f.file), 'utf8')).join('\n');
   // One transaction, as glance-db runs each version (MySQL commits DDL anyway).
-  const text = dialect === 'postgresql' ? body : dialect === 'mysql' ? `START TRANSACTION;\n${body}\nCOMMIT;\n` : `BEGIN;\n${body}\nCOMMIT;\n`;
+  const text =
+    dialect === 'postgresql'
+      ? body
+      : dialect === 'mysql'
+        ? `START TRANSACTION;\n${body}\nCOMMIT;\n`
+        : `BEGIN;\n${body}\nCOMMIT;\n`;
   const path = join(dir, `raw-${dialect}-${from}-${to}.sql`);
   writeFileSync(path, text);
   return path;
@@ -79,8 +97,15 @@ export const DBMATE = join(DBMATE_DIR, 'node_modules', '.bin', 'dbmate');
 export function ensureDbmate() {
   if (existsSync(DBMATE)) return true;
   mkdirSync(DBMATE_DIR, { recursive: true });
-  const r = spawnSync('npm', ['install', '--prefix', DBMATE_DIR, '--no-save', '--no-audit', '--no-fund', `dbmate@${DBMATE_VERSION}`], { encoding: 'utf8' });
-  if (r.status !== 0) process.stderr.write(`dbmate not installed, its columns stay empty: ${(r.stderr || '').trim().split('\n').pop()}\n`);
+  const r = spawnSync(
+    'npm',
+    ['install', '--prefix', DBMATE_DIR, '--no-save', '--no-audit', '--no-fund', `dbmate@${DBMATE_VERSION}`],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0)
+    process.stderr.write(
+      `dbmate not installed, its columns stay empty: ${(r.stderr || '').trim().split('\n').pop()}\n`,
+    );
   return existsSync(DBMATE);
 }
 
@@ -96,14 +121,20 @@ export function dbmateMigrations(dialect, dir) {
 
 /** dbmate's own bookkeeping for a database that is already at `version` (the populated case starts at 44). */
 export function dbmateBaselineSql(dialect, upTo) {
-  const table = dialect === 'postgresql' ? 'public.schema_migrations (version character varying(128) NOT NULL PRIMARY KEY)' : 'schema_migrations (version varchar(128) NOT NULL PRIMARY KEY)';
+  const table =
+    dialect === 'postgresql'
+      ? 'public.schema_migrations (version character varying(128) NOT NULL PRIMARY KEY)'
+      : 'schema_migrations (version varchar(128) NOT NULL PRIMARY KEY)';
   const files = versionFiles(dialect).filter((f) => f.version <= upTo);
   return `CREATE TABLE IF NOT EXISTS ${table};\n${files.map((f) => `INSERT INTO schema_migrations (version) VALUES ('${f.name.slice(0, 3)}');`).join('\n')}\n`;
 }
 
 export function dbmate(args, db, dir) {
   if (!existsSync(DBMATE)) return null;
-  return [DBMATE, ['--url', db.dbmateUrl, '--migrations-dir', join(dir, 'dbmate', db.dialect), '--no-dump-schema', ...args]];
+  return [
+    DBMATE,
+    ['--url', db.dbmateUrl, '--migrations-dir', join(dir, 'dbmate', db.dialect), '--no-dump-schema', ...args],
+  ];
 }
 
 /**
@@ -113,7 +144,10 @@ export function dbmate(args, db, dir) {
  */
 export function dbPrefix() {
   const p = process.env.GLANCE_DB_BENCH_DB_PREFIX || 'gdb';
-  if (!/^[a-z][a-z0-9_]{0,39}$/.test(p)) throw new Error(`GLANCE_DB_BENCH_DB_PREFIX must be lower-case letters, digits and _ (a database name's start), not ${JSON.stringify(p)}`);
+  if (!/^[a-z][a-z0-9_]{0,39}$/.test(p))
+    throw new Error(
+      `GLANCE_DB_BENCH_DB_PREFIX must be lower-case letters, digits and _ (a database name's start), not ${JSON.stringify(p)}`,
+    );
   return p;
 }
 
@@ -123,36 +157,96 @@ export function database(dialect, baseName, dir) {
   if (dialect === 'sqlite') {
     const file = join(dir, `${name}.sqlite`);
     return {
-      dialect, name, url: `sqlite:${file}`, file, glanceUrl: `sqlite:///${file}`, dbmateUrl: `sqlite:${file}`,
-      drop() { rmSync(file, { force: true }); rmSync(`${file}.lock`, { force: true }); },
-      create() { this.drop(); },
+      dialect,
+      name,
+      url: `sqlite:${file}`,
+      file,
+      glanceUrl: `sqlite:///${file}`,
+      dbmateUrl: `sqlite:${file}`,
+      drop() {
+        rmSync(file, { force: true });
+        rmSync(`${file}.lock`, { force: true });
+      },
+      create() {
+        this.drop();
+      },
       raw: (sqlFile) => ['sqlite3', [file, `.read ${sqlFile}`]],
       query: (sql) => sh('sqlite3', [file, sql]).trim(),
-      copyFrom(other) { this.drop(); copyFileSync(other.file, file); },
+      copyFrom(other) {
+        this.drop();
+        copyFileSync(other.file, file);
+      },
       size: () => Number(sh('stat', ['-c', '%s', file]).trim()),
     };
   }
   if (dialect === 'postgresql') {
-    const psql = (db, sql) => sh('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', ...pgArgs(), '-d', db, '-c', sql], { env: servers.clientEnv('postgresql') }).trim();
+    const psql = (db, sql) =>
+      sh('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', ...pgArgs(), '-d', db, '-c', sql], {
+        env: servers.clientEnv('postgresql'),
+      }).trim();
     return {
-      dialect, name, url: servers.serverUrl('postgresql', name), glanceUrl: glanceManageUrl('postgresql', name), dbmateUrl: `${servers.serverUrl('postgresql', name).replace(/^postgresql:/, 'postgres:')}?sslmode=disable`,
-      drop() { psql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); },
-      create() { this.drop(); psql('postgres', `CREATE DATABASE ${name}`); },
-      raw: (sqlFile, oneTransaction = true) => ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(oneTransaction ? ['-1'] : []), '-f', sqlFile, ...pgArgs(), '-d', name]],
+      dialect,
+      name,
+      url: servers.serverUrl('postgresql', name),
+      glanceUrl: glanceManageUrl('postgresql', name),
+      dbmateUrl: `${servers.serverUrl('postgresql', name).replace(/^postgresql:/, 'postgres:')}?sslmode=disable`,
+      drop() {
+        psql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      },
+      create() {
+        this.drop();
+        psql('postgres', `CREATE DATABASE ${name}`);
+      },
+      raw: (sqlFile, oneTransaction = true) => [
+        'psql',
+        [
+          '-X',
+          '-q',
+          '-v',
+          'ON_ERROR_STOP=1',
+          ...(oneTransaction ? ['-1'] : []),
+          '-f',
+          sqlFile,
+          ...pgArgs(),
+          '-d',
+          name,
+        ],
+      ],
       query: (sql) => psql(name, sql),
-      copyFrom(other) { this.drop(); psql('postgres', `CREATE DATABASE ${name} TEMPLATE ${other.name}`); },
+      copyFrom(other) {
+        this.drop();
+        psql('postgres', `CREATE DATABASE ${name} TEMPLATE ${other.name}`);
+      },
       size: () => Number(psql(name, 'SELECT pg_database_size(current_database())')),
     };
   }
-  const mariadb = (db, sql) => sh('mariadb', ['-N', '-B', ...myArgs(), ...(db ? [db] : []), '-e', sql], { env: servers.clientEnv('mysql') }).trim();
+  const mariadb = (db, sql) =>
+    sh('mariadb', ['-N', '-B', ...myArgs(), ...(db ? [db] : []), '-e', sql], {
+      env: servers.clientEnv('mysql'),
+    }).trim();
   return {
-    dialect, name, url: servers.serverUrl('mysql', name), glanceUrl: glanceManageUrl('mysql', name), dbmateUrl: servers.serverUrl('mysql', name),
-    drop() { mariadb(null, `DROP DATABASE IF EXISTS ${name}`); },
-    create() { this.drop(); mariadb(null, `CREATE DATABASE ${name} CHARACTER SET utf8mb4`); },
+    dialect,
+    name,
+    url: servers.serverUrl('mysql', name),
+    glanceUrl: glanceManageUrl('mysql', name),
+    dbmateUrl: servers.serverUrl('mysql', name),
+    drop() {
+      mariadb(null, `DROP DATABASE IF EXISTS ${name}`);
+    },
+    create() {
+      this.drop();
+      mariadb(null, `CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
+    },
     raw: (sqlFile) => ['mariadb', [...myArgs(), name, '-e', `source ${sqlFile}`]],
     query: (sql) => mariadb(name, sql),
     copyFrom: null,
-    size: () => Number(mariadb(name, 'SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = DATABASE()')),
+    size: () =>
+      Number(
+        mariadb(
+          name,
+          'SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = DATABASE()',
+        ),
+      ),
   };
 }
 
@@ -184,7 +278,9 @@ export function ensureExecutable(dir) {
   const exe = join(out, `glance-db-${process.platform}-${process.arch}`);
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'sea.mjs'), '--out', out], { encoding: 'utf8' });
   if (r.status !== 0 || !existsSync(exe)) {
-    process.stderr.write(`single executable not built, its columns stay empty: ${(r.stderr || '').trim().split('\n').pop()}\n`);
+    process.stderr.write(
+      `single executable not built, its columns stay empty: ${(r.stderr || '').trim().split('\n').pop()}\n`,
+    );
     return null;
   }
   // Its first run unpacks the SQL and schemas; every timed run is a later one.
@@ -201,7 +297,10 @@ export function glanceDbExe(exe, args, db) {
 export function glanceManage(args, db, dir) {
   if (!existsSync(GLANCE_MANAGE)) return null;
   const conf = join(dir, `glance-${db.name}.conf`);
-  writeFileSync(conf, `[DEFAULT]\nlog_file = ${join(dir, 'glance-manage.log')}\n[database]\nconnection = ${db.glanceUrl}\n`);
+  writeFileSync(
+    conf,
+    `[DEFAULT]\nlog_file = ${join(dir, 'glance-manage.log')}\n[database]\nconnection = ${db.glanceUrl}\n`,
+  );
   return [GLANCE_MANAGE, ['--config-file', conf, ...args]];
 }
 

@@ -32,18 +32,36 @@ const log = (s) => process.stderr.write(`${s}\n`);
 function generate(folder) {
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
-  const rts = ['OS::Glance::Image', 'OS::Cinder::Volume', 'OS::Nova::Flavor', 'OS::Nova::Aggregate', 'OS::Nova::Server'];
+  const rts = [
+    'OS::Glance::Image',
+    'OS::Cinder::Volume',
+    'OS::Nova::Flavor',
+    'OS::Nova::Aggregate',
+    'OS::Nova::Server',
+  ];
   for (let n = 0; n < namespaces; n++) {
-    const prop = (i) => ({ title: `Property ${i}`, description: `Generated property ${i} of namespace ${n}.`, type: i % 3 ? 'string' : 'integer', ...(i % 3 ? { enum: ['a', 'b', 'c'] } : { minimum: 0, maximum: 4096 }) });
+    const prop = (i) => ({
+      title: `Property ${i}`,
+      description: `Generated property ${i} of namespace ${n}.`,
+      type: i % 3 ? 'string' : 'integer',
+      ...(i % 3 ? { enum: ['a', 'b', 'c'] } : { minimum: 0, maximum: 4096 }),
+    });
     const doc = {
       namespace: `Bench::Namespace${n}`,
       display_name: `Bench namespace ${n}`,
       description: 'Generated for bench/metadefs.mjs.',
       visibility: 'public',
       protected: true,
-      resource_type_associations: rts.slice(0, 1 + (n % 3)).map((name, i) => ({ name, prefix: `bench${n}_`, ...(i === 0 ? { properties_target: 'image' } : {}) })),
+      resource_type_associations: rts
+        .slice(0, 1 + (n % 3))
+        .map((name, i) => ({ name, prefix: `bench${n}_`, ...(i === 0 ? { properties_target: 'image' } : {}) })),
       properties: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`bench${n}_p${i}`, prop(i)])),
-      objects: Array.from({ length: 1 + (n % 2) }, (_, o) => ({ name: `Object ${o}`, description: 'Generated.', required: [`bench${n}_o${o}_0`], properties: Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`bench${n}_o${o}_${i}`, prop(i)])) })),
+      objects: Array.from({ length: 1 + (n % 2) }, (_, o) => ({
+        name: `Object ${o}`,
+        description: 'Generated.',
+        required: [`bench${n}_o${o}_0`],
+        properties: Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`bench${n}_o${o}_${i}`, prop(i)])),
+      })),
       tags: Array.from({ length: n % 4 }, (_, i) => ({ name: `bench-tag-${i}` })),
     };
     writeFileSync(join(folder, `bench-${n}.json`), JSON.stringify(doc, null, 4));
@@ -78,12 +96,18 @@ function purgeTimed(db) {
     let last = started;
     let maxGap = 0;
     let batches = 0;
-    const child = spawn(process.execPath, [BIN, 'purge', '--age-in-days', '30', '--batch-size', String(batch), '--url', db.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'purge', '--age-in-days', '30', '--batch-size', String(batch), '--url', db.url],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => {
       const now = performance.now();
-      const lines = String(d).split('\n').filter((l) => /batch \d+/.test(l)).length;
+      const lines = String(d)
+        .split('\n')
+        .filter((l) => /batch \d+/.test(l)).length;
       if (lines > 0) {
         // The first line's wait includes start-up; from then on, a gap is at most one batch.
         if (batches > 0) maxGap = Math.max(maxGap, now - last);
@@ -91,7 +115,11 @@ function purgeTimed(db) {
         batches += lines;
       }
     });
-    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - started, maxBatchMs: maxGap, batches, out }) : reject(new Error(`purge exited ${code}: ${out}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve({ ms: performance.now() - started, maxBatchMs: maxGap, batches, out })
+        : reject(new Error(`purge exited ${code}: ${out}`)),
+    );
   });
 }
 
@@ -109,15 +137,32 @@ for (const dialect of dialects) {
   }
   const merge = timed(...glanceDb(['metadefs', 'load', folder, '--merge', '--prefer-new'], db)).ms;
   const version = timed(...glanceDb(['version'], db)).ms;
-  log(`${dialect}: metadefs load of ${namespaces} namespaces: median ${median(loads).toFixed(0)} ms (glance-db version: ${version.toFixed(0)} ms); load --merge --prefer-new, all unchanged: ${merge.toFixed(0)} ms`);
+  log(
+    `${dialect}: metadefs load of ${namespaces} namespaces: median ${median(loads).toFixed(0)} ms (glance-db version: ${version.toFixed(0)} ms); load --merge --prefer-new, all unchanged: ${merge.toFixed(0)} ms`,
+  );
   const fill = performance.now();
   for (const sql of populateSql(dialect)) db.query(sql);
-  log(`${dialect}: populated ${rows} soft-deleted image_properties rows in ${((performance.now() - fill) / 1000).toFixed(1)} s`);
+  log(
+    `${dialect}: populated ${rows} soft-deleted image_properties rows in ${((performance.now() - fill) / 1000).toFixed(1)} s`,
+  );
   const p = await purgeTimed(db);
   const left = Number(db.query('SELECT COUNT(*) FROM image_properties'));
   if (left !== 0) throw new Error(`${dialect}: ${left} rows left after purge`);
-  log(`${dialect}: purge of ${rows} rows in ${p.batches} batches of ${batch}: ${(p.ms / 1000).toFixed(1)} s, longest batch ${p.maxBatchMs.toFixed(0)} ms`);
-  results.push({ dialect, namespaces, loadMs: Math.round(median(loads)), versionMs: Math.round(version), mergeMs: Math.round(merge), rows, batch, purgeMs: Math.round(p.ms), batches: p.batches, maxBatchMs: Math.round(p.maxBatchMs) });
+  log(
+    `${dialect}: purge of ${rows} rows in ${p.batches} batches of ${batch}: ${(p.ms / 1000).toFixed(1)} s, longest batch ${p.maxBatchMs.toFixed(0)} ms`,
+  );
+  results.push({
+    dialect,
+    namespaces,
+    loadMs: Math.round(median(loads)),
+    versionMs: Math.round(version),
+    mergeMs: Math.round(merge),
+    rows,
+    batch,
+    purgeMs: Math.round(p.ms),
+    batches: p.batches,
+    maxBatchMs: Math.round(p.maxBatchMs),
+  });
   db.drop();
 }
 rmSync(folder, { recursive: true, force: true });

@@ -15,7 +15,8 @@ function dialectParts(dialect) {
       cat: (...p) => p.join(' || '),
       pad: (e) => `lpad((${e})::text, 12, '0')`,
       text: (e) => `(${e})::text`,
-      begin: 'BEGIN;', commit: 'COMMIT;',
+      begin: 'BEGIN;',
+      commit: 'COMMIT;',
     };
   }
   if (dialect === 'mysql') {
@@ -24,15 +25,18 @@ function dialectParts(dialect) {
       cat: (...p) => `CONCAT(${p.join(', ')})`,
       pad: (e) => `LPAD(${e}, 12, '0')`,
       text: (e) => `CAST(${e} AS CHAR)`,
-      begin: 'START TRANSACTION;', commit: 'COMMIT;',
+      begin: 'START TRANSACTION;',
+      commit: 'COMMIT;',
     };
   }
   return {
-    seq: (lo, hi) => `(WITH RECURSIVE r(i) AS (SELECT ${lo} UNION ALL SELECT i + 1 FROM r WHERE i < ${hi}) SELECT i FROM r) AS s`,
+    seq: (lo, hi) =>
+      `(WITH RECURSIVE r(i) AS (SELECT ${lo} UNION ALL SELECT i + 1 FROM r WHERE i < ${hi}) SELECT i FROM r) AS s`,
     cat: (...p) => p.join(' || '),
     pad: (e) => `printf('%012d', ${e})`,
     text: (e) => `CAST(${e} AS TEXT)`,
-    begin: 'BEGIN;', commit: 'COMMIT;',
+    begin: 'BEGIN;',
+    commit: 'COMMIT;',
   };
 }
 

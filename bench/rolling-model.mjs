@@ -35,7 +35,12 @@ const hash = (i, seed) => (i * 7919 + seed * 104729) % 1000;
 /** A populated image's state before the run. */
 export function baseState(i, seed = 1) {
   const h = hash(i, seed);
-  return { src: 'base', isPublic: h < 300, member: i % 5 === 0 && h % 7 !== 0 ? 'alive' : 'none', touchedPublic: false };
+  return {
+    src: 'base',
+    isPublic: h < 300,
+    member: i % 5 === 0 && h % 7 !== 0 ? 'alive' : 'none',
+    touchedPublic: false,
+  };
 }
 
 /** The visibility Glance's rule gives a populated image nobody touched. */

@@ -68,7 +68,11 @@ export function longestGap(times, from, to) {
  * longest single operation.
  */
 export function stall(records, from, to) {
-  const gap = longestGap(records.filter((r) => r.ok).map((r) => r.e), from, to);
+  const gap = longestGap(
+    records.filter((r) => r.ok).map((r) => r.e),
+    from,
+    to,
+  );
   let op = { ms: 0, at: from, op: null };
   for (const r of records) if (r.e - r.s > op.ms) op = { ms: r.e - r.s, at: r.s, op: `${r.c} ${r.op}` };
   return { ms: round(Math.max(gap.ms, op.ms)), gap, longestOp: { ...op, ms: round(op.ms), at: round(op.at) } };

@@ -20,8 +20,15 @@ import { BASE_PREFIX, VISIBILITIES } from './rolling-model.mjs';
 // pg is slonik's driver (a dependency of the project through it), mysql2 the MySQL driver.
 const require = createRequire(import.meta.url);
 
-const MIX = [['get', 40], ['list', 20], ['create', 15], ['update', 15], ['delete', 10]];
-const COMMON = 'id, name, size, status, created_at, updated_at, deleted_at, deleted, disk_format, container_format, checksum, owner, min_disk, min_ram, protected, virtual_size';
+const MIX = [
+  ['get', 40],
+  ['list', 20],
+  ['create', 15],
+  ['update', 15],
+  ['delete', 10],
+];
+const COMMON =
+  'id, name, size, status, created_at, updated_at, deleted_at, deleted, disk_format, container_format, checksum, owner, min_disk, min_ram, protected, virtual_size';
 const COLUMNS = { old: `${COMMON}, is_public`, new: `${COMMON}, visibility, os_hidden, os_hash_algo, os_hash_value` };
 
 /** A pool of `size` connections with one call shape for both drivers: q(sql with ?, params) -> { rows, affected }. */
@@ -29,7 +36,11 @@ export async function openPool(dialect, url, size, opTimeoutS) {
   if (dialect === 'postgresql') {
     const pg = require('pg');
     // Glance keeps no statement timeout; this one only guarantees the bench ends.
-    const pool = new pg.Pool({ connectionString: url, max: size, options: `-c statement_timeout=${opTimeoutS * 1000}` });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: size,
+      options: `-c statement_timeout=${opTimeoutS * 1000}`,
+    });
     pool.on('error', () => {});
     return {
       async withConn(fn) {
@@ -39,12 +50,18 @@ export async function openPool(dialect, url, size, opTimeoutS) {
           return await fn({
             q: async (sql, params = []) => {
               let n = 0;
-              const r = await c.query(sql.replace(/\?/g, () => `$${++n}`), params);
+              const r = await c.query(
+                sql.replace(/\?/g, () => `$${++n}`),
+                params,
+              );
               return { rows: r.rows, affected: r.rowCount };
             },
             begin: () => c.query('BEGIN'),
             commit: () => c.query('COMMIT'),
-            rollback: () => c.query('ROLLBACK').catch((err) => { lost = err; }),
+            rollback: () =>
+              c.query('ROLLBACK').catch((err) => {
+                lost = err;
+              }),
           });
         } catch (err) {
           // A server's error (it has a severity) leaves the connection usable; anything else does not.
@@ -59,7 +76,11 @@ export async function openPool(dialect, url, size, opTimeoutS) {
   }
   const mysql = require('mysql2/promise');
   const pool = mysql.createPool({ uri: url, connectionLimit: size, dateStrings: true, supportBigNumbers: true });
-  pool.pool.on('connection', (c) => c.query(`SET SESSION max_statement_time = ${opTimeoutS}, lock_wait_timeout = ${opTimeoutS}, innodb_lock_wait_timeout = ${opTimeoutS}`));
+  pool.pool.on('connection', (c) =>
+    c.query(
+      `SET SESSION max_statement_time = ${opTimeoutS}, lock_wait_timeout = ${opTimeoutS}, innodb_lock_wait_timeout = ${opTimeoutS}`,
+    ),
+  );
   return {
     async withConn(fn) {
       const c = await pool.getConnection();
@@ -72,7 +93,10 @@ export async function openPool(dialect, url, size, opTimeoutS) {
           },
           begin: () => c.query('START TRANSACTION'),
           commit: () => c.query('COMMIT'),
-          rollback: () => c.query('ROLLBACK').catch(() => { broken = true; }),
+          rollback: () =>
+            c.query('ROLLBACK').catch(() => {
+              broken = true;
+            }),
         });
       } catch (err) {
         // A server's error leaves the connection usable; a lost connection is fatal.
@@ -142,7 +166,8 @@ export function operations(release, pool, { images, rnd, ledger }) {
     }
     return null;
   };
-  const anyId = () => (created.length && rnd() < 0.2 ? pick(rnd, created) : BASE_PREFIX + pad12(1 + Math.floor(rnd() * images)));
+  const anyId = () =>
+    created.length && rnd() < 0.2 ? pick(rnd, created) : BASE_PREFIX + pad12(1 + Math.floor(rnd() * images));
   const owner = () => `tenant-${Math.floor(rnd() * 97)}`;
   /** Serialises writes to one image within a client, so its log order is commit order. */
   const exclusive = async (id, fn) => {
@@ -161,7 +186,9 @@ export function operations(release, pool, { images, rnd, ledger }) {
         const { rows } = await c.q(`SELECT ${cols} FROM images WHERE id = ? AND deleted = false`, [id]);
         if (!rows.length) return;
         await c.q('SELECT name, value FROM image_properties WHERE image_id = ? AND deleted = false', [id]);
-        await c.q('SELECT id, value, meta_data, status FROM image_locations WHERE image_id = ? AND deleted = false', [id]);
+        await c.q('SELECT id, value, meta_data, status FROM image_locations WHERE image_id = ? AND deleted = false', [
+          id,
+        ]);
       });
     },
 
@@ -173,8 +200,15 @@ export function operations(release, pool, { images, rnd, ledger }) {
       const visible = isOld ? 'is_public = true' : "visibility IN ('public', 'community')";
       const hidden = '';
       await pool.withConn(async (c) => {
-        const { rows } = await c.q(`SELECT ${cols} FROM images WHERE deleted = false AND status = 'active'${hidden} AND (${visible} OR owner = ?) ORDER BY created_at DESC LIMIT 20`, [owner()]);
-        if (rows.length) await c.q(`SELECT image_id, name, value FROM image_properties WHERE deleted = false AND image_id IN (${rows.map(() => '?').join(', ')})`, rows.map((r) => r.id));
+        const { rows } = await c.q(
+          `SELECT ${cols} FROM images WHERE deleted = false AND status = 'active'${hidden} AND (${visible} OR owner = ?) ORDER BY created_at DESC LIMIT 20`,
+          [owner()],
+        );
+        if (rows.length)
+          await c.q(
+            `SELECT image_id, name, value FROM image_properties WHERE deleted = false AND image_id IN (${rows.map(() => '?').join(', ')})`,
+            rows.map((r) => r.id),
+          );
       });
     },
 
@@ -184,16 +218,31 @@ export function operations(release, pool, { images, rnd, ledger }) {
       const value = isOld ? rnd() < 0.3 : pick(rnd, VISIBILITIES);
       const kind = isOld ? 'oldCreate' : 'newCreate';
       try {
-        await tx(pool, async (c) => {
-          await c.q(`INSERT INTO images (id, name, size, status, ${isOld ? 'is_public' : 'visibility, os_hidden'}, created_at, updated_at, deleted, disk_format, container_format, checksum, owner, min_disk, min_ram, protected)
+        await tx(
+          pool,
+          async (c) => {
+            await c.q(
+              `INSERT INTO images (id, name, size, status, ${isOld ? 'is_public' : 'visibility, os_hidden'}, created_at, updated_at, deleted, disk_format, container_format, checksum, owner, min_disk, min_ram, protected)
             VALUES (?, ?, ?, 'active', ?, ${isOld ? '' : 'false, '}CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, false, 'qcow2', 'bare', ?, ?, 0, 0, false)`,
-          [id, `bench-${release}`, Math.floor(rnd() * 1e9), value, randomBytes(16).toString('hex'), own]);
-          await c.q(`INSERT INTO image_properties (image_id, name, value, created_at, deleted) VALUES (?, 'prop_1', ?, CURRENT_TIMESTAMP, false), (?, 'prop_2', ?, CURRENT_TIMESTAMP, false)`, [id, 'one', id, 'two']);
-          await c.q(`INSERT INTO image_locations (image_id, value, created_at, deleted, meta_data, status) VALUES (?, ?, CURRENT_TIMESTAMP, false, ?, 'active')`,
-            [id, `file:///var/lib/glance/images/${id}`, isOld ? '{}' : '{"store": "fast"}']);
-          // Since Ocata only a shared image has members; before it any image could.
-          if (isOld || value === 'shared') await c.q(`INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES (?, ?, false, CURRENT_TIMESTAMP, false, 'pending')`, [id, `${own}-peer`]);
-        }, meta);
+              [id, `bench-${release}`, Math.floor(rnd() * 1e9), value, randomBytes(16).toString('hex'), own],
+            );
+            await c.q(
+              `INSERT INTO image_properties (image_id, name, value, created_at, deleted) VALUES (?, 'prop_1', ?, CURRENT_TIMESTAMP, false), (?, 'prop_2', ?, CURRENT_TIMESTAMP, false)`,
+              [id, 'one', id, 'two'],
+            );
+            await c.q(
+              `INSERT INTO image_locations (image_id, value, created_at, deleted, meta_data, status) VALUES (?, ?, CURRENT_TIMESTAMP, false, ?, 'active')`,
+              [id, `file:///var/lib/glance/images/${id}`, isOld ? '{}' : '{"store": "fast"}'],
+            );
+            // Since Ocata only a shared image has members; before it any image could.
+            if (isOld || value === 'shared')
+              await c.q(
+                `INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES (?, ?, false, CURRENT_TIMESTAMP, false, 'pending')`,
+                [id, `${own}-peer`],
+              );
+          },
+          meta,
+        );
       } catch (err) {
         ledger.uncertainCreate(id, kind, value);
         throw err;
@@ -207,17 +256,32 @@ export function operations(release, pool, { images, rnd, ledger }) {
       if (!id) return;
       // The new client never makes an image private: one with members would become shared again by
       // Glance's migrate rule (private with a member is shared), a race the check could not call.
-      const value = isOld ? rnd() < 0.5 : pick(rnd, VISIBILITIES.filter((v) => v !== 'private'));
+      const value = isOld
+        ? rnd() < 0.5
+        : pick(
+            rnd,
+            VISIBILITIES.filter((v) => v !== 'private'),
+          );
       const kind = isOld ? 'oldUpdate' : 'newUpdate';
       await exclusive(id, async () => {
         let changed;
         try {
-          changed = await tx(pool, async (c) => {
-            const r = await c.q(`UPDATE images SET name = ?, min_disk = ?, updated_at = CURRENT_TIMESTAMP, ${isOld ? 'is_public' : 'visibility'} = ? WHERE id = ? AND deleted = false`,
-              [`bench-${release}-updated`, Math.floor(rnd() * 100), value, id]);
-            if (r.affected > 0) await c.q(`UPDATE image_properties SET value = ?, updated_at = CURRENT_TIMESTAMP WHERE image_id = ? AND name = 'prop_1' AND deleted = false`, ['changed', id]);
-            return r.affected > 0;
-          }, meta);
+          changed = await tx(
+            pool,
+            async (c) => {
+              const r = await c.q(
+                `UPDATE images SET name = ?, min_disk = ?, updated_at = CURRENT_TIMESTAMP, ${isOld ? 'is_public' : 'visibility'} = ? WHERE id = ? AND deleted = false`,
+                [`bench-${release}-updated`, Math.floor(rnd() * 100), value, id],
+              );
+              if (r.affected > 0)
+                await c.q(
+                  `UPDATE image_properties SET value = ?, updated_at = CURRENT_TIMESTAMP WHERE image_id = ? AND name = 'prop_1' AND deleted = false`,
+                  ['changed', id],
+                );
+              return r.affected > 0;
+            },
+            meta,
+          );
         } catch (err) {
           ledger.record(id, kind, value, { ok: false });
           throw err;
@@ -232,15 +296,34 @@ export function operations(release, pool, { images, rnd, ledger }) {
       await exclusive(id, async () => {
         let changed;
         try {
-          changed = await tx(pool, async (c) => {
-            const r = await c.q(`UPDATE images SET deleted = true, deleted_at = CURRENT_TIMESTAMP, status = 'deleted', updated_at = CURRENT_TIMESTAMP WHERE id = ? AND deleted = false`, [id]);
-            if (r.affected === 0) return false;
-            await c.q(`UPDATE image_locations SET deleted = true, deleted_at = CURRENT_TIMESTAMP, status = 'deleted' WHERE image_id = ? AND deleted = false`, [id]);
-            await c.q('UPDATE image_properties SET deleted = true, deleted_at = CURRENT_TIMESTAMP WHERE image_id = ? AND deleted = false', [id]);
-            await c.q('UPDATE image_members SET deleted = true, deleted_at = CURRENT_TIMESTAMP WHERE image_id = ? AND deleted = false', [id]);
-            await c.q('UPDATE image_tags SET deleted = true, deleted_at = CURRENT_TIMESTAMP WHERE image_id = ? AND deleted = false', [id]);
-            return true;
-          }, meta);
+          changed = await tx(
+            pool,
+            async (c) => {
+              const r = await c.q(
+                `UPDATE images SET deleted = true, deleted_at = CURRENT_TIMESTAMP, status = 'deleted', updated_at = CURRENT_TIMESTAMP WHERE id = ? AND deleted = false`,
+                [id],
+              );
+              if (r.affected === 0) return false;
+              await c.q(
+                `UPDATE image_locations SET deleted = true, deleted_at = CURRENT_TIMESTAMP, status = 'deleted' WHERE image_id = ? AND deleted = false`,
+                [id],
+              );
+              await c.q(
+                'UPDATE image_properties SET deleted = true, deleted_at = CURRENT_TIMESTAMP WHERE image_id = ? AND deleted = false',
+                [id],
+              );
+              await c.q(
+                'UPDATE image_members SET deleted = true, deleted_at = CURRENT_TIMESTAMP WHERE image_id = ? AND deleted = false',
+                [id],
+              );
+              await c.q(
+                'UPDATE image_tags SET deleted = true, deleted_at = CURRENT_TIMESTAMP WHERE image_id = ? AND deleted = false',
+                [id],
+              );
+              return true;
+            },
+            meta,
+          );
         } catch (err) {
           ledger.record(id, 'delete', null, { ok: false });
           throw err;
@@ -302,8 +385,22 @@ export class Client {
     let x = this.rnd() * 100;
     const [op] = MIX.find(([, w]) => (x -= w) < 0) ?? MIX[0];
     const meta = {};
-    const done = (ok, err) => this.records.push({ c: this.release, op, s: due, e: this.clock(), ok, ...(err ? { err: oneLine(err) } : {}), ...(meta.retries ? { retries: meta.retries } : {}) });
-    const p = this.ops[op](meta).then(() => done(true), (err) => done(false, err)).finally(() => this.inflight.delete(p));
+    const done = (ok, err) =>
+      this.records.push({
+        c: this.release,
+        op,
+        s: due,
+        e: this.clock(),
+        ok,
+        ...(err ? { err: oneLine(err) } : {}),
+        ...(meta.retries ? { retries: meta.retries } : {}),
+      });
+    const p = this.ops[op](meta)
+      .then(
+        () => done(true),
+        (err) => done(false, err),
+      )
+      .finally(() => this.inflight.delete(p));
     this.inflight.add(p);
   }
 
@@ -316,4 +413,7 @@ export class Client {
   }
 }
 
-const oneLine = (err) => String(err?.message ?? err).split('\n')[0].slice(0, 200);
+const oneLine = (err) =>
+  String(err?.message ?? err)
+    .split('\n')[0]
+    .slice(0, 200);

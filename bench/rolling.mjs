@@ -43,49 +43,91 @@ const cfg = {
   tailS: Number(opt('--tail', 5)),
   opTimeoutS: Number(opt('--op-timeout', 60)),
 };
-const dialects = opt('--dialects', 'postgresql,mysql').split(',').filter((d) => d !== 'sqlite');
+const dialects = opt('--dialects', 'postgresql,mysql')
+  .split(',')
+  .filter((d) => d !== 'sqlite');
 const paths = opt('--paths', 'sync,rolling').split(',');
 const dir = workDir();
 const log = (s) => process.stderr.write(`${s}\n`);
 const ROLLING = ['expand', 'migrate', 'contract'];
-const LATEST = Math.max(...[...readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8').matchAll(/^ {2}- version: (\d+)/gm)].map((m) => Number(m[1])));
+const LATEST = Math.max(
+  ...[...readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8').matchAll(/^ {2}- version: (\d+)/gm)].map((m) =>
+    Number(m[1]),
+  ),
+);
 
 for (const [k, v] of Object.entries(cfg)) {
   if (!Number.isFinite(v) || v < 0 || (v === 0 && k !== 'warmS' && k !== 'tailS')) {
-    log(`error: --${k.replace(/S$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive number, not ${v}`);
+    log(
+      `error: --${k.replace(/S$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive number, not ${v}`,
+    );
     process.exit(2);
   }
 }
 
 /** Whether this build has the rolling commands (they arrive with issue 19's engine work). */
-const rollingAvailable = ROLLING.every((c) => spawnSync(process.execPath, [BIN, c, '--help'], { stdio: 'ignore' }).status === 0);
+const rollingAvailable = ROLLING.every(
+  (c) => spawnSync(process.execPath, [BIN, c, '--help'], { stdio: 'ignore' }).status === 0,
+);
 const SKIPPED = 'expand/migrate/contract not available in this build';
 
 /** The servers to measure: PostgreSQL and MariaDB from test/servers.ts, plus Galera node 1 when configured. */
 function targets() {
   const t = [];
-  if (dialects.includes('postgresql')) t.push({ server: 'postgresql', dialect: 'postgresql', db: (n) => database('postgresql', n, dir) });
+  if (dialects.includes('postgresql'))
+    t.push({ server: 'postgresql', dialect: 'postgresql', db: (n) => database('postgresql', n, dir) });
   if (dialects.includes('mysql')) t.push({ server: 'mysql', dialect: 'mysql', db: (n) => database('mysql', n, dir) });
-  const galera = (process.env.GLANCE_DB_TEST_GALERA_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
-  if (galera.length) t.push({ server: 'galera', dialect: 'mysql', db: (n) => galeraDatabase(galera[0], n), settle: () => galeraSettle(galera) });
+  const galera = (process.env.GLANCE_DB_TEST_GALERA_URLS ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  if (galera.length)
+    t.push({
+      server: 'galera',
+      dialect: 'mysql',
+      db: (n) => galeraDatabase(galera[0], n),
+      settle: () => galeraSettle(galera),
+    });
   return t;
 }
 
 /** lib.mjs's database() for a Galera node given by URL (the mariadb client, password from the environment). */
 function galeraDatabase(base, name) {
   const u = new URL(base.replace(/^[a-z+]+:/, 'http:'));
-  const conn = ['--protocol=tcp', '-h', u.hostname, '-P', u.port || '3306', '-u', decodeURIComponent(u.username) || 'root'];
+  const conn = [
+    '--protocol=tcp',
+    '-h',
+    u.hostname,
+    '-P',
+    u.port || '3306',
+    '-u',
+    decodeURIComponent(u.username) || 'root',
+  ];
   const env = { ...process.env, ...(u.password ? { MYSQL_PWD: decodeURIComponent(u.password) } : {}) };
-  const mariadb = (db, sql) => timed('mariadb', ['-N', '-B', ...conn, ...(db ? [db] : []), '-e', sql], { env }).stdout.trim();
+  const mariadb = (db, sql) =>
+    timed('mariadb', ['-N', '-B', ...conn, ...(db ? [db] : []), '-e', sql], { env }).stdout.trim();
   return {
-    dialect: 'mysql', name, url: base.replace(/\/[^/?]*(?=\?|$)/, `/${name}`),
-    drop() { mariadb(null, `DROP DATABASE IF EXISTS ${name}`); },
-    create() { this.drop(); mariadb(null, `CREATE DATABASE ${name} CHARACTER SET utf8mb4`); },
+    dialect: 'mysql',
+    name,
+    url: base.replace(/\/[^/?]*(?=\?|$)/, `/${name}`),
+    drop() {
+      mariadb(null, `DROP DATABASE IF EXISTS ${name}`);
+    },
+    create() {
+      this.drop();
+      mariadb(null, `CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
+    },
     raw: (sqlFile) => ['mariadb', [...conn, name, '-e', `source ${sqlFile}`]],
     rawEnv: env,
     query: (sql) => mariadb(name, sql),
     copyFrom: null,
-    size: () => Number(mariadb(name, 'SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = DATABASE()')),
+    size: () =>
+      Number(
+        mariadb(
+          name,
+          'SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = DATABASE()',
+        ),
+      ),
   };
 }
 
@@ -155,8 +197,17 @@ function phase(name, cmdArgs, db, clock) {
       cleanup.delete(stop);
       const lines = out.trim().split('\n');
       const error = lines.find((l) => l.startsWith('error:'));
-      const r = { name, start: Math.round(start), end: Math.round(clock()), exit: code ?? signal, ...(error ? { error } : {}), out: lines.slice(-12) };
-      log(`    ${name}: exit ${r.exit} after ${Math.round(r.end - r.start)} ms${r.exit !== 0 ? `\n      ${r.out.join('\n      ')}` : ''}`);
+      const r = {
+        name,
+        start: Math.round(start),
+        end: Math.round(clock()),
+        exit: code ?? signal,
+        ...(error ? { error } : {}),
+        out: lines.slice(-12),
+      };
+      log(
+        `    ${name}: exit ${r.exit} after ${Math.round(r.end - r.start)} ms${r.exit !== 0 ? `\n      ${r.out.join('\n      ')}` : ''}`,
+      );
       resolve(r);
     });
   });
@@ -219,7 +270,10 @@ async function runPath(path, db, dialect) {
   const end = clock();
   const records = [...old.records, ...neu.records];
   const run = {
-    path, durationMs: Math.round(end), phases, events,
+    path,
+    durationMs: Math.round(end),
+    phases,
+    events,
     ops: summarizeByOp(records),
     // The same workload before anything ran: what this machine gives without an upgrade.
     before: summarizeByOp(records.filter((r) => r.e < (phases[0]?.start ?? end))).all,
@@ -240,8 +294,15 @@ function verify(db) {
     j = JSON.parse(r.stdout);
   } catch {}
   const ok = r.status === 0 && j.version === LATEST;
-  const why = j.error?.message ?? (j.differences ? `${j.differences.length} difference(s)` : (r.stderr || '').trim().split('\n').at(-1));
-  return { ok, version: j.version ?? null, exit: r.status, text: ok ? `matches ${LATEST}` : `exit ${r.status}, version ${j.version ?? '?'}${why ? `: ${why}` : ''}` };
+  const why =
+    j.error?.message ??
+    (j.differences ? `${j.differences.length} difference(s)` : (r.stderr || '').trim().split('\n').at(-1));
+  return {
+    ok,
+    version: j.version ?? null,
+    exit: r.status,
+    text: ok ? `matches ${LATEST}` : `exit ${r.status}, version ${j.version ?? '?'}${why ? `: ${why}` : ''}`,
+  };
 }
 
 /**
@@ -254,14 +315,22 @@ async function checkData(dialect, url, ledger, records) {
   const pool = await openPool(dialect, url, 1, 600);
   try {
     return await pool.withConn(async (c) => {
-      const hasVis = (await c.q(dialect === 'postgresql'
-        ? "SELECT 1 FROM information_schema.columns WHERE table_name = 'images' AND column_name = 'visibility' AND table_schema = current_schema()"
-        : "SELECT 1 FROM information_schema.columns WHERE table_name = 'images' AND column_name = 'visibility' AND table_schema = DATABASE()")).rows.length > 0;
-      if (!hasVis) return { ok: false, mismatches: 0, touched: 0, ambiguous: 0, examples: ['images.visibility does not exist'] };
+      const hasVis =
+        (
+          await c.q(
+            dialect === 'postgresql'
+              ? "SELECT 1 FROM information_schema.columns WHERE table_name = 'images' AND column_name = 'visibility' AND table_schema = current_schema()"
+              : "SELECT 1 FROM information_schema.columns WHERE table_name = 'images' AND column_name = 'visibility' AND table_schema = DATABASE()",
+          )
+        ).rows.length > 0;
+      if (!hasVis)
+        return { ok: false, mismatches: 0, touched: 0, ambiguous: 0, examples: ['images.visibility does not exist'] };
       const i = dialect === 'postgresql' ? 'CAST(substr(id, 25) AS bigint)' : 'CAST(SUBSTRING(id, 25) AS UNSIGNED)';
       const v = dialect === 'postgresql' ? 'visibility::text' : 'visibility';
-      const wrongBase = (await c.q(`SELECT id, v FROM (SELECT id, ${v} AS v, MOD(${i} * 7919 + ${cfg.seed * 104729}, 1000) AS h, MOD(${i}, 5) AS m FROM images WHERE id LIKE '${BASE_PREFIX}%') t
-        WHERE v IS NULL OR v <> CASE WHEN h < 300 THEN 'public' WHEN m = 0 AND MOD(h, 7) <> 0 THEN 'shared' ELSE 'private' END`)).rows;
+      const wrongBase = (
+        await c.q(`SELECT id, v FROM (SELECT id, ${v} AS v, MOD(${i} * 7919 + ${cfg.seed * 104729}, 1000) AS h, MOD(${i}, 5) AS m FROM images WHERE id LIKE '${BASE_PREFIX}%') t
+        WHERE v IS NULL OR v <> CASE WHEN h < 300 THEN 'public' WHEN m = 0 AND MOD(h, 7) <> 0 THEN 'shared' ELSE 'private' END`)
+      ).rows;
       const examples = [];
       let mismatches = 0;
       const wrong = (s) => {
@@ -273,7 +342,11 @@ async function checkData(dialect, url, ledger, records) {
       let ambiguous = 0;
       for (let k = 0; k < ids.length; k += 500) {
         const chunk = ids.slice(k, k + 500);
-        const got = new Map((await c.q(`SELECT id, ${v} AS v FROM images WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk)).rows.map((r) => [r.id, r.v]));
+        const got = new Map(
+          (
+            await c.q(`SELECT id, ${v} AS v FROM images WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk)
+          ).rows.map((r) => [r.id, r.v]),
+        );
         for (const id of chunk) {
           const { allowed, mayBeAbsent } = ledger.expected(id);
           if (allowed.length > 1) ambiguous += 1;
@@ -287,7 +360,10 @@ async function checkData(dialect, url, ledger, records) {
       const count = Number((await c.q('SELECT count(*) AS n FROM images')).rows[0].n);
       const created = records.filter((r) => r.op === 'create' && r.ok).length;
       const uncertain = records.filter((r) => r.op === 'create' && !r.ok).length;
-      if (count < cfg.images + created || count > cfg.images + created + uncertain) wrong(`images: ${count} rows, expected ${cfg.images + created}${uncertain ? ` to ${cfg.images + created + uncertain}` : ''}`);
+      if (count < cfg.images + created || count > cfg.images + created + uncertain)
+        wrong(
+          `images: ${count} rows, expected ${cfg.images + created}${uncertain ? ` to ${cfg.images + created + uncertain}` : ''}`,
+        );
       return { ok: mismatches === 0, mismatches, touched: ids.length, ambiguous, images: count, examples };
     });
   } finally {
@@ -305,11 +381,17 @@ function writeDocs(results) {
 async function main() {
   const resultsFile = join(dir, 'rolling.json');
   if (args.includes('--report-only')) return writeDocs(JSON.parse(readFileSync(resultsFile, 'utf8')));
-  const previous = args.includes('--merge') && existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).servers : {};
+  const previous =
+    args.includes('--merge') && existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).servers : {};
   const results = {
-    bench: 'rolling', when: new Date().toISOString(),
+    bench: 'rolling',
+    when: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) },
-    versions: versions(), ...cfg, latest: LATEST, rollingAvailable, servers: { ...previous },
+    versions: versions(),
+    ...cfg,
+    latest: LATEST,
+    rollingAvailable,
+    servers: { ...previous },
   };
   if (!rollingAvailable) log(`rolling path: skipped: ${SKIPPED}`);
   for (const t of targets()) {
@@ -353,7 +435,10 @@ async function main() {
       }
       db.drop();
       const r = s[path];
-      if (r.ops) log(`  ${t.server} ${path}: ${r.ops.all.failed} of ${r.ops.all.count} failed, p99 ${r.ops.all.p99} ms, max ${r.ops.all.max} ms, stall ${r.stall.ms} ms; data ${r.check.ok ? 'right' : `WRONG (${r.check.mismatches}: ${r.check.examples[0]})`}; verify ${r.verify.text}`);
+      if (r.ops)
+        log(
+          `  ${t.server} ${path}: ${r.ops.all.failed} of ${r.ops.all.count} failed, p99 ${r.ops.all.p99} ms, max ${r.ops.all.max} ms, stall ${r.stall.ms} ms; data ${r.check.ok ? 'right' : `WRONG (${r.check.mismatches}: ${r.check.examples[0]})`}; verify ${r.verify.text}`,
+        );
     }
     base?.drop();
     writeFileSync(resultsFile, `${JSON.stringify(results, null, 1)}\n`);

@@ -12,7 +12,26 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { populateSql } from './populate.mjs';
-import { combinedSql, database, dbmate, roundTrips, sh, dbmateBaselineSql, dbmateMigrations, ensureDbmate, ensureExecutable, glanceDb, glanceDbExe, glanceManage, median, ROOT, timed, timedRss, versions, workDir } from './lib.mjs';
+import {
+  combinedSql,
+  database,
+  dbmate,
+  roundTrips,
+  sh,
+  dbmateBaselineSql,
+  dbmateMigrations,
+  ensureDbmate,
+  ensureExecutable,
+  glanceDb,
+  glanceDbExe,
+  glanceManage,
+  median,
+  ROOT,
+  timed,
+  timedRss,
+  versions,
+  workDir,
+} from './lib.mjs';
 import { report } from './report.mjs';
 
 const args = process.argv.slice(2);
@@ -126,7 +145,8 @@ function roundTripCounts(dialect) {
   return { fresh, noop, version };
 }
 
-const existsManage = () => !skip.has('glance-manage') && glanceManage(['db', 'version'], database('sqlite', 'probe', dir), dir) !== null;
+const existsManage = () =>
+  !skip.has('glance-manage') && glanceManage(['db', 'version'], database('sqlite', 'probe', dir), dir) !== null;
 
 /** A v44 database with `images` images, built once per dialect. */
 function populatedBase(dialect) {
@@ -176,19 +196,40 @@ function populated(dialect) {
       run(work.raw(baselineFile, false));
       dm.push(run(dmUp));
     }
-    log(`  ${dialect} populated run ${i + 1}: glance-db ${Math.round(t.ms)} ms (peak RSS ${Math.round(t.rssKiB / 1024)} MiB), raw ${Math.round(r.at(-1))} ms${dmUp ? `, dbmate ${Math.round(dm.at(-1))} ms` : ''}`);
+    log(
+      `  ${dialect} populated run ${i + 1}: glance-db ${Math.round(t.ms)} ms (peak RSS ${Math.round(t.rssKiB / 1024)} MiB), raw ${Math.round(r.at(-1))} ms${dmUp ? `, dbmate ${Math.round(dm.at(-1))} ms` : ''}`,
+    );
   }
   work.drop();
   base.drop();
   const visMs = median(visibility);
-  return { runs: populatedRuns, glanceDb: median(g), raw: median(r), dbmate: dm.length ? median(dm) : null, peakRssKiB: Math.max(...rss), sizeBytes: size, visibilityMs: visMs, visibilityRowsPerS: images / (visMs / 1000) };
+  return {
+    runs: populatedRuns,
+    glanceDb: median(g),
+    raw: median(r),
+    dbmate: dm.length ? median(dm) : null,
+    peakRssKiB: Math.max(...rss),
+    sizeBytes: size,
+    visibilityMs: visMs,
+    visibilityRowsPerS: images / (visMs / 1000),
+  };
 }
 
 const resultsFile = join(dir, 'results.json');
 // --merge keeps the other dialects of the last run (rerun one dialect without the others).
-const previous = args.includes('--merge') && existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).dialects : {};
+const previous =
+  args.includes('--merge') && existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).dialects : {};
 ensureDbmate();
-const results = { when: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) }, versions: versions(), runs, images, populatedRuns, seed, dialects: { ...previous } };
+const results = {
+  when: new Date().toISOString(),
+  machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) },
+  versions: versions(),
+  runs,
+  images,
+  populatedRuns,
+  seed,
+  dialects: { ...previous },
+};
 const exe = skip.has('executable') ? null : ensureExecutable(dir);
 for (const d of dialects) {
   dbmateMigrations(d, dir);

@@ -5,7 +5,12 @@
 const last = (err) => {
   const text = process.env.GLANCE_DB_DEBUG ? String(err?.stack ?? err) : String(err?.message ?? err).split('\n')[0];
   // The password of a URL starred; control characters shown escaped (src/util/terminal.ts).
-  const safe = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const safe = text
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@')
+    .replace(
+      /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+      (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+    );
   process.stderr.write(`error: unexpected: ${safe}\n`);
   process.exit(1);
 };
@@ -15,7 +20,9 @@ process.on('unhandledRejection', last);
 // engines says >=22.13 (node:sqlite without a flag); an older Node is told so, not met with a crash later.
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
-  process.stderr.write(`error: glance-db needs Node.js 22.13 or newer (24 LTS recommended); this is ${process.version}.\nhint: install Node.js 24, or use the single executable (glance-db-linux-x64), which brings its own.\n`);
+  process.stderr.write(
+    `error: glance-db needs Node.js 22.13 or newer (24 LTS recommended); this is ${process.version}.\nhint: install Node.js 24, or use the single executable (glance-db-linux-x64), which brings its own.\n`,
+  );
   process.exit(3);
 }
 

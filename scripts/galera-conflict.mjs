@@ -23,26 +23,49 @@ const arg = (name, dflt) => {
 const IMAGES = arg('images', 100000);
 const CONFLICT_MS = arg('conflict-ms', 3000);
 const TRIALS = arg('trials', 3);
-const urls = (process.env.GLANCE_DB_TEST_GALERA_URLS || spawnSync('bash', [join(root, 'scripts/galera.sh'), 'urls'], { encoding: 'utf8' }).stdout.trim()).split(',');
+const urls = (
+  process.env.GLANCE_DB_TEST_GALERA_URLS ||
+  spawnSync('bash', [join(root, 'scripts/galera.sh'), 'urls'], { encoding: 'utf8' }).stdout.trim()
+).split(',');
 const port = (i) => Number(new URL(urls[i].replace(/^mysql:/, 'http:')).port);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function client(i, name, sql, input) {
-  const r = spawnSync('mariadb', ['--protocol=tcp', '-h', '127.0.0.1', '-P', String(port(i)), '-u', 'root', '-N', '-B', ...(name ? [name] : []), ...(input ? [] : ['-e', sql])], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(
+    'mariadb',
+    [
+      '--protocol=tcp',
+      '-h',
+      '127.0.0.1',
+      '-P',
+      String(port(i)),
+      '-u',
+      'root',
+      '-N',
+      '-B',
+      ...(name ? [name] : []),
+      ...(input ? [] : ['-e', sql]),
+    ],
+    { input, encoding: 'utf8', maxBuffer: 1 << 28 },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout.trim();
 }
-const glanceDb = (args) => new Promise((resolve) => {
-  const c = spawn(process.execPath, [join(root, 'bin/run.js'), ...args, '--config', join(root, 'glance-db.yaml')]);
-  let out = '';
-  c.stdout.on('data', (d) => (out += d));
-  c.stderr.on('data', (d) => (out += d));
-  c.on('close', (code) => resolve({ code, out }));
-});
+const glanceDb = (args) =>
+  new Promise((resolve) => {
+    const c = spawn(process.execPath, [join(root, 'bin/run.js'), ...args, '--config', join(root, 'glance-db.yaml')]);
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (out += d));
+    c.on('close', (code) => resolve({ code, out }));
+  });
 
 const node2 = await mysql.createConnection({ host: '127.0.0.1', port: port(1), user: 'root' });
 const stat = async (v) => Number((await node2.query(`SHOW GLOBAL STATUS LIKE '${v}'`))[0][0]?.Value ?? NaN);
-const populate = spawnSync(process.execPath, [join(root, 'bench/populate.mjs'), 'mysql', String(IMAGES)], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout;
+const populate = spawnSync(process.execPath, [join(root, 'bench/populate.mjs'), 'mysql', String(IMAGES)], {
+  encoding: 'utf8',
+  maxBuffer: 1 << 28,
+}).stdout;
 let ok = 0;
 for (let t = 1; t <= TRIALS; t++) {
   const name = `glancedb_c_${Date.now().toString(36)}`;
@@ -50,7 +73,11 @@ for (let t = 1; t <= TRIALS; t++) {
   try {
     await glanceDb(['sync', '44', '--url', urls[0].replace(/\/[^/]*$/, `/${name}`)]);
     client(0, name, '', populate);
-    const expected = client(0, name, `SELECT CASE WHEN is_public = 1 THEN 'public' WHEN EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.deleted = 0) THEN 'shared' ELSE 'private' END AS v, count(*) FROM images GROUP BY v ORDER BY v`);
+    const expected = client(
+      0,
+      name,
+      `SELECT CASE WHEN is_public = 1 THEN 'public' WHEN EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.deleted = 0) THEN 'shared' ELSE 'private' END AS v, count(*) FROM images GROUP BY v ORDER BY v`,
+    );
     const cert = await stat('wsrep_local_cert_failures');
     const bf = await stat('wsrep_local_bf_aborts');
     const run = glanceDb(['sync', '45', '--url', urls[1].replace(/\/[^/]*$/, `/${name}`)]);
@@ -70,14 +97,22 @@ for (let t = 1; t <= TRIALS; t++) {
     }
     await writer.end();
     const r = await run;
-    const after = client(0, name, 'SET SESSION wsrep_sync_wait = 1; SELECT visibility, count(*) FROM images GROUP BY visibility ORDER BY visibility');
+    const after = client(
+      0,
+      name,
+      'SET SESSION wsrep_sync_wait = 1; SELECT visibility, count(*) FROM images GROUP BY visibility ORDER BY visibility',
+    );
     const right = r.code === 0 && after === expected;
     if (right) ok++;
-    console.log(`trial ${t}: ${writes} conflicting writes on node 3; node 2 counted ${(await stat('wsrep_local_cert_failures')) - cert} certification failures, ${(await stat('wsrep_local_bf_aborts')) - bf} brute-force aborts; glance-db exit ${r.code}; visibility ${right ? 'right' : 'WRONG'}${r.code ? `: ${r.out.trim().split('\n').slice(-2).join(' ')}` : ''}`);
+    console.log(
+      `trial ${t}: ${writes} conflicting writes on node 3; node 2 counted ${(await stat('wsrep_local_cert_failures')) - cert} certification failures, ${(await stat('wsrep_local_bf_aborts')) - bf} brute-force aborts; glance-db exit ${r.code}; visibility ${right ? 'right' : 'WRONG'}${r.code ? `: ${r.out.trim().split('\n').slice(-2).join(' ')}` : ''}`,
+    );
   } finally {
     client(0, null, `DROP DATABASE IF EXISTS ${name}`);
   }
 }
 await node2.end();
-console.log(`galera-conflict: ${ok} of ${TRIALS} trials finished with the right result (${IMAGES} images, conflicting writes for ${CONFLICT_MS} ms)`);
+console.log(
+  `galera-conflict: ${ok} of ${TRIALS} trials finished with the right result (${IMAGES} images, conflicting writes for ${CONFLICT_MS} ms)`,
+);
 process.exit(ok === TRIALS ? 0 : 1);

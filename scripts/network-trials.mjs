@@ -18,7 +18,10 @@ import { startProxy } from '../dist/test/proxy.js';
 import { adminSql, createDatabase, dropDatabase, SERVER_URLS } from '../dist/test/servers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { trials: { type: 'string', default: '3' }, 'io-timeout': { type: 'string', default: '60' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { trials: { type: 'string', default: '3' }, 'io-timeout': { type: 'string', default: '60' } },
+});
 const dialects = positionals.length ? positionals : ['postgresql', 'mysql'];
 const trials = Number(values.trials);
 const io = values['io-timeout'];
@@ -29,7 +32,9 @@ delete env.GLANCE_DB_URL;
 const project = mkdtempSync(join(tmpdir(), 'glance-db-net-'));
 cpSync(join(root, 'sql'), join(project, 'sql'), { recursive: true });
 const sleepSql = { postgresql: 'pg_sleep', mysql: 'SLEEP' };
-writeFileSync(join(project, 'glance-db.yaml'), `${readFileSync(join(root, 'glance-db.yaml'), 'utf8')}
+writeFileSync(
+  join(project, 'glance-db.yaml'),
+  `${readFileSync(join(root, 'glance-db.yaml'), 'utf8')}
   - version: 99
     name: net_trial
     description: Sleeps as long as net_sleep says.
@@ -37,24 +42,50 @@ writeFileSync(join(project, 'glance-db.yaml'), `${readFileSync(join(root, 'glanc
       sqlite: sql/sqlite/099_net_trial.sql
       postgresql: sql/postgresql/099_net_trial.sql
       mysql: sql/mysql/099_net_trial.sql
-`);
+`,
+);
 for (const d of ['sqlite', 'postgresql', 'mysql']) {
-  writeFileSync(join(project, `sql/${d}/099_net_trial.sql`), d === 'sqlite' ? 'SELECT 1;\n'
-    : `CREATE TABLE net_mark (x INT);\nSELECT ${sleepSql[d]}((SELECT coalesce(max(s), 0) FROM net_sleep));\nINSERT INTO net_mark VALUES (1);\n`);
+  writeFileSync(
+    join(project, `sql/${d}/099_net_trial.sql`),
+    d === 'sqlite'
+      ? 'SELECT 1;\n'
+      : `CREATE TABLE net_mark (x INT);\nSELECT ${sleepSql[d]}((SELECT coalesce(max(s), 0) FROM net_sleep));\nINSERT INTO net_mark VALUES (1);\n`,
+  );
 }
 
-const glanceDb = (args) => spawn(process.execPath, [join(root, 'bin/run.js'), ...args], { cwd: project, env, stdio: ['ignore', 'ignore', 'pipe'] });
+const glanceDb = (args) =>
+  spawn(process.execPath, [join(root, 'bin/run.js'), ...args], {
+    cwd: project,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 const exited = (child) => new Promise((r) => child.on('close', (code) => r(code)));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const like = { postgresql: "query LIKE 'SELECT pg_sleep((SELECT coalesce%' AND state = 'active'", mysql: "INFO LIKE 'SELECT SLEEP((SELECT coalesce%'" };
-const sessions = (d, name) => d === 'postgresql'
-  ? adminSql(d, `SELECT pid FROM pg_stat_activity WHERE ${like[d]} AND pid <> pg_backend_pid()`, name).trim().split('\n').filter((l) => /^\s*\d+\s*$/.test(l)).map(Number)
-  : adminSql(d, `SELECT ID FROM information_schema.PROCESSLIST WHERE ${like[d]} AND ID <> CONNECTION_ID()`, name).trim().split('\n').slice(1).map(Number);
+const like = {
+  postgresql: "query LIKE 'SELECT pg_sleep((SELECT coalesce%' AND state = 'active'",
+  mysql: "INFO LIKE 'SELECT SLEEP((SELECT coalesce%'",
+};
+const sessions = (d, name) =>
+  d === 'postgresql'
+    ? adminSql(d, `SELECT pid FROM pg_stat_activity WHERE ${like[d]} AND pid <> pg_backend_pid()`, name)
+        .trim()
+        .split('\n')
+        .filter((l) => /^\s*\d+\s*$/.test(l))
+        .map(Number)
+    : adminSql(d, `SELECT ID FROM information_schema.PROCESSLIST WHERE ${like[d]} AND ID <> CONNECTION_ID()`, name)
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map(Number);
 
 for (const d of dialects) {
   const { name, url } = createDatabase(d);
   try {
-    if (spawnSync(process.execPath, [join(root, 'bin/run.js'), 'sync', '51', '--url', url], { cwd: project, env }).status !== 0) throw new Error('sync 51 failed');
+    if (
+      spawnSync(process.execPath, [join(root, 'bin/run.js'), 'sync', '51', '--url', url], { cwd: project, env })
+        .status !== 0
+    )
+      throw new Error('sync 51 failed');
     adminSql(d, 'CREATE TABLE net_sleep (s INT)', name);
     const port = Number(new URL(SERVER_URLS[d].replace(/^[a-z]+:/, 'http:')).port);
     for (const fault of FAULTS) {
@@ -79,7 +110,12 @@ for (const d of dialects) {
         const t0 = performance.now();
         if (fault === 'blackhole') proxy.blackhole();
         else if (fault === 'reset') proxy.reset();
-        else if (fault === 'terminate') adminSql(d, d === 'postgresql' ? `SELECT pg_terminate_backend(${ids[0]})` : `KILL CONNECTION ${ids[0]}`, name);
+        else if (fault === 'terminate')
+          adminSql(
+            d,
+            d === 'postgresql' ? `SELECT pg_terminate_backend(${ids[0]})` : `KILL CONNECTION ${ids[0]}`,
+            name,
+          );
         else child.kill(fault.toUpperCase());
         codes.push(await done);
         toExit.push((performance.now() - t0) / 1000);
@@ -92,7 +128,9 @@ for (const d of dialects) {
         adminSql(d, `DELETE FROM glance_db_version WHERE version = 99; DROP TABLE net_mark`, name);
       }
       const fmt = (xs) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)} s`;
-      console.log(`${d}\t${fault}\texit ${[...new Set(codes)].join(',')}\tfault to exit ${fmt(toExit)}\tnext run done in ${fmt(toNext)}`);
+      console.log(
+        `${d}\t${fault}\texit ${[...new Set(codes)].join(',')}\tfault to exit ${fmt(toExit)}\tnext run done in ${fmt(toNext)}`,
+      );
     }
   } finally {
     dropDatabase(d, name);

@@ -24,15 +24,22 @@ const original = readFileSync(pkgPath, 'utf8');
 const pkg = JSON.parse(original);
 const runtime = Object.keys(pkg.dependencies ?? {});
 if (runtime.length) {
-  console.error(`package.json: ${runtime.join(', ')} in "dependencies" would need a registry at install time; libraries belong in devDependencies, bundled by scripts/bundle.mjs.`);
+  console.error(
+    `package.json: ${runtime.join(', ')} in "dependencies" would need a registry at install time; libraries belong in devDependencies, bundled by scripts/bundle.mjs.`,
+  );
   process.exit(1);
 }
 execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 // The tarball ships the man page and docs/reference/: never stale ones.
-const docs = spawnSync(process.execPath, [join(root, 'scripts', 'gen-docs.mjs'), '--check'], { cwd: root, encoding: 'utf8' });
+const docs = spawnSync(process.execPath, [join(root, 'scripts', 'gen-docs.mjs'), '--check'], {
+  cwd: root,
+  encoding: 'utf8',
+});
 if (docs.status !== 0) {
   console.error(`${docs.stdout}${docs.stderr}`.trim());
-  console.error('The package ships man/glance-db.1 and the generated pages of docs/: run npm run docs, commit, then package.');
+  console.error(
+    'The package ships man/glance-db.1 and the generated pages of docs/: run npm run docs, commit, then package.',
+  );
   process.exit(1);
 }
 // The installed package is already built: ship it without the developer's
@@ -41,7 +48,13 @@ const shipped = { ...pkg, scripts: {}, devDependencies: undefined };
 let out;
 try {
   writeFileSync(pkgPath, `${JSON.stringify(shipped, null, 2)}\n`);
-  out = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', outDir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  out = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', outDir], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  );
 } finally {
   writeFileSync(pkgPath, original);
 }
@@ -52,7 +65,11 @@ console.log(`tarball: ${file}`);
 console.log(`size:    ${mib} MiB (${out[0].entryCount} files)`);
 console.log(`sha256:  ${sha}`);
 console.log(`verify:  sha256sum ${out[0].filename}   # must print ${sha}`);
-const seaOut = execFileSync(process.execPath, [join(root, 'scripts', 'sea.mjs'), '--out', outDir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const seaOut = execFileSync(process.execPath, [join(root, 'scripts', 'sea.mjs'), '--out', outDir], {
+  cwd: root,
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const exe = /^executable: (.*)$/m.exec(seaOut)[1];
 const exeSha = createHash('sha256').update(readFileSync(exe)).digest('hex');
 console.log(`executable: ${exe}`);

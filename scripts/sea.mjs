@@ -15,7 +15,16 @@
 //   node scripts/sea.mjs [--out DIR] [--no-snapshot]   prints the executable's path
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,10 +41,15 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 // What glance-db and oclif read of package.json at run time.
-writeFileSync(join(work, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, description: pkg.description, type: pkg.type, oclif: pkg.oclif }, null, 2)}\n`);
+writeFileSync(
+  join(work, 'package.json'),
+  `${JSON.stringify({ name: pkg.name, version: pkg.version, description: pkg.description, type: pkg.type, oclif: pkg.oclif }, null, 2)}\n`,
+);
 
 const files = (dir) =>
-  readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+  readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
+  );
 const assets = {
   'package.json': join(work, 'package.json'),
   'glance-db.yaml': join(root, 'glance-db.yaml'),
@@ -56,7 +70,9 @@ await build({
   target: 'node22',
   // A CommonJS script has no import.meta; the modules that use it only need a file URL to start from.
   // Without a snapshot, oclif's check of its own package.json (a require() from disk) would warn at every run.
-  banner: { js: `var glanceDbImportMetaUrl = require("node:url").pathToFileURL(__filename).href;${snapshot ? '' : ' process.env.OCLIF_DISABLE_ENGINE_WARNING ??= "1";'}` },
+  banner: {
+    js: `var glanceDbImportMetaUrl = require("node:url").pathToFileURL(__filename).href;${snapshot ? '' : ' process.env.OCLIF_DISABLE_ENGINE_WARNING ??= "1";'}`,
+  },
   define: {
     'import.meta.url': 'glanceDbImportMetaUrl',
     GLANCE_DB_SEA: JSON.stringify({
@@ -72,14 +88,30 @@ await build({
 
 const config = join(work, 'sea-config.json');
 const blob = join(work, 'sea-prep.blob');
-writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useSnapshot: snapshot, useCodeCache: !snapshot, assets }, null, 2));
+writeFileSync(
+  config,
+  JSON.stringify(
+    {
+      main: bundle,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useSnapshot: snapshot,
+      useCodeCache: !snapshot,
+      assets,
+    },
+    null,
+    2,
+  ),
+);
 // Both tools print warnings that are expected here (Node: which built-in modules
 // are not yet verified in snapshots; postject: ELF notes it cannot name); shown only if they fail.
 const quiet = (args, cwd) => {
   try {
     execFileSync(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
-    process.stderr.write(`${err.stdout ?? ''}${err.stderr ?? ''}sea: ${args.slice(0, 2).join(' ')} failed (exit ${err.status})\n`);
+    process.stderr.write(
+      `${err.stdout ?? ''}${err.stderr ?? ''}sea: ${args.slice(0, 2).join(' ')} failed (exit ${err.status})\n`,
+    );
     process.exit(1);
   }
 };
@@ -91,6 +123,9 @@ rmSync(exe, { force: true });
 copyFileSync(process.execPath, exe);
 chmodSync(exe, 0o755);
 const postject = join(root, 'node_modules', 'postject', 'dist', 'cli.js');
-quiet([postject, exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], root);
+quiet(
+  [postject, exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'],
+  root,
+);
 console.log(`executable: ${exe}`);
 console.log(`size:       ${(statSync(exe).size / 1024 / 1024).toFixed(1)} MiB`);

@@ -34,7 +34,14 @@ function scratch(dialect) {
 }
 
 async function model(url) {
-  const driver = await createDriver({ target: parseDatabaseUrl(url, root), versionTable: manifest.versionTable, lockWaitMs: 5000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0 });
+  const driver = await createDriver({
+    target: parseDatabaseUrl(url, root),
+    versionTable: manifest.versionTable,
+    lockWaitMs: 5000,
+    connectTimeoutMs: 5000,
+    statementTimeoutMs: 0,
+    lockTimeoutMs: 0,
+  });
   await driver.open();
   try {
     const m = await introspect(driver);
@@ -50,9 +57,16 @@ for (const dialect of dialects) {
   try {
     mkdirSync(join(root, 'schema/expected', dialect), { recursive: true });
     for (const { version } of manifest.migrations) {
-      const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), 'sync', String(version), '--url', db.url, '--config', join(root, 'glance-db.yaml')], { encoding: 'utf8' });
+      const r = spawnSync(
+        process.execPath,
+        [join(root, 'bin/run.js'), 'sync', String(version), '--url', db.url, '--config', join(root, 'glance-db.yaml')],
+        { encoding: 'utf8' },
+      );
       if (r.status !== 0) throw new Error(`sync ${version} on ${dialect} failed: ${r.stderr}`);
-      writeFileSync(join(root, 'schema/expected', dialect, `v${version}.json`), `${JSON.stringify(await model(db.url), null, 1)}\n`);
+      writeFileSync(
+        join(root, 'schema/expected', dialect, `v${version}.json`),
+        `${JSON.stringify(await model(db.url), null, 1)}\n`,
+      );
       console.log(`${dialect} v${version}`);
     }
   } finally {

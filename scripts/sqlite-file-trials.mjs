@@ -24,7 +24,17 @@
 //   npm run build && node scripts/sqlite-file-trials.mjs [disk-full] [signals] [attack] [concurrent-writers] [--trials 30] [--seed 1]
 //   (no name: the first three)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,14 +45,19 @@ const args = process.argv.slice(2);
 const opt = (name, def) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : def);
 const trials = opt('trials', 30);
 let seed = opt('seed', 1) >>> 0;
-const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const rnd = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 const which = args.filter((a) => ['disk-full', 'signals', 'attack', 'concurrent-writers'].includes(a));
 const run = which.length ? which : ['disk-full', 'signals', 'attack'];
 
 // Never the machine's Glance configuration or installed Glance (as the tests' cleanEnv()).
 const env = { ...process.env, GLANCE_DB_GLANCE_CONFIG_DIRS: '', GLANCE_DB_GLANCE_SITE_PACKAGES: '' };
 delete env.GLANCE_DB_URL;
-const cli = (cliArgs, cwd) => spawnSync(process.execPath, [bin, ...cliArgs, '--config', join(root, 'glance-db.yaml')], { cwd, encoding: 'utf8', env });
+const cli = (cliArgs, cwd) =>
+  spawnSync(process.execPath, [bin, ...cliArgs, '--config', join(root, 'glance-db.yaml')], {
+    cwd,
+    encoding: 'utf8',
+    env,
+  });
 const sqlite3 = (db, sql) => spawnSync('sqlite3', [db, sql], { encoding: 'utf8' }).stdout.trim();
 const temps = (dir) => readdirSync(dir).filter((f) => f.endsWith('.tmp'));
 let failures = 0;
@@ -55,7 +70,8 @@ function diskFull() {
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-trial-'));
   const mnt = join(dir, 'vol');
   mkdirSync(mnt);
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]).status !== 0) throw new Error('cannot mount a tmpfs (run as root)');
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]).status !== 0)
+    throw new Error('cannot mount a tmpfs (run as root)');
   const db = join(mnt, 'glance.sqlite');
   const codes = {};
   const reached = new Set();
@@ -74,7 +90,9 @@ function diskFull() {
       codes[r.status] = (codes[r.status] ?? 0) + 1;
       if (r.status !== 0 && r.status !== 17) fail(`free ${free}: exit ${r.status}: ${r.stderr}`);
       if (temps(mnt).length) fail(`free ${free}: temporary file left: ${temps(mnt)}`);
-      const at = existsSync(db) ? sqlite3(db, 'PRAGMA integrity_check; SELECT coalesce(max(version), 0) FROM glance_db_version;') : 'ok\nnone';
+      const at = existsSync(db)
+        ? sqlite3(db, 'PRAGMA integrity_check; SELECT coalesce(max(version), 0) FROM glance_db_version;')
+        : 'ok\nnone';
       if (!at.startsWith('ok')) fail(`free ${free}: integrity_check: ${at}`);
       reached.add(at.split('\n')[1] ?? 'empty');
       rmSync(join(mnt, 'filler'));
@@ -85,7 +103,9 @@ function diskFull() {
     spawnSync('umount', [mnt]);
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`disk-full: ${trials} trials, exit codes ${JSON.stringify(codes)}, stopped at versions ${[...reached].sort().join(' ')}`);
+  console.log(
+    `disk-full: ${trials} trials, exit codes ${JSON.stringify(codes)}, stopped at versions ${[...reached].sort().join(' ')}`,
+  );
 }
 
 async function signals() {
@@ -95,7 +115,10 @@ async function signals() {
   let left = 0;
   try {
     if (cli(['sync', '44', '--url', `sqlite:${db}`], dir).status !== 0) throw new Error('sync 44');
-    sqlite3(db, 'CREATE TABLE ballast (x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000) INSERT INTO ballast SELECT randomblob(1000) FROM n;');
+    sqlite3(
+      db,
+      'CREATE TABLE ballast (x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000) INSERT INTO ballast SELECT randomblob(1000) FROM n;',
+    );
     const base = readFileSync(db);
     // How long an uninterrupted sync takes, to spread the signals over it.
     const t = Date.now();
@@ -104,7 +127,11 @@ async function signals() {
     for (let i = 0; i < trials; i++) {
       writeFileSync(db, base);
       const sig = i % 2 ? 'SIGTERM' : 'SIGINT';
-      const child = spawn(process.execPath, [bin, 'sync', '--url', `sqlite:${db}`, '--config', join(root, 'glance-db.yaml')], { cwd: dir, stdio: 'ignore' });
+      const child = spawn(
+        process.execPath,
+        [bin, 'sync', '--url', `sqlite:${db}`, '--config', join(root, 'glance-db.yaml')],
+        { cwd: dir, stdio: 'ignore' },
+      );
       const exited = new Promise((r) => child.once('exit', (c, s) => r([c, s])));
       await new Promise((r) => setTimeout(r, rnd() * whole));
       child.kill(sig);
@@ -124,7 +151,9 @@ async function signals() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`signals: ${trials} trials, ${interrupted} stopped by the signal (the others had finished), temporary files left in ${left}`);
+  console.log(
+    `signals: ${trials} trials, ${interrupted} stopped by the signal (the others had finished), temporary files left in ${left}`,
+  );
 }
 
 function attack() {
@@ -202,7 +231,8 @@ while not stop.is_set():
 `;
 
 const FIRST_IMAGE = '00000000-0000-4000-8000-000000000001';
-const insertSql = (who) => `INSERT INTO image_tags (image_id, value, created_at, deleted) VALUES ('${FIRST_IMAGE}', '${who}', '2024-01-01 00:00:00', 0); SELECT 'ok ' || value FROM image_tags WHERE value = '${who}';`;
+const insertSql = (who) =>
+  `INSERT INTO image_tags (image_id, value, created_at, deleted) VALUES ('${FIRST_IMAGE}', '${who}', '2024-01-01 00:00:00', 0); SELECT 'ok ' || value FROM image_tags WHERE value = '${who}';`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -214,7 +244,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function shellWriter(db, tag, mode, timeoutMs, gapMs, startMs, stopped, seedOf) {
   // Its own generator: the trial's draws do not depend on how many rows it got to write.
   let own = seedOf >>> 0;
-  const rnd = () => ((own = (Math.imul(own, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (own = (Math.imul(own, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const lines = [];
   await sleep(startMs);
   if (mode === 'session') {
@@ -241,7 +271,9 @@ async function shellWriter(db, tag, mode, timeoutMs, gapMs, startMs, stopped, se
   while (!stopped()) {
     i += 1;
     const who = `${tag}-${i}`;
-    const child = spawn('sqlite3', ['-cmd', `.timeout ${timeoutMs}`, db, insertSql(who)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sqlite3', ['-cmd', `.timeout ${timeoutMs}`, db, insertSql(who)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -259,13 +291,19 @@ function populated(dir, name, images) {
   const db = join(dir, name);
   const r = cli(['sync', '44', '--url', `sqlite:${db}`], dir);
   if (r.status !== 0) throw new Error(r.stderr);
-  const sql = spawnSync(process.execPath, [join(root, 'bench', 'populate.mjs'), 'sqlite', String(images), '1'], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout;
-  const p = spawnSync('sqlite3', [db], { input: `${sql}
+  const sql = spawnSync(process.execPath, [join(root, 'bench', 'populate.mjs'), 'sqlite', String(images), '1'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  }).stdout;
+  const p = spawnSync('sqlite3', [db], {
+    input: `${sql}
 UPDATE images SET deleted_at = '2020-01-02 00:00:00' WHERE deleted = 1;
 UPDATE image_members SET deleted_at = '2020-01-02 00:00:00' WHERE deleted = 1;
 UPDATE image_tags SET deleted = 1, deleted_at = '2020-01-02 00:00:00' WHERE id % 3 = 0;
 UPDATE image_properties SET deleted = 1, deleted_at = '2020-01-02 00:00:00' WHERE id % 4 = 0;
-`, encoding: 'utf8' });
+`,
+    encoding: 'utf8',
+  });
   if (p.status !== 0) throw new Error(p.stderr);
   return db;
 }
@@ -274,7 +312,18 @@ async function concurrentWriters() {
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-trial-'));
   const images = opt('images', 3000);
   const metadefs = join(root, 'test', 'fixtures', 'metadefs');
-  const totals = { trials: 0, committed: 0, readBack: 0, lost: 0, silent: 0, locked: 0, moved: 0, otherErrors: 0, despite: 0, integrity: 0 };
+  const totals = {
+    trials: 0,
+    committed: 0,
+    readBack: 0,
+    lost: 0,
+    silent: 0,
+    locked: 0,
+    moved: 0,
+    otherErrors: 0,
+    despite: 0,
+    integrity: 0,
+  };
   const exits = {};
   const others = new Map();
   const byCommand = {};
@@ -301,18 +350,65 @@ async function concurrentWriters() {
       writeFileSync(db, readFileSync(base));
       if (wal && sqlite3(db, 'PRAGMA journal_mode=WAL;') !== 'wal') throw new Error('WAL');
       // The writers' parameters, and when glance-db starts among them.
-      const py = { mode: rnd() < 0.5 ? 'pool' : 'fresh', timeout: (rnd() < 0.3 ? 0 : rnd() * 0.5).toFixed(3), gap: (rnd() * 0.03).toFixed(3), start: (rnd() * 0.3).toFixed(3) };
-      const sh = { mode: rnd() < 0.5 ? 'session' : 'fresh', timeout: Math.floor(rnd() < 0.3 ? 0 : rnd() * 500), gap: Math.floor(rnd() * 30), start: Math.floor(rnd() * 300) };
+      const py = {
+        mode: rnd() < 0.5 ? 'pool' : 'fresh',
+        timeout: (rnd() < 0.3 ? 0 : rnd() * 0.5).toFixed(3),
+        gap: (rnd() * 0.03).toFixed(3),
+        start: (rnd() * 0.3).toFixed(3),
+      };
+      const sh = {
+        mode: rnd() < 0.5 ? 'session' : 'fresh',
+        timeout: Math.floor(rnd() < 0.3 ? 0 : rnd() * 500),
+        gap: Math.floor(rnd() * 30),
+        start: Math.floor(rnd() * 300),
+      };
       const glanceAt = Math.floor(rnd() * 400);
       const tail = Math.floor(rnd() * 300);
       let done = false;
-      const pyChild = spawn('python3', ['-c', PY_WRITER, db, `py${t}`, py.mode, py.timeout, py.gap, py.start, FIRST_IMAGE, String(Math.floor(rnd() * 1e9))], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const pyChild = spawn(
+        'python3',
+        [
+          '-c',
+          PY_WRITER,
+          db,
+          `py${t}`,
+          py.mode,
+          py.timeout,
+          py.gap,
+          py.start,
+          FIRST_IMAGE,
+          String(Math.floor(rnd() * 1e9)),
+        ],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
       let pyOut = '';
       pyChild.stdout.on('data', (d) => (pyOut += d));
       const pyClosed = new Promise((r) => pyChild.once('close', r));
-      const shLines = shellWriter(db, `sh${t}`, sh.mode, sh.timeout, sh.gap, sh.start, () => done, Math.floor(rnd() * 2 ** 32));
+      const shLines = shellWriter(
+        db,
+        `sh${t}`,
+        sh.mode,
+        sh.timeout,
+        sh.gap,
+        sh.start,
+        () => done,
+        Math.floor(rnd() * 2 ** 32),
+      );
       await sleep(glanceAt);
-      const g = spawn(process.execPath, [bin, ...cmd, '--url', `sqlite:${db}`, '--config', join(root, 'glance-db.yaml'), '--lock-wait', wal ? '3' : '20'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const g = spawn(
+        process.execPath,
+        [
+          bin,
+          ...cmd,
+          '--url',
+          `sqlite:${db}`,
+          '--config',
+          join(root, 'glance-db.yaml'),
+          '--lock-wait',
+          wal ? '3' : '20',
+        ],
+        { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       let gErr = '';
       g.stderr.on('data', (d) => (gErr += d));
       const code = await new Promise((r) => g.once('close', (c, s) => r(c ?? s)));
@@ -322,7 +418,9 @@ async function concurrentWriters() {
       await pyClosed;
       const lines = [...pyOut.split('\n').filter(Boolean), ...(await shLines)];
       // Every row the writers believe committed must be in the file (a WAL with frames is read by sqlite3 as SQLite reads it).
-      const present = new Set(sqlite3(db, "SELECT value FROM image_tags WHERE value LIKE 'py%' OR value LIKE 'sh%';").split('\n'));
+      const present = new Set(
+        sqlite3(db, "SELECT value FROM image_tags WHERE value LIKE 'py%' OR value LIKE 'sh%';").split('\n'),
+      );
       const check = sqlite3(db, 'PRAGMA integrity_check;');
       const count = (kind) => lines.filter((l) => l.startsWith(`${kind} `)).map((l) => l.split(' ')[1]);
       const committed = count('commit');
@@ -356,25 +454,39 @@ async function concurrentWriters() {
       const label = `trial ${t} (${key}, python ${py.mode} timeout ${py.timeout}s, shell ${sh.mode} timeout ${sh.timeout}ms, glance-db at ${glanceAt}ms)`;
       const raw = (ids) => JSON.stringify(lines.filter((l) => ids.includes(l.split(' ')[1])).slice(0, 6));
       if (lost.length) fail(`${label}: ${lost.length} row(s) committed and read back, then lost: ${raw(lost)}`);
-      if (silent.length > lost.length) fail(`${label}: ${silent.length - lost.length} commit(s) reported as done, not in the file: ${raw(silent.filter((w) => !lost.includes(w)))}`);
+      if (silent.length > lost.length)
+        fail(
+          `${label}: ${silent.length - lost.length} commit(s) reported as done, not in the file: ${raw(silent.filter((w) => !lost.includes(w)))}`,
+        );
       if (check !== 'ok') {
         totals.integrity += 1;
         fail(`${label}: integrity_check: ${check}`);
       }
-      if (!(code === 0 || code === 8 || (wal && code === 21))) fail(`${label}: glance-db exit ${code}: ${gErr.trim().split('\n').slice(-2).join(' ')}`);
-      if (process.env.TRIAL_VERBOSE) console.log(`${label}: exit ${code}, committed ${committed.length}, locked ${locked}, moved ${moved}, other ${other.length}`);
+      if (!(code === 0 || code === 8 || (wal && code === 21)))
+        fail(`${label}: glance-db exit ${code}: ${gErr.trim().split('\n').slice(-2).join(' ')}`);
+      if (process.env.TRIAL_VERBOSE)
+        console.log(
+          `${label}: exit ${code}, committed ${committed.length}, locked ${locked}, moved ${moved}, other ${other.length}`,
+        );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`concurrent-writers: ${totals.trials} trials (seed ${opt('seed', 1)}, ${images} images), glance-db exit codes ${JSON.stringify(exits)}`);
-  for (const [k, v] of Object.entries(byCommand).sort()) console.log(`  ${k}: ${v.trials} trials, exit codes ${JSON.stringify(v.exits)}`);
-  console.log(`  writers: ${totals.committed} commits reported, ${totals.readBack} read back; ${totals.locked} refused "database is locked", ${totals.moved} refused "attempt to write a readonly database" (file replaced), ${totals.otherErrors} other errors`);
+  console.log(
+    `concurrent-writers: ${totals.trials} trials (seed ${opt('seed', 1)}, ${images} images), glance-db exit codes ${JSON.stringify(exits)}`,
+  );
+  for (const [k, v] of Object.entries(byCommand).sort())
+    console.log(`  ${k}: ${v.trials} trials, exit codes ${JSON.stringify(v.exits)}`);
+  console.log(
+    `  writers: ${totals.committed} commits reported, ${totals.readBack} read back; ${totals.locked} refused "database is locked", ${totals.moved} refused "attempt to write a readonly database" (file replaced), ${totals.otherErrors} other errors`,
+  );
   // "disk I/O error" and "unable to open database file": a connection still on the replaced file took
   // the journal of a commit into the new file for a hot one and removed it (docs/dialects/sqlite.md: restart glance-api).
   for (const [k, v] of others) console.log(`    other: ${v} x ${k}`);
   console.log(`  rows in the file although their writer saw an error: ${totals.despite}`);
-  console.log(`  lost (committed and read back, not in the final file): ${totals.lost}; silent (commit returned, not in the file): ${totals.silent}; integrity_check failures: ${totals.integrity}`);
+  console.log(
+    `  lost (committed and read back, not in the final file): ${totals.lost}; silent (commit returned, not in the file): ${totals.silent}; integrity_check failures: ${totals.integrity}`,
+  );
 }
 
 if (run.includes('disk-full')) diskFull();

@@ -18,10 +18,21 @@ export function parseVersionOrRelease(name: string, input: string): number {
   // glance-manage's targets: an Alembic revision of the contract branch is the version it completes.
   const rev = revisionTarget(t);
   if (rev?.branch === 'contract') return rev.version;
-  if (rev) throw new UsageError(`${name} ${t} is an expand revision: it stands for half of version ${rev.version} (the schema additions), not a version.`, `glance-db expand ${rev.version} runs that half; glance-db sync ${rev.version} the whole version.`);
-  if (t === 'heads' || t === 'head') throw new UsageError(`${name} "${t}" is Alembic's word for the newest revision; glance-db's is to leave ${name} out.`, 'glance-db db sync heads (glance-manage\'s spelling) works as well.');
+  if (rev)
+    throw new UsageError(
+      `${name} ${t} is an expand revision: it stands for half of version ${rev.version} (the schema additions), not a version.`,
+      `glance-db expand ${rev.version} runs that half; glance-db sync ${rev.version} the whole version.`,
+    );
+  if (t === 'heads' || t === 'head')
+    throw new UsageError(
+      `${name} "${t}" is Alembic's word for the newest revision; glance-db's is to leave ${name} out.`,
+      "glance-db db sync heads (glance-manage's spelling) works as well.",
+    );
   const shown = /^[\w.-]{1,40}$/.test(t) ? `"${t}"` : 'what was given';
-  throw new UsageError(`${name} must be a whole number such as 51, a Glance release such as zed, 2023.2 or 28.0, or an Alembic revision such as wallaby_contract01, not ${shown}.`, 'glance-db versions lists every version with its Glance releases.');
+  throw new UsageError(
+    `${name} must be a whole number such as 51, a Glance release such as zed, 2023.2 or 28.0, or an Alembic revision such as wallaby_contract01, not ${shown}.`,
+    'glance-db versions lists every version with its Glance releases.',
+  );
 }
 
 export const versionArg = (name: string, description: string, required = false) =>
@@ -58,12 +69,19 @@ export const targetArg = (name: string, description: string) =>
   })();
 
 /** The target from a positional TARGET and --release: either, or both when they agree. */
-export function givenTarget(arg: GivenTarget | number | undefined, release: string | undefined, argName = 'VERSION'): GivenTarget | undefined {
+export function givenTarget(
+  arg: GivenTarget | number | undefined,
+  release: string | undefined,
+  argName = 'VERSION',
+): GivenTarget | undefined {
   const positional = typeof arg === 'number' ? { version: arg, word: String(arg) } : arg;
   if (release === undefined) return positional;
   const byRelease = parseTarget('--release', release);
   if (positional && positional.version !== byRelease.version) {
-    throw new UsageError(`${argName} ${positional.word} (version ${positional.version}) and --release ${release} (version ${byRelease.version}) disagree.`, 'Give one of them.');
+    throw new UsageError(
+      `${argName} ${positional.word} (version ${positional.version}) and --release ${release} (version ${byRelease.version}) disagree.`,
+      'Give one of them.',
+    );
   }
   return positional && /^\d+$/.test(byRelease.word) ? positional : byRelease;
 }

@@ -15,21 +15,85 @@ import { jsonText, terminalText } from './util/terminal.js';
 
 export abstract class BaseCommand extends Command {
   static baseFlags = {
-    config: Flags.string({ char: 'c', description: 'Path of the manifest [default: ./glance-db.yaml if present, else the one shipped with glance-db].', helpGroup: 'GLOBAL' }),
-    url: Flags.string({ description: 'Database URL; overrides GLANCE_DB_URL and the manifest (sqlite:PATH, postgresql://..., mysql://...).', helpGroup: 'GLOBAL' }),
-    'glance-config': Flags.string({ multiple: true, multipleNonGreedy: true, description: "Read the database URL from Glance's own config ([database] connection, or the deprecated [DEFAULT] sql_connection), e.g. /etc/glance/glance-api.conf; repeat for several files or folders (*.conf), later ones winning, as oslo.config's --config-file/--config-dir.", helpGroup: 'GLOBAL' }),
-    json: Flags.boolean({ description: 'Print one JSON object on stdout (shape: schema/output.schema.json, docs/reference/json-output.md).', default: false, helpGroup: 'GLOBAL' }),
-    'lock-wait': secondsFlag({ name: 'lock-wait', description: 'Seconds to wait for another glance-db run to finish (SQLite: also for another program\'s SQLite lock on the file).', default: 60, min: 0, helpGroup: 'GLOBAL' }),
-    'connect-timeout': secondsFlag({ name: 'connect-timeout', description: 'Seconds to wait for a database server to answer.', default: 10, min: 1, helpGroup: 'GLOBAL' }),
-    'statement-timeout': secondsFlag({ name: 'statement-timeout', description: 'PostgreSQL/MySQL: seconds one statement may run; 0 = no limit.', default: 0, min: 0, helpGroup: 'GLOBAL' }),
-    'lock-timeout': secondsFlag({ name: 'lock-timeout', description: 'PostgreSQL/MySQL: seconds a statement may wait for a table lock; 0 = no limit.', default: 0, min: 0, helpGroup: 'GLOBAL' }),
-    'io-timeout': secondsFlag({ name: 'io-timeout', description: 'PostgreSQL/MySQL: seconds a connection may stay silent (the server unreachable or no longer running the statement) before the run stops (exit 18); long statements are not limited by it.', default: 60, min: 1, max: 86400, helpGroup: 'GLOBAL' }),
+    config: Flags.string({
+      char: 'c',
+      description: 'Path of the manifest [default: ./glance-db.yaml if present, else the one shipped with glance-db].',
+      helpGroup: 'GLOBAL',
+    }),
+    url: Flags.string({
+      description:
+        'Database URL; overrides GLANCE_DB_URL and the manifest (sqlite:PATH, postgresql://..., mysql://...).',
+      helpGroup: 'GLOBAL',
+    }),
+    'glance-config': Flags.string({
+      multiple: true,
+      multipleNonGreedy: true,
+      description:
+        "Read the database URL from Glance's own config ([database] connection, or the deprecated [DEFAULT] sql_connection), e.g. /etc/glance/glance-api.conf; repeat for several files or folders (*.conf), later ones winning, as oslo.config's --config-file/--config-dir.",
+      helpGroup: 'GLOBAL',
+    }),
+    json: Flags.boolean({
+      description: 'Print one JSON object on stdout (shape: schema/output.schema.json, docs/reference/json-output.md).',
+      default: false,
+      helpGroup: 'GLOBAL',
+    }),
+    'lock-wait': secondsFlag({
+      name: 'lock-wait',
+      description:
+        "Seconds to wait for another glance-db run to finish (SQLite: also for another program's SQLite lock on the file).",
+      default: 60,
+      min: 0,
+      helpGroup: 'GLOBAL',
+    }),
+    'connect-timeout': secondsFlag({
+      name: 'connect-timeout',
+      description: 'Seconds to wait for a database server to answer.',
+      default: 10,
+      min: 1,
+      helpGroup: 'GLOBAL',
+    }),
+    'statement-timeout': secondsFlag({
+      name: 'statement-timeout',
+      description: 'PostgreSQL/MySQL: seconds one statement may run; 0 = no limit.',
+      default: 0,
+      min: 0,
+      helpGroup: 'GLOBAL',
+    }),
+    'lock-timeout': secondsFlag({
+      name: 'lock-timeout',
+      description: 'PostgreSQL/MySQL: seconds a statement may wait for a table lock; 0 = no limit.',
+      default: 0,
+      min: 0,
+      helpGroup: 'GLOBAL',
+    }),
+    'io-timeout': secondsFlag({
+      name: 'io-timeout',
+      description:
+        'PostgreSQL/MySQL: seconds a connection may stay silent (the server unreachable or no longer running the statement) before the run stops (exit 18); long statements are not limited by it.',
+      default: 60,
+      min: 1,
+      max: 86400,
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   protected jsonMode = false;
 
   /** Builds the resolved context from the global flags. */
-  protected context(flags: { config?: string; url?: string; 'glance-config'?: string[]; 'lock-wait': number; 'connect-timeout': number; 'statement-timeout': number; 'lock-timeout': number; 'io-timeout'?: number }, offline = false, goal?: { version: number; word?: string }): RunContext {
+  protected context(
+    flags: {
+      config?: string;
+      url?: string;
+      'glance-config'?: string[];
+      'lock-wait': number;
+      'connect-timeout': number;
+      'statement-timeout': number;
+      'lock-timeout': number;
+      'io-timeout'?: number;
+    },
+    offline = false,
+    goal?: { version: number; word?: string },
+  ): RunContext {
     const ctx = resolveContext({
       config: flags.config,
       url: flags.url,
@@ -55,7 +119,9 @@ export abstract class BaseCommand extends Command {
 
   protected emitJson(value: Record<string, unknown>): void {
     // Shape: schema/output.schema.json; glanceDbVersion in every object.
-    process.stdout.write(`${jsonText(JSON.stringify(scrubValue({ command: this.id?.replace(/^db:/, ''), glanceDbVersion: toolVersion(), ...value }), null, 2))}\n`);
+    process.stdout.write(
+      `${jsonText(JSON.stringify(scrubValue({ command: this.id?.replace(/^db:/, ''), glanceDbVersion: toolVersion(), ...value }), null, 2))}\n`,
+    );
   }
 
   async init(): Promise<void> {
@@ -70,7 +136,13 @@ export abstract class BaseCommand extends Command {
     const e = toGlanceDbError(err, this.id);
     process.exitCode = e.exitCode;
     if (this.jsonMode) {
-      const error = { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...e.fields };
+      const error = {
+        code: e.code,
+        exitCode: e.exitCode,
+        message: e.message,
+        ...(e.hint ? { hint: e.hint } : {}),
+        ...e.fields,
+      };
       this.emitJson({ ok: false, error });
       return;
     }
@@ -88,7 +160,8 @@ function toGlanceDbError(err: Error & { oclif?: { exit?: number } }, commandId?:
     return err;
   }
   // oclif's argument and flag parsing errors.
-  if (err.oclif?.exit === 2 || /Parse|Flag|Arg/.test(err.constructor?.name ?? '')) return parseErrorToUsage(err, commandId);
+  if (err.oclif?.exit === 2 || /Parse|Flag|Arg/.test(err.constructor?.name ?? ''))
+    return parseErrorToUsage(err, commandId);
   if (typeof err.oclif?.exit === 'number' && err.oclif.exit === 0) return new UsageError(err.message);
   return new InternalError(err);
 }

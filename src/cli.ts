@@ -60,7 +60,8 @@ export async function main(): Promise<void> {
     flush().catch(() => {});
   } catch (err) {
     const e = err as Error & { oclif?: { exit?: number }; exitCode?: number; hint?: string };
-    if (typeof e.exitCode === 'number' && 'code' in e && 'fields' in e) return report(e as unknown as GlanceDbError, json);
+    if (typeof e.exitCode === 'number' && 'code' in e && 'fields' in e)
+      return report(e as unknown as GlanceDbError, json);
     const notFound = /^command (\S+) not found\.?$/i.exec(e?.message ?? '');
     if (!notFound) throw err;
     const config = await Config.load(import.meta.url);
@@ -95,7 +96,9 @@ function report(e: GlanceDbError, json: boolean): void {
   process.exitCode = e.exitCode;
   if (json) {
     const error = { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
-    process.stdout.write(`${JSON.stringify({ command: null, glanceDbVersion: toolVersion(), ok: false, error }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ command: null, glanceDbVersion: toolVersion(), ok: false, error }, null, 2)}\n`,
+    );
   } else process.stderr.write(terminalText(`error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}\n`));
 }
 
@@ -108,7 +111,12 @@ function traceRoundTrips(file: string | undefined): void {
   if (!file) return;
   recordRoundTrips();
   process.on('exit', () => {
-    const args = process.argv.slice(2).map((a) => a.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@'));
-    appendFileSync(file, `${JSON.stringify({ args, roundTrips: roundTrips.count, statements: roundTrips.statements })}\n`);
+    const args = process.argv
+      .slice(2)
+      .map((a) => a.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@'));
+    appendFileSync(
+      file,
+      `${JSON.stringify({ args, roundTrips: roundTrips.count, statements: roundTrips.statements })}\n`,
+    );
   });
 }

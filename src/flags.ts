@@ -8,7 +8,14 @@ import { UsageError } from './errors.js';
 
 export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
-export function secondsFlag(opts: { name: string; description: string; default: number; min: number; max?: number; helpGroup?: string }) {
+export function secondsFlag(opts: {
+  name: string;
+  description: string;
+  default: number;
+  min: number;
+  max?: number;
+  helpGroup?: string;
+}) {
   const max = opts.max ?? MAX_SECONDS;
   return Flags.custom<number>({
     description: opts.description,
@@ -32,4 +39,7 @@ export function parseWhole(name: string, input: string, min: number, max: number
 }
 
 /** --release: the target as a Glance release (or a version), for the commands that take one (check, db check, verify, sync...). */
-export const releaseFlag = (what: string) => Flags.string({ description: `${what} (zed, 2023.2, 28.0, or a version such as 50); the same as giving it as TARGET. glance-db versions lists them.` });
+export const releaseFlag = (what: string) =>
+  Flags.string({
+    description: `${what} (zed, 2023.2, 28.0, or a version such as 50); the same as giving it as TARGET. glance-db versions lists them.`,
+  });

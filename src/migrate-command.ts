@@ -23,8 +23,11 @@ import { withExistingDatabase } from './engine/status.js';
 import { verifyHistory } from './engine/history.js';
 
 /** What the progress lines say as a phase starts, and when it is done. */
-const PHASE_VERB: Record<Phase, [string, string]> = { expand: ['expanding', 'expanded'], migrate: ['migrating', 'migrated'], contract: ['contracting', 'contracted'] };
-
+const PHASE_VERB: Record<Phase, [string, string]> = {
+  expand: ['expanding', 'expanded'],
+  migrate: ['migrating', 'migrated'],
+  contract: ['contracting', 'contracted'],
+};
 
 export abstract class MigrateCommand extends BaseCommand {
   private backupPath: string | null = null;
@@ -32,11 +35,29 @@ export abstract class MigrateCommand extends BaseCommand {
   private acceptedDrift: string[] | null = null;
 
   static flags = {
-    backup: Flags.boolean({ description: 'Back up the database before changing anything (SQLite: a copy of the file; PostgreSQL: pg_dump; MySQL: mariadb-dump/mysqldump).', default: false }),
-    'accept-drift': Flags.boolean({ description: 'Proceed although the schema differs from what its version says (a hand-made change glance-db lists), and record the differences in the version table; check then stays quiet about exactly those.', default: false }),
-    'dry-run': Flags.boolean({ description: 'Change nothing: make the checks sync makes (checksums, schema drift, downgrade) and print the SQL it would run, as plan does.', default: false }),
-    release: Flags.string({ description: "Upgrade to the version this Glance release's glance-manage db sync reaches (zed, 2023.2, 28.0); the same as giving it as VERSION. glance-db versions lists them." }),
-    'backup-dir': Flags.string({ description: 'Where --backup writes [default: glance-db-backups next to the SQLite file, or in the working directory].' }),
+    backup: Flags.boolean({
+      description:
+        'Back up the database before changing anything (SQLite: a copy of the file; PostgreSQL: pg_dump; MySQL: mariadb-dump/mysqldump).',
+      default: false,
+    }),
+    'accept-drift': Flags.boolean({
+      description:
+        'Proceed although the schema differs from what its version says (a hand-made change glance-db lists), and record the differences in the version table; check then stays quiet about exactly those.',
+      default: false,
+    }),
+    'dry-run': Flags.boolean({
+      description:
+        'Change nothing: make the checks sync makes (checksums, schema drift, downgrade) and print the SQL it would run, as plan does.',
+      default: false,
+    }),
+    release: Flags.string({
+      description:
+        "Upgrade to the version this Glance release's glance-manage db sync reaches (zed, 2023.2, 28.0); the same as giving it as VERSION. glance-db versions lists them.",
+    }),
+    'backup-dir': Flags.string({
+      description:
+        'Where --backup writes [default: glance-db-backups next to the SQLite file, or in the working directory].',
+    }),
   };
 
   private warnings: string[] = [];
@@ -44,29 +65,72 @@ export abstract class MigrateCommand extends BaseCommand {
   /** expand, migrate, contract: the phase of a rolling upgrade this command runs (commands/expand.ts ...); sync and upgrade: none. */
   protected phase?: Phase;
 
-  protected async migrate(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean, flags: { backup: boolean; 'backup-dir'?: string; 'accept-drift'?: boolean; release?: string; 'dry-run'?: boolean }): Promise<void> {
-    if (flags['backup-dir'] !== undefined && !flags['backup-dir'].trim()) throw new UsageError('--backup-dir is empty.', 'Give a folder, or leave --backup-dir out for the default.');
+  protected async migrate(
+    ctx: RunContext,
+    version: number | undefined,
+    currentVersion: number | undefined,
+    requireVersionControl: boolean,
+    flags: { backup: boolean; 'backup-dir'?: string; 'accept-drift'?: boolean; release?: string; 'dry-run'?: boolean },
+  ): Promise<void> {
+    if (flags['backup-dir'] !== undefined && !flags['backup-dir'].trim())
+      throw new UsageError('--backup-dir is empty.', 'Give a folder, or leave --backup-dir out for the default.');
     if (flags.release !== undefined) {
       const byRelease = parseVersionOrRelease('--release', flags.release);
-      if (version !== undefined && version !== byRelease) throw new UsageError(`VERSION ${version} and --release ${flags.release} (version ${byRelease}) disagree.`, 'Give one of them.');
+      if (version !== undefined && version !== byRelease)
+        throw new UsageError(
+          `VERSION ${version} and --release ${flags.release} (version ${byRelease}) disagree.`,
+          'Give one of them.',
+        );
       version = byRelease;
     }
     // The target: the one given, else the installed Glance's schema, else the newest (engine/goal.ts). migrate and contract
     // take none: they finish the rolling upgrade under way, wherever its expand went.
-    ctx.goal = resolveGoal(ctx.manifest, version !== undefined ? { version, word: flags.release?.trim().toLowerCase() ?? this.releaseWord(version) } : undefined);
+    ctx.goal = resolveGoal(
+      ctx.manifest,
+      version !== undefined
+        ? { version, word: flags.release?.trim().toLowerCase() ?? this.releaseWord(version) }
+        : undefined,
+    );
     const defaultTarget = version === undefined && ctx.goal.source === 'installed';
     if (version === undefined && this.phase !== 'migrate' && this.phase !== 'contract') version = ctx.goal.version;
     this.out(`database: ${ctx.target.display} (from ${ctx.urlSource})`);
     this.target = ctx.target.display;
-    if (ctx.goal.source === 'installed' && version === ctx.goal.version && !this.jsonMode) process.stderr.write(terminalText(`target: version ${ctx.goal.version}, the schema of the installed Glance ${installedText(ctx.goal.installed!)} (${ctx.goal.installed!.where})\n`));
+    if (ctx.goal.source === 'installed' && version === ctx.goal.version && !this.jsonMode)
+      process.stderr.write(
+        terminalText(
+          `target: version ${ctx.goal.version}, the schema of the installed Glance ${installedText(ctx.goal.installed!)} (${ctx.goal.installed!.where})\n`,
+        ),
+      );
     if (version !== undefined) this.warnPastInstalledGlance(version);
-    if (flags['dry-run']) return this.phase ? this.dryRunPhase(ctx, this.phase, version) : this.dryRun(ctx, version, currentVersion, requireVersionControl, Boolean(flags['accept-drift']), defaultTarget);
+    if (flags['dry-run'])
+      return this.phase
+        ? this.dryRunPhase(ctx, this.phase, version)
+        : this.dryRun(
+            ctx,
+            version,
+            currentVersion,
+            requireVersionControl,
+            Boolean(flags['accept-drift']),
+            defaultTarget,
+          );
     const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target)) : undefined;
     // Before the database is opened: a bad folder must change nothing.
     if (backupDir) checkBackupDir(backupDir);
     let result;
     try {
-      result = await sync(ctx, { version, currentVersion, requireVersionControl, backupDir, acceptDrift: flags['accept-drift'], ...(this.phase ? { phase: this.phase } : {}), ...(defaultTarget ? { defaultTarget } : {}) }, (e) => this.progress(e));
+      result = await sync(
+        ctx,
+        {
+          version,
+          currentVersion,
+          requireVersionControl,
+          backupDir,
+          acceptDrift: flags['accept-drift'],
+          ...(this.phase ? { phase: this.phase } : {}),
+          ...(defaultTarget ? { defaultTarget } : {}),
+        },
+        (e) => this.progress(e),
+      );
     } finally {
       this.stopIndicator();
     }
@@ -74,7 +138,14 @@ export abstract class MigrateCommand extends BaseCommand {
   }
 
   /** --dry-run: what sync would refuse is refused the same way; otherwise its plan. Opens nothing for writing, takes no lock. */
-  private async dryRun(ctx: RunContext, version: number | undefined, currentVersion: number | undefined, requireVersionControl: boolean, acceptDrift: boolean, defaultTarget = false): Promise<void> {
+  private async dryRun(
+    ctx: RunContext,
+    version: number | undefined,
+    currentVersion: number | undefined,
+    requireVersionControl: boolean,
+    acceptDrift: boolean,
+    defaultTarget = false,
+  ): Promise<void> {
     const target = version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
     const c = await check(ctx);
     if (c.state === 'checksum-drift' || c.state === 'unknown-version' || c.state === 'migration-file-unusable') {
@@ -89,23 +160,53 @@ export abstract class MigrateCommand extends BaseCommand {
     }
     const underControl = c.state !== 'not-under-version-control';
     if (!underControl && requireVersionControl) {
-      throw new NotUnderVersionControlError(ctx.target.display, 'Run glance-db sync to place it under version control.', ` Found: ${c.line.replace(/^not under version control: /, '')}. Nothing was changed (dry run).`);
+      throw new NotUnderVersionControlError(
+        ctx.target.display,
+        'Run glance-db sync to place it under version control.',
+        ` Found: ${c.line.replace(/^not under version control: /, '')}. Nothing was changed (dry run).`,
+      );
     }
     const from = underControl ? c.current : (currentVersion ?? c.current);
     if (from !== null && target < from && defaultTarget && underControl) {
-      if (this.jsonMode) this.emitJson({ ok: true, dryRun: true, dialect: ctx.target.dialect, database: ctx.target.display, from, to: from, versions: [] });
+      if (this.jsonMode)
+        this.emitJson({
+          ok: true,
+          dryRun: true,
+          dialect: ctx.target.dialect,
+          database: ctx.target.display,
+          from,
+          to: from,
+          versions: [],
+        });
       else this.out(`dry run: nothing changed; already at version ${from}; nothing to do`);
       return;
     }
     if (from !== null && target < from) throw downgradeError(ctx, from, target);
     // A rolling upgrade under way: planned against the database, which lists the phases that finish it first.
-    const p = await plan(ctx, from === null || c.rolling?.underWay ? { version: target } : { version: target, from, dialect: ctx.target.dialect });
+    const p = await plan(
+      ctx,
+      from === null || c.rolling?.underWay
+        ? { version: target }
+        : { version: target, from, dialect: ctx.target.dialect },
+    );
     if (this.jsonMode) {
-      this.emitJson({ ok: true, dryRun: true, dialect: ctx.target.dialect, database: ctx.target.display, from: p.from, to: p.to, versions: p.versions, ...(p.rolling ? { rolling: p.rolling } : {}), ...(this.warnings.length ? { warnings: this.warnings } : {}) });
+      this.emitJson({
+        ok: true,
+        dryRun: true,
+        dialect: ctx.target.dialect,
+        database: ctx.target.display,
+        from: p.from,
+        to: p.to,
+        versions: p.versions,
+        ...(p.rolling ? { rolling: p.rolling } : {}),
+        ...(this.warnings.length ? { warnings: this.warnings } : {}),
+      });
       return;
     }
     const work = p.versions.length > 0 || p.rolling !== undefined;
-    this.out(`dry run: nothing changed; ${work ? `sync would ${p.rolling ? `finish the rolling upgrade to ${p.rolling.state.to}, then ` : ''}run ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}:` : `already at version ${p.to}; nothing to do`}`);
+    this.out(
+      `dry run: nothing changed; ${work ? `sync would ${p.rolling ? `finish the rolling upgrade to ${p.rolling.state.to}, then ` : ''}run ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}:` : `already at version ${p.to}; nothing to do`}`,
+    );
     if (work) process.stdout.write(terminalText(planText(p)));
   }
 
@@ -136,7 +237,11 @@ export abstract class MigrateCommand extends BaseCommand {
 
   /** Live line on a terminal; progress: lines on stderr otherwise (src/progress.ts). */
   private indicate(label: string, announce: boolean): void {
-    this.reporter ??= new ProgressReporter({ tty: Boolean(process.stderr.isTTY) && !this.jsonMode, everySeconds: progressSeconds(), write: (t) => process.stderr.write(redactUrl(t)) });
+    this.reporter ??= new ProgressReporter({
+      tty: Boolean(process.stderr.isTTY) && !this.jsonMode,
+      everySeconds: progressSeconds(),
+      write: (t) => process.stderr.write(redactUrl(t)),
+    });
     this.reporter.phase(label, announce);
   }
 
@@ -157,47 +262,87 @@ export abstract class MigrateCommand extends BaseCommand {
       this.batchLine = 0;
       return this.indicate(`${PHASE_VERB[e.phase][0]} ${e.version} ${e.name}`, true);
     }
-    if (e.type === 'phase-done' && e.nothingToRun) return this.out(`recorded ${e.version} ${e.name} as ${PHASE_VERB[e.phase][1]}: nothing to run in its ${e.phase} phase`);
+    if (e.type === 'phase-done' && e.nothingToRun)
+      return this.out(
+        `recorded ${e.version} ${e.name} as ${PHASE_VERB[e.phase][1]}: nothing to run in its ${e.phase} phase`,
+      );
     if (e.type === 'phase-done') {
-      this.out(`${PHASE_VERB[e.phase][1]} ${e.version} ${e.name}${e.rows !== undefined ? `: ${e.rows} row(s) in ${(e.ms / 1000).toFixed(1)} s${e.ms > 0 ? `, ${Math.round((e.rows * 1000) / e.ms)} rows/s` : ''}` : ` (${e.ms} ms)`}`);
+      this.out(
+        `${PHASE_VERB[e.phase][1]} ${e.version} ${e.name}${e.rows !== undefined ? `: ${e.rows} row(s) in ${(e.ms / 1000).toFixed(1)} s${e.ms > 0 ? `, ${Math.round((e.rows * 1000) / e.ms)} rows/s` : ''}` : ` (${e.ms} ms)`}`,
+      );
       // The file's glance-db:report counts, for information.
-      for (const r of e.reports ?? []) this.out(`  ${e.version} ${e.name}: ${r.value === null ? `could not count the ${r.label}` : `${r.value} ${r.label}`}`);
+      for (const r of e.reports ?? [])
+        this.out(
+          `  ${e.version} ${e.name}: ${r.value === null ? `could not count the ${r.label}` : `${r.value} ${r.label}`}`,
+        );
       return;
     }
-    if (e.type === 'phase-skipped') return this.out(`skipped ${e.phase} of ${e.version} ${e.name}: done meanwhile by another glance-db run`);
+    if (e.type === 'phase-skipped')
+      return this.out(`skipped ${e.phase} of ${e.version} ${e.name}: done meanwhile by another glance-db run`);
     if (e.type === 'opening') return this.indicate(`opening ${this.target}`, false);
-    if (e.type === 'locking') return this.indicate('waiting for the migration lock (another glance-db run holds it)', false);
+    if (e.type === 'locking')
+      return this.indicate('waiting for the migration lock (another glance-db run holds it)', false);
     if (e.type === 'backup-start') return this.indicate(`backing up ${this.target}`, true);
     if (e.type === 'start') return this.indicate(`applying ${e.version} ${e.name}`, true);
     if (e.type === 'backup') {
       this.backupPath = e.path;
       this.out(`backup: ${e.path}`);
-    }
-    else if (e.type === 'backup-skipped') this.out(`backup: skipped, ${e.reason}`);
-    else if (e.type === 'baseline') this.out(`baseline: recorded versions ${ranges(e.versions)} as already applied (nothing run)`);
-    else if (e.type === 'adopted') this.out(`adopted: took over from glance-manage (${e.source}); recorded versions ${ranges(e.versions)} (nothing run)`);
+    } else if (e.type === 'backup-skipped') this.out(`backup: skipped, ${e.reason}`);
+    else if (e.type === 'baseline')
+      this.out(`baseline: recorded versions ${ranges(e.versions)} as already applied (nothing run)`);
+    else if (e.type === 'adopted')
+      this.out(
+        `adopted: took over from glance-manage (${e.source}); recorded versions ${ranges(e.versions)} (nothing run)`,
+      );
     else if (e.type === 'recorded') this.out(`recorded: ${e.line}`);
     else if (e.type === 'variant') {
       this.variant = e.id;
       this.out(`variant: the schema is a form Glance itself produced: ${e.description}; recorded in the version table`);
     } else if (e.type === 'drift-accepted') {
       this.acceptedDrift = e.differences;
-      this.out(`drift accepted (--accept-drift), recorded in the version table: ${e.differences.length} difference(s)\n${e.differences.map((d) => `  ${d}`).join('\n')}`);
-    }
-    else if (e.type === 'applied') this.out(`applied ${e.version} ${e.name} (${e.ms} ms)`);
+      this.out(
+        `drift accepted (--accept-drift), recorded in the version table: ${e.differences.length} difference(s)\n${e.differences.map((d) => `  ${d}`).join('\n')}`,
+      );
+    } else if (e.type === 'applied') this.out(`applied ${e.version} ${e.name} (${e.ms} ms)`);
     else this.out(`skipped ${e.version} ${e.name}: applied meanwhile by another glance-db run`);
   }
 
   private report(ctx: RunContext, r: SyncResult): void {
     if (this.jsonMode) {
-      this.emitJson({ ok: true, ...(this.backupPath ? { backup: this.backupPath } : {}), dialect: ctx.target.dialect, database: ctx.target.display, from: r.from, to: r.to, applied: r.applied, baselined: r.baselined, adopted: r.adopted, upToDate: r.upToDate, ...(this.variant ? { variant: this.variant } : {}), ...(this.acceptedDrift ? { acceptedDrift: this.acceptedDrift } : {}), ...(this.warnings.length ? { warnings: this.warnings } : {}),
-        ...(this.phase || r.phases.length ? { phases: r.phases, current: r.current, rolling: rollingJson(r.rolling) } : {}) });
+      this.emitJson({
+        ok: true,
+        ...(this.backupPath ? { backup: this.backupPath } : {}),
+        dialect: ctx.target.dialect,
+        database: ctx.target.display,
+        from: r.from,
+        to: r.to,
+        applied: r.applied,
+        baselined: r.baselined,
+        adopted: r.adopted,
+        upToDate: r.upToDate,
+        ...(this.variant ? { variant: this.variant } : {}),
+        ...(this.acceptedDrift ? { acceptedDrift: this.acceptedDrift } : {}),
+        ...(this.warnings.length ? { warnings: this.warnings } : {}),
+        ...(this.phase || r.phases.length
+          ? { phases: r.phases, current: r.current, rolling: rollingJson(r.rolling) }
+          : {}),
+      });
       return;
     }
-    const past = ctx.goal?.source === 'installed' && r.to > ctx.goal.version ? ` (past the installed Glance ${installedText(ctx.goal.installed!)}, whose schema is version ${ctx.goal.version})` : '';
-    if (!this.phase) return this.out(r.upToDate ? `already at version ${r.to}${past}; nothing to do` : `database is at version ${r.to}`);
+    const past =
+      ctx.goal?.source === 'installed' && r.to > ctx.goal.version
+        ? ` (past the installed Glance ${installedText(ctx.goal.installed!)}, whose schema is version ${ctx.goal.version})`
+        : '';
+    if (!this.phase)
+      return this.out(
+        r.upToDate ? `already at version ${r.to}${past}; nothing to do` : `database is at version ${r.to}`,
+      );
     const nothing = r.upToDate ? `nothing to ${this.phase}; ` : '';
-    this.out(r.rolling.underWay ? `${nothing}database is at version ${r.current}; ${describeRolling(r.rolling)}; next: ${nextCommand(ctx, r.rolling)}` : `${nothing}database is at version ${r.current}${r.current !== null && r.current < Math.min(r.to, ctx.goal?.version ?? r.to) ? ` (${Math.min(r.to, ctx.goal?.version ?? r.to)} is available: ${suggest(ctx, 'expand')} starts a rolling upgrade)` : ''}`);
+    this.out(
+      r.rolling.underWay
+        ? `${nothing}database is at version ${r.current}; ${describeRolling(r.rolling)}; next: ${nextCommand(ctx, r.rolling)}`
+        : `${nothing}database is at version ${r.current}${r.current !== null && r.current < Math.min(r.to, ctx.goal?.version ?? r.to) ? ` (${Math.min(r.to, ctx.goal?.version ?? r.to)} is available: ${suggest(ctx, 'expand')} starts a rolling upgrade)` : ''}`,
+    );
   }
 
   /** Rows done / total and the rate, at most every GLANCE_DB_PROGRESS_SECONDS (and after the first batch, so a watcher sees it begin). */
@@ -224,14 +369,31 @@ export abstract class MigrateCommand extends BaseCommand {
       const planned = plannedSteps(ctx, ctx.target.dialect, rows, phase, target);
       return driver ? withRowsLeft(driver, planned) : planned;
     });
-    const listed = steps.map((s) => ({ version: s.mig.version, name: s.mig.name, phase: s.phase, file: s.file, checksum: s.checksum, batched: s.batched, statements: s.statements.map((x) => x.text) }));
+    const listed = steps.map((s) => ({
+      version: s.mig.version,
+      name: s.mig.name,
+      phase: s.phase,
+      file: s.file,
+      checksum: s.checksum,
+      batched: s.batched,
+      statements: s.statements.map((x) => x.text),
+    }));
     if (this.jsonMode) {
-      this.emitJson({ ok: true, dryRun: true, dialect: ctx.target.dialect, database: ctx.target.display, phase, steps: listed });
+      this.emitJson({
+        ok: true,
+        dryRun: true,
+        dialect: ctx.target.dialect,
+        database: ctx.target.display,
+        phase,
+        steps: listed,
+      });
       return;
     }
     this.out(`dry run: nothing changed; ${phase} would run ${steps.length} step(s)${steps.length ? ':' : ''}`);
     for (const s of listed) {
-      this.out(`\n-- ${s.phase} ${s.version} ${s.name}: ${s.file ? `${s.file} ${s.checksum}${s.batched ? ' (each statement again, in batches, until it changes no row)' : ''}` : 'nothing to run, recorded only'}`);
+      this.out(
+        `\n-- ${s.phase} ${s.version} ${s.name}: ${s.file ? `${s.file} ${s.checksum}${s.batched ? ' (each statement again, in batches, until it changes no row)' : ''}` : 'nothing to run, recorded only'}`,
+      );
       for (const t of s.statements) this.out(`${t};`);
     }
   }
@@ -240,7 +402,7 @@ export abstract class MigrateCommand extends BaseCommand {
 /** "42-48, 50": consecutive versions as ranges, so a version left pending is not listed. */
 export function ranges(versions: number[]): string {
   const out: string[] = [];
-  for (let i = 0; i < versions.length; ) {
+  for (let i = 0; i < versions.length;) {
     let j = i;
     while (j + 1 < versions.length && versions[j + 1] === versions[j] + 1) j++;
     out.push(i === j ? `${versions[i]}` : `${versions[i]}-${versions[j]}`);

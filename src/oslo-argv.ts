@@ -33,20 +33,58 @@ import { revisionTarget } from './glance/revisions.js';
 
 /** oslo.config's and oslo.log's options that take a value (argparse: `--opt VALUE` or `--opt=VALUE`). */
 const OSLO_VALUE_FLAGS = new Set([
-  'config-file', 'config-dir',
-  'log-config-append', 'log-config', 'log-date-format', 'log-file', 'logfile', 'log-dir', 'logdir', 'syslog-log-facility',
+  'config-file',
+  'config-dir',
+  'log-config-append',
+  'log-config',
+  'log-date-format',
+  'log-file',
+  'logfile',
+  'log-dir',
+  'logdir',
+  'syslog-log-facility',
 ]);
 
 /** oslo.log's switches (and their --noX forms), current and past: accepted anywhere, never an error. */
 const OSLO_SWITCHES = new Set([
-  'debug', 'verbose', 'use-syslog', 'use-journal', 'use-json', 'watch-log-file', 'use-eventlog', 'use-syslog-rfc-format',
+  'debug',
+  'verbose',
+  'use-syslog',
+  'use-journal',
+  'use-json',
+  'watch-log-file',
+  'use-eventlog',
+  'use-syslog-rfc-format',
 ]);
 
 /** glance-db's own global flags that take a value: the word after them is a value, never an oslo option. */
 export const GLANCE_DB_VALUE_FLAGS = new Set([
-  '--url', '--config', '-c', '--glance-config', '--lock-wait', '--connect-timeout', '--statement-timeout', '--lock-timeout', '--io-timeout',
-  '--backup-dir', '--release', '--path', '--output', '-o', '--dialect', '--from', '--age-in-days', '--age_in_days', '--max-rows', '--max_rows',
-  '--base', '--supersede', '--accept-checksum', '--batch-size', '--table-limit', '--format',
+  '--url',
+  '--config',
+  '-c',
+  '--glance-config',
+  '--lock-wait',
+  '--connect-timeout',
+  '--statement-timeout',
+  '--lock-timeout',
+  '--io-timeout',
+  '--backup-dir',
+  '--release',
+  '--path',
+  '--output',
+  '-o',
+  '--dialect',
+  '--from',
+  '--age-in-days',
+  '--age_in_days',
+  '--max-rows',
+  '--max_rows',
+  '--base',
+  '--supersede',
+  '--accept-checksum',
+  '--batch-size',
+  '--table-limit',
+  '--format',
 ]);
 
 /** glance-manage's underscore commands and the `db ACTION` they are. */
@@ -135,10 +173,20 @@ export function rewriteOsloArgv(input: string[], env: NodeJS.ProcessEnv = proces
       let value: string;
       if (eq >= 0) value = a.slice(eq + 1);
       else if (i + 1 < input.length) value = input[++i];
-      else throw new UsageError(`--${name} needs a value.`, name.startsWith('config') ? `For example: --${name} /etc/glance/${name === 'config-file' ? 'glance-api.conf' : 'glance.conf.d'}.` : undefined);
+      else
+        throw new UsageError(
+          `--${name} needs a value.`,
+          name.startsWith('config')
+            ? `For example: --${name} /etc/glance/${name === 'config-file' ? 'glance-api.conf' : 'glance.conf.d'}.`
+            : undefined,
+        );
       rewritten = true;
       if (name === 'config-file' || name === 'config-dir') {
-        if (!value.trim()) throw new UsageError(`--${name} is empty.`, `Give a ${name === 'config-file' ? 'file' : 'folder'}, or leave --${name} out for Glance's default config files.`);
+        if (!value.trim())
+          throw new UsageError(
+            `--${name} is empty.`,
+            `Give a ${name === 'config-file' ? 'file' : 'folder'}, or leave --${name} out for Glance's default config files.`,
+          );
         config.push(expandUser(value, env));
         if (name === 'config-file') files++;
         else dirs++;
@@ -162,7 +210,10 @@ export function rewriteOsloArgv(input: string[], env: NodeJS.ProcessEnv = proces
   if (config.length) {
     // oslo.config reads the default files when no --config-file was given and
     // the default folders when no --config-dir was: before the ones given.
-    const defaults = [...(files === 0 ? defaultGlanceConfigFiles(env) : []), ...(dirs === 0 ? defaultGlanceConfigDirs(env).filter((d) => existsSync(d)) : [])];
+    const defaults = [
+      ...(files === 0 ? defaultGlanceConfigFiles(env) : []),
+      ...(dirs === 0 ? defaultGlanceConfigDirs(env).filter((d) => existsSync(d)) : []),
+    ];
     for (const c of [...defaults, ...config]) out.argv.push('--glance-config', c);
   }
   return { argv: [...out.argv, ...tail], debug, ignored, rewritten };
@@ -213,8 +264,12 @@ function commandWords(argv: string[]): { argv: string[]; rewritten: boolean } {
     const f = flags[i];
     if (TARGETED.has(action) && (f === '--version' || f.startsWith('--version='))) {
       const v = f === '--version' ? flags[++i] : f.slice('--version='.length);
-      if (v === undefined || !v.trim()) throw new UsageError('--version needs a value: the revision to go to (a version number, a Glance release, or an Alembic revision such as heads).');
-      if (versionFlag !== undefined && versionFlag !== v) throw new UsageError(`Two targets given with --version: ${versionFlag} and ${v}.`, 'Give the target once.');
+      if (v === undefined || !v.trim())
+        throw new UsageError(
+          '--version needs a value: the revision to go to (a version number, a Glance release, or an Alembic revision such as heads).',
+        );
+      if (versionFlag !== undefined && versionFlag !== v)
+        throw new UsageError(`Two targets given with --version: ${versionFlag} and ${v}.`, 'Give the target once.');
       versionFlag = v;
       continue;
     }
@@ -228,7 +283,10 @@ function commandWords(argv: string[]): { argv: string[]; rewritten: boolean } {
     case 'upgrade':
     case 'version_control': {
       if (versionFlag !== undefined && positional.length) {
-        throw new UsageError(`Two targets given: ${positional[0]} and --version ${versionFlag}.`, 'Give the target once, as --version or as a word after the command.');
+        throw new UsageError(
+          `Two targets given: ${positional[0]} and --version ${versionFlag}.`,
+          'Give the target once, as --version or as a word after the command.',
+        );
       }
       const target = versionFlag ?? positional[0];
       const more = versionFlag !== undefined ? positional : positional.slice(1);
@@ -238,7 +296,11 @@ function commandWords(argv: string[]): { argv: string[]; rewritten: boolean } {
         return ret(['db', 'sync', v, v], more);
       }
       const revision = target === undefined ? null : revisionTarget(target);
-      const manageForm = legacy || rewrittenByFlag || (target !== undefined && (isHeads(target) || revision !== null)) || (action === 'upgrade' && target === undefined);
+      const manageForm =
+        legacy ||
+        rewrittenByFlag ||
+        (target !== undefined && (isHeads(target) || revision !== null)) ||
+        (action === 'upgrade' && target === undefined);
       // glance-db's own `db sync`, `db sync 51 44` and `db upgrade 48` (a database it manages) keep their meaning.
       if (!manageForm) return { argv, rewritten: false };
       // An expand revision: alembic upgrades the expand branch alone to it, which is glance-db's expand.
@@ -257,17 +319,24 @@ function commandWords(argv: string[]): { argv: string[]; rewritten: boolean } {
         if (FALSE_WORD.test(w)) {
           throw new UsageError(
             `db_load_metadefs takes MERGE, PREFER_NEW and OVERWRITE as words, and glance-manage counts any word as yes (Python's truth of a non-empty string), so "${w}" would turn ${names[n]} on.`,
-            `Leave the word out for no, or write it as glance-db's flag: glance-db db load_metadefs ${path ?? 'PATH'} ${names.slice(0, n).join(' ')}`.trimEnd() + '.',
+            `Leave the word out for no, or write it as glance-db's flag: glance-db db load_metadefs ${path ?? 'PATH'} ${names.slice(0, n).join(' ')}`.trimEnd() +
+              '.',
           );
         }
         if (w !== '') extra.push(names[n]);
       });
-      return ret(['db', 'load_metadefs', ...(path !== undefined && path !== '' ? [path] : []), ...bools.slice(3)], extra);
+      return ret(
+        ['db', 'load_metadefs', ...(path !== undefined && path !== '' ? [path] : []), ...bools.slice(3)],
+        extra,
+      );
     }
     case 'unload_metadefs':
       // glance-manage removes them without asking; its deployment scripts do not answer a question.
       if (!legacy && first !== 'db') return { argv, rewritten: false };
-      return ret(['db', 'unload_metadefs', ...positional], kept.includes('--yes') || kept.includes('-y') ? [] : ['--yes']);
+      return ret(
+        ['db', 'unload_metadefs', ...positional],
+        kept.includes('--yes') || kept.includes('-y') ? [] : ['--yes'],
+      );
     default:
       if (!legacy) return { argv, rewritten: rewrittenByFlag };
       return ret(['db', action, ...positional]);
@@ -276,10 +345,16 @@ function commandWords(argv: string[]): { argv: string[]; rewritten: boolean } {
 
 /** A version_control target as glance-db's version number (text, for argv). */
 function targetNumber(target: string, action: string): string {
-  if (isHeads(target)) throw new UsageError(`${action} records a database as being at a version, and "${target}" names none; give the version or revision it is at.`);
+  if (isHeads(target))
+    throw new UsageError(
+      `${action} records a database as being at a version, and "${target}" names none; give the version or revision it is at.`,
+    );
   const r = revisionTarget(target);
   if (r?.branch === 'expand') {
-    throw new UsageError(`${action} ${target}: an expand revision alone records half a rolling upgrade, which glance-db does not record by hand.`, 'Give the contract revision the database is at (or its version number).');
+    throw new UsageError(
+      `${action} ${target}: an expand revision alone records half a rolling upgrade, which glance-db does not record by hand.`,
+      'Give the contract revision the database is at (or its version number).',
+    );
   }
   return r ? String(r.version) : target;
 }

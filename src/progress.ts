@@ -52,7 +52,10 @@ export class ProgressReporter {
     }
     this.lastLine = this.started;
     if (announce) this.line(label);
-    this.timer = this.every(() => this.line(`${this.current()}: still running, ${this.elapsed()} s`), Math.max(1, this.opts.everySeconds) * 1000);
+    this.timer = this.every(
+      () => this.line(`${this.current()}: still running, ${this.elapsed()} s`),
+      Math.max(1, this.opts.everySeconds) * 1000,
+    );
   }
 
   /**
@@ -89,7 +92,9 @@ export class ProgressReporter {
   }
 
   private draw(): void {
-    this.opts.write(`\r${'|/-\\'[this.frame++ % 4]} ${this.current()} (${((this.now() - this.started) / 1000).toFixed(1)} s)\x1b[K`);
+    this.opts.write(
+      `\r${'|/-\\'[this.frame++ % 4]} ${this.current()} (${((this.now() - this.started) / 1000).toFixed(1)} s)\x1b[K`,
+    );
   }
 }
 

@@ -97,12 +97,14 @@ function flagForms(f: FlagMeta): string[] {
 function flagNotes(f: FlagMeta): string[] {
   const notes: string[] = [];
   if (f.multiple && !/\brepeat/i.test(f.description ?? '')) notes.push('repeatable');
-  if (f.default !== undefined && f.default !== false && !(Array.isArray(f.default) && f.default.length === 0)) notes.push(`default: ${String(f.default)}`);
+  if (f.default !== undefined && f.default !== false && !(Array.isArray(f.default) && f.default.length === 0))
+    notes.push(`default: ${String(f.default)}`);
   return notes;
 }
 
 function examples(cmd: CommandMeta, bin: string): string[] {
-  return (cmd.examples ?? []).map((e) => (typeof e === 'string' ? e : `${e.command}   # ${e.description}`))
+  return (cmd.examples ?? [])
+    .map((e) => (typeof e === 'string' ? e : `${e.command}   # ${e.description}`))
     .map((e) => e.replace(/<%= config\.bin %>/g, bin).replace(/<%= command\.id %>/g, spaced(cmd.id)));
 }
 
@@ -135,14 +137,20 @@ export function commandsPage(input: ReferenceInput): string {
     '[flags on every command](#flags-on-every-command). The exit codes: [Exit codes](exit-codes.md). The same text as a man page:',
     `\`man ${bin}\` once glance-db is installed with npm.`,
     '',
-    cmds.map((c) => `[${spaced(c.id)}](#${slug(spaced(c.id))})`).join(' · ') + ' · ' +
+    cmds.map((c) => `[${spaced(c.id)}](#${slug(spaced(c.id))})`).join(' · ') +
+      ' · ' +
       BUILTIN_COMMANDS.map((b) => `[${b.name}](#${slug(b.name)})`).join(' · '),
     '',
     '## Flags on every command',
     '',
     '| flag | what it does |',
     '|---|---|',
-    ...globalFlags(cmds).map((f) => `| ${flagForms(f).map((x) => `\`${x}\``).join(', ')} | ${md(f.description ?? '')}${flagNotes(f).length ? ` (${flagNotes(f).join('; ')})` : ''} |`),
+    ...globalFlags(cmds).map(
+      (f) =>
+        `| ${flagForms(f)
+          .map((x) => `\`${x}\``)
+          .join(', ')} | ${md(f.description ?? '')}${flagNotes(f).length ? ` (${flagNotes(f).join('; ')})` : ''} |`,
+    ),
     '',
   ];
   for (const c of cmds) {
@@ -153,7 +161,8 @@ export function commandsPage(input: ReferenceInput): string {
     const args = Object.values(c.args);
     if (args.length) {
       out.push('Arguments:', '');
-      for (const a of args) out.push(`- \`${a.name.toUpperCase()}\`${a.required ? ' (required)' : ''}: ${md(a.description ?? '')}`);
+      for (const a of args)
+        out.push(`- \`${a.name.toUpperCase()}\`${a.required ? ' (required)' : ''}: ${md(a.description ?? '')}`);
       out.push('');
     }
     const flags = ownFlags(c);
@@ -161,7 +170,11 @@ export function commandsPage(input: ReferenceInput): string {
       out.push('Flags:', '');
       for (const f of flags) {
         const notes = flagNotes(f);
-        out.push(`- ${flagForms(f).map((x) => `\`${x}\``).join(', ')}: ${md(f.description ?? '')}${notes.length ? ` (${notes.join('; ')})` : ''}`);
+        out.push(
+          `- ${flagForms(f)
+            .map((x) => `\`${x}\``)
+            .join(', ')}: ${md(f.description ?? '')}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+        );
       }
       out.push('');
     }
@@ -179,18 +192,20 @@ export function exitCodesPage(): string {
     '# Exit codes',
     '',
     '**For** whoever scripts glance-db or reads its result in a deployment tool or a monitoring check. **Answers:** what each exit',
-    'code means and when glance-db ends with it; the names are those of `--json`\'s `error.code`.',
+    "code means and when glance-db ends with it; the names are those of `--json`'s `error.code`.",
     '',
     `<!-- ${GENERATED_NOTE} from the exit-code table, src/exit-codes.ts: edit that, not this page. -->`,
     '',
     'Stable; scripts may rely on them: a code is never renumbered, only added. Errors are one paragraph on stderr',
     '(`error: ...`, then `hint: ...`) with one of these codes, or with `--json` an `error` object on stdout',
-    '([JSON output](json-output.md#errors)). `glance-db db check` answers with glance-manage\'s own codes (0, 3, 4, 5) where they',
+    "([JSON output](json-output.md#errors)). `glance-db db check` answers with glance-manage's own codes (0, 3, 4, 5) where they",
     'fit, and 36 where they do not ([db check](../guide/rolling-upgrade.md#glance-db-db-check)).',
     '',
     '| code | name | when |',
     '|---|---|---|',
-    ...sortedCodes().map((e) => `| ${e.code} | \`${e.name}\` | ${relink(e.when, 'docs/reference').replace(/\|/g, '\\|')} |`),
+    ...sortedCodes().map(
+      (e) => `| ${e.code} | \`${e.name}\` | ${relink(e.when, 'docs/reference').replace(/\|/g, '\\|')} |`,
+    ),
   ];
   return `${out.join('\n')}\n`;
 }
@@ -220,13 +235,23 @@ export const JSON_ERROR_NAMES = { begin: '<!-- error-names: begin -->', end: '<!
 
 /** docs/reference/json-output.md's list of error.code names, between its markers. */
 export function jsonErrorNames(): string {
-  const names = sortedCodes().filter((e) => e.code !== 0).map((e) => `\`${e.name}\` (${e.code})`);
-  return [JSON_ERROR_NAMES.begin, `<!-- ${GENERATED_NOTE} from src/exit-codes.ts. -->`, `The names: ${names.join(', ')}.`, JSON_ERROR_NAMES.end].join('\n');
+  const names = sortedCodes()
+    .filter((e) => e.code !== 0)
+    .map((e) => `\`${e.name}\` (${e.code})`);
+  return [
+    JSON_ERROR_NAMES.begin,
+    `<!-- ${GENERATED_NOTE} from src/exit-codes.ts. -->`,
+    `The names: ${names.join(', ')}.`,
+    JSON_ERROR_NAMES.end,
+  ].join('\n');
 }
 
 /** GitHub's heading anchor, as test/readme.test.ts computes it. */
 function slug(heading: string): string {
-  return heading.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 }
 
 // ---------------------------------------------------------------- roff
@@ -268,21 +293,30 @@ export function manPage(input: ReferenceInput): string {
     '.RI [ arguments ]',
     '.RI [ flags ]',
     '.SH DESCRIPTION',
-    roff('glance-db does the job of glance-manage db sync for the metadata database of OpenStack Glance, as a declarative engine over ' +
-      'plain SQL files: one numbered file per version and dialect (SQLite, PostgreSQL, MySQL/MariaDB), listed in glance-db.yaml; a version ' +
-      'table records the checksum of every file applied; each version runs in one transaction wherever the database allows it; a downgrade ' +
-      'is refused with the steps to restore a backup.'),
+    roff(
+      'glance-db does the job of glance-manage db sync for the metadata database of OpenStack Glance, as a declarative engine over ' +
+        'plain SQL files: one numbered file per version and dialect (SQLite, PostgreSQL, MySQL/MariaDB), listed in glance-db.yaml; a version ' +
+        'table records the checksum of every file applied; each version runs in one transaction wherever the database allows it; a downgrade ' +
+        'is refused with the steps to restore a backup.',
+    ),
     '.PP',
-    roff('Every command that glance-manage has also exists under db (glance-db db sync, glance-db db version, glance-db db load_metadefs). ' +
-      'Flags come after the command. Errors are one paragraph on standard error with a stable exit code (EXIT STATUS); progress goes to ' +
-      'standard error; with --json one JSON object is printed on standard output.'),
+    roff(
+      'Every command that glance-manage has also exists under db (glance-db db sync, glance-db db version, glance-db db load_metadefs). ' +
+        'Flags come after the command. Errors are one paragraph on standard error with a stable exit code (EXIT STATUS); progress goes to ' +
+        'standard error; with --json one JSON object is printed on standard output.',
+    ),
     '.SH COMMANDS',
   ];
   for (const c of cmds) {
     out.push(`.SS ${arg(usage(bin, c).slice(bin.length + 1))}`, roff(c.description ?? ''));
     const aliases = c.aliases.filter((a) => a !== c.id);
     if (aliases.length) out.push('.PP', `Also: ${aliases.map((a) => roff(`${bin} ${spaced(a)}`)).join(', ')}.`);
-    for (const a of Object.values(c.args)) out.push('.TP', `.I ${roff(a.name.toUpperCase())}`, roff(`${a.description ?? ''}${a.required ? ' (required)' : ''}`));
+    for (const a of Object.values(c.args))
+      out.push(
+        '.TP',
+        `.I ${roff(a.name.toUpperCase())}`,
+        roff(`${a.description ?? ''}${a.required ? ' (required)' : ''}`),
+      );
     for (const f of ownFlags(c)) out.push(...manFlag(f));
     const ex = examples(c, bin);
     if (ex.length) out.push('.PP', 'Examples:', '.PP', '.RS', '.nf', ...ex.map(roff), '.fi', '.RE');
@@ -292,25 +326,39 @@ export function manPage(input: ReferenceInput): string {
   for (const f of globalFlags(cmds)) out.push(...manFlag(f));
   out.push(
     '.SH ENVIRONMENT',
-    '.TP', '.B GLANCE_DB_URL', roff('The database URL, when --url is not given (see --url).'),
-    '.TP', '.B GLANCE_DB_DEBUG', roff('Set to 1: an internal error (exit 1) also prints its stack trace.'),
+    '.TP',
+    '.B GLANCE_DB_URL',
+    roff('The database URL, when --url is not given (see --url).'),
+    '.TP',
+    '.B GLANCE_DB_DEBUG',
+    roff('Set to 1: an internal error (exit 1) also prints its stack trace.'),
     '.SH "EXIT STATUS"',
     roff('Stable: a code is never renumbered. The name is that of the error.code field of --json.'),
   );
   for (const e of sortedCodes()) out.push('.TP', `.BR ${e.code} " (${roff(e.name)})"`, roff(e.when));
   out.push(
     '.SH FILES',
-    '.TP', '.I glance-db.yaml', roff('The manifest, in the working directory; without one, the manifest installed with glance-db is used (then the database must be named).'),
-    '.TP', '.I sql/checksums.lock', roff('The checksum of every released version file (glance-db lint).'),
+    '.TP',
+    '.I glance-db.yaml',
+    roff(
+      'The manifest, in the working directory; without one, the manifest installed with glance-db is used (then the database must be named).',
+    ),
+    '.TP',
+    '.I sql/checksums.lock',
+    roff('The checksum of every released version file (glance-db lint).'),
     '.SH "SEE ALSO"',
-    roff('glance-manage(1). The documentation installed with the package: docs/README.md (every page), docs/reference/commands.md, ' +
-      'docs/reference/exit-codes.md, docs/reference/json-output.md.'),
+    roff(
+      'glance-manage(1). The documentation installed with the package: docs/README.md (every page), docs/reference/commands.md, ' +
+        'docs/reference/exit-codes.md, docs/reference/json-output.md.',
+    ),
   );
   return `${out.join('\n')}\n`;
 }
 
 function manFlag(f: FlagMeta): string[] {
-  const forms = flagForms(f).map((x) => `\\fB${roff(x)}\\fR`).join(', ');
+  const forms = flagForms(f)
+    .map((x) => `\\fB${roff(x)}\\fR`)
+    .join(', ');
   const notes = flagNotes(f);
   return ['.TP', forms, roff(`${f.description ?? ''}${notes.length ? ` (${notes.join('; ')})` : ''}`)];
 }
@@ -335,7 +383,10 @@ export function applyGenerated(g: Generated, current: string | null): string {
   if (!g.markers) return g.text;
   const from = current?.indexOf(g.markers.begin) ?? -1;
   const to = current?.indexOf(g.markers.end) ?? -1;
-  if (current === null || from < 0 || to < from) throw new Error(`${g.path}: the markers ${g.markers.begin} and ${g.markers.end} are missing; put them where the generated part goes.`);
+  if (current === null || from < 0 || to < from)
+    throw new Error(
+      `${g.path}: the markers ${g.markers.begin} and ${g.markers.end} are missing; put them where the generated part goes.`,
+    );
   return current.slice(0, from) + g.text + current.slice(to + g.markers.end.length);
 }
 
@@ -354,7 +405,10 @@ export async function loadReferenceInput(root: string): Promise<ReferenceInput> 
 }
 
 /** Each generated file whose text in the repository (read(path), null when missing) differs from what the generator makes now. */
-export function staleFiles(input: ReferenceInput, read: (path: string) => string | null): { path: string; want: string }[] {
+export function staleFiles(
+  input: ReferenceInput,
+  read: (path: string) => string | null,
+): { path: string; want: string }[] {
   const stale: { path: string; want: string }[] = [];
   for (const g of generateAll(input)) {
     const current = read(g.path);

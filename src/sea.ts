@@ -37,7 +37,9 @@ declare const GLANCE_DB_SEA: { pjson: Interfaces.PJSON; assets: string[]; id: st
 function last(err: unknown): never {
   const e = err as { stack?: string; message?: string } | undefined;
   const text = process.env.GLANCE_DB_DEBUG ? String(e?.stack ?? err) : String(e?.message ?? err).split('\n')[0];
-  process.stderr.write(terminalText(`error: unexpected: ${text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@')}\n`));
+  process.stderr.write(
+    terminalText(`error: unexpected: ${text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@')}\n`),
+  );
   process.exit(1);
 }
 
@@ -82,7 +84,9 @@ function unpack(): string {
       problems.push(`${base}: ${(err as Error).message}`);
     }
   }
-  process.stderr.write(`error: cannot unpack glance-db's files: ${problems.join('; ')}\nhint: set XDG_CACHE_HOME to a folder this user can write to.\n`);
+  process.stderr.write(
+    `error: cannot unpack glance-db's files: ${problems.join('; ')}\nhint: set XDG_CACHE_HOME to a folder this user can write to.\n`,
+  );
   process.exit(ExitCode.CONFIG);
 }
 
@@ -99,7 +103,10 @@ async function main(): Promise<void> {
   // The explicit command map, given instead of oclif's import of its file.
   (plugin as unknown as { commandCache: unknown }).commandCache = COMMANDS;
   await plugin.load();
-  await execute({ args: process.argv.slice(2), loadOptions: { root, pjson, plugins: new Map([[pjson.name, plugin]]) } });
+  await execute({
+    args: process.argv.slice(2),
+    loadOptions: { root, pjson, plugins: new Map([[pjson.name, plugin]]) },
+  });
 }
 
 if (startupSnapshot.isBuildingSnapshot()) startupSnapshot.setDeserializeMainFunction(() => main().catch(last));

@@ -49,7 +49,9 @@ export function isFileTarget(t: DatabaseTarget): t is SqliteTarget {
 }
 
 /** Every scheme of every dialect (oslo.db/SQLAlchemy forms included) -> its dialect. */
-const SCHEMES: Record<string, Dialect> = Object.fromEntries(DIALECT_NAMES.flatMap((d) => DIALECTS[d].url.schemes.map((s) => [s, d])));
+const SCHEMES: Record<string, Dialect> = Object.fromEntries(
+  DIALECT_NAMES.flatMap((d) => DIALECTS[d].url.schemes.map((s) => [s, d])),
+);
 
 /** "a, b or c" */
 function inWords(items: string[], last: string): string {
@@ -78,7 +80,7 @@ export function schemeOf(url: string): string | null {
 function unquote(text: string, part: string, fail: (why: string) => never): string {
   if (!text.includes('%')) return text;
   const bytes: number[] = [];
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     if (text[i] === '%' && /^[0-9a-f]{2}$/i.test(text.slice(i + 1, i + 3))) {
       bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
       i += 3;
@@ -107,7 +109,12 @@ export function parseDatabaseUrl(url: string, baseDir: string, source = DEFAULT_
   const text = url.trim();
   const fail = (why: string, hint?: string): never => {
     throw new ConfigError(`${capital(source)} is not a database URL glance-db can use: ${why}.`, {
-      hint: hint ?? `Use ${inWords(DIALECT_NAMES.map((d) => DIALECTS[d].url.form), 'or')}; percent-encode special characters in the password (%40 for @).`,
+      hint:
+        hint ??
+        `Use ${inWords(
+          DIALECT_NAMES.map((d) => DIALECTS[d].url.form),
+          'or',
+        )}; percent-encode special characters in the password (%40 for @).`,
     });
   };
   if (!text) fail('it is empty');
@@ -116,13 +123,26 @@ export function parseDatabaseUrl(url: string, baseDir: string, source = DEFAULT_
   const dialect = scheme ? SCHEMES[scheme] : undefined;
   if (!scheme) fail('it does not start with a scheme such as sqlite:, postgresql:// or mysql://');
   if (!dialect) {
-    fail(`glance-db does not speak the scheme "${scheme}"`, `glance-db speaks ${inWords(DIALECT_NAMES.map((d) => DIALECTS[d].url.spoken), 'and')}.`);
+    fail(
+      `glance-db does not speak the scheme "${scheme}"`,
+      `glance-db speaks ${inWords(
+        DIALECT_NAMES.map((d) => DIALECTS[d].url.spoken),
+        'and',
+      )}.`,
+    );
   }
   const rest = text.slice(scheme!.length + 1);
-  return DIALECTS[dialect!].kind === 'file' ? parseSqlite(rest, dialect as FileDialect, baseDir, fail) : parseServer(rest, dialect as ServerDialect, fail);
+  return DIALECTS[dialect!].kind === 'file'
+    ? parseSqlite(rest, dialect as FileDialect, baseDir, fail)
+    : parseServer(rest, dialect as ServerDialect, fail);
 }
 
-function parseSqlite(rest: string, dialect: FileDialect, baseDir: string, fail: (why: string, hint?: string) => never): SqliteTarget {
+function parseSqlite(
+  rest: string,
+  dialect: FileDialect,
+  baseDir: string,
+  fail: (why: string, hint?: string) => never,
+): SqliteTarget {
   // sqlite:PATH is glance-db's form; sqlite:///rel and sqlite:////abs are SQLAlchemy's.
   let path = rest;
   if (path.startsWith('///')) path = path.slice(3);
@@ -131,7 +151,9 @@ function parseSqlite(rest: string, dialect: FileDialect, baseDir: string, fail: 
   // path is shown in every message. Fail closed: any '@' (in the path or
   // after a '?') is refused, as "sqlite:pw@host" cannot be told from a file name.
   if (path.includes('@')) {
-    fail("it contains '@', which looks like user:password@host: a SQLite URL takes no user or password (a server URL needs postgresql:// or mysql://; rename a file whose name holds '@')");
+    fail(
+      "it contains '@', which looks like user:password@host: a SQLite URL takes no user or password (a server URL needs postgresql:// or mysql://; rename a file whose name holds '@')",
+    );
   }
   path = path.split('?')[0];
   if (!path || path === ':memory:') fail('it has no file path (use for example sqlite:glance.sqlite)');
@@ -181,7 +203,8 @@ function parseServer(rest: string, dialect: ServerDialect, fail: (why: string, h
     }
   }
   if (/[\s@]/.test(host) || (!hostPort.startsWith('[') && /[[\]]/.test(host))) fail('the host name is not valid');
-  if (portText && !(/^\d{1,5}$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65535)) fail('the port is not a number from 1 to 65535');
+  if (portText && !(/^\d{1,5}$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65535))
+    fail('the port is not a number from 1 to 65535');
   const params: Record<string, string> = {};
   for (const pair of query ? query.split('&') : []) {
     if (!pair) continue;
@@ -219,7 +242,9 @@ function parseServer(rest: string, dialect: ServerDialect, fail: (why: string, h
 }
 
 /** user@host:port/database, never the password. */
-export function displayServer(t: Pick<ServerTarget, 'dialect' | 'user' | 'host' | 'port' | 'database' | 'socketPath'>): string {
+export function displayServer(
+  t: Pick<ServerTarget, 'dialect' | 'user' | 'host' | 'port' | 'database' | 'socketPath'>,
+): string {
   const where = t.socketPath ? `${t.host} (socket ${t.socketPath})` : `${t.host}:${t.port}`;
   return `${t.dialect}://${t.user}@${where}/${t.database}`;
 }
@@ -305,7 +330,9 @@ export function starSecret(text: string, secret: string): string {
   let from = 0;
   for (let at = text.indexOf(secret); at >= 0; at = text.indexOf(secret, at + 1)) {
     if (at < from) continue;
-    const glued = (at > 0 && WORD_CHAR.test(text[at - 1])) || (at + secret.length < text.length && WORD_CHAR.test(text[at + secret.length]));
+    const glued =
+      (at > 0 && WORD_CHAR.test(text[at - 1])) ||
+      (at + secret.length < text.length && WORD_CHAR.test(text[at + secret.length]));
     if (glued) continue;
     out += `${text.slice(from, at)}***`;
     from = at + secret.length;
@@ -326,7 +353,9 @@ export function scrubValue<T>(value: T): T {
   if (typeof value === 'string') return scrubSecrets(value) as T;
   if (Array.isArray(value)) return value.map((v) => scrubValue(v)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, scrubValue(v)])) as T;
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, scrubValue(v)]),
+    ) as T;
   }
   return value;
 }

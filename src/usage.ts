@@ -14,15 +14,21 @@ function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length][b.length];
 }
 
 /** The commands closest to what was typed (at most two edits, or a prefix). */
 export function suggest(config: Interfaces.Config, id: string): string[] {
   const ids = [...[...config.commandIDs].filter((c) => !config.findCommand(c)?.hidden), 'help', 'completion'];
-  const scored = ids.map((c) => ({ c, d: c.startsWith(id) ? 0 : distance(id, c) })).filter((s) => s.d <= Math.max(2, Math.floor(id.length / 3)));
-  return scored.sort((a, b) => a.d - b.d || a.c.localeCompare(b.c)).slice(0, 3).map((s) => words(s.c));
+  const scored = ids
+    .map((c) => ({ c, d: c.startsWith(id) ? 0 : distance(id, c) }))
+    .filter((s) => s.d <= Math.max(2, Math.floor(id.length / 3)));
+  return scored
+    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
+    .slice(0, 3)
+    .map((s) => words(s.c));
 }
 
 /**
@@ -30,7 +36,11 @@ export function suggest(config: Interfaces.Config, id: string): string[] {
  * oclif joins the words into one id and finds no command.
  */
 export function unknownCommandError(config: Interfaces.Config, id: string): GlanceDbError {
-  if (id.startsWith('-')) return new UsageError('No command given: the command comes first, then its flags (glance-db sync --json).', 'Run glance-db help for the list of commands.');
+  if (id.startsWith('-'))
+    return new UsageError(
+      'No command given: the command comes first, then its flags (glance-db sync --json).',
+      'Run glance-db help for the list of commands.',
+    );
   const parts = id.split(':');
   for (let n = parts.length - 1; n > 0; n--) {
     const cmdId = parts.slice(0, n).join(':');
@@ -38,7 +48,10 @@ export function unknownCommandError(config: Interfaces.Config, id: string): Glan
     if (cmd) {
       const extra = echo(parts.slice(n).join(' '));
       const takes = Object.keys(cmd.args ?? {}).length ? 'takes no such argument' : 'takes no arguments';
-      return new UsageError(`glance-db ${words(cmdId)} ${takes}${extra ? `: "${extra}"` : ''}.`, `Run glance-db help ${words(cmdId)} for its usage.`);
+      return new UsageError(
+        `glance-db ${words(cmdId)} ${takes}${extra ? `: "${extra}"` : ''}.`,
+        `Run glance-db help ${words(cmdId)} for its usage.`,
+      );
     }
   }
   const shown = echo(words(id));
@@ -50,12 +63,19 @@ export function unknownCommandError(config: Interfaces.Config, id: string): Glan
 }
 
 /** oclif's argument and flag errors, as one sentence and a hint naming the command. */
-export function parseErrorToUsage(err: Error & { args?: Array<{ name: string; description?: string }>; flags?: string[] }, commandId: string | undefined): UsageError {
+export function parseErrorToUsage(
+  err: Error & { args?: Array<{ name: string; description?: string }>; flags?: string[] },
+  commandId: string | undefined,
+): UsageError {
   const cmd = commandId ? words(commandId) : 'COMMAND';
   const hint = `Run glance-db help ${cmd} for its usage.`;
   const name = err.constructor?.name ?? '';
   if (name === 'RequiredArgsError' && err.args?.length) {
-    const list = err.args.map((a) => `${a.name.toUpperCase()}${a.description ? ` (${a.description.replace(/\.$/, '').toLowerCase()})` : ''}`).join(', ');
+    const list = err.args
+      .map(
+        (a) => `${a.name.toUpperCase()}${a.description ? ` (${a.description.replace(/\.$/, '').toLowerCase()})` : ''}`,
+      )
+      .join(', ');
     return new UsageError(`glance-db ${cmd} needs ${list}.`, `For example: glance-db ${cmd} 51. ${hint}`);
   }
   if (name === 'UnexpectedArgsError' && Array.isArray(err.args)) {

@@ -7,7 +7,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
@@ -17,7 +27,12 @@ import { closedPort } from './servers.js';
 const work = mkdtempSync(join(tmpdir(), 'glance-db-airgap-'));
 const sh = (cmd: string, args: string[], cwd = work, env: Record<string, string> = {}) =>
   // The machine's Glance, if any, is not the installed one here (sync goes to the newest): GLANCE_DB_GLANCE_SITE_PACKAGES empty.
-  spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, GLANCE_DB_GLANCE_SITE_PACKAGES: '', ...env }, timeout: 300_000 });
+  spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GLANCE_DB_GLANCE_SITE_PACKAGES: '', ...env },
+    timeout: 300_000,
+  });
 
 test('npm run package makes one tarball that installs offline and runs sync, version, plan and lint', async () => {
   try {
@@ -27,11 +42,27 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     assert.match(pack.stdout, /^sha256: {2}[0-9a-f]{64}$/m);
     console.log(`  ${pack.stdout.split('\n')[1]}`);
     for (const d of ['prefix', 'cache', 'site']) mkdirSync(join(work, d));
-    const install = sh('npm', ['install', '-g', tarball, '--offline', '--prefix', join(work, 'prefix'), '--cache', join(work, 'cache'), '--registry', `http://127.0.0.1:${await closedPort()}/`, '--no-audit', '--no-fund']);
+    const install = sh('npm', [
+      'install',
+      '-g',
+      tarball,
+      '--offline',
+      '--prefix',
+      join(work, 'prefix'),
+      '--cache',
+      join(work, 'cache'),
+      '--registry',
+      `http://127.0.0.1:${await closedPort()}/`,
+      '--no-audit',
+      '--no-fund',
+    ]);
     assert.is(install.status, 0, install.stderr);
     const bin = join(work, 'prefix', 'bin', 'glance-db');
     // The man page came with it: npm linked it where man looks for PREFIX/bin's pages.
-    assert.ok(existsSync(join(work, 'prefix', 'share', 'man', 'man1', 'glance-db.1')), 'man page linked into PREFIX/share/man/man1');
+    assert.ok(
+      existsSync(join(work, 'prefix', 'share', 'man', 'man1', 'glance-db.1')),
+      'man page linked into PREFIX/share/man/man1',
+    );
     if (sh('sh', ['-c', 'command -v man']).status === 0) {
       const man = sh('man', ['-w', 'glance-db'], work, { MANPATH: join(work, 'prefix', 'share', 'man') });
       assert.is(man.status, 0, man.stderr);
@@ -49,7 +80,10 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     assert.ok(existsSync(join(site, 'glance.sqlite')));
     assert.is(sh(bin, ['version'], site, { GLANCE_DB_URL: 'sqlite:glance.sqlite' }).stdout, '51\n');
     assert.is(sh(bin, ['lint'], site).status, 0);
-    assert.match(sh(bin, ['plan', '--dialect', 'mysql', '--from', '50'], site).stdout, '-- Version 51 add_cache_tables');
+    assert.match(
+      sh(bin, ['plan', '--dialect', 'mysql', '--from', '50'], site).stdout,
+      '-- Version 51 add_cache_tables',
+    );
     for (const env of [postgresEnv, mysqlEnv]) {
       if (!env.available()) continue;
       const db = await env.create();
@@ -69,9 +103,22 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     copyFileSync(built, exe);
     const home = join(work, 'home');
     // No manifest in the folder and no Glance config: the database is named by GLANCE_DB_URL, as an operator would.
-    const bare = { PATH: '/nonexistent', HOME: home, XDG_CACHE_HOME: '', GLANCE_DB_GLANCE_CONFIG_DIRS: '', GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_URL: 'sqlite:glance.sqlite' };
-    const run = (args: string[]) => spawnSync(exe, args, { cwd: join(work, 'site2'), encoding: 'utf8', env: bare, timeout: 120_000 });
-    const unnamed = spawnSync(exe, ['sync'], { cwd: join(work, 'site2'), encoding: 'utf8', env: { ...bare, GLANCE_DB_URL: '' }, timeout: 120_000 });
+    const bare = {
+      PATH: '/nonexistent',
+      HOME: home,
+      XDG_CACHE_HOME: '',
+      GLANCE_DB_GLANCE_CONFIG_DIRS: '',
+      GLANCE_DB_GLANCE_SITE_PACKAGES: '',
+      GLANCE_DB_URL: 'sqlite:glance.sqlite',
+    };
+    const run = (args: string[]) =>
+      spawnSync(exe, args, { cwd: join(work, 'site2'), encoding: 'utf8', env: bare, timeout: 120_000 });
+    const unnamed = spawnSync(exe, ['sync'], {
+      cwd: join(work, 'site2'),
+      encoding: 'utf8',
+      env: { ...bare, GLANCE_DB_URL: '' },
+      timeout: 120_000,
+    });
     assert.is(unnamed.status, 3, unnamed.stderr);
     assert.match(unnamed.stderr, 'No database named');
     const first = run(['sync']);
@@ -88,10 +135,24 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     const manage = join(work, 'alone', 'glance-manage');
     copyFileSync(exe, manage);
     chmodSync(manage, 0o755);
-    const asManage = spawnSync(manage, ['db', 'version'], { cwd: join(work, 'site2'), encoding: 'utf8', env: bare, timeout: 120_000 });
+    const asManage = spawnSync(manage, ['db', 'version'], {
+      cwd: join(work, 'site2'),
+      encoding: 'utf8',
+      env: bare,
+      timeout: 120_000,
+    });
     assert.is(asManage.stdout, '2024_1_contract01\n', asManage.stderr);
-    const manageCheck = spawnSync(manage, ['db', 'check'], { cwd: join(work, 'site2'), encoding: 'utf8', env: bare, timeout: 120_000 });
-    assert.equal([manageCheck.status, manageCheck.stdout], [0, 'Database is up to date. No upgrades needed.\n'], manageCheck.stderr);
+    const manageCheck = spawnSync(manage, ['db', 'check'], {
+      cwd: join(work, 'site2'),
+      encoding: 'utf8',
+      env: bare,
+      timeout: 120_000,
+    });
+    assert.equal(
+      [manageCheck.status, manageCheck.stdout],
+      [0, 'Database is up to date. No upgrades needed.\n'],
+      manageCheck.stderr,
+    );
     assert.is(readdirSync(join(home, '.cache')).length, 1);
     assert.is(run(['lint']).status, 0);
     assert.is(run(['verify']).status, 0);
@@ -103,7 +164,18 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     chmodSync(planted, 0o777);
     const tmp2 = join(work, 'tmp2');
     mkdirSync(tmp2);
-    const other = spawnSync(exe, ['version'], { cwd: join(work, 'site2'), encoding: 'utf8', env: { PATH: '/nonexistent', HOME: home2, TMPDIR: tmp2, GLANCE_DB_GLANCE_CONFIG_DIRS: '', GLANCE_DB_URL: 'sqlite:glance.sqlite' }, timeout: 120_000 });
+    const other = spawnSync(exe, ['version'], {
+      cwd: join(work, 'site2'),
+      encoding: 'utf8',
+      env: {
+        PATH: '/nonexistent',
+        HOME: home2,
+        TMPDIR: tmp2,
+        GLANCE_DB_GLANCE_CONFIG_DIRS: '',
+        GLANCE_DB_URL: 'sqlite:glance.sqlite',
+      },
+      timeout: 120_000,
+    });
     assert.is(other.stdout, '51\n', other.stderr);
     assert.equal(readdirSync(planted).sort(), ['.complete', 'sql']);
     assert.equal(readdirSync(tmp2), [unpacked[0]]);
@@ -113,7 +185,11 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     // A reader that went away before anything was written (| head, grep -q): exit 0, nothing on stderr
     // (before: "error: unexpected: write EPIPE", exit 1; oclif's EPIPE listener did not survive the start-up snapshot).
     const gone = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(exe, ['versions'], { cwd: join(work, 'site2'), env: bare, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(exe, ['versions'], {
+        cwd: join(work, 'site2'),
+        env: bare,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child.stdout.destroy();
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));

@@ -37,20 +37,39 @@ async function runCase(c: BadInput): Promise<void> {
     }
   }
   c.prepare?.(dir);
-  const lockBefore = statSync(join(dir, 'sql', 'checksums.lock'), { throwIfNoEntry: false })?.isFile() ? readFileSync(join(dir, 'sql', 'checksums.lock'), 'utf8') : null;
+  const lockBefore = statSync(join(dir, 'sql', 'checksums.lock'), { throwIfNoEntry: false })?.isFile()
+    ? readFileSync(join(dir, 'sql', 'checksums.lock'), 'utf8')
+    : null;
   const db = c.db ? await envs[c.db].create() : null;
   try {
     if (db && c.at) assert.is(cli(['sync', String(c.at), '--url', db.url]).code, 0);
     if (db && c.setup) await db.exec(c.setup);
     const before = db ? dumpOf(db, c.db!) : 'absent';
-    const r = cli(c.args.map((a) => (a === '{db}' ? db!.url : a)), { cwd: dir, env: c.env });
+    const r = cli(
+      c.args.map((a) => (a === '{db}' ? db!.url : a)),
+      { cwd: dir, env: c.env },
+    );
     assert.is(r.code, c.code, `exit code; stderr: ${r.stderr}`);
     assert.match(r.stderr, c.message);
     assert.not.match(r.stderr + r.stdout, /\n\s+at |node:internal/, 'no stack trace');
-    assert.is(r.stderr.trim().split('\n').filter((l) => !/^(error|hint|progress|warning): /.test(l) && !/^\S+:\d+: /.test(l) && !/^\.\.\. and \d+ more$/.test(l) && l.trim()).length, 0, `one paragraph: ${r.stderr}`);
+    assert.is(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter(
+          (l) =>
+            !/^(error|hint|progress|warning): /.test(l) &&
+            !/^\S+:\d+: /.test(l) &&
+            !/^\.\.\. and \d+ more$/.test(l) &&
+            l.trim(),
+        ).length,
+      0,
+      `one paragraph: ${r.stderr}`,
+    );
     // Bounded output: a capped list, never one line per problem of a huge input.
     assert.ok(r.stderr.split('\n').length <= 30, `at most 30 lines: ${r.stderr.split('\n').length}`);
-    if (c.args[0] === 'lint' && lockBefore !== null) assert.is(readFileSync(join(dir, 'sql', 'checksums.lock'), 'utf8'), lockBefore, 'checksums.lock unchanged');
+    if (c.args[0] === 'lint' && lockBefore !== null)
+      assert.is(readFileSync(join(dir, 'sql', 'checksums.lock'), 'utf8'), lockBefore, 'checksums.lock unchanged');
     if (db) assert.is(dumpOf(db, c.db!), before, 'database unchanged');
     else assert.not.ok(existsSync(join(dir, 'glance.sqlite')), 'no database created');
   } finally {

@@ -11,7 +11,16 @@ import { mysqlEnv, postgresEnv, sqliteEnv } from './dialects.js';
 import { cli } from './helpers.js';
 import { MAX_SECONDS } from '../src/flags.js';
 
-const MAX = ['--lock-wait', String(MAX_SECONDS), '--connect-timeout', String(MAX_SECONDS), '--statement-timeout', String(MAX_SECONDS), '--lock-timeout', String(MAX_SECONDS)];
+const MAX = [
+  '--lock-wait',
+  String(MAX_SECONDS),
+  '--connect-timeout',
+  String(MAX_SECONDS),
+  '--statement-timeout',
+  String(MAX_SECONDS),
+  '--lock-timeout',
+  String(MAX_SECONDS),
+];
 
 test('the bound is the largest whole number of seconds that fits 2^31-1 ms', () => {
   assert.is(MAX_SECONDS, 2147483);

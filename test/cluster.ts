@@ -22,7 +22,9 @@ const required = () => process.env.GLANCE_DB_REQUIRE_CLUSTER === '1';
 
 function unavailable(what: string, why: string): false {
   if (required()) throw new Error(`${what} is required (GLANCE_DB_REQUIRE_CLUSTER=1) but ${why}`);
-  console.log(`\n*** SKIP: ${what} tests: ${why} (start it with npm run test:cluster; GLANCE_DB_REQUIRE_CLUSTER=1 makes this a failure) ***\n`);
+  console.log(
+    `\n*** SKIP: ${what} tests: ${why} (start it with npm run test:cluster; GLANCE_DB_REQUIRE_CLUSTER=1 makes this a failure) ***\n`,
+  );
   return false;
 }
 
@@ -31,8 +33,23 @@ const parts = (url: string) => new URL(url.replace(/^[a-z+]+:/, 'http:'));
 /** Runs SQL on one Galera node (0-based index into GALERA_URLS) with the mariadb client. */
 export function nodeSql(node: number, sql: string, db?: string, input?: string): string {
   const u = parts(GALERA_URLS[node]);
-  const res = spawnSync('mariadb', ['--protocol=tcp', '-h', u.hostname, '-P', u.port || '3306', '-u', u.username || 'root', '-N', '-B', ...(db ? [db] : []), ...(input === undefined ? ['-e', sql] : [])],
-    { encoding: 'utf8', timeout: 600_000, input, maxBuffer: 64 << 20 });
+  const res = spawnSync(
+    'mariadb',
+    [
+      '--protocol=tcp',
+      '-h',
+      u.hostname,
+      '-P',
+      u.port || '3306',
+      '-u',
+      u.username || 'root',
+      '-N',
+      '-B',
+      ...(db ? [db] : []),
+      ...(input === undefined ? ['-e', sql] : []),
+    ],
+    { encoding: 'utf8', timeout: 600_000, input, maxBuffer: 64 << 20 },
+  );
   if (res.status !== 0) throw new Error(`mariadb on node ${node + 1} failed: ${res.stderr || res.error}`);
   return res.stdout;
 }
@@ -42,7 +59,8 @@ export function galeraAvailable(): boolean {
   try {
     for (let i = 0; i < 3; i++) {
       const size = nodeSql(i, "SHOW STATUS LIKE 'wsrep_cluster_size'").split('\t')[1]?.trim();
-      if (size !== '3') return unavailable('Galera cluster', `node ${i + 1} reports wsrep_cluster_size ${size ?? '(none)'}, not 3`);
+      if (size !== '3')
+        return unavailable('Galera cluster', `node ${i + 1} reports wsrep_cluster_size ${size ?? '(none)'}, not 3`);
     }
     return true;
   } catch (err) {
@@ -51,21 +69,48 @@ export function galeraAvailable(): boolean {
 }
 
 function GLANCE_DB_TEST_GALERA_URLS_missing(): string {
-  return GALERA_URLS.length === 0 ? 'GLANCE_DB_TEST_GALERA_URLS is not set' : `GLANCE_DB_TEST_GALERA_URLS names ${GALERA_URLS.length} node(s), not 3`;
+  return GALERA_URLS.length === 0
+    ? 'GLANCE_DB_TEST_GALERA_URLS is not set'
+    : `GLANCE_DB_TEST_GALERA_URLS names ${GALERA_URLS.length} node(s), not 3`;
 }
 
 export function pgbouncerAvailable(): boolean {
   if (!PGBOUNCER_URL) return unavailable('PgBouncer', 'GLANCE_DB_TEST_PGBOUNCER_URL is not set');
   const u = parts(PGBOUNCER_URL);
-  const res = spawnSync('psql', ['-X', '-q', '-h', u.hostname, '-p', u.port || '6432', '-U', u.username || 'postgres', '-d', 'postgres', '-c', 'SELECT 1'], { encoding: 'utf8', timeout: 30_000 });
-  if (res.status !== 0) return unavailable('PgBouncer', `no PgBouncer at ${u.hostname}:${u.port}: ${res.stderr.trim()}`);
+  const res = spawnSync(
+    'psql',
+    [
+      '-X',
+      '-q',
+      '-h',
+      u.hostname,
+      '-p',
+      u.port || '6432',
+      '-U',
+      u.username || 'postgres',
+      '-d',
+      'postgres',
+      '-c',
+      'SELECT 1',
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  if (res.status !== 0)
+    return unavailable('PgBouncer', `no PgBouncer at ${u.hostname}:${u.port}: ${res.stderr.trim()}`);
   return true;
 }
 
 export const dbUrl = (base: string, name: string) => base.replace(/\/[^/?]*(?=\?|$)/, `/${name}`);
 
 export async function withDriver<T>(url: string, fn: (d: Driver) => Promise<T>): Promise<T> {
-  const driver = await createDriver({ target: parseDatabaseUrl(url, ROOT), versionTable: 'glance_db_version', lockWaitMs: 5000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0 });
+  const driver = await createDriver({
+    target: parseDatabaseUrl(url, ROOT),
+    versionTable: 'glance_db_version',
+    lockWaitMs: 5000,
+    connectTimeoutMs: 5000,
+    statementTimeoutMs: 0,
+    lockTimeoutMs: 0,
+  });
   await driver.open();
   try {
     return await fn(driver);
@@ -75,14 +120,18 @@ export async function withDriver<T>(url: string, fn: (d: Driver) => Promise<T>):
 }
 
 /** What must be equal on every node: the schema, the version table, the row count of every table. */
-export async function nodeState(url: string): Promise<{ model: SchemaModel; versions: string[]; counts: Record<string, number> }> {
+export async function nodeState(
+  url: string,
+): Promise<{ model: SchemaModel; versions: string[]; counts: Record<string, number> }> {
   // The driver turns on wsrep_sync_wait, so these reads see everything committed cluster-wide before them.
   return withDriver(url, async (d) => {
     const model = await introspect(d);
     delete model.tables.glance_db_version_lock;
     const tables = Object.keys(model.tables).sort();
     const versions = tables.includes('glance_db_version')
-      ? (await d.query('SELECT version, status, statements_applied, checksum FROM glance_db_version ORDER BY version')).map((r) => `${r.version}:${r.status}:${r.statements_applied}:${r.checksum}`)
+      ? (
+          await d.query('SELECT version, status, statements_applied, checksum FROM glance_db_version ORDER BY version')
+        ).map((r) => `${r.version}:${r.status}:${r.statements_applied}:${r.checksum}`)
       : [];
     const counts: Record<string, number> = {};
     for (const t of tables) counts[t] = Number((await d.query(`SELECT count(*) AS n FROM ${t}`))[0].n);
@@ -96,8 +145,14 @@ export async function nodesDiffer(name: string): Promise<string[]> {
   const out: string[] = [];
   for (let i = 1; i < states.length; i++) {
     for (const d of diffSchemas(states[0].model, states[i].model)) out.push(`node ${i + 1} schema: ${d}`);
-    if (JSON.stringify(states[i].versions) !== JSON.stringify(states[0].versions)) out.push(`node ${i + 1} version table: ${states[i].versions.join(' ')} vs node 1: ${states[0].versions.join(' ')}`);
-    if (JSON.stringify(states[i].counts) !== JSON.stringify(states[0].counts)) out.push(`node ${i + 1} row counts: ${JSON.stringify(states[i].counts)} vs node 1: ${JSON.stringify(states[0].counts)}`);
+    if (JSON.stringify(states[i].versions) !== JSON.stringify(states[0].versions))
+      out.push(
+        `node ${i + 1} version table: ${states[i].versions.join(' ')} vs node 1: ${states[0].versions.join(' ')}`,
+      );
+    if (JSON.stringify(states[i].counts) !== JSON.stringify(states[0].counts))
+      out.push(
+        `node ${i + 1} row counts: ${JSON.stringify(states[i].counts)} vs node 1: ${JSON.stringify(states[0].counts)}`,
+      );
   }
   return out;
 }
@@ -106,7 +161,11 @@ export async function nodesDiffer(name: string): Promise<string[]> {
 export function createGaleraDatabase(): string {
   const name = `glancedb_g_${randomBytes(5).toString('hex')}`;
   nodeSql(0, `CREATE DATABASE ${name} CHARACTER SET utf8`);
-  for (let i = 1; i < 3; i++) nodeSql(i, `SET SESSION wsrep_sync_wait = 15; SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${name}'`);
+  for (let i = 1; i < 3; i++)
+    nodeSql(
+      i,
+      `SET SESSION wsrep_sync_wait = 15; SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${name}'`,
+    );
   return name;
 }
 
@@ -133,11 +192,16 @@ export function galeraEnv(target: number): DialectEnv & { label: string } {
         exec: async (sql) => void nodeSql(0, sql, name),
         rows: (sql) => withDriver(url, (d) => d.query(sql)),
         model: () => withDriver(url, (d) => introspect(d)),
-        loadReference: async (v) => void nodeSql(0, '', name, (await import('node:fs')).readFileSync(referencePath(v, 'mysql'), 'utf8')),
+        loadReference: async (v) =>
+          void nodeSql(0, '', name, (await import('node:fs')).readFileSync(referencePath(v, 'mysql'), 'utf8')),
         runScript: (path) => {
           // The documented way (mariadb db < FILE), on the node glance-db uses.
           const u = parts(GALERA_URLS[target]);
-          const r = spawnSync('mariadb', ['--protocol=tcp', '-h', u.hostname, '-P', u.port || '3306', '-u', u.username || 'root', name], { encoding: 'utf8', input: readFileSync(path, 'utf8'), timeout: 120_000 });
+          const r = spawnSync(
+            'mariadb',
+            ['--protocol=tcp', '-h', u.hostname, '-P', u.port || '3306', '-u', u.username || 'root', name],
+            { encoding: 'utf8', input: readFileSync(path, 'utf8'), timeout: 120_000 },
+          );
           return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
         },
         drop: async () => {
@@ -173,12 +237,50 @@ export function pgbouncerEnv(): DialectEnv & { label: string } {
         runScript: (path) => {
           // psql -v ON_ERROR_STOP=1 -f FILE through PgBouncer, as glance-db connects.
           const u = parts(url);
-          const r = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-d', name, '-f', path], { encoding: 'utf8', timeout: 120_000 });
+          const r = spawnSync(
+            'psql',
+            [
+              '-X',
+              '-q',
+              '-v',
+              'ON_ERROR_STOP=1',
+              '-h',
+              u.hostname,
+              '-p',
+              u.port || '5432',
+              '-U',
+              u.username || 'postgres',
+              '-d',
+              name,
+              '-f',
+              path,
+            ],
+            { encoding: 'utf8', timeout: 120_000 },
+          );
           return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
         },
         loadReference: async (v) => {
           const u = parts(direct);
-          const res = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-d', name, '-f', referencePath(v, 'postgresql')], { encoding: 'utf8' });
+          const res = spawnSync(
+            'psql',
+            [
+              '-X',
+              '-q',
+              '-v',
+              'ON_ERROR_STOP=1',
+              '-h',
+              u.hostname,
+              '-p',
+              u.port || '5432',
+              '-U',
+              u.username || 'postgres',
+              '-d',
+              name,
+              '-f',
+              referencePath(v, 'postgresql'),
+            ],
+            { encoding: 'utf8' },
+          );
           if (res.status !== 0) throw new Error(`loading reference v${v} failed: ${res.stderr}`);
         },
         drop: async () => void adminSql('postgresql', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),

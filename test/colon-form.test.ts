@@ -55,11 +55,19 @@ test('CLI: every colon-form spelling of every command passes its positional argu
       const args = Object.keys(cmd.args ?? {});
       for (const words of spellings(id)) {
         if (words.length === 1 && !words[0].includes(':')) continue;
-        if (args[0] === 'path' && /export/.test(id)) cases.push({ args: [...words, file, '--url', url], code: 28, text: `${file} is not a folder` });
-        else if (args[0] === 'path') cases.push({ args: [...words, missing, '--url', url], code: 28, text: `The metadefs path ${missing} does not exist` });
-        else if (args[0] === 'version') cases.push({ args: [...words, 'abc', '--url', url], code: 2, text: 'not "abc"' });
+        if (args[0] === 'path' && /export/.test(id))
+          cases.push({ args: [...words, file, '--url', url], code: 28, text: `${file} is not a folder` });
+        else if (args[0] === 'path')
+          cases.push({
+            args: [...words, missing, '--url', url],
+            code: 28,
+            text: `The metadefs path ${missing} does not exist`,
+          });
+        else if (args[0] === 'version')
+          cases.push({ args: [...words, 'abc', '--url', url], code: 2, text: 'not "abc"' });
         else cases.push({ args: [...words, 'extra', '--url', url], code: 2, text: '"extra"' });
-        if (/unload/.test(id)) cases.push({ args: [...words, '--yes', '--url', url], code: 5, text: 'not under glance-db version control' });
+        if (/unload/.test(id))
+          cases.push({ args: [...words, '--yes', '--url', url], code: 5, text: 'not under glance-db version control' });
         cases.push({ args: [...words, '--help'], code: 0, text: 'USAGE' });
       }
     }

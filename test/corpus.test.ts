@@ -10,16 +10,62 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { BIN, LATEST, ROOT, cli } from './helpers.js';
-import { adminSql, createDatabase, dropDatabase, dumpDatabase, serverAvailable, serverUrl, type ServerDialect } from './servers.js';
+import {
+  adminSql,
+  createDatabase,
+  dropDatabase,
+  dumpDatabase,
+  serverAvailable,
+  serverUrl,
+  type ServerDialect,
+} from './servers.js';
 
-interface Line { source: string; path: string; at: string | number; shell: 'bash' | 'sh' | 'argv'; text: string; prelude?: string; template?: string; substitute?: Record<string, string>; env?: Record<string, string> }
-interface Layout { home: boolean; mode?: string; query: Record<ServerDialect, string>; files: Record<string, string> }
-interface Scenario { name: string; layout: string; start?: number; steps: { line: string; env?: Record<string, string> }[]; expect: { version: 'newest'; metadefs?: boolean; decoyUntouched?: boolean; says?: string } }
-interface Corpus { sources: Record<string, { repo: string; commit: string }>; lines: Record<string, Line>; layouts: Record<string, Layout>; scenarios: Scenario[] }
+interface Line {
+  source: string;
+  path: string;
+  at: string | number;
+  shell: 'bash' | 'sh' | 'argv';
+  text: string;
+  prelude?: string;
+  template?: string;
+  substitute?: Record<string, string>;
+  env?: Record<string, string>;
+}
+interface Layout {
+  home: boolean;
+  mode?: string;
+  query: Record<ServerDialect, string>;
+  files: Record<string, string>;
+}
+interface Scenario {
+  name: string;
+  layout: string;
+  start?: number;
+  steps: { line: string; env?: Record<string, string> }[];
+  expect: { version: 'newest'; metadefs?: boolean; decoyUntouched?: boolean; says?: string };
+}
+interface Corpus {
+  sources: Record<string, { repo: string; commit: string }>;
+  lines: Record<string, Line>;
+  layouts: Record<string, Layout>;
+  scenarios: Scenario[];
+}
 
 const CORPUS_FILE = join(ROOT, 'test', 'corpus', 'corpus.yaml');
 const corpus = parse(readFileSync(CORPUS_FILE, 'utf8')) as Corpus;
@@ -49,9 +95,14 @@ test('corpus: every line names a known source, a path, a commit and the text', (
     for (const st of s.steps) assert.ok(corpus.lines[st.line], `${s.name}: line ${st.line}`);
   }
   const used = new Set(corpus.scenarios.flatMap((s) => s.steps.map((st) => st.line)));
-  assert.equal(Object.keys(corpus.lines).filter((n) => !used.has(n)), [], 'every line runs in some scenario');
+  assert.equal(
+    Object.keys(corpus.lines).filter((n) => !used.has(n)),
+    [],
+    'every line runs in some scenario',
+  );
   const tools = new Set(Object.values(corpus.lines).map((l) => l.source));
-  for (const t of ['kolla', 'openstack-ansible', 'openstack-helm', 'devstack', 'puppet-glance', 'charm-glance']) assert.ok(tools.has(t), `a line of ${t}`);
+  for (const t of ['kolla', 'openstack-ansible', 'openstack-helm', 'devstack', 'puppet-glance', 'charm-glance'])
+    assert.ok(tools.has(t), `a line of ${t}`);
 });
 
 // ---------------------------------------------------------------------------
@@ -63,7 +114,11 @@ function glanceUser(): { uid: number; gid: number } | string {
   if (spawnSync('runuser', ['--version']).status !== 0) return 'needs runuser (util-linux)';
   let id = spawnSync('id', ['-u', USER], { encoding: 'utf8' });
   if (id.status !== 0) {
-    const add = spawnSync('useradd', ['--system', '--no-create-home', '--home-dir', '/var/lib/glance', '--shell', '/usr/sbin/nologin', USER], { encoding: 'utf8' });
+    const add = spawnSync(
+      'useradd',
+      ['--system', '--no-create-home', '--home-dir', '/var/lib/glance', '--shell', '/usr/sbin/nologin', USER],
+      { encoding: 'utf8' },
+    );
     if (add.status !== 0) return `useradd ${USER} failed: ${add.stderr}`;
     id = spawnSync('id', ['-u', USER], { encoding: 'utf8' });
   }
@@ -73,12 +128,22 @@ function glanceUser(): { uid: number; gid: number } | string {
 
 /** The files glance-manage as `glance` must reach: this checkout (bin/run.js, dist/bundle) and Node. */
 function readableByOthers(): string | null {
-  for (let p = BIN; p !== '/'; p = dirname(p)) if ((statSync(p).mode & 0o005) !== 0o005) return `${p} is not readable and searchable by others`;
-  for (let p = process.execPath; p !== '/'; p = dirname(p)) if ((statSync(p).mode & 0o005) !== 0o005) return `${p} is not readable and runnable by others`;
+  for (let p = BIN; p !== '/'; p = dirname(p))
+    if ((statSync(p).mode & 0o005) !== 0o005) return `${p} is not readable and searchable by others`;
+  for (let p = process.execPath; p !== '/'; p = dirname(p))
+    if ((statSync(p).mode & 0o005) !== 0o005) return `${p} is not readable and runnable by others`;
   return null;
 }
 
-interface Place { root: string; home: string; bin: string; etc: string; metadefs: string; log: string; site: string }
+interface Place {
+  root: string;
+  home: string;
+  bin: string;
+  etc: string;
+  metadefs: string;
+  log: string;
+  site: string;
+}
 
 /** A folder laid out as the tool lays out its host: glance-manage on PATH, its config files, the metadefs, a log folder. */
 function place(layout: Layout, url: string, decoy: string, who: { uid: number; gid: number }): Place {
@@ -98,7 +163,10 @@ function place(layout: Layout, url: string, decoy: string, who: { uid: number; g
   cpSync(METADEFS_FIXTURES, p.metadefs, { recursive: true });
   // The Glance the tool deployed beside it: 2024.2 (29.0.0), whose schema is glance-db's newest.
   mkdirSync(join(p.site, 'glance-29.0.0.dist-info'));
-  writeFileSync(join(p.site, 'glance-29.0.0.dist-info', 'METADATA'), 'Metadata-Version: 2.1\nName: glance\nVersion: 29.0.0\n');
+  writeFileSync(
+    join(p.site, 'glance-29.0.0.dist-info', 'METADATA'),
+    'Metadata-Version: 2.1\nName: glance\nVersion: 29.0.0\n',
+  );
   for (const [rel, body] of Object.entries(layout.files)) {
     const file = join(p.etc, rel);
     if (rel.endsWith('/')) {
@@ -106,7 +174,11 @@ function place(layout: Layout, url: string, decoy: string, who: { uid: number; g
       continue;
     }
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, body.replaceAll('{url}', url).replaceAll('{decoy}', decoy).replaceAll('{metadefs}', p.metadefs), { mode: Number.parseInt(layout.mode ?? '0640', 8) });
+    writeFileSync(
+      file,
+      body.replaceAll('{url}', url).replaceAll('{decoy}', decoy).replaceAll('{metadefs}', p.metadefs),
+      { mode: Number.parseInt(layout.mode ?? '0640', 8) },
+    );
   }
   // The tool's files belong to glance (kolla: owner glance, 0600), and so does its HOME and log folder.
   for (const d of [p.home, p.log, p.etc]) chownTree(d, who);
@@ -126,7 +198,14 @@ function rendered(l: Line, p: Place): string {
   if (!subs.length) return l.text;
   // One pass, the longest literal first: /etc/glance/ inside /var/lib/openstack/etc/glance/metadefs is not the tool's /etc/glance.
   const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = new RegExp(subs.map(([from]) => from).sort((a, b) => b.length - a.length).map(escape).join('|'), 'g');
+  const pattern = new RegExp(
+    subs
+      .map(([from]) => from)
+      .sort((a, b) => b.length - a.length)
+      .map(escape)
+      .join('|'),
+    'g',
+  );
   return l.text.replace(pattern, (from) => {
     const to = l.substitute![from];
     const dir = p[placeOf[to.replace(/\/$/, '')]];
@@ -140,7 +219,10 @@ function envValue(v: string, p: Place, url: string): string {
   return k ? p[k] : v;
 }
 
-interface Run { code: number | null; out: string }
+interface Run {
+  code: number | null;
+  out: string;
+}
 
 /** One step, as the tool runs it: as user glance, with a clean environment (HOME, PATH with glance-manage first, the tool's variables). */
 function runStep(l: Line, stepEnv: Record<string, string>, p: Place, url: string): Run {
@@ -155,12 +237,19 @@ function runStep(l: Line, stepEnv: Record<string, string>, p: Place, url: string
   const text = rendered(l, p);
   let argv: string[];
   if (l.shell === 'argv') {
-    const words = /\[(.*)\]/.exec(text)?.[1].split(',').map((w) => w.trim().replace(/^'|'$/g, ''));
+    const words = /\[(.*)\]/
+      .exec(text)?.[1]
+      .split(',')
+      .map((w) => w.trim().replace(/^'|'$/g, ''));
     assert.ok(words?.length, `a Python list in ${text}`);
     argv = words!;
   } else argv = [l.shell === 'bash' ? '/bin/bash' : '/bin/sh', '-c', l.prelude ? `${l.prelude}\n${text}` : text];
   const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  const r = spawnSync('runuser', ['-u', USER, '--', 'env', '-i', ...envArgs, ...argv], { cwd: p.home, encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync('runuser', ['-u', USER, '--', 'env', '-i', ...envArgs, ...argv], {
+    cwd: p.home,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -170,12 +259,38 @@ function toolUrl(dialect: ServerDialect, name: string, layout: Layout): string {
   return `${base}${layout.query[dialect] ?? ''}`;
 }
 
-const newest = (dialect: ServerDialect, db: string) => Number(adminSql(dialect, "SELECT max(version) FROM glance_db_version WHERE status = 'complete';", db).trim().split('\n').filter((s) => /^\s*\d+\s*$/.test(s)).pop());
+const newest = (dialect: ServerDialect, db: string) =>
+  Number(
+    adminSql(dialect, "SELECT max(version) FROM glance_db_version WHERE status = 'complete';", db)
+      .trim()
+      .split('\n')
+      .filter((s) => /^\s*\d+\s*$/.test(s))
+      .pop(),
+  );
 const alembic = (dialect: ServerDialect, db: string) =>
-  adminSql(dialect, 'SELECT version_num FROM alembic_version;', db).split('\n').map((x) => x.trim()).filter((x) => /^[a-z0-9_]+$/.test(x) && x !== 'version_num');
-const namespaces = (dialect: ServerDialect, db: string) => Number(adminSql(dialect, 'SELECT count(*) FROM metadef_namespaces;', db).trim().split('\n').filter((s) => /^\s*\d+\s*$/.test(s)).pop());
+  adminSql(dialect, 'SELECT version_num FROM alembic_version;', db)
+    .split('\n')
+    .map((x) => x.trim())
+    .filter((x) => /^[a-z0-9_]+$/.test(x) && x !== 'version_num');
+const namespaces = (dialect: ServerDialect, db: string) =>
+  Number(
+    adminSql(dialect, 'SELECT count(*) FROM metadef_namespaces;', db)
+      .trim()
+      .split('\n')
+      .filter((s) => /^\s*\d+\s*$/.test(s))
+      .pop(),
+  );
 const tables = (dialect: ServerDialect, db: string) =>
-  adminSql(dialect, dialect === 'postgresql' ? "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public';" : `SELECT count(*) FROM information_schema.tables WHERE table_schema = '${db}';`).trim().split('\n').filter((s) => /^\s*\d+\s*$/.test(s)).pop();
+  adminSql(
+    dialect,
+    dialect === 'postgresql'
+      ? "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public';"
+      : `SELECT count(*) FROM information_schema.tables WHERE table_schema = '${db}';`,
+  )
+    .trim()
+    .split('\n')
+    .filter((s) => /^\s*\d+\s*$/.test(s))
+    .pop();
 
 const who = glanceUser();
 const unreadable = readableByOthers();
@@ -186,7 +301,12 @@ for (const dialect of ['postgresql', 'mysql'] as ServerDialect[]) {
     test(`${dialect}: ${s.name}`, () => {
       if (!available) return;
       // Never skipped quietly: where the lines cannot run as glance, a loud SKIP, and in CI a failure.
-      const cannot = typeof who === 'string' ? `the corpus ${who}` : unreadable ? `the corpus runs glance-manage as user glance, but ${unreadable} (chmod o+rx)` : null;
+      const cannot =
+        typeof who === 'string'
+          ? `the corpus ${who}`
+          : unreadable
+            ? `the corpus runs glance-manage as user glance, but ${unreadable} (chmod o+rx)`
+            : null;
       if (cannot && process.env.GLANCE_DB_REQUIRE_SERVERS === '1') throw new Error(cannot);
       if (cannot || typeof who === 'string') {
         console.log(`\n*** SKIP: ${dialect}: ${s.name}: ${cannot} ***\n`);
@@ -207,7 +327,11 @@ for (const dialect of ['postgresql', 'mysql'] as ServerDialect[]) {
           for (const st of s.steps) {
             const l = corpus.lines[st.line];
             const r = runStep(l, st.env ?? {}, p, url);
-            assert.is(r.code, 0, `${st.line} (${corpus.sources[l.source].repo} ${l.path}:${l.at}) as ${USER}, exit ${r.code}:\n${r.out}`);
+            assert.is(
+              r.code,
+              0,
+              `${st.line} (${corpus.sources[l.source].repo} ${l.path}:${l.at}) as ${USER}, exit ${r.code}:\n${r.out}`,
+            );
             assert.not.match(r.out, /\n\s+at /, `${st.line}: no stack trace`);
             out += r.out;
           }
@@ -216,10 +340,20 @@ for (const dialect of ['postgresql', 'mysql'] as ServerDialect[]) {
         const said = all();
         if (s.expect.says) assert.ok(said.includes(s.expect.says), `the output says ${s.expect.says}:\n${said}`);
         assert.is(newest(dialect, db.name), LATEST, 'the database is at the newest version');
-        assert.equal(alembic(dialect, db.name), ['2024_1_contract01'], "alembic_version is kept where Glance's own tool expects it");
+        assert.equal(
+          alembic(dialect, db.name),
+          ['2024_1_contract01'],
+          "alembic_version is kept where Glance's own tool expects it",
+        );
         // Exactly the layout's metadefs: never the host's /etc/glance/metadefs (a distribution's Glance package has its own).
-        if (s.expect.metadefs) assert.is(namespaces(dialect, db.name), readdirSync(METADEFS_FIXTURES).length, "the layout's metadefs namespaces are loaded");
-        if (s.expect.decoyUntouched) assert.is(Number(tables(dialect, decoy.name)), 0, "the config file's other database is left alone");
+        if (s.expect.metadefs)
+          assert.is(
+            namespaces(dialect, db.name),
+            readdirSync(METADEFS_FIXTURES).length,
+            "the layout's metadefs namespaces are loaded",
+          );
+        if (s.expect.decoyUntouched)
+          assert.is(Number(tables(dialect, decoy.name)), 0, "the config file's other database is left alone");
         const before = dumpDatabase(dialect, db.name);
         // Every tool runs its steps again: on the next deployment, after a failed Job, from a cron.
         all();

@@ -18,7 +18,9 @@ const SRC = join(ROOT, 'src');
 const ALLOWED = ['src/dialects/', 'src/drivers/'];
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** The lines of a text that branch on a dialect's name: `=== 'mysql'`, `'mysql' !==`, `case 'mysql'`, a union of dialect names. */
@@ -34,10 +36,17 @@ function dialectSwitches(text: string): string[] {
 }
 
 test('the switch detector sees the forms a dialect switch takes', () => {
-  for (const line of ["if (dialect === 'mysql') x();", "const y = 'sqlite' !== d;", "    case 'postgresql':", "type D = 'sqlite' | 'mysql';", 'x = t.dialect == "postgresql"']) {
+  for (const line of [
+    "if (dialect === 'mysql') x();",
+    "const y = 'sqlite' !== d;",
+    "    case 'postgresql':",
+    "type D = 'sqlite' | 'mysql';",
+    'x = t.dialect == "postgresql"',
+  ]) {
     assert.equal(dialectSwitches(line), [line], line);
   }
-  for (const line of ["const u = 'sqlite:PATH';", 'if (d.transactionalDdl) run();', "dialect: 'sqlite',"]) assert.equal(dialectSwitches(line), [], line);
+  for (const line of ["const u = 'sqlite:PATH';", 'if (d.transactionalDdl) run();', "dialect: 'sqlite',"])
+    assert.equal(dialectSwitches(line), [], line);
 });
 
 test('no code outside src/dialects and src/drivers branches on a dialect name', () => {
@@ -49,7 +58,9 @@ test('no code outside src/dialects and src/drivers branches on a dialect name', 
 });
 
 test('the Dialect type is defined once, in src/dialects/index.ts', () => {
-  const defs = walk(SRC).filter((f) => /export type Dialect\b/.test(readFileSync(f, 'utf8'))).map((f) => relative(ROOT, f).split('\\').join('/'));
+  const defs = walk(SRC)
+    .filter((f) => /export type Dialect\b/.test(readFileSync(f, 'utf8')))
+    .map((f) => relative(ROOT, f).split('\\').join('/'));
   assert.equal(defs, ['src/dialects/index.ts']);
 });
 

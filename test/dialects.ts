@@ -11,7 +11,15 @@ import { introspect } from '../src/introspect/index.js';
 import type { Dialect } from '../src/dialects/index.js';
 import { parseDatabaseUrl } from '../src/url.js';
 import { openSqlite, referencePath, referenceSql } from './helpers.js';
-import { adminSql, clientArgs, clientEnv, createDatabase, dropDatabase, loadSqlFile, serverAvailable } from './servers.js';
+import {
+  adminSql,
+  clientArgs,
+  clientEnv,
+  createDatabase,
+  dropDatabase,
+  loadSqlFile,
+  serverAvailable,
+} from './servers.js';
 
 const client = (cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv) => {
   const r = spawnSync(cmd, args, { encoding: 'utf8', input, env, timeout: 120_000 });
@@ -40,7 +48,14 @@ export interface DialectEnv {
 }
 
 async function withDriver<T>(url: string, fn: (d: Driver) => Promise<T>): Promise<T> {
-  const driver = await createDriver({ target: parseDatabaseUrl(url, process.cwd()), versionTable: 'glance_db_version', lockWaitMs: 5000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0 });
+  const driver = await createDriver({
+    target: parseDatabaseUrl(url, process.cwd()),
+    versionTable: 'glance_db_version',
+    lockWaitMs: 5000,
+    connectTimeoutMs: 5000,
+    statementTimeoutMs: 0,
+    lockTimeoutMs: 0,
+  });
   await driver.open();
   try {
     return await fn(driver);
@@ -91,7 +106,12 @@ function serverEnv(dialect: 'postgresql' | 'mysql'): DialectEnv {
         loadReference: async (v) => loadSqlFile(dialect, name, referencePath(v, dialect)),
         runScript: (path) =>
           dialect === 'postgresql'
-            ? client('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...clientArgs(dialect), '-d', name, '-f', path], undefined, clientEnv(dialect))
+            ? client(
+                'psql',
+                ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...clientArgs(dialect), '-d', name, '-f', path],
+                undefined,
+                clientEnv(dialect),
+              )
             : client('mariadb', [...clientArgs(dialect), name], readFileSync(path, 'utf8'), clientEnv(dialect)),
         drop: async () => dropDatabase(dialect, name),
       };

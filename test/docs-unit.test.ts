@@ -10,8 +10,17 @@ import { join } from 'node:path';
 import { EXIT_CODES, ExitCode as TableExitCode, exitCodeRows } from '../src/exit-codes.js';
 import { ExitCode, GlanceDbError } from '../src/errors.js';
 import {
-  REGENERATE, applyGenerated, canonicalCommands, generateAll, globalFlags, loadReferenceInput, ownFlags, spaced, staleFiles,
-  type CommandMeta, type ReferenceInput,
+  REGENERATE,
+  applyGenerated,
+  canonicalCommands,
+  generateAll,
+  globalFlags,
+  loadReferenceInput,
+  ownFlags,
+  spaced,
+  staleFiles,
+  type CommandMeta,
+  type ReferenceInput,
 } from '../src/reference.js';
 import { ROOT, assertJsonOutput } from './helpers.js';
 
@@ -23,46 +32,109 @@ test('the exit-code table: every code and name once, each with a meaning and a w
   const names = EXIT_CODES.map((e) => e.name);
   assert.equal([...new Set(codes)], codes, 'a code twice');
   assert.equal([...new Set(names)], names, 'a name twice');
-  assert.equal([...codes].sort((a, b) => a - b), codes, 'rows in numeric order');
+  assert.equal(
+    [...codes].sort((a, b) => a - b),
+    codes,
+    'rows in numeric order',
+  );
   for (const e of EXIT_CODES) {
     assert.ok(e.meaning.trim() && e.when.trim(), `${e.code} ${e.name}: meaning and when`);
-    assert.ok(e.code >= 0 && e.code <= 125 && Number.isInteger(e.code), `${e.code}: a shell exit status, not a signal's`);
+    assert.ok(
+      e.code >= 0 && e.code <= 125 && Number.isInteger(e.code),
+      `${e.code}: a shell exit status, not a signal's`,
+    );
     assert.match(e.name, /^[A-Z][A-Z_]*$/, 'the pattern schema/output.schema.json gives error.code');
   }
 });
 
 test('exit codes are never renumbered: the numbers scripts already rely on stay', () => {
   const published: Record<string, number> = {
-    OK: 0, INTERNAL: 1, USAGE: 2, CONFIG: 3, CHECKSUM_MISMATCH: 4, NOT_UNDER_VERSION_CONTROL: 5, DOWNGRADE_REFUSED: 6, MIGRATION_FAILED: 7,
-    LOCKED: 8, CONNECTION: 9, CONFLICT: 10, UNKNOWN_VERSION: 11, SCHEMA_DRIFT: 12, UPGRADE_PENDING: 13, PARTLY_APPLIED: 14, BACKUP_FAILED: 15,
-    HISTORY_GAP: 16, NO_SPACE: 17, CONNECTION_LOST: 18, LOCK_LOST: 19, FILE_REFUSED: 20, SQLITE_UNUSABLE: 21, INTERRUPTED: 22, REPAIR_REFUSED: 24,
-    METADEFS_INVALID: 28, DATA_FAILED: 29, PREFLIGHT: 32, OUTPUT_NOT_WRITABLE: 34, ROLLING_ORDER: 35, DB_CHECK_OTHER: 36,
+    OK: 0,
+    INTERNAL: 1,
+    USAGE: 2,
+    CONFIG: 3,
+    CHECKSUM_MISMATCH: 4,
+    NOT_UNDER_VERSION_CONTROL: 5,
+    DOWNGRADE_REFUSED: 6,
+    MIGRATION_FAILED: 7,
+    LOCKED: 8,
+    CONNECTION: 9,
+    CONFLICT: 10,
+    UNKNOWN_VERSION: 11,
+    SCHEMA_DRIFT: 12,
+    UPGRADE_PENDING: 13,
+    PARTLY_APPLIED: 14,
+    BACKUP_FAILED: 15,
+    HISTORY_GAP: 16,
+    NO_SPACE: 17,
+    CONNECTION_LOST: 18,
+    LOCK_LOST: 19,
+    FILE_REFUSED: 20,
+    SQLITE_UNUSABLE: 21,
+    INTERRUPTED: 22,
+    REPAIR_REFUSED: 24,
+    METADEFS_INVALID: 28,
+    DATA_FAILED: 29,
+    PREFLIGHT: 32,
+    OUTPUT_NOT_WRITABLE: 34,
+    ROLLING_ORDER: 35,
+    DB_CHECK_OTHER: 36,
   };
-  for (const [name, code] of Object.entries(published)) assert.is((TableExitCode as Record<string, number>)[name], code, `${name} is still ${code}`);
+  for (const [name, code] of Object.entries(published))
+    assert.is((TableExitCode as Record<string, number>)[name], code, `${name} is still ${code}`);
 });
 
-test('errors.ts, --help and the table are one: ExitCode is the table, every row is in the help rows, an error\'s exitCode is its row\'s', () => {
+test("errors.ts, --help and the table are one: ExitCode is the table, every row is in the help rows, an error's exitCode is its row's", () => {
   assert.is(ExitCode, TableExitCode);
-  assert.equal(Object.entries(ExitCode), EXIT_CODES.map((e) => [e.name, e.code]));
-  assert.equal(exitCodeRows(), EXIT_CODES.map((e) => [String(e.code), e.meaning]));
+  assert.equal(
+    Object.entries(ExitCode),
+    EXIT_CODES.map((e) => [e.name, e.code]),
+  );
+  assert.equal(
+    exitCodeRows(),
+    EXIT_CODES.map((e) => [String(e.code), e.meaning]),
+  );
   for (const e of EXIT_CODES) assert.is(new GlanceDbError(e.name, 'x').exitCode, e.code);
 });
 
 test('every generated page is up to date', () => {
   const stale = staleFiles(input, read).map((s) => s.path);
-  assert.equal(stale, [], `stale generated file(s): ${stale.join(', ')}; run \`${REGENERATE}\` (builds, then node scripts/gen-docs.mjs) and commit what it writes`);
+  assert.equal(
+    stale,
+    [],
+    `stale generated file(s): ${stale.join(', ')}; run \`${REGENERATE}\` (builds, then node scripts/gen-docs.mjs) and commit what it writes`,
+  );
 });
 
 test('the staleness check can fail: a changed flag, command or exit-code row makes its pages stale', () => {
   const sync = input.commands.find((c) => c.id === 'sync')!;
-  const changed: CommandMeta = { ...sync, flags: { ...sync.flags, 'new-flag': { name: 'new-flag', type: 'boolean', description: 'A flag the pages do not list yet.' } } };
+  const changed: CommandMeta = {
+    ...sync,
+    flags: {
+      ...sync.flags,
+      'new-flag': { name: 'new-flag', type: 'boolean', description: 'A flag the pages do not list yet.' },
+    },
+  };
   const withFlag: ReferenceInput = { ...input, commands: input.commands.map((c) => (c === sync ? changed : c)) };
-  assert.equal(staleFiles(withFlag, read).map((s) => s.path).sort(), ['docs/reference/commands.md', 'man/glance-db.1']);
+  assert.equal(
+    staleFiles(withFlag, read)
+      .map((s) => s.path)
+      .sort(),
+    ['docs/reference/commands.md', 'man/glance-db.1'],
+  );
   const fewer: ReferenceInput = { ...input, commands: input.commands.filter((c) => c.id !== 'purge') };
-  assert.equal(staleFiles(fewer, read).map((s) => s.path).sort(), ['docs/reference/commands.md', 'man/glance-db.1']);
+  assert.equal(
+    staleFiles(fewer, read)
+      .map((s) => s.path)
+      .sort(),
+    ['docs/reference/commands.md', 'man/glance-db.1'],
+  );
   // A README whose generated part was edited by hand is stale; one without the markers is an error that says where they go.
   const readme = generateAll(input).find((g) => g.path === 'README.md')!;
-  assert.equal(staleFiles(input, (p) => (p === 'README.md' ? read(p)!.replace('| 9 |', '| 99 |') : read(p))).map((s) => s.path), ['README.md']);
+  assert.equal(
+    staleFiles(input, (p) => (p === 'README.md' ? read(p)!.replace('| 9 |', '| 99 |') : read(p))).map((s) => s.path),
+    ['README.md'],
+  );
   assert.throws(() => applyGenerated(readme, '# no markers\n'), /markers .* are missing/);
 });
 
@@ -73,8 +145,10 @@ test('docs/reference/commands.md has every command, alias, argument and flag ocl
   for (const c of cmds) {
     const section = page.split(`\n## ${spaced(c.id)}\n`)[1]?.split('\n## ')[0];
     assert.ok(section, `a section for ${spaced(c.id)}`);
-    for (const a of c.aliases.filter((x) => x !== c.id)) assert.match(section, `\`glance-db ${spaced(a)}\``, `${c.id}: alias ${a}`);
-    for (const a of Object.values(c.args)) assert.match(section, `\`${a.name.toUpperCase()}\``, `${c.id}: argument ${a.name}`);
+    for (const a of c.aliases.filter((x) => x !== c.id))
+      assert.match(section, `\`glance-db ${spaced(a)}\``, `${c.id}: alias ${a}`);
+    for (const a of Object.values(c.args))
+      assert.match(section, `\`${a.name.toUpperCase()}\``, `${c.id}: argument ${a.name}`);
     for (const f of ownFlags(c)) {
       assert.match(section, new RegExp(`\`--${f.name}[=\`]`), `${c.id}: --${f.name}`);
       for (const al of f.aliases ?? []) assert.match(section, `--${al}`, `${c.id}: --${al}`);
@@ -86,9 +160,10 @@ test('docs/reference/commands.md has every command, alias, argument and flag ocl
   for (const b of ['help', 'completion']) assert.match(page, `\n## ${b}\n`);
 });
 
-test('README\'s command table has a row for every command oclif knows', () => {
+test("README's command table has a row for every command oclif knows", () => {
   const table = read('README.md')!.split('\n## Commands\n')[1].split('\n## ')[0];
-  for (const c of canonicalCommands(input)) assert.match(table, `\n| \`${spaced(c.id)}`, `README: a row for ${spaced(c.id)}`);
+  for (const c of canonicalCommands(input))
+    assert.match(table, `\n| \`${spaced(c.id)}`, `README: a row for ${spaced(c.id)}`);
 });
 
 test('README: at most 250 lines, both quick-start commands as they were, and the exit-code table with every code', () => {
@@ -98,7 +173,8 @@ test('README: at most 250 lines, both quick-start commands as they were, and the
   assert.match(readme, '```sh\nnpm test\n```');
   for (const e of EXIT_CODES) assert.match(readme, `\n| ${e.code} | `, `README lists exit code ${e.code}`);
   const page = read('docs/reference/exit-codes.md')!;
-  for (const e of EXIT_CODES) assert.match(page, `\n| ${e.code} | \`${e.name}\` | `, `exit-codes.md lists ${e.code} ${e.name}`);
+  for (const e of EXIT_CODES)
+    assert.match(page, `\n| ${e.code} | \`${e.name}\` | `, `exit-codes.md lists ${e.code} ${e.name}`);
 });
 
 const schema = JSON.parse(read('schema/output.schema.json')!);
@@ -125,14 +201,17 @@ function jsonExamples(page: string): unknown[] {
   return out;
 }
 
-test('docs/reference/json-output.md agrees with schema/output.schema.json: every example validates, check\'s states and the error names are the schema\'s and the table\'s', () => {
+test("docs/reference/json-output.md agrees with schema/output.schema.json: every example validates, check's states and the error names are the schema's and the table's", () => {
   const examples = jsonExamples(jsonPage);
   assert.ok(examples.length >= 10, `only ${examples.length} examples found: the reader is broken`);
   // The page marks text left out with ...; an elided checksum stands for a whole one.
   const filled = (e: unknown) => JSON.stringify(e).replace(/"sha256-lf:\.\.\."/g, `"sha256-lf:${'0'.repeat(64)}"`);
   for (const e of examples) assertJsonOutput(['x', '--json'], filled(e));
   // An example the schema refuses is found (the check above can fail).
-  assert.throws(() => assertJsonOutput(['x', '--json'], JSON.stringify({ ...(examples[0] as object), ok: 'yes' })), /does not match/);
+  assert.throws(
+    () => assertJsonOutput(['x', '--json'], JSON.stringify({ ...(examples[0] as object), ok: 'yes' })),
+    /does not match/,
+  );
   const states = JSON.stringify(schema).match(/"state":\{"enum":(\[[^\]]*\])/)![1];
   const section = jsonPage.split("## `check`'s state")[1].split('\n## ')[0];
   const listed = [...section.matchAll(/`([a-z-]+)`\s+\(/g)].map((m) => m[1]);

@@ -14,21 +14,48 @@ import { parseDatabaseUrl } from '../src/url.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, withDb, type DialectEnv } from './dialects.js';
 
 const open = async (url: string): Promise<Driver> => {
-  const d = await createDriver({ target: parseDatabaseUrl(url, process.cwd()), versionTable: 'glance_db_version', lockWaitMs: 5000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0 });
+  const d = await createDriver({
+    target: parseDatabaseUrl(url, process.cwd()),
+    versionTable: 'glance_db_version',
+    lockWaitMs: 5000,
+    connectTimeoutMs: 5000,
+    statementTimeoutMs: 0,
+    lockTimeoutMs: 0,
+  });
   await d.open();
   return d;
 };
 
 function row(d: Driver, version: number, total: number, kind: VersionRow['kind'] = 'applied'): VersionRow {
   return {
-    version, name: `v${version}`, dialect: d.dialect, checksum: `sha256-lf:${version}`, kind, status: 'complete', statementsApplied: total, statementsTotal: total,
-    statementHashes: null, error: null, appliedAt: '2024-01-01T00:00:00.000Z', executionMs: 0, toolVersion: '0.0.0-test', added: { run_by: 'test@host' },
+    version,
+    name: `v${version}`,
+    dialect: d.dialect,
+    checksum: `sha256-lf:${version}`,
+    kind,
+    status: 'complete',
+    statementsApplied: total,
+    statementsTotal: total,
+    statementHashes: null,
+    error: null,
+    appliedAt: '2024-01-01T00:00:00.000Z',
+    executionMs: 0,
+    toolVersion: '0.0.0-test',
+    added: { run_by: 'test@host' },
   };
 }
 
 function pending(d: Driver, version: number, texts: string[]): PendingVersion {
   const statements = texts.map((text, index) => ({ index, text, line: index + 1, column: 1, offset: 0 }));
-  return { version, name: `v${version}`, file: `sql/v${version}.sql`, statements, row: row(d, version, texts.length), resumeFrom: 0, after: [] };
+  return {
+    version,
+    name: `v${version}`,
+    file: `sql/v${version}.sql`,
+    statements,
+    row: row(d, version, texts.length),
+    resumeFrom: 0,
+    after: [],
+  };
 }
 
 const count = async (d: Driver, table: string) => Number((await d.query(`SELECT count(*) AS n FROM ${table}`))[0].n);
@@ -52,7 +79,10 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
         // recordRows: only into an empty table.
         assert.ok(await d.recordRows([row(d, 0, 0, 'baseline')]));
         assert.not.ok(await d.recordRows([row(d, 1, 0, 'baseline')]), 'refused over a non-empty table');
-        assert.equal((await d.readHistory()).map((r) => `${r.version}:${r.kind}`), ['0:baseline']);
+        assert.equal(
+          (await d.readHistory()).map((r) => `${r.version}:${r.kind}`),
+          ['0:baseline'],
+        );
 
         // A version, run by the engine on the driver's primitives.
         const v1 = pending(d, 1, ['CREATE TABLE contract_t (id INTEGER)', 'INSERT INTO contract_t (id) VALUES (1)']);
@@ -61,10 +91,21 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
         assert.is(result.outcome, 'applied');
         assert.equal(seen, [0, 1]);
         const h1 = (await d.readHistory()).find((r) => r.version === 1)!;
-        assert.equal([h1.status, h1.kind, h1.statementsApplied, h1.statementsTotal, h1.checksum, h1.error], ['complete', 'applied', 2, 2, 'sha256-lf:1', null]);
-        assert.is(h1.executionMs, result.outcome === 'applied' ? result.ms : -1, 'the time returned is the time recorded');
+        assert.equal(
+          [h1.status, h1.kind, h1.statementsApplied, h1.statementsTotal, h1.checksum, h1.error],
+          ['complete', 'applied', 2, 2, 'sha256-lf:1', null],
+        );
+        assert.is(
+          h1.executionMs,
+          result.outcome === 'applied' ? result.ms : -1,
+          'the time returned is the time recorded',
+        );
         assert.is(h1.added?.run_by, 'test@host');
-        if (!d.transactionalDdl) assert.equal(h1.statementHashes, v1.statements.map((s) => statementHash(s.text)));
+        if (!d.transactionalDdl)
+          assert.equal(
+            h1.statementHashes,
+            v1.statements.map((s) => statementHash(s.text)),
+          );
         assert.is(await count(d, 'contract_t'), 1);
 
         // Already applied (a concurrent run's, found under the lock): nothing runs again.
@@ -72,7 +113,10 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
         assert.is(await count(d, 'contract_t'), 1);
 
         // A failing statement: rolled back whole, or (DDL not transactional) left resumable with its progress.
-        const v2 = pending(d, 2, ['CREATE TABLE contract_u (id INTEGER)', 'INSERT INTO contract_missing (id) VALUES (1)']);
+        const v2 = pending(d, 2, [
+          'CREATE TABLE contract_u (id INTEGER)',
+          'INSERT INTO contract_missing (id) VALUES (1)',
+        ]);
         try {
           await applyVersion(d, v2);
           assert.unreachable('the version did not fail');
@@ -90,11 +134,16 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
         }
 
         // A version transaction that throws leaves nothing behind.
-        await d.versionTransaction(async (tx) => {
-          await tx.insertRow(row(d, 3, 0));
-          throw new Error('stop');
-        }).catch(() => {});
-        assert.is((await d.readHistory()).find((r) => r.version === 3), undefined);
+        await d
+          .versionTransaction(async (tx) => {
+            await tx.insertRow(row(d, 3, 0));
+            throw new Error('stop');
+          })
+          .catch(() => {});
+        assert.is(
+          (await d.readHistory()).find((r) => r.version === 3),
+          undefined,
+        );
 
         await d.setNote(1, '{"finished":"test"}');
       } finally {
@@ -105,7 +154,10 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
       try {
         assert.ok(d.exists());
         const rows = await d.readHistory();
-        assert.equal(rows.map((r) => `${r.version}:${r.status}`), d.transactionalDdl ? ['0:complete', '1:complete'] : ['0:complete', '1:complete', '2:failed']);
+        assert.equal(
+          rows.map((r) => `${r.version}:${r.status}`),
+          d.transactionalDdl ? ['0:complete', '1:complete'] : ['0:complete', '1:complete', '2:failed'],
+        );
         assert.is(rows.find((r) => r.version === 1)!.note, '{"finished":"test"}');
       } finally {
         await d.close();
@@ -114,7 +166,7 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
   });
 }
 
-test('PostgreSQL: SQL text goes through slonik\'s public sql tag, parameters included', async () => {
+test("PostgreSQL: SQL text goes through slonik's public sql tag, parameters included", async () => {
   assert.ok(postgresEnv.available(), 'the postgresql server is required');
   const { raw } = await import('../src/drivers/pg-sql.js');
   assert.ok(isSqlToken(raw('SELECT 1')), 'a token slonik recognises');
@@ -123,7 +175,10 @@ test('PostgreSQL: SQL text goes through slonik\'s public sql tag, parameters inc
     const d = await open(db.url);
     try {
       // $1 twice, a dollar quote with ; and ? in it, a NULL.
-      const [r] = await d.query('SELECT $1::int + $2::int AS sum, $1::text AS again, $$a;?$$ AS body, $3::text IS NULL AS absent', [2, 3, null]);
+      const [r] = await d.query(
+        'SELECT $1::int + $2::int AS sum, $1::text AS again, $$a;?$$ AS body, $3::text IS NULL AS absent',
+        [2, 3, null],
+      );
       assert.equal(r, { sum: 5, again: '2', body: 'a;?', absent: true });
       // Without parameters the text is passed as written, $1 in a dollar quote included.
       assert.equal(await d.query('SELECT $q$x$1$q$ AS t'), [{ t: 'x$1' }]);
@@ -132,7 +187,6 @@ test('PostgreSQL: SQL text goes through slonik\'s public sql tag, parameters inc
     }
   });
 });
-
 
 test('driver contract (mysql): a DDL statement that had started is accepted on resume when its object is there, triggers included (a node killed after CREATE TRIGGER replicated, before its progress was recorded)', async () => {
   assert.ok(mysqlEnv.available(), 'the mysql server is required');
@@ -149,9 +203,20 @@ test('driver contract (mysql): a DDL statement that had started is accepted on r
       // What the killed run left: statement 1 applied and recorded, statement 2 started (and done on the server).
       await d.executeAlone!(texts[0]);
       await d.executeAlone!(texts[1]);
-      assert.equal((await d.query("SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()")).map((r) => r.n), ['trg_a']);
+      assert.equal(
+        (
+          await d.query('SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()')
+        ).map((r) => r.n),
+        ['trg_a'],
+      );
       const v = pending(d, 3, texts);
-      const left: VersionRow = { ...v.row, status: 'failed', statementsApplied: 1, statementHashes: [statementHash(texts[0])], error: startedMarker(1) };
+      const left: VersionRow = {
+        ...v.row,
+        status: 'failed',
+        statementsApplied: 1,
+        statementHashes: [statementHash(texts[0])],
+        error: startedMarker(1),
+      };
       await d.versionTransaction((tx) => tx.insertRow(left));
       const r = await applyVersion(d, { ...v, resumeFrom: 1 });
       assert.is(r.outcome, 'applied');

@@ -28,14 +28,24 @@ interface State {
 
 /** An error a server gives with an errno (1050 table exists, 1060 duplicate column: MySQL's). */
 class FakeSqlError extends Error {
-  constructor(message: string, readonly errno: number) {
+  constructor(
+    message: string,
+    readonly errno: number,
+  ) {
     super(message);
   }
 }
 
 const COLUMN_UPDATES: Record<keyof RowUpdate, keyof VersionRow> = {
-  status: 'status', error: 'error', checksum: 'checksum', statements_applied: 'statementsApplied', statements_total: 'statementsTotal',
-  statement_hashes: 'statementHashes', applied_at: 'appliedAt', execution_ms: 'executionMs', tool_version: 'toolVersion',
+  status: 'status',
+  error: 'error',
+  checksum: 'checksum',
+  statements_applied: 'statementsApplied',
+  statements_total: 'statementsTotal',
+  statement_hashes: 'statementHashes',
+  applied_at: 'appliedAt',
+  execution_ms: 'executionMs',
+  tool_version: 'toolVersion',
 };
 
 function copy(s: State): State {
@@ -63,7 +73,12 @@ function parseColumns(body: string): Column[] {
     .filter((p) => !/^(constraint|primary|unique|check|foreign)\b/i.test(p))
     .map((p) => {
       const m = /^(\w+)\s+(\w+(?:\s*\([\d, ]+\))?)(.*)$/s.exec(p)!;
-      return { name: m[1], type: m[2].toLowerCase().replace(/\s+/g, ''), notnull: /not null/i.test(m[3]), pk: /primary key/i.test(m[3]) };
+      return {
+        name: m[1],
+        type: m[2].toLowerCase().replace(/\s+/g, ''),
+        notnull: /not null/i.test(m[3]),
+        pk: /primary key/i.test(m[3]),
+      };
     });
 }
 
@@ -79,7 +94,10 @@ export class FakeDriver implements Driver {
   closed = false;
   private opened = false;
 
-  constructor(readonly transactionalDdl = true, private readonly versionTable = 'glance_db_version') {}
+  constructor(
+    readonly transactionalDdl = true,
+    private readonly versionTable = 'glance_db_version',
+  ) {}
 
   /** Runs SQL on the fake as another tool would (building a database by hand), outside any bookkeeping. */
   build(statements: string[]): this {
@@ -186,13 +204,17 @@ export class FakeDriver implements Driver {
       },
       deleteRow: async (version) => {
         const all = rows();
-        all.splice(all.findIndex((x) => x.version === version), 1);
+        all.splice(
+          all.findIndex((x) => x.version === version),
+          1,
+        );
         this.log.push(`DELETE ${version}`);
       },
       updateRow: async (version, set) => {
         const r = rows().find((x) => x.version === version)!;
         for (const [col, value] of Object.entries(set) as [keyof RowUpdate, unknown][]) {
-          (r as unknown as Record<string, unknown>)[COLUMN_UPDATES[col]] = col === 'statement_hashes' ? JSON.parse(String(value)) : value;
+          (r as unknown as Record<string, unknown>)[COLUMN_UPDATES[col]] =
+            col === 'statement_hashes' ? JSON.parse(String(value)) : value;
         }
         this.log.push(`UPDATE ${version} ${Object.keys(set).join(',')}`);
       },
@@ -203,7 +225,9 @@ export class FakeDriver implements Driver {
       return result;
     } catch (err) {
       // DDL that executeAlone() ran stays: only what this transaction did is undone.
-      this.state = this.transactionalDdl ? before : { tables: this.state.tables, alembic: before.alembic, rows: before.rows };
+      this.state = this.transactionalDdl
+        ? before
+        : { tables: this.state.tables, alembic: before.alembic, rows: before.rows };
       this.log.push('ROLLBACK');
       throw err;
     }
@@ -230,12 +254,22 @@ export class FakeDriver implements Driver {
   /** The SQLite introspection queries (src/introspect/sqlite.ts) and Glance's alembic_version. */
   query = async (sql: string): Promise<Record<string, unknown>[]> => {
     let m: RegExpExecArray | null;
-    if (/FROM sqlite_master/.test(sql)) return [...this.state.tables].sort(([a], [b]) => a.localeCompare(b)).map(([name, t]) => ({ type: 'table', name, tbl_name: name, sql: t.sql }));
+    if (/FROM sqlite_master/.test(sql))
+      return [...this.state.tables]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, t]) => ({ type: 'table', name, tbl_name: name, sql: t.sql }));
     if ((m = /^PRAGMA table_info\("(\w+)"\)$/.exec(sql))) {
-      return (this.state.tables.get(m[1])?.columns ?? []).map((c) => ({ name: c.name, type: c.type, notnull: c.notnull ? 1 : 0, pk: c.pk ? 1 : 0, dflt_value: null }));
+      return (this.state.tables.get(m[1])?.columns ?? []).map((c) => ({
+        name: c.name,
+        type: c.type,
+        notnull: c.notnull ? 1 : 0,
+        pk: c.pk ? 1 : 0,
+        dflt_value: null,
+      }));
     }
     if (/^PRAGMA (index_list|foreign_key_list)/.test(sql)) return [];
-    if (/^SELECT version_num FROM alembic_version/.test(sql)) return (this.state.alembic ?? []).sort().map((v) => ({ version_num: v }));
+    if (/^SELECT version_num FROM alembic_version/.test(sql))
+      return (this.state.alembic ?? []).sort().map((v) => ({ version_num: v }));
     throw new Error(`fake: no answer for ${sql}`);
   };
 

@@ -35,28 +35,75 @@ function refused(text: string): GlanceDbError {
 }
 
 test('$option and ${option} from [DEFAULT]; the same section wins over [DEFAULT]', () => {
-  assert.is(connectionFromGlanceConfig(conf('[DEFAULT]\nstate_path = /var/lib/glance\n[database]\nconnection = sqlite:///$state_path/glance.sqlite\n')), 'sqlite:////var/lib/glance/glance.sqlite');
-  assert.is(connectionFromGlanceConfig(conf('[DEFAULT]\nstate_path = /srv\n[database]\nconnection = sqlite:///${state_path}x/g.sqlite\n')), 'sqlite:////srvx/g.sqlite');
-  assert.is(connectionFromGlanceConfig(conf('[DEFAULT]\nhost = a\n[database]\nhost = b\nconnection = mysql://u@$host/glance\n')), 'mysql://u@b/glance');
+  assert.is(
+    connectionFromGlanceConfig(
+      conf('[DEFAULT]\nstate_path = /var/lib/glance\n[database]\nconnection = sqlite:///$state_path/glance.sqlite\n'),
+    ),
+    'sqlite:////var/lib/glance/glance.sqlite',
+  );
+  assert.is(
+    connectionFromGlanceConfig(
+      conf('[DEFAULT]\nstate_path = /srv\n[database]\nconnection = sqlite:///${state_path}x/g.sqlite\n'),
+    ),
+    'sqlite:////srvx/g.sqlite',
+  );
+  assert.is(
+    connectionFromGlanceConfig(
+      conf('[DEFAULT]\nhost = a\n[database]\nhost = b\nconnection = mysql://u@$host/glance\n'),
+    ),
+    'mysql://u@b/glance',
+  );
 });
 
 test('group.option names a section; references are substituted in turn; the last assignment wins', () => {
-  assert.is(connectionFromGlanceConfig(conf('[paths]\nroot = /data\n[database]\nconnection = sqlite:///$paths.root/g.sqlite\n')), 'sqlite:////data/g.sqlite');
-  assert.is(connectionFromGlanceConfig(conf('[DEFAULT]\nbase = /b\nstate_path = $base/state\n[database]\nconnection = sqlite:///$state_path/g.sqlite\n')), 'sqlite:////b/state/g.sqlite');
-  assert.is(connectionFromGlanceConfig(conf('[database]\nconnection = sqlite:///first.sqlite\nconnection = sqlite:///second.sqlite\n')), 'sqlite:///second.sqlite');
+  assert.is(
+    connectionFromGlanceConfig(
+      conf('[paths]\nroot = /data\n[database]\nconnection = sqlite:///$paths.root/g.sqlite\n'),
+    ),
+    'sqlite:////data/g.sqlite',
+  );
+  assert.is(
+    connectionFromGlanceConfig(
+      conf('[DEFAULT]\nbase = /b\nstate_path = $base/state\n[database]\nconnection = sqlite:///$state_path/g.sqlite\n'),
+    ),
+    'sqlite:////b/state/g.sqlite',
+  );
+  assert.is(
+    connectionFromGlanceConfig(
+      conf('[database]\nconnection = sqlite:///first.sqlite\nconnection = sqlite:///second.sqlite\n'),
+    ),
+    'sqlite:///second.sqlite',
+  );
 });
 
 test('$$ and \\$ are a literal $; a $ that starts no name stays', () => {
-  assert.is(connectionFromGlanceConfig(conf('[database]\nconnection = mysql://u:pa$$word@h/glance\n')), 'mysql://u:pa$word@h/glance');
-  assert.is(connectionFromGlanceConfig(conf('[database]\nconnection = mysql://u:pa\\$word@h/glance\n')), 'mysql://u:pa$word@h/glance');
-  assert.is(connectionFromGlanceConfig(conf('[database]\nconnection = mysql://u:p$1@h/glance\n')), 'mysql://u:p$1@h/glance');
+  assert.is(
+    connectionFromGlanceConfig(conf('[database]\nconnection = mysql://u:pa$$word@h/glance\n')),
+    'mysql://u:pa$word@h/glance',
+  );
+  assert.is(
+    connectionFromGlanceConfig(conf('[database]\nconnection = mysql://u:pa\\$word@h/glance\n')),
+    'mysql://u:pa$word@h/glance',
+  );
+  assert.is(
+    connectionFromGlanceConfig(conf('[database]\nconnection = mysql://u:p$1@h/glance\n')),
+    'mysql://u:p$1@h/glance',
+  );
 });
 
 test('oslo.config syntax: section names lower-cased (not DEFAULT), quotes stripped, comments only at line start, key: value', () => {
   assert.is(connectionFromGlanceConfig(conf('[DATABASE]\nconnection = "sqlite:///q.sqlite"\n')), 'sqlite:///q.sqlite');
-  assert.is(connectionFromGlanceConfig(conf('[database]\n# connection = sqlite:///commented\nconnection: sqlite:///colon.sqlite\n')), 'sqlite:///colon.sqlite');
+  assert.is(
+    connectionFromGlanceConfig(
+      conf('[database]\n# connection = sqlite:///commented\nconnection: sqlite:///colon.sqlite\n'),
+    ),
+    'sqlite:///colon.sqlite',
+  );
   // [default] is an ordinary group, not DEFAULT; [ database ] is not [database].
-  assert.match(refused('[default]\nstate_path = /x\n[database]\nconnection = sqlite:///$state_path/g\n').message, /refers to \$state_path/);
+  assert.match(
+    refused('[default]\nstate_path = /x\n[database]\nconnection = sqlite:///$state_path/g\n').message,
+    /refers to \$state_path/,
+  );
   assert.match(refused('[ database ]\nconnection = sqlite:///x\n').message, /has no \[database\] connection/);
 });
 
@@ -74,15 +121,29 @@ test('a $ inside a password is refused without naming what follows it', () => {
 });
 
 test('continuation lines are joined as oslo.config joins them: a connection over two lines is refused', () => {
-  assert.match(refused('[database]\nconnection = mysql://u:pw@\n  db/glance\n').message, /continues on 1 indented line/);
+  assert.match(
+    refused('[database]\nconnection = mysql://u:pw@\n  db/glance\n').message,
+    /continues on 1 indented line/,
+  );
   // A continued option that the connection refers to brings its line break along: refused as a URL.
-  const url = connectionFromGlanceConfig(conf('[DEFAULT]\nhost = db\n  two\n[database]\nconnection = mysql://u@$host/glance\n'));
+  const url = connectionFromGlanceConfig(
+    conf('[DEFAULT]\nhost = db\n  two\n[database]\nconnection = mysql://u@$host/glance\n'),
+  );
   assert.is(url, 'mysql://u@db\ntwo/glance');
-  assert.throws(() => parseDatabaseUrl(url, '/', 'x'), (e: Error) => e instanceof GlanceDbError && /control characters/.test(e.message));
+  assert.throws(
+    () => parseDatabaseUrl(url, '/', 'x'),
+    (e: Error) => e instanceof GlanceDbError && /control characters/.test(e.message),
+  );
   // An indented comment is a continuation, not a comment (iniparser checks indentation first).
-  assert.match(refused('[database]\nconnection = sqlite:///x.sqlite\n  # note\n').message, /continues on 1 indented line/);
+  assert.match(
+    refused('[database]\nconnection = sqlite:///x.sqlite\n  # note\n').message,
+    /continues on 1 indented line/,
+  );
   // A blank line ends a value.
-  assert.is(connectionFromGlanceConfig(conf('[database]\nconnection = sqlite:///x.sqlite\n\n[other]\nk = v\n')), 'sqlite:///x.sqlite');
+  assert.is(
+    connectionFromGlanceConfig(conf('[database]\nconnection = sqlite:///x.sqlite\n\n[other]\nk = v\n')),
+    'sqlite:///x.sqlite',
+  );
 });
 
 test('lines oslo.config cannot parse are refused with their line number', () => {

@@ -10,7 +10,21 @@ import { mysqlEnv, postgresEnv, sqliteEnv, withDb } from './dialects.js';
 import { loadSqlFile } from './servers.js';
 import { join } from 'node:path';
 import { ExitCode } from '../src/errors.js';
-import { assertJsonOutput, cleanEnv, cli, cliAsync, extraVersion, makeProject, openSqlite, removeProject, sqliteRows, BIN, LATEST, ROOT, VERSIONS } from './helpers.js';
+import {
+  assertJsonOutput,
+  cleanEnv,
+  cli,
+  cliAsync,
+  extraVersion,
+  makeProject,
+  openSqlite,
+  removeProject,
+  sqliteRows,
+  BIN,
+  LATEST,
+  ROOT,
+  VERSIONS,
+} from './helpers.js';
 
 function withProject(name: string, fn: (dir: string, db: string) => Promise<void> | void) {
   test(name, async () => {
@@ -25,14 +39,17 @@ function withProject(name: string, fn: (dir: string, db: string) => Promise<void
 
 const maxVersion = async (db: string) => (await sqliteRows(db, 'SELECT max(version) AS v FROM glance_db_version'))[0].v;
 
-withProject('standard input is never read as VERSION: `echo 44 | glance-db sync` goes to the newest version', async (dir, db) => {
-  const r = cli(['sync'], { cwd: dir, input: '44\n' });
-  assert.is(r.code, 0, r.stderr);
-  assert.is(await maxVersion(db), LATEST);
-  const p = cli(['plan', '--dialect', 'sqlite'], { cwd: dir, input: '43\n' });
-  assert.is(p.code, 0, p.stderr);
-  assert.match(p.stdout, new RegExp(`\\b${LATEST}\\b`));
-});
+withProject(
+  'standard input is never read as VERSION: `echo 44 | glance-db sync` goes to the newest version',
+  async (dir, db) => {
+    const r = cli(['sync'], { cwd: dir, input: '44\n' });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(await maxVersion(db), LATEST);
+    const p = cli(['plan', '--dialect', 'sqlite'], { cwd: dir, input: '43\n' });
+    assert.is(p.code, 0, p.stderr);
+    assert.match(p.stdout, new RegExp(`\\b${LATEST}\\b`));
+  },
+);
 
 withProject('a file on standard input is neither an argument nor echoed (it may hold a password)', async (dir, db) => {
   const secret = 'postgresql:/glance:Sup3rS3cret@db/glance\nsecond line S3condS3cret\n';
@@ -43,7 +60,6 @@ withProject('a file on standard input is neither an argument nor echoed (it may 
   }
   assert.is(await maxVersion(db), LATEST);
 });
-
 
 /** An empty folder (no glance-db.yaml) with a fake ~/.glance-style search path. */
 function withBareDir(name: string, fn: (dir: string, etc: string) => Promise<void> | void) {
@@ -60,94 +76,107 @@ function withBareDir(name: string, fn: (dir: string, etc: string) => Promise<voi
 }
 const bare = (etc: string) => ({ GLANCE_DB_GLANCE_CONFIG_DIRS: `${etc}/missing:${etc}` });
 
-withBareDir('no --url, GLANCE_DB_URL, --glance-config, manifest or Glance config: refused (exit 3), no database made up', (dir, etc) => {
-  for (const cmd of [['sync'], ['upgrade', String(LATEST)], ['version'], ['check'], ['verify'], ['plan']]) {
-    const r = cli(cmd, { cwd: dir, env: bare(etc) });
-    assert.is(r.code, 3, `${cmd.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, /^error: No database named: .*\nhint: Name the database: --url /);
-    assert.not.match(r.stderr, /\n\s+at /);
-  }
-  const j = cli(['sync', '--json'], { cwd: dir, env: bare(etc) });
-  assert.is(JSON.parse(j.stdout).error.code, 'CONFIG');
-  assert.equal(readdirSync(dir), ['etc-glance'], 'nothing created');
-  // Offline commands need no database.
-  assert.is(cli(['plan', '--dialect', 'sqlite'], { cwd: dir, env: bare(etc) }).code, 0);
-  assert.is(cli(['lint'], { cwd: dir, env: bare(etc) }).code, 0);
-});
+withBareDir(
+  'no --url, GLANCE_DB_URL, --glance-config, manifest or Glance config: refused (exit 3), no database made up',
+  (dir, etc) => {
+    for (const cmd of [['sync'], ['upgrade', String(LATEST)], ['version'], ['check'], ['verify'], ['plan']]) {
+      const r = cli(cmd, { cwd: dir, env: bare(etc) });
+      assert.is(r.code, 3, `${cmd.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: No database named: .*\nhint: Name the database: --url /);
+      assert.not.match(r.stderr, /\n\s+at /);
+    }
+    const j = cli(['sync', '--json'], { cwd: dir, env: bare(etc) });
+    assert.is(JSON.parse(j.stdout).error.code, 'CONFIG');
+    assert.equal(readdirSync(dir), ['etc-glance'], 'nothing created');
+    // Offline commands need no database.
+    assert.is(cli(['plan', '--dialect', 'sqlite'], { cwd: dir, env: bare(etc) }).code, 0);
+    assert.is(cli(['lint'], { cwd: dir, env: bare(etc) }).code, 0);
+  },
+);
 
-withBareDir("Glance's default config files name the database, glance-manage.conf over glance-api.conf, as glance-manage reads them", async (dir, etc) => {
-  const api = join(dir, 'api.sqlite');
-  const manage = join(dir, 'manage.sqlite');
-  writeFileSync(join(etc, 'glance-api.conf'), `[DEFAULT]\ndebug = false\n[database]\nconnection = sqlite:///${api}\n`);
-  let r = cli(['sync', '45'], { cwd: dir, env: bare(etc) });
-  assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, `(from ${join(etc, 'glance-api.conf')})`);
-  assert.is(await maxVersion(api), 45);
-  writeFileSync(join(etc, 'glance-manage.conf'), `[database]\nconnection = sqlite:///${manage}\n`);
-  r = cli(['sync', '44'], { cwd: dir, env: bare(etc) });
-  assert.is(r.code, 0, r.stderr);
-  assert.is(await maxVersion(manage), 44);
-  // A glance-db.yaml in the working directory still wins over Glance's defaults (the quick start).
-  const project = makeProject();
-  try {
-    assert.is(cli(['sync', '43'], { cwd: project, env: bare(etc) }).code, 0);
-    assert.is(await maxVersion(join(project, 'glance.sqlite')), 43);
-  } finally {
-    removeProject(project);
-  }
-  // Glance's config sets no connection: refused, naming the file.
-  rmSync(join(etc, 'glance-manage.conf'));
-  writeFileSync(join(etc, 'glance-api.conf'), '[DEFAULT]\ndebug = true\n');
-  r = cli(['version'], { cwd: dir, env: bare(etc) });
-  assert.is(r.code, 3);
-  assert.match(r.stderr, `Glance's config (${join(etc, 'glance-api.conf')}) sets no [database] connection`);
-});
-
-withBareDir('--glance-config takes several files and folders in oslo.config order, and the deprecated [DEFAULT] sql_connection', async (dir) => {
-  const db = (n: string) => join(dir, `${n}.sqlite`);
-  const conf = (name: string, body: string) => {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), body);
-    return join(dir, name);
-  };
-  const a = conf('a.conf', `[database]\nconnection = sqlite:///${db('a')}\n`);
-  conf('d/20-b.conf', `[database]\nconnection = sqlite:///${db('b')}\n`);
-  conf('d/10-c.conf', `[database]\nconnection = sqlite:///${db('c')}\n`);
-  conf('d/30-notes.txt', `[database]\nconnection = sqlite:///${db('txt')}\n`);
-  const old = conf('old.conf', `[DEFAULT]\nsql_connection = sqlite:///${db('old')}\n`);
-  const none = conf('none.conf', '[database]\nmax_pool_size = 5\n');
-  const run = (...configs: string[]) => {
-    const r = cli(['sync', '43', ...configs.flatMap((c) => ['--glance-config', c])], { cwd: dir });
+withBareDir(
+  "Glance's default config files name the database, glance-manage.conf over glance-api.conf, as glance-manage reads them",
+  async (dir, etc) => {
+    const api = join(dir, 'api.sqlite');
+    const manage = join(dir, 'manage.sqlite');
+    writeFileSync(
+      join(etc, 'glance-api.conf'),
+      `[DEFAULT]\ndebug = false\n[database]\nconnection = sqlite:///${api}\n`,
+    );
+    let r = cli(['sync', '45'], { cwd: dir, env: bare(etc) });
     assert.is(r.code, 0, r.stderr);
-    return r;
-  };
-  run(a, join(dir, 'd')); // the folder's last *.conf (20-b) wins over a.conf
-  assert.ok(existsSync(db('b')));
-  assert.not.ok(existsSync(db('a')) || existsSync(db('c')) || existsSync(db('txt')));
-  run(join(dir, 'd'), a, none); // a.conf comes later; none.conf sets nothing
-  assert.ok(existsSync(db('a')));
-  const r = run(old);
-  assert.match(r.stdout, 'sql_connection (deprecated)');
-  assert.ok(existsSync(db('old')));
-  rmSync(db('a'));
-  run(old, a); // the later file's current name: every Glance release takes it
-  assert.ok(existsSync(db('a')));
-  // A later file's deprecated name against an earlier [database] connection: Glance 2023.x (oslo.db before 15)
-  // takes the later file's, 2024.1 on the current name; with no Glance installed to decide, refused (test/oslo-sqlite).
-  const split = cli(['sync', '43', '--glance-config', a, '--glance-config', old], { cwd: dir });
-  assert.is(split.code, 3, split.stderr);
-  assert.match(split.stderr, 'Glance releases disagree');
-  // VERSION after a --glance-config is VERSION, not another file.
-  const v = cli(['sync', '--glance-config', a, '45'], { cwd: dir });
-  assert.is(v.code, 0, v.stderr);
-  assert.is(await maxVersion(db('a')), 45);
-  const missing = cli(['version', '--glance-config', none, '--glance-config', join(dir, 'empty-folder-missing')], { cwd: dir });
-  assert.is(missing.code, 3);
-  const nothing = cli(['version', '--glance-config', none], { cwd: dir });
-  assert.is(nothing.code, 3);
-  assert.match(nothing.stderr, 'has no [database] connection setting (nor the deprecated [DEFAULT] sql_connection)');
-});
+    assert.match(r.stdout, `(from ${join(etc, 'glance-api.conf')})`);
+    assert.is(await maxVersion(api), 45);
+    writeFileSync(join(etc, 'glance-manage.conf'), `[database]\nconnection = sqlite:///${manage}\n`);
+    r = cli(['sync', '44'], { cwd: dir, env: bare(etc) });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(await maxVersion(manage), 44);
+    // A glance-db.yaml in the working directory still wins over Glance's defaults (the quick start).
+    const project = makeProject();
+    try {
+      assert.is(cli(['sync', '43'], { cwd: project, env: bare(etc) }).code, 0);
+      assert.is(await maxVersion(join(project, 'glance.sqlite')), 43);
+    } finally {
+      removeProject(project);
+    }
+    // Glance's config sets no connection: refused, naming the file.
+    rmSync(join(etc, 'glance-manage.conf'));
+    writeFileSync(join(etc, 'glance-api.conf'), '[DEFAULT]\ndebug = true\n');
+    r = cli(['version'], { cwd: dir, env: bare(etc) });
+    assert.is(r.code, 3);
+    assert.match(r.stderr, `Glance's config (${join(etc, 'glance-api.conf')}) sets no [database] connection`);
+  },
+);
 
+withBareDir(
+  '--glance-config takes several files and folders in oslo.config order, and the deprecated [DEFAULT] sql_connection',
+  async (dir) => {
+    const db = (n: string) => join(dir, `${n}.sqlite`);
+    const conf = (name: string, body: string) => {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      writeFileSync(join(dir, name), body);
+      return join(dir, name);
+    };
+    const a = conf('a.conf', `[database]\nconnection = sqlite:///${db('a')}\n`);
+    conf('d/20-b.conf', `[database]\nconnection = sqlite:///${db('b')}\n`);
+    conf('d/10-c.conf', `[database]\nconnection = sqlite:///${db('c')}\n`);
+    conf('d/30-notes.txt', `[database]\nconnection = sqlite:///${db('txt')}\n`);
+    const old = conf('old.conf', `[DEFAULT]\nsql_connection = sqlite:///${db('old')}\n`);
+    const none = conf('none.conf', '[database]\nmax_pool_size = 5\n');
+    const run = (...configs: string[]) => {
+      const r = cli(['sync', '43', ...configs.flatMap((c) => ['--glance-config', c])], { cwd: dir });
+      assert.is(r.code, 0, r.stderr);
+      return r;
+    };
+    run(a, join(dir, 'd')); // the folder's last *.conf (20-b) wins over a.conf
+    assert.ok(existsSync(db('b')));
+    assert.not.ok(existsSync(db('a')) || existsSync(db('c')) || existsSync(db('txt')));
+    run(join(dir, 'd'), a, none); // a.conf comes later; none.conf sets nothing
+    assert.ok(existsSync(db('a')));
+    const r = run(old);
+    assert.match(r.stdout, 'sql_connection (deprecated)');
+    assert.ok(existsSync(db('old')));
+    rmSync(db('a'));
+    run(old, a); // the later file's current name: every Glance release takes it
+    assert.ok(existsSync(db('a')));
+    // A later file's deprecated name against an earlier [database] connection: Glance 2023.x (oslo.db before 15)
+    // takes the later file's, 2024.1 on the current name; with no Glance installed to decide, refused (test/oslo-sqlite).
+    const split = cli(['sync', '43', '--glance-config', a, '--glance-config', old], { cwd: dir });
+    assert.is(split.code, 3, split.stderr);
+    assert.match(split.stderr, 'Glance releases disagree');
+    // VERSION after a --glance-config is VERSION, not another file.
+    const v = cli(['sync', '--glance-config', a, '45'], { cwd: dir });
+    assert.is(v.code, 0, v.stderr);
+    assert.is(await maxVersion(db('a')), 45);
+    const missing = cli(['version', '--glance-config', none, '--glance-config', join(dir, 'empty-folder-missing')], {
+      cwd: dir,
+    });
+    assert.is(missing.code, 3);
+    const nothing = cli(['version', '--glance-config', none], { cwd: dir });
+    assert.is(nothing.code, 3);
+    assert.match(nothing.stderr, 'has no [database] connection setting (nor the deprecated [DEFAULT] sql_connection)');
+  },
+);
 
 // ---- help, unknown commands, parse errors (issue 21 item 3)
 
@@ -163,7 +192,8 @@ test('glance-db help, help sync and help db sync show help (exit 0); top help na
   assert.match(top.stdout, /TOPICS\n\s+db\s+The same commands under the names? glance-manage users know/);
   for (const r of [top, cli(['help', 'sync']), cli(['help', 'db', 'sync']), cli(['sync', '--help']), cli(['--help'])]) {
     assert.is(r.code, 0, r.stderr);
-    for (const [name, code] of Object.entries(ExitCode)) assert.match(r.stdout, new RegExp(`\\n  ${code} +\\S`), `exit code ${code} (${name}) listed`);
+    for (const [name, code] of Object.entries(ExitCode))
+      assert.match(r.stdout, new RegExp(`\\n  ${code} +\\S`), `exit code ${code} (${name}) listed`);
   }
   assert.match(cli(['help', 'sync']).stdout, '$ glance-db sync [VERSION] [CURRENT_VERSION]');
   assert.match(cli(['help', 'db', 'upgrade']).stdout, '$ glance-db db upgrade [VERSION]');
@@ -174,7 +204,12 @@ test('glance-db help, help sync and help db sync show help (exit 0); top help na
 });
 
 test('a mistyped command gets a suggestion, one error/hint paragraph, exit 2, and JSON under --json', () => {
-  for (const [args, suggestion] of [[['synx'], 'glance-db sync'], [['verison'], 'glance-db version'], [['db', 'upgarde'], 'glance-db db upgrade'], [['chek'], 'glance-db check']] as const) {
+  for (const [args, suggestion] of [
+    [['synx'], 'glance-db sync'],
+    [['verison'], 'glance-db version'],
+    [['db', 'upgarde'], 'glance-db db upgrade'],
+    [['chek'], 'glance-db check'],
+  ] as const) {
     const r = cli([...args]);
     assert.is(r.code, 2, args.join(' '));
     oneParagraph(r);
@@ -226,7 +261,6 @@ test('extra words, missing and unexpected arguments, unknown flags: a sentence n
   assert.match(JSON.parse(noCommand.stdout).error.message, 'No command given');
 });
 
-
 test('glance-db completion bash: a script that completes commands, the db topic, flags and flag options', () => {
   const r = cli(['completion', 'bash']);
   assert.is(r.code, 0, r.stderr);
@@ -253,124 +287,268 @@ test('glance-db completion bash: a script that completes commands, the db topic,
   assert.match(bad.stderr, /^error: No completion for the shell "fish"/);
 });
 
-
 // ---- JSON scripts can rely on (issue 21 item 5)
 
-withProject('check --json names the database and dialect; verify and check give differences as {kind, table, object, expected, actual, text}; every object carries glanceDbVersion', async (dir, db) => {
-  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
-  assert.is(cli(['sync', '45'], { cwd: dir }).code, 0);
-  const check = cli(['check', '--json'], { cwd: dir });
-  const c = JSON.parse(check.stdout);
-  assert.is(c.dialect, 'sqlite');
-  assert.is(c.database, `sqlite:${db}`);
-  assert.is(c.glanceDbVersion, version);
-  const sqlite = await openSqlite(db);
-  sqlite.run('CREATE INDEX handmade_idx ON images (owner, status); ALTER TABLE images ADD COLUMN extra_col TEXT');
-  writeFileSync(db, sqlite.export());
-  const verify = cli(['verify', '--json'], { cwd: dir });
-  assert.is(verify.code, 12);
-  const v = JSON.parse(verify.stdout);
-  assert.is(v.glanceDbVersion, version);
-  assert.equal(v.differences, [
-    { kind: 'unexpected-column', table: 'images', object: 'extra_col', expected: null, actual: 'text', text: 'images: unexpected column extra_col text' },
-    { kind: 'unexpected-index', table: 'images', object: 'handmade_idx', expected: null, actual: 'handmade_idx(owner, status)', text: 'images: unexpected index handmade_idx(owner, status)' },
-  ]);
-  const human = cli(['verify'], { cwd: dir });
-  assert.match(human.stdout, '  images: unexpected index handmade_idx(owner, status)');
-  assert.equal(JSON.parse(cli(['check', '--json'], { cwd: dir }).stdout).differences, v.differences);
-  for (const args of [['version', '--json'], ['lint', '--json'], ['plan', '--json'], ['downgrade', '--json'], ['synx', '--json'], ['upgrade', '--json']]) {
-    assert.is(JSON.parse(cli(args, { cwd: dir }).stdout).glanceDbVersion, version, args.join(' '));
-  }
-});
+withProject(
+  'check --json names the database and dialect; verify and check give differences as {kind, table, object, expected, actual, text}; every object carries glanceDbVersion',
+  async (dir, db) => {
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    assert.is(cli(['sync', '45'], { cwd: dir }).code, 0);
+    const check = cli(['check', '--json'], { cwd: dir });
+    const c = JSON.parse(check.stdout);
+    assert.is(c.dialect, 'sqlite');
+    assert.is(c.database, `sqlite:${db}`);
+    assert.is(c.glanceDbVersion, version);
+    const sqlite = await openSqlite(db);
+    sqlite.run('CREATE INDEX handmade_idx ON images (owner, status); ALTER TABLE images ADD COLUMN extra_col TEXT');
+    writeFileSync(db, sqlite.export());
+    const verify = cli(['verify', '--json'], { cwd: dir });
+    assert.is(verify.code, 12);
+    const v = JSON.parse(verify.stdout);
+    assert.is(v.glanceDbVersion, version);
+    assert.equal(v.differences, [
+      {
+        kind: 'unexpected-column',
+        table: 'images',
+        object: 'extra_col',
+        expected: null,
+        actual: 'text',
+        text: 'images: unexpected column extra_col text',
+      },
+      {
+        kind: 'unexpected-index',
+        table: 'images',
+        object: 'handmade_idx',
+        expected: null,
+        actual: 'handmade_idx(owner, status)',
+        text: 'images: unexpected index handmade_idx(owner, status)',
+      },
+    ]);
+    const human = cli(['verify'], { cwd: dir });
+    assert.match(human.stdout, '  images: unexpected index handmade_idx(owner, status)');
+    assert.equal(JSON.parse(cli(['check', '--json'], { cwd: dir }).stdout).differences, v.differences);
+    for (const args of [
+      ['version', '--json'],
+      ['lint', '--json'],
+      ['plan', '--json'],
+      ['downgrade', '--json'],
+      ['synx', '--json'],
+      ['upgrade', '--json'],
+    ]) {
+      assert.is(JSON.parse(cli(args, { cwd: dir }).stdout).glanceDbVersion, version, args.join(' '));
+    }
+  },
+);
 
 test('the output schema rejects what it must (so validating every --json output in the suite means something)', () => {
   const good = { command: 'lint', glanceDbVersion: '0.1.0', ok: true, versions: 10, files: 30, added: [] };
   assertJsonOutput(['lint', '--json'], JSON.stringify(good));
   const { glanceDbVersion: _, ...noVersion } = good;
   assert.throws(() => assertJsonOutput(['lint', '--json'], JSON.stringify(noVersion)), /does not match/);
-  assert.throws(() => assertJsonOutput(['verify', '--json'], JSON.stringify({ command: 'verify', glanceDbVersion: '0.1.0', ok: false, version: 45, dialect: 'sqlite', database: 'sqlite:x', differences: ['images: unexpected index x(owner)'] })), /does not match/);
-  assert.throws(() => assertJsonOutput(['check', '--json'], JSON.stringify({ command: 'check', glanceDbVersion: '0.1.0', ok: false, state: 'current', exitCode: 0, current: 51, latest: 51, message: 'x' })), /does not match/);
+  assert.throws(
+    () =>
+      assertJsonOutput(
+        ['verify', '--json'],
+        JSON.stringify({
+          command: 'verify',
+          glanceDbVersion: '0.1.0',
+          ok: false,
+          version: 45,
+          dialect: 'sqlite',
+          database: 'sqlite:x',
+          differences: ['images: unexpected index x(owner)'],
+        }),
+      ),
+    /does not match/,
+  );
+  assert.throws(
+    () =>
+      assertJsonOutput(
+        ['check', '--json'],
+        JSON.stringify({
+          command: 'check',
+          glanceDbVersion: '0.1.0',
+          ok: false,
+          state: 'current',
+          exitCode: 0,
+          current: 51,
+          latest: 51,
+          message: 'x',
+        }),
+      ),
+    /does not match/,
+  );
   assert.throws(() => assertJsonOutput(['sync', '--json'], 'applied 42\n{}'), /not one JSON object/);
   // history, repair and snapshot have their own entries: a wrong shape is caught, the right one passes.
   const base = { glanceDbVersion: '0.1.0', ok: true, dialect: 'sqlite', database: 'sqlite:/x.sqlite' };
-  const row = { version: 42, name: 'liberty_baseline', kind: 'applied', status: 'complete', appliedAt: '2026-01-01T00:00:00.000Z', checksum: 'sha256-lf:0', file: 'unchanged',
-    executionMs: 3, statementsApplied: 1, statementsTotal: 1, toolVersion: '0.1.0', error: null, runBy: 'root@h', note: null };
-  assertJsonOutput(['history', '--json'], JSON.stringify({ command: 'history', ...base, versions: [row], pending: [43] }));
-  assert.throws(() => assertJsonOutput(['history', '--json'], JSON.stringify({ command: 'history', ...base, versions: [{ ...row, kind: 'done' }], pending: [43] })), /does not match/);
-  assert.throws(() => assertJsonOutput(['history', '--json'], JSON.stringify({ command: 'history', ...base, versions: [row] })), /does not match/);
-  const repair = { command: 'repair', ...base, dryRun: true, recorded: 51, schemaMatches: [51], findings: ['x'], actions: [{ version: 49, action: 'record version 49 as baseline' }] };
+  const row = {
+    version: 42,
+    name: 'liberty_baseline',
+    kind: 'applied',
+    status: 'complete',
+    appliedAt: '2026-01-01T00:00:00.000Z',
+    checksum: 'sha256-lf:0',
+    file: 'unchanged',
+    executionMs: 3,
+    statementsApplied: 1,
+    statementsTotal: 1,
+    toolVersion: '0.1.0',
+    error: null,
+    runBy: 'root@h',
+    note: null,
+  };
+  assertJsonOutput(
+    ['history', '--json'],
+    JSON.stringify({ command: 'history', ...base, versions: [row], pending: [43] }),
+  );
+  assert.throws(
+    () =>
+      assertJsonOutput(
+        ['history', '--json'],
+        JSON.stringify({ command: 'history', ...base, versions: [{ ...row, kind: 'done' }], pending: [43] }),
+      ),
+    /does not match/,
+  );
+  assert.throws(
+    () => assertJsonOutput(['history', '--json'], JSON.stringify({ command: 'history', ...base, versions: [row] })),
+    /does not match/,
+  );
+  const repair = {
+    command: 'repair',
+    ...base,
+    dryRun: true,
+    recorded: 51,
+    schemaMatches: [51],
+    findings: ['x'],
+    actions: [{ version: 49, action: 'record version 49 as baseline' }],
+  };
   assertJsonOutput(['repair', '--json'], JSON.stringify(repair));
-  assert.throws(() => assertJsonOutput(['repair', '--json'], JSON.stringify({ ...repair, actions: [{ version: 49, text: 'x' }] })), /does not match/);
-  assert.throws(() => assertJsonOutput(['repair', '--json'], JSON.stringify({ ...repair, recorded: 'fifty-one' })), /does not match/);
-  const snapshot = { command: 'snapshot', glanceDbVersion: '0.1.0', ok: true, version: 52, dialect: 'sqlite', path: '/p/schema/expected/sqlite/v52.json', tables: 31 };
+  assert.throws(
+    () => assertJsonOutput(['repair', '--json'], JSON.stringify({ ...repair, actions: [{ version: 49, text: 'x' }] })),
+    /does not match/,
+  );
+  assert.throws(
+    () => assertJsonOutput(['repair', '--json'], JSON.stringify({ ...repair, recorded: 'fifty-one' })),
+    /does not match/,
+  );
+  const snapshot = {
+    command: 'snapshot',
+    glanceDbVersion: '0.1.0',
+    ok: true,
+    version: 52,
+    dialect: 'sqlite',
+    path: '/p/schema/expected/sqlite/v52.json',
+    tables: 31,
+  };
   assertJsonOutput(['snapshot', '52', '--json'], JSON.stringify(snapshot));
-  assert.throws(() => assertJsonOutput(['snapshot', '52', '--json'], JSON.stringify({ ...snapshot, path: undefined })), /does not match/);
+  assert.throws(
+    () => assertJsonOutput(['snapshot', '52', '--json'], JSON.stringify({ ...snapshot, path: undefined })),
+    /does not match/,
+  );
 });
-
 
 // ---- targets by release (issue 21 item 2)
 
-withProject('a Glance release names a target: sync zed stops at 50 (alembic wallaby_contract01), 2023.2 and 28.0 and --release work, nonsense is exit 2', async (dir, db) => {
-  const zed = cli(['sync', 'zed'], { cwd: dir });
-  assert.is(zed.code, 0, zed.stderr);
-  assert.is(await maxVersion(db), 50);
-  assert.equal(await sqliteRows(db, 'SELECT version_num FROM alembic_version'), [{ version_num: 'wallaby_contract01' }]);
-  assert.match(cli(['sync', '2023.2'], { cwd: dir }).stdout, 'already at version 50');
-  assert.match(cli(['db', 'sync', 'Bobcat'], { cwd: dir }).stdout, 'already at version 50');
-  const disagree = cli(['sync', '45', '--release', 'zed'], { cwd: dir });
-  assert.is(disagree.code, 2);
-  assert.match(disagree.stderr, 'VERSION 45 and --release zed (version 50) disagree');
-  const up = cli(['upgrade', '--release', '2024.1', '--json'], { cwd: dir });
-  assert.is(up.code, 0, up.stderr);
-  assert.is(JSON.parse(up.stdout).to, 51);
-  assert.match(cli(['sync', '28.0.0'], { cwd: dir }).stdout, 'already at version 51');
-  for (const bad of ['zedd', '2023.3', '99.0', '10.0']) {
-    const r = cli(['sync', bad], { cwd: dir });
-    assert.is(r.code, 2, bad);
-    assert.match(r.stderr, 'VERSION must be a whole number such as 51, a Glance release');
-  }
-  assert.is(await maxVersion(db), 51);
-});
+withProject(
+  'a Glance release names a target: sync zed stops at 50 (alembic wallaby_contract01), 2023.2 and 28.0 and --release work, nonsense is exit 2',
+  async (dir, db) => {
+    const zed = cli(['sync', 'zed'], { cwd: dir });
+    assert.is(zed.code, 0, zed.stderr);
+    assert.is(await maxVersion(db), 50);
+    assert.equal(await sqliteRows(db, 'SELECT version_num FROM alembic_version'), [
+      { version_num: 'wallaby_contract01' },
+    ]);
+    assert.match(cli(['sync', '2023.2'], { cwd: dir }).stdout, 'already at version 50');
+    assert.match(cli(['db', 'sync', 'Bobcat'], { cwd: dir }).stdout, 'already at version 50');
+    const disagree = cli(['sync', '45', '--release', 'zed'], { cwd: dir });
+    assert.is(disagree.code, 2);
+    assert.match(disagree.stderr, 'VERSION 45 and --release zed (version 50) disagree');
+    const up = cli(['upgrade', '--release', '2024.1', '--json'], { cwd: dir });
+    assert.is(up.code, 0, up.stderr);
+    assert.is(JSON.parse(up.stdout).to, 51);
+    assert.match(cli(['sync', '28.0.0'], { cwd: dir }).stdout, 'already at version 51');
+    for (const bad of ['zedd', '2023.3', '99.0', '10.0']) {
+      const r = cli(['sync', bad], { cwd: dir });
+      assert.is(r.code, 2, bad);
+      assert.match(r.stderr, 'VERSION must be a whole number such as 51, a Glance release');
+    }
+    assert.is(await maxVersion(db), 51);
+  },
+);
 
 test('glance-db versions lists every version with its Glance releases and Alembic revision', () => {
   const r = cli(['versions']);
   assert.is(r.code, 0, r.stderr);
   for (const v of VERSIONS) assert.match(r.stdout, new RegExp(`^${v} `, 'm'));
-  assert.match(r.stdout, /^50 +add_tasks_image_request_user +wallaby_contract01 +wallaby 22, xena 23, yoga 24, zed 25, 2023\.1 \(antelope\) 26, 2023\.2 \(bobcat\) 27$/m);
+  assert.match(
+    r.stdout,
+    /^50 +add_tasks_image_request_user +wallaby_contract01 +wallaby 22, xena 23, yoga 24, zed 25, 2023\.1 \(antelope\) 26, 2023\.2 \(bobcat\) 27$/m,
+  );
   assert.match(r.stdout, /^51 +add_cache_tables +2024_1_contract01 +2024\.1 \(caracal\) 28, /m);
   assert.match(r.stdout, /^42 +liberty_baseline +liberty +liberty 11$/m);
   const j = JSON.parse(cli(['versions', '--json']).stdout);
-  assert.equal(j.versions.map((v: { version: number }) => v.version), VERSIONS);
+  assert.equal(
+    j.versions.map((v: { version: number }) => v.version),
+    VERSIONS,
+  );
   const names = j.versions.flatMap((v: { releases: { name: string }[] }) => v.releases.map((x) => x.name));
   assert.is(new Set(names).size, names.length, 'each release at one version');
-  for (const n of ['liberty', 'mitaka', 'newton', 'ocata', 'pike', 'queens', 'rocky', 'stein', 'train', 'ussuri', 'victoria', 'wallaby', 'xena', 'yoga', 'zed', 'antelope', 'bobcat', 'caracal']) assert.ok(names.includes(n), n);
+  for (const n of [
+    'liberty',
+    'mitaka',
+    'newton',
+    'ocata',
+    'pike',
+    'queens',
+    'rocky',
+    'stein',
+    'train',
+    'ussuri',
+    'victoria',
+    'wallaby',
+    'xena',
+    'yoga',
+    'zed',
+    'antelope',
+    'bobcat',
+    'caracal',
+  ])
+    assert.ok(names.includes(n), n);
 });
 
-withProject('going past the installed Glance release is warned about on stderr first (and in JSON); not when staying within it', async (dir, db) => {
-  const site = join(dir, 'site-packages');
-  mkdirSync(join(site, 'glance-25.0.0.dist-info'), { recursive: true });
-  writeFileSync(join(site, 'glance-25.0.0.dist-info', 'METADATA'), 'Metadata-Version: 2.1\nName: glance\nVersion: 25.0.1\n');
-  const env = { GLANCE_DB_GLANCE_SITE_PACKAGES: `${join(dir, 'none')}:${site}` };
-  const within = cli(['sync', 'zed'], { cwd: dir, env });
-  assert.is(within.code, 0, within.stderr);
-  assert.not.match(within.stderr, 'warning');
-  // No target on a zed host: zed's schema (issue 28 item 2); past it only when asked for.
-  const stays = cli(['sync'], { cwd: dir, env });
-  assert.is(stays.code, 0, stays.stderr);
-  assert.not.match(stays.stderr, 'warning');
-  assert.is(await maxVersion(db), 50);
-  const past = cli(['sync', '51'], { cwd: dir, env });
-  assert.is(past.code, 0, past.stderr);
-  assert.match(past.stderr, /^warning: the installed Glance is 25\.0\.1, zed, whose schema is version 50; going to 51 \(Alembic 2024_1_contract01\)/m);
-  assert.match(past.stderr, 'glance-db sync zed');
-  assert.not.match(past.stdout, 'warning');
-  assert.is(await maxVersion(db), 51);
-  const json = cli(['sync', '51', '--json'], { cwd: dir, env });
-  assert.match(JSON.parse(json.stdout).warnings[0], 'the installed Glance is 25.0.1, zed');
-  assert.not.match(json.stderr, 'warning:');
-  assert.match(cli(['versions'], { cwd: dir, env }).stdout, /Installed Glance: 25\.0\.1 \(zed: version 50\)/);
-});
-
+withProject(
+  'going past the installed Glance release is warned about on stderr first (and in JSON); not when staying within it',
+  async (dir, db) => {
+    const site = join(dir, 'site-packages');
+    mkdirSync(join(site, 'glance-25.0.0.dist-info'), { recursive: true });
+    writeFileSync(
+      join(site, 'glance-25.0.0.dist-info', 'METADATA'),
+      'Metadata-Version: 2.1\nName: glance\nVersion: 25.0.1\n',
+    );
+    const env = { GLANCE_DB_GLANCE_SITE_PACKAGES: `${join(dir, 'none')}:${site}` };
+    const within = cli(['sync', 'zed'], { cwd: dir, env });
+    assert.is(within.code, 0, within.stderr);
+    assert.not.match(within.stderr, 'warning');
+    // No target on a zed host: zed's schema (issue 28 item 2); past it only when asked for.
+    const stays = cli(['sync'], { cwd: dir, env });
+    assert.is(stays.code, 0, stays.stderr);
+    assert.not.match(stays.stderr, 'warning');
+    assert.is(await maxVersion(db), 50);
+    const past = cli(['sync', '51'], { cwd: dir, env });
+    assert.is(past.code, 0, past.stderr);
+    assert.match(
+      past.stderr,
+      /^warning: the installed Glance is 25\.0\.1, zed, whose schema is version 50; going to 51 \(Alembic 2024_1_contract01\)/m,
+    );
+    assert.match(past.stderr, 'glance-db sync zed');
+    assert.not.match(past.stdout, 'warning');
+    assert.is(await maxVersion(db), 51);
+    const json = cli(['sync', '51', '--json'], { cwd: dir, env });
+    assert.match(JSON.parse(json.stdout).warnings[0], 'the installed Glance is 25.0.1, zed');
+    assert.not.match(json.stderr, 'warning:');
+    assert.match(cli(['versions'], { cwd: dir, env }).stdout, /Installed Glance: 25\.0\.1 \(zed: version 50\)/);
+  },
+);
 
 // ---- progress where logs are read (issue 21 item 4)
 
@@ -378,7 +556,11 @@ test('progress: a line when a phase worth one starts, one every few seconds whil
   const out: string[] = [];
   let now = 1_000;
   let tick: (() => void) | null = null;
-  const timers = { setInterval: (fn: () => void) => ((tick = fn), 1), clearInterval: () => (tick = null), now: () => now };
+  const timers = {
+    setInterval: (fn: () => void) => ((tick = fn), 1),
+    clearInterval: () => (tick = null),
+    now: () => now,
+  };
   const logs = new ProgressReporter({ tty: false, everySeconds: 5, write: (t) => out.push(t), ...timers });
   logs.phase('applying 45 add_visibility', true);
   assert.equal(out, ['progress: applying 45 add_visibility\n']);
@@ -386,7 +568,10 @@ test('progress: a line when a phase worth one starts, one every few seconds whil
   tick!();
   now += 5_000;
   tick!();
-  assert.equal(out.slice(1), ['progress: applying 45 add_visibility: still running, 5 s\n', 'progress: applying 45 add_visibility: still running, 10 s\n']);
+  assert.equal(out.slice(1), [
+    'progress: applying 45 add_visibility: still running, 5 s\n',
+    'progress: applying 45 add_visibility: still running, 10 s\n',
+  ]);
   logs.phase('waiting for the migration lock', false);
   assert.is(out.length, 3, 'a quiet phase prints nothing at once');
   now += 5_000;
@@ -407,54 +592,81 @@ test('progress: a line when a phase worth one starts, one every few seconds whil
 withProject('piped, sync prints a progress line on stderr as each version starts; stdout keeps the results', (dir) => {
   const r = cli(['sync', '45'], { cwd: dir });
   assert.is(r.code, 0, r.stderr);
-  assert.equal(r.stderr.split('\n').filter(Boolean), ['progress: applying 42 liberty_baseline', 'progress: applying 43 add_image_created_updated_idx', 'progress: applying 44 update_metadef_os_nova_server', 'progress: applying 45 add_visibility']);
+  assert.equal(r.stderr.split('\n').filter(Boolean), [
+    'progress: applying 42 liberty_baseline',
+    'progress: applying 43 add_image_created_updated_idx',
+    'progress: applying 44 update_metadef_os_nova_server',
+    'progress: applying 45 add_visibility',
+  ]);
   assert.not.match(r.stdout, 'progress:');
   assert.match(r.stdout, 'applied 45 add_visibility');
   const backup = cli(['sync', '46', '--backup'], { cwd: dir });
   assert.is(backup.code, 0, backup.stderr);
-  assert.match(backup.stderr, /^progress: backing up sqlite:.*glance\.sqlite\nprogress: applying 46 drop_artifacts_tables\n$/);
+  assert.match(
+    backup.stderr,
+    /^progress: backing up sqlite:.*glance\.sqlite\nprogress: applying 46 drop_artifacts_tables\n$/,
+  );
 });
 
-withProject('waiting for another run\'s lock prints a line every few seconds (GLANCE_DB_PROGRESS_SECONDS) until --lock-wait runs out', async (dir, db) => {
-  assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
-  const lockModule = join(ROOT, 'dist', 'src', 'util', 'file-lock.js');
-  const holder = spawn(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(lockModule)}); await m.acquireFileLock(${JSON.stringify(`${db}.lock`)}, 0, 'test'); console.log('held'); setTimeout(() => {}, 60000);`]);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      holder.stdout.on('data', (d) => String(d).includes('held') && resolve());
-      holder.on('exit', () => reject(new Error('the lock holder exited')));
-    });
-    const r = await cliAsync(['sync', '--lock-wait', '3'], { cwd: dir, env: { GLANCE_DB_PROGRESS_SECONDS: '1' } });
-    assert.is(r.code, 8, r.stderr);
-    assert.match(r.stderr, /^progress: waiting for the migration lock \(another glance-db run holds it\): still running, \d+ s$/m);
-    assert.match(r.stderr, /^error: /m);
-  } finally {
-    holder.kill();
-  }
-  assert.is(await maxVersion(db), 44);
-});
-
+withProject(
+  "waiting for another run's lock prints a line every few seconds (GLANCE_DB_PROGRESS_SECONDS) until --lock-wait runs out",
+  async (dir, db) => {
+    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+    const lockModule = join(ROOT, 'dist', 'src', 'util', 'file-lock.js');
+    const holder = spawn(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(lockModule)}); await m.acquireFileLock(${JSON.stringify(`${db}.lock`)}, 0, 'test'); console.log('held'); setTimeout(() => {}, 60000);`,
+    ]);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d) => String(d).includes('held') && resolve());
+        holder.on('exit', () => reject(new Error('the lock holder exited')));
+      });
+      const r = await cliAsync(['sync', '--lock-wait', '3'], { cwd: dir, env: { GLANCE_DB_PROGRESS_SECONDS: '1' } });
+      assert.is(r.code, 8, r.stderr);
+      assert.match(
+        r.stderr,
+        /^progress: waiting for the migration lock \(another glance-db run holds it\): still running, \d+ s$/m,
+      );
+      assert.match(r.stderr, /^error: /m);
+    } finally {
+      holder.kill();
+    }
+    assert.is(await maxVersion(db), 44);
+  },
+);
 
 test('a long statement inside a version is named in the progress lines (PostgreSQL); with --json stdout keeps the one object', async () => {
   assert.ok(postgresEnv.available(), 'the postgresql server is required');
-  const dir = makeProject(extraVersion(LATEST + 1, 'progress_probe', {
-    sqlite: 'SELECT 1;\n',
-    postgresql: 'CREATE TABLE progress_mark (x INT);\nSELECT pg_sleep(2.5);\nINSERT INTO progress_mark VALUES (1);\n',
-    mysql: 'SELECT 1;\n',
-  }));
+  const dir = makeProject(
+    extraVersion(LATEST + 1, 'progress_probe', {
+      sqlite: 'SELECT 1;\n',
+      postgresql: 'CREATE TABLE progress_mark (x INT);\nSELECT pg_sleep(2.5);\nINSERT INTO progress_mark VALUES (1);\n',
+      mysql: 'SELECT 1;\n',
+    }),
+  );
   try {
     await withDb(postgresEnv, async (db) => {
       assert.is(cli(['sync', String(LATEST), '--url', db.url], { cwd: dir }).code, 0);
-      const r = await cliAsync(['sync', '--json', '--url', db.url], { cwd: dir, env: { GLANCE_DB_PROGRESS_SECONDS: '1' } });
+      const r = await cliAsync(['sync', '--json', '--url', db.url], {
+        cwd: dir,
+        env: { GLANCE_DB_PROGRESS_SECONDS: '1' },
+      });
       assert.is(r.code, 0, r.stderr);
-      assert.match(r.stderr, new RegExp(`^progress: applying ${LATEST + 1} progress_probe: statement 2/3 \\(SELECT pg_sleep\\(2\\.5\\)\\): still running, \\d+ s$`, 'm'));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^progress: applying ${LATEST + 1} progress_probe: statement 2/3 \\(SELECT pg_sleep\\(2\\.5\\)\\): still running, \\d+ s$`,
+          'm',
+        ),
+      );
       assert.is(JSON.parse(r.stdout).applied[0].version, LATEST + 1);
     });
   } finally {
     removeProject(dir);
   }
 });
-
 
 // ---- plan --output: applied_at from the server's clock when the script runs (issue 21 item 8)
 
@@ -471,13 +683,22 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv]) {
         const generatedAt = /^-- Generated by glance-db \S+ at (\S+) /m.exec(readFileSync(file, 'utf8'))![1];
         assert.not.match(readFileSync(file, 'utf8'), `'${generatedAt}'`, 'no literal time in the rows');
         // A later run of the script: what it records is when it ran.
-        while (new Date().toISOString().slice(0, 19) <= generatedAt.slice(0, 19)) await new Promise((r) => setTimeout(r, 20));
+        while (new Date().toISOString().slice(0, 19) <= generatedAt.slice(0, 19))
+          await new Promise((r) => setTimeout(r, 20));
         const before = new Date().toISOString();
         if (env.dialect === 'sqlite') {
-          const res = spawnSync('sqlite3', [db.url.slice('sqlite:'.length)], { input: readFileSync(file), encoding: 'utf8' });
+          const res = spawnSync('sqlite3', [db.url.slice('sqlite:'.length)], {
+            input: readFileSync(file),
+            encoding: 'utf8',
+          });
           assert.is(res.status, 0, res.stderr);
-        } else loadSqlFile(env.dialect as 'postgresql' | 'mysql', new URL(db.url.replace(/^[a-z+]+:/, 'http:')).pathname.slice(1), file);
-        const [row] = await db.rows("SELECT applied_at FROM glance_db_version WHERE version = 51");
+        } else
+          loadSqlFile(
+            env.dialect as 'postgresql' | 'mysql',
+            new URL(db.url.replace(/^[a-z+]+:/, 'http:')).pathname.slice(1),
+            file,
+          );
+        const [row] = await db.rows('SELECT applied_at FROM glance_db_version WHERE version = 51');
         const at = String(row.applied_at);
         assert.match(at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         assert.ok(at >= before.slice(0, 19), `${at} is not before the run (${before}); generated at ${generatedAt}`);
@@ -489,47 +710,57 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv]) {
   });
 }
 
-
-withProject('sync/upgrade --dry-run print the plan and change nothing; what sync refuses, a dry run refuses the same way', async (dir, db) => {
-  const none = cli(['sync', '--dry-run'], { cwd: dir });
-  assert.is(none.code, 0, none.stderr);
-  assert.match(none.stdout, `dry run: nothing changed; sync would run ${VERSIONS.length} version(s), empty -> ${LATEST}:`);
-  assert.match(none.stdout, '-- Version 42 liberty_baseline: sql/sqlite/042_liberty_baseline.sql sha256-lf:');
-  assert.not.ok(existsSync(db), 'no file created');
-  const up = cli(['upgrade', '45', '--dry-run'], { cwd: dir });
-  assert.is(up.code, 5, up.stderr);
-  assert.is(cli(['sync', '45'], { cwd: dir }).code, 0);
-  const bytes = readFileSync(db);
-  const dry = cli(['upgrade', 'zed', '--dry-run', '--json'], { cwd: dir });
-  assert.is(dry.code, 0, dry.stderr);
-  const j = JSON.parse(dry.stdout);
-  assert.is(j.dryRun, true);
-  assert.is(j.from, 45);
-  assert.is(j.to, 50);
-  assert.equal(j.versions.map((v: { version: number }) => v.version), [46, 47, 48, 49, 50]);
-  assert.ok(readFileSync(db).equals(bytes), 'the database file is unchanged');
-  const down = cli(['sync', '44', '--dry-run'], { cwd: dir });
-  assert.is(down.code, 6);
-  const sqlite = await openSqlite(db);
-  sqlite.run('CREATE INDEX handmade_idx ON images (owner)');
-  writeFileSync(db, sqlite.export());
-  const drifted = readFileSync(db);
-  // As sync itself: schema drift is refused (exit 12), unless --accept-drift.
-  const drift = cli(['sync', '--dry-run'], { cwd: dir });
-  assert.is(drift.code, 12, drift.stderr);
-  assert.match(drift.stderr, /^error: schema drift at version 45: 1 difference.*Nothing was changed \(dry run\)/s);
-  assert.is(cli(['sync'], { cwd: dir }).code, 12, 'sync refuses the same database');
-  const accepted = cli(['sync', '--dry-run', '--accept-drift'], { cwd: dir });
-  assert.is(accepted.code, 0, accepted.stderr);
-  assert.match(accepted.stderr, /^warning: schema drift at version 45: 1 difference.*--accept-drift would record/);
-  assert.ok(readFileSync(db).equals(drifted), 'the dry runs and the refused sync changed nothing');
-  writeFileSync(join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'), '-- edited\n' + readFileSync(join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'), 'utf8'));
-  const sum = cli(['sync', '--dry-run'], { cwd: dir });
-  assert.is(sum.code, 4, sum.stderr);
-  assert.match(sum.stderr, 'Nothing was changed (dry run)');
-  assert.is(await maxVersion(db), 45);
-});
-
+withProject(
+  'sync/upgrade --dry-run print the plan and change nothing; what sync refuses, a dry run refuses the same way',
+  async (dir, db) => {
+    const none = cli(['sync', '--dry-run'], { cwd: dir });
+    assert.is(none.code, 0, none.stderr);
+    assert.match(
+      none.stdout,
+      `dry run: nothing changed; sync would run ${VERSIONS.length} version(s), empty -> ${LATEST}:`,
+    );
+    assert.match(none.stdout, '-- Version 42 liberty_baseline: sql/sqlite/042_liberty_baseline.sql sha256-lf:');
+    assert.not.ok(existsSync(db), 'no file created');
+    const up = cli(['upgrade', '45', '--dry-run'], { cwd: dir });
+    assert.is(up.code, 5, up.stderr);
+    assert.is(cli(['sync', '45'], { cwd: dir }).code, 0);
+    const bytes = readFileSync(db);
+    const dry = cli(['upgrade', 'zed', '--dry-run', '--json'], { cwd: dir });
+    assert.is(dry.code, 0, dry.stderr);
+    const j = JSON.parse(dry.stdout);
+    assert.is(j.dryRun, true);
+    assert.is(j.from, 45);
+    assert.is(j.to, 50);
+    assert.equal(
+      j.versions.map((v: { version: number }) => v.version),
+      [46, 47, 48, 49, 50],
+    );
+    assert.ok(readFileSync(db).equals(bytes), 'the database file is unchanged');
+    const down = cli(['sync', '44', '--dry-run'], { cwd: dir });
+    assert.is(down.code, 6);
+    const sqlite = await openSqlite(db);
+    sqlite.run('CREATE INDEX handmade_idx ON images (owner)');
+    writeFileSync(db, sqlite.export());
+    const drifted = readFileSync(db);
+    // As sync itself: schema drift is refused (exit 12), unless --accept-drift.
+    const drift = cli(['sync', '--dry-run'], { cwd: dir });
+    assert.is(drift.code, 12, drift.stderr);
+    assert.match(drift.stderr, /^error: schema drift at version 45: 1 difference.*Nothing was changed \(dry run\)/s);
+    assert.is(cli(['sync'], { cwd: dir }).code, 12, 'sync refuses the same database');
+    const accepted = cli(['sync', '--dry-run', '--accept-drift'], { cwd: dir });
+    assert.is(accepted.code, 0, accepted.stderr);
+    assert.match(accepted.stderr, /^warning: schema drift at version 45: 1 difference.*--accept-drift would record/);
+    assert.ok(readFileSync(db).equals(drifted), 'the dry runs and the refused sync changed nothing');
+    writeFileSync(
+      join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'),
+      '-- edited\n' + readFileSync(join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'), 'utf8'),
+    );
+    const sum = cli(['sync', '--dry-run'], { cwd: dir });
+    assert.is(sum.code, 4, sum.stderr);
+    assert.match(sum.stderr, 'Nothing was changed (dry run)');
+    assert.is(await maxVersion(db), 45);
+  },
+);
 
 // ---- editors (issue 21 item 6)
 
@@ -543,9 +774,11 @@ test("the manifest schema has a stable $id, and the manifest's yaml-language-ser
   const page = readFileSync(join(ROOT, 'docs', 'reference', 'manifest.md'), 'utf8');
   assert.match(page, first);
   assert.match(page, schema.$id);
-  assert.is(JSON.parse(readFileSync(join(ROOT, 'schema', 'output.schema.json'), 'utf8')).$id, 'urn:glance-db:schema:output:1');
+  assert.is(
+    JSON.parse(readFileSync(join(ROOT, 'schema', 'output.schema.json'), 'utf8')).$id,
+    'urn:glance-db:schema:output:1',
+  );
 });
-
 
 test('help into a reader that stops early (glance-db help | head -2) still exits 0', async () => {
   for (const args of [['help'], ['sync', '--help']]) {

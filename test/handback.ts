@@ -40,8 +40,15 @@ export function handback(env: DialectEnv): void {
   const s = suite(`hand-back with glance-manage: ${env.dialect}`);
   if (!existsSync(GLANCE_MANAGE)) {
     if (process.env.GLANCE_DB_REQUIRE_GLANCE === '1') {
-      s(`glance-manage is installed (GLANCE_DB_REQUIRE_GLANCE=1)`, () => assert.unreachable(`${GLANCE_MANAGE} is missing: install glance-common and python3-glance (apt), as .ci/run does`));
-    } else process.stderr.write(`skipped: hand-back with glance-manage on ${env.dialect}: ${GLANCE_MANAGE} is not installed (apt install glance-common python3-glance)\n`);
+      s(`glance-manage is installed (GLANCE_DB_REQUIRE_GLANCE=1)`, () =>
+        assert.unreachable(
+          `${GLANCE_MANAGE} is missing: install glance-common and python3-glance (apt), as .ci/run does`,
+        ),
+      );
+    } else
+      process.stderr.write(
+        `skipped: hand-back with glance-manage on ${env.dialect}: ${GLANCE_MANAGE} is not installed (apt install glance-common python3-glance)\n`,
+      );
     s.run();
     return;
   }
@@ -68,13 +75,21 @@ export function handback(env: DialectEnv): void {
   };
   const expectGm = (db: TestDb, args: string[], code: number | 'non-zero', pattern?: string | RegExp) => {
     const r = gm(db, args);
-    if (code === 'non-zero') assert.ok(r.code !== 0, `glance-manage ${args.join(' ')} should have refused:\n${r.stdout}${r.stderr}`);
+    if (code === 'non-zero')
+      assert.ok(r.code !== 0, `glance-manage ${args.join(' ')} should have refused:\n${r.stdout}${r.stderr}`);
     else assert.is(r.code, code, `glance-manage ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
     if (pattern) assert.match(r.stdout + r.stderr, pattern);
     return r;
   };
-  const alembic = async (db: TestDb) => (await db.rows('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort();
-  const visibility = async (db: TestDb) => Object.fromEntries((await db.rows('SELECT id, visibility FROM images')).map((x) => [x.id, x.visibility === null ? null : String(x.visibility)]));
+  const alembic = async (db: TestDb) =>
+    (await db.rows('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort();
+  const visibility = async (db: TestDb) =>
+    Object.fromEntries(
+      (await db.rows('SELECT id, visibility FROM images')).map((x) => [
+        x.id,
+        x.visibility === null ? null : String(x.visibility),
+      ]),
+    );
   const reference = async (v: number) => withDb(env, async (ref) => (await ref.loadReference(v), ref.model()));
 
   /** Both tools agree the database is at zed's version, and its schema is Glance's. */
@@ -89,112 +104,171 @@ export function handback(env: DialectEnv): void {
     // At zed's version: current but for the newer version glance-db knows (a target for check is issue 28 item 2).
     const c = gdb(db, ['check']);
     assert.ok(c.code === 0 || c.code === 13, c.stdout + c.stderr);
-    assert.match(c.stdout, ZED === LATEST ? `current: at version ${ZED}` : `upgrade pending: at version ${ZED}, ${LATEST} is available`);
+    assert.match(
+      c.stdout,
+      ZED === LATEST ? `current: at version ${ZED}` : `upgrade pending: at version ${ZED}, ${LATEST} is available`,
+    );
     expectGdb(db, ['verify'], 0, `schema matches version ${ZED}`);
     // Glance's own schema: the reference, or a form Glance itself produces (zed's SQLite sizes are BIGINT: a known variant).
     const diff = diffSchemas(await reference(ZED), await db.model(), IGNORE);
     assert.ok(diff.length === 0 || matchVariant(env.dialect, diff) !== null, `${how}: ${diff.join('; ')}`);
   };
 
-  s('glance-db expand, then glance-manage: its contract refuses until glance-db migrate ran (no visibility lost); after it glance-manage finishes, glance-db records it', () =>
-    withDb(env, async (db) => {
-      expectGdb(db, ['sync', '44'], 0);
-      await db.exec(POPULATE_V44);
-      expectGdb(db, ['expand', String(ZED)], 0);
-      // Glance's contract is held back: alembic_version has no expand head yet, and check says why.
-      assert.equal(await alembic(db), ['mitaka02']);
-      expectGdb(db, ['check'], 13, /alembic_version keeps glance-manage from contracting until glance-db migrate has run/);
-      expectGdb(db, ['db', 'check'], 4, 'glance-db migrate');
-      const before = await visibility(db);
-      assert.ok(Object.values(before).includes(null), 'older images have no visibility before migrate');
-      if (rolling) {
-        expectGm(db, ['db', 'check'], 3);
-        expectGm(db, ['db', 'contract'], 'non-zero', 'cannot be run before database expansion');
-        expectGm(db, ['db', 'migrate'], 'non-zero', 'cannot be run before database expansion');
-      }
-      // glance-manage's db sync would contract too: it fails on its first expand step, and changes nothing.
-      expectGm(db, ['db', 'sync'], 'non-zero');
-      assert.equal(await visibility(db), before);
-      assert.equal(await alembic(db), ['mitaka02']);
-      expectGdb(db, ['check'], 13, /rolling upgrade to 50 under way/);
-      expectGdb(db, ['verify'], 0);
-
-      expectGdb(db, ['migrate'], 0);
-      assert.equal(await visibility(db), EXPECTED_VISIBILITY);
-      if (rolling) {
-        assert.equal(await alembic(db), ['wallaby_expand01']);
-        expectGm(db, ['db', 'check'], 5, 'glance-manage db contract');
-        expectGm(db, ['db', 'contract'], 0);
-        // Recorded, not replayed: check and version answer 50 at once, and contract records it (it used to fail on DROP TRIGGER, exit 7).
-        expectGdb(db, ['check'], 13, /at version 50.*alembic_version: wallaby_contract01: glance-manage finished the rolling upgrade glance-db began.*repair .*records versions 45-46/);
-        expectGdb(db, ['version'], 0, /^50\n/);
-        expectGdb(db, ['contract'], 0, /recorded: alembic_version: wallaby_contract01: glance-manage finished the rolling upgrade[^\n]*versions 45-46 recorded as adopted \(nothing run\)/);
-        const h = JSON.parse(expectGdb(db, ['history', '--json'], 0).stdout) as { versions: { version: number; kind: string; note: string | null }[] };
-        const v45 = h.versions.find((x) => x.version === 45)!;
-        assert.is(v45.kind, 'adopted');
-        assert.match(String(v45.note), 'glance-manage finished the rolling upgrade glance-db began');
-        // Run again: nothing left to record, nor to contract (as after glance-db's own contract).
-        expectGdb(db, ['contract'], 35, 'No rolling upgrade is under way');
-      } else {
-        // PostgreSQL: glance-db's visibility triggers are its own, which Glance's contract does not drop, so glance-manage is kept out until glance-db's contract.
-        assert.equal(await alembic(db), ['mitaka02']);
-        expectGdb(db, ['check'], 13, /until glance-db contract has run/);
-        expectGm(db, ['db', 'sync'], 'non-zero');
-        expectGdb(db, ['contract'], 0);
-      }
-      await agree(db, 'after the hand-back');
-      assert.equal(await visibility(db), EXPECTED_VISIBILITY);
-      // Glance's own writers work on the result (no trigger left on a dropped column).
-      const no = env.dialect === 'postgresql' ? 'false' : '0';
-      await db.exec(`INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility, os_hidden) VALUES ('after', 'x', 'active', '2020-01-01 00:00:00', ${no}, 0, 0, ${no}, 'community', ${no})`);
-      expectGdb(db, ['sync', String(ZED)], 0, 'nothing to do');
-    }));
-
-  for (const level of [44, 47]) {
-    s(`glance-db sync ${level}, then glance-manage db sync to zed: glance-db records it (check, version, verify at once; repair writes it), both agree`, () =>
-      withDb(env, async (db) => {
-        expectGdb(db, ['sync', String(level)], 0);
-        expectGm(db, ['db', 'sync'], 0);
-        expectGdb(db, ['version'], 0, /^50\n/);
-        expectGdb(db, ['check'], 13, new RegExp(`at version 50, ${LATEST} is available; alembic_version: ${ZED_CONTRACT}: glance-manage upgraded the database from version ${level}`));
-        expectGdb(db, ['repair', '--dry-run'], 0, /record version 50 as adopted/);
-        assert.is((await db.rows('SELECT version FROM glance_db_version')).length, level - 41, 'repair --dry-run changed nothing');
-        expectGdb(db, ['repair'], 0);
-        expectGdb(db, ['repair'], 0);
-        await agree(db, `glance-manage db sync from ${level}`);
-      }));
-  }
-
-  if (rolling) {
-    s('glance-manage db expand on a glance-db database: glance-db sync finishes it (its migrate rules, no visibility lost), both agree', () =>
+  s(
+    'glance-db expand, then glance-manage: its contract refuses until glance-db migrate ran (no visibility lost); after it glance-manage finishes, glance-db records it',
+    () =>
       withDb(env, async (db) => {
         expectGdb(db, ['sync', '44'], 0);
         await db.exec(POPULATE_V44);
-        expectGm(db, ['db', 'expand'], 0);
-        expectGdb(db, ['check'], 13, /expand steps reach 50 \(alembic_version: mitaka02, wallaby_expand01|wallaby_expand01\).*sync .*finishes it/);
-        expectGdb(db, ['sync', String(ZED)], 0);
+        expectGdb(db, ['expand', String(ZED)], 0);
+        // Glance's contract is held back: alembic_version has no expand head yet, and check says why.
+        assert.equal(await alembic(db), ['mitaka02']);
+        expectGdb(
+          db,
+          ['check'],
+          13,
+          /alembic_version keeps glance-manage from contracting until glance-db migrate has run/,
+        );
+        expectGdb(db, ['db', 'check'], 4, 'glance-db migrate');
+        const before = await visibility(db);
+        assert.ok(Object.values(before).includes(null), 'older images have no visibility before migrate');
+        if (rolling) {
+          expectGm(db, ['db', 'check'], 3);
+          expectGm(db, ['db', 'contract'], 'non-zero', 'cannot be run before database expansion');
+          expectGm(db, ['db', 'migrate'], 'non-zero', 'cannot be run before database expansion');
+        }
+        // glance-manage's db sync would contract too: it fails on its first expand step, and changes nothing.
+        expectGm(db, ['db', 'sync'], 'non-zero');
+        assert.equal(await visibility(db), before);
+        assert.equal(await alembic(db), ['mitaka02']);
+        expectGdb(db, ['check'], 13, /rolling upgrade to 50 under way/);
+        expectGdb(db, ['verify'], 0);
+
+        expectGdb(db, ['migrate'], 0);
         assert.equal(await visibility(db), EXPECTED_VISIBILITY);
-        await agree(db, 'glance-db finishing glance-manage expand');
-      }));
+        if (rolling) {
+          assert.equal(await alembic(db), ['wallaby_expand01']);
+          expectGm(db, ['db', 'check'], 5, 'glance-manage db contract');
+          expectGm(db, ['db', 'contract'], 0);
+          // Recorded, not replayed: check and version answer 50 at once, and contract records it (it used to fail on DROP TRIGGER, exit 7).
+          expectGdb(
+            db,
+            ['check'],
+            13,
+            /at version 50.*alembic_version: wallaby_contract01: glance-manage finished the rolling upgrade glance-db began.*repair .*records versions 45-46/,
+          );
+          expectGdb(db, ['version'], 0, /^50\n/);
+          expectGdb(
+            db,
+            ['contract'],
+            0,
+            /recorded: alembic_version: wallaby_contract01: glance-manage finished the rolling upgrade[^\n]*versions 45-46 recorded as adopted \(nothing run\)/,
+          );
+          const h = JSON.parse(expectGdb(db, ['history', '--json'], 0).stdout) as {
+            versions: { version: number; kind: string; note: string | null }[];
+          };
+          const v45 = h.versions.find((x) => x.version === 45)!;
+          assert.is(v45.kind, 'adopted');
+          assert.match(String(v45.note), 'glance-manage finished the rolling upgrade glance-db began');
+          // Run again: nothing left to record, nor to contract (as after glance-db's own contract).
+          expectGdb(db, ['contract'], 35, 'No rolling upgrade is under way');
+        } else {
+          // PostgreSQL: glance-db's visibility triggers are its own, which Glance's contract does not drop, so glance-manage is kept out until glance-db's contract.
+          assert.equal(await alembic(db), ['mitaka02']);
+          expectGdb(db, ['check'], 13, /until glance-db contract has run/);
+          expectGm(db, ['db', 'sync'], 'non-zero');
+          expectGdb(db, ['contract'], 0);
+        }
+        await agree(db, 'after the hand-back');
+        assert.equal(await visibility(db), EXPECTED_VISIBILITY);
+        // Glance's own writers work on the result (no trigger left on a dropped column).
+        const no = env.dialect === 'postgresql' ? 'false' : '0';
+        await db.exec(
+          `INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility, os_hidden) VALUES ('after', 'x', 'active', '2020-01-01 00:00:00', ${no}, 0, 0, ${no}, 'community', ${no})`,
+        );
+        expectGdb(db, ['sync', String(ZED)], 0, 'nothing to do');
+      }),
+  );
+
+  for (const level of [44, 47]) {
+    s(
+      `glance-db sync ${level}, then glance-manage db sync to zed: glance-db records it (check, version, verify at once; repair writes it), both agree`,
+      () =>
+        withDb(env, async (db) => {
+          expectGdb(db, ['sync', String(level)], 0);
+          expectGm(db, ['db', 'sync'], 0);
+          expectGdb(db, ['version'], 0, /^50\n/);
+          expectGdb(
+            db,
+            ['check'],
+            13,
+            new RegExp(
+              `at version 50, ${LATEST} is available; alembic_version: ${ZED_CONTRACT}: glance-manage upgraded the database from version ${level}`,
+            ),
+          );
+          expectGdb(db, ['repair', '--dry-run'], 0, /record version 50 as adopted/);
+          assert.is(
+            (await db.rows('SELECT version FROM glance_db_version')).length,
+            level - 41,
+            'repair --dry-run changed nothing',
+          );
+          expectGdb(db, ['repair'], 0);
+          expectGdb(db, ['repair'], 0);
+          await agree(db, `glance-manage db sync from ${level}`);
+        }),
+    );
   }
 
   if (rolling) {
-    s('glance-manage built it and ran its expand: db check, check, expand, migrate, contract agree (sync finishes it; the phase commands refuse and record nothing), then both agree', () =>
-      withDb(env, async (db) => {
-        expectGm(db, ['db', 'upgrade', '--version', 'mitaka02'], 0);
-        await db.exec(POPULATE_V44);
-        expectGm(db, ['db', 'expand'], 0);
-        expectGdb(db, ['db', 'check'], 36, /its own rolling upgrade expanded to 50; glance-db sync .* takes it over and finishes it/);
-        expectGdb(db, ['check'], 5, /its own rolling upgrade expanded to 50/);
-        for (const phase of ['expand', 'migrate', 'contract']) {
-          expectGdb(db, [phase], 35, "holds a rolling upgrade that Glance's own tool began");
-          assert.equal(await alembic(db), ['wallaby_expand01'], 'alembic_version untouched');
-          assert.equal(await db.rows('SELECT version FROM glance_db_version').catch(() => []), [], `${phase} said nothing was changed, and recorded nothing`);
-        }
-        expectGdb(db, ['sync', String(ZED)], 0);
-        assert.equal(await visibility(db), EXPECTED_VISIBILITY);
-        await agree(db, 'glance-db finishing glance-manage expand');
-      }));
+    s(
+      'glance-manage db expand on a glance-db database: glance-db sync finishes it (its migrate rules, no visibility lost), both agree',
+      () =>
+        withDb(env, async (db) => {
+          expectGdb(db, ['sync', '44'], 0);
+          await db.exec(POPULATE_V44);
+          expectGm(db, ['db', 'expand'], 0);
+          expectGdb(
+            db,
+            ['check'],
+            13,
+            /expand steps reach 50 \(alembic_version: mitaka02, wallaby_expand01|wallaby_expand01\).*sync .*finishes it/,
+          );
+          expectGdb(db, ['sync', String(ZED)], 0);
+          assert.equal(await visibility(db), EXPECTED_VISIBILITY);
+          await agree(db, 'glance-db finishing glance-manage expand');
+        }),
+    );
+  }
+
+  if (rolling) {
+    s(
+      'glance-manage built it and ran its expand: db check, check, expand, migrate, contract agree (sync finishes it; the phase commands refuse and record nothing), then both agree',
+      () =>
+        withDb(env, async (db) => {
+          expectGm(db, ['db', 'upgrade', '--version', 'mitaka02'], 0);
+          await db.exec(POPULATE_V44);
+          expectGm(db, ['db', 'expand'], 0);
+          expectGdb(
+            db,
+            ['db', 'check'],
+            36,
+            /its own rolling upgrade expanded to 50; glance-db sync .* takes it over and finishes it/,
+          );
+          expectGdb(db, ['check'], 5, /its own rolling upgrade expanded to 50/);
+          for (const phase of ['expand', 'migrate', 'contract']) {
+            expectGdb(db, [phase], 35, "holds a rolling upgrade that Glance's own tool began");
+            assert.equal(await alembic(db), ['wallaby_expand01'], 'alembic_version untouched');
+            assert.equal(
+              await db.rows('SELECT version FROM glance_db_version').catch(() => []),
+              [],
+              `${phase} said nothing was changed, and recorded nothing`,
+            );
+          }
+          expectGdb(db, ['sync', String(ZED)], 0);
+          assert.equal(await visibility(db), EXPECTED_VISIBILITY);
+          await agree(db, 'glance-db finishing glance-manage expand');
+        }),
+    );
   }
 
   s('glance-manage built it: check and history name its level, glance-db sync zed takes it over, both agree', () =>
@@ -205,33 +279,49 @@ export function handback(env: DialectEnv): void {
       expectGdb(db, ['verify'], 0, 'schema matches version 50');
       expectGdb(db, ['sync', String(ZED)], 0, 'adopted: took over from glance-manage');
       await agree(db, 'take-over');
-    }));
+    }),
+  );
 
-  s('Glance tables without bookkeeping: check names version 50 as sync does; sync 50 50 writes alembic_version, glance-manage can take it back', () =>
-    withDb(env, async (db) => {
-      expectGm(db, ['db', 'sync'], 0);
-      await db.exec('DROP TABLE alembic_version');
-      // zed's SQLite schema is a known variant of 50 (BIGINT sizes), which sync's hint does not name (yet).
-      expectGdb(db, ['check'], 5, env.dialect === 'sqlite' ? 'their schema matches no version exactly' : 'their schema is exactly that of version 50');
-      expectGdb(db, ['sync', String(ZED), String(ZED)], 0, 'baseline: recorded versions 42-50');
-      await agree(db, 'baseline');
-    }));
+  s(
+    'Glance tables without bookkeeping: check names version 50 as sync does; sync 50 50 writes alembic_version, glance-manage can take it back',
+    () =>
+      withDb(env, async (db) => {
+        expectGm(db, ['db', 'sync'], 0);
+        await db.exec('DROP TABLE alembic_version');
+        // zed's SQLite schema is a known variant of 50 (BIGINT sizes), which sync's hint does not name (yet).
+        expectGdb(
+          db,
+          ['check'],
+          5,
+          env.dialect === 'sqlite'
+            ? 'their schema matches no version exactly'
+            : 'their schema is exactly that of version 50',
+        );
+        expectGdb(db, ['sync', String(ZED), String(ZED)], 0, 'baseline: recorded versions 42-50');
+        await agree(db, 'baseline');
+      }),
+  );
 
   if (rolling) {
-    s('stuck by an older glance-db (its contract failed on the trigger glance-manage had dropped): check answers 50, repair records it', () =>
-      withDb(env, async (db) => {
-        expectGdb(db, ['sync', '44'], 0);
-        await db.exec(POPULATE_V44);
-        expectGdb(db, ['expand', String(ZED)], 0);
-        expectGdb(db, ['migrate'], 0);
-        expectGm(db, ['db', 'contract'], 0);
-        // What glance-db contract left before this fix: 45's row failed in its contract phase.
-        await db.exec(`UPDATE glance_db_version SET status = 'failed', error = 'DROP TRIGGER insert_visibility: Trigger does not exist', phases = '{"expand":null,"migrate":null,"contract":null}' WHERE version = 45`);
-        expectGdb(db, ['check'], 13, /at version 50.*repair .*records versions 45-46/);
-        expectGdb(db, ['repair'], 0, /record version 45 as adopted/);
-        await agree(db, 'repair');
-        assert.equal(await visibility(db), EXPECTED_VISIBILITY);
-      }));
+    s(
+      'stuck by an older glance-db (its contract failed on the trigger glance-manage had dropped): check answers 50, repair records it',
+      () =>
+        withDb(env, async (db) => {
+          expectGdb(db, ['sync', '44'], 0);
+          await db.exec(POPULATE_V44);
+          expectGdb(db, ['expand', String(ZED)], 0);
+          expectGdb(db, ['migrate'], 0);
+          expectGm(db, ['db', 'contract'], 0);
+          // What glance-db contract left before this fix: 45's row failed in its contract phase.
+          await db.exec(
+            `UPDATE glance_db_version SET status = 'failed', error = 'DROP TRIGGER insert_visibility: Trigger does not exist', phases = '{"expand":null,"migrate":null,"contract":null}' WHERE version = 45`,
+          );
+          expectGdb(db, ['check'], 13, /at version 50.*repair .*records versions 45-46/);
+          expectGdb(db, ['repair'], 0, /record version 45 as adopted/);
+          await agree(db, 'repair');
+          assert.equal(await visibility(db), EXPECTED_VISIBILITY);
+        }),
+    );
   }
 
   s.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -13,7 +13,9 @@ export const BIN = join(ROOT, 'bin', 'run.js');
 /** Glance's own schema at each version, per dialect (test/fixtures/reference/README.md). */
 export const REFERENCE_DIR = join(ROOT, 'test', 'fixtures', 'reference');
 /** The versions the shipped manifest lists, in order: tests never spell them out. */
-export const VERSIONS: number[] = [...readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8').matchAll(/^  - version: (\d+)$/gm)].map((m) => Number(m[1]));
+export const VERSIONS: number[] = [
+  ...readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8').matchAll(/^  - version: (\d+)$/gm),
+].map((m) => Number(m[1]));
 export const FIRST = VERSIONS[0];
 export const LATEST = VERSIONS[VERSIONS.length - 1];
 /** "42-44": the range label glance-db prints. */
@@ -36,7 +38,13 @@ export const cleanEnv = () => {
   delete env.GLANCE_DB_URL;
   delete env.GLANCE_DB_DEBUG;
   // oslo.config's environment source (src/engine/context.ts): only a test that sets it.
-  for (const name of ['OS_DATABASE__CONNECTION', 'OS_DEFAULT__SQL_CONNECTION', 'OS_DATABASE__SQL_CONNECTION', 'OS_SQL__CONNECTION']) delete env[name];
+  for (const name of [
+    'OS_DATABASE__CONNECTION',
+    'OS_DEFAULT__SQL_CONNECTION',
+    'OS_DATABASE__SQL_CONNECTION',
+    'OS_SQL__CONNECTION',
+  ])
+    delete env[name];
   // Glance's default config folders (~/.glance, ~, /etc/glance, /etc): none, so no test depends on the machine's.
   env.GLANCE_DB_GLANCE_CONFIG_DIRS = '';
   // Nor on a Glance installed on the machine (its release is read from Python package metadata).
@@ -63,21 +71,38 @@ export function assertJsonOutput(args: string[], stdout: string): void {
     throw new Error(`glance-db ${args.join(' ')} --json: stdout is not one JSON object: ${stdout.slice(0, 300)}`);
   }
   if (!outputValidator(value)) {
-    throw new Error(`glance-db ${args.join(' ')}: --json output does not match schema/output.schema.json: ${JSON.stringify(outputValidator.errors)}\n${stdout.slice(0, 2000)}`);
+    throw new Error(
+      `glance-db ${args.join(' ')}: --json output does not match schema/output.schema.json: ${JSON.stringify(outputValidator.errors)}\n${stdout.slice(0, 2000)}`,
+    );
   }
 }
 
 /** Runs the built CLI synchronously, as a user would. */
-export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult {
-  const res = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...cleanEnv(), ...opts.env }, encoding: 'utf8', timeout: 120_000, input: opts.input });
+export function cli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+): CliResult {
+  const res = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...cleanEnv(), ...opts.env },
+    encoding: 'utf8',
+    timeout: 120_000,
+    input: opts.input,
+  });
   if (res.status !== null) assertJsonOutput(args, res.stdout);
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }
 
 /** Runs the built CLI without blocking, for concurrency tests. */
-export function cliAsync(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function cliAsync(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...cleanEnv(), ...opts.env } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...cleanEnv(), ...opts.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -147,9 +172,16 @@ export async function sqliteRows(path: string, sql: string): Promise<Record<stri
  * the same SQL for every dialect the manifest declares (the SQL is given per
  * dialect where it must differ).
  */
-export function extraVersion(version: number, name: string, sql: string | Record<string, string>): Record<string, string> {
+export function extraVersion(
+  version: number,
+  name: string,
+  sql: string | Record<string, string>,
+): Record<string, string> {
   const manifest = readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8');
-  const dialects = /^dialects: \[(.*)\]$/m.exec(manifest)![1].split(',').map((d) => d.trim());
+  const dialects = /^dialects: \[(.*)\]$/m
+    .exec(manifest)![1]
+    .split(',')
+    .map((d) => d.trim());
   const file = (d: string) => `sql/${d}/${version}_${name}.sql`;
   const entry = `\n  - version: ${version}\n    name: ${name}\n    description: A version added by a test.\n    files:\n${dialects.map((d) => `      ${d}: ${file(d)}\n`).join('')}`;
   const out: Record<string, string> = { 'glance-db.yaml': manifest + entry };
@@ -158,7 +190,10 @@ export function extraVersion(version: number, name: string, sql: string | Record
 }
 
 /** A stand-in dump tool on PATH that records its argv and password variable, and writes a dump to its standard output (glance-db's backup file). */
-export function fakeDumpTool(name: string, passwordVar: string): { bin: string; calls: () => string; cleanup: () => void } {
+export function fakeDumpTool(
+  name: string,
+  passwordVar: string,
+): { bin: string; calls: () => string; cleanup: () => void } {
   const bin = mkdtempSync(join(tmpdir(), 'glance-db-fakebin-'));
   const script = `#!/bin/sh
 echo "ARGS $*" > "${bin}/called"
@@ -167,7 +202,11 @@ echo dump
 `;
   writeFileSync(join(bin, name), script);
   chmodSync(join(bin, name), 0o755);
-  return { bin, calls: () => readFileSync(join(bin, 'called'), 'utf8'), cleanup: () => rmSync(bin, { recursive: true, force: true }) };
+  return {
+    bin,
+    calls: () => readFileSync(join(bin, 'called'), 'utf8'),
+    cleanup: () => rmSync(bin, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -179,7 +218,15 @@ export async function lockedSqliteDriver(prefix = 'glance-db-locked-') {
   const { parseDatabaseUrl } = await import('../src/url.js');
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const file = join(dir, 'g.sqlite');
-  const make = () => new SqliteDriver({ target: parseDatabaseUrl(`sqlite:${file}`, dir), versionTable: 'glance_db_version', lockWaitMs: 1000, connectTimeoutMs: 1000, statementTimeoutMs: 0, lockTimeoutMs: 0 });
+  const make = () =>
+    new SqliteDriver({
+      target: parseDatabaseUrl(`sqlite:${file}`, dir),
+      versionTable: 'glance_db_version',
+      lockWaitMs: 1000,
+      connectTimeoutMs: 1000,
+      statementTimeoutMs: 0,
+      lockTimeoutMs: 0,
+    });
   const earlier = make();
   await earlier.open();
   await earlier.lock();
@@ -193,6 +240,28 @@ export async function lockedSqliteDriver(prefix = 'glance-db-locked-') {
 
 /** Version 1 for the engine's applyVersion (src/engine/apply.ts): one CREATE TABLE. */
 export function versionOne() {
-  const row = { version: 1, name: 'x', dialect: 'sqlite' as const, checksum: 'sha256-lf:0', kind: 'applied' as const, status: 'complete' as const, statementsApplied: 1, statementsTotal: 1, statementHashes: null, error: null, appliedAt: new Date().toISOString(), executionMs: 0, toolVersion: '0' };
-  return { version: 1, name: 'x', file: 'x.sql', statements: [{ index: 0, text: 'CREATE TABLE t (id INTEGER)', line: 1, column: 1, offset: 0 }], row, resumeFrom: 0, after: [] };
+  const row = {
+    version: 1,
+    name: 'x',
+    dialect: 'sqlite' as const,
+    checksum: 'sha256-lf:0',
+    kind: 'applied' as const,
+    status: 'complete' as const,
+    statementsApplied: 1,
+    statementsTotal: 1,
+    statementHashes: null,
+    error: null,
+    appliedAt: new Date().toISOString(),
+    executionMs: 0,
+    toolVersion: '0',
+  };
+  return {
+    version: 1,
+    name: 'x',
+    file: 'x.sql',
+    statements: [{ index: 0, text: 'CREATE TABLE t (id INTEGER)', line: 1, column: 1, offset: 0 }],
+    row,
+    resumeFrom: 0,
+    after: [],
+  };
 }

@@ -18,7 +18,11 @@ import { cli, extraVersion, LATEST, makeProject, removeProject } from './helpers
 
 const NEXT = LATEST + 1;
 const git = (dir: string, args: string[]) => {
-  const r = spawnSync('git', ['-c', 'user.name=glance-db test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(
+    'git',
+    ['-c', 'user.name=glance-db test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args],
+    { cwd: dir, encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
 };
@@ -30,7 +34,8 @@ function repoWithDraft(sql: string | Record<string, string>): { dir: string; fil
   git(dir, ['add', '-A']);
   git(dir, ['commit', '-q', '-m', 'released']);
   git(dir, ['checkout', '-q', '-b', 'draft']);
-  for (const [rel, content] of Object.entries(extraVersion(NEXT, 'draft_thing', sql))) writeFileSync(join(dir, rel), content);
+  for (const [rel, content] of Object.entries(extraVersion(NEXT, 'draft_thing', sql)))
+    writeFileSync(join(dir, rel), content);
   const rec = cli(['lint', '--update'], { cwd: dir });
   if (rec.code !== 0) throw new Error(rec.stderr);
   return { dir, file: (d) => join(dir, `sql/${d}/${NEXT}_draft_thing.sql`) };
@@ -47,23 +52,44 @@ test('a draft version edited after lint --update recorded it: lint refuses (the 
     }
     const check = cli(['lint', '--base', 'main', '--json'], { cwd: dir });
     assert.is(check.code, 3, check.stdout);
-    assert.equal([JSON.parse(check.stdout).error.drafts, JSON.parse(check.stdout).error.base], [[`${NEXT} sqlite`], 'main']);
+    assert.equal(
+      [JSON.parse(check.stdout).error.drafts, JSON.parse(check.stdout).error.base],
+      [[`${NEXT} sqlite`], 'main'],
+    );
     assert.match(JSON.parse(check.stdout).error.hint, 'glance-db lint --update --base main');
 
     const r = cli(['lint', '--update', '--base', 'main'], { cwd: dir });
     assert.is(r.code, 0, r.stderr);
-    assert.match(r.stdout, `recorded again ${NEXT} sqlite (not released at main) in sql/checksums.lock; nothing released at main changed`);
-    const sum = createHash('sha256').update(readFileSync(file('sqlite'))).digest('hex');
-    assert.match(readFileSync(join(dir, 'sql/checksums.lock'), 'utf8'), `${NEXT} sqlite sql/sqlite/${NEXT}_draft_thing.sql sha256-lf:${sum}`);
+    assert.match(
+      r.stdout,
+      `recorded again ${NEXT} sqlite (not released at main) in sql/checksums.lock; nothing released at main changed`,
+    );
+    const sum = createHash('sha256')
+      .update(readFileSync(file('sqlite')))
+      .digest('hex');
+    assert.match(
+      readFileSync(join(dir, 'sql/checksums.lock'), 'utf8'),
+      `${NEXT} sqlite sql/sqlite/${NEXT}_draft_thing.sql sha256-lf:${sum}`,
+    );
     assert.is(cli(['lint'], { cwd: dir }).code, 0);
     const j = JSON.parse(cli(['lint', '--base', 'main', '--json'], { cwd: dir }).stdout);
     assert.equal([j.ok, j.base, j.rerecorded], [true, 'main', []]);
     // A draft removed from the manifest is dropped from the lock the same way.
-    writeFileSync(join(dir, 'glance-db.yaml'), readFileSync(join(dir, 'glance-db.yaml'), 'utf8').replace(/\n {2}- version: \d+\n {4}name: draft_thing[\s\S]*$/, '\n'));
+    writeFileSync(
+      join(dir, 'glance-db.yaml'),
+      readFileSync(join(dir, 'glance-db.yaml'), 'utf8').replace(
+        /\n {2}- version: \d+\n {4}name: draft_thing[\s\S]*$/,
+        '\n',
+      ),
+    );
     for (const d of ['sqlite', 'postgresql', 'mysql']) rmSync(file(d));
     assert.is(cli(['lint'], { cwd: dir }).code, 4, 'without --base a recorded version is released');
     assert.is(cli(['lint', '--update', '--base', 'main'], { cwd: dir }).code, 0);
-    assert.is(readFileSync(join(dir, 'sql/checksums.lock'), 'utf8'), git(dir, ['show', 'main:sql/checksums.lock']) + '\n', 'the lock is main\'s again');
+    assert.is(
+      readFileSync(join(dir, 'sql/checksums.lock'), 'utf8'),
+      git(dir, ['show', 'main:sql/checksums.lock']) + '\n',
+      "the lock is main's again",
+    );
   } finally {
     removeProject(dir);
   }
@@ -76,13 +102,29 @@ test('lint --update --base main never records a released file again, and lint --
     writeFileSync(released, readFileSync(released, 'utf8').replace('DEFAULT 0', 'DEFAULT 1'));
     const r = cli(['lint', '--update', '--base', 'main'], { cwd: dir });
     assert.is(r.code, 4, r.stderr);
-    assert.match(r.stderr, /Released migration file\(s\) changed: sql\/mysql\/047_add_os_hidden\.sql \(version 47: locked sha256-lf:[0-9a-f]{64} at main, now/);
+    assert.match(
+      r.stderr,
+      /Released migration file\(s\) changed: sql\/mysql\/047_add_os_hidden\.sql \(version 47: locked sha256-lf:[0-9a-f]{64} at main, now/,
+    );
     // The same change with the lock's entry and sum rewritten by hand passes a plain lint, not lint --base.
     const lockFile = join(dir, 'sql/checksums.lock');
     const now = `sha256-lf:${createHash('sha256').update(readFileSync(released)).digest('hex')}`;
-    const lines = readFileSync(lockFile, 'utf8').split('\n').map((l) => (l.startsWith('047 mysql ') ? l.replace(/sha256-lf:\w+$/, now) : l)).filter((l) => !l.startsWith('sum '));
+    const lines = readFileSync(lockFile, 'utf8')
+      .split('\n')
+      .map((l) => (l.startsWith('047 mysql ') ? l.replace(/sha256-lf:\w+$/, now) : l))
+      .filter((l) => !l.startsWith('sum '));
     const entries = lines.filter((l) => /^(\d{3} |superseded )/.test(l));
-    writeFileSync(lockFile, [...lines.filter((l) => l.startsWith('#')), `sum sha256:${createHash('sha256').update(entries.map((l) => `${l}\n`).join('')).digest('hex')}`, ...entries, ''].join('\n'));
+    writeFileSync(
+      lockFile,
+      [
+        ...lines.filter((l) => l.startsWith('#')),
+        `sum sha256:${createHash('sha256')
+          .update(entries.map((l) => `${l}\n`).join(''))
+          .digest('hex')}`,
+        ...entries,
+        '',
+      ].join('\n'),
+    );
     assert.is(cli(['lint'], { cwd: dir }).code, 0, 'a consistent hand edit fools a plain lint');
     const ci = cli(['lint', '--base', 'main'], { cwd: dir });
     assert.is(ci.code, 4, ci.stderr);
@@ -101,7 +143,10 @@ test('lint --base: no git, a folder outside any repository, a ref git does not k
     assert.match(noGit.stderr, 'error: lint --base needs git, and there is no git on PATH.');
     const outside = mkdtempSync(join(tmpdir(), 'glance-db-nogit-'));
     try {
-      const noRepo = cli(['lint', '--base', 'main', '--config', join(bare, 'glance-db.yaml')], { cwd: outside, env: { GIT_CEILING_DIRECTORIES: tmpdir() } });
+      const noRepo = cli(['lint', '--base', 'main', '--config', join(bare, 'glance-db.yaml')], {
+        cwd: outside,
+        env: { GIT_CEILING_DIRECTORIES: tmpdir() },
+      });
       assert.is(noRepo.code, 3, noRepo.stderr);
       assert.match(noRepo.stderr, /lint --base needs the git repository .* is in, and git says: not a git repository/);
     } finally {
@@ -150,8 +195,13 @@ test('mysql: a draft version partly applied, its failed statement fixed in the f
       const resumed = cli(['sync', '--url', db.url], { cwd: dir });
       assert.is(resumed.code, 0, resumed.stderr);
       assert.match(resumed.stdout, `applied ${NEXT} draft_thing`);
-      assert.equal((await db.rows('SELECT id FROM draft_thing')).map((r) => Number(r.id)), [1]);
-      const h = JSON.parse(cli(['history', '--url', db.url, '--json'], { cwd: dir }).stdout).versions.find((v: { version: number }) => v.version === NEXT);
+      assert.equal(
+        (await db.rows('SELECT id FROM draft_thing')).map((r) => Number(r.id)),
+        [1],
+      );
+      const h = JSON.parse(cli(['history', '--url', db.url, '--json'], { cwd: dir }).stdout).versions.find(
+        (v: { version: number }) => v.version === NEXT,
+      );
       assert.equal([h.kind, h.file], ['applied', 'unchanged']);
     });
   } finally {

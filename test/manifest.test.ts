@@ -27,21 +27,69 @@ const cases: Case[] = [
   { name: 'empty file', manifest: '', expect: /glance-db\.yaml: the manifest is empty/ },
   { name: 'comments only', manifest: '# nothing\n', expect: /the manifest is empty/ },
   { name: 'not a mapping', manifest: '- a\n- b\n', expect: /glance-db\.yaml:1: \(top level\): must be object/ },
-  { name: 'wrong type names file, line and path', manifest: swap('sqlite: sql/sqlite/045_add_visibility.sql', 'sqlite: 45'), expect: new RegExp(`glance-db\\.yaml:${lineOf('sqlite: sql/sqlite/045')}: migrations\\[3\\]\\.files\\.sqlite: must be string`) },
-  { name: 'unknown key', manifest: swap('  versionTable: glance_db_version', '  versionTable: glance_db_version\n  colour: blue'), expect: new RegExp(`glance-db\\.yaml:${lineOf('versionTable') + 1}: database\\.colour: unknown key "colour"`) },
-  { name: 'missing key', manifest: swap('    name: add_os_hidden\n', ''), expect: /migrations\[5\]: missing required key "name"/ },
-  { name: 'unknown dialect', manifest: swap(/^dialects: \[.*\]$/m, 'dialects: [sqlite, oracle]'), expect: new RegExp(`glance-db\\.yaml:${lineOf('dialects:')}: dialects\\[1\\]: must be one of "sqlite", "postgresql", "mysql"`) },
-  { name: 'version not an integer', manifest: swap('version: 47', 'version: forty-seven'), expect: /migrations\[5\]\.version: must be integer/ },
-  { name: 'duplicate key', manifest: swap('  url: sqlite:glance.sqlite', '  url: sqlite:glance.sqlite\n  url: sqlite:other.sqlite'), expect: /glance-db\.yaml:\d+: invalid YAML: Map keys must be unique/ },
-  { name: 'duplicate version', manifest: swap('version: 47', 'version: 46'), expect: new RegExp(`glance-db\\.yaml:${lineOf('version: 47')}: migrations\\[5\\]\\.version: version 46 appears twice`) },
-  { name: 'unordered versions', manifest: swap('version: 47', 'version: 40'), expect: /migrations\[5\]\.version: version 40 comes after 46: versions must increase/ },
-  { name: 'path escape with ..', manifest: swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: sql/../../etc/passwd.sql'), files: { 'sql/sqlite/047_add_os_hidden.sql': null }, expect: /migrations\[5\]\.files\.sqlite: "sql\/\.\.\/\.\.\/etc\/passwd\.sql" lies outside sql\// },
-  { name: 'path outside sql/ by pattern', manifest: swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: /etc/passwd'), expect: /migrations\[5\]\.files\.sqlite: must match pattern/ },
+  {
+    name: 'wrong type names file, line and path',
+    manifest: swap('sqlite: sql/sqlite/045_add_visibility.sql', 'sqlite: 45'),
+    expect: new RegExp(
+      `glance-db\\.yaml:${lineOf('sqlite: sql/sqlite/045')}: migrations\\[3\\]\\.files\\.sqlite: must be string`,
+    ),
+  },
+  {
+    name: 'unknown key',
+    manifest: swap('  versionTable: glance_db_version', '  versionTable: glance_db_version\n  colour: blue'),
+    expect: new RegExp(`glance-db\\.yaml:${lineOf('versionTable') + 1}: database\\.colour: unknown key "colour"`),
+  },
+  {
+    name: 'missing key',
+    manifest: swap('    name: add_os_hidden\n', ''),
+    expect: /migrations\[5\]: missing required key "name"/,
+  },
+  {
+    name: 'unknown dialect',
+    manifest: swap(/^dialects: \[.*\]$/m, 'dialects: [sqlite, oracle]'),
+    expect: new RegExp(
+      `glance-db\\.yaml:${lineOf('dialects:')}: dialects\\[1\\]: must be one of "sqlite", "postgresql", "mysql"`,
+    ),
+  },
+  {
+    name: 'version not an integer',
+    manifest: swap('version: 47', 'version: forty-seven'),
+    expect: /migrations\[5\]\.version: must be integer/,
+  },
+  {
+    name: 'duplicate key',
+    manifest: swap('  url: sqlite:glance.sqlite', '  url: sqlite:glance.sqlite\n  url: sqlite:other.sqlite'),
+    expect: /glance-db\.yaml:\d+: invalid YAML: Map keys must be unique/,
+  },
+  {
+    name: 'duplicate version',
+    manifest: swap('version: 47', 'version: 46'),
+    expect: new RegExp(
+      `glance-db\\.yaml:${lineOf('version: 47')}: migrations\\[5\\]\\.version: version 46 appears twice`,
+    ),
+  },
+  {
+    name: 'unordered versions',
+    manifest: swap('version: 47', 'version: 40'),
+    expect: /migrations\[5\]\.version: version 40 comes after 46: versions must increase/,
+  },
+  {
+    name: 'path escape with ..',
+    manifest: swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: sql/../../etc/passwd.sql'),
+    files: { 'sql/sqlite/047_add_os_hidden.sql': null },
+    expect: /migrations\[5\]\.files\.sqlite: "sql\/\.\.\/\.\.\/etc\/passwd\.sql" lies outside sql\//,
+  },
+  {
+    name: 'path outside sql/ by pattern',
+    manifest: swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: /etc/passwd'),
+    expect: /migrations\[5\]\.files\.sqlite: must match pattern/,
+  },
   {
     name: 'symlink leading out of sql/',
     files: { 'sql/sqlite/047_add_os_hidden.sql': null, 'outside.sql': 'SELECT 1;' },
     setup: (dir) => symlinkSync(join(dir, 'outside.sql'), join(dir, 'sql/sqlite/047_add_os_hidden.sql')),
-    expect: /migrations\[5\]\.files\.sqlite: "sql\/sqlite\/047_add_os_hidden\.sql" is a symbolic link that leads outside sql\//,
+    expect:
+      /migrations\[5\]\.files\.sqlite: "sql\/sqlite\/047_add_os_hidden\.sql" is a symbolic link that leads outside sql\//,
   },
   {
     // Issue 16: only the last component used to be checked, so a linked folder let any file in.
@@ -49,7 +97,8 @@ const cases: Case[] = [
     manifest: swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: sql/evil/047_add_os_hidden.sql'),
     files: { 'sql/sqlite/047_add_os_hidden.sql': null, 'elsewhere/047_add_os_hidden.sql': 'DROP TABLE images;' },
     setup: (dir) => symlinkSync(join(dir, 'elsewhere'), join(dir, 'sql/evil')),
-    expect: /migrations\[5\]\.files\.sqlite: "sql\/evil\/047_add_os_hidden\.sql" lies in a folder that is a symbolic link leading outside sql\//,
+    expect:
+      /migrations\[5\]\.files\.sqlite: "sql\/evil\/047_add_os_hidden\.sql" lies in a folder that is a symbolic link leading outside sql\//,
   },
   {
     name: 'a linked folder inside a linked folder leading out',
@@ -61,27 +110,109 @@ const cases: Case[] = [
     },
     expect: /"sql\/a\/b\/047_add_os_hidden\.sql" lies in a folder that is a symbolic link leading outside sql\//,
   },
-  { name: 'missing file', files: { 'sql/sqlite/048_add_os_hash.sql': null }, expect: /migrations\[6\]\.files\.sqlite: "sql\/sqlite\/048_add_os_hash\.sql" does not exist/ },
-  { name: 'unreferenced file', files: { 'sql/sqlite/052_extra.sql': 'SELECT 1;' }, expect: /sql\/sqlite\/052_extra\.sql is not referenced by any version/ },
+  {
+    name: 'missing file',
+    files: { 'sql/sqlite/048_add_os_hash.sql': null },
+    expect: /migrations\[6\]\.files\.sqlite: "sql\/sqlite\/048_add_os_hash\.sql" does not exist/,
+  },
+  {
+    name: 'unreferenced file',
+    files: { 'sql/sqlite/052_extra.sql': 'SELECT 1;' },
+    expect: /sql\/sqlite\/052_extra\.sql is not referenced by any version/,
+  },
   {
     name: 'dialect without a file',
-    manifest: 'database:\n  url: sqlite:g.sqlite\ndialects: [sqlite, mysql]\nmigrations:\n  - version: 1\n    name: one\n    description: d\n    files:\n      sqlite: sql/one.sql\n',
+    manifest:
+      'database:\n  url: sqlite:g.sqlite\ndialects: [sqlite, mysql]\nmigrations:\n  - version: 1\n    name: one\n    description: d\n    files:\n      sqlite: sql/one.sql\n',
     files: { sql: null, 'sql/one.sql': 'SELECT 1;' },
     expect: /glance-db\.yaml:9: migrations\[0\]\.files: no file for dialect "mysql" \(declared in dialects\)/,
   },
-  { name: 'binary manifest', setup: (dir) => writeFileSync(join(dir, 'glance-db.yaml'), Buffer.from([0x00, 0x01, 0xff, 0x00])), expect: /binary file, not a YAML manifest/ },
+  {
+    name: 'binary manifest',
+    setup: (dir) => writeFileSync(join(dir, 'glance-db.yaml'), Buffer.from([0x00, 0x01, 0xff, 0x00])),
+    expect: /binary file, not a YAML manifest/,
+  },
   // Rolling upgrades (issue 19): phases go with rolling: phased, one file per dialect, named after their version and phase, under sql/.
-  { name: 'phases without rolling: phased', manifest: swap('    rolling: phased\n    phases:\n      expand:', '    rolling: expand\n    phases:\n      expand:'), expect: /migrations\[3\]\.phases: phases is only for rolling: phased \(this version says rolling: expand\)/ },
-  { name: 'rolling: phased without phases', manifest: swap('    rolling: expand\n\n  - version: 48', '    rolling: phased\n\n  - version: 48'), expect: /migrations\[5\]\.rolling: rolling: phased needs phases/ },
-  { name: 'unknown rolling kind', manifest: swap('    rolling: contract\n', '    rolling: later\n'), expect: /migrations\[4\]\.rolling: must be one of "expand", "migrate", "contract", "phased"/ },
-  { name: 'unknown phase', manifest: swap('      contract:\n        sqlite: sql/sqlite/045', '      cleanup:\n        sqlite: sql/sqlite/045'), expect: /migrations\[3\]\.phases\.cleanup: unknown key "cleanup"/ },
-  { name: 'a phase file missing for a dialect', manifest: swap('        mysql: sql/mysql/045_add_visibility.migrate.sql\n', ''), files: { 'sql/mysql/045_add_visibility.migrate.sql': null }, expect: /migrations\[3\]\.phases\.migrate: no migrate file for dialect "mysql"/ },
-  { name: 'a phase file named for another phase', manifest: swap('sqlite: sql/sqlite/045_add_visibility.contract.sql', 'sqlite: sql/sqlite/045_add_visibility.cleanup.sql'), files: { 'sql/sqlite/045_add_visibility.contract.sql': null, 'sql/sqlite/045_add_visibility.cleanup.sql': 'SELECT 1;' }, expect: /phases\.contract\.sqlite: "sql\/sqlite\/045_add_visibility\.cleanup\.sql" must be named 045_NAME\.contract\.sql/ },
-  { name: 'a phase file named for another version', manifest: swap('sqlite: sql/sqlite/049_location_backend_to_store.migrate.sql', 'sqlite: sql/sqlite/048_location_backend_to_store.migrate.sql'), files: { 'sql/sqlite/049_location_backend_to_store.migrate.sql': null, 'sql/sqlite/048_location_backend_to_store.migrate.sql': 'SELECT 1;' }, expect: /phases\.migrate\.sqlite: ".*048_location_backend_to_store\.migrate\.sql" must be named 049_NAME\.migrate\.sql/ },
-  { name: 'a missing phase file', files: { 'sql/postgresql/045_add_visibility.expand.sql': null }, expect: /migrations\[3\]\.phases\.expand\.postgresql: "sql\/postgresql\/045_add_visibility\.expand\.sql" does not exist/ },
-  { name: 'a phase file outside sql/', manifest: swap('sqlite: sql/sqlite/045_add_visibility.expand.sql', 'sqlite: sql/../045_add_visibility.expand.sql'), files: { 'sql/sqlite/045_add_visibility.expand.sql': null, '045_add_visibility.expand.sql': 'SELECT 1;' }, expect: /phases\.expand\.sqlite: "sql\/\.\.\/045_add_visibility\.expand\.sql" lies outside sql\// },
-  { name: 'a phase file no version names', manifest: swap(/      migrate:\n        sqlite: sql\/sqlite\/049[^]*?mysql: sql\/mysql\/049_location_backend_to_store\.migrate\.sql\n/, '      migrate:\n        sqlite: sql/sqlite/045_add_visibility.migrate.sql\n        postgresql: sql/postgresql/045_add_visibility.migrate.sql\n        mysql: sql/mysql/045_add_visibility.migrate.sql\n'), expect: /must be named 049_NAME\.migrate\.sql/ },
-  { name: 'bad version table name', manifest: swap('versionTable: glance_db_version', 'versionTable: "x; DROP TABLE images"'), expect: /database\.versionTable: must match pattern/ },
+  {
+    name: 'phases without rolling: phased',
+    manifest: swap(
+      '    rolling: phased\n    phases:\n      expand:',
+      '    rolling: expand\n    phases:\n      expand:',
+    ),
+    expect: /migrations\[3\]\.phases: phases is only for rolling: phased \(this version says rolling: expand\)/,
+  },
+  {
+    name: 'rolling: phased without phases',
+    manifest: swap('    rolling: expand\n\n  - version: 48', '    rolling: phased\n\n  - version: 48'),
+    expect: /migrations\[5\]\.rolling: rolling: phased needs phases/,
+  },
+  {
+    name: 'unknown rolling kind',
+    manifest: swap('    rolling: contract\n', '    rolling: later\n'),
+    expect: /migrations\[4\]\.rolling: must be one of "expand", "migrate", "contract", "phased"/,
+  },
+  {
+    name: 'unknown phase',
+    manifest: swap('      contract:\n        sqlite: sql/sqlite/045', '      cleanup:\n        sqlite: sql/sqlite/045'),
+    expect: /migrations\[3\]\.phases\.cleanup: unknown key "cleanup"/,
+  },
+  {
+    name: 'a phase file missing for a dialect',
+    manifest: swap('        mysql: sql/mysql/045_add_visibility.migrate.sql\n', ''),
+    files: { 'sql/mysql/045_add_visibility.migrate.sql': null },
+    expect: /migrations\[3\]\.phases\.migrate: no migrate file for dialect "mysql"/,
+  },
+  {
+    name: 'a phase file named for another phase',
+    manifest: swap(
+      'sqlite: sql/sqlite/045_add_visibility.contract.sql',
+      'sqlite: sql/sqlite/045_add_visibility.cleanup.sql',
+    ),
+    files: {
+      'sql/sqlite/045_add_visibility.contract.sql': null,
+      'sql/sqlite/045_add_visibility.cleanup.sql': 'SELECT 1;',
+    },
+    expect:
+      /phases\.contract\.sqlite: "sql\/sqlite\/045_add_visibility\.cleanup\.sql" must be named 045_NAME\.contract\.sql/,
+  },
+  {
+    name: 'a phase file named for another version',
+    manifest: swap(
+      'sqlite: sql/sqlite/049_location_backend_to_store.migrate.sql',
+      'sqlite: sql/sqlite/048_location_backend_to_store.migrate.sql',
+    ),
+    files: {
+      'sql/sqlite/049_location_backend_to_store.migrate.sql': null,
+      'sql/sqlite/048_location_backend_to_store.migrate.sql': 'SELECT 1;',
+    },
+    expect:
+      /phases\.migrate\.sqlite: ".*048_location_backend_to_store\.migrate\.sql" must be named 049_NAME\.migrate\.sql/,
+  },
+  {
+    name: 'a missing phase file',
+    files: { 'sql/postgresql/045_add_visibility.expand.sql': null },
+    expect:
+      /migrations\[3\]\.phases\.expand\.postgresql: "sql\/postgresql\/045_add_visibility\.expand\.sql" does not exist/,
+  },
+  {
+    name: 'a phase file outside sql/',
+    manifest: swap('sqlite: sql/sqlite/045_add_visibility.expand.sql', 'sqlite: sql/../045_add_visibility.expand.sql'),
+    files: { 'sql/sqlite/045_add_visibility.expand.sql': null, '045_add_visibility.expand.sql': 'SELECT 1;' },
+    expect: /phases\.expand\.sqlite: "sql\/\.\.\/045_add_visibility\.expand\.sql" lies outside sql\//,
+  },
+  {
+    name: 'a phase file no version names',
+    manifest: swap(
+      /      migrate:\n        sqlite: sql\/sqlite\/049[^]*?mysql: sql\/mysql\/049_location_backend_to_store\.migrate\.sql\n/,
+      '      migrate:\n        sqlite: sql/sqlite/045_add_visibility.migrate.sql\n        postgresql: sql/postgresql/045_add_visibility.migrate.sql\n        mysql: sql/mysql/045_add_visibility.migrate.sql\n',
+    ),
+    expect: /must be named 049_NAME\.migrate\.sql/,
+  },
+  {
+    name: 'bad version table name',
+    manifest: swap('versionTable: glance_db_version', 'versionTable: "x; DROP TABLE images"'),
+    expect: /database\.versionTable: must match pattern/,
+  },
 ];
 
 for (const c of cases) {
@@ -101,7 +232,9 @@ for (const c of cases) {
 }
 
 test('a folder linked inside sql/ is fine', () => {
-  const dir = makeProject({ 'glance-db.yaml': swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: sql/linked/047_add_os_hidden.sql') });
+  const dir = makeProject({
+    'glance-db.yaml': swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: sql/linked/047_add_os_hidden.sql'),
+  });
   try {
     symlinkSync(join(dir, 'sql/sqlite'), join(dir, 'sql/linked'));
     const r = cli(['sync', '47'], { cwd: dir });
@@ -122,8 +255,12 @@ test('the shipped manifest is valid and names its JSON Schema for editors', () =
   assert.match(ORIGINAL.split('\n')[0], /^# yaml-language-server: \$schema=\.\/schema\/glance-db\.schema\.json$/);
   // The loader runs the JSON Schema validator and every on-disk check; it throws on any problem.
   const m = loadManifest(join(ROOT, 'glance-db.yaml'));
-  assert.equal(m.migrations.map((v) => v.version), VERSIONS);
-  for (const v of m.migrations) assert.equal(Object.keys(v.files).sort(), [...m.dialects].sort(), `version ${v.version} has a file per dialect`);
+  assert.equal(
+    m.migrations.map((v) => v.version),
+    VERSIONS,
+  );
+  for (const v of m.migrations)
+    assert.equal(Object.keys(v.files).sort(), [...m.dialects].sort(), `version ${v.version} has a file per dialect`);
   // And the same file with one version broken is refused, so this check can fail.
   const dir = makeProject({ 'glance-db.yaml': ORIGINAL.replace('version: 47', 'version: "47"') });
   try {

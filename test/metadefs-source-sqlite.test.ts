@@ -17,7 +17,10 @@ const COUNT = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).length;
 function host(setting: string | null) {
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-mdsrc-'));
   const conf = join(dir, 'glance-api.conf');
-  writeFileSync(conf, `${setting === null ? '' : `[DEFAULT]\nmetadata_source_path = ${setting}\n\n`}[database]\nconnection = sqlite:${join(dir, 'glance.sqlite')}\n`);
+  writeFileSync(
+    conf,
+    `${setting === null ? '' : `[DEFAULT]\nmetadata_source_path = ${setting}\n\n`}[database]\nconnection = sqlite:${join(dir, 'glance.sqlite')}\n`,
+  );
   const sync = cli(['db', 'sync', '--glance-config', conf], { cwd: dir });
   assert.is(sync.code, 0, sync.stderr);
   return { dir, conf, done: () => rmSync(dir, { recursive: true, force: true }) };
@@ -48,7 +51,10 @@ test("no PATH, no flags: metadata_source_path of Glance's default files", () => 
 test('OS_DEFAULT__METADATA_SOURCE_PATH wins over the file, as oslo.config has it', () => {
   const h = host('/nonexistent/metadefs');
   try {
-    const r = cli(['db', 'load_metadefs', '--glance-config', h.conf], { cwd: h.dir, env: { OS_DEFAULT__METADATA_SOURCE_PATH: FIXTURES } });
+    const r = cli(['db', 'load_metadefs', '--glance-config', h.conf], {
+      cwd: h.dir,
+      env: { OS_DEFAULT__METADATA_SOURCE_PATH: FIXTURES },
+    });
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`metadefs: ${COUNT} added`));
   } finally {

@@ -9,7 +9,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mysqlEnv, postgresEnv, type DialectEnv, type TestDb } from './dialects.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, LATEST, ROOT, cleanEnv, cli, extraVersion, makeProject, removeProject, type CliResult } from './helpers.js';
+import {
+  BIN,
+  LATEST,
+  ROOT,
+  cleanEnv,
+  cli,
+  extraVersion,
+  makeProject,
+  removeProject,
+  type CliResult,
+} from './helpers.js';
 import { startProxy } from './proxy.js';
 import { serverParts } from './servers.js';
 
@@ -17,8 +27,10 @@ const NEXT = LATEST + 1;
 // The middle statement sleeps as long as the test table net_sleep says: long for the run under test, 0 for the next run.
 const VERSION = extraVersion(NEXT, 'net_probe', {
   sqlite: 'SELECT 1;\n',
-  postgresql: 'CREATE TABLE net_mark (x INT);\nSELECT pg_sleep((SELECT coalesce(max(s), 0) FROM net_sleep));\nINSERT INTO net_mark VALUES (1);\n',
-  mysql: 'CREATE TABLE net_mark (x INT);\nSELECT SLEEP((SELECT coalesce(max(s), 0) FROM net_sleep));\nINSERT INTO net_mark VALUES (1);\n',
+  postgresql:
+    'CREATE TABLE net_mark (x INT);\nSELECT pg_sleep((SELECT coalesce(max(s), 0) FROM net_sleep));\nINSERT INTO net_mark VALUES (1);\n',
+  mysql:
+    'CREATE TABLE net_mark (x INT);\nSELECT SLEEP((SELECT coalesce(max(s), 0) FROM net_sleep));\nINSERT INTO net_mark VALUES (1);\n',
 });
 
 interface Running {
@@ -35,10 +47,12 @@ function start(args: string[], cwd: string, env: Record<string, string> = {}): R
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   const guard = setTimeout(() => child.kill('SIGKILL'), 180_000);
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => {
-    clearTimeout(guard);
-    resolve({ code: code ?? (signal === 'SIGKILL' ? -9 : -1), stdout, stderr });
-  }));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code: code ?? (signal === 'SIGKILL' ? -9 : -1), stdout, stderr });
+    }),
+  );
   return { child, done };
 }
 
@@ -103,7 +117,10 @@ function tests(env: DialectEnv): void {
     assert.match(r.stdout, `database is at version ${NEXT}`);
     const [row] = await db.rows(`SELECT status FROM glance_db_version WHERE version = ${NEXT}`);
     assert.is(row.status, 'complete');
-    assert.equal((await db.rows('SELECT x FROM net_mark')).map((x) => Number(x.x)), [1]);
+    assert.equal(
+      (await db.rows('SELECT x FROM net_mark')).map((x) => Number(x.x)),
+      [1],
+    );
   }
 
   const oneParagraph = (stderr: string) => {
@@ -112,13 +129,16 @@ function tests(env: DialectEnv): void {
     assert.not.match(stderr, /internal error|This is a bug|\n\s+at /);
   };
 
-  s('a statement longer than --io-timeout on a live connection is not cut: the server says it is still running it', () =>
-    withProject(async (db, dir) => {
-      await setSleep(db, 5);
-      const r = cli(['sync', '--url', db.url, '--io-timeout', '2'], { cwd: dir, env: lease });
-      assert.is(r.code, 0, r.stderr);
-      assert.match(r.stdout, `applied ${NEXT} net_probe`);
-    }));
+  s(
+    'a statement longer than --io-timeout on a live connection is not cut: the server says it is still running it',
+    () =>
+      withProject(async (db, dir) => {
+        await setSleep(db, 5);
+        const r = cli(['sync', '--url', db.url, '--io-timeout', '2'], { cwd: dir, env: lease });
+        assert.is(r.code, 0, r.stderr);
+        assert.match(r.stdout, `applied ${NEXT} net_probe`);
+      }),
+  );
 
   s('a connection black-holed mid-version ends the run with exit 18 within --io-timeout; the next run proceeds', () =>
     withProject(async (db, dir) => {
@@ -132,12 +152,16 @@ function tests(env: DialectEnv): void {
         const r = await run.done;
         assert.is(r.code, 18, r.stderr);
         oneParagraph(r.stderr);
-        assert.match(r.stderr, /was lost mid-run: no answer for 2 s, and a second connection could not reach the server either/);
+        assert.match(
+          r.stderr,
+          /was lost mid-run: no answer for 2 s, and a second connection could not reach the server either/,
+        );
         await nextRunProceeds(db, dir);
       } finally {
         await proxy.close();
       }
-    }));
+    }),
+  );
 
   s('a connection reset mid-version ends the run with exit 18 and a clear message; the next run proceeds', () =>
     withProject(async (db, dir) => {
@@ -156,22 +180,34 @@ function tests(env: DialectEnv): void {
       } finally {
         await proxy.close();
       }
-    }));
+    }),
+  );
 
-  s('the server ending the session mid-version (pg_terminate_backend / KILL CONNECTION) ends the run with exit 18', () =>
-    withProject(async (db, dir) => {
-      await setSleep(db, 60);
-      const run = start(['sync', '--url', db.url], dir, lease);
-      await untilSleeping(db, dialect, run);
-      await db.exec(dialect === 'postgresql'
-        ? "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep((SELECT coalesce%' AND datname = current_database()"
-        : (await db.rows("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP((SELECT coalesce%' AND ID <> CONNECTION_ID() AND DB = DATABASE()")).map((x) => `KILL CONNECTION ${x.id};`).join('\n'));
-      const r = await run.done;
-      assert.is(r.code, 18, r.stderr);
-      oneParagraph(r.stderr);
-      assert.match(r.stderr, /was lost mid-run/);
-      await nextRunProceeds(db, dir);
-    }));
+  s(
+    'the server ending the session mid-version (pg_terminate_backend / KILL CONNECTION) ends the run with exit 18',
+    () =>
+      withProject(async (db, dir) => {
+        await setSleep(db, 60);
+        const run = start(['sync', '--url', db.url], dir, lease);
+        await untilSleeping(db, dialect, run);
+        await db.exec(
+          dialect === 'postgresql'
+            ? "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep((SELECT coalesce%' AND datname = current_database()"
+            : (
+                await db.rows(
+                  "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP((SELECT coalesce%' AND ID <> CONNECTION_ID() AND DB = DATABASE()",
+                )
+              )
+                .map((x) => `KILL CONNECTION ${x.id};`)
+                .join('\n'),
+        );
+        const r = await run.done;
+        assert.is(r.code, 18, r.stderr);
+        oneParagraph(r.stderr);
+        assert.match(r.stderr, /was lost mid-run/);
+        await nextRunProceeds(db, dir);
+      }),
+  );
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     s(`${signal} mid-statement cancels the statement on the server and exits 22; the next run proceeds`, () =>
@@ -187,20 +223,24 @@ function tests(env: DialectEnv): void {
         // Cancelled before the process exited: nothing of it runs on the server any more.
         assert.is(await sleeping(db, dialect), 0);
         await nextRunProceeds(db, dir);
-      }));
+      }),
+    );
   }
 
   if (dialect === 'postgresql') {
-    s('kill -9 mid-statement: the server notices the closed socket and ends the session, so the next run gets the lock', () =>
-      withProject(async (db, dir) => {
-        await setSleep(db, 600);
-        const run = start(['sync', '--url', db.url, '--io-timeout', '3'], dir);
-        await untilSleeping(db, dialect, run);
-        run.child.kill('SIGKILL');
-        await run.done;
-        // Without client_connection_check_interval the 600 s sleep would hold the lock past this --lock-wait.
-        await nextRunProceeds(db, dir);
-      }));
+    s(
+      'kill -9 mid-statement: the server notices the closed socket and ends the session, so the next run gets the lock',
+      () =>
+        withProject(async (db, dir) => {
+          await setSleep(db, 600);
+          const run = start(['sync', '--url', db.url, '--io-timeout', '3'], dir);
+          await untilSleeping(db, dialect, run);
+          run.child.kill('SIGKILL');
+          await run.done;
+          // Without client_connection_check_interval the 600 s sleep would hold the lock past this --lock-wait.
+          await nextRunProceeds(db, dir);
+        }),
+    );
   }
 
   s.run();
@@ -222,50 +262,61 @@ function fencing(): void {
     s.run();
     return;
   }
-  s('a run paused past the lock lease, taken over and resumed, stops with exit 19 and leaves the bookkeeping as the new holder left it', async () => {
-    // Version 45 of this project ends with a statement that sleeps as long as net_sleep says.
-    const file = 'sql/mysql/045_add_visibility.sql';
-    const dir = makeProject({ [file]: `${readFileSync(join(ROOT, file), 'utf8')}\nSELECT SLEEP((SELECT coalesce(max(s), 0) FROM net_sleep));\n` });
-    const db = await mysqlEnv.create();
-    const lease = { GLANCE_DB_LOCK_LEASE: '2' };
-    const state = async () => ({
-      alembic: await db.rows('SELECT version_num FROM alembic_version'),
-      versions: await db.rows('SELECT * FROM glance_db_version ORDER BY version'),
-    });
-    try {
-      assert.is(cli(['sync', '44', '--url', db.url], { cwd: dir }).code, 0);
-      await db.exec('CREATE TABLE net_sleep (s INT)');
-      // The test's own table is drift, which stops sync: accepted once, as an operator would.
-      const accepted = cli(['sync', '44', '--accept-drift', '--url', db.url], { cwd: dir });
-      assert.is(accepted.code, 0, accepted.stderr);
-      await setSleep(db, 3);
-      const first = start(['sync', '--url', db.url], dir, lease);
-      await untilSleeping(db, 'mysql', first);
-      first.child.kill('SIGSTOP');
+  s(
+    'a run paused past the lock lease, taken over and resumed, stops with exit 19 and leaves the bookkeeping as the new holder left it',
+    async () => {
+      // Version 45 of this project ends with a statement that sleeps as long as net_sleep says.
+      const file = 'sql/mysql/045_add_visibility.sql';
+      const dir = makeProject({
+        [file]: `${readFileSync(join(ROOT, file), 'utf8')}\nSELECT SLEEP((SELECT coalesce(max(s), 0) FROM net_sleep));\n`,
+      });
+      const db = await mysqlEnv.create();
+      const lease = { GLANCE_DB_LOCK_LEASE: '2' };
+      const state = async () => ({
+        alembic: await db.rows('SELECT version_num FROM alembic_version'),
+        versions: await db.rows('SELECT * FROM glance_db_version ORDER BY version'),
+      });
       try {
-        await setSleep(db, 0);
-        const second = cli(['sync', '--url', db.url, '--lock-wait', '60'], { cwd: dir, env: lease });
-        assert.is(second.code, 0, second.stderr);
-        assert.match(second.stdout, `database is at version ${LATEST}`);
+        assert.is(cli(['sync', '44', '--url', db.url], { cwd: dir }).code, 0);
+        await db.exec('CREATE TABLE net_sleep (s INT)');
+        // The test's own table is drift, which stops sync: accepted once, as an operator would.
+        const accepted = cli(['sync', '44', '--accept-drift', '--url', db.url], { cwd: dir });
+        assert.is(accepted.code, 0, accepted.stderr);
+        await setSleep(db, 3);
+        const first = start(['sync', '--url', db.url], dir, lease);
+        await untilSleeping(db, 'mysql', first);
+        first.child.kill('SIGSTOP');
+        try {
+          await setSleep(db, 0);
+          const second = cli(['sync', '--url', db.url, '--lock-wait', '60'], { cwd: dir, env: lease });
+          assert.is(second.code, 0, second.stderr);
+          assert.match(second.stdout, `database is at version ${LATEST}`);
+        } finally {
+          first.child.kill('SIGCONT');
+        }
+        const after = await state();
+        assert.equal(
+          after.alembic.map((r) => r.version_num),
+          ['2024_1_contract01'],
+        );
+        const r = await first.done;
+        assert.is(r.code, 19, r.stderr);
+        // progress: lines (a step longer than GLANCE_DB_PROGRESS_SECONDS) may come first; then the one error paragraph.
+        assert.match(
+          r.stderr.replace(/^progress: .*\n/gm, ''),
+          /^error: This run lost the migration lock \(table glance_db_version_lock\): it is now held by no one \(the lock row is gone\)|^error: This run lost the migration lock/,
+        );
+        assert.match(r.stderr, 'This run stopped and changed nothing more.');
+        assert.equal(await state(), after);
+        assert.equal(await db.rows('SELECT * FROM glance_db_version_lock'), []);
+        await db.exec('DROP TABLE net_sleep');
+        const check = cli(['check', '--url', db.url], { cwd: dir });
+        assert.is(check.code, 0, check.stdout);
       } finally {
-        first.child.kill('SIGCONT');
+        await db.drop();
+        removeProject(dir);
       }
-      const after = await state();
-      assert.equal(after.alembic.map((r) => r.version_num), ['2024_1_contract01']);
-      const r = await first.done;
-      assert.is(r.code, 19, r.stderr);
-      // progress: lines (a step longer than GLANCE_DB_PROGRESS_SECONDS) may come first; then the one error paragraph.
-      assert.match(r.stderr.replace(/^progress: .*\n/gm, ''), /^error: This run lost the migration lock \(table glance_db_version_lock\): it is now held by no one \(the lock row is gone\)|^error: This run lost the migration lock/);
-      assert.match(r.stderr, 'This run stopped and changed nothing more.');
-      assert.equal(await state(), after);
-      assert.equal(await db.rows('SELECT * FROM glance_db_version_lock'), []);
-      await db.exec('DROP TABLE net_sleep');
-      const check = cli(['check', '--url', db.url], { cwd: dir });
-      assert.is(check.code, 0, check.stdout);
-    } finally {
-      await db.drop();
-      removeProject(dir);
-    }
-  });
+    },
+  );
   s.run();
 }

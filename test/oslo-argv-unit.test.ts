@@ -51,14 +51,20 @@ test('every legacy db_* command becomes db ACTION', () => {
 test('db_load_metadefs PATH MERGE PREFER_NEW OVERWRITE: a word is yes (as Python reads it), a no-looking word is refused', () => {
   assert.is(rw('db_load_metadefs /etc/glance/metadefs'), 'db load_metadefs /etc/glance/metadefs');
   assert.is(rw('db_load_metadefs /etc/glance/metadefs True'), 'db load_metadefs /etc/glance/metadefs --merge');
-  assert.is(rw('db_load_metadefs /etc/glance/metadefs True True'), 'db load_metadefs /etc/glance/metadefs --merge --prefer-new');
+  assert.is(
+    rw('db_load_metadefs /etc/glance/metadefs True True'),
+    'db load_metadefs /etc/glance/metadefs --merge --prefer-new',
+  );
   assert.is(rw('db_load_metadefs /m 1 yes x'), 'db load_metadefs /m --merge --prefer-new --overwrite');
-  assert.is(rewriteOsloArgv(['db_load_metadefs', '/m', '', 'True'], env).argv.join(' '), 'db load_metadefs /m --prefer-new');
+  assert.is(
+    rewriteOsloArgv(['db_load_metadefs', '/m', '', 'True'], env).argv.join(' '),
+    'db load_metadefs /m --prefer-new',
+  );
   usage(() => rw('db_load_metadefs /m False'), /"False" would turn --merge on/);
   usage(() => rw('db_load_metadefs /m true 0'), /"0" would turn --prefer-new on/);
 });
 
-test('targets: --version V, positional V, heads, revision names; glance-db\'s own forms untouched', () => {
+test("targets: --version V, positional V, heads, revision names; glance-db's own forms untouched", () => {
   assert.is(rw('db sync --version 45'), 'db sync 45');
   assert.is(rw('db sync --version=45'), 'db sync 45');
   assert.is(rw('db sync --version heads'), 'db sync');
@@ -86,7 +92,7 @@ test('targets: --version V, positional V, heads, revision names; glance-db\'s ow
   usage(() => rw('db_version_control 2024_1_expand01'), /expand revision/);
 });
 
-test('glance-manage\'s db ACTION flags stay with the command', () => {
+test("glance-manage's db ACTION flags stay with the command", () => {
   assert.is(rw('db load_metadefs --path /m --merge --prefer_new'), 'db load_metadefs --path /m --merge --prefer_new');
   assert.is(rw('db purge --age_in_days 30 --max_rows 100'), 'db purge --age_in_days 30 --max_rows 100');
   assert.is(rw('db purge_images_table --age_in_days 180'), 'db purge_images_table --age_in_days 180');
@@ -97,11 +103,22 @@ test('glance-manage\'s db ACTION flags stay with the command', () => {
 });
 
 test('--config-file and --config-dir, anywhere, in order, both spellings, ~ expanded', () => {
-  assert.is(rw('--config-file /etc/glance/glance-api.conf --config-dir /etc/glance/glance.conf.d db_load_metadefs /m'),
-    'db load_metadefs /m --glance-config /etc/glance/glance-api.conf --glance-config /etc/glance/glance.conf.d');
-  assert.is(rw('db_sync --config-file=/a.conf --config-dir=/d --config-file /b.conf'), 'db sync --glance-config /a.conf --glance-config /d --glance-config /b.conf');
-  assert.is(rw('--config-file ~/glance.conf --config-dir /d version'), 'version --glance-config /home/glance/glance.conf --glance-config /d');
-  assert.is(rw('--config_file /a.conf --config-dir /d db version'), 'db version --glance-config /a.conf --glance-config /d');
+  assert.is(
+    rw('--config-file /etc/glance/glance-api.conf --config-dir /etc/glance/glance.conf.d db_load_metadefs /m'),
+    'db load_metadefs /m --glance-config /etc/glance/glance-api.conf --glance-config /etc/glance/glance.conf.d',
+  );
+  assert.is(
+    rw('db_sync --config-file=/a.conf --config-dir=/d --config-file /b.conf'),
+    'db sync --glance-config /a.conf --glance-config /d --glance-config /b.conf',
+  );
+  assert.is(
+    rw('--config-file ~/glance.conf --config-dir /d version'),
+    'version --glance-config /home/glance/glance.conf --glance-config /d',
+  );
+  assert.is(
+    rw('--config_file /a.conf --config-dir /d db version'),
+    'db version --glance-config /a.conf --glance-config /d',
+  );
   // glance-db's own flag values are never read as oslo options.
   assert.is(rw('db sync --url --config-file'), 'db sync --url --config-file');
   // After --, nothing is an option.
@@ -119,19 +136,41 @@ test("only one of --config-file / --config-dir given: oslo.config reads the othe
     mkdirSync(join(etc, 'glance.conf.d'), { recursive: true });
     mkdirSync(join(etc, 'glance-api.conf.d'));
     mkdirSync(join(home, '.glance', 'glance-manage.conf.d'));
-    for (const f of [join(etc, 'glance-api.conf'), join(etc, 'glance.conf'), join(home, '.glance', 'glance-manage.conf'), join(etc, 'glance-manage.conf')]) writeFileSync(f, '');
+    for (const f of [
+      join(etc, 'glance-api.conf'),
+      join(etc, 'glance.conf'),
+      join(home, '.glance', 'glance-manage.conf'),
+      join(etc, 'glance-manage.conf'),
+    ])
+      writeFileSync(f, '');
     const e = { GLANCE_DB_GLANCE_CONFIG_DIRS: `${join(home, '.glance')}:${home}:${etc}`, HOME: home };
     // glance.conf is read again after glance-api.conf (glance-manage asks for glance-api's files, then glance-manage's), so it wins over it.
-    assert.equal(defaultGlanceConfigFiles(e), [join(etc, 'glance-api.conf'), join(etc, 'glance.conf'), join(home, '.glance', 'glance-manage.conf')]);
-    assert.equal(defaultGlanceConfigDirs(e), [join(etc, 'glance-api.conf.d'), join(etc, 'glance.conf.d'), join(home, '.glance', 'glance-manage.conf.d')]);
+    assert.equal(defaultGlanceConfigFiles(e), [
+      join(etc, 'glance-api.conf'),
+      join(etc, 'glance.conf'),
+      join(home, '.glance', 'glance-manage.conf'),
+    ]);
+    assert.equal(defaultGlanceConfigDirs(e), [
+      join(etc, 'glance-api.conf.d'),
+      join(etc, 'glance.conf.d'),
+      join(home, '.glance', 'glance-manage.conf.d'),
+    ]);
     const r = rewriteOsloArgv(['--config-dir', '/x.d', 'db_sync'], e).argv;
     assert.equal(r, ['db', 'sync', ...[...defaultGlanceConfigFiles(e), '/x.d'].flatMap((p) => ['--glance-config', p])]);
     const r2 = rewriteOsloArgv(['--config-file', '/x.conf', 'db_sync'], e).argv;
-    assert.equal(r2, ['db', 'sync', ...[...defaultGlanceConfigDirs(e), '/x.conf'].flatMap((p) => ['--glance-config', p])]);
+    assert.equal(r2, [
+      'db',
+      'sync',
+      ...[...defaultGlanceConfigDirs(e), '/x.conf'].flatMap((p) => ['--glance-config', p]),
+    ]);
     // Neither given: nothing added; glance-db finds the defaults itself when nothing else names the database.
     assert.equal(rewriteOsloArgv(['db_sync'], e).argv, ['db', 'sync']);
     // A snap's folders come after /etc (oslo_config _get_config_dirs).
-    const snap = defaultGlanceConfigFiles({ HOME: home, SNAP_COMMON: join(dir, 'snap-common'), SNAP: join(dir, 'snap') });
+    const snap = defaultGlanceConfigFiles({
+      HOME: home,
+      SNAP_COMMON: join(dir, 'snap-common'),
+      SNAP: join(dir, 'snap'),
+    });
     assert.ok(Array.isArray(snap));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -139,9 +178,40 @@ test("only one of --config-file / --config-dir given: oslo.config reads the othe
 });
 
 test("oslo.log's switches: --debug/-d honoured (last of --debug/--nodebug wins), the rest accepted and ignored", () => {
-  const r = rewriteOsloArgv(['--debug', 'db_sync', '--log-file', '/var/log/glance/manage.log', '--use-syslog', '--nouse-syslog', '--log-dir=/var/log', '--verbose', '-v', '--noverbose',
-    '--watch-log-file', '--log-config-append', '/etc/glance/logging.conf', '--log-date-format', '%Y', '--syslog-log-facility', 'LOG_USER', '--use-journal', '--use-json', '--use-eventlog',
-    '--logfile', 'x', '--logdir', 'y', '--log-config', 'z', '--nouse-json', '--log_file', 'w'], env);
+  const r = rewriteOsloArgv(
+    [
+      '--debug',
+      'db_sync',
+      '--log-file',
+      '/var/log/glance/manage.log',
+      '--use-syslog',
+      '--nouse-syslog',
+      '--log-dir=/var/log',
+      '--verbose',
+      '-v',
+      '--noverbose',
+      '--watch-log-file',
+      '--log-config-append',
+      '/etc/glance/logging.conf',
+      '--log-date-format',
+      '%Y',
+      '--syslog-log-facility',
+      'LOG_USER',
+      '--use-journal',
+      '--use-json',
+      '--use-eventlog',
+      '--logfile',
+      'x',
+      '--logdir',
+      'y',
+      '--log-config',
+      'z',
+      '--nouse-json',
+      '--log_file',
+      'w',
+    ],
+    env,
+  );
   assert.equal(r.argv, ['db', 'sync']);
   assert.ok(r.debug);
   assert.ok(r.ignored.includes('--log-file /var/log/glance/manage.log'));
@@ -152,9 +222,20 @@ test("oslo.log's switches: --debug/-d honoured (last of --debug/--nodebug wins),
   usage(() => rewriteOsloArgv(['db_sync', '--log-file'], env), /--log-file needs a value/);
 });
 
-test('glance-db\'s own command lines come back as they were', () => {
-  for (const line of ['version --url sqlite:x.db', 'db check --glance-config /etc/glance/glance-api.conf', 'metadefs:export /tmp/x', 'db metadefs load --merge', 'plan -o out.sql 51',
-    'help db sync', 'completion bash', 'purge --age-in-days 3', 'sync --json', 'check --config glance-db.yaml', '']) {
+test("glance-db's own command lines come back as they were", () => {
+  for (const line of [
+    'version --url sqlite:x.db',
+    'db check --glance-config /etc/glance/glance-api.conf',
+    'metadefs:export /tmp/x',
+    'db metadefs load --merge',
+    'plan -o out.sql 51',
+    'help db sync',
+    'completion bash',
+    'purge --age-in-days 3',
+    'sync --json',
+    'check --config glance-db.yaml',
+    '',
+  ]) {
     const r = rewriteOsloArgv(line.split(' ').filter(Boolean), env);
     assert.is(r.argv.join(' '), line, line);
     assert.is(r.rewritten, false, line);
@@ -172,7 +253,7 @@ test('VERSION arguments take Alembic revision names: a contract revision is its 
   usage(() => parseVersionOrRelease('VERSION', 'nope'), /Alembic revision such as wallaby_contract01/);
 });
 
-test("every glance-db flag that takes a value is known to the rewriting, so its value is never read as an oslo option", async () => {
+test('every glance-db flag that takes a value is known to the rewriting, so its value is never read as an oslo option', async () => {
   const config = await Config.load(ROOT);
   const valued = new Set<string>();
   for (const cmd of config.commands) {
@@ -183,9 +264,15 @@ test("every glance-db flag that takes a value is known to the rewriting, so its 
       for (const a of flag.aliases ?? []) valued.add(`--${a}`);
     }
   }
-  assert.equal([...valued].filter((f) => !GLANCE_DB_VALUE_FLAGS.has(f)), []);
+  assert.equal(
+    [...valued].filter((f) => !GLANCE_DB_VALUE_FLAGS.has(f)),
+    [],
+  );
   // And none of them is an oslo option's spelling.
-  assert.equal([...valued].filter((f) => /^--(config-file|config-dir|debug|log-file|log-dir)$/.test(f)), []);
+  assert.equal(
+    [...valued].filter((f) => /^--(config-file|config-dir|debug|log-file|log-dir)$/.test(f)),
+    [],
+  );
 });
 
 test.after(() => rmSync(EMPTY, { recursive: true, force: true }));

@@ -14,7 +14,8 @@ import { etcGlance, osloCommandLines } from './oslo.js';
 
 osloCommandLines(sqliteEnv).run();
 
-const at = async (file: string) => Number((await sqliteRows(file, 'SELECT max(version) AS v FROM glance_db_version'))[0].v);
+const at = async (file: string) =>
+  Number((await sqliteRows(file, 'SELECT max(version) AS v FROM glance_db_version'))[0].v);
 
 test('the order of the sources, each pair with its notice', async () => {
   const e = etcGlance();
@@ -29,21 +30,36 @@ test('the order of the sources, each pair with its notice', async () => {
     let r = cli(['sync', '43', '--url', `sqlite:${db('url')}`], env({ ...os, ...gdb }));
     assert.is(r.code, 0, r.stderr);
     assert.is(await at(db('url')), 43);
-    assert.match(r.stderr, /notice: using sqlite:.*url\.sqlite from --url, not sqlite:.*gdb\.sqlite from GLANCE_DB_URL: --url wins over every other source\./);
-    assert.match(r.stderr, /notice: using sqlite:.*url\.sqlite from --url, not sqlite:.*os\.sqlite from OS_DATABASE__CONNECTION: --url wins/);
+    assert.match(
+      r.stderr,
+      /notice: using sqlite:.*url\.sqlite from --url, not sqlite:.*gdb\.sqlite from GLANCE_DB_URL: --url wins over every other source\./,
+    );
+    assert.match(
+      r.stderr,
+      /notice: using sqlite:.*url\.sqlite from --url, not sqlite:.*os\.sqlite from OS_DATABASE__CONNECTION: --url wins/,
+    );
 
     // GLANCE_DB_URL (glance-db's own) wins over OS_DATABASE__CONNECTION.
     r = cli(['sync', '43'], env({ ...os, ...gdb }));
     assert.is(r.code, 0, r.stderr);
     assert.is(await at(db('gdb')), 43);
-    assert.match(r.stderr, /from GLANCE_DB_URL, not sqlite:.*os\.sqlite from OS_DATABASE__CONNECTION: glance-db's own GLANCE_DB_URL wins/);
+    assert.match(
+      r.stderr,
+      /from GLANCE_DB_URL, not sqlite:.*os\.sqlite from OS_DATABASE__CONNECTION: glance-db's own GLANCE_DB_URL wins/,
+    );
 
     // --config-file named: OS_DATABASE__CONNECTION overrides the file (oslo.config), and the file wins over GLANCE_DB_URL.
     r = cli(['--config-file', join(e.etc, 'glance-api.conf'), 'db_sync', '44'], env({ ...os, ...gdb }));
     assert.is(r.code, 0, r.stderr);
     assert.is(await at(db('os')), 44);
-    assert.match(r.stderr, /from OS_DATABASE__CONNECTION, not sqlite:.*gdb\.sqlite from GLANCE_DB_URL: Glance's config named on the command line/);
-    assert.match(r.stderr, /from OS_DATABASE__CONNECTION, not sqlite:.*file\.sqlite from .*glance-api\.conf: oslo\.config's environment source overrides its config files/);
+    assert.match(
+      r.stderr,
+      /from OS_DATABASE__CONNECTION, not sqlite:.*gdb\.sqlite from GLANCE_DB_URL: Glance's config named on the command line/,
+    );
+    assert.match(
+      r.stderr,
+      /from OS_DATABASE__CONNECTION, not sqlite:.*file\.sqlite from .*glance-api\.conf: oslo\.config's environment source overrides its config files/,
+    );
     r = cli(['--config-file', join(e.etc, 'glance-api.conf'), 'db_sync', '44'], env(gdb));
     assert.is(r.code, 0, r.stderr);
     assert.is(await at(db('file')), 44);
@@ -55,7 +71,10 @@ test('the order of the sources, each pair with its notice', async () => {
       r = cli(['version'], { cwd: project, env: { ...e.env, ...os } });
       assert.is(r.code, 0, r.stderr);
       assert.is(r.stdout, '44\n');
-      assert.match(r.stderr, /not sqlite:.*glance\.sqlite from database\.url in .*glance-db\.yaml: the environment wins over the manifest/);
+      assert.match(
+        r.stderr,
+        /not sqlite:.*glance\.sqlite from database\.url in .*glance-db\.yaml: the environment wins over the manifest/,
+      );
       assert.not.ok(existsSync(join(project, 'glance.sqlite')));
     } finally {
       removeProject(project);
@@ -74,10 +93,16 @@ test('OS_DEFAULT__SQL_CONNECTION is not read (oslo.config reads the environment 
   const e = etcGlance();
   try {
     writeFileSync(join(e.etc, 'glance-api.conf'), `[database]\nconnection = sqlite:///${join(e.dir, 'file.sqlite')}\n`);
-    const r = cli(['db_sync'], { cwd: e.dir, env: { ...e.env, OS_DEFAULT__SQL_CONNECTION: 'postgresql://glance:s3cr3t-pw@db.example/glance' } });
+    const r = cli(['db_sync'], {
+      cwd: e.dir,
+      env: { ...e.env, OS_DEFAULT__SQL_CONNECTION: 'postgresql://glance:s3cr3t-pw@db.example/glance' },
+    });
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, /\(from .*glance-api\.conf\)/);
-    assert.match(r.stderr, /notice: OS_DEFAULT__SQL_CONNECTION is set and not read: oslo\.config reads the environment under an option's current name only \(OS_DATABASE__CONNECTION\)/);
+    assert.match(
+      r.stderr,
+      /notice: OS_DEFAULT__SQL_CONNECTION is set and not read: oslo\.config reads the environment under an option's current name only \(OS_DATABASE__CONNECTION\)/,
+    );
     assert.not.match(r.stdout + r.stderr, /s3cr3t/);
   } finally {
     e.cleanup();
@@ -101,8 +126,18 @@ test('a notice never shows a password: two server URLs that differ', () => {
   const e = etcGlance();
   try {
     // Refused later (nothing listens), but the notice comes first and names no password.
-    const r = cli(['version', '--url', `sqlite:${join(e.dir, 'x.sqlite')}`], { cwd: e.dir, env: { ...e.env, OS_DATABASE__CONNECTION: 'mysql+pymysql://glance:pa55-w0rd@db.example/glance', GLANCE_DB_URL: 'postgresql://glance:0ther-pw@db.example/glance' } });
-    assert.match(r.stderr, /notice: using sqlite:.*x\.sqlite from --url, not postgresql:\/\/glance@db\.example.*\/glance from GLANCE_DB_URL/);
+    const r = cli(['version', '--url', `sqlite:${join(e.dir, 'x.sqlite')}`], {
+      cwd: e.dir,
+      env: {
+        ...e.env,
+        OS_DATABASE__CONNECTION: 'mysql+pymysql://glance:pa55-w0rd@db.example/glance',
+        GLANCE_DB_URL: 'postgresql://glance:0ther-pw@db.example/glance',
+      },
+    });
+    assert.match(
+      r.stderr,
+      /notice: using sqlite:.*x\.sqlite from --url, not postgresql:\/\/glance@db\.example.*\/glance from GLANCE_DB_URL/,
+    );
     assert.match(r.stderr, /not mysql:\/\/glance@db\.example.*\/glance from OS_DATABASE__CONNECTION/);
     assert.not.match(r.stdout + r.stderr, /pa55-w0rd|0ther-pw/);
   } finally {
@@ -110,7 +145,7 @@ test('a notice never shows a password: two server URLs that differ', () => {
   }
 });
 
-test('a later file\'s deprecated [DEFAULT] sql_connection against [database] connection: the installed Glance decides; none installed, refused', async () => {
+test("a later file's deprecated [DEFAULT] sql_connection against [database] connection: the installed Glance decides; none installed, refused", async () => {
   const e = etcGlance();
   try {
     const a = join(e.dir, 'a.sqlite');
@@ -146,10 +181,24 @@ test('a later file\'s deprecated [DEFAULT] sql_connection against [database] con
 test('--debug before the command: a stack trace with the error; -d, --log-file and the rest accepted', () => {
   const e = etcGlance();
   try {
-    const r = cli(['--debug', '--log-file', '/nonexistent/glance-manage.log', '--use-syslog', 'db_version', '--url', `sqlite:${join(e.dir, 'none.sqlite')}`], { cwd: e.dir, env: e.env });
+    const r = cli(
+      [
+        '--debug',
+        '--log-file',
+        '/nonexistent/glance-manage.log',
+        '--use-syslog',
+        'db_version',
+        '--url',
+        `sqlite:${join(e.dir, 'none.sqlite')}`,
+      ],
+      { cwd: e.dir, env: e.env },
+    );
     assert.is(r.code, 5, r.stderr);
     assert.match(r.stderr, /\n\s+at /);
-    const quiet = cli(['--nodebug', '-v', 'db_version', '--url', `sqlite:${join(e.dir, 'none.sqlite')}`], { cwd: e.dir, env: e.env });
+    const quiet = cli(['--nodebug', '-v', 'db_version', '--url', `sqlite:${join(e.dir, 'none.sqlite')}`], {
+      cwd: e.dir,
+      env: e.env,
+    });
     assert.is(quiet.code, 5, quiet.stderr);
     assert.not.match(quiet.stderr, /\n\s+at /);
   } finally {

@@ -12,19 +12,30 @@ import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { FIXTURES } from './metadefs.js';
 
 /** The URL as Glance's config writes it: SQLAlchemy's driver forms for the servers. */
-export const glanceForm = (url: string) => url.replace(/^mysql:/, 'mysql+pymysql:').replace(/^postgresql:/, 'postgresql+psycopg2:').replace(/^sqlite:(?!\/\/)/, 'sqlite:///');
+export const glanceForm = (url: string) =>
+  url
+    .replace(/^mysql:/, 'mysql+pymysql:')
+    .replace(/^postgresql:/, 'postgresql+psycopg2:')
+    .replace(/^sqlite:(?!\/\/)/, 'sqlite:///');
 
-export const versionOf = async (db: TestDb) => Number((await db.rows('SELECT max(version) AS v FROM glance_db_version'))[0].v);
+export const versionOf = async (db: TestDb) =>
+  Number((await db.rows('SELECT max(version) AS v FROM glance_db_version'))[0].v);
 
 /** A folder standing for /etc/glance (no machine's own config is ever read: GLANCE_DB_GLANCE_CONFIG_DIRS). */
 export function etcGlance(): { dir: string; etc: string; env: Record<string, string>; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-oslo-'));
   const etc = join(dir, 'etc-glance');
   mkdirSync(etc);
-  return { dir, etc, env: { GLANCE_DB_GLANCE_CONFIG_DIRS: etc }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    etc,
+    env: { GLANCE_DB_GLANCE_CONFIG_DIRS: etc },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
-const conf = (url: string) => `[DEFAULT]\ndebug = false\n\n[database]\nconnection = ${glanceForm(url)}\nmax_retries = -1\n`;
+const conf = (url: string) =>
+  `[DEFAULT]\ndebug = false\n\n[database]\nconnection = ${glanceForm(url)}\nmax_retries = -1\n`;
 
 /** Runs the line twice: the first reaches LATEST, the second changes nothing. */
 function twice(args: string[], opts: { cwd: string; env: Record<string, string> }, where: RegExp) {
@@ -41,7 +52,7 @@ function twice(args: string[], opts: { cwd: string; env: Record<string, string> 
 export function osloCommandLines(env: DialectEnv) {
   const s = suite(`glance-manage command lines: ${env.dialect}`);
 
-  s('glance-db db_sync with Glance\'s default glance-api.conf, twice; then db_version', async () => {
+  s("glance-db db_sync with Glance's default glance-api.conf, twice; then db_version", async () => {
     if (!env.available()) return;
     await withDb(env, async (db) => {
       const e = etcGlance();
@@ -58,52 +69,61 @@ export function osloCommandLines(env: DialectEnv) {
     });
   });
 
-  s('glance-db --config-file glance-api.conf --config-dir glance.conf.d db_sync: the folder\'s [database] wins, twice; then db_load_metadefs PATH', async () => {
-    if (!env.available()) return;
-    await withDb(env, async (db) => {
-      const e = etcGlance();
-      try {
-        // openstack-helm's layout: the connection lives in a glance.conf.d snippet; glance-api.conf names another (stale) database.
-        writeFileSync(join(e.etc, 'glance-api.conf'), conf(`sqlite:${join(e.dir, 'stale.sqlite')}`));
-        mkdirSync(join(e.etc, 'glance.conf.d'));
-        writeFileSync(join(e.etc, 'glance.conf.d', '00-base.conf'), '[DEFAULT]\nbind_port = 9292\n');
-        writeFileSync(join(e.etc, 'glance.conf.d', 'database.conf'), conf(db.url));
-        const args = ['--config-file', join(e.etc, 'glance-api.conf'), '--config-dir', join(e.etc, 'glance.conf.d')];
-        twice([...args, 'db_sync'], { cwd: e.dir, env: {} }, /\(from .*glance\.conf\.d\/database\.conf\)/);
-        assert.is(await versionOf(db), LATEST);
-        const m = cli([...args, 'db_load_metadefs', FIXTURES], { cwd: e.dir, env: {} });
-        assert.is(m.code, 0, m.stderr);
-        assert.match(m.stdout, /metadefs: 3 added/);
-        const again = cli([...args, 'db_load_metadefs', FIXTURES], { cwd: e.dir, env: {} });
-        assert.is(again.code, 0, again.stderr);
-        assert.match(again.stdout, /metadefs: 0 added, 0 updated, 0 unchanged, 3 skipped/);
-      } finally {
-        e.cleanup();
-      }
-    });
-  });
+  s(
+    "glance-db --config-file glance-api.conf --config-dir glance.conf.d db_sync: the folder's [database] wins, twice; then db_load_metadefs PATH",
+    async () => {
+      if (!env.available()) return;
+      await withDb(env, async (db) => {
+        const e = etcGlance();
+        try {
+          // openstack-helm's layout: the connection lives in a glance.conf.d snippet; glance-api.conf names another (stale) database.
+          writeFileSync(join(e.etc, 'glance-api.conf'), conf(`sqlite:${join(e.dir, 'stale.sqlite')}`));
+          mkdirSync(join(e.etc, 'glance.conf.d'));
+          writeFileSync(join(e.etc, 'glance.conf.d', '00-base.conf'), '[DEFAULT]\nbind_port = 9292\n');
+          writeFileSync(join(e.etc, 'glance.conf.d', 'database.conf'), conf(db.url));
+          const args = ['--config-file', join(e.etc, 'glance-api.conf'), '--config-dir', join(e.etc, 'glance.conf.d')];
+          twice([...args, 'db_sync'], { cwd: e.dir, env: {} }, /\(from .*glance\.conf\.d\/database\.conf\)/);
+          assert.is(await versionOf(db), LATEST);
+          const m = cli([...args, 'db_load_metadefs', FIXTURES], { cwd: e.dir, env: {} });
+          assert.is(m.code, 0, m.stderr);
+          assert.match(m.stdout, /metadefs: 3 added/);
+          const again = cli([...args, 'db_load_metadefs', FIXTURES], { cwd: e.dir, env: {} });
+          assert.is(again.code, 0, again.stderr);
+          assert.match(again.stdout, /metadefs: 0 added, 0 updated, 0 unchanged, 3 skipped/);
+        } finally {
+          e.cleanup();
+        }
+      });
+    },
+  );
 
-  s('OS_DATABASE__CONNECTION=... glance-db db_sync / db_version: the environment wins over the config file, with a notice; twice', async () => {
-    if (!env.available()) return;
-    await withDb(env, async (db) => {
-      const e = etcGlance();
-      try {
-        const stale = join(e.dir, 'stale.sqlite');
-        writeFileSync(join(e.etc, 'glance-api.conf'), conf(`sqlite:${stale}`));
-        const opts = { cwd: e.dir, env: { ...e.env, OS_DATABASE__CONNECTION: glanceForm(db.url) } };
-        const { first } = twice(['db_sync'], opts, /\(from OS_DATABASE__CONNECTION\)/);
-        assert.match(first.stderr, /notice: using .* from OS_DATABASE__CONNECTION, not sqlite:.*stale\.sqlite from .*glance-api\.conf: oslo\.config's environment source overrides its config files/);
-        const v = cli(['--config-file', join(e.etc, 'glance-api.conf'), 'db_version'], opts);
-        assert.is(v.code, 0, v.stderr);
-        assert.is(v.stdout, `${LATEST}\n`);
-        assert.is(await versionOf(db), LATEST);
-        // Nothing was made at the file's database.
-        assert.not.ok(existsSync(stale), 'the config file\'s database was never opened');
-      } finally {
-        e.cleanup();
-      }
-    });
-  });
+  s(
+    'OS_DATABASE__CONNECTION=... glance-db db_sync / db_version: the environment wins over the config file, with a notice; twice',
+    async () => {
+      if (!env.available()) return;
+      await withDb(env, async (db) => {
+        const e = etcGlance();
+        try {
+          const stale = join(e.dir, 'stale.sqlite');
+          writeFileSync(join(e.etc, 'glance-api.conf'), conf(`sqlite:${stale}`));
+          const opts = { cwd: e.dir, env: { ...e.env, OS_DATABASE__CONNECTION: glanceForm(db.url) } };
+          const { first } = twice(['db_sync'], opts, /\(from OS_DATABASE__CONNECTION\)/);
+          assert.match(
+            first.stderr,
+            /notice: using .* from OS_DATABASE__CONNECTION, not sqlite:.*stale\.sqlite from .*glance-api\.conf: oslo\.config's environment source overrides its config files/,
+          );
+          const v = cli(['--config-file', join(e.etc, 'glance-api.conf'), 'db_version'], opts);
+          assert.is(v.code, 0, v.stderr);
+          assert.is(v.stdout, `${LATEST}\n`);
+          assert.is(await versionOf(db), LATEST);
+          // Nothing was made at the file's database.
+          assert.not.ok(existsSync(stale), "the config file's database was never opened");
+        } finally {
+          e.cleanup();
+        }
+      });
+    },
+  );
 
   return s;
 }

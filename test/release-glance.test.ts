@@ -29,7 +29,11 @@ interface Run {
 
 /** The real glance-manage, with a config file that names the database (its log lines go to stderr). */
 function real(conf: string, args: string[]): Run {
-  const r = spawnSync(GLANCE_MANAGE, ['--config-file', conf, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(GLANCE_MANAGE, ['--config-file', conf, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -38,7 +42,12 @@ function ours(conf: string, args: string[]): Run {
   const env = cleanEnv();
   delete env.GLANCE_DB_GLANCE_SITE_PACKAGES;
   delete env.GLANCE_DB_GLANCE_RELEASE;
-  const r = spawnSync(process.execPath, [link, ...args, '--glance-config', conf], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, [link, ...args, '--glance-config', conf], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -47,14 +56,21 @@ function database(dialect: ServerDialect): { name: string; conf: string } {
   const { name } = createDatabase(dialect, `gdb_release_${randomBytes(4).toString('hex')}`);
   const p = serverParts(dialect);
   const auth = `${encodeURIComponent(p.user)}${p.password ? `:${encodeURIComponent(p.password)}` : ''}`;
-  const url = dialect === 'postgresql' ? `postgresql+psycopg2://${auth}@${p.host}:${p.port}/${name}` : `mysql+pymysql://${auth}@${p.host}:${p.port}/${name}?charset=utf8`;
+  const url =
+    dialect === 'postgresql'
+      ? `postgresql+psycopg2://${auth}@${p.host}:${p.port}/${name}`
+      : `mysql+pymysql://${auth}@${p.host}:${p.port}/${name}?charset=utf8`;
   const conf = join(root, `${name}.conf`);
   writeFileSync(conf, `[DEFAULT]\nuse_stderr = true\n\n[database]\nconnection = ${url}\n`);
   return { name, conf };
 }
 
 const same = (what: string, a: Run, b: Run) => {
-  assert.is(b.stdout, a.stdout, `${what}: stdout (glance-manage's stderr: ${a.stderr.slice(-400)}; ours: ${b.stderr.slice(-400)})`);
+  assert.is(
+    b.stdout,
+    a.stdout,
+    `${what}: stdout (glance-manage's stderr: ${a.stderr.slice(-400)}; ours: ${b.stderr.slice(-400)})`,
+  );
   assert.is(b.code, a.code, `${what}: exit code`);
 };
 
@@ -62,7 +78,9 @@ for (const dialect of ['postgresql', 'mysql'] as ServerDialect[]) {
   test(`${dialect}: as glance-manage, db version, db check and db sync answer as the real glance-manage on the same database`, () => {
     if (!existsSync(GLANCE_MANAGE)) {
       if (required) assert.unreachable(`${GLANCE_MANAGE} is required (GLANCE_DB_REQUIRE_GLANCE=1) but not installed`);
-      console.log(`\n*** SKIP: ${dialect}: no ${GLANCE_MANAGE} (apt-get install glance-common python3-glance; GLANCE_DB_REQUIRE_GLANCE=1 makes this a failure) ***\n`);
+      console.log(
+        `\n*** SKIP: ${dialect}: no ${GLANCE_MANAGE} (apt-get install glance-common python3-glance; GLANCE_DB_REQUIRE_GLANCE=1 makes this a failure) ***\n`,
+      );
       return;
     }
     if (!serverAvailable(dialect)) {
@@ -76,7 +94,10 @@ for (const dialect of ['postgresql', 'mysql'] as ServerDialect[]) {
       // An empty database: no revision; glance-manage's first step is expand.
       same('db version, empty', real(a.conf, ['db', 'version']), ours(a.conf, ['db', 'version']));
       const check = ours(a.conf, ['db', 'check']);
-      assert.equal([check.code, check.stdout], [3, 'Your database is not up to date. Your first step is to run `glance-manage db expand`.\n']);
+      assert.equal(
+        [check.code, check.stdout],
+        [3, 'Your database is not up to date. Your first step is to run `glance-manage db expand`.\n'],
+      );
       if (dialect === 'mysql') same('db check, empty', real(a.conf, ['db', 'check']), check);
       else {
         // Documented difference: glance-manage's check refuses PostgreSQL (its _validate_engine); glance-db answers.
@@ -93,8 +114,13 @@ for (const dialect of ['postgresql', 'mysql'] as ServerDialect[]) {
       assert.is(version.code, 0, version.stderr);
       same('db version after glance-db db sync', version, ours(a.conf, ['db', 'version']));
       const again = real(a.conf, ['db', 'sync']);
-      assert.equal([again.code, again.stdout], [0, 'Database is up to date. No migrations needed.\n'], again.stderr.slice(-600));
-      if (dialect === 'mysql') same('db check after glance-db db sync', real(a.conf, ['db', 'check']), ours(a.conf, ['db', 'check']));
+      assert.equal(
+        [again.code, again.stdout],
+        [0, 'Database is up to date. No migrations needed.\n'],
+        again.stderr.slice(-600),
+      );
+      if (dialect === 'mysql')
+        same('db check after glance-db db sync', real(a.conf, ['db', 'check']), ours(a.conf, ['db', 'check']));
       assert.equal(ours(a.conf, ['db', 'check']).stdout, 'Database is up to date. No upgrades needed.\n');
       // A database glance-manage built: the same revision, the same check.
       const built = real(b.conf, ['db', 'sync']);
@@ -106,7 +132,11 @@ for (const dialect of ['postgresql', 'mysql'] as ServerDialect[]) {
       // glance-db's own name keeps its own answer.
       const env = cleanEnv();
       delete env.GLANCE_DB_GLANCE_SITE_PACKAGES;
-      const own = spawnSync(process.execPath, [BIN, 'db', 'version', '--glance-config', a.conf], { cwd: root, env, encoding: 'utf8' });
+      const own = spawnSync(process.execPath, [BIN, 'db', 'version', '--glance-config', a.conf], {
+        cwd: root,
+        env,
+        encoding: 'utf8',
+      });
       assert.match(own.stdout, /^\d+\n$/);
     } finally {
       dropDatabase(dialect, a.name);

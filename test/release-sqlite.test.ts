@@ -22,7 +22,10 @@ function zedSite(): string {
   mkdirSync(versions, { recursive: true });
   for (const f of ZED_VERSION_FILES) writeFileSync(join(versions, f), '');
   mkdirSync(join(dir, 'glance-25.1.0.egg-info'), { recursive: true });
-  writeFileSync(join(dir, 'glance-25.1.0.egg-info', 'PKG-INFO'), 'Metadata-Version: 2.1\nName: glance\nVersion: 25.1.0\n');
+  writeFileSync(
+    join(dir, 'glance-25.1.0.egg-info', 'PKG-INFO'),
+    'Metadata-Version: 2.1\nName: glance\nVersion: 25.1.0\n',
+  );
   return dir;
 }
 const ZED = { GLANCE_DB_GLANCE_SITE_PACKAGES: zedSite() };
@@ -36,11 +39,15 @@ function fresh(): { dir: string; url: string; file: string } {
 }
 
 const run = (args: string[], env: Record<string, string>, cwd: string) => cli(args, { cwd, env });
-const level = async (file: string) => Number((await sqliteRows(file, 'SELECT max(version) AS v FROM glance_db_version WHERE status = \'complete\''))[0].v);
-const alembic = async (file: string) => (await sqliteRows(file, 'SELECT version_num FROM alembic_version ORDER BY version_num')).map((r) => String(r.version_num));
+const level = async (file: string) =>
+  Number((await sqliteRows(file, "SELECT max(version) AS v FROM glance_db_version WHERE status = 'complete'"))[0].v);
+const alembic = async (file: string) =>
+  (await sqliteRows(file, 'SELECT version_num FROM alembic_version ORDER BY version_num')).map((r) =>
+    String(r.version_num),
+  );
 const all = (r: CliResult) => `${r.stdout}\n${r.stderr}`;
 
-test('on a zed host, sync with no target stops at zed\'s schema (50, wallaby_contract01), says so on stderr, and check is then 0; check || sync stays there', async () => {
+test("on a zed host, sync with no target stops at zed's schema (50, wallaby_contract01), says so on stderr, and check is then 0; check || sync stays there", async () => {
   const { dir, url, file } = fresh();
   const s = run(['sync', '--url', url], ZED, dir);
   assert.is(s.code, 0, s.stderr);
@@ -51,19 +58,29 @@ test('on a zed host, sync with no target stops at zed\'s schema (50, wallaby_con
   const c = run(['check', '--url', url], ZED, dir);
   assert.equal([c.code, c.stdout.trim()], [0, 'current: at version 50']);
   // The init-container pattern, as docs/guide shows it: a second deploy changes nothing.
-  const again = spawnSync('sh', ['-c', `node ${BIN} check --url ${url} || node ${BIN} sync --url ${url}`], { cwd: dir, env: { ...cleanEnv(), ...ZED }, encoding: 'utf8' });
+  const again = spawnSync('sh', ['-c', `node ${BIN} check --url ${url} || node ${BIN} sync --url ${url}`], {
+    cwd: dir,
+    env: { ...cleanEnv(), ...ZED },
+    encoding: 'utf8',
+  });
   assert.is(again.status, 0, again.stderr);
   assert.is(await level(file), 50);
   // Past it only when asked for, with the warning.
   const past = run(['sync', String(LATEST), '--url', url], ZED, dir);
   assert.is(past.code, 0, past.stderr);
-  assert.match(past.stderr, /^warning: the installed Glance is 25\.1\.0, zed, whose schema is version 50; going to 51/m);
+  assert.match(
+    past.stderr,
+    /^warning: the installed Glance is 25\.1\.0, zed, whose schema is version 50; going to 51/m,
+  );
   assert.is(await level(file), LATEST);
   // A database past the installed Glance: sync with no target (run on every deploy) has nothing to do, rather than
   // refusing a downgrade; asked for by name, a lower target still is one.
   const noop = run(['sync', '--url', url], ZED, dir);
   assert.is(noop.code, 0, noop.stderr);
-  assert.match(noop.stdout, /^already at version 51 \(past the installed Glance 25\.1\.0, zed, whose schema is version 50\); nothing to do$/m);
+  assert.match(
+    noop.stdout,
+    /^already at version 51 \(past the installed Glance 25\.1\.0, zed, whose schema is version 50\); nothing to do$/m,
+  );
   const dry = run(['sync', '--dry-run', '--url', url], ZED, dir);
   assert.is(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, 'already at version 51; nothing to do');
@@ -71,7 +88,10 @@ test('on a zed host, sync with no target stops at zed\'s schema (50, wallaby_con
   assert.is(await level(file), LATEST);
   const over = run(['check', '--url', url], ZED, dir);
   assert.is(over.code, 0);
-  assert.match(over.stdout, /^current: at version 51 \(past the installed Glance 25\.1\.0, zed, whose schema is version 50: its glance-manage cannot read this database\)$/m);
+  assert.match(
+    over.stdout,
+    /^current: at version 51 \(past the installed Glance 25\.1\.0, zed, whose schema is version 50: its glance-manage cannot read this database\)$/m,
+  );
 });
 
 test('without a Glance on the host (or GLANCE_DB_GLANCE_RELEASE=none), the newest; GLANCE_DB_GLANCE_RELEASE=zed names the release without looking', async () => {
@@ -96,18 +116,35 @@ test('check, db check take TARGET and --release; every line and hint carries the
   assert.is(run(['sync', '48', '--url', url], NONE, dir).code, 0);
   // zed host, no target: measured against 50.
   const c = run(['check', '--url', url], ZED, dir);
-  assert.equal([c.code, c.stdout.trim()], [13, 'upgrade pending: at version 48, 50 (the schema of the installed Glance 25.1.0, zed) is available']);
+  assert.equal(
+    [c.code, c.stdout.trim()],
+    [13, 'upgrade pending: at version 48, 50 (the schema of the installed Glance 25.1.0, zed) is available'],
+  );
   const d = run(['db', 'check', '--url', url], ZED, dir);
   assert.is(d.code, 3);
   assert.match(d.stdout, `Your first step is to run glance-db expand zed --url ${url}.`);
   for (const r of [c, d]) assert.not.match(all(r), /\b51\b/);
   // Given: as a number, a release, --release; the hint repeats it as written.
   assert.match(run(['check', 'zed', '--url', url], NONE, dir).stdout, 'at version 48, 50 (zed) is available');
-  assert.match(run(['db', 'check', '--release', '2023.1', '--url', url], NONE, dir).stdout, 'glance-db expand 2023.1 --url');
+  assert.match(
+    run(['db', 'check', '--release', '2023.1', '--url', url], NONE, dir).stdout,
+    'glance-db expand 2023.1 --url',
+  );
   assert.match(run(['check', '51', '--url', url], ZED, dir).stdout, 'at version 48, 51 is available');
   assert.match(run(['check', '--url', url], NONE, dir).stdout, 'at version 48, 51 is available');
   const j = JSON.parse(run(['check', 'zed', '--url', url, '--json'], ZED, dir).stdout);
-  assert.equal([j.exitCode, j.current, j.latest, j.target.version, j.target.source, j.target.target, j.target.installedGlance.release], [13, 48, LATEST, 50, 'given', 'zed', 'zed']);
+  assert.equal(
+    [
+      j.exitCode,
+      j.current,
+      j.latest,
+      j.target.version,
+      j.target.source,
+      j.target.target,
+      j.target.installedGlance.release,
+    ],
+    [13, 48, LATEST, 50, 'given', 'zed', 'zed'],
+  );
   const disagree = run(['check', 'zed', '--release', '51', '--url', url], NONE, dir);
   assert.is(disagree.code, 2);
   assert.match(disagree.stderr, 'TARGET zed (version 50) and --release 51 (version 51) disagree');
@@ -128,7 +165,10 @@ test('check, db check take TARGET and --release; every line and hint carries the
   db.close();
   const gc = run(['check', '--url', g.url], ZED, g.dir);
   assert.is(gc.code, 5);
-  assert.match(gc.stdout, `managed by glance-manage at 48 (alembic_version: rocky_contract02); glance-db sync zed --url ${g.url} takes it over`);
+  assert.match(
+    gc.stdout,
+    `managed by glance-manage at 48 (alembic_version: rocky_contract02); glance-db sync zed --url ${g.url} takes it over`,
+  );
 });
 
 test('a rolling upgrade to zed on a zed host: expand, migrate, contract say nothing of 51; migrate and contract at 50 are no-ops', async () => {
@@ -147,17 +187,23 @@ test('a rolling upgrade to zed on a zed host: expand, migrate, contract say noth
     assert.not.match(all(r), /\b51\b/);
   }
   // Without Glance the newest is offered as before.
-  assert.match(run(['contract', '--url', url], NONE, dir).stderr + run(['contract', '--url', url], NONE, dir).stdout, /51/);
+  assert.match(
+    run(['contract', '--url', url], NONE, dir).stderr + run(['contract', '--url', url], NONE, dir).stdout,
+    /51/,
+  );
 });
 
-test('verify TARGET compares with that version\'s schema: whether the database is what that Glance release expects', () => {
+test("verify TARGET compares with that version's schema: whether the database is what that Glance release expects", () => {
   const { dir, url } = fresh();
   assert.is(run(['sync', 'zed', '--url', url], NONE, dir).code, 0);
   const ok = run(['verify', 'zed', '--url', url], NONE, dir);
   assert.equal([ok.code, ok.stdout.trim()], [0, 'schema matches version 50 (zed)']);
   const newer = run(['verify', '--release', '2024.1', '--url', url], NONE, dir);
   assert.is(newer.code, 12);
-  assert.match(newer.stdout, /^schema differs from version 51 \(2024\.1\) \(the database records version 50\): 2 difference\(s\)/);
+  assert.match(
+    newer.stdout,
+    /^schema differs from version 51 \(2024\.1\) \(the database records version 50\): 2 difference\(s\)/,
+  );
   assert.match(newer.stdout, 'missing table cached_images');
   const j = JSON.parse(run(['verify', 'zed', '--url', url, '--json'], NONE, dir).stdout);
   assert.equal([j.ok, j.version, j.target.version], [true, 50, 50]);
@@ -178,10 +224,16 @@ function asGlanceManage(args: string[], env: Record<string, string>, cwd: string
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('as glance-manage: db version prints the Alembic revision(s), glance-manage\'s sentence without them; glance-db keeps its integer', async () => {
+test("as glance-manage: db version prints the Alembic revision(s), glance-manage's sentence without them; glance-db keeps its integer", async () => {
   const { dir, url, file } = fresh();
   const none = asGlanceManage(['db', 'version', '--url', url], NONE, dir);
-  assert.equal([none.code, none.stdout], [0, 'Database is either not under migration control or under legacy migration control, please run "glance-manage db sync" to place the database under alembic migration control.\n']);
+  assert.equal(
+    [none.code, none.stdout],
+    [
+      0,
+      'Database is either not under migration control or under legacy migration control, please run "glance-manage db sync" to place the database under alembic migration control.\n',
+    ],
+  );
   assert.equal(spawnSync('ls', [dir], { encoding: 'utf8' }).stdout, '', 'no SQLite file made');
   assert.is(run(['sync', 'zed', '--url', url], NONE, dir).code, 0);
   assert.equal(asGlanceManage(['db', 'version', '--url', url], NONE, dir).stdout, 'wallaby_contract01\n');
@@ -190,32 +242,53 @@ test('as glance-manage: db version prints the Alembic revision(s), glance-manage
   const r = fresh();
   assert.is(run(['sync', '48', '--url', r.url], NONE, r.dir).code, 0);
   assert.is(run(['expand', '50', '--url', r.url], NONE, r.dir).code, 0);
-  assert.equal(asGlanceManage(['db', 'version', '--url', r.url], NONE, r.dir).stdout.split('\n').filter(Boolean).sort(), (await alembic(r.file)).sort());
+  assert.equal(
+    asGlanceManage(['db', 'version', '--url', r.url], NONE, r.dir).stdout.split('\n').filter(Boolean).sort(),
+    (await alembic(r.file)).sort(),
+  );
   assert.ok((await alembic(file)).length === 1);
 });
 
-test('as glance-manage: db check prints glance-manage\'s lines with its codes 0, 3, 4, 5, measured against the installed Glance', () => {
+test("as glance-manage: db check prints glance-manage's lines with its codes 0, 3, 4, 5, measured against the installed Glance", () => {
   const { dir, url } = fresh();
   const line = (r: CliResult) => [r.code, r.stdout.trim()];
-  assert.equal(line(asGlanceManage(['db', 'check', '--url', url], ZED, dir)), [3, 'Your database is not up to date. Your first step is to run `glance-manage db expand`.']);
+  assert.equal(line(asGlanceManage(['db', 'check', '--url', url], ZED, dir)), [
+    3,
+    'Your database is not up to date. Your first step is to run `glance-manage db expand`.',
+  ]);
   assert.is(run(['sync', '44', '--url', url], NONE, dir).code, 0);
   assert.is(run(['expand', 'zed', '--url', url], NONE, dir).code, 0);
-  assert.equal(line(asGlanceManage(['db', 'check', '--url', url], ZED, dir)), [4, 'Your database is not up to date. Your next step is to run `glance-manage db migrate`.']);
+  assert.equal(line(asGlanceManage(['db', 'check', '--url', url], ZED, dir)), [
+    4,
+    'Your database is not up to date. Your next step is to run `glance-manage db migrate`.',
+  ]);
   assert.is(run(['migrate', '--url', url], NONE, dir).code, 0);
-  assert.equal(line(asGlanceManage(['db', 'check', '--url', url], ZED, dir)), [5, 'Your database is not up to date. Your next step is to run `glance-manage db contract`.']);
+  assert.equal(line(asGlanceManage(['db', 'check', '--url', url], ZED, dir)), [
+    5,
+    'Your database is not up to date. Your next step is to run `glance-manage db contract`.',
+  ]);
   assert.is(run(['contract', '--url', url], NONE, dir).code, 0);
-  assert.equal(line(asGlanceManage(['db', 'check', '--url', url], ZED, dir)), [0, 'Database is up to date. No upgrades needed.']);
+  assert.equal(line(asGlanceManage(['db', 'check', '--url', url], ZED, dir)), [
+    0,
+    'Database is up to date. No upgrades needed.',
+  ]);
   // No Glance installed: the newest is the measure.
-  assert.equal(line(asGlanceManage(['db', 'check', '--url', url], NONE, dir)), [3, 'Your database is not up to date. Your first step is to run `glance-manage db expand`.']);
+  assert.equal(line(asGlanceManage(['db', 'check', '--url', url], NONE, dir)), [
+    3,
+    'Your database is not up to date. Your first step is to run `glance-manage db expand`.',
+  ]);
   // Under its own name: glance-db's line.
-  assert.match(run(['db', 'check', '--url', url], ZED, dir).stdout, /^Database is up to date\. No upgrades needed\. \(current: at version 50\)$/m);
+  assert.match(
+    run(['db', 'check', '--url', url], ZED, dir).stdout,
+    /^Database is up to date\. No upgrades needed\. \(current: at version 50\)$/m,
+  );
   // A failure is exit 1, as glance-manage's own; never 3, 4 or 5, which would read as a step.
   const bad = asGlanceManage(['db', 'check', '--url', 'sqlite:'], ZED, dir);
   assert.is(bad.code, 1, bad.stderr);
   assert.match(bad.stderr, /^error: /);
 });
 
-test('as glance-manage: db sync with no target stops where the installed Glance\'s own tool would; with none installed, the newest', async () => {
+test("as glance-manage: db sync with no target stops where the installed Glance's own tool would; with none installed, the newest", async () => {
   const a = fresh();
   const s = asGlanceManage(['db', 'sync', '--url', a.url], ZED, a.dir);
   assert.is(s.code, 0, s.stderr);

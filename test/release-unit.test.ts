@@ -20,28 +20,46 @@ const root = mkdtempSync(join(tmpdir(), 'gdb-release-unit-'));
 let n = 0;
 
 /** A site-packages folder: package metadata, and/or glance/db/... with these version files and CURRENT_RELEASE. */
-function site(opts: { meta?: [kind: 'dist-info' | 'egg-info', version: string]; files?: string[]; currentRelease?: string }): string {
+function site(opts: {
+  meta?: [kind: 'dist-info' | 'egg-info', version: string];
+  files?: string[];
+  currentRelease?: string;
+}): string {
   const dir = join(root, `site${n++}`);
   mkdirSync(dir, { recursive: true });
   if (opts.meta) {
     const [kind, version] = opts.meta;
     const d = join(dir, `glance-${version}.${kind}`);
     mkdirSync(d);
-    writeFileSync(join(d, kind === 'dist-info' ? 'METADATA' : 'PKG-INFO'), `Metadata-Version: 2.1\nName: glance\nVersion: ${version}\n`);
+    writeFileSync(
+      join(d, kind === 'dist-info' ? 'METADATA' : 'PKG-INFO'),
+      `Metadata-Version: 2.1\nName: glance\nVersion: ${version}\n`,
+    );
   }
   if (opts.files || opts.currentRelease) {
     const v = join(dir, 'glance', 'db', 'sqlalchemy', 'alembic_migrations', 'versions');
     mkdirSync(v, { recursive: true });
     for (const f of opts.files ?? []) writeFileSync(join(v, f), '');
-    if (opts.currentRelease) writeFileSync(join(dir, 'glance', 'db', 'migration.py'), `EXPAND_BRANCH = 'expand'\nCURRENT_RELEASE = '${opts.currentRelease}'\n`);
+    if (opts.currentRelease)
+      writeFileSync(
+        join(dir, 'glance', 'db', 'migration.py'),
+        `EXPAND_BRANCH = 'expand'\nCURRENT_RELEASE = '${opts.currentRelease}'\n`,
+      );
   }
   return dir;
 }
 
-const detect = (dirs: string[], release?: string) => installedGlance({ GLANCE_DB_GLANCE_SITE_PACKAGES: dirs.join(':'), ...(release !== undefined ? { GLANCE_DB_GLANCE_RELEASE: release } : {}) });
+const detect = (dirs: string[], release?: string) =>
+  installedGlance({
+    GLANCE_DB_GLANCE_SITE_PACKAGES: dirs.join(':'),
+    ...(release !== undefined ? { GLANCE_DB_GLANCE_RELEASE: release } : {}),
+  });
 
 test('Debian zed: package metadata names 25.1.0 (zed), its version files give the head wallaby_contract01, version 50', () => {
-  const g = detect([join(root, 'missing'), site({ meta: ['egg-info', '25.1.0'], files: ZED_VERSION_FILES, currentRelease: 'zed' })]);
+  const g = detect([
+    join(root, 'missing'),
+    site({ meta: ['egg-info', '25.1.0'], files: ZED_VERSION_FILES, currentRelease: 'zed' }),
+  ]);
   assert.ok(g);
   assert.is(g!.version, '25.1.0');
   assert.is(g!.release?.name, 'zed');
@@ -50,14 +68,40 @@ test('Debian zed: package metadata names 25.1.0 (zed), its version files give th
 });
 
 test('the version files decide the schema: 2024.1 ships 2024_1_contract01 (51); an unknown contract revision is a newer Glance (no version)', () => {
-  const caracal = detect([site({ meta: ['dist-info', '28.0.0'], files: [...ZED_VERSION_FILES, 'zed_contract01_empty.py', '2023_1_contract01_empty.py', '2024_1_expand01_add_cache_tables.py', '2024_1_contract01_empty.py'] })]);
+  const caracal = detect([
+    site({
+      meta: ['dist-info', '28.0.0'],
+      files: [
+        ...ZED_VERSION_FILES,
+        'zed_contract01_empty.py',
+        '2023_1_contract01_empty.py',
+        '2024_1_expand01_add_cache_tables.py',
+        '2024_1_contract01_empty.py',
+      ],
+    }),
+  ]);
   assert.is(caracal!.head, '2024_1_contract01');
   assert.is(caracal!.schemaVersion, 51);
-  const newer = detect([site({ meta: ['dist-info', '33.0.0'], files: [...ZED_VERSION_FILES, '2024_1_contract01_empty.py', '2026_2_contract01_drop_something.py'] })]);
+  const newer = detect([
+    site({
+      meta: ['dist-info', '33.0.0'],
+      files: [...ZED_VERSION_FILES, '2024_1_contract01_empty.py', '2026_2_contract01_drop_something.py'],
+    }),
+  ]);
   assert.is(newer!.schemaVersion, null);
   assert.is(newer!.release, null);
   // The old single-branch files (ocata01_, pike01_) and .sql files are no new revision.
-  const old = detect([site({ files: [...ZED_VERSION_FILES, 'ocata01_add_visibility_remove_is_public.py', 'pike01_drop_artifacts_tables.py', 'ocata01_add_visibility_remove_is_public.sql'], currentRelease: 'zed' })]);
+  const old = detect([
+    site({
+      files: [
+        ...ZED_VERSION_FILES,
+        'ocata01_add_visibility_remove_is_public.py',
+        'pike01_drop_artifacts_tables.py',
+        'ocata01_add_visibility_remove_is_public.sql',
+      ],
+      currentRelease: 'zed',
+    }),
+  ]);
   assert.is(old!.schemaVersion, 50);
   assert.is(old!.release?.name, 'zed');
 });
@@ -101,11 +145,13 @@ function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
   try {
     return fn();
   } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
 }
 
-test('the goal: the target given, else the installed Glance\'s schema, else the newest; a Glance newer than glance-db or at the newest changes nothing', () => {
+test("the goal: the target given, else the installed Glance's schema, else the newest; a Glance newer than glance-db or at the newest changes nothing", () => {
   const zed = site({ meta: ['egg-info', '25.1.0'], files: ZED_VERSION_FILES });
   withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: zed, GLANCE_DB_GLANCE_RELEASE: '' }, () => {
     const g = resolveGoal(manifest);
@@ -117,13 +163,22 @@ test('the goal: the target given, else the installed Glance\'s schema, else the 
     const g = resolveGoal(manifest);
     assert.equal([g.version, g.source, g.word], [LATEST, 'newest', null]);
   });
-  withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_GLANCE_RELEASE: '33.0.0' }, () => assert.is(resolveGoal(manifest).source, 'newest'));
-  withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_GLANCE_RELEASE: '2024.1' }, () => assert.is(resolveGoal(manifest).source, 'newest'));
-  withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_GLANCE_RELEASE: '2023.1' }, () => assert.equal(resolveGoal(manifest).word, '2023.1'));
+  withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_GLANCE_RELEASE: '33.0.0' }, () =>
+    assert.is(resolveGoal(manifest).source, 'newest'),
+  );
+  withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_GLANCE_RELEASE: '2024.1' }, () =>
+    assert.is(resolveGoal(manifest).source, 'newest'),
+  );
+  withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_GLANCE_RELEASE: '2023.1' }, () =>
+    assert.equal(resolveGoal(manifest).word, '2023.1'),
+  );
 });
 
 test('suggested commands carry the target where the command takes one, and only there', () => {
-  const ctx = { selection: ['--url', 'sqlite:g.db'], goal: { version: 50, source: 'installed' as const, word: 'zed', installed: null, newest: LATEST } };
+  const ctx = {
+    selection: ['--url', 'sqlite:g.db'],
+    goal: { version: 50, source: 'installed' as const, word: 'zed', installed: null, newest: LATEST },
+  };
   assert.is(suggest(ctx, 'sync'), 'glance-db sync zed --url sqlite:g.db');
   assert.is(suggest(ctx, 'expand'), 'glance-db expand zed --url sqlite:g.db');
   assert.is(suggest(ctx, 'db check'), 'glance-db db check zed --url sqlite:g.db');

@@ -27,12 +27,25 @@ const OLD_CONTRACT = (d: string) => join(ROOT, 'test', 'fixtures', 'superseded',
 async function populate44(db: TestDb): Promise<void> {
   await db.exec(`INSERT INTO images (id, name, status, is_public, created_at, deleted, min_disk, min_ram, protected) VALUES
     ('img-members', 'a', 'active', '0', ${TS}, '0', 0, 0, '0'), ('img-public', 'b', 'active', '1', ${TS}, '0', 0, 0, '0'), ('img-alone', 'c', 'active', '0', ${TS}, '0', 0, 0, '0')`);
-  await db.exec(`INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES ('img-members', 'tenant-1', '0', ${TS}, '0', 'accepted')`);
-  await db.exec(`INSERT INTO image_locations (image_id, value, created_at, deleted, meta_data, status) VALUES ('img-public', 'file:///b', ${TS}, '0', '{"backend": "fast"}', 'active')`);
+  await db.exec(
+    `INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES ('img-members', 'tenant-1', '0', ${TS}, '0', 'accepted')`,
+  );
+  await db.exec(
+    `INSERT INTO image_locations (image_id, value, created_at, deleted, meta_data, status) VALUES ('img-public', 'file:///b', ${TS}, '0', '{"backend": "fast"}', 'active')`,
+  );
 }
 
-const visibility = async (db: TestDb) => Object.fromEntries((await db.rows('SELECT id, visibility FROM images ORDER BY id')).map((r) => [String(r.id), r.visibility === null ? null : String(r.visibility)]));
-const statuses = async (db: TestDb) => (await db.rows('SELECT version, status, phases FROM glance_db_version ORDER BY version')).map((r) => `${r.version}:${r.status}:${r.phases}`);
+const visibility = async (db: TestDb) =>
+  Object.fromEntries(
+    (await db.rows('SELECT id, visibility FROM images ORDER BY id')).map((r) => [
+      String(r.id),
+      r.visibility === null ? null : String(r.visibility),
+    ]),
+  );
+const statuses = async (db: TestDb) =>
+  (await db.rows('SELECT version, status, phases FROM glance_db_version ORDER BY version')).map(
+    (r) => `${r.version}:${r.status}:${r.phases}`,
+  );
 
 /**
  * A row written without the compatibility triggers (restored by hand, or by
@@ -41,12 +54,18 @@ const statuses = async (db: TestDb) => (await db.rows('SELECT version, status, p
  */
 async function rowsMigrateMissed(db: TestDb, dialect: string): Promise<void> {
   const expand = readFileSync(join(ROOT, 'sql', dialect, '045_add_visibility.expand.sql'), 'utf8');
-  const trigger = splitStatements(expand, dialect as never).map((s) => s.text).find((t) => /^CREATE TRIGGER insert_visibility\b/.test(t))!;
+  const trigger = splitStatements(expand, dialect as never)
+    .map((s) => s.text)
+    .find((t) => /^CREATE TRIGGER insert_visibility\b/.test(t))!;
   const insert = `INSERT INTO images (id, name, status, is_public, created_at, deleted, min_disk, min_ram, protected) VALUES ('img-restored', 'd', 'active', '0', ${TS}, '0', 0, 0, '0')`;
-  await db.exec(dialect === 'postgresql' ? 'DROP TRIGGER insert_visibility ON images' : 'DROP TRIGGER insert_visibility');
+  await db.exec(
+    dialect === 'postgresql' ? 'DROP TRIGGER insert_visibility ON images' : 'DROP TRIGGER insert_visibility',
+  );
   await db.exec(insert);
   await db.exec(dialect === 'mysql' ? `DELIMITER //\n${trigger}//\nDELIMITER ;\n` : trigger);
-  await db.exec(`INSERT INTO image_locations (image_id, value, created_at, deleted, meta_data, status) VALUES ('img-restored', 'file:///d', ${TS}, '0', '{"backend": "slow"}', 'active')`);
+  await db.exec(
+    `INSERT INTO image_locations (image_id, value, created_at, deleted, meta_data, status) VALUES ('img-restored', 'file:///d', ${TS}, '0', '{"backend": "slow"}', 'active')`,
+  );
 }
 
 for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
@@ -65,13 +84,19 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
       await db.exec("UPDATE images SET visibility = 'private' WHERE id = 'img-members'");
       const r = run(db, ['contract', '--json']);
       assert.is(r.code, 0, r.stdout + r.stderr);
-      assert.equal(await visibility(db), { 'img-alone': 'private', 'img-members': 'private', 'img-public': 'public' }, 'the members do not regain access');
+      assert.equal(
+        await visibility(db),
+        { 'img-alone': 'private', 'img-members': 'private', 'img-public': 'public' },
+        'the members do not regain access',
+      );
       const out = JSON.parse(r.stdout);
       assert.is(out.phases.find((p: { version: number }) => p.version === 45).reports.privateImagesWithMembers, 1);
       assert.is(out.current, LATEST);
       assert.is(run(db, ['verify']).code, 0);
       // A database mid-rolling-upgrade runs the fixed file, and records its checksum.
-      const phases = JSON.parse(String((await db.rows('SELECT phases FROM glance_db_version WHERE version = 45'))[0].phases));
+      const phases = JSON.parse(
+        String((await db.rows('SELECT phases FROM glance_db_version WHERE version = 45'))[0].phases),
+      );
       assert.is(phases.contract, checksumOf(readFileSync(join(ROOT, CONTRACT(d)))));
     });
   });
@@ -91,12 +116,25 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
       for (const args of [['contract'], ['contract', '--dry-run']]) {
         const r = run(db, args);
         assert.is(r.code, 35, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
-        assert.match(r.stderr, '2 row(s) still need the migrate phase (version 45 add_visibility: 1; version 49 location_backend_to_store: 1)');
+        assert.match(
+          r.stderr,
+          '2 row(s) still need the migrate phase (version 45 add_visibility: 1; version 49 location_backend_to_store: 1)',
+        );
         assert.match(r.stderr, `hint: Run glance-db migrate --url ${db.url}`);
       }
       const j = JSON.parse(run(db, ['contract', '--json']).stdout);
-      assert.equal([j.error.code, j.error.exitCode, j.error.next, j.error.remaining], ['ROLLING_ORDER', 35, 'migrate',
-        [{ version: 45, name: 'add_visibility', rows: 1 }, { version: 49, name: 'location_backend_to_store', rows: 1 }]]);
+      assert.equal(
+        [j.error.code, j.error.exitCode, j.error.next, j.error.remaining],
+        [
+          'ROLLING_ORDER',
+          35,
+          'migrate',
+          [
+            { version: 45, name: 'add_visibility', rows: 1 },
+            { version: 49, name: 'location_backend_to_store', rows: 1 },
+          ],
+        ],
+      );
       assert.equal({ vis: await visibility(db), rows: await statuses(db) }, before, 'nothing changed');
       assert.match(run(db, ['check']).stdout, 'contract pending');
       // glance-manage's check says migrate while has_migrations (exit 4), and a plan script cannot run phases at all.
@@ -105,15 +143,25 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
       assert.match(dbCheck.stdout, `Your next step is to run glance-db migrate --url ${db.url}`);
       const script = run(db, ['plan', '--output', join(tmpdir(), `hrules-never-${process.pid}.sql`)]);
       assert.is(script.code, 2, script.stdout + script.stderr);
-      assert.match(script.stderr, `hint: Finish it with glance-db contract --url ${db.url} (and the phases after it), or glance-db sync --url ${db.url};`);
+      assert.match(
+        script.stderr,
+        `hint: Finish it with glance-db contract --url ${db.url} (and the phases after it), or glance-db sync --url ${db.url};`,
+      );
       assert.not.ok(existsSync(join(tmpdir(), `hrules-never-${process.pid}.sql`)));
-      assert.match(run(db, ['plan']).stdout, /-- migrate 45 add_visibility: [^\n]*\n[^]*-- migrate 49 location_backend_to_store: [^\n]*\n[^]*-- contract 45 add_visibility:/);
+      assert.match(
+        run(db, ['plan']).stdout,
+        /-- migrate 45 add_visibility: [^\n]*\n[^]*-- migrate 49 location_backend_to_store: [^\n]*\n[^]*-- contract 45 add_visibility:/,
+      );
 
       const m = run(db, ['migrate']);
       assert.is(m.code, 0, m.stdout + m.stderr);
       assert.match(m.stdout, /migrated 45 add_visibility: 1 row\(s\)/);
       assert.match(m.stdout, /migrated 49 location_backend_to_store: 1 row\(s\)/);
-      assert.equal(await visibility(db), { ...before.vis, 'img-restored': 'private' }, 'the left row by the migrate rule; the others as they were');
+      assert.equal(
+        await visibility(db),
+        { ...before.vis, 'img-restored': 'private' },
+        'the left row by the migrate rule; the others as they were',
+      );
       assert.equal(await statuses(db), before.rows, 'the version rows stay as they were');
       assert.match(run(db, ['migrate']).stdout, 'nothing to migrate');
 
@@ -121,7 +169,12 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
       assert.is(c.code, 0, c.stdout + c.stderr);
       assert.match(c.stdout, '45 add_visibility: 1 private image(s) with live members, left private');
       assert.is((await visibility(db))['img-members'], 'private');
-      assert.equal((await db.rows("SELECT meta_data FROM image_locations WHERE image_id = 'img-restored'")).map((r) => r.meta_data), ['{"store": "slow"}']);
+      assert.equal(
+        (await db.rows("SELECT meta_data FROM image_locations WHERE image_id = 'img-restored'")).map(
+          (r) => r.meta_data,
+        ),
+        ['{"store": "slow"}'],
+      );
     });
   });
 
@@ -144,9 +197,17 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
           assert.is(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
         }
         const h = run(db, ['history']);
-        assert.match(h.stdout, `version 45 superseded: its contract phase ran ${CONTRACT(d)} as ${checksumOf(old)}, since superseded by a fix (${now}, recorded in sql/checksums.lock)`);
-        const row45 = JSON.parse(run(db, ['history', '--json']).stdout).versions.find((v: { version: number }) => v.version === 45);
-        assert.equal([row45.file, row45.superseded], ['superseded', [{ phase: 'contract', file: CONTRACT(d), ran: checksumOf(old), now }]]);
+        assert.match(
+          h.stdout,
+          `version 45 superseded: its contract phase ran ${CONTRACT(d)} as ${checksumOf(old)}, since superseded by a fix (${now}, recorded in sql/checksums.lock)`,
+        );
+        const row45 = JSON.parse(run(db, ['history', '--json']).stdout).versions.find(
+          (v: { version: number }) => v.version === 45,
+        );
+        assert.equal(
+          [row45.file, row45.superseded],
+          ['superseded', [{ phase: 'contract', file: CONTRACT(d), ran: checksumOf(old), now }]],
+        );
       });
       // Without the fix recorded in the lock, the same change is a changed file (exit 4).
       await withDb(env, async (db) => {
@@ -170,7 +231,8 @@ test('sqlite: a fresh database, and one synced through the phases (as on Galera)
       assert.is(r.code, 0, r.stdout + r.stderr);
       assert.is(cli(['verify', '--url', db.url]).code, 0);
       const phases = (await db.rows('SELECT phases FROM glance_db_version WHERE version = 45'))[0].phases;
-      if (env.GLANCE_DB_SYNC_BY_PHASES) assert.match(String(phases), checksumOf(readFileSync(join(ROOT, CONTRACT('sqlite')))));
+      if (env.GLANCE_DB_SYNC_BY_PHASES)
+        assert.match(String(phases), checksumOf(readFileSync(join(ROOT, CONTRACT('sqlite')))));
     });
   }
 });

@@ -41,12 +41,22 @@ import { createDatabase, dropDatabase, loadSqlFile, serverParts, type ServerDial
 // ---------------------------------------------------------------- files
 
 const WHOLE: Record<number, string> = {
-  42: '042_liberty_baseline', 43: '043_add_image_created_updated_idx', 44: '044_update_metadef_os_nova_server',
-  45: '045_add_visibility', 46: '046_drop_artifacts_tables', 47: '047_add_os_hidden', 48: '048_add_os_hash',
-  49: '049_location_backend_to_store', 50: '050_add_tasks_image_request_user', 51: '051_add_cache_tables',
+  42: '042_liberty_baseline',
+  43: '043_add_image_created_updated_idx',
+  44: '044_update_metadef_os_nova_server',
+  45: '045_add_visibility',
+  46: '046_drop_artifacts_tables',
+  47: '047_add_os_hidden',
+  48: '048_add_os_hash',
+  49: '049_location_backend_to_store',
+  50: '050_add_tasks_image_request_user',
+  51: '051_add_cache_tables',
 };
 type Phase = 'expand' | 'migrate' | 'contract';
-interface Step { v: number; phase?: Phase }
+interface Step {
+  v: number;
+  phase?: Phase;
+}
 
 export const sqlFile = (dialect: Dialect, s: Step) =>
   readFileSync(join(ROOT, 'sql', dialect, `${WHOLE[s.v]}${s.phase ? `.${s.phase}` : ''}.sql`), 'utf8');
@@ -56,7 +66,10 @@ export function rollingOrder(target: 45 | 51): Record<Phase, Step[]> {
   const upTo = (xs: Step[]) => xs.filter((x) => x.v <= target);
   return {
     expand: upTo([{ v: 45, phase: 'expand' }, { v: 47 }, { v: 48 }, { v: 50 }, { v: 51 }]),
-    migrate: upTo([{ v: 45, phase: 'migrate' }, { v: 49, phase: 'migrate' }]),
+    migrate: upTo([
+      { v: 45, phase: 'migrate' },
+      { v: 49, phase: 'migrate' },
+    ]),
     contract: upTo([{ v: 45, phase: 'contract' }, { v: 46 }]),
   };
 }
@@ -118,7 +131,13 @@ async function serverSession(dialect: ServerDialect, database: string): Promise<
   const p = serverParts(dialect);
   if (dialect === 'postgresql') {
     const Client = (pg as unknown as { Client: new (c: Record<string, unknown>) => PgClient }).Client;
-    const c = new Client({ host: p.host, port: Number(p.port), user: p.user, password: p.password || undefined, database });
+    const c = new Client({
+      host: p.host,
+      port: Number(p.port),
+      user: p.user,
+      password: p.password || undefined,
+      database,
+    });
     await c.connect();
     return {
       run: (sql) => retrying(async () => (await c.query(sql)).rowCount ?? 0),
@@ -126,13 +145,20 @@ async function serverSession(dialect: ServerDialect, database: string): Promise<
       close: () => c.end(),
     };
   }
-  const c = await mysql.createConnection({ host: p.host, port: Number(p.port), user: p.user, password: p.password || undefined, database });
+  const c = await mysql.createConnection({
+    host: p.host,
+    port: Number(p.port),
+    user: p.user,
+    password: p.password || undefined,
+    database,
+  });
   return {
     // Rows changed, not rows matched (mysql2 asks for found rows).
-    run: (sql) => retrying(async () => {
-      const r = (await c.query(sql))[0] as { affectedRows?: number; changedRows?: number };
-      return /^\s*update/i.test(sql) ? Number(r.changedRows ?? 0) : Number(r.affectedRows ?? 0);
-    }),
+    run: (sql) =>
+      retrying(async () => {
+        const r = (await c.query(sql))[0] as { affectedRows?: number; changedRows?: number };
+        return /^\s*update/i.test(sql) ? Number(r.changedRows ?? 0) : Number(r.affectedRows ?? 0);
+      }),
     rows: async (sql, params) => (await c.query(sql, params))[0] as Record<string, unknown>[],
     close: () => c.end(),
   };
@@ -196,7 +222,8 @@ async function serverDb(dialect: ServerDialect): Promise<RollDb> {
   };
 }
 
-export const openRollDb = (dialect: Dialect): Promise<RollDb> => (dialect === 'sqlite' ? sqliteDb() : serverDb(dialect));
+export const openRollDb = (dialect: Dialect): Promise<RollDb> =>
+  dialect === 'sqlite' ? sqliteDb() : serverDb(dialect);
 
 /** Glance's own schema at `version` (the reference dump), introspected. */
 export async function referenceModel(dialect: Dialect, version: number): Promise<SchemaModel> {
@@ -235,7 +262,12 @@ export async function runFile(s: Session, dialect: Dialect, text: string): Promi
  * again and again until it changes no row. `stopAfter` batches (with rows)
  * stops early, as a kill between batches would. Returns the rows changed per run.
  */
-export async function runMigrate(s: Session, dialect: Dialect, text: string, opts: { stopAfter?: number; between?: () => Promise<void> } = {}): Promise<number[]> {
+export async function runMigrate(
+  s: Session,
+  dialect: Dialect,
+  text: string,
+  opts: { stopAfter?: number; between?: () => Promise<void> } = {},
+): Promise<number[]> {
   const runs: number[] = [];
   for (const st of splitStatements(text, dialect)) {
     for (;;) {
@@ -294,7 +326,11 @@ function prng(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] };
+  return {
+    next,
+    int: (n: number) => Math.floor(next() * n),
+    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)],
+  };
 }
 
 export class World {
@@ -315,7 +351,9 @@ export class World {
       const kind = k % 6;
       const isPublic = kind === 0 || (kind === 5 && rnd.int(2) === 0);
       const deleted = kind === 4 || rnd.int(10) === 0;
-      images.push(`('${id}', '${id}', '${deleted ? 'deleted' : 'active'}', '${isPublic ? 1 : 0}', ${TS}, '${deleted ? 1 : 0}', ${deleted ? TS : 'NULL'}, 0, 0, '0')`);
+      images.push(
+        `('${id}', '${id}', '${deleted ? 'deleted' : 'active'}', '${isPublic ? 1 : 0}', ${TS}, '${deleted ? 1 : 0}', ${deleted ? TS : 'NULL'}, 0, 0, '0')`,
+      );
       let member = false;
       if (kind === 2 || kind === 5) {
         members.push(`('${id}', 'tenant-a-${k}', '0', ${TS}, '0', NULL, 'accepted')`);
@@ -326,12 +364,23 @@ export class World {
       if (k % 4 < 2) this.backend++;
       if (k % 4 < 3) this.withStore++;
       locs.push(`('${id}', 'file:///${id}', ${TS}, '0', ${meta === null ? 'NULL' : `'${meta}'`}, 'active')`);
-      this.imgs.set(id, { isPublic, vis: null, member, memberAtExpand: member, pre: true, deleted, owner: k % 2 === 0 ? 'old' : 'new' });
+      this.imgs.set(id, {
+        isPublic,
+        vis: null,
+        member,
+        memberAtExpand: member,
+        pre: true,
+        deleted,
+        owner: k % 2 === 0 ? 'old' : 'new',
+      });
     }
     const chunks = (rows: string[], head: string) => {
       for (let i = 0; i < rows.length; i += 500) out.push(`${head} VALUES ${rows.slice(i, i + 500).join(', ')}`);
     };
-    chunks(images, 'INSERT INTO images (id, name, status, is_public, created_at, deleted, deleted_at, min_disk, min_ram, protected)');
+    chunks(
+      images,
+      'INSERT INTO images (id, name, status, is_public, created_at, deleted, deleted_at, min_disk, min_ram, protected)',
+    );
     chunks(members, 'INSERT INTO image_members (image_id, member, can_share, created_at, deleted, deleted_at, status)');
     chunks(locs, 'INSERT INTO image_locations (image_id, value, created_at, deleted, meta_data, status)');
     return out;
@@ -344,12 +393,25 @@ export class World {
 
 /** The old glance-api: knows is_public, has never heard of visibility. */
 export class OldWriter {
-  constructor(private s: Session, private w: World) {}
+  constructor(
+    private s: Session,
+    private w: World,
+  ) {}
 
   async create(isPublic: boolean, owner: 'old' | 'new' = 'old'): Promise<string> {
     const id = this.w.nextId('old');
-    await this.s.run(`INSERT INTO images (id, name, status, is_public, created_at, deleted, min_disk, min_ram, protected) VALUES ('${id}', '${id}', 'active', '${isPublic ? 1 : 0}', ${TS}, '0', 0, 0, '0')`);
-    this.w.imgs.set(id, { isPublic, vis: isPublic ? 'public' : 'shared', member: false, memberAtExpand: false, pre: false, deleted: false, owner });
+    await this.s.run(
+      `INSERT INTO images (id, name, status, is_public, created_at, deleted, min_disk, min_ram, protected) VALUES ('${id}', '${id}', 'active', '${isPublic ? 1 : 0}', ${TS}, '0', 0, 0, '0')`,
+    );
+    this.w.imgs.set(id, {
+      isPublic,
+      vis: isPublic ? 'public' : 'shared',
+      member: false,
+      memberAtExpand: false,
+      pre: false,
+      deleted: false,
+      owner,
+    });
     await this.check(id);
     return id;
   }
@@ -368,7 +430,9 @@ export class OldWriter {
 
   /** Newton shares any image that is not public by adding a member. */
   async share(id: string): Promise<void> {
-    await this.s.run(`INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES ('${id}', '${this.w.nextId('tenant')}', '0', ${TS}, '0', 'accepted')`);
+    await this.s.run(
+      `INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES ('${id}', '${this.w.nextId('tenant')}', '0', ${TS}, '0', 'accepted')`,
+    );
     this.w.imgs.get(id)!.member = true;
     await this.check(id);
   }
@@ -389,21 +453,40 @@ export class OldWriter {
   async checkAll(): Promise<void> {
     const rows = await this.s.rows('SELECT id, is_public FROM images');
     assert.is(rows.length, this.w.imgs.size, 'old writer sees every image');
-    for (const r of rows) assert.is(bool(r.is_public), this.w.imgs.get(String(r.id))!.isPublic, `old writer reads is_public of ${r.id}`);
-    const listed = (await this.s.rows("SELECT id FROM images WHERE is_public = '1' AND deleted = '0'")).map((r) => String(r.id)).sort();
-    const expected = [...this.w.imgs].filter(([, i]) => i.isPublic && !i.deleted).map(([id]) => id).sort();
+    for (const r of rows)
+      assert.is(bool(r.is_public), this.w.imgs.get(String(r.id))!.isPublic, `old writer reads is_public of ${r.id}`);
+    const listed = (await this.s.rows("SELECT id FROM images WHERE is_public = '1' AND deleted = '0'"))
+      .map((r) => String(r.id))
+      .sort();
+    const expected = [...this.w.imgs]
+      .filter(([, i]) => i.isPublic && !i.deleted)
+      .map(([id]) => id)
+      .sort();
     assert.equal(listed, expected, 'old writer lists the public images');
   }
 }
 
 /** The new glance-api: knows visibility, never names is_public. */
 export class NewWriter {
-  constructor(private s: Session, private w: World) {}
+  constructor(
+    private s: Session,
+    private w: World,
+  ) {}
 
   async create(vis: Vis, owner: 'old' | 'new' = 'new'): Promise<string> {
     const id = this.w.nextId('new');
-    await this.s.run(`INSERT INTO images (id, name, status, visibility, created_at, deleted, min_disk, min_ram, protected) VALUES ('${id}', '${id}', 'active', '${vis}', ${TS}, '0', 0, 0, '0')`);
-    this.w.imgs.set(id, { isPublic: vis === 'public', vis, member: false, memberAtExpand: false, pre: false, deleted: false, owner });
+    await this.s.run(
+      `INSERT INTO images (id, name, status, visibility, created_at, deleted, min_disk, min_ram, protected) VALUES ('${id}', '${id}', 'active', '${vis}', ${TS}, '0', 0, 0, '0')`,
+    );
+    this.w.imgs.set(id, {
+      isPublic: vis === 'public',
+      vis,
+      member: false,
+      memberAtExpand: false,
+      pre: false,
+      deleted: false,
+      owner,
+    });
     await this.check(id);
     return id;
   }
@@ -421,7 +504,9 @@ export class NewWriter {
 
   /** Ocata shares only images whose visibility is shared. */
   async share(id: string): Promise<void> {
-    await this.s.run(`INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES ('${id}', '${this.w.nextId('tenant')}', '0', ${TS}, '0', 'pending')`);
+    await this.s.run(
+      `INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES ('${id}', '${this.w.nextId('tenant')}', '0', ${TS}, '0', 'pending')`,
+    );
     this.w.imgs.get(id)!.member = true;
     await this.check(id);
   }
@@ -446,26 +531,51 @@ export class NewWriter {
     for (const r of rows) {
       const i = this.w.imgs.get(String(r.id))!;
       if (i.vis !== null) assert.is(r.visibility, i.vis, `new writer reads visibility of ${r.id}`);
-      else if (!migrated) assert.ok(r.visibility === null || r.visibility === ruleOf(i), `${r.id}: NULL or the migrate rule before migrate is done`);
+      else if (!migrated)
+        assert.ok(
+          r.visibility === null || r.visibility === ruleOf(i),
+          `${r.id}: NULL or the migrate rule before migrate is done`,
+        );
       else {
         const allowed = [ruleOf(i), ...(i.member && !i.memberAtExpand && !i.isPublic ? ['private'] : [])];
-        assert.ok(allowed.includes(r.visibility as Vis), `${r.id}: visibility ${r.visibility} after migrate, expected ${allowed.join(' or ')}`);
+        assert.ok(
+          allowed.includes(r.visibility as Vis),
+          `${r.id}: visibility ${r.visibility} after migrate, expected ${allowed.join(' or ')}`,
+        );
       }
     }
   }
 }
 
 /** Random operations by both writers, each touching only rows it may (see Img.owner when `own`). */
-export async function writeWhileRunning(o: OldWriter, n: NewWriter, w: World, rnd: ReturnType<typeof prng>, ops: number, mode: { own: boolean; migrated: boolean }): Promise<void> {
-  const mine = (who: 'old' | 'new') => [...w.imgs].filter(([, i]) => !i.deleted && (!mode.own || i.owner === who)).map(([id]) => id);
+export async function writeWhileRunning(
+  o: OldWriter,
+  n: NewWriter,
+  w: World,
+  rnd: ReturnType<typeof prng>,
+  ops: number,
+  mode: { own: boolean; migrated: boolean },
+): Promise<void> {
+  const mine = (who: 'old' | 'new') =>
+    [...w.imgs].filter(([, i]) => !i.deleted && (!mode.own || i.owner === who)).map(([id]) => id);
   const oldOp = async () => {
     const id = rnd.pick(mine('old'));
     switch (rnd.int(6)) {
-      case 0: await o.create(rnd.int(2) === 0); break;
-      case 1: case 2: await o.setPublic(id, !w.imgs.get(id)!.isPublic); break;
-      case 3: await o.rename(id); break;
-      case 4: if (!w.imgs.get(id)!.isPublic) await o.share(id); break;
-      default: if (rnd.int(4) === 0) await o.remove(id);
+      case 0:
+        await o.create(rnd.int(2) === 0);
+        break;
+      case 1:
+      case 2:
+        await o.setPublic(id, !w.imgs.get(id)!.isPublic);
+        break;
+      case 3:
+        await o.rename(id);
+        break;
+      case 4:
+        if (!w.imgs.get(id)!.isPublic) await o.share(id);
+        break;
+      default:
+        if (rnd.int(4) === 0) await o.remove(id);
     }
   };
   const newOp = async () => {
@@ -499,7 +609,8 @@ async function buildV44(db: RollDb, s: Session, w: World, images: number): Promi
 async function triggers(s: Session, dialect: Dialect): Promise<string[]> {
   const sql = {
     sqlite: "SELECT name FROM sqlite_master WHERE type = 'trigger'",
-    postgresql: "SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal UNION ALL SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()",
+    postgresql:
+      'SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal UNION ALL SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()',
     mysql: 'SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()',
   }[dialect];
   return (await s.rows(sql)).map((r) => String(r.name)).sort();
@@ -509,9 +620,15 @@ async function finalChecks(db: RollDb, s: Session, w: World, target: 45 | 51): P
   assert.equal(await triggers(s, db.dialect), [], 'contract leaves no trigger or trigger function');
   const rows = await s.rows('SELECT id, visibility FROM images');
   assert.is(rows.length, w.imgs.size);
-  const wrong = rows.filter((r) => !finalVis(w.imgs.get(String(r.id))!).includes(r.visibility as Vis)).map((r) => `${r.id}: ${r.visibility}, expected ${finalVis(w.imgs.get(String(r.id))!).join(' or ')}`);
-  assert.equal(wrong, [], 'every image has the visibility Glance\'s rules give');
-  assert.equal(diffSchemas(await referenceModel(db.dialect, target), await db.model(), IGNORE), [], `schema equals reference v${target}`);
+  const wrong = rows
+    .filter((r) => !finalVis(w.imgs.get(String(r.id))!).includes(r.visibility as Vis))
+    .map((r) => `${r.id}: ${r.visibility}, expected ${finalVis(w.imgs.get(String(r.id))!).join(' or ')}`);
+  assert.equal(wrong, [], "every image has the visibility Glance's rules give");
+  assert.equal(
+    diffSchemas(await referenceModel(db.dialect, target), await db.model(), IGNORE),
+    [],
+    `schema equals reference v${target}`,
+  );
 }
 
 export function rollingWindow(dialect: Dialect): void {
@@ -534,7 +651,11 @@ export function rollingWindow(dialect: Dialect): void {
         const admin = await db.session();
         await buildV44(db, admin, w, 150);
         for (const step of order.expand) await runFile(admin, dialect, sqlFile(dialect, step));
-        assert.equal((await triggers(admin, dialect)).filter((t) => /visibility/.test(t)).length >= 2, true, 'expand creates the triggers');
+        assert.equal(
+          (await triggers(admin, dialect)).filter((t) => /visibility/.test(t)).length >= 2,
+          true,
+          'expand creates the triggers',
+        );
 
         const o = new OldWriter(await db.session(), w);
         const n = new NewWriter(await db.session(), w);
@@ -551,7 +672,11 @@ export function rollingWindow(dialect: Dialect): void {
           writeWhileRunning(o, n, w, rnd, 30, { own: true, migrated: false }),
         ]);
         assert.ok(runs.filter((r) => r > 0).length >= 5, `45's migrate took several batches (${runs.join(',')})`);
-        assert.equal(await admin.rows(remainingQuery(v45)).then((r) => Number(Object.values(r[0])[0])), 0, 'nothing remains');
+        assert.equal(
+          await admin.rows(remainingQuery(v45)).then((r) => Number(Object.values(r[0])[0])),
+          0,
+          'nothing remains',
+        );
         await o.checkAll();
         await n.checkAll(true);
         if (target === 51) {
@@ -559,10 +684,18 @@ export function rollingWindow(dialect: Dialect): void {
           const before = Number(Object.values((await admin.rows(remainingQuery(v49)))[0])[0]);
           assert.is(before, w.backend);
           const r49 = await runMigrate(migrator, dialect, withBatchSize(v49, 7));
-          assert.is(r49.reduce((a, b) => a + b, 0), before, "49's batches rewrite every location that had the key");
-          const left = await admin.rows("SELECT count(*) AS n FROM image_locations WHERE meta_data LIKE '%\"backend\":%'");
+          assert.is(
+            r49.reduce((a, b) => a + b, 0),
+            before,
+            "49's batches rewrite every location that had the key",
+          );
+          const left = await admin.rows(
+            'SELECT count(*) AS n FROM image_locations WHERE meta_data LIKE \'%"backend":%\'',
+          );
           assert.is(Number(left[0].n), 0);
-          const stores = await admin.rows("SELECT count(*) AS n FROM image_locations WHERE meta_data LIKE '%\"store\":%'");
+          const stores = await admin.rows(
+            'SELECT count(*) AS n FROM image_locations WHERE meta_data LIKE \'%"store":%\'',
+          );
           assert.is(Number(stores[0].n), w.withStore);
         }
 
@@ -573,7 +706,8 @@ export function rollingWindow(dialect: Dialect): void {
 
         for (const step of order.contract) await runFile(admin, dialect, sqlFile(dialect, step));
         await finalChecks(db, admin, w, target);
-      }));
+      }),
+    );
   }
 
   s('the shipped migrate files: bounded batches, a stop between batches continues, a re-run changes nothing', () =>
@@ -590,22 +724,37 @@ export function rollingWindow(dialect: Dialect): void {
         assert.equal(first, [2000], `${step.v}: one batch of 2000`);
         await db.kill();
         s1 = await db.session();
-        assert.is(Number(Object.values((await s1.rows(remainingQuery(text)))[0])[0]), total - 2000, `${step.v}: the stopped run left the rest`);
+        assert.is(
+          Number(Object.values((await s1.rows(remainingQuery(text)))[0])[0]),
+          total - 2000,
+          `${step.v}: the stopped run left the rest`,
+        );
         const rest = await runMigrate(s1, dialect, text);
         assert.is(rest[rest.length - 1], 0);
-        assert.ok(rest.every((r) => r <= 2000) && rest.reduce((a, b) => a + b, 0) === total - 2000, `${step.v}: batches ${rest.join(',')}`);
+        assert.ok(
+          rest.every((r) => r <= 2000) && rest.reduce((a, b) => a + b, 0) === total - 2000,
+          `${step.v}: batches ${rest.join(',')}`,
+        );
       }
       // Completed: every statement changes nothing, and the data stay as they are.
-      const snapshot = async () => JSON.stringify([
-        ...(await s1.rows('SELECT id, visibility, is_public FROM images ORDER BY id')).map((r) => [r.id, r.visibility, bool(r.is_public)]),
-        ...(await s1.rows('SELECT id, meta_data FROM image_locations ORDER BY id')).map((r) => [r.id, r.meta_data]),
-      ]);
+      const snapshot = async () =>
+        JSON.stringify([
+          ...(await s1.rows('SELECT id, visibility, is_public FROM images ORDER BY id')).map((r) => [
+            r.id,
+            r.visibility,
+            bool(r.is_public),
+          ]),
+          ...(await s1.rows('SELECT id, meta_data FROM image_locations ORDER BY id')).map((r) => [r.id, r.meta_data]),
+        ]);
       const before = await snapshot();
-      for (const step of order.migrate) for (const st of splitStatements(sqlFile(dialect, step), dialect)) assert.is(await s1.run(st.text), 0, 're-run changes nothing');
+      for (const step of order.migrate)
+        for (const st of splitStatements(sqlFile(dialect, step), dialect))
+          assert.is(await s1.run(st.text), 0, 're-run changes nothing');
       assert.is(await snapshot(), before);
       for (const step of order.contract) await runFile(s1, dialect, sqlFile(dialect, step));
       await finalChecks(db, s1, w, 51);
-    }));
+    }),
+  );
 
   s("Glance's trigger rules, edge cases included, while 45 is expanded", () =>
     withRollDb(async (db) => {
@@ -618,11 +767,16 @@ export function rollingWindow(dialect: Dialect): void {
         return [bool(r.is_public), r.visibility];
       };
       const ins = (id: string, cols: string, vals: string) =>
-        a.run(`INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected${cols}) VALUES ('${id}', '${id}', 'active', ${TS}, '0', 0, 0, '0'${vals})`);
+        a.run(
+          `INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected${cols}) VALUES ('${id}', '${id}', 'active', ${TS}, '0', 0, 0, '0'${vals})`,
+        );
       const refused = async (what: string, sql: () => Promise<unknown>) => {
         let err: Error | null = null;
         await sql().catch((e: Error) => (err = e));
-        assert.ok(err && /Invalid visibility value/.test((err as Error).message), `${what} is refused with Glance's message (${err})`);
+        assert.ok(
+          err && /Invalid visibility value/.test((err as Error).message),
+          `${what} is refused with Glance's message (${err})`,
+        );
       };
       await ins('o1', ', is_public', ", '0'");
       assert.equal(await row('o1'), [false, 'shared'], 'is_public false inserts shared, not private (Glance)');
@@ -635,7 +789,11 @@ export function rollingWindow(dialect: Dialect): void {
       await refused('an insert with neither', () => ins('x1', '', ''));
       await refused('an insert with both', () => ins('x2', ', is_public, visibility', ", '0', 'private'"));
       await refused('an insert with is_public NULL and no visibility', () => ins('x3', ', is_public', ', NULL'));
-      assert.equal(await a.rows("SELECT id FROM images WHERE id IN ('x1', 'x2', 'x3')"), [], 'a refused insert leaves no row');
+      assert.equal(
+        await a.rows("SELECT id FROM images WHERE id IN ('x1', 'x2', 'x3')"),
+        [],
+        'a refused insert leaves no row',
+      );
 
       await a.run("UPDATE images SET is_public = '1' WHERE id = 'n-community'");
       assert.equal(await row('n-community'), [true, 'public'], 'is_public true makes it public');
@@ -650,14 +808,21 @@ export function rollingWindow(dialect: Dialect): void {
       await a.run("UPDATE images SET is_public = '1' WHERE id = 'pre-00000'");
       assert.equal(await row('pre-00000'), [true, null], 'is_public set to its own value leaves visibility to migrate');
       await a.run("UPDATE images SET is_public = '1' WHERE id = 'pre-00001'");
-      assert.equal(await row('pre-00001'), [true, 'public'], 'a change of is_public on a row not migrated yet gives it a visibility');
+      assert.equal(
+        await row('pre-00001'),
+        [true, 'public'],
+        'a change of is_public on a row not migrated yet gives it a visibility',
+      );
       await a.run("UPDATE images SET visibility = 'private' WHERE id = 'pre-00002'");
       assert.equal(await row('pre-00002'), [false, 'private']);
       await refused('is_public set to NULL', () => a.run("UPDATE images SET is_public = NULL WHERE id = 'o1'"));
       await refused('visibility set to NULL', () => a.run("UPDATE images SET visibility = NULL WHERE id = 'o1'"));
-      await refused('both changed at once', () => a.run("UPDATE images SET is_public = '0', visibility = 'private' WHERE id = 'o1'"));
+      await refused('both changed at once', () =>
+        a.run("UPDATE images SET is_public = '0', visibility = 'private' WHERE id = 'o1'"),
+      );
       assert.equal(await row('o1'), [true, 'public'], 'a refused update changes nothing');
-    }));
+    }),
+  );
 
   s("45's migrate batch finds its rows through visibility_image_idx", () =>
     withRollDb(async (db) => {
@@ -668,10 +833,13 @@ export function rollingWindow(dialect: Dialect): void {
       // Statistics that say every row is NULL: the case where a scan looks cheapest.
       await a.run(dialect === 'mysql' ? 'ANALYZE TABLE images' : 'ANALYZE');
       const [stmt] = splitStatements(sqlFile(dialect, { v: 45, phase: 'migrate' }), dialect);
-      const plan = JSON.stringify(await a.rows(`${dialect === 'sqlite' ? 'EXPLAIN QUERY PLAN' : 'EXPLAIN'} ${stmt.text}`));
+      const plan = JSON.stringify(
+        await a.rows(`${dialect === 'sqlite' ? 'EXPLAIN QUERY PLAN' : 'EXPLAIN'} ${stmt.text}`),
+      );
       assert.ok(plan.includes('visibility_image_idx'), `the plan uses visibility_image_idx: ${plan}`);
       if (dialect === 'mysql') assert.not.ok(/filesort/i.test(plan), `no sort of all NULL rows per batch: ${plan}`);
-    }));
+    }),
+  );
 
   s.run();
 }

@@ -48,18 +48,32 @@ for (const env of [postgresEnv, mysqlEnv] as DialectEnv[]) {
       // Counted for real: every statement is listed, the history read among them.
       for (const x of [fresh, noop, version]) {
         assert.is(x.statements.length <= x.count && x.statements.length > 0, true, show(x));
-        assert.ok(x.statements.some((t) => t.startsWith('SELECT * FROM glance_db_version')), show(x));
+        assert.ok(
+          x.statements.some((t) => t.startsWith('SELECT * FROM glance_db_version')),
+          show(x),
+        );
       }
-      assert.ok(fresh.statements.some((t) => /^CREATE TABLE `?images`? /.test(t)), show(fresh));
+      assert.ok(
+        fresh.statements.some((t) => /^CREATE TABLE `?images`? /.test(t)),
+        show(fresh),
+      );
       assert.ok(noop.count <= LIMITS[d].noop, `no-op sync: ${show(noop)}`);
       assert.ok(version.count <= LIMITS[d].version, `version: ${show(version)}`);
       assert.ok(fresh.count <= LIMITS[d].fresh, `fresh sync: ${fresh.count}`);
       // The history is read once before the schema check and once after it (a concurrent run may commit between), no more.
-      assert.ok(noop.statements.filter((t) => t.startsWith('SELECT * FROM glance_db_version')).length <= (d === 'mysql' ? 3 : 2), show(noop));
+      assert.ok(
+        noop.statements.filter((t) => t.startsWith('SELECT * FROM glance_db_version')).length <=
+          (d === 'mysql' ? 3 : 2),
+        show(noop),
+      );
       // A no-op sync changes nothing: no DDL, no write to the version table.
-      assert.not.ok(noop.statements.some((t) => /^(CREATE|ALTER|UPDATE glance_db_version|INSERT INTO glance_db_version )/.test(t)), show(noop));
+      assert.not.ok(
+        noop.statements.some((t) => /^(CREATE|ALTER|UPDATE glance_db_version|INSERT INTO glance_db_version )/.test(t)),
+        show(noop),
+      );
       if (d === 'postgresql') assert.not.ok(noop.statements.includes('DISCARD ALL'), 'no reset after every query');
-    }));
+    }),
+  );
 }
 
 s.run();

@@ -63,16 +63,30 @@ export const TIER_NAMES = ['unit', 'sqlite', 'postgresql', 'mysql', 'system', 'f
 const ALL = ['postgresql', 'mysql'];
 const PACKAGE = 'scripts/package.mjs rebuilds dist/ and rewrites package.json in place';
 export const TABLE = [
-  { name: /^cluster-galera/, tiers: ['system'], uses: ['galera'], alone: 'Galera timing: conflicts, flow control, a node killed and rejoining' },
+  {
+    name: /^cluster-galera/,
+    tiers: ['system'],
+    uses: ['galera'],
+    alone: 'Galera timing: conflicts, flow control, a node killed and rejoining',
+  },
   { name: /^pgbouncer$/, tiers: ['system'], uses: ['pgbouncer', 'postgresql'] },
   { name: /^crash$/, tiers: ['system'], uses: ALL, alone: 'kill -9 trials: each kill must land mid-upgrade' },
-  { name: /^network$/, tiers: ['system'], uses: ALL, alone: 'black-holed connections and lock leases against second-long timeouts' },
+  {
+    name: /^network$/,
+    tiers: ['system'],
+    uses: ALL,
+    alone: 'black-holed connections and lock leases against second-long timeouts',
+  },
   { name: /^container$/, tiers: ['system'], uses: ['postgresql'], alone: PACKAGE },
   { name: /^airgap$/, tiers: ['system'], uses: ALL, alone: PACKAGE },
   { name: /^runtimes$/, tiers: ['system'], uses: [] }, // Node 22 and Node 20 binaries CI installs
   // Its own TLS servers (scripts/tls-servers.sh), and the machine's plain ones as the servers without TLS.
   { name: /^tls$/, tiers: ['system'], uses: ALL },
-  { name: /^(bad-input|bounds|corpus|driver-contract|habits|readme|round-trips|secrets|rolling-contract|transaction-control)$/, tiers: ['postgresql', 'mysql'], uses: ALL },
+  {
+    name: /^(bad-input|bounds|corpus|driver-contract|habits|readme|round-trips|secrets|rolling-contract|transaction-control)$/,
+    tiers: ['postgresql', 'mysql'],
+    uses: ALL,
+  },
   { name: /^release-glance$/, tiers: ['postgresql', 'mysql'], uses: ALL }, // the real glance-manage beside glance-db on both servers
   { name: /^lint-base$/, tiers: ['mysql'], uses: ['mysql'] },
   { name: /-postgresql$/, tiers: ['postgresql'], uses: ['postgresql'] },
@@ -97,7 +111,8 @@ export class UsageError extends Error {}
 
 function count(flag, value, min) {
   const n = Number(value);
-  if (!/^\d+$/.test(String(value ?? '')) || n < min) throw new UsageError(`${flag} takes a whole number of at least ${min}, not ${JSON.stringify(value ?? '')}`);
+  if (!/^\d+$/.test(String(value ?? '')) || n < min)
+    throw new UsageError(`${flag} takes a whole number of at least ${min}, not ${JSON.stringify(value ?? '')}`);
   return n;
 }
 
@@ -105,18 +120,28 @@ export function parseArgs(argv) {
   const opts = { filter: null, tiers: null, jobs: availableParallelism(), perServer: 2, list: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     const value = () => inline ?? argv[++i];
     if (flag === '--jobs' || flag === '-j') opts.jobs = count('--jobs', value(), 1);
     else if (flag === '--per-server') opts.perServer = count('--per-server', value(), 1);
     else if (flag === '--tier') {
-      const tiers = String(value() ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+      const tiers = String(value() ?? '')
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
       const bad = tiers.filter((t) => !TIER_NAMES.includes(t));
-      if (!tiers.length || bad.length) throw new UsageError(`--tier takes tiers among ${TIER_NAMES.join(', ')} (comma-separated), not ${JSON.stringify(bad.join(',') || '')}`);
+      if (!tiers.length || bad.length)
+        throw new UsageError(
+          `--tier takes tiers among ${TIER_NAMES.join(', ')} (comma-separated), not ${JSON.stringify(bad.join(',') || '')}`,
+        );
       opts.tiers = tiers;
     } else if (flag === '--list') opts.list = true;
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
-    else if (opts.filter) throw new UsageError(`one REGEX only (got ${JSON.stringify(opts.filter.source)} and ${JSON.stringify(a)})`);
+    else if (opts.filter)
+      throw new UsageError(`one REGEX only (got ${JSON.stringify(opts.filter.source)} and ${JSON.stringify(a)})`);
     else {
       try {
         opts.filter = new RegExp(a);
@@ -140,7 +165,10 @@ export function outcome(stdout, status) {
 
 /** The summary line CI reads, and the exit code. */
 export function finalLine({ passed, failed, skipped }) {
-  return { line: `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`, code: failed === 0 && passed > 0 ? 0 : 1 };
+  return {
+    line: `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
+    code: failed === 0 && passed > 0 ? 0 : 1,
+  };
 }
 
 /**
@@ -232,7 +260,12 @@ function runFile(file, children) {
     child.on('error', (err) => all.push(Buffer.from(`${err.message}\n`)));
     child.on('close', (code, signal) => {
       children.delete(child);
-      resolve({ ms: performance.now() - started, status: code ?? signal, output: Buffer.concat(all).toString('utf8'), stdout: Buffer.concat(out).toString('utf8') });
+      resolve({
+        ms: performance.now() - started,
+        status: code ?? signal,
+        output: Buffer.concat(all).toString('utf8'),
+        stdout: Buffer.concat(out).toString('utf8'),
+      });
     });
   });
 }
@@ -243,7 +276,9 @@ async function main() {
     opts = parseArgs(process.argv.slice(2));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    console.error(`error: ${err.message}\nhint: node test/run.mjs [REGEX] [--tier ${TIER_NAMES.join(',')}] [--jobs N] [--per-server N] [--list]`);
+    console.error(
+      `error: ${err.message}\nhint: node test/run.mjs [REGEX] [--tier ${TIER_NAMES.join(',')}] [--jobs N] [--per-server N] [--list]`,
+    );
     process.exit(2);
   }
 
@@ -265,11 +300,15 @@ async function main() {
     entries.push({ ...c, file, rel, expected: times[rel] ?? GUESS[c.tiers[0]] ?? 60 });
   }
   // In the order they start: the long files first (the run ends when the last one does), the alone ones after all others.
-  entries.sort((a, b) => Number(!!a.alone) - Number(!!b.alone) || b.expected - a.expected || a.rel.localeCompare(b.rel));
+  entries.sort(
+    (a, b) => Number(!!a.alone) - Number(!!b.alone) || b.expected - a.expected || a.rel.localeCompare(b.rel),
+  );
 
   if (opts.list) {
     for (const e of entries) {
-      console.log(`${e.rel.padEnd(44)} ${e.tiers.join(',').padEnd(18)} ${(e.uses.join(',') || '-').padEnd(22)} ${e.alone ? `alone: ${e.alone}` : ''}`.trimEnd());
+      console.log(
+        `${e.rel.padEnd(44)} ${e.tiers.join(',').padEnd(18)} ${(e.uses.join(',') || '-').padEnd(22)} ${e.alone ? `alone: ${e.alone}` : ''}`.trimEnd(),
+      );
     }
     console.log(`${entries.length} files; --jobs ${opts.jobs}, --per-server ${opts.perServer}`);
     return;
@@ -295,7 +334,11 @@ async function main() {
     totals.skipped += o.skipped;
     results.push({ e, r, o });
     times[e.rel] = Math.round(r.ms) / 1000;
-    const verdict = o.crashed ? `FAILED: exited with ${r.status} outside any test` : o.failed ? `FAILED: ${o.failed} failed, ${o.passed} passed` : `${o.passed} passed${o.skipped ? `, ${o.skipped} skipped` : ''}`;
+    const verdict = o.crashed
+      ? `FAILED: exited with ${r.status} outside any test`
+      : o.failed
+        ? `FAILED: ${o.failed} failed, ${o.passed} passed`
+        : `${o.passed} passed${o.skipped ? `, ${o.skipped} skipped` : ''}`;
     let block = `\n=== ${e.rel} (${secs(r.ms)}) ${verdict}${e.alone ? ' [ran alone]' : ''}\n${r.output}`;
     if (!block.endsWith('\n')) block += '\n';
     if (o.crashed) block += `${e.rel}: exited with ${r.status} outside any test\n`;
@@ -306,13 +349,17 @@ async function main() {
 
   const sum = results.reduce((t, x) => t + x.r.ms, 0);
   console.log('\nslowest files:');
-  for (const { e, r } of [...results].sort((a, b) => b.r.ms - a.r.ms).slice(0, 10)) console.log(`  ${secs(r.ms).padStart(9)}  ${e.rel}`);
+  for (const { e, r } of [...results].sort((a, b) => b.r.ms - a.r.ms).slice(0, 10))
+    console.log(`  ${secs(r.ms).padStart(9)}  ${e.rel}`);
   const failedFiles = results.filter((x) => x.o.failed);
   if (failedFiles.length) {
     console.log('\nfailed files:');
-    for (const { e, r, o } of failedFiles) console.log(`  ${e.rel}: ${o.crashed ? `exited with ${r.status} outside any test` : `${o.failed} failed`}`);
+    for (const { e, r, o } of failedFiles)
+      console.log(`  ${e.rel}: ${o.crashed ? `exited with ${r.status} outside any test` : `${o.failed} failed`}`);
   }
-  console.log(`\n${results.length} file${results.length === 1 ? '' : 's'} in ${secs(wall)} wall time; the files' own times add up to ${secs(sum)} (--jobs ${opts.jobs}, --per-server ${opts.perServer})`);
+  console.log(
+    `\n${results.length} file${results.length === 1 ? '' : 's'} in ${secs(wall)} wall time; the files' own times add up to ${secs(sum)} (--jobs ${opts.jobs}, --per-server ${opts.perServer})`,
+  );
   const { line, code } = finalLine(totals);
   console.log(line);
   process.exit(code);

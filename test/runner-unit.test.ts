@@ -16,7 +16,9 @@ import { closedPort } from './servers.js';
 const run = await import(pathToFileURL(join(ROOT, 'test', 'run.mjs')).href);
 const TEST_DIR = join(ROOT, 'test');
 const sources = (dir: string): string[] =>
-  readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : /\.(ts|mjs)$/.test(n) ? [join(dir, n)] : []));
+  readdirSync(dir).flatMap((n) =>
+    statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : /\.(ts|mjs)$/.test(n) ? [join(dir, n)] : [],
+  );
 const testFiles = readdirSync(TEST_DIR).filter((n) => n.endsWith('.test.ts'));
 
 test("every test file is in run.mjs's table, every row names a file, and the tiers agree with the servers", () => {
@@ -25,12 +27,27 @@ test("every test file is in run.mjs's table, every row names a file, and the tie
     const c = run.classify(f);
     assert.not.ok(c.unknown, `${f} is in no row of test/run.mjs's TABLE`);
     for (const t of c.tiers) assert.ok(run.TIER_NAMES.includes(t), `${f}: tier ${t}`);
-    if (c.tiers.includes('unit') || c.tiers.includes('sqlite')) assert.equal(c.uses, [], `${f} is ${c.tiers} but uses ${c.uses}`);
-    for (const server of ['postgresql', 'mysql']) if (c.tiers.includes(server)) assert.ok(c.uses.includes(server), `${f} is in the ${server} tier but takes no ${server} slot`);
+    if (c.tiers.includes('unit') || c.tiers.includes('sqlite'))
+      assert.equal(c.uses, [], `${f} is ${c.tiers} but uses ${c.uses}`);
+    for (const server of ['postgresql', 'mysql'])
+      if (c.tiers.includes(server))
+        assert.ok(c.uses.includes(server), `${f} is in the ${server} tier but takes no ${server} slot`);
   }
-  for (const row of run.TABLE) assert.ok(testFiles.some((f) => row.name.test(f.replace(/\.test\.ts$/, ''))), `row ${row.name} names no test file`);
-  for (const tier of run.TIER_NAMES) assert.ok(testFiles.some((f) => run.classify(f).tiers.includes(tier)), `tier ${tier} is empty`);
-  assert.equal(run.classify('secrets.test.ts').uses, ['postgresql', 'mysql'], 'a file on every dialect takes a slot on both servers');
+  for (const row of run.TABLE)
+    assert.ok(
+      testFiles.some((f) => row.name.test(f.replace(/\.test\.ts$/, ''))),
+      `row ${row.name} names no test file`,
+    );
+  for (const tier of run.TIER_NAMES)
+    assert.ok(
+      testFiles.some((f) => run.classify(f).tiers.includes(tier)),
+      `tier ${tier} is empty`,
+    );
+  assert.equal(
+    run.classify('secrets.test.ts').uses,
+    ['postgresql', 'mysql'],
+    'a file on every dialect takes a slot on both servers',
+  );
   assert.ok(run.classify('cluster-galera.test.js').alone, 'the Galera suites run alone');
   assert.ok(run.classify('conformance-sqlite').tiers.includes('fast'), 'npm run test:fast runs the SQLite conformance');
 });
@@ -44,22 +61,45 @@ test('options: --jobs, --per-server, --tier, REGEX; bad ones are usage errors', 
   assert.is(run.parseArgs(['-j', '1']).jobs, 1);
   assert.ok(run.parseArgs([]).jobs >= 1, 'the default: the number of cores');
   assert.is(run.parseArgs([]).perServer, 2);
-  for (const bad of [['--jobs', '0'], ['--jobs', 'x'], ['--jobs'], ['--per-server', '0'], ['--tier', 'nosuch'], ['--tier', ''], ['--nosuch'], ['a', 'b'], ['(']]) {
-    assert.throws(() => run.parseArgs(bad), (e: Error) => e instanceof run.UsageError, bad.join(' '));
+  for (const bad of [
+    ['--jobs', '0'],
+    ['--jobs', 'x'],
+    ['--jobs'],
+    ['--per-server', '0'],
+    ['--tier', 'nosuch'],
+    ['--tier', ''],
+    ['--nosuch'],
+    ['a', 'b'],
+    ['('],
+  ]) {
+    assert.throws(
+      () => run.parseArgs(bad),
+      (e: Error) => e instanceof run.UsageError,
+      bad.join(' '),
+    );
   }
 });
 
 test("a file's counts: its tests, and one failure when it exits badly outside any test", () => {
-  const uvu = (total: number, passed: number, skipped = 0) => `  Total:     ${total}\n  Passed:    ${passed}\n  Skipped:   ${skipped}\n  Duration:  1.00ms\n`;
+  const uvu = (total: number, passed: number, skipped = 0) =>
+    `  Total:     ${total}\n  Passed:    ${passed}\n  Skipped:   ${skipped}\n  Duration:  1.00ms\n`;
   assert.equal(run.outcome(uvu(5, 5), 0), { passed: 5, skipped: 0, failed: 0, crashed: false });
   assert.equal(run.outcome(uvu(5, 3), 1), { passed: 3, skipped: 0, failed: 2, crashed: false });
   assert.equal(run.outcome(uvu(5, 4, 1), 0), { passed: 4, skipped: 1, failed: 1, crashed: false });
   assert.equal(run.outcome('', 1), { passed: 0, skipped: 0, failed: 1, crashed: true }, 'died before any test');
-  assert.equal(run.outcome(uvu(2, 2), 'SIGKILL'), { passed: 2, skipped: 0, failed: 1, crashed: true }, 'killed after its tests passed');
+  assert.equal(
+    run.outcome(uvu(2, 2), 'SIGKILL'),
+    { passed: 2, skipped: 0, failed: 1, crashed: true },
+    'killed after its tests passed',
+  );
   assert.equal(run.finalLine({ passed: 3, failed: 0, skipped: 0 }), { line: '3 passed, 0 failed', code: 0 });
   assert.equal(run.finalLine({ passed: 3, failed: 0, skipped: 2 }), { line: '3 passed, 0 failed, 2 skipped', code: 0 });
   assert.equal(run.finalLine({ passed: 3, failed: 1, skipped: 0 }), { line: '3 passed, 1 failed', code: 1 });
-  assert.equal(run.finalLine({ passed: 0, failed: 0, skipped: 0 }), { line: '0 passed, 0 failed', code: 1 }, 'nothing ran: not a pass');
+  assert.equal(
+    run.finalLine({ passed: 0, failed: 0, skipped: 0 }),
+    { line: '0 passed, 0 failed', code: 1 },
+    'nothing ran: not a pass',
+  );
 });
 
 test('the scheduler: never more than --jobs files, never more than --per-server on one server, an alone file with nothing beside it', async () => {
@@ -72,7 +112,13 @@ test('the scheduler: never more than --jobs files, never more than --per-server 
   ];
   // Alone files first in the list: they must still wait for the others.
   files.unshift(files.pop()!);
-  for (const [jobs, perServer] of [[1, 1], [2, 2], [4, 2], [8, 1], [8, 3]]) {
+  for (const [jobs, perServer] of [
+    [1, 1],
+    [2, 2],
+    [4, 2],
+    [8, 1],
+    [8, 3],
+  ]) {
     const running = new Set<(typeof files)[number]>();
     const ran: string[] = [];
     let most = 0;
@@ -91,13 +137,17 @@ test('the scheduler: never more than --jobs files, never more than --per-server 
       running.delete(f);
     });
     assert.equal([...ran].sort(), files.map((f) => f.rel).sort(), 'every file ran once');
-    assert.ok(ran.slice(-2).every((r) => r.startsWith('galera')), `the alone files last: ${ran}`);
+    assert.ok(
+      ran.slice(-2).every((r) => r.startsWith('galera')),
+      `the alone files last: ${ran}`,
+    );
     if (jobs > 1) assert.ok(most > 1, `--jobs ${jobs} ran files in parallel`);
   }
 });
 
 test('run.mjs itself: --list shows tiers and servers; a REGEX that matches nothing ends "0 passed, 0 failed" with exit 1; a bad option is exit 2', () => {
-  const node = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'test', 'run.mjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  const node = (args: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, 'test', 'run.mjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
   const list = node(['--list', '--tier', 'system']);
   assert.is(list.status, 0, list.stderr);
   assert.match(list.stdout, /dist\/test\/cluster-galera\.test\.js +system +galera +alone: /);
@@ -123,9 +173,11 @@ test('no test names a server by address: every URL comes from test/servers.ts, a
   for (const file of sources(TEST_DIR)) {
     const rel = relative(ROOT, file);
     if (rel === join('test', 'servers.ts') || rel === join('test', 'runner-unit.test.ts')) continue;
-    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-      if (HARD_CODED.some((re) => re.test(line))) found.push(`${rel}:${i + 1}: ${line.trim().slice(0, 160)}`);
-    });
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (HARD_CODED.some((re) => re.test(line))) found.push(`${rel}:${i + 1}: ${line.trim().slice(0, 160)}`);
+      });
   }
   assert.equal(found, [], `literal server addresses:\n${found.join('\n')}`);
 });

@@ -16,7 +16,10 @@ const required = process.env.GLANCE_DB_REQUIRE_RUNTIMES === '1';
 function runtime(variable: string): string | null {
   const path = process.env[variable];
   if (path && existsSync(path)) return path;
-  if (required) throw new Error(`${variable} must name a node binary (GLANCE_DB_REQUIRE_RUNTIMES=1), not ${JSON.stringify(path ?? '')}`);
+  if (required)
+    throw new Error(
+      `${variable} must name a node binary (GLANCE_DB_REQUIRE_RUNTIMES=1), not ${JSON.stringify(path ?? '')}`,
+    );
   console.log(`\n*** SKIP: ${variable} is not set: that Node line is not tried ***\n`);
   return null;
 }

@@ -56,7 +56,10 @@ test('a password made of letters and digits is starred where it stands whole, an
   ];
   for (const [text, want] of cases) assert.is(scrubSecrets(text), want, text);
   // The same rule where a driver scrubs its own error text.
-  assert.is(redactSecret('FATAL: database "eco_wrong" does not exist; password wrong', 'wrong'), 'FATAL: database "eco_wrong" does not exist; password ***');
+  assert.is(
+    redactSecret('FATAL: database "eco_wrong" does not exist; password wrong', 'wrong'),
+    'FATAL: database "eco_wrong" does not exist; password ***',
+  );
   // A password that cannot be part of a name (a space, @, %) is starred wherever it appears, glued or not, in each of its forms.
   registerSecret('p@ss w0rd');
   assert.is(scrubSecrets('xp@ss w0rdy p%40ss%20w0rd "p@ss w0rd"'), 'x***y *** "***"');
@@ -68,15 +71,34 @@ test('through the CLI: the database and user names that hold the password are sh
   const r = cli(['version', '--url', `postgresql://wrong_user:wrong@${closed}/eco_wrong`, '--connect-timeout', '2']);
   assert.is(r.code, 9, r.stderr);
   assert.match(r.stderr, `Cannot use PostgreSQL database "eco_wrong" at ${closed} as user "wrong_user"`);
-  const j = cli(['version', '--url', `mysql://${MARK}_user:${MARK}@${closed}/eco_${MARK}`, '--connect-timeout', '2', '--json']);
+  const j = cli([
+    'version',
+    '--url',
+    `mysql://${MARK}_user:${MARK}@${closed}/eco_${MARK}`,
+    '--connect-timeout',
+    '2',
+    '--json',
+  ]);
   const error = JSON.parse(j.stdout).error as { message: string };
   assert.match(error.message, `database "eco_${MARK}" at ${closed} as user "${MARK}_user"`);
-  assert.not.match(error.message.replace(`eco_${MARK}`, '').replace(`${MARK}_user`, ''), MARK, 'the password itself is not shown');
+  assert.not.match(
+    error.message.replace(`eco_${MARK}`, '').replace(`${MARK}_user`, ''),
+    MARK,
+    'the password itself is not shown',
+  );
 });
 
 test('every error path, human and JSON, through --url and GLANCE_DB_URL', () => {
   for (const url of urls) {
-    for (const cmd of [['version'], ['sync', '--json'], ['check', '--json'], ['plan'], ['verify', '--json'], ['downgrade'], ['upgrade', '51', '--backup']]) {
+    for (const cmd of [
+      ['version'],
+      ['sync', '--json'],
+      ['check', '--json'],
+      ['plan'],
+      ['verify', '--json'],
+      ['downgrade'],
+      ['upgrade', '51', '--backup'],
+    ]) {
       const a = cli([...cmd, '--url', url, '--connect-timeout', '2']);
       assert.is.not(a.code, 0, `${cmd} ${url}`);
       assertClean(`${cmd.join(' ')} --url ${url}`, a.stdout, a.stderr);
@@ -150,7 +172,16 @@ const shapes = [
 
 const work = mkdtempSync(join(tmpdir(), 'glance-db-secret-shapes-'));
 const backups = join(work, 'backups');
-const COMMANDS: string[][] = [['version'], ['sync'], ['upgrade', '51', '--backup', '--backup-dir', backups], ['check'], ['plan'], ['verify'], ['downgrade'], ['lint']];
+const COMMANDS: string[][] = [
+  ['version'],
+  ['sync'],
+  ['upgrade', '51', '--backup', '--backup-dir', backups],
+  ['check'],
+  ['plan'],
+  ['verify'],
+  ['downgrade'],
+  ['lint'],
+];
 
 type Source = 'url' | 'env' | 'conf';
 
@@ -167,7 +198,8 @@ function runShape(url: string, command: string[], source: Source, json: boolean)
   }
   const started = Date.now();
   const r = cli(args, { cwd: work, env });
-  if (process.env.GLANCE_DB_SECRETS_TIMING) console.log(Date.now() - started, r.code, args.join(' '), source, JSON.stringify(url));
+  if (process.env.GLANCE_DB_SECRETS_TIMING)
+    console.log(Date.now() - started, r.code, args.join(' '), source, JSON.stringify(url));
   const what = `${args.join(' ')} (${source}: ${JSON.stringify(url)})`;
   assertClean(what, r.stdout, r.stderr);
   assert.is.not(r.code, 1, `${what} reached the internal-error path: ${r.stderr}`);
@@ -221,13 +253,22 @@ function randomShape(r: () => number, ports: readonly string[] = ['', `:${CLOSED
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   /** Mostly a well-formed part, sometimes a broken one, so that both parsing and refusing get exercised. */
   const part = <T>(good: readonly T[], bad: readonly T[], pBad = 0.2): T => (r() < pBad ? pick(bad) : pick(good));
-  const scheme = part(['postgresql', 'postgres', 'postgresql+psycopg2', 'mysql', 'mysql+pymysql', 'mariadb', 'sqlite', 'SQLite'], ['oracle', '', 'my sql', 'pg']);
+  const scheme = part(
+    ['postgresql', 'postgres', 'postgresql+psycopg2', 'mysql', 'mysql+pymysql', 'mariadb', 'sqlite', 'SQLite'],
+    ['oracle', '', 'my sql', 'pg'],
+  );
   const sep = part(['://'], [':/', ':', ':///', ':////', '//', '']);
   const user = pick(['u', 'glance', '', 'us%40er', 'a.b']);
   let password = MARK;
-  for (let n = Math.floor(r() * 6); n > 0; n--) password = r() < 0.5 ? `${pick(SPECIALS)}${password}` : `${password}${pick(SPECIALS)}`;
+  for (let n = Math.floor(r() * 6); n > 0; n--)
+    password = r() < 0.5 ? `${pick(SPECIALS)}${password}` : `${password}${pick(SPECIALS)}`;
   const encoding = pick(['raw', 'encoded', 'encoded', 'partial'] as const);
-  const pw = encoding === 'raw' ? password : encoding === 'encoded' ? encodeURIComponent(password) : [...password].map((c) => (r() < 0.5 ? encodeURIComponent(c) : c)).join('');
+  const pw =
+    encoding === 'raw'
+      ? password
+      : encoding === 'encoded'
+        ? encodeURIComponent(password)
+        : [...password].map((c) => (r() < 0.5 ? encodeURIComponent(c) : c)).join('');
   const host = part(['127.0.0.1', 'localhost', '[::1]', ''], ['[::1', 'h h', '127.0.0.1]']);
   const port = part(ports, [':0', ':65536', ':bad', ':', ':99999999999']);
   const path = part(['/db', '/a/b', '/g.sqlite'], ['', '/', '/%zz', '/d%ffb', '/db@x']);
@@ -235,8 +276,17 @@ function randomShape(r: () => number, ports: readonly string[] = ['', `:${CLOSED
   const frag = part([''], ['#f', '#@x']);
   const pad = part([''], [' ']);
   const url = `${pad}${scheme}${sep}${user}:${pw}@${host}${port}${path}${query}${frag}${pad}`;
-  const canonical = /^(postgres|mysql|mariadb)/.test(scheme) && sep === '://' && encoding === 'encoded' && !/[\s[\]]/.test(host) && ports.includes(port)
-    && ['/db', '/a/b', '/g.sqlite'].includes(path) && !query.includes('@') && !query.includes('%zz') && !frag && !user.includes('%');
+  const canonical =
+    /^(postgres|mysql|mariadb)/.test(scheme) &&
+    sep === '://' &&
+    encoding === 'encoded' &&
+    !/[\s[\]]/.test(host) &&
+    ports.includes(port) &&
+    ['/db', '/a/b', '/g.sqlite'].includes(path) &&
+    !query.includes('@') &&
+    !query.includes('%zz') &&
+    !frag &&
+    !user.includes('%');
   return { url, password, canonical };
 }
 
@@ -251,19 +301,38 @@ test(`${SHAPES} random URL shapes (seed ${SEED}): parsing never puts the passwor
     try {
       const t = parseDatabaseUrl(s.url, '/srv', 'the URL given with --url');
       parsed++;
-      const shown = t.dialect === 'sqlite' ? [t.display, t.path] : [t.display, t.host, t.user, t.database, t.socketPath ?? '', ...Object.entries(t.params).filter(([k]) => !/^pass/.test(k)).flat()];
+      const shown =
+        t.dialect === 'sqlite'
+          ? [t.display, t.path]
+          : [
+              t.display,
+              t.host,
+              t.user,
+              t.database,
+              t.socketPath ?? '',
+              ...Object.entries(t.params)
+                .filter(([k]) => !/^pass/.test(k))
+                .flat(),
+            ];
       for (const x of shown) assert.not.match(x, MARK, `shape ${i} ${JSON.stringify(s.url)} shows the password: ${x}`);
-      if (s.canonical && t.dialect !== 'sqlite') assert.is(t.password, s.password, `shape ${i} ${JSON.stringify(s.url)}`);
+      if (s.canonical && t.dialect !== 'sqlite')
+        assert.is(t.password, s.password, `shape ${i} ${JSON.stringify(s.url)}`);
     } catch (err) {
-      if (!(err instanceof GlanceDbError)) throw new Error(`shape ${i} ${JSON.stringify(s.url)}: ${(err as Error).message}`);
+      if (!(err instanceof GlanceDbError))
+        throw new Error(`shape ${i} ${JSON.stringify(s.url)}: ${(err as Error).message}`);
       refused++;
       assert.is(err.exitCode, 3, `shape ${i}`);
       assertClean(`shape ${i} ${JSON.stringify(s.url)}`, err.message, err.hint ?? '');
     }
   }
   // The generator must exercise both outcomes, or the test proves nothing.
-  assert.ok(parsed > SHAPES / 10 && refused > SHAPES / 10 && canonical > SHAPES / 25, `parsed ${parsed}, refused ${refused}, canonical ${canonical}`);
-  console.log(`  ${SHAPES} shapes: ${parsed} parsed (${canonical} well-formed, password given back exactly), ${refused} refused, 0 leaks`);
+  assert.ok(
+    parsed > SHAPES / 10 && refused > SHAPES / 10 && canonical > SHAPES / 25,
+    `parsed ${parsed}, refused ${refused}, canonical ${canonical}`,
+  );
+  console.log(
+    `  ${SHAPES} shapes: ${parsed} parsed (${canonical} well-formed, password given back exactly), ${refused} refused, 0 leaks`,
+  );
 });
 
 test(`random URL shapes (seed ${SEED}) through the CLI: every command, every source, human and JSON`, () => {
@@ -276,7 +345,10 @@ test(`random URL shapes (seed ${SEED}) through the CLI: every command, every sou
 });
 
 test('no file or folder glance-db created has the password in its name', () => {
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [e.name, ...walk(join(dir, e.name))] : [e.name]));
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? [e.name, ...walk(join(dir, e.name))] : [e.name],
+    );
   const names = walk(work);
   assertClean('file names', names.join('\n'));
   rmSync(work, { recursive: true, force: true });

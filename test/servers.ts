@@ -19,7 +19,10 @@ export const SERVER_URLS: Record<ServerDialect, string> = {
 };
 
 /** The three Galera nodes' URLs and PgBouncer's, for the cluster suites (test/cluster.ts); empty when not set. */
-export const GALERA_URLS = (process.env.GLANCE_DB_TEST_GALERA_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+export const GALERA_URLS = (process.env.GLANCE_DB_TEST_GALERA_URLS ?? '')
+  .split(',')
+  .map((u) => u.trim())
+  .filter(Boolean);
 export const PGBOUNCER_URL = process.env.GLANCE_DB_TEST_PGBOUNCER_URL ?? '';
 
 const required = () => process.env.GLANCE_DB_REQUIRE_SERVERS === '1';
@@ -70,25 +73,36 @@ export function serverUrl(dialect: ServerDialect, name: string): string {
 /** The connection arguments of the server's own client tool (psql, mariadb, pg_dump, mariadb-dump). */
 export function clientArgs(dialect: ServerDialect): string[] {
   const p = serverParts(dialect);
-  return dialect === 'postgresql' ? ['-h', p.host, '-p', p.port, '-U', p.user] : ['--protocol=tcp', '-h', p.host, '-P', p.port, '-u', p.user];
+  return dialect === 'postgresql'
+    ? ['-h', p.host, '-p', p.port, '-U', p.user]
+    : ['--protocol=tcp', '-h', p.host, '-P', p.port, '-u', p.user];
 }
 
 /** Environment for the client tools: the password in a variable, never on the command line. */
 export function clientEnv(dialect: ServerDialect): NodeJS.ProcessEnv {
   const { password } = serverParts(dialect);
-  return { ...process.env, ...(password ? (dialect === 'postgresql' ? { PGPASSWORD: password } : { MYSQL_PWD: password }) : {}) };
+  return {
+    ...process.env,
+    ...(password ? (dialect === 'postgresql' ? { PGPASSWORD: password } : { MYSQL_PWD: password }) : {}),
+  };
 }
 
 /** Runs the server's own client (psql or mariadb) with `args` after the connection arguments. */
 export function client(dialect: ServerDialect, args: string[], opts: SpawnSyncOptions = {}) {
   const cmd = dialect === 'postgresql' ? 'psql' : 'mariadb';
   const base = dialect === 'postgresql' ? ['-X', '-q', '-v', 'ON_ERROR_STOP=1'] : [];
-  return spawnSync(cmd, [...base, ...clientArgs(dialect), ...args], { encoding: 'utf8', env: clientEnv(dialect), timeout: 120_000, ...opts });
+  return spawnSync(cmd, [...base, ...clientArgs(dialect), ...args], {
+    encoding: 'utf8',
+    env: clientEnv(dialect),
+    timeout: 120_000,
+    ...opts,
+  });
 }
 
 /** Runs SQL with the server's own client; throws with its stderr on failure. */
 export function adminSql(dialect: ServerDialect, sql: string, db?: string): string {
-  const dbArgs = dialect === 'postgresql' ? ['-d', db ?? (serverParts(dialect).database || 'postgres')] : db ? [db] : [];
+  const dbArgs =
+    dialect === 'postgresql' ? ['-d', db ?? (serverParts(dialect).database || 'postgres')] : db ? [db] : [];
   const res = client(dialect, [...dbArgs], { input: sql });
   if (res.status !== 0) throw new Error(`${dialect} client failed: ${res.stderr || res.error}`);
   return String(res.stdout);
@@ -96,17 +110,23 @@ export function adminSql(dialect: ServerDialect, sql: string, db?: string): stri
 
 /** Loads a SQL file into a database with the server's own client. */
 export function loadSqlFile(dialect: ServerDialect, db: string, path: string): void {
-  const res = dialect === 'postgresql'
-    ? client(dialect, ['-d', db, '-f', path])
-    : client(dialect, [db, '-e', `source ${path}`]);
+  const res =
+    dialect === 'postgresql' ? client(dialect, ['-d', db, '-f', path]) : client(dialect, [db, '-e', `source ${path}`]);
   if (res.status !== 0) throw new Error(`loading ${path} failed: ${res.stderr}`);
 }
 
 /** A text dump of a database's schema and rows, for "nothing changed" checks. */
 export function dumpDatabase(dialect: ServerDialect, name: string): string {
-  const res = dialect === 'postgresql'
-    ? spawnSync('pg_dump', [...clientArgs(dialect), '--no-owner', name], { encoding: 'utf8', env: clientEnv(dialect) })
-    : spawnSync('mariadb-dump', [...clientArgs(dialect), '--skip-dump-date', '--skip-comments', name], { encoding: 'utf8', env: clientEnv(dialect) });
+  const res =
+    dialect === 'postgresql'
+      ? spawnSync('pg_dump', [...clientArgs(dialect), '--no-owner', name], {
+          encoding: 'utf8',
+          env: clientEnv(dialect),
+        })
+      : spawnSync('mariadb-dump', [...clientArgs(dialect), '--skip-dump-date', '--skip-comments', name], {
+          encoding: 'utf8',
+          env: clientEnv(dialect),
+        });
   if (res.status !== 0) throw new Error(res.stderr);
   // pg_dump 15.14+ brackets its output with a random \restrict key.
   return res.stdout.replace(/^\\(un)?restrict .*$/gm, '');
@@ -119,18 +139,32 @@ export function serverAvailable(dialect: ServerDialect): boolean {
     adminSql(dialect, 'SELECT 1');
     return true;
   } catch (err) {
-    if (required()) throw new Error(`${dialect} server at ${shown(dialect)} is required (GLANCE_DB_REQUIRE_SERVERS=1) but unreachable: ${(err as Error).message}`);
-    console.log(`\n*** SKIP: ${dialect} server tests: no server at ${shown(dialect)} (set GLANCE_DB_REQUIRE_SERVERS=1 to make this a failure) ***\n`);
+    if (required())
+      throw new Error(
+        `${dialect} server at ${shown(dialect)} is required (GLANCE_DB_REQUIRE_SERVERS=1) but unreachable: ${(err as Error).message}`,
+      );
+    console.log(
+      `\n*** SKIP: ${dialect} server tests: no server at ${shown(dialect)} (set GLANCE_DB_REQUIRE_SERVERS=1 to make this a failure) ***\n`,
+    );
     return false;
   }
 }
 
 /** Creates a fresh database (random name, or `name`) and returns its name and glance-db URL. */
-export function createDatabase(dialect: ServerDialect, name = `glancedb_t_${randomBytes(5).toString('hex')}`): { name: string; url: string } {
-  adminSql(dialect, dialect === 'postgresql' ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} CHARACTER SET utf8`);
+export function createDatabase(
+  dialect: ServerDialect,
+  name = `glancedb_t_${randomBytes(5).toString('hex')}`,
+): { name: string; url: string } {
+  adminSql(
+    dialect,
+    dialect === 'postgresql' ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} CHARACTER SET utf8`,
+  );
   return { name, url: serverUrl(dialect, name) };
 }
 
 export function dropDatabase(dialect: ServerDialect, name: string): void {
-  adminSql(dialect, dialect === 'postgresql' ? `DROP DATABASE IF EXISTS ${name} WITH (FORCE)` : `DROP DATABASE IF EXISTS ${name}`);
+  adminSql(
+    dialect,
+    dialect === 'postgresql' ? `DROP DATABASE IF EXISTS ${name} WITH (FORCE)` : `DROP DATABASE IF EXISTS ${name}`,
+  );
 }

@@ -14,13 +14,17 @@ import { lineColumnAt, splitStatements, transactionControl } from '../src/sql/sp
 
 const dir = fileURLToPath(new URL('../../test/golden/split/', import.meta.url));
 
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.sql'))
+  .sort()) {
   const [, dialect] = /\.(sqlite|postgresql|mysql)\.sql$/.exec(file) ?? [];
   test(`split golden: ${file}`, () => {
-    const got = splitStatements(readFileSync(join(dir, file), 'utf8'), dialect as Dialect).map(({ index, line, column, text }) => {
-      const refused = transactionControl(text, dialect as Dialect);
-      return { index, line, column, text, ...(refused ? { refused } : {}) };
-    });
+    const got = splitStatements(readFileSync(join(dir, file), 'utf8'), dialect as Dialect).map(
+      ({ index, line, column, text }) => {
+        const refused = transactionControl(text, dialect as Dialect);
+        return { index, line, column, text, ...(refused ? { refused } : {}) };
+      },
+    );
     const golden = join(dir, file.replace(/\.sql$/, '.json'));
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, `${JSON.stringify(got, null, 2)}\n`);
     assert.equal(got, JSON.parse(readFileSync(golden, 'utf8')));
@@ -40,7 +44,11 @@ test('unterminated strings, comments and dollar quotes are errors naming where t
     ['SELECT $x$ never closed', 'postgresql', 'unterminated dollar-quoted string starting at line 1, column 8'],
     ['SELECT "abc', 'postgresql', 'unterminated quoted identifier starting at line 1, column 8'],
   ];
-  for (const [sql, dialect, message] of cases) assert.throws(() => splitStatements(sql, dialect), (e: Error) => e.message === message);
+  for (const [sql, dialect, message] of cases)
+    assert.throws(
+      () => splitStatements(sql, dialect),
+      (e: Error) => e.message === message,
+    );
 });
 
 test('a large file splits in linear time', () => {

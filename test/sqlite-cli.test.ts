@@ -2,20 +2,46 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync, appendFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+  appendFileSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restoreSteps } from '../src/engine/restore.js';
 import { resolveContext, suggest } from '../src/engine/context.js';
 import { parseDatabaseUrl } from '../src/url.js';
-import { cleanEnv, cli, cliAsync, makeProject, extraVersion, openSqlite, referenceSql, removeProject, sqliteRows, BIN, ROOT, VERSIONS } from './helpers.js';
+import {
+  cleanEnv,
+  cli,
+  cliAsync,
+  makeProject,
+  extraVersion,
+  openSqlite,
+  referenceSql,
+  removeProject,
+  sqliteRows,
+  BIN,
+  ROOT,
+  VERSIONS,
+} from './helpers.js';
 
 const TOOL_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 const noStack = (r: { stderr: string }) => assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
 
-function withProject(name: string, overrides: Record<string, string | null>, fn: (dir: string, db: string) => Promise<void> | void) {
+function withProject(
+  name: string,
+  overrides: Record<string, string | null>,
+  fn: (dir: string, db: string) => Promise<void> | void,
+) {
   test(name, async () => {
     const dir = makeProject(overrides);
     try {
@@ -26,30 +52,40 @@ function withProject(name: string, overrides: Record<string, string | null>, fn:
   });
 }
 
-withProject('sync creates the file and reaches 51; version prints only the integer; sync again says so', {}, async (dir, db) => {
-  const r = cli(['sync'], { cwd: dir });
-  assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /applied 42 liberty_baseline \(\d+ ms\)/);
-  assert.match(r.stdout, /applied 51 add_cache_tables/);
-  assert.match(r.stdout, 'database is at version 51');
-  const v = cli(['version'], { cwd: dir });
-  assert.is(v.code, 0);
-  assert.is(v.stdout, '51\n');
-  const again = cli(['sync'], { cwd: dir });
-  assert.is(again.code, 0);
-  assert.match(again.stdout, 'already at version 51; nothing to do');
-  const rows = await sqliteRows(db, 'SELECT version, name, dialect, checksum, kind, status, applied_at, execution_ms, tool_version FROM glance_db_version ORDER BY version');
-  assert.equal(rows.map((r) => r.version), VERSIONS);
-  for (const row of rows) {
-    assert.is(row.kind, 'applied');
-    assert.is(row.status, 'complete');
-    assert.is(row.dialect, 'sqlite');
-    assert.match(String(row.checksum), /^sha256-lf:[0-9a-f]{64}$/);
-    assert.match(String(row.applied_at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    assert.is(row.tool_version, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
-  }
-  assert.not.ok(existsSync(`${db}.lock`), 'lock released');
-});
+withProject(
+  'sync creates the file and reaches 51; version prints only the integer; sync again says so',
+  {},
+  async (dir, db) => {
+    const r = cli(['sync'], { cwd: dir });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stdout, /applied 42 liberty_baseline \(\d+ ms\)/);
+    assert.match(r.stdout, /applied 51 add_cache_tables/);
+    assert.match(r.stdout, 'database is at version 51');
+    const v = cli(['version'], { cwd: dir });
+    assert.is(v.code, 0);
+    assert.is(v.stdout, '51\n');
+    const again = cli(['sync'], { cwd: dir });
+    assert.is(again.code, 0);
+    assert.match(again.stdout, 'already at version 51; nothing to do');
+    const rows = await sqliteRows(
+      db,
+      'SELECT version, name, dialect, checksum, kind, status, applied_at, execution_ms, tool_version FROM glance_db_version ORDER BY version',
+    );
+    assert.equal(
+      rows.map((r) => r.version),
+      VERSIONS,
+    );
+    for (const row of rows) {
+      assert.is(row.kind, 'applied');
+      assert.is(row.status, 'complete');
+      assert.is(row.dialect, 'sqlite');
+      assert.match(String(row.checksum), /^sha256-lf:[0-9a-f]{64}$/);
+      assert.match(String(row.applied_at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.is(row.tool_version, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    }
+    assert.not.ok(existsSync(`${db}.lock`), 'lock released');
+  },
+);
 
 withProject('the same commands work under "db", with VERSION', {}, (dir) => {
   assert.is(cli(['db', 'sync', '45'], { cwd: dir }).code, 0);
@@ -62,9 +98,19 @@ withProject('the same commands work under "db", with VERSION', {}, (dir) => {
 
 withProject('the result opens in the sqlite3 CLI and in Python', {}, (dir, db) => {
   assert.is(cli(['sync'], { cwd: dir }).code, 0);
-  const s = spawnSync('sqlite3', [db, 'PRAGMA integrity_check; SELECT max(version) FROM glance_db_version;'], { encoding: 'utf8' });
+  const s = spawnSync('sqlite3', [db, 'PRAGMA integrity_check; SELECT max(version) FROM glance_db_version;'], {
+    encoding: 'utf8',
+  });
   assert.is(s.stdout, 'ok\n51\n', s.stderr);
-  const py = spawnSync('python3', ['-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select count(*) from images").fetchone()[0], c.execute("pragma integrity_check").fetchone()[0])', db], { encoding: 'utf8' });
+  const py = spawnSync(
+    'python3',
+    [
+      '-c',
+      'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select count(*) from images").fetchone()[0], c.execute("pragma integrity_check").fetchone()[0])',
+      db,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.is(py.stdout, '0 ok\n', py.stderr);
 });
 
@@ -79,57 +125,76 @@ withProject('version and upgrade on a missing database: exit 5, no file created'
   assert.not.ok(existsSync(db));
 });
 
-withProject('a database with tables but no version table is not guessed at: exit 5 and unchanged', {}, async (dir, db) => {
-  const ref = await openSqlite();
-  ref.exec(referenceSql(44, 'sqlite'));
-  writeFileSync(db, ref.export());
-  const before = sha(db);
-  const r = cli(['sync'], { cwd: dir });
-  assert.is(r.code, 5, r.stderr);
-  // 44 only changes data: its schema is 43's, and the hint names 43 so that 44's data step runs.
-  assert.match(r.stderr, 'their schema is exactly that of version 43');
-  assert.match(r.stderr, 'glance-db sync 51 43 (records 42-43');
-  assert.is(sha(db), before);
-  assert.is(cli(['version'], { cwd: dir }).code, 5);
-});
-
-withProject('the hint for a database without bookkeeping names the lowest version with its schema, and carries --url shell-quoted', {}, async (dir) => {
-  const other = mkdtempSync(join(tmpdir(), "glance-db-it's-"));
-  try {
-    const file = join(other, "it's glance.sqlite");
+withProject(
+  'a database with tables but no version table is not guessed at: exit 5 and unchanged',
+  {},
+  async (dir, db) => {
     const ref = await openSqlite();
-    ref.exec(referenceSql(48, 'sqlite'));
-    writeFileSync(file, ref.export());
-    const r = cli(['sync', '--url', `sqlite:${file}`], { cwd: dir });
+    ref.exec(referenceSql(44, 'sqlite'));
+    writeFileSync(db, ref.export());
+    const before = sha(db);
+    const r = cli(['sync'], { cwd: dir });
     assert.is(r.code, 5, r.stderr);
-    const hint = /run: (glance-db sync .*) \(records/.exec(r.stderr)?.[1];
-    assert.is(hint, `glance-db sync 51 48 --url 'sqlite:${other.replace(/'/g, "'\\''")}/it'\\''s glance.sqlite'`);
-    // Pasted as it is, it places that database (not ./glance.sqlite) and runs 49's data step.
-    const pasted = spawnSync('sh', ['-c', hint!.replace(/^glance-db/, `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`)], { cwd: dir, encoding: 'utf8' });
-    assert.is(pasted.status, 0, pasted.stderr);
-    assert.match(pasted.stdout, 'applied 49 location_backend_to_store');
-    assert.not.ok(existsSync(join(dir, 'glance.sqlite')));
-  } finally {
-    rmSync(other, { recursive: true, force: true });
-  }
-});
+    // 44 only changes data: its schema is 43's, and the hint names 43 so that 44's data step runs.
+    assert.match(r.stderr, 'their schema is exactly that of version 43');
+    assert.match(r.stderr, 'glance-db sync 51 43 (records 42-43');
+    assert.is(sha(db), before);
+    assert.is(cli(['version'], { cwd: dir }).code, 5);
+  },
+);
 
-withProject('suggested commands carry the --config/--url/--glance-config that selected the database, never a password', {}, (dir) => {
-  const other = join(dir, 'elsewhere.sqlite');
-  assert.is(cli(['sync', '45', '--url', `sqlite:${other}`], { cwd: dir }).code, 0);
-  const d = cli(['downgrade', '--url', `sqlite:${other}`], { cwd: dir });
-  assert.is(d.code, 6);
-  assert.match(d.stdout, `Check the level: glance-db version --url sqlite:${other}`);
-  const base = { lockWait: 1, connectTimeout: 1, statementTimeout: 0, lockTimeout: 0 };
-  const manifest = join(dir, 'glance-db.yaml');
-  assert.equal(resolveContext({ ...base, config: manifest, url: 'mysql+pymysql://glance:Top@S3cret@db/glance?charset=utf8' }).selection,
-    ['--config', manifest, '--url', "'mysql+pymysql://glance@db/glance?charset=utf8'"]);
-  const conf = join(dir, 'glance api.conf');
-  writeFileSync(conf, '[database]\nconnection = postgresql://glance:TopS3cret@db/glance\n');
-  const ctx = resolveContext({ ...base, config: manifest, glanceConfig: [conf] });
-  assert.equal(ctx.selection, ['--config', manifest, '--glance-config', `'${conf}'`]);
-  assert.not.match(suggest(ctx, 'version'), 'TopS3cret');
-});
+withProject(
+  'the hint for a database without bookkeeping names the lowest version with its schema, and carries --url shell-quoted',
+  {},
+  async (dir) => {
+    const other = mkdtempSync(join(tmpdir(), "glance-db-it's-"));
+    try {
+      const file = join(other, "it's glance.sqlite");
+      const ref = await openSqlite();
+      ref.exec(referenceSql(48, 'sqlite'));
+      writeFileSync(file, ref.export());
+      const r = cli(['sync', '--url', `sqlite:${file}`], { cwd: dir });
+      assert.is(r.code, 5, r.stderr);
+      const hint = /run: (glance-db sync .*) \(records/.exec(r.stderr)?.[1];
+      assert.is(hint, `glance-db sync 51 48 --url 'sqlite:${other.replace(/'/g, "'\\''")}/it'\\''s glance.sqlite'`);
+      // Pasted as it is, it places that database (not ./glance.sqlite) and runs 49's data step.
+      const pasted = spawnSync(
+        'sh',
+        ['-c', hint!.replace(/^glance-db/, `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`)],
+        { cwd: dir, encoding: 'utf8' },
+      );
+      assert.is(pasted.status, 0, pasted.stderr);
+      assert.match(pasted.stdout, 'applied 49 location_backend_to_store');
+      assert.not.ok(existsSync(join(dir, 'glance.sqlite')));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  },
+);
+
+withProject(
+  'suggested commands carry the --config/--url/--glance-config that selected the database, never a password',
+  {},
+  (dir) => {
+    const other = join(dir, 'elsewhere.sqlite');
+    assert.is(cli(['sync', '45', '--url', `sqlite:${other}`], { cwd: dir }).code, 0);
+    const d = cli(['downgrade', '--url', `sqlite:${other}`], { cwd: dir });
+    assert.is(d.code, 6);
+    assert.match(d.stdout, `Check the level: glance-db version --url sqlite:${other}`);
+    const base = { lockWait: 1, connectTimeout: 1, statementTimeout: 0, lockTimeout: 0 };
+    const manifest = join(dir, 'glance-db.yaml');
+    assert.equal(
+      resolveContext({ ...base, config: manifest, url: 'mysql+pymysql://glance:Top@S3cret@db/glance?charset=utf8' })
+        .selection,
+      ['--config', manifest, '--url', "'mysql+pymysql://glance@db/glance?charset=utf8'"],
+    );
+    const conf = join(dir, 'glance api.conf');
+    writeFileSync(conf, '[database]\nconnection = postgresql://glance:TopS3cret@db/glance\n');
+    const ctx = resolveContext({ ...base, config: manifest, glanceConfig: [conf] });
+    assert.equal(ctx.selection, ['--config', manifest, '--glance-config', `'${conf}'`]);
+    assert.not.match(suggest(ctx, 'version'), 'TopS3cret');
+  },
+);
 
 withProject('sync VERSION CURRENT_VERSION records a baseline and upgrades from there', {}, async (dir, db) => {
   const ref = await openSqlite();
@@ -141,7 +206,10 @@ withProject('sync VERSION CURRENT_VERSION records a baseline and upgrades from t
   assert.not.match(r.stdout, 'applied 44');
   assert.match(r.stdout, 'applied 45 add_visibility');
   const rows = await sqliteRows(db, 'SELECT version, kind FROM glance_db_version ORDER BY version');
-  assert.equal(rows.map((x) => `${x.version}:${x.kind}`), VERSIONS.map((v) => `${v}:${v <= 44 ? 'baseline' : 'applied'}`));
+  assert.equal(
+    rows.map((x) => `${x.version}:${x.kind}`),
+    VERSIONS.map((v) => `${v}:${v <= 44 ? 'baseline' : 'applied'}`),
+  );
   const wrong = cli(['sync', '51', '43'], { cwd: dir });
   assert.is(wrong.code, 2);
   assert.match(wrong.stderr, 'CURRENT_VERSION 43 contradicts the version table, which records version 51');
@@ -180,9 +248,15 @@ withProject('downgrade changes nothing, exits 6 and prints restore steps', {}, (
 });
 
 test('downgrade restore steps for servers name host, user and database, never the password', () => {
-  const pg = restoreSteps(parseDatabaseUrl('postgresql://glance:TopS3cret@db1:5433/glance', '/'), '/etc/glance-db.yaml').join('\n');
+  const pg = restoreSteps(
+    parseDatabaseUrl('postgresql://glance:TopS3cret@db1:5433/glance', '/'),
+    '/etc/glance-db.yaml',
+  ).join('\n');
   assert.match(pg, 'pg_restore -h db1 -p 5433 -U glance -d glance');
-  const my = restoreSteps(parseDatabaseUrl('mysql+pymysql://glance:TopS3cret@db2/glance?charset=utf8', '/'), '/etc/glance-db.yaml').join('\n');
+  const my = restoreSteps(
+    parseDatabaseUrl('mysql+pymysql://glance:TopS3cret@db2/glance?charset=utf8', '/'),
+    '/etc/glance-db.yaml',
+  ).join('\n');
   assert.match(my, 'mysql -h db2 -P 3306 -u glance -p glance < BACKUP.sql');
   for (const text of [pg, my]) assert.not.match(text, 'TopS3cret');
 });
@@ -193,7 +267,10 @@ withProject('checksum mismatch stops everything and names version, file and both
   appendFileSync(join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'), '\n-- edited after release\n');
   const r = cli(['sync'], { cwd: dir });
   assert.is(r.code, 4, r.stderr);
-  assert.match(r.stderr, /Checksum mismatch for version 43: sql\/sqlite\/043_add_image_created_updated_idx\.sql was applied with checksum sha256-lf:[0-9a-f]{64}, but the file on disk now has sha256-lf:[0-9a-f]{64}/);
+  assert.match(
+    r.stderr,
+    /Checksum mismatch for version 43: sql\/sqlite\/043_add_image_created_updated_idx\.sql was applied with checksum sha256-lf:[0-9a-f]{64}, but the file on disk now has sha256-lf:[0-9a-f]{64}/,
+  );
   assert.match(r.stderr, 'hint: A released migration must never be edited');
   assert.is(sha(db), before);
   const j = JSON.parse(cli(['sync', '--json'], { cwd: dir }).stdout);
@@ -208,106 +285,187 @@ withProject('a CRLF checkout of the same files is not a checksum mismatch', {}, 
   assert.is(r.code, 0, r.stderr);
 });
 
-const brokenSql = '-- fails on purpose\nCREATE TABLE ok_table (id INTEGER);\n\n  INSERT INTO no_such_table VALUES (1);\n';
-withProject('a failing statement names file:line:column and leaves the database at the previous version', extraVersion(52, 'broken', brokenSql), async (dir, db) => {
-  assert.is(cli(['sync', '51'], { cwd: dir }).code, 0);
-  const before = sha(db);
-  const r = cli(['sync'], { cwd: dir });
-  assert.is(r.code, 7, r.stderr);
-  assert.match(r.stderr, 'Version 52 failed at sql/sqlite/52_broken.sql:4:3 (statement 2): no such table: no_such_table');
-  assert.match(r.stderr, 'Statement: INSERT INTO no_such_table VALUES (1)');
-  noStack(r);
-  assert.is(sha(db), before);
-  assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
-  assert.equal(await sqliteRows(db, "SELECT name FROM sqlite_master WHERE name = 'ok_table'"), []);
-});
+const brokenSql =
+  '-- fails on purpose\nCREATE TABLE ok_table (id INTEGER);\n\n  INSERT INTO no_such_table VALUES (1);\n';
+withProject(
+  'a failing statement names file:line:column and leaves the database at the previous version',
+  extraVersion(52, 'broken', brokenSql),
+  async (dir, db) => {
+    assert.is(cli(['sync', '51'], { cwd: dir }).code, 0);
+    const before = sha(db);
+    const r = cli(['sync'], { cwd: dir });
+    assert.is(r.code, 7, r.stderr);
+    assert.match(
+      r.stderr,
+      'Version 52 failed at sql/sqlite/52_broken.sql:4:3 (statement 2): no such table: no_such_table',
+    );
+    assert.match(r.stderr, 'Statement: INSERT INTO no_such_table VALUES (1)');
+    noStack(r);
+    assert.is(sha(db), before);
+    assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
+    assert.equal(await sqliteRows(db, "SELECT name FROM sqlite_master WHERE name = 'ok_table'"), []);
+  },
+);
 
-withProject('a failing version: the versions committed before it are written back, the failing one is not', extraVersion(52, 'broken', brokenSql), async (dir, db) => {
-  assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
-  const r = cli(['sync'], { cwd: dir });
-  assert.is(r.code, 7, r.stderr);
-  assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
-  assert.equal(await sqliteRows(db, "SELECT name FROM sqlite_master WHERE name = 'ok_table'"), []);
-  assert.is(spawnSync('sqlite3', [db, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).stdout, 'ok\n');
-});
+withProject(
+  'a failing version: the versions committed before it are written back, the failing one is not',
+  extraVersion(52, 'broken', brokenSql),
+  async (dir, db) => {
+    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+    const r = cli(['sync'], { cwd: dir });
+    assert.is(r.code, 7, r.stderr);
+    assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
+    assert.equal(await sqliteRows(db, "SELECT name FROM sqlite_master WHERE name = 'ok_table'"), []);
+    assert.is(spawnSync('sqlite3', [db, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).stdout, 'ok\n');
+  },
+);
 
-withProject('a run moves the file once, from the version it had to the version reached; kill -9 at the write-back leaves it as it was', {}, async (dir, db) => {
-  assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
-  // About 20 MB, so that the run lasts long enough to be watched.
-  // Rows in a Glance table, not a table of its own: sync refuses a schema with an extra table as drift.
-  const ballast = spawnSync('sqlite3', [db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) INSERT INTO images (id, name, status, is_public, created_at, deleted, min_disk, min_ram, protected) SELECT printf('img-%05d', i), hex(randomblob(500)), 'active', 1, '2020-01-01 00:00:00', 0, 0, 0, 0 FROM n;"]);
-  assert.is(ballast.status, 0);
-  const base = readFileSync(db);
-  const watch = async (onTemp: (child: ReturnType<typeof spawn>) => void) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'sync'], { cwd: dir, stdio: 'ignore', env: cleanEnv() });
-    const inodes = new Set([statSync(db).ino]);
-    let exited = false;
-    child.once('exit', () => (exited = true));
-    while (!exited) {
-      try {
-        inodes.add(statSync(db).ino);
-      } catch {
-        // Between unlink and rename nothing is missing: rename is atomic. Never reached.
+withProject(
+  'a run moves the file once, from the version it had to the version reached; kill -9 at the write-back leaves it as it was',
+  {},
+  async (dir, db) => {
+    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+    // About 20 MB, so that the run lasts long enough to be watched.
+    // Rows in a Glance table, not a table of its own: sync refuses a schema with an extra table as drift.
+    const ballast = spawnSync('sqlite3', [
+      db,
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) INSERT INTO images (id, name, status, is_public, created_at, deleted, min_disk, min_ram, protected) SELECT printf('img-%05d', i), hex(randomblob(500)), 'active', 1, '2020-01-01 00:00:00', 0, 0, 0, 0 FROM n;",
+    ]);
+    assert.is(ballast.status, 0);
+    const base = readFileSync(db);
+    const watch = async (onTemp: (child: ReturnType<typeof spawn>) => void) => {
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'sync'], {
+        cwd: dir,
+        stdio: 'ignore',
+        env: cleanEnv(),
+      });
+      const inodes = new Set([statSync(db).ino]);
+      let exited = false;
+      child.once('exit', () => (exited = true));
+      while (!exited) {
+        try {
+          inodes.add(statSync(db).ino);
+        } catch {
+          // Between unlink and rename nothing is missing: rename is atomic. Never reached.
+        }
+        if (readdirSync(dir).some((f) => f.endsWith('.tmp'))) onTemp(child);
+        await new Promise((r) => setTimeout(r, 1));
       }
-      if (readdirSync(dir).some((f) => f.endsWith('.tmp'))) onTemp(child);
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    inodes.add(statSync(db).ino);
-    return inodes.size;
-  };
-  assert.is(await watch(() => {}), 2, 'the file was replaced once');
-  assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
-  writeFileSync(db, base);
-  await watch((child) => child.kill('SIGKILL'));
-  // Killed while writing its temporary file: as before the run (or, had the rename won the race, whole at 51).
-  const after = readFileSync(db);
-  assert.ok(after.equals(base) || cli(['version'], { cwd: dir }).stdout === '51\n', 'the file is as before the run or as after it, never between');
-  const again = cli(['sync'], { cwd: dir });
-  assert.is(again.code, 0, again.stderr);
-  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'the temporary file of the killed run was removed');
-});
+      inodes.add(statSync(db).ino);
+      return inodes.size;
+    };
+    assert.is(await watch(() => {}), 2, 'the file was replaced once');
+    assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
+    writeFileSync(db, base);
+    await watch((child) => child.kill('SIGKILL'));
+    // Killed while writing its temporary file: as before the run (or, had the rename won the race, whole at 51).
+    const after = readFileSync(db);
+    assert.ok(
+      after.equals(base) || cli(['version'], { cwd: dir }).stdout === '51\n',
+      'the file is as before the run or as after it, never between',
+    );
+    const again = cli(['sync'], { cwd: dir });
+    assert.is(again.code, 0, again.stderr);
+    assert.equal(
+      readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+      'the temporary file of the killed run was removed',
+    );
+  },
+);
 
-withProject('--url and GLANCE_DB_URL override the manifest; relative paths are relative to the working directory', {}, (dir) => {
-  const other = mkdtempSync(join(tmpdir(), 'glance-db-url-'));
-  try {
-    assert.is(cli(['sync', '43', '--config', join(dir, 'glance-db.yaml'), '--url', 'sqlite:a.sqlite'], { cwd: other }).code, 0);
-    assert.ok(existsSync(join(other, 'a.sqlite')));
-    assert.is(cli(['sync', '44', '--config', join(dir, 'glance-db.yaml')], { cwd: other, env: { GLANCE_DB_URL: `sqlite:///b.sqlite` } }).code, 0);
-    assert.is(cli(['version', '--config', join(dir, 'glance-db.yaml'), '--url', `sqlite:${join(other, 'b.sqlite')}`], { cwd: other }).stdout, '44\n');
-    assert.not.ok(existsSync(join(dir, 'glance.sqlite')));
-  } finally {
-    removeProject(other);
-  }
-});
+withProject(
+  '--url and GLANCE_DB_URL override the manifest; relative paths are relative to the working directory',
+  {},
+  (dir) => {
+    const other = mkdtempSync(join(tmpdir(), 'glance-db-url-'));
+    try {
+      assert.is(
+        cli(['sync', '43', '--config', join(dir, 'glance-db.yaml'), '--url', 'sqlite:a.sqlite'], { cwd: other }).code,
+        0,
+      );
+      assert.ok(existsSync(join(other, 'a.sqlite')));
+      assert.is(
+        cli(['sync', '44', '--config', join(dir, 'glance-db.yaml')], {
+          cwd: other,
+          env: { GLANCE_DB_URL: `sqlite:///b.sqlite` },
+        }).code,
+        0,
+      );
+      assert.is(
+        cli(['version', '--config', join(dir, 'glance-db.yaml'), '--url', `sqlite:${join(other, 'b.sqlite')}`], {
+          cwd: other,
+        }).stdout,
+        '44\n',
+      );
+      assert.not.ok(existsSync(join(dir, 'glance.sqlite')));
+    } finally {
+      removeProject(other);
+    }
+  },
+);
 
 withProject('--json gives one object on stdout for sync and version', {}, (dir, db) => {
   const s = JSON.parse(cli(['sync', '43', '--json'], { cwd: dir }).stdout);
-  assert.equal({ ...s, applied: s.applied.map((a: { version: number }) => a.version) }, { command: 'sync', glanceDbVersion: TOOL_VERSION, ok: true, dialect: 'sqlite', database: `sqlite:${db}`, from: null, to: 43, applied: [42, 43], baselined: [], adopted: [], upToDate: false });
+  assert.equal(
+    { ...s, applied: s.applied.map((a: { version: number }) => a.version) },
+    {
+      command: 'sync',
+      glanceDbVersion: TOOL_VERSION,
+      ok: true,
+      dialect: 'sqlite',
+      database: `sqlite:${db}`,
+      from: null,
+      to: 43,
+      applied: [42, 43],
+      baselined: [],
+      adopted: [],
+      upToDate: false,
+    },
+  );
   const v = JSON.parse(cli(['version', '--json'], { cwd: dir }).stdout);
-  assert.equal(v, { command: 'version', glanceDbVersion: TOOL_VERSION, ok: true, version: 43, managedBy: 'glance-db', source: 'glance_db_version', dialect: 'sqlite', database: `sqlite:${db}` });
+  assert.equal(v, {
+    command: 'version',
+    glanceDbVersion: TOOL_VERSION,
+    ok: true,
+    version: 43,
+    managedBy: 'glance-db',
+    source: 'glance_db_version',
+    dialect: 'sqlite',
+    database: `sqlite:${db}`,
+  });
   const e = JSON.parse(cli(['version', '--json', '--url', 'sqlite:/nonexistent-dir/x.sqlite'], { cwd: dir }).stdout);
   assert.is(e.ok, false);
 });
 
-withProject('a second process is kept out by a live lock and a lock file left by a dead one is no obstacle', {}, async (dir, db) => {
-  // The lock is an OS lock (flock) on FILE.lock, as another glance-db run holds it.
-  const holder = spawn('flock', ['--close', `${db}.lock`, 'sh', '-c', 'echo held; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise((resolve) => holder.stdout!.once('data', resolve));
-  writeFileSync(`${db}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() }));
-  try {
-    const r = cli(['sync', '--lock-wait', '1'], { cwd: dir });
-    assert.is(r.code, 8, r.stderr);
-    assert.match(r.stderr, `is locked by glance-db process ${process.pid}`);
-    assert.not.ok(existsSync(db));
-  } finally {
-    holder.kill();
-  }
-  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  writeFileSync(`${db}.lock`, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), startedAt: 'earlier' }));
-  const ok = cli(['sync', '--lock-wait', '1'], { cwd: dir });
-  assert.is(ok.code, 0, ok.stderr);
-  assert.not.ok(existsSync(`${db}.lock`));
-});
+withProject(
+  'a second process is kept out by a live lock and a lock file left by a dead one is no obstacle',
+  {},
+  async (dir, db) => {
+    // The lock is an OS lock (flock) on FILE.lock, as another glance-db run holds it.
+    const holder = spawn('flock', ['--close', `${db}.lock`, 'sh', '-c', 'echo held; exec sleep 60'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    await new Promise((resolve) => holder.stdout!.once('data', resolve));
+    writeFileSync(
+      `${db}.lock`,
+      JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() }),
+    );
+    try {
+      const r = cli(['sync', '--lock-wait', '1'], { cwd: dir });
+      assert.is(r.code, 8, r.stderr);
+      assert.match(r.stderr, `is locked by glance-db process ${process.pid}`);
+      assert.not.ok(existsSync(db));
+    } finally {
+      holder.kill();
+    }
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(`${db}.lock`, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), startedAt: 'earlier' }));
+    const ok = cli(['sync', '--lock-wait', '1'], { cwd: dir });
+    assert.is(ok.code, 0, ok.stderr);
+    assert.not.ok(existsSync(`${db}.lock`));
+  },
+);
 
 withProject('two syncs at once: both succeed and every version is applied exactly once', {}, async (dir, db) => {
   const [a, b] = await Promise.all([cliAsync(['sync'], { cwd: dir }), cliAsync(['sync'], { cwd: dir })]);
@@ -323,7 +481,11 @@ withProject('on SQLite, neither slonik nor mysql2 is ever loaded', {}, (dir) => 
   assert.is(cli(['sync'], { cwd: dir }).code, 0);
   const log = join(dir, 'imports.log');
   for (const args of [['version'], ['sync']]) {
-    const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test/fixtures/record-imports.mjs'), join(ROOT, 'bin/run.js'), ...args], { cwd: dir, env: { ...cleanEnv(), GLANCE_DB_IMPORT_LOG: log }, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', join(ROOT, 'test/fixtures/record-imports.mjs'), join(ROOT, 'bin/run.js'), ...args],
+      { cwd: dir, env: { ...cleanEnv(), GLANCE_DB_IMPORT_LOG: log }, encoding: 'utf8' },
+    );
     assert.is(r.status, 0, r.stderr);
   }
   const loaded = readFileSync(log, 'utf8');
@@ -342,7 +504,6 @@ test('unknown command and --help', () => {
   assert.is.not(bad.code, 0);
   noStack(bad);
 });
-
 
 withProject('a SQLite file too large to hold in memory is refused clearly and left as it was', {}, (dir, db) => {
   // A sparse file: the header of a SQLite file, then nothing up to one byte past the 4 GiB glance-db holds in memory
@@ -364,17 +525,21 @@ withProject('a SQLite file too large to hold in memory is refused clearly and le
 
 test.run();
 
-withProject('a table or index named with a double quote is read, not an internal error: verify and check name it as drift', {}, async (dir, db) => {
-  assert.is(cli(['sync'], { cwd: dir }).code, 0);
-  const sqlite = await openSqlite(db);
-  sqlite.run('CREATE TABLE "we""ird" (id INTEGER PRIMARY KEY, "na""me" TEXT)');
-  sqlite.run('CREATE INDEX "ix""q" ON "we""ird" ("na""me")');
-  writeFileSync(db, sqlite.export());
-  for (const args of [['verify'], ['check']]) {
-    const r = cli(args, { cwd: dir });
-    assert.not.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
-    noStack(r);
-    assert.match(r.stdout + r.stderr, 'we"ird');
-  }
-  assert.is(cli(['check'], { cwd: dir }).code, 12);
-});
+withProject(
+  'a table or index named with a double quote is read, not an internal error: verify and check name it as drift',
+  {},
+  async (dir, db) => {
+    assert.is(cli(['sync'], { cwd: dir }).code, 0);
+    const sqlite = await openSqlite(db);
+    sqlite.run('CREATE TABLE "we""ird" (id INTEGER PRIMARY KEY, "na""me" TEXT)');
+    sqlite.run('CREATE INDEX "ix""q" ON "we""ird" ("na""me")');
+    writeFileSync(db, sqlite.export());
+    for (const args of [['verify'], ['check']]) {
+      const r = cli(args, { cwd: dir });
+      assert.not.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+      noStack(r);
+      assert.match(r.stdout + r.stderr, 'we"ird');
+    }
+    assert.is(cli(['check'], { cwd: dir }).code, 12);
+  },
+);

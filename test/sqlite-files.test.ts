@@ -7,7 +7,18 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
-  chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -75,26 +86,33 @@ os._exit(0)
 /** The shell command a hint asks for: everything from "sqlite3 " to " then". */
 const hintCommand = (stderr: string) => /hint: .*?(sqlite3 .*?) then run glance-db again/.exec(stderr)?.[1];
 
-withProject('WAL: a database with committed transactions in its -wal is refused (exit 21), unchanged; after the printed command, sync keeps them', async (dir, db) => {
-  assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
-  py(LEAVE_WAL, db);
-  assert.ok(statSync(`${db}-wal`).size > 0, 'the fixture left a WAL');
-  const [main, wal] = [sha(db), sha(`${db}-wal`)];
-  for (const args of [['sync'], ['version']]) {
-    const r = cli(args, { cwd: dir });
-    assert.is(r.code, 21, `${args}: ${r.stderr}`);
-    assert.match(r.stderr, 'has a write-ahead log');
-    assert.match(r.stderr, `sqlite3 ${db} 'PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;'`);
-    noStack(r);
-  }
-  assert.equal([sha(db), sha(`${db}-wal`)], [main, wal], 'nothing changed');
-  const fix = spawnSync('sh', ['-c', hintCommand(cli(['sync'], { cwd: dir }).stderr)!], { encoding: 'utf8' });
-  assert.is(fix.status, 0, fix.stderr);
-  // keep_me is a hand-made table: sync refuses drift unless told.
-  const r = cli(['sync', '--accept-drift'], { cwd: dir });
-  assert.is(r.code, 0, r.stderr);
-  assert.is(sqlite3(db, `PRAGMA integrity_check; SELECT count(*) FROM keep_me; SELECT max(version) FROM glance_db_version;`).stdout, `ok\n100\n${LATEST}\n`);
-});
+withProject(
+  'WAL: a database with committed transactions in its -wal is refused (exit 21), unchanged; after the printed command, sync keeps them',
+  async (dir, db) => {
+    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+    py(LEAVE_WAL, db);
+    assert.ok(statSync(`${db}-wal`).size > 0, 'the fixture left a WAL');
+    const [main, wal] = [sha(db), sha(`${db}-wal`)];
+    for (const args of [['sync'], ['version']]) {
+      const r = cli(args, { cwd: dir });
+      assert.is(r.code, 21, `${args}: ${r.stderr}`);
+      assert.match(r.stderr, 'has a write-ahead log');
+      assert.match(r.stderr, `sqlite3 ${db} 'PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;'`);
+      noStack(r);
+    }
+    assert.equal([sha(db), sha(`${db}-wal`)], [main, wal], 'nothing changed');
+    const fix = spawnSync('sh', ['-c', hintCommand(cli(['sync'], { cwd: dir }).stderr)!], { encoding: 'utf8' });
+    assert.is(fix.status, 0, fix.stderr);
+    // keep_me is a hand-made table: sync refuses drift unless told.
+    const r = cli(['sync', '--accept-drift'], { cwd: dir });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(
+      sqlite3(db, `PRAGMA integrity_check; SELECT count(*) FROM keep_me; SELECT max(version) FROM glance_db_version;`)
+        .stdout,
+      `ok\n100\n${LATEST}\n`,
+    );
+  },
+);
 
 test('WAL: a -wal that another program starts filling during the run stops the write-back (exit 10), file unchanged', async () => {
   const { file, driver } = await lockedSqliteDriver();
@@ -116,175 +134,214 @@ test('WAL: a -wal that another program starts filling during the run stops the w
   }
 });
 
-withProject('hot journal: refused (exit 21) and unchanged; after the printed command, sync works on the rolled-back file', (dir, db) => {
-  assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
-  py(LEAVE_HOT_JOURNAL, db);
-  assert.ok(existsSync(`${db}-journal`), 'the fixture left a journal');
-  const before = sha(db);
-  const r = cli(['sync'], { cwd: dir });
-  assert.is(r.code, 21, r.stderr);
-  assert.match(r.stderr, 'has a hot rollback journal');
-  noStack(r);
-  assert.is(sha(db), before);
-  const fix = spawnSync('sh', ['-c', hintCommand(r.stderr)!], { encoding: 'utf8' });
-  assert.is(fix.stdout, 'ok\n', fix.stderr);
-  // filler is a hand-made table: sync refuses drift unless told.
-  const ok = cli(['sync', '--accept-drift'], { cwd: dir });
-  assert.is(ok.code, 0, ok.stderr);
-  assert.is(sqlite3(db, 'PRAGMA integrity_check; SELECT count(*) FROM filler WHERE x = zeroblob(1000);').stdout, 'ok\n0\n', 'the interrupted update stays rolled back');
-});
+withProject(
+  'hot journal: refused (exit 21) and unchanged; after the printed command, sync works on the rolled-back file',
+  (dir, db) => {
+    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+    py(LEAVE_HOT_JOURNAL, db);
+    assert.ok(existsSync(`${db}-journal`), 'the fixture left a journal');
+    const before = sha(db);
+    const r = cli(['sync'], { cwd: dir });
+    assert.is(r.code, 21, r.stderr);
+    assert.match(r.stderr, 'has a hot rollback journal');
+    noStack(r);
+    assert.is(sha(db), before);
+    const fix = spawnSync('sh', ['-c', hintCommand(r.stderr)!], { encoding: 'utf8' });
+    assert.is(fix.stdout, 'ok\n', fix.stderr);
+    // filler is a hand-made table: sync refuses drift unless told.
+    const ok = cli(['sync', '--accept-drift'], { cwd: dir });
+    assert.is(ok.code, 0, ok.stderr);
+    assert.is(
+      sqlite3(db, 'PRAGMA integrity_check; SELECT count(*) FROM filler WHERE x = zeroblob(1000);').stdout,
+      'ok\n0\n',
+      'the interrupted update stays rolled back',
+    );
+  },
+);
 
 /** Holds an flock on path (as another glance-db would) until stopped. */
 function holdFlock(path: string): Promise<ChildProcess> {
-  const child = spawn('flock', ['--close', path, 'sh', '-c', 'echo held; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn('flock', ['--close', path, 'sh', '-c', 'echo held; exec sleep 60'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return new Promise((resolve) => child.stdout!.once('data', () => resolve(child)));
 }
 
-withProject('symbolic link: the upgrade lands in the real file, the link stays a link, and link and real path share one lock', async (dir) => {
-  mkdirSync(join(dir, 'data'));
-  const real = join(dir, 'data', 'real.sqlite');
-  const link = join(dir, 'glance.sqlite');
-  assert.is(cli(['sync', '44', '--url', `sqlite:${real}`], { cwd: dir }).code, 0);
-  symlinkSync('data/real.sqlite', link);
-  const holder = await holdFlock(`${real}.lock`);
-  try {
-    const locked = cli(['sync', '--lock-wait', '1'], { cwd: dir });
-    assert.is(locked.code, 8, `a run through the link must wait for the lock taken through the real path: ${locked.stderr}`);
-  } finally {
-    holder.kill();
-  }
-  const r = cli(['sync'], { cwd: dir });
-  assert.is(r.code, 0, r.stderr);
-  assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
-  assert.is(cli(['version', '--url', `sqlite:${real}`], { cwd: dir }).stdout, `${LATEST}\n`);
-  assert.equal(temps(dir).concat(temps(join(dir, 'data'))), []);
-  const dangling = join(dir, 'dangling.sqlite');
-  symlinkSync('data/nothing-here.sqlite', dangling);
-  const d = cli(['sync', '--url', `sqlite:${dangling}`], { cwd: dir });
-  assert.is(d.code, 20, d.stderr);
-  assert.match(d.stderr, 'symbolic link that leads to no file');
-  assert.not.ok(existsSync(join(dir, 'data', 'nothing-here.sqlite')));
-});
+withProject(
+  'symbolic link: the upgrade lands in the real file, the link stays a link, and link and real path share one lock',
+  async (dir) => {
+    mkdirSync(join(dir, 'data'));
+    const real = join(dir, 'data', 'real.sqlite');
+    const link = join(dir, 'glance.sqlite');
+    assert.is(cli(['sync', '44', '--url', `sqlite:${real}`], { cwd: dir }).code, 0);
+    symlinkSync('data/real.sqlite', link);
+    const holder = await holdFlock(`${real}.lock`);
+    try {
+      const locked = cli(['sync', '--lock-wait', '1'], { cwd: dir });
+      assert.is(
+        locked.code,
+        8,
+        `a run through the link must wait for the lock taken through the real path: ${locked.stderr}`,
+      );
+    } finally {
+      holder.kill();
+    }
+    const r = cli(['sync'], { cwd: dir });
+    assert.is(r.code, 0, r.stderr);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
+    assert.is(cli(['version', '--url', `sqlite:${real}`], { cwd: dir }).stdout, `${LATEST}\n`);
+    assert.equal(temps(dir).concat(temps(join(dir, 'data'))), []);
+    const dangling = join(dir, 'dangling.sqlite');
+    symlinkSync('data/nothing-here.sqlite', dangling);
+    const d = cli(['sync', '--url', `sqlite:${dangling}`], { cwd: dir });
+    assert.is(d.code, 20, d.stderr);
+    assert.match(d.stderr, 'symbolic link that leads to no file');
+    assert.not.ok(existsSync(join(dir, 'data', 'nothing-here.sqlite')));
+  },
+);
 
-withProject('hard link: a write-back that would split the file is refused (exit 20) through either name; reading works', (dir, db) => {
-  assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
-  const other = join(dir, 'other-name.sqlite');
-  linkSync(db, other);
-  const before = sha(db);
-  for (const url of [`sqlite:${db}`, `sqlite:${other}`]) {
-    const r = cli(['sync', '--url', url], { cwd: dir });
-    assert.is(r.code, 20, r.stderr);
-    assert.match(r.stderr, 'has 2 names (hard links)');
-    noStack(r);
-  }
-  assert.is(sha(db), before);
-  assert.is(statSync(db).ino, statSync(other).ino, 'still one file');
-  assert.is(cli(['version', '--url', `sqlite:${other}`], { cwd: dir }).stdout, '44\n');
-});
-
-withProject('planted links: a link at the lock file or in a world-writable folder is never followed; the victim is untouched', (dir, db) => {
-  const victim = join(dir, 'victim');
-  writeFileSync(victim, 'precious');
-  symlinkSync(victim, `${db}.lock`);
-  const r = cli(['sync'], { cwd: dir });
-  assert.is(r.code, 20, r.stderr);
-  assert.match(r.stderr, 'is a symbolic link, which glance-db never follows');
-  assert.is(readFileSync(victim, 'utf8'), 'precious');
-  assert.not.ok(existsSync(db));
-  const open = join(dir, 'open');
-  mkdirSync(open);
-  chmodSync(open, 0o777);
-  const w = cli(['sync', '--url', `sqlite:${join(open, 'g.sqlite')}`], { cwd: dir });
-  assert.is(w.code, 20, w.stderr);
-  assert.match(w.stderr, 'is writable by every user and not sticky');
-  assert.equal(readdirSync(open), []);
-  chmodSync(open, 0o1777);
-  const sticky = cli(['sync', '43', '--url', `sqlite:${join(open, 'g.sqlite')}`], { cwd: dir });
-  assert.is(sticky.code, 0, `a sticky folder owned by root (like /tmp) is fine: ${sticky.stderr}`);
-});
-
-withProject('not a regular file: a device, a folder named x.sqlite and a named pipe are refused (exit 20), nothing replaced', (dir) => {
-  const dev = join(dir, 'null.sqlite');
-  assert.is(spawnSync('mknod', [dev, 'c', '1', '3']).status, 0, 'mknod (as /dev/null)');
-  const folder = join(dir, 'x.sqlite');
-  mkdirSync(folder);
-  const fifo = join(dir, 'fifo.sqlite');
-  assert.is(spawnSync('mkfifo', [fifo]).status, 0);
-  for (const [path, kind] of [[dev, 'a character device'], [folder, 'a folder'], [fifo, 'a named pipe']]) {
-    for (const cmd of ['sync', 'version']) {
-      const r = cli([cmd, '--url', `sqlite:${path}`], { cwd: dir });
-      assert.is(r.code, 20, `${cmd} ${path}: ${r.stderr}`);
-      assert.match(r.stderr, `is ${kind}, not a SQLite database file`);
+withProject(
+  'hard link: a write-back that would split the file is refused (exit 20) through either name; reading works',
+  (dir, db) => {
+    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+    const other = join(dir, 'other-name.sqlite');
+    linkSync(db, other);
+    const before = sha(db);
+    for (const url of [`sqlite:${db}`, `sqlite:${other}`]) {
+      const r = cli(['sync', '--url', url], { cwd: dir });
+      assert.is(r.code, 20, r.stderr);
+      assert.match(r.stderr, 'has 2 names (hard links)');
       noStack(r);
     }
-  }
-  assert.ok(lstatSync(dev).isCharacterDevice());
-  assert.ok(lstatSync(folder).isDirectory());
-  assert.ok(lstatSync(fifo).isFIFO());
-});
+    assert.is(sha(db), before);
+    assert.is(statSync(db).ino, statSync(other).ino, 'still one file');
+    assert.is(cli(['version', '--url', `sqlite:${other}`], { cwd: dir }).stdout, '44\n');
+  },
+);
 
-withProject("owner, group and mode: the rewritten file keeps the original's; a read-only file is refused (exit 20)", (dir, db) => {
-  assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
-  chownSync(db, 65534, 65534);
-  chmodSync(db, 0o640);
-  const r = cli(['sync', '46'], { cwd: dir });
-  assert.is(r.code, 0, r.stderr);
-  const st = statSync(db);
-  assert.equal([st.uid, st.gid, st.mode & 0o7777], [65534, 65534, 0o640]);
-  chmodSync(db, 0o444);
-  const before = sha(db);
-  const ro = cli(['sync'], { cwd: dir });
-  assert.is(ro.code, 20, ro.stderr);
-  assert.match(ro.stderr, 'is read-only (mode 0444');
-  noStack(ro);
-  assert.is(sha(db), before);
-  assert.is(statSync(db).mode & 0o7777, 0o444);
-  assert.is(cli(['sync', '46'], { cwd: dir }).code, 0, 'nothing to write: a read-only file at its version is fine');
-});
+withProject(
+  'planted links: a link at the lock file or in a world-writable folder is never followed; the victim is untouched',
+  (dir, db) => {
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'precious');
+    symlinkSync(victim, `${db}.lock`);
+    const r = cli(['sync'], { cwd: dir });
+    assert.is(r.code, 20, r.stderr);
+    assert.match(r.stderr, 'is a symbolic link, which glance-db never follows');
+    assert.is(readFileSync(victim, 'utf8'), 'precious');
+    assert.not.ok(existsSync(db));
+    const open = join(dir, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const w = cli(['sync', '--url', `sqlite:${join(open, 'g.sqlite')}`], { cwd: dir });
+    assert.is(w.code, 20, w.stderr);
+    assert.match(w.stderr, 'is writable by every user and not sticky');
+    assert.equal(readdirSync(open), []);
+    chmodSync(open, 0o1777);
+    const sticky = cli(['sync', '43', '--url', `sqlite:${join(open, 'g.sqlite')}`], { cwd: dir });
+    assert.is(sticky.code, 0, `a sticky folder owned by root (like /tmp) is fine: ${sticky.stderr}`);
+  },
+);
 
-withProject('as an unprivileged user: an unwritable lock file is still locked; a folder it cannot write and a file it does not own are refused (exit 20)', (dir) => {
-  if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) {
-    console.error('SKIP: needs root and setpriv to run glance-db as another user');
-    return;
-  }
-  chmodSync(dir, 0o755);
-  const asNobody = (args: string[]) => {
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], { cwd: dir, encoding: 'utf8', env: cleanEnv() });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
-  const mine = join(dir, 'mine');
-  mkdirSync(mine);
-  chownSync(mine, 65534, 65534);
-  const db = join(mine, 'g.sqlite');
-  assert.is(cli(['sync', '44', '--url', `sqlite:${db}`], { cwd: dir }).code, 0);
-  chownSync(db, 65534, 65534);
-  // A lock file left by root, which this user cannot write: flock needs only read access.
-  writeFileSync(`${db}.lock`, '');
-  chmodSync(`${db}.lock`, 0o644);
-  const r = asNobody(['sync', '45', '--url', `sqlite:${db}`]);
-  assert.is(r.code, 0, r.stderr);
-  assert.is(statSync(db).uid, 65534);
-  // A file owned by root in a folder this user may write: the rewrite would change its owner.
-  chownSync(db, 0, 0);
-  chmodSync(db, 0o666);
-  const before = sha(db);
-  const owned = asNobody(['sync', '46', '--url', `sqlite:${db}`]);
-  assert.is(owned.code, 20, owned.stderr);
-  assert.match(owned.stderr, 'belongs to user 0, and glance-db runs as user 65534');
-  noStack(owned);
-  assert.is(sha(db), before);
-  // A folder this user cannot write.
-  const theirs = join(dir, 'theirs');
-  mkdirSync(theirs);
-  const db2 = join(theirs, 'g.sqlite');
-  assert.is(cli(['sync', '44', '--url', `sqlite:${db2}`], { cwd: dir }).code, 0);
-  chownSync(db2, 65534, 65534);
-  const ro = asNobody(['sync', '--url', `sqlite:${db2}`]);
-  assert.is(ro.code, 20, ro.stderr);
-  assert.match(ro.stderr, 'cannot be written (permission denied)');
-  noStack(ro);
-  assert.is(asNobody(['version', '--url', `sqlite:${db2}`]).stdout, '44\n');
-});
+withProject(
+  'not a regular file: a device, a folder named x.sqlite and a named pipe are refused (exit 20), nothing replaced',
+  (dir) => {
+    const dev = join(dir, 'null.sqlite');
+    assert.is(spawnSync('mknod', [dev, 'c', '1', '3']).status, 0, 'mknod (as /dev/null)');
+    const folder = join(dir, 'x.sqlite');
+    mkdirSync(folder);
+    const fifo = join(dir, 'fifo.sqlite');
+    assert.is(spawnSync('mkfifo', [fifo]).status, 0);
+    for (const [path, kind] of [
+      [dev, 'a character device'],
+      [folder, 'a folder'],
+      [fifo, 'a named pipe'],
+    ]) {
+      for (const cmd of ['sync', 'version']) {
+        const r = cli([cmd, '--url', `sqlite:${path}`], { cwd: dir });
+        assert.is(r.code, 20, `${cmd} ${path}: ${r.stderr}`);
+        assert.match(r.stderr, `is ${kind}, not a SQLite database file`);
+        noStack(r);
+      }
+    }
+    assert.ok(lstatSync(dev).isCharacterDevice());
+    assert.ok(lstatSync(folder).isDirectory());
+    assert.ok(lstatSync(fifo).isFIFO());
+  },
+);
+
+withProject(
+  "owner, group and mode: the rewritten file keeps the original's; a read-only file is refused (exit 20)",
+  (dir, db) => {
+    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+    chownSync(db, 65534, 65534);
+    chmodSync(db, 0o640);
+    const r = cli(['sync', '46'], { cwd: dir });
+    assert.is(r.code, 0, r.stderr);
+    const st = statSync(db);
+    assert.equal([st.uid, st.gid, st.mode & 0o7777], [65534, 65534, 0o640]);
+    chmodSync(db, 0o444);
+    const before = sha(db);
+    const ro = cli(['sync'], { cwd: dir });
+    assert.is(ro.code, 20, ro.stderr);
+    assert.match(ro.stderr, 'is read-only (mode 0444');
+    noStack(ro);
+    assert.is(sha(db), before);
+    assert.is(statSync(db).mode & 0o7777, 0o444);
+    assert.is(cli(['sync', '46'], { cwd: dir }).code, 0, 'nothing to write: a read-only file at its version is fine');
+  },
+);
+
+withProject(
+  'as an unprivileged user: an unwritable lock file is still locked; a folder it cannot write and a file it does not own are refused (exit 20)',
+  (dir) => {
+    if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) {
+      console.error('SKIP: needs root and setpriv to run glance-db as another user');
+      return;
+    }
+    chmodSync(dir, 0o755);
+    const asNobody = (args: string[]) => {
+      const r = spawnSync(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args],
+        { cwd: dir, encoding: 'utf8', env: cleanEnv() },
+      );
+      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    };
+    const mine = join(dir, 'mine');
+    mkdirSync(mine);
+    chownSync(mine, 65534, 65534);
+    const db = join(mine, 'g.sqlite');
+    assert.is(cli(['sync', '44', '--url', `sqlite:${db}`], { cwd: dir }).code, 0);
+    chownSync(db, 65534, 65534);
+    // A lock file left by root, which this user cannot write: flock needs only read access.
+    writeFileSync(`${db}.lock`, '');
+    chmodSync(`${db}.lock`, 0o644);
+    const r = asNobody(['sync', '45', '--url', `sqlite:${db}`]);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(statSync(db).uid, 65534);
+    // A file owned by root in a folder this user may write: the rewrite would change its owner.
+    chownSync(db, 0, 0);
+    chmodSync(db, 0o666);
+    const before = sha(db);
+    const owned = asNobody(['sync', '46', '--url', `sqlite:${db}`]);
+    assert.is(owned.code, 20, owned.stderr);
+    assert.match(owned.stderr, 'belongs to user 0, and glance-db runs as user 65534');
+    noStack(owned);
+    assert.is(sha(db), before);
+    // A folder this user cannot write.
+    const theirs = join(dir, 'theirs');
+    mkdirSync(theirs);
+    const db2 = join(theirs, 'g.sqlite');
+    assert.is(cli(['sync', '44', '--url', `sqlite:${db2}`], { cwd: dir }).code, 0);
+    chownSync(db2, 65534, 65534);
+    const ro = asNobody(['sync', '--url', `sqlite:${db2}`]);
+    assert.is(ro.code, 20, ro.stderr);
+    assert.match(ro.stderr, 'cannot be written (permission denied)');
+    noStack(ro);
+    assert.is(asNobody(['version', '--url', `sqlite:${db2}`]).stdout, '44\n');
+  },
+);
 
 withProject('--backup of a SQLite file: the copy is 0600 in a 0700 folder', (dir) => {
   assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
@@ -296,26 +353,41 @@ withProject('--backup of a SQLite file: the copy is 0600 in a 0700 folder', (dir
   assert.is(cli(['version', '--url', `sqlite:${backup}`], { cwd: dir }).stdout, '44\n');
 });
 
-withProject('damaged files: "SQLite format 3\\0garbage" and truncated files get exit 21 and a message, never exit 1', (dir, db) => {
-  assert.is(cli(['sync'], { cwd: dir }).code, 0);
-  const good = readFileSync(db);
-  const cases: [string, Buffer, RegExp][] = [
-    ['garbage after the header', Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.from('garbage'.repeat(200))]), /is a damaged SQLite file/],
-    ['cut in the middle of a page', good.subarray(0, Math.floor(good.length / 2) + 100), /not a whole number of \d+-byte pages/],
-    ['cut at a page boundary', good.subarray(0, 4096 * 3), /its header counts \d+ pages and the file holds 3 \(truncated\)/],
-    ['only the magic', Buffer.from('SQLite format 3\0'), /shorter than a SQLite header/],
-  ];
-  for (const [name, bytes, message] of cases) {
-    writeFileSync(db, bytes);
-    for (const cmd of ['sync', 'version', 'verify']) {
-      const r = cli([cmd], { cwd: dir });
-      assert.is(r.code, 21, `${name}, ${cmd}: ${r.stderr}`);
-      assert.match(r.stderr, message);
-      noStack(r);
+withProject(
+  'damaged files: "SQLite format 3\\0garbage" and truncated files get exit 21 and a message, never exit 1',
+  (dir, db) => {
+    assert.is(cli(['sync'], { cwd: dir }).code, 0);
+    const good = readFileSync(db);
+    const cases: [string, Buffer, RegExp][] = [
+      [
+        'garbage after the header',
+        Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.from('garbage'.repeat(200))]),
+        /is a damaged SQLite file/,
+      ],
+      [
+        'cut in the middle of a page',
+        good.subarray(0, Math.floor(good.length / 2) + 100),
+        /not a whole number of \d+-byte pages/,
+      ],
+      [
+        'cut at a page boundary',
+        good.subarray(0, 4096 * 3),
+        /its header counts \d+ pages and the file holds 3 \(truncated\)/,
+      ],
+      ['only the magic', Buffer.from('SQLite format 3\0'), /shorter than a SQLite header/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      writeFileSync(db, bytes);
+      for (const cmd of ['sync', 'version', 'verify']) {
+        const r = cli([cmd], { cwd: dir });
+        assert.is(r.code, 21, `${name}, ${cmd}: ${r.stderr}`);
+        assert.match(r.stderr, message);
+        noStack(r);
+      }
+      assert.ok(readFileSync(db).equals(bytes), `${name}: unchanged`);
     }
-    assert.ok(readFileSync(db).equals(bytes), `${name}: unchanged`);
-  }
-});
+  },
+);
 
 withProject('a lock file that is a folder: exit 20 with its own message', (dir, db) => {
   mkdirSync(`${db}.lock`);
@@ -325,28 +397,35 @@ withProject('a lock file that is a folder: exit 20 with its own message', (dir, 
   noStack(r);
 });
 
-withProject('OS lock: a live holder keeps others out whatever the file says; a dead one never does, whatever the file says', async (dir, db) => {
-  const lock = `${db}.lock`;
-  for (const content of ['', 'garbage', JSON.stringify({ pid: 999999, host: 'elsewhere', startedAt: 'x' })]) {
-    writeFileSync(lock, content);
-    const holder = await holdFlock(lock);
-    try {
-      const r = cli(['sync', '--lock-wait', '1'], { cwd: dir });
-      assert.is(r.code, 8, `content ${JSON.stringify(content)}: ${r.stderr}`);
-      assert.not.ok(existsSync(db));
-    } finally {
-      holder.kill();
+withProject(
+  'OS lock: a live holder keeps others out whatever the file says; a dead one never does, whatever the file says',
+  async (dir, db) => {
+    const lock = `${db}.lock`;
+    for (const content of ['', 'garbage', JSON.stringify({ pid: 999999, host: 'elsewhere', startedAt: 'x' })]) {
+      writeFileSync(lock, content);
+      const holder = await holdFlock(lock);
+      try {
+        const r = cli(['sync', '--lock-wait', '1'], { cwd: dir });
+        assert.is(r.code, 8, `content ${JSON.stringify(content)}: ${r.stderr}`);
+        assert.not.ok(existsSync(db));
+      } finally {
+        holder.kill();
+      }
     }
-  }
-  // Left by a dead run: empty, garbage, or naming this very process (glance-db as PID 1 in a
-  // container, killed and rerun, finds its own PID in the file).
-  for (const content of ['', '{"pid":', JSON.stringify({ pid: process.pid, host: hostname(), startedAt: 'earlier' })]) {
-    writeFileSync(lock, content);
-    const r = cli(['sync', '43', '--lock-wait', '1'], { cwd: dir });
-    assert.is(r.code, 0, `content ${JSON.stringify(content)}: ${r.stderr}`);
-    assert.not.ok(existsSync(lock), 'released');
-  }
-});
+    // Left by a dead run: empty, garbage, or naming this very process (glance-db as PID 1 in a
+    // container, killed and rerun, finds its own PID in the file).
+    for (const content of [
+      '',
+      '{"pid":',
+      JSON.stringify({ pid: process.pid, host: hostname(), startedAt: 'earlier' }),
+    ]) {
+      writeFileSync(lock, content);
+      const r = cli(['sync', '43', '--lock-wait', '1'], { cwd: dir });
+      assert.is(r.code, 0, `content ${JSON.stringify(content)}: ${r.stderr}`);
+      assert.not.ok(existsSync(lock), 'released');
+    }
+  },
+);
 
 test('disk full: refused before writing (exit 17), no temporary file, file unchanged; room made, sync works', async () => {
   const dir = makeProject();
@@ -361,7 +440,10 @@ test('disk full: refused before writing (exit 17), no temporary file, file uncha
       const before = sha(db);
       const r = cli(['sync', '--url', `sqlite:${db}`], { cwd: dir });
       assert.is(r.code, 17, r.stderr);
-      assert.match(r.stderr, /Not enough free disk space to write .* back: it needs \d+\.\d MiB, and \d+\.\d MiB is free/);
+      assert.match(
+        r.stderr,
+        /Not enough free disk space to write .* back: it needs \d+\.\d MiB, and \d+\.\d MiB is free/,
+      );
       noStack(r);
       assert.is(sha(db), before);
       assert.equal(temps(mnt), []);
@@ -384,7 +466,9 @@ test('disk full during the write (the free-space check passed): exit 17, tempora
       const path = join(mnt, 'db.sqlite');
       writeFileSync(path, 'old content');
       try {
-        writeFileAtomic(path, Buffer.alloc(2 * 1024 * 1024, 7), { freeBytes: () => Number.MAX_SAFE_INTEGER } as Parameters<typeof writeFileAtomic>[2]);
+        writeFileAtomic(path, Buffer.alloc(2 * 1024 * 1024, 7), {
+          freeBytes: () => Number.MAX_SAFE_INTEGER,
+        } as Parameters<typeof writeFileAtomic>[2]);
         assert.unreachable('wrote 2 MiB on a 1 MiB volume');
       } catch (err) {
         assert.is((err as { exitCode: number }).exitCode, 17, String(err));
@@ -416,33 +500,46 @@ test('read-only file system: sync is refused (exit 20) with its own message; ver
   }
 });
 
-withProject('SIGINT and SIGTERM during a write-back never leave a temporary file; the file stays sound', async (dir, db) => {
-  assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
-  // About 40 MB, so that each write-back takes a while.
-  assert.is(sqlite3(db, 'CREATE TABLE ballast (x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000) INSERT INTO ballast SELECT randomblob(1000) FROM n;').status, 0);
-  const base = readFileSync(db);
-  for (const [i, sig] of (['SIGINT', 'SIGTERM', 'SIGINT', 'SIGTERM', 'SIGINT', 'SIGTERM'] as const).entries()) {
-    writeFileSync(db, base);
-    // ballast is a hand-made table: sync refuses drift unless told.
-    const child = spawn(process.execPath, [BIN, 'sync', '--accept-drift'], { cwd: dir, stdio: 'ignore', env: cleanEnv() });
-    const closed = new Promise((r) => child.once('close', r));
-    // Signal once the first temporary file appears (a write-back under way), or after the i-th version.
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (temps(dir).length > 0 || child.exitCode !== null) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 2 + i);
-    });
-    child.kill(sig);
-    await closed;
-    assert.equal(temps(dir), [], `${sig}: temporary file left`);
-    assert.not.ok(existsSync(`${db}.lock`), `${sig}: lock file left`);
-    assert.is(sqlite3(db, 'PRAGMA integrity_check;').stdout, 'ok\n');
-  }
-  assert.is(cli(['sync', '--accept-drift'], { cwd: dir }).code, 0);
-});
+withProject(
+  'SIGINT and SIGTERM during a write-back never leave a temporary file; the file stays sound',
+  async (dir, db) => {
+    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+    // About 40 MB, so that each write-back takes a while.
+    assert.is(
+      sqlite3(
+        db,
+        'CREATE TABLE ballast (x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000) INSERT INTO ballast SELECT randomblob(1000) FROM n;',
+      ).status,
+      0,
+    );
+    const base = readFileSync(db);
+    for (const [i, sig] of (['SIGINT', 'SIGTERM', 'SIGINT', 'SIGTERM', 'SIGINT', 'SIGTERM'] as const).entries()) {
+      writeFileSync(db, base);
+      // ballast is a hand-made table: sync refuses drift unless told.
+      const child = spawn(process.execPath, [BIN, 'sync', '--accept-drift'], {
+        cwd: dir,
+        stdio: 'ignore',
+        env: cleanEnv(),
+      });
+      const closed = new Promise((r) => child.once('close', r));
+      // Signal once the first temporary file appears (a write-back under way), or after the i-th version.
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (temps(dir).length > 0 || child.exitCode !== null) {
+            clearInterval(poll);
+            resolve();
+          }
+        }, 2 + i);
+      });
+      child.kill(sig);
+      await closed;
+      assert.equal(temps(dir), [], `${sig}: temporary file left`);
+      assert.not.ok(existsSync(`${db}.lock`), `${sig}: lock file left`);
+      assert.is(sqlite3(db, 'PRAGMA integrity_check;').stdout, 'ok\n');
+    }
+    assert.is(cli(['sync', '--accept-drift'], { cwd: dir }).code, 0);
+  },
+);
 
 test('atomic write: a symbolic link planted at a temporary name is never followed', async () => {
   const { writeFileAtomic } = await import('../src/util/atomic-write.js');
@@ -455,11 +552,20 @@ test('atomic write: a symbolic link planted at a temporary name is never followe
     // The name glance-db used before, predictable from its PID.
     symlinkSync(victim, join(dir, `.db.sqlite.${process.pid}.tmp`));
     writeFileAtomic(path, Buffer.from('new'));
-    assert.equal([readFileSync(victim, 'utf8'), readFileSync(path, 'utf8'), lstatSync(path).isFile()], ['precious', 'new', true]);
+    assert.equal(
+      [readFileSync(victim, 'utf8'), readFileSync(path, 'utf8'), lstatSync(path).isFile()],
+      ['precious', 'new', true],
+    );
     // A link planted at whatever name is chosen is refused, not followed.
     const planted = join(dir, '.planted.tmp');
     symlinkSync(victim, planted);
-    assert.throws(() => writeFileAtomic(path, Buffer.from('newer'), { tempPath: () => planted } as Parameters<typeof writeFileAtomic>[2]), /EEXIST/);
+    assert.throws(
+      () =>
+        writeFileAtomic(path, Buffer.from('newer'), { tempPath: () => planted } as Parameters<
+          typeof writeFileAtomic
+        >[2]),
+      /EEXIST/,
+    );
     assert.equal([readFileSync(victim, 'utf8'), readFileSync(path, 'utf8')], ['precious', 'new']);
   } finally {
     removeProject(dir);

@@ -30,7 +30,10 @@ test('write-back: the bytes written are the buffer sql.js works in (no export co
   try {
     // A database glance-db did not write: rows from the sqlite3 shell.
     await driver.close();
-    sqlite3(file, 'CREATE TABLE filler (x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO filler SELECT randomblob(1000) FROM n;');
+    sqlite3(
+      file,
+      'CREATE TABLE filler (x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO filler SELECT randomblob(1000) FROM n;',
+    );
     const size = readFileSync(file).length;
     await driver.open();
     await driver.lock();
@@ -40,9 +43,14 @@ test('write-back: the bytes written are the buffer sql.js works in (no export co
     assert.ok(image, 'the driver holds the in-memory file');
     const buffer = image!.bytes.buffer;
     assert.is(image!.length, size, 'the whole file, once');
-    assert.ok(image!.bytes.length >= size + size / 5, `room to grow behind it (capacity ${image!.bytes.length} for ${size} bytes)`);
+    assert.ok(
+      image!.bytes.length >= size + size / 5,
+      `room to grow behind it (capacity ${image!.bytes.length} for ${size} bytes)`,
+    );
     await driver.versionTransaction(async (tx) => {
-      await tx.execute('CREATE TABLE grown (x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) INSERT INTO grown SELECT randomblob(1000) FROM n;');
+      await tx.execute(
+        'CREATE TABLE grown (x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) INSERT INTO grown SELECT randomblob(1000) FROM n;',
+      );
     });
     assert.ok(image!.length > size, 'the file grew');
     assert.is(image!.bytes.buffer, buffer, 'it grew in the buffer it was read into');
@@ -64,7 +72,9 @@ test('write-back: with a transaction open, the live buffer (which may hold its u
     await d.load();
     // Small cache: the open transaction's pages spill into the in-memory file before COMMIT.
     d.db!.exec('PRAGMA cache_size=1; CREATE TABLE committed_t (x INTEGER); INSERT INTO committed_t VALUES (1)');
-    d.db!.exec('BEGIN; CREATE TABLE open_t (x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO open_t SELECT randomblob(1000) FROM n;');
+    d.db!.exec(
+      'BEGIN; CREATE TABLE open_t (x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO open_t SELECT randomblob(1000) FROM n;',
+    );
     let out: Uint8Array | null = null;
     try {
       out = d.exportImage();
@@ -130,7 +140,10 @@ for (const pageSize of [1024, 65536]) {
       const db = join(dir, 'glance.sqlite');
       sqlite3(db, `PRAGMA page_size=${pageSize}; VACUUM;`);
       assert.is(cli(['sync', '44', '--url', `sqlite:${db}`], { cwd: dir }).code, 0);
-      sqlite3(db, "INSERT INTO images (id, name, status, is_public, created_at, deleted, min_disk, min_ram, protected) VALUES ('i1', 'one', 'active', 1, '2020-01-01', 0, 0, 0, 0)");
+      sqlite3(
+        db,
+        "INSERT INTO images (id, name, status, is_public, created_at, deleted, min_disk, min_ram, protected) VALUES ('i1', 'one', 'active', 1, '2020-01-01', 0, 0, 0, 0)",
+      );
       assert.is(sqlite3(db, 'PRAGMA page_size'), String(pageSize));
       const r = cli(['sync', '--url', `sqlite:${db}`], { cwd: dir });
       assert.is(r.code, 0, r.stderr);

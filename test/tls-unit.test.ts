@@ -36,7 +36,11 @@ writeFileSync(KEY, KEY_PEM, { mode: 0o600 });
 writeFileSync(OPEN_KEY, KEY_PEM);
 const KEY_PW = 'K3yPassw0rd';
 const ENC_KEY = join(dir, 'enc.key');
-writeFileSync(ENC_KEY, privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PW }) as string, { mode: 0o600 });
+writeFileSync(
+  ENC_KEY,
+  privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PW }) as string,
+  { mode: 0o600 },
+);
 const BAD_KEY = join(dir, 'bad.key');
 writeFileSync(BAD_KEY, 'not a key', { mode: 0o600 });
 chmodSync(OPEN_KEY, 0o644);
@@ -47,8 +51,10 @@ writeFileSync(join(CAPATH, 'a.pem'), PEM + PEM);
 writeFileSync(join(CAPATH, 'readme.txt'), 'not a certificate');
 
 const PW = 'Pw0rdS3cret';
-const pg = (q: string) => parseDatabaseUrl(`postgresql://glance:${PW}@db.example:5432/glance${q ? `?${q}` : ''}`, dir) as ServerTarget;
-const my = (q: string) => parseDatabaseUrl(`mysql+pymysql://glance:${PW}@db.example:3306/glance${q ? `?${q}` : ''}`, dir) as ServerTarget;
+const pg = (q: string) =>
+  parseDatabaseUrl(`postgresql://glance:${PW}@db.example:5432/glance${q ? `?${q}` : ''}`, dir) as ServerTarget;
+const my = (q: string) =>
+  parseDatabaseUrl(`mysql+pymysql://glance:${PW}@db.example:3306/glance${q ? `?${q}` : ''}`, dir) as ServerTarget;
 const tlsOf = (t: ServerTarget) => ({ use: t.tls.use, chain: t.tls.verifyChain, host: t.tls.verifyHost });
 
 /** The URL is refused with exit 3, naming `names`, never the password. */
@@ -107,7 +113,9 @@ test('PostgreSQL: sslrootcert=system means the system CAs and verify-full', () =
 });
 
 test('PostgreSQL: client certificate, key, CRL, key password and TLS versions are read', () => {
-  const t = pg(`sslmode=verify-full&sslrootcert=${CA}&sslcert=${CERT}&sslkey=${ENC_KEY}&sslcrl=${CRL}&sslpassword=${KEY_PW}&ssl_min_protocol_version=TLSv1.3`);
+  const t = pg(
+    `sslmode=verify-full&sslrootcert=${CA}&sslcert=${CERT}&sslkey=${ENC_KEY}&sslcrl=${CRL}&sslpassword=${KEY_PW}&ssl_min_protocol_version=TLSv1.3`,
+  );
   assert.is(String(t.tls.cert), PEM);
   assert.is(String(t.tls.key), readFileSync(ENC_KEY, 'utf8'));
   assert.is(String(t.tls.crl), 'crl');
@@ -116,11 +124,20 @@ test('PostgreSQL: client certificate, key, CRL, key password and TLS versions ar
   // sslpassword is a secret like the password: scrubbed from anything printed.
   assert.not.match(scrubSecrets(`key password ${KEY_PW}.`), KEY_PW);
   // The key is opened when the URL is read: a wrong or missing password, or no key at all, is said before connecting.
-  const wrong = refused(() => pg(`sslmode=require&sslcert=${CERT}&sslkey=${ENC_KEY}&sslpassword=wrong${KEY_PW}`), 'sslkey', 'cannot be decrypted', 'sslpassword');
+  const wrong = refused(
+    () => pg(`sslmode=require&sslcert=${CERT}&sslkey=${ENC_KEY}&sslpassword=wrong${KEY_PW}`),
+    'sslkey',
+    'cannot be decrypted',
+    'sslpassword',
+  );
   assert.not.match(wrong, KEY_PW);
   refused(() => pg(`sslmode=require&sslcert=${CERT}&sslkey=${ENC_KEY}`), 'sslkey', 'encrypted', 'sslpassword');
   refused(() => pg(`sslmode=require&sslcert=${CERT}&sslkey=${BAD_KEY}`), 'sslkey', 'no private key');
-  refused(() => my(`ssl_cert=${CERT}&ssl_key=${ENC_KEY}&ssl_key_password=nope${KEY_PW}`), 'ssl_key', 'ssl_key_password');
+  refused(
+    () => my(`ssl_cert=${CERT}&ssl_key=${ENC_KEY}&ssl_key_password=nope${KEY_PW}`),
+    'ssl_key',
+    'ssl_key_password',
+  );
   refused(() => pg(`sslmode=require&sslcert=${CERT}&sslkey=${OPEN_KEY}`), 'sslkey', 'read by others');
   refused(() => pg(`sslmode=require&sslcert=${CERT}&sslkey=${join(dir, 'nokey')}`), 'sslkey', 'does not exist');
   refused(() => pg(`sslmode=require&sslcrl=${CRL}`), 'sslcrl');
@@ -153,10 +170,18 @@ test('PostgreSQL: PGSSLMODE and PGSSLROOTCERT stand in for absent parameters, as
 test('MySQL: the ssl_* parameters as PyMySQL and mysqlclient name them', () => {
   assert.equal(tlsOf(my('')), { use: 'disable', chain: false, host: false }, 'no TLS parameter: no TLS, as PyMySQL');
   assert.equal(tlsOf(my(`ssl_ca=${CA}`)), { use: 'require', chain: true, host: false });
-  assert.equal(tlsOf(my(`ssl_ca=${CA}&ssl_verify_cert=true`)), { use: 'require', chain: true, host: false }, 'openstack-ansible: the chain, not the host name');
+  assert.equal(
+    tlsOf(my(`ssl_ca=${CA}&ssl_verify_cert=true`)),
+    { use: 'require', chain: true, host: false },
+    'openstack-ansible: the chain, not the host name',
+  );
   assert.equal(tlsOf(my(`ssl_ca=${CA}&ssl_verify_cert=false`)), { use: 'require', chain: false, host: false });
   assert.equal(tlsOf(my(`ssl_ca=${CA}&ssl_verify_identity=true`)), { use: 'require', chain: true, host: true });
-  assert.equal(tlsOf(my(`ssl_ca=${CA}&ssl_check_hostname=true`)), { use: 'require', chain: true, host: true }, "SQLAlchemy's name for it");
+  assert.equal(
+    tlsOf(my(`ssl_ca=${CA}&ssl_check_hostname=true`)),
+    { use: 'require', chain: true, host: true },
+    "SQLAlchemy's name for it",
+  );
   assert.equal(tlsOf(my('ssl=true')), { use: 'require', chain: false, host: false });
   assert.equal(tlsOf(my(`ssl_cert=${CERT}&ssl_key=${KEY}`)), { use: 'require', chain: false, host: false });
   assert.equal(tlsOf(my('ssl_disabled=true')), { use: 'disable', chain: false, host: false });
@@ -164,7 +189,9 @@ test('MySQL: the ssl_* parameters as PyMySQL and mysqlclient name them', () => {
   assert.ok(my('ssl_verify_cert=true').tls.systemCa, "verifying without ssl_ca: the system's CAs");
   const capath = my(`ssl_capath=${CAPATH}&ssl_verify_cert=true`);
   assert.is(capath.tls.ca?.length, 2, 'every certificate of the folder, nothing else');
-  const t = my(`ssl_ca=${CA}&ssl_cipher=ECDHE-RSA-AES256-GCM-SHA384&tls_version=TLSv1.3,TLSv1.2&ssl_key_password=${KEY_PW}&ssl_cert=${CERT}&ssl_key=${ENC_KEY}`);
+  const t = my(
+    `ssl_ca=${CA}&ssl_cipher=ECDHE-RSA-AES256-GCM-SHA384&tls_version=TLSv1.3,TLSv1.2&ssl_key_password=${KEY_PW}&ssl_cert=${CERT}&ssl_key=${ENC_KEY}`,
+  );
   assert.is(t.tls.ciphers, 'ECDHE-RSA-AES256-GCM-SHA384');
   assert.is(t.tls.minVersion, 'TLSv1.2');
   assert.is(t.tls.maxVersion, 'TLSv1.3');
@@ -172,7 +199,7 @@ test('MySQL: the ssl_* parameters as PyMySQL and mysqlclient name them', () => {
   assert.not.match(scrubSecrets(`x ${KEY_PW} y`), KEY_PW);
 });
 
-test('MySQL: ssl_mode, the MySQL client\'s five values', () => {
+test("MySQL: ssl_mode, the MySQL client's five values", () => {
   assert.equal(tlsOf(my('ssl_mode=DISABLED')), { use: 'disable', chain: false, host: false });
   assert.equal(tlsOf(my('ssl_mode=PREFERRED')), { use: 'prefer', chain: false, host: false });
   assert.equal(tlsOf(my('ssl_mode=REQUIRED')), { use: 'require', chain: false, host: false });
@@ -211,7 +238,11 @@ test('other parameters: known ones are quiet, unknown ones are warnings, not err
 test('the password may come from the query, as libpq and PyMySQL take it', () => {
   assert.is((parseDatabaseUrl(`postgresql://glance@h/db?password=${PW}`, dir) as ServerTarget).password, PW);
   assert.is((parseDatabaseUrl(`mysql://glance@h/db?passwd=${PW}`, dir) as ServerTarget).password, PW);
-  assert.is((parseDatabaseUrl(`mysql://glance:url@h/db?passwd=${PW}`, dir) as ServerTarget).password, 'url', "the URL's own password wins");
+  assert.is(
+    (parseDatabaseUrl(`mysql://glance:url@h/db?passwd=${PW}`, dir) as ServerTarget).password,
+    'url',
+    "the URL's own password wins",
+  );
 });
 
 test('the dump tools get the same TLS settings', () => {
@@ -230,8 +261,12 @@ test('the dump tools get the same TLS settings', () => {
   assert.equal(mysqlDumpTlsArgs(ca, false), ['--ssl-mode=VERIFY_CA', `--ssl-ca=${CA}`]);
   assert.equal(mysqlDumpTlsArgs(my('ssl=true').tls, true), ['--ssl', '--skip-ssl-verify-server-cert']);
   assert.equal(mysqlDumpTlsArgs(my('').tls, true), ['--skip-ssl']);
-  assert.equal(mysqlDumpTlsArgs(my(`ssl_cert=${CERT}&ssl_key=${KEY}&tls_version=TLSv1.2`).tls, false),
-    ['--ssl-mode=REQUIRED', `--ssl-cert=${CERT}`, `--ssl-key=${KEY}`, '--tls-version=TLSv1.2']);
+  assert.equal(mysqlDumpTlsArgs(my(`ssl_cert=${CERT}&ssl_key=${KEY}&tls_version=TLSv1.2`).tls, false), [
+    '--ssl-mode=REQUIRED',
+    `--ssl-cert=${CERT}`,
+    `--ssl-key=${KEY}`,
+    '--tls-version=TLSv1.2',
+  ]);
   // A key password has no safe way to the tools: --backup is refused, naming it, and never showing it.
   const withPw = pg(`sslmode=require&sslcert=${CERT}&sslkey=${ENC_KEY}&sslpassword=${KEY_PW}`).tls;
   assert.match(String(dumpRefusal(withPw, 'postgresql')), 'sslpassword');
@@ -244,13 +279,20 @@ test('the restore steps a refused downgrade prints connect with the same TLS set
   assert.match(pgSteps, `export PGSSLMODE=verify-full PGSSLROOTCERT=${CA}`);
   assert.not.match(restoreSteps(pg(''), 'glance-db version').join('\n'), 'PGSSL', "libpq's defaults need no word");
   const mySteps = restoreSteps(my(`ssl_ca=${CA}&ssl_verify_identity=true`), 'glance-db version').join('\n');
-  assert.match(mySteps, `mysql --ssl --ssl-verify-server-cert --ssl-ca=${CA} -h db.example -P 3306 -u glance -p glance < BACKUP.sql`);
+  assert.match(
+    mySteps,
+    `mysql --ssl --ssl-verify-server-cert --ssl-ca=${CA} -h db.example -P 3306 -u glance -p glance < BACKUP.sql`,
+  );
   assert.not.match(restoreSteps(my(''), 'glance-db version').join('\n'), 'ssl');
 });
 
 test('node:tls is not loaded with src/drivers/tls.ts (every command loads it; the single executable start-up snapshot cannot hold node:tls)', () => {
   const source = readFileSync(join(process.cwd(), 'src', 'drivers', 'tls.ts'), 'utf8');
-  assert.not.match(source, /^import (?!type )[^;]*from 'node:tls'/m, 'a value import of node:tls: the SEA build fails with "Unknown external reference"');
+  assert.not.match(
+    source,
+    /^import (?!type )[^;]*from 'node:tls'/m,
+    'a value import of node:tls: the SEA build fails with "Unknown external reference"',
+  );
   // Parsing URLs with TLS asked for loads nothing either (only a connection does).
   parseDatabaseUrl('postgresql://u@h/d?sslmode=verify-full&sslrootcert=system', '/');
 });

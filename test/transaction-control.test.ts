@@ -24,7 +24,10 @@ const ISSUE_FILE = 'BEGIN;\nALTER TABLE images ADD COLUMN x_tx INTEGER;\nCOMMIT;
 const columnsOfImages = async (db: TestDb, dialect: string) =>
   (dialect === 'sqlite'
     ? await db.rows("SELECT name FROM pragma_table_info('images')")
-    : await db.rows("SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'images' AND table_schema = " + (dialect === 'mysql' ? 'DATABASE()' : 'current_schema()'))
+    : await db.rows(
+        "SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'images' AND table_schema = " +
+          (dialect === 'mysql' ? 'DATABASE()' : 'current_schema()'),
+      )
   ).map((r) => String(r.name).toLowerCase());
 
 for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
@@ -38,14 +41,21 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
 
         const lint = cli(['lint', '--update'], { cwd: dir });
         assert.is(lint.code, 3, lint.stdout + lint.stderr);
-        assert.match(lint.stderr, /^error: sql\/\w+\/\d+_own_transaction\.sql:1 \(version \d+\) holds transaction control \(BEGIN\)/m);
+        assert.match(
+          lint.stderr,
+          /^error: sql\/\w+\/\d+_own_transaction\.sql:1 \(version \d+\) holds transaction control \(BEGIN\)/m,
+        );
 
         const r = cli(['sync', '--url', db.url, '--json'], { cwd: dir });
         assert.is(r.code, 3, r.stdout + r.stderr);
         const err = JSON.parse(r.stdout).error;
         assert.equal([err.code, err.version, err.file, err.line, err.statement], ['CONFIG', NEXT, file, 1, 'BEGIN']);
         assert.not.ok((await columnsOfImages(db, env.dialect)).includes('x_tx'), 'the column was not added');
-        assert.equal((await db.rows(`SELECT version FROM glance_db_version WHERE version = ${NEXT}`)).length, 0, 'no row for the version');
+        assert.equal(
+          (await db.rows(`SELECT version FROM glance_db_version WHERE version = ${NEXT}`)).length,
+          0,
+          'no row for the version',
+        );
         const check = cli(['check', '--url', db.url], { cwd: dir });
         assert.is(check.code, 13, `still one version behind: ${check.stdout}`);
 
@@ -64,23 +74,36 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
 }
 
 test('MySQL LOCK TABLES and UNLOCK TABLES are refused; PostgreSQL LOCK TABLE (held until the version commits) is not', () => {
-  const dir = makeProject(extraVersion(NEXT, 'locks', {
-    sqlite: 'CREATE TABLE t_locks (id INTEGER);\n',
-    postgresql: 'LOCK TABLE images IN SHARE ROW EXCLUSIVE MODE;\nCREATE TABLE t_locks (id INTEGER);\n',
-    mysql: 'CREATE TABLE t_locks (id INTEGER);\n-- a comment first\nlock tables images write;\nUNLOCK TABLES;\n',
-  }));
+  const dir = makeProject(
+    extraVersion(NEXT, 'locks', {
+      sqlite: 'CREATE TABLE t_locks (id INTEGER);\n',
+      postgresql: 'LOCK TABLE images IN SHARE ROW EXCLUSIVE MODE;\nCREATE TABLE t_locks (id INTEGER);\n',
+      mysql: 'CREATE TABLE t_locks (id INTEGER);\n-- a comment first\nlock tables images write;\nUNLOCK TABLES;\n',
+    }),
+  );
   try {
     const r = cli(['lint', '--update'], { cwd: dir });
     assert.is(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stderr, `sql/mysql/${NEXT}_locks.sql:3 (version ${NEXT}) holds a session table lock (LOCK TABLES)`);
-    assert.is(cli(['plan', '--dialect', 'postgresql', '--from', String(LATEST)], { cwd: dir }).code, 0, 'PostgreSQL LOCK TABLE is fine');
+    assert.is(
+      cli(['plan', '--dialect', 'postgresql', '--from', String(LATEST)], { cwd: dir }).code,
+      0,
+      'PostgreSQL LOCK TABLE is fine',
+    );
   } finally {
     removeProject(dir);
   }
 });
 
 const openDriver = async (url: string): Promise<Driver> => {
-  const d = await createDriver({ target: parseDatabaseUrl(url, process.cwd()), versionTable: 'glance_db_version', lockWaitMs: 5000, connectTimeoutMs: 5000, statementTimeoutMs: 0, lockTimeoutMs: 0 });
+  const d = await createDriver({
+    target: parseDatabaseUrl(url, process.cwd()),
+    versionTable: 'glance_db_version',
+    lockWaitMs: 5000,
+    connectTimeoutMs: 5000,
+    statementTimeoutMs: 0,
+    lockTimeoutMs: 0,
+  });
   await d.open();
   await d.lock();
   await d.ensureVersionTable();
@@ -89,10 +112,29 @@ const openDriver = async (url: string): Promise<Driver> => {
 
 function pending(d: Driver, texts: string[]): PendingVersion {
   const row: VersionRow = {
-    version: 7, name: 'v7', dialect: d.dialect, checksum: 'sha256-lf:7', kind: 'applied', status: 'complete', statementsApplied: texts.length, statementsTotal: texts.length,
-    statementHashes: null, error: null, appliedAt: '2024-01-01T00:00:00.000Z', executionMs: 0, toolVersion: '0.0.0-test',
+    version: 7,
+    name: 'v7',
+    dialect: d.dialect,
+    checksum: 'sha256-lf:7',
+    kind: 'applied',
+    status: 'complete',
+    statementsApplied: texts.length,
+    statementsTotal: texts.length,
+    statementHashes: null,
+    error: null,
+    appliedAt: '2024-01-01T00:00:00.000Z',
+    executionMs: 0,
+    toolVersion: '0.0.0-test',
   };
-  return { version: 7, name: 'v7', file: 'sql/v7.sql', statements: texts.map((text, index) => ({ index, text, line: index + 1, column: 1, offset: 0 })), row, resumeFrom: 0, after: [] };
+  return {
+    version: 7,
+    name: 'v7',
+    file: 'sql/v7.sql',
+    statements: texts.map((text, index) => ({ index, text, line: index + 1, column: 1, offset: 0 })),
+    row,
+    resumeFrom: 0,
+    after: [],
+  };
 }
 
 /** Runs the statements as one version through the engine; returns the error. */
@@ -119,14 +161,21 @@ for (const env of [sqliteEnv, postgresEnv] as DialectEnv[]) {
         assert.not.ok((await d.listTables()).includes('tx_plain'));
 
         // The issue's statements, run as the engine runs a version (the files' check refuses them before this point).
-        const texts = env.dialect === 'postgresql'
-          ? ['BEGIN', 'CREATE TABLE tx_part (x INTEGER)', 'COMMIT', 'SELECT * FROM no_such_table']
-          : ['CREATE TABLE tx_part (x INTEGER)', 'COMMIT', 'SELECT * FROM no_such_table'];
+        const texts =
+          env.dialect === 'postgresql'
+            ? ['BEGIN', 'CREATE TABLE tx_part (x INTEGER)', 'COMMIT', 'SELECT * FROM no_such_table']
+            : ['CREATE TABLE tx_part (x INTEGER)', 'COMMIT', 'SELECT * FROM no_such_table'];
         const err = await failing(d, texts);
         assert.instance(err, MigrationFailedError, `a migration failure, not ${err.message}`);
         assert.not.match(err.message, 'Rolled back');
-        assert.match(err.message, `Not rolled back: glance-db's transaction for version 7 had already ended before this statement`);
-        assert.ok((await d.listTables()).includes('tx_part'), 'the table the file committed is there, as the message says');
+        assert.match(
+          err.message,
+          `Not rolled back: glance-db's transaction for version 7 had already ended before this statement`,
+        );
+        assert.ok(
+          (await d.listTables()).includes('tx_part'),
+          'the table the file committed is there, as the message says',
+        );
         const [row] = await d.readHistory();
         assert.equal([row.version, row.status], [7, 'failed']);
         assert.match(String(row.error), 'Not rolled back');

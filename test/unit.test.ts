@@ -1,6 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +21,26 @@ import { lockedSqliteDriver, makeProject, removeProject, sqliteRows, versionOne 
 import { acquireFileLock } from '../src/util/file-lock.js';
 import { applyVersion } from '../src/engine/apply.js';
 import {
-  BackupFailedError, BackupToolFailedError, BackupToolMissingError, BackupToolStartError, BackupWriteError, BeforeBaselineError, ConfigError, GlanceDbError,
-  LockBookkeepingError, LockFileUnreadableError, MigrationFileError, PartlyAppliedError, ReleasedFileChangedError, ReleasedVersionRemovedError,
-  ResumeStatementChangedError, SchemaDriftError, UnknownLegacyVersionError, UnknownRevisionError, UnknownVersionError, VersionsNotLockedError,
+  BackupFailedError,
+  BackupToolFailedError,
+  BackupToolMissingError,
+  BackupToolStartError,
+  BackupWriteError,
+  BeforeBaselineError,
+  ConfigError,
+  GlanceDbError,
+  LockBookkeepingError,
+  LockFileUnreadableError,
+  MigrationFileError,
+  PartlyAppliedError,
+  ReleasedFileChangedError,
+  ReleasedVersionRemovedError,
+  ResumeStatementChangedError,
+  SchemaDriftError,
+  UnknownLegacyVersionError,
+  UnknownRevisionError,
+  UnknownVersionError,
+  VersionsNotLockedError,
 } from '../src/errors.js';
 
 const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,19 +56,44 @@ test('checksum: CRLF and LF hash alike, a BOM is ignored, content changes the ha
 });
 
 test('url: sqlite forms resolve against the base folder', () => {
-  assert.equal(parseDatabaseUrl('sqlite:glance.sqlite', '/etc/glance'), { dialect: 'sqlite', path: '/etc/glance/glance.sqlite', display: 'sqlite:/etc/glance/glance.sqlite' });
+  assert.equal(parseDatabaseUrl('sqlite:glance.sqlite', '/etc/glance'), {
+    dialect: 'sqlite',
+    path: '/etc/glance/glance.sqlite',
+    display: 'sqlite:/etc/glance/glance.sqlite',
+  });
   assert.is((parseDatabaseUrl('sqlite:///rel/g.db', '/x') as { path: string }).path, '/x/rel/g.db');
-  assert.is((parseDatabaseUrl('sqlite:////var/lib/glance/g.db', '/x') as { path: string }).path, '/var/lib/glance/g.db');
+  assert.is(
+    (parseDatabaseUrl('sqlite:////var/lib/glance/g.db', '/x') as { path: string }).path,
+    '/var/lib/glance/g.db',
+  );
   assert.is((parseDatabaseUrl('sqlite:/abs/g.db', '/x') as { path: string }).path, '/abs/g.db');
 });
 
 test('url: server forms, oslo.db forms, socket, defaults', () => {
   const pg = parseDatabaseUrl('postgresql+psycopg2://glance:s%40cr%3At@db.example:6432/glance', '/');
-  assert.equal({ ...pg, display: undefined, params: undefined, tls: undefined, warnings: undefined }, { dialect: 'postgresql', host: 'db.example', port: 6432, user: 'glance', password: 's@cr:t', database: 'glance', socketPath: undefined, params: undefined, display: undefined, tls: undefined, warnings: undefined });
+  assert.equal(
+    { ...pg, display: undefined, params: undefined, tls: undefined, warnings: undefined },
+    {
+      dialect: 'postgresql',
+      host: 'db.example',
+      port: 6432,
+      user: 'glance',
+      password: 's@cr:t',
+      database: 'glance',
+      socketPath: undefined,
+      params: undefined,
+      display: undefined,
+      tls: undefined,
+      warnings: undefined,
+    },
+  );
   // No sslmode: libpq's default, prefer (src/drivers/tls.ts; test/tls-unit.test.ts has the rest).
   assert.is((pg as { tls?: { use: string } }).tls?.use, 'prefer');
   assert.is(pg.display, 'postgresql://glance@db.example:6432/glance');
-  const my = parseDatabaseUrl('mysql+pymysql://glance:pw@localhost/glance?charset=utf8&unix_socket=/run/mysqld/mysqld.sock', '/');
+  const my = parseDatabaseUrl(
+    'mysql+pymysql://glance:pw@localhost/glance?charset=utf8&unix_socket=/run/mysqld/mysqld.sock',
+    '/',
+  );
   assert.is(my.dialect, 'mysql');
   assert.is((my as { socketPath?: string }).socketPath, '/run/mysqld/mysqld.sock');
   assert.is((my as { port: number }).port, 3306);
@@ -51,7 +102,13 @@ test('url: server forms, oslo.db forms, socket, defaults', () => {
 });
 
 test('url: unsupported and malformed URLs are config errors that never show the password', () => {
-  for (const bad of ['oracle://u:SECRETPW@h/d', 'postgresql://u:SECRETPW@h', 'nonsense', 'mysql://u:SECRETPW@[::1/d', 'sqlite:']) {
+  for (const bad of [
+    'oracle://u:SECRETPW@h/d',
+    'postgresql://u:SECRETPW@h',
+    'nonsense',
+    'mysql://u:SECRETPW@[::1/d',
+    'sqlite:',
+  ]) {
     try {
       parseDatabaseUrl(bad, '/');
       assert.unreachable(`accepted ${bad}`);
@@ -64,7 +121,10 @@ test('url: unsupported and malformed URLs are config errors that never show the 
 });
 
 test('redactUrl hides the password of every URL in a text', () => {
-  assert.is(redactUrl('x mysql+pymysql://glance:p%40ss@h/g and postgresql://a:b@c/d'), 'x mysql+pymysql://glance:***@h/g and postgresql://a:***@c/d');
+  assert.is(
+    redactUrl('x mysql+pymysql://glance:p%40ss@h/g and postgresql://a:b@c/d'),
+    'x mysql+pymysql://glance:***@h/g and postgresql://a:***@c/d',
+  );
   assert.is(redactUrl('sqlite:/a/b'), 'sqlite:/a/b');
   assert.is(redactUrl('"postgresql://u:p@ss:w/rd%x@h:1/d": expected'), '"postgresql://u:***@h:1/d": expected');
 });
@@ -137,10 +197,10 @@ test('SQLite: a file changed on disk by another program after it was read is not
 
 /** The one-paragraph exit-3 error of a database that outgrew what sql.js holds in one buffer. */
 function assertOutgrown(err: unknown): void {
-    assert.is((err as GlanceDbError).exitCode, 3);
-    assert.match((err as Error).message, /has grown past \d+\.\d\d GiB during the upgrade/);
-    assert.match((err as Error).message, 'left as it was before this run');
-    assert.not.match((err as Error).message, '\n');
+  assert.is((err as GlanceDbError).exitCode, 3);
+  assert.match((err as Error).message, /has grown past \d+\.\d\d GiB during the upgrade/);
+  assert.match((err as Error).message, 'left as it was before this run');
+  assert.not.match((err as Error).message, '\n');
 }
 
 test('SQLite: a database whose in-memory file cannot grow during a version: exit 3, one paragraph, nothing written back', async () => {
@@ -162,7 +222,10 @@ test('SQLite: a database whose in-memory file cannot grow during a version: exit
     assertOutgrown(err);
   }
   await driver.close();
-  assert.ok(readFileSync(file).equals(before), 'file left as it was before the run: an image SQLite was interrupted in is never written');
+  assert.ok(
+    readFileSync(file).equals(before),
+    'file left as it was before the run: an image SQLite was interrupted in is never written',
+  );
   assert.equal(readdirSync(dir), ['g.sqlite']);
 });
 
@@ -194,12 +257,20 @@ test('SQLite: versions applied in a run reach the file together, at the end of t
   const inode = statSync(file).ino;
   for (const v of [1, 2, 3]) {
     const p = versionOne();
-    await applyVersion(driver, { ...p, version: v, row: { ...p.row, version: v }, statements: [{ ...p.statements[0], text: `CREATE TABLE t${v} (id INTEGER)` }] });
+    await applyVersion(driver, {
+      ...p,
+      version: v,
+      row: { ...p.row, version: v },
+      statements: [{ ...p.statements[0], text: `CREATE TABLE t${v} (id INTEGER)` }],
+    });
     assert.ok(readFileSync(file).equals(before), `version ${v}: not written yet`);
     assert.is(statSync(file).ino, inode);
   }
   await driver.close();
-  assert.equal((await sqliteRows(file, 'SELECT version FROM glance_db_version ORDER BY version')).map((r) => r.version), [1, 2, 3]);
+  assert.equal(
+    (await sqliteRows(file, 'SELECT version FROM glance_db_version ORDER BY version')).map((r) => r.version),
+    [1, 2, 3],
+  );
 });
 
 // ---- the MySQL lock's own statements under contention (eight syncs at once once ended in exit 1 on a 1213)
@@ -228,7 +299,11 @@ async function lockOverFake(errno: number, failures: number) {
     }
   }
   const config = { versionTable: 'glance_db_version', lockWaitMs: 1000, lockLeaseMs: 60_000 } as never;
-  const lock = new StandInLock(config, undefined, { attempts: 4, baseDelayMs: 100, sleep: async (ms) => void log.pauses.push(ms) });
+  const lock = new StandInLock(config, undefined, {
+    attempts: 4,
+    baseDelayMs: 100,
+    sleep: async (ms) => void log.pauses.push(ms),
+  });
   return { lock, log };
 }
 
@@ -252,7 +327,10 @@ test('MySQL lock: when retries run out it stops with LockBookkeepingError (exit 
   assert.instance(e, LockBookkeepingError);
   const err = e as LockBookkeepingError;
   assert.equal([err.errno, err.attempts, err.step, err.exitCode, log.inserts], [1213, 4, 'insert the lock row', 8, 4]);
-  assert.match(err.message, 'got error 1213 (a deadlock, or a lost Galera certification) 4 times in a row: server error 1213. Nothing was changed by this run.');
+  assert.match(
+    err.message,
+    'got error 1213 (a deadlock, or a lost Galera certification) 4 times in a row: server error 1213. Nothing was changed by this run.',
+  );
   assert.equal(err.fields, { step: 'insert the lock row', errno: 1213, attempts: 4 });
   const other = await lockOverFake(1062, 1);
   const dup = await catchAsync(() => other.lock.acquire());
@@ -287,12 +365,21 @@ test('errors: Glance bookkeeping glance-db does not know raises UnknownRevisionE
 test('errors: a partly applied version whose applied statement changed raises ResumeStatementChangedError (exit 4)', async () => {
   const { resumePoint } = await import('../src/engine/resume.js');
   const { statementHash } = await import('../src/checksum.js');
-  const row = { ...versionOne().row, status: 'failed' as const, statementsApplied: 2, statementsTotal: 3, statementHashes: [statementHash('A'), statementHash('B')] };
+  const row = {
+    ...versionOne().row,
+    status: 'failed' as const,
+    statementsApplied: 2,
+    statementsTotal: 3,
+    statementHashes: [statementHash('A'), statementHash('B')],
+  };
   const stmt = (index: number, text: string) => ({ index, text, line: index + 1, column: 1, offset: 0 });
   assert.is(resumePoint(row, [stmt(0, 'A'), stmt(1, 'B'), stmt(2, 'C')], 'x.sql'), 2);
   const e = catchError(() => resumePoint(row, [stmt(0, 'A'), stmt(1, 'B2'), stmt(2, 'C')], 'x.sql'));
   assert.instance(e, ResumeStatementChangedError);
-  assert.equal([e.version, e.file, e.statementIndex, e.applied, e.expected, e.actual, e.exitCode], [1, 'x.sql', 1, 2, statementHash('B'), statementHash('B2'), 4]);
+  assert.equal(
+    [e.version, e.file, e.statementIndex, e.applied, e.expected, e.actual, e.exitCode],
+    [1, 'x.sql', 1, 2, statementHash('B'), statementHash('B2'), 4],
+  );
 });
 
 test('errors: --backup failures raise BackupToolMissingError, BackupToolStartError, BackupToolFailedError, BackupWriteError (all exit 15)', async () => {
@@ -307,20 +394,33 @@ test('errors: --backup failures raise BackupToolMissingError, BackupToolStartErr
     process.env.PATH = path;
   }
   assert.instance(missing, BackupToolMissingError);
-  assert.equal([(missing as BackupToolMissingError).tools, (missing as BackupToolMissingError).clientPackage], [['pg_dump'], 'postgresql-client']);
+  assert.equal(
+    [(missing as BackupToolMissingError).tools, (missing as BackupToolMissingError).clientPackage],
+    [['pg_dump'], 'postgresql-client'],
+  );
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-backup-errors-'));
   const start = await catchAsync(() => takeBackup(pg, dir, 45, join(dir, 'no-such-pg_dump')));
   assert.instance(start, BackupToolStartError);
   assert.is((start as BackupToolStartError).tool, 'no-such-pg_dump');
   const failed = await catchAsync(() => takeBackup(pg, dir, 45, '/bin/false'));
   assert.instance(failed, BackupToolFailedError);
-  assert.equal([(failed as BackupToolFailedError).tool, (failed as BackupToolFailedError).toolExit, (failed as BackupToolFailedError).exitCode], ['false', 1, 15]);
+  assert.equal(
+    [
+      (failed as BackupToolFailedError).tool,
+      (failed as BackupToolFailedError).toolExit,
+      (failed as BackupToolFailedError).exitCode,
+    ],
+    ['false', 1, 15],
+  );
   writeFileSync(join(dir, 'a-file'), '');
   const sqlite = parseDatabaseUrl(`sqlite:${join(dir, 'g.sqlite')}`, dir);
   const write = await catchAsync(() => takeBackup(sqlite, join(dir, 'a-file', 'backups'), 45, null));
   assert.instance(write, BackupWriteError);
   assert.is((write as BackupWriteError).path, join(dir, 'a-file', 'backups'));
-  assert.match((write as BackupWriteError).reason, /^a part of the path is not a folder \(.*\/a-file is a regular file\)$/);
+  assert.match(
+    (write as BackupWriteError).reason,
+    /^a part of the path is not a folder \(.*\/a-file is a regular file\)$/,
+  );
   for (const e of [start, failed, write]) assert.instance(e, BackupFailedError);
 });
 
@@ -334,18 +434,31 @@ test('errors: lint raises ReleasedFileChangedError, ReleasedVersionRemovedError 
     writeLock(m, entries.slice(0, -1));
     const added = catchError(() => lint(m, false));
     assert.instance(added, VersionsNotLockedError);
-    assert.equal([added.added, added.exitCode], [[`${entries[entries.length - 1].version} ${entries[entries.length - 1].dialect}`], 3]);
+    assert.equal(
+      [added.added, added.exitCode],
+      [[`${entries[entries.length - 1].version} ${entries[entries.length - 1].dialect}`], 3],
+    );
     writeLock(m, [...entries, { ...entries[0], version: 999, file: 'sql/sqlite/999_gone.sql' }]);
     const removed = catchError(() => lint(m, false));
     assert.instance(removed, ReleasedVersionRemovedError);
-    assert.equal([removed.removed.map((e: { version: number; dialect: string }) => `${e.version} ${e.dialect}`), removed.fields.removed, removed.exitCode], [[`999 ${entries[0].dialect}`], [{ version: 999, dialect: entries[0].dialect }], 4]);
+    assert.equal(
+      [
+        removed.removed.map((e: { version: number; dialect: string }) => `${e.version} ${e.dialect}`),
+        removed.fields.removed,
+        removed.exitCode,
+      ],
+      [[`999 ${entries[0].dialect}`], [{ version: 999, dialect: entries[0].dialect }], 4],
+    );
     writeLock(m, entries);
     const first = join(dir, entries[0].file);
     writeFileSync(first, `-- edited\n${readFileSync(first, 'utf8')}`);
     const changed = catchError(() => lint(m, false));
     assert.instance(changed, ReleasedFileChangedError);
     assert.is(changed.changed.length, 1);
-    assert.equal([changed.changed[0].version, changed.changed[0].locked, changed.exitCode], [entries[0].version, entries[0].checksum, 4]);
+    assert.equal(
+      [changed.changed[0].version, changed.changed[0].locked, changed.exitCode],
+      [entries[0].version, entries[0].checksum, 4],
+    );
     assert.is.not(changed.changed[0].checksum, entries[0].checksum);
     rmSync(lockPath(m));
     mkdirSync(lockPath(m));
@@ -365,38 +478,106 @@ test('data commands (metadefs, purge) run at any version from 42, glance-db or g
   const ctx = { manifest, target: { display: 'sqlite:/x.sqlite', dialect: 'sqlite' }, selection: [] } as never;
   const rowOf = (version: number, status: 'complete' | 'failed' | 'expanded' = 'complete') => {
     const mig = manifest.migrations.find((m) => m.version === version)!;
-    return { ...versionOne().row, version, name: mig.name, checksum: readMigrationFile(manifest, mig, 'sqlite').checksum, status, statementsApplied: status === 'complete' ? 1 : 0 };
+    return {
+      ...versionOne().row,
+      version,
+      name: mig.name,
+      checksum: readMigrationFile(manifest, mig, 'sqlite').checksum,
+      status,
+      statementsApplied: status === 'complete' ? 1 : 0,
+    };
   };
-  const ALL = ['images', 'image_properties', 'image_locations', 'image_members', 'image_tags', 'tasks', 'task_info', ...METADEF_TABLE_NAMES];
-  const fake = (rows: unknown[], tables: string[] = ALL, alembic: string[] = [], legacy?: number) => ({
-    dialect: 'sqlite', readHistory: async () => rows, listTables: async () => tables,
-    query: async (sql: string) => (sql.includes('migrate_version') ? [{ version: legacy }] : alembic.map((v) => ({ version_num: v }))),
-  }) as never;
+  const ALL = [
+    'images',
+    'image_properties',
+    'image_locations',
+    'image_members',
+    'image_tags',
+    'tasks',
+    'task_info',
+    ...METADEF_TABLE_NAMES,
+  ];
+  const fake = (rows: unknown[], tables: string[] = ALL, alembic: string[] = [], legacy?: number) =>
+    ({
+      dialect: 'sqlite',
+      readHistory: async () => rows,
+      listTables: async () => tables,
+      query: async (sql: string) =>
+        sql.includes('migrate_version') ? [{ version: legacy }] : alembic.map((v) => ({ version_num: v })),
+    }) as never;
   const upTo = (v: number) => manifest.migrations.filter((m) => m.version <= v).map((m) => rowOf(m.version));
   const code = async (p: Promise<unknown>) => ((await catchAsync(() => p)) as { exitCode?: number }).exitCode;
   // glance-db at the baseline and at 50 (sync zed): both uses run, nothing asked of the version.
-  assert.equal(await requireDataReady(ctx, fake(upTo(42)), 'purge', 'purge'), { version: 42, managedBy: 'glance-db', source: 'glance_db_version' });
+  assert.equal(await requireDataReady(ctx, fake(upTo(42)), 'purge', 'purge'), {
+    version: 42,
+    managedBy: 'glance-db',
+    source: 'glance_db_version',
+  });
   assert.equal((await requireDataReady(ctx, fake(upTo(50)), 'metadefs load', 'metadefs')).version, 50);
   // glance-manage at zed, and at mitaka02 (44).
-  assert.equal(await requireDataReady(ctx, fake([], [...ALL, 'alembic_version'], ['zed_contract01']), 'purge', 'purge'), { version: 50, managedBy: 'glance-manage', source: 'alembic_version: zed_contract01' });
-  assert.equal((await requireDataReady(ctx, fake([], [...ALL, 'alembic_version'], ['mitaka02']), 'metadefs export', 'metadefs')).version, 44);
-  assert.equal((await requireDataReady(ctx, fake([], [...ALL, 'migrate_version'], [], 43), 'purge', 'purge')).version, 43);
+  assert.equal(
+    await requireDataReady(ctx, fake([], [...ALL, 'alembic_version'], ['zed_contract01']), 'purge', 'purge'),
+    { version: 50, managedBy: 'glance-manage', source: 'alembic_version: zed_contract01' },
+  );
+  assert.equal(
+    (await requireDataReady(ctx, fake([], [...ALL, 'alembic_version'], ['mitaka02']), 'metadefs export', 'metadefs'))
+      .version,
+    44,
+  );
+  assert.equal(
+    (await requireDataReady(ctx, fake([], [...ALL, 'migrate_version'], [], 43), 'purge', 'purge')).version,
+    43,
+  );
   // Refused: a partly applied version (14), purge in an open rolling window (13) but metadefs not, 44's data step pending for metadefs (13).
-  const partly = await catchAsync(() => requireDataReady(ctx, fake([...upTo(44), rowOf(45, 'failed')]), 'purge', 'purge'));
+  const partly = await catchAsync(() =>
+    requireDataReady(ctx, fake([...upTo(44), rowOf(45, 'failed')]), 'purge', 'purge'),
+  );
   assert.instance(partly, PartlyAppliedError);
   assert.equal([(partly as PartlyAppliedError).version, (partly as PartlyAppliedError).exitCode], [45, 14]);
   const rolling = [...upTo(46), rowOf(47, 'expanded')];
   assert.is(await code(requireDataReady(ctx, fake(rolling), 'purge', 'purge')), 13);
-  assert.match(String(await catchAsync(() => requireDataReady(ctx, fake(rolling), 'purge', 'purge'))), 'rolling upgrade is open');
+  assert.match(
+    String(await catchAsync(() => requireDataReady(ctx, fake(rolling), 'purge', 'purge'))),
+    'rolling upgrade is open',
+  );
   assert.is((await requireDataReady(ctx, fake(rolling), 'metadefs load', 'metadefs')).version, 46);
-  assert.is(await code(requireDataReady(ctx, fake([...upTo(43), rowOf(45, 'expanded')]), 'metadefs load', 'metadefs')), 13);
+  assert.is(
+    await code(requireDataReady(ctx, fake([...upTo(43), rowOf(45, 'expanded')]), 'metadefs load', 'metadefs')),
+    13,
+  );
   const twoHeads = fake([], [...ALL, 'alembic_version'], ['rocky_expand02', 'pike_contract01']);
   assert.is(await code(requireDataReady(ctx, twoHeads, 'purge-images', 'purge')), 13);
   assert.is((await requireDataReady(ctx, twoHeads, 'metadefs diff', 'metadefs')).version, 46);
   // Nothing manages it (5), a table missing (12), before the baseline (11).
   assert.is(await code(requireDataReady(ctx, fake([], ALL), 'purge', 'purge')), 5);
-  assert.is(await code(requireDataReady(ctx, fake(upTo(50), ALL.filter((t) => t !== 'metadef_tags')), 'metadefs load', 'metadefs')), 12);
-  assert.is((await requireDataReady(ctx, fake(upTo(50), ALL.filter((t) => t !== 'metadef_tags')), 'purge', 'purge')).version, 50);
+  assert.is(
+    await code(
+      requireDataReady(
+        ctx,
+        fake(
+          upTo(50),
+          ALL.filter((t) => t !== 'metadef_tags'),
+        ),
+        'metadefs load',
+        'metadefs',
+      ),
+    ),
+    12,
+  );
+  assert.is(
+    (
+      await requireDataReady(
+        ctx,
+        fake(
+          upTo(50),
+          ALL.filter((t) => t !== 'metadef_tags'),
+        ),
+        'purge',
+        'purge',
+      )
+    ).version,
+    50,
+  );
   assert.is(await code(requireDataReady(ctx, fake([], [...ALL, 'migrate_version'], [], 30), 'purge', 'purge')), 11);
 });
 
@@ -445,11 +626,14 @@ async function catchAsync(fn: () => Promise<unknown>): Promise<unknown> {
   throw new Error('expected an error');
 }
 
-
-test("rolling hand-back: alembic_version keeps the expand head alone below 45 (mitaka02 is its ancestor), and both heads from 45 on", async () => {
+test('rolling hand-back: alembic_version keeps the expand head alone below 45 (mitaka02 is its ancestor), and both heads from 45 on', async () => {
   const { glanceHeads } = await import('../src/engine/phases.js');
-  const row = (version: number, status: 'complete' | 'expanded') => ({ version, status }) as unknown as import('../src/drivers/driver.js').VersionRow;
-  const upTo = (complete: number, expandedTo: number) => [42, 43, 44, 45, 46, 47, 48, 49, 50, 51].filter((v) => v <= expandedTo).map((v) => row(v, v <= complete ? 'complete' : 'expanded'));
+  const row = (version: number, status: 'complete' | 'expanded') =>
+    ({ version, status }) as unknown as import('../src/drivers/driver.js').VersionRow;
+  const upTo = (complete: number, expandedTo: number) =>
+    [42, 43, 44, 45, 46, 47, 48, 49, 50, 51]
+      .filter((v) => v <= expandedTo)
+      .map((v) => row(v, v <= complete ? 'complete' : 'expanded'));
   // Two rows such as (2024_1_expand01, mitaka02) make glance-manage's next `alembic upgrade` fail: "overlaps with other requested revisions".
   assert.equal(glanceHeads(upTo(44, 51)), ['2024_1_expand01']);
   assert.equal(glanceHeads(upTo(43, 51)), ['2024_1_expand01']);

@@ -17,11 +17,15 @@ import { cli, extraVersion, makeProject, referenceSql, removeProject, ROOT } fro
 const IGNORE = { ignoreTables: ['alembic_version', 'migrate_version', 'glance_db_version', 'glance_db_version_lock'] };
 const ts = "'2020-01-01 00:00:00'";
 
-type VariantId = 'sqlite-bigint-size' | 'legacy-born-sqlite' | 'legacy-born-mysql' | 'mysql-without-checks' | 'legacy-born-postgresql';
+type VariantId =
+  'sqlite-bigint-size' | 'legacy-born-sqlite' | 'legacy-born-mysql' | 'mysql-without-checks' | 'legacy-born-postgresql';
 
 /** The differences from the reference that each variant leaves at 51 when it was adopted at `at`. */
 function leftAt51(id: VariantId, at: number): string[] {
-  if (id === 'sqlite-bigint-size') return at < 45 ? [] : ['images.size: type is bigint, expected integer', 'images.virtual_size: type is bigint, expected integer'];
+  if (id === 'sqlite-bigint-size')
+    return at < 45
+      ? []
+      : ['images.size: type is bigint, expected integer', 'images.virtual_size: type is bigint, expected integer'];
   if (id === 'legacy-born-sqlite') {
     return [
       'image_members: unexpected unique constraint (image_id, member)',
@@ -35,35 +39,57 @@ function leftAt51(id: VariantId, at: number): string[] {
 }
 
 async function mysqlDropChecks(db: TestDb, where: string): Promise<void> {
-  const checks = await db.rows(`SELECT TABLE_NAME AS t, CONSTRAINT_NAME AS n FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() ${where}`);
+  const checks = await db.rows(
+    `SELECT TABLE_NAME AS t, CONSTRAINT_NAME AS n FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() ${where}`,
+  );
   for (const c of checks) await db.exec(`ALTER TABLE \`${c.t}\` DROP CONSTRAINT \`${c.n}\``);
 }
 
 /** A Glance database at `version` in the form the variant names, with Glance's own bookkeeping. */
-async function buildVariant(db: TestDb, dialect: DialectEnv['dialect'], id: VariantId, version: number, bookkeeping = true): Promise<void> {
+async function buildVariant(
+  db: TestDb,
+  dialect: DialectEnv['dialect'],
+  id: VariantId,
+  version: number,
+  bookkeeping = true,
+): Promise<void> {
   if (id === 'sqlite-bigint-size') {
     // Glance 12.0-27.x: add_images_tables.py declared BigInteger for size and virtual_size on every dialect.
-    const sql = referenceSql(version, 'sqlite').replace(/CREATE TABLE (?:IF NOT EXISTS )?"?images"? \([\s\S]*?\n\);/, (t) => t.replace(/\bsize INTEGER\b/, 'size BIGINT').replace(/\bvirtual_size INTEGER\b/, 'virtual_size BIGINT'));
+    const sql = referenceSql(version, 'sqlite').replace(
+      /CREATE TABLE (?:IF NOT EXISTS )?"?images"? \([\s\S]*?\n\);/,
+      (t) => t.replace(/\bsize INTEGER\b/, 'size BIGINT').replace(/\bvirtual_size INTEGER\b/, 'virtual_size BIGINT'),
+    );
     assert.match(sql, 'virtual_size BIGINT');
     await db.exec(sql);
   } else if (id === 'legacy-born-sqlite') {
     // sqlalchemy-migrate 037 (sqlite) and 042: no protected CHECKs, two unique constraints alembic never had.
     const sql = referenceSql(version, 'sqlite')
       .replace(/,\s*CHECK \(protected IN \(0, 1\)\)/g, '')
-      .replace('CONSTRAINT image_members_image_id_member_deleted_at_key UNIQUE', 'UNIQUE (image_id, member),\n\tCONSTRAINT image_members_image_id_member_deleted_at_key UNIQUE')
-      .replace('PRIMARY KEY (resource_type_id, namespace_id)', 'PRIMARY KEY (resource_type_id, namespace_id),\n\tUNIQUE (resource_type_id, namespace_id)');
+      .replace(
+        'CONSTRAINT image_members_image_id_member_deleted_at_key UNIQUE',
+        'UNIQUE (image_id, member),\n\tCONSTRAINT image_members_image_id_member_deleted_at_key UNIQUE',
+      )
+      .replace(
+        'PRIMARY KEY (resource_type_id, namespace_id)',
+        'PRIMARY KEY (resource_type_id, namespace_id),\n\tUNIQUE (resource_type_id, namespace_id)',
+      );
     await db.exec(sql);
   } else {
     await db.loadReference(version);
-    if (id === 'legacy-born-mysql') await mysqlDropChecks(db, "AND TABLE_NAME = 'images' AND CHECK_CLAUSE LIKE '%protected%'");
+    if (id === 'legacy-born-mysql')
+      await mysqlDropChecks(db, "AND TABLE_NAME = 'images' AND CHECK_CLAUSE LIKE '%protected%'");
     if (id === 'mysql-without-checks') await mysqlDropChecks(db, '');
   }
   if (!bookkeeping) return;
   await db.exec(`INSERT INTO alembic_version (version_num) VALUES ('${REVISION_FOR_VERSION[version]}')`);
   if (id.startsWith('legacy-born')) {
     // Born under sqlalchemy-migrate: its table stays, at the last legacy number.
-    await db.exec('CREATE TABLE migrate_version (repository_id VARCHAR(250) NOT NULL PRIMARY KEY, repository_path TEXT, version INTEGER)');
-    await db.exec("INSERT INTO migrate_version VALUES ('Glance Migrations', '/usr/lib/python2.7/dist-packages/glance/db/sqlalchemy/migrate_repo', 42)");
+    await db.exec(
+      'CREATE TABLE migrate_version (repository_id VARCHAR(250) NOT NULL PRIMARY KEY, repository_path TEXT, version INTEGER)',
+    );
+    await db.exec(
+      "INSERT INTO migrate_version VALUES ('Glance Migrations', '/usr/lib/python2.7/dist-packages/glance/db/sqlalchemy/migrate_repo', 42)",
+    );
   }
 }
 
@@ -126,17 +152,22 @@ function glanceTriggers(): string {
 
 /** A newer Glance's contract that failed half way (MySQL): is_public and its index gone, then the triggers. */
 function isPublicDropped(dialect: DialectEnv['dialect']): string {
-  if (dialect === 'mysql') return 'ALTER TABLE images DROP INDEX ix_images_is_public, DROP COLUMN is_public;\nDROP TRIGGER insert_visibility;\nDROP TRIGGER update_visibility;';
+  if (dialect === 'mysql')
+    return 'ALTER TABLE images DROP INDEX ix_images_is_public, DROP COLUMN is_public;\nDROP TRIGGER insert_visibility;\nDROP TRIGGER update_visibility;';
   if (dialect === 'postgresql') return 'ALTER TABLE images DROP COLUMN is_public;';
   return 'DROP INDEX ix_images_is_public;\nALTER TABLE images DROP COLUMN is_public;';
 }
 
 /** The later expand steps (rocky_expand01/02, wallaby_expand01, 2024_1_expand01) add what our 47, 48, 50, 51 add. */
 function laterExpands(dialect: DialectEnv['dialect']): string {
-  return [47, 48, 50, 51].map((v) => {
-    const file = readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8').match(new RegExp(`${dialect}: (sql/${dialect}/0${v}_\\w+\\.sql)`))![1];
-    return readFileSync(join(ROOT, file), 'utf8');
-  }).join('\n');
+  return [47, 48, 50, 51]
+    .map((v) => {
+      const file = readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8').match(
+        new RegExp(`${dialect}: (sql/${dialect}/0${v}_\\w+\\.sql)`),
+      )![1];
+      return readFileSync(join(ROOT, file), 'utf8');
+    })
+    .join('\n');
 }
 
 export function variants(env: DialectEnv): void {
@@ -146,9 +177,13 @@ export function variants(env: DialectEnv): void {
     return;
   }
   const sync = (db: TestDb, args: string[] = []) => cli(['sync', ...args, '--url', db.url]);
-  const visibility = async (db: TestDb) => Object.fromEntries((await db.rows('SELECT id, visibility FROM images')).map((x) => [x.id, String(x.visibility)]));
+  const visibility = async (db: TestDb) =>
+    Object.fromEntries((await db.rows('SELECT id, visibility FROM images')).map((x) => [x.id, String(x.visibility)]));
   const reference51 = () => withDb(env, async (ref) => (await ref.loadReference(51), ref.model()));
-  const notes = async (db: TestDb) => (await db.rows('SELECT version, note FROM glance_db_version WHERE note IS NOT NULL ORDER BY version')).map((r) => `${r.version}:${r.note}`);
+  const notes = async (db: TestDb) =>
+    (await db.rows('SELECT version, note FROM glance_db_version WHERE note IS NOT NULL ORDER BY version')).map(
+      (r) => `${r.version}:${r.note}`,
+    );
 
   for (const id of VARIANTS[env.dialect]) {
     for (const at of [44, 50]) {
@@ -164,9 +199,17 @@ export function variants(env: DialectEnv): void {
           assert.equal(await notes(db), recorded);
           const ref = await reference51();
           // Born without CHECKs: every CHECK of the reference is missing, and stays missing.
-          const left = id === 'mysql-without-checks' ? Object.values(ref.tables).flatMap((t) => t.checks.map((c) => `${t.name}: missing check constraint CHECK (${c})`)) : leftAt51(id, at);
+          const left =
+            id === 'mysql-without-checks'
+              ? Object.values(ref.tables).flatMap((t) =>
+                  t.checks.map((c) => `${t.name}: missing check constraint CHECK (${c})`),
+                )
+              : leftAt51(id, at);
           assert.equal(diffSchemas(ref, await db.model(), IGNORE).sort(), left.sort());
-          assert.equal(await visibility(db), at < 45 ? EXPECTED_VISIBILITY : { 'kept-shared': 'shared', 'kept-community': 'community' });
+          assert.equal(
+            await visibility(db),
+            at < 45 ? EXPECTED_VISIBILITY : { 'kept-shared': 'shared', 'kept-community': 'community' },
+          );
           const verify = cli(['verify', '--url', db.url]);
           assert.is(verify.code, 0, verify.stdout);
           assert.is(verify.stdout.trim().split('\n').length, 1, verify.stdout);
@@ -174,7 +217,8 @@ export function variants(env: DialectEnv): void {
           const check = cli(['check', '--url', db.url]);
           assert.is(check.code, 0, check.stdout);
           assert.is(check.stdout, 'current: at version 51\n');
-        }));
+        }),
+      );
     }
   }
 
@@ -187,20 +231,24 @@ export function variants(env: DialectEnv): void {
       assert.match(r.stdout, 'baseline: recorded versions 42-47');
       if (id !== 'legacy-born-postgresql') assert.equal(await notes(db), [`47:${JSON.stringify({ variant: id })}`]);
       assert.is(cli(['check', '--url', db.url]).code, 0);
-    }));
+    }),
+  );
 
-  s('repair judges a known variant as its version: a row deleted from a variant database is re-recorded, not refused', () =>
-    withDb(env, async (db) => {
-      const id = VARIANTS[env.dialect][0];
-      await buildVariant(db, env.dialect, id, 47, false);
-      assert.is(sync(db, ['51', '47']).code, 0);
-      await db.exec('DELETE FROM glance_db_version WHERE version = 45');
-      assert.is(cli(['check', '--url', db.url]).code, 16);
-      const r = cli(['repair', '--url', db.url]);
-      assert.is(r.code, 0, r.stderr);
-      assert.match(r.stdout, 'record version 45 as baseline');
-      assert.is(cli(['check', '--url', db.url]).code, 0);
-    }));
+  s(
+    'repair judges a known variant as its version: a row deleted from a variant database is re-recorded, not refused',
+    () =>
+      withDb(env, async (db) => {
+        const id = VARIANTS[env.dialect][0];
+        await buildVariant(db, env.dialect, id, 47, false);
+        assert.is(sync(db, ['51', '47']).code, 0);
+        await db.exec('DELETE FROM glance_db_version WHERE version = 45');
+        assert.is(cli(['check', '--url', db.url]).code, 16);
+        const r = cli(['repair', '--url', db.url]);
+        assert.is(r.code, 0, r.stderr);
+        assert.match(r.stdout, 'record version 45 as baseline');
+        assert.is(cli(['check', '--url', db.url]).code, 0);
+      }),
+  );
 
   s('a known variant with a hand-made change too is still refused, listing every difference', () =>
     withDb(env, async (db) => {
@@ -212,63 +260,86 @@ export function variants(env: DialectEnv): void {
       for (const d of leftAt51(VARIANTS[env.dialect][0], 47)) assert.match(r.stderr, d);
       assert.match(r.stderr, 'sync --accept-drift');
       assert.not.ok('glance_db_version' in (await db.model()).tables);
-    }));
+    }),
+  );
 
-  s('sync --accept-drift takes over a hand-edited database, records the differences, and check stays quiet about exactly those', () =>
-    withDb(env, async (db) => {
-      await db.loadReference(47);
-      await db.exec("INSERT INTO alembic_version (version_num) VALUES ('rocky_contract01')");
-      await db.exec('CREATE INDEX handmade_idx ON images (name)');
-      const r = sync(db, ['--accept-drift']);
-      assert.is(r.code, 0, r.stderr);
-      assert.match(r.stdout, 'drift accepted (--accept-drift), recorded in the version table: 1 difference(s)\n  images: unexpected index handmade_idx(name)');
-      const note = JSON.parse(String((await db.rows('SELECT note FROM glance_db_version WHERE version = 47'))[0].note));
-      assert.equal(note.acceptedDrift, ['images: unexpected index handmade_idx(name)']);
-      assert.is(cli(['check', '--url', db.url]).code, 0);
-      const verify = cli(['verify', '--url', db.url]);
-      assert.is(verify.code, 0, verify.stdout);
-      assert.match(verify.stdout, '1 difference(s) accepted with sync --accept-drift:\n  images: unexpected index handmade_idx(name)');
-      // Another change is drift again, and only it is listed.
-      await db.exec('CREATE INDEX handmade2_idx ON images (owner)');
-      const check = cli(['check', '--url', db.url, '--json']);
-      assert.is(check.code, 12, check.stdout);
-      assert.equal(JSON.parse(check.stdout).differences.map((d: { text: string }) => d.text), ['images: unexpected index handmade2_idx(owner)']);
-    }));
+  s(
+    'sync --accept-drift takes over a hand-edited database, records the differences, and check stays quiet about exactly those',
+    () =>
+      withDb(env, async (db) => {
+        await db.loadReference(47);
+        await db.exec("INSERT INTO alembic_version (version_num) VALUES ('rocky_contract01')");
+        await db.exec('CREATE INDEX handmade_idx ON images (name)');
+        const r = sync(db, ['--accept-drift']);
+        assert.is(r.code, 0, r.stderr);
+        assert.match(
+          r.stdout,
+          'drift accepted (--accept-drift), recorded in the version table: 1 difference(s)\n  images: unexpected index handmade_idx(name)',
+        );
+        const note = JSON.parse(
+          String((await db.rows('SELECT note FROM glance_db_version WHERE version = 47'))[0].note),
+        );
+        assert.equal(note.acceptedDrift, ['images: unexpected index handmade_idx(name)']);
+        assert.is(cli(['check', '--url', db.url]).code, 0);
+        const verify = cli(['verify', '--url', db.url]);
+        assert.is(verify.code, 0, verify.stdout);
+        assert.match(
+          verify.stdout,
+          '1 difference(s) accepted with sync --accept-drift:\n  images: unexpected index handmade_idx(name)',
+        );
+        // Another change is drift again, and only it is listed.
+        await db.exec('CREATE INDEX handmade2_idx ON images (owner)');
+        const check = cli(['check', '--url', db.url, '--json']);
+        assert.is(check.code, 12, check.stdout);
+        assert.equal(
+          JSON.parse(check.stdout).differences.map((d: { text: string }) => d.text),
+          ['images: unexpected index handmade2_idx(owner)'],
+        );
+      }),
+  );
 
-  s('issue 14.5: on a database glance-db manages, sync refuses on drift as check does, unless --accept-drift, which is recorded', () =>
-    withDb(env, async (db) => {
-      assert.is(sync(db, ['48']).code, 0);
-      await db.exec('CREATE INDEX handmade_idx ON images (name)');
-      assert.is(cli(['check', '--url', db.url]).code, 12);
-      const refused = sync(db);
-      assert.is(refused.code, 12, refused.stdout + refused.stderr);
-      assert.match(refused.stderr, 'images: unexpected index handmade_idx(name)');
-      assert.match(refused.stderr, 'glance-db sync --accept-drift');
-      assert.is(cli(['version', '--url', db.url]).stdout, '48\n');
-      const r = sync(db, ['--accept-drift', '--json']);
-      assert.is(r.code, 0, r.stderr);
-      assert.equal(JSON.parse(r.stdout).acceptedDrift, ['images: unexpected index handmade_idx(name)']);
-      assert.is(cli(['version', '--url', db.url]).stdout, '51\n');
-      const note = JSON.parse(String((await db.rows('SELECT note FROM glance_db_version WHERE version = 48'))[0].note));
-      assert.equal(note.acceptedDrift, ['images: unexpected index handmade_idx(name)']);
-      assert.match(note.acceptedAt, 'sync --accept-drift');
-      assert.is(cli(['check', '--url', db.url]).code, 0);
-      assert.is(sync(db).code, 0);
-    }));
+  s(
+    'issue 14.5: on a database glance-db manages, sync refuses on drift as check does, unless --accept-drift, which is recorded',
+    () =>
+      withDb(env, async (db) => {
+        assert.is(sync(db, ['48']).code, 0);
+        await db.exec('CREATE INDEX handmade_idx ON images (name)');
+        assert.is(cli(['check', '--url', db.url]).code, 12);
+        const refused = sync(db);
+        assert.is(refused.code, 12, refused.stdout + refused.stderr);
+        assert.match(refused.stderr, 'images: unexpected index handmade_idx(name)');
+        assert.match(refused.stderr, 'glance-db sync --accept-drift');
+        assert.is(cli(['version', '--url', db.url]).stdout, '48\n');
+        const r = sync(db, ['--accept-drift', '--json']);
+        assert.is(r.code, 0, r.stderr);
+        assert.equal(JSON.parse(r.stdout).acceptedDrift, ['images: unexpected index handmade_idx(name)']);
+        assert.is(cli(['version', '--url', db.url]).stdout, '51\n');
+        const note = JSON.parse(
+          String((await db.rows('SELECT note FROM glance_db_version WHERE version = 48'))[0].note),
+        );
+        assert.equal(note.acceptedDrift, ['images: unexpected index handmade_idx(name)']);
+        assert.match(note.acceptedAt, 'sync --accept-drift');
+        assert.is(cli(['check', '--url', db.url]).code, 0);
+        assert.is(sync(db).code, 0);
+      }),
+  );
 
-  s('a version a site added (52, no expected schema shipped) does not stop sync: the drift check needs an expected schema', () =>
-    withDb(env, async (db) => {
-      const dir = makeProject(extraVersion(52, 'add_thing', 'CREATE TABLE thing (id INTEGER);\n'));
-      try {
-        const first = cli(['sync', '--url', db.url], { cwd: dir });
-        assert.is(first.code, 0, first.stderr);
-        const again = cli(['sync', '--url', db.url], { cwd: dir });
-        assert.is(again.code, 0, again.stderr);
-        assert.match(again.stdout, 'already at version 52');
-      } finally {
-        removeProject(dir);
-      }
-    }));
+  s(
+    'a version a site added (52, no expected schema shipped) does not stop sync: the drift check needs an expected schema',
+    () =>
+      withDb(env, async (db) => {
+        const dir = makeProject(extraVersion(52, 'add_thing', 'CREATE TABLE thing (id INTEGER);\n'));
+        try {
+          const first = cli(['sync', '--url', db.url], { cwd: dir });
+          assert.is(first.code, 0, first.stderr);
+          const again = cli(['sync', '--url', db.url], { cwd: dir });
+          assert.is(again.code, 0, again.stderr);
+          assert.match(again.stdout, 'already at version 52');
+        } finally {
+          removeProject(dir);
+        }
+      }),
+  );
 
   s('a version table made by the first release (no note column) still reads, and sync adds the column', () =>
     withDb(env, async (db) => {
@@ -281,24 +352,41 @@ export function variants(env: DialectEnv): void {
       const rows = await db.rows('SELECT version, note FROM glance_db_version ORDER BY version');
       assert.is(rows.length, 10);
       assert.ok(rows.every((x) => x.note === null));
-    }));
+    }),
+  );
 
   if (env.dialect === 'mysql') {
     s('verify and check report a changed column or table character set or collation (MySQL)', () =>
       withDb(env, async (db) => {
         assert.is(sync(db).code, 0);
-        await db.exec('ALTER TABLE images MODIFY name varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL');
+        await db.exec(
+          'ALTER TABLE images MODIFY name varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL',
+        );
         const column = cli(['verify', '--url', db.url]);
         assert.is(column.code, 12, column.stdout);
-        assert.match(column.stdout, 'images.name: character set/collation is utf8mb4_general_ci, expected utf8mb3_general_ci');
-        await db.exec('ALTER TABLE images MODIFY name varchar(255) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci NULL');
+        assert.match(
+          column.stdout,
+          'images.name: character set/collation is utf8mb4_general_ci, expected utf8mb3_general_ci',
+        );
+        await db.exec(
+          'ALTER TABLE images MODIFY name varchar(255) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci NULL',
+        );
         assert.is(cli(['verify', '--url', db.url]).code, 0);
         await db.exec('ALTER TABLE image_tags DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_general_ci');
         const table = cli(['check', '--url', db.url, '--json']);
         assert.is(table.code, 12, table.stdout);
-        assert.equal(JSON.parse(table.stdout).differences, [{ kind: 'table-option', table: 'image_tags', object: 'collation', expected: 'utf8mb3_general_ci', actual: 'utf8mb4_general_ci',
-          text: 'image_tags: collation is utf8mb4_general_ci, expected utf8mb3_general_ci' }]);
-      }));
+        assert.equal(JSON.parse(table.stdout).differences, [
+          {
+            kind: 'table-option',
+            table: 'image_tags',
+            object: 'collation',
+            expected: 'utf8mb3_general_ci',
+            actual: 'utf8mb4_general_ci',
+            text: 'image_tags: collation is utf8mb4_general_ci, expected utf8mb3_general_ci',
+          },
+        ]);
+      }),
+    );
   }
 
   // Rolling upgrades stopped half way, whoever left them: Ocata's expand
@@ -306,75 +394,120 @@ export function variants(env: DialectEnv): void {
   // every later expand step too (2024_1_expand01 with the contract at mitaka02).
   const halfStates: [string, string[], (d: DialectEnv['dialect']) => string, Record<string, string>][] = [
     ['ocata_expand01 + mitaka02', ['ocata_expand01', 'mitaka02'], () => '', {}],
-    ['ocata_expand01 + mitaka02, is_public dropped by a failed contract', ['ocata_expand01', 'mitaka02'], isPublicDropped,
+    [
+      'ocata_expand01 + mitaka02, is_public dropped by a failed contract',
+      ['ocata_expand01', 'mitaka02'],
+      isPublicDropped,
       // The public flag went with is_public: Glance's rule from what is left.
-      { public: 'private', 'deleted-public': 'private', 'public-with-member': 'shared' }],
+      { public: 'private', 'deleted-public': 'private', 'public-with-member': 'shared' },
+    ],
     ['2024_1_expand01 + mitaka02', ['2024_1_expand01', 'mitaka02'], laterExpands, {}],
   ];
   for (const [label, revisions, after, lost] of halfStates) {
-    s(`a rolling upgrade stopped half way (${label}) is finished by sync: schema of 51, visibility by Glance's rule`, () =>
+    s(
+      `a rolling upgrade stopped half way (${label}) is finished by sync: schema of 51, visibility by Glance's rule`,
+      () =>
+        withDb(env, async (db) => {
+          await db.loadReference(44);
+          await db.exec(POPULATE_V44);
+          await db.exec(ocataExpand(env.dialect));
+          // The new release wrote visibility itself while the old one still ran; a private image with a live member stays private (issue 32).
+          await db.exec(
+            `INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility) VALUES ('new-community', 'n', 'active', ${ts}, '0', 0, 0, '0', 'community'), ('new-private', 'p', 'active', ${ts}, '0', 0, 0, '0', 'private')`,
+          );
+          await db.exec(
+            `INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES ('new-private', 'tenant-x', '0', ${ts}, '0', 'accepted')`,
+          );
+          const more = after(env.dialect);
+          if (more) await db.exec(more);
+          for (const r of revisions) await db.exec(`INSERT INTO alembic_version (version_num) VALUES ('${r}')`);
+          const r = sync(db);
+          assert.is(r.code, 0, r.stderr + r.stdout);
+          assert.match(r.stdout, 'recorded versions 42-44');
+          assert.match(r.stdout, 'applied 45 add_visibility');
+          assert.equal(diffSchemas(await reference51(), await db.model(), IGNORE), []);
+          assert.equal(await visibility(db), {
+            ...EXPECTED_VISIBILITY,
+            'new-community': 'community',
+            'new-private': 'private',
+            ...lost,
+          });
+          assert.equal(
+            (await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)),
+            ['2024_1_contract01'],
+          );
+          const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map(
+            (x) => `${x.version}:${x.kind}`,
+          );
+          const inPlace = revisions[0] === '2024_1_expand01' ? [47, 48, 50, 51] : [];
+          assert.equal(
+            kinds,
+            [42, 43, 44, 45, 46, 47, 48, 49, 50, 51].map(
+              (v) => `${v}:${v <= 44 || inPlace.includes(v) ? 'adopted' : 'applied'}`,
+            ),
+          );
+          assert.is(cli(['check', '--url', db.url]).code, 0);
+          assert.is(cli(['verify', '--url', db.url]).stdout, 'schema matches version 51\n');
+        }),
+    );
+  }
+
+  s(
+    'a rolling upgrade finished in two runs (sync 45, then sync) keeps its expand head until the end and ends at 51',
+    () =>
       withDb(env, async (db) => {
         await db.loadReference(44);
         await db.exec(POPULATE_V44);
         await db.exec(ocataExpand(env.dialect));
-        // The new release wrote visibility itself while the old one still ran; a private image with a live member stays private (issue 32).
-        await db.exec(`INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility) VALUES ('new-community', 'n', 'active', ${ts}, '0', 0, 0, '0', 'community'), ('new-private', 'p', 'active', ${ts}, '0', 0, 0, '0', 'private')`);
-        await db.exec(`INSERT INTO image_members (image_id, member, can_share, created_at, deleted, status) VALUES ('new-private', 'tenant-x', '0', ${ts}, '0', 'accepted')`);
-        const more = after(env.dialect);
-        if (more) await db.exec(more);
-        for (const r of revisions) await db.exec(`INSERT INTO alembic_version (version_num) VALUES ('${r}')`);
-        const r = sync(db);
-        assert.is(r.code, 0, r.stderr + r.stdout);
-        assert.match(r.stdout, 'recorded versions 42-44');
-        assert.match(r.stdout, 'applied 45 add_visibility');
+        await db.exec(laterExpands(env.dialect));
+        await db.exec("INSERT INTO alembic_version (version_num) VALUES ('2024_1_expand01'), ('mitaka02')");
+        const first = sync(db, ['45']);
+        assert.is(first.code, 0, first.stderr);
+        assert.equal(
+          (await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)).sort(),
+          ['2024_1_expand01', 'ocata_contract01'],
+        );
+        const check = cli(['check', '--url', db.url]);
+        assert.is(check.code, 13, check.stdout);
+        assert.match(check.stdout, `glance-db sync --url ${db.url} finishes it`);
+        const second = sync(db);
+        assert.is(second.code, 0, second.stderr);
         assert.equal(diffSchemas(await reference51(), await db.model(), IGNORE), []);
-        assert.equal(await visibility(db), { ...EXPECTED_VISIBILITY, 'new-community': 'community', 'new-private': 'private', ...lost });
-        assert.equal((await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)), ['2024_1_contract01']);
-        const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map((x) => `${x.version}:${x.kind}`);
-        const inPlace = revisions[0] === '2024_1_expand01' ? [47, 48, 50, 51] : [];
-        assert.equal(kinds, [42, 43, 44, 45, 46, 47, 48, 49, 50, 51].map((v) => `${v}:${v <= 44 || inPlace.includes(v) ? 'adopted' : 'applied'}`));
+        assert.equal(await visibility(db), EXPECTED_VISIBILITY);
+        const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map(
+          (x) => `${x.version}:${x.kind}`,
+        );
+        assert.equal(
+          kinds,
+          [42, 43, 44, 45, 46, 47, 48, 49, 50, 51].map(
+            (v) => `${v}:${v <= 44 || [47, 48, 50, 51].includes(v) ? 'adopted' : 'applied'}`,
+          ),
+        );
+        assert.equal(
+          (await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)),
+          ['2024_1_contract01'],
+        );
         assert.is(cli(['check', '--url', db.url]).code, 0);
-        assert.is(cli(['verify', '--url', db.url]).stdout, 'schema matches version 51\n');
-      }));
-  }
+      }),
+  );
 
-  s('a rolling upgrade finished in two runs (sync 45, then sync) keeps its expand head until the end and ends at 51', () =>
-    withDb(env, async (db) => {
-      await db.loadReference(44);
-      await db.exec(POPULATE_V44);
-      await db.exec(ocataExpand(env.dialect));
-      await db.exec(laterExpands(env.dialect));
-      await db.exec("INSERT INTO alembic_version (version_num) VALUES ('2024_1_expand01'), ('mitaka02')");
-      const first = sync(db, ['45']);
-      assert.is(first.code, 0, first.stderr);
-      assert.equal((await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)).sort(), ['2024_1_expand01', 'ocata_contract01']);
-      const check = cli(['check', '--url', db.url]);
-      assert.is(check.code, 13, check.stdout);
-      assert.match(check.stdout, `glance-db sync --url ${db.url} finishes it`);
-      const second = sync(db);
-      assert.is(second.code, 0, second.stderr);
-      assert.equal(diffSchemas(await reference51(), await db.model(), IGNORE), []);
-      assert.equal(await visibility(db), EXPECTED_VISIBILITY);
-      const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map((x) => `${x.version}:${x.kind}`);
-      assert.equal(kinds, [42, 43, 44, 45, 46, 47, 48, 49, 50, 51].map((v) => `${v}:${v <= 44 || [47, 48, 50, 51].includes(v) ? 'adopted' : 'applied'}`));
-      assert.equal((await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)), ['2024_1_contract01']);
-      assert.is(cli(['check', '--url', db.url]).code, 0);
-    }));
-
-  s('a half-way Ocata state with a hand-made change is refused with the differences of the live schema, not a fixed text', () =>
-    withDb(env, async (db) => {
-      await db.loadReference(44);
-      await db.exec(ocataExpand(env.dialect));
-      await db.exec(isPublicDropped(env.dialect));
-      await db.exec('CREATE INDEX handmade_idx ON images (name)');
-      await db.exec("INSERT INTO alembic_version (version_num) VALUES ('ocata_expand01'), ('mitaka02')");
-      const r = sync(db);
-      assert.is(r.code, 12, r.stderr);
-      assert.match(r.stderr, 'images: unexpected index handmade_idx(name)');
-      assert.not.match(r.stderr, 'is_public is still present');
-      assert.not.match(r.stderr, 'is_public');
-      assert.not.ok('glance_db_version' in (await db.model()).tables);
-    }));
+  s(
+    'a half-way Ocata state with a hand-made change is refused with the differences of the live schema, not a fixed text',
+    () =>
+      withDb(env, async (db) => {
+        await db.loadReference(44);
+        await db.exec(ocataExpand(env.dialect));
+        await db.exec(isPublicDropped(env.dialect));
+        await db.exec('CREATE INDEX handmade_idx ON images (name)');
+        await db.exec("INSERT INTO alembic_version (version_num) VALUES ('ocata_expand01'), ('mitaka02')");
+        const r = sync(db);
+        assert.is(r.code, 12, r.stderr);
+        assert.match(r.stderr, 'images: unexpected index handmade_idx(name)');
+        assert.not.match(r.stderr, 'is_public is still present');
+        assert.not.match(r.stderr, 'is_public');
+        assert.not.ok('glance_db_version' in (await db.model()).tables);
+      }),
+  );
 
   s.run();
 }

@@ -17,7 +17,15 @@ const versionLinePage = readFileSync(join(ROOT, 'docs', 'reference', 'version-li
 
 test('docs/contributing/adding-a-version.md lists the checklist this test enforces', () => {
   assert.match(checklist, '# Adding a version');
-  for (const step of ['lint --update', 'CONTRACT_CHAIN', 'test/fixtures/reference/vN', 'npm run snapshots', 'docs/glance-versions.md', 'docs/reference/version-line.md']) assert.match(checklist, step);
+  for (const step of [
+    'lint --update',
+    'CONTRACT_CHAIN',
+    'test/fixtures/reference/vN',
+    'npm run snapshots',
+    'docs/glance-versions.md',
+    'docs/reference/version-line.md',
+  ])
+    assert.match(checklist, step);
 });
 
 for (const mig of manifest.migrations) {
@@ -27,20 +35,41 @@ for (const mig of manifest.migrations) {
     for (const d of manifest.dialects) {
       const file = mig.files[d]!;
       assert.ok(existsSync(join(ROOT, file)), `1. ${file}`);
-      assert.match(file, new RegExp(`^sql/${d}/${String(v).padStart(3, '0')}_${mig.name}\\.sql$`), '1. file name NNN_name.sql');
+      assert.match(
+        file,
+        new RegExp(`^sql/${d}/${String(v).padStart(3, '0')}_${mig.name}\\.sql$`),
+        '1. file name NNN_name.sql',
+      );
       assert.is(lock.get(`${v} ${d}`)?.file, file, `3. sql/checksums.lock records ${v} ${d}`);
-      assert.ok(existsSync(join(ROOT, 'test', 'fixtures', 'reference', `v${v}`, `${d}.sql`)), `5. reference v${v}/${d}.sql`);
+      assert.ok(
+        existsSync(join(ROOT, 'test', 'fixtures', 'reference', `v${v}`, `${d}.sql`)),
+        `5. reference v${v}/${d}.sql`,
+      );
       assert.ok(existsSync(join(ROOT, 'schema', 'expected', d, `v${v}.json`)), `5. schema/expected/${d}/v${v}.json`);
     }
-    assert.ok(CONTRACT_CHAIN.some(([, n]) => n === v), `4. a Glance revision for ${v} in CONTRACT_CHAIN`);
+    assert.ok(
+      CONTRACT_CHAIN.some(([, n]) => n === v),
+      `4. a Glance revision for ${v} in CONTRACT_CHAIN`,
+    );
     assert.ok(REVISION_FOR_VERSION[v], `4. REVISION_FOR_VERSION[${v}]`);
-    assert.match(versionLine, new RegExp(`^\\| ${v} \\| ${mig.name} \\|`, 'm'), `6. docs/glance-versions.md row for ${v}`);
-    assert.match(versionLinePage, new RegExp(`^\\| ${v} \\| ${mig.name} \\| .*\`${REVISION_FOR_VERSION[v]}\``, 'm'), `6. docs/reference/version-line.md row for ${v}`);
+    assert.match(
+      versionLine,
+      new RegExp(`^\\| ${v} \\| ${mig.name} \\|`, 'm'),
+      `6. docs/glance-versions.md row for ${v}`,
+    );
+    assert.match(
+      versionLinePage,
+      new RegExp(`^\\| ${v} \\| ${mig.name} \\| .*\`${REVISION_FOR_VERSION[v]}\``, 'm'),
+      `6. docs/reference/version-line.md row for ${v}`,
+    );
   });
 }
 
 test('the manifest and the tests agree on the versions', () => {
-  assert.equal(manifest.migrations.map((m) => m.version), VERSIONS);
+  assert.equal(
+    manifest.migrations.map((m) => m.version),
+    VERSIONS,
+  );
 });
 
 test.run();

@@ -6,16 +6,26 @@ import { downgradeError } from '../engine/sync.js';
 
 export default class Downgrade extends BaseCommand {
   static aliases = ['db:downgrade'];
-  static description = 'Never changes anything: downgrades are not supported. Prints how to restore the backup taken before the upgrade, and exits 6.';
+  static description =
+    'Never changes anything: downgrades are not supported. Prints how to restore the backup taken before the upgrade, and exits 6.';
   static examples = ['glance-db downgrade', 'glance-db db downgrade 45'];
-  static flags = { 'backup-dir': Flags.string({ description: 'Where sync --backup put its backups, to name the latest [default: as sync].' }) };
+  static flags = {
+    'backup-dir': Flags.string({
+      description: 'Where sync --backup put its backups, to name the latest [default: as sync].',
+    }),
+  };
   static args = { version: versionArg('VERSION', 'The version you wanted to go back to.') };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Downgrade);
     // No connection at all: the refusal cannot depend on, or touch, the database.
     const ctx = this.context(flags);
-    const err = downgradeError(ctx, 0, undefined, latestBackup(ctx.target, flags['backup-dir'] ?? defaultBackupDir(ctx.target)));
+    const err = downgradeError(
+      ctx,
+      0,
+      undefined,
+      latestBackup(ctx.target, flags['backup-dir'] ?? defaultBackupDir(ctx.target)),
+    );
     if (!this.jsonMode) {
       const asked = args.version === undefined ? '' : ` (to version ${args.version})`;
       process.stderr.write(`Downgrade${asked} refused.\n`);

@@ -7,10 +7,17 @@ export default class Sync extends MigrateCommand {
   static description =
     'Put the database under version control (creating a SQLite file if missing) and upgrade it to VERSION (default: the newest). ' +
     'With CURRENT_VERSION, first record the database as already at that version (nothing run up to it).';
-  static examples = ['glance-db sync', 'glance-db sync 51', 'glance-db db sync 51 44   # a database glance-db has not managed yet, known to be at 44'];
+  static examples = [
+    'glance-db sync',
+    'glance-db sync 51',
+    'glance-db db sync 51 44   # a database glance-db has not managed yet, known to be at 44',
+  ];
   static args = {
     version: versionArg('VERSION', 'Version to upgrade to (default: the newest in the manifest).'),
-    current_version: versionArg('CURRENT_VERSION', 'Version the database is already at, when it is not yet under version control.'),
+    current_version: versionArg(
+      'CURRENT_VERSION',
+      'Version the database is already at, when it is not yet under version control.',
+    ),
   };
 
   async run(): Promise<void> {

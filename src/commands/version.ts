@@ -20,12 +20,24 @@ export default class Version extends BaseCommand {
       return;
     }
     const s = await readStatus(ctx);
-    if (this.jsonMode) this.emitJson({ ok: true, version: s.version, managedBy: s.managedBy, source: s.source, ...(s.revisions ? { revisions: s.revisions } : {}), ...(s.rolling ? { rolling: rollingJson(s.rolling) } : {}), dialect: ctx.target.dialect, database: ctx.target.display });
+    if (this.jsonMode)
+      this.emitJson({
+        ok: true,
+        version: s.version,
+        managedBy: s.managedBy,
+        source: s.source,
+        ...(s.revisions ? { revisions: s.revisions } : {}),
+        ...(s.rolling ? { rolling: rollingJson(s.rolling) } : {}),
+        dialect: ctx.target.dialect,
+        database: ctx.target.display,
+      });
     else {
       // stdout is the integer and nothing else (scripts read it); where the level came from goes to stderr.
       process.stdout.write(`${s.version}\n`);
-      if (s.managedBy === 'glance-manage') process.stderr.write(terminalText(`managed by glance-manage (${s.source})\n`));
-      if (s.rolling) process.stderr.write(terminalText(`${describeRolling(s.rolling)}; next: ${nextCommand(ctx, s.rolling)}\n`));
+      if (s.managedBy === 'glance-manage')
+        process.stderr.write(terminalText(`managed by glance-manage (${s.source})\n`));
+      if (s.rolling)
+        process.stderr.write(terminalText(`${describeRolling(s.rolling)}; next: ${nextCommand(ctx, s.rolling)}\n`));
     }
   }
 }

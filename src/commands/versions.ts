@@ -6,7 +6,7 @@ import { loadManifest } from '../manifest/load.js';
 
 export default class Versions extends BaseCommand {
   static description =
-    "List every version with the Glance releases whose glance-manage db sync stops there and the Alembic revision it equals. " +
+    'List every version with the Glance releases whose glance-manage db sync stops there and the Alembic revision it equals. ' +
     'Any of those releases names that version as a target: glance-db sync zed, glance-db sync 2023.2, glance-db upgrade --release 28.0.';
   static examples = ['glance-db versions', 'glance-db versions --json'];
 
@@ -21,17 +21,39 @@ export default class Versions extends BaseCommand {
     }));
     const installed = installedGlance();
     if (this.jsonMode) {
-      this.emitJson({ ok: true, versions: rows, ...(installed ? { installedGlance: { version: installed.version, release: installed.release?.name ?? null, schemaVersion: installed.schemaVersion } } : {}) });
+      this.emitJson({
+        ok: true,
+        versions: rows,
+        ...(installed
+          ? {
+              installedGlance: {
+                version: installed.version,
+                release: installed.release?.name ?? null,
+                schemaVersion: installed.schemaVersion,
+              },
+            }
+          : {}),
+      });
       return;
     }
     const w = Math.max(...rows.map((r) => r.name.length));
-    this.out(`${'version'.padEnd(8)}${'name'.padEnd(w + 2)}${'Alembic revision'.padEnd(20)}Glance releases (glance major version)`);
+    this.out(
+      `${'version'.padEnd(8)}${'name'.padEnd(w + 2)}${'Alembic revision'.padEnd(20)}Glance releases (glance major version)`,
+    );
     for (const r of rows) {
-      const rel = releasesAt(r.version).map((x) => `${releaseLabel(x)} ${x.glanceMajor}`).join(', ') || '-';
+      const rel =
+        releasesAt(r.version)
+          .map((x) => `${releaseLabel(x)} ${x.glanceMajor}`)
+          .join(', ') || '-';
       this.out(`${String(r.version).padEnd(8)}${r.name.padEnd(w + 2)}${(r.revision ?? '-').padEnd(20)}${rel}`);
     }
     const newest = GLANCE_RELEASES[GLANCE_RELEASES.length - 1];
-    this.out(`Releases after ${releaseLabel(newest)} are not listed yet; Glance has added no schema change after 2024.1.`);
-    if (installed) this.out(`Installed Glance: ${installed.version}${installed.release ? ` (${releaseLabel(installed.release)}: version ${installed.schemaVersion ?? installed.release.version})` : installed.schemaVersion ? ` (version ${installed.schemaVersion})` : ' (newer than glance-db knows)'}, ${installed.where}`);
+    this.out(
+      `Releases after ${releaseLabel(newest)} are not listed yet; Glance has added no schema change after 2024.1.`,
+    );
+    if (installed)
+      this.out(
+        `Installed Glance: ${installed.version}${installed.release ? ` (${releaseLabel(installed.release)}: version ${installed.schemaVersion ?? installed.release.version})` : installed.schemaVersion ? ` (version ${installed.schemaVersion})` : ' (newer than glance-db knows)'}, ${installed.where}`,
+      );
   }
 }

@@ -40,7 +40,11 @@ export const mysql: DialectDescription<'server'> = {
   placeholders: '?',
   nativeBooleans: false,
   // InnoDB: by the index on namespace_id (then the key), and by the unique index on (namespace_id, name).
-  glanceManageExport: { intBooleans: true, associationOrder: (a) => `${a}.resource_type_id`, itemOrder: (a) => `${a}.name` },
+  glanceManageExport: {
+    intBooleans: true,
+    associationOrder: (a) => `${a}.resource_type_id`,
+    itemOrder: (a) => `${a}.name`,
+  },
   returning: false,
   namedEnumTypes: false,
   text: { nul: true, typeBytes: { tinytext: 255, text: 65_535, mediumtext: 16_777_215, longtext: 4_294_967_295 } },
@@ -49,7 +53,8 @@ export const mysql: DialectDescription<'server'> = {
   versionTable: {
     longText: 'LONGTEXT',
     tableOptions: ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4',
-    columnNamesSql: (table) => `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${table}'`,
+    columnNamesSql: (table) =>
+      `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${table}'`,
   },
   glance: { alembicTableOptions: ' ENGINE=InnoDB', ocataTriggers: ['insert_visibility', 'update_visibility'] },
   backup: {
@@ -60,7 +65,16 @@ export const mysql: DialectDescription<'server'> = {
       passwordVariable: 'MYSQL_PWD',
       args: (t, tool) => {
         const where = t.socketPath ? ['-S', t.socketPath] : ['-h', t.host, '-P', String(t.port)];
-        return ['--single-transaction', '--routines', '--triggers', ...mysqlDumpTlsArgs(t.tls, isMariadbTool(tool)), ...where, '-u', t.user, t.database];
+        return [
+          '--single-transaction',
+          '--routines',
+          '--triggers',
+          ...mysqlDumpTlsArgs(t.tls, isMariadbTool(tool)),
+          ...where,
+          '-u',
+          t.user,
+          t.database,
+        ];
       },
     },
   },
@@ -70,7 +84,9 @@ export const mysql: DialectDescription<'server'> = {
       const t = serverTarget(target);
       // The URL's TLS settings, as the dump tool got them (MariaDB's client's options).
       const tls = t.tls.use === 'disable' ? '' : `${mysqlDumpTlsArgs(t.tls, true).map(quoted).join(' ')} `;
-      const conn = t.socketPath ? `${tls}-S ${t.socketPath} -u ${t.user} -p` : `${tls}-h ${t.host} -P ${t.port} -u ${t.user} -p`;
+      const conn = t.socketPath
+        ? `${tls}-S ${t.socketPath} -u ${t.user} -p`
+        : `${tls}-h ${t.host} -P ${t.port} -u ${t.user} -p`;
       return [
         `Recreate the database empty: mysql ${conn} -e 'DROP DATABASE \`${t.database}\`; CREATE DATABASE \`${t.database}\` CHARACTER SET utf8'`,
         `Restore the backup: mysql ${conn} ${t.database} < ${file}`,
@@ -89,7 +105,8 @@ export const mysql: DialectDescription<'server'> = {
     // unless --force).
     opening: (p) => {
       const v = (name: string) => `@glance_db_${name}`;
-      const exists = (name: string) => `(SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${p.literal(name)})`;
+      const exists = (name: string) =>
+        `(SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${p.literal(name)})`;
       const counts = `SELECT COUNT(*), ${p.countFrom}, ${p.countTo} INTO ${v('n')}, ${v('nf')}, ${v('nt')} FROM ${p.table}`;
       const alembic = `SELECT COUNT(*), ${p.countRevisions} INTO ${v('na')}, ${v('nr')} FROM alembic_version`;
       const prepared = (name: string, existsVar: string, query: string, none: string) => [

@@ -46,7 +46,8 @@ export const postgresql: DialectDescription<'server'> = {
   versionTable: {
     longText: 'TEXT',
     tableOptions: '',
-    columnNamesSql: (table) => `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${table}'`,
+    columnNamesSql: (table) =>
+      `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${table}'`,
   },
   glance: { alembicTableOptions: '', ocataTriggers: [] },
   backup: {
@@ -66,8 +67,15 @@ export const postgresql: DialectDescription<'server'> = {
     steps: (target, file) => {
       const { t, conn } = connection(target);
       // The URL's TLS settings, as pg_dump got them, where they are not libpq's defaults.
-      const tls = overSocket(t.host, t.socketPath) || (t.tls.use === 'prefer' && !t.tls.verifyChain && !t.tls.certFile) ? []
-        : [`Give the tools below the URL's TLS settings: export ${Object.entries(pgDumpEnv(t.tls)).filter(([, v]) => v !== undefined && !v.startsWith('/dev/null/')).map(([k, v]) => `${k}=${quoted(v!)}`).join(' ')}`];
+      const tls =
+        overSocket(t.host, t.socketPath) || (t.tls.use === 'prefer' && !t.tls.verifyChain && !t.tls.certFile)
+          ? []
+          : [
+              `Give the tools below the URL's TLS settings: export ${Object.entries(pgDumpEnv(t.tls))
+                .filter(([, v]) => v !== undefined && !v.startsWith('/dev/null/'))
+                .map(([k, v]) => `${k}=${quoted(v!)}`)
+                .join(' ')}`,
+            ];
       return [
         ...tls,
         `Recreate the database empty: dropdb ${conn} ${t.database} && createdb ${conn} ${t.database}`,

@@ -60,7 +60,9 @@ export const sqlite: DialectDescription<'file'> = {
       `CREATE TEMP TABLE glance_db_script_guard (state TEXT NOT NULL, CONSTRAINT "${p.alreadyRan}" CHECK (state <> 'done'), CONSTRAINT "${p.wrongStart} (${p.start.replace(/"/g, '')})" CHECK (state <> 'other'));`,
       `INSERT INTO temp.glance_db_script_guard (state) SELECT ${p.stateCase} FROM (SELECT ` +
         `(SELECT count(*) FROM ${p.table}) AS n, (SELECT ${p.countFrom} FROM ${p.table}) AS nf, (SELECT ${p.countTo} FROM ${p.table}) AS nt, ` +
-        (p.fromVersion ? `(SELECT count(*) FROM alembic_version) AS na, (SELECT ${p.countRevisions} FROM alembic_version) AS nr, ` : '0 AS na, 0 AS nr, ') +
+        (p.fromVersion
+          ? `(SELECT count(*) FROM alembic_version) AS na, (SELECT ${p.countRevisions} FROM alembic_version) AS nr, `
+          : '0 AS na, 0 AS nr, ') +
         `(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'migrate_version') AS hm, ` +
         `(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND ${p.others('name')}) AS o) AS s;`,
       ...p.adoptIf("(SELECT state FROM temp.glance_db_script_guard) = 'adopt'").map((s) => `${s};`),

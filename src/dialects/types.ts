@@ -119,7 +119,11 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
    * table alias: a namespace's resource type associations; its properties,
    * objects and tags).
    */
-  glanceManageExport: { intBooleans: boolean; associationOrder: (alias: string) => string; itemOrder: (alias: string) => string };
+  glanceManageExport: {
+    intBooleans: boolean;
+    associationOrder: (alias: string) => string;
+    itemOrder: (alias: string) => string;
+  };
   /** Enums are named types, and a literal needs a cast (`'x'::image_visibility`). */
   namedEnumTypes: boolean;
   /**

@@ -79,7 +79,20 @@ export interface RecordedState {
 }
 
 /** Columns of the version table that the engine changes while a version runs (resumable dialects). */
-export type RowUpdate = Partial<Record<'status' | 'error' | 'checksum' | 'statements_applied' | 'statements_total' | 'statement_hashes' | 'applied_at' | 'execution_ms' | 'tool_version', string | number | null>>;
+export type RowUpdate = Partial<
+  Record<
+    | 'status'
+    | 'error'
+    | 'checksum'
+    | 'statements_applied'
+    | 'statements_total'
+    | 'statement_hashes'
+    | 'applied_at'
+    | 'execution_ms'
+    | 'tool_version',
+    string | number | null
+  >
+>;
 
 /**
  * What the engine can do inside the transaction of a version

@@ -13,7 +13,13 @@ export function positionInFile(s: Statement, position?: number): { line: number;
   return { line: s.line + lines.length - 1, column: lines[lines.length - 1].length + 1 };
 }
 
-export function statementFailed(p: { version: number; file: string }, s: Statement, err: unknown, outcome: string, position?: number): MigrationFailedError {
+export function statementFailed(
+  p: { version: number; file: string },
+  s: Statement,
+  err: unknown,
+  outcome: string,
+  position?: number,
+): MigrationFailedError {
   const { line, column } = positionInFile(s, position);
   const message = ((err as Error)?.message ?? String(err)).split('\n')[0];
   return new MigrationFailedError(
@@ -26,22 +32,56 @@ export function statementFailed(p: { version: number; file: string }, s: Stateme
 
 const LOST_CODES = new Set([
   // Node sockets
-  'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ECONNREFUSED',
   // mysql2
-  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'CR_SERVER_GONE_ERROR', 'CR_SERVER_LOST',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'CR_SERVER_GONE_ERROR',
+  'CR_SERVER_LOST',
   // PostgreSQL: admin shutdown / terminate, crash shutdown, cannot connect now, idle-session timeouts, connection exceptions
-  '57P01', '57P02', '57P03', '57P05', '25P03', '08000', '08003', '08006', '08001', '08004',
+  '57P01',
+  '57P02',
+  '57P03',
+  '57P05',
+  '25P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
 ]);
 const LOST_ERRNO = new Set([1053, 1927, 2006, 2013]);
-const LOST_TEXT = /connection terminated|terminating connection|not queryable|connection lost|closed state|socket hang up|server closed the connection|connection is closed|Connection was killed/i;
+const LOST_TEXT =
+  /connection terminated|terminating connection|not queryable|connection lost|closed state|socket hang up|server closed the connection|connection is closed|Connection was killed/i;
 
 /** Whether an error (or one in its cause chain) means the connection to the server is gone, not that a statement failed. */
 export function connectionLoss(err: unknown): boolean {
-  for (let e = err as Record<string, unknown> | undefined, i = 0; e && typeof e === 'object' && i < 6; e = e.cause as Record<string, unknown>, i++) {
+  for (
+    let e = err as Record<string, unknown> | undefined, i = 0;
+    e && typeof e === 'object' && i < 6;
+    e = e.cause as Record<string, unknown>, i++
+  ) {
     if (typeof e.code === 'string' && LOST_CODES.has(e.code)) return true;
     if (typeof e.errno === 'number' && LOST_ERRNO.has(e.errno)) return true;
     if (typeof e.message === 'string' && LOST_TEXT.test(e.message)) return true;
-    if (['BackendTerminatedError', 'BackendTerminatedUnexpectedlyError', 'IdleTransactionTimeoutError', 'SilentConnection'].includes(String((e as { name?: string }).name ?? e.constructor?.name))) return true;
+    if (
+      [
+        'BackendTerminatedError',
+        'BackendTerminatedUnexpectedlyError',
+        'IdleTransactionTimeoutError',
+        'SilentConnection',
+      ].includes(String((e as { name?: string }).name ?? e.constructor?.name))
+    )
+      return true;
   }
   return false;
 }
@@ -49,7 +89,11 @@ export function connectionLoss(err: unknown): boolean {
 /** The first line of the innermost useful message of an error chain. */
 export function rootMessage(err: unknown): string {
   let msg = '';
-  for (let e = err as Record<string, unknown> | undefined, i = 0; e && typeof e === 'object' && i < 6; e = e.cause as Record<string, unknown>, i++) {
+  for (
+    let e = err as Record<string, unknown> | undefined, i = 0;
+    e && typeof e === 'object' && i < 6;
+    e = e.cause as Record<string, unknown>, i++
+  ) {
     if (typeof e.message === 'string' && e.message) msg = e.message;
   }
   return (msg || String(err)).split('\n')[0];

@@ -37,12 +37,18 @@ export interface ServerSettings {
 const on = (v: unknown) => /^(on|1|yes|true)$/i.test(String(v ?? ''));
 
 export async function readSettings(query: Query): Promise<ServerSettings> {
-  const vars = Object.fromEntries((await query(
-    "SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_provider', 'wsrep_osu_method', 'wsrep_desync', 'log_bin', 'log_bin_trust_function_creators', 'wsrep_node_name', 'hostname', 'port')",
-  )).map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')]));
-  const status = Object.fromEntries((await query(
-    "SHOW STATUS WHERE Variable_name IN ('wsrep_local_state_comment', 'wsrep_cluster_status')",
-  )).map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')]));
+  const vars = Object.fromEntries(
+    (
+      await query(
+        "SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_provider', 'wsrep_osu_method', 'wsrep_desync', 'log_bin', 'log_bin_trust_function_creators', 'wsrep_node_name', 'hostname', 'port')",
+      )
+    ).map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')]),
+  );
+  const status = Object.fromEntries(
+    (await query("SHOW STATUS WHERE Variable_name IN ('wsrep_local_state_comment', 'wsrep_cluster_status')")).map(
+      (r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')],
+    ),
+  );
   const provider = (vars.wsrep_provider ?? 'none').toLowerCase() !== 'none' && (vars.wsrep_provider ?? '') !== '';
   const wsrepOn = on(vars.wsrep_on);
   const grants = await query(
@@ -70,21 +76,32 @@ export async function readSettings(query: Query): Promise<ServerSettings> {
  * node, so the caller can turn causal reads on.
  */
 export async function checkNodeReady(query: Query): Promise<boolean> {
-  const vars = Object.fromEntries((await query("SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_provider', 'wsrep_node_name')"))
-    .map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')]));
+  const vars = Object.fromEntries(
+    (await query("SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_provider', 'wsrep_node_name')")).map(
+      (r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')],
+    ),
+  );
   if (!on(vars.wsrep_on) || !vars.wsrep_provider || vars.wsrep_provider.toLowerCase() === 'none') return false;
-  const status = Object.fromEntries((await query("SHOW STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_cluster_status', 'wsrep_local_state_comment')"))
-    .map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')]));
+  const status = Object.fromEntries(
+    (
+      await query(
+        "SHOW STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_cluster_status', 'wsrep_local_state_comment')",
+      )
+    ).map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')]),
+  );
   if (!on(status.wsrep_ready) || (status.wsrep_cluster_status && status.wsrep_cluster_status !== 'Primary')) {
-    throw new PreflightError(`The Galera node "${vars.wsrep_node_name || '?'}" is not in the Primary component (wsrep_cluster_status = ${status.wsrep_cluster_status || 'unknown'}, wsrep_ready = ${status.wsrep_ready || 'unknown'}, state ${status.wsrep_local_state_comment || 'unknown'}): it has lost quorum and refuses queries.`,
+    throw new PreflightError(
+      `The Galera node "${vars.wsrep_node_name || '?'}" is not in the Primary component (wsrep_cluster_status = ${status.wsrep_cluster_status || 'unknown'}, wsrep_ready = ${status.wsrep_ready || 'unknown'}, state ${status.wsrep_local_state_comment || 'unknown'}): it has lost quorum and refuses queries.`,
       'Restore the cluster (bring back enough nodes for quorum, or bootstrap the most advanced node with pc.bootstrap=YES), then point glance-db at a node whose wsrep_cluster_status is Primary.',
-      { check: 'wsrep_cluster_status', value: status.wsrep_cluster_status });
+      { check: 'wsrep_cluster_status', value: status.wsrep_cluster_status },
+    );
   }
   return true;
 }
 
 /** CREATE TRIGGER / FUNCTION / PROCEDURE, with or without DEFINER and OR REPLACE. */
-const CREATES_ROUTINE = /^\s*create\s+(or\s+replace\s+)?(definer\s*=\s*\S+\s+)?(aggregate\s+)?(trigger|function|procedure)\b/i;
+const CREATES_ROUTINE =
+  /^\s*create\s+(or\s+replace\s+)?(definer\s*=\s*\S+\s+)?(aggregate\s+)?(trigger|function|procedure)\b/i;
 
 export function createsRoutine(statement: string): boolean {
   return CREATES_ROUTINE.test(statement.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, ''));
@@ -98,33 +115,50 @@ export function createsRoutine(statement: string): boolean {
 export function preflight(s: ServerSettings, statements: string[]): void {
   const node = `node "${s.node}"`;
   if (s.provider && !s.wsrepOn) {
-    throw new PreflightError(`The Galera ${node} has wsrep_on = OFF: glance-db's changes would not replicate to the other nodes.`,
-      'Run glance-db with wsrep_on = ON (SET GLOBAL wsrep_on = ON, and no SET SESSION wsrep_on = OFF in init_connect).', { check: 'wsrep_on' });
+    throw new PreflightError(
+      `The Galera ${node} has wsrep_on = OFF: glance-db's changes would not replicate to the other nodes.`,
+      'Run glance-db with wsrep_on = ON (SET GLOBAL wsrep_on = ON, and no SET SESSION wsrep_on = OFF in init_connect).',
+      { check: 'wsrep_on' },
+    );
   }
   if (s.galera) {
     if (s.clusterStatus && s.clusterStatus !== 'Primary') {
-      throw new PreflightError(`The Galera ${node} is not in the Primary component (wsrep_cluster_status = ${s.clusterStatus}): it has lost quorum and refuses or cannot replicate changes.`,
-        'Restore the cluster (bring back enough nodes for quorum, or bootstrap the most advanced node with pc.bootstrap=YES), then point glance-db at a node whose wsrep_cluster_status is Primary.', { check: 'wsrep_cluster_status', value: s.clusterStatus });
+      throw new PreflightError(
+        `The Galera ${node} is not in the Primary component (wsrep_cluster_status = ${s.clusterStatus}): it has lost quorum and refuses or cannot replicate changes.`,
+        'Restore the cluster (bring back enough nodes for quorum, or bootstrap the most advanced node with pc.bootstrap=YES), then point glance-db at a node whose wsrep_cluster_status is Primary.',
+        { check: 'wsrep_cluster_status', value: s.clusterStatus },
+      );
     }
     if (s.desync) {
-      throw new PreflightError(`The Galera ${node} has wsrep_desync = ON: it is cut off from flow control and may lag the cluster, so glance-db will not change the schema through it.`,
-        'Run SET GLOBAL wsrep_desync = OFF on that node and wait until wsrep_local_state_comment is Synced, or point glance-db at another node.', { check: 'wsrep_desync' });
+      throw new PreflightError(
+        `The Galera ${node} has wsrep_desync = ON: it is cut off from flow control and may lag the cluster, so glance-db will not change the schema through it.`,
+        'Run SET GLOBAL wsrep_desync = OFF on that node and wait until wsrep_local_state_comment is Synced, or point glance-db at another node.',
+        { check: 'wsrep_desync' },
+      );
     }
     if (s.localState !== 'Synced') {
-      throw new PreflightError(`The Galera ${node} is not Synced (wsrep_local_state_comment = ${s.localState || 'unknown'}): it is joining, donating a state transfer or desynced.`,
-        'Wait until SHOW STATUS LIKE \'wsrep_local_state_comment\' says Synced on that node, or point glance-db at a Synced node.', { check: 'wsrep_local_state_comment', value: s.localState });
+      throw new PreflightError(
+        `The Galera ${node} is not Synced (wsrep_local_state_comment = ${s.localState || 'unknown'}): it is joining, donating a state transfer or desynced.`,
+        "Wait until SHOW STATUS LIKE 'wsrep_local_state_comment' says Synced on that node, or point glance-db at a Synced node.",
+        { check: 'wsrep_local_state_comment', value: s.localState },
+      );
     }
     if (s.osuMethod !== 'TOI') {
-      throw new PreflightError(`The Galera ${node} has wsrep_OSU_method = ${s.osuMethod}: schema changes would apply to this node only (Rolling Schema Upgrade) and the cluster's schemas would diverge.`,
-        'glance-db needs Total Order Isolation: run SET GLOBAL wsrep_OSU_method = \'TOI\' (and remove any SET SESSION wsrep_OSU_method from init_connect), then rerun.', { check: 'wsrep_OSU_method', value: s.osuMethod });
+      throw new PreflightError(
+        `The Galera ${node} has wsrep_OSU_method = ${s.osuMethod}: schema changes would apply to this node only (Rolling Schema Upgrade) and the cluster's schemas would diverge.`,
+        "glance-db needs Total Order Isolation: run SET GLOBAL wsrep_OSU_method = 'TOI' (and remove any SET SESSION wsrep_OSU_method from init_connect), then rerun.",
+        { check: 'wsrep_OSU_method', value: s.osuMethod },
+      );
     }
   }
   const routine = statements.find(createsRoutine);
   if (routine && (s.logBin || s.galera) && !s.trustFunctionCreators && !s.superUser) {
     const what = /trigger/i.test(routine.slice(0, 80)) ? 'a trigger' : 'a stored function or procedure';
-    throw new PreflightError(`A pending version creates ${what}, which ${s.galera ? 'a Galera node' : 'a server with the binary log on'} refuses from a user without SUPER while log_bin_trust_function_creators is OFF; it would fail half way through the upgrade.`,
+    throw new PreflightError(
+      `A pending version creates ${what}, which ${s.galera ? 'a Galera node' : 'a server with the binary log on'} refuses from a user without SUPER while log_bin_trust_function_creators is OFF; it would fail half way through the upgrade.`,
       'Run SET GLOBAL log_bin_trust_function_creators = ON on every node (and put log_bin_trust_function_creators = ON in the server configuration), or run glance-db as a user with SUPER.',
-      { check: 'log_bin_trust_function_creators' });
+      { check: 'log_bin_trust_function_creators' },
+    );
   }
 }
 
@@ -145,8 +179,13 @@ export const CERTIFICATION_RETRY: RetryOptions = { attempts: 5, baseDelayMs: 250
 /** Thrown when every attempt lost certification; the last error is the cause. */
 export class CertificationFailed extends Error {
   readonly errno = CERTIFICATION_FAILURE;
-  constructor(readonly attempts: number, readonly last: unknown) {
-    super(`${(last as Error)?.message?.split('\n')[0] ?? String(last)} (error 1213, a Galera certification failure or deadlock: a conflicting write to the same rows, probably committed on another node; tried ${attempts} times)`);
+  constructor(
+    readonly attempts: number,
+    readonly last: unknown,
+  ) {
+    super(
+      `${(last as Error)?.message?.split('\n')[0] ?? String(last)} (error 1213, a Galera certification failure or deadlock: a conflicting write to the same rows, probably committed on another node; tried ${attempts} times)`,
+    );
   }
 }
 
@@ -155,7 +194,11 @@ export class CertificationFailed extends Error {
  * transaction was rolled back by the server), rolls back and runs it again
  * after a growing pause, at most `attempts` times in all.
  */
-export async function retryCertification<T>(run: () => Promise<T>, rollback: () => Promise<void>, opts: RetryOptions = CERTIFICATION_RETRY): Promise<T> {
+export async function retryCertification<T>(
+  run: () => Promise<T>,
+  rollback: () => Promise<void>,
+  opts: RetryOptions = CERTIFICATION_RETRY,
+): Promise<T> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   for (let attempt = 1; ; attempt++) {
     try {

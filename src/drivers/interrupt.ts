@@ -16,7 +16,9 @@ let installed = false;
 const GRACE_MS = 10_000;
 
 function stopNow(signal: NodeJS.Signals, why: string): never {
-  process.stderr.write(`error: Interrupted by ${signal}; ${why}.\nhint: Run glance-db sync again: on PostgreSQL the version in progress was rolled back, on MySQL it resumes.\n`);
+  process.stderr.write(
+    `error: Interrupted by ${signal}; ${why}.\nhint: Run glance-db sync again: on PostgreSQL the version in progress was rolled back, on MySQL it resumes.\n`,
+  );
   process.exit(ExitCode.INTERRUPTED);
 }
 
@@ -24,7 +26,14 @@ function onSignal(signal: NodeJS.Signals): void {
   if (received) stopNow(signal, 'stopped at once (second signal), the connections were dropped');
   received = signal;
   for (const c of cancellers) void c().catch(() => {});
-  setTimeout(() => stopNow(signal, `the server did not confirm the cancel within ${GRACE_MS / 1000} s, the connections were dropped`), GRACE_MS).unref();
+  setTimeout(
+    () =>
+      stopNow(
+        signal,
+        `the server did not confirm the cancel within ${GRACE_MS / 1000} s, the connections were dropped`,
+      ),
+    GRACE_MS,
+  ).unref();
 }
 
 /** Cancels this run's server work on SIGINT/SIGTERM while registered; returns the unregister function. */

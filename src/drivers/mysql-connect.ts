@@ -47,19 +47,36 @@ function open(config: DriverConfig, withTls: boolean): Promise<Connection> {
   const t = config.target as ServerTarget;
   const options = nodeTlsOptions(t.tls, t.host);
   const core = mysqlCore.createConnection({
-    host: t.host, port: t.port, user: t.user, password: t.password, database: t.database, socketPath: t.socketPath,
-    connectTimeout: config.connectTimeoutMs, charset: t.params.charset === 'utf8' ? 'UTF8_GENERAL_CI' : 'UTF8MB4_GENERAL_CI',
-    multipleStatements: false, dateStrings: true, supportBigNumbers: true, bigNumberStrings: false,
-    enableKeepAlive: true, keepAliveInitialDelay: Math.max(1000, Math.floor((config.ioTimeoutMs ?? 60_000) / 2)),
-    ...(withTls ? {
-      ssl: {
-        ca: options.ca as string[] | undefined, cert: options.cert as Buffer | undefined, key: options.key as Buffer | undefined,
-        passphrase: options.passphrase, ciphers: options.ciphers, minVersion: options.minVersion, maxVersion: options.maxVersion,
-        rejectUnauthorized: t.tls.verifyChain,
-        // mysql2's own host-name check is replaced below (it checks 'localhost' for an IP address host).
-        verifyIdentity: t.tls.verifyHost,
-      },
-    } : {}),
+    host: t.host,
+    port: t.port,
+    user: t.user,
+    password: t.password,
+    database: t.database,
+    socketPath: t.socketPath,
+    connectTimeout: config.connectTimeoutMs,
+    charset: t.params.charset === 'utf8' ? 'UTF8_GENERAL_CI' : 'UTF8MB4_GENERAL_CI',
+    multipleStatements: false,
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    enableKeepAlive: true,
+    keepAliveInitialDelay: Math.max(1000, Math.floor((config.ioTimeoutMs ?? 60_000) / 2)),
+    ...(withTls
+      ? {
+          ssl: {
+            ca: options.ca as string[] | undefined,
+            cert: options.cert as Buffer | undefined,
+            key: options.key as Buffer | undefined,
+            passphrase: options.passphrase,
+            ciphers: options.ciphers,
+            minVersion: options.minVersion,
+            maxVersion: options.maxVersion,
+            rejectUnauthorized: t.tls.verifyChain,
+            // mysql2's own host-name check is replaced below (it checks 'localhost' for an IP address host).
+            verifyIdentity: t.tls.verifyHost,
+          },
+        }
+      : {}),
   });
   if (withTls) checkedTls(core, options);
   const conn = core.promise() as unknown as Connection;
@@ -145,14 +162,19 @@ export function mysqlProbe(config: DriverConfig): Probe {
     }
   };
   return {
-    state: (id, ms) => side<SessionState>(ms, async (c) => {
-      const [rows] = await c.query<RowDataPacket[]>('SELECT COMMAND AS command FROM information_schema.PROCESSLIST WHERE ID = ?', [id]);
-      if (rows.length === 0 || rows[0].command === 'Killed') return 'gone';
-      return rows[0].command === 'Sleep' ? 'idle' : 'active';
-    }),
-    cancel: (ids, ms) => side(ms, async (c) => {
-      for (const id of ids) await c.query(`KILL QUERY ${Number(id)}`).catch(() => {});
-    }),
+    state: (id, ms) =>
+      side<SessionState>(ms, async (c) => {
+        const [rows] = await c.query<RowDataPacket[]>(
+          'SELECT COMMAND AS command FROM information_schema.PROCESSLIST WHERE ID = ?',
+          [id],
+        );
+        if (rows.length === 0 || rows[0].command === 'Killed') return 'gone';
+        return rows[0].command === 'Sleep' ? 'idle' : 'active';
+      }),
+    cancel: (ids, ms) =>
+      side(ms, async (c) => {
+        for (const id of ids) await c.query(`KILL QUERY ${Number(id)}`).catch(() => {});
+      }),
   };
 }
 
@@ -160,9 +182,15 @@ export function connectionError(t: ServerTarget, err: unknown): ConnectionError 
   const e = err as { code?: string; message?: string };
   const reason = redactSecret(e.message || e.code || String(err), t.password);
   // A TLS failure is the client's; a server's refusal has an error number.
-  const hint = (typeof (err as { errno?: unknown }).errno === 'number' ? undefined : tlsHint(t.tls, reason, 'mysql')) ?? (
-    e.code === 'ER_BAD_DB_ERROR' ? `Create the database first (CREATE DATABASE ${t.database} CHARACTER SET utf8), as for glance-manage.`
-      : e.code === 'ER_ACCESS_DENIED_ERROR' ? 'Check the user and password in the URL (the password is not shown).'
+  const hint =
+    (typeof (err as { errno?: unknown }).errno === 'number' ? undefined : tlsHint(t.tls, reason, 'mysql')) ??
+    (e.code === 'ER_BAD_DB_ERROR'
+      ? `Create the database first (CREATE DATABASE ${t.database} CHARACTER SET utf8), as for glance-manage.`
+      : e.code === 'ER_ACCESS_DENIED_ERROR'
+        ? 'Check the user and password in the URL (the password is not shown).'
         : `Check that MySQL/MariaDB listens on ${t.socketPath ?? `${t.host}:${t.port}`}; --connect-timeout bounds the wait.`);
-  return new ConnectionError(`Cannot use MySQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} as user "${t.user}": ${reason}.`, { cause: err, hint });
+  return new ConnectionError(
+    `Cannot use MySQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} as user "${t.user}": ${reason}.`,
+    { cause: err, hint },
+  );
 }

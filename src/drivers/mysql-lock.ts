@@ -42,7 +42,12 @@ export const TRANSIENT_LOCK_ERRNOS = new Set([1213, 1205, 1047]);
  * collided do not collide again in step. Attempts as for a Galera
  * certification retry (galera.ts CERTIFICATION_RETRY).
  */
-export async function retryTransient<T>(what: string, table: string, run: () => Promise<T>, opts: RetryOptions = CERTIFICATION_RETRY): Promise<T> {
+export async function retryTransient<T>(
+  what: string,
+  table: string,
+  run: () => Promise<T>,
+  opts: RetryOptions = CERTIFICATION_RETRY,
+): Promise<T> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   for (let attempt = 1; ; attempt++) {
     try {
@@ -75,7 +80,11 @@ export class MysqlLock {
   private readonly leaseSeconds: number;
 
   /** retry: the transient-error retry of the lock's own statements (tests pass a sleep that does not wait). */
-  constructor(private readonly config: DriverConfig, private readonly trips?: RoundTrips, private readonly retry: RetryOptions = CERTIFICATION_RETRY) {
+  constructor(
+    private readonly config: DriverConfig,
+    private readonly trips?: RoundTrips,
+    private readonly retry: RetryOptions = CERTIFICATION_RETRY,
+  ) {
     this.table = `${config.versionTable}_lock`;
     this.leaseSeconds = Math.max(1, Math.round((config.lockLeaseMs ?? 60_000) / 1000));
   }
@@ -112,7 +121,11 @@ export class MysqlLock {
     while (!got) {
       const holder = await this.holder();
       if (holder && (await this.isDead(holder))) {
-        await this.q('remove a dead holder', `DELETE FROM ${this.table} WHERE id = 1 AND server = ? AND connection_id = ?`, [holder.server, holder.connection_id]);
+        await this.q(
+          'remove a dead holder',
+          `DELETE FROM ${this.table} WHERE id = 1 AND server = ? AND connection_id = ?`,
+          [holder.server, holder.connection_id],
+        );
       } else {
         if (Date.now() >= deadline) throw this.lockedError(holder);
         await new Promise((r) => setTimeout(r, POLL_MS));
@@ -126,38 +139,65 @@ export class MysqlLock {
 
   /** The lock table, created if missing (noting that this run created it), with the token column. */
   private async setUp(): Promise<void> {
-    const existing = await this.q<RowDataPacket[]>('look for the lock table', 'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [this.table]);
+    const existing = await this.q<RowDataPacket[]>(
+      'look for the lock table',
+      'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+      [this.table],
+    );
     this.created = existing.length === 0;
-    await this.q('create the lock table', `CREATE TABLE IF NOT EXISTS ${this.table} (
+    await this.q(
+      'create the lock table',
+      `CREATE TABLE IF NOT EXISTS ${this.table} (
       id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(255) NOT NULL, server VARCHAR(255) NOT NULL, db_user VARCHAR(255) NOT NULL,
       connection_id BIGINT NOT NULL, acquired_at DATETIME(3) NOT NULL, heartbeat_at DATETIME(3) NOT NULL,
-      token VARCHAR(64) NOT NULL DEFAULT '') ENGINE=InnoDB`);
+      token VARCHAR(64) NOT NULL DEFAULT '') ENGINE=InnoDB`,
+    );
     // A lock table made by an older glance-db has no token column.
-    const tokenColumn = await this.q<RowDataPacket[]>('look for the token column', "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'token'", [this.table]);
-    if (tokenColumn.length === 0) await this.q('add the token column', `ALTER TABLE ${this.table} ADD COLUMN token VARCHAR(64) NOT NULL DEFAULT ''`);
+    const tokenColumn = await this.q<RowDataPacket[]>(
+      'look for the token column',
+      "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'token'",
+      [this.table],
+    );
+    if (tokenColumn.length === 0)
+      await this.q(
+        'add the token column',
+        `ALTER TABLE ${this.table} ADD COLUMN token VARCHAR(64) NOT NULL DEFAULT ''`,
+      );
   }
 
   private async tryInsert(): Promise<boolean> {
     const owner = `glance-db pid ${process.pid} on ${hostname()}`;
-    const res = await this.q<ResultSetHeader>('insert the lock row',
+    const res = await this.q<ResultSetHeader>(
+      'insert the lock row',
       `INSERT IGNORE INTO ${this.table} (id, owner, server, db_user, connection_id, acquired_at, heartbeat_at, token)
-       VALUES (1, ?, CONCAT(@@hostname, ':', @@port), CURRENT_USER(), CONNECTION_ID(), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?)`, [owner, this.token]);
+       VALUES (1, ?, CONCAT(@@hostname, ':', @@port), CURRENT_USER(), CONNECTION_ID(), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?)`,
+      [owner, this.token],
+    );
     return res.affectedRows === 1;
   }
 
   private async holder(): Promise<Holder | null> {
-    const rows = await this.q<Holder[]>('read the lock row',
+    const rows = await this.q<Holder[]>(
+      'read the lock row',
       `SELECT owner, server, db_user, connection_id, DATE_FORMAT(acquired_at, '%Y-%m-%dT%H:%i:%sZ') AS acquired_at,
-              TIMESTAMPDIFF(SECOND, heartbeat_at, UTC_TIMESTAMP(3)) AS age FROM ${this.table} WHERE id = 1`);
+              TIMESTAMPDIFF(SECOND, heartbeat_at, UTC_TIMESTAMP(3)) AS age FROM ${this.table} WHERE id = 1`,
+    );
     return rows[0] ?? null;
   }
 
   /** Dead: lease expired, or (same server, same user, so the process list shows it) its connection is gone. */
   private async isDead(h: Holder): Promise<boolean> {
     if (Number(h.age) > this.leaseSeconds) return true;
-    const [me] = await this.q<RowDataPacket[]>('read this server and user', `SELECT CONCAT(@@hostname, ':', @@port) AS server, CURRENT_USER() AS u`);
+    const [me] = await this.q<RowDataPacket[]>(
+      'read this server and user',
+      `SELECT CONCAT(@@hostname, ':', @@port) AS server, CURRENT_USER() AS u`,
+    );
     if (me.server !== h.server || me.u !== h.db_user) return false;
-    const alive = await this.q<RowDataPacket[]>('look for the holder\'s connection', 'SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ?', [h.connection_id]);
+    const alive = await this.q<RowDataPacket[]>(
+      "look for the holder's connection",
+      'SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ?',
+      [h.connection_id],
+    );
     return alive.length === 0;
   }
 
@@ -171,7 +211,11 @@ export class MysqlLock {
     // One at a time: a connection that stalls must not pile up heartbeats.
     if (this.beating || !this.conn) return;
     this.beating = true;
-    await this.q('refresh the heartbeat', `UPDATE ${this.table} SET heartbeat_at = UTC_TIMESTAMP(3) WHERE id = 1 AND token = ?`, [this.token]).catch(() => {});
+    await this.q(
+      'refresh the heartbeat',
+      `UPDATE ${this.table} SET heartbeat_at = UTC_TIMESTAMP(3) WHERE id = 1 AND token = ?`,
+      [this.token],
+    ).catch(() => {});
     this.beating = false;
   }
 
@@ -182,23 +226,32 @@ export class MysqlLock {
    */
   async assertHeld(conn: Connection): Promise<void> {
     const [rows] = await conn.query<RowDataPacket[]>(
-      `SELECT token, owner, DATE_FORMAT(acquired_at, '%Y-%m-%dT%H:%i:%sZ') AS acquired_at FROM ${this.table} WHERE id = 1 FOR UPDATE`);
+      `SELECT token, owner, DATE_FORMAT(acquired_at, '%Y-%m-%dT%H:%i:%sZ') AS acquired_at FROM ${this.table} WHERE id = 1 FOR UPDATE`,
+    );
     if (rows[0]?.token === this.token) return;
     const by = rows[0] ? `${rows[0].owner} (since ${rows[0].acquired_at})` : 'no one (the lock row is gone)';
     throw new LockLostError(
       `This run lost the migration lock (table ${this.table}): it is now held by ${by}, which took it over while this run was paused or cut off for longer than the lock lease (${this.leaseSeconds} s). This run stopped and changed nothing more.`,
-      'The other run owns the database now: see its outcome with glance-db version or glance-db check. Do not pause glance-db (SIGSTOP, Ctrl-Z, a suspended VM) for longer than the lease; GLANCE_DB_LOCK_LEASE sets it.');
+      'The other run owns the database now: see its outcome with glance-db version or glance-db check. Do not pause glance-db (SIGSTOP, Ctrl-Z, a suspended VM) for longer than the lease; GLANCE_DB_LOCK_LEASE sets it.',
+    );
   }
 
   private lockedError(h: Holder | null): LockedError {
-    const who = h ? `${h.owner} (server ${h.server}, connection ${h.connection_id}, since ${h.acquired_at})` : 'another glance-db run';
-    return new LockedError(`The migration lock (table ${this.table}) is held by ${who}; gave up after ${Math.round(this.config.lockWaitMs / 1000)} s.`,
-      `Wait for that run to finish, or raise --lock-wait. A holder that died is taken over as soon as its connection is gone, or after ${this.leaseSeconds} s without a heartbeat.`);
+    const who = h
+      ? `${h.owner} (server ${h.server}, connection ${h.connection_id}, since ${h.acquired_at})`
+      : 'another glance-db run';
+    return new LockedError(
+      `The migration lock (table ${this.table}) is held by ${who}; gave up after ${Math.round(this.config.lockWaitMs / 1000)} s.`,
+      `Wait for that run to finish, or raise --lock-wait. A holder that died is taken over as soon as its connection is gone, or after ${this.leaseSeconds} s without a heartbeat.`,
+    );
   }
 
   /** A run refused before creating the version table leaves the database as it found it. */
   private async dropIfUnused(conn: Connection): Promise<void> {
-    const [rows] = await conn.query<RowDataPacket[]>('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [this.config.versionTable]);
+    const [rows] = await conn.query<RowDataPacket[]>(
+      'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+      [this.config.versionTable],
+    );
     if (rows.length === 0) await conn.query(`DROP TABLE IF EXISTS ${this.table}`);
   }
 
@@ -210,8 +263,16 @@ export class MysqlLock {
     this.conn = null;
     if (!conn) return;
     if (abandon) return hardClose(conn);
-    const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 5000).unref())]).catch(() => {});
-    await bounded(retryTransient('release the lock row', this.table, () => conn.query(`DELETE FROM ${this.table} WHERE id = 1 AND token = ?`, [this.token]), this.retry));
+    const bounded = (p: Promise<unknown>) =>
+      Promise.race([p, new Promise((r) => setTimeout(r, 5000).unref())]).catch(() => {});
+    await bounded(
+      retryTransient(
+        'release the lock row',
+        this.table,
+        () => conn.query(`DELETE FROM ${this.table} WHERE id = 1 AND token = ?`, [this.token]),
+        this.retry,
+      ),
+    );
     if (this.created) await bounded(this.dropIfUnused(conn));
     await bounded(conn.end());
     hardClose(conn);

@@ -16,10 +16,20 @@ import { interruptedBy, interruptedError, onInterrupt } from './interrupt.js';
 import { MysqlLock } from './mysql-lock.js';
 import { redactSecret } from './secret.js';
 import { RoundTrips, within } from './watchdog.js';
-import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, hasAddedColumns, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import {
+  addMissingColumnsSql,
+  columnNamesSql,
+  createVersionTableSql,
+  hasAddedColumns,
+  insertSql,
+  rowFrom,
+  rowValues,
+  selectSql,
+} from './version-table.js';
 import { DIALECTS } from '../dialects/index.js';
 
-const RESUMES = 'The version in progress stays recorded as partly applied, and glance-db sync resumes it (re-checking a statement that had started).';
+const RESUMES =
+  'The version in progress stays recorded as partly applied, and glance-db sync resumes it (re-checking a statement that had started).';
 
 export function createServerDriver(config: DriverConfig): Driver {
   const d = new MysqlDriver(config);
@@ -44,9 +54,11 @@ const ALREADY_THERE = new Set([1050, 1051, 1060, 1061, 1091, 1826, 1304, 1305, 1
 function notAnswering(err: unknown): unknown {
   const errno = (err as { errno?: number }).errno;
   if (errno !== 1047 && errno !== 1205) return err;
-  return new PreflightError(`The server did not answer the pre-flight checks: ${(err as Error).message.split('\n')[0]} (error ${errno}). On Galera this is a node leaving the Primary component, or too far behind the cluster for a causal read.`,
-    'Check SHOW STATUS LIKE \'wsrep_%\' on that node (wsrep_cluster_status Primary, wsrep_local_state_comment Synced), or point glance-db at another node.',
-    { check: 'answer', errno });
+  return new PreflightError(
+    `The server did not answer the pre-flight checks: ${(err as Error).message.split('\n')[0]} (error ${errno}). On Galera this is a node leaving the Primary component, or too far behind the cluster for a causal read.`,
+    "Check SHOW STATUS LIKE 'wsrep_%' on that node (wsrep_cluster_status Primary, wsrep_local_state_comment Synced), or point glance-db at another node.",
+    { check: 'answer', errno },
+  );
 }
 
 class MysqlDriver implements Driver {
@@ -73,7 +85,10 @@ class MysqlDriver implements Driver {
     const reason = this.trips.silence ?? redactSecret(rootMessage(err), t.password);
     return new ConnectionLostError(
       `The connection to MySQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} was lost mid-run: ${reason}. The run stopped. ${RESUMES}`,
-      { cause: err, hint: `Check the server and the network, then run glance-db sync again (on Galera: against any other Synced node). Its migration lock is taken over once its heartbeat is older than ${Math.round((this.config.lockLeaseMs ?? 60_000) / 1000)} s.` },
+      {
+        cause: err,
+        hint: `Check the server and the network, then run glance-db sync again (on Galera: against any other Synced node). Its migration lock is taken over once its heartbeat is older than ${Math.round((this.config.lockLeaseMs ?? 60_000) / 1000)} s.`,
+      },
     );
   }
 
@@ -85,7 +100,9 @@ class MysqlDriver implements Driver {
       // First, as a node outside the Primary component refuses even SELECT.
       const galera = await checkNodeReady(this.query);
       this.galera = galera;
-      await this.conn.query(`SET SESSION lock_wait_timeout = ${this.config.lockTimeoutMs ? Math.ceil(this.config.lockTimeoutMs / 1000) : 31536000}`);
+      await this.conn.query(
+        `SET SESSION lock_wait_timeout = ${this.config.lockTimeoutMs ? Math.ceil(this.config.lockTimeoutMs / 1000) : 31536000}`,
+      );
       if (this.config.statementTimeoutMs) await this.setStatementTimeout();
       // Reads wait until this node has applied everything the cluster
       // committed before them, so a run on one node sees what a run on
@@ -101,7 +118,11 @@ class MysqlDriver implements Driver {
   private async setStatementTimeout(): Promise<void> {
     const [rows] = await this.conn!.query<RowDataPacket[]>('SELECT VERSION() AS v');
     const mariadb = /mariadb/i.test(String(rows[0].v));
-    await this.conn!.query(mariadb ? `SET SESSION max_statement_time = ${this.config.statementTimeoutMs / 1000}` : `SET SESSION max_execution_time = ${this.config.statementTimeoutMs}`);
+    await this.conn!.query(
+      mariadb
+        ? `SET SESSION max_statement_time = ${this.config.statementTimeoutMs / 1000}`
+        : `SET SESSION max_execution_time = ${this.config.statementTimeoutMs}`,
+    );
   }
 
   /** Known from open() (checkNodeReady reads the same wsrep_on and wsrep_provider), so asked without a round trip. */
@@ -132,7 +153,9 @@ class MysqlDriver implements Driver {
   };
 
   async listTables(): Promise<string[]> {
-    const rows = await this.query("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1");
+    const rows = await this.query(
+      "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1",
+    );
     return rows.map((r) => String(r.t)).filter((t) => t !== `${this.config.versionTable}_lock`);
   }
 
@@ -167,7 +190,9 @@ class MysqlDriver implements Driver {
   }
 
   async setNote(version: number, note: string): Promise<void> {
-    await this.fenced(() => this.conn!.execute(`UPDATE ${this.config.versionTable} SET note = ? WHERE version = ?`, [note, version]));
+    await this.fenced(() =>
+      this.conn!.execute(`UPDATE ${this.config.versionTable} SET note = ? WHERE version = ?`, [note, version]),
+    );
   }
 
   async readHistory(): Promise<VersionRow[]> {
@@ -180,16 +205,24 @@ class MysqlDriver implements Driver {
 
   async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {
     // Row edits only (DML): one fenced transaction, retried as a whole if Galera certification fails.
-    await retryCertification(() => this.fenced(async () => {
-      for (const s of statements) await this.conn!.execute(s.sql, s.params as never);
-    }), async () => {});
+    await retryCertification(
+      () =>
+        this.fenced(async () => {
+          for (const s of statements) await this.conn!.execute(s.sql, s.params as never);
+        }),
+      async () => {},
+    );
   }
 
   async recordRows(rows: VersionRow[]): Promise<boolean> {
     // The session lock is held for the whole run; checked anyway, as on PostgreSQL.
     if ((await this.query(`SELECT version FROM ${this.config.versionTable} LIMIT 1`)).length > 0) return false;
     await this.fenced(async () => {
-      for (const r of rows) await this.conn!.execute(insertSql(this.config.versionTable, () => '?'), rowValues(r));
+      for (const r of rows)
+        await this.conn!.execute(
+          insertSql(this.config.versionTable, () => '?'),
+          rowValues(r),
+        );
     });
     return true;
   }
@@ -204,11 +237,23 @@ class MysqlDriver implements Driver {
         execute: async (text) => void (await c.query(text)),
         recorded: async (version) => {
           const r = (await this.query(`SELECT status, error FROM ${table} WHERE version = ?`, [version]))[0];
-          return r ? ({ status: String(r.status), error: r.error == null ? null : String(r.error) } as RecordedState) : null;
+          return r
+            ? ({ status: String(r.status), error: r.error == null ? null : String(r.error) } as RecordedState)
+            : null;
         },
-        insertRow: async (row) => void (await c.execute(insertSql(table, () => '?'), rowValues(row))),
+        insertRow: async (row) =>
+          void (await c.execute(
+            insertSql(table, () => '?'),
+            rowValues(row),
+          )),
         deleteRow: async (version) => void (await c.execute(`DELETE FROM ${table} WHERE version = ?`, [version])),
-        updateRow: async (version, set) => void (await c.execute(`UPDATE ${table} SET ${Object.keys(set).map((k) => `${k} = ?`).join(', ')} WHERE version = ?`, [...Object.values(set), version])),
+        updateRow: async (version, set) =>
+          void (await c.execute(
+            `UPDATE ${table} SET ${Object.keys(set)
+              .map((k) => `${k} = ?`)
+              .join(', ')} WHERE version = ?`,
+            [...Object.values(set), version],
+          )),
       });
     });
     return result!;
@@ -269,4 +314,3 @@ class MysqlDriver implements Driver {
     this.stopWatchingSignals = null;
   }
 }
-

@@ -19,7 +19,16 @@ import { connectionLoss, rootMessage } from './failure.js';
 import { guard } from './guard.js';
 import { interruptedBy, interruptedError, onInterrupt } from './interrupt.js';
 import { RoundTrips, within, type Probe, type Session, type SessionState } from './watchdog.js';
-import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, hasAddedColumns, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import {
+  addMissingColumnsSql,
+  columnNamesSql,
+  createVersionTableSql,
+  hasAddedColumns,
+  insertSql,
+  rowFrom,
+  rowValues,
+  selectSql,
+} from './version-table.js';
 import { redactSecret } from './secret.js';
 import { countRoundTrip } from './round-trips.js';
 import { DIALECTS } from '../dialects/index.js';
@@ -33,7 +42,11 @@ type Conn = DatabasePool | DatabaseTransactionConnection;
 
 /** A PostgreSQL error field (code, position) from slonik's error or its cause chain. */
 function pgField(err: unknown, field: 'code' | 'position'): string | undefined {
-  for (let e = err as Record<string, unknown> | undefined, i = 0; e && i < 5; e = e.cause as Record<string, unknown>, i++) {
+  for (
+    let e = err as Record<string, unknown> | undefined, i = 0;
+    e && i < 5;
+    e = e.cause as Record<string, unknown>, i++
+  ) {
     const v = e[field];
     if (typeof v === 'string' && (field !== 'code' || /^[0-9A-Z]{5}$/.test(v))) return v;
   }
@@ -81,7 +94,10 @@ class WatchedClient extends (BaseClient as new (config: Record<string, unknown>)
     // TLS as the URL asks (src/drivers/tls.ts), whatever slonik's own DSN handling would have chosen.
     super(w ? { ...config, ssl: w.ssl, keepAlive: true, keepAliveInitialDelayMillis: w.keepIdleMs } : config);
     if (w) {
-      const s: Session = { id: () => this.serverPid ?? this.processID ?? undefined, kill: () => this.connection?.stream?.destroy() };
+      const s: Session = {
+        id: () => this.serverPid ?? this.processID ?? undefined,
+        kill: () => this.connection?.stream?.destroy(),
+      };
       sessions.set(this, s);
       w.trips.add(s);
       this.once('end', () => w.trips.delete(s));
@@ -96,12 +112,17 @@ class WatchedClient extends (BaseClient as new (config: Record<string, unknown>)
 
   query(text: string, _values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
     // eslint-disable-next-line prefer-rest-params
-    const r = (super.query as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]) as Promise<{ rows: Record<string, unknown>[] }>;
+    const r = (super.query as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]) as Promise<{
+      rows: Record<string, unknown>[];
+    }>;
     const s = sessions.get(this);
     if (!(s && watching && r && typeof r.then === 'function')) return r;
     countRoundTrip(text);
     if (typeof text === 'string' && text.includes(PID_COLUMN)) {
-      void r.then((res) => (this.serverPid = Number(res.rows[0]?.[PID_COLUMN]) || undefined), () => {});
+      void r.then(
+        (res) => (this.serverPid = Number(res.rows[0]?.[PID_COLUMN]) || undefined),
+        () => {},
+      );
     }
     return watching.trips.track(s, r);
   }
@@ -136,7 +157,10 @@ class PostgresDriver implements Driver {
     this.ioTimeoutMs = config.ioTimeoutMs ?? 60_000;
     this.trips = new RoundTrips(this.ioTimeoutMs, this.probe());
     const tls = this.target.tls;
-    this.ssl = overSocket(this.target.host, this.target.socketPath) || tls.use === 'disable' || tls.use === 'allow' ? false : nodeTlsOptions(tls, this.target.host);
+    this.ssl =
+      overSocket(this.target.host, this.target.socketPath) || tls.use === 'disable' || tls.use === 'allow'
+        ? false
+        : nodeTlsOptions(tls, this.target.host);
   }
 
   /**
@@ -148,15 +172,25 @@ class PostgresDriver implements Driver {
     const t = this.target;
     if (overSocket(t.host, t.socketPath)) return null;
     if (t.tls.use === 'prefer' && this.ssl !== false && /does not support SSL/i.test(rootMessage(err))) return false;
-    if (t.tls.use === 'allow' && this.ssl === false && /^28/.test(pgField(err, 'code') ?? '')) return nodeTlsOptions(t.tls, t.host);
+    if (t.tls.use === 'allow' && this.ssl === false && /^28/.test(pgField(err, 'code') ?? ''))
+      return nodeTlsOptions(t.tls, t.host);
     return null;
   }
 
   /** A short-lived second connection, to ask about or cancel the migration session. */
   private async withSideClient<T>(timeoutMs: number, fn: (c: PgClient) => Promise<T>): Promise<T> {
     const t = this.target;
-    const c = new BaseClient({ host: t.socketPath ?? t.host, port: t.port, user: t.user, password: t.password || undefined, database: t.database,
-      application_name: 'glance-db (watchdog)', connectionTimeoutMillis: timeoutMs, keepAlive: true, ssl: this.ssl });
+    const c = new BaseClient({
+      host: t.socketPath ?? t.host,
+      port: t.port,
+      user: t.user,
+      password: t.password || undefined,
+      database: t.database,
+      application_name: 'glance-db (watchdog)',
+      connectionTimeoutMillis: timeoutMs,
+      keepAlive: true,
+      ssl: this.ssl,
+    });
     try {
       return await within((async () => (await c.connect(), fn(c)))(), timeoutMs, 'second connection');
     } finally {
@@ -166,12 +200,17 @@ class PostgresDriver implements Driver {
 
   private probe(): Probe {
     return {
-      state: (id, ms) => this.withSideClient<SessionState>(ms, async (c) => {
-        const rows = (await c.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [id])).rows;
-        if (rows.length === 0) return 'gone';
-        return String(rows[0].state ?? '').startsWith('idle') ? 'idle' : 'active';
-      }),
-      cancel: (ids, ms) => this.withSideClient(ms, async (c) => void (await c.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [ids]))),
+      state: (id, ms) =>
+        this.withSideClient<SessionState>(ms, async (c) => {
+          const rows = (await c.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [id])).rows;
+          if (rows.length === 0) return 'gone';
+          return String(rows[0].state ?? '').startsWith('idle') ? 'idle' : 'active';
+        }),
+      cancel: (ids, ms) =>
+        this.withSideClient(
+          ms,
+          async (c) => void (await c.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [ids])),
+        ),
     };
   }
 
@@ -182,7 +221,10 @@ class PostgresDriver implements Driver {
     return new ConnectionLostError(
       `The connection to PostgreSQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} was lost mid-run: ${reason}. ` +
         'The run stopped; the version in progress was rolled back with its transaction, and versions reported applied before it stay applied.',
-      { cause: err, hint: `Check the server and the network, then run glance-db sync again: it continues from the last applied version. A server session left behind is ended by the server within --io-timeout (${Math.round(this.ioTimeoutMs / 1000)} s) of its last statement, which releases the migration lock.` },
+      {
+        cause: err,
+        hint: `Check the server and the network, then run glance-db sync again: it continues from the last applied version. A server session left behind is ended by the server within --io-timeout (${Math.round(this.ioTimeoutMs / 1000)} s) of its last statement, which releases the migration lock.`,
+      },
     );
   }
 
@@ -190,7 +232,14 @@ class PostgresDriver implements Driver {
     const t = this.target;
     watching = { trips: this.trips, keepIdleMs: Math.max(1000, Math.floor(this.ioTimeoutMs / 2)), ssl: this.ssl };
     this.stopWatchingSignals = onInterrupt(async () => void (await this.trips.cancelRunning(5000)));
-    const uri = stringifyDsn({ host: t.socketPath ?? t.host, port: t.port, username: t.user, password: t.password || undefined, databaseName: t.database, applicationName: 'glance-db' });
+    const uri = stringifyDsn({
+      host: t.socketPath ?? t.host,
+      port: t.port,
+      username: t.user,
+      password: t.password || undefined,
+      databaseName: t.database,
+      applicationName: 'glance-db',
+    });
     const connect = async () => {
       this.pool = await createPool(uri, {
         connectionTimeout: this.config.connectTimeoutMs,
@@ -211,7 +260,11 @@ class PostgresDriver implements Driver {
         resetConnection: async () => {},
       });
       // One round trip; server_version_num is read only from a server that says it is PostgreSQL.
-      const server = await this.pool.one(raw("SELECT version() AS v, CASE WHEN version() LIKE 'PostgreSQL%' THEN current_setting('server_version_num')::int END AS n"));
+      const server = await this.pool.one(
+        raw(
+          "SELECT version() AS v, CASE WHEN version() LIKE 'PostgreSQL%' THEN current_setting('server_version_num')::int END AS n",
+        ),
+      );
       const version = String(server.v);
       if (!version.startsWith('PostgreSQL')) throw new Error(`the server is not PostgreSQL (${version.slice(0, 40)})`);
       this.checksClient = Number(server.n) >= 140000;
@@ -237,13 +290,22 @@ class PostgresDriver implements Driver {
   private connectionError(err: unknown): ConnectionError {
     const t = this.target;
     const code = pgField(err, 'code');
-    const reason = redactSecret(String((err as Error)?.cause ? ((err as Error).cause as Error).message : (err as Error)?.message), t.password);
+    const reason = redactSecret(
+      String((err as Error)?.cause ? ((err as Error).cause as Error).message : (err as Error)?.message),
+      t.password,
+    );
     // A TLS failure is the client's (no SQLSTATE); a server's refusal has one.
-    const hint = (code ? undefined : tlsHint(t.tls, reason, 'postgresql')) ??
-      (code === '3D000' ? `Create the database first (createdb ${t.database}), as for glance-manage.`
-        : code === '28P01' || code === '28000' ? 'Check the user and password in the URL (the password is not shown).'
+    const hint =
+      (code ? undefined : tlsHint(t.tls, reason, 'postgresql')) ??
+      (code === '3D000'
+        ? `Create the database first (createdb ${t.database}), as for glance-manage.`
+        : code === '28P01' || code === '28000'
+          ? 'Check the user and password in the URL (the password is not shown).'
           : `Check that PostgreSQL listens on ${t.host}:${t.port}; --connect-timeout bounds the wait.`);
-    return new ConnectionError(`Cannot use PostgreSQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} as user "${t.user}": ${reason}.`, { cause: err, hint });
+    return new ConnectionError(
+      `Cannot use PostgreSQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} as user "${t.user}": ${reason}.`,
+      { cause: err, hint },
+    );
   }
 
   exists(): boolean {
@@ -267,10 +329,22 @@ class PostgresDriver implements Driver {
     const keepInterval = Math.max(1, Math.floor(io / 9));
     // Uncontended, this one round trip also takes the lock and sets the statement limits (the CASE
     // evaluates its branch only once the lock is granted); a run that has to wait waits below.
-    const { got } = await tx.one(raw(`SELECT CASE WHEN pg_try_advisory_xact_lock($4, $5) THEN set_config('lock_timeout', $6, true) IS NOT NULL AND set_config('statement_timeout', $7, true) IS NOT NULL ELSE false END AS got,
+    const { got } = await tx.one(
+      raw(
+        `SELECT CASE WHEN pg_try_advisory_xact_lock($4, $5) THEN set_config('lock_timeout', $6, true) IS NOT NULL AND set_config('statement_timeout', $7, true) IS NOT NULL ELSE false END AS got,
       pg_backend_pid() AS ${PID_COLUMN}, set_config('idle_in_transaction_session_timeout', $1, true), set_config('tcp_keepalives_idle', $2, true),
       set_config('tcp_keepalives_interval', $3, true), set_config('tcp_keepalives_count', '3', true)${this.checksClient ? ", set_config('client_connection_check_interval', $2, true)" : ''}`,
-      [`${io}s`, String(keepIdle), String(keepInterval), a, b, String(this.config.lockTimeoutMs), String(this.config.statementTimeoutMs)]));
+        [
+          `${io}s`,
+          String(keepIdle),
+          String(keepInterval),
+          a,
+          b,
+          String(this.config.lockTimeoutMs),
+          String(this.config.statementTimeoutMs),
+        ],
+      ),
+    );
     if (got === true) return;
     if (this.config.lockWaitMs === 0) throw new LockWaitExpired();
     await tx.query(raw(`SET LOCAL lock_timeout = ${Math.max(1, this.config.lockWaitMs)}`));
@@ -303,14 +377,22 @@ class PostgresDriver implements Driver {
 
   private async lockedError(): Promise<LockedError> {
     const [a, b] = this.keys;
-    const holder = await this.pool!.maybeOne(raw(
-      `SELECT a.pid, a.usename, a.application_name, coalesce(a.client_addr::text, 'local') AS client, a.xact_start::text AS since
+    const holder = await this.pool!.maybeOne(
+      raw(
+        `SELECT a.pid, a.usename, a.application_name, coalesce(a.client_addr::text, 'local') AS client, a.xact_start::text AS since
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND l.classid = $1 AND l.objid = $2 AND l.granted LIMIT 1`, [a, b])).catch(() => null);
-    const who = holder ? `server process ${holder.pid} (${holder.application_name || 'no application name'}, user ${holder.usename}, from ${holder.client}, since ${holder.since})` : 'another session';
-    return new LockedError(`The migration lock of ${displayServer(this.target)} is held by ${who}; gave up after ${Math.round(this.config.lockWaitMs / 1000)} s.`,
-      `Another glance-db run is migrating this database: wait for it, or raise --lock-wait. The lock ends with that transaction: a run stopped by Ctrl-C or SIGTERM cancels its statement and ends it at once; a run killed with kill -9 or cut off from the server is ended by the server within --io-timeout (${Math.round(this.ioTimeoutMs / 1000)} s) of its last statement${this.checksClient ? ' (kill -9: as soon as the server notices the closed socket, even mid-statement)' : ''}.`);
+          AND l.classid = $1 AND l.objid = $2 AND l.granted LIMIT 1`,
+        [a, b],
+      ),
+    ).catch(() => null);
+    const who = holder
+      ? `server process ${holder.pid} (${holder.application_name || 'no application name'}, user ${holder.usename}, from ${holder.client}, since ${holder.since})`
+      : 'another session';
+    return new LockedError(
+      `The migration lock of ${displayServer(this.target)} is held by ${who}; gave up after ${Math.round(this.config.lockWaitMs / 1000)} s.`,
+      `Another glance-db run is migrating this database: wait for it, or raise --lock-wait. The lock ends with that transaction: a run stopped by Ctrl-C or SIGTERM cancels its statement and ends it at once; a run killed with kill -9 or cut off from the server is ended by the server within --io-timeout (${Math.round(this.ioTimeoutMs / 1000)} s) of its last statement${this.checksClient ? ' (kill -9: as soon as the server notices the closed socket, even mid-statement)' : ''}.`,
+    );
   }
 
   query = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
@@ -318,7 +400,9 @@ class PostgresDriver implements Driver {
   };
 
   async listTables(): Promise<string[]> {
-    const rows = await this.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`);
+    const rows = await this.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`,
+    );
     return rows.map((r) => String(r.table_name));
   }
 
@@ -332,14 +416,18 @@ class PostgresDriver implements Driver {
     const table = this.config.versionTable;
     await this.locked(async (tx) => {
       await tx.query(raw(createVersionTableSql(table, 'postgresql')));
-      const present = (await tx.any(raw(columnNamesSql(table, 'postgresql')))).map((r) => String((r as { name: unknown }).name));
+      const present = (await tx.any(raw(columnNamesSql(table, 'postgresql')))).map((r) =>
+        String((r as { name: unknown }).name),
+      );
       for (const sql of addMissingColumnsSql(table, 'postgresql', present)) await tx.query(raw(sql));
     });
     this.versionTable = { seen: true, complete: true };
   }
 
   async setNote(version: number, note: string): Promise<void> {
-    await this.locked((tx) => tx.query(raw(`UPDATE ${this.config.versionTable} SET note = $1 WHERE version = $2`, [note, version])));
+    await this.locked((tx) =>
+      tx.query(raw(`UPDATE ${this.config.versionTable} SET note = $1 WHERE version = $2`, [note, version])),
+    );
   }
 
   async readHistory(): Promise<VersionRow[]> {
@@ -354,7 +442,12 @@ class PostgresDriver implements Driver {
     await this.locked(async (tx) => {
       for (const s of statements) {
         let i = 0;
-        await tx.query(raw(s.sql.replace(/\?/g, () => `$${++i}`), s.params));
+        await tx.query(
+          raw(
+            s.sql.replace(/\?/g, () => `$${++i}`),
+            s.params,
+          ),
+        );
       }
     });
   }
@@ -362,8 +455,15 @@ class PostgresDriver implements Driver {
   async recordRows(rows: VersionRow[]): Promise<boolean> {
     return this.locked(async (tx) => {
       // The lock is per transaction here: another run may have placed the database since we looked.
-      if ((await tx.maybeOneFirst(raw(`SELECT version FROM ${this.config.versionTable} LIMIT 1`))) !== null) return false;
-      for (const r of rows) await tx.query(raw(insertSql(this.config.versionTable, (i) => `$${i}`), rowValues(r)));
+      if ((await tx.maybeOneFirst(raw(`SELECT version FROM ${this.config.versionTable} LIMIT 1`))) !== null)
+        return false;
+      for (const r of rows)
+        await tx.query(
+          raw(
+            insertSql(this.config.versionTable, (i) => `$${i}`),
+            rowValues(r),
+          ),
+        );
       return true;
     });
   }
@@ -371,19 +471,34 @@ class PostgresDriver implements Driver {
   /** A version's transaction: the migration lock first, then whatever the engine runs (src/engine/apply.ts). */
   async versionTransaction<T>(fn: (tx: VersionTx) => Promise<T>): Promise<T> {
     const table = this.config.versionTable;
-    return this.locked((tx) => fn({
-      execute: async (text) => void (await tx.query(raw(text))),
-      recorded: async (version) => {
-        const r = await tx.maybeOne(raw(`SELECT status, error FROM ${table} WHERE version = $1`, [version]));
-        return r ? ({ status: String(r.status), error: r.error == null ? null : String(r.error) } as RecordedState) : null;
-      },
-      insertRow: async (row) => void (await tx.query(raw(insertSql(table, (i) => `$${i}`), rowValues(row)))),
-      deleteRow: async (version) => void (await tx.query(raw(`DELETE FROM ${table} WHERE version = $1`, [version]))),
-      updateRow: async (version, set) => {
-        const cols = Object.keys(set);
-        await tx.query(raw(`UPDATE ${table} SET ${cols.map((c, i) => `${c} = $${i + 1}`).join(', ')} WHERE version = $${cols.length + 1}`, [...Object.values(set), version]));
-      },
-    }));
+    return this.locked((tx) =>
+      fn({
+        execute: async (text) => void (await tx.query(raw(text))),
+        recorded: async (version) => {
+          const r = await tx.maybeOne(raw(`SELECT status, error FROM ${table} WHERE version = $1`, [version]));
+          return r
+            ? ({ status: String(r.status), error: r.error == null ? null : String(r.error) } as RecordedState)
+            : null;
+        },
+        insertRow: async (row) =>
+          void (await tx.query(
+            raw(
+              insertSql(table, (i) => `$${i}`),
+              rowValues(row),
+            ),
+          )),
+        deleteRow: async (version) => void (await tx.query(raw(`DELETE FROM ${table} WHERE version = $1`, [version]))),
+        updateRow: async (version, set) => {
+          const cols = Object.keys(set);
+          await tx.query(
+            raw(
+              `UPDATE ${table} SET ${cols.map((c, i) => `${c} = $${i + 1}`).join(', ')} WHERE version = $${cols.length + 1}`,
+              [...Object.values(set), version],
+            ),
+          );
+        },
+      }),
+    );
   }
 
   /** Past a signal, a silent connection or a lost one, the error is the run's, not the statement's. */
@@ -408,8 +523,12 @@ class PostgresDriver implements Driver {
         try {
           // Uncontended, the lock and the statement limits take one round trip; else wait as a version does.
           const [a, b] = this.keys;
-          const got = await c.oneFirst(raw(`SELECT pg_try_advisory_xact_lock($1, $2) AND set_config('lock_timeout', $3, true) IS NOT NULL AND set_config('statement_timeout', $4, true) IS NOT NULL`,
-            [a, b, String(this.config.lockTimeoutMs), String(this.config.statementTimeoutMs)]));
+          const got = await c.oneFirst(
+            raw(
+              `SELECT pg_try_advisory_xact_lock($1, $2) AND set_config('lock_timeout', $3, true) IS NOT NULL AND set_config('statement_timeout', $4, true) IS NOT NULL`,
+              [a, b, String(this.config.lockTimeoutMs), String(this.config.statementTimeoutMs)],
+            ),
+          );
           if (!got) await this.takeLock(c as unknown as DatabaseTransactionConnection);
           const result = await fn({
             query: async (text, params = []) => [...(await c.any(raw(text, params)))] as Record<string, unknown>[],

@@ -16,7 +16,19 @@
 // the file until after the last rename (src/util/sqlite-lock.ts), so their
 // writes wait or fail with "database is locked" instead of landing in a file
 // about to be replaced; a read-only run reads under SQLite's shared lock.
-import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Database } from 'sql.js';
@@ -26,12 +38,33 @@ import type { SqliteTarget } from '../url.js';
 import { SQL_WASM } from '../paths.js';
 import { moveIntoPlace, NameTakenError, removeStaleTemps, removeTemp, writeTempFile } from '../util/atomic-write.js';
 import { acquireFileLock } from '../util/file-lock.js';
-import { FileTooLargeError, MAX_WHOLE_FILE, NotRegularFileError, readWholeDescriptor, readWholeFile } from '../util/read-whole.js';
 import {
-  HotJournalError, readShared, releaseHold, SqliteFileLock, SqliteLockTimeout, SqliteOpenError, walHeader, type SqliteLockHold,
+  FileTooLargeError,
+  MAX_WHOLE_FILE,
+  NotRegularFileError,
+  readWholeDescriptor,
+  readWholeFile,
+} from '../util/read-whole.js';
+import {
+  HotJournalError,
+  readShared,
+  releaseHold,
+  SqliteFileLock,
+  SqliteLockTimeout,
+  SqliteOpenError,
+  walHeader,
+  type SqliteLockHold,
 } from '../util/sqlite-lock.js';
 import type { Driver, DriverConfig, RecordedState, RowUpdate, Tx, VersionRow, VersionTx } from './driver.js';
-import { addMissingColumnsSql, columnNamesSql, createVersionTableSql, insertSql, rowFrom, rowValues, selectSql } from './version-table.js';
+import {
+  addMissingColumnsSql,
+  columnNamesSql,
+  createVersionTableSql,
+  insertSql,
+  rowFrom,
+  rowValues,
+  selectSql,
+} from './version-table.js';
 import { DIALECTS } from '../dialects/index.js';
 
 let sqlJs: Promise<SqlJsStatic> | null = null;
@@ -104,8 +137,17 @@ export function realDatabasePath(path: string): string {
 }
 
 function kindOf(s: Stats): string {
-  return s.isDirectory() ? 'a folder' : s.isCharacterDevice() ? 'a character device' : s.isBlockDevice() ? 'a block device'
-    : s.isFIFO() ? 'a named pipe' : s.isSocket() ? 'a socket' : 'not a regular file';
+  return s.isDirectory()
+    ? 'a folder'
+    : s.isCharacterDevice()
+      ? 'a character device'
+      : s.isBlockDevice()
+        ? 'a block device'
+        : s.isFIFO()
+          ? 'a named pipe'
+          : s.isSocket()
+            ? 'a socket'
+            : 'not a regular file';
 }
 
 function notRegular(name: string, s: Stats | null): FileRefusedError {
@@ -129,7 +171,7 @@ function checkFolderForWriting(dir: string, name: string): void {
     if (st.uid !== 0 && st.uid !== euid) {
       throw new FileRefusedError(
         `The folder ${dir} of ${name} is writable by every user and belongs to user ${st.uid}, neither root nor the user glance-db runs as, so its sticky bit protects nothing from that user; glance-db does not write there. Nothing was changed.`,
-        'Move the database to a folder owned by root or by the database\'s user, writable by its owner only.',
+        "Move the database to a folder owned by root or by the database's user, writable by its owner only.",
       );
     }
   }
@@ -139,7 +181,9 @@ function checkFolderForWriting(dir: string, name: string): void {
     const code = (err as NodeJS.ErrnoException).code;
     throw new FileRefusedError(
       `The folder ${dir} of ${name} cannot be written (${code === 'EROFS' ? 'the file system is read-only' : 'permission denied'}): glance-db writes the new file beside the old one, renames it over it, and keeps its lock file there. Nothing was changed.`,
-      code === 'EROFS' ? 'Remount the file system read-write, or copy the database to a writable place.' : 'Run glance-db as a user who can write that folder (usually the database file\'s owner, or root).',
+      code === 'EROFS'
+        ? 'Remount the file system read-write, or copy the database to a writable place.'
+        : "Run glance-db as a user who can write that folder (usually the database file's owner, or root).",
     );
   }
 }
@@ -165,7 +209,8 @@ function pendingSidecar(file: string, journal = true): { wal: number } | { journ
     const fd = openSync(`${file}-journal`, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const head = Buffer.alloc(8);
-      if (fstatSync(fd).isFile() && readSync(fd, head, 0, 8, 0) === 8 && head.equals(JOURNAL_MAGIC)) return { journal: true };
+      if (fstatSync(fd).isFile() && readSync(fd, head, 0, 8, 0) === 8 && head.equals(JOURNAL_MAGIC))
+        return { journal: true };
     } finally {
       closeSync(fd);
     }
@@ -192,7 +237,7 @@ function sidecarError(file: string, name: string, found: { wal: number } | { jou
 function changedOnDisk(name: string): ConflictError {
   return new ConflictError(
     `${name} was changed on disk by another program after glance-db read it; glance-db did not overwrite it.`,
-    'A program that ignores SQLite\'s locks replaced or rewrote the file (a copy or restore over it, a file synchronizer); stop it, and whatever else writes the database, and run glance-db again.',
+    "A program that ignores SQLite's locks replaced or rewrote the file (a copy or restore over it, a file synchronizer); stop it, and whatever else writes the database, and run glance-db again.",
   );
 }
 
@@ -208,11 +253,18 @@ const CORRUPT = /malformed|not a database|file is encrypted|disk image|SQLITE_CO
 
 /** The header's page size and page count against the file's length: a truncated file is caught before sql.js reads it. */
 function checkImage(bytes: Buffer, length: number, name: string, file: string): void {
-  if (length < 100 || bytes.length < 100) throw damaged(name, file, `it is ${length} bytes long, shorter than a SQLite header`);
+  if (length < 100 || bytes.length < 100)
+    throw damaged(name, file, `it is ${length} bytes long, shorter than a SQLite header`);
   const raw = bytes.readUInt16BE(16);
   const pageSize = raw === 1 ? 65536 : raw;
-  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) throw damaged(name, file, `its header names no valid page size (${raw})`);
-  if (length % pageSize !== 0) throw damaged(name, file, `its length, ${length} bytes, is not a whole number of ${pageSize}-byte pages (truncated or damaged)`);
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0)
+    throw damaged(name, file, `its header names no valid page size (${raw})`);
+  if (length % pageSize !== 0)
+    throw damaged(
+      name,
+      file,
+      `its length, ${length} bytes, is not a whole number of ${pageSize}-byte pages (truncated or damaged)`,
+    );
   const pages = bytes.readUInt32BE(28);
   const headerSizeValid = bytes.readUInt32BE(24) === bytes.readUInt32BE(92);
   if (headerSizeValid && pages > 0 && pages * pageSize > length) {
@@ -233,7 +285,8 @@ function readHead(file: string): Buffer {
 }
 
 /** The file change counter in a SQLite header (null for a file too short to have one). */
-const counterOf = (bytes: Uint8Array): number | null => (bytes.length >= 28 ? Buffer.from(bytes.buffer, bytes.byteOffset, 28).readUInt32BE(24) : null);
+const counterOf = (bytes: Uint8Array): number | null =>
+  bytes.length >= 28 ? Buffer.from(bytes.buffer, bytes.byteOffset, 28).readUInt32BE(24) : null;
 
 export class SqliteDriver implements Driver {
   readonly dialect = 'sqlite' as const;
@@ -296,7 +349,11 @@ export class SqliteDriver implements Driver {
   async lock(): Promise<void> {
     checkFolderForWriting(dirname(this.file), this.name);
     const deadline = Date.now() + this.config.lockWaitMs;
-    this.releaseLock = await acquireFileLock(`${this.file}.lock`, this.config.lockWaitMs, `The SQLite database ${this.name}`);
+    this.releaseLock = await acquireFileLock(
+      `${this.file}.lock`,
+      this.config.lockWaitMs,
+      `The SQLite database ${this.name}`,
+    );
     this.watchSignals();
     // Under the lock, no other glance-db writes here: what a killed run left is garbage.
     removeStaleTemps(this.file);
@@ -340,7 +397,8 @@ export class SqliteDriver implements Driver {
     } catch (err) {
       // A damaged file: the header and length say how, if they can (read again: a writer may
       // have been growing the file a moment ago, which is why they are not judged before the lock).
-      if (err instanceof SqliteOpenError && err.damaged) checkImage(readHead(this.file), statSync(this.file).size, this.name, this.file);
+      if (err instanceof SqliteOpenError && err.damaged)
+        checkImage(readHead(this.file), statSync(this.file).size, this.name, this.file);
       throw this.lockError(err, wal ? 'wal' : 'start');
     }
   }
@@ -438,7 +496,12 @@ export class SqliteDriver implements Driver {
       const image = imageOf(SQL, db);
       // ...and with the room read-whole left behind it, the upgrade's growth
       // stays in place instead of sql.js copying the whole file into a bigger buffer.
-      if (image && image.bytes.buffer === bytes.buffer && image.bytes.byteOffset === 0 && image.length === bytes.length) {
+      if (
+        image &&
+        image.bytes.buffer === bytes.buffer &&
+        image.bytes.byteOffset === 0 &&
+        image.length === bytes.length
+      ) {
         image.bytes = new Uint8Array(bytes.buffer);
       }
       try {
@@ -449,7 +512,9 @@ export class SqliteDriver implements Driver {
         if (bytes.length >= 20 && (bytes[18] === 2 || bytes[19] === 2)) db.exec('PRAGMA journal_mode=DELETE');
       } catch (err) {
         db.close();
-        throw CORRUPT.test((err as Error).message) ? damaged(this.name, this.file, `SQLite says "${(err as Error).message}"`) : err;
+        throw CORRUPT.test((err as Error).message)
+          ? damaged(this.name, this.file, `SQLite says "${(err as Error).message}"`)
+          : err;
       }
       this.db = db;
       this.image = image;
@@ -479,7 +544,11 @@ export class SqliteDriver implements Driver {
       return bytes;
     }
     const head = readHead(this.file);
-    const shared = head.length >= 100 && head.subarray(0, 16).toString('latin1') === 'SQLite format 3\0' && !walHeader(head) && !existsSync(`${this.file}-wal`);
+    const shared =
+      head.length >= 100 &&
+      head.subarray(0, 16).toString('latin1') === 'SQLite format 3\0' &&
+      !walHeader(head) &&
+      !existsSync(`${this.file}-wal`);
     const found = pendingSidecar(this.file, !shared);
     if (found) throw sidecarError(this.file, this.name, found);
     if (shared) {
@@ -520,7 +589,9 @@ export class SqliteDriver implements Driver {
   };
 
   async listTables(): Promise<string[]> {
-    const rows = await this.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+    const rows = await this.query(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    );
     return rows.map((r) => String(r.name));
   }
 
@@ -530,7 +601,11 @@ export class SqliteDriver implements Driver {
       (await this.load()).exec(createVersionTableSql(table, 'sqlite'));
       this.dirty = true;
     }
-    const missing = addMissingColumnsSql(table, 'sqlite', (await this.query(columnNamesSql(table, 'sqlite'))).map((r) => String(r.name)));
+    const missing = addMissingColumnsSql(
+      table,
+      'sqlite',
+      (await this.query(columnNamesSql(table, 'sqlite'))).map((r) => String(r.name)),
+    );
     if (missing.length === 0) return;
     for (const sql of missing) (await this.load()).exec(sql);
     this.dirty = true;
@@ -566,7 +641,11 @@ export class SqliteDriver implements Driver {
     if ((await this.query(`SELECT version FROM ${this.config.versionTable} LIMIT 1`)).length > 0) return false;
     db.exec('BEGIN');
     try {
-      for (const r of rows) db.run(insertSql(this.config.versionTable, () => '?'), rowValues(r));
+      for (const r of rows)
+        db.run(
+          insertSql(this.config.versionTable, () => '?'),
+          rowValues(r),
+        );
       db.exec('COMMIT');
     } catch (err) {
       db.exec('ROLLBACK');
@@ -590,11 +669,19 @@ export class SqliteDriver implements Driver {
       },
       recorded: async (version) => {
         const rows = await this.query(`SELECT status, error FROM ${table} WHERE version = ?`, [version]);
-        return rows.length ? ({ status: String(rows[0].status), error: rows[0].error == null ? null : String(rows[0].error) } as RecordedState) : null;
+        return rows.length
+          ? ({
+              status: String(rows[0].status),
+              error: rows[0].error == null ? null : String(rows[0].error),
+            } as RecordedState)
+          : null;
       },
       insertRow: async (row) => {
         wrote = true;
-        db.run(insertSql(table, () => '?'), rowValues(row));
+        db.run(
+          insertSql(table, () => '?'),
+          rowValues(row),
+        );
       },
       deleteRow: async (version) => {
         wrote = true;
@@ -602,7 +689,12 @@ export class SqliteDriver implements Driver {
       },
       updateRow: async (version, set: RowUpdate) => {
         wrote = true;
-        db.run(`UPDATE ${table} SET ${Object.keys(set).map((c) => `${c} = ?`).join(', ')} WHERE version = ?`, [...Object.values(set), version] as never);
+        db.run(
+          `UPDATE ${table} SET ${Object.keys(set)
+            .map((c) => `${c} = ?`)
+            .join(', ')} WHERE version = ?`,
+          [...Object.values(set), version] as never,
+        );
       },
     };
     db.exec('BEGIN');
@@ -690,8 +782,10 @@ export class SqliteDriver implements Driver {
     }
     // Under SQLite's lock no SQLite writer gets here: this catches a program that ignores
     // SQLite's locks (a copy over the file, a restore) or a lock this process lost.
-    if (!sameFile(st?.isFile() ? identity(st) : st ? { size: -1, mtimeMs: -1, ino: -1 } : null, this.seen)
-      || (st && this.guard && counterOf(this.guard.header(28)) !== this.seenCounter)) {
+    if (
+      !sameFile(st?.isFile() ? identity(st) : st ? { size: -1, mtimeMs: -1, ino: -1 } : null, this.seen) ||
+      (st && this.guard && counterOf(this.guard.header(28)) !== this.seenCounter)
+    ) {
       throw changedOnDisk(this.name);
     }
     const found = st ? pendingSidecar(this.file) : null;
@@ -848,7 +942,8 @@ function inTransaction(db: Database): boolean {
  */
 const ROOM_TO_GROW = (size: number) => Math.ceil(size / 4 / 65536) * 65536;
 
-const TOO_LARGE_HINT = 'Upgrade a database this large on PostgreSQL or MySQL, or apply the reviewed SQL files (glance-db plan) with the sqlite3 command-line tool.';
+const TOO_LARGE_HINT =
+  'Upgrade a database this large on PostgreSQL or MySQL, or apply the reviewed SQL files (glance-db plan) with the sqlite3 command-line tool.';
 
 /** The whole file, or a clear error when it cannot be held in memory (sql.js works on an in-memory image). */
 function readSqliteFile(path: string, name: string, read = () => readWholeFile(path, ROOM_TO_GROW)): Buffer {

@@ -82,30 +82,42 @@ const KNOWN: Record<ServerDialect, Record<string, string>> = {
     host: 'honoured: the host, or the socket folder, when the URL has none',
     user: 'honoured when the URL has no user',
     password: 'honoured when the URL has no password',
-    unix_socket: "honoured: glance-db's own way to name the socket", socket: 'honoured, as unix_socket',
+    unix_socket: "honoured: glance-db's own way to name the socket",
+    socket: 'honoured, as unix_socket',
     application_name: 'ignored: glance-db names its sessions glance-db',
     fallback_application_name: 'ignored',
     client_encoding: 'ignored: glance-db always talks UTF-8',
     connect_timeout: 'ignored: use --connect-timeout',
     keepalives: 'ignored: glance-db sets TCP keepalives from --io-timeout',
-    keepalives_idle: 'ignored', keepalives_interval: 'ignored', keepalives_count: 'ignored',
+    keepalives_idle: 'ignored',
+    keepalives_interval: 'ignored',
+    keepalives_count: 'ignored',
     tcp_user_timeout: 'ignored',
     target_session_attrs: 'ignored',
     sslcompression: 'ignored, as libpq 14 and later ignore it (compression is off)',
     plugin: 'ignored: a SQLAlchemy plugin (devstack: dbcounter)',
   },
   mysql: {
-    host: 'honoured when the URL has no host', user: 'honoured when the URL has no user', password: 'honoured when the URL has no password',
+    host: 'honoured when the URL has no host',
+    user: 'honoured when the URL has no user',
+    password: 'honoured when the URL has no password',
     passwd: 'honoured when the URL has no password',
     charset: 'honoured: utf8 or utf8mb4',
-    unix_socket: 'honoured', socket: 'honoured',
+    unix_socket: 'honoured',
+    socket: 'honoured',
     plugin: 'ignored: a SQLAlchemy plugin (devstack: dbcounter)',
     read_default_file: 'read only to refuse TLS settings in it',
     read_default_group: 'ignored',
     connect_timeout: 'ignored: use --connect-timeout',
-    read_timeout: 'ignored: use --io-timeout', write_timeout: 'ignored: use --io-timeout',
-    use_unicode: 'ignored', binary_prefix: 'ignored', local_infile: 'ignored', client_flag: 'ignored',
-    program_name: 'ignored', autocommit: 'ignored', compress: 'ignored',
+    read_timeout: 'ignored: use --io-timeout',
+    write_timeout: 'ignored: use --io-timeout',
+    use_unicode: 'ignored',
+    binary_prefix: 'ignored',
+    local_infile: 'ignored',
+    client_flag: 'ignored',
+    program_name: 'ignored',
+    autocommit: 'ignored',
+    compress: 'ignored',
   },
 };
 
@@ -125,7 +137,12 @@ function shown(v: string): string {
   return /^[\w.-]{0,40}$/.test(v) ? v : '(a value glance-db does not understand)';
 }
 
-const TLS_VERSIONS: Record<string, SecureVersion> = { tlsv1: 'TLSv1', 'tlsv1.1': 'TLSv1.1', 'tlsv1.2': 'TLSv1.2', 'tlsv1.3': 'TLSv1.3' };
+const TLS_VERSIONS: Record<string, SecureVersion> = {
+  tlsv1: 'TLSv1',
+  'tlsv1.1': 'TLSv1.1',
+  'tlsv1.2': 'TLSv1.2',
+  'tlsv1.3': 'TLSv1.3',
+};
 const VERSION_ORDER: SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
 function tlsVersion(name: string, v: string, fail: Fail): SecureVersion {
@@ -134,25 +151,41 @@ function tlsVersion(name: string, v: string, fail: Fail): SecureVersion {
 }
 
 /** Refuses a TLS-looking parameter no code here reads (a typo, or one glance-db cannot honour). */
-function refuseUnknownTls(params: Record<string, string>, understood: Set<string>, fail: Fail, dialect: ServerDialect): void {
+function refuseUnknownTls(
+  params: Record<string, string>,
+  understood: Set<string>,
+  fail: Fail,
+  dialect: ServerDialect,
+): void {
   for (const k of Object.keys(params)) {
     if (understood.has(k)) continue;
     if (/^(ssl|tls|gss|require)/i.test(k)) {
-      fail(`glance-db cannot honour the parameter ${k} in a ${dialect} URL, and does not connect without it`,
-        `Remove ${k}, or use the TLS parameters docs/dialects/${dialect}.md lists.`);
+      fail(
+        `glance-db cannot honour the parameter ${k} in a ${dialect} URL, and does not connect without it`,
+        `Remove ${k}, or use the TLS parameters docs/dialects/${dialect}.md lists.`,
+      );
     }
   }
 }
 
 function warningsFor(dialect: ServerDialect, params: Record<string, string>, understood: Set<string>): string[] {
   const unknown = Object.keys(params).filter((k) => !understood.has(k) && !(k in KNOWN[dialect]));
-  return unknown.map((k) => `the database URL's parameter ${JSON.stringify(k).slice(0, 60)} means nothing to glance-db and is ignored (docs/dialects/${dialect}.md lists the parameters it reads).`);
+  return unknown.map(
+    (k) =>
+      `the database URL's parameter ${JSON.stringify(k).slice(0, 60)} means nothing to glance-db and is ignored (docs/dialects/${dialect}.md lists the parameters it reads).`,
+  );
 }
 
 /** Reads the query parameters of a server URL: its TLS settings, and warnings for what is not understood. */
-export function readQuery(dialect: ServerDialect, params: Record<string, string>, fail: Fail, env: NodeJS.ProcessEnv = process.env): QueryReading {
+export function readQuery(
+  dialect: ServerDialect,
+  params: Record<string, string>,
+  fail: Fail,
+  env: NodeJS.ProcessEnv = process.env,
+): QueryReading {
   const understood = new Set<string>();
-  const tlsSettings = dialect === 'postgresql' ? postgresTls(params, understood, fail, env) : mysqlTls(params, understood, fail);
+  const tlsSettings =
+    dialect === 'postgresql' ? postgresTls(params, understood, fail, env) : mysqlTls(params, understood, fail);
   refuseUnknownTls(params, understood, fail, dialect);
   return { tls: tlsSettings, warnings: warningsFor(dialect, params, understood) };
 }
@@ -164,8 +197,18 @@ function readable(name: string, path: string, fail: Fail): Buffer {
     return readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read by this user' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code ?? 'error'})`;
-    return fail(`the file ${name} names, ${path}, ${why}`, `Fix ${name} in the URL; glance-db reads the file before it connects.`);
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'cannot be read by this user'
+          : code === 'EISDIR'
+            ? 'is a folder'
+            : `cannot be read (${code ?? 'error'})`;
+    return fail(
+      `the file ${name} names, ${path}, ${why}`,
+      `Fix ${name} in the URL; glance-db reads the file before it connects.`,
+    );
   }
 }
 
@@ -186,10 +229,16 @@ function checkKeyMode(name: string, path: string, fail: Fail): void {
   }
   const uid = process.getuid?.() ?? -1;
   if (st.uid === uid && st.mode & 0o077) {
-    fail(`the private key file ${name} names, ${path}, may be read by others (mode ${(st.mode & 0o777).toString(8)}); libpq refuses such a key, and so does glance-db`, `chmod 600 ${path}`);
+    fail(
+      `the private key file ${name} names, ${path}, may be read by others (mode ${(st.mode & 0o777).toString(8)}); libpq refuses such a key, and so does glance-db`,
+      `chmod 600 ${path}`,
+    );
   }
   if (st.uid === 0 && uid !== 0 && st.mode & 0o037) {
-    fail(`the private key file ${name} names, ${path}, owned by root, may be read by others (mode ${(st.mode & 0o777).toString(8)}); libpq refuses such a key, and so does glance-db`, `chmod 640 ${path}`);
+    fail(
+      `the private key file ${name} names, ${path}, owned by root, may be read by others (mode ${(st.mode & 0o777).toString(8)}); libpq refuses such a key, and so does glance-db`,
+      `chmod 640 ${path}`,
+    );
   }
 }
 
@@ -222,7 +271,11 @@ function systemCertificates(): string[] {
 }
 
 /** Reads the files the settings name; a file that cannot be read, or a key others can read, is refused. */
-function load(s: TlsSettings, names: { ca: string; cert: string; key: string; crl: string; passphrase: string; capath?: string }, fail: Fail): TlsSettings {
+function load(
+  s: TlsSettings,
+  names: { ca: string; cert: string; key: string; crl: string; passphrase: string; capath?: string },
+  fail: Fail,
+): TlsSettings {
   if (s.use === 'disable') return s;
   if (s.caFile) s.ca = pemCertificates(names.ca, s.caFile, fail);
   if (s.caPath) s.ca = [...(s.ca ?? []), ...folderCertificates(names.capath ?? 'ssl_capath', s.caPath, fail)];
@@ -237,10 +290,16 @@ function load(s: TlsSettings, names: { ca: string; cert: string; key: string; cr
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       // An encrypted key without a password: OpenSSL's prompt is "interrupted", as nothing may prompt here.
-      const why = s.passphrase === undefined && /PASSPHRASE|INTERRUPTED|CANCELLED/.test(code) ? `is encrypted, and the URL gives no ${names.passphrase} for it`
-        : s.passphrase !== undefined && /decrypt/i.test((err as Error).message) ? `cannot be decrypted with the ${names.passphrase} given`
-          : 'holds no private key glance-db can read (PEM or DER)';
-      fail(`the private key file ${names.key} names, ${s.keyFile}, ${why}`, `Check ${names.key} and ${names.passphrase} in the URL.`);
+      const why =
+        s.passphrase === undefined && /PASSPHRASE|INTERRUPTED|CANCELLED/.test(code)
+          ? `is encrypted, and the URL gives no ${names.passphrase} for it`
+          : s.passphrase !== undefined && /decrypt/i.test((err as Error).message)
+            ? `cannot be decrypted with the ${names.passphrase} given`
+            : 'holds no private key glance-db can read (PEM or DER)';
+      fail(
+        `the private key file ${names.key} names, ${s.keyFile}, ${why}`,
+        `Check ${names.key} and ${names.passphrase} in the URL.`,
+      );
     }
   }
   if (s.cert && !s.key) fail(`${names.cert} is given without its key (${names.key})`);
@@ -256,11 +315,32 @@ function load(s: TlsSettings, names: { ca: string; cert: string; key: string; cr
 
 const SSLMODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 
-function postgresTls(params: Record<string, string>, understood: Set<string>, fail: Fail, env: NodeJS.ProcessEnv): TlsSettings {
-  for (const k of ['sslmode', 'requiressl', 'sslrootcert', 'sslcert', 'sslkey', 'sslcrl', 'sslpassword', 'ssl_min_protocol_version', 'ssl_max_protocol_version',
-    'sslsni', 'sslnegotiation', 'sslcertmode', 'sslcompression', 'gssencmode']) understood.add(k);
+function postgresTls(
+  params: Record<string, string>,
+  understood: Set<string>,
+  fail: Fail,
+  env: NodeJS.ProcessEnv,
+): TlsSettings {
+  for (const k of [
+    'sslmode',
+    'requiressl',
+    'sslrootcert',
+    'sslcert',
+    'sslkey',
+    'sslcrl',
+    'sslpassword',
+    'ssl_min_protocol_version',
+    'ssl_max_protocol_version',
+    'sslsni',
+    'sslnegotiation',
+    'sslcertmode',
+    'sslcompression',
+    'gssencmode',
+  ])
+    understood.add(k);
   // Each parameter as libpq takes it: the URL, else its environment variable, else the default.
-  const get = (name: string, variable?: string): string | undefined => params[name] ?? (variable ? env[variable] || undefined : undefined);
+  const get = (name: string, variable?: string): string | undefined =>
+    params[name] ?? (variable ? env[variable] || undefined : undefined);
   const home = join(homedir(), '.postgresql');
   let modeFrom = 'sslmode';
   let mode = get('sslmode', 'PGSSLMODE');
@@ -272,27 +352,56 @@ function postgresTls(params: Record<string, string>, understood: Set<string>, fa
   }
   const rootcertGiven = get('sslrootcert', 'PGSSLROOTCERT');
   if (mode === undefined) mode = rootcertGiven === 'system' ? 'verify-full' : 'prefer';
-  if (!(SSLMODES as readonly string[]).includes(mode)) fail(`sslmode=${shown(mode)} is not one of ${SSLMODES.join(', ')}`);
-  const asked = params[modeFrom] !== undefined ? `${modeFrom}=${params[modeFrom]}` : env.PGSSLMODE ? `PGSSLMODE=${mode}` : `sslmode=${mode} (libpq's default)`;
+  if (!(SSLMODES as readonly string[]).includes(mode))
+    fail(`sslmode=${shown(mode)} is not one of ${SSLMODES.join(', ')}`);
+  const asked =
+    params[modeFrom] !== undefined
+      ? `${modeFrom}=${params[modeFrom]}`
+      : env.PGSSLMODE
+        ? `PGSSLMODE=${mode}`
+        : `sslmode=${mode} (libpq's default)`;
 
   // The ones glance-db cannot honour, or honours only in their default meaning.
   const sni = get('sslsni', 'PGSSLSNI');
-  if (sni !== undefined && sni !== '1') fail(`sslsni=${shown(sni)} is not supported: glance-db always sends the host name (SNI), as sslsni=1`, 'Remove sslsni from the URL.');
+  if (sni !== undefined && sni !== '1')
+    fail(
+      `sslsni=${shown(sni)} is not supported: glance-db always sends the host name (SNI), as sslsni=1`,
+      'Remove sslsni from the URL.',
+    );
   const negotiation = get('sslnegotiation', 'PGSSLNEGOTIATION');
-  if (negotiation !== undefined && negotiation !== 'postgres') fail(`sslnegotiation=${shown(negotiation)} is not supported: glance-db negotiates TLS the PostgreSQL way (sslnegotiation=postgres)`, 'Remove sslnegotiation from the URL.');
+  if (negotiation !== undefined && negotiation !== 'postgres')
+    fail(
+      `sslnegotiation=${shown(negotiation)} is not supported: glance-db negotiates TLS the PostgreSQL way (sslnegotiation=postgres)`,
+      'Remove sslnegotiation from the URL.',
+    );
   const certmode = get('sslcertmode', 'PGSSLCERTMODE') ?? 'allow';
-  if (!['allow', 'disable'].includes(certmode)) fail(`sslcertmode=${shown(certmode)} is not supported (allow and disable are)`, 'Remove sslcertmode, or use allow.');
+  if (!['allow', 'disable'].includes(certmode))
+    fail(
+      `sslcertmode=${shown(certmode)} is not supported (allow and disable are)`,
+      'Remove sslcertmode, or use allow.',
+    );
   const gss = get('gssencmode', 'PGGSSENCMODE');
-  if (gss === 'require') fail('gssencmode=require is not supported: glance-db has no GSSAPI encryption', 'Use TLS (sslmode=verify-full) instead.');
-  if (gss !== undefined && !['disable', 'prefer', 'allow', 'require'].includes(gss)) fail(`gssencmode=${shown(gss)} is not one of disable, prefer, require`);
+  if (gss === 'require')
+    fail(
+      'gssencmode=require is not supported: glance-db has no GSSAPI encryption',
+      'Use TLS (sslmode=verify-full) instead.',
+    );
+  if (gss !== undefined && !['disable', 'prefer', 'allow', 'require'].includes(gss))
+    fail(`gssencmode=${shown(gss)} is not one of disable, prefer, require`);
 
   if (mode === 'disable') return { ...NO_TLS, asked };
-  const s: TlsSettings = { use: mode === 'verify-ca' || mode === 'verify-full' ? 'require' : (mode as TlsUse), verifyChain: false, verifyHost: mode === 'verify-full', asked };
+  const s: TlsSettings = {
+    use: mode === 'verify-ca' || mode === 'verify-full' ? 'require' : (mode as TlsUse),
+    verifyChain: false,
+    verifyHost: mode === 'verify-full',
+    asked,
+  };
 
   // The root certificate: libpq verifies the chain whenever one is found,
   // whatever the mode below verify-ca says (require with a root certificate is verify-ca).
   if (rootcertGiven === 'system') {
-    if (mode !== 'verify-full') fail(`sslrootcert=system needs sslmode=verify-full (libpq refuses the weaker sslmode=${mode} with it)`);
+    if (mode !== 'verify-full')
+      fail(`sslrootcert=system needs sslmode=verify-full (libpq refuses the weaker sslmode=${mode} with it)`);
     s.systemCa = true;
     s.verifyChain = true;
   } else {
@@ -301,14 +410,20 @@ function postgresTls(params: Record<string, string>, understood: Set<string>, fa
       s.caFile = rootcert;
       s.verifyChain = true;
     } else if (mode.startsWith('verify')) {
-      fail(`sslmode=${mode} needs the CA's certificate, and there is no sslrootcert in the URL nor ${rootcert}`,
-        'Add sslrootcert=/path/to/ca.crt to the URL (or sslrootcert=system for the system\'s trusted CAs), or use sslmode=require, which does not verify the server.');
+      fail(
+        `sslmode=${mode} needs the CA's certificate, and there is no sslrootcert in the URL nor ${rootcert}`,
+        "Add sslrootcert=/path/to/ca.crt to the URL (or sslrootcert=system for the system's trusted CAs), or use sslmode=require, which does not verify the server.",
+      );
     }
   }
   // The CRL, only when the chain is verified (as libpq).
   const crl = get('sslcrl', 'PGSSLCRL') ?? (existsSync(join(home, 'root.crl')) ? join(home, 'root.crl') : undefined);
   if (crl && s.verifyChain) s.crlFile = crl;
-  else if (params.sslcrl) fail('sslcrl is given, but the server certificate is not verified (no sslrootcert): the CRL would not be used', 'Add sslrootcert, or remove sslcrl.');
+  else if (params.sslcrl)
+    fail(
+      'sslcrl is given, but the server certificate is not verified (no sslrootcert): the CRL would not be used',
+      'Add sslrootcert, or remove sslcrl.',
+    );
 
   // The client certificate: the named one, else ~/.postgresql/postgresql.crt when it exists.
   if (certmode !== 'disable') {
@@ -334,9 +449,33 @@ function postgresTls(params: Record<string, string>, understood: Set<string>, fa
 const SSL_MODES = ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
 
 function mysqlTls(params: Record<string, string>, understood: Set<string>, fail: Fail): TlsSettings {
-  for (const k of ['ssl', 'ssl_mode', 'ssl_disabled', 'ssl_ca', 'ssl_capath', 'ssl_cert', 'ssl_key', 'ssl_key_password', 'ssl_cipher', 'ssl_crl',
-    'ssl_verify_cert', 'ssl_verify_identity', 'ssl_check_hostname', 'tls_version']) understood.add(k);
-  const files = ['ssl_ca', 'ssl_capath', 'ssl_cert', 'ssl_key', 'ssl_cipher', 'ssl_crl', 'ssl_key_password', 'tls_version'].filter((k) => params[k] !== undefined);
+  for (const k of [
+    'ssl',
+    'ssl_mode',
+    'ssl_disabled',
+    'ssl_ca',
+    'ssl_capath',
+    'ssl_cert',
+    'ssl_key',
+    'ssl_key_password',
+    'ssl_cipher',
+    'ssl_crl',
+    'ssl_verify_cert',
+    'ssl_verify_identity',
+    'ssl_check_hostname',
+    'tls_version',
+  ])
+    understood.add(k);
+  const files = [
+    'ssl_ca',
+    'ssl_capath',
+    'ssl_cert',
+    'ssl_key',
+    'ssl_cipher',
+    'ssl_crl',
+    'ssl_key_password',
+    'tls_version',
+  ].filter((k) => params[k] !== undefined);
   const verifyCert = bool(params, 'ssl_verify_cert', fail);
   const identity = bool(params, 'ssl_verify_identity', fail) ?? bool(params, 'ssl_check_hostname', fail);
   const disabled = bool(params, 'ssl_disabled', fail) === true || bool(params, 'ssl', fail) === false;
@@ -346,27 +485,58 @@ function mysqlTls(params: Record<string, string>, understood: Set<string>, fail:
   let asked: string;
   if (params.ssl_mode !== undefined) {
     const m = params.ssl_mode.toUpperCase();
-    if (!(SSL_MODES as readonly string[]).includes(m)) fail(`ssl_mode=${shown(params.ssl_mode)} is not one of ${SSL_MODES.join(', ')}`);
+    if (!(SSL_MODES as readonly string[]).includes(m))
+      fail(`ssl_mode=${shown(params.ssl_mode)} is not one of ${SSL_MODES.join(', ')}`);
     mode = m as (typeof SSL_MODES)[number];
     asked = `ssl_mode=${params.ssl_mode}`;
     // ssl_mode says it all; a flag that says otherwise is a contradiction, not a detail.
-    const against = mode === 'DISABLED' ? [...files, ...(verifyCert ? ['ssl_verify_cert'] : []), ...(identity ? ['ssl_verify_identity'] : []), ...(sslOn ? ['ssl'] : [])]
-      : [...(disabled ? ['ssl_disabled'] : []), ...(identity === true && mode !== 'VERIFY_IDENTITY' ? ['ssl_verify_identity'] : []), ...(verifyCert === true && !mode.startsWith('VERIFY') ? ['ssl_verify_cert'] : [])];
-    if (against.length) fail(`ssl_mode=${mode} contradicts ${against.join(', ')}`, 'Keep one way of saying it: ssl_mode alone, or the ssl_* flags without ssl_mode.');
+    const against =
+      mode === 'DISABLED'
+        ? [
+            ...files,
+            ...(verifyCert ? ['ssl_verify_cert'] : []),
+            ...(identity ? ['ssl_verify_identity'] : []),
+            ...(sslOn ? ['ssl'] : []),
+          ]
+        : [
+            ...(disabled ? ['ssl_disabled'] : []),
+            ...(identity === true && mode !== 'VERIFY_IDENTITY' ? ['ssl_verify_identity'] : []),
+            ...(verifyCert === true && !mode.startsWith('VERIFY') ? ['ssl_verify_cert'] : []),
+          ];
+    if (against.length)
+      fail(
+        `ssl_mode=${mode} contradicts ${against.join(', ')}`,
+        'Keep one way of saying it: ssl_mode alone, or the ssl_* flags without ssl_mode.',
+      );
   } else if (disabled) {
-    const against = [...files, ...(verifyCert ? ['ssl_verify_cert'] : []), ...(identity ? ['ssl_verify_identity'] : [])];
-    if (against.length) fail(`${params.ssl_disabled !== undefined ? 'ssl_disabled' : 'ssl=false'} contradicts ${against.join(', ')}`);
+    const against = [
+      ...files,
+      ...(verifyCert ? ['ssl_verify_cert'] : []),
+      ...(identity ? ['ssl_verify_identity'] : []),
+    ];
+    if (against.length)
+      fail(`${params.ssl_disabled !== undefined ? 'ssl_disabled' : 'ssl=false'} contradicts ${against.join(', ')}`);
     mode = 'DISABLED';
     asked = params.ssl_disabled !== undefined ? `ssl_disabled=${params.ssl_disabled}` : `ssl=${params.ssl}`;
   } else if (identity) {
     mode = 'VERIFY_IDENTITY';
-    asked = params.ssl_verify_identity !== undefined ? `ssl_verify_identity=${params.ssl_verify_identity}` : `ssl_check_hostname=${params.ssl_check_hostname}`;
-  } else if (verifyCert === true || (verifyCert === undefined && (params.ssl_ca !== undefined || params.ssl_capath !== undefined))) {
+    asked =
+      params.ssl_verify_identity !== undefined
+        ? `ssl_verify_identity=${params.ssl_verify_identity}`
+        : `ssl_check_hostname=${params.ssl_check_hostname}`;
+  } else if (
+    verifyCert === true ||
+    (verifyCert === undefined && (params.ssl_ca !== undefined || params.ssl_capath !== undefined))
+  ) {
     mode = 'VERIFY_CA';
-    asked = verifyCert ? `ssl_verify_cert=${params.ssl_verify_cert}` : params.ssl_ca !== undefined ? 'ssl_ca' : 'ssl_capath';
+    asked = verifyCert
+      ? `ssl_verify_cert=${params.ssl_verify_cert}`
+      : params.ssl_ca !== undefined
+        ? 'ssl_ca'
+        : 'ssl_capath';
   } else if (files.length || sslOn || verifyCert === false || identity === false) {
     mode = 'REQUIRED';
-    asked = sslOn ? `ssl=${params.ssl}` : files[0] ?? 'ssl_verify_cert=false';
+    asked = sslOn ? `ssl=${params.ssl}` : (files[0] ?? 'ssl_verify_cert=false');
   } else {
     mode = 'DISABLED';
     asked = 'no TLS parameter';
@@ -387,14 +557,29 @@ function mysqlTls(params: Record<string, string>, understood: Set<string>, fail:
   };
   // Verifying without a CA of one's own: the system's trusted CAs (as PyMySQL's default SSL context).
   if (s.verifyChain && !s.caFile && !s.caPath) s.systemCa = true;
-  if (s.crlFile && !s.verifyChain) fail('ssl_crl is given, but the server certificate is not verified: the CRL would not be used', 'Add ssl_verify_cert=true (or ssl_mode=VERIFY_CA), or remove ssl_crl.');
+  if (s.crlFile && !s.verifyChain)
+    fail(
+      'ssl_crl is given, but the server certificate is not verified: the CRL would not be used',
+      'Add ssl_verify_cert=true (or ssl_mode=VERIFY_CA), or remove ssl_crl.',
+    );
   if (params.tls_version !== undefined) {
     const versions = params.tls_version.split(',').map((v) => tlsVersion('tls_version', v.trim(), fail));
     versions.sort((a, b) => VERSION_ORDER.indexOf(a) - VERSION_ORDER.indexOf(b));
     s.minVersion = versions[0];
     s.maxVersion = versions[versions.length - 1];
   }
-  return load(s, { ca: 'ssl_ca', cert: 'ssl_cert', key: 'ssl_key', crl: 'ssl_crl', passphrase: 'ssl_key_password', capath: 'ssl_capath' }, fail);
+  return load(
+    s,
+    {
+      ca: 'ssl_ca',
+      cert: 'ssl_cert',
+      key: 'ssl_key',
+      crl: 'ssl_crl',
+      passphrase: 'ssl_key_password',
+      capath: 'ssl_capath',
+    },
+    fail,
+  );
 }
 
 /**
@@ -420,8 +605,10 @@ export function checkOptionFile(dialect: ServerDialect, params: Record<string, s
   }
   const line = text.split('\n').find((l) => /^\s*(loose[-_])?(ssl|tls)([-_]|\s*(=|$))/i.test(l));
   if (line !== undefined) {
-    fail(`the option file read_default_file names, ${file}, sets TLS options (${line.trim().split(/\s*=/)[0]}), which glance-db does not read from option files`,
-      'Put the TLS settings in the URL (ssl_ca=..., ssl_verify_cert=true...), where glance-db reads them: docs/dialects/mysql.md.');
+    fail(
+      `the option file read_default_file names, ${file}, sets TLS options (${line.trim().split(/\s*=/)[0]}), which glance-db does not read from option files`,
+      'Put the TLS settings in the URL (ssl_ca=..., ssl_verify_cert=true...), where glance-db reads them: docs/dialects/mysql.md.',
+    );
   }
 }
 
@@ -440,7 +627,9 @@ export function nodeTlsOptions(s: TlsSettings, host: string): ConnectionOptions 
     ...(s.maxVersion ? { maxVersion: s.maxVersion } : {}),
     rejectUnauthorized: s.verifyChain,
     // The host name is checked against the URL's host, also when it is an IP address.
-    checkServerIdentity: s.verifyHost ? (_name, cert) => nodeTls().checkServerIdentity(host.replace(/^\[|\]$/g, ''), cert) : () => undefined,
+    checkServerIdentity: s.verifyHost
+      ? (_name, cert) => nodeTls().checkServerIdentity(host.replace(/^\[|\]$/g, ''), cert)
+      : () => undefined,
   };
 }
 
@@ -466,13 +655,27 @@ export function tlsHint(s: TlsSettings, message: string, dialect: ServerDialect)
 // ---------------------------------------------------------------- for the backup tools
 
 /** libpq's variables that pg_dump would read: all of them are set (or removed) so that pg_dump connects as glance-db did. */
-const PG_TLS_VARIABLES = ['PGSSLMODE', 'PGREQUIRESSL', 'PGSSLROOTCERT', 'PGSSLCERT', 'PGSSLKEY', 'PGSSLCRL', 'PGSSLCRLDIR', 'PGSSLCERTMODE',
-  'PGSSLMINPROTOCOLVERSION', 'PGSSLMAXPROTOCOLVERSION', 'PGSSLSNI', 'PGSSLNEGOTIATION', 'PGSSLCOMPRESSION'];
+const PG_TLS_VARIABLES = [
+  'PGSSLMODE',
+  'PGREQUIRESSL',
+  'PGSSLROOTCERT',
+  'PGSSLCERT',
+  'PGSSLKEY',
+  'PGSSLCRL',
+  'PGSSLCRLDIR',
+  'PGSSLCERTMODE',
+  'PGSSLMINPROTOCOLVERSION',
+  'PGSSLMAXPROTOCOLVERSION',
+  'PGSSLSNI',
+  'PGSSLNEGOTIATION',
+  'PGSSLCOMPRESSION',
+];
 
 /** pg_dump's environment for these settings (undefined: the variable is removed). */
 export function pgDumpEnv(s: TlsSettings): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = Object.fromEntries(PG_TLS_VARIABLES.map((v) => [v, undefined]));
-  env.PGSSLMODE = s.use === 'require' ? (s.verifyHost ? 'verify-full' : s.verifyChain ? 'verify-ca' : 'require') : s.use;
+  env.PGSSLMODE =
+    s.use === 'require' ? (s.verifyHost ? 'verify-full' : s.verifyChain ? 'verify-ca' : 'require') : s.use;
   if (s.use === 'disable') return env;
   if (s.systemCa) env.PGSSLROOTCERT = 'system';
   else if (s.caFile) env.PGSSLROOTCERT = s.caFile;
@@ -520,5 +723,5 @@ export function dumpRefusal(s: TlsSettings, dialect: ServerDialect): string | nu
   if (s.use === 'disable' || s.passphrase === undefined) return null;
   return dialect === 'postgresql'
     ? "--backup cannot pass sslpassword to pg_dump: libpq reads it from no environment variable, and on pg_dump's command line every user of the host could read it"
-    : '--backup cannot pass ssl_key_password to the dump tool: mariadb-dump and mysqldump have no option for a client key\'s password';
+    : "--backup cannot pass ssl_key_password to the dump tool: mariadb-dump and mysqldump have no option for a client key's password";
 }

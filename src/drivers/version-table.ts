@@ -7,8 +7,19 @@ import { DIALECTS, type Dialect, type DialectDescription } from '../dialects/ind
 import type { VersionRow } from './driver.js';
 
 export const VERSION_COLUMNS = [
-  'version', 'name', 'dialect', 'checksum', 'kind', 'status', 'statements_applied', 'statements_total',
-  'statement_hashes', 'error', 'applied_at', 'execution_ms', 'tool_version',
+  'version',
+  'name',
+  'dialect',
+  'checksum',
+  'kind',
+  'status',
+  'statements_applied',
+  'statements_total',
+  'statement_hashes',
+  'error',
+  'applied_at',
+  'execution_ms',
+  'tool_version',
 ] as const;
 
 /**
@@ -48,7 +59,9 @@ export function addedValue(r: VersionRow, c: AddedColumn): string | null {
 /** ALTER TABLE statements for the added columns that `present` (column names, any case) lacks. */
 export function addMissingColumnsSql(table: string, dialect: Dialect, present: string[]): string[] {
   const have = new Set(present.map((c) => c.toLowerCase()));
-  return ADDED_COLUMNS.filter((c) => !have.has(c.name)).map((c) => `ALTER TABLE ${table} ADD COLUMN ${c.name} ${c.ddl(DIALECTS[dialect])}`);
+  return ADDED_COLUMNS.filter((c) => !have.has(c.name)).map(
+    (c) => `ALTER TABLE ${table} ADD COLUMN ${c.name} ${c.ddl(DIALECTS[dialect])}`,
+  );
 }
 
 /** Column names of the version table (as `name`), per dialect (for addMissingColumnsSql). */
@@ -80,8 +93,19 @@ export function createVersionTableSql(table: string, dialect: Dialect): string {
 /** Positional values in WRITTEN_COLUMNS order. */
 export function rowValues(r: VersionRow): (string | number | null)[] {
   return [
-    r.version, r.name, r.dialect, r.checksum, r.kind, r.status, r.statementsApplied, r.statementsTotal,
-    r.statementHashes ? JSON.stringify(r.statementHashes) : null, r.error, r.appliedAt, r.executionMs, r.toolVersion,
+    r.version,
+    r.name,
+    r.dialect,
+    r.checksum,
+    r.kind,
+    r.status,
+    r.statementsApplied,
+    r.statementsTotal,
+    r.statementHashes ? JSON.stringify(r.statementHashes) : null,
+    r.error,
+    r.appliedAt,
+    r.executionMs,
+    r.toolVersion,
     ...ADDED_COLUMNS.map((c) => addedValue(r, c)),
   ];
 }
@@ -117,6 +141,8 @@ export function rowFrom(r: Record<string, unknown>): VersionRow {
     executionMs: Number(r.execution_ms),
     toolVersion: String(r.tool_version),
     note: r.note == null ? null : String(r.note),
-    added: Object.fromEntries(ADDED_COLUMNS.filter((c) => c.name in r).map((c) => [c.name, r[c.name] == null ? null : String(r[c.name])])),
+    added: Object.fromEntries(
+      ADDED_COLUMNS.filter((c) => c.name in r).map((c) => [c.name, r[c.name] == null ? null : String(r[c.name])]),
+    ),
   };
 }

@@ -30,7 +30,10 @@ export interface Probe {
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${what}: no answer within ${Math.round(ms / 100) / 10} s`)), ms);
-    p.then((v) => (clearTimeout(t), resolve(v)), (e) => (clearTimeout(t), reject(e)));
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    );
   });
 }
 
@@ -42,7 +45,10 @@ export class RoundTrips {
   /** Why a connection was ended as silent, once one was. */
   silence: string | null = null;
 
-  constructor(readonly ioTimeoutMs: number, private readonly probe: Probe) {}
+  constructor(
+    readonly ioTimeoutMs: number,
+    private readonly probe: Probe,
+  ) {}
 
   add(s: Session): void {
     this.sessions.add(s);
@@ -90,11 +96,12 @@ export class RoundTrips {
           return;
         }
         const seconds = Math.round(this.ioTimeoutMs / 1000);
-        this.silence = state === 'silent'
-          ? `no answer for ${seconds} s, and a second connection could not reach the server either`
-          : state === 'idle'
-            ? `no answer for ${seconds} s, although the server had finished the statement (the answer was lost on the way)`
-            : `no answer for ${seconds} s, and the server no longer has that session`;
+        this.silence =
+          state === 'silent'
+            ? `no answer for ${seconds} s, and a second connection could not reach the server either`
+            : state === 'idle'
+              ? `no answer for ${seconds} s, although the server had finished the statement (the answer was lost on the way)`
+              : `no answer for ${seconds} s, and the server no longer has that session`;
         settle();
         this.dead.add(s);
         s.kill();
@@ -102,15 +109,18 @@ export class RoundTrips {
         reject(new SilentConnection(this.silence));
       };
       timer = setTimeout(() => void check(), half);
-      p.then((v) => {
-        if (done) return;
-        settle();
-        resolve(v);
-      }, (e) => {
-        if (done) return;
-        settle();
-        reject(e);
-      });
+      p.then(
+        (v) => {
+          if (done) return;
+          settle();
+          resolve(v);
+        },
+        (e) => {
+          if (done) return;
+          settle();
+          reject(e);
+        },
+      );
     });
   }
 

@@ -48,7 +48,11 @@ export type ApplyResult = { outcome: 'applied'; ms: number } | { outcome: 'alrea
 export type StatementHook = (s: Statement, total: number) => void;
 
 /** The hook that reports each statement of a version with more than one as a progress event (sync, and rolling phases). */
-export function statementEvents(version: number, name: string, onProgress: (e: Extract<ProgressEvent, { type: 'statement' }>) => void): StatementHook {
+export function statementEvents(
+  version: number,
+  name: string,
+  onProgress: (e: Extract<ProgressEvent, { type: 'statement' }>) => void,
+): StatementHook {
   return (s, total) => {
     if (total > 1) onProgress({ type: 'statement', version, name, index: s.index, total, text: s.text });
   };
@@ -64,7 +68,11 @@ function checkInterrupted(driver: Driver): void {
   if (interruptedBy()) throw interruptedError(driver.interruptedOutcome);
 }
 
-export async function applyVersion(driver: Driver, p: PendingVersion, onStatement: StatementHook = () => {}): Promise<ApplyResult> {
+export async function applyVersion(
+  driver: Driver,
+  p: PendingVersion,
+  onStatement: StatementHook = () => {},
+): Promise<ApplyResult> {
   return driver.transactionalDdl ? inOneTransaction(driver, p, onStatement) : resumable(driver, p, onStatement);
 }
 
@@ -85,7 +93,8 @@ async function inOneTransaction(driver: Driver, p: PendingVersion, onStatement: 
       // Under the lock: a concurrent run may have applied it while we waited.
       // A row left in progress by a version whose transaction ended part way is run again from its start.
       const found = await tx.recorded(p.version);
-      if (found !== null && found.status !== p.replaces && found.status !== 'failed') return { outcome: 'already-applied' };
+      if (found !== null && found.status !== p.replaces && found.status !== 'failed')
+        return { outcome: 'already-applied' };
       // A rolling upgrade's next phase replaces the row of the phase before.
       if (found !== null) await tx.deleteRow(p.version);
       await tx.insertRow({ ...p.row, status: 'failed', error: IN_PROGRESS, statementsApplied: 0 });
@@ -106,7 +115,12 @@ async function inOneTransaction(driver: Driver, p: PendingVersion, onStatement: 
       }
       const ms = Math.round(performance.now() - started);
       for (const a of p.after) await tx.execute(a);
-      await tx.updateRow(p.version, { status: p.row.status, error: null, statements_applied: p.row.statementsApplied, execution_ms: ms });
+      await tx.updateRow(p.version, {
+        status: p.row.status,
+        error: null,
+        statements_applied: p.row.statementsApplied,
+        execution_ms: ms,
+      });
       return { outcome: 'applied', ms };
     });
   } catch (thrown) {
@@ -121,26 +135,53 @@ async function inOneTransaction(driver: Driver, p: PendingVersion, onStatement: 
  * row written at the start is gone again, the driver's rollback succeeded,
  * and the row was still there when the statement failed); otherwise what is known.
  */
-async function failureOutcome(driver: Driver, p: PendingVersion, f: { s: Statement; err: unknown; vanished: boolean }, thrown: unknown): Promise<GlanceDbError> {
+async function failureOutcome(
+  driver: Driver,
+  p: PendingVersion,
+  f: { s: Statement; err: unknown; vanished: boolean },
+  thrown: unknown,
+): Promise<GlanceDbError> {
   const position = driver.errorPosition?.(f.err);
   let row: VersionRow | undefined;
   try {
     row = (await driver.readHistory()).find((r) => r.version === p.version);
   } catch (err) {
     if (driver.stopsRun(err)) throw err;
-    return statementFailed(p, f.s, f.err, `Whether it was rolled back is not known: the version table could not be read afterwards (${(err as Error).message?.split('\n')[0]}); glance-db history and glance-db verify show what is there.`, position);
+    return statementFailed(
+      p,
+      f.s,
+      f.err,
+      `Whether it was rolled back is not known: the version table could not be read afterwards (${(err as Error).message?.split('\n')[0]}); glance-db history and glance-db verify show what is there.`,
+      position,
+    );
   }
   const undone = row === undefined || (p.replaces !== undefined && row.status === p.replaces);
-  if (undone && thrown === f.err && !f.vanished) return statementFailed(p, f.s, f.err, `Rolled back: the database is still at the version before ${p.version}.`, position);
-  const before = f.s.index === 0 ? 'no statement before it ran' : `what statements 1 to ${f.s.index} did may be committed`;
-  const failure = statementFailed(p, f.s, f.err,
+  if (undone && thrown === f.err && !f.vanished)
+    return statementFailed(
+      p,
+      f.s,
+      f.err,
+      `Rolled back: the database is still at the version before ${p.version}.`,
+      position,
+    );
+  const before =
+    f.s.index === 0 ? 'no statement before it ran' : `what statements 1 to ${f.s.index} did may be committed`;
+  const failure = statementFailed(
+    p,
+    f.s,
+    f.err,
     `Not rolled back: glance-db's transaction for version ${p.version} had already ended before this statement (something in the file ended it), so ${before}. ` +
       `${row ? `The version's row stays, marked failed. ` : ''}Check with glance-db verify and restore the backup taken before the upgrade, or undo what it lists by hand, then glance-db repair.`,
-    position);
+    position,
+  );
   if (row?.status === 'failed') {
-    await driver.versionTransaction((tx) => tx.updateRow(p.version, { error: failure.message.slice(0, 60000), statements_applied: f.s.index })).catch((e) => {
-      if (driver.stopsRun(e)) throw e;
-    });
+    await driver
+      .versionTransaction((tx) =>
+        tx.updateRow(p.version, { error: failure.message.slice(0, 60000), statements_applied: f.s.index }),
+      )
+      .catch((e) => {
+        if (driver.stopsRun(e)) throw e;
+      });
   }
   return failure;
 }
@@ -152,7 +193,14 @@ async function resumable(driver: Driver, p: PendingVersion, onStatement: Stateme
     // A rolling upgrade's next phase starts over the row of the phase before, as a new version would.
     const state = found !== null && found.status === p.replaces ? null : found;
     if (found !== null && state === null) await tx.deleteRow(p.version);
-    if (!state) await tx.insertRow({ ...p.row, status: 'failed', error: 'in progress (interrupted if this stays)', statementsApplied: 0, statementHashes: [] });
+    if (!state)
+      await tx.insertRow({
+        ...p.row,
+        status: 'failed',
+        error: 'in progress (interrupted if this stays)',
+        statementsApplied: 0,
+        statementHashes: [],
+      });
     return state;
   });
   if (existing && existing.status !== 'failed') return { outcome: 'already-applied' };
@@ -177,8 +225,13 @@ async function resumable(driver: Driver, p: PendingVersion, onStatement: Stateme
   await driver.versionTransaction(async (tx) => {
     for (const a of p.after.filter((a) => TRANSACTIONAL.test(a))) await tx.execute(a);
     await tx.updateRow(p.version, {
-      status: p.row.status, error: null, checksum: p.row.checksum, statements_total: p.statements.length,
-      applied_at: new Date().toISOString(), execution_ms: ms, tool_version: p.row.toolVersion,
+      status: p.row.status,
+      error: null,
+      checksum: p.row.checksum,
+      statements_total: p.statements.length,
+      applied_at: new Date().toISOString(),
+      execution_ms: ms,
+      tool_version: p.row.toolVersion,
     });
   });
   return { outcome: 'applied', ms };
@@ -190,22 +243,34 @@ async function resumable(driver: Driver, p: PendingVersion, onStatement: Stateme
  * run is killed before the progress record, the next run knows that
  * statement is uncertain and accepts "already there" errors from it.
  */
-async function runStatement(driver: Driver, p: PendingVersion, s: Statement, hashes: string[], uncertain: boolean): Promise<void> {
+async function runStatement(
+  driver: Driver,
+  p: PendingVersion,
+  s: Statement,
+  hashes: string[],
+  uncertain: boolean,
+): Promise<void> {
   const accept = (err: unknown) => {
     if (!(uncertain && driver.alreadyThere?.(err))) throw err;
   };
-  const progress = { statements_applied: s.index + 1, statements_total: p.statements.length, statement_hashes: JSON.stringify(hashes), error: null };
+  const progress = {
+    statements_applied: s.index + 1,
+    statements_total: p.statements.length,
+    statement_hashes: JSON.stringify(hashes),
+    error: null,
+  };
   checkInterrupted(driver);
   try {
     if (TRANSACTIONAL.test(s.text)) {
       // The statement, its progress and the lock check commit together; losing
       // Galera certification (error 1213) rolls all three back, and it is
       // retried, bounded (the transaction has already rolled back).
-      const once = () => driver.versionTransaction(async (tx) => {
-        await tx.execute(s.text).catch(accept);
-        checkInterrupted(driver);
-        await tx.updateRow(p.version, progress);
-      });
+      const once = () =>
+        driver.versionTransaction(async (tx) => {
+          await tx.execute(s.text).catch(accept);
+          checkInterrupted(driver);
+          await tx.updateRow(p.version, progress);
+        });
       await (driver.retryCertification ? driver.retryCertification(once) : once());
     } else {
       await driver.versionTransaction((tx) => tx.updateRow(p.version, { error: startedMarker(s.index) }));
@@ -216,12 +281,21 @@ async function runStatement(driver: Driver, p: PendingVersion, s: Statement, has
     }
   } catch (err) {
     if (driver.stopsRun(err)) throw err;
-    const done = s.index === 0 ? 'no statement of this version is applied' : `statements 1 to ${s.index} of this version are applied and recorded`;
-    const failed = statementFailed(p, s, err,
-      `MySQL commits DDL as it goes: ${done}. Fix the cause and run glance-db sync again: it resumes at statement ${s.index + 1}.`);
-    await driver.versionTransaction((tx) => tx.updateRow(p.version, { status: 'failed', error: failed.message.slice(0, 60000) })).catch((e) => {
-      if (e instanceof LockLostError) throw e;
-    });
+    const done =
+      s.index === 0
+        ? 'no statement of this version is applied'
+        : `statements 1 to ${s.index} of this version are applied and recorded`;
+    const failed = statementFailed(
+      p,
+      s,
+      err,
+      `MySQL commits DDL as it goes: ${done}. Fix the cause and run glance-db sync again: it resumes at statement ${s.index + 1}.`,
+    );
+    await driver
+      .versionTransaction((tx) => tx.updateRow(p.version, { status: 'failed', error: failed.message.slice(0, 60000) }))
+      .catch((e) => {
+        if (e instanceof LockLostError) throw e;
+      });
     throw failed;
   }
 }

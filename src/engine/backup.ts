@@ -11,7 +11,17 @@
 // write to their standard output, which is that new file's descriptor: they
 // never open a path, so nothing can be swapped under them.
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { DIALECTS } from '../dialects/index.js';
 import { ConfigError } from '../errors.js';
@@ -23,7 +33,9 @@ import { makeOutputFolder, writeOutputFileWith } from '../util/output.js';
 import { heldDescriptor } from '../util/sqlite-lock.js';
 
 export function defaultBackupDir(target: DatabaseTarget): string {
-  return isFileTarget(target) ? join(dirname(target.path), 'glance-db-backups') : join(process.cwd(), 'glance-db-backups');
+  return isFileTarget(target)
+    ? join(dirname(target.path), 'glance-db-backups')
+    : join(process.cwd(), 'glance-db-backups');
 }
 
 function which(tool: string): string | null {
@@ -44,7 +56,10 @@ export function backupTool(target: DatabaseTarget): string | null {
   if (!dump) return null;
   // TLS settings the tool cannot be given: refused now, before anything changed.
   const refusal = isFileTarget(target) ? null : dumpRefusal(target.tls, target.dialect);
-  if (refusal) throw new ConfigError(`${refusal}.`, { hint: 'Take the backup yourself before the run (and leave --backup out), or use a client key without a password.' });
+  if (refusal)
+    throw new ConfigError(`${refusal}.`, {
+      hint: 'Take the backup yourself before the run (and leave --backup out), or use a client key without a password.',
+    });
   const candidates = dump.tools;
   const found = candidates.map(which).find((p) => p !== null);
   if (!found) {
@@ -57,20 +72,43 @@ function dbName(target: DatabaseTarget): string {
   return isFileTarget(target) ? basename(target.path).replace(/\.[^.]*$/, '') : target.database;
 }
 
-function run(tool: string, args: string[], env: Record<string, string | undefined>, password: string, out: number): Promise<void> {
+function run(
+  tool: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  password: string,
+  out: number,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(tool, args, { env: { ...process.env, ...env }, stdio: ['ignore', out, 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
     child.on('error', (e) => reject(new BackupToolStartError(basename(tool), e.message)));
-    child.on('close', (code) => (code === 0 ? resolve()
-      : reject(new BackupToolFailedError(basename(tool), code, redactSecret(err.trim().split('\n').slice(-3).join(' '), password)))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new BackupToolFailedError(
+              basename(tool),
+              code,
+              redactSecret(err.trim().split('\n').slice(-3).join(' '), password),
+            ),
+          ),
+    );
   });
 }
 
 /** Takes the backup and returns its path. Call under the migration lock. */
-export async function takeBackup(target: DatabaseTarget, dir: string, level: number | null, tool: string | null): Promise<string> {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+export async function takeBackup(
+  target: DatabaseTarget,
+  dir: string,
+  level: number | null,
+  tool: string | null,
+): Promise<string> {
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const file = join(dir, `${dbName(target)}-v${level ?? 'none'}-${stamp}.${DIALECTS[target.dialect].backup.extension}`);
   // A folder glance-db creates for backups is the owner's alone, and a backup never replaces a file.
   makeOutputFolder(dir, 0o700, (why) => new BackupWriteError(dir, why));
@@ -81,8 +119,17 @@ export async function takeBackup(target: DatabaseTarget, dir: string, level: num
   }
   const { dump } = DIALECTS[target.dialect].backup;
   // The password and the TLS settings in the environment, never on the command line.
-  const env: Record<string, string | undefined> = { ...(dump.env?.(target) ?? {}), [dump.passwordVariable]: target.password };
-  await writeOutputFileWith(file, (out) => run(tool!, dump.args(target, tool!), env, target.password, out), 'the backup', undefined, opts);
+  const env: Record<string, string | undefined> = {
+    ...(dump.env?.(target) ?? {}),
+    [dump.passwordVariable]: target.password,
+  };
+  await writeOutputFileWith(
+    file,
+    (out) => run(tool!, dump.args(target, tool!), env, target.password, out),
+    'the backup',
+    undefined,
+    opts,
+  );
   return file;
 }
 
@@ -122,6 +169,9 @@ export function latestBackup(target: DatabaseTarget, dir: string): string | null
   } catch {
     return null;
   }
-  const files = names.filter((f) => f.startsWith(prefix)).map((f) => join(dir, f)).filter((f) => mtime(f) >= 0);
+  const files = names
+    .filter((f) => f.startsWith(prefix))
+    .map((f) => join(dir, f))
+    .filter((f) => mtime(f) >= 0);
   return files.sort((a, b) => mtime(b) - mtime(a))[0] ?? null;
 }

@@ -17,7 +17,15 @@ import type { GlanceManaged } from '../glance/detect.js';
 import { goalText, installedText, resolveGoal } from './goal.js';
 
 export interface CheckResult {
-  state: 'current' | 'upgrade-pending' | 'checksum-drift' | 'not-under-version-control' | 'partly-applied' | 'schema-drift' | 'unknown-version' | 'history-gap'
+  state:
+    | 'current'
+    | 'upgrade-pending'
+    | 'checksum-drift'
+    | 'not-under-version-control'
+    | 'partly-applied'
+    | 'schema-drift'
+    | 'unknown-version'
+    | 'history-gap'
     | 'migration-file-unusable';
   code: GlanceDbError['code'] | 'OK';
   line: string;
@@ -50,9 +58,22 @@ function historyState(err: unknown): CheckResult['state'] | null {
 export async function check(ctx: RunContext): Promise<CheckResult> {
   const goal = ctx.goal ?? resolveGoal(ctx.manifest);
   const latest = goal.version;
-  const out = (state: CheckResult['state'], code: CheckResult['code'], line: string, current: number | null, extra: Partial<CheckResult> = {}): CheckResult => ({ state, code, line, current, latest, ...extra });
+  const out = (
+    state: CheckResult['state'],
+    code: CheckResult['code'],
+    line: string,
+    current: number | null,
+    extra: Partial<CheckResult> = {},
+  ): CheckResult => ({ state, code, line, current, latest, ...extra });
   return withExistingDatabase(ctx, async (driver) => {
-    if (!driver) return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${ctx.target.display} does not exist`, null, { empty: true });
+    if (!driver)
+      return out(
+        'not-under-version-control',
+        'NOT_UNDER_VERSION_CONTROL',
+        `not under version control: ${ctx.target.display} does not exist`,
+        null,
+        { empty: true },
+      );
     let rows = await driver.readHistory();
     if (rows.length === 0) {
       const s = await statusOf(ctx, driver);
@@ -60,14 +81,25 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
       // Tables without any bookkeeping: the same words as sync's refusal (the version the schema matches, the command that records it).
       const unplaced = !s && tables.length > 0 ? await unplacedError(ctx, driver, tables) : null;
       const g = s ? await detectGlanceManaged(driver, tables) : null;
-      const why = s ? `managed by glance-manage at ${s.version} (${s.source})${g?.expandedTo ? `, its own rolling upgrade expanded to ${g.expandedTo}` : ''}; ${suggest(ctx, 'sync')} takes it over${g?.expandedTo ? ' and finishes it' : ''}`
-        : unplaced ? `no version table.${unplaced.message.split('version control.')[1] ?? ''} ${unplaced.hint ?? ''}`.trim() : 'no version table';
-      return out('not-under-version-control', 'NOT_UNDER_VERSION_CONTROL', `not under version control: ${why}`, s?.version ?? null, { glance: g, ...(tables.length === 0 ? { empty: true } : {}) });
+      const why = s
+        ? `managed by glance-manage at ${s.version} (${s.source})${g?.expandedTo ? `, its own rolling upgrade expanded to ${g.expandedTo}` : ''}; ${suggest(ctx, 'sync')} takes it over${g?.expandedTo ? ' and finishes it' : ''}`
+        : unplaced
+          ? `no version table.${unplaced.message.split('version control.')[1] ?? ''} ${unplaced.hint ?? ''}`.trim()
+          : 'no version table';
+      return out(
+        'not-under-version-control',
+        'NOT_UNDER_VERSION_CONTROL',
+        `not under version control: ${why}`,
+        s?.version ?? null,
+        { glance: g, ...(tables.length === 0 ? { empty: true } : {}) },
+      );
     }
     // What glance-manage did since glance-db's last write (its contract, its sync) counts as done; the next write records it.
     const handback = await handbackPlan(ctx, driver, rows);
     if (handback) rows = withHandback(rows, handback);
-    const told = handback ? `; ${handback.what}: ${suggest(ctx, 'repair')} records versions ${handback.span} (nothing to run)` : '';
+    const told = handback
+      ? `; ${handback.what}: ${suggest(ctx, 'repair')} records versions ${handback.span} (nothing to run)`
+      : '';
     const current = summarize(rows).current;
     try {
       verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
@@ -77,10 +109,23 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
       return out(state, (err as GlanceDbError).code, `${state}: ${(err as GlanceDbError).message}`, current);
     }
     const gaps = await historyGaps(ctx.manifest, driver, rows);
-    if (gaps.length > 0) return out('history-gap', 'HISTORY_GAP', `history gap: no row for version${gaps.length > 1 ? 's' : ''} ${gaps.join(', ')} below the recorded level ${current}; ${suggest(ctx, 'repair --dry-run')} shows the way out`, current, { gaps });
+    if (gaps.length > 0)
+      return out(
+        'history-gap',
+        'HISTORY_GAP',
+        `history gap: no row for version${gaps.length > 1 ? 's' : ''} ${gaps.join(', ')} below the recorded level ${current}; ${suggest(ctx, 'repair --dry-run')} shows the way out`,
+        current,
+        { gaps },
+      );
     const rolling = rollingState(ctx.manifest, rows);
     const partial = rows.find((r) => r.status === 'failed');
-    if (partial) return out('partly-applied', 'PARTLY_APPLIED', `partly applied: version ${partial.version} stopped after ${partial.statementsApplied} of ${partial.statementsTotal} statements; fix the cause and run ${suggest(ctx, 'sync')}`, current);
+    if (partial)
+      return out(
+        'partly-applied',
+        'PARTLY_APPLIED',
+        `partly applied: version ${partial.version} stopped after ${partial.statementsApplied} of ${partial.statementsTotal} statements; fix the cause and run ${suggest(ctx, 'sync')}`,
+        current,
+      );
     // A rolling upgrade (expand, migrate, contract) under way: behind, by design, until contract; its
     // schema is that of the version it goes to, with what the pending contract phases still remove.
     if (rolling.underWay) {
@@ -93,33 +138,71 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
       if (drift?.notCompared) unchecked = ` (schema not compared: ${drift.notCompared})`;
       else if (drift?.partly) unchecked = ` (${drift.partly})`;
       if (drift && drift.unexplained.length > 0) {
-        return out('schema-drift', 'SCHEMA_DRIFT', `schema drift during the rolling upgrade to ${rolling.top}: ${drift.unexplained.length} difference(s); ${suggest(ctx, 'verify')} lists them`, current, { differences: drift.unexplained.map(differenceOf), rolling });
+        return out(
+          'schema-drift',
+          'SCHEMA_DRIFT',
+          `schema drift during the rolling upgrade to ${rolling.top}: ${drift.unexplained.length} difference(s); ${suggest(ctx, 'verify')} lists them`,
+          current,
+          { differences: drift.unexplained.map(differenceOf), rolling },
+        );
       }
       // Glance's contract is held back (engine/phases.ts migrateHeldBack): said, so that nobody hands the database to glance-manage here.
       const held = migrateHeldBack(ctx.manifest, rows, driver.dialect)
         ? `; alembic_version keeps glance-manage from contracting until glance-db ${rolling.pending.migrate.length ? 'migrate' : 'contract'} has run (its contract would ${rolling.pending.migrate.length ? 'drop images.is_public under images with no visibility yet' : "leave glance-db's visibility triggers on a dropped is_public"})`
         : '';
-      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}; ${describeRolling(rolling)}; next: ${rolling.next ? suggest(ctx, rolling.next) : suggest(ctx, 'sync')}${unchecked}${held}`, current, { rolling });
+      return out(
+        'upgrade-pending',
+        'UPGRADE_PENDING',
+        `upgrade pending: at version ${current}; ${describeRolling(rolling)}; next: ${rolling.next ? suggest(ctx, rolling.next) : suggest(ctx, 'sync')}${unchecked}${held}`,
+        current,
+        { rolling },
+      );
     }
     // A rolling upgrade that sync began to finish and was stopped (or told to stop) on the way: its expand head is still recorded.
-    const glance = current === null ? null : await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
+    const glance =
+      current === null ? null : await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
     if (glance && glance.expandedTo !== null && glance.version === current) {
-      return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, a rolling upgrade's expand steps reach ${glance.expandedTo} (${glance.source}); ${suggest(ctx, 'sync')} finishes it`, current, { glance });
+      return out(
+        'upgrade-pending',
+        'UPGRADE_PENDING',
+        `upgrade pending: at version ${current}, a rolling upgrade's expand steps reach ${glance.expandedTo} (${glance.source}); ${suggest(ctx, 'sync')} finishes it`,
+        current,
+        { glance },
+      );
     }
     // A form Glance itself produced, or differences accepted with sync --accept-drift, is not drift.
     // A version the site added without an expected schema (glance-db snapshot makes one) is not compared.
     let unchecked = '';
-    const drift = current === null ? null : await driftOf(ctx, driver, current, rows).catch((err) => {
-      if (!(err instanceof NoExpectedSchemaError)) throw err;
-      unchecked = ` (schema not compared: no expected schema for version ${current})`;
-      return null;
-    });
+    const drift =
+      current === null
+        ? null
+        : await driftOf(ctx, driver, current, rows).catch((err) => {
+            if (!(err instanceof NoExpectedSchemaError)) throw err;
+            unchecked = ` (schema not compared: no expected schema for version ${current})`;
+            return null;
+          });
     if (drift?.partly) unchecked = ` (${drift.partly})`;
     const differences = drift?.unexplained ?? [];
-    if (differences.length > 0) return out('schema-drift', 'SCHEMA_DRIFT', `schema drift at version ${current}: ${differences.length} difference(s); ${suggest(ctx, 'verify')} lists them`, current, { differences: differences.map(differenceOf) });
-    if (current !== null && current < latest) return out('upgrade-pending', 'UPGRADE_PENDING', `upgrade pending: at version ${current}, ${goalText(goal)} is available${unchecked}${told}`, current);
+    if (differences.length > 0)
+      return out(
+        'schema-drift',
+        'SCHEMA_DRIFT',
+        `schema drift at version ${current}: ${differences.length} difference(s); ${suggest(ctx, 'verify')} lists them`,
+        current,
+        { differences: differences.map(differenceOf) },
+      );
+    if (current !== null && current < latest)
+      return out(
+        'upgrade-pending',
+        'UPGRADE_PENDING',
+        `upgrade pending: at version ${current}, ${goalText(goal)} is available${unchecked}${told}`,
+        current,
+      );
     // Past the installed Glance (upgraded by hand, or Glance downgraded): its glance-manage cannot read the database; said, not an upgrade.
-    const past = current !== null && goal.source === 'installed' && current > latest ? ` (past the installed Glance ${installedText(goal.installed!)}, whose schema is version ${latest}: its glance-manage cannot read this database)` : '';
+    const past =
+      current !== null && goal.source === 'installed' && current > latest
+        ? ` (past the installed Glance ${installedText(goal.installed!)}, whose schema is version ${latest}: its glance-manage cannot read this database)`
+        : '';
     return out('current', 'OK', `current: at version ${current}${past}${unchecked}${told}`, current);
   });
 }

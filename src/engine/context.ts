@@ -4,7 +4,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
-import { connectionFromGlanceConfigFiles, defaultGlanceConfigPaths, expandGlanceConfigPaths, glanceConfigSearchDirs } from '../glance/config.js';
+import {
+  connectionFromGlanceConfigFiles,
+  defaultGlanceConfigPaths,
+  expandGlanceConfigPaths,
+  glanceConfigSearchDirs,
+} from '../glance/config.js';
 import { loadManifest } from '../manifest/load.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { Manifest } from '../manifest/types.js';
@@ -75,7 +80,9 @@ export function suggest(ctx: Pick<RunContext, 'selection'> & { goal?: Goal }, ar
 /** The URL without its password (a suggested command must never carry it). */
 function withoutPassword(url: string): string {
   // The query's secrets too (a password, a client key's password): starred, as the hint cannot hold them.
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):\S*@/i, '$1@').replace(/([?&](?:password|passwd|sslpassword|ssl_key_password)=)[^&#\s]*/gi, '$1***');
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):\S*@/i, '$1@')
+    .replace(/([?&](?:password|passwd|sslpassword|ssl_key_password)=)[^&#\s]*/gi, '$1***');
 }
 
 let toolVersionCache: string | null = null;
@@ -107,7 +114,8 @@ function requireNonEmpty(flag: string, value: string | undefined, instead: strin
 export function resolveContext(raw: RawOptions): RunContext {
   requireNonEmpty('--config', raw.config, './glance-db.yaml');
   requireNonEmpty('--url', raw.url, "--glance-config, GLANCE_DB_URL or the manifest's database.url");
-  for (const g of raw.glanceConfig ?? []) requireNonEmpty('--glance-config', g, "GLANCE_DB_URL or the manifest's database.url");
+  for (const g of raw.glanceConfig ?? [])
+    requireNonEmpty('--glance-config', g, "GLANCE_DB_URL or the manifest's database.url");
   registerSecretsOf(raw.url);
   registerSecretsOf(raw.envUrl);
   for (const name of [OSLO_ENV_CONNECTION, ...OSLO_ENV_UNREAD]) registerSecretsOf(raw.osloEnv?.[name]);
@@ -115,14 +123,22 @@ export function resolveContext(raw: RawOptions): RunContext {
   const manifest = loadManifest(where.path);
   // The bundled manifest's relative SQLite path means "here", not "inside the installed package".
   const fromManifest = where.bundled ? 'the manifest shipped with glance-db' : manifest.path;
-  const fromConfig = ([u, source, dir]: [string, string, string]): [string, string, string, string] => [u, source, dir, `the database URL in ${source}`];
+  const fromConfig = ([u, source, dir]: [string, string, string]): [string, string, string, string] => [
+    u,
+    source,
+    dir,
+    `the database URL in ${source}`,
+  ];
   const osloEnv = raw.osloEnv ?? {};
   const osUrl = osloEnv[OSLO_ENV_CONNECTION];
   const fromOsloEnv = (): [string, string, string, string] => {
     if (!osUrl!.trim()) {
-      throw new ConfigError(`${OSLO_ENV_CONNECTION} is set but empty: oslo.config would give Glance the empty value, which names no database.`, {
-        hint: `Unset it (unset ${OSLO_ENV_CONNECTION}) to use the config files, or set it to the database URL.`,
-      });
+      throw new ConfigError(
+        `${OSLO_ENV_CONNECTION} is set but empty: oslo.config would give Glance the empty value, which names no database.`,
+        {
+          hint: `Unset it (unset ${OSLO_ENV_CONNECTION}) to use the config files, or set it to the database URL.`,
+        },
+      );
     }
     return [osUrl!, OSLO_ENV_CONNECTION, process.cwd(), `the URL in ${OSLO_ENV_CONNECTION}`];
   };
@@ -130,27 +146,46 @@ export function resolveContext(raw: RawOptions): RunContext {
   // (--config-file/--config-dir), where oslo.config's environment source overrides the files; GLANCE_DB_URL;
   // OS_DATABASE__CONNECTION; the manifest's database.url; Glance's default config files.
   const configNotices: string[] = [];
-  const [url, urlSource, baseDir, described] = raw.url !== undefined
-    ? [raw.url, '--url', process.cwd(), 'the URL given with --url']
-    : raw.glanceConfig?.length
-      ? (osUrl !== undefined ? fromOsloEnv() : fromConfig(fromGlanceConfig(raw.glanceConfig, configNotices)))
-      : raw.envUrl !== undefined
-      ? [raw.envUrl, 'GLANCE_DB_URL', process.cwd(), 'the URL in GLANCE_DB_URL']
-      : osUrl !== undefined
-      ? fromOsloEnv()
-      : !where.bundled || raw.offline
-      ? [manifest.databaseUrl, fromManifest, where.bundled ? process.cwd() : manifest.dir, `database.url in ${fromManifest}`]
-      : fromConfig(fromDefaultGlanceConfig(configNotices));
-  const notices = [...configNotices, ...sourceNotices(raw, { url, urlSource, baseDir }, osUrl, () => (!where.bundled ? { url: manifest.databaseUrl, baseDir: manifest.dir, name: `database.url in ${fromManifest}` } : null))];
+  const [url, urlSource, baseDir, described] =
+    raw.url !== undefined
+      ? [raw.url, '--url', process.cwd(), 'the URL given with --url']
+      : raw.glanceConfig?.length
+        ? osUrl !== undefined
+          ? fromOsloEnv()
+          : fromConfig(fromGlanceConfig(raw.glanceConfig, configNotices))
+        : raw.envUrl !== undefined
+          ? [raw.envUrl, 'GLANCE_DB_URL', process.cwd(), 'the URL in GLANCE_DB_URL']
+          : osUrl !== undefined
+            ? fromOsloEnv()
+            : !where.bundled || raw.offline
+              ? [
+                  manifest.databaseUrl,
+                  fromManifest,
+                  where.bundled ? process.cwd() : manifest.dir,
+                  `database.url in ${fromManifest}`,
+                ]
+              : fromConfig(fromDefaultGlanceConfig(configNotices));
+  const notices = [
+    ...configNotices,
+    ...sourceNotices(raw, { url, urlSource, baseDir }, osUrl, () =>
+      !where.bundled
+        ? { url: manifest.databaseUrl, baseDir: manifest.dir, name: `database.url in ${fromManifest}` }
+        : null,
+    ),
+  ];
   const target = parseDatabaseUrl(url, baseDir, described);
   // Query parameters glance-db does not know: said once, never an error (src/drivers/tls.ts).
   for (const w of 'warnings' in target ? target.warnings : []) process.stderr.write(`warning: ${w}\n`);
   if (!manifest.dialects.includes(target.dialect)) {
-    throw new ConfigError(`The database URL (from ${urlSource}) is ${target.dialect}, but ${manifest.path} declares no ${target.dialect} files.`);
+    throw new ConfigError(
+      `The database URL (from ${urlSource}) is ${target.dialect}, but ${manifest.path} declares no ${target.dialect} files.`,
+    );
   }
   const selection = [
     ...(raw.config ? ['--config', shellQuote(raw.config)] : []),
-    ...(raw.url ? ['--url', shellQuote(withoutPassword(raw.url))] : (raw.glanceConfig ?? []).flatMap((g) => ['--glance-config', shellQuote(g)])),
+    ...(raw.url
+      ? ['--url', shellQuote(withoutPassword(raw.url))]
+      : (raw.glanceConfig ?? []).flatMap((g) => ['--glance-config', shellQuote(g)])),
   ];
   return {
     manifest,
@@ -211,22 +246,54 @@ function sourceNotices(
   const cwd = process.cwd();
   const winner = chosen.urlSource;
   if (raw.url !== undefined) {
-    if (raw.envUrl !== undefined) others.push({ name: 'GLANCE_DB_URL', url: raw.envUrl, baseDir: cwd, why: '--url wins over every other source' });
-    if (osUrl) others.push({ name: OSLO_ENV_CONNECTION, url: osUrl, baseDir: cwd, why: '--url wins over every other source' });
+    if (raw.envUrl !== undefined)
+      others.push({ name: 'GLANCE_DB_URL', url: raw.envUrl, baseDir: cwd, why: '--url wins over every other source' });
+    if (osUrl)
+      others.push({ name: OSLO_ENV_CONNECTION, url: osUrl, baseDir: cwd, why: '--url wins over every other source' });
   } else if (raw.glanceConfig?.length) {
-    if (raw.envUrl !== undefined) others.push({ name: 'GLANCE_DB_URL', url: raw.envUrl, baseDir: cwd, why: 'Glance\'s config named on the command line (--glance-config, --config-file, --config-dir) wins over GLANCE_DB_URL' });
+    if (raw.envUrl !== undefined)
+      others.push({
+        name: 'GLANCE_DB_URL',
+        url: raw.envUrl,
+        baseDir: cwd,
+        why: "Glance's config named on the command line (--glance-config, --config-file, --config-dir) wins over GLANCE_DB_URL",
+      });
     if (winner === OSLO_ENV_CONNECTION) {
       const files = quietly(() => connectionFromGlanceConfigFiles(expandGlanceConfigPaths(raw.glanceConfig!)));
-      if (files) others.push({ name: sourceName(files), url: files.url, baseDir: cwd, why: `oslo.config's environment source overrides its config files, so Glance's own glance-manage would use ${OSLO_ENV_CONNECTION} too` });
+      if (files)
+        others.push({
+          name: sourceName(files),
+          url: files.url,
+          baseDir: cwd,
+          why: `oslo.config's environment source overrides its config files, so Glance's own glance-manage would use ${OSLO_ENV_CONNECTION} too`,
+        });
     }
   } else if (raw.envUrl !== undefined) {
-    if (osUrl) others.push({ name: OSLO_ENV_CONNECTION, url: osUrl, baseDir: cwd, why: 'glance-db\'s own GLANCE_DB_URL wins over oslo.config\'s environment variable' });
+    if (osUrl)
+      others.push({
+        name: OSLO_ENV_CONNECTION,
+        url: osUrl,
+        baseDir: cwd,
+        why: "glance-db's own GLANCE_DB_URL wins over oslo.config's environment variable",
+      });
   } else if (winner === OSLO_ENV_CONNECTION) {
     const m = manifestUrl();
-    if (m) others.push({ name: m.name, url: m.url, baseDir: m.baseDir, why: 'the environment wins over the manifest, as GLANCE_DB_URL does' });
+    if (m)
+      others.push({
+        name: m.name,
+        url: m.url,
+        baseDir: m.baseDir,
+        why: 'the environment wins over the manifest, as GLANCE_DB_URL does',
+      });
     else {
       const files = quietly(() => connectionFromGlanceConfigFiles(expandGlanceConfigPaths(defaultGlanceConfigPaths())));
-      if (files) others.push({ name: sourceName(files), url: files.url, baseDir: cwd, why: `oslo.config's environment source overrides its config files, so Glance's own glance-manage would use ${OSLO_ENV_CONNECTION} too` });
+      if (files)
+        others.push({
+          name: sourceName(files),
+          url: files.url,
+          baseDir: cwd,
+          why: `oslo.config's environment source overrides its config files, so Glance's own glance-manage would use ${OSLO_ENV_CONNECTION} too`,
+        });
     }
   }
   const chosenDb = databaseOf(chosen.url, chosen.baseDir);
@@ -234,14 +301,18 @@ function sourceNotices(
   for (const o of others) {
     const db = databaseOf(o.url, o.baseDir);
     if (db.key === chosenDb.key) continue;
-    lines.push(`using ${chosenDb.display ?? 'the database'} from ${winner}, not ${db.display ?? 'the database'} from ${o.name}: ${o.why}.`);
+    lines.push(
+      `using ${chosenDb.display ?? 'the database'} from ${winner}, not ${db.display ?? 'the database'} from ${o.name}: ${o.why}.`,
+    );
   }
   const env = raw.osloEnv ?? {};
   for (const name of OSLO_ENV_UNREAD) {
     if (env[name] === undefined) continue;
     const db = databaseOf(env[name]!, cwd);
     if (db.key === chosenDb.key) continue;
-    lines.push(`${name} is set and not read: oslo.config reads the environment under an option's current name only (${OSLO_ENV_CONNECTION}), so Glance does not read it either; using ${chosenDb.display ?? 'the database'} from ${winner}.`);
+    lines.push(
+      `${name} is set and not read: oslo.config reads the environment under an option's current name only (${OSLO_ENV_CONNECTION}), so Glance does not read it either; using ${chosenDb.display ?? 'the database'} from ${winner}.`,
+    );
   }
   return lines;
 }
@@ -261,14 +332,18 @@ function fromGlanceConfig(paths: string[], notices: string[]): [string, string, 
   if (found?.notice) notices.push(found.notice);
   if (!found) {
     const what = files.length ? files.join(', ') : `${paths.join(', ')} (no *.conf file there)`;
-    throw new ConfigError(`${what} has no [database] connection setting (nor the deprecated [DEFAULT] sql_connection).`, {
-      hint: 'Set [database] connection in the Glance config, or pass the database URL with --url.',
-    });
+    throw new ConfigError(
+      `${what} has no [database] connection setting (nor the deprecated [DEFAULT] sql_connection).`,
+      {
+        hint: 'Set [database] connection in the Glance config, or pass the database URL with --url.',
+      },
+    );
   }
   return [found.url, sourceName(found), process.cwd()];
 }
 
-const sourceName = (found: { file: string; name: string }) => (found.name === '[database] connection' ? found.file : `${found.file} ${found.name}`);
+const sourceName = (found: { file: string; name: string }) =>
+  found.name === '[database] connection' ? found.file : `${found.file} ${found.name}`;
 
 /**
  * No --url, GLANCE_DB_URL, --glance-config or manifest in the working
@@ -280,7 +355,9 @@ function fromDefaultGlanceConfig(notices: string[]): [string, string, string] {
   const found = connectionFromGlanceConfigFiles(files);
   if (found?.notice) notices.push(found.notice);
   if (found) return [found.url, sourceName(found), process.cwd()];
-  const searched = glanceConfigSearchDirs().map((d) => join(d, '{glance-api,glance-manage,glance}.conf')).join(', ');
+  const searched = glanceConfigSearchDirs()
+    .map((d) => join(d, '{glance-api,glance-manage,glance}.conf'))
+    .join(', ');
   throw new ConfigError(
     files.length
       ? `No database named: Glance's config (${files.join(', ')}) sets no [database] connection, and there is no --url, GLANCE_DB_URL, OS_DATABASE__CONNECTION, --glance-config or glance-db.yaml here.`
@@ -300,7 +377,10 @@ function fromDefaultGlanceConfig(notices: string[]): [string, string, string] {
 function lockLeaseSeconds(): number {
   const v = process.env.GLANCE_DB_LOCK_LEASE;
   if (v === undefined || v === '') return 60;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 86400) throw new ConfigError(`GLANCE_DB_LOCK_LEASE must be a whole number of seconds from 1 to 86400, not "${v.slice(0, 20)}".`);
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 86400)
+    throw new ConfigError(
+      `GLANCE_DB_LOCK_LEASE must be a whole number of seconds from 1 to 86400, not "${v.slice(0, 20)}".`,
+    );
   return Number(v);
 }
 

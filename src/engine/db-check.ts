@@ -12,7 +12,12 @@ import { remainingRows } from './rolling.js';
 
 export type GlanceStep = 'up-to-date' | Phase | 'other';
 
-export const DB_CHECK_CODES: Record<Exclude<GlanceStep, 'other'>, number> = { 'up-to-date': 0, expand: 3, migrate: 4, contract: 5 };
+export const DB_CHECK_CODES: Record<Exclude<GlanceStep, 'other'>, number> = {
+  'up-to-date': 0,
+  expand: 3,
+  migrate: 4,
+  contract: 5,
+};
 
 export interface DbCheckResult {
   check: CheckResult;
@@ -23,9 +28,12 @@ export interface DbCheckResult {
 export async function dbCheck(ctx: RunContext): Promise<DbCheckResult> {
   const r = await check(ctx);
   const step = await stepOf(ctx, r);
-  const what = step === 'up-to-date' ? 'Database is up to date. No upgrades needed.'
-    : step === 'other' ? 'The database is in a state glance-manage\'s check has no code for.'
-      : `Your database is not up to date. Your ${step === 'expand' ? 'first' : 'next'} step is to run ${suggest(ctx, step)}.`;
+  const what =
+    step === 'up-to-date'
+      ? 'Database is up to date. No upgrades needed.'
+      : step === 'other'
+        ? "The database is in a state glance-manage's check has no code for."
+        : `Your database is not up to date. Your ${step === 'expand' ? 'first' : 'next'} step is to run ${suggest(ctx, step)}.`;
   return { check: r, step, line: `${what} (${r.line})` };
 }
 
@@ -33,7 +41,8 @@ async function stepOf(ctx: RunContext, r: CheckResult): Promise<GlanceStep> {
   if (r.state === 'current') return 'up-to-date';
   if (r.state === 'upgrade-pending') {
     // Rows left for a migrate phase that already ran: contract would refuse, so migrate is next (Glance's has_migrations).
-    if (r.rolling?.underWay) return r.rolling.next === 'contract' && (await rowsLeft(ctx)) ? 'migrate' : (r.rolling.next ?? 'contract');
+    if (r.rolling?.underWay)
+      return r.rolling.next === 'contract' && (await rowsLeft(ctx)) ? 'migrate' : (r.rolling.next ?? 'contract');
     // Glance's own rolling upgrade that sync began to finish: only sync goes on with it.
     if (r.glance?.expandedTo) return 'other';
     return 'expand';
@@ -55,7 +64,8 @@ async function rowsLeft(ctx: RunContext): Promise<boolean> {
   return withExistingDatabase(ctx, async (driver) => {
     if (!driver) return false;
     const rows = await driver.readHistory();
-    for (const step of migrateAgain(ctx.manifest, driver.dialect, rows, Math.max(...rows.map((r) => r.version)))) if ((await remainingRows(driver, step)) > 0) return true;
+    for (const step of migrateAgain(ctx.manifest, driver.dialect, rows, Math.max(...rows.map((r) => r.version))))
+      if ((await remainingRows(driver, step)) > 0) return true;
     return false;
   });
 }

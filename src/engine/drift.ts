@@ -107,11 +107,21 @@ export async function rollingDriftOf(ctx: RunContext, driver: Driver, rows: Vers
   const states = contractPending.map(contractState).filter((v): v is Variant => !!v);
   const rolling = { to: s.top, contractPending, states: states.map((v) => v.id) };
   if (undescribed.length > 0) {
-    return { all: [], variant: null, accepted: [], unexplained: [], rolling,
-      notCompared: `the contract phase of version${undescribed.length > 1 ? 's' : ''} ${undescribed.join(', ')} is pending and nothing describes what ${undescribed.length > 1 ? 'they leave' : 'it leaves'} meanwhile (schema/variants.json states)` };
+    return {
+      all: [],
+      variant: null,
+      accepted: [],
+      unexplained: [],
+      rolling,
+      notCompared: `the contract phase of version${undescribed.length > 1 ? 's' : ''} ${undescribed.join(', ')} is pending and nothing describes what ${undescribed.length > 1 ? 'they leave' : 'it leaves'} meanwhile (schema/variants.json states)`,
+    };
   }
   const all = await schemaDifferences(ctx, driver, s.top);
-  const drift = classify(driver.dialect, all.filter((d) => !states.some((st) => allowedBy(st, d))), rows);
+  const drift = classify(
+    driver.dialect,
+    all.filter((d) => !states.some((st) => allowedBy(st, d))),
+    rows,
+  );
   const expected = expectedSchema(ctx.manifest, driver.dialect, s.top);
   const partly = expected ? notComparedIn(expected, s.top) : null;
   return { ...drift, all, rolling, ...(partly ? { partly } : {}) };
@@ -163,7 +173,14 @@ function words(sql: string): Set<string> {
  * trigger on another table, a cascade, a function called from a statement
  * without its name), and data that a new constraint would reject.
  */
-export function pendingDependencies(ctx: RunContext, dialect: Dialect, from: number | null, target: number, differences: string[], live?: SchemaModel): Dependency[] {
+export function pendingDependencies(
+  ctx: RunContext,
+  dialect: Dialect,
+  from: number | null,
+  target: number,
+  differences: string[],
+  live?: SchemaModel,
+): Dependency[] {
   const migs = ctx.manifest.migrations.filter((m) => (from === null || m.version > from) && m.version <= target);
   if (migs.length === 0 || differences.length === 0) return [];
   const all = ctx.manifest.migrations.map((m) => m.version);
@@ -179,18 +196,26 @@ export function pendingDependencies(ctx: RunContext, dialect: Dialect, from: num
     // Every statement it may run: its whole file and its phase files.
     const texts: string[] = [];
     try {
-      texts.push(...readVersions({ ...ctx.manifest, migrations: [mig] }, dialect, mig.version).get(mig.version)!.statements.map((x) => x.text));
+      texts.push(
+        ...readVersions({ ...ctx.manifest, migrations: [mig] }, dialect, mig.version)
+          .get(mig.version)!
+          .statements.map((x) => x.text),
+      );
     } catch {
       // A version without a whole file for this dialect runs by phases only.
     }
-    for (const phase of workIn(mig)) if (mig.rolling === 'phased') texts.push(...stepFor(ctx.manifest, dialect, mig, phase).statements.map((x) => x.text));
+    for (const phase of workIn(mig))
+      if (mig.rolling === 'phased')
+        texts.push(...stepFor(ctx.manifest, dialect, mig, phase).statements.map((x) => x.text));
     const statements = texts.map(words);
     const rebuilt = new Set<string>();
     for (const t of texts) {
       const m = /^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?["`[]?([\w$]+)/i.exec(t);
       if (!m) continue;
       const name = m[1].toLowerCase();
-      const again = texts.some((x) => new RegExp(`(RENAME\\s+TO|CREATE\\s+TABLE(\\s+IF\\s+NOT\\s+EXISTS)?)\\s+["\`[]?${name}\\b`, 'i').test(x));
+      const again = texts.some((x) =>
+        new RegExp(`(RENAME\\s+TO|CREATE\\s+TABLE(\\s+IF\\s+NOT\\s+EXISTS)?)\\s+["\`[]?${name}\\b`, 'i').test(x),
+      );
       if (again || (targetSchema && name in targetSchema.tables)) rebuilt.add(name);
     }
     return { mig, delta, statements, rebuilt };
@@ -200,15 +225,24 @@ export function pendingDependencies(ctx: RunContext, dialect: Dialect, from: num
     const x = differenceOf(text);
     const table = x.table?.toLowerCase() ?? null;
     const kind = x.kind;
-    const refTable = /foreign-key/.test(kind) ? FK_REF.exec(x.actual ?? x.expected ?? '')?.[1]?.toLowerCase() ?? null : null;
+    const refTable = /foreign-key/.test(kind)
+      ? (FK_REF.exec(x.actual ?? x.expected ?? '')?.[1]?.toLowerCase() ?? null)
+      : null;
     const tables = [table, refTable].filter((t): t is string => t !== null);
     // The name the statements would use: a function's without its arguments; none for a constraint shown by its columns or text.
-    const own = x.object === null || /^(\(|CHECK \()/.test(x.object) || kind === 'table-option' ? null : x.object.replace(/\(.*$/, '').toLowerCase();
+    const own =
+      x.object === null || /^(\(|CHECK \()/.test(x.object) || kind === 'table-option'
+        ? null
+        : x.object.replace(/\(.*$/, '').toLowerCase();
     const actsOnTable = /trigger|rule|policy/.test(kind);
     // A constraint's columns: the words of its text that are columns of its table.
     const columnsOf = (t: string) => Object.keys(live?.tables[t]?.columns ?? before?.tables[t]?.columns ?? {});
-    const constraintColumns = own === null && x.object !== null && table ? [...words(x.object)].filter((w) => columnsOf(table).includes(w)) : [];
-    const view = /view/.test(kind) && live ? live.objects?.find((o) => /view/.test(o.type) && o.name === x.object) : undefined;
+    const constraintColumns =
+      own === null && x.object !== null && table
+        ? [...words(x.object)].filter((w) => columnsOf(table).includes(w))
+        : [];
+    const view =
+      /view/.test(kind) && live ? live.objects?.find((o) => /view/.test(o.type) && o.name === x.object) : undefined;
     const viewWords = view ? words(view.definition) : null;
     for (const p of pending) {
       const at = (reason: string) => out.push({ difference: text, version: p.mig.version, name: p.mig.name, reason });
@@ -229,14 +263,24 @@ export function pendingDependencies(ctx: RunContext, dialect: Dialect, from: num
       }
       const named = p.statements.find((w) => {
         if (own !== null && !actsOnTable) return (table === null || w.has(table)) && w.has(own);
-        if (constraintColumns.length > 0) return tables.some((t) => w.has(t)) && constraintColumns.some((c) => w.has(c));
+        if (constraintColumns.length > 0)
+          return tables.some((t) => w.has(t)) && constraintColumns.some((c) => w.has(c));
         return tables.some((t) => w.has(t));
       });
       if (named) {
-        at(`its statements name ${own !== null && !actsOnTable ? [table, own].filter(Boolean).join(' and ') : [tables.join(' or '), ...constraintColumns].join(' and ')}`);
+        at(
+          `its statements name ${own !== null && !actsOnTable ? [table, own].filter(Boolean).join(' and ') : [tables.join(' or '), ...constraintColumns].join(' and ')}`,
+        );
         break;
       }
-      const seen = viewWords && p.delta.find((e) => e.table !== null && viewWords.has(e.table.toLowerCase()) && (e.object === null || viewWords.has(e.object.toLowerCase())));
+      const seen =
+        viewWords &&
+        p.delta.find(
+          (e) =>
+            e.table !== null &&
+            viewWords.has(e.table.toLowerCase()) &&
+            (e.object === null || viewWords.has(e.object.toLowerCase())),
+        );
       if (seen) {
         at(`the view reads ${seen.table}${seen.object ? `.${seen.object}` : ''}, which it changes`);
         break;
@@ -252,11 +296,21 @@ export function pendingDependencies(ctx: RunContext, dialect: Dialect, from: num
  * naming each version and object. Accepting them would leave that version
  * failing half way (MySQL: partly applied) or silently undoing them.
  */
-export function refuseDependentDrift(ctx: RunContext, dialect: Dialect, from: number | null, target: number, differences: string[], live: SchemaModel, retry: string): void {
+export function refuseDependentDrift(
+  ctx: RunContext,
+  dialect: Dialect,
+  from: number | null,
+  target: number,
+  differences: string[],
+  live: SchemaModel,
+  retry: string,
+): void {
   const deps = pendingDependencies(ctx, dialect, from, target, differences, live);
   if (deps.length === 0) return;
   const lines = deps.map((x) => `${x.difference} (version ${x.version} ${x.name}: ${x.reason})`);
-  throw new SchemaDriftError(`--accept-drift cannot accept ${deps.length === 1 ? 'a difference' : `${deps.length} differences`} that a version still to run depends on: ${lines.join('; ')}. Nothing was recorded and nothing was changed.`,
+  throw new SchemaDriftError(
+    `--accept-drift cannot accept ${deps.length === 1 ? 'a difference' : `${deps.length} differences`} that a version still to run depends on: ${lines.join('; ')}. Nothing was recorded and nothing was changed.`,
     deps.map((x) => x.difference),
-    `Undo ${deps.length === 1 ? 'that difference' : 'those differences'} (or restore a backup), then run ${retry} again; a change meant to stay can be made again after the upgrade and accepted then. Differences no pending version depends on are accepted as before.`);
+    `Undo ${deps.length === 1 ? 'that difference' : 'those differences'} (or restore a backup), then run ${retry} again; a change meant to stay can be made again after the upgrade and accepted then. Differences no pending version depends on are accepted as before.`,
+  );
 }

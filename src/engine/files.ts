@@ -16,17 +16,28 @@ export interface LoadedFile {
 /** The whole file of a version, or with `phase` its file for that phase of a rolling upgrade. */
 export function readMigrationFile(manifest: Manifest, mig: Migration, dialect: Dialect, phase?: Phase): LoadedFile {
   const file = phase ? mig.phases?.[phase]?.[dialect] : mig.files[dialect];
-  if (!file) throw new MigrationFileError(`Version ${mig.version} has no ${dialect} ${phase ? `${phase} ` : ''}file in ${manifest.path}.`, mig.version, null);
+  if (!file)
+    throw new MigrationFileError(
+      `Version ${mig.version} has no ${dialect} ${phase ? `${phase} ` : ''}file in ${manifest.path}.`,
+      mig.version,
+      null,
+    );
   // Resolved again at read time: the folders may have changed since the manifest was loaded.
   const where = resolveSqlFile(manifest.dir, file);
-  if ('problem' in where) throw new MigrationFileError(`${file} (version ${mig.version}) ${where.problem}.`, mig.version, file);
+  if ('problem' in where)
+    throw new MigrationFileError(`${file} (version ${mig.version}) ${where.problem}.`, mig.version, file);
   let raw: Buffer;
   try {
     raw = readFileSync(where.real);
   } catch (err) {
-    throw new MigrationFileError(`Cannot read ${file} (version ${mig.version}): ${(err as NodeJS.ErrnoException).code ?? err}.`, mig.version, file);
+    throw new MigrationFileError(
+      `Cannot read ${file} (version ${mig.version}): ${(err as NodeJS.ErrnoException).code ?? err}.`,
+      mig.version,
+      file,
+    );
   }
-  if (raw.includes(0)) throw new MigrationFileError(`${file} (version ${mig.version}) is a binary file, not SQL.`, mig.version, file);
+  if (raw.includes(0))
+    throw new MigrationFileError(`${file} (version ${mig.version}) is a binary file, not SQL.`, mig.version, file);
   return { file, checksum: checksumOf(raw), text: normalizeSql(raw) };
 }
 

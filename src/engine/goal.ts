@@ -24,10 +24,17 @@ const newestOf = (manifest: Manifest) => manifest.migrations[manifest.migrations
 export function resolveGoal(manifest: Manifest, given?: { version: number; word?: string }): Goal {
   const newest = newestOf(manifest);
   const installed = installedGlance();
-  if (given) return { version: given.version, source: 'given', word: given.word ?? String(given.version), installed, newest };
+  if (given)
+    return { version: given.version, source: 'given', word: given.word ?? String(given.version), installed, newest };
   // A Glance newer than any version glance-db knows: the newest is as far as glance-db goes anyway.
   const at = installed?.schemaVersion;
-  if (installed && at !== null && at !== undefined && at < newest && manifest.migrations.some((m) => m.version === at)) {
+  if (
+    installed &&
+    at !== null &&
+    at !== undefined &&
+    at < newest &&
+    manifest.migrations.some((m) => m.version === at)
+  ) {
     const r = installed.release && installed.release.version === at ? installed.release : null;
     return { version: at, source: 'installed', word: r ? (r.series ?? r.name) : String(at), installed, newest };
   }
@@ -36,7 +43,8 @@ export function resolveGoal(manifest: Manifest, given?: { version: number; word?
 
 /** "50 (zed, the installed Glance 25.1.0)", "50 (given)", "51": for messages. */
 export function goalText(goal: Goal): string {
-  if (goal.source === 'installed') return `${goal.version} (the schema of the installed Glance ${installedText(goal.installed!)})`;
+  if (goal.source === 'installed')
+    return `${goal.version} (the schema of the installed Glance ${installedText(goal.installed!)})`;
   if (goal.source === 'given') {
     const rel = releasesAt(goal.version);
     return `${goal.version}${rel.length && goal.word && !/^\d+$/.test(goal.word) ? ` (${goal.word})` : ''}`;
@@ -44,7 +52,8 @@ export function goalText(goal: Goal): string {
   return String(goal.version);
 }
 
-export const installedText = (i: InstalledGlance) => `${i.version}${i.release && i.release.name !== i.version && i.release.series !== i.version ? `, ${releaseLabel(i.release)}` : ''}`;
+export const installedText = (i: InstalledGlance) =>
+  `${i.version}${i.release && i.release.name !== i.version && i.release.series !== i.version ? `, ${releaseLabel(i.release)}` : ''}`;
 
 /** The goal as --json shows it. */
 export function goalJson(goal: Goal): Record<string, unknown> {
@@ -52,6 +61,15 @@ export function goalJson(goal: Goal): Record<string, unknown> {
     version: goal.version,
     source: goal.source,
     ...(goal.word ? { target: goal.word } : {}),
-    ...(goal.installed ? { installedGlance: { version: goal.installed.version, release: goal.installed.release?.name ?? null, schemaVersion: goal.installed.schemaVersion, where: goal.installed.where } } : {}),
+    ...(goal.installed
+      ? {
+          installedGlance: {
+            version: goal.installed.version,
+            release: goal.installed.release?.name ?? null,
+            schemaVersion: goal.installed.schemaVersion,
+            where: goal.installed.where,
+          },
+        }
+      : {}),
   };
 }

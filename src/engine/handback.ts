@@ -49,11 +49,18 @@ export async function handbackPlan(ctx: RunContext, driver: Driver, rows: Versio
   if (!ctx.manifest.migrations.some((m) => m.version === g.version)) return null;
   const expected = expectedSchema(ctx.manifest, driver.dialect, g.version);
   if (!expected) return null;
-  const diff = diffSchemas(expected, await introspect(driver), { ignoreTables: bookkeepingTables(ctx.manifest.versionTable) });
+  const diff = diffSchemas(expected, await introspect(driver), {
+    ignoreTables: bookkeepingTables(ctx.manifest.versionTable),
+  });
   if (diff.length > 0 && classify(driver.dialect, diff, rows).unexplained.length > 0) return null;
   const open = rows.filter((r) => r.status !== 'complete').map((r) => r.version);
-  const versions = ctx.manifest.migrations.map((m) => m.version).filter((v) => v <= g.version && !rows.some((r) => r.version === v && r.status === 'complete'));
-  const what = open.length > 0 ? `finished the rolling upgrade glance-db began (versions ${open.join(', ')} were ${describeOpen(rows, open)})` : `upgraded the database from version ${current ?? 'none'}`;
+  const versions = ctx.manifest.migrations
+    .map((m) => m.version)
+    .filter((v) => v <= g.version && !rows.some((r) => r.version === v && r.status === 'complete'));
+  const what =
+    open.length > 0
+      ? `finished the rolling upgrade glance-db began (versions ${open.join(', ')} were ${describeOpen(rows, open)})`
+      : `upgraded the database from version ${current ?? 'none'}`;
   const recorded = `${g.source}: glance-manage ${what}, and the schema is version ${g.version}'s`;
   const newRows = versions.map((v) => {
     const mig = ctx.manifest.migrations.find((m) => m.version === v)!;
@@ -61,10 +68,23 @@ export async function handbackPlan(ctx: RunContext, driver: Driver, rows: Versio
     const before = rows.find((r) => r.version === v);
     const keep = before ? parseNote(before.note) : {};
     return {
-      version: v, name: mig.name, dialect: driver.dialect, checksum: loaded.checksum, kind: 'adopted' as const, status: 'complete' as const,
-      statementsApplied: 0, statementsTotal: statementsOf(loaded, driver.dialect, v).length, statementHashes: null, error: null,
-      appliedAt: new Date().toISOString(), executionMs: 0, toolVersion: ctx.toolVersion,
-      note: noteText({ ...keep, recorded: `${recorded}; recorded by glance-db ${ctx.toolVersion ?? ''} on ${new Date().toISOString()}, nothing run` }),
+      version: v,
+      name: mig.name,
+      dialect: driver.dialect,
+      checksum: loaded.checksum,
+      kind: 'adopted' as const,
+      status: 'complete' as const,
+      statementsApplied: 0,
+      statementsTotal: statementsOf(loaded, driver.dialect, v).length,
+      statementHashes: null,
+      error: null,
+      appliedAt: new Date().toISOString(),
+      executionMs: 0,
+      toolVersion: ctx.toolVersion,
+      note: noteText({
+        ...keep,
+        recorded: `${recorded}; recorded by glance-db ${ctx.toolVersion ?? ''} on ${new Date().toISOString()}, nothing run`,
+      }),
       // What glance-db's own phases ran before the hand-back stays in the history.
       added: { run_by: runBy(), ...(before?.added?.phases ? { phases: before.added.phases } : {}) },
     };
@@ -114,7 +134,9 @@ export async function ensureGlanceBookkeeping(ctx: RunContext, driver: Driver, r
   const heads = glanceHeads(rows, ctx.manifest, driver.dialect);
   if (!heads) return false;
   const tables = await driver.listTables();
-  const now = tables.includes('alembic_version') ? (await driver.query('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort() : [];
+  const now = tables.includes('alembic_version')
+    ? (await driver.query('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort()
+    : [];
   if (now.join(',') === [...heads].sort().join(',')) return false;
   const g = await detectGlanceManaged(driver, tables).catch(() => undefined);
   // An Alembic revision glance-db does not know, or a level past the version table's: not ours to move back.

@@ -49,7 +49,10 @@ export function verifyHistory(manifest: Manifest, rows: VersionRow[], dialect: D
     if (row.status !== 'complete') continue;
     const file = readMigrationFile(manifest, mig, dialect);
     // A file a security fix superseded (sql/checksums.lock) still counts as the one that ran.
-    if (file.checksum !== row.checksum && !isSuperseded(manifest, { version: row.version, dialect }, row.checksum, file.checksum)) {
+    if (
+      file.checksum !== row.checksum &&
+      !isSuperseded(manifest, { version: row.version, dialect }, row.checksum, file.checksum)
+    ) {
       throw new ChecksumMismatchError(row.version, file.file, row.checksum, file.checksum);
     }
   }
@@ -65,7 +68,15 @@ function verifyPhases(manifest: Manifest, mig: Migration, row: VersionRow, diale
     if (!recorded || (row.status === 'failed' && phase === listed[listed.length - 1])) continue;
     const ofPhase = mig.rolling === 'phased' ? phase : undefined;
     const file = readMigrationFile(manifest, mig, dialect, ofPhase);
-    if (file.checksum !== recorded && !isSuperseded(manifest, { version: row.version, dialect, ...(ofPhase ? { phase: ofPhase } : {}) }, recorded, file.checksum)) {
+    if (
+      file.checksum !== recorded &&
+      !isSuperseded(
+        manifest,
+        { version: row.version, dialect, ...(ofPhase ? { phase: ofPhase } : {}) },
+        recorded,
+        file.checksum,
+      )
+    ) {
       throw new ChecksumMismatchError(row.version, file.file, recorded, file.checksum);
     }
   }
@@ -82,13 +93,21 @@ export async function historyGaps(manifest: Manifest, driver: Driver, rows: Vers
   if (current === null) return [];
   const complete = new Set(rows.filter((r) => r.status === 'complete').map((r) => r.version));
   const missing = manifest.migrations.map((m) => m.version).filter((v) => v < current && !complete.has(v));
-  const maybeSkipped = missing.filter((v) => DATA_ONLY_VERSIONS.includes(v) && rows.filter((r) => r.version > v).every((r) => r.kind === 'adopted'));
+  const maybeSkipped = missing.filter(
+    (v) => DATA_ONLY_VERSIONS.includes(v) && rows.filter((r) => r.version > v).every((r) => r.kind === 'adopted'),
+  );
   if (maybeSkipped.length === 0) return missing;
   const glance = await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
   return missing.filter((v) => !(maybeSkipped.includes(v) && glance !== null && glance.version < v));
 }
 
-export async function checkNoGaps(manifest: Manifest, driver: Driver, rows: VersionRow[], database: string, repair?: string): Promise<void> {
+export async function checkNoGaps(
+  manifest: Manifest,
+  driver: Driver,
+  rows: VersionRow[],
+  database: string,
+  repair?: string,
+): Promise<void> {
   const gaps = await historyGaps(manifest, driver, rows);
   if (gaps.length > 0) throw new HistoryGapError(database, gaps, summarize(rows).current!, repair);
 }

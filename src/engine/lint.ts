@@ -15,7 +15,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { ConfigError, DraftsNotRecordedError, LockFileError, LockFileUnreadableError, OutputError, ReleasedFileChangedError, ReleasedVersionRemovedError, UsageError, VersionsNotLockedError } from '../errors.js';
+import {
+  ConfigError,
+  DraftsNotRecordedError,
+  LockFileError,
+  LockFileUnreadableError,
+  OutputError,
+  ReleasedFileChangedError,
+  ReleasedVersionRemovedError,
+  UsageError,
+  VersionsNotLockedError,
+} from '../errors.js';
 import { reasonOf, writeOutputFile } from '../util/output.js';
 import { PHASES, type Manifest, type Phase } from '../manifest/types.js';
 import { readMigrationFile, statementsOf } from './files.js';
@@ -39,19 +49,28 @@ export function currentEntries(m: Manifest): LockEntry[] {
       m.dialects.map((d) => {
         const loaded = readMigrationFile(m, mig, d, phase);
         statementsOf(loaded, d, mig.version);
-        return { version: mig.version, dialect: d, ...(phase ? { phase } : {}), file: loaded.file, checksum: loaded.checksum };
-      })),
+        return {
+          version: mig.version,
+          dialect: d,
+          ...(phase ? { phase } : {}),
+          file: loaded.file,
+          checksum: loaded.checksum,
+        };
+      }),
+    ),
   );
 }
 
 /** "45 mysql", or for a phase file "45 mysql expand": also how messages name an entry. */
-export const key = (e: Pick<LockEntry, 'version' | 'dialect' | 'phase'>) => `${e.version} ${e.dialect}${e.phase ? ` ${e.phase}` : ''}`;
+export const key = (e: Pick<LockEntry, 'version' | 'dialect' | 'phase'>) =>
+  `${e.version} ${e.dialect}${e.phase ? ` ${e.phase}` : ''}`;
 
 /** VERSION DIALECT [PHASE] FILE CHECKSUM: the phase word only on a phase file's line, so older locks read unchanged. */
 const ENTRY = /^(\d{3,}) ([a-z][a-z0-9]*)(?: (expand|migrate|contract))? (\S+) (sha256-lf:[0-9a-f]{64})$/;
 const SUM = /^sum (sha256:[0-9a-f]{64})$/;
 /** superseded VERSION DIALECT [PHASE] OLD by NEW: a fix to a released file (lint --update --supersede). */
-const SUPERSEDED = /^superseded (\d{3,}) ([a-z][a-z0-9]*)(?: (expand|migrate|contract))? (sha256-lf:[0-9a-f]{64}) by (sha256-lf:[0-9a-f]{64})$/;
+const SUPERSEDED =
+  /^superseded (\d{3,}) ([a-z][a-z0-9]*)(?: (expand|migrate|contract))? (sha256-lf:[0-9a-f]{64}) by (sha256-lf:[0-9a-f]{64})$/;
 
 /** A released file's checksum that a fix replaced: a database that ran `old` ran a file now superseded by `now`. */
 export interface Supersession {
@@ -67,10 +86,14 @@ export interface Lock {
   superseded: Supersession[];
 }
 
-const supersededLine = (x: Supersession) => `superseded ${String(x.version).padStart(3, '0')} ${x.dialect}${x.phase ? ` ${x.phase}` : ''} ${x.old} by ${x.now}`;
+const supersededLine = (x: Supersession) =>
+  `superseded ${String(x.version).padStart(3, '0')} ${x.dialect}${x.phase ? ` ${x.phase}` : ''} ${x.old} by ${x.now}`;
 
 /** The sum line's value: SHA-256 over the entry lines, in file order (Atlas's atlas.sum does the same). */
-const sumOf = (lines: string[]) => `sha256:${createHash('sha256').update(lines.map((l) => `${l}\n`).join('')).digest('hex')}`;
+const sumOf = (lines: string[]) =>
+  `sha256:${createHash('sha256')
+    .update(lines.map((l) => `${l}\n`).join(''))
+    .digest('hex')}`;
 
 /**
  * Reads sql/checksums.lock. Every line is a comment, the sum line, an entry
@@ -101,35 +124,63 @@ export function parseLock(text: string, label: string): Lock {
   const superseded: Supersession[] = [];
   const entryLines: string[] = [];
   let sum: string | null = null;
-  text.replace(/\r\n/g, '\n').split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
-    const s = SUM.exec(line);
-    if (s) {
-      if (sum !== null) throw new LockFileError(`${label}:${i + 1}: a second sum line.`);
-      sum = s[1];
-      return;
-    }
-    const x = SUPERSEDED.exec(line);
-    if (x) {
-      superseded.push({ version: Number(x[1]), dialect: x[2], ...(x[3] ? { phase: x[3] as Phase } : {}), old: x[4], now: x[5] });
+  text
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = raw.trim();
+      if (!line || line.startsWith('#')) return;
+      const s = SUM.exec(line);
+      if (s) {
+        if (sum !== null) throw new LockFileError(`${label}:${i + 1}: a second sum line.`);
+        sum = s[1];
+        return;
+      }
+      const x = SUPERSEDED.exec(line);
+      if (x) {
+        superseded.push({
+          version: Number(x[1]),
+          dialect: x[2],
+          ...(x[3] ? { phase: x[3] as Phase } : {}),
+          old: x[4],
+          now: x[5],
+        });
+        entryLines.push(line);
+        return;
+      }
+      const e = ENTRY.exec(line);
+      if (!e)
+        throw new LockFileError(
+          `${label}:${i + 1}: not an entry ("VERSION DIALECT [PHASE] FILE sha256-lf:HEX"), a superseded line nor the sum line: ${JSON.stringify(line.slice(0, 120))}.`,
+        );
+      const entry: LockEntry = {
+        version: Number(e[1]),
+        dialect: e[2],
+        ...(e[3] ? { phase: e[3] as Phase } : {}),
+        file: e[4],
+        checksum: e[5],
+      };
+      if (map.has(key(entry)))
+        throw new LockFileError(
+          `${label}:${i + 1}: version ${entry.version} (${entry.dialect}${entry.phase ? ` ${entry.phase}` : ''}) is listed twice.`,
+        );
+      map.set(key(entry), entry);
       entryLines.push(line);
-      return;
-    }
-    const e = ENTRY.exec(line);
-    if (!e) throw new LockFileError(`${label}:${i + 1}: not an entry ("VERSION DIALECT [PHASE] FILE sha256-lf:HEX"), a superseded line nor the sum line: ${JSON.stringify(line.slice(0, 120))}.`);
-    const entry: LockEntry = { version: Number(e[1]), dialect: e[2], ...(e[3] ? { phase: e[3] as Phase } : {}), file: e[4], checksum: e[5] };
-    if (map.has(key(entry))) throw new LockFileError(`${label}:${i + 1}: version ${entry.version} (${entry.dialect}${entry.phase ? ` ${entry.phase}` : ''}) is listed twice.`);
-    map.set(key(entry), entry);
-    entryLines.push(line);
-  });
-  if (sum === null) throw new LockFileError(`${label} has no sum line, so a hand edit could not be told from a release.`);
-  if (sum !== sumOf(entryLines)) throw new LockFileError(`${label} was edited by hand: its entries do not match its sum line.`);
+    });
+  if (sum === null)
+    throw new LockFileError(`${label} has no sum line, so a hand edit could not be told from a release.`);
+  if (sum !== sumOf(entryLines))
+    throw new LockFileError(`${label} was edited by hand: its entries do not match its sum line.`);
   return { entries: map, superseded };
 }
 
 /** Whether `from` leads to `to` through the fixes recorded for one file (`from` itself included). */
-export function supersededTo(lock: Lock, e: Pick<LockEntry, 'version' | 'dialect' | 'phase'>, from: string, to: string): boolean {
+export function supersededTo(
+  lock: Lock,
+  e: Pick<LockEntry, 'version' | 'dialect' | 'phase'>,
+  from: string,
+  to: string,
+): boolean {
   const mine = lock.superseded.filter((x) => key(x) === key(e));
   for (let at = from, steps = 0; steps <= mine.length; steps++) {
     if (at === to) return true;
@@ -141,16 +192,32 @@ export function supersededTo(lock: Lock, e: Pick<LockEntry, 'version' | 'dialect
 }
 
 export function writeLock(m: Manifest, entries: LockEntry[], superseded: Supersession[] = []): void {
-  const header = '# glance-db checksums.lock: the checksum of every released migration file.\n# A released file must never change. Regenerate only to add versions: glance-db lint --update\n# (a security fix to a released file: glance-db lint --update --supersede VERSION, which adds a superseded line).\n# The sum line covers every entry and superseded line below it; a hand edit fails lint.\n';
-  const lines = [...entries.map((e) => `${String(e.version).padStart(3, '0')} ${e.dialect}${e.phase ? ` ${e.phase}` : ''} ${e.file} ${e.checksum}`), ...superseded.map(supersededLine)];
+  const header =
+    '# glance-db checksums.lock: the checksum of every released migration file.\n# A released file must never change. Regenerate only to add versions: glance-db lint --update\n# (a security fix to a released file: glance-db lint --update --supersede VERSION, which adds a superseded line).\n# The sum line covers every entry and superseded line below it; a hand edit fails lint.\n';
+  const lines = [
+    ...entries.map(
+      (e) =>
+        `${String(e.version).padStart(3, '0')} ${e.dialect}${e.phase ? ` ${e.phase}` : ''} ${e.file} ${e.checksum}`,
+    ),
+    ...superseded.map(supersededLine),
+  ];
   const path = lockPath(m);
   // Root may write any file: a lock file without write permission is read-only on purpose, so it is refused, not replaced.
   try {
-    if ((statSync(path).mode & 0o222) === 0) throw new OutputError(`Cannot update ${path}: it is read-only. Nothing was written.`, 'Make it writable (chmod u+w) if the new versions are meant to be recorded.');
+    if ((statSync(path).mode & 0o222) === 0)
+      throw new OutputError(
+        `Cannot update ${path}: it is read-only. Nothing was written.`,
+        'Make it writable (chmod u+w) if the new versions are meant to be recorded.',
+      );
   } catch (err) {
     if (err instanceof OutputError) throw err;
   }
-  writeOutputFile(path, `${header}sum ${sumOf(lines)}\n${lines.join('\n')}\n`, 'the checksum lock', 'Check the permissions of sql/ and sql/checksums.lock.');
+  writeOutputFile(
+    path,
+    `${header}sum ${sumOf(lines)}\n${lines.join('\n')}\n`,
+    'the checksum lock',
+    'Check the permissions of sql/ and sql/checksums.lock.',
+  );
 }
 
 export interface LintResult {
@@ -179,7 +246,8 @@ export function lint(m: Manifest, update: boolean, opts: LintOptions = {}): Lint
   const released = opts.base?.lock ?? local;
   const supersede = new Set(opts.supersede ?? []);
   for (const v of supersede) {
-    if (!m.migrations.some((mig) => mig.version === v)) throw new UsageError(`--supersede ${v}: the manifest has no version ${v}.`);
+    if (!m.migrations.some((mig) => mig.version === v))
+      throw new UsageError(`--supersede ${v}: the manifest has no version ${v}.`);
   }
   // Released files must be unchanged, or superseded by a fix the lock records (the local lock's lines, which a pull request adds).
   const fixes: Supersession[] = [];
@@ -187,25 +255,49 @@ export function lint(m: Manifest, update: boolean, opts: LintOptions = {}): Lint
   for (const e of entries.filter((x) => released.entries.has(key(x)))) {
     const was = released.entries.get(key(e))!.checksum;
     if (supersededTo(local, e, was, e.checksum)) continue;
-    if (update && supersede.has(e.version)) fixes.push({ version: e.version, dialect: e.dialect, ...(e.phase ? { phase: e.phase } : {}), old: local.entries.get(key(e))?.checksum ?? was, now: e.checksum });
+    if (update && supersede.has(e.version))
+      fixes.push({
+        version: e.version,
+        dialect: e.dialect,
+        ...(e.phase ? { phase: e.phase } : {}),
+        old: local.entries.get(key(e))?.checksum ?? was,
+        now: e.checksum,
+      });
     else changed.push({ ...e, locked: was });
   }
   if (changed.length > 0) throw new ReleasedFileChangedError(changed, opts.base?.ref);
   for (const v of supersede) {
-    if (!fixes.some((x) => x.version === v)) throw new UsageError(`--supersede ${v}: no released file of version ${v} has changed, so there is no fix to record. Nothing was written.`, 'Drop --supersede; it is only for a fix to a file sql/checksums.lock already records.');
+    if (!fixes.some((x) => x.version === v))
+      throw new UsageError(
+        `--supersede ${v}: no released file of version ${v} has changed, so there is no fix to record. Nothing was written.`,
+        'Drop --supersede; it is only for a fix to a file sql/checksums.lock already records.',
+      );
   }
   const removed = [...released.entries.values()].filter((l) => !entries.some((e) => key(e) === key(l)));
   if (removed.length > 0) throw new ReleasedVersionRemovedError(removed);
   // Everything else must be what the local lock records: new files are added, drafts (with --base) recorded again.
-  const stale = entries.filter((e) => local.entries.get(key(e))?.checksum !== e.checksum && !fixes.some((x) => key(x) === key(e)));
+  const stale = entries.filter(
+    (e) => local.entries.get(key(e))?.checksum !== e.checksum && !fixes.some((x) => key(x) === key(e)),
+  );
   const added = stale.filter((e) => !local.entries.has(key(e))).map(key);
   const rerecorded = stale.filter((e) => local.entries.has(key(e))).map(key);
   const dropped = [...local.entries.values()].filter((l) => !entries.some((e) => key(e) === key(l))).map(key);
-  if (!update && (rerecorded.length > 0 || dropped.length > 0)) throw new DraftsNotRecordedError([...rerecorded, ...dropped.map((d) => `${d} (removed)`)], opts.base?.ref);
+  if (!update && (rerecorded.length > 0 || dropped.length > 0))
+    throw new DraftsNotRecordedError([...rerecorded, ...dropped.map((d) => `${d} (removed)`)], opts.base?.ref);
   if (added.length > 0 && !update) throw new VersionsNotLockedError(added);
-  if (update && (stale.length > 0 || dropped.length > 0 || fixes.length > 0)) writeLock(m, entries, [...local.superseded, ...fixes]);
-  const noExpectedSchema = m.migrations.flatMap((mig) => m.dialects.filter((d) => !expectedSchema(m, d, mig.version)).map((d) => `${mig.version} ${d}`));
-  return { files: entries.length, versions: m.migrations.length, added: update ? added : [], rerecorded: update ? [...rerecorded, ...dropped.map((d) => `${d} (removed)`)] : [], superseded: fixes.map(key), noExpectedSchema };
+  if (update && (stale.length > 0 || dropped.length > 0 || fixes.length > 0))
+    writeLock(m, entries, [...local.superseded, ...fixes]);
+  const noExpectedSchema = m.migrations.flatMap((mig) =>
+    m.dialects.filter((d) => !expectedSchema(m, d, mig.version)).map((d) => `${mig.version} ${d}`),
+  );
+  return {
+    files: entries.length,
+    versions: m.migrations.length,
+    added: update ? added : [],
+    rerecorded: update ? [...rerecorded, ...dropped.map((d) => `${d} (removed)`)] : [],
+    superseded: fixes.map(key),
+    noExpectedSchema,
+  };
 }
 
 /**
@@ -214,25 +306,54 @@ export function lint(m: Manifest, update: boolean, opts: LintOptions = {}): Lint
  * ref git does not know or a REF without the lock: a clear error.
  */
 export function lockAtRef(m: Manifest, ref: string): { ref: string; lock: Lock } {
-  if (!ref.trim() || ref.startsWith('-') || /[\0\n]/.test(ref)) throw new UsageError(`--base ${JSON.stringify(ref.slice(0, 80))} is not a git ref.`, 'Give a branch, tag or commit, for example --base origin/main.');
-  const git = (args: string[]) => spawnSync('git', args, { cwd: m.dir, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
-  const firstLine = (t: string) => t.trim().split('\n')[0].replace(/^fatal: /, '');
+  if (!ref.trim() || ref.startsWith('-') || /[\0\n]/.test(ref))
+    throw new UsageError(
+      `--base ${JSON.stringify(ref.slice(0, 80))} is not a git ref.`,
+      'Give a branch, tag or commit, for example --base origin/main.',
+    );
+  const git = (args: string[]) =>
+    spawnSync('git', args, {
+      cwd: m.dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    });
+  const firstLine = (t: string) =>
+    t
+      .trim()
+      .split('\n')[0]
+      .replace(/^fatal: /, '');
   const commit = git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
   if (commit.error) {
     const missing = (commit.error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new ConfigError(missing ? 'lint --base needs git, and there is no git on PATH.' : `lint --base could not run git: ${commit.error.message}.`,
-      { hint: 'Install git (the repository\'s history is where REF\'s lock comes from), or run lint without --base.' });
+    throw new ConfigError(
+      missing
+        ? 'lint --base needs git, and there is no git on PATH.'
+        : `lint --base could not run git: ${commit.error.message}.`,
+      { hint: "Install git (the repository's history is where REF's lock comes from), or run lint without --base." },
+    );
   }
-  if (commit.status === 1) throw new UsageError(`--base ${ref}: git knows no commit by that name in the repository of ${m.dir}.`, 'Give a branch, tag or commit that exists there (git fetch first for a remote branch), for example --base origin/main.');
+  if (commit.status === 1)
+    throw new UsageError(
+      `--base ${ref}: git knows no commit by that name in the repository of ${m.dir}.`,
+      'Give a branch, tag or commit that exists there (git fetch first for a remote branch), for example --base origin/main.',
+    );
   if (commit.status !== 0) {
-    throw new ConfigError(`lint --base needs the git repository ${m.path} is in, and git says: ${firstLine(commit.stderr) || `exit ${commit.status}`}.`,
-      { hint: 'Run lint --base inside a clone of the repository that holds glance-db.yaml and sql/, or run lint without --base.' });
+    throw new ConfigError(
+      `lint --base needs the git repository ${m.path} is in, and git says: ${firstLine(commit.stderr) || `exit ${commit.status}`}.`,
+      {
+        hint: 'Run lint --base inside a clone of the repository that holds glance-db.yaml and sql/, or run lint without --base.',
+      },
+    );
   }
   const sha = commit.stdout.trim();
   const shown = git(['show', `${sha}:./sql/checksums.lock`]);
   if (shown.status !== 0) {
-    throw new ConfigError(`--base ${ref}: that commit has no sql/checksums.lock next to the manifest (git: ${firstLine(shown.stderr) || `exit ${shown.status}`}), so it tells nothing about which versions are released.`,
-      { hint: 'Give the ref of the branch the lock was released on (the one pull requests merge into).' });
+    throw new ConfigError(
+      `--base ${ref}: that commit has no sql/checksums.lock next to the manifest (git: ${firstLine(shown.stderr) || `exit ${shown.status}`}), so it tells nothing about which versions are released.`,
+      { hint: 'Give the ref of the branch the lock was released on (the one pull requests merge into).' },
+    );
   }
   return { ref, lock: parseLock(shown.stdout, `${ref}:sql/checksums.lock`) };
 }

@@ -48,7 +48,9 @@ export function workIn(mig: Migration): Phase[] {
 
 /** A row written by a phase (rolling upgrade, or sync through phases on Galera), not by a whole-file sync. */
 export function isPhaseRow(row: VersionRow): boolean {
-  return row.status === 'expanded' || row.status === 'migrated' || (row.status === 'failed' && phaseRecord(row) !== null);
+  return (
+    row.status === 'expanded' || row.status === 'migrated' || (row.status === 'failed' && phaseRecord(row) !== null)
+  );
 }
 
 /** The phase a version needs next: expand (no row yet, or expand stopped half way), migrate, contract, or null when complete. */
@@ -94,7 +96,8 @@ export function rollingState(manifest: Manifest, rows: VersionRow[]): RollingSta
       const next = nextPhase(mig, row);
       if (!next) continue;
       // A version needs every phase from its next one on that it has work in (expand always records it).
-      for (const p of PHASES.slice(PHASES.indexOf(next))) if (p === next || workIn(mig).includes(p)) pending[p].push(mig.version);
+      for (const p of PHASES.slice(PHASES.indexOf(next)))
+        if (p === next || workIn(mig).includes(p)) pending[p].push(mig.version);
     }
   }
   return {
@@ -116,12 +119,21 @@ export function describeRolling(s: RollingState): string {
 
 /** The command to run next in a rolling upgrade, as the operator would paste it. */
 export function nextCommand(ctx: RunContext, s: RollingState): string {
-  return s.next ? `${suggest(ctx, s.next)}${s.next === 'contract' ? ' (once every glance-api node runs the new release)' : ''}` : suggest(ctx, 'sync');
+  return s.next
+    ? `${suggest(ctx, s.next)}${s.next === 'contract' ? ' (once every glance-api node runs the new release)' : ''}`
+    : suggest(ctx, 'sync');
 }
 
 /** The rolling state as --json shows it (version, check, history, the phase commands). */
 export function rollingJson(s: RollingState): Record<string, unknown> {
-  return { underWay: s.underWay, to: s.top, next: s.next, pending: s.pending, expanded: s.expanded, migrated: s.migrated };
+  return {
+    underWay: s.underWay,
+    to: s.top,
+    next: s.next,
+    pending: s.pending,
+    expanded: s.expanded,
+    migrated: s.migrated,
+  };
 }
 
 /** One thing a phase command runs: one version's file for that phase (none for a version with no work in it). */
@@ -153,7 +165,8 @@ export interface StepReport {
 }
 
 const REMAINING = /^[ \t]*--[ \t]*glance-db:remaining[ \t]+(.+?)[ \t]*;?[ \t]*$/m;
-const REPORT = /^[ \t]*--[ \t]*glance-db:report[ \t]+([A-Za-z][A-Za-z0-9]*)[ \t]+"([^"\n]+)"[ \t]+(.+?)[ \t]*;?[ \t]*$/gm;
+const REPORT =
+  /^[ \t]*--[ \t]*glance-db:report[ \t]+([A-Za-z][A-Za-z0-9]*)[ \t]+"([^"\n]+)"[ \t]+(.+?)[ \t]*;?[ \t]*$/gm;
 
 /** The file a version runs in a phase (its phase file, or its whole file when the whole version belongs to that phase), read and split. */
 export function stepFor(manifest: Manifest, dialect: Dialect, mig: Migration, phase: Phase): Step {
@@ -164,7 +177,15 @@ export function stepFor(manifest: Manifest, dialect: Dialect, mig: Migration, ph
   const statements = statementsOf(loaded, dialect, mig.version);
   const batched = ofPhase && phase === 'migrate';
   const reports = [...loaded.text.matchAll(REPORT)].map((r) => ({ name: r[1], label: r[2], sql: r[3] }));
-  return { ...base, file: loaded.file, checksum: loaded.checksum, statements, batched, remaining: batched ? (REMAINING.exec(loaded.text)?.[1] ?? null) : null, reports };
+  return {
+    ...base,
+    file: loaded.file,
+    checksum: loaded.checksum,
+    statements,
+    batched,
+    remaining: batched ? (REMAINING.exec(loaded.text)?.[1] ?? null) : null,
+    reports,
+  };
 }
 
 /**
@@ -182,7 +203,11 @@ export function migrateAgain(manifest: Manifest, dialect: Dialect, rows: Version
     .filter((m) => m.version > current && m.version <= upTo && m.rolling === 'phased' && m.phases?.migrate)
     .filter((m) => {
       const row = rows.find((r) => r.version === m.version);
-      return row !== undefined && (row.status === 'migrated' || row.status === 'complete') && Boolean(phaseRecord(row)?.migrate);
+      return (
+        row !== undefined &&
+        (row.status === 'migrated' || row.status === 'complete') &&
+        Boolean(phaseRecord(row)?.migrate)
+      );
     })
     .map((m) => ({ ...stepFor(manifest, dialect, m, 'migrate'), topUp: true }))
     .filter((s) => s.batched && s.remaining !== null);
@@ -194,26 +219,50 @@ export function migrateAgain(manifest: Manifest, dialect: Dialect, rows: Version
  * in a rolling upgrade (no `rolling:`) cannot be placed in a phase: refused.
  */
 export function stepsOf(manifest: Manifest, dialect: Dialect, rows: VersionRow[], phase: Phase, upTo: number): Step[] {
-  const migs = manifest.migrations.filter((m) => m.version <= upTo && nextPhase(m, rows.find((r) => r.version === m.version)) === phase);
+  const migs = manifest.migrations.filter(
+    (m) =>
+      m.version <= upTo &&
+      nextPhase(
+        m,
+        rows.find((r) => r.version === m.version),
+      ) === phase,
+  );
   const unplaced = migs.filter((m) => !m.rolling);
   if (unplaced.length > 0) {
-    throw new ConfigError(`Version${unplaced.length > 1 ? 's' : ''} ${unplaced.map((m) => m.version).join(', ')} of ${manifest.path} ${unplaced.length > 1 ? 'do' : 'does'} not say how ${unplaced.length > 1 ? 'they run' : 'it runs'} in a rolling upgrade (no rolling: key), so glance-db cannot tell in which phase ${unplaced.length > 1 ? 'they' : 'it'} may run while old glance-api nodes serve. Nothing was changed.`,
-      { hint: 'Add rolling: expand, migrate, contract or phased (with phases:) to the version in the manifest, or upgrade with glance-db sync (stop-the-world).' });
+    throw new ConfigError(
+      `Version${unplaced.length > 1 ? 's' : ''} ${unplaced.map((m) => m.version).join(', ')} of ${manifest.path} ${unplaced.length > 1 ? 'do' : 'does'} not say how ${unplaced.length > 1 ? 'they run' : 'it runs'} in a rolling upgrade (no rolling: key), so glance-db cannot tell in which phase ${unplaced.length > 1 ? 'they' : 'it'} may run while old glance-api nodes serve. Nothing was changed.`,
+      {
+        hint: 'Add rolling: expand, migrate, contract or phased (with phases:) to the version in the manifest, or upgrade with glance-db sync (stop-the-world).',
+      },
+    );
   }
   return migs.map((m) => stepFor(manifest, dialect, m, phase));
 }
 
 /** Every phase of one version in order, from its next one: how sync runs a phased version on Galera. */
-export function stepsOfVersion(manifest: Manifest, dialect: Dialect, mig: Migration, row: VersionRow | undefined): Step[] {
+export function stepsOfVersion(
+  manifest: Manifest,
+  dialect: Dialect,
+  mig: Migration,
+  row: VersionRow | undefined,
+): Step[] {
   const next = nextPhase(mig, row);
   if (!next) return [];
-  return PHASES.slice(PHASES.indexOf(next)).filter((p) => p === next || workIn(mig).includes(p)).map((p) => stepFor(manifest, dialect, mig, p));
+  return PHASES.slice(PHASES.indexOf(next))
+    .filter((p) => p === next || workIn(mig).includes(p))
+    .map((p) => stepFor(manifest, dialect, mig, p));
 }
 
 /** The row a step leaves: status after its phase, and the phase record with this phase's file. */
 export function rowAfter(step: Step, before: VersionRow | undefined, base: VersionRow): VersionRow {
   const record: PhaseRecord = { ...(phaseRecord(before) ?? {}), [step.phase]: step.checksum };
-  return { ...base, status: statusAfter(step.mig, step.phase), statementsApplied: step.statements.length, statementsTotal: step.statements.length, added: { ...base.added, phases: phaseRecordText(record) } };
+  return {
+    ...base,
+    status: statusAfter(step.mig, step.phase),
+    statementsApplied: step.statements.length,
+    statementsTotal: step.statements.length,
+    added: { ...base.added, phases: phaseRecordText(record) },
+  };
 }
 
 /** The first Alembic revision of the expand branch that brings in version v's additions, else the one before. */
@@ -267,11 +316,20 @@ export function glanceHeads(rows: VersionRow[], manifest?: Manifest, dialect?: D
  */
 export function migrateHeldBack(manifest: Manifest, rows: VersionRow[], dialect?: Dialect): boolean {
   const s = rollingState(manifest, rows);
-  return s.pending.migrate.length > 0 || (dialect !== undefined && DIALECTS[dialect].triggersOutliveGlanceContract && s.pending.contract.includes(45));
+  return (
+    s.pending.migrate.length > 0 ||
+    (dialect !== undefined && DIALECTS[dialect].triggersOutliveGlanceContract && s.pending.contract.includes(45))
+  );
 }
 
 /** Statements that set alembic_version (and the legacy migrate_version) to glanceHeads(rows). */
-export function glanceBookkeeping(rows: VersionRow[], dialect: Dialect, hasMigrateVersion: boolean, withCreate = true, manifest?: Manifest): string[] {
+export function glanceBookkeeping(
+  rows: VersionRow[],
+  dialect: Dialect,
+  hasMigrateVersion: boolean,
+  withCreate = true,
+  manifest?: Manifest,
+): string[] {
   const heads = glanceHeads(rows, manifest, dialect);
   if (!heads) return [];
   const out = [

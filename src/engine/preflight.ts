@@ -16,7 +16,13 @@ import { plannedSteps, versionSteps } from './rolling.js';
  * create the compatibility triggers that need log_bin_trust_function_creators
  * or SUPER, which the pre-flight says before expand starts.
  */
-export async function preflightChecks(ctx: RunContext, driver: Driver, target: number, currentVersion?: number, mode?: Phase | 'phases'): Promise<void> {
+export async function preflightChecks(
+  ctx: RunContext,
+  driver: Driver,
+  target: number,
+  currentVersion?: number,
+  mode?: Phase | 'phases',
+): Promise<void> {
   if (!driver.preflight) return;
   await driver.preflight(async () => {
     const rows = driver.exists() ? await driver.readHistory() : [];
@@ -26,9 +32,23 @@ export async function preflightChecks(ctx: RunContext, driver: Driver, target: n
     const first = state.underWay ? texts(plannedSteps(ctx, driver.dialect, rows, 'finish', target)) : [];
     const done = new Set(rows.filter((r) => r.status === 'complete' || state.underWay).map((r) => r.version));
     const floor = rows.length === 0 && currentVersion !== undefined ? currentVersion : -Infinity;
-    return [...first, ...ctx.manifest.migrations
-      .filter((m) => m.version <= target && m.version > floor && !done.has(m.version) && !(state.top !== null && m.version <= state.top))
-      .flatMap((m) => (mode === 'phases' && m.rolling === 'phased' ? texts(versionSteps(ctx, driver.dialect, m.version, rows))
-        : statementsOf(readMigrationFile(ctx.manifest, m, driver.dialect), driver.dialect, m.version).map((s) => s.text)))];
+    return [
+      ...first,
+      ...ctx.manifest.migrations
+        .filter(
+          (m) =>
+            m.version <= target &&
+            m.version > floor &&
+            !done.has(m.version) &&
+            !(state.top !== null && m.version <= state.top),
+        )
+        .flatMap((m) =>
+          mode === 'phases' && m.rolling === 'phased'
+            ? texts(versionSteps(ctx, driver.dialect, m.version, rows))
+            : statementsOf(readMigrationFile(ctx.manifest, m, driver.dialect), driver.dialect, m.version).map(
+                (s) => s.text,
+              ),
+        ),
+    ];
   });
 }

@@ -95,8 +95,12 @@ export const PURGE_IMAGES: PurgeTable = {
   cond: `${old('images')}${IMAGE_CHILDREN.map((c) => ` AND NOT EXISTS (SELECT 1 FROM ${c} c WHERE c.image_id = images.id)`).join('')}`,
   heldCond: old('images'),
   // Counts, not NOT EXISTS: a child row with a NULL deleted or deleted_at is not purge's either.
-  heldForPurgeCond: `${old('images')} AND (${IMAGE_CHILDREN.map((c) => `EXISTS (SELECT 1 FROM ${c} c WHERE c.image_id = images.id)`).join(' OR ')})` +
-    IMAGE_CHILDREN.map((c) => ` AND (SELECT COUNT(*) FROM ${c} c WHERE c.image_id = images.id) = (SELECT COUNT(*) FROM ${c} c WHERE c.image_id = images.id AND ${old('c')})`).join(''),
+  heldForPurgeCond:
+    `${old('images')} AND (${IMAGE_CHILDREN.map((c) => `EXISTS (SELECT 1 FROM ${c} c WHERE c.image_id = images.id)`).join(' OR ')})` +
+    IMAGE_CHILDREN.map(
+      (c) =>
+        ` AND (SELECT COUNT(*) FROM ${c} c WHERE c.image_id = images.id) = (SELECT COUNT(*) FROM ${c} c WHERE c.image_id = images.id AND ${old('c')})`,
+    ).join(''),
 };
 
 /** The cutoff in the form every dialect compares with Glance's naive UTC timestamps (SQLite: as text). */
@@ -104,7 +108,11 @@ export function cutoffFor(ageInDays: number, now = Date.now()): string {
   return new Date(now - ageInDays * 86_400_000).toISOString().replace('T', ' ').replace('Z', '000');
 }
 
-export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: PurgeProgress) => void): Promise<PurgeResult> {
+export async function purge(
+  ctx: RunContext,
+  opts: PurgeOptions,
+  progress: (p: PurgeProgress) => void,
+): Promise<PurgeResult> {
   const command = opts.images ? 'purge-images' : 'purge';
   const cutoff = cutoffFor(opts.ageInDays);
   const tables = opts.images ? [PURGE_IMAGES] : PURGE_TABLES;
@@ -115,7 +123,13 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
       for (const t of tables) {
         const all = await countIn(driver, t.table, t.countCond ?? t.cond, cutoff);
         const n = opts.tableLimit === null ? all : Math.min(all, opts.tableLimit);
-        results.push({ table: t.table, rows: n, batches: 0, ...(opts.tableLimit !== null && all > n ? { limitReached: true } : {}), ...(t.heldCond ? await heldOf(driver, t, cutoff, n) : {}) });
+        results.push({
+          table: t.table,
+          rows: n,
+          batches: 0,
+          ...(opts.tableLimit !== null && all > n ? { limitReached: true } : {}),
+          ...(t.heldCond ? await heldOf(driver, t, cutoff, n) : {}),
+        });
       }
       return { cutoff, dryRun: true, tables: results };
     }
@@ -130,19 +144,31 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
         while (!done) {
           let n: number;
           try {
-            n = await driver.transaction(async (tx) => {
-              if (opts.tableLimit !== null) {
-                // glance-manage's --max_rows: the oldest first, at most the limit in this run.
-                const left = opts.tableLimit - total;
-                const size = opts.batchSize === -1 ? left : Math.min(opts.batchSize, left);
-                const r = await runOldestBatch(driver.dialect, tx, t, cutoff, size);
-                done = r.found < size || total + r.deleted >= opts.tableLimit;
-                return r.deleted;
-              }
-              if (opts.batchSize !== -1) return runBatch(driver.dialect, tx, t, cutoff, opts.batchSize, last, (k) => ((last = k), (done = k === DONE)));
-              done = true;
-              return tx.run(q(`DELETE FROM ${t.table} WHERE ${t.cond}`), [cutoff]);
-            }, { deferWriteBack: true });
+            n = await driver.transaction(
+              async (tx) => {
+                if (opts.tableLimit !== null) {
+                  // glance-manage's --max_rows: the oldest first, at most the limit in this run.
+                  const left = opts.tableLimit - total;
+                  const size = opts.batchSize === -1 ? left : Math.min(opts.batchSize, left);
+                  const r = await runOldestBatch(driver.dialect, tx, t, cutoff, size);
+                  done = r.found < size || total + r.deleted >= opts.tableLimit;
+                  return r.deleted;
+                }
+                if (opts.batchSize !== -1)
+                  return runBatch(
+                    driver.dialect,
+                    tx,
+                    t,
+                    cutoff,
+                    opts.batchSize,
+                    last,
+                    (k) => ((last = k), (done = k === DONE)),
+                  );
+                done = true;
+                return tx.run(q(`DELETE FROM ${t.table} WHERE ${t.cond}`), [cutoff]);
+              },
+              { deferWriteBack: true },
+            );
           } catch (err) {
             throw failed(driver.dialect, t.table, batch + 1, total, err);
           }
@@ -152,8 +178,15 @@ export async function purge(ctx: RunContext, opts: PurgeOptions, progress: (p: P
           progress({ table: t.table, batch, rows: n, total });
           await writeBack();
         }
-        const limitReached = opts.tableLimit !== null && total >= opts.tableLimit && (await countIn(driver, t.table, t.cond, cutoff)) > 0;
-        results.push({ table: t.table, rows: total, batches: batch, ...(limitReached ? { limitReached } : {}), ...(t.heldCond ? await heldOf(driver, t, cutoff, 0) : {}) });
+        const limitReached =
+          opts.tableLimit !== null && total >= opts.tableLimit && (await countIn(driver, t.table, t.cond, cutoff)) > 0;
+        results.push({
+          table: t.table,
+          rows: total,
+          batches: batch,
+          ...(limitReached ? { limitReached } : {}),
+          ...(t.heldCond ? await heldOf(driver, t, cutoff, 0) : {}),
+        });
       }
     } finally {
       await driver.flush();
@@ -167,11 +200,18 @@ const DONE = Symbol('done');
 async function countIn(driver: Driver, table: string, cond: string, cutoff: string): Promise<number> {
   // Every placeholder of a condition is the cutoff.
   const params = Array<string>(cond.split('?').length - 1).fill(cutoff);
-  return Number((await driver.query(sqlFor(driver.dialect, `SELECT COUNT(*) AS n FROM ${table} WHERE ${cond}`), params))[0].n);
+  return Number(
+    (await driver.query(sqlFor(driver.dialect, `SELECT COUNT(*) AS n FROM ${table} WHERE ${cond}`), params))[0].n,
+  );
 }
 
 /** The old rows kept because child rows refer to them (less the purgeable ones counted as going), and how many of those purge would free. */
-async function heldOf(driver: Driver, t: PurgeTable, cutoff: string, going: number): Promise<{ held: number; heldForPurge: number }> {
+async function heldOf(
+  driver: Driver,
+  t: PurgeTable,
+  cutoff: string,
+  going: number,
+): Promise<{ held: number; heldForPurge: number }> {
   const held = (await countIn(driver, t.table, t.heldCond!, cutoff)) - going;
   return { held, heldForPurge: held > 0 ? await countIn(driver, t.table, t.heldForPurgeCond!, cutoff) : 0 };
 }
@@ -182,23 +222,43 @@ async function heldOf(driver: Driver, t: PurgeTable, cutoff: string, going: numb
  * exactly those rows. Sets the last key, or DONE when fewer than maxRows
  * were left.
  */
-async function runBatch(dialect: Dialect, tx: Tx, t: PurgeTable, cutoff: string, maxRows: number, last: unknown, setLast: (k: unknown) => void): Promise<number> {
+async function runBatch(
+  dialect: Dialect,
+  tx: Tx,
+  t: PurgeTable,
+  cutoff: string,
+  maxRows: number,
+  last: unknown,
+  setLast: (k: unknown) => void,
+): Promise<number> {
   const q = (text: string) => sqlFor(dialect, text);
   const after = last === null ? '' : `${t.table}.${t.key} > ? AND `;
   const args = last === null ? [cutoff] : [last, cutoff];
-  const found = (await tx.query(q(`SELECT MAX(k) AS last_key, COUNT(*) AS n FROM (SELECT ${t.table}.${t.key} AS k FROM ${t.table} WHERE ${after}${t.cond} ORDER BY ${t.table}.${t.key} LIMIT ${maxRows}) b`), args))[0];
+  const found = (
+    await tx.query(
+      q(
+        `SELECT MAX(k) AS last_key, COUNT(*) AS n FROM (SELECT ${t.table}.${t.key} AS k FROM ${t.table} WHERE ${after}${t.cond} ORDER BY ${t.table}.${t.key} LIMIT ${maxRows}) b`,
+      ),
+      args,
+    )
+  )[0];
   const n = Number(found.n);
   if (n === 0) {
     setLast(DONE);
     return 0;
   }
-  const deleted = await tx.run(q(`DELETE FROM ${t.table} WHERE ${after}${t.table}.${t.key} <= ? AND ${t.cond}`), last === null ? [found.last_key, cutoff] : [last, found.last_key, cutoff]);
+  const deleted = await tx.run(
+    q(`DELETE FROM ${t.table} WHERE ${after}${t.table}.${t.key} <= ? AND ${t.cond}`),
+    last === null ? [found.last_key, cutoff] : [last, found.last_key, cutoff],
+  );
   setLast(n < maxRows ? DONE : found.last_key);
   return deleted;
 }
 
 /** Each table's rows in the order glance-manage purges them: the oldest deleted_at first (task_info: its task's). */
-const OLDEST: Record<string, string> = { task_info: '(SELECT t.deleted_at FROM tasks t WHERE t.id = task_info.task_id)' };
+const OLDEST: Record<string, string> = {
+  task_info: '(SELECT t.deleted_at FROM tasks t WHERE t.id = task_info.task_id)',
+};
 
 /** Keys per DELETE ... IN (...) statement. */
 const IN_CHUNK = 500;
@@ -208,23 +268,42 @@ const IN_CHUNK = 500;
  * (by deleted_at, then key), deleted by key in one transaction. Returns how
  * many were found and deleted.
  */
-async function runOldestBatch(dialect: Dialect, tx: Tx, t: PurgeTable, cutoff: string, size: number): Promise<{ found: number; deleted: number }> {
+async function runOldestBatch(
+  dialect: Dialect,
+  tx: Tx,
+  t: PurgeTable,
+  cutoff: string,
+  size: number,
+): Promise<{ found: number; deleted: number }> {
   const q = (text: string) => sqlFor(dialect, text);
   const order = OLDEST[t.table] ?? `${t.table}.deleted_at`;
-  const keys = (await tx.query(q(`SELECT ${t.table}.${t.key} AS k FROM ${t.table} WHERE ${t.cond} ORDER BY ${order}, ${t.table}.${t.key} LIMIT ${size}`), [cutoff])).map((r) => r.k);
+  const keys = (
+    await tx.query(
+      q(
+        `SELECT ${t.table}.${t.key} AS k FROM ${t.table} WHERE ${t.cond} ORDER BY ${order}, ${t.table}.${t.key} LIMIT ${size}`,
+      ),
+      [cutoff],
+    )
+  ).map((r) => r.k);
   let deleted = 0;
   for (let i = 0; i < keys.length; i += IN_CHUNK) {
     const part = keys.slice(i, i + IN_CHUNK);
-    deleted += await tx.run(q(`DELETE FROM ${t.table} WHERE ${t.table}.${t.key} IN (${part.map(() => '?').join(', ')}) AND ${t.cond}`), [...part, cutoff]);
+    deleted += await tx.run(
+      q(`DELETE FROM ${t.table} WHERE ${t.table}.${t.key} IN (${part.map(() => '?').join(', ')}) AND ${t.cond}`),
+      [...part, cutoff],
+    );
   }
   return { found: keys.length, deleted };
 }
 
 function failed(dialect: Dialect, table: string, batch: number, before: number, err: unknown): DataFailedError {
   if ((err as { exitCode?: number }).exitCode !== undefined) return err as DataFailedError;
-  return new DataFailedError(`Purging ${table} failed in batch ${batch} (${dialect}): ${(err as Error).message}. That batch was rolled back; the ${before} row(s) of ${table} deleted before it, and the tables before it, stay purged.`, {
-    cause: err,
-    fields: { table, batch },
-    hint: 'Fix the cause and run the same command again: it continues where this run stopped.',
-  });
+  return new DataFailedError(
+    `Purging ${table} failed in batch ${batch} (${dialect}): ${(err as Error).message}. That batch was rolled back; the ${before} row(s) of ${table} deleted before it, and the tables before it, stay purged.`,
+    {
+      cause: err,
+      fields: { table, batch },
+      hint: 'Fix the cause and run the same command again: it continues where this run stopped.',
+    },
+  );
 }

@@ -56,7 +56,10 @@ export class RepairRefusedError extends GlanceDbError {
   }
 }
 
-export async function repair(ctx: RunContext, opts: { dryRun: boolean; acceptChecksum?: number }): Promise<RepairResult> {
+export async function repair(
+  ctx: RunContext,
+  opts: { dryRun: boolean; acceptChecksum?: number },
+): Promise<RepairResult> {
   const driver = await createDriver(ctx.driverConfig());
   try {
     await driver.open();
@@ -68,7 +71,11 @@ export async function repair(ctx: RunContext, opts: { dryRun: boolean; acceptChe
   }
 }
 
-async function repairLocked(ctx: RunContext, driver: Driver, opts: { dryRun: boolean; acceptChecksum?: number }): Promise<RepairResult> {
+async function repairLocked(
+  ctx: RunContext,
+  driver: Driver,
+  opts: { dryRun: boolean; acceptChecksum?: number },
+): Promise<RepairResult> {
   const rows = await driver.readHistory();
   if (rows.length === 0) throw notUnder(ctx, 'repair');
   // glance-manage went on from where glance-db stopped (its contract, its sync; a glance-db phase
@@ -77,26 +84,41 @@ async function repairLocked(ctx: RunContext, driver: Driver, opts: { dryRun: boo
   const handback = await handbackPlan(ctx, driver, rows);
   if (handback) {
     const statements = handbackStatements(ctx, handback);
-    const actions: RepairAction[] = handback.rows.map((r, i) => ({ version: r.version, text: `record version ${r.version} as adopted (glance-manage ran it; nothing is run)`, sql: statements[2 * i + 1].sql, params: statements[2 * i + 1].params }));
+    const actions: RepairAction[] = handback.rows.map((r, i) => ({
+      version: r.version,
+      text: `record version ${r.version} as adopted (glance-manage ran it; nothing is run)`,
+      sql: statements[2 * i + 1].sql,
+      params: statements[2 * i + 1].params,
+    }));
     if (!opts.dryRun) {
       await recordHandback(ctx, driver, handback);
       await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory());
     }
     const findings = [`recorded level: ${summarize(rows).current ?? 'none'}; ${handback.what}`];
-    return { dryRun: opts.dryRun, schemaMatches: [handback.version], recorded: summarize(rows).current, actions, findings };
+    return {
+      dryRun: opts.dryRun,
+      schemaMatches: [handback.version],
+      recorded: summarize(rows).current,
+      actions,
+      findings,
+    };
   }
   const table = ctx.manifest.versionTable;
   const known = new Map(ctx.manifest.migrations.map((m) => [m.version, m]));
   const unknown = rows.filter((r) => !known.has(r.version));
   if (unknown.length > 0) {
-    throw new UnknownVersionError(`The version table records version(s) ${unknown.map((r) => r.version).join(', ')}, which ${ctx.manifest.path} does not list: repair cannot judge them. Nothing was changed.`,
-      'Pass the manifest that lists them with --config (a version your site added?), or use the glance-db release that recorded them.');
+    throw new UnknownVersionError(
+      `The version table records version(s) ${unknown.map((r) => r.version).join(', ')}, which ${ctx.manifest.path} does not list: repair cannot judge them. Nothing was changed.`,
+      'Pass the manifest that lists them with --config (a version your site added?), or use the glance-db release that recorded them.',
+    );
   }
   // Between two schemas by design: nothing here to judge against one version's.
   const rolling = rollingState(ctx.manifest, rows);
   if (rolling.underWay) {
-    throw new RepairRefusedError(`A rolling upgrade is under way (${describeRolling(rolling)}): the schema is between versions by design, so repair cannot judge it against one.`,
-      `Finish the rolling upgrade first: ${nextCommand(ctx, rolling)}, or ${suggest(ctx, 'sync')}, which runs the phases left; glance-db history shows each version's phase.`);
+    throw new RepairRefusedError(
+      `A rolling upgrade is under way (${describeRolling(rolling)}): the schema is between versions by design, so repair cannot judge it against one.`,
+      `Finish the rolling upgrade first: ${nextCommand(ctx, rolling)}, or ${suggest(ctx, 'sync')}, which runs the phases left; glance-db history shows each version's phase.`,
+    );
   }
   const files = readVersions(ctx.manifest, driver.dialect, Math.max(...rows.map((r) => r.version)));
   const live = await introspect(driver);
@@ -113,57 +135,114 @@ async function repairLocked(ctx: RunContext, driver: Driver, opts: { dryRun: boo
   const schemaMatches = ctx.manifest.migrations.map((m) => m.version).filter(matchesAt);
   const { current } = summarize(rows);
   const atCurrent = current !== null && schemaMatches.includes(current);
-  const where = schemaMatches.length ? `the live schema is exactly that of version ${schemaMatches.join(' and ')}` : 'the live schema matches no known version';
+  const where = schemaMatches.length
+    ? `the live schema is exactly that of version ${schemaMatches.join(' and ')}`
+    : 'the live schema matches no known version';
   const findings: string[] = [`recorded level: ${current ?? 'none'}; ${where}`];
   const actions: RepairAction[] = [];
   const refuse = (message: string, hint: string) => {
     const diff = current !== null ? diffAt(current) : null;
-    return new RepairRefusedError(`${message} ${where}${diff && diff.length ? ` (against version ${current}: ${diff.slice(0, 10).join('; ')}${diff.length > 10 ? '; ...' : ''})` : ''}.`, hint, { schemaMatches, recorded: current });
+    return new RepairRefusedError(
+      `${message} ${where}${diff && diff.length ? ` (against version ${current}: ${diff.slice(0, 10).join('; ')}${diff.length > 10 ? '; ...' : ''})` : ''}.`,
+      hint,
+      { schemaMatches, recorded: current },
+    );
   };
   const restore = `Restore the backup taken before the upgrade (${suggest(ctx, 'downgrade')} prints the steps), or bring the schema back by hand; glance-db history shows the rows.`;
 
   // Changed checksums.
   for (const r of rows.filter((x) => x.status === 'complete')) {
     const now = files.get(r.version)!;
-    if (now.loaded.checksum === r.checksum || isSuperseded(ctx.manifest, { version: r.version, dialect: driver.dialect }, r.checksum, now.loaded.checksum)) continue;
-    findings.push(`version ${r.version}: ${now.loaded.file} was recorded with ${r.checksum}, the file now has ${now.loaded.checksum}`);
+    if (
+      now.loaded.checksum === r.checksum ||
+      isSuperseded(ctx.manifest, { version: r.version, dialect: driver.dialect }, r.checksum, now.loaded.checksum)
+    )
+      continue;
+    findings.push(
+      `version ${r.version}: ${now.loaded.file} was recorded with ${r.checksum}, the file now has ${now.loaded.checksum}`,
+    );
     if (r.statementHashes) {
-      const changed = r.statementHashes.map((h, i) => (now.statements[i] && statementHash(now.statements[i].text) === h ? null : i + 1)).filter((x) => x !== null);
+      const changed = r.statementHashes
+        .map((h, i) => (now.statements[i] && statementHash(now.statements[i].text) === h ? null : i + 1))
+        .filter((x) => x !== null);
       const added = now.statements.length - r.statementHashes.length;
-      findings.push(`  statements changed since they ran: ${changed.length ? changed.join(', ') : 'none'}${added > 0 ? `; ${added} statement(s) added` : added < 0 ? `; ${-added} statement(s) removed` : ''}`);
+      findings.push(
+        `  statements changed since they ran: ${changed.length ? changed.join(', ') : 'none'}${added > 0 ? `; ${added} statement(s) added` : added < 0 ? `; ${-added} statement(s) removed` : ''}`,
+      );
     }
-    if (opts.acceptChecksum !== r.version) throw new ChecksumMismatchError(r.version, now.loaded.file, r.checksum, now.loaded.checksum);
-    if (!atCurrent) throw refuse(`--accept-checksum ${r.version}: the schema must be exactly that of the recorded level ${current} to accept a changed file, and`, restore);
-    findings.push(`  the live schema is exactly that of the recorded level ${current}: the database does not depend on the change`);
-    actions.push({ version: r.version, text: `re-record the checksum of version ${r.version} as ${now.loaded.checksum}`, sql: `UPDATE ${table} SET checksum = ? WHERE version = ?`, params: [now.loaded.checksum, r.version] });
+    if (opts.acceptChecksum !== r.version)
+      throw new ChecksumMismatchError(r.version, now.loaded.file, r.checksum, now.loaded.checksum);
+    if (!atCurrent)
+      throw refuse(
+        `--accept-checksum ${r.version}: the schema must be exactly that of the recorded level ${current} to accept a changed file, and`,
+        restore,
+      );
+    findings.push(
+      `  the live schema is exactly that of the recorded level ${current}: the database does not depend on the change`,
+    );
+    actions.push({
+      version: r.version,
+      text: `re-record the checksum of version ${r.version} as ${now.loaded.checksum}`,
+      sql: `UPDATE ${table} SET checksum = ? WHERE version = ?`,
+      params: [now.loaded.checksum, r.version],
+    });
   }
   if (opts.acceptChecksum !== undefined && !actions.some((a) => a.version === opts.acceptChecksum)) {
-    throw new UsageError(`--accept-checksum ${opts.acceptChecksum}: version ${opts.acceptChecksum} has no changed checksum${rows.some((r) => r.version === opts.acceptChecksum) ? '' : ' (it is not recorded)'}. Nothing was changed.`, 'Drop --accept-checksum; glance-db history shows each file against its recorded checksum.');
+    throw new UsageError(
+      `--accept-checksum ${opts.acceptChecksum}: version ${opts.acceptChecksum} has no changed checksum${rows.some((r) => r.version === opts.acceptChecksum) ? '' : ' (it is not recorded)'}. Nothing was changed.`,
+      'Drop --accept-checksum; glance-db history shows each file against its recorded checksum.',
+    );
   }
 
   // Gaps below the recorded level.
   const gaps = await historyGaps(ctx.manifest, driver, rows);
   if (gaps.length > 0) {
-    if (!atCurrent) throw refuse(`The version table has no row for version(s) ${gaps.join(', ')} below its recorded level ${current}, and`, restore);
+    if (!atCurrent)
+      throw refuse(
+        `The version table has no row for version(s) ${gaps.join(', ')} below its recorded level ${current}, and`,
+        restore,
+      );
     for (const v of gaps) {
       const { loaded, statements } = files.get(v)!;
       const row = newRow(ctx, driver, v, loaded.checksum, statements.length);
-      actions.push({ version: v, text: `record version ${v} as baseline (the schema shows it ran; nothing is run)`, sql: insertSql(table, () => '?'), params: rowValues(row) });
+      actions.push({
+        version: v,
+        text: `record version ${v} as baseline (the schema shows it ran; nothing is run)`,
+        sql: insertSql(table, () => '?'),
+        params: rowValues(row),
+      });
     }
   }
 
   // Failed or partly applied rows.
   for (const r of rows.filter((x) => x.status !== 'complete')) {
-    const below = ctx.manifest.migrations.map((m) => m.version).filter((v) => v < r.version).pop() ?? null;
-    const schemaBelow = below === null ? Object.keys(live.tables).filter((t) => !ignore.ignoreTables.includes(t)).length === 0 : schemaMatches.includes(below);
+    const below =
+      ctx.manifest.migrations
+        .map((m) => m.version)
+        .filter((v) => v < r.version)
+        .pop() ?? null;
+    const schemaBelow =
+      below === null
+        ? Object.keys(live.tables).filter((t) => !ignore.ignoreTables.includes(t)).length === 0
+        : schemaMatches.includes(below);
     const noSchemaEffect = r.statementsApplied === 0 || DATA_ONLY_VERSIONS.includes(r.version);
     if (schemaBelow && noSchemaEffect) {
-      actions.push({ version: r.version, text: `remove the ${r.statementsApplied > 0 ? 'partly applied' : 'failed'} row of version ${r.version} (the schema is that of ${below ?? 'an empty database'}; sync runs ${r.version} again from its start)`, sql: `DELETE FROM ${table} WHERE version = ? AND status <> 'complete'`, params: [r.version] });
+      actions.push({
+        version: r.version,
+        text: `remove the ${r.statementsApplied > 0 ? 'partly applied' : 'failed'} row of version ${r.version} (the schema is that of ${below ?? 'an empty database'}; sync runs ${r.version} again from its start)`,
+        sql: `DELETE FROM ${table} WHERE version = ? AND status <> 'complete'`,
+        params: [r.version],
+      });
     } else if (schemaBelow) {
-      throw refuse(`Version ${r.version} is recorded as partly applied (${r.statementsApplied} statements ran) although`, `Check what ran by hand (glance-db history shows the error); ${restore}`);
+      throw refuse(
+        `Version ${r.version} is recorded as partly applied (${r.statementsApplied} statements ran) although`,
+        `Check what ran by hand (glance-db history shows the error); ${restore}`,
+      );
     } else {
-      throw refuse(`Version ${r.version} is partly applied (${r.statementsApplied} of ${r.statementsTotal} statements ran), and`,
-        `That is for sync, not repair: fix the cause (glance-db history shows the error), then run ${suggest(ctx, 'sync')}; it resumes at statement ${r.statementsApplied + 1}.`);
+      throw refuse(
+        `Version ${r.version} is partly applied (${r.statementsApplied} of ${r.statementsTotal} statements ran), and`,
+        `That is for sync, not repair: fix the cause (glance-db history shows the error), then run ${suggest(ctx, 'sync')}; it resumes at statement ${r.statementsApplied + 1}.`,
+      );
     }
   }
 
@@ -172,12 +251,27 @@ async function repairLocked(ctx: RunContext, driver: Driver, opts: { dryRun: boo
     await driver.editHistory(actions.map((a) => ({ sql: a.sql, params: a.params })));
   }
   // Glance's bookkeeping as glance-manage expects it for what the version table now records (lost, or never written by an older glance-db).
-  if (!opts.dryRun && (await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory()))) findings.push('alembic_version set to what glance-manage expects at the recorded level');
+  if (!opts.dryRun && (await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory())))
+    findings.push('alembic_version set to what glance-manage expects at the recorded level');
   return { dryRun: opts.dryRun, schemaMatches, recorded: current, actions, findings };
 }
 
 function newRow(ctx: RunContext, driver: Driver, version: number, checksum: string, total: number): VersionRow {
   const mig = ctx.manifest.migrations.find((m) => m.version === version)!;
-  return { version, name: mig.name, dialect: driver.dialect, checksum, kind: 'baseline', status: 'complete', statementsApplied: 0, statementsTotal: total, statementHashes: null,
-    error: null, appliedAt: new Date().toISOString(), executionMs: 0, toolVersion: ctx.toolVersion, added: { run_by: runBy() } };
+  return {
+    version,
+    name: mig.name,
+    dialect: driver.dialect,
+    checksum,
+    kind: 'baseline',
+    status: 'complete',
+    statementsApplied: 0,
+    statementsTotal: total,
+    statementHashes: null,
+    error: null,
+    appliedAt: new Date().toISOString(),
+    executionMs: 0,
+    toolVersion: ctx.toolVersion,
+    added: { run_by: runBy() },
+  };
 }

@@ -20,7 +20,12 @@
 //   a database nothing manages (5), a table they work on missing (12).
 import type { Driver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
-import { DataTablesMissingError, NotUnderVersionControlError, PartlyAppliedError, RollingWindowError } from '../errors.js';
+import {
+  DataTablesMissingError,
+  NotUnderVersionControlError,
+  PartlyAppliedError,
+  RollingWindowError,
+} from '../errors.js';
 import { detectGlanceManaged, GLANCE_TABLES } from '../glance/detect.js';
 import { suggest, type RunContext } from './context.js';
 import { summarize } from './history.js';
@@ -32,7 +37,14 @@ export type DataUse = 'metadefs' | 'purge';
 /** The versions whose data step rewrites metadef rows (44: OS::Nova::Instance becomes OS::Nova::Server). */
 const METADEF_DATA_VERSIONS = [44];
 
-export const METADEF_TABLE_NAMES = ['metadef_namespaces', 'metadef_resource_types', 'metadef_namespace_resource_types', 'metadef_properties', 'metadef_objects', 'metadef_tags'];
+export const METADEF_TABLE_NAMES = [
+  'metadef_namespaces',
+  'metadef_resource_types',
+  'metadef_namespace_resource_types',
+  'metadef_properties',
+  'metadef_objects',
+  'metadef_tags',
+];
 const PURGE_TABLE_NAMES = [...GLANCE_TABLES, 'tasks', 'task_info'];
 
 export interface DataLevel {
@@ -50,7 +62,13 @@ export interface DataLevel {
  * the command, and runs fn. The driver is closed (and the lock released)
  * afterwards.
  */
-export async function withDataDatabase<T>(ctx: RunContext, command: string, use: DataUse, writes: boolean, fn: (driver: Driver, level: DataLevel) => Promise<T>): Promise<T> {
+export async function withDataDatabase<T>(
+  ctx: RunContext,
+  command: string,
+  use: DataUse,
+  writes: boolean,
+  fn: (driver: Driver, level: DataLevel) => Promise<T>,
+): Promise<T> {
   const driver = await createDriver(ctx.driverConfig());
   try {
     await driver.open();
@@ -64,14 +82,21 @@ export async function withDataDatabase<T>(ctx: RunContext, command: string, use:
 }
 
 function notManaged(ctx: RunContext, command: string): NotUnderVersionControlError {
-  return new NotUnderVersionControlError(ctx.target.display,
+  return new NotUnderVersionControlError(
+    ctx.target.display,
     `${command} works on a database glance-db or glance-manage manages (a glance-db version table, or Glance's alembic_version or migrate_version), at any version from the baseline on. ` +
-    `A new database: run ${suggest(ctx, 'sync')} first. Glance's tables without either table: glance-db sync VERSION CURRENT_VERSION records which version it is at.`,
-    ' Nor does glance-manage manage it.');
+      `A new database: run ${suggest(ctx, 'sync')} first. Glance's tables without either table: glance-db sync VERSION CURRENT_VERSION records which version it is at.`,
+    ' Nor does glance-manage manage it.',
+  );
 }
 
 /** Throws unless the database is safe for the command (see the top of this file); returns its level. */
-export async function requireDataReady(ctx: RunContext, driver: Driver, command: string, use: DataUse): Promise<DataLevel> {
+export async function requireDataReady(
+  ctx: RunContext,
+  driver: Driver,
+  command: string,
+  use: DataUse,
+): Promise<DataLevel> {
   const rows = await driver.readHistory();
   let level: DataLevel;
   if (rows.length > 0) {
@@ -84,13 +109,16 @@ export async function requireDataReady(ctx: RunContext, driver: Driver, command:
         throw new RollingWindowError(
           `${command} refuses while a rolling upgrade is open (${state}): until its contract, a data migration (glance-db migrate, or glance-manage db migrate on another node) may run at any time and rewrite rows of images and image_locations that purge would delete.`,
           `Finish the rolling upgrade first (${suggest(ctx, 'migrate')}, then ${suggest(ctx, 'contract')} once every glance-api runs the new release), then run ${command} again. The metadefs commands are not affected.`,
-          { rolling: { to: rolling.top, next: rolling.next } });
+          { rolling: { to: rolling.top, next: rolling.next } },
+        );
       }
       const metadefData = rolling.pending.migrate.filter((v) => METADEF_DATA_VERSIONS.includes(v));
       if (metadefData.length > 0) {
         throw new RollingWindowError(
           `${command} refuses while the data step of version ${metadefData.join(', ')} is still to migrate (${state}): it renames the metadef resource type OS::Nova::Instance to OS::Nova::Server, the rows ${command} works on.`,
-          `Run ${suggest(ctx, 'migrate')} first, then ${command} again.`, { rolling: { to: rolling.top, next: rolling.next } });
+          `Run ${suggest(ctx, 'migrate')} first, then ${command} again.`,
+          { rolling: { to: rolling.top, next: rolling.next } },
+        );
       }
     }
     const current = summarize(rows).current;
@@ -105,7 +133,8 @@ export async function requireDataReady(ctx: RunContext, driver: Driver, command:
       throw new RollingWindowError(
         `${command} refuses while glance-manage's rolling upgrade is open (${glance.source}: expanded to ${glance.expandedTo}, contracted to ${glance.version}): until its contract, glance-manage db migrate may run at any time and rewrite rows of images and image_locations that purge would delete.`,
         `Finish the rolling upgrade first (glance-manage db migrate, then glance-manage db contract once every glance-api runs the new release), then run ${command} again. The metadefs commands are not affected.`,
-        { source: glance.source });
+        { source: glance.source },
+      );
     }
     level = { version: glance.version, managedBy: 'glance-manage', source: glance.source };
   }

@@ -12,7 +12,8 @@ export function resumePoint(row: VersionRow, statements: Statement[], file: stri
   const applied = Math.min(row.statementsApplied, hashes.length);
   for (let i = 0; i < applied; i++) {
     const now = statements[i] ? statementHash(statements[i].text) : '(missing)';
-    if (now !== hashes[i]) throw new ResumeStatementChangedError(row.version, file, i, applied, row.statementsTotal, hashes[i], now);
+    if (now !== hashes[i])
+      throw new ResumeStatementChangedError(row.version, file, i, applied, row.statementsTotal, hashes[i], now);
   }
   return applied;
 }

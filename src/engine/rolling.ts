@@ -22,7 +22,17 @@ import { DIALECTS, type Dialect } from '../dialects/index.js';
 import { runBy, suggest, type RunContext } from './context.js';
 import { readMigrationFile } from './files.js';
 import { summarize } from './history.js';
-import { glanceBookkeeping, migrateAgain, nextPhase, rollingState, rowAfter, stepsOf, stepsOfVersion, type RollingState, type Step } from './phases.js';
+import {
+  glanceBookkeeping,
+  migrateAgain,
+  nextPhase,
+  rollingState,
+  rowAfter,
+  stepsOf,
+  stepsOfVersion,
+  type RollingState,
+  type Step,
+} from './phases.js';
 import { resumePoint } from './resume.js';
 import type { ProgressEvent } from './sync.js';
 
@@ -69,16 +79,25 @@ export function checkOrder(ctx: RunContext, phase: Phase, state: RollingState, r
   if (!state.underWay) {
     const current = summarize(rows).current;
     if (current !== null && current >= newest) return;
-    throw new RollingOrderError(`No rolling upgrade is under way on ${ctx.target.display} (${current === null ? 'nothing recorded' : `at version ${current}`}, ${newest} is available), so there is nothing to ${phase}: a rolling upgrade starts with its expand phase.`,
-      `Run ${suggest(ctx, 'expand')} first (on the first node, while the old glance-api keeps serving), then ${suggest(ctx, 'migrate')}, then ${suggest(ctx, 'contract')} once every glance-api runs the new release.`, { phase, next: 'expand' });
+    throw new RollingOrderError(
+      `No rolling upgrade is under way on ${ctx.target.display} (${current === null ? 'nothing recorded' : `at version ${current}`}, ${newest} is available), so there is nothing to ${phase}: a rolling upgrade starts with its expand phase.`,
+      `Run ${suggest(ctx, 'expand')} first (on the first node, while the old glance-api keeps serving), then ${suggest(ctx, 'migrate')}, then ${suggest(ctx, 'contract')} once every glance-api runs the new release.`,
+      { phase, next: 'expand' },
+    );
   }
   if (state.pending.expand.length > 0) {
-    throw new RollingOrderError(`The expand phase of the rolling upgrade to ${state.top} is not finished (version${state.pending.expand.length > 1 ? 's' : ''} ${state.pending.expand.join(', ')} still to expand), so ${phase} cannot run yet.`,
-      `Run ${suggest(ctx, 'expand')} again: it finishes the expand phase (on MySQL it resumes where it stopped).`, { phase, next: 'expand', versions: state.pending.expand });
+    throw new RollingOrderError(
+      `The expand phase of the rolling upgrade to ${state.top} is not finished (version${state.pending.expand.length > 1 ? 's' : ''} ${state.pending.expand.join(', ')} still to expand), so ${phase} cannot run yet.`,
+      `Run ${suggest(ctx, 'expand')} again: it finishes the expand phase (on MySQL it resumes where it stopped).`,
+      { phase, next: 'expand', versions: state.pending.expand },
+    );
   }
   if (phase === 'contract' && state.pending.migrate.length > 0) {
-    throw new RollingOrderError(`The data migration of the rolling upgrade to ${state.top} is not done (version${state.pending.migrate.length > 1 ? 's' : ''} ${state.pending.migrate.join(', ')} still to migrate); contract would drop what it still reads, so it does not run before migrate.`,
-      `Run ${suggest(ctx, 'migrate')} first; contract after it, once every glance-api node runs the new release.`, { phase, next: 'migrate', versions: state.pending.migrate });
+    throw new RollingOrderError(
+      `The data migration of the rolling upgrade to ${state.top} is not done (version${state.pending.migrate.length > 1 ? 's' : ''} ${state.pending.migrate.join(', ')} still to migrate); contract would drop what it still reads, so it does not run before migrate.`,
+      `Run ${suggest(ctx, 'migrate')} first; contract after it, once every glance-api node runs the new release.`,
+      { phase, next: 'migrate', versions: state.pending.migrate },
+    );
   }
 }
 
@@ -88,20 +107,42 @@ export function checkOrder(ctx: RunContext, phase: Phase, state: RollingState, r
  * upgrade goes to), or 'finish', what sync runs to finish a rolling upgrade
  * under way: its expand, migrate and contract in turn.
  */
-export function plannedSteps(ctx: RunContext, dialect: Dialect, rows: VersionRow[], mode: Phase | 'finish', target: number): Step[] {
+export function plannedSteps(
+  ctx: RunContext,
+  dialect: Dialect,
+  rows: VersionRow[],
+  mode: Phase | 'finish',
+  target: number,
+): Step[] {
   const state = rollingState(ctx.manifest, rows);
   const top = state.top ?? target;
   // migrate also runs again the migrate files of versions it already migrated, for rows left since (runSteps skips those with none).
   const withAgain = (phase: Phase, steps: Step[], from: VersionRow[]) =>
-    phase === 'migrate' ? [...steps, ...migrateAgain(ctx.manifest, dialect, from, top)].sort((a, b) => a.mig.version - b.mig.version) : steps;
-  if (mode !== 'finish') return withAgain(mode, stepsOf(ctx.manifest, dialect, rows, mode, mode === 'expand' ? target : top), rows);
+    phase === 'migrate'
+      ? [...steps, ...migrateAgain(ctx.manifest, dialect, from, top)].sort((a, b) => a.mig.version - b.mig.version)
+      : steps;
+  if (mode !== 'finish')
+    return withAgain(mode, stepsOf(ctx.manifest, dialect, rows, mode, mode === 'expand' ? target : top), rows);
   // Each phase's steps are planned from the rows as the phase before leaves them.
   const out: Step[] = [];
   let after = rows;
   for (const phase of ['expand', 'migrate', 'contract'] as Phase[]) {
     const steps = withAgain(phase, stepsOf(ctx.manifest, dialect, after, phase, top), after);
     out.push(...steps);
-    after = steps.filter((s) => !s.topUp).reduce((rs, s) => withRow(rs, rowAfter(s, rs.find((r) => r.version === s.mig.version), placeholderRow(ctx, dialect, s))), after);
+    after = steps
+      .filter((s) => !s.topUp)
+      .reduce(
+        (rs, s) =>
+          withRow(
+            rs,
+            rowAfter(
+              s,
+              rs.find((r) => r.version === s.mig.version),
+              placeholderRow(ctx, dialect, s),
+            ),
+          ),
+        after,
+      );
   }
   return out;
 }
@@ -109,7 +150,14 @@ export function plannedSteps(ctx: RunContext, dialect: Dialect, rows: VersionRow
 /** Sync on a Galera node: a phased version's phases in turn (the others run whole, as everywhere). */
 export function versionSteps(ctx: RunContext, dialect: Dialect, version: number, rows: VersionRow[]): Step[] {
   const mig = ctx.manifest.migrations.find((m) => m.version === version)!;
-  return mig.rolling === 'phased' ? stepsOfVersion(ctx.manifest, dialect, mig, rows.find((r) => r.version === version)) : [];
+  return mig.rolling === 'phased'
+    ? stepsOfVersion(
+        ctx.manifest,
+        dialect,
+        mig,
+        rows.find((r) => r.version === version),
+      )
+    : [];
 }
 
 function withRow(rows: VersionRow[], row: VersionRow): VersionRow[] {
@@ -120,9 +168,21 @@ function withRow(rows: VersionRow[], row: VersionRow): VersionRow[] {
 function placeholderRow(ctx: RunContext, dialect: Dialect, s: Step, before?: VersionRow): VersionRow {
   const whole = readMigrationFile(ctx.manifest, s.mig, dialect);
   return {
-    version: s.mig.version, name: s.mig.name, dialect, checksum: whole.checksum, kind: before?.kind ?? 'applied', status: 'complete',
-    statementsApplied: 0, statementsTotal: 0, statementHashes: null, error: null, appliedAt: new Date().toISOString(), executionMs: 0,
-    toolVersion: ctx.toolVersion, note: before?.note ?? null, added: { run_by: runBy() },
+    version: s.mig.version,
+    name: s.mig.name,
+    dialect,
+    checksum: whole.checksum,
+    kind: before?.kind ?? 'applied',
+    status: 'complete',
+    statementsApplied: 0,
+    statementsTotal: 0,
+    statementHashes: null,
+    error: null,
+    appliedAt: new Date().toISOString(),
+    executionMs: 0,
+    toolVersion: ctx.toolVersion,
+    note: before?.note ?? null,
+    added: { run_by: runBy() },
   };
 }
 
@@ -130,7 +190,12 @@ function placeholderRow(ctx: RunContext, dialect: Dialect, s: Step, before?: Ver
  * Runs the steps in order. Each step first reads the version table again:
  * a step another run did meanwhile is skipped. Returns what ran.
  */
-export async function runSteps(ctx: RunContext, driver: Driver, steps: Step[], onProgress: (e: ProgressEvent) => void): Promise<StepResult[]> {
+export async function runSteps(
+  ctx: RunContext,
+  driver: Driver,
+  steps: Step[],
+  onProgress: (e: ProgressEvent) => void,
+): Promise<StepResult[]> {
   const out: StepResult[] = [];
   const hasMigrateVersion = steps.length > 0 && (await driver.listTables()).includes('migrate_version');
   let contractChecked = false;
@@ -159,14 +224,24 @@ export async function runSteps(ctx: RunContext, driver: Driver, steps: Step[], o
     let moved: number | undefined;
     if (step.batched) {
       moved = await runBatches(ctx, driver, step, onProgress);
-      const done = await recordPhase(driver, ctx.manifest.versionTable, before!, { ...row, executionMs: Math.round(performance.now() - started) }, glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion, false, ctx.manifest));
+      const done = await recordPhase(
+        driver,
+        ctx.manifest.versionTable,
+        before!,
+        { ...row, executionMs: Math.round(performance.now() - started) },
+        glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion, false, ctx.manifest),
+      );
       if (!done) {
         onProgress({ type: 'phase-skipped', version, name, phase: step.phase });
         continue;
       }
     } else {
       const p: PendingVersion = {
-        version, name, file: step.file ?? step.mig.files[driver.dialect]!, statements: step.statements, row,
+        version,
+        name,
+        file: step.file ?? step.mig.files[driver.dialect]!,
+        statements: step.statements,
+        row,
         resumeFrom: before?.status === 'failed' ? resumePoint(before, step.statements, step.file ?? '') : 0,
         after: glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion, true, ctx.manifest),
         ...(before && before.status !== 'failed' ? { replaces: before.status } : {}),
@@ -178,21 +253,44 @@ export async function runSteps(ctx: RunContext, driver: Driver, steps: Step[], o
     }
     const ms = Math.round(performance.now() - started);
     const counted = reports ? { reports: Object.fromEntries(reports.map((r) => [r.name, r.value])) } : {};
-    out.push({ version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}), complete: row.status === 'complete', ...counted });
-    onProgress({ type: 'phase-done', version, name, phase: step.phase, ms, ...(moved !== undefined ? { rows: moved } : {}), ...(step.file === null ? { nothingToRun: true } : {}), ...(reports ? { reports } : {}) });
+    out.push({
+      version,
+      name,
+      phase: step.phase,
+      ms,
+      ...(moved !== undefined ? { rows: moved } : {}),
+      complete: row.status === 'complete',
+      ...counted,
+    });
+    onProgress({
+      type: 'phase-done',
+      version,
+      name,
+      phase: step.phase,
+      ms,
+      ...(moved !== undefined ? { rows: moved } : {}),
+      ...(step.file === null ? { nothingToRun: true } : {}),
+      ...(reports ? { reports } : {}),
+    });
   }
   return out;
 }
 
 /** A step's `glance-db:report` counts (information only: a count that fails is null, and nothing stops). */
-async function countReports(driver: Driver, step: Step): Promise<{ name: string; label: string; value: number | null }[] | null> {
+async function countReports(
+  driver: Driver,
+  step: Step,
+): Promise<{ name: string; label: string; value: number | null }[] | null> {
   if (step.reports.length === 0) return null;
   const out = [];
   for (const r of step.reports) {
-    const value = await driver.query(r.sql).then((rows) => Number(Object.values(rows[0] ?? {})[0] ?? 0), (err) => {
-      if (driver.stopsRun(err)) throw err;
-      return null;
-    });
+    const value = await driver.query(r.sql).then(
+      (rows) => Number(Object.values(rows[0] ?? {})[0] ?? 0),
+      (err) => {
+        if (driver.stopsRun(err)) throw err;
+        return null;
+      },
+    );
     out.push({ name: r.name, label: r.label, value });
   }
   return out;
@@ -204,8 +302,12 @@ export async function remainingRows(driver: Driver, step: Step): Promise<number>
     return Number(Object.values((await driver.query(step.remaining!))[0] ?? {})[0] ?? 0);
   } catch (err) {
     if (driver.stopsRun(err) || err instanceof GlanceDbError) throw err;
-    throw new ConfigError(`The glance-db:remaining query of ${step.file} (version ${step.mig.version}) failed: ${(err as Error).message?.split('\n')[0]}. Nothing was changed.`,
-      { hint: `Fix the query on the file's -- glance-db:remaining line (it counts the rows the migrate phase still has to change).` });
+    throw new ConfigError(
+      `The glance-db:remaining query of ${step.file} (version ${step.mig.version}) failed: ${(err as Error).message?.split('\n')[0]}. Nothing was changed.`,
+      {
+        hint: `Fix the query on the file's -- glance-db:remaining line (it counts the rows the migrate phase still has to change).`,
+      },
+    );
   }
 }
 
@@ -234,11 +336,17 @@ export async function refuseUnmigrated(ctx: RunContext, driver: Driver, rows: Ve
     `${total} row(s) still need the migrate phase (${left.map((x) => `version ${x.version} ${x.name}: ${x.rows}`).join('; ')}), written or left since migrate ran, so contract does not run: ` +
       'it would have to give those rows values, and it never rewrites a value (docs/guide/rolling-upgrade.md, "Contract and visibility").',
     `Run ${suggest(ctx, 'migrate')}: it finishes those rows by the migrate rules and leaves every value already set; then ${suggest(ctx, 'contract')} again.`,
-    { phase: 'contract', next: 'migrate', versions: left.map((x) => x.version), remaining: left });
+    { phase: 'contract', next: 'migrate', versions: left.map((x) => x.version), remaining: left },
+  );
 }
 
 /** A migrate-again step: its batches, if rows are left (the version's row stays as it is). */
-async function migrateLeft(ctx: RunContext, driver: Driver, step: Step, onProgress: (e: ProgressEvent) => void): Promise<StepResult | null> {
+async function migrateLeft(
+  ctx: RunContext,
+  driver: Driver,
+  step: Step,
+  onProgress: (e: ProgressEvent) => void,
+): Promise<StepResult | null> {
   if ((await remainingRows(driver, step)) === 0) return null;
   const { version, name } = step.mig;
   onProgress({ type: 'phase-start', version, name, phase: 'migrate' });
@@ -255,9 +363,15 @@ async function migrateLeft(ctx: RunContext, driver: Driver, step: Step, onProgre
  * bounded number of times when it loses certification). Returns the rows
  * changed.
  */
-async function runBatches(ctx: RunContext, driver: Driver, step: Step, onProgress: (e: ProgressEvent) => void): Promise<number> {
+async function runBatches(
+  ctx: RunContext,
+  driver: Driver,
+  step: Step,
+  onProgress: (e: ProgressEvent) => void,
+): Promise<number> {
   const { version, name } = step.mig;
-  const remaining = async () => (step.remaining ? Number(Object.values((await driver.query(step.remaining))[0] ?? {})[0] ?? 0) : null);
+  const remaining = async () =>
+    step.remaining ? Number(Object.values((await driver.query(step.remaining))[0] ?? {})[0] ?? 0) : null;
   const total = await remaining();
   const started = Date.now();
   let done = 0;
@@ -268,13 +382,32 @@ async function runBatches(ctx: RunContext, driver: Driver, step: Step, onProgres
       for (let batch = 1; ; batch++) {
         let n: number;
         try {
-          n = await retryCertification(() => driver.transaction((tx) => tx.run(s.text), { deferWriteBack: true }), async () => {});
+          n = await retryCertification(
+            () => driver.transaction((tx) => tx.run(s.text), { deferWriteBack: true }),
+            async () => {},
+          );
         } catch (err) {
           if (err instanceof GlanceDbError && !(err as { location?: unknown }).location) throw err;
-          throw statementFailed(p, s, err, `That batch was rolled back; the batches before it stay committed, and ${suggest(ctx, 'migrate')} continues from there once the cause is fixed.`);
+          throw statementFailed(
+            p,
+            s,
+            err,
+            `That batch was rolled back; the batches before it stay committed, and ${suggest(ctx, 'migrate')} continues from there once the cause is fixed.`,
+          );
         }
         done += n;
-        onProgress({ type: 'batch', version, name, statement: s.index + 1, statements: step.statements.length, batch, rows: n, done, total, ms: Date.now() - started });
+        onProgress({
+          type: 'batch',
+          version,
+          name,
+          statement: s.index + 1,
+          statements: step.statements.length,
+          batch,
+          rows: n,
+          done,
+          total,
+          ms: Date.now() - started,
+        });
         await writeBack();
         if (n === 0) break;
       }
@@ -290,13 +423,31 @@ async function runBatches(ctx: RunContext, driver: Driver, step: Step, onProgres
  * if the row still says what it said before the batches (on PostgreSQL the
  * lock is per transaction: another run may have recorded it, or gone on).
  */
-async function recordPhase(driver: Driver, table: string, before: VersionRow, row: VersionRow, bookkeeping: string[]): Promise<boolean> {
+async function recordPhase(
+  driver: Driver,
+  table: string,
+  before: VersionRow,
+  row: VersionRow,
+  bookkeeping: string[],
+): Promise<boolean> {
   const mark = (i: number) => (DIALECTS[driver.dialect].placeholders === '$n' ? `$${i}` : '?');
   const done = await driver.transaction(async (tx) => {
     const now = await tx.query(`SELECT status FROM ${table} WHERE version = ${mark(1)}`, [row.version]);
     if (String(now[0]?.status) !== before.status) return false;
-    await tx.run(`UPDATE ${table} SET status = ${mark(1)}, statements_applied = ${mark(2)}, statements_total = ${mark(3)}, applied_at = ${mark(4)}, execution_ms = ${mark(5)}, tool_version = ${mark(6)}, phases = ${mark(7)}, run_by = ${mark(8)} WHERE version = ${mark(9)}`,
-      [row.status, row.statementsApplied, row.statementsTotal, row.appliedAt, row.executionMs, row.toolVersion, row.added?.phases ?? null, row.added?.run_by ?? null, row.version]);
+    await tx.run(
+      `UPDATE ${table} SET status = ${mark(1)}, statements_applied = ${mark(2)}, statements_total = ${mark(3)}, applied_at = ${mark(4)}, execution_ms = ${mark(5)}, tool_version = ${mark(6)}, phases = ${mark(7)}, run_by = ${mark(8)} WHERE version = ${mark(9)}`,
+      [
+        row.status,
+        row.statementsApplied,
+        row.statementsTotal,
+        row.appliedAt,
+        row.executionMs,
+        row.toolVersion,
+        row.added?.phases ?? null,
+        row.added?.run_by ?? null,
+        row.version,
+      ],
+    );
     for (const b of bookkeeping) await tx.run(b);
     return true;
   });
@@ -305,8 +456,10 @@ async function recordPhase(driver: Driver, table: string, before: VersionRow, ro
 }
 
 export function glanceRollingError(ctx: RunContext): RollingOrderError {
-  return new RollingOrderError(`${ctx.target.display} holds a rolling upgrade that Glance's own tool began (alembic_version has an expand head), which glance-db finishes in one go rather than by phases.`,
-    `Run ${suggest(ctx, 'sync')}: it finishes that rolling upgrade (after it, expand, migrate and contract work as usual).`);
+  return new RollingOrderError(
+    `${ctx.target.display} holds a rolling upgrade that Glance's own tool began (alembic_version has an expand head), which glance-db finishes in one go rather than by phases.`,
+    `Run ${suggest(ctx, 'sync')}: it finishes that rolling upgrade (after it, expand, migrate and contract work as usual).`,
+  );
 }
 
 /**
@@ -315,7 +468,15 @@ export function glanceRollingError(ctx: RunContext): RollingOrderError {
  * above it then run as usual). A rolling upgrade glance-manage left half way
  * is finished by sync alone (adopt.ts, `finishing`), not by a phase command.
  */
-export async function rollingFirst(ctx: RunContext, driver: Driver, phase: Phase | undefined, target: number, rows: VersionRow[], finishing: boolean, onProgress: (e: ProgressEvent) => void): Promise<StepResult[]> {
+export async function rollingFirst(
+  ctx: RunContext,
+  driver: Driver,
+  phase: Phase | undefined,
+  target: number,
+  rows: VersionRow[],
+  finishing: boolean,
+  onProgress: (e: ProgressEvent) => void,
+): Promise<StepResult[]> {
   const state = rollingState(ctx.manifest, rows);
   if (finishing && phase) throw glanceRollingError(ctx);
   if (phase) {
@@ -329,6 +490,8 @@ export async function rollingFirst(ctx: RunContext, driver: Driver, phase: Phase
 
 /** sync VERSION below the version a rolling upgrade under way goes to: it cannot stop inside it. */
 export function belowRollingTop(ctx: RunContext, target: number, state: RollingState): UsageError {
-  return new UsageError(`A rolling upgrade to version ${state.top} is under way (${state.next} is next), so sync cannot stop at ${target}, below it. Nothing was changed.`,
-    `Finish it: ${suggest(ctx, 'sync')} (or ${suggest(ctx, state.next ?? 'contract')} and the phases after it).`);
+  return new UsageError(
+    `A rolling upgrade to version ${state.top} is under way (${state.next} is next), so sync cannot stop at ${target}, below it. Nothing was changed.`,
+    `Finish it: ${suggest(ctx, 'sync')} (or ${suggest(ctx, state.next ?? 'contract')} and the phases after it).`,
+  );
 }

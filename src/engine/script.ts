@@ -45,13 +45,19 @@ export function serverNowSql(dialect: Dialect): string {
 /** The Alembic revisions glance-manage leaves at a version (the contract head, and its old aliases). */
 export function revisionsAt(version: number): string[] {
   const revs = CONTRACT_CHAIN.filter(([, v]) => v === version).map(([r]) => r);
-  return [...revs, ...Object.entries(ALIASES).filter(([, r]) => revs.includes(r)).map(([a]) => a)];
+  return [
+    ...revs,
+    ...Object.entries(ALIASES)
+      .filter(([, r]) => revs.includes(r))
+      .map(([a]) => a),
+  ];
 }
 
 const list = (xs: (string | number)[]) => xs.map(literal).join(', ');
 
 export const SCRIPT_ALREADY_RAN = 'glance-db: this script already ran on this database; nothing was changed';
-export const SCRIPT_WRONG_START = 'glance-db: the database is not at the state this script starts from; nothing was changed';
+export const SCRIPT_WRONG_START =
+  'glance-db: the database is not at the state this script starts from; nothing was changed';
 
 export function planScript(ctx: RunContext, p: Plan, generatedAt: string): string {
   const d = DIALECTS[p.dialect];
@@ -70,19 +76,42 @@ export function planScript(ctx: RunContext, p: Plan, generatedAt: string): strin
     p.from === null ? `WHEN n = 0 AND o = 0 THEN 'empty'` : null,
   ].filter(Boolean);
   const stateCase = `CASE ${cases.join(' ')} ELSE 'other' END`;
-  const countIn = (vs: number[]) => (vs.length ? `count(CASE WHEN status = 'complete' AND version IN (${list(vs)}) THEN 1 END)` : '0');
+  const countIn = (vs: number[]) =>
+    vs.length ? `count(CASE WHEN status = 'complete' AND version IN (${list(vs)}) THEN 1 END)` : '0';
   const revIn = revs.length ? `count(CASE WHEN version_num IN (${list(revs)}) THEN 1 END)` : '0';
   const others = (tableList: string) => `${tableList} NOT IN (${list([table, `${table}_lock`])})`;
-  const start = p.from === null ? 'an empty database' : `version ${p.from} (recorded by glance-db, or by glance-manage in alembic_version: ${revs.join(' or ')})`;
+  const start =
+    p.from === null
+      ? 'an empty database'
+      : `version ${p.from} (recorded by glance-db, or by glance-manage in alembic_version: ${revs.join(' or ')})`;
 
-  const adoptedRows: VersionRow[] = p.from === null ? [] : all.filter((m) => m.version <= p.from!).map((m) => {
-    const loaded = readMigrationFile(ctx.manifest, m, p.dialect);
-    return row(ctx, p, m.version, m.name, loaded.checksum, 'adopted', 0, statementsOf(loaded, p.dialect, m.version).length);
-  });
+  const adoptedRows: VersionRow[] =
+    p.from === null
+      ? []
+      : all
+          .filter((m) => m.version <= p.from!)
+          .map((m) => {
+            const loaded = readMigrationFile(ctx.manifest, m, p.dialect);
+            return row(
+              ctx,
+              p,
+              m.version,
+              m.name,
+              loaded.checksum,
+              'adopted',
+              0,
+              statementsOf(loaded, p.dialect, m.version).length,
+            );
+          });
   // The first release's columns only, so the script also runs on a version table made by that release (run_by stays empty: a script does not know who runs it).
   const columns = `INSERT INTO ${table} (${VERSION_COLUMNS.join(', ')})`;
-  const values = (r: VersionRow) => rowValues(r).slice(0, VERSION_COLUMNS.length).map((x) => (x === APPLIED_AT_NOW ? serverNowSql(p.dialect) : literal(x))).join(', ');
-  const insertIf = (r: VersionRow, cond: string) => `${columns} SELECT ${values(r)}${d.script.selectWithoutTable} WHERE ${cond}`;
+  const values = (r: VersionRow) =>
+    rowValues(r)
+      .slice(0, VERSION_COLUMNS.length)
+      .map((x) => (x === APPLIED_AT_NOW ? serverNowSql(p.dialect) : literal(x)))
+      .join(', ');
+  const insertIf = (r: VersionRow, cond: string) =>
+    `${columns} SELECT ${values(r)}${d.script.selectWithoutTable} WHERE ${cond}`;
   const insertRow = (r: VersionRow) => `${columns} VALUES (${values(r)})`;
 
   const out = [
@@ -120,18 +149,49 @@ export function planScript(ctx: RunContext, p: Plan, generatedAt: string): strin
     }
     // As sync does where DDL commits on its own (MySQL): a failed row first, progress after every statement, complete at the end.
     const hashes: string[] = [];
-    out.push(`${insertRow({ ...done, status: 'failed', statementsApplied: 0, statementHashes: [], error: 'in progress (interrupted if this stays)' })};`);
+    out.push(
+      `${insertRow({ ...done, status: 'failed', statementsApplied: 0, statementHashes: [], error: 'in progress (interrupted if this stays)' })};`,
+    );
     pv.statements.forEach((s, i) => {
       hashes.push(statementHash(s));
-      out.push(`${s};`, `UPDATE ${table} SET statements_applied = ${i + 1}, statements_total = ${total}, statement_hashes = ${literal(JSON.stringify(hashes))}, error = NULL WHERE version = ${pv.version};`);
+      out.push(
+        `${s};`,
+        `UPDATE ${table} SET statements_applied = ${i + 1}, statements_total = ${total}, statement_hashes = ${literal(JSON.stringify(hashes))}, error = NULL WHERE version = ${pv.version};`,
+      );
     });
-    out.push(...pv.bookkeeping.map((s) => `${s};`), `UPDATE ${table} SET status = 'complete', error = NULL WHERE version = ${pv.version};`);
+    out.push(
+      ...pv.bookkeeping.map((s) => `${s};`),
+      `UPDATE ${table} SET status = 'complete', error = NULL WHERE version = ${pv.version};`,
+    );
   }
   out.push('', ...d.script.closing);
   return `${out.join('\n')}\n`;
 }
 
 /** A row as sync would record it; applied_at: when the DBA runs the script, by the server's clock. */
-function row(ctx: RunContext, p: Plan, version: number, name: string, checksum: string, kind: VersionRow['kind'], applied: number, total: number): VersionRow {
-  return { version, name, dialect: p.dialect, checksum, kind, status: 'complete', statementsApplied: applied, statementsTotal: total, statementHashes: null, error: null, appliedAt: APPLIED_AT_NOW, executionMs: 0, toolVersion: ctx.toolVersion };
+function row(
+  ctx: RunContext,
+  p: Plan,
+  version: number,
+  name: string,
+  checksum: string,
+  kind: VersionRow['kind'],
+  applied: number,
+  total: number,
+): VersionRow {
+  return {
+    version,
+    name,
+    dialect: p.dialect,
+    checksum,
+    kind,
+    status: 'complete',
+    statementsApplied: applied,
+    statementsTotal: total,
+    statementHashes: null,
+    error: null,
+    appliedAt: APPLIED_AT_NOW,
+    executionMs: 0,
+    toolVersion: ctx.toolVersion,
+  };
 }

@@ -12,13 +12,17 @@ import { bookkeepingTables, siteSnapshotPath } from '../introspect/snapshot.js';
 import type { RunContext } from './context.js';
 import { findMigration, sync } from './sync.js';
 
-const HINT = 'Run glance-db snapshot with your manifest (--config FILE, or in the folder that holds glance-db.yaml), in a folder you can write to.';
+const HINT =
+  'Run glance-db snapshot with your manifest (--config FILE, or in the folder that holds glance-db.yaml), in a folder you can write to.';
 
 export async function snapshot(ctx: RunContext, version: number): Promise<{ path: string; tables: number }> {
   findMigration(ctx, version, 'VERSION');
   // Refused before the scratch database is built: a place glance-db never writes (its installed package above all).
   const where = siteSnapshotPath(ctx.manifest, ctx.target.dialect, version);
-  checkOutputPath(where, (why) => new OutputError(`Cannot write the expected schema to ${where}: ${why}. Nothing was written.`, HINT));
+  checkOutputPath(
+    where,
+    (why) => new OutputError(`Cannot write the expected schema to ${where}: ${why}. Nothing was written.`, HINT),
+  );
   const tables = await (async () => {
     const driver = await createDriver(ctx.driverConfig());
     try {
@@ -29,8 +33,10 @@ export async function snapshot(ctx: RunContext, version: number): Promise<{ path
     }
   })();
   if (tables.length > 0) {
-    throw new UsageError(`glance-db snapshot builds version ${version} on an empty scratch database, and ${ctx.target.display} holds ${tables.length} table(s). Nothing was changed.`,
-      'Point --url at a new, empty database (it is left at that version afterwards; drop it when done).');
+    throw new UsageError(
+      `glance-db snapshot builds version ${version} on an empty scratch database, and ${ctx.target.display} holds ${tables.length} table(s). Nothing was changed.`,
+      'Point --url at a new, empty database (it is left at that version afterwards; drop it when done).',
+    );
   }
   await sync(ctx, { version, requireVersionControl: false });
   const driver = await createDriver(ctx.driverConfig());
@@ -39,7 +45,9 @@ export async function snapshot(ctx: RunContext, version: number): Promise<{ path
     const model = await introspect(driver);
     for (const t of bookkeepingTables(ctx.manifest.versionTable)) delete model.tables[t];
     const path = siteSnapshotPath(ctx.manifest, driver.dialect, version);
-    writeOutputFile(path, `${JSON.stringify(model, null, 1)}\n`, 'the expected schema to', HINT, { createFolders: 0o755 });
+    writeOutputFile(path, `${JSON.stringify(model, null, 1)}\n`, 'the expected schema to', HINT, {
+      createFolders: 0o755,
+    });
     return { path, tables: Object.keys(model.tables).length };
   } finally {
     await driver.close();

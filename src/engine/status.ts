@@ -34,11 +34,19 @@ export async function statusOf(ctx: RunContext, driver: Driver): Promise<Status 
   // What glance-manage did since glance-db's last write counts as done (engine/handback.ts).
   const rows = withHandback(await driver.readHistory(), await handbackPlan(ctx, driver, await driver.readHistory()));
   const history = summarize(rows);
-  if (history.current !== null) await checkNoGaps(ctx.manifest, driver, rows, ctx.target.display, suggest(ctx, 'repair'));
+  if (history.current !== null)
+    await checkNoGaps(ctx.manifest, driver, rows, ctx.target.display, suggest(ctx, 'repair'));
   const rolling = rollingState(ctx.manifest, rows);
-  if (history.current !== null) return { version: history.current, source: ctx.manifest.versionTable, managedBy: 'glance-db', ...(rolling.underWay ? { rolling } : {}) };
+  if (history.current !== null)
+    return {
+      version: history.current,
+      source: ctx.manifest.versionTable,
+      managedBy: 'glance-db',
+      ...(rolling.underWay ? { rolling } : {}),
+    };
   const glance = await detectGlanceManaged(driver, await driver.listTables());
-  if (glance) return { version: glance.version, source: glance.source, managedBy: 'glance-manage', revisions: glance.revisions };
+  if (glance)
+    return { version: glance.version, source: glance.source, managedBy: 'glance-manage', revisions: glance.revisions };
   return null;
 }
 

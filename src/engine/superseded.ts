@@ -14,7 +14,12 @@ import type { Manifest, Phase } from '../manifest/types.js';
 import { readLockFile, supersededTo, type Lock } from './lint.js';
 
 /** Whether a database that ran the file with checksum `ran` is still valid now that the file has `now`, by a fix the lock records. */
-export function isSuperseded(m: Manifest, file: { version: number; dialect: string; phase?: Phase }, ran: string, now: string): boolean {
+export function isSuperseded(
+  m: Manifest,
+  file: { version: number; dialect: string; phase?: Phase },
+  ran: string,
+  now: string,
+): boolean {
   if (ran === now) return false;
   let lock: Lock;
   try {

@@ -1,6 +1,13 @@
 // The orchestrator: compare the version table with the manifest, then apply
 // what is missing, one version per transaction, under the migration lock.
-import { SchemaDriftError, DowngradeRefusedError, GlanceDbError, NotUnderVersionControlError, OutputError, UsageError } from '../errors.js';
+import {
+  SchemaDriftError,
+  DowngradeRefusedError,
+  GlanceDbError,
+  NotUnderVersionControlError,
+  OutputError,
+  UsageError,
+} from '../errors.js';
 import type { Driver, VersionRow } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
 import { applyVersion, statementEvents, type PendingVersion } from './apply.js';
@@ -22,7 +29,15 @@ import { resumePoint } from './resume.js';
 import { preflightChecks } from './preflight.js';
 import type { Phase } from '../manifest/types.js';
 import { rollingState, type RollingState } from './phases.js';
-import { checkOrder, glanceRollingError, rollingFirst, runSteps, syncsByPhases, versionSteps, type StepResult } from './rolling.js';
+import {
+  checkOrder,
+  glanceRollingError,
+  rollingFirst,
+  runSteps,
+  syncsByPhases,
+  versionSteps,
+  type StepResult,
+} from './rolling.js';
 import { reasonOf } from '../util/output.js';
 
 export interface SyncRequest {
@@ -63,8 +78,28 @@ export type ProgressEvent =
   | { type: 'applied'; version: number; name: string; ms: number }
   | { type: 'skipped'; version: number; name: string }
   | { type: 'phase-start' | 'phase-skipped'; version: number; name: string; phase: Phase }
-  | { type: 'phase-done'; version: number; name: string; phase: Phase; ms: number; rows?: number; nothingToRun?: boolean; reports?: { name: string; label: string; value: number | null }[] }
-  | { type: 'batch'; version: number; name: string; statement: number; statements: number; batch: number; rows: number; done: number; total: number | null; ms: number };
+  | {
+      type: 'phase-done';
+      version: number;
+      name: string;
+      phase: Phase;
+      ms: number;
+      rows?: number;
+      nothingToRun?: boolean;
+      reports?: { name: string; label: string; value: number | null }[];
+    }
+  | {
+      type: 'batch';
+      version: number;
+      name: string;
+      statement: number;
+      statements: number;
+      batch: number;
+      rows: number;
+      done: number;
+      total: number | null;
+      ms: number;
+    };
 
 export interface SyncResult {
   from: number | null;
@@ -86,13 +121,16 @@ export function findMigration(ctx: RunContext, version: number, what: string): M
   const mig = ctx.manifest.migrations.find((m) => m.version === version);
   if (!mig) {
     const known = ctx.manifest.migrations.map((m) => m.version);
-    throw new UsageError(`${what} ${version} is not a version glance-db knows; known versions are ${known[0]} to ${known[known.length - 1]}.`);
+    throw new UsageError(
+      `${what} ${version} is not a version glance-db knows; known versions are ${known[0]} to ${known[known.length - 1]}.`,
+    );
   }
   return mig;
 }
 
 /** The version a request goes to: VERSION, else the newest. */
-const targetOf = (ctx: RunContext, req: SyncRequest) => req.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
+const targetOf = (ctx: RunContext, req: SyncRequest) =>
+  req.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
 
 function checkRequest(ctx: RunContext, req: SyncRequest): number {
   const all = ctx.manifest.migrations;
@@ -101,13 +139,19 @@ function checkRequest(ctx: RunContext, req: SyncRequest): number {
   if (req.currentVersion !== undefined) {
     findMigration(ctx, req.currentVersion, 'CURRENT_VERSION');
     if (req.currentVersion > target) {
-      throw new UsageError(`CURRENT_VERSION ${req.currentVersion} is above VERSION ${target}: that would be a downgrade, which glance-db does not do.`);
+      throw new UsageError(
+        `CURRENT_VERSION ${req.currentVersion} is above VERSION ${target}: that would be a downgrade, which glance-db does not do.`,
+      );
     }
   }
   return target;
 }
 
-export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: ProgressEvent) => void = () => {}): Promise<SyncResult> {
+export async function sync(
+  ctx: RunContext,
+  req: SyncRequest,
+  onProgress: (e: ProgressEvent) => void = () => {},
+): Promise<SyncResult> {
   const target = checkRequest(ctx, req);
   // A missing dump tool is reported before anything is touched.
   const tool = req.backupDir ? backupTool(ctx.target) : null;
@@ -118,7 +162,13 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
     onProgress({ type: 'opening' });
     await driver.open();
     if (req.requireVersionControl && !driver.exists()) throw notUnder(ctx, 'upgrade');
-    await preflightChecks(ctx, driver, target, req.currentVersion, req.phase ?? ((await syncsByPhases(driver)) ? 'phases' : undefined));
+    await preflightChecks(
+      ctx,
+      driver,
+      target,
+      req.currentVersion,
+      req.phase ?? ((await syncsByPhases(driver)) ? 'phases' : undefined),
+    );
     onProgress({ type: 'locking' });
     await driver.lock();
     if (req.backupDir) await backupFirst(ctx, driver, target, req.backupDir, tool, onProgress);
@@ -128,7 +178,14 @@ export async function sync(ctx: RunContext, req: SyncRequest, onProgress: (e: Pr
   }
 }
 
-async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, target: number, files: Map<number, ReadVersion>, onProgress: (e: ProgressEvent) => void): Promise<SyncResult> {
+async function syncLocked(
+  ctx: RunContext,
+  driver: Driver,
+  req: SyncRequest,
+  target: number,
+  files: Map<number, ReadVersion>,
+  onProgress: (e: ProgressEvent) => void,
+): Promise<SyncResult> {
   let rows = await driver.readHistory();
   // migrate and contract never place a database under version control: they continue a rolling upgrade
   // (one Glance's own tool began is finished by sync).
@@ -150,7 +207,11 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const handback = fresh ? null : await handbackPlan(ctx, driver, rows);
   if (handback) {
     await recordHandback(ctx, driver, handback);
-    onProgress({ type: 'recorded', versions: handback.rows.map((r) => r.version), line: `${handback.what}; versions ${handback.span} recorded as adopted (nothing run)` });
+    onProgress({
+      type: 'recorded',
+      versions: handback.rows.map((r) => r.version),
+      line: `${handback.what}; versions ${handback.span} recorded as adopted (nothing run)`,
+    });
     rows = await driver.readHistory();
   }
   if (!fresh) {
@@ -163,7 +224,17 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     const at = summarize(rows).current;
     // A downgrade is refused as such, drift or not; past a default target there is simply nothing to do.
     if (at !== null && target < at && req.defaultTarget && !req.phase) {
-      return { from: at, to: at, applied: [], baselined: [], adopted: [], upToDate: true, phases: [], rolling: rollingState(ctx.manifest, rows), current: at };
+      return {
+        from: at,
+        to: at,
+        applied: [],
+        baselined: [],
+        adopted: [],
+        upToDate: true,
+        phases: [],
+        rolling: rollingState(ctx.manifest, rows),
+        current: at,
+      };
     }
     if (at !== null && target < at) throw downgradeError(ctx, at, target);
     finishing = await rollingUpgradeLeft(ctx, driver, rows);
@@ -171,7 +242,8 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   }
   const from = summarize(rows).current;
   if (from !== null && target < from) throw downgradeError(ctx, from, target);
-  const recorded = (kind: VersionRow['kind']) => (fresh ? rows.filter((r) => r.kind === kind).map((r) => r.version) : []);
+  const recorded = (kind: VersionRow['kind']) =>
+    fresh ? rows.filter((r) => r.kind === kind).map((r) => r.version) : [];
   const after = async (phases: StepResult[], changed = true) => {
     // Nothing ran (the deploy's no-op sync): the history read above is the answer, without reading it again.
     const now = changed ? await driver.readHistory() : rows;
@@ -184,7 +256,15 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const rolled = await rollingFirst(ctx, driver, req.phase, target, rows, finishing !== null, onProgress);
   if (req.phase) {
     await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory());
-    return { from, to: target, applied: [], baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: rolled.length === 0, ...(await after(rolled)) };
+    return {
+      from,
+      to: target,
+      applied: [],
+      baselined: recorded('baseline'),
+      adopted: recorded('adopted'),
+      upToDate: rolled.length === 0,
+      ...(await after(rolled)),
+    };
   }
   if (rolled.length) rows = await driver.readHistory();
   const applied: SyncResult['applied'] = [];
@@ -226,7 +306,11 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
     const creates = p.after.includes(createAlembic);
     if (alembicThere) p.after = p.after.filter((a) => a !== createAlembic);
     // Prepared before the first version ran: the time is when this one starts.
-    const result = await applyVersion(driver, { ...p, row: { ...p.row, appliedAt: new Date().toISOString() } }, statementEvents(p.version, p.name, onProgress));
+    const result = await applyVersion(
+      driver,
+      { ...p, row: { ...p.row, appliedAt: new Date().toISOString() } },
+      statementEvents(p.version, p.name, onProgress),
+    );
     // Applied, or found applied by a concurrent run: either way its bookkeeping committed.
     alembicThere ||= creates;
     if (result.outcome === 'applied') {
@@ -237,15 +321,32 @@ async function syncLocked(ctx: RunContext, driver: Driver, req: SyncRequest, tar
   const changed = ready.length > 0 || rolled.length > 0;
   // A baseline, a take-over or a run with nothing to run leaves Glance's bookkeeping where glance-manage expects it too.
   await ensureGlanceBookkeeping(ctx, driver, changed ? await driver.readHistory() : rows);
-  return { from, to: target, applied, baselined: recorded('baseline'), adopted: recorded('adopted'), upToDate: pending.length === 0 && rolled.length === 0, ...(await after(rolled, changed)) };
+  return {
+    from,
+    to: target,
+    applied,
+    baselined: recorded('baseline'),
+    adopted: recorded('adopted'),
+    upToDate: pending.length === 0 && rolled.length === 0,
+    ...(await after(rolled, changed)),
+  };
 }
 
-async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir: string, tool: string | null, onProgress: (e: ProgressEvent) => void): Promise<void> {
+async function backupFirst(
+  ctx: RunContext,
+  driver: Driver,
+  target: number,
+  dir: string,
+  tool: string | null,
+  onProgress: (e: ProgressEvent) => void,
+): Promise<void> {
   const tables = driver.exists() ? await driver.listTables() : [];
-  if (tables.length === 0) return onProgress({ type: 'backup-skipped', reason: 'the database is empty, there is nothing to back up' });
+  if (tables.length === 0)
+    return onProgress({ type: 'backup-skipped', reason: 'the database is empty, there is nothing to back up' });
   const history = summarize(await driver.readHistory());
   const partial = (await driver.readHistory()).some((r) => r.status !== 'complete');
-  if (history.current !== null && history.current >= target && !partial) return onProgress({ type: 'backup-skipped', reason: `already at version ${history.current}, nothing will change` });
+  if (history.current !== null && history.current >= target && !partial)
+    return onProgress({ type: 'backup-skipped', reason: `already at version ${history.current}, nothing will change` });
   onProgress({ type: 'backup-start' });
   // A database glance-manage built has no version rows yet: its backup is named after Glance's own level.
   const level = history.current ?? (await detectGlanceManaged(driver, tables).catch(() => null))?.version ?? null;
@@ -254,7 +355,10 @@ async function backupFirst(ctx: RunContext, driver: Driver, target: number, dir:
     path = await takeBackup(ctx.target, dir, level, tool);
   } catch (err) {
     if (err instanceof GlanceDbError || !(err as NodeJS.ErrnoException)?.code) throw err;
-    throw new OutputError(`Cannot write the backup in ${dir}: ${reasonOf(err)}. Nothing was changed.`, 'Pass --backup-dir with a folder glance-db can create or write in.');
+    throw new OutputError(
+      `Cannot write the backup in ${dir}: ${reasonOf(err)}. Nothing was changed.`,
+      'Pass --backup-dir with a folder glance-db can create or write in.',
+    );
   }
   onProgress({ type: 'backup', path });
 }
@@ -267,7 +371,13 @@ function checkCurrentVersionAgrees(current: number | null, claimed: number | und
   );
 }
 
-async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: SyncRequest, files: Map<number, ReadVersion>, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced' | Finishing> {
+async function placeUnderVersionControl(
+  ctx: RunContext,
+  driver: Driver,
+  req: SyncRequest,
+  files: Map<number, ReadVersion>,
+  onProgress: (e: ProgressEvent) => void,
+): Promise<'placed' | 'raced' | Finishing> {
   const tables = (await driver.listTables()).filter((t) => t !== ctx.manifest.versionTable);
   // Tables are listed before the history is read again: a concurrent run's
   // tables and its version row commit together, so seeing the first means
@@ -285,29 +395,60 @@ async function placeUnderVersionControl(ctx: RunContext, driver: Driver, req: Sy
     // Nothing to accept with --accept-drift: a baseline over an empty database would fail at the next version, forever.
     const diff = await schemaDifferences(ctx, driver, req.currentVersion);
     if (diff.length > 0) {
-      throw new SchemaDriftError(`The database is empty, so it is not at version ${req.currentVersion} (CURRENT_VERSION). Nothing was changed.`, diff,
-        `CURRENT_VERSION is only for a database already built at that version; to build an empty database, drop it: ${suggest(ctx, `sync ${req.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version}`)}.`);
+      throw new SchemaDriftError(
+        `The database is empty, so it is not at version ${req.currentVersion} (CURRENT_VERSION). Nothing was changed.`,
+        diff,
+        `CURRENT_VERSION is only for a database already built at that version; to build an empty database, drop it: ${suggest(ctx, `sync ${req.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version}`)}.`,
+      );
     }
   } else if (req.currentVersion !== undefined) {
-    const taken = await unlessRaced(driver, () => takeoverNote(ctx, driver, req.currentVersion!, req.acceptDrift ? targetOf(ctx, req) : false, () => `The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION), nor a form Glance is known to have produced. Nothing was changed.`,
-      `Check CURRENT_VERSION: ${suggest(ctx, 'sync')} without it names the version the schema matches, if any. If the differences are meant to stay, add --accept-drift.`));
+    const taken = await unlessRaced(driver, () =>
+      takeoverNote(
+        ctx,
+        driver,
+        req.currentVersion!,
+        req.acceptDrift ? targetOf(ctx, req) : false,
+        () =>
+          `The database's schema is not that of version ${req.currentVersion} (CURRENT_VERSION), nor a form Glance is known to have produced. Nothing was changed.`,
+        `Check CURRENT_VERSION: ${suggest(ctx, 'sync')} without it names the version the schema matches, if any. If the differences are meant to stay, add --accept-drift.`,
+      ),
+    );
     if (taken === 'raced') return 'raced';
     note = taken;
   }
   await driver.ensureVersionTable();
   if (req.currentVersion === undefined) return 'placed';
-  const rows = recordedRows(ctx, driver, files, ctx.manifest.migrations.filter((m) => m.version <= req.currentVersion!).map((m) => m.version), 'baseline', note);
+  const rows = recordedRows(
+    ctx,
+    driver,
+    files,
+    ctx.manifest.migrations.filter((m) => m.version <= req.currentVersion!).map((m) => m.version),
+    'baseline',
+    note,
+  );
   if (!(await driver.recordRows(rows))) return 'raced';
   onProgress({ type: 'baseline', versions: rows.map((r) => r.version) });
   reportNote(note, onProgress);
   return 'placed';
 }
 
-async function adopt(ctx: RunContext, driver: Driver, glance: GlanceManaged, req: SyncRequest, files: Map<number, ReadVersion>, onProgress: (e: ProgressEvent) => void): Promise<'placed' | 'raced' | Finishing> {
+async function adopt(
+  ctx: RunContext,
+  driver: Driver,
+  glance: GlanceManaged,
+  req: SyncRequest,
+  files: Map<number, ReadVersion>,
+  onProgress: (e: ProgressEvent) => void,
+): Promise<'placed' | 'raced' | Finishing> {
   if (req.currentVersion !== undefined && req.currentVersion !== (glance.expandedTo ?? glance.version)) {
-    throw new UsageError(`CURRENT_VERSION ${req.currentVersion} contradicts Glance's own bookkeeping (${glance.source}, version ${glance.version}).`, 'Drop CURRENT_VERSION: glance-db reads the version from Glance\'s tables.');
+    throw new UsageError(
+      `CURRENT_VERSION ${req.currentVersion} contradicts Glance's own bookkeeping (${glance.source}, version ${glance.version}).`,
+      "Drop CURRENT_VERSION: glance-db reads the version from Glance's tables.",
+    );
   }
-  const plan = await unlessRaced(driver, () => adoptionPlan(ctx, driver, glance, req.acceptDrift ? targetOf(ctx, req) : false));
+  const plan = await unlessRaced(driver, () =>
+    adoptionPlan(ctx, driver, glance, req.acceptDrift ? targetOf(ctx, req) : false),
+  );
   if (plan === 'raced') return 'raced';
   await driver.ensureVersionTable();
   if (!(await driver.recordRows(recordedRows(ctx, driver, files, plan.adopted, 'adopted', plan.note)))) return 'raced';
@@ -338,7 +479,8 @@ async function unlessRaced<T>(driver: Driver, compare: () => Promise<T>): Promis
 /** A rolling upgrade stopped half way: 45 runs the statements that finish Ocata's change; versions whose expand ran are recorded as they come. */
 function finishInPlace(p: PendingVersion, f: Finishing): void {
   // Until the last expanded version is recorded, alembic_version keeps the expand head too: a run stopped on the way is found and finished again.
-  if (p.version < f.expandedTo && p.after.length > 0) p.after = [...p.after, `INSERT INTO alembic_version (version_num) VALUES ('${f.expandHead}')`];
+  if (p.version < f.expandedTo && p.after.length > 0)
+    p.after = [...p.after, `INSERT INTO alembic_version (version_num) VALUES ('${f.expandHead}')`];
   const stmt = (text: string, index: number) => ({ index, text, line: 1, column: 1, offset: 0 });
   if (p.version === 45 && f.statements45) {
     p.statements = f.statements45.map(stmt);
@@ -353,7 +495,8 @@ function finishInPlace(p: PendingVersion, f: Finishing): void {
 /** A rolling upgrade that an earlier run began to finish and did not (alembic_version still has its expand head): go on finishing it. */
 async function rollingUpgradeLeft(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<Finishing | null> {
   const current = summarize(rows).current;
-  const finishingLeft = (r: VersionRow) => r.status === 'complete' || (r.version === 45 && parseNote(r.note).finished !== undefined);
+  const finishingLeft = (r: VersionRow) =>
+    r.status === 'complete' || (r.version === 45 && parseNote(r.note).finished !== undefined);
   if (current === null || !rows.every(finishingLeft)) return null;
   const glance = await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
   if (!glance || glance.expandedTo === null || glance.version !== current) return null;
@@ -372,7 +515,14 @@ function reportNote(note: string | null, onProgress: (e: ProgressEvent) => void)
  * (issue 14): a known Glance variant or differences accepted earlier pass;
  * anything else refuses, unless --accept-drift, which records it.
  */
-async function refuseDrift(ctx: RunContext, driver: Driver, rows: VersionRow[], req: SyncRequest, target: number, onProgress: (e: ProgressEvent) => void): Promise<VersionRow[]> {
+async function refuseDrift(
+  ctx: RunContext,
+  driver: Driver,
+  rows: VersionRow[],
+  req: SyncRequest,
+  target: number,
+  onProgress: (e: ProgressEvent) => void,
+): Promise<VersionRow[]> {
   // A partly applied version (MySQL) is between two schemas: resuming it is the way on.
   if (rows.some((r) => r.status !== 'complete')) return rows;
   // On PostgreSQL the lock is per transaction: a concurrent run may commit a
@@ -389,11 +539,22 @@ async function refuseDrift(ctx: RunContext, driver: Driver, rows: VersionRow[], 
     }
     if (drift.unexplained.length === 0) return rows;
     if (!req.acceptDrift) {
-      throw new SchemaDriftError(`The database is recorded at version ${current}, but its schema is not that version's: it was changed by hand. Nothing was changed.`, drift.unexplained,
-        `Undo the changes (the differences name each one) or restore a backup, then run ${suggest(ctx, 'sync')} again; if they are meant to stay, run ${suggest(ctx, 'sync --accept-drift')}, which records them in the version table.`);
+      throw new SchemaDriftError(
+        `The database is recorded at version ${current}, but its schema is not that version's: it was changed by hand. Nothing was changed.`,
+        drift.unexplained,
+        `Undo the changes (the differences name each one) or restore a backup, then run ${suggest(ctx, 'sync')} again; if they are meant to stay, run ${suggest(ctx, 'sync --accept-drift')}, which records them in the version table.`,
+      );
     }
     // Nothing a version still to run depends on (issue 32.10): accepting it would leave that version failing half way.
-    refuseDependentDrift(ctx, driver.dialect, current, target, drift.unexplained, await introspect(driver), suggest(ctx, 'sync --accept-drift'));
+    refuseDependentDrift(
+      ctx,
+      driver.dialect,
+      current,
+      target,
+      drift.unexplained,
+      await introspect(driver),
+      suggest(ctx, 'sync --accept-drift'),
+    );
     const row = again.find((r) => r.version === current)!;
     await driver.setNote(current, withAccepted(row.note, drift.unexplained, 'sync --accept-drift'));
     onProgress({ type: 'drift-accepted', differences: drift.unexplained });
@@ -402,7 +563,11 @@ async function refuseDrift(ctx: RunContext, driver: Driver, rows: VersionRow[], 
 }
 
 /** A database with tables but no bookkeeping: name the version its schema matches, if any. */
-export async function unplacedError(ctx: RunContext, driver: Driver, tables: string[]): Promise<NotUnderVersionControlError> {
+export async function unplacedError(
+  ctx: RunContext,
+  driver: Driver,
+  tables: string[],
+): Promise<NotUnderVersionControlError> {
   const isGlance = GLANCE_TABLES.every((t) => tables.includes(t));
   let matches: number | null = null;
   if (isGlance) {
@@ -419,27 +584,46 @@ export async function unplacedError(ctx: RunContext, driver: Driver, tables: str
     }
   }
   const what = isGlance
-    ? matches !== null ? ` It holds Glance tables without any version table; their schema is exactly that of version ${matches}.` : ' It holds Glance tables without any version table, and their schema matches no version exactly.'
+    ? matches !== null
+      ? ` It holds Glance tables without any version table; their schema is exactly that of version ${matches}.`
+      : ' It holds Glance tables without any version table, and their schema matches no version exactly.'
     : ` It already holds ${tables.length} table(s) (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''}) that are not Glance's.`;
-  const hint = matches !== null
-    ? `If that is right, run: ${suggest(ctx, `sync ${ctx.goal?.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version} ${matches}`)} (records ${span(ctx, matches)} as applied, runs nothing up to it).`
-    : `glance-db will not guess. If this is a Glance database, say its version: ${suggest(ctx, 'sync VERSION CURRENT_VERSION')}; otherwise point --url at an empty database.`;
+  const hint =
+    matches !== null
+      ? `If that is right, run: ${suggest(ctx, `sync ${ctx.goal?.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version} ${matches}`)} (records ${span(ctx, matches)} as applied, runs nothing up to it).`
+      : `glance-db will not guess. If this is a Glance database, say its version: ${suggest(ctx, 'sync VERSION CURRENT_VERSION')}; otherwise point --url at an empty database.`;
   return new NotUnderVersionControlError(ctx.target.display, hint, what);
 }
 
-function recordedRows(ctx: RunContext, driver: Driver, files: Map<number, ReadVersion>, versions: number[], kind: VersionRow['kind'], note: string | null = null): VersionRow[] {
+function recordedRows(
+  ctx: RunContext,
+  driver: Driver,
+  files: Map<number, ReadVersion>,
+  versions: number[],
+  kind: VersionRow['kind'],
+  note: string | null = null,
+): VersionRow[] {
   const top = Math.max(...versions);
   return ctx.manifest.migrations
     .filter((m) => versions.includes(m.version))
     .map((m) => {
       // Adopting a database above the target (refused as a downgrade right after) reads those files here.
-      const { loaded, statements } = files.get(m.version) ?? readVersions({ ...ctx.manifest, migrations: [m] }, driver.dialect, m.version).get(m.version)!;
+      const { loaded, statements } =
+        files.get(m.version) ??
+        readVersions({ ...ctx.manifest, migrations: [m] }, driver.dialect, m.version).get(m.version)!;
       const row = versionRow(ctx, driver, m, loaded.checksum, kind, 0, statements.length);
       return m.version === top && note ? { ...row, note } : row;
     });
 }
 
-function pendingVersion(ctx: RunContext, driver: Driver, mig: Migration, read: ReadVersion, partial: VersionRow | undefined, hasMigrateVersion: boolean): PendingVersion {
+function pendingVersion(
+  ctx: RunContext,
+  driver: Driver,
+  mig: Migration,
+  read: ReadVersion,
+  partial: VersionRow | undefined,
+  hasMigrateVersion: boolean,
+): PendingVersion {
   const { loaded, statements } = read;
   const row = versionRow(ctx, driver, mig, loaded.checksum, 'applied', statements.length, statements.length);
   const resumeFrom = partial ? resumePoint(partial, statements, loaded.file) : 0;
@@ -447,7 +631,15 @@ function pendingVersion(ctx: RunContext, driver: Driver, mig: Migration, read: R
   return { version: mig.version, name: mig.name, file: loaded.file, statements, row, resumeFrom, after };
 }
 
-function versionRow(ctx: RunContext, driver: Driver, mig: Migration, checksum: string, kind: VersionRow['kind'], applied: number, total: number): VersionRow {
+function versionRow(
+  ctx: RunContext,
+  driver: Driver,
+  mig: Migration,
+  checksum: string,
+  kind: VersionRow['kind'],
+  applied: number,
+  total: number,
+): VersionRow {
   return {
     version: mig.version,
     name: mig.name,
@@ -467,13 +659,27 @@ function versionRow(ctx: RunContext, driver: Driver, mig: Migration, checksum: s
 }
 
 export function notUnder(ctx: RunContext, command: string): NotUnderVersionControlError {
-  return new NotUnderVersionControlError(ctx.target.display, `Run ${suggest(ctx, 'sync')} first to put it under version control (${command} only works on a database glance-db manages).`);
+  return new NotUnderVersionControlError(
+    ctx.target.display,
+    `Run ${suggest(ctx, 'sync')} first to put it under version control (${command} only works on a database glance-db manages).`,
+  );
 }
 
-export function downgradeError(ctx: RunContext, from: number, to: number | undefined, backup?: string | null): DowngradeRefusedError {
+export function downgradeError(
+  ctx: RunContext,
+  from: number,
+  to: number | undefined,
+  backup?: string | null,
+): DowngradeRefusedError {
   const steps = restoreSteps(ctx.target, suggest(ctx, 'version'), backup ?? undefined);
-  const what = to === undefined ? 'Downgrades are not supported' : `Version ${to} is below the database's version ${from}: downgrades are not supported`;
-  return new DowngradeRefusedError(`${what}, and nothing was changed. The only way back is to restore the backup taken before the upgrade.`, steps);
+  const what =
+    to === undefined
+      ? 'Downgrades are not supported'
+      : `Version ${to} is below the database's version ${from}: downgrades are not supported`;
+  return new DowngradeRefusedError(
+    `${what}, and nothing was changed. The only way back is to restore the backup taken before the upgrade.`,
+    steps,
+  );
 }
 
 /** "42-44": the range of versions from the first up to `to`. */

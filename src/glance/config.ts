@@ -43,7 +43,9 @@ export function parseOsloIni(text: string, path: string): Sections {
   let value: string[] = [];
   let keyLine = 0;
   const bad = (lineNo: number, why: string) =>
-    new ConfigError(`${path}:${lineNo}: ${why}; oslo.config (and so Glance) cannot read this file either.`, { hint: 'Fix the file, or pass the database URL with --url instead.' });
+    new ConfigError(`${path}:${lineNo}: ${why}; oslo.config (and so Glance) cannot read this file either.`, {
+      hint: 'Fix the file, or pass the database URL with --url instead.',
+    });
   const flush = () => {
     if (key === null) return;
     if (section === null) throw bad(keyLine, 'a setting before any [section]');
@@ -90,31 +92,44 @@ export function parseOsloIni(text: string, path: string): Sections {
 const PLACEHOLDER = /\$(?:(\$)|([_a-z][._a-z0-9]*)|\{([_a-z][._a-z0-9]*)\})/gi;
 
 /** Substitutes $option / ${option} in a value of [group] as oslo.config does. */
-export function substitute(sections: Sections, group: string, raw: string, path: string, where: string, depth = 0): string {
+export function substitute(
+  sections: Sections,
+  group: string,
+  raw: string,
+  path: string,
+  where: string,
+  depth = 0,
+): string {
   const value = raw.replace(/\\\$/g, '$$$$');
-  return value.replace(PLACEHOLDER, (_m, escaped: string | undefined, named: string | undefined, braced: string | undefined) => {
-    if (escaped) return '$';
-    const name = (named ?? braced)!;
-    const dot = name.indexOf('.');
-    const [inGroup, option] = dot >= 0 ? [normalizeSection(name.slice(0, dot)), name.slice(dot + 1)] : [group, name];
-    // StrSubWrapper: the option in its group, else the whole name in [DEFAULT].
-    const [section, found] = sections.get(inGroup)?.has(option)
-      ? [inGroup, sections.get(inGroup)!.get(option)]
-      : ['DEFAULT', sections.get('DEFAULT')?.get(name)];
-    if (!found) {
-      const inPassword = passwordCandidates(raw).some((c) => c.includes(`$${name}`) || c.includes(`\${${name}}`));
-      throw new ConfigError(
-        inPassword
-          ? `${where} in ${path} uses a $ that oslo.config reads as a reference to another option, and the file sets no such option.`
-          : `${where} in ${path} refers to $${name}, and the file sets no option ${name} (in [${group}] or [DEFAULT]); glance-db does not guess its value.`,
-        { hint: inPassword
-          ? 'A literal $ in an oslo.config value (a password, say) is written $$ (or \\$); Glance reads it the same way.'
-          : `Set ${name} in the file, write a literal $ as $$, or pass the database URL with --url.` },
-      );
-    }
-    if (depth > 20) throw new ConfigError(`${where} in ${path}: option references nest too deep (a loop such as a = $b, b = $a?).`);
-    return substitute(sections, section, found.value, path, where, depth + 1);
-  });
+  return value.replace(
+    PLACEHOLDER,
+    (_m, escaped: string | undefined, named: string | undefined, braced: string | undefined) => {
+      if (escaped) return '$';
+      const name = (named ?? braced)!;
+      const dot = name.indexOf('.');
+      const [inGroup, option] = dot >= 0 ? [normalizeSection(name.slice(0, dot)), name.slice(dot + 1)] : [group, name];
+      // StrSubWrapper: the option in its group, else the whole name in [DEFAULT].
+      const [section, found] = sections.get(inGroup)?.has(option)
+        ? [inGroup, sections.get(inGroup)!.get(option)]
+        : ['DEFAULT', sections.get('DEFAULT')?.get(name)];
+      if (!found) {
+        const inPassword = passwordCandidates(raw).some((c) => c.includes(`$${name}`) || c.includes(`\${${name}}`));
+        throw new ConfigError(
+          inPassword
+            ? `${where} in ${path} uses a $ that oslo.config reads as a reference to another option, and the file sets no such option.`
+            : `${where} in ${path} refers to $${name}, and the file sets no option ${name} (in [${group}] or [DEFAULT]); glance-db does not guess its value.`,
+          {
+            hint: inPassword
+              ? 'A literal $ in an oslo.config value (a password, say) is written $$ (or \\$); Glance reads it the same way.'
+              : `Set ${name} in the file, write a literal $ as $$, or pass the database URL with --url.`,
+          },
+        );
+      }
+      if (depth > 20)
+        throw new ConfigError(`${where} in ${path}: option references nest too deep (a loop such as a = $b, b = $a?).`);
+      return substitute(sections, section, found.value, path, where, depth + 1);
+    },
+  );
 }
 
 export function connectionFromGlanceConfig(path: string): string {
@@ -122,13 +137,18 @@ export function connectionFromGlanceConfig(path: string): string {
   try {
     text = readBounded(path, MAX_GLANCE_CONFIG_BYTES).toString('utf8');
   } catch (err) {
-    if (err instanceof TooLargeError) throw new ConfigError(`The Glance config ${path} is larger than ${MAX_GLANCE_CONFIG_BYTES} bytes (16 MiB); it cannot be a glance-api.conf.`);
+    if (err instanceof TooLargeError)
+      throw new ConfigError(
+        `The Glance config ${path} is larger than ${MAX_GLANCE_CONFIG_BYTES} bytes (16 MiB); it cannot be a glance-api.conf.`,
+      );
     throw new ConfigError(`Cannot read the Glance config ${path}: ${(err as NodeJS.ErrnoException).code ?? err}.`);
   }
   const sections = parseOsloIni(text, path);
   const found = sections.get('database')?.get('connection');
   if (!found || !found.value) {
-    throw new ConfigError(`${path} has no [database] connection setting.`, { hint: 'Pass the database URL with --url instead.' });
+    throw new ConfigError(`${path} has no [database] connection setting.`, {
+      hint: 'Pass the database URL with --url instead.',
+    });
   }
   registerSecretsOf(found.value);
   if (found.lines > 1) {
@@ -159,7 +179,10 @@ export function glanceConfigSearchDirs(env: NodeJS.ProcessEnv = process.env): st
   if (override !== undefined) return override.split(':').filter(Boolean);
   const home = env.HOME || homedir();
   return [
-    join(home, '.glance'), home, '/etc/glance', '/etc',
+    join(home, '.glance'),
+    home,
+    '/etc/glance',
+    '/etc',
     ...(env.SNAP_COMMON ? [join(env.SNAP_COMMON, 'etc', 'glance')] : []),
     ...(env.SNAP ? [join(env.SNAP, 'etc', 'glance')] : []),
   ];
@@ -192,7 +215,11 @@ const keepLast = (paths: string[]) => paths.filter((p, i) => paths.lastIndexOf(p
 export function defaultGlanceConfigFiles(env: NodeJS.ProcessEnv = process.env): string[] {
   const dirs = glanceConfigSearchDirs(env);
   const glance = firstIn(dirs, 'glance.conf', false);
-  return keepLast([glance, firstIn(dirs, 'glance-api.conf', false), glance, firstIn(dirs, 'glance-manage.conf', false)].filter((p): p is string => p !== null));
+  return keepLast(
+    [glance, firstIn(dirs, 'glance-api.conf', false), glance, firstIn(dirs, 'glance-manage.conf', false)].filter(
+      (p): p is string => p !== null,
+    ),
+  );
 }
 
 /**
@@ -207,7 +234,11 @@ export function defaultGlanceConfigFiles(env: NodeJS.ProcessEnv = process.env): 
 export function defaultGlanceConfigDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   const dirs = glanceConfigSearchDirs(env);
   const glance = firstIn(dirs, 'glance.conf.d', true);
-  return keepLast([glance, firstIn(dirs, 'glance-api.conf.d', true), glance, firstIn(dirs, 'glance-manage.conf.d', true)].filter((p): p is string => p !== null));
+  return keepLast(
+    [glance, firstIn(dirs, 'glance-api.conf.d', true), glance, firstIn(dirs, 'glance-manage.conf.d', true)].filter(
+      (p): p is string => p !== null,
+    ),
+  );
 }
 
 /** Everything glance-manage reads by default, in its order: the default files, then the default folders. */
@@ -235,9 +266,17 @@ export function expandGlanceConfigPaths(paths: string[]): string[] {
       try {
         names = readdirSync(p);
       } catch (err) {
-        throw new ConfigError(`Cannot read the Glance config folder ${p}: ${(err as NodeJS.ErrnoException).code ?? err}.`);
+        throw new ConfigError(
+          `Cannot read the Glance config folder ${p}: ${(err as NodeJS.ErrnoException).code ?? err}.`,
+        );
       }
-      files.push(...names.filter((n) => n.endsWith('.conf') && !n.startsWith('.')).sort().map((n) => join(p, n)).filter((f) => !statSync(f).isDirectory()));
+      files.push(
+        ...names
+          .filter((n) => n.endsWith('.conf') && !n.startsWith('.'))
+          .sort()
+          .map((n) => join(p, n))
+          .filter((f) => !statSync(f).isDirectory()),
+      );
     }
   }
   return files;
@@ -302,7 +341,10 @@ const FIRST_MAJOR_WITHOUT_DEPRECATED_NAMES = 28;
  * than guess. Where no file sets the current name, the deprecated one is used
  * (a newer Glance would have no database at all). Null when none is set.
  */
-export function connectionFromGlanceConfigFiles(files: string[], env: NodeJS.ProcessEnv = process.env): (Found & { notice?: string }) | null {
+export function connectionFromGlanceConfigFiles(
+  files: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): (Found & { notice?: string }) | null {
   const newestFirst = [...files].reverse();
   let current: Found | null = null;
   let older: Found | null = null;
@@ -316,7 +358,8 @@ export function connectionFromGlanceConfigFiles(files: string[], env: NodeJS.Pro
     }
     if (current) break;
   }
-  if (!current || !older || (older.file === current.file && older.name === current.name) || older.url === current.url) return current ?? older;
+  if (!current || !older || (older.file === current.file && older.name === current.name) || older.url === current.url)
+    return current ?? older;
   const where = (f: Found) => `${f.name.replace(/ \(deprecated\)$/, '')} in ${f.file}`;
   const installed = installedGlance(env);
   if (installed?.release) {
@@ -324,13 +367,18 @@ export function connectionFromGlanceConfigFiles(files: string[], env: NodeJS.Pro
     const chosen = newer ? current : older;
     return {
       ...chosen,
-      notice: `${where(current)} and the deprecated ${where(older)} (a later file) name different databases; using ${where(chosen)}, as the installed Glance ${installed.version} (${releaseLabel(installed.release)}) does: ` +
-        (newer ? 'its oslo.db no longer reads the deprecated name.' : 'its oslo.config takes the later file, whichever name it uses.'),
+      notice:
+        `${where(current)} and the deprecated ${where(older)} (a later file) name different databases; using ${where(chosen)}, as the installed Glance ${installed.version} (${releaseLabel(installed.release)}) does: ` +
+        (newer
+          ? 'its oslo.db no longer reads the deprecated name.'
+          : 'its oslo.config takes the later file, whichever name it uses.'),
     };
   }
   throw new ConfigError(
     `${where(current)} and the deprecated ${where(older)} name different databases, and Glance releases disagree on which is used: 2023.1 and 2023.2 take the later file's (oslo.config reads the deprecated name there), 2024.1 and later only know [database] connection. glance-db does not guess.`,
-    { hint: 'Remove the deprecated setting (or make both name the same database), or pass the database URL with --url.' },
+    {
+      hint: 'Remove the deprecated setting (or make both name the same database), or pass the database URL with --url.',
+    },
   );
 }
 
@@ -345,7 +393,10 @@ export function connectionFromGlanceConfigFiles(files: string[], env: NodeJS.Pro
  * default file that cannot be read is passed over here: it is read, and its
  * error reported, where it names the database.
  */
-export function metadataSourcePath(glanceConfig: string[] | undefined, env: NodeJS.ProcessEnv = process.env): { path: string; from: string } | null {
+export function metadataSourcePath(
+  glanceConfig: string[] | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): { path: string; from: string } | null {
   const fromEnv = env.OS_DEFAULT__METADATA_SOURCE_PATH;
   if (fromEnv !== undefined && fromEnv.trim()) return { path: fromEnv, from: 'OS_DEFAULT__METADATA_SOURCE_PATH' };
   const named = (glanceConfig?.length ?? 0) > 0;

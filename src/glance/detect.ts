@@ -38,7 +38,12 @@ export function fromAlembic(rows: string[]): GlanceManaged {
   }
   // A lone expand head: the contract branch is still at the branch point (mitaka02).
   version ??= 44;
-  return { source: `alembic_version: ${rows.join(', ')}`, version, expandedTo: expandedTo !== null && expandedTo > version ? expandedTo : null, revisions: rows };
+  return {
+    source: `alembic_version: ${rows.join(', ')}`,
+    version,
+    expandedTo: expandedTo !== null && expandedTo > version ? expandedTo : null,
+    revisions: rows,
+  };
 }
 
 /** Maps the legacy sqlalchemy-migrate number; 42 to 45 are glance-db's numbers too. */

@@ -65,12 +65,18 @@ function fromEnv(env: NodeJS.ProcessEnv): InstalledGlance | null | undefined {
 }
 
 const badEnv = (text: string) =>
-  new ConfigError(`${ENV} must be auto, none, a Glance release (zed, 2023.1), a Glance version (25.1.0) or a schema version (50), not ${/^[\w.-]{1,40}$/.test(text) ? `"${text}"` : 'what is set'}.`, {
-    hint: `Unset it to detect the installed Glance; ${ENV}=none where glance-db runs beside no Glance.`,
-  });
+  new ConfigError(
+    `${ENV} must be auto, none, a Glance release (zed, 2023.1), a Glance version (25.1.0) or a schema version (50), not ${/^[\w.-]{1,40}$/.test(text) ? `"${text}"` : 'what is set'}.`,
+    {
+      hint: `Unset it to detect the installed Glance; ${ENV}=none where glance-db runs beside no Glance.`,
+    },
+  );
 
 function detect(env: NodeJS.ProcessEnv): InstalledGlance | null {
-  const dirs = env.GLANCE_DB_GLANCE_SITE_PACKAGES !== undefined ? env.GLANCE_DB_GLANCE_SITE_PACKAGES.split(':').filter(Boolean) : sitePackages();
+  const dirs =
+    env.GLANCE_DB_GLANCE_SITE_PACKAGES !== undefined
+      ? env.GLANCE_DB_GLANCE_SITE_PACKAGES.split(':').filter(Boolean)
+      : sitePackages();
   for (const dir of dirs) {
     let names: string[];
     try {
@@ -95,7 +101,8 @@ function detect(env: NodeJS.ProcessEnv): InstalledGlance | null {
     const head = hasPackage ? contractHead(join(dir, 'glance')) : undefined;
     if (!meta && head === undefined && !release) continue;
     // The versions folder decides the schema: it is what glance-manage runs.
-    const schemaVersion = head !== undefined ? (head ? CONTRACT_CHAIN.find(([r]) => r === head)![1] : null) : (release?.version ?? null);
+    const schemaVersion =
+      head !== undefined ? (head ? CONTRACT_CHAIN.find(([r]) => r === head)![1] : null) : (release?.version ?? null);
     const where = meta ? join(dir, meta[0]) : join(dir, 'glance');
     return { version: version ?? release?.name ?? '?', release, schemaVersion, head: head ?? null, where };
   }
@@ -140,9 +147,16 @@ function currentRelease(pkg: string): GlanceRelease | null {
 
 function sitePackages(): string[] {
   const roots = ['/usr/lib/python3/dist-packages', '/usr/local/lib/python3/dist-packages'];
-  for (const base of ['/usr/lib', '/usr/local/lib', '/var/lib/kolla/venv/lib', '/opt/stack/venv/lib', '/openstack/venvs/glance/lib']) {
+  for (const base of [
+    '/usr/lib',
+    '/usr/local/lib',
+    '/var/lib/kolla/venv/lib',
+    '/opt/stack/venv/lib',
+    '/openstack/venvs/glance/lib',
+  ]) {
     try {
-      for (const d of readdirSync(base)) if (/^python3(\.\d+)?$/.test(d)) roots.push(join(base, d, 'site-packages'), join(base, d, 'dist-packages'));
+      for (const d of readdirSync(base))
+        if (/^python3(\.\d+)?$/.test(d)) roots.push(join(base, d, 'site-packages'), join(base, d, 'dist-packages'));
     } catch {
       // not there
     }

@@ -33,14 +33,18 @@ export function finishOcata(dialect: Dialect, live: SchemaModel, target: SchemaM
   const cast = (v: string) => (d.namedEnumTypes ? `'${v}'::image_visibility` : `'${v}'`);
   const member = `EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND ${memberLive})`;
   const fill = `CASE${hasIsPublic ? ` WHEN ${isTrue('i.is_public')} THEN ${cast('public')}` : ''} WHEN ${member} THEN ${cast('shared')} ELSE ${cast('private')} END`;
-  if (d.columnChanges === 'rebuild-table') return { statements: rebuildImages(images, target.tables.images, fill), fromIsPublic: hasIsPublic };
+  if (d.columnChanges === 'rebuild-table')
+    return { statements: rebuildImages(images, target.tables.images, fill), fromIsPublic: hasIsPublic };
   // The triggers (MySQL's) refer to is_public: gone first, before any row changes.
   const out = d.glance.ocataTriggers.map((t) => `DROP TRIGGER IF EXISTS ${t}`);
   // MySQL cannot read the updated table in a subquery; the members table is another table.
   out.push(`UPDATE images i SET visibility = ${fill} WHERE i.visibility IS NULL`);
   if (d.columnChanges === 'alter-column') {
     // Dropping the column drops its index with it.
-    out.push("ALTER TABLE images ALTER COLUMN visibility SET DEFAULT 'shared'", 'ALTER TABLE images ALTER COLUMN visibility SET NOT NULL');
+    out.push(
+      "ALTER TABLE images ALTER COLUMN visibility SET DEFAULT 'shared'",
+      'ALTER TABLE images ALTER COLUMN visibility SET NOT NULL',
+    );
     if (hasIsPublic) out.push('ALTER TABLE images DROP COLUMN is_public');
   } else {
     // MODIFY restates the whole column (MySQL's enum visibility).
@@ -55,10 +59,15 @@ export function finishOcata(dialect: Dialect, live: SchemaModel, target: SchemaM
 /** Where a column with an index cannot be dropped nor its nullability changed (SQLite): rebuild images in the target version's form. */
 function rebuildImages(live: TableModel, target: TableModel, fill: string): string[] {
   const cols = Object.values(target.columns);
-  const defs = cols.map((c) => `\t${c.name} ${c.type.toUpperCase()}${c.default !== null ? ` DEFAULT ${c.default}` : ''}${c.nullable ? '' : ' NOT NULL'}`);
+  const defs = cols.map(
+    (c) =>
+      `\t${c.name} ${c.type.toUpperCase()}${c.default !== null ? ` DEFAULT ${c.default}` : ''}${c.nullable ? '' : ' NOT NULL'}`,
+  );
   const body = [...defs, `\tPRIMARY KEY (${target.primaryKey.join(', ')})`];
-  for (const u of target.uniques) body.push(`\t${u.name ? `CONSTRAINT ${u.name} ` : ''}UNIQUE (${u.columns.join(', ')})`);
-  for (const f of target.foreignKeys) body.push(`\tFOREIGN KEY (${f.columns.join(', ')}) REFERENCES ${f.refTable} (${f.refColumns.join(', ')})`);
+  for (const u of target.uniques)
+    body.push(`\t${u.name ? `CONSTRAINT ${u.name} ` : ''}UNIQUE (${u.columns.join(', ')})`);
+  for (const f of target.foreignKeys)
+    body.push(`\tFOREIGN KEY (${f.columns.join(', ')}) REFERENCES ${f.refTable} (${f.refColumns.join(', ')})`);
   for (const c of target.checks) body.push(`\tCHECK (${c})`);
   const copied = cols.filter((c) => c.name in live.columns);
   const value = (name: string) => {
@@ -69,6 +78,8 @@ function rebuildImages(live: TableModel, target: TableModel, fill: string): stri
     `INSERT INTO images_v45 (${copied.map((c) => c.name).join(', ')})\nSELECT ${copied.map((c) => value(c.name)).join(', ')}\n  FROM images i`,
     'DROP TABLE images',
     'ALTER TABLE images_v45 RENAME TO images',
-    ...target.indexes.map((i) => `CREATE ${i.unique ? 'UNIQUE ' : ''}INDEX ${i.name} ON images (${i.columns.join(', ')})`),
+    ...target.indexes.map(
+      (i) => `CREATE ${i.unique ? 'UNIQUE ' : ''}INDEX ${i.name} ON images (${i.columns.join(', ')})`,
+    ),
   ];
 }

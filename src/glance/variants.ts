@@ -34,7 +34,9 @@ export function catalogue(): Catalogue {
   try {
     loaded = JSON.parse(readFileSync(VARIANTS_PATH, 'utf8')) as Catalogue;
   } catch (err) {
-    throw new ConfigError(`The catalogue of Glance's schema variants (${VARIANTS_PATH}) cannot be read: ${(err as Error).message}.`);
+    throw new ConfigError(
+      `The catalogue of Glance's schema variants (${VARIANTS_PATH}) cannot be read: ${(err as Error).message}.`,
+    );
   }
   return loaded;
 }
@@ -45,7 +47,13 @@ const patterns = new Map<string, RegExp>();
 export function allows(pattern: string, difference: string): boolean {
   let re = patterns.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+    re = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      's',
+    );
     patterns.set(pattern, re);
   }
   return re.test(difference);
@@ -64,9 +72,15 @@ export function variantById(id: string): Variant | undefined {
  */
 export function matchVariant(dialect: Dialect, differences: string[]): Variant | null {
   if (differences.length === 0) return null;
-  const fits = catalogue().variants
-    .filter((v) => v.dialects.includes(dialect) && v.allow.length > 0 && differences.every((d) => allowedBy(v, d)))
-    .sort((a, b) => a.allow.length - b.allow.length || Number(a.allow.some((p) => p.includes('*'))) - Number(b.allow.some((p) => p.includes('*'))));
+  const fits = catalogue()
+    .variants.filter(
+      (v) => v.dialects.includes(dialect) && v.allow.length > 0 && differences.every((d) => allowedBy(v, d)),
+    )
+    .sort(
+      (a, b) =>
+        a.allow.length - b.allow.length ||
+        Number(a.allow.some((p) => p.includes('*'))) - Number(b.allow.some((p) => p.includes('*'))),
+    );
   return fits[0] ?? null;
 }
 

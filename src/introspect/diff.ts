@@ -42,14 +42,33 @@ export interface Difference {
 }
 
 const key = (v: unknown) => JSON.stringify(v);
-const d = (kind: string, table: string | null, object: string | null, expected: string | null, actual: string | null, text: string): Difference => ({ kind, table, object, expected, actual, text });
+const d = (
+  kind: string,
+  table: string | null,
+  object: string | null,
+  expected: string | null,
+  actual: string | null,
+  text: string,
+): Difference => ({ kind, table, object, expected, actual, text });
 
-function setDiff<T>(table: string, what: string, kind: string, expected: T[], actual: T[], show: (v: T) => string, name: (v: T) => string): Difference[] {
+function setDiff<T>(
+  table: string,
+  what: string,
+  kind: string,
+  expected: T[],
+  actual: T[],
+  show: (v: T) => string,
+  name: (v: T) => string,
+): Difference[] {
   const exp = new Map(expected.map((v) => [key(v), v]));
   const act = new Map(actual.map((v) => [key(v), v]));
   const out: Difference[] = [];
-  for (const [k, v] of exp) if (!act.has(k)) out.push(d(`missing-${kind}`, table, name(v), show(v), null, `${table}: missing ${what} ${show(v)}`));
-  for (const [k, v] of act) if (!exp.has(k)) out.push(d(`unexpected-${kind}`, table, name(v), null, show(v), `${table}: unexpected ${what} ${show(v)}`));
+  for (const [k, v] of exp)
+    if (!act.has(k))
+      out.push(d(`missing-${kind}`, table, name(v), show(v), null, `${table}: missing ${what} ${show(v)}`));
+  for (const [k, v] of act)
+    if (!exp.has(k))
+      out.push(d(`unexpected-${kind}`, table, name(v), null, show(v), `${table}: unexpected ${what} ${show(v)}`));
   return out;
 }
 
@@ -62,24 +81,59 @@ function diffColumns(e: TableModel, a: TableModel): Difference[] {
       out.push(d('missing-column', t, name, ec.type, null, `${t}: missing column ${name} ${ec.type}`));
       continue;
     }
-    if (ec.type !== ac.type) out.push(d('column-type', t, name, ec.type, ac.type, `${t}.${name}: type is ${ac.type}, expected ${ec.type}`));
+    if (ec.type !== ac.type)
+      out.push(d('column-type', t, name, ec.type, ac.type, `${t}.${name}: type is ${ac.type}, expected ${ec.type}`));
     const nul = (n: boolean) => (n ? 'NULL' : 'NOT NULL');
-    if (ec.nullable !== ac.nullable) out.push(d('column-nullable', t, name, nul(ec.nullable), nul(ac.nullable), `${t}.${name}: is ${nul(ac.nullable)}, expected ${nul(ec.nullable)}`));
-    if (ec.default !== ac.default) out.push(d('column-default', t, name, ec.default, ac.default, `${t}.${name}: default is ${ac.default ?? 'none'}, expected ${ec.default ?? 'none'}`));
+    if (ec.nullable !== ac.nullable)
+      out.push(
+        d(
+          'column-nullable',
+          t,
+          name,
+          nul(ec.nullable),
+          nul(ac.nullable),
+          `${t}.${name}: is ${nul(ac.nullable)}, expected ${nul(ec.nullable)}`,
+        ),
+      );
+    if (ec.default !== ac.default)
+      out.push(
+        d(
+          'column-default',
+          t,
+          name,
+          ec.default,
+          ac.default,
+          `${t}.${name}: default is ${ac.default ?? 'none'}, expected ${ec.default ?? 'none'}`,
+        ),
+      );
     // MySQL: a column's own character set/collation, where it is not its table's.
     const [ecol, acol] = [ec.collation ?? e.options.collation, ac.collation ?? a.options.collation];
     // A column that follows its table's collation on both sides changes with the table: the table-option line names it once.
     const followsTable = ec.collation === undefined && ac.collation === undefined;
-    if (ecol !== acol && !followsTable && /char|text|enum|set/.test(ac.type)) out.push(d('column-collation', t, name, ecol ?? null, acol ?? null, `${t}.${name}: character set/collation is ${acol}, expected ${ecol}`));
+    if (ecol !== acol && !followsTable && /char|text|enum|set/.test(ac.type))
+      out.push(
+        d(
+          'column-collation',
+          t,
+          name,
+          ecol ?? null,
+          acol ?? null,
+          `${t}.${name}: character set/collation is ${acol}, expected ${ecol}`,
+        ),
+      );
   }
-  for (const [name, ac] of Object.entries(a.columns)) if (!e.columns[name]) out.push(d('unexpected-column', t, name, null, ac.type, `${t}: unexpected column ${name} ${ac.type}`));
+  for (const [name, ac] of Object.entries(a.columns))
+    if (!e.columns[name])
+      out.push(d('unexpected-column', t, name, null, ac.type, `${t}: unexpected column ${name} ${ac.type}`));
   return out;
 }
 
 const cols = (c: string[]) => `(${c.join(', ')})`;
 const fkName = (f: ForeignKeyModel) => `${cols(f.columns)} -> ${f.refTable}${cols(f.refColumns)}`;
-const fkActions = (f: ForeignKeyModel) => `ON DELETE ${f.onDelete ?? 'NO ACTION'} ON UPDATE ${f.onUpdate ?? 'NO ACTION'}${f.options ? ` ${f.options}` : ''}`;
-const indexShow = (i: IndexModel) => `${i.name}${cols(i.columns)}${i.unique ? ' unique' : ''}${i.where !== undefined ? ` WHERE ${i.where}` : ''}`;
+const fkActions = (f: ForeignKeyModel) =>
+  `ON DELETE ${f.onDelete ?? 'NO ACTION'} ON UPDATE ${f.onUpdate ?? 'NO ACTION'}${f.options ? ` ${f.options}` : ''}`;
+const indexShow = (i: IndexModel) =>
+  `${i.name}${cols(i.columns)}${i.unique ? ' unique' : ''}${i.where !== undefined ? ` WHERE ${i.where}` : ''}`;
 
 /** Indexes by name, columns and uniqueness; one whose predicate alone changed is named as such. */
 function diffIndexes(t: string, e: IndexModel[], a: IndexModel[], compareWhere: boolean): Difference[] {
@@ -91,7 +145,16 @@ function diffIndexes(t: string, e: IndexModel[], a: IndexModel[], compareWhere: 
   for (const x of changed) {
     const y = a.find((z) => same(x, z))!;
     const p = (i: IndexModel) => (i.where !== undefined ? `WHERE ${i.where}` : 'none');
-    out.push(d('index-predicate', t, x.name, p(x), p(y), `${t}: index ${x.name}${cols(x.columns)} has predicate ${p(y)}, expected ${p(x)}`));
+    out.push(
+      d(
+        'index-predicate',
+        t,
+        x.name,
+        p(x),
+        p(y),
+        `${t}: index ${x.name}${cols(x.columns)} has predicate ${p(y)}, expected ${p(x)}`,
+      ),
+    );
   }
   const rest = (list: IndexModel[]) => list.filter((i) => !changed.some((x) => same(x, i))).map(shown);
   out.push(...setDiff(t, 'index', 'index', rest(e), rest(a), indexShow, (i) => i.name));
@@ -100,12 +163,26 @@ function diffIndexes(t: string, e: IndexModel[], a: IndexModel[], compareWhere: 
 
 /** Foreign keys by columns and referenced table; one whose ON DELETE / ON UPDATE (or PostgreSQL options) alone changed is named as such. */
 function diffForeignKeys(t: string, e: ForeignKeyModel[], a: ForeignKeyModel[], compareActions: boolean): Difference[] {
-  const bare = (f: ForeignKeyModel): ForeignKeyModel => ({ columns: f.columns, refTable: f.refTable, refColumns: f.refColumns });
+  const bare = (f: ForeignKeyModel): ForeignKeyModel => ({
+    columns: f.columns,
+    refTable: f.refTable,
+    refColumns: f.refColumns,
+  });
   const out = setDiff(t, 'foreign key', 'foreign-key', e.map(bare), a.map(bare), fkName, (f) => cols(f.columns));
   if (!compareActions) return out;
   for (const x of e) {
     const y = a.find((z) => key(bare(z)) === key(bare(x)));
-    if (y && fkActions(x) !== fkActions(y)) out.push(d('foreign-key-action', t, cols(x.columns), fkActions(x), fkActions(y), `${t}: foreign key ${fkName(x)} is ${fkActions(y)}, expected ${fkActions(x)}`));
+    if (y && fkActions(x) !== fkActions(y))
+      out.push(
+        d(
+          'foreign-key-action',
+          t,
+          cols(x.columns),
+          fkActions(x),
+          fkActions(y),
+          `${t}: foreign key ${fkName(x)} is ${fkActions(y)}, expected ${fkActions(x)}`,
+        ),
+      );
   }
   return out;
 }
@@ -113,14 +190,54 @@ function diffForeignKeys(t: string, e: ForeignKeyModel[], a: ForeignKeyModel[], 
 function diffTable(e: TableModel, a: TableModel, full: boolean): Difference[] {
   const t = e.name;
   const out = diffColumns(e, a);
-  if (key(e.primaryKey) !== key(a.primaryKey)) out.push(d('primary-key', t, null, cols(e.primaryKey), cols(a.primaryKey), `${t}: primary key is ${cols(a.primaryKey)}, expected ${cols(e.primaryKey)}`));
-  out.push(...setDiff(t, 'unique constraint', 'unique-constraint', e.uniques, a.uniques, (u) => `${u.name ?? ''}${cols(u.columns)}`, (u) => u.name ?? cols(u.columns)));
+  if (key(e.primaryKey) !== key(a.primaryKey))
+    out.push(
+      d(
+        'primary-key',
+        t,
+        null,
+        cols(e.primaryKey),
+        cols(a.primaryKey),
+        `${t}: primary key is ${cols(a.primaryKey)}, expected ${cols(e.primaryKey)}`,
+      ),
+    );
+  out.push(
+    ...setDiff(
+      t,
+      'unique constraint',
+      'unique-constraint',
+      e.uniques,
+      a.uniques,
+      (u) => `${u.name ?? ''}${cols(u.columns)}`,
+      (u) => u.name ?? cols(u.columns),
+    ),
+  );
   out.push(...diffIndexes(t, e.indexes, a.indexes, full));
   out.push(...diffForeignKeys(t, e.foreignKeys, a.foreignKeys, full));
-  out.push(...setDiff(t, 'check constraint', 'check-constraint', e.checks, a.checks, (c) => `CHECK (${c})`, (c) => `CHECK (${c})`));
+  out.push(
+    ...setDiff(
+      t,
+      'check constraint',
+      'check-constraint',
+      e.checks,
+      a.checks,
+      (c) => `CHECK (${c})`,
+      (c) => `CHECK (${c})`,
+    ),
+  );
   for (const k of new Set([...Object.keys(e.options), ...Object.keys(a.options)])) {
     if (!full && NEWER_OPTIONS.includes(k)) continue;
-    if (e.options[k] !== a.options[k]) out.push(d('table-option', t, k, e.options[k] ?? null, a.options[k] ?? null, `${t}: ${k} is ${a.options[k] ?? 'unset'}, expected ${e.options[k] ?? 'unset'}`));
+    if (e.options[k] !== a.options[k])
+      out.push(
+        d(
+          'table-option',
+          t,
+          k,
+          e.options[k] ?? null,
+          a.options[k] ?? null,
+          `${t}: ${k} is ${a.options[k] ?? 'unset'}, expected ${e.options[k] ?? 'unset'}`,
+        ),
+      );
   }
   return out;
 }
@@ -138,7 +255,8 @@ export function objectShow(o: ObjectModel): string {
 }
 
 /** `BEFORE INSERT (definition 0123456789abcdef)`: an object's summary and the fingerprint of its definition. */
-const objectTail = (o: ObjectModel) => `${o.summary ? `${o.summary} ` : ''}(definition ${definitionHash(o.definition)})`;
+const objectTail = (o: ObjectModel) =>
+  `${o.summary ? `${o.summary} ` : ''}(definition ${definitionHash(o.definition)})`;
 
 /** Triggers, routines, views, rules, policies, events: by kind, table and name, then by definition. */
 function diffObjects(expected: ObjectModel[], actual: ObjectModel[], ignore: Set<string>): Difference[] {
@@ -150,12 +268,35 @@ function diffObjects(expected: ObjectModel[], actual: ObjectModel[], ignore: Set
   const out: Difference[] = [];
   for (const [k, e] of exp) {
     const a = act.get(k);
-    if (!a) out.push(d(`missing-${kindOf(e.type)}`, e.table, e.name, objectShow(e), null, `${where(e)}missing ${objectShow(e)}`));
+    if (!a)
+      out.push(
+        d(`missing-${kindOf(e.type)}`, e.table, e.name, objectShow(e), null, `${where(e)}missing ${objectShow(e)}`),
+      );
     else if (a.type !== e.type || a.definition !== e.definition || a.summary !== e.summary) {
-      out.push(d(`${kindOf(e.type)}-definition`, e.table, e.name, objectShow(e), objectShow(a), `${where(e)}${e.type} ${e.name} is ${a.type !== e.type ? `a ${a.type} ` : ''}${objectTail(a)}, expected ${objectTail(e)}`));
+      out.push(
+        d(
+          `${kindOf(e.type)}-definition`,
+          e.table,
+          e.name,
+          objectShow(e),
+          objectShow(a),
+          `${where(e)}${e.type} ${e.name} is ${a.type !== e.type ? `a ${a.type} ` : ''}${objectTail(a)}, expected ${objectTail(e)}`,
+        ),
+      );
     }
   }
-  for (const [k, a] of act) if (!exp.has(k)) out.push(d(`unexpected-${kindOf(a.type)}`, a.table, a.name, null, objectShow(a), `${where(a)}unexpected ${objectShow(a)}`));
+  for (const [k, a] of act)
+    if (!exp.has(k))
+      out.push(
+        d(
+          `unexpected-${kindOf(a.type)}`,
+          a.table,
+          a.name,
+          null,
+          objectShow(a),
+          `${where(a)}unexpected ${objectShow(a)}`,
+        ),
+      );
   return out;
 }
 
@@ -163,7 +304,9 @@ function diffObjects(expected: ObjectModel[], actual: ObjectModel[], ignore: Set
 export function schemaDiff(expected: SchemaModel, actual: SchemaModel, opts: DiffOptions = {}): Difference[] {
   const ignore = new Set(opts.ignoreTables ?? []);
   const out: Difference[] = [];
-  const names = [...new Set([...Object.keys(expected.tables), ...Object.keys(actual.tables)])].filter((n) => !ignore.has(n)).sort();
+  const names = [...new Set([...Object.keys(expected.tables), ...Object.keys(actual.tables)])]
+    .filter((n) => !ignore.has(n))
+    .sort();
   for (const n of names) {
     const e = expected.tables[n];
     const a = actual.tables[n];
@@ -175,7 +318,13 @@ export function schemaDiff(expected: SchemaModel, actual: SchemaModel, opts: Dif
     const [e, a] = [expected.enums[n], actual.enums[n]];
     const list = (v: string[]) => `(${v.join(', ')})`;
     if (key(e) !== key(a)) {
-      out.push(!a ? d('missing-enum', null, n, list(e), null, `missing enum type ${n}`) : !e ? d('unexpected-enum', null, n, null, list(a), `unexpected enum type ${n}`) : d('enum-values', null, n, list(e), list(a), `enum ${n} is ${list(a)}, expected ${list(e)}`));
+      out.push(
+        !a
+          ? d('missing-enum', null, n, list(e), null, `missing enum type ${n}`)
+          : !e
+            ? d('unexpected-enum', null, n, null, list(a), `unexpected enum type ${n}`)
+            : d('enum-values', null, n, list(e), list(a), `enum ${n} is ${list(a)}, expected ${list(e)}`),
+      );
     }
   }
   // An expected schema written before objects were modelled: they are not compared (notComparedIn says so).
@@ -190,7 +339,16 @@ const seen = new Map<string, Difference>();
 /** The object behind a difference's words (one recorded earlier, e.g. in a note, gets kind "other"). */
 export function differenceOf(text: string | Difference): Difference {
   if (typeof text !== 'string') return text;
-  return seen.get(text) ?? { kind: 'other', table: /^([A-Za-z0-9_]+)[.:]/.exec(text)?.[1] ?? null, object: null, expected: null, actual: null, text };
+  return (
+    seen.get(text) ?? {
+      kind: 'other',
+      table: /^([A-Za-z0-9_]+)[.:]/.exec(text)?.[1] ?? null,
+      object: null,
+      expected: null,
+      actual: null,
+      text,
+    }
+  );
 }
 
 /** Every difference, in words. */

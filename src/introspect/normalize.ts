@@ -99,7 +99,14 @@ export function normalizeSql(sql: string, opts: NormalizeOptions = {}): string {
   let out = '';
   for (let k = 0; k < t.length; k++) {
     const prev = t[k - 1];
-    const tight = k === 0 || prev === '(' || prev === '.' || t[k] === ')' || t[k] === ',' || t[k] === '.' || (t[k] === '(' && /^[a-z_]/.test(prev));
+    const tight =
+      k === 0 ||
+      prev === '(' ||
+      prev === '.' ||
+      t[k] === ')' ||
+      t[k] === ',' ||
+      t[k] === '.' ||
+      (t[k] === '(' && /^[a-z_]/.test(prev));
     out += (tight ? '' : ' ') + t[k];
   }
   return out;

@@ -10,12 +10,17 @@ const byJson = <T>(a: T, b: T) => JSON.stringify(a).localeCompare(JSON.stringify
 /** 'active'::character varying -> 'active'; nextval('x_seq'::regclass) -> nextval('x_seq'). */
 export function normalizePgDefault(d: unknown): string | null {
   if (d === null || d === undefined) return null;
-  return String(d).replace(/::[a-z_][\w .]*(\([^)]*\))?(\[\])?/gi, '').trim();
+  return String(d)
+    .replace(/::[a-z_][\w .]*(\([^)]*\))?(\[\])?/gi, '')
+    .trim();
 }
 
 /** CHECK ((deleted = ANY (ARRAY[0, 1]))) -> deleted = any (array[0, 1]) */
 function normalizeCheck(def: string): string {
-  let s = def.replace(/^CHECK\s*/i, '').replace(/\s+NOT VALID$/i, '').trim();
+  let s = def
+    .replace(/^CHECK\s*/i, '')
+    .replace(/\s+NOT VALID$/i, '')
+    .trim();
   while (s.startsWith('(') && s.endsWith(')')) s = s.slice(1, -1).trim();
   return s.replace(/\s+/g, ' ').toLowerCase();
 }
@@ -97,37 +102,92 @@ const ROW_SECURITY = `
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relrowsecurity`;
 
-const ACTIONS: Record<string, string> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
+const ACTIONS: Record<string, string> = {
+  a: 'NO ACTION',
+  r: 'RESTRICT',
+  c: 'CASCADE',
+  n: 'SET NULL',
+  d: 'SET DEFAULT',
+};
 
 /** BEFORE INSERT OR UPDATE, FOR EACH STATEMENT when not per row: from pg_trigger.tgtype's bits. */
 export function pgTriggerSummary(tgtype: number): string {
   const timing = tgtype & 64 ? 'INSTEAD OF' : tgtype & 2 ? 'BEFORE' : 'AFTER';
-  const events = [[4, 'INSERT'], [16, 'UPDATE'], [8, 'DELETE'], [32, 'TRUNCATE']].filter(([bit]) => tgtype & (bit as number)).map(([, e]) => e);
+  const events = [
+    [4, 'INSERT'],
+    [16, 'UPDATE'],
+    [8, 'DELETE'],
+    [32, 'TRUNCATE'],
+  ]
+    .filter(([bit]) => tgtype & (bit as number))
+    .map(([, e]) => e);
   return `${timing} ${events.join(' OR ')}${tgtype & 1 ? '' : ' FOR EACH STATEMENT'}`;
 }
 
 async function objectsOf(query: Query, schema: string): Promise<ObjectModel[]> {
-  const norm = (sql: unknown) => normalizeSql(String(sql ?? ''), { qualifier: schema }).replace(/ execute procedure /g, ' execute function ');
+  const norm = (sql: unknown) =>
+    normalizeSql(String(sql ?? ''), { qualifier: schema }).replace(/ execute procedure /g, ' execute function ');
   const objects: ObjectModel[] = [];
   for (const r of await query(TRIGGERS)) {
     // O: fires (the default); D: disabled; R, A: only as a replica / always.
-    const state = ({ D: ' DISABLED', R: ' ENABLE REPLICA', A: ' ENABLE ALWAYS' } as Record<string, string>)[String(r.enabled)] ?? '';
-    objects.push({ type: 'trigger', name: String(r.name), table: String(r.table_name), summary: `${pgTriggerSummary(Number(r.type))}${state}`, definition: `${norm(r.def)}${state.toLowerCase()}` });
+    const state =
+      ({ D: ' DISABLED', R: ' ENABLE REPLICA', A: ' ENABLE ALWAYS' } as Record<string, string>)[String(r.enabled)] ??
+      '';
+    objects.push({
+      type: 'trigger',
+      name: String(r.name),
+      table: String(r.table_name),
+      summary: `${pgTriggerSummary(Number(r.type))}${state}`,
+      definition: `${norm(r.def)}${state.toLowerCase()}`,
+    });
   }
   const kinds: Record<string, string> = { f: 'function', p: 'procedure', a: 'aggregate', w: 'function' };
   for (const r of await query(ROUTINES)) {
     const type = kinds[String(r.kind)] ?? 'function';
-    const options = [r.result ? `returns ${norm(r.result)}` : '', `language ${r.language}`, r.definer === true ? 'security definer' : '', r.strict === true ? 'strict' : '',
-      ({ i: 'immutable', s: 'stable' } as Record<string, string>)[String(r.volatility)] ?? '', r.config ? `set ${norm(r.config)}` : ''].filter(Boolean).join(' ');
-    objects.push({ type, name: String(r.name), table: null, summary: '', definition: `${type} ${String(r.name).toLowerCase()} ${options} as $$ ${norm(r.body)} $$` });
+    const options = [
+      r.result ? `returns ${norm(r.result)}` : '',
+      `language ${r.language}`,
+      r.definer === true ? 'security definer' : '',
+      r.strict === true ? 'strict' : '',
+      ({ i: 'immutable', s: 'stable' } as Record<string, string>)[String(r.volatility)] ?? '',
+      r.config ? `set ${norm(r.config)}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    objects.push({
+      type,
+      name: String(r.name),
+      table: null,
+      summary: '',
+      definition: `${type} ${String(r.name).toLowerCase()} ${options} as $$ ${norm(r.body)} $$`,
+    });
   }
   for (const r of await query(VIEWS)) {
-    objects.push({ type: r.kind === 'm' ? 'materialized view' : 'view', name: String(r.name), table: null, summary: '', definition: `${norm(r.def)}${r.options ? ` with ( ${norm(r.options)} )` : ''}` });
+    objects.push({
+      type: r.kind === 'm' ? 'materialized view' : 'view',
+      name: String(r.name),
+      table: null,
+      summary: '',
+      definition: `${norm(r.def)}${r.options ? ` with ( ${norm(r.options)} )` : ''}`,
+    });
   }
-  for (const r of await query(RULES)) objects.push({ type: 'rule', name: String(r.name), table: String(r.table_name), summary: '', definition: norm(r.def) });
+  for (const r of await query(RULES))
+    objects.push({
+      type: 'rule',
+      name: String(r.name),
+      table: String(r.table_name),
+      summary: '',
+      definition: norm(r.def),
+    });
   for (const r of await query(POLICIES)) {
     const def = `${String(r.permissive).toLowerCase()} for ${String(r.cmd).toLowerCase()} to ${r.roles}${r.qual !== null ? ` using ( ${norm(r.qual)} )` : ''}${r.with_check !== null ? ` with check ( ${norm(r.with_check)} )` : ''}`;
-    objects.push({ type: 'policy', name: String(r.name), table: String(r.table_name), summary: `${String(r.permissive).toUpperCase()} FOR ${String(r.cmd).toUpperCase()}`, definition: def });
+    objects.push({
+      type: 'policy',
+      name: String(r.name),
+      table: String(r.table_name),
+      summary: `${String(r.permissive).toUpperCase()} FOR ${String(r.cmd).toUpperCase()}`,
+      definition: def,
+    });
   }
   return sortObjects(objects);
 }
@@ -141,22 +201,46 @@ function addConstraint(t: TableModel, r: Record<string, unknown>): void {
   if (r.kind === 'p') t.primaryKey = cols;
   else if (r.kind === 'u') t.uniques.push({ name: String(r.name), columns: cols });
   else if (r.kind === 'f') {
-    const options = [r.match === 'f' ? 'MATCH FULL' : r.match === 'p' ? 'MATCH PARTIAL' : '', r.deferrable ? 'DEFERRABLE' : '', r.deferred ? 'INITIALLY DEFERRED' : '', r.validated === false ? 'NOT VALID' : ''].filter(Boolean).join(' ');
-    t.foreignKeys.push({ columns: cols, refTable: String(r.ref_table), refColumns: list(r.ref_cols), onDelete: ACTIONS[String(r.on_delete)] ?? String(r.on_delete), onUpdate: ACTIONS[String(r.on_update)] ?? String(r.on_update), ...(options ? { options } : {}) });
-  }
-  else if (r.kind === 'c') t.checks.push(normalizeCheck(String(r.def)));
+    const options = [
+      r.match === 'f' ? 'MATCH FULL' : r.match === 'p' ? 'MATCH PARTIAL' : '',
+      r.deferrable ? 'DEFERRABLE' : '',
+      r.deferred ? 'INITIALLY DEFERRED' : '',
+      r.validated === false ? 'NOT VALID' : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    t.foreignKeys.push({
+      columns: cols,
+      refTable: String(r.ref_table),
+      refColumns: list(r.ref_cols),
+      onDelete: ACTIONS[String(r.on_delete)] ?? String(r.on_delete),
+      onUpdate: ACTIONS[String(r.on_update)] ?? String(r.on_update),
+      ...(options ? { options } : {}),
+    });
+  } else if (r.kind === 'c') t.checks.push(normalizeCheck(String(r.def)));
 }
 
 export async function introspectPostgres(query: Query): Promise<SchemaModel> {
   const tables: Record<string, TableModel> = {};
   const table = (name: unknown) => (tables[String(name)] ??= emptyTable(String(name)));
   for (const r of await query(COLUMNS)) {
-    const col: ColumnModel = { name: String(r.column_name), type: String(r.type).toLowerCase(), nullable: r.nullable === true, default: normalizePgDefault(r.dflt) };
+    const col: ColumnModel = {
+      name: String(r.column_name),
+      type: String(r.type).toLowerCase(),
+      nullable: r.nullable === true,
+      default: normalizePgDefault(r.dflt),
+    };
     table(r.table_name).columns[col.name] = col;
   }
   for (const r of await query(CONSTRAINTS)) if (tables[String(r.table_name)]) addConstraint(table(r.table_name), r);
   for (const r of await query(INDEXES)) {
-    if (tables[String(r.table_name)]) table(r.table_name).indexes.push({ name: String(r.name), columns: r.cols ? String(r.cols).split('\u001f') : [], unique: r.is_unique === true, ...(r.predicate !== null && r.predicate !== undefined ? { where: normalizeSql(String(r.predicate)) } : {}) });
+    if (tables[String(r.table_name)])
+      table(r.table_name).indexes.push({
+        name: String(r.name),
+        columns: r.cols ? String(r.cols).split('\u001f') : [],
+        unique: r.is_unique === true,
+        ...(r.predicate !== null && r.predicate !== undefined ? { where: normalizeSql(String(r.predicate)) } : {}),
+      });
   }
   for (const t of Object.values(tables)) {
     t.uniques.sort(byJson);
@@ -164,7 +248,9 @@ export async function introspectPostgres(query: Query): Promise<SchemaModel> {
     t.foreignKeys.sort(byJson);
     t.checks.sort();
   }
-  for (const r of await query(ROW_SECURITY)) if (tables[String(r.table_name)]) table(r.table_name).options['row-level security'] = r.forced === true ? 'forced' : 'enabled';
+  for (const r of await query(ROW_SECURITY))
+    if (tables[String(r.table_name)])
+      table(r.table_name).options['row-level security'] = r.forced === true ? 'forced' : 'enabled';
   const enums: Record<string, string[]> = {};
   for (const r of await query(ENUMS)) enums[String(r.name)] = list(r.labels);
   const schema = String((await query('SELECT current_schema() AS s'))[0]?.s ?? 'public');

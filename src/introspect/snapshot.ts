@@ -25,7 +25,9 @@ export function loadSnapshot(dialect: Dialect, version: number): SchemaModel {
   try {
     return JSON.parse(readFileSync(snapshotPath(dialect, version), 'utf8')) as SchemaModel;
   } catch (err) {
-    throw new ConfigError(`The expected ${dialect} schema of version ${version} (${snapshotPath(dialect, version)}) cannot be read: ${(err as Error).message}.`);
+    throw new ConfigError(
+      `The expected ${dialect} schema of version ${version} (${snapshotPath(dialect, version)}) cannot be read: ${(err as Error).message}.`,
+    );
   }
 }
 
@@ -45,7 +47,9 @@ export function expectedSchema(manifest: Pick<Manifest, 'dir'>, dialect: Dialect
     try {
       return JSON.parse(readFileSync(path, 'utf8')) as SchemaModel;
     } catch (err) {
-      throw new ConfigError(`The expected ${dialect} schema of version ${version} (${path}) cannot be read: ${(err as Error).message}.`);
+      throw new ConfigError(
+        `The expected ${dialect} schema of version ${version} (${path}) cannot be read: ${(err as Error).message}.`,
+      );
     }
   }
   return null;
@@ -53,8 +57,14 @@ export function expectedSchema(manifest: Pick<Manifest, 'dir'>, dialect: Dialect
 
 /** No expected schema for a version: said in one line, with the command that makes one. */
 export class NoExpectedSchemaError extends ConfigError {
-  constructor(readonly version: number, dialect: Dialect, manifest: Pick<Manifest, 'dir'>) {
-    super(`There is no expected ${dialect} schema for version ${version} (looked for ${siteSnapshotPath(manifest, dialect, version)}): make it with glance-db snapshot ${version}${DIALECTS[dialect].snapshotArgs}.`,
-      { fields: { version, dialect } });
+  constructor(
+    readonly version: number,
+    dialect: Dialect,
+    manifest: Pick<Manifest, 'dir'>,
+  ) {
+    super(
+      `There is no expected ${dialect} schema for version ${version} (looked for ${siteSnapshotPath(manifest, dialect, version)}): make it with glance-db snapshot ${version}${DIALECTS[dialect].snapshotArgs}.`,
+      { fields: { version, dialect } },
+    );
   }
 }

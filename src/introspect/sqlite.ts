@@ -1,11 +1,24 @@
 // SQLite introspection: sqlite_master and the table/index/foreign-key
 // pragmas, plus CHECK and named UNIQUE constraints parsed from the CREATE
 // TABLE text (SQLite keeps no catalog of them).
-import type { ColumnModel, ForeignKeyModel, IndexModel, ObjectModel, Query, SchemaModel, TableModel, UniqueModel } from './model.js';
+import type {
+  ColumnModel,
+  ForeignKeyModel,
+  IndexModel,
+  ObjectModel,
+  Query,
+  SchemaModel,
+  TableModel,
+  UniqueModel,
+} from './model.js';
 import { normalizeSql, sortObjects, sqlTokens } from './normalize.js';
 
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
-const norm = (s: string) => squash(s).toLowerCase().replace(/\s*([(),])\s*/g, '$1').replace(/,/g, ', ');
+const norm = (s: string) =>
+  squash(s)
+    .toLowerCase()
+    .replace(/\s*([(),])\s*/g, '$1')
+    .replace(/,/g, ', ');
 
 /** `(0)`, `0`, `'active'`: one spelling per default. */
 /** An identifier as SQLite reads it inside double quotes: a table or index a user named `a"b` must not break the query. */
@@ -71,14 +84,25 @@ function constraintsOf(sql: string): { checks: string[]; uniques: UniqueModel[] 
   return { checks: checks.sort(), uniques };
 }
 
-async function columnsOf(q: Query, table: string): Promise<{ columns: Record<string, ColumnModel>; primaryKey: string[] }> {
+async function columnsOf(
+  q: Query,
+  table: string,
+): Promise<{ columns: Record<string, ColumnModel>; primaryKey: string[] }> {
   const rows = await q(`PRAGMA table_info(${quoteIdent(table)})`);
   const columns: Record<string, ColumnModel> = {};
   for (const r of rows) {
     const name = String(r.name);
-    columns[name] = { name, type: String(r.type).toLowerCase().replace(/\s+/g, ''), nullable: Number(r.notnull) === 0 && Number(r.pk) === 0, default: normalizeDefault(r.dflt_value) };
+    columns[name] = {
+      name,
+      type: String(r.type).toLowerCase().replace(/\s+/g, ''),
+      nullable: Number(r.notnull) === 0 && Number(r.pk) === 0,
+      default: normalizeDefault(r.dflt_value),
+    };
   }
-  const primaryKey = rows.filter((r) => Number(r.pk) > 0).sort((a, b) => Number(a.pk) - Number(b.pk)).map((r) => String(r.name));
+  const primaryKey = rows
+    .filter((r) => Number(r.pk) > 0)
+    .sort((a, b) => Number(a.pk) - Number(b.pk))
+    .map((r) => String(r.name));
   return { columns, primaryKey };
 }
 
@@ -109,15 +133,29 @@ function expressionKey(part: string): string {
   return normalizeSql(part).replace(/( collate [^ ]+)?( asc| desc)?$/, '');
 }
 
-async function indexesOf(q: Query, table: string, sqlOf: Map<string, string>): Promise<{ indexes: IndexModel[]; autoUniques: string[][] }> {
+async function indexesOf(
+  q: Query,
+  table: string,
+  sqlOf: Map<string, string>,
+): Promise<{ indexes: IndexModel[]; autoUniques: string[][] }> {
   const indexes: IndexModel[] = [];
   const autoUniques: string[][] = [];
   for (const ix of await q(`PRAGMA index_list(${quoteIdent(table)})`)) {
-    const info = (await q(`PRAGMA index_info(${quoteIdent(String(ix.name))})`)).sort((a, b) => Number(a.seqno) - Number(b.seqno));
+    const info = (await q(`PRAGMA index_info(${quoteIdent(String(ix.name))})`)).sort(
+      (a, b) => Number(a.seqno) - Number(b.seqno),
+    );
     const parts = ix.origin === 'c' ? indexParts(sqlOf.get(String(ix.name)) ?? '') : { keys: [], where: null };
     // An expression key has no column name: its text, from the CREATE INDEX statement.
-    const cols = info.map((c, i) => (c.name === null || c.name === undefined ? expressionKey(parts.keys[i] ?? '?') : String(c.name)));
-    if (ix.origin === 'c') indexes.push({ name: String(ix.name), columns: cols, unique: Number(ix.unique) === 1, ...(parts.where !== null ? { where: parts.where } : {}) });
+    const cols = info.map((c, i) =>
+      c.name === null || c.name === undefined ? expressionKey(parts.keys[i] ?? '?') : String(c.name),
+    );
+    if (ix.origin === 'c')
+      indexes.push({
+        name: String(ix.name),
+        columns: cols,
+        unique: Number(ix.unique) === 1,
+        ...(parts.where !== null ? { where: parts.where } : {}),
+      });
     else if (ix.origin === 'u') autoUniques.push(cols);
   }
   return { indexes: indexes.sort((a, b) => a.name.localeCompare(b.name)), autoUniques };
@@ -126,7 +164,13 @@ async function indexesOf(q: Query, table: string, sqlOf: Map<string, string>): P
 async function foreignKeysOf(q: Query, table: string): Promise<ForeignKeyModel[]> {
   const byId = new Map<number, ForeignKeyModel>();
   for (const r of await q(`PRAGMA foreign_key_list(${quoteIdent(table)})`)) {
-    const fk = byId.get(Number(r.id)) ?? { columns: [], refTable: String(r.table), refColumns: [], onDelete: String(r.on_delete).toUpperCase(), onUpdate: String(r.on_update).toUpperCase() };
+    const fk = byId.get(Number(r.id)) ?? {
+      columns: [],
+      refTable: String(r.table),
+      refColumns: [],
+      onDelete: String(r.on_delete).toUpperCase(),
+      onUpdate: String(r.on_update).toUpperCase(),
+    };
     fk.columns.push(String(r.from));
     fk.refColumns.push(String(r.to));
     byId.set(Number(r.id), fk);
@@ -139,9 +183,20 @@ async function tableModel(q: Query, name: string, sql: string, indexSql: Map<str
   const { indexes, autoUniques } = await indexesOf(q, name, indexSql);
   const { checks, uniques } = constraintsOf(sql);
   // Unnamed UNIQUE constraints (and UNIQUE columns) show only as autoindexes.
-  for (const cols of autoUniques) if (!uniques.some((u) => JSON.stringify(u.columns) === JSON.stringify(cols))) uniques.push({ name: null, columns: cols });
+  for (const cols of autoUniques)
+    if (!uniques.some((u) => JSON.stringify(u.columns) === JSON.stringify(cols)))
+      uniques.push({ name: null, columns: cols });
   uniques.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-  return { name, columns, primaryKey, uniques, indexes, foreignKeys: await foreignKeysOf(q, name), checks, options: {} };
+  return {
+    name,
+    columns,
+    primaryKey,
+    uniques,
+    indexes,
+    foreignKeys: await foreignKeysOf(q, name),
+    checks,
+    options: {},
+  };
 }
 
 /** `BEFORE INSERT`, `AFTER UPDATE OF a, b`, `INSTEAD OF DELETE`: from a trigger's normalized tokens. */
@@ -166,17 +221,37 @@ export function sqliteTriggerSummary(sql: string): string {
 }
 
 /** CREATE TRIGGER IF NOT EXISTS / CREATE TEMP VIEW: one spelling for the statement head. */
-const normalizeCreate = (sql: string) => normalizeSql(sql).replace(/^create (temp |temporary )?(trigger|view) (if not exists )?/, 'create $2 ');
+const normalizeCreate = (sql: string) =>
+  normalizeSql(sql).replace(/^create (temp |temporary )?(trigger|view) (if not exists )?/, 'create $2 ');
 
 export async function introspectSqlite(query: Query): Promise<SchemaModel> {
   const tables: Record<string, TableModel> = {};
-  const master = await query("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name");
-  const indexSql = new Map(master.filter((r) => r.type === 'index' && r.sql !== null).map((r) => [String(r.name), String(r.sql)]));
-  for (const r of master.filter((x) => x.type === 'table')) tables[String(r.name)] = await tableModel(query, String(r.name), String(r.sql), indexSql);
+  const master = await query(
+    "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+  );
+  const indexSql = new Map(
+    master.filter((r) => r.type === 'index' && r.sql !== null).map((r) => [String(r.name), String(r.sql)]),
+  );
+  for (const r of master.filter((x) => x.type === 'table'))
+    tables[String(r.name)] = await tableModel(query, String(r.name), String(r.sql), indexSql);
   const objects: ObjectModel[] = [];
   for (const r of master) {
-    if (r.type === 'trigger') objects.push({ type: 'trigger', name: String(r.name), table: String(r.tbl_name), summary: sqliteTriggerSummary(String(r.sql)), definition: normalizeCreate(String(r.sql)) });
-    else if (r.type === 'view') objects.push({ type: 'view', name: String(r.name), table: null, summary: '', definition: normalizeCreate(String(r.sql)) });
+    if (r.type === 'trigger')
+      objects.push({
+        type: 'trigger',
+        name: String(r.name),
+        table: String(r.tbl_name),
+        summary: sqliteTriggerSummary(String(r.sql)),
+        definition: normalizeCreate(String(r.sql)),
+      });
+    else if (r.type === 'view')
+      objects.push({
+        type: 'view',
+        name: String(r.name),
+        table: null,
+        summary: '',
+        definition: normalizeCreate(String(r.sql)),
+      });
   }
   return { dialect: 'sqlite', tables, enums: {}, objects: sortObjects(objects) };
 }

@@ -41,7 +41,9 @@ export function loadManifest(configPath: string): Manifest {
   }
   const count = (data as { migrations?: unknown })?.migrations;
   if (Array.isArray(count) && count.length > MAX_VERSIONS) {
-    throw new ConfigError(`${label}: migrations has ${count.length} entries, more than the ${MAX_VERSIONS} glance-db accepts; nothing else was checked.`);
+    throw new ConfigError(
+      `${label}: migrations has ${count.length} entries, more than the ${MAX_VERSIONS} glance-db accepts; nothing else was checked.`,
+    );
   }
   const errors = schemaErrors(data, doc, lc, label);
   if (errors.length > 0) throw new ConfigError(errors.join('\n'), { fields: { errors } });
@@ -71,7 +73,10 @@ const MAX_NAMED_FILES = 20;
 function readManifestFile(path: string): string {
   try {
     const size = statSync(path).size;
-    const tooLarge = () => new ConfigError(`${basename(path)} is ${size > MAX_MANIFEST_BYTES ? `${size} bytes, ` : ''}more than the ${MAX_MANIFEST_BYTES} bytes (1 MiB) a manifest may have; it cannot be a glance-db manifest.`);
+    const tooLarge = () =>
+      new ConfigError(
+        `${basename(path)} is ${size > MAX_MANIFEST_BYTES ? `${size} bytes, ` : ''}more than the ${MAX_MANIFEST_BYTES} bytes (1 MiB) a manifest may have; it cannot be a glance-db manifest.`,
+      );
     if (size > MAX_MANIFEST_BYTES) throw tooLarge();
     let buf: Buffer;
     try {
@@ -97,7 +102,12 @@ function checkSemantics(m: Manifest, doc: Document, lc: LineCounter, label: stri
   m.migrations.forEach((mig, i) => {
     if (i > 0 && mig.version <= m.migrations[i - 1].version) {
       const prev = m.migrations[i - 1].version;
-      throw at(['migrations', i, 'version'], mig.version === prev ? `version ${mig.version} appears twice` : `version ${mig.version} comes after ${prev}: versions must increase`);
+      throw at(
+        ['migrations', i, 'version'],
+        mig.version === prev
+          ? `version ${mig.version} appears twice`
+          : `version ${mig.version} comes after ${prev}: versions must increase`,
+      );
     }
     for (const d of m.dialects) {
       if (!mig.files[d]) throw at(['migrations', i, 'files'], `no file for dialect "${d}" (declared in dialects)`);
@@ -117,9 +127,11 @@ function checkSemantics(m: Manifest, doc: Document, lc: LineCounter, label: stri
  * version, so that a phase file is never mistaken for another version's.
  */
 function checkPhases(m: Manifest, mig: Migration, at: (segs: (string | number)[], msg: string) => ConfigError): void {
-  if (mig.rolling === 'phased' && !mig.phases) throw at(['rolling'], 'rolling: phased needs phases (a file per dialect for expand, migrate and/or contract)');
+  if (mig.rolling === 'phased' && !mig.phases)
+    throw at(['rolling'], 'rolling: phased needs phases (a file per dialect for expand, migrate and/or contract)');
   if (!mig.phases) return;
-  if (mig.rolling !== 'phased') throw at(['phases'], `phases is only for rolling: phased (this version says rolling: ${mig.rolling ?? '(none)'})`);
+  if (mig.rolling !== 'phased')
+    throw at(['phases'], `phases is only for rolling: phased (this version says rolling: ${mig.rolling ?? '(none)'})`);
   for (const phase of PHASES) {
     const files = mig.phases[phase];
     if (!files) continue;
@@ -130,7 +142,10 @@ function checkPhases(m: Manifest, mig: Migration, at: (segs: (string | number)[]
       if (!m.dialects.includes(d)) throw at(['phases', phase, d], `dialect "${d}" is not listed in dialects`);
       const name = /^(\d+)_[a-z0-9_]+\.([a-z]+)\.sql$/.exec(basename(files[d]!));
       if (!name || Number(name[1]) !== mig.version || name[2] !== phase) {
-        throw at(['phases', phase, d], `"${files[d]}" must be named ${String(mig.version).padStart(3, '0')}_NAME.${phase}.sql (its version, then the phase)`);
+        throw at(
+          ['phases', phase, d],
+          `"${files[d]}" must be named ${String(mig.version).padStart(3, '0')}_NAME.${phase}.sql (its version, then the phase)`,
+        );
       }
       checkFile(m, files[d]!, () => at(['phases', phase, d], ''));
     }
@@ -139,7 +154,9 @@ function checkPhases(m: Manifest, mig: Migration, at: (segs: (string | number)[]
 
 /** Every file a version names: the whole file per dialect, then its phase files. */
 export function filesOf(mig: Migration): string[] {
-  return [...Object.values(mig.files), ...PHASES.flatMap((p) => Object.values(mig.phases?.[p] ?? {}))].filter((f): f is string => !!f);
+  return [...Object.values(mig.files), ...PHASES.flatMap((p) => Object.values(mig.phases?.[p] ?? {}))].filter(
+    (f): f is string => !!f,
+  );
 }
 
 function checkFile(m: Manifest, file: string, where: () => ConfigError): void {
@@ -168,7 +185,11 @@ export function resolveSqlFile(manifestDir: string, file: string): { real: strin
   const realRoot = realpathSafe(sqlRoot);
   if (!real || !realRoot) return { problem: 'is a symbolic link that leads nowhere' };
   if (!real.startsWith(realRoot + sep)) {
-    return { problem: st.isSymbolicLink() ? 'is a symbolic link that leads outside sql/' : 'lies in a folder that is a symbolic link leading outside sql/' };
+    return {
+      problem: st.isSymbolicLink()
+        ? 'is a symbolic link that leads outside sql/'
+        : 'lies in a folder that is a symbolic link leading outside sql/',
+    };
   }
   let target;
   try {
@@ -197,7 +218,10 @@ function checkAllReferenced(m: Manifest, label: string): void {
   const orphans = listSqlFiles(sqlRoot).filter((f) => !referenced.has(real(f)));
   if (orphans.length > 0) {
     const shown = orphans.slice(0, MAX_NAMED_FILES).map((f) => relative(m.dir, f));
-    const names = orphans.length > MAX_NAMED_FILES ? `${shown.join(', ')} and ${orphans.length - MAX_NAMED_FILES} more` : shown.join(', ');
+    const names =
+      orphans.length > MAX_NAMED_FILES
+        ? `${shown.join(', ')} and ${orphans.length - MAX_NAMED_FILES} more`
+        : shown.join(', ');
     throw new ConfigError(`${label}: ${names} ${orphans.length === 1 ? 'is' : 'are'} not referenced by any version.`, {
       hint: 'Add the file to a version in the manifest, or delete it.',
     });

@@ -75,7 +75,13 @@ const MAX_LOCATED_ERRORS = 200;
  * 100,000 bad versions once printed 100,000 lines after 42 s and 2 GB).
  * The manifest's validator unless another is given.
  */
-export function schemaErrors(data: unknown, doc: Document, lc: LineCounter, fileLabel: string, validate: Validator = validator): string[] {
+export function schemaErrors(
+  data: unknown,
+  doc: Document,
+  lc: LineCounter,
+  fileLabel: string,
+  validate: Validator = validator,
+): string[] {
   if (validate(data)) return [];
   const all = validate.errors ?? [];
   const seen = new Set<string>();

@@ -41,7 +41,8 @@ interface RawDoc {
   tags?: { name: string }[];
 }
 
-const hint = 'Fix or remove the file(s) named above and run the load again. The format is described by schema/glance-metadefs.schema.json.';
+const hint =
+  'Fix or remove the file(s) named above and run the load again. The format is described by schema/glance-metadefs.schema.json.';
 
 /** The .json files a load reads from PATH: PATH itself when it is a file, else the .json files directly in it, by name. */
 export function listDocuments(path: string): string[] {
@@ -50,25 +51,37 @@ export function listDocuments(path: string): string[] {
     st = statSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new MetadefsInvalidError(code === 'ENOENT' ? `The metadefs path ${path} does not exist.` : `The metadefs path ${path} cannot be read (${code}).`, {
-      fields: { file: path },
-      hint: `Pass the folder that holds Glance's metadefs JSON files (default ${DEFAULT_METADEFS_PATH}), or one file.`,
-    });
+    throw new MetadefsInvalidError(
+      code === 'ENOENT'
+        ? `The metadefs path ${path} does not exist.`
+        : `The metadefs path ${path} cannot be read (${code}).`,
+      {
+        fields: { file: path },
+        hint: `Pass the folder that holds Glance's metadefs JSON files (default ${DEFAULT_METADEFS_PATH}), or one file.`,
+      },
+    );
   }
   if (st.isFile()) return [path];
   let names: string[];
   try {
-    names = readdirSync(path).filter((n) => n.endsWith('.json')).sort();
+    names = readdirSync(path)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch (err) {
-    throw new MetadefsInvalidError(`The metadefs folder ${path} cannot be read (${(err as NodeJS.ErrnoException).code}).`, { fields: { file: path }, hint });
+    throw new MetadefsInvalidError(
+      `The metadefs folder ${path} cannot be read (${(err as NodeJS.ErrnoException).code}).`,
+      { fields: { file: path }, hint },
+    );
   }
-  const files = names.map((n) => join(path, n)).filter((f) => {
-    try {
-      return statSync(f).isFile();
-    } catch {
-      return true; // A dangling link: reported as unreadable below.
-    }
-  });
+  const files = names
+    .map((n) => join(path, n))
+    .filter((f) => {
+      try {
+        return statSync(f).isFile();
+      } catch {
+        return true; // A dangling link: reported as unreadable below.
+      }
+    });
   if (files.length === 0) {
     throw new MetadefsInvalidError(`The metadefs folder ${path} holds no .json files.`, {
       fields: { file: path },
@@ -99,7 +112,10 @@ export function readDocuments(path: string): NamespaceFile[] {
 
 /** Exit 28 with every problem listed (at most MAX_LISTED shown in the message, all in the JSON's errors). */
 export function invalidDefinitions(headline: string, errors: string[], why = hint): MetadefsInvalidError {
-  const listed = errors.length > MAX_LISTED ? [...errors.slice(0, MAX_LISTED), `... and ${errors.length - MAX_LISTED} more`] : errors;
+  const listed =
+    errors.length > MAX_LISTED
+      ? [...errors.slice(0, MAX_LISTED), `... and ${errors.length - MAX_LISTED} more`]
+      : errors;
   return new MetadefsInvalidError(`${headline}:\n${listed.join('\n')}`, { fields: { errors }, hint: why });
 }
 
@@ -122,7 +138,11 @@ function readDocument(file: string): NamespaceFile | { errors: string[] } {
   const bad = invalidUtf8At(buf);
   if (bad >= 0) {
     const line = buf.subarray(0, bad).filter((b) => b === 0x0a).length + 1;
-    return { errors: [`${file}:${line}: not UTF-8: byte ${bad} (0x${buf[bad].toString(16).padStart(2, '0')}) does not start or continue a UTF-8 character; save the file as UTF-8`] };
+    return {
+      errors: [
+        `${file}:${line}: not UTF-8: byte ${bad} (0x${buf[bad].toString(16).padStart(2, '0')}) does not start or continue a UTF-8 character; save the file as UTF-8`,
+      ],
+    };
   }
   const text = buf.toString('utf8').replace(/^\uFEFF/, '');
   const lineAt = (offset: number) => {
@@ -138,10 +158,14 @@ function readDocument(file: string): NamespaceFile | { errors: string[] } {
     return { errors: [`${file}:${lineAt(err.offset)}: invalid JSON: ${err.message}`] };
   }
   const line = (path: (string | number)[]) => lineAt(parsed.locate(path));
-  if (parsed.problems.length > 0) return { errors: parsed.problems.map((p) => `${file}:${lineAt(p.offset)}: ${shortPath(p.path)}: ${p.message}`) };
+  if (parsed.problems.length > 0)
+    return { errors: parsed.problems.map((p) => `${file}:${lineAt(p.offset)}: ${shortPath(p.path)}: ${p.message}`) };
   // glance-manage's export writes "properties": null for an object that it loaded without properties (it stored json.dumps(None)): none.
   const objects = (parsed.value as { objects?: unknown } | null)?.objects;
-  if (Array.isArray(objects)) for (const o of objects) if (o && typeof o === 'object' && (o as Record<string, unknown>).properties === null) delete (o as Record<string, unknown>).properties;
+  if (Array.isArray(objects))
+    for (const o of objects)
+      if (o && typeof o === 'object' && (o as Record<string, unknown>).properties === null)
+        delete (o as Record<string, unknown>).properties;
   // The validator reads plain numbers; the document keeps them as written (JsonNumber).
   const plain = toPlain(parsed.value);
   if (!validator(plain)) {
@@ -163,12 +187,19 @@ function readDocument(file: string): NamespaceFile | { errors: string[] } {
   return { file, ns: toNamespace(raw), line };
 }
 
-function duplicates(file: string, line: (path: (string | number)[]) => number, items: { name: string }[], key: string, what: string): string[] {
+function duplicates(
+  file: string,
+  line: (path: (string | number)[]) => number,
+  items: { name: string }[],
+  key: string,
+  what: string,
+): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   items.forEach((item, i) => {
     const segs = [key, i, 'name'];
-    if (seen.has(item.name)) out.push(`${file}:${line(segs)}: ${displayPath(segs)}: ${what} "${item.name}" appears twice`);
+    if (seen.has(item.name))
+      out.push(`${file}:${line(segs)}: ${displayPath(segs)}: ${what} "${item.name}" appears twice`);
     seen.add(item.name);
   });
   return out;
@@ -180,11 +211,20 @@ function toNamespace(raw: RawDoc): Namespace {
     displayName: raw.display_name ?? null,
     description: raw.description ?? null,
     visibility: raw.visibility ?? null,
-    protected: raw.protected instanceof JsonNumber ? Number(raw.protected.text) === 1 : raw.protected ?? null,
+    protected: raw.protected instanceof JsonNumber ? Number(raw.protected.text) === 1 : (raw.protected ?? null),
     owner: raw.owner ?? DEFAULT_OWNER,
-    associations: (raw.resource_type_associations ?? []).map((a) => ({ name: a.name, prefix: a.prefix ?? null, propertiesTarget: a.properties_target ?? null })),
+    associations: (raw.resource_type_associations ?? []).map((a) => ({
+      name: a.name,
+      prefix: a.prefix ?? null,
+      propertiesTarget: a.properties_target ?? null,
+    })),
     properties: Object.entries(raw.properties ?? {}).map(([name, schema]) => ({ name, schema })),
-    objects: (raw.objects ?? []).map((o) => ({ name: o.name, description: o.description ?? null, required: o.required ?? [], properties: o.properties ?? {} })),
+    objects: (raw.objects ?? []).map((o) => ({
+      name: o.name,
+      description: o.description ?? null,
+      required: o.required ?? [],
+      properties: o.properties ?? {},
+    })),
     tags: (raw.tags ?? []).map((t) => t.name),
   };
 }

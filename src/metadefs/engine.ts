@@ -14,7 +14,16 @@ import { invalidDefinitions, MAX_DEPTH, readDocuments, toDocument } from './docu
 import { depthOf, JsonSyntaxError, parseJson, pythonDumps, stringify } from './json.js';
 import { namespaceProblems, readLimits } from './limits.js';
 import type { NamespaceFile } from './model.js';
-import { loadNamespace, METADEF_TABLES, MetadefsSql, namespaceNames, planNamespace, readNamespace, type LoadMode, type NamespacePlan } from './store.js';
+import {
+  loadNamespace,
+  METADEF_TABLES,
+  MetadefsSql,
+  namespaceNames,
+  planNamespace,
+  readNamespace,
+  type LoadMode,
+  type NamespacePlan,
+} from './store.js';
 
 export async function loadMetadefs(ctx: RunContext, path: string, mode: LoadMode): Promise<NamespacePlan[]> {
   const docs = readDocuments(path);
@@ -44,34 +53,62 @@ export async function loadMetadefs(ctx: RunContext, path: string, mode: LoadMode
  * PostgreSQL the lock was only just taken, and a sync may have run since the
  * first check), then every value of every file against the live columns.
  */
-async function checkUnderLock(ctx: RunContext, driver: Driver, s: MetadefsSql, command: string, docs: NamespaceFile[]): Promise<void> {
+async function checkUnderLock(
+  ctx: RunContext,
+  driver: Driver,
+  s: MetadefsSql,
+  command: string,
+  docs: NamespaceFile[],
+): Promise<void> {
   await requireDataReady(ctx, driver, command, 'metadefs');
   s.limits = await readLimits(driver);
   const problems = docs.flatMap((d) => namespaceProblems(d, s.limits!));
-  if (problems.length > 0) throw invalidDefinitions(`Values the ${driver.dialect} database cannot hold as written; nothing was loaded`, problems, LIMITS_HINT);
+  if (problems.length > 0)
+    throw invalidDefinitions(
+      `Values the ${driver.dialect} database cannot hold as written; nothing was loaded`,
+      problems,
+      LIMITS_HINT,
+    );
 }
 
-const LIMITS_HINT = 'Change the values named above (or widen the column the message names) and run the load again; nothing is stored changed, nothing was written.';
+const LIMITS_HINT =
+  'Change the values named above (or widen the column the message names) and run the load again; nothing is stored changed, nothing was written.';
 
 function writeFailed(driver: Driver, d: NamespaceFile | null, err: unknown): GlanceDbError {
   if (err instanceof GlanceDbError) return err;
   const where = d ? ` at namespace ${d.ns.namespace} from ${d.file}` : '';
   return new DataFailedError(
     `metadefs load failed${where} (${driver.dialect}): ${(err as Error).message}. The load was one transaction and is rolled back: nothing was written.`,
-    { cause: err, fields: d ? { file: d.file, namespace: d.ns.namespace } : {}, hint: 'Fix the file (or the database) and run the load again.' },
+    {
+      cause: err,
+      fields: d ? { file: d.file, namespace: d.ns.namespace } : {},
+      hint: 'Fix the file (or the database) and run the load again.',
+    },
   );
 }
 
 /** What `load --merge` (with --prefer-new / --overwrite if given) would do; reads only. Values the database cannot hold are exit 28, as the load. */
-export async function diffMetadefs(ctx: RunContext, path: string, mode: Omit<LoadMode, 'merge'>): Promise<NamespacePlan[]> {
+export async function diffMetadefs(
+  ctx: RunContext,
+  path: string,
+  mode: Omit<LoadMode, 'merge'>,
+): Promise<NamespacePlan[]> {
   const docs = readDocuments(path);
   return withDataDatabase(ctx, 'metadefs diff', 'metadefs', false, async (driver) => {
     const s = new MetadefsSql(driver.dialect);
     s.limits = await readLimits(driver);
     const problems = docs.flatMap((d) => namespaceProblems(d, s.limits!));
-    if (problems.length > 0) throw invalidDefinitions(`Values the ${driver.dialect} database cannot hold as written; a load would write nothing`, problems, LIMITS_HINT);
+    if (problems.length > 0)
+      throw invalidDefinitions(
+        `Values the ${driver.dialect} database cannot hold as written; a load would write nothing`,
+        problems,
+        LIMITS_HINT,
+      );
     const plans: NamespacePlan[] = [];
-    for (const d of docs) plans.push(planNamespace(d.file, d.ns, await readNamespace(s, driver.query, d.ns.namespace), { merge: true, ...mode }));
+    for (const d of docs)
+      plans.push(
+        planNamespace(d.file, d.ns, await readNamespace(s, driver.query, d.ns.namespace), { merge: true, ...mode }),
+      );
     return plans;
   });
 }
@@ -89,9 +126,17 @@ export interface ExportedFile {
  */
 export type ExportFormat = 'glance-db' | 'glance-manage';
 
-export async function exportMetadefs(ctx: RunContext, path: string, warn: (text: string) => void, format: ExportFormat = 'glance-db'): Promise<ExportedFile[]> {
+export async function exportMetadefs(
+  ctx: RunContext,
+  path: string,
+  warn: (text: string) => void,
+  format: ExportFormat = 'glance-db',
+): Promise<ExportedFile[]> {
   if (existsSync(path) && !statSync(path).isDirectory()) {
-    throw new MetadefsInvalidError(`${path} is not a folder; metadefs export writes one file per namespace into a folder.`, { fields: { file: path } });
+    throw new MetadefsInvalidError(
+      `${path} is not a folder; metadefs export writes one file per namespace into a folder.`,
+      { fields: { file: path } },
+    );
   }
   return withDataDatabase(ctx, 'metadefs export', 'metadefs', false, async (driver) => {
     const s = new MetadefsSql(driver.dialect);
@@ -116,7 +161,10 @@ export async function exportMetadefs(ctx: RunContext, path: string, warn: (text:
       used.add(file.toLowerCase());
       const doc = toDocument(ns);
       const depth = depthOf(doc);
-      if (depth > MAX_DEPTH) warn(`${join(path, file)} (namespace ${ns.namespace}) nests ${depth} levels deep, more than the ${MAX_DEPTH} metadefs load reads (and past what Glance's own JSON reader handles): it will not load back as it is.`);
+      if (depth > MAX_DEPTH)
+        warn(
+          `${join(path, file)} (namespace ${ns.namespace}) nests ${depth} levels deep, more than the ${MAX_DEPTH} metadefs load reads (and past what Glance's own JSON reader handles): it will not load back as it is.`,
+        );
       docs.push({ name: file, text: `${stringify(doc, { indent: 4 })}\n` });
       out.push({ namespace: ns.namespace, file: join(path, file), overwrote: false });
     }
@@ -125,10 +173,14 @@ export async function exportMetadefs(ctx: RunContext, path: string, warn: (text:
       makeOutputFolder(path, 0o755, (why) => new OutputError(why));
       docs.forEach((d, i) => {
         out[i].overwrote = existsSync(out[i].file);
-        writeOutputFile(out[i].file, d.text, 'the namespace file', undefined, { fail: (why) => new OutputError(`${d.name}: ${why}`) });
+        writeOutputFile(out[i].file, d.text, 'the namespace file', undefined, {
+          fail: (why) => new OutputError(`${d.name}: ${why}`),
+        });
       });
     } catch (err) {
-      throw new MetadefsInvalidError(`Cannot write the metadefs files into ${path}: ${(err as Error).message}.`, { fields: { file: path } });
+      throw new MetadefsInvalidError(`Cannot write the metadefs files into ${path}: ${(err as Error).message}.`, {
+        fields: { file: path },
+      });
     }
     return out;
   });
@@ -150,7 +202,9 @@ export async function exportMetadefs(ctx: RunContext, path: string, warn: (text:
  * by name on MySQL and SQLite (their unique index on namespace and name),
  * in table order on PostgreSQL.
  */
-async function glanceManageDocuments(driver: Driver): Promise<{ namespace: string; displayName: string | null; text: string }[]> {
+async function glanceManageDocuments(
+  driver: Driver,
+): Promise<{ namespace: string; displayName: string | null; text: string }[]> {
   const s = new MetadefsSql(driver.dialect);
   const gm = DIALECTS[driver.dialect].glanceManageExport;
   const json = (v: unknown, where: string) => {
@@ -158,34 +212,75 @@ async function glanceManageDocuments(driver: Driver): Promise<{ namespace: strin
       return parseJson(String(v)).value;
     } catch (err) {
       if (!(err instanceof JsonSyntaxError)) throw err;
-      throw new DataFailedError(`The json_schema of ${where} in the database is not JSON (${err.message} at character ${err.offset + 1}); glance-manage's export would stop there too.`, {
-        hint: 'Fix that row (or remove the namespace with metadefs load --merge --overwrite from a good file) and run the command again.',
-      });
+      throw new DataFailedError(
+        `The json_schema of ${where} in the database is not JSON (${err.message} at character ${err.offset + 1}); glance-manage's export would stop there too.`,
+        {
+          hint: 'Fix that row (or remove the namespace with metadefs load --merge --overwrite from a good file) and run the command again.',
+        },
+      );
     }
   };
   const out: { namespace: string; displayName: string | null; text: string }[] = [];
-  for (const ns of await driver.query('SELECT id, namespace, display_name, description, visibility, protected FROM metadef_namespaces ORDER BY id')) {
+  for (const ns of await driver.query(
+    'SELECT id, namespace, display_name, description, visibility, protected FROM metadef_namespaces ORDER BY id',
+  )) {
     const id = Number(ns.id);
     const name = String(ns.namespace);
-    const assoc = await driver.query(s.q(`SELECT rt.name, a.prefix, a.properties_target FROM metadef_namespace_resource_types a JOIN metadef_resource_types rt ON rt.id = a.resource_type_id WHERE a.namespace_id = ? ORDER BY ${gm.associationOrder('a')}`), [id]);
-    const props = await driver.query(s.q(`SELECT p.name, p.json_schema FROM metadef_properties p WHERE p.namespace_id = ? ORDER BY ${gm.itemOrder('p')}`), [id]);
-    const objs = await driver.query(s.q(`SELECT o.name, o.description, o.json_schema FROM metadef_objects o WHERE o.namespace_id = ? ORDER BY ${gm.itemOrder('o')}`), [id]);
-    const tags = await driver.query(s.q(`SELECT t.name FROM metadef_tags t WHERE t.namespace_id = ? ORDER BY ${gm.itemOrder('t')}`), [id]);
+    const assoc = await driver.query(
+      s.q(
+        `SELECT rt.name, a.prefix, a.properties_target FROM metadef_namespace_resource_types a JOIN metadef_resource_types rt ON rt.id = a.resource_type_id WHERE a.namespace_id = ? ORDER BY ${gm.associationOrder('a')}`,
+      ),
+      [id],
+    );
+    const props = await driver.query(
+      s.q(
+        `SELECT p.name, p.json_schema FROM metadef_properties p WHERE p.namespace_id = ? ORDER BY ${gm.itemOrder('p')}`,
+      ),
+      [id],
+    );
+    const objs = await driver.query(
+      s.q(
+        `SELECT o.name, o.description, o.json_schema FROM metadef_objects o WHERE o.namespace_id = ? ORDER BY ${gm.itemOrder('o')}`,
+      ),
+      [id],
+    );
+    const tags = await driver.query(
+      s.q(`SELECT t.name FROM metadef_tags t WHERE t.namespace_id = ? ORDER BY ${gm.itemOrder('t')}`),
+      [id],
+    );
     const properties: Record<string, unknown> = {};
-    for (const p of props) properties[String(p.name)] = json(p.json_schema, `property ${String(p.name)} of namespace ${name}`);
-    const protectedValue = ns.protected === null || ns.protected === undefined ? null : gm.intBooleans ? Number(ns.protected) : ns.protected === true || Number(ns.protected) === 1;
+    for (const p of props)
+      properties[String(p.name)] = json(p.json_schema, `property ${String(p.name)} of namespace ${name}`);
+    const protectedValue =
+      ns.protected === null || ns.protected === undefined
+        ? null
+        : gm.intBooleans
+          ? Number(ns.protected)
+          : ns.protected === true || Number(ns.protected) === 1;
     const values = {
       namespace: name,
       display_name: ns.display_name ?? null,
       description: ns.description ?? null,
       visibility: ns.visibility ?? null,
       protected: protectedValue,
-      resource_type_associations: assoc.map((a) => ({ name: a.name, prefix: a.prefix ?? null, properties_target: a.properties_target ?? null })),
+      resource_type_associations: assoc.map((a) => ({
+        name: a.name,
+        prefix: a.prefix ?? null,
+        properties_target: a.properties_target ?? null,
+      })),
       properties,
-      objects: objs.map((o) => ({ name: o.name, description: o.description ?? null, properties: json(o.json_schema, `object ${String(o.name)} of namespace ${name}`) })),
+      objects: objs.map((o) => ({
+        name: o.name,
+        description: o.description ?? null,
+        properties: json(o.json_schema, `object ${String(o.name)} of namespace ${name}`),
+      })),
       tags: tags.map((t) => ({ name: t.name })),
     };
-    out.push({ namespace: name, displayName: ns.display_name === null || ns.display_name === undefined ? null : String(ns.display_name), text: pythonDumps(values) });
+    out.push({
+      namespace: name,
+      displayName: ns.display_name === null || ns.display_name === undefined ? null : String(ns.display_name),
+      text: pythonDumps(values),
+    });
   }
   return out;
 }
@@ -203,5 +298,6 @@ export async function unloadMetadefs(ctx: RunContext): Promise<{ table: string; 
       const counts: { table: string; rows: number }[] = [];
       for (const table of METADEF_TABLES) counts.push({ table, rows: await tx.run(`DELETE FROM ${table}`) });
       return counts;
-    }));
+    }),
+  );
 }

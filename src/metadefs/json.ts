@@ -47,7 +47,8 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     const [x, y] = stack.pop()!;
     if (x === y) continue;
     if (isNumber(x) || isNumber(y)) {
-      if (!isNumber(x) || !isNumber(y) || canonicalNumber(numberText(x)) !== canonicalNumber(numberText(y))) return false;
+      if (!isNumber(x) || !isNumber(y) || canonicalNumber(numberText(x)) !== canonicalNumber(numberText(y)))
+        return false;
       continue;
     }
     if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
@@ -76,14 +77,22 @@ export function depthOf(value: unknown): number {
     const [v, d] = stack.pop()!;
     if (typeof v !== 'object' || v === null || v instanceof JsonNumber) continue;
     max = Math.max(max, d + 1);
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
   }
   return max;
 }
 
 /** A copy with every JsonNumber a plain number: what the JSON Schema validator reads. */
 export function toPlain(value: unknown): unknown {
-  const conv = (v: unknown): unknown => (v instanceof JsonNumber ? Number(v.text) : Array.isArray(v) ? new Array(v.length) : typeof v === 'object' && v !== null ? {} : v);
+  const conv = (v: unknown): unknown =>
+    v instanceof JsonNumber
+      ? Number(v.text)
+      : Array.isArray(v)
+        ? new Array(v.length)
+        : typeof v === 'object' && v !== null
+          ? {}
+          : v;
   const root = conv(value);
   const stack: [unknown, unknown][] = [[value, root]];
   while (stack.length > 0) {
@@ -100,7 +109,8 @@ export function toPlain(value: unknown): unknown {
 
 /** obj[key] = value, as JSON.parse does it: "__proto__" becomes an own key, not the prototype. */
 function setMember(obj: Record<string, unknown> | unknown[], key: string | number, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else (obj as Record<string, unknown>)[key] = value;
 }
 
@@ -120,7 +130,13 @@ export function stringify(value: unknown, opts: StringifyOptions = {}): string {
     if (max >= 0x10ffff) return t;
     // One code point per match; one beyond U+FFFF is written as its surrogate pair.
     const hex = (unit: number) => `\\u${unit.toString(16).padStart(4, '0')}`;
-    return t.replace(/[^\0-\x7f]/gu, (c) => (c.codePointAt(0)! <= max ? c : c.length === 2 ? hex(c.charCodeAt(0)) + hex(c.charCodeAt(1)) : hex(c.charCodeAt(0))));
+    return t.replace(/[^\0-\x7f]/gu, (c) =>
+      c.codePointAt(0)! <= max
+        ? c
+        : c.length === 2
+          ? hex(c.charCodeAt(0)) + hex(c.charCodeAt(1))
+          : hex(c.charCodeAt(0)),
+    );
   };
   const scalar = (v: unknown): string | null => {
     if (v === null || v === undefined) return 'null';
@@ -149,7 +165,9 @@ export function stringify(value: unknown, opts: StringifyOptions = {}): string {
     }
     const { v, d } = item;
     const arr = Array.isArray(v);
-    const entries: [string | null, unknown][] = arr ? (v as unknown[]).map((x) => [null, x]) : Object.entries(v as object).filter(([, x]) => x !== undefined);
+    const entries: [string | null, unknown][] = arr
+      ? (v as unknown[]).map((x) => [null, x])
+      : Object.entries(v as object).filter(([, x]) => x !== undefined);
     if (entries.length === 0) {
       out.push(arr ? '[]' : '{}');
       continue;
@@ -193,7 +211,15 @@ export function pythonNumber(text: string): string {
 
 /** A string as Python's json.dumps writes it (ensure_ascii): everything outside space to tilde escaped, UTF-16 units as lowercase \u escapes. */
 export function pythonString(s: string): string {
-  const short: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  const short: Record<string, string> = {
+    '"': '\\"',
+    '\\': '\\\\',
+    '\b': '\\b',
+    '\f': '\\f',
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+  };
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
@@ -227,7 +253,9 @@ export function pythonDumps(value: unknown): string {
     else if (typeof v === 'string') out.push(pythonString(v));
     else {
       const arr = Array.isArray(v);
-      const entries: [string | null, unknown][] = arr ? (v as unknown[]).map((x) => [null, x]) : Object.entries(v as object);
+      const entries: [string | null, unknown][] = arr
+        ? (v as unknown[]).map((x) => [null, x])
+        : Object.entries(v as object);
       out.push(arr ? '[' : '{');
       stack.push(arr ? ']' : '}');
       for (let i = entries.length - 1; i >= 0; i--) {
@@ -248,7 +276,10 @@ export interface JsonProblem {
 }
 
 export class JsonSyntaxError extends Error {
-  constructor(readonly offset: number, message: string) {
+  constructor(
+    readonly offset: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -395,8 +426,18 @@ export function parseJson(text: string, opts: ParseOptions = {}): Parsed {
         i += t.length;
         if (opts.checkRange) {
           const n = Number(t);
-          if (!Number.isFinite(n)) problems.push({ offset: at, path: path(), message: `the number ${short(t)} is out of range: beyond ±1.8e308, Glance (Python) would read it as infinity` });
-          else if (n === 0 && /[1-9]/.test(t.replace(/[eE].*$/, ''))) problems.push({ offset: at, path: path(), message: `the number ${short(t)} is out of range: too close to 0, Glance (Python) would read it as 0` });
+          if (!Number.isFinite(n))
+            problems.push({
+              offset: at,
+              path: path(),
+              message: `the number ${short(t)} is out of range: beyond ±1.8e308, Glance (Python) would read it as infinity`,
+            });
+          else if (n === 0 && /[1-9]/.test(t.replace(/[eE].*$/, '')))
+            problems.push({
+              offset: at,
+              path: path(),
+              message: `the number ${short(t)} is out of range: too close to 0, Glance (Python) would read it as 0`,
+            });
         }
         put(new JsonNumber(t), at);
         state = 'after';

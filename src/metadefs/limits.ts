@@ -59,7 +59,9 @@ export async function readLimits(driver: Driver): Promise<Limits> {
 const limitOf = (limits: Limits, column: string) => limits.columns.get(column) ?? UNLIMITED;
 
 // MySQL's latin1 is Windows-1252: ASCII, U+00A0-U+00FF, and these.
-const CP1252 = new Set([..."€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"].map((c) => c.codePointAt(0)!).concat([0x81, 0x8d, 0x8f, 0x90, 0x9d]));
+const CP1252 = new Set(
+  [...'€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ'].map((c) => c.codePointAt(0)!).concat([0x81, 0x8d, 0x8f, 0x90, 0x9d]),
+);
 const BMP_ONLY = new Set(['utf8', 'utf8mb3', 'ucs2']);
 const ANY = new Set(['utf8mb4', 'utf16', 'utf16le', 'utf32', 'binary']);
 
@@ -95,8 +97,10 @@ export function valueProblem(limits: Limits, column: string, value: string, isJs
     let i = 0;
     for (const ch of value) {
       const cp = ch.codePointAt(0)!;
-      if (cp >= 0xd800 && cp <= 0xdfff) return `an unpaired surrogate (\\u${cp.toString(16)}) at character ${i + 1} is not a character: every database would store U+FFFD in its place`;
-      if (cp === 0 && !lim.nul) return `U+0000 (\\u0000) at character ${i + 1} cannot be stored in a ${limits.dialect} text column`;
+      if (cp >= 0xd800 && cp <= 0xdfff)
+        return `an unpaired surrogate (\\u${cp.toString(16)}) at character ${i + 1} is not a character: every database would store U+FFFD in its place`;
+      if (cp === 0 && !lim.nul)
+        return `U+0000 (\\u0000) at character ${i + 1} cannot be stored in a ${limits.dialect} text column`;
       if (holds(lim.charset, cp) === false) {
         const extra = BMP_ONLY.has(lim.charset!) ? ': no character beyond U+FFFF, such as an emoji' : '';
         return `the character ${codePoint(cp)} ("${ch}") at character ${i + 1} is not in the character set of column ${column} (${lim.charset}${extra})`;
@@ -106,11 +110,13 @@ export function valueProblem(limits: Limits, column: string, value: string, isJs
   }
   if (lim.chars !== null) {
     const n = [...value].length;
-    if (n > lim.chars) return `${n} characters${isJson ? ' of JSON' : ''}, more than column ${column} holds (${lim.type}: ${lim.chars})`;
+    if (n > lim.chars)
+      return `${n} characters${isJson ? ' of JSON' : ''}, more than column ${column} holds (${lim.type}: ${lim.chars})`;
   }
   if (lim.bytes !== null) {
     const n = byteLength(value, lim.charset);
-    if (n > lim.bytes) return `${n} bytes${isJson ? ' of JSON' : ''}, more than column ${column} holds (${limits.dialect} ${lim.type}: ${lim.bytes} bytes)`;
+    if (n > lim.bytes)
+      return `${n} bytes${isJson ? ' of JSON' : ''}, more than column ${column} holds (${limits.dialect} ${lim.type}: ${lim.bytes} bytes)`;
   }
   return null;
 }
@@ -133,21 +139,38 @@ export function namespaceProblems(f: NamespaceFile, limits: Limits): string[] {
   ns.associations.forEach((a, i) => {
     check('metadef_resource_types.name', a.name, ['resource_type_associations', i, 'name']);
     check('metadef_namespace_resource_types.prefix', a.prefix, ['resource_type_associations', i, 'prefix']);
-    check('metadef_namespace_resource_types.properties_target', a.propertiesTarget, ['resource_type_associations', i, 'properties_target']);
+    check('metadef_namespace_resource_types.properties_target', a.propertiesTarget, [
+      'resource_type_associations',
+      i,
+      'properties_target',
+    ]);
   });
   for (const p of ns.properties) {
     check('metadef_properties.name', p.name, ['properties', p.name]);
-    check('metadef_properties.json_schema', json('metadef_properties.json_schema', p.schema), ['properties', p.name], true);
+    check(
+      'metadef_properties.json_schema',
+      json('metadef_properties.json_schema', p.schema),
+      ['properties', p.name],
+      true,
+    );
   }
   ns.objects.forEach((o, i) => {
     check('metadef_objects.name', o.name, ['objects', i, 'name']);
     check('metadef_objects.description', o.description, ['objects', i, 'description']);
     o.required.forEach((r, j) => {
       // Glance keeps the list comma-joined and splits it on read.
-      if (r.includes(',')) out.push(`${f.file}:${f.line(['objects', i, 'required', j])}: ${displayPath(['objects', i, 'required', j])}: "${r}" holds a comma: Glance stores the required list comma-joined and would read it back as two names`);
+      if (r.includes(','))
+        out.push(
+          `${f.file}:${f.line(['objects', i, 'required', j])}: ${displayPath(['objects', i, 'required', j])}: "${r}" holds a comma: Glance stores the required list comma-joined and would read it back as two names`,
+        );
     });
     check('metadef_objects.required', o.required.length > 0 ? o.required.join(',') : null, ['objects', i, 'required']);
-    check('metadef_objects.json_schema', json('metadef_objects.json_schema', o.properties), ['objects', i, 'properties'], true);
+    check(
+      'metadef_objects.json_schema',
+      json('metadef_objects.json_schema', o.properties),
+      ['objects', i, 'properties'],
+      true,
+    );
   });
   ns.tags.forEach((t, i) => check('metadef_tags.name', t, ['tags', i, 'name']));
   return out;

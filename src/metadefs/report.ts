@@ -14,11 +14,16 @@ export function changeLine(c: Change): string {
   const what = `${KIND[c.kind]} ${c.name}`;
   const fields = c.fields ? ` (${c.fields.join(', ')})` : '';
   switch (c.action) {
-    case 'add': return `  + ${what}`;
-    case 'update': return `  ~ ${what}${fields}`;
-    case 'remove': return `  - ${what}`;
-    case 'keep': return `  ! ${what} differs from the file${fields}; kept (--prefer-new takes the file's)`;
-    case 'extra': return `  = ${what} is only in the database; kept (--overwrite removes it)`;
+    case 'add':
+      return `  + ${what}`;
+    case 'update':
+      return `  ~ ${what}${fields}`;
+    case 'remove':
+      return `  - ${what}`;
+    case 'keep':
+      return `  ! ${what} differs from the file${fields}; kept (--prefer-new takes the file's)`;
+    case 'extra':
+      return `  = ${what} is only in the database; kept (--overwrite removes it)`;
   }
 }
 
@@ -27,7 +32,9 @@ export function planLines(p: NamespacePlan, verb: (s: NamespaceStatus) => string
   const head = `${verb(p.status)} ${p.namespace} (${p.file})`;
   if (p.status === 'added') {
     const n = (k: Change['kind']) => p.changes.filter((c) => c.kind === k).length;
-    return [`${head}: ${n('property')} properties, ${n('object')} objects, ${n('tag')} tags, ${n('resource_type_association')} resource types`];
+    return [
+      `${head}: ${n('property')} properties, ${n('object')} objects, ${n('tag')} tags, ${n('resource_type_association')} resource types`,
+    ];
   }
   if (p.status === 'skipped') return [`${head}: already in the database (--merge adds what is new)`];
   return [head, ...p.changes.filter((c) => c.kind !== 'namespace' || c.action !== 'add').map(changeLine)];

@@ -10,7 +10,21 @@
 // temporary file is removed on every failure (disk full included).
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, renameSync, statfsSync, unlinkSync, writeSync, type Stats,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  statfsSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FileRefusedError, NoSpaceError } from '../errors.js';
@@ -87,7 +101,8 @@ export function writeTempFile(path: string, data: Uint8Array, hooks: AtomicWrite
     try {
       // One write call takes at most 2 GiB - 1 bytes; a SQLite file may be bigger.
       let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off, Math.min(data.length - off, hooks.maxWrite ?? IO_CHUNK));
+      while (off < data.length)
+        off += writeSync(fd, data, off, Math.min(data.length - off, hooks.maxWrite ?? IO_CHUNK));
       const mine = fstatSync(fd);
       if (old && (old.uid !== mine.uid || old.gid !== mine.gid)) {
         try {
@@ -120,7 +135,12 @@ export class NameTakenError extends Error {}
  * noReplace, only if no file has that name: linked, then the temporary name
  * removed), and the folder is fsynced. tmp is removed if it fails.
  */
-export function moveIntoPlace(tmp: string, path: string, size: number, hooks: AtomicWriteHooks & { noReplace?: boolean } = {}): void {
+export function moveIntoPlace(
+  tmp: string,
+  path: string,
+  size: number,
+  hooks: AtomicWriteHooks & { noReplace?: boolean } = {},
+): void {
   try {
     if (hooks.noReplace) {
       try {
@@ -171,7 +191,9 @@ function existsNoFollow(path: string): boolean {
  */
 export function removeStaleTemps(path: string): string[] {
   const base = basename(path);
-  const mine = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(${TEMP_INFIX.replace(/\./g, '\\.')}[0-9a-f]{24}|\\.\\d+)\\.tmp$`);
+  const mine = new RegExp(
+    `^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(${TEMP_INFIX.replace(/\./g, '\\.')}[0-9a-f]{24}|\\.\\d+)\\.tmp$`,
+  );
   const removed: string[] = [];
   for (const name of readdirSync(dirname(path))) {
     if (!mine.test(name)) continue;

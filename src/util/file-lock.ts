@@ -18,7 +18,18 @@
 // written only through the descriptor that was checked.
 import { spawn } from 'node:child_process';
 import {
-  accessSync, closeSync, constants, fstatSync, ftruncateSync, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync,
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -91,14 +102,22 @@ function openLockFile(lockPath: string, what: string): { fd: number; writable: b
 }
 
 function lockFileError(lockPath: string, what: string, err: NodeJS.ErrnoException): FileRefusedError {
-  const why = err.code === 'ELOOP' ? 'is a symbolic link, which glance-db never follows for a file it creates'
-    : err.code === 'EACCES' || err.code === 'EPERM' ? 'cannot be created or opened: permission denied'
-      : err.code === 'EROFS' ? 'cannot be created: the file system is read-only'
-        : err.code === 'ENOSPC' ? 'cannot be created: the disk is full'
-          : `cannot be created or opened (${err.code ?? err.message})`;
-  return new FileRefusedError(`${what} cannot be locked: the lock file ${lockPath} ${why}. Nothing was changed.`,
-    err.code === 'ELOOP' ? `Remove the link ${lockPath} (glance-db never makes one) and check who can write to that folder.`
-      : 'glance-db needs to create FILE.lock beside the SQLite file: run it as a user who can write that folder, or on a writable file system.');
+  const why =
+    err.code === 'ELOOP'
+      ? 'is a symbolic link, which glance-db never follows for a file it creates'
+      : err.code === 'EACCES' || err.code === 'EPERM'
+        ? 'cannot be created or opened: permission denied'
+        : err.code === 'EROFS'
+          ? 'cannot be created: the file system is read-only'
+          : err.code === 'ENOSPC'
+            ? 'cannot be created: the disk is full'
+            : `cannot be created or opened (${err.code ?? err.message})`;
+  return new FileRefusedError(
+    `${what} cannot be locked: the lock file ${lockPath} ${why}. Nothing was changed.`,
+    err.code === 'ELOOP'
+      ? `Remove the link ${lockPath} (glance-db never makes one) and check who can write to that folder.`
+      : 'glance-db needs to create FILE.lock beside the SQLite file: run it as a user who can write that folder, or on a writable file system.',
+  );
 }
 
 /** Runs flock(1) on fd; resolves true when the lock is held, false when waitMs ran out. */
@@ -106,12 +125,27 @@ function flockOn(bin: string, fd: number, waitMs: number): Promise<boolean> {
   const wait = waitMs > 0 ? ['--timeout', (waitMs / 1000).toFixed(3)] : ['--nonblock'];
   return new Promise((resolve, reject) => {
     // No pipes: waiting for them to close costs more than the child itself.
-    const child = spawn(bin, ['--exclusive', ...wait, '--conflict-exit-code', String(TIMED_OUT), '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
-    child.on('error', (err) => reject(new LockedError(`The lock could not be taken: flock(1) did not start (${err.message}).`, 'Check that util-linux is installed.')));
+    const child = spawn(bin, ['--exclusive', ...wait, '--conflict-exit-code', String(TIMED_OUT), '3'], {
+      stdio: ['ignore', 'ignore', 'ignore', fd],
+    });
+    child.on('error', (err) =>
+      reject(
+        new LockedError(
+          `The lock could not be taken: flock(1) did not start (${err.message}).`,
+          'Check that util-linux is installed.',
+        ),
+      ),
+    );
     child.on('exit', (code, signal) => {
       if (code === 0) resolve(true);
       else if (code === TIMED_OUT) resolve(false);
-      else reject(new LockedError(`The lock could not be taken: flock(1) on the lock file ended with ${code ?? signal}.`, 'Run glance-db again; if this repeats, check that the lock file is on a local or NFS file system that supports flock.'));
+      else
+        reject(
+          new LockedError(
+            `The lock could not be taken: flock(1) on the lock file ended with ${code ?? signal}.`,
+            'Run glance-db again; if this repeats, check that the lock file is on a local or NFS file system that supports flock.',
+          ),
+        );
     });
   });
 }
@@ -252,6 +286,8 @@ async function acquirePidLock(lockPath: string, waitMs: number, what: string): P
 
 function lockedError(lockPath: string, owner: LockInfo | null, waitMs: number, what: string): LockedError {
   const who = owner ? `glance-db process ${owner.pid} on ${owner.host}, since ${owner.startedAt}` : 'another process';
-  return new LockedError(`${what} is locked by ${who}; gave up after waiting ${Math.round(waitMs / 1000)} s (lock file ${lockPath}).`,
-    'Wait for that run to finish and try again, or raise --lock-wait. The lock is held only while that process lives; deleting the lock file does not stop it.');
+  return new LockedError(
+    `${what} is locked by ${who}; gave up after waiting ${Math.round(waitMs / 1000)} s (lock file ${lockPath}).`,
+    'Wait for that run to finish and try again, or raise --lock-wait. The lock is held only while that process lives; deleting the lock file does not stop it.',
+  );
 }

@@ -30,8 +30,24 @@
 //   and the folder fsync'd. No owner or mode is taken from what was there.
 import { randomBytes } from 'node:crypto';
 import {
-  accessSync, closeSync, constants, existsSync, fchmodSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, renameSync, statfsSync, statSync,
-  unlinkSync, writeSync, type Stats,
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  statfsSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { OutputError, type GlanceDbError } from '../errors.js';
@@ -58,7 +74,10 @@ export function reasonOf(err: unknown): string {
 /** Why a place was refused, in words; turned into the caller's error. */
 class Refused extends Error {
   /** What to do instead, when it is not the caller's general hint. */
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }
@@ -68,15 +87,36 @@ const SYSTEM_TREES = ['/proc', '/sys', '/dev'];
 
 /** statfs magic numbers of kernel file systems, wherever they are mounted. */
 const KERNEL_FS: Record<number, string> = {
-  0x9fa0: 'proc', 0x62656572: 'sysfs', 0x1cd1: 'devpts', 0x64626720: 'debugfs', 0x74726163: 'tracefs', 0x73636673: 'securityfs',
-  0x27e0eb: 'cgroup', 0x63677270: 'cgroup2', 0x62656570: 'configfs', 0xcafe4a11: 'bpf', 0xde5e81e0: 'efivarfs', 0x6165676c: 'pstore',
+  0x9fa0: 'proc',
+  0x62656572: 'sysfs',
+  0x1cd1: 'devpts',
+  0x64626720: 'debugfs',
+  0x74726163: 'tracefs',
+  0x73636673: 'securityfs',
+  0x27e0eb: 'cgroup',
+  0x63677270: 'cgroup2',
+  0x62656570: 'configfs',
+  0xcafe4a11: 'bpf',
+  0xde5e81e0: 'efivarfs',
+  0x6165676c: 'pstore',
 };
 
 const uid = () => process.geteuid?.() ?? -1;
 
 function kindOf(st: Stats): string {
-  return st.isDirectory() ? 'a folder' : st.isSymbolicLink() ? 'a symbolic link' : st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket'
-    : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : 'a regular file';
+  return st.isDirectory()
+    ? 'a folder'
+    : st.isSymbolicLink()
+      ? 'a symbolic link'
+      : st.isFIFO()
+        ? 'a named pipe'
+        : st.isSocket()
+          ? 'a socket'
+          : st.isCharacterDevice()
+            ? 'a character device'
+            : st.isBlockDevice()
+              ? 'a block device'
+              : 'a regular file';
 }
 
 const within = (path: string, tree: string) => path === tree || path.startsWith(tree.endsWith(sep) ? tree : tree + sep);
@@ -98,9 +138,17 @@ function installedPackage(): string | null {
 /** Refuses a real (link-free) folder where files have no place. */
 function checkPlace(real: string): void {
   const tree = SYSTEM_TREES.find((t) => within(real, t));
-  if (tree) throw new Refused(`${real} belongs to the kernel (${tree}), no place for glance-db's files`, 'Write to a file in an ordinary folder (to print a plan, leave --output out).');
+  if (tree)
+    throw new Refused(
+      `${real} belongs to the kernel (${tree}), no place for glance-db's files`,
+      'Write to a file in an ordinary folder (to print a plan, leave --output out).',
+    );
   const pkg = installedPackage();
-  if (pkg && within(real, pkg)) throw new Refused(`${real} is inside glance-db's installed package (${pkg}), which glance-db never writes into`, 'Write outside the installed package: a manifest of your own (--config) keeps its files beside it.');
+  if (pkg && within(real, pkg))
+    throw new Refused(
+      `${real} is inside glance-db's installed package (${pkg}), which glance-db never writes into`,
+      'Write outside the installed package: a manifest of your own (--config) keeps its files beside it.',
+    );
   let type: number;
   try {
     type = statfsSync(real).type;
@@ -144,14 +192,17 @@ function walkFolder(dir: string, createMode: number | null | 'check', named = fa
         mkdirSync(p, { mode: createMode });
       } catch (e) {
         const c = (e as NodeJS.ErrnoException).code;
-        if (c !== 'EEXIST') throw new Refused(`${p} cannot be created: ${c === 'ENOENT' ? 'the file system refuses it' : reasonOf(e)}`);
+        if (c !== 'EEXIST')
+          throw new Refused(`${p} cannot be created: ${c === 'ENOENT' ? 'the file system refuses it' : reasonOf(e)}`);
       }
       st = lstatSync(p);
     }
     if (st.isSymbolicLink()) {
       if (st.uid !== uid() && st.uid !== 0) {
-        throw new Refused(`${p} is a symbolic link owned by user ${st.uid}; glance-db follows a link among the folders of a path it writes only when the link belongs to the user running it (${uid()}) or to root`,
-          `Give the real path of the folder, after checking who made the link ${p} and why.`);
+        throw new Refused(
+          `${p} is a symbolic link owned by user ${st.uid}; glance-db follows a link among the folders of a path it writes only when the link belongs to the user running it (${uid()}) or to root`,
+          `Give the real path of the folder, after checking who made the link ${p} and why.`,
+        );
       }
       if (++links > 40) throw new Refused(`${p}: ${REASONS.ELOOP}`);
       const target = readlinkSync(p);
@@ -159,7 +210,12 @@ function walkFolder(dir: string, createMode: number | null | 'check', named = fa
       if (target.startsWith(sep)) cur = sep;
       continue;
     }
-    if (!st.isDirectory()) throw new Refused(pending.length || !named ? `a part of the path is not a folder (${p} is ${kindOf(st)})` : `${p} is ${kindOf(st)}, not a folder`);
+    if (!st.isDirectory())
+      throw new Refused(
+        pending.length || !named
+          ? `a part of the path is not a folder (${p} is ${kindOf(st)})`
+          : `${p} is ${kindOf(st)}, not a folder`,
+      );
     cur = p;
   }
   checkPlace(cur);
@@ -208,8 +264,16 @@ function checkName(folder: Folder, name: string, replace: boolean): void {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw new Refused(reasonOf(err));
   }
-  if (st.isSymbolicLink()) throw new Refused('it is a symbolic link, and glance-db neither writes through a link nor replaces one', 'Give the path of the file the link points to (readlink -f), or remove the link.');
-  if (!st.isFile()) throw new Refused(`it is ${kindOf(st)}, not a regular file`, 'Give the path of a regular file (or of one to be created).');
+  if (st.isSymbolicLink())
+    throw new Refused(
+      'it is a symbolic link, and glance-db neither writes through a link nor replaces one',
+      'Give the path of the file the link points to (readlink -f), or remove the link.',
+    );
+  if (!st.isFile())
+    throw new Refused(
+      `it is ${kindOf(st)}, not a regular file`,
+      'Give the path of a regular file (or of one to be created).',
+    );
   if (!replace) throw new Refused('a file of that name exists already, and glance-db never replaces one here');
 }
 
@@ -236,7 +300,8 @@ export interface OutputOptions {
 const TEMP_INFIX = '.glance-db-';
 
 function failWith(path: string, what: string, hint: string | undefined, opts: OutputOptions) {
-  return (why: string, instead?: string) => opts.fail?.(why) ?? new OutputError(`Cannot write ${what} ${path}: ${why}. Nothing was written.`, instead ?? hint);
+  return (why: string, instead?: string) =>
+    opts.fail?.(why) ?? new OutputError(`Cannot write ${what} ${path}: ${why}. Nothing was written.`, instead ?? hint);
 }
 
 /** Opens a new temporary file in the folder; returns its descriptor and name. */
@@ -244,7 +309,11 @@ function openTemp(folder: Folder, name: string, mode: number, hooks: OutputHooks
   for (let attempt = 0; ; attempt++) {
     const temp = hooks.tempName?.(name, attempt) ?? `.${name}${TEMP_INFIX}${randomBytes(12).toString('hex')}.tmp`;
     try {
-      const fd = openSync(join(folder.via, temp), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+      const fd = openSync(
+        join(folder.via, temp),
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+        0o600,
+      );
       try {
         fchmodSync(fd, mode & ~process.umask());
       } catch (err) {
@@ -327,7 +396,13 @@ function abort(p: Pending, err: unknown): never {
  * Writes a file the safe way (see the top of this file): `write` fills the
  * new file through its descriptor. Returns once the file is in place.
  */
-export async function writeOutputFileWith(path: string, write: (fd: number) => Promise<void>, what: string, hint?: string, opts: OutputOptions = {}): Promise<void> {
+export async function writeOutputFileWith(
+  path: string,
+  write: (fd: number) => Promise<void>,
+  what: string,
+  hint?: string,
+  opts: OutputOptions = {},
+): Promise<void> {
   const p = begin(path, what, hint, opts);
   try {
     await write(p.fd!);
@@ -338,7 +413,13 @@ export async function writeOutputFileWith(path: string, write: (fd: number) => P
 }
 
 /** Writes a whole file the safe way (see the top of this file). */
-export function writeOutputFile(path: string, data: string | Uint8Array, what: string, hint?: string, opts: OutputOptions = {}): void {
+export function writeOutputFile(
+  path: string,
+  data: string | Uint8Array,
+  what: string,
+  hint?: string,
+  opts: OutputOptions = {},
+): void {
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const p = begin(path, what, hint, opts);
   try {
@@ -389,8 +470,15 @@ export function makeOutputFolder(dir: string, mode: number, fail: (why: string) 
  * is opened, so that a bad --backup-dir changes nothing.
  */
 export function checkBackupDir(dir: string): void {
-  makeOutputFolder(dir, 0o700, (why) => new OutputError(`The backup folder ${dir} cannot be used: ${why}. Nothing was changed.`,
-    'Pass --backup-dir with a folder glance-db can create or write in.'));
+  makeOutputFolder(
+    dir,
+    0o700,
+    (why) =>
+      new OutputError(
+        `The backup folder ${dir} cannot be used: ${why}. Nothing was changed.`,
+        'Pass --backup-dir with a folder glance-db can create or write in.',
+      ),
+  );
 }
 
 /**

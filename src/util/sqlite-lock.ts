@@ -48,7 +48,17 @@
 // connection. The EXCLUSIVE step above is the safety net should a stray
 // close() drop the locks anyway: the write-back then refuses (exit 10)
 // rather than overwrite what another writer committed meanwhile.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { readWholeDescriptor } from './read-whole.js';
 
@@ -84,12 +94,16 @@ export class HotJournalError extends Error {}
 
 /** SQLite cannot open or lock the file for another reason than a lock (damaged, not a database, permission). */
 export class SqliteOpenError extends Error {
-  constructor(message: string, readonly damaged: boolean) {
+  constructor(
+    message: string,
+    readonly damaged: boolean,
+  ) {
     super(message);
   }
 }
 
-const codeOf = (err: unknown): number | null => (typeof (err as { errcode?: unknown })?.errcode === 'number' ? (err as { errcode: number }).errcode : null);
+const codeOf = (err: unknown): number | null =>
+  typeof (err as { errcode?: unknown })?.errcode === 'number' ? (err as { errcode: number }).errcode : null;
 const messageOf = (err: unknown) => String((err as Error)?.message ?? err);
 
 /** SQLITE_BUSY or SQLITE_LOCKED: another connection holds a lock that stands in the way. */
@@ -107,7 +121,10 @@ function isHotJournal(err: unknown): boolean {
 function openError(err: unknown): SqliteOpenError {
   const code = codeOf(err);
   const message = messageOf(err);
-  return new SqliteOpenError(message, code !== null ? [11, 26].includes(code & 0xff) : /malformed|not a database|disk image/i.test(message));
+  return new SqliteOpenError(
+    message,
+    code !== null ? [11, 26].includes(code & 0xff) : /malformed|not a database|disk image/i.test(message),
+  );
 }
 
 function connect(path: string, readOnly = false): DatabaseSync {
@@ -254,7 +271,10 @@ export class SqliteFileLock {
   /** WAL mode: the file opened for writing just before the rename (retire()), closed after the connection. */
   private oldFd: number | null = null;
 
-  private constructor(private hold: Hold, private wal: boolean) {
+  private constructor(
+    private hold: Hold,
+    private wal: boolean,
+  ) {
     this.exclusive = wal;
   }
 

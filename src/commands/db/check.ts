@@ -13,10 +13,19 @@ export default class DbCheck extends BaseCommand {
   static description =
     "glance-manage's db check: what a rolling upgrade needs next, with glance-manage's exit codes, for deployment scripts written for it: " +
     '0 up to date, 3 expand needed, 4 migrate needed, 5 contract needed; 36 any other state (drift, a gap, a partly applied version: glance-db check says which). ' +
-    'glance-db check (without db) keeps glance-db\'s own codes.';
-  static args = { target: targetArg('TARGET', 'The version the database should reach: a number or a Glance release (zed, 2023.2, 28.0) [default: the installed Glance\'s, else the newest].') };
+    "glance-db check (without db) keeps glance-db's own codes.";
+  static args = {
+    target: targetArg(
+      'TARGET',
+      "The version the database should reach: a number or a Glance release (zed, 2023.2, 28.0) [default: the installed Glance's, else the newest].",
+    ),
+  };
   static flags = { release: releaseFlag('The release the database should reach') };
-  static examples = ['glance-db db check', 'glance-db db check zed', 'glance-db db check --glance-config /etc/glance/glance-api.conf; echo $?'];
+  static examples = [
+    'glance-db db check',
+    'glance-db db check zed',
+    'glance-db db check --glance-config /etc/glance/glance-api.conf; echo $?',
+  ];
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(DbCheck);
@@ -25,7 +34,21 @@ export default class DbCheck extends BaseCommand {
     if (asGlanceManage() && !this.jsonMode) return this.asGlanceManage(r.step, r.line);
     process.exitCode = r.step === 'other' ? ExitCode.DB_CHECK_OTHER : DB_CHECK_CODES[r.step];
     const c = r.check;
-    if (this.jsonMode) this.emitJson({ command: 'db check', ok: r.step === 'up-to-date', step: r.step, state: c.state, exitCode: process.exitCode, current: c.current, latest: ctx.goal!.newest, target: goalJson(ctx.goal!), message: r.line, dialect: ctx.target.dialect, database: ctx.target.display, ...(c.rolling ? { rolling: rollingJson(c.rolling) } : {}) });
+    if (this.jsonMode)
+      this.emitJson({
+        command: 'db check',
+        ok: r.step === 'up-to-date',
+        step: r.step,
+        state: c.state,
+        exitCode: process.exitCode,
+        current: c.current,
+        latest: ctx.goal!.newest,
+        target: goalJson(ctx.goal!),
+        message: r.line,
+        dialect: ctx.target.dialect,
+        database: ctx.target.display,
+        ...(c.rolling ? { rolling: rollingJson(c.rolling) } : {}),
+      });
     else this.out(r.line);
   }
 
@@ -52,7 +75,12 @@ export default class DbCheck extends BaseCommand {
       return;
     }
     if (err instanceof GlanceDbError && [3, 4, 5].includes(err.exitCode)) {
-      return super.catch(new GlanceDbError('DB_CHECK_OTHER', err.message, { hint: err.hint, fields: { ...err.fields, glanceDbCode: err.code } }));
+      return super.catch(
+        new GlanceDbError('DB_CHECK_OTHER', err.message, {
+          hint: err.hint,
+          fields: { ...err.fields, glanceDbCode: err.code },
+        }),
+      );
     }
     return super.catch(err);
   }

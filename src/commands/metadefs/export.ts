@@ -9,11 +9,20 @@ export default class MetadefsExport extends BaseCommand {
     'Write every namespace in the database as one JSON file into PATH (created if missing; existing files of the same name are replaced), ' +
     "named like glance-manage names them (the display name's letters and digits). `metadefs load` reads the files back into the same rows. " +
     "--format glance-manage writes exactly what glance-manage db export_metadefs writes (one line per file, every null, protected as the database returns it: 1/0 on MySQL; no owner and no object's required, which glance-manage does not export).";
-  static examples = ['glance-db metadefs export ./metadefs-backup', 'glance-db db export_metadefs --path /etc/glance/metadefs', 'glance-db metadefs export --format glance-manage ./as-glance-manage'];
+  static examples = [
+    'glance-db metadefs export ./metadefs-backup',
+    'glance-db db export_metadefs --path /etc/glance/metadefs',
+    'glance-db metadefs export --format glance-manage ./as-glance-manage',
+  ];
   static args = { path: pathArg('The folder to write into') };
   static flags = {
     path: pathFlag,
-    format: Flags.string({ options: ['glance-db', 'glance-manage'], default: 'glance-db', description: "glance-db: indented, what load needs to give back the same rows (owner, objects' required); glance-manage: glance-manage's own format, byte for byte." }),
+    format: Flags.string({
+      options: ['glance-db', 'glance-manage'],
+      default: 'glance-db',
+      description:
+        "glance-db: indented, what load needs to give back the same rows (owner, objects' required); glance-manage: glance-manage's own format, byte for byte.",
+    }),
   };
 
   async run(): Promise<void> {
@@ -23,7 +32,15 @@ export default class MetadefsExport extends BaseCommand {
     const warnings: string[] = [];
     const files = await exportMetadefs(ctx, path, (text) => warnings.push(text), flags.format as ExportFormat);
     if (this.jsonMode) {
-      this.emitJson({ ok: true, dialect: ctx.target.dialect, database: ctx.target.display, path, format: flags.format, files, ...(warnings.length ? { warnings } : {}) });
+      this.emitJson({
+        ok: true,
+        dialect: ctx.target.dialect,
+        database: ctx.target.display,
+        path,
+        format: flags.format,
+        files,
+        ...(warnings.length ? { warnings } : {}),
+      });
       return;
     }
     for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
