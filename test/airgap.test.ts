@@ -198,7 +198,8 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     assert.equal([gone.code, gone.stderr], [0, '']);
     const bad = run(['version', '--url', 'sqlite:/nonexistent/dir/x.sqlite']);
     assert.is(bad.status, 3, bad.stderr);
-    assert.match(bad.stderr, /^error: /);
+    // --url over GLANCE_DB_URL: a notice says which won (issue 27 item 3), then the error paragraph.
+    assert.match(bad.stderr, /^notice: using \S+ from --url, not \S+ from GLANCE_DB_URL[^\n]*\nerror: /);
     for (const env of [postgresEnv, mysqlEnv]) {
       if (!env.available()) continue;
       const db = await env.create();
