@@ -2,7 +2,7 @@
 // changed since glance-db's baseline: the six metadef_* tables, and images,
 // its child tables, tasks and task_info as far as purge reads them (id,
 // image_id, task_id, deleted, deleted_at) are the same at 42 and at 51
-// (../shared/reference/vNN). So they run at any version from 42 on, on a
+// (schema/expected/<dialect>/vNN.json). So they run at any version from 42 on, on a
 // database glance-db manages or one glance-manage still manages
 // (alembic_version, migrate_version), and never take it over, upgrade it
 // or write any bookkeeping: no glance-db version table is created,
