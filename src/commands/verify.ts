@@ -9,6 +9,7 @@ import { NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { givenTarget, targetArg } from '../args.js';
 import { releaseFlag } from '../flags.js';
 import { goalJson, goalText } from '../engine/goal.js';
+import type { RunContext } from '../engine/context.js';
 
 /** During a rolling upgrade, verify --json says what the schema was compared with. */
 const comparedWith = (r: NonNullable<Drift['rolling']>) => ({
@@ -86,42 +87,15 @@ export default class Verify extends BaseCommand {
     });
     if (!drift) {
       // Nothing to compare with (a version a site added, without glance-db snapshot): said in one line, not an error.
-      const message = missing!.message;
-      if (this.jsonMode)
-        this.emitJson({
-          ok: true,
-          version,
-          dialect: ctx.target.dialect,
-          database: ctx.target.display,
-          compared: false,
-          message,
-          differences: [],
-          variant: null,
-          accepted: [],
-        });
-      else this.out(`not compared: ${message}`);
-      return;
+      return this.notCompared(ctx, version, missing!.message);
     }
     const differences = drift.unexplained;
     const r = drift.rolling;
     if (r && drift.notCompared) {
       // A rolling state nothing describes: not compared, said in one line, as for a version without an expected schema.
-      const message = `rolling upgrade to ${r.to} under way: ${drift.notCompared}`;
-      if (this.jsonMode)
-        this.emitJson({
-          ok: true,
-          version,
-          dialect: ctx.target.dialect,
-          database: ctx.target.display,
-          compared: false,
-          message,
-          differences: [],
-          variant: null,
-          accepted: [],
-          comparedWith: comparedWith(r),
-        });
-      else this.out(`not compared: ${message}`);
-      return;
+      return this.notCompared(ctx, version, `rolling upgrade to ${r.to} under way: ${drift.notCompared}`, {
+        comparedWith: comparedWith(r),
+      });
     }
     process.exitCode = differences.length ? ExitCode.SCHEMA_DRIFT : 0;
     const variant = drift.variant ? { id: drift.variant.id, producedBy: drift.variant.producedBy } : null;
@@ -162,6 +136,29 @@ export default class Verify extends BaseCommand {
     else if (variant)
       this.out(`schema matches ${at} as known Glance variant ${variant.id}: ${variant.producedBy}${accepted}${partly}`);
     else this.out(`schema matches ${at}${accepted}${partly}`);
+  }
+
+  /** Nothing to compare with (a version without an expected schema, or a rolling state nothing describes): one line, not an error. */
+  private notCompared(
+    ctx: RunContext,
+    version: number | null,
+    message: string,
+    extra: Record<string, unknown> = {},
+  ): void {
+    if (this.jsonMode)
+      this.emitJson({
+        ok: true,
+        version,
+        dialect: ctx.target.dialect,
+        database: ctx.target.display,
+        compared: false,
+        message,
+        differences: [],
+        variant: null,
+        accepted: [],
+        ...extra,
+      });
+    else this.out(`not compared: ${message}`);
   }
 }
 
