@@ -6,7 +6,8 @@
 // init() before anything can fail), and terminalText() (control characters
 // from the database escaped, src/util/terminal.ts).
 import { Command, Flags } from '@oclif/core';
-import { ExitCode, GlanceDbError, InternalError, UsageError } from './errors.js';
+import { ExitCode, GlanceDbError, InternalError, PrivilegeError, UsageError } from './errors.js';
+import { privilegeDenied } from './drivers/failure.js';
 import { parseErrorToUsage } from './usage.js';
 import { resolveContext, toolVersion, type RunContext } from './engine/context.js';
 import { secondsFlag } from './flags.js';
@@ -163,6 +164,8 @@ function toGlanceDbError(err: Error & { oclif?: { exit?: number } }, commandId?:
   if (err.oclif?.exit === 2 || /Parse|Flag|Arg/.test(err.constructor?.name ?? ''))
     return parseErrorToUsage(err, commandId);
   if (typeof err.oclif?.exit === 'number' && err.oclif.exit === 0) return new UsageError(err.message);
+  const refused = privilegeDenied(err);
+  if (refused) return new PrivilegeError(refused, err);
   return new InternalError(err);
 }
 

@@ -455,6 +455,18 @@ export class DryRunRefusedError extends GlanceDbError {
   }
 }
 
+/** The server refused one of glance-db's statements for lack of a privilege (exit 37): not a bug, the URL's user. */
+export class PrivilegeError extends GlanceDbError {
+  constructor(reason: string, cause: unknown) {
+    super('PRIVILEGE', `The database server refused a statement for lack of a privilege: ${reason}.`, {
+      cause,
+      hint:
+        "Run glance-db as a database user with the privileges glance-manage needs (all privileges on Glance's database; " +
+        "read-only commands need SELECT on Glance's tables and glance_db_version), or grant them to this user.",
+    });
+  }
+}
+
 /** Anything that is not a GlanceDbError reaching the top: a bug (exit 1). */
 export class InternalError extends GlanceDbError {
   constructor(cause: Error) {

@@ -265,6 +265,16 @@ export const EXIT_CODES = [
       "`db check` only: a state glance-manage's codes (0, 3, 4, 5) cannot express: drift, a gap, a partly applied version, a changed file, a " +
       'configuration error; the line (and `glance-db check`) says which ([db check](guide/rolling-upgrade.md#glance-db-db-check))',
   },
+  {
+    code: 37,
+    name: 'PRIVILEGE',
+    meaning: 'the database user lacks a privilege the command needs (the server refused a statement for it)',
+    when:
+      'the database server refused one of glance-db\'s own statements for lack of a privilege (PostgreSQL 42501 "permission denied"; MySQL/MariaDB ' +
+      '1044, 1142, 1143, 1227, 1370 "command denied"): read commands need SELECT on Glance\'s tables and the version table, `sync`, the phases, ' +
+      '`repair`, `metadefs` and `purge` need what glance-manage needs (all privileges on the database); the statement and its transaction did ' +
+      "not take effect ([The database user's privileges](guide/database.md#the-database-users-privileges))",
+  },
 ] as const satisfies readonly ExitCodeEntry[];
 
 type Entry = (typeof EXIT_CODES)[number];

@@ -18,6 +18,35 @@ const withDb = (fn: (db: TestDb, name: string) => Promise<void>) =>
   withEnvDb(mysqlEnv, (db) => fn(db, new URL(db.url.replace(/^mysql:/, 'http:')).pathname.slice(1)));
 
 if (mysqlEnv.available()) {
+  s('a user without privileges gets exit 37 naming the refusal, not an internal error, and nothing changes', () =>
+    withDb(async (db, name) => {
+      assert.is(cli(['sync', '--url', db.url]).code, 0);
+      const user = `gdb_ro_${Math.random().toString(16).slice(2, 10)}`;
+      const hosts = ["'%'", "'localhost'"];
+      for (const h of hosts)
+        adminSql(
+          'mysql',
+          `CREATE USER ${user}@${h} IDENTIFIED BY 'Pw-secret-37'; GRANT SELECT ON ${name}.glance_db_version TO ${user}@${h};`,
+        );
+      try {
+        const url = new URL(db.url);
+        url.username = user;
+        url.password = 'Pw-secret-37';
+        const before = await db.rows('SELECT version, checksum FROM glance_db_version ORDER BY version');
+        for (const args of [['sync'], ['sync', '--json']]) {
+          const r = cli([...args, '--url', url.href]);
+          assert.is(r.code, 37, `${args.join(' ')}: ${r.stderr}`);
+          const out = r.stdout + r.stderr;
+          assert.match(out, /lack of a privilege: \w+ command denied to user/);
+          assert.not.match(out, /internal error|Pw-secret-37|\n\s+at /);
+        }
+        assert.equal(await db.rows('SELECT version, checksum FROM glance_db_version ORDER BY version'), before);
+      } finally {
+        for (const h of hosts) adminSql('mysql', `DROP USER IF EXISTS ${user}@${h}`);
+      }
+    }),
+  );
+
   // A version a site added whose second statement fails on the data (two images with one name), not on
   // the schema: a hand-made table that a pending version creates is refused by --accept-drift (issue 32.10).
   const TWO_STEPS = extraVersion(

@@ -41,6 +41,33 @@ if (postgresEnv.available()) {
       }),
   );
 
+  s(
+    'a user without privileges on the tables gets exit 37 naming the refusal, not an internal error, and no password',
+    () =>
+      withDb(async (db) => {
+        assert.is(cli(['sync', '--url', db.url]).code, 0);
+        const role = `gdb_ro_${Math.random().toString(16).slice(2, 10)}`;
+        adminSql('postgresql', `CREATE ROLE ${role} LOGIN PASSWORD 'Pw-secret-37'`);
+        try {
+          const url = new URL(db.url);
+          url.username = role;
+          url.password = 'Pw-secret-37';
+          const before = await db.rows('SELECT version, checksum FROM glance_db_version ORDER BY version');
+          for (const args of [['check'], ['version'], ['db', 'check'], ['sync'], ['check', '--json']]) {
+            const r = cli([...args, '--url', url.href]);
+            assert.is(r.code, 37, `${args.join(' ')}: ${r.stderr}`);
+            const out = r.stdout + r.stderr;
+            assert.match(out, /lack of a privilege: permission denied for table/);
+            assert.not.match(out, /internal error|Pw-secret-37|\n\s+at /);
+            if (args.includes('--json')) assert.is(JSON.parse(r.stdout).error.code, 'PRIVILEGE');
+          }
+          assert.equal(await db.rows('SELECT version, checksum FROM glance_db_version ORDER BY version'), before);
+        } finally {
+          adminSql('postgresql', `DROP ROLE IF EXISTS ${role}`);
+        }
+      }),
+  );
+
   s('--statement-timeout and --lock-timeout reach the migration transaction', () =>
     withDb(async (db) => {
       const dir = makeProject(

@@ -98,3 +98,20 @@ export function rootMessage(err: unknown): string {
   }
   return (msg || String(err)).split('\n')[0];
 }
+
+/** PostgreSQL's insufficient_privilege; MySQL/MariaDB's access-denied errors on a database, table, column, operation or routine. */
+const PRIVILEGE_ERRNO = new Set([1044, 1142, 1143, 1227, 1370]);
+
+/** The server's message when an error (or one in its cause chain) is a refused privilege, else null. */
+export function privilegeDenied(err: unknown): string | null {
+  for (
+    let e = err as Record<string, unknown> | undefined, i = 0;
+    e && typeof e === 'object' && i < 6;
+    e = e.cause as Record<string, unknown>, i++
+  ) {
+    const message = typeof e.message === 'string' ? e.message.split('\n')[0] : '';
+    if (e.code === '42501' || (typeof e.errno === 'number' && PRIVILEGE_ERRNO.has(e.errno)))
+      return message || String(e.code);
+  }
+  return null;
+}
