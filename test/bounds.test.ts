@@ -53,6 +53,9 @@ test('an empty GLANCE_DB_URL counts as unset (as libpq treats PG* variables); --
     assert.is(r.code, 3, r.stderr);
     assert.match(r.stderr, 'No database named');
     assert.not.match(r.stderr, 'GLANCE_DB_URL is empty');
+    // The tests' empty GLANCE_DB_GLANCE_CONFIG_DIRS: the message says there was no folder, never "(looked for )".
+    assert.match(r.stderr, 'no folder to look in: GLANCE_DB_GLANCE_CONFIG_DIRS is set and empty');
+    assert.not.match(r.stderr, '(looked for )');
     const u = cli(['version', '--url', ''], { cwd: dir, env: { GLANCE_DB_URL: 'sqlite:other.sqlite' } });
     assert.is(u.code, 2, u.stderr);
     assert.match(u.stderr, '--url is empty');

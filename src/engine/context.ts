@@ -361,7 +361,7 @@ function fromDefaultGlanceConfig(notices: string[]): [string, string, string] {
   throw new ConfigError(
     files.length
       ? `No database named: Glance's config (${files.join(', ')}) sets no [database] connection, and there is no --url, GLANCE_DB_URL, OS_DATABASE__CONNECTION, --glance-config or glance-db.yaml here.`
-      : `No database named: no --url, GLANCE_DB_URL, OS_DATABASE__CONNECTION, --glance-config or glance-db.yaml in the working directory, and no Glance config found (looked for ${searched}).`,
+      : `No database named: no --url, GLANCE_DB_URL, OS_DATABASE__CONNECTION, --glance-config or glance-db.yaml in the working directory, and no Glance config found (${searched ? `looked for ${searched}` : 'no folder to look in: GLANCE_DB_GLANCE_CONFIG_DIRS is set and empty'}).`,
     {
       // Never the file just found wanting: suggesting --glance-config with it would fail the same way.
       hint: files.length
