@@ -160,6 +160,17 @@ withDir(
     v.unchanged();
     const link = lstatSync(planted);
     assert.ok(link.isSymbolicLink(), 'the link is left as it was: no file took its owner or mode');
+    // All or none: a link at the name of the file written last leaves no other file written either.
+    const written = e.stdout.match(/^(?:wrote|replaced) (\S+) /gm)!.map((line) => line.split(' ')[1]);
+    const lastName = written[written.length - 1].slice(folder.length + 1);
+    const folder2 = join(dir, 'export2');
+    mkdirSync(folder2);
+    plantLink(v.path, join(folder2, lastName));
+    const l2 = cli(['metadefs', 'export', folder2, '--url', db]);
+    assert.is(l2.code, 28, l2.stderr);
+    assert.match(l2.stderr, `${lastName}: it is a symbolic link`);
+    assert.equal(readdirSync(folder2), [lastName], 'no namespace file was written before the refusal');
+    v.unchanged();
   },
 );
 

@@ -9,7 +9,7 @@ import type { Driver } from '../drivers/driver.js';
 import { DataFailedError, GlanceDbError, MetadefsInvalidError, OutputError } from '../errors.js';
 import type { RunContext } from '../engine/context.js';
 import { requireDataReady, withDataDatabase } from '../engine/require-latest.js';
-import { makeOutputFolder, writeOutputFile } from '../util/output.js';
+import { makeOutputFolder, writeOutputFiles } from '../util/output.js';
 import { invalidDefinitions, MAX_DEPTH, readDocuments, toDocument } from './document.js';
 import { depthOf, JsonSyntaxError, parseJson, pythonDumps, stringify } from './json.js';
 import { namespaceProblems, readLimits } from './limits.js';
@@ -171,12 +171,16 @@ export async function exportMetadefs(
     // Everything read first; then the files.
     try {
       makeOutputFolder(path, 0o755, (why) => new OutputError(why));
-      docs.forEach((d, i) => {
-        out[i].overwrote = existsSync(out[i].file);
-        writeOutputFile(out[i].file, d.text, 'the namespace file', undefined, {
-          fail: (why) => new OutputError(`${d.name}: ${why}`),
-        });
-      });
+      // All or none: a refused name among them leaves none of the files written.
+      docs.forEach((_, i) => (out[i].overwrote = existsSync(out[i].file)));
+      writeOutputFiles(
+        docs.map((d, i) => ({
+          path: out[i].file,
+          data: d.text,
+          opts: { fail: (why: string) => new OutputError(`${d.name}: ${why}`) },
+        })),
+        'the namespace file',
+      );
     } catch (err) {
       throw new MetadefsInvalidError(`Cannot write the metadefs files into ${path}: ${(err as Error).message}.`, {
         fields: { file: path },

@@ -363,9 +363,11 @@ function begin(path: string, what: string, hint: string | undefined, opts: Outpu
 }
 
 function commit(p: Pending): void {
-  fsyncSync(p.fd!);
-  closeSync(p.fd!);
-  p.fd = null;
+  if (p.fd !== null) {
+    fsyncSync(p.fd);
+    closeSync(p.fd);
+    p.fd = null;
+  }
   p.opts.hooks?.beforeRename?.();
   // Checked again: what appeared meanwhile is refused as it would have been (rename never follows a link either way).
   checkName(p.folder, p.name, p.opts.replace ?? true);
@@ -428,6 +430,54 @@ export function writeOutputFile(
     commit(p);
   } catch (err) {
     abort(p, err);
+  }
+}
+
+/**
+ * Writes several files the safe way, all or none as far as a refusal goes:
+ * every file's name is checked and its temporary file written first, and
+ * only then are they renamed into place, so that a refused name (a link, a
+ * folder, a device) among them leaves none of the files written.
+ */
+export function writeOutputFiles(
+  files: { path: string; data: string | Uint8Array; opts?: OutputOptions }[],
+  what: string,
+  hint?: string,
+): void {
+  const pending: Pending[] = [];
+  try {
+    for (const f of files) {
+      const bytes = typeof f.data === 'string' ? Buffer.from(f.data) : f.data;
+      const p = begin(f.path, what, hint, f.opts ?? {});
+      pending.push(p);
+      for (let off = 0; off < bytes.length;) off += writeSync(p.fd!, bytes, off, Math.min(bytes.length - off, 1 << 30));
+      // Flushed and closed now: only the folders stay open until the renames.
+      fsyncSync(p.fd!);
+      closeSync(p.fd!);
+      p.fd = null;
+    }
+  } catch (err) {
+    const last = pending.pop();
+    for (const p of pending) discard(p);
+    if (last) abort(last, err);
+    throw err;
+  }
+  for (let i = 0; i < pending.length; i++) {
+    try {
+      commit(pending[i]);
+    } catch (err) {
+      for (const p of pending.slice(i + 1)) discard(p);
+      abort(pending[i], err);
+    }
+  }
+}
+
+/** Removes a pending file's temporary file and closes what it holds open, without throwing. */
+function discard(p: Pending): void {
+  try {
+    abort(p, new Refused('discarded'));
+  } catch {
+    // abort always throws the caller's error; here there is none to report.
   }
 }
 
