@@ -26,14 +26,15 @@ if (mysqlEnv.available()) {
       for (const h of hosts)
         adminSql(
           'mysql',
-          `CREATE USER ${user}@${h} IDENTIFIED BY 'Pw-secret-37'; GRANT SELECT ON ${name}.glance_db_version TO ${user}@${h};`,
+          `CREATE USER ${user}@${h} IDENTIFIED BY 'Pw-secret-37'; GRANT SELECT ON ${name}.glance_db_version_lock TO ${user}@${h};`,
         );
       try {
         const url = new URL(db.url);
         url.username = user;
         url.password = 'Pw-secret-37';
         const before = await db.rows('SELECT version, checksum FROM glance_db_version ORDER BY version');
-        for (const args of [['sync'], ['sync', '--json']]) {
+        for (const h of hosts) adminSql('mysql', `GRANT SELECT ON ${name}.images TO ${user}@${h};`);
+        for (const args of [['sync'], ['sync', '--json'], ['check'], ['version'], ['history']]) {
           const r = cli([...args, '--url', url.href]);
           assert.is(r.code, 37, `${args.join(' ')}: ${r.stderr}`);
           const out = r.stdout + r.stderr;

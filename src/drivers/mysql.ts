@@ -196,7 +196,16 @@ class MysqlDriver implements Driver {
   }
 
   async readHistory(): Promise<VersionRow[]> {
-    if (!this.versionTable.seen && !(await this.listTables()).includes(this.config.versionTable)) return [];
+    if (!this.versionTable.seen) {
+      const tables = await this.listTables();
+      if (!tables.includes(this.config.versionTable)) {
+        // information_schema lists only the tables this user has a privilege on: where it shows some, ask the
+        // version table itself, which answers 1142 (command denied) instead of 1146 (no such table) when it is
+        // there but hidden, so that a user without SELECT on it is told so (exit 37), not "not under version control".
+        if (tables.length > 0) await this.query(`SELECT 1 FROM ${this.config.versionTable} LIMIT 0`).catch(hiddenOnly);
+        return [];
+      }
+    }
     const rows = await this.query(selectSql(this.config.versionTable));
     this.versionTable.seen = true;
     if (rows.length > 0) this.versionTable.complete ||= hasAddedColumns(rows[0]);
@@ -313,4 +322,9 @@ class MysqlDriver implements Driver {
     this.stopWatchingSignals?.();
     this.stopWatchingSignals = null;
   }
+}
+
+/** Rethrows a refused privilege; a missing table (1146) is what the caller expected. */
+function hiddenOnly(err: unknown): void {
+  if ((err as { errno?: number }).errno !== 1146) throw err;
 }
