@@ -126,7 +126,8 @@ export const EXIT_CODES = [
     name: 'UPGRADE_PENDING',
     meaning: 'check: an upgrade is pending; purge: a rolling upgrade is open (a migrate could race it)',
     when:
-      '`check`: an upgrade is pending. `purge`, `purge-images`: a rolling upgrade is open (expanded, not yet contracted), where a migrate could race the purge; ' +
+      '`check`: an upgrade is pending. `purge`, `purge-images`: a rolling upgrade is open (expanded, not yet contracted), where a migrate could race the purge, ' +
+      'or the version bookkeeping changed between two batches (another glance-db run or glance-manage; the batches before stay purged, the next run continues); ' +
       "`metadefs`: version 44's data step is still to migrate ([Metadata definitions and purge](guide/metadefs-and-purge.md))",
   },
   {

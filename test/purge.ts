@@ -287,6 +287,55 @@ export function purgeSuite(env: DialectEnv): void {
       }),
   );
 
+  s(
+    'bookkeeping changed between two batches (another tool ran) stops the purge with exit 13; what was purged stays, the next run continues',
+    () =>
+      withDb(env, async (db) => {
+        assert.is(run(db, ['sync']).code, 0);
+        const { sql, purged } = population();
+        await db.exec(sql);
+        // Stands in for glance-manage db expand (which takes no glance-db lock) running between two batches: the
+        // first batch of image_properties changes alembic_version in its own transaction.
+        const trigger = {
+          sqlite:
+            "CREATE TRIGGER gdb_moved AFTER DELETE ON image_properties BEGIN UPDATE alembic_version SET version_num = 'moved'; END;",
+          postgresql:
+            "CREATE FUNCTION gdb_moved() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE alembic_version SET version_num = 'moved'; RETURN NULL; END $$; CREATE TRIGGER gdb_moved AFTER DELETE ON image_properties FOR EACH STATEMENT EXECUTE FUNCTION gdb_moved();",
+          mysql:
+            "CREATE TRIGGER gdb_moved AFTER DELETE ON image_properties FOR EACH ROW UPDATE alembic_version SET version_num = 'moved';",
+        }[env.dialect];
+        const heads = (await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num));
+        assert.is(heads.length, 1);
+        await db.exec(trigger);
+        const r = run(db, ['purge', '--age-in-days', '30', '--batch-size', '5']);
+        assert.is(r.code, 13, r.stderr);
+        assert.match(
+          r.stderr,
+          "purge stopped before batch 2 of image_properties: the database's version bookkeeping changed while it ran",
+        );
+        assert.match(
+          r.stderr,
+          'The 5 row(s) of image_properties deleted before, and the tables before it, stay purged',
+        );
+        assert.not.match(r.stderr, 'Nothing was changed');
+        assert.is(
+          await count(db, 'SELECT COUNT(*) AS n FROM task_info'),
+          6,
+          'task_info (the first table) purged whole',
+        );
+        assert.equal(await orphans(db), NO_ORPHANS);
+        await db.exec(
+          env.dialect === 'postgresql' ? 'DROP TRIGGER gdb_moved ON image_properties' : 'DROP TRIGGER gdb_moved',
+        );
+        // Put back as it was; the next run continues and ends where an uninterrupted one would.
+        await db.exec(`UPDATE alembic_version SET version_num = '${heads[0]}'`);
+        const again = run(db, ['purge', '--age-in-days', '30', '--batch-size', '5', '--json']);
+        assert.is(again.code, 0, again.stderr);
+        const left = JSON.parse(again.stdout).tables.find((t: { table: string }) => t.table === 'image_properties');
+        assert.is(left.rows, purged.image_properties - 5);
+      }),
+  );
+
   s('a purge killed half way leaves a consistent database, and the next run finishes the job', () =>
     withDb(env, async (db) => {
       assert.is(run(db, ['sync']).code, 0);

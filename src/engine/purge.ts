@@ -12,7 +12,7 @@
 import { periodicWriteBack } from './write-back.js';
 import type { Dialect } from '../dialects/index.js';
 import type { Driver, Tx } from '../drivers/driver.js';
-import { DataFailedError } from '../errors.js';
+import { DataFailedError, GlanceDbError } from '../errors.js';
 import { sqlFor } from '../metadefs/store.js';
 import type { RunContext } from './context.js';
 import { withDataDatabase } from './require-latest.js';
@@ -133,6 +133,11 @@ export async function purge(
       }
       return { cutoff, dryRun: true, tables: results };
     }
+    // The readiness checks above ran once, but on PostgreSQL the migration lock is taken per transaction (each
+    // batch), and glance-manage takes no lock at all: a sync, an expand or glance-manage's db expand could run
+    // between two batches and open a rolling window purge must not race. Each batch first reads the bookkeeping
+    // again, under the lock, and stops the run if it changed.
+    const watch = await bookkeepingWatch(driver, ctx.manifest.versionTable);
     // SQLite: the file is written back at the end, and every few seconds meanwhile.
     const writeBack = periodicWriteBack(driver);
     try {
@@ -146,6 +151,7 @@ export async function purge(
           try {
             n = await driver.transaction(
               async (tx) => {
+                if ((await watch.read(tx)) !== watch.start) throw new BookkeepingChanged();
                 if (opts.tableLimit !== null) {
                   // glance-manage's --max_rows: the oldest first, at most the limit in this run.
                   const left = opts.tableLimit - total;
@@ -170,6 +176,7 @@ export async function purge(
               { deferWriteBack: true },
             );
           } catch (err) {
+            if (err instanceof BookkeepingChanged) throw changedUnder(command, t.table, batch + 1, total);
             throw failed(driver.dialect, t.table, batch + 1, total, err);
           }
           if (n === 0) continue;
@@ -196,6 +203,37 @@ export async function purge(
 }
 
 const DONE = Symbol('done');
+
+class BookkeepingChanged extends Error {}
+
+/** The version rows (glance-db's, Alembic's, the legacy migrate_version) as text, read inside a batch's transaction. */
+async function bookkeepingWatch(
+  driver: Driver,
+  versionTable: string,
+): Promise<{ start: string; read: (tx: Tx) => Promise<string> }> {
+  const tables = new Set(await driver.listTables());
+  const queries = [
+    tables.has(versionTable) ? `SELECT * FROM ${versionTable} ORDER BY version` : null,
+    tables.has('alembic_version') ? 'SELECT version_num FROM alembic_version ORDER BY version_num' : null,
+    tables.has('migrate_version') ? 'SELECT version FROM migrate_version' : null,
+  ].filter((q): q is string => q !== null);
+  const read = async (q: (text: string) => Promise<Record<string, unknown>[]>) =>
+    JSON.stringify(await Promise.all(queries.map((text) => q(text))), (_, v) =>
+      typeof v === 'bigint' ? String(v) : v,
+    );
+  return { start: await read((text) => driver.query(text)), read: (tx) => read((text) => tx.query(text)) };
+}
+
+function changedUnder(command: string, table: string, batch: number, before: number): GlanceDbError {
+  return new GlanceDbError(
+    'UPGRADE_PENDING',
+    `${command} stopped before batch ${batch} of ${table}: the database's version bookkeeping changed while it ran (another glance-db run or glance-manage between two batches), and a migrate could now race the purge. The ${before} row(s) of ${table} deleted before, and the tables before it, stay purged; the rest of this run was not done.`,
+    {
+      hint: `Run glance-db check to see the new state; once no rolling upgrade is open, run ${command} again: it continues where this run stopped.`,
+      fields: { table, batch },
+    },
+  );
+}
 
 async function countIn(driver: Driver, table: string, cond: string, cutoff: string): Promise<number> {
   // Every placeholder of a condition is the cutoff.
