@@ -5,7 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseDocument } from 'yaml';
 import { loadManifest } from '../src/manifest/load.js';
+import shipped from '../src/manifest/shipped-manifest.js';
 import { cli, makeProject, removeProject, ROOT, VERSIONS } from './helpers.js';
 
 const ORIGINAL = readFileSync(new URL('../../glance-db.yaml', import.meta.url), 'utf8');
@@ -249,6 +251,30 @@ test('missing manifest names the path and the --config flag', () => {
   assert.is(r.code, 3);
   assert.match(r.stderr, '/nonexistent/glance-db.yaml does not exist');
   assert.match(r.stderr, '--config');
+});
+
+// The build parses the shipped glance-db.yaml (scripts/build-validator.mjs) and loadManifest takes that parse when the
+// file holds exactly this text (issue 31: start-up); it must be the parse itself, and an error still gets its line.
+test('the build-time parse of the shipped manifest is what parsing glance-db.yaml gives', () => {
+  assert.ok(shipped, 'npm run build wrote dist/src/manifest/shipped-manifest.js with a parse');
+  assert.is(shipped!.text, ORIGINAL);
+  assert.equal(JSON.parse(shipped!.json), parseDocument(ORIGINAL, { uniqueKeys: true }).toJS());
+});
+
+test('a copy of the shipped manifest with a file missing: the error names the line that names the file', () => {
+  const dir = makeProject({ 'sql/mysql/048_add_os_hash.sql': null });
+  try {
+    assert.is(readFileSync(join(dir, 'glance-db.yaml'), 'utf8'), ORIGINAL, 'the shipped text, so the build-time parse');
+    assert.throws(
+      () => loadManifest(join(dir, 'glance-db.yaml')),
+      (e: Error) =>
+        e.message.startsWith(
+          `glance-db.yaml:${lineOf('mysql: sql/mysql/048_add_os_hash.sql')}: migrations[6].files.mysql: "sql/mysql/048_add_os_hash.sql" does not exist`,
+        ),
+    );
+  } finally {
+    removeProject(dir);
+  }
 });
 
 test('the shipped manifest is valid and names its JSON Schema for editors', () => {

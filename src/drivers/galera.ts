@@ -29,8 +29,8 @@ export interface ServerSettings {
   clusterStatus: string;
   logBin: boolean;
   trustFunctionCreators: boolean;
-  /** The user holds SUPER, which lets it create triggers and functions anyway. */
-  superUser: boolean;
+  /** The user holds SUPER, which lets it create triggers and functions anyway; asked (readSuperUser) only when needsSuperUser. */
+  superUser?: boolean;
   node: string;
 }
 
@@ -44,16 +44,17 @@ export async function readSettings(query: Query): Promise<ServerSettings> {
       )
     ).map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')]),
   );
-  const status = Object.fromEntries(
-    (await query("SHOW STATUS WHERE Variable_name IN ('wsrep_local_state_comment', 'wsrep_cluster_status')")).map(
-      (r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')],
-    ),
-  );
   const provider = (vars.wsrep_provider ?? 'none').toLowerCase() !== 'none' && (vars.wsrep_provider ?? '') !== '';
   const wsrepOn = on(vars.wsrep_on);
-  const grants = await query(
-    "SELECT 1 AS s FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'SUPER' AND GRANTEE = CONCAT(\"'\", SUBSTRING_INDEX(CURRENT_USER(), '@', 1), \"'@'\", SUBSTRING_INDEX(CURRENT_USER(), '@', -1), \"'\")",
-  );
+  // The node's state matters on a Galera node only (preflight): a plain server is not asked (a round trip of every run).
+  const status =
+    provider && wsrepOn
+      ? Object.fromEntries(
+          (await query("SHOW STATUS WHERE Variable_name IN ('wsrep_local_state_comment', 'wsrep_cluster_status')")).map(
+            (r) => [String(r.Variable_name).toLowerCase(), String(r.Value ?? '')],
+          ),
+        )
+      : {};
   return {
     galera: provider && wsrepOn,
     provider,
@@ -64,9 +65,20 @@ export async function readSettings(query: Query): Promise<ServerSettings> {
     clusterStatus: status.wsrep_cluster_status ?? '',
     logBin: on(vars.log_bin),
     trustFunctionCreators: on(vars.log_bin_trust_function_creators),
-    superUser: grants.length > 0,
     node: vars.wsrep_node_name || `${vars.hostname ?? '?'}:${vars.port ?? '?'}`,
   };
+}
+
+/** Whether preflight must know if the user holds SUPER: a pending statement creates a routine the server may refuse. */
+export function needsSuperUser(s: ServerSettings, statements: string[]): boolean {
+  return (s.logBin || s.galera) && !s.trustFunctionCreators && statements.some(createsRoutine);
+}
+
+export async function readSuperUser(query: Query): Promise<boolean> {
+  const grants = await query(
+    "SELECT 1 AS s FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'SUPER' AND GRANTEE = CONCAT(\"'\", SUBSTRING_INDEX(CURRENT_USER(), '@', 1), \"'@'\", SUBSTRING_INDEX(CURRENT_USER(), '@', -1), \"'\")",
+  );
+  return grants.length > 0;
 }
 
 /**

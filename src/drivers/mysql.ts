@@ -10,7 +10,15 @@ import type { ServerTarget } from '../url.js';
 import { connectMysql, connectionError, hardClose, mysqlProbe } from './mysql-connect.js';
 import type { Driver, DriverConfig, RecordedState, Tx, VersionRow, VersionTx } from './driver.js';
 import { connectionLoss, rootMessage } from './failure.js';
-import { checkNodeReady, preflight, PreflightError, readSettings, retryCertification } from './galera.js';
+import {
+  checkNodeReady,
+  needsSuperUser,
+  preflight,
+  PreflightError,
+  readSettings,
+  readSuperUser,
+  retryCertification,
+} from './galera.js';
 import { guard } from './guard.js';
 import { interruptedBy, interruptedError, onInterrupt } from './interrupt.js';
 import { MysqlLock } from './mysql-lock.js';
@@ -135,7 +143,12 @@ class MysqlDriver implements Driver {
       throw notAnswering(err);
     });
     preflight(settings, []);
-    preflight(settings, await pendingStatements());
+    const statements = await pendingStatements();
+    if (needsSuperUser(settings, statements))
+      settings.superUser = await readSuperUser(this.query).catch((err) => {
+        throw notAnswering(err);
+      });
+    preflight(settings, statements);
   }
 
   exists(): boolean {

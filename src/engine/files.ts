@@ -58,19 +58,53 @@ export function statementsOf(loaded: LoadedFile, dialect: Dialect, version: numb
 
 export interface ReadVersion {
   loaded: LoadedFile;
-  statements: Statement[];
+  /** Split on first use when readVersions was asked to (`splitWhenUsed`); a file that does not split throws here. */
+  readonly statements: Statement[];
 }
 
 /**
  * Reads, checks and splits the files of every version up to `upTo`, before
  * anything runs: a missing, binary or unsplittable file late in the line must
  * stop the run before its first statement, not after half the upgrade.
+ * With `splitWhenUsed` each file is read and checked now but split when its
+ * statements are first asked for: sync splits only the versions it may run,
+ * after reading the history and before writing anything (splitUnapplied),
+ * so a no-op sync splits none (issue 31: a third of its manifest and file work).
  */
-export function readVersions(manifest: Manifest, dialect: Dialect, upTo: number): Map<number, ReadVersion> {
+export function readVersions(
+  manifest: Manifest,
+  dialect: Dialect,
+  upTo: number,
+  { splitWhenUsed = false }: { splitWhenUsed?: boolean } = {},
+): Map<number, ReadVersion> {
   const out = new Map<number, ReadVersion>();
   for (const mig of manifest.migrations.filter((m) => m.version <= upTo)) {
     const loaded = readMigrationFile(manifest, mig, dialect);
-    out.set(mig.version, { loaded, statements: statementsOf(loaded, dialect, mig.version) });
+    if (!splitWhenUsed) {
+      out.set(mig.version, { loaded, statements: statementsOf(loaded, dialect, mig.version) });
+      continue;
+    }
+    let statements: Statement[] | undefined;
+    out.set(mig.version, {
+      loaded,
+      get statements() {
+        return (statements ??= statementsOf(loaded, dialect, mig.version));
+      },
+    });
   }
   return out;
+}
+
+/**
+ * Splits (and so checks) the file of every version in `files` that `rows` do
+ * not record as applied complete from that very file (same checksum): the
+ * versions a run may still execute, or must report as changed. A version
+ * applied from this file was split when it ran.
+ */
+export function splitUnapplied(
+  files: Map<number, ReadVersion>,
+  rows: { version: number; status: string; checksum: string }[],
+): void {
+  const applied = new Map(rows.filter((r) => r.status === 'complete').map((r) => [r.version, r.checksum]));
+  for (const [version, f] of files) if (applied.get(version) !== f.loaded.checksum) void f.statements;
 }

@@ -12,7 +12,7 @@ import type { Driver, VersionRow } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
 import { applyVersion, statementEvents, type PendingVersion } from './apply.js';
 import type { Migration } from '../manifest/types.js';
-import { readVersions, type ReadVersion } from './files.js';
+import { readVersions, splitUnapplied, type ReadVersion } from './files.js';
 import { checkNoGaps, summarize, verifyHistory } from './history.js';
 import { runBy, suggest, type RunContext } from './context.js';
 import { restoreSteps } from './restore.js';
@@ -155,8 +155,10 @@ export async function sync(
   const target = checkRequest(ctx, req);
   // A missing dump tool is reported before anything is touched.
   const tool = req.backupDir ? backupTool(ctx.target) : null;
-  // Every file up to the target is read, checked and split before the database is touched.
-  const files = readVersions(ctx.manifest, ctx.target.dialect, target);
+  // Every file up to the target is read and checked before the database is touched; the files of the versions
+  // this run may apply are split once the history says which (syncLocked, before it writes anything), all of
+  // them here before a backup is taken.
+  const files = readVersions(ctx.manifest, ctx.target.dialect, target, { splitWhenUsed: !req.backupDir });
   const driver = await (ctx.createDriver ?? createDriver)(ctx.driverConfig());
   try {
     onProgress({ type: 'opening' });
@@ -187,6 +189,7 @@ async function syncLocked(
   onProgress: (e: ProgressEvent) => void,
 ): Promise<SyncResult> {
   let rows = await driver.readHistory();
+  splitUnapplied(files, rows);
   // migrate and contract never place a database under version control: they continue a rolling upgrade
   // (one Glance's own tool began is finished by sync).
   if (req.phase && rows.length === 0) {

@@ -9,6 +9,8 @@ import { ConfigError } from '../errors.js';
 import type { Dialect } from '../dialects/index.js';
 import { PHASES, type Manifest, type Migration } from './types.js';
 import { displayPath, lineOf, nodeAt, schemaErrors } from './validate.js';
+import validator from './schema-validator.js';
+import shipped from './shipped-manifest.js';
 
 export const DEFAULT_VERSION_TABLE = 'glance_db_version';
 
@@ -22,19 +24,20 @@ export function loadManifest(configPath: string): Manifest {
   const path = resolve(configPath);
   const label = basename(path);
   const source = readManifestFile(path);
-  const lc = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const line = e.linePos?.[0]?.line ?? 1;
-    throw new ConfigError(`${label}:${line}: invalid YAML: ${e.message.split('\n')[0]}`);
-  }
+  // The YAML's nodes and lines, parsed once when needed: always for a manifest of its own, only for an error's
+  // line when the text is the shipped one, whose parse the build made (scripts/build-validator.mjs).
+  let parsed: { doc: Document; lc: LineCounter } | undefined;
+  const located = () => (parsed ??= parseManifestYaml(source, label));
   let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    // An alias bomb ("billion laughs") or a similar structural problem.
-    throw new ConfigError(`${label}: invalid YAML: ${(err as Error).message}`);
+  if (shipped !== null && source === shipped.text) data = JSON.parse(shipped.json);
+  else {
+    const { doc } = located();
+    try {
+      data = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // An alias bomb ("billion laughs") or a similar structural problem.
+      throw new ConfigError(`${label}: invalid YAML: ${(err as Error).message}`);
+    }
   }
   if (data === null || data === undefined) {
     throw new ConfigError(`${label}: the manifest is empty; see docs/reference/manifest.md for its format.`);
@@ -45,7 +48,7 @@ export function loadManifest(configPath: string): Manifest {
       `${label}: migrations has ${count.length} entries, more than the ${MAX_VERSIONS} glance-db accepts; nothing else was checked.`,
     );
   }
-  const errors = schemaErrors(data, doc, lc, label);
+  const errors = validator(data) ? [] : schemaErrors(data, located().doc, located().lc, label);
   if (errors.length > 0) throw new ConfigError(errors.join('\n'), { fields: { errors } });
   const raw = data as RawManifest;
   const manifest: Manifest = {
@@ -56,8 +59,19 @@ export function loadManifest(configPath: string): Manifest {
     dialects: raw.dialects,
     migrations: raw.migrations,
   };
-  checkSemantics(manifest, doc, lc, label);
+  checkSemantics(manifest, located, label);
   return manifest;
+}
+
+function parseManifestYaml(source: string, label: string): { doc: Document; lc: LineCounter } {
+  const lc = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const line = e.linePos?.[0]?.line ?? 1;
+    throw new ConfigError(`${label}:${line}: invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  return { doc, lc };
 }
 
 /**
@@ -96,9 +110,9 @@ function readManifestFile(path: string): string {
   }
 }
 
-function checkSemantics(m: Manifest, doc: Document, lc: LineCounter, label: string): void {
+function checkSemantics(m: Manifest, located: () => { doc: Document; lc: LineCounter }, label: string): void {
   const at = (segs: (string | number)[], msg: string) =>
-    new ConfigError(`${label}:${lineOf(nodeAt(doc, segs), lc)}: ${displayPath(segs)}: ${msg}`);
+    new ConfigError(`${label}:${lineOf(nodeAt(located().doc, segs), located().lc)}: ${displayPath(segs)}: ${msg}`);
   m.migrations.forEach((mig, i) => {
     if (i > 0 && mig.version <= m.migrations[i - 1].version) {
       const prev = m.migrations[i - 1].version;
@@ -203,7 +217,9 @@ export function resolveSqlFile(manifestDir: string, file: string): { real: strin
 
 function realpathSafe(p: string): string | null {
   try {
-    return realpathSync(p);
+    // The C library's realpath(3): one call, where Node's JavaScript realpathSync lstat()s every component
+    // (the manifest's 50-odd files made that a fifth of loading it).
+    return realpathSync.native(p);
   } catch {
     return null;
   }
