@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Writeset sizes and commit stalls of an upgrade on the Galera cluster
-// (scripts/galera.sh start first): builds a v44 database of IMAGES images
-// through node 1 (bench/populate.mjs), then upgrades it version by version
+// (scripts/galera.sh start first): builds a v43 database of IMAGES images
+// through node 1 (bench/populate.mjs; 44 changes only metadef data, so a v44
+// population fits it), then upgrades it version by version, 44 to 51,
 // with glance-db against node 2 while a probe on node 3 commits one small
 // row every PROBE_MS and times each commit. Per version: the bytes and
 // writesets node 2 replicated (wsrep_replicated_bytes / wsrep_replicated),
@@ -71,15 +72,26 @@ client(
   `CREATE DATABASE ${name} CHARACTER SET utf8; CREATE DATABASE ${name}_probe; CREATE TABLE ${name}_probe.p (id INT AUTO_INCREMENT PRIMARY KEY, at DATETIME(3))`,
 );
 try {
-  await glanceDb(['sync', '44', '--url', url(0)]);
+  await glanceDb(['sync', '43', '--url', url(0)]);
   const populate = spawnSync(process.execPath, [join(root, 'bench/populate.mjs'), 'mysql', String(IMAGES)], {
     encoding: 'utf8',
     maxBuffer: 1 << 28,
   });
   const t0 = performance.now();
   client(0, '', populate.stdout);
+  // Nodes 2 and 3 apply the load's large writesets after node 1 commits
+  // them: wait until both hold every image and have nothing queued, or the
+  // first sync's causal reads on node 2 time out (exit 32) and the load's
+  // apply would count as a stall of the first version.
+  for (const i of [1, 2]) {
+    while (
+      Number(client(i, `SELECT count(*) FROM ${name}.images`)) !== IMAGES ||
+      client(i, "SHOW GLOBAL STATUS LIKE 'wsrep_local_recv_queue'").split('\t')[1] !== '0'
+    )
+      await new Promise((r) => setTimeout(r, 1000));
+  }
   console.log(
-    `galera-measure: ${IMAGES} images loaded through node 1 in ${((performance.now() - t0) / 1000).toFixed(1)} s; wsrep_max_ws_size ${maxWs} bytes`,
+    `galera-measure: ${IMAGES} images loaded through node 1 in ${((performance.now() - t0) / 1000).toFixed(1)} s (applied on every node); wsrep_max_ws_size ${maxWs} bytes`,
   );
 
   // The probe: one tiny autocommit write on node 3 every PROBE_MS, timed.
@@ -101,7 +113,7 @@ try {
   })();
 
   const windows = [];
-  for (let v = 45; v <= 51; v++) {
+  for (let v = 44; v <= 51; v++) {
     const bytes = await statusOf(node2, 'wsrep_replicated_bytes');
     const sets = await statusOf(node2, 'wsrep_replicated');
     const start = performance.now();
