@@ -174,6 +174,19 @@ const MEASUREMENTS: Record<string, { why: string; needs: string[] }> = {
     why: 'the Galera cluster, minutes',
     needs: ['scripts/galera-measure.mjs'],
   },
+  'GALERA_PORT_BASE=100 GALERA_DIR=/tmp/gdb-galera-h GALERA_BUFFER_POOL=2G GALERA_GCACHE=1G scripts/galera.sh start': {
+    why: 'root',
+    needs: ['scripts/galera.sh'],
+  },
+  'GALERA_PORT_BASE=100 GALERA_DIR=/tmp/gdb-galera-h node scripts/galera-measure.mjs --images 1000000': {
+    why: 'the Galera cluster, about 30 minutes',
+    needs: ['scripts/galera-measure.mjs'],
+  },
+  'GALERA_PORT_BASE=100 GALERA_DIR=/tmp/gdb-galera-h node scripts/galera-measure.mjs --images 1000000 --images-only --from 47':
+    {
+      why: 'the Galera cluster, about 9 minutes',
+      needs: ['scripts/galera-measure.mjs'],
+    },
   'node scripts/galera-conflict.mjs --images 50000 --trials 2   # certification conflicts, best effort': {
     why: 'the Galera cluster',
     needs: ['scripts/galera-conflict.mjs'],
