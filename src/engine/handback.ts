@@ -15,6 +15,7 @@ import { classify, noteText, parseNote } from './drift.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import { summarize } from './history.js';
 import { glanceBookkeeping, glanceHeads } from './phases.js';
+import { rowsLeftHoldBack } from './rolling.js';
 
 export interface Handback {
   /** Glance's bookkeeping as the other tool left it. */
@@ -130,8 +131,16 @@ export async function recordHandback(ctx: RunContext, driver: Driver, plan: Hand
  * Glance's bookkeeping back from a level it records beyond the version
  * table's (that is for handbackPlan, or a refusal). Returns whether it wrote.
  */
-export async function ensureGlanceBookkeeping(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<boolean> {
-  const heads = glanceHeads(rows, ctx.manifest, driver.dialect);
+export async function ensureGlanceBookkeeping(
+  ctx: RunContext,
+  driver: Driver,
+  rows: VersionRow[],
+  counted?: boolean,
+): Promise<boolean> {
+  // Rows written since glance-db's migrate ran that still need it hold the expand head back (issue 28: glance-manage's
+  // contract would drop is_public under them); `counted` when the caller counted them already.
+  const rowsLeft = counted ?? (await rowsLeftHoldBack(ctx, driver, rows));
+  const heads = glanceHeads(rows, ctx.manifest, driver.dialect, rowsLeft);
   if (!heads) return false;
   const tables = await driver.listTables();
   const now = tables.includes('alembic_version')
@@ -144,7 +153,14 @@ export async function ensureGlanceBookkeeping(ctx: RunContext, driver: Driver, r
   const { current } = summarize(rows);
   const top = Math.max(...rows.map((r) => r.version));
   if (g && current !== null && (g.version > current || (g.expandedTo ?? 0) > top)) return false;
-  const statements = glanceBookkeeping(rows, driver.dialect, tables.includes('migrate_version'), true, ctx.manifest);
+  const statements = glanceBookkeeping(
+    rows,
+    driver.dialect,
+    tables.includes('migrate_version'),
+    true,
+    ctx.manifest,
+    rowsLeft,
+  );
   await driver.transaction(async (tx) => {
     for (const s of statements) await tx.run(s);
   });

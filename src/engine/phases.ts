@@ -281,7 +281,12 @@ function expandRevisionUpTo(v: number): string | null {
  * null when a version has no Glance revision (a version a site added):
  * alembic_version is then left as it is.
  */
-export function glanceHeads(rows: VersionRow[], manifest?: Manifest, dialect?: Dialect): string[] | null {
+export function glanceHeads(
+  rows: VersionRow[],
+  manifest?: Manifest,
+  dialect?: Dialect,
+  rowsLeft = false,
+): string[] | null {
   const { current } = summarize(rows);
   if (current === null) return null;
   const contract = REVISION_FOR_VERSION[current];
@@ -293,7 +298,9 @@ export function glanceHeads(rows: VersionRow[], manifest?: Manifest, dialect?: D
   // contract would drop images.is_public while older images still have no
   // visibility. Without it, glance-manage's contract and migrate refuse
   // ("cannot be run before database expansion").
-  if (manifest && migrateHeldBack(manifest, rows, dialect)) return [contract];
+  // The same while rows written since glance-db's migrate ran still need it
+  // (rowsLeft, counted by the caller: engine/rolling.ts rowsLeftHoldBack).
+  if (rowsLeft || (manifest && migrateHeldBack(manifest, rows, dialect))) return [contract];
   const top = Math.max(...rows.map((r) => r.version));
   const expand = expandRevisionUpTo(top);
   if (!expand || EXPAND_CHAIN.find(([rev]) => rev === expand)![1] <= current) return [contract];
@@ -312,14 +319,26 @@ export function glanceHeads(rows: VersionRow[], manifest?: Manifest, dialect?: D
  * not know (Glance has triggers on MySQL only, and drops them by name, as
  * SQLite's table rebuild drops glance-db's), so after glance-manage's
  * `db sync` every INSERT into images would fail on the is_public its
- * contract dropped.
+ * contract dropped. rowsLeft: rows written since a migrate phase ran still
+ * need it (engine/rolling.ts unmigratedRows counts them).
  */
-export function migrateHeldBack(manifest: Manifest, rows: VersionRow[], dialect?: Dialect): boolean {
+export function migrateHeldBack(manifest: Manifest, rows: VersionRow[], dialect?: Dialect, rowsLeft = false): boolean {
   const s = rollingState(manifest, rows);
   return (
+    rowsLeft ||
     s.pending.migrate.length > 0 ||
     (dialect !== undefined && DIALECTS[dialect].triggersOutliveGlanceContract && s.pending.contract.includes(45))
   );
+}
+
+/**
+ * Whether glanceHeads would write an expand head for these rows, which lets
+ * glance-manage contract: only then are the rows a migrate phase still has
+ * to do worth counting (a query per migrated version) before writing.
+ */
+export function headsLetGlanceContract(rows: VersionRow[], manifest: Manifest, dialect: Dialect): boolean {
+  const heads = glanceHeads(rows, manifest, dialect);
+  return heads !== null && heads.some((h) => EXPAND_CHAIN.some(([rev]) => rev === h));
 }
 
 /** Statements that set alembic_version (and the legacy migrate_version) to glanceHeads(rows). */
@@ -329,8 +348,9 @@ export function glanceBookkeeping(
   hasMigrateVersion: boolean,
   withCreate = true,
   manifest?: Manifest,
+  rowsLeft = false,
 ): string[] {
-  const heads = glanceHeads(rows, manifest, dialect);
+  const heads = glanceHeads(rows, manifest, dialect, rowsLeft);
   if (!heads) return [];
   const out = [
     ...(withCreate ? [createAlembicVersionSql(dialect)] : []),

@@ -35,8 +35,10 @@ import {
   rollingFirst,
   runSteps,
   syncsByPhases,
+  unmigratedRows,
   versionSteps,
   type StepResult,
+  type Unmigrated,
 } from './rolling.js';
 import { reasonOf } from '../util/output.js';
 
@@ -115,6 +117,8 @@ export interface SyncResult {
   rolling: RollingState;
   /** The database's version after this run. */
   current: number | null;
+  /** Phase commands: rows a migrate phase that already ran still has to do (they keep glance-manage's contract out). */
+  unmigrated?: Unmigrated[];
 }
 
 export function findMigration(ctx: RunContext, version: number, what: string): Migration {
@@ -255,7 +259,10 @@ async function syncLocked(
   }
   const rolled = await rollingFirst(ctx, driver, req.phase, target, rows, finishing !== null, onProgress);
   if (req.phase) {
-    await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory());
+    const now = await driver.readHistory();
+    // Counted once: said in the result, and they hold alembic_version's expand head back (issue 28).
+    const unmigrated = rollingState(ctx.manifest, now).underWay ? await unmigratedRows(ctx, driver, now) : [];
+    await ensureGlanceBookkeeping(ctx, driver, now, unmigrated.length > 0);
     return {
       from,
       to: target,
@@ -264,6 +271,7 @@ async function syncLocked(
       adopted: recorded('adopted'),
       upToDate: rolled.length === 0,
       ...(await after(rolled)),
+      ...(unmigrated.length ? { unmigrated } : {}),
     };
   }
   if (rolled.length) rows = await driver.readHistory();
