@@ -13,7 +13,8 @@
 import { ConfigError } from '../errors.js';
 import type { VersionRow } from '../drivers/driver.js';
 import { createAlembicVersionSql } from '../glance/bookkeeping.js';
-import { EXPAND_CHAIN, REVISION_FOR_VERSION } from '../glance/revisions.js';
+import { contractRevisionFor, EXPAND_CHAIN, expandRevisionFor } from '../glance/revisions.js';
+import { installedContractHead } from '../glance/installed.js';
 import { PHASES, type Manifest, type Migration, type Phase } from '../manifest/types.js';
 import type { Statement } from '../sql/split.js';
 import { DIALECTS, type Dialect } from '../dialects/index.js';
@@ -289,7 +290,9 @@ export function glanceHeads(
 ): string[] | null {
   const { current } = summarize(rows);
   if (current === null) return null;
-  const contract = REVISION_FOR_VERSION[current];
+  // The installed Glance's own revisions where it has its own at that version (2023.1, 2023.2: 2023_1_contract01 at 50).
+  const head = installedContractHead();
+  const contract = contractRevisionFor(current, head);
   if (!contract) return null;
   if (!rows.some((r) => r.status !== 'complete')) return [contract];
   // Until glance-db's migrate phase has run, the expand head is held back
@@ -302,7 +305,7 @@ export function glanceHeads(
   // (rowsLeft, counted by the caller: engine/rolling.ts rowsLeftHoldBack).
   if (rowsLeft || (manifest && migrateHeldBack(manifest, rows, dialect))) return [contract];
   const top = Math.max(...rows.map((r) => r.version));
-  const expand = expandRevisionUpTo(top);
+  const expand = expandRevisionFor(top, head) ?? expandRevisionUpTo(top);
   if (!expand || EXPAND_CHAIN.find(([rev]) => rev === expand)![1] <= current) return [contract];
   // Below the first expand revision's version the contract head is an
   // ancestor of every expand revision (ocata_expand01 follows mitaka02), so
