@@ -6,7 +6,7 @@
 // alembic_version where glance-manage expects it.
 import type { Driver, VersionRow } from '../drivers/driver.js';
 import { insertSql, rowValues } from '../drivers/version-table.js';
-import { detectGlanceManaged, type GlanceManaged } from '../glance/detect.js';
+import { detectGlanceManaged, fromAlembic, type GlanceManaged } from '../glance/detect.js';
 import { diffSchemas } from '../introspect/diff.js';
 import { introspect } from '../introspect/index.js';
 import { bookkeepingTables, expectedSchema } from '../introspect/snapshot.js';
@@ -16,6 +16,37 @@ import { readMigrationFile, statementsOf } from './files.js';
 import { summarize } from './history.js';
 import { glanceBookkeeping, glanceHeads } from './phases.js';
 import { rowsLeftHoldBack } from './rolling.js';
+
+/**
+ * The tables and Alembic's heads as one read saw them: read once per run
+ * and passed along (the hand-back plan, sync's check for a rolling upgrade
+ * left half way, ensureGlanceBookkeeping), while nothing in between writes
+ * Glance's bookkeeping or creates a table.
+ */
+export interface GlanceSeen {
+  tables: string[];
+  /** alembic_version's rows, sorted; empty without the table. */
+  heads: string[];
+}
+
+export async function readGlanceSeen(driver: Driver): Promise<GlanceSeen> {
+  const tables = await driver.listTables();
+  const heads = tables.includes('alembic_version')
+    ? (await driver.query('SELECT version_num FROM alembic_version ORDER BY version_num'))
+        .map((r) => String(r.version_num))
+        .sort()
+    : [];
+  return { tables, heads };
+}
+
+/** Glance's bookkeeping from what was seen (detectGlanceManaged without reading alembic_version again). */
+export async function glanceFromSeen(driver: Driver, seen: GlanceSeen): Promise<GlanceManaged | null> {
+  if (seen.heads.length > 0) return fromAlembic(seen.heads);
+  return detectGlanceManaged(
+    driver,
+    seen.tables.filter((t) => t !== 'alembic_version'),
+  );
+}
 
 export interface Handback {
   /** Glance's bookkeeping as the other tool left it. */
@@ -38,11 +69,16 @@ export interface Handback {
  * earlier). Null otherwise: nothing to record, or a state no tool is known
  * to leave (check and sync then judge it as before).
  */
-export async function handbackPlan(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<Handback | null> {
+export async function handbackPlan(
+  ctx: RunContext,
+  driver: Driver,
+  rows: VersionRow[],
+  seen?: GlanceSeen,
+): Promise<Handback | null> {
   if (rows.length === 0) return null;
-  const tables = await driver.listTables();
-  if (!tables.includes('alembic_version')) return null;
-  const g = await detectGlanceManaged(driver, tables).catch(() => null);
+  const saw = seen ?? (await readGlanceSeen(driver));
+  if (!saw.tables.includes('alembic_version')) return null;
+  const g = await glanceFromSeen(driver, saw).catch(() => null);
   if (!g || g.expandedTo !== null) return null;
   const { current } = summarize(rows);
   if (current !== null && g.version <= current) return null;
@@ -136,18 +172,18 @@ export async function ensureGlanceBookkeeping(
   driver: Driver,
   rows: VersionRow[],
   counted?: boolean,
+  seen?: GlanceSeen,
 ): Promise<boolean> {
   // Rows written since glance-db's migrate ran that still need it hold the expand head back (issue 28: glance-manage's
   // contract would drop is_public under them); `counted` when the caller counted them already.
   const rowsLeft = counted ?? (await rowsLeftHoldBack(ctx, driver, rows));
   const heads = glanceHeads(rows, ctx.manifest, driver.dialect, rowsLeft);
   if (!heads) return false;
-  const tables = await driver.listTables();
-  const now = tables.includes('alembic_version')
-    ? (await driver.query('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort()
-    : [];
-  if (now.join(',') === [...heads].sort().join(',')) return false;
-  const g = await detectGlanceManaged(driver, tables).catch(() => undefined);
+  // What the caller saw this run, when nothing since wrote Glance's bookkeeping or created a table.
+  const saw = seen ?? (await readGlanceSeen(driver));
+  const tables = saw.tables;
+  if (saw.heads.join(',') === [...heads].sort().join(',')) return false;
+  const g = await glanceFromSeen(driver, saw).catch(() => undefined);
   // An Alembic revision glance-db does not know, or a level past the version table's: not ours to move back.
   if (g === undefined) return false;
   const { current } = summarize(rows);

@@ -24,7 +24,14 @@ import { describe, variantById } from '../glance/variants.js';
 import { expectedSchema, NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glance/detect.js';
 import { bookkeepingStatements, createAlembicVersionSql } from '../glance/bookkeeping.js';
-import { ensureGlanceBookkeeping, handbackPlan, recordHandback } from './handback.js';
+import {
+  ensureGlanceBookkeeping,
+  glanceFromSeen,
+  handbackPlan,
+  readGlanceSeen,
+  recordHandback,
+  type GlanceSeen,
+} from './handback.js';
 import { resumePoint } from './resume.js';
 import { preflightChecks } from './preflight.js';
 import type { Phase } from '../manifest/types.js';
@@ -208,7 +215,10 @@ async function syncLocked(
   let finishing = placed !== null && placed !== 'raced' && placed !== 'placed' ? placed : null;
   if (rows.length === 0) rows = await driver.readHistory();
   // What glance-manage did since glance-db's last run (its contract, its sync) is recorded, not replayed.
-  const handback = fresh ? null : await handbackPlan(ctx, driver, rows);
+  // The tables and Alembic's heads, read once for the hand-back, the rolling upgrade left half way and, when nothing
+  // ran, Glance's bookkeeping at the end (nothing in between writes them).
+  const seen = fresh ? null : await readGlanceSeen(driver);
+  const handback = seen ? await handbackPlan(ctx, driver, rows, seen) : null;
   if (handback) {
     await recordHandback(ctx, driver, handback);
     onProgress({
@@ -241,7 +251,7 @@ async function syncLocked(
       };
     }
     if (at !== null && target < at) throw downgradeError(ctx, at, target);
-    finishing = await rollingUpgradeLeft(ctx, driver, rows);
+    finishing = await rollingUpgradeLeft(ctx, driver, rows, seen!);
     if (!finishing) rows = await refuseDrift(ctx, driver, rows, req, target, onProgress);
   }
   const from = summarize(rows).current;
@@ -328,7 +338,13 @@ async function syncLocked(
   }
   const changed = ready.length > 0 || rolled.length > 0;
   // A baseline, a take-over or a run with nothing to run leaves Glance's bookkeeping where glance-manage expects it too.
-  await ensureGlanceBookkeeping(ctx, driver, changed ? await driver.readHistory() : rows);
+  await ensureGlanceBookkeeping(
+    ctx,
+    driver,
+    changed ? await driver.readHistory() : rows,
+    undefined,
+    changed ? undefined : (seen ?? undefined),
+  );
   return {
     from,
     to: target,
@@ -501,12 +517,17 @@ function finishInPlace(p: PendingVersion, f: Finishing): void {
 }
 
 /** A rolling upgrade that an earlier run began to finish and did not (alembic_version still has its expand head): go on finishing it. */
-async function rollingUpgradeLeft(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<Finishing | null> {
+async function rollingUpgradeLeft(
+  ctx: RunContext,
+  driver: Driver,
+  rows: VersionRow[],
+  seen: GlanceSeen,
+): Promise<Finishing | null> {
   const current = summarize(rows).current;
   const finishingLeft = (r: VersionRow) =>
     r.status === 'complete' || (r.version === 45 && parseNote(r.note).finished !== undefined);
   if (current === null || !rows.every(finishingLeft)) return null;
-  const glance = await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
+  const glance = await glanceFromSeen(driver, seen).catch(() => null);
   if (!glance || glance.expandedTo === null || glance.version !== current) return null;
   return (await adoptionPlan(ctx, driver, glance)).finish;
 }
