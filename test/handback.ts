@@ -398,6 +398,55 @@ export function handback(env: DialectEnv): void {
     );
   }
 
+  if (!rolling) {
+    s(
+      "PostgreSQL, stuck by an older glance-db (it wrote the expand head after migrate) and glance-manage's db sync over it: glance-db's visibility triggers outlive is_public; repair records 45-50 and drops them, both agree",
+      () =>
+        withDb(env, async (db) => {
+          expectGdb(db, ['sync', '44'], 0);
+          await db.exec(POPULATE_V44);
+          expectGdb(db, ['expand', String(ZED)], 0);
+          expectGdb(db, ['migrate'], 0);
+          // What glance-db wrote after migrate before it held the expand head back on PostgreSQL.
+          await db.exec("DELETE FROM alembic_version; INSERT INTO alembic_version VALUES ('wallaby_expand01');");
+          expectGm(db, ['db', 'sync'], 0);
+          const triggers = async () =>
+            (await db.rows("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = 'images'::regclass"))
+              .length;
+          assert.is(await triggers(), 2, "Glance's contract left glance-db's triggers");
+          expectGdb(
+            db,
+            ['check'],
+            12,
+            /glance-manage finished the rolling upgrade .*repair .*records versions 45-46.*drops those triggers/,
+          );
+          expectGdb(
+            db,
+            ['repair', '--dry-run'],
+            0,
+            "would drop what glance-manage's contract left: DROP TRIGGER IF EXISTS insert_visibility ON images",
+          );
+          assert.is(await triggers(), 2, 'repair --dry-run changed nothing');
+          expectGdb(db, ['repair'], 0);
+          assert.is(await triggers(), 0);
+          assert.equal(
+            (
+              await db.rows(
+                "SELECT count(*) AS n FROM pg_proc WHERE proname IN ('insert_visibility', 'update_visibility')",
+              )
+            ).map((r) => Number(r.n)),
+            [0],
+          );
+          await agree(db, 'repair after the stuck PostgreSQL hand-back');
+          assert.equal(await visibility(db), EXPECTED_VISIBILITY);
+          // Glance's own writers work again.
+          await db.exec(
+            "INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility, os_hidden) VALUES ('after', 'x', 'active', '2020-01-01 00:00:00', false, 0, 0, false, 'community', false)",
+          );
+        }),
+    );
+  }
+
   s.after(() => rmSync(dir, { recursive: true, force: true }));
   s.run();
 }

@@ -214,7 +214,7 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
       return out(
         'schema-drift',
         'SCHEMA_DRIFT',
-        `schema drift at version ${current}: ${differences.length} difference(s); ${suggest(ctx, 'verify')} lists them`,
+        `schema drift at version ${current}: ${differences.length} difference(s); ${suggest(ctx, 'verify')} lists them${handback?.dropOrphans.length ? `${told}, and drops those triggers` : ''}`,
         current,
         { differences: differences.map(differenceOf) },
       );

@@ -7,6 +7,7 @@
 import type { Driver, VersionRow } from '../drivers/driver.js';
 import { insertSql, rowValues } from '../drivers/version-table.js';
 import { detectGlanceManaged, fromAlembic, type GlanceManaged } from '../glance/detect.js';
+import { DIALECTS } from '../dialects/index.js';
 import { diffSchemas } from '../introspect/diff.js';
 import { introspect } from '../introspect/index.js';
 import { bookkeepingTables, expectedSchema } from '../introspect/snapshot.js';
@@ -59,6 +60,8 @@ export interface Handback {
   what: string;
   /** The versions recorded, "45-50". */
   span: string;
+  /** Statements dropping glance-db's visibility triggers left on a dropped is_public (PostgreSQL), run with the record. */
+  dropOrphans: string[];
 }
 
 /**
@@ -89,7 +92,12 @@ export async function handbackPlan(
   const diff = diffSchemas(expected, await introspect(driver), {
     ignoreTables: bookkeepingTables(ctx.manifest.versionTable),
   });
-  if (diff.length > 0 && classify(driver.dialect, diff, rows).unexplained.length > 0) return null;
+  // glance-db's visibility triggers that Glance's contract left on a dropped is_public (PostgreSQL, item 4 of issue 28):
+  // the only difference allowed besides what classify explains; dropped with the record.
+  const orphans = DIALECTS[driver.dialect].orphanVisibilityTriggers;
+  const unexplained = diff.length > 0 ? classify(driver.dialect, diff, rows).unexplained : [];
+  const orphaned = orphans && g.version >= 45 ? unexplained.filter((d) => orphans.differences.test(String(d))) : [];
+  if (unexplained.length > orphaned.length) return null;
   const open = rows.filter((r) => r.status !== 'complete').map((r) => r.version);
   const versions = ctx.manifest.migrations
     .map((m) => m.version)
@@ -98,7 +106,7 @@ export async function handbackPlan(
     open.length > 0
       ? `finished the rolling upgrade glance-db began (versions ${open.join(', ')} were ${describeOpen(rows, open)})`
       : `upgraded the database from version ${current ?? 'none'}`;
-  const recorded = `${g.source}: glance-manage ${what}, and the schema is version ${g.version}'s`;
+  const recorded = `${g.source}: glance-manage ${what}, and the schema is version ${g.version}'s${orphaned.length ? ` but for glance-db's visibility triggers and functions, left on the is_public Glance's contract dropped (every INSERT into images fails on them; dropped when this is recorded)` : ''}`;
   const newRows = versions.map((v) => {
     const mig = ctx.manifest.migrations.find((m) => m.version === v)!;
     const loaded = readMigrationFile(ctx.manifest, mig, driver.dialect);
@@ -126,7 +134,14 @@ export async function handbackPlan(
       added: { run_by: runBy(), ...(before?.added?.phases ? { phases: before.added.phases } : {}) },
     };
   });
-  return { glance: g, version: g.version, rows: newRows, what: recorded, span: span(versions) };
+  return {
+    glance: g,
+    version: g.version,
+    rows: newRows,
+    what: recorded,
+    span: span(versions),
+    dropOrphans: orphaned.length ? orphans!.drop : [],
+  };
 }
 
 function describeOpen(rows: VersionRow[], open: number[]): string {
@@ -148,10 +163,14 @@ export function withHandback(rows: VersionRow[], plan: Handback | null): Version
 /** The statements that record the plan (repair prints them with --dry-run). */
 export function handbackStatements(ctx: RunContext, plan: Handback): { sql: string; params: unknown[] }[] {
   const table = ctx.manifest.versionTable;
-  return plan.rows.flatMap((r) => [
-    { sql: `DELETE FROM ${table} WHERE version = ?`, params: [r.version] },
-    { sql: insertSql(table, () => '?'), params: rowValues(r) },
-  ]);
+  return [
+    ...plan.rows.flatMap((r) => [
+      { sql: `DELETE FROM ${table} WHERE version = ?`, params: [r.version] },
+      { sql: insertSql(table, () => '?'), params: rowValues(r) },
+    ]),
+    // Last, so that repair's actions keep their index (two statements a row).
+    ...plan.dropOrphans.map((sql) => ({ sql, params: [] })),
+  ];
 }
 
 /** Records the plan, under the lock the caller holds. */
