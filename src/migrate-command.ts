@@ -338,9 +338,13 @@ export abstract class MigrateCommand extends BaseCommand {
         r.upToDate ? `already at version ${r.to}${past}; nothing to do` : `database is at version ${r.to}`,
       );
     const nothing = r.upToDate ? `nothing to ${this.phase}; ` : '';
+    // Rows written since a migrate phase ran that still need it: migrate is next, and glance-manage's contract is kept out (issue 28).
+    const left = r.unmigrated?.length
+      ? `; ${r.unmigrated.reduce((t, x) => t + x.rows, 0)} row(s) written since migrate ran still need it (${r.unmigrated.map((x) => `version ${x.version} ${x.name}: ${x.rows}`).join('; ')}), so alembic_version keeps glance-manage from contracting; next: ${suggest(ctx, 'migrate')}`
+      : null;
     this.out(
       r.rolling.underWay
-        ? `${nothing}database is at version ${r.current}; ${describeRolling(r.rolling)}; next: ${nextCommand(ctx, r.rolling)}`
+        ? `${nothing}database is at version ${r.current}; ${describeRolling(r.rolling)}${left ?? `; next: ${nextCommand(ctx, r.rolling)}`}`
         : `${nothing}database is at version ${r.current}${r.current !== null && r.current < Math.min(r.to, ctx.goal?.version ?? r.to) ? ` (${Math.min(r.to, ctx.goal?.version ?? r.to)} is available: ${suggest(ctx, 'expand')} starts a rolling upgrade)` : ''}`,
     );
   }

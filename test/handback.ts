@@ -190,6 +190,80 @@ export function handback(env: DialectEnv): void {
       }),
   );
 
+  /**
+   * An image written with is_public only and visibility NULL, past glance-db's
+   * compatibility triggers: what an old glance-api node's INSERT leaves where
+   * the triggers did not see it (replayed with them off, restored by hand).
+   */
+  const insertUnmigrated = async (db: TestDb, id: string) => {
+    const yes = env.dialect === 'postgresql' ? 'true' : '1';
+    const no = env.dialect === 'postgresql' ? 'false' : '0';
+    const insert = `INSERT INTO images (id, name, status, is_public, created_at, deleted, min_disk, min_ram, protected) VALUES ('${id}', 'old node', 'active', ${yes}, '2020-01-01 00:00:00', ${no}, 0, 0, ${no})`;
+    if (env.dialect === 'postgresql')
+      await db.exec(
+        `ALTER TABLE images DISABLE TRIGGER insert_visibility; ${insert}; ALTER TABLE images ENABLE TRIGGER insert_visibility;`,
+      );
+    else if (env.dialect === 'sqlite') {
+      const [t] = await db.rows(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'insert_visibility'`);
+      await db.exec(`DROP TRIGGER insert_visibility; ${insert}; ${String(t.sql)};`);
+    } else {
+      const [t] = await db.rows('SHOW CREATE TRIGGER insert_visibility');
+      await db.exec(
+        `DROP TRIGGER insert_visibility; ${insert};\nDELIMITER //\n${String(t['SQL Original Statement'])} //\nDELIMITER ;\n`,
+      );
+    }
+    assert.equal((await visibility(db))[id], null, 'the row was written with no visibility');
+  };
+
+  s(
+    'rows written after glance-db migrate that still need it: check says so, the next glance-db write holds the expand head back, glance-manage cannot contract (no visibility lost); glance-db migrate finishes them',
+    () =>
+      withDb(env, async (db) => {
+        expectGdb(db, ['sync', '44'], 0);
+        await db.exec(POPULATE_V44);
+        expectGdb(db, ['expand', String(ZED)], 0);
+        expectGdb(db, ['migrate'], 0);
+        const migrated = rolling ? ['wallaby_expand01'] : ['mitaka02'];
+        assert.equal(await alembic(db), migrated);
+        await insertUnmigrated(db, 'late');
+        const held =
+          /1 row\(s\) written since migrate ran still need it \(version 45 add_visibility: 1\); next: glance-db migrate/;
+        expectGdb(db, ['check'], 13, held);
+        if (rolling)
+          expectGdb(
+            db,
+            ['check'],
+            13,
+            /alembic_version \(wallaby_expand01\) still lets glance-manage contract, which would drop images.is_public under images with no visibility yet: run glance-db migrate/,
+          );
+        expectGdb(db, ['db', 'check'], 4, 'glance-db migrate');
+        // glance-db's contract refuses and changes nothing (alembic_version included).
+        expectGdb(db, ['contract'], 35, 'still need the migrate phase');
+        assert.equal(await alembic(db), migrated);
+        // Any glance-db write (here expand again, with nothing to expand) holds the expand head back.
+        expectGdb(db, ['expand', String(ZED)], 0);
+        assert.equal(await alembic(db), ['mitaka02']);
+        expectGdb(db, ['check'], 13, /keeps glance-manage from contracting until glance-db migrate has run/);
+        if (rolling) {
+          expectGm(db, ['db', 'check'], 3);
+          expectGm(db, ['db', 'contract'], 'non-zero', 'cannot be run before database expansion');
+        }
+        expectGm(db, ['db', 'sync'], 'non-zero');
+        assert.equal((await visibility(db)).late, null, 'nothing dropped: the row still waits for migrate');
+        assert.ok((await db.rows('SELECT is_public FROM images')).length > 0, 'images.is_public is still there');
+        expectGdb(db, ['migrate'], 0);
+        assert.equal(await visibility(db), { ...EXPECTED_VISIBILITY, late: 'public' });
+        assert.equal(await alembic(db), migrated);
+        if (rolling) {
+          expectGm(db, ['db', 'check'], 5, 'glance-manage db contract');
+          expectGm(db, ['db', 'contract'], 0);
+        }
+        expectGdb(db, ['contract'], 0);
+        await agree(db, 'after the rows left were migrated');
+        assert.equal(await visibility(db), { ...EXPECTED_VISIBILITY, late: 'public' });
+      }),
+  );
+
   for (const level of [44, 47]) {
     s(
       `glance-db sync ${level}, then glance-manage db sync to zed: glance-db records it (check, version, verify at once; repair writes it), both agree`,
@@ -320,6 +394,55 @@ export function handback(env: DialectEnv): void {
           expectGdb(db, ['repair'], 0, /record version 45 as adopted/);
           await agree(db, 'repair');
           assert.equal(await visibility(db), EXPECTED_VISIBILITY);
+        }),
+    );
+  }
+
+  if (!rolling) {
+    s(
+      "PostgreSQL, stuck by an older glance-db (it wrote the expand head after migrate) and glance-manage's db sync over it: glance-db's visibility triggers outlive is_public; repair records 45-50 and drops them, both agree",
+      () =>
+        withDb(env, async (db) => {
+          expectGdb(db, ['sync', '44'], 0);
+          await db.exec(POPULATE_V44);
+          expectGdb(db, ['expand', String(ZED)], 0);
+          expectGdb(db, ['migrate'], 0);
+          // What glance-db wrote after migrate before it held the expand head back on PostgreSQL.
+          await db.exec("DELETE FROM alembic_version; INSERT INTO alembic_version VALUES ('wallaby_expand01');");
+          expectGm(db, ['db', 'sync'], 0);
+          const triggers = async () =>
+            (await db.rows("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = 'images'::regclass"))
+              .length;
+          assert.is(await triggers(), 2, "Glance's contract left glance-db's triggers");
+          expectGdb(
+            db,
+            ['check'],
+            12,
+            /glance-manage finished the rolling upgrade .*repair .*records versions 45-46.*drops those triggers/,
+          );
+          expectGdb(
+            db,
+            ['repair', '--dry-run'],
+            0,
+            "would drop what glance-manage's contract left: DROP TRIGGER IF EXISTS insert_visibility ON images",
+          );
+          assert.is(await triggers(), 2, 'repair --dry-run changed nothing');
+          expectGdb(db, ['repair'], 0);
+          assert.is(await triggers(), 0);
+          assert.equal(
+            (
+              await db.rows(
+                "SELECT count(*) AS n FROM pg_proc WHERE proname IN ('insert_visibility', 'update_visibility')",
+              )
+            ).map((r) => Number(r.n)),
+            [0],
+          );
+          await agree(db, 'repair after the stuck PostgreSQL hand-back');
+          assert.equal(await visibility(db), EXPECTED_VISIBILITY);
+          // Glance's own writers work again.
+          await db.exec(
+            "INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility, os_hidden) VALUES ('after', 'x', 'active', '2020-01-01 00:00:00', false, 0, 0, false, 'community', false)",
+          );
         }),
     );
   }

@@ -23,3 +23,16 @@ export const ZED_VERSION_FILES = [
   'wallaby_contract01_empty.py',
   'wallaby_expand01_add_user_imageid_requestid_to_tasks.py',
 ];
+
+/** Glance 2023.1 (antelope, 26): zed's files and the empty revisions it added (xena to 2023_1), as in openstack/glance. */
+export const ANTELOPE_VERSION_FILES = [
+  ...ZED_VERSION_FILES,
+  'xena_contract01_empty.py',
+  'xena_expand01_empty.py',
+  'yoga_contract01_empty.py',
+  'yoga_expand01_empty.py',
+  'zed_contract01_empty.py',
+  'zed_expand01_empty.py',
+  '2023_1_contract01_empty.py',
+  '2023_1_expand01_empty.py',
+];

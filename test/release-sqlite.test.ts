@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, cleanEnv, cli, LATEST, openSqlite, sqliteRows, type CliResult } from './helpers.js';
-import { ZED_VERSION_FILES } from './release-fixtures.js';
+import { ANTELOPE_VERSION_FILES, ZED_VERSION_FILES } from './release-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gdb-release-sqlite-'));
 let n = 0;
@@ -29,6 +29,20 @@ function zedSite(): string {
   return dir;
 }
 const ZED = { GLANCE_DB_GLANCE_SITE_PACKAGES: zedSite() };
+
+/** Glance 2023.1 (26.0.0) as glance-db reads it: its Alembic files, xena to 2023_1 included. */
+function antelopeSite(): string {
+  const dir = join(root, 'site-2023.1');
+  const versions = join(dir, 'glance', 'db', 'sqlalchemy', 'alembic_migrations', 'versions');
+  mkdirSync(versions, { recursive: true });
+  for (const f of ANTELOPE_VERSION_FILES) writeFileSync(join(versions, f), '');
+  mkdirSync(join(dir, 'glance-26.0.0.dist-info'), { recursive: true });
+  writeFileSync(
+    join(dir, 'glance-26.0.0.dist-info', 'METADATA'),
+    'Metadata-Version: 2.1\nName: glance\nVersion: 26.0.0\n',
+  );
+  return dir;
+}
 const NONE = { GLANCE_DB_GLANCE_SITE_PACKAGES: '' };
 
 /** A fresh folder and the URL of a SQLite file in it. */
@@ -299,6 +313,38 @@ test("as glance-manage: db sync with no target stops where the installed Glance'
   const b = fresh();
   assert.is(asGlanceManage(['db', 'sync', '--url', b.url], NONE, b.dir).code, 0);
   assert.is(await level(b.file), LATEST);
+});
+
+test('Glance 2023.1 and 2023.2 hold 2023_1_contract01 at 50 (2023_1_expand01 during a rolling upgrade): what glance-db writes there, from their files or their name; zed keeps wallaby_contract01', async () => {
+  const antelope = { GLANCE_DB_GLANCE_SITE_PACKAGES: antelopeSite() };
+  for (const env of [antelope, { GLANCE_DB_GLANCE_RELEASE: '2023.2' }, { GLANCE_DB_GLANCE_RELEASE: 'antelope' }]) {
+    const a = fresh();
+    const s = run(['sync', '--url', a.url], env, a.dir);
+    assert.is(s.code, 0, s.stderr);
+    assert.is(await level(a.file), 50);
+    assert.equal(await alembic(a.file), ['2023_1_contract01'], JSON.stringify(env));
+    const c = run(['check', '--url', a.url], env, a.dir);
+    assert.equal([c.code, c.stdout.trim()], [0, 'current: at version 50']);
+    // A rolling upgrade from 44 to 50: after migrate, 2023.1's expand head (alone: mitaka02 is its ancestor).
+    const b = fresh();
+    assert.is(run(['sync', '44', '--url', b.url], env, b.dir).code, 0);
+    assert.equal(await alembic(b.file), ['mitaka02']);
+    assert.is(run(['expand', '--url', b.url], env, b.dir).code, 0);
+    assert.is(run(['migrate', '--url', b.url], env, b.dir).code, 0);
+    assert.equal(await alembic(b.file), ['2023_1_expand01']);
+    assert.is(run(['contract', '--url', b.url], env, b.dir).code, 0);
+    assert.equal(await alembic(b.file), ['2023_1_contract01']);
+  }
+  // A database zed's Glance left at 50 (wallaby_contract01), on a host now running 2023.1: glance-db's no-op sync leaves what 2023.1 expects.
+  const z = fresh();
+  assert.is(run(['sync', '--url', z.url], ZED, z.dir).code, 0);
+  assert.equal(await alembic(z.file), ['wallaby_contract01']);
+  const again = run(['sync', '--url', z.url], { GLANCE_DB_GLANCE_RELEASE: '2023.1' }, z.dir);
+  assert.is(again.code, 0, again.stderr);
+  assert.equal(await alembic(z.file), ['2023_1_contract01']);
+  // And back on zed, what zed's glance-manage can read.
+  assert.is(run(['sync', '--url', z.url], ZED, z.dir).code, 0);
+  assert.equal(await alembic(z.file), ['wallaby_contract01']);
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

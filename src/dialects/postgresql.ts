@@ -21,6 +21,16 @@ export const postgresql: DialectDescription<'server'> = {
   server: { defaultPort: 5432, defaultUser: 'postgres' },
   transactionalDdl: true,
   triggersOutliveGlanceContract: true,
+  orphanVisibilityTriggers: {
+    differences:
+      /^(unexpected function (insert|update)_visibility\(\)|images: unexpected trigger (insert|update)_visibility BEFORE (INSERT|UPDATE)) \(definition [0-9a-f]+\)$/,
+    drop: [
+      'DROP TRIGGER IF EXISTS insert_visibility ON images',
+      'DROP TRIGGER IF EXISTS update_visibility ON images',
+      'DROP FUNCTION IF EXISTS insert_visibility()',
+      'DROP FUNCTION IF EXISTS update_visibility()',
+    ],
+  },
   split: {
     lineCommentNeedsSpace: false,
     hashComments: false,

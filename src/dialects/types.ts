@@ -104,6 +104,15 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
    * of that version ran (src/engine/phases.ts migrateHeldBack).
    */
   triggersOutliveGlanceContract: boolean;
+  /**
+   * Where triggersOutliveGlanceContract: the schema differences that those
+   * triggers (and their functions) make once Glance's contract dropped
+   * is_public under them (a glance-manage db sync over a glance-db expand
+   * whose expand head an older glance-db wrote), and the statements that
+   * drop them; the hand-back (src/engine/handback.ts) drops them with what
+   * it records, since every INSERT into images fails on them.
+   */
+  orphanVisibilityTriggers?: { differences: RegExp; drop: string[] };
   split: SplitRules;
   /** Placeholders in parameterised SQL: `?` or PostgreSQL's `$1, $2, ...`. */
   placeholders: '?' | '$n';

@@ -15,6 +15,7 @@ import { unplacedError } from './sync.js';
 import { describeRolling, migrateHeldBack, rollingState, type RollingState } from './phases.js';
 import type { GlanceManaged } from '../glance/detect.js';
 import { goalText, installedText, resolveGoal } from './goal.js';
+import { unmigratedRows, type Unmigrated } from './rolling.js';
 
 export interface CheckResult {
   state:
@@ -40,6 +41,8 @@ export interface CheckResult {
   glance?: GlanceManaged | null;
   /** Not under version control: the database holds no table at all. */
   empty?: boolean;
+  /** A rolling upgrade whose migrate phases all ran: the rows they still have to do (written since), by version. */
+  unmigrated?: Unmigrated[];
 }
 
 /**
@@ -146,16 +149,40 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
           { differences: drift.unexplained.map(differenceOf), rolling },
         );
       }
-      // Glance's contract is held back (engine/phases.ts migrateHeldBack): said, so that nobody hands the database to glance-manage here.
-      const held = migrateHeldBack(ctx.manifest, rows, driver.dialect)
-        ? `; alembic_version keeps glance-manage from contracting until glance-db ${rolling.pending.migrate.length ? 'migrate' : 'contract'} has run (its contract would ${rolling.pending.migrate.length ? 'drop images.is_public under images with no visibility yet' : "leave glance-db's visibility triggers on a dropped is_public"})`
+      // Rows written since a migrate phase ran that still need it: migrate is next (contract refuses), and
+      // glance-manage's contract must not run either (issue 28).
+      const unmigrated =
+        rolling.pending.migrate.length === 0 && rolling.pending.expand.length === 0
+          ? await unmigratedRows(ctx, driver, rows)
+          : [];
+      const next = unmigrated.length > 0 ? 'migrate' : rolling.next;
+      const left = unmigrated.length
+        ? `; ${unmigrated.reduce((t, x) => t + x.rows, 0)} row(s) written since migrate ran still need it (${unmigrated.map((x) => `version ${x.version} ${x.name}: ${x.rows}`).join('; ')})`
         : '';
+      // Glance's contract is held back (engine/phases.ts migrateHeldBack): said, so that nobody hands the database to glance-manage here.
+      const harm = (migrating: boolean) =>
+        migrating && !unmigrated.some((x) => x.version === 45) && unmigrated.length > 0
+          ? "end the rolling upgrade with those rows never migrated (its own migrate knows only its release's data migrations)"
+          : migrating
+            ? 'drop images.is_public under images with no visibility yet'
+            : "leave glance-db's visibility triggers on a dropped is_public";
+      let held = '';
+      if (migrateHeldBack(ctx.manifest, rows, driver.dialect, unmigrated.length > 0)) {
+        const migrating = rolling.pending.migrate.length > 0 || unmigrated.length > 0;
+        // alembic_version written before those rows came: it still lets glance-manage contract, until a glance-db write holds it back.
+        const g = unmigrated.length
+          ? await detectGlanceManaged(driver, await driver.listTables()).catch(() => null)
+          : null;
+        held = g?.expandedTo
+          ? `; alembic_version (${g.revisions.join(', ')}) still lets glance-manage contract, which would ${harm(true)}: run ${suggest(ctx, 'migrate')} before anything else (it finishes those rows), never glance-manage db contract now`
+          : `; alembic_version keeps glance-manage from contracting until glance-db ${migrating ? 'migrate' : 'contract'} has run (its contract would ${harm(migrating)})`;
+      }
       return out(
         'upgrade-pending',
         'UPGRADE_PENDING',
-        `upgrade pending: at version ${current}; ${describeRolling(rolling)}; next: ${rolling.next ? suggest(ctx, rolling.next) : suggest(ctx, 'sync')}${unchecked}${held}`,
+        `upgrade pending: at version ${current}; ${describeRolling(rolling)}${left}; next: ${next ? suggest(ctx, next) : suggest(ctx, 'sync')}${unchecked}${held}`,
         current,
-        { rolling },
+        { rolling, ...(unmigrated.length ? { unmigrated } : {}) },
       );
     }
     // A rolling upgrade that sync began to finish and was stopped (or told to stop) on the way: its expand head is still recorded.
@@ -187,7 +214,7 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
       return out(
         'schema-drift',
         'SCHEMA_DRIFT',
-        `schema drift at version ${current}: ${differences.length} difference(s); ${suggest(ctx, 'verify')} lists them`,
+        `schema drift at version ${current}: ${differences.length} difference(s); ${suggest(ctx, 'verify')} lists them${handback?.dropOrphans.length ? `${told}, and drops those triggers` : ''}`,
         current,
         { differences: differences.map(differenceOf) },
       );

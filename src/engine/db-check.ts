@@ -6,9 +6,6 @@
 import type { Phase } from '../manifest/types.js';
 import { check, type CheckResult } from './check.js';
 import { suggest, type RunContext } from './context.js';
-import { withExistingDatabase } from './status.js';
-import { migrateAgain } from './phases.js';
-import { remainingRows } from './rolling.js';
 
 export type GlanceStep = 'up-to-date' | Phase | 'other';
 
@@ -27,7 +24,7 @@ export interface DbCheckResult {
 
 export async function dbCheck(ctx: RunContext): Promise<DbCheckResult> {
   const r = await check(ctx);
-  const step = await stepOf(ctx, r);
+  const step = stepOf(r);
   const what =
     step === 'up-to-date'
       ? 'Database is up to date. No upgrades needed.'
@@ -37,12 +34,11 @@ export async function dbCheck(ctx: RunContext): Promise<DbCheckResult> {
   return { check: r, step, line: `${what} (${r.line})` };
 }
 
-async function stepOf(ctx: RunContext, r: CheckResult): Promise<GlanceStep> {
+function stepOf(r: CheckResult): GlanceStep {
   if (r.state === 'current') return 'up-to-date';
   if (r.state === 'upgrade-pending') {
     // Rows left for a migrate phase that already ran: contract would refuse, so migrate is next (Glance's has_migrations).
-    if (r.rolling?.underWay)
-      return r.rolling.next === 'contract' && (await rowsLeft(ctx)) ? 'migrate' : (r.rolling.next ?? 'contract');
+    if (r.rolling?.underWay) return r.unmigrated?.length ? 'migrate' : (r.rolling.next ?? 'contract');
     // Glance's own rolling upgrade that sync began to finish: only sync goes on with it.
     if (r.glance?.expandedTo) return 'other';
     return 'expand';
@@ -57,15 +53,4 @@ async function stepOf(ctx: RunContext, r: CheckResult): Promise<GlanceStep> {
   // Its own rolling upgrade under way: glance-db's expand, migrate and contract refuse it (only sync finishes
   // it, with Ocata's visibility rules), as on a database glance-db already manages (stepOf's upgrade-pending).
   return 'other';
-}
-
-/** A glance-db rolling upgrade with rows its migrate phase still has to do (engine/rolling.ts refuseUnmigrated). */
-async function rowsLeft(ctx: RunContext): Promise<boolean> {
-  return withExistingDatabase(ctx, async (driver) => {
-    if (!driver) return false;
-    const rows = await driver.readHistory();
-    for (const step of migrateAgain(ctx.manifest, driver.dialect, rows, Math.max(...rows.map((r) => r.version))))
-      if ((await remainingRows(driver, step)) > 0) return true;
-    return false;
-  });
 }

@@ -6,7 +6,8 @@
 // alembic_version where glance-manage expects it.
 import type { Driver, VersionRow } from '../drivers/driver.js';
 import { insertSql, rowValues } from '../drivers/version-table.js';
-import { detectGlanceManaged, type GlanceManaged } from '../glance/detect.js';
+import { detectGlanceManaged, fromAlembic, type GlanceManaged } from '../glance/detect.js';
+import { DIALECTS } from '../dialects/index.js';
 import { diffSchemas } from '../introspect/diff.js';
 import { introspect } from '../introspect/index.js';
 import { bookkeepingTables, expectedSchema } from '../introspect/snapshot.js';
@@ -15,6 +16,38 @@ import { classify, noteText, parseNote } from './drift.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import { summarize } from './history.js';
 import { glanceBookkeeping, glanceHeads } from './phases.js';
+import { rowsLeftHoldBack } from './rolling.js';
+
+/**
+ * The tables and Alembic's heads as one read saw them: read once per run
+ * and passed along (the hand-back plan, sync's check for a rolling upgrade
+ * left half way, ensureGlanceBookkeeping), while nothing in between writes
+ * Glance's bookkeeping or creates a table.
+ */
+export interface GlanceSeen {
+  tables: string[];
+  /** alembic_version's rows, sorted; empty without the table. */
+  heads: string[];
+}
+
+export async function readGlanceSeen(driver: Driver): Promise<GlanceSeen> {
+  const tables = await driver.listTables();
+  const heads = tables.includes('alembic_version')
+    ? (await driver.query('SELECT version_num FROM alembic_version ORDER BY version_num'))
+        .map((r) => String(r.version_num))
+        .sort()
+    : [];
+  return { tables, heads };
+}
+
+/** Glance's bookkeeping from what was seen (detectGlanceManaged without reading alembic_version again). */
+export async function glanceFromSeen(driver: Driver, seen: GlanceSeen): Promise<GlanceManaged | null> {
+  if (seen.heads.length > 0) return fromAlembic(seen.heads);
+  return detectGlanceManaged(
+    driver,
+    seen.tables.filter((t) => t !== 'alembic_version'),
+  );
+}
 
 export interface Handback {
   /** Glance's bookkeeping as the other tool left it. */
@@ -27,6 +60,8 @@ export interface Handback {
   what: string;
   /** The versions recorded, "45-50". */
   span: string;
+  /** Statements dropping glance-db's visibility triggers left on a dropped is_public (PostgreSQL), run with the record. */
+  dropOrphans: string[];
 }
 
 /**
@@ -37,11 +72,16 @@ export interface Handback {
  * earlier). Null otherwise: nothing to record, or a state no tool is known
  * to leave (check and sync then judge it as before).
  */
-export async function handbackPlan(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<Handback | null> {
+export async function handbackPlan(
+  ctx: RunContext,
+  driver: Driver,
+  rows: VersionRow[],
+  seen?: GlanceSeen,
+): Promise<Handback | null> {
   if (rows.length === 0) return null;
-  const tables = await driver.listTables();
-  if (!tables.includes('alembic_version')) return null;
-  const g = await detectGlanceManaged(driver, tables).catch(() => null);
+  const saw = seen ?? (await readGlanceSeen(driver));
+  if (!saw.tables.includes('alembic_version')) return null;
+  const g = await glanceFromSeen(driver, saw).catch(() => null);
   if (!g || g.expandedTo !== null) return null;
   const { current } = summarize(rows);
   if (current !== null && g.version <= current) return null;
@@ -52,7 +92,12 @@ export async function handbackPlan(ctx: RunContext, driver: Driver, rows: Versio
   const diff = diffSchemas(expected, await introspect(driver), {
     ignoreTables: bookkeepingTables(ctx.manifest.versionTable),
   });
-  if (diff.length > 0 && classify(driver.dialect, diff, rows).unexplained.length > 0) return null;
+  // glance-db's visibility triggers that Glance's contract left on a dropped is_public (PostgreSQL, item 4 of issue 28):
+  // the only difference allowed besides what classify explains; dropped with the record.
+  const orphans = DIALECTS[driver.dialect].orphanVisibilityTriggers;
+  const unexplained = diff.length > 0 ? classify(driver.dialect, diff, rows).unexplained : [];
+  const orphaned = orphans && g.version >= 45 ? unexplained.filter((d) => orphans.differences.test(String(d))) : [];
+  if (unexplained.length > orphaned.length) return null;
   const open = rows.filter((r) => r.status !== 'complete').map((r) => r.version);
   const versions = ctx.manifest.migrations
     .map((m) => m.version)
@@ -61,7 +106,7 @@ export async function handbackPlan(ctx: RunContext, driver: Driver, rows: Versio
     open.length > 0
       ? `finished the rolling upgrade glance-db began (versions ${open.join(', ')} were ${describeOpen(rows, open)})`
       : `upgraded the database from version ${current ?? 'none'}`;
-  const recorded = `${g.source}: glance-manage ${what}, and the schema is version ${g.version}'s`;
+  const recorded = `${g.source}: glance-manage ${what}, and the schema is version ${g.version}'s${orphaned.length ? ` but for glance-db's visibility triggers and functions, left on the is_public Glance's contract dropped (every INSERT into images fails on them; dropped when this is recorded)` : ''}`;
   const newRows = versions.map((v) => {
     const mig = ctx.manifest.migrations.find((m) => m.version === v)!;
     const loaded = readMigrationFile(ctx.manifest, mig, driver.dialect);
@@ -89,7 +134,14 @@ export async function handbackPlan(ctx: RunContext, driver: Driver, rows: Versio
       added: { run_by: runBy(), ...(before?.added?.phases ? { phases: before.added.phases } : {}) },
     };
   });
-  return { glance: g, version: g.version, rows: newRows, what: recorded, span: span(versions) };
+  return {
+    glance: g,
+    version: g.version,
+    rows: newRows,
+    what: recorded,
+    span: span(versions),
+    dropOrphans: orphaned.length ? orphans!.drop : [],
+  };
 }
 
 function describeOpen(rows: VersionRow[], open: number[]): string {
@@ -111,10 +163,14 @@ export function withHandback(rows: VersionRow[], plan: Handback | null): Version
 /** The statements that record the plan (repair prints them with --dry-run). */
 export function handbackStatements(ctx: RunContext, plan: Handback): { sql: string; params: unknown[] }[] {
   const table = ctx.manifest.versionTable;
-  return plan.rows.flatMap((r) => [
-    { sql: `DELETE FROM ${table} WHERE version = ?`, params: [r.version] },
-    { sql: insertSql(table, () => '?'), params: rowValues(r) },
-  ]);
+  return [
+    ...plan.rows.flatMap((r) => [
+      { sql: `DELETE FROM ${table} WHERE version = ?`, params: [r.version] },
+      { sql: insertSql(table, () => '?'), params: rowValues(r) },
+    ]),
+    // Last, so that repair's actions keep their index (two statements a row).
+    ...plan.dropOrphans.map((sql) => ({ sql, params: [] })),
+  ];
 }
 
 /** Records the plan, under the lock the caller holds. */
@@ -130,21 +186,36 @@ export async function recordHandback(ctx: RunContext, driver: Driver, plan: Hand
  * Glance's bookkeeping back from a level it records beyond the version
  * table's (that is for handbackPlan, or a refusal). Returns whether it wrote.
  */
-export async function ensureGlanceBookkeeping(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<boolean> {
-  const heads = glanceHeads(rows, ctx.manifest, driver.dialect);
+export async function ensureGlanceBookkeeping(
+  ctx: RunContext,
+  driver: Driver,
+  rows: VersionRow[],
+  counted?: boolean,
+  seen?: GlanceSeen,
+): Promise<boolean> {
+  // Rows written since glance-db's migrate ran that still need it hold the expand head back (issue 28: glance-manage's
+  // contract would drop is_public under them); `counted` when the caller counted them already.
+  const rowsLeft = counted ?? (await rowsLeftHoldBack(ctx, driver, rows));
+  const heads = glanceHeads(rows, ctx.manifest, driver.dialect, rowsLeft);
   if (!heads) return false;
-  const tables = await driver.listTables();
-  const now = tables.includes('alembic_version')
-    ? (await driver.query('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort()
-    : [];
-  if (now.join(',') === [...heads].sort().join(',')) return false;
-  const g = await detectGlanceManaged(driver, tables).catch(() => undefined);
+  // What the caller saw this run, when nothing since wrote Glance's bookkeeping or created a table.
+  const saw = seen ?? (await readGlanceSeen(driver));
+  const tables = saw.tables;
+  if (saw.heads.join(',') === [...heads].sort().join(',')) return false;
+  const g = await glanceFromSeen(driver, saw).catch(() => undefined);
   // An Alembic revision glance-db does not know, or a level past the version table's: not ours to move back.
   if (g === undefined) return false;
   const { current } = summarize(rows);
   const top = Math.max(...rows.map((r) => r.version));
   if (g && current !== null && (g.version > current || (g.expandedTo ?? 0) > top)) return false;
-  const statements = glanceBookkeeping(rows, driver.dialect, tables.includes('migrate_version'), true, ctx.manifest);
+  const statements = glanceBookkeeping(
+    rows,
+    driver.dialect,
+    tables.includes('migrate_version'),
+    true,
+    ctx.manifest,
+    rowsLeft,
+  );
   await driver.transaction(async (tx) => {
     for (const s of statements) await tx.run(s);
   });

@@ -13,7 +13,8 @@
 import { ConfigError } from '../errors.js';
 import type { VersionRow } from '../drivers/driver.js';
 import { createAlembicVersionSql } from '../glance/bookkeeping.js';
-import { EXPAND_CHAIN, REVISION_FOR_VERSION } from '../glance/revisions.js';
+import { contractRevisionFor, EXPAND_CHAIN, expandRevisionFor } from '../glance/revisions.js';
+import { installedContractHead } from '../glance/installed.js';
 import { PHASES, type Manifest, type Migration, type Phase } from '../manifest/types.js';
 import type { Statement } from '../sql/split.js';
 import { DIALECTS, type Dialect } from '../dialects/index.js';
@@ -281,10 +282,17 @@ function expandRevisionUpTo(v: number): string | null {
  * null when a version has no Glance revision (a version a site added):
  * alembic_version is then left as it is.
  */
-export function glanceHeads(rows: VersionRow[], manifest?: Manifest, dialect?: Dialect): string[] | null {
+export function glanceHeads(
+  rows: VersionRow[],
+  manifest?: Manifest,
+  dialect?: Dialect,
+  rowsLeft = false,
+): string[] | null {
   const { current } = summarize(rows);
   if (current === null) return null;
-  const contract = REVISION_FOR_VERSION[current];
+  // The installed Glance's own revisions where it has its own at that version (2023.1, 2023.2: 2023_1_contract01 at 50).
+  const head = installedContractHead();
+  const contract = contractRevisionFor(current, head);
   if (!contract) return null;
   if (!rows.some((r) => r.status !== 'complete')) return [contract];
   // Until glance-db's migrate phase has run, the expand head is held back
@@ -293,9 +301,11 @@ export function glanceHeads(rows: VersionRow[], manifest?: Manifest, dialect?: D
   // contract would drop images.is_public while older images still have no
   // visibility. Without it, glance-manage's contract and migrate refuse
   // ("cannot be run before database expansion").
-  if (manifest && migrateHeldBack(manifest, rows, dialect)) return [contract];
+  // The same while rows written since glance-db's migrate ran still need it
+  // (rowsLeft, counted by the caller: engine/rolling.ts rowsLeftHoldBack).
+  if (rowsLeft || (manifest && migrateHeldBack(manifest, rows, dialect))) return [contract];
   const top = Math.max(...rows.map((r) => r.version));
-  const expand = expandRevisionUpTo(top);
+  const expand = expandRevisionFor(top, head) ?? expandRevisionUpTo(top);
   if (!expand || EXPAND_CHAIN.find(([rev]) => rev === expand)![1] <= current) return [contract];
   // Below the first expand revision's version the contract head is an
   // ancestor of every expand revision (ocata_expand01 follows mitaka02), so
@@ -312,14 +322,26 @@ export function glanceHeads(rows: VersionRow[], manifest?: Manifest, dialect?: D
  * not know (Glance has triggers on MySQL only, and drops them by name, as
  * SQLite's table rebuild drops glance-db's), so after glance-manage's
  * `db sync` every INSERT into images would fail on the is_public its
- * contract dropped.
+ * contract dropped. rowsLeft: rows written since a migrate phase ran still
+ * need it (engine/rolling.ts unmigratedRows counts them).
  */
-export function migrateHeldBack(manifest: Manifest, rows: VersionRow[], dialect?: Dialect): boolean {
+export function migrateHeldBack(manifest: Manifest, rows: VersionRow[], dialect?: Dialect, rowsLeft = false): boolean {
   const s = rollingState(manifest, rows);
   return (
+    rowsLeft ||
     s.pending.migrate.length > 0 ||
     (dialect !== undefined && DIALECTS[dialect].triggersOutliveGlanceContract && s.pending.contract.includes(45))
   );
+}
+
+/**
+ * Whether glanceHeads would write an expand head for these rows, which lets
+ * glance-manage contract: only then are the rows a migrate phase still has
+ * to do worth counting (a query per migrated version) before writing.
+ */
+export function headsLetGlanceContract(rows: VersionRow[], manifest: Manifest, dialect: Dialect): boolean {
+  const heads = glanceHeads(rows, manifest, dialect);
+  return heads !== null && heads.some((h) => EXPAND_CHAIN.some(([rev]) => rev === h));
 }
 
 /** Statements that set alembic_version (and the legacy migrate_version) to glanceHeads(rows). */
@@ -329,8 +351,9 @@ export function glanceBookkeeping(
   hasMigrateVersion: boolean,
   withCreate = true,
   manifest?: Manifest,
+  rowsLeft = false,
 ): string[] {
-  const heads = glanceHeads(rows, manifest, dialect);
+  const heads = glanceHeads(rows, manifest, dialect, rowsLeft);
   if (!heads) return [];
   const out = [
     ...(withCreate ? [createAlembicVersionSql(dialect)] : []),

@@ -90,6 +90,14 @@ async function repairLocked(
       sql: statements[2 * i + 1].sql,
       params: statements[2 * i + 1].params,
     }));
+    // glance-db's visibility triggers left on a dropped is_public (PostgreSQL): dropped with the record.
+    for (const sql of handback.dropOrphans)
+      actions.push({
+        version: handback.version,
+        text: `drop what glance-manage's contract left: ${sql}`,
+        sql,
+        params: [],
+      });
     if (!opts.dryRun) {
       await recordHandback(ctx, driver, handback);
       await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory());

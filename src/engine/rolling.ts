@@ -24,6 +24,7 @@ import { readMigrationFile } from './files.js';
 import { summarize } from './history.js';
 import {
   glanceBookkeeping,
+  headsLetGlanceContract,
   migrateAgain,
   nextPhase,
   rollingState,
@@ -222,6 +223,8 @@ export async function runSteps(
     const row = rowAfter(step, before, placeholderRow(ctx, driver.dialect, step, before));
     const started = performance.now();
     let moved: number | undefined;
+    // Rows a migrate phase that already ran still has to do keep glance-manage's contract out (rowsLeftHoldBack).
+    const heldFor = async () => rowsLeftHoldBack(ctx, driver, withRow(rows, row));
     if (step.batched) {
       moved = await runBatches(ctx, driver, step, onProgress);
       const done = await recordPhase(
@@ -229,7 +232,7 @@ export async function runSteps(
         ctx.manifest.versionTable,
         before!,
         { ...row, executionMs: Math.round(performance.now() - started) },
-        glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion, false, ctx.manifest),
+        glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion, false, ctx.manifest, await heldFor()),
       );
       if (!done) {
         onProgress({ type: 'phase-skipped', version, name, phase: step.phase });
@@ -243,7 +246,14 @@ export async function runSteps(
         statements: step.statements,
         row,
         resumeFrom: before?.status === 'failed' ? resumePoint(before, step.statements, step.file ?? '') : 0,
-        after: glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion, true, ctx.manifest),
+        after: glanceBookkeeping(
+          withRow(rows, row),
+          driver.dialect,
+          hasMigrateVersion,
+          true,
+          ctx.manifest,
+          await heldFor(),
+        ),
         ...(before && before.status !== 'failed' ? { replaces: before.status } : {}),
       };
       if ((await applyVersion(driver, p, statementEvents(version, name, onProgress))).outcome === 'already-applied') {
@@ -325,11 +335,7 @@ export async function withRowsLeft(driver: Driver, steps: Step[]): Promise<Step[
  * It never converts those rows itself.
  */
 export async function refuseUnmigrated(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<void> {
-  const left: { version: number; name: string; rows: number }[] = [];
-  for (const step of migrateAgain(ctx.manifest, driver.dialect, rows, Math.max(...rows.map((r) => r.version)))) {
-    const n = await remainingRows(driver, step);
-    if (n > 0) left.push({ version: step.mig.version, name: step.mig.name, rows: n });
-  }
+  const left = await unmigratedRows(ctx, driver, rows);
   if (left.length === 0) return;
   const total = left.reduce((t, x) => t + x.rows, 0);
   throw new RollingOrderError(
@@ -338,6 +344,42 @@ export async function refuseUnmigrated(ctx: RunContext, driver: Driver, rows: Ve
     `Run ${suggest(ctx, 'migrate')}: it finishes those rows by the migrate rules and leaves every value already set; then ${suggest(ctx, 'contract')} again.`,
     { phase: 'contract', next: 'migrate', versions: left.map((x) => x.version), remaining: left },
   );
+}
+
+export interface Unmigrated {
+  version: number;
+  name: string;
+  rows: number;
+}
+
+/**
+ * The rows a migrate phase that already ran still has to do (written since
+ * by a writer the compatibility triggers did not see, or restored by hand),
+ * by version: its remaining query (`-- glance-db:remaining`), one count per
+ * migrated version of the rolling upgrade under way.
+ */
+export async function unmigratedRows(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<Unmigrated[]> {
+  const left: Unmigrated[] = [];
+  if (rows.length === 0) return left;
+  for (const step of migrateAgain(ctx.manifest, driver.dialect, rows, Math.max(...rows.map((r) => r.version)))) {
+    const n = await remainingRows(driver, step);
+    if (n > 0) left.push({ version: step.mig.version, name: step.mig.name, rows: n });
+  }
+  return left;
+}
+
+/**
+ * Issue 28: before glance-db writes an expand head to alembic_version (with
+ * which glance-manage's check says "contract next" and its contract runs, as
+ * zed's glance-manage knows no data migration of older releases), whether
+ * rows still need a migrate phase that already ran. Then the expand head is
+ * held back (engine/phases.ts glanceHeads, rowsLeft), so that glance-manage's
+ * contract refuses instead of dropping images.is_public under images with no
+ * visibility. Counts only when the heads would let glance-manage contract.
+ */
+export async function rowsLeftHoldBack(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<boolean> {
+  if (!headsLetGlanceContract(rows, ctx.manifest, driver.dialect)) return false;
+  return (await unmigratedRows(ctx, driver, rows)).length > 0;
 }
 
 /** A migrate-again step: its batches, if rows are left (the version's row stays as it is). */

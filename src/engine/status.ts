@@ -32,7 +32,8 @@ export async function withExistingDatabase<T>(ctx: RunContext, fn: (driver: Driv
 
 export async function statusOf(ctx: RunContext, driver: Driver): Promise<Status | null> {
   // What glance-manage did since glance-db's last write counts as done (engine/handback.ts).
-  const rows = withHandback(await driver.readHistory(), await handbackPlan(ctx, driver, await driver.readHistory()));
+  const read = await driver.readHistory();
+  const rows = withHandback(read, await handbackPlan(ctx, driver, read));
   const history = summarize(rows);
   if (history.current !== null)
     await checkNoGaps(ctx.manifest, driver, rows, ctx.target.display, suggest(ctx, 'repair'));

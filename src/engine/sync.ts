@@ -24,7 +24,14 @@ import { describe, variantById } from '../glance/variants.js';
 import { expectedSchema, NoExpectedSchemaError } from '../introspect/snapshot.js';
 import { detectGlanceManaged, GLANCE_TABLES, type GlanceManaged } from '../glance/detect.js';
 import { bookkeepingStatements, createAlembicVersionSql } from '../glance/bookkeeping.js';
-import { ensureGlanceBookkeeping, handbackPlan, recordHandback } from './handback.js';
+import {
+  ensureGlanceBookkeeping,
+  glanceFromSeen,
+  handbackPlan,
+  readGlanceSeen,
+  recordHandback,
+  type GlanceSeen,
+} from './handback.js';
 import { resumePoint } from './resume.js';
 import { preflightChecks } from './preflight.js';
 import type { Phase } from '../manifest/types.js';
@@ -35,8 +42,10 @@ import {
   rollingFirst,
   runSteps,
   syncsByPhases,
+  unmigratedRows,
   versionSteps,
   type StepResult,
+  type Unmigrated,
 } from './rolling.js';
 import { reasonOf } from '../util/output.js';
 
@@ -115,6 +124,8 @@ export interface SyncResult {
   rolling: RollingState;
   /** The database's version after this run. */
   current: number | null;
+  /** Phase commands: rows a migrate phase that already ran still has to do (they keep glance-manage's contract out). */
+  unmigrated?: Unmigrated[];
 }
 
 export function findMigration(ctx: RunContext, version: number, what: string): Migration {
@@ -207,7 +218,10 @@ async function syncLocked(
   let finishing = placed !== null && placed !== 'raced' && placed !== 'placed' ? placed : null;
   if (rows.length === 0) rows = await driver.readHistory();
   // What glance-manage did since glance-db's last run (its contract, its sync) is recorded, not replayed.
-  const handback = fresh ? null : await handbackPlan(ctx, driver, rows);
+  // The tables and Alembic's heads, read once for the hand-back, the rolling upgrade left half way and, when nothing
+  // ran, Glance's bookkeeping at the end (nothing in between writes them).
+  const seen = fresh ? null : await readGlanceSeen(driver);
+  const handback = seen ? await handbackPlan(ctx, driver, rows, seen) : null;
   if (handback) {
     await recordHandback(ctx, driver, handback);
     onProgress({
@@ -240,7 +254,7 @@ async function syncLocked(
       };
     }
     if (at !== null && target < at) throw downgradeError(ctx, at, target);
-    finishing = await rollingUpgradeLeft(ctx, driver, rows);
+    finishing = await rollingUpgradeLeft(ctx, driver, rows, seen!);
     if (!finishing) rows = await refuseDrift(ctx, driver, rows, req, target, onProgress);
   }
   const from = summarize(rows).current;
@@ -258,7 +272,10 @@ async function syncLocked(
   }
   const rolled = await rollingFirst(ctx, driver, req.phase, target, rows, finishing !== null, onProgress);
   if (req.phase) {
-    await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory());
+    const now = await driver.readHistory();
+    // Counted once: said in the result, and they hold alembic_version's expand head back (issue 28).
+    const unmigrated = rollingState(ctx.manifest, now).underWay ? await unmigratedRows(ctx, driver, now) : [];
+    await ensureGlanceBookkeeping(ctx, driver, now, unmigrated.length > 0);
     return {
       from,
       to: target,
@@ -267,6 +284,7 @@ async function syncLocked(
       adopted: recorded('adopted'),
       upToDate: rolled.length === 0,
       ...(await after(rolled)),
+      ...(unmigrated.length ? { unmigrated } : {}),
     };
   }
   if (rolled.length) rows = await driver.readHistory();
@@ -323,7 +341,13 @@ async function syncLocked(
   }
   const changed = ready.length > 0 || rolled.length > 0;
   // A baseline, a take-over or a run with nothing to run leaves Glance's bookkeeping where glance-manage expects it too.
-  await ensureGlanceBookkeeping(ctx, driver, changed ? await driver.readHistory() : rows);
+  await ensureGlanceBookkeeping(
+    ctx,
+    driver,
+    changed ? await driver.readHistory() : rows,
+    undefined,
+    changed ? undefined : (seen ?? undefined),
+  );
   return {
     from,
     to: target,
@@ -496,12 +520,17 @@ function finishInPlace(p: PendingVersion, f: Finishing): void {
 }
 
 /** A rolling upgrade that an earlier run began to finish and did not (alembic_version still has its expand head): go on finishing it. */
-async function rollingUpgradeLeft(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<Finishing | null> {
+async function rollingUpgradeLeft(
+  ctx: RunContext,
+  driver: Driver,
+  rows: VersionRow[],
+  seen: GlanceSeen,
+): Promise<Finishing | null> {
   const current = summarize(rows).current;
   const finishingLeft = (r: VersionRow) =>
     r.status === 'complete' || (r.version === 45 && parseNote(r.note).finished !== undefined);
   if (current === null || !rows.every(finishingLeft)) return null;
-  const glance = await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
+  const glance = await glanceFromSeen(driver, seen).catch(() => null);
   if (!glance || glance.expandedTo === null || glance.version !== current) return null;
   return (await adoptionPlan(ctx, driver, glance)).finish;
 }

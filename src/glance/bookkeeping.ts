@@ -4,7 +4,8 @@
 // the database still has it. So `glance-manage db version` and `db check`
 // agree with glance-db, and glance-manage could take the database back.
 import { DIALECTS, type Dialect } from '../dialects/index.js';
-import { REVISION_FOR_VERSION } from './revisions.js';
+import { contractRevisionFor } from './revisions.js';
+import { installedContractHead } from './installed.js';
 
 /** alembic_version as Alembic creates it in that dialect. */
 export function createAlembicVersionSql(dialect: Dialect): string {
@@ -12,7 +13,8 @@ export function createAlembicVersionSql(dialect: Dialect): string {
 }
 
 export function bookkeepingStatements(version: number, dialect: Dialect, hasMigrateVersion: boolean): string[] {
-  const revision = REVISION_FOR_VERSION[version];
+  // As the installed Glance's glance-manage holds it at that version (2023_1_contract01 at 50 for 2023.1 and 2023.2).
+  const revision = contractRevisionFor(version, installedContractHead());
   if (!revision) return [];
   const out = [
     createAlembicVersionSql(dialect),

@@ -163,3 +163,26 @@ function sitePackages(): string[] {
   }
   return roots;
 }
+
+/**
+ * The contract head the installed Glance's glance-manage holds at its own
+ * schema: read from its versions folder, else (a release named by
+ * GLANCE_DB_GLANCE_RELEASE) by release: 2023.1 and 2023.2 (Glance 26, 27)
+ * brought xena..2023_1 revisions and hold 2023_1_contract01 at 50; earlier
+ * releases at 50 hold wallaby_contract01. null when none is installed (or
+ * unknown): glance-db then writes the first revision of each version.
+ */
+export function installedContractHead(env: NodeJS.ProcessEnv = process.env): string | null {
+  let g: InstalledGlance | null;
+  try {
+    g = installedGlance(env);
+  } catch {
+    // A bad GLANCE_DB_GLANCE_RELEASE is reported where the target is resolved; here it names no release.
+    return null;
+  }
+  if (!g) return null;
+  if (g.head) return g.head;
+  const major = g.release?.glanceMajor;
+  if (major === 26 || major === 27) return '2023_1_contract01';
+  return null;
+}

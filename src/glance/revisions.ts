@@ -53,6 +53,25 @@ export const REVISION_FOR_VERSION: Record<number, string> = Object.fromEntries(
   [...CONTRACT_CHAIN].reverse().map(([revision, version]) => [version, revision]),
 );
 
+/**
+ * The contract revision to write for a version, given the contract head of
+ * the installed Glance's glance-manage (glance/installed.ts
+ * installedContractHead): that head where it stands for the same version
+ * (Glance 2023.1 and 2023.2 hold 2023_1_contract01 at 50, zed
+ * wallaby_contract01, and each looks for its own in alembic_version), else
+ * the first revision that completes the version.
+ */
+export function contractRevisionFor(version: number, installedHead: string | null): string | undefined {
+  if (installedHead && CONTRACT_CHAIN.some(([r, v]) => r === installedHead && v === version)) return installedHead;
+  return REVISION_FOR_VERSION[version];
+}
+
+/** The expand head glance-manage of that release holds during a rolling upgrade to `version` (2023_1_expand01 for 2023.1 at 50); null when it has none there. */
+export function expandRevisionFor(version: number, installedHead: string | null): string | null {
+  const mine = installedHead?.replace(/_contract(\d\d)$/, '_expand$1');
+  return mine && EXPAND_CHAIN.some(([r, v]) => r === mine && v === version) ? mine : null;
+}
+
 /** The newest Alembic revision glance-db knows. */
 export const NEWEST_REVISION = CONTRACT_CHAIN[CONTRACT_CHAIN.length - 1][0];
 
