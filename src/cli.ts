@@ -72,7 +72,8 @@ export async function main(inProcess?: InProcess): Promise<void> {
     // As oclif's execute(): not awaited. Its wait for 'drain' never ends when
     // the reader has gone (glance-db help | head), which left the process
     // exiting 13 with its top-level await unsettled.
-    flush().catch(() => {});
+    // In process (runCli), nothing was written to process.stdout: no wait for it to drain.
+    if (!inProcess) flush().catch(() => {});
   } catch (err) {
     const e = err as Error & { oclif?: { exit?: number }; exitCode?: number; hint?: string };
     if (typeof e.exitCode === 'number' && 'code' in e && 'fields' in e)
