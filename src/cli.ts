@@ -21,7 +21,7 @@ import { writeOut, writeErr } from './sink.js';
 
 /**
  * For a run inside another process (runCli, src/run-cli.ts): the command line,
- * the name it was started under, and an oclif Config loaded once. The real run
+ * the name it was started under, and how to load oclif's Config. The real run
  * gives none of them: process.argv, and a Config loaded here.
  */
 export interface InProcess {

@@ -36,8 +36,6 @@ export interface RunCliOptions {
 const PROCESS_EVENTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 let queue: Promise<unknown> = Promise.resolve();
-let config: Promise<Config> | null = null;
-
 export function runCli(argv: string[], opts: RunCliOptions): Promise<CliResult> {
   const run = queue.then(() => runOne(argv, opts));
   queue = run.catch(() => {});
@@ -93,8 +91,11 @@ async function runOne(argv: string[], opts: RunCliOptions): Promise<CliResult> {
     process.exitCode = undefined;
     globalThis.console = new Console({ stdout: buffer(out), stderr: buffer(err) });
     forgetSecrets();
-    config ??= Config.load(new URL('./cli.js', import.meta.url).href);
-    const inProcess = { argv, invokedAs: opts.invokedAs ?? 'bin/run.js', config: () => config! };
+    // A Config per run, not one for all: oclif's help changes the loaded Config (after `db:check --help`,
+    // `db check extra` was an unknown command), so a cached one made later runs differ from a process.
+    let config: Promise<Config> | null = null;
+    const loadConfig = () => (config ??= Config.load(new URL('./cli.js', import.meta.url).href));
+    const inProcess = { argv, invokedAs: opts.invokedAs ?? 'bin/run.js', config: loadConfig };
     try {
       const ended = await Promise.race([main(inProcess).then(() => null), exited]);
       code = ended ?? Number(process.exitCode ?? 0);

@@ -67,7 +67,13 @@ export const EXPECTED_VISIBILITY = {
 const brokenSql =
   '-- fails on purpose\nCREATE TABLE ok_table (id INTEGER);\n\n  INSERT INTO no_such_table VALUES (1);\n';
 
-export function conformance(env: DialectEnv): void {
+/**
+ * The conformance suite of one dialect. rolling: false leaves out the rolling
+ * upgrades (test/conformance-rolling.ts: real processes, writers beside them,
+ * kill -9), which SQLite runs as a file of its own (conformance-rolling-sqlite),
+ * so that npm run test:fast has the in-process part.
+ */
+export function conformance(env: DialectEnv, { rolling = true }: { rolling?: boolean } = {}): void {
   const s = suite(`conformance: ${env.label ?? env.dialect}`);
   if (!env.available()) {
     s.run();
@@ -368,7 +374,7 @@ export function conformance(env: DialectEnv): void {
       }),
   );
 
-  rollingConformance(s, env);
+  if (rolling) rollingConformance(s, env);
   s.run();
 }
 

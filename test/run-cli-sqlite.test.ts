@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { closedPort } from './servers.js';
 import { cli, cleanEnv, extraVersion, LATEST, ROOT, runCli, type CliResult } from './helpers.js';
 
 interface Case {
@@ -20,6 +21,7 @@ interface Case {
 }
 
 const DB = 'glance.sqlite';
+const CLOSED = await closedPort();
 const CASES: Case[] = [
   // help and version
   { args: ['--help'] },
@@ -40,8 +42,8 @@ const CASES: Case[] = [
   { args: ['sync', '999'] },
   { args: ['plan', '--dialect', 'oracle'] },
   { args: ['version', '--url', 'ftp://x/y'] },
-  { args: ['version', '--url', 'postgresql://u:s3cret-pw@127.0.0.1:1/db', '--connect-timeout', '1'] },
-  { args: ['version', '--url', 'postgresql://u:s3cret-pw@127.0.0.1:1/db', '--connect-timeout', '1', '--json'] },
+  { args: ['version', '--url', `postgresql://u:s3cret-pw@127.0.0.1:${CLOSED}/db`, '--connect-timeout', '1'] },
+  { args: ['version', '--url', `postgresql://u:s3cret-pw@127.0.0.1:${CLOSED}/db`, '--connect-timeout', '1', '--json'] },
   { args: ['version', '--glance-config', '/nonexistent/glance-api.conf'] },
   // check and version on a fresh SQLite file, then after sync
   { args: ['check'] },
@@ -157,6 +159,17 @@ test('runs are taken one at a time: started together, each gets its own output, 
   } finally {
     rmSync(other, { recursive: true, force: true });
   }
+});
+
+test('a run after a help run is the same as a process (a Config shared by runs was changed by the help)', async () => {
+  const url = `sqlite:${join(dir, 'none.sqlite')}`;
+  for (const args of [
+    ['db:check', '--help'],
+    ['db', 'check', '--help'],
+    ['db:check', 'extra', '--url', url],
+    ['db', 'check', 'extra', '--url', url],
+  ])
+    assert.equal(await runCli(args), cli(args), args.join(' '));
 });
 
 test('an error that escapes the run is reported as bin/run.js does, and the next run is unaffected', async () => {
