@@ -15,7 +15,13 @@ const outdir = `${root}dist/bundle`;
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'dist/src/cli.js', commands: 'dist/src/commands.js', help: 'dist/src/help.js' },
+  // run-cli: the CLI inside the tests' process (src/run-cli.ts); the binary never loads it.
+  entryPoints: {
+    cli: 'dist/src/cli.js',
+    commands: 'dist/src/commands.js',
+    help: 'dist/src/help.js',
+    'run-cli': 'dist/src/run-cli.js',
+  },
   outdir,
   bundle: true,
   splitting: true,

@@ -13,6 +13,7 @@ import { resolveContext, toolVersion, type RunContext } from './engine/context.j
 import { secondsFlag } from './flags.js';
 import { registerSecretsOf, scrubSecrets, scrubValue } from './url.js';
 import { jsonText, terminalText } from './util/terminal.js';
+import { writeOut, writeErr } from './sink.js';
 
 export abstract class BaseCommand extends Command {
   static baseFlags = {
@@ -110,17 +111,17 @@ export abstract class BaseCommand extends Command {
       goal,
     });
     // Two sources naming different databases: which one won, and why (src/engine/context.ts sourceNotices).
-    for (const n of ctx.notices ?? []) process.stderr.write(`${terminalText(scrubSecrets(`notice: ${n}`))}\n`);
+    for (const n of ctx.notices ?? []) writeErr(`${terminalText(scrubSecrets(`notice: ${n}`))}\n`);
     return ctx;
   }
 
   protected out(text: string): void {
-    if (!this.jsonMode) process.stdout.write(`${terminalText(scrubSecrets(text))}\n`);
+    if (!this.jsonMode) writeOut(`${terminalText(scrubSecrets(text))}\n`);
   }
 
   protected emitJson(value: Record<string, unknown>): void {
     // Shape: schema/output.schema.json; glanceDbVersion in every object.
-    process.stdout.write(
+    writeOut(
       `${jsonText(JSON.stringify(scrubValue({ command: this.id?.replace(/^db:/, ''), glanceDbVersion: toolVersion(), ...value }), null, 2))}\n`,
     );
   }
@@ -150,7 +151,7 @@ export abstract class BaseCommand extends Command {
     let text = `error: ${e.message}`;
     if (e.hint) text += `\nhint: ${e.hint}`;
     if (process.env.GLANCE_DB_DEBUG && err.stack) text += `\n${err.stack}`;
-    process.stderr.write(`${terminalText(scrubSecrets(text))}\n`);
+    writeErr(`${terminalText(scrubSecrets(text))}\n`);
   }
 }
 

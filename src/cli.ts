@@ -17,13 +17,28 @@ import { terminalText } from './util/terminal.js';
 import { recordRoundTrips, roundTrips } from './drivers/round-trips.js';
 import { setInvokedAs } from './glance/manage-mode.js';
 import { rewriteOsloArgv } from './oslo-argv.js';
+import { writeOut, writeErr } from './sink.js';
 
-export async function main(): Promise<void> {
-  outliveClosedOutput();
-  traceRoundTrips(process.env.GLANCE_DB_ROUND_TRIPS);
+/**
+ * For a run inside another process (runCli, src/run-cli.ts): the command line,
+ * the name it was started under, and how to load oclif's Config. The real run
+ * gives none of them: process.argv, and a Config loaded here.
+ */
+export interface InProcess {
+  argv: string[];
+  invokedAs: string;
+  config: () => Promise<Config>;
+}
+
+export async function main(inProcess?: InProcess): Promise<void> {
+  if (!inProcess) {
+    outliveClosedOutput();
+    traceRoundTrips(process.env.GLANCE_DB_ROUND_TRIPS);
+  }
+  const loadConfig = inProcess?.config ?? (() => Config.load(import.meta.url));
   // Started as glance-manage (a link to bin/run.js): src/glance/manage-mode.ts.
-  setInvokedAs(process.argv[1]);
-  let argv = process.argv.slice(2);
+  setInvokedAs(inProcess ? inProcess.invokedAs : process.argv[1]);
+  let argv = inProcess ? [...inProcess.argv] : process.argv.slice(2);
   const json = argv.includes('--json');
   try {
     // glance-manage's grammar and oslo's global options, anywhere on the line (src/oslo-argv.ts).
@@ -31,16 +46,16 @@ export async function main(): Promise<void> {
     argv = oslo.argv;
     if (oslo.debug && !process.env.GLANCE_DB_DEBUG) process.env.GLANCE_DB_DEBUG = '1';
     if (argv[0] === 'completion') {
-      const config = await Config.load(import.meta.url);
+      const config = await loadConfig();
       const { completionScript } = await import('./completion.js');
-      process.stdout.write(completionScript(config, argv[1]));
+      writeOut(completionScript(config, argv[1]));
       return;
     }
     if (argv[0] === 'help') {
       // `glance-db help db sync` is `glance-db db sync --help`; an unknown subject gets the unknown-command answer.
       const words = argv.slice(1).filter((a) => !a.startsWith('-'));
       if (words.length) {
-        const config = await Config.load(import.meta.url);
+        const config = await loadConfig();
         const id = words.join(':');
         if (!config.findCommand(id) && !config.findTopic(id)) throw unknownCommandError(config, id);
       }
@@ -51,20 +66,21 @@ export async function main(): Promise<void> {
     // Such a command line is handed over with the id as one word, which oclif takes as it is.
     const lead = argv.findIndex((a) => a.startsWith('-'));
     if (argv.slice(0, lead === -1 ? argv.length : lead).some((w) => w.includes(':'))) {
-      const config = await Config.load(import.meta.url);
+      const config = await loadConfig();
       await run(commandIdFirst(config, argv), config);
-    } else await run(argv, import.meta.url);
+    } else await run(argv, inProcess ? await loadConfig() : import.meta.url);
     // As oclif's execute(): not awaited. Its wait for 'drain' never ends when
     // the reader has gone (glance-db help | head), which left the process
     // exiting 13 with its top-level await unsettled.
-    flush().catch(() => {});
+    // In process (runCli), nothing was written to process.stdout: no wait for it to drain.
+    if (!inProcess) flush().catch(() => {});
   } catch (err) {
     const e = err as Error & { oclif?: { exit?: number }; exitCode?: number; hint?: string };
     if (typeof e.exitCode === 'number' && 'code' in e && 'fields' in e)
       return report(e as unknown as GlanceDbError, json);
     const notFound = /^command (\S+) not found\.?$/i.exec(e?.message ?? '');
     if (!notFound) throw err;
-    const config = await Config.load(import.meta.url);
+    const config = await loadConfig();
     report(unknownCommandError(config, notFound[1]), json);
   }
 }
@@ -96,10 +112,8 @@ function report(e: GlanceDbError, json: boolean): void {
   process.exitCode = e.exitCode;
   if (json) {
     const error = { code: e.code, exitCode: e.exitCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
-    process.stdout.write(
-      `${JSON.stringify({ command: null, glanceDbVersion: toolVersion(), ok: false, error }, null, 2)}\n`,
-    );
-  } else process.stderr.write(terminalText(`error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}\n`));
+    writeOut(`${JSON.stringify({ command: null, glanceDbVersion: toolVersion(), ok: false, error }, null, 2)}\n`);
+  } else writeErr(terminalText(`error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}\n`));
 }
 
 /**

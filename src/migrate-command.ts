@@ -21,6 +21,7 @@ import { checkOrder, plannedSteps, refuseUnmigrated, withRowsLeft } from './engi
 import { suggest } from './engine/context.js';
 import { withExistingDatabase } from './engine/status.js';
 import { verifyHistory } from './engine/history.js';
+import { writeOut, writeErr, stderrIsTTY } from './sink.js';
 
 /** What the progress lines say as a phase starts, and when it is done. */
 const PHASE_VERB: Record<Phase, [string, string]> = {
@@ -96,7 +97,7 @@ export abstract class MigrateCommand extends BaseCommand {
     this.out(`database: ${ctx.target.display} (from ${ctx.urlSource})`);
     this.target = ctx.target.display;
     if (ctx.goal.source === 'installed' && version === ctx.goal.version && !this.jsonMode)
-      process.stderr.write(
+      writeErr(
         terminalText(
           `target: version ${ctx.goal.version}, the schema of the installed Glance ${installedText(ctx.goal.installed!)} (${ctx.goal.installed!.where})\n`,
         ),
@@ -156,7 +157,7 @@ export abstract class MigrateCommand extends BaseCommand {
     if (c.state === 'schema-drift') {
       const text = `${c.line}; sync --accept-drift would record the differences, then run the plan below`;
       this.warnings.push(text);
-      if (!this.jsonMode) process.stderr.write(terminalText(`warning: ${text}\n`));
+      if (!this.jsonMode) writeErr(terminalText(`warning: ${text}\n`));
     }
     const underControl = c.state !== 'not-under-version-control';
     if (!underControl && requireVersionControl) {
@@ -207,7 +208,7 @@ export abstract class MigrateCommand extends BaseCommand {
     this.out(
       `dry run: nothing changed; ${work ? `sync would ${p.rolling ? `finish the rolling upgrade to ${p.rolling.state.to}, then ` : ''}run ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}:` : `already at version ${p.to}; nothing to do`}`,
     );
-    if (work) process.stdout.write(terminalText(planText(p)));
+    if (work) writeOut(terminalText(planText(p)));
   }
 
   /**
@@ -224,7 +225,7 @@ export abstract class MigrateCommand extends BaseCommand {
       `the installed Glance is ${installedText(installed)}, whose schema is version ${at}; going to ${target} ` +
       `(Alembic ${revisionAt(target) ?? '?'}) leaves a database its glance-manage cannot read. To stop at its schema: glance-db sync ${r && r.version === at ? (r.series ?? r.name) : at}.`;
     this.warnings.push(text);
-    if (!this.jsonMode) process.stderr.write(terminalText(`warning: ${text}\n`));
+    if (!this.jsonMode) writeErr(terminalText(`warning: ${text}\n`));
   }
 
   /** The word VERSION was given as (`zed` for `sync zed`), for suggested commands to repeat; else the number. */
@@ -238,9 +239,9 @@ export abstract class MigrateCommand extends BaseCommand {
   /** Live line on a terminal; progress: lines on stderr otherwise (src/progress.ts). */
   private indicate(label: string, announce: boolean): void {
     this.reporter ??= new ProgressReporter({
-      tty: Boolean(process.stderr.isTTY) && !this.jsonMode,
+      tty: stderrIsTTY() && !this.jsonMode,
       everySeconds: progressSeconds(),
-      write: (t) => process.stderr.write(redactUrl(t)),
+      write: (t) => writeErr(redactUrl(t)),
     });
     this.reporter.phase(label, announce);
   }
@@ -358,7 +359,7 @@ export abstract class MigrateCommand extends BaseCommand {
     const pct = e.total ? ` (${Math.min(100, Math.floor((e.done * 100) / e.total))}%)` : '';
     const rate = e.ms > 0 ? `, ${Math.round((e.done * 1000) / e.ms)} rows/s` : '';
     const text = `migrate ${e.version} ${e.name}: ${e.done}${of} rows${pct}${rate} (statement ${e.statement}/${e.statements}, batch ${e.batch})`;
-    if (!this.jsonMode && !process.stderr.isTTY) process.stderr.write(`progress: ${text}\n`);
+    if (!this.jsonMode && !stderrIsTTY()) writeErr(`progress: ${text}\n`);
     else if (!this.jsonMode) this.indicate(text, false);
   }
 

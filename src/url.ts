@@ -259,6 +259,11 @@ const secrets = new Set<string>();
  */
 const MIN_SCRUBBED = 3;
 
+/** A new run in the same process (runCli, src/run-cli.ts) starts with none: each run scrubs its own. */
+export function forgetSecrets(): void {
+  secrets.clear();
+}
+
 export function registerSecret(secret: string | undefined): void {
   if (!secret || secret.length < MIN_SCRUBBED) return;
   for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mysqlEnv, postgresEnv, sqliteEnv } from './dialects.js';
-import { cli } from './helpers.js';
+import { cli, runCli } from './helpers.js';
 import { MAX_SECONDS } from '../src/flags.js';
 
 const MAX = [
@@ -32,12 +32,12 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv]) {
     if (!env.available()) return console.log(`SKIP: ${env.dialect} not reachable`);
     const db = await env.create();
     try {
-      const r = cli(['sync', '44', '--url', db.url, ...MAX]);
+      const r = await runCli(['sync', '44', '--url', db.url, ...MAX]);
       assert.is(r.code, 0, r.stderr);
       assert.not.match(r.stderr, /TimeoutOverflowWarning|internal error/);
-      const one = cli(['sync', '--url', db.url, '--statement-timeout', String(MAX_SECONDS + 1)]);
+      const one = await runCli(['sync', '--url', db.url, '--statement-timeout', String(MAX_SECONDS + 1)]);
       assert.is(one.code, 2, one.stderr);
-      const v = cli(['version', '--url', db.url]);
+      const v = await runCli(['version', '--url', db.url]);
       assert.is(v.stdout.trim(), '44', 'the refused run changed nothing');
     } finally {
       await db.drop();
@@ -45,10 +45,11 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv]) {
   });
 }
 
-test('an empty GLANCE_DB_URL counts as unset (as libpq treats PG* variables); --url "" is refused', () => {
+test('an empty GLANCE_DB_URL counts as unset (as libpq treats PG* variables); --url "" is refused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-bounds-'));
   try {
     // Unset, not "empty": the next source is asked, and here there is none (no glance-db.yaml, no Glance config).
+    // A real process; the other runs here are in process (test/run-cli-sqlite.test.ts).
     const r = cli(['version'], { cwd: dir, env: { GLANCE_DB_URL: '' } });
     assert.is(r.code, 3, r.stderr);
     assert.match(r.stderr, 'No database named');
@@ -56,7 +57,7 @@ test('an empty GLANCE_DB_URL counts as unset (as libpq treats PG* variables); --
     // The tests' empty GLANCE_DB_GLANCE_CONFIG_DIRS: the message says there was no folder, never "(looked for )".
     assert.match(r.stderr, 'no folder to look in: GLANCE_DB_GLANCE_CONFIG_DIRS is set and empty');
     assert.not.match(r.stderr, '(looked for )');
-    const u = cli(['version', '--url', ''], { cwd: dir, env: { GLANCE_DB_URL: 'sqlite:other.sqlite' } });
+    const u = await runCli(['version', '--url', ''], { cwd: dir, env: { GLANCE_DB_URL: 'sqlite:other.sqlite' } });
     assert.is(u.code, 2, u.stderr);
     assert.match(u.stderr, '--url is empty');
   } finally {

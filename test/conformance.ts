@@ -20,6 +20,7 @@ import {
   LATEST,
   range,
   VERSIONS,
+  runCli,
 } from './helpers.js';
 import { rollingConformance } from './conformance-rolling.js';
 
@@ -66,19 +67,25 @@ export const EXPECTED_VISIBILITY = {
 const brokenSql =
   '-- fails on purpose\nCREATE TABLE ok_table (id INTEGER);\n\n  INSERT INTO no_such_table VALUES (1);\n';
 
-export function conformance(env: DialectEnv): void {
+/**
+ * The conformance suite of one dialect. rolling: false leaves out the rolling
+ * upgrades (test/conformance-rolling.ts: real processes, writers beside them,
+ * kill -9), which SQLite runs as a file of its own (conformance-rolling-sqlite),
+ * so that npm run test:fast has the in-process part.
+ */
+export function conformance(env: DialectEnv, { rolling = true }: { rolling?: boolean } = {}): void {
   const s = suite(`conformance: ${env.label ?? env.dialect}`);
   if (!env.available()) {
     s.run();
     return;
   }
-  const sync = (db: TestDb, args: string[], dir?: string) =>
-    cli(['sync', ...args, '--url', db.url], dir ? { cwd: dir } : {});
+  const sync = async (db: TestDb, args: string[], dir?: string) =>
+    await runCli(['sync', ...args, '--url', db.url], dir ? { cwd: dir } : {});
 
   for (const v of VERSIONS) {
     s(`schema at version ${v} equals reference v${v}/${env.dialect}.sql`, () =>
       withDb(env, async (db) => {
-        const r = sync(db, [String(v)]);
+        const r = await sync(db, [String(v)]);
         assert.is(r.code, 0, r.stderr);
         const built = await db.model();
         const expected = await withDb(env, async (ref) => (await ref.loadReference(v), ref.model()));
@@ -100,11 +107,11 @@ export function conformance(env: DialectEnv): void {
 
   s('data steps: visibility rule, store key, resource type rename; no row lost', () =>
     withDb(env, async (db) => {
-      assert.is(sync(db, ['43']).code, 0);
+      assert.is((await sync(db, ['43'])).code, 0);
       await db.exec(
         `INSERT INTO metadef_resource_types (name, protected, created_at) VALUES ('OS::Nova::Instance', '1', ${ts}); INSERT INTO metadef_resource_types (name, protected, created_at) VALUES ('OS::Glance::Image', '1', ${ts});`,
       );
-      assert.is(sync(db, ['44']).code, 0);
+      assert.is((await sync(db, ['44'])).code, 0);
       await db.exec(POPULATE_V44);
       const tables = [
         'images',
@@ -117,7 +124,7 @@ export function conformance(env: DialectEnv): void {
       const counts = () =>
         Promise.all(tables.map(async (t) => Number((await db.rows(`SELECT count(*) AS n FROM ${t}`))[0].n)));
       const before = await counts();
-      const r = sync(db, []);
+      const r = await sync(db, []);
       assert.is(r.code, 0, r.stderr);
       assert.equal(await counts(), before);
       const vis = Object.fromEntries(
@@ -138,9 +145,9 @@ export function conformance(env: DialectEnv): void {
     () =>
       withDb(env, async (db) => {
         await db.loadReference(44);
-        const refused = sync(db, []);
+        const refused = await sync(db, []);
         assert.is(refused.code, 5, refused.stderr);
-        const r = sync(db, [String(LATEST), '44']);
+        const r = await sync(db, [String(LATEST), '44']);
         assert.is(r.code, 0, r.stderr);
         const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map(
           (x) => `${x.version}:${x.kind}`,
@@ -161,9 +168,9 @@ export function conformance(env: DialectEnv): void {
         const file = `sql/${env.dialect}/046_drop_artifacts_tables.sql`;
         const { readFileSync, writeFileSync } = await import('node:fs');
         writeFileSync(`${dir}/${file}`, readFileSync(new URL(`../../${file}`, import.meta.url)));
-        assert.is(sync(db, ['47'], dir).code, 0);
+        assert.is((await sync(db, ['47'], dir)).code, 0);
         writeFileSync(`${dir}/${file}`, `${readFileSync(`${dir}/${file}`, 'utf8')}\n-- edited\n`);
-        const r = sync(db, [], dir);
+        const r = await sync(db, [], dir);
         assert.is(r.code, 4, r.stderr);
         assert.match(r.stderr, `Checksum mismatch for version 46: ${file}`);
         assert.is(cli(['version', '--url', db.url], { cwd: dir }).stdout, '47\n');
@@ -189,15 +196,15 @@ export function conformance(env: DialectEnv): void {
     withDb(env, async (db) => {
       const dir = makeProject(extraVersion(LATEST + 1, 'broken', brokenSql));
       try {
-        assert.is(sync(db, [String(LATEST)], dir).code, 0);
-        const r = sync(db, [], dir);
+        assert.is((await sync(db, [String(LATEST)], dir)).code, 0);
+        const r = await sync(db, [], dir);
         assert.is(r.code, 7, r.stderr);
         assert.match(
           r.stderr,
           new RegExp(`Version ${LATEST + 1} failed at sql/\\w+/${LATEST + 1}_broken\\.sql:4:\\d+ \\(statement 2\\)`),
         );
         assert.match(r.stderr, 'no_such_table');
-        assert.is(cli(['version', '--url', db.url], { cwd: dir }).stdout, `${LATEST}\n`);
+        assert.is((await runCli(['version', '--url', db.url], { cwd: dir })).stdout, `${LATEST}\n`);
       } finally {
         removeProject(dir);
       }
@@ -208,16 +215,17 @@ export function conformance(env: DialectEnv): void {
     "sync VERSION CURRENT_VERSION on an empty database, or on a schema not that version's, is refused before anything is recorded",
     () =>
       withDb(env, async (db) => {
-        const empty = sync(db, [String(LATEST), '44']);
+        const empty = await sync(db, [String(LATEST), '44']);
         assert.is(empty.code, 12, empty.stderr);
         assert.match(
           empty.stderr,
           'The database is empty, so it is not at version 44 (CURRENT_VERSION). Nothing was changed.',
         );
         assert.match(empty.stderr, 'missing table images');
+        // A real process; the other runs of this suite are in process (test/run-cli-sqlite.test.ts).
         assert.is(cli(['check', '--url', db.url]).code, 5);
         await db.loadReference(47);
-        const other = sync(db, [String(LATEST), '44']);
+        const other = await sync(db, [String(LATEST), '44']);
         assert.is(other.code, 12, other.stderr);
         assert.match(other.stderr, "The database's schema is not that of version 44");
         assert.is(
@@ -227,7 +235,7 @@ export function conformance(env: DialectEnv): void {
           ),
           'absent',
         );
-        const right = sync(db, [String(LATEST), '47']);
+        const right = await sync(db, [String(LATEST), '47']);
         assert.is(right.code, 0, right.stderr);
       }),
   );
@@ -241,10 +249,10 @@ export function conformance(env: DialectEnv): void {
       `a hole in the version table (row ${hole} deleted at ${at}) is reported by check, version and sync alike (exit 16), never filled`,
       () =>
         withDb(env, async (db) => {
-          assert.is(sync(db, [String(at)]).code, 0);
+          assert.is((await sync(db, [String(at)])).code, 0);
           await db.exec(`DELETE FROM glance_db_version WHERE version = ${hole}`);
           const alembicBefore = await db.rows('SELECT version_num FROM alembic_version');
-          const c = cli(['check', '--url', db.url]);
+          const c = await runCli(['check', '--url', db.url]);
           assert.equal(
             [c.code, c.stdout],
             [
@@ -252,11 +260,11 @@ export function conformance(env: DialectEnv): void {
               `history gap: no row for version ${hole} below the recorded level ${at}; glance-db repair --dry-run --url ${db.url} shows the way out\n`,
             ],
           );
-          const v = cli(['version', '--url', db.url]);
+          const v = await runCli(['version', '--url', db.url]);
           assert.is(v.code, 16, v.stdout + v.stderr);
           assert.is(v.stdout, '');
           for (const args of [[], [String(LATEST)]]) {
-            const r = sync(db, args);
+            const r = await sync(db, args);
             assert.is(r.code, 16, r.stdout + r.stderr);
             assert.match(r.stderr, `has no complete row for version ${hole}, below its recorded level ${at}`);
             assert.not.match(r.stdout, 'applied');
@@ -275,12 +283,12 @@ export function conformance(env: DialectEnv): void {
       const file = `sql/${env.dialect}/051_add_cache_tables.sql`;
       const dir = makeProject({ [file]: 'CREATE TABLE x (id INTEGER);\0\0\0' });
       try {
-        assert.is(sync(db, ['44'], dir).code, 0);
-        const r = sync(db, [], dir);
+        assert.is((await sync(db, ['44'], dir)).code, 0);
+        const r = await sync(db, [], dir);
         assert.is(r.code, 3, r.stdout + r.stderr);
         assert.match(r.stderr, `${file} (version 51) is a binary file, not SQL.`);
         assert.not.match(r.stdout, 'applied');
-        assert.is(cli(['version', '--url', db.url], { cwd: dir }).stdout, '44\n');
+        assert.is((await runCli(['version', '--url', db.url], { cwd: dir })).stdout, '44\n');
         assert.is(Number((await db.rows('SELECT count(*) AS n FROM glance_db_version'))[0].n), 3);
       } finally {
         removeProject(dir);
@@ -295,10 +303,10 @@ export function conformance(env: DialectEnv): void {
         for (const from of [null, ...VERSIONS]) {
           await withDb(env, async (db) => {
             const label = `from ${from ?? 'empty'}`;
-            if (from !== null) assert.is(sync(db, [String(from)]).code, 0, label);
+            if (from !== null) assert.is((await sync(db, [String(from)])).code, 0, label);
             if (from === 44) await db.exec(POPULATE_V44);
             const out = join(dir, `plan-${from}.sql`);
-            const p = cli([
+            const p = await runCli([
               'plan',
               '--dialect',
               env.dialect,
@@ -309,8 +317,8 @@ export function conformance(env: DialectEnv): void {
             assert.is(p.code, 0, p.stderr);
             const first = db.runScript(out);
             assert.is(first.code, 0, `${label}: ${first.stderr}`);
-            assert.match(sync(db, []).stdout, `already at version ${LATEST}; nothing to do`, label);
-            assert.is(cli(['check', '--url', db.url]).code, 0, label);
+            assert.match((await sync(db, [])).stdout, `already at version ${LATEST}; nothing to do`, label);
+            assert.is((await runCli(['check', '--url', db.url])).code, 0, label);
             const state = async () => [
               await db.rows('SELECT version, kind, status, checksum FROM glance_db_version ORDER BY version'),
               await db.rows('SELECT id FROM images ORDER BY id'),
@@ -326,12 +334,12 @@ export function conformance(env: DialectEnv): void {
           });
         }
         await withDb(env, async (db) => {
-          assert.is(sync(db, ['47']).code, 0);
+          assert.is((await sync(db, ['47'])).code, 0);
           await db.exec(
             `INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility, os_hidden) VALUES ('kept', 'kept', 'active', ${ts}, '0', 0, 0, '0', 'public', '0')`,
           );
           const out = join(dir, 'plan-44-on-47.sql');
-          assert.is(cli(['plan', '--dialect', env.dialect, '--from', '44', '--output', out]).code, 0);
+          assert.is((await runCli(['plan', '--dialect', env.dialect, '--from', '44', '--output', out])).code, 0);
           const before = [
             await db.rows('SELECT version FROM glance_db_version ORDER BY version'),
             await db.rows('SELECT id FROM images ORDER BY id'),
@@ -346,12 +354,12 @@ export function conformance(env: DialectEnv): void {
             ],
             before,
           );
-          assert.is(cli(['check', '--url', db.url]).code, 13);
+          assert.is((await runCli(['check', '--url', db.url])).code, 13);
         });
         await withDb(env, async (db) => {
           await db.loadReference(44);
           const out = join(dir, 'plan-empty-on-44.sql');
-          assert.is(cli(['plan', '--dialect', env.dialect, '--output', out]).code, 0);
+          assert.is((await runCli(['plan', '--dialect', env.dialect, '--output', out])).code, 0);
           const wrong = db.runScript(out);
           assert.is.not(wrong.code, 0);
           assert.match(wrong.stderr, 'not at the state this script starts from');
@@ -366,7 +374,7 @@ export function conformance(env: DialectEnv): void {
       }),
   );
 
-  rollingConformance(s, env);
+  if (rolling) rollingConformance(s, env);
   s.run();
 }
 

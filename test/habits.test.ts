@@ -24,6 +24,7 @@ import {
   LATEST,
   ROOT,
   VERSIONS,
+  runCli,
 } from './helpers.js';
 
 function withProject(name: string, fn: (dir: string, db: string) => Promise<void> | void) {
@@ -42,10 +43,10 @@ const maxVersion = async (db: string) => (await sqliteRows(db, 'SELECT max(versi
 withProject(
   'standard input is never read as VERSION: `echo 44 | glance-db sync` goes to the newest version',
   async (dir, db) => {
-    const r = cli(['sync'], { cwd: dir, input: '44\n' });
+    const r = await runCli(['sync'], { cwd: dir, input: '44\n' });
     assert.is(r.code, 0, r.stderr);
     assert.is(await maxVersion(db), LATEST);
-    const p = cli(['plan', '--dialect', 'sqlite'], { cwd: dir, input: '43\n' });
+    const p = await runCli(['plan', '--dialect', 'sqlite'], { cwd: dir, input: '43\n' });
     assert.is(p.code, 0, p.stderr);
     assert.match(p.stdout, new RegExp(`\\b${LATEST}\\b`));
   },
@@ -54,7 +55,7 @@ withProject(
 withProject('a file on standard input is neither an argument nor echoed (it may hold a password)', async (dir, db) => {
   const secret = 'postgresql:/glance:Sup3rS3cret@db/glance\nsecond line S3condS3cret\n';
   for (const args of [['sync'], ['upgrade', String(LATEST)], ['downgrade'], ['version']]) {
-    const r = cli(args, { cwd: dir, input: secret });
+    const r = await runCli(args, { cwd: dir, input: secret });
     assert.not.match(r.stdout + r.stderr, 'S3cret', `${args.join(' ')} echoed standard input`);
     assert.not.match(r.stdout + r.stderr, 'whole number', `${args.join(' ')} parsed standard input`);
   }
@@ -78,19 +79,19 @@ const bare = (etc: string) => ({ GLANCE_DB_GLANCE_CONFIG_DIRS: `${etc}/missing:$
 
 withBareDir(
   'no --url, GLANCE_DB_URL, --glance-config, manifest or Glance config: refused (exit 3), no database made up',
-  (dir, etc) => {
+  async (dir, etc) => {
     for (const cmd of [['sync'], ['upgrade', String(LATEST)], ['version'], ['check'], ['verify'], ['plan']]) {
-      const r = cli(cmd, { cwd: dir, env: bare(etc) });
+      const r = await runCli(cmd, { cwd: dir, env: bare(etc) });
       assert.is(r.code, 3, `${cmd.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /^error: No database named: .*\nhint: Name the database: --url /);
       assert.not.match(r.stderr, /\n\s+at /);
     }
-    const j = cli(['sync', '--json'], { cwd: dir, env: bare(etc) });
+    const j = await runCli(['sync', '--json'], { cwd: dir, env: bare(etc) });
     assert.is(JSON.parse(j.stdout).error.code, 'CONFIG');
     assert.equal(readdirSync(dir), ['etc-glance'], 'nothing created');
     // Offline commands need no database.
-    assert.is(cli(['plan', '--dialect', 'sqlite'], { cwd: dir, env: bare(etc) }).code, 0);
-    assert.is(cli(['lint'], { cwd: dir, env: bare(etc) }).code, 0);
+    assert.is((await runCli(['plan', '--dialect', 'sqlite'], { cwd: dir, env: bare(etc) })).code, 0);
+    assert.is((await runCli(['lint'], { cwd: dir, env: bare(etc) })).code, 0);
   },
 );
 
@@ -103,18 +104,18 @@ withBareDir(
       join(etc, 'glance-api.conf'),
       `[DEFAULT]\ndebug = false\n[database]\nconnection = sqlite:///${api}\n`,
     );
-    let r = cli(['sync', '45'], { cwd: dir, env: bare(etc) });
+    let r = await runCli(['sync', '45'], { cwd: dir, env: bare(etc) });
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, `(from ${join(etc, 'glance-api.conf')})`);
     assert.is(await maxVersion(api), 45);
     writeFileSync(join(etc, 'glance-manage.conf'), `[database]\nconnection = sqlite:///${manage}\n`);
-    r = cli(['sync', '44'], { cwd: dir, env: bare(etc) });
+    r = await runCli(['sync', '44'], { cwd: dir, env: bare(etc) });
     assert.is(r.code, 0, r.stderr);
     assert.is(await maxVersion(manage), 44);
     // A glance-db.yaml in the working directory still wins over Glance's defaults (the quick start).
     const project = makeProject();
     try {
-      assert.is(cli(['sync', '43'], { cwd: project, env: bare(etc) }).code, 0);
+      assert.is((await runCli(['sync', '43'], { cwd: project, env: bare(etc) })).code, 0);
       assert.is(await maxVersion(join(project, 'glance.sqlite')), 43);
     } finally {
       removeProject(project);
@@ -122,7 +123,7 @@ withBareDir(
     // Glance's config sets no connection: refused, naming the file.
     rmSync(join(etc, 'glance-manage.conf'));
     writeFileSync(join(etc, 'glance-api.conf'), '[DEFAULT]\ndebug = true\n');
-    r = cli(['version'], { cwd: dir, env: bare(etc) });
+    r = await runCli(['version'], { cwd: dir, env: bare(etc) });
     assert.is(r.code, 3);
     assert.match(r.stderr, `Glance's config (${join(etc, 'glance-api.conf')}) sets no [database] connection`);
   },
@@ -143,36 +144,39 @@ withBareDir(
     conf('d/30-notes.txt', `[database]\nconnection = sqlite:///${db('txt')}\n`);
     const old = conf('old.conf', `[DEFAULT]\nsql_connection = sqlite:///${db('old')}\n`);
     const none = conf('none.conf', '[database]\nmax_pool_size = 5\n');
-    const run = (...configs: string[]) => {
-      const r = cli(['sync', '43', ...configs.flatMap((c) => ['--glance-config', c])], { cwd: dir });
+    const run = async (...configs: string[]) => {
+      const r = await runCli(['sync', '43', ...configs.flatMap((c) => ['--glance-config', c])], { cwd: dir });
       assert.is(r.code, 0, r.stderr);
       return r;
     };
-    run(a, join(dir, 'd')); // the folder's last *.conf (20-b) wins over a.conf
+    await run(a, join(dir, 'd')); // the folder's last *.conf (20-b) wins over a.conf
     assert.ok(existsSync(db('b')));
     assert.not.ok(existsSync(db('a')) || existsSync(db('c')) || existsSync(db('txt')));
-    run(join(dir, 'd'), a, none); // a.conf comes later; none.conf sets nothing
+    await run(join(dir, 'd'), a, none); // a.conf comes later; none.conf sets nothing
     assert.ok(existsSync(db('a')));
-    const r = run(old);
+    const r = await run(old);
     assert.match(r.stdout, 'sql_connection (deprecated)');
     assert.ok(existsSync(db('old')));
     rmSync(db('a'));
-    run(old, a); // the later file's current name: every Glance release takes it
+    await run(old, a); // the later file's current name: every Glance release takes it
     assert.ok(existsSync(db('a')));
     // A later file's deprecated name against an earlier [database] connection: Glance 2023.x (oslo.db before 15)
     // takes the later file's, 2024.1 on the current name; with no Glance installed to decide, refused (test/oslo-sqlite).
-    const split = cli(['sync', '43', '--glance-config', a, '--glance-config', old], { cwd: dir });
+    const split = await runCli(['sync', '43', '--glance-config', a, '--glance-config', old], { cwd: dir });
     assert.is(split.code, 3, split.stderr);
     assert.match(split.stderr, 'Glance releases disagree');
     // VERSION after a --glance-config is VERSION, not another file.
-    const v = cli(['sync', '--glance-config', a, '45'], { cwd: dir });
+    const v = await runCli(['sync', '--glance-config', a, '45'], { cwd: dir });
     assert.is(v.code, 0, v.stderr);
     assert.is(await maxVersion(db('a')), 45);
-    const missing = cli(['version', '--glance-config', none, '--glance-config', join(dir, 'empty-folder-missing')], {
-      cwd: dir,
-    });
+    const missing = await runCli(
+      ['version', '--glance-config', none, '--glance-config', join(dir, 'empty-folder-missing')],
+      {
+        cwd: dir,
+      },
+    );
     assert.is(missing.code, 3);
-    const nothing = cli(['version', '--glance-config', none], { cwd: dir });
+    const nothing = await runCli(['version', '--glance-config', none], { cwd: dir });
     assert.is(nothing.code, 3);
     assert.match(nothing.stderr, 'has no [database] connection setting (nor the deprecated [DEFAULT] sql_connection)');
   },
@@ -186,35 +190,41 @@ const oneParagraph = (r: { stderr: string; stdout: string }) => {
   assert.is(r.stdout, '');
 };
 
-test('glance-db help, help sync and help db sync show help (exit 0); top help names the db topic; every help lists the exit codes', () => {
-  const top = cli(['help']);
+test('glance-db help, help sync and help db sync show help (exit 0); top help names the db topic; every help lists the exit codes', async () => {
+  const top = await runCli(['help']);
   assert.is(top.code, 0, top.stderr);
   assert.match(top.stdout, /TOPICS\n\s+db\s+The same commands under the names? glance-manage users know/);
-  for (const r of [top, cli(['help', 'sync']), cli(['help', 'db', 'sync']), cli(['sync', '--help']), cli(['--help'])]) {
+  for (const r of [
+    top,
+    await runCli(['help', 'sync']),
+    await runCli(['help', 'db', 'sync']),
+    await runCli(['sync', '--help']),
+    await runCli(['--help']),
+  ]) {
     assert.is(r.code, 0, r.stderr);
     for (const [name, code] of Object.entries(ExitCode))
       assert.match(r.stdout, new RegExp(`\\n  ${code} +\\S`), `exit code ${code} (${name}) listed`);
   }
-  assert.match(cli(['help', 'sync']).stdout, '$ glance-db sync [VERSION] [CURRENT_VERSION]');
-  assert.match(cli(['help', 'db', 'upgrade']).stdout, '$ glance-db db upgrade [VERSION]');
-  const unknown = cli(['help', 'synx']);
+  assert.match((await runCli(['help', 'sync'])).stdout, '$ glance-db sync [VERSION] [CURRENT_VERSION]');
+  assert.match((await runCli(['help', 'db', 'upgrade'])).stdout, '$ glance-db db upgrade [VERSION]');
+  const unknown = await runCli(['help', 'synx']);
   assert.is(unknown.code, 2);
   oneParagraph(unknown);
   assert.match(unknown.stderr, 'Did you mean glance-db sync?');
 });
 
-test('a mistyped command gets a suggestion, one error/hint paragraph, exit 2, and JSON under --json', () => {
+test('a mistyped command gets a suggestion, one error/hint paragraph, exit 2, and JSON under --json', async () => {
   for (const [args, suggestion] of [
     [['synx'], 'glance-db sync'],
     [['verison'], 'glance-db version'],
     [['db', 'upgarde'], 'glance-db db upgrade'],
     [['chek'], 'glance-db check'],
   ] as const) {
-    const r = cli([...args]);
+    const r = await runCli([...args]);
     assert.is(r.code, 2, args.join(' '));
     oneParagraph(r);
     assert.match(r.stderr, `Did you mean ${suggestion}?`);
-    const j = cli([...args, '--json']);
+    const j = await runCli([...args, '--json']);
     assert.is(j.code, 2);
     const o = JSON.parse(j.stdout);
     assert.is(o.ok, false);
@@ -224,45 +234,45 @@ test('a mistyped command gets a suggestion, one error/hint paragraph, exit 2, an
     assert.is(j.stderr, '');
   }
   // What cannot be a command name is never echoed (a pasted URL with its password).
-  const pasted = cli(['postgresql://glance:Pa55word@db/glance']);
+  const pasted = await runCli(['postgresql://glance:Pa55word@db/glance']);
   assert.is(pasted.code, 2);
   oneParagraph(pasted);
   assert.not.match(pasted.stderr, 'Pa55word');
 });
 
-test('extra words, missing and unexpected arguments, unknown flags: a sentence naming the command, exit 2, JSON under --json', () => {
-  const extra = cli(['version', 'extra', 'args']);
+test('extra words, missing and unexpected arguments, unknown flags: a sentence naming the command, exit 2, JSON under --json', async () => {
+  const extra = await runCli(['version', 'extra', 'args']);
   assert.is(extra.code, 2);
   oneParagraph(extra);
   assert.match(extra.stderr, 'error: glance-db version takes no arguments: "extra args".');
   // (glance-manage's `db upgrade` with no VERSION is its alembic upgrade heads: glance-db's sync, test/oslo-argv-unit.)
-  const missing = cli(['upgrade']);
+  const missing = await runCli(['upgrade']);
   assert.is(missing.code, 2);
   oneParagraph(missing);
   assert.match(missing.stderr, 'glance-db upgrade needs VERSION');
   assert.match(missing.stderr, 'glance-db help upgrade');
-  const many = cli(['upgrade', '48', '49']);
+  const many = await runCli(['upgrade', '48', '49']);
   assert.is(many.code, 2);
   oneParagraph(many);
-  const flag = cli(['sync', '--bogus']);
+  const flag = await runCli(['sync', '--bogus']);
   assert.is(flag.code, 2);
   oneParagraph(flag);
   assert.match(flag.stderr, 'glance-db sync has no flag --bogus');
-  const badInt = cli(['sync', '--lock-wait', 'abc']);
+  const badInt = await runCli(['sync', '--lock-wait', 'abc']);
   assert.is(badInt.code, 2);
   oneParagraph(badInt);
   for (const args of [['version', 'extra', 'args'], ['upgrade'], ['sync', '--bogus'], ['upgrade', '48', '49']]) {
-    const j = cli([...args, '--json']);
+    const j = await runCli([...args, '--json']);
     assert.is(j.code, 2, args.join(' '));
     assert.is(JSON.parse(j.stdout).error.code, 'USAGE');
   }
-  const noCommand = cli(['--json']);
+  const noCommand = await runCli(['--json']);
   assert.is(noCommand.code, 2);
   assert.match(JSON.parse(noCommand.stdout).error.message, 'No command given');
 });
 
-test('glance-db completion bash: a script that completes commands, the db topic, flags and flag options', () => {
-  const r = cli(['completion', 'bash']);
+test('glance-db completion bash: a script that completes commands, the db topic, flags and flag options', async () => {
+  const r = await runCli(['completion', 'bash']);
   assert.is(r.code, 0, r.stderr);
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-completion-'));
   try {
@@ -282,7 +292,7 @@ test('glance-db completion bash: a script that completes commands, the db topic,
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const bad = cli(['completion', 'fish']);
+  const bad = await runCli(['completion', 'fish']);
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /^error: No completion for the shell "fish"/);
 });
@@ -293,8 +303,8 @@ withProject(
   'check --json names the database and dialect; verify and check give differences as {kind, table, object, expected, actual, text}; every object carries glanceDbVersion',
   async (dir, db) => {
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
-    assert.is(cli(['sync', '45'], { cwd: dir }).code, 0);
-    const check = cli(['check', '--json'], { cwd: dir });
+    assert.is((await runCli(['sync', '45'], { cwd: dir })).code, 0);
+    const check = await runCli(['check', '--json'], { cwd: dir });
     const c = JSON.parse(check.stdout);
     assert.is(c.dialect, 'sqlite');
     assert.is(c.database, `sqlite:${db}`);
@@ -302,7 +312,7 @@ withProject(
     const sqlite = await openSqlite(db);
     sqlite.run('CREATE INDEX handmade_idx ON images (owner, status); ALTER TABLE images ADD COLUMN extra_col TEXT');
     writeFileSync(db, sqlite.export());
-    const verify = cli(['verify', '--json'], { cwd: dir });
+    const verify = await runCli(['verify', '--json'], { cwd: dir });
     assert.is(verify.code, 12);
     const v = JSON.parse(verify.stdout);
     assert.is(v.glanceDbVersion, version);
@@ -324,9 +334,9 @@ withProject(
         text: 'images: unexpected index handmade_idx(owner, status)',
       },
     ]);
-    const human = cli(['verify'], { cwd: dir });
+    const human = await runCli(['verify'], { cwd: dir });
     assert.match(human.stdout, '  images: unexpected index handmade_idx(owner, status)');
-    assert.equal(JSON.parse(cli(['check', '--json'], { cwd: dir }).stdout).differences, v.differences);
+    assert.equal(JSON.parse((await runCli(['check', '--json'], { cwd: dir })).stdout).differences, v.differences);
     for (const args of [
       ['version', '--json'],
       ['lint', '--json'],
@@ -335,7 +345,7 @@ withProject(
       ['synx', '--json'],
       ['upgrade', '--json'],
     ]) {
-      assert.is(JSON.parse(cli(args, { cwd: dir }).stdout).glanceDbVersion, version, args.join(' '));
+      assert.is(JSON.parse((await runCli(args, { cwd: dir })).stdout).glanceDbVersion, version, args.join(' '));
     }
   },
 );
@@ -452,23 +462,23 @@ test('the output schema rejects what it must (so validating every --json output 
 withProject(
   'a Glance release names a target: sync zed stops at 50 (alembic wallaby_contract01), 2023.2 and 28.0 and --release work, nonsense is exit 2',
   async (dir, db) => {
-    const zed = cli(['sync', 'zed'], { cwd: dir });
+    const zed = await runCli(['sync', 'zed'], { cwd: dir });
     assert.is(zed.code, 0, zed.stderr);
     assert.is(await maxVersion(db), 50);
     assert.equal(await sqliteRows(db, 'SELECT version_num FROM alembic_version'), [
       { version_num: 'wallaby_contract01' },
     ]);
-    assert.match(cli(['sync', '2023.2'], { cwd: dir }).stdout, 'already at version 50');
-    assert.match(cli(['db', 'sync', 'Bobcat'], { cwd: dir }).stdout, 'already at version 50');
-    const disagree = cli(['sync', '45', '--release', 'zed'], { cwd: dir });
+    assert.match((await runCli(['sync', '2023.2'], { cwd: dir })).stdout, 'already at version 50');
+    assert.match((await runCli(['db', 'sync', 'Bobcat'], { cwd: dir })).stdout, 'already at version 50');
+    const disagree = await runCli(['sync', '45', '--release', 'zed'], { cwd: dir });
     assert.is(disagree.code, 2);
     assert.match(disagree.stderr, 'VERSION 45 and --release zed (version 50) disagree');
-    const up = cli(['upgrade', '--release', '2024.1', '--json'], { cwd: dir });
+    const up = await runCli(['upgrade', '--release', '2024.1', '--json'], { cwd: dir });
     assert.is(up.code, 0, up.stderr);
     assert.is(JSON.parse(up.stdout).to, 51);
-    assert.match(cli(['sync', '28.0.0'], { cwd: dir }).stdout, 'already at version 51');
+    assert.match((await runCli(['sync', '28.0.0'], { cwd: dir })).stdout, 'already at version 51');
     for (const bad of ['zedd', '2023.3', '99.0', '10.0']) {
-      const r = cli(['sync', bad], { cwd: dir });
+      const r = await runCli(['sync', bad], { cwd: dir });
       assert.is(r.code, 2, bad);
       assert.match(r.stderr, 'VERSION must be a whole number such as 51, a Glance release');
     }
@@ -476,8 +486,8 @@ withProject(
   },
 );
 
-test('glance-db versions lists every version with its Glance releases and Alembic revision', () => {
-  const r = cli(['versions']);
+test('glance-db versions lists every version with its Glance releases and Alembic revision', async () => {
+  const r = await runCli(['versions']);
   assert.is(r.code, 0, r.stderr);
   for (const v of VERSIONS) assert.match(r.stdout, new RegExp(`^${v} `, 'm'));
   assert.match(
@@ -486,7 +496,7 @@ test('glance-db versions lists every version with its Glance releases and Alembi
   );
   assert.match(r.stdout, /^51 +add_cache_tables +2024_1_contract01 +2024\.1 \(caracal\) 28, /m);
   assert.match(r.stdout, /^42 +liberty_baseline +liberty +liberty 11$/m);
-  const j = JSON.parse(cli(['versions', '--json']).stdout);
+  const j = JSON.parse((await runCli(['versions', '--json'])).stdout);
   assert.equal(
     j.versions.map((v: { version: number }) => v.version),
     VERSIONS,
@@ -526,15 +536,15 @@ withProject(
       'Metadata-Version: 2.1\nName: glance\nVersion: 25.0.1\n',
     );
     const env = { GLANCE_DB_GLANCE_SITE_PACKAGES: `${join(dir, 'none')}:${site}` };
-    const within = cli(['sync', 'zed'], { cwd: dir, env });
+    const within = await runCli(['sync', 'zed'], { cwd: dir, env });
     assert.is(within.code, 0, within.stderr);
     assert.not.match(within.stderr, 'warning');
     // No target on a zed host: zed's schema (issue 28 item 2); past it only when asked for.
-    const stays = cli(['sync'], { cwd: dir, env });
+    const stays = await runCli(['sync'], { cwd: dir, env });
     assert.is(stays.code, 0, stays.stderr);
     assert.not.match(stays.stderr, 'warning');
     assert.is(await maxVersion(db), 50);
-    const past = cli(['sync', '51'], { cwd: dir, env });
+    const past = await runCli(['sync', '51'], { cwd: dir, env });
     assert.is(past.code, 0, past.stderr);
     assert.match(
       past.stderr,
@@ -543,10 +553,13 @@ withProject(
     assert.match(past.stderr, 'glance-db sync zed');
     assert.not.match(past.stdout, 'warning');
     assert.is(await maxVersion(db), 51);
-    const json = cli(['sync', '51', '--json'], { cwd: dir, env });
+    const json = await runCli(['sync', '51', '--json'], { cwd: dir, env });
     assert.match(JSON.parse(json.stdout).warnings[0], 'the installed Glance is 25.0.1, zed');
     assert.not.match(json.stderr, 'warning:');
-    assert.match(cli(['versions'], { cwd: dir, env }).stdout, /Installed Glance: 25\.0\.1 \(zed: version 50\)/);
+    assert.match(
+      (await runCli(['versions'], { cwd: dir, env })).stdout,
+      /Installed Glance: 25\.0\.1 \(zed: version 50\)/,
+    );
   },
 );
 
@@ -589,24 +602,27 @@ test('progress: a line when a phase worth one starts, one every few seconds whil
   assert.is(tty[1], '\r\x1b[K');
 });
 
-withProject('piped, sync prints a progress line on stderr as each version starts; stdout keeps the results', (dir) => {
-  const r = cli(['sync', '45'], { cwd: dir });
-  assert.is(r.code, 0, r.stderr);
-  assert.equal(r.stderr.split('\n').filter(Boolean), [
-    'progress: applying 42 liberty_baseline',
-    'progress: applying 43 add_image_created_updated_idx',
-    'progress: applying 44 update_metadef_os_nova_server',
-    'progress: applying 45 add_visibility',
-  ]);
-  assert.not.match(r.stdout, 'progress:');
-  assert.match(r.stdout, 'applied 45 add_visibility');
-  const backup = cli(['sync', '46', '--backup'], { cwd: dir });
-  assert.is(backup.code, 0, backup.stderr);
-  assert.match(
-    backup.stderr,
-    /^progress: backing up sqlite:.*glance\.sqlite\nprogress: applying 46 drop_artifacts_tables\n$/,
-  );
-});
+withProject(
+  'piped, sync prints a progress line on stderr as each version starts; stdout keeps the results',
+  async (dir) => {
+    const r = await runCli(['sync', '45'], { cwd: dir });
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(r.stderr.split('\n').filter(Boolean), [
+      'progress: applying 42 liberty_baseline',
+      'progress: applying 43 add_image_created_updated_idx',
+      'progress: applying 44 update_metadef_os_nova_server',
+      'progress: applying 45 add_visibility',
+    ]);
+    assert.not.match(r.stdout, 'progress:');
+    assert.match(r.stdout, 'applied 45 add_visibility');
+    const backup = await runCli(['sync', '46', '--backup'], { cwd: dir });
+    assert.is(backup.code, 0, backup.stderr);
+    assert.match(
+      backup.stderr,
+      /^progress: backing up sqlite:.*glance\.sqlite\nprogress: applying 46 drop_artifacts_tables\n$/,
+    );
+  },
+);
 
 withProject(
   "waiting for another run's lock prints a line every few seconds (GLANCE_DB_PROGRESS_SECONDS) until --lock-wait runs out",
@@ -648,7 +664,7 @@ test('a long statement inside a version is named in the progress lines (PostgreS
   );
   try {
     await withDb(postgresEnv, async (db) => {
-      assert.is(cli(['sync', String(LATEST), '--url', db.url], { cwd: dir }).code, 0);
+      assert.is((await runCli(['sync', String(LATEST), '--url', db.url], { cwd: dir })).code, 0);
       const r = await cliAsync(['sync', '--json', '--url', db.url], {
         cwd: dir,
         env: { GLANCE_DB_PROGRESS_SECONDS: '1' },
@@ -674,11 +690,11 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv]) {
   test(`plan --output (${env.dialect}): the script stamps applied_at with the server's clock when it runs, not when it was made`, async () => {
     if (!env.available()) return console.log(`  SKIP ${env.dialect}: server not reachable`);
     await withDb(env, async (db) => {
-      assert.is(cli(['sync', '50', '--url', db.url]).code, 0);
+      assert.is((await runCli(['sync', '50', '--url', db.url])).code, 0);
       const dir = mkdtempSync(join(tmpdir(), 'glance-db-plan-'));
       try {
         const file = join(dir, 'upgrade.sql');
-        const made = cli(['plan', '51', '--url', db.url, '--output', file]);
+        const made = await runCli(['plan', '51', '--url', db.url, '--output', file]);
         assert.is(made.code, 0, made.stderr);
         const generatedAt = /^-- Generated by glance-db \S+ at (\S+) /m.exec(readFileSync(file, 'utf8'))![1];
         assert.not.match(readFileSync(file, 'utf8'), `'${generatedAt}'`, 'no literal time in the rows');
@@ -702,7 +718,7 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv]) {
         const at = String(row.applied_at);
         assert.match(at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         assert.ok(at >= before.slice(0, 19), `${at} is not before the run (${before}); generated at ${generatedAt}`);
-        assert.is(cli(['check', '--url', db.url]).code, 0);
+        assert.is((await runCli(['check', '--url', db.url])).code, 0);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -713,7 +729,7 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv]) {
 withProject(
   'sync/upgrade --dry-run print the plan and change nothing; what sync refuses, a dry run refuses the same way',
   async (dir, db) => {
-    const none = cli(['sync', '--dry-run'], { cwd: dir });
+    const none = await runCli(['sync', '--dry-run'], { cwd: dir });
     assert.is(none.code, 0, none.stderr);
     assert.match(
       none.stdout,
@@ -721,11 +737,11 @@ withProject(
     );
     assert.match(none.stdout, '-- Version 42 liberty_baseline: sql/sqlite/042_liberty_baseline.sql sha256-lf:');
     assert.not.ok(existsSync(db), 'no file created');
-    const up = cli(['upgrade', '45', '--dry-run'], { cwd: dir });
+    const up = await runCli(['upgrade', '45', '--dry-run'], { cwd: dir });
     assert.is(up.code, 5, up.stderr);
-    assert.is(cli(['sync', '45'], { cwd: dir }).code, 0);
+    assert.is((await runCli(['sync', '45'], { cwd: dir })).code, 0);
     const bytes = readFileSync(db);
-    const dry = cli(['upgrade', 'zed', '--dry-run', '--json'], { cwd: dir });
+    const dry = await runCli(['upgrade', 'zed', '--dry-run', '--json'], { cwd: dir });
     assert.is(dry.code, 0, dry.stderr);
     const j = JSON.parse(dry.stdout);
     assert.is(j.dryRun, true);
@@ -736,18 +752,18 @@ withProject(
       [46, 47, 48, 49, 50],
     );
     assert.ok(readFileSync(db).equals(bytes), 'the database file is unchanged');
-    const down = cli(['sync', '44', '--dry-run'], { cwd: dir });
+    const down = await runCli(['sync', '44', '--dry-run'], { cwd: dir });
     assert.is(down.code, 6);
     const sqlite = await openSqlite(db);
     sqlite.run('CREATE INDEX handmade_idx ON images (owner)');
     writeFileSync(db, sqlite.export());
     const drifted = readFileSync(db);
     // As sync itself: schema drift is refused (exit 12), unless --accept-drift.
-    const drift = cli(['sync', '--dry-run'], { cwd: dir });
+    const drift = await runCli(['sync', '--dry-run'], { cwd: dir });
     assert.is(drift.code, 12, drift.stderr);
     assert.match(drift.stderr, /^error: schema drift at version 45: 1 difference.*Nothing was changed \(dry run\)/s);
-    assert.is(cli(['sync'], { cwd: dir }).code, 12, 'sync refuses the same database');
-    const accepted = cli(['sync', '--dry-run', '--accept-drift'], { cwd: dir });
+    assert.is((await runCli(['sync'], { cwd: dir })).code, 12, 'sync refuses the same database');
+    const accepted = await runCli(['sync', '--dry-run', '--accept-drift'], { cwd: dir });
     assert.is(accepted.code, 0, accepted.stderr);
     assert.match(accepted.stderr, /^warning: schema drift at version 45: 1 difference.*--accept-drift would record/);
     assert.ok(readFileSync(db).equals(drifted), 'the dry runs and the refused sync changed nothing');
@@ -755,7 +771,7 @@ withProject(
       join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'),
       '-- edited\n' + readFileSync(join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'), 'utf8'),
     );
-    const sum = cli(['sync', '--dry-run'], { cwd: dir });
+    const sum = await runCli(['sync', '--dry-run'], { cwd: dir });
     assert.is(sum.code, 4, sum.stderr);
     assert.match(sum.stderr, 'Nothing was changed (dry run)');
     assert.is(await maxVersion(db), 45);

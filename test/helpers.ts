@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 
@@ -91,6 +91,33 @@ export function cli(
   });
   if (res.status !== null) assertJsonOutput(args, res.stdout);
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
+}
+
+type InProcessCli = typeof import('../src/run-cli.js').runCli;
+let inProcessCli: Promise<InProcessCli> | null = null;
+
+/**
+ * Runs the built CLI inside this process (src/run-cli.ts, from the same bundle
+ * bin/run.js loads): the same code, stdout, stderr as cli(), without starting a
+ * process. Runs are taken one at a time. For messages, exit codes and JSON;
+ * signals, concurrency, crashes and file locks stay with cli()/cliAsync().
+ */
+export async function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+): Promise<CliResult> {
+  inProcessCli ??= import(pathToFileURL(join(ROOT, 'dist', 'bundle', 'run-cli.js')).href).then(
+    (m: { runCli: InProcessCli }) => m.runCli,
+  );
+  const run = await inProcessCli;
+  const res = await run(args, {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...cleanEnv(), ...opts.env },
+    input: opts.input,
+    invokedAs: BIN,
+  });
+  assertJsonOutput(args, res.stdout);
+  return res;
 }
 
 /** Runs the built CLI without blocking, for concurrency tests. */

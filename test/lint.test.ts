@@ -5,13 +5,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cli, extraVersion, makeProject, removeProject, LATEST, VERSIONS } from './helpers.js';
+import { cli, extraVersion, makeProject, removeProject, LATEST, VERSIONS, runCli } from './helpers.js';
 
-function withProject(name: string, overrides: Record<string, string | null>, fn: (dir: string) => void) {
-  test(name, () => {
+function withProject(
+  name: string,
+  overrides: Record<string, string | null>,
+  fn: (dir: string) => Promise<void> | void,
+) {
+  test(name, async () => {
     const dir = makeProject(overrides);
     try {
-      fn(dir);
+      await fn(dir);
     } finally {
       removeProject(dir);
     }
@@ -25,7 +29,8 @@ const PHASE_FILES = [
   ),
 ].map((m) => m[1]);
 
-withProject('lint passes on the shipped manifest, SQL and lock', {}, (dir) => {
+withProject('lint passes on the shipped manifest, SQL and lock', {}, async (dir) => {
+  // A real process; the other lint runs are in process (test/run-cli-sqlite.test.ts).
   const r = cli(['lint'], { cwd: dir });
   assert.is(r.code, 0, r.stderr);
   assert.ok(PHASE_FILES.length >= 12, 'the phase files of 45 and 49');
@@ -35,7 +40,7 @@ withProject('lint passes on the shipped manifest, SQL and lock', {}, (dir) => {
 withProject(
   'every phase file has its own line in the lock; editing one fails lint like any released file',
   {},
-  (dir) => {
+  async (dir) => {
     const lock = readFileSync(join(dir, 'sql/checksums.lock'), 'utf8');
     for (const f of PHASE_FILES) {
       const [, dialect, num, phase] = /^sql\/(\w+)\/(\d+)_\w+\.(\w+)\.sql$/.exec(f)!;
@@ -48,7 +53,7 @@ withProject(
     const f = join(dir, 'sql/postgresql/045_add_visibility.migrate.sql');
     writeFileSync(f, readFileSync(f, 'utf8').replace('LIMIT 2000', 'LIMIT 5000'));
     for (const args of [['lint'], ['lint', '--update']]) {
-      const r = cli(args, { cwd: dir });
+      const r = await runCli(args, { cwd: dir });
       assert.is(r.code, 4, r.stderr);
       assert.match(
         r.stderr,
@@ -58,7 +63,7 @@ withProject(
   },
 );
 
-withProject('a phase file not yet in the lock fails lint until --update records it with its phase', {}, (dir) => {
+withProject('a phase file not yet in the lock fails lint until --update records it with its phase', {}, async (dir) => {
   const lockFile = join(dir, 'sql/checksums.lock');
   const lines = readFileSync(lockFile, 'utf8')
     .split('\n')
@@ -69,25 +74,25 @@ withProject('a phase file not yet in the lock fails lint until --update records 
     .update(entries.map((l) => `${l}\n`).join(''))
     .digest('hex')}`;
   writeFileSync(lockFile, [...lines.filter((l) => l.startsWith('#')), sum, ...entries, ''].join('\n'));
-  const before = cli(['lint'], { cwd: dir });
+  const before = await runCli(['lint'], { cwd: dir });
   assert.is(before.code, 3, before.stderr);
   assert.match(
     before.stderr,
     'New version file(s) not yet in sql/checksums.lock: 49 sqlite migrate, 49 postgresql migrate, 49 mysql migrate',
   );
-  assert.is(cli(['lint', '--update'], { cwd: dir }).code, 0);
+  assert.is((await runCli(['lint', '--update'], { cwd: dir })).code, 0);
   assert.match(
     readFileSync(lockFile, 'utf8'),
     /^049 mysql migrate sql\/mysql\/049_location_backend_to_store\.migrate\.sql sha256-lf:/m,
   );
-  assert.is(cli(['lint'], { cwd: dir }).code, 0);
+  assert.is((await runCli(['lint'], { cwd: dir })).code, 0);
 });
 
-withProject('editing a released migration fails lint, and --update does not paper over it', {}, (dir) => {
+withProject('editing a released migration fails lint, and --update does not paper over it', {}, async (dir) => {
   const f = join(dir, 'sql/mysql/047_add_os_hidden.sql');
   writeFileSync(f, readFileSync(f, 'utf8').replace('DEFAULT 0', 'DEFAULT 1'));
   for (const args of [['lint'], ['lint', '--update']]) {
-    const r = cli(args, { cwd: dir });
+    const r = await runCli(args, { cwd: dir });
     assert.is(r.code, 4, r.stderr);
     assert.match(
       r.stderr,
@@ -100,38 +105,38 @@ const NEXT = LATEST + 1;
 withProject(
   'a new version fails lint until lint --update records it in the lock',
   extraVersion(NEXT, 'add_thing', 'CREATE TABLE thing (id INTEGER);\n'),
-  (dir) => {
-    const before = cli(['lint'], { cwd: dir });
+  async (dir) => {
+    const before = await runCli(['lint'], { cwd: dir });
     assert.is(before.code, 3);
     assert.match(
       before.stderr,
       `New version file(s) not yet in sql/checksums.lock: ${NEXT} sqlite, ${NEXT} postgresql, ${NEXT} mysql`,
     );
     assert.match(before.stderr, 'glance-db lint --update');
-    assert.is(cli(['lint', '--update'], { cwd: dir }).code, 0);
+    assert.is((await runCli(['lint', '--update'], { cwd: dir })).code, 0);
     assert.match(
       readFileSync(join(dir, 'sql/checksums.lock'), 'utf8'),
       new RegExp(`^${String(NEXT).padStart(3, '0')} sqlite sql/sqlite/${NEXT}_add_thing\\.sql sha256-lf:`, 'm'),
     );
-    assert.is(cli(['lint'], { cwd: dir }).code, 0);
+    assert.is((await runCli(['lint'], { cwd: dir })).code, 0);
   },
 );
 
 withProject(
   'a file that does not split (unterminated string) fails lint with its line',
   extraVersion(52, 'bad', "INSERT INTO x VALUES ('oops);\n"),
-  (dir) => {
-    const r = cli(['lint', '--update'], { cwd: dir });
+  async (dir) => {
+    const r = await runCli(['lint', '--update'], { cwd: dir });
     assert.is(r.code, 3);
     assert.match(r.stderr, 'sql/sqlite/52_bad.sql (version 52): unterminated string starting at line 1, column 23');
   },
 );
 
-withProject('removing a released version fails lint', {}, (dir) => {
+withProject('removing a released version fails lint', {}, async (dir) => {
   const m = readFileSync(join(dir, 'glance-db.yaml'), 'utf8');
   writeFileSync(join(dir, 'glance-db.yaml'), m.slice(0, m.indexOf(`  - version: ${LATEST}`)));
   for (const d of ['sqlite', 'postgresql', 'mysql']) rmSync(join(dir, `sql/${d}/051_add_cache_tables.sql`));
-  const r = cli(['lint'], { cwd: dir });
+  const r = await runCli(['lint'], { cwd: dir });
   assert.is(r.code, 4, r.stderr);
   assert.match(
     r.stderr,
@@ -148,44 +153,44 @@ const entryIndex = (lines: string[], prefix: string) => lines.findIndex((l) => l
 withProject(
   'checksums.lock: a malformed line fails lint and --update, naming the line (it was skipped before)',
   {},
-  (dir) => {
+  async (dir) => {
     // Breaking the 047 sqlite line used to make version 47 "new", and --update re-recorded it.
     editLock(dir, (lines) =>
       lines.map((l) => (l.startsWith('047 sqlite ') ? l.replace(' sha256-lf:', ' sha256:') : l)),
     );
     const broken = entryIndex(lockLines(dir), '047 sqlite ') + 1;
     for (const args of [['lint'], ['lint', '--update']]) {
-      const r = cli(args, { cwd: dir });
+      const r = await runCli(args, { cwd: dir });
       assert.is(r.code, 4, r.stderr);
       assert.match(r.stderr, `sql/checksums.lock:${broken}: not an entry`);
     }
   },
 );
 
-withProject('checksums.lock: an entry changed by hand, or the sum line removed, fails lint', {}, (dir) => {
+withProject('checksums.lock: an entry changed by hand, or the sum line removed, fails lint', {}, async (dir) => {
   const original = lockLines(dir);
   // A released checksum re-pointed at an edited file: caught by the sum over the entries.
   const i = entryIndex(original, '048 mysql ');
   editLock(dir, (lines) => lines.map((l, j) => (j === i ? l.replace(/[0-9a-f]{64}$/, '0'.repeat(64)) : l)));
-  let r = cli(['lint', '--update'], { cwd: dir });
+  let r = await runCli(['lint', '--update'], { cwd: dir });
   assert.is(r.code, 4, r.stderr);
   assert.match(r.stderr, 'sql/checksums.lock was edited by hand');
   editLock(dir, () => original.filter((l) => !l.startsWith('sum ')));
-  r = cli(['lint'], { cwd: dir });
+  r = await runCli(['lint'], { cwd: dir });
   assert.is(r.code, 4, r.stderr);
   assert.match(r.stderr, 'sql/checksums.lock has no sum line');
   editLock(dir, () => original);
-  assert.is(cli(['lint'], { cwd: dir }).code, 0);
+  assert.is((await runCli(['lint'], { cwd: dir })).code, 0);
 });
 
-test('--glance-config without a [database] connection is a config error', () => {
+test('--glance-config without a [database] connection is a config error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-conf-'));
   try {
     writeFileSync(join(dir, 'glance-api.conf'), '[DEFAULT]\ndebug = true\n[database]\n#connection = mysql://x\n');
-    const r = cli(['version', '--glance-config', join(dir, 'glance-api.conf')]);
+    const r = await runCli(['version', '--glance-config', join(dir, 'glance-api.conf')]);
     assert.is(r.code, 3);
     assert.match(r.stderr, 'glance-api.conf has no [database] connection setting');
-    assert.is(cli(['version', '--glance-config', join(dir, 'missing.conf')]).code, 3);
+    assert.is((await runCli(['version', '--glance-config', join(dir, 'missing.conf')])).code, 3);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

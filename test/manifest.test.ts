@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { loadManifest } from '../src/manifest/load.js';
 import shipped from '../src/manifest/shipped-manifest.js';
-import { cli, makeProject, removeProject, ROOT, VERSIONS } from './helpers.js';
+import { cli, makeProject, removeProject, ROOT, VERSIONS, runCli } from './helpers.js';
 
 const ORIGINAL = readFileSync(new URL('../../glance-db.yaml', import.meta.url), 'utf8');
 
@@ -218,11 +218,11 @@ const cases: Case[] = [
 ];
 
 for (const c of cases) {
-  test(`bad manifest: ${c.name}`, () => {
+  test(`bad manifest: ${c.name}`, async () => {
     const dir = makeProject({ ...(c.manifest !== undefined ? { 'glance-db.yaml': c.manifest } : {}), ...c.files });
     try {
       c.setup?.(dir);
-      const r = cli(['sync'], { cwd: dir });
+      const r = await runCli(['sync'], { cwd: dir });
       assert.is(r.code, 3, `exit code (stderr: ${r.stderr})`);
       assert.match(r.stderr, c.expect);
       assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
@@ -233,20 +233,21 @@ for (const c of cases) {
   });
 }
 
-test('a folder linked inside sql/ is fine', () => {
+test('a folder linked inside sql/ is fine', async () => {
   const dir = makeProject({
     'glance-db.yaml': swap('sqlite: sql/sqlite/047_add_os_hidden.sql', 'sqlite: sql/linked/047_add_os_hidden.sql'),
   });
   try {
     symlinkSync(join(dir, 'sql/sqlite'), join(dir, 'sql/linked'));
-    const r = cli(['sync', '47'], { cwd: dir });
+    const r = await runCli(['sync', '47'], { cwd: dir });
     assert.is(r.code, 0, r.stderr);
   } finally {
     removeProject(dir);
   }
 });
 
-test('missing manifest names the path and the --config flag', () => {
+test('missing manifest names the path and the --config flag', async () => {
+  // A real process; the other CLI runs here are in process (test/run-cli-sqlite.test.ts).
   const r = cli(['version', '--config', '/nonexistent/glance-db.yaml']);
   assert.is(r.code, 3);
   assert.match(r.stderr, '/nonexistent/glance-db.yaml does not exist');

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cleanEnv, cli, LATEST } from './helpers.js';
+import { BIN, cleanEnv, cli, LATEST, runCli } from './helpers.js';
 
 /** Raw control characters a terminal acts on (line breaks and tabs of the layout aside). */
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
@@ -30,15 +30,15 @@ function withDir(name: string, fn: (dir: string) => Promise<void> | void) {
 
 withDir(
   'control characters from the version table: history shows them escaped, one line per row; --json keeps the exact value',
-  (dir) => {
+  async (dir) => {
     const db = join(dir, 'g.sqlite');
-    assert.is(cli(['sync', '45', '--url', `sqlite:${db}`]).code, 0);
+    assert.is((await runCli(['sync', '45', '--url', `sqlite:${db}`])).code, 0);
     // A carriage return that would overwrite the row, a title-setting escape, a C1 CSI, and a line break that would fake a row.
     sqlite3(
       db,
       "UPDATE glance_db_version SET name = name || char(13) || 'XX', run_by = 'a' || char(27) || ']0;pwned' || char(7), note = 'n' || char(155) || '2J' || char(10) || '46 fake_row' WHERE version = 43",
     );
-    const h = cli(['history', '--url', `sqlite:${db}`]);
+    const h = await runCli(['history', '--url', `sqlite:${db}`]);
     assert.is(h.code, 0, h.stderr);
     assert.not.match(h.stdout, RAW_CONTROL, 'no raw control character on stdout');
     assert.match(h.stdout, 'add_image_created_updated_idx\\rXX');
@@ -49,7 +49,7 @@ withDir(
       4,
       `one line per row (42-45), the note's line break shown, not obeyed:\n${h.stdout}`,
     );
-    const j = cli(['history', '--url', `sqlite:${db}`, '--json']);
+    const j = await runCli(['history', '--url', `sqlite:${db}`, '--json']);
     const row = (
       JSON.parse(j.stdout).versions as { version: number; name: string; runBy: string; note: string }[]
     ).find((v) => v.version === 43)!;
@@ -67,28 +67,28 @@ withDir(
 
 withDir(
   "control characters in the live schema and in Glance's bookkeeping: verify, check and the error paragraph show them escaped",
-  (dir) => {
+  async (dir) => {
     const db = join(dir, 'g.sqlite');
-    assert.is(cli(['sync', '45', '--url', `sqlite:${db}`]).code, 0);
+    assert.is((await runCli(['sync', '45', '--url', `sqlite:${db}`])).code, 0);
     sqlite3(db, 'CREATE TABLE "x\ry\u001b[2J" (id INTEGER)');
-    const v = cli(['verify', '--url', `sqlite:${db}`]);
+    const v = await runCli(['verify', '--url', `sqlite:${db}`]);
     assert.is(v.code, 12, v.stderr);
     assert.match(v.stdout, 'unexpected table x\\ry\\e[2J');
     assert.not.match(v.stdout + v.stderr, RAW_CONTROL);
     // A database glance-manage built whose alembic_version holds a revision with control characters: the error quotes it.
     const gm = join(dir, 'gm.sqlite');
-    assert.is(cli(['sync', '44', '--url', `sqlite:${gm}`]).code, 0);
+    assert.is((await runCli(['sync', '44', '--url', `sqlite:${gm}`])).code, 0);
     sqlite3(
       gm,
       "DROP TABLE glance_db_version; UPDATE alembic_version SET version_num = 'zed' || char(13) || char(27) || '[2Jx'",
     );
     for (const cmd of ['version', 'check']) {
-      const r = cli([cmd, '--url', `sqlite:${gm}`]);
+      const r = await runCli([cmd, '--url', `sqlite:${gm}`]);
       assert.is(r.code, 11, r.stderr);
       assert.match(r.stderr, 'alembic_version holds revision "zed\\r\\e[2Jx"');
       assert.not.match(r.stdout + r.stderr, RAW_CONTROL, `${cmd}: no raw control character`);
     }
-    const j = cli(['check', '--url', `sqlite:${gm}`, '--json']);
+    const j = await runCli(['check', '--url', `sqlite:${gm}`, '--json']);
     assert.is(JSON.parse(j.stdout).error.revision, 'zed\r\u001b[2Jx');
   },
 );
@@ -144,13 +144,13 @@ test('| head on a command that prints a lot: exit 0, nothing on stderr (a real s
 
 withDir(
   "no database named, and Glance's config sets no connection: the hint names what works, not that file again",
-  (dir) => {
+  async (dir) => {
     const etc = join(dir, 'etc-glance');
     spawnSync('mkdir', ['-p', etc]);
     const conf = join(etc, 'glance-api.conf');
     writeFileSync(conf, '[DEFAULT]\ndebug = true\n');
     const env = { GLANCE_DB_GLANCE_CONFIG_DIRS: etc };
-    const r = cli(['version'], { cwd: dir, env });
+    const r = await runCli(['version'], { cwd: dir, env });
     assert.is(r.code, 3, r.stderr);
     assert.match(r.stderr, `error: No database named: Glance's config (${conf}) sets no [database] connection`);
     const hint = /^hint: (.*)$/m.exec(r.stderr)![1];
@@ -162,11 +162,11 @@ withDir(
     assert.match(hint, `Set [database] connection in ${conf}`);
     // Doing what it says works.
     appendFileSync(conf, `[database]\nconnection = sqlite:////${join(dir, 'glance.sqlite').replace(/^\//, '')}\n`);
-    const done = cli(['sync', '44'], { cwd: dir, env });
+    const done = await runCli(['sync', '44'], { cwd: dir, env });
     assert.is(done.code, 0, done.stderr);
     assert.ok(existsSync(join(dir, 'glance.sqlite')));
     // With no Glance config at all: no path of a file that is not there.
-    const none = cli(['version'], { cwd: dir, env: { GLANCE_DB_GLANCE_CONFIG_DIRS: join(dir, 'missing') } });
+    const none = await runCli(['version'], { cwd: dir, env: { GLANCE_DB_GLANCE_CONFIG_DIRS: join(dir, 'missing') } });
     assert.is(none.code, 3);
     assert.not.match(none.stderr, '--glance-config /etc/glance/glance-api.conf');
     assert.match(none.stderr, /hint: Name the database: --url /);

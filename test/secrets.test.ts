@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mysqlEnv, postgresEnv } from './dialects.js';
-import { cli } from './helpers.js';
+import { cli, runCli } from './helpers.js';
 import { closedPort, serverAddress, serverParts } from './servers.js';
 import { GlanceDbError } from '../src/errors.js';
 import { parseDatabaseUrl, registerSecret, scrubSecrets } from '../src/url.js';
@@ -66,7 +66,8 @@ test('a password made of letters and digits is starred where it stands whole, an
   assert.is(redactSecret('xp@ss w0rdy p%40ss%20w0rdz', 'p@ss w0rd'), 'x***y ***z');
 });
 
-test('through the CLI: the database and user names that hold the password are shown whole, the password never', () => {
+// A real process: the exit code and the stdout/stderr split are the contract (the rest run in process, test/run-cli-sqlite.test.ts).
+test('through the CLI: the database and user names that hold the password are shown whole, the password never', async () => {
   const closed = CLOSED;
   const r = cli(['version', '--url', `postgresql://wrong_user:wrong@${closed}/eco_wrong`, '--connect-timeout', '2']);
   assert.is(r.code, 9, r.stderr);
@@ -88,7 +89,7 @@ test('through the CLI: the database and user names that hold the password are sh
   );
 });
 
-test('every error path, human and JSON, through --url and GLANCE_DB_URL', () => {
+test('every error path, human and JSON, through --url and GLANCE_DB_URL', async () => {
   for (const url of urls) {
     for (const cmd of [
       ['version'],
@@ -99,21 +100,28 @@ test('every error path, human and JSON, through --url and GLANCE_DB_URL', () => 
       ['downgrade'],
       ['upgrade', '51', '--backup'],
     ]) {
-      const a = cli([...cmd, '--url', url, '--connect-timeout', '2']);
+      const a = await runCli([...cmd, '--url', url, '--connect-timeout', '2']);
       assert.is.not(a.code, 0, `${cmd} ${url}`);
       assertClean(`${cmd.join(' ')} --url ${url}`, a.stdout, a.stderr);
     }
-    const b = cli(['sync', '--connect-timeout', '2'], { env: { GLANCE_DB_URL: url } });
+    const b = await runCli(['sync', '--connect-timeout', '2'], { env: { GLANCE_DB_URL: url } });
     assertClean('GLANCE_DB_URL', b.stdout, b.stderr);
   }
 });
 
-test("through Glance's own config file", () => {
+test("through Glance's own config file", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-secret-'));
   try {
     for (const url of urls.slice(0, 4)) {
       writeFileSync(join(dir, 'glance-api.conf'), `[database]\nconnection = ${url}\n`);
-      const r = cli(['sync', '--glance-config', join(dir, 'glance-api.conf'), '--connect-timeout', '2', '--json']);
+      const r = await runCli([
+        'sync',
+        '--glance-config',
+        join(dir, 'glance-api.conf'),
+        '--connect-timeout',
+        '2',
+        '--json',
+      ]);
       assert.is.not(r.code, 0);
       assertClean('--glance-config', r.stdout, r.stderr);
     }
@@ -130,9 +138,9 @@ test('a successful run with a password: output and backup file names', async () 
     try {
       // Trust auth (PostgreSQL) accepts any password; root over the socket in MariaDB too.
       const url = env.dialect === 'postgresql' ? db.url.replace('://postgres@', `://postgres:${ENCODED}@`) : db.url;
-      const r = cli(['sync', '45', '--url', url]);
+      const r = await runCli(['sync', '45', '--url', url]);
       assert.is(r.code, 0, r.stderr);
-      const b = cli(['sync', '--backup', '--backup-dir', dir, '--url', url, '--json']);
+      const b = await runCli(['sync', '--backup', '--backup-dir', dir, '--url', url, '--json']);
       assert.is(b.code, 0, b.stderr);
       assertClean('successful sync', r.stdout, r.stderr, b.stdout, b.stderr, readdirSync(dir).join('\n'));
     } finally {
@@ -186,7 +194,7 @@ const COMMANDS: string[][] = [
 type Source = 'url' | 'env' | 'conf';
 
 /** Runs one command with the URL from one source; asserts no password, no stack trace, no internal error. */
-function runShape(url: string, command: string[], source: Source, json: boolean): void {
+async function runShape(url: string, command: string[], source: Source, json: boolean): Promise<void> {
   const args = [...command, ...(json ? ['--json'] : []), '--connect-timeout', '2'];
   let env: Record<string, string> | undefined;
   if (source === 'url') args.push('--url', url);
@@ -197,7 +205,7 @@ function runShape(url: string, command: string[], source: Source, json: boolean)
     args.push('--glance-config', conf);
   }
   const started = Date.now();
-  const r = cli(args, { cwd: work, env });
+  const r = await runCli(args, { cwd: work, env });
   if (process.env.GLANCE_DB_SECRETS_TIMING)
     console.log(Date.now() - started, r.code, args.join(' '), source, JSON.stringify(url));
   const what = `${args.join(' ')} (${source}: ${JSON.stringify(url)})`;
@@ -207,17 +215,17 @@ function runShape(url: string, command: string[], source: Source, json: boolean)
   if (json && r.stdout.trim()) JSON.parse(r.stdout);
 }
 
-test('the shapes redaction by pattern missed: every command, human and JSON, from --url, GLANCE_DB_URL and --glance-config', () => {
+test('the shapes redaction by pattern missed: every command, human and JSON, from --url, GLANCE_DB_URL and --glance-config', async () => {
   mkdirSync(backups, { recursive: true });
-  shapes.forEach((url, i) => {
+  for (const [i, url] of shapes.entries()) {
     // The four shapes of the report through every command (human and JSON alternating, so each
     // command sees both across them); the others through one command each, rotating.
-    if (i < 4) COMMANDS.forEach((c, j) => runShape(url, c, 'url', (i + j) % 2 === 0));
-    else runShape(url, COMMANDS[i % COMMANDS.length], 'url', i % 2 === 0);
+    if (i < 4) for (const [j, c] of COMMANDS.entries()) await runShape(url, c, 'url', (i + j) % 2 === 0);
+    else await runShape(url, COMMANDS[i % COMMANDS.length], 'url', i % 2 === 0);
     // And from the other two sources, alternating, with the command rotating.
-    if (i % 2 === 0 || url.includes('\n')) runShape(url, COMMANDS[(i + 5) % COMMANDS.length], 'env', i % 4 === 0);
-    else runShape(url, COMMANDS[(i + 6) % COMMANDS.length], 'conf', i % 4 === 1);
-  });
+    if (i % 2 === 0 || url.includes('\n')) await runShape(url, COMMANDS[(i + 5) % COMMANDS.length], 'env', i % 4 === 0);
+    else await runShape(url, COMMANDS[(i + 6) % COMMANDS.length], 'conf', i % 4 === 1);
+  }
 });
 
 /** mulberry32: a small seeded generator, so a failing shape can be reproduced from the seed. */
@@ -335,12 +343,12 @@ test(`${SHAPES} random URL shapes (seed ${SEED}): parsing never puts the passwor
   );
 });
 
-test(`random URL shapes (seed ${SEED}) through the CLI: every command, every source, human and JSON`, () => {
+test(`random URL shapes (seed ${SEED}) through the CLI: every command, every source, human and JSON`, async () => {
   const r = rng(SEED + 1);
   const sources: Source[] = ['url', 'env', 'conf'];
   for (let i = 0; i < 24; i++) {
     const s = randomShape(r, [`:${CLOSED_PORT}`]);
-    runShape(s.url, COMMANDS[i % COMMANDS.length], sources[i % 3], Math.floor(i / 3) % 2 === 0);
+    await runShape(s.url, COMMANDS[i % COMMANDS.length], sources[i % 3], Math.floor(i / 3) % 2 === 0);
   }
 });
 

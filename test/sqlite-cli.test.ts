@@ -31,6 +31,7 @@ import {
   BIN,
   ROOT,
   VERSIONS,
+  runCli,
 } from './helpers.js';
 
 const TOOL_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
@@ -56,15 +57,15 @@ withProject(
   'sync creates the file and reaches 51; version prints only the integer; sync again says so',
   {},
   async (dir, db) => {
-    const r = cli(['sync'], { cwd: dir });
+    const r = await runCli(['sync'], { cwd: dir });
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, /applied 42 liberty_baseline \(\d+ ms\)/);
     assert.match(r.stdout, /applied 51 add_cache_tables/);
     assert.match(r.stdout, 'database is at version 51');
-    const v = cli(['version'], { cwd: dir });
+    const v = await runCli(['version'], { cwd: dir });
     assert.is(v.code, 0);
     assert.is(v.stdout, '51\n');
-    const again = cli(['sync'], { cwd: dir });
+    const again = await runCli(['sync'], { cwd: dir });
     assert.is(again.code, 0);
     assert.match(again.stdout, 'already at version 51; nothing to do');
     const rows = await sqliteRows(
@@ -87,17 +88,17 @@ withProject(
   },
 );
 
-withProject('the same commands work under "db", with VERSION', {}, (dir) => {
-  assert.is(cli(['db', 'sync', '45'], { cwd: dir }).code, 0);
-  assert.is(cli(['db', 'version'], { cwd: dir }).stdout, '45\n');
-  const up = cli(['db', 'upgrade', '48'], { cwd: dir });
+withProject('the same commands work under "db", with VERSION', {}, async (dir) => {
+  assert.is((await runCli(['db', 'sync', '45'], { cwd: dir })).code, 0);
+  assert.is((await runCli(['db', 'version'], { cwd: dir })).stdout, '45\n');
+  const up = await runCli(['db', 'upgrade', '48'], { cwd: dir });
   assert.is(up.code, 0, up.stderr);
   assert.match(up.stdout, /applied 46 .*\n.*applied 47 .*\n.*applied 48/);
-  assert.is(cli(['db', 'version'], { cwd: dir }).stdout, '48\n');
+  assert.is((await runCli(['db', 'version'], { cwd: dir })).stdout, '48\n');
 });
 
-withProject('the result opens in the sqlite3 CLI and in Python', {}, (dir, db) => {
-  assert.is(cli(['sync'], { cwd: dir }).code, 0);
+withProject('the result opens in the sqlite3 CLI and in Python', {}, async (dir, db) => {
+  assert.is((await runCli(['sync'], { cwd: dir })).code, 0);
   const s = spawnSync('sqlite3', [db, 'PRAGMA integrity_check; SELECT max(version) FROM glance_db_version;'], {
     encoding: 'utf8',
   });
@@ -114,13 +115,13 @@ withProject('the result opens in the sqlite3 CLI and in Python', {}, (dir, db) =
   assert.is(py.stdout, '0 ok\n', py.stderr);
 });
 
-withProject('version and upgrade on a missing database: exit 5, no file created', {}, (dir, db) => {
-  const v = cli(['version'], { cwd: dir });
+withProject('version and upgrade on a missing database: exit 5, no file created', {}, async (dir, db) => {
+  const v = await runCli(['version'], { cwd: dir });
   assert.is(v.code, 5);
   assert.match(v.stderr, 'is not under glance-db version control');
   assert.match(v.stderr, 'glance-db sync');
   noStack(v);
-  const u = cli(['upgrade', '51'], { cwd: dir });
+  const u = await runCli(['upgrade', '51'], { cwd: dir });
   assert.is(u.code, 5);
   assert.not.ok(existsSync(db));
 });
@@ -133,13 +134,13 @@ withProject(
     ref.exec(referenceSql(44, 'sqlite'));
     writeFileSync(db, ref.export());
     const before = sha(db);
-    const r = cli(['sync'], { cwd: dir });
+    const r = await runCli(['sync'], { cwd: dir });
     assert.is(r.code, 5, r.stderr);
     // 44 only changes data: its schema is 43's, and the hint names 43 so that 44's data step runs.
     assert.match(r.stderr, 'their schema is exactly that of version 43');
     assert.match(r.stderr, 'glance-db sync 51 43 (records 42-43');
     assert.is(sha(db), before);
-    assert.is(cli(['version'], { cwd: dir }).code, 5);
+    assert.is((await runCli(['version'], { cwd: dir })).code, 5);
   },
 );
 
@@ -153,7 +154,7 @@ withProject(
       const ref = await openSqlite();
       ref.exec(referenceSql(48, 'sqlite'));
       writeFileSync(file, ref.export());
-      const r = cli(['sync', '--url', `sqlite:${file}`], { cwd: dir });
+      const r = await runCli(['sync', '--url', `sqlite:${file}`], { cwd: dir });
       assert.is(r.code, 5, r.stderr);
       const hint = /run: (glance-db sync .*) \(records/.exec(r.stderr)?.[1];
       assert.is(hint, `glance-db sync 51 48 --url 'sqlite:${other.replace(/'/g, "'\\''")}/it'\\''s glance.sqlite'`);
@@ -175,10 +176,10 @@ withProject(
 withProject(
   'suggested commands carry the --config/--url/--glance-config that selected the database, never a password',
   {},
-  (dir) => {
+  async (dir) => {
     const other = join(dir, 'elsewhere.sqlite');
-    assert.is(cli(['sync', '45', '--url', `sqlite:${other}`], { cwd: dir }).code, 0);
-    const d = cli(['downgrade', '--url', `sqlite:${other}`], { cwd: dir });
+    assert.is((await runCli(['sync', '45', '--url', `sqlite:${other}`], { cwd: dir })).code, 0);
+    const d = await runCli(['downgrade', '--url', `sqlite:${other}`], { cwd: dir });
     assert.is(d.code, 6);
     assert.match(d.stdout, `Check the level: glance-db version --url sqlite:${other}`);
     const base = { lockWait: 1, connectTimeout: 1, statementTimeout: 0, lockTimeout: 0 };
@@ -200,7 +201,7 @@ withProject('sync VERSION CURRENT_VERSION records a baseline and upgrades from t
   const ref = await openSqlite();
   ref.exec(referenceSql(44, 'sqlite'));
   writeFileSync(db, ref.export());
-  const r = cli(['sync', '51', '44'], { cwd: dir });
+  const r = await runCli(['sync', '51', '44'], { cwd: dir });
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, 'baseline: recorded versions 42-44 as already applied (nothing run)');
   assert.not.match(r.stdout, 'applied 44');
@@ -210,12 +211,12 @@ withProject('sync VERSION CURRENT_VERSION records a baseline and upgrades from t
     rows.map((x) => `${x.version}:${x.kind}`),
     VERSIONS.map((v) => `${v}:${v <= 44 ? 'baseline' : 'applied'}`),
   );
-  const wrong = cli(['sync', '51', '43'], { cwd: dir });
+  const wrong = await runCli(['sync', '51', '43'], { cwd: dir });
   assert.is(wrong.code, 2);
   assert.match(wrong.stderr, 'CURRENT_VERSION 43 contradicts the version table, which records version 51');
 });
 
-withProject('bad arguments: not an integer, unknown version, CURRENT_VERSION above VERSION', {}, (dir, db) => {
+withProject('bad arguments: not an integer, unknown version, CURRENT_VERSION above VERSION', {}, async (dir, db) => {
   for (const [args, msg] of [
     [['sync', 'abc'], 'VERSION must be a whole number'],
     [['sync', '45.5'], 'VERSION must be a whole number'],
@@ -224,7 +225,7 @@ withProject('bad arguments: not an integer, unknown version, CURRENT_VERSION abo
     [['upgrade'], 'glance-db upgrade needs VERSION'],
     [['sync', '--lock-wait', 'soon'], '--lock-wait must be a whole number of seconds from 0 to 2147483, not "soon"'],
   ] as [string[], string][]) {
-    const r = cli(args, { cwd: dir });
+    const r = await runCli(args, { cwd: dir });
     assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, msg);
     noStack(r);
@@ -232,16 +233,16 @@ withProject('bad arguments: not an integer, unknown version, CURRENT_VERSION abo
   assert.not.ok(existsSync(db));
 });
 
-withProject('downgrade changes nothing, exits 6 and prints restore steps', {}, (dir, db) => {
-  assert.is(cli(['sync'], { cwd: dir }).code, 0);
+withProject('downgrade changes nothing, exits 6 and prints restore steps', {}, async (dir, db) => {
+  assert.is((await runCli(['sync'], { cwd: dir })).code, 0);
   const before = sha(db);
   for (const args of [['downgrade'], ['downgrade', '45'], ['db', 'downgrade', '44']]) {
-    const r = cli(args, { cwd: dir });
+    const r = await runCli(args, { cwd: dir });
     assert.is(r.code, 6, r.stderr);
     assert.match(r.stderr, /downgrades are not supported/i);
     assert.match(r.stdout, `cp /path/to/backup-taken-before-the-upgrade.sqlite ${db}`);
   }
-  const below = cli(['sync', '45'], { cwd: dir });
+  const below = await runCli(['sync', '45'], { cwd: dir });
   assert.is(below.code, 6);
   assert.match(below.stderr, "Version 45 is below the database's version 51");
   assert.is(sha(db), before);
@@ -261,11 +262,11 @@ test('downgrade restore steps for servers name host, user and database, never th
   for (const text of [pg, my]) assert.not.match(text, 'TopS3cret');
 });
 
-withProject('checksum mismatch stops everything and names version, file and both checksums', {}, (dir, db) => {
-  assert.is(cli(['sync', '45'], { cwd: dir }).code, 0);
+withProject('checksum mismatch stops everything and names version, file and both checksums', {}, async (dir, db) => {
+  assert.is((await runCli(['sync', '45'], { cwd: dir })).code, 0);
   const before = sha(db);
   appendFileSync(join(dir, 'sql/sqlite/043_add_image_created_updated_idx.sql'), '\n-- edited after release\n');
-  const r = cli(['sync'], { cwd: dir });
+  const r = await runCli(['sync'], { cwd: dir });
   assert.is(r.code, 4, r.stderr);
   assert.match(
     r.stderr,
@@ -273,15 +274,15 @@ withProject('checksum mismatch stops everything and names version, file and both
   );
   assert.match(r.stderr, 'hint: A released migration must never be edited');
   assert.is(sha(db), before);
-  const j = JSON.parse(cli(['sync', '--json'], { cwd: dir }).stdout);
+  const j = JSON.parse((await runCli(['sync', '--json'], { cwd: dir })).stdout);
   assert.equal([j.ok, j.error.code, j.error.exitCode, j.error.version], [false, 'CHECKSUM_MISMATCH', 4, 43]);
 });
 
-withProject('a CRLF checkout of the same files is not a checksum mismatch', {}, (dir) => {
-  assert.is(cli(['sync', '45'], { cwd: dir }).code, 0);
+withProject('a CRLF checkout of the same files is not a checksum mismatch', {}, async (dir) => {
+  assert.is((await runCli(['sync', '45'], { cwd: dir })).code, 0);
   const f = join(dir, 'sql/sqlite/044_update_metadef_os_nova_server.sql');
   writeFileSync(f, `\uFEFF${readFileSync(f, 'utf8').replace(/\n/g, '\r\n')}`);
-  const r = cli(['sync'], { cwd: dir });
+  const r = await runCli(['sync'], { cwd: dir });
   assert.is(r.code, 0, r.stderr);
 });
 
@@ -291,9 +292,9 @@ withProject(
   'a failing statement names file:line:column and leaves the database at the previous version',
   extraVersion(52, 'broken', brokenSql),
   async (dir, db) => {
-    assert.is(cli(['sync', '51'], { cwd: dir }).code, 0);
+    assert.is((await runCli(['sync', '51'], { cwd: dir })).code, 0);
     const before = sha(db);
-    const r = cli(['sync'], { cwd: dir });
+    const r = await runCli(['sync'], { cwd: dir });
     assert.is(r.code, 7, r.stderr);
     assert.match(
       r.stderr,
@@ -302,7 +303,7 @@ withProject(
     assert.match(r.stderr, 'Statement: INSERT INTO no_such_table VALUES (1)');
     noStack(r);
     assert.is(sha(db), before);
-    assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
+    assert.is((await runCli(['version'], { cwd: dir })).stdout, '51\n');
     assert.equal(await sqliteRows(db, "SELECT name FROM sqlite_master WHERE name = 'ok_table'"), []);
   },
 );
@@ -311,10 +312,10 @@ withProject(
   'a failing version: the versions committed before it are written back, the failing one is not',
   extraVersion(52, 'broken', brokenSql),
   async (dir, db) => {
-    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
-    const r = cli(['sync'], { cwd: dir });
+    assert.is((await runCli(['sync', '44'], { cwd: dir })).code, 0);
+    const r = await runCli(['sync'], { cwd: dir });
     assert.is(r.code, 7, r.stderr);
-    assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
+    assert.is((await runCli(['version'], { cwd: dir })).stdout, '51\n');
     assert.equal(await sqliteRows(db, "SELECT name FROM sqlite_master WHERE name = 'ok_table'"), []);
     assert.is(spawnSync('sqlite3', [db, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).stdout, 'ok\n');
   },
@@ -377,25 +378,36 @@ withProject(
 withProject(
   '--url and GLANCE_DB_URL override the manifest; relative paths are relative to the working directory',
   {},
-  (dir) => {
+  async (dir) => {
     const other = mkdtempSync(join(tmpdir(), 'glance-db-url-'));
     try {
       assert.is(
-        cli(['sync', '43', '--config', join(dir, 'glance-db.yaml'), '--url', 'sqlite:a.sqlite'], { cwd: other }).code,
+        (
+          await runCli(['sync', '43', '--config', join(dir, 'glance-db.yaml'), '--url', 'sqlite:a.sqlite'], {
+            cwd: other,
+          })
+        ).code,
         0,
       );
       assert.ok(existsSync(join(other, 'a.sqlite')));
       assert.is(
-        cli(['sync', '44', '--config', join(dir, 'glance-db.yaml')], {
-          cwd: other,
-          env: { GLANCE_DB_URL: `sqlite:///b.sqlite` },
-        }).code,
+        (
+          await runCli(['sync', '44', '--config', join(dir, 'glance-db.yaml')], {
+            cwd: other,
+            env: { GLANCE_DB_URL: `sqlite:///b.sqlite` },
+          })
+        ).code,
         0,
       );
       assert.is(
-        cli(['version', '--config', join(dir, 'glance-db.yaml'), '--url', `sqlite:${join(other, 'b.sqlite')}`], {
-          cwd: other,
-        }).stdout,
+        (
+          await runCli(
+            ['version', '--config', join(dir, 'glance-db.yaml'), '--url', `sqlite:${join(other, 'b.sqlite')}`],
+            {
+              cwd: other,
+            },
+          )
+        ).stdout,
         '44\n',
       );
       assert.not.ok(existsSync(join(dir, 'glance.sqlite')));
@@ -405,8 +417,8 @@ withProject(
   },
 );
 
-withProject('--json gives one object on stdout for sync and version', {}, (dir, db) => {
-  const s = JSON.parse(cli(['sync', '43', '--json'], { cwd: dir }).stdout);
+withProject('--json gives one object on stdout for sync and version', {}, async (dir, db) => {
+  const s = JSON.parse((await runCli(['sync', '43', '--json'], { cwd: dir })).stdout);
   assert.equal(
     { ...s, applied: s.applied.map((a: { version: number }) => a.version) },
     {
@@ -423,7 +435,7 @@ withProject('--json gives one object on stdout for sync and version', {}, (dir, 
       upToDate: false,
     },
   );
-  const v = JSON.parse(cli(['version', '--json'], { cwd: dir }).stdout);
+  const v = JSON.parse((await runCli(['version', '--json'], { cwd: dir })).stdout);
   assert.equal(v, {
     command: 'version',
     glanceDbVersion: TOOL_VERSION,
@@ -434,7 +446,9 @@ withProject('--json gives one object on stdout for sync and version', {}, (dir, 
     dialect: 'sqlite',
     database: `sqlite:${db}`,
   });
-  const e = JSON.parse(cli(['version', '--json', '--url', 'sqlite:/nonexistent-dir/x.sqlite'], { cwd: dir }).stdout);
+  const e = JSON.parse(
+    (await runCli(['version', '--json', '--url', 'sqlite:/nonexistent-dir/x.sqlite'], { cwd: dir })).stdout,
+  );
   assert.is(e.ok, false);
 });
 
@@ -477,8 +491,8 @@ withProject('two syncs at once: both succeed and every version is applied exactl
   assert.is(rows[0].n, VERSIONS.length);
 });
 
-withProject('on SQLite, neither slonik nor mysql2 is ever loaded', {}, (dir) => {
-  assert.is(cli(['sync'], { cwd: dir }).code, 0);
+withProject('on SQLite, neither slonik nor mysql2 is ever loaded', {}, async (dir) => {
+  assert.is((await runCli(['sync'], { cwd: dir })).code, 0);
   const log = join(dir, 'imports.log');
   for (const args of [['version'], ['sync']]) {
     const r = spawnSync(
@@ -496,16 +510,16 @@ withProject('on SQLite, neither slonik nor mysql2 is ever loaded', {}, (dir) => 
   assert.not.match(loaded, /\/dist\/bundle\/(postgresql|mysql)-[A-Z0-9]+\.js/);
 });
 
-test('unknown command and --help', () => {
-  const help = cli(['--help']);
+test('unknown command and --help', async () => {
+  const help = await runCli(['--help']);
   assert.is(help.code, 0);
   for (const c of ['sync', 'version', 'upgrade', 'downgrade']) assert.match(help.stdout, c);
-  const bad = cli(['frobnicate']);
+  const bad = await runCli(['frobnicate']);
   assert.is.not(bad.code, 0);
   noStack(bad);
 });
 
-withProject('a SQLite file too large to hold in memory is refused clearly and left as it was', {}, (dir, db) => {
+withProject('a SQLite file too large to hold in memory is refused clearly and left as it was', {}, async (dir, db) => {
   // A sparse file: the header of a SQLite file, then nothing up to one byte past the 4 GiB glance-db holds in memory
   // (sql.js is 32-bit WebAssembly; Node 22+ would allow a larger Buffer, so the limit is glance-db's own, not Node's).
   writeFileSync(db, 'SQLite format 3\0');
@@ -513,7 +527,7 @@ withProject('a SQLite file too large to hold in memory is refused clearly and le
   spawnSync('truncate', ['-s', String(size), db]);
   const before = statSync(db);
   for (const args of [['version'], ['sync']]) {
-    const r = cli(args, { cwd: dir });
+    const r = await runCli(args, { cwd: dir });
     assert.is(r.code, 3, r.stderr);
     assert.match(r.stderr, /is 4\.00 GiB: the embedded SQLite engine \(sql\.js\) holds the whole file in memory/);
     assert.match(r.stderr, 'Nothing was changed.');
@@ -529,17 +543,17 @@ withProject(
   'a table or index named with a double quote is read, not an internal error: verify and check name it as drift',
   {},
   async (dir, db) => {
-    assert.is(cli(['sync'], { cwd: dir }).code, 0);
+    assert.is((await runCli(['sync'], { cwd: dir })).code, 0);
     const sqlite = await openSqlite(db);
     sqlite.run('CREATE TABLE "we""ird" (id INTEGER PRIMARY KEY, "na""me" TEXT)');
     sqlite.run('CREATE INDEX "ix""q" ON "we""ird" ("na""me")');
     writeFileSync(db, sqlite.export());
     for (const args of [['verify'], ['check']]) {
-      const r = cli(args, { cwd: dir });
+      const r = await runCli(args, { cwd: dir });
       assert.not.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
       noStack(r);
       assert.match(r.stdout + r.stderr, 'we"ird');
     }
-    assert.is(cli(['check'], { cwd: dir }).code, 12);
+    assert.is((await runCli(['check'], { cwd: dir })).code, 12);
   },
 );

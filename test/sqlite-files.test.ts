@@ -22,7 +22,17 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cleanEnv, cli, lockedSqliteDriver, makeProject, removeProject, versionOne, LATEST } from './helpers.js';
+import {
+  BIN,
+  cleanEnv,
+  cli,
+  lockedSqliteDriver,
+  makeProject,
+  removeProject,
+  versionOne,
+  LATEST,
+  runCli,
+} from './helpers.js';
 import { applyVersion } from '../src/engine/apply.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -89,22 +99,24 @@ const hintCommand = (stderr: string) => /hint: .*?(sqlite3 .*?) then run glance-
 withProject(
   'WAL: a database with committed transactions in its -wal is refused (exit 21), unchanged; after the printed command, sync keeps them',
   async (dir, db) => {
-    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+    assert.is((await runCli(['sync', '44'], { cwd: dir })).code, 0);
     py(LEAVE_WAL, db);
     assert.ok(statSync(`${db}-wal`).size > 0, 'the fixture left a WAL');
     const [main, wal] = [sha(db), sha(`${db}-wal`)];
     for (const args of [['sync'], ['version']]) {
-      const r = cli(args, { cwd: dir });
+      const r = await runCli(args, { cwd: dir });
       assert.is(r.code, 21, `${args}: ${r.stderr}`);
       assert.match(r.stderr, 'has a write-ahead log');
       assert.match(r.stderr, `sqlite3 ${db} 'PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;'`);
       noStack(r);
     }
     assert.equal([sha(db), sha(`${db}-wal`)], [main, wal], 'nothing changed');
-    const fix = spawnSync('sh', ['-c', hintCommand(cli(['sync'], { cwd: dir }).stderr)!], { encoding: 'utf8' });
+    const fix = spawnSync('sh', ['-c', hintCommand((await runCli(['sync'], { cwd: dir })).stderr)!], {
+      encoding: 'utf8',
+    });
     assert.is(fix.status, 0, fix.stderr);
     // keep_me is a hand-made table: sync refuses drift unless told.
-    const r = cli(['sync', '--accept-drift'], { cwd: dir });
+    const r = await runCli(['sync', '--accept-drift'], { cwd: dir });
     assert.is(r.code, 0, r.stderr);
     assert.is(
       sqlite3(db, `PRAGMA integrity_check; SELECT count(*) FROM keep_me; SELECT max(version) FROM glance_db_version;`)
@@ -136,12 +148,12 @@ test('WAL: a -wal that another program starts filling during the run stops the w
 
 withProject(
   'hot journal: refused (exit 21) and unchanged; after the printed command, sync works on the rolled-back file',
-  (dir, db) => {
-    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+  async (dir, db) => {
+    assert.is((await runCli(['sync', '44'], { cwd: dir })).code, 0);
     py(LEAVE_HOT_JOURNAL, db);
     assert.ok(existsSync(`${db}-journal`), 'the fixture left a journal');
     const before = sha(db);
-    const r = cli(['sync'], { cwd: dir });
+    const r = await runCli(['sync'], { cwd: dir });
     assert.is(r.code, 21, r.stderr);
     assert.match(r.stderr, 'has a hot rollback journal');
     noStack(r);
@@ -149,7 +161,7 @@ withProject(
     const fix = spawnSync('sh', ['-c', hintCommand(r.stderr)!], { encoding: 'utf8' });
     assert.is(fix.stdout, 'ok\n', fix.stderr);
     // filler is a hand-made table: sync refuses drift unless told.
-    const ok = cli(['sync', '--accept-drift'], { cwd: dir });
+    const ok = await runCli(['sync', '--accept-drift'], { cwd: dir });
     assert.is(ok.code, 0, ok.stderr);
     assert.is(
       sqlite3(db, 'PRAGMA integrity_check; SELECT count(*) FROM filler WHERE x = zeroblob(1000);').stdout,
@@ -202,20 +214,20 @@ withProject(
 
 withProject(
   'hard link: a write-back that would split the file is refused (exit 20) through either name; reading works',
-  (dir, db) => {
-    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+  async (dir, db) => {
+    assert.is((await runCli(['sync', '44'], { cwd: dir })).code, 0);
     const other = join(dir, 'other-name.sqlite');
     linkSync(db, other);
     const before = sha(db);
     for (const url of [`sqlite:${db}`, `sqlite:${other}`]) {
-      const r = cli(['sync', '--url', url], { cwd: dir });
+      const r = await runCli(['sync', '--url', url], { cwd: dir });
       assert.is(r.code, 20, r.stderr);
       assert.match(r.stderr, 'has 2 names (hard links)');
       noStack(r);
     }
     assert.is(sha(db), before);
     assert.is(statSync(db).ino, statSync(other).ino, 'still one file');
-    assert.is(cli(['version', '--url', `sqlite:${other}`], { cwd: dir }).stdout, '44\n');
+    assert.is((await runCli(['version', '--url', `sqlite:${other}`], { cwd: dir })).stdout, '44\n');
   },
 );
 
@@ -245,7 +257,7 @@ withProject(
 
 withProject(
   'not a regular file: a device, a folder named x.sqlite and a named pipe are refused (exit 20), nothing replaced',
-  (dir) => {
+  async (dir) => {
     const dev = join(dir, 'null.sqlite');
     assert.is(spawnSync('mknod', [dev, 'c', '1', '3']).status, 0, 'mknod (as /dev/null)');
     const folder = join(dir, 'x.sqlite');
@@ -258,7 +270,7 @@ withProject(
       [fifo, 'a named pipe'],
     ]) {
       for (const cmd of ['sync', 'version']) {
-        const r = cli([cmd, '--url', `sqlite:${path}`], { cwd: dir });
+        const r = await runCli([cmd, '--url', `sqlite:${path}`], { cwd: dir });
         assert.is(r.code, 20, `${cmd} ${path}: ${r.stderr}`);
         assert.match(r.stderr, `is ${kind}, not a SQLite database file`);
         noStack(r);
@@ -272,23 +284,27 @@ withProject(
 
 withProject(
   "owner, group and mode: the rewritten file keeps the original's; a read-only file is refused (exit 20)",
-  (dir, db) => {
-    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+  async (dir, db) => {
+    assert.is((await runCli(['sync', '44'], { cwd: dir })).code, 0);
     chownSync(db, 65534, 65534);
     chmodSync(db, 0o640);
-    const r = cli(['sync', '46'], { cwd: dir });
+    const r = await runCli(['sync', '46'], { cwd: dir });
     assert.is(r.code, 0, r.stderr);
     const st = statSync(db);
     assert.equal([st.uid, st.gid, st.mode & 0o7777], [65534, 65534, 0o640]);
     chmodSync(db, 0o444);
     const before = sha(db);
-    const ro = cli(['sync'], { cwd: dir });
+    const ro = await runCli(['sync'], { cwd: dir });
     assert.is(ro.code, 20, ro.stderr);
     assert.match(ro.stderr, 'is read-only (mode 0444');
     noStack(ro);
     assert.is(sha(db), before);
     assert.is(statSync(db).mode & 0o7777, 0o444);
-    assert.is(cli(['sync', '46'], { cwd: dir }).code, 0, 'nothing to write: a read-only file at its version is fine');
+    assert.is(
+      (await runCli(['sync', '46'], { cwd: dir })).code,
+      0,
+      'nothing to write: a read-only file at its version is fine',
+    );
   },
 );
 
@@ -343,20 +359,20 @@ withProject(
   },
 );
 
-withProject('--backup of a SQLite file: the copy is 0600 in a 0700 folder', (dir) => {
-  assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
-  const r = cli(['sync', '--backup', '--json'], { cwd: dir });
+withProject('--backup of a SQLite file: the copy is 0600 in a 0700 folder', async (dir) => {
+  assert.is((await runCli(['sync', '44'], { cwd: dir })).code, 0);
+  const r = await runCli(['sync', '--backup', '--json'], { cwd: dir });
   assert.is(r.code, 0, r.stderr);
   const backup = JSON.parse(r.stdout).backup as string;
   assert.is(statSync(backup).mode & 0o777, 0o600);
   assert.is(statSync(join(dir, 'glance-db-backups')).mode & 0o777, 0o700);
-  assert.is(cli(['version', '--url', `sqlite:${backup}`], { cwd: dir }).stdout, '44\n');
+  assert.is((await runCli(['version', '--url', `sqlite:${backup}`], { cwd: dir })).stdout, '44\n');
 });
 
 withProject(
   'damaged files: "SQLite format 3\\0garbage" and truncated files get exit 21 and a message, never exit 1',
-  (dir, db) => {
-    assert.is(cli(['sync'], { cwd: dir }).code, 0);
+  async (dir, db) => {
+    assert.is((await runCli(['sync'], { cwd: dir })).code, 0);
     const good = readFileSync(db);
     const cases: [string, Buffer, RegExp][] = [
       [
@@ -379,7 +395,7 @@ withProject(
     for (const [name, bytes, message] of cases) {
       writeFileSync(db, bytes);
       for (const cmd of ['sync', 'version', 'verify']) {
-        const r = cli([cmd], { cwd: dir });
+        const r = await runCli([cmd], { cwd: dir });
         assert.is(r.code, 21, `${name}, ${cmd}: ${r.stderr}`);
         assert.match(r.stderr, message);
         noStack(r);
@@ -389,9 +405,9 @@ withProject(
   },
 );
 
-withProject('a lock file that is a folder: exit 20 with its own message', (dir, db) => {
+withProject('a lock file that is a folder: exit 20 with its own message', async (dir, db) => {
   mkdirSync(`${db}.lock`);
-  const r = cli(['sync'], { cwd: dir });
+  const r = await runCli(['sync'], { cwd: dir });
   assert.is(r.code, 20, r.stderr);
   assert.match(r.stderr, `the lock file ${db}.lock cannot be created or opened (EISDIR)`);
   noStack(r);
@@ -431,14 +447,14 @@ test('disk full: refused before writing (exit 17), no temporary file, file uncha
   const dir = makeProject();
   const mnt = join(dir, 'vol');
   try {
-    await withTmpfs(mnt, '4m', () => {
+    await withTmpfs(mnt, '4m', async () => {
       const db = join(mnt, 'glance.sqlite');
-      assert.is(cli(['sync', '44', '--url', `sqlite:${db}`], { cwd: dir }).code, 0);
+      assert.is((await runCli(['sync', '44', '--url', `sqlite:${db}`], { cwd: dir })).code, 0);
       const free = Number(spawnSync('df', ['--output=avail', '-B1', mnt], { encoding: 'utf8' }).stdout.split('\n')[1]);
       // Leave less free space than the file's size.
       writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, free - statSync(db).size / 2)));
       const before = sha(db);
-      const r = cli(['sync', '--url', `sqlite:${db}`], { cwd: dir });
+      const r = await runCli(['sync', '--url', `sqlite:${db}`], { cwd: dir });
       assert.is(r.code, 17, r.stderr);
       assert.match(
         r.stderr,
@@ -448,7 +464,7 @@ test('disk full: refused before writing (exit 17), no temporary file, file uncha
       assert.is(sha(db), before);
       assert.equal(temps(mnt), []);
       truncateSync(join(mnt, 'filler'), 0);
-      const ok = cli(['sync', '--url', `sqlite:${db}`], { cwd: dir });
+      const ok = await runCli(['sync', '--url', `sqlite:${db}`], { cwd: dir });
       assert.is(ok.code, 0, ok.stderr);
       assert.equal(temps(mnt), []);
     });
@@ -485,15 +501,15 @@ test('read-only file system: sync is refused (exit 20) with its own message; ver
   const dir = makeProject();
   const mnt = join(dir, 'vol');
   try {
-    await withTmpfs(mnt, '4m', () => {
+    await withTmpfs(mnt, '4m', async () => {
       const db = join(mnt, 'glance.sqlite');
-      assert.is(cli(['sync', '44', '--url', `sqlite:${db}`], { cwd: dir }).code, 0);
+      assert.is((await runCli(['sync', '44', '--url', `sqlite:${db}`], { cwd: dir })).code, 0);
       assert.is(spawnSync('mount', ['-o', 'remount,ro', mnt]).status, 0);
-      const r = cli(['sync', '--url', `sqlite:${db}`], { cwd: dir });
+      const r = await runCli(['sync', '--url', `sqlite:${db}`], { cwd: dir });
       assert.is(r.code, 20, r.stderr);
       assert.match(r.stderr, 'cannot be written (the file system is read-only)');
       noStack(r);
-      assert.is(cli(['version', '--url', `sqlite:${db}`], { cwd: dir }).stdout, '44\n');
+      assert.is((await runCli(['version', '--url', `sqlite:${db}`], { cwd: dir })).stdout, '44\n');
     });
   } finally {
     removeProject(dir);

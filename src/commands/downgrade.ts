@@ -3,6 +3,7 @@ import { versionArg } from '../args.js';
 import { defaultBackupDir, latestBackup } from '../engine/backup.js';
 import { BaseCommand } from '../base-command.js';
 import { downgradeError } from '../engine/sync.js';
+import { writeOut, writeErr } from '../sink.js';
 
 export default class Downgrade extends BaseCommand {
   static aliases = ['db:downgrade'];
@@ -28,8 +29,8 @@ export default class Downgrade extends BaseCommand {
     );
     if (!this.jsonMode) {
       const asked = args.version === undefined ? '' : ` (to version ${args.version})`;
-      process.stderr.write(`Downgrade${asked} refused.\n`);
-      err.restoreSteps.forEach((s, i) => process.stdout.write(`${i + 1}. ${s}\n`));
+      writeErr(`Downgrade${asked} refused.\n`);
+      err.restoreSteps.forEach((s, i) => writeOut(`${i + 1}. ${s}\n`));
     }
     throw err;
   }

@@ -3,6 +3,7 @@ import { historyText, listHistory } from '../engine/list-history.js';
 import { rollingJson } from '../engine/phases.js';
 import { scrubSecrets } from '../url.js';
 import { terminalText } from '../util/terminal.js';
+import { writeOut } from '../sink.js';
 
 export default class History extends BaseCommand {
   static aliases = ['db:history'];
@@ -26,6 +27,6 @@ export default class History extends BaseCommand {
         ...(h.glance ? { glance: h.glance } : {}),
         ...(h.handback ? { handback: h.handback } : {}),
       });
-    else process.stdout.write(terminalText(scrubSecrets(historyText(h))));
+    else writeOut(terminalText(scrubSecrets(historyText(h))));
   }
 }

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { suggest } from '../engine/context.js';
 import { writeOutputFile } from '../util/output.js';
 import { terminalText } from '../util/terminal.js';
+import { writeOut } from '../sink.js';
 
 export default class Plan extends BaseCommand {
   static description =
@@ -53,6 +54,6 @@ export default class Plan extends BaseCommand {
     if (this.jsonMode) this.emitJson({ ok: true, ...p, ...(flags.output ? { output: flags.output } : {}) });
     else if (flags.output)
       this.out(`wrote ${flags.output}: ${p.versions.length} version(s), ${p.from ?? 'empty'} -> ${p.to}, ${p.dialect}`);
-    else process.stdout.write(terminalText(planText(p)));
+    else writeOut(terminalText(planText(p)));
   }
 }

@@ -3,6 +3,7 @@ import { BaseCommand } from '../base-command.js';
 import type { RunContext } from '../engine/context.js';
 import { purge, type PurgeResult } from '../engine/purge.js';
 import { UsageError } from '../errors.js';
+import { writeErr } from '../sink.js';
 
 const MAX_INT = 2 ** 31 - 1;
 
@@ -153,13 +154,12 @@ export abstract class PurgeCommand extends BaseCommand {
 
   /** A line on stderr (never in --json's stdout). */
   protected note(text: string): void {
-    process.stderr.write(`${text}\n`);
+    writeErr(`${text}\n`);
   }
 
   private async purgeWith(ctx: RunContext, opts: PurgeFlags & { images: boolean }): Promise<void> {
     const r = await purge(ctx, opts, (p) => {
-      if (!this.jsonMode)
-        process.stderr.write(`${p.table}: batch ${p.batch}, ${p.rows} row(s) deleted (${p.total} so far)\n`);
+      if (!this.jsonMode) writeErr(`${p.table}: batch ${p.batch}, ${p.rows} row(s) deleted (${p.total} so far)\n`);
     });
     this.report(ctx, opts, r);
   }

@@ -3,6 +3,7 @@ import { readStatus } from '../engine/status.js';
 import { describeRolling, nextCommand, rollingJson } from '../engine/phases.js';
 import { terminalText } from '../util/terminal.js';
 import { asGlanceManage, glanceManageVersion } from '../glance/manage-mode.js';
+import { writeOut, writeErr } from '../sink.js';
 
 export default class Version extends BaseCommand {
   static aliases = ['db:version'];
@@ -33,11 +34,9 @@ export default class Version extends BaseCommand {
       });
     else {
       // stdout is the integer and nothing else (scripts read it); where the level came from goes to stderr.
-      process.stdout.write(`${s.version}\n`);
-      if (s.managedBy === 'glance-manage')
-        process.stderr.write(terminalText(`managed by glance-manage (${s.source})\n`));
-      if (s.rolling)
-        process.stderr.write(terminalText(`${describeRolling(s.rolling)}; next: ${nextCommand(ctx, s.rolling)}\n`));
+      writeOut(`${s.version}\n`);
+      if (s.managedBy === 'glance-manage') writeErr(terminalText(`managed by glance-manage (${s.source})\n`));
+      if (s.rolling) writeErr(terminalText(`${describeRolling(s.rolling)}; next: ${nextCommand(ctx, s.rolling)}\n`));
     }
   }
 }

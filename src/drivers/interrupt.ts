@@ -7,6 +7,7 @@
 // or a server that does not answer within the grace time, ends the process
 // at once, still with 22.
 import { ExitCode, InterruptedError } from '../errors.js';
+import { writeErr, exitRun } from '../sink.js';
 
 type Canceller = () => Promise<void>;
 
@@ -15,15 +16,15 @@ let received: NodeJS.Signals | null = null;
 let installed = false;
 const GRACE_MS = 10_000;
 
-function stopNow(signal: NodeJS.Signals, why: string): never {
-  process.stderr.write(
+function stopNow(signal: NodeJS.Signals, why: string): void {
+  writeErr(
     `error: Interrupted by ${signal}; ${why}.\nhint: Run glance-db sync again: on PostgreSQL the version in progress was rolled back, on MySQL it resumes.\n`,
   );
-  process.exit(ExitCode.INTERRUPTED);
+  exitRun(ExitCode.INTERRUPTED);
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  if (received) stopNow(signal, 'stopped at once (second signal), the connections were dropped');
+  if (received) return stopNow(signal, 'stopped at once (second signal), the connections were dropped');
   received = signal;
   for (const c of cancellers) void c().catch(() => {});
   setTimeout(

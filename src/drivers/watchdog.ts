@@ -9,6 +9,7 @@
 // answer was lost: seen twice in a row), or gone. No answer to that either
 // within the other half of --io-timeout means the server is unreachable.
 // Anything but "still running" ends the connection, and the run stops.
+import { currentSink } from '../sink.js';
 
 export type SessionState = 'active' | 'idle' | 'gone';
 
@@ -148,7 +149,8 @@ export class RoundTrips {
    * run has reported (exit 18). Unref'd: fires only if something still holds it.
    */
   exitSoonIfHeld(): void {
-    setTimeout(() => process.exit(process.exitCode ?? 18), 200).unref();
+    const sink = currentSink();
+    setTimeout(() => sink.exit(Number(process.exitCode ?? 18)), 200).unref();
   }
 
   killAll(): void {

@@ -16,6 +16,7 @@ import type { Manifest } from '../manifest/types.js';
 import { parseDatabaseUrl, registerSecretsOf, type DatabaseTarget } from '../url.js';
 import type { Driver, DriverConfig } from '../drivers/driver.js';
 import { resolveGoal, type Goal } from './goal.js';
+import { writeErr } from '../sink.js';
 
 export interface RawOptions {
   /** --config; absent means ./glance-db.yaml, else the manifest shipped with glance-db. */
@@ -175,7 +176,7 @@ export function resolveContext(raw: RawOptions): RunContext {
   ];
   const target = parseDatabaseUrl(url, baseDir, described);
   // Query parameters glance-db does not know: said once, never an error (src/drivers/tls.ts).
-  for (const w of 'warnings' in target ? target.warnings : []) process.stderr.write(`warning: ${w}\n`);
+  for (const w of 'warnings' in target ? target.warnings : []) writeErr(`warning: ${w}\n`);
   if (!manifest.dialects.includes(target.dialect)) {
     throw new ConfigError(
       `The database URL (from ${urlSource}) is ${target.dialect}, but ${manifest.path} declares no ${target.dialect} files.`,

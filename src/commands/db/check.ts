@@ -8,6 +8,7 @@ import { givenTarget, targetArg } from '../../args.js';
 import { releaseFlag } from '../../flags.js';
 import { goalJson } from '../../engine/goal.js';
 import { asGlanceManage, GLANCE_MANAGE_CHECK } from '../../glance/manage-mode.js';
+import { writeErr } from '../../sink.js';
 
 export default class DbCheck extends BaseCommand {
   static description =
@@ -59,7 +60,7 @@ export default class DbCheck extends BaseCommand {
   private asGlanceManage(step: GlanceStep, line: string): void {
     if (step === 'other') {
       process.exitCode = 1;
-      process.stderr.write(terminalText(scrubSecrets(`${line}\n`)));
+      writeErr(terminalText(scrubSecrets(`${line}\n`)));
       return;
     }
     process.exitCode = DB_CHECK_CODES[step];

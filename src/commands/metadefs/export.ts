@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { exportMetadefs, type ExportFormat } from '../../metadefs/engine.js';
 import { pathArg, pathFlag, pathOf } from './load.js';
+import { writeErr } from '../../sink.js';
 
 export default class MetadefsExport extends BaseCommand {
   static aliases = ['db:metadefs:export', 'db:export_metadefs'];
@@ -43,7 +44,7 @@ export default class MetadefsExport extends BaseCommand {
       });
       return;
     }
-    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+    for (const w of warnings) writeErr(`warning: ${w}\n`);
     for (const f of files) this.out(`${f.overwrote ? 'replaced' : 'wrote'} ${f.file} (${f.namespace})`);
     this.out(`metadefs export: ${files.length} namespace(s) written to ${path}`);
   }
