@@ -12,7 +12,7 @@ export const GLANCE_MANAGE = '/usr/bin/glance-manage';
 // Where the servers are: the same helper as the tests (GLANCE_DB_TEST_PG_URL, GLANCE_DB_TEST_MYSQL_URL).
 const servers = await import(join(ROOT, 'dist', 'test', 'servers.js'));
 // The shipped manifest, loaded and checked as glance-db loads it.
-const manifest = (await import(join(ROOT, 'dist', 'src', 'manifest', 'load.js'))).loadManifest(
+const manifest = (await import(join(ROOT, 'dist', 'src', 'core', 'manifest', 'load.js'))).loadManifest(
   join(ROOT, 'glance-db.yaml'),
 );
 const pgArgs = () => servers.clientArgs('postgresql');
@@ -256,7 +256,7 @@ export function glanceDb(args, db) {
 
 /**
  * The round trips one glance-db command makes to its server, as the client
- * counts them (GLANCE_DB_ROUND_TRIPS, src/drivers/round-trips.ts): { count, statements }.
+ * counts them (GLANCE_DB_ROUND_TRIPS, src/platform/round-trips.ts): { count, statements }.
  */
 export function roundTrips(args, db, dir) {
   const file = join(dir, `round-trips-${process.pid}.jsonl`);

@@ -235,7 +235,7 @@ export function report(results, out = join(ROOT, 'docs', 'performance.md')) {
       '',
       '## Round trips',
       '',
-      'Requests glance-db sends to the server per command, counted by the client (`GLANCE_DB_ROUND_TRIPS=FILE`, src/drivers/round-trips.ts: every statement, BEGIN and COMMIT of the run\'s own connections; a mysql2 `execute()` that prepares its statement counts 2). The raw client\'s "no-op" is one `SELECT MAX(version)` of the version table.',
+      'Requests glance-db sends to the server per command, counted by the client (`GLANCE_DB_ROUND_TRIPS=FILE`, src/platform/round-trips.ts: every statement, BEGIN and COMMIT of the run\'s own connections; a mysql2 `execute()` that prepares its statement counts 2). The raw client\'s "no-op" is one `SELECT MAX(version)` of the version table.',
       '',
       '| dialect | no-op sync | fresh sync to 51 | `version` |',
       '|---|---|---|---|',

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Errors are reported by the commands; anything that escapes them still gets
 // one line, no stack trace (GLANCE_DB_DEBUG=1 shows it) and no password.
-// A reader that goes away (| head) is no error: src/util/output.ts, outliveClosedOutput().
+// A reader that goes away (| head) is no error: src/platform/output.ts, outliveClosedOutput().
 const last = (err) => {
   const text = process.env.GLANCE_DB_DEBUG ? String(err?.stack ?? err) : String(err?.message ?? err).split('\n')[0];
-  // The password of a URL starred; control characters shown escaped (src/util/terminal.ts).
+  // The password of a URL starred; control characters shown escaped (src/cli/terminal.ts).
   const safe = text
     .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi, '$1***@')
     .replace(

@@ -15,12 +15,12 @@ const outdir = `${root}dist/bundle`;
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  // run-cli: the CLI inside the tests' process (src/run-cli.ts); the binary never loads it.
+  // run-cli: the CLI inside the tests' process (src/cli/run-cli.ts); the binary never loads it.
   entryPoints: {
-    cli: 'dist/src/cli.js',
-    commands: 'dist/src/commands.js',
-    help: 'dist/src/help.js',
-    'run-cli': 'dist/src/run-cli.js',
+    cli: 'dist/src/cli/cli.js',
+    commands: 'dist/src/cli/commands.js',
+    help: 'dist/src/cli/help.js',
+    'run-cli': 'dist/src/cli/run-cli.js',
   },
   outdir,
   bundle: true,

@@ -18,9 +18,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'run.js');
-const { createDriver } = await import(join(root, 'dist/src/drivers/index.js'));
-const { introspect } = await import(join(root, 'dist/src/introspect/index.js'));
-const { parseDatabaseUrl } = await import(join(root, 'dist/src/url.js'));
+const { createDriver } = await import(join(root, 'dist/src/dialects/create-driver.js'));
+const { introspect } = await import(join(root, 'dist/src/core/introspect/index.js'));
+const { parseDatabaseUrl } = await import(join(root, 'dist/src/platform/url.js'));
 const servers = await import(join(root, 'dist/test/servers.js'));
 
 /** A small deterministic PRNG, so a failing seed can be replayed. */

@@ -2,7 +2,7 @@
 // Builds the single executable: glance-db-<platform>-<arch>, a copy of the
 // running node binary with glance-db injected (Node's single executable
 // applications: https://nodejs.org/docs/latest-v24.x/api/single-executable-applications.html).
-// 1. esbuild bundles dist/src/sea.js (src/sea.ts) and everything it imports,
+// 1. esbuild bundles dist/src/cli/sea.js (src/cli/sea.ts) and everything it imports,
 //    drivers included, into one CommonJS script: what a Node single
 //    executable runs (it cannot import() files, and require() gives only
 //    Node's built-in modules);
@@ -62,7 +62,7 @@ for (const [key, file] of Object.entries(assets).sort()) hash.update(`${key}\0`)
 const bundle = join(work, 'sea.cjs');
 await build({
   absWorkingDir: root,
-  entryPoints: ['dist/src/sea.js'],
+  entryPoints: ['dist/src/cli/sea.js'],
   outfile: bundle,
   bundle: true,
   format: 'cjs',

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { loadManifest } = await import(join(root, 'dist/src/manifest/load.js'));
-const { createDriver } = await import(join(root, 'dist/src/drivers/index.js'));
-const { introspect } = await import(join(root, 'dist/src/introspect/index.js'));
-const { parseDatabaseUrl } = await import(join(root, 'dist/src/url.js'));
-const { bookkeepingTables } = await import(join(root, 'dist/src/introspect/snapshot.js'));
+const { loadManifest } = await import(join(root, 'dist/src/core/manifest/load.js'));
+const { createDriver } = await import(join(root, 'dist/src/dialects/create-driver.js'));
+const { introspect } = await import(join(root, 'dist/src/core/introspect/index.js'));
+const { parseDatabaseUrl } = await import(join(root, 'dist/src/platform/url.js'));
+const { bookkeepingTables } = await import(join(root, 'dist/src/core/introspect/snapshot.js'));
 
 const manifest = loadManifest(join(root, 'glance-db.yaml'));
 const dialects = process.argv.slice(2).length ? process.argv.slice(2) : manifest.dialects;

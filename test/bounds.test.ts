@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mysqlEnv, postgresEnv, sqliteEnv } from './dialects.js';
 import { cli, runCli } from './helpers.js';
-import { MAX_SECONDS } from '../src/flags.js';
+import { MAX_SECONDS } from '../src/cli/flags.js';
 
 const MAX = [
   '--lock-wait',

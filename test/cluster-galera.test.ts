@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffSchemas } from '../src/introspect/diff.js';
-import { loadSnapshot } from '../src/introspect/snapshot.js';
+import { diffSchemas } from '../src/core/introspect/diff.js';
+import { loadSnapshot } from '../src/core/introspect/snapshot.js';
 import {
   createGaleraDatabase,
   dbUrl,

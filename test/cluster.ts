@@ -7,12 +7,12 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createDriver } from '../src/drivers/index.js';
-import type { Driver } from '../src/drivers/driver.js';
-import { introspect } from '../src/introspect/index.js';
-import type { SchemaModel } from '../src/introspect/model.js';
-import { diffSchemas } from '../src/introspect/diff.js';
-import { parseDatabaseUrl } from '../src/url.js';
+import { createDriver } from '../src/dialects/create-driver.js';
+import type { Driver } from '../src/core/driver/driver.js';
+import { introspect } from '../src/core/introspect/index.js';
+import type { SchemaModel } from '../src/core/introspect/model.js';
+import { diffSchemas } from '../src/core/introspect/diff.js';
+import { parseDatabaseUrl } from '../src/platform/url.js';
 import type { DialectEnv, TestDb } from './dialects.js';
 import { ROOT, referencePath } from './helpers.js';
 import { adminSql, GALERA_URLS, PGBOUNCER_URL, SERVER_URLS } from './servers.js';

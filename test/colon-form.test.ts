@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config } from '@oclif/core';
-import { commandIdFirst } from '../src/cli.js';
+import { commandIdFirst } from '../src/cli/cli.js';
 import { cliAsync, ROOT, runCli } from './helpers.js';
 
 /** Every way of typing an id's segments as words: each gap a space or a colon. */

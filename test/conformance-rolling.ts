@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffSchemas } from '../src/introspect/diff.js';
+import { diffSchemas } from '../src/core/introspect/diff.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { BIN, cli, cliAsync, LATEST, ROOT } from './helpers.js';
 import { finalVis, NewWriter, OldWriter, World, writeWhileRunning, type Session } from './rolling-window.js';

@@ -3,8 +3,8 @@
 // drift, the lock under concurrent runs, and a failure inside a version.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffSchemas } from '../src/introspect/diff.js';
-import { loadSnapshot } from '../src/introspect/snapshot.js';
+import { diffSchemas } from '../src/core/introspect/diff.js';
+import { loadSnapshot } from '../src/core/introspect/snapshot.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,21 +1,21 @@
 // One place per dialect (issue 17): everything glance-db does differently per
 // dialect, apart from the driver's I/O, is read from the dialect's
-// description in src/dialects/<name>.ts. These tests fail when a switch on a
-// dialect's name comes back anywhere but src/dialects and src/drivers, or
+// description in src/dialects/<name>/description.ts. These tests fail when a switch on a
+// dialect's name comes back anywhere but src/dialects, or
 // when a list of the dialects elsewhere (the manifest, `plan --dialect`, the
 // JSON Schemas) stops being DIALECTS' keys.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import Plan from '../src/commands/plan.js';
+import Plan from '../src/cli/commands/plan.js';
 import { DIALECT_NAMES, DIALECTS } from '../src/dialects/index.js';
-import { loadManifest } from '../src/manifest/load.js';
+import { loadManifest } from '../src/core/manifest/load.js';
 import { ROOT } from './helpers.js';
 
 const SRC = join(ROOT, 'src');
-/** Where a dialect's name may be tested: its description, and its driver. */
-const ALLOWED = ['src/dialects/', 'src/drivers/'];
+/** Where a dialect's name may be tested: its folder, the registry, and the TLS settings (one parser per server dialect). */
+const ALLOWED = ['src/dialects/', 'src/platform/tls.ts'];
 
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -49,12 +49,16 @@ test('the switch detector sees the forms a dialect switch takes', () => {
     assert.equal(dialectSwitches(line), [], line);
 });
 
-test('no code outside src/dialects and src/drivers branches on a dialect name', () => {
+test('no code outside src/dialects branches on a dialect name', () => {
   const found = walk(SRC)
     .map((f) => relative(ROOT, f).split('\\').join('/'))
     .filter((f) => !ALLOWED.some((dir) => f.startsWith(dir)))
     .flatMap((f) => dialectSwitches(readFileSync(join(ROOT, f), 'utf8')).map((line) => `${f}: ${line.trim()}`));
-  assert.equal(found, [], 'read the dialect description (src/dialects/<name>.ts) instead:\n' + found.join('\n'));
+  assert.equal(
+    found,
+    [],
+    'read the dialect description (src/dialects/<name>/description.ts) instead:\n' + found.join('\n'),
+  );
 });
 
 test('the Dialect type is defined once, in src/dialects/index.ts', () => {
@@ -80,9 +84,9 @@ test("DIALECTS' keys are the manifest's dialects, plan --dialect's choices and t
 test('every dialect has its driver, its introspector, its SQL folder and its expected schemas', async () => {
   for (const name of DIALECT_NAMES) {
     const d = DIALECTS[name];
-    assert.ok(existsSync(join(SRC, 'dialects', `${name}.ts`)), `src/dialects/${name}.ts`);
-    assert.ok(existsSync(join(SRC, 'drivers', `${name}.ts`)), `src/drivers/${name}.ts`);
-    assert.ok(existsSync(join(SRC, 'introspect', `${name}.ts`)), `src/introspect/${name}.ts`);
+    assert.ok(existsSync(join(SRC, 'dialects', name, 'description.ts')), `src/dialects/${name}/description.ts`);
+    assert.ok(existsSync(join(SRC, 'dialects', name, 'driver.ts')), `src/dialects/${name}/driver.ts`);
+    assert.ok(existsSync(join(SRC, 'dialects', name, 'introspect.ts')), `src/dialects/${name}/introspect.ts`);
     assert.ok(existsSync(join(ROOT, 'sql', name)), `sql/${name}/`);
     assert.ok(existsSync(join(ROOT, 'schema', 'expected', name)), `schema/expected/${name}/`);
     assert.type(await d.loadIntrospector(), 'function');

@@ -4,12 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDriver } from '../src/drivers/index.js';
-import type { Driver } from '../src/drivers/driver.js';
-import type { SchemaModel } from '../src/introspect/model.js';
-import { introspect } from '../src/introspect/index.js';
+import { createDriver } from '../src/dialects/create-driver.js';
+import type { Driver } from '../src/core/driver/driver.js';
+import type { SchemaModel } from '../src/core/introspect/model.js';
+import { introspect } from '../src/core/introspect/index.js';
 import type { Dialect } from '../src/dialects/index.js';
-import { parseDatabaseUrl } from '../src/url.js';
+import { parseDatabaseUrl } from '../src/platform/url.js';
 import { openSqlite, referencePath, referenceSql } from './helpers.js';
 import {
   adminSql,

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffSchemas } from '../src/introspect/diff.js';
-import type { SchemaModel, TableModel } from '../src/introspect/model.js';
-import { positionInFile } from '../src/drivers/failure.js';
+import { diffSchemas } from '../src/core/introspect/diff.js';
+import type { SchemaModel, TableModel } from '../src/core/introspect/model.js';
+import { positionInFile } from '../src/core/driver/failure.js';
 
 const table = (over: Partial<TableModel> = {}): TableModel => ({
   name: 'images',
@@ -117,8 +117,8 @@ test('variants: a catalogue entry explains differences only if it allows every o
 });
 
 test('triggers, views, routines: missing, unexpected, changed; foreign-key actions and index predicates by name; an old expected schema compares none of them', async () => {
-  const { schemaDiff, notComparedIn } = await import('../src/introspect/diff.js');
-  const { normalizeSql, definitionHash } = await import('../src/introspect/normalize.js');
+  const { schemaDiff, notComparedIn } = await import('../src/core/introspect/diff.js');
+  const { normalizeSql, definitionHash } = await import('../src/core/introspect/normalize.js');
   const trig = (definition: string) => ({
     type: 'trigger',
     name: 'keep',
@@ -183,8 +183,8 @@ test('triggers, views, routines: missing, unexpected, changed; foreign-key actio
 });
 
 test('trigger summaries and SQLite index parts are read from the definitions', async () => {
-  const { sqliteTriggerSummary, indexParts } = await import('../src/introspect/sqlite.js');
-  const { pgTriggerSummary } = await import('../src/introspect/postgresql.js');
+  const { sqliteTriggerSummary, indexParts } = await import('../src/dialects/sqlite/introspect.js');
+  const { pgTriggerSummary } = await import('../src/dialects/postgresql/introspect.js');
   assert.is(sqliteTriggerSummary('CREATE TRIGGER t BEFORE INSERT ON images BEGIN SELECT 1; END'), 'BEFORE INSERT');
   assert.is(
     sqliteTriggerSummary('CREATE TRIGGER IF NOT EXISTS main.t AFTER UPDATE OF a, b ON images BEGIN SELECT 1; END'),

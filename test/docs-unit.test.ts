@@ -1,5 +1,5 @@
 // The one exit-code table and the pages generated from it and from the oclif
-// command metadata (src/reference.ts, npm run docs): each generated page is
+// command metadata (src/cli/reference.ts, npm run docs): each generated page is
 // regenerated here in memory and must equal what is committed; the table
 // never renumbers a code; docs/reference/json-output.md agrees with
 // schema/output.schema.json; README stays a front page.
@@ -7,8 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXIT_CODES, ExitCode as TableExitCode, exitCodeRows } from '../src/exit-codes.js';
-import { ExitCode, GlanceDbError } from '../src/errors.js';
+import { EXIT_CODES, ExitCode as TableExitCode, exitCodeRows } from '../src/platform/exit-codes.js';
+import { ExitCode, GlanceDbError } from '../src/platform/errors.js';
 import {
   REGENERATE,
   applyGenerated,
@@ -21,7 +21,7 @@ import {
   staleFiles,
   type CommandMeta,
   type ReferenceInput,
-} from '../src/reference.js';
+} from '../src/cli/reference.js';
 import { ROOT, assertJsonOutput } from './helpers.js';
 
 const read = (path: string) => (existsSync(join(ROOT, path)) ? readFileSync(join(ROOT, path), 'utf8') : null);

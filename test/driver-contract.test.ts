@@ -1,16 +1,16 @@
-// The driver contract (src/drivers/driver.ts), called directly on each real
-// dialect, with the engine's own runner for versions (src/engine/apply.ts):
+// The driver contract (src/core/driver/driver.ts), called directly on each real
+// dialect, with the engine's own runner for versions (src/core/apply.ts):
 // what a new driver must pass. The servers are mandatory here: a missing
 // server fails the test.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isSqlToken } from 'slonik';
-import { statementHash } from '../src/checksum.js';
-import type { Driver, VersionRow } from '../src/drivers/driver.js';
-import { createDriver } from '../src/drivers/index.js';
-import { applyVersion, startedMarker, type PendingVersion } from '../src/engine/apply.js';
-import { MigrationFailedError } from '../src/errors.js';
-import { parseDatabaseUrl } from '../src/url.js';
+import { statementHash } from '../src/platform/checksum.js';
+import type { Driver, VersionRow } from '../src/core/driver/driver.js';
+import { createDriver } from '../src/dialects/create-driver.js';
+import { applyVersion, startedMarker, type PendingVersion } from '../src/core/apply.js';
+import { MigrationFailedError } from '../src/platform/errors.js';
+import { parseDatabaseUrl } from '../src/platform/url.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, withDb, type DialectEnv } from './dialects.js';
 
 const open = async (url: string): Promise<Driver> => {
@@ -168,7 +168,7 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
 
 test("PostgreSQL: SQL text goes through slonik's public sql tag, parameters included", async () => {
   assert.ok(postgresEnv.available(), 'the postgresql server is required');
-  const { raw } = await import('../src/drivers/pg-sql.js');
+  const { raw } = await import('../src/dialects/postgresql/pg-sql.js');
   assert.ok(isSqlToken(raw('SELECT 1')), 'a token slonik recognises');
   assert.throws(() => raw('SELECT $2', [1]), /\$2 in a query with 1 parameter/);
   await withDb(postgresEnv, async (db) => {

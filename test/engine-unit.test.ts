@@ -1,4 +1,4 @@
-// sync's decisions, run by the real engine (src/engine/sync.ts and apply.ts)
+// sync's decisions, run by the real engine (src/app/sync.ts and apply.ts)
 // over the in-memory fake driver (test/fake-driver.ts): no database, a few
 // milliseconds each. The manifest is a small one of its own (versions 42 to
 // 44, so that Glance's bookkeeping and take-over apply), with the expected
@@ -8,16 +8,21 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checksumOf, statementHash } from '../src/checksum.js';
-import type { VersionRow } from '../src/drivers/driver.js';
-import { startedMarker } from '../src/engine/apply.js';
-import type { RunContext } from '../src/engine/context.js';
-import { sync, type ProgressEvent, type SyncRequest } from '../src/engine/sync.js';
-import { ChecksumMismatchError, DowngradeRefusedError, GlanceDbError, MigrationFailedError } from '../src/errors.js';
-import { introspectSqlite } from '../src/introspect/sqlite.js';
-import type { Manifest } from '../src/manifest/types.js';
-import { ProgressReporter, STATEMENT_GAP_MS, statementLabel } from '../src/progress.js';
-import { parseDatabaseUrl } from '../src/url.js';
+import { checksumOf, statementHash } from '../src/platform/checksum.js';
+import type { VersionRow } from '../src/core/driver/driver.js';
+import { startedMarker } from '../src/core/apply.js';
+import type { RunContext } from '../src/cli/context.js';
+import { sync, type ProgressEvent, type SyncRequest } from '../src/app/sync.js';
+import {
+  ChecksumMismatchError,
+  DowngradeRefusedError,
+  GlanceDbError,
+  MigrationFailedError,
+} from '../src/platform/errors.js';
+import { introspectSqlite } from '../src/dialects/sqlite/introspect.js';
+import type { Manifest } from '../src/core/manifest/types.js';
+import { ProgressReporter, STATEMENT_GAP_MS, statementLabel } from '../src/cli/progress.js';
+import { parseDatabaseUrl } from '../src/platform/url.js';
 import { FakeDriver } from './fake-driver.js';
 
 const FILES: Record<number, [name: string, sql: string]> = {

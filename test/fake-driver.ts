@@ -1,12 +1,12 @@
-// An in-memory driver that honours the contract of src/drivers/driver.ts, so
-// that src/engine can be run without a database (test/engine-unit.test.ts).
+// An in-memory driver that honours the contract of src/core/driver/driver.ts, so
+// that src/app and src/core can be run without a database (test/engine-unit.test.ts).
 // It keeps tables as names and columns, understands the few statements the
 // unit tests' SQL files use (CREATE/DROP TABLE, ALTER TABLE ADD COLUMN,
 // Glance's alembic_version bookkeeping), answers the SQLite introspection
 // queries, and logs what the engine asks of it. A statement containing
 // FAIL fails. With transactionalDdl false it behaves as MySQL does: DDL run
 // with executeAlone() commits at once, and nothing rolls it back.
-import type { Driver, RecordedState, RowUpdate, Tx, VersionRow, VersionTx } from '../src/drivers/driver.js';
+import type { Driver, RecordedState, RowUpdate, Tx, VersionRow, VersionTx } from '../src/core/driver/driver.js';
 
 interface Column {
   name: string;
@@ -251,7 +251,7 @@ export class FakeDriver implements Driver {
     throw new Error('fake: editHistory is not used by sync');
   }
 
-  /** The SQLite introspection queries (src/introspect/sqlite.ts) and Glance's alembic_version. */
+  /** The SQLite introspection queries (src/dialects/sqlite/introspect.ts) and Glance's alembic_version. */
   query = async (sql: string): Promise<Record<string, unknown>[]> => {
     let m: RegExpExecArray | null;
     if (/FROM sqlite_master/.test(sql))

@@ -6,10 +6,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveContext } from '../src/engine/context.js';
-import { sync } from '../src/engine/sync.js';
-import { GlanceDbError } from '../src/errors.js';
-import { loadManifest } from '../src/manifest/load.js';
+import { resolveContext } from '../src/cli/context.js';
+import { sync } from '../src/app/sync.js';
+import { GlanceDbError } from '../src/platform/errors.js';
+import { loadManifest } from '../src/core/manifest/load.js';
 import { cli, makeProject, removeProject, ROOT } from './helpers.js';
 
 const SEED = Number(process.env.GLANCE_DB_FUZZ_SEED ?? 20261125);

@@ -3,18 +3,18 @@
 // transaction that loses certification a given number of times.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServerDriver } from '../src/drivers/mysql.js';
-import { applyVersion, type PendingVersion } from '../src/engine/apply.js';
-import { MigrationFailedError } from '../src/errors.js';
-import { parseDatabaseUrl } from '../src/url.js';
+import { createServerDriver } from '../src/dialects/mysql/driver.js';
+import { applyVersion, type PendingVersion } from '../src/core/apply.js';
+import { MigrationFailedError } from '../src/platform/errors.js';
+import { parseDatabaseUrl } from '../src/platform/url.js';
 import { join } from 'node:path';
-import type { Driver } from '../src/drivers/driver.js';
-import { loadManifest } from '../src/manifest/load.js';
-import type { RunContext } from '../src/engine/context.js';
-import { plannedSteps, runSteps, syncsByPhases } from '../src/engine/rolling.js';
+import type { Driver } from '../src/core/driver/driver.js';
+import { loadManifest } from '../src/core/manifest/load.js';
+import type { RunContext } from '../src/cli/context.js';
+import { plannedSteps, runSteps, syncsByPhases } from '../src/core/rolling.js';
 import { ROOT } from './helpers.js';
 import { closedPort } from './servers.js';
-import { preflightChecks } from '../src/engine/preflight.js';
+import { preflightChecks } from '../src/core/preflight.js';
 import {
   CertificationFailed,
   createsRoutine,
@@ -22,7 +22,7 @@ import {
   PreflightError,
   retryCertification,
   type ServerSettings,
-} from '../src/drivers/galera.js';
+} from '../src/dialects/mysql/galera.js';
 
 const s = suite('galera pre-flight and certification retry (unit)');
 

@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectionFromGlanceConfig } from '../src/glance/config.js';
-import { GlanceDbError } from '../src/errors.js';
-import { parseDatabaseUrl } from '../src/url.js';
+import { GlanceDbError } from '../src/platform/errors.js';
+import { parseDatabaseUrl } from '../src/platform/url.js';
 import { cli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'glance-db-oslo-'));

@@ -5,11 +5,11 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
-import { ProgressReporter } from '../src/progress.js';
+import { ProgressReporter } from '../src/cli/progress.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, withDb } from './dialects.js';
 import { loadSqlFile } from './servers.js';
 import { join } from 'node:path';
-import { ExitCode } from '../src/errors.js';
+import { ExitCode } from '../src/platform/errors.js';
 import {
   assertJsonOutput,
   cleanEnv,
@@ -628,7 +628,7 @@ withProject(
   "waiting for another run's lock prints a line every few seconds (GLANCE_DB_PROGRESS_SECONDS) until --lock-wait runs out",
   async (dir, db) => {
     assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
-    const lockModule = join(ROOT, 'dist', 'src', 'util', 'file-lock.js');
+    const lockModule = join(ROOT, 'dist', 'src', 'platform', 'file-lock.js');
     const holder = spawn(process.execPath, [
       '--input-type=module',
       '-e',

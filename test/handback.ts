@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffSchemas } from '../src/introspect/diff.js';
+import { diffSchemas } from '../src/core/introspect/diff.js';
 import { matchVariant } from '../src/glance/variants.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';

@@ -37,7 +37,7 @@ export const cleanEnv = () => {
   const env = { ...process.env };
   delete env.GLANCE_DB_URL;
   delete env.GLANCE_DB_DEBUG;
-  // oslo.config's environment source (src/engine/context.ts): only a test that sets it.
+  // oslo.config's environment source (src/cli/context.ts): only a test that sets it.
   for (const name of [
     'OS_DATABASE__CONNECTION',
     'OS_DEFAULT__SQL_CONNECTION',
@@ -93,11 +93,11 @@ export function cli(
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }
 
-type InProcessCli = typeof import('../src/run-cli.js').runCli;
+type InProcessCli = typeof import('../src/cli/run-cli.js').runCli;
 let inProcessCli: Promise<InProcessCli> | null = null;
 
 /**
- * Runs the built CLI inside this process (src/run-cli.ts, from the same bundle
+ * Runs the built CLI inside this process (src/cli/run-cli.ts, from the same bundle
  * bin/run.js loads): the same code, stdout, stderr as cli(), without starting a
  * process. Runs are taken one at a time. For messages, exit codes and JSON;
  * signals, concurrency, crashes and file locks stay with cli()/cliAsync().
@@ -241,8 +241,8 @@ echo dump
  * run wrote, holding the migration lock: the driver-level tests start here.
  */
 export async function lockedSqliteDriver(prefix = 'glance-db-locked-') {
-  const { SqliteDriver } = await import('../src/drivers/sqlite.js');
-  const { parseDatabaseUrl } = await import('../src/url.js');
+  const { SqliteDriver } = await import('../src/dialects/sqlite/driver.js');
+  const { parseDatabaseUrl } = await import('../src/platform/url.js');
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const file = join(dir, 'g.sqlite');
   const make = () =>
@@ -265,7 +265,7 @@ export async function lockedSqliteDriver(prefix = 'glance-db-locked-') {
   return { dir, file, driver };
 }
 
-/** Version 1 for the engine's applyVersion (src/engine/apply.ts): one CREATE TABLE. */
+/** Version 1 for the engine's applyVersion (src/core/apply.ts): one CREATE TABLE. */
 export function versionOne() {
   const row = {
     version: 1,

@@ -1,5 +1,5 @@
 // The man page, man/glance-db.1, generated from the oclif command metadata
-// (src/reference.ts; test/docs-unit checks it is not stale): every command,
+// (src/cli/reference.ts; test/docs-unit checks it is not stale): every command,
 // alias, argument and flag is in it, it renders without a warning, and after
 // `npm install -g` of the packed package into a fresh prefix `man glance-db`
 // finds and shows it (with PREFIX/bin on PATH, as man-db looks, and with
@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { EXIT_CODES } from '../src/exit-codes.js';
+import { EXIT_CODES } from '../src/platform/exit-codes.js';
 import {
   MAN_PAGE,
   canonicalCommands,
@@ -19,7 +19,7 @@ import {
   ownFlags,
   roff,
   spaced,
-} from '../src/reference.js';
+} from '../src/cli/reference.js';
 import { ROOT } from './helpers.js';
 import { closedPort } from './servers.js';
 

@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { loadManifest } from '../src/manifest/load.js';
-import shipped from '../src/manifest/shipped-manifest.js';
+import { loadManifest } from '../src/core/manifest/load.js';
+import shipped from '../src/core/manifest/shipped-manifest.js';
 import { cli, makeProject, removeProject, ROOT, VERSIONS, runCli } from './helpers.js';
 
 const ORIGINAL = readFileSync(new URL('../../glance-db.yaml', import.meta.url), 'utf8');
@@ -257,7 +257,7 @@ test('missing manifest names the path and the --config flag', async () => {
 // The build parses the shipped glance-db.yaml (scripts/build-validator.mjs) and loadManifest takes that parse when the
 // file holds exactly this text (issue 31: start-up); it must be the parse itself, and an error still gets its line.
 test('the build-time parse of the shipped manifest is what parsing glance-db.yaml gives', () => {
-  assert.ok(shipped, 'npm run build wrote dist/src/manifest/shipped-manifest.js with a parse');
+  assert.ok(shipped, 'npm run build wrote dist/src/core/manifest/shipped-manifest.js with a parse');
   assert.is(shipped!.text, ORIGINAL);
   assert.equal(JSON.parse(shipped!.json), parseDocument(ORIGINAL, { uniqueKeys: true }).toJS());
 });

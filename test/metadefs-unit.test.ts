@@ -17,11 +17,11 @@ import {
   pythonNumber,
   stringify,
   toPlain,
-} from '../src/metadefs/json.js';
+} from '../src/glance/metadefs/json.js';
 import { FIXTURES } from './metadefs.js';
-import { fileBase } from '../src/metadefs/engine.js';
-import type { Namespace } from '../src/metadefs/model.js';
-import { planNamespace, type Stored } from '../src/metadefs/store.js';
+import { fileBase } from '../src/app/metadefs.js';
+import type { Namespace } from '../src/glance/metadefs/model.js';
+import { planNamespace, type Stored } from '../src/glance/metadefs/store.js';
 
 test('the parser accepts what JSON.parse accepts and stops where it does, with the same values', () => {
   const cases = [

@@ -13,8 +13,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checksumOf } from '../src/checksum.js';
-import { splitStatements } from '../src/sql/split.js';
+import { checksumOf } from '../src/platform/checksum.js';
+import { splitStatements } from '../src/core/sql/split.js';
 import { mysqlEnv, withDb, type TestDb } from './dialects.js';
 import { cli, makeProject, removeProject, ROOT } from './helpers.js';
 

@@ -1,5 +1,5 @@
 // glance-manage's command lines rewritten into glance-db's grammar
-// (src/oslo-argv.ts): every legacy db_* command, --version targets, Alembic
+// (src/cli/oslo-argv.ts): every legacy db_* command, --version targets, Alembic
 // revision names, and oslo.config's / oslo.log's global options anywhere.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -7,11 +7,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config } from '@oclif/core';
-import { GLANCE_DB_VALUE_FLAGS, rewriteOsloArgv } from '../src/oslo-argv.js';
+import { GLANCE_DB_VALUE_FLAGS, rewriteOsloArgv } from '../src/cli/oslo-argv.js';
 import { ROOT } from './helpers.js';
 import { defaultGlanceConfigDirs, defaultGlanceConfigFiles } from '../src/glance/config.js';
-import { parseVersionOrRelease } from '../src/args.js';
-import { GlanceDbError } from '../src/errors.js';
+import { parseVersionOrRelease } from '../src/cli/args.js';
+import { GlanceDbError } from '../src/platform/errors.js';
 
 // No default Glance config anywhere: only what the line names.
 const EMPTY = mkdtempSync(join(tmpdir(), 'glance-db-oslo-argv-'));

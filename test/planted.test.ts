@@ -333,7 +333,7 @@ withDir(
 );
 
 test('the write primitive: a link planted at the temporary name is skipped; a folder swapped for a link mid-write changes nothing outside', async () => {
-  const { writeOutputFile } = await import('../src/util/output.js');
+  const { writeOutputFile } = await import('../src/platform/output.js');
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-planted-'));
   try {
     const v = victim(dir);

@@ -15,7 +15,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { splitStatements } from '../src/sql/split.js';
+import { splitStatements } from '../src/core/sql/split.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, extraVersion, LATEST, makeProject, removeProject, ROOT } from './helpers.js';
 

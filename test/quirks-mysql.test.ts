@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { writeFileSync, readFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diffSchemas } from '../src/introspect/diff.js';
+import { diffSchemas } from '../src/core/introspect/diff.js';
 import { mysqlEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
 import { cli, extraVersion, makeProject, removeProject } from './helpers.js';
 import { fakeDumpTool } from './helpers.js';

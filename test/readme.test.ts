@@ -193,11 +193,11 @@ const MEASUREMENTS: Record<string, { why: string; needs: string[] }> = {
   },
   'scripts/galera.sh stop': { why: 'root', needs: ['scripts/galera.sh'] },
   [`node --input-type=module -e "
-import { acquireFileLock } from './dist/src/util/file-lock.js';
+import { acquireFileLock } from './dist/src/platform/file-lock.js';
 const t = []; for (let i = 0; i < 200; i++) { const s = performance.now(); (await acquireFileLock('/tmp/x.lock', 1000, 'x'))(); t.push(performance.now() - s); }
 t.sort((a, b) => a - b); console.log('median', t[100].toFixed(1), 'ms, p90', t[180].toFixed(1), 'ms');"`]: {
     why: 'a timing, for a quiet machine',
-    needs: ['dist/src/util/file-lock.js'],
+    needs: ['dist/src/platform/file-lock.js'],
   },
   'node scripts/sqlite-file-trials.mjs disk-full --trials 40 --seed 16': {
     why: 'root (tmpfs)',

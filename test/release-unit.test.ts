@@ -1,17 +1,17 @@
 // The installed Glance as glance-db reads it (src/glance/installed.ts), the
-// target it makes the default (src/engine/goal.ts), the suggested commands
+// target it makes the default (src/glance/goal.ts), the suggested commands
 // that carry it, and the name the program was started under
-// (src/glance/manage-mode.ts). Fixture trees, never the machine's Glance.
+// (src/cli/manage-mode.ts). Fixture trees, never the machine's Glance.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installedGlance } from '../src/glance/installed.js';
-import { resolveGoal } from '../src/engine/goal.js';
-import { suggest } from '../src/engine/context.js';
-import { asGlanceManage, setInvokedAs } from '../src/glance/manage-mode.js';
-import { loadManifest } from '../src/manifest/load.js';
+import { resolveGoal } from '../src/glance/goal.js';
+import { suggest } from '../src/cli/context.js';
+import { asGlanceManage, setInvokedAs } from '../src/cli/manage-mode.js';
+import { loadManifest } from '../src/core/manifest/load.js';
 import { ROOT, LATEST } from './helpers.js';
 import { ZED_VERSION_FILES } from './release-fixtures.js';
 

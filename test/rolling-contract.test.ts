@@ -14,8 +14,8 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checksumOf } from '../src/checksum.js';
-import { splitStatements } from '../src/sql/split.js';
+import { checksumOf } from '../src/platform/checksum.js';
+import { splitStatements } from '../src/core/sql/split.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, LATEST, makeProject, removeProject, ROOT } from './helpers.js';
 

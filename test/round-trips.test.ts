@@ -1,6 +1,6 @@
 // Round trips per command (issue 31): every deploy runs a no-op sync, most
 // of whose time after start-up is requests to the server. The counts the
-// client makes (GLANCE_DB_ROUND_TRIPS, src/drivers/round-trips.ts) are pinned
+// client makes (GLANCE_DB_ROUND_TRIPS, src/platform/round-trips.ts) are pinned
 // here, so that a change that adds requests to the no-op sync, `version` or
 // the fresh sync fails a test instead of slowing every deploy unnoticed.
 // docs/performance.md "Round trips" has the counts and what each request is.

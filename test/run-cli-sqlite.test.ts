@@ -1,4 +1,4 @@
-// runCli (src/run-cli.ts) against the real process: for a fixed set of command
+// runCli (src/cli/run-cli.ts) against the real process: for a fixed set of command
 // lines, the CLI run inside the test's process gives exactly the exit code,
 // stdout and stderr that bin/run.js gives as a process (issue 30, "the CLI in
 // process"). The tests that moved onto runCli rely on this; a difference in
@@ -127,7 +127,7 @@ test('runCli leaves the test process as it was: environment, folder, exit code, 
   assert.is(process.env.GLANCE_DB_TEST_MARK, undefined);
   assert.is(process.cwd(), cwd);
   assert.is(process.exitCode, undefined);
-  // SQLite's exit hook (src/util/sqlite-lock.ts) is installed once per process, on the first run that needs it.
+  // SQLite's exit hook (src/platform/sqlite-lock.ts) is installed once per process, on the first run that needs it.
   await runCli(['sync'], { cwd: dir });
   const after = ['SIGINT', 'SIGTERM', 'SIGHUP', 'exit'].map((e) => process.listenerCount(e));
   await runCli(['sync', '44'], { cwd: dir });

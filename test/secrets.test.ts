@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { mysqlEnv, postgresEnv } from './dialects.js';
 import { cli, runCli } from './helpers.js';
 import { closedPort, serverAddress, serverParts } from './servers.js';
-import { GlanceDbError } from '../src/errors.js';
-import { parseDatabaseUrl, registerSecret, scrubSecrets } from '../src/url.js';
-import { redactSecret } from '../src/drivers/secret.js';
+import { GlanceDbError } from '../src/platform/errors.js';
+import { parseDatabaseUrl, registerSecret, scrubSecrets } from '../src/platform/url.js';
+import { redactSecret } from '../src/platform/secret.js';
 
 const MARK = 'S3CRETmk';
 const ENCODED = encodeURIComponent(`p@ss:w/rd%${MARK}`);

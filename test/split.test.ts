@@ -2,7 +2,7 @@
 // same way): test/golden/split/<case>.<dialect>.sql is split and compared
 // with <case>.<dialect>.json. UPDATE_GOLDEN=1 rewrites the .json files;
 // read every rewritten file before committing it. A statement a version file
-// may not hold (transaction control, src/sql/split.ts transactionControl)
+// may not hold (transaction control, src/core/sql/split.ts transactionControl)
 // carries `refused` in the golden file; every other statement must not.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Dialect } from '../src/dialects/index.js';
-import { lineColumnAt, splitStatements, transactionControl } from '../src/sql/split.js';
+import { lineColumnAt, splitStatements, transactionControl } from '../src/core/sql/split.js';
 
 const dir = fileURLToPath(new URL('../../test/golden/split/', import.meta.url));
 

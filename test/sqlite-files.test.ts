@@ -33,7 +33,7 @@ import {
   LATEST,
   runCli,
 } from './helpers.js';
-import { applyVersion } from '../src/engine/apply.js';
+import { applyVersion } from '../src/core/apply.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 const noStack = (r: { stderr: string }) => assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
@@ -474,7 +474,7 @@ test('disk full: refused before writing (exit 17), no temporary file, file uncha
 });
 
 test('disk full during the write (the free-space check passed): exit 17, temporary file removed, old file intact', async () => {
-  const { writeFileAtomic } = await import('../src/util/atomic-write.js');
+  const { writeFileAtomic } = await import('../src/platform/atomic-write.js');
   const dir = makeProject();
   const mnt = join(dir, 'vol');
   try {
@@ -558,7 +558,7 @@ withProject(
 );
 
 test('atomic write: a symbolic link planted at a temporary name is never followed', async () => {
-  const { writeFileAtomic } = await import('../src/util/atomic-write.js');
+  const { writeFileAtomic } = await import('../src/platform/atomic-write.js');
   const dir = makeProject();
   try {
     const path = join(dir, 'db.sqlite');

@@ -441,7 +441,7 @@ withProject(
 );
 
 test('a new database takes its name only if no file has it yet', async () => {
-  const { moveIntoPlace, NameTakenError, writeTempFile } = await import('../src/util/atomic-write.js');
+  const { moveIntoPlace, NameTakenError, writeTempFile } = await import('../src/platform/atomic-write.js');
   const dir = makeProject();
   try {
     const path = join(dir, 'new.sqlite');

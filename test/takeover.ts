@@ -3,7 +3,7 @@
 // the same on every dialect.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffSchemas } from '../src/introspect/diff.js';
+import { diffSchemas } from '../src/core/introspect/diff.js';
 import { REVISION_FOR_VERSION } from '../src/glance/revisions.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';

@@ -1,4 +1,4 @@
-// How the TLS parameters of a database URL are read (src/drivers/tls.ts), without a
+// How the TLS parameters of a database URL are read (src/platform/tls.ts), without a
 // server: libpq's meaning of sslmode and the ssl* files for PostgreSQL,
 // PyMySQL's, mysqlclient's and the MySQL client's for MySQL; what cannot be
 // honoured is refused (exit 3) naming the parameter and never a password;
@@ -10,10 +10,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExitCode, GlanceDbError } from '../src/errors.js';
-import { parseDatabaseUrl, scrubSecrets, type ServerTarget } from '../src/url.js';
-import { dumpRefusal, mysqlDumpTlsArgs, pgDumpEnv, type TlsSettings } from '../src/drivers/tls.js';
-import { restoreSteps } from '../src/engine/restore.js';
+import { ExitCode, GlanceDbError } from '../src/platform/errors.js';
+import { parseDatabaseUrl, scrubSecrets, type ServerTarget } from '../src/platform/url.js';
+import { dumpRefusal, mysqlDumpTlsArgs, pgDumpEnv, type TlsSettings } from '../src/platform/tls.js';
+import { restoreSteps } from '../src/app/restore.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'glance-db-tls-unit-'));
 const home = join(dir, 'home');
@@ -286,8 +286,8 @@ test('the restore steps a refused downgrade prints connect with the same TLS set
   assert.not.match(restoreSteps(my(''), 'glance-db version').join('\n'), 'ssl');
 });
 
-test('node:tls is not loaded with src/drivers/tls.ts (every command loads it; the single executable start-up snapshot cannot hold node:tls)', () => {
-  const source = readFileSync(join(process.cwd(), 'src', 'drivers', 'tls.ts'), 'utf8');
+test('node:tls is not loaded with src/platform/tls.ts (every command loads it; the single executable start-up snapshot cannot hold node:tls)', () => {
+  const source = readFileSync(join(process.cwd(), 'src', 'platform', 'tls.ts'), 'utf8');
   assert.not.match(
     source,
     /^import (?!type )[^;]*from 'node:tls'/m,

@@ -9,11 +9,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Driver, VersionRow } from '../src/drivers/driver.js';
-import { createDriver } from '../src/drivers/index.js';
-import { applyVersion, type PendingVersion } from '../src/engine/apply.js';
-import { MigrationFailedError } from '../src/errors.js';
-import { parseDatabaseUrl } from '../src/url.js';
+import type { Driver, VersionRow } from '../src/core/driver/driver.js';
+import { createDriver } from '../src/dialects/create-driver.js';
+import { applyVersion, type PendingVersion } from '../src/core/apply.js';
+import { MigrationFailedError } from '../src/platform/errors.js';
+import { parseDatabaseUrl } from '../src/platform/url.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, extraVersion, LATEST, makeProject, removeProject } from './helpers.js';
 

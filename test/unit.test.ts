@@ -14,12 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { checksumOf, normalizeSql } from '../src/checksum.js';
-import { parseDatabaseUrl, redactUrl } from '../src/url.js';
-import { writeFileAtomic } from '../src/util/atomic-write.js';
+import { checksumOf, normalizeSql } from '../src/platform/checksum.js';
+import { parseDatabaseUrl, redactUrl } from '../src/platform/url.js';
+import { writeFileAtomic } from '../src/platform/atomic-write.js';
 import { lockedSqliteDriver, makeProject, removeProject, sqliteRows, versionOne } from './helpers.js';
-import { acquireFileLock } from '../src/util/file-lock.js';
-import { applyVersion } from '../src/engine/apply.js';
+import { acquireFileLock } from '../src/platform/file-lock.js';
+import { applyVersion } from '../src/core/apply.js';
 import {
   BackupFailedError,
   BackupToolFailedError,
@@ -41,7 +41,7 @@ import {
   UnknownRevisionError,
   UnknownVersionError,
   VersionsNotLockedError,
-} from '../src/errors.js';
+} from '../src/platform/errors.js';
 
 const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -87,7 +87,7 @@ test('url: server forms, oslo.db forms, socket, defaults', () => {
       warnings: undefined,
     },
   );
-  // No sslmode: libpq's default, prefer (src/drivers/tls.ts; test/tls-unit.test.ts has the rest).
+  // No sslmode: libpq's default, prefer (src/platform/tls.ts; test/tls-unit.test.ts has the rest).
   assert.is((pg as { tls?: { use: string } }).tls?.use, 'prefer');
   assert.is(pg.display, 'postgresql://glance@db.example:6432/glance');
   const my = parseDatabaseUrl(
@@ -277,7 +277,7 @@ test('SQLite: versions applied in a run reach the file together, at the end of t
 
 /** A MysqlLock over a stand-in connection whose INSERT of the lock row fails with `errno` `failures` times, then succeeds. */
 async function lockOverFake(errno: number, failures: number) {
-  const { MysqlLock } = await import('../src/drivers/mysql-lock.js');
+  const { MysqlLock } = await import('../src/dialects/mysql/lock.js');
   const log = { inserts: 0, pauses: [] as number[] };
   let left = failures;
   const conn = {
@@ -363,8 +363,8 @@ test('errors: Glance bookkeeping glance-db does not know raises UnknownRevisionE
 });
 
 test('errors: a partly applied version whose applied statement changed raises ResumeStatementChangedError (exit 4)', async () => {
-  const { resumePoint } = await import('../src/engine/resume.js');
-  const { statementHash } = await import('../src/checksum.js');
+  const { resumePoint } = await import('../src/core/resume.js');
+  const { statementHash } = await import('../src/platform/checksum.js');
   const row = {
     ...versionOne().row,
     status: 'failed' as const,
@@ -383,7 +383,7 @@ test('errors: a partly applied version whose applied statement changed raises Re
 });
 
 test('errors: --backup failures raise BackupToolMissingError, BackupToolStartError, BackupToolFailedError, BackupWriteError (all exit 15)', async () => {
-  const { backupTool, takeBackup } = await import('../src/engine/backup.js');
+  const { backupTool, takeBackup } = await import('../src/app/backup.js');
   const pg = parseDatabaseUrl('postgresql://glance:pw@127.0.0.1/glance', '/');
   const path = process.env.PATH;
   process.env.PATH = '';
@@ -425,8 +425,8 @@ test('errors: --backup failures raise BackupToolMissingError, BackupToolStartErr
 });
 
 test('errors: lint raises ReleasedFileChangedError, ReleasedVersionRemovedError (exit 4), VersionsNotLockedError, LockFileUnreadableError (exit 3)', async () => {
-  const { loadManifest } = await import('../src/manifest/load.js');
-  const { currentEntries, lint, lockPath, writeLock } = await import('../src/engine/lint.js');
+  const { loadManifest } = await import('../src/core/manifest/load.js');
+  const { currentEntries, lint, lockPath, writeLock } = await import('../src/app/lint.js');
   const dir = makeProject();
   try {
     const m = loadManifest(join(dir, 'glance-db.yaml'));
@@ -471,9 +471,9 @@ test('errors: lint raises ReleasedFileChangedError, ReleasedVersionRemovedError 
 });
 
 test('data commands (metadefs, purge) run at any version from 42, glance-db or glance-manage managed, and refuse only a partly applied version (14), an open rolling window (13), no bookkeeping (5), a missing table (12), a version before the baseline (11)', async () => {
-  const { loadManifest } = await import('../src/manifest/load.js');
-  const { readMigrationFile } = await import('../src/engine/files.js');
-  const { requireDataReady, METADEF_TABLE_NAMES } = await import('../src/engine/require-latest.js');
+  const { loadManifest } = await import('../src/core/manifest/load.js');
+  const { readMigrationFile } = await import('../src/core/files.js');
+  const { requireDataReady, METADEF_TABLE_NAMES } = await import('../src/glance/require-latest.js');
   const manifest = loadManifest(join(ROOT_DIR, 'glance-db.yaml'));
   const ctx = { manifest, target: { display: 'sqlite:/x.sqlite', dialect: 'sqlite' }, selection: [] } as never;
   const rowOf = (version: number, status: 'complete' | 'failed' | 'expanded' = 'complete') => {
@@ -581,8 +581,8 @@ test('data commands (metadefs, purge) run at any version from 42, glance-db or g
   assert.is(await code(requireDataReady(ctx, fake([], [...ALL, 'migrate_version'], [], 30), 'purge', 'purge')), 11);
 });
 
-test('errors: SchemaDriftError lives in src/errors.ts (and only there), with the differences as objects (exit 12)', async () => {
-  const adopt = await import('../src/engine/adopt.js');
+test('errors: SchemaDriftError lives in src/platform/errors.ts (and only there), with the differences as objects (exit 12)', async () => {
+  const adopt = await import('../src/glance/adopt.js');
   assert.is((adopt as Record<string, unknown>).SchemaDriftError, undefined);
   const e = new SchemaDriftError('Not that version.', ['images: unexpected index x(owner)'], 'undo it');
   assert.is(e.exitCode, 12);
@@ -591,8 +591,8 @@ test('errors: SchemaDriftError lives in src/errors.ts (and only there), with the
 });
 
 test('errors: a recorded version whose file cannot be used raises MigrationFileError (a ConfigError, exit 3) with the version and file', async () => {
-  const { loadManifest } = await import('../src/manifest/load.js');
-  const { readMigrationFile } = await import('../src/engine/files.js');
+  const { loadManifest } = await import('../src/core/manifest/load.js');
+  const { readMigrationFile } = await import('../src/core/files.js');
   const dir = makeProject();
   try {
     const m = loadManifest(join(dir, 'glance-db.yaml'));
@@ -627,9 +627,9 @@ async function catchAsync(fn: () => Promise<unknown>): Promise<unknown> {
 }
 
 test('rolling hand-back: alembic_version keeps the expand head alone below 45 (mitaka02 is its ancestor), and both heads from 45 on', async () => {
-  const { glanceHeads } = await import('../src/engine/phases.js');
+  const { glanceHeads } = await import('../src/core/phases.js');
   const row = (version: number, status: 'complete' | 'expanded') =>
-    ({ version, status }) as unknown as import('../src/drivers/driver.js').VersionRow;
+    ({ version, status }) as unknown as import('../src/core/driver/driver.js').VersionRow;
   const upTo = (complete: number, expandedTo: number) =>
     [42, 43, 44, 45, 46, 47, 48, 49, 50, 51]
       .filter((v) => v <= expandedTo)

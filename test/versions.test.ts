@@ -5,8 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadManifest } from '../src/manifest/load.js';
-import { readLock } from '../src/engine/lint.js';
+import { loadManifest } from '../src/core/manifest/load.js';
+import { readLock } from '../src/app/lint.js';
 import { CONTRACT_CHAIN, REVISION_FOR_VERSION } from '../src/glance/revisions.js';
 import { ROOT, VERSIONS } from './helpers.js';
 

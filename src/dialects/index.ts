@@ -1,11 +1,11 @@
-// Every dialect glance-db speaks, one description each (src/dialects/<name>.ts).
+// Every dialect glance-db speaks, one description each (src/dialects/<name>/description.ts).
 // The Dialect type, the schemes a URL may use, `plan --dialect`'s choices and
 // what the engine does differently per dialect all come from this record;
 // the manifest's JSON Schema lists the same names (checked when it is built,
 // by scripts/build-validator.mjs, and by test/dialects-layout.test.ts).
-import { mysql } from './mysql.js';
-import { postgresql } from './postgresql.js';
-import { sqlite } from './sqlite.js';
+import { mysql } from './mysql/description.js';
+import { postgresql } from './postgresql/description.js';
+import { sqlite } from './sqlite/description.js';
 
 export const DIALECTS = { sqlite, postgresql, mysql };
 
@@ -22,4 +22,4 @@ export function isDialect(name: string): name is Dialect {
   return Object.hasOwn(DIALECTS, name);
 }
 
-export type { DialectDescription, ScriptGuardParts, SplitRules } from './types.js';
+export type { DialectDescription, ScriptGuardParts, SplitRules } from '../core/driver/dialect.js';

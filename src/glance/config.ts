@@ -21,12 +21,12 @@
 import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { readBounded, TooLargeError } from '../util/read-bounded.js';
+import { readBounded, TooLargeError } from '../platform/read-bounded.js';
 
 /** Glance's sample glance-api.conf, every option commented, is about 250 KB. */
 const MAX_GLANCE_CONFIG_BYTES = 16 * 1024 * 1024;
-import { ConfigError } from '../errors.js';
-import { passwordCandidates, registerSecretsOf } from '../url.js';
+import { ConfigError } from '../platform/errors.js';
+import { passwordCandidates, registerSecretsOf } from '../platform/url.js';
 import { releaseLabel } from './releases.js';
 import { installedGlance } from './installed.js';
 

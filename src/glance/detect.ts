@@ -1,8 +1,8 @@
 // Recognises a database that Glance's own tool (glance-manage) built, from
 // alembic_version or the legacy migrate_version, and says which glance-db
 // version it is at. docs/glance-versions.md has the rules.
-import { BeforeBaselineError, UnknownLegacyVersionError, UnknownRevisionError } from '../errors.js';
-import type { Driver } from '../drivers/driver.js';
+import { BeforeBaselineError, UnknownLegacyVersionError, UnknownRevisionError } from '../platform/errors.js';
+import type { Driver } from '../core/driver/driver.js';
 import { ALIASES, CONTRACT_CHAIN, EXPAND_CHAIN, NEWEST_REVISION } from './revisions.js';
 
 export interface GlanceManaged {

@@ -18,7 +18,7 @@
 // folders searched; tests point it at a fixture tree.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../platform/errors.js';
 import { findRelease, GLANCE_RELEASES, type GlanceRelease } from './releases.js';
 import { CONTRACT_CHAIN } from './revisions.js';
 

@@ -14,7 +14,7 @@
 // `shared` (issue 32: the new release writes `private` on purpose, and
 // re-sharing would give its members access again).
 import { DIALECTS, type Dialect } from '../dialects/index.js';
-import type { SchemaModel, TableModel } from '../introspect/model.js';
+import type { SchemaModel, TableModel } from '../core/introspect/model.js';
 
 export interface OcataFinish {
   statements: string[];

@@ -5,8 +5,8 @@
 // allowed by one variant is Glance's, not a hand-made change.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../errors.js';
-import { PACKAGE_ROOT } from '../paths.js';
+import { ConfigError } from '../platform/errors.js';
+import { PACKAGE_ROOT } from '../platform/paths.js';
 import type { Dialect } from '../dialects/index.js';
 
 export interface Variant {

@@ -1,0 +1,68 @@
+// SIGINT/SIGTERM during a server run. Left alone, Node would exit at once and
+// the server would keep running the statement that was sent (holding the
+// migration lock). Instead, while a server driver is open: cancel the running
+// statement on the server (pg_cancel_backend / KILL QUERY, over a second
+// connection), let the run unwind (PostgreSQL rolls back, MySQL leaves the
+// version resumable), close the connections, and exit 22. A second signal,
+// or a server that does not answer within the grace time, ends the process
+// at once, still with 22.
+import { ExitCode, InterruptedError } from '../../platform/errors.js';
+import { writeErr, exitRun } from '../../platform/sink.js';
+
+type Canceller = () => Promise<void>;
+
+const cancellers = new Set<Canceller>();
+let received: NodeJS.Signals | null = null;
+let installed = false;
+const GRACE_MS = 10_000;
+
+function stopNow(signal: NodeJS.Signals, why: string): void {
+  writeErr(
+    `error: Interrupted by ${signal}; ${why}.\nhint: Run glance-db sync again: on PostgreSQL the version in progress was rolled back, on MySQL it resumes.\n`,
+  );
+  exitRun(ExitCode.INTERRUPTED);
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (received) return stopNow(signal, 'stopped at once (second signal), the connections were dropped');
+  received = signal;
+  for (const c of cancellers) void c().catch(() => {});
+  setTimeout(
+    () =>
+      stopNow(
+        signal,
+        `the server did not confirm the cancel within ${GRACE_MS / 1000} s, the connections were dropped`,
+      ),
+    GRACE_MS,
+  ).unref();
+}
+
+/** Cancels this run's server work on SIGINT/SIGTERM while registered; returns the unregister function. */
+export function onInterrupt(cancel: Canceller): () => void {
+  cancellers.add(cancel);
+  if (!installed) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    installed = true;
+  }
+  return () => {
+    cancellers.delete(cancel);
+    // After a signal the handlers stay, so that the run unwinds and reports instead of dying mid-way.
+    if (cancellers.size === 0 && installed && !received) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      installed = false;
+    }
+  };
+}
+
+export function interruptedBy(): NodeJS.Signals | null {
+  return received;
+}
+
+export function interruptedError(outcome: string): InterruptedError {
+  return new InterruptedError(
+    `Interrupted by ${received ?? 'a signal'}: the statement running on the server was cancelled and the connection closed. ${outcome}`,
+    'Run glance-db sync again to continue.',
+  );
+}

@@ -1,0 +1,11 @@
+// The validator scripts/build-validator.mjs generates from
+// schema/glance-db.schema.json into dist/src/core/manifest/schema-validator.js.
+import type { ErrorObject } from 'ajv';
+
+interface ValidateFunction {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+declare const validate: ValidateFunction;
+export default validate;

@@ -1,0 +1,565 @@
+// PostgreSQL through slonik. DDL is transactional here, so each version and
+// its version-table row commit together. The migration lock is a
+// transaction-scoped advisory lock taken at the start of every transaction:
+// it works behind PgBouncer in transaction mode, where session locks do not
+// (golang-migrate PR 992), and it dies with its connection.
+//
+// A paused or cut-off run cannot lose the lock without knowing, unlike on
+// MySQL: the lock, the version's statements and its bookkeeping are one
+// transaction, so a session the server ends (idle-in-transaction timeout
+// after --io-timeout, dead TCP keepalives) rolls everything back with it,
+// and the run, when it wakes, finds its connection gone (exit 18).
+import pg from 'pg';
+import { createPool, stringifyDsn, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
+import { raw } from './pg-sql.js';
+import { ConnectionError, ConnectionLostError, LockedError } from '../../platform/errors.js';
+import { displayServer, type ServerTarget } from '../../platform/url.js';
+import type { Driver, DriverConfig, RecordedState, Tx, VersionRow, VersionTx } from '../../core/driver/driver.js';
+import { connectionLoss, rootMessage } from '../../core/driver/failure.js';
+import { guard } from '../../core/driver/guard.js';
+import { interruptedBy, interruptedError, onInterrupt } from '../../core/driver/interrupt.js';
+import { RoundTrips, within, type Probe, type Session, type SessionState } from '../../core/driver/watchdog.js';
+import {
+  addMissingColumnsSql,
+  columnNamesSql,
+  createVersionTableSql,
+  hasAddedColumns,
+  insertSql,
+  rowFrom,
+  rowValues,
+  selectSql,
+} from '../../core/driver/version-table.js';
+import { redactSecret } from '../../platform/secret.js';
+import { countRoundTrip } from '../../platform/round-trips.js';
+import { DIALECTS } from '../index.js';
+import { nodeTlsOptions, overSocket, tlsHint } from '../../platform/tls.js';
+import type { ConnectionOptions } from 'node:tls';
+
+/** pg's `ssl`: false for plain text, else Node's TLS options. */
+type PgSsl = false | ConnectionOptions;
+
+type Conn = DatabasePool | DatabaseTransactionConnection;
+
+/** A PostgreSQL error field (code, position) from slonik's error or its cause chain. */
+function pgField(err: unknown, field: 'code' | 'position'): string | undefined {
+  for (
+    let e = err as Record<string, unknown> | undefined, i = 0;
+    e && i < 5;
+    e = e.cause as Record<string, unknown>, i++
+  ) {
+    const v = e[field];
+    if (typeof v === 'string' && (field !== 'code' || /^[0-9A-Z]{5}$/.test(v))) return v;
+  }
+  return undefined;
+}
+
+/** Two positive int4 advisory-lock keys: "glance" and a hash of the version table name. */
+export function lockKeys(table: string): [number, number] {
+  let h = 0x811c9dc5;
+  for (const ch of table) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+  return [0x676c6462, (h >>> 0) & 0x7fffffff];
+}
+
+/** The advisory lock was not granted within --lock-wait. */
+class LockWaitExpired extends Error {}
+
+const ROLLED_BACK = 'The version in progress was rolled back with its transaction.';
+
+export function createServerDriver(config: DriverConfig): Driver {
+  const d = new PostgresDriver(config);
+  return guard(d, { interrupted: () => interruptedError(ROLLED_BACK), lost: (err) => d.lostError(err) });
+}
+
+interface PgClient {
+  processID: number | null;
+  connection?: { stream?: { destroy(): void } };
+  connect(): Promise<void>;
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  end(): Promise<void>;
+  once(event: string, fn: () => void): void;
+}
+type PgClientClass = new (config: Record<string, unknown>) => PgClient;
+
+// slonik builds its pg.Client from a configuration of its own, with no way to
+// ask for TCP keepalives or to see each round trip: so pg.Client is replaced,
+// once, by a subclass that does both while a driver is open.
+const BaseClient = pg.Client as PgClientClass;
+const PID_COLUMN = 'glance_db_backend_pid';
+let watching: { trips: RoundTrips; keepIdleMs: number; ssl: PgSsl } | null = null;
+const sessions = new WeakMap<object, Session>();
+
+class WatchedClient extends (BaseClient as new (config: Record<string, unknown>) => PgClient) {
+  constructor(config: Record<string, unknown>) {
+    const w = watching;
+    // TLS as the URL asks (src/platform/tls.ts), whatever slonik's own DSN handling would have chosen.
+    super(w ? { ...config, ssl: w.ssl, keepAlive: true, keepAliveInitialDelayMillis: w.keepIdleMs } : config);
+    if (w) {
+      const s: Session = {
+        id: () => this.serverPid ?? this.processID ?? undefined,
+        kill: () => this.connection?.stream?.destroy(),
+      };
+      sessions.set(this, s);
+      w.trips.add(s);
+      this.once('end', () => w.trips.delete(s));
+    }
+  }
+
+  /**
+   * The server's own pid for this connection's transaction, as the server
+   * reports it (behind PgBouncer, processID is the pooler's, not a backend's).
+   */
+  serverPid: number | undefined;
+
+  query(text: string, _values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
+    // eslint-disable-next-line prefer-rest-params
+    const r = (super.query as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]) as Promise<{
+      rows: Record<string, unknown>[];
+    }>;
+    const s = sessions.get(this);
+    if (!(s && watching && r && typeof r.then === 'function')) return r;
+    countRoundTrip(text);
+    if (typeof text === 'string' && text.includes(PID_COLUMN)) {
+      void r.then(
+        (res) => (this.serverPid = Number(res.rows[0]?.[PID_COLUMN]) || undefined),
+        () => {},
+      );
+    }
+    return watching.trips.track(s, r);
+  }
+}
+(pg as { Client: unknown }).Client = WatchedClient;
+
+class PostgresDriver implements Driver {
+  readonly dialect = 'postgresql' as const;
+  /** From the dialect's description: the engine runs a version in one transaction, or resumably (src/core/apply.ts). */
+  readonly transactionalDdl = DIALECTS.postgresql.transactionalDdl;
+  readonly interruptedOutcome = ROLLED_BACK;
+  private pool: DatabasePool | null = null;
+  private readonly target: ServerTarget;
+  private readonly keys: [number, number];
+  private readonly ioTimeoutMs: number;
+  private readonly trips: RoundTrips;
+  private stopWatchingSignals: (() => void) | null = null;
+  /** client_connection_check_interval exists (PostgreSQL 14 and later). */
+  private checksClient = false;
+  /**
+   * TLS for every connection of the run (the pool's and the side clients'):
+   * libpq's sslmode, with allow and prefer settled once, at open, by the
+   * first connection. Never over a Unix socket (libpq ignores sslmode there).
+   */
+  private ssl: PgSsl;
+  /** What this run knows of the version table, to spare round trips: it exists; it has every column. Tables and columns are never dropped. */
+  private versionTable = { seen: false, complete: false };
+
+  constructor(private readonly config: DriverConfig) {
+    this.target = config.target as ServerTarget;
+    this.keys = lockKeys(config.versionTable);
+    this.ioTimeoutMs = config.ioTimeoutMs ?? 60_000;
+    this.trips = new RoundTrips(this.ioTimeoutMs, this.probe());
+    const tls = this.target.tls;
+    this.ssl =
+      overSocket(this.target.host, this.target.socketPath) || tls.use === 'disable' || tls.use === 'allow'
+        ? false
+        : nodeTlsOptions(tls, this.target.host);
+  }
+
+  /**
+   * libpq's second try: prefer falls back to plain text when the server
+   * offers no TLS; allow tries TLS when the server refused the plain-text
+   * connection. Null: no second try (require and stronger never fall back).
+   */
+  private secondTry(err: unknown): PgSsl | null {
+    const t = this.target;
+    if (overSocket(t.host, t.socketPath)) return null;
+    if (t.tls.use === 'prefer' && this.ssl !== false && /does not support SSL/i.test(rootMessage(err))) return false;
+    if (t.tls.use === 'allow' && this.ssl === false && /^28/.test(pgField(err, 'code') ?? ''))
+      return nodeTlsOptions(t.tls, t.host);
+    return null;
+  }
+
+  /** A short-lived second connection, to ask about or cancel the migration session. */
+  private async withSideClient<T>(timeoutMs: number, fn: (c: PgClient) => Promise<T>): Promise<T> {
+    const t = this.target;
+    const c = new BaseClient({
+      host: t.socketPath ?? t.host,
+      port: t.port,
+      user: t.user,
+      password: t.password || undefined,
+      database: t.database,
+      application_name: 'glance-db (watchdog)',
+      connectionTimeoutMillis: timeoutMs,
+      keepAlive: true,
+      ssl: this.ssl,
+    });
+    try {
+      return await within((async () => (await c.connect(), fn(c)))(), timeoutMs, 'second connection');
+    } finally {
+      await within(c.end(), 1000, 'closing').catch(() => c.connection?.stream?.destroy());
+    }
+  }
+
+  private probe(): Probe {
+    return {
+      state: (id, ms) =>
+        this.withSideClient<SessionState>(ms, async (c) => {
+          const rows = (await c.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [id])).rows;
+          if (rows.length === 0) return 'gone';
+          return String(rows[0].state ?? '').startsWith('idle') ? 'idle' : 'active';
+        }),
+      cancel: (ids, ms) =>
+        this.withSideClient(
+          ms,
+          async (c) => void (await c.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [ids])),
+        ),
+    };
+  }
+
+  /** The connection broke or went silent: exit 18, with what the server or the watchdog said. */
+  lostError(err: unknown): ConnectionLostError {
+    const t = this.target;
+    const reason = this.trips.silence ?? redactSecret(rootMessage(err), t.password);
+    return new ConnectionLostError(
+      `The connection to PostgreSQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} was lost mid-run: ${reason}. ` +
+        'The run stopped; the version in progress was rolled back with its transaction, and versions reported applied before it stay applied.',
+      {
+        cause: err,
+        hint: `Check the server and the network, then run glance-db sync again: it continues from the last applied version. A server session left behind is ended by the server within --io-timeout (${Math.round(this.ioTimeoutMs / 1000)} s) of its last statement, which releases the migration lock.`,
+      },
+    );
+  }
+
+  async open(): Promise<void> {
+    const t = this.target;
+    watching = { trips: this.trips, keepIdleMs: Math.max(1000, Math.floor(this.ioTimeoutMs / 2)), ssl: this.ssl };
+    this.stopWatchingSignals = onInterrupt(async () => void (await this.trips.cancelRunning(5000)));
+    const uri = stringifyDsn({
+      host: t.socketPath ?? t.host,
+      port: t.port,
+      username: t.user,
+      password: t.password || undefined,
+      databaseName: t.database,
+      applicationName: 'glance-db',
+    });
+    const connect = async () => {
+      this.pool = await createPool(uri, {
+        connectionTimeout: this.config.connectTimeoutMs,
+        // slonik's 60 s defaults and retries are wrong for migrations: a long
+        // data step is legitimate, and a retried DDL transaction is not.
+        statementTimeout: 'DISABLE_TIMEOUT',
+        idleInTransactionSessionTimeout: 'DISABLE_TIMEOUT',
+        transactionRetryLimit: 0,
+        queryRetryLimit: 0,
+        connectionRetryLimit: 0,
+        maximumPoolSize: 2,
+        captureStackTrace: false,
+        // How long closing waits for a query on a connection that broke (default 5 s, which delays the exit).
+        gracefulTerminationTimeout: 1000,
+        // slonik's default sends DISCARD ALL each time a connection goes back to the pool: a round trip
+        // after every query, half of a no-op sync's. glance-db leaves no session state to discard (its
+        // settings are SET LOCAL / set_config(..., true), its lock transaction-scoped, no temporary tables).
+        resetConnection: async () => {},
+      });
+      // One round trip; server_version_num is read only from a server that says it is PostgreSQL.
+      const server = await this.pool.one(
+        raw(
+          "SELECT version() AS v, CASE WHEN version() LIKE 'PostgreSQL%' THEN current_setting('server_version_num')::int END AS n",
+        ),
+      );
+      const version = String(server.v);
+      if (!version.startsWith('PostgreSQL')) throw new Error(`the server is not PostgreSQL (${version.slice(0, 40)})`);
+      this.checksClient = Number(server.n) >= 140000;
+    };
+    try {
+      try {
+        await connect();
+      } catch (err) {
+        const second = this.secondTry(err);
+        if (second === null) throw err;
+        await this.pool?.end().catch(() => {});
+        this.ssl = second;
+        if (watching) watching.ssl = second;
+        await connect();
+      }
+    } catch (err) {
+      await this.pool?.end().catch(() => {});
+      this.pool = null;
+      throw this.connectionError(err);
+    }
+  }
+
+  private connectionError(err: unknown): ConnectionError {
+    const t = this.target;
+    const code = pgField(err, 'code');
+    const reason = redactSecret(
+      String((err as Error)?.cause ? ((err as Error).cause as Error).message : (err as Error)?.message),
+      t.password,
+    );
+    // A TLS failure is the client's (no SQLSTATE); a server's refusal has one.
+    const hint =
+      (code ? undefined : tlsHint(t.tls, reason, 'postgresql')) ??
+      (code === '3D000'
+        ? `Create the database first (createdb ${t.database}), as for glance-manage.`
+        : code === '28P01' || code === '28000'
+          ? 'Check the user and password in the URL (the password is not shown).'
+          : `Check that PostgreSQL listens on ${t.host}:${t.port}; --connect-timeout bounds the wait.`);
+    return new ConnectionError(
+      `Cannot use PostgreSQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} as user "${t.user}": ${reason}.`,
+      { cause: err, hint },
+    );
+  }
+
+  exists(): boolean {
+    return this.pool !== null;
+  }
+
+  async lock(): Promise<void> {
+    // Per transaction: see takeLock().
+  }
+
+  /** Waits for the advisory lock inside the transaction, bounded by --lock-wait, then sets the statement limits. */
+  private async takeLock(tx: DatabaseTransactionConnection): Promise<void> {
+    const [a, b] = this.keys;
+    // Before the lock is granted, so that a run cut off while waiting cannot
+    // hold it forever: the server ends this session once the client has been
+    // silent for --io-timeout inside the transaction, when its TCP keepalives
+    // go unanswered, and (14+) when the client's socket is gone even while a
+    // statement runs. None of these fire during a long statement of a live run.
+    const io = Math.max(1, Math.round(this.ioTimeoutMs / 1000));
+    const keepIdle = Math.max(1, Math.floor(io / 3));
+    const keepInterval = Math.max(1, Math.floor(io / 9));
+    // Uncontended, this one round trip also takes the lock and sets the statement limits (the CASE
+    // evaluates its branch only once the lock is granted); a run that has to wait waits below.
+    const { got } = await tx.one(
+      raw(
+        `SELECT CASE WHEN pg_try_advisory_xact_lock($4, $5) THEN set_config('lock_timeout', $6, true) IS NOT NULL AND set_config('statement_timeout', $7, true) IS NOT NULL ELSE false END AS got,
+      pg_backend_pid() AS ${PID_COLUMN}, set_config('idle_in_transaction_session_timeout', $1, true), set_config('tcp_keepalives_idle', $2, true),
+      set_config('tcp_keepalives_interval', $3, true), set_config('tcp_keepalives_count', '3', true)${this.checksClient ? ", set_config('client_connection_check_interval', $2, true)" : ''}`,
+        [
+          `${io}s`,
+          String(keepIdle),
+          String(keepInterval),
+          a,
+          b,
+          String(this.config.lockTimeoutMs),
+          String(this.config.statementTimeoutMs),
+        ],
+      ),
+    );
+    if (got === true) return;
+    if (this.config.lockWaitMs === 0) throw new LockWaitExpired();
+    await tx.query(raw(`SET LOCAL lock_timeout = ${Math.max(1, this.config.lockWaitMs)}`));
+    try {
+      await tx.query(raw('SELECT pg_advisory_xact_lock($1, $2)', [a, b]));
+    } catch (err) {
+      if (pgField(err, 'code') === '55P03') throw new LockWaitExpired();
+      throw err;
+    }
+    await tx.query(raw(`SET LOCAL lock_timeout = ${this.config.lockTimeoutMs}`));
+    await tx.query(raw(`SET LOCAL statement_timeout = ${this.config.statementTimeoutMs}`));
+  }
+
+  /**
+   * A transaction that starts with the migration lock. Who holds the lock is
+   * looked up after this transaction is gone: inside it, slonik would send
+   * the lookup down the aborted transaction's connection.
+   */
+  private async locked<T>(fn: (tx: DatabaseTransactionConnection) => Promise<T>): Promise<T> {
+    try {
+      return await this.pool!.transaction(async (tx) => {
+        await this.takeLock(tx);
+        return fn(tx);
+      });
+    } catch (err) {
+      if (err instanceof LockWaitExpired) throw await this.lockedError();
+      throw err;
+    }
+  }
+
+  private async lockedError(): Promise<LockedError> {
+    const [a, b] = this.keys;
+    const holder = await this.pool!.maybeOne(
+      raw(
+        `SELECT a.pid, a.usename, a.application_name, coalesce(a.client_addr::text, 'local') AS client, a.xact_start::text AS since
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.classid = $1 AND l.objid = $2 AND l.granted LIMIT 1`,
+        [a, b],
+      ),
+    ).catch(() => null);
+    const who = holder
+      ? `server process ${holder.pid} (${holder.application_name || 'no application name'}, user ${holder.usename}, from ${holder.client}, since ${holder.since})`
+      : 'another session';
+    return new LockedError(
+      `The migration lock of ${displayServer(this.target)} is held by ${who}; gave up after ${Math.round(this.config.lockWaitMs / 1000)} s.`,
+      `Another glance-db run is migrating this database: wait for it, or raise --lock-wait. The lock ends with that transaction: a run stopped by Ctrl-C or SIGTERM cancels its statement and ends it at once; a run killed with kill -9 or cut off from the server is ended by the server within --io-timeout (${Math.round(this.ioTimeoutMs / 1000)} s) of its last statement${this.checksClient ? ' (kill -9: as soon as the server notices the closed socket, even mid-statement)' : ''}.`,
+    );
+  }
+
+  query = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
+    return [...(await this.pool!.any(raw(text, params)))] as Record<string, unknown>[];
+  };
+
+  async listTables(): Promise<string[]> {
+    const rows = await this.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`,
+    );
+    return rows.map((r) => String(r.table_name));
+  }
+
+  private async hasVersionTable(c: Conn): Promise<boolean> {
+    return (await c.oneFirst(raw('SELECT to_regclass($1) IS NOT NULL', [this.config.versionTable]))) === true;
+  }
+
+  async ensureVersionTable(): Promise<void> {
+    // Nothing to create or add where the history just read has every column (columns are never dropped).
+    if (this.versionTable.complete) return;
+    const table = this.config.versionTable;
+    await this.locked(async (tx) => {
+      await tx.query(raw(createVersionTableSql(table, 'postgresql')));
+      const present = (await tx.any(raw(columnNamesSql(table, 'postgresql')))).map((r) =>
+        String((r as { name: unknown }).name),
+      );
+      for (const sql of addMissingColumnsSql(table, 'postgresql', present)) await tx.query(raw(sql));
+    });
+    this.versionTable = { seen: true, complete: true };
+  }
+
+  async setNote(version: number, note: string): Promise<void> {
+    await this.locked((tx) =>
+      tx.query(raw(`UPDATE ${this.config.versionTable} SET note = $1 WHERE version = $2`, [note, version])),
+    );
+  }
+
+  async readHistory(): Promise<VersionRow[]> {
+    if (!this.versionTable.seen && !(await this.hasVersionTable(this.pool!))) return [];
+    const rows = await this.query(selectSql(this.config.versionTable));
+    this.versionTable.seen = true;
+    if (rows.length > 0) this.versionTable.complete ||= hasAddedColumns(rows[0]);
+    return rows.map(rowFrom);
+  }
+
+  async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {
+    await this.locked(async (tx) => {
+      for (const s of statements) {
+        let i = 0;
+        await tx.query(
+          raw(
+            s.sql.replace(/\?/g, () => `$${++i}`),
+            s.params,
+          ),
+        );
+      }
+    });
+  }
+
+  async recordRows(rows: VersionRow[]): Promise<boolean> {
+    return this.locked(async (tx) => {
+      // The lock is per transaction here: another run may have placed the database since we looked.
+      if ((await tx.maybeOneFirst(raw(`SELECT version FROM ${this.config.versionTable} LIMIT 1`))) !== null)
+        return false;
+      for (const r of rows)
+        await tx.query(
+          raw(
+            insertSql(this.config.versionTable, (i) => `$${i}`),
+            rowValues(r),
+          ),
+        );
+      return true;
+    });
+  }
+
+  /** A version's transaction: the migration lock first, then whatever the engine runs (src/core/apply.ts). */
+  async versionTransaction<T>(fn: (tx: VersionTx) => Promise<T>): Promise<T> {
+    const table = this.config.versionTable;
+    return this.locked((tx) =>
+      fn({
+        execute: async (text) => void (await tx.query(raw(text))),
+        recorded: async (version) => {
+          const r = await tx.maybeOne(raw(`SELECT status, error FROM ${table} WHERE version = $1`, [version]));
+          return r
+            ? ({ status: String(r.status), error: r.error == null ? null : String(r.error) } as RecordedState)
+            : null;
+        },
+        insertRow: async (row) =>
+          void (await tx.query(
+            raw(
+              insertSql(table, (i) => `$${i}`),
+              rowValues(row),
+            ),
+          )),
+        deleteRow: async (version) => void (await tx.query(raw(`DELETE FROM ${table} WHERE version = $1`, [version]))),
+        updateRow: async (version, set) => {
+          const cols = Object.keys(set);
+          await tx.query(
+            raw(
+              `UPDATE ${table} SET ${cols.map((c, i) => `${c} = $${i + 1}`).join(', ')} WHERE version = $${cols.length + 1}`,
+              [...Object.values(set), version],
+            ),
+          );
+        },
+      }),
+    );
+  }
+
+  /** Past a signal, a silent connection or a lost one, the error is the run's, not the statement's. */
+  stopsRun(err: unknown): boolean {
+    return Boolean(interruptedBy() || this.trips.silence || connectionLoss(err));
+  }
+
+  errorPosition(err: unknown): number | undefined {
+    return Number(pgField(err, 'position')) || undefined;
+  }
+
+  /**
+   * Like a version's transaction (the migration lock first), but on one pool
+   * connection with BEGIN and COMMIT of its own: slonik's transaction()
+   * doubled the cost of the small transactions metadefs and purge run by the
+   * dozen.
+   */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await this.pool!.connect(async (c) => {
+        await c.query(raw('BEGIN'));
+        try {
+          // Uncontended, the lock and the statement limits take one round trip; else wait as a version does.
+          const [a, b] = this.keys;
+          const got = await c.oneFirst(
+            raw(
+              `SELECT pg_try_advisory_xact_lock($1, $2) AND set_config('lock_timeout', $3, true) IS NOT NULL AND set_config('statement_timeout', $4, true) IS NOT NULL`,
+              [a, b, String(this.config.lockTimeoutMs), String(this.config.statementTimeoutMs)],
+            ),
+          );
+          if (!got) await this.takeLock(c as unknown as DatabaseTransactionConnection);
+          const result = await fn({
+            query: async (text, params = []) => [...(await c.any(raw(text, params)))] as Record<string, unknown>[],
+            run: async (text, params = []) => (await c.query(raw(text, params))).rowCount,
+          });
+          await c.query(raw('COMMIT'));
+          return result;
+        } catch (err) {
+          await c.query(raw('ROLLBACK')).catch(() => {});
+          throw err;
+        }
+      });
+    } catch (err) {
+      if (err instanceof LockWaitExpired) throw await this.lockedError();
+      throw err;
+    }
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    // A connection that went silent or a signal: do not wait for goodbyes the server may never answer.
+    if (this.trips.silence) {
+      this.trips.killAll();
+      this.trips.exitSoonIfHeld();
+    }
+    const pool = this.pool;
+    this.pool = null;
+    if (pool) await within(pool.end(), Math.min(this.ioTimeoutMs, 5000), 'closing').catch(() => this.trips.killAll());
+    this.stopWatchingSignals?.();
+    this.stopWatchingSignals = null;
+    if (watching?.trips === this.trips) watching = null;
+  }
+}
