@@ -4,7 +4,7 @@
 // A condition gets its own class, with the facts it carries as typed fields
 // (also in --json's error object), so callers tell conditions apart by class
 // and never by parsing a message.
-import { differenceOf, type Difference } from '../core/introspect/diff.js';
+import { differenceOf, type Difference } from './difference.js';
 
 // The numbers, names and meanings are one table, src/platform/exit-codes.ts (never renumber).
 import { ExitCode, type ExitCodeName } from './exit-codes.js';

@@ -4,6 +4,9 @@
 // "missing" means expected but not found in the actual database.
 import type { ForeignKeyModel, IndexModel, ObjectModel, SchemaModel, TableModel } from './model.js';
 import { definitionHash } from './normalize.js';
+import { differenceOf, rememberDifference, type Difference } from '../../platform/difference.js';
+
+export { differenceOf, type Difference };
 
 export interface DiffOptions {
   /** Tables that are not part of the compared schema (version tables). */
@@ -24,21 +27,6 @@ const NEWER_OPTIONS = ['row-level security'];
 export function notComparedIn(expected: SchemaModel, version: number): string | null {
   if (expected.objects !== undefined) return null;
   return `triggers, functions, views, foreign-key actions and index predicates not compared: the expected schema of version ${version} predates them (make it again with glance-db snapshot ${version})`;
-}
-
-/** One difference; `text` is the sentence glance-db prints. JSON shape: schema/output.schema.json. */
-export interface Difference {
-  /** missing-table, unexpected-column, column-type, missing-index, index-predicate, foreign-key-action, unexpected-trigger, trigger-definition, ... */
-  kind: string;
-  /** The table concerned (null for a PostgreSQL enum type, a view, a function, procedure or event). */
-  table: string | null;
-  /** The column, index, constraint, option, enum, trigger, view or routine concerned (null for a whole table). */
-  object: string | null;
-  /** What the version's schema has (null: absent). */
-  expected: string | null;
-  /** What the database has (null: absent). */
-  actual: string | null;
-  text: string;
 }
 
 const key = (v: unknown) => JSON.stringify(v);
@@ -329,26 +317,8 @@ export function schemaDiff(expected: SchemaModel, actual: SchemaModel, opts: Dif
   }
   // An expected schema written before objects were modelled: they are not compared (notComparedIn says so).
   if (expected.objects !== undefined) out.push(...diffObjects(expected.objects, actual.objects ?? [], ignore));
-  if (opts.remember !== false) for (const x of out) seen.set(x.text, x);
+  if (opts.remember !== false) for (const x of out) rememberDifference(x);
   return out;
-}
-
-/** Every difference this process has found, by its words: the engine passes words around, JSON output wants the objects. */
-const seen = new Map<string, Difference>();
-
-/** The object behind a difference's words (one recorded earlier, e.g. in a note, gets kind "other"). */
-export function differenceOf(text: string | Difference): Difference {
-  if (typeof text !== 'string') return text;
-  return (
-    seen.get(text) ?? {
-      kind: 'other',
-      table: /^([A-Za-z0-9_]+)[.:]/.exec(text)?.[1] ?? null,
-      object: null,
-      expected: null,
-      actual: null,
-      text,
-    }
-  );
 }
 
 /** Every difference, in words. */
