@@ -11,6 +11,7 @@ import { createDriver } from '../src/dialects/create-driver.js';
 import { applyVersion, startedMarker, type PendingVersion } from '../src/core/apply.js';
 import { MigrationFailedError } from '../src/platform/errors.js';
 import { parseDatabaseUrl } from '../src/platform/url.js';
+import { historyBasis } from '../src/core/driver/version-table.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, withDb, type DialectEnv } from './dialects.js';
 
 const open = async (url: string): Promise<Driver> => {
@@ -146,6 +147,22 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
         );
 
         await d.setNote(1, '{"finished":"test"}');
+
+        // editHistory with a basis writes only while the version table still reads as the rows it was planned
+        // from (a hand-back record; PostgreSQL's lock is per transaction, so another run may record in between).
+        const planned = await d.readHistory();
+        const note = (text: string) => [
+          { sql: 'UPDATE glance_db_version SET note = ? WHERE version = ?', params: [text, 0] },
+        ];
+        assert.ok(await d.editHistory(note('{"basis":"current"}'), historyBasis(planned)));
+        assert.is((await d.readHistory())[0].note, '{"basis":"current"}');
+        const stale = planned.filter((r) => r.version !== 1);
+        assert.not.ok(
+          await d.editHistory(note('{"basis":"stale"}'), historyBasis(stale)),
+          'a stale basis writes nothing',
+        );
+        assert.is((await d.readHistory())[0].note, '{"basis":"current"}');
+        assert.ok(await d.editHistory(note('{"basis":null}')), 'no basis: written');
       } finally {
         await d.close();
       }

@@ -247,7 +247,7 @@ export class FakeDriver implements Driver {
     return [1050, 1060].includes((err as { errno?: number }).errno ?? 0);
   }
 
-  async editHistory(): Promise<void> {
+  async editHistory(): Promise<boolean> {
     throw new Error('fake: editHistory is not used by sync');
   }
 

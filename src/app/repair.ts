@@ -99,7 +99,12 @@ async function repairLocked(
         params: [],
       });
     if (!opts.dryRun) {
-      await recordHandback(ctx, driver, handback);
+      if (!(await recordHandback(ctx, driver, handback, rows)))
+        throw new GlanceDbError(
+          'LOCKED',
+          `The version table of ${ctx.target.display} changed while repair looked at it: another glance-db run recorded versions. Nothing was changed.`,
+          { hint: 'Wait for the other run to finish, then run glance-db check (and repair, if it still says so).' },
+        );
       await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory());
     }
     const findings = [`recorded level: ${summarize(rows).current ?? 'none'}; ${handback.what}`];

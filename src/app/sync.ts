@@ -220,10 +220,17 @@ async function syncLocked(
   // What glance-manage did since glance-db's last run (its contract, its sync) is recorded, not replayed.
   // The tables and Alembic's heads, read once for the hand-back, the rolling upgrade left half way and, when nothing
   // ran, Glance's bookkeeping at the end (nothing in between writes them).
-  const seen = fresh ? null : await readGlanceSeen(driver);
-  const handback = seen ? await handbackPlan(ctx, driver, rows, seen) : null;
+  let seen = fresh ? null : await readGlanceSeen(driver);
+  let handback = seen ? await handbackPlan(ctx, driver, rows, seen) : null;
+  // Recorded only if the version table still reads as planned; else (a concurrent sync recorded versions between
+  // the reads, PostgreSQL) read again and plan again: what it recorded is its own work, not glance-manage's.
+  for (let tries = 0; handback && !(await recordHandback(ctx, driver, handback, rows)); tries++) {
+    if (tries === 5) throw historyMoving(ctx);
+    rows = await driver.readHistory();
+    seen = await readGlanceSeen(driver);
+    handback = await handbackPlan(ctx, driver, rows, seen);
+  }
   if (handback) {
-    await recordHandback(ctx, driver, handback);
     onProgress({
       type: 'recorded',
       versions: handback.rows.map((r) => r.version),
@@ -718,4 +725,13 @@ export function downgradeError(
 function span(ctx: RunContext, to: number): string {
   const first = ctx.manifest.migrations[0].version;
   return first === to ? `${to}` : `${first}-${to}`;
+}
+
+/** Another run kept recording versions while this one tried to record what glance-manage did (exit 8). */
+function historyMoving(ctx: RunContext): GlanceDbError {
+  return new GlanceDbError(
+    'LOCKED',
+    `The version table of ${ctx.target.display} kept changing while this run tried to record what glance-manage did: another glance-db run is recording versions. Nothing was changed by this run.`,
+    { hint: 'Wait for the other run to finish, then run the command again.' },
+  );
 }

@@ -5,7 +5,7 @@
 // every glance-db write that keeps a database under control leaves
 // alembic_version where glance-manage expects it.
 import type { Driver, VersionRow } from '../core/driver/driver.js';
-import { insertSql, rowValues } from '../core/driver/version-table.js';
+import { historyBasis, insertSql, rowValues } from '../core/driver/version-table.js';
 import { detectGlanceManaged, fromAlembic, type GlanceManaged } from '../glance/detect.js';
 import { DIALECTS } from '../dialects/index.js';
 import { diffSchemas } from '../core/introspect/diff.js';
@@ -173,10 +173,21 @@ export function handbackStatements(ctx: RunContext, plan: Handback): { sql: stri
   ];
 }
 
-/** Records the plan, under the lock the caller holds. */
-export async function recordHandback(ctx: RunContext, driver: Driver, plan: Handback): Promise<void> {
+/**
+ * Records the plan, under the lock, unless the version table no longer
+ * reads as `basis`, the rows the plan was made from (false: nothing
+ * written). On PostgreSQL the lock is per transaction: a concurrent sync
+ * may have recorded versions between this run's reads, and Alembic's heads
+ * it wrote with them would otherwise read as glance-manage's work.
+ */
+export async function recordHandback(
+  ctx: RunContext,
+  driver: Driver,
+  plan: Handback,
+  basis: VersionRow[],
+): Promise<boolean> {
   await driver.ensureVersionTable();
-  await driver.editHistory(handbackStatements(ctx, plan));
+  return driver.editHistory(handbackStatements(ctx, plan), historyBasis(basis));
 }
 
 /**

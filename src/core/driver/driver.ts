@@ -203,10 +203,15 @@ export interface Driver {
    */
   replicatesWritesets?(): Promise<boolean>;
   /**
-   * Changes rows of the version table (repair), the statements in one
-   * transaction under the lock. Nothing else in the database is touched.
+   * Changes rows of the version table (repair, a hand-back record), the
+   * statements in one transaction under the lock. Nothing else in the
+   * database is touched. With `basis` (historyBasis of the rows the change was
+   * planned from), the version table is read first inside that transaction,
+   * and nothing is written (false) when it no longer reads so: on
+   * PostgreSQL, whose lock is per transaction, another run may have
+   * recorded versions since the plan read it.
    */
-  editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void>;
+  editHistory(statements: { sql: string; params: unknown[] }[], basis?: string): Promise<boolean>;
   /** A read-only query, for introspection. */
   query: Query;
   /**

@@ -121,6 +121,15 @@ export function hasAddedColumns(r: Record<string, unknown>): boolean {
 }
 
 /** SELECT *: a table made by an older glance-db, without the added columns, still reads (as null). */
+/** The version table's versions and states, as text: what editHistory's basis compares. */
+export function historyBasis(rows: ReadonlyArray<{ version?: unknown; status?: unknown }>): string {
+  return rows.map((r) => `${Number(r.version)}:${String(r.status)}`).join(',');
+}
+
+export function basisSql(table: string): string {
+  return `SELECT version, status FROM ${table} ORDER BY version`;
+}
+
 export function selectSql(table: string): string {
   return `SELECT * FROM ${table} ORDER BY version`;
 }

@@ -33,6 +33,8 @@ import {
   rowFrom,
   rowValues,
   selectSql,
+  basisSql,
+  historyBasis,
 } from '../../core/driver/version-table.js';
 import { DIALECTS } from '../index.js';
 
@@ -225,15 +227,21 @@ class MysqlDriver implements Driver {
     return rows.map(rowFrom);
   }
 
-  async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {
+  async editHistory(statements: { sql: string; params: unknown[] }[], basis?: string): Promise<boolean> {
     // Row edits only (DML): one fenced transaction, retried as a whole if Galera certification fails.
+    let written = false;
     await retryCertification(
       () =>
         this.fenced(async () => {
+          written = false;
+          if (basis !== undefined && historyBasis(await this.query(basisSql(this.config.versionTable))) !== basis)
+            return;
           for (const s of statements) await this.conn!.execute(s.sql, s.params as never);
+          written = true;
         }),
       async () => {},
     );
+    return written;
   }
 
   async recordRows(rows: VersionRow[]): Promise<boolean> {

@@ -28,6 +28,8 @@ import {
   rowFrom,
   rowValues,
   selectSql,
+  basisSql,
+  historyBasis,
 } from '../../core/driver/version-table.js';
 import { redactSecret } from '../../platform/secret.js';
 import { countRoundTrip } from '../../platform/round-trips.js';
@@ -438,8 +440,10 @@ class PostgresDriver implements Driver {
     return rows.map(rowFrom);
   }
 
-  async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {
-    await this.locked(async (tx) => {
+  async editHistory(statements: { sql: string; params: unknown[] }[], basis?: string): Promise<boolean> {
+    return this.locked(async (tx) => {
+      if (basis !== undefined && historyBasis([...(await tx.any(raw(basisSql(this.config.versionTable))))]) !== basis)
+        return false;
       for (const s of statements) {
         let i = 0;
         await tx.query(
@@ -449,6 +453,7 @@ class PostgresDriver implements Driver {
           ),
         );
       }
+      return true;
     });
   }
 

@@ -84,6 +84,8 @@ import {
   rowFrom,
   rowValues,
   selectSql,
+  basisSql,
+  historyBasis,
 } from '../../core/driver/version-table.js';
 import { DIALECTS } from '../index.js';
 
@@ -641,8 +643,10 @@ export class SqliteDriver implements Driver {
     return (await this.query(selectSql(this.config.versionTable))).map(rowFrom);
   }
 
-  async editHistory(statements: { sql: string; params: unknown[] }[]): Promise<void> {
+  async editHistory(statements: { sql: string; params: unknown[] }[], basis?: string): Promise<boolean> {
     const db = await this.load();
+    if (basis !== undefined && historyBasis(await this.query(basisSql(this.config.versionTable))) !== basis)
+      return false;
     db.exec('BEGIN');
     try {
       for (const s of statements) db.run(s.sql, s.params as never);
@@ -653,6 +657,7 @@ export class SqliteDriver implements Driver {
     }
     // Written back once, when the run ends (close()), like every other change.
     this.dirty = true;
+    return true;
   }
 
   async recordRows(rows: VersionRow[]): Promise<boolean> {
