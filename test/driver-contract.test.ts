@@ -183,6 +183,29 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
   });
 }
 
+test('PostgreSQL: a connection the server ends while it sits idle in a transaction fails that transaction, it does not crash the process', async () => {
+  assert.ok(postgresEnv.available(), 'the postgresql server is required');
+  await withDb(postgresEnv, async (db) => {
+    const d = await open(db.url);
+    try {
+      let failed: unknown = null;
+      await d
+        .transaction(async (tx) => {
+          const [{ pid }] = await tx.query('SELECT pg_backend_pid() AS pid');
+          // Ended by the server (as an administrator's pg_terminate_backend or a DROP DATABASE WITH (FORCE) would)
+          // while no statement of ours runs on it: pg emits 'error' on the client, with no query to reject.
+          await db.rows(`SELECT pg_terminate_backend(${Number(pid)}) AS done`);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          await tx.query('SELECT 1');
+        })
+        .catch((err) => (failed = err));
+      assert.ok(failed, 'the transaction on the ended connection failed');
+    } finally {
+      await d.close();
+    }
+  });
+});
+
 test("PostgreSQL: SQL text goes through slonik's public sql tag, parameters included", async () => {
   assert.ok(postgresEnv.available(), 'the postgresql server is required');
   const { raw } = await import('../src/dialects/postgresql/pg-sql.js');

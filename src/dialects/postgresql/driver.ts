@@ -79,6 +79,7 @@ interface PgClient {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   end(): Promise<void>;
   once(event: string, fn: () => void): void;
+  on(event: string, fn: (err: unknown) => void): void;
 }
 type PgClientClass = new (config: Record<string, unknown>) => PgClient;
 
@@ -95,6 +96,11 @@ class WatchedClient extends (BaseClient as new (config: Record<string, unknown>)
     const w = watching;
     // TLS as the URL asks (src/platform/tls.ts), whatever slonik's own DSN handling would have chosen.
     super(w ? { ...config, ssl: w.ssl, keepAlive: true, keepAliveInitialDelayMillis: w.keepIdleMs } : config);
+    // pg emits 'error' for a connection lost while no query runs on it (the server's admin ended it, or the network
+    // dropped it between two statements); with no listener that is an uncaught exception. The next query on the client
+    // fails with "not queryable", which is classified as a lost connection (exit 18); this listener only keeps the
+    // process alive until then.
+    this.on('error', () => {});
     if (w) {
       const s: Session = {
         id: () => this.serverPid ?? this.processID ?? undefined,
@@ -193,6 +199,8 @@ class PostgresDriver implements Driver {
       keepAlive: true,
       ssl: this.ssl,
     });
+    // As for the pool's clients: a side connection the server ends while idle must not become an uncaught exception.
+    c.on('error', () => {});
     try {
       return await within((async () => (await c.connect(), fn(c)))(), timeoutMs, 'second connection');
     } finally {
