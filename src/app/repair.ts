@@ -30,7 +30,13 @@ import { isSuperseded } from '../core/superseded.js';
 import { classify } from '../core/drift.js';
 import { historyGaps, summarize } from '../core/history.js';
 import { notUnder } from './sync.js';
-import { ensureGlanceBookkeeping, handbackPlan, handbackStatements, recordHandback } from '../glance/handback.js';
+import {
+  ensureGlanceBookkeeping,
+  handbackPlan,
+  handbackStatements,
+  historyMovedError,
+  recordHandback,
+} from '../glance/handback.js';
 
 export interface RepairAction {
   version: number;
@@ -99,12 +105,7 @@ async function repairLocked(
         params: [],
       });
     if (!opts.dryRun) {
-      if (!(await recordHandback(ctx, driver, handback, rows)))
-        throw new GlanceDbError(
-          'LOCKED',
-          `The version table of ${ctx.target.display} changed while repair looked at it: another glance-db run recorded versions. Nothing was changed.`,
-          { hint: 'Wait for the other run to finish, then run glance-db check (and repair, if it still says so).' },
-        );
+      if (!(await recordHandback(ctx, driver, handback, rows))) throw historyMovedError(ctx, 'repair');
       await ensureGlanceBookkeeping(ctx, driver, await driver.readHistory());
     }
     const findings = [`recorded level: ${summarize(rows).current ?? 'none'}; ${handback.what}`];

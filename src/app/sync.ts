@@ -30,6 +30,7 @@ import {
   handbackPlan,
   readGlanceSeen,
   recordHandback,
+  historyMovedError,
   type GlanceSeen,
 } from '../glance/handback.js';
 import { resumePoint } from '../core/resume.js';
@@ -225,7 +226,7 @@ async function syncLocked(
   // Recorded only if the version table still reads as planned; else (a concurrent sync recorded versions between
   // the reads, PostgreSQL) read again and plan again: what it recorded is its own work, not glance-manage's.
   for (let tries = 0; handback && !(await recordHandback(ctx, driver, handback, rows)); tries++) {
-    if (tries === 5) throw historyMoving(ctx);
+    if (tries === 5) throw historyMovedError(ctx, 'sync');
     rows = await driver.readHistory();
     seen = await readGlanceSeen(driver);
     handback = await handbackPlan(ctx, driver, rows, seen);
@@ -725,13 +726,4 @@ export function downgradeError(
 function span(ctx: RunContext, to: number): string {
   const first = ctx.manifest.migrations[0].version;
   return first === to ? `${to}` : `${first}-${to}`;
-}
-
-/** Another run kept recording versions while this one tried to record what glance-manage did (exit 8). */
-function historyMoving(ctx: RunContext): GlanceDbError {
-  return new GlanceDbError(
-    'LOCKED',
-    `The version table of ${ctx.target.display} kept changing while this run tried to record what glance-manage did: another glance-db run is recording versions. Nothing was changed by this run.`,
-    { hint: 'Wait for the other run to finish, then run the command again.' },
-  );
 }

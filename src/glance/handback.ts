@@ -6,6 +6,7 @@
 // alembic_version where glance-manage expects it.
 import type { Driver, VersionRow } from '../core/driver/driver.js';
 import { historyBasis, insertSql, rowValues } from '../core/driver/version-table.js';
+import { GlanceDbError } from '../platform/errors.js';
 import { detectGlanceManaged, fromAlembic, type GlanceManaged } from '../glance/detect.js';
 import { DIALECTS } from '../dialects/index.js';
 import { diffSchemas } from '../core/introspect/diff.js';
@@ -188,6 +189,15 @@ export async function recordHandback(
 ): Promise<boolean> {
   await driver.ensureVersionTable();
   return driver.editHistory(handbackStatements(ctx, plan), historyBasis(basis));
+}
+
+/** Another glance-db run kept recording versions while this one planned to record what glance-manage did (exit 8). */
+export function historyMovedError(ctx: RunContext, command: string): GlanceDbError {
+  return new GlanceDbError(
+    'LOCKED',
+    `The version table of ${ctx.target.display} changed while ${command} was about to record what glance-manage did: another glance-db run is recording versions. Nothing was changed by this run.`,
+    { hint: `Wait for the other run to finish, then run glance-db check (and ${command} again, if it still says so).` },
+  );
 }
 
 /**

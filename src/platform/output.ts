@@ -425,12 +425,16 @@ export function writeOutputFile(
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const p = begin(path, what, hint, opts);
   try {
-    // One write call takes at most 2 GiB - 1 bytes.
-    for (let off = 0; off < bytes.length;) off += writeSync(p.fd!, bytes, off, Math.min(bytes.length - off, 1 << 30));
+    writeAll(p.fd!, bytes);
     commit(p);
   } catch (err) {
     abort(p, err);
   }
+}
+
+/** Writes all of bytes at the descriptor: one write call takes at most 2 GiB - 1 bytes. */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, Math.min(bytes.length - off, 1 << 30));
 }
 
 /**
@@ -450,7 +454,7 @@ export function writeOutputFiles(
       const bytes = typeof f.data === 'string' ? Buffer.from(f.data) : f.data;
       const p = begin(f.path, what, hint, f.opts ?? {});
       pending.push(p);
-      for (let off = 0; off < bytes.length;) off += writeSync(p.fd!, bytes, off, Math.min(bytes.length - off, 1 << 30));
+      writeAll(p.fd!, bytes);
       // Flushed and closed now: only the folders stay open until the renames.
       fsyncSync(p.fd!);
       closeSync(p.fd!);

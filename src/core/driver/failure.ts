@@ -63,13 +63,17 @@ const LOST_ERRNO = new Set([1053, 1927, 2006, 2013]);
 const LOST_TEXT =
   /connection terminated|terminating connection|not queryable|connection lost|closed state|socket hang up|server closed the connection|connection is closed|Connection was killed/i;
 
+/** An error and the errors in its cause chain, outermost first, at most six deep. */
+function causeChain(err: unknown): Record<string, unknown>[] {
+  const chain: Record<string, unknown>[] = [];
+  for (let e = err; e && typeof e === 'object' && chain.length < 6; e = (e as { cause?: unknown }).cause)
+    chain.push(e as Record<string, unknown>);
+  return chain;
+}
+
 /** Whether an error (or one in its cause chain) means the connection to the server is gone, not that a statement failed. */
 export function connectionLoss(err: unknown): boolean {
-  for (
-    let e = err as Record<string, unknown> | undefined, i = 0;
-    e && typeof e === 'object' && i < 6;
-    e = e.cause as Record<string, unknown>, i++
-  ) {
+  for (const e of causeChain(err)) {
     if (typeof e.code === 'string' && LOST_CODES.has(e.code)) return true;
     if (typeof e.errno === 'number' && LOST_ERRNO.has(e.errno)) return true;
     if (typeof e.message === 'string' && LOST_TEXT.test(e.message)) return true;
@@ -89,13 +93,7 @@ export function connectionLoss(err: unknown): boolean {
 /** The first line of the innermost useful message of an error chain. */
 export function rootMessage(err: unknown): string {
   let msg = '';
-  for (
-    let e = err as Record<string, unknown> | undefined, i = 0;
-    e && typeof e === 'object' && i < 6;
-    e = e.cause as Record<string, unknown>, i++
-  ) {
-    if (typeof e.message === 'string' && e.message) msg = e.message;
-  }
+  for (const e of causeChain(err)) if (typeof e.message === 'string' && e.message) msg = e.message;
   return (msg || String(err)).split('\n')[0];
 }
 
@@ -104,11 +102,7 @@ const PRIVILEGE_ERRNO = new Set([1044, 1142, 1143, 1227, 1370]);
 
 /** The server's message when an error (or one in its cause chain) is a refused privilege, else null. */
 export function privilegeDenied(err: unknown): string | null {
-  for (
-    let e = err as Record<string, unknown> | undefined, i = 0;
-    e && typeof e === 'object' && i < 6;
-    e = e.cause as Record<string, unknown>, i++
-  ) {
+  for (const e of causeChain(err)) {
     const message = typeof e.message === 'string' ? e.message.split('\n')[0] : '';
     if (e.code === '42501' || (typeof e.errno === 'number' && PRIVILEGE_ERRNO.has(e.errno)))
       return message || String(e.code);
