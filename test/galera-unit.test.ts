@@ -4,6 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServerDriver } from '../src/dialects/mysql/driver.js';
+import { mysql } from '../src/dialects/mysql/description.js';
 import { applyVersion, type PendingVersion } from '../src/core/apply.js';
 import { MigrationFailedError } from '../src/platform/errors.js';
 import { parseDatabaseUrl } from '../src/platform/url.js';
@@ -169,14 +170,17 @@ function driverLosing(losses: number) {
     rollback: async () => void log.push('ROLLBACK'),
     end: async () => {},
   };
-  const driver = createServerDriver({
-    target: parseDatabaseUrl(NO_SERVER, process.cwd()),
-    versionTable: 'glance_db_version',
-    lockWaitMs: 0,
-    connectTimeoutMs: 0,
-    statementTimeoutMs: 0,
-    lockTimeoutMs: 0,
-  });
+  const driver = createServerDriver(
+    {
+      target: parseDatabaseUrl(NO_SERVER, process.cwd()),
+      versionTable: 'glance_db_version',
+      lockWaitMs: 0,
+      connectTimeoutMs: 0,
+      statementTimeoutMs: 0,
+      lockTimeoutMs: 0,
+    },
+    mysql,
+  );
   (driver as unknown as { conn: unknown }).conn = conn;
   const text = "UPDATE images SET visibility = 'public' WHERE is_public = 1";
   const p: PendingVersion = {

@@ -242,18 +242,22 @@ echo dump
  */
 export async function lockedSqliteDriver(prefix = 'glance-db-locked-') {
   const { SqliteDriver } = await import('../src/dialects/sqlite/driver.js');
+  const { sqlite } = await import('../src/dialects/sqlite/description.js');
   const { parseDatabaseUrl } = await import('../src/platform/url.js');
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const file = join(dir, 'g.sqlite');
   const make = () =>
-    new SqliteDriver({
-      target: parseDatabaseUrl(`sqlite:${file}`, dir),
-      versionTable: 'glance_db_version',
-      lockWaitMs: 1000,
-      connectTimeoutMs: 1000,
-      statementTimeoutMs: 0,
-      lockTimeoutMs: 0,
-    });
+    new SqliteDriver(
+      {
+        target: parseDatabaseUrl(`sqlite:${file}`, dir),
+        versionTable: 'glance_db_version',
+        lockWaitMs: 1000,
+        connectTimeoutMs: 1000,
+        statementTimeoutMs: 0,
+        lockTimeoutMs: 0,
+      },
+      sqlite,
+    );
   const earlier = make();
   await earlier.open();
   await earlier.lock();

@@ -131,7 +131,7 @@ export const mysql: DialectDescription<'server'> = {
     closing: ['DROP TEMPORARY TABLE glance_db_script_guard;'],
   },
   snapshotArgs: ' --url EMPTY_SCRATCH_DATABASE',
-  loadDriver: async (config) => (await import('./driver.js')).createServerDriver(config),
+  loadDriver: async (config) => (await import('./driver.js')).createServerDriver(config, mysql),
   loadIntrospector: async () => {
     const m = await import('./introspect.js');
     return async (q) => m.introspectMysql(q, String((await q('SELECT DATABASE() AS db'))[0].db));

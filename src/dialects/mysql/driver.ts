@@ -8,6 +8,7 @@ import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise'
 import { ConnectionLostError, GlanceDbError, LockLostError } from '../../platform/errors.js';
 import type { ServerTarget } from '../../platform/url.js';
 import { connectMysql, connectionError, hardClose, mysqlProbe } from './connect.js';
+import type { DialectDescription } from '../../core/driver/dialect.js';
 import type { Driver, DriverConfig, RecordedState, Tx, VersionRow, VersionTx } from '../../core/driver/driver.js';
 import { connectionLoss, rootMessage } from '../../core/driver/failure.js';
 import {
@@ -36,13 +37,16 @@ import {
   basisSql,
   historyBasis,
 } from '../../core/driver/version-table.js';
-import { DIALECTS } from '../index.js';
 
 const RESUMES =
   'The version in progress stays recorded as partly applied, and glance-db sync resumes it (re-checking a statement that had started).';
 
-export function createServerDriver(config: DriverConfig): Driver {
-  const d = new MysqlDriver(config);
+/** description: the dialect's own (./description.ts, which loads this driver and hands itself over). */
+export function createServerDriver(
+  config: DriverConfig,
+  description: Pick<DialectDescription, 'transactionalDdl'>,
+): Driver {
+  const d = new MysqlDriver(config, description.transactionalDdl);
   return guard(d, { interrupted: () => interruptedError(RESUMES), lost: (err) => d.lostError(err) });
 }
 
@@ -73,8 +77,6 @@ function notAnswering(err: unknown): unknown {
 
 class MysqlDriver implements Driver {
   readonly dialect = 'mysql' as const;
-  /** From the dialect's description: the engine runs a version in one transaction, or resumably (src/core/apply.ts). */
-  readonly transactionalDdl = DIALECTS.mysql.transactionalDdl;
   readonly interruptedOutcome = RESUMES;
   private conn: Connection | null = null;
   private lockHandle: MysqlLock | null = null;
@@ -85,7 +87,11 @@ class MysqlDriver implements Driver {
   /** What this run knows of the version table, to spare round trips: it exists; it has every column. Tables and columns are never dropped. */
   private versionTable = { seen: false, complete: false };
 
-  constructor(private readonly config: DriverConfig) {
+  constructor(
+    private readonly config: DriverConfig,
+    /** From the dialect's description: the engine runs a version in one transaction, or resumably (src/core/apply.ts). */
+    readonly transactionalDdl: boolean,
+  ) {
     this.trips = new RoundTrips(config.ioTimeoutMs ?? 60_000, mysqlProbe(config));
   }
 

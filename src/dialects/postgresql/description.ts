@@ -119,7 +119,7 @@ export const postgresql: DialectDescription<'server'> = {
     closing: ['COMMIT;'],
   },
   snapshotArgs: ' --url EMPTY_SCRATCH_DATABASE',
-  loadDriver: async (config) => (await import('./driver.js')).createServerDriver(config),
+  loadDriver: async (config) => (await import('./driver.js')).createServerDriver(config, postgresql),
   loadIntrospector: async () => {
     const m = await import('./introspect.js');
     return (q) => m.introspectPostgres(q);

@@ -14,6 +14,7 @@ import { createPool, stringifyDsn, type DatabasePool, type DatabaseTransactionCo
 import { raw } from './pg-sql.js';
 import { ConnectionError, ConnectionLostError, LockedError } from '../../platform/errors.js';
 import { displayServer, type ServerTarget } from '../../platform/url.js';
+import type { DialectDescription } from '../../core/driver/dialect.js';
 import type { Driver, DriverConfig, RecordedState, Tx, VersionRow, VersionTx } from '../../core/driver/driver.js';
 import { connectionLoss, rootMessage } from '../../core/driver/failure.js';
 import { guard } from '../../core/driver/guard.js';
@@ -33,7 +34,6 @@ import {
 } from '../../core/driver/version-table.js';
 import { redactSecret } from '../../platform/secret.js';
 import { countRoundTrip } from '../../platform/round-trips.js';
-import { DIALECTS } from '../index.js';
 import { nodeTlsOptions, overSocket, tlsHint } from '../../platform/tls.js';
 import type { ConnectionOptions } from 'node:tls';
 
@@ -67,8 +67,12 @@ class LockWaitExpired extends Error {}
 
 const ROLLED_BACK = 'The version in progress was rolled back with its transaction.';
 
-export function createServerDriver(config: DriverConfig): Driver {
-  const d = new PostgresDriver(config);
+/** description: the dialect's own (./description.ts, which loads this driver and hands itself over). */
+export function createServerDriver(
+  config: DriverConfig,
+  description: Pick<DialectDescription, 'transactionalDdl'>,
+): Driver {
+  const d = new PostgresDriver(config, description.transactionalDdl);
   return guard(d, { interrupted: () => interruptedError(ROLLED_BACK), lost: (err) => d.lostError(err) });
 }
 
@@ -139,8 +143,6 @@ class WatchedClient extends (BaseClient as new (config: Record<string, unknown>)
 
 class PostgresDriver implements Driver {
   readonly dialect = 'postgresql' as const;
-  /** From the dialect's description: the engine runs a version in one transaction, or resumably (src/core/apply.ts). */
-  readonly transactionalDdl = DIALECTS.postgresql.transactionalDdl;
   readonly interruptedOutcome = ROLLED_BACK;
   private pool: DatabasePool | null = null;
   private readonly target: ServerTarget;
@@ -159,7 +161,11 @@ class PostgresDriver implements Driver {
   /** What this run knows of the version table, to spare round trips: it exists; it has every column. Tables and columns are never dropped. */
   private versionTable = { seen: false, complete: false };
 
-  constructor(private readonly config: DriverConfig) {
+  constructor(
+    private readonly config: DriverConfig,
+    /** From the dialect's description: the engine runs a version in one transaction, or resumably (src/core/apply.ts). */
+    readonly transactionalDdl: boolean,
+  ) {
     this.target = config.target as ServerTarget;
     this.keys = lockKeys(config.versionTable);
     this.ioTimeoutMs = config.ioTimeoutMs ?? 60_000;

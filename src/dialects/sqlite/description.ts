@@ -70,7 +70,7 @@ export const sqlite: DialectDescription<'file'> = {
     closing: ['DROP TABLE temp.glance_db_script_guard;', 'COMMIT;'],
   },
   snapshotArgs: '',
-  loadDriver: async (config) => new (await import('./driver.js')).SqliteDriver(config),
+  loadDriver: async (config) => new (await import('./driver.js')).SqliteDriver(config, sqlite),
   loadIntrospector: async () => {
     const m = await import('./introspect.js');
     return (q) => m.introspectSqlite(q);
