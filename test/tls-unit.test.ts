@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, GlanceDbError } from '../src/platform/errors.js';
 import { parseDatabaseUrl, scrubSecrets, type ServerTarget } from '../src/platform/url.js';
-import { dumpRefusal, mysqlDumpTlsArgs, pgDumpEnv, type TlsSettings } from '../src/platform/tls.js';
+import { dumpRefusal, type TlsSettings } from '../src/platform/tls.js';
+import { mysqlDumpTlsArgs } from '../src/platform/tls-mysql.js';
+import { pgDumpEnv } from '../src/platform/tls-postgresql.js';
 import { restoreSteps } from '../src/app/restore.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'glance-db-tls-unit-'));

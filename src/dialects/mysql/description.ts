@@ -3,7 +3,7 @@
 // version that failed half way resumes where it stopped.
 import { spawnSync } from 'node:child_process';
 import { serverTarget, type DialectDescription } from '../../core/driver/dialect.js';
-import { mysqlDumpTlsArgs } from '../../platform/tls.js';
+import { mysqlDumpTlsArgs } from '../../platform/tls-mysql.js';
 
 /** A word for a shell command line (a TLS file path with spaces). */
 const quoted = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`);

@@ -1,7 +1,8 @@
 // PostgreSQL, through slonik: DDL is transactional, so a version and its
 // row commit together or not at all.
 import { serverTarget, type DialectDescription } from '../../core/driver/dialect.js';
-import { overSocket, pgDumpEnv } from '../../platform/tls.js';
+import { overSocket } from '../../platform/tls.js';
+import { pgDumpEnv } from '../../platform/tls-postgresql.js';
 
 /** A word for a shell command line (a TLS file path with spaces). */
 const quoted = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`);
