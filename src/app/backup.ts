@@ -31,7 +31,7 @@ import {
   BackupToolMissingError,
   BackupToolStartError,
   BackupWriteError,
-} from '../platform/errors.js';
+} from '../platform/errors-backup.js';
 import { isFileTarget, type DatabaseTarget } from '../platform/url.js';
 import { redactSecret } from '../platform/secret.js';
 import { makeOutputFolder, writeOutputFileWith } from '../platform/output.js';

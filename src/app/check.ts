@@ -2,12 +2,8 @@
 // first: a database that is not what it claims matters more than one that
 // is merely behind.
 import { differenceOf } from '../core/introspect/diff.js';
-import {
-  ChecksumMismatchError,
-  MigrationFileError,
-  UnknownVersionError,
-  type GlanceDbError,
-} from '../platform/errors.js';
+import { ChecksumMismatchError, UnknownVersionError, type GlanceDbError } from '../platform/errors.js';
+import { MigrationFileError } from '../platform/errors-files.js';
 import { driftOf, rollingDriftOf } from '../core/drift.js';
 import { detectGlanceManaged } from '../glance/detect.js';
 import { handbackPlan, withHandback } from '../glance/handback.js';

@@ -1,7 +1,8 @@
 // Reading a version's SQL file: one normalisation for checksum and execution.
 import { readFileSync } from 'node:fs';
 import { checksumOf, normalizeSql } from '../platform/checksum.js';
-import { ConfigError, MigrationFileError, TransactionControlError } from '../platform/errors.js';
+import { ConfigError } from '../platform/errors.js';
+import { MigrationFileError, TransactionControlError } from '../platform/errors-files.js';
 import { resolveSqlFile } from './manifest/load.js';
 import type { Manifest, Migration, Phase } from './manifest/types.js';
 import { splitStatements, transactionControl, type Statement } from './sql/split.js';

@@ -3,7 +3,7 @@
 // later run resumes after them, but only if their text is unchanged (the
 // operator may fix the failing statement and what follows, nothing before).
 import { statementHash } from '../platform/checksum.js';
-import { ResumeStatementChangedError } from '../platform/errors.js';
+import { ResumeStatementChangedError } from '../platform/errors-files.js';
 import type { VersionRow } from './driver/driver.js';
 import type { Statement } from './sql/split.js';
 
