@@ -48,7 +48,7 @@ import {
   type StepResult,
   type Unmigrated,
 } from '../core/rolling.js';
-import { reasonOf } from '../platform/output.js';
+import { reasonOf } from '../platform/output-place.js';
 
 export interface SyncRequest {
   /** Target version; the newest in the manifest when absent. */
