@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, cliAsync, ROOT } from './helpers.js';
 import { clientArgs, clientEnv } from './servers.js';
-import { lockKeys } from '../src/dialects/postgresql/driver.js';
+import { lockKeys } from '../src/dialects/postgresql/lock.js';
 import { glanceBuilt } from './takeover.js';
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'metadefs');

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockKeys } from '../src/dialects/postgresql/driver.js';
+import { lockKeys } from '../src/dialects/postgresql/lock.js';
 import { postgresEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
 import { adminSql, clientArgs, clientEnv, closedPort, serverAddress, serverParts } from './servers.js';
 import { cli, makeProject, extraVersion, removeProject } from './helpers.js';

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, cliAsync, VERSIONS, type CliResult } from './helpers.js';
 import { adminSql, serverAvailable, serverUrl } from './servers.js';
-import { lockKeys } from '../src/dialects/postgresql/driver.js';
+import { lockKeys } from '../src/dialects/postgresql/lock.js';
 
 const T = (k: string) => process.env[`GLANCE_DB_TEST_TLS_${k}`] ?? '';
 const REQUIRED = process.env.GLANCE_DB_REQUIRE_TLS === '1';

@@ -9,17 +9,16 @@
 // transaction, so a session the server ends (idle-in-transaction timeout
 // after --io-timeout, dead TCP keepalives) rolls everything back with it,
 // and the run, when it wakes, finds its connection gone (exit 18).
-import pg from 'pg';
 import { createPool, stringifyDsn, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
 import { raw } from './pg-sql.js';
-import { ConnectionError, ConnectionLostError, LockedError } from '../../platform/errors.js';
-import { displayServer, type ServerTarget } from '../../platform/url.js';
+import { ConnectionLostError } from '../../platform/errors.js';
+import type { ServerTarget } from '../../platform/url.js';
 import type { DialectDescription } from '../../core/driver/dialect.js';
 import type { Driver, DriverConfig, RecordedState, Tx, VersionRow, VersionTx } from '../../core/driver/driver.js';
 import { connectionLoss, rootMessage } from '../../core/driver/failure.js';
 import { guard } from '../../core/driver/guard.js';
 import { interruptedBy, interruptedError, onInterrupt } from '../../core/driver/interrupt.js';
-import { RoundTrips, within, type Probe, type Session, type SessionState } from '../../core/driver/watchdog.js';
+import { RoundTrips, within, type Probe, type SessionState } from '../../core/driver/watchdog.js';
 import {
   addMissingColumnsSql,
   columnNamesSql,
@@ -33,37 +32,19 @@ import {
   historyBasis,
 } from '../../core/driver/version-table.js';
 import { redactSecret } from '../../platform/secret.js';
-import { countRoundTrip } from '../../platform/round-trips.js';
-import { nodeTlsOptions, overSocket, tlsHint } from '../../platform/tls.js';
-import type { ConnectionOptions } from 'node:tls';
-
-/** pg's `ssl`: false for plain text, else Node's TLS options. */
-type PgSsl = false | ConnectionOptions;
+import { nodeTlsOptions, overSocket } from '../../platform/tls.js';
+import {
+  connectionError,
+  secondTry,
+  withSideClient,
+  pgField,
+  watchClients,
+  watchedClients,
+  type PgSsl,
+} from './client.js';
+import { lockedError, lockKeys, LockWaitExpired, takeLock, type LockSettings } from './lock.js';
 
 type Conn = DatabasePool | DatabaseTransactionConnection;
-
-/** A PostgreSQL error field (code, position) from slonik's error or its cause chain. */
-function pgField(err: unknown, field: 'code' | 'position'): string | undefined {
-  for (
-    let e = err as Record<string, unknown> | undefined, i = 0;
-    e && i < 5;
-    e = e.cause as Record<string, unknown>, i++
-  ) {
-    const v = e[field];
-    if (typeof v === 'string' && (field !== 'code' || /^[0-9A-Z]{5}$/.test(v))) return v;
-  }
-  return undefined;
-}
-
-/** Two positive int4 advisory-lock keys: "glance" and a hash of the version table name. */
-export function lockKeys(table: string): [number, number] {
-  let h = 0x811c9dc5;
-  for (const ch of table) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
-  return [0x676c6462, (h >>> 0) & 0x7fffffff];
-}
-
-/** The advisory lock was not granted within --lock-wait. */
-class LockWaitExpired extends Error {}
 
 const ROLLED_BACK = 'The version in progress was rolled back with its transaction.';
 
@@ -75,71 +56,6 @@ export function createServerDriver(
   const d = new PostgresDriver(config, description.transactionalDdl);
   return guard(d, { interrupted: () => interruptedError(ROLLED_BACK), lost: (err) => d.lostError(err) });
 }
-
-interface PgClient {
-  processID: number | null;
-  connection?: { stream?: { destroy(): void } };
-  connect(): Promise<void>;
-  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
-  end(): Promise<void>;
-  once(event: string, fn: () => void): void;
-  on(event: string, fn: (err: unknown) => void): void;
-}
-type PgClientClass = new (config: Record<string, unknown>) => PgClient;
-
-// slonik builds its pg.Client from a configuration of its own, with no way to
-// ask for TCP keepalives or to see each round trip: so pg.Client is replaced,
-// once, by a subclass that does both while a driver is open.
-const BaseClient = pg.Client as PgClientClass;
-const PID_COLUMN = 'glance_db_backend_pid';
-let watching: { trips: RoundTrips; keepIdleMs: number; ssl: PgSsl } | null = null;
-const sessions = new WeakMap<object, Session>();
-
-class WatchedClient extends (BaseClient as new (config: Record<string, unknown>) => PgClient) {
-  constructor(config: Record<string, unknown>) {
-    const w = watching;
-    // TLS as the URL asks (src/platform/tls.ts), whatever slonik's own DSN handling would have chosen.
-    super(w ? { ...config, ssl: w.ssl, keepAlive: true, keepAliveInitialDelayMillis: w.keepIdleMs } : config);
-    // pg emits 'error' for a connection lost while no query runs on it (the server's admin ended it, or the network
-    // dropped it between two statements); with no listener that is an uncaught exception. The next query on the client
-    // fails with "not queryable", which is classified as a lost connection (exit 18); this listener only keeps the
-    // process alive until then.
-    this.on('error', () => {});
-    if (w) {
-      const s: Session = {
-        id: () => this.serverPid ?? this.processID ?? undefined,
-        kill: () => this.connection?.stream?.destroy(),
-      };
-      sessions.set(this, s);
-      w.trips.add(s);
-      this.once('end', () => w.trips.delete(s));
-    }
-  }
-
-  /**
-   * The server's own pid for this connection's transaction, as the server
-   * reports it (behind PgBouncer, processID is the pooler's, not a backend's).
-   */
-  serverPid: number | undefined;
-
-  query(text: string, _values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
-    // eslint-disable-next-line prefer-rest-params
-    const r = (super.query as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]) as Promise<{
-      rows: Record<string, unknown>[];
-    }>;
-    const s = sessions.get(this);
-    if (!(s && watching && r && typeof r.then === 'function')) return r;
-    countRoundTrip(text);
-    if (typeof text === 'string' && text.includes(PID_COLUMN)) {
-      void r.then(
-        (res) => (this.serverPid = Number(res.rows[0]?.[PID_COLUMN]) || undefined),
-        () => {},
-      );
-    }
-    return watching.trips.track(s, r);
-  }
-}
-(pg as { Client: unknown }).Client = WatchedClient;
 
 class PostgresDriver implements Driver {
   readonly dialect = 'postgresql' as const;
@@ -177,53 +93,18 @@ class PostgresDriver implements Driver {
         : nodeTlsOptions(tls, this.target.host);
   }
 
-  /**
-   * libpq's second try: prefer falls back to plain text when the server
-   * offers no TLS; allow tries TLS when the server refused the plain-text
-   * connection. Null: no second try (require and stronger never fall back).
-   */
-  private secondTry(err: unknown): PgSsl | null {
-    const t = this.target;
-    if (overSocket(t.host, t.socketPath)) return null;
-    if (t.tls.use === 'prefer' && this.ssl !== false && /does not support SSL/i.test(rootMessage(err))) return false;
-    if (t.tls.use === 'allow' && this.ssl === false && /^28/.test(pgField(err, 'code') ?? ''))
-      return nodeTlsOptions(t.tls, t.host);
-    return null;
-  }
-
-  /** A short-lived second connection, to ask about or cancel the migration session. */
-  private async withSideClient<T>(timeoutMs: number, fn: (c: PgClient) => Promise<T>): Promise<T> {
-    const t = this.target;
-    const c = new BaseClient({
-      host: t.socketPath ?? t.host,
-      port: t.port,
-      user: t.user,
-      password: t.password || undefined,
-      database: t.database,
-      application_name: 'glance-db (watchdog)',
-      connectionTimeoutMillis: timeoutMs,
-      keepAlive: true,
-      ssl: this.ssl,
-    });
-    // As for the pool's clients: a side connection the server ends while idle must not become an uncaught exception.
-    c.on('error', () => {});
-    try {
-      return await within((async () => (await c.connect(), fn(c)))(), timeoutMs, 'second connection');
-    } finally {
-      await within(c.end(), 1000, 'closing').catch(() => c.connection?.stream?.destroy());
-    }
-  }
-
   private probe(): Probe {
     return {
       state: (id, ms) =>
-        this.withSideClient<SessionState>(ms, async (c) => {
+        withSideClient<SessionState>(this.target, this.ssl, ms, async (c) => {
           const rows = (await c.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [id])).rows;
           if (rows.length === 0) return 'gone';
           return String(rows[0].state ?? '').startsWith('idle') ? 'idle' : 'active';
         }),
       cancel: (ids, ms) =>
-        this.withSideClient(
+        withSideClient(
+          this.target,
+          this.ssl,
           ms,
           async (c) => void (await c.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [ids])),
         ),
@@ -246,7 +127,7 @@ class PostgresDriver implements Driver {
 
   async open(): Promise<void> {
     const t = this.target;
-    watching = { trips: this.trips, keepIdleMs: Math.max(1000, Math.floor(this.ioTimeoutMs / 2)), ssl: this.ssl };
+    watchClients({ trips: this.trips, keepIdleMs: Math.max(1000, Math.floor(this.ioTimeoutMs / 2)), ssl: this.ssl });
     this.stopWatchingSignals = onInterrupt(async () => void (await this.trips.cancelRunning(5000)));
     const uri = stringifyDsn({
       host: t.socketPath ?? t.host,
@@ -289,39 +170,19 @@ class PostgresDriver implements Driver {
       try {
         await connect();
       } catch (err) {
-        const second = this.secondTry(err);
+        const second = secondTry(this.target, this.ssl, err);
         if (second === null) throw err;
         await this.pool?.end().catch(() => {});
         this.ssl = second;
-        if (watching) watching.ssl = second;
+        const w = watchedClients();
+        if (w) w.ssl = second;
         await connect();
       }
     } catch (err) {
       await this.pool?.end().catch(() => {});
       this.pool = null;
-      throw this.connectionError(err);
+      throw connectionError(this.target, err);
     }
-  }
-
-  private connectionError(err: unknown): ConnectionError {
-    const t = this.target;
-    const code = pgField(err, 'code');
-    const reason = redactSecret(
-      String((err as Error)?.cause ? ((err as Error).cause as Error).message : (err as Error)?.message),
-      t.password,
-    );
-    // A TLS failure is the client's (no SQLSTATE); a server's refusal has one.
-    const hint =
-      (code ? undefined : tlsHint(t.tls, reason, 'postgresql')) ??
-      (code === '3D000'
-        ? `Create the database first (createdb ${t.database}), as for glance-manage.`
-        : code === '28P01' || code === '28000'
-          ? 'Check the user and password in the URL (the password is not shown).'
-          : `Check that PostgreSQL listens on ${t.host}:${t.port}; --connect-timeout bounds the wait.`);
-    return new ConnectionError(
-      `Cannot use PostgreSQL database "${t.database}" at ${t.socketPath ?? `${t.host}:${t.port}`} as user "${t.user}": ${reason}.`,
-      { cause: err, hint },
-    );
   }
 
   exists(): boolean {
@@ -329,49 +190,11 @@ class PostgresDriver implements Driver {
   }
 
   async lock(): Promise<void> {
-    // Per transaction: see takeLock().
+    // Per transaction: see takeLock() (./lock.ts).
   }
 
-  /** Waits for the advisory lock inside the transaction, bounded by --lock-wait, then sets the statement limits. */
-  private async takeLock(tx: DatabaseTransactionConnection): Promise<void> {
-    const [a, b] = this.keys;
-    // Before the lock is granted, so that a run cut off while waiting cannot
-    // hold it forever: the server ends this session once the client has been
-    // silent for --io-timeout inside the transaction, when its TCP keepalives
-    // go unanswered, and (14+) when the client's socket is gone even while a
-    // statement runs. None of these fire during a long statement of a live run.
-    const io = Math.max(1, Math.round(this.ioTimeoutMs / 1000));
-    const keepIdle = Math.max(1, Math.floor(io / 3));
-    const keepInterval = Math.max(1, Math.floor(io / 9));
-    // Uncontended, this one round trip also takes the lock and sets the statement limits (the CASE
-    // evaluates its branch only once the lock is granted); a run that has to wait waits below.
-    const { got } = await tx.one(
-      raw(
-        `SELECT CASE WHEN pg_try_advisory_xact_lock($4, $5) THEN set_config('lock_timeout', $6, true) IS NOT NULL AND set_config('statement_timeout', $7, true) IS NOT NULL ELSE false END AS got,
-      pg_backend_pid() AS ${PID_COLUMN}, set_config('idle_in_transaction_session_timeout', $1, true), set_config('tcp_keepalives_idle', $2, true),
-      set_config('tcp_keepalives_interval', $3, true), set_config('tcp_keepalives_count', '3', true)${this.checksClient ? ", set_config('client_connection_check_interval', $2, true)" : ''}`,
-        [
-          `${io}s`,
-          String(keepIdle),
-          String(keepInterval),
-          a,
-          b,
-          String(this.config.lockTimeoutMs),
-          String(this.config.statementTimeoutMs),
-        ],
-      ),
-    );
-    if (got === true) return;
-    if (this.config.lockWaitMs === 0) throw new LockWaitExpired();
-    await tx.query(raw(`SET LOCAL lock_timeout = ${Math.max(1, this.config.lockWaitMs)}`));
-    try {
-      await tx.query(raw('SELECT pg_advisory_xact_lock($1, $2)', [a, b]));
-    } catch (err) {
-      if (pgField(err, 'code') === '55P03') throw new LockWaitExpired();
-      throw err;
-    }
-    await tx.query(raw(`SET LOCAL lock_timeout = ${this.config.lockTimeoutMs}`));
-    await tx.query(raw(`SET LOCAL statement_timeout = ${this.config.statementTimeoutMs}`));
+  private lockSettings(): LockSettings {
+    return { keys: this.keys, ioTimeoutMs: this.ioTimeoutMs, checksClient: this.checksClient, config: this.config };
   }
 
   /**
@@ -382,33 +205,13 @@ class PostgresDriver implements Driver {
   private async locked<T>(fn: (tx: DatabaseTransactionConnection) => Promise<T>): Promise<T> {
     try {
       return await this.pool!.transaction(async (tx) => {
-        await this.takeLock(tx);
+        await takeLock(tx, this.lockSettings());
         return fn(tx);
       });
     } catch (err) {
-      if (err instanceof LockWaitExpired) throw await this.lockedError();
+      if (err instanceof LockWaitExpired) throw await lockedError(this.pool!, this.lockSettings(), this.target);
       throw err;
     }
-  }
-
-  private async lockedError(): Promise<LockedError> {
-    const [a, b] = this.keys;
-    const holder = await this.pool!.maybeOne(
-      raw(
-        `SELECT a.pid, a.usename, a.application_name, coalesce(a.client_addr::text, 'local') AS client, a.xact_start::text AS since
-         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND l.classid = $1 AND l.objid = $2 AND l.granted LIMIT 1`,
-        [a, b],
-      ),
-    ).catch(() => null);
-    const who = holder
-      ? `server process ${holder.pid} (${holder.application_name || 'no application name'}, user ${holder.usename}, from ${holder.client}, since ${holder.since})`
-      : 'another session';
-    return new LockedError(
-      `The migration lock of ${displayServer(this.target)} is held by ${who}; gave up after ${Math.round(this.config.lockWaitMs / 1000)} s.`,
-      `Another glance-db run is migrating this database: wait for it, or raise --lock-wait. The lock ends with that transaction: a run stopped by Ctrl-C or SIGTERM cancels its statement and ends it at once; a run killed with kill -9 or cut off from the server is ended by the server within --io-timeout (${Math.round(this.ioTimeoutMs / 1000)} s) of its last statement${this.checksClient ? ' (kill -9: as soon as the server notices the closed socket, even mid-statement)' : ''}.`,
-    );
   }
 
   query = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
@@ -548,7 +351,7 @@ class PostgresDriver implements Driver {
               [a, b, String(this.config.lockTimeoutMs), String(this.config.statementTimeoutMs)],
             ),
           );
-          if (!got) await this.takeLock(c as unknown as DatabaseTransactionConnection);
+          if (!got) await takeLock(c as unknown as DatabaseTransactionConnection, this.lockSettings());
           const result = await fn({
             query: async (text, params = []) => [...(await c.any(raw(text, params)))] as Record<string, unknown>[],
             run: async (text, params = []) => (await c.query(raw(text, params))).rowCount,
@@ -561,7 +364,7 @@ class PostgresDriver implements Driver {
         }
       });
     } catch (err) {
-      if (err instanceof LockWaitExpired) throw await this.lockedError();
+      if (err instanceof LockWaitExpired) throw await lockedError(this.pool!, this.lockSettings(), this.target);
       throw err;
     }
   }
@@ -579,6 +382,6 @@ class PostgresDriver implements Driver {
     if (pool) await within(pool.end(), Math.min(this.ioTimeoutMs, 5000), 'closing').catch(() => this.trips.killAll());
     this.stopWatchingSignals?.();
     this.stopWatchingSignals = null;
-    if (watching?.trips === this.trips) watching = null;
+    if (watchedClients()?.trips === this.trips) watchClients(null);
   }
 }
