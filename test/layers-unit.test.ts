@@ -276,7 +276,6 @@ const ALLOWED_EDGES: string[] = [
   'src/glance/require-latest.ts -> src/dialects/create-driver.ts',
   'src/glance/variants.ts -> src/dialects/index.ts', // type only
   // platform's URL parser and TLS settings read the dialects' URL schemes and server kinds from the registry.
-  'src/platform/tls.ts -> src/dialects/index.ts', // type only, closes a circle
   'src/platform/url.ts -> src/dialects/index.ts', // closes a circle
   // The engine reaches up into a use case (types of sync and plan, lint's rules) or into one dialect
   // (Galera's retry rules in rolling).
@@ -301,9 +300,11 @@ const PROCESS_ALLOWED: Record<string, string> = {
   'src/platform/sqlite-lock.ts':
     "process.getBuiltinModule('node:sqlite') and its warning: the lock of SQLite's own format",
   'src/platform/output.ts':
-    'process.geteuid() and umask() for the owner and mode of a file it writes; process.stdout/stderr in outliveClosedOutput (belongs in cli)',
-  'src/platform/tls.ts':
-    "process.getuid() (a key file others can read) and PG*/MYSQL* variables libpq's and mysql's clients read too",
+    'process.umask() for the mode of a file it writes; process.stdout/stderr in outliveClosedOutput (belongs in cli)',
+  'src/platform/output-place.ts': "process.geteuid(): the links and folders that are the running user's own",
+  'src/platform/tls.ts': "process.env as the default: the PG* variables libpq's clients read too",
+  'src/platform/tls-settings.ts':
+    "process.getuid() (a key file others can read) and process.getBuiltinModule('node:tls') (loaded when a connection needs it)",
   'src/dialects/mysql/lock.ts': "process.pid: the lock holder's name, shown to who waits",
   'src/platform/sink.ts':
     "the default output sink: process.stdout/stderr and process.exit, which src/cli's runCli replaces for a run in process",

@@ -11,13 +11,12 @@ import {
   invalidUtf8At,
   jsonEqual,
   JsonNumber,
-  JsonSyntaxError,
-  parseJson,
   pythonDumps,
   pythonNumber,
   stringify,
   toPlain,
 } from '../src/glance/metadefs/json.js';
+import { JsonSyntaxError, parseJson } from '../src/glance/metadefs/json-parse.js';
 import { FIXTURES } from './metadefs.js';
 import { fileBase } from '../src/app/metadefs.js';
 import type { Namespace } from '../src/glance/metadefs/model.js';

@@ -21,27 +21,31 @@ import { lockedSqliteDriver, makeProject, removeProject, sqliteRows, versionOne 
 import { acquireFileLock } from '../src/platform/file-lock.js';
 import { applyVersion } from '../src/core/apply.js';
 import {
+  BeforeBaselineError,
+  ConfigError,
+  GlanceDbError,
+  LockBookkeepingError,
+  PartlyAppliedError,
+  SchemaDriftError,
+  UnknownLegacyVersionError,
+  UnknownRevisionError,
+  UnknownVersionError,
+} from '../src/platform/errors.js';
+import {
   BackupFailedError,
   BackupToolFailedError,
   BackupToolMissingError,
   BackupToolStartError,
   BackupWriteError,
-  BeforeBaselineError,
-  ConfigError,
-  GlanceDbError,
-  LockBookkeepingError,
+} from '../src/platform/errors-backup.js';
+import {
   LockFileUnreadableError,
   MigrationFileError,
-  PartlyAppliedError,
   ReleasedFileChangedError,
   ReleasedVersionRemovedError,
   ResumeStatementChangedError,
-  SchemaDriftError,
-  UnknownLegacyVersionError,
-  UnknownRevisionError,
-  UnknownVersionError,
   VersionsNotLockedError,
-} from '../src/platform/errors.js';
+} from '../src/platform/errors-files.js';
 
 const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
 

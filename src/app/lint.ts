@@ -15,18 +15,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { ConfigError, OutputError, UsageError } from '../platform/errors.js';
 import {
-  ConfigError,
   DraftsNotRecordedError,
   LockFileError,
   LockFileUnreadableError,
-  OutputError,
   ReleasedFileChangedError,
   ReleasedVersionRemovedError,
-  UsageError,
   VersionsNotLockedError,
-} from '../platform/errors.js';
-import { reasonOf, writeOutputFile } from '../platform/output.js';
+} from '../platform/errors-files.js';
+import { writeOutputFile } from '../platform/output.js';
+import { reasonOf } from '../platform/output-place.js';
 import { PHASES, type Manifest, type Phase } from '../core/manifest/types.js';
 import { readMigrationFile, statementsOf } from '../core/files.js';
 import { expectedSchema } from '../core/introspect/snapshot.js';

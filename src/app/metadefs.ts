@@ -11,7 +11,8 @@ import type { RunContext } from '../cli/context.js';
 import { requireDataReady, withDataDatabase } from '../glance/require-latest.js';
 import { makeOutputFolder, writeOutputFiles } from '../platform/output.js';
 import { invalidDefinitions, MAX_DEPTH, readDocuments, toDocument } from '../glance/metadefs/document.js';
-import { depthOf, JsonSyntaxError, parseJson, pythonDumps, stringify } from '../glance/metadefs/json.js';
+import { depthOf, pythonDumps, stringify } from '../glance/metadefs/json.js';
+import { JsonSyntaxError, parseJson } from '../glance/metadefs/json-parse.js';
 import { namespaceProblems, readLimits } from '../glance/metadefs/limits.js';
 import type { NamespaceFile } from '../glance/metadefs/model.js';
 import {

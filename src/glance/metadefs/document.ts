@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { MetadefsInvalidError } from '../../platform/errors.js';
 import { displayPath, schemaErrors } from '../../core/manifest/validate.js';
-import { invalidUtf8At, JsonNumber, JsonSyntaxError, parseJson, type Parsed, toPlain } from './json.js';
+import { invalidUtf8At, JsonNumber, toPlain } from './json.js';
+import { JsonSyntaxError, parseJson, type Parsed } from './json-parse.js';
 import { DEFAULT_OWNER, type Namespace, type NamespaceFile } from './model.js';
 import validator from './schema-validator.js';
 

@@ -5,7 +5,8 @@ import { DIALECTS, type Dialect } from '../../dialects/index.js';
 import type { Tx } from '../../core/driver/driver.js';
 import type { Query } from '../../core/introspect/model.js';
 import { DataFailedError } from '../../platform/errors.js';
-import { JsonSyntaxError, parseJson, stringify } from './json.js';
+import { stringify } from './json.js';
+import { JsonSyntaxError, parseJson } from './json-parse.js';
 import { jsonMaxCodePoint, type Limits } from './limits.js';
 import { jsonEqual, type Association, type Namespace, type ObjectDef, type PropertyDef } from './model.js';
 
