@@ -297,8 +297,8 @@ const PROCESS_ALLOWED: Record<string, string> = {
   'src/platform/atomic-write.ts': 'process.umask(): the mode a new file gets',
   'src/platform/file-lock.ts':
     "process.pid and process.kill(pid, 0): a lock file names its owner, a stale one's owner is gone",
-  'src/platform/sqlite-lock.ts':
-    "process.getBuiltinModule('node:sqlite') and its warning: the lock of SQLite's own format",
+  'src/platform/sqlite-holds.ts':
+    "process.getBuiltinModule('node:sqlite') and its warning, process.on('exit'): the lock of SQLite's own format, released at exit",
   'src/platform/output.ts':
     'process.umask() for the mode of a file it writes; process.stdout/stderr in outliveClosedOutput (belongs in cli)',
   'src/platform/output-place.ts': "process.geteuid(): the links and folders that are the running user's own",

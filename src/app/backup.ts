@@ -35,7 +35,7 @@ import {
 import { isFileTarget, type DatabaseTarget } from '../platform/url.js';
 import { redactSecret } from '../platform/secret.js';
 import { makeOutputFolder, writeOutputFileWith } from '../platform/output.js';
-import { heldDescriptor } from '../platform/sqlite-lock.js';
+import { heldDescriptor } from '../platform/sqlite-holds.js';
 
 export function defaultBackupDir(target: DatabaseTarget): string {
   return isFileTarget(target)

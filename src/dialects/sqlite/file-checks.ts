@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConflictError, FileRefusedError, LockedError, SqliteUnusableError } from '../../platform/errors.js';
-import { HotJournalError, SqliteLockTimeout, SqliteOpenError } from '../../platform/sqlite-lock.js';
+import { HotJournalError, SqliteLockTimeout, SqliteOpenError } from '../../platform/sqlite-holds.js';
 
 export interface FileIdentity {
   size: number;

@@ -22,14 +22,8 @@ import {
 } from '../../platform/atomic-write.js';
 import { acquireFileLock } from '../../platform/file-lock.js';
 import { MAX_WHOLE_FILE, readWholeDescriptor } from '../../platform/read-whole.js';
-import {
-  readShared,
-  releaseHold,
-  SqliteFileLock,
-  SqliteOpenError,
-  walHeader,
-  type SqliteLockHold,
-} from '../../platform/sqlite-lock.js';
+import { SqliteFileLock, walHeader } from '../../platform/sqlite-lock.js';
+import { readShared, releaseHold, SqliteOpenError, type SqliteLockHold } from '../../platform/sqlite-holds.js';
 import {
   changedOnDisk,
   checkFolderForWriting,
