@@ -20,7 +20,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'run.js');
 const { createDriver } = await import(join(root, 'dist/src/dialects/create-driver.js'));
 const { introspect } = await import(join(root, 'dist/src/core/introspect/index.js'));
-const { parseDatabaseUrl } = await import(join(root, 'dist/src/platform/url.js'));
+const { parseDatabaseUrl } = await import(join(root, 'dist/src/dialects/index.js'));
 const servers = await import(join(root, 'dist/test/servers.js'));
 
 /** A small deterministic PRNG, so a failing seed can be replayed. */

@@ -14,7 +14,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const { loadManifest } = await import(join(root, 'dist/src/core/manifest/load.js'));
 const { createDriver } = await import(join(root, 'dist/src/dialects/create-driver.js'));
 const { introspect } = await import(join(root, 'dist/src/core/introspect/index.js'));
-const { parseDatabaseUrl } = await import(join(root, 'dist/src/platform/url.js'));
+const { parseDatabaseUrl } = await import(join(root, 'dist/src/dialects/index.js'));
 const { bookkeepingTables } = await import(join(root, 'dist/src/core/introspect/snapshot.js'));
 
 const manifest = loadManifest(join(root, 'glance-db.yaml'));

@@ -12,7 +12,7 @@ import type { Driver } from '../src/core/driver/driver.js';
 import { introspect } from '../src/core/introspect/index.js';
 import type { SchemaModel } from '../src/core/introspect/model.js';
 import { diffSchemas } from '../src/core/introspect/diff.js';
-import { parseDatabaseUrl } from '../src/platform/url.js';
+import { parseDatabaseUrl } from '../src/dialects/index.js';
 import type { DialectEnv, TestDb } from './dialects.js';
 import { ROOT, referencePath } from './helpers.js';
 import { adminSql, GALERA_URLS, PGBOUNCER_URL, SERVER_URLS } from './servers.js';

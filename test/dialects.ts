@@ -9,7 +9,7 @@ import type { Driver } from '../src/core/driver/driver.js';
 import type { SchemaModel } from '../src/core/introspect/model.js';
 import { introspect } from '../src/core/introspect/index.js';
 import type { Dialect } from '../src/dialects/index.js';
-import { parseDatabaseUrl } from '../src/platform/url.js';
+import { parseDatabaseUrl } from '../src/dialects/index.js';
 import { openSqlite, referencePath, referenceSql } from './helpers.js';
 import {
   adminSql,

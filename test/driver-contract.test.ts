@@ -10,7 +10,7 @@ import type { Driver, VersionRow } from '../src/core/driver/driver.js';
 import { createDriver } from '../src/dialects/create-driver.js';
 import { applyVersion, startedMarker, type PendingVersion } from '../src/core/apply.js';
 import { MigrationFailedError } from '../src/platform/errors.js';
-import { parseDatabaseUrl } from '../src/platform/url.js';
+import { parseDatabaseUrl } from '../src/dialects/index.js';
 import { historyBasis } from '../src/core/driver/version-table.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, withDb, type DialectEnv } from './dialects.js';
 

@@ -22,7 +22,7 @@ import {
 import { introspectSqlite } from '../src/dialects/sqlite/introspect.js';
 import type { Manifest } from '../src/core/manifest/types.js';
 import { ProgressReporter, STATEMENT_GAP_MS, statementLabel } from '../src/cli/progress.js';
-import { parseDatabaseUrl } from '../src/platform/url.js';
+import { parseDatabaseUrl } from '../src/dialects/index.js';
 import { FakeDriver } from './fake-driver.js';
 
 const FILES: Record<number, [name: string, sql: string]> = {

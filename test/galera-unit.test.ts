@@ -7,7 +7,7 @@ import { createServerDriver } from '../src/dialects/mysql/driver.js';
 import { mysql } from '../src/dialects/mysql/description.js';
 import { applyVersion, type PendingVersion } from '../src/core/apply.js';
 import { MigrationFailedError } from '../src/platform/errors.js';
-import { parseDatabaseUrl } from '../src/platform/url.js';
+import { parseDatabaseUrl } from '../src/dialects/index.js';
 import { join } from 'node:path';
 import type { Driver } from '../src/core/driver/driver.js';
 import { loadManifest } from '../src/core/manifest/load.js';

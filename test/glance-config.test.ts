@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectionFromGlanceConfig } from '../src/glance/config.js';
 import { GlanceDbError } from '../src/platform/errors.js';
-import { parseDatabaseUrl } from '../src/platform/url.js';
+import { parseDatabaseUrl } from '../src/dialects/index.js';
 import { cli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'glance-db-oslo-'));

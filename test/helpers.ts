@@ -243,7 +243,7 @@ echo dump
 export async function lockedSqliteDriver(prefix = 'glance-db-locked-') {
   const { SqliteDriver } = await import('../src/dialects/sqlite/driver.js');
   const { sqlite } = await import('../src/dialects/sqlite/description.js');
-  const { parseDatabaseUrl } = await import('../src/platform/url.js');
+  const { parseDatabaseUrl } = await import('../src/dialects/index.js');
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const file = join(dir, 'g.sqlite');
   const make = () =>

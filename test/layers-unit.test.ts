@@ -275,8 +275,6 @@ const ALLOWED_EDGES: string[] = [
   'src/glance/ocata.ts -> src/dialects/index.ts',
   'src/glance/require-latest.ts -> src/dialects/create-driver.ts',
   'src/glance/variants.ts -> src/dialects/index.ts', // type only
-  // platform's URL parser and TLS settings read the dialects' URL schemes and server kinds from the registry.
-  'src/platform/url.ts -> src/dialects/index.ts', // closes a circle
   // The engine reaches up into a use case (types of sync and plan, lint's rules) or into one dialect
   // (Galera's retry rules in rolling).
   'src/core/apply.ts -> src/app/sync.ts', // type only, closes a circle

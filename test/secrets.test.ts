@@ -11,7 +11,8 @@ import { mysqlEnv, postgresEnv } from './dialects.js';
 import { cli, runCli } from './helpers.js';
 import { closedPort, serverAddress, serverParts } from './servers.js';
 import { GlanceDbError } from '../src/platform/errors.js';
-import { parseDatabaseUrl, registerSecret, scrubSecrets } from '../src/platform/url.js';
+import { registerSecret, scrubSecrets } from '../src/platform/url.js';
+import { parseDatabaseUrl } from '../src/dialects/index.js';
 import { redactSecret } from '../src/platform/secret.js';
 
 const MARK = 'S3CRETmk';

@@ -17,7 +17,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restoreSteps } from '../src/app/restore.js';
 import { resolveContext, suggest } from '../src/cli/context.js';
-import { parseDatabaseUrl } from '../src/platform/url.js';
+import { parseDatabaseUrl } from '../src/dialects/index.js';
 import {
   cleanEnv,
   cli,

@@ -11,7 +11,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, GlanceDbError } from '../src/platform/errors.js';
-import { parseDatabaseUrl, scrubSecrets, type ServerTarget } from '../src/platform/url.js';
+import { scrubSecrets, type ServerTarget } from '../src/platform/url.js';
+import { parseDatabaseUrl } from '../src/dialects/index.js';
 import { dumpRefusal, type TlsSettings } from '../src/platform/tls.js';
 import { mysqlDumpTlsArgs } from '../src/platform/tls-mysql.js';
 import { pgDumpEnv } from '../src/platform/tls-postgresql.js';

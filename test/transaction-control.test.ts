@@ -13,7 +13,7 @@ import type { Driver, VersionRow } from '../src/core/driver/driver.js';
 import { createDriver } from '../src/dialects/create-driver.js';
 import { applyVersion, type PendingVersion } from '../src/core/apply.js';
 import { MigrationFailedError } from '../src/platform/errors.js';
-import { parseDatabaseUrl } from '../src/platform/url.js';
+import { parseDatabaseUrl } from '../src/dialects/index.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, extraVersion, LATEST, makeProject, removeProject } from './helpers.js';
 

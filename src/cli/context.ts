@@ -13,7 +13,8 @@ import {
 import { loadManifest } from '../core/manifest/load.js';
 import { PACKAGE_ROOT } from '../platform/paths.js';
 import type { Manifest } from '../core/manifest/types.js';
-import { parseDatabaseUrl, registerSecretsOf, type DatabaseTarget } from '../platform/url.js';
+import { registerSecretsOf, type DatabaseTarget } from '../platform/url.js';
+import { parseDatabaseUrl } from '../dialects/index.js';
 import type { Driver, DriverConfig } from '../core/driver/driver.js';
 import { resolveGoal, type Goal } from '../glance/goal.js';
 import { writeErr } from '../platform/sink.js';

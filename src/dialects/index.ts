@@ -6,6 +6,7 @@
 import { mysql } from './mysql/description.js';
 import { postgresql } from './postgresql/description.js';
 import { sqlite } from './sqlite/description.js';
+import { DEFAULT_URL_SOURCE, parseUrlOf, type DatabaseTarget } from '../platform/url.js';
 
 export const DIALECTS = { sqlite, postgresql, mysql };
 
@@ -21,5 +22,21 @@ export const DIALECT_NAMES = Object.keys(DIALECTS) as Dialect[];
 export function isDialect(name: string): name is Dialect {
   return Object.hasOwn(DIALECTS, name);
 }
+
+/**
+ * Parses a database URL of any dialect here (src/platform/url.ts does the
+ * parsing, with these descriptions' schemes, forms and server defaults).
+ * Relative SQLite paths are resolved against baseDir; `source` names the URL
+ * in messages, which never quote it.
+ */
+export function parseDatabaseUrl(url: string, baseDir: string, source = DEFAULT_URL_SOURCE): DatabaseTarget {
+  return parseUrlOf(DIALECTS, url, baseDir, source);
+}
+
+// The target types of src/platform/url.ts name their dialects from this record (src/platform/url-dialects.ts).
+declare module '../platform/url-dialects.js' {
+  interface UrlDialectKinds extends DialectKinds {}
+}
+type DialectKinds = { [D in Dialect]: (typeof DIALECTS)[D]['kind'] };
 
 export type { DialectDescription, ScriptGuardParts, SplitRules } from '../core/driver/dialect.js';

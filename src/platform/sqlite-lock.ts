@@ -50,20 +50,7 @@
 // rather than overwrite what another writer committed meanwhile.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { readWholeDescriptor } from './read-whole.js';
-import {
-  connect,
-  type Hold,
-  HotJournalError,
-  isBusy,
-  openError,
-  pause,
-  probe,
-  register,
-  releaseHold,
-  slice,
-  SqliteLockTimeout,
-  SqliteOpenError,
-} from './sqlite-holds.js';
+import { connect, type Hold, isBusy, openError, pause, probe, register, releaseHold, slice } from './sqlite-holds.js';
 
 /** Whether a SQLite header (the first 20 bytes or more) says WAL mode. */
 export const walHeader = (head: Uint8Array) => head.length >= 20 && (head[18] === 2 || head[19] === 2);

@@ -10,8 +10,8 @@
 // of every URL the command was given is registered and scrubbed from all
 // output (scrubSecrets), whatever code path printed it.
 import { isAbsolute, resolve } from 'node:path';
-import { DIALECTS, DIALECT_NAMES, type Dialect, type FileDialect, type ServerDialect } from '../dialects/index.js';
 import { ConfigError } from './errors.js';
+import type { FileDialect, ServerDialect, UrlDialect } from './url-dialects.js';
 import { checkOptionFile, queryPassword, readQuery, type TlsSettings } from './tls.js';
 
 /** A database in a file (SQLite). */
@@ -43,15 +43,15 @@ export interface ServerTarget {
 
 export type DatabaseTarget = SqliteTarget | ServerTarget;
 
-/** A file target (its dialect's description says `kind: 'file'`). */
+/** A file target (its dialect's description says `kind: 'file'`: the parser gave it a path, no host). */
 export function isFileTarget(t: DatabaseTarget): t is SqliteTarget {
-  return DIALECTS[t.dialect].kind === 'file';
+  return 'path' in t;
 }
 
 /** Every scheme of every dialect (oslo.db/SQLAlchemy forms included) -> its dialect. */
-const SCHEMES: Record<string, Dialect> = Object.fromEntries(
-  DIALECT_NAMES.flatMap((d) => DIALECTS[d].url.schemes.map((s) => [s, d])),
-);
+function schemesOf(dialects: Record<string, UrlDialect>): Record<string, string> {
+  return Object.fromEntries(Object.entries(dialects).flatMap(([d, x]) => x.url.schemes.map((s) => [s, d])));
+}
 
 /** "a, b or c" */
 function inWords(items: string[], last: string): string {
@@ -104,7 +104,13 @@ function unquote(text: string, part: string, fail: (why: string) => never): stri
  * for --url and GLANCE_DB_URL). `source` names the URL in messages, e.g.
  * "the URL given with --url"; the URL itself is never quoted.
  */
-export function parseDatabaseUrl(url: string, baseDir: string, source = DEFAULT_URL_SOURCE): DatabaseTarget {
+export function parseUrlOf(
+  dialects: Record<string, UrlDialect>,
+  url: string,
+  baseDir: string,
+  source = DEFAULT_URL_SOURCE,
+): DatabaseTarget {
+  const names = Object.keys(dialects);
   registerSecretsOf(url);
   const text = url.trim();
   const fail = (why: string, hint?: string): never => {
@@ -112,7 +118,7 @@ export function parseDatabaseUrl(url: string, baseDir: string, source = DEFAULT_
       hint:
         hint ??
         `Use ${inWords(
-          DIALECT_NAMES.map((d) => DIALECTS[d].url.form),
+          names.map((d) => dialects[d].url.form),
           'or',
         )}; percent-encode special characters in the password (%40 for @).`,
     });
@@ -120,21 +126,22 @@ export function parseDatabaseUrl(url: string, baseDir: string, source = DEFAULT_
   if (!text) fail('it is empty');
   if (/[\0-\x1f\x7f]/.test(text)) fail('it contains control characters (a line break or tab?)');
   const scheme = schemeOf(text);
-  const dialect = scheme ? SCHEMES[scheme] : undefined;
+  const dialect = scheme ? schemesOf(dialects)[scheme] : undefined;
   if (!scheme) fail('it does not start with a scheme such as sqlite:, postgresql:// or mysql://');
   if (!dialect) {
     fail(
       `glance-db does not speak the scheme "${scheme}"`,
       `glance-db speaks ${inWords(
-        DIALECT_NAMES.map((d) => DIALECTS[d].url.spoken),
+        names.map((d) => dialects[d].url.spoken),
         'and',
       )}.`,
     );
   }
   const rest = text.slice(scheme!.length + 1);
-  return DIALECTS[dialect!].kind === 'file'
+  const d = dialects[dialect!];
+  return d.kind === 'file'
     ? parseSqlite(rest, dialect as FileDialect, baseDir, fail)
-    : parseServer(rest, dialect as ServerDialect, fail);
+    : parseServer(rest, dialect as ServerDialect, d, fail);
 }
 
 function parseSqlite(
@@ -161,8 +168,34 @@ function parseSqlite(
   return { dialect, path: full, display: `${dialect}:${full}` };
 }
 
-function parseServer(rest: string, dialect: ServerDialect, fail: (why: string, hint?: string) => never): ServerTarget {
-  const example = DIALECTS[dialect].url.form;
+/** HOST[:PORT] or [IPV6][:PORT], as written (not yet percent-decoded). */
+function hostAndPort(hostPort: string, fail: (why: string) => never): { host: string; portText: string } {
+  let host = hostPort;
+  let portText = '';
+  if (hostPort.startsWith('[')) {
+    const close = hostPort.indexOf(']');
+    if (close < 0) fail('an IPv6 host has no closing ]');
+    host = hostPort.slice(1, close);
+    const after = hostPort.slice(close + 1);
+    if (after && !after.startsWith(':')) fail('unexpected text after the IPv6 host');
+    portText = after.slice(1);
+  } else {
+    const colon = hostPort.indexOf(':');
+    if (colon >= 0) {
+      host = hostPort.slice(0, colon);
+      portText = hostPort.slice(colon + 1);
+    }
+  }
+  return { host, portText };
+}
+
+function parseServer(
+  rest: string,
+  dialect: ServerDialect,
+  d: UrlDialect,
+  fail: (why: string, hint?: string) => never,
+): ServerTarget {
+  const example = d.url.form;
   if (!rest.startsWith('//')) fail(`there is no // after the scheme (expected ${example})`);
   const afterSlashes = rest.slice(2);
   // The user information ends at the LAST '@': an unencoded '@', '/', '?' or
@@ -186,22 +219,7 @@ function parseServer(rest: string, dialect: ServerDialect, fail: (why: string, h
   const slash = beforeQuery.indexOf('/');
   const hostPort = slash >= 0 ? beforeQuery.slice(0, slash) : beforeQuery;
   const dbPart = slash >= 0 ? beforeQuery.slice(slash + 1) : '';
-  let host = hostPort;
-  let portText = '';
-  if (hostPort.startsWith('[')) {
-    const close = hostPort.indexOf(']');
-    if (close < 0) fail('an IPv6 host has no closing ]');
-    host = hostPort.slice(1, close);
-    const after = hostPort.slice(close + 1);
-    if (after && !after.startsWith(':')) fail('unexpected text after the IPv6 host');
-    portText = after.slice(1);
-  } else {
-    const colon = hostPort.indexOf(':');
-    if (colon >= 0) {
-      host = hostPort.slice(0, colon);
-      portText = hostPort.slice(colon + 1);
-    }
-  }
+  const { host, portText } = hostAndPort(hostPort, fail);
   if (/[\s@]/.test(host) || (!hostPort.startsWith('[') && /[[\]]/.test(host))) fail('the host name is not valid');
   if (portText && !(/^\d{1,5}$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65535))
     fail('the port is not a number from 1 to 65535');
@@ -216,7 +234,7 @@ function parseServer(rest: string, dialect: ServerDialect, fail: (why: string, h
   for (const k of ['password', 'passwd', 'sslpassword', 'ssl_key_password']) if (params[k]) registerSecret(params[k]);
   const database = unquote(dbPart, 'database name', fail);
   if (/[\0-\x1f\x7f]/.test(database)) fail('the database name contains control characters');
-  const defaults = DIALECTS[dialect].server;
+  const defaults = d.server!;
   const target: ServerTarget = {
     dialect,
     host: unquote(host, 'host name', fail) || (params.host ?? 'localhost'),
