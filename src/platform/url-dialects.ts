@@ -18,6 +18,7 @@ export interface UrlDialect {
  * filled in by the registry (src/dialects/index.ts augments it from DIALECTS).
  */
 export interface UrlDialectKinds {}
-export type Dialect = keyof UrlDialectKinds & string;
-export type FileDialect = { [D in Dialect]: UrlDialectKinds[D] extends 'file' ? D : never }[Dialect];
-export type ServerDialect = Exclude<Dialect, FileDialect>;
+type Named = keyof UrlDialectKinds & string;
+/** The registry's FileDialect and ServerDialect, as platform sees them. */
+export type UrlFileDialect = { [D in Named]: UrlDialectKinds[D] extends 'file' ? D : never }[Named];
+export type UrlServerDialect = Exclude<Named, UrlFileDialect>;

@@ -11,7 +11,7 @@
 // output (scrubSecrets), whatever code path printed it.
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
-import type { FileDialect, ServerDialect, UrlDialect } from './url-dialects.js';
+import type { UrlDialect, UrlFileDialect as FileDialect, UrlServerDialect as ServerDialect } from './url-dialects.js';
 import { checkOptionFile, queryPassword, readQuery, type TlsSettings } from './tls.js';
 
 /** A database in a file (SQLite). */
