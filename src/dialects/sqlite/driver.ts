@@ -307,8 +307,13 @@ export class SqliteDriver implements Driver {
 
   /** The one write-back of the image (src/dialects/sqlite/file.ts says when it may replace the file). */
   private async persist(): Promise<void> {
-    await this.file.writeBack(() => exportImage({ db: this.db!, image: this.image }, this.name));
+    await this.file.writeBack(() => this.exportImage());
     this.dirty = false;
+  }
+
+  /** The image's bytes for the write-back (./image.ts's exportImage: the live buffer when it is whole). */
+  private exportImage(): Uint8Array {
+    return exportImage({ db: this.db!, image: this.image }, this.name);
   }
 
   /**
