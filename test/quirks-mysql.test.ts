@@ -122,10 +122,15 @@ if (mysqlEnv.available()) {
   s('lock row: a live holder makes the run wait and name it; a dead holder is taken over at once', () =>
     withDb(async (db, name) => {
       assert.is((await runCli(['sync', '43', '--url', db.url])).code, 0);
-      const live = `INSERT INTO glance_db_version_lock (id, owner, server, db_user, connection_id, acquired_at, heartbeat_at) VALUES (1, 'test holder', CONCAT(@@hostname, ':', @@port), CURRENT_USER(), CONNECTION_ID(), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)); SELECT SLEEP(4); DELETE FROM glance_db_version_lock;`;
+      const live = `INSERT INTO glance_db_version_lock (id, owner, server, db_user, connection_id, acquired_at, heartbeat_at) VALUES (1, 'test holder', CONCAT(@@hostname, ':', @@port), CURRENT_USER(), CONNECTION_ID(), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)); SELECT SLEEP(60); DELETE FROM glance_db_version_lock;`;
       const { spawn } = await import('node:child_process');
       const holder = spawn('mariadb', [...clientArgs('mysql'), name, '-e', live], { env: clientEnv('mysql') });
-      await new Promise((r) => setTimeout(r, 800));
+      // Until the holder's row is there (a loaded machine can take seconds to start the client); it holds for
+      // up to a minute and is killed once the run has named it, so a slow start of the run cannot outlast it.
+      const holds = async () =>
+        (await db.rows("SELECT owner FROM glance_db_version_lock WHERE owner = 'test holder'")).length > 0;
+      for (let i = 0; i < 300 && !(await holds()); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(await holds(), 'the test holder took the lock row');
       const r = cli(['sync', '--url', db.url, '--lock-wait', '1']);
       assert.is(r.code, 8, r.stderr);
       assert.match(r.stderr, /held by test holder \(server .*, connection \d+/);
