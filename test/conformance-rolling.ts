@@ -9,7 +9,7 @@ import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { diffSchemas } from '../src/core/introspect/diff.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { BIN, cli, cliAsync, LATEST, ROOT } from './helpers.js';
+import { BIN, cliAsync, LATEST, ROOT, runCli } from './helpers.js';
 import { finalVis, NewWriter, OldWriter, World, writeWhileRunning, type Session } from './rolling-window.js';
 
 const IGNORE = { ignoreTables: ['alembic_version', 'glance_db_version', 'glance_db_version_lock'] };
@@ -39,7 +39,7 @@ function random(seed: number) {
 }
 
 export function rollingConformance(s: Test, env: DialectEnv): void {
-  const run = (db: TestDb, args: string[]) => cli([...args, '--url', db.url]);
+  const run = (db: TestDb, args: string[]) => runCli([...args, '--url', db.url]);
   const alembic = async (db: TestDb) =>
     (await db.rows('SELECT version_num FROM alembic_version ORDER BY version_num').catch(() => [])).map((r) =>
       String(r.version_num),
@@ -52,8 +52,8 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
       ]),
     );
   const reference = (v: number) => withDb(env, async (ref) => (await ref.loadReference(v), ref.model()));
-  const expectCode = (db: TestDb, args: string[], code: number, text?: string | RegExp) => {
-    const r = run(db, args);
+  const expectCode = async (db: TestDb, args: string[], code: number, text?: string | RegExp) => {
+    const r = await run(db, args);
     assert.is(r.code, code, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     if (text) assert.match(r.stdout + r.stderr, text);
     return r;
@@ -68,39 +68,39 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
           const w = new World();
           const before = from === null ? null : 'mitaka02';
           if (from !== null) {
-            assert.is(run(db, ['sync', String(from)]).code, 0);
+            assert.is((await run(db, ['sync', String(from)])).code, 0);
             for (const stmt of w.populate(240)) await db.exec(stmt);
           }
 
           // Before expand: migrate and contract are refused (exit 35), nothing changed; db check says expand (3).
           for (const phase of ['migrate', 'contract'])
-            expectCode(db, [phase], 35, 'a rolling upgrade starts with its expand phase');
-          expectCode(db, ['db', 'check'], 3, 'Your first step is to run glance-db expand');
+            await expectCode(db, [phase], 35, 'a rolling upgrade starts with its expand phase');
+          await expectCode(db, ['db', 'check'], 3, 'Your first step is to run glance-db expand');
           assert.equal(await alembic(db), before ? [before] : []);
 
           // expand: versions up to 51 expanded; until migrate has run alembic holds the contract head alone
           // (mitaka01/02), so that glance-manage refuses its contract (issue 28 item 4: it would drop is_public
           // under images with no visibility yet).
           const heldBack = [from === null ? 'mitaka01' : 'mitaka02'];
-          const ex = expectCode(db, ['expand'], 0);
+          const ex = await expectCode(db, ['expand'], 0);
           assert.match(ex.stdout, 'expanded 45 add_visibility');
           assert.match(ex.stdout, 'recorded 46 drop_artifacts_tables as expanded: nothing to run in its expand phase');
           assert.match(ex.stdout, 'next: glance-db migrate');
           assert.equal(await alembic(db), heldBack);
-          const v = expectCode(db, ['version'], 0);
+          const v = await expectCode(db, ['version'], 0);
           assert.is(v.stdout, `${from === null ? 43 : 44}\n`);
           assert.match(
             v.stderr,
             /rolling upgrade to 51 under way: .*45 expanded.*; migrate pending \((44, )?45, 49\), contract pending \(45, 46\)/,
           );
-          expectCode(
+          await expectCode(
             db,
             ['check'],
             13,
             /upgrade pending: at version 4[34]; rolling upgrade to 51 under way: .*next: glance-db migrate/,
           );
-          expectCode(db, ['db', 'check'], 4, 'Your next step is to run glance-db migrate');
-          const dj = JSON.parse(expectCode(db, ['db', 'check', '--json'], 4).stdout) as {
+          await expectCode(db, ['db', 'check'], 4, 'Your next step is to run glance-db migrate');
+          const dj = JSON.parse((await expectCode(db, ['db', 'check', '--json'], 4)).stdout) as {
             step: string;
             exitCode: number;
             rolling: { next: string; pending: { contract: number[] } };
@@ -109,22 +109,22 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
             [dj.step, dj.exitCode, dj.rolling.next, dj.rolling.pending.contract],
             ['migrate', 4, 'migrate', [45, 46]],
           );
-          const h = expectCode(db, ['history', '--json'], 0);
+          const h = await expectCode(db, ['history', '--json'], 0);
           const hist = JSON.parse(h.stdout) as {
             versions: { version: number; kind: string }[];
             rolling: { next: string; to: number };
           };
           assert.is(hist.versions.find((x) => x.version === 45)!.kind, 'expanded');
           assert.equal([hist.rolling.next, hist.rolling.to], ['migrate', 51]);
-          expectCode(
+          await expectCode(
             db,
             ['plan'],
             0,
             /a rolling upgrade to 51 is under way \(next: migrate\); sync first finishes it with these phases:\n\n-- migrate/,
           );
 
-          expectCode(db, ['repair', '--dry-run'], 24, 'A rolling upgrade is under way');
-          expectCode(
+          await expectCode(db, ['repair', '--dry-run'], 24, 'A rolling upgrade is under way');
+          await expectCode(
             db,
             ['sync', '--dry-run'],
             0,
@@ -132,7 +132,7 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
           );
           // contract before migrate: refused, nothing changed.
           const statesBefore = await status(db);
-          expectCode(
+          await expectCode(
             db,
             ['contract'],
             35,
@@ -156,9 +156,9 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
           // Below 45 the contract head (mitaka02) is an ancestor of every expand revision: the expand head alone, as Glance's tool
           // leaves it. On PostgreSQL held back until 45's contract (glance-db's triggers there are its own).
           assert.equal(await alembic(db), env.dialect === 'postgresql' ? ['mitaka02'] : ['2024_1_expand01']);
-          expectCode(db, ['version'], 0, /^44\n/);
-          expectCode(db, ['db', 'check'], 5, 'Your next step is to run glance-db contract');
-          expectCode(db, ['migrate'], 0, 'nothing to migrate');
+          await expectCode(db, ['version'], 0, /^44\n/);
+          await expectCode(db, ['db', 'check'], 5, 'Your next step is to run glance-db contract');
+          await expectCode(db, ['migrate'], 0, 'nothing to migrate');
           if (from !== null) {
             await writeWhileRunning(o, n, w, rnd, 6, { own: false, migrated: true });
             await o.checkAll();
@@ -166,12 +166,12 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
           }
 
           // contract: the new version, only the contract head, reference schema, every image as Glance's rules say.
-          const ct = expectCode(db, ['contract'], 0, 'contracted 46 drop_artifacts_tables');
+          const ct = await expectCode(db, ['contract'], 0, 'contracted 46 drop_artifacts_tables');
           assert.match(ct.stdout, `database is at version ${LATEST}`);
           assert.equal(await alembic(db), ['2024_1_contract01']);
-          expectCode(db, ['version'], 0, new RegExp(`^${LATEST}\\n$`));
-          expectCode(db, ['check'], 0, `current: at version ${LATEST}`);
-          expectCode(db, ['db', 'check'], 0, 'Database is up to date');
+          await expectCode(db, ['version'], 0, new RegExp(`^${LATEST}\\n$`));
+          await expectCode(db, ['check'], 0, `current: at version ${LATEST}`);
+          await expectCode(db, ['db', 'check'], 0, 'Database is up to date');
           assert.equal(
             Object.values(await status(db)).filter((x) => x !== 'complete'),
             [],
@@ -183,31 +183,32 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
             );
             assert.equal(wrong, [], "every image has the visibility Glance's rules give");
           }
-          for (const phase of ['expand', 'migrate', 'contract']) expectCode(db, [phase], 0, `nothing to ${phase}`);
-          const again = JSON.parse(expectCode(db, ['expand', '--json'], 0).stdout) as {
+          for (const phase of ['expand', 'migrate', 'contract'])
+            await expectCode(db, [phase], 0, `nothing to ${phase}`);
+          const again = JSON.parse((await expectCode(db, ['expand', '--json'], 0)).stdout) as {
             phases: unknown[];
             current: number;
             rolling: { underWay: boolean };
           };
           assert.equal([again.phases, again.current, again.rolling.underWay], [[], LATEST, false]);
-          expectCode(db, ['sync'], 0, `already at version ${LATEST}`);
+          await expectCode(db, ['sync'], 0, `already at version ${LATEST}`);
         }),
     );
   }
 
   s('sync finishes a rolling upgrade under way through its phases (and refuses to stop inside it)', () =>
     withDb(env, async (db) => {
-      assert.is(run(db, ['sync', '44']).code, 0);
+      assert.is((await run(db, ['sync', '44'])).code, 0);
       const w = new World();
       for (const stmt of w.populate(60)) await db.exec(stmt);
-      expectCode(db, ['expand'], 0);
-      expectCode(
+      await expectCode(db, ['expand'], 0);
+      await expectCode(
         db,
         ['sync', '47'],
         2,
         'A rolling upgrade to version 51 is under way (migrate is next), so sync cannot stop at 47',
       );
-      const r = expectCode(db, ['sync'], 0);
+      const r = await expectCode(db, ['sync'], 0);
       assert.match(
         r.stdout,
         /migrated 45 add_visibility[^]*contracted 45 add_visibility[^]*contracted 46 drop_artifacts_tables/,
@@ -225,10 +226,10 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
     "sync by phases, as on a Galera node (GLANCE_DB_SYNC_BY_PHASES=1): 45 and 49 through their phases, the data in batches; every version reported applied, reference schema, Glance's data rules",
     () =>
       withDb(env, async (db) => {
-        assert.is(run(db, ['sync', '44']).code, 0);
+        assert.is((await run(db, ['sync', '44'])).code, 0);
         const w = new World();
         for (const stmt of w.populate(300)) await db.exec(stmt);
-        const r = cli(['sync', '--url', db.url], { env: { GLANCE_DB_SYNC_BY_PHASES: '1' } });
+        const r = await runCli(['sync', '--url', db.url], { env: { GLANCE_DB_SYNC_BY_PHASES: '1' } });
         assert.is(r.code, 0, r.stderr);
         assert.match(
           r.stdout,
@@ -256,10 +257,10 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
     'migrate killed with SIGKILL mid-batch: the data is left as it was committed, the next migrate continues; then contract, reference schema',
     () =>
       withDb(env, async (db) => {
-        assert.is(run(db, ['sync', '44']).code, 0);
+        assert.is((await run(db, ['sync', '44'])).code, 0);
         const w = new World();
         for (const stmt of w.populate(24000)) await db.exec(stmt);
-        expectCode(db, ['expand'], 0);
+        await expectCode(db, ['expand'], 0);
         const remaining = async () =>
           Number((await db.rows('SELECT count(*) AS n FROM images WHERE visibility IS NULL'))[0].n);
         assert.is(await remaining(), 24000);
@@ -293,10 +294,10 @@ export function rollingConformance(s: Test, env: DialectEnv): void {
         const left = await remaining();
         assert.ok(left > 0, 'the kill landed before the last batch');
         if (env.dialect !== 'sqlite') assert.ok(left < 24000, `batches committed before the kill stay (${left} left)`);
-        const again = expectCode(db, ['migrate'], 0, /migrated 45 add_visibility: \d+ row\(s\)/);
+        const again = await expectCode(db, ['migrate'], 0, /migrated 45 add_visibility: \d+ row\(s\)/);
         assert.match(again.stdout, new RegExp(`migrated 45 add_visibility: ${left} row\\(s\\)`));
         assert.is(await remaining(), 0);
-        expectCode(db, ['contract'], 0);
+        await expectCode(db, ['contract'], 0);
         assert.equal(diffSchemas(await reference(LATEST), await db.model(), IGNORE), []);
         const wrong = (await db.rows('SELECT id, visibility FROM images')).filter(
           (x) => !finalVis(w.imgs.get(String(x.id))!).includes(String(x.visibility) as never),

@@ -22,7 +22,7 @@ import { diffSchemas } from '../src/core/introspect/diff.js';
 import { matchVariant } from '../src/glance/variants.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { cli, LATEST, type CliResult } from './helpers.js';
+import { cli, LATEST, runCli, type CliResult } from './helpers.js';
 
 export const GLANCE_MANAGE = process.env.GLANCE_DB_GLANCE_MANAGE || '/usr/bin/glance-manage';
 const IGNORE = { ignoreTables: ['alembic_version', 'migrate_version', 'glance_db_version', 'glance_db_version_lock'] };
@@ -59,9 +59,9 @@ export function handback(env: DialectEnv): void {
   // glance-manage's rolling commands (expand, migrate, contract, check) refuse anything but MySQL and SQLite.
   const rolling = env.dialect !== 'postgresql';
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-handback-'));
-  const gdb = (db: TestDb, args: string[]) => cli([...args, '--url', db.url]);
-  const expectGdb = (db: TestDb, args: string[], code: number, pattern?: string | RegExp) => {
-    const r = gdb(db, args);
+  const gdb = (db: TestDb, args: string[]) => runCli([...args, '--url', db.url]);
+  const expectGdb = async (db: TestDb, args: string[], code: number, pattern?: string | RegExp) => {
+    const r = await gdb(db, args);
     assert.is(r.code, code, `glance-db ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
     if (pattern) assert.match(r.stdout + r.stderr, pattern);
     return r;
@@ -100,15 +100,15 @@ export function handback(env: DialectEnv): void {
       expectGm(db, ['db', 'sync'], 0, 'up to date');
     }
     assert.equal(await alembic(db), [ZED_CONTRACT], how);
-    expectGdb(db, ['version'], 0, new RegExp(`^${ZED}\\n`));
+    await expectGdb(db, ['version'], 0, new RegExp(`^${ZED}\\n`));
     // At zed's version: current but for the newer version glance-db knows (a target for check is issue 28 item 2).
-    const c = gdb(db, ['check']);
+    const c = await gdb(db, ['check']);
     assert.ok(c.code === 0 || c.code === 13, c.stdout + c.stderr);
     assert.match(
       c.stdout,
       ZED === LATEST ? `current: at version ${ZED}` : `upgrade pending: at version ${ZED}, ${LATEST} is available`,
     );
-    expectGdb(db, ['verify'], 0, `schema matches version ${ZED}`);
+    await expectGdb(db, ['verify'], 0, `schema matches version ${ZED}`);
     // Glance's own schema: the reference, or a form Glance itself produces (zed's SQLite sizes are BIGINT: a known variant).
     const diff = diffSchemas(await reference(ZED), await db.model(), IGNORE);
     assert.ok(diff.length === 0 || matchVariant(env.dialect, diff) !== null, `${how}: ${diff.join('; ')}`);
@@ -118,18 +118,18 @@ export function handback(env: DialectEnv): void {
     'glance-db expand, then glance-manage: its contract refuses until glance-db migrate ran (no visibility lost); after it glance-manage finishes, glance-db records it',
     () =>
       withDb(env, async (db) => {
-        expectGdb(db, ['sync', '44'], 0);
+        await expectGdb(db, ['sync', '44'], 0);
         await db.exec(POPULATE_V44);
-        expectGdb(db, ['expand', String(ZED)], 0);
+        await expectGdb(db, ['expand', String(ZED)], 0);
         // Glance's contract is held back: alembic_version has no expand head yet, and check says why.
         assert.equal(await alembic(db), ['mitaka02']);
-        expectGdb(
+        await expectGdb(
           db,
           ['check'],
           13,
           /alembic_version keeps glance-manage from contracting until glance-db migrate has run/,
         );
-        expectGdb(db, ['db', 'check'], 4, 'glance-db migrate');
+        await expectGdb(db, ['db', 'check'], 4, 'glance-db migrate');
         const before = await visibility(db);
         assert.ok(Object.values(before).includes(null), 'older images have no visibility before migrate');
         if (rolling) {
@@ -141,43 +141,49 @@ export function handback(env: DialectEnv): void {
         expectGm(db, ['db', 'sync'], 'non-zero');
         assert.equal(await visibility(db), before);
         assert.equal(await alembic(db), ['mitaka02']);
-        expectGdb(db, ['check'], 13, /rolling upgrade to 50 under way/);
-        expectGdb(db, ['verify'], 0);
+        await expectGdb(db, ['check'], 13, /rolling upgrade to 50 under way/);
+        await expectGdb(db, ['verify'], 0);
 
-        expectGdb(db, ['migrate'], 0);
+        await expectGdb(db, ['migrate'], 0);
         assert.equal(await visibility(db), EXPECTED_VISIBILITY);
         if (rolling) {
           assert.equal(await alembic(db), ['wallaby_expand01']);
           expectGm(db, ['db', 'check'], 5, 'glance-manage db contract');
           expectGm(db, ['db', 'contract'], 0);
           // Recorded, not replayed: check and version answer 50 at once, and contract records it (it used to fail on DROP TRIGGER, exit 7).
-          expectGdb(
+          await expectGdb(
             db,
             ['check'],
             13,
             /at version 50.*alembic_version: wallaby_contract01: glance-manage finished the rolling upgrade glance-db began.*repair .*records versions 45-46/,
           );
-          expectGdb(db, ['version'], 0, /^50\n/);
-          expectGdb(
+          await expectGdb(db, ['version'], 0, /^50\n/);
+          await expectGdb(
             db,
             ['contract'],
             0,
             /recorded: alembic_version: wallaby_contract01: glance-manage finished the rolling upgrade[^\n]*versions 45-46 recorded as adopted \(nothing run\)/,
           );
-          const h = JSON.parse(expectGdb(db, ['history', '--json'], 0).stdout) as {
+          const h = JSON.parse((await expectGdb(db, ['history', '--json'], 0)).stdout) as {
             versions: { version: number; kind: string; note: string | null }[];
           };
           const v45 = h.versions.find((x) => x.version === 45)!;
           assert.is(v45.kind, 'adopted');
           assert.match(String(v45.note), 'glance-manage finished the rolling upgrade glance-db began');
           // Run again: nothing left to record, nor to contract (as after glance-db's own contract).
-          expectGdb(db, ['contract'], 35, 'No rolling upgrade is under way');
+          // A real process: the exit code and the stdout/stderr split are the contract.
+          const refused = cli(['contract', '--url', db.url]);
+          assert.is(refused.code, 35, `glance-db contract exited ${refused.code}:\n${refused.stdout}${refused.stderr}`);
+          assert.match(refused.stderr, 'No rolling upgrade is under way');
         } else {
           // PostgreSQL: glance-db's visibility triggers are its own, which Glance's contract does not drop, so glance-manage is kept out until glance-db's contract.
           assert.equal(await alembic(db), ['mitaka02']);
-          expectGdb(db, ['check'], 13, /until glance-db contract has run/);
+          // A real process here too (PostgreSQL takes this branch): the exit code is the contract.
+          const pending = cli(['check', '--url', db.url]);
+          assert.is(pending.code, 13, `glance-db check exited ${pending.code}:\n${pending.stdout}${pending.stderr}`);
+          assert.match(pending.stdout + pending.stderr, /until glance-db contract has run/);
           expectGm(db, ['db', 'sync'], 'non-zero');
-          expectGdb(db, ['contract'], 0);
+          await expectGdb(db, ['contract'], 0);
         }
         await agree(db, 'after the hand-back');
         assert.equal(await visibility(db), EXPECTED_VISIBILITY);
@@ -186,7 +192,7 @@ export function handback(env: DialectEnv): void {
         await db.exec(
           `INSERT INTO images (id, name, status, created_at, deleted, min_disk, min_ram, protected, visibility, os_hidden) VALUES ('after', 'x', 'active', '2020-01-01 00:00:00', ${no}, 0, 0, ${no}, 'community', ${no})`,
         );
-        expectGdb(db, ['sync', String(ZED)], 0, 'nothing to do');
+        await expectGdb(db, ['sync', String(ZED)], 0, 'nothing to do');
       }),
   );
 
@@ -219,31 +225,31 @@ export function handback(env: DialectEnv): void {
     'rows written after glance-db migrate that still need it: check says so, the next glance-db write holds the expand head back, glance-manage cannot contract (no visibility lost); glance-db migrate finishes them',
     () =>
       withDb(env, async (db) => {
-        expectGdb(db, ['sync', '44'], 0);
+        await expectGdb(db, ['sync', '44'], 0);
         await db.exec(POPULATE_V44);
-        expectGdb(db, ['expand', String(ZED)], 0);
-        expectGdb(db, ['migrate'], 0);
+        await expectGdb(db, ['expand', String(ZED)], 0);
+        await expectGdb(db, ['migrate'], 0);
         const migrated = rolling ? ['wallaby_expand01'] : ['mitaka02'];
         assert.equal(await alembic(db), migrated);
         await insertUnmigrated(db, 'late');
         const held =
           /1 row\(s\) written since migrate ran still need it \(version 45 add_visibility: 1\); next: glance-db migrate/;
-        expectGdb(db, ['check'], 13, held);
+        await expectGdb(db, ['check'], 13, held);
         if (rolling)
-          expectGdb(
+          await expectGdb(
             db,
             ['check'],
             13,
             /alembic_version \(wallaby_expand01\) still lets glance-manage contract, which would drop images.is_public under images with no visibility yet: run glance-db migrate/,
           );
-        expectGdb(db, ['db', 'check'], 4, 'glance-db migrate');
+        await expectGdb(db, ['db', 'check'], 4, 'glance-db migrate');
         // glance-db's contract refuses and changes nothing (alembic_version included).
-        expectGdb(db, ['contract'], 35, 'still need the migrate phase');
+        await expectGdb(db, ['contract'], 35, 'still need the migrate phase');
         assert.equal(await alembic(db), migrated);
         // Any glance-db write (here expand again, with nothing to expand) holds the expand head back.
-        expectGdb(db, ['expand', String(ZED)], 0);
+        await expectGdb(db, ['expand', String(ZED)], 0);
         assert.equal(await alembic(db), ['mitaka02']);
-        expectGdb(db, ['check'], 13, /keeps glance-manage from contracting until glance-db migrate has run/);
+        await expectGdb(db, ['check'], 13, /keeps glance-manage from contracting until glance-db migrate has run/);
         if (rolling) {
           expectGm(db, ['db', 'check'], 3);
           expectGm(db, ['db', 'contract'], 'non-zero', 'cannot be run before database expansion');
@@ -251,14 +257,14 @@ export function handback(env: DialectEnv): void {
         expectGm(db, ['db', 'sync'], 'non-zero');
         assert.equal((await visibility(db)).late, null, 'nothing dropped: the row still waits for migrate');
         assert.ok((await db.rows('SELECT is_public FROM images')).length > 0, 'images.is_public is still there');
-        expectGdb(db, ['migrate'], 0);
+        await expectGdb(db, ['migrate'], 0);
         assert.equal(await visibility(db), { ...EXPECTED_VISIBILITY, late: 'public' });
         assert.equal(await alembic(db), migrated);
         if (rolling) {
           expectGm(db, ['db', 'check'], 5, 'glance-manage db contract');
           expectGm(db, ['db', 'contract'], 0);
         }
-        expectGdb(db, ['contract'], 0);
+        await expectGdb(db, ['contract'], 0);
         await agree(db, 'after the rows left were migrated');
         assert.equal(await visibility(db), { ...EXPECTED_VISIBILITY, late: 'public' });
       }),
@@ -269,10 +275,10 @@ export function handback(env: DialectEnv): void {
       `glance-db sync ${level}, then glance-manage db sync to zed: glance-db records it (check, version, verify at once; repair writes it), both agree`,
       () =>
         withDb(env, async (db) => {
-          expectGdb(db, ['sync', String(level)], 0);
+          await expectGdb(db, ['sync', String(level)], 0);
           expectGm(db, ['db', 'sync'], 0);
-          expectGdb(db, ['version'], 0, /^50\n/);
-          expectGdb(
+          await expectGdb(db, ['version'], 0, /^50\n/);
+          await expectGdb(
             db,
             ['check'],
             13,
@@ -280,14 +286,14 @@ export function handback(env: DialectEnv): void {
               `at version 50, ${LATEST} is available; alembic_version: ${ZED_CONTRACT}: glance-manage upgraded the database from version ${level}`,
             ),
           );
-          expectGdb(db, ['repair', '--dry-run'], 0, /record version 50 as adopted/);
+          await expectGdb(db, ['repair', '--dry-run'], 0, /record version 50 as adopted/);
           assert.is(
             (await db.rows('SELECT version FROM glance_db_version')).length,
             level - 41,
             'repair --dry-run changed nothing',
           );
-          expectGdb(db, ['repair'], 0);
-          expectGdb(db, ['repair'], 0);
+          await expectGdb(db, ['repair'], 0);
+          await expectGdb(db, ['repair'], 0);
           await agree(db, `glance-manage db sync from ${level}`);
         }),
     );
@@ -298,16 +304,16 @@ export function handback(env: DialectEnv): void {
       'glance-manage db expand on a glance-db database: glance-db sync finishes it (its migrate rules, no visibility lost), both agree',
       () =>
         withDb(env, async (db) => {
-          expectGdb(db, ['sync', '44'], 0);
+          await expectGdb(db, ['sync', '44'], 0);
           await db.exec(POPULATE_V44);
           expectGm(db, ['db', 'expand'], 0);
-          expectGdb(
+          await expectGdb(
             db,
             ['check'],
             13,
             /expand steps reach 50 \(alembic_version: mitaka02, wallaby_expand01|wallaby_expand01\).*sync .*finishes it/,
           );
-          expectGdb(db, ['sync', String(ZED)], 0);
+          await expectGdb(db, ['sync', String(ZED)], 0);
           assert.equal(await visibility(db), EXPECTED_VISIBILITY);
           await agree(db, 'glance-db finishing glance-manage expand');
         }),
@@ -322,15 +328,15 @@ export function handback(env: DialectEnv): void {
           expectGm(db, ['db', 'upgrade', '--version', 'mitaka02'], 0);
           await db.exec(POPULATE_V44);
           expectGm(db, ['db', 'expand'], 0);
-          expectGdb(
+          await expectGdb(
             db,
             ['db', 'check'],
             36,
             /its own rolling upgrade expanded to 50; glance-db sync .* takes it over and finishes it/,
           );
-          expectGdb(db, ['check'], 5, /its own rolling upgrade expanded to 50/);
+          await expectGdb(db, ['check'], 5, /its own rolling upgrade expanded to 50/);
           for (const phase of ['expand', 'migrate', 'contract']) {
-            expectGdb(db, [phase], 35, "holds a rolling upgrade that Glance's own tool began");
+            await expectGdb(db, [phase], 35, "holds a rolling upgrade that Glance's own tool began");
             assert.equal(await alembic(db), ['wallaby_expand01'], 'alembic_version untouched');
             assert.equal(
               await db.rows('SELECT version FROM glance_db_version').catch(() => []),
@@ -338,7 +344,7 @@ export function handback(env: DialectEnv): void {
               `${phase} said nothing was changed, and recorded nothing`,
             );
           }
-          expectGdb(db, ['sync', String(ZED)], 0);
+          await expectGdb(db, ['sync', String(ZED)], 0);
           assert.equal(await visibility(db), EXPECTED_VISIBILITY);
           await agree(db, 'glance-db finishing glance-manage expand');
         }),
@@ -348,10 +354,10 @@ export function handback(env: DialectEnv): void {
   s('glance-manage built it: check and history name its level, glance-db sync zed takes it over, both agree', () =>
     withDb(env, async (db) => {
       expectGm(db, ['db', 'sync'], 0);
-      expectGdb(db, ['check'], 5, `managed by glance-manage at 50 (alembic_version: ${ZED_CONTRACT})`);
-      expectGdb(db, ['history'], 0, `managed by glance-manage at version 50 (alembic_version: ${ZED_CONTRACT})`);
-      expectGdb(db, ['verify'], 0, 'schema matches version 50');
-      expectGdb(db, ['sync', String(ZED)], 0, 'adopted: took over from glance-manage');
+      await expectGdb(db, ['check'], 5, `managed by glance-manage at 50 (alembic_version: ${ZED_CONTRACT})`);
+      await expectGdb(db, ['history'], 0, `managed by glance-manage at version 50 (alembic_version: ${ZED_CONTRACT})`);
+      await expectGdb(db, ['verify'], 0, 'schema matches version 50');
+      await expectGdb(db, ['sync', String(ZED)], 0, 'adopted: took over from glance-manage');
       await agree(db, 'take-over');
     }),
   );
@@ -363,7 +369,7 @@ export function handback(env: DialectEnv): void {
         expectGm(db, ['db', 'sync'], 0);
         await db.exec('DROP TABLE alembic_version');
         // zed's SQLite schema is a known variant of 50 (BIGINT sizes), which sync's hint does not name (yet).
-        expectGdb(
+        await expectGdb(
           db,
           ['check'],
           5,
@@ -371,7 +377,7 @@ export function handback(env: DialectEnv): void {
             ? 'their schema matches no version exactly'
             : 'their schema is exactly that of version 50',
         );
-        expectGdb(db, ['sync', String(ZED), String(ZED)], 0, 'baseline: recorded versions 42-50');
+        await expectGdb(db, ['sync', String(ZED), String(ZED)], 0, 'baseline: recorded versions 42-50');
         await agree(db, 'baseline');
       }),
   );
@@ -381,17 +387,17 @@ export function handback(env: DialectEnv): void {
       'stuck by an older glance-db (its contract failed on the trigger glance-manage had dropped): check answers 50, repair records it',
       () =>
         withDb(env, async (db) => {
-          expectGdb(db, ['sync', '44'], 0);
+          await expectGdb(db, ['sync', '44'], 0);
           await db.exec(POPULATE_V44);
-          expectGdb(db, ['expand', String(ZED)], 0);
-          expectGdb(db, ['migrate'], 0);
+          await expectGdb(db, ['expand', String(ZED)], 0);
+          await expectGdb(db, ['migrate'], 0);
           expectGm(db, ['db', 'contract'], 0);
           // What glance-db contract left before this fix: 45's row failed in its contract phase.
           await db.exec(
             `UPDATE glance_db_version SET status = 'failed', error = 'DROP TRIGGER insert_visibility: Trigger does not exist', phases = '{"expand":null,"migrate":null,"contract":null}' WHERE version = 45`,
           );
-          expectGdb(db, ['check'], 13, /at version 50.*repair .*records versions 45-46/);
-          expectGdb(db, ['repair'], 0, /record version 45 as adopted/);
+          await expectGdb(db, ['check'], 13, /at version 50.*repair .*records versions 45-46/);
+          await expectGdb(db, ['repair'], 0, /record version 45 as adopted/);
           await agree(db, 'repair');
           assert.equal(await visibility(db), EXPECTED_VISIBILITY);
         }),
@@ -403,10 +409,10 @@ export function handback(env: DialectEnv): void {
       "PostgreSQL, stuck by an older glance-db (it wrote the expand head after migrate) and glance-manage's db sync over it: glance-db's visibility triggers outlive is_public; repair records 45-50 and drops them, both agree",
       () =>
         withDb(env, async (db) => {
-          expectGdb(db, ['sync', '44'], 0);
+          await expectGdb(db, ['sync', '44'], 0);
           await db.exec(POPULATE_V44);
-          expectGdb(db, ['expand', String(ZED)], 0);
-          expectGdb(db, ['migrate'], 0);
+          await expectGdb(db, ['expand', String(ZED)], 0);
+          await expectGdb(db, ['migrate'], 0);
           // What glance-db wrote after migrate before it held the expand head back on PostgreSQL.
           await db.exec("DELETE FROM alembic_version; INSERT INTO alembic_version VALUES ('wallaby_expand01');");
           expectGm(db, ['db', 'sync'], 0);
@@ -414,20 +420,20 @@ export function handback(env: DialectEnv): void {
             (await db.rows("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = 'images'::regclass"))
               .length;
           assert.is(await triggers(), 2, "Glance's contract left glance-db's triggers");
-          expectGdb(
+          await expectGdb(
             db,
             ['check'],
             12,
             /glance-manage finished the rolling upgrade .*repair .*records versions 45-46.*drops those triggers/,
           );
-          expectGdb(
+          await expectGdb(
             db,
             ['repair', '--dry-run'],
             0,
             "would drop what glance-manage's contract left: DROP TRIGGER IF EXISTS insert_visibility ON images",
           );
           assert.is(await triggers(), 2, 'repair --dry-run changed nothing');
-          expectGdb(db, ['repair'], 0);
+          await expectGdb(db, ['repair'], 0);
           assert.is(await triggers(), 0);
           assert.equal(
             (

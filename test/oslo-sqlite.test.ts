@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, LATEST, makeProject, removeProject, sqliteRows } from './helpers.js';
+import { cli, LATEST, makeProject, removeProject, runCli, sqliteRows } from './helpers.js';
 import { sqliteEnv } from './dialects.js';
 import { etcGlance, osloCommandLines } from './oslo.js';
 
@@ -27,7 +27,7 @@ test('the order of the sources, each pair with its notice', async () => {
     const gdb = { GLANCE_DB_URL: `sqlite:${db('gdb')}` };
 
     // --url wins over both environment variables.
-    let r = cli(['sync', '43', '--url', `sqlite:${db('url')}`], env({ ...os, ...gdb }));
+    let r = await runCli(['sync', '43', '--url', `sqlite:${db('url')}`], env({ ...os, ...gdb }));
     assert.is(r.code, 0, r.stderr);
     assert.is(await at(db('url')), 43);
     assert.match(
@@ -40,7 +40,7 @@ test('the order of the sources, each pair with its notice', async () => {
     );
 
     // GLANCE_DB_URL (glance-db's own) wins over OS_DATABASE__CONNECTION.
-    r = cli(['sync', '43'], env({ ...os, ...gdb }));
+    r = await runCli(['sync', '43'], env({ ...os, ...gdb }));
     assert.is(r.code, 0, r.stderr);
     assert.is(await at(db('gdb')), 43);
     assert.match(
@@ -49,7 +49,7 @@ test('the order of the sources, each pair with its notice', async () => {
     );
 
     // --config-file named: OS_DATABASE__CONNECTION overrides the file (oslo.config), and the file wins over GLANCE_DB_URL.
-    r = cli(['--config-file', join(e.etc, 'glance-api.conf'), 'db_sync', '44'], env({ ...os, ...gdb }));
+    r = await runCli(['--config-file', join(e.etc, 'glance-api.conf'), 'db_sync', '44'], env({ ...os, ...gdb }));
     assert.is(r.code, 0, r.stderr);
     assert.is(await at(db('os')), 44);
     assert.match(
@@ -60,7 +60,7 @@ test('the order of the sources, each pair with its notice', async () => {
       r.stderr,
       /from OS_DATABASE__CONNECTION, not sqlite:.*file\.sqlite from .*glance-api\.conf: oslo\.config's environment source overrides its config files/,
     );
-    r = cli(['--config-file', join(e.etc, 'glance-api.conf'), 'db_sync', '44'], env(gdb));
+    r = await runCli(['--config-file', join(e.etc, 'glance-api.conf'), 'db_sync', '44'], env(gdb));
     assert.is(r.code, 0, r.stderr);
     assert.is(await at(db('file')), 44);
     assert.match(r.stderr, /from .*glance-api\.conf, not sqlite:.*gdb\.sqlite from GLANCE_DB_URL/);
@@ -68,7 +68,7 @@ test('the order of the sources, each pair with its notice', async () => {
     // OS_DATABASE__CONNECTION wins over the manifest in the working directory.
     const project = makeProject();
     try {
-      r = cli(['version'], { cwd: project, env: { ...e.env, ...os } });
+      r = await runCli(['version'], { cwd: project, env: { ...e.env, ...os } });
       assert.is(r.code, 0, r.stderr);
       assert.is(r.stdout, '44\n');
       assert.match(
@@ -81,7 +81,7 @@ test('the order of the sources, each pair with its notice', async () => {
     }
 
     // The same database named twice: no notice.
-    r = cli(['version', '--url', `sqlite:${db('os')}`], env(os));
+    r = await runCli(['version', '--url', `sqlite:${db('os')}`], env(os));
     assert.is(r.code, 0, r.stderr);
     assert.not.match(r.stderr, /notice:/);
   } finally {
@@ -89,11 +89,11 @@ test('the order of the sources, each pair with its notice', async () => {
   }
 });
 
-test('OS_DEFAULT__SQL_CONNECTION is not read (oslo.config reads the environment under the current name only): a notice, no password', () => {
+test('OS_DEFAULT__SQL_CONNECTION is not read (oslo.config reads the environment under the current name only): a notice, no password', async () => {
   const e = etcGlance();
   try {
     writeFileSync(join(e.etc, 'glance-api.conf'), `[database]\nconnection = sqlite:///${join(e.dir, 'file.sqlite')}\n`);
-    const r = cli(['db_sync'], {
+    const r = await runCli(['db_sync'], {
       cwd: e.dir,
       env: { ...e.env, OS_DEFAULT__SQL_CONNECTION: 'postgresql://glance:s3cr3t-pw@db.example/glance' },
     });
@@ -109,11 +109,11 @@ test('OS_DEFAULT__SQL_CONNECTION is not read (oslo.config reads the environment 
   }
 });
 
-test('OS_DATABASE__CONNECTION set but empty: refused (exit 3), nothing opened', () => {
+test('OS_DATABASE__CONNECTION set but empty: refused (exit 3), nothing opened', async () => {
   const e = etcGlance();
   try {
     writeFileSync(join(e.etc, 'glance-api.conf'), `[database]\nconnection = sqlite:///${join(e.dir, 'file.sqlite')}\n`);
-    const r = cli(['db_sync'], { cwd: e.dir, env: { ...e.env, OS_DATABASE__CONNECTION: '' } });
+    const r = await runCli(['db_sync'], { cwd: e.dir, env: { ...e.env, OS_DATABASE__CONNECTION: '' } });
     assert.is(r.code, 3, r.stderr);
     assert.match(r.stderr, /^error: OS_DATABASE__CONNECTION is set but empty/);
     assert.not.ok(existsSync(join(e.dir, 'file.sqlite')));
@@ -122,11 +122,11 @@ test('OS_DATABASE__CONNECTION set but empty: refused (exit 3), nothing opened', 
   }
 });
 
-test('a notice never shows a password: two server URLs that differ', () => {
+test('a notice never shows a password: two server URLs that differ', async () => {
   const e = etcGlance();
   try {
     // Refused later (nothing listens), but the notice comes first and names no password.
-    const r = cli(['version', '--url', `sqlite:${join(e.dir, 'x.sqlite')}`], {
+    const r = await runCli(['version', '--url', `sqlite:${join(e.dir, 'x.sqlite')}`], {
       cwd: e.dir,
       env: {
         ...e.env,
@@ -153,7 +153,7 @@ test("a later file's deprecated [DEFAULT] sql_connection against [database] conn
     writeFileSync(join(e.etc, 'a.conf'), `[database]\nconnection = sqlite:///${a}\n`);
     writeFileSync(join(e.etc, 'b.conf'), `[DEFAULT]\nsql_connection = sqlite:///${b}\n`);
     const args = ['--config-file', join(e.etc, 'a.conf'), '--config-file', join(e.etc, 'b.conf'), 'db_sync', '42'];
-    let r = cli(args, { cwd: e.dir, env: e.env });
+    let r = await runCli(args, { cwd: e.dir, env: e.env });
     assert.is(r.code, 3, r.stderr);
     assert.match(r.stderr, /Glance releases disagree/);
     assert.not.ok(existsSync(a) || existsSync(b));
@@ -164,12 +164,12 @@ test("a later file's deprecated [DEFAULT] sql_connection against [database] conn
       return dir;
     };
     // 2023.2 (bobcat, Glance 27): oslo.db before 15 reads the deprecated name, and the later file wins (as Debian's zed glance-manage does).
-    r = cli(args, { cwd: e.dir, env: { ...e.env, GLANCE_DB_GLANCE_SITE_PACKAGES: site('27.0.0') } });
+    r = await runCli(args, { cwd: e.dir, env: { ...e.env, GLANCE_DB_GLANCE_SITE_PACKAGES: site('27.0.0') } });
     assert.is(r.code, 0, r.stderr);
     assert.is(await at(b), 42);
     assert.match(r.stderr, /notice: .*using \[DEFAULT\] sql_connection in .*b\.conf, as the installed Glance 27\.0\.0/);
     // 2024.1 (caracal, Glance 28): oslo.db 15 no longer reads it.
-    r = cli(args, { cwd: e.dir, env: { ...e.env, GLANCE_DB_GLANCE_SITE_PACKAGES: site('28.0.0') } });
+    r = await runCli(args, { cwd: e.dir, env: { ...e.env, GLANCE_DB_GLANCE_SITE_PACKAGES: site('28.0.0') } });
     assert.is(r.code, 0, r.stderr);
     assert.is(await at(a), 42);
     assert.match(r.stderr, /its oslo\.db no longer reads the deprecated name/);
@@ -206,23 +206,23 @@ test('--debug before the command: a stack trace with the error; -d, --log-file a
   }
 });
 
-test('db_unload_metadefs, db_export_metadefs PATH, db_check, db_expand/db_migrate/db_contract as written', () => {
+test('db_unload_metadefs, db_export_metadefs PATH, db_check, db_expand/db_migrate/db_contract as written', async () => {
   const e = etcGlance();
   try {
     const file = join(e.dir, 'g.sqlite');
     writeFileSync(join(e.etc, 'glance-api.conf'), `[database]\nconnection = sqlite:///${file}\n`);
-    const run = (...args: string[]) => cli(args, { cwd: e.dir, env: e.env });
-    assert.is(run('db_expand').code, 0);
-    assert.is(run('db_migrate').code, 0);
-    assert.is(run('db_contract').code, 0);
-    let r = run('db_check');
+    const run = (...args: string[]) => runCli(args, { cwd: e.dir, env: e.env });
+    assert.is((await run('db_expand')).code, 0);
+    assert.is((await run('db_migrate')).code, 0);
+    assert.is((await run('db_contract')).code, 0);
+    let r = await run('db_check');
     assert.is(r.code, 0, r.stderr);
-    r = run('db_export_metadefs', join(e.dir, 'out'));
+    r = await run('db_export_metadefs', join(e.dir, 'out'));
     assert.is(r.code, 0, r.stderr);
-    r = run('db_unload_metadefs');
+    r = await run('db_unload_metadefs');
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, /metadefs unload: done/);
-    r = run('db', 'version_control', '--version', String(LATEST));
+    r = await run('db', 'version_control', '--version', String(LATEST));
     assert.is(r.code, 0, r.stderr);
   } finally {
     e.cleanup();

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, LATEST } from './helpers.js';
+import { cli, LATEST, runCli } from './helpers.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { FIXTURES } from './metadefs.js';
 
@@ -38,12 +38,12 @@ const conf = (url: string) =>
   `[DEFAULT]\ndebug = false\n\n[database]\nconnection = ${glanceForm(url)}\nmax_retries = -1\n`;
 
 /** Runs the line twice: the first reaches LATEST, the second changes nothing. */
-function twice(args: string[], opts: { cwd: string; env: Record<string, string> }, where: RegExp) {
-  const first = cli(args, opts);
+async function twice(args: string[], opts: { cwd: string; env: Record<string, string> }, where: RegExp) {
+  const first = await runCli(args, opts);
   assert.is(first.code, 0, `${args.join(' ')}: ${first.stderr}`);
   assert.match(first.stdout, where);
   assert.match(first.stdout, `database is at version ${LATEST}`);
-  const second = cli(args, opts);
+  const second = await runCli(args, opts);
   assert.is(second.code, 0, `${args.join(' ')} (again): ${second.stderr}`);
   assert.match(second.stdout, `already at version ${LATEST}; nothing to do`);
   return { first, second };
@@ -58,8 +58,9 @@ export function osloCommandLines(env: DialectEnv) {
       const e = etcGlance();
       try {
         writeFileSync(join(e.etc, 'glance-api.conf'), conf(db.url));
-        twice(['db_sync'], { cwd: e.dir, env: e.env }, /\(from .*glance-api\.conf\)/);
+        await twice(['db_sync'], { cwd: e.dir, env: e.env }, /\(from .*glance-api\.conf\)/);
         assert.is(await versionOf(db), LATEST);
+        // A real process: the exit code and stdout are the contract.
         const v = cli(['db_version'], { cwd: e.dir, env: e.env });
         assert.is(v.code, 0, v.stderr);
         assert.is(v.stdout, `${LATEST}\n`);
@@ -82,12 +83,12 @@ export function osloCommandLines(env: DialectEnv) {
           writeFileSync(join(e.etc, 'glance.conf.d', '00-base.conf'), '[DEFAULT]\nbind_port = 9292\n');
           writeFileSync(join(e.etc, 'glance.conf.d', 'database.conf'), conf(db.url));
           const args = ['--config-file', join(e.etc, 'glance-api.conf'), '--config-dir', join(e.etc, 'glance.conf.d')];
-          twice([...args, 'db_sync'], { cwd: e.dir, env: {} }, /\(from .*glance\.conf\.d\/database\.conf\)/);
+          await twice([...args, 'db_sync'], { cwd: e.dir, env: {} }, /\(from .*glance\.conf\.d\/database\.conf\)/);
           assert.is(await versionOf(db), LATEST);
-          const m = cli([...args, 'db_load_metadefs', FIXTURES], { cwd: e.dir, env: {} });
+          const m = await runCli([...args, 'db_load_metadefs', FIXTURES], { cwd: e.dir, env: {} });
           assert.is(m.code, 0, m.stderr);
           assert.match(m.stdout, /metadefs: 3 added/);
-          const again = cli([...args, 'db_load_metadefs', FIXTURES], { cwd: e.dir, env: {} });
+          const again = await runCli([...args, 'db_load_metadefs', FIXTURES], { cwd: e.dir, env: {} });
           assert.is(again.code, 0, again.stderr);
           assert.match(again.stdout, /metadefs: 0 added, 0 updated, 0 unchanged, 3 skipped/);
         } finally {
@@ -107,12 +108,12 @@ export function osloCommandLines(env: DialectEnv) {
           const stale = join(e.dir, 'stale.sqlite');
           writeFileSync(join(e.etc, 'glance-api.conf'), conf(`sqlite:${stale}`));
           const opts = { cwd: e.dir, env: { ...e.env, OS_DATABASE__CONNECTION: glanceForm(db.url) } };
-          const { first } = twice(['db_sync'], opts, /\(from OS_DATABASE__CONNECTION\)/);
+          const { first } = await twice(['db_sync'], opts, /\(from OS_DATABASE__CONNECTION\)/);
           assert.match(
             first.stderr,
             /notice: using .* from OS_DATABASE__CONNECTION, not sqlite:.*stale\.sqlite from .*glance-api\.conf: oslo\.config's environment source overrides its config files/,
           );
-          const v = cli(['--config-file', join(e.etc, 'glance-api.conf'), 'db_version'], opts);
+          const v = await runCli(['--config-file', join(e.etc, 'glance-api.conf'), 'db_version'], opts);
           assert.is(v.code, 0, v.stderr);
           assert.is(v.stdout, `${LATEST}\n`);
           assert.is(await versionOf(db), LATEST);

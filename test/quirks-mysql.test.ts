@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diffSchemas } from '../src/core/introspect/diff.js';
 import { mysqlEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
-import { cli, extraVersion, makeProject, removeProject } from './helpers.js';
+import { cli, extraVersion, makeProject, removeProject, runCli } from './helpers.js';
 import { fakeDumpTool } from './helpers.js';
 import { adminSql, clientArgs, clientEnv, closedPort, serverAddress, serverParts, serverUrl } from './servers.js';
 
@@ -20,7 +20,7 @@ const withDb = (fn: (db: TestDb, name: string) => Promise<void>) =>
 if (mysqlEnv.available()) {
   s('a user without privileges gets exit 37 naming the refusal, not an internal error, and nothing changes', () =>
     withDb(async (db, name) => {
-      assert.is(cli(['sync', '--url', db.url]).code, 0);
+      assert.is((await runCli(['sync', '--url', db.url])).code, 0);
       const user = `gdb_ro_${Math.random().toString(16).slice(2, 10)}`;
       const hosts = ["'%'", "'localhost'"];
       for (const h of hosts)
@@ -35,7 +35,7 @@ if (mysqlEnv.available()) {
         const before = await db.rows('SELECT version, checksum FROM glance_db_version ORDER BY version');
         for (const h of hosts) adminSql('mysql', `GRANT SELECT ON ${name}.images TO ${user}@${h};`);
         for (const args of [['sync'], ['sync', '--json'], ['check'], ['version'], ['history']]) {
-          const r = cli([...args, '--url', url.href]);
+          const r = await runCli([...args, '--url', url.href]);
           assert.is(r.code, 37, `${args.join(' ')}: ${r.stderr}`);
           const out = r.stdout + r.stderr;
           assert.match(out, /lack of a privilege: \w+ command denied to user/);
@@ -64,9 +64,9 @@ if (mysqlEnv.available()) {
       withDb(async (db) => {
         const dir = makeProject(TWO_STEPS);
         try {
-          assert.is(cli(['sync', '51', '--url', db.url], { cwd: dir }).code, 0);
+          assert.is((await runCli(['sync', '51', '--url', db.url], { cwd: dir })).code, 0);
           await db.exec(sameName);
-          const r = cli(['sync', '--url', db.url], { cwd: dir });
+          const r = await runCli(['sync', '--url', db.url], { cwd: dir });
           assert.is(r.code, 7, r.stderr);
           assert.match(r.stderr, /Version 52 failed at sql\/mysql\/52_two_steps\.sql:\d+:\d+ \(statement 2\)/);
           assert.match(r.stderr, 'it resumes at statement 2');
@@ -75,9 +75,9 @@ if (mysqlEnv.available()) {
           );
           assert.equal([row.status, Number(row.statements_applied)], ['failed', 1]);
           assert.match(String(row.error), 'uq_images_name');
-          assert.is(cli(['version', '--url', db.url], { cwd: dir }).stdout, '51\n');
+          assert.is((await runCli(['version', '--url', db.url], { cwd: dir })).stdout, '51\n');
           await db.exec("DELETE FROM images WHERE id = 'twin-2'");
-          const resumed = cli(['sync', '--url', db.url], { cwd: dir });
+          const resumed = await runCli(['sync', '--url', db.url], { cwd: dir });
           assert.is(resumed.code, 0, resumed.stderr);
           assert.match(resumed.stdout, 'applied 52 two_steps');
           const [done] = await db.rows(
@@ -105,12 +105,12 @@ if (mysqlEnv.available()) {
     withDb(async (db) => {
       const dir = makeProject(TWO_STEPS);
       try {
-        assert.is(cli(['sync', '51', '--url', db.url], { cwd: dir }).code, 0);
+        assert.is((await runCli(['sync', '51', '--url', db.url], { cwd: dir })).code, 0);
         await db.exec(sameName);
-        assert.is(cli(['sync', '--url', db.url], { cwd: dir }).code, 7);
+        assert.is((await runCli(['sync', '--url', db.url], { cwd: dir })).code, 7);
         const f = join(dir, 'sql/mysql/52_two_steps.sql');
         writeFileSync(f, readFileSync(f, 'utf8').replace(/site_names/, 'site_namez'));
-        const r = cli(['sync', '--url', db.url], { cwd: dir });
+        const r = await runCli(['sync', '--url', db.url], { cwd: dir });
         assert.is(r.code, 4, r.stderr);
         assert.match(r.stderr, 'statement 1 of sql/mysql/52_two_steps.sql has changed since it ran');
       } finally {
@@ -121,11 +121,16 @@ if (mysqlEnv.available()) {
 
   s('lock row: a live holder makes the run wait and name it; a dead holder is taken over at once', () =>
     withDb(async (db, name) => {
-      assert.is(cli(['sync', '43', '--url', db.url]).code, 0);
-      const live = `INSERT INTO glance_db_version_lock (id, owner, server, db_user, connection_id, acquired_at, heartbeat_at) VALUES (1, 'test holder', CONCAT(@@hostname, ':', @@port), CURRENT_USER(), CONNECTION_ID(), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)); SELECT SLEEP(4); DELETE FROM glance_db_version_lock;`;
+      assert.is((await runCli(['sync', '43', '--url', db.url])).code, 0);
+      const live = `INSERT INTO glance_db_version_lock (id, owner, server, db_user, connection_id, acquired_at, heartbeat_at) VALUES (1, 'test holder', CONCAT(@@hostname, ':', @@port), CURRENT_USER(), CONNECTION_ID(), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)); SELECT SLEEP(60); DELETE FROM glance_db_version_lock;`;
       const { spawn } = await import('node:child_process');
       const holder = spawn('mariadb', [...clientArgs('mysql'), name, '-e', live], { env: clientEnv('mysql') });
-      await new Promise((r) => setTimeout(r, 800));
+      // Until the holder's row is there (a loaded machine can take seconds to start the client); it holds for
+      // up to a minute and is killed once the run has named it, so a slow start of the run cannot outlast it.
+      const holds = async () =>
+        (await db.rows("SELECT owner FROM glance_db_version_lock WHERE owner = 'test holder'")).length > 0;
+      for (let i = 0; i < 300 && !(await holds()); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(await holds(), 'the test holder took the lock row');
       const r = cli(['sync', '--url', db.url, '--lock-wait', '1']);
       assert.is(r.code, 8, r.stderr);
       assert.match(r.stderr, /held by test holder \(server .*, connection \d+/);
@@ -144,7 +149,7 @@ if (mysqlEnv.available()) {
 
   s('a holder on another Galera node is trusted until its heartbeat is older than the lease', () =>
     withDb(async (db, name) => {
-      assert.is(cli(['sync', '43', '--url', db.url]).code, 0);
+      assert.is((await runCli(['sync', '43', '--url', db.url])).code, 0);
       adminSql(
         'mysql',
         `INSERT INTO glance_db_version_lock (id, owner, server, db_user, connection_id, acquired_at, heartbeat_at) VALUES (1, 'other node', 'node2:3306', 'glance@%', 5, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3));`,
@@ -161,9 +166,9 @@ if (mysqlEnv.available()) {
     withDb(async (db, name) => {
       const socket = adminSql('mysql', 'SELECT @@socket').split('\n')[1].trim();
       const url = `mysql+pymysql://${serverParts('mysql').user}@localhost/${name}?charset=utf8&unix_socket=${socket}`;
-      const r = cli(['sync', '45', '--url', url]);
+      const r = await runCli(['sync', '45', '--url', url]);
       assert.is(r.code, 0, r.stderr);
-      assert.is(cli(['version', '--url', url]).stdout, '45\n');
+      assert.is((await runCli(['version', '--url', url])).stdout, '45\n');
     }),
   );
 
@@ -171,9 +176,9 @@ if (mysqlEnv.available()) {
     withDb(async (db) => {
       const parent = mkdtempSync(join(tmpdir(), 'glance-db-backup-'));
       try {
-        assert.is(cli(['sync', '45', '--url', db.url]).code, 0);
+        assert.is((await runCli(['sync', '45', '--url', db.url])).code, 0);
         const dir = join(parent, 'nested', 'backups');
-        const r = cli(['sync', '--backup', '--backup-dir', dir, '--url', db.url]);
+        const r = await runCli(['sync', '--backup', '--backup-dir', dir, '--url', db.url]);
         assert.is(r.code, 0, r.stderr);
         const [file] = readdirSync(dir);
         assert.match(readFileSync(join(dir, file), 'utf8'), 'CREATE TABLE `images`');
@@ -187,7 +192,7 @@ if (mysqlEnv.available()) {
 
   s('a lock holder from an older glance-db (lock table without a token column) is still seen and waited for', () =>
     withDb(async (db, name) => {
-      assert.is(cli(['sync', '43', '--url', db.url]).code, 0);
+      assert.is((await runCli(['sync', '43', '--url', db.url])).code, 0);
       adminSql(
         'mysql',
         `DROP TABLE glance_db_version_lock; CREATE TABLE glance_db_version_lock (id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(255) NOT NULL, server VARCHAR(255) NOT NULL, db_user VARCHAR(255) NOT NULL, connection_id BIGINT NOT NULL, acquired_at DATETIME(3) NOT NULL, heartbeat_at DATETIME(3) NOT NULL) ENGINE=InnoDB; INSERT INTO glance_db_version_lock VALUES (1, 'old glance-db', 'node2:3306', 'glance@%', 5, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3));`,
@@ -212,8 +217,8 @@ if (mysqlEnv.available()) {
       const url = db.url.replace('://root@', `://${user}:Pw%40Backup9@`);
       const fake = fakeDumpTool('mariadb-dump', 'MYSQL_PWD');
       try {
-        assert.is(cli(['sync', '45', '--url', url]).code, 0);
-        const r = cli(['sync', '--backup', '--backup-dir', fake.bin, '--url', url], {
+        assert.is((await runCli(['sync', '45', '--url', url])).code, 0);
+        const r = await runCli(['sync', '--backup', '--backup-dir', fake.bin, '--url', url], {
           env: { PATH: `${fake.bin}:${process.env.PATH}` },
         });
         assert.is(r.code, 0, r.stderr);
@@ -253,7 +258,7 @@ s(
     ];
     for (const [url, msg] of cases) {
       const started = Date.now();
-      const r = cli(['version', '--url', url, '--connect-timeout', '3']);
+      const r = await runCli(['version', '--url', url, '--connect-timeout', '3']);
       assert.is(r.code, 9, `${url}: ${r.stderr}`);
       assert.match(r.stderr, msg);
       assert.ok(Date.now() - started < 15_000, 'bounded by --connect-timeout');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { lockKeys } from '../src/dialects/postgresql/lock.js';
 import { postgresEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
 import { adminSql, clientArgs, clientEnv, closedPort, serverAddress, serverParts } from './servers.js';
-import { cli, makeProject, extraVersion, removeProject } from './helpers.js';
+import { cli, makeProject, extraVersion, removeProject, runCli } from './helpers.js';
 import { fakeDumpTool } from './helpers.js';
 
 const s = suite('quirks: postgresql');
@@ -28,11 +28,11 @@ if (postgresEnv.available()) {
           extraVersion(52, 'record_settings', { sqlite: 'SELECT 1;', postgresql: settingsSql, mysql: 'SELECT 1;' }),
         );
         try {
-          const r = cli(['sync', '--url', db.url], { cwd: dir });
+          const r = await runCli(['sync', '--url', db.url], { cwd: dir });
           assert.is(r.code, 0, r.stderr);
           assert.equal(await db.rows('SELECT st, it, lt FROM settings'), [{ st: '0', it: '1min', lt: '0' }]);
           await db.exec('DROP TABLE settings; DELETE FROM glance_db_version WHERE version = 52');
-          const r2 = cli(['sync', '--url', db.url, '--io-timeout', '300'], { cwd: dir });
+          const r2 = await runCli(['sync', '--url', db.url, '--io-timeout', '300'], { cwd: dir });
           assert.is(r2.code, 0, r2.stderr);
           assert.equal(await db.rows('SELECT it FROM settings'), [{ it: '5min' }]);
         } finally {
@@ -45,7 +45,7 @@ if (postgresEnv.available()) {
     'a user without privileges on the tables gets exit 37 naming the refusal, not an internal error, and no password',
     () =>
       withDb(async (db) => {
-        assert.is(cli(['sync', '--url', db.url]).code, 0);
+        assert.is((await runCli(['sync', '--url', db.url])).code, 0);
         const role = `gdb_ro_${Math.random().toString(16).slice(2, 10)}`;
         adminSql('postgresql', `CREATE ROLE ${role} LOGIN PASSWORD 'Pw-secret-37'`);
         try {
@@ -54,7 +54,7 @@ if (postgresEnv.available()) {
           url.password = 'Pw-secret-37';
           const before = await db.rows('SELECT version, checksum FROM glance_db_version ORDER BY version');
           for (const args of [['check'], ['version'], ['db', 'check'], ['sync'], ['check', '--json']]) {
-            const r = cli([...args, '--url', url.href]);
+            const r = await runCli([...args, '--url', url.href]);
             assert.is(r.code, 37, `${args.join(' ')}: ${r.stderr}`);
             const out = r.stdout + r.stderr;
             assert.match(out, /lack of a privilege: permission denied for table/);
@@ -74,7 +74,9 @@ if (postgresEnv.available()) {
         extraVersion(52, 'record_settings', { sqlite: 'SELECT 1;', postgresql: settingsSql, mysql: 'SELECT 1;' }),
       );
       try {
-        const r = cli(['sync', '--url', db.url, '--statement-timeout', '300', '--lock-timeout', '7'], { cwd: dir });
+        const r = await runCli(['sync', '--url', db.url, '--statement-timeout', '300', '--lock-timeout', '7'], {
+          cwd: dir,
+        });
         assert.is(r.code, 0, r.stderr);
         assert.equal(await db.rows('SELECT st, lt FROM settings'), [{ st: '5min', lt: '7s' }]);
       } finally {
@@ -151,8 +153,8 @@ if (postgresEnv.available()) {
   s('oslo.db URL form from glance-api.conf', () =>
     withDb(async (db) => {
       const url = db.url.replace(/^postgresql:/, 'postgresql+psycopg2:');
-      assert.is(cli(['sync', '44', '--url', url]).code, 0);
-      assert.is(cli(['version', '--url', url]).stdout, '44\n');
+      assert.is((await runCli(['sync', '44', '--url', url])).code, 0);
+      assert.is((await runCli(['version', '--url', url])).stdout, '44\n');
     }),
   );
 
@@ -160,9 +162,9 @@ if (postgresEnv.available()) {
     withDb(async (db) => {
       const parent = mkdtempSync(join(tmpdir(), 'glance-db-backup-'));
       try {
-        assert.is(cli(['sync', '45', '--url', db.url]).code, 0);
+        assert.is((await runCli(['sync', '45', '--url', db.url])).code, 0);
         const dir = join(parent, 'nested', 'backups');
-        const r = cli(['sync', '--backup', '--backup-dir', dir, '--url', db.url]);
+        const r = await runCli(['sync', '--backup', '--backup-dir', dir, '--url', db.url]);
         assert.is(r.code, 0, r.stderr);
         const [file] = readdirSync(dir);
         assert.is(readFileSync(join(dir, file)).subarray(0, 5).toString(), 'PGDMP');
@@ -177,10 +179,10 @@ if (postgresEnv.available()) {
   s('--backup runs pg_dump with the password in PGPASSWORD, never on its command line', () =>
     withDb(async (db) => {
       const url = db.url.replace('://postgres@', '://postgres:Pw%40Backup9@');
-      assert.is(cli(['sync', '45', '--url', url]).code, 0);
+      assert.is((await runCli(['sync', '45', '--url', url])).code, 0);
       const fake = fakeDumpTool('pg_dump', 'PGPASSWORD');
       try {
-        const r = cli(['sync', '--backup', '--backup-dir', fake.bin, '--url', url], {
+        const r = await runCli(['sync', '--backup', '--backup-dir', fake.bin, '--url', url], {
           env: { PATH: `${fake.bin}:${process.env.PATH}` },
         });
         assert.is(r.code, 0, r.stderr);
@@ -220,7 +222,7 @@ s(
     ];
     for (const [url, msg] of cases) {
       const started = Date.now();
-      const r = cli(['version', '--url', url, '--connect-timeout', '3']);
+      const r = await runCli(['version', '--url', url, '--connect-timeout', '3']);
       assert.is(r.code, 9, `${url}: ${r.stderr}`);
       assert.match(r.stderr, msg);
       assert.ok(Date.now() - started < 15_000, 'bounded by --connect-timeout');

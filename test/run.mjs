@@ -5,7 +5,7 @@
 // code is 0 only when nothing failed and something passed. uvu's own summary
 // ("Total: / Passed:") is not in that form.
 //
-//   node test/run.mjs [REGEX] [--tier T,T...] [--jobs N] [--per-server N] [--list]
+//   node test/run.mjs [REGEX] [--tier T,T...] [--jobs N] [--per-server N] [--list] [--record-times]
 //
 //   REGEX           only the files whose path (dist/test/NAME.test.js) matches
 //   --tier T,...    only the files of these tiers (the table below); with REGEX, both must match
@@ -13,7 +13,9 @@
 //   --per-server N  files at once that use the same server (default 2), so that
 //                   parallel files do not overload PostgreSQL, MariaDB, Galera or PgBouncer
 //   --list          print the files that would run, in the order they start, with
-//                   tiers, servers and why some run alone; run nothing
+//                   tiers, servers, why some run alone and the time expected; run nothing
+//   --record-times  write the times of the files that ran into test/times.json (committed),
+//                   the order a fresh checkout (CI) starts the files in
 //
 // Each file's output is kept until the file ends and then printed whole, with
 // its name and time, in the order the files finish: parallel files never mix
@@ -117,7 +119,7 @@ function count(flag, value, min) {
 }
 
 export function parseArgs(argv) {
-  const opts = { filter: null, tiers: null, jobs: availableParallelism(), perServer: 2, list: false };
+  const opts = { filter: null, tiers: null, jobs: availableParallelism(), perServer: 2, list: false, record: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] =
@@ -139,6 +141,7 @@ export function parseArgs(argv) {
         );
       opts.tiers = tiers;
     } else if (flag === '--list') opts.list = true;
+    else if (flag === '--record-times') opts.record = true;
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
     else if (opts.filter)
       throw new UsageError(`one REGEX only (got ${JSON.stringify(opts.filter.source)} and ${JSON.stringify(a)})`);
@@ -215,17 +218,32 @@ export function schedule(entries, { jobs, perServer }, run) {
   });
 }
 
-// The last run's time of each file, so that the long files start first and
-// the run does not end waiting on one of them; it only orders the files.
+// The time of each file, so that the long files start first and the run does
+// not end waiting on one of them (with --jobs 2, a 4-minute file started last
+// is 4 minutes of one core idle); it only orders the files. The last local
+// run's times (node_modules/.cache, per checkout), else the recorded ones
+// (test/times.json, committed, seconds by NAME: what a fresh checkout and CI
+// go by; --record-times writes it), else a guess by tier.
 const TIMES = join(root, 'node_modules', '.cache', 'glance-db', 'test-times.json');
+export const RECORDED = join(root, 'test', 'times.json');
 const GUESS = { unit: 5, sqlite: 30, postgresql: 60, mysql: 60, system: 120 };
 
-function readTimes() {
+function readTimes(path = TIMES) {
   try {
-    return JSON.parse(readFileSync(TIMES, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch {
     return {};
   }
+}
+
+/** test/times.json: seconds by test file NAME. */
+export const readRecorded = () => readTimes(RECORDED);
+
+function writeRecorded(results) {
+  const recorded = readRecorded();
+  for (const { e, r } of results) recorded[e.name] = Math.round(r.ms / 100) / 10;
+  const sorted = Object.fromEntries(Object.entries(recorded).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(RECORDED, `${JSON.stringify(sorted, null, 2)}\n`);
 }
 
 function writeTimes(times) {
@@ -277,7 +295,7 @@ async function main() {
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(
-      `error: ${err.message}\nhint: node test/run.mjs [REGEX] [--tier ${TIER_NAMES.join(',')}] [--jobs N] [--per-server N] [--list]`,
+      `error: ${err.message}\nhint: node test/run.mjs [REGEX] [--tier ${TIER_NAMES.join(',')}] [--jobs N] [--per-server N] [--list] [--record-times]`,
     );
     process.exit(2);
   }
@@ -285,6 +303,7 @@ async function main() {
   const all = walk(join(root, 'dist', 'test')).sort();
   const known = new Set(all.map((f) => relative(root, f)));
   const times = Object.fromEntries(Object.entries(readTimes()).filter(([rel]) => known.has(rel)));
+  const recorded = readRecorded();
   const entries = [];
   for (const file of all) {
     const rel = relative(root, file);
@@ -297,7 +316,7 @@ async function main() {
     const c = classify(file);
     if (opts.tiers && !opts.tiers.some((t) => c.tiers.includes(t))) continue;
     if (c.unknown) console.log(`note: ${rel} is not in test/run.mjs's TABLE: taken as using both servers; add its row`);
-    entries.push({ ...c, file, rel, expected: times[rel] ?? GUESS[c.tiers[0]] ?? 60 });
+    entries.push({ ...c, file, rel, expected: times[rel] ?? recorded[c.name] ?? GUESS[c.tiers[0]] ?? 60 });
   }
   // In the order they start: the long files first (the run ends when the last one does), the alone ones after all others.
   entries.sort(
@@ -307,7 +326,7 @@ async function main() {
   if (opts.list) {
     for (const e of entries) {
       console.log(
-        `${e.rel.padEnd(44)} ${e.tiers.join(',').padEnd(18)} ${(e.uses.join(',') || '-').padEnd(22)} ${e.alone ? `alone: ${e.alone}` : ''}`.trimEnd(),
+        `${e.rel.padEnd(44)} ${e.tiers.join(',').padEnd(18)} ${(e.uses.join(',') || '-').padEnd(22)} ${`~${Math.round(e.expected)} s`.padStart(7)} ${e.alone ? `alone: ${e.alone}` : ''}`.trimEnd(),
       );
     }
     console.log(`${entries.length} files; --jobs ${opts.jobs}, --per-server ${opts.perServer}`);
@@ -346,6 +365,7 @@ async function main() {
   });
   const wall = performance.now() - started;
   writeTimes(times);
+  if (opts.record) writeRecorded(results);
 
   const sum = results.reduce((t, x) => t + x.r.ms, 0);
   console.log('\nslowest files:');

@@ -150,7 +150,7 @@ test('run.mjs itself: --list shows tiers and servers; a REGEX that matches nothi
     spawnSync(process.execPath, [join(ROOT, 'test', 'run.mjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
   const list = node(['--list', '--tier', 'system']);
   assert.is(list.status, 0, list.stderr);
-  assert.match(list.stdout, /dist\/test\/cluster-galera\.test\.js +system +galera +alone: /);
+  assert.match(list.stdout, /dist\/test\/cluster-galera\.test\.js +system +galera +~\d+ s +alone: /);
   assert.not.match(list.stdout, /runner-unit/);
   const none = node(['no-such-test-file-matches-this']);
   assert.is(none.status, 1);
@@ -158,6 +158,34 @@ test('run.mjs itself: --list shows tiers and servers; a REGEX that matches nothi
   const bad = node(['--jobs', 'many']);
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /^error: --jobs takes a whole number/);
+});
+
+test('test/times.json: seconds by the NAME of a test file that exists; --list starts the longest files first, the alone ones last', () => {
+  const recorded = run.readRecorded() as Record<string, unknown>;
+  const names = new Set(testFiles.map((f) => f.replace(/\.test\.ts$/, '')));
+  assert.ok(Object.keys(recorded).length > 0, 'test/times.json records some files');
+  for (const [name, seconds] of Object.entries(recorded)) {
+    assert.ok(names.has(name), `test/times.json names ${name}, which is no test/NAME.test.ts`);
+    assert.ok(typeof seconds === 'number' && seconds > 0, `${name}: ${String(seconds)}`);
+  }
+  const list = spawnSync(process.execPath, [join(ROOT, 'test', 'run.mjs'), '--list'], { cwd: ROOT, encoding: 'utf8' });
+  assert.is(list.status, 0, list.stderr);
+  const rows = list.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('dist/'))
+    .map((l) => ({ alone: / alone: /.test(l), seconds: Number(/ ~(\d+) s\b/.exec(l)![1]) }));
+  assert.ok(rows.length > 40, String(rows.length));
+  const firstAlone = rows.findIndex((x) => x.alone);
+  assert.ok(
+    rows.slice(firstAlone).every((x) => x.alone),
+    'the alone files start last',
+  );
+  const others = rows.slice(0, firstAlone).map((x) => x.seconds);
+  assert.equal(
+    others,
+    [...others].sort((a, b) => b - a),
+    'the others start longest first',
+  );
 });
 
 // A literal address of a test server or a "closed" port in a test: it ignores

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { cli, extraVersion, LATEST, makeProject, range, removeProject } from './helpers.js';
+import { cli, extraVersion, LATEST, makeProject, range, removeProject, runCli } from './helpers.js';
 
 /** The version table exactly as the first release created it (before run_by). */
 function firstReleaseDdl(dialect: string): string {
@@ -25,7 +25,7 @@ export function stuck(env: DialectEnv): void {
     s.run();
     return;
   }
-  const run = (db: TestDb, args: string[], cwd?: string) => cli([...args, '--url', db.url], cwd ? { cwd } : {});
+  const run = (db: TestDb, args: string[], cwd?: string) => runCli([...args, '--url', db.url], cwd ? { cwd } : {});
   const me = `${userInfo().username}@${hostname()}`;
   const count = async (db: TestDb) => Number((await db.rows('SELECT count(*) AS n FROM glance_db_version'))[0].n);
 
@@ -33,12 +33,13 @@ export function stuck(env: DialectEnv): void {
     'history lists every version with kind, checksum, duration, tool and who ran it; --json; exit 5 when not under version control',
     () =>
       withDb(env, async (db) => {
-        assert.is(run(db, ['history']).code, 5);
-        const verify = run(db, ['verify']);
+        // A real process: the exit code is the contract.
+        assert.is(cli(['history', '--url', db.url]).code, 5);
+        const verify = await run(db, ['verify']);
         assert.is(verify.code, 5);
         assert.match(verify.stderr, '(verify only works on a database glance-db manages)');
-        assert.is(run(db, ['sync', '47']).code, 0);
-        const h = run(db, ['history']);
+        assert.is((await run(db, ['sync', '47'])).code, 0);
+        const h = await run(db, ['history']);
         assert.is(h.code, 0, h.stderr);
         const lines = h.stdout.trim().split('\n');
         assert.match(
@@ -53,7 +54,7 @@ export function stuck(env: DialectEnv): void {
           ),
         );
         assert.is(lines[lines.length - 1], 'pending: 48, 49, 50, 51');
-        const j = JSON.parse(run(db, ['db', 'history', '--json']).stdout);
+        const j = JSON.parse((await run(db, ['db', 'history', '--json'])).stdout);
         assert.is(j.command, 'history');
         assert.equal(j.pending, [48, 49, 50, 51]);
         assert.equal(
@@ -65,15 +66,15 @@ export function stuck(env: DialectEnv): void {
 
   s("history shows each row's note (here drift accepted with sync --accept-drift), in the listing and in --json", () =>
     withDb(env, async (db) => {
-      assert.is(run(db, ['sync']).code, 0);
+      assert.is((await run(db, ['sync'])).code, 0);
       await db.exec('CREATE INDEX handmade_idx ON images (owner, status)');
-      const a = run(db, ['sync', '--accept-drift']);
+      const a = await run(db, ['sync', '--accept-drift']);
       assert.is(a.code, 0, a.stderr);
-      const h = run(db, ['history']);
+      const h = await run(db, ['history']);
       assert.is(h.code, 0, h.stderr);
       assert.match(h.stdout, new RegExp(`\\nversion ${LATEST} note: \\{"acceptedDrift":\\[[^\\n]*handmade_idx`));
       assert.is((h.stdout.match(/ note: /g) ?? []).length, 1);
-      const j = JSON.parse(run(db, ['history', '--json']).stdout);
+      const j = JSON.parse((await run(db, ['history', '--json'])).stdout);
       const notes = j.versions.map((v: { version: number; note: string | null }) => [
         v.version,
         v.note === null ? null : JSON.parse(v.note).acceptedDrift.join(';'),
@@ -90,25 +91,25 @@ export function stuck(env: DialectEnv): void {
     'a version table made by the first release (no run_by) keeps working: read as it is, and sync adds the column',
     () =>
       withDb(env, async (db) => {
-        assert.is(run(db, ['sync', '45']).code, 0);
+        assert.is((await run(db, ['sync', '45'])).code, 0);
         const rename = (a: string, b: string) =>
           env.dialect === 'mysql' ? `RENAME TABLE ${a} TO ${b}` : `ALTER TABLE ${a} RENAME TO ${b}`;
         await db.exec(firstReleaseDdl(env.dialect));
         await db.exec(`INSERT INTO glance_db_version_old (${BASE}) SELECT ${BASE} FROM glance_db_version`);
         await db.exec('DROP TABLE glance_db_version');
         await db.exec(rename('glance_db_version_old', 'glance_db_version'));
-        assert.equal([run(db, ['check']).code, run(db, ['version']).stdout], [13, '45\n']);
-        const h = run(db, ['history']);
+        assert.equal([(await run(db, ['check'])).code, (await run(db, ['version'])).stdout], [13, '45\n']);
+        const h = await run(db, ['history']);
         assert.is(h.code, 0, h.stderr);
         assert.not.match(h.stdout, 'run_by');
-        const r = run(db, ['sync']);
+        const r = await run(db, ['sync']);
         assert.is(r.code, 0, r.stderr);
         const who = (await db.rows('SELECT version, run_by FROM glance_db_version ORDER BY version')).map((x) => [
           Number(x.version),
           x.run_by ?? null,
         ]);
         assert.equal(who, [...range(42, 45).map((v) => [v, null]), ...range(46, LATEST).map((v) => [v, me])]);
-        assert.match(run(db, ['history']).stdout, /run_by/);
+        assert.match((await run(db, ['history'])).stdout, /run_by/);
       }),
   );
 
@@ -116,39 +117,39 @@ export function stuck(env: DialectEnv): void {
     'repair: a hole in the version table is re-recorded when the schema shows the version ran; --dry-run changes nothing',
     () =>
       withDb(env, async (db) => {
-        assert.is(run(db, ['sync']).code, 0);
+        assert.is((await run(db, ['sync'])).code, 0);
         await db.exec('DELETE FROM glance_db_version WHERE version = 49');
-        const dry = run(db, ['repair', '--dry-run']);
+        const dry = await run(db, ['repair', '--dry-run']);
         assert.is(dry.code, 0, dry.stderr);
         assert.match(dry.stdout, `recorded level: ${LATEST}; the live schema is exactly that of version`);
         assert.match(dry.stdout, 'would record version 49 as baseline');
-        // --json: validated against schema/output.schema.json's repair entry by cli().
-        const dj = JSON.parse(run(db, ['repair', '--dry-run', '--json']).stdout);
+        // --json: validated against schema/output.schema.json's repair entry by (await runCli()).
+        const dj = JSON.parse((await run(db, ['repair', '--dry-run', '--json'])).stdout);
         assert.equal(
           [dj.command, dj.dryRun, dj.recorded, dj.actions.map((a: { version: number }) => a.version)],
           ['repair', true, LATEST, [49]],
         );
-        assert.is(run(db, ['check']).code, 16);
-        const r = run(db, ['repair']);
+        assert.is((await run(db, ['check'])).code, 16);
+        const r = await run(db, ['repair']);
         assert.is(r.code, 0, r.stderr);
         assert.match(r.stdout, 'record version 49 as baseline (the schema shows it ran; nothing is run): done');
-        assert.is(run(db, ['check']).code, 0);
+        assert.is((await run(db, ['check'])).code, 0);
         assert.equal(
           (await db.rows('SELECT kind FROM glance_db_version WHERE version = 49')).map((x) => x.kind),
           ['baseline'],
         );
-        assert.match(run(db, ['repair']).stdout, 'nothing to repair');
-        const none = JSON.parse(run(db, ['repair', '--json']).stdout);
+        assert.match((await run(db, ['repair'])).stdout, 'nothing to repair');
+        const none = JSON.parse((await run(db, ['repair', '--json'])).stdout);
         assert.equal([none.dryRun, none.actions], [false, []]);
       }),
   );
 
   s('repair refuses, changing nothing, when the schema matches no known state (exit 24)', () =>
     withDb(env, async (db) => {
-      assert.is(run(db, ['sync']).code, 0);
+      assert.is((await run(db, ['sync'])).code, 0);
       await db.exec('DELETE FROM glance_db_version WHERE version = 49');
       await db.exec('CREATE INDEX handmade_idx ON images (owner, status)');
-      const r = run(db, ['repair']);
+      const r = await run(db, ['repair']);
       assert.is(r.code, 24, r.stdout + r.stderr);
       assert.match(r.stderr, 'the live schema matches no known version');
       assert.match(r.stderr, 'images: unexpected index handmade_idx(owner, status)');
@@ -158,21 +159,21 @@ export function stuck(env: DialectEnv): void {
 
   s('repair removes a failed row only when the schema shows nothing of it ran', () =>
     withDb(env, async (db) => {
-      assert.is(run(db, ['sync', '50']).code, 0);
+      assert.is((await run(db, ['sync', '50'])).code, 0);
       const row = (await db.rows('SELECT * FROM glance_db_version WHERE version = 50'))[0];
       const failed = (applied: number) =>
         `INSERT INTO glance_db_version (${BASE}) VALUES (51, 'add_cache_tables', '${env.dialect}', '${row.checksum}', 'applied', 'failed', ${applied}, 4, '[]', 'in progress (interrupted if this stays)', '2026-01-01T00:00:00Z', 0, '0.1.0')`;
       await db.exec(failed(0));
-      assert.is(run(db, ['check']).code, 14);
-      const r = run(db, ['repair']);
+      assert.is((await run(db, ['check'])).code, 14);
+      const r = await run(db, ['repair']);
       assert.is(r.code, 0, r.stdout + r.stderr);
       assert.match(
         r.stdout,
         'remove the failed row of version 51 (the schema is that of 50; sync runs 51 again from its start): done',
       );
-      assert.is(run(db, ['check']).code, 13);
+      assert.is((await run(db, ['check'])).code, 13);
       await db.exec(failed(2));
-      const refused = run(db, ['repair']);
+      const refused = await run(db, ['repair']);
       assert.is(refused.code, 24, refused.stdout + refused.stderr);
       assert.is(await count(db), range(42, 51).length);
     }),
@@ -182,25 +183,25 @@ export function stuck(env: DialectEnv): void {
     withDb(env, async (db) => {
       const dir = makeProject();
       try {
-        assert.is(run(db, ['sync', '47'], dir).code, 0);
+        assert.is((await run(db, ['sync', '47'], dir)).code, 0);
         const file = join(dir, `sql/${env.dialect}/046_drop_artifacts_tables.sql`);
         writeFileSync(file, `${readFileSync(file, 'utf8')}\n-- reviewed comment\n`);
-        const plain = run(db, ['repair'], dir);
+        const plain = await run(db, ['repair'], dir);
         assert.is(plain.code, 4, plain.stderr);
         assert.match(plain.stderr, 'Checksum mismatch for version 46');
-        assert.is(run(db, ['repair', '--accept-checksum', '45'], dir).code, 4);
-        const dry = run(db, ['repair', '--accept-checksum', '46', '--dry-run'], dir);
+        assert.is((await run(db, ['repair', '--accept-checksum', '45'], dir)).code, 4);
+        const dry = await run(db, ['repair', '--accept-checksum', '46', '--dry-run'], dir);
         assert.is(dry.code, 0, dry.stderr);
         assert.match(
           dry.stdout,
           /version 46: sql\/\w+\/046_drop_artifacts_tables\.sql was recorded with sha256-lf:\w+, the file now has sha256-lf:\w+/,
         );
         assert.match(dry.stdout, 'would re-record the checksum of version 46');
-        assert.is(run(db, ['check'], dir).code, 4);
-        const r = run(db, ['repair', '--accept-checksum', '46'], dir);
+        assert.is((await run(db, ['check'], dir)).code, 4);
+        const r = await run(db, ['repair', '--accept-checksum', '46'], dir);
         assert.is(r.code, 0, r.stderr);
-        assert.is(run(db, ['check'], dir).code, 13);
-        assert.is(run(db, ['repair', '--accept-checksum', '46'], dir).code, 2);
+        assert.is((await run(db, ['check'], dir)).code, 13);
+        assert.is((await run(db, ['repair', '--accept-checksum', '46'], dir)).code, 2);
       } finally {
         removeProject(dir);
       }
@@ -221,26 +222,26 @@ export function stuck(env: DialectEnv): void {
             lint.stdout,
             'lint: no expected schema for version 52 (sqlite, postgresql, mysql): make it with glance-db snapshot 52',
           );
-          assert.is(run(db, ['sync'], dir).code, 0);
+          assert.is((await run(db, ['sync'], dir)).code, 0);
           // The shipped manifest does not list 52, which this very release recorded: the hint says so, not "a newer glance-db".
-          const other = run(db, ['sync']);
+          const other = await run(db, ['sync']);
           assert.is(other.code, 11, other.stderr);
           assert.match(
             other.stderr,
             'It was recorded by this glance-db release (0.1.0) with another manifest that lists it',
           );
-          const v = run(db, ['verify'], dir);
+          const v = await run(db, ['verify'], dir);
           assert.equal([v.code, v.stdout.split('\n').length, v.stderr], [0, 2, '']);
           assert.match(
             v.stdout,
             /^not compared: There is no expected \w+ schema for version 52 \(looked for .*v52\.json\): make it with glance-db snapshot 52/,
           );
           assert.equal(
-            [run(db, ['check'], dir).code, run(db, ['check'], dir).stdout],
+            [(await run(db, ['check'], dir)).code, (await run(db, ['check'], dir)).stdout],
             [0, 'current: at version 52 (schema not compared: no expected schema for version 52)\n'],
           );
           await withDb(env, async (scratch) => {
-            const snap = cli(
+            const snap = await runCli(
               ['snapshot', '52', '--json', ...(env.dialect === 'sqlite' ? [] : ['--url', scratch.url])],
               { cwd: dir },
             );
@@ -253,16 +254,16 @@ export function stuck(env: DialectEnv): void {
             assert.ok(existsSync(sj.path));
           });
           assert.equal(
-            [run(db, ['verify'], dir).code, run(db, ['verify'], dir).stdout],
+            [(await run(db, ['verify'], dir)).code, (await run(db, ['verify'], dir)).stdout],
             [0, 'schema matches version 52\n'],
           );
-          assert.is(run(db, ['check'], dir).stdout, 'current: at version 52\n');
+          assert.is((await run(db, ['check'], dir)).stdout, 'current: at version 52\n');
           await db.exec('CREATE INDEX handmade_idx ON site_extra (id)');
-          assert.is(run(db, ['verify'], dir).code, 12);
+          assert.is((await run(db, ['verify'], dir)).code, 12);
           await db.exec(
             `INSERT INTO glance_db_version (${BASE}) VALUES (99, 'future', '${env.dialect}', 'sha256-lf:0', 'applied', 'complete', 1, 1, NULL, NULL, '2030-01-01T00:00:00Z', 0, '9.9.9')`,
           );
-          const future = run(db, ['verify'], dir);
+          const future = await run(db, ['verify'], dir);
           assert.is(future.code, 11, future.stdout + future.stderr);
           assert.not.match(future.stderr, 'ENOENT');
         } finally {

@@ -7,7 +7,7 @@ import { diffSchemas } from '../src/core/introspect/diff.js';
 import { REVISION_FOR_VERSION } from '../src/glance/revisions.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { cli, cliAsync, range, span, FIRST, LATEST, VERSIONS } from './helpers.js';
+import { cli, cliAsync, range, runCli, span, FIRST, LATEST, VERSIONS } from './helpers.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +40,7 @@ export function takeover(env: DialectEnv): void {
     s.run();
     return;
   }
-  const sync = (db: TestDb, args: string[] = []) => cli(['sync', ...args, '--url', db.url]);
+  const sync = (db: TestDb, args: string[] = []) => runCli(['sync', ...args, '--url', db.url]);
   const alembic = async (db: TestDb) =>
     (await db.rows('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num));
 
@@ -54,11 +54,14 @@ export function takeover(env: DialectEnv): void {
         withDb(env, async (db) => {
           await glanceBuilt(db, v, revisions, legacy);
           await db.exec(v < 45 ? POPULATE_V44 : laterImages.join(';\n'));
-          const version = cli(['version', '--url', db.url]);
+          const version = await runCli(['version', '--url', db.url]);
           assert.is(version.stdout, `${v}\n`, version.stderr);
           assert.is(version.stderr, `managed by glance-manage (${label.replace(' ', ': ')})\n`);
-          assert.equal(JSON.parse(cli(['version', '--url', db.url, '--json']).stdout).source, label.replace(' ', ': '));
-          const r = sync(db);
+          assert.equal(
+            JSON.parse((await runCli(['version', '--url', db.url, '--json'])).stdout).source,
+            label.replace(' ', ': '),
+          );
+          const r = await sync(db);
           assert.is(r.code, 0, r.stderr);
           assert.match(
             r.stdout,
@@ -80,7 +83,7 @@ export function takeover(env: DialectEnv): void {
             kinds,
             VERSIONS.map((x) => (x <= v ? 'adopted' : 'applied')),
           );
-          assert.is(cli(['version', '--url', db.url]).stdout, `${LATEST}\n`);
+          assert.is((await runCli(['version', '--url', db.url])).stdout, `${LATEST}\n`);
         }),
       );
     }
@@ -122,7 +125,7 @@ export function takeover(env: DialectEnv): void {
             await glanceBuilt(db, 44, ['mitaka02']);
             await db.exec(POPULATE_V44);
             const out = join(dir, `upgrade-${online}.sql`);
-            const p = cli([
+            const p = await runCli([
               'plan',
               ...(online ? ['--url', db.url] : ['--dialect', env.dialect, '--from', '44']),
               '--output',
@@ -141,10 +144,10 @@ export function takeover(env: DialectEnv): void {
                 .concat([45, 46, 47, 48, 49, 50, 51].map((v) => `${v}:applied:complete`)),
             );
             assert.equal(await alembic(db), ['2024_1_contract01']);
-            const again = sync(db);
+            const again = await sync(db);
             assert.is(again.code, 0, again.stderr);
             assert.match(again.stdout, 'already at version 51; nothing to do');
-            assert.is(cli(['check', '--url', db.url]).code, 0);
+            assert.is((await runCli(['check', '--url', db.url])).code, 0);
             const vis = Object.fromEntries(
               (await db.rows('SELECT id, visibility FROM images')).map((x) => [x.id, String(x.visibility)]),
             );
@@ -159,9 +162,9 @@ export function takeover(env: DialectEnv): void {
 
   s('a fresh glance-db database gets alembic_version too, so glance-manage agrees', () =>
     withDb(env, async (db) => {
-      assert.is(sync(db, ['48']).code, 0);
+      assert.is((await sync(db, ['48'])).code, 0);
       assert.equal(await alembic(db), ['rocky_contract02']);
-      assert.is(sync(db).code, 0);
+      assert.is((await sync(db)).code, 0);
       assert.equal(await alembic(db), [REVISION_FOR_VERSION[LATEST]]);
     }),
   );
@@ -170,7 +173,7 @@ export function takeover(env: DialectEnv): void {
     withDb(env, async (db) => {
       await glanceBuilt(db, 47, ['rocky_contract01']);
       await db.exec('CREATE INDEX handmade_idx ON images (name)');
-      const r = sync(db);
+      const r = await sync(db);
       assert.is(r.code, 12, r.stderr);
       assert.match(r.stderr, 'alembic_version: rocky_contract01 says version 47, but the schema is not that version');
       assert.match(r.stderr, 'images: unexpected index handmade_idx(name)');
@@ -186,12 +189,12 @@ export function takeover(env: DialectEnv): void {
     () =>
       withDb(env, async (db) => {
         await glanceBuilt(db, 48, ['rocky_expand02', 'pike_contract01']);
-        const version = cli(['version', '--url', db.url]);
+        const version = await runCli(['version', '--url', db.url]);
         assert.equal(
           [version.stdout, version.stderr],
           ['46\n', 'managed by glance-manage (alembic_version: pike_contract01, rocky_expand02)\n'],
         );
-        const r = sync(db);
+        const r = await sync(db);
         assert.is(r.code, 0, r.stderr);
         // Up to the contract head adopted at once; the versions the expand steps built are recorded in order as they come.
         assert.match(r.stdout, 'recorded versions 42-46');
@@ -211,7 +214,7 @@ export function takeover(env: DialectEnv): void {
     () =>
       withDb(env, async (db) => {
         await glanceBuilt(db, 50, ['wallaby_expand01', 'rocky_contract02']);
-        const r = sync(db, ['50']);
+        const r = await sync(db, ['50']);
         assert.is(r.code, 0, r.stderr);
         // Up to the contract head adopted at once; 49 runs; 50, which the expand step built, is recorded as it comes.
         assert.match(r.stdout, 'recorded versions 42-48 (nothing run)');
@@ -223,7 +226,7 @@ export function takeover(env: DialectEnv): void {
           kinds,
           range(42, 50).map((v) => `${v}:${v === 49 ? 'applied' : 'adopted'}`),
         );
-        assert.is(cli(['check', '--url', db.url]).code, 13);
+        assert.is((await runCli(['check', '--url', db.url])).code, 13);
       }),
   );
 
@@ -232,7 +235,7 @@ export function takeover(env: DialectEnv): void {
       await glanceBuilt(db, 44, ['mitaka02']);
       const dir = mkdtempSync(join(tmpdir(), 'glance-db-backup-'));
       try {
-        const r = sync(db, ['--backup', '--backup-dir', dir, '--json']);
+        const r = await sync(db, ['--backup', '--backup-dir', dir, '--json']);
         assert.is(r.code, 0, r.stderr);
         assert.match(JSON.parse(r.stdout).backup, /-v44-\d{8}T\d{6}Z\.(sqlite|dump|sql)$/);
       } finally {
@@ -246,7 +249,7 @@ export function takeover(env: DialectEnv): void {
     () =>
       withDb(env, async (db) => {
         await glanceBuilt(db, 44, ['ocata_expand01', 'mitaka02']);
-        const r = sync(db);
+        const r = await sync(db);
         assert.is(r.code, 12, r.stderr);
         assert.match(r.stderr, 'images: missing column visibility');
         assert.equal((await alembic(db)).sort(), ['mitaka02', 'ocata_expand01']);
@@ -259,6 +262,7 @@ export function takeover(env: DialectEnv): void {
       withDb(env, async (db) => {
         await glanceBuilt(db, 44, ['ocata_expand01', 'mitaka02']);
         for (const phase of ['migrate', 'contract']) {
+          // A real process: the exit code and the stderr split are the contract.
           const r = cli([phase, '--url', db.url]);
           assert.is(r.code, 35, r.stderr);
           assert.match(r.stderr, "holds a rolling upgrade that Glance's own tool began");
@@ -278,12 +282,12 @@ export function takeover(env: DialectEnv): void {
   s('a legacy version below 42 and an unknown Alembic revision are refused, naming what to do', () =>
     withDb(env, async (db) => {
       await glanceBuilt(db, 42, [], 38);
-      const old = sync(db);
+      const old = await sync(db);
       assert.is(old.code, 11, old.stderr);
       assert.match(old.stderr, "predates glance-db's baseline (42, Glance Liberty)");
       assert.match(old.stderr, 'glance-manage db sync from Glance 11.0 (Liberty)');
       await db.exec("INSERT INTO alembic_version (version_num) VALUES ('2025_2_contract01')");
-      const unknown = sync(db);
+      const unknown = await sync(db);
       assert.is(unknown.code, 11, unknown.stderr);
       assert.match(unknown.stderr, 'revision "2025_2_contract01", which glance-db does not know');
     }),

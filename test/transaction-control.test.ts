@@ -15,7 +15,7 @@ import { applyVersion, type PendingVersion } from '../src/core/apply.js';
 import { MigrationFailedError } from '../src/platform/errors.js';
 import { parseDatabaseUrl } from '../src/dialects/index.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { cli, extraVersion, LATEST, makeProject, removeProject } from './helpers.js';
+import { cli, extraVersion, LATEST, makeProject, removeProject, runCli } from './helpers.js';
 
 const NEXT = LATEST + 1;
 /** The issue's file: a transaction of its own around an added column, then a statement that fails. */
@@ -36,17 +36,17 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
     const dir = makeProject(extraVersion(NEXT, 'own_transaction', ISSUE_FILE));
     try {
       await withDb(env, async (db) => {
-        assert.is(cli(['sync', String(LATEST), '--url', db.url], { cwd: dir }).code, 0);
+        assert.is((await runCli(['sync', String(LATEST), '--url', db.url], { cwd: dir })).code, 0);
         const file = `sql/${env.dialect}/${NEXT}_own_transaction.sql`;
 
-        const lint = cli(['lint', '--update'], { cwd: dir });
+        const lint = await runCli(['lint', '--update'], { cwd: dir });
         assert.is(lint.code, 3, lint.stdout + lint.stderr);
         assert.match(
           lint.stderr,
           /^error: sql\/\w+\/\d+_own_transaction\.sql:1 \(version \d+\) holds transaction control \(BEGIN\)/m,
         );
 
-        const r = cli(['sync', '--url', db.url, '--json'], { cwd: dir });
+        const r = await runCli(['sync', '--url', db.url, '--json'], { cwd: dir });
         assert.is(r.code, 3, r.stdout + r.stderr);
         const err = JSON.parse(r.stdout).error;
         assert.equal([err.code, err.version, err.file, err.line, err.statement], ['CONFIG', NEXT, file, 1, 'BEGIN']);
@@ -56,13 +56,15 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
           0,
           'no row for the version',
         );
-        const check = cli(['check', '--url', db.url], { cwd: dir });
+        const check = await runCli(['check', '--url', db.url], { cwd: dir });
         assert.is(check.code, 13, `still one version behind: ${check.stdout}`);
 
-        const plan = cli(['plan', '--url', db.url], { cwd: dir });
+        const plan = await runCli(['plan', '--url', db.url], { cwd: dir });
         assert.is(plan.code, 3, plan.stdout + plan.stderr);
         const out = join(dir, 'upgrade.sql');
-        const script = cli(['plan', '--dialect', env.dialect, '--from', String(LATEST), '--output', out], { cwd: dir });
+        const script = await runCli(['plan', '--dialect', env.dialect, '--from', String(LATEST), '--output', out], {
+          cwd: dir,
+        });
         assert.is(script.code, 3, script.stdout + script.stderr);
         assert.match(script.stderr, `${file}:1`);
         assert.not.ok(existsSync(out), 'no plan script written');
@@ -73,6 +75,7 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
   });
 }
 
+// Real processes: the exit code and the stdout/stderr split are the contract (the per-dialect cases above run in process).
 test('MySQL LOCK TABLES and UNLOCK TABLES are refused; PostgreSQL LOCK TABLE (held until the version commits) is not', () => {
   const dir = makeProject(
     extraVersion(NEXT, 'locks', {

@@ -12,7 +12,7 @@ import { diffSchemas } from '../src/core/introspect/diff.js';
 import { REVISION_FOR_VERSION } from '../src/glance/revisions.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { cli, extraVersion, makeProject, referenceSql, removeProject, ROOT } from './helpers.js';
+import { cli, extraVersion, makeProject, referenceSql, removeProject, ROOT, runCli } from './helpers.js';
 
 const IGNORE = { ignoreTables: ['alembic_version', 'migrate_version', 'glance_db_version', 'glance_db_version_lock'] };
 const ts = "'2020-01-01 00:00:00'";
@@ -176,7 +176,7 @@ export function variants(env: DialectEnv): void {
     s.run();
     return;
   }
-  const sync = (db: TestDb, args: string[] = []) => cli(['sync', ...args, '--url', db.url]);
+  const sync = (db: TestDb, args: string[] = []) => runCli(['sync', ...args, '--url', db.url]);
   const visibility = async (db: TestDb) =>
     Object.fromEntries((await db.rows('SELECT id, visibility FROM images')).map((x) => [x.id, String(x.visibility)]));
   const reference51 = () => withDb(env, async (ref) => (await ref.loadReference(51), ref.model()));
@@ -191,7 +191,7 @@ export function variants(env: DialectEnv): void {
         withDb(env, async (db) => {
           await buildVariant(db, env.dialect, id, at);
           await db.exec(at < 45 ? POPULATE_V44 : laterImages);
-          const r = sync(db);
+          const r = await sync(db);
           assert.is(r.code, 0, r.stderr + r.stdout);
           assert.match(r.stdout, `recorded versions 42-${at}`);
           const recorded = id === 'legacy-born-postgresql' ? [] : [`${at}:${JSON.stringify({ variant: id })}`];
@@ -210,11 +210,11 @@ export function variants(env: DialectEnv): void {
             await visibility(db),
             at < 45 ? EXPECTED_VISIBILITY : { 'kept-shared': 'shared', 'kept-community': 'community' },
           );
-          const verify = cli(['verify', '--url', db.url]);
+          const verify = await runCli(['verify', '--url', db.url]);
           assert.is(verify.code, 0, verify.stdout);
           assert.is(verify.stdout.trim().split('\n').length, 1, verify.stdout);
           if (left.length) assert.match(verify.stdout, `schema matches version 51 as known Glance variant ${id}`);
-          const check = cli(['check', '--url', db.url]);
+          const check = await runCli(['check', '--url', db.url]);
           assert.is(check.code, 0, check.stdout);
           assert.is(check.stdout, 'current: at version 51\n');
         }),
@@ -226,11 +226,11 @@ export function variants(env: DialectEnv): void {
     withDb(env, async (db) => {
       const id = VARIANTS[env.dialect][0];
       await buildVariant(db, env.dialect, id, 47, false);
-      const r = sync(db, ['51', '47']);
+      const r = await sync(db, ['51', '47']);
       assert.is(r.code, 0, r.stderr);
       assert.match(r.stdout, 'baseline: recorded versions 42-47');
       if (id !== 'legacy-born-postgresql') assert.equal(await notes(db), [`47:${JSON.stringify({ variant: id })}`]);
-      assert.is(cli(['check', '--url', db.url]).code, 0);
+      assert.is((await runCli(['check', '--url', db.url])).code, 0);
     }),
   );
 
@@ -240,13 +240,13 @@ export function variants(env: DialectEnv): void {
       withDb(env, async (db) => {
         const id = VARIANTS[env.dialect][0];
         await buildVariant(db, env.dialect, id, 47, false);
-        assert.is(sync(db, ['51', '47']).code, 0);
+        assert.is((await sync(db, ['51', '47'])).code, 0);
         await db.exec('DELETE FROM glance_db_version WHERE version = 45');
         assert.is(cli(['check', '--url', db.url]).code, 16);
-        const r = cli(['repair', '--url', db.url]);
+        const r = await runCli(['repair', '--url', db.url]);
         assert.is(r.code, 0, r.stderr);
         assert.match(r.stdout, 'record version 45 as baseline');
-        assert.is(cli(['check', '--url', db.url]).code, 0);
+        assert.is((await runCli(['check', '--url', db.url])).code, 0);
       }),
   );
 
@@ -254,7 +254,7 @@ export function variants(env: DialectEnv): void {
     withDb(env, async (db) => {
       await buildVariant(db, env.dialect, VARIANTS[env.dialect][0], 47);
       await db.exec('CREATE INDEX handmade_idx ON images (name)');
-      const r = sync(db);
+      const r = await sync(db);
       assert.is(r.code, 12, r.stderr);
       assert.match(r.stderr, 'images: unexpected index handmade_idx(name)');
       for (const d of leftAt51(VARIANTS[env.dialect][0], 47)) assert.match(r.stderr, d);
@@ -270,7 +270,7 @@ export function variants(env: DialectEnv): void {
         await db.loadReference(47);
         await db.exec("INSERT INTO alembic_version (version_num) VALUES ('rocky_contract01')");
         await db.exec('CREATE INDEX handmade_idx ON images (name)');
-        const r = sync(db, ['--accept-drift']);
+        const r = await sync(db, ['--accept-drift']);
         assert.is(r.code, 0, r.stderr);
         assert.match(
           r.stdout,
@@ -280,8 +280,8 @@ export function variants(env: DialectEnv): void {
           String((await db.rows('SELECT note FROM glance_db_version WHERE version = 47'))[0].note),
         );
         assert.equal(note.acceptedDrift, ['images: unexpected index handmade_idx(name)']);
-        assert.is(cli(['check', '--url', db.url]).code, 0);
-        const verify = cli(['verify', '--url', db.url]);
+        assert.is((await runCli(['check', '--url', db.url])).code, 0);
+        const verify = await runCli(['verify', '--url', db.url]);
         assert.is(verify.code, 0, verify.stdout);
         assert.match(
           verify.stdout,
@@ -302,25 +302,25 @@ export function variants(env: DialectEnv): void {
     'issue 14.5: on a database glance-db manages, sync refuses on drift as check does, unless --accept-drift, which is recorded',
     () =>
       withDb(env, async (db) => {
-        assert.is(sync(db, ['48']).code, 0);
+        assert.is((await sync(db, ['48'])).code, 0);
         await db.exec('CREATE INDEX handmade_idx ON images (name)');
-        assert.is(cli(['check', '--url', db.url]).code, 12);
-        const refused = sync(db);
+        assert.is((await runCli(['check', '--url', db.url])).code, 12);
+        const refused = await sync(db);
         assert.is(refused.code, 12, refused.stdout + refused.stderr);
         assert.match(refused.stderr, 'images: unexpected index handmade_idx(name)');
         assert.match(refused.stderr, 'glance-db sync --accept-drift');
-        assert.is(cli(['version', '--url', db.url]).stdout, '48\n');
-        const r = sync(db, ['--accept-drift', '--json']);
+        assert.is((await runCli(['version', '--url', db.url])).stdout, '48\n');
+        const r = await sync(db, ['--accept-drift', '--json']);
         assert.is(r.code, 0, r.stderr);
         assert.equal(JSON.parse(r.stdout).acceptedDrift, ['images: unexpected index handmade_idx(name)']);
-        assert.is(cli(['version', '--url', db.url]).stdout, '51\n');
+        assert.is((await runCli(['version', '--url', db.url])).stdout, '51\n');
         const note = JSON.parse(
           String((await db.rows('SELECT note FROM glance_db_version WHERE version = 48'))[0].note),
         );
         assert.equal(note.acceptedDrift, ['images: unexpected index handmade_idx(name)']);
         assert.match(note.acceptedAt, 'sync --accept-drift');
-        assert.is(cli(['check', '--url', db.url]).code, 0);
-        assert.is(sync(db).code, 0);
+        assert.is((await runCli(['check', '--url', db.url])).code, 0);
+        assert.is((await sync(db)).code, 0);
       }),
   );
 
@@ -330,9 +330,9 @@ export function variants(env: DialectEnv): void {
       withDb(env, async (db) => {
         const dir = makeProject(extraVersion(52, 'add_thing', 'CREATE TABLE thing (id INTEGER);\n'));
         try {
-          const first = cli(['sync', '--url', db.url], { cwd: dir });
+          const first = await runCli(['sync', '--url', db.url], { cwd: dir });
           assert.is(first.code, 0, first.stderr);
-          const again = cli(['sync', '--url', db.url], { cwd: dir });
+          const again = await runCli(['sync', '--url', db.url], { cwd: dir });
           assert.is(again.code, 0, again.stderr);
           assert.match(again.stdout, 'already at version 52');
         } finally {
@@ -343,11 +343,11 @@ export function variants(env: DialectEnv): void {
 
   s('a version table made by the first release (no note column) still reads, and sync adds the column', () =>
     withDb(env, async (db) => {
-      assert.is(sync(db, ['48']).code, 0);
+      assert.is((await sync(db, ['48'])).code, 0);
       await db.exec('ALTER TABLE glance_db_version DROP COLUMN note');
-      assert.is(cli(['version', '--url', db.url]).stdout, '48\n');
-      assert.is(cli(['check', '--url', db.url]).code, 13);
-      const r = sync(db);
+      assert.is((await runCli(['version', '--url', db.url])).stdout, '48\n');
+      assert.is((await runCli(['check', '--url', db.url])).code, 13);
+      const r = await sync(db);
       assert.is(r.code, 0, r.stderr);
       const rows = await db.rows('SELECT version, note FROM glance_db_version ORDER BY version');
       assert.is(rows.length, 10);
@@ -358,11 +358,11 @@ export function variants(env: DialectEnv): void {
   if (env.dialect === 'mysql') {
     s('verify and check report a changed column or table character set or collation (MySQL)', () =>
       withDb(env, async (db) => {
-        assert.is(sync(db).code, 0);
+        assert.is((await sync(db)).code, 0);
         await db.exec(
           'ALTER TABLE images MODIFY name varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL',
         );
-        const column = cli(['verify', '--url', db.url]);
+        const column = await runCli(['verify', '--url', db.url]);
         assert.is(column.code, 12, column.stdout);
         assert.match(
           column.stdout,
@@ -371,9 +371,9 @@ export function variants(env: DialectEnv): void {
         await db.exec(
           'ALTER TABLE images MODIFY name varchar(255) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci NULL',
         );
-        assert.is(cli(['verify', '--url', db.url]).code, 0);
+        assert.is((await runCli(['verify', '--url', db.url])).code, 0);
         await db.exec('ALTER TABLE image_tags DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_general_ci');
-        const table = cli(['check', '--url', db.url, '--json']);
+        const table = await runCli(['check', '--url', db.url, '--json']);
         assert.is(table.code, 12, table.stdout);
         assert.equal(JSON.parse(table.stdout).differences, [
           {
@@ -421,7 +421,7 @@ export function variants(env: DialectEnv): void {
           const more = after(env.dialect);
           if (more) await db.exec(more);
           for (const r of revisions) await db.exec(`INSERT INTO alembic_version (version_num) VALUES ('${r}')`);
-          const r = sync(db);
+          const r = await sync(db);
           assert.is(r.code, 0, r.stderr + r.stdout);
           assert.match(r.stdout, 'recorded versions 42-44');
           assert.match(r.stdout, 'applied 45 add_visibility');
@@ -446,8 +446,8 @@ export function variants(env: DialectEnv): void {
               (v) => `${v}:${v <= 44 || inPlace.includes(v) ? 'adopted' : 'applied'}`,
             ),
           );
-          assert.is(cli(['check', '--url', db.url]).code, 0);
-          assert.is(cli(['verify', '--url', db.url]).stdout, 'schema matches version 51\n');
+          assert.is((await runCli(['check', '--url', db.url])).code, 0);
+          assert.is((await runCli(['verify', '--url', db.url])).stdout, 'schema matches version 51\n');
         }),
     );
   }
@@ -461,16 +461,16 @@ export function variants(env: DialectEnv): void {
         await db.exec(ocataExpand(env.dialect));
         await db.exec(laterExpands(env.dialect));
         await db.exec("INSERT INTO alembic_version (version_num) VALUES ('2024_1_expand01'), ('mitaka02')");
-        const first = sync(db, ['45']);
+        const first = await sync(db, ['45']);
         assert.is(first.code, 0, first.stderr);
         assert.equal(
           (await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)).sort(),
           ['2024_1_expand01', 'ocata_contract01'],
         );
-        const check = cli(['check', '--url', db.url]);
+        const check = await runCli(['check', '--url', db.url]);
         assert.is(check.code, 13, check.stdout);
         assert.match(check.stdout, `glance-db sync --url ${db.url} finishes it`);
-        const second = sync(db);
+        const second = await sync(db);
         assert.is(second.code, 0, second.stderr);
         assert.equal(diffSchemas(await reference51(), await db.model(), IGNORE), []);
         assert.equal(await visibility(db), EXPECTED_VISIBILITY);
@@ -487,7 +487,7 @@ export function variants(env: DialectEnv): void {
           (await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)),
           ['2024_1_contract01'],
         );
-        assert.is(cli(['check', '--url', db.url]).code, 0);
+        assert.is((await runCli(['check', '--url', db.url])).code, 0);
       }),
   );
 
@@ -500,7 +500,7 @@ export function variants(env: DialectEnv): void {
         await db.exec(isPublicDropped(env.dialect));
         await db.exec('CREATE INDEX handmade_idx ON images (name)');
         await db.exec("INSERT INTO alembic_version (version_num) VALUES ('ocata_expand01'), ('mitaka02')");
-        const r = sync(db);
+        const r = await sync(db);
         assert.is(r.code, 12, r.stderr);
         assert.match(r.stderr, 'images: unexpected index handmade_idx(name)');
         assert.not.match(r.stderr, 'is_public is still present');
