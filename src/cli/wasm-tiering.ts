@@ -9,7 +9,7 @@
 // V8's default. The server dialects run no WebAssembly: nothing changes there.
 import { setFlagsFromString } from 'node:v8';
 
-const READ_ONLY = new Set(['version', 'versions', 'history', 'check', 'db:check', 'verify', '--version', '-v']);
+export const READ_ONLY = new Set(['version', 'versions', 'history', 'check', 'db:check', 'verify', '--version', '-v']);
 
 /** For the command line's first word (the command's id): before any WebAssembly is compiled. */
 export function tierForCommand(first: string | undefined): void {
