@@ -32,5 +32,12 @@ const { default: nodeModule } = await import('node:module');
 nodeModule.enableCompileCache();
 
 // The bundle npm run build makes from dist/src (scripts/bundle.mjs).
+// oclif checks the running Node against its own package.json's engines when it
+// loads: in the bundle that file is not there, so the check loaded semver (some
+// 10 ms of CPU at every start, issue 31) only to fail. The check above does it.
+const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING;
+process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';
 const { main } = await import('../dist/bundle/cli.js');
+if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING;
+else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning;
 await main();

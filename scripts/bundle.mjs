@@ -9,6 +9,7 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { lazyModules } from './lazy-modules.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/bundle`;
@@ -43,6 +44,7 @@ await build({
   // Names kept (stack traces with GLANCE_DB_DEBUG=1 stay readable); only whitespace and syntax shrink.
   minifyWhitespace: true,
   minifySyntax: true,
+  plugins: [lazyModules()],
   logLevel: 'warning',
 });
 copyFileSync(createRequire(import.meta.url).resolve('sql.js/dist/sql-wasm.wasm'), `${outdir}/sql-wasm.wasm`);

@@ -18,6 +18,7 @@ import { recordRoundTrips, roundTrips } from '../platform/round-trips.js';
 import { setInvokedAs } from './manage-mode.js';
 import { rewriteOsloArgv } from './oslo-argv.js';
 import { writeOut, writeErr } from '../platform/sink.js';
+import { tierForCommand } from './wasm-tiering.js';
 
 /**
  * For a run inside another process (runCli, src/cli/run-cli.ts): the command line,
@@ -45,6 +46,7 @@ export async function main(inProcess?: InProcess): Promise<void> {
     const oslo = rewriteOsloArgv(argv);
     argv = oslo.argv;
     if (oslo.debug && !process.env.GLANCE_DB_DEBUG) process.env.GLANCE_DB_DEBUG = '1';
+    if (!inProcess) tierForCommand(argv[0]);
     if (argv[0] === 'completion') {
       const config = await loadConfig();
       const { completionScript } = await import('./completion.js');

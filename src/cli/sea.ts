@@ -29,6 +29,7 @@ import { setPackageRoot } from '../platform/paths.js';
 import { outliveClosedOutput } from '../platform/output.js';
 import { terminalText } from './terminal.js';
 import { setInvokedAs } from './manage-mode.js';
+import { tierForCommand } from './wasm-tiering.js';
 
 /** Filled in by scripts/sea.mjs (esbuild define). */
 declare const GLANCE_DB_SEA: { pjson: Interfaces.PJSON; assets: string[]; id: string };
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
   outliveClosedOutput();
   // Copied or linked as glance-manage: src/cli/manage-mode.ts.
   setInvokedAs(process.argv0, process.argv[1], process.execPath);
+  tierForCommand(process.argv[2]);
   const root = unpack();
   setPackageRoot(root, join(root, 'sql-wasm.wasm'));
   const pjson = GLANCE_DB_SEA.pjson;
