@@ -51,22 +51,38 @@ export interface Watching {
   keepIdleMs: number;
   ssl: PgSsl;
 }
-let watching: Watching | null = null;
+/**
+ * The watchings of the drivers open in this process, by the key each one's pool
+ * carries in its `ssl` setting (slonik hands that object to every pg.Client of
+ * the pool unchanged). One process may hold several drivers (a run in process
+ * beside a test's writers, a side database): each client must get its own
+ * driver's TLS, keepalive and round-trip watch, never the last-opened one's.
+ */
+const KEY = 'glanceDbWatching';
+const watchings = new Map<number, Watching>();
+let lastKey = 0;
 
-/** Starts (or, with null, stops) the watching of every client pg makes from now on. */
-export function watchClients(w: Watching | null): void {
-  watching = w;
+/** Starts the watching of the clients of one driver's pools; the returned marker goes in createPool's `ssl`. */
+export function watchClients(w: Watching): { marker: Record<string, number>; stop: () => void } {
+  const key = ++lastKey;
+  watchings.set(key, w);
+  return { marker: { [KEY]: key }, stop: () => void watchings.delete(key) };
 }
 
-/** The watching under way, or null. */
-export function watchedClients(): Watching | null {
-  return watching;
+/** The watching a client's configuration names; a marked configuration whose driver closed is refused. */
+function watchingOf(config: Record<string, unknown>): Watching | null {
+  const ssl = config.ssl as Record<string, unknown> | undefined;
+  const key = ssl && typeof ssl === 'object' ? ssl[KEY] : undefined;
+  if (typeof key !== 'number') return null;
+  const w = watchings.get(key);
+  if (!w) throw new Error('a connection asked for after its driver closed');
+  return w;
 }
 const sessions = new WeakMap<object, Session>();
 
 class WatchedClient extends (BaseClient as new (config: Record<string, unknown>) => PgClient) {
   constructor(config: Record<string, unknown>) {
-    const w = watching;
+    const w = watchingOf(config);
     // TLS as the URL asks (src/platform/tls.ts), whatever slonik's own DSN handling would have chosen.
     super(w ? { ...config, ssl: w.ssl, keepAlive: true, keepAliveInitialDelayMillis: w.keepIdleMs } : config);
     // pg emits 'error' for a connection lost while no query runs on it (the server's admin ended it, or the network
@@ -74,6 +90,7 @@ class WatchedClient extends (BaseClient as new (config: Record<string, unknown>)
     // fails with "not queryable", which is classified as a lost connection (exit 18); this listener only keeps the
     // process alive until then.
     this.on('error', () => {});
+    this.watching = w;
     if (w) {
       const s: Session = {
         id: () => this.serverPid ?? this.processID ?? undefined,
@@ -91,12 +108,15 @@ class WatchedClient extends (BaseClient as new (config: Record<string, unknown>)
    */
   serverPid: number | undefined;
 
+  private watching: Watching | null;
+
   query(text: string, _values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
     // eslint-disable-next-line prefer-rest-params
     const r = (super.query as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]) as Promise<{
       rows: Record<string, unknown>[];
     }>;
     const s = sessions.get(this);
+    const watching = this.watching;
     if (!(s && watching && r && typeof r.then === 'function')) return r;
     countRoundTrip(text);
     if (typeof text === 'string' && text.includes(PID_COLUMN)) {

@@ -39,7 +39,7 @@ import {
   withSideClient,
   pgField,
   watchClients,
-  watchedClients,
+  type Watching,
   type PgSsl,
 } from './client.js';
 import { lockedError, lockKeys, LockWaitExpired, takeLock, type LockSettings } from './lock.js';
@@ -74,6 +74,8 @@ class PostgresDriver implements Driver {
    * first connection. Never over a Unix socket (libpq ignores sslmode there).
    */
   private ssl: PgSsl;
+  /** Ends the watching of this driver's pool clients (./client.ts), set at open. */
+  private unwatch: (() => void) | null = null;
   /** What this run knows of the version table, to spare round trips: it exists; it has every column. Tables and columns are never dropped. */
   private versionTable = { seen: false, complete: false };
 
@@ -127,7 +129,14 @@ class PostgresDriver implements Driver {
 
   async open(): Promise<void> {
     const t = this.target;
-    watchClients({ trips: this.trips, keepIdleMs: Math.max(1000, Math.floor(this.ioTimeoutMs / 2)), ssl: this.ssl });
+    const watching: Watching = {
+      trips: this.trips,
+      keepIdleMs: Math.max(1000, Math.floor(this.ioTimeoutMs / 2)),
+      ssl: this.ssl,
+    };
+    this.unwatch?.();
+    const { marker, stop } = watchClients(watching);
+    this.unwatch = stop;
     this.stopWatchingSignals = onInterrupt(async () => void (await this.trips.cancelRunning(5000)));
     const uri = stringifyDsn({
       host: t.socketPath ?? t.host,
@@ -140,6 +149,9 @@ class PostgresDriver implements Driver {
     const connect = async () => {
       this.pool = await createPool(uri, {
         connectionTimeout: this.config.connectTimeoutMs,
+        // Not TLS options: the key by which each pg.Client of this pool finds this driver's watching (./client.ts),
+        // which sets the TLS the URL asks for.
+        ssl: marker,
         // slonik's 60 s defaults and retries are wrong for migrations: a long
         // data step is legitimate, and a retried DDL transaction is not.
         statementTimeout: 'DISABLE_TIMEOUT',
@@ -174,13 +186,14 @@ class PostgresDriver implements Driver {
         if (second === null) throw err;
         await this.pool?.end().catch(() => {});
         this.ssl = second;
-        const w = watchedClients();
-        if (w) w.ssl = second;
+        watching.ssl = second;
         await connect();
       }
     } catch (err) {
       await this.pool?.end().catch(() => {});
       this.pool = null;
+      this.unwatch?.();
+      this.unwatch = null;
       throw connectionError(this.target, err);
     }
   }
@@ -382,6 +395,7 @@ class PostgresDriver implements Driver {
     if (pool) await within(pool.end(), Math.min(this.ioTimeoutMs, 5000), 'closing').catch(() => this.trips.killAll());
     this.stopWatchingSignals?.();
     this.stopWatchingSignals = null;
-    if (watchedClients()?.trips === this.trips) watchClients(null);
+    this.unwatch?.();
+    this.unwatch = null;
   }
 }
