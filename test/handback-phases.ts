@@ -86,7 +86,10 @@ export function handbackPhases(env: DialectEnv): void {
       assert.equal(await alembic(db), ['wallaby_expand01'], `${phase}: alembic_version untouched`);
       assert.equal(await versionRows(db), recorded, `${phase} said nothing was changed, and recorded nothing`);
     }
-    assert.ok(Object.values(await visibility(db)).every((v) => v === null), 'glance-manage migrated no visibility');
+    assert.ok(
+      Object.values(await visibility(db)).every((v) => v === null),
+      'glance-manage migrated no visibility',
+    );
   };
 
   /** glance-db migrate continues it: glance-manage's expand recorded (not replayed), glance-db's data migrations run. */

@@ -203,10 +203,10 @@ async function syncLocked(
 ): Promise<SyncResult> {
   let rows = await driver.readHistory();
   splitUnapplied(files, rows);
-  // migrate and contract never place a database under version control: they continue a rolling upgrade
-  // (one Glance's own tool began is finished by sync).
+  // migrate and contract never place a database under version control: they continue a rolling upgrade,
+  // migrate also one Glance's own tool began (glance/continue.ts).
   if (req.phase && rows.length === 0) {
-    // A rolling upgrade Glance's own tool began is finished by sync alone: refused before anything is recorded
+    // On a rolling upgrade Glance's own tool began, expand and contract are refused before anything is recorded
     // (expand used to record the take-over first and then say "Nothing was changed").
     const glance = await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
     // migrate continues it (records glance-manage's expand, runs glance-db's data migrations); expand and contract refuse.
@@ -296,8 +296,15 @@ async function syncLocked(
   if (handback && (req.phase === 'migrate' || req.phase === 'contract') && !rollingState(ctx.manifest, rows).underWay) {
     return { from, to: target, applied: [], baselined: [], adopted: [], upToDate: true, ...(await after([])) };
   }
-  const rolled = await rollingFirst(ctx, driver, req.phase, target, rows, finishing !== null, onProgress, (steps, top) =>
-    adjustGlanceExpanded(driver, rows, steps, top),
+  const rolled = await rollingFirst(
+    ctx,
+    driver,
+    req.phase,
+    target,
+    rows,
+    finishing !== null,
+    onProgress,
+    (steps, top) => adjustGlanceExpanded(driver, rows, steps, top),
   );
   if (req.phase) {
     const now = await driver.readHistory();
