@@ -34,13 +34,12 @@ import {
   type GlanceSeen,
 } from '../glance/handback.js';
 import { resumePoint } from '../core/resume.js';
-import { adjustGlanceExpanded, glanceExpandedOrderError, recordGlanceExpand } from '../glance/continue.js';
+import { adjustGlanceExpanded, continueGlanceExpand, glanceExpandedOrderError } from '../glance/continue.js';
 import { preflightChecks } from '../core/preflight.js';
 import type { Phase } from '../core/manifest/types.js';
 import { rollingState, type RollingState } from '../core/phases.js';
 import {
   checkOrder,
-  glanceRollingError,
   rollingFirst,
   runSteps,
   syncsByPhases,
@@ -270,16 +269,8 @@ async function syncLocked(
   }
   // glance-manage's rolling upgrade continued by phases: its expand recorded, glance-db's migrate runs next (issue 28).
   if (finishing && req.phase) {
-    const g = await glanceFromSeen(driver, await readGlanceSeen(driver));
-    if (!g?.expandedTo) throw glanceRollingError(ctx);
-    if (req.phase !== 'migrate') throw glanceExpandedOrderError(ctx, req.phase, g);
-    const recorded = await recordGlanceExpand(ctx, driver, g, rows);
-    if (!recorded) throw historyMovedError(ctx, req.phase);
-    onProgress({
-      type: 'recorded',
-      versions: recorded.map((r) => r.version),
-      line: `${g.source}: glance-manage ran the expand phase up to version ${g.expandedTo}; versions ${recorded[0].version}-${recorded[recorded.length - 1].version} recorded as expanded by it (nothing run)`,
-    });
+    const c = await continueGlanceExpand(ctx, driver, req.phase, rows);
+    onProgress({ type: 'recorded', versions: c.versions, line: c.line });
     rows = await driver.readHistory();
     finishing = null;
   }

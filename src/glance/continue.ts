@@ -14,13 +14,13 @@ import { readMigrationFile } from '../core/files.js';
 import { introspect } from '../core/introspect/index.js';
 import { loadSnapshot } from '../core/introspect/snapshot.js';
 import { rowAfter, stepFor, type Step } from '../core/phases.js';
-import { RollingOrderError } from '../core/rolling.js';
+import { glanceRollingError, RollingOrderError } from '../core/rolling.js';
 import type { Migration, Phase } from '../core/manifest/types.js';
 import { summarize } from '../core/history.js';
 import { runBy, suggest, type RunContext } from '../cli/context.js';
 import type { GlanceManaged } from './detect.js';
 import { finishOcata } from './ocata.js';
-import { glanceFromSeen, readGlanceSeen } from './handback.js';
+import { glanceFromSeen, historyMovedError, readGlanceSeen } from './handback.js';
 
 /** The note's word for a version whose expand phase glance-manage ran. */
 export const EXPANDED_BY = 'glance-manage';
@@ -88,8 +88,32 @@ export async function withGlanceExpand(ctx: RunContext, driver: Driver, rows: Ve
   return [...below, ...glanceExpandRows(ctx, driver, g)];
 }
 
+/**
+ * A phase command on a rolling upgrade glance-manage expanded (sync's
+ * `finishing`): migrate records that expand and goes on; expand and
+ * contract are refused before anything is recorded, as is a finish that
+ * sync began and that stopped half way (sync's to go on with).
+ */
+export async function continueGlanceExpand(
+  ctx: RunContext,
+  driver: Driver,
+  phase: Phase,
+  rows: VersionRow[],
+): Promise<{ versions: number[]; line: string }> {
+  const g = await glanceFromSeen(driver, await readGlanceSeen(driver));
+  if (!g?.expandedTo || rows.some((r) => r.status !== 'complete')) throw glanceRollingError(ctx);
+  if (phase !== 'migrate') throw glanceExpandedOrderError(ctx, phase, g);
+  const recorded = await recordGlanceExpand(ctx, driver, g, rows);
+  if (!recorded) throw historyMovedError(ctx, phase);
+  const versions = recorded.map((r) => r.version);
+  return {
+    versions,
+    line: `${g.source}: glance-manage ran the expand phase up to version ${g.expandedTo}; versions ${versions[0]}-${versions[versions.length - 1]} recorded as expanded by it (nothing run)`,
+  };
+}
+
 /** Records glance-manage's expand phase, unless the version table moved since `basis` was read (false). */
-export async function recordGlanceExpand(
+async function recordGlanceExpand(
   ctx: RunContext,
   driver: Driver,
   g: GlanceManaged,
