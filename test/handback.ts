@@ -322,21 +322,22 @@ export function handback(env: DialectEnv): void {
 
   if (rolling) {
     s(
-      'glance-manage built it and ran its expand: db check, check, expand, migrate, contract agree (sync finishes it; the phase commands refuse and record nothing), then both agree',
+      'glance-manage built it and ran its expand: db check, check, expand, contract agree (migrate next: expand and contract refuse and record nothing; sync finishes it in one go), then both agree',
       () =>
         withDb(env, async (db) => {
           expectGm(db, ['db', 'upgrade', '--version', 'mitaka02'], 0);
           await db.exec(POPULATE_V44);
           expectGm(db, ['db', 'expand'], 0);
+          // glance-db's data migrations are next (glance-manage's check says contract): test/handback-phases.ts continues by phases.
           await expectGdb(
             db,
             ['db', 'check'],
-            36,
-            /its own rolling upgrade expanded to 50; glance-db sync .* takes it over and finishes it/,
+            4,
+            /its own rolling upgrade expanded to 50; .*next glance-db migrate.*glance-db sync .* takes it over and finishes it/,
           );
           await expectGdb(db, ['check'], 5, /its own rolling upgrade expanded to 50/);
-          for (const phase of ['expand', 'migrate', 'contract']) {
-            await expectGdb(db, [phase], 35, "holds a rolling upgrade that Glance's own tool began");
+          for (const phase of ['expand', 'contract']) {
+            await expectGdb(db, [phase], 35, "glance-manage's own rolling upgrade expanded");
             assert.equal(await alembic(db), ['wallaby_expand01'], 'alembic_version untouched');
             assert.equal(
               await db.rows('SELECT version FROM glance_db_version').catch(() => []),

@@ -236,6 +236,7 @@ const ALLOWED_EDGES: string[] = [
   'src/core/rolling.ts -> src/cli/context.ts',
   'src/core/script.ts -> src/cli/context.ts', // type only
   'src/glance/adopt.ts -> src/cli/context.ts',
+  'src/glance/continue.ts -> src/cli/context.ts', // issue 28 (phases after glance-manage's expand): as adopt.ts and handback.ts, it goes with RunContext
   'src/glance/handback.ts -> src/cli/context.ts',
   'src/glance/require-latest.ts -> src/cli/context.ts',
   // A use case renders through src/cli/terminal.ts: it should return results and let cli render them.

@@ -257,17 +257,20 @@ export function takeover(env: DialectEnv): void {
   );
 
   s(
-    "migrate and contract on a rolling upgrade Glance's own tool began: refused (exit 35), sync is the way on; nothing recorded",
+    "expand and contract on a rolling upgrade Glance's own tool began: refused (exit 35), migrate is next; migrate checks the schema first (here no visibility: refused as sync is); nothing recorded",
     () =>
       withDb(env, async (db) => {
         await glanceBuilt(db, 44, ['ocata_expand01', 'mitaka02']);
-        for (const phase of ['migrate', 'contract']) {
+        for (const phase of ['expand', 'contract']) {
           // A real process: the exit code and the stderr split are the contract.
           const r = cli([phase, '--url', db.url]);
           assert.is(r.code, 35, r.stderr);
-          assert.match(r.stderr, "holds a rolling upgrade that Glance's own tool began");
-          assert.match(r.stderr, `hint: Run glance-db sync --url ${db.url}: it finishes that rolling upgrade`);
+          assert.match(r.stderr, "glance-manage's own rolling upgrade expanded");
+          assert.match(r.stderr, `hint: Run glance-db migrate --url ${db.url}: it records glance-manage's expand`);
         }
+        const m = cli(['migrate', '--url', db.url]);
+        assert.is(m.code, 12, m.stderr);
+        assert.match(m.stderr, 'images: missing column visibility');
         assert.is(
           await db.rows('SELECT count(*) AS n FROM glance_db_version').then(
             () => 'present',

@@ -86,7 +86,7 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
       const unplaced = !s && tables.length > 0 ? await unplacedError(ctx, driver, tables) : null;
       const g = s ? await detectGlanceManaged(driver, tables) : null;
       const why = s
-        ? `managed by glance-manage at ${s.version} (${s.source})${g?.expandedTo ? `, its own rolling upgrade expanded to ${g.expandedTo}` : ''}; ${suggest(ctx, 'sync')} takes it over${g?.expandedTo ? ' and finishes it' : ''}`
+        ? `managed by glance-manage at ${s.version} (${s.source})${g?.expandedTo ? `, its own rolling upgrade expanded to ${g.expandedTo}` : ''}; ${g?.expandedTo ? continueHint(ctx, 'takes it over and finishes it') : `${suggest(ctx, 'sync')} takes it over`}`
         : unplaced
           ? `no version table.${unplaced.message.split('version control.')[1] ?? ''} ${unplaced.hint ?? ''}`.trim()
           : 'no version table';
@@ -193,7 +193,7 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
       return out(
         'upgrade-pending',
         'UPGRADE_PENDING',
-        `upgrade pending: at version ${current}, a rolling upgrade's expand steps reach ${glance.expandedTo} (${glance.source}); ${suggest(ctx, 'sync')} finishes it`,
+        `upgrade pending: at version ${current}, a rolling upgrade's expand steps reach ${glance.expandedTo} (${glance.source}); ${continueHint(ctx, 'finishes it')}`,
         current,
         { glance },
       );
@@ -233,4 +233,9 @@ export async function check(ctx: RunContext): Promise<CheckResult> {
         : '';
     return out('current', 'OK', `current: at version ${current}${past}${unchecked}${told}`, current);
   });
+}
+
+/** Glance's own expand, continued: glance-db's data migrations are next (glance/continue.ts), whatever glance-manage's check says. */
+function continueHint(ctx: RunContext, sync: string): string {
+  return `its data migrations have not run (glance-manage's check would offer its contract, which would drop images.is_public under images with no visibility yet): next ${suggest(ctx, 'migrate')}, which records that expand and runs glance-db's data migrations, then ${suggest(ctx, 'contract')}; or ${suggest(ctx, 'sync')} ${sync} in one go`;
 }

@@ -39,8 +39,8 @@ function stepOf(r: CheckResult): GlanceStep {
   if (r.state === 'upgrade-pending') {
     // Rows left for a migrate phase that already ran: contract would refuse, so migrate is next (Glance's has_migrations).
     if (r.rolling?.underWay) return r.unmigrated?.length ? 'migrate' : (r.rolling.next ?? 'contract');
-    // Glance's own rolling upgrade that sync began to finish: only sync goes on with it.
-    if (r.glance?.expandedTo) return 'other';
+    // Glance's own rolling upgrade (glance-manage's expand): glance-db's data migrations are next (glance/continue.ts).
+    if (r.glance?.expandedTo) return 'migrate';
     return 'expand';
   }
   if (r.state !== 'not-under-version-control') return 'other';
@@ -50,7 +50,7 @@ function stepOf(r: CheckResult): GlanceStep {
   if (!g) return 'other';
   // What glance-manage's own check would answer from its bookkeeping.
   if (g.expandedTo === null) return g.version >= r.latest ? 'up-to-date' : 'expand';
-  // Its own rolling upgrade under way: glance-db's expand, migrate and contract refuse it (only sync finishes
-  // it, with Ocata's visibility rules), as on a database glance-db already manages (stepOf's upgrade-pending).
-  return 'other';
+  // Its own rolling upgrade under way: glance-manage's check says contract, but glance-db's data migrations have
+  // not run (images with no visibility): migrate is next, and glance-db migrate continues it (glance/continue.ts).
+  return 'migrate';
 }

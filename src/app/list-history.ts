@@ -3,6 +3,7 @@
 // checksum it was recorded with. Read-only, and it works on any state the
 // version table can be in (gaps, drift, failed rows): it is what you look at
 // before `repair`.
+import { EXPAND_CHAIN } from '../glance/revisions.js';
 import { ADDED_COLUMNS } from '../core/driver/version-table.js';
 import type { VersionRow } from '../core/driver/driver.js';
 import type { RunContext } from '../cli/context.js';
@@ -160,8 +161,15 @@ const LONG_COLUMNS = new Set(['note', 'phases']);
 
 /** A plain table, one row per version. */
 export function historyText(h: HistoryListing): string {
-  if (h.glance)
-    return `no glance-db version table: the database is managed by glance-manage at version ${h.glance.version} (${h.glance.source}); glance-db sync takes it over (nothing run up to ${h.glance.version})\n`;
+  if (h.glance) {
+    // Its own expand under way: glance-db migrate continues it, as check and db check say (glance/continue.ts).
+    const expanded = Math.max(0, ...EXPAND_CHAIN.filter(([r]) => h.glance!.revisions.includes(r)).map(([, v]) => v));
+    const rolling =
+      expanded > h.glance.version
+        ? `; its own rolling upgrade expanded to ${expanded}: glance-db migrate continues it (then contract), sync finishes it in one go`
+        : '';
+    return `no glance-db version table: the database is managed by glance-manage at version ${h.glance.version} (${h.glance.source}); glance-db sync takes it over (nothing run up to ${h.glance.version})${rolling}\n`;
+  }
   const columns = h.columns.filter((c) => !LONG_COLUMNS.has(c));
   const head = ['version', 'name', 'kind', 'applied_at', 'ms', 'statements', 'checksum', 'file', 'tool', ...columns];
   // Every cell is the version table's own text: control characters and line breaks escaped, so no value can redraw or fake a row.

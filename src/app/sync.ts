@@ -34,12 +34,12 @@ import {
   type GlanceSeen,
 } from '../glance/handback.js';
 import { resumePoint } from '../core/resume.js';
+import { adjustGlanceExpanded, continueGlanceExpand, glanceExpandedOrderError } from '../glance/continue.js';
 import { preflightChecks } from '../core/preflight.js';
 import type { Phase } from '../core/manifest/types.js';
 import { rollingState, type RollingState } from '../core/phases.js';
 import {
   checkOrder,
-  glanceRollingError,
   rollingFirst,
   runSteps,
   syncsByPhases,
@@ -202,14 +202,16 @@ async function syncLocked(
 ): Promise<SyncResult> {
   let rows = await driver.readHistory();
   splitUnapplied(files, rows);
-  // migrate and contract never place a database under version control: they continue a rolling upgrade
-  // (one Glance's own tool began is finished by sync).
+  // migrate and contract never place a database under version control: they continue a rolling upgrade,
+  // migrate also one Glance's own tool began (glance/continue.ts).
   if (req.phase && rows.length === 0) {
-    // A rolling upgrade Glance's own tool began is finished by sync alone: refused before anything is recorded
+    // On a rolling upgrade Glance's own tool began, expand and contract are refused before anything is recorded
     // (expand used to record the take-over first and then say "Nothing was changed").
     const glance = await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
-    if (glance?.expandedTo) throw glanceRollingError(ctx);
-    if (req.phase !== 'expand') checkOrder(ctx, req.phase, rollingState(ctx.manifest, rows), rows);
+    // migrate continues it (records glance-manage's expand, runs glance-db's data migrations); expand and contract refuse.
+    if (glance?.expandedTo && req.phase !== 'migrate') throw glanceExpandedOrderError(ctx, req.phase, glance);
+    else if (!glance?.expandedTo && req.phase !== 'expand')
+      checkOrder(ctx, req.phase, rollingState(ctx.manifest, rows), rows);
   }
   // On PostgreSQL the lock is per transaction, so a concurrent run may place
   // the database between our reads: then its rows are read and checked as
@@ -265,6 +267,13 @@ async function syncLocked(
     finishing = await rollingUpgradeLeft(ctx, driver, rows, seen!);
     if (!finishing) rows = await refuseDrift(ctx, driver, rows, req, target, onProgress);
   }
+  // glance-manage's rolling upgrade continued by phases: its expand recorded, glance-db's migrate runs next (issue 28).
+  if (finishing && req.phase) {
+    const c = await continueGlanceExpand(ctx, driver, req.phase, rows);
+    onProgress({ type: 'recorded', versions: c.versions, line: c.line });
+    rows = await driver.readHistory();
+    finishing = null;
+  }
   const from = summarize(rows).current;
   if (from !== null && target < from) throw downgradeError(ctx, from, target);
   const recorded = (kind: VersionRow['kind']) =>
@@ -278,7 +287,16 @@ async function syncLocked(
   if (handback && (req.phase === 'migrate' || req.phase === 'contract') && !rollingState(ctx.manifest, rows).underWay) {
     return { from, to: target, applied: [], baselined: [], adopted: [], upToDate: true, ...(await after([])) };
   }
-  const rolled = await rollingFirst(ctx, driver, req.phase, target, rows, finishing !== null, onProgress);
+  const rolled = await rollingFirst(
+    ctx,
+    driver,
+    req.phase,
+    target,
+    rows,
+    finishing !== null,
+    onProgress,
+    (steps, top) => adjustGlanceExpanded(driver, rows, steps, top),
+  );
   if (req.phase) {
     const now = await driver.readHistory();
     // Counted once: said in the result, and they hold alembic_version's expand head back (issue 28).

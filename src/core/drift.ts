@@ -27,6 +27,8 @@ export interface Note {
   finished?: string;
   /** What another tool (glance-manage) did that glance-db recorded instead of running it (engine/handback.ts). */
   recorded?: string;
+  /** The version's expand phase was run by glance-manage (its db expand), recorded by glance-db (glance/continue.ts). */
+  expandedBy?: string;
 }
 
 export function parseNote(text: string | null | undefined): Note {

@@ -518,16 +518,20 @@ export async function rollingFirst(
   rows: VersionRow[],
   finishing: boolean,
   onProgress: (e: ProgressEvent) => void,
+  /** Steps whose statements depend on who ran an earlier phase (glance/continue.ts: 45's contract after glance-manage's expand). */
+  adjust: (steps: Step[], top: number) => Promise<Step[]> = async (steps) => steps,
 ): Promise<StepResult[]> {
   const state = rollingState(ctx.manifest, rows);
   if (finishing && phase) throw glanceRollingError(ctx);
   if (phase) {
     checkOrder(ctx, phase, state, rows);
-    return runSteps(ctx, driver, plannedSteps(ctx, driver.dialect, rows, phase, target), onProgress);
+    const steps = plannedSteps(ctx, driver.dialect, rows, phase, target);
+    return runSteps(ctx, driver, await adjust(steps, state.top ?? target), onProgress);
   }
   if (!state.underWay || finishing) return [];
   if (target < state.top!) throw belowRollingTop(ctx, target, state);
-  return runSteps(ctx, driver, plannedSteps(ctx, driver.dialect, rows, 'finish', target), onProgress);
+  const steps = plannedSteps(ctx, driver.dialect, rows, 'finish', target);
+  return runSteps(ctx, driver, await adjust(steps, state.top!), onProgress);
 }
 
 /** sync VERSION below the version a rolling upgrade under way goes to: it cannot stop inside it. */

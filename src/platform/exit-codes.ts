@@ -254,7 +254,7 @@ export const EXIT_CODES = [
     when:
       'a rolling-upgrade phase asked for out of order: `migrate` or `contract` with no rolling upgrade under way (run `expand` first) or before its ' +
       'expand phase is finished, `contract` before `migrate`, or `contract` while rows still need the migrate phase (the count per version; run ' +
-      "`migrate`); nothing changed. Also `expand`, `migrate` or `contract` on a rolling upgrade Glance's own tool began (run `sync`, which finishes it) " +
+      "`migrate`); nothing changed. Also `expand` or `contract` on a rolling upgrade Glance's own tool began (run `migrate`, which continues it, or `sync`, which finishes it) " +
       '([Rolling upgrade](guide/rolling-upgrade.md))',
   },
   {

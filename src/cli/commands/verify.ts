@@ -1,5 +1,6 @@
 import { differenceOf } from '../../core/introspect/diff.js';
 import { handbackPlan, withHandback } from '../../glance/handback.js';
+import { withGlanceExpand } from '../../glance/continue.js';
 import { BaseCommand } from '../base-command.js';
 import { driftOf, rollingDriftOf, type Drift } from '../../core/drift.js';
 import { statusOf, withExistingDatabase } from '../../app/status.js';
@@ -78,7 +79,9 @@ export default class Verify extends BaseCommand {
           await handbackPlan(ctx, driver, await driver.readHistory()),
         );
         // A rolling upgrade under way is between two versions by design: compared with the one it goes to.
-        const drift = (await rollingDriftOf(ctx, driver, rows)) ?? (await driftOf(ctx, driver, status.version, rows));
+        // glance-manage's own expand is judged as glance-db migrate would record it (glance/continue.ts).
+        const rolled = await withGlanceExpand(ctx, driver, rows);
+        const drift = (await rollingDriftOf(ctx, driver, rolled)) ?? (await driftOf(ctx, driver, status.version, rows));
         return { version: status.version, drift, missing: null };
       } catch (err) {
         if (!(err instanceof NoExpectedSchemaError)) throw err;

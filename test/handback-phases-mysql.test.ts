@@ -1,0 +1,4 @@
+import { handbackPhases } from './handback-phases.js';
+import { mysqlEnv } from './dialects.js';
+
+handbackPhases(mysqlEnv);

@@ -1,0 +1,4 @@
+import { handbackPhases } from './handback-phases.js';
+import { postgresEnv } from './dialects.js';
+
+handbackPhases(postgresEnv);

@@ -1,0 +1,4 @@
+import { handbackPhases } from './handback-phases.js';
+import { sqliteEnv } from './dialects.js';
+
+handbackPhases(sqliteEnv);

@@ -1,0 +1,166 @@
+// Hand-back by phases (issue 28 items 3 and 5): glance-db's phase commands
+// continuing the rolling upgrade the real glance-manage began with its
+// `db expand` (from 44 to zed's 50), and glance-manage finishing what
+// glance-db's phases left. Each run ends with both tools agreeing (as
+// test/handback.ts's agree), the schema Glance's, no image's visibility
+// lost; on the way every command answers the same next step, and a command
+// that says "Nothing was changed" recorded nothing.
+//
+// glance-manage's rolling commands (expand, migrate, contract, check)
+// refuse PostgreSQL: there the matrix is covered by test/handback.ts (its
+// db sync / db upgrade cases) and these suites only run on MariaDB and
+// SQLite.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { diffSchemas } from '../src/core/introspect/diff.js';
+import { matchVariant } from '../src/glance/variants.js';
+import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
+import { withDb, type DialectEnv, type TestDb } from './dialects.js';
+import { GLANCE_MANAGE, sqlalchemyUrl } from './handback.js';
+import { cli, type CliResult } from './helpers.js';
+
+const IGNORE = { ignoreTables: ['alembic_version', 'migrate_version', 'glance_db_version', 'glance_db_version_lock'] };
+const ZED = 50;
+
+export function handbackPhases(env: DialectEnv): void {
+  const s = suite(`hand-back by phases with glance-manage: ${env.dialect}`);
+  // Without glance-manage, test/handback.ts says so (and fails under GLANCE_DB_REQUIRE_GLANCE=1).
+  if (!existsSync(GLANCE_MANAGE) || !env.available() || env.dialect === 'postgresql') {
+    s.run();
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-handback-phases-'));
+  const expectGdb = (db: TestDb, args: string[], code: number, pattern?: string | RegExp) => {
+    const r = cli([...args, '--url', db.url]);
+    assert.is(r.code, code, `glance-db ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+    if (pattern) assert.match(r.stdout + r.stderr, pattern);
+    return r;
+  };
+  let n = 0;
+  const expectGm = (db: TestDb, args: string[], code: number, pattern?: string | RegExp): CliResult => {
+    const conf = join(dir, `glance-${++n}.conf`);
+    writeFileSync(conf, `[DEFAULT]\nuse_stderr = true\n[database]\nconnection = ${sqlalchemyUrl(db.url)}\n`);
+    const p = spawnSync(GLANCE_MANAGE, ['--config-file', conf, ...args], { encoding: 'utf8', timeout: 600_000 });
+    const r = { code: p.status ?? -1, stdout: p.stdout ?? '', stderr: p.stderr ?? '' };
+    assert.is(r.code, code, `glance-manage ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+    if (pattern) assert.match(r.stdout + r.stderr, pattern);
+    return r;
+  };
+  const alembic = async (db: TestDb) =>
+    (await db.rows('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort();
+  const versionRows = async (db: TestDb) =>
+    (await db.rows('SELECT version FROM glance_db_version').catch(() => [])).map((r) => Number(r.version));
+  const visibility = async (db: TestDb) =>
+    Object.fromEntries(
+      (await db.rows('SELECT id, visibility FROM images')).map((x) => [
+        x.id,
+        x.visibility === null ? null : String(x.visibility),
+      ]),
+    );
+  /** Both tools at zed's version, the schema Glance's, no visibility lost. */
+  const agree = async (db: TestDb, how: string) => {
+    expectGm(db, ['db', 'check'], 0, 'Database is up to date');
+    assert.equal(await alembic(db), ['wallaby_contract01'], how);
+    expectGdb(db, ['version'], 0, new RegExp(`^${ZED}\\n`));
+    expectGdb(db, ['check', 'zed'], 0, `current: at version ${ZED}`);
+    expectGdb(db, ['db', 'check', 'zed'], 0, 'up to date');
+    expectGdb(db, ['verify'], 0, `schema matches version ${ZED}`);
+    const ref = await withDb(env, async (r) => (await r.loadReference(ZED), r.model()));
+    const diff = diffSchemas(ref, await db.model(), IGNORE);
+    assert.ok(diff.length === 0 || matchVariant(env.dialect, diff) !== null, `${how}: ${diff.join('; ')}`);
+    assert.equal(await visibility(db), EXPECTED_VISIBILITY, how);
+  };
+
+  /** After glance-manage's expand: every command names glance-db migrate next, and expand/contract change nothing. */
+  const migrateIsNext = async (db: TestDb, recorded: number[]) => {
+    expectGm(db, ['db', 'check'], 5, 'glance-manage db contract');
+    expectGdb(db, ['db', 'check'], 4, /next step is to run glance-db migrate.*its data migrations have not run/);
+    expectGdb(db, ['check'], recorded.length ? 13 : 5, /next glance-db migrate .*records that expand/);
+    expectGdb(db, ['verify'], 0, /schema matches version 50 as the rolling upgrade under way leaves it/);
+    if (!recorded.length)
+      expectGdb(db, ['history'], 0, /its own rolling upgrade expanded to 50: glance-db migrate continues it/);
+    for (const phase of ['expand', 'contract']) {
+      expectGdb(db, [phase], 35, /glance-manage's own rolling upgrade expanded .* to version 50.*Nothing was changed/s);
+      assert.equal(await alembic(db), ['wallaby_expand01'], `${phase}: alembic_version untouched`);
+      assert.equal(await versionRows(db), recorded, `${phase} said nothing was changed, and recorded nothing`);
+    }
+    assert.ok(
+      Object.values(await visibility(db)).every((v) => v === null),
+      'glance-manage migrated no visibility',
+    );
+  };
+
+  /** glance-db migrate continues it: glance-manage's expand recorded (not replayed), glance-db's data migrations run. */
+  const continueWithMigrate = async (db: TestDb) => {
+    expectGdb(
+      db,
+      ['migrate'],
+      0,
+      /recorded: alembic_version: wallaby_expand01: glance-manage ran the expand phase up to version 50; versions 45-50 recorded as expanded by it \(nothing run\)/,
+    );
+    assert.equal(await visibility(db), EXPECTED_VISIBILITY);
+    assert.equal(await alembic(db), ['wallaby_expand01']);
+    const h = JSON.parse(expectGdb(db, ['history', '--json'], 0).stdout) as {
+      versions: { version: number; kind: string; note: string | null }[];
+    };
+    for (const v of [45, 46, 47, 48, 49, 50])
+      assert.match(String(h.versions.find((x) => x.version === v)?.note), '"expandedBy":"glance-manage"');
+    // Both tools now say contract next.
+    expectGm(db, ['db', 'check'], 5, 'glance-manage db contract');
+    expectGdb(db, ['db', 'check'], 5, 'glance-db contract');
+    expectGdb(db, ['check'], 13, /45 migrated.*next: glance-db contract/);
+    expectGdb(db, ['verify'], 0);
+    // Run again: nothing left to migrate, nothing recorded again.
+    expectGdb(db, ['migrate'], 0);
+    assert.equal(await versionRows(db), [42, 43, 44, 45, 46, 47, 48, 49, 50]);
+  };
+
+  s('glance-manage built it and ran db expand; glance-db migrate then contract continue it, both agree', () =>
+    withDb(env, async (db) => {
+      expectGm(db, ['db', 'upgrade', '--version', 'mitaka02'], 0);
+      await db.exec(POPULATE_V44);
+      expectGm(db, ['db', 'expand'], 0);
+      await migrateIsNext(db, []);
+      await continueWithMigrate(db);
+      // SQLite: glance-manage's expand made no visibility triggers; 45's contract is computed from the live schema.
+      expectGdb(db, ['contract'], 0, 'database is at version 50');
+      await agree(db, 'glance-db continuing glance-manage expand by phases');
+      expectGdb(db, ['contract'], 35, 'No rolling upgrade is under way');
+      expectGdb(db, ['sync', 'zed'], 0, 'nothing to do');
+    }),
+  );
+
+  s(
+    'glance-db sync 44, glance-manage db expand, glance-db migrate, then glance-manage db contract: glance-db records it, both agree',
+    () =>
+      withDb(env, async (db) => {
+        expectGdb(db, ['sync', '44'], 0);
+        await db.exec(POPULATE_V44);
+        expectGm(db, ['db', 'expand'], 0);
+        await migrateIsNext(db, [42, 43, 44]);
+        await continueWithMigrate(db);
+        expectGm(db, ['db', 'contract'], 0);
+        expectGdb(db, ['version'], 0, /^50\n/);
+        expectGdb(db, ['contract'], 0, /glance-manage finished the rolling upgrade glance-db began/);
+        await agree(db, 'glance-manage contracting after glance-db migrate');
+      }),
+  );
+
+  s('glance-manage db expand, glance-db migrate, then glance-db sync finishes the contract, both agree', () =>
+    withDb(env, async (db) => {
+      expectGm(db, ['db', 'upgrade', '--version', 'mitaka02'], 0);
+      await db.exec(POPULATE_V44);
+      expectGm(db, ['db', 'expand'], 0);
+      await continueWithMigrate(db);
+      expectGdb(db, ['sync', 'zed'], 0);
+      await agree(db, 'glance-db sync after migrate continued glance-manage expand');
+    }),
+  );
+
+  s.after(() => rmSync(dir, { recursive: true, force: true }));
+  s.run();
+}
