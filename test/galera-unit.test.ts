@@ -10,7 +10,7 @@ import { parseDatabaseUrl } from '../src/platform/url.js';
 import { join } from 'node:path';
 import type { Driver } from '../src/core/driver/driver.js';
 import { loadManifest } from '../src/core/manifest/load.js';
-import type { RunContext } from '../src/cli/context.js';
+import type { RunContext } from '../src/core/run-context.js';
 import { plannedSteps, runSteps, syncsByPhases } from '../src/core/rolling.js';
 import { ROOT } from './helpers.js';
 import { closedPort } from './servers.js';

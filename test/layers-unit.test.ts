@@ -218,28 +218,6 @@ function findCycle(edges: Edge[]): string[] | null {
  * Each is a piece of issue 29's remaining work; fix one, delete its line.
  */
 const ALLOWED_EDGES: string[] = [
-  // The run context (src/cli/context.ts) is read by the use cases and the engine: its RunContext type and
-  // the pieces they use belong in core, the option resolution stays in cli.
-  'src/app/check.ts -> src/cli/context.ts',
-  'src/app/db-check.ts -> src/cli/context.ts',
-  'src/app/list-history.ts -> src/cli/context.ts', // type only
-  'src/app/metadefs.ts -> src/cli/context.ts', // type only
-  'src/app/plan.ts -> src/cli/context.ts', // type only
-  'src/app/purge.ts -> src/cli/context.ts', // type only
-  'src/app/repair.ts -> src/cli/context.ts',
-  'src/app/snapshot.ts -> src/cli/context.ts', // type only
-  'src/app/status.ts -> src/cli/context.ts',
-  'src/app/sync.ts -> src/cli/context.ts',
-  'src/core/drift.ts -> src/cli/context.ts', // type only
-  'src/core/phases.ts -> src/cli/context.ts',
-  'src/core/preflight.ts -> src/cli/context.ts', // type only
-  'src/core/rolling.ts -> src/cli/context.ts',
-  'src/core/script.ts -> src/cli/context.ts', // type only
-  'src/glance/adopt.ts -> src/cli/context.ts',
-  'src/glance/handback.ts -> src/cli/context.ts',
-  'src/glance/require-latest.ts -> src/cli/context.ts',
-  // A use case renders through src/cli/terminal.ts: it should return results and let cli render them.
-  'src/app/list-history.ts -> src/cli/terminal.ts',
   // The engine knows Glance (versions, bookkeeping, detection, variants, adoption): the hooks and manifest
   // attributes of issue 29 replace these.
   'src/core/drift.ts -> src/glance/variants.ts',

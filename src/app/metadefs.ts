@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DIALECTS } from '../dialects/index.js';
 import type { Driver } from '../core/driver/driver.js';
 import { DataFailedError, GlanceDbError, MetadefsInvalidError, OutputError } from '../platform/errors.js';
-import type { RunContext } from '../cli/context.js';
+import type { RunContext } from '../core/run-context.js';
 import { requireDataReady, withDataDatabase } from '../glance/require-latest.js';
 import { makeOutputFolder, writeOutputFiles } from '../platform/output.js';
 import { invalidDefinitions, MAX_DEPTH, readDocuments, toDocument } from '../glance/metadefs/document.js';

@@ -4,7 +4,7 @@
 import { UsageError } from '../platform/errors.js';
 import { bookkeepingStatements } from '../glance/bookkeeping.js';
 import type { Dialect } from '../dialects/index.js';
-import type { RunContext } from '../cli/context.js';
+import type { RunContext } from '../core/run-context.js';
 import { readMigrationFile, statementsOf } from '../core/files.js';
 import { statusOf, withExistingDatabase } from './status.js';
 import type { Phase } from '../core/manifest/types.js';

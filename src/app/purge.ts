@@ -14,7 +14,7 @@ import type { Dialect } from '../dialects/index.js';
 import type { Driver, Tx } from '../core/driver/driver.js';
 import { DataFailedError, GlanceDbError } from '../platform/errors.js';
 import { sqlFor } from '../glance/metadefs/store.js';
-import type { RunContext } from '../cli/context.js';
+import type { RunContext } from '../core/run-context.js';
 import { withDataDatabase } from '../glance/require-latest.js';
 
 export interface PurgeOptions {

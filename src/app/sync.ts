@@ -14,7 +14,7 @@ import { applyVersion, statementEvents, type PendingVersion } from '../core/appl
 import type { Migration } from '../core/manifest/types.js';
 import { readVersions, splitUnapplied, type ReadVersion } from '../core/files.js';
 import { checkNoGaps, summarize, verifyHistory } from '../core/history.js';
-import { runBy, suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from '../core/run-context.js';
 import { restoreSteps } from './restore.js';
 import { backupTool, takeBackup } from './backup.js';
 import { adoptionPlan, schemaDifferences, takeoverNote, type AdoptionPlan } from '../glance/adopt.js';
@@ -694,7 +694,7 @@ function versionRow(
     appliedAt: new Date().toISOString(),
     executionMs: 0,
     toolVersion: ctx.toolVersion,
-    added: { run_by: runBy() },
+    added: { run_by: ctx.runBy },
   };
 }
 

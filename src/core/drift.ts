@@ -11,7 +11,7 @@ import { sqlTokens } from './introspect/normalize.js';
 import { bookkeepingTables, expectedSchema } from './introspect/snapshot.js';
 import type { Dialect } from '../dialects/index.js';
 import { schemaDifferences } from '../glance/adopt.js';
-import type { RunContext } from '../cli/context.js';
+import type { RunContext } from './run-context.js';
 import { readVersions } from './files.js';
 import { rollingState, stepFor, workIn } from './phases.js';
 

@@ -20,7 +20,7 @@ import type { Statement } from './sql/split.js';
 import { DIALECTS, type Dialect } from '../dialects/index.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import { summarize } from './history.js';
-import { suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from './run-context.js';
 
 /** Phase -> checksum of the file run in it (null: nothing to run in that phase). */
 export type PhaseRecord = Partial<Record<Phase, string | null>>;

@@ -19,7 +19,7 @@ import { statementFailed } from './driver/failure.js';
 import { ConfigError, GlanceDbError, UsageError } from '../platform/errors.js';
 import type { Phase } from './manifest/types.js';
 import { DIALECTS, type Dialect } from '../dialects/index.js';
-import { runBy, suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from './run-context.js';
 import { readMigrationFile } from './files.js';
 import { summarize } from './history.js';
 import {
@@ -183,7 +183,7 @@ function placeholderRow(ctx: RunContext, dialect: Dialect, s: Step, before?: Ver
     executionMs: 0,
     toolVersion: ctx.toolVersion,
     note: before?.note ?? null,
-    added: { run_by: runBy() },
+    added: { run_by: ctx.runBy },
   };
 }
 

@@ -25,7 +25,7 @@ import type { VersionRow } from './driver/driver.js';
 import { createVersionTableSql, rowValues, VERSION_COLUMNS } from './driver/version-table.js';
 import { createAlembicVersionSql } from '../glance/bookkeeping.js';
 import { ALIASES, CONTRACT_CHAIN } from '../glance/revisions.js';
-import type { RunContext } from '../cli/context.js';
+import type { RunContext } from './run-context.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import type { Plan } from '../app/plan.js';
 

@@ -12,7 +12,7 @@ import { DIALECTS } from '../dialects/index.js';
 import { diffSchemas } from '../core/introspect/diff.js';
 import { introspect } from '../core/introspect/index.js';
 import { bookkeepingTables, expectedSchema } from '../core/introspect/snapshot.js';
-import { runBy, type RunContext } from '../cli/context.js';
+import type { RunContext } from '../core/run-context.js';
 import { classify, noteText, parseNote } from '../core/drift.js';
 import { readMigrationFile, statementsOf } from '../core/files.js';
 import { summarize } from '../core/history.js';
@@ -132,7 +132,7 @@ export async function handbackPlan(
         recorded: `${recorded}; recorded by glance-db ${ctx.toolVersion ?? ''} on ${new Date().toISOString()}, nothing run`,
       }),
       // What glance-db's own phases ran before the hand-back stays in the history.
-      added: { run_by: runBy(), ...(before?.added?.phases ? { phases: before.added.phases } : {}) },
+      added: { run_by: ctx.runBy, ...(before?.added?.phases ? { phases: before.added.phases } : {}) },
     };
   });
   return {

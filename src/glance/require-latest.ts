@@ -27,7 +27,7 @@ import {
   RollingWindowError,
 } from '../platform/errors.js';
 import { detectGlanceManaged, GLANCE_TABLES } from '../glance/detect.js';
-import { suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from '../core/run-context.js';
 import { summarize } from '../core/history.js';
 import { describeRolling, rollingState } from '../core/phases.js';
 
