@@ -229,34 +229,11 @@ const ALLOWED_EDGES: string[] = [
   'src/core/phases.ts -> src/glance/installed.ts', // the installed Glance's head at 50 (2023.1, 2023.2; issue 28)
   'src/core/script.ts -> src/glance/bookkeeping.ts',
   'src/core/script.ts -> src/glance/revisions.ts',
-  // The engine reads the dialect registry (the Dialect type, DIALECTS[d] descriptions): it should be handed
-  // the description (a port) by app instead. The dialect drivers read their own description's
-  // transactionalDdl through the registry that loads them (an import circle).
-  'src/core/drift.ts -> src/dialects/index.ts', // type only
-  'src/core/driver/driver.ts -> src/dialects/index.ts', // type only, closes a circle
-  'src/core/driver/version-table.ts -> src/dialects/index.ts', // closes a circle
-  'src/core/files.ts -> src/dialects/index.ts', // type only
-  'src/core/history.ts -> src/dialects/index.ts', // type only
-  'src/core/introspect/index.ts -> src/dialects/index.ts',
-  'src/core/introspect/model.ts -> src/dialects/index.ts', // type only, closes a circle
-  'src/core/introspect/snapshot.ts -> src/dialects/index.ts',
-  'src/core/manifest/load.ts -> src/dialects/index.ts', // type only
-  'src/core/manifest/types.ts -> src/dialects/index.ts', // type only
-  'src/core/phases.ts -> src/dialects/index.ts',
-  'src/core/rolling.ts -> src/dialects/index.ts',
-  'src/core/script.ts -> src/dialects/index.ts',
-  'src/core/sql/split.ts -> src/dialects/index.ts', // closes a circle
-  'src/core/write-back.ts -> src/dialects/index.ts',
+  // The dialect drivers read their own description's transactionalDdl through the registry that loads them
+  // (an import circle).
   'src/dialects/mysql/driver.ts -> src/dialects/index.ts', // closes a circle
   'src/dialects/postgresql/driver.ts -> src/dialects/index.ts', // closes a circle
   'src/dialects/sqlite/driver.ts -> src/dialects/index.ts', // closes a circle
-  'src/glance/bookkeeping.ts -> src/dialects/index.ts',
-  'src/glance/handback.ts -> src/dialects/index.ts', // orphanVisibilityTriggers (PostgreSQL; issue 28 item 4)
-  'src/glance/metadefs/limits.ts -> src/dialects/index.ts',
-  'src/glance/metadefs/store.ts -> src/dialects/index.ts',
-  'src/glance/ocata.ts -> src/dialects/index.ts',
-  'src/glance/require-latest.ts -> src/dialects/create-driver.ts',
-  'src/glance/variants.ts -> src/dialects/index.ts', // type only
   // platform's URL parser and TLS settings read the dialects' URL schemes and server kinds from the registry.
   'src/platform/tls.ts -> src/dialects/index.ts', // type only, closes a circle
   'src/platform/url.ts -> src/dialects/index.ts', // closes a circle

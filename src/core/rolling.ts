@@ -18,7 +18,7 @@ import { retryCertification } from '../dialects/mysql/galera.js';
 import { statementFailed } from './driver/failure.js';
 import { ConfigError, GlanceDbError, UsageError } from '../platform/errors.js';
 import type { Phase } from './manifest/types.js';
-import { DIALECTS, type Dialect } from '../dialects/index.js';
+import { describeDialect, type Dialect } from './driver/dialect.js';
 import { suggest, type RunContext } from './run-context.js';
 import { readMigrationFile } from './files.js';
 import { summarize } from './history.js';
@@ -472,7 +472,7 @@ async function recordPhase(
   row: VersionRow,
   bookkeeping: string[],
 ): Promise<boolean> {
-  const mark = (i: number) => (DIALECTS[driver.dialect].placeholders === '$n' ? `$${i}` : '?');
+  const mark = (i: number) => (describeDialect(driver.dialect).placeholders === '$n' ? `$${i}` : '?');
   const done = await driver.transaction(async (tx) => {
     const now = await tx.query(`SELECT status FROM ${table} WHERE version = ${mark(1)}`, [row.version]);
     if (String(now[0]?.status) !== before.status) return false;

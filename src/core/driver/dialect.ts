@@ -7,8 +7,29 @@
 // its driver and introspector: url.ts and split.ts read DIALECTS while the
 // CLI starts, and a SQLite run must never load slonik or mysql2.
 import type { Driver, DriverConfig } from './driver.js';
+import type { Dialect } from './dialect-name.js';
 import type { Introspector } from '../introspect/model.js';
 import type { DatabaseTarget, ServerTarget, SqliteTarget } from '../../platform/url.js';
+
+export type { Dialect } from './dialect-name.js';
+
+let described: Readonly<Record<Dialect, DialectDescription>> | null = null;
+
+/**
+ * Hands the engine the dialects' descriptions: the registry calls it once, as
+ * it loads (src/dialects/index.ts), so that core reads a description through
+ * this port and never imports the registry (ARCHITECTURE.md).
+ */
+export function provideDialects(descriptions: Readonly<Record<Dialect, DialectDescription>>): void {
+  described = descriptions;
+}
+
+/** The description of a dialect, as the registry provided it. */
+export function describeDialect(dialect: Dialect): DialectDescription {
+  if (!described)
+    throw new Error('internal: no dialect descriptions (src/dialects/index.ts provides them as it loads)');
+  return described[dialect];
+}
 
 /** How the splitter (src/core/sql/split.ts) reads the dialect's comments and quotes. */
 export interface SplitRules {

@@ -21,7 +21,7 @@
 //   5. Add it to test/driver-contract.test.ts, which calls this contract
 //      directly, and to the conformance suites (test/conformance-*.test.ts).
 import type { Query } from '../introspect/model.js';
-import type { Dialect } from '../../dialects/index.js';
+import type { Dialect } from './dialect-name.js';
 import type { DatabaseTarget } from '../../platform/url.js';
 
 export type RowKind = 'applied' | 'baseline' | 'adopted';

@@ -4,7 +4,7 @@
 // (column order in a rebuilt SQLite table, generated constraint names), so
 // nothing here depends on order or on generated names.
 import type { Driver } from '../driver/driver.js';
-import type { Dialect } from '../../dialects/index.js';
+import type { Dialect } from '../driver/dialect-name.js';
 
 export interface ColumnModel {
   name: string;

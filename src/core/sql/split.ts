@@ -5,7 +5,7 @@
 // recorded per statement, and every error is reported as file:line:column.
 // One left-to-right pass: linear in the size of the file. What counts as a
 // comment or a quote is each dialect's SplitRules (src/dialects/<name>/description.ts).
-import { DIALECTS, type Dialect, type SplitRules } from '../../dialects/index.js';
+import { describeDialect, type Dialect, type SplitRules } from '../driver/dialect.js';
 
 export interface Statement {
   /** 0-based position in the file. */
@@ -292,7 +292,7 @@ const SESSION_TABLE_LOCKS: [RegExp, string][] = [
  * ("transaction control (COMMIT)"), or null for an ordinary statement.
  */
 export function transactionControl(statement: string, dialect: Dialect): string | null {
-  const rules = DIALECTS[dialect].split;
+  const rules = describeDialect(dialect).split;
   // A statement's text starts at its first token: most are told apart by their first word alone.
   const first = /^[A-Za-z_]+/.exec(statement)?.[0].toLowerCase();
   if (first !== undefined && !FIRST_WORDS.has(first)) return null;
@@ -305,7 +305,7 @@ export function transactionControl(statement: string, dialect: Dialect): string 
 }
 
 export function splitStatements(sql: string, dialect: Dialect): Statement[] {
-  const spans = new Scanner(sql, DIALECTS[dialect].split).run();
+  const spans = new Scanner(sql, describeDialect(dialect).split).run();
   const out: Statement[] = [];
   // Line/column by one forward walk over the starts, not one scan per statement.
   let line = 1;
