@@ -426,7 +426,8 @@ test('errors: --backup failures raise BackupToolMissingError, BackupToolStartErr
 
 test('errors: lint raises ReleasedFileChangedError, ReleasedVersionRemovedError (exit 4), VersionsNotLockedError, LockFileUnreadableError (exit 3)', async () => {
   const { loadManifest } = await import('../src/core/manifest/load.js');
-  const { currentEntries, lint, lockPath, writeLock } = await import('../src/app/lint.js');
+  const { currentEntries, lint } = await import('../src/app/lint.js');
+  const { lockPath, writeLock } = await import('../src/core/checksums-lock.js');
   const dir = makeProject();
   try {
     const m = loadManifest(join(dir, 'glance-db.yaml'));

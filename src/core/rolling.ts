@@ -14,7 +14,6 @@
 import type { Driver, VersionRow } from './driver/driver.js';
 import { applyVersion, statementEvents, type PendingVersion } from './apply.js';
 import { periodicWriteBack } from './write-back.js';
-import { retryCertification } from '../dialects/mysql/galera.js';
 import { statementFailed } from './driver/failure.js';
 import { ConfigError, GlanceDbError, UsageError } from '../platform/errors.js';
 import type { Phase } from './manifest/types.js';
@@ -35,7 +34,7 @@ import {
   type Step,
 } from './phases.js';
 import { resumePoint } from './resume.js';
-import type { ProgressEvent } from '../app/sync.js';
+import type { ProgressEvent } from './progress.js';
 
 /** Exit 35: a phase asked for out of order (migrate or contract before expand, contract before migrate); nothing changed. */
 export class RollingOrderError extends GlanceDbError {
@@ -418,16 +417,14 @@ async function runBatches(
   const started = Date.now();
   let done = 0;
   const writeBack = periodicWriteBack(driver);
+  const retryConflicts = describeDialect(driver.dialect).retryConflicts ?? (<T>(run: () => Promise<T>) => run());
   const p = { version, name, file: step.file!, statements: step.statements } as PendingVersion;
   try {
     for (const s of step.statements) {
       for (let batch = 1; ; batch++) {
         let n: number;
         try {
-          n = await retryCertification(
-            () => driver.transaction((tx) => tx.run(s.text), { deferWriteBack: true }),
-            async () => {},
-          );
+          n = await retryConflicts(() => driver.transaction((tx) => tx.run(s.text), { deferWriteBack: true }));
         } catch (err) {
           if (err instanceof GlanceDbError && !(err as { location?: unknown }).location) throw err;
           throw statementFailed(

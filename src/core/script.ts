@@ -27,7 +27,7 @@ import { createAlembicVersionSql } from '../glance/bookkeeping.js';
 import { ALIASES, CONTRACT_CHAIN } from '../glance/revisions.js';
 import type { RunContext } from './run-context.js';
 import { readMigrationFile, statementsOf } from './files.js';
-import type { Plan } from '../app/plan.js';
+import type { Plan } from './plan.js';
 
 function literal(v: string | number | null): string {
   if (v === null) return 'NULL';

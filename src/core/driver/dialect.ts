@@ -178,6 +178,13 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
    * (sql.js): long runs such as purge write back every few seconds.
    */
   writesBack: boolean;
+  /**
+   * A data transaction the server may roll back as a whole for a conflict
+   * another node committed (Galera's certification failure): runs it again
+   * by the dialect's rules (src/dialects/mysql/galera.ts). Absent: run once.
+   * The rolling upgrade's data batches (src/core/rolling.ts) go through it.
+   */
+  retryConflicts?<T>(run: () => Promise<T>): Promise<T>;
   /** The version table (src/core/driver/version-table.ts). */
   versionTable: {
     /** Type of the columns that hold long text (statement hashes, errors, notes). */
