@@ -301,8 +301,8 @@ s(
       target: { dialect: 'mysql', display: 'mysql://x/db' },
     } as unknown as RunContext;
     const { driver, calls } = batchDriver(2, 4500, true);
-    assert.ok(await syncsByPhases(driver), 'a node with wsrep_on and a provider is a Galera node');
-    assert.not.ok(await syncsByPhases(batchDriver(0, 0, false).driver), 'a plain MySQL server is not');
+    assert.ok(await syncsByPhases(ctx, driver), 'a node with wsrep_on and a provider is a Galera node');
+    assert.not.ok(await syncsByPhases(ctx, batchDriver(0, 0, false).driver), 'a plain MySQL server is not');
     const steps = plannedSteps(ctx, 'mysql', await driver.readHistory(), 'migrate', 51).filter(
       (x) => x.mig.version === 45,
     );

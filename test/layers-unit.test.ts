@@ -258,12 +258,9 @@ const PROCESS_ALLOWED: Record<string, string> = {
     "process.getuid() (a key file others can read) and PG*/MYSQL* variables libpq's and mysql's clients read too",
   'src/dialects/mysql/lock.ts': "process.pid: the lock holder's name, shown to who waits",
   'src/platform/sink.ts':
-    "the default output sink: process.stdout/stderr and process.exit, which src/cli's runCli replaces for a run in process",
+    "the default output sink: process.stdout/stderr and process.exit (with the process's exitCode), which src/cli's runCli replaces for a run in process",
   // To do (issue 29): read in cli and pass the value down.
   'src/app/backup.ts': 'process.env: PATH to find the dump tool, and the environment it starts it with',
-  'src/core/driver/interrupt.ts': 'SIGINT/SIGTERM handlers that write to stderr and exit: belongs in cli',
-  'src/core/driver/watchdog.ts': 'process.exit when a statement outlives its deadline: belongs in cli',
-  'src/core/rolling.ts': 'a test hook read from the environment (GLANCE_DB_SYNC_BY_PHASES)',
   'src/dialects/sqlite/driver.ts': 'signal handlers and process.geteuid() around the file write-back',
   'src/glance/config.ts':
     'process.env as the default of an env parameter (the search path of glance-api.conf): cli should pass it',

@@ -143,7 +143,7 @@ export async function sync(
       driver,
       target,
       req.currentVersion,
-      req.phase ?? ((await syncsByPhases(driver)) ? 'phases' : undefined),
+      req.phase ?? ((await syncsByPhases(ctx, driver)) ? 'phases' : undefined),
     );
     onProgress({ type: 'locking' });
     await driver.lock();
@@ -280,7 +280,7 @@ async function syncLocked(
     return p;
   });
   // On a Galera node a version with phases runs through them: its data step in batches (issue 18).
-  const byPhases = !finishing && ready.length > 0 && (await syncsByPhases(driver));
+  const byPhases = !finishing && ready.length > 0 && (await syncsByPhases(ctx, driver));
   // alembic_version is created (IF NOT EXISTS) by every version's bookkeeping; once a version of this run has
   // committed its bookkeeping the table is there, and the later versions skip that statement (a round trip each).
   const createAlembic = createAlembicVersionSql(driver.dialect);

@@ -170,6 +170,7 @@ export function resolveContext(raw: RawOptions): RunContext {
     urlSource,
     toolVersion: toolVersion(),
     runBy: runBy(),
+    ...(process.env.GLANCE_DB_SYNC_BY_PHASES === '1' ? { syncByPhases: true } : {}),
     driverConfig: () => ({
       target,
       versionTable: manifest.versionTable,

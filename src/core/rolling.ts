@@ -59,11 +59,12 @@ export interface StepResult {
 /**
  * Whether sync runs phased versions through their phases: on a MySQL node
  * with Galera replication on (issue 18: each data batch its own writeset,
- * far below wsrep_max_ws_size), or anywhere with GLANCE_DB_SYNC_BY_PHASES=1
- * (for the tests, and to try the Galera behaviour on a single server).
+ * far below wsrep_max_ws_size), or anywhere the run asks for it
+ * (ctx.syncByPhases, GLANCE_DB_SYNC_BY_PHASES=1: for the tests, and to try
+ * the Galera behaviour on a single server).
  */
-export async function syncsByPhases(driver: Driver): Promise<boolean> {
-  if (process.env.GLANCE_DB_SYNC_BY_PHASES === '1') return true;
+export async function syncsByPhases(ctx: Pick<RunContext, 'syncByPhases'>, driver: Driver): Promise<boolean> {
+  if (ctx.syncByPhases) return true;
   return (await driver.replicatesWritesets?.()) ?? false;
 }
 
