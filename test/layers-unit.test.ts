@@ -260,10 +260,7 @@ const PROCESS_ALLOWED: Record<string, string> = {
   'src/platform/sink.ts':
     "the default output sink: process.stdout/stderr and process.exit (with the process's exitCode), which src/cli's runCli replaces for a run in process",
   // To do (issue 29): read in cli and pass the value down.
-  'src/app/backup.ts': 'process.env: PATH to find the dump tool, and the environment it starts it with',
   'src/dialects/sqlite/driver.ts': 'signal handlers and process.geteuid() around the file write-back',
-  'src/glance/config.ts':
-    'process.env as the default of an env parameter (the search path of glance-api.conf): cli should pass it',
   'src/glance/installed.ts':
     'process.env as the default of an env parameter (where Glance is installed): cli should pass it',
 };

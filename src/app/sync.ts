@@ -128,7 +128,7 @@ export async function sync(
 ): Promise<SyncResult> {
   const target = checkRequest(ctx, req);
   // A missing dump tool is reported before anything is touched.
-  const tool = req.backupDir ? backupTool(ctx.target) : null;
+  const tool = req.backupDir ? backupTool(ctx.target, ctx.env ?? {}) : null;
   // Every file up to the target is read and checked before the database is touched; the files of the versions
   // this run may apply are split once the history says which (syncLocked, before it writes anything), all of
   // them here before a backup is taken.
@@ -349,7 +349,7 @@ async function backupFirst(
   const level = history.current ?? (await detectGlanceManaged(driver, tables).catch(() => null))?.version ?? null;
   let path: string;
   try {
-    path = await takeBackup(ctx.target, dir, level, tool);
+    path = await takeBackup(ctx.target, dir, level, tool, ctx.env ?? {});
   } catch (err) {
     if (err instanceof GlanceDbError || !(err as NodeJS.ErrnoException)?.code) throw err;
     throw new OutputError(

@@ -170,6 +170,7 @@ export function resolveContext(raw: RawOptions): RunContext {
     urlSource,
     toolVersion: toolVersion(),
     runBy: runBy(),
+    env: process.env,
     ...(process.env.GLANCE_DB_SYNC_BY_PHASES === '1' ? { syncByPhases: true } : {}),
     driverConfig: () => ({
       target,
@@ -235,7 +236,9 @@ function sourceNotices(
         why: "Glance's config named on the command line (--glance-config, --config-file, --config-dir) wins over GLANCE_DB_URL",
       });
     if (winner === OSLO_ENV_CONNECTION) {
-      const files = quietly(() => connectionFromGlanceConfigFiles(expandGlanceConfigPaths(raw.glanceConfig!)));
+      const files = quietly(() =>
+        connectionFromGlanceConfigFiles(expandGlanceConfigPaths(raw.glanceConfig!), process.env),
+      );
       if (files)
         others.push({
           name: sourceName(files),
@@ -262,7 +265,9 @@ function sourceNotices(
         why: 'the environment wins over the manifest, as GLANCE_DB_URL does',
       });
     else {
-      const files = quietly(() => connectionFromGlanceConfigFiles(expandGlanceConfigPaths(defaultGlanceConfigPaths())));
+      const files = quietly(() =>
+        connectionFromGlanceConfigFiles(expandGlanceConfigPaths(defaultGlanceConfigPaths(process.env)), process.env),
+      );
       if (files)
         others.push({
           name: sourceName(files),
@@ -304,7 +309,7 @@ function quietly<T>(f: () => T): T | null {
 /** --glance-config FILE|DIR ...: the connection from those files, later ones winning. */
 function fromGlanceConfig(paths: string[], notices: string[]): [string, string, string] {
   const files = expandGlanceConfigPaths(paths);
-  const found = connectionFromGlanceConfigFiles(files);
+  const found = connectionFromGlanceConfigFiles(files, process.env);
   if (found?.notice) notices.push(found.notice);
   if (!found) {
     const what = files.length ? files.join(', ') : `${paths.join(', ')} (no *.conf file there)`;
@@ -327,11 +332,11 @@ const sourceName = (found: { file: string; name: string }) =>
  * never a new database made up in the working directory.
  */
 function fromDefaultGlanceConfig(notices: string[]): [string, string, string] {
-  const files = expandGlanceConfigPaths(defaultGlanceConfigPaths());
-  const found = connectionFromGlanceConfigFiles(files);
+  const files = expandGlanceConfigPaths(defaultGlanceConfigPaths(process.env));
+  const found = connectionFromGlanceConfigFiles(files, process.env);
   if (found?.notice) notices.push(found.notice);
   if (found) return [found.url, sourceName(found), process.cwd()];
-  const searched = glanceConfigSearchDirs()
+  const searched = glanceConfigSearchDirs(process.env)
     .map((d) => join(d, '{glance-api,glance-manage,glance}.conf'))
     .join(', ');
   throw new ConfigError(

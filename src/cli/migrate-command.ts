@@ -114,7 +114,7 @@ export abstract class MigrateCommand extends BaseCommand {
             Boolean(flags['accept-drift']),
             defaultTarget,
           );
-    const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target)) : undefined;
+    const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target, process.cwd())) : undefined;
     // Before the database is opened: a bad folder must change nothing.
     if (backupDir) checkBackupDir(backupDir);
     let result;

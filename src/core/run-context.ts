@@ -28,6 +28,8 @@ export interface RunContext<G extends RunGoal = RunGoal> {
   selection: string[];
   /** The version this run aims at: given, the installed Glance's, or the newest (src/glance/goal.ts). Suggested commands carry it. */
   goal?: G;
+  /** The environment cli runs in: a tool glance-db starts (a dump tool for --backup) is found on its PATH and gets it. */
+  env?: NodeJS.ProcessEnv;
   /** Sync runs phased versions through their phases as on a Galera node (GLANCE_DB_SYNC_BY_PHASES=1, src/core/rolling.ts). */
   syncByPhases?: boolean;
   /** For stderr: where another source named a different database, which one won and why (never a password). */
