@@ -5,19 +5,10 @@
 // recorded per statement, and every error is reported as file:line:column.
 // One left-to-right pass: linear in the size of the file. What counts as a
 // comment or a quote is each dialect's SplitRules (src/dialects/<name>/description.ts).
+import type { Statement } from '../driver/statement.js';
 import { describeDialect, type Dialect, type SplitRules } from '../driver/dialect.js';
 
-export interface Statement {
-  /** 0-based position in the file. */
-  index: number;
-  /** From the statement's first token (leading comments dropped) up to, not including, its `;`, trimmed. */
-  text: string;
-  /** 1-based line and column of the first token. */
-  line: number;
-  column: number;
-  /** 0-based character offset of the first token. */
-  offset: number;
-}
+export type { Statement } from '../driver/statement.js';
 
 const ROUTINE = /^create\s+(?:or\s+replace\s+)?(?:definer\s*=\s*\S+\s+)?(?:temp\w*\s+)?(?:constraint\s+)?(?:trigger|function|procedure|event)\b/i;
 /** MySQL ends these blocks with END IF / END LOOP ...: they were never counted as openings. */
