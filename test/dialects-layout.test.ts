@@ -61,11 +61,15 @@ test('no code outside src/dialects branches on a dialect name', () => {
   );
 });
 
-test('the Dialect type is defined once, in src/dialects/index.ts', () => {
+test("the Dialect type is defined once, in the core ports, as the registry's keys", () => {
   const defs = walk(SRC)
     .filter((f) => /export type Dialect\b/.test(readFileSync(f, 'utf8')))
     .map((f) => relative(ROOT, f).split('\\').join('/'));
-  assert.equal(defs, ['src/dialects/index.ts']);
+  assert.equal(defs, ['src/core/driver/dialect-name.ts']);
+  assert.match(
+    readFileSync(join(SRC, 'dialects', 'index.ts'), 'utf8'),
+    /interface DialectNames extends Record<keyof typeof DIALECTS, true>/,
+  );
 });
 
 test("DIALECTS' keys are the manifest's dialects, plan --dialect's choices and the JSON Schemas' enums", () => {

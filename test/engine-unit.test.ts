@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { checksumOf, statementHash } from '../src/platform/checksum.js';
 import type { VersionRow } from '../src/core/driver/driver.js';
 import { startedMarker } from '../src/core/apply.js';
-import type { RunContext } from '../src/cli/context.js';
+import type { RunContext } from '../src/core/run-context.js';
 import { sync, type ProgressEvent, type SyncRequest } from '../src/app/sync.js';
 import {
   ChecksumMismatchError,
@@ -80,6 +80,7 @@ function contextFor(manifest: Manifest, fake: FakeDriver): RunContext {
     target: parseDatabaseUrl('sqlite:fake.sqlite', manifest.dir),
     urlSource: 'the test',
     toolVersion: '0.0.0-test',
+    runBy: 'tester@test',
     selection: [],
     driverConfig: () => ({
       target: parseDatabaseUrl('sqlite:fake.sqlite', manifest.dir),

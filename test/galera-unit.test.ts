@@ -11,7 +11,7 @@ import { parseDatabaseUrl } from '../src/dialects/index.js';
 import { join } from 'node:path';
 import type { Driver } from '../src/core/driver/driver.js';
 import { loadManifest } from '../src/core/manifest/load.js';
-import type { RunContext } from '../src/cli/context.js';
+import type { RunContext } from '../src/core/run-context.js';
 import { plannedSteps, runSteps, syncsByPhases } from '../src/core/rolling.js';
 import { ROOT } from './helpers.js';
 import { closedPort } from './servers.js';
@@ -305,8 +305,8 @@ s(
       target: { dialect: 'mysql', display: 'mysql://x/db' },
     } as unknown as RunContext;
     const { driver, calls } = batchDriver(2, 4500, true);
-    assert.ok(await syncsByPhases(driver), 'a node with wsrep_on and a provider is a Galera node');
-    assert.not.ok(await syncsByPhases(batchDriver(0, 0, false).driver), 'a plain MySQL server is not');
+    assert.ok(await syncsByPhases(ctx, driver), 'a node with wsrep_on and a provider is a Galera node');
+    assert.not.ok(await syncsByPhases(ctx, batchDriver(0, 0, false).driver), 'a plain MySQL server is not');
     const steps = plannedSteps(ctx, 'mysql', await driver.readHistory(), 'migrate', 51).filter(
       (x) => x.mig.version === 45,
     );

@@ -7,6 +7,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+// The dialect registry, loaded as the CLI loads it: it hands core each dialect's description (describeDialect,
+// src/core/driver/dialect.ts), which tests that call the splitter or the engine directly need.
+import '../src/dialects/index.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'run.js');

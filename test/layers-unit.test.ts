@@ -218,29 +218,6 @@ function findCycle(edges: Edge[]): string[] | null {
  * Each is a piece of issue 29's remaining work; fix one, delete its line.
  */
 const ALLOWED_EDGES: string[] = [
-  // The run context (src/cli/context.ts) is read by the use cases and the engine: its RunContext type and
-  // the pieces they use belong in core, the option resolution stays in cli.
-  'src/app/check.ts -> src/cli/context.ts',
-  'src/app/db-check.ts -> src/cli/context.ts',
-  'src/app/list-history.ts -> src/cli/context.ts', // type only
-  'src/app/metadefs.ts -> src/cli/context.ts', // type only
-  'src/app/plan.ts -> src/cli/context.ts', // type only
-  'src/app/purge.ts -> src/cli/context.ts', // type only
-  'src/app/repair.ts -> src/cli/context.ts',
-  'src/app/snapshot.ts -> src/cli/context.ts', // type only
-  'src/app/status.ts -> src/cli/context.ts',
-  'src/app/sync.ts -> src/cli/context.ts',
-  'src/core/drift.ts -> src/cli/context.ts', // type only
-  'src/core/phases.ts -> src/cli/context.ts',
-  'src/core/preflight.ts -> src/cli/context.ts', // type only
-  'src/core/rolling.ts -> src/cli/context.ts',
-  'src/core/script.ts -> src/cli/context.ts', // type only
-  'src/glance/adopt.ts -> src/cli/context.ts',
-  'src/glance/continue.ts -> src/cli/context.ts', // issue 28 (phases after glance-manage's expand): as adopt.ts and handback.ts, it goes with RunContext
-  'src/glance/handback.ts -> src/cli/context.ts',
-  'src/glance/require-latest.ts -> src/cli/context.ts',
-  // A use case renders through src/cli/terminal.ts: it should return results and let cli render them.
-  'src/app/list-history.ts -> src/cli/terminal.ts',
   // The engine knows Glance (versions, bookkeeping, detection, variants, adoption): the hooks and manifest
   // attributes of issue 29 replace these.
   'src/core/drift.ts -> src/glance/variants.ts',
@@ -252,42 +229,8 @@ const ALLOWED_EDGES: string[] = [
   'src/core/phases.ts -> src/glance/installed.ts', // the installed Glance's head at 50 (2023.1, 2023.2; issue 28)
   'src/core/script.ts -> src/glance/bookkeeping.ts',
   'src/core/script.ts -> src/glance/revisions.ts',
-  // The engine reads the dialect registry (the Dialect type, DIALECTS[d] descriptions): it should be handed
-  // the description (a port) by app instead.
-  'src/core/drift.ts -> src/dialects/index.ts', // type only
-  'src/core/driver/driver.ts -> src/dialects/index.ts', // type only, closes a circle
-  'src/core/driver/version-table.ts -> src/dialects/index.ts', // closes a circle
-  'src/core/files.ts -> src/dialects/index.ts', // type only
-  'src/core/history.ts -> src/dialects/index.ts', // type only
-  'src/core/introspect/index.ts -> src/dialects/index.ts',
-  'src/core/introspect/model.ts -> src/dialects/index.ts', // type only, closes a circle
-  'src/core/introspect/snapshot.ts -> src/dialects/index.ts',
-  'src/core/manifest/load.ts -> src/dialects/index.ts', // type only
-  'src/core/manifest/types.ts -> src/dialects/index.ts', // type only
-  'src/core/phases.ts -> src/dialects/index.ts',
-  'src/core/rolling.ts -> src/dialects/index.ts',
-  'src/core/script.ts -> src/dialects/index.ts',
-  'src/core/sql/split.ts -> src/dialects/index.ts', // closes a circle
-  'src/core/write-back.ts -> src/dialects/index.ts',
-  'src/glance/bookkeeping.ts -> src/dialects/index.ts',
-  'src/glance/handback.ts -> src/dialects/index.ts', // orphanVisibilityTriggers (PostgreSQL; issue 28 item 4)
-  'src/glance/metadefs/limits.ts -> src/dialects/index.ts',
-  'src/glance/metadefs/store.ts -> src/dialects/index.ts',
-  'src/glance/ocata.ts -> src/dialects/index.ts',
-  'src/glance/require-latest.ts -> src/dialects/create-driver.ts',
-  'src/glance/variants.ts -> src/dialects/index.ts', // type only
-  // The engine reaches up into a use case (types of sync and plan, lint's rules) or into one dialect
-  // (Galera's retry rules in rolling).
-  'src/core/apply.ts -> src/app/sync.ts', // type only, closes a circle
-  'src/core/driver/failure.ts -> src/core/sql/split.ts', // type only, closes a circle
-  'src/core/rolling.ts -> src/dialects/mysql/galera.ts',
-  'src/core/rolling.ts -> src/app/sync.ts', // type only, closes a circle
-  'src/core/script.ts -> src/app/plan.ts', // type only, closes a circle
-  'src/core/superseded.ts -> src/app/lint.ts',
-  'src/core/introspect/model.ts -> src/core/driver/driver.ts', // type only
+  // An import circle inside core: cut here (history and phases use each other).
   'src/core/history.ts -> src/core/phases.ts',
-  // Import circles inside core: cut here (history and phases use each other; the schema model and the
-  // driver contract name each other's types).
 ];
 
 /** Files outside src/cli that may read `process.`, and why. */
@@ -306,16 +249,10 @@ const PROCESS_ALLOWED: Record<string, string> = {
     "process.getuid() (a key file others can read) and process.getBuiltinModule('node:tls') (loaded when a connection needs it)",
   'src/dialects/mysql/lock.ts': "process.pid: the lock holder's name, shown to who waits",
   'src/platform/sink.ts':
-    "the default output sink: process.stdout/stderr and process.exit, which src/cli's runCli replaces for a run in process",
+    "the default output sink: process.stdout/stderr and process.exit (with the process's exitCode), which src/cli's runCli replaces for a run in process",
   // To do (issue 29): read in cli and pass the value down.
-  'src/app/backup.ts': 'process.env: PATH to find the dump tool, and the environment it starts it with',
-  'src/core/driver/interrupt.ts': 'SIGINT/SIGTERM handlers that write to stderr and exit: belongs in cli',
-  'src/core/driver/watchdog.ts': 'process.exit when a statement outlives its deadline: belongs in cli',
-  'src/core/rolling.ts': 'a test hook read from the environment (GLANCE_DB_SYNC_BY_PHASES)',
   'src/dialects/sqlite/file.ts': 'signal handlers around the file write-back',
   'src/dialects/sqlite/file-checks.ts': "process.geteuid(): whether a file or folder is the running user's",
-  'src/glance/config.ts':
-    'process.env as the default of an env parameter (the search path of glance-api.conf): cli should pass it',
   'src/glance/installed.ts':
     'process.env as the default of an env parameter (where Glance is installed): cli should pass it',
 };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installedGlance } from '../src/glance/installed.js';
 import { resolveGoal } from '../src/glance/goal.js';
-import { suggest } from '../src/cli/context.js';
+import { suggest } from '../src/core/run-context.js';
 import { asGlanceManage, setInvokedAs } from '../src/cli/manage-mode.js';
 import { loadManifest } from '../src/core/manifest/load.js';
 import { ROOT, LATEST } from './helpers.js';

@@ -9,6 +9,8 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The registry, loaded as the CLI loads it: it hands the splitter each dialect's rules (describeDialect).
+import '../src/dialects/index.js';
 import type { Dialect } from '../src/dialects/index.js';
 import { lineColumnAt, splitStatements, transactionControl } from '../src/core/sql/split.js';
 

@@ -16,7 +16,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restoreSteps } from '../src/app/restore.js';
-import { resolveContext, suggest } from '../src/cli/context.js';
+import { resolveContext } from '../src/cli/context.js';
+import { suggest } from '../src/core/run-context.js';
 import { parseDatabaseUrl } from '../src/dialects/index.js';
 import {
   cleanEnv,

@@ -394,7 +394,7 @@ test('errors: --backup failures raise BackupToolMissingError, BackupToolStartErr
   process.env.PATH = '';
   let missing: unknown;
   try {
-    missing = catchError(() => backupTool(pg));
+    missing = catchError(() => backupTool(pg, process.env));
   } finally {
     process.env.PATH = path;
   }
@@ -404,10 +404,10 @@ test('errors: --backup failures raise BackupToolMissingError, BackupToolStartErr
     [['pg_dump'], 'postgresql-client'],
   );
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-backup-errors-'));
-  const start = await catchAsync(() => takeBackup(pg, dir, 45, join(dir, 'no-such-pg_dump')));
+  const start = await catchAsync(() => takeBackup(pg, dir, 45, join(dir, 'no-such-pg_dump'), process.env));
   assert.instance(start, BackupToolStartError);
   assert.is((start as BackupToolStartError).tool, 'no-such-pg_dump');
-  const failed = await catchAsync(() => takeBackup(pg, dir, 45, '/bin/false'));
+  const failed = await catchAsync(() => takeBackup(pg, dir, 45, '/bin/false', process.env));
   assert.instance(failed, BackupToolFailedError);
   assert.equal(
     [
@@ -419,7 +419,7 @@ test('errors: --backup failures raise BackupToolMissingError, BackupToolStartErr
   );
   writeFileSync(join(dir, 'a-file'), '');
   const sqlite = parseDatabaseUrl(`sqlite:${join(dir, 'g.sqlite')}`, dir);
-  const write = await catchAsync(() => takeBackup(sqlite, join(dir, 'a-file', 'backups'), 45, null));
+  const write = await catchAsync(() => takeBackup(sqlite, join(dir, 'a-file', 'backups'), 45, null, process.env));
   assert.instance(write, BackupWriteError);
   assert.is((write as BackupWriteError).path, join(dir, 'a-file', 'backups'));
   assert.match(
@@ -431,7 +431,8 @@ test('errors: --backup failures raise BackupToolMissingError, BackupToolStartErr
 
 test('errors: lint raises ReleasedFileChangedError, ReleasedVersionRemovedError (exit 4), VersionsNotLockedError, LockFileUnreadableError (exit 3)', async () => {
   const { loadManifest } = await import('../src/core/manifest/load.js');
-  const { currentEntries, lint, lockPath, writeLock } = await import('../src/app/lint.js');
+  const { currentEntries, lint } = await import('../src/app/lint.js');
+  const { lockPath, writeLock } = await import('../src/core/checksums-lock.js');
   const dir = makeProject();
   try {
     const m = loadManifest(join(dir, 'glance-db.yaml'));

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadManifest } from '../src/core/manifest/load.js';
-import { readLock } from '../src/app/lint.js';
+import { readLock } from '../src/core/checksums-lock.js';
 import { CONTRACT_CHAIN, REVISION_FOR_VERSION } from '../src/glance/revisions.js';
 import { ROOT, VERSIONS } from './helpers.js';
 

@@ -37,14 +37,13 @@ import { redactSecret } from '../platform/secret.js';
 import { makeOutputFolder, writeOutputFileWith } from '../platform/output.js';
 import { heldDescriptor } from '../platform/sqlite-holds.js';
 
-export function defaultBackupDir(target: DatabaseTarget): string {
-  return isFileTarget(target)
-    ? join(dirname(target.path), 'glance-db-backups')
-    : join(process.cwd(), 'glance-db-backups');
+/** Next to a database file; for a server, in the working directory `cwd`. */
+export function defaultBackupDir(target: DatabaseTarget, cwd: string): string {
+  return isFileTarget(target) ? join(dirname(target.path), 'glance-db-backups') : join(cwd, 'glance-db-backups');
 }
 
-function which(tool: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+function which(tool: string, env: NodeJS.ProcessEnv): string | null {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
     try {
       accessSync(join(dir, tool), constants.X_OK);
       return join(dir, tool);
@@ -55,8 +54,8 @@ function which(tool: string): string | null {
   return null;
 }
 
-/** The dump tool for a server, checked before anything is changed. Null for a file (SQLite). */
-export function backupTool(target: DatabaseTarget): string | null {
+/** The dump tool for a server, found on env's PATH, checked before anything is changed. Null for a file (SQLite). */
+export function backupTool(target: DatabaseTarget, env: NodeJS.ProcessEnv): string | null {
   const { dump } = DIALECTS[target.dialect].backup;
   if (!dump) return null;
   // TLS settings the tool cannot be given: refused now, before anything changed.
@@ -66,7 +65,7 @@ export function backupTool(target: DatabaseTarget): string | null {
       hint: 'Take the backup yourself before the run (and leave --backup out), or use a client key without a password.',
     });
   const candidates = dump.tools;
-  const found = candidates.map(which).find((p) => p !== null);
+  const found = candidates.map((c) => which(c, env)).find((p) => p !== null);
   if (!found) {
     throw new BackupToolMissingError(candidates, dump.clientPackage);
   }
@@ -80,12 +79,13 @@ function dbName(target: DatabaseTarget): string {
 function run(
   tool: string,
   args: string[],
+  base: NodeJS.ProcessEnv,
   env: Record<string, string | undefined>,
   password: string,
   out: number,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { env: { ...process.env, ...env }, stdio: ['ignore', out, 'pipe'] });
+    const child = spawn(tool, args, { env: { ...base, ...env }, stdio: ['ignore', out, 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
     child.on('error', (e) => reject(new BackupToolStartError(basename(tool), e.message)));
@@ -109,6 +109,8 @@ export async function takeBackup(
   dir: string,
   level: number | null,
   tool: string | null,
+  /** The environment the dump tool starts with (cli's), under the password and TLS variables. */
+  base: NodeJS.ProcessEnv,
 ): Promise<string> {
   const stamp = new Date()
     .toISOString()
@@ -130,7 +132,7 @@ export async function takeBackup(
   };
   await writeOutputFileWith(
     file,
-    (out) => run(tool!, dump.args(target, tool!), env, target.password, out),
+    (out) => run(tool!, dump.args(target, tool!), base, env, target.password, out),
     'the backup',
     undefined,
     opts,

@@ -8,14 +8,14 @@ import { driftOf, rollingDriftOf } from '../core/drift.js';
 import { detectGlanceManaged } from '../glance/detect.js';
 import { handbackPlan, withHandback } from '../glance/handback.js';
 import { NoExpectedSchemaError } from '../core/introspect/snapshot.js';
-import { suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from '../core/run-context.js';
 import type { Difference } from '../core/introspect/diff.js';
 import { historyGaps, summarize, verifyHistory } from '../core/history.js';
 import { statusOf, withExistingDatabase } from './status.js';
 import { unplacedError } from './sync.js';
 import { describeRolling, migrateHeldBack, rollingState, type RollingState } from '../core/phases.js';
 import type { GlanceManaged } from '../glance/detect.js';
-import { goalText, installedText, resolveGoal } from '../glance/goal.js';
+import { goalText, installedText, resolveGoal, type Goal } from '../glance/goal.js';
 import { unmigratedRows, type Unmigrated } from '../core/rolling.js';
 
 export interface CheckResult {
@@ -59,7 +59,7 @@ function historyState(err: unknown): CheckResult['state'] | null {
   return null;
 }
 
-export async function check(ctx: RunContext): Promise<CheckResult> {
+export async function check(ctx: RunContext<Goal>): Promise<CheckResult> {
   const goal = ctx.goal ?? resolveGoal(ctx.manifest);
   const latest = goal.version;
   const out = (

@@ -5,7 +5,8 @@
 // exit 36, with glance-db check's line saying which.
 import type { Phase } from '../core/manifest/types.js';
 import { check, type CheckResult } from './check.js';
-import { suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from '../core/run-context.js';
+import type { Goal } from '../glance/goal.js';
 
 export type GlanceStep = 'up-to-date' | Phase | 'other';
 
@@ -22,7 +23,7 @@ export interface DbCheckResult {
   line: string;
 }
 
-export async function dbCheck(ctx: RunContext): Promise<DbCheckResult> {
+export async function dbCheck(ctx: RunContext<Goal>): Promise<DbCheckResult> {
   const r = await check(ctx);
   const step = stepOf(r);
   const what =

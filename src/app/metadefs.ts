@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { DIALECTS } from '../dialects/index.js';
 import type { Driver } from '../core/driver/driver.js';
 import { DataFailedError, GlanceDbError, MetadefsInvalidError, OutputError } from '../platform/errors.js';
-import type { RunContext } from '../cli/context.js';
+import type { RunContext } from '../core/run-context.js';
+import { createDriver } from '../dialects/create-driver.js';
 import { requireDataReady, withDataDatabase } from '../glance/require-latest.js';
 import { makeOutputFolder, writeOutputFiles } from '../platform/output.js';
 import { invalidDefinitions, MAX_DEPTH, readDocuments, toDocument } from '../glance/metadefs/document.js';
@@ -28,25 +29,32 @@ import {
 
 export async function loadMetadefs(ctx: RunContext, path: string, mode: LoadMode): Promise<NamespacePlan[]> {
   const docs = readDocuments(path);
-  return withDataDatabase(ctx, 'metadefs load', 'metadefs', true, async (driver) => {
-    const s = new MetadefsSql(driver.dialect);
-    let at: NamespaceFile | null = null;
-    try {
-      // One transaction for the whole load: all of it is committed, or nothing.
-      // PostgreSQL takes the migration lock as it begins and holds it to the end.
-      return await driver.transaction(async (tx) => {
-        await checkUnderLock(ctx, driver, s, 'metadefs load', docs);
-        const plans: NamespacePlan[] = [];
-        for (const d of docs) {
-          at = d;
-          plans.push(await loadNamespace(s, tx, d.file, d.ns, mode));
-        }
-        return plans;
-      });
-    } catch (err) {
-      throw writeFailed(driver, at, err);
-    }
-  });
+  return withDataDatabase(
+    ctx,
+    await createDriver(ctx.driverConfig()),
+    'metadefs load',
+    'metadefs',
+    true,
+    async (driver) => {
+      const s = new MetadefsSql(driver.dialect);
+      let at: NamespaceFile | null = null;
+      try {
+        // One transaction for the whole load: all of it is committed, or nothing.
+        // PostgreSQL takes the migration lock as it begins and holds it to the end.
+        return await driver.transaction(async (tx) => {
+          await checkUnderLock(ctx, driver, s, 'metadefs load', docs);
+          const plans: NamespacePlan[] = [];
+          for (const d of docs) {
+            at = d;
+            plans.push(await loadNamespace(s, tx, d.file, d.ns, mode));
+          }
+          return plans;
+        });
+      } catch (err) {
+        throw writeFailed(driver, at, err);
+      }
+    },
+  );
 }
 
 /**
@@ -95,23 +103,30 @@ export async function diffMetadefs(
   mode: Omit<LoadMode, 'merge'>,
 ): Promise<NamespacePlan[]> {
   const docs = readDocuments(path);
-  return withDataDatabase(ctx, 'metadefs diff', 'metadefs', false, async (driver) => {
-    const s = new MetadefsSql(driver.dialect);
-    s.limits = await readLimits(driver);
-    const problems = docs.flatMap((d) => namespaceProblems(d, s.limits!));
-    if (problems.length > 0)
-      throw invalidDefinitions(
-        `Values the ${driver.dialect} database cannot hold as written; a load would write nothing`,
-        problems,
-        LIMITS_HINT,
-      );
-    const plans: NamespacePlan[] = [];
-    for (const d of docs)
-      plans.push(
-        planNamespace(d.file, d.ns, await readNamespace(s, driver.query, d.ns.namespace), { merge: true, ...mode }),
-      );
-    return plans;
-  });
+  return withDataDatabase(
+    ctx,
+    await createDriver(ctx.driverConfig()),
+    'metadefs diff',
+    'metadefs',
+    false,
+    async (driver) => {
+      const s = new MetadefsSql(driver.dialect);
+      s.limits = await readLimits(driver);
+      const problems = docs.flatMap((d) => namespaceProblems(d, s.limits!));
+      if (problems.length > 0)
+        throw invalidDefinitions(
+          `Values the ${driver.dialect} database cannot hold as written; a load would write nothing`,
+          problems,
+          LIMITS_HINT,
+        );
+      const plans: NamespacePlan[] = [];
+      for (const d of docs)
+        plans.push(
+          planNamespace(d.file, d.ns, await readNamespace(s, driver.query, d.ns.namespace), { merge: true, ...mode }),
+        );
+      return plans;
+    },
+  );
 }
 
 export interface ExportedFile {
@@ -139,56 +154,63 @@ export async function exportMetadefs(
       { fields: { file: path } },
     );
   }
-  return withDataDatabase(ctx, 'metadefs export', 'metadefs', false, async (driver) => {
-    const s = new MetadefsSql(driver.dialect);
-    const out: ExportedFile[] = [];
-    const used = new Set<string>();
-    const docs: { name: string; text: string }[] = [];
-    if (format === 'glance-manage') {
-      for (const d of await glanceManageDocuments(driver)) {
-        const base = fileBase(d.displayName ?? d.namespace) || 'namespace';
+  return withDataDatabase(
+    ctx,
+    await createDriver(ctx.driverConfig()),
+    'metadefs export',
+    'metadefs',
+    false,
+    async (driver) => {
+      const s = new MetadefsSql(driver.dialect);
+      const out: ExportedFile[] = [];
+      const used = new Set<string>();
+      const docs: { name: string; text: string }[] = [];
+      if (format === 'glance-manage') {
+        for (const d of await glanceManageDocuments(driver)) {
+          const base = fileBase(d.displayName ?? d.namespace) || 'namespace';
+          let file = `${base}.json`;
+          for (let i = 2; used.has(file.toLowerCase()); i++) file = `${base}-${i}.json`;
+          used.add(file.toLowerCase());
+          docs.push({ name: file, text: d.text });
+          out.push({ namespace: d.namespace, file: join(path, file), overwrote: false });
+        }
+      }
+      for (const name of format === 'glance-manage' ? [] : await namespaceNames(driver.query)) {
+        const ns = (await readNamespace(s, driver.query, name))!;
+        const base = fileBase(ns.displayName ?? ns.namespace) || 'namespace';
         let file = `${base}.json`;
         for (let i = 2; used.has(file.toLowerCase()); i++) file = `${base}-${i}.json`;
         used.add(file.toLowerCase());
-        docs.push({ name: file, text: d.text });
-        out.push({ namespace: d.namespace, file: join(path, file), overwrote: false });
+        const doc = toDocument(ns);
+        const depth = depthOf(doc);
+        if (depth > MAX_DEPTH)
+          warn(
+            `${join(path, file)} (namespace ${ns.namespace}) nests ${depth} levels deep, more than the ${MAX_DEPTH} metadefs load reads (and past what Glance's own JSON reader handles): it will not load back as it is.`,
+          );
+        docs.push({ name: file, text: `${stringify(doc, { indent: 4 })}\n` });
+        out.push({ namespace: ns.namespace, file: join(path, file), overwrote: false });
       }
-    }
-    for (const name of format === 'glance-manage' ? [] : await namespaceNames(driver.query)) {
-      const ns = (await readNamespace(s, driver.query, name))!;
-      const base = fileBase(ns.displayName ?? ns.namespace) || 'namespace';
-      let file = `${base}.json`;
-      for (let i = 2; used.has(file.toLowerCase()); i++) file = `${base}-${i}.json`;
-      used.add(file.toLowerCase());
-      const doc = toDocument(ns);
-      const depth = depthOf(doc);
-      if (depth > MAX_DEPTH)
-        warn(
-          `${join(path, file)} (namespace ${ns.namespace}) nests ${depth} levels deep, more than the ${MAX_DEPTH} metadefs load reads (and past what Glance's own JSON reader handles): it will not load back as it is.`,
+      // Everything read first; then the files.
+      try {
+        makeOutputFolder(path, 0o755, (why) => new OutputError(why));
+        // All or none: a refused name among them leaves none of the files written.
+        docs.forEach((_, i) => (out[i].overwrote = existsSync(out[i].file)));
+        writeOutputFiles(
+          docs.map((d, i) => ({
+            path: out[i].file,
+            data: d.text,
+            opts: { fail: (why: string) => new OutputError(`${d.name}: ${why}`) },
+          })),
+          'the namespace file',
         );
-      docs.push({ name: file, text: `${stringify(doc, { indent: 4 })}\n` });
-      out.push({ namespace: ns.namespace, file: join(path, file), overwrote: false });
-    }
-    // Everything read first; then the files.
-    try {
-      makeOutputFolder(path, 0o755, (why) => new OutputError(why));
-      // All or none: a refused name among them leaves none of the files written.
-      docs.forEach((_, i) => (out[i].overwrote = existsSync(out[i].file)));
-      writeOutputFiles(
-        docs.map((d, i) => ({
-          path: out[i].file,
-          data: d.text,
-          opts: { fail: (why: string) => new OutputError(`${d.name}: ${why}`) },
-        })),
-        'the namespace file',
-      );
-    } catch (err) {
-      throw new MetadefsInvalidError(`Cannot write the metadefs files into ${path}: ${(err as Error).message}.`, {
-        fields: { file: path },
-      });
-    }
-    return out;
-  });
+      } catch (err) {
+        throw new MetadefsInvalidError(`Cannot write the metadefs files into ${path}: ${(err as Error).message}.`, {
+          fields: { file: path },
+        });
+      }
+      return out;
+    },
+  );
 }
 
 /**
@@ -297,7 +319,7 @@ export function fileBase(displayName: string): string {
 
 /** Empties the six metadef tables in one transaction (under the migration lock); returns the rows deleted per table. */
 export async function unloadMetadefs(ctx: RunContext): Promise<{ table: string; rows: number }[]> {
-  return withDataDatabase(ctx, 'metadefs unload', 'metadefs', true, (driver) =>
+  return withDataDatabase(ctx, await createDriver(ctx.driverConfig()), 'metadefs unload', 'metadefs', true, (driver) =>
     driver.transaction(async (tx) => {
       await requireDataReady(ctx, driver, 'metadefs unload', 'metadefs');
       const counts: { table: string; rows: number }[] = [];

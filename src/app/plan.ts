@@ -4,44 +4,14 @@
 import { UsageError } from '../platform/errors.js';
 import { bookkeepingStatements } from '../glance/bookkeeping.js';
 import type { Dialect } from '../dialects/index.js';
-import type { RunContext } from '../cli/context.js';
+import type { RunContext } from '../core/run-context.js';
 import { readMigrationFile, statementsOf } from '../core/files.js';
 import { statusOf, withExistingDatabase } from './status.js';
-import type { Phase } from '../core/manifest/types.js';
 import { rollingJson } from '../core/phases.js';
+import type { Plan } from '../core/plan.js';
 import { plannedSteps, withRowsLeft } from '../core/rolling.js';
 
-export interface PlannedVersion {
-  version: number;
-  name: string;
-  file: string;
-  checksum: string;
-  statements: string[];
-  bookkeeping: string[];
-}
-
-export interface Plan {
-  dialect: Dialect;
-  from: number | null;
-  to: number;
-  versions: PlannedVersion[];
-  /** The database has Glance's legacy migrate_version table (only known when planned against it). */
-  migrateVersion: boolean;
-  /** A rolling upgrade under way (planned against the database): the phases sync runs first to finish it. */
-  rolling?: { state: ReturnType<typeof rollingJson>; steps: PlannedPhase[] };
-}
-
-export interface PlannedPhase {
-  version: number;
-  name: string;
-  phase: Phase;
-  /** null: nothing to run in that phase, the version is only recorded. */
-  file: string | null;
-  checksum: string | null;
-  /** A migrate file: each statement again, in batches, until it changes no row. */
-  batched: boolean;
-  statements: string[];
-}
+export type { Plan, PlannedPhase, PlannedVersion } from '../core/plan.js';
 
 export interface PlanRequest {
   version?: number;

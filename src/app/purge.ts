@@ -14,7 +14,8 @@ import type { Dialect } from '../dialects/index.js';
 import type { Driver, Tx } from '../core/driver/driver.js';
 import { DataFailedError, GlanceDbError } from '../platform/errors.js';
 import { sqlFor } from '../glance/metadefs/store.js';
-import type { RunContext } from '../cli/context.js';
+import type { RunContext } from '../core/run-context.js';
+import { createDriver } from '../dialects/create-driver.js';
 import { withDataDatabase } from '../glance/require-latest.js';
 
 export interface PurgeOptions {
@@ -116,90 +117,99 @@ export async function purge(
   const command = opts.images ? 'purge-images' : 'purge';
   const cutoff = cutoffFor(opts.ageInDays);
   const tables = opts.images ? [PURGE_IMAGES] : PURGE_TABLES;
-  return withDataDatabase(ctx, command, 'purge', !opts.dryRun, async (driver) => {
-    const q = (text: string) => sqlFor(driver.dialect, text);
-    const results: TableResult[] = [];
-    if (opts.dryRun) {
-      for (const t of tables) {
-        const all = await countIn(driver, t.table, t.countCond ?? t.cond, cutoff);
-        const n = opts.tableLimit === null ? all : Math.min(all, opts.tableLimit);
-        results.push({
-          table: t.table,
-          rows: n,
-          batches: 0,
-          ...(opts.tableLimit !== null && all > n ? { limitReached: true } : {}),
-          ...(t.heldCond ? await heldOf(driver, t, cutoff, n) : {}),
-        });
-      }
-      return { cutoff, dryRun: true, tables: results };
-    }
-    // The readiness checks above ran once, but on PostgreSQL the migration lock is taken per transaction (each
-    // batch), and glance-manage takes no lock at all: a sync, an expand or glance-manage's db expand could run
-    // between two batches and open a rolling window purge must not race. Each batch first reads the bookkeeping
-    // again, under the lock, and stops the run if it changed.
-    const watch = await bookkeepingWatch(driver, ctx.manifest.versionTable);
-    // SQLite: the file is written back at the end, and every few seconds meanwhile.
-    const writeBack = periodicWriteBack(driver);
-    try {
-      for (const t of tables) {
-        let total = 0;
-        let batch = 0;
-        let last: unknown = null;
-        let done = opts.tableLimit === 0;
-        while (!done) {
-          let n: number;
-          try {
-            n = await driver.transaction(
-              async (tx) => {
-                if ((await watch.read(tx)) !== watch.start) throw new BookkeepingChanged();
-                if (opts.tableLimit !== null) {
-                  // glance-manage's --max_rows: the oldest first, at most the limit in this run.
-                  const left = opts.tableLimit - total;
-                  const size = opts.batchSize === -1 ? left : Math.min(opts.batchSize, left);
-                  const r = await runOldestBatch(driver.dialect, tx, t, cutoff, size);
-                  done = r.found < size || total + r.deleted >= opts.tableLimit;
-                  return r.deleted;
-                }
-                if (opts.batchSize !== -1)
-                  return runBatch(
-                    driver.dialect,
-                    tx,
-                    t,
-                    cutoff,
-                    opts.batchSize,
-                    last,
-                    (k) => ((last = k), (done = k === DONE)),
-                  );
-                done = true;
-                return tx.run(q(`DELETE FROM ${t.table} WHERE ${t.cond}`), [cutoff]);
-              },
-              { deferWriteBack: true },
-            );
-          } catch (err) {
-            if (err instanceof BookkeepingChanged) throw changedUnder(command, t.table, batch + 1, total);
-            throw failed(driver.dialect, t.table, batch + 1, total, err);
-          }
-          if (n === 0) continue;
-          batch++;
-          total += n;
-          progress({ table: t.table, batch, rows: n, total });
-          await writeBack();
+  return withDataDatabase(
+    ctx,
+    await createDriver(ctx.driverConfig()),
+    command,
+    'purge',
+    !opts.dryRun,
+    async (driver) => {
+      const q = (text: string) => sqlFor(driver.dialect, text);
+      const results: TableResult[] = [];
+      if (opts.dryRun) {
+        for (const t of tables) {
+          const all = await countIn(driver, t.table, t.countCond ?? t.cond, cutoff);
+          const n = opts.tableLimit === null ? all : Math.min(all, opts.tableLimit);
+          results.push({
+            table: t.table,
+            rows: n,
+            batches: 0,
+            ...(opts.tableLimit !== null && all > n ? { limitReached: true } : {}),
+            ...(t.heldCond ? await heldOf(driver, t, cutoff, n) : {}),
+          });
         }
-        const limitReached =
-          opts.tableLimit !== null && total >= opts.tableLimit && (await countIn(driver, t.table, t.cond, cutoff)) > 0;
-        results.push({
-          table: t.table,
-          rows: total,
-          batches: batch,
-          ...(limitReached ? { limitReached } : {}),
-          ...(t.heldCond ? await heldOf(driver, t, cutoff, 0) : {}),
-        });
+        return { cutoff, dryRun: true, tables: results };
       }
-    } finally {
-      await driver.flush();
-    }
-    return { cutoff, dryRun: false, tables: results };
-  });
+      // The readiness checks above ran once, but on PostgreSQL the migration lock is taken per transaction (each
+      // batch), and glance-manage takes no lock at all: a sync, an expand or glance-manage's db expand could run
+      // between two batches and open a rolling window purge must not race. Each batch first reads the bookkeeping
+      // again, under the lock, and stops the run if it changed.
+      const watch = await bookkeepingWatch(driver, ctx.manifest.versionTable);
+      // SQLite: the file is written back at the end, and every few seconds meanwhile.
+      const writeBack = periodicWriteBack(driver);
+      try {
+        for (const t of tables) {
+          let total = 0;
+          let batch = 0;
+          let last: unknown = null;
+          let done = opts.tableLimit === 0;
+          while (!done) {
+            let n: number;
+            try {
+              n = await driver.transaction(
+                async (tx) => {
+                  if ((await watch.read(tx)) !== watch.start) throw new BookkeepingChanged();
+                  if (opts.tableLimit !== null) {
+                    // glance-manage's --max_rows: the oldest first, at most the limit in this run.
+                    const left = opts.tableLimit - total;
+                    const size = opts.batchSize === -1 ? left : Math.min(opts.batchSize, left);
+                    const r = await runOldestBatch(driver.dialect, tx, t, cutoff, size);
+                    done = r.found < size || total + r.deleted >= opts.tableLimit;
+                    return r.deleted;
+                  }
+                  if (opts.batchSize !== -1)
+                    return runBatch(
+                      driver.dialect,
+                      tx,
+                      t,
+                      cutoff,
+                      opts.batchSize,
+                      last,
+                      (k) => ((last = k), (done = k === DONE)),
+                    );
+                  done = true;
+                  return tx.run(q(`DELETE FROM ${t.table} WHERE ${t.cond}`), [cutoff]);
+                },
+                { deferWriteBack: true },
+              );
+            } catch (err) {
+              if (err instanceof BookkeepingChanged) throw changedUnder(command, t.table, batch + 1, total);
+              throw failed(driver.dialect, t.table, batch + 1, total, err);
+            }
+            if (n === 0) continue;
+            batch++;
+            total += n;
+            progress({ table: t.table, batch, rows: n, total });
+            await writeBack();
+          }
+          const limitReached =
+            opts.tableLimit !== null &&
+            total >= opts.tableLimit &&
+            (await countIn(driver, t.table, t.cond, cutoff)) > 0;
+          results.push({
+            table: t.table,
+            rows: total,
+            batches: batch,
+            ...(limitReached ? { limitReached } : {}),
+            ...(t.heldCond ? await heldOf(driver, t, cutoff, 0) : {}),
+          });
+        }
+      } finally {
+        await driver.flush();
+      }
+      return { cutoff, dryRun: false, tables: results };
+    },
+  );
 }
 
 const DONE = Symbol('done');

@@ -24,7 +24,7 @@ import { DATA_ONLY_VERSIONS } from '../glance/revisions.js';
 import { diffSchemas } from '../core/introspect/diff.js';
 import { introspect } from '../core/introspect/index.js';
 import { bookkeepingTables, expectedSchema } from '../core/introspect/snapshot.js';
-import { runBy, suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from '../core/run-context.js';
 import { readVersions } from '../core/files.js';
 import { isSuperseded } from '../core/superseded.js';
 import { classify } from '../core/drift.js';
@@ -286,6 +286,6 @@ function newRow(ctx: RunContext, driver: Driver, version: number, checksum: stri
     appliedAt: new Date().toISOString(),
     executionMs: 0,
     toolVersion: ctx.toolVersion,
-    added: { run_by: runBy() },
+    added: { run_by: ctx.runBy },
   };
 }

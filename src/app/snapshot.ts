@@ -9,7 +9,7 @@ import { checkOutputPath, writeOutputFile } from '../platform/output.js';
 import { createDriver } from '../dialects/create-driver.js';
 import { introspect } from '../core/introspect/index.js';
 import { bookkeepingTables, siteSnapshotPath } from '../core/introspect/snapshot.js';
-import type { RunContext } from '../cli/context.js';
+import type { RunContext } from '../core/run-context.js';
 import { findMigration, sync } from './sync.js';
 
 const HINT =

@@ -4,7 +4,7 @@ import type { Driver } from '../core/driver/driver.js';
 import { createDriver } from '../dialects/create-driver.js';
 import { detectGlanceManaged } from '../glance/detect.js';
 import { handbackPlan, withHandback } from '../glance/handback.js';
-import { suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from '../core/run-context.js';
 import { checkNoGaps, summarize } from '../core/history.js';
 import { notUnder } from './sync.js';
 import { rollingState, type RollingState } from '../core/phases.js';

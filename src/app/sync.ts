@@ -14,7 +14,7 @@ import { applyVersion, statementEvents, type PendingVersion } from '../core/appl
 import type { Migration } from '../core/manifest/types.js';
 import { readVersions, splitUnapplied, type ReadVersion } from '../core/files.js';
 import { checkNoGaps, summarize, verifyHistory } from '../core/history.js';
-import { runBy, suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from '../core/run-context.js';
 import { restoreSteps } from './restore.js';
 import { backupTool, takeBackup } from './backup.js';
 import { adoptionPlan, schemaDifferences, takeoverNote, type AdoptionPlan } from '../glance/adopt.js';
@@ -37,6 +37,7 @@ import { resumePoint } from '../core/resume.js';
 import { adjustGlanceExpanded, continueGlanceExpand, glanceExpandedOrderError } from '../glance/continue.js';
 import { preflightChecks } from '../core/preflight.js';
 import type { Phase } from '../core/manifest/types.js';
+import type { ProgressEvent } from '../core/progress.js';
 import { rollingState, type RollingState } from '../core/phases.js';
 import {
   checkOrder,
@@ -70,46 +71,7 @@ export interface SyncRequest {
   defaultTarget?: boolean;
 }
 
-export type ProgressEvent =
-  | { type: 'opening' }
-  | { type: 'locking' }
-  | { type: 'backup-start' }
-  | { type: 'backup'; path: string }
-  | { type: 'backup-skipped'; reason: string }
-  | { type: 'baseline'; versions: number[] }
-  | { type: 'adopted'; versions: number[]; source: string }
-  /** What glance-manage did on a database glance-db manages, recorded without running anything (engine/handback.ts). */
-  | { type: 'recorded'; versions: number[]; line: string }
-  | { type: 'variant'; id: string; description: string }
-  | { type: 'drift-accepted'; differences: string[] }
-  | { type: 'start'; version: number; name: string }
-  /** Before each statement of a version that has more than one (index is 0-based; total counts the whole file). */
-  | { type: 'statement'; version: number; name: string; index: number; total: number; text: string }
-  | { type: 'applied'; version: number; name: string; ms: number }
-  | { type: 'skipped'; version: number; name: string }
-  | { type: 'phase-start' | 'phase-skipped'; version: number; name: string; phase: Phase }
-  | {
-      type: 'phase-done';
-      version: number;
-      name: string;
-      phase: Phase;
-      ms: number;
-      rows?: number;
-      nothingToRun?: boolean;
-      reports?: { name: string; label: string; value: number | null }[];
-    }
-  | {
-      type: 'batch';
-      version: number;
-      name: string;
-      statement: number;
-      statements: number;
-      batch: number;
-      rows: number;
-      done: number;
-      total: number | null;
-      ms: number;
-    };
+export type { ProgressEvent } from '../core/progress.js';
 
 export interface SyncResult {
   from: number | null;
@@ -166,7 +128,7 @@ export async function sync(
 ): Promise<SyncResult> {
   const target = checkRequest(ctx, req);
   // A missing dump tool is reported before anything is touched.
-  const tool = req.backupDir ? backupTool(ctx.target) : null;
+  const tool = req.backupDir ? backupTool(ctx.target, ctx.env ?? {}) : null;
   // Every file up to the target is read and checked before the database is touched; the files of the versions
   // this run may apply are split once the history says which (syncLocked, before it writes anything), all of
   // them here before a backup is taken.
@@ -181,7 +143,7 @@ export async function sync(
       driver,
       target,
       req.currentVersion,
-      req.phase ?? ((await syncsByPhases(driver)) ? 'phases' : undefined),
+      req.phase ?? ((await syncsByPhases(ctx, driver)) ? 'phases' : undefined),
     );
     onProgress({ type: 'locking' });
     await driver.lock();
@@ -336,7 +298,7 @@ async function syncLocked(
     return p;
   });
   // On a Galera node a version with phases runs through them: its data step in batches (issue 18).
-  const byPhases = !finishing && ready.length > 0 && (await syncsByPhases(driver));
+  const byPhases = !finishing && ready.length > 0 && (await syncsByPhases(ctx, driver));
   // alembic_version is created (IF NOT EXISTS) by every version's bookkeeping; once a version of this run has
   // committed its bookkeeping the table is there, and the later versions skip that statement (a round trip each).
   const createAlembic = createAlembicVersionSql(driver.dialect);
@@ -405,7 +367,7 @@ async function backupFirst(
   const level = history.current ?? (await detectGlanceManaged(driver, tables).catch(() => null))?.version ?? null;
   let path: string;
   try {
-    path = await takeBackup(ctx.target, dir, level, tool);
+    path = await takeBackup(ctx.target, dir, level, tool, ctx.env ?? {});
   } catch (err) {
     if (err instanceof GlanceDbError || !(err as NodeJS.ErrnoException)?.code) throw err;
     throw new OutputError(
@@ -712,7 +674,7 @@ function versionRow(
     appliedAt: new Date().toISOString(),
     executionMs: 0,
     toolVersion: ctx.toolVersion,
-    added: { run_by: runBy() },
+    added: { run_by: ctx.runBy },
   };
 }
 

@@ -9,11 +9,14 @@ import { Command, Flags } from '@oclif/core';
 import { ExitCode, GlanceDbError, InternalError, PrivilegeError, UsageError } from '../platform/errors.js';
 import { privilegeDenied } from '../core/driver/failure.js';
 import { parseErrorToUsage } from './usage.js';
-import { resolveContext, toolVersion, type RunContext } from './context.js';
+import { resolveContext, toolVersion } from './context.js';
+import type { RunContext } from './context.js';
 import { secondsFlag } from './flags.js';
 import { registerSecretsOf, scrubSecrets, scrubValue } from '../platform/url.js';
 import { jsonText, terminalText } from './terminal.js';
 import { writeOut, writeErr } from '../platform/sink.js';
+import { useInterruptHost } from '../core/driver/interrupt.js';
+import { processInterruptHost } from './interrupt-host.js';
 
 export abstract class BaseCommand extends Command {
   static baseFlags = {
@@ -128,6 +131,8 @@ export abstract class BaseCommand extends Command {
 
   async init(): Promise<void> {
     await super.init();
+    // A server driver's SIGINT/SIGTERM handling (src/core/driver/interrupt.ts) goes through the process's signals.
+    useInterruptHost(processInterruptHost);
     for (const arg of this.argv) registerSecretsOf(arg);
     registerSecretsOf(process.env.GLANCE_DB_URL);
     registerSecretsOf(process.env.OS_DATABASE__CONNECTION);

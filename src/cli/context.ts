@@ -12,12 +12,14 @@ import {
 } from '../glance/config.js';
 import { loadManifest } from '../core/manifest/load.js';
 import { PACKAGE_ROOT } from '../platform/paths.js';
-import type { Manifest } from '../core/manifest/types.js';
-import { registerSecretsOf, type DatabaseTarget } from '../platform/url.js';
+import { registerSecretsOf } from '../platform/url.js';
 import { parseDatabaseUrl } from '../dialects/index.js';
-import type { Driver, DriverConfig } from '../core/driver/driver.js';
+import type { RunContext as EngineContext } from '../core/run-context.js';
 import { resolveGoal, type Goal } from '../glance/goal.js';
 import { writeErr } from '../platform/sink.js';
+
+/** The run context cli resolves: the engine's, with the whole goal (why that version) for check and the messages. */
+export type RunContext = EngineContext<Goal>;
 
 export interface RawOptions {
   /** --config; absent means ./glance-db.yaml, else the manifest shipped with glance-db. */
@@ -45,38 +47,9 @@ export interface RawOptions {
   goal?: { version: number; word?: string };
 }
 
-export interface RunContext {
-  manifest: Manifest;
-  target: DatabaseTarget;
-  /** Where the URL came from, for messages: --url, GLANCE_DB_URL or the manifest. */
-  urlSource: string;
-  toolVersion: string;
-  driverConfig(): DriverConfig;
-  /** Makes the driver for driverConfig(): src/dialects/create-driver.ts's createDriver unless set (the engine's unit tests give a fake). */
-  createDriver?: (config: DriverConfig) => Promise<Driver>;
-  /** The flags that selected the manifest and the database, shell-quoted, password left out: suggested commands repeat them. */
-  selection: string[];
-  /** The version this run aims at: given, the installed Glance's, or the newest (engine/goal.ts). Suggested commands carry it. */
-  goal?: Goal;
-  /** For stderr: where another source named a different database, which one won and why (never a password). */
-  notices?: string[];
-}
-
 /** Quotes a word for a POSIX shell when it needs it. */
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The commands whose suggestion carries the target (`glance-db sync zed`): without it they would aim at another version. */
-const CARRIES_GOAL = /^(db )?(sync|expand|upgrade|check)$/;
-
-/**
- * A glance-db command line to suggest, carrying the --config/--url/--glance-config the user gave,
- * and the target (engine/goal.ts) where the command takes one: never a version past the one this run aims at.
- */
-export function suggest(ctx: Pick<RunContext, 'selection'> & { goal?: Goal }, args: string): string {
-  const word = ctx.goal?.word && CARRIES_GOAL.test(args) ? ctx.goal.word : '';
-  return ['glance-db', args, word, ...ctx.selection].filter(Boolean).join(' ');
 }
 
 /** The URL without its password (a suggested command must never carry it). */
@@ -197,6 +170,9 @@ export function resolveContext(raw: RawOptions): RunContext {
     notices,
     urlSource,
     toolVersion: toolVersion(),
+    runBy: runBy(),
+    env: process.env,
+    ...(process.env.GLANCE_DB_SYNC_BY_PHASES === '1' ? { syncByPhases: true } : {}),
     driverConfig: () => ({
       target,
       versionTable: manifest.versionTable,
@@ -261,7 +237,9 @@ function sourceNotices(
         why: "Glance's config named on the command line (--glance-config, --config-file, --config-dir) wins over GLANCE_DB_URL",
       });
     if (winner === OSLO_ENV_CONNECTION) {
-      const files = quietly(() => connectionFromGlanceConfigFiles(expandGlanceConfigPaths(raw.glanceConfig!)));
+      const files = quietly(() =>
+        connectionFromGlanceConfigFiles(expandGlanceConfigPaths(raw.glanceConfig!), process.env),
+      );
       if (files)
         others.push({
           name: sourceName(files),
@@ -288,7 +266,9 @@ function sourceNotices(
         why: 'the environment wins over the manifest, as GLANCE_DB_URL does',
       });
     else {
-      const files = quietly(() => connectionFromGlanceConfigFiles(expandGlanceConfigPaths(defaultGlanceConfigPaths())));
+      const files = quietly(() =>
+        connectionFromGlanceConfigFiles(expandGlanceConfigPaths(defaultGlanceConfigPaths(process.env)), process.env),
+      );
       if (files)
         others.push({
           name: sourceName(files),
@@ -330,7 +310,7 @@ function quietly<T>(f: () => T): T | null {
 /** --glance-config FILE|DIR ...: the connection from those files, later ones winning. */
 function fromGlanceConfig(paths: string[], notices: string[]): [string, string, string] {
   const files = expandGlanceConfigPaths(paths);
-  const found = connectionFromGlanceConfigFiles(files);
+  const found = connectionFromGlanceConfigFiles(files, process.env);
   if (found?.notice) notices.push(found.notice);
   if (!found) {
     const what = files.length ? files.join(', ') : `${paths.join(', ')} (no *.conf file there)`;
@@ -353,11 +333,11 @@ const sourceName = (found: { file: string; name: string }) =>
  * never a new database made up in the working directory.
  */
 function fromDefaultGlanceConfig(notices: string[]): [string, string, string] {
-  const files = expandGlanceConfigPaths(defaultGlanceConfigPaths());
-  const found = connectionFromGlanceConfigFiles(files);
+  const files = expandGlanceConfigPaths(defaultGlanceConfigPaths(process.env));
+  const found = connectionFromGlanceConfigFiles(files, process.env);
   if (found?.notice) notices.push(found.notice);
   if (found) return [found.url, sourceName(found), process.cwd()];
-  const searched = glanceConfigSearchDirs()
+  const searched = glanceConfigSearchDirs(process.env)
     .map((d) => join(d, '{glance-api,glance-manage,glance}.conf'))
     .join(', ');
   throw new ConfigError(

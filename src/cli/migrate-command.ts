@@ -18,7 +18,7 @@ import { terminalText } from './terminal.js';
 import type { Phase } from '../core/manifest/types.js';
 import { describeRolling, nextCommand, rollingJson, rollingState } from '../core/phases.js';
 import { checkOrder, plannedSteps, refuseUnmigrated, withRowsLeft } from '../core/rolling.js';
-import { suggest } from './context.js';
+import { suggest } from '../core/run-context.js';
 import { withExistingDatabase } from '../app/status.js';
 import { verifyHistory } from '../core/history.js';
 import { writeOut, writeErr, stderrIsTTY } from '../platform/sink.js';
@@ -114,7 +114,7 @@ export abstract class MigrateCommand extends BaseCommand {
             Boolean(flags['accept-drift']),
             defaultTarget,
           );
-    const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target)) : undefined;
+    const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target, process.cwd())) : undefined;
     // Before the database is opened: a bad folder must change nothing.
     if (backupDir) checkBackupDir(backupDir);
     let result;

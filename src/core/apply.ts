@@ -15,7 +15,7 @@ import type { Driver, RowStatus, VersionRow } from './driver/driver.js';
 import { statementFailed } from './driver/failure.js';
 import { interruptedBy, interruptedError } from './driver/interrupt.js';
 import type { Statement } from './sql/split.js';
-import type { ProgressEvent } from '../app/sync.js';
+import type { ProgressEvent } from './progress.js';
 
 export interface PendingVersion {
   version: number;

@@ -6,7 +6,7 @@ import { MigrationFileError, TransactionControlError } from '../platform/errors-
 import { resolveSqlFile } from './manifest/load.js';
 import type { Manifest, Migration, Phase } from './manifest/types.js';
 import { splitStatements, transactionControl, type Statement } from './sql/split.js';
-import type { Dialect } from '../dialects/index.js';
+import type { Dialect } from './driver/dialect.js';
 
 export interface LoadedFile {
   file: string;

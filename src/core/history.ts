@@ -7,7 +7,7 @@ import { DATA_ONLY_VERSIONS } from '../glance/revisions.js';
 import type { VersionRow } from './driver/driver.js';
 import { PHASES, type Manifest, type Migration } from './manifest/types.js';
 import { phaseRecord } from './phases.js';
-import type { Dialect } from '../dialects/index.js';
+import type { Dialect } from './driver/dialect.js';
 import { readMigrationFile } from './files.js';
 import { isSuperseded } from './superseded.js';
 

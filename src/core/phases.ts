@@ -17,10 +17,10 @@ import { contractRevisionFor, EXPAND_CHAIN, expandRevisionFor } from '../glance/
 import { installedContractHead } from '../glance/installed.js';
 import { PHASES, type Manifest, type Migration, type Phase } from './manifest/types.js';
 import type { Statement } from './sql/split.js';
-import { DIALECTS, type Dialect } from '../dialects/index.js';
+import { describeDialect, type Dialect } from './driver/dialect.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import { summarize } from './history.js';
-import { suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from './run-context.js';
 
 /** Phase -> checksum of the file run in it (null: nothing to run in that phase). */
 export type PhaseRecord = Partial<Record<Phase, string | null>>;
@@ -330,7 +330,7 @@ export function migrateHeldBack(manifest: Manifest, rows: VersionRow[], dialect?
   return (
     rowsLeft ||
     s.pending.migrate.length > 0 ||
-    (dialect !== undefined && DIALECTS[dialect].triggersOutliveGlanceContract && s.pending.contract.includes(45))
+    (dialect !== undefined && describeDialect(dialect).triggersOutliveGlanceContract && s.pending.contract.includes(45))
   );
 }
 

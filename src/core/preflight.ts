@@ -2,7 +2,7 @@
 // server against the statements this run may execute (MySQL/MariaDB: the
 // Galera node's state, and settings a pending version needs).
 import type { Driver } from './driver/driver.js';
-import type { RunContext } from '../cli/context.js';
+import type { RunContext } from './run-context.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import type { Phase } from './manifest/types.js';
 import { rollingState, type Step } from './phases.js';

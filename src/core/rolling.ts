@@ -14,12 +14,11 @@
 import type { Driver, VersionRow } from './driver/driver.js';
 import { applyVersion, statementEvents, type PendingVersion } from './apply.js';
 import { periodicWriteBack } from './write-back.js';
-import { retryCertification } from '../dialects/mysql/galera.js';
 import { statementFailed } from './driver/failure.js';
 import { ConfigError, GlanceDbError, UsageError } from '../platform/errors.js';
 import type { Phase } from './manifest/types.js';
-import { DIALECTS, type Dialect } from '../dialects/index.js';
-import { runBy, suggest, type RunContext } from '../cli/context.js';
+import { describeDialect, type Dialect } from './driver/dialect.js';
+import { suggest, type RunContext } from './run-context.js';
 import { readMigrationFile } from './files.js';
 import { summarize } from './history.js';
 import {
@@ -35,7 +34,7 @@ import {
   type Step,
 } from './phases.js';
 import { resumePoint } from './resume.js';
-import type { ProgressEvent } from '../app/sync.js';
+import type { ProgressEvent } from './progress.js';
 
 /** Exit 35: a phase asked for out of order (migrate or contract before expand, contract before migrate); nothing changed. */
 export class RollingOrderError extends GlanceDbError {
@@ -60,11 +59,12 @@ export interface StepResult {
 /**
  * Whether sync runs phased versions through their phases: on a MySQL node
  * with Galera replication on (issue 18: each data batch its own writeset,
- * far below wsrep_max_ws_size), or anywhere with GLANCE_DB_SYNC_BY_PHASES=1
- * (for the tests, and to try the Galera behaviour on a single server).
+ * far below wsrep_max_ws_size), or anywhere the run asks for it
+ * (ctx.syncByPhases, GLANCE_DB_SYNC_BY_PHASES=1: for the tests, and to try
+ * the Galera behaviour on a single server).
  */
-export async function syncsByPhases(driver: Driver): Promise<boolean> {
-  if (process.env.GLANCE_DB_SYNC_BY_PHASES === '1') return true;
+export async function syncsByPhases(ctx: Pick<RunContext, 'syncByPhases'>, driver: Driver): Promise<boolean> {
+  if (ctx.syncByPhases) return true;
   return (await driver.replicatesWritesets?.()) ?? false;
 }
 
@@ -183,7 +183,7 @@ function placeholderRow(ctx: RunContext, dialect: Dialect, s: Step, before?: Ver
     executionMs: 0,
     toolVersion: ctx.toolVersion,
     note: before?.note ?? null,
-    added: { run_by: runBy() },
+    added: { run_by: ctx.runBy },
   };
 }
 
@@ -418,16 +418,14 @@ async function runBatches(
   const started = Date.now();
   let done = 0;
   const writeBack = periodicWriteBack(driver);
+  const retryConflicts = describeDialect(driver.dialect).retryConflicts ?? (<T>(run: () => Promise<T>) => run());
   const p = { version, name, file: step.file!, statements: step.statements } as PendingVersion;
   try {
     for (const s of step.statements) {
       for (let batch = 1; ; batch++) {
         let n: number;
         try {
-          n = await retryCertification(
-            () => driver.transaction((tx) => tx.run(s.text), { deferWriteBack: true }),
-            async () => {},
-          );
+          n = await retryConflicts(() => driver.transaction((tx) => tx.run(s.text), { deferWriteBack: true }));
         } catch (err) {
           if (err instanceof GlanceDbError && !(err as { location?: unknown }).location) throw err;
           throw statementFailed(
@@ -472,7 +470,7 @@ async function recordPhase(
   row: VersionRow,
   bookkeeping: string[],
 ): Promise<boolean> {
-  const mark = (i: number) => (DIALECTS[driver.dialect].placeholders === '$n' ? `$${i}` : '?');
+  const mark = (i: number) => (describeDialect(driver.dialect).placeholders === '$n' ? `$${i}` : '?');
   const done = await driver.transaction(async (tx) => {
     const now = await tx.query(`SELECT status FROM ${table} WHERE version = ${mark(1)}`, [row.version]);
     if (String(now[0]?.status) !== before.status) return false;

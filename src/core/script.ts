@@ -20,14 +20,14 @@
 // own (MySQL, transactionalDdl false) the check only reads before anything
 // changes, and each version records progress after every statement.
 import { statementHash } from '../platform/checksum.js';
-import { DIALECTS, type Dialect } from '../dialects/index.js';
+import { describeDialect, type Dialect } from './driver/dialect.js';
 import type { VersionRow } from './driver/driver.js';
 import { createVersionTableSql, rowValues, VERSION_COLUMNS } from './driver/version-table.js';
 import { createAlembicVersionSql } from '../glance/bookkeeping.js';
 import { ALIASES, CONTRACT_CHAIN } from '../glance/revisions.js';
-import type { RunContext } from '../cli/context.js';
+import type { RunContext } from './run-context.js';
 import { readMigrationFile, statementsOf } from './files.js';
-import type { Plan } from '../app/plan.js';
+import type { Plan } from './plan.js';
 
 function literal(v: string | number | null): string {
   if (v === null) return 'NULL';
@@ -39,7 +39,7 @@ const APPLIED_AT_NOW = '\u0000applied-at-now';
 
 /** The server's current time as ISO 8601 UTC with milliseconds, the form glance-db writes (2026-11-25T10:15:00.123Z). */
 export function serverNowSql(dialect: Dialect): string {
-  return DIALECTS[dialect].script.nowSql;
+  return describeDialect(dialect).script.nowSql;
 }
 
 /** The Alembic revisions glance-manage leaves at a version (the contract head, and its old aliases). */
@@ -60,7 +60,7 @@ export const SCRIPT_WRONG_START =
   'glance-db: the database is not at the state this script starts from; nothing was changed';
 
 export function planScript(ctx: RunContext, p: Plan, generatedAt: string): string {
-  const d = DIALECTS[p.dialect];
+  const d = describeDialect(p.dialect);
   const table = ctx.manifest.versionTable;
   const all = ctx.manifest.migrations;
   const fromVs = p.from === null ? [] : all.filter((m) => m.version <= p.from!).map((m) => m.version);

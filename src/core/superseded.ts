@@ -11,7 +11,7 @@
 // unreadable or malformed supersedes nothing: the mismatch is then refused
 // as before (exit 4), so the lock adds no new way for a command to fail.
 import type { Manifest, Phase } from './manifest/types.js';
-import { readLockFile, supersededTo, type Lock } from '../app/lint.js';
+import { readLockFile, supersededTo, type Lock } from './checksums-lock.js';
 
 /** Whether a database that ran the file with checksum `ran` is still valid now that the file has `now`, by a fix the lock records. */
 export function isSuperseded(

@@ -3,14 +3,14 @@
 // written back at the end, and meanwhile every 2 s, or less often when one
 // write-back takes long (a big file), so that at most a fifth of the run goes
 // to writing. Elsewhere every commit is already durable: nothing to do.
-import { DIALECTS } from '../dialects/index.js';
+import { describeDialect } from './driver/dialect.js';
 import type { Driver } from './driver/driver.js';
 
 const MIN_INTERVAL_MS = 2000;
 
 /** Returns what to call after each committed batch (transactions run with deferWriteBack). */
 export function periodicWriteBack(driver: Driver): () => Promise<void> {
-  if (!DIALECTS[driver.dialect].writesBack) return async () => {};
+  if (!describeDialect(driver.dialect).writesBack) return async () => {};
   let written = Date.now();
   let interval = MIN_INTERVAL_MS;
   return async () => {

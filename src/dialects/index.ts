@@ -7,10 +7,17 @@ import { mysql } from './mysql/description.js';
 import { postgresql } from './postgresql/description.js';
 import { sqlite } from './sqlite/description.js';
 import { DEFAULT_URL_SOURCE, parseUrlOf, type DatabaseTarget } from '../platform/url.js';
+import { provideDialects, type Dialect } from '../core/driver/dialect.js';
 
 export const DIALECTS = { sqlite, postgresql, mysql };
+// The engine's Dialect (src/core/driver/dialect-name.ts) is these keys, and reads these descriptions
+// through its port (describeDialect): core never imports this registry.
+declare module '../core/driver/dialect-name.js' {
+  interface DialectNames extends Record<keyof typeof DIALECTS, true> {}
+}
+provideDialects(DIALECTS);
 
-export type Dialect = keyof typeof DIALECTS;
+export type { Dialect };
 /** The dialects whose database is on a server (host, port, user, password). */
 export type ServerDialect = { [D in Dialect]: (typeof DIALECTS)[D]['kind'] extends 'server' ? D : never }[Dialect];
 /** The dialects whose database is a file. */

@@ -13,7 +13,7 @@ import { bookkeepingTables, expectedSchema, loadSnapshot, NoExpectedSchemaError 
 import { allowedBy, matchVariant, state } from '../glance/variants.js';
 import { finishOcata, type OcataFinish } from '../glance/ocata.js';
 import { noteText, refuseDependentDrift } from '../core/drift.js';
-import { suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from '../core/run-context.js';
 
 /** Differences between the live schema and the expected schema of a version. */
 export async function schemaDifferences(ctx: RunContext, driver: Driver, version: number): Promise<string[]> {

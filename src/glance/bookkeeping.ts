@@ -3,13 +3,13 @@
 // absent) to the revision that version equals, and migrate_version too if
 // the database still has it. So `glance-manage db version` and `db check`
 // agree with glance-db, and glance-manage could take the database back.
-import { DIALECTS, type Dialect } from '../dialects/index.js';
+import { describeDialect, type Dialect } from '../core/driver/dialect.js';
 import { contractRevisionFor } from './revisions.js';
 import { installedContractHead } from './installed.js';
 
 /** alembic_version as Alembic creates it in that dialect. */
 export function createAlembicVersionSql(dialect: Dialect): string {
-  return `CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))${DIALECTS[dialect].glance.alembicTableOptions}`;
+  return `CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))${describeDialect(dialect).glance.alembicTableOptions}`;
 }
 
 export function bookkeepingStatements(version: number, dialect: Dialect, hasMigrateVersion: boolean): string[] {

@@ -174,7 +174,7 @@ export function connectionFromGlanceConfig(path: string): string {
  * it exists for tests, so that they never depend on the machine's real
  * /etc/glance.
  */
-export function glanceConfigSearchDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+export function glanceConfigSearchDirs(env: NodeJS.ProcessEnv): string[] {
   const override = env.GLANCE_DB_GLANCE_CONFIG_DIRS;
   if (override !== undefined) return override.split(':').filter(Boolean);
   const home = env.HOME || homedir();
@@ -212,7 +212,7 @@ const keepLast = (paths: string[]) => paths.filter((p, i) => paths.lastIndexOf(p
  * glance-manage.conf. Read in that order, later ones winning, glance.conf
  * wins over glance-api.conf and glance-manage.conf over both.
  */
-export function defaultGlanceConfigFiles(env: NodeJS.ProcessEnv = process.env): string[] {
+export function defaultGlanceConfigFiles(env: NodeJS.ProcessEnv): string[] {
   const dirs = glanceConfigSearchDirs(env);
   const glance = firstIn(dirs, 'glance.conf', false);
   return keepLast(
@@ -231,7 +231,7 @@ export function defaultGlanceConfigFiles(env: NodeJS.ProcessEnv = process.env): 
  * glance-manage.conf.d only: a glance-api.conf.d is read by their glance-api,
  * not by their glance-manage. glance-db reads it, as glance-api does.
  */
-export function defaultGlanceConfigDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+export function defaultGlanceConfigDirs(env: NodeJS.ProcessEnv): string[] {
   const dirs = glanceConfigSearchDirs(env);
   const glance = firstIn(dirs, 'glance.conf.d', true);
   return keepLast(
@@ -242,7 +242,7 @@ export function defaultGlanceConfigDirs(env: NodeJS.ProcessEnv = process.env): s
 }
 
 /** Everything glance-manage reads by default, in its order: the default files, then the default folders. */
-export function defaultGlanceConfigPaths(env: NodeJS.ProcessEnv = process.env): string[] {
+export function defaultGlanceConfigPaths(env: NodeJS.ProcessEnv): string[] {
   return [...defaultGlanceConfigFiles(env), ...defaultGlanceConfigDirs(env)];
 }
 
@@ -343,7 +343,7 @@ const FIRST_MAJOR_WITHOUT_DEPRECATED_NAMES = 28;
  */
 export function connectionFromGlanceConfigFiles(
   files: string[],
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
 ): (Found & { notice?: string }) | null {
   const newestFirst = [...files].reverse();
   let current: Found | null = null;
@@ -395,7 +395,7 @@ export function connectionFromGlanceConfigFiles(
  */
 export function metadataSourcePath(
   glanceConfig: string[] | undefined,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
 ): { path: string; from: string } | null {
   const fromEnv = env.OS_DEFAULT__METADATA_SOURCE_PATH;
   if (fromEnv !== undefined && fromEnv.trim()) return { path: fromEnv, from: 'OS_DEFAULT__METADATA_SOURCE_PATH' };

@@ -17,7 +17,7 @@ import { rowAfter, stepFor, type Step } from '../core/phases.js';
 import { glanceRollingError, RollingOrderError } from '../core/rolling.js';
 import type { Migration, Phase } from '../core/manifest/types.js';
 import { summarize } from '../core/history.js';
-import { runBy, suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from '../core/run-context.js';
 import type { GlanceManaged } from './detect.js';
 import { finishOcata } from './ocata.js';
 import { glanceFromSeen, historyMovedError, readGlanceSeen } from './handback.js';
@@ -66,7 +66,7 @@ function adoptedRow(ctx: RunContext, driver: Driver, mig: Migration, now: string
     executionMs: 0,
     toolVersion: ctx.toolVersion,
     note: null,
-    added: { run_by: runBy() },
+    added: { run_by: ctx.runBy },
   };
 }
 

@@ -8,11 +8,11 @@ import type { Driver, VersionRow } from '../core/driver/driver.js';
 import { historyBasis, insertSql, rowValues } from '../core/driver/version-table.js';
 import { GlanceDbError } from '../platform/errors.js';
 import { detectGlanceManaged, fromAlembic, type GlanceManaged } from '../glance/detect.js';
-import { DIALECTS } from '../dialects/index.js';
+import { describeDialect } from '../core/driver/dialect.js';
 import { diffSchemas } from '../core/introspect/diff.js';
 import { introspect } from '../core/introspect/index.js';
 import { bookkeepingTables, expectedSchema } from '../core/introspect/snapshot.js';
-import { runBy, type RunContext } from '../cli/context.js';
+import type { RunContext } from '../core/run-context.js';
 import { classify, noteText, parseNote } from '../core/drift.js';
 import { readMigrationFile, statementsOf } from '../core/files.js';
 import { summarize } from '../core/history.js';
@@ -95,7 +95,7 @@ export async function handbackPlan(
   });
   // glance-db's visibility triggers that Glance's contract left on a dropped is_public (PostgreSQL, item 4 of issue 28):
   // the only difference allowed besides what classify explains; dropped with the record.
-  const orphans = DIALECTS[driver.dialect].orphanVisibilityTriggers;
+  const orphans = describeDialect(driver.dialect).orphanVisibilityTriggers;
   const unexplained = diff.length > 0 ? classify(driver.dialect, diff, rows).unexplained : [];
   const orphaned = orphans && g.version >= 45 ? unexplained.filter((d) => orphans.differences.test(String(d))) : [];
   if (unexplained.length > orphaned.length) return null;
@@ -132,7 +132,7 @@ export async function handbackPlan(
         recorded: `${recorded}; recorded by glance-db ${ctx.toolVersion ?? ''} on ${new Date().toISOString()}, nothing run`,
       }),
       // What glance-db's own phases ran before the hand-back stays in the history.
-      added: { run_by: runBy(), ...(before?.added?.phases ? { phases: before.added.phases } : {}) },
+      added: { run_by: ctx.runBy, ...(before?.added?.phases ? { phases: before.added.phases } : {}) },
     };
   });
   return {

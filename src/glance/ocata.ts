@@ -13,7 +13,7 @@
 // gave a visibility keeps it: a `private` image with members is not made
 // `shared` (issue 32: the new release writes `private` on purpose, and
 // re-sharing would give its members access again).
-import { DIALECTS, type Dialect } from '../dialects/index.js';
+import { describeDialect, type Dialect } from '../core/driver/dialect.js';
 import type { SchemaModel, TableModel } from '../core/introspect/model.js';
 
 export interface OcataFinish {
@@ -27,7 +27,7 @@ const ENUM = "enum('private','public','shared','community')";
 export function finishOcata(dialect: Dialect, live: SchemaModel, target: SchemaModel): OcataFinish {
   const images = live.tables.images;
   const hasIsPublic = 'is_public' in images.columns;
-  const d = DIALECTS[dialect];
+  const d = describeDialect(dialect);
   const isTrue = (col: string) => (d.nativeBooleans ? col : `${col} = 1`);
   const memberLive = d.nativeBooleans ? 'NOT m.deleted' : 'm.deleted = 0';
   const cast = (v: string) => (d.namedEnumTypes ? `'${v}'::image_visibility` : `'${v}'`);

@@ -19,7 +19,6 @@
 // - a version below the baseline or a revision glance-db does not know (11),
 //   a database nothing manages (5), a table they work on missing (12).
 import type { Driver } from '../core/driver/driver.js';
-import { createDriver } from '../dialects/create-driver.js';
 import {
   DataTablesMissingError,
   NotUnderVersionControlError,
@@ -27,7 +26,7 @@ import {
   RollingWindowError,
 } from '../platform/errors.js';
 import { detectGlanceManaged, GLANCE_TABLES } from '../glance/detect.js';
-import { suggest, type RunContext } from '../cli/context.js';
+import { suggest, type RunContext } from '../core/run-context.js';
 import { summarize } from '../core/history.js';
 import { describeRolling, rollingState } from '../core/phases.js';
 
@@ -59,17 +58,17 @@ export interface DataLevel {
  * lock when the command writes (MySQL: a lock table this run creates is
  * dropped again at close when there is no glance-db version table, so a
  * glance-manage database keeps no trace), checks the database is safe for
- * the command, and runs fn. The driver is closed (and the lock released)
- * afterwards.
+ * the command, and runs fn. The driver (made by the use case, src/app) is
+ * closed (and the lock released) afterwards.
  */
 export async function withDataDatabase<T>(
   ctx: RunContext,
+  driver: Driver,
   command: string,
   use: DataUse,
   writes: boolean,
   fn: (driver: Driver, level: DataLevel) => Promise<T>,
 ): Promise<T> {
-  const driver = await createDriver(ctx.driverConfig());
   try {
     await driver.open();
     if (!driver.exists()) throw notManaged(ctx, command);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../platform/errors.js';
 import { PACKAGE_ROOT } from '../platform/paths.js';
-import type { Dialect } from '../dialects/index.js';
+import type { Dialect } from '../core/driver/dialect.js';
 
 export interface Variant {
   id: string;

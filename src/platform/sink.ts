@@ -41,3 +41,8 @@ export function useSink(sink: Sink): () => void {
     current = previous;
   };
 }
+
+/** Ends the run of `sink` with the exit code the process already has (process.exitCode), else `fallback`. */
+export function exitAsSet(sink: Sink, fallback: number): void {
+  sink.exit(Number(process.exitCode ?? fallback));
+}

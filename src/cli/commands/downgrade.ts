@@ -25,7 +25,7 @@ export default class Downgrade extends BaseCommand {
       ctx,
       0,
       undefined,
-      latestBackup(ctx.target, flags['backup-dir'] ?? defaultBackupDir(ctx.target)),
+      latestBackup(ctx.target, flags['backup-dir'] ?? defaultBackupDir(ctx.target, process.cwd())),
     );
     if (!this.jsonMode) {
       const asked = args.version === undefined ? '' : ` (to version ${args.version})`;

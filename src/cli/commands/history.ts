@@ -1,5 +1,6 @@
 import { BaseCommand } from '../base-command.js';
-import { historyText, listHistory } from '../../app/list-history.js';
+import { listHistory } from '../../app/list-history.js';
+import { historyText } from '../history-text.js';
 import { rollingJson } from '../../core/phases.js';
 import { scrubSecrets } from '../../platform/url.js';
 import { terminalText } from '../terminal.js';

@@ -4,7 +4,7 @@ import { BaseCommand } from '../base-command.js';
 import { DIALECT_NAMES, type Dialect } from '../../dialects/index.js';
 import { plan, planScript, planText } from '../../app/plan.js';
 import { UsageError } from '../../platform/errors.js';
-import { suggest } from '../context.js';
+import { suggest } from '../../core/run-context.js';
 import { writeOutputFile } from '../../platform/output.js';
 import { terminalText } from '../terminal.js';
 import { writeOut } from '../../platform/sink.js';

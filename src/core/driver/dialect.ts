@@ -7,8 +7,29 @@
 // its driver and introspector: url.ts and split.ts read DIALECTS while the
 // CLI starts, and a SQLite run must never load slonik or mysql2.
 import type { Driver, DriverConfig } from './driver.js';
+import type { Dialect } from './dialect-name.js';
 import type { Introspector } from '../introspect/model.js';
 import type { DatabaseTarget, ServerTarget, SqliteTarget } from '../../platform/url.js';
+
+export type { Dialect } from './dialect-name.js';
+
+let described: Readonly<Record<Dialect, DialectDescription>> | null = null;
+
+/**
+ * Hands the engine the dialects' descriptions: the registry calls it once, as
+ * it loads (src/dialects/index.ts), so that core reads a description through
+ * this port and never imports the registry (ARCHITECTURE.md).
+ */
+export function provideDialects(descriptions: Readonly<Record<Dialect, DialectDescription>>): void {
+  described = descriptions;
+}
+
+/** The description of a dialect, as the registry provided it. */
+export function describeDialect(dialect: Dialect): DialectDescription {
+  if (!described)
+    throw new Error('internal: no dialect descriptions (src/dialects/index.ts provides them as it loads)');
+  return described[dialect];
+}
 
 /** How the splitter (src/core/sql/split.ts) reads the dialect's comments and quotes. */
 export interface SplitRules {
@@ -157,6 +178,13 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
    * (sql.js): long runs such as purge write back every few seconds.
    */
   writesBack: boolean;
+  /**
+   * A data transaction the server may roll back as a whole for a conflict
+   * another node committed (Galera's certification failure): runs it again
+   * by the dialect's rules (src/dialects/mysql/galera.ts). Absent: run once.
+   * The rolling upgrade's data batches (src/core/rolling.ts) go through it.
+   */
+  retryConflicts?<T>(run: () => Promise<T>): Promise<T>;
   /** The version table (src/core/driver/version-table.ts). */
   versionTable: {
     /** Type of the columns that hold long text (statement hashes, errors, notes). */

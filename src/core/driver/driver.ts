@@ -20,13 +20,15 @@
 //      schemas (sql/<name>, schema/expected/<name>).
 //   5. Add it to test/driver-contract.test.ts, which calls this contract
 //      directly, and to the conformance suites (test/conformance-*.test.ts).
-import type { Query } from '../introspect/model.js';
-import type { Dialect } from '../../dialects/index.js';
+import type { Dialect } from './dialect-name.js';
 import type { DatabaseTarget } from '../../platform/url.js';
 
 export type RowKind = 'applied' | 'baseline' | 'adopted';
 /** expanded / migrated: a rolling upgrade has run the version's expand (and migrate) phase, not yet the rest (engine/phases.ts). */
 export type RowStatus = 'complete' | 'failed' | 'expanded' | 'migrated';
+
+/** Runs one read-only query and returns plain row objects. Introspection needs nothing more from a driver. */
+export type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
 /** One row of the version table. */
 export interface VersionRow {

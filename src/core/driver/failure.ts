@@ -2,7 +2,7 @@
 // file:line:column. Servers that report a character position inside the
 // statement (PostgreSQL) get the exact spot; others get the statement start.
 import { MigrationFailedError } from '../../platform/errors.js';
-import type { Statement } from '../sql/split.js';
+import type { Statement } from './statement.js';
 
 /** 1-based line/column in the file of a 1-based character position inside the statement. */
 export function positionInFile(s: Statement, position?: number): { line: number; column: number } {

@@ -6,21 +6,36 @@
 // version resumable), close the connections, and exit 22. A second signal,
 // or a server that does not answer within the grace time, ends the process
 // at once, still with 22.
-import { ExitCode, InterruptedError } from '../../platform/errors.js';
-import { writeErr, exitRun } from '../../platform/sink.js';
+// The process's signals and its exit belong to cli (src/cli/interrupt-host.ts):
+// it hands this module an InterruptHost; without one (a driver used outside
+// the CLI) no signal is caught.
+import { InterruptedError } from '../../platform/errors.js';
+
+/** What the CLI lends the drivers: the process's signals, and ending the run at once. */
+export interface InterruptHost {
+  /** Delivers SIGINT and SIGTERM to onSignal instead of the default exit, until unlisten. */
+  listen(onSignal: (signal: NodeJS.Signals) => void): void;
+  unlisten(onSignal: (signal: NodeJS.Signals) => void): void;
+  /** Ends the run now with exit 22 (interrupted), saying why on stderr. */
+  stop(signal: NodeJS.Signals, why: string): void;
+}
+
+let host: InterruptHost | null = null;
+
+/** Put in place by the CLI as a run starts (src/cli/cli.ts). */
+export function useInterruptHost(h: InterruptHost): void {
+  host = h;
+}
 
 type Canceller = () => Promise<void>;
 
 const cancellers = new Set<Canceller>();
 let received: NodeJS.Signals | null = null;
-let installed = false;
+let installed: InterruptHost | null = null;
 const GRACE_MS = 10_000;
 
 function stopNow(signal: NodeJS.Signals, why: string): void {
-  writeErr(
-    `error: Interrupted by ${signal}; ${why}.\nhint: Run glance-db sync again: on PostgreSQL the version in progress was rolled back, on MySQL it resumes.\n`,
-  );
-  exitRun(ExitCode.INTERRUPTED);
+  host?.stop(signal, why);
 }
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -40,18 +55,16 @@ function onSignal(signal: NodeJS.Signals): void {
 /** Cancels this run's server work on SIGINT/SIGTERM while registered; returns the unregister function. */
 export function onInterrupt(cancel: Canceller): () => void {
   cancellers.add(cancel);
-  if (!installed) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    installed = true;
+  if (!installed && host) {
+    host.listen(onSignal);
+    installed = host;
   }
   return () => {
     cancellers.delete(cancel);
     // After a signal the handlers stay, so that the run unwinds and reports instead of dying mid-way.
     if (cancellers.size === 0 && installed && !received) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      installed = false;
+      installed.unlisten(onSignal);
+      installed = null;
     }
   };
 }

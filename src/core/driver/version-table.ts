@@ -3,7 +3,7 @@
 // the table reads the same everywhere. What differs per dialect (the long
 // text type, table options, how to list columns) is its description's
 // versionTable (src/dialects/<name>/description.ts).
-import { DIALECTS, type Dialect, type DialectDescription } from '../../dialects/index.js';
+import { describeDialect, type Dialect, type DialectDescription } from './dialect.js';
 import type { VersionRow } from './driver.js';
 
 export const VERSION_COLUMNS = [
@@ -60,17 +60,17 @@ export function addedValue(r: VersionRow, c: AddedColumn): string | null {
 export function addMissingColumnsSql(table: string, dialect: Dialect, present: string[]): string[] {
   const have = new Set(present.map((c) => c.toLowerCase()));
   return ADDED_COLUMNS.filter((c) => !have.has(c.name)).map(
-    (c) => `ALTER TABLE ${table} ADD COLUMN ${c.name} ${c.ddl(DIALECTS[dialect])}`,
+    (c) => `ALTER TABLE ${table} ADD COLUMN ${c.name} ${c.ddl(describeDialect(dialect))}`,
   );
 }
 
 /** Column names of the version table (as `name`), per dialect (for addMissingColumnsSql). */
 export function columnNamesSql(table: string, dialect: Dialect): string {
-  return DIALECTS[dialect].versionTable.columnNamesSql(table);
+  return describeDialect(dialect).versionTable.columnNamesSql(table);
 }
 
 export function createVersionTableSql(table: string, dialect: Dialect): string {
-  const d = DIALECTS[dialect];
+  const d = describeDialect(dialect);
   const text = d.versionTable.longText;
   const tail = d.versionTable.tableOptions;
   return `CREATE TABLE IF NOT EXISTS ${table} (

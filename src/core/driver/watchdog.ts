@@ -9,7 +9,7 @@
 // answer was lost: seen twice in a row), or gone. No answer to that either
 // within the other half of --io-timeout means the server is unreachable.
 // Anything but "still running" ends the connection, and the run stops.
-import { currentSink } from '../../platform/sink.js';
+import { currentSink, exitAsSet } from '../../platform/sink.js';
 
 export type SessionState = 'active' | 'idle' | 'gone';
 
@@ -150,7 +150,7 @@ export class RoundTrips {
    */
   exitSoonIfHeld(): void {
     const sink = currentSink();
-    setTimeout(() => sink.exit(Number(process.exitCode ?? 18)), 200).unref();
+    setTimeout(() => exitAsSet(sink, 18), 200).unref();
   }
 
   killAll(): void {

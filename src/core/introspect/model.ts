@@ -3,8 +3,10 @@
 // after normalization; see diff.ts. Text dumps differ for harmless reasons
 // (column order in a rebuilt SQLite table, generated constraint names), so
 // nothing here depends on order or on generated names.
-import type { Driver } from '../driver/driver.js';
-import type { Dialect } from '../../dialects/index.js';
+import type { Driver, Query } from '../driver/driver.js';
+import type { Dialect } from '../driver/dialect-name.js';
+
+export type { Query } from '../driver/driver.js';
 
 export interface ColumnModel {
   name: string;
@@ -88,9 +90,6 @@ export interface SchemaModel {
    */
   objects?: ObjectModel[];
 }
-
-/** Runs one read-only query and returns plain row objects. Introspection needs nothing more from a driver. */
-export type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
 /** One dialect's introspection (src/dialects/<name>/introspect.ts), loaded by its description's loadIntrospector. */
 export type Introspector = (query: Query, driver: Driver) => Promise<SchemaModel>;

@@ -4,7 +4,7 @@
 // the tests). Take-over and verify compare a live database with them.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIALECTS, type Dialect } from '../../dialects/index.js';
+import { describeDialect, type Dialect } from '../driver/dialect.js';
 import { ConfigError } from '../../platform/errors.js';
 import { PACKAGE_ROOT } from '../../platform/paths.js';
 import type { Manifest } from '../manifest/types.js';
@@ -63,7 +63,7 @@ export class NoExpectedSchemaError extends ConfigError {
     manifest: Pick<Manifest, 'dir'>,
   ) {
     super(
-      `There is no expected ${dialect} schema for version ${version} (looked for ${siteSnapshotPath(manifest, dialect, version)}): make it with glance-db snapshot ${version}${DIALECTS[dialect].snapshotArgs}.`,
+      `There is no expected ${dialect} schema for version ${version} (looked for ${siteSnapshotPath(manifest, dialect, version)}): make it with glance-db snapshot ${version}${describeDialect(dialect).snapshotArgs}.`,
       { fields: { version, dialect } },
     );
   }

@@ -6,7 +6,7 @@ import { readBounded, TooLargeError } from '../../platform/read-bounded.js';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError } from '../../platform/errors.js';
-import type { Dialect } from '../../dialects/index.js';
+import type { Dialect } from '../driver/dialect.js';
 import { PHASES, type Manifest, type Migration } from './types.js';
 import { displayPath, lineOf, nodeAt, schemaErrors } from './validate.js';
 import validator from './schema-validator.js';

@@ -1,4 +1,4 @@
-import type { Dialect } from '../../dialects/index.js';
+import type { Dialect } from '../driver/dialect.js';
 
 /** The three steps of a rolling upgrade, in the order they run (docs/guide/rolling-upgrade.md). */
 export type Phase = 'expand' | 'migrate' | 'contract';

@@ -5,19 +5,10 @@
 // recorded per statement, and every error is reported as file:line:column.
 // One left-to-right pass: linear in the size of the file. What counts as a
 // comment or a quote is each dialect's SplitRules (src/dialects/<name>/description.ts).
-import { DIALECTS, type Dialect, type SplitRules } from '../../dialects/index.js';
+import type { Statement } from '../driver/statement.js';
+import { describeDialect, type Dialect, type SplitRules } from '../driver/dialect.js';
 
-export interface Statement {
-  /** 0-based position in the file. */
-  index: number;
-  /** From the statement's first token (leading comments dropped) up to, not including, its `;`, trimmed. */
-  text: string;
-  /** 1-based line and column of the first token. */
-  line: number;
-  column: number;
-  /** 0-based character offset of the first token. */
-  offset: number;
-}
+export type { Statement } from '../driver/statement.js';
 
 const ROUTINE = /^create\s+(?:or\s+replace\s+)?(?:definer\s*=\s*\S+\s+)?(?:temp\w*\s+)?(?:constraint\s+)?(?:trigger|function|procedure|event)\b/i;
 /** MySQL ends these blocks with END IF / END LOOP ...: they were never counted as openings. */
@@ -292,7 +283,7 @@ const SESSION_TABLE_LOCKS: [RegExp, string][] = [
  * ("transaction control (COMMIT)"), or null for an ordinary statement.
  */
 export function transactionControl(statement: string, dialect: Dialect): string | null {
-  const rules = DIALECTS[dialect].split;
+  const rules = describeDialect(dialect).split;
   // A statement's text starts at its first token: most are told apart by their first word alone.
   const first = /^[A-Za-z_]+/.exec(statement)?.[0].toLowerCase();
   if (first !== undefined && !FIRST_WORDS.has(first)) return null;
@@ -305,7 +296,7 @@ export function transactionControl(statement: string, dialect: Dialect): string 
 }
 
 export function splitStatements(sql: string, dialect: Dialect): Statement[] {
-  const spans = new Scanner(sql, DIALECTS[dialect].split).run();
+  const spans = new Scanner(sql, describeDialect(dialect).split).run();
   const out: Statement[] = [];
   // Line/column by one forward walk over the starts, not one scan per statement.
   let line = 1;

@@ -23,6 +23,8 @@ export const mysql: DialectDescription<'server'> = {
   },
   server: { defaultPort: 3306, defaultUser: 'root' },
   transactionalDdl: false,
+  // Loaded when a data batch runs, not when the CLI starts.
+  retryConflicts: async (run) => (await import('./galera.js')).retryCertification(run, async () => {}),
   triggersOutliveGlanceContract: false,
   split: {
     lineCommentNeedsSpace: true,

@@ -8,7 +8,7 @@
 // the bytes of the dialect's text types (MySQL's text: 65,535), the column's
 // character set (MySQL tables Glance made are utf8mb3: no emoji), U+0000
 // (PostgreSQL), and unpaired surrogates (stored as U+FFFD everywhere).
-import { DIALECTS } from '../../dialects/index.js';
+import { describeDialect } from '../../core/driver/dialect.js';
 import type { Driver } from '../../core/driver/driver.js';
 import { introspect } from '../../core/introspect/index.js';
 import { displayPath } from '../../core/manifest/validate.js';
@@ -37,7 +37,7 @@ const UNLIMITED: ColumnLimit = { type: 'text', chars: null, bytes: null, charset
 /** The limits of every metadef_* column, as the live database declares them. */
 export async function readLimits(driver: Driver): Promise<Limits> {
   const model = await introspect(driver);
-  const text = DIALECTS[driver.dialect].text;
+  const text = describeDialect(driver.dialect).text;
   const columns = new Map<string, ColumnLimit>();
   for (const [table, t] of Object.entries(model.tables)) {
     if (!table.startsWith('metadef_')) continue;

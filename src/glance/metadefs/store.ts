@@ -1,7 +1,7 @@
 // The six metadef_* tables: reading one namespace back into the model,
 // planning what a load changes (glance-manage's --merge, --prefer-new and
 // --overwrite), and applying that plan inside one transaction.
-import { DIALECTS, type Dialect } from '../../dialects/index.js';
+import { describeDialect, type Dialect } from '../../core/driver/dialect.js';
 import type { Tx } from '../../core/driver/driver.js';
 import type { Query } from '../../core/introspect/model.js';
 import { DataFailedError } from '../../platform/errors.js';
@@ -47,7 +47,7 @@ export interface Stored extends Namespace {
 
 /** Placeholders: the statements here are written with ?, PostgreSQL wants $1, $2, ... (its description's placeholders). */
 export function sqlFor(dialect: Dialect, text: string): string {
-  if (DIALECTS[dialect].placeholders === '?') return text;
+  if (describeDialect(dialect).placeholders === '?') return text;
   let i = 0;
   return text.replace(/\?/g, () => `$${++i}`);
 }
@@ -73,7 +73,7 @@ export class MetadefsSql {
   /** How a boolean column is bound: PostgreSQL has booleans, SQLite and MySQL store 1/0. */
   bool(v: boolean | null): boolean | number | null {
     if (v === null) return null;
-    return DIALECTS[this.dialect].nativeBooleans ? v : v ? 1 : 0;
+    return describeDialect(this.dialect).nativeBooleans ? v : v ? 1 : 0;
   }
 
   /** Glance's timestamps are UTC without a zone; SQLAlchemy writes them with microseconds on SQLite. */
@@ -365,7 +365,8 @@ async function insertNamespace(s: MetadefsSql, tx: Tx, doc: Namespace, now: stri
     now,
   ];
   // One round trip where the database can return the new id (MySQL cannot).
-  if (DIALECTS[s.dialect].returning) return Number((await tx.query(s.q(`${insert} RETURNING id`), values))[0].id);
+  if (describeDialect(s.dialect).returning)
+    return Number((await tx.query(s.q(`${insert} RETURNING id`), values))[0].id);
   await tx.run(insert, values);
   return Number((await tx.query(s.q('SELECT id FROM metadef_namespaces WHERE namespace = ?'), [doc.namespace]))[0].id);
 }

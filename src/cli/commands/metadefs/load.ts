@@ -22,7 +22,7 @@ export const pathFlag = Flags.string({
 export function pathOf(arg: string | undefined, flag: string | undefined, glanceConfig?: string[]): string {
   if (arg && flag && arg !== flag)
     throw new UsageError(`Two paths given: ${arg} and --path ${flag}.`, 'Give the folder once, as PATH or as --path.');
-  return arg ?? flag ?? metadataSourcePath(glanceConfig)?.path ?? DEFAULT_METADEFS_PATH;
+  return arg ?? flag ?? metadataSourcePath(glanceConfig, process.env)?.path ?? DEFAULT_METADEFS_PATH;
 }
 
 export default class MetadefsLoad extends BaseCommand {
