@@ -47,8 +47,9 @@ export interface DialectEnv {
   create(): Promise<TestDb>;
 }
 
-async function withDriver<T>(url: string, fn: (d: Driver) => Promise<T>): Promise<T> {
-  const driver = await createDriver({
+/** A driver for a test database's URL with the tests' settings (5 s to connect or wait for the lock), not opened. */
+export function testDriver(url: string): Promise<Driver> {
+  return createDriver({
     target: parseDatabaseUrl(url, process.cwd()),
     versionTable: 'glance_db_version',
     lockWaitMs: 5000,
@@ -56,6 +57,10 @@ async function withDriver<T>(url: string, fn: (d: Driver) => Promise<T>): Promis
     statementTimeoutMs: 0,
     lockTimeoutMs: 0,
   });
+}
+
+async function withDriver<T>(url: string, fn: (d: Driver) => Promise<T>): Promise<T> {
+  const driver = await testDriver(url);
   await driver.open();
   try {
     return await fn(driver);

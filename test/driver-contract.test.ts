@@ -7,22 +7,13 @@ import * as assert from 'uvu/assert';
 import { isSqlToken } from 'slonik';
 import { statementHash } from '../src/platform/checksum.js';
 import type { Driver, VersionRow } from '../src/core/driver/driver.js';
-import { createDriver } from '../src/dialects/create-driver.js';
 import { applyVersion, startedMarker, type PendingVersion } from '../src/core/apply.js';
 import { MigrationFailedError } from '../src/platform/errors.js';
-import { parseDatabaseUrl } from '../src/dialects/index.js';
 import { historyBasis } from '../src/core/driver/version-table.js';
-import { mysqlEnv, postgresEnv, sqliteEnv, withDb, type DialectEnv } from './dialects.js';
+import { mysqlEnv, postgresEnv, sqliteEnv, testDriver, withDb, type DialectEnv } from './dialects.js';
 
 const open = async (url: string): Promise<Driver> => {
-  const d = await createDriver({
-    target: parseDatabaseUrl(url, process.cwd()),
-    versionTable: 'glance_db_version',
-    lockWaitMs: 5000,
-    connectTimeoutMs: 5000,
-    statementTimeoutMs: 0,
-    lockTimeoutMs: 0,
-  });
+  const d = await testDriver(url);
   await d.open();
   return d;
 };

@@ -7,9 +7,7 @@
 // rolling test, under load), or plain text for one that asked for TLS.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Driver } from '../src/core/driver/driver.js';
-import { createDriver } from '../src/dialects/create-driver.js';
-import { parseDatabaseUrl } from '../src/dialects/index.js';
+import { testDriver } from './dialects.js';
 import { SERVER_URLS } from './servers.js';
 
 const withMode = (mode: string) => {
@@ -18,30 +16,18 @@ const withMode = (mode: string) => {
   return u.toString();
 };
 
-const driverFor = (url: string): Promise<Driver> =>
-  createDriver({
-    target: parseDatabaseUrl(url, process.cwd()),
-    versionTable: 'glance_db_version',
-    lockWaitMs: 5000,
-    connectTimeoutMs: 5000,
-    statementTimeoutMs: 0,
-    lockTimeoutMs: 0,
-  });
-
-type Queryable = { query(text: string, params?: unknown[]): Promise<Record<string, unknown>[]> };
-
 test("a driver's new connection keeps its own TLS while another driver is open, or failed to open", async () => {
-  const probe = await driverFor(withMode('disable'));
+  const probe = await testDriver(withMode('disable'));
   await probe.open();
-  const serverTls = (await (probe as unknown as Queryable).query('SHOW ssl'))[0].ssl === 'on';
+  const serverTls = (await probe.query('SHOW ssl'))[0].ssl === 'on';
   await probe.close();
 
   // A settles on what the server offers: TLS where it has it (require), plain text where not (prefer falls back).
-  const a = await driverFor(withMode(serverTls ? 'require' : 'prefer'));
+  const a = await testDriver(withMode(serverTls ? 'require' : 'prefer'));
   await a.open();
   try {
     // B asks for the other: plain text where the server has TLS; TLS where it has none (B's open fails).
-    const b = await driverFor(withMode(serverTls ? 'disable' : 'require'));
+    const b = await testDriver(withMode(serverTls ? 'disable' : 'require'));
     let bOpened = true;
     try {
       await b.open();
@@ -51,10 +37,9 @@ test("a driver's new connection keeps its own TLS while another driver is open, 
     try {
       assert.is(bOpened, serverTls, 'B opens only where the server has TLS');
       // Two statements at once, B not closed yet: the second needs a new connection of A's pool.
-      const q = a as unknown as Queryable;
       const [, second] = await Promise.all([
-        q.query('SELECT pg_sleep(0.3)'),
-        q.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'),
+        a.query('SELECT pg_sleep(0.3)'),
+        a.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'),
       ]);
       assert.is(second[0].ssl, serverTls, "A's second connection uses A's TLS");
     } finally {

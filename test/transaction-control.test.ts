@@ -10,11 +10,9 @@ import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Driver, VersionRow } from '../src/core/driver/driver.js';
-import { createDriver } from '../src/dialects/create-driver.js';
 import { applyVersion, type PendingVersion } from '../src/core/apply.js';
 import { MigrationFailedError } from '../src/platform/errors.js';
-import { parseDatabaseUrl } from '../src/dialects/index.js';
-import { mysqlEnv, postgresEnv, sqliteEnv, withDb, type DialectEnv, type TestDb } from './dialects.js';
+import { mysqlEnv, postgresEnv, sqliteEnv, testDriver, withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, extraVersion, LATEST, makeProject, removeProject, runCli } from './helpers.js';
 
 const NEXT = LATEST + 1;
@@ -99,14 +97,7 @@ test('MySQL LOCK TABLES and UNLOCK TABLES are refused; PostgreSQL LOCK TABLE (he
 });
 
 const openDriver = async (url: string): Promise<Driver> => {
-  const d = await createDriver({
-    target: parseDatabaseUrl(url, process.cwd()),
-    versionTable: 'glance_db_version',
-    lockWaitMs: 5000,
-    connectTimeoutMs: 5000,
-    statementTimeoutMs: 0,
-    lockTimeoutMs: 0,
-  });
+  const d = await testDriver(url);
   await d.open();
   await d.lock();
   await d.ensureVersionTable();
