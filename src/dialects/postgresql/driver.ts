@@ -129,11 +129,8 @@ class PostgresDriver implements Driver {
 
   async open(): Promise<void> {
     const t = this.target;
-    const watching: Watching = {
-      trips: this.trips,
-      keepIdleMs: Math.max(1000, Math.floor(this.ioTimeoutMs / 2)),
-      ssl: this.ssl,
-    };
+    const keepIdleMs = Math.max(1000, Math.floor(this.ioTimeoutMs / 2));
+    const watching: Watching = { trips: this.trips, keepIdleMs, ssl: this.ssl };
     this.unwatch?.();
     const { marker, stop } = watchClients(watching);
     this.unwatch = stop;
