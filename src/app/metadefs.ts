@@ -17,8 +17,6 @@ import { JsonSyntaxError, parseJson } from '../glance/metadefs/json-parse.js';
 import { namespaceProblems, readLimits } from '../glance/metadefs/limits.js';
 import type { NamespaceFile } from '../glance/metadefs/model.js';
 import {
-  loadNamespace,
-  METADEF_TABLES,
   MetadefsSql,
   namespaceNames,
   planNamespace,
@@ -26,6 +24,7 @@ import {
   type LoadMode,
   type NamespacePlan,
 } from '../glance/metadefs/store.js';
+import { loadNamespace, METADEF_TABLES } from '../glance/metadefs/store-write.js';
 
 export async function loadMetadefs(ctx: RunContext, path: string, mode: LoadMode): Promise<NamespacePlan[]> {
   const docs = readDocuments(path);
