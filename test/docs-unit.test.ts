@@ -9,19 +9,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_CODES, ExitCode as TableExitCode, exitCodeRows } from '../src/platform/exit-codes.js';
 import { ExitCode, GlanceDbError } from '../src/platform/errors.js';
+import { applyGenerated, generateAll, loadReferenceInput, staleFiles } from '../src/cli/reference.js';
 import {
   REGENERATE,
-  applyGenerated,
   canonicalCommands,
-  generateAll,
   globalFlags,
-  loadReferenceInput,
   ownFlags,
   spaced,
-  staleFiles,
   type CommandMeta,
   type ReferenceInput,
-} from '../src/cli/reference.js';
+} from '../src/cli/reference-meta.js';
 import { ROOT, assertJsonOutput } from './helpers.js';
 
 const read = (path: string) => (existsSync(join(ROOT, path)) ? readFileSync(join(ROOT, path), 'utf8') : null);

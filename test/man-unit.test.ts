@@ -11,15 +11,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { EXIT_CODES } from '../src/platform/exit-codes.js';
-import {
-  MAN_PAGE,
-  canonicalCommands,
-  globalFlags,
-  loadReferenceInput,
-  ownFlags,
-  roff,
-  spaced,
-} from '../src/cli/reference.js';
+import { MAN_PAGE, loadReferenceInput } from '../src/cli/reference.js';
+import { canonicalCommands, globalFlags, ownFlags, spaced } from '../src/cli/reference-meta.js';
+import { roff } from '../src/cli/reference-man.js';
 import { ROOT } from './helpers.js';
 import { closedPort } from './servers.js';
 
