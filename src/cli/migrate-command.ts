@@ -3,24 +3,21 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from './base-command.js';
 import { defaultBackupDir } from '../app/backup.js';
 import type { RunContext } from './context.js';
-import { downgradeError, sync, type ProgressEvent, type SyncResult } from '../app/sync.js';
+import { sync, type ProgressEvent, type SyncResult } from '../app/sync.js';
 import { parseVersionOrRelease } from './args.js';
 import { findRelease, revisionAt } from '../glance/releases.js';
 import { installedGlance } from '../glance/installed.js';
 import { installedText, resolveGoal } from '../glance/goal.js';
 import { ProgressReporter, progressSeconds, statementLabel } from './progress.js';
-import { check } from '../app/check.js';
-import { plan, planText } from '../app/plan.js';
-import { DryRunRefusedError, NotUnderVersionControlError, UsageError, type ExitCodeName } from '../platform/errors.js';
+import { planText } from '../app/plan.js';
+import { UsageError } from '../platform/errors.js';
 import { redactUrl } from '../platform/url.js';
 import { checkBackupDir } from '../platform/output.js';
 import { terminalText } from './terminal.js';
 import type { Phase } from '../core/manifest/types.js';
-import { describeRolling, nextCommand, rollingJson, rollingState } from '../core/phases.js';
-import { checkOrder, plannedSteps, refuseUnmigrated, withRowsLeft } from '../core/rolling.js';
+import { describeRolling, nextCommand, rollingJson } from '../core/phases.js';
 import { suggest } from '../core/run-context.js';
-import { withExistingDatabase } from '../app/status.js';
-import { verifyHistory } from '../core/history.js';
+import { dryRunPhase, dryRunSync, type SyncDryRunRequest } from '../app/dry-run.js';
 import { writeOut, writeErr, stderrIsTTY } from '../platform/sink.js';
 
 /** What the progress lines say as a phase starts, and when it is done. */
@@ -106,14 +103,13 @@ export abstract class MigrateCommand extends BaseCommand {
     if (flags['dry-run'])
       return this.phase
         ? this.dryRunPhase(ctx, this.phase, version)
-        : this.dryRun(
-            ctx,
+        : this.dryRun(ctx, {
             version,
             currentVersion,
             requireVersionControl,
-            Boolean(flags['accept-drift']),
+            acceptDrift: Boolean(flags['accept-drift']),
             defaultTarget,
-          );
+          });
     const backupDir = flags.backup ? (flags['backup-dir'] ?? defaultBackupDir(ctx.target, process.cwd())) : undefined;
     // Before the database is opened: a bad folder must change nothing.
     if (backupDir) checkBackupDir(backupDir);
@@ -139,63 +135,21 @@ export abstract class MigrateCommand extends BaseCommand {
   }
 
   /** --dry-run: what sync would refuse is refused the same way; otherwise its plan. Opens nothing for writing, takes no lock. */
-  private async dryRun(
-    ctx: RunContext,
-    version: number | undefined,
-    currentVersion: number | undefined,
-    requireVersionControl: boolean,
-    acceptDrift: boolean,
-    defaultTarget = false,
-  ): Promise<void> {
-    const target = version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
-    const c = await check(ctx);
-    if (c.state === 'checksum-drift' || c.state === 'unknown-version' || c.state === 'migration-file-unusable') {
-      throw new DryRunRefusedError(c.code as ExitCodeName, c.line);
-    }
-    // sync refuses a database whose schema is not its recorded version's (exit 12), unless --accept-drift records the differences.
-    if (c.state === 'schema-drift' && !acceptDrift) throw new DryRunRefusedError(c.code as ExitCodeName, c.line);
-    if (c.state === 'schema-drift') {
-      const text = `${c.line}; sync --accept-drift would record the differences, then run the plan below`;
+  private async dryRun(ctx: RunContext, req: SyncDryRunRequest): Promise<void> {
+    const r = await dryRunSync(ctx, req, (text) => {
       this.warnings.push(text);
       if (!this.jsonMode) writeErr(terminalText(`warning: ${text}\n`));
-    }
-    const underControl = c.state !== 'not-under-version-control';
-    if (!underControl && requireVersionControl) {
-      throw new NotUnderVersionControlError(
-        ctx.target.display,
-        'Run glance-db sync to place it under version control.',
-        ` Found: ${c.line.replace(/^not under version control: /, '')}. Nothing was changed (dry run).`,
-      );
-    }
-    const from = underControl ? c.current : (currentVersion ?? c.current);
-    if (from !== null && target < from && defaultTarget && underControl) {
-      if (this.jsonMode)
-        this.emitJson({
-          ok: true,
-          dryRun: true,
-          dialect: ctx.target.dialect,
-          database: ctx.target.display,
-          from,
-          to: from,
-          versions: [],
-        });
-      else this.out(`dry run: nothing changed; already at version ${from}; nothing to do`);
+    });
+    const base = { ok: true, dryRun: true, dialect: ctx.target.dialect, database: ctx.target.display };
+    if (r.kind === 'current') {
+      if (this.jsonMode) this.emitJson({ ...base, from: r.from, to: r.from, versions: [] });
+      else this.out(`dry run: nothing changed; already at version ${r.from}; nothing to do`);
       return;
     }
-    if (from !== null && target < from) throw downgradeError(ctx, from, target);
-    // A rolling upgrade under way: planned against the database, which lists the phases that finish it first.
-    const p = await plan(
-      ctx,
-      from === null || c.rolling?.underWay
-        ? { version: target }
-        : { version: target, from, dialect: ctx.target.dialect },
-    );
+    const p = r.plan;
     if (this.jsonMode) {
       this.emitJson({
-        ok: true,
-        dryRun: true,
-        dialect: ctx.target.dialect,
-        database: ctx.target.display,
+        ...base,
         from: p.from,
         to: p.to,
         versions: p.versions,
@@ -365,24 +319,7 @@ export abstract class MigrateCommand extends BaseCommand {
 
   /** --dry-run of a phase command: the steps it would run, from the database as it is; nothing changed, no lock. */
   private async dryRunPhase(ctx: RunContext, phase: Phase, version: number | undefined): Promise<void> {
-    const target = version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
-    const steps = await withExistingDatabase(ctx, async (driver) => {
-      const rows = driver ? await driver.readHistory() : [];
-      if (driver && rows.length) verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
-      checkOrder(ctx, phase, rollingState(ctx.manifest, rows), rows);
-      if (driver && phase === 'contract') await refuseUnmigrated(ctx, driver, rows);
-      const planned = plannedSteps(ctx, ctx.target.dialect, rows, phase, target);
-      return driver ? withRowsLeft(driver, planned) : planned;
-    });
-    const listed = steps.map((s) => ({
-      version: s.mig.version,
-      name: s.mig.name,
-      phase: s.phase,
-      file: s.file,
-      checksum: s.checksum,
-      batched: s.batched,
-      statements: s.statements.map((x) => x.text),
-    }));
+    const listed = await dryRunPhase(ctx, phase, version);
     if (this.jsonMode) {
       this.emitJson({
         ok: true,
@@ -394,7 +331,7 @@ export abstract class MigrateCommand extends BaseCommand {
       });
       return;
     }
-    this.out(`dry run: nothing changed; ${phase} would run ${steps.length} step(s)${steps.length ? ':' : ''}`);
+    this.out(`dry run: nothing changed; ${phase} would run ${listed.length} step(s)${listed.length ? ':' : ''}`);
     for (const s of listed) {
       this.out(
         `\n-- ${s.phase} ${s.version} ${s.name}: ${s.file ? `${s.file} ${s.checksum}${s.batched ? ' (each statement again, in batches, until it changes no row)' : ''}` : 'nothing to run, recorded only'}`,
