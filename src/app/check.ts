@@ -13,7 +13,8 @@ import type { Difference } from '../core/introspect/diff.js';
 import { historyGaps, summarize, verifyHistory } from '../core/history.js';
 import { statusOf, withExistingDatabase } from './status.js';
 import { unplacedError } from './sync.js';
-import { describeRolling, migrateHeldBack, rollingState, type RollingState } from '../core/phases.js';
+import { describeRolling, rollingState, type RollingState } from '../core/phases.js';
+import { migrateHeldBack } from '../glance/heads.js';
 import type { GlanceManaged } from '../glance/detect.js';
 import { goalText, installedText, resolveGoal, type Goal } from '../glance/goal.js';
 import { unmigratedRows, type Unmigrated } from '../core/rolling.js';
@@ -112,7 +113,7 @@ export async function check(ctx: RunContext<Goal>): Promise<CheckResult> {
       if (state === null) throw err;
       return out(state, (err as GlanceDbError).code, `${state}: ${(err as GlanceDbError).message}`, current);
     }
-    const gaps = await historyGaps(ctx.manifest, driver, rows);
+    const gaps = await historyGaps(ctx.manifest, driver, rows, ctx.rules);
     if (gaps.length > 0)
       return out(
         'history-gap',

@@ -5,23 +5,18 @@
 // included, is finished from where it stands.
 import { SchemaDriftError } from '../platform/errors.js';
 import type { Driver, VersionRow } from '../core/driver/driver.js';
-import { DATA_ONLY_VERSIONS, EXPAND_CHAIN } from '../glance/revisions.js';
+import { EXPAND_CHAIN } from '../glance/revisions.js';
 import type { GlanceManaged } from '../glance/detect.js';
 import { diffSchemas } from '../core/introspect/diff.js';
 import { introspect } from '../core/introspect/index.js';
-import { bookkeepingTables, expectedSchema, loadSnapshot, NoExpectedSchemaError } from '../core/introspect/snapshot.js';
+import { bookkeepingTables, loadSnapshot } from '../core/introspect/snapshot.js';
 import { allowedBy, matchVariant, state } from '../glance/variants.js';
 import { finishOcata, type OcataFinish } from '../glance/ocata.js';
-import { noteText, refuseDependentDrift } from '../core/drift.js';
+import { noteText, refuseDependentDrift, schemaDifferences } from '../core/drift.js';
 import { suggest, type RunContext } from '../core/run-context.js';
 
-/** Differences between the live schema and the expected schema of a version. */
-export async function schemaDifferences(ctx: RunContext, driver: Driver, version: number): Promise<string[]> {
-  const expected = expectedSchema(ctx.manifest, driver.dialect, version);
-  if (!expected) throw new NoExpectedSchemaError(version, driver.dialect, ctx.manifest);
-  const live = await introspect(driver);
-  return diffSchemas(expected, live, { ignoreTables: bookkeepingTables(ctx.manifest.versionTable) });
-}
+/** Differences between the live schema and the expected schema of a version (the engine's, src/core/drift.ts). */
+export { schemaDifferences };
 
 export interface AdoptionPlan {
   at: number;
@@ -157,8 +152,9 @@ async function expandedPlan(
     }
     finish = finishOcata(driver.dialect, live, target);
   }
+  const dataOnly = ctx.manifest.migrations.filter((m) => m.dataOnly).map((m) => m.version);
   const inPlace = upTo(expandedTo).filter(
-    (v) => v > Math.max(45, g.version) && !DATA_ONLY_VERSIONS.includes(v) && !CONTRACT_ONLY_VERSIONS.includes(v),
+    (v) => v > Math.max(45, g.version) && !dataOnly.includes(v) && !CONTRACT_ONLY_VERSIONS.includes(v),
   );
   return {
     at: g.version,
