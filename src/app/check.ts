@@ -161,7 +161,7 @@ export async function check(ctx: RunContext<Goal>): Promise<CheckResult> {
       const left = unmigrated.length
         ? `; ${unmigrated.reduce((t, x) => t + x.rows, 0)} row(s) written since migrate ran still need it (${unmigrated.map((x) => `version ${x.version} ${x.name}: ${x.rows}`).join('; ')})`
         : '';
-      // Glance's contract is held back (engine/phases.ts migrateHeldBack): said, so that nobody hands the database to glance-manage here.
+      // Glance's contract is held back (glance/heads.ts migrateHeldBack): said, so that nobody hands the database to glance-manage here.
       const harm = (migrating: boolean) =>
         migrating && !unmigrated.some((x) => x.version === 45) && unmigrated.length > 0
           ? "end the rolling upgrade with those rows never migrated (its own migrate knows only its release's data migrations)"

@@ -100,9 +100,6 @@ export async function takeoverNote(
   });
 }
 
-/** Versions whose only change is in Glance's contract step (pike_contract01 drops the artifact tables). */
-const CONTRACT_ONLY_VERSIONS = [46];
-
 /**
  * A rolling upgrade stopped half way (whoever left it): expand steps ran up
  * to g.expandedTo, the contract branch is at g.version. The schema is
@@ -152,10 +149,10 @@ async function expandedPlan(
     }
     finish = finishOcata(driver.dialect, live, target);
   }
-  const dataOnly = ctx.manifest.migrations.filter((m) => m.dataOnly).map((m) => m.version);
-  const inPlace = upTo(expandedTo).filter(
-    (v) => v > Math.max(45, g.version) && !dataOnly.includes(v) && !CONTRACT_ONLY_VERSIONS.includes(v),
-  );
+  // Data-only versions (the manifest's dataOnly) and those whose whole change is a contract step (rolling: contract,
+  // as 46: pike_contract01 drops the artifact tables) run from their files; no expand step built them.
+  const fromFiles = ctx.manifest.migrations.filter((m) => m.dataOnly || m.rolling === 'contract').map((m) => m.version);
+  const inPlace = upTo(expandedTo).filter((v) => v > Math.max(45, g.version) && !fromFiles.includes(v));
   return {
     at: g.version,
     adopted: upTo(g.version),
