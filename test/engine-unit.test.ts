@@ -12,6 +12,7 @@ import { checksumOf, statementHash } from '../src/platform/checksum.js';
 import type { VersionRow } from '../src/core/driver/driver.js';
 import { startedMarker } from '../src/core/apply.js';
 import type { RunContext } from '../src/core/run-context.js';
+import { glanceRules } from '../src/glance/rules.js';
 import { sync, type ProgressEvent, type SyncRequest } from '../src/app/sync.js';
 import {
   ChecksumMismatchError,
@@ -81,6 +82,7 @@ function contextFor(manifest: Manifest, fake: FakeDriver): RunContext {
     urlSource: 'the test',
     toolVersion: '0.0.0-test',
     runBy: 'tester@test',
+    rules: glanceRules,
     selection: [],
     driverConfig: () => ({
       target: parseDatabaseUrl('sqlite:fake.sqlite', manifest.dir),

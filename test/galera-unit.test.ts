@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Driver } from '../src/core/driver/driver.js';
 import { loadManifest } from '../src/core/manifest/load.js';
 import type { RunContext } from '../src/core/run-context.js';
+import { glanceRules } from '../src/glance/rules.js';
 import { plannedSteps, runSteps, syncsByPhases } from '../src/core/rolling.js';
 import { ROOT } from './helpers.js';
 import { closedPort } from './servers.js';
@@ -302,6 +303,7 @@ s(
       manifest,
       toolVersion: 't',
       selection: [],
+      rules: glanceRules,
       target: { dialect: 'mysql', display: 'mysql://x/db' },
     } as unknown as RunContext;
     const { driver, calls } = batchDriver(2, 4500, true);
@@ -336,6 +338,7 @@ s(
       manifest,
       toolVersion: 't',
       selection: [],
+      rules: glanceRules,
       target: { dialect: 'mysql', display: 'mysql://x/db' },
     } as unknown as RunContext;
     const rows = [42, 43, 44].map((version) => ({

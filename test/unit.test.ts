@@ -633,7 +633,7 @@ async function catchAsync(fn: () => Promise<unknown>): Promise<unknown> {
 }
 
 test('rolling hand-back: alembic_version keeps the expand head alone below 45 (mitaka02 is its ancestor), and both heads from 45 on', async () => {
-  const { glanceHeads } = await import('../src/core/phases.js');
+  const { glanceHeads } = await import('../src/glance/heads.js');
   const row = (version: number, status: 'complete' | 'expanded') =>
     ({ version, status }) as unknown as import('../src/core/driver/driver.js').VersionRow;
   const upTo = (complete: number, expandedTo: number) =>

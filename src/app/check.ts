@@ -13,7 +13,8 @@ import type { Difference } from '../core/introspect/diff.js';
 import { historyGaps, summarize, verifyHistory } from '../core/history.js';
 import { statusOf, withExistingDatabase } from './status.js';
 import { unplacedError } from './sync.js';
-import { describeRolling, migrateHeldBack, rollingState, type RollingState } from '../core/phases.js';
+import { describeRolling, rollingState, type RollingState } from '../core/phases.js';
+import { migrateHeldBack } from '../glance/heads.js';
 import type { GlanceManaged } from '../glance/detect.js';
 import { goalText, installedText, resolveGoal, type Goal } from '../glance/goal.js';
 import { unmigratedRows, type Unmigrated } from '../core/rolling.js';
@@ -112,7 +113,7 @@ export async function check(ctx: RunContext<Goal>): Promise<CheckResult> {
       if (state === null) throw err;
       return out(state, (err as GlanceDbError).code, `${state}: ${(err as GlanceDbError).message}`, current);
     }
-    const gaps = await historyGaps(ctx.manifest, driver, rows);
+    const gaps = await historyGaps(ctx.manifest, driver, rows, ctx.rules);
     if (gaps.length > 0)
       return out(
         'history-gap',
@@ -160,7 +161,7 @@ export async function check(ctx: RunContext<Goal>): Promise<CheckResult> {
       const left = unmigrated.length
         ? `; ${unmigrated.reduce((t, x) => t + x.rows, 0)} row(s) written since migrate ran still need it (${unmigrated.map((x) => `version ${x.version} ${x.name}: ${x.rows}`).join('; ')})`
         : '';
-      // Glance's contract is held back (engine/phases.ts migrateHeldBack): said, so that nobody hands the database to glance-manage here.
+      // Glance's contract is held back (glance/heads.ts migrateHeldBack): said, so that nobody hands the database to glance-manage here.
       const harm = (migrating: boolean) =>
         migrating && !unmigrated.some((x) => x.version === 45) && unmigrated.length > 0
           ? "end the rolling upgrade with those rows never migrated (its own migrate knows only its release's data migrations)"

@@ -20,7 +20,6 @@ import { statementHash } from '../platform/checksum.js';
 import type { Driver, VersionRow } from '../core/driver/driver.js';
 import { createDriver } from '../dialects/create-driver.js';
 import { insertSql, rowValues } from '../core/driver/version-table.js';
-import { DATA_ONLY_VERSIONS } from '../glance/revisions.js';
 import { diffSchemas } from '../core/introspect/diff.js';
 import { introspect } from '../core/introspect/index.js';
 import { bookkeepingTables, expectedSchema } from '../core/introspect/snapshot.js';
@@ -144,7 +143,9 @@ async function repairLocked(
   // A version matches when the only differences are a known Glance variant or ones accepted with --accept-drift (as check and verify judge).
   const matchesAt = (v: number): boolean => {
     const diff = diffAt(v);
-    return diff !== null && (diff.length === 0 || classify(driver.dialect, diff, rows).unexplained.length === 0);
+    return (
+      diff !== null && (diff.length === 0 || classify(ctx.rules, driver.dialect, diff, rows).unexplained.length === 0)
+    );
   };
   const schemaMatches = ctx.manifest.migrations.map((m) => m.version).filter(matchesAt);
   const { current } = summarize(rows);
@@ -209,7 +210,7 @@ async function repairLocked(
   }
 
   // Gaps below the recorded level.
-  const gaps = await historyGaps(ctx.manifest, driver, rows);
+  const gaps = await historyGaps(ctx.manifest, driver, rows, ctx.rules);
   if (gaps.length > 0) {
     if (!atCurrent)
       throw refuse(
@@ -239,7 +240,8 @@ async function repairLocked(
       below === null
         ? Object.keys(live.tables).filter((t) => !ignore.ignoreTables.includes(t)).length === 0
         : schemaMatches.includes(below);
-    const noSchemaEffect = r.statementsApplied === 0 || DATA_ONLY_VERSIONS.includes(r.version);
+    const noSchemaEffect =
+      r.statementsApplied === 0 || ctx.manifest.migrations.some((m) => m.version === r.version && m.dataOnly);
     if (schemaBelow && noSchemaEffect) {
       actions.push({
         version: r.version,

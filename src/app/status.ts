@@ -36,7 +36,7 @@ export async function statusOf(ctx: RunContext, driver: Driver): Promise<Status 
   const rows = withHandback(read, await handbackPlan(ctx, driver, read));
   const history = summarize(rows);
   if (history.current !== null)
-    await checkNoGaps(ctx.manifest, driver, rows, ctx.target.display, suggest(ctx, 'repair'));
+    await checkNoGaps(ctx.manifest, driver, rows, ctx.rules, ctx.target.display, suggest(ctx, 'repair'));
   const rolling = rollingState(ctx.manifest, rows);
   if (history.current !== null)
     return {

@@ -206,7 +206,7 @@ async function syncLocked(
   if (!fresh) {
     verifyHistory(ctx.manifest, rows, driver.dialect, ctx.toolVersion);
     // A gap below the recorded level is reported, never filled by running old SQL.
-    await checkNoGaps(ctx.manifest, driver, rows, ctx.target.display, suggest(ctx, 'repair'));
+    await checkNoGaps(ctx.manifest, driver, rows, ctx.rules, ctx.target.display, suggest(ctx, 'repair'));
     checkCurrentVersionAgrees(summarize(rows).current, req.currentVersion);
     // A version table made by an earlier release gets the columns added since (ALTER TABLE ADD COLUMN), before any row is written.
     await driver.ensureVersionTable();

@@ -16,6 +16,7 @@ import { registerSecretsOf } from '../platform/url.js';
 import { parseDatabaseUrl } from '../dialects/index.js';
 import type { RunContext as EngineContext } from '../core/run-context.js';
 import { resolveGoal, type Goal } from '../glance/goal.js';
+import { glanceRules } from '../glance/rules.js';
 import { writeErr } from '../platform/sink.js';
 
 /** The run context cli resolves: the engine's, with the whole goal (why that version) for check and the messages. */
@@ -165,6 +166,7 @@ export function resolveContext(raw: RawOptions): RunContext {
   return {
     manifest,
     target,
+    rules: glanceRules,
     selection,
     goal: resolveGoal(manifest, raw.goal),
     notices,

@@ -1,17 +1,18 @@
 // Differences between the live schema and the expected one, sorted into
-// what Glance itself produced (a known variant), what the operator accepted
+// what Glance itself produced (a known variant: ctx.rules.variants, from
+// src/glance/variants.ts), what the operator accepted
 // earlier (sync --accept-drift, kept in the version table's `note`), and
 // drift: everything else.
 import type { Driver, VersionRow } from './driver/driver.js';
 import { SchemaDriftError } from '../platform/errors.js';
-import { allowedBy, contractState, matchVariant, variantById, type Variant } from '../glance/variants.js';
-import { differenceOf, notComparedIn, schemaDiff } from './introspect/diff.js';
+import { differenceOf, diffSchemas, notComparedIn, schemaDiff } from './introspect/diff.js';
+import { introspect } from './introspect/index.js';
 import type { SchemaModel } from './introspect/model.js';
 import { sqlTokens } from './introspect/normalize.js';
-import { bookkeepingTables, expectedSchema } from './introspect/snapshot.js';
+import { bookkeepingTables, expectedSchema, NoExpectedSchemaError } from './introspect/snapshot.js';
 import type { Dialect } from './driver/dialect.js';
-import { schemaDifferences } from '../glance/adopt.js';
 import type { RunContext } from './run-context.js';
+import type { ProjectRules, Variant } from './rules.js';
 import { readVersions } from './files.js';
 import { rollingState, stepFor, workIn } from './phases.js';
 
@@ -62,8 +63,22 @@ export interface Drift {
   rolling?: { to: number; contractPending: number[]; states: string[] };
 }
 
-/** Sorts differences using what the version table's notes say. */
-export function classify(dialect: Driver['dialect'], all: string[], rows: VersionRow[]): Drift {
+/** Differences between the live schema and the expected schema of a version. */
+export async function schemaDifferences(ctx: RunContext, driver: Driver, version: number): Promise<string[]> {
+  const expected = expectedSchema(ctx.manifest, driver.dialect, version);
+  if (!expected) throw new NoExpectedSchemaError(version, driver.dialect, ctx.manifest);
+  const live = await introspect(driver);
+  return diffSchemas(expected, live, { ignoreTables: bookkeepingTables(ctx.manifest.versionTable) });
+}
+
+/** Sorts differences using what the version table's notes say, and the known variants of `rules`. */
+export function classify(
+  rules: Pick<ProjectRules, 'variants'>,
+  dialect: Driver['dialect'],
+  all: string[],
+  rows: VersionRow[],
+): Drift {
+  const { byId: variantById, match: matchVariant, allowedBy } = rules.variants;
   const notes = rows.map((r) => parseNote(r.note));
   const acceptedSet = new Set(notes.flatMap((n) => n.acceptedDrift ?? []));
   const accepted = all.filter((d) => acceptedSet.has(d));
@@ -86,7 +101,7 @@ export function classify(dialect: Driver['dialect'], all: string[], rows: Versio
 }
 
 export async function driftOf(ctx: RunContext, driver: Driver, version: number, rows: VersionRow[]): Promise<Drift> {
-  const drift = classify(driver.dialect, await schemaDifferences(ctx, driver, version), rows);
+  const drift = classify(ctx.rules, driver.dialect, await schemaDifferences(ctx, driver, version), rows);
   const expected = expectedSchema(ctx.manifest, driver.dialect, version);
   const partly = expected ? notComparedIn(expected, version) : null;
   return partly ? { ...drift, partly } : drift;
@@ -104,6 +119,7 @@ export async function driftOf(ctx: RunContext, driver: Driver, version: number, 
 export async function rollingDriftOf(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<Drift | null> {
   const s = rollingState(ctx.manifest, rows);
   if (!s.underWay || s.top === null) return null;
+  const { contractState, allowedBy } = ctx.rules.variants;
   const contractPending = s.pending.contract;
   const undescribed = contractPending.filter((v) => !contractState(v));
   const states = contractPending.map(contractState).filter((v): v is Variant => !!v);
@@ -120,6 +136,7 @@ export async function rollingDriftOf(ctx: RunContext, driver: Driver, rows: Vers
   }
   const all = await schemaDifferences(ctx, driver, s.top);
   const drift = classify(
+    ctx.rules,
     driver.dialect,
     all.filter((d) => !states.some((st) => allowedBy(st, d))),
     rows,

@@ -2,11 +2,10 @@
 // disk before anything runs.
 import { ChecksumMismatchError, HistoryGapError, UnknownVersionError } from '../platform/errors.js';
 import type { Driver } from './driver/driver.js';
-import { detectGlanceManaged } from '../glance/detect.js';
-import { DATA_ONLY_VERSIONS } from '../glance/revisions.js';
 import type { VersionRow } from './driver/driver.js';
 import { PHASES, type Manifest, type Migration } from './manifest/types.js';
-import { phaseRecord } from './phases.js';
+import { phaseRecord } from './phase-record.js';
+import type { ProjectRules } from './rules.js';
 import type { Dialect } from './driver/dialect.js';
 import { readMigrationFile } from './files.js';
 import { isSuperseded } from './superseded.js';
@@ -84,30 +83,38 @@ function verifyPhases(manifest: Manifest, mig: Migration, row: VersionRow, diale
 
 /**
  * Versions below the recorded level without a complete row: a hole left by
- * hand. The one hole glance-db leaves itself is a data-only version that an
- * adopted rolling upgrade skipped (every row above it adopted, and Glance's
- * own contract level still below it): that one sync runs.
+ * hand. The one hole glance-db leaves itself is a data-only version (the
+ * manifest's `dataOnly`) that an adopted rolling upgrade skipped (every row
+ * above it adopted, and the level the other tool's bookkeeping records,
+ * rules.detect, still below it): that one sync runs.
  */
-export async function historyGaps(manifest: Manifest, driver: Driver, rows: VersionRow[]): Promise<number[]> {
+export async function historyGaps(
+  manifest: Manifest,
+  driver: Driver,
+  rows: VersionRow[],
+  rules: Pick<ProjectRules, 'detect'>,
+): Promise<number[]> {
   const { current } = summarize(rows);
   if (current === null) return [];
   const complete = new Set(rows.filter((r) => r.status === 'complete').map((r) => r.version));
   const missing = manifest.migrations.map((m) => m.version).filter((v) => v < current && !complete.has(v));
+  const dataOnly = new Set(manifest.migrations.filter((m) => m.dataOnly).map((m) => m.version));
   const maybeSkipped = missing.filter(
-    (v) => DATA_ONLY_VERSIONS.includes(v) && rows.filter((r) => r.version > v).every((r) => r.kind === 'adopted'),
+    (v) => dataOnly.has(v) && rows.filter((r) => r.version > v).every((r) => r.kind === 'adopted'),
   );
   if (maybeSkipped.length === 0) return missing;
-  const glance = await detectGlanceManaged(driver, await driver.listTables()).catch(() => null);
-  return missing.filter((v) => !(maybeSkipped.includes(v) && glance !== null && glance.version < v));
+  const other = await rules.detect(driver, await driver.listTables()).catch(() => null);
+  return missing.filter((v) => !(maybeSkipped.includes(v) && other !== null && other.version < v));
 }
 
 export async function checkNoGaps(
   manifest: Manifest,
   driver: Driver,
   rows: VersionRow[],
+  rules: Pick<ProjectRules, 'detect'>,
   database: string,
   repair?: string,
 ): Promise<void> {
-  const gaps = await historyGaps(manifest, driver, rows);
+  const gaps = await historyGaps(manifest, driver, rows, rules);
   if (gaps.length > 0) throw new HistoryGapError(database, gaps, summarize(rows).current!, repair);
 }

@@ -1,7 +1,7 @@
 // Rolling upgrades (docs/guide/rolling-upgrade.md): where each version stands in
-// its expand, migrate and contract phases, what a phase command has to run,
-// and what Glance's own bookkeeping must say meanwhile. No database access
-// here: engine/rolling.ts runs what this plans.
+// its expand, migrate and contract phases, and what a phase command has to
+// run. No database access here: core/rolling.ts runs what this plans (what
+// another tool's bookkeeping says meanwhile is the project's: ctx.rules).
 //
 // The version table records the phases in two places. `status`: expanded
 // (the expand phase ran, migrate or contract still to come), migrated
@@ -12,33 +12,15 @@
 // the one to resume.
 import { ConfigError } from '../platform/errors.js';
 import type { VersionRow } from './driver/driver.js';
-import { createAlembicVersionSql } from '../glance/bookkeeping.js';
-import { contractRevisionFor, EXPAND_CHAIN, expandRevisionFor } from '../glance/revisions.js';
-import { installedContractHead } from '../glance/installed.js';
 import { PHASES, type Manifest, type Migration, type Phase } from './manifest/types.js';
+import { phaseRecord, phaseRecordText, type PhaseRecord } from './phase-record.js';
 import type { Statement } from './sql/split.js';
-import { describeDialect, type Dialect } from './driver/dialect.js';
+import type { Dialect } from './driver/dialect.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import { summarize } from './history.js';
 import { suggest, type RunContext } from './run-context.js';
 
-/** Phase -> checksum of the file run in it (null: nothing to run in that phase). */
-export type PhaseRecord = Partial<Record<Phase, string | null>>;
-
-export function phaseRecord(row: VersionRow | undefined): PhaseRecord | null {
-  const text = row?.added?.phases;
-  if (!text) return null;
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v && typeof v === 'object' ? (v as PhaseRecord) : null;
-  } catch {
-    return null;
-  }
-}
-
-export function phaseRecordText(r: PhaseRecord): string {
-  return JSON.stringify(Object.fromEntries(PHASES.filter((p) => p in r).map((p) => [p, r[p]])));
-}
+export { phaseRecord, phaseRecordText, type PhaseRecord };
 
 /** The phases a version has work in: its whole file's phase, or those its phases list. Empty: sync only. */
 export function workIn(mig: Migration): Phase[] {
@@ -264,102 +246,4 @@ export function rowAfter(step: Step, before: VersionRow | undefined, base: Versi
     statementsTotal: step.statements.length,
     added: { ...base.added, phases: phaseRecordText(record) },
   };
-}
-
-/** The first Alembic revision of the expand branch that brings in version v's additions, else the one before. */
-function expandRevisionUpTo(v: number): string | null {
-  const upTo = EXPAND_CHAIN.filter(([, ver]) => ver <= v);
-  if (upTo.length === 0) return null;
-  const top = upTo[upTo.length - 1][1];
-  return upTo.find(([, ver]) => ver === top)![0];
-}
-
-/**
- * The alembic_version rows Glance's own tool would hold for these rows:
- * during a rolling upgrade the expand head of the version it goes to and
- * the contract head of the current version (both, as `glance-manage db
- * expand` leaves them); otherwise the current version's revision alone.
- * null when a version has no Glance revision (a version a site added):
- * alembic_version is then left as it is.
- */
-export function glanceHeads(
-  rows: VersionRow[],
-  manifest?: Manifest,
-  dialect?: Dialect,
-  rowsLeft = false,
-): string[] | null {
-  const { current } = summarize(rows);
-  if (current === null) return null;
-  // The installed Glance's own revisions where it has its own at that version (2023.1, 2023.2: 2023_1_contract01 at 50).
-  const head = installedContractHead();
-  const contract = contractRevisionFor(current, head);
-  if (!contract) return null;
-  if (!rows.some((r) => r.status !== 'complete')) return [contract];
-  // Until glance-db's migrate phase has run, the expand head is held back
-  // (issue 28 item 4): with it, glance-manage's check would offer its
-  // contract (it knows only its own release's data migrations) and its
-  // contract would drop images.is_public while older images still have no
-  // visibility. Without it, glance-manage's contract and migrate refuse
-  // ("cannot be run before database expansion").
-  // The same while rows written since glance-db's migrate ran still need it
-  // (rowsLeft, counted by the caller: engine/rolling.ts rowsLeftHoldBack).
-  if (rowsLeft || (manifest && migrateHeldBack(manifest, rows, dialect))) return [contract];
-  const top = Math.max(...rows.map((r) => r.version));
-  const expand = expandRevisionFor(top, head) ?? expandRevisionUpTo(top);
-  if (!expand || EXPAND_CHAIN.find(([rev]) => rev === expand)![1] <= current) return [contract];
-  // Below the first expand revision's version the contract head is an
-  // ancestor of every expand revision (ocata_expand01 follows mitaka02), so
-  // Alembic keeps the expand head alone; two rows there make glance-manage's
-  // next `alembic upgrade` fail ("overlaps with other requested revisions").
-  return current < EXPAND_CHAIN[0][1] ? [expand] : [expand, contract];
-}
-
-/**
- * Where Glance's contract must not be offered: a rolling upgrade whose
- * migrate phase has not run for every version that has one; and, on
- * PostgreSQL, one whose Ocata contract (45) is pending: glance-db's expand
- * added compatibility triggers there that Glance's ocata_contract01 does
- * not know (Glance has triggers on MySQL only, and drops them by name, as
- * SQLite's table rebuild drops glance-db's), so after glance-manage's
- * `db sync` every INSERT into images would fail on the is_public its
- * contract dropped. rowsLeft: rows written since a migrate phase ran still
- * need it (engine/rolling.ts unmigratedRows counts them).
- */
-export function migrateHeldBack(manifest: Manifest, rows: VersionRow[], dialect?: Dialect, rowsLeft = false): boolean {
-  const s = rollingState(manifest, rows);
-  return (
-    rowsLeft ||
-    s.pending.migrate.length > 0 ||
-    (dialect !== undefined && describeDialect(dialect).triggersOutliveGlanceContract && s.pending.contract.includes(45))
-  );
-}
-
-/**
- * Whether glanceHeads would write an expand head for these rows, which lets
- * glance-manage contract: only then are the rows a migrate phase still has
- * to do worth counting (a query per migrated version) before writing.
- */
-export function headsLetGlanceContract(rows: VersionRow[], manifest: Manifest, dialect: Dialect): boolean {
-  const heads = glanceHeads(rows, manifest, dialect);
-  return heads !== null && heads.some((h) => EXPAND_CHAIN.some(([rev]) => rev === h));
-}
-
-/** Statements that set alembic_version (and the legacy migrate_version) to glanceHeads(rows). */
-export function glanceBookkeeping(
-  rows: VersionRow[],
-  dialect: Dialect,
-  hasMigrateVersion: boolean,
-  withCreate = true,
-  manifest?: Manifest,
-  rowsLeft = false,
-): string[] {
-  const heads = glanceHeads(rows, manifest, dialect, rowsLeft);
-  if (!heads) return [];
-  const out = [
-    ...(withCreate ? [createAlembicVersionSql(dialect)] : []),
-    'DELETE FROM alembic_version',
-    ...heads.map((h) => `INSERT INTO alembic_version (version_num) VALUES ('${h}')`),
-  ];
-  if (hasMigrateVersion) out.push(`UPDATE migrate_version SET version = ${Math.min(summarize(rows).current!, 45)}`);
-  return out;
 }

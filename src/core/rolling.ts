@@ -22,8 +22,6 @@ import { suggest, type RunContext } from './run-context.js';
 import { readMigrationFile } from './files.js';
 import { summarize } from './history.js';
 import {
-  glanceBookkeeping,
-  headsLetGlanceContract,
   migrateAgain,
   nextPhase,
   rollingState,
@@ -232,7 +230,12 @@ export async function runSteps(
         ctx.manifest.versionTable,
         before!,
         { ...row, executionMs: Math.round(performance.now() - started) },
-        glanceBookkeeping(withRow(rows, row), driver.dialect, hasMigrateVersion, false, ctx.manifest, await heldFor()),
+        ctx.rules.phaseBookkeeping(withRow(rows, row), driver.dialect, {
+          hasLegacyTable: hasMigrateVersion,
+          withCreate: false,
+          manifest: ctx.manifest,
+          rowsLeft: await heldFor(),
+        }),
       );
       if (!done) {
         onProgress({ type: 'phase-skipped', version, name, phase: step.phase });
@@ -246,14 +249,12 @@ export async function runSteps(
         statements: step.statements,
         row,
         resumeFrom: before?.status === 'failed' ? resumePoint(before, step.statements, step.file ?? '') : 0,
-        after: glanceBookkeeping(
-          withRow(rows, row),
-          driver.dialect,
-          hasMigrateVersion,
-          true,
-          ctx.manifest,
-          await heldFor(),
-        ),
+        after: ctx.rules.phaseBookkeeping(withRow(rows, row), driver.dialect, {
+          hasLegacyTable: hasMigrateVersion,
+          withCreate: true,
+          manifest: ctx.manifest,
+          rowsLeft: await heldFor(),
+        }),
         ...(before && before.status !== 'failed' ? { replaces: before.status } : {}),
       };
       if ((await applyVersion(driver, p, statementEvents(version, name, onProgress))).outcome === 'already-applied') {
@@ -373,12 +374,12 @@ export async function unmigratedRows(ctx: RunContext, driver: Driver, rows: Vers
  * which glance-manage's check says "contract next" and its contract runs, as
  * zed's glance-manage knows no data migration of older releases), whether
  * rows still need a migrate phase that already ran. Then the expand head is
- * held back (engine/phases.ts glanceHeads, rowsLeft), so that glance-manage's
+ * held back (glance/heads.ts glanceHeads, rowsLeft), so that glance-manage's
  * contract refuses instead of dropping images.is_public under images with no
  * visibility. Counts only when the heads would let glance-manage contract.
  */
 export async function rowsLeftHoldBack(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<boolean> {
-  if (!headsLetGlanceContract(rows, ctx.manifest, driver.dialect)) return false;
+  if (!ctx.rules.letsOtherToolContract(rows, ctx.manifest, driver.dialect)) return false;
   return (await unmigratedRows(ctx, driver, rows)).length > 0;
 }
 

@@ -5,6 +5,7 @@
 import type { Manifest } from './manifest/types.js';
 import type { DatabaseTarget } from '../platform/url.js';
 import type { Driver, DriverConfig } from './driver/driver.js';
+import type { ProjectRules } from './rules.js';
 
 /** The version a run aims at, as the engine needs it; src/glance/goal.ts's Goal says more (why that version). */
 export interface RunGoal {
@@ -24,6 +25,8 @@ export interface RunContext<G extends RunGoal = RunGoal> {
   driverConfig(): DriverConfig;
   /** Makes the driver for driverConfig(): src/dialects/create-driver.ts's createDriver unless set (the engine's unit tests give a fake). */
   createDriver?: (config: DriverConfig) => Promise<Driver>;
+  /** The project's hooks into the engine (src/core/rules.ts): Glance's, src/glance/rules.ts, which cli puts here. */
+  rules: ProjectRules;
   /** The flags that selected the manifest and the database, shell-quoted, password left out: suggested commands repeat them. */
   selection: string[];
   /** The version this run aims at: given, the installed Glance's, or the newest (src/glance/goal.ts). Suggested commands carry it. */

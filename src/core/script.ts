@@ -6,7 +6,8 @@
 // twice, or against another database, must not rebuild tables (SQLite's 045
 // drops and rebuilds images). Accepted starting states:
 //   from      the version table holds exactly the versions up to FROM, all complete;
-//   adopt     no version table rows, and Glance's alembic_version names FROM:
+//   adopt     no version table rows, and Glance's alembic_version names FROM
+//             (ctx.rules.revisionsAt, src/glance/rules.ts):
 //             the script records the versions up to FROM as `adopted`, as sync does;
 //   empty     (planned from empty) no table at all but an empty version table.
 // Already at the planned target ("done") and anything else refuse, each with
@@ -23,8 +24,6 @@ import { statementHash } from '../platform/checksum.js';
 import { describeDialect, type Dialect } from './driver/dialect.js';
 import type { VersionRow } from './driver/driver.js';
 import { createVersionTableSql, rowValues, VERSION_COLUMNS } from './driver/version-table.js';
-import { createAlembicVersionSql } from '../glance/bookkeeping.js';
-import { ALIASES, CONTRACT_CHAIN } from '../glance/revisions.js';
 import type { RunContext } from './run-context.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import type { Plan } from './plan.js';
@@ -42,17 +41,6 @@ export function serverNowSql(dialect: Dialect): string {
   return describeDialect(dialect).script.nowSql;
 }
 
-/** The Alembic revisions glance-manage leaves at a version (the contract head, and its old aliases). */
-export function revisionsAt(version: number): string[] {
-  const revs = CONTRACT_CHAIN.filter(([, v]) => v === version).map(([r]) => r);
-  return [
-    ...revs,
-    ...Object.entries(ALIASES)
-      .filter(([, r]) => revs.includes(r))
-      .map(([a]) => a),
-  ];
-}
-
 const list = (xs: (string | number)[]) => xs.map(literal).join(', ');
 
 export const SCRIPT_ALREADY_RAN = 'glance-db: this script already ran on this database; nothing was changed';
@@ -65,7 +53,7 @@ export function planScript(ctx: RunContext, p: Plan, generatedAt: string): strin
   const all = ctx.manifest.migrations;
   const fromVs = p.from === null ? [] : all.filter((m) => m.version <= p.from!).map((m) => m.version);
   const toVs = all.filter((m) => m.version <= p.to).map((m) => m.version);
-  const revs = p.from === null ? [] : revisionsAt(p.from);
+  const revs = p.from === null ? [] : ctx.rules.revisionsAt(p.from);
   const mv = p.migrateVersion ? 1 : 0;
   // n: rows; nf/nt: complete rows of the versions up to FROM / TO; na/nr: alembic_version rows / rows naming FROM;
   // hm: migrate_version exists; o: tables other than the version table.
@@ -121,7 +109,7 @@ export function planScript(ctx: RunContext, p: Plan, generatedAt: string): strin
     ...d.script.opening({
       table,
       createVersionTable: createVersionTableSql(table, p.dialect),
-      createAlembicVersion: createAlembicVersionSql(p.dialect),
+      createAlembicVersion: ctx.rules.createBookkeepingTableSql(p.dialect),
       fromVersion: p.from !== null,
       stateCase,
       countFrom: countIn(fromVs),

@@ -5,23 +5,18 @@
 // included, is finished from where it stands.
 import { SchemaDriftError } from '../platform/errors.js';
 import type { Driver, VersionRow } from '../core/driver/driver.js';
-import { DATA_ONLY_VERSIONS, EXPAND_CHAIN } from '../glance/revisions.js';
+import { EXPAND_CHAIN } from '../glance/revisions.js';
 import type { GlanceManaged } from '../glance/detect.js';
 import { diffSchemas } from '../core/introspect/diff.js';
 import { introspect } from '../core/introspect/index.js';
-import { bookkeepingTables, expectedSchema, loadSnapshot, NoExpectedSchemaError } from '../core/introspect/snapshot.js';
+import { bookkeepingTables, loadSnapshot } from '../core/introspect/snapshot.js';
 import { allowedBy, matchVariant, state } from '../glance/variants.js';
 import { finishOcata, type OcataFinish } from '../glance/ocata.js';
-import { noteText, refuseDependentDrift } from '../core/drift.js';
+import { noteText, refuseDependentDrift, schemaDifferences } from '../core/drift.js';
 import { suggest, type RunContext } from '../core/run-context.js';
 
-/** Differences between the live schema and the expected schema of a version. */
-export async function schemaDifferences(ctx: RunContext, driver: Driver, version: number): Promise<string[]> {
-  const expected = expectedSchema(ctx.manifest, driver.dialect, version);
-  if (!expected) throw new NoExpectedSchemaError(version, driver.dialect, ctx.manifest);
-  const live = await introspect(driver);
-  return diffSchemas(expected, live, { ignoreTables: bookkeepingTables(ctx.manifest.versionTable) });
-}
+/** Differences between the live schema and the expected schema of a version (the engine's, src/core/drift.ts). */
+export { schemaDifferences };
 
 export interface AdoptionPlan {
   at: number;
@@ -105,9 +100,6 @@ export async function takeoverNote(
   });
 }
 
-/** Versions whose only change is in Glance's contract step (pike_contract01 drops the artifact tables). */
-const CONTRACT_ONLY_VERSIONS = [46];
-
 /**
  * A rolling upgrade stopped half way (whoever left it): expand steps ran up
  * to g.expandedTo, the contract branch is at g.version. The schema is
@@ -157,9 +149,10 @@ async function expandedPlan(
     }
     finish = finishOcata(driver.dialect, live, target);
   }
-  const inPlace = upTo(expandedTo).filter(
-    (v) => v > Math.max(45, g.version) && !DATA_ONLY_VERSIONS.includes(v) && !CONTRACT_ONLY_VERSIONS.includes(v),
-  );
+  // Data-only versions (the manifest's dataOnly) and those whose whole change is a contract step (rolling: contract,
+  // as 46: pike_contract01 drops the artifact tables) run from their files; no expand step built them.
+  const fromFiles = ctx.manifest.migrations.filter((m) => m.dataOnly || m.rolling === 'contract').map((m) => m.version);
+  const inPlace = upTo(expandedTo).filter((v) => v > Math.max(45, g.version) && !fromFiles.includes(v));
   return {
     at: g.version,
     adopted: upTo(g.version),

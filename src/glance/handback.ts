@@ -16,7 +16,7 @@ import type { RunContext } from '../core/run-context.js';
 import { classify, noteText, parseNote } from '../core/drift.js';
 import { readMigrationFile, statementsOf } from '../core/files.js';
 import { summarize } from '../core/history.js';
-import { glanceBookkeeping, glanceHeads } from '../core/phases.js';
+import { glanceBookkeeping, glanceHeads } from './heads.js';
 import { rowsLeftHoldBack } from '../core/rolling.js';
 
 /**
@@ -96,7 +96,7 @@ export async function handbackPlan(
   // glance-db's visibility triggers that Glance's contract left on a dropped is_public (PostgreSQL, item 4 of issue 28):
   // the only difference allowed besides what classify explains; dropped with the record.
   const orphans = describeDialect(driver.dialect).orphanVisibilityTriggers;
-  const unexplained = diff.length > 0 ? classify(driver.dialect, diff, rows).unexplained : [];
+  const unexplained = diff.length > 0 ? classify(ctx.rules, driver.dialect, diff, rows).unexplained : [];
   const orphaned = orphans && g.version >= 45 ? unexplained.filter((d) => orphans.differences.test(String(d))) : [];
   if (unexplained.length > orphaned.length) return null;
   const open = rows.filter((r) => r.status !== 'complete').map((r) => r.version);

@@ -75,8 +75,16 @@ export function expandRevisionFor(version: number, installedHead: string | null)
 /** The newest Alembic revision glance-db knows. */
 export const NEWEST_REVISION = CONTRACT_CHAIN[CONTRACT_CHAIN.length - 1][0];
 
-/** Versions that only change data (no schema): safe to run again, and not covered by an expand step. */
-export const DATA_ONLY_VERSIONS = [44, 49];
+/** The Alembic revisions glance-manage leaves at a version (the contract head, and its old aliases). */
+export function revisionsAt(version: number): string[] {
+  const revs = CONTRACT_CHAIN.filter(([, v]) => v === version).map(([r]) => r);
+  return [
+    ...revs,
+    ...Object.entries(ALIASES)
+      .filter(([, r]) => revs.includes(r))
+      .map(([a]) => a),
+  ];
+}
 
 /** An Alembic revision name (or old alias): the glance-db version it stands for, and its branch; null if none. */
 export function revisionTarget(word: string): { version: number; branch: 'contract' | 'expand' } | null {

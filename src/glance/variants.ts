@@ -8,17 +8,10 @@ import { join } from 'node:path';
 import { ConfigError } from '../platform/errors.js';
 import { PACKAGE_ROOT } from '../platform/paths.js';
 import type { Dialect } from '../core/driver/dialect.js';
+import type { Variant } from '../core/rules.js';
 
-export interface Variant {
-  id: string;
-  dialects: Dialect[];
-  versions: [number, number];
-  producedBy: string;
-  /** Differences as diffSchemas prints them; `*` matches any text. */
-  allow: string[];
-  /** A state: the version whose contract phase removes what it allows (a rolling upgrade with that contract pending leaves it). */
-  contractOf?: number;
-}
+/** A known variant or state: the engine's port type (src/core/rules.ts), filled from schema/variants.json. */
+export type { Variant };
 
 interface Catalogue {
   variants: Variant[];

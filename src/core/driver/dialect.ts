@@ -122,7 +122,7 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
    * contract (ocata_contract01) does not drop on this dialect (PostgreSQL:
    * Glance has triggers on MySQL only, and SQLite's table rebuild drops
    * them), so Alembic's expand head is held back until glance-db's contract
-   * of that version ran (src/core/phases.ts migrateHeldBack).
+   * of that version ran (src/glance/heads.ts migrateHeldBack).
    */
   triggersOutliveGlanceContract: boolean;
   /**

@@ -17,6 +17,8 @@ export interface Migration {
   files: SqlFiles;
   /** Absent: the version runs only with sync (a version a site added without saying). */
   rolling?: Rolling;
+  /** The version changes data only, no schema: safe to run again, and no expand step brings it in (glance-db.yaml `dataOnly`). */
+  dataOnly?: boolean;
   /** rolling: phased only: the file per dialect of each phase it has work in. */
   phases?: Partial<Record<Phase, SqlFiles>>;
 }
