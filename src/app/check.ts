@@ -12,7 +12,7 @@ import { suggest, type RunContext } from '../core/run-context.js';
 import type { Difference } from '../core/introspect/diff.js';
 import { historyGaps, summarize, verifyHistory } from '../core/history.js';
 import { statusOf, withExistingDatabase } from './status.js';
-import { unplacedError } from './sync.js';
+import { unplacedError } from './sync-refusals.js';
 import { describeRolling, migrateHeldBack, rollingState, type RollingState } from '../core/phases.js';
 import type { GlanceManaged } from '../glance/detect.js';
 import { goalText, installedText, resolveGoal, type Goal } from '../glance/goal.js';

@@ -29,7 +29,7 @@ import { readVersions } from '../core/files.js';
 import { isSuperseded } from '../core/superseded.js';
 import { classify } from '../core/drift.js';
 import { historyGaps, summarize } from '../core/history.js';
-import { notUnder } from './sync.js';
+import { notUnder } from './sync-refusals.js';
 import {
   ensureGlanceBookkeeping,
   handbackPlan,
