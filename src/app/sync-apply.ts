@@ -12,21 +12,27 @@ import type { RunContext } from '../core/run-context.js';
 import { bookkeepingStatements, createAlembicVersionSql } from '../glance/bookkeeping.js';
 import type { AppliedVersion, Finishing } from './sync-types.js';
 
+/** The versions up to `target` that `rows` does not record complete, their files, and a rolling upgrade to finish. */
+export interface ToApply {
+  ctx: RunContext;
+  driver: Driver;
+  target: number;
+  rows: VersionRow[];
+  files: Map<number, ReadVersion>;
+  finishing: Finishing | null;
+}
+
 /**
  * Applies the versions up to `target` that `rows` does not record complete; `rolled` holds the phases run before
  * and gets those run here. For sync the unit is the version: one that its last phase completed is reported
  * applied, as a whole version would be.
  */
 export async function applyVersions(
-  ctx: RunContext,
-  driver: Driver,
-  target: number,
-  rows: VersionRow[],
-  files: Map<number, ReadVersion>,
-  finishing: Finishing | null,
+  todo: ToApply,
   rolled: StepResult[],
   onProgress: (e: ProgressEvent) => void,
 ): Promise<{ applied: AppliedVersion[]; pending: number }> {
+  const { ctx, driver, finishing } = todo;
   const applied: AppliedVersion[] = [];
   const completed = (results: StepResult[]) => {
     for (const r of results.filter((x) => x.complete)) {
@@ -36,7 +42,7 @@ export async function applyVersions(
     }
   };
   completed(rolled);
-  const ready = await prepare(ctx, driver, target, rows, files, finishing);
+  const ready = await prepare(todo);
   // On a Galera node a version with phases runs through them: its data step in batches (issue 18).
   const byPhases = !finishing && ready.length > 0 && (await syncsByPhases(ctx, driver));
   // alembic_version is created (IF NOT EXISTS) by every version's bookkeeping; once a version of this run has
@@ -71,14 +77,7 @@ export async function applyVersions(
 }
 
 /** Every pending version prepared (statements, resume point) before the first one runs. */
-async function prepare(
-  ctx: RunContext,
-  driver: Driver,
-  target: number,
-  rows: VersionRow[],
-  files: Map<number, ReadVersion>,
-  finishing: Finishing | null,
-): Promise<PendingVersion[]> {
+async function prepare({ ctx, driver, target, rows, files, finishing }: ToApply): Promise<PendingVersion[]> {
   const done = new Set(rows.filter((r) => r.status === 'complete').map((r) => r.version));
   const pending = ctx.manifest.migrations.filter((m) => m.version <= target && !done.has(m.version));
   const hasMigrateVersion = pending.length > 0 && (await driver.listTables()).includes('migrate_version');

@@ -18,20 +18,24 @@ import type { Finishing, SyncRequest } from './sync-types.js';
 const targetOf = (ctx: RunContext, req: SyncRequest) =>
   req.version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
 
-export async function placeUnderVersionControl(
-  ctx: RunContext,
-  driver: Driver,
-  req: SyncRequest,
-  files: Map<number, ReadVersion>,
-  onProgress: (e: ProgressEvent) => void,
-): Promise<'placed' | 'raced' | Finishing> {
+/** A run placing the database under version control: the files read up to the target are recorded from. */
+export interface Placing {
+  ctx: RunContext;
+  driver: Driver;
+  req: SyncRequest;
+  files: Map<number, ReadVersion>;
+  onProgress: (e: ProgressEvent) => void;
+}
+
+export async function placeUnderVersionControl(p: Placing): Promise<'placed' | 'raced' | Finishing> {
+  const { ctx, driver, req, files, onProgress } = p;
   const tables = (await driver.listTables()).filter((t) => t !== ctx.manifest.versionTable);
   // Tables are listed before the history is read again: a concurrent run's
   // tables and its version row commit together, so seeing the first means
   // seeing the second.
   if (tables.length > 0 && (await driver.readHistory()).length > 0) return 'raced';
   const glance = await detectGlanceManaged(driver, tables);
-  if (glance) return adopt(ctx, driver, glance, req, files, onProgress);
+  if (glance) return adopt(p, glance);
   if (req.requireVersionControl) throw notUnder(ctx, 'upgrade');
   if (tables.length > 0 && req.currentVersion === undefined) throw await unplacedError(ctx, driver, tables);
   // CURRENT_VERSION says what is already there: an empty database, or any
@@ -79,14 +83,8 @@ export async function placeUnderVersionControl(
   return 'placed';
 }
 
-async function adopt(
-  ctx: RunContext,
-  driver: Driver,
-  glance: GlanceManaged,
-  req: SyncRequest,
-  files: Map<number, ReadVersion>,
-  onProgress: (e: ProgressEvent) => void,
-): Promise<'placed' | 'raced' | Finishing> {
+async function adopt(p: Placing, glance: GlanceManaged): Promise<'placed' | 'raced' | Finishing> {
+  const { ctx, driver, req, files, onProgress } = p;
   if (req.currentVersion !== undefined && req.currentVersion !== (glance.expandedTo ?? glance.version)) {
     throw new UsageError(
       `CURRENT_VERSION ${req.currentVersion} contradicts Glance's own bookkeeping (${glance.source}, version ${glance.version}).`,

@@ -109,7 +109,7 @@ async function syncLocked(
   // On PostgreSQL the lock is per transaction, so a concurrent run may place
   // the database between our reads: then its rows are read and checked as
   // any other history.
-  const placed = rows.length === 0 ? await placeUnderVersionControl(ctx, driver, req, files, onProgress) : null;
+  const placed = rows.length === 0 ? await placeUnderVersionControl({ ctx, driver, req, files, onProgress }) : null;
   const fresh = placed !== null && placed !== 'raced';
   let finishing = placed !== null && placed !== 'raced' && placed !== 'placed' ? placed : null;
   if (rows.length === 0) rows = await driver.readHistory();
@@ -176,16 +176,8 @@ async function versionsResult(
   seen: GlanceSeen | null,
 ): Promise<SyncResult> {
   const { ctx, driver } = run;
-  const { applied, pending } = await applyVersions(
-    ctx,
-    driver,
-    run.target,
-    rows,
-    files,
-    finishing,
-    rolled,
-    run.onProgress,
-  );
+  const todo = { ctx, driver, target: run.target, rows, files, finishing };
+  const { applied, pending } = await applyVersions(todo, rolled, run.onProgress);
   const changed = pending > 0 || rolled.length > 0;
   // A baseline, a take-over or a run with nothing to run leaves Glance's bookkeeping where glance-manage expects it too.
   await ensureGlanceBookkeeping(
