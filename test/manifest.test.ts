@@ -7,6 +7,7 @@ import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { loadManifest } from '../src/core/manifest/load.js';
+import { isDataOnly } from '../src/core/manifest/types.js';
 import shipped from '../src/core/manifest/shipped-manifest.js';
 import { cli, makeProject, removeProject, ROOT, VERSIONS, runCli } from './helpers.js';
 
@@ -295,6 +296,23 @@ test('the shipped manifest is valid and names its JSON Schema for editors', () =
   } finally {
     removeProject(dir);
   }
+});
+
+// Which versions change data only is read from how they roll (a migrate step alone), not from an attribute a
+// site's manifest written earlier would lack: such a manifest must keep 44 and 49's exceptions (a hole an
+// adopted rolling upgrade left, a failed row repair may remove, run again on take-over).
+test('data-only versions are those whose only step is migrate: 44 and 49 in the shipped manifest', () => {
+  const m = loadManifest(join(ROOT, 'glance-db.yaml'));
+  assert.equal(
+    m.migrations.filter(isDataOnly).map((x) => x.version),
+    [44, 49],
+  );
+  const base = { version: 60, name: 'x', description: 'x', files: {} };
+  assert.ok(isDataOnly({ ...base, rolling: 'migrate' }));
+  assert.ok(isDataOnly({ ...base, rolling: 'phased', phases: { migrate: {} } }));
+  assert.not.ok(isDataOnly({ ...base, rolling: 'phased', phases: { expand: {}, migrate: {} } }));
+  assert.not.ok(isDataOnly({ ...base, rolling: 'expand' }));
+  assert.not.ok(isDataOnly(base));
 });
 
 test.run();

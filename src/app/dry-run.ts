@@ -11,7 +11,7 @@ import { checkOrder, plannedSteps, refuseUnmigrated, withRowsLeft } from '../cor
 import { verifyHistory } from '../core/history.js';
 import { check } from './check.js';
 import { plan } from './plan.js';
-import { downgradeError } from './sync.js';
+import { downgradeError } from './sync-refusals.js';
 import { withExistingDatabase } from './status.js';
 
 export interface SyncDryRunRequest {

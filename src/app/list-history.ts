@@ -9,7 +9,7 @@ import type { RunContext } from '../core/run-context.js';
 import { readMigrationFile } from '../core/files.js';
 import { statusOf, withExistingDatabase } from './status.js';
 import { handbackPlan } from '../glance/handback.js';
-import { notUnder } from './sync.js';
+import { notUnder } from './sync-refusals.js';
 import { phaseRecord, rollingState, type RollingState } from '../core/phases.js';
 import { isSuperseded } from '../core/superseded.js';
 import { PHASES, type Manifest, type Migration, type Phase } from '../core/manifest/types.js';

@@ -10,7 +10,8 @@ import { createDriver } from '../dialects/create-driver.js';
 import { introspect } from '../core/introspect/index.js';
 import { bookkeepingTables, siteSnapshotPath } from '../core/introspect/snapshot.js';
 import type { RunContext } from '../core/run-context.js';
-import { findMigration, sync } from './sync.js';
+import { sync } from './sync.js';
+import { findMigration } from './sync-refusals.js';
 
 const HINT =
   'Run glance-db snapshot with your manifest (--config FILE, or in the folder that holds glance-db.yaml), in a folder you can write to.';

@@ -6,7 +6,7 @@ import { detectGlanceManaged } from '../glance/detect.js';
 import { handbackPlan, withHandback } from '../glance/handback.js';
 import { suggest, type RunContext } from '../core/run-context.js';
 import { checkNoGaps, summarize } from '../core/history.js';
-import { notUnder } from './sync.js';
+import { notUnder } from './sync-refusals.js';
 import { rollingState, type RollingState } from '../core/phases.js';
 
 export interface Status {

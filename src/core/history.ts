@@ -3,7 +3,7 @@
 import { ChecksumMismatchError, HistoryGapError, UnknownVersionError } from '../platform/errors.js';
 import type { Driver } from './driver/driver.js';
 import type { VersionRow } from './driver/driver.js';
-import { PHASES, type Manifest, type Migration } from './manifest/types.js';
+import { isDataOnly, PHASES, type Manifest, type Migration } from './manifest/types.js';
 import { phaseRecord } from './phase-record.js';
 import type { ProjectRules } from './rules.js';
 import type { Dialect } from './driver/dialect.js';
@@ -84,7 +84,7 @@ function verifyPhases(manifest: Manifest, mig: Migration, row: VersionRow, diale
 /**
  * Versions below the recorded level without a complete row: a hole left by
  * hand. The one hole glance-db leaves itself is a data-only version (the
- * manifest's `dataOnly`) that an adopted rolling upgrade skipped (every row
+ * manifest's isDataOnly: a migrate step alone) that an adopted rolling upgrade skipped (every row
  * above it adopted, and the level the other tool's bookkeeping records,
  * rules.detect, still below it): that one sync runs.
  */
@@ -98,7 +98,7 @@ export async function historyGaps(
   if (current === null) return [];
   const complete = new Set(rows.filter((r) => r.status === 'complete').map((r) => r.version));
   const missing = manifest.migrations.map((m) => m.version).filter((v) => v < current && !complete.has(v));
-  const dataOnly = new Set(manifest.migrations.filter((m) => m.dataOnly).map((m) => m.version));
+  const dataOnly = new Set(manifest.migrations.filter(isDataOnly).map((m) => m.version));
   const maybeSkipped = missing.filter(
     (v) => dataOnly.has(v) && rows.filter((r) => r.version > v).every((r) => r.kind === 'adopted'),
   );

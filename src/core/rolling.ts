@@ -15,6 +15,7 @@ import type { Driver, VersionRow } from './driver/driver.js';
 import { applyVersion, statementEvents, type PendingVersion } from './apply.js';
 import { periodicWriteBack } from './write-back.js';
 import { statementFailed } from './driver/failure.js';
+import { newVersionRow } from './driver/version-table.js';
 import { ConfigError, GlanceDbError, UsageError } from '../platform/errors.js';
 import type { Phase } from './manifest/types.js';
 import { describeDialect, type Dialect } from './driver/dialect.js';
@@ -166,23 +167,8 @@ function withRow(rows: VersionRow[], row: VersionRow): VersionRow[] {
 /** The row a step writes, before its phase fields: the version's whole-file checksum identifies it, as for sync. */
 function placeholderRow(ctx: RunContext, dialect: Dialect, s: Step, before?: VersionRow): VersionRow {
   const whole = readMigrationFile(ctx.manifest, s.mig, dialect);
-  return {
-    version: s.mig.version,
-    name: s.mig.name,
-    dialect,
-    checksum: whole.checksum,
-    kind: before?.kind ?? 'applied',
-    status: 'complete',
-    statementsApplied: 0,
-    statementsTotal: 0,
-    statementHashes: null,
-    error: null,
-    appliedAt: new Date().toISOString(),
-    executionMs: 0,
-    toolVersion: ctx.toolVersion,
-    note: before?.note ?? null,
-    added: { run_by: ctx.runBy },
-  };
+  const at = { version: s.mig.version, name: s.mig.name, dialect, checksum: whole.checksum };
+  return newVersionRow(ctx, { ...at, kind: before?.kind ?? 'applied', statementsTotal: 0, note: before?.note ?? null });
 }
 
 /**

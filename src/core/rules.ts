@@ -4,7 +4,7 @@
 // level of a database that tool made, and which schema forms it produced
 // that count as equal, come in through these hooks; src/glance/rules.ts fills
 // them in, and cli hands them down in the RunContext (ctx.rules). Which
-// versions only change data is the manifest's (`dataOnly`), not a hook.
+// versions only change data is read from the manifest (isDataOnly), not a hook.
 import type { Dialect } from './driver/dialect.js';
 import type { Driver, VersionRow } from './driver/driver.js';
 import type { Manifest } from './manifest/types.js';

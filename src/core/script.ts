@@ -23,7 +23,7 @@
 import { statementHash } from '../platform/checksum.js';
 import { describeDialect, type Dialect } from './driver/dialect.js';
 import type { VersionRow } from './driver/driver.js';
-import { createVersionTableSql, rowValues, VERSION_COLUMNS } from './driver/version-table.js';
+import { createVersionTableSql, newVersionRow, rowValues, VERSION_COLUMNS } from './driver/version-table.js';
 import type { RunContext } from './run-context.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import type { Plan } from './plan.js';
@@ -167,19 +167,8 @@ function row(
   applied: number,
   total: number,
 ): VersionRow {
-  return {
-    version,
-    name,
-    dialect: p.dialect,
-    checksum,
-    kind,
-    status: 'complete',
-    statementsApplied: applied,
-    statementsTotal: total,
-    statementHashes: null,
-    error: null,
-    appliedAt: APPLIED_AT_NOW,
-    executionMs: 0,
-    toolVersion: ctx.toolVersion,
-  };
+  const what = { version, name, dialect: p.dialect, checksum, kind };
+  // No run_by: a script does not know who runs it.
+  const by = { toolVersion: ctx.toolVersion };
+  return newVersionRow(by, { ...what, statementsApplied: applied, statementsTotal: total, appliedAt: APPLIED_AT_NOW });
 }

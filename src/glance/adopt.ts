@@ -3,6 +3,7 @@
 // known variant, schema/variants.json), then record the versions up to it
 // as `adopted` (nothing run). A half-finished rolling upgrade, Ocata's
 // included, is finished from where it stands.
+import { isDataOnly } from '../core/manifest/types.js';
 import { SchemaDriftError } from '../platform/errors.js';
 import type { Driver, VersionRow } from '../core/driver/driver.js';
 import { EXPAND_CHAIN } from '../glance/revisions.js';
@@ -149,9 +150,11 @@ async function expandedPlan(
     }
     finish = finishOcata(driver.dialect, live, target);
   }
-  // Data-only versions (the manifest's dataOnly) and those whose whole change is a contract step (rolling: contract,
+  // Data-only versions (isDataOnly: a migrate step alone) and those whose whole change is a contract step (rolling: contract,
   // as 46: pike_contract01 drops the artifact tables) run from their files; no expand step built them.
-  const fromFiles = ctx.manifest.migrations.filter((m) => m.dataOnly || m.rolling === 'contract').map((m) => m.version);
+  const fromFiles = ctx.manifest.migrations
+    .filter((m) => isDataOnly(m) || m.rolling === 'contract')
+    .map((m) => m.version);
   const inPlace = upTo(expandedTo).filter((v) => v > Math.max(45, g.version) && !fromFiles.includes(v));
   return {
     at: g.version,

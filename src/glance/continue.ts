@@ -8,7 +8,7 @@
 // glance-manage's ocata_expand01 built it: no visibility triggers on SQLite,
 // MySQL's under Glance's names, is_public nullable.
 import type { Driver, VersionRow } from '../core/driver/driver.js';
-import { historyBasis, insertSql, rowValues } from '../core/driver/version-table.js';
+import { historyBasis, insertSql, newVersionRow, rowValues } from '../core/driver/version-table.js';
 import { noteText, parseNote } from '../core/drift.js';
 import { readMigrationFile } from '../core/files.js';
 import { introspect } from '../core/introspect/index.js';
@@ -51,23 +51,9 @@ export function glanceExpandRows(ctx: RunContext, driver: Driver, g: GlanceManag
 }
 
 function adoptedRow(ctx: RunContext, driver: Driver, mig: Migration, now: string): VersionRow {
-  return {
-    version: mig.version,
-    name: mig.name,
-    dialect: driver.dialect,
-    checksum: readMigrationFile(ctx.manifest, mig, driver.dialect).checksum,
-    kind: 'adopted',
-    status: 'complete',
-    statementsApplied: 0,
-    statementsTotal: 0,
-    statementHashes: null,
-    error: null,
-    appliedAt: now,
-    executionMs: 0,
-    toolVersion: ctx.toolVersion,
-    note: null,
-    added: { run_by: ctx.runBy },
-  };
+  const checksum = readMigrationFile(ctx.manifest, mig, driver.dialect).checksum;
+  const at = { version: mig.version, name: mig.name, dialect: driver.dialect, checksum };
+  return newVersionRow(ctx, { ...at, kind: 'adopted', statementsTotal: 0, appliedAt: now, note: null });
 }
 
 /**

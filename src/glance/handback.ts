@@ -5,7 +5,7 @@
 // every glance-db write that keeps a database under control leaves
 // alembic_version where glance-manage expects it.
 import type { Driver, VersionRow } from '../core/driver/driver.js';
-import { historyBasis, insertSql, rowValues } from '../core/driver/version-table.js';
+import { historyBasis, insertSql, newVersionRow, rowValues } from '../core/driver/version-table.js';
 import { GlanceDbError } from '../platform/errors.js';
 import { detectGlanceManaged, fromAlembic, type GlanceManaged } from '../glance/detect.js';
 import { describeDialect } from '../core/driver/dialect.js';
@@ -113,27 +113,20 @@ export async function handbackPlan(
     const loaded = readMigrationFile(ctx.manifest, mig, driver.dialect);
     const before = rows.find((r) => r.version === v);
     const keep = before ? parseNote(before.note) : {};
-    return {
+    return newVersionRow(ctx, {
       version: v,
       name: mig.name,
       dialect: driver.dialect,
       checksum: loaded.checksum,
-      kind: 'adopted' as const,
-      status: 'complete' as const,
-      statementsApplied: 0,
+      kind: 'adopted',
       statementsTotal: statementsOf(loaded, driver.dialect, v).length,
-      statementHashes: null,
-      error: null,
-      appliedAt: new Date().toISOString(),
-      executionMs: 0,
-      toolVersion: ctx.toolVersion,
       note: noteText({
         ...keep,
         recorded: `${recorded}; recorded by glance-db ${ctx.toolVersion ?? ''} on ${new Date().toISOString()}, nothing run`,
       }),
       // What glance-db's own phases ran before the hand-back stays in the history.
-      added: { run_by: ctx.runBy, ...(before?.added?.phases ? { phases: before.added.phases } : {}) },
-    };
+      added: before?.added?.phases ? { phases: before.added.phases } : {},
+    });
   });
   return {
     glance: g,

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { versionArg } from '../args.js';
 import { defaultBackupDir, latestBackup } from '../../app/backup.js';
 import { BaseCommand } from '../base-command.js';
-import { downgradeError } from '../../app/sync.js';
+import { downgradeError } from '../../app/sync-refusals.js';
 import { writeOut, writeErr } from '../../platform/sink.js';
 
 export default class Downgrade extends BaseCommand {

@@ -4,7 +4,7 @@ import { withGlanceExpand } from '../../glance/continue.js';
 import { BaseCommand } from '../base-command.js';
 import { driftOf, rollingDriftOf, type Drift } from '../../core/drift.js';
 import { statusOf, withExistingDatabase } from '../../app/status.js';
-import { notUnder } from '../../app/sync.js';
+import { notUnder } from '../../app/sync-refusals.js';
 import { ExitCode, UnknownVersionError } from '../../platform/errors.js';
 import { NoExpectedSchemaError } from '../../core/introspect/snapshot.js';
 import { givenTarget, targetArg } from '../args.js';

@@ -4,7 +4,7 @@
 // text type, table options, how to list columns) is its description's
 // versionTable (src/dialects/<name>/description.ts).
 import { describeDialect, type Dialect, type DialectDescription } from './dialect.js';
-import type { VersionRow } from './driver.js';
+import type { RowKind, VersionRow } from './driver.js';
 
 export const VERSION_COLUMNS = [
   'version',
@@ -108,6 +108,49 @@ export function rowValues(r: VersionRow): (string | number | null)[] {
     r.toolVersion,
     ...ADDED_COLUMNS.map((c) => addedValue(r, c)),
   ];
+}
+
+/** What a new, complete row of the version table says; the rest is the same for every such row glance-db records. */
+export interface NewRow {
+  version: number;
+  name: string;
+  dialect: Dialect;
+  checksum: string;
+  kind: RowKind;
+  statementsTotal: number;
+  /** Statements run: 0 (the default) for a row recorded without running anything. */
+  statementsApplied?: number;
+  /** Now unless given (one time for a batch, or a script's placeholder for the server's clock). */
+  appliedAt?: string;
+  /** Set on the row only when given. */
+  note?: string | null;
+  /** Added columns besides run_by (the phases an earlier row recorded). */
+  added?: Record<string, string | null>;
+}
+
+/**
+ * The one builder of a complete version-table row: recorded whole (applied), as already there (baseline), or from
+ * Glance's bookkeeping (adopted). `by` is who records it: glance-db's version, and user@host as run_by (left out by
+ * a plan script, which does not know who runs it).
+ */
+export function newVersionRow(by: { toolVersion: string; runBy?: string }, r: NewRow): VersionRow {
+  return {
+    version: r.version,
+    name: r.name,
+    dialect: r.dialect,
+    checksum: r.checksum,
+    kind: r.kind,
+    status: 'complete',
+    statementsApplied: r.statementsApplied ?? 0,
+    statementsTotal: r.statementsTotal,
+    statementHashes: null,
+    error: null,
+    appliedAt: r.appliedAt ?? new Date().toISOString(),
+    executionMs: 0,
+    toolVersion: by.toolVersion,
+    ...('note' in r ? { note: r.note } : {}),
+    ...(by.runBy === undefined ? {} : { added: { run_by: by.runBy, ...r.added } }),
+  };
 }
 
 export function insertSql(table: string, placeholder: (i: number) => string): string {

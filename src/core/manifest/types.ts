@@ -17,10 +17,21 @@ export interface Migration {
   files: SqlFiles;
   /** Absent: the version runs only with sync (a version a site added without saying). */
   rolling?: Rolling;
-  /** The version changes data only, no schema: safe to run again, and no expand step brings it in (glance-db.yaml `dataOnly`). */
-  dataOnly?: boolean;
   /** rolling: phased only: the file per dialect of each phase it has work in. */
   phases?: Partial<Record<Phase, SqlFiles>>;
+}
+
+/**
+ * The version changes data only, no schema (Glance's data migrations, 44 and
+ * 49): safe to run again, and no expand step brings it in. Read from how it
+ * rolls: its whole file is a migrate step (`rolling: migrate`), or it is
+ * phased with a migrate phase alone. So a site's manifest written before
+ * this was asked needs no new attribute.
+ */
+export function isDataOnly(m: Migration): boolean {
+  if (m.rolling === 'migrate') return true;
+  const phases = Object.keys(m.phases ?? {});
+  return m.rolling === 'phased' && phases.length === 1 && phases[0] === 'migrate';
 }
 
 /** The manifest as loaded and checked: every field defaulted, every file known to exist. */
