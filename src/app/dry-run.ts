@@ -5,12 +5,12 @@ import { DryRunRefusedError, NotUnderVersionControlError, type ExitCodeName } fr
 import type { RunContext } from '../core/run-context.js';
 import type { Goal } from '../glance/goal.js';
 import type { Phase } from '../core/manifest/types.js';
-import type { Plan } from '../core/plan.js';
+import type { Plan, PlannedPhase } from '../core/plan.js';
 import { rollingState } from '../core/phases.js';
 import { checkOrder, plannedSteps, refuseUnmigrated, withRowsLeft } from '../core/rolling.js';
 import { verifyHistory } from '../core/history.js';
 import { check } from './check.js';
-import { plan } from './plan.js';
+import { plan, plannedPhase } from './plan.js';
 import { downgradeError } from './sync-refusals.js';
 import { withExistingDatabase } from './status.js';
 
@@ -66,23 +66,8 @@ export async function dryRunSync(
   return { kind: 'plan', plan: p };
 }
 
-/** One step a phase command would run (or only record). */
-export interface PhaseDryRunStep {
-  version: number;
-  name: string;
-  phase: Phase;
-  file: string | null;
-  checksum: string | null;
-  batched: boolean;
-  statements: string[];
-}
-
 /** The steps a phase command (expand, migrate, contract) would run, refusing what it would refuse. */
-export async function dryRunPhase(
-  ctx: RunContext,
-  phase: Phase,
-  version: number | undefined,
-): Promise<PhaseDryRunStep[]> {
+export async function dryRunPhase(ctx: RunContext, phase: Phase, version: number | undefined): Promise<PlannedPhase[]> {
   const target = version ?? ctx.manifest.migrations[ctx.manifest.migrations.length - 1].version;
   const steps = await withExistingDatabase(ctx, async (driver) => {
     const rows = driver ? await driver.readHistory() : [];
@@ -92,13 +77,5 @@ export async function dryRunPhase(
     const planned = plannedSteps(ctx, ctx.target.dialect, rows, phase, target);
     return driver ? withRowsLeft(driver, planned) : planned;
   });
-  return steps.map((s) => ({
-    version: s.mig.version,
-    name: s.mig.name,
-    phase: s.phase,
-    file: s.file,
-    checksum: s.checksum,
-    batched: s.batched,
-    statements: s.statements.map((x) => x.text),
-  }));
+  return steps.map(plannedPhase);
 }

@@ -7,8 +7,8 @@ import type { Dialect } from '../dialects/index.js';
 import type { RunContext } from '../core/run-context.js';
 import { readMigrationFile, statementsOf } from '../core/files.js';
 import { statusOf, withExistingDatabase } from './status.js';
-import { rollingJson } from '../core/phases.js';
-import type { Plan } from '../core/plan.js';
+import { rollingJson, type Step } from '../core/phases.js';
+import type { Plan, PlannedPhase } from '../core/plan.js';
 import { plannedSteps, withRowsLeft } from '../core/rolling.js';
 
 export type { Plan, PlannedPhase, PlannedVersion } from '../core/plan.js';
@@ -36,17 +36,30 @@ async function startingPoint(
         driver,
         plannedSteps(ctx, driver.dialect, await driver.readHistory(), 'finish', s.rolling.top!),
       )
-    ).map((x) => ({
-      version: x.mig.version,
-      name: x.mig.name,
-      phase: x.phase,
-      file: x.file,
-      checksum: x.checksum,
-      batched: x.batched,
-      statements: x.statements.map((t) => t.text),
-    }));
+    ).map(plannedPhase);
     return { from: s.rolling.top, migrateVersion, rolling: { state: rollingJson(s.rolling), steps } };
   });
+}
+
+/** A rolling step as a plan lists it (plan, and --dry-run of the phase commands): its SQL as text. */
+export function plannedPhase(s: Step): PlannedPhase {
+  return {
+    version: s.mig.version,
+    name: s.mig.name,
+    phase: s.phase,
+    file: s.file,
+    checksum: s.checksum,
+    batched: s.batched,
+    statements: s.statements.map((t) => t.text),
+  };
+}
+
+/** A planned phase step for review: what it runs (or that it only records), then its statements, each ending in `;`. */
+export function plannedPhaseText(s: PlannedPhase): string {
+  return [
+    `\n-- ${s.phase} ${s.version} ${s.name}: ${s.file ? `${s.file} ${s.checksum}${s.batched ? ' (each statement again, in batches, until it changes no row)' : ''}` : 'nothing to run, recorded only'}`,
+    ...s.statements.map((t) => `${t};`),
+  ].join('\n');
 }
 
 export async function plan(ctx: RunContext, req: PlanRequest): Promise<Plan> {
@@ -95,12 +108,7 @@ export function planText(p: Plan): string {
 
 /** The phases that finish a rolling upgrade under way, before any whole version. */
 function rollingText(r: NonNullable<Plan['rolling']>): string {
-  const steps = r.steps.map((s) =>
-    [
-      `\n-- ${s.phase} ${s.version} ${s.name}: ${s.file ? `${s.file} ${s.checksum}${s.batched ? ' (each statement again, in batches, until it changes no row)' : ''}` : 'nothing to run, recorded only'}`,
-      ...s.statements.map((t) => `${t};`),
-    ].join('\n'),
-  );
+  const steps = r.steps.map(plannedPhaseText);
   return `-- a rolling upgrade to ${r.state.to} is under way (next: ${r.state.next}); sync first finishes it with these phases:\n${steps.join('\n')}\n`;
 }
 

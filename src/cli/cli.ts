@@ -46,7 +46,7 @@ export async function main(inProcess?: InProcess): Promise<void> {
     const oslo = rewriteOsloArgv(argv);
     argv = oslo.argv;
     if (oslo.debug && !process.env.GLANCE_DB_DEBUG) process.env.GLANCE_DB_DEBUG = '1';
-    if (!inProcess) tierForCommand(argv[0]);
+    if (!inProcess) tierForCommand(argv);
     if (argv[0] === 'completion') {
       const config = await loadConfig();
       const { completionScript } = await import('./completion.js');

@@ -9,7 +9,7 @@ import { findRelease, revisionAt } from '../glance/releases.js';
 import { installedGlance } from '../glance/installed.js';
 import { installedText, resolveGoal } from '../glance/goal.js';
 import { ProgressReporter, progressSeconds, statementLabel } from './progress.js';
-import { planText } from '../app/plan.js';
+import { plannedPhaseText, planText } from '../app/plan.js';
 import { UsageError } from '../platform/errors.js';
 import { redactUrl } from '../platform/url.js';
 import { checkBackupDir } from '../platform/output.js';
@@ -332,12 +332,7 @@ export abstract class MigrateCommand extends BaseCommand {
       return;
     }
     this.out(`dry run: nothing changed; ${phase} would run ${listed.length} step(s)${listed.length ? ':' : ''}`);
-    for (const s of listed) {
-      this.out(
-        `\n-- ${s.phase} ${s.version} ${s.name}: ${s.file ? `${s.file} ${s.checksum}${s.batched ? ' (each statement again, in batches, until it changes no row)' : ''}` : 'nothing to run, recorded only'}`,
-      );
-      for (const t of s.statements) this.out(`${t};`);
-    }
+    for (const s of listed) this.out(plannedPhaseText(s));
   }
 }
 

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   outliveClosedOutput();
   // Copied or linked as glance-manage: src/cli/manage-mode.ts.
   setInvokedAs(process.argv0, process.argv[1], process.execPath);
-  tierForCommand(process.argv[2]);
+  tierForCommand(process.argv.slice(2));
   const root = unpack();
   setPackageRoot(root, join(root, 'sql-wasm.wasm'));
   const pjson = GLANCE_DB_SEA.pjson;

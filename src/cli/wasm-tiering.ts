@@ -7,7 +7,7 @@ import { preferBaselineWasm } from '../platform/wasm-tiering.js';
 
 export const READ_ONLY = new Set(['version', 'versions', 'history', 'check', 'db:check', 'verify', '--version', '-v']);
 
-/** For the command line's first word (the command's id). */
-export function tierForCommand(first: string | undefined): void {
-  if (first !== undefined && READ_ONLY.has(first)) preferBaselineWasm();
+/** For the command line's words: the command's id is its first word, or its first two (`db check`, as oclif's spaced topics take it). */
+export function tierForCommand(words: readonly string[]): void {
+  if (READ_ONLY.has(words[0]) || READ_ONLY.has(`${words[0]}:${words[1]}`)) preferBaselineWasm();
 }

@@ -8,7 +8,7 @@
 // glance-manage's ocata_expand01 built it: no visibility triggers on SQLite,
 // MySQL's under Glance's names, is_public nullable.
 import type { Driver, VersionRow } from '../core/driver/driver.js';
-import { historyBasis, insertSql, newVersionRow, rowValues } from '../core/driver/version-table.js';
+import { historyBasis, newVersionRow, replaceRowsStatements } from '../core/driver/version-table.js';
 import { noteText, parseNote } from '../core/drift.js';
 import { readMigrationFile } from '../core/files.js';
 import { introspect } from '../core/introspect/index.js';
@@ -106,15 +106,8 @@ async function recordGlanceExpand(
   basis: VersionRow[],
 ): Promise<VersionRow[] | null> {
   const rows = glanceExpandRows(ctx, driver, g);
-  const table = ctx.manifest.versionTable;
   await driver.ensureVersionTable();
-  const ok = await driver.editHistory(
-    rows.flatMap((r) => [
-      { sql: `DELETE FROM ${table} WHERE version = ?`, params: [r.version] },
-      { sql: insertSql(table, () => '?'), params: rowValues(r) },
-    ]),
-    historyBasis(basis),
-  );
+  const ok = await driver.editHistory(replaceRowsStatements(ctx.manifest.versionTable, rows), historyBasis(basis));
   return ok ? rows : null;
 }
 

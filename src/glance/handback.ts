@@ -5,7 +5,7 @@
 // every glance-db write that keeps a database under control leaves
 // alembic_version where glance-manage expects it.
 import type { Driver, VersionRow } from '../core/driver/driver.js';
-import { historyBasis, insertSql, newVersionRow, rowValues } from '../core/driver/version-table.js';
+import { historyBasis, newVersionRow, replaceRowsStatements } from '../core/driver/version-table.js';
 import { GlanceDbError } from '../platform/errors.js';
 import { detectGlanceManaged, fromAlembic, type GlanceManaged } from '../glance/detect.js';
 import { describeDialect } from '../core/driver/dialect.js';
@@ -158,10 +158,7 @@ export function withHandback(rows: VersionRow[], plan: Handback | null): Version
 export function handbackStatements(ctx: RunContext, plan: Handback): { sql: string; params: unknown[] }[] {
   const table = ctx.manifest.versionTable;
   return [
-    ...plan.rows.flatMap((r) => [
-      { sql: `DELETE FROM ${table} WHERE version = ?`, params: [r.version] },
-      { sql: insertSql(table, () => '?'), params: rowValues(r) },
-    ]),
+    ...replaceRowsStatements(table, plan.rows),
     // Last, so that repair's actions keep their index (two statements a row).
     ...plan.dropOrphans.map((sql) => ({ sql, params: [] })),
   ];

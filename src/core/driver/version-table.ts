@@ -153,6 +153,14 @@ export function newVersionRow(by: { toolVersion: string; runBy?: string }, r: Ne
   };
 }
 
+/** The statements that put each row in place of the version's row, if any (editHistory's `?` placeholders). */
+export function replaceRowsStatements(table: string, rows: VersionRow[]): { sql: string; params: unknown[] }[] {
+  return rows.flatMap((r) => [
+    { sql: `DELETE FROM ${table} WHERE version = ?`, params: [r.version] },
+    { sql: insertSql(table, () => '?'), params: rowValues(r) },
+  ]);
+}
+
 export function insertSql(table: string, placeholder: (i: number) => string): string {
   const marks = WRITTEN_COLUMNS.map((_, i) => placeholder(i + 1)).join(', ');
   return `INSERT INTO ${table} (${WRITTEN_COLUMNS.join(', ')}) VALUES (${marks})`;
@@ -163,7 +171,6 @@ export function hasAddedColumns(r: Record<string, unknown>): boolean {
   return ADDED_COLUMNS.every((c) => c.name in r);
 }
 
-/** SELECT *: a table made by an older glance-db, without the added columns, still reads (as null). */
 /** The version table's versions and states, as text: what editHistory's basis compares. */
 export function historyBasis(rows: ReadonlyArray<{ version?: unknown; status?: unknown }>): string {
   return rows.map((r) => `${Number(r.version)}:${String(r.status)}`).join(',');
@@ -173,6 +180,7 @@ export function basisSql(table: string): string {
   return `SELECT version, status FROM ${table} ORDER BY version`;
 }
 
+/** SELECT *: a table made by an older glance-db, without the added columns, still reads (as null). */
 export function selectSql(table: string): string {
   return `SELECT * FROM ${table} ORDER BY version`;
 }
