@@ -18,7 +18,7 @@ import { describeRolling, rollingState, type RollingState } from '../core/phases
 import { migrateHeldBack } from '../glance/heads.js';
 import type { GlanceManaged } from '../glance/detect.js';
 import { goalText, installedText, resolveGoal, type Goal } from '../glance/goal.js';
-import { unmigratedRows, type Unmigrated } from '../core/rolling.js';
+import { unmigratedRows, type Unmigrated } from '../core/rolling-order.js';
 
 export interface CheckResult {
   state:

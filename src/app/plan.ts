@@ -9,7 +9,8 @@ import { readMigrationFile, statementsOf } from '../core/files.js';
 import { statusOf, withExistingDatabase } from './status.js';
 import { rollingJson, type Step } from '../core/phases.js';
 import type { Plan, PlannedPhase } from '../core/plan.js';
-import { plannedSteps, withRowsLeft } from '../core/rolling.js';
+import { plannedSteps } from '../core/rolling.js';
+import { withRowsLeft } from '../core/rolling-order.js';
 
 export type { Plan, PlannedPhase, PlannedVersion } from '../core/plan.js';
 

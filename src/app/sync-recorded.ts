@@ -9,7 +9,7 @@ import { introspect } from '../core/introspect/index.js';
 import { expectedSchema } from '../core/introspect/snapshot.js';
 import { rollingState } from '../core/phases.js';
 import type { ProgressEvent } from '../core/progress.js';
-import { checkOrder } from '../core/rolling.js';
+import { checkOrder } from '../core/rolling-order.js';
 import { suggest, type RunContext } from '../core/run-context.js';
 import { adoptionPlan } from '../glance/adopt.js';
 import { detectGlanceManaged } from '../glance/detect.js';

@@ -1,7 +1,8 @@
 // What sync is asked and what it answers, shared by its steps (sync.ts runs them in order).
 import type { Phase } from '../core/manifest/types.js';
 import type { RollingState } from '../core/phases.js';
-import type { StepResult, Unmigrated } from '../core/rolling.js';
+import type { Unmigrated } from '../core/rolling-order.js';
+import type { StepResult } from '../core/rolling-steps.js';
 import type { AdoptionPlan } from '../glance/adopt.js';
 
 export interface SyncRequest {

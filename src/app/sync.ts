@@ -16,7 +16,9 @@ import { adjustGlanceExpanded, continueGlanceExpand } from '../glance/continue.j
 import { preflightChecks } from '../core/preflight.js';
 import type { ProgressEvent } from '../core/progress.js';
 import { rollingState } from '../core/phases.js';
-import { rollingFirst, syncsByPhases, unmigratedRows, type StepResult, type Unmigrated } from '../core/rolling.js';
+import { rollingFirst, syncsByPhases } from '../core/rolling.js';
+import { unmigratedRows, type Unmigrated } from '../core/rolling-order.js';
+import type { StepResult } from '../core/rolling-steps.js';
 import { backupFirst } from './sync-backup.js';
 import { placeUnderVersionControl } from './sync-place.js';
 import {

@@ -14,7 +14,7 @@ import { readMigrationFile } from '../core/files.js';
 import { introspect } from '../core/introspect/index.js';
 import { loadSnapshot } from '../core/introspect/snapshot.js';
 import { rowAfter, stepFor, type Step } from '../core/phases.js';
-import { glanceRollingError, RollingOrderError } from '../core/rolling.js';
+import { glanceRollingError, RollingOrderError } from '../core/rolling-order.js';
 import type { Migration, Phase } from '../core/manifest/types.js';
 import { summarize } from '../core/history.js';
 import { suggest, type RunContext } from '../core/run-context.js';

@@ -17,7 +17,7 @@ import { classify, noteText, parseNote } from '../core/drift.js';
 import { readMigrationFile, statementsOf } from '../core/files.js';
 import { summarize } from '../core/history.js';
 import { glanceBookkeeping, glanceHeads } from './heads.js';
-import { rowsLeftHoldBack } from '../core/rolling.js';
+import { rowsLeftHoldBack } from '../core/rolling-order.js';
 
 /**
  * The tables and Alembic's heads as one read saw them: read once per run

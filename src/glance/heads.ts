@@ -53,7 +53,7 @@ export function glanceHeads(
   // visibility. Without it, glance-manage's contract and migrate refuse
   // ("cannot be run before database expansion").
   // The same while rows written since glance-db's migrate ran still need it
-  // (rowsLeft, counted by the caller: engine/rolling.ts rowsLeftHoldBack).
+  // (rowsLeft, counted by the caller: src/core/rolling-order.ts rowsLeftHoldBack).
   if (rowsLeft || (manifest && migrateHeldBack(manifest, rows, dialect))) return [contract];
   const top = Math.max(...rows.map((r) => r.version));
   const expand = expandRevisionFor(top, head) ?? expandRevisionUpTo(top);
@@ -74,7 +74,7 @@ export function glanceHeads(
  * SQLite's table rebuild drops glance-db's), so after glance-manage's
  * `db sync` every INSERT into images would fail on the is_public its
  * contract dropped. rowsLeft: rows written since a migrate phase ran still
- * need it (engine/rolling.ts unmigratedRows counts them).
+ * need it (src/core/rolling-order.ts unmigratedRows counts them).
  */
 export function migrateHeldBack(manifest: Manifest, rows: VersionRow[], dialect?: Dialect, rowsLeft = false): boolean {
   const s = rollingState(manifest, rows);

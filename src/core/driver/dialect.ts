@@ -182,7 +182,7 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
    * A data transaction the server may roll back as a whole for a conflict
    * another node committed (Galera's certification failure): runs it again
    * by the dialect's rules (src/dialects/mysql/galera.ts). Absent: run once.
-   * The rolling upgrade's data batches (src/core/rolling.ts) go through it.
+   * The rolling upgrade's data batches (src/core/rolling-steps.ts) go through it.
    */
   retryConflicts?<T>(run: () => Promise<T>): Promise<T>;
   /** The version table (src/core/driver/version-table.ts). */
