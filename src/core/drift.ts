@@ -5,7 +5,8 @@
 // drift: everything else.
 import type { Driver, VersionRow } from './driver/driver.js';
 import { SchemaDriftError } from '../platform/errors.js';
-import { differenceOf, diffSchemas, notComparedIn, schemaDiff } from './introspect/diff.js';
+import { differenceOf, diffSchemas, notComparedIn, schemaDiff, type Difference } from './introspect/diff.js';
+import type { Migration } from './manifest/types.js';
 import { introspect } from './introspect/index.js';
 import type { SchemaModel } from './introspect/model.js';
 import { sqlTokens } from './introspect/normalize.js';
@@ -202,111 +203,147 @@ export function pendingDependencies(
 ): Dependency[] {
   const migs = ctx.manifest.migrations.filter((m) => (from === null || m.version > from) && m.version <= target);
   if (migs.length === 0 || differences.length === 0) return [];
-  const all = ctx.manifest.migrations.map((m) => m.version);
-  const ignore = { ignoreTables: bookkeepingTables(ctx.manifest.versionTable), remember: false };
   const targetSchema = expectedSchema(ctx.manifest, dialect, target);
   const before = from === null ? null : expectedSchema(ctx.manifest, dialect, from);
-  const pending = migs.map((mig) => {
-    // What the version changes, from the expected schemas on either side of it.
-    const prev = all.filter((v) => v < mig.version).pop();
-    const a = prev === undefined ? null : expectedSchema(ctx.manifest, dialect, prev);
-    const b = expectedSchema(ctx.manifest, dialect, mig.version);
-    const delta = a && b ? schemaDiff(a, b, ignore) : [];
-    // Every statement it may run: its whole file and its phase files.
-    const texts: string[] = [];
-    try {
-      texts.push(
-        ...readVersions({ ...ctx.manifest, migrations: [mig] }, dialect, mig.version)
-          .get(mig.version)!
-          .statements.map((x) => x.text),
-      );
-    } catch {
-      // A version without a whole file for this dialect runs by phases only.
-    }
-    for (const phase of workIn(mig))
-      if (mig.rolling === 'phased')
-        texts.push(...stepFor(ctx.manifest, dialect, mig, phase).statements.map((x) => x.text));
-    const statements = texts.map(words);
-    const rebuilt = new Set<string>();
-    for (const t of texts) {
-      const m = /^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?["`[]?([\w$]+)/i.exec(t);
-      if (!m) continue;
-      const name = m[1].toLowerCase();
-      const again = texts.some((x) =>
-        new RegExp(`(RENAME\\s+TO|CREATE\\s+TABLE(\\s+IF\\s+NOT\\s+EXISTS)?)\\s+["\`[]?${name}\\b`, 'i').test(x),
-      );
-      if (again || (targetSchema && name in targetSchema.tables)) rebuilt.add(name);
-    }
-    return { mig, delta, statements, rebuilt };
-  });
+  const pending = migs.map((mig) => versionWork(ctx, dialect, mig, targetSchema));
   const out: Dependency[] = [];
   for (const text of differences) {
-    const x = differenceOf(text);
-    const table = x.table?.toLowerCase() ?? null;
-    const kind = x.kind;
-    const refTable = /foreign-key/.test(kind)
-      ? (FK_REF.exec(x.actual ?? x.expected ?? '')?.[1]?.toLowerCase() ?? null)
-      : null;
-    const tables = [table, refTable].filter((t): t is string => t !== null);
-    // The name the statements would use: a function's without its arguments; none for a constraint shown by its columns or text.
-    const own =
-      x.object === null || /^(\(|CHECK \()/.test(x.object) || kind === 'table-option'
-        ? null
-        : x.object.replace(/\(.*$/, '').toLowerCase();
-    const actsOnTable = /trigger|rule|policy/.test(kind);
-    // A constraint's columns: the words of its text that are columns of its table.
-    const columnsOf = (t: string) => Object.keys(live?.tables[t]?.columns ?? before?.tables[t]?.columns ?? {});
-    const constraintColumns =
-      own === null && x.object !== null && table
-        ? [...words(x.object)].filter((w) => columnsOf(table).includes(w))
-        : [];
-    const view =
-      /view/.test(kind) && live ? live.objects?.find((o) => /view/.test(o.type) && o.name === x.object) : undefined;
-    const viewWords = view ? words(view.definition) : null;
+    const x = differenceAt(text, live, before);
     for (const p of pending) {
-      const at = (reason: string) => out.push({ difference: text, version: p.mig.version, name: p.mig.name, reason });
-      const same = p.delta.find((e) => e.table === x.table && e.object === x.object);
-      if (same) {
-        at(`its expected schema changes ${x.table ? `${x.table}${x.object ? `.${x.object}` : ''}` : x.object}`);
-        break;
-      }
-      const droppedRef = refTable && p.delta.find((e) => e.table === refTable && e.object === null);
-      if (droppedRef) {
-        at(`its expected schema changes table ${refTable}, which the foreign key references`);
-        break;
-      }
-      const rebuilt = tables.find((t) => p.rebuilt.has(t));
-      if (rebuilt) {
-        at(`it drops table ${rebuilt} and builds it again`);
-        break;
-      }
-      const named = p.statements.find((w) => {
-        if (own !== null && !actsOnTable) return (table === null || w.has(table)) && w.has(own);
-        if (constraintColumns.length > 0)
-          return tables.some((t) => w.has(t)) && constraintColumns.some((c) => w.has(c));
-        return tables.some((t) => w.has(t));
-      });
-      if (named) {
-        at(
-          `its statements name ${own !== null && !actsOnTable ? [table, own].filter(Boolean).join(' and ') : [tables.join(' or '), ...constraintColumns].join(' and ')}`,
-        );
-        break;
-      }
-      const seen =
-        viewWords &&
-        p.delta.find(
-          (e) =>
-            e.table !== null &&
-            viewWords.has(e.table.toLowerCase()) &&
-            (e.object === null || viewWords.has(e.object.toLowerCase())),
-        );
-      if (seen) {
-        at(`the view reads ${seen.table}${seen.object ? `.${seen.object}` : ''}, which it changes`);
-        break;
-      }
+      const reason = dependencyReason(x, p);
+      if (reason === null) continue;
+      out.push({ difference: text, version: p.mig.version, name: p.mig.name, reason });
+      break;
     }
   }
   return out;
+}
+
+/** What a version still to run does: the schema changes it makes, the words of its statements, the tables it rebuilds. */
+interface VersionWork {
+  mig: Migration;
+  delta: Difference[];
+  statements: Set<string>[];
+  rebuilt: Set<string>;
+}
+
+function versionWork(ctx: RunContext, dialect: Dialect, mig: Migration, targetSchema: SchemaModel | null): VersionWork {
+  // What the version changes, from the expected schemas on either side of it.
+  const ignore = { ignoreTables: bookkeepingTables(ctx.manifest.versionTable), remember: false };
+  const prev = ctx.manifest.migrations
+    .map((m) => m.version)
+    .filter((v) => v < mig.version)
+    .pop();
+  const a = prev === undefined ? null : expectedSchema(ctx.manifest, dialect, prev);
+  const b = expectedSchema(ctx.manifest, dialect, mig.version);
+  const delta = a && b ? schemaDiff(a, b, ignore) : [];
+  const texts = statementTexts(ctx, dialect, mig);
+  return { mig, delta, statements: texts.map(words), rebuilt: rebuiltTables(texts, targetSchema) };
+}
+
+/** Every statement a version may run: its whole file and its phase files. */
+function statementTexts(ctx: RunContext, dialect: Dialect, mig: Migration): string[] {
+  const texts: string[] = [];
+  try {
+    texts.push(
+      ...readVersions({ ...ctx.manifest, migrations: [mig] }, dialect, mig.version)
+        .get(mig.version)!
+        .statements.map((x) => x.text),
+    );
+  } catch {
+    // A version without a whole file for this dialect runs by phases only.
+  }
+  for (const phase of workIn(mig))
+    if (mig.rolling === 'phased')
+      texts.push(...stepFor(ctx.manifest, dialect, mig, phase).statements.map((x) => x.text));
+  return texts;
+}
+
+/** The tables the statements drop and build again (SQLite's table rebuild: CREATE or RENAME TO the name, or the table stays in the target schema). */
+function rebuiltTables(texts: string[], targetSchema: SchemaModel | null): Set<string> {
+  const rebuilt = new Set<string>();
+  for (const t of texts) {
+    const m = /^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?["`[]?([\w$]+)/i.exec(t);
+    if (!m) continue;
+    const name = m[1].toLowerCase();
+    const again = texts.some((x) =>
+      new RegExp(`(RENAME\\s+TO|CREATE\\s+TABLE(\\s+IF\\s+NOT\\s+EXISTS)?)\\s+["\`[]?${name}\\b`, 'i').test(x),
+    );
+    if (again || (targetSchema && name in targetSchema.tables)) rebuilt.add(name);
+  }
+  return rebuilt;
+}
+
+/** A difference as the statements would name it: its table(s), its own name, a constraint's columns, a view's words. */
+interface DifferenceNames {
+  x: Difference;
+  table: string | null;
+  refTable: string | null;
+  tables: string[];
+  own: string | null;
+  actsOnTable: boolean;
+  constraintColumns: string[];
+  viewWords: Set<string> | null;
+}
+
+function differenceAt(text: string, live: SchemaModel | undefined, before: SchemaModel | null): DifferenceNames {
+  const x = differenceOf(text);
+  const table = x.table?.toLowerCase() ?? null;
+  const kind = x.kind;
+  const refTable = /foreign-key/.test(kind)
+    ? (FK_REF.exec(x.actual ?? x.expected ?? '')?.[1]?.toLowerCase() ?? null)
+    : null;
+  const tables = [table, refTable].filter((t): t is string => t !== null);
+  // The name the statements would use: a function's without its arguments; none for a constraint shown by its columns or text.
+  const own =
+    x.object === null || /^(\(|CHECK \()/.test(x.object) || kind === 'table-option'
+      ? null
+      : x.object.replace(/\(.*$/, '').toLowerCase();
+  // A constraint's columns: the words of its text that are columns of its table.
+  const columnsOf = (t: string) => Object.keys(live?.tables[t]?.columns ?? before?.tables[t]?.columns ?? {});
+  const constraintColumns =
+    own === null && x.object !== null && table ? [...words(x.object)].filter((w) => columnsOf(table).includes(w)) : [];
+  const view =
+    /view/.test(kind) && live ? live.objects?.find((o) => /view/.test(o.type) && o.name === x.object) : undefined;
+  const viewWords = view ? words(view.definition) : null;
+  return {
+    x,
+    table,
+    refTable,
+    tables,
+    own,
+    actsOnTable: /trigger|rule|policy/.test(kind),
+    constraintColumns,
+    viewWords,
+  };
+}
+
+/** Why a pending version depends on the difference (the first reason that holds), or null. */
+function dependencyReason(d: DifferenceNames, p: VersionWork): string | null {
+  const { x, table, refTable, tables, own, actsOnTable, constraintColumns, viewWords } = d;
+  const same = p.delta.find((e) => e.table === x.table && e.object === x.object);
+  if (same) return `its expected schema changes ${x.table ? `${x.table}${x.object ? `.${x.object}` : ''}` : x.object}`;
+  const droppedRef = refTable && p.delta.find((e) => e.table === refTable && e.object === null);
+  if (droppedRef) return `its expected schema changes table ${refTable}, which the foreign key references`;
+  const rebuilt = tables.find((t) => p.rebuilt.has(t));
+  if (rebuilt) return `it drops table ${rebuilt} and builds it again`;
+  const named = p.statements.find((w) => {
+    if (own !== null && !actsOnTable) return (table === null || w.has(table)) && w.has(own);
+    if (constraintColumns.length > 0) return tables.some((t) => w.has(t)) && constraintColumns.some((c) => w.has(c));
+    return tables.some((t) => w.has(t));
+  });
+  if (named)
+    return `its statements name ${own !== null && !actsOnTable ? [table, own].filter(Boolean).join(' and ') : [tables.join(' or '), ...constraintColumns].join(' and ')}`;
+  const seen =
+    viewWords &&
+    p.delta.find(
+      (e) =>
+        e.table !== null &&
+        viewWords.has(e.table.toLowerCase()) &&
+        (e.object === null || viewWords.has(e.object.toLowerCase())),
+    );
+  if (seen) return `the view reads ${seen.table}${seen.object ? `.${seen.object}` : ''}, which it changes`;
+  return null;
 }
 
 /**
