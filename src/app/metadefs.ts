@@ -231,52 +231,16 @@ export async function exportMetadefs(
 async function glanceManageDocuments(
   driver: Driver,
 ): Promise<{ namespace: string; displayName: string | null; text: string }[]> {
-  const s = new MetadefsSql(driver.dialect);
   const gm = DIALECTS[driver.dialect].glanceManageExport;
-  const json = (v: unknown, where: string) => {
-    try {
-      return parseJson(String(v)).value;
-    } catch (err) {
-      if (!(err instanceof JsonSyntaxError)) throw err;
-      throw new DataFailedError(
-        `The json_schema of ${where} in the database is not JSON (${err.message} at character ${err.offset + 1}); glance-manage's export would stop there too.`,
-        {
-          hint: 'Fix that row (or remove the namespace with metadefs load --merge --overwrite from a good file) and run the command again.',
-        },
-      );
-    }
-  };
   const out: { namespace: string; displayName: string | null; text: string }[] = [];
   for (const ns of await driver.query(
     'SELECT id, namespace, display_name, description, visibility, protected FROM metadef_namespaces ORDER BY id',
   )) {
-    const id = Number(ns.id);
     const name = String(ns.namespace);
-    const assoc = await driver.query(
-      s.q(
-        `SELECT rt.name, a.prefix, a.properties_target FROM metadef_namespace_resource_types a JOIN metadef_resource_types rt ON rt.id = a.resource_type_id WHERE a.namespace_id = ? ORDER BY ${gm.associationOrder('a')}`,
-      ),
-      [id],
-    );
-    const props = await driver.query(
-      s.q(
-        `SELECT p.name, p.json_schema FROM metadef_properties p WHERE p.namespace_id = ? ORDER BY ${gm.itemOrder('p')}`,
-      ),
-      [id],
-    );
-    const objs = await driver.query(
-      s.q(
-        `SELECT o.name, o.description, o.json_schema FROM metadef_objects o WHERE o.namespace_id = ? ORDER BY ${gm.itemOrder('o')}`,
-      ),
-      [id],
-    );
-    const tags = await driver.query(
-      s.q(`SELECT t.name FROM metadef_tags t WHERE t.namespace_id = ? ORDER BY ${gm.itemOrder('t')}`),
-      [id],
-    );
+    const { assoc, props, objs, tags } = await namespaceRows(driver, Number(ns.id));
     const properties: Record<string, unknown> = {};
     for (const p of props)
-      properties[String(p.name)] = json(p.json_schema, `property ${String(p.name)} of namespace ${name}`);
+      properties[String(p.name)] = schemaJson(p.json_schema, `property ${String(p.name)} of namespace ${name}`);
     const protectedValue =
       ns.protected === null || ns.protected === undefined
         ? null
@@ -298,7 +262,7 @@ async function glanceManageDocuments(
       objects: objs.map((o) => ({
         name: o.name,
         description: o.description ?? null,
-        properties: json(o.json_schema, `object ${String(o.name)} of namespace ${name}`),
+        properties: schemaJson(o.json_schema, `object ${String(o.name)} of namespace ${name}`),
       })),
       tags: tags.map((t) => ({ name: t.name })),
     };
@@ -309,6 +273,50 @@ async function glanceManageDocuments(
     });
   }
   return out;
+}
+
+/** A namespace's resource type associations, properties, objects and tags, in the order glance-manage's export gets them. */
+async function namespaceRows(driver: Driver, id: number) {
+  const s = new MetadefsSql(driver.dialect);
+  const gm = DIALECTS[driver.dialect].glanceManageExport;
+  const assoc = await driver.query(
+    s.q(
+      `SELECT rt.name, a.prefix, a.properties_target FROM metadef_namespace_resource_types a JOIN metadef_resource_types rt ON rt.id = a.resource_type_id WHERE a.namespace_id = ? ORDER BY ${gm.associationOrder('a')}`,
+    ),
+    [id],
+  );
+  const props = await driver.query(
+    s.q(
+      `SELECT p.name, p.json_schema FROM metadef_properties p WHERE p.namespace_id = ? ORDER BY ${gm.itemOrder('p')}`,
+    ),
+    [id],
+  );
+  const objs = await driver.query(
+    s.q(
+      `SELECT o.name, o.description, o.json_schema FROM metadef_objects o WHERE o.namespace_id = ? ORDER BY ${gm.itemOrder('o')}`,
+    ),
+    [id],
+  );
+  const tags = await driver.query(
+    s.q(`SELECT t.name FROM metadef_tags t WHERE t.namespace_id = ? ORDER BY ${gm.itemOrder('t')}`),
+    [id],
+  );
+  return { assoc, props, objs, tags };
+}
+
+/** A json_schema column's value, parsed; a value that is not JSON stops the export, as glance-manage's does. */
+function schemaJson(v: unknown, where: string): unknown {
+  try {
+    return parseJson(String(v)).value;
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    throw new DataFailedError(
+      `The json_schema of ${where} in the database is not JSON (${err.message} at character ${err.offset + 1}); glance-manage's export would stop there too.`,
+      {
+        hint: 'Fix that row (or remove the namespace with metadefs load --merge --overwrite from a good file) and run the command again.',
+      },
+    );
+  }
 }
 
 /** glance-manage's file name: the display name with every run of non-word characters and underscores removed. */
