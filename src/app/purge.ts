@@ -124,22 +124,7 @@ export async function purge(
     'purge',
     !opts.dryRun,
     async (driver) => {
-      const q = (text: string) => sqlFor(driver.dialect, text);
-      const results: TableResult[] = [];
-      if (opts.dryRun) {
-        for (const t of tables) {
-          const all = await countIn(driver, t.table, t.countCond ?? t.cond, cutoff);
-          const n = opts.tableLimit === null ? all : Math.min(all, opts.tableLimit);
-          results.push({
-            table: t.table,
-            rows: n,
-            batches: 0,
-            ...(opts.tableLimit !== null && all > n ? { limitReached: true } : {}),
-            ...(t.heldCond ? await heldOf(driver, t, cutoff, n) : {}),
-          });
-        }
-        return { cutoff, dryRun: true, tables: results };
-      }
+      if (opts.dryRun) return { cutoff, dryRun: true, tables: await dryRunTables(driver, tables, opts, cutoff) };
       // The readiness checks above ran once, but on PostgreSQL the migration lock is taken per transaction (each
       // batch), and glance-manage takes no lock at all: a sync, an expand or glance-manage's db expand could run
       // between two batches and open a rolling window purge must not race. Each batch first reads the bookkeeping
@@ -147,69 +132,117 @@ export async function purge(
       const watch = await bookkeepingWatch(driver, ctx.manifest.versionTable);
       // SQLite: the file is written back at the end, and every few seconds meanwhile.
       const writeBack = periodicWriteBack(driver);
+      const run: TableRun = { opts, cutoff, command, watch, writeBack, progress };
+      const results: TableResult[] = [];
       try {
-        for (const t of tables) {
-          let total = 0;
-          let batch = 0;
-          let last: unknown = null;
-          let done = opts.tableLimit === 0;
-          while (!done) {
-            let n: number;
-            try {
-              n = await driver.transaction(
-                async (tx) => {
-                  if ((await watch.read(tx)) !== watch.start) throw new BookkeepingChanged();
-                  if (opts.tableLimit !== null) {
-                    // glance-manage's --max_rows: the oldest first, at most the limit in this run.
-                    const left = opts.tableLimit - total;
-                    const size = opts.batchSize === -1 ? left : Math.min(opts.batchSize, left);
-                    const r = await runOldestBatch(driver.dialect, tx, t, cutoff, size);
-                    done = r.found < size || total + r.deleted >= opts.tableLimit;
-                    return r.deleted;
-                  }
-                  if (opts.batchSize !== -1)
-                    return runBatch(
-                      driver.dialect,
-                      tx,
-                      t,
-                      cutoff,
-                      opts.batchSize,
-                      last,
-                      (k) => ((last = k), (done = k === DONE)),
-                    );
-                  done = true;
-                  return tx.run(q(`DELETE FROM ${t.table} WHERE ${t.cond}`), [cutoff]);
-                },
-                { deferWriteBack: true },
-              );
-            } catch (err) {
-              if (err instanceof BookkeepingChanged) throw changedUnder(command, t.table, batch + 1, total);
-              throw failed(driver.dialect, t.table, batch + 1, total, err);
-            }
-            if (n === 0) continue;
-            batch++;
-            total += n;
-            progress({ table: t.table, batch, rows: n, total });
-            await writeBack();
-          }
-          const limitReached =
-            opts.tableLimit !== null &&
-            total >= opts.tableLimit &&
-            (await countIn(driver, t.table, t.cond, cutoff)) > 0;
-          results.push({
-            table: t.table,
-            rows: total,
-            batches: batch,
-            ...(limitReached ? { limitReached } : {}),
-            ...(t.heldCond ? await heldOf(driver, t, cutoff, 0) : {}),
-          });
-        }
+        for (const t of tables) results.push(await purgeTable(driver, t, run));
       } finally {
         await driver.flush();
       }
       return { cutoff, dryRun: false, tables: results };
     },
   );
+}
+
+/** --dry-run: the rows a run would delete, table by table (and the images it would hold). */
+async function dryRunTables(
+  driver: Driver,
+  tables: PurgeTable[],
+  opts: PurgeOptions,
+  cutoff: string,
+): Promise<TableResult[]> {
+  const results: TableResult[] = [];
+  for (const t of tables) {
+    const all = await countIn(driver, t.table, t.countCond ?? t.cond, cutoff);
+    const n = opts.tableLimit === null ? all : Math.min(all, opts.tableLimit);
+    results.push({
+      table: t.table,
+      rows: n,
+      batches: 0,
+      ...(opts.tableLimit !== null && all > n ? { limitReached: true } : {}),
+      ...(t.heldCond ? await heldOf(driver, t, cutoff, n) : {}),
+    });
+  }
+  return results;
+}
+
+/** What every table of a run shares. */
+interface TableRun {
+  opts: PurgeOptions;
+  cutoff: string;
+  command: string;
+  watch: { start: string; read: (tx: Tx) => Promise<string> };
+  writeBack: () => Promise<void>;
+  progress: (p: PurgeProgress) => void;
+}
+
+/** Where a table's batches are: rows deleted so far, the last key deleted, and whether the table is done. */
+interface TableProgress {
+  total: number;
+  last: unknown;
+  done: boolean;
+}
+
+/** One table, batch after batch, each its own transaction that first checks the bookkeeping did not change. */
+async function purgeTable(driver: Driver, t: PurgeTable, run: TableRun): Promise<TableResult> {
+  const { opts, cutoff, command } = run;
+  const at: TableProgress = { total: 0, last: null, done: opts.tableLimit === 0 };
+  let batch = 0;
+  while (!at.done) {
+    let n: number;
+    try {
+      n = await driver.transaction(
+        async (tx) => {
+          if ((await run.watch.read(tx)) !== run.watch.start) throw new BookkeepingChanged();
+          return deleteBatch(driver.dialect, tx, t, opts, cutoff, at);
+        },
+        { deferWriteBack: true },
+      );
+    } catch (err) {
+      if (err instanceof BookkeepingChanged) throw changedUnder(command, t.table, batch + 1, at.total);
+      throw failed(driver.dialect, t.table, batch + 1, at.total, err);
+    }
+    if (n === 0) continue;
+    batch++;
+    at.total += n;
+    run.progress({ table: t.table, batch, rows: n, total: at.total });
+    await run.writeBack();
+  }
+  const limitReached =
+    opts.tableLimit !== null && at.total >= opts.tableLimit && (await countIn(driver, t.table, t.cond, cutoff)) > 0;
+  return {
+    table: t.table,
+    rows: at.total,
+    batches: batch,
+    ...(limitReached ? { limitReached } : {}),
+    ...(t.heldCond ? await heldOf(driver, t, cutoff, 0) : {}),
+  };
+}
+
+/**
+ * One batch's DELETE: under a table limit (glance-manage's --max_rows) the
+ * oldest rows first, at most the limit in this run; else the next rows by
+ * key; with --batch-size -1 the whole table at once. Moves `at` on.
+ */
+async function deleteBatch(
+  dialect: Dialect,
+  tx: Tx,
+  t: PurgeTable,
+  opts: PurgeOptions,
+  cutoff: string,
+  at: TableProgress,
+): Promise<number> {
+  if (opts.tableLimit !== null) {
+    const left = opts.tableLimit - at.total;
+    const size = opts.batchSize === -1 ? left : Math.min(opts.batchSize, left);
+    const r = await runOldestBatch(dialect, tx, t, cutoff, size);
+    at.done = r.found < size || at.total + r.deleted >= opts.tableLimit;
+    return r.deleted;
+  }
+  if (opts.batchSize !== -1)
+    return runBatch(dialect, tx, t, cutoff, opts.batchSize, at.last, (k) => ((at.last = k), (at.done = k === DONE)));
+  at.done = true;
+  return tx.run(sqlFor(dialect, `DELETE FROM ${t.table} WHERE ${t.cond}`), [cutoff]);
 }
 
 const DONE = Symbol('done');
