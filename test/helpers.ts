@@ -40,7 +40,7 @@ export const cleanEnv = () => {
   const env = { ...process.env };
   delete env.GLANCE_DB_URL;
   delete env.GLANCE_DB_DEBUG;
-  // oslo.config's environment source (src/cli/context.ts): only a test that sets it.
+  // oslo.config's environment source (src/cli/database-source.ts): only a test that sets it.
   for (const name of [
     'OS_DATABASE__CONNECTION',
     'OS_DEFAULT__SQL_CONNECTION',

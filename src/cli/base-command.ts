@@ -113,7 +113,7 @@ export abstract class BaseCommand extends Command {
       ioTimeout: flags['io-timeout'],
       goal,
     });
-    // Two sources naming different databases: which one won, and why (src/cli/context.ts sourceNotices).
+    // Two sources naming different databases: which one won, and why (src/cli/database-source.ts sourceNotices).
     for (const n of ctx.notices ?? []) writeErr(`${terminalText(scrubSecrets(`notice: ${n}`))}\n`);
     return ctx;
   }
