@@ -1,7 +1,8 @@
-// Whether a rolling upgrade's phase may run now (exit 35 otherwise, before
-// anything changes): the order of the phases (expand, then migrate, then
-// contract), and the rows a migrate phase that already ran still has to do,
-// which keep contract (and glance-manage's contract) out.
+// Whether a rolling upgrade's phase may run now, refused before anything
+// changes otherwise (exit 35; sync VERSION below the version a rolling
+// upgrade goes to, a usage error): the order of the phases (expand, then
+// migrate, then contract), and the rows a migrate phase that already ran
+// still has to do, which keep contract (and glance-manage's contract) out.
 import type { Driver, VersionRow } from './driver/driver.js';
 import { ConfigError, GlanceDbError, UsageError } from '../platform/errors.js';
 import type { Phase } from './manifest/types.js';
