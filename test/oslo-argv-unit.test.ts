@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config } from '@oclif/core';
 import { GLANCE_DB_VALUE_FLAGS, rewriteOsloArgv } from '../src/cli/oslo-argv.js';
-import { ROOT } from './helpers.js';
+import { ROOT, runCli } from './helpers.js';
 import { defaultGlanceConfigDirs, defaultGlanceConfigFiles } from '../src/glance/config.js';
 import { parseVersionOrRelease } from '../src/cli/args.js';
 import { GlanceDbError } from '../src/platform/errors.js';
@@ -273,6 +273,24 @@ test('every glance-db flag that takes a value is known to the rewriting, so its 
     [...valued].filter((f) => /^--(config-file|config-dir|debug|log-file|log-dir)$/.test(f)),
     [],
   );
+});
+
+test('a word that names a property of every JavaScript object is a word like any other (constructor, toString, __proto__)', async () => {
+  // These once matched the legacy-command table through Object's prototype: `glance-db constructor` became
+  // ['db', <function>] and ended in "unexpected: a.startsWith is not a function".
+  for (const word of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+    assert.is(rw(word), word);
+    assert.is(rw(`${word} x`), `${word} x`);
+    assert.is(rw(`help ${word}`), `help ${word}`);
+    for (const a of rewriteOsloArgv([word, 'x'], env).argv) assert.type(a, 'string');
+  }
+  // And on the command line: an unknown command (exit 2), not an internal error.
+  for (const argv of [['constructor'], ['toString', 'x'], ['help', '__proto__']]) {
+    const r = await runCli(argv);
+    assert.is(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, 'Unknown command');
+    assert.not.match(r.stderr, /unexpected|internal/);
+  }
 });
 
 test.after(() => rmSync(EMPTY, { recursive: true, force: true }));

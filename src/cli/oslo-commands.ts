@@ -38,19 +38,21 @@ export const GLANCE_DB_VALUE_FLAGS = new Set([
 ]);
 
 /** glance-manage's underscore commands and the `db ACTION` they are. */
-const LEGACY: Record<string, string> = {
-  db_version: 'version',
-  db_upgrade: 'upgrade',
-  db_version_control: 'version_control',
-  db_sync: 'sync',
-  db_expand: 'expand',
-  db_migrate: 'migrate',
-  db_contract: 'contract',
-  db_check: 'check',
-  db_load_metadefs: 'load_metadefs',
-  db_unload_metadefs: 'unload_metadefs',
-  db_export_metadefs: 'export_metadefs',
-};
+const LEGACY = new Map<string, string>(
+  Object.entries({
+    db_version: 'version',
+    db_upgrade: 'upgrade',
+    db_version_control: 'version_control',
+    db_sync: 'sync',
+    db_expand: 'expand',
+    db_migrate: 'migrate',
+    db_contract: 'contract',
+    db_check: 'check',
+    db_load_metadefs: 'load_metadefs',
+    db_unload_metadefs: 'unload_metadefs',
+    db_export_metadefs: 'export_metadefs',
+  }),
+);
 
 /** Actions whose target is a revision (glance-manage: `--version V` or a positional V). */
 const TARGETED = new Set(['sync', 'upgrade', 'version_control']);
@@ -89,9 +91,10 @@ export function commandWords(argv: string[]): Rewritten {
   const words = positionalWords(argv);
   if (!words.length) return { argv, rewritten: false };
   // `help db_sync`: the help of the command it is.
-  if (argv[words[0]] === 'help' && words.length > 1 && LEGACY[argv[words[1]]]) {
+  const helped = argv[words[0]] === 'help' && words.length > 1 ? LEGACY.get(argv[words[1]]) : undefined;
+  if (helped) {
     const out = [...argv];
-    out.splice(words[1], 1, 'db', LEGACY[argv[words[1]]] === 'version_control' ? 'sync' : LEGACY[argv[words[1]]]);
+    out.splice(words[1], 1, 'db', helped === 'version_control' ? 'sync' : helped);
     return { argv: out, rewritten: true };
   }
   const named = actionOf(argv, words);
@@ -124,7 +127,8 @@ function positionalWords(argv: string[]): number[] {
 /** The action the words name (`db_sync`, `db sync`, `db:sync`) and where its arguments are; null for any other command. */
 function actionOf(argv: string[], words: number[]): { action: string; legacy: boolean; args: number[] } | null {
   const first = argv[words[0]];
-  if (LEGACY[first]) return { action: LEGACY[first], legacy: true, args: words.slice(1) };
+  const legacy = LEGACY.get(first);
+  if (legacy) return { action: legacy, legacy: true, args: words.slice(1) };
   if (first === 'db' && words.length > 1) return { action: argv[words[1]], legacy: false, args: words.slice(2) };
   if (first.startsWith('db:') && !first.slice(3).includes(':'))
     return { action: first.slice(3), legacy: false, args: words.slice(1) };
