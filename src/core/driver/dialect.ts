@@ -118,22 +118,13 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
    */
   transactionalDdl: boolean;
   /**
-   * glance-db's expand leaves compatibility triggers that Glance's own
-   * contract (ocata_contract01) does not drop on this dialect (PostgreSQL:
-   * Glance has triggers on MySQL only, and SQLite's table rebuild drops
-   * them), so Alembic's expand head is held back until glance-db's contract
-   * of that version ran (src/glance/heads.ts migrateHeldBack).
+   * A trigger that refers to a column stays when the column is dropped, and
+   * fails when it next fires (PostgreSQL: a trigger function's body is no
+   * dependency; MySQL). False where dropping a column a trigger refers to is
+   * refused (SQLite), so a tool that drops it rebuilds the table, and the
+   * triggers go with the old one.
    */
-  triggersOutliveGlanceContract: boolean;
-  /**
-   * Where triggersOutliveGlanceContract: the schema differences that those
-   * triggers (and their functions) make once Glance's contract dropped
-   * is_public under them (a glance-manage db sync over a glance-db expand
-   * whose expand head an older glance-db wrote), and the statements that
-   * drop them; the hand-back (src/glance/handback.ts) drops them with what
-   * it records, since every INSERT into images fails on them.
-   */
-  orphanVisibilityTriggers?: { differences: RegExp; drop: string[] };
+  triggersSurviveDroppedColumn: boolean;
   split: SplitRules;
   /** Placeholders in parameterised SQL: `?` or PostgreSQL's `$1, $2, ...`. */
   placeholders: '?' | '$n';
@@ -194,13 +185,12 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
     /** SELECT of the table's column names, as `name`. */
     columnNamesSql(table: string): string;
   };
-  /** Glance's own bookkeeping (src/glance/bookkeeping.ts, src/glance/ocata.ts). */
-  glance: {
-    /** Appended to CREATE TABLE alembic_version, as Alembic makes it there. */
-    alembicTableOptions: string;
-    /** Triggers Glance's ocata_expand01 created here and its contract dropped. */
-    ocataTriggers: string[];
-  };
+  /**
+   * Appended to CREATE TABLE so that a table takes part in transactions
+   * whatever the server's default storage engine (MySQL: ' ENGINE=InnoDB');
+   * '' where every table does.
+   */
+  transactionalTableOptions: string;
   /** --backup (src/app/backup.ts). */
   backup: {
     /** File extension of a backup. */

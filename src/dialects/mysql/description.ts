@@ -25,7 +25,7 @@ export const mysql: DialectDescription<'server'> = {
   transactionalDdl: false,
   // Loaded when a data batch runs, not when the CLI starts.
   retryConflicts: async (run) => (await import('./galera.js')).retryCertification(run, async () => {}),
-  triggersOutliveGlanceContract: false,
+  triggersSurviveDroppedColumn: true,
   split: {
     lineCommentNeedsSpace: true,
     hashComments: true,
@@ -58,7 +58,7 @@ export const mysql: DialectDescription<'server'> = {
     columnNamesSql: (table) =>
       `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${table}'`,
   },
-  glance: { alembicTableOptions: ' ENGINE=InnoDB', ocataTriggers: ['insert_visibility', 'update_visibility'] },
+  transactionalTableOptions: ' ENGINE=InnoDB',
   backup: {
     extension: 'sql',
     dump: {

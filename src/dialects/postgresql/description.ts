@@ -21,17 +21,7 @@ export const postgresql: DialectDescription<'server'> = {
   },
   server: { defaultPort: 5432, defaultUser: 'postgres' },
   transactionalDdl: true,
-  triggersOutliveGlanceContract: true,
-  orphanVisibilityTriggers: {
-    differences:
-      /^(unexpected function (insert|update)_visibility\(\)|images: unexpected trigger (insert|update)_visibility BEFORE (INSERT|UPDATE)) \(definition [0-9a-f]+\)$/,
-    drop: [
-      'DROP TRIGGER IF EXISTS insert_visibility ON images',
-      'DROP TRIGGER IF EXISTS update_visibility ON images',
-      'DROP FUNCTION IF EXISTS insert_visibility()',
-      'DROP FUNCTION IF EXISTS update_visibility()',
-    ],
-  },
+  triggersSurviveDroppedColumn: true,
   split: {
     lineCommentNeedsSpace: false,
     hashComments: false,
@@ -60,7 +50,7 @@ export const postgresql: DialectDescription<'server'> = {
     columnNamesSql: (table) =>
       `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${table}'`,
   },
-  glance: { alembicTableOptions: '', ocataTriggers: [] },
+  transactionalTableOptions: '',
   backup: {
     extension: 'dump',
     dump: {

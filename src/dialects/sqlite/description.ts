@@ -7,7 +7,7 @@ export const sqlite: DialectDescription<'file'> = {
   url: { schemes: ['sqlite'], form: 'sqlite:PATH', spoken: 'sqlite:PATH' },
   server: null,
   transactionalDdl: true,
-  triggersOutliveGlanceContract: false,
+  triggersSurviveDroppedColumn: false,
   split: {
     lineCommentNeedsSpace: false,
     hashComments: false,
@@ -35,7 +35,7 @@ export const sqlite: DialectDescription<'file'> = {
     tableOptions: '',
     columnNamesSql: (table) => `SELECT name FROM pragma_table_info('${table}')`,
   },
-  glance: { alembicTableOptions: '', ocataTriggers: [] },
+  transactionalTableOptions: '',
   backup: { extension: 'sqlite', dump: null },
   restore: {
     placeholder: '/path/to/backup-taken-before-the-upgrade.sqlite',
