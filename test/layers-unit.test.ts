@@ -236,11 +236,6 @@ const PROCESS_ALLOWED: Record<string, string> = {
   'src/dialects/mysql/lock.ts': "process.pid: the lock holder's name, shown to who waits",
   'src/platform/sink.ts':
     "the default output sink: process.stdout/stderr and process.exit (with the process's exitCode), which src/cli's runCli replaces for a run in process",
-  // To do (issue 29): read in cli and pass the value down.
-  'src/dialects/sqlite/file.ts': 'signal handlers around the file write-back',
-  'src/dialects/sqlite/file-checks.ts': "process.geteuid(): whether a file or folder is the running user's",
-  'src/glance/installed.ts':
-    'process.env as the default of an env parameter (where Glance is installed): cli should pass it',
 };
 
 // -------------------------------------------------------------------- tests

@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConflictError, FileRefusedError, LockedError, SqliteUnusableError } from '../../platform/errors.js';
+import { runningUser } from '../../core/driver/running-user.js';
 import { HotJournalError, SqliteLockTimeout, SqliteOpenError } from '../../platform/sqlite-holds.js';
 
 export interface FileIdentity {
@@ -87,7 +88,7 @@ export function notRegular(name: string, s: Stats | null): FileRefusedError {
 /** The folder glance-db writes the new file into (and the lock file): refused if anyone could plant or swap files there. */
 export function checkFolderForWriting(dir: string, name: string): void {
   const st = statSync(dir);
-  const euid = process.geteuid?.() ?? -1;
+  const euid = runningUser() ?? -1;
   if (st.mode & 0o002) {
     if (!(st.mode & 0o1000)) {
       throw new FileRefusedError(
@@ -239,7 +240,7 @@ export function checkReplaceable(file: string, name: string, st: Stats): void {
       `If it is meant to be upgraded, make it writable for its owner (chmod u+w ${shellWord(file)}) and run glance-db again.`,
     );
   }
-  const euid = process.geteuid?.() ?? 0;
+  const euid = runningUser() ?? 0;
   if (euid !== 0 && st.uid !== euid) {
     throw new FileRefusedError(
       `${name} belongs to user ${st.uid}, and glance-db runs as user ${euid}: the rewritten file would belong to user ${euid}, and its owner might no longer open it. Nothing was changed.`,

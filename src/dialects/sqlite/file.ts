@@ -20,6 +20,7 @@ import {
   removeTemp,
   writeTempFile,
 } from '../../platform/atomic-write.js';
+import { interruptHost, type InterruptHost } from '../../core/driver/interrupt.js';
 import { acquireFileLock } from '../../platform/file-lock.js';
 import { MAX_WHOLE_FILE, readWholeDescriptor } from '../../platform/read-whole.js';
 import { SqliteFileLock, walHeader } from '../../platform/sqlite-lock.js';
@@ -54,6 +55,8 @@ export class SqliteFile {
   /** SQLite's own lock on the file, held from lock() to close() (none for a file not there yet, or one glance-db may not write). */
   private guard: SqliteFileLock | null = null;
   /** A write-back under way: its temporary file, and the lock on it, until it is renamed into place. */
+  /** Where the signals are listened to while the lock is held. */
+  private signals: InterruptHost | null = null;
   private pending: { tmp: string; hold: SqliteLockHold | null } | null = null;
   /** A write-back has replaced the file during this run. */
   private wroteBack = false;
@@ -174,17 +177,19 @@ export class SqliteFile {
       this.pending = null;
     }
     this.unlock();
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    const host = this.signals;
+    host?.resignal(sig);
   };
 
   private watchSignals(): void {
-    process.on('SIGINT', this.onSignal);
-    process.on('SIGTERM', this.onSignal);
+  /** The process's signals, through what the CLI lent (core/driver/interrupt.ts); outside the CLI none is caught. */
+    this.signals = interruptHost();
+    this.signals?.listen(this.onSignal);
   }
 
   private unwatchSignals(): void {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
+    this.signals?.unlisten(this.onSignal);
+    this.signals = null;
   }
 
   /** No file to read: a new database, written back only if its name is still free. */
