@@ -232,7 +232,7 @@ async function glanceManageDocuments(
   driver: Driver,
 ): Promise<{ namespace: string; displayName: string | null; text: string }[]> {
   const s = new MetadefsSql(driver.dialect);
-  const gm = DIALECTS[driver.dialect].glanceManageExport;
+  const gm = DIALECTS[driver.dialect].pythonReads;
   const json = (v: unknown, where: string) => {
     try {
       return parseJson(String(v)).value;

@@ -19,6 +19,7 @@ import { newVersionRow } from './driver/version-table.js';
 import { ConfigError, GlanceDbError, UsageError } from '../platform/errors.js';
 import type { Phase } from './manifest/types.js';
 import { describeDialect, type Dialect } from './driver/dialect.js';
+import { application } from './driver/application.js';
 import { suggest, type RunContext } from './run-context.js';
 import { readMigrationFile } from './files.js';
 import { summarize } from './history.js';
@@ -81,7 +82,7 @@ export function checkOrder(ctx: RunContext, phase: Phase, state: RollingState, r
     if (current !== null && current >= newest) return;
     throw new RollingOrderError(
       `No rolling upgrade is under way on ${ctx.target.display} (${current === null ? 'nothing recorded' : `at version ${current}`}, ${newest} is available), so there is nothing to ${phase}: a rolling upgrade starts with its expand phase.`,
-      `Run ${suggest(ctx, 'expand')} first (on the first node, while the old glance-api keeps serving), then ${suggest(ctx, 'migrate')}, then ${suggest(ctx, 'contract')} once every glance-api runs the new release.`,
+      `Run ${suggest(ctx, 'expand')} first (on the first node, while the old ${application().server} keeps serving), then ${suggest(ctx, 'migrate')}, then ${suggest(ctx, 'contract')} once every ${application().server} runs the new release.`,
       { phase, next: 'expand' },
     );
   }
@@ -95,7 +96,7 @@ export function checkOrder(ctx: RunContext, phase: Phase, state: RollingState, r
   if (phase === 'contract' && state.pending.migrate.length > 0) {
     throw new RollingOrderError(
       `The data migration of the rolling upgrade to ${state.top} is not done (version${state.pending.migrate.length > 1 ? 's' : ''} ${state.pending.migrate.join(', ')} still to migrate); contract would drop what it still reads, so it does not run before migrate.`,
-      `Run ${suggest(ctx, 'migrate')} first; contract after it, once every glance-api node runs the new release.`,
+      `Run ${suggest(ctx, 'migrate')} first; contract after it, once every ${application().server} node runs the new release.`,
       { phase, next: 'migrate', versions: state.pending.migrate },
     );
   }
@@ -207,7 +208,7 @@ export async function runSteps(
     const row = rowAfter(step, before, placeholderRow(ctx, driver.dialect, step, before));
     const started = performance.now();
     let moved: number | undefined;
-    // Rows a migrate phase that already ran still has to do keep glance-manage's contract out (rowsLeftHoldBack).
+    // Rows a migrate phase that already ran still has to do keep the other tool's contract out (rowsLeftHoldBack).
     const heldFor = async () => rowsLeftHoldBack(ctx, driver, withRow(rows, row));
     if (step.batched) {
       moved = await runBatches(ctx, driver, step, onProgress);
@@ -316,7 +317,7 @@ export async function withRowsLeft(driver: Driver, steps: Step[]): Promise<Step[
 }
 
 /**
- * Contract follows Glance's: while any row still needs a migrate phase
+ * Contract follows the other tool's: while any row still needs a migrate phase
  * that already ran (its remaining query counts it), contract refuses,
  * with the counts and the command that finishes them, and changes nothing.
  * It never converts those rows itself.
@@ -356,13 +357,13 @@ export async function unmigratedRows(ctx: RunContext, driver: Driver, rows: Vers
 }
 
 /**
- * Issue 28: before glance-db writes an expand head to alembic_version (with
- * which glance-manage's check says "contract next" and its contract runs, as
- * zed's glance-manage knows no data migration of older releases), whether
- * rows still need a migrate phase that already ran. Then the expand head is
- * held back (glance/heads.ts glanceHeads, rowsLeft), so that glance-manage's
- * contract refuses instead of dropping images.is_public under images with no
- * visibility. Counts only when the heads would let glance-manage contract.
+ * Issue 28: before glance-db writes bookkeeping that lets the other tool
+ * contract (ctx.rules.letsOtherToolContract: its check then says "contract
+ * next" and its contract runs, knowing no data migration of older releases),
+ * whether rows still need a migrate phase that already ran. Then that
+ * bookkeeping is held back (rowsLeft), so that the other tool's contract
+ * refuses instead of dropping a column the rows still need. Counts only when
+ * the bookkeeping would let the other tool contract.
  */
 export async function rowsLeftHoldBack(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<boolean> {
   if (!ctx.rules.letsOtherToolContract(rows, ctx.manifest, driver.dialect)) return false;
@@ -446,7 +447,7 @@ async function runBatches(
 }
 
 /**
- * A migrate phase's row and Glance's bookkeeping, in one transaction, only
+ * A migrate phase's row and the other tool's bookkeeping, in one transaction, only
  * if the row still says what it said before the batches (on PostgreSQL the
  * lock is per transaction: another run may have recorded it, or gone on).
  */
@@ -482,9 +483,9 @@ async function recordPhase(
   return done;
 }
 
-export function glanceRollingError(ctx: RunContext): RollingOrderError {
+export function otherToolRollingError(ctx: RunContext): RollingOrderError {
   return new RollingOrderError(
-    `${ctx.target.display} holds a rolling upgrade that Glance's own tool began (alembic_version has an expand head), which glance-db finishes in one go rather than by phases.`,
+    `${ctx.target.display} holds a rolling upgrade that ${application().name}'s own tool began (alembic_version has an expand head), which glance-db finishes in one go rather than by phases.`,
     `Run ${suggest(ctx, 'sync')}: it finishes that rolling upgrade (after it, expand, migrate and contract work as usual).`,
   );
 }
@@ -492,8 +493,8 @@ export function glanceRollingError(ctx: RunContext): RollingOrderError {
 /**
  * A phase command runs its phase; sync on a database where a rolling
  * upgrade is under way first finishes it through its phases (whole versions
- * above it then run as usual). A rolling upgrade glance-manage left half way
- * is finished by sync alone (adopt.ts, `finishing`), not by a phase command.
+ * above it then run as usual). A rolling upgrade the other tool left half way
+ * is finished by sync alone (`finishing`), not by a phase command.
  */
 export async function rollingFirst(
   ctx: RunContext,
@@ -503,11 +504,11 @@ export async function rollingFirst(
   rows: VersionRow[],
   finishing: boolean,
   onProgress: (e: ProgressEvent) => void,
-  /** Steps whose statements depend on who ran an earlier phase (glance/continue.ts: 45's contract after glance-manage's expand). */
+  /** Steps whose statements depend on who ran an earlier phase (a contract after the other tool's expand). */
   adjust: (steps: Step[], top: number) => Promise<Step[]> = async (steps) => steps,
 ): Promise<StepResult[]> {
   const state = rollingState(ctx.manifest, rows);
-  if (finishing && phase) throw glanceRollingError(ctx);
+  if (finishing && phase) throw otherToolRollingError(ctx);
   if (phase) {
     checkOrder(ctx, phase, state, rows);
     const steps = plannedSteps(ctx, driver.dialect, rows, phase, target);

@@ -1,6 +1,6 @@
 // What glance-db knows about one dialect, apart from the driver's I/O: the
 // shape of src/dialects/<name>/description.ts. The engine, the planner, the splitter and
-// the Glance bookkeeping read these fields instead of testing a dialect's
+// the project's own code read these fields instead of testing a dialect's
 // name, so a fourth dialect is one more description (plus its driver, its
 // introspector and its SQL files), not a dozen edited switches.
 // A description imports nothing outside src/dialects but types and, lazily,
@@ -133,14 +133,14 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
   /** INSERT ... RETURNING gives back the new id in the same round trip. */
   returning: boolean;
   /**
-   * How glance-manage db export_metadefs sees this dialect (metadefs export
-   * --format glance-manage): whether Python gets a boolean column as an
-   * integer (MySQL's tinyint(1): 1/0), and the ORDER BY that gives the rows
-   * of its unordered SELECTs in the order the database returns them (for a
-   * table alias: a namespace's resource type associations; its properties,
-   * objects and tags).
+   * How a Python program sees this database through its usual driver (what
+   * the metadefs export in the other tool's format reproduces): whether Python gets a
+   * boolean column as an integer (MySQL's tinyint(1): 1/0), and the ORDER BY
+   * that gives the rows of an unordered SELECT in the order the database
+   * returns them (for a table alias: a namespace's resource type
+   * associations; its properties, objects and tags).
    */
-  glanceManageExport: {
+  pythonReads: {
     intBooleans: boolean;
     associationOrder: (alias: string) => string;
     itemOrder: (alias: string) => string;
@@ -150,7 +150,7 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
   /**
    * What a text value can hold here, besides the lengths and character sets
    * the columns declare (metadefs load checks every value against both
-   * before it writes, src/glance/metadefs/limits.ts).
+   * before it writes).
    */
   text: {
     /** U+0000 can be stored (PostgreSQL's text cannot hold it). */
@@ -202,15 +202,15 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
   restore: {
     /** The backup file named in the steps when glance-db knows of none. */
     placeholder: string;
-    /** The steps between stopping Glance and checking the level. */
+    /** The steps between stopping the application and checking the level. */
     steps(target: DatabaseTarget, file: string): string[];
-    /** Said after "Start the Glance services again." (how the tools get the password); '' for nothing. */
+    /** Said after the step that starts the application again (how the tools get the password); '' for nothing. */
     passwordNote: string;
   };
   /** `plan --output` (src/core/script.ts). */
   script: {
-    /** How a DBA runs the script, in its header. */
-    runWith: string;
+    /** How a DBA runs the script, in its header, for a database of that name. */
+    runWith(database: string): string;
     /** The server's clock as ISO 8601 UTC with milliseconds. */
     nowSql: string;
     /** What a SELECT without a table needs after its select list to take a WHERE (MySQL: FROM DUAL). */

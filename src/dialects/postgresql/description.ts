@@ -38,7 +38,7 @@ export const postgresql: DialectDescription<'server'> = {
   placeholders: '$n',
   nativeBooleans: true,
   // A sequential scan: the table's physical order.
-  glanceManageExport: { intBooleans: false, associationOrder: (a) => `${a}.ctid`, itemOrder: (a) => `${a}.ctid` },
+  pythonReads: { intBooleans: false, associationOrder: (a) => `${a}.ctid`, itemOrder: (a) => `${a}.ctid` },
   returning: true,
   namedEnumTypes: true,
   text: { nul: false, typeBytes: {} },
@@ -86,7 +86,7 @@ export const postgresql: DialectDescription<'server'> = {
     passwordNote: 'The tools prompt for the password (or read PGPASSWORD / ~/.pgpass).',
   },
   script: {
-    runWith: 'psql -v ON_ERROR_STOP=1 -d glance -f this-file',
+    runWith: (database) => `psql -v ON_ERROR_STOP=1 -d ${database} -f this-file`,
     nowSql: `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
     selectWithoutTable: '',
     // One transaction (psql stops at the first error with ON_ERROR_STOP); the
