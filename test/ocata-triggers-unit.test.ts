@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import '../src/dialects/index.js';
+import { DIALECTS } from '../src/dialects/index.js';
+import { provideDialects, type Dialect } from '../src/core/driver/dialect.js';
 import { loadManifest } from '../src/core/manifest/load.js';
 import {
   glanceOcataTriggers,
@@ -54,6 +55,26 @@ test("the orphaned triggers and functions: read from glance-db's own 045 contrac
     assert.not.ok(o.differences.test(d), d);
   assert.is(orphanOcataTriggers(manifest, 'mysql'), null);
   assert.is(orphanOcataTriggers(manifest, 'sqlite'), null);
+});
+
+test('a fourth dialect needs no edit in src/glance: its description alone decides', () => {
+  const fourth = (survive: boolean, schemes: string[]) =>
+    ({ ...DIALECTS.sqlite, url: { ...DIALECTS.sqlite.url, schemes }, triggersSurviveDroppedColumn: survive }) as const;
+  const with4 = (d: (typeof DIALECTS)['sqlite']) =>
+    provideDialects({ ...DIALECTS, fourth: d } as unknown as Parameters<typeof provideDialects>[0]);
+  try {
+    with4(fourth(true, ['fourth']));
+    assert.is(ocataTriggersOutliveGlanceContract('fourth' as Dialect), true);
+    assert.equal(glanceOcataTriggers('fourth' as Dialect), []);
+    with4(fourth(false, ['fourth']));
+    assert.is(ocataTriggersOutliveGlanceContract('fourth' as Dialect), false);
+    // Glance keys its triggers on SQLAlchemy's engine name, which the URL schemes carry.
+    with4(fourth(true, ['mysql']));
+    assert.is(ocataTriggersOutliveGlanceContract('fourth' as Dialect), false);
+    assert.equal(glanceOcataTriggers('fourth' as Dialect), ['insert_visibility', 'update_visibility']);
+  } finally {
+    provideDialects(DIALECTS);
+  }
 });
 
 test('alembic_version is made a transactional table (InnoDB on MySQL)', () => {
