@@ -10,6 +10,9 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 // The dialect registry, loaded as the CLI loads it: it hands core each dialect's description (describeDialect,
 // src/core/driver/dialect.ts), which tests that call the splitter or the engine directly need.
 import '../src/dialects/index.js';
+// Glance's names for the messages of the engine and the drivers (src/core/driver/application.ts), provided as the
+// CLI provides them (its rules import them), for tests that use a driver or the engine directly.
+import '../src/glance/words.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'run.js');

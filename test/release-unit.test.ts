@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installedGlance } from '../src/glance/installed.js';
+import { installedGlance, useGlanceEnvironment } from '../src/glance/installed.js';
 import { resolveGoal } from '../src/glance/goal.js';
 import { suggest } from '../src/core/run-context.js';
 import { asGlanceManage, setInvokedAs } from '../src/cli/manage-mode.js';
@@ -16,6 +16,8 @@ import { ROOT, LATEST } from './helpers.js';
 import { ZED_VERSION_FILES } from './release-fixtures.js';
 
 const manifest = loadManifest(join(ROOT, 'glance-db.yaml'));
+// As the CLI does as a run starts (src/cli/base-command.ts): a caller that passes no environment reads the process's.
+useGlanceEnvironment(() => process.env);
 const root = mkdtempSync(join(tmpdir(), 'gdb-release-unit-'));
 let n = 0;
 

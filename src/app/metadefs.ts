@@ -231,7 +231,7 @@ export async function exportMetadefs(
 async function glanceManageDocuments(
   driver: Driver,
 ): Promise<{ namespace: string; displayName: string | null; text: string }[]> {
-  const gm = DIALECTS[driver.dialect].glanceManageExport;
+  const gm = DIALECTS[driver.dialect].pythonReads;
   const out: { namespace: string; displayName: string | null; text: string }[] = [];
   for (const ns of await driver.query(
     'SELECT id, namespace, display_name, description, visibility, protected FROM metadef_namespaces ORDER BY id',
@@ -278,7 +278,7 @@ async function glanceManageDocuments(
 /** A namespace's resource type associations, properties, objects and tags, in the order glance-manage's export gets them. */
 async function namespaceRows(driver: Driver, id: number) {
   const s = new MetadefsSql(driver.dialect);
-  const gm = DIALECTS[driver.dialect].glanceManageExport;
+  const gm = DIALECTS[driver.dialect].pythonReads;
   const assoc = await driver.query(
     s.q(
       `SELECT rt.name, a.prefix, a.properties_target FROM metadef_namespace_resource_types a JOIN metadef_resource_types rt ON rt.id = a.resource_type_id WHERE a.namespace_id = ? ORDER BY ${gm.associationOrder('a')}`,

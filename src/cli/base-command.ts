@@ -16,6 +16,8 @@ import { registerSecretsOf, scrubSecrets, scrubValue } from '../platform/url.js'
 import { jsonText, terminalText } from './terminal.js';
 import { writeOut, writeErr } from '../platform/sink.js';
 import { useInterruptHost } from '../core/driver/interrupt.js';
+import { useRunningUser } from '../core/driver/running-user.js';
+import { useGlanceEnvironment } from '../glance/installed.js';
 import { processInterruptHost } from './interrupt-host.js';
 
 export abstract class BaseCommand extends Command {
@@ -133,6 +135,10 @@ export abstract class BaseCommand extends Command {
     await super.init();
     // A server driver's SIGINT/SIGTERM handling (src/core/driver/interrupt.ts) goes through the process's signals.
     useInterruptHost(processInterruptHost);
+    // The SQLite file's ownership checks (src/dialects/sqlite/file-checks.ts) compare with the user the process runs as.
+    useRunningUser(process.geteuid?.());
+    // Where Glance is installed (src/glance/installed.ts), when a caller passes no environment: the process's.
+    useGlanceEnvironment(() => process.env);
     for (const arg of this.argv) registerSecretsOf(arg);
     registerSecretsOf(process.env.GLANCE_DB_URL);
     registerSecretsOf(process.env.OS_DATABASE__CONNECTION);

@@ -31,7 +31,7 @@ export interface PendingVersion {
    * statements before it are unchanged.
    */
   resumeFrom: number;
-  /** Bookkeeping run after the file, in the same transaction (Glance's alembic_version). Idempotent. */
+  /** Bookkeeping run after the file, in the same transaction (the other tool's, such as alembic_version). Idempotent. */
   after: string[];
   /**
    * A rolling upgrade's next phase: the version's row has this status
@@ -215,7 +215,7 @@ async function resumable(driver: Driver, p: PendingVersion, onStatement: Stateme
     await runStatement(driver, p, s, hashes, uncertain);
     uncertain = false;
   }
-  // Glance's bookkeeping and the version row commit together, and only while the lock is ours.
+  // The other tool's bookkeeping and the version row commit together, and only while the lock is ours.
   for (const a of p.after.filter((a) => !TRANSACTIONAL.test(a))) {
     await driver.versionTransaction(async () => {});
     checkInterrupted(driver);

@@ -1,6 +1,6 @@
 // Differences between the live schema and the expected one, sorted into
-// what Glance itself produced (a known variant: ctx.rules.variants, from
-// src/glance/variants.ts), what the operator accepted
+// what the other tool itself produced (a known variant: ctx.rules.variants,
+// the project's hooks), what the operator accepted
 // earlier (sync --accept-drift, kept in the version table's `note`), and
 // drift: everything else.
 import type { Driver, VersionRow } from './driver/driver.js';
@@ -27,9 +27,9 @@ export interface Note {
   acceptedAt?: string;
   /** A rolling upgrade that glance-db finished (for example ocata-expanded). */
   finished?: string;
-  /** What another tool (glance-manage) did that glance-db recorded instead of running it (engine/handback.ts). */
+  /** What another tool did that glance-db recorded instead of running it (engine/handback.ts). */
   recorded?: string;
-  /** The version's expand phase was run by glance-manage (its db expand), recorded by glance-db (glance/continue.ts). */
+  /** The version's expand phase was run by the other tool (its own expand), recorded by glance-db. */
   expandedBy?: string;
 }
 

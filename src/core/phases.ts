@@ -16,6 +16,7 @@ import { PHASES, type Manifest, type Migration, type Phase } from './manifest/ty
 import { phaseRecord, phaseRecordText, type PhaseRecord } from './phase-record.js';
 import type { Statement } from './sql/split.js';
 import type { Dialect } from './driver/dialect.js';
+import { application } from './driver/application.js';
 import { readMigrationFile, statementsOf } from './files.js';
 import { summarize } from './history.js';
 import { suggest, type RunContext } from './run-context.js';
@@ -103,7 +104,7 @@ export function describeRolling(s: RollingState): string {
 /** The command to run next in a rolling upgrade, as the operator would paste it. */
 export function nextCommand(ctx: RunContext, s: RollingState): string {
   return s.next
-    ? `${suggest(ctx, s.next)}${s.next === 'contract' ? ' (once every glance-api node runs the new release)' : ''}`
+    ? `${suggest(ctx, s.next)}${s.next === 'contract' ? ` (once every ${application().server} node runs the new release)` : ''}`
     : suggest(ctx, 'sync');
 }
 
@@ -176,7 +177,7 @@ export function stepFor(manifest: Manifest, dialect: Dialect, mig: Migration, ph
  * way (above the current level, up to `upTo`) whose migrate phase already
  * ran (status migrated, or complete with migrate in `phases`) and whose
  * migrate file is batched with a remaining query. Rows written since that
- * phase ran may still need it (an old glance-api's write that bypassed the
+ * phase ran may still need it (an old server's write that bypassed the
  * compatibility triggers, a row restored by hand): contract waits for them,
  * and migrate finishes them.
  */
@@ -213,7 +214,7 @@ export function stepsOf(manifest: Manifest, dialect: Dialect, rows: VersionRow[]
   const unplaced = migs.filter((m) => !m.rolling);
   if (unplaced.length > 0) {
     throw new ConfigError(
-      `Version${unplaced.length > 1 ? 's' : ''} ${unplaced.map((m) => m.version).join(', ')} of ${manifest.path} ${unplaced.length > 1 ? 'do' : 'does'} not say how ${unplaced.length > 1 ? 'they run' : 'it runs'} in a rolling upgrade (no rolling: key), so glance-db cannot tell in which phase ${unplaced.length > 1 ? 'they' : 'it'} may run while old glance-api nodes serve. Nothing was changed.`,
+      `Version${unplaced.length > 1 ? 's' : ''} ${unplaced.map((m) => m.version).join(', ')} of ${manifest.path} ${unplaced.length > 1 ? 'do' : 'does'} not say how ${unplaced.length > 1 ? 'they run' : 'it runs'} in a rolling upgrade (no rolling: key), so glance-db cannot tell in which phase ${unplaced.length > 1 ? 'they' : 'it'} may run while old ${application().server} nodes serve. Nothing was changed.`,
       {
         hint: 'Add rolling: expand, migrate, contract or phased (with phases:) to the version in the manifest, or upgrade with glance-db sync (stop-the-world).',
       },

@@ -19,7 +19,7 @@ export interface Plan {
   from: number | null;
   to: number;
   versions: PlannedVersion[];
-  /** The database has Glance's legacy migrate_version table (only known when planned against it). */
+  /** The database has the other tool's legacy migrate_version table (only known when planned against it). */
   migrateVersion: boolean;
   /** A rolling upgrade under way (planned against the database): the phases sync runs first to finish it. */
   rolling?: { state: ReturnType<typeof rollingJson>; steps: PlannedPhase[] };

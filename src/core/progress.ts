@@ -11,7 +11,7 @@ export type ProgressEvent =
   | { type: 'backup-skipped'; reason: string }
   | { type: 'baseline'; versions: number[] }
   | { type: 'adopted'; versions: number[]; source: string }
-  /** What glance-manage did on a database glance-db manages, recorded without running anything (engine/handback.ts). */
+  /** What the other tool did on a database glance-db manages, recorded without running anything (engine/handback.ts). */
   | { type: 'recorded'; versions: number[]; line: string }
   | { type: 'variant'; id: string; description: string }
   | { type: 'drift-accepted'; differences: string[] }

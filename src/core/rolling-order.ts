@@ -2,11 +2,12 @@
 // changes otherwise (exit 35; sync VERSION below the version a rolling
 // upgrade goes to, a usage error): the order of the phases (expand, then
 // migrate, then contract), and the rows a migrate phase that already ran
-// still has to do, which keep contract (and glance-manage's contract) out.
+// still has to do, which keep contract (and the other tool's contract) out.
 import type { Driver, VersionRow } from './driver/driver.js';
 import { ConfigError, GlanceDbError, UsageError } from '../platform/errors.js';
 import type { Phase } from './manifest/types.js';
 import { suggest, type RunContext } from './run-context.js';
+import { application } from './driver/application.js';
 import { summarize } from './history.js';
 import { migrateAgain, type RollingState, type Step } from './phases.js';
 
@@ -31,7 +32,7 @@ export function checkOrder(ctx: RunContext, phase: Phase, state: RollingState, r
     if (current !== null && current >= newest) return;
     throw new RollingOrderError(
       `No rolling upgrade is under way on ${ctx.target.display} (${current === null ? 'nothing recorded' : `at version ${current}`}, ${newest} is available), so there is nothing to ${phase}: a rolling upgrade starts with its expand phase.`,
-      `Run ${suggest(ctx, 'expand')} first (on the first node, while the old glance-api keeps serving), then ${suggest(ctx, 'migrate')}, then ${suggest(ctx, 'contract')} once every glance-api runs the new release.`,
+      `Run ${suggest(ctx, 'expand')} first (on the first node, while the old ${application().server} keeps serving), then ${suggest(ctx, 'migrate')}, then ${suggest(ctx, 'contract')} once every ${application().server} runs the new release.`,
       { phase, next: 'expand' },
     );
   }
@@ -45,7 +46,7 @@ export function checkOrder(ctx: RunContext, phase: Phase, state: RollingState, r
   if (phase === 'contract' && state.pending.migrate.length > 0) {
     throw new RollingOrderError(
       `The data migration of the rolling upgrade to ${state.top} is not done (version${state.pending.migrate.length > 1 ? 's' : ''} ${state.pending.migrate.join(', ')} still to migrate); contract would drop what it still reads, so it does not run before migrate.`,
-      `Run ${suggest(ctx, 'migrate')} first; contract after it, once every glance-api node runs the new release.`,
+      `Run ${suggest(ctx, 'migrate')} first; contract after it, once every ${application().server} node runs the new release.`,
       { phase, next: 'migrate', versions: state.pending.migrate },
     );
   }
@@ -74,7 +75,7 @@ export async function withRowsLeft(driver: Driver, steps: Step[]): Promise<Step[
 }
 
 /**
- * Contract follows Glance's: while any row still needs a migrate phase
+ * Contract follows the other tool's: while any row still needs a migrate phase
  * that already ran (its remaining query counts it), contract refuses,
  * with the counts and the command that finishes them, and changes nothing.
  * It never converts those rows itself.
@@ -114,22 +115,22 @@ export async function unmigratedRows(ctx: RunContext, driver: Driver, rows: Vers
 }
 
 /**
- * Issue 28: before glance-db writes an expand head to alembic_version (with
- * which glance-manage's check says "contract next" and its contract runs, as
- * zed's glance-manage knows no data migration of older releases), whether
- * rows still need a migrate phase that already ran. Then the expand head is
- * held back (glance/heads.ts glanceHeads, rowsLeft), so that glance-manage's
- * contract refuses instead of dropping images.is_public under images with no
- * visibility. Counts only when the heads would let glance-manage contract.
+ * Issue 28: before glance-db writes bookkeeping that lets the other tool
+ * contract (ctx.rules.letsOtherToolContract: its check then says "contract
+ * next" and its contract runs, knowing no data migration of older releases),
+ * whether rows still need a migrate phase that already ran. Then that
+ * bookkeeping is held back (rowsLeft), so that the other tool's contract
+ * refuses instead of dropping a column the rows still need. Counts only when
+ * the bookkeeping would let the other tool contract.
  */
 export async function rowsLeftHoldBack(ctx: RunContext, driver: Driver, rows: VersionRow[]): Promise<boolean> {
   if (!ctx.rules.letsOtherToolContract(rows, ctx.manifest, driver.dialect)) return false;
   return (await unmigratedRows(ctx, driver, rows)).length > 0;
 }
 
-export function glanceRollingError(ctx: RunContext): RollingOrderError {
+export function otherToolRollingError(ctx: RunContext): RollingOrderError {
   return new RollingOrderError(
-    `${ctx.target.display} holds a rolling upgrade that Glance's own tool began (alembic_version has an expand head), which glance-db finishes in one go rather than by phases.`,
+    `${ctx.target.display} holds a rolling upgrade that ${application().name}'s own tool began (alembic_version has an expand head), which glance-db finishes in one go rather than by phases.`,
     `Run ${suggest(ctx, 'sync')}: it finishes that rolling upgrade (after it, expand, migrate and contract work as usual).`,
   );
 }

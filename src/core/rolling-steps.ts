@@ -100,9 +100,9 @@ async function runStep(
 }
 
 /**
- * Glance's bookkeeping after a phase (alembic_version), given the rows as
- * the phase leaves them. Rows a migrate phase that already ran still has to
- * do keep glance-manage's contract out (rowsLeftHoldBack).
+ * The other tool's bookkeeping after a phase, given the rows as the phase
+ * leaves them. Rows a migrate phase that already ran still has to do keep
+ * the other tool's contract out (rowsLeftHoldBack).
  */
 function phaseBookkeeping(
   ctx: RunContext,
@@ -273,7 +273,7 @@ async function runBatches(
 }
 
 /**
- * A migrate phase's row and Glance's bookkeeping, in one transaction, only
+ * A migrate phase's row and the other tool's bookkeeping, in one transaction, only
  * if the row still says what it said before the batches (on PostgreSQL the
  * lock is per transaction: another run may have recorded it, or gone on).
  */

@@ -13,7 +13,7 @@ import type { Dialect } from './driver/dialect.js';
 import type { RunContext } from './run-context.js';
 import { migrateAgain, rollingState, rowAfter, stepsOf, stepsOfVersion, type Step } from './phases.js';
 import type { ProgressEvent } from './progress.js';
-import { belowRollingTop, checkOrder, glanceRollingError } from './rolling-order.js';
+import { belowRollingTop, checkOrder, otherToolRollingError } from './rolling-order.js';
 import { placeholderRow, runSteps, withRow, type StepResult } from './rolling-steps.js';
 
 /**
@@ -90,8 +90,8 @@ export function versionSteps(ctx: RunContext, dialect: Dialect, version: number,
 /**
  * A phase command runs its phase; sync on a database where a rolling
  * upgrade is under way first finishes it through its phases (whole versions
- * above it then run as usual). A rolling upgrade glance-manage left half way
- * is finished by sync alone (adopt.ts, `finishing`), not by a phase command.
+ * above it then run as usual). A rolling upgrade the other tool left half way
+ * is finished by sync alone (`finishing`), not by a phase command.
  */
 export async function rollingFirst(
   ctx: RunContext,
@@ -101,11 +101,11 @@ export async function rollingFirst(
   rows: VersionRow[],
   finishing: boolean,
   onProgress: (e: ProgressEvent) => void,
-  /** Steps whose statements depend on who ran an earlier phase (glance/continue.ts: 45's contract after glance-manage's expand). */
+  /** Steps whose statements depend on who ran an earlier phase (a contract after the other tool's expand). */
   adjust: (steps: Step[], top: number) => Promise<Step[]> = async (steps) => steps,
 ): Promise<StepResult[]> {
   const state = rollingState(ctx.manifest, rows);
-  if (finishing && phase) throw glanceRollingError(ctx);
+  if (finishing && phase) throw otherToolRollingError(ctx);
   if (phase) {
     checkOrder(ctx, phase, state, rows);
     const steps = plannedSteps(ctx, driver.dialect, rows, phase, target);

@@ -1,15 +1,15 @@
 // The port through which a project's own rules reach the engine (issue 29,
 // ARCHITECTURE.md): the engine knows no tool but itself. What another tool
-// keeps beside the version table (Glance's alembic_version), how to read the
+// keeps beside the version table (an alembic_version), how to read the
 // level of a database that tool made, and which schema forms it produced
-// that count as equal, come in through these hooks; src/glance/rules.ts fills
-// them in, and cli hands them down in the RunContext (ctx.rules). Which
+// that count as equal, come in through these hooks; the project fills them
+// in, and cli hands them down in the RunContext (ctx.rules). Which
 // versions only change data is read from the manifest (isDataOnly), not a hook.
 import type { Dialect } from './driver/dialect.js';
 import type { Driver, VersionRow } from './driver/driver.js';
 import type { Manifest } from './manifest/types.js';
 
-/** A schema form another tool really produced (src/glance/variants.ts reads them from schema/variants.json). */
+/** A schema form another tool really produced (the project reads them from schema/variants.json). */
 export interface Variant {
   id: string;
   dialects: Dialect[];
@@ -23,7 +23,7 @@ export interface Variant {
 
 /** What a rolling step's bookkeeping hook is told besides the rows the step leaves. */
 export interface PhaseBookkeeping {
-  /** The database still has the other tool's legacy table (Glance's migrate_version). */
+  /** The database still has the other tool's legacy table (such as migrate_version). */
   hasLegacyTable: boolean;
   /** Create the other tool's table first (it may not exist yet). */
   withCreate: boolean;

@@ -7,7 +7,7 @@ import type { DatabaseTarget } from '../platform/url.js';
 import type { Driver, DriverConfig } from './driver/driver.js';
 import type { ProjectRules } from './rules.js';
 
-/** The version a run aims at, as the engine needs it; src/glance/goal.ts's Goal says more (why that version). */
+/** The version a run aims at, as the engine needs it; the project's own goal says more (why that version). */
 export interface RunGoal {
   version: number;
   /** The word a suggested command carries (zed, 2023.1, 50); null when nothing asked for one. */
@@ -25,11 +25,11 @@ export interface RunContext<G extends RunGoal = RunGoal> {
   driverConfig(): DriverConfig;
   /** Makes the driver for driverConfig(): src/dialects/create-driver.ts's createDriver unless set (the engine's unit tests give a fake). */
   createDriver?: (config: DriverConfig) => Promise<Driver>;
-  /** The project's hooks into the engine (src/core/rules.ts): Glance's, src/glance/rules.ts, which cli puts here. */
+  /** The project's hooks into the engine (src/core/rules.ts), which cli puts here. */
   rules: ProjectRules;
   /** The flags that selected the manifest and the database, shell-quoted, password left out: suggested commands repeat them. */
   selection: string[];
-  /** The version this run aims at: given, the installed Glance's, or the newest (src/glance/goal.ts). Suggested commands carry it. */
+  /** The version this run aims at: given, the installed application's, or the newest (the project's goal). Suggested commands carry it. */
   goal?: G;
   /** The environment cli runs in: a tool glance-db starts (a dump tool for --backup) is found on its PATH and gets it. */
   env?: NodeJS.ProcessEnv;
@@ -43,8 +43,8 @@ export interface RunContext<G extends RunGoal = RunGoal> {
 const CARRIES_GOAL = /^(db )?(sync|expand|upgrade|check)$/;
 
 /**
- * A glance-db command line to suggest, carrying the --config/--url/--glance-config the user gave,
- * and the target (src/glance/goal.ts) where the command takes one: never a version past the one this run aims at.
+ * A glance-db command line to suggest, carrying the configuration and URL options the user gave,
+ * and the target (the run's goal) where the command takes one: never a version past the one this run aims at.
  */
 export function suggest(ctx: Pick<RunContext, 'selection'> & { goal?: RunGoal }, args: string): string {
   const word = ctx.goal?.word && CARRIES_GOAL.test(args) ? ctx.goal.word : '';

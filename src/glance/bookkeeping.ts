@@ -7,9 +7,9 @@ import { describeDialect, type Dialect } from '../core/driver/dialect.js';
 import { contractRevisionFor } from './revisions.js';
 import { installedContractHead } from './installed.js';
 
-/** alembic_version as Alembic creates it in that dialect. */
+/** alembic_version as Alembic creates it in that dialect: a plain table that takes part in transactions. */
 export function createAlembicVersionSql(dialect: Dialect): string {
-  return `CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))${describeDialect(dialect).glance.alembicTableOptions}`;
+  return `CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))${describeDialect(dialect).transactionalTableOptions}`;
 }
 
 export function bookkeepingStatements(version: number, dialect: Dialect, hasMigrateVersion: boolean): string[] {

@@ -14,7 +14,7 @@ import { readMigrationFile } from '../core/files.js';
 import { introspect } from '../core/introspect/index.js';
 import { loadSnapshot } from '../core/introspect/snapshot.js';
 import { rowAfter, stepFor, type Step } from '../core/phases.js';
-import { glanceRollingError, RollingOrderError } from '../core/rolling-order.js';
+import { otherToolRollingError, RollingOrderError } from '../core/rolling-order.js';
 import type { Migration, Phase } from '../core/manifest/types.js';
 import { summarize } from '../core/history.js';
 import { suggest, type RunContext } from '../core/run-context.js';
@@ -87,7 +87,7 @@ export async function continueGlanceExpand(
   rows: VersionRow[],
 ): Promise<{ versions: number[]; line: string }> {
   const g = await glanceFromSeen(driver, await readGlanceSeen(driver));
-  if (!g?.expandedTo || rows.some((r) => r.status !== 'complete')) throw glanceRollingError(ctx);
+  if (!g?.expandedTo || rows.some((r) => r.status !== 'complete')) throw otherToolRollingError(ctx);
   if (phase !== 'migrate') throw glanceExpandedOrderError(ctx, phase, g);
   const recorded = await recordGlanceExpand(ctx, driver, g, rows);
   if (!recorded) throw historyMovedError(ctx, phase);

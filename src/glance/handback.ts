@@ -8,7 +8,6 @@ import type { Driver, VersionRow } from '../core/driver/driver.js';
 import { historyBasis, newVersionRow, replaceRowsStatements } from '../core/driver/version-table.js';
 import { GlanceDbError } from '../platform/errors.js';
 import { detectGlanceManaged, fromAlembic, type GlanceManaged } from '../glance/detect.js';
-import { describeDialect } from '../core/driver/dialect.js';
 import { diffSchemas } from '../core/introspect/diff.js';
 import { introspect } from '../core/introspect/index.js';
 import { bookkeepingTables, expectedSchema } from '../core/introspect/snapshot.js';
@@ -17,6 +16,7 @@ import { classify, noteText, parseNote } from '../core/drift.js';
 import { readMigrationFile, statementsOf } from '../core/files.js';
 import { summarize } from '../core/history.js';
 import { glanceBookkeeping, glanceHeads } from './heads.js';
+import { OCATA, orphanOcataTriggers } from './ocata-triggers.js';
 import { rowsLeftHoldBack } from '../core/rolling-order.js';
 
 /**
@@ -95,9 +95,10 @@ export async function handbackPlan(
   });
   // glance-db's visibility triggers that Glance's contract left on a dropped is_public (PostgreSQL, item 4 of issue 28):
   // the only difference allowed besides what classify explains; dropped with the record.
-  const orphans = describeDialect(driver.dialect).orphanVisibilityTriggers;
   const unexplained = diff.length > 0 ? classify(ctx.rules, driver.dialect, diff, rows).unexplained : [];
-  const orphaned = orphans && g.version >= 45 ? unexplained.filter((d) => orphans.differences.test(String(d))) : [];
+  const orphans =
+    unexplained.length > 0 && g.version >= OCATA ? orphanOcataTriggers(ctx.manifest, driver.dialect) : null;
+  const orphaned = orphans ? unexplained.filter((d) => orphans.differences.test(String(d))) : [];
   if (unexplained.length > orphaned.length) return null;
   const open = rows.filter((r) => r.status !== 'complete').map((r) => r.version);
   const versions = ctx.manifest.migrations

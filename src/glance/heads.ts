@@ -5,15 +5,14 @@
 // src/core/rules.ts (src/glance/rules.ts), in the transaction of each step.
 import type { VersionRow } from '../core/driver/driver.js';
 import type { Manifest } from '../core/manifest/types.js';
-import { describeDialect, type Dialect } from '../core/driver/dialect.js';
+import type { Dialect } from '../core/driver/dialect.js';
 import { summarize } from '../core/history.js';
 import { rollingState } from '../core/phases.js';
 import { createAlembicVersionSql } from './bookkeeping.js';
-import { CONTRACT_CHAIN, contractRevisionFor, EXPAND_CHAIN, expandRevisionFor } from './revisions.js';
+import { OCATA, ocataTriggersOutliveGlanceContract } from './ocata-triggers.js';
+import { contractRevisionFor, EXPAND_CHAIN, expandRevisionFor } from './revisions.js';
 import { installedContractHead } from './installed.js';
 
-/** Ocata's contract (ocata_contract01): the version whose compatibility triggers glance-manage's contract does not know. */
-const OCATA = CONTRACT_CHAIN.find(([r]) => r === 'ocata_contract01')![1];
 /** The last number sqlalchemy-migrate wrote (Glance moved to Alembic at Ocata): migrate_version stays there past it. */
 const LAST_LEGACY = OCATA;
 
@@ -67,11 +66,11 @@ export function glanceHeads(
 
 /**
  * Where Glance's contract must not be offered: a rolling upgrade whose
- * migrate phase has not run for every version that has one; and, on
- * PostgreSQL, one whose Ocata contract (45) is pending: glance-db's expand
- * added compatibility triggers there that Glance's ocata_contract01 does
- * not know (Glance has triggers on MySQL only, and drops them by name, as
- * SQLite's table rebuild drops glance-db's), so after glance-manage's
+ * migrate phase has not run for every version that has one; and, where
+ * glance-db's Ocata triggers outlive Glance's contract (PostgreSQL:
+ * src/glance/ocata-triggers.ts), one whose Ocata contract (45) is pending:
+ * glance-db's expand added compatibility triggers there that Glance's
+ * ocata_contract01 does not drop, so after glance-manage's
  * `db sync` every INSERT into images would fail on the is_public its
  * contract dropped. rowsLeft: rows written since a migrate phase ran still
  * need it (src/core/rolling-order.ts unmigratedRows counts them).
@@ -81,9 +80,7 @@ export function migrateHeldBack(manifest: Manifest, rows: VersionRow[], dialect?
   return (
     rowsLeft ||
     s.pending.migrate.length > 0 ||
-    (dialect !== undefined &&
-      describeDialect(dialect).triggersOutliveGlanceContract &&
-      s.pending.contract.includes(OCATA))
+    (dialect !== undefined && ocataTriggersOutliveGlanceContract(dialect) && s.pending.contract.includes(OCATA))
   );
 }
 

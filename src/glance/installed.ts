@@ -38,8 +38,20 @@ export interface InstalledGlance {
 const ENV = 'GLANCE_DB_GLANCE_RELEASE';
 let cache: { key: string; value: InstalledGlance | null } | null = null;
 
+/** Where the environment comes from when a caller gives none: the process's, as the CLI hands it in; else none. */
+let environment: () => NodeJS.ProcessEnv = () => ({});
+
+/**
+ * Put in place by the CLI as a run starts (src/cli/base-command.ts): the
+ * process's environment, read at each call (a run in process, src/cli/run-cli.ts,
+ * has its own for its duration).
+ */
+export function useGlanceEnvironment(read: () => NodeJS.ProcessEnv): void {
+  environment = read;
+}
+
 /** The installed Glance (or the one GLANCE_DB_GLANCE_RELEASE names); null when there is none. */
-export function installedGlance(env: NodeJS.ProcessEnv = process.env): InstalledGlance | null {
+export function installedGlance(env: NodeJS.ProcessEnv = environment()): InstalledGlance | null {
   const key = `${env[ENV] ?? ''}\0${env.GLANCE_DB_GLANCE_SITE_PACKAGES ?? '\0'}`;
   if (cache?.key === key) return cache.value;
   const given = fromEnv(env);
@@ -172,7 +184,7 @@ function sitePackages(): string[] {
  * releases at 50 hold wallaby_contract01. null when none is installed (or
  * unknown): glance-db then writes the first revision of each version.
  */
-export function installedContractHead(env: NodeJS.ProcessEnv = process.env): string | null {
+export function installedContractHead(env: NodeJS.ProcessEnv = environment()): string | null {
   let g: InstalledGlance | null;
   try {
     g = installedGlance(env);

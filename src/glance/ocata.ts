@@ -15,6 +15,7 @@
 // re-sharing would give its members access again).
 import { describeDialect, type Dialect } from '../core/driver/dialect.js';
 import type { SchemaModel, TableModel } from '../core/introspect/model.js';
+import { glanceOcataTriggers } from './ocata-triggers.js';
 
 export interface OcataFinish {
   statements: string[];
@@ -36,7 +37,7 @@ export function finishOcata(dialect: Dialect, live: SchemaModel, target: SchemaM
   if (d.columnChanges === 'rebuild-table')
     return { statements: rebuildImages(images, target.tables.images, fill), fromIsPublic: hasIsPublic };
   // The triggers (MySQL's) refer to is_public: gone first, before any row changes.
-  const out = d.glance.ocataTriggers.map((t) => `DROP TRIGGER IF EXISTS ${t}`);
+  const out = glanceOcataTriggers(dialect).map((t) => `DROP TRIGGER IF EXISTS ${t}`);
   // MySQL cannot read the updated table in a subquery; the members table is another table.
   out.push(`UPDATE images i SET visibility = ${fill} WHERE i.visibility IS NULL`);
   if (d.columnChanges === 'alter-column') {

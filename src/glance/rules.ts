@@ -9,6 +9,7 @@ import { detectGlanceManaged } from './detect.js';
 import { glanceBookkeeping, headsLetGlanceContract } from './heads.js';
 import { revisionsAt } from './revisions.js';
 import { allowedBy, contractState, matchVariant, variantById } from './variants.js';
+import './words.js';
 
 export const glanceRules: ProjectRules = {
   phaseBookkeeping: (rows, dialect, o) =>

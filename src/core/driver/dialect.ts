@@ -1,6 +1,6 @@
 // What glance-db knows about one dialect, apart from the driver's I/O: the
 // shape of src/dialects/<name>/description.ts. The engine, the planner, the splitter and
-// the Glance bookkeeping read these fields instead of testing a dialect's
+// the project's own code read these fields instead of testing a dialect's
 // name, so a fourth dialect is one more description (plus its driver, its
 // introspector and its SQL files), not a dozen edited switches.
 // A description imports nothing outside src/dialects but types and, lazily,
@@ -118,22 +118,13 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
    */
   transactionalDdl: boolean;
   /**
-   * glance-db's expand leaves compatibility triggers that Glance's own
-   * contract (ocata_contract01) does not drop on this dialect (PostgreSQL:
-   * Glance has triggers on MySQL only, and SQLite's table rebuild drops
-   * them), so Alembic's expand head is held back until glance-db's contract
-   * of that version ran (src/glance/heads.ts migrateHeldBack).
+   * A trigger that refers to a column stays when the column is dropped, and
+   * fails when it next fires (PostgreSQL: a trigger function's body is no
+   * dependency; MySQL). False where dropping a column a trigger refers to is
+   * refused (SQLite), so a tool that drops it rebuilds the table, and the
+   * triggers go with the old one.
    */
-  triggersOutliveGlanceContract: boolean;
-  /**
-   * Where triggersOutliveGlanceContract: the schema differences that those
-   * triggers (and their functions) make once Glance's contract dropped
-   * is_public under them (a glance-manage db sync over a glance-db expand
-   * whose expand head an older glance-db wrote), and the statements that
-   * drop them; the hand-back (src/glance/handback.ts) drops them with what
-   * it records, since every INSERT into images fails on them.
-   */
-  orphanVisibilityTriggers?: { differences: RegExp; drop: string[] };
+  triggersSurviveDroppedColumn: boolean;
   split: SplitRules;
   /** Placeholders in parameterised SQL: `?` or PostgreSQL's `$1, $2, ...`. */
   placeholders: '?' | '$n';
@@ -142,14 +133,14 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
   /** INSERT ... RETURNING gives back the new id in the same round trip. */
   returning: boolean;
   /**
-   * How glance-manage db export_metadefs sees this dialect (metadefs export
-   * --format glance-manage): whether Python gets a boolean column as an
-   * integer (MySQL's tinyint(1): 1/0), and the ORDER BY that gives the rows
-   * of its unordered SELECTs in the order the database returns them (for a
-   * table alias: a namespace's resource type associations; its properties,
-   * objects and tags).
+   * How a Python program sees this database through its usual driver (what
+   * the metadefs export in the other tool's format reproduces): whether Python gets a
+   * boolean column as an integer (MySQL's tinyint(1): 1/0), and the ORDER BY
+   * that gives the rows of an unordered SELECT in the order the database
+   * returns them (for a table alias: a namespace's resource type
+   * associations; its properties, objects and tags).
    */
-  glanceManageExport: {
+  pythonReads: {
     intBooleans: boolean;
     associationOrder: (alias: string) => string;
     itemOrder: (alias: string) => string;
@@ -159,7 +150,7 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
   /**
    * What a text value can hold here, besides the lengths and character sets
    * the columns declare (metadefs load checks every value against both
-   * before it writes, src/glance/metadefs/limits.ts).
+   * before it writes).
    */
   text: {
     /** U+0000 can be stored (PostgreSQL's text cannot hold it). */
@@ -194,13 +185,12 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
     /** SELECT of the table's column names, as `name`. */
     columnNamesSql(table: string): string;
   };
-  /** Glance's own bookkeeping (src/glance/bookkeeping.ts, src/glance/ocata.ts). */
-  glance: {
-    /** Appended to CREATE TABLE alembic_version, as Alembic makes it there. */
-    alembicTableOptions: string;
-    /** Triggers Glance's ocata_expand01 created here and its contract dropped. */
-    ocataTriggers: string[];
-  };
+  /**
+   * Appended to CREATE TABLE so that a table takes part in transactions
+   * whatever the server's default storage engine (MySQL: ' ENGINE=InnoDB');
+   * '' where every table does.
+   */
+  transactionalTableOptions: string;
   /** --backup (src/app/backup.ts). */
   backup: {
     /** File extension of a backup. */
@@ -212,15 +202,15 @@ export interface DialectDescription<K extends 'file' | 'server' = 'file' | 'serv
   restore: {
     /** The backup file named in the steps when glance-db knows of none. */
     placeholder: string;
-    /** The steps between stopping Glance and checking the level. */
+    /** The steps between stopping the application and checking the level. */
     steps(target: DatabaseTarget, file: string): string[];
-    /** Said after "Start the Glance services again." (how the tools get the password); '' for nothing. */
+    /** Said after the step that starts the application again (how the tools get the password); '' for nothing. */
     passwordNote: string;
   };
   /** `plan --output` (src/core/script.ts). */
   script: {
-    /** How a DBA runs the script, in its header. */
-    runWith: string;
+    /** How a DBA runs the script, in its header, for a database of that name. */
+    runWith(database: string): string;
     /** The server's clock as ISO 8601 UTC with milliseconds. */
     nowSql: string;
     /** What a SELECT without a table needs after its select list to take a WHERE (MySQL: FROM DUAL). */

@@ -48,7 +48,7 @@ export interface VersionRow {
   appliedAt: string;
   executionMs: number;
   toolVersion: string;
-  /** JSON text: the Glance variant recognised at take-over, or drift accepted with --accept-drift (engine/drift.ts). */
+  /** JSON text: the other tool's schema variant recognised at take-over, or drift accepted with --accept-drift (engine/drift.ts). */
   note?: string | null;
   /** Values of the columns added after the first release (version-table.ts ADDED_COLUMNS, note included), by name; a column the table lacks is absent. */
   added?: Record<string, string | null>;
@@ -62,7 +62,7 @@ export interface DriverConfig {
   connectTimeoutMs: number;
   /** Server limit on one statement; 0 means none (migrations on big tables take long). */
   statementTimeoutMs: number;
-  /** Server limit on waiting for a table lock held by Glance itself; 0 means none. */
+  /** Server limit on waiting for a table lock held by the application itself; 0 means none. */
   lockTimeoutMs: number;
   /**
    * Servers: how long a connection may stay silent (no answer, and a second
@@ -102,7 +102,7 @@ export type RowUpdate = Partial<
  * version's row. Nothing is committed until the transaction is.
  */
 export interface VersionTx {
-  /** Runs one statement as written (a migration file's, or Glance's bookkeeping); no parameters. */
+  /** Runs one statement as written (a migration file's, or the other tool's bookkeeping); no parameters. */
   execute(sql: string): Promise<void>;
   /** The version's row, or null when it has none. */
   recorded(version: number): Promise<RecordedState | null>;

@@ -8,7 +8,8 @@
 // at once, still with 22.
 // The process's signals and its exit belong to cli (src/cli/interrupt-host.ts):
 // it hands this module an InterruptHost; without one (a driver used outside
-// the CLI) no signal is caught.
+// the CLI) no signal is caught. The SQLite file's lock and write-back listen
+// through the same host (interruptHost()).
 import { InterruptedError } from '../../platform/errors.js';
 
 /** What the CLI lends the drivers: the process's signals, and ending the run at once. */
@@ -18,13 +19,24 @@ export interface InterruptHost {
   unlisten(onSignal: (signal: NodeJS.Signals) => void): void;
   /** Ends the run now with exit 22 (interrupted), saying why on stderr. */
   stop(signal: NodeJS.Signals, why: string): void;
+  /**
+   * Ends the process by the signal, as its default action would, unless a
+   * listener is left for it: the SQLite file's handler (src/dialects/sqlite/file.ts)
+   * hands the signal on so, once it released its lock and unlistened.
+   */
+  resignal(signal: NodeJS.Signals): void;
 }
 
 let host: InterruptHost | null = null;
 
-/** Put in place by the CLI as a run starts (src/cli/cli.ts). */
+/** Put in place by the CLI as a run starts (src/cli/base-command.ts). */
 export function useInterruptHost(h: InterruptHost): void {
   host = h;
+}
+
+/** The host the CLI put in place, for a driver that handles the signals itself (SQLite's write-back); null outside the CLI. */
+export function interruptHost(): InterruptHost | null {
+  return host;
 }
 
 type Canceller = () => Promise<void>;

@@ -40,7 +40,7 @@ export interface AddedColumn {
 }
 
 export const ADDED_COLUMNS: AddedColumn[] = [
-  // JSON text: the Glance variant recognised at take-over, drift accepted with sync --accept-drift.
+  // JSON text: the other tool's schema variant recognised at take-over, drift accepted with sync --accept-drift.
   { name: 'note', ddl: (d) => d.versionTable.longText, field: 'note' },
   // user@host of whoever ran the version (null: recorded by a script or an earlier release).
   { name: 'run_by', ddl: () => 'VARCHAR(255)' },
@@ -130,7 +130,7 @@ export interface NewRow {
 
 /**
  * The one builder of a complete version-table row: recorded whole (applied), as already there (baseline), or from
- * Glance's bookkeeping (adopted). `by` is who records it: glance-db's version, and user@host as run_by (left out by
+ * the other tool's bookkeeping (adopted). `by` is who records it: glance-db's version, and user@host as run_by (left out by
  * a plan script, which does not know who runs it).
  */
 export function newVersionRow(by: { toolVersion: string; runBy?: string }, r: NewRow): VersionRow {

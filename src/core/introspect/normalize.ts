@@ -3,7 +3,7 @@
 // equal when they differ only in harmless ways: comments, whitespace and
 // line breaks, letter case outside string literals, identifier quoting
 // ("images", `images`, [images]), the schema or database name the server
-// prefixes (public.images, `glance`.`images`), and PostgreSQL's dollar-quote
+// prefixes (public.images, `db`.`images`), and PostgreSQL's dollar-quote
 // tags ($function$ for $$). String literals are kept exactly. Anything else
 // (a changed condition, another table, another action) changes the result.
 import { createHash } from 'node:crypto';
@@ -87,7 +87,7 @@ export function sqlTokens(sql: string, opts: NormalizeOptions = {}): string[] {
   }
   if (opts.qualifier) {
     const q = opts.qualifier.toLowerCase();
-    // `glance`.`images` and public.images: the qualifier and its dot go (never a string literal, which keeps its quote).
+    // `db`.`images` and public.images: the qualifier and its dot go (never a string literal, which keeps its quote).
     for (let k = out.length - 2; k >= 0; k--) if (out[k] === q && out[k + 1] === '.') out.splice(k, 2);
   }
   return out;

@@ -1,6 +1,6 @@
 // The expected schema of every version in every dialect, as committed JSON
 // models (schema/expected/<dialect>/vNN.json, made by `npm run snapshots`
-// from glance-db's own SQL and checked against Glance's reference dumps by
+// from glance-db's own SQL and checked against the application's reference dumps by
 // the tests). Take-over and verify compare a live database with them.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import type { SchemaModel } from './model.js';
 
 export const snapshotDir = () => join(PACKAGE_ROOT, 'schema', 'expected');
 
-/** Tables that are bookkeeping, not Glance's schema. */
+/** Tables that are bookkeeping, not the application's schema. */
 export function bookkeepingTables(versionTable: string): string[] {
   return ['alembic_version', 'migrate_version', versionTable, `${versionTable}_lock`];
 }

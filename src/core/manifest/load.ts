@@ -75,7 +75,7 @@ function parseManifestYaml(source: string, label: string): { doc: Document; lc: 
 }
 
 /**
- * Bounds on the work a manifest can cause: glance-db.yaml for Glance is a few
+ * Bounds on the work a manifest can cause: the shipped glance-db.yaml is a few
  * KB with ten versions; parsing and validating 100,000 versions took 42 s and
  * 2 GB. These are far beyond any real manifest.
  */

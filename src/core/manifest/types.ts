@@ -22,7 +22,7 @@ export interface Migration {
 }
 
 /**
- * The version changes data only, no schema (Glance's data migrations, 44 and
+ * The version changes data only, no schema (the shipped manifest's 44 and
  * 49): safe to run again, and no expand step brings it in. Read from how it
  * rolls: its whole file is a migrate step (`rolling: migrate`), or it is
  * phased with a migrate phase alone. So a site's manifest written before

@@ -9,6 +9,7 @@ import { nodeTlsOptions, tlsHint, type TlsSettings } from '../../platform/tls.js
 import { ConnectionError } from '../../platform/errors.js';
 import type { ServerTarget } from '../../platform/url.js';
 import type { DriverConfig } from '../../core/driver/driver.js';
+import { application } from '../../core/driver/application.js';
 import { redactSecret } from '../../platform/secret.js';
 import { countRoundTrip } from '../../platform/round-trips.js';
 import { within, type Probe, type RoundTrips, type Session, type SessionState } from '../../core/driver/watchdog.js';
@@ -185,7 +186,7 @@ export function connectionError(t: ServerTarget, err: unknown): ConnectionError 
   const hint =
     (typeof (err as { errno?: unknown }).errno === 'number' ? undefined : tlsHint(t.tls, reason, 'mysql')) ??
     (e.code === 'ER_BAD_DB_ERROR'
-      ? `Create the database first (CREATE DATABASE ${t.database} CHARACTER SET utf8), as for glance-manage.`
+      ? `Create the database first (CREATE DATABASE ${t.database} CHARACTER SET utf8), as for ${application().tool}.`
       : e.code === 'ER_ACCESS_DENIED_ERROR'
         ? 'Check the user and password in the URL (the password is not shown).'
         : `Check that MySQL/MariaDB listens on ${t.socketPath ?? `${t.host}:${t.port}`}; --connect-timeout bounds the wait.`);

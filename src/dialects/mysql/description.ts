@@ -25,7 +25,7 @@ export const mysql: DialectDescription<'server'> = {
   transactionalDdl: false,
   // Loaded when a data batch runs, not when the CLI starts.
   retryConflicts: async (run) => (await import('./galera.js')).retryCertification(run, async () => {}),
-  triggersOutliveGlanceContract: false,
+  triggersSurviveDroppedColumn: true,
   split: {
     lineCommentNeedsSpace: true,
     hashComments: true,
@@ -42,7 +42,7 @@ export const mysql: DialectDescription<'server'> = {
   placeholders: '?',
   nativeBooleans: false,
   // InnoDB: by the index on namespace_id (then the key), and by the unique index on (namespace_id, name).
-  glanceManageExport: {
+  pythonReads: {
     intBooleans: true,
     associationOrder: (a) => `${a}.resource_type_id`,
     itemOrder: (a) => `${a}.name`,
@@ -58,7 +58,7 @@ export const mysql: DialectDescription<'server'> = {
     columnNamesSql: (table) =>
       `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${table}'`,
   },
-  glance: { alembicTableOptions: ' ENGINE=InnoDB', ocataTriggers: ['insert_visibility', 'update_visibility'] },
+  transactionalTableOptions: ' ENGINE=InnoDB',
   backup: {
     extension: 'sql',
     dump: {
@@ -97,7 +97,7 @@ export const mysql: DialectDescription<'server'> = {
     passwordNote: '-p makes mysql prompt for the password.',
   },
   script: {
-    runWith: 'mariadb glance < this-file',
+    runWith: (database) => `mariadb ${database} < this-file`,
     nowSql: "CONCAT(SUBSTRING(DATE_FORMAT(UTC_TIMESTAMP(3), '%Y-%m-%dT%H:%i:%s.%f'), 1, 23), 'Z')",
     selectWithoutTable: ' FROM DUAL',
     // DDL commits implicitly, so there is no transaction to roll back: the

@@ -1,6 +1,6 @@
 // MySQL/MariaDB introspection from information_schema. Generated names
 // (CONSTRAINT_1 checks, *_ibfk_N foreign keys) are left out of the model;
-// index names, which Glance chose, are kept. An AUTO_INCREMENT column gets
+// index names, which the schema's authors chose, are kept. An AUTO_INCREMENT column gets
 // the default `auto_increment`, so serial keys compare like PostgreSQL's.
 import type { ObjectModel, Query, SchemaModel, TableModel } from '../../core/introspect/model.js';
 import { normalizeSql, sortObjects } from '../../core/introspect/normalize.js';

@@ -11,6 +11,7 @@ import { countRoundTrip } from '../../platform/round-trips.js';
 import { redactSecret } from '../../platform/secret.js';
 import { nodeTlsOptions, overSocket, tlsHint } from '../../platform/tls.js';
 import { rootMessage } from '../../core/driver/failure.js';
+import { application } from '../../core/driver/application.js';
 import { within, type RoundTrips, type Session } from '../../core/driver/watchdog.js';
 
 /** pg's `ssl`: false for plain text, else Node's TLS options. */
@@ -140,7 +141,7 @@ export function connectionError(t: ServerTarget, err: unknown): ConnectionError 
   const hint =
     (code ? undefined : tlsHint(t.tls, reason, 'postgresql')) ??
     (code === '3D000'
-      ? `Create the database first (createdb ${t.database}), as for glance-manage.`
+      ? `Create the database first (createdb ${t.database}), as for ${application().tool}.`
       : code === '28P01' || code === '28000'
         ? 'Check the user and password in the URL (the password is not shown).'
         : `Check that PostgreSQL listens on ${t.host}:${t.port}; --connect-timeout bounds the wait.`);

@@ -21,17 +21,7 @@ export const postgresql: DialectDescription<'server'> = {
   },
   server: { defaultPort: 5432, defaultUser: 'postgres' },
   transactionalDdl: true,
-  triggersOutliveGlanceContract: true,
-  orphanVisibilityTriggers: {
-    differences:
-      /^(unexpected function (insert|update)_visibility\(\)|images: unexpected trigger (insert|update)_visibility BEFORE (INSERT|UPDATE)) \(definition [0-9a-f]+\)$/,
-    drop: [
-      'DROP TRIGGER IF EXISTS insert_visibility ON images',
-      'DROP TRIGGER IF EXISTS update_visibility ON images',
-      'DROP FUNCTION IF EXISTS insert_visibility()',
-      'DROP FUNCTION IF EXISTS update_visibility()',
-    ],
-  },
+  triggersSurviveDroppedColumn: true,
   split: {
     lineCommentNeedsSpace: false,
     hashComments: false,
@@ -48,7 +38,7 @@ export const postgresql: DialectDescription<'server'> = {
   placeholders: '$n',
   nativeBooleans: true,
   // A sequential scan: the table's physical order.
-  glanceManageExport: { intBooleans: false, associationOrder: (a) => `${a}.ctid`, itemOrder: (a) => `${a}.ctid` },
+  pythonReads: { intBooleans: false, associationOrder: (a) => `${a}.ctid`, itemOrder: (a) => `${a}.ctid` },
   returning: true,
   namedEnumTypes: true,
   text: { nul: false, typeBytes: {} },
@@ -60,7 +50,7 @@ export const postgresql: DialectDescription<'server'> = {
     columnNamesSql: (table) =>
       `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${table}'`,
   },
-  glance: { alembicTableOptions: '', ocataTriggers: [] },
+  transactionalTableOptions: '',
   backup: {
     extension: 'dump',
     dump: {
@@ -96,7 +86,7 @@ export const postgresql: DialectDescription<'server'> = {
     passwordNote: 'The tools prompt for the password (or read PGPASSWORD / ~/.pgpass).',
   },
   script: {
-    runWith: 'psql -v ON_ERROR_STOP=1 -d glance -f this-file',
+    runWith: (database) => `psql -v ON_ERROR_STOP=1 -d ${database} -f this-file`,
     nowSql: `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
     selectWithoutTable: '',
     // One transaction (psql stops at the first error with ON_ERROR_STOP); the

@@ -9,7 +9,7 @@ import type { DriverConfig } from '../../core/driver/driver.js';
 import { PID_COLUMN, pgField } from './client.js';
 import { raw } from './pg-sql.js';
 
-/** Two positive int4 advisory-lock keys: "glance" and a hash of the version table name. */
+/** Two positive int4 advisory-lock keys: "gldb" (0x676c6462) and a hash of the version table name. */
 export function lockKeys(table: string): [number, number] {
   let h = 0x811c9dc5;
   for (const ch of table) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);

@@ -1,5 +1,5 @@
 // SQLite, through sql.js (SQLite compiled to WebAssembly, no native module):
-// a file next to Glance, DDL inside transactions.
+// a file next to the application, DDL inside transactions.
 import { fileTarget, type DialectDescription } from '../../core/driver/dialect.js';
 
 export const sqlite: DialectDescription<'file'> = {
@@ -7,7 +7,7 @@ export const sqlite: DialectDescription<'file'> = {
   url: { schemes: ['sqlite'], form: 'sqlite:PATH', spoken: 'sqlite:PATH' },
   server: null,
   transactionalDdl: true,
-  triggersOutliveGlanceContract: false,
+  triggersSurviveDroppedColumn: false,
   split: {
     lineCommentNeedsSpace: false,
     hashComments: false,
@@ -24,7 +24,7 @@ export const sqlite: DialectDescription<'file'> = {
   placeholders: '?',
   nativeBooleans: false,
   // The index on namespace_id (then rowid), and the unique index on (namespace_id, name).
-  glanceManageExport: { intBooleans: false, associationOrder: (a) => `${a}.rowid`, itemOrder: (a) => `${a}.name` },
+  pythonReads: { intBooleans: false, associationOrder: (a) => `${a}.rowid`, itemOrder: (a) => `${a}.name` },
   returning: true,
   namedEnumTypes: false,
   text: { nul: true, typeBytes: {} },
@@ -35,7 +35,7 @@ export const sqlite: DialectDescription<'file'> = {
     tableOptions: '',
     columnNamesSql: (table) => `SELECT name FROM pragma_table_info('${table}')`,
   },
-  glance: { alembicTableOptions: '', ocataTriggers: [] },
+  transactionalTableOptions: '',
   backup: { extension: 'sqlite', dump: null },
   restore: {
     placeholder: '/path/to/backup-taken-before-the-upgrade.sqlite',
@@ -46,7 +46,7 @@ export const sqlite: DialectDescription<'file'> = {
     passwordNote: '',
   },
   script: {
-    runWith: 'sqlite3 glance.sqlite < this-file',
+    runWith: (database) => `sqlite3 ${database}.sqlite < this-file`,
     nowSql: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
     selectWithoutTable: '',
     // `.bail on` stops the sqlite3 shell at the first error, and the whole

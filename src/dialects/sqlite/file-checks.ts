@@ -17,6 +17,8 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConflictError, FileRefusedError, LockedError, SqliteUnusableError } from '../../platform/errors.js';
+import { runningUser } from '../../core/driver/running-user.js';
+import { application } from '../../core/driver/application.js';
 import { HotJournalError, SqliteLockTimeout, SqliteOpenError } from '../../platform/sqlite-holds.js';
 
 export interface FileIdentity {
@@ -87,7 +89,7 @@ export function notRegular(name: string, s: Stats | null): FileRefusedError {
 /** The folder glance-db writes the new file into (and the lock file): refused if anyone could plant or swap files there. */
 export function checkFolderForWriting(dir: string, name: string): void {
   const st = statSync(dir);
-  const euid = process.geteuid?.() ?? -1;
+  const euid = runningUser() ?? -1;
   if (st.mode & 0o002) {
     if (!(st.mode & 0o1000)) {
       throw new FileRefusedError(
@@ -156,7 +158,7 @@ export function sidecarError(
   if ('wal' in found) {
     return new SqliteUnusableError(
       `${name} has a write-ahead log (${file}-wal, ${found.wal} bytes) holding transactions that are not in the main file yet. glance-db's embedded SQLite (sql.js) reads only the main file: writing it back would lose those transactions and corrupt the file when SQLite next replays the log. Nothing was changed.`,
-      `Stop glance-api and anything else using the file, let SQLite fold the log into the file and leave WAL mode: sqlite3 ${f} 'PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;' then run glance-db again.`,
+      `Stop ${application().server} and anything else using the file, let SQLite fold the log into the file and leave WAL mode: sqlite3 ${f} 'PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;' then run glance-db again.`,
     );
   }
   return new SqliteUnusableError(
@@ -239,7 +241,7 @@ export function checkReplaceable(file: string, name: string, st: Stats): void {
       `If it is meant to be upgraded, make it writable for its owner (chmod u+w ${shellWord(file)}) and run glance-db again.`,
     );
   }
-  const euid = process.geteuid?.() ?? 0;
+  const euid = runningUser() ?? 0;
   if (euid !== 0 && st.uid !== euid) {
     throw new FileRefusedError(
       `${name} belongs to user ${st.uid}, and glance-db runs as user ${euid}: the rewritten file would belong to user ${euid}, and its owner might no longer open it. Nothing was changed.`,
@@ -270,24 +272,24 @@ export function lockFailure(
   if (!(err instanceof SqliteLockTimeout)) return err;
   if (when === 'start') {
     return new LockedError(
-      `${name} is being written by another program, which holds SQLite's write lock on it (glance-api, glance-manage, a sqlite3 session); glance-db waited ${waited} for it and gave up. Nothing was changed.`,
-      'glance-db keeps other SQLite writers out from before it reads the file until it has replaced it, so it starts between their transactions: stop glance-api (and anything else writing the file) for commands that change the database, or raise --lock-wait.',
+      `${name} is being written by another program, which holds SQLite's write lock on it (${application().server}, ${application().tool}, a sqlite3 session); glance-db waited ${waited} for it and gave up. Nothing was changed.`,
+      `glance-db keeps other SQLite writers out from before it reads the file until it has replaced it, so it starts between their transactions: stop ${application().server} (and anything else writing the file) for commands that change the database, or raise --lock-wait.`,
     );
   }
   if (when === 'wal') {
     return new LockedError(
-      `${name} is in WAL mode and another program has it open (glance-api?): a program that keeps a WAL-mode file open would go on writing into a log beside the file glance-db puts in its place, so glance-db replaces such a file only when no other program has it open. It waited ${waited} and gave up. Nothing was changed.`,
-      `Stop glance-api and anything else using the file, and run glance-db again. To let glance-db hold off glance-api's writes instead, switch the file to rollback-journal mode once, with glance-api stopped: sqlite3 ${shellWord(f.file)} 'PRAGMA journal_mode=DELETE;'`,
+      `${name} is in WAL mode and another program has it open (${application().server}?): a program that keeps a WAL-mode file open would go on writing into a log beside the file glance-db puts in its place, so glance-db replaces such a file only when no other program has it open. It waited ${waited} and gave up. Nothing was changed.`,
+      `Stop ${application().server} and anything else using the file, and run glance-db again. To let glance-db hold off ${application().server}'s writes instead, switch the file to rollback-journal mode once, with ${application().server} stopped: sqlite3 ${shellWord(f.file)} 'PRAGMA journal_mode=DELETE;'`,
     );
   }
   if (when === 'read') {
     return new LockedError(
       `${name} stayed locked by another program writing it (SQLite's lock) for ${waited}; glance-db reads the file only between that program's commits. Nothing was changed.`,
-      'Find the program that keeps its transaction open (glance-api, glance-manage, a sqlite3 session), or raise --lock-wait.',
+      `Find the program that keeps its transaction open (${application().server}, ${application().tool}, a sqlite3 session), or raise --lock-wait.`,
     );
   }
   return new LockedError(
     `Other programs kept reading ${name} through SQLite for ${waited} while glance-db waited to replace it; glance-db did not write it back: ${f.wroteBack ? 'the file holds what this run wrote back until then' : 'the file is as it was before this run'}.`,
-    'A program with a read transaction left open (glance-api in the middle of a request, a sqlite3 session) holds the file; stop it, or raise --lock-wait, and run glance-db again.',
+    `A program with a read transaction left open (${application().server} in the middle of a request, a sqlite3 session) holds the file; stop it, or raise --lock-wait, and run glance-db again.`,
   );
 }

@@ -5,7 +5,7 @@
 // writes back only over a regular file with one name that it may write,
 // keeping owner and mode (the checks: src/dialects/sqlite/file-checks.ts).
 //
-// Other programs that write the file (glance-api, glance-manage, sqlite3)
+// Other programs that write the file (the application's server and tools, sqlite3)
 // know only SQLite's own locks: a writing run holds them from before it reads
 // the file until after the last rename (src/platform/sqlite-lock.ts), so their
 // writes wait or fail with "database is locked" instead of landing in a file
@@ -20,6 +20,8 @@ import {
   removeTemp,
   writeTempFile,
 } from '../../platform/atomic-write.js';
+import { interruptHost, type InterruptHost } from '../../core/driver/interrupt.js';
+import { application } from '../../core/driver/application.js';
 import { acquireFileLock } from '../../platform/file-lock.js';
 import { MAX_WHOLE_FILE, readWholeDescriptor } from '../../platform/read-whole.js';
 import { SqliteFileLock, walHeader } from '../../platform/sqlite-lock.js';
@@ -53,6 +55,8 @@ export class SqliteFile {
   private releaseLock: (() => void) | null = null;
   /** SQLite's own lock on the file, held from lock() to close() (none for a file not there yet, or one glance-db may not write). */
   private guard: SqliteFileLock | null = null;
+  /** Where the signals are listened to while the lock is held. */
+  private signals: InterruptHost | null = null;
   /** A write-back under way: its temporary file, and the lock on it, until it is renamed into place. */
   private pending: { tmp: string; hold: SqliteLockHold | null } | null = null;
   /** A write-back has replaced the file during this run. */
@@ -173,18 +177,20 @@ export class SqliteFile {
       removeTemp(this.pending.tmp);
       this.pending = null;
     }
+    const host = this.signals;
     this.unlock();
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    host?.resignal(sig);
   };
 
+  /** The process's signals, through what the CLI lent (core/driver/interrupt.ts); outside the CLI none is caught. */
   private watchSignals(): void {
-    process.on('SIGINT', this.onSignal);
-    process.on('SIGTERM', this.onSignal);
+    this.signals = interruptHost();
+    this.signals?.listen(this.onSignal);
   }
 
   private unwatchSignals(): void {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
+    this.signals?.unlisten(this.onSignal);
+    this.signals = null;
   }
 
   /** No file to read: a new database, written back only if its name is still free. */
@@ -261,7 +267,7 @@ export class SqliteFile {
     if (found) {
       throw new ConflictError(
         `Another program started writing ${this.name} through SQLite (${'wal' in found ? 'its write-ahead log now holds transactions' : 'it left a hot rollback journal'}) after glance-db read it; glance-db did not overwrite it.`,
-        `Stop whatever else writes the database (glance-api, glance-manage), then: ${sidecarError(this.path, this.name, found).hint}`,
+        `Stop whatever else writes the database (${application().server}, ${application().tool}), then: ${sidecarError(this.path, this.name, found).hint}`,
       );
     }
     if (st) checkReplaceable(this.path, this.name, st);
