@@ -9,11 +9,34 @@
 import { copyFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { diffSchemas } from '../src/core/introspect/diff.js';
-import type { DialectEnv, TestDb } from './dialects.js';
-import { adminSql, dumpDatabase } from './servers.js';
+import { introspect } from '../src/core/introspect/index.js';
+import { testDriver, type DialectEnv, type TestDb } from './dialects.js';
+import { adminSql, client, dumpDatabase } from './servers.js';
+
+/** What a copy is made from: a test database, or one another test file built, known by its URL. */
+export type Source = Pick<TestDb, 'url' | 'rows' | 'model'>;
+
+async function withDriver<T>(url: string, fn: (d: Awaited<ReturnType<typeof testDriver>>) => Promise<T>): Promise<T> {
+  const driver = await testDriver(url);
+  await driver.open();
+  try {
+    return await fn(driver);
+  } finally {
+    await driver.close();
+  }
+}
+
+/** The database at `url`, to read and copy. */
+export function sourceAt(url: string): Source {
+  return {
+    url,
+    rows: (sql) => withDriver(url, (d) => d.query(sql)),
+    model: () => withDriver(url, (d) => introspect(d)),
+  };
+}
 
 /** The file of a SQLite test database, or the database name of a server one, from its URL. */
-export function dbName(db: TestDb): string {
+export function dbName(db: Pick<TestDb, 'url'>): string {
   if (db.url.startsWith('sqlite:')) return db.url.slice('sqlite:'.length);
   return decodeURIComponent(new URL(db.url.replace(/^[a-z+]+:/, 'http:')).pathname.slice(1));
 }
@@ -21,7 +44,7 @@ export function dbName(db: TestDb): string {
 const q = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
 /** The one MariaDB script that turns an empty database into a copy of `source` (tables, rows, triggers). */
-async function mysqlCloneScript(source: TestDb): Promise<(target: string) => string> {
+async function mysqlCloneScript(source: Source): Promise<(target: string) => string> {
   const from = dbName(source);
   const objects = await source.rows(
     'SELECT table_name AS t, table_type AS k FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name',
@@ -35,11 +58,19 @@ async function mysqlCloneScript(source: TestDb): Promise<(target: string) => str
   const tables = objects.map((o) => String(o.t));
   const creates: string[] = [];
   for (const t of tables) creates.push(String((await source.rows(`SHOW CREATE TABLE ${q(t)}`))[0]['Create Table']));
+  // Each trigger as it was created: its sql_mode and character set, its body with its comments (mariadb --comments).
   const triggers: string[] = [];
-  for (const t of await source.rows('SHOW TRIGGERS'))
+  for (const t of await source.rows('SHOW TRIGGERS')) {
+    const [c] = await source.rows(`SHOW CREATE TRIGGER ${q(String(t.Trigger))}`);
     triggers.push(
-      String((await source.rows(`SHOW CREATE TRIGGER ${q(String(t.Trigger))}`))[0]['SQL Original Statement']),
+      `SET SESSION sql_mode = '${String(c.sql_mode)}';`,
+      `SET SESSION character_set_client = ${String(c.character_set_client)};`,
+      `SET SESSION collation_connection = ${String(c.collation_connection)};`,
+      'DELIMITER //',
+      `${String(c['SQL Original Statement'])} //`,
+      'DELIMITER ;',
     );
+  }
   return (target) =>
     [
       'SET FOREIGN_KEY_CHECKS = 0;',
@@ -47,12 +78,12 @@ async function mysqlCloneScript(source: TestDb): Promise<(target: string) => str
       ...creates.map((c) => `${c};`),
       ...tables.map((t) => `INSERT INTO ${q(target)}.${q(t)} SELECT * FROM ${q(from)}.${q(t)};`),
       'SET FOREIGN_KEY_CHECKS = 1;',
-      ...(triggers.length ? ['DELIMITER //', ...triggers.map((t) => `${t} //`), 'DELIMITER ;'] : []),
+      ...triggers,
     ].join('\n');
 }
 
 /** A way to copy `source` into a fresh, empty test database of the same dialect; `source` must not change after. */
-export async function cloner(env: DialectEnv, source: TestDb): Promise<(target: TestDb) => void> {
+export async function cloner(env: DialectEnv, source: Source): Promise<(target: Pick<TestDb, 'url'>) => void> {
   if (env.dialect === 'sqlite') return (target) => copyFileSync(dbName(source), dbName(target));
   if (env.dialect === 'postgresql') {
     const from = dbName(source);
@@ -63,16 +94,19 @@ export async function cloner(env: DialectEnv, source: TestDb): Promise<(target: 
     };
   }
   const script = await mysqlCloneScript(source);
-  return (target) => void adminSql('mysql', script(dbName(target)));
+  return (target) => {
+    const r = client('mysql', ['--comments'], { input: script(dbName(target)) });
+    if (r.status !== 0) throw new Error(`clone-db: copying ${source.url}: ${String(r.stderr)}`);
+  };
 }
 
 /** Asserts that `copy` is `source` exactly: the schema as glance-db introspects it, every table's rows, and on a server its dump. */
-export async function assertSameDatabase(env: DialectEnv, source: TestDb, copy: TestDb, what: string): Promise<void> {
+export async function assertSameDatabase(env: DialectEnv, source: Source, copy: TestDb, what: string): Promise<void> {
   const model = await source.model();
   assert.equal(diffSchemas(model, await copy.model()), [], `${what}: schema`);
   assert.ok(Object.keys(model.tables).includes('alembic_version'), `${what}: has alembic_version`);
   for (const t of Object.keys(model.tables).sort()) {
-    const rows = async (db: TestDb) => (await db.rows(`SELECT * FROM ${t}`)).map((r) => JSON.stringify(r)).sort();
+    const rows = async (db: Source) => (await db.rows(`SELECT * FROM ${t}`)).map((r) => JSON.stringify(r)).sort();
     assert.equal(await rows(copy), await rows(source), `${what}: rows of ${t}`);
   }
   if (env.dialect !== 'sqlite')

@@ -3,8 +3,9 @@
 // starting states it builds, cached (issue 30). A glance-manage run costs
 // ~2 s of CPU (Python start-up, Glance and Alembic imports), so a state that
 // glance-manage builds only to set a test up (`db sync` from empty, `db
-// upgrade` then `db expand`) is built once per test file and dialect and each
-// test gets an exact copy of it (test/clone-db.ts); the run a test is about
+// upgrade` then `db expand`) is built once per run of test/run.mjs and dialect
+// (once per file when a file runs on its own) and each test gets an exact copy
+// of it (test/clone-db.ts); the run a test is about
 // (the hand-back, glance-manage's check or contract verdict) stays a real
 // glance-manage process against the test's own database.
 //
@@ -12,10 +13,12 @@
 // GLANCE_DB_TEST_SPAWN_LOG set (test/spawn-log.mjs), each run appends a line
 // "FILE glance-manage ARGS", so the runs can be counted.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cloner } from './clone-db.js';
+import * as assert from 'uvu/assert';
+import { cloner, sourceAt, type Source } from './clone-db.js';
+import { POPULATE_V44 } from './conformance.js';
 import type { DialectEnv, TestDb } from './dialects.js';
 import type { CliResult } from './helpers.js';
 
@@ -45,56 +48,106 @@ export function glanceManage(url: string, args: string[], cwd?: string): CliResu
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-/** Runs glance-manage and throws with its output unless it exits 0: for building a starting state. */
-export function glanceManageOk(url: string, args: string[]): void {
-  const r = glanceManage(url, args);
-  if (r.code !== 0) throw new Error(`glance-manage ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+/** Runs glance-manage to build a starting state: it must exit 0. */
+function glanceManageOk(db: TestDb, args: string[]): void {
+  const r = glanceManage(db.url, args);
+  assert.is(r.code, 0, `glance-manage ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
 }
+
+/** The starting states glance-manage builds, by name: the same name is the same build in every file. */
+export const STATES = {
+  /** glance-manage db sync from an empty database: zed's schema as glance-manage builds it. */
+  'zed-sync': async (db: TestDb) => glanceManageOk(db, ['db', 'sync']),
+  /** glance-manage built 44 (db upgrade --version mitaka02), Ocata-era rows, then ran its db expand to zed. */
+  'mitaka02-populated-expand': async (db: TestDb) => {
+    glanceManageOk(db, ['db', 'upgrade', '--version', 'mitaka02']);
+    await db.exec(POPULATE_V44);
+    glanceManageOk(db, ['db', 'expand']);
+  },
+};
+export type StateName = keyof typeof STATES;
 
 interface Built {
-  source: TestDb;
-  copy: (target: TestDb) => void;
+  source: Source;
+  copy: (target: Pick<TestDb, 'url'>) => void;
+  /** Built by this process, dropped by dropStates(); else the run's, dropped by test/run.mjs at its end. */
+  own?: TestDb;
 }
 const built = new Map<string, Promise<Built>>();
+const RUN_CACHE = process.env.GLANCE_DB_TEST_RUN_CACHE;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A state of this process's own: built in a database of its own. */
+async function buildOwn(env: DialectEnv, build: (db: TestDb) => Promise<void>): Promise<Built> {
+  const source = await env.create();
+  try {
+    await build(source);
+    return { source, copy: await cloner(env, source), own: source };
+  } catch (err) {
+    await source.drop();
+    throw err;
+  }
+}
 
 /**
- * Puts the starting state `key` into `db`, a fresh empty database: the first
- * time in this process `build` makes it in a database of its own, kept until
- * dropStates(); every call copies that database into `db`. `build` must give
- * the same state every time for the same key.
+ * A state of the run's (test/run.mjs sets GLANCE_DB_TEST_RUN_CACHE): the first
+ * file to need it builds it (a folder KEY.lock says so), writes KEY.drop (what
+ * test/run.mjs drops at the end of the run) then KEY.json; the others wait for
+ * KEY.json, or KEY.failed.
  */
-export async function startFrom(
-  env: DialectEnv,
-  key: string,
-  build: (db: TestDb) => Promise<void>,
-  db: TestDb,
-): Promise<TestDb> {
-  const id = `${env.dialect}:${env.label ?? ''}:${key}`;
-  let state = built.get(id);
-  if (!state) {
-    state = (async () => {
-      const source = await env.create();
-      try {
-        await build(source);
+async function buildShared(dir: string, env: DialectEnv, key: string, build: (db: TestDb) => Promise<void>) {
+  const base = join(dir, key.replace(/[^\w.-]/g, '_'));
+  let mine = true;
+  try {
+    mkdirSync(`${base}.lock`);
+  } catch {
+    mine = false;
+  }
+  if (!mine) {
+    for (const until = Date.now() + 900_000; Date.now() < until; await sleep(200)) {
+      if (existsSync(`${base}.failed`)) throw new Error(`${key}: ${readFileSync(`${base}.failed`, 'utf8')}`);
+      if (existsSync(`${base}.json`)) {
+        const source = sourceAt((JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { url: string }).url);
         return { source, copy: await cloner(env, source) };
-      } catch (err) {
-        built.delete(id);
-        await source.drop();
-        throw err;
       }
-    })();
-    built.set(id, state);
+    }
+    throw new Error(`${key}: another test file did not finish building it in 15 minutes`);
+  }
+  const source = await env.create();
+  writeFileSync(`${base}.drop`, JSON.stringify({ dialect: env.dialect, url: source.url }));
+  try {
+    await build(source);
+  } catch (err) {
+    writeFileSync(`${base}.failed`, String(err));
+    throw err;
+  }
+  const copy = await cloner(env, source);
+  writeFileSync(`${base}.json`, JSON.stringify({ url: source.url }));
+  return { source, copy };
+}
+
+/**
+ * Puts the starting state `name` into `db`, a fresh empty database: built the
+ * first time it is asked for in this run (or, outside test/run.mjs, in this
+ * process) in a database of its own, then copied into `db` every time.
+ * Returns the database it was copied from.
+ */
+export async function startFrom(env: DialectEnv, name: StateName, db: Pick<TestDb, 'url'>): Promise<Source> {
+  const key = `${env.dialect}-${env.label ?? ''}-${name}`;
+  let state = built.get(key);
+  if (!state) {
+    state = RUN_CACHE ? buildShared(RUN_CACHE, env, key, STATES[name]) : buildOwn(env, STATES[name]);
+    built.set(key, state);
+    state.catch(() => built.delete(key));
   }
   (await state).copy(db);
   return (await state).source;
 }
 
-/** Drops the databases startFrom built (a suite's after hook). */
+/** Drops the databases startFrom built for this process alone (a suite's after hook). */
 export async function dropStates(): Promise<void> {
   const all = [...built.values()];
   built.clear();
-  for (const s of all) await (await s.catch(() => null))?.source.drop();
+  for (const s of all) await (await s.catch(() => null))?.own?.drop();
 }
-
-/** glance-manage db sync from an empty database: zed's schema, as glance-manage builds it. */
-export const ZED_SYNC = async (db: TestDb) => glanceManageOk(db.url, ['db', 'sync']);

@@ -58,12 +58,6 @@ export function handbackPhases(env: DialectEnv): void {
     );
   // Glance's schema at zed, loaded once for the whole file.
   let zedReference: Promise<SchemaModel> | null = null;
-  /** glance-manage built it and ran its expand: the starting state of two tests, built once per file, copied to each. */
-  const EXPANDED_FROM_44 = async (db: TestDb) => {
-    expectGm(db, ['db', 'upgrade', '--version', 'mitaka02'], 0);
-    await db.exec(POPULATE_V44);
-    expectGm(db, ['db', 'expand'], 0);
-  };
   /** Both tools at zed's version, the schema Glance's, no visibility lost. */
   const agree = async (db: TestDb, how: string) => {
     expectGm(db, ['db', 'check'], 0, 'Database is up to date');
@@ -129,7 +123,7 @@ export function handbackPhases(env: DialectEnv): void {
 
   s('glance-manage built it and ran db expand; glance-db migrate then contract continue it, both agree', () =>
     withDb(env, async (db) => {
-      await startFrom(env, 'mitaka02-populated-expand', EXPANDED_FROM_44, db);
+      await startFrom(env, 'mitaka02-populated-expand', db);
       await migrateIsNext(db, []);
       await continueWithMigrate(db);
       // SQLite: glance-manage's expand made no visibility triggers; 45's contract is computed from the live schema.
@@ -158,7 +152,7 @@ export function handbackPhases(env: DialectEnv): void {
 
   s('glance-manage db expand, glance-db migrate, then glance-db sync finishes the contract, both agree', () =>
     withDb(env, async (db) => {
-      await startFrom(env, 'mitaka02-populated-expand', EXPANDED_FROM_44, db);
+      await startFrom(env, 'mitaka02-populated-expand', db);
       await continueWithMigrate(db);
       await expectGdb(db, ['sync', 'zed'], 0);
       await agree(db, 'glance-db sync after migrate continued glance-manage expand');

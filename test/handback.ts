@@ -20,7 +20,7 @@ import type { SchemaModel } from '../src/core/introspect/model.js';
 import { matchVariant } from '../src/glance/variants.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { dropStates, GLANCE_MANAGE, glanceManage, startFrom } from './glance-manage.js';
+import { dropStates, GLANCE_MANAGE, glanceManage, startFrom, type StateName } from './glance-manage.js';
 import { assertSameDatabase } from './clone-db.js';
 import { cli, LATEST, runCli, type CliResult } from './helpers.js';
 
@@ -79,15 +79,8 @@ export function handback(env: DialectEnv): void {
   // Glance's schema at zed, loaded once for the whole file.
   let zedReference: Promise<SchemaModel> | null = null;
   const reference = () => (zedReference ??= withDb(env, async (ref) => (await ref.loadReference(ZED), ref.model())));
-  // The starting states glance-manage builds only to set a test up: built once per file, each test gets a copy.
-  const ZED_BUILT = async (db: TestDb) => void expectGm(db, ['db', 'sync'], 0);
-  const EXPANDED_FROM_44 = async (db: TestDb) => {
-    expectGm(db, ['db', 'upgrade', '--version', 'mitaka02'], 0);
-    await db.exec(POPULATE_V44);
-    expectGm(db, ['db', 'expand'], 0);
-  };
-  const states: [string, (db: TestDb) => Promise<void>][] = [['zed-sync', ZED_BUILT]];
-  if (rolling) states.push(['mitaka02-populated-expand', EXPANDED_FROM_44]);
+  // The starting states glance-manage builds only to set a test up (test/glance-manage.ts): built once, copied to each test.
+  const states: StateName[] = rolling ? ['zed-sync', 'mitaka02-populated-expand'] : ['zed-sync'];
 
   /** Both tools agree the database is at zed's version, and its schema is Glance's. */
   const agree = async (db: TestDb, how: string) => {
@@ -114,8 +107,8 @@ export function handback(env: DialectEnv): void {
   s(
     "a copy of a starting state glance-manage built is exact: schema, alembic_version, rows (and the server's dump) as built",
     async () => {
-      for (const [key, build] of states)
-        await withDb(env, async (db) => assertSameDatabase(env, await startFrom(env, key, build, db), db, key));
+      for (const name of states)
+        await withDb(env, async (db) => assertSameDatabase(env, await startFrom(env, name, db), db, name));
     },
   );
 
@@ -330,7 +323,7 @@ export function handback(env: DialectEnv): void {
       'glance-manage built it and ran its expand: db check, check, expand, contract agree (migrate next: expand and contract refuse and record nothing; sync finishes it in one go), then both agree',
       () =>
         withDb(env, async (db) => {
-          await startFrom(env, 'mitaka02-populated-expand', EXPANDED_FROM_44, db);
+          await startFrom(env, 'mitaka02-populated-expand', db);
           // glance-db's data migrations are next (glance-manage's check says contract): test/handback-phases.ts continues by phases.
           await expectGdb(
             db,
@@ -357,7 +350,7 @@ export function handback(env: DialectEnv): void {
 
   s('glance-manage built it: check and history name its level, glance-db sync zed takes it over, both agree', () =>
     withDb(env, async (db) => {
-      await startFrom(env, 'zed-sync', ZED_BUILT, db);
+      await startFrom(env, 'zed-sync', db);
       await expectGdb(db, ['check'], 5, `managed by glance-manage at 50 (alembic_version: ${ZED_CONTRACT})`);
       await expectGdb(db, ['history'], 0, `managed by glance-manage at version 50 (alembic_version: ${ZED_CONTRACT})`);
       await expectGdb(db, ['verify'], 0, 'schema matches version 50');
@@ -370,7 +363,7 @@ export function handback(env: DialectEnv): void {
     'Glance tables without bookkeeping: check names version 50 as sync does; sync 50 50 writes alembic_version, glance-manage can take it back',
     () =>
       withDb(env, async (db) => {
-        await startFrom(env, 'zed-sync', ZED_BUILT, db);
+        await startFrom(env, 'zed-sync', db);
         await db.exec('DROP TABLE alembic_version');
         // zed's SQLite schema is a known variant of 50 (BIGINT sizes), which sync's hint does not name (yet).
         await expectGdb(
