@@ -12,29 +12,22 @@
 // glance-manage is /usr/bin/glance-manage (GLANCE_DB_GLANCE_MANAGE
 // overrides). Without it the suite skips loudly; with
 // GLANCE_DB_REQUIRE_GLANCE=1 (CI, .ci/run) that is a failure.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { diffSchemas } from '../src/core/introspect/diff.js';
+import type { SchemaModel } from '../src/core/introspect/model.js';
 import { matchVariant } from '../src/glance/variants.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
+import { dropStates, GLANCE_MANAGE, glanceManage, startFrom, type StateName } from './glance-manage.js';
+import { assertSameDatabase } from './clone-db.js';
 import { cli, LATEST, runCli, type CliResult } from './helpers.js';
 
-export const GLANCE_MANAGE = process.env.GLANCE_DB_GLANCE_MANAGE || '/usr/bin/glance-manage';
 const IGNORE = { ignoreTables: ['alembic_version', 'migrate_version', 'glance_db_version', 'glance_db_version_lock'] };
 /** The version zed's glance-manage builds, and its Alembic heads. */
 const ZED = 50;
 const ZED_CONTRACT = 'wallaby_contract01';
-
-/** SQLAlchemy's URL for a test database URL. */
-export function sqlalchemyUrl(url: string): string {
-  if (url.startsWith('sqlite:')) return `sqlite:///${url.slice('sqlite:'.length)}`;
-  return url.replace(/^mysql:\/\//, 'mysql+pymysql://').replace(/^postgresql:\/\//, 'postgresql+psycopg2://');
-}
 
 export function handback(env: DialectEnv): void {
   const s = suite(`hand-back with glance-manage: ${env.dialect}`);
@@ -58,7 +51,6 @@ export function handback(env: DialectEnv): void {
   }
   // glance-manage's rolling commands (expand, migrate, contract, check) refuse anything but MySQL and SQLite.
   const rolling = env.dialect !== 'postgresql';
-  const dir = mkdtempSync(join(tmpdir(), 'glance-db-handback-'));
   const gdb = (db: TestDb, args: string[]) => runCli([...args, '--url', db.url]);
   const expectGdb = async (db: TestDb, args: string[], code: number, pattern?: string | RegExp) => {
     const r = await gdb(db, args);
@@ -66,13 +58,7 @@ export function handback(env: DialectEnv): void {
     if (pattern) assert.match(r.stdout + r.stderr, pattern);
     return r;
   };
-  let n = 0;
-  const gm = (db: TestDb, args: string[]): CliResult => {
-    const conf = join(dir, `glance-${++n}.conf`);
-    writeFileSync(conf, `[DEFAULT]\nuse_stderr = true\n[database]\nconnection = ${sqlalchemyUrl(db.url)}\n`);
-    const r = spawnSync(GLANCE_MANAGE, ['--config-file', conf, ...args], { encoding: 'utf8', timeout: 600_000 });
-    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-  };
+  const gm = (db: TestDb, args: string[]): CliResult => glanceManage(db.url, args);
   const expectGm = (db: TestDb, args: string[], code: number | 'non-zero', pattern?: string | RegExp) => {
     const r = gm(db, args);
     if (code === 'non-zero')
@@ -90,7 +76,11 @@ export function handback(env: DialectEnv): void {
         x.visibility === null ? null : String(x.visibility),
       ]),
     );
-  const reference = async (v: number) => withDb(env, async (ref) => (await ref.loadReference(v), ref.model()));
+  // Glance's schema at zed, loaded once for the whole file.
+  let zedReference: Promise<SchemaModel> | null = null;
+  const reference = () => (zedReference ??= withDb(env, async (ref) => (await ref.loadReference(ZED), ref.model())));
+  // The starting states glance-manage builds only to set a test up (test/glance-manage.ts): built once, copied to each test.
+  const states: StateName[] = rolling ? ['zed-sync', 'mitaka02-populated-expand'] : ['zed-sync'];
 
   /** Both tools agree the database is at zed's version, and its schema is Glance's. */
   const agree = async (db: TestDb, how: string) => {
@@ -110,9 +100,17 @@ export function handback(env: DialectEnv): void {
     );
     await expectGdb(db, ['verify'], 0, `schema matches version ${ZED}`);
     // Glance's own schema: the reference, or a form Glance itself produces (zed's SQLite sizes are BIGINT: a known variant).
-    const diff = diffSchemas(await reference(ZED), await db.model(), IGNORE);
+    const diff = diffSchemas(await reference(), await db.model(), IGNORE);
     assert.ok(diff.length === 0 || matchVariant(env.dialect, diff) !== null, `${how}: ${diff.join('; ')}`);
   };
+
+  s(
+    "a copy of a starting state glance-manage built is exact: schema, alembic_version, rows (and the server's dump) as built",
+    async () => {
+      for (const name of states)
+        await withDb(env, async (db) => assertSameDatabase(env, await startFrom(env, name, db), db, name));
+    },
+  );
 
   s(
     'glance-db expand, then glance-manage: its contract refuses until glance-db migrate ran (no visibility lost); after it glance-manage finishes, glance-db records it',
@@ -325,9 +323,7 @@ export function handback(env: DialectEnv): void {
       'glance-manage built it and ran its expand: db check, check, expand, contract agree (migrate next: expand and contract refuse and record nothing; sync finishes it in one go), then both agree',
       () =>
         withDb(env, async (db) => {
-          expectGm(db, ['db', 'upgrade', '--version', 'mitaka02'], 0);
-          await db.exec(POPULATE_V44);
-          expectGm(db, ['db', 'expand'], 0);
+          await startFrom(env, 'mitaka02-populated-expand', db);
           // glance-db's data migrations are next (glance-manage's check says contract): test/handback-phases.ts continues by phases.
           await expectGdb(
             db,
@@ -354,7 +350,7 @@ export function handback(env: DialectEnv): void {
 
   s('glance-manage built it: check and history name its level, glance-db sync zed takes it over, both agree', () =>
     withDb(env, async (db) => {
-      expectGm(db, ['db', 'sync'], 0);
+      await startFrom(env, 'zed-sync', db);
       await expectGdb(db, ['check'], 5, `managed by glance-manage at 50 (alembic_version: ${ZED_CONTRACT})`);
       await expectGdb(db, ['history'], 0, `managed by glance-manage at version 50 (alembic_version: ${ZED_CONTRACT})`);
       await expectGdb(db, ['verify'], 0, 'schema matches version 50');
@@ -367,7 +363,7 @@ export function handback(env: DialectEnv): void {
     'Glance tables without bookkeeping: check names version 50 as sync does; sync 50 50 writes alembic_version, glance-manage can take it back',
     () =>
       withDb(env, async (db) => {
-        expectGm(db, ['db', 'sync'], 0);
+        await startFrom(env, 'zed-sync', db);
         await db.exec('DROP TABLE alembic_version');
         // zed's SQLite schema is a known variant of 50 (BIGINT sizes), which sync's hint does not name (yet).
         await expectGdb(
@@ -454,6 +450,6 @@ export function handback(env: DialectEnv): void {
     );
   }
 
-  s.after(() => rmSync(dir, { recursive: true, force: true }));
+  s.after(dropStates);
   s.run();
 }

@@ -11,8 +11,18 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BIN, cleanEnv } from './helpers.js';
-import { createDatabase, dropDatabase, serverAvailable, serverParts, type ServerDialect } from './servers.js';
+import { pathToFileURL } from 'node:url';
+import { BIN, cleanEnv, ROOT } from './helpers.js';
+import { mysqlEnv, postgresEnv } from './dialects.js';
+import { dropStates, startFrom } from './glance-manage.js';
+import {
+  createDatabase,
+  dropDatabase,
+  serverAvailable,
+  serverParts,
+  serverUrl,
+  type ServerDialect,
+} from './servers.js';
 
 const GLANCE_MANAGE = '/usr/bin/glance-manage';
 const required = process.env.GLANCE_DB_REQUIRE_GLANCE === '1';
@@ -37,18 +47,37 @@ function real(conf: string, args: string[]): Run {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** glance-db through a link named glance-manage, reading the same config file, with this machine's Glance as the installed one. */
-function ours(conf: string, args: string[]): Run {
+/** The environment glance-db runs in here: this machine's Glance is the installed one. */
+function oursEnv(): NodeJS.ProcessEnv {
   const env = cleanEnv();
   delete env.GLANCE_DB_GLANCE_SITE_PACKAGES;
   delete env.GLANCE_DB_GLANCE_RELEASE;
+  return env;
+}
+
+/** glance-db started through a link named glance-manage (a real process), reading the same config file. */
+function oursProcess(conf: string, args: string[]): Run {
   const r = spawnSync(process.execPath, [link, ...args, '--glance-config', conf], {
     cwd: root,
-    env,
+    env: oursEnv(),
     encoding: 'utf8',
     timeout: 300_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+type InProcessCli = typeof import('../src/cli/run-cli.js').runCli;
+const inProcess: Promise<InProcessCli> = import(pathToFileURL(join(ROOT, 'dist', 'bundle', 'run-cli.js')).href).then(
+  (m: { runCli: InProcessCli }) => m.runCli,
+);
+
+/**
+ * The same, in this process (src/cli/run-cli.ts, started as the link: what the name selects is what is tested);
+ * each dialect's first run stays a real process.
+ */
+async function ours(conf: string, args: string[]): Promise<Run> {
+  const env = Object.fromEntries(Object.entries(oursEnv()).filter((e): e is [string, string] => e[1] !== undefined));
+  return (await inProcess)([...args, '--glance-config', conf], { cwd: root, env, invokedAs: link });
 }
 
 /** A database of this helper's and a Glance config whose [database] connection names it, in the drivers Glance uses. */
@@ -75,7 +104,7 @@ const same = (what: string, a: Run, b: Run) => {
 };
 
 for (const dialect of ['postgresql', 'mysql'] as ServerDialect[]) {
-  test(`${dialect}: as glance-manage, db version, db check and db sync answer as the real glance-manage on the same database`, () => {
+  test(`${dialect}: as glance-manage, db version, db check and db sync answer as the real glance-manage on the same database`, async () => {
     if (!existsSync(GLANCE_MANAGE)) {
       if (required) assert.unreachable(`${GLANCE_MANAGE} is required (GLANCE_DB_REQUIRE_GLANCE=1) but not installed`);
       console.log(
@@ -92,8 +121,8 @@ for (const dialect of ['postgresql', 'mysql'] as ServerDialect[]) {
     const b = database(dialect);
     try {
       // An empty database: no revision; glance-manage's first step is expand.
-      same('db version, empty', real(a.conf, ['db', 'version']), ours(a.conf, ['db', 'version']));
-      const check = ours(a.conf, ['db', 'check']);
+      same('db version, empty', real(a.conf, ['db', 'version']), oursProcess(a.conf, ['db', 'version']));
+      const check = await ours(a.conf, ['db', 'check']);
       assert.equal(
         [check.code, check.stdout],
         [3, 'Your database is not up to date. Your first step is to run `glance-manage db expand`.\n'],
@@ -106,13 +135,13 @@ for (const dialect of ['postgresql', 'mysql'] as ServerDialect[]) {
         assert.match(r.stderr, 'Rolling upgrades are currently supported only for MySQL and Sqlite');
       }
       // glance-db's db sync with no target stops at the installed Glance's head, and glance-manage finds nothing to do.
-      const sync = ours(a.conf, ['db', 'sync']);
+      const sync = await ours(a.conf, ['db', 'sync']);
       assert.is(sync.code, 0, sync.stderr);
       assert.match(sync.stderr, /^target: version \d+, the schema of the installed Glance \d+\.\d+/m);
       assert.not.match(sync.stderr, 'warning');
       const version = real(a.conf, ['db', 'version']);
       assert.is(version.code, 0, version.stderr);
-      same('db version after glance-db db sync', version, ours(a.conf, ['db', 'version']));
+      same('db version after glance-db db sync', version, await ours(a.conf, ['db', 'version']));
       const again = real(a.conf, ['db', 'sync']);
       assert.equal(
         [again.code, again.stdout],
@@ -120,13 +149,19 @@ for (const dialect of ['postgresql', 'mysql'] as ServerDialect[]) {
         again.stderr.slice(-600),
       );
       if (dialect === 'mysql')
-        same('db check after glance-db db sync', real(a.conf, ['db', 'check']), ours(a.conf, ['db', 'check']));
-      assert.equal(ours(a.conf, ['db', 'check']).stdout, 'Database is up to date. No upgrades needed.\n');
+        same('db check after glance-db db sync', real(a.conf, ['db', 'check']), await ours(a.conf, ['db', 'check']));
+      assert.equal((await ours(a.conf, ['db', 'check'])).stdout, 'Database is up to date. No upgrades needed.\n');
       // A database glance-manage built: the same revision, the same check.
-      const built = real(b.conf, ['db', 'sync']);
-      assert.is(built.code, 0, built.stderr.slice(-600));
-      same('db version of a glance-manage database', real(b.conf, ['db', 'version']), ours(b.conf, ['db', 'version']));
-      const c = ours(b.conf, ['db', 'check']);
+      // (glance-manage db sync on an empty database: built once per run, test/glance-manage.ts, and copied here.)
+      await startFrom(dialect === 'postgresql' ? postgresEnv : mysqlEnv, 'zed-sync', {
+        url: serverUrl(dialect, b.name),
+      });
+      same(
+        'db version of a glance-manage database',
+        real(b.conf, ['db', 'version']),
+        await ours(b.conf, ['db', 'version']),
+      );
+      const c = await ours(b.conf, ['db', 'check']);
       assert.equal([c.code, c.stdout], [0, 'Database is up to date. No upgrades needed.\n'], c.stderr);
       if (dialect === 'mysql') same('db check of a glance-manage database', real(b.conf, ['db', 'check']), c);
       // glance-db's own name keeps its own answer.
@@ -145,5 +180,8 @@ for (const dialect of ['postgresql', 'mysql'] as ServerDialect[]) {
   });
 }
 
-test.after(() => rmSync(root, { recursive: true, force: true }));
+test.after(async () => {
+  rmSync(root, { recursive: true, force: true });
+  await dropStates();
+});
 test.run();

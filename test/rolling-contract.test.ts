@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { checksumOf } from '../src/platform/checksum.js';
 import { splitStatements } from '../src/core/sql/split.js';
 import { mysqlEnv, postgresEnv, sqliteEnv, withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { cli, LATEST, makeProject, removeProject, ROOT } from './helpers.js';
+import { cli, LATEST, makeProject, removeProject, ROOT, runCli } from './helpers.js';
 
 const TS = "'2020-01-01 00:00:00'";
 const CONTRACT = (d: string) => `sql/${d}/045_add_visibility.contract.sql`;
@@ -70,19 +70,19 @@ async function rowsMigrateMissed(db: TestDb, dialect: string): Promise<void> {
 
 for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
   const d = env.dialect;
-  const run = (db: TestDb, args: string[], cwd?: string) => cli([...args, '--url', db.url], cwd ? { cwd } : {});
+  const run = (db: TestDb, args: string[], cwd?: string) => runCli([...args, '--url', db.url], cwd ? { cwd } : {});
 
   test(`${d}: expand, migrate, then the new release sets an image with live members to private: contract leaves it private and reports it`, async () => {
     if (!env.available()) return console.log(`  SKIP: ${d} not reachable`);
     await withDb(env, async (db) => {
-      assert.is(run(db, ['sync', '44']).code, 0);
+      assert.is((await run(db, ['sync', '44'])).code, 0);
       await populate44(db);
-      assert.is(run(db, ['expand']).code, 0);
-      assert.is(run(db, ['migrate']).code, 0);
+      assert.is((await run(db, ['expand'])).code, 0);
+      assert.is((await run(db, ['migrate'])).code, 0);
       assert.equal(await visibility(db), { 'img-alone': 'private', 'img-members': 'shared', 'img-public': 'public' });
       // The new release makes the shared image private (visibility only; the trigger keeps is_public false).
       await db.exec("UPDATE images SET visibility = 'private' WHERE id = 'img-members'");
-      const r = run(db, ['contract', '--json']);
+      const r = await run(db, ['contract', '--json']);
       assert.is(r.code, 0, r.stdout + r.stderr);
       assert.equal(
         await visibility(db),
@@ -92,7 +92,7 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
       const out = JSON.parse(r.stdout);
       assert.is(out.phases.find((p: { version: number }) => p.version === 45).reports.privateImagesWithMembers, 1);
       assert.is(out.current, LATEST);
-      assert.is(run(db, ['verify']).code, 0);
+      assert.is((await run(db, ['verify'])).code, 0);
       // A database mid-rolling-upgrade runs the fixed file, and records its checksum.
       const phases = JSON.parse(
         String((await db.rows('SELECT phases FROM glance_db_version WHERE version = 45'))[0].phases),
@@ -104,17 +104,17 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
   test(`${d}: contract refuses while rows still need the migrate phase (45's NULL visibility, 49's "backend" key): the count and the migrate command, nothing changed; migrate finishes them, leaving set values; then contract runs`, async () => {
     if (!env.available()) return console.log(`  SKIP: ${d} not reachable`);
     await withDb(env, async (db) => {
-      assert.is(run(db, ['sync', '44']).code, 0);
+      assert.is((await run(db, ['sync', '44'])).code, 0);
       await populate44(db);
-      assert.is(run(db, ['expand']).code, 0);
-      assert.is(run(db, ['migrate']).code, 0);
+      assert.is((await run(db, ['expand'])).code, 0);
+      assert.is((await run(db, ['migrate'])).code, 0);
       await db.exec("UPDATE images SET visibility = 'private' WHERE id = 'img-members'");
       await rowsMigrateMissed(db, d);
       const before = { vis: await visibility(db), rows: await statuses(db) };
       assert.is(before.vis['img-restored'], null);
 
       for (const args of [['contract'], ['contract', '--dry-run']]) {
-        const r = run(db, args);
+        const r = await run(db, args);
         assert.is(r.code, 35, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
         assert.match(
           r.stderr,
@@ -122,7 +122,7 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
         );
         assert.match(r.stderr, `hint: Run glance-db migrate --url ${db.url}`);
       }
-      const j = JSON.parse(run(db, ['contract', '--json']).stdout);
+      const j = JSON.parse((await run(db, ['contract', '--json'])).stdout);
       assert.equal(
         [j.error.code, j.error.exitCode, j.error.next, j.error.remaining],
         [
@@ -136,12 +136,12 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
         ],
       );
       assert.equal({ vis: await visibility(db), rows: await statuses(db) }, before, 'nothing changed');
-      assert.match(run(db, ['check']).stdout, 'contract pending');
+      assert.match((await run(db, ['check'])).stdout, 'contract pending');
       // glance-manage's check says migrate while has_migrations (exit 4), and a plan script cannot run phases at all.
-      const dbCheck = run(db, ['db', 'check']);
+      const dbCheck = await run(db, ['db', 'check']);
       assert.is(dbCheck.code, 4, dbCheck.stdout);
       assert.match(dbCheck.stdout, `Your next step is to run glance-db migrate --url ${db.url}`);
-      const script = run(db, ['plan', '--output', join(tmpdir(), `hrules-never-${process.pid}.sql`)]);
+      const script = await run(db, ['plan', '--output', join(tmpdir(), `hrules-never-${process.pid}.sql`)]);
       assert.is(script.code, 2, script.stdout + script.stderr);
       assert.match(
         script.stderr,
@@ -149,11 +149,11 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
       );
       assert.not.ok(existsSync(join(tmpdir(), `hrules-never-${process.pid}.sql`)));
       assert.match(
-        run(db, ['plan']).stdout,
+        (await run(db, ['plan'])).stdout,
         /-- migrate 45 add_visibility: [^\n]*\n[^]*-- migrate 49 location_backend_to_store: [^\n]*\n[^]*-- contract 45 add_visibility:/,
       );
 
-      const m = run(db, ['migrate']);
+      const m = await run(db, ['migrate']);
       assert.is(m.code, 0, m.stdout + m.stderr);
       assert.match(m.stdout, /migrated 45 add_visibility: 1 row\(s\)/);
       assert.match(m.stdout, /migrated 49 location_backend_to_store: 1 row\(s\)/);
@@ -163,9 +163,9 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
         'the left row by the migrate rule; the others as they were',
       );
       assert.equal(await statuses(db), before.rows, 'the version rows stay as they were');
-      assert.match(run(db, ['migrate']).stdout, 'nothing to migrate');
+      assert.match((await run(db, ['migrate'])).stdout, 'nothing to migrate');
 
-      const c = run(db, ['contract']);
+      const c = await run(db, ['contract']);
       assert.is(c.code, 0, c.stdout + c.stderr);
       assert.match(c.stdout, '45 add_visibility: 1 private image(s) with live members, left private');
       assert.is((await visibility(db))['img-members'], 'private');
@@ -188,20 +188,21 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
     const before = makeProject({ [CONTRACT(d)]: old.toString('utf8') });
     try {
       await withDb(env, async (db) => {
-        assert.is(run(db, ['sync', '44'], before).code, 0);
+        assert.is((await run(db, ['sync', '44'], before)).code, 0);
         await populate44(db);
-        for (const phase of ['expand', 'migrate', 'contract']) assert.is(run(db, [phase], before).code, 0, phase);
+        for (const phase of ['expand', 'migrate', 'contract'])
+          assert.is((await run(db, [phase], before)).code, 0, phase);
         // Now the fixed release.
         for (const args of [['check'], ['verify'], ['version'], ['sync'], ['plan']]) {
-          const r = run(db, args);
+          const r = await run(db, args);
           assert.is(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
         }
-        const h = run(db, ['history']);
+        const h = await run(db, ['history']);
         assert.match(
           h.stdout,
           `version 45 superseded: its contract phase ran ${CONTRACT(d)} as ${checksumOf(old)}, since superseded by a fix (${now}, recorded in sql/checksums.lock)`,
         );
-        const row45 = JSON.parse(run(db, ['history', '--json']).stdout).versions.find(
+        const row45 = JSON.parse((await run(db, ['history', '--json'])).stdout).versions.find(
           (v: { version: number }) => v.version === 45,
         );
         assert.equal(
@@ -211,11 +212,12 @@ for (const env of [sqliteEnv, postgresEnv, mysqlEnv] as DialectEnv[]) {
       });
       // Without the fix recorded in the lock, the same change is a changed file (exit 4).
       await withDb(env, async (db) => {
-        assert.is(run(db, ['sync', '44'], before).code, 0);
-        for (const phase of ['expand', 'migrate', 'contract']) assert.is(run(db, [phase], before).code, 0, phase);
+        assert.is((await run(db, ['sync', '44'], before)).code, 0);
+        for (const phase of ['expand', 'migrate', 'contract'])
+          assert.is((await run(db, [phase], before)).code, 0, phase);
         writeFileSync(join(before, CONTRACT(d)), readFileSync(join(ROOT, CONTRACT(d))));
         rmSync(join(before, 'sql', 'checksums.lock'));
-        const r = run(db, ['check'], before);
+        const r = await run(db, ['check'], before);
         assert.is(r.code, 4, r.stdout + r.stderr);
       });
     } finally {

@@ -24,9 +24,19 @@
 //
 // A file runs only if its source test/NAME.test.ts exists, so that a test
 // deleted or renamed in test/ but still compiled in dist/ cannot make a run pass.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -333,11 +343,20 @@ async function main() {
     return;
   }
 
+  // The run's cache: starting states one file builds and the others copy (test/glance-manage.ts), dropped at the end.
+  const runCache = mkdtempSync(join(tmpdir(), 'glance-db-run-'));
+  process.env.GLANCE_DB_TEST_RUN_CACHE = runCache;
+  const dropRunCache = () => {
+    const script = join(root, 'dist', 'test', 'run-cache.js');
+    if (existsSync(script)) spawnSync(process.execPath, [script, runCache], { cwd: root, stdio: 'inherit' });
+    rmSync(runCache, { recursive: true, force: true });
+  };
   const children = new Set();
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.on(sig, () => {
       for (const child of children) child.kill('SIGTERM');
       console.log(`\n${sig}: stopped ${children.size} running file(s)`);
+      dropRunCache();
       process.exit(130);
     });
   }
@@ -364,6 +383,7 @@ async function main() {
     process.stdout.write(block);
   });
   const wall = performance.now() - started;
+  dropRunCache();
   writeTimes(times);
   if (opts.record) writeRecorded(results);
 

@@ -1,0 +1,114 @@
+// Exact copies of a test database (issue 30): a starting state built once
+// (often by the real glance-manage, ~2 s a call) and copied into each test's
+// fresh database instead of built again. SQLite copies the file; PostgreSQL
+// re-creates the database from the source as its TEMPLATE; MariaDB, which has
+// no such thing, re-creates every table from SHOW CREATE TABLE (foreign keys,
+// AUTO_INCREMENT and all), copies its rows and re-creates the triggers, in
+// one client connection. test/handback.ts checks a clone against the database
+// it was copied from (schema, rows, and the server's own dump).
+import { copyFileSync } from 'node:fs';
+import * as assert from 'uvu/assert';
+import { diffSchemas } from '../src/core/introspect/diff.js';
+import { introspect } from '../src/core/introspect/index.js';
+import { testDriver, type DialectEnv, type TestDb } from './dialects.js';
+import { adminSql, client, dumpDatabase } from './servers.js';
+
+/** What a copy is made from: a test database, or one another test file built, known by its URL. */
+export type Source = Pick<TestDb, 'url' | 'rows' | 'model'>;
+
+async function withDriver<T>(url: string, fn: (d: Awaited<ReturnType<typeof testDriver>>) => Promise<T>): Promise<T> {
+  const driver = await testDriver(url);
+  await driver.open();
+  try {
+    return await fn(driver);
+  } finally {
+    await driver.close();
+  }
+}
+
+/** The database at `url`, to read and copy. */
+export function sourceAt(url: string): Source {
+  return {
+    url,
+    rows: (sql) => withDriver(url, (d) => d.query(sql)),
+    model: () => withDriver(url, (d) => introspect(d)),
+  };
+}
+
+/** The file of a SQLite test database, or the database name of a server one, from its URL. */
+export function dbName(db: Pick<TestDb, 'url'>): string {
+  if (db.url.startsWith('sqlite:')) return db.url.slice('sqlite:'.length);
+  return decodeURIComponent(new URL(db.url.replace(/^[a-z+]+:/, 'http:')).pathname.slice(1));
+}
+
+const q = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+
+/** The one MariaDB script that turns an empty database into a copy of `source` (tables, rows, triggers). */
+async function mysqlCloneScript(source: Source): Promise<(target: string) => string> {
+  const from = dbName(source);
+  const objects = await source.rows(
+    'SELECT table_name AS t, table_type AS k FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name',
+  );
+  const other = objects.filter((o) => o.k !== 'BASE TABLE');
+  if (other.length) throw new Error(`clone-db: cannot copy ${other.map((o) => `${o.t} (${o.k})`).join(', ')}`);
+  const routines = await source.rows(
+    'SELECT routine_name AS r FROM information_schema.routines WHERE routine_schema = DATABASE()',
+  );
+  if (routines.length) throw new Error(`clone-db: cannot copy routines ${routines.map((r) => r.r).join(', ')}`);
+  const tables = objects.map((o) => String(o.t));
+  const creates: string[] = [];
+  for (const t of tables) creates.push(String((await source.rows(`SHOW CREATE TABLE ${q(t)}`))[0]['Create Table']));
+  // Each trigger as it was created: its sql_mode and character set, its body with its comments (mariadb --comments).
+  const triggers: string[] = [];
+  for (const t of await source.rows('SHOW TRIGGERS')) {
+    const [c] = await source.rows(`SHOW CREATE TRIGGER ${q(String(t.Trigger))}`);
+    triggers.push(
+      `SET SESSION sql_mode = '${String(c.sql_mode)}';`,
+      `SET SESSION character_set_client = ${String(c.character_set_client)};`,
+      `SET SESSION collation_connection = ${String(c.collation_connection)};`,
+      'DELIMITER //',
+      `${String(c['SQL Original Statement'])} //`,
+      'DELIMITER ;',
+    );
+  }
+  return (target) =>
+    [
+      'SET FOREIGN_KEY_CHECKS = 0;',
+      `USE ${q(target)};`,
+      ...creates.map((c) => `${c};`),
+      ...tables.map((t) => `INSERT INTO ${q(target)}.${q(t)} SELECT * FROM ${q(from)}.${q(t)};`),
+      'SET FOREIGN_KEY_CHECKS = 1;',
+      ...triggers,
+    ].join('\n');
+}
+
+/** A way to copy `source` into a fresh, empty test database of the same dialect; `source` must not change after. */
+export async function cloner(env: DialectEnv, source: Source): Promise<(target: Pick<TestDb, 'url'>) => void> {
+  if (env.dialect === 'sqlite') return (target) => copyFileSync(dbName(source), dbName(target));
+  if (env.dialect === 'postgresql') {
+    const from = dbName(source);
+    return (target) => {
+      const name = dbName(target);
+      // CREATE DATABASE cannot run in a transaction: psql runs each statement on its own.
+      adminSql('postgresql', `DROP DATABASE ${name} WITH (FORCE);\nCREATE DATABASE ${name} TEMPLATE ${from};\n`);
+    };
+  }
+  const script = await mysqlCloneScript(source);
+  return (target) => {
+    const r = client('mysql', ['--comments'], { input: script(dbName(target)) });
+    if (r.status !== 0) throw new Error(`clone-db: copying ${source.url}: ${String(r.stderr)}`);
+  };
+}
+
+/** Asserts that `copy` is `source` exactly: the schema as glance-db introspects it, every table's rows, and on a server its dump. */
+export async function assertSameDatabase(env: DialectEnv, source: Source, copy: TestDb, what: string): Promise<void> {
+  const model = await source.model();
+  assert.equal(diffSchemas(model, await copy.model()), [], `${what}: schema`);
+  assert.ok(Object.keys(model.tables).includes('alembic_version'), `${what}: has alembic_version`);
+  for (const t of Object.keys(model.tables).sort()) {
+    const rows = async (db: Source) => (await db.rows(`SELECT * FROM ${t}`)).map((r) => JSON.stringify(r)).sort();
+    assert.equal(await rows(copy), await rows(source), `${what}: rows of ${t}`);
+  }
+  if (env.dialect !== 'sqlite')
+    assert.fixture(dumpDatabase(env.dialect, dbName(copy)), dumpDatabase(env.dialect, dbName(source)), `${what}: dump`);
+}
