@@ -34,46 +34,7 @@ export function handbackPhases(env: DialectEnv): void {
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'glance-db-handback-phases-'));
-  const expectGdb = (db: TestDb, args: string[], code: number, pattern?: string | RegExp) => {
-    const r = cli([...args, '--url', db.url]);
-    assert.is(r.code, code, `glance-db ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
-    if (pattern) assert.match(r.stdout + r.stderr, pattern);
-    return r;
-  };
-  let n = 0;
-  const expectGm = (db: TestDb, args: string[], code: number, pattern?: string | RegExp): CliResult => {
-    const conf = join(dir, `glance-${++n}.conf`);
-    writeFileSync(conf, `[DEFAULT]\nuse_stderr = true\n[database]\nconnection = ${sqlalchemyUrl(db.url)}\n`);
-    const p = spawnSync(GLANCE_MANAGE, ['--config-file', conf, ...args], { encoding: 'utf8', timeout: 600_000 });
-    const r = { code: p.status ?? -1, stdout: p.stdout ?? '', stderr: p.stderr ?? '' };
-    assert.is(r.code, code, `glance-manage ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
-    if (pattern) assert.match(r.stdout + r.stderr, pattern);
-    return r;
-  };
-  const alembic = async (db: TestDb) =>
-    (await db.rows('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort();
-  const versionRows = async (db: TestDb) =>
-    (await db.rows('SELECT version FROM glance_db_version').catch(() => [])).map((r) => Number(r.version));
-  const visibility = async (db: TestDb) =>
-    Object.fromEntries(
-      (await db.rows('SELECT id, visibility FROM images')).map((x) => [
-        x.id,
-        x.visibility === null ? null : String(x.visibility),
-      ]),
-    );
-  /** Both tools at zed's version, the schema Glance's, no visibility lost. */
-  const agree = async (db: TestDb, how: string) => {
-    expectGm(db, ['db', 'check'], 0, 'Database is up to date');
-    assert.equal(await alembic(db), ['wallaby_contract01'], how);
-    expectGdb(db, ['version'], 0, new RegExp(`^${ZED}\\n`));
-    expectGdb(db, ['check', 'zed'], 0, `current: at version ${ZED}`);
-    expectGdb(db, ['db', 'check', 'zed'], 0, 'up to date');
-    expectGdb(db, ['verify'], 0, `schema matches version ${ZED}`);
-    const ref = await withDb(env, async (r) => (await r.loadReference(ZED), r.model()));
-    const diff = diffSchemas(ref, await db.model(), IGNORE);
-    assert.ok(diff.length === 0 || matchVariant(env.dialect, diff) !== null, `${how}: ${diff.join('; ')}`);
-    assert.equal(await visibility(db), EXPECTED_VISIBILITY, how);
-  };
+  const { expectGdb, expectGm, alembic, versionRows, visibility, agree } = phaseTools(env, dir);
 
   /** After glance-manage's expand: every command names glance-db migrate next, and expand/contract change nothing. */
   const migrateIsNext = async (db: TestDb, recorded: number[]) => {
@@ -163,4 +124,50 @@ export function handbackPhases(env: DialectEnv): void {
 
   s.after(() => rmSync(dir, { recursive: true, force: true }));
   s.run();
+}
+
+/** The two tools run on a test database, and what both must agree on at the end; glance-manage's configs go in `dir`. */
+export function phaseTools(env: DialectEnv, dir: string) {
+  const expectGdb = (db: TestDb, args: string[], code: number, pattern?: string | RegExp) => {
+    const r = cli([...args, '--url', db.url]);
+    assert.is(r.code, code, `glance-db ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+    if (pattern) assert.match(r.stdout + r.stderr, pattern);
+    return r;
+  };
+  let n = 0;
+  const expectGm = (db: TestDb, args: string[], code: number, pattern?: string | RegExp): CliResult => {
+    const conf = join(dir, `glance-${++n}.conf`);
+    writeFileSync(conf, `[DEFAULT]\nuse_stderr = true\n[database]\nconnection = ${sqlalchemyUrl(db.url)}\n`);
+    const p = spawnSync(GLANCE_MANAGE, ['--config-file', conf, ...args], { encoding: 'utf8', timeout: 600_000 });
+    const r = { code: p.status ?? -1, stdout: p.stdout ?? '', stderr: p.stderr ?? '' };
+    assert.is(r.code, code, `glance-manage ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+    if (pattern) assert.match(r.stdout + r.stderr, pattern);
+    return r;
+  };
+  const alembic = async (db: TestDb) =>
+    (await db.rows('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort();
+  const versionRows = async (db: TestDb) =>
+    (await db.rows('SELECT version FROM glance_db_version').catch(() => [])).map((r) => Number(r.version));
+  const visibility = async (db: TestDb) =>
+    Object.fromEntries(
+      (await db.rows('SELECT id, visibility FROM images')).map((x) => [
+        x.id,
+        x.visibility === null ? null : String(x.visibility),
+      ]),
+    );
+  /** Both tools at zed's version, the schema Glance's, no visibility lost. */
+  const agree = async (db: TestDb, how: string) => {
+    expectGm(db, ['db', 'check'], 0, 'Database is up to date');
+    assert.equal(await alembic(db), ['wallaby_contract01'], how);
+    expectGdb(db, ['version'], 0, new RegExp(`^${ZED}\\n`));
+    expectGdb(db, ['check', 'zed'], 0, `current: at version ${ZED}`);
+    expectGdb(db, ['db', 'check', 'zed'], 0, 'up to date');
+    expectGdb(db, ['verify'], 0, `schema matches version ${ZED}`);
+    const ref = await withDb(env, async (r) => (await r.loadReference(ZED), r.model()));
+    const diff = diffSchemas(ref, await db.model(), IGNORE);
+    assert.ok(diff.length === 0 || matchVariant(env.dialect, diff) !== null, `${how}: ${diff.join('; ')}`);
+    assert.equal(await visibility(db), EXPECTED_VISIBILITY, how);
+  };
+
+  return { expectGdb, expectGm, alembic, versionRows, visibility, agree };
 }
