@@ -128,8 +128,14 @@ export function handbackPhases(env: DialectEnv): void {
 
 /** The two tools run on a test database, and what both must agree on at the end; glance-manage's configs go in `dir`. */
 export function phaseTools(env: DialectEnv, dir: string) {
-  const expectGdb = (db: TestDb, args: string[], code: number, pattern?: string | RegExp) => {
-    const r = cli([...args, '--url', db.url]);
+  const expectGdb = (
+    db: TestDb,
+    args: string[],
+    code: number,
+    pattern?: string | RegExp,
+    env: Record<string, string> = {},
+  ) => {
+    const r = cli([...args, '--url', db.url], { env });
     assert.is(r.code, code, `glance-db ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
     if (pattern) assert.match(r.stdout + r.stderr, pattern);
     return r;
