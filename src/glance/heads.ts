@@ -9,13 +9,11 @@ import { describeDialect, type Dialect } from '../core/driver/dialect.js';
 import { summarize } from '../core/history.js';
 import { rollingState } from '../core/phases.js';
 import { createAlembicVersionSql } from './bookkeeping.js';
-import { CONTRACT_CHAIN, contractRevisionFor, EXPAND_CHAIN, expandRevisionFor } from './revisions.js';
+import { CONTRACT_CHAIN, contractRevisionFor, EXPAND_CHAIN, expandRevisionFor, legacyNumber } from './revisions.js';
 import { installedContractHead } from './installed.js';
 
 /** Ocata's contract (ocata_contract01): the version whose compatibility triggers glance-manage's contract does not know. */
 const OCATA = CONTRACT_CHAIN.find(([r]) => r === 'ocata_contract01')![1];
-/** The last number sqlalchemy-migrate wrote (Glance moved to Alembic at Ocata): migrate_version stays there past it. */
-const LAST_LEGACY = OCATA;
 
 /** The first Alembic revision of the expand branch that brings in version v's additions, else the one before. */
 function expandRevisionUpTo(v: number): string | null {
@@ -113,7 +111,6 @@ export function glanceBookkeeping(
     'DELETE FROM alembic_version',
     ...heads.map((h) => `INSERT INTO alembic_version (version_num) VALUES ('${h}')`),
   ];
-  if (hasMigrateVersion)
-    out.push(`UPDATE migrate_version SET version = ${Math.min(summarize(rows).current!, LAST_LEGACY)}`);
+  if (hasMigrateVersion) out.push(`UPDATE migrate_version SET version = ${legacyNumber(summarize(rows).current!)}`);
   return out;
 }
