@@ -113,6 +113,14 @@ if (existsSync(GLANCE_MANAGE) && mysqlEnv.available()) {
           assert.equal(await triggers(db), [], 'the triggers went before the ALTER');
           assert.ok(await hasIsPublic(db), 'the ALTER did not run');
           expectGdb(db, ['check', 'zed'], 14, `partly applied: version 45 stopped after ${at - 1} of ${at} statements`);
+          // repair leaves a rolling upgrade under way alone, naming the command that resumes it.
+          expectGdb(
+            db,
+            ['repair'],
+            24,
+            /rolling upgrade is under way[^]*Finish the rolling upgrade first: glance-db contract/,
+          );
+          assert.equal(await row45(db), r);
           await db.exec('DROP TABLE site_public_flags');
           expectGdb(db, ['contract'], 0, 'database is at version 50');
           await agree(db, `${by}'s expand, contract resumed`);
@@ -168,12 +176,10 @@ if (existsSync(GLANCE_MANAGE) && mysqlEnv.available()) {
           const mdl = await session(db);
           const rowLock = await session(db);
           try {
-            // An open transaction that wrote a row of images' child table image_tags: the ALTER, done, waits for it
-            // to commit itself (the DROP TRIGGERs and the UPDATE before it do not wait).
+            // An open transaction holding a lock in images' child table image_tags (none on an images row): the
+            // ALTER, done, waits for it to commit itself; the DROP TRIGGERs and the UPDATE of images before it do not.
             await mdl.query('START TRANSACTION');
-            await mdl.query(
-              "INSERT INTO image_tags (image_id, value, created_at, deleted) VALUES ('public', 'held', '2020-01-01 00:00:00', 0)",
-            );
+            await mdl.query('SELECT * FROM image_tags WHERE id = -1 FOR UPDATE');
             const run = cliAsync(['contract', '--url', db.url]);
             const alter = await waitFor(mdl, 'ALTER TABLE images%', /Committing alter table|metadata lock/);
             // Its progress record then waits for the version row, locked here before the ALTER may go on.
