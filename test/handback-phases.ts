@@ -31,46 +31,7 @@ export function handbackPhases(env: DialectEnv): void {
     s.run();
     return;
   }
-  // glance-db in process (runCli): what these tests are about is each command's answer; one run (the last
-  // contract of the first test) is a real process, whose exit code and stderr are the contract.
-  const expectGdb = async (db: TestDb, args: string[], code: number, pattern?: string | RegExp, real = false) => {
-    const r = real ? cli([...args, '--url', db.url]) : await runCli([...args, '--url', db.url]);
-    assert.is(r.code, code, `glance-db ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
-    if (pattern) assert.match(r.stdout + r.stderr, pattern);
-    return r;
-  };
-  const expectGm = (db: TestDb, args: string[], code: number, pattern?: string | RegExp): CliResult => {
-    const r = glanceManage(db.url, args);
-    assert.is(r.code, code, `glance-manage ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
-    if (pattern) assert.match(r.stdout + r.stderr, pattern);
-    return r;
-  };
-  const alembic = async (db: TestDb) =>
-    (await db.rows('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort();
-  const versionRows = async (db: TestDb) =>
-    (await db.rows('SELECT version FROM glance_db_version').catch(() => [])).map((r) => Number(r.version));
-  const visibility = async (db: TestDb) =>
-    Object.fromEntries(
-      (await db.rows('SELECT id, visibility FROM images')).map((x) => [
-        x.id,
-        x.visibility === null ? null : String(x.visibility),
-      ]),
-    );
-  // Glance's schema at zed, loaded once for the whole file.
-  let zedReference: Promise<SchemaModel> | null = null;
-  /** Both tools at zed's version, the schema Glance's, no visibility lost. */
-  const agree = async (db: TestDb, how: string) => {
-    expectGm(db, ['db', 'check'], 0, 'Database is up to date');
-    assert.equal(await alembic(db), ['wallaby_contract01'], how);
-    await expectGdb(db, ['version'], 0, new RegExp(`^${ZED}\\n`));
-    await expectGdb(db, ['check', 'zed'], 0, `current: at version ${ZED}`);
-    await expectGdb(db, ['db', 'check', 'zed'], 0, 'up to date');
-    await expectGdb(db, ['verify'], 0, `schema matches version ${ZED}`);
-    zedReference ??= withDb(env, async (r) => (await r.loadReference(ZED), r.model()));
-    const diff = diffSchemas(await zedReference, await db.model(), IGNORE);
-    assert.ok(diff.length === 0 || matchVariant(env.dialect, diff) !== null, `${how}: ${diff.join('; ')}`);
-    assert.equal(await visibility(db), EXPECTED_VISIBILITY, how);
-  };
+  const { expectGdb, expectGm, alembic, versionRows, visibility, agree } = phaseTools(env);
 
   /** After glance-manage's expand: every command names glance-db migrate next, and expand/contract change nothing. */
   const migrateIsNext = async (db: TestDb, recorded: number[]) => {
@@ -161,4 +122,64 @@ export function handbackPhases(env: DialectEnv): void {
 
   s.after(dropStates);
   s.run();
+}
+
+/**
+ * The two tools run on a test database, and what both must agree on at the end. glance-db in process (runCli):
+ * what these tests are about is each command's answer; `real` runs it as a process, whose exit code and stderr
+ * are the contract. expectGdbProcess: always a process (a file that sets glance-db's test hooks by environment).
+ */
+export function phaseTools(env: DialectEnv) {
+  const expectGdb = async (db: TestDb, args: string[], code: number, pattern?: string | RegExp, real = false) => {
+    const r = real ? cli([...args, '--url', db.url]) : await runCli([...args, '--url', db.url]);
+    assert.is(r.code, code, `glance-db ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+    if (pattern) assert.match(r.stdout + r.stderr, pattern);
+    return r;
+  };
+  const expectGdbProcess = (
+    db: TestDb,
+    args: string[],
+    code: number,
+    pattern?: string | RegExp,
+    hooks: Record<string, string> = {},
+  ) => {
+    const r = cli([...args, '--url', db.url], { env: hooks });
+    assert.is(r.code, code, `glance-db ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+    if (pattern) assert.match(r.stdout + r.stderr, pattern);
+    return r;
+  };
+  const expectGm = (db: TestDb, args: string[], code: number, pattern?: string | RegExp): CliResult => {
+    const r = glanceManage(db.url, args);
+    assert.is(r.code, code, `glance-manage ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+    if (pattern) assert.match(r.stdout + r.stderr, pattern);
+    return r;
+  };
+  const alembic = async (db: TestDb) =>
+    (await db.rows('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort();
+  const versionRows = async (db: TestDb) =>
+    (await db.rows('SELECT version FROM glance_db_version').catch(() => [])).map((r) => Number(r.version));
+  const visibility = async (db: TestDb) =>
+    Object.fromEntries(
+      (await db.rows('SELECT id, visibility FROM images')).map((x) => [
+        x.id,
+        x.visibility === null ? null : String(x.visibility),
+      ]),
+    );
+  // Glance's schema at zed, loaded once for the whole file.
+  let zedReference: Promise<SchemaModel> | null = null;
+  /** Both tools at zed's version, the schema Glance's, no visibility lost. */
+  const agree = async (db: TestDb, how: string) => {
+    expectGm(db, ['db', 'check'], 0, 'Database is up to date');
+    assert.equal(await alembic(db), ['wallaby_contract01'], how);
+    await expectGdb(db, ['version'], 0, new RegExp(`^${ZED}\\n`));
+    await expectGdb(db, ['check', 'zed'], 0, `current: at version ${ZED}`);
+    await expectGdb(db, ['db', 'check', 'zed'], 0, 'up to date');
+    await expectGdb(db, ['verify'], 0, `schema matches version ${ZED}`);
+    zedReference ??= withDb(env, async (r) => (await r.loadReference(ZED), r.model()));
+    const diff = diffSchemas(await zedReference, await db.model(), IGNORE);
+    assert.ok(diff.length === 0 || matchVariant(env.dialect, diff) !== null, `${how}: ${diff.join('; ')}`);
+    assert.equal(await visibility(db), EXPECTED_VISIBILITY, how);
+  };
+
+  return { expectGdb, expectGdbProcess, expectGm, alembic, versionRows, visibility, agree };
 }

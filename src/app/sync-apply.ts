@@ -44,7 +44,9 @@ export async function applyVersions(
   };
   completed(rolled);
   const ready = await prepare(todo);
-  // On a Galera node a version with phases runs through them: its data step in batches (issue 18).
+  // On a Galera node a version with phases runs through them: its data step in batches (issue 18). Never 45 on a
+  // rolling upgrade glance-manage expanded: straight after its expand (finishing) versions run whole, and once
+  // glance-db migrate recorded that expand (glance/continue.ts) rollingFirst finished it, with 45's computed contract.
   const byPhases = !finishing && ready.length > 0 && (await syncsByPhases(ctx, driver));
   // alembic_version is created (IF NOT EXISTS) by every version's bookkeeping; once a version of this run has
   // committed its bookkeeping the table is there, and the later versions skip that statement (a round trip each).

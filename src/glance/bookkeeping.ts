@@ -4,7 +4,7 @@
 // the database still has it. So `glance-manage db version` and `db check`
 // agree with glance-db, and glance-manage could take the database back.
 import { describeDialect, type Dialect } from '../core/driver/dialect.js';
-import { contractRevisionFor } from './revisions.js';
+import { contractRevisionFor, legacyNumber } from './revisions.js';
 import { installedContractHead } from './installed.js';
 
 /** alembic_version as Alembic creates it in that dialect: a plain table that takes part in transactions. */
@@ -21,7 +21,7 @@ export function bookkeepingStatements(version: number, dialect: Dialect, hasMigr
     'DELETE FROM alembic_version',
     `INSERT INTO alembic_version (version_num) VALUES ('${revision}')`,
   ];
-  // The legacy numbering stopped where Glance moved to Alembic; past 45 it keeps its last value's meaning.
-  if (hasMigrateVersion) out.push(`UPDATE migrate_version SET version = ${Math.min(version, 45)}`);
+  // The legacy numbering stopped where Glance moved to Alembic (Ocata); past it migrate_version keeps its last number.
+  if (hasMigrateVersion) out.push(`UPDATE migrate_version SET version = ${legacyNumber(version)}`);
   return out;
 }

@@ -19,7 +19,7 @@ import type { Migration, Phase } from '../core/manifest/types.js';
 import { summarize } from '../core/history.js';
 import { suggest, type RunContext } from '../core/run-context.js';
 import type { GlanceManaged } from './detect.js';
-import { finishOcata } from './ocata.js';
+import { finishOcataResumed } from './ocata.js';
 import { glanceFromSeen, historyMovedError, readGlanceSeen } from './handback.js';
 
 /** The note's word for a version whose expand phase glance-manage ran. */
@@ -131,7 +131,8 @@ export function glanceExpandedOrderError(ctx: RunContext, phase: Phase, g: Glanc
  * Version 45's contract step where glance-manage ran its expand: computed
  * from the live schema (the visibility triggers glance-db's file drops are
  * not there on SQLite; is_public is nullable), with the images table of
- * version `top`. Other steps are returned as they are.
+ * version `top`; resumed, the same statements as the run that stopped
+ * (glance/ocata.ts finishOcataResumed). Other steps are returned as they are.
  */
 export async function adjustGlanceExpanded(
   driver: Driver,
@@ -139,10 +140,13 @@ export async function adjustGlanceExpanded(
   steps: Step[],
   top: number,
 ): Promise<Step[]> {
-  const byGlance = (v: number) => parseNote(rows.find((r) => r.version === v)?.note).expandedBy === EXPANDED_BY;
-  if (!steps.some((s) => s.phase === 'contract' && s.mig.version === 45 && byGlance(45))) return steps;
+  const row = rows.find((r) => r.version === 45);
+  if (parseNote(row?.note).expandedBy !== EXPANDED_BY) return steps;
+  if (!steps.some((s) => s.phase === 'contract' && s.mig.version === 45)) return steps;
   const live = await introspect(driver);
-  const { statements } = finishOcata(driver.dialect, live, loadSnapshot(driver.dialect, top));
+  // A contract that stopped half way (MySQL) is resumed over the statements that ran (core/resume.ts).
+  const ran = row?.status === 'failed' ? (row.statementHashes ?? []).slice(0, row.statementsApplied) : [];
+  const { statements } = finishOcataResumed(driver.dialect, live, loadSnapshot(driver.dialect, top), ran);
   return steps.map((s) =>
     s.phase === 'contract' && s.mig.version === 45
       ? { ...s, statements: statements.map((text, index) => ({ index, text, line: 1, column: 1, offset: 0 })) }

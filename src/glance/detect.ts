@@ -3,7 +3,7 @@
 // version it is at. docs/glance-versions.md has the rules.
 import { BeforeBaselineError, UnknownLegacyVersionError, UnknownRevisionError } from '../platform/errors.js';
 import type { Driver } from '../core/driver/driver.js';
-import { ALIASES, CONTRACT_CHAIN, EXPAND_CHAIN, NEWEST_REVISION } from './revisions.js';
+import { ALIASES, CONTRACT_CHAIN, EXPAND_CHAIN, LAST_LEGACY_VERSION, NEWEST_REVISION } from './revisions.js';
 
 export interface GlanceManaged {
   /** Where the level came from, for messages: `alembic_version: wallaby_contract01`. */
@@ -19,8 +19,6 @@ export interface GlanceManaged {
 const contract = new Map(CONTRACT_CHAIN);
 /** glance-db's first version (Liberty's migrate_version), from the contract chain. */
 const BASELINE = CONTRACT_CHAIN[0][1];
-/** The last number sqlalchemy-migrate wrote: Ocata moved Glance to Alembic, at ocata_contract01's version. */
-const LAST_LEGACY = contract.get('ocata_contract01')!;
 const expand = new Map(EXPAND_CHAIN);
 
 /** Tables every Glance database has since Liberty; enough to tell Glance's from someone else's. */
@@ -49,7 +47,7 @@ export function fromAlembic(rows: string[]): GlanceManaged {
 /** Maps the legacy sqlalchemy-migrate number; 42 to 45 are glance-db's numbers too. */
 export function fromMigrateVersion(n: number): GlanceManaged {
   if (n < BASELINE) throw new BeforeBaselineError(n, BASELINE);
-  if (n > LAST_LEGACY) throw new UnknownLegacyVersionError(n, LAST_LEGACY);
+  if (n > LAST_LEGACY_VERSION) throw new UnknownLegacyVersionError(n, LAST_LEGACY_VERSION);
   return { source: `migrate_version: ${n}`, version: n, expandedTo: null, revisions: [String(n)] };
 }
 

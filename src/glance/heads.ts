@@ -10,11 +10,8 @@ import { summarize } from '../core/history.js';
 import { rollingState } from '../core/phases.js';
 import { createAlembicVersionSql } from './bookkeeping.js';
 import { OCATA, ocataTriggersOutliveGlanceContract } from './ocata-triggers.js';
-import { contractRevisionFor, EXPAND_CHAIN, expandRevisionFor } from './revisions.js';
+import { contractRevisionFor, EXPAND_CHAIN, expandRevisionFor, legacyNumber } from './revisions.js';
 import { installedContractHead } from './installed.js';
-
-/** The last number sqlalchemy-migrate wrote (Glance moved to Alembic at Ocata): migrate_version stays there past it. */
-const LAST_LEGACY = OCATA;
 
 /** The first Alembic revision of the expand branch that brings in version v's additions, else the one before. */
 function expandRevisionUpTo(v: number): string | null {
@@ -110,7 +107,6 @@ export function glanceBookkeeping(
     'DELETE FROM alembic_version',
     ...heads.map((h) => `INSERT INTO alembic_version (version_num) VALUES ('${h}')`),
   ];
-  if (hasMigrateVersion)
-    out.push(`UPDATE migrate_version SET version = ${Math.min(summarize(rows).current!, LAST_LEGACY)}`);
+  if (hasMigrateVersion) out.push(`UPDATE migrate_version SET version = ${legacyNumber(summarize(rows).current!)}`);
   return out;
 }

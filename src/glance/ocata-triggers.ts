@@ -11,10 +11,10 @@
 import { describeDialect, type Dialect } from '../core/driver/dialect.js';
 import { readMigrationFile, statementsOf } from '../core/files.js';
 import type { Manifest } from '../core/manifest/types.js';
-import { CONTRACT_CHAIN } from './revisions.js';
+import { LAST_LEGACY_VERSION } from './revisions.js';
 
 /** Ocata's contract (ocata_contract01): the version whose compatibility triggers glance-manage's contract may not know. */
-export const OCATA = CONTRACT_CHAIN.find(([r]) => r === 'ocata_contract01')![1];
+export const OCATA = LAST_LEGACY_VERSION;
 
 /** The triggers Glance's ocata_expand01 creates on images and its ocata_contract01 drops by name. */
 const GLANCE_OCATA_TRIGGERS = ['insert_visibility', 'update_visibility'];

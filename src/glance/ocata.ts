@@ -16,6 +16,7 @@
 import { describeDialect, type Dialect } from '../core/driver/dialect.js';
 import type { SchemaModel, TableModel } from '../core/introspect/model.js';
 import { glanceOcataTriggers } from './ocata-triggers.js';
+import { statementHash } from '../platform/checksum.js';
 
 export interface OcataFinish {
   statements: string[];
@@ -25,9 +26,18 @@ export interface OcataFinish {
 
 const ENUM = "enum('private','public','shared','community')";
 
-export function finishOcata(dialect: Dialect, live: SchemaModel, target: SchemaModel): OcataFinish {
+/**
+ * `beforeAlter`: the statements as they were computed before the last one (MySQL's ALTER, which drops is_public
+ * and its index) ran, for a finish resumed after it (finishOcataResumed).
+ */
+export function finishOcata(
+  dialect: Dialect,
+  live: SchemaModel,
+  target: SchemaModel,
+  beforeAlter = false,
+): OcataFinish {
   const images = live.tables.images;
-  const hasIsPublic = 'is_public' in images.columns;
+  const hasIsPublic = beforeAlter || 'is_public' in images.columns;
   const d = describeDialect(dialect);
   const isTrue = (col: string) => (d.nativeBooleans ? col : `${col} = 1`);
   const memberLive = d.nativeBooleans ? 'NOT m.deleted' : 'm.deleted = 0';
@@ -50,11 +60,36 @@ export function finishOcata(dialect: Dialect, live: SchemaModel, target: SchemaM
   } else {
     // MODIFY restates the whole column (MySQL's enum visibility).
     const parts = [`MODIFY visibility ${ENUM} NOT NULL DEFAULT 'shared'`];
-    if (images.indexes.some((i) => i.name === 'ix_images_is_public')) parts.push('DROP INDEX ix_images_is_public');
+    if (beforeAlter || images.indexes.some((i) => i.name === 'ix_images_is_public'))
+      parts.push('DROP INDEX ix_images_is_public');
     if (hasIsPublic) parts.push('DROP COLUMN is_public');
     out.push(`ALTER TABLE images ${parts.join(', ')}`);
   }
   return { statements: out, fromIsPublic: hasIsPublic };
+}
+
+/**
+ * A finish that stopped half way on MySQL (DDL commits as it goes), computed
+ * again to be resumed: the statements that ran (`ran`, their hashes, as the
+ * version table records them) must come out the same. A run killed after
+ * the ALTER that drops is_public committed, before its progress was
+ * recorded, leaves a schema without is_public, from which the UPDATE before
+ * it would come out without the public flag: then the statements as they
+ * were before that ALTER are the ones resumed (and the ALTER, which had
+ * started, is accepted as already done: its column and index are gone).
+ */
+export function finishOcataResumed(
+  dialect: Dialect,
+  live: SchemaModel,
+  target: SchemaModel,
+  ran: string[],
+): OcataFinish {
+  const now = finishOcata(dialect, live, target);
+  if (ran.length === 0 || now.fromIsPublic) return now;
+  const same = (f: OcataFinish) =>
+    ran.every((h, i) => f.statements[i] !== undefined && statementHash(f.statements[i]) === h);
+  const before = finishOcata(dialect, live, target, true);
+  return !same(now) && same(before) ? before : now;
 }
 
 /** Where a column with an index cannot be dropped nor its nullability changed (SQLite): rebuild images in the target version's form. */

@@ -41,6 +41,16 @@ export const EXPAND_CHAIN: [revision: string, version: number][] = [
   ['2024_1_expand01', 51],
 ];
 
+/**
+ * The last number Glance's legacy sqlalchemy-migrate repository wrote to
+ * migrate_version: Ocata moved Glance to Alembic, at ocata_contract01's
+ * version (docs/glance-versions.md, the "legacy number" column).
+ */
+export const LAST_LEGACY_VERSION = CONTRACT_CHAIN.find(([r]) => r === 'ocata_contract01')![1];
+
+/** migrate_version's number for a glance-db version: the same up to the last legacy one, which it keeps past it. */
+export const legacyNumber = (version: number): number => Math.min(version, LAST_LEGACY_VERSION);
+
 /** Old single-branch names that Glance still accepts. */
 export const ALIASES: Record<string, string> = { ocata01: 'ocata_contract01', pike01: 'pike_contract01' };
 
