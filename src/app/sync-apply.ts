@@ -12,18 +12,18 @@ import type { RunContext } from '../core/run-context.js';
 import { bookkeepingStatements, createAlembicVersionSql } from '../glance/bookkeeping.js';
 import type { AppliedVersion, Finishing } from './sync-types.js';
 
-/** The versions up to `target` that `rows` does not record complete, their files, and a rolling upgrade to finish. */
+/** The versions the plan runs whole (app/plan.ts syncPlan), their files, and a rolling upgrade to finish. */
 export interface ToApply {
   ctx: RunContext;
   driver: Driver;
-  target: number;
+  versions: Migration[];
   rows: VersionRow[];
   files: Map<number, ReadVersion>;
   finishing: Finishing | null;
 }
 
 /**
- * Applies the versions up to `target` that `rows` does not record complete; `rolled` holds the phases run before
+ * Applies the planned versions that `rows` does not record complete (a concurrent run's are left); `rolled` holds the phases run before
  * and gets those run here. For sync the unit is the version: one that its last phase completed is reported
  * applied, as a whole version would be.
  */
@@ -77,9 +77,9 @@ export async function applyVersions(
 }
 
 /** Every pending version prepared (statements, resume point) before the first one runs. */
-async function prepare({ ctx, driver, target, rows, files, finishing }: ToApply): Promise<PendingVersion[]> {
+async function prepare({ ctx, driver, versions, rows, files, finishing }: ToApply): Promise<PendingVersion[]> {
   const done = new Set(rows.filter((r) => r.status === 'complete').map((r) => r.version));
-  const pending = ctx.manifest.migrations.filter((m) => m.version <= target && !done.has(m.version));
+  const pending = versions.filter((m) => !done.has(m.version));
   const hasMigrateVersion = pending.length > 0 && (await driver.listTables()).includes('migrate_version');
   return pending.map((mig) => {
     // A finishing step stopped half way (MySQL) is computed again from the live schema and run from its start: its statements are written to be rerun.

@@ -2,8 +2,10 @@
 // what is missing, one version per transaction, under the migration lock.
 // A run reads top to bottom: check the request and read the files, open and
 // lock, place the database under version control if it is not (sync-place.ts),
-// make the recorded history right (sync-recorded.ts), run the rolling-upgrade
-// phases left, then apply the versions still to run (sync-apply.ts).
+// make the recorded history right (sync-recorded.ts), then compute the plan
+// once from that history (app/plan.ts syncPlan, what `plan` and --dry-run
+// list) and apply it: the rolling-upgrade phases left, then the versions
+// still to run (sync-apply.ts).
 import { UsageError } from '../platform/errors.js';
 import type { Driver, VersionRow } from '../core/driver/driver.js';
 import { createDriver } from '../dialects/create-driver.js';
@@ -16,7 +18,17 @@ import { adjustGlanceExpanded, continueGlanceExpand } from '../glance/continue.j
 import { preflightChecks } from '../core/preflight.js';
 import type { ProgressEvent } from '../core/progress.js';
 import { rollingState } from '../core/phases.js';
-import { rollingFirst, syncsByPhases, unmigratedRows, type StepResult, type Unmigrated } from '../core/rolling.js';
+import {
+  belowRollingTop,
+  runPhase,
+  runSteps,
+  syncsByPhases,
+  unmigratedRows,
+  type StepResult,
+  type Unmigrated,
+} from '../core/rolling.js';
+import type { Migration } from '../core/manifest/types.js';
+import { syncPlan } from './plan.js';
 import { backupFirst } from './sync-backup.js';
 import { placeUnderVersionControl } from './sync-place.js';
 import {
@@ -140,20 +152,43 @@ async function syncLocked(
   // migrate or contract that glance-manage already ran: recorded above, nothing left for the phase.
   if (handedBack && (req.phase === 'migrate' || req.phase === 'contract') && !rollingState(ctx.manifest, rows).underWay)
     return result(run, rows, { applied: [], upToDate: true, phases: [] });
+  if (req.phase) {
+    const before = rows;
+    const rolled = await runPhase(ctx, driver, req.phase, target, rows, finishing !== null, onProgress, (steps, top) =>
+      adjustGlanceExpanded(driver, before, steps, top),
+    );
+    return phaseResult(run, rows, rolled);
+  }
+  return syncPlanned(run, rows, files, finishing, seen);
+}
+
+/**
+ * sync, once the history is settled: the plan computed once from the rows read under the lock (the value `plan`
+ * and `--dry-run` list, app/plan.ts syncPlan), then applied: the phases that finish a rolling upgrade under way,
+ * then the whole versions.
+ */
+async function syncPlanned(
+  run: Run,
+  rows: VersionRow[],
+  files: Map<number, ReadVersion>,
+  finishing: Finishing | null,
+  seen: GlanceSeen | null,
+): Promise<SyncResult> {
+  const { ctx, driver, target } = run;
+  const planned = await syncPlan(ctx, driver, rows, target);
+  const rolling = finishing ? undefined : planned.rolling;
+  if (rolling && target < rolling.state.top!) throw belowRollingTop(ctx, target, rolling.state);
   const before = rows;
-  const rolled = await rollingFirst(
-    ctx,
-    driver,
-    req.phase,
-    target,
-    rows,
-    finishing !== null,
-    onProgress,
-    (steps, top) => adjustGlanceExpanded(driver, before, steps, top),
-  );
-  if (req.phase) return phaseResult(run, rows, rolled);
+  const rolled = rolling
+    ? await runSteps(
+        ctx,
+        driver,
+        await adjustGlanceExpanded(driver, before, rolling.steps, rolling.state.top!),
+        run.onProgress,
+      )
+    : [];
   if (rolled.length) rows = await driver.readHistory();
-  return versionsResult(run, rows, files, finishing, rolled, seen);
+  return versionsResult(run, rows, planned.versions, files, finishing, rolled, seen);
 }
 
 /** A phase command (expand, migrate, contract): the phases ran, and where the rolling upgrade stands. */
@@ -170,13 +205,14 @@ async function phaseResult(run: Run, rows: VersionRow[], rolled: StepResult[]): 
 async function versionsResult(
   run: Run,
   rows: VersionRow[],
+  versions: Migration[],
   files: Map<number, ReadVersion>,
   finishing: Finishing | null,
   rolled: StepResult[],
   seen: GlanceSeen | null,
 ): Promise<SyncResult> {
   const { ctx, driver } = run;
-  const todo = { ctx, driver, target: run.target, rows, files, finishing };
+  const todo = { ctx, driver, versions, rows, files, finishing };
   const { applied, pending } = await applyVersions(todo, rolled, run.onProgress);
   const changed = pending > 0 || rolled.length > 0;
   // A baseline, a take-over or a run with nothing to run leaves Glance's bookkeeping where glance-manage expects it too.

@@ -490,15 +490,14 @@ export function glanceRollingError(ctx: RunContext): RollingOrderError {
 }
 
 /**
- * A phase command runs its phase; sync on a database where a rolling
- * upgrade is under way first finishes it through its phases (whole versions
- * above it then run as usual). A rolling upgrade glance-manage left half way
- * is finished by sync alone (adopt.ts, `finishing`), not by a phase command.
+ * A phase command runs its phase, refused out of order. (sync finishes a rolling upgrade under way through the
+ * steps its plan lists, core/plan.ts syncSteps.) A rolling upgrade glance-manage left half way is finished by
+ * sync alone (adopt.ts, `finishing`), not by a phase command.
  */
-export async function rollingFirst(
+export async function runPhase(
   ctx: RunContext,
   driver: Driver,
-  phase: Phase | undefined,
+  phase: Phase,
   target: number,
   rows: VersionRow[],
   finishing: boolean,
@@ -507,16 +506,10 @@ export async function rollingFirst(
   adjust: (steps: Step[], top: number) => Promise<Step[]> = async (steps) => steps,
 ): Promise<StepResult[]> {
   const state = rollingState(ctx.manifest, rows);
-  if (finishing && phase) throw glanceRollingError(ctx);
-  if (phase) {
-    checkOrder(ctx, phase, state, rows);
-    const steps = plannedSteps(ctx, driver.dialect, rows, phase, target);
-    return runSteps(ctx, driver, await adjust(steps, state.top ?? target), onProgress);
-  }
-  if (!state.underWay || finishing) return [];
-  if (target < state.top!) throw belowRollingTop(ctx, target, state);
-  const steps = plannedSteps(ctx, driver.dialect, rows, 'finish', target);
-  return runSteps(ctx, driver, await adjust(steps, state.top!), onProgress);
+  if (finishing) throw glanceRollingError(ctx);
+  checkOrder(ctx, phase, state, rows);
+  const steps = plannedSteps(ctx, driver.dialect, rows, phase, target);
+  return runSteps(ctx, driver, await adjust(steps, state.top ?? target), onProgress);
 }
 
 /** sync VERSION below the version a rolling upgrade under way goes to: it cannot stop inside it. */
