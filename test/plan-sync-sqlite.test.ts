@@ -3,9 +3,9 @@
 // its version table: a whole version as a new row, a rolling step as the phase its row's phase record gains.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeProject, removeProject, runCli, sqliteRows, LATEST } from './helpers.js';
+import { makeProject, openSqlite, removeProject, runCli, sqliteRows, LATEST } from './helpers.js';
 
 interface Row {
   version: number;
@@ -103,5 +103,39 @@ for (const s of STATES) {
     }
   });
 }
+
+test("a database with Glance's legacy migrate_version: sync --dry-run lists the bookkeeping sync runs, as plan does", async () => {
+  const dir = makeProject();
+  const db = join(dir, 'glance.sqlite');
+  try {
+    assert.is((await runCli(['sync', '44'], { cwd: dir })).code, 0);
+    // A database glance-manage built before Alembic keeps sqlalchemy-migrate's table; sync moves it on too.
+    const sqlite = await openSqlite(db);
+    sqlite.run(
+      'CREATE TABLE migrate_version (repository_id VARCHAR(250) PRIMARY KEY, repository_path TEXT, version INTEGER)',
+    );
+    sqlite.run("INSERT INTO migrate_version VALUES ('Glance Migrations', '/glance', 44)");
+    writeFileSync(db, sqlite.export());
+    sqlite.close();
+    const plan = await runCli(['plan', '45'], { cwd: dir });
+    assert.is(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, 'UPDATE migrate_version SET version = 45;');
+    // --dry-run planned from check's version without looking at the tables: it left that statement out.
+    const dry = await runCli(['sync', '45', '--dry-run'], { cwd: dir });
+    assert.is(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, 'UPDATE migrate_version SET version = 45;');
+    const bookkeeping = (out: string) =>
+      (JSON.parse(out) as { versions: { bookkeeping: string[] }[] }).versions.map((v) => v.bookkeeping);
+    const dryJson = await runCli(['sync', '45', '--dry-run', '--json'], { cwd: dir });
+    assert.equal(
+      bookkeeping(dryJson.stdout),
+      bookkeeping((await runCli(['plan', '45', '--json'], { cwd: dir })).stdout),
+    );
+    assert.is((await runCli(['sync', '45'], { cwd: dir })).code, 0);
+    assert.equal(await sqliteRows(db, 'SELECT version FROM migrate_version'), [{ version: 45 }]);
+  } finally {
+    removeProject(dir);
+  }
+});
 
 test.run();
