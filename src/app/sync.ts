@@ -175,9 +175,12 @@ async function syncPlanned(
   seen: GlanceSeen | null,
 ): Promise<SyncResult> {
   const { ctx, driver, target } = run;
+  // Refused before anything is planned: a sync that would stop inside the rolling upgrade under way.
+  const state = rollingState(ctx.manifest, rows);
+  if (state.underWay && !finishing && target < state.top!) throw belowRollingTop(ctx, target, state);
   const planned = await syncPlan(ctx, driver, rows, target);
+  // A rolling upgrade glance-manage left half way is finished in place instead (sync-apply.ts finishInPlace).
   const rolling = finishing ? undefined : planned.rolling;
-  if (rolling && target < rolling.state.top!) throw belowRollingTop(ctx, target, rolling.state);
   const before = rows;
   const rolled = rolling
     ? await runSteps(
