@@ -138,4 +138,38 @@ test("a database with Glance's legacy migrate_version: sync --dry-run lists the 
   }
 });
 
+test('a data-only version an adopted rolling upgrade skipped (no gap): plan and sync --dry-run list it, as sync runs it', async () => {
+  const dir = makeProject();
+  const db = join(dir, 'glance.sqlite');
+  try {
+    assert.is((await runCli(['sync', '51'], { cwd: dir })).code, 0);
+    // The one hole history checks allow (core/history.ts historyGaps): 49 (a migrate step alone) without a row,
+    // every row above it adopted, and Glance's bookkeeping still at 48.
+    const sqlite = await openSqlite(db);
+    sqlite.run("UPDATE glance_db_version SET kind = 'adopted' WHERE version > 49");
+    sqlite.run('DELETE FROM glance_db_version WHERE version = 49');
+    sqlite.run("UPDATE alembic_version SET version_num = 'rocky_contract02'");
+    writeFileSync(db, sqlite.export());
+    sqlite.close();
+    const versions = (out: string) =>
+      (JSON.parse(out) as { versions: { version: number }[] }).versions.map((v) => v.version);
+    const plan = await runCli(['plan', '51', '--json'], { cwd: dir });
+    assert.is(plan.code, 0, plan.stderr);
+    // plan listed the versions above the recorded level (none): not the one sync runs.
+    assert.equal(versions(plan.stdout), [49]);
+    const dry = await runCli(['sync', '51', '--dry-run', '--json'], { cwd: dir });
+    assert.is(dry.code, 0, dry.stderr);
+    assert.equal(versions(dry.stdout), [49]);
+    const sync = await runCli(['sync', '51', '--json'], { cwd: dir });
+    assert.is(sync.code, 0, sync.stderr);
+    assert.equal(
+      (JSON.parse(sync.stdout) as { applied: { version: number }[] }).applied.map((a) => a.version),
+      [49],
+    );
+    assert.equal(await sqliteRows(db, 'SELECT kind FROM glance_db_version WHERE version = 49'), [{ kind: 'applied' }]);
+  } finally {
+    removeProject(dir);
+  }
+});
+
 test.run();

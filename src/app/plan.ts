@@ -6,7 +6,7 @@ import { bookkeepingStatements } from '../glance/bookkeeping.js';
 import type { Dialect } from '../dialects/index.js';
 import type { RunContext } from '../core/run-context.js';
 import { readMigrationFile, statementsOf } from '../core/files.js';
-import { statusOf, withExistingDatabase } from './status.js';
+import { statusAndHistory, withExistingDatabase } from './status.js';
 import { rollingJson, type Step } from '../core/phases.js';
 import { syncSteps, type Plan, type PlannedPhase, type SyncSteps } from '../core/plan.js';
 import { withRowsLeft } from '../core/rolling.js';
@@ -51,10 +51,13 @@ async function startingPoint(
   if (req.dialect || req.from !== undefined) return offline(req.from ?? null);
   return withExistingDatabase(ctx, async (driver) => {
     if (!driver) return offline(null);
-    const s = await statusOf(ctx, driver);
+    const { status: s, rows } = await statusAndHistory(ctx, driver);
     const migrateVersion = (await driver.listTables()).includes('migrate_version');
     const from = s?.version ?? null;
-    if (!s?.rolling) return { from, steps: await syncPlan(ctx, driver, [], to, from), migrateVersion };
+    // The history sync plans from once it recorded glance-manage's work; a database glance-manage alone built is
+    // planned from its level (sync records its rows first).
+    const history = s?.managedBy === 'glance-db' ? rows : [];
+    if (!s?.rolling) return { from, steps: await syncPlan(ctx, driver, history, to, from), migrateVersion };
     // The rolling upgrade is finished first (sync does the same); whole versions follow from where it goes.
     const steps = await syncPlan(ctx, driver, await driver.readHistory(), to);
     const phases = (steps.rolling?.steps ?? []).map(plannedPhase);
