@@ -126,7 +126,7 @@ if (existsSync(GLANCE_MANAGE) && mysqlEnv.available()) {
   }
 
   // Sync on a Galera node runs a version with phases through them (core/rolling.ts syncsByPhases; faked here on a
-  // single server). 45's computed contract still comes from rollingFirst, which finishes the rolling upgrade
+  // single server). 45's computed contract still comes from the plan's rolling steps, which finish the rolling upgrade
   // glance-db migrate recorded before any version runs through its phases; straight after glance-manage's expand,
   // sync finishes it in one go (adopt.ts), not by phases.
   const BY_PHASES = { GLANCE_DB_SYNC_BY_PHASES: '1' };

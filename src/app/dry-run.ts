@@ -59,10 +59,12 @@ export async function dryRunSync(
   const from = underControl ? c.current : (req.currentVersion ?? c.current);
   if (from !== null && target < from && req.defaultTarget && underControl) return { kind: 'current', from };
   if (from !== null && target < from) throw downgradeError(ctx, from, target);
-  // A rolling upgrade under way: planned against the database, which lists the phases that finish it first.
+  // Planned against the database, as sync plans under its lock (app/plan.ts syncPlan): the phases that finish a
+  // rolling upgrade under way, and Glance's bookkeeping as its tables need it (migrate_version moved on too).
+  // Only a database sync would record as at CURRENT_VERSION is planned from that version.
   const p = await plan(
     ctx,
-    from === null || c.rolling?.underWay ? { version: target } : { version: target, from, dialect: ctx.target.dialect },
+    from === null || underControl ? { version: target } : { version: target, from, dialect: ctx.target.dialect },
   );
   return { kind: 'plan', plan: p };
 }

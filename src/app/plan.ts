@@ -6,13 +6,13 @@ import { bookkeepingStatements } from '../glance/bookkeeping.js';
 import type { Dialect } from '../dialects/index.js';
 import type { RunContext } from '../core/run-context.js';
 import { readMigrationFile, statementsOf } from '../core/files.js';
-import { statusOf, withExistingDatabase } from './status.js';
+import { statusAndHistory, withExistingDatabase } from './status.js';
 import { rollingJson, type Step } from '../core/phases.js';
-import type { Plan, PlannedPhase } from '../core/plan.js';
-import { plannedSteps } from '../core/rolling.js';
+import { syncSteps, type Plan, type PlannedPhase, type SyncSteps } from '../core/plan.js';
 import { withRowsLeft } from '../core/rolling-order.js';
+import type { Driver, VersionRow } from '../core/driver/driver.js';
 
-export type { Plan, PlannedPhase, PlannedVersion } from '../core/plan.js';
+export type { Plan, PlannedPhase, PlannedVersion, SyncSteps } from '../core/plan.js';
 
 export interface PlanRequest {
   version?: number;
@@ -21,24 +21,47 @@ export interface PlanRequest {
   from?: number;
 }
 
+/**
+ * What sync runs from the history `rows` up to `to` (core/plan.ts syncSteps), with the migrate-again steps that
+ * have rows left: computed once, `plan` and `--dry-run` list it, sync applies it (src/app/sync.ts).
+ */
+export async function syncPlan(
+  ctx: RunContext,
+  driver: Driver,
+  rows: VersionRow[],
+  to: number,
+  from?: number | null,
+): Promise<SyncSteps> {
+  const s = syncSteps(ctx, driver.dialect, rows, to, from);
+  return s.rolling ? { ...s, rolling: { ...s.rolling, steps: await withRowsLeft(driver, s.rolling.steps) } } : s;
+}
+
+/** The steps from where the database is (or from --from, offline), and whether it has Glance's migrate_version. */
 async function startingPoint(
   ctx: RunContext,
   req: PlanRequest,
-): Promise<{ from: number | null; migrateVersion: boolean; rolling?: Plan['rolling'] }> {
-  if (req.dialect || req.from !== undefined) return { from: req.from ?? null, migrateVersion: false };
+  dialect: Dialect,
+  to: number,
+): Promise<{ from: number | null; steps: SyncSteps; migrateVersion: boolean; rolling?: Plan['rolling'] }> {
+  const offline = (from: number | null) => ({
+    from,
+    steps: syncSteps(ctx, dialect, [], to, from),
+    migrateVersion: false,
+  });
+  if (req.dialect || req.from !== undefined) return offline(req.from ?? null);
   return withExistingDatabase(ctx, async (driver) => {
-    if (!driver) return { from: null, migrateVersion: false };
-    const s = await statusOf(ctx, driver);
+    if (!driver) return offline(null);
+    const { status: s, rows } = await statusAndHistory(ctx, driver);
     const migrateVersion = (await driver.listTables()).includes('migrate_version');
-    if (!s?.rolling) return { from: s?.version ?? null, migrateVersion };
+    const from = s?.version ?? null;
+    // The history sync plans from once it recorded glance-manage's work; a database glance-manage alone built is
+    // planned from its level (sync records its rows first).
+    const history = s?.managedBy === 'glance-db' ? rows : [];
+    if (!s?.rolling) return { from, steps: await syncPlan(ctx, driver, history, to, from), migrateVersion };
     // The rolling upgrade is finished first (sync does the same); whole versions follow from where it goes.
-    const steps = (
-      await withRowsLeft(
-        driver,
-        plannedSteps(ctx, driver.dialect, await driver.readHistory(), 'finish', s.rolling.top!),
-      )
-    ).map(plannedPhase);
-    return { from: s.rolling.top, migrateVersion, rolling: { state: rollingJson(s.rolling), steps } };
+    const steps = await syncPlan(ctx, driver, await driver.readHistory(), to);
+    const phases = (steps.rolling?.steps ?? []).map(plannedPhase);
+    return { from: s.rolling.top, steps, migrateVersion, rolling: { state: rollingJson(s.rolling), steps: phases } };
   });
 }
 
@@ -74,23 +97,21 @@ export async function plan(ctx: RunContext, req: PlanRequest): Promise<Plan> {
         `${v} is not a version glance-db knows; known versions are ${all[0].version} to ${all[all.length - 1].version}.`,
       );
   }
-  const { from, migrateVersion, rolling } = await startingPoint(ctx, req);
+  const { from, steps, migrateVersion, rolling } = await startingPoint(ctx, req, dialect, to);
   if (from !== null && to < from)
     throw new UsageError(`VERSION ${to} is below the starting version ${from}: glance-db plans no downgrades.`);
-  const versions = all
-    .filter((m) => m.version <= to && (from === null || m.version > from))
-    .map((m) => {
-      const loaded = readMigrationFile(ctx.manifest, m, dialect);
-      const statements = statementsOf(loaded, dialect, m.version).map((s) => s.text);
-      return {
-        version: m.version,
-        name: m.name,
-        file: loaded.file,
-        checksum: loaded.checksum,
-        statements,
-        bookkeeping: bookkeepingStatements(m.version, dialect, migrateVersion),
-      };
-    });
+  const versions = steps.versions.map((m) => {
+    const loaded = readMigrationFile(ctx.manifest, m, dialect);
+    const statements = statementsOf(loaded, dialect, m.version).map((s) => s.text);
+    return {
+      version: m.version,
+      name: m.name,
+      file: loaded.file,
+      checksum: loaded.checksum,
+      statements,
+      bookkeeping: bookkeepingStatements(m.version, dialect, migrateVersion),
+    };
+  });
   return { dialect, from, to, versions, migrateVersion, ...(rolling ? { rolling } : {}) };
 }
 

@@ -1,6 +1,6 @@
 // Read-only looks at a database (version, check, verify, plan): no lock,
 // nothing created, nothing written.
-import type { Driver } from '../core/driver/driver.js';
+import type { Driver, VersionRow } from '../core/driver/driver.js';
 import { createDriver } from '../dialects/create-driver.js';
 import { detectGlanceManaged } from '../glance/detect.js';
 import { handbackPlan, withHandback } from '../glance/handback.js';
@@ -31,6 +31,14 @@ export async function withExistingDatabase<T>(ctx: RunContext, fn: (driver: Driv
 }
 
 export async function statusOf(ctx: RunContext, driver: Driver): Promise<Status | null> {
+  return (await statusAndHistory(ctx, driver)).status;
+}
+
+/** The status, and the history it was read from: the version rows with what glance-manage did since counted as done. */
+export async function statusAndHistory(
+  ctx: RunContext,
+  driver: Driver,
+): Promise<{ status: Status | null; rows: VersionRow[] }> {
   // What glance-manage did since glance-db's last write counts as done (engine/handback.ts).
   const read = await driver.readHistory();
   const rows = withHandback(read, await handbackPlan(ctx, driver, read));
@@ -38,17 +46,26 @@ export async function statusOf(ctx: RunContext, driver: Driver): Promise<Status 
   if (history.current !== null)
     await checkNoGaps(ctx.manifest, driver, rows, ctx.rules, ctx.target.display, suggest(ctx, 'repair'));
   const rolling = rollingState(ctx.manifest, rows);
-  if (history.current !== null)
-    return {
+  if (history.current !== null) {
+    const status: Status = {
       version: history.current,
       source: ctx.manifest.versionTable,
       managedBy: 'glance-db',
       ...(rolling.underWay ? { rolling } : {}),
     };
+    return { status, rows };
+  }
   const glance = await detectGlanceManaged(driver, await driver.listTables());
-  if (glance)
-    return { version: glance.version, source: glance.source, managedBy: 'glance-manage', revisions: glance.revisions };
-  return null;
+  if (glance) {
+    const status: Status = {
+      version: glance.version,
+      source: glance.source,
+      managedBy: 'glance-manage',
+      revisions: glance.revisions,
+    };
+    return { status, rows };
+  }
+  return { status: null, rows };
 }
 
 export async function readStatus(ctx: RunContext, command = 'version'): Promise<Status> {

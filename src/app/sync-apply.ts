@@ -13,18 +13,18 @@ import type { RunContext } from '../core/run-context.js';
 import { bookkeepingStatements, createAlembicVersionSql } from '../glance/bookkeeping.js';
 import type { AppliedVersion, Finishing } from './sync-types.js';
 
-/** The versions up to `target` that `rows` does not record complete, their files, and a rolling upgrade to finish. */
+/** The versions the plan runs whole (app/plan.ts syncPlan), their files, and a rolling upgrade to finish. */
 export interface ToApply {
   ctx: RunContext;
   driver: Driver;
-  target: number;
+  versions: Migration[];
   rows: VersionRow[];
   files: Map<number, ReadVersion>;
   finishing: Finishing | null;
 }
 
 /**
- * Applies the versions up to `target` that `rows` does not record complete; `rolled` holds the phases run before
+ * Applies the planned versions that `rows` does not record complete (a concurrent run's are left); `rolled` holds the phases run before
  * and gets those run here. For sync the unit is the version: one that its last phase completed is reported
  * applied, as a whole version would be.
  */
@@ -46,7 +46,8 @@ export async function applyVersions(
   const ready = await prepare(todo);
   // On a Galera node a version with phases runs through them: its data step in batches (issue 18). Never 45 on a
   // rolling upgrade glance-manage expanded: straight after its expand (finishing) versions run whole, and once
-  // glance-db migrate recorded that expand (glance/continue.ts) rollingFirst finished it, with 45's computed contract.
+  // glance-db migrate recorded that expand (glance/continue.ts) the plan's rolling steps finished it (sync.ts
+  // syncPlanned), with 45's computed contract.
   const byPhases = !finishing && ready.length > 0 && (await syncsByPhases(ctx, driver));
   // alembic_version is created (IF NOT EXISTS) by every version's bookkeeping; once a version of this run has
   // committed its bookkeeping the table is there, and the later versions skip that statement (a round trip each).
@@ -80,9 +81,9 @@ export async function applyVersions(
 }
 
 /** Every pending version prepared (statements, resume point) before the first one runs. */
-async function prepare({ ctx, driver, target, rows, files, finishing }: ToApply): Promise<PendingVersion[]> {
+async function prepare({ ctx, driver, versions, rows, files, finishing }: ToApply): Promise<PendingVersion[]> {
   const done = new Set(rows.filter((r) => r.status === 'complete').map((r) => r.version));
-  const pending = ctx.manifest.migrations.filter((m) => m.version <= target && !done.has(m.version));
+  const pending = versions.filter((m) => !done.has(m.version));
   const hasMigrateVersion = pending.length > 0 && (await driver.listTables()).includes('migrate_version');
   return pending.map((mig) => {
     // A finishing step stopped half way (MySQL) is computed again from the live schema and run from its start: its statements are written to be rerun.

@@ -2,8 +2,10 @@
 // what is missing, one version per transaction, under the migration lock.
 // A run reads top to bottom: check the request and read the files, open and
 // lock, place the database under version control if it is not (sync-place.ts),
-// make the recorded history right (sync-recorded.ts), run the rolling-upgrade
-// phases left, then apply the versions still to run (sync-apply.ts).
+// make the recorded history right (sync-recorded.ts), then compute the plan
+// once from that history (app/plan.ts syncPlan, what `plan` and --dry-run
+// list) and apply it: the rolling-upgrade phases left, then the versions
+// still to run (sync-apply.ts).
 import { UsageError } from '../platform/errors.js';
 import type { Driver, VersionRow } from '../core/driver/driver.js';
 import { createDriver } from '../dialects/create-driver.js';
@@ -16,9 +18,11 @@ import { adjustGlanceExpanded, continueGlanceExpand } from '../glance/continue.j
 import { preflightChecks } from '../core/preflight.js';
 import type { ProgressEvent } from '../core/progress.js';
 import { rollingState } from '../core/phases.js';
-import { rollingFirst, syncsByPhases } from '../core/rolling.js';
-import { unmigratedRows, type Unmigrated } from '../core/rolling-order.js';
-import type { StepResult } from '../core/rolling-steps.js';
+import { runPhase, syncsByPhases } from '../core/rolling.js';
+import { belowRollingTop, unmigratedRows, type Unmigrated } from '../core/rolling-order.js';
+import { runSteps, type StepResult } from '../core/rolling-steps.js';
+import type { Migration } from '../core/manifest/types.js';
+import { syncPlan } from './plan.js';
 import { backupFirst } from './sync-backup.js';
 import { placeUnderVersionControl } from './sync-place.js';
 import {
@@ -142,20 +146,46 @@ async function syncLocked(
   // migrate or contract that glance-manage already ran: recorded above, nothing left for the phase.
   if (handedBack && (req.phase === 'migrate' || req.phase === 'contract') && !rollingState(ctx.manifest, rows).underWay)
     return result(run, rows, { applied: [], upToDate: true, phases: [] });
+  if (req.phase) {
+    const before = rows;
+    const rolled = await runPhase(ctx, driver, req.phase, target, rows, finishing !== null, onProgress, (steps, top) =>
+      adjustGlanceExpanded(driver, before, steps, top),
+    );
+    return phaseResult(run, rows, rolled);
+  }
+  return syncPlanned(run, rows, files, finishing, seen);
+}
+
+/**
+ * sync, once the history is settled: the plan computed once from the rows read under the lock (the value `plan`
+ * and `--dry-run` list, app/plan.ts syncPlan), then applied: the phases that finish a rolling upgrade under way,
+ * then the whole versions.
+ */
+async function syncPlanned(
+  run: Run,
+  rows: VersionRow[],
+  files: Map<number, ReadVersion>,
+  finishing: Finishing | null,
+  seen: GlanceSeen | null,
+): Promise<SyncResult> {
+  const { ctx, driver, target } = run;
+  // Refused before anything is planned: a sync that would stop inside the rolling upgrade under way.
+  const state = rollingState(ctx.manifest, rows);
+  if (state.underWay && !finishing && target < state.top!) throw belowRollingTop(ctx, target, state);
+  const planned = await syncPlan(ctx, driver, rows, target);
+  // A rolling upgrade glance-manage left half way is finished in place instead (sync-apply.ts finishInPlace).
+  const rolling = finishing ? undefined : planned.rolling;
   const before = rows;
-  const rolled = await rollingFirst(
-    ctx,
-    driver,
-    req.phase,
-    target,
-    rows,
-    finishing !== null,
-    onProgress,
-    (steps, top) => adjustGlanceExpanded(driver, before, steps, top),
-  );
-  if (req.phase) return phaseResult(run, rows, rolled);
+  const rolled = rolling
+    ? await runSteps(
+        ctx,
+        driver,
+        await adjustGlanceExpanded(driver, before, rolling.steps, rolling.state.top!),
+        run.onProgress,
+      )
+    : [];
   if (rolled.length) rows = await driver.readHistory();
-  return versionsResult(run, rows, files, finishing, rolled, seen);
+  return versionsResult(run, rows, planned.versions, files, finishing, rolled, seen);
 }
 
 /** A phase command (expand, migrate, contract): the phases ran, and where the rolling upgrade stands. */
@@ -172,13 +202,14 @@ async function phaseResult(run: Run, rows: VersionRow[], rolled: StepResult[]): 
 async function versionsResult(
   run: Run,
   rows: VersionRow[],
+  versions: Migration[],
   files: Map<number, ReadVersion>,
   finishing: Finishing | null,
   rolled: StepResult[],
   seen: GlanceSeen | null,
 ): Promise<SyncResult> {
   const { ctx, driver } = run;
-  const todo = { ctx, driver, target: run.target, rows, files, finishing };
+  const todo = { ctx, driver, versions, rows, files, finishing };
   const { applied, pending } = await applyVersions(todo, rolled, run.onProgress);
   const changed = pending > 0 || rolled.length > 0;
   // A baseline, a take-over or a run with nothing to run leaves Glance's bookkeeping where glance-manage expects it too.

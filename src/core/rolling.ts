@@ -4,8 +4,9 @@
 // node, which runs the versions that have phases through them so that the
 // big data steps go in batches.
 //
-// Here: which steps run (plannedSteps, versionSteps) and the entry of sync
-// and the phase commands (rollingFirst). Whether a phase may run now is
+// Here: which steps run (plannedSteps, versionSteps; sync's finishing steps
+// are in its plan, core/plan.ts syncSteps) and the entry of the phase
+// commands (runPhase). Whether a phase may run now is
 // src/core/rolling-order.ts; running the steps, src/core/rolling-steps.ts.
 import type { Driver, VersionRow } from './driver/driver.js';
 import type { Phase } from './manifest/types.js';
@@ -13,7 +14,7 @@ import type { Dialect } from './driver/dialect.js';
 import type { RunContext } from './run-context.js';
 import { migrateAgain, rollingState, rowAfter, stepsOf, stepsOfVersion, type Step } from './phases.js';
 import type { ProgressEvent } from './progress.js';
-import { belowRollingTop, checkOrder, otherToolRollingError } from './rolling-order.js';
+import { checkOrder, otherToolRollingError } from './rolling-order.js';
 import { placeholderRow, runSteps, withRow, type StepResult } from './rolling-steps.js';
 
 /**
@@ -88,15 +89,14 @@ export function versionSteps(ctx: RunContext, dialect: Dialect, version: number,
 }
 
 /**
- * A phase command runs its phase; sync on a database where a rolling
- * upgrade is under way first finishes it through its phases (whole versions
- * above it then run as usual). A rolling upgrade the other tool left half way
- * is finished by sync alone (`finishing`), not by a phase command.
+ * A phase command runs its phase, refused out of order. (sync finishes a rolling upgrade under way through the
+ * steps its plan lists, core/plan.ts syncSteps.) A rolling upgrade the other tool left half way is finished by
+ * sync alone (`finishing`), not by a phase command.
  */
-export async function rollingFirst(
+export async function runPhase(
   ctx: RunContext,
   driver: Driver,
-  phase: Phase | undefined,
+  phase: Phase,
   target: number,
   rows: VersionRow[],
   finishing: boolean,
@@ -105,14 +105,8 @@ export async function rollingFirst(
   adjust: (steps: Step[], top: number) => Promise<Step[]> = async (steps) => steps,
 ): Promise<StepResult[]> {
   const state = rollingState(ctx.manifest, rows);
-  if (finishing && phase) throw otherToolRollingError(ctx);
-  if (phase) {
-    checkOrder(ctx, phase, state, rows);
-    const steps = plannedSteps(ctx, driver.dialect, rows, phase, target);
-    return runSteps(ctx, driver, await adjust(steps, state.top ?? target), onProgress);
-  }
-  if (!state.underWay || finishing) return [];
-  if (target < state.top!) throw belowRollingTop(ctx, target, state);
-  const steps = plannedSteps(ctx, driver.dialect, rows, 'finish', target);
-  return runSteps(ctx, driver, await adjust(steps, state.top!), onProgress);
+  if (finishing) throw otherToolRollingError(ctx);
+  checkOrder(ctx, phase, state, rows);
+  const steps = plannedSteps(ctx, driver.dialect, rows, phase, target);
+  return runSteps(ctx, driver, await adjust(steps, state.top ?? target), onProgress);
 }
