@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cli, extraVersion, makeProject, removeProject, LATEST, VERSIONS, runCli } from './helpers.js';
+import { cli, extraVersion, makeProject, removeProject, LATEST, NEXT, VERSIONS, runCli } from './helpers.js';
 
 function withProject(
   name: string,
@@ -101,7 +101,6 @@ withProject('editing a released migration fails lint, and --update does not pape
   }
 });
 
-const NEXT = LATEST + 1;
 withProject(
   'a new version fails lint until lint --update records it in the lock',
   extraVersion(NEXT, 'add_thing', 'CREATE TABLE thing (id INTEGER);\n'),
@@ -124,11 +123,14 @@ withProject(
 
 withProject(
   'a file that does not split (unterminated string) fails lint with its line',
-  extraVersion(52, 'bad', "INSERT INTO x VALUES ('oops);\n"),
+  extraVersion(NEXT, 'bad', "INSERT INTO x VALUES ('oops);\n"),
   async (dir) => {
     const r = await runCli(['lint', '--update'], { cwd: dir });
     assert.is(r.code, 3);
-    assert.match(r.stderr, 'sql/sqlite/52_bad.sql (version 52): unterminated string starting at line 1, column 23');
+    assert.match(
+      r.stderr,
+      `sql/sqlite/${NEXT}_bad.sql (version ${NEXT}): unterminated string starting at line 1, column 23`,
+    );
   },
 );
 
