@@ -1,6 +1,6 @@
 // The rolling path of the conformance suite (issue 19), per dialect: from
 // 44 (and from empty), expand -> migrate -> contract through the CLI gives
-// exactly reference v51; the refusals; what version, history, check, db check
+// exactly the newest reference; the refusals; what version, history, check, db check
 // and alembic_version say at each step; an old-style and a new-style Glance
 // writer in the window (rollsql's writers, test/rolling-window.ts); and a
 // migrate killed with SIGKILL mid-batch, continued by the next run.

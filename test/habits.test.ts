@@ -528,7 +528,7 @@ test('glance-db versions lists every version with its Glance releases and Alembi
 });
 
 withProject(
-  'going past the installed Glance release is warned about on stderr first (and in JSON); not when staying within it',
+  "going past the installed Glance release (zed's 50, to 2024.1's 51) is warned about on stderr first (and in JSON); not when staying within it",
   async (dir, db) => {
     const site = join(dir, 'site-packages');
     mkdirSync(join(site, 'glance-25.0.0.dist-info'), { recursive: true });
