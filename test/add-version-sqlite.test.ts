@@ -13,18 +13,19 @@ import type { SchemaModel } from '../src/core/introspect/model.js';
 import { LATEST, makeProject, NEXT, PREVIOUS, removeProject, ROOT, runCli, VERSIONS } from './helpers.js';
 
 const NAME = 'add_trial_column';
+/** A column no real version adds (scripts/trial-version.mjs adds glance_db_trial as the next real one). */
+const COL = `trial_v${NEXT}`;
 const file = (d: string) => `sql/${d}/${String(NEXT).padStart(3, '0')}_${NAME}.sql`;
 const COLUMN: Record<string, string> = {
   sqlite: 'VARCHAR(16)',
   postgresql: 'character varying(16)',
   mysql: 'varchar(16) DEFAULT NULL',
 };
-const sql = (d: string) =>
-  `-- Version ${NEXT}: ${NAME}\n\nALTER TABLE images ADD COLUMN glance_db_trial ${COLUMN[d]};\n`;
+const sql = (d: string) => `-- Version ${NEXT}: ${NAME}\n\nALTER TABLE images ADD COLUMN ${COL} ${COLUMN[d]};\n`;
 const entry = `
   - version: ${NEXT}
     name: ${NAME}
-    description: images.glance_db_trial varchar(16), nullable (a version added by a test, per the checklist).
+    description: images.trial_vN varchar(16), nullable (a version added by a test, per the checklist).
     files:
       sqlite: ${file('sqlite')}
       postgresql: ${file('postgresql')}
@@ -60,7 +61,7 @@ test(`a version added by the checklist alone (${NEXT}, one column): lint --updat
     assert.ok(existsSync(expected));
     const added = diffSchemas(model(expected), model(join(ROOT, 'schema', 'expected', 'sqlite', `v${LATEST}.json`)));
     assert.is(added.length, 1, added.join('\n'));
-    assert.match(added[0], /^images: missing column glance_db_trial/);
+    assert.match(added[0], new RegExp(`^images: missing column ${COL}\\b`));
     // Only the server dialects' expected schemas are left (npm run snapshots makes them with the servers).
     const relint = await run(['lint']);
     assert.is(relint.code, 0, relint.stderr);
@@ -90,7 +91,7 @@ test(`a version added by the checklist alone (${NEXT}, one column): lint --updat
     assert.is(plan.code, 0, plan.stderr);
     assert.match(plan.stdout, `from ${LATEST} to version ${NEXT}; 1 version(s)`);
     assert.match(plan.stdout, `-- Version ${NEXT} ${NAME}`);
-    assert.match(plan.stdout, 'ALTER TABLE images ADD COLUMN glance_db_trial VARCHAR(16);');
+    assert.match(plan.stdout, `ALTER TABLE images ADD COLUMN ${COL} VARCHAR(16);`);
     for (const phase of ['expand', 'migrate', 'contract']) {
       const r = await run([phase, '--url', at]);
       assert.is(r.code, 0, `${phase}: ${r.stdout}${r.stderr}`);
