@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cli, extraVersion, makeProject, removeProject, LATEST, NEXT, VERSIONS, runCli } from './helpers.js';
+import { cli, extraVersion, makeProject, removeProject, LATEST, NEXT, VERSIONS, runCli, versionFile } from './helpers.js';
 
 function withProject(
   name: string,
@@ -137,7 +137,7 @@ withProject(
 withProject('removing a released version fails lint', {}, async (dir) => {
   const m = readFileSync(join(dir, 'glance-db.yaml'), 'utf8');
   writeFileSync(join(dir, 'glance-db.yaml'), m.slice(0, m.indexOf(`  - version: ${LATEST}`)));
-  for (const d of ['sqlite', 'postgresql', 'mysql']) rmSync(join(dir, `sql/${d}/051_add_cache_tables.sql`));
+  for (const d of ['sqlite', 'postgresql', 'mysql']) rmSync(join(dir, versionFile(d, LATEST)));
   const r = await runCli(['lint'], { cwd: dir });
   assert.is(r.code, 4, r.stderr);
   assert.match(
