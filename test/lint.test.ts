@@ -5,7 +5,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cli, extraVersion, makeProject, removeProject, LATEST, NEXT, VERSIONS, runCli, versionFile } from './helpers.js';
+import {
+  cli,
+  extraVersion,
+  makeProject,
+  removeProject,
+  LATEST,
+  NEXT,
+  VERSIONS,
+  runCli,
+  versionFile,
+} from './helpers.js';
 
 function withProject(
   name: string,
