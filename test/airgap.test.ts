@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { LATEST, LATEST_LABEL, LATEST_REVISION, PREVIOUS, ROOT } from './helpers.js';
 import { mysqlEnv, postgresEnv } from './dialects.js';
 import { closedPort } from './servers.js';
 
@@ -76,13 +76,13 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     assert.not.ok(existsSync(join(site, 'glance.sqlite')));
     const sync = sh(bin, ['sync', '--url', 'sqlite:glance.sqlite'], site, none);
     assert.is(sync.status, 0, sync.stderr);
-    assert.match(sync.stdout, 'database is at version 51');
+    assert.match(sync.stdout, `database is at version ${LATEST}`);
     assert.ok(existsSync(join(site, 'glance.sqlite')));
-    assert.is(sh(bin, ['version'], site, { GLANCE_DB_URL: 'sqlite:glance.sqlite' }).stdout, '51\n');
+    assert.is(sh(bin, ['version'], site, { GLANCE_DB_URL: 'sqlite:glance.sqlite' }).stdout, `${LATEST}\n`);
     assert.is(sh(bin, ['lint'], site).status, 0);
     assert.match(
-      sh(bin, ['plan', '--dialect', 'mysql', '--from', '50'], site).stdout,
-      '-- Version 51 add_cache_tables',
+      sh(bin, ['plan', '--dialect', 'mysql', '--from', String(PREVIOUS)], site).stdout,
+      `-- Version ${LATEST_LABEL}`,
     );
     for (const env of [postgresEnv, mysqlEnv]) {
       if (!env.available()) continue;
@@ -90,7 +90,7 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
       try {
         const r = sh(bin, ['sync', '--url', db.url], site);
         assert.is(r.status, 0, r.stderr);
-        assert.is(sh(bin, ['version', '--url', db.url], site).stdout, '51\n');
+        assert.is(sh(bin, ['version', '--url', db.url], site).stdout, `${LATEST}\n`);
       } finally {
         await db.drop();
       }
@@ -124,13 +124,13 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
     const first = run(['sync']);
     assert.is(first.status, 0, first.stderr);
     assert.match(first.stdout, '(from GLANCE_DB_URL)');
-    assert.match(first.stdout, 'database is at version 51');
+    assert.match(first.stdout, `database is at version ${LATEST}`);
     // The first run unpacked the SQL, the manifest and the schemas into one private folder under ~/.cache.
     const unpacked = readdirSync(join(home, '.cache'));
     assert.is(unpacked.length, 1, unpacked.join(' '));
     assert.match(unpacked[0], /^glance-db-0\.\d+\.\d+-[0-9a-f]{12}$/);
     assert.is(statSync(join(home, '.cache', unpacked[0])).mode & 0o777, 0o700);
-    assert.is(run(['version']).stdout, '51\n');
+    assert.is(run(['version']).stdout, `${LATEST}\n`);
     // The single executable copied under the name glance-manage answers as glance-manage (issue 27 item 2).
     const manage = join(work, 'alone', 'glance-manage');
     copyFileSync(exe, manage);
@@ -141,7 +141,7 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
       env: bare,
       timeout: 120_000,
     });
-    assert.is(asManage.stdout, '2024_1_contract01\n', asManage.stderr);
+    assert.is(asManage.stdout, `${LATEST_REVISION}\n`, asManage.stderr);
     const manageCheck = spawnSync(manage, ['db', 'check'], {
       cwd: join(work, 'site2'),
       encoding: 'utf8',
@@ -176,11 +176,14 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
       },
       timeout: 120_000,
     });
-    assert.is(other.stdout, '51\n', other.stderr);
+    assert.is(other.stdout, `${LATEST}\n`, other.stderr);
     assert.equal(readdirSync(planted).sort(), ['.complete', 'sql']);
     assert.equal(readdirSync(tmp2), [unpacked[0]]);
     assert.is(statSync(join(tmp2, unpacked[0])).mode & 0o777, 0o700);
-    assert.match(run(['plan', '--dialect', 'postgresql', '--from', '50']).stdout, '-- Version 51 add_cache_tables');
+    assert.match(
+      run(['plan', '--dialect', 'postgresql', '--from', String(PREVIOUS)]).stdout,
+      `-- Version ${LATEST_LABEL}`,
+    );
     assert.match(run(['--version']).stdout, /^glance-db\/\d+\.\d+\.\d+ /);
     // A reader that went away before anything was written (| head, grep -q): exit 0, nothing on stderr
     // (before: "error: unexpected: write EPIPE", exit 1; oclif's EPIPE listener did not survive the start-up snapshot).
@@ -206,7 +209,7 @@ test('npm run package makes one tarball that installs offline and runs sync, ver
       try {
         const r = run(['sync', '--url', db.url]);
         assert.is(r.status, 0, r.stderr);
-        assert.is(run(['version', '--url', db.url]).stdout, '51\n');
+        assert.is(run(['version', '--url', db.url]).stdout, `${LATEST}\n`);
       } finally {
         await db.drop();
       }

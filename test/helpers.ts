@@ -13,6 +13,8 @@ import '../src/dialects/index.js';
 // Glance's names for the messages of the engine and the drivers (src/core/driver/application.ts), provided as the
 // CLI provides them (its rules import them), for tests that use a driver or the engine directly.
 import '../src/glance/words.js';
+import { GLANCE_RELEASES } from '../src/glance/releases.js';
+import { EXPAND_CHAIN, REVISION_FOR_VERSION } from '../src/glance/revisions.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'run.js');
@@ -24,6 +26,29 @@ export const VERSIONS: number[] = [
 ].map((m) => Number(m[1]));
 export const FIRST = VERSIONS[0];
 export const LATEST = VERSIONS[VERSIONS.length - 1];
+/** The version after the newest: the one a test adds with extraVersion (a site's own version, or Glance's next). */
+export const NEXT = LATEST + 1;
+/** The version before the newest: a database one version behind. */
+export const PREVIOUS = VERSIONS[VERSIONS.length - 2];
+/** Each version's name in the shipped manifest ("add_cache_tables"). */
+export const VERSION_NAMES: Record<number, string> = Object.fromEntries(
+  [...readFileSync(join(ROOT, 'glance-db.yaml'), 'utf8').matchAll(/^  - version: (\d+)\n    name: (\w+)$/gm)].map(
+    (m) => [Number(m[1]), m[2]],
+  ),
+);
+/** "51 add_cache_tables": the newest version as plan and sync name it. */
+export const LATEST_LABEL = `${LATEST} ${VERSION_NAMES[LATEST]}`;
+/** The Alembic contract revision the newest version equals ("2024_1_contract01"), which sync writes to alembic_version. */
+export const LATEST_REVISION = REVISION_FOR_VERSION[LATEST];
+/** The newest Alembic expand revision ("2024_1_expand01"): the expand head of a rolling upgrade to the newest version. */
+export const LATEST_EXPAND_REVISION = EXPAND_CHAIN[EXPAND_CHAIN.length - 1][0];
+/** The newest Glance release glance-db knows (its db sync reaches the newest version). */
+export const NEWEST_RELEASE = GLANCE_RELEASES[GLANCE_RELEASES.length - 1];
+/** A Glance version after every release glance-db knows: a Glance newer than glance-db. */
+export const NEWER_GLANCE = `${NEWEST_RELEASE.glanceMajor + 1}.0.0`;
+/** sql/<dialect>/NNN_name.sql: a version's file as the checklist names it (docs/contributing/adding-a-version.md). */
+export const versionFile = (dialect: string, version: number) =>
+  `sql/${dialect}/${String(version).padStart(3, '0')}_${VERSION_NAMES[version]}.sql`;
 /** "42-44": the range label glance-db prints. */
 export const span = (from: number, to: number) => (from === to ? `${from}` : `${from}-${to}`);
 /** The versions from..to inclusive. */

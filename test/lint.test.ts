@@ -5,7 +5,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cli, extraVersion, makeProject, removeProject, LATEST, VERSIONS, runCli } from './helpers.js';
+import {
+  cli,
+  extraVersion,
+  makeProject,
+  removeProject,
+  LATEST,
+  NEXT,
+  VERSIONS,
+  runCli,
+  versionFile,
+} from './helpers.js';
 
 function withProject(
   name: string,
@@ -101,7 +111,6 @@ withProject('editing a released migration fails lint, and --update does not pape
   }
 });
 
-const NEXT = LATEST + 1;
 withProject(
   'a new version fails lint until lint --update records it in the lock',
   extraVersion(NEXT, 'add_thing', 'CREATE TABLE thing (id INTEGER);\n'),
@@ -124,18 +133,21 @@ withProject(
 
 withProject(
   'a file that does not split (unterminated string) fails lint with its line',
-  extraVersion(52, 'bad', "INSERT INTO x VALUES ('oops);\n"),
+  extraVersion(NEXT, 'bad', "INSERT INTO x VALUES ('oops);\n"),
   async (dir) => {
     const r = await runCli(['lint', '--update'], { cwd: dir });
     assert.is(r.code, 3);
-    assert.match(r.stderr, 'sql/sqlite/52_bad.sql (version 52): unterminated string starting at line 1, column 23');
+    assert.match(
+      r.stderr,
+      `sql/sqlite/${NEXT}_bad.sql (version ${NEXT}): unterminated string starting at line 1, column 23`,
+    );
   },
 );
 
 withProject('removing a released version fails lint', {}, async (dir) => {
   const m = readFileSync(join(dir, 'glance-db.yaml'), 'utf8');
   writeFileSync(join(dir, 'glance-db.yaml'), m.slice(0, m.indexOf(`  - version: ${LATEST}`)));
-  for (const d of ['sqlite', 'postgresql', 'mysql']) rmSync(join(dir, `sql/${d}/051_add_cache_tables.sql`));
+  for (const d of ['sqlite', 'postgresql', 'mysql']) rmSync(join(dir, versionFile(d, LATEST)));
   const r = await runCli(['lint'], { cwd: dir });
   assert.is(r.code, 4, r.stderr);
   assert.match(

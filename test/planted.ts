@@ -17,7 +17,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { splitStatements } from '../src/core/sql/split.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { cli, extraVersion, LATEST, makeProject, removeProject, ROOT, runCli } from './helpers.js';
+import { cli, extraVersion, LATEST, makeProject, NEXT, removeProject, ROOT, runCli } from './helpers.js';
 
 type Dialect = DialectEnv['dialect'];
 
@@ -377,14 +377,14 @@ export function planted(env: DialectEnv): void {
       () =>
         withDb(env, async (db) => {
           const dir = makeProject(
-            extraVersion(52, 'site_extra', 'CREATE TABLE site_extra (id INTEGER NOT NULL PRIMARY KEY);\n'),
+            extraVersion(NEXT, 'site_extra', 'CREATE TABLE site_extra (id INTEGER NOT NULL PRIMARY KEY);\n'),
           );
           try {
             assert.is((await runCli(['lint', '--update'], { cwd: dir })).code, 0);
             assert.is((await run(db, ['sync'], dir)).code, 0);
-            assert.is((await runCli(['snapshot', '52'], { cwd: dir })).code, 0);
+            assert.is((await runCli(['snapshot', `${NEXT}`], { cwd: dir })).code, 0);
             // The same file as an older glance-db wrote it: no objects, foreign keys without actions.
-            const path = join(dir, 'schema', 'expected', 'sqlite', 'v52.json');
+            const path = join(dir, 'schema', 'expected', 'sqlite', `v${NEXT}.json`);
             const model = JSON.parse(readFileSync(path, 'utf8'));
             delete model.objects;
             for (const t of Object.values(model.tables) as { foreignKeys: Record<string, unknown>[] }[])
@@ -394,19 +394,18 @@ export function planted(env: DialectEnv): void {
               }
             writeFileSync(path, JSON.stringify(model));
             await db.exec("CREATE TRIGGER reject_images BEFORE INSERT ON images BEGIN SELECT RAISE(ABORT, 'no'); END;");
-            const note =
-              'triggers, functions, views, foreign-key actions and index predicates not compared: the expected schema of version 52 predates them (make it again with glance-db snapshot 52)';
+            const note = `triggers, functions, views, foreign-key actions and index predicates not compared: the expected schema of version ${NEXT} predates them (make it again with glance-db snapshot ${NEXT})`;
             assert.equal(
               [(await run(db, ['verify'], dir)).code, (await run(db, ['verify'], dir)).stdout],
-              [0, `schema matches version 52\n(${note})\n`],
+              [0, `schema matches version ${NEXT}\n(${note})\n`],
             );
             assert.equal(JSON.parse((await run(db, ['verify', '--json'], dir)).stdout).notCompared, note);
             assert.equal(
               [(await run(db, ['check'], dir)).code, (await run(db, ['check'], dir)).stdout],
-              [0, `current: at version 52 (${note})\n`],
+              [0, `current: at version ${NEXT} (${note})\n`],
             );
             rmSync(path);
-            assert.is((await runCli(['snapshot', '52'], { cwd: dir })).code, 0);
+            assert.is((await runCli(['snapshot', `${NEXT}`], { cwd: dir })).code, 0);
             assert.is((await run(db, ['verify'], dir)).code, 12);
             assert.is((await run(db, ['check'], dir)).code, 12);
           } finally {

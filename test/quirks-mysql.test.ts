@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diffSchemas } from '../src/core/introspect/diff.js';
 import { mysqlEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
-import { cli, extraVersion, makeProject, removeProject, runCli } from './helpers.js';
+import { cli, extraVersion, LATEST, makeProject, NEXT, removeProject, runCli } from './helpers.js';
 import { fakeDumpTool } from './helpers.js';
 import { adminSql, clientArgs, clientEnv, closedPort, serverAddress, serverParts, serverUrl } from './servers.js';
 
@@ -51,7 +51,7 @@ if (mysqlEnv.available()) {
   // A version a site added whose second statement fails on the data (two images with one name), not on
   // the schema: a hand-made table that a pending version creates is refused by --accept-drift (issue 32.10).
   const TWO_STEPS = extraVersion(
-    52,
+    NEXT,
     'two_steps',
     'CREATE TABLE site_names (id INT NOT NULL PRIMARY KEY);\n\nALTER TABLE images ADD UNIQUE INDEX uq_images_name (name);\n',
   );
@@ -64,30 +64,33 @@ if (mysqlEnv.available()) {
       withDb(async (db) => {
         const dir = makeProject(TWO_STEPS);
         try {
-          assert.is((await runCli(['sync', '51', '--url', db.url], { cwd: dir })).code, 0);
+          assert.is((await runCli(['sync', String(LATEST), '--url', db.url], { cwd: dir })).code, 0);
           await db.exec(sameName);
           const r = await runCli(['sync', '--url', db.url], { cwd: dir });
           assert.is(r.code, 7, r.stderr);
-          assert.match(r.stderr, /Version 52 failed at sql\/mysql\/52_two_steps\.sql:\d+:\d+ \(statement 2\)/);
+          assert.match(
+            r.stderr,
+            new RegExp(`Version ${NEXT} failed at sql/mysql/${NEXT}_two_steps\\.sql:\\d+:\\d+ \\(statement 2\\)`),
+          );
           assert.match(r.stderr, 'it resumes at statement 2');
           const [row] = await db.rows(
-            'SELECT status, statements_applied, error FROM glance_db_version WHERE version = 52',
+            `SELECT status, statements_applied, error FROM glance_db_version WHERE version = ${NEXT}`,
           );
           assert.equal([row.status, Number(row.statements_applied)], ['failed', 1]);
           assert.match(String(row.error), 'uq_images_name');
-          assert.is((await runCli(['version', '--url', db.url], { cwd: dir })).stdout, '51\n');
+          assert.is((await runCli(['version', '--url', db.url], { cwd: dir })).stdout, `${LATEST}\n`);
           await db.exec("DELETE FROM images WHERE id = 'twin-2'");
           const resumed = await runCli(['sync', '--url', db.url], { cwd: dir });
           assert.is(resumed.code, 0, resumed.stderr);
-          assert.match(resumed.stdout, 'applied 52 two_steps');
+          assert.match(resumed.stdout, `applied ${NEXT} two_steps`);
           const [done] = await db.rows(
-            'SELECT status, statements_applied, statements_total FROM glance_db_version WHERE version = 52',
+            `SELECT status, statements_applied, statements_total FROM glance_db_version WHERE version = ${NEXT}`,
           );
           assert.is(done.status, 'complete');
           assert.is(Number(done.statements_applied), Number(done.statements_total));
           const expected = await mysqlEnv.create();
           try {
-            await expected.loadReference(51);
+            await expected.loadReference(LATEST);
             assert.equal(diffSchemas(await expected.model(), await db.model(), IGNORE), [
               'images: unexpected unique constraint uq_images_name(name)',
               'unexpected table site_names',
@@ -105,14 +108,14 @@ if (mysqlEnv.available()) {
     withDb(async (db) => {
       const dir = makeProject(TWO_STEPS);
       try {
-        assert.is((await runCli(['sync', '51', '--url', db.url], { cwd: dir })).code, 0);
+        assert.is((await runCli(['sync', String(LATEST), '--url', db.url], { cwd: dir })).code, 0);
         await db.exec(sameName);
         assert.is((await runCli(['sync', '--url', db.url], { cwd: dir })).code, 7);
-        const f = join(dir, 'sql/mysql/52_two_steps.sql');
+        const f = join(dir, `sql/mysql/${NEXT}_two_steps.sql`);
         writeFileSync(f, readFileSync(f, 'utf8').replace(/site_names/, 'site_namez'));
         const r = await runCli(['sync', '--url', db.url], { cwd: dir });
         assert.is(r.code, 4, r.stderr);
-        assert.match(r.stderr, 'statement 1 of sql/mysql/52_two_steps.sql has changed since it ran');
+        assert.match(r.stderr, `statement 1 of sql/mysql/${NEXT}_two_steps.sql has changed since it ran`);
       } finally {
         removeProject(dir);
       }

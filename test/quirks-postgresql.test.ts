@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { lockKeys } from '../src/dialects/postgresql/lock.js';
 import { postgresEnv, withDb as withEnvDb, type TestDb } from './dialects.js';
 import { adminSql, clientArgs, clientEnv, closedPort, serverAddress, serverParts } from './servers.js';
-import { cli, makeProject, extraVersion, removeProject, runCli } from './helpers.js';
+import { cli, makeProject, extraVersion, NEXT, removeProject, runCli } from './helpers.js';
 import { fakeDumpTool } from './helpers.js';
 
 const s = suite('quirks: postgresql');
@@ -25,13 +25,13 @@ if (postgresEnv.available()) {
     () =>
       withDb(async (db) => {
         const dir = makeProject(
-          extraVersion(52, 'record_settings', { sqlite: 'SELECT 1;', postgresql: settingsSql, mysql: 'SELECT 1;' }),
+          extraVersion(NEXT, 'record_settings', { sqlite: 'SELECT 1;', postgresql: settingsSql, mysql: 'SELECT 1;' }),
         );
         try {
           const r = await runCli(['sync', '--url', db.url], { cwd: dir });
           assert.is(r.code, 0, r.stderr);
           assert.equal(await db.rows('SELECT st, it, lt FROM settings'), [{ st: '0', it: '1min', lt: '0' }]);
-          await db.exec('DROP TABLE settings; DELETE FROM glance_db_version WHERE version = 52');
+          await db.exec(`DROP TABLE settings; DELETE FROM glance_db_version WHERE version = ${NEXT}`);
           const r2 = await runCli(['sync', '--url', db.url, '--io-timeout', '300'], { cwd: dir });
           assert.is(r2.code, 0, r2.stderr);
           assert.equal(await db.rows('SELECT it FROM settings'), [{ it: '5min' }]);
@@ -71,7 +71,7 @@ if (postgresEnv.available()) {
   s('--statement-timeout and --lock-timeout reach the migration transaction', () =>
     withDb(async (db) => {
       const dir = makeProject(
-        extraVersion(52, 'record_settings', { sqlite: 'SELECT 1;', postgresql: settingsSql, mysql: 'SELECT 1;' }),
+        extraVersion(NEXT, 'record_settings', { sqlite: 'SELECT 1;', postgresql: settingsSql, mysql: 'SELECT 1;' }),
       );
       try {
         const r = await runCli(['sync', '--url', db.url, '--statement-timeout', '300', '--lock-timeout', '7'], {

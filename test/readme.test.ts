@@ -19,7 +19,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { BIN, ROOT, makeProject, referenceSql, removeProject, openSqlite } from './helpers.js';
+import { BIN, LATEST, LATEST_LABEL, ROOT, makeProject, referenceSql, removeProject, openSqlite } from './helpers.js';
 import { mysqlEnv, postgresEnv, type TestDb } from './dialects.js';
 
 /** README.md and every page under docs/, as paths relative to the repository. */
@@ -277,7 +277,7 @@ const EXAMPLES: Record<string, Example> = {
     // npm ci is the install this suite runs in; npx finds the project's own bin.
     check: (p) => {
       assert.ok(existsSync(join(p.dir, 'glance.sqlite')));
-      assert.is(p.run('npx glance-db version').stdout, '51\n');
+      assert.is(p.run('npx glance-db version').stdout, `${LATEST}\n`);
     },
   },
   'glance-db sync --glance-config /etc/glance/glance-api.conf': {},
@@ -304,19 +304,19 @@ const EXAMPLES: Record<string, Example> = {
     check: (_, o) => assert.match(o.stdout, /^backup: /m),
   },
   'glance-db plan --dialect mysql --from 44 --output upgrade.sql          # a script for the DBA': {
-    check: (p) => assert.match(readFileSync(join(p.dir, 'upgrade.sql'), 'utf8'), '-- Version 51 add_cache_tables'),
+    check: (p) => assert.match(readFileSync(join(p.dir, 'upgrade.sql'), 'utf8'), `-- Version ${LATEST_LABEL}`),
   },
   'glance-db check || echo "not current: exit $?"                         # init containers, Ansible': {
     setup: atVersion(47),
     check: (_, o) => assert.match(o.stdout, 'not current: exit 13'),
   },
   'glance-db verify                                                       # list any hand-made schema change': {
-    setup: atVersion(51),
+    setup: atVersion(LATEST),
   },
   'glance-db lint                                                         # CI on pull requests': {},
   'glance-db sync --url postgresql://glance@db.example/glance --json': {
     server: 'pg',
-    check: (_, o) => assert.is(JSON.parse(o.stdout).to, 51),
+    check: (_, o) => assert.is(JSON.parse(o.stdout).to, LATEST),
   },
   'glance-db downgrade': { code: 6 },
   // Rolling upgrade, in kolla-ansible's order: each step from the state the one before it leaves.
@@ -334,7 +334,7 @@ const EXAMPLES: Record<string, Example> = {
   },
   'glance-db contract --glance-config /etc/glance/glance-api.conf': {
     setup: (p) => rollTo(p, ['expand', 'migrate']),
-    check: (_, o) => assert.match(o.stdout, 'database is at version 51'),
+    check: (_, o) => assert.match(o.stdout, `database is at version ${LATEST}`),
   },
   // Deployment tools (docs/guide/deploy): glance-db where they run glance-manage, with no flags as they do.
   'glance-db db sync': {
@@ -353,19 +353,19 @@ const EXAMPLES: Record<string, Example> = {
       );
     },
     check: (p) => {
-      assert.is(versionOf(p), '51\n');
+      assert.is(versionOf(p), `${LATEST}\n`);
       assert.not.ok(existsSync(join(p.dir, 'var-lib-glance', 'not-this.sqlite')), 'the glance.conf.d snippet wins');
     },
   },
   // glance-manage's lines as written (docs/guide/command-line.md): the default files; oslo's options before the command.
   'glance-db db_sync': {
     host: true,
-    check: (p, o) => (assert.is(versionOf(p), '51\n'), assert.match(o.stdout, /\(from .*glance-api\.conf\)/)),
+    check: (p, o) => (assert.is(versionOf(p), `${LATEST}\n`), assert.match(o.stdout, /\(from .*glance-api\.conf\)/)),
   },
   'glance-db --config-file /etc/glance/glance-api.conf --config-dir /etc/glance/glance.conf.d db_load_metadefs /etc/glance/metadefs':
     {
       setup: (p) => {
-        atVersion(51, GLANCE_CONF_DB)(p);
+        atVersion(LATEST, GLANCE_CONF_DB)(p);
         mkdirSync(join(p.dir, 'etc-glance', 'glance.conf.d'));
         metadefsIn('etc-glance/metadefs')(p);
       },
@@ -373,7 +373,7 @@ const EXAMPLES: Record<string, Example> = {
     },
   'glance-db db load_metadefs /etc/glance/metadefs': {
     host: true,
-    setup: (p) => (atVersion(51, GLANCE_CONF_DB)(p), metadefsIn('etc-glance/metadefs')(p)),
+    setup: (p) => (atVersion(LATEST, GLANCE_CONF_DB)(p), metadefsIn('etc-glance/metadefs')(p)),
     check: (_, o) => assert.match(o.stdout, /added/),
   },
   'glance-db db expand': {
@@ -389,12 +389,15 @@ const EXAMPLES: Record<string, Example> = {
   'glance-db db contract': {
     host: true,
     setup: (p) => rollTo(p, ['expand', 'migrate']),
-    check: (p, o) => (assert.match(o.stdout, 'database is at version 51'), assert.is(versionOf(p), '51\n')),
+    check: (p, o) => (
+      assert.match(o.stdout, `database is at version ${LATEST}`),
+      assert.is(versionOf(p), `${LATEST}\n`)
+    ),
   },
   'glance-db db load_metadefs --glance-config /etc/glance/glance-api.conf --glance-config /etc/glance/glance.conf.d /var/lib/openstack/etc/glance/metadefs':
     {
       setup: (p) => {
-        atVersion(51, GLANCE_CONF_DB)(p);
+        atVersion(LATEST, GLANCE_CONF_DB)(p);
         mkdirSync(join(p.dir, 'etc-glance', 'glance.conf.d'));
         metadefsIn('var-lib-openstack/etc/glance/metadefs')(p);
       },
@@ -402,7 +405,7 @@ const EXAMPLES: Record<string, Example> = {
     },
   'glance-db db purge --age_in_days 30 --max_rows 100 >>/var/log/glance/glance-rowsflush.log 2>&1': {
     host: true,
-    setup: atVersion(51, GLANCE_CONF_DB),
+    setup: atVersion(LATEST, GLANCE_CONF_DB),
     check: (p) =>
       assert.match(
         readFileSync(join(p.dir, 'var-log-glance', 'glance-rowsflush.log'), 'utf8'),
@@ -412,16 +415,18 @@ const EXAMPLES: Record<string, Example> = {
   'glance-db db purge_images_table --age_in_days 30 --max_rows 100 >>/var/log/glance/glance-images-rowsflush.log 2>&1':
     {
       host: true,
-      setup: atVersion(51, GLANCE_CONF_DB),
+      setup: atVersion(LATEST, GLANCE_CONF_DB),
       check: (p) =>
         assert.match(
           readFileSync(join(p.dir, 'var-log-glance', 'glance-images-rowsflush.log'), 'utf8'),
           /^images: 0 row\(s\) deleted/m,
         ),
     },
-  'glance-db db sync --glance-config /etc/glance/glance-api.conf': { check: (p) => assert.is(versionOf(p), '51\n') },
+  'glance-db db sync --glance-config /etc/glance/glance-api.conf': {
+    check: (p) => assert.is(versionOf(p), `${LATEST}\n`),
+  },
   'glance-db db load_metadefs --glance-config /etc/glance/glance-api.conf /etc/glance/metadefs': {
-    setup: (p) => (atVersion(51, GLANCE_CONF_DB)(p), metadefsIn('etc-glance/metadefs')(p)),
+    setup: (p) => (atVersion(LATEST, GLANCE_CONF_DB)(p), metadefsIn('etc-glance/metadefs')(p)),
     check: (_, o) => assert.match(o.stdout, /added/),
   },
 };

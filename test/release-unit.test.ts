@@ -12,7 +12,7 @@ import { resolveGoal } from '../src/glance/goal.js';
 import { suggest } from '../src/core/run-context.js';
 import { asGlanceManage, setInvokedAs } from '../src/cli/manage-mode.js';
 import { loadManifest } from '../src/core/manifest/load.js';
-import { ROOT, LATEST } from './helpers.js';
+import { ROOT, LATEST, NEWER_GLANCE, NEWEST_RELEASE } from './helpers.js';
 import { ZED_VERSION_FILES } from './release-fixtures.js';
 
 const manifest = loadManifest(join(ROOT, 'glance-db.yaml'));
@@ -86,8 +86,9 @@ test('the version files decide the schema: 2024.1 ships 2024_1_contract01 (51); 
   assert.is(caracal!.schemaVersion, 51);
   const newer = detect([
     site({
-      meta: ['dist-info', '33.0.0'],
-      files: [...ZED_VERSION_FILES, '2024_1_contract01_empty.py', '2026_2_contract01_drop_something.py'],
+      meta: ['dist-info', NEWER_GLANCE],
+      // A contract revision no glance-db version will ever equal.
+      files: [...ZED_VERSION_FILES, '2024_1_contract01_empty.py', '9999_9_contract01_drop_something.py'],
     }),
   ]);
   assert.is(newer!.schemaVersion, null);
@@ -128,7 +129,7 @@ test('GLANCE_DB_GLANCE_RELEASE: none, a release, a Glance version or a schema ve
   assert.is(detect([], '2024.1')!.schemaVersion, 51);
   assert.is(detect([], '25.0.0')!.release?.name, 'zed');
   assert.is(detect([], '48')!.schemaVersion, 48);
-  assert.is(detect([], '33.0.0')!.schemaVersion, null);
+  assert.is(detect([], NEWER_GLANCE)!.schemaVersion, null);
   for (const bad of ['zork', '4', '1e3', 'zed; rm -rf /']) {
     try {
       detect([], bad);
@@ -165,11 +166,12 @@ test("the goal: the target given, else the installed Glance's schema, else the n
     const g = resolveGoal(manifest);
     assert.equal([g.version, g.source, g.word], [LATEST, 'newest', null]);
   });
-  withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_GLANCE_RELEASE: '33.0.0' }, () =>
+  withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_GLANCE_RELEASE: NEWER_GLANCE }, () =>
     assert.is(resolveGoal(manifest).source, 'newest'),
   );
-  withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_GLANCE_RELEASE: '2024.1' }, () =>
-    assert.is(resolveGoal(manifest).source, 'newest'),
+  // The newest release glance-db knows: at the newest version (unless Glance's newest change is in no release yet).
+  withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_GLANCE_RELEASE: NEWEST_RELEASE.series! }, () =>
+    assert.is(resolveGoal(manifest).source, NEWEST_RELEASE.version === LATEST ? 'newest' : 'installed'),
   );
   withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_GLANCE_RELEASE: '2023.1' }, () =>
     assert.equal(resolveGoal(manifest).word, '2023.1'),

@@ -1,13 +1,13 @@
 // The rolling upgrade's SQL on its own (issue 19), the same on every dialect:
 // the phase files of 45 and 49 and the whole files of the other versions run
 // directly, in the order a rolling upgrade runs them (every expand-kind file
-// of 45..51, then every migrate-kind file, then every contract-kind file),
+// of 45 to the newest version, then every migrate-kind file, then every contract-kind file),
 // not through the glance-db engine. While 45 is expanded but not contracted,
 // an "old" writer (Newton's glance-api: is_public only, never visibility)
 // and a "new" one (visibility only, never is_public) write and read images,
 // also while the migrate batches run; both must always see what Glance's
 // rules give, every image must end with the visibility those rules give,
-// and the schema must end equal to Glance's own (reference v45 / v51).
+// and the schema must end equal to Glance's own (reference v45 / the newest).
 //
 // Glance's rules (ocata_expand01's MySQL triggers, ocata_migrate01,
 // ocata_contract01's has_migrations check), as the expected values here:
@@ -35,43 +35,40 @@ import { introspectPostgres } from '../src/dialects/postgresql/introspect.js';
 import { introspectSqlite } from '../src/dialects/sqlite/introspect.js';
 import { splitStatements } from '../src/core/sql/split.js';
 import type { Dialect } from '../src/dialects/index.js';
-import { referencePath, referenceSql, ROOT, sqliteQuery } from './helpers.js';
+import { loadManifest } from '../src/core/manifest/load.js';
+import { PHASES } from '../src/core/manifest/types.js';
+import { LATEST, referencePath, referenceSql, ROOT, sqliteQuery } from './helpers.js';
 import { createDatabase, dropDatabase, loadSqlFile, serverParts, type ServerDialect } from './servers.js';
 
 // ---------------------------------------------------------------- files
 
-const WHOLE: Record<number, string> = {
-  42: '042_liberty_baseline',
-  43: '043_add_image_created_updated_idx',
-  44: '044_update_metadef_os_nova_server',
-  45: '045_add_visibility',
-  46: '046_drop_artifacts_tables',
-  47: '047_add_os_hidden',
-  48: '048_add_os_hash',
-  49: '049_location_backend_to_store',
-  50: '050_add_tasks_image_request_user',
-  51: '051_add_cache_tables',
-};
+const MANIFEST = loadManifest(join(ROOT, 'glance-db.yaml'));
 type Phase = 'expand' | 'migrate' | 'contract';
 interface Step {
   v: number;
   phase?: Phase;
 }
 
-export const sqlFile = (dialect: Dialect, s: Step) =>
-  readFileSync(join(ROOT, 'sql', dialect, `${WHOLE[s.v]}${s.phase ? `.${s.phase}` : ''}.sql`), 'utf8');
+export const sqlFile = (dialect: Dialect, s: Step) => {
+  const m = MANIFEST.migrations.find((x) => x.version === s.v)!;
+  return readFileSync(join(ROOT, (s.phase ? m.phases![s.phase] : m.files)![dialect]!), 'utf8');
+};
 
-/** A rolling upgrade from 44 to `target`: each step's files in order (no phase = the whole file). */
-export function rollingOrder(target: 45 | 51): Record<Phase, Step[]> {
-  const upTo = (xs: Step[]) => xs.filter((x) => x.v <= target);
-  return {
-    expand: upTo([{ v: 45, phase: 'expand' }, { v: 47 }, { v: 48 }, { v: 50 }, { v: 51 }]),
-    migrate: upTo([
-      { v: 45, phase: 'migrate' },
-      { v: 49, phase: 'migrate' },
-    ]),
-    contract: upTo([{ v: 45, phase: 'contract' }, { v: 46 }]),
-  };
+/**
+ * A rolling upgrade from 44 to `target`: each step's files in order (no phase = the whole file), as the manifest's
+ * `rolling:` places them (expand 45's expand phase, 47, 48, 50, 51; migrate 45 and 49; contract 45 and 46).
+ */
+export function rollingOrder(target: number): Record<Phase, Step[]> {
+  const order: Record<Phase, Step[]> = { expand: [], migrate: [], contract: [] };
+  for (const m of MANIFEST.migrations) {
+    if (m.version <= 44 || m.version > target) continue;
+    if (m.rolling === 'phased')
+      for (const phase of PHASES) {
+        if (m.phases?.[phase]) order[phase].push({ v: m.version, phase });
+      }
+    else order[m.rolling!].push({ v: m.version });
+  }
+  return order;
 }
 
 /** The migrate file with its batch size replaced (each statement says LIMIT 2000). */
@@ -616,7 +613,7 @@ async function triggers(s: Session, dialect: Dialect): Promise<string[]> {
   return (await s.rows(sql)).map((r) => String(r.name)).sort();
 }
 
-async function finalChecks(db: RollDb, s: Session, w: World, target: 45 | 51): Promise<void> {
+async function finalChecks(db: RollDb, s: Session, w: World, target: number): Promise<void> {
   assert.equal(await triggers(s, db.dialect), [], 'contract leaves no trigger or trigger function');
   const rows = await s.rows('SELECT id, visibility FROM images');
   assert.is(rows.length, w.imgs.size);
@@ -642,7 +639,7 @@ export function rollingWindow(dialect: Dialect): void {
     }
   };
 
-  for (const target of [45, 51] as const) {
+  for (const target of [45, LATEST]) {
     s(`44 -> ${target} by expand, migrate, contract with old and new writers in the window`, () =>
       withRollDb(async (db) => {
         const order = rollingOrder(target);
@@ -679,7 +676,7 @@ export function rollingWindow(dialect: Dialect): void {
         );
         await o.checkAll();
         await n.checkAll(true);
-        if (target === 51) {
+        if (target >= 49) {
           const v49 = sqlFile(dialect, order.migrate[1]);
           const before = Number(Object.values((await admin.rows(remainingQuery(v49)))[0])[0]);
           assert.is(before, w.backend);
@@ -712,7 +709,7 @@ export function rollingWindow(dialect: Dialect): void {
 
   s('the shipped migrate files: bounded batches, a stop between batches continues, a re-run changes nothing', () =>
     withRollDb(async (db) => {
-      const order = rollingOrder(51);
+      const order = rollingOrder(LATEST);
       const w = new World();
       let s1 = await db.session();
       await buildV44(db, s1, w, 4500);
@@ -752,7 +749,7 @@ export function rollingWindow(dialect: Dialect): void {
           assert.is(await s1.run(st.text), 0, 're-run changes nothing');
       assert.is(await snapshot(), before);
       for (const step of order.contract) await runFile(s1, dialect, sqlFile(dialect, step));
-      await finalChecks(db, s1, w, 51);
+      await finalChecks(db, s1, w, LATEST);
     }),
   );
 

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mysqlEnv, postgresEnv } from './dialects.js';
-import { cli, runCli } from './helpers.js';
+import { cli, LATEST, runCli } from './helpers.js';
 import { closedPort, serverAddress, serverParts } from './servers.js';
 import { GlanceDbError } from '../src/platform/errors.js';
 import { registerSecret, scrubSecrets } from '../src/platform/url.js';
@@ -99,7 +99,7 @@ test('every error path, human and JSON, through --url and GLANCE_DB_URL', async 
       ['plan'],
       ['verify', '--json'],
       ['downgrade'],
-      ['upgrade', '51', '--backup'],
+      ['upgrade', String(LATEST), '--backup'],
     ]) {
       const a = await runCli([...cmd, '--url', url, '--connect-timeout', '2']);
       assert.is.not(a.code, 0, `${cmd} ${url}`);
@@ -184,7 +184,7 @@ const backups = join(work, 'backups');
 const COMMANDS: string[][] = [
   ['version'],
   ['sync'],
-  ['upgrade', '51', '--backup', '--backup-dir', backups],
+  ['upgrade', String(LATEST), '--backup', '--backup-dir', backups],
   ['check'],
   ['plan'],
   ['verify'],

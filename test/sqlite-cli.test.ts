@@ -30,6 +30,10 @@ import {
   removeProject,
   sqliteRows,
   BIN,
+  FIRST,
+  LATEST,
+  LATEST_LABEL,
+  NEXT,
   ROOT,
   VERSIONS,
   runCli,
@@ -55,20 +59,20 @@ function withProject(
 }
 
 withProject(
-  'sync creates the file and reaches 51; version prints only the integer; sync again says so',
+  'sync creates the file and reaches the newest version; version prints only the integer; sync again says so',
   {},
   async (dir, db) => {
     const r = await runCli(['sync'], { cwd: dir });
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, /applied 42 liberty_baseline \(\d+ ms\)/);
-    assert.match(r.stdout, /applied 51 add_cache_tables/);
-    assert.match(r.stdout, 'database is at version 51');
+    assert.match(r.stdout, `applied ${LATEST_LABEL}`);
+    assert.match(r.stdout, `database is at version ${LATEST}`);
     const v = await runCli(['version'], { cwd: dir });
     assert.is(v.code, 0);
-    assert.is(v.stdout, '51\n');
+    assert.is(v.stdout, `${LATEST}\n`);
     const again = await runCli(['sync'], { cwd: dir });
     assert.is(again.code, 0);
-    assert.match(again.stdout, 'already at version 51; nothing to do');
+    assert.match(again.stdout, `already at version ${LATEST}; nothing to do`);
     const rows = await sqliteRows(
       db,
       'SELECT version, name, dialect, checksum, kind, status, applied_at, execution_ms, tool_version FROM glance_db_version ORDER BY version',
@@ -103,7 +107,7 @@ withProject('the result opens in the sqlite3 CLI and in Python', {}, async (dir,
   const s = spawnSync('sqlite3', [db, 'PRAGMA integrity_check; SELECT max(version) FROM glance_db_version;'], {
     encoding: 'utf8',
   });
-  assert.is(s.stdout, 'ok\n51\n', s.stderr);
+  assert.is(s.stdout, `ok\n${LATEST}\n`, s.stderr);
   const py = spawnSync(
     'python3',
     [
@@ -122,7 +126,7 @@ withProject('version and upgrade on a missing database: exit 5, no file created'
   assert.match(v.stderr, 'is not under glance-db version control');
   assert.match(v.stderr, 'glance-db sync');
   noStack(v);
-  const u = await runCli(['upgrade', '51'], { cwd: dir });
+  const u = await runCli(['upgrade', String(LATEST)], { cwd: dir });
   assert.is(u.code, 5);
   assert.not.ok(existsSync(db));
 });
@@ -139,7 +143,7 @@ withProject(
     assert.is(r.code, 5, r.stderr);
     // 44 only changes data: its schema is 43's, and the hint names 43 so that 44's data step runs.
     assert.match(r.stderr, 'their schema is exactly that of version 43');
-    assert.match(r.stderr, 'glance-db sync 51 43 (records 42-43');
+    assert.match(r.stderr, `glance-db sync ${LATEST} 43 (records 42-43`);
     assert.is(sha(db), before);
     assert.is((await runCli(['version'], { cwd: dir })).code, 5);
   },
@@ -158,7 +162,10 @@ withProject(
       const r = await runCli(['sync', '--url', `sqlite:${file}`], { cwd: dir });
       assert.is(r.code, 5, r.stderr);
       const hint = /run: (glance-db sync .*) \(records/.exec(r.stderr)?.[1];
-      assert.is(hint, `glance-db sync 51 48 --url 'sqlite:${other.replace(/'/g, "'\\''")}/it'\\''s glance.sqlite'`);
+      assert.is(
+        hint,
+        `glance-db sync ${LATEST} 48 --url 'sqlite:${other.replace(/'/g, "'\\''")}/it'\\''s glance.sqlite'`,
+      );
       // Pasted as it is, it places that database (not ./glance.sqlite) and runs 49's data step.
       const pasted = spawnSync(
         'sh',
@@ -202,7 +209,7 @@ withProject('sync VERSION CURRENT_VERSION records a baseline and upgrades from t
   const ref = await openSqlite();
   ref.exec(referenceSql(44, 'sqlite'));
   writeFileSync(db, ref.export());
-  const r = await runCli(['sync', '51', '44'], { cwd: dir });
+  const r = await runCli(['sync', String(LATEST), '44'], { cwd: dir });
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, 'baseline: recorded versions 42-44 as already applied (nothing run)');
   assert.not.match(r.stdout, 'applied 44');
@@ -212,16 +219,16 @@ withProject('sync VERSION CURRENT_VERSION records a baseline and upgrades from t
     rows.map((x) => `${x.version}:${x.kind}`),
     VERSIONS.map((v) => `${v}:${v <= 44 ? 'baseline' : 'applied'}`),
   );
-  const wrong = await runCli(['sync', '51', '43'], { cwd: dir });
+  const wrong = await runCli(['sync', String(LATEST), '43'], { cwd: dir });
   assert.is(wrong.code, 2);
-  assert.match(wrong.stderr, 'CURRENT_VERSION 43 contradicts the version table, which records version 51');
+  assert.match(wrong.stderr, `CURRENT_VERSION 43 contradicts the version table, which records version ${LATEST}`);
 });
 
 withProject('bad arguments: not an integer, unknown version, CURRENT_VERSION above VERSION', {}, async (dir, db) => {
   for (const [args, msg] of [
     [['sync', 'abc'], 'VERSION must be a whole number'],
     [['sync', '45.5'], 'VERSION must be a whole number'],
-    [['sync', '99'], 'VERSION 99 is not a version glance-db knows; known versions are 42 to 51'],
+    [['sync', '99'], `VERSION 99 is not a version glance-db knows; known versions are ${FIRST} to ${LATEST}`],
     [['sync', '45', '47'], 'CURRENT_VERSION 47 is above VERSION 45'],
     [['upgrade'], 'glance-db upgrade needs VERSION'],
     [['sync', '--lock-wait', 'soon'], '--lock-wait must be a whole number of seconds from 0 to 2147483, not "soon"'],
@@ -245,7 +252,7 @@ withProject('downgrade changes nothing, exits 6 and prints restore steps', {}, a
   }
   const below = await runCli(['sync', '45'], { cwd: dir });
   assert.is(below.code, 6);
-  assert.match(below.stderr, "Version 45 is below the database's version 51");
+  assert.match(below.stderr, `Version 45 is below the database's version ${LATEST}`);
   assert.is(sha(db), before);
 });
 
@@ -291,32 +298,32 @@ const brokenSql =
   '-- fails on purpose\nCREATE TABLE ok_table (id INTEGER);\n\n  INSERT INTO no_such_table VALUES (1);\n';
 withProject(
   'a failing statement names file:line:column and leaves the database at the previous version',
-  extraVersion(52, 'broken', brokenSql),
+  extraVersion(NEXT, 'broken', brokenSql),
   async (dir, db) => {
-    assert.is((await runCli(['sync', '51'], { cwd: dir })).code, 0);
+    assert.is((await runCli(['sync', String(LATEST)], { cwd: dir })).code, 0);
     const before = sha(db);
     const r = await runCli(['sync'], { cwd: dir });
     assert.is(r.code, 7, r.stderr);
     assert.match(
       r.stderr,
-      'Version 52 failed at sql/sqlite/52_broken.sql:4:3 (statement 2): no such table: no_such_table',
+      `Version ${NEXT} failed at sql/sqlite/${NEXT}_broken.sql:4:3 (statement 2): no such table: no_such_table`,
     );
     assert.match(r.stderr, 'Statement: INSERT INTO no_such_table VALUES (1)');
     noStack(r);
     assert.is(sha(db), before);
-    assert.is((await runCli(['version'], { cwd: dir })).stdout, '51\n');
+    assert.is((await runCli(['version'], { cwd: dir })).stdout, `${LATEST}\n`);
     assert.equal(await sqliteRows(db, "SELECT name FROM sqlite_master WHERE name = 'ok_table'"), []);
   },
 );
 
 withProject(
   'a failing version: the versions committed before it are written back, the failing one is not',
-  extraVersion(52, 'broken', brokenSql),
+  extraVersion(NEXT, 'broken', brokenSql),
   async (dir, db) => {
     assert.is((await runCli(['sync', '44'], { cwd: dir })).code, 0);
     const r = await runCli(['sync'], { cwd: dir });
     assert.is(r.code, 7, r.stderr);
-    assert.is((await runCli(['version'], { cwd: dir })).stdout, '51\n');
+    assert.is((await runCli(['version'], { cwd: dir })).stdout, `${LATEST}\n`);
     assert.equal(await sqliteRows(db, "SELECT name FROM sqlite_master WHERE name = 'ok_table'"), []);
     assert.is(spawnSync('sqlite3', [db, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).stdout, 'ok\n');
   },
@@ -357,13 +364,13 @@ withProject(
       return inodes.size;
     };
     assert.is(await watch(() => {}), 2, 'the file was replaced once');
-    assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
+    assert.is(cli(['version'], { cwd: dir }).stdout, `${LATEST}\n`);
     writeFileSync(db, base);
     await watch((child) => child.kill('SIGKILL'));
-    // Killed while writing its temporary file: as before the run (or, had the rename won the race, whole at 51).
+    // Killed while writing its temporary file: as before the run (or, had the rename won the race, whole at the newest).
     const after = readFileSync(db);
     assert.ok(
-      after.equals(base) || cli(['version'], { cwd: dir }).stdout === '51\n',
+      after.equals(base) || cli(['version'], { cwd: dir }).stdout === `${LATEST}\n`,
       'the file is as before the run or as after it, never between',
     );
     const again = cli(['sync'], { cwd: dir });

@@ -1,6 +1,6 @@
 // Every schema form a real Glance produced (schema/variants.json,
 // docs/variants.md), built here by SQL we write from the reference dumps:
-// adopted, upgraded to 51, the schema the reference's or the recorded
+// adopted, upgraded to the newest version, the schema the reference's or the recorded
 // variant's, every image's visibility right. Then the operator's way past a
 // real hand-made change (sync --accept-drift), the version table of the
 // first release, MySQL character sets, and the rolling-upgrade half states.
@@ -12,7 +12,19 @@ import { diffSchemas } from '../src/core/introspect/diff.js';
 import { REVISION_FOR_VERSION } from '../src/glance/revisions.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { cli, extraVersion, makeProject, referenceSql, removeProject, ROOT, runCli } from './helpers.js';
+import {
+  cli,
+  extraVersion,
+  LATEST,
+  LATEST_REVISION,
+  makeProject,
+  NEXT,
+  referenceSql,
+  removeProject,
+  ROOT,
+  runCli,
+  VERSIONS,
+} from './helpers.js';
 
 const IGNORE = { ignoreTables: ['alembic_version', 'migrate_version', 'glance_db_version', 'glance_db_version_lock'] };
 const ts = "'2020-01-01 00:00:00'";
@@ -20,8 +32,8 @@ const ts = "'2020-01-01 00:00:00'";
 type VariantId =
   'sqlite-bigint-size' | 'legacy-born-sqlite' | 'legacy-born-mysql' | 'mysql-without-checks' | 'legacy-born-postgresql';
 
-/** The differences from the reference that each variant leaves at 51 when it was adopted at `at`. */
-function leftAt51(id: VariantId, at: number): string[] {
+/** The differences from the reference that each variant leaves at the newest version when it was adopted at `at`. */
+function leftAtLatest(id: VariantId, at: number): string[] {
   if (id === 'sqlite-bigint-size')
     return at < 45
       ? []
@@ -179,7 +191,7 @@ export function variants(env: DialectEnv): void {
   const sync = (db: TestDb, args: string[] = []) => runCli(['sync', ...args, '--url', db.url]);
   const visibility = async (db: TestDb) =>
     Object.fromEntries((await db.rows('SELECT id, visibility FROM images')).map((x) => [x.id, String(x.visibility)]));
-  const reference51 = () => withDb(env, async (ref) => (await ref.loadReference(51), ref.model()));
+  const referenceLatest = () => withDb(env, async (ref) => (await ref.loadReference(LATEST), ref.model()));
   const notes = async (db: TestDb) =>
     (await db.rows('SELECT version, note FROM glance_db_version WHERE note IS NOT NULL ORDER BY version')).map(
       (r) => `${r.version}:${r.note}`,
@@ -187,37 +199,40 @@ export function variants(env: DialectEnv): void {
 
   for (const id of VARIANTS[env.dialect]) {
     for (const at of [44, 50]) {
-      s(`${id} at ${at}: adopted as that variant, upgraded to 51, visibility right, verify and check quiet`, () =>
-        withDb(env, async (db) => {
-          await buildVariant(db, env.dialect, id, at);
-          await db.exec(at < 45 ? POPULATE_V44 : laterImages);
-          const r = await sync(db);
-          assert.is(r.code, 0, r.stderr + r.stdout);
-          assert.match(r.stdout, `recorded versions 42-${at}`);
-          const recorded = id === 'legacy-born-postgresql' ? [] : [`${at}:${JSON.stringify({ variant: id })}`];
-          if (recorded.length) assert.match(r.stdout, `variant: the schema is a form Glance itself produced: ${id}`);
-          assert.equal(await notes(db), recorded);
-          const ref = await reference51();
-          // Born without CHECKs: every CHECK of the reference is missing, and stays missing.
-          const left =
-            id === 'mysql-without-checks'
-              ? Object.values(ref.tables).flatMap((t) =>
-                  t.checks.map((c) => `${t.name}: missing check constraint CHECK (${c})`),
-                )
-              : leftAt51(id, at);
-          assert.equal(diffSchemas(ref, await db.model(), IGNORE).sort(), left.sort());
-          assert.equal(
-            await visibility(db),
-            at < 45 ? EXPECTED_VISIBILITY : { 'kept-shared': 'shared', 'kept-community': 'community' },
-          );
-          const verify = await runCli(['verify', '--url', db.url]);
-          assert.is(verify.code, 0, verify.stdout);
-          assert.is(verify.stdout.trim().split('\n').length, 1, verify.stdout);
-          if (left.length) assert.match(verify.stdout, `schema matches version 51 as known Glance variant ${id}`);
-          const check = await runCli(['check', '--url', db.url]);
-          assert.is(check.code, 0, check.stdout);
-          assert.is(check.stdout, 'current: at version 51\n');
-        }),
+      s(
+        `${id} at ${at}: adopted as that variant, upgraded to the newest version, visibility right, verify and check quiet`,
+        () =>
+          withDb(env, async (db) => {
+            await buildVariant(db, env.dialect, id, at);
+            await db.exec(at < 45 ? POPULATE_V44 : laterImages);
+            const r = await sync(db);
+            assert.is(r.code, 0, r.stderr + r.stdout);
+            assert.match(r.stdout, `recorded versions 42-${at}`);
+            const recorded = id === 'legacy-born-postgresql' ? [] : [`${at}:${JSON.stringify({ variant: id })}`];
+            if (recorded.length) assert.match(r.stdout, `variant: the schema is a form Glance itself produced: ${id}`);
+            assert.equal(await notes(db), recorded);
+            const ref = await referenceLatest();
+            // Born without CHECKs: every CHECK of the reference is missing, and stays missing.
+            const left =
+              id === 'mysql-without-checks'
+                ? Object.values(ref.tables).flatMap((t) =>
+                    t.checks.map((c) => `${t.name}: missing check constraint CHECK (${c})`),
+                  )
+                : leftAtLatest(id, at);
+            assert.equal(diffSchemas(ref, await db.model(), IGNORE).sort(), left.sort());
+            assert.equal(
+              await visibility(db),
+              at < 45 ? EXPECTED_VISIBILITY : { 'kept-shared': 'shared', 'kept-community': 'community' },
+            );
+            const verify = await runCli(['verify', '--url', db.url]);
+            assert.is(verify.code, 0, verify.stdout);
+            assert.is(verify.stdout.trim().split('\n').length, 1, verify.stdout);
+            if (left.length)
+              assert.match(verify.stdout, `schema matches version ${LATEST} as known Glance variant ${id}`);
+            const check = await runCli(['check', '--url', db.url]);
+            assert.is(check.code, 0, check.stdout);
+            assert.is(check.stdout, `current: at version ${LATEST}\n`);
+          }),
       );
     }
   }
@@ -226,7 +241,7 @@ export function variants(env: DialectEnv): void {
     withDb(env, async (db) => {
       const id = VARIANTS[env.dialect][0];
       await buildVariant(db, env.dialect, id, 47, false);
-      const r = await sync(db, ['51', '47']);
+      const r = await sync(db, [String(LATEST), '47']);
       assert.is(r.code, 0, r.stderr);
       assert.match(r.stdout, 'baseline: recorded versions 42-47');
       if (id !== 'legacy-born-postgresql') assert.equal(await notes(db), [`47:${JSON.stringify({ variant: id })}`]);
@@ -240,7 +255,7 @@ export function variants(env: DialectEnv): void {
       withDb(env, async (db) => {
         const id = VARIANTS[env.dialect][0];
         await buildVariant(db, env.dialect, id, 47, false);
-        assert.is((await sync(db, ['51', '47'])).code, 0);
+        assert.is((await sync(db, [String(LATEST), '47'])).code, 0);
         await db.exec('DELETE FROM glance_db_version WHERE version = 45');
         assert.is(cli(['check', '--url', db.url]).code, 16);
         const r = await runCli(['repair', '--url', db.url]);
@@ -257,7 +272,7 @@ export function variants(env: DialectEnv): void {
       const r = await sync(db);
       assert.is(r.code, 12, r.stderr);
       assert.match(r.stderr, 'images: unexpected index handmade_idx(name)');
-      for (const d of leftAt51(VARIANTS[env.dialect][0], 47)) assert.match(r.stderr, d);
+      for (const d of leftAtLatest(VARIANTS[env.dialect][0], 47)) assert.match(r.stderr, d);
       assert.match(r.stderr, 'sync --accept-drift');
       assert.not.ok('glance_db_version' in (await db.model()).tables);
     }),
@@ -313,7 +328,7 @@ export function variants(env: DialectEnv): void {
         const r = await sync(db, ['--accept-drift', '--json']);
         assert.is(r.code, 0, r.stderr);
         assert.equal(JSON.parse(r.stdout).acceptedDrift, ['images: unexpected index handmade_idx(name)']);
-        assert.is((await runCli(['version', '--url', db.url])).stdout, '51\n');
+        assert.is((await runCli(['version', '--url', db.url])).stdout, `${LATEST}\n`);
         const note = JSON.parse(
           String((await db.rows('SELECT note FROM glance_db_version WHERE version = 48'))[0].note),
         );
@@ -325,16 +340,16 @@ export function variants(env: DialectEnv): void {
   );
 
   s(
-    'a version a site added (52, no expected schema shipped) does not stop sync: the drift check needs an expected schema',
+    `a version a site added (${NEXT}, no expected schema shipped) does not stop sync: the drift check needs an expected schema`,
     () =>
       withDb(env, async (db) => {
-        const dir = makeProject(extraVersion(52, 'add_thing', 'CREATE TABLE thing (id INTEGER);\n'));
+        const dir = makeProject(extraVersion(NEXT, 'add_thing', 'CREATE TABLE thing (id INTEGER);\n'));
         try {
           const first = await runCli(['sync', '--url', db.url], { cwd: dir });
           assert.is(first.code, 0, first.stderr);
           const again = await runCli(['sync', '--url', db.url], { cwd: dir });
           assert.is(again.code, 0, again.stderr);
-          assert.match(again.stdout, 'already at version 52');
+          assert.match(again.stdout, `already at version ${NEXT}`);
         } finally {
           removeProject(dir);
         }
@@ -350,7 +365,7 @@ export function variants(env: DialectEnv): void {
       const r = await sync(db);
       assert.is(r.code, 0, r.stderr);
       const rows = await db.rows('SELECT version, note FROM glance_db_version ORDER BY version');
-      assert.is(rows.length, 10);
+      assert.is(rows.length, VERSIONS.length);
       assert.ok(rows.every((x) => x.note === null));
     }),
   );
@@ -405,7 +420,7 @@ export function variants(env: DialectEnv): void {
   ];
   for (const [label, revisions, after, lost] of halfStates) {
     s(
-      `a rolling upgrade stopped half way (${label}) is finished by sync: schema of 51, visibility by Glance's rule`,
+      `a rolling upgrade stopped half way (${label}) is finished by sync: schema of the newest version, visibility by Glance's rule`,
       () =>
         withDb(env, async (db) => {
           await db.loadReference(44);
@@ -425,7 +440,7 @@ export function variants(env: DialectEnv): void {
           assert.is(r.code, 0, r.stderr + r.stdout);
           assert.match(r.stdout, 'recorded versions 42-44');
           assert.match(r.stdout, 'applied 45 add_visibility');
-          assert.equal(diffSchemas(await reference51(), await db.model(), IGNORE), []);
+          assert.equal(diffSchemas(await referenceLatest(), await db.model(), IGNORE), []);
           assert.equal(await visibility(db), {
             ...EXPECTED_VISIBILITY,
             'new-community': 'community',
@@ -434,7 +449,7 @@ export function variants(env: DialectEnv): void {
           });
           assert.equal(
             (await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)),
-            ['2024_1_contract01'],
+            [LATEST_REVISION],
           );
           const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map(
             (x) => `${x.version}:${x.kind}`,
@@ -442,18 +457,16 @@ export function variants(env: DialectEnv): void {
           const inPlace = revisions[0] === '2024_1_expand01' ? [47, 48, 50, 51] : [];
           assert.equal(
             kinds,
-            [42, 43, 44, 45, 46, 47, 48, 49, 50, 51].map(
-              (v) => `${v}:${v <= 44 || inPlace.includes(v) ? 'adopted' : 'applied'}`,
-            ),
+            VERSIONS.map((v) => `${v}:${v <= 44 || inPlace.includes(v) ? 'adopted' : 'applied'}`),
           );
           assert.is((await runCli(['check', '--url', db.url])).code, 0);
-          assert.is((await runCli(['verify', '--url', db.url])).stdout, 'schema matches version 51\n');
+          assert.is((await runCli(['verify', '--url', db.url])).stdout, `schema matches version ${LATEST}\n`);
         }),
     );
   }
 
   s(
-    'a rolling upgrade finished in two runs (sync 45, then sync) keeps its expand head until the end and ends at 51',
+    'a rolling upgrade stopped at 2024_1_expand01 + mitaka02 finished in two runs (sync 45, then sync) keeps its expand head until the end and ends at the newest version',
     () =>
       withDb(env, async (db) => {
         await db.loadReference(44);
@@ -472,20 +485,18 @@ export function variants(env: DialectEnv): void {
         assert.match(check.stdout, `glance-db sync --url ${db.url} finishes it`);
         const second = await sync(db);
         assert.is(second.code, 0, second.stderr);
-        assert.equal(diffSchemas(await reference51(), await db.model(), IGNORE), []);
+        assert.equal(diffSchemas(await referenceLatest(), await db.model(), IGNORE), []);
         assert.equal(await visibility(db), EXPECTED_VISIBILITY);
         const kinds = (await db.rows('SELECT version, kind FROM glance_db_version ORDER BY version')).map(
           (x) => `${x.version}:${x.kind}`,
         );
         assert.equal(
           kinds,
-          [42, 43, 44, 45, 46, 47, 48, 49, 50, 51].map(
-            (v) => `${v}:${v <= 44 || [47, 48, 50, 51].includes(v) ? 'adopted' : 'applied'}`,
-          ),
+          VERSIONS.map((v) => `${v}:${v <= 44 || [47, 48, 50, 51].includes(v) ? 'adopted' : 'applied'}`),
         );
         assert.equal(
           (await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num)),
-          ['2024_1_contract01'],
+          [LATEST_REVISION],
         );
         assert.is((await runCli(['check', '--url', db.url])).code, 0);
       }),

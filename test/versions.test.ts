@@ -3,7 +3,7 @@
 // its row in docs/reference/version-line.md.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadManifest } from '../src/core/manifest/load.js';
 import { readLock } from '../src/core/checksums-lock.js';
@@ -20,6 +20,7 @@ test('docs/contributing/adding-a-version.md lists the checklist this test enforc
   for (const step of [
     'lint --update',
     'CONTRACT_CHAIN',
+    'GLANCE_RELEASES',
     'test/fixtures/reference/vN',
     'npm run snapshots',
     'docs/glance-versions.md',
@@ -64,6 +65,11 @@ for (const mig of manifest.migrations) {
     );
   });
 }
+
+test('tests add a version after the newest as NEXT, never as a number (version 52 collided with a real 52)', () => {
+  for (const f of readdirSync(join(ROOT, 'test')).filter((n) => n.endsWith('.ts')))
+    assert.not.match(readFileSync(join(ROOT, 'test', f), 'utf8'), /extraVersion\(\s*\d/, `test/${f}`);
+});
 
 test('the manifest and the tests agree on the versions', () => {
   assert.equal(
