@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withDb, type DialectEnv, type TestDb } from './dialects.js';
+import { withDb, withDbAtLatest, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, cliAsync, ROOT } from './helpers.js';
 import { clientArgs, clientEnv } from './servers.js';
 import { lockKeys } from '../src/dialects/postgresql/lock.js';
@@ -178,8 +178,7 @@ export function metadefsSuite(env: DialectEnv): void {
   const synced = async (db: TestDb) => assert.is(run(db, ['sync']).code, 0);
 
   s("load adds every fixture namespace; the rows are what Glance's data model expects, column by column", () =>
-    withDb(env, async (db) => {
-      await synced(db);
+    withDbAtLatest(env, async (db) => {
       const r = run(db, ['metadefs', 'load', FIXTURES]);
       assert.is(r.code, 0, r.stderr);
       assert.match(r.stdout, 'metadefs: 3 added, 0 updated, 0 unchanged, 0 skipped');
@@ -200,8 +199,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'diff shows what --merge would change; --merge adds only what is new, --prefer-new updates, --overwrite removes what the file dropped',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         assert.is(run(db, ['metadefs', 'load', FIXTURES]).code, 0);
         const v2 = tmp('metadefs-v2');
         try {
@@ -286,8 +284,7 @@ export function metadefsSuite(env: DialectEnv): void {
   );
 
   s('export writes files that load reads back into the same rows; a second export is byte for byte the same', () =>
-    withDb(env, async (db) => {
-      await synced(db);
+    withDbAtLatest(env, async (db) => {
       assert.is(run(db, ['metadefs', 'load', FIXTURES]).code, 0);
       const out1 = tmp('metadefs-export');
       const out2 = tmp('metadefs-export');
@@ -322,8 +319,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'an invalid, unreadable or missing document: exit 28 naming file, line and path; nothing loaded, not even the valid files',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-bad');
         try {
           cpSync(FIXTURES, dir, { recursive: true });
@@ -370,8 +366,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'a database error in the 3rd namespace: exit 29 naming it; the load is one transaction, so nothing at all is written',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         // A trigger refuses the third namespace's row, after the first two namespaces were written in full.
         await db.exec(
           {
@@ -408,8 +403,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'values the database cannot hold as written are refused before any write: exit 28, each with file, line and path; nothing written',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-limits');
         try {
           cpSync(FIXTURES, dir, { recursive: true });
@@ -472,8 +466,7 @@ export function metadefsSuite(env: DialectEnv): void {
     s(
       'a column an older release made narrower is read from the database: a value longer than it is refused, not cut or failed half way',
       () =>
-        withDb(env, async (db) => {
-          await synced(db);
+        withDbAtLatest(env, async (db) => {
           await db.exec(
             env.dialect === 'postgresql'
               ? 'ALTER TABLE metadef_namespaces ALTER COLUMN display_name TYPE varchar(20)'
@@ -491,8 +484,7 @@ export function metadefsSuite(env: DialectEnv): void {
   }
 
   s('numbers are stored as the file wrote them: 2^53+1, 30 digits, 0.1 written long (JSON.parse changed each)', () =>
-    withDb(env, async (db) => {
-      await synced(db);
+    withDbAtLatest(env, async (db) => {
       const dir = tmp('metadefs-numbers');
       try {
         const schema =
@@ -527,8 +519,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'a number a double cannot hold at all (-1e999 was stored as null, 1e-400 as 0) is exit 28 with file, line and path; nothing written',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-range');
         try {
           writeFileSync(
@@ -555,8 +546,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'a file that is not UTF-8 is exit 28 naming the byte (it was stored with U+FFFD in place of the byte); nothing written',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-utf8');
         try {
           writeFileSync(
@@ -578,8 +568,7 @@ export function metadefsSuite(env: DialectEnv): void {
   );
 
   s('5,000 levels deep is exit 28 naming the path (no stack overflow), for load and diff; nothing written', () =>
-    withDb(env, async (db) => {
-      await synced(db);
+    withDbAtLatest(env, async (db) => {
       const dir = tmp('metadefs-deep');
       try {
         writeFileSync(
@@ -605,8 +594,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'a property 3,000 levels deep that an older release stored: diff and export work (diff was an internal error), export warns that it will not load back',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const out = tmp('metadefs-deep-out');
         try {
           assert.is(run(db, ['metadefs', 'load', FIXTURES]).code, 0);
@@ -638,8 +626,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'round trip: export of deep (up to the limit), big-number and any-character values loads back into the same rows, byte for byte',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-rt');
         const out1 = tmp('metadefs-rt-out');
         const out2 = tmp('metadefs-rt-out');
@@ -674,8 +661,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'load and unload run at the same time, again and again: the end state is one of the two serial orders, and each summary is what its transaction did',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-race');
         try {
           const n = 25;
@@ -875,8 +861,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     "issue 28: glance-manage's export as it writes it (MariaDB: protected 1 and 0; nulls everywhere; its key order; one line) loads, and export --format glance-manage gives the same bytes back",
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-gm');
         try {
           const t = env.dialect === 'mysql' ? ['1', '0'] : ['true', 'false'];
@@ -927,8 +912,7 @@ export function metadefsSuite(env: DialectEnv): void {
     s(
       'PostgreSQL: a held migration lock makes load wait up to --lock-wait, then exit 8 naming the holder; nothing loaded',
       () =>
-        withDb(env, async (db) => {
-          await synced(db);
+        withDbAtLatest(env, async (db) => {
           const [a, b] = lockKeys('glance_db_version');
           const dbName = new URL(db.url.replace(/^postgresql:/, 'http:')).pathname.slice(1);
           const holder = spawn(

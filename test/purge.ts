@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { withDb, type DialectEnv, type TestDb } from './dialects.js';
+import { withDb, withDbAtLatest, type DialectEnv, type TestDb } from './dialects.js';
 import { BIN, cli } from './helpers.js';
 import { glanceBuilt } from './takeover.js';
 
@@ -167,8 +167,7 @@ export function purgeSuite(env: DialectEnv): void {
   s(
     'purge deletes old soft-deleted rows in batches, children first, never images; purge-images then the images nothing refers to',
     () =>
-      withDb(env, async (db) => {
-        assert.is(run(db, ['sync']).code, 0);
+      withDbAtLatest(env, async (db) => {
         const { sql, purged } = population();
         await db.exec(sql);
         const before = await tableCounts(db);
@@ -243,8 +242,7 @@ export function purgeSuite(env: DialectEnv): void {
   s(
     'purge-images says what keeps each held image: old soft-deleted child rows purge removes, or live and recent ones it does not',
     () =>
-      withDb(env, async (db) => {
-        assert.is(run(db, ['sync']).code, 0);
+      withDbAtLatest(env, async (db) => {
         const p = new Population();
         p.image('free', 40);
         // Held only by rows purge --age-in-days 30 removes.
@@ -290,8 +288,7 @@ export function purgeSuite(env: DialectEnv): void {
   s(
     'bookkeeping changed between two batches (another tool ran) stops the purge with exit 13; what was purged stays, the next run continues',
     () =>
-      withDb(env, async (db) => {
-        assert.is(run(db, ['sync']).code, 0);
+      withDbAtLatest(env, async (db) => {
         const { sql, purged } = population();
         await db.exec(sql);
         // Stands in for glance-manage db expand (which takes no glance-db lock) running between two batches: the
@@ -337,8 +334,7 @@ export function purgeSuite(env: DialectEnv): void {
   );
 
   s('a purge killed half way leaves a consistent database, and the next run finishes the job', () =>
-    withDb(env, async (db) => {
-      assert.is(run(db, ['sync']).code, 0);
+    withDbAtLatest(env, async (db) => {
       const p = new Population();
       for (let i = 0; i < 40; i++) {
         const id = `k-${String(i).padStart(3, '0')}`;
@@ -381,8 +377,7 @@ export function purgeSuite(env: DialectEnv): void {
   s(
     'a batch the database refuses: exit 29 naming table and batch; that batch rolled back, the tables before it stay purged; the next run continues',
     () =>
-      withDb(env, async (db) => {
-        assert.is(run(db, ['sync']).code, 0);
+      withDbAtLatest(env, async (db) => {
         const { sql, purged } = population();
         await db.exec(sql);
         const before = await tableCounts(db);
@@ -422,8 +417,7 @@ export function purgeSuite(env: DialectEnv): void {
   s(
     'bad --age-in-days or --batch-size: exit 2 and nothing changed; --batch-size -1 (one transaction per table) works',
     () =>
-      withDb(env, async (db) => {
-        assert.is(run(db, ['sync']).code, 0);
+      withDbAtLatest(env, async (db) => {
         const { sql } = population();
         await db.exec(sql);
         const before = await tableCounts(db);
