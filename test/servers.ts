@@ -10,10 +10,6 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
-import pg from 'pg';
-import mysql from 'mysql2/promise';
-import '../src/dialects/index.js';
-import { splitStatements } from '../src/core/sql/split.js';
 import type { PgClient } from '../src/dialects/postgresql/client.js';
 
 export type ServerDialect = 'postgresql' | 'mysql';
@@ -186,8 +182,16 @@ export interface ServerConnection {
   end(): Promise<void>;
 }
 
+// The drivers and the splitter (with the dialect registry it reads) load at the first connection, not with
+// every file that imports this one.
+const splitter = async () => {
+  await import('../src/dialects/index.js');
+  return (await import('../src/core/sql/split.js')).splitStatements;
+};
+
 /** A script's statements as the mariadb client sends them: DELIMITER lines change the terminator. */
-export function mysqlScriptStatements(sql: string): string[] {
+export async function mysqlScriptStatements(sql: string): Promise<string[]> {
+  const splitStatements = await splitter();
   const out: string[] = [];
   let delimiter = ';';
   let chunk: string[] = [];
@@ -220,6 +224,7 @@ export async function connectServer(dialect: ServerDialect, db?: string): Promis
   const p = serverParts(dialect);
   const login = { host: p.host, port: Number(p.port), user: p.user, password: p.password || undefined };
   if (dialect === 'postgresql') {
+    const [{ default: pg }, splitStatements] = await Promise.all([import('pg'), splitter()]);
     const c = new pg.Client({
       ...login,
       database: db ?? (p.database || 'postgres'),
@@ -236,11 +241,12 @@ export async function connectServer(dialect: ServerDialect, db?: string): Promis
       end: () => c.end(),
     };
   }
+  const mysql = await import('mysql2/promise');
   const c = await mysql.createConnection({ ...login, database: db });
   c.on('error', () => {});
   return {
     exec: async (sql) => {
-      for (const s of mysqlScriptStatements(sql)) await c.query(s);
+      for (const s of await mysqlScriptStatements(sql)) await c.query(s);
     },
     query: async (sql) => (await c.query(sql))[0] as Record<string, unknown>[],
     end: () => c.end(),
