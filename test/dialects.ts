@@ -1,24 +1,31 @@
 // One interface over the three databases for the conformance suite: a fresh
 // database, a way to run SQL on it, to read rows and to introspect it.
+import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createDriver } from '../src/dialects/create-driver.js';
 import type { Driver } from '../src/core/driver/driver.js';
 import type { SchemaModel } from '../src/core/introspect/model.js';
 import { introspect } from '../src/core/introspect/index.js';
+import { diffSchemas } from '../src/core/introspect/diff.js';
 import type { Dialect } from '../src/dialects/index.js';
 import { parseDatabaseUrl } from '../src/dialects/index.js';
-import { openSqlite, referencePath, referenceSql } from './helpers.js';
+import { LATEST, openSqlite, referencePath, referenceSql, runCli } from './helpers.js';
 import {
   adminSql,
   clientArgs,
   clientEnv,
+  connectServer,
   createDatabase,
   dropDatabase,
+  freshDatabaseName,
   loadSqlFile,
   serverAvailable,
+  serverUrl,
+  type ServerConnection,
+  type ServerDialect,
 } from './servers.js';
 
 const client = (cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv) => {
@@ -77,50 +84,69 @@ const viaDriver = (url: string) => ({
 export const sqliteEnv: DialectEnv = {
   dialect: 'sqlite',
   available: () => true,
-  async create() {
-    const dir = mkdtempSync(join(tmpdir(), 'glance-db-conf-'));
-    const file = join(dir, 'glance.sqlite');
-    const exec = async (sql: string) => {
-      const db = await openSqlite(file);
-      db.exec(sql);
-      writeFileSync(file, db.export());
-      db.close();
-    };
-    return {
-      url: `sqlite:${file}`,
-      exec,
-      ...viaDriver(`sqlite:${file}`),
-      loadReference: (v) => exec(referenceSql(v, 'sqlite')),
-      runScript: (path) => client('sqlite3', [file], readFileSync(path, 'utf8')),
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  },
+  create: async () => sqliteDb(),
 };
 
-function serverEnv(dialect: 'postgresql' | 'mysql'): DialectEnv {
+/** A TestDb on a SQLite file in a new folder: empty, or a copy of `from`. */
+function sqliteDb(from?: string): TestDb {
+  const dir = mkdtempSync(join(tmpdir(), 'glance-db-conf-'));
+  const file = join(dir, 'glance.sqlite');
+  if (from) copyFileSync(from, file);
+  const exec = async (sql: string) => {
+    const db = await openSqlite(file);
+    db.exec(sql);
+    writeFileSync(file, db.export());
+    db.close();
+  };
+  return {
+    url: `sqlite:${file}`,
+    exec,
+    ...viaDriver(`sqlite:${file}`),
+    loadReference: (v) => exec(referenceSql(v, 'sqlite')),
+    runScript: (path) => client('sqlite3', [file], readFileSync(path, 'utf8')),
+    drop: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * A TestDb on database `name` of a test server. With `connection`, exec runs on
+ * one connection the TestDb opens at its first exec and closes when dropped;
+ * without, each exec is a run of psql or mariadb.
+ */
+function serverDb(dialect: ServerDialect, name: string, connection = false): TestDb {
+  const url = serverUrl(dialect, name);
+  let conn: Promise<ServerConnection> | null = null;
+  return {
+    url,
+    exec: connection
+      ? async (sql) => (await (conn ??= connectServer(dialect, name))).exec(sql)
+      : async (sql) => void adminSql(dialect, sql, name),
+    ...viaDriver(url),
+    loadReference: async (v) => loadSqlFile(dialect, name, referencePath(v, dialect)),
+    runScript: (path) =>
+      dialect === 'postgresql'
+        ? client(
+            'psql',
+            ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...clientArgs(dialect), '-d', name, '-f', path],
+            undefined,
+            clientEnv(dialect),
+          )
+        : client('mariadb', [...clientArgs(dialect), name], readFileSync(path, 'utf8'), clientEnv(dialect)),
+    drop: async () => {
+      const open = conn;
+      conn = null;
+      if (open) await (await open).end();
+      dropDatabase(dialect, name);
+    },
+  };
+}
+
+function serverEnv(dialect: ServerDialect): DialectEnv {
   let known: boolean | null = null;
   return {
     dialect,
     available: () => (known ??= serverAvailable(dialect)),
-    async create() {
-      const { name, url } = createDatabase(dialect);
-      return {
-        url,
-        exec: async (sql) => void adminSql(dialect, sql, name),
-        ...viaDriver(url),
-        loadReference: async (v) => loadSqlFile(dialect, name, referencePath(v, dialect)),
-        runScript: (path) =>
-          dialect === 'postgresql'
-            ? client(
-                'psql',
-                ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...clientArgs(dialect), '-d', name, '-f', path],
-                undefined,
-                clientEnv(dialect),
-              )
-            : client('mariadb', [...clientArgs(dialect), name], readFileSync(path, 'utf8'), clientEnv(dialect)),
-        drop: async () => dropDatabase(dialect, name),
-      };
-    },
+    create: async () => serverDb(dialect, createDatabase(dialect).name),
   };
 }
 
@@ -131,6 +157,153 @@ export const mysqlEnv = serverEnv('mysql');
 export async function withDb<T>(env: DialectEnv, fn: (db: TestDb) => Promise<T>): Promise<T> {
   const db = await env.create();
   try {
+    return await fn(db);
+  } finally {
+    await db.drop();
+  }
+}
+
+// A database at LATEST without running sync in every test: glance-db sync
+// builds one template per test process and dialect (the normal path, checked
+// with glance-db version), and each test gets a clone of it. PostgreSQL:
+// CREATE DATABASE ... TEMPLATE; MariaDB: the template's CREATE TABLEs (SHOW
+// CREATE TABLE: keys, foreign keys, AUTO_INCREMENT) and rows, every clone
+// compared with it (SHOW CREATE TABLE and CHECKSUM TABLE); SQLite: a copy of
+// the file. Every clone's rows are counted against the template's, and the
+// first clone of each is compared with it by the project's own introspection
+// and diff. Templates are dropped when the process exits.
+
+interface Template {
+  /** The template's URL, its schema as introspected, and its rows' count per table. */
+  url: string;
+  model: SchemaModel;
+  counts: Record<string, number>;
+  clone(): Promise<TestDb>;
+}
+
+const templates = new Map<DialectEnv, Promise<Template>>();
+
+async function rowCounts(db: TestDb, model: SchemaModel): Promise<Record<string, number>> {
+  const tables = Object.keys(model.tables).sort();
+  const rows = await db.rows(tables.map((t) => `SELECT '${t}' AS t, COUNT(*) AS n FROM ${t}`).join(' UNION ALL '));
+  return Object.fromEntries(rows.map((r) => [String(r.t), Number(r.n)]));
+}
+
+async function buildTemplate(env: DialectEnv): Promise<Template> {
+  let db: TestDb;
+  let cloner: () => Promise<TestDb>;
+  if (env === sqliteEnv) {
+    db = sqliteDb();
+    const file = db.url.slice('sqlite:'.length);
+    process.once('exit', () => rmSync(dirname(file), { recursive: true, force: true }));
+    cloner = async () => sqliteDb(file);
+  } else if (env === postgresEnv || env === mysqlEnv) {
+    const dialect = env.dialect as ServerDialect;
+    const { name } = createDatabase(dialect);
+    process.once('exit', () => dropDatabase(dialect, name));
+    db = serverDb(dialect, name);
+    cloner = async () =>
+      dialect === 'postgresql' ? pgClone(name) : (mysqlClone ??= mysqlCloner(name)).then((c) => c());
+  } else throw new Error(`withDbAtLatest: no template for ${env.label ?? env.dialect}; use withDb and sync`);
+  const synced = await runCli(['sync', '--url', db.url]);
+  if (synced.code !== 0) throw new Error(`the template's glance-db sync failed (${synced.code}): ${synced.stderr}`);
+  const version = await runCli(['version', '--url', db.url]);
+  if (version.stdout !== `${LATEST}\n`) throw new Error(`the template is at ${version.stdout}, not ${LATEST}`);
+  const model = await db.model();
+  return { url: db.url, model, counts: await rowCounts(db, model), clone: cloner };
+}
+
+let mysqlClone: Promise<() => Promise<TestDb>> | null = null;
+
+async function pgClone(template: string): Promise<TestDb> {
+  const name = freshDatabaseName();
+  const admin = await connectServer('postgresql');
+  try {
+    // No session may be connected to the template: glance-db's own, closing, may still be on its way out.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.exec(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+        break;
+      } catch (err) {
+        if (attempt >= 50 || !/being accessed by other users/.test(String(err))) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+  return serverDb('postgresql', name, true);
+}
+
+/** What MariaDB compares of a clone and its template: each table's CREATE TABLE and its rows' checksum. */
+async function mysqlTables(admin: ServerConnection, db: string, tables: string[]) {
+  const creates: string[] = [];
+  for (const t of tables) creates.push(String((await admin.query(`SHOW CREATE TABLE ${db}.${t}`))[0]['Create Table']));
+  const sums = await admin.query(`CHECKSUM TABLE ${tables.map((t) => `${db}.${t}`).join(', ')} EXTENDED`);
+  return { creates, checksums: sums.map((r) => String(r.Checksum)) };
+}
+
+/** Reads the MariaDB template once; returns what makes a verified clone of it. */
+async function mysqlCloner(template: string): Promise<() => Promise<TestDb>> {
+  const admin = await connectServer('mysql');
+  let tables: string[];
+  let expected: { creates: string[]; checksums: string[] };
+  try {
+    const q = (table: string, column: string) =>
+      `(SELECT COUNT(*) FROM information_schema.${table} WHERE ${column} = '${template}')`;
+    const [other] = await admin.query(
+      `SELECT ${q('TRIGGERS', 'TRIGGER_SCHEMA')} + ${q('ROUTINES', 'ROUTINE_SCHEMA')} + ${q('EVENTS', 'EVENT_SCHEMA')} + ${q('VIEWS', 'TABLE_SCHEMA')} AS n`,
+    );
+    if (Number(other.n) !== 0)
+      throw new Error('the MariaDB template has triggers, routines, events or views: clone them too');
+    tables = (
+      await admin.query(`SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${template}'`)
+    ).map((r) => String(r.t));
+    tables.sort();
+    expected = await mysqlTables(admin, template, tables);
+  } finally {
+    await admin.end();
+  }
+  return async () => {
+    const name = freshDatabaseName();
+    const admin = await connectServer('mysql');
+    try {
+      await admin.exec(`CREATE DATABASE ${name} CHARACTER SET utf8; USE ${name}; SET FOREIGN_KEY_CHECKS = 0`);
+      for (const sql of expected.creates) await admin.query(sql);
+      for (const t of tables) await admin.query(`INSERT INTO ${name}.${t} SELECT * FROM ${template}.${t}`);
+      const got = await mysqlTables(admin, name, tables);
+      if (JSON.stringify(got) !== JSON.stringify(expected))
+        throw new Error(`the clone ${name} of ${template} differs from it: ${JSON.stringify({ got, expected })}`);
+    } catch (err) {
+      dropDatabase('mysql', name);
+      throw err;
+    } finally {
+      await admin.end();
+    }
+    return serverDb('mysql', name, true);
+  };
+}
+
+const verified = new Set<DialectEnv>();
+
+/**
+ * A database at LATEST for the length of fn, dropped afterwards: for tests
+ * whose subject is not sync (metadefs, purge...). A clone of a template
+ * glance-db sync built once in this process; its exec runs on one connection,
+ * not a client process each. A test of sync itself syncs with withDb.
+ */
+export async function withDbAtLatest<T>(env: DialectEnv, fn: (db: TestDb) => Promise<T>): Promise<T> {
+  if (!templates.has(env)) templates.set(env, buildTemplate(env));
+  const template = await templates.get(env)!;
+  const db = await template.clone();
+  try {
+    // The test starts where a sync would have left it: the template's rows (and, the first time, its schema).
+    if (!verified.has(env)) {
+      const model = await db.model();
+      assert.equal([...diffSchemas(template.model, model), ...diffSchemas(model, template.model)], [], 'schema');
+      verified.add(env);
+    }
+    assert.equal(await rowCounts(db, template.model), template.counts, `a clone of ${template.url}: its rows`);
     return await fn(db);
   } finally {
     await db.drop();

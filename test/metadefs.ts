@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { cli, cliAsync, ROOT } from './helpers.js';
+import { withDb, withDbAtLatest, type DialectEnv, type TestDb } from './dialects.js';
+import { cli, cliAsync, ROOT, runCli } from './helpers.js';
 import { clientArgs, clientEnv } from './servers.js';
 import { lockKeys } from '../src/dialects/postgresql/lock.js';
 import { glanceBuilt } from './takeover.js';
@@ -174,13 +174,15 @@ export function metadefsSuite(env: DialectEnv): void {
     s.run();
     return;
   }
-  const run = (db: TestDb, args: string[]) => cli([...args, '--url', db.url]);
-  const synced = async (db: TestDb) => assert.is(run(db, ['sync']).code, 0);
+  // In process (runCli) for messages, exit codes and JSON; proc, a real process, where the exit code and the
+  // stdout/stderr split are the contract.
+  const run = (db: TestDb, args: string[]) => runCli([...args, '--url', db.url]);
+  const proc = (db: TestDb, args: string[]) => cli([...args, '--url', db.url]);
+  const synced = async (db: TestDb) => assert.is((await run(db, ['sync'])).code, 0);
 
   s("load adds every fixture namespace; the rows are what Glance's data model expects, column by column", () =>
-    withDb(env, async (db) => {
-      await synced(db);
-      const r = run(db, ['metadefs', 'load', FIXTURES]);
+    withDbAtLatest(env, async (db) => {
+      const r = proc(db, ['metadefs', 'load', FIXTURES]);
       assert.is(r.code, 0, r.stderr);
       assert.match(r.stdout, 'metadefs: 3 added, 0 updated, 0 unchanged, 0 skipped');
       assert.match(
@@ -189,7 +191,7 @@ export function metadefsSuite(env: DialectEnv): void {
       );
       assert.equal(await metadefRows(db), expectedRows(readDocs(FIXTURES)));
       // glance-manage's default: an existing namespace is skipped, nothing changes.
-      const again = run(db, ['db', 'load_metadefs', '--path', FIXTURES, '--json']);
+      const again = await run(db, ['db', 'load_metadefs', '--path', FIXTURES, '--json']);
       assert.is(again.code, 0, again.stderr);
       const j = JSON.parse(again.stdout);
       assert.equal(j.summary, { added: 0, updated: 0, unchanged: 0, skipped: 3 });
@@ -200,14 +202,13 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'diff shows what --merge would change; --merge adds only what is new, --prefer-new updates, --overwrite removes what the file dropped',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
-        assert.is(run(db, ['metadefs', 'load', FIXTURES]).code, 0);
+      withDbAtLatest(env, async (db) => {
+        assert.is((await run(db, ['metadefs', 'load', FIXTURES])).code, 0);
         const v2 = tmp('metadefs-v2');
         try {
           version2(v2);
           const before = await metadefRows(db);
-          const d = run(db, ['metadefs', 'diff', v2, '--json']);
+          const d = await run(db, ['metadefs', 'diff', v2, '--json']);
           assert.is(d.code, 0, d.stderr);
           const plan = JSON.parse(d.stdout);
           assert.equal(plan.summary, { added: 0, updated: 1, unchanged: 2, skipped: 0 });
@@ -227,7 +228,7 @@ export function metadefsSuite(env: DialectEnv): void {
           ]);
           assert.equal(act('extra'), ['tag x86_64']);
           assert.equal(await metadefRows(db), before, 'diff changed nothing');
-          const text = run(db, ['metadefs', 'diff', v2]).stdout;
+          const text = (await run(db, ['metadefs', 'diff', v2])).stdout;
           assert.match(text, 'would update ACME::Image');
           assert.match(text, '  + property arch');
           assert.match(
@@ -236,7 +237,7 @@ export function metadefsSuite(env: DialectEnv): void {
           );
 
           // --merge: exactly the additions.
-          const m = run(db, ['metadefs', 'load', v2, '--merge']);
+          const m = await run(db, ['metadefs', 'load', v2, '--merge']);
           assert.is(m.code, 0, m.stderr);
           assert.match(m.stdout, 'metadefs: 0 added, 1 updated, 2 unchanged, 0 skipped');
           const merged = await metadefRows(db);
@@ -249,13 +250,13 @@ export function metadefsSuite(env: DialectEnv): void {
           );
           assert.ok(merged.tags.some((t) => t.name === 'x86_64') && merged.tags.some((t) => t.name === 'aarch64'));
           assert.is(
-            JSON.parse(run(db, ['metadefs', 'diff', v2, '--json']).stdout).summary.updated,
+            JSON.parse((await run(db, ['metadefs', 'diff', v2, '--json'])).stdout).summary.updated,
             0,
             'after --merge nothing is left to add',
           );
 
           // --prefer-new: the file wins where they differ; extras stay.
-          const p = run(db, ['metadefs', 'load', v2, '--merge', '--prefer_new']);
+          const p = await run(db, ['metadefs', 'load', v2, '--merge', '--prefer_new']);
           assert.is(p.code, 0, p.stderr);
           const pn = await metadefRows(db);
           const exp = expectedRows(v2docs);
@@ -267,7 +268,7 @@ export function metadefsSuite(env: DialectEnv): void {
             pn.tags.some((t) => t.name === 'x86_64'),
             'an item only in the database stays with --prefer-new',
           );
-          assert.equal(JSON.parse(run(db, ['metadefs', 'diff', v2, '--prefer-new', '--json']).stdout).summary, {
+          assert.equal(JSON.parse((await run(db, ['metadefs', 'diff', v2, '--prefer-new', '--json'])).stdout).summary, {
             added: 0,
             updated: 0,
             unchanged: 3,
@@ -275,7 +276,7 @@ export function metadefsSuite(env: DialectEnv): void {
           });
 
           // --overwrite: the namespace becomes the file's, the extra tag goes.
-          const o = run(db, ['metadefs', 'load', v2, '--merge', '--overwrite']);
+          const o = await run(db, ['metadefs', 'load', v2, '--merge', '--overwrite']);
           assert.is(o.code, 0, o.stderr);
           assert.match(o.stdout, '  - tag x86_64');
           assert.equal(await metadefRows(db), exp);
@@ -286,13 +287,12 @@ export function metadefsSuite(env: DialectEnv): void {
   );
 
   s('export writes files that load reads back into the same rows; a second export is byte for byte the same', () =>
-    withDb(env, async (db) => {
-      await synced(db);
-      assert.is(run(db, ['metadefs', 'load', FIXTURES]).code, 0);
+    withDbAtLatest(env, async (db) => {
+      assert.is((await run(db, ['metadefs', 'load', FIXTURES])).code, 0);
       const out1 = tmp('metadefs-export');
       const out2 = tmp('metadefs-export');
       try {
-        const e = run(db, ['db', 'export_metadefs', out1]);
+        const e = await run(db, ['db', 'export_metadefs', out1]);
         assert.is(e.code, 0, e.stderr);
         // glance-manage's names: the display name's letters and digits.
         assert.equal(readdirSync(out1).sort(), [
@@ -301,15 +301,15 @@ export function metadefsSuite(env: DialectEnv): void {
           'ACMEminimalnovisibilitynoprotected.json',
         ]);
         const rows = await metadefRows(db);
-        assert.is(run(db, ['metadefs', 'unload', '--yes']).code, 0);
-        const r = run(db, ['metadefs', 'load', out1]);
+        assert.is((await run(db, ['metadefs', 'unload', '--yes'])).code, 0);
+        const r = await run(db, ['metadefs', 'load', out1]);
         assert.is(r.code, 0, r.stderr);
         assert.equal(await metadefRows(db), rows);
         assert.equal(
-          JSON.parse(run(db, ['metadefs', 'diff', out1, '--overwrite', '--json']).stdout).summary.unchanged,
+          JSON.parse((await run(db, ['metadefs', 'diff', out1, '--overwrite', '--json'])).stdout).summary.unchanged,
           3,
         );
-        assert.is(run(db, ['metadefs', 'export', out2]).code, 0);
+        assert.is((await run(db, ['metadefs', 'export', out2])).code, 0);
         for (const f of readdirSync(out1))
           assert.is(readFileSync(join(out2, f), 'utf8'), readFileSync(join(out1, f), 'utf8'), f);
       } finally {
@@ -322,8 +322,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'an invalid, unreadable or missing document: exit 28 naming file, line and path; nothing loaded, not even the valid files',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-bad');
         try {
           cpSync(FIXTURES, dir, { recursive: true });
@@ -332,7 +331,7 @@ export function metadefsSuite(env: DialectEnv): void {
             '{\n  "namespace": "Bad::One",\n  "objects": [\n    { "name": 7 }\n  ],\n  "tags": [{ "name": "a" }, { "name": "a" }]\n}\n',
           );
           writeFileSync(join(dir, 'zz-broken.json'), '{\n  "namespace": "Bad::Two",\n  "tags": [\n}\n');
-          const r = run(db, ['metadefs', 'load', dir]);
+          const r = proc(db, ['metadefs', 'load', dir]);
           assert.is(r.code, 28, r.stderr);
           assert.match(r.stderr, `${join(dir, 'zz-bad-schema.json')}:4: objects[0].name: must be string`);
           assert.match(r.stderr, `${join(dir, 'zz-broken.json')}:4: invalid JSON`);
@@ -343,16 +342,16 @@ export function metadefsSuite(env: DialectEnv): void {
             join(dir, 'zz-bad-schema.json'),
             '{"namespace": "Bad::One", "tags": [{"name": "a"}, {"name": "a"}]}',
           );
-          const dup = run(db, ['metadefs', 'load', dir, '--json']);
+          const dup = await run(db, ['metadefs', 'load', dir, '--json']);
           assert.is(dup.code, 28);
           const j = JSON.parse(dup.stdout);
           assert.is(j.error.code, 'METADEFS_INVALID');
           assert.equal(j.error.errors, [`${join(dir, 'zz-bad-schema.json')}:1: tags[1].name: tag "a" appears twice`]);
-          const missing = run(db, ['metadefs', 'load', join(dir, 'nope')]);
+          const missing = await run(db, ['metadefs', 'load', join(dir, 'nope')]);
           assert.is(missing.code, 28);
           assert.match(missing.stderr, `error: The metadefs path ${join(dir, 'nope')} does not exist.`);
           const empty = tmp('metadefs-empty');
-          const none = run(db, ['metadefs', 'load', empty]);
+          const none = await run(db, ['metadefs', 'load', empty]);
           rmSync(empty, { recursive: true, force: true });
           assert.is(none.code, 28);
           assert.match(none.stderr, 'holds no .json files');
@@ -370,8 +369,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'a database error in the 3rd namespace: exit 29 naming it; the load is one transaction, so nothing at all is written',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         // A trigger refuses the third namespace's row, after the first two namespaces were written in full.
         await db.exec(
           {
@@ -383,7 +381,7 @@ export function metadefsSuite(env: DialectEnv): void {
               "DELIMITER //\nCREATE TRIGGER boom BEFORE INSERT ON metadef_namespaces FOR EACH ROW BEGIN IF NEW.namespace = 'ACME::Minimal' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'namespace refused by test trigger'; END IF; END//\nDELIMITER ;",
           }[env.dialect],
         );
-        const r = run(db, ['metadefs', 'load', FIXTURES]);
+        const r = await run(db, ['metadefs', 'load', FIXTURES]);
         assert.is(r.code, 29, r.stderr);
         assert.match(
           r.stderr,
@@ -408,8 +406,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'values the database cannot hold as written are refused before any write: exit 28, each with file, line and path; nothing written',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-limits');
         try {
           cpSync(FIXTURES, dir, { recursive: true });
@@ -428,7 +425,7 @@ export function metadefsSuite(env: DialectEnv): void {
               : {}),
           };
           writeFileSync(join(dir, 'zz-bad.json'), JSON.stringify(bad, null, 2));
-          const r = run(db, ['metadefs', 'load', dir, '--json']);
+          const r = await run(db, ['metadefs', 'load', dir, '--json']);
           assert.is(r.code, 28, r.stdout);
           const errors: string[] = JSON.parse(r.stdout).error.errors;
           const f = join(dir, 'zz-bad.json');
@@ -461,7 +458,7 @@ export function metadefsSuite(env: DialectEnv): void {
             'not even the valid fixtures',
           );
           // diff says the same, and changes nothing.
-          assert.is(run(db, ['metadefs', 'diff', dir]).code, 28);
+          assert.is((await run(db, ['metadefs', 'diff', dir])).code, 28);
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
@@ -472,14 +469,13 @@ export function metadefsSuite(env: DialectEnv): void {
     s(
       'a column an older release made narrower is read from the database: a value longer than it is refused, not cut or failed half way',
       () =>
-        withDb(env, async (db) => {
-          await synced(db);
+        withDbAtLatest(env, async (db) => {
           await db.exec(
             env.dialect === 'postgresql'
               ? 'ALTER TABLE metadef_namespaces ALTER COLUMN display_name TYPE varchar(20)'
               : 'ALTER TABLE metadef_namespaces MODIFY display_name varchar(20)',
           );
-          const r = run(db, ['metadefs', 'load', FIXTURES]);
+          const r = await run(db, ['metadefs', 'load', FIXTURES]);
           assert.is(r.code, 28, r.stderr);
           assert.match(
             r.stderr,
@@ -491,8 +487,7 @@ export function metadefsSuite(env: DialectEnv): void {
   }
 
   s('numbers are stored as the file wrote them: 2^53+1, 30 digits, 0.1 written long (JSON.parse changed each)', () =>
-    withDb(env, async (db) => {
-      await synced(db);
+    withDbAtLatest(env, async (db) => {
       const dir = tmp('metadefs-numbers');
       try {
         const schema =
@@ -501,7 +496,7 @@ export function metadefsSuite(env: DialectEnv): void {
           join(dir, 'n.json'),
           `{"namespace": "Num::Exact", "properties": {"n": ${schema}}, "objects": [{"name": "O", "properties": {"m": {"title": "M", "type": "number", "maximum": 1234567890123456789012345678.5}}}]}`,
         );
-        const r = run(db, ['metadefs', 'load', dir]);
+        const r = await run(db, ['metadefs', 'load', dir]);
         assert.is(r.code, 0, r.stderr);
         const stored = String(
           (await db.rows("SELECT json_schema FROM metadef_properties WHERE name = 'n'"))[0].json_schema,
@@ -512,7 +507,7 @@ export function metadefsSuite(env: DialectEnv): void {
           '"maximum":1234567890123456789012345678.5',
         );
         // Loaded again: the same values, so nothing to do.
-        assert.equal(JSON.parse(run(db, ['metadefs', 'diff', dir, '--prefer-new', '--json']).stdout).summary, {
+        assert.equal(JSON.parse((await run(db, ['metadefs', 'diff', dir, '--prefer-new', '--json'])).stdout).summary, {
           added: 0,
           updated: 0,
           unchanged: 1,
@@ -527,15 +522,14 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'a number a double cannot hold at all (-1e999 was stored as null, 1e-400 as 0) is exit 28 with file, line and path; nothing written',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-range');
         try {
           writeFileSync(
             join(dir, 'n.json'),
             '{\n  "namespace": "Num::Range",\n  "properties": {\n    "p": {"title": "P", "type": "number",\n      "minimum": -1e999, "maximum": 1e-400}\n  }\n}\n',
           );
-          const range = run(db, ['metadefs', 'load', dir]);
+          const range = await run(db, ['metadefs', 'load', dir]);
           assert.is(range.code, 28, range.stderr);
           assert.match(
             range.stderr,
@@ -555,8 +549,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'a file that is not UTF-8 is exit 28 naming the byte (it was stored with U+FFFD in place of the byte); nothing written',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-utf8');
         try {
           writeFileSync(
@@ -567,7 +560,7 @@ export function metadefsSuite(env: DialectEnv): void {
               Buffer.from('"\n}\n'),
             ]),
           );
-          const utf = run(db, ['metadefs', 'load', dir]);
+          const utf = await run(db, ['metadefs', 'load', dir]);
           assert.is(utf.code, 28, utf.stderr);
           assert.match(utf.stderr, `${join(dir, 'n.json')}:3: not UTF-8: byte 52 (0xe9)`);
           assert.is(Number((await db.rows('SELECT COUNT(*) AS n FROM metadef_namespaces'))[0].n), 0);
@@ -578,8 +571,7 @@ export function metadefsSuite(env: DialectEnv): void {
   );
 
   s('5,000 levels deep is exit 28 naming the path (no stack overflow), for load and diff; nothing written', () =>
-    withDb(env, async (db) => {
-      await synced(db);
+    withDbAtLatest(env, async (db) => {
       const dir = tmp('metadefs-deep');
       try {
         writeFileSync(
@@ -587,7 +579,7 @@ export function metadefsSuite(env: DialectEnv): void {
           `{"namespace": "Deep::One", "properties": {"p": {"title": "P", "type": "object", "default": ${deepJson(5000)}}}}`,
         );
         for (const cmd of ['load', 'diff']) {
-          const r = run(db, ['metadefs', cmd, dir]);
+          const r = await run(db, ['metadefs', cmd, dir]);
           assert.is(r.code, 28, `${cmd}: ${r.stderr}`);
           assert.match(
             r.stderr,
@@ -605,18 +597,17 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'a property 3,000 levels deep that an older release stored: diff and export work (diff was an internal error), export warns that it will not load back',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const out = tmp('metadefs-deep-out');
         try {
-          assert.is(run(db, ['metadefs', 'load', FIXTURES]).code, 0);
+          assert.is((await run(db, ['metadefs', 'load', FIXTURES])).code, 0);
           const stored = `{"title":"Cores","type":"integer","default":${deepJson(3000).replace(/ /g, '')}}`;
           await db.exec(`UPDATE metadef_properties SET json_schema = '${stored}' WHERE name = 'cores'`);
-          const d = run(db, ['metadefs', 'diff', FIXTURES, '--json']);
+          const d = await run(db, ['metadefs', 'diff', FIXTURES, '--json']);
           assert.is(d.code, 0, d.stderr);
           const img = JSON.parse(d.stdout).namespaces.find((n: Doc) => n.namespace === 'ACME::Image');
           assert.equal(img.changes, [{ action: 'keep', kind: 'property', name: 'cores', fields: ['json_schema'] }]);
-          const e = run(db, ['metadefs', 'export', out]);
+          const e = await run(db, ['metadefs', 'export', out]);
           assert.is(e.code, 0, e.stderr);
           assert.match(
             e.stderr,
@@ -624,7 +615,7 @@ export function metadefsSuite(env: DialectEnv): void {
           );
           const exported = JSON.parse(readFileSync(join(out, 'ACMEImageProperties.json'), 'utf8'));
           assert.is(JSON.stringify(exported.properties.cores), stored, 'the export holds what the database holds');
-          const back = run(db, ['metadefs', 'load', out, '--merge', '--overwrite']);
+          const back = await run(db, ['metadefs', 'load', out, '--merge', '--overwrite']);
           assert.is(back.code, 28, back.stderr);
           // The file the warning names is the only one refused; the database is as it was.
           assert.match(back.stderr, 'ACMEImageProperties.json:');
@@ -638,8 +629,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'round trip: export of deep (up to the limit), big-number and any-character values loads back into the same rows, byte for byte',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-rt');
         const out1 = tmp('metadefs-rt-out');
         const out2 = tmp('metadefs-rt-out');
@@ -648,22 +638,22 @@ export function metadefsSuite(env: DialectEnv): void {
           const deep = `${'['.repeat(96)}{"x": 12345678901234567890123}${']'.repeat(96)}`;
           const text = `{"namespace": "RT::One", "display_name": "Round trip", "description": "é ß ✓", "properties": {"p": {"title": "P \u{1F600} \\u0000 \\ud800", "type": "array", "maximum": 9007199254740993, "default": ${deep}}}}`;
           writeFileSync(join(dir, 'rt.json'), text);
-          const r = run(db, ['metadefs', 'load', dir]);
+          const r = await run(db, ['metadefs', 'load', dir]);
           assert.is(r.code, 0, r.stderr);
           const rows = await metadefRows(db);
           const raw = async () =>
             (await db.rows("SELECT json_schema FROM metadef_properties WHERE name = 'p'"))[0].json_schema;
           const first = await raw();
-          assert.is(run(db, ['metadefs', 'export', out1]).code, 0);
+          assert.is((await run(db, ['metadefs', 'export', out1])).code, 0);
           const exported = readFileSync(join(out1, 'Roundtrip.json'), 'utf8');
           assert.match(exported, '"maximum": 9007199254740993');
           assert.match(exported, '12345678901234567890123');
-          assert.is(run(db, ['metadefs', 'unload', '--yes']).code, 0);
-          const back = run(db, ['metadefs', 'load', out1]);
+          assert.is((await run(db, ['metadefs', 'unload', '--yes'])).code, 0);
+          const back = await run(db, ['metadefs', 'load', out1]);
           assert.is(back.code, 0, back.stderr);
           assert.equal(await metadefRows(db), rows);
           assert.is(await raw(), first);
-          assert.is(run(db, ['metadefs', 'export', out2]).code, 0);
+          assert.is((await run(db, ['metadefs', 'export', out2])).code, 0);
           assert.is(readFileSync(join(out2, 'Roundtrip.json'), 'utf8'), exported);
         } finally {
           for (const d of [dir, out1, out2]) rmSync(d, { recursive: true, force: true });
@@ -674,8 +664,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     'load and unload run at the same time, again and again: the end state is one of the two serial orders, and each summary is what its transaction did',
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-race');
         try {
           const n = 25;
@@ -731,7 +720,7 @@ export function metadefsSuite(env: DialectEnv): void {
               assert.equal(Object.values(deleted), [0, 0, 0, 0, 0, 0], `round ${round}`);
               assert.is(await count('metadef_properties'), 5 * n);
               assert.is(await count('metadef_namespace_resource_types'), 2 * n);
-              assert.is(run(db, ['metadefs', 'unload', '--yes']).code, 0);
+              assert.is((await run(db, ['metadefs', 'unload', '--yes'])).code, 0);
             }
           }
         } finally {
@@ -744,17 +733,17 @@ export function metadefsSuite(env: DialectEnv): void {
     'usage: --prefer-new needs --merge, unload needs --yes (exit 2, nothing changed); a database nothing manages is refused (5)',
     () =>
       withDb(env, async (db) => {
-        const none = run(db, ['metadefs', 'load', FIXTURES]);
+        const none = await run(db, ['metadefs', 'load', FIXTURES]);
         assert.is(none.code, 5, none.stderr);
         await synced(db);
-        assert.is(run(db, ['metadefs', 'load', FIXTURES, '--prefer-new']).code, 2);
-        assert.is(run(db, ['metadefs', 'load', FIXTURES, '--merge', '--prefer-new', '--overwrite']).code, 2);
-        assert.is(run(db, ['metadefs', 'load', FIXTURES]).code, 0);
-        const u = run(db, ['metadefs', 'unload']);
+        assert.is((await run(db, ['metadefs', 'load', FIXTURES, '--prefer-new'])).code, 2);
+        assert.is((await run(db, ['metadefs', 'load', FIXTURES, '--merge', '--prefer-new', '--overwrite'])).code, 2);
+        assert.is((await run(db, ['metadefs', 'load', FIXTURES])).code, 0);
+        const u = await run(db, ['metadefs', 'unload']);
         assert.is(u.code, 2);
         assert.match(u.stderr, 'hint: Run it again with --yes');
         assert.is((await db.rows('SELECT COUNT(*) AS n FROM metadef_namespaces'))[0].n == 3, true);
-        const y = run(db, ['db', 'unload_metadefs', '--yes', '--json']);
+        const y = await run(db, ['db', 'unload_metadefs', '--yes', '--json']);
         assert.is(y.code, 0, y.stderr);
         assert.equal(
           JSON.parse(y.stdout).tables.map((t: Doc) => t.rows),
@@ -786,7 +775,7 @@ export function metadefsSuite(env: DialectEnv): void {
           (r) => `${r.version}:${r.status}`,
         )
       : null;
-    return { tables, alembic, versions, version: run(db, ['version']).stdout };
+    return { tables, alembic, versions, version: (await run(db, ['version'])).stdout };
   };
   const files = (dir: string) =>
     Object.fromEntries(
@@ -800,21 +789,21 @@ export function metadefsSuite(env: DialectEnv): void {
       `issue 28: on a database at ${kind}, metadefs load, diff, export (both formats), unload and a load of glance-manage's export work without changing its version or bookkeeping`,
       () =>
         withDb(env, async (db) => {
-          if (kind.startsWith('sync')) assert.is(run(db, ['sync', '50']).code, 0);
+          if (kind.startsWith('sync')) assert.is((await run(db, ['sync', '50'])).code, 0);
           else await glanceBuilt(db, 50, ['zed_contract01']);
           const before = await bookkeeping(db);
           assert.is(before.version, '50\n');
           assert.is(before.tables.includes('glance_db_version'), kind.startsWith('sync'));
           const dir = tmp('metadefs-pinned');
           try {
-            const l = run(db, ['metadefs', 'load', FIXTURES]);
+            const l = await run(db, ['metadefs', 'load', FIXTURES]);
             assert.is(l.code, 0, l.stderr);
             assert.equal(await metadefRows(db), expectedRows(readDocs(FIXTURES)));
-            const d = run(db, ['metadefs', 'diff', FIXTURES, '--json']);
+            const d = await run(db, ['metadefs', 'diff', FIXTURES, '--json']);
             assert.is(d.code, 0, d.stderr);
             assert.equal(JSON.parse(d.stdout).summary, { added: 0, updated: 0, unchanged: 3, skipped: 0 });
-            assert.is(run(db, ['metadefs', 'export', join(dir, 'glance-db')]).code, 0);
-            const e = run(db, [
+            assert.is((await run(db, ['metadefs', 'export', join(dir, 'glance-db')])).code, 0);
+            const e = await run(db, [
               'metadefs',
               'export',
               '--format',
@@ -842,11 +831,11 @@ export function metadefsSuite(env: DialectEnv): void {
             ]);
             assert.is(flavor.protected, env.dialect === 'mysql' ? 0 : false);
             for (const text of Object.values(gm)) assert.not.match(text, '\n');
-            const u = run(db, ['metadefs', 'unload', '--yes']);
+            const u = await run(db, ['metadefs', 'unload', '--yes']);
             assert.is(u.code, 0, u.stderr);
             assert.is(Number((await db.rows('SELECT COUNT(*) AS n FROM metadef_namespaces'))[0].n), 0);
             // glance-manage's export loads (protected 1/0 on MySQL, nulls) into what glance-manage's own load gives: owner admin, no required.
-            const back = run(db, ['metadefs', 'load', join(dir, 'glance-manage')]);
+            const back = await run(db, ['metadefs', 'load', join(dir, 'glance-manage')]);
             assert.is(back.code, 0, back.stderr);
             const lossy = readDocs(FIXTURES).map((doc) => ({
               ...doc,
@@ -855,10 +844,10 @@ export function metadefsSuite(env: DialectEnv): void {
             }));
             assert.equal(await metadefRows(db), expectedRows(lossy));
             // Round trip: the same bytes again.
-            assert.is(run(db, ['metadefs', 'export', '--format', 'glance-manage', join(dir, 'again')]).code, 0);
+            assert.is((await run(db, ['metadefs', 'export', '--format', 'glance-manage', join(dir, 'again')])).code, 0);
             assert.equal(files(join(dir, 'again')), gm);
             // glance-db's own format gives back everything.
-            assert.is(run(db, ['metadefs', 'load', join(dir, 'glance-db'), '--merge', '--overwrite']).code, 0);
+            assert.is((await run(db, ['metadefs', 'load', join(dir, 'glance-db'), '--merge', '--overwrite'])).code, 0);
             assert.equal(await metadefRows(db), expectedRows(readDocs(FIXTURES)));
           } finally {
             rmSync(dir, { recursive: true, force: true });
@@ -875,8 +864,7 @@ export function metadefsSuite(env: DialectEnv): void {
   s(
     "issue 28: glance-manage's export as it writes it (MariaDB: protected 1 and 0; nulls everywhere; its key order; one line) loads, and export --format glance-manage gives the same bytes back",
     () =>
-      withDb(env, async (db) => {
-        await synced(db);
+      withDbAtLatest(env, async (db) => {
         const dir = tmp('metadefs-gm');
         try {
           const t = env.dialect === 'mysql' ? ['1', '0'] : ['true', 'false'];
@@ -888,7 +876,7 @@ export function metadefsSuite(env: DialectEnv): void {
           const b = `{"namespace": "OS::Test::B", "display_name": "Test B", "description": "b", "visibility": "private", "protected": ${t[1]}, "resource_type_associations": [], "properties": {}, "objects": [], "tags": []}`;
           writeFileSync(join(dir, 'TestA.json'), a);
           writeFileSync(join(dir, 'TestB.json'), b);
-          const l = run(db, ['metadefs', 'load', dir]);
+          const l = await run(db, ['metadefs', 'load', dir]);
           assert.is(l.code, 0, l.stderr);
           const ns = await db.rows('SELECT namespace, protected FROM metadef_namespaces ORDER BY namespace');
           assert.equal(
@@ -899,7 +887,7 @@ export function metadefsSuite(env: DialectEnv): void {
             ],
           );
           const out = join(dir, 'out');
-          const e = run(db, ['metadefs', 'export', '--format', 'glance-manage', out]);
+          const e = await run(db, ['metadefs', 'export', '--format', 'glance-manage', out]);
           assert.is(e.code, 0, e.stderr);
           // The one difference: an object's null properties are stored as none ({}), and glance-manage's export writes what is stored.
           assert.equal(files(out), {
@@ -907,14 +895,14 @@ export function metadefsSuite(env: DialectEnv): void {
             'TestB.json': b,
           });
           const again = join(dir, 'again');
-          assert.is(run(db, ['metadefs', 'load', out, '--merge', '--overwrite']).code, 0);
-          assert.is(run(db, ['metadefs', 'export', '--format', 'glance-manage', again]).code, 0);
+          assert.is((await run(db, ['metadefs', 'load', out, '--merge', '--overwrite'])).code, 0);
+          assert.is((await run(db, ['metadefs', 'export', '--format', 'glance-manage', again])).code, 0);
           assert.equal(files(again), files(out), 'round trip: the same bytes');
           // The MySQL form loads on every dialect, and anything else than 1 or 0 is still refused.
           writeFileSync(join(dir, 'TestB.json'), b.replace(`"protected": ${t[1]}`, '"protected": 0'));
-          assert.is(run(db, ['metadefs', 'load', dir, '--merge', '--prefer-new']).code, 0);
+          assert.is((await run(db, ['metadefs', 'load', dir, '--merge', '--prefer-new'])).code, 0);
           writeFileSync(join(dir, 'TestB.json'), b.replace(`"protected": ${t[1]}`, '"protected": 2'));
-          const bad = run(db, ['metadefs', 'load', dir, '--merge', '--prefer-new']);
+          const bad = await run(db, ['metadefs', 'load', dir, '--merge', '--prefer-new']);
           assert.is(bad.code, 28, bad.stderr);
           assert.match(bad.stderr, 'TestB.json:1: protected');
         } finally {
@@ -927,8 +915,7 @@ export function metadefsSuite(env: DialectEnv): void {
     s(
       'PostgreSQL: a held migration lock makes load wait up to --lock-wait, then exit 8 naming the holder; nothing loaded',
       () =>
-        withDb(env, async (db) => {
-          await synced(db);
+        withDbAtLatest(env, async (db) => {
           const [a, b] = lockKeys('glance_db_version');
           const dbName = new URL(db.url.replace(/^postgresql:/, 'http:')).pathname.slice(1);
           const holder = spawn(
@@ -946,12 +933,12 @@ export function metadefsSuite(env: DialectEnv): void {
           // Wait until the holder has the lock (not a fixed sleep: the machine may be slow).
           const held = `SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = ${a} AND objid = ${b} AND granted`;
           while (Number((await db.rows(held))[0].n) === 0) await new Promise((r) => setTimeout(r, 50));
-          const r = run(db, ['metadefs', 'load', FIXTURES, '--lock-wait', '1']);
+          const r = await run(db, ['metadefs', 'load', FIXTURES, '--lock-wait', '1']);
           assert.is(r.code, 8, r.stderr);
           assert.match(r.stderr, /held by server process \d+ \(metadefs-lock-test/);
           assert.is(Number((await db.rows('SELECT COUNT(*) AS n FROM metadef_namespaces'))[0].n), 0);
           await new Promise((res) => holder.on('close', res));
-          const ok = run(db, ['metadefs', 'load', FIXTURES, '--lock-wait', '10']);
+          const ok = await run(db, ['metadefs', 'load', FIXTURES, '--lock-wait', '10']);
           assert.is(ok.code, 0, ok.stderr);
         }),
     );

@@ -4,8 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { BIN, cli } from './helpers.js';
+import { withDb, withDbAtLatest, type DialectEnv, type TestDb } from './dialects.js';
+import { BIN, cli, runCli } from './helpers.js';
 import { glanceBuilt } from './takeover.js';
 
 const DAY = 86_400_000;
@@ -162,18 +162,20 @@ export function purgeSuite(env: DialectEnv): void {
     s.run();
     return;
   }
-  const run = (db: TestDb, args: string[]) => cli([...args, '--url', db.url]);
+  // In process (runCli) for messages, exit codes and JSON; proc, a real process, where the exit code and the
+  // stdout/stderr split are the contract.
+  const run = (db: TestDb, args: string[]) => runCli([...args, '--url', db.url]);
+  const proc = (db: TestDb, args: string[]) => cli([...args, '--url', db.url]);
 
   s(
     'purge deletes old soft-deleted rows in batches, children first, never images; purge-images then the images nothing refers to',
     () =>
-      withDb(env, async (db) => {
-        assert.is(run(db, ['sync']).code, 0);
+      withDbAtLatest(env, async (db) => {
         const { sql, purged } = population();
         await db.exec(sql);
         const before = await tableCounts(db);
 
-        const dry = run(db, ['purge', '--dry-run', '--json']);
+        const dry = await run(db, ['purge', '--dry-run', '--json']);
         assert.is(dry.code, 0, dry.stderr);
         const dj = JSON.parse(dry.stdout);
         assert.equal(
@@ -182,7 +184,7 @@ export function purgeSuite(env: DialectEnv): void {
         );
         assert.equal(await tableCounts(db), before, '--dry-run changes nothing');
 
-        const r = run(db, ['purge', '--age-in-days', '30', '--batch-size', '5']);
+        const r = proc(db, ['purge', '--age-in-days', '30', '--batch-size', '5']);
         assert.is(r.code, 0, r.stderr);
         assert.equal(
           dj.tables.map((t: { table: string }) => t.table),
@@ -204,7 +206,7 @@ export function purgeSuite(env: DialectEnv): void {
         assert.is(await count(db, "SELECT COUNT(*) AS n FROM tasks WHERE id LIKE 't2-%' OR id LIKE 't3-%'"), 6);
         assert.is(await count(db, 'SELECT COUNT(*) AS n FROM task_info'), 6);
 
-        const again = run(db, [
+        const again = await run(db, [
           'db',
           'purge',
           '--age_in_days',
@@ -218,9 +220,11 @@ export function purgeSuite(env: DialectEnv): void {
         assert.is(again.code, 0, again.stderr);
         assert.is(JSON.parse(again.stdout).total, 0, 'a second run finds nothing');
 
-        const imgDry = JSON.parse(run(db, ['purge-images', '--age-in-days', '30', '--dry-run', '--json']).stdout);
+        const imgDry = JSON.parse(
+          (await run(db, ['purge-images', '--age-in-days', '30', '--dry-run', '--json'])).stdout,
+        );
         assert.equal(imgDry.tables, [{ table: 'images', rows: 12, batches: 0, held: 3, heldForPurge: 0 }]);
-        const img = run(db, [
+        const img = await run(db, [
           'db',
           'purge_images_table',
           '--age_in_days',
@@ -236,15 +240,14 @@ export function purgeSuite(env: DialectEnv): void {
         assert.is(await count(db, 'SELECT COUNT(*) AS n FROM images'), before.images - 12);
         assert.equal(await orphans(db), NO_ORPHANS);
         // The default age of purge-images is 180 days: nothing that old here.
-        assert.is(JSON.parse(run(db, ['purge-images', '--json']).stdout).total, 0);
+        assert.is(JSON.parse((await run(db, ['purge-images', '--json'])).stdout).total, 0);
       }),
   );
 
   s(
     'purge-images says what keeps each held image: old soft-deleted child rows purge removes, or live and recent ones it does not',
     () =>
-      withDb(env, async (db) => {
-        assert.is(run(db, ['sync']).code, 0);
+      withDbAtLatest(env, async (db) => {
         const p = new Population();
         p.image('free', 40);
         // Held only by rows purge --age-in-days 30 removes.
@@ -264,12 +267,12 @@ export function purgeSuite(env: DialectEnv): void {
         p.image('undated', 40);
         p.child('image_locations', 'undated', null, true);
         await db.exec(p.sql());
-        const dry = run(db, ['purge-images', '--age-in-days', '30', '--dry-run', '--json']);
+        const dry = await run(db, ['purge-images', '--age-in-days', '30', '--dry-run', '--json']);
         assert.is(dry.code, 0, dry.stderr);
         assert.equal(JSON.parse(dry.stdout).tables, [
           { table: 'images', rows: 1, batches: 0, held: 5, heldForPurge: 2 },
         ]);
-        const r = run(db, ['purge-images', '--age-in-days', '30']);
+        const r = await run(db, ['purge-images', '--age-in-days', '30']);
         assert.is(r.code, 0, r.stderr);
         assert.match(
           r.stdout,
@@ -277,8 +280,8 @@ export function purgeSuite(env: DialectEnv): void {
             "(2 only by rows soft-deleted more than 30 days ago, which glance-db purge --age-in-days 30 removes first; 3 by rows that are live or were deleted less than 30 days ago: not purge's to remove",
         );
         // What it says holds: purge frees exactly the two, the other three stay held.
-        assert.is(run(db, ['purge', '--age-in-days', '30']).code, 0);
-        const after = JSON.parse(run(db, ['purge-images', '--age-in-days', '30', '--json']).stdout);
+        assert.is((await run(db, ['purge', '--age-in-days', '30'])).code, 0);
+        const after = JSON.parse((await run(db, ['purge-images', '--age-in-days', '30', '--json'])).stdout);
         assert.equal(after.tables, [{ table: 'images', rows: 2, batches: 1, held: 3, heldForPurge: 0 }]);
         assert.equal(
           (await db.rows('SELECT id FROM images ORDER BY id')).map((x) => x.id),
@@ -290,8 +293,7 @@ export function purgeSuite(env: DialectEnv): void {
   s(
     'bookkeeping changed between two batches (another tool ran) stops the purge with exit 13; what was purged stays, the next run continues',
     () =>
-      withDb(env, async (db) => {
-        assert.is(run(db, ['sync']).code, 0);
+      withDbAtLatest(env, async (db) => {
         const { sql, purged } = population();
         await db.exec(sql);
         // Stands in for glance-manage db expand (which takes no glance-db lock) running between two batches: the
@@ -307,7 +309,7 @@ export function purgeSuite(env: DialectEnv): void {
         const heads = (await db.rows('SELECT version_num FROM alembic_version')).map((x) => String(x.version_num));
         assert.is(heads.length, 1);
         await db.exec(trigger);
-        const r = run(db, ['purge', '--age-in-days', '30', '--batch-size', '5']);
+        const r = await run(db, ['purge', '--age-in-days', '30', '--batch-size', '5']);
         assert.is(r.code, 13, r.stderr);
         assert.match(
           r.stderr,
@@ -329,7 +331,7 @@ export function purgeSuite(env: DialectEnv): void {
         );
         // Put back as it was; the next run continues and ends where an uninterrupted one would.
         await db.exec(`UPDATE alembic_version SET version_num = '${heads[0]}'`);
-        const again = run(db, ['purge', '--age-in-days', '30', '--batch-size', '5', '--json']);
+        const again = await run(db, ['purge', '--age-in-days', '30', '--batch-size', '5', '--json']);
         assert.is(again.code, 0, again.stderr);
         const left = JSON.parse(again.stdout).tables.find((t: { table: string }) => t.table === 'image_properties');
         assert.is(left.rows, purged.image_properties - 5);
@@ -337,8 +339,7 @@ export function purgeSuite(env: DialectEnv): void {
   );
 
   s('a purge killed half way leaves a consistent database, and the next run finishes the job', () =>
-    withDb(env, async (db) => {
-      assert.is(run(db, ['sync']).code, 0);
+    withDbAtLatest(env, async (db) => {
       const p = new Population();
       for (let i = 0; i < 40; i++) {
         const id = `k-${String(i).padStart(3, '0')}`;
@@ -367,7 +368,7 @@ export function purgeSuite(env: DialectEnv): void {
         )) >= 40,
         true,
       );
-      const r = run(db, ['purge', '--batch-size', '50']);
+      const r = await run(db, ['purge', '--batch-size', '50']);
       assert.is(r.code, 0, r.stderr);
       assert.is(
         await count(db, 'SELECT COUNT(*) AS n FROM image_properties'),
@@ -381,8 +382,7 @@ export function purgeSuite(env: DialectEnv): void {
   s(
     'a batch the database refuses: exit 29 naming table and batch; that batch rolled back, the tables before it stay purged; the next run continues',
     () =>
-      withDb(env, async (db) => {
-        assert.is(run(db, ['sync']).code, 0);
+      withDbAtLatest(env, async (db) => {
         const { sql, purged } = population();
         await db.exec(sql);
         const before = await tableCounts(db);
@@ -396,7 +396,7 @@ export function purgeSuite(env: DialectEnv): void {
               "DELIMITER //\nCREATE TRIGGER boom BEFORE DELETE ON image_tags FOR EACH ROW BEGIN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'delete refused by test trigger'; END//\nDELIMITER ;",
           }[env.dialect],
         );
-        const r = run(db, ['purge', '--batch-size', '5']);
+        const r = proc(db, ['purge', '--batch-size', '5']);
         assert.is(r.code, 29, r.stderr);
         assert.match(
           r.stderr,
@@ -410,7 +410,7 @@ export function purgeSuite(env: DialectEnv): void {
         assert.is(mid.tasks, before.tasks, 'tables after the failure not touched');
         assert.equal(await orphans(db), NO_ORPHANS);
         await db.exec(env.dialect === 'postgresql' ? 'DROP TRIGGER boom ON image_tags;' : 'DROP TRIGGER boom;');
-        const again = run(db, ['purge', '--batch-size', '5', '--json']);
+        const again = await run(db, ['purge', '--batch-size', '5', '--json']);
         assert.is(again.code, 0, again.stderr);
         const rows = Object.fromEntries(
           JSON.parse(again.stdout).tables.map((t: { table: string; rows: number }) => [t.table, t.rows]),
@@ -422,8 +422,7 @@ export function purgeSuite(env: DialectEnv): void {
   s(
     'bad --age-in-days or --batch-size: exit 2 and nothing changed; --batch-size -1 (one transaction per table) works',
     () =>
-      withDb(env, async (db) => {
-        assert.is(run(db, ['sync']).code, 0);
+      withDbAtLatest(env, async (db) => {
         const { sql } = population();
         await db.exec(sql);
         const before = await tableCounts(db);
@@ -436,7 +435,7 @@ export function purgeSuite(env: DialectEnv): void {
           ['--batch-size', '1.5'],
           ['--table-limit', '-5'],
         ]) {
-          const r = run(db, ['purge', ...args]);
+          const r = await run(db, ['purge', ...args]);
           assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
           assert.match(
             r.stderr,
@@ -446,7 +445,7 @@ export function purgeSuite(env: DialectEnv): void {
           assert.not.match(r.stderr, '    at ');
         }
         assert.equal(await tableCounts(db), before);
-        const r = run(db, ['purge', '--batch-size', '-1', '--json']);
+        const r = await run(db, ['purge', '--batch-size', '-1', '--json']);
         assert.is(r.code, 0, r.stderr);
         assert.is(JSON.parse(r.stdout).total, 83);
       }),
@@ -465,7 +464,7 @@ export function purgeSuite(env: DialectEnv): void {
           (r) => `${r.version}:${r.status}`,
         )
       : null;
-    return { tables, alembic, versions, version: run(db, ['version']).stdout };
+    return { tables, alembic, versions, version: (await run(db, ['version'])).stdout };
   };
 
   for (const kind of ['sync 50 (zed)', 'glance-manage (zed_contract01)'] as const) {
@@ -473,7 +472,7 @@ export function purgeSuite(env: DialectEnv): void {
       `issue 28: on a database at ${kind}, purge, purge-images and the glance-manage forms run without changing its version or bookkeeping; db purge --max_rows 2 deletes at most 2 rows per table per run, the oldest first`,
       () =>
         withDb(env, async (db) => {
-          if (kind.startsWith('sync')) assert.is(run(db, ['sync', '50']).code, 0);
+          if (kind.startsWith('sync')) assert.is((await run(db, ['sync', '50'])).code, 0);
           else await glanceBuilt(db, 50, ['zed_contract01']);
           const { sql, purged } = population();
           await db.exec(sql);
@@ -483,7 +482,7 @@ export function purgeSuite(env: DialectEnv): void {
           const counts = await tableCounts(db);
           // The oldest first: of the 8 + 2 old tasks, two deleted 41 days ago go before the rest.
           await db.exec("UPDATE tasks SET deleted_at = '2000-01-01 00:00:00' WHERE id IN ('t1-07', 't4-02')");
-          const dry = run(db, ['db', 'purge', '--max_rows', '2', '--dry-run', '--json']);
+          const dry = await run(db, ['db', 'purge', '--max_rows', '2', '--dry-run', '--json']);
           assert.is(dry.code, 0, dry.stderr);
           assert.equal(
             Object.fromEntries(
@@ -491,7 +490,7 @@ export function purgeSuite(env: DialectEnv): void {
             ),
             Object.fromEntries(Object.keys(purged).map((t) => [t, 2])),
           );
-          const r = run(db, ['db', 'purge', '--age_in_days', '30', '--max_rows', '2', '--json']);
+          const r = await run(db, ['db', 'purge', '--age_in_days', '30', '--max_rows', '2', '--json']);
           assert.is(r.code, 0, r.stderr);
           const j = JSON.parse(r.stdout);
           assert.equal([j.tableLimit, j.batchSize], [2, 100]);
@@ -502,23 +501,27 @@ export function purgeSuite(env: DialectEnv): void {
           assert.is(await count(db, "SELECT COUNT(*) AS n FROM tasks WHERE id IN ('t1-07', 't4-02')"), 0);
           assert.equal(await orphans(db), NO_ORPHANS);
           // A second run takes the next 2 of each; -1 (no limit) the rest.
-          assert.is(run(db, ['db', 'purge', '--max_rows', '2']).code, 0);
+          assert.is((await run(db, ['db', 'purge', '--max_rows', '2'])).code, 0);
           now = await tableCounts(db);
           for (const t of Object.keys(purged)) assert.is(now[t], counts[t] - 4, t);
-          assert.is(run(db, ['db', 'purge', '--max_rows', '-1']).code, 0);
+          assert.is((await run(db, ['db', 'purge', '--max_rows', '-1'])).code, 0);
           now = await tableCounts(db);
           for (const t of Object.keys(purged)) assert.is(now[t], counts[t] - purged[t], t);
-          assert.match(run(db, ['db', 'purge', '--max_rows', '2']).stdout, '0 row(s) deleted');
+          assert.match((await run(db, ['db', 'purge', '--max_rows', '2'])).stdout, '0 row(s) deleted');
           // --max_rows 0 deletes nothing; -1 no limit; images: at most 5 in this run.
-          const img = run(db, ['db', 'purge_images_table', '--age_in_days', '30', '--max_rows', '5', '--json']);
+          const img = await run(db, ['db', 'purge_images_table', '--age_in_days', '30', '--max_rows', '5', '--json']);
           assert.is(img.code, 0, img.stderr);
           assert.equal(JSON.parse(img.stdout).tables[0].rows, 5);
           assert.is(
-            JSON.parse(run(db, ['db', 'purge-images', '--age_in_days', '30', '--max_rows', '0', '--json']).stdout)
-              .total,
+            JSON.parse(
+              (await run(db, ['db', 'purge-images', '--age_in_days', '30', '--max_rows', '0', '--json'])).stdout,
+            ).total,
             0,
           );
-          assert.is(JSON.parse(run(db, ['purge-images', '--age-in-days', '30', '--json']).stdout).total, 12 - 5);
+          assert.is(
+            JSON.parse((await run(db, ['purge-images', '--age-in-days', '30', '--json'])).stdout).total,
+            12 - 5,
+          );
           assert.equal(
             await bookkeeping(db),
             before,
@@ -532,7 +535,7 @@ export function purgeSuite(env: DialectEnv): void {
     '--max_rows as glance-manage checks it (exit 2, nothing changed): below -1, past 2^31-1, not a number; purge --max-rows is the batch size still, with a note',
     () =>
       withDb(env, async (db) => {
-        assert.is(run(db, ['sync', '50']).code, 0);
+        assert.is((await run(db, ['sync', '50'])).code, 0);
         const { sql, purged } = population();
         await db.exec(sql);
         const before = await tableCounts(db);
@@ -542,12 +545,12 @@ export function purgeSuite(env: DialectEnv): void {
           [['--max_rows', 'x'], 'must be a whole number'],
           [['--age_in_days', '-1'], '--age_in_days must be'],
         ] as const) {
-          const r = run(db, ['db', 'purge', ...args]);
+          const r = await run(db, ['db', 'purge', ...args]);
           assert.is(r.code, 2, r.stderr);
           assert.match(r.stderr, text);
         }
         assert.equal(await tableCounts(db), before);
-        const old = run(db, ['purge', '--max-rows', '5', '--json']);
+        const old = await run(db, ['purge', '--max-rows', '5', '--json']);
         assert.is(old.code, 0, old.stderr);
         assert.match(old.stderr, 'note: purge --max-rows is the old name of --batch-size');
         const j = JSON.parse(old.stdout);

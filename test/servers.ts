@@ -10,6 +10,7 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
+import type { PgClient } from '../src/dialects/postgresql/client.js';
 
 export type ServerDialect = 'postgresql' | 'mysql';
 
@@ -150,11 +151,11 @@ export function serverAvailable(dialect: ServerDialect): boolean {
   }
 }
 
+/** A database name no other test, file or run uses. */
+export const freshDatabaseName = () => `glancedb_t_${randomBytes(5).toString('hex')}`;
+
 /** Creates a fresh database (random name, or `name`) and returns its name and glance-db URL. */
-export function createDatabase(
-  dialect: ServerDialect,
-  name = `glancedb_t_${randomBytes(5).toString('hex')}`,
-): { name: string; url: string } {
+export function createDatabase(dialect: ServerDialect, name = freshDatabaseName()): { name: string; url: string } {
   adminSql(
     dialect,
     dialect === 'postgresql' ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} CHARACTER SET utf8`,
@@ -167,4 +168,87 @@ export function dropDatabase(dialect: ServerDialect, name: string): void {
     dialect,
     dialect === 'postgresql' ? `DROP DATABASE IF EXISTS ${name} WITH (FORCE)` : `DROP DATABASE IF EXISTS ${name}`,
   );
+}
+
+/** One connection to a database on a test server, in this process: SQL without starting psql or mariadb. */
+export interface ServerConnection {
+  /**
+   * Runs a script statement by statement, each committed on its own, stopping
+   * at the first error: what `psql -v ON_ERROR_STOP=1` and `mariadb` do with it
+   * (mariadb's DELIMITER lines included).
+   */
+  exec(sql: string): Promise<void>;
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  end(): Promise<void>;
+}
+
+// The drivers and the splitter (with the dialect registry it reads) load at the first connection, not with
+// every file that imports this one.
+const splitter = async () => {
+  await import('../src/dialects/index.js');
+  return (await import('../src/core/sql/split.js')).splitStatements;
+};
+
+/** A script's statements as the mariadb client sends them: DELIMITER lines change the terminator. */
+export async function mysqlScriptStatements(sql: string): Promise<string[]> {
+  const splitStatements = await splitter();
+  const out: string[] = [];
+  let delimiter = ';';
+  let chunk: string[] = [];
+  const flush = () => {
+    const text = chunk.join('\n');
+    chunk = [];
+    if (delimiter === ';') out.push(...splitStatements(text, 'mysql').map((s) => s.text));
+    else
+      out.push(
+        ...text
+          .split(delimiter)
+          .map((t) => t.trim())
+          .filter(Boolean),
+      );
+  };
+  for (const line of sql.split('\n')) {
+    const m = /^\s*DELIMITER\s+(\S+)\s*$/i.exec(line);
+    if (!m) chunk.push(line);
+    else {
+      flush();
+      delimiter = m[1];
+    }
+  }
+  flush();
+  return out;
+}
+
+/** Opens a connection to database `db` (by default the server URL's own) on a test server. */
+export async function connectServer(dialect: ServerDialect, db?: string): Promise<ServerConnection> {
+  const p = serverParts(dialect);
+  const login = { host: p.host, port: Number(p.port), user: p.user, password: p.password || undefined };
+  if (dialect === 'postgresql') {
+    const [{ default: pg }, splitStatements] = await Promise.all([import('pg'), splitter()]);
+    const c = new pg.Client({
+      ...login,
+      database: db ?? (p.database || 'postgres'),
+      application_name: 'glance-db-test',
+    }) as PgClient;
+    // A server that ends the session (a test's pg_terminate_backend) must not take the test process with it.
+    c.on('error', () => {});
+    await c.connect();
+    return {
+      exec: async (sql) => {
+        for (const s of splitStatements(sql, 'postgresql')) await c.query(s.text);
+      },
+      query: async (sql) => (await c.query(sql)).rows as Record<string, unknown>[],
+      end: () => c.end(),
+    };
+  }
+  const mysql = await import('mysql2/promise');
+  const c = await mysql.createConnection({ ...login, database: db });
+  c.on('error', () => {});
+  return {
+    exec: async (sql) => {
+      for (const s of await mysqlScriptStatements(sql)) await c.query(s);
+    },
+    query: async (sql) => (await c.query(sql))[0] as Record<string, unknown>[],
+    end: () => c.end(),
+  };
 }

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { withDb, type DialectEnv, type TestDb } from './dialects.js';
+import { withDb, withDbAtLatest, type DialectEnv, type TestDb } from './dialects.js';
 import { cli, extraVersion, LATEST, makeProject, NEXT, range, removeProject, runCli } from './helpers.js';
 
 /** The version table exactly as the first release created it (before run_by). */
@@ -65,8 +65,7 @@ export function stuck(env: DialectEnv): void {
   );
 
   s("history shows each row's note (here drift accepted with sync --accept-drift), in the listing and in --json", () =>
-    withDb(env, async (db) => {
-      assert.is((await run(db, ['sync'])).code, 0);
+    withDbAtLatest(env, async (db) => {
       await db.exec('CREATE INDEX handmade_idx ON images (owner, status)');
       const a = await run(db, ['sync', '--accept-drift']);
       assert.is(a.code, 0, a.stderr);
@@ -116,8 +115,7 @@ export function stuck(env: DialectEnv): void {
   s(
     'repair: a hole in the version table is re-recorded when the schema shows the version ran; --dry-run changes nothing',
     () =>
-      withDb(env, async (db) => {
-        assert.is((await run(db, ['sync'])).code, 0);
+      withDbAtLatest(env, async (db) => {
         await db.exec('DELETE FROM glance_db_version WHERE version = 49');
         const dry = await run(db, ['repair', '--dry-run']);
         assert.is(dry.code, 0, dry.stderr);
@@ -145,8 +143,7 @@ export function stuck(env: DialectEnv): void {
   );
 
   s('repair refuses, changing nothing, when the schema matches no known state (exit 24)', () =>
-    withDb(env, async (db) => {
-      assert.is((await run(db, ['sync'])).code, 0);
+    withDbAtLatest(env, async (db) => {
       await db.exec('DELETE FROM glance_db_version WHERE version = 49');
       await db.exec('CREATE INDEX handmade_idx ON images (owner, status)');
       const r = await run(db, ['repair']);
