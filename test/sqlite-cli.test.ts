@@ -34,6 +34,7 @@ import {
   VERSIONS,
   runCli,
 } from './helpers.js';
+import { holdFlock } from './flock-holder.js';
 
 const TOOL_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -458,10 +459,7 @@ withProject(
   {},
   async (dir, db) => {
     // The lock is an OS lock (flock) on FILE.lock, as another glance-db run holds it.
-    const holder = spawn('flock', ['--close', `${db}.lock`, 'sh', '-c', 'echo held; exec sleep 60'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    await new Promise((resolve) => holder.stdout!.once('data', resolve));
+    const holder = await holdFlock(`${db}.lock`);
     writeFileSync(
       `${db}.lock`,
       JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() }),
@@ -472,7 +470,7 @@ withProject(
       assert.match(r.stderr, `is locked by glance-db process ${process.pid}`);
       assert.not.ok(existsSync(db));
     } finally {
-      holder.kill();
+      await holder.release();
     }
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     writeFileSync(`${db}.lock`, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), startedAt: 'earlier' }));

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -33,6 +33,7 @@ import {
   LATEST,
   runCli,
 } from './helpers.js';
+import { holdFlock } from './flock-holder.js';
 import { applyVersion } from '../src/core/apply.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -171,14 +172,6 @@ withProject(
   },
 );
 
-/** Holds an flock on path (as another glance-db would) until stopped. */
-function holdFlock(path: string): Promise<ChildProcess> {
-  const child = spawn('flock', ['--close', path, 'sh', '-c', 'echo held; exec sleep 60'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  return new Promise((resolve) => child.stdout!.once('data', () => resolve(child)));
-}
-
 withProject(
   'symbolic link: the upgrade lands in the real file, the link stays a link, and link and real path share one lock',
   async (dir) => {
@@ -196,7 +189,7 @@ withProject(
         `a run through the link must wait for the lock taken through the real path: ${locked.stderr}`,
       );
     } finally {
-      holder.kill();
+      await holder.release();
     }
     const r = cli(['sync'], { cwd: dir });
     assert.is(r.code, 0, r.stderr);
@@ -425,7 +418,7 @@ withProject(
         assert.is(r.code, 8, `content ${JSON.stringify(content)}: ${r.stderr}`);
         assert.not.ok(existsSync(db));
       } finally {
-        holder.kill();
+        await holder.release();
       }
     }
     // Left by a dead run: empty, garbage, or naming this very process (glance-db as PID 1 in a
