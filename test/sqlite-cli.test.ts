@@ -327,7 +327,7 @@ withProject(
   'a run moves the file once, from the version it had to the version reached; kill -9 at the write-back leaves it as it was',
   {},
   async (dir, db) => {
-    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+    assert.is((await runCli(['sync', '44'], { cwd: dir })).code, 0);
     // About 20 MB, so that the run lasts long enough to be watched.
     // Rows in a Glance table, not a table of its own: sync refuses a schema with an extra table as drift.
     const ballast = spawnSync('sqlite3', [
@@ -358,16 +358,16 @@ withProject(
       return inodes.size;
     };
     assert.is(await watch(() => {}), 2, 'the file was replaced once');
-    assert.is(cli(['version'], { cwd: dir }).stdout, '51\n');
+    assert.is((await runCli(['version'], { cwd: dir })).stdout, '51\n');
     writeFileSync(db, base);
     await watch((child) => child.kill('SIGKILL'));
     // Killed while writing its temporary file: as before the run (or, had the rename won the race, whole at 51).
     const after = readFileSync(db);
     assert.ok(
-      after.equals(base) || cli(['version'], { cwd: dir }).stdout === '51\n',
+      after.equals(base) || (await runCli(['version'], { cwd: dir })).stdout === '51\n',
       'the file is as before the run or as after it, never between',
     );
-    const again = cli(['sync'], { cwd: dir });
+    const again = await runCli(['sync'], { cwd: dir });
     assert.is(again.code, 0, again.stderr);
     assert.equal(
       readdirSync(dir).filter((f) => f.endsWith('.tmp')),
