@@ -9,7 +9,9 @@
 // The man page (man/glance-db.1, package.json "man") goes in the tarball too,
 // and npm links it into PREFIX/share/man/man1 at install.
 // Prints the path, size and SHA-256 of both.
-//   node scripts/package.mjs [--out DIR]
+//   node scripts/package.mjs [--out DIR] [--no-executable]
+// --no-executable: the tarball alone (test/container, which installs only the
+// tarball, skips building an executable it never runs).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -65,6 +67,7 @@ console.log(`tarball: ${file}`);
 console.log(`size:    ${mib} MiB (${out[0].entryCount} files)`);
 console.log(`sha256:  ${sha}`);
 console.log(`verify:  sha256sum ${out[0].filename}   # must print ${sha}`);
+if (process.argv.includes('--no-executable')) process.exit(0);
 const seaOut = execFileSync(process.execPath, [join(root, 'scripts', 'sea.mjs'), '--out', outDir], {
   cwd: root,
   encoding: 'utf8',

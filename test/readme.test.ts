@@ -19,7 +19,17 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { BIN, LATEST, LATEST_LABEL, ROOT, makeProject, referenceSql, removeProject, openSqlite } from './helpers.js';
+import {
+  BIN,
+  LATEST,
+  LATEST_LABEL,
+  ROOT,
+  makeProject,
+  referenceSql,
+  removeProject,
+  openSqlite,
+  runCli,
+} from './helpers.js';
 import { mysqlEnv, postgresEnv, type TestDb } from './dialects.js';
 
 /** README.md and every page under docs/, as paths relative to the repository. */
@@ -95,6 +105,12 @@ interface Project {
   run(line: string): { code: number | null; stdout: string; stderr: string };
   /** As on a Glance host: see Example.host. */
   runOnHost(line: string): { code: number | null; stdout: string; stderr: string };
+  /**
+   * A glance-db line of a set-up or a check (not the example itself) run in
+   * this process (runCli), in the project, with the names rewritten as for
+   * run(): the example is what runs through sh and a real process.
+   */
+  cli(line: string): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 /** Examples that run elsewhere in the suite, and where. */
@@ -239,9 +255,9 @@ t.sort((a, b) => a - b); console.log('median', t[100].toFixed(1), 'ms, p90', t[1
 const GLANCE_CONF_DB = 'sqlite:/var/lib/glance/glance.sqlite';
 
 /** A database at 44 taken through the given rolling-upgrade phases. */
-function rollTo(p: Project, phases: string[]): void {
+async function rollTo(p: Project, phases: string[]): Promise<void> {
   for (const cmd of ['sync 44', ...phases]) {
-    const r = p.run(`glance-db ${cmd} --url ${GLANCE_CONF_DB}`);
+    const r = await p.cli(`glance-db ${cmd} --url ${GLANCE_CONF_DB}`);
     assert.is(r.code, 0, r.stderr);
   }
 }
@@ -263,14 +279,14 @@ interface Example {
 
 const atVersion =
   (v: number, url = '') =>
-  (p: Project) => {
-    const r = p.run(`glance-db sync ${v}${url ? ` --url ${url}` : ''}`);
+  async (p: Project) => {
+    const r = await p.cli(`glance-db sync ${v}${url ? ` --url ${url}` : ''}`);
     assert.is(r.code, 0, r.stderr);
   };
 /** Glance's metadefs (the test fixtures) in the folder an example reads them from. */
 const metadefsIn = (folder: string) => (p: Project) =>
   cpSync(join(ROOT, 'test', 'fixtures', 'metadefs'), join(p.dir, folder), { recursive: true });
-const versionOf = (p: Project, url = GLANCE_CONF_DB) => p.run(`glance-db version --url ${url}`).stdout;
+const versionOf = async (p: Project, url = GLANCE_CONF_DB) => (await p.cli(`glance-db version --url ${url}`)).stdout;
 
 const EXAMPLES: Record<string, Example> = {
   'npm ci && npx glance-db sync': {
@@ -292,7 +308,7 @@ const EXAMPLES: Record<string, Example> = {
     },
   },
   'glance-db version --url sqlite:/var/lib/glance/glance.sqlite': {
-    setup: (p) => atVersion(47, 'sqlite:/var/lib/glance/glance.sqlite')(p),
+    setup: atVersion(47, 'sqlite:/var/lib/glance/glance.sqlite'),
     check: (_, o) => assert.is(o.stdout, '47\n'),
   },
   "GLANCE_DB_URL='mysql+pymysql://glance:secret@db/glance?charset=utf8' glance-db upgrade 51": {
@@ -300,7 +316,7 @@ const EXAMPLES: Record<string, Example> = {
     setup: (p, s) => atVersion(45, s.mysql!.url)(p),
   },
   "glance-db sync --glance-config /etc/glance/glance-api.conf --backup   # URL from Glance's config, dump first": {
-    setup: (p) => atVersion(44, 'sqlite:/var/lib/glance/glance.sqlite')(p),
+    setup: atVersion(44, 'sqlite:/var/lib/glance/glance.sqlite'),
     check: (_, o) => assert.match(o.stdout, /^backup: /m),
   },
   'glance-db plan --dialect mysql --from 44 --output upgrade.sql          # a script for the DBA': {
@@ -352,20 +368,23 @@ const EXAMPLES: Record<string, Example> = {
         `[database]\nconnection = sqlite:///${join(p.dir, 'var-lib-glance', 'glance.sqlite')}\n`,
       );
     },
-    check: (p) => {
-      assert.is(versionOf(p), `${LATEST}\n`);
+    check: async (p) => {
+      assert.is(await versionOf(p), `${LATEST}\n`);
       assert.not.ok(existsSync(join(p.dir, 'var-lib-glance', 'not-this.sqlite')), 'the glance.conf.d snippet wins');
     },
   },
   // glance-manage's lines as written (docs/guide/command-line.md): the default files; oslo's options before the command.
   'glance-db db_sync': {
     host: true,
-    check: (p, o) => (assert.is(versionOf(p), `${LATEST}\n`), assert.match(o.stdout, /\(from .*glance-api\.conf\)/)),
+    check: async (p, o) => (
+      assert.is(await versionOf(p), `${LATEST}\n`),
+      assert.match(o.stdout, /\(from .*glance-api\.conf\)/)
+    ),
   },
   'glance-db --config-file /etc/glance/glance-api.conf --config-dir /etc/glance/glance.conf.d db_load_metadefs /etc/glance/metadefs':
     {
-      setup: (p) => {
-        atVersion(LATEST, GLANCE_CONF_DB)(p);
+      setup: async (p) => {
+        await atVersion(LATEST, GLANCE_CONF_DB)(p);
         mkdirSync(join(p.dir, 'etc-glance', 'glance.conf.d'));
         metadefsIn('etc-glance/metadefs')(p);
       },
@@ -373,7 +392,7 @@ const EXAMPLES: Record<string, Example> = {
     },
   'glance-db db load_metadefs /etc/glance/metadefs': {
     host: true,
-    setup: (p) => (atVersion(LATEST, GLANCE_CONF_DB)(p), metadefsIn('etc-glance/metadefs')(p)),
+    setup: async (p) => (await atVersion(LATEST, GLANCE_CONF_DB)(p), metadefsIn('etc-glance/metadefs')(p)),
     check: (_, o) => assert.match(o.stdout, /added/),
   },
   'glance-db db expand': {
@@ -389,15 +408,15 @@ const EXAMPLES: Record<string, Example> = {
   'glance-db db contract': {
     host: true,
     setup: (p) => rollTo(p, ['expand', 'migrate']),
-    check: (p, o) => (
+    check: async (p, o) => (
       assert.match(o.stdout, `database is at version ${LATEST}`),
-      assert.is(versionOf(p), `${LATEST}\n`)
+      assert.is(await versionOf(p), `${LATEST}\n`)
     ),
   },
   'glance-db db load_metadefs --glance-config /etc/glance/glance-api.conf --glance-config /etc/glance/glance.conf.d /var/lib/openstack/etc/glance/metadefs':
     {
-      setup: (p) => {
-        atVersion(LATEST, GLANCE_CONF_DB)(p);
+      setup: async (p) => {
+        await atVersion(LATEST, GLANCE_CONF_DB)(p);
         mkdirSync(join(p.dir, 'etc-glance', 'glance.conf.d'));
         metadefsIn('var-lib-openstack/etc/glance/metadefs')(p);
       },
@@ -423,20 +442,25 @@ const EXAMPLES: Record<string, Example> = {
         ),
     },
   'glance-db db sync --glance-config /etc/glance/glance-api.conf': {
-    check: (p) => assert.is(versionOf(p), `${LATEST}\n`),
+    check: async (p) => assert.is(await versionOf(p), `${LATEST}\n`),
   },
   'glance-db db load_metadefs --glance-config /etc/glance/glance-api.conf /etc/glance/metadefs': {
-    setup: (p) => (atVersion(LATEST, GLANCE_CONF_DB)(p), metadefsIn('etc-glance/metadefs')(p)),
+    setup: async (p) => (await atVersion(LATEST, GLANCE_CONF_DB)(p), metadefsIn('etc-glance/metadefs')(p)),
     check: (_, o) => assert.match(o.stdout, /added/),
   },
 };
 
-/** A fresh project; `glance-db` on PATH is the built CLI; outside names point into the project. */
-function project(servers: { pg?: TestDb; mysql?: TestDb }): Project {
+/**
+ * A fresh project; `glance-db` on PATH is the built CLI; outside names point into the project.
+ * withPackage: the package itself too, as in a clone, for an example that runs npx.
+ */
+function project(servers: { pg?: TestDb; mysql?: TestDb }, withPackage: boolean): Project {
   const dir = makeProject();
   // For npx: the package itself, as in a clone (npx runs its prepare script, the build, into this copy).
-  for (const f of ['package.json', 'tsconfig.json', 'bin', 'src', 'scripts', 'schema'])
-    cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+  // Only there: copying src/ and the rest for each of some forty examples cost seconds.
+  if (withPackage)
+    for (const f of ['package.json', 'tsconfig.json', 'bin', 'src', 'scripts', 'schema'])
+      cpSync(join(ROOT, f), join(dir, f), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   const shim = join(dir, '.bin');
   mkdirSync(shim);
@@ -482,7 +506,21 @@ function project(servers: { pg?: TestDb; mysql?: TestDb }): Project {
     const r = spawnSync('sh', ['-c', rewrite(line)], { cwd, env: e, encoding: 'utf8', timeout: 120_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  return { dir, run: (line) => sh(line, dir, env), runOnHost: (line) => sh(line, join(dir, 'host'), hostEnv) };
+  const cli = (line: string) => {
+    const words = rewrite(line).split(/\s+/);
+    // Only plain words: a line that needs the shell is an example, for run().
+    assert.ok(
+      words[0] === 'glance-db' && words.every((w) => /^[\w:/.+@?=-]+$/.test(w)),
+      `not a plain glance-db line: ${line}`,
+    );
+    return runCli(words.slice(1), { cwd: dir, env: { GLANCE_DB_GLANCE_SITE_PACKAGES: '' } });
+  };
+  return {
+    dir,
+    run: (line) => sh(line, dir, env),
+    runOnHost: (line) => sh(line, join(dir, 'host'), hostEnv),
+    cli,
+  };
 }
 
 test('every shell example in README.md and docs/ is known here (run below, run by the test named, or a measurement)', () => {
@@ -532,7 +570,7 @@ for (const line of lines.filter((l) => l in EXAMPLES)) {
     }
     const server = env ? await env.create() : undefined;
     const servers = ex.server === 'pg' ? { pg: server } : ex.server === 'mysql' ? { mysql: server } : {};
-    const p = project(servers);
+    const p = project(servers, /\bnpx\b/.test(line));
     try {
       await ex.setup?.(p, servers);
       const r = ex.host ? p.runOnHost(line) : p.run(line);

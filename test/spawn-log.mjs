@@ -9,13 +9,22 @@
 //   awk '{print $1}' /tmp/spawns | sort | uniq -c
 //
 // Runs in process (runCli) start nothing and are not counted.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, chmodSync } from 'node:fs';
 import { basename } from 'node:path';
 
 const log = process.env.GLANCE_DB_TEST_SPAWN_LOG;
 const me = process.argv[1] ?? '';
 if (log) {
-  if (me.endsWith('.test.js')) process.env.GLANCE_DB_TEST_SPAWN_PARENT = basename(me, '.test.js');
-  else if (/(run\.js|glance-manage|glance-db)$/.test(me))
+  if (me.endsWith('.test.js')) {
+    process.env.GLANCE_DB_TEST_SPAWN_PARENT = basename(me, '.test.js');
+    // Writable by every user: sqlite-files runs glance-db as user 65534, whose line
+    // otherwise failed with EACCES (and failed that test).
+    appendFileSync(log, '');
+    try {
+      chmodSync(log, 0o666);
+    } catch {
+      // Another user's log: theirs to open up.
+    }
+  } else if (/(run\.js|glance-manage|glance-db)$/.test(me))
     appendFileSync(log, `${process.env.GLANCE_DB_TEST_SPAWN_PARENT ?? '?'} spawn ${process.argv[2] ?? ''}\n`);
 }

@@ -38,6 +38,7 @@ import {
   VERSIONS,
   runCli,
 } from './helpers.js';
+import { holdFlock } from './flock-holder.js';
 
 const TOOL_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -333,7 +334,7 @@ withProject(
   'a run moves the file once, from the version it had to the version reached; kill -9 at the write-back leaves it as it was',
   {},
   async (dir, db) => {
-    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+    assert.is((await runCli(['sync', '44'], { cwd: dir })).code, 0);
     // About 20 MB, so that the run lasts long enough to be watched.
     // Rows in a Glance table, not a table of its own: sync refuses a schema with an extra table as drift.
     const ballast = spawnSync('sqlite3', [
@@ -364,16 +365,16 @@ withProject(
       return inodes.size;
     };
     assert.is(await watch(() => {}), 2, 'the file was replaced once');
-    assert.is(cli(['version'], { cwd: dir }).stdout, `${LATEST}\n`);
+    assert.is((await runCli(['version'], { cwd: dir })).stdout, `${LATEST}\n`);
     writeFileSync(db, base);
     await watch((child) => child.kill('SIGKILL'));
     // Killed while writing its temporary file: as before the run (or, had the rename won the race, whole at the newest).
     const after = readFileSync(db);
     assert.ok(
-      after.equals(base) || cli(['version'], { cwd: dir }).stdout === `${LATEST}\n`,
+      after.equals(base) || (await runCli(['version'], { cwd: dir })).stdout === `${LATEST}\n`,
       'the file is as before the run or as after it, never between',
     );
-    const again = cli(['sync'], { cwd: dir });
+    const again = await runCli(['sync'], { cwd: dir });
     assert.is(again.code, 0, again.stderr);
     assert.equal(
       readdirSync(dir).filter((f) => f.endsWith('.tmp')),
@@ -465,10 +466,7 @@ withProject(
   {},
   async (dir, db) => {
     // The lock is an OS lock (flock) on FILE.lock, as another glance-db run holds it.
-    const holder = spawn('flock', ['--close', `${db}.lock`, 'sh', '-c', 'echo held; exec sleep 60'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    await new Promise((resolve) => holder.stdout!.once('data', resolve));
+    const holder = await holdFlock(`${db}.lock`);
     writeFileSync(
       `${db}.lock`,
       JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() }),
@@ -479,7 +477,7 @@ withProject(
       assert.match(r.stderr, `is locked by glance-db process ${process.pid}`);
       assert.not.ok(existsSync(db));
     } finally {
-      holder.kill();
+      await holder.release();
     }
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     writeFileSync(`${db}.lock`, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), startedAt: 'earlier' }));

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -33,6 +33,7 @@ import {
   LATEST,
   runCli,
 } from './helpers.js';
+import { holdFlock } from './flock-holder.js';
 import { applyVersion } from '../src/core/apply.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -171,21 +172,13 @@ withProject(
   },
 );
 
-/** Holds an flock on path (as another glance-db would) until stopped. */
-function holdFlock(path: string): Promise<ChildProcess> {
-  const child = spawn('flock', ['--close', path, 'sh', '-c', 'echo held; exec sleep 60'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  return new Promise((resolve) => child.stdout!.once('data', () => resolve(child)));
-}
-
 withProject(
   'symbolic link: the upgrade lands in the real file, the link stays a link, and link and real path share one lock',
   async (dir) => {
     mkdirSync(join(dir, 'data'));
     const real = join(dir, 'data', 'real.sqlite');
     const link = join(dir, 'glance.sqlite');
-    assert.is(cli(['sync', '44', '--url', `sqlite:${real}`], { cwd: dir }).code, 0);
+    assert.is((await runCli(['sync', '44', '--url', `sqlite:${real}`], { cwd: dir })).code, 0);
     symlinkSync('data/real.sqlite', link);
     const holder = await holdFlock(`${real}.lock`);
     try {
@@ -196,16 +189,16 @@ withProject(
         `a run through the link must wait for the lock taken through the real path: ${locked.stderr}`,
       );
     } finally {
-      holder.kill();
+      await holder.release();
     }
-    const r = cli(['sync'], { cwd: dir });
+    const r = await runCli(['sync'], { cwd: dir });
     assert.is(r.code, 0, r.stderr);
     assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
-    assert.is(cli(['version', '--url', `sqlite:${real}`], { cwd: dir }).stdout, `${LATEST}\n`);
+    assert.is((await runCli(['version', '--url', `sqlite:${real}`], { cwd: dir })).stdout, `${LATEST}\n`);
     assert.equal(temps(dir).concat(temps(join(dir, 'data'))), []);
     const dangling = join(dir, 'dangling.sqlite');
     symlinkSync('data/nothing-here.sqlite', dangling);
-    const d = cli(['sync', '--url', `sqlite:${dangling}`], { cwd: dir });
+    const d = await runCli(['sync', '--url', `sqlite:${dangling}`], { cwd: dir });
     assert.is(d.code, 20, d.stderr);
     assert.match(d.stderr, 'symbolic link that leads to no file');
     assert.not.ok(existsSync(join(dir, 'data', 'nothing-here.sqlite')));
@@ -233,11 +226,11 @@ withProject(
 
 withProject(
   'planted links: a link at the lock file or in a world-writable folder is never followed; the victim is untouched',
-  (dir, db) => {
+  async (dir, db) => {
     const victim = join(dir, 'victim');
     writeFileSync(victim, 'precious');
     symlinkSync(victim, `${db}.lock`);
-    const r = cli(['sync'], { cwd: dir });
+    const r = await runCli(['sync'], { cwd: dir });
     assert.is(r.code, 20, r.stderr);
     assert.match(r.stderr, 'is a symbolic link, which glance-db never follows');
     assert.is(readFileSync(victim, 'utf8'), 'precious');
@@ -245,12 +238,12 @@ withProject(
     const open = join(dir, 'open');
     mkdirSync(open);
     chmodSync(open, 0o777);
-    const w = cli(['sync', '--url', `sqlite:${join(open, 'g.sqlite')}`], { cwd: dir });
+    const w = await runCli(['sync', '--url', `sqlite:${join(open, 'g.sqlite')}`], { cwd: dir });
     assert.is(w.code, 20, w.stderr);
     assert.match(w.stderr, 'is writable by every user and not sticky');
     assert.equal(readdirSync(open), []);
     chmodSync(open, 0o1777);
-    const sticky = cli(['sync', '43', '--url', `sqlite:${join(open, 'g.sqlite')}`], { cwd: dir });
+    const sticky = await runCli(['sync', '43', '--url', `sqlite:${join(open, 'g.sqlite')}`], { cwd: dir });
     assert.is(sticky.code, 0, `a sticky folder owned by root (like /tmp) is fine: ${sticky.stderr}`);
   },
 );
@@ -310,7 +303,7 @@ withProject(
 
 withProject(
   'as an unprivileged user: an unwritable lock file is still locked; a folder it cannot write and a file it does not own are refused (exit 20)',
-  (dir) => {
+  async (dir) => {
     if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) {
       console.error('SKIP: needs root and setpriv to run glance-db as another user');
       return;
@@ -328,7 +321,7 @@ withProject(
     mkdirSync(mine);
     chownSync(mine, 65534, 65534);
     const db = join(mine, 'g.sqlite');
-    assert.is(cli(['sync', '44', '--url', `sqlite:${db}`], { cwd: dir }).code, 0);
+    assert.is((await runCli(['sync', '44', '--url', `sqlite:${db}`], { cwd: dir })).code, 0);
     chownSync(db, 65534, 65534);
     // A lock file left by root, which this user cannot write: flock needs only read access.
     writeFileSync(`${db}.lock`, '');
@@ -349,7 +342,7 @@ withProject(
     const theirs = join(dir, 'theirs');
     mkdirSync(theirs);
     const db2 = join(theirs, 'g.sqlite');
-    assert.is(cli(['sync', '44', '--url', `sqlite:${db2}`], { cwd: dir }).code, 0);
+    assert.is((await runCli(['sync', '44', '--url', `sqlite:${db2}`], { cwd: dir })).code, 0);
     chownSync(db2, 65534, 65534);
     const ro = asNobody(['sync', '--url', `sqlite:${db2}`]);
     assert.is(ro.code, 20, ro.stderr);
@@ -425,7 +418,7 @@ withProject(
         assert.is(r.code, 8, `content ${JSON.stringify(content)}: ${r.stderr}`);
         assert.not.ok(existsSync(db));
       } finally {
-        holder.kill();
+        await holder.release();
       }
     }
     // Left by a dead run: empty, garbage, or naming this very process (glance-db as PID 1 in a
@@ -519,7 +512,7 @@ test('read-only file system: sync is refused (exit 20) with its own message; ver
 withProject(
   'SIGINT and SIGTERM during a write-back never leave a temporary file; the file stays sound',
   async (dir, db) => {
-    assert.is(cli(['sync', '44'], { cwd: dir }).code, 0);
+    assert.is((await runCli(['sync', '44'], { cwd: dir })).code, 0);
     // About 40 MB, so that each write-back takes a while.
     assert.is(
       sqlite3(
@@ -553,7 +546,7 @@ withProject(
       assert.not.ok(existsSync(`${db}.lock`), `${sig}: lock file left`);
       assert.is(sqlite3(db, 'PRAGMA integrity_check;').stdout, 'ok\n');
     }
-    assert.is(cli(['sync', '--accept-drift'], { cwd: dir }).code, 0);
+    assert.is((await runCli(['sync', '--accept-drift'], { cwd: dir })).code, 0);
   },
 );
 
