@@ -57,6 +57,16 @@ export function findRelease(text: string): GlanceRelease | null {
   return null;
 }
 
+/**
+ * The release that brought the newest schema change a release ships: the
+ * first one whose db sync reaches the version the newest release reaches
+ * (2024.1 while every release after it stops at 51).
+ */
+export function lastSchemaChangeRelease(releases: readonly GlanceRelease[] = GLANCE_RELEASES): GlanceRelease {
+  const newest = releases[releases.length - 1];
+  return releases.find((r) => r.version === newest.version)!;
+}
+
 /** Every release whose db sync stops at this version. */
 export const releasesAt = (version: number) => GLANCE_RELEASES.filter((r) => r.version === version);
 

@@ -1,6 +1,12 @@
 import { BaseCommand } from '../base-command.js';
 import { manifestPath } from '../context.js';
-import { GLANCE_RELEASES, releaseLabel, releasesAt, revisionAt } from '../../glance/releases.js';
+import {
+  GLANCE_RELEASES,
+  lastSchemaChangeRelease,
+  releaseLabel,
+  releasesAt,
+  revisionAt,
+} from '../../glance/releases.js';
 import { installedGlance } from '../../glance/installed.js';
 import { loadManifest } from '../../core/manifest/load.js';
 
@@ -48,8 +54,9 @@ export default class Versions extends BaseCommand {
       this.out(`${String(r.version).padEnd(8)}${r.name.padEnd(w + 2)}${(r.revision ?? '-').padEnd(20)}${rel}`);
     }
     const newest = GLANCE_RELEASES[GLANCE_RELEASES.length - 1];
+    const changed = lastSchemaChangeRelease();
     this.out(
-      `Releases after ${releaseLabel(newest)} are not listed yet; Glance has added no schema change after 2024.1.`,
+      `Releases after ${releaseLabel(newest)} are not listed yet; Glance has added no schema change after ${changed.series ?? changed.name}.`,
     );
     if (installed)
       this.out(
