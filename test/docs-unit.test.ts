@@ -145,7 +145,7 @@ test('a version added to the manifest makes the version line stale until npm run
     ['docs/reference/version-line.md'],
   );
   // No Glance revision for it yet: its row says so, and the rows before it stay as they were.
-  assert.match(stale[0].want, `| ${added.version} | added_column | - |\n`);
+  assert.match(stale[0].want, `| ${added.version} | added_column | - | - |\n`);
   assert.ok(stale[0].want.includes(read('docs/reference/version-line.md')!.split('<!-- version-line: end -->')[0]));
 });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadManifest } from '../src/core/manifest/load.js';
 import { readLock } from '../src/core/checksums-lock.js';
 import { CONTRACT_CHAIN, REVISION_FOR_VERSION } from '../src/glance/revisions.js';
-import { glanceRevisionCell, VERSION_LINE } from '../src/cli/reference-versions.js';
+import { glanceRevisionCell, legacyCell, VERSION_LINE } from '../src/cli/reference-versions.js';
 import { ROOT, VERSIONS } from './helpers.js';
 
 const manifest = loadManifest(join(ROOT, 'glance-db.yaml'));
@@ -64,7 +64,7 @@ for (const mig of manifest.migrations) {
       `6. npm run docs: docs/reference/version-line.md's generated row for ${v}`,
     );
     assert.ok(
-      generatedTable.includes(`| ${v} | ${mig.name} | ${glanceRevisionCell(mig)} |\n`),
+      generatedTable.includes(`| ${v} | ${mig.name} | ${glanceRevisionCell(mig)} | ${legacyCell(v)} |\n`),
       `6. npm run docs: the row for ${v} is the one the generator writes now`,
     );
   });

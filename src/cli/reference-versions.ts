@@ -1,8 +1,8 @@
 // docs/reference/version-line.md's table of versions, between its markers:
-// each version of the manifest with the Glance Alembic revision(s) it equals,
-// from src/glance/revisions.ts. Part of the generated reference (./reference.ts).
+// each version of the manifest with the Glance Alembic revision(s) it equals
+// and its legacy (sqlalchemy-migrate) number, from src/glance/revisions.ts. Part of the generated reference (./reference.ts).
 import { isDataOnly, PHASES, type Migration, type Phase } from '../core/manifest/types.js';
-import { DATA_MIGRATIONS, EXPAND_CHAIN, REVISION_FOR_VERSION } from '../glance/revisions.js';
+import { DATA_MIGRATIONS, EXPAND_CHAIN, LAST_LEGACY_VERSION, REVISION_FOR_VERSION } from '../glance/revisions.js';
 import { GENERATED_NOTE } from './reference-meta.js';
 
 export const VERSION_LINE = { begin: '<!-- version-line: begin -->', end: '<!-- version-line: end -->' };
@@ -31,15 +31,18 @@ export function glanceRevisionCell(m: Migration): string {
   return code(contract);
 }
 
+/** migrate_version's number for the version, '-' past the last legacy one (Glance used Alembic from there). */
+export const legacyCell = (version: number): string => (version <= LAST_LEGACY_VERSION ? String(version) : '-');
+
 /** The table of versions, between the markers. */
 export function versionLineTable(migrations: readonly Migration[]): string {
   return [
     VERSION_LINE.begin,
     `<!-- ${GENERATED_NOTE} from glance-db.yaml and src/glance/revisions.ts: edit those, not this table. -->`,
     '',
-    '| version | name | Glance revision |',
-    '|---|---|---|',
-    ...migrations.map((m) => `| ${m.version} | ${m.name} | ${glanceRevisionCell(m)} |`),
+    '| version | name | Glance revision | legacy number |',
+    '|---|---|---|---|',
+    ...migrations.map((m) => `| ${m.version} | ${m.name} | ${glanceRevisionCell(m)} | ${legacyCell(m.version)} |`),
     VERSION_LINE.end,
   ].join('\n');
 }

@@ -54,7 +54,7 @@ export const DATA_MIGRATIONS: [revision: string, version: number][] = [
 /**
  * The last number Glance's legacy sqlalchemy-migrate repository wrote to
  * migrate_version: Ocata moved Glance to Alembic, at ocata_contract01's
- * version (docs/glance-versions.md, the "legacy number" column).
+ * version (docs/reference/version-line.md, the "legacy number" column).
  */
 export const LAST_LEGACY_VERSION = CONTRACT_CHAIN.find(([r]) => r === 'ocata_contract01')![1];
 
