@@ -179,13 +179,14 @@ test("the goal: the target given, else the installed Glance's schema, else the n
   );
 });
 
-test("the last schema change (glance-db versions' closing line) is the first release at the newest release's version: caracal (2024.1) today", () => {
+test("the last schema change (glance-db versions' closing line) is the first release at the newest release's version (caracal, 2024.1, for the releases up to 51)", () => {
   const changed = lastSchemaChangeRelease();
   assert.is(changed.version, NEWEST_RELEASE.version);
   assert.ok(GLANCE_RELEASES.indexOf(changed) <= GLANCE_RELEASES.indexOf(NEWEST_RELEASE));
   for (const r of GLANCE_RELEASES.slice(0, GLANCE_RELEASES.indexOf(changed)))
     assert.ok(r.version < changed.version, r.name);
-  assert.is(changed.series, '2024.1');
+  // Up to 2026.1 (the table as of 51): caracal, 2024.1, brought the last change.
+  assert.is(lastSchemaChangeRelease(GLANCE_RELEASES.filter((r) => r.version <= 51)).series, '2024.1');
   // A release that reaches a new version is the new last change; one with no migration of its own is not.
   const next = { name: 'next', series: '2026.2', glanceMajor: NEWEST_RELEASE.glanceMajor + 1, version: LATEST + 1 };
   assert.is(lastSchemaChangeRelease([...GLANCE_RELEASES, next]), next);
