@@ -14,7 +14,7 @@ import { asGlanceManage, setInvokedAs } from '../src/cli/manage-mode.js';
 import { loadManifest } from '../src/core/manifest/load.js';
 import { ROOT, LATEST, NEWER_GLANCE, NEWEST_RELEASE } from './helpers.js';
 import { ZED_VERSION_FILES } from './release-fixtures.js';
-import { GLANCE_RELEASES, lastSchemaChangeRelease } from '../src/glance/releases.js';
+import { GLANCE_RELEASES, lastSchemaChangeRelease, schemaChangeNote } from '../src/glance/releases.js';
 
 const manifest = loadManifest(join(ROOT, 'glance-db.yaml'));
 // As the CLI does as a run starts (src/cli/base-command.ts): a caller that passes no environment reads the process's.
@@ -192,6 +192,19 @@ test("the last schema change (glance-db versions' closing line) is the first rel
   assert.is(lastSchemaChangeRelease([...GLANCE_RELEASES, next]), next);
   const same = { ...next, version: NEWEST_RELEASE.version };
   assert.is(lastSchemaChangeRelease([...GLANCE_RELEASES, same]), changed);
+});
+
+test("glance-db versions' closing note: no change after the last release that made one, or the versions no release reaches yet", () => {
+  const changed = lastSchemaChangeRelease();
+  const name = changed.series ?? changed.name;
+  assert.is(schemaChangeNote(LATEST), `Glance has added no schema change after ${name}.`);
+  assert.is(
+    schemaChangeNote(changed.version + 1),
+    `Glance's schema changes after ${name} (version ${changed.version + 1}) are in no release yet.`,
+  );
+  assert.match(schemaChangeNote(changed.version + 2), `(version ${changed.version + 1} to ${changed.version + 2})`);
+  const up51 = GLANCE_RELEASES.filter((r) => r.version <= 51);
+  assert.is(schemaChangeNote(51, up51), 'Glance has added no schema change after 2024.1.');
 });
 
 test('suggested commands carry the target where the command takes one, and only there', () => {

@@ -67,6 +67,20 @@ export function lastSchemaChangeRelease(releases: readonly GlanceRelease[] = GLA
   return releases.find((r) => r.version === newest.version)!;
 }
 
+/**
+ * What `glance-db versions` says of Glance's newest schema change, for the
+ * manifest's newest version: none after the last release that changed it,
+ * or the versions after it that no release reaches yet.
+ */
+export function schemaChangeNote(newestVersion: number, releases: readonly GlanceRelease[] = GLANCE_RELEASES): string {
+  const changed = lastSchemaChangeRelease(releases);
+  const name = changed.series ?? changed.name;
+  if (newestVersion <= changed.version) return `Glance has added no schema change after ${name}.`;
+  const after =
+    newestVersion === changed.version + 1 ? `${newestVersion}` : `${changed.version + 1} to ${newestVersion}`;
+  return `Glance's schema changes after ${name} (version ${after}) are in no release yet.`;
+}
+
 /** Every release whose db sync stops at this version. */
 export const releasesAt = (version: number) => GLANCE_RELEASES.filter((r) => r.version === version);
 
