@@ -135,6 +135,20 @@ test('the staleness check can fail: a changed flag, command or exit-code row mak
   assert.throws(() => applyGenerated(readme, '# no markers\n'), /markers .* are missing/);
 });
 
+test('a version added to the manifest makes the version line stale until npm run docs writes its row', () => {
+  const last = input.migrations[input.migrations.length - 1];
+  const added = { ...last, version: last.version + 1, name: 'added_column', rolling: 'expand' as const };
+  const withVersion: ReferenceInput = { ...input, migrations: [...input.migrations, added] };
+  const stale = staleFiles(withVersion, read);
+  assert.equal(
+    stale.map((s) => s.path),
+    ['docs/reference/version-line.md'],
+  );
+  // No Glance revision for it yet: its row says so, and the rows before it stay as they were.
+  assert.match(stale[0].want, `| ${added.version} | added_column | - | - |\n`);
+  assert.ok(stale[0].want.includes(read('docs/reference/version-line.md')!.split('<!-- version-line: end -->')[0]));
+});
+
 test('docs/reference/commands.md has every command, alias, argument and flag oclif knows', () => {
   const page = read('docs/reference/commands.md')!;
   const cmds = canonicalCommands(input);

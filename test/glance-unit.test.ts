@@ -45,9 +45,11 @@ test('finishOcataResumed: nothing ran, is_public still there, or no form matches
   assert.equal(finishOcataResumed('mysql', afterAlter, target, hashes(live.statements, 3)), live);
 });
 
-// docs/glance-versions.md's version table: version and legacy number ('-': none) of every row.
+// docs/reference/version-line.md's version table (npm run docs): version and legacy number ('-': none) of every row.
 const LEGACY_COLUMN = [
-  ...readFileSync(join(ROOT, 'docs', 'glance-versions.md'), 'utf8').matchAll(/^\| (\d+) \|.*\| (\d+|-) \|$/gm),
+  ...readFileSync(join(ROOT, 'docs', 'reference', 'version-line.md'), 'utf8').matchAll(
+    /^\| (\d+) \|.*\| (\d+|-) \|$/gm,
+  ),
 ].map((m) => [Number(m[1]), m[2] === '-' ? null : Number(m[2])] as const);
 
 test("legacyNumber: Ocata's contract is the last legacy number; 42 to it keep theirs, later versions stay at it", () => {

@@ -22,11 +22,13 @@ import {
   sqliteRows,
   BIN,
   LATEST,
+  NEWEST_RELEASE,
   PREVIOUS,
   ROOT,
   VERSIONS,
   runCli,
 } from './helpers.js';
+import { GLANCE_RELEASES, releaseLabel, schemaChangeNote } from '../src/glance/releases.js';
 
 function withProject(name: string, fn: (dir: string, db: string) => Promise<void> | void) {
   test(name, async () => {
@@ -497,6 +499,14 @@ test('glance-db versions lists every version with its Glance releases and Alembi
   );
   assert.match(r.stdout, /^51 +add_cache_tables +2024_1_contract01 +2024\.1 \(caracal\) 28, /m);
   assert.match(r.stdout, /^42 +liberty_baseline +liberty +liberty 11$/m);
+  // The last schema change: the first release that reaches what the newest release reaches (2024.1 while the newest release is at 51).
+  const changed = GLANCE_RELEASES.filter((x) => x.version === NEWEST_RELEASE.version)[0];
+  assert.match(
+    r.stdout,
+    ` schema change${LATEST > changed.version ? 's' : ''} after ${changed.series ?? changed.name}`,
+  );
+  assert.match(r.stdout, `are not listed yet; ${schemaChangeNote(LATEST)}\n`);
+  assert.match(r.stdout, `Releases after ${releaseLabel(NEWEST_RELEASE)} are not listed yet;`);
   const j = JSON.parse((await runCli(['versions', '--json'])).stdout);
   assert.equal(
     j.versions.map((v: { version: number }) => v.version),

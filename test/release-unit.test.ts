@@ -14,6 +14,7 @@ import { asGlanceManage, setInvokedAs } from '../src/cli/manage-mode.js';
 import { loadManifest } from '../src/core/manifest/load.js';
 import { ROOT, LATEST, NEWER_GLANCE, NEWEST_RELEASE } from './helpers.js';
 import { ZED_VERSION_FILES } from './release-fixtures.js';
+import { GLANCE_RELEASES, lastSchemaChangeRelease, schemaChangeNote } from '../src/glance/releases.js';
 
 const manifest = loadManifest(join(ROOT, 'glance-db.yaml'));
 // As the CLI does as a run starts (src/cli/base-command.ts): a caller that passes no environment reads the process's.
@@ -176,6 +177,34 @@ test("the goal: the target given, else the installed Glance's schema, else the n
   withEnv({ GLANCE_DB_GLANCE_SITE_PACKAGES: '', GLANCE_DB_GLANCE_RELEASE: '2023.1' }, () =>
     assert.equal(resolveGoal(manifest).word, '2023.1'),
   );
+});
+
+test("the last schema change (glance-db versions' closing line) is the first release at the newest release's version (caracal, 2024.1, for the releases up to 51)", () => {
+  const changed = lastSchemaChangeRelease();
+  assert.is(changed.version, NEWEST_RELEASE.version);
+  assert.ok(GLANCE_RELEASES.indexOf(changed) <= GLANCE_RELEASES.indexOf(NEWEST_RELEASE));
+  for (const r of GLANCE_RELEASES.slice(0, GLANCE_RELEASES.indexOf(changed)))
+    assert.ok(r.version < changed.version, r.name);
+  // Up to 2026.1 (the table as of 51): caracal, 2024.1, brought the last change.
+  assert.is(lastSchemaChangeRelease(GLANCE_RELEASES.filter((r) => r.version <= 51)).series, '2024.1');
+  // A release that reaches a new version is the new last change; one with no migration of its own is not.
+  const next = { name: 'next', series: '2026.2', glanceMajor: NEWEST_RELEASE.glanceMajor + 1, version: LATEST + 1 };
+  assert.is(lastSchemaChangeRelease([...GLANCE_RELEASES, next]), next);
+  const same = { ...next, version: NEWEST_RELEASE.version };
+  assert.is(lastSchemaChangeRelease([...GLANCE_RELEASES, same]), changed);
+});
+
+test("glance-db versions' closing note: no change after the last release that made one, or the versions no release reaches yet", () => {
+  const changed = lastSchemaChangeRelease();
+  const name = changed.series ?? changed.name;
+  assert.is(schemaChangeNote(changed.version), `Glance has added no schema change after ${name}.`);
+  assert.is(
+    schemaChangeNote(changed.version + 1),
+    `Glance's schema changes after ${name} (version ${changed.version + 1}) are in no release yet.`,
+  );
+  assert.match(schemaChangeNote(changed.version + 2), `(version ${changed.version + 1} to ${changed.version + 2})`);
+  const up51 = GLANCE_RELEASES.filter((r) => r.version <= 51);
+  assert.is(schemaChangeNote(51, up51), 'Glance has added no schema change after 2024.1.');
 });
 
 test('suggested commands carry the target where the command takes one, and only there', () => {

@@ -2,6 +2,7 @@
 // the oclif command metadata, and the pieces both pages are made of: the
 // commands to document, their usage line, flag forms and notes, examples,
 // and the exit codes in order.
+import type { Migration } from '../core/manifest/types.js';
 import { EXIT_CODES } from '../platform/exit-codes.js';
 
 /** What the generator reads of one oclif flag (Command.Flag.Cached). */
@@ -39,6 +40,8 @@ export interface ReferenceInput {
   commands: readonly CommandMeta[];
   /** Command ids in the order to show them (src/cli/commands.ts); others follow, sorted. */
   order?: readonly string[];
+  /** The shipped manifest's versions (glance-db.yaml), for the table of versions. */
+  migrations: readonly Migration[];
 }
 
 /** A generated file: its path in the repository and its whole text. */

@@ -2,11 +2,15 @@
 // glance-db.1 from the oclif command metadata (the same source as --help),
 // and README.md's exit-code section, docs/reference/exit-codes.md and the
 // error names of docs/reference/json-output.md from the exit-code table
-// (src/platform/exit-codes.ts). scripts/gen-docs.mjs (npm run docs) writes them;
+// (src/platform/exit-codes.ts), and docs/reference/version-line.md's table of
+// versions from the manifest and src/glance/revisions.ts. scripts/gen-docs.mjs (npm run docs) writes them;
 // test/docs-unit regenerates them in memory and fails when a file is stale.
 // Nothing here runs in the CLI: it is not part of the bundle.
+import { join } from 'node:path';
 import { BUILTIN_COMMANDS } from './help.js';
 import { manPage } from './reference-man.js';
+import { VERSION_LINE, versionLineTable } from './reference-versions.js';
+import { loadManifest } from '../core/manifest/load.js';
 import {
   canonicalCommands,
   examples,
@@ -177,6 +181,7 @@ export function generateAll(input: ReferenceInput): Generated[] {
     { path: MAN_PAGE, text: manPage(input) },
     { path: 'README.md', text: readmeExitCodes(), markers: README_EXIT_CODES },
     { path: 'docs/reference/json-output.md', text: jsonErrorNames(), markers: JSON_ERROR_NAMES },
+    { path: 'docs/reference/version-line.md', text: versionLineTable(input.migrations), markers: VERSION_LINE },
   ];
 }
 
@@ -203,6 +208,7 @@ export async function loadReferenceInput(root: string): Promise<ReferenceInput> 
     summary: config.pjson.description ?? '',
     commands: config.commands as unknown as CommandMeta[],
     order: Object.keys(COMMANDS),
+    migrations: loadManifest(join(root, 'glance-db.yaml')).migrations,
   };
 }
 

@@ -57,6 +57,30 @@ export function findRelease(text: string): GlanceRelease | null {
   return null;
 }
 
+/**
+ * The release that brought the newest schema change a release ships: the
+ * first one whose db sync reaches the version the newest release reaches
+ * (2024.1 while every release after it stops at 51).
+ */
+export function lastSchemaChangeRelease(releases: readonly GlanceRelease[] = GLANCE_RELEASES): GlanceRelease {
+  const newest = releases[releases.length - 1];
+  return releases.find((r) => r.version === newest.version)!;
+}
+
+/**
+ * What `glance-db versions` says of Glance's newest schema change, for the
+ * manifest's newest version: none after the last release that changed it,
+ * or the versions after it that no release reaches yet.
+ */
+export function schemaChangeNote(newestVersion: number, releases: readonly GlanceRelease[] = GLANCE_RELEASES): string {
+  const changed = lastSchemaChangeRelease(releases);
+  const name = changed.series ?? changed.name;
+  if (newestVersion <= changed.version) return `Glance has added no schema change after ${name}.`;
+  const after =
+    newestVersion === changed.version + 1 ? `${newestVersion}` : `${changed.version + 1} to ${newestVersion}`;
+  return `Glance's schema changes after ${name} (version ${after}) are in no release yet.`;
+}
+
 /** Every release whose db sync stops at this version. */
 export const releasesAt = (version: number) => GLANCE_RELEASES.filter((r) => r.version === version);
 

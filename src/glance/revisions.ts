@@ -42,9 +42,19 @@ export const EXPAND_CHAIN: [revision: string, version: number][] = [
 ];
 
 /**
+ * Glance's data migrations (its data_migrations folder, run by glance-manage
+ * db migrate) that do work, with the version each belongs to; Alembic records
+ * none of them in alembic_version (docs/reference/version-line.md).
+ */
+export const DATA_MIGRATIONS: [revision: string, version: number][] = [
+  ['ocata_migrate01', 45],
+  ['train_migrate01', 49],
+];
+
+/**
  * The last number Glance's legacy sqlalchemy-migrate repository wrote to
  * migrate_version: Ocata moved Glance to Alembic, at ocata_contract01's
- * version (docs/glance-versions.md, the "legacy number" column).
+ * version (docs/reference/version-line.md, the "legacy number" column).
  */
 export const LAST_LEGACY_VERSION = CONTRACT_CHAIN.find(([r]) => r === 'ocata_contract01')![1];
 

@@ -1,6 +1,6 @@
 import { BaseCommand } from '../base-command.js';
 import { manifestPath } from '../context.js';
-import { GLANCE_RELEASES, releaseLabel, releasesAt, revisionAt } from '../../glance/releases.js';
+import { GLANCE_RELEASES, releaseLabel, releasesAt, revisionAt, schemaChangeNote } from '../../glance/releases.js';
 import { installedGlance } from '../../glance/installed.js';
 import { loadManifest } from '../../core/manifest/load.js';
 
@@ -48,9 +48,8 @@ export default class Versions extends BaseCommand {
       this.out(`${String(r.version).padEnd(8)}${r.name.padEnd(w + 2)}${(r.revision ?? '-').padEnd(20)}${rel}`);
     }
     const newest = GLANCE_RELEASES[GLANCE_RELEASES.length - 1];
-    this.out(
-      `Releases after ${releaseLabel(newest)} are not listed yet; Glance has added no schema change after 2024.1.`,
-    );
+    const note = schemaChangeNote(rows[rows.length - 1].version);
+    this.out(`Releases after ${releaseLabel(newest)} are not listed yet; ${note}`);
     if (installed)
       this.out(
         `Installed Glance: ${installed.version}${installed.release ? ` (${releaseLabel(installed.release)}: version ${installed.schemaVersion ?? installed.release.version})` : installed.schemaVersion ? ` (version ${installed.schemaVersion})` : ' (newer than glance-db knows)'}, ${installed.where}`,
