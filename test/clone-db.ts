@@ -9,30 +9,15 @@
 import { copyFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { diffSchemas } from '../src/core/introspect/diff.js';
-import { introspect } from '../src/core/introspect/index.js';
-import { testDriver, type DialectEnv, type TestDb } from './dialects.js';
+import { viaDriver, type DialectEnv, type TestDb } from './dialects.js';
 import { adminSql, client, dumpDatabase } from './servers.js';
 
 /** What a copy is made from: a test database, or one another test file built, known by its URL. */
 export type Source = Pick<TestDb, 'url' | 'rows' | 'model'>;
 
-async function withDriver<T>(url: string, fn: (d: Awaited<ReturnType<typeof testDriver>>) => Promise<T>): Promise<T> {
-  const driver = await testDriver(url);
-  await driver.open();
-  try {
-    return await fn(driver);
-  } finally {
-    await driver.close();
-  }
-}
-
 /** The database at `url`, to read and copy. */
 export function sourceAt(url: string): Source {
-  return {
-    url,
-    rows: (sql) => withDriver(url, (d) => d.query(sql)),
-    model: () => withDriver(url, (d) => introspect(d)),
-  };
+  return { url, ...viaDriver(url) };
 }
 
 /** The file of a SQLite test database, or the database name of a server one, from its URL. */

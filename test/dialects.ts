@@ -76,7 +76,8 @@ async function withDriver<T>(url: string, fn: (d: Driver) => Promise<T>): Promis
   }
 }
 
-const viaDriver = (url: string) => ({
+/** A database's rows and schema model, each read through a driver of its own (opened and closed per call). */
+export const viaDriver = (url: string) => ({
   rows: (sql: string) => withDriver(url, (d) => d.query(sql)),
   model: () => withDriver(url, (d) => introspect(d)),
 });

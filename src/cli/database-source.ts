@@ -182,18 +182,7 @@ function otherSources(
         baseDir: cwd,
         why: "Glance's config named on the command line (--glance-config, --config-file, --config-dir) wins over GLANCE_DB_URL",
       });
-    if (winner === OSLO_ENV_CONNECTION) {
-      const files = quietly(() =>
-        connectionFromGlanceConfigFiles(expandGlanceConfigPaths(raw.glanceConfig!), process.env),
-      );
-      if (files)
-        others.push({
-          name: sourceName(files),
-          url: files.url,
-          baseDir: cwd,
-          why: `oslo.config's environment source overrides its config files, so Glance's own glance-manage would use ${OSLO_ENV_CONNECTION} too`,
-        });
-    }
+    if (winner === OSLO_ENV_CONNECTION) pushOverriddenFiles(others, raw.glanceConfig, cwd);
   } else if (raw.envUrl !== undefined) {
     if (osUrl)
       others.push({
@@ -211,20 +200,25 @@ function otherSources(
         baseDir: m.baseDir,
         why: 'the environment wins over the manifest, as GLANCE_DB_URL does',
       });
-    else {
-      const files = quietly(() =>
-        connectionFromGlanceConfigFiles(expandGlanceConfigPaths(defaultGlanceConfigPaths(process.env)), process.env),
-      );
-      if (files)
-        others.push({
-          name: sourceName(files),
-          url: files.url,
-          baseDir: cwd,
-          why: `oslo.config's environment source overrides its config files, so Glance's own glance-manage would use ${OSLO_ENV_CONNECTION} too`,
-        });
-    }
+    else pushOverriddenFiles(others, defaultGlanceConfigPaths(process.env), cwd);
   }
   return others;
+}
+
+/** Glance's config files `paths` name a connection that oslo.config's environment source overrides: one more loser. */
+function pushOverriddenFiles(
+  others: { name: string; url: string; baseDir: string; why: string }[],
+  paths: string[],
+  cwd: string,
+): void {
+  const files = quietly(() => connectionFromGlanceConfigFiles(expandGlanceConfigPaths(paths), process.env));
+  if (files)
+    others.push({
+      name: sourceName(files),
+      url: files.url,
+      baseDir: cwd,
+      why: `oslo.config's environment source overrides its config files, so Glance's own glance-manage would use ${OSLO_ENV_CONNECTION} too`,
+    });
 }
 
 function quietly<T>(f: () => T): T | null {
