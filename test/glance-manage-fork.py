@@ -15,6 +15,7 @@
 #
 # argv: SCRIPT SOCKET. The socket appears once the imports are done; the
 # server exits when its parent (the test process) is gone.
+import gc
 import json
 import os
 import runpy
@@ -25,6 +26,9 @@ script, path = sys.argv[1], sys.argv[2]
 parent = os.getppid()
 sys.argv = [script]
 runpy.run_path(script, run_name='__glance_manage_fork__')
+# What the imports made stays out of the children's garbage collections, so a
+# child does not copy every page of it (Python's recipe for fork servers).
+gc.freeze()
 
 server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 server.bind(path + '.tmp')
@@ -81,5 +85,5 @@ for fd in (null, out, err):
     os.close(fd)
 os.chdir(request['cwd'])
 sys.argv = [script] + request['args']
-del json, os, runpy, socket, server, conn, data, request, parent, path, null, out, err
+del gc, json, os, runpy, socket, server, conn, data, request, parent, path, null, out, err
 __import__('runpy').run_path(script, run_name='__main__')

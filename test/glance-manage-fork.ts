@@ -48,8 +48,11 @@ import os, socket, sys, time
 path, pid, req = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 while not os.path.exists(path):
     try:
-        os.kill(pid, 0)
+        with open('/proc/%d/stat' % pid) as f:
+            gone = f.read().rsplit(')', 1)[1].split()[0] in 'ZX'
     except OSError:
+        gone = True
+    if gone:
         sys.stdout.write('nostart\\n')
         sys.exit(0)
     time.sleep(0.02)
