@@ -9,16 +9,18 @@
 // (the hand-back, glance-manage's check or contract verdict) stays a real
 // glance-manage process against the test's own database.
 //
-// /usr/bin/glance-manage; GLANCE_DB_GLANCE_MANAGE overrides. With
+// /usr/bin/glance-manage; GLANCE_DB_GLANCE_MANAGE overrides. Runs go through
+// a fork server that has Glance imported already (test/glance-manage-fork.ts;
+// GLANCE_DB_TEST_GLANCE_MANAGE=process: real processes). With
 // GLANCE_DB_TEST_SPAWN_LOG set (test/spawn-log.mjs), each run appends a line
 // "FILE glance-manage ARGS", so the runs can be counted.
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { cloner, sourceAt, type Source } from './clone-db.js';
 import { POPULATE_V44 } from './conformance.js';
+import { runGlanceManage, type How } from './glance-manage-fork.js';
 import type { DialectEnv, TestDb } from './dialects.js';
 import type { CliResult } from './helpers.js';
 
@@ -34,7 +36,7 @@ let confDir: string | null = null;
 let n = 0;
 
 /** Runs glance-manage with a config file whose [database] connection is `url` (its log lines on stderr). */
-export function glanceManage(url: string, args: string[], cwd?: string): CliResult {
+export function glanceManage(url: string, args: string[], cwd?: string, how: How = 'auto'): CliResult {
   if (!confDir) {
     const dir = mkdtempSync(join(tmpdir(), 'glance-db-glance-manage-'));
     confDir = dir;
@@ -42,10 +44,7 @@ export function glanceManage(url: string, args: string[], cwd?: string): CliResu
   }
   const conf = join(confDir, `glance-${++n}.conf`);
   writeFileSync(conf, `[DEFAULT]\nuse_stderr = true\n[database]\nconnection = ${sqlalchemyUrl(url)}\n`);
-  const log = process.env.GLANCE_DB_TEST_SPAWN_LOG;
-  if (log) appendFileSync(log, `${process.env.GLANCE_DB_TEST_SPAWN_PARENT ?? '?'} glance-manage ${args.join(' ')}\n`);
-  const r = spawnSync(GLANCE_MANAGE, ['--config-file', conf, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
-  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  return runGlanceManage(GLANCE_MANAGE, ['--config-file', conf, ...args], cwd, 600_000, how);
 }
 
 /** Runs glance-manage to build a starting state: it must exit 0. */

@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { BIN, cleanEnv, ROOT } from './helpers.js';
 import { mysqlEnv, postgresEnv } from './dialects.js';
 import { dropStates, startFrom } from './glance-manage.js';
+import { REAL_GLANCE_MANAGE as GLANCE_MANAGE, runGlanceManage, type Run } from './glance-manage-fork.js';
 import {
   createDatabase,
   dropDatabase,
@@ -24,27 +25,15 @@ import {
   type ServerDialect,
 } from './servers.js';
 
-const GLANCE_MANAGE = '/usr/bin/glance-manage';
 const required = process.env.GLANCE_DB_REQUIRE_GLANCE === '1';
 const root = mkdtempSync(join(tmpdir(), 'gdb-release-glance-'));
 const link = join(root, 'bin', 'glance-manage');
 mkdirSync(join(root, 'bin'));
 symlinkSync(BIN, link);
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real glance-manage, with a config file that names the database (its log lines go to stderr). */
+/** The real glance-manage (through test/glance-manage-fork.ts), with a config file that names the database (its log lines go to stderr). */
 function real(conf: string, args: string[]): Run {
-  const r = spawnSync(GLANCE_MANAGE, ['--config-file', conf, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return runGlanceManage(GLANCE_MANAGE, ['--config-file', conf, ...args], root, 300_000);
 }
 
 /** The environment glance-db runs in here: this machine's Glance is the installed one. */

@@ -1,0 +1,4 @@
+import { glanceManageEqual } from './glance-manage-equal.js';
+import { postgresEnv } from './dialects.js';
+
+glanceManageEqual(postgresEnv);

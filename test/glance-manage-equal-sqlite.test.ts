@@ -1,0 +1,4 @@
+import { glanceManageEqual } from './glance-manage-equal.js';
+import { sqliteEnv } from './dialects.js';
+
+glanceManageEqual(sqliteEnv);
