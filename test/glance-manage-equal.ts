@@ -4,7 +4,7 @@
 // the same stderr (but for the log lines' time and pid) and the same resulting
 // schema and alembic_version. Skipped loudly without glance-manage; with
 // GLANCE_DB_REQUIRE_GLANCE=1 that is a failure.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -12,26 +12,14 @@ import * as assert from 'uvu/assert';
 import { diffSchemas } from '../src/core/introspect/diff.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import { REAL_GLANCE_MANAGE, runGlanceManage, type How, type Run } from './glance-manage-fork.js';
-import { sqlalchemyUrl } from './glance-manage.js';
+import { glanceManageReady, sqlalchemyUrl } from './glance-manage.js';
 
 /** oslo.log's line head: time and pid differ between any two runs. */
 const masked = (stderr: string) => stderr.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \d+ /gm, 'TIME PID ');
 
 export function glanceManageEqual(env: DialectEnv): void {
   const s = suite(`the glance-manage fork server is glance-manage: ${env.dialect}`);
-  if (!existsSync(REAL_GLANCE_MANAGE)) {
-    if (process.env.GLANCE_DB_REQUIRE_GLANCE === '1')
-      s('glance-manage is installed (GLANCE_DB_REQUIRE_GLANCE=1)', () =>
-        assert.unreachable(`${REAL_GLANCE_MANAGE} is missing: install glance-common and python3-glance (apt)`),
-      );
-    else process.stderr.write(`skipped: glance-manage fork server on ${env.dialect}: no ${REAL_GLANCE_MANAGE}\n`);
-    s.run();
-    return;
-  }
-  if (!env.available()) {
-    s.run();
-    return;
-  }
+  if (!glanceManageReady(s, 'glance-manage fork server', env, REAL_GLANCE_MANAGE)) return;
   const rolling = env.dialect !== 'postgresql';
   // Empty database: not under control; a refusal (contract before expand; on PostgreSQL the rolling expand);
   // sync from empty; version at the head; check (a refusal on PostgreSQL); an argument error.

@@ -17,6 +17,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cloner, sourceAt, type Source } from './clone-db.js';
 import { POPULATE_V44 } from './conformance.js';
@@ -52,6 +53,39 @@ function glanceManageOk(db: TestDb, args: string[]): void {
   const r = glanceManage(db.url, args);
   assert.is(r.code, 0, `glance-manage ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
 }
+
+/**
+ * Whether a suite that needs glance-manage (at `path`) and the dialect's server can go on. Without glance-manage it
+ * says so and skips, or fails under GLANCE_DB_REQUIRE_GLANCE=1 (CI, .ci/run); without the server it runs empty.
+ */
+export function glanceManageReady(s: Test, what: string, env: DialectEnv, path = GLANCE_MANAGE): boolean {
+  if (!existsSync(path)) {
+    if (process.env.GLANCE_DB_REQUIRE_GLANCE === '1')
+      s('glance-manage is installed (GLANCE_DB_REQUIRE_GLANCE=1)', () =>
+        assert.unreachable(`${path} is missing: install glance-common and python3-glance (apt), as .ci/run does`),
+      );
+    else
+      process.stderr.write(
+        `skipped: ${what} on ${env.dialect}: ${path} is not installed (apt install glance-common python3-glance)\n`,
+      );
+  }
+  if (existsSync(path) && env.available()) return true;
+  s.run();
+  return false;
+}
+
+/** Alembic's heads in alembic_version, sorted. */
+export const alembic = async (db: Pick<TestDb, 'rows'>) =>
+  (await db.rows('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort();
+
+/** Every image's visibility by id (null where none is set). */
+export const visibility = async (db: Pick<TestDb, 'rows'>) =>
+  Object.fromEntries(
+    (await db.rows('SELECT id, visibility FROM images')).map((x) => [
+      x.id,
+      x.visibility === null ? null : String(x.visibility),
+    ]),
+  );
 
 /** The starting states glance-manage builds, by name: the same name is the same build in every file. */
 export const STATES = {

@@ -18,7 +18,7 @@ import { matchVariant } from '../src/glance/variants.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
 import type { SchemaModel } from '../src/core/introspect/model.js';
-import { dropStates, GLANCE_MANAGE, glanceManage, startFrom } from './glance-manage.js';
+import { dropStates, GLANCE_MANAGE, glanceManage, startFrom, alembic, visibility } from './glance-manage.js';
 import { cli, runCli, type CliResult } from './helpers.js';
 
 const IGNORE = { ignoreTables: ['alembic_version', 'migrate_version', 'glance_db_version', 'glance_db_version_lock'] };
@@ -154,17 +154,8 @@ export function phaseTools(env: DialectEnv) {
     if (pattern) assert.match(r.stdout + r.stderr, pattern);
     return r;
   };
-  const alembic = async (db: TestDb) =>
-    (await db.rows('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort();
   const versionRows = async (db: TestDb) =>
     (await db.rows('SELECT version FROM glance_db_version').catch(() => [])).map((r) => Number(r.version));
-  const visibility = async (db: TestDb) =>
-    Object.fromEntries(
-      (await db.rows('SELECT id, visibility FROM images')).map((x) => [
-        x.id,
-        x.visibility === null ? null : String(x.visibility),
-      ]),
-    );
   // Glance's schema at zed, loaded once for the whole file.
   let zedReference: Promise<SchemaModel> | null = null;
   /** Both tools at zed's version, the schema Glance's, no visibility lost. */

@@ -12,7 +12,6 @@
 // glance-manage is /usr/bin/glance-manage (GLANCE_DB_GLANCE_MANAGE
 // overrides). Without it the suite skips loudly; with
 // GLANCE_DB_REQUIRE_GLANCE=1 (CI, .ci/run) that is a failure.
-import { existsSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { diffSchemas } from '../src/core/introspect/diff.js';
@@ -20,7 +19,15 @@ import type { SchemaModel } from '../src/core/introspect/model.js';
 import { matchVariant } from '../src/glance/variants.js';
 import { EXPECTED_VISIBILITY, POPULATE_V44 } from './conformance.js';
 import { withDb, type DialectEnv, type TestDb } from './dialects.js';
-import { dropStates, GLANCE_MANAGE, glanceManage, startFrom, type StateName } from './glance-manage.js';
+import {
+  dropStates,
+  glanceManage,
+  glanceManageReady,
+  startFrom,
+  type StateName,
+  alembic,
+  visibility,
+} from './glance-manage.js';
 import { assertSameDatabase } from './clone-db.js';
 import { cli, LATEST, runCli, type CliResult } from './helpers.js';
 
@@ -31,24 +38,7 @@ const ZED_CONTRACT = 'wallaby_contract01';
 
 export function handback(env: DialectEnv): void {
   const s = suite(`hand-back with glance-manage: ${env.dialect}`);
-  if (!existsSync(GLANCE_MANAGE)) {
-    if (process.env.GLANCE_DB_REQUIRE_GLANCE === '1') {
-      s(`glance-manage is installed (GLANCE_DB_REQUIRE_GLANCE=1)`, () =>
-        assert.unreachable(
-          `${GLANCE_MANAGE} is missing: install glance-common and python3-glance (apt), as .ci/run does`,
-        ),
-      );
-    } else
-      process.stderr.write(
-        `skipped: hand-back with glance-manage on ${env.dialect}: ${GLANCE_MANAGE} is not installed (apt install glance-common python3-glance)\n`,
-      );
-    s.run();
-    return;
-  }
-  if (!env.available()) {
-    s.run();
-    return;
-  }
+  if (!glanceManageReady(s, 'hand-back with glance-manage', env)) return;
   // glance-manage's rolling commands (expand, migrate, contract, check) refuse anything but MySQL and SQLite.
   const rolling = env.dialect !== 'postgresql';
   const gdb = (db: TestDb, args: string[]) => runCli([...args, '--url', db.url]);
@@ -67,15 +57,6 @@ export function handback(env: DialectEnv): void {
     if (pattern) assert.match(r.stdout + r.stderr, pattern);
     return r;
   };
-  const alembic = async (db: TestDb) =>
-    (await db.rows('SELECT version_num FROM alembic_version')).map((r) => String(r.version_num)).sort();
-  const visibility = async (db: TestDb) =>
-    Object.fromEntries(
-      (await db.rows('SELECT id, visibility FROM images')).map((x) => [
-        x.id,
-        x.visibility === null ? null : String(x.visibility),
-      ]),
-    );
   // Glance's schema at zed, loaded once for the whole file.
   let zedReference: Promise<SchemaModel> | null = null;
   const reference = () => (zedReference ??= withDb(env, async (ref) => (await ref.loadReference(ZED), ref.model())));
