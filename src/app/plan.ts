@@ -11,6 +11,7 @@ import { rollingJson, type Step } from '../core/phases.js';
 import { syncSteps, type Plan, type PlannedPhase, type SyncSteps } from '../core/plan.js';
 import { withRowsLeft } from '../core/rolling-order.js';
 import type { Driver, VersionRow } from '../core/driver/driver.js';
+import { adjustGlanceExpanded } from '../glance/continue.js';
 
 export type { Plan, PlannedPhase, PlannedVersion, SyncSteps } from '../core/plan.js';
 
@@ -33,7 +34,10 @@ export async function syncPlan(
   from?: number | null,
 ): Promise<SyncSteps> {
   const s = syncSteps(ctx, driver.dialect, rows, to, from);
-  return s.rolling ? { ...s, rolling: { ...s.rolling, steps: await withRowsLeft(driver, s.rolling.steps) } } : s;
+  if (!s.rolling) return s;
+  // 45's contract computed from the live schema after glance-manage's expand: listed as it runs.
+  const steps = await adjustGlanceExpanded(driver, rows, await withRowsLeft(driver, s.rolling.steps), s.rolling.state.top!);
+  return { ...s, rolling: { ...s.rolling, steps } };
 }
 
 /** The steps from where the database is (or from --from, offline), and whether it has Glance's migrate_version. */
@@ -75,6 +79,7 @@ export function plannedPhase(s: Step): PlannedPhase {
     checksum: s.checksum,
     batched: s.batched,
     statements: s.statements.map((t) => t.text),
+    ...(s.computed ? { computed: s.computed } : {}),
   };
 }
 
@@ -82,6 +87,7 @@ export function plannedPhase(s: Step): PlannedPhase {
 export function plannedPhaseText(s: PlannedPhase): string {
   return [
     `\n-- ${s.phase} ${s.version} ${s.name}: ${s.file ? `${s.file} ${s.checksum}${s.batched ? ' (each statement again, in batches, until it changes no row)' : ''}` : 'nothing to run, recorded only'}`,
+    ...(s.computed ? [`-- computed from the live schema: ${s.computed}`] : []),
     ...s.statements.map((t) => `${t};`),
   ].join('\n');
 }

@@ -122,7 +122,8 @@ function finishInPlace(p: PendingVersion, f: Finishing): void {
   // Until the last expanded version is recorded, alembic_version keeps the expand head too: a run stopped on the way is found and finished again.
   if (p.version < f.expandedTo && p.after.length > 0)
     p.after = [...p.after, `INSERT INTO alembic_version (version_num) VALUES ('${f.expandHead}')`];
-  const stmt = (text: string, index: number) => ({ index, text, line: 1, column: 1, offset: 0 });
+  const computed = `version ${p.version}, computed from the live schema to finish glance-manage's rolling upgrade (not a line of ${p.file})`;
+  const stmt = (text: string, index: number) => ({ index, text, line: 1, column: 1, offset: 0, computed });
   if (p.version === 45 && f.statements45) {
     p.statements = f.statements45.map(stmt);
     p.row = { ...p.row, statementsApplied: p.statements.length, statementsTotal: p.statements.length, note: f.note };

@@ -175,15 +175,8 @@ async function syncPlanned(
   const planned = await syncPlan(ctx, driver, rows, target);
   // A rolling upgrade glance-manage left half way is finished in place instead (sync-apply.ts finishInPlace).
   const rolling = finishing ? undefined : planned.rolling;
-  const before = rows;
-  const rolled = rolling
-    ? await runSteps(
-        ctx,
-        driver,
-        await adjustGlanceExpanded(driver, before, rolling.steps, rolling.state.top!),
-        run.onProgress,
-      )
-    : [];
+  // 45's contract after glance-manage's expand is computed in the plan already (syncPlan): it runs as listed.
+  const rolled = rolling ? await runSteps(ctx, driver, rolling.steps, run.onProgress) : [];
   if (rolled.length) rows = await driver.readHistory();
   return versionsResult(run, rows, planned.versions, files, finishing, rolled, seen);
 }

@@ -140,6 +140,8 @@ export interface Step {
    * remaining query counts some; the row is left as it is.
    */
   topUp?: boolean;
+  /** Its statements are computed from the live schema, not its file's (glance/continue.ts): why. */
+  computed?: string;
 }
 
 export interface StepReport {

@@ -40,6 +40,8 @@ export interface PlannedPhase {
   /** A migrate file: each statement again, in batches, until it changes no row. */
   batched: boolean;
   statements: string[];
+  /** The statements are computed from the live schema instead of the file's (what sync runs): why. */
+  computed?: string;
 }
 
 /**

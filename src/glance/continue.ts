@@ -147,9 +147,15 @@ export async function adjustGlanceExpanded(
   // A contract that stopped half way (MySQL) is resumed over the statements that ran (core/resume.ts).
   const ran = row?.status === 'failed' ? (row.statementHashes ?? []).slice(0, row.statementsApplied) : [];
   const { statements } = finishOcataResumed(driver.dialect, live, loadSnapshot(driver.dialect, top), ran);
+  const computed = `version 45's contract phase, computed from the live schema (not a line of ${steps.find((s) => s.phase === 'contract' && s.mig.version === 45)?.file})`;
+  const stmt = (text: string, index: number) => ({ index, text, line: 1, column: 1, offset: 0, computed });
   return steps.map((s) =>
     s.phase === 'contract' && s.mig.version === 45
-      ? { ...s, statements: statements.map((text, index) => ({ index, text, line: 1, column: 1, offset: 0 })) }
+      ? { ...s, statements: statements.map(stmt), computed: GLANCE_EXPANDED_45 }
       : s,
   );
 }
+
+/** Why 45's contract is computed where glance-manage ran the expand phase: plan says so (PlannedPhase.computed). */
+export const GLANCE_EXPANDED_45 =
+  "glance-manage's expand built version 45's schema (not glance-db's expand file), so its contract is computed from what that expand made";

@@ -92,6 +92,14 @@ export interface SqlErrorLocation {
   column: number;
   statementIndex: number;
   statement: string;
+  /** A statement computed, not read from `file` (line and column are not a place in it): what it is. */
+  computed?: string;
+}
+
+/** A file's line and column, or, for a computed statement, what it is (no file line). */
+function where(l: SqlErrorLocation): string {
+  if (l.computed) return `statement ${l.statementIndex + 1} of ${l.computed}`;
+  return `${l.file}:${l.line}:${l.column} (statement ${l.statementIndex + 1})`;
 }
 
 export class MigrationFailedError extends GlanceDbError {
@@ -104,8 +112,7 @@ export class MigrationFailedError extends GlanceDbError {
     const shown = location.statement.length > 400 ? `${location.statement.slice(0, 400)} ...` : location.statement;
     super(
       'MIGRATION_FAILED',
-      `Version ${location.version} failed at ${location.file}:${location.line}:${location.column} ` +
-        `(statement ${location.statementIndex + 1}): ${dbMessage}. Statement: ${shown}. ${outcome}`,
+      `Version ${location.version} failed at ${where(location)}: ${dbMessage}. Statement: ${shown}. ${outcome}`,
       { cause, fields: { ...location, databaseMessage: dbMessage } },
     );
   }

@@ -23,7 +23,15 @@ export function statementFailed(
   const { line, column } = positionInFile(s, position);
   const message = ((err as Error)?.message ?? String(err)).split('\n')[0];
   return new MigrationFailedError(
-    { version: p.version, file: p.file, line, column, statementIndex: s.index, statement: s.text },
+    {
+      version: p.version,
+      file: p.file,
+      line,
+      column,
+      statementIndex: s.index,
+      statement: s.text,
+      ...(s.computed ? { computed: s.computed } : {}),
+    },
     message,
     outcome,
     err,

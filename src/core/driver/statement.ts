@@ -11,4 +11,9 @@ export interface Statement {
   column: number;
   /** 0-based character offset of the first token. */
   offset: number;
+  /**
+   * Not read from a file but computed (glance/continue.ts adjustGlanceExpanded): what it is, for failure messages,
+   * which then name it instead of a file line (line and column mean nothing here).
+   */
+  computed?: string;
 }
