@@ -36,7 +36,12 @@ export async function syncPlan(
   const s = syncSteps(ctx, driver.dialect, rows, to, from);
   if (!s.rolling) return s;
   // 45's contract computed from the live schema after glance-manage's expand: listed as it runs.
-  const steps = await adjustGlanceExpanded(driver, rows, await withRowsLeft(driver, s.rolling.steps), s.rolling.state.top!);
+  const steps = await adjustGlanceExpanded(
+    driver,
+    rows,
+    await withRowsLeft(driver, s.rolling.steps),
+    s.rolling.state.top!,
+  );
   return { ...s, rolling: { ...s.rolling, steps } };
 }
 

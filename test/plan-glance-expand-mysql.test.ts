@@ -1,0 +1,4 @@
+import { planGlanceExpand } from './plan-glance-expand.js';
+import { mysqlEnv } from './dialects.js';
+
+planGlanceExpand(mysqlEnv);

@@ -1,0 +1,4 @@
+import { planGlanceExpand } from './plan-glance-expand.js';
+import { sqliteEnv } from './dialects.js';
+
+planGlanceExpand(sqliteEnv);
