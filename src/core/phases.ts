@@ -140,7 +140,7 @@ export interface Step {
    * remaining query counts some; the row is left as it is.
    */
   topUp?: boolean;
-  /** Its statements are computed from the live schema, not its file's (glance/continue.ts): why. */
+  /** Its statements are computed from the live schema, not read from its file (an application's hook): why. */
   computed?: string;
 }
 

@@ -12,7 +12,7 @@ export interface Statement {
   /** 0-based character offset of the first token. */
   offset: number;
   /**
-   * Not read from a file but computed (glance/continue.ts adjustGlanceExpanded): what it is, for failure messages,
+   * Not read from a file but computed (from the live schema, by a hook): what it is, for failure messages,
    * which then name it instead of a file line (line and column mean nothing here).
    */
   computed?: string;
