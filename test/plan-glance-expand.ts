@@ -51,6 +51,14 @@ export function planGlanceExpand(env: DialectEnv): void {
         text.stdout,
         /-- contract 45 add_visibility: .*\n-- computed from the live schema: glance-manage's expand/,
       );
+      // The contract phase command's --dry-run lists the same computed step (what `contract` runs).
+      const phase = await expectGdb(db, ['contract', '--dry-run', '--json'], 0);
+      const steps = (JSON.parse(phase.stdout) as { steps: PlannedStep[] }).steps;
+      assert.equal(
+        steps.find((x) => x.version === 45),
+        listed,
+        'contract --dry-run: the computed step plan lists',
+      );
       await expectGdb(db, ['sync', '50', '--json'], 0);
       const [row] = await db.rows(
         'SELECT statements_applied, statements_total FROM glance_db_version WHERE version = 45',

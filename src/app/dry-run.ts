@@ -13,6 +13,7 @@ import { verifyHistory } from '../core/history.js';
 import { check } from './check.js';
 import { plan, plannedPhase } from './plan.js';
 import { downgradeError } from './sync-refusals.js';
+import { adjustGlanceExpanded } from '../glance/continue.js';
 import { withExistingDatabase } from './status.js';
 
 export interface SyncDryRunRequest {
@@ -78,7 +79,10 @@ export async function dryRunPhase(ctx: RunContext, phase: Phase, version: number
     checkOrder(ctx, phase, rollingState(ctx.manifest, rows), rows);
     if (driver && phase === 'contract') await refuseUnmigrated(ctx, driver, rows);
     const planned = plannedSteps(ctx, ctx.target.dialect, rows, phase, target);
-    return driver ? withRowsLeft(driver, planned) : planned;
+    if (!driver) return planned;
+    // 45's contract after glance-manage's expand is computed from the live schema, as the phase command runs it.
+    const top = rollingState(ctx.manifest, rows).top ?? target;
+    return adjustGlanceExpanded(driver, rows, await withRowsLeft(driver, planned), top);
   });
   return steps.map(plannedPhase);
 }
