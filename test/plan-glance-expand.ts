@@ -16,6 +16,12 @@ interface PlannedStep {
   statements: string[];
   computed?: string;
 }
+interface PlannedVersion {
+  version: number;
+  statements: string[];
+  bookkeeping: string[];
+  computed?: string;
+}
 interface Listed {
   rolling?: { steps: PlannedStep[] };
 }
@@ -69,6 +75,46 @@ export function planGlanceExpand(env: DialectEnv): void {
         'sync ran as many statements as plan listed, all of them',
       );
       await agree(db, 'sync finishing the computed contract plan listed');
+    }),
+  );
+
+  s("straight after glance-manage's expand: plan and sync --dry-run list what sync runs to finish it in place", () =>
+    withDb(env, async (db) => {
+      await startFrom(env, 'mitaka02-populated-expand', db);
+      const plan = (await expectGdb(db, ['plan', '50', '--json'], 0)).stdout;
+      const dry = (await expectGdb(db, ['sync', '50', '--dry-run', '--json'], 0)).stdout;
+      const listed = (JSON.parse(plan) as { versions: PlannedVersion[] }).versions;
+      assert.equal(
+        (JSON.parse(dry) as { versions: PlannedVersion[] }).versions,
+        listed,
+        '--dry-run lists what plan lists',
+      );
+      const byVersion = (v: number) => listed.find((x) => x.version === v)!;
+      assert.equal(
+        listed.map((v) => v.version),
+        [45, 46, 47, 48, 49, 50],
+      );
+      assert.match(String(byVersion(45).computed), "glance-manage's expand began Ocata's change");
+      const text = (await expectGdb(db, ['sync', '50', '--dry-run'], 0)).stdout;
+      assert.match(text, /-- Version 45 add_visibility: .*\n-- computed from the live schema: glance-manage's expand/);
+      assert.match(
+        text,
+        /-- Version 47 add_os_hidden: .*\n-- recorded only: glance-manage's expand built this version/,
+      );
+      await expectGdb(db, ['sync', '50'], 0);
+      const rows = await db.rows(
+        'SELECT version, kind, statements_applied FROM glance_db_version WHERE version >= 45 ORDER BY version',
+      );
+      // Each version ran as many statements as listed: computed for 45, none for those glance-manage's expand built.
+      assert.equal(
+        rows.map((r) => [Number(r.version), Number(r.statements_applied), r.kind]),
+        listed.map((v) => [v.version, v.statements.length, v.computed && !v.statements.length ? 'adopted' : 'applied']),
+      );
+      assert.ok(
+        listed.some((v) => v.computed && !v.statements.length),
+        'some version is only recorded',
+      );
+      await agree(db, "sync finishing glance-manage's expand as plan listed");
     }),
   );
 

@@ -62,11 +62,11 @@ export async function dryRunSync(
   if (from !== null && target < from) throw downgradeError(ctx, from, target);
   // Planned against the database, as sync plans under its lock (app/plan.ts syncPlan): the phases that finish a
   // rolling upgrade under way, and Glance's bookkeeping as its tables need it (migrate_version moved on too).
-  // Only a database sync would record as at CURRENT_VERSION is planned from that version.
-  const p = await plan(
-    ctx,
-    from === null || underControl ? { version: target } : { version: target, from, dialect: ctx.target.dialect },
-  );
+  // Only a database sync would record as at CURRENT_VERSION is planned from that version; one Glance's bookkeeping
+  // places (glance-manage built it) is planned against it too, as sync adopts it (a rolling upgrade it left half way
+  // is finished in place: app/plan.ts finishingOf).
+  const online = from === null || underControl || req.currentVersion === undefined;
+  const p = await plan(ctx, online ? { version: target } : { version: target, from, dialect: ctx.target.dialect });
   return { kind: 'plan', plan: p };
 }
 

@@ -12,6 +12,11 @@ import { syncSteps, type Plan, type PlannedPhase, type SyncSteps } from '../core
 import { withRowsLeft } from '../core/rolling-order.js';
 import type { Driver, VersionRow } from '../core/driver/driver.js';
 import { adjustGlanceExpanded } from '../glance/continue.js';
+import { adoptionPlan } from '../glance/adopt.js';
+import { glanceFromSeen, readGlanceSeen } from '../glance/handback.js';
+import { finishedInPlace } from './sync-apply.js';
+import { rollingUpgradeLeft } from './sync-recorded.js';
+import type { Finishing } from './sync-types.js';
 
 export type { Plan, PlannedPhase, PlannedVersion, SyncSteps } from '../core/plan.js';
 
@@ -51,7 +56,13 @@ async function startingPoint(
   req: PlanRequest,
   dialect: Dialect,
   to: number,
-): Promise<{ from: number | null; steps: SyncSteps; migrateVersion: boolean; rolling?: Plan['rolling'] }> {
+): Promise<{
+  from: number | null;
+  steps: SyncSteps;
+  migrateVersion: boolean;
+  rolling?: Plan['rolling'];
+  finishing?: Finishing | null;
+}> {
   const offline = (from: number | null) => ({
     from,
     steps: syncSteps(ctx, dialect, [], to, from),
@@ -66,13 +77,42 @@ async function startingPoint(
     // The history sync plans from once it recorded glance-manage's work; a database glance-manage alone built is
     // planned from its level (sync records its rows first).
     const history = s?.managedBy === 'glance-db' ? rows : [];
-    if (!s?.rolling) return { from, steps: await syncPlan(ctx, driver, history, to, from), migrateVersion };
+    if (!s?.rolling) {
+      const finishing = await finishingOf(ctx, driver, s?.managedBy, history);
+      return { from, steps: await syncPlan(ctx, driver, history, to, from), migrateVersion, finishing };
+    }
     // The rolling upgrade is finished first (sync does the same); whole versions follow from where it goes.
     const steps = await syncPlan(ctx, driver, await driver.readHistory(), to);
     const phases = (steps.rolling?.steps ?? []).map(plannedPhase);
     return { from: s.rolling.top, steps, migrateVersion, rolling: { state: rollingJson(s.rolling), steps: phases } };
   });
 }
+
+/**
+ * A rolling upgrade glance-manage left half way, which sync finishes in place (app/sync-place.ts adopt, or
+ * sync-recorded.ts rollingUpgradeLeft): 45 computed from the live schema, versions its expand built only recorded.
+ * null otherwise, or where sync would refuse (drift): plan then lists the files, as before.
+ */
+async function finishingOf(
+  ctx: RunContext,
+  driver: Driver,
+  managedBy: 'glance-db' | 'glance-manage' | undefined,
+  history: VersionRow[],
+): Promise<Finishing | null> {
+  const seen = await readGlanceSeen(driver).catch(() => null);
+  if (!seen) return null;
+  if (history.length > 0) return rollingUpgradeLeft(ctx, driver, history, seen).catch(() => null);
+  if (managedBy !== 'glance-manage') return null;
+  const g = await glanceFromSeen(driver, seen).catch(() => null);
+  if (!g?.expandedTo) return null;
+  return (await adoptionPlan(ctx, driver, g).catch(() => null))?.finish ?? null;
+}
+
+/** Why a version's statements are not its file's while sync finishes glance-manage's rolling upgrade. */
+const FINISHED_IN_PLACE = {
+  computed: "glance-manage's expand began Ocata's change; these statements finish it",
+  adopted: "glance-manage's expand built this version, so sync records it and runs nothing",
+};
 
 /** A rolling step as a plan lists it (plan, and --dry-run of the phase commands): its SQL as text. */
 export function plannedPhase(s: Step): PlannedPhase {
@@ -108,19 +148,27 @@ export async function plan(ctx: RunContext, req: PlanRequest): Promise<Plan> {
         `${v} is not a version glance-db knows; known versions are ${all[0].version} to ${all[all.length - 1].version}.`,
       );
   }
-  const { from, steps, migrateVersion, rolling } = await startingPoint(ctx, req, dialect, to);
+  const { from, steps, migrateVersion, rolling, finishing } = await startingPoint(ctx, req, dialect, to);
   if (from !== null && to < from)
     throw new UsageError(`VERSION ${to} is below the starting version ${from}: glance-db plans no downgrades.`);
   const versions = steps.versions.map((m) => {
     const loaded = readMigrationFile(ctx.manifest, m, dialect);
-    const statements = statementsOf(loaded, dialect, m.version).map((s) => s.text);
+    const base = {
+      version: m.version,
+      file: loaded.file,
+      statements: statementsOf(loaded, dialect, m.version),
+      after: bookkeepingStatements(m.version, dialect, migrateVersion),
+    };
+    // As sync runs it (sync-apply.ts finishInPlace) while it finishes glance-manage's rolling upgrade.
+    const done = finishing ? finishedInPlace(base, finishing) : null;
     return {
       version: m.version,
       name: m.name,
       file: loaded.file,
       checksum: loaded.checksum,
-      statements,
-      bookkeeping: bookkeepingStatements(m.version, dialect, migrateVersion),
+      statements: (done?.statements ?? base.statements).map((s) => s.text),
+      bookkeeping: done?.after ?? base.after,
+      ...(done?.how ? { computed: FINISHED_IN_PLACE[done.how] } : {}),
     };
   });
   return { dialect, from, to, versions, migrateVersion, ...(rolling ? { rolling } : {}) };
@@ -132,6 +180,9 @@ export function planText(p: Plan): string {
   const body = p.versions.map((v) =>
     [
       `\n-- Version ${v.version} ${v.name}: ${v.file} ${v.checksum}`,
+      ...(v.computed
+        ? [`-- ${v.statements.length ? 'computed from the live schema' : 'recorded only'}: ${v.computed}`]
+        : []),
       ...v.statements.map((s) => `${s};`),
       ...v.bookkeeping.map((s) => `${s};`),
     ].join('\n'),

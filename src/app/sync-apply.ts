@@ -12,6 +12,7 @@ import { runSteps, type StepResult } from '../core/rolling-steps.js';
 import type { RunContext } from '../core/run-context.js';
 import { bookkeepingStatements, createAlembicVersionSql } from '../glance/bookkeeping.js';
 import type { AppliedVersion, Finishing } from './sync-types.js';
+import type { Statement } from '../core/driver/statement.js';
 
 /** The versions the plan runs whole (app/plan.ts syncPlan), their files, and a rolling upgrade to finish. */
 export interface ToApply {
@@ -119,17 +120,34 @@ function pendingVersion(
 
 /** A rolling upgrade stopped half way: 45 runs the statements that finish Ocata's change; versions whose expand ran are recorded as they come. */
 function finishInPlace(p: PendingVersion, f: Finishing): void {
-  // Until the last expanded version is recorded, alembic_version keeps the expand head too: a run stopped on the way is found and finished again.
-  if (p.version < f.expandedTo && p.after.length > 0)
-    p.after = [...p.after, `INSERT INTO alembic_version (version_num) VALUES ('${f.expandHead}')`];
-  const computed = `version ${p.version}, computed from the live schema to finish glance-manage's rolling upgrade (not a line of ${p.file})`;
-  const stmt = (text: string, index: number) => ({ index, text, line: 1, column: 1, offset: 0, computed });
-  if (p.version === 45 && f.statements45) {
-    p.statements = f.statements45.map(stmt);
+  const done = finishedInPlace(p, f);
+  p.after = done.after;
+  if (done.how === 'computed') {
+    p.statements = done.statements;
     p.row = { ...p.row, statementsApplied: p.statements.length, statementsTotal: p.statements.length, note: f.note };
-  } else if (f.adoptInPlace.includes(p.version)) {
-    // Built by the expand step already: recorded (and alembic_version moved on) without running anything.
+  } else if (done.how === 'adopted') {
     p.statements = [];
     p.row = { ...p.row, kind: 'adopted', statementsApplied: 0, note: f.note };
   }
+}
+
+/**
+ * What a version runs while sync finishes a rolling upgrade glance-manage left half way (the statements and the
+ * bookkeeping after them): the same for sync (finishInPlace) and for plan / --dry-run (app/plan.ts).
+ */
+export function finishedInPlace(
+  p: Pick<PendingVersion, 'version' | 'file' | 'statements' | 'after'>,
+  f: Finishing,
+): { statements: Statement[]; after: string[]; how: 'computed' | 'adopted' | null } {
+  // Until the last expanded version is recorded, alembic_version keeps the expand head too: a run stopped on the way is found and finished again.
+  const after =
+    p.version < f.expandedTo && p.after.length > 0
+      ? [...p.after, `INSERT INTO alembic_version (version_num) VALUES ('${f.expandHead}')`]
+      : p.after;
+  const computed = `version ${p.version}, computed from the live schema to finish glance-manage's rolling upgrade (not a line of ${p.file})`;
+  const stmt = (text: string, index: number) => ({ index, text, line: 1, column: 1, offset: 0, computed });
+  if (p.version === 45 && f.statements45) return { statements: f.statements45.map(stmt), after, how: 'computed' };
+  // Built by the expand step already: recorded (and alembic_version moved on) without running anything.
+  if (f.adoptInPlace.includes(p.version)) return { statements: [], after, how: 'adopted' };
+  return { statements: p.statements, after, how: null };
 }

@@ -17,6 +17,8 @@ export interface PlannedVersion {
   checksum: string;
   statements: string[];
   bookkeeping: string[];
+  /** The statements are not the file's (computed from the live schema, or none: recorded only): why. */
+  computed?: string;
 }
 
 export interface Plan {
