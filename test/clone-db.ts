@@ -1,16 +1,17 @@
 // Exact copies of a test database (issue 30): a starting state built once
-// (often by the real glance-manage, ~2 s a call) and copied into each test's
-// fresh database instead of built again. SQLite copies the file; PostgreSQL
-// re-creates the database from the source as its TEMPLATE; MariaDB, which has
-// no such thing, re-creates every table from SHOW CREATE TABLE (foreign keys,
-// AUTO_INCREMENT and all), copies its rows and re-creates the triggers, in
-// one client connection. test/handback.ts checks a clone against the database
-// it was copied from (schema, rows, and the server's own dump).
+// (by the real glance-manage, ~2 s a call, or by glance-db sync: withDbAtLatest
+// in test/dialects.ts) and copied into each test's database instead of built
+// again. SQLite copies the file; PostgreSQL re-creates the database from the
+// source as its TEMPLATE; MariaDB, which has no such thing, re-creates every
+// table from SHOW CREATE TABLE (foreign keys, AUTO_INCREMENT and all), copies
+// its rows and re-creates the triggers. The servers' copies run on one
+// connection, not a client process. test/handback.ts checks a clone against the
+// database it was copied from (schema, rows, and the server's own dump).
 import { copyFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { diffSchemas } from '../src/core/introspect/diff.js';
 import { viaDriver, type DialectEnv, type TestDb } from './dialects.js';
-import { adminSql, client, dumpDatabase } from './servers.js';
+import { connectServer, dumpDatabase } from './servers.js';
 
 /** What a copy is made from: a test database, or one another test file built, known by its URL. */
 export type Source = Pick<TestDb, 'url' | 'rows' | 'model'>;
@@ -58,6 +59,7 @@ async function mysqlCloneScript(source: Source): Promise<(target: string) => str
   }
   return (target) =>
     [
+      `CREATE DATABASE IF NOT EXISTS ${q(target)} CHARACTER SET utf8;`,
       'SET FOREIGN_KEY_CHECKS = 0;',
       `USE ${q(target)};`,
       ...creates.map((c) => `${c};`),
@@ -67,21 +69,44 @@ async function mysqlCloneScript(source: Source): Promise<(target: string) => str
     ].join('\n');
 }
 
-/** A way to copy `source` into a fresh, empty test database of the same dialect; `source` must not change after. */
-export async function cloner(env: DialectEnv, source: Source): Promise<(target: Pick<TestDb, 'url'>) => void> {
-  if (env.dialect === 'sqlite') return (target) => copyFileSync(dbName(source), dbName(target));
+/**
+ * A way to copy `source` into a test database of the same dialect: an empty one, or (on a server) one not created
+ * yet; `source` must not change after.
+ */
+export async function cloner(env: DialectEnv, source: Source): Promise<(target: Pick<TestDb, 'url'>) => Promise<void>> {
+  if (env.dialect === 'sqlite') return async (target) => copyFileSync(dbName(source), dbName(target));
   if (env.dialect === 'postgresql') {
     const from = dbName(source);
-    return (target) => {
+    return async (target) => {
       const name = dbName(target);
-      // CREATE DATABASE cannot run in a transaction: psql runs each statement on its own.
-      adminSql('postgresql', `DROP DATABASE ${name} WITH (FORCE);\nCREATE DATABASE ${name} TEMPLATE ${from};\n`);
+      const admin = await connectServer('postgresql');
+      try {
+        await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        // No session may be connected to the source: one of glance-db's, closing, may still be on its way out.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await admin.exec(`CREATE DATABASE ${name} TEMPLATE ${from}`);
+            break;
+          } catch (err) {
+            if (attempt >= 50 || !/being accessed by other users/.test(String(err))) throw err;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      } finally {
+        await admin.end();
+      }
     };
   }
   const script = await mysqlCloneScript(source);
-  return (target) => {
-    const r = client('mysql', ['--comments'], { input: script(dbName(target)) });
-    if (r.status !== 0) throw new Error(`clone-db: copying ${source.url}: ${String(r.stderr)}`);
+  return async (target) => {
+    const admin = await connectServer('mysql');
+    try {
+      await admin.exec(script(dbName(target)));
+    } catch (err) {
+      throw new Error(`clone-db: copying ${source.url}: ${String(err)}`);
+    } finally {
+      await admin.end();
+    }
   };
 }
 

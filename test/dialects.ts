@@ -13,6 +13,7 @@ import { diffSchemas } from '../src/core/introspect/diff.js';
 import type { Dialect } from '../src/dialects/index.js';
 import { parseDatabaseUrl } from '../src/dialects/index.js';
 import { LATEST, openSqlite, referencePath, referenceSql, runCli } from './helpers.js';
+import { cloner, dbName } from './clone-db.js';
 import {
   adminSql,
   clientArgs,
@@ -166,13 +167,12 @@ export async function withDb<T>(env: DialectEnv, fn: (db: TestDb) => Promise<T>)
 
 // A database at LATEST without running sync in every test: glance-db sync
 // builds one template per test process and dialect (the normal path, checked
-// with glance-db version), and each test gets a clone of it. PostgreSQL:
-// CREATE DATABASE ... TEMPLATE; MariaDB: the template's CREATE TABLEs (SHOW
-// CREATE TABLE: keys, foreign keys, AUTO_INCREMENT) and rows, every clone
-// compared with it (SHOW CREATE TABLE and CHECKSUM TABLE); SQLite: a copy of
-// the file. Every clone's rows are counted against the template's, and the
-// first clone of each is compared with it by the project's own introspection
-// and diff. Templates are dropped when the process exits.
+// with glance-db version), and each test gets a copy of it (test/clone-db.ts:
+// PostgreSQL's TEMPLATE, MariaDB's tables and rows on one connection, SQLite's
+// file); on MariaDB every copy is also compared with the template (SHOW CREATE
+// TABLE and CHECKSUM TABLE). Every clone's rows are counted against the
+// template's, and the first clone of each is compared with it by the project's
+// own introspection and diff. Templates are dropped when the process exits.
 
 interface Template {
   /** The template's URL, its schema as introspected, and its rows' count per table. */
@@ -192,48 +192,39 @@ async function rowCounts(db: TestDb, model: SchemaModel): Promise<Record<string,
 
 async function buildTemplate(env: DialectEnv): Promise<Template> {
   let db: TestDb;
-  let cloner: () => Promise<TestDb>;
+  let target: () => TestDb;
   if (env === sqliteEnv) {
     db = sqliteDb();
     const file = db.url.slice('sqlite:'.length);
     process.once('exit', () => rmSync(dirname(file), { recursive: true, force: true }));
-    cloner = async () => sqliteDb(file);
+    target = () => sqliteDb();
   } else if (env === postgresEnv || env === mysqlEnv) {
     const dialect = env.dialect as ServerDialect;
     const { name } = createDatabase(dialect);
     process.once('exit', () => dropDatabase(dialect, name));
     db = serverDb(dialect, name);
-    cloner = async () =>
-      dialect === 'postgresql' ? pgClone(name) : (mysqlClone ??= mysqlCloner(name)).then((c) => c());
+    // Created by the copy itself, on its connection; the test's exec runs on one connection too.
+    target = () => serverDb(dialect, freshDatabaseName(), true);
   } else throw new Error(`withDbAtLatest: no template for ${env.label ?? env.dialect}; use withDb and sync`);
   const synced = await runCli(['sync', '--url', db.url]);
   if (synced.code !== 0) throw new Error(`the template's glance-db sync failed (${synced.code}): ${synced.stderr}`);
   const version = await runCli(['version', '--url', db.url]);
   if (version.stdout !== `${LATEST}\n`) throw new Error(`the template is at ${version.stdout}, not ${LATEST}`);
   const model = await db.model();
-  return { url: db.url, model, counts: await rowCounts(db, model), clone: cloner };
-}
-
-let mysqlClone: Promise<() => Promise<TestDb>> | null = null;
-
-async function pgClone(template: string): Promise<TestDb> {
-  const name = freshDatabaseName();
-  const admin = await connectServer('postgresql');
-  try {
-    // No session may be connected to the template: glance-db's own, closing, may still be on its way out.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await admin.exec(`CREATE DATABASE ${name} TEMPLATE ${template}`);
-        break;
-      } catch (err) {
-        if (attempt >= 50 || !/being accessed by other users/.test(String(err))) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+  const copy = await cloner(env, db);
+  const verify = env === mysqlEnv ? await mysqlVerifier(dbName(db), Object.keys(model.tables).sort()) : null;
+  const clone = async () => {
+    const c = target();
+    try {
+      await copy(c);
+      await verify?.(dbName(c));
+    } catch (err) {
+      await c.drop();
+      throw err;
     }
-  } finally {
-    await admin.end();
-  }
-  return serverDb('postgresql', name, true);
+    return c;
+  };
+  return { url: db.url, model, counts: await rowCounts(db, model), clone };
 }
 
 /** What MariaDB compares of a clone and its template: each table's CREATE TABLE and its rows' checksum. */
@@ -244,44 +235,19 @@ async function mysqlTables(admin: ServerConnection, db: string, tables: string[]
   return { creates, checksums: sums.map((r) => String(r.Checksum)) };
 }
 
-/** Reads the MariaDB template once; returns what makes a verified clone of it. */
-async function mysqlCloner(template: string): Promise<() => Promise<TestDb>> {
-  const admin = await connectServer('mysql');
-  let tables: string[];
-  let expected: { creates: string[]; checksums: string[] };
-  try {
-    const q = (table: string, column: string) =>
-      `(SELECT COUNT(*) FROM information_schema.${table} WHERE ${column} = '${template}')`;
-    const [other] = await admin.query(
-      `SELECT ${q('TRIGGERS', 'TRIGGER_SCHEMA')} + ${q('ROUTINES', 'ROUTINE_SCHEMA')} + ${q('EVENTS', 'EVENT_SCHEMA')} + ${q('VIEWS', 'TABLE_SCHEMA')} AS n`,
-    );
-    if (Number(other.n) !== 0)
-      throw new Error('the MariaDB template has triggers, routines, events or views: clone them too');
-    tables = (
-      await admin.query(`SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${template}'`)
-    ).map((r) => String(r.t));
-    tables.sort();
-    expected = await mysqlTables(admin, template, tables);
-  } finally {
-    await admin.end();
-  }
-  return async () => {
-    const name = freshDatabaseName();
+/** Reads the MariaDB template once; returns the check that a clone of it is the same, table by table. */
+async function mysqlVerifier(template: string, tables: string[]): Promise<(clone: string) => Promise<void>> {
+  const once = await connectServer('mysql');
+  const expected = await mysqlTables(once, template, tables).finally(() => once.end());
+  return async (clone) => {
     const admin = await connectServer('mysql');
     try {
-      await admin.exec(`CREATE DATABASE ${name} CHARACTER SET utf8; USE ${name}; SET FOREIGN_KEY_CHECKS = 0`);
-      for (const sql of expected.creates) await admin.query(sql);
-      for (const t of tables) await admin.query(`INSERT INTO ${name}.${t} SELECT * FROM ${template}.${t}`);
-      const got = await mysqlTables(admin, name, tables);
+      const got = await mysqlTables(admin, clone, tables);
       if (JSON.stringify(got) !== JSON.stringify(expected))
-        throw new Error(`the clone ${name} of ${template} differs from it: ${JSON.stringify({ got, expected })}`);
-    } catch (err) {
-      dropDatabase('mysql', name);
-      throw err;
+        throw new Error(`the clone ${clone} of ${template} differs from it: ${JSON.stringify({ got, expected })}`);
     } finally {
       await admin.end();
     }
-    return serverDb('mysql', name, true);
   };
 }
 

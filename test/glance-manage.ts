@@ -102,7 +102,7 @@ export type StateName = keyof typeof STATES;
 
 interface Built {
   source: Source;
-  copy: (target: Pick<TestDb, 'url'>) => void;
+  copy: (target: Pick<TestDb, 'url'>) => Promise<void>;
   /** Built by this process, dropped by dropStates(); else the run's, dropped by test/run.mjs at its end. */
   own?: TestDb;
 }
@@ -174,7 +174,7 @@ export async function startFrom(env: DialectEnv, name: StateName, db: Pick<TestD
     built.set(key, state);
     state.catch(() => built.delete(key));
   }
-  (await state).copy(db);
+  await (await state).copy(db);
   return (await state).source;
 }
 

@@ -12,7 +12,7 @@ import { runSteps, type StepResult } from '../core/rolling-steps.js';
 import type { RunContext } from '../core/run-context.js';
 import { bookkeepingStatements, createAlembicVersionSql } from '../glance/bookkeeping.js';
 import type { AppliedVersion, Finishing } from './sync-types.js';
-import type { Statement } from '../core/driver/statement.js';
+import { computedStatements, type Statement } from '../core/driver/statement.js';
 
 /** The versions the plan runs whole (app/plan.ts syncPlan), their files, and a rolling upgrade to finish. */
 export interface ToApply {
@@ -145,8 +145,8 @@ export function finishedInPlace(
       ? [...p.after, `INSERT INTO alembic_version (version_num) VALUES ('${f.expandHead}')`]
       : p.after;
   const computed = `version ${p.version}, computed from the live schema to finish glance-manage's rolling upgrade (not a line of ${p.file})`;
-  const stmt = (text: string, index: number) => ({ index, text, line: 1, column: 1, offset: 0, computed });
-  if (p.version === 45 && f.statements45) return { statements: f.statements45.map(stmt), after, how: 'computed' };
+  if (p.version === 45 && f.statements45)
+    return { statements: computedStatements(f.statements45, computed), after, how: 'computed' };
   // Built by the expand step already: recorded (and alembic_version moved on) without running anything.
   if (f.adoptInPlace.includes(p.version)) return { statements: [], after, how: 'adopted' };
   return { statements: p.statements, after, how: null };

@@ -8,6 +8,7 @@
 // glance-manage's ocata_expand01 built it: no visibility triggers on SQLite,
 // MySQL's under Glance's names, is_public nullable.
 import type { Driver, VersionRow } from '../core/driver/driver.js';
+import { computedStatements } from '../core/driver/statement.js';
 import { historyBasis, newVersionRow, replaceRowsStatements } from '../core/driver/version-table.js';
 import { noteText, parseNote } from '../core/drift.js';
 import { readMigrationFile } from '../core/files.js';
@@ -148,10 +149,9 @@ export async function adjustGlanceExpanded(
   const ran = row?.status === 'failed' ? (row.statementHashes ?? []).slice(0, row.statementsApplied) : [];
   const { statements } = finishOcataResumed(driver.dialect, live, loadSnapshot(driver.dialect, top), ran);
   const computed = `version 45's contract phase, computed from the live schema (not a line of ${steps.find((s) => s.phase === 'contract' && s.mig.version === 45)?.file})`;
-  const stmt = (text: string, index: number) => ({ index, text, line: 1, column: 1, offset: 0, computed });
   return steps.map((s) =>
     s.phase === 'contract' && s.mig.version === 45
-      ? { ...s, statements: statements.map(stmt), computed: GLANCE_EXPANDED_45 }
+      ? { ...s, statements: computedStatements(statements, computed), computed: GLANCE_EXPANDED_45 }
       : s,
   );
 }

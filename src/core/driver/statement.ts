@@ -17,3 +17,8 @@ export interface Statement {
    */
   computed?: string;
 }
+
+/** Statements computed by a hook (`what` they are, for failure messages), numbered in order; no place in a file. */
+export function computedStatements(texts: readonly string[], what: string): Statement[] {
+  return texts.map((text, index) => ({ index, text, line: 1, column: 1, offset: 0, computed: what }));
+}
